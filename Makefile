@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: GPL-2.0
+# xl4 build. Out-of-tree output in $(O) (default build/); quiet unless V=1.
+#   make            build the xl4 binary and the BPF objects
+#   make test       build and run every test suite (unit, BPF fixtures, fuzz smoke, e2e)
+#   make demo       run the demo topology (needs root)
+#   make bench      run the benchmarks (not part of make test)
+
+O ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS := libbpf libxdp libconfig jansson libpcap libmicrohttpd ncursesw
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -I$(O)/include $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS) -lelf -lz -lpthread -lm
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Wextra -Werror -Iinclude -Ibpf -I$(ARCH_INC)
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(O)/include/%.skel.h,$(BPF_SRCS))
+BPF_HDRS := $(wildcard bpf/*.h) include/xl4/abi.h
+
+LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS := $(patsubst src/%.c,$(O)/src/%.o,$(LIB_SRCS))
+SRC_HDRS := $(wildcard src/*.h) include/xl4/abi.h
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRCS))
+FIX_SRCS := $(wildcard tests/bpf/*.c)
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/tests/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all test test-unit test-bpf test-fuzz test-e2e demo bench clean install verifier-stats
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(O)/xl4
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/include/%.skel.h: $(O)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(O)/src/%.o: src/%.c $(SRC_HDRS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(O)/libxl4.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/xl4: $(O)/src/main.o $(O)/libxl4.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# Unit tests: one cmocka binary per tests/unit/test_*.c, linked against the same library code.
+$(O)/tests/unit/%: tests/unit/%.c $(O)/libxl4.a $(BPF_HDRS) $(SRC_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Ibpf -Itests/unit $< $(O)/libxl4.a -o $@ $(LDLIBS) -lcmocka
+
+# BPF fixtures: every tests/bpf/*.c forms one runner.
+$(O)/tests/bpf/fixtures: $(FIX_SRCS) $(wildcard tests/bpf/*.h) $(O)/libxl4.a $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Ibpf -Itests/bpf $(FIX_SRCS) $(O)/libxl4.a -o $@ $(LDLIBS)
+
+$(O)/tests/tools/%: tests/tools/%.c $(O)/libxl4.a $(BPF_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Ibpf -Itests/bpf $< $(O)/libxl4.a -o $@ $(LDLIBS)
+
+# Fuzz targets: libFuzzer with ASan/UBSan; the packet parser is built for user space.
+$(O)/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(SRC_HDRS) $(BPF_HDRS) $(SKELS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Ibpf -I$(O)/include $(PKG_CFLAGS) \
+		$< $(LIB_SRCS) -o $@ $(LDLIBS)
+
+test-build: $(O)/xl4 $(UNIT_BINS) $(if $(FIX_SRCS),$(O)/tests/bpf/fixtures) $(TOOL_BINS) $(FUZZ_BINS)
+.PHONY: test-build
+
+test: test-build
+	$(Q)O=$(O) tests/run-all
+
+test-unit test-bpf test-fuzz test-e2e: test-build
+	$(Q)O=$(O) tests/run-all $(patsubst test-%,%,$@)
+
+demo: $(O)/xl4
+	$(Q)O=$(O) scripts/demo
+
+bench: $(O)/xl4
+	$(Q)O=$(O) bench/run
+
+verifier-stats: $(O)/xl4
+	$(Q)O=$(O) scripts/verifier-stats
+
+install: $(O)/xl4
+	install -D -m 0755 $(O)/xl4 $(DESTDIR)$(PREFIX)/sbin/xl4
+
+clean:
+	$(call msg,CLEAN,$(O))
+	$(Q)rm -rf $(O)

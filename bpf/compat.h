@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What lets the pure packet code (parse.h, csum.h) build both as BPF and as plain user-space
+ * C, so the parser can be fuzzed with sanitizers and unit-tested without a kernel.
+ */
+#ifndef XL4_COMPAT_H
+#define XL4_COMPAT_H
+
+#include <linux/types.h>
+#include <bpf/bpf_endian.h>
+
+#ifdef __bpf__
+#include <bpf/bpf_helpers.h>
+/* Fixed-count loops are unrolled: kernels before 5.3 had no bounded loops, and unrolled
+ * constant offsets keep every packet access provable to the verifier. */
+#define XL4_UNROLL _Pragma("unroll")
+#else
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+#define XL4_UNROLL
+#endif
+
+#endif /* XL4_COMPAT_H */

@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Strict packet parser: Ethernet, up to two VLAN tags, IPv4 / IPv6 (with a bounded walk over
+ * extension headers), TCP, UDP, ICMP, ICMPv6. The result is one struct xl4_pkt.
+ *
+ * Contract, shared by every parse_* helper below: a helper reads the header at c->pos,
+ * checks it against c->end (the frame) before touching it, checks its semantics against the
+ * lengths the outer headers declared, advances c->pos past it and returns the next protocol
+ * (>= 0) or a negative XL4_R_* drop reason. Nothing here writes to the packet.
+ *
+ * Pure C over (data, data_end): built as BPF for the datapath and as user-space C for the
+ * fuzzer and unit tests (see compat.h).
+ */
+#ifndef XL4_PARSE_H
+#define XL4_PARSE_H
+
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+
+#include "compat.h"
+#include "xl4/abi.h"
+
+#define XL4_VLAN_MAX 2
+/* Extension headers walked before giving up with ip6_ext_chain. Real traffic carries at most
+ * two or three; eight is what the kernel's own fast paths consider generous. */
+#define XL4_IP6_EXT_MAX 8
+
+#define XL4_IP_MF 0x2000
+#define XL4_IP_OFFSET 0x1fff
+
+#define XL4_TCP_FIN 0x01
+#define XL4_TCP_SYN 0x02
+#define XL4_TCP_RST 0x04
+#define XL4_TCP_PSH 0x08
+#define XL4_TCP_ACK 0x10
+#define XL4_TCP_URG 0x20
+
+struct xl4_vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+struct xl4_pkt {
+	struct xl4_tuple t;
+	__u32 pkt_len;	 /* bytes in the frame */
+	__u16 l3_off;	 /* offset of the IP header (0 when not IP) */
+	__u16 l4_off;	 /* offset of the transport header (valid with XL4_F_L4) */
+	__u16 l3_len;	 /* IP packet length as declared (tot_len / 40 + payload_len) */
+	__u16 l4_len;	 /* bytes from l4_off to the end of the IP packet */
+	__be16 l3_proto; /* ethertype after VLAN tags */
+	__u8 vlan_depth;
+	__u8 icmp_type;
+	__u16 vlan_id[XL4_VLAN_MAX];
+	__u8 icmp_code;
+	__u8 frag_policy; /* XL4_FRAG_*, input to the parser */
+	__u16 _pad;
+};
+
+struct xl4_cursor {
+	void *pos;
+	void *end;
+	void *start;
+};
+
+static __always_inline __u16 xl4_off(const struct xl4_cursor *c, const void *p)
+{
+	return (__u16)((const __u8 *)p - (const __u8 *)c->start);
+}
+
+/* Ethernet and 0..2 VLAN tags (802.1Q or 802.1ad, in any order). Returns the ethertype. */
+static __always_inline int parse_eth(struct xl4_cursor *c, struct xl4_pkt *p)
+{
+	struct ethhdr *eth = c->pos;
+	__be16 proto;
+
+	if ((void *)(eth + 1) > c->end)
+		return -XL4_R_ETH_TRUNC;
+	proto = eth->h_proto;
+	c->pos = eth + 1;
+
+	XL4_UNROLL
+	for (int i = 0; i < XL4_VLAN_MAX; i++) {
+		struct xl4_vlan_hdr *vh = c->pos;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > c->end)
+			return -XL4_R_VLAN_TRUNC;
+		p->vlan_id[i] = bpf_ntohs(vh->tci) & 0x0fff;
+		p->vlan_depth = i + 1;
+		proto = vh->encap_proto;
+		c->pos = vh + 1;
+	}
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD))
+		return -XL4_R_VLAN_TOO_DEEP;
+	p->l3_proto = proto;
+	return bpf_ntohs(proto);
+}
+
+/* One's-complement sum of the IPv4 header, options included; 0 when the checksum is right.
+ * Option words are added one by one with their own bound check so every access is provable. */
+static __always_inline __u16 ip4_hdr_csum(const struct iphdr *ip, const void *end)
+{
+	const __u16 *w = (const __u16 *)ip;
+	__u32 sum = 0;
+	__u32 opt_words = (ip->ihl - 5) * 2;
+
+	XL4_UNROLL
+	for (int i = 0; i < 10; i++)
+		sum += w[i];
+	XL4_UNROLL
+	for (int i = 0; i < 20; i++) {
+		if ((__u32)i < opt_words && (const void *)(w + 10 + i + 1) <= end)
+			sum += w[10 + i];
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* True for sources no real host sends from: loopback, multicast, limited broadcast and 0/8.
+ * 0.0.0.0 itself stays legal: DHCP clients use it before they have an address. */
+static __always_inline int ip4_src_martian(__be32 saddr)
+{
+	__u32 a = bpf_ntohl(saddr);
+	__u8 first = a >> 24;
+
+	if (a == 0)
+		return 0;
+	return first == 0 || first == 127 || (first & 0xf0) == 0xe0 || a == 0xffffffff;
+}
+
+/* IPv4: returns the transport protocol. Fragments: see the frag handling below. */
+static __always_inline int parse_ip4(struct xl4_cursor *c, struct xl4_pkt *p)
+{
+	struct iphdr *ip = c->pos;
+	__u32 hlen, tot;
+	__u16 frag;
+
+	if ((void *)(ip + 1) > c->end)
+		return -XL4_R_IP4_TRUNC;
+	if (ip->version != 4)
+		return -XL4_R_IP4_BAD_VERSION;
+	hlen = ip->ihl * 4;
+	if (hlen < sizeof(*ip))
+		return -XL4_R_IP4_BAD_IHL;
+	if ((void *)((__u8 *)ip + hlen) > c->end)
+		return -XL4_R_IP4_OPT_TRUNC;
+	tot = bpf_ntohs(ip->tot_len);
+	if (tot < hlen)
+		return -XL4_R_IP4_LEN_SHORT;
+	/* Bytes past tot_len are link padding (a 60-byte minimum frame) and are ignored. */
+	if (tot > (__u32)((__u8 *)c->end - (__u8 *)ip))
+		return -XL4_R_IP4_LEN_OVER;
+	if (ip4_hdr_csum(ip, c->end) != 0)
+		return -XL4_R_IP4_BAD_CSUM;
+	if (ip4_src_martian(ip->saddr))
+		return -XL4_R_IP4_SRC_MARTIAN;
+
+	p->l3_off = xl4_off(c, ip);
+	p->l3_len = tot;
+	p->l4_len = tot - hlen;
+	p->t.saddr[0] = ip->saddr;
+	p->t.daddr[0] = ip->daddr;
+	p->t.proto = ip->protocol;
+
+	frag = bpf_ntohs(ip->frag_off);
+	if (frag & (XL4_IP_MF | XL4_IP_OFFSET)) {
+		/* RFC 1858: a TCP fragment at offset 1 (8 bytes) can only rewrite the header. */
+		if ((frag & XL4_IP_OFFSET) == 1 && ip->protocol == IPPROTO_TCP)
+			return -XL4_R_IP4_FRAG_OFFSET1;
+		if (p->frag_policy == XL4_FRAG_DROP)
+			return -XL4_R_IP4_FRAG;
+		p->t.flags |= XL4_F_FRAG;
+		if (frag & XL4_IP_OFFSET)
+			p->t.flags |= XL4_F_FRAG_LATER;
+	}
+	c->pos = (__u8 *)ip + hlen;
+	return ip->protocol;
+}
+
+static __always_inline int ip6_src_martian(const struct ipv6hdr *ip6)
+{
+	const __u32 *s = (const __u32 *)&ip6->saddr;
+
+	if (ip6->saddr.in6_u.u6_addr8[0] == 0xff)
+		return 1;
+	/* ::1. The unspecified address :: stays legal: duplicate address detection uses it. */
+	return s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == bpf_htonl(1);
+}
+
+struct xl4_ip6_ext {
+	__u8 nexthdr;
+	__u8 len;
+	__be16 frag_off; /* fragment header only: offset << 3 | M */
+	__be32 word;
+};
+
+/* IPv6 and its extension headers. Returns the transport protocol. */
+static __always_inline int parse_ip6(struct xl4_cursor *c, struct xl4_pkt *p)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	__u32 remain, nh;
+
+	if ((void *)(ip6 + 1) > c->end)
+		return -XL4_R_IP6_TRUNC;
+	if (ip6->version != 6)
+		return -XL4_R_IP6_BAD_VERSION;
+	remain = bpf_ntohs(ip6->payload_len);
+	if (remain > (__u32)((__u8 *)c->end - (__u8 *)(ip6 + 1)))
+		return -XL4_R_IP6_LEN_OVER;
+	if (ip6_src_martian(ip6))
+		return -XL4_R_IP6_SRC_MARTIAN;
+
+	p->l3_off = xl4_off(c, ip6);
+	p->l3_len = sizeof(*ip6) + remain;
+	__builtin_memcpy(p->t.saddr, &ip6->saddr, 16);
+	__builtin_memcpy(p->t.daddr, &ip6->daddr, 16);
+	nh = ip6->nexthdr;
+	c->pos = ip6 + 1;
+
+	XL4_UNROLL
+	for (int i = 0; i < XL4_IP6_EXT_MAX; i++) {
+		struct xl4_ip6_ext *ext = c->pos;
+		__u32 len;
+
+		switch (nh) {
+		case IPPROTO_HOPOPTS:
+			/* RFC 8200 4.1: hop-by-hop only directly after the IPv6 header. */
+			if (i != 0)
+				return -XL4_R_IP6_EXT_ORDER;
+			/* fallthrough */
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			if (remain < 8 || (void *)(ext + 1) > c->end)
+				return -XL4_R_IP6_EXT_TRUNC;
+			len = ((__u32)ext->len + 1) * 8;
+			break;
+		case IPPROTO_AH:
+			/* AH counts 4-byte units minus 2 (RFC 4302), unlike the others. */
+			if (remain < 8 || (void *)(ext + 1) > c->end)
+				return -XL4_R_IP6_EXT_TRUNC;
+			len = ((__u32)ext->len + 2) * 4;
+			break;
+		case IPPROTO_FRAGMENT: {
+			__u16 fo;
+
+			if (remain < 8 || (void *)(ext + 1) > c->end)
+				return -XL4_R_IP6_EXT_TRUNC;
+			len = 8;
+			fo = bpf_ntohs(ext->frag_off);
+			/* An atomic fragment (offset 0, no M bit; RFC 6946) is a whole packet. */
+			if (fo & 0xfff9) {
+				if (p->frag_policy == XL4_FRAG_DROP)
+					return -XL4_R_IP6_FRAG;
+				p->t.flags |= XL4_F_FRAG;
+				if (fo & 0xfff8)
+					p->t.flags |= XL4_F_FRAG_LATER;
+			}
+			break;
+		}
+		default:
+			goto done;
+		}
+		if (len > remain || (void *)((__u8 *)ext + len) > c->end)
+			return -XL4_R_IP6_EXT_TRUNC;
+		remain -= len;
+		nh = ext->nexthdr;
+		c->pos = (__u8 *)ext + len;
+		if (p->t.flags & XL4_F_FRAG_LATER)
+			goto done;
+	}
+	if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS ||
+	    nh == IPPROTO_AH || nh == IPPROTO_FRAGMENT)
+		return -XL4_R_IP6_EXT_CHAIN;
+done:
+	p->l4_len = remain;
+	p->t.proto = nh;
+	p->t.flags |= XL4_F_IPV6;
+	return nh;
+}
+
+/* A first fragment must hold the whole transport header (RFC 1858, RFC 7112 for IPv6). */
+static __always_inline int short_l4(const struct xl4_pkt *p, int trunc_reason)
+{
+	if (p->t.flags & XL4_F_FRAG)
+		return (p->t.flags & XL4_F_IPV6) ? -XL4_R_IP6_FRAG_TINY : -XL4_R_IP4_FRAG_TINY;
+	return -trunc_reason;
+}
+
+static __always_inline int tcp_flags_invalid(__u8 f)
+{
+	if ((f & 0x3f) == 0)
+		return XL4_R_TCP_FLAGS_NULL;
+	if ((f & (XL4_TCP_SYN | XL4_TCP_FIN)) == (XL4_TCP_SYN | XL4_TCP_FIN))
+		return XL4_R_TCP_FLAGS_SYN_FIN;
+	if ((f & (XL4_TCP_SYN | XL4_TCP_RST)) == (XL4_TCP_SYN | XL4_TCP_RST))
+		return XL4_R_TCP_FLAGS_SYN_RST;
+	if ((f & (XL4_TCP_FIN | XL4_TCP_PSH | XL4_TCP_URG)) ==
+	    (XL4_TCP_FIN | XL4_TCP_PSH | XL4_TCP_URG))
+		return XL4_R_TCP_FLAGS_XMAS;
+	/* After the SYN every segment carries ACK; a stack sends FIN/PSH/URG only with it. */
+	if ((f & (XL4_TCP_FIN | XL4_TCP_PSH | XL4_TCP_URG)) && !(f & XL4_TCP_ACK))
+		return XL4_R_TCP_FLAGS_NO_ACK;
+	return 0;
+}
+
+static __always_inline int parse_tcp(struct xl4_cursor *c, struct xl4_pkt *p)
+{
+	struct tcphdr *th = c->pos;
+	__u32 hlen;
+	__u8 flags;
+	int bad;
+
+	if (p->l4_len < sizeof(*th))
+		return short_l4(p, XL4_R_TCP_TRUNC);
+	if ((void *)(th + 1) > c->end)
+		return -XL4_R_TCP_TRUNC;
+	hlen = th->doff * 4;
+	if (hlen < sizeof(*th))
+		return -XL4_R_TCP_BAD_DOFF;
+	if (hlen > p->l4_len)
+		return -XL4_R_TCP_OPT_TRUNC;
+	flags = ((__u8 *)th)[13];
+	bad = tcp_flags_invalid(flags);
+	if (bad)
+		return -bad;
+	if (th->source == 0 || th->dest == 0)
+		return -XL4_R_TCP_PORT_ZERO;
+	p->t.sport = th->source;
+	p->t.dport = th->dest;
+	p->t.tcp_flags = flags;
+	return 0;
+}
+
+static __always_inline int parse_udp(struct xl4_cursor *c, struct xl4_pkt *p)
+{
+	struct udphdr *uh = c->pos;
+	__u32 ulen;
+
+	if (p->l4_len < sizeof(*uh))
+		return short_l4(p, XL4_R_UDP_TRUNC);
+	if ((void *)(uh + 1) > c->end)
+		return -XL4_R_UDP_TRUNC;
+	ulen = bpf_ntohs(uh->len);
+	/* A first fragment's UDP length covers the whole datagram, not just this fragment. */
+	if (p->t.flags & XL4_F_FRAG) {
+		if (ulen < p->l4_len)
+			return -XL4_R_UDP_LEN_MISMATCH;
+	} else if (ulen != p->l4_len) {
+		return -XL4_R_UDP_LEN_MISMATCH;
+	}
+	/* RFC 768 lets a sender put 0 in the source port, but no stack does; floods do. */
+	if (uh->source == 0 || uh->dest == 0)
+		return -XL4_R_UDP_PORT_ZERO;
+	p->t.sport = uh->source;
+	p->t.dport = uh->dest;
+	return 0;
+}
+
+/* ICMP and ICMPv6: every defined message has at least 8 bytes (type, code, checksum and a
+ * 4-byte body), so fewer is truncation. */
+static __always_inline int parse_icmp(struct xl4_cursor *c, struct xl4_pkt *p, int trunc_reason)
+{
+	__u8 *ih = c->pos;
+
+	if (p->l4_len < 8)
+		return short_l4(p, trunc_reason);
+	if ((void *)(ih + 8) > c->end)
+		return -trunc_reason;
+	p->icmp_type = ih[0];
+	p->icmp_code = ih[1];
+	return 0;
+}
+
+static __always_inline int parse_l4(struct xl4_cursor *c, struct xl4_pkt *p, int proto)
+{
+	int ipv6 = p->t.flags & XL4_F_IPV6;
+	int ret;
+
+	/* Later fragments carry no transport header: nothing more to check or read. */
+	if (p->t.flags & XL4_F_FRAG_LATER)
+		return 0;
+	p->l4_off = xl4_off(c, c->pos);
+	switch (proto) {
+	case IPPROTO_TCP:
+		ret = parse_tcp(c, p);
+		break;
+	case IPPROTO_UDP:
+		ret = parse_udp(c, p);
+		break;
+	case IPPROTO_ICMP:
+		if (ipv6)
+			return -XL4_R_L4_PROTO_MISMATCH;
+		ret = parse_icmp(c, p, XL4_R_ICMP_TRUNC);
+		break;
+	case IPPROTO_ICMPV6:
+		if (!ipv6)
+			return -XL4_R_L4_PROTO_MISMATCH;
+		ret = parse_icmp(c, p, XL4_R_ICMP6_TRUNC);
+		break;
+	default:
+		/* Other protocols (GRE, ESP, SCTP...) pass unparsed; later stages may rule on them. */
+		return 0;
+	}
+	if (ret == 0)
+		p->t.flags |= XL4_F_L4;
+	return ret;
+}
+
+/*
+ * Parse a whole frame. Returns 0 (p filled as far as it applies; non-IP frames have
+ * l3_proto set and no XL4_F_* flags) or a negative XL4_R_* reason. p->frag_policy is an input.
+ */
+static __always_inline int xl4_parse(void *data, void *data_end, struct xl4_pkt *p)
+{
+	struct xl4_cursor c = { .pos = data, .end = data_end, .start = data };
+	int proto;
+
+	p->pkt_len = (__u32)((__u8 *)data_end - (__u8 *)data);
+	proto = parse_eth(&c, p);
+	if (proto < 0)
+		return proto;
+	if (proto == ETH_P_IP)
+		proto = parse_ip4(&c, p);
+	else if (proto == ETH_P_IPV6)
+		proto = parse_ip6(&c, p);
+	else
+		return 0;
+	if (proto < 0)
+		return proto;
+	return parse_l4(&c, p, proto);
+}
+
+#endif /* XL4_PARSE_H */

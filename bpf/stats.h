@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one exit path: every packet leaves through xl4_exit(), which counts its verdict, counts
+ * the drop reason, samples drops into the ring buffer (rate-limited per CPU) and, for replay,
+ * records the verdict. Stages never return an XDP action themselves.
+ */
+#ifndef XL4_STATS_H
+#define XL4_STATS_H
+
+#include <linux/bpf.h>
+#include "compat.h"
+#include "maps.h"
+#include "parse.h"
+
+/* Load-time knobs (rodata, set by the loader before load; the verifier prunes what is off). */
+const volatile __u32 cfg_sample_per_sec = 100; /* drop events per second per CPU; 0 = none */
+const volatile __u32 cfg_trace = 0;            /* 1: write xl4_trace_v1 (replay only) */
+
+static __always_inline void count(__u32 idx, __u32 bytes)
+{
+	struct xl4_counter *c = bpf_map_lookup_elem(&xl4_stats_v1, &idx);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+/* Token bucket: at most cfg_sample_per_sec events per second per CPU, bursting to that many. */
+static __always_inline int sample_allowed(void)
+{
+	__u32 zero = 0;
+	struct xl4_sampler *s = bpf_map_lookup_elem(&xl4_sampler_v1, &zero);
+	__u64 now, refill;
+
+	if (!s || cfg_sample_per_sec == 0)
+		return 0;
+	now = bpf_ktime_get_ns();
+	refill = (now - s->last_ns) * cfg_sample_per_sec / 1000000000ull;
+	if (refill) {
+		s->tokens += refill;
+		if (s->tokens > cfg_sample_per_sec)
+			s->tokens = cfg_sample_per_sec;
+		s->last_ns = now;
+	}
+	if (s->tokens == 0)
+		return 0;
+	s->tokens--;
+	return 1;
+}
+
+static __always_inline void sample_drop(struct xdp_md *ctx, const struct xl4_pkt *p, __u32 reason)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct xl4_event *ev;
+	__u8 *src = data;
+	__u32 n = 0;
+
+	if (!sample_allowed())
+		return;
+	ev = bpf_ringbuf_reserve(&xl4_events_v1, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->type = XL4_EV_DROP;
+	ev->reason = reason;
+	ev->ifindex = ctx->ingress_ifindex;
+	ev->pkt_len = p->pkt_len;
+	ev->_pad = 0;
+	ev->tuple = p->t;
+	XL4_UNROLL
+	for (int i = 0; i < XL4_SAMPLE_BYTES; i++) {
+		if ((void *)(src + i + 1) > end)
+			break;
+		ev->head[i] = src[i];
+		n = i + 1;
+	}
+	ev->cap_len = n;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline int xl4_exit(struct xdp_md *ctx, const struct xl4_pkt *p, int verdict,
+				    __u32 reason)
+{
+	count(verdict, p->pkt_len);
+	if (verdict == XDP_DROP) {
+		count(XL4_STAT_REASON_BASE + reason, p->pkt_len);
+		sample_drop(ctx, p, reason);
+	}
+	if (cfg_trace) {
+		__u32 zero = 0;
+		struct xl4_trace *t = bpf_map_lookup_elem(&xl4_trace_v1, &zero);
+
+		if (t) {
+			t->verdict = verdict;
+			t->reason = reason;
+		}
+	}
+	return verdict;
+}
+
+/* A stage's negative return is a drop reason. */
+static __always_inline int xl4_drop(struct xdp_md *ctx, const struct xl4_pkt *p, int neg_reason)
+{
+	__u32 reason = -neg_reason;
+
+	if (reason >= XL4_REASON_MAX)
+		reason = XL4_R_NONE;
+	return xl4_exit(ctx, p, XDP_DROP, reason);
+}
+
+#endif /* XL4_STATS_H */

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one header both sides share: drop reasons, verdicts, map names, keys and values.
+ * bpf/ and src/ include this file; nothing here may depend on either side.
+ * Every struct has explicit padding and a size assertion: a layout change must bump the
+ * versioned map name (XL4_MAP_*) so an old pin is never reused with a new layout.
+ */
+#ifndef XL4_ABI_H
+#define XL4_ABI_H
+
+#include <linux/types.h>
+
+/*
+ * Drop reasons, one per malformed class or policy decision. The X-macro keeps the enum and
+ * the user-visible names (xl4_reason_name()) in one list. Never renumber: counters and
+ * replay output are keyed by these values; append new reasons at the end.
+ */
+#define XL4_REASONS(X)                                                                  \
+	X(NONE, "none", "no drop")                                                      \
+	X(ETH_TRUNC, "eth_trunc", "frame shorter than an Ethernet header")              \
+	X(VLAN_TRUNC, "vlan_trunc", "VLAN tag cut short")                               \
+	X(VLAN_TOO_DEEP, "vlan_too_deep", "more than two VLAN tags")                    \
+	X(IP4_TRUNC, "ip4_trunc", "IPv4 header cut short")                              \
+	X(IP4_BAD_VERSION, "ip4_bad_version", "IPv4 ethertype but version is not 4")    \
+	X(IP4_BAD_IHL, "ip4_bad_ihl", "IPv4 IHL below 5")                               \
+	X(IP4_OPT_TRUNC, "ip4_opt_trunc", "IPv4 options run past the frame")            \
+	X(IP4_LEN_SHORT, "ip4_len_short", "IPv4 total length shorter than its header")  \
+	X(IP4_LEN_OVER, "ip4_len_over", "IPv4 total length longer than the frame")      \
+	X(IP4_BAD_CSUM, "ip4_bad_csum", "IPv4 header checksum wrong")                   \
+	X(IP4_SRC_MARTIAN, "ip4_src_martian", "IPv4 source is 0/8, loopback, multicast or broadcast") \
+	X(IP4_FRAG_TINY, "ip4_frag_tiny", "IPv4 first fragment too small for its L4 header") \
+	X(IP4_FRAG_OFFSET1, "ip4_frag_offset1", "IPv4 fragment at offset 8 bytes (RFC 1858 overlap attack)") \
+	X(IP4_FRAG, "ip4_frag", "IPv4 fragment dropped by policy")                      \
+	X(IP6_TRUNC, "ip6_trunc", "IPv6 header cut short")                              \
+	X(IP6_BAD_VERSION, "ip6_bad_version", "IPv6 ethertype but version is not 6")    \
+	X(IP6_LEN_OVER, "ip6_len_over", "IPv6 payload length longer than the frame")    \
+	X(IP6_SRC_MARTIAN, "ip6_src_martian", "IPv6 source is multicast or unspecified/loopback") \
+	X(IP6_EXT_TRUNC, "ip6_ext_trunc", "IPv6 extension header cut short")           \
+	X(IP6_EXT_CHAIN, "ip6_ext_chain", "IPv6 extension header chain too long")       \
+	X(IP6_EXT_ORDER, "ip6_ext_order", "IPv6 hop-by-hop header not first")           \
+	X(IP6_FRAG_TINY, "ip6_frag_tiny", "IPv6 first fragment too small for its L4 header") \
+	X(IP6_FRAG, "ip6_frag", "IPv6 fragment dropped by policy")                      \
+	X(TCP_TRUNC, "tcp_trunc", "TCP header cut short")                               \
+	X(TCP_BAD_DOFF, "tcp_bad_doff", "TCP data offset below 5")                      \
+	X(TCP_OPT_TRUNC, "tcp_opt_trunc", "TCP data offset runs past the packet")      \
+	X(TCP_FLAGS_NULL, "tcp_flags_null", "TCP with no flags (null scan)")            \
+	X(TCP_FLAGS_SYN_FIN, "tcp_flags_syn_fin", "TCP SYN and FIN together")           \
+	X(TCP_FLAGS_SYN_RST, "tcp_flags_syn_rst", "TCP SYN and RST together")           \
+	X(TCP_FLAGS_XMAS, "tcp_flags_xmas", "TCP FIN+PSH+URG (Xmas scan)")               \
+	X(TCP_FLAGS_NO_ACK, "tcp_flags_no_ack", "TCP FIN, PSH or URG without ACK")      \
+	X(TCP_PORT_ZERO, "tcp_port_zero", "TCP source or destination port 0")           \
+	X(UDP_TRUNC, "udp_trunc", "UDP header cut short")                               \
+	X(UDP_LEN_MISMATCH, "udp_len_mismatch", "UDP length differs from the IP payload length") \
+	X(UDP_PORT_ZERO, "udp_port_zero", "UDP source or destination port 0")           \
+	X(ICMP_TRUNC, "icmp_trunc", "ICMP header cut short")                            \
+	X(ICMP6_TRUNC, "icmp6_trunc", "ICMPv6 header cut short")                        \
+	X(L4_PROTO_MISMATCH, "l4_proto_mismatch", "ICMPv6 carried in IPv4, or ICMP in IPv6")
+
+#define XL4_REASON_ENUM(id, name, text) XL4_R_##id,
+enum xl4_reason { XL4_REASONS(XL4_REASON_ENUM) XL4_REASON_MAX };
+#undef XL4_REASON_ENUM
+
+/* Verdicts are XDP actions; counters are indexed by them. */
+enum xl4_verdict {
+	XL4_V_ABORTED = 0, /* XDP_ABORTED */
+	XL4_V_DROP = 1,	   /* XDP_DROP */
+	XL4_V_PASS = 2,	   /* XDP_PASS */
+	XL4_V_TX = 3,	   /* XDP_TX */
+	XL4_V_REDIRECT = 4,/* XDP_REDIRECT */
+	XL4_VERDICT_MAX = 5,
+};
+
+/*
+ * xl4_stats_v1: per-CPU array. Index 0..XL4_VERDICT_MAX-1 counts verdicts; index
+ * XL4_STAT_REASON_BASE + reason counts drops by reason. Written only by the XDP program.
+ */
+#define XL4_STAT_REASON_BASE 8
+#define XL4_STAT_MAX (XL4_STAT_REASON_BASE + 64)
+_Static_assert(XL4_REASON_MAX <= 64, "reason space exhausted: raise XL4_STAT_MAX and bump map version");
+
+struct xl4_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct xl4_counter) == 16, "xl4_counter layout");
+
+/* Parse result flags (struct xl4_tuple.flags). */
+#define XL4_F_IPV6 (1u << 0)     /* addresses are IPv6 */
+#define XL4_F_FRAG (1u << 1)     /* a fragment (first or not) */
+#define XL4_F_FRAG_LATER (1u << 2) /* non-first fragment: no L4 header, ports are 0 */
+#define XL4_F_L4 (1u << 3)       /* ports and L4 offsets are valid */
+
+/* The 5-tuple in network byte order; IPv4 addresses live in the first word of addr. */
+struct xl4_tuple {
+	__be32 saddr[4];
+	__be32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;     /* IPPROTO_* of the transport header (after extension headers) */
+	__u8 tcp_flags; /* TCP flags byte (FIN=0x01 ... CWR=0x80), 0 for non-TCP */
+	__u16 flags;    /* XL4_F_* */
+};
+_Static_assert(sizeof(struct xl4_tuple) == 40, "xl4_tuple layout");
+
+/* A sampled event in the xl4_events_v1 ring buffer (drops, rate-limited per CPU). */
+#define XL4_SAMPLE_BYTES 64
+enum xl4_event_type {
+	XL4_EV_DROP = 1,
+};
+struct xl4_event {
+	__u64 ts_ns;  /* bpf_ktime_get_ns() */
+	__u32 type;   /* XL4_EV_* */
+	__u32 reason; /* XL4_R_* */
+	__u32 ifindex;
+	__u32 pkt_len; /* bytes in the frame */
+	__u32 cap_len; /* bytes copied into head[] */
+	__u32 _pad;
+	struct xl4_tuple tuple; /* as far as parsing got */
+	__u8 head[XL4_SAMPLE_BYTES];
+};
+_Static_assert(sizeof(struct xl4_event) == 32 + 40 + XL4_SAMPLE_BYTES, "xl4_event layout");
+
+/* Last verdict per CPU, written only when the program is loaded with cfg_trace=1 (replay). */
+struct xl4_trace {
+	__u32 verdict;
+	__u32 reason;
+};
+
+/* Policy knobs set as rodata before load (see bpf/xl4.bpf.c). */
+enum xl4_frag_policy {
+	XL4_FRAG_PASS = 0, /* fragments go on (non-first ones carry no ports) */
+	XL4_FRAG_DROP = 1, /* every fragment dropped with ip4_frag / ip6_frag */
+};
+
+/* Pinned map names; the suffix is the layout version. Kept under 16 bytes (BPF_OBJ_NAME_LEN). */
+#define XL4_MAP_STATS "xl4_stats_v1"
+#define XL4_MAP_EVENTS "xl4_events_v1"
+#define XL4_MAP_SAMPLER "xl4_sampler_v1"
+#define XL4_MAP_TRACE "xl4_trace_v1"
+
+#define XL4_PIN_ROOT "/sys/fs/bpf/xl4"
+
+#endif /* XL4_ABI_H */

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "engine.h"
+#include "log.h"
+#include "xl4.skel.h"
+
+static int pin_map(struct bpf_map *map, const char *pin_path)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, bpf_map__name(map));
+	return bpf_map__set_pin_path(map, path);
+}
+
+int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
+{
+	struct xl4_bpf *skel;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	/* open: parse the object, nothing in the kernel yet */
+	skel = xl4_bpf__open();
+	if (!skel) {
+		err = -errno;
+		pr_warn("cannot open the BPF object: %s", strerror(-err));
+		return err;
+	}
+	/* set rodata: the verifier sees these as constants and prunes what is off */
+	skel->rodata->cfg_frag_policy = o->frag_policy;
+	skel->rodata->cfg_sample_per_sec = o->sample_per_sec;
+	skel->rodata->cfg_trace = o->trace;
+
+	/* pin: shared state (counters, events) outlives the daemon; scratch maps stay private */
+	if (o->pin_path) {
+		if ((err = pin_map(skel->maps.xl4_stats_v1, o->pin_path)) ||
+		    (err = pin_map(skel->maps.xl4_events_v1, o->pin_path)))
+			goto fail;
+	}
+	/* load: maps created or reused from pins, program verified */
+	err = xl4_bpf__load(skel);
+	if (err) {
+		pr_warn("cannot load the XDP program: %s%s", strerror(-err),
+			err == -EINVAL ? " (a pinned map with an old layout? try 'xl4 cleanup')" :
+					 " (run with -vv for the verifier log)");
+		goto fail;
+	}
+	e->skel = skel;
+	e->prog_fd = bpf_program__fd(skel->progs.xl4_xdp);
+	e->stats_fd = bpf_map__fd(skel->maps.xl4_stats_v1);
+	e->events_fd = bpf_map__fd(skel->maps.xl4_events_v1);
+	e->trace_fd = bpf_map__fd(skel->maps.xl4_trace_v1);
+	return 0;
+fail:
+	xl4_bpf__destroy(skel);
+	return err;
+}
+
+void xl4_engine_close(struct xl4_engine *e)
+{
+	if (e->skel)
+		xl4_bpf__destroy(e->skel);
+	memset(e, 0, sizeof(*e));
+}
+
+static __u32 mode_flags(enum xl4_xdp_mode mode)
+{
+	return mode == XL4_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+int xl4_xdp_attach(int ifindex, int prog_fd, enum xl4_xdp_mode mode, enum xl4_xdp_mode *got)
+{
+	char name[IF_NAMESIZE] = "?";
+	int err;
+
+	if_indextoname(ifindex, name);
+	err = bpf_xdp_attach(ifindex, prog_fd, mode_flags(mode) | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	if (err == -EBUSY || err == -EEXIST) {
+		pr_warn("%s: another XDP program is attached; detach it first "
+			"(ip link set dev %s xdp off)", name, name);
+		return err;
+	}
+	if (err && mode == XL4_MODE_AUTO) {
+		pr_warn("%s: native XDP not available (%s); falling back to generic (skb) mode, "
+			"which is much slower", name, strerror(-err));
+		mode = XL4_MODE_SKB;
+		err = bpf_xdp_attach(ifindex, prog_fd, XDP_FLAGS_SKB_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST,
+				     NULL);
+	}
+	if (err) {
+		pr_warn("%s: cannot attach XDP in %s mode: %s", name, xl4_mode_name(mode),
+			strerror(-err));
+		return err;
+	}
+	*got = mode == XL4_MODE_AUTO ? XL4_MODE_NATIVE : mode;
+	return 0;
+}
+
+int xl4_xdp_detach(int ifindex, int prog_fd, enum xl4_xdp_mode mode)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = prog_fd);
+
+	/* XDP_FLAGS_REPLACE with an old fd: never remove a program someone else attached since. */
+	return bpf_xdp_attach(ifindex, -1, mode_flags(mode) | XDP_FLAGS_REPLACE, &opts);
+}
+
+const char *xl4_mode_name(enum xl4_xdp_mode mode)
+{
+	switch (mode) {
+	case XL4_MODE_NATIVE:
+		return "native";
+	case XL4_MODE_SKB:
+		return "skb";
+	default:
+		return "auto";
+	}
+}
+
+int xl4_mode_parse(const char *s, enum xl4_xdp_mode *mode)
+{
+	if (!strcmp(s, "auto"))
+		*mode = XL4_MODE_AUTO;
+	else if (!strcmp(s, "native") || !strcmp(s, "drv"))
+		*mode = XL4_MODE_NATIVE;
+	else if (!strcmp(s, "skb") || !strcmp(s, "generic"))
+		*mode = XL4_MODE_SKB;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+int xl4_bpffs_prepare(const char *pin_path)
+{
+	char parent[512];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", pin_path);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	if (!is_bpffs(parent)) {
+		if (strcmp(parent, "/sys/fs/bpf")) {
+			pr_warn("%s is not on a BPF filesystem (bpffs)", pin_path);
+			return -ENOTDIR;
+		}
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+			pr_warn("cannot mount bpffs on /sys/fs/bpf: %s", strerror(errno));
+			return -errno;
+		}
+		pr_info("mounted bpffs on /sys/fs/bpf");
+	}
+	/* Root-only: pinned maps expose counters and, later, the connection table. */
+	if (mkdir(pin_path, 0700) && errno != EEXIST) {
+		pr_warn("cannot create %s: %s", pin_path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int xl4_unpin_all(const char *pin_path)
+{
+	DIR *d = opendir(pin_path);
+	struct dirent *de;
+	char path[768];
+	int err = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "xl4_", 4))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_path, de->d_name);
+		if (unlink(path)) {
+			err = -errno;
+			pr_warn("cannot remove %s: %s", path, strerror(errno));
+		}
+	}
+	closedir(d);
+	if (!err && rmdir(pin_path) && errno != ENOTEMPTY)
+		err = -errno;
+	return err;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The loaded datapath: the skeleton opened with its load-time knobs, loaded, its shared maps
+ * pinned (or kept private for replay and tests), and XDP attach/detach on interfaces.
+ */
+#ifndef XL4_ENGINE_H
+#define XL4_ENGINE_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+struct xl4_bpf;
+
+enum xl4_xdp_mode { XL4_MODE_AUTO = 0, XL4_MODE_NATIVE, XL4_MODE_SKB };
+
+struct xl4_engine_opts {
+	const char *pin_path; /* pin and reuse maps here; NULL keeps every map private */
+	__u32 frag_policy;    /* enum xl4_frag_policy */
+	__u32 sample_per_sec; /* drop events per second per CPU */
+	bool trace;	      /* record each run's verdict and reason (replay, fixtures) */
+};
+
+struct xl4_engine {
+	struct xl4_bpf *skel;
+	int prog_fd;
+	int stats_fd;
+	int events_fd;
+	int trace_fd;
+};
+
+int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o);
+void xl4_engine_close(struct xl4_engine *e);
+
+/* Attach the engine's program to ifindex. mode AUTO tries native first, then generic with a
+ * warning; *got says which mode took. Returns 0 or -errno, with the reason logged. */
+int xl4_xdp_attach(int ifindex, int prog_fd, enum xl4_xdp_mode mode, enum xl4_xdp_mode *got);
+/* Detach prog_fd from ifindex, only if it is still the attached program. */
+int xl4_xdp_detach(int ifindex, int prog_fd, enum xl4_xdp_mode mode);
+const char *xl4_mode_name(enum xl4_xdp_mode mode);
+int xl4_mode_parse(const char *s, enum xl4_xdp_mode *mode);
+
+/* Create the pin directory (mounting bpffs on /sys/fs/bpf first if nothing is mounted). */
+int xl4_bpffs_prepare(const char *pin_path);
+/* Remove every xl4 pin under pin_path and the directory itself. */
+int xl4_unpin_all(const char *pin_path);
+
+#endif
