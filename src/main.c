@@ -1,3 +1,90 @@
 // SPDX-License-Identifier: GPL-2.0
+/* xl4: one binary, subcommands in the style of ip(8) and bpftool(8). */
+#include <getopt.h>
 #include <stdio.h>
-int main(void) { puts("xl4"); return 0; }
+#include <string.h>
+
+#include "commands.h"
+#include "log.h"
+#include "version.h"
+
+static const struct xl4_cmd *const commands[] = {
+	&xl4_cmd_daemon, &xl4_cmd_status, &xl4_cmd_stats, &xl4_cmd_events,
+	&xl4_cmd_replay, &xl4_cmd_cleanup, NULL,
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: xl4 [-v|-vv] COMMAND [OPTIONS] [ARGS]\n\n"
+		"xl4 is an inline L4 traffic engine at XDP: a strict packet parser that drops\n"
+		"malformed packets with a counted reason (filter, load balancer and flood guard build\n"
+		"on it).\n\nCommands:\n");
+	for (int i = 0; commands[i]; i++)
+		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(out, "  %-10s %s\n  %-10s %s\n", "help", "'xl4 help COMMAND' shows a command's options",
+		"version", "print the version");
+	fprintf(out, "\nGlobal options:\n  -v, --verbose   more logging (repeat for debug)\n"
+		     "  -h, --help      this help\n"
+		     "\nEnvironment: XL4_SOCKET (control socket), XL4_PIN_PATH (pinned maps).\n");
+}
+
+static const struct xl4_cmd *find(const char *name)
+{
+	for (int i = 0; commands[i]; i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct xl4_cmd *cmd;
+	int verbosity = XL4_LOG_INFO, i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			verbosity++;
+		} else if (!strcmp(argv[i], "-vv")) {
+			verbosity += 2;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("xl4 %s\n", XL4_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "xl4: unknown option '%s'; see 'xl4 --help'\n", argv[i]);
+			return 2;
+		}
+	}
+	xl4_log_init(verbosity);
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[i], "version")) {
+		printf("xl4 %s\n", XL4_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 >= argc) {
+			usage(stdout);
+			return 0;
+		}
+		cmd = find(argv[i + 1]);
+		if (!cmd) {
+			fprintf(stderr, "xl4: unknown command '%s'; see 'xl4 --help'\n", argv[i + 1]);
+			return 2;
+		}
+		xl4_cli_help(cmd, stdout);
+		return 0;
+	}
+	cmd = find(argv[i]);
+	if (!cmd) {
+		fprintf(stderr, "xl4: unknown command '%s'; see 'xl4 --help'\n", argv[i]);
+		return 2;
+	}
+	optind = 1; /* the command sees argv starting at its own name */
+	return cmd->run(cmd, argc - i, argv + i);
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+
+enum { OPT_PIN_PATH = 256 };
+
+static const struct xl4_opt daemon_opts[] = {
+	{ "config", 'c', "FILE", "configuration file (see xl4.conf(5), examples/xl4.conf)" },
+	{ "interface", 'i', "IFACE", "attach to IFACE (repeatable; replaces the config's list)" },
+	{ "mode", 'm', "MODE", "XDP mode: auto (native, else generic with a warning), native, skb" },
+	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
+	{ "pin-path", OPT_PIN_PATH, "DIR", "pin maps under DIR (default /sys/fs/bpf/xl4, or $XL4_PIN_PATH)" },
+	{ "verbose", 'v', NULL, "more logging (-vv: debug and libbpf messages)" },
+	{ 0 },
+};
+
+static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
+{
+	struct xl4_config cfg;
+	const char *config = NULL, *mode = NULL, *sock = NULL, *pins = NULL, *arg;
+	const char *ifaces[XL4_MAX_IFACES + 1];
+	char err[XL4_CONFIG_ERR_MAX];
+	int n_if = 0, c;
+
+	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
+		switch (c) {
+		case 'c': config = arg; break;
+		case 'i':
+			if (n_if == XL4_MAX_IFACES)
+				return xl4_cli_usage_error(cmd, "at most %d interfaces", XL4_MAX_IFACES);
+			ifaces[n_if++] = arg;
+			break;
+		case 'm': mode = arg; break;
+		case 's': sock = arg; break;
+		case OPT_PIN_PATH: pins = arg; break;
+		case 'v': xl4_log_init(xl4_verbosity + 1); break;
+		case XL4_OPT_HELP: return 0;
+		default: return 2;
+		}
+	}
+	if (optind < argc)
+		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+
+	xl4_config_defaults(&cfg);
+	if (getenv("XL4_SOCKET"))
+		snprintf(cfg.control_socket, sizeof(cfg.control_socket), "%s", getenv("XL4_SOCKET"));
+	if (getenv("XL4_PIN_PATH"))
+		snprintf(cfg.pin_path, sizeof(cfg.pin_path), "%s", getenv("XL4_PIN_PATH"));
+	if (config && xl4_config_load(config, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "xl4: error: %s\n", err);
+		return 1;
+	}
+	/* Command-line options win over the file. */
+	if (n_if) {
+		cfg.n_ifaces = 0;
+		for (int i = 0; i < n_if; i++)
+			if (xl4_config_add_iface(&cfg, ifaces[i], err, sizeof(err)))
+				return xl4_cli_usage_error(cmd, "%s", err);
+	}
+	if (mode && xl4_mode_parse(mode, &cfg.mode))
+		return xl4_cli_usage_error(cmd, "mode '%s' is not one of: auto, native, skb", mode);
+	if (sock) {
+		if (strlen(sock) >= sizeof(cfg.control_socket))
+			return xl4_cli_usage_error(cmd, "socket path too long");
+		strcpy(cfg.control_socket, sock);
+	}
+	if (pins) {
+		if (strncmp(pins, "/sys/fs/bpf/", 12) || strlen(pins) >= sizeof(cfg.pin_path))
+			return xl4_cli_usage_error(cmd, "--pin-path must be a directory under /sys/fs/bpf/");
+		strcpy(cfg.pin_path, pins);
+	}
+	if (cfg.n_ifaces == 0)
+		return xl4_cli_usage_error(cmd, "no interface: give -i IFACE or 'interfaces' in the config");
+	return xl4_daemon_run(&cfg);
+}
+
+const struct xl4_cmd xl4_cmd_daemon = {
+	.name = "daemon",
+	.summary = "Load the XDP engine, attach it to interfaces and serve the control socket.",
+	.description =
+		"Checks the kernel's features, mounts bpffs on /sys/fs/bpf if needed, loads the\n"
+		"program, pins its shared maps (versioned names, e.g. xl4_stats_v1) under the pin\n"
+		"path, attaches in native XDP mode (or generic, with a warning, when the driver has\n"
+		"none) and runs in the foreground until SIGINT or SIGTERM, then detaches. Pinned\n"
+		"maps stay (counters survive restarts); 'xl4 cleanup' removes them.\n\n"
+		"Examples:\n"
+		"  xl4 daemon -i eth0\n"
+		"  xl4 daemon -c /etc/xl4/xl4.conf",
+	.opts = daemon_opts,
+	.run = run_daemon,
+};

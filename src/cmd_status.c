@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Client commands that ask the daemon or read the pins: status, stats, events, cleanup. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+
+#include "commands.h"
+#include "config.h"
+#include "control.h"
+#include "counters.h"
+#include "engine.h"
+#include "stats_view.h"
+
+enum { OPT_PIN_PATH = 256, OPT_JSON, OPT_COUNT };
+
+const char *xl4_default_socket(void)
+{
+	return getenv("XL4_SOCKET") ?: XL4_DEFAULT_SOCKET;
+}
+
+const char *xl4_default_pin_path(void)
+{
+	return getenv("XL4_PIN_PATH") ?: XL4_DEFAULT_PIN_PATH;
+}
+
+static void print_json_line(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	puts(s);
+	free(s);
+	fflush(stdout);
+}
+
+/* Ask the daemon; on failure print the reason and return NULL. */
+static json_t *ask(const char *sock, const char *what, int quiet)
+{
+	char err[256];
+	json_t *req = json_pack("{s:s}", "cmd", what), *resp = NULL;
+	int ret = xl4_control_call(sock, req, &resp, err, sizeof(err));
+
+	json_decref(req);
+	if (ret) {
+		if (!quiet)
+			fprintf(stderr, "xl4: %s\n", err);
+		return NULL;
+	}
+	if (!json_is_true(json_object_get(resp, "ok"))) {
+		fprintf(stderr, "xl4: daemon: %s\n", json_string_value(json_object_get(resp, "error")) ?: "error");
+		json_decref(resp);
+		return NULL;
+	}
+	return resp;
+}
+
+/* ---- status ---- */
+
+static const struct xl4_opt status_opts[] = {
+	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
+	{ "json", OPT_JSON, NULL, "print the daemon's answer as one JSON object" },
+	{ 0 },
+};
+
+static int run_status(const struct xl4_cmd *cmd, int argc, char **argv)
+{
+	const char *sock = xl4_default_socket(), *arg;
+	int json = 0, c;
+	json_t *st, *ifs, *i;
+	size_t k;
+
+	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
+		switch (c) {
+		case 's': sock = arg; break;
+		case OPT_JSON: json = 1; break;
+		case XL4_OPT_HELP: return 0;
+		default: return 2;
+		}
+	}
+	if (optind < argc)
+		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	st = ask(sock, "status", 0);
+	if (!st)
+		return 1;
+	if (json) {
+		print_json_line(st);
+	} else {
+		printf("xl4 daemon %s, pid %lld, up %llds\n", json_string_value(json_object_get(st, "version")),
+		       json_integer_value(json_object_get(st, "pid")),
+		       json_integer_value(json_object_get(st, "uptime_s")));
+		printf("program id %lld, maps pinned in %s, config %s\n",
+		       json_integer_value(json_object_get(st, "prog_id")),
+		       json_string_value(json_object_get(st, "pin_path")),
+		       *json_string_value(json_object_get(st, "config")) ?
+			       json_string_value(json_object_get(st, "config")) : "(none)");
+		printf("%-16s %8s  %-7s %s\n", "INTERFACE", "IFINDEX", "MODE", "STATE");
+		ifs = json_object_get(st, "interfaces");
+		json_array_foreach(ifs, k, i)
+			printf("%-16s %8lld  %-7s %s\n", json_string_value(json_object_get(i, "name")),
+			       json_integer_value(json_object_get(i, "ifindex")),
+			       json_string_value(json_object_get(i, "mode")),
+			       json_is_true(json_object_get(i, "attached")) ? "attached" : "detached");
+	}
+	json_decref(st);
+	return 0;
+}
+
+const struct xl4_cmd xl4_cmd_status = {
+	.name = "status",
+	.summary = "Show the running daemon: version, program id, interfaces and their XDP mode.",
+	.opts = status_opts,
+	.run = run_status,
+};
+
+/* ---- stats ---- */
+
+static const struct xl4_opt stats_opts[] = {
+	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
+	{ "pin-path", OPT_PIN_PATH, "DIR", "read pinned counters here when no daemon answers" },
+	{ "json", OPT_JSON, NULL, "one JSON object per sample" },
+	{ "watch", 'w', NULL, "refresh every interval with rates between samples" },
+	{ "interval", 'n', "SECS", "seconds between samples with --watch (default 1)" },
+	{ "count", OPT_COUNT, "N", "stop after N samples with --watch (default: until Ctrl-C)" },
+	{ "all", 'a', NULL, "list every drop reason, also those at zero" },
+	{ 0 },
+};
+
+/* Counters from the pins: the daemon need not be running for counters to be read. */
+static int read_pinned(const char *pins, struct xl4_totals *t)
+{
+	int fd = xl4_counters_open_pinned(pins), err;
+
+	if (fd < 0) {
+		fprintf(stderr, "xl4: no daemon answers and no pinned counters in %s (%s)\n", pins,
+			strerror(-fd));
+		return fd;
+	}
+	err = xl4_counters_read(fd, t);
+	close(fd);
+	if (err)
+		fprintf(stderr, "xl4: reading %s: %s\n", pins, strerror(-err));
+	return err;
+}
+
+static void show(json_t *s, int json, int all, int clear)
+{
+	if (json) {
+		json_object_set_new(s, "time", json_integer(time(NULL)));
+		print_json_line(s);
+		return;
+	}
+	if (clear)
+		fputs("\033[H\033[2J", stdout);
+	xl4_stats_print(stdout, s, all);
+	fflush(stdout);
+}
+
+static int run_stats(const struct xl4_cmd *cmd, int argc, char **argv)
+{
+	const char *sock = xl4_default_socket(), *pins = NULL, *arg;
+	unsigned long interval = 1, count = 0;
+	int json = 0, watch = 0, all = 0, c;
+	struct xl4_totals prev, cur;
+	json_t *resp, *s;
+
+	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
+		switch (c) {
+		case 's': sock = arg; break;
+		case OPT_PIN_PATH: pins = arg; break;
+		case OPT_JSON: json = 1; break;
+		case 'w': watch = 1; break;
+		case 'a': all = 1; break;
+		case 'n':
+			if (xl4_parse_uint(arg, 1, 3600, &interval))
+				return xl4_cli_usage_error(cmd, "--interval '%s' is not 1..3600 seconds", arg);
+			break;
+		case OPT_COUNT:
+			if (xl4_parse_uint(arg, 1, 1UL << 31, &count))
+				return xl4_cli_usage_error(cmd, "--count '%s' is not a positive number", arg);
+			break;
+		case XL4_OPT_HELP: return 0;
+		default: return 2;
+		}
+	}
+	if (optind < argc)
+		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+
+	/* The daemon knows its own pin path; ask it unless one was given. */
+	if (!pins) {
+		json_t *st = ask(sock, "status", 1);
+
+		pins = st ? strdup(json_string_value(json_object_get(st, "pin_path"))) :
+			    xl4_default_pin_path();
+		json_decref(st);
+	}
+	if (!watch) {
+		/* One shot: the daemon's snapshot has rates over its last second. */
+		resp = ask(sock, "stats", 1);
+		if (!resp) {
+			if (read_pinned(pins, &cur))
+				return 1;
+			resp = xl4_stats_json(&cur, NULL, 0);
+			if (!json)
+				fprintf(stderr, "xl4: daemon not running; counters from %s, no rates\n", pins);
+		}
+		json_object_del(resp, "ok");
+		show(resp, json, all, 0);
+		json_decref(resp);
+		return 0;
+	}
+	if (read_pinned(pins, &prev))
+		return 1;
+	for (unsigned long n = 0; !count || n < count; n++) {
+		sleep(interval);
+		if (read_pinned(pins, &cur))
+			return 1;
+		s = xl4_stats_json(&cur, &prev, (double)interval);
+		show(s, json, all, isatty(STDOUT_FILENO));
+		json_decref(s);
+		prev = cur;
+	}
+	return 0;
+}
+
+const struct xl4_cmd xl4_cmd_stats = {
+	.name = "stats",
+	.summary = "Show verdict and drop-reason counters, summed over CPUs, with rates.",
+	.description =
+		"Without --watch, asks the daemon for its latest snapshot (rates over the last\n"
+		"second); when no daemon runs, reads the pinned counters (no rates). With --watch,\n"
+		"reads the pinned counters every interval and shows rates between samples.\n"
+		"JSON shape: {\"verdicts\": {NAME: {packets, bytes, pps, bps}}, \"drops\": {REASON: ...}}.",
+	.opts = stats_opts,
+	.run = run_stats,
+};
+
+/* ---- events ---- */
+
+static const struct xl4_opt events_opts[] = {
+	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
+	{ "json", OPT_JSON, NULL, "one JSON object per event" },
+	{ 0 },
+};
+
+static int run_events(const struct xl4_cmd *cmd, int argc, char **argv)
+{
+	const char *sock = xl4_default_socket(), *arg;
+	int json = 0, c;
+	json_t *resp, *e;
+	size_t i;
+
+	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
+		switch (c) {
+		case 's': sock = arg; break;
+		case OPT_JSON: json = 1; break;
+		case XL4_OPT_HELP: return 0;
+		default: return 2;
+		}
+	}
+	if (optind < argc)
+		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	resp = ask(sock, "events", 0);
+	if (!resp)
+		return 1;
+	json_array_foreach(json_object_get(resp, "events"), i, e) {
+		if (json) {
+			print_json_line(e);
+			continue;
+		}
+		printf("%-20s %-16s %s -> %s proto %lld len %lld\n",
+		       json_string_value(json_object_get(e, "reason")),
+		       json_string_value(json_object_get(e, "ifname")),
+		       json_string_value(json_object_get(e, "src")) ?: "-",
+		       json_string_value(json_object_get(e, "dst")) ?: "-",
+		       json_integer_value(json_object_get(e, "proto")),
+		       json_integer_value(json_object_get(e, "len")));
+	}
+	json_decref(resp);
+	return 0;
+}
+
+const struct xl4_cmd xl4_cmd_events = {
+	.name = "events",
+	.summary = "Show the most recent sampled drop events (up to 64) from the ring buffer.",
+	.opts = events_opts,
+	.run = run_events,
+};
+
+/* ---- cleanup ---- */
+
+static const struct xl4_opt cleanup_opts[] = {
+	{ "pin-path", OPT_PIN_PATH, "DIR", "pin directory (default /sys/fs/bpf/xl4, or $XL4_PIN_PATH)" },
+	{ "socket", 's', "PATH", "control socket used to check that no daemon runs" },
+	{ 0 },
+};
+
+static int run_cleanup(const struct xl4_cmd *cmd, int argc, char **argv)
+{
+	const char *pins = xl4_default_pin_path(), *sock = xl4_default_socket(), *arg;
+	json_t *st;
+	int c, err;
+
+	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
+		switch (c) {
+		case OPT_PIN_PATH: pins = arg; break;
+		case 's': sock = arg; break;
+		case XL4_OPT_HELP: return 0;
+		default: return 2;
+		}
+	}
+	if (optind < argc)
+		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	st = ask(sock, "status", 1);
+	if (st && !strcmp(json_string_value(json_object_get(st, "pin_path")) ?: "", pins)) {
+		fprintf(stderr, "xl4 cleanup: a daemon (pid %lld) is using %s; stop it first\n",
+			json_integer_value(json_object_get(st, "pid")), pins);
+		json_decref(st);
+		return 1;
+	}
+	json_decref(st);
+	err = xl4_unpin_all(pins);
+	if (err) {
+		fprintf(stderr, "xl4 cleanup: %s: %s\n", pins, strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+const struct xl4_cmd xl4_cmd_cleanup = {
+	.name = "cleanup",
+	.summary = "Remove xl4's pinned maps (counters are lost). Refuses while a daemon uses them.",
+	.opts = cleanup_opts,
+	.run = run_cleanup,
+};

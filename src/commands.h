@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The subcommand table: each command is defined next to its handler (src/cmd_*.c). */
+#ifndef XL4_COMMANDS_H
+#define XL4_COMMANDS_H
+
+#include "cli.h"
+
+extern const struct xl4_cmd xl4_cmd_daemon, xl4_cmd_status, xl4_cmd_stats, xl4_cmd_events,
+	xl4_cmd_replay, xl4_cmd_cleanup;
+
+/* Where client commands find the daemon and the pins: option, then environment, then default. */
+const char *xl4_default_socket(void);
+const char *xl4_default_pin_path(void);
+
+#endif

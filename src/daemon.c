@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The daemon: one struct of state and one epoll loop over the control socket, a 1 s timer
+ * (counters into rates), the drop-event ring buffer and a signalfd. No threads yet: nothing
+ * here blocks for long, and every request is answered from this loop.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "control.h"
+#include "counters.h"
+#include "daemon.h"
+#include "engine.h"
+#include "event_fmt.h"
+#include "kernel_check.h"
+#include "log.h"
+#include "names.h"
+#include "stats_view.h"
+#include "version.h"
+
+#define RECENT_EVENTS 64
+
+struct attached_iface {
+	char name[IF_NAMESIZE];
+	int ifindex;
+	enum xl4_xdp_mode mode;
+	int attached;
+};
+
+struct daemon {
+	struct xl4_config cfg;
+	struct xl4_engine eng;
+	struct attached_iface ifs[XL4_MAX_IFACES];
+	int n_ifs;
+	int epfd, sigfd, timerfd, ctlfd;
+	struct ring_buffer *rb;
+	struct xl4_totals prev, cur; /* the last two 1 s samples, for rates */
+	double dt;
+	int samples;
+	time_t started;
+	struct xl4_event recent[RECENT_EVENTS];
+	__u64 events_total;
+	int stop;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int resolve_ifaces(struct daemon *d)
+{
+	for (int i = 0; i < d->cfg.n_ifaces; i++) {
+		struct attached_iface *a = &d->ifs[i];
+
+		snprintf(a->name, sizeof(a->name), "%s", d->cfg.ifaces[i]);
+		a->ifindex = if_nametoindex(a->name);
+		if (!a->ifindex) {
+			pr_warn("no such interface '%s'", a->name);
+			return -ENODEV;
+		}
+	}
+	d->n_ifs = d->cfg.n_ifaces;
+	return 0;
+}
+
+static void detach_all(struct daemon *d)
+{
+	for (int i = 0; i < d->n_ifs; i++) {
+		struct attached_iface *a = &d->ifs[i];
+
+		if (!a->attached)
+			continue;
+		if (xl4_xdp_detach(a->ifindex, d->eng.prog_fd, a->mode))
+			pr_warn("%s: detach failed (already replaced or removed?)", a->name);
+		else
+			pr_info("%s: detached", a->name);
+		a->attached = 0;
+	}
+}
+
+static int attach_all(struct daemon *d)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	bpf_obj_get_info_by_fd(d->eng.prog_fd, &info, &len);
+	for (int i = 0; i < d->n_ifs; i++) {
+		struct attached_iface *a = &d->ifs[i];
+		int err = xl4_xdp_attach(a->ifindex, d->eng.prog_fd, d->cfg.mode, &a->mode);
+
+		if (err) {
+			detach_all(d);
+			return err;
+		}
+		a->attached = 1;
+		pr_info("%s: attached in %s mode, program id %u", a->name, xl4_mode_name(a->mode),
+			info.id);
+	}
+	return 0;
+}
+
+static json_t *status_json(struct daemon *d)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	json_t *ifs = json_array();
+
+	bpf_obj_get_info_by_fd(d->eng.prog_fd, &info, &len);
+	for (int i = 0; i < d->n_ifs; i++)
+		json_array_append_new(ifs, json_pack("{s:s, s:i, s:s, s:b}", "name", d->ifs[i].name,
+						     "ifindex", d->ifs[i].ifindex, "mode",
+						     xl4_mode_name(d->ifs[i].mode), "attached",
+						     d->ifs[i].attached));
+	return json_pack("{s:b, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:I}", "ok", 1, "version",
+			 XL4_VERSION, "pid", (int)getpid(), "uptime_s",
+			 (json_int_t)(time(NULL) - d->started), "prog_id", (int)info.id,
+			 "pin_path", d->cfg.pin_path, "config", d->cfg.path, "interfaces", ifs,
+			 "events_sampled", (json_int_t)d->events_total);
+}
+
+/* Totals are read fresh for each request; rates come from the last two 1 s samples. */
+static json_t *stats_reply(struct daemon *d)
+{
+	struct xl4_totals now;
+	json_t *s, *rates, *group, *e, *r;
+	const char *gname, *name;
+
+	if (xl4_counters_read(d->eng.stats_fd, &now))
+		return xl4_control_error("cannot read counters: %s", strerror(errno));
+	s = xl4_stats_json(&now, NULL, 0);
+	rates = d->samples > 1 ? xl4_stats_json(&d->cur, &d->prev, d->dt) : NULL;
+	json_object_foreach(s, gname, group) {
+		json_object_foreach(group, name, e) {
+			r = rates ? json_object_get(json_object_get(rates, gname), name) : NULL;
+			json_object_set(e, "pps", r ? json_object_get(r, "pps") : json_real(0));
+			json_object_set(e, "bps", r ? json_object_get(r, "bps") : json_real(0));
+		}
+	}
+	json_decref(rates);
+
+	json_object_set_new(s, "ok", json_true());
+	return s;
+}
+
+static json_t *events_reply(struct daemon *d)
+{
+	json_t *arr = json_array();
+	__u64 first = d->events_total > RECENT_EVENTS ? d->events_total - RECENT_EVENTS : 0;
+
+	for (__u64 i = first; i < d->events_total; i++)
+		json_array_append_new(arr, xl4_event_json(&d->recent[i % RECENT_EVENTS]));
+	return json_pack("{s:b, s:I, s:o}", "ok", 1, "total", (json_int_t)d->events_total, "events",
+			 arr);
+}
+
+static void handle_client(struct daemon *d)
+{
+	char err[256];
+	json_t *req, *resp;
+	const char *cmd;
+	int fd = accept4(d->ctlfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	req = xl4_control_read_request(fd, err, sizeof(err));
+	if (!req) {
+		resp = xl4_control_error("%s", err);
+	} else {
+		cmd = json_string_value(json_object_get(req, "cmd"));
+		if (!strcmp(cmd, "status"))
+			resp = status_json(d);
+		else if (!strcmp(cmd, "stats"))
+			resp = stats_reply(d);
+		else if (!strcmp(cmd, "events"))
+			resp = events_reply(d);
+		else if (!strcmp(cmd, "ping"))
+			resp = json_pack("{s:b}", "ok", 1);
+		else
+			resp = xl4_control_error("unknown command '%s'", cmd);
+		json_decref(req);
+	}
+	xl4_control_send(fd, resp);
+	json_decref(resp);
+	close(fd);
+}
+
+static void sample_counters(struct daemon *d)
+{
+	static double last;
+	double t = now_s();
+
+	d->prev = d->cur;
+	if (xl4_counters_read(d->eng.stats_fd, &d->cur)) {
+		pr_warn("cannot read counters: %s", strerror(errno));
+		return;
+	}
+	d->dt = last ? t - last : 0;
+	last = t;
+	d->samples++;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct daemon *d = ctx;
+	const struct xl4_event *ev = data;
+
+	if (size < sizeof(*ev))
+		return 0;
+	d->recent[d->events_total++ % RECENT_EVENTS] = *ev;
+	pr_debug("drop sample: %s, %u bytes", xl4_reason_name(ev->reason), ev->pkt_len);
+	return 0;
+}
+
+static int setup_loop(struct daemon *d)
+{
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->rb = ring_buffer__new(d->eng.events_fd, on_event, d, NULL);
+	if (d->sigfd < 0 || d->timerfd < 0 || d->epfd < 0 || !d->rb)
+		return -errno;
+	timerfd_settime(d->timerfd, 0, &its, NULL);
+	ev.data.fd = d->sigfd;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &ev);
+	ev.data.fd = d->timerfd;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->timerfd, &ev);
+	ev.data.fd = d->ctlfd;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->ctlfd, &ev);
+	ev.data.fd = ring_buffer__epoll_fd(d->rb);
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	return 0;
+}
+
+static void run_loop(struct daemon *d)
+{
+	struct epoll_event evs[8];
+
+	while (!d->stop) {
+		int n = epoll_wait(d->epfd, evs, 8, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == d->sigfd) {
+				struct signalfd_siginfo si;
+
+				if (read(fd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					pr_warn("SIGHUP: config reload is not supported yet; ignored");
+					continue;
+				}
+				pr_info("signal %u: stopping", si.ssi_signo);
+				d->stop = 1;
+			} else if (fd == d->timerfd) {
+				__u64 ticks;
+
+				if (read(fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+					sample_counters(d);
+			} else if (fd == d->ctlfd) {
+				handle_client(d);
+			} else {
+				ring_buffer__consume(d->rb);
+			}
+		}
+	}
+}
+
+int xl4_daemon_run(const struct xl4_config *cfg)
+{
+	struct xl4_engine_opts eo = { 0 };
+	struct daemon *d = calloc(1, sizeof(*d));
+	int err, rc = 1;
+
+	if (!d)
+		return 1;
+	d->cfg = *cfg;
+	d->sigfd = d->timerfd = d->epfd = d->ctlfd = -1;
+	d->started = time(NULL);
+
+	/* check: say plainly what the kernel lacks before trying anything */
+	if (xl4_features_check())
+		goto out;
+	if (resolve_ifaces(d))
+		goto out;
+	/* pin: shared maps live under pin_path so counters outlive this process */
+	if (xl4_bpffs_prepare(cfg->pin_path))
+		goto out;
+	/* load: open the skeleton, set load-time knobs, verify */
+	eo.pin_path = cfg->pin_path;
+	eo.frag_policy = cfg->frag_policy;
+	eo.sample_per_sec = cfg->sample_per_sec;
+	if (xl4_engine_load(&d->eng, &eo))
+		goto out;
+	/* control socket before attaching, so a second daemon fails before touching interfaces */
+	d->ctlfd = xl4_control_listen(cfg->control_socket);
+	if (d->ctlfd < 0) {
+		pr_warn("control socket %s: %s", cfg->control_socket,
+			d->ctlfd == -EADDRINUSE ? "another xl4 daemon is running" : strerror(-d->ctlfd));
+		goto out_engine;
+	}
+	if ((err = setup_loop(d))) {
+		pr_warn("event loop setup failed: %s", strerror(-err));
+		goto out_socket;
+	}
+	/* attach: every interface, or none */
+	if (attach_all(d))
+		goto out_socket;
+	sample_counters(d);
+	pr_info("ready: %d interface(s), control socket %s, maps pinned in %s", d->n_ifs,
+		cfg->control_socket, cfg->pin_path);
+
+	run_loop(d);
+	rc = 0;
+
+	detach_all(d);
+out_socket:
+	close(d->ctlfd);
+	unlink(cfg->control_socket);
+out_engine:
+	if (d->rb)
+		ring_buffer__free(d->rb);
+	xl4_engine_close(&d->eng);
+out:
+	if (d->epfd >= 0)
+		close(d->epfd);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	if (d->timerfd >= 0)
+		close(d->timerfd);
+	free(d);
+	return rc;
+}

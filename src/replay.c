@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pcap/pcap.h>
+#include <jansson.h>
+
+#include "engine.h"
+#include "log.h"
+#include "names.h"
+#include "replay.h"
+#include "testrun.h"
+
+struct tally {
+	unsigned long packets, verdicts[XL4_VERDICT_MAX + 1], reasons[XL4_REASON_MAX];
+};
+
+static void hex(FILE *out, const unsigned char *p, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++)
+		fprintf(out, "%02x", p[i]);
+}
+
+static void print_text(unsigned long idx, const struct xl4_run_result *r, unsigned len,
+		       const unsigned char *out)
+{
+	printf("%lu %s", idx, xl4_verdict_name(r->verdict));
+	if (r->verdict == XL4_V_DROP)
+		printf(" %s", xl4_reason_name(r->reason));
+	printf(" len=%u", len);
+	if (r->modified) {
+		printf(" out_len=%u out=", r->out_len);
+		hex(stdout, out, r->out_len);
+	}
+	putchar('\n');
+}
+
+static void print_json(unsigned long idx, const struct xl4_run_result *r, unsigned len,
+		       unsigned wire_len, const unsigned char *out)
+{
+	json_t *o = json_pack("{s:I, s:s, s:s, s:i, s:b}", "index", (json_int_t)idx, "verdict",
+			      xl4_verdict_name(r->verdict), "reason", xl4_reason_name(r->reason),
+			      "len", (int)len, "modified", r->modified);
+	char *s;
+
+	if (wire_len != len)
+		json_object_set_new(o, "wire_len", json_integer(wire_len));
+	if (r->modified) {
+		char *h = malloc(2 * r->out_len + 1);
+
+		for (unsigned i = 0; h && i < r->out_len; i++)
+			snprintf(h + 2 * i, 3, "%02x", out[i]);
+		if (h) {
+			h[2 * r->out_len] = '\0';
+			json_object_set_new(o, "out_len", json_integer(r->out_len));
+			json_object_set_new(o, "out", json_string(h));
+		}
+		free(h);
+	}
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	puts(s);
+	free(s);
+	json_decref(o);
+}
+
+static void print_summary(const struct tally *t)
+{
+	fprintf(stderr, "replayed %lu packets:", t->packets);
+	for (unsigned v = 0; v < XL4_VERDICT_MAX; v++)
+		if (t->verdicts[v])
+			fprintf(stderr, " %s %lu", xl4_verdict_name(v), t->verdicts[v]);
+	fputc('\n', stderr);
+	for (unsigned r = 1; r < XL4_REASON_MAX; r++)
+		if (t->reasons[r])
+			fprintf(stderr, "  drop %-22s %lu\n", xl4_reason_name(r), t->reasons[r]);
+}
+
+int xl4_replay(const struct xl4_config *cfg, const struct xl4_replay_opts *o)
+{
+	struct xl4_engine_opts eo = { .frag_policy = cfg->frag_policy, .trace = true };
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const unsigned char *pkt;
+	unsigned char *out = NULL;
+	pcap_dumper_t *dump = NULL;
+	pcap_t *in, *dead = NULL;
+	struct xl4_engine eng;
+	struct tally t = { 0 };
+	int rc = 1, ret;
+
+	in = pcap_open_offline(o->capture, errbuf);
+	if (!in) {
+		pr_warn("cannot read capture %s: %s", o->capture, errbuf);
+		return 1;
+	}
+	if (pcap_datalink(in) != DLT_EN10MB) {
+		pr_warn("%s: link type %s is not supported (xl4 sees Ethernet frames: capture with "
+			"-i on an Ethernet/veth interface, not 'any')",
+			o->capture, pcap_datalink_val_to_name(pcap_datalink(in)) ?: "unknown");
+		goto out_pcap;
+	}
+	/* load: the same object as the daemon, private maps, verdict tracing on */
+	if (xl4_engine_load(&eng, &eo))
+		goto out_pcap;
+	out = malloc(XL4_RUN_OUT_MAX);
+	if (!out)
+		goto out_engine;
+	if (o->write_path) {
+		dead = pcap_open_dead(DLT_EN10MB, 65535);
+		dump = dead ? pcap_dump_open(dead, o->write_path) : NULL;
+		if (!dump) {
+			pr_warn("cannot write %s: %s", o->write_path, dead ? pcap_geterr(dead) : "no memory");
+			goto out_engine;
+		}
+	}
+	while ((ret = pcap_next_ex(in, &h, &pkt)) == 1) {
+		struct xl4_run_result r;
+		int err;
+
+		t.packets++;
+		err = xl4_run_packet(&eng, pkt, h->caplen, out, XL4_RUN_OUT_MAX, &r);
+		if (err) {
+			pr_warn("packet %lu (%u bytes): test run failed: %s", t.packets, h->caplen,
+				strerror(-err));
+			goto out_dump;
+		}
+		t.verdicts[r.verdict < XL4_VERDICT_MAX ? r.verdict : XL4_VERDICT_MAX]++;
+		if (r.verdict == XL4_V_DROP)
+			t.reasons[r.reason < XL4_REASON_MAX ? r.reason : 0]++;
+		if (o->json)
+			print_json(t.packets, &r, h->caplen, h->len, out);
+		else if (!o->quiet)
+			print_text(t.packets, &r, h->caplen, out);
+		if (dump && r.verdict != XL4_V_DROP && r.verdict != XL4_V_ABORTED) {
+			struct pcap_pkthdr oh = { .ts = h->ts, .caplen = r.out_len, .len = r.out_len };
+
+			pcap_dump((unsigned char *)dump, &oh, out);
+		}
+	}
+	if (ret == PCAP_ERROR) {
+		pr_warn("%s: capture is corrupt after packet %lu: %s", o->capture, t.packets,
+			pcap_geterr(in));
+		goto out_dump;
+	}
+	fflush(stdout);
+	print_summary(&t);
+	rc = 0;
+out_dump:
+	if (dump)
+		pcap_dump_close(dump);
+	if (dead)
+		pcap_close(dead);
+out_engine:
+	free(out);
+	xl4_engine_close(&eng);
+out_pcap:
+	pcap_close(in);
+	return rc;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* `xl4 replay`: the real XDP program over every packet of a capture (see docs/replay.md). */
+#ifndef XL4_REPLAY_H
+#define XL4_REPLAY_H
+
+#include <stdbool.h>
+#include "config.h"
+
+struct xl4_replay_opts {
+	const char *capture;
+	const char *write_path; /* NULL: no output capture */
+	bool json;
+	bool quiet; /* summary only */
+};
+
+/* Returns a process exit code: 0, or 1 with the reason logged. */
+int xl4_replay(const struct xl4_config *cfg, const struct xl4_replay_opts *o);
+
+#endif

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The user-space build of bpf/parse.h, behind a plain interface so the fixtures can compare
+ * it with the BPF program (parse.h's kernel UAPI includes stay out of the other files). */
+#ifndef XL4_TESTS_UPARSE_H
+#define XL4_TESTS_UPARSE_H
+
+#include <stdint.h>
+
+/* Parse a copy of the frame (exactly len bytes on the heap, so a sanitizer would see an
+ * over-read) with the given enum xl4_frag_policy; returns the drop reason, XL4_R_NONE on 0. */
+unsigned int fx_uparse(const void *data, uint32_t len, uint32_t frag_policy);
+
+#endif
