@@ -148,8 +148,8 @@ static json_t *stats_reply(struct daemon *d)
 	json_object_foreach(s, gname, group) {
 		json_object_foreach(group, name, e) {
 			r = rates ? json_object_get(json_object_get(rates, gname), name) : NULL;
-			json_object_set(e, "pps", r ? json_object_get(r, "pps") : json_real(0));
-			json_object_set(e, "bps", r ? json_object_get(r, "bps") : json_real(0));
+			json_object_set_new(e, "pps", r ? json_incref(json_object_get(r, "pps")) : json_real(0));
+			json_object_set_new(e, "bps", r ? json_incref(json_object_get(r, "bps")) : json_real(0));
 		}
 	}
 	json_decref(rates);
