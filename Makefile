@@ -108,7 +108,11 @@ test-build: $(O)/xl4 $(UNIT_BINS) $(if $(FIX_SRCS),$(O)/tests/bpf/fixtures) $(TO
 test: test-build
 	$(Q)O=$(O) tests/run-all
 
-test-unit test-bpf test-fuzz test-e2e: test-build
+test-unit: $(O)/xl4 $(UNIT_BINS)
+test-bpf: $(O)/xl4 $(if $(FIX_SRCS),$(O)/tests/bpf/fixtures) $(TOOL_BINS)
+test-fuzz: $(FUZZ_BINS)
+test-e2e: $(O)/xl4
+test-unit test-bpf test-fuzz test-e2e:
 	$(Q)O=$(O) tests/run-all $(patsubst test-%,%,$@)
 
 demo: $(O)/xl4

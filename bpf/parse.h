@@ -200,11 +200,39 @@ struct xl4_ip6_ext {
 	__be32 word;
 };
 
+/* Extension headers we walk, as a bit set over next-header values (all of them are < 64);
+ * ESP, mobility and the rest end the walk as opaque payload. */
+#define XL4_IP6_EXT_BITS                                                                   \
+	((1ULL << IPPROTO_HOPOPTS) | (1ULL << IPPROTO_ROUTING) | (1ULL << IPPROTO_DSTOPTS) | \
+	 (1ULL << IPPROTO_AH) | (1ULL << IPPROTO_FRAGMENT))
+/* Bound on the bytes of extension headers walked (8 headers of at most 2048 bytes). */
+#define XL4_IP6_EXT_OFF_MASK 0x7fff
+
+static __always_inline __u64 ip6_ext_bit(__u32 nh)
+{
+	return nh < 64 ? 1ULL << nh : 0;
+}
+
+static __always_inline int ip6_frag(struct xl4_pkt *p, const struct xl4_ip6_ext *ext)
+{
+	__u16 fo = bpf_ntohs(ext->frag_off);
+
+	/* An atomic fragment (offset 0, no M bit; RFC 6946) is a whole packet. */
+	if (!(fo & 0xfff9))
+		return 0;
+	if (p->frag_policy == XL4_FRAG_DROP)
+		return -XL4_R_IP6_FRAG;
+	p->t.flags |= XL4_F_FRAG;
+	if (fo & 0xfff8)
+		p->t.flags |= XL4_F_FRAG_LATER;
+	return 0;
+}
+
 /* IPv6 and its extension headers. Returns the transport protocol. */
 static __always_inline int parse_ip6(struct xl4_cursor *c, struct xl4_pkt *p)
 {
 	struct ipv6hdr *ip6 = c->pos;
-	__u32 remain, nh;
+	__u32 remain, nh, off = 0;
 
 	if ((void *)(ip6 + 1) > c->end)
 		return -XL4_R_IP6_TRUNC;
@@ -221,63 +249,50 @@ static __always_inline int parse_ip6(struct xl4_cursor *c, struct xl4_pkt *p)
 	__builtin_memcpy(p->t.saddr, &ip6->saddr, 16);
 	__builtin_memcpy(p->t.daddr, &ip6->daddr, 16);
 	nh = ip6->nexthdr;
-	c->pos = ip6 + 1;
 
+	/*
+	 * Verifier economy: the walk is branch-light and keeps its position as a masked scalar
+	 * offset, so the paths through one header (AH or not, fragment or not) reach the next in
+	 * the same state and are verified once, not once per combination (2^8 of them).
+	 */
 	XL4_UNROLL
 	for (int i = 0; i < XL4_IP6_EXT_MAX; i++) {
-		struct xl4_ip6_ext *ext = c->pos;
-		__u32 len;
+		__u64 bit = ip6_ext_bit(nh);
+		struct xl4_ip6_ext *ext;
+		__u32 is_ah, is_frag, len;
 
-		switch (nh) {
-		case IPPROTO_HOPOPTS:
-			/* RFC 8200 4.1: hop-by-hop only directly after the IPv6 header. */
-			if (i != 0)
-				return -XL4_R_IP6_EXT_ORDER;
-			/* fallthrough */
-		case IPPROTO_ROUTING:
-		case IPPROTO_DSTOPTS:
-			if (remain < 8 || (void *)(ext + 1) > c->end)
-				return -XL4_R_IP6_EXT_TRUNC;
-			len = ((__u32)ext->len + 1) * 8;
-			break;
-		case IPPROTO_AH:
-			/* AH counts 4-byte units minus 2 (RFC 4302), unlike the others. */
-			if (remain < 8 || (void *)(ext + 1) > c->end)
-				return -XL4_R_IP6_EXT_TRUNC;
-			len = ((__u32)ext->len + 2) * 4;
-			break;
-		case IPPROTO_FRAGMENT: {
-			__u16 fo;
-
-			if (remain < 8 || (void *)(ext + 1) > c->end)
-				return -XL4_R_IP6_EXT_TRUNC;
-			len = 8;
-			fo = bpf_ntohs(ext->frag_off);
-			/* An atomic fragment (offset 0, no M bit; RFC 6946) is a whole packet. */
-			if (fo & 0xfff9) {
-				if (p->frag_policy == XL4_FRAG_DROP)
-					return -XL4_R_IP6_FRAG;
-				p->t.flags |= XL4_F_FRAG;
-				if (fo & 0xfff8)
-					p->t.flags |= XL4_F_FRAG_LATER;
-			}
-			break;
-		}
-		default:
+		if (!(bit & XL4_IP6_EXT_BITS))
 			goto done;
+		/* RFC 8200 4.1: hop-by-hop only directly after the IPv6 header. */
+		if (i != 0 && (bit & (1ULL << IPPROTO_HOPOPTS)))
+			return -XL4_R_IP6_EXT_ORDER;
+		off &= XL4_IP6_EXT_OFF_MASK;
+		ext = (void *)((__u8 *)(ip6 + 1) + off);
+		if (remain < sizeof(*ext) || (void *)(ext + 1) > c->end)
+			return -XL4_R_IP6_EXT_TRUNC;
+		/* AH counts 4-byte units minus 2 (RFC 4302), the others 8-byte units minus 1; the
+		 * fragment header's length byte is reserved: always 8 bytes. */
+		is_ah = (bit >> IPPROTO_AH) & 1;
+		is_frag = (bit >> IPPROTO_FRAGMENT) & 1;
+		len = ((__u32)ext->len * (1 - is_frag) + 1 + is_ah) * (8 - 4 * is_ah);
+		if (is_frag) {
+			int ret = ip6_frag(p, ext);
+
+			if (ret)
+				return ret;
 		}
-		if (len > remain || (void *)((__u8 *)ext + len) > c->end)
+		if (len > remain)
 			return -XL4_R_IP6_EXT_TRUNC;
 		remain -= len;
+		off += len;
 		nh = ext->nexthdr;
-		c->pos = (__u8 *)ext + len;
 		if (p->t.flags & XL4_F_FRAG_LATER)
 			goto done;
 	}
-	if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS ||
-	    nh == IPPROTO_AH || nh == IPPROTO_FRAGMENT)
+	if (ip6_ext_bit(nh) & XL4_IP6_EXT_BITS)
 		return -XL4_R_IP6_EXT_CHAIN;
 done:
+	c->pos = (__u8 *)(ip6 + 1) + (off & XL4_IP6_EXT_OFF_MASK);
 	p->l4_len = remain;
 	p->t.proto = nh;
 	p->t.flags |= XL4_F_IPV6;

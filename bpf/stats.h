@@ -49,7 +49,9 @@ static __always_inline int sample_allowed(void)
 	return 1;
 }
 
-static __always_inline void sample_drop(struct xdp_md *ctx, const struct xl4_pkt *p, __u32 reason)
+/* The head of the frame and the reason go to user space, which decodes addresses from the
+ * head itself: that keeps this function's arguments scalar (see xl4_account). */
+static __always_inline void sample_drop(struct xdp_md *ctx, __u32 reason, __u32 pkt_len)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -62,31 +64,44 @@ static __always_inline void sample_drop(struct xdp_md *ctx, const struct xl4_pkt
 	ev = bpf_ringbuf_reserve(&xl4_events_v1, sizeof(*ev), 0);
 	if (!ev)
 		return;
+	__builtin_memset(ev, 0, sizeof(*ev) - XL4_SAMPLE_BYTES);
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->type = XL4_EV_DROP;
 	ev->reason = reason;
 	ev->ifindex = ctx->ingress_ifindex;
-	ev->pkt_len = p->pkt_len;
-	ev->_pad = 0;
-	ev->tuple = p->t;
-	XL4_UNROLL
-	for (int i = 0; i < XL4_SAMPLE_BYTES; i++) {
-		if ((void *)(src + i + 1) > end)
-			break;
-		ev->head[i] = src[i];
-		n = i + 1;
+	ev->pkt_len = pkt_len;
+	if ((void *)(src + XL4_SAMPLE_BYTES) <= end) {
+		__builtin_memcpy(ev->head, src, XL4_SAMPLE_BYTES);
+		n = XL4_SAMPLE_BYTES;
+	} else {
+		/* Short frames (the truncation drops): byte by byte, each access bounds-checked. */
+		XL4_UNROLL
+		for (int i = 0; i < XL4_SAMPLE_BYTES; i++) {
+			if ((void *)(src + i + 1) > end)
+				break;
+			ev->head[i] = src[i];
+			n = i + 1;
+		}
 	}
 	ev->cap_len = n;
 	bpf_ringbuf_submit(ev, 0);
 }
 
-static __always_inline int xl4_exit(struct xdp_md *ctx, const struct xl4_pkt *p, int verdict,
-				    __u32 reason)
+/*
+ * Count the verdict (and the drop reason), sample drops, trace for replay. A global function:
+ * the verifier checks it once with scalar arguments, instead of once for every distinct
+ * state in which the pipeline reaches its exit (dozens of drop reasons times parse paths).
+ */
+__noinline int xl4_account(struct xdp_md *ctx, __u32 verdict, __u32 reason, __u32 pkt_len)
 {
-	count(verdict, p->pkt_len);
+	if (verdict >= XL4_VERDICT_MAX)
+		verdict = XDP_ABORTED;
+	if (reason >= XL4_REASON_MAX)
+		reason = XL4_R_NONE;
+	count(verdict, pkt_len);
 	if (verdict == XDP_DROP) {
-		count(XL4_STAT_REASON_BASE + reason, p->pkt_len);
-		sample_drop(ctx, p, reason);
+		count(XL4_STAT_REASON_BASE + reason, pkt_len);
+		sample_drop(ctx, reason, pkt_len);
 	}
 	if (cfg_trace) {
 		__u32 zero = 0;
@@ -100,14 +115,16 @@ static __always_inline int xl4_exit(struct xdp_md *ctx, const struct xl4_pkt *p,
 	return verdict;
 }
 
+static __always_inline int xl4_exit(struct xdp_md *ctx, const struct xl4_pkt *p, int verdict,
+				    __u32 reason)
+{
+	return xl4_account(ctx, verdict, reason, p->pkt_len);
+}
+
 /* A stage's negative return is a drop reason. */
 static __always_inline int xl4_drop(struct xdp_md *ctx, const struct xl4_pkt *p, int neg_reason)
 {
-	__u32 reason = -neg_reason;
-
-	if (reason >= XL4_REASON_MAX)
-		reason = XL4_R_NONE;
-	return xl4_exit(ctx, p, XDP_DROP, reason);
+	return xl4_exit(ctx, p, XDP_DROP, -neg_reason);
 }
 
 #endif /* XL4_STATS_H */

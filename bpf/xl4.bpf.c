@@ -3,6 +3,10 @@
  * xl4 XDP entry: parse -> (filter -> guard -> load balancer, as they land) -> exit.
  * Each stage returns a verdict to go on with or a negative drop reason; every packet
  * leaves through xl4_exit() in stats.h.
+ *
+ * Stages are global (__noinline, non-static) functions taking (ctx, struct xl4_pkt *): the
+ * verifier checks each once against its prototype, so the cost of verification adds up over
+ * stages instead of multiplying by the number of paths through the stages before it.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -12,15 +16,23 @@
 
 const volatile __u32 cfg_frag_policy = XL4_FRAG_PASS; /* enum xl4_frag_policy */
 
-SEC("xdp")
-int xl4_xdp(struct xdp_md *ctx)
+__noinline int xl4_stage_parse(struct xdp_md *ctx, struct xl4_pkt *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+
+	if (!p)
+		return -XL4_R_NONE;
+	return xl4_parse(data, data_end, p);
+}
+
+SEC("xdp")
+int xl4_xdp(struct xdp_md *ctx)
+{
 	struct xl4_pkt pkt = { .frag_policy = cfg_frag_policy };
 	int ret;
 
-	ret = xl4_parse(data, data_end, &pkt);
+	ret = xl4_stage_parse(ctx, &pkt);
 	if (ret < 0)
 		return xl4_drop(ctx, &pkt, ret);
 
