@@ -75,6 +75,7 @@ static __always_inline void sample_drop(struct xdp_md *ctx, __u32 reason, __u32 
 		n = XL4_SAMPLE_BYTES;
 	} else {
 		/* Short frames (the truncation drops): byte by byte, each access bounds-checked. */
+		__builtin_memset(ev->head, 0, XL4_SAMPLE_BYTES);
 		XL4_UNROLL
 		for (int i = 0; i < XL4_SAMPLE_BYTES; i++) {
 			if ((void *)(src + i + 1) > end)

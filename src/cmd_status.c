@@ -271,11 +271,22 @@ static int run_events(const struct xl4_cmd *cmd, int argc, char **argv)
 			print_json_line(e);
 			continue;
 		}
-		printf("%-20s %-16s %s -> %s proto %lld len %lld\n",
+		char src[64], dst[64];
+		const char *s = json_string_value(json_object_get(e, "src")) ?: "-";
+		const char *d = json_string_value(json_object_get(e, "dst")) ?: "-";
+
+		if (json_object_get(e, "sport")) {
+			snprintf(src, sizeof(src), "%s%s%s:%lld", strchr(s, ':') ? "[" : "", s,
+				 strchr(s, ':') ? "]" : "", json_integer_value(json_object_get(e, "sport")));
+			snprintf(dst, sizeof(dst), "%s%s%s:%lld", strchr(d, ':') ? "[" : "", d,
+				 strchr(d, ':') ? "]" : "", json_integer_value(json_object_get(e, "dport")));
+		} else {
+			snprintf(src, sizeof(src), "%s", s);
+			snprintf(dst, sizeof(dst), "%s", d);
+		}
+		printf("%-20s %-12s %s -> %s proto %lld len %lld\n",
 		       json_string_value(json_object_get(e, "reason")),
-		       json_string_value(json_object_get(e, "ifname")),
-		       json_string_value(json_object_get(e, "src")) ?: "-",
-		       json_string_value(json_object_get(e, "dst")) ?: "-",
+		       json_string_value(json_object_get(e, "ifname")), src, dst,
 		       json_integer_value(json_object_get(e, "proto")),
 		       json_integer_value(json_object_get(e, "len")));
 	}

@@ -2,15 +2,51 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "event_fmt.h"
 #include "names.h"
 
-void xl4_tuple_addr(const struct xl4_tuple *t, int dst, char *buf, size_t len)
-{
-	const void *a = dst ? (const void *)t->daddr : (const void *)t->saddr;
+struct head_addrs {
+	int family; /* AF_INET, AF_INET6 or 0 */
+	unsigned char src[16], dst[16];
+	int proto, sport, dport; /* -1 when not in the sample */
+};
 
-	inet_ntop(t->flags & XL4_F_IPV6 ? AF_INET6 : AF_INET, a, buf, len);
+/* Lenient decode of a sampled frame head, for display only: the packet was dropped, maybe
+ * for being malformed, so take whatever fields the captured bytes hold. */
+static void decode_head(const unsigned char *h, unsigned n, struct head_addrs *a)
+{
+	unsigned off = 12, l4 = 0;
+	unsigned proto;
+
+	memset(a, 0, sizeof(*a));
+	a->proto = a->sport = a->dport = -1;
+	if (n < 14)
+		return;
+	proto = h[12] << 8 | h[13];
+	for (int i = 0; i < 2 && (proto == 0x8100 || proto == 0x88a8) && off + 6 <= n; i++) {
+		off += 4;
+		proto = h[off] << 8 | h[off + 1];
+	}
+	off += 2;
+	if (proto == 0x0800 && off + 20 <= n && (h[off] >> 4) == 4) {
+		a->family = AF_INET;
+		memcpy(a->src, h + off + 12, 4);
+		memcpy(a->dst, h + off + 16, 4);
+		a->proto = h[off + 9];
+		l4 = off + (h[off] & 0xf) * 4;
+	} else if (proto == 0x86dd && off + 40 <= n && (h[off] >> 4) == 6) {
+		a->family = AF_INET6;
+		memcpy(a->src, h + off + 8, 16);
+		memcpy(a->dst, h + off + 24, 16);
+		a->proto = h[off + 6];
+		l4 = off + 40;
+	}
+	if ((a->proto == 6 || a->proto == 17) && l4 > off && l4 + 4 <= n) {
+		a->sport = h[l4] << 8 | h[l4 + 1];
+		a->dport = h[l4 + 2] << 8 | h[l4 + 3];
+	}
 }
 
 json_t *xl4_event_json(const struct xl4_event *ev)
@@ -18,6 +54,7 @@ json_t *xl4_event_json(const struct xl4_event *ev)
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE] = "";
 	char hex[2 * XL4_SAMPLE_BYTES + 1];
 	__u32 n = ev->cap_len < XL4_SAMPLE_BYTES ? ev->cap_len : XL4_SAMPLE_BYTES;
+	struct head_addrs a;
 	json_t *o;
 
 	for (__u32 i = 0; i < n; i++)
@@ -27,14 +64,17 @@ json_t *xl4_event_json(const struct xl4_event *ev)
 	o = json_pack("{s:I, s:s, s:s, s:s, s:i, s:s}", "ts_ns", (json_int_t)ev->ts_ns, "type", "drop",
 		      "reason", xl4_reason_name(ev->reason), "ifname", ifname, "len", (int)ev->pkt_len,
 		      "head", hex);
-	if (ev->tuple.saddr[0] || ev->tuple.daddr[0] || (ev->tuple.flags & XL4_F_IPV6)) {
-		xl4_tuple_addr(&ev->tuple, 0, src, sizeof(src));
-		xl4_tuple_addr(&ev->tuple, 1, dst, sizeof(dst));
+	decode_head(ev->head, n, &a);
+	if (a.family) {
+		inet_ntop(a.family, a.src, src, sizeof(src));
+		inet_ntop(a.family, a.dst, dst, sizeof(dst));
 		json_object_set_new(o, "src", json_string(src));
 		json_object_set_new(o, "dst", json_string(dst));
-		json_object_set_new(o, "proto", json_integer(ev->tuple.proto));
-		json_object_set_new(o, "sport", json_integer(ntohs(ev->tuple.sport)));
-		json_object_set_new(o, "dport", json_integer(ntohs(ev->tuple.dport)));
+		json_object_set_new(o, "proto", json_integer(a.proto));
+	}
+	if (a.sport >= 0) {
+		json_object_set_new(o, "sport", json_integer(a.sport));
+		json_object_set_new(o, "dport", json_integer(a.dport));
 	}
 	return o;
 }

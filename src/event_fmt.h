@@ -6,8 +6,6 @@
 #include <jansson.h>
 #include "xl4/abi.h"
 
-/* "198.18.0.1" / "2001:db8::1" for the tuple's source or destination. */
-void xl4_tuple_addr(const struct xl4_tuple *t, int dst, char *buf, size_t len);
 json_t *xl4_event_json(const struct xl4_event *ev);
 
 #endif

@@ -115,10 +115,9 @@ struct xl4_event {
 	__u32 pkt_len; /* bytes in the frame */
 	__u32 cap_len; /* bytes copied into head[] */
 	__u32 _pad;
-	struct xl4_tuple tuple; /* as far as parsing got */
-	__u8 head[XL4_SAMPLE_BYTES];
+	__u8 head[XL4_SAMPLE_BYTES]; /* the frame's first bytes; user space decodes addresses */
 };
-_Static_assert(sizeof(struct xl4_event) == 32 + 40 + XL4_SAMPLE_BYTES, "xl4_event layout");
+_Static_assert(sizeof(struct xl4_event) == 32 + XL4_SAMPLE_BYTES, "xl4_event layout");
 
 /* Last verdict per CPU, written only when the program is loaded with cfg_trace=1 (replay). */
 struct xl4_trace {
