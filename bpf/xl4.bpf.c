@@ -21,8 +21,8 @@ __noinline int xl4_stage_parse(struct xdp_md *ctx, struct xl4_pkt *p)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	if (!p)
-		return -XL4_R_NONE;
+	if (!p) /* cannot happen (p is the caller's stack); the verifier wants the check */
+		return -XL4_R_ETH_TRUNC;
 	return xl4_parse(data, data_end, p);
 }
 

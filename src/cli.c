@@ -17,7 +17,8 @@ static int build(const struct xl4_cmd *cmd, struct option *lo, char *so)
 	int n = 0;
 	char *p = so;
 
-	*p++ = '+'; /* stop at the first non-option: sub-subcommands keep their own arguments */
+	if (cmd->stop_at_arg)
+		*p++ = '+'; /* sub-commands keep their own options */
 	*p++ = ':'; /* report a missing argument as ':' so we can name it */
 	for (const struct xl4_opt *o = cmd->opts; o && o->name && n < MAX_OPTS - 2; o++, n++) {
 		lo[n] = (struct option){ o->name, o->metavar ? required_argument : no_argument, NULL,

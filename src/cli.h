@@ -23,6 +23,7 @@ struct xl4_cmd {
 	const char *description; /* paragraphs for --help */
 	const struct xl4_opt *opts; /* terminated by { 0 } */
 	int (*run)(const struct xl4_cmd *cmd, int argc, char **argv);
+	bool stop_at_arg; /* options end at the first argument (commands with sub-commands) */
 };
 
 /* Iterate options like getopt_long(): returns the key, -1 at the end, or '?' after printing

@@ -33,6 +33,12 @@ int xl4_run_packet(const struct xl4_engine *e, const void *pkt, __u32 len, void 
 
 	if (ncpu <= 0)
 		return -EINVAL;
+	/* The kernel refuses test runs shorter than an Ethernet header, and no driver hands
+	 * XDP such a runt: report what the parser would say. */
+	if (len < 14) {
+		*r = (struct xl4_run_result){ .verdict = XL4_V_DROP, .reason = XL4_R_ETH_TRUNC };
+		return 0;
+	}
 	vals = calloc(ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
