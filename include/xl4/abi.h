@@ -54,7 +54,12 @@
 	X(UDP_PORT_ZERO, "udp_port_zero", "UDP source or destination port 0")           \
 	X(ICMP_TRUNC, "icmp_trunc", "ICMP header cut short")                            \
 	X(ICMP6_TRUNC, "icmp6_trunc", "ICMPv6 header cut short")                        \
-	X(L4_PROTO_MISMATCH, "l4_proto_mismatch", "ICMPv6 carried in IPv4, or ICMP in IPv6")
+	X(L4_PROTO_MISMATCH, "l4_proto_mismatch", "ICMPv6 carried in IPv4, or ICMP in IPv6") \
+	X(LB_NO_BACKEND, "lb_no_backend", "VIP has no usable backend")                  \
+	X(LB_FRAG, "lb_frag", "fragment to a VIP (no ports to pick a backend with)")    \
+	X(LB_TOO_BIG, "lb_too_big", "too big to encapsulate and may not be fragmented") \
+	X(LB_ENCAP_FAIL, "lb_encap_fail", "no headroom to encapsulate")                \
+	X(LB_NOT_VIP_PORT, "lb_not_vip_port", "to a VIP address on a port or protocol it does not serve")
 
 #define XL4_REASON_ENUM(id, name, text) XL4_R_##id,
 enum xl4_reason { XL4_REASONS(XL4_REASON_ENUM) XL4_REASON_MAX };
@@ -137,6 +142,133 @@ enum xl4_frag_policy {
 #define XL4_MAP_SAMPLER "xl4_sampler_v1"
 #define XL4_MAP_TRACE "xl4_trace_v1"
 
+#define XL4_MAP_VIPS "xl4_vips_v1"
+#define XL4_MAP_VIP_ADDRS "xl4_vaddr_v1"
+#define XL4_MAP_BACKENDS "xl4_backends_v1"
+#define XL4_MAP_RING "xl4_ring_v1"
+#define XL4_MAP_CT "xl4_ct_v1"
+#define XL4_MAP_LB_GLOBALS "xl4_lbglob_v1"
+#define XL4_MAP_VIP_STATS "xl4_vstats_v1"
+#define XL4_MAP_BE_STATS "xl4_bstats_v1"
+#define XL4_MAP_CT_BUDGET "xl4_ctbudg_v1"
+
 #define XL4_PIN_ROOT "/sys/fs/bpf/xl4"
+
+/* ---- Load balancer ---------------------------------------------------------------------- */
+
+/* Limits fixed at map creation (array sizes). The Maglev table size is a load-time setting
+ * (xl4_lb_globals.ring_size, a prime <= XL4_RING_SIZE_MAX); the ring map holds two tables per
+ * VIP (A/B) so a new table is written aside and switched in with one VIP update. */
+#define XL4_MAX_VIPS 64
+#define XL4_MAX_BACKENDS 4096
+#define XL4_RING_SIZE_DEFAULT 65537
+#define XL4_RING_SIZE_MAX 65537
+#define XL4_BACKEND_NONE 0xffffffffu
+
+enum xl4_fwd_mode {
+	XL4_FWD_L2 = 1,	  /* destination MAC rewrite, XDP_TX */
+	XL4_FWD_PORT = 2, /* l2 + destination port rewrite (backend agent restores on egress) */
+	XL4_FWD_IPIP = 3, /* IPv4-in-IPv4 or IPv6-in-IPv6 to the backend (agent decapsulates) */
+};
+
+/* xl4_vips_v1 (hash): which VIP a packet is for. Written by the daemon. */
+struct xl4_vip_key {
+	__be32 addr[4]; /* IPv4 in addr[0], rest 0 */
+	__be16 port;
+	__u8 proto;  /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 family; /* 4 or 6 */
+};
+_Static_assert(sizeof(struct xl4_vip_key) == 20, "xl4_vip_key layout");
+
+#define XL4_VIP_F_RESCHEDULE_DOWN (1u << 0) /* flows of a backend that went down move on */
+
+struct xl4_vip {
+	__u32 id;	  /* index into per-VIP arrays: stats, ring tables */
+	__u8 mode;	  /* enum xl4_fwd_mode */
+	__u8 ring_slot;	  /* which of the VIP's two tables is live (0/1) */
+	__u8 flags;	  /* XL4_VIP_F_* */
+	__u8 n_backends;  /* backends in the live table (0: drop with lb_no_backend) */
+	__u16 mtu;	  /* largest packet (L3) the path to backends carries, for ipip */
+	__be16 vip_port;  /* the VIP's own port (port mode rewrites from it) */
+};
+_Static_assert(sizeof(struct xl4_vip) == 12, "xl4_vip layout");
+
+/* xl4_vaddr_v1 (hash, key = struct xl4_vip_key with port 0 and proto 0): every address that
+ * serves as a VIP, so traffic to a VIP address on a port it does not serve is told apart from
+ * traffic that is not ours (the host's own). Value: number of VIPs on that address. */
+
+#define XL4_BE_F_DOWN (1u << 0) /* health checks failed: out of the ring */
+#define XL4_BE_F_DRAIN (1u << 1) /* no new flows, existing flows stay */
+#define XL4_BE_F_GONE (1u << 2) /* removed: conntrack entries pointing here are re-picked */
+
+/* xl4_backends_v1 (array, index = backend id): where to send. Written by the daemon. */
+struct xl4_backend {
+	__be32 addr[4];	 /* backend address (IPv4 in addr[0]); outer destination for ipip */
+	__u8 mac[6];	 /* next-hop MAC toward the backend */
+	__be16 port;	 /* port mode: destination port on the backend */
+	__u8 family;	 /* 4 or 6 */
+	__u8 flags;	 /* XL4_BE_F_* */
+	__u16 gen;	 /* bumped when the id is reused, so stale conntrack entries re-pick */
+	__u32 vip_id;	 /* the VIP this backend serves */
+};
+_Static_assert(sizeof(struct xl4_backend) == 32, "xl4_backend layout");
+
+/* xl4_ct_v1 (LRU hash): established flows. Key is the client->VIP 5-tuple. */
+struct xl4_flow_key {
+	__be32 saddr[4];
+	__be32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u16 _pad;
+};
+_Static_assert(sizeof(struct xl4_flow_key) == 40, "xl4_flow_key layout");
+
+struct xl4_flow {
+	__u32 backend_id;
+	__u16 gen;	/* backend generation at insert */
+	__u16 _pad;
+	__u64 last_ns;	/* last packet (bpf_ktime_get_ns) */
+};
+_Static_assert(sizeof(struct xl4_flow) == 16, "xl4_flow layout");
+
+/* xl4_lbglob_v1 (array, 1 entry): deployment-wide settings, written by the daemon. */
+struct xl4_lb_globals {
+	__u32 seed;	     /* Maglev flow-hash seed: identical on every node of a cluster */
+	__u32 ring_size;     /* Maglev table size M (prime) */
+	__u32 ct_inserts_per_sec; /* per-CPU cap on new conntrack entries (0: no cap) */
+	__be32 ipip_src4;    /* outer IPv4 source base (a /16 .. /24 prefix, low bits hashed) */
+	__be32 ipip_src6[4]; /* outer IPv6 source base (low 16 bits hashed) */
+	__u32 ipip_src4_mask; /* host bits of ipip_src4 varied per flow (RSS on backends) */
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct xl4_lb_globals) == 40, "xl4_lb_globals layout");
+
+/* Per-VIP (xl4_vstats_v1) and per-backend (xl4_bstats_v1) per-CPU counters. */
+struct xl4_lb_counters {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+	__u64 ct_hits;
+	__u64 ct_misses;
+	__u64 ct_insert_capped; /* misses forwarded statelessly: insert budget spent */
+};
+_Static_assert(sizeof(struct xl4_lb_counters) == 48, "xl4_lb_counters layout");
+
+/* ---- Backend agent (TC) -------------------------------------------------------------------- */
+
+#define XL4_MAP_AGENT_PORTS "xl4_aports_v1"
+
+/* xl4_aports_v1 (hash), port mode on a backend: replies from (VIP address, backend port,
+ * proto) get their source port rewritten back to the VIP port. */
+struct xl4_agent_port_key {
+	__be32 addr[4]; /* the VIP address (the reply's source) */
+	__be16 port;	/* backend port (the reply's source port before rewrite) */
+	__u8 proto;
+	__u8 family;
+};
+_Static_assert(sizeof(struct xl4_agent_port_key) == 20, "xl4_agent_port_key layout");
+/* value: __be16 VIP port */
 
 #endif /* XL4_ABI_H */
