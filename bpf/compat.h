@@ -14,7 +14,11 @@
 /* Fixed-count loops are unrolled: kernels before 5.3 had no bounded loops, and unrolled
  * constant offsets keep every packet access provable to the verifier. */
 #define XL4_UNROLL _Pragma("unroll")
+/* Keep a packet pointer in one register: otherwise clang may re-derive it from data + offset
+ * after the bounds check, and the verifier only trusts the register it checked. */
+#define xl4_barrier_var(v) asm volatile("" : "+r"(v))
 #else
+#define xl4_barrier_var(v) ((void)(v))
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif

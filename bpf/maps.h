@@ -24,16 +24,18 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } xl4_events_v1 SEC(".maps");
 
-/* Per-CPU token bucket that limits how many events each CPU may sample per second. */
-struct xl4_sampler {
+/* A per-CPU token bucket (see xl4_bucket_take() in stats.h). */
+struct xl4_bucket {
 	__u64 last_ns;
 	__u64 tokens;
 };
+
+/* Limits how many drop events each CPU may sample per second. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct xl4_sampler);
+	__type(value, struct xl4_bucket);
 } xl4_sampler_v1 SEC(".maps");
 
 /* The last verdict and reason on this CPU; written only when cfg_trace is set (replay). */
@@ -43,5 +45,82 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xl4_trace);
 } xl4_trace_v1 SEC(".maps");
+
+/* ---- load balancer: all written by the daemon (src/lb_maps.c) unless said otherwise ---- */
+
+/* VIP (address, port, protocol) -> struct xl4_vip. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XL4_MAX_VIPS);
+	__type(key, struct xl4_vip_key);
+	__type(value, struct xl4_vip);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} xl4_vips_v1 SEC(".maps");
+
+/* Every VIP address (port 0, proto 0) -> number of VIPs on it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XL4_MAX_VIPS);
+	__type(key, struct xl4_vip_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} xl4_vaddr_v1 SEC(".maps");
+
+/* Backend id -> struct xl4_backend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XL4_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xl4_backend);
+} xl4_backends_v1 SEC(".maps");
+
+/* Maglev tables: (vip id * 2 + slot) * ring_size + hash % ring_size -> backend id.
+ * max_entries is set by the loader from the configured ring size. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XL4_MAX_VIPS * 2 * XL4_RING_SIZE_DEFAULT);
+	__type(key, __u32);
+	__type(value, __u32);
+} xl4_ring_v1 SEC(".maps");
+
+/* Connection table: client->VIP flow -> backend. Written by the datapath on new flows;
+ * max_entries and BPF_F_NO_COMMON_LRU (per-CPU LRU lists) are set by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct xl4_flow_key);
+	__type(value, struct xl4_flow);
+} xl4_ct_v1 SEC(".maps");
+
+/* Deployment-wide LB settings (seed, ring size, insert budget, IPIP sources). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_lb_globals);
+} xl4_lbglob_v1 SEC(".maps");
+
+/* Per-VIP and per-backend counters; written by the datapath. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XL4_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xl4_lb_counters);
+} xl4_vstats_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XL4_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xl4_lb_counters);
+} xl4_bstats_v1 SEC(".maps");
+
+/* Per-CPU budget of conntrack inserts (a flood of new flows must not evict live ones). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_bucket);
+} xl4_ctbudg_v1 SEC(".maps");
 
 #endif /* XL4_MAPS_H */

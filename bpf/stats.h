@@ -26,27 +26,32 @@ static __always_inline void count(__u32 idx, __u32 bytes)
 	}
 }
 
-/* Token bucket: at most cfg_sample_per_sec events per second per CPU, bursting to that many. */
+/* Token bucket of `rate` tokens per second, bursting to `rate`: 1 if a token was taken. */
+static __always_inline int xl4_bucket_take(struct xl4_bucket *b, __u64 rate, __u64 now)
+{
+	__u64 refill;
+
+	if (!b || rate == 0)
+		return 0;
+	refill = (now - b->last_ns) * rate / 1000000000ull;
+	if (refill) {
+		b->tokens += refill;
+		if (b->tokens > rate)
+			b->tokens = rate;
+		b->last_ns = now;
+	}
+	if (b->tokens == 0)
+		return 0;
+	b->tokens--;
+	return 1;
+}
+
 static __always_inline int sample_allowed(void)
 {
 	__u32 zero = 0;
-	struct xl4_sampler *s = bpf_map_lookup_elem(&xl4_sampler_v1, &zero);
-	__u64 now, refill;
 
-	if (!s || cfg_sample_per_sec == 0)
-		return 0;
-	now = bpf_ktime_get_ns();
-	refill = (now - s->last_ns) * cfg_sample_per_sec / 1000000000ull;
-	if (refill) {
-		s->tokens += refill;
-		if (s->tokens > cfg_sample_per_sec)
-			s->tokens = cfg_sample_per_sec;
-		s->last_ns = now;
-	}
-	if (s->tokens == 0)
-		return 0;
-	s->tokens--;
-	return 1;
+	return xl4_bucket_take(bpf_map_lookup_elem(&xl4_sampler_v1, &zero), cfg_sample_per_sec,
+			       bpf_ktime_get_ns());
 }
 
 /* The head of the frame and the reason go to user space, which decodes addresses from the

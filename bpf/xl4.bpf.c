@@ -11,6 +11,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "lb_stage.h"
 #include "parse.h"
 #include "stats.h"
 
@@ -26,6 +27,19 @@ __noinline int xl4_stage_parse(struct xdp_md *ctx, struct xl4_pkt *p)
 	return xl4_parse(data, data_end, p);
 }
 
+/* Load balancer: XL4_LB_NOT_MINE for traffic that is not to a VIP, else an action or a
+ * negative drop reason. */
+__noinline int xl4_stage_lb(struct xdp_md *ctx, struct xl4_pkt *p)
+{
+	if (!p)
+		return XL4_LB_NOT_MINE;
+	if (p->t.proto == IPPROTO_TCP || p->t.proto == IPPROTO_UDP)
+		return xl4_lb(ctx, p);
+	if ((p->t.flags & XL4_F_L4) && (p->t.proto == IPPROTO_ICMP || p->t.proto == IPPROTO_ICMPV6))
+		return xl4_lb_icmp(ctx, p);
+	return XL4_LB_NOT_MINE;
+}
+
 SEC("xdp")
 int xl4_xdp(struct xdp_md *ctx)
 {
@@ -35,6 +49,14 @@ int xl4_xdp(struct xdp_md *ctx)
 	ret = xl4_stage_parse(ctx, &pkt);
 	if (ret < 0)
 		return xl4_drop(ctx, &pkt, ret);
+	if (!(pkt.t.flags & (XL4_F_L4 | XL4_F_FRAG)))
+		return xl4_exit(ctx, &pkt, XDP_PASS, XL4_R_NONE);
+
+	ret = xl4_stage_lb(ctx, &pkt);
+	if (ret < 0)
+		return xl4_drop(ctx, &pkt, ret);
+	if (ret != XL4_LB_NOT_MINE)
+		return xl4_exit(ctx, &pkt, ret, XL4_R_NONE);
 
 	return xl4_exit(ctx, &pkt, XDP_PASS, XL4_R_NONE);
 }

@@ -275,6 +275,13 @@ static int run_events(const struct xl4_cmd *cmd, int argc, char **argv)
 		const char *s = json_string_value(json_object_get(e, "src")) ?: "-";
 		const char *d = json_string_value(json_object_get(e, "dst")) ?: "-";
 
+		if (!json_object_get(e, "src")) {
+			printf("%-20s %-12s (no IP header) len %lld\n",
+			       json_string_value(json_object_get(e, "reason")),
+			       json_string_value(json_object_get(e, "ifname")),
+			       json_integer_value(json_object_get(e, "len")));
+			continue;
+		}
 		if (json_object_get(e, "sport")) {
 			snprintf(src, sizeof(src), "%s%s%s:%lld", strchr(s, ':') ? "[" : "", s,
 				 strchr(s, ':') ? "]" : "", json_integer_value(json_object_get(e, "sport")));

@@ -231,8 +231,8 @@ static int finish(config_t *lc, int read_ok, struct ctx *c, struct xl4_config *c
 		if (config_error_type(lc) == CONFIG_ERR_FILE_IO)
 			snprintf(c->err, c->errlen, "%s: cannot read: %s", c->name, strerror(errno));
 		else
-			snprintf(c->err, c->errlen, "%s:%d: syntax error: %s", c->name,
-				 config_error_line(lc), config_error_text(lc));
+			snprintf(c->err, c->errlen, "%s:%d: %s", c->name, config_error_line(lc),
+				 config_error_text(lc)); /* libconfig says "syntax error" itself */
 		return -EINVAL;
 	}
 	xl4_config_defaults(&next);

@@ -139,7 +139,8 @@ json_t *xl4_control_read_request(int fd, char *err, size_t errlen)
 static int write_all(int fd, const char *s, size_t len)
 {
 	while (len) {
-		ssize_t n = write(fd, s, len);
+		/* MSG_NOSIGNAL: a client that hung up must not kill the daemon with SIGPIPE. */
+		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;

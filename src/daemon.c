@@ -238,6 +238,7 @@ static int setup_loop(struct daemon *d)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN); /* belt and braces: replies use MSG_NOSIGNAL already */
 	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);

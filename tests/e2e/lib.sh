@@ -159,23 +159,37 @@ wait_listen() {
 
 # ---- background processes ----
 
-# proc_wait_exit PID SECS: wait until PID (a child of this shell) has exited; 0 if it did.
-proc_wait_exit() {
-	local pid=$1 secs=$2 i state
+# proc_exited PID: true once PID (a child of this shell) has exited (gone, or a zombie).
+proc_exited() {
+	local state
 
-	for ((i = 0; i < secs * 10; i++)); do
-		[ -e "/proc/$pid" ] || return 0
-		state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 0
-		[ "$state" = Z ] && return 0
-		sleep 0.1
-	done
-	return 1
+	[ -e "/proc/$1" ] || return 0
+	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ "$state" = Z ]
 }
 
-# Signal a process group we created, then make sure it is gone.
-_kill_group() {
-	local pid=$1
+# proc_wait_exit PID SECS: wait until PID has exited, at most SECS; 0 if it did.
+proc_wait_exit() {
+	local pid=$1 secs=$2 i
 
+	for ((i = 0; i < secs * 10; i++)); do
+		proc_exited "$pid" && return 0
+		sleep 0.1
+	done
+	proc_exited "$pid"
+}
+
+# Signal a process group we created, then make sure it is gone. Its other members (a forking
+# server's children) go first, so that the leader reaps them rather than leaving zombies to init.
+_kill_group() {
+	local pid=$1 others
+
+	others=$(pgrep -g "$pid" | grep -vx "$pid")
+	if [ -n "$others" ]; then
+		# shellcheck disable=SC2086
+		kill -TERM $others 2>/dev/null
+		sleep 0.2
+	fi
 	kill -TERM -- "-$pid" 2>/dev/null || return 0
 	proc_wait_exit "$pid" 3 || kill -KILL -- "-$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
@@ -197,7 +211,8 @@ bg_start() {
 
 # daemon_start NS ARGS...: start "xl4 daemon ARGS" in NS (nsenter: the network namespace only, so
 # its pins land in the bpffs everyone sees), control socket DAEMON_SOCK and pins DAEMON_PIN
-# (both made unique here unless already set). Waits for the "ready" line, at most 15 s. On
+# (both made unique here unless already set). Waits for the "ready" line, at most 30 s (a
+# busy machine can hold the RTNL lock that attaching needs for seconds). On
 # failure prints the daemon's log and dies, or skips when the kernel lacks a feature.
 daemon_start() {
 	local ns=$1 i
@@ -213,11 +228,11 @@ daemon_start() {
 		"$@" 2>"$DAEMON_LOG" &
 	DAEMON_PID=$!
 	cleanup_push "daemon_stop"
-	for ((i = 0; i < 150; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		if grep -q 'info: ready:' "$DAEMON_LOG" && [ -S "$DAEMON_SOCK" ]; then
 			return 0
 		fi
-		if proc_wait_exit "$DAEMON_PID" 0; then
+		if proc_exited "$DAEMON_PID"; then
 			wait "$DAEMON_PID"
 			DAEMON_RC=$?
 			DAEMON_PID=
@@ -234,7 +249,9 @@ daemon_start() {
 		sleep 0.1
 	done
 	daemon_log
-	die "xl4 daemon not ready after 15 s (log above)"
+	printf 'daemon pid %s is blocked in: %s\n%s\n' "$DAEMON_PID" \
+		"$(cat "/proc/$DAEMON_PID/wchan" 2>/dev/null)" "$(cat "/proc/$DAEMON_PID/stack" 2>/dev/null)" >&2
+	die "xl4 daemon not ready after 30 s (log above)"
 }
 
 daemon_log() {

@@ -39,11 +39,11 @@ N_UDP=20  # UDP request/response pairs per family
 # Malformed classes, sent in one burst: class (craft.py syntax) and count. Counts are distinct
 # so a frame counted under the wrong reason cannot go unnoticed.
 BURST=(
-	tcp_flags_syn_fin=4 tcp_flags_syn_fin@6=3
-	tcp_flags_null=3 tcp_flags_null@6=2
+	tcp_flags_syn_fin=4 'tcp_flags_syn_fin@6=3'
+	tcp_flags_null=3 'tcp_flags_null@6=2'
 	tcp_flags_syn_rst=12
 	tcp_bad_doff=9
-	udp_len_mismatch=10 udp_len_mismatch@6=7
+	udp_len_mismatch=10 'udp_len_mismatch@6=7'
 	udp_port_zero=14
 	ip4_bad_csum=13
 	ip4_bad_ihl=3
@@ -204,10 +204,10 @@ assert_match "xl4 stats table: row '$MARKER_REASON  11'" "$MARKER_REASON +11 " "
 
 # ---------------------------------------------------------------------------------------------
 e2e_section "(d) sampled drop events"
-# The daemon reads the ring buffer asynchronously: give it up to 3 s.
+# The daemon reads the ring buffer asynchronously: give it up to 3 s to hold every marker.
 for ((i = 0; i < 30; i++)); do
 	timeout 10 "$XL4" events -s "$DAEMON_SOCK" --json >"$E2E_TMP/events.json"
-	grep -q "\"$MARKER_REASON\"" "$E2E_TMP/events.json" && break
+	[ "$(grep -c "\"$MARKER_REASON\"" "$E2E_TMP/events.json")" -ge "${EXPECT[$MARKER_REASON]}" ] && break
 	sleep 0.1
 done
 ev_check=$("$PY" - "$E2E_TMP/events.json" "$MARKER_REASON" "$C4" "$S4" "$S_IF" "${!EXPECT[@]}" <<'EOF'
@@ -217,6 +217,7 @@ evs = [json.loads(l) for l in open(path) if l.strip()]
 m = [e for e in evs if e.get("reason") == marker]
 bad = sorted({e.get("reason") for e in evs} - set(known))
 ok = [e for e in m if e.get("src") == src and e.get("dst") == dst and e.get("proto") == 6
+      and e.get("dport") == 80 and 40000 <= e.get("sport", 0) < 40100
       and e.get("ifname") == ifname and e.get("type") == "drop"]
 print(len(evs), len(m), len(ok), ",".join(bad) or "-")
 EOF
@@ -224,12 +225,12 @@ EOF
 read -r n_ev n_marker n_match ev_unknown <<<"$ev_check"
 e2e_log "  $n_ev events held by the daemon, $n_marker of them $MARKER_REASON"
 assert_eq "events --json: $MARKER_REASON events (all sampled: the sampler had refilled)" "${EXPECT[$MARKER_REASON]}" "${n_marker:-0}"
-assert_eq "events --json: $MARKER_REASON events from $C4 to $S4, proto 6, on $S_IF" \
+assert_eq "events --json: $MARKER_REASON events from $C4:4xxxx to $S4:80, proto 6, on $S_IF" \
 	"${n_marker:-x}" "${n_match:-y}"
 assert_eq "events --json: sampled reasons that were never sent" "-" "${ev_unknown:-}"
 ev_text=$(timeout 10 "$XL4" events -s "$DAEMON_SOCK")
-assert_match "events (text): a '$MARKER_REASON $S_IF $C4 -> $S4' line" \
-	"$MARKER_REASON +$S_IF +$C4 -> $S4 proto 6" "$ev_text"
+assert_match "events (text): a '$MARKER_REASON $S_IF $C4:PORT -> $S4:80 proto 6' line" \
+	"$MARKER_REASON +$S_IF +$C4:4[0-9]+ -> $S4:80 proto 6 " "$ev_text"
 
 # ---------------------------------------------------------------------------------------------
 e2e_section "(e) status"

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipip forwarding: IPv4-in-IPv4 (protocol 4) or IPv6-in-IPv6 (next header 41) to the backend,
+ * which decapsulates with the xl4 agent (no ipip module needed). The outer source varies per
+ * flow inside a configured prefix so the backend's NIC spreads flows over its queues (RSS).
+ *
+ * When the encapsulated packet would exceed the VIP's MTU, the client gets an ICMP
+ * "fragmentation needed" (IPv4 with DF) or ICMPv6 "packet too big" naming the MTU it must use,
+ * built in place from the packet and sent back with XDP_TX.
+ */
+#ifndef XL4_ENCAP_H
+#define XL4_ENCAP_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+
+#include "compat.h"
+#include "csum.h"
+#include "lb.h"
+
+#define XL4_IP_DF 0x4000
+#define XL4_IPIP_TTL 64
+#define XL4_L2_MAX 22 /* Ethernet + two VLAN tags */
+
+/* Copy the Ethernet header and VLAN tags (depth 0..2) from src to dst, which may overlap:
+ * through a stack buffer, with the three possible lengths spelled out for the verifier. */
+static __always_inline int move_l2(void *dst, void *src, void *end, __u8 depth)
+{
+	__u8 buf[XL4_L2_MAX];
+
+	if (depth == 0) {
+		if ((void *)((__u8 *)src + 14) > end || (void *)((__u8 *)dst + 14) > end)
+			return -1;
+		__builtin_memcpy(buf, src, 14);
+		__builtin_memcpy(dst, buf, 14);
+	} else if (depth == 1) {
+		if ((void *)((__u8 *)src + 18) > end || (void *)((__u8 *)dst + 18) > end)
+			return -1;
+		__builtin_memcpy(buf, src, 18);
+		__builtin_memcpy(dst, buf, 18);
+	} else {
+		if ((void *)((__u8 *)src + 22) > end || (void *)((__u8 *)dst + 22) > end)
+			return -1;
+		__builtin_memcpy(buf, src, 22);
+		__builtin_memcpy(dst, buf, 22);
+	}
+	return 0;
+}
+
+static __always_inline int encap_ip4(struct xdp_md *ctx, const struct xl4_pkt *p,
+				     const struct lb_ctx *l, const struct xl4_lb_globals *g)
+{
+	void *data, *end;
+	struct iphdr *outer, *inner;
+	struct ethhdr *eth;
+	__u32 l2 = 14 + 4 * (p->vlan_depth & 3);
+	__u8 inner_tos;
+	__be16 inner_df;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct iphdr)))
+		return -XL4_R_LB_ENCAP_FAIL;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (move_l2(data, (__u8 *)data + sizeof(struct iphdr), end, p->vlan_depth))
+		return -XL4_R_LB_ENCAP_FAIL;
+	if (l2 > XL4_L2_MAX)
+		return -XL4_R_LB_ENCAP_FAIL;
+	outer = (void *)((__u8 *)data + l2);
+	xl4_barrier_var(outer);
+	inner = outer + 1;
+	if ((void *)(inner + 1) > end)
+		return -XL4_R_LB_ENCAP_FAIL;
+	inner_tos = inner->tos;
+	inner_df = inner->frag_off & bpf_htons(XL4_IP_DF);
+
+	outer->version = 4;
+	outer->ihl = 5;
+	outer->tos = inner_tos;
+	outer->tot_len = bpf_htons(p->l3_len + sizeof(struct iphdr));
+	outer->id = 0;
+	outer->frag_off = inner_df;
+	outer->ttl = XL4_IPIP_TTL;
+	outer->protocol = IPPROTO_IPIP;
+	outer->check = 0;
+	outer->saddr = g->ipip_src4 | bpf_htonl(l->hash & g->ipip_src4_mask);
+	outer->daddr = l->be->addr[0];
+	outer->check = xl4_csum_fold(xl4_csum_words(outer, 10));
+
+	eth = data;
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, l->be->mac, ETH_ALEN);
+	return XDP_TX;
+}
+
+static __always_inline int encap_ip6(struct xdp_md *ctx, const struct xl4_pkt *p,
+				     const struct lb_ctx *l, const struct xl4_lb_globals *g)
+{
+	void *data, *end;
+	struct ipv6hdr *outer, *inner;
+	struct ethhdr *eth;
+	__u32 l2 = 14 + 4 * (p->vlan_depth & 3);
+	__u32 flow = l->hash & 0xfffff;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct ipv6hdr)))
+		return -XL4_R_LB_ENCAP_FAIL;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (move_l2(data, (__u8 *)data + sizeof(struct ipv6hdr), end, p->vlan_depth))
+		return -XL4_R_LB_ENCAP_FAIL;
+	if (l2 > XL4_L2_MAX)
+		return -XL4_R_LB_ENCAP_FAIL;
+	outer = (void *)((__u8 *)data + l2);
+	xl4_barrier_var(outer);
+	inner = outer + 1;
+	if ((void *)(inner + 1) > end)
+		return -XL4_R_LB_ENCAP_FAIL;
+
+	/* Version 6, the inner traffic class, and the flow hash as flow label (RSS, ECMP). */
+	*(__be32 *)outer = bpf_htonl(6u << 28 | (bpf_ntohl(*(__be32 *)inner) & 0x0ff00000) | flow);
+	outer->payload_len = bpf_htons(p->l3_len);
+	outer->nexthdr = IPPROTO_IPV6;
+	outer->hop_limit = XL4_IPIP_TTL;
+	__builtin_memcpy(&outer->saddr, g->ipip_src6, 16);
+	outer->saddr.in6_u.u6_addr16[7] ^= (__u16)l->hash;
+	__builtin_memcpy(&outer->daddr, l->be->addr, 16);
+
+	eth = data;
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, l->be->mac, ETH_ALEN);
+	return XDP_TX;
+}
+
+/*
+ * ICMP fragmentation-needed (type 3 code 4, RFC 1191) back to an IPv4 client: the reply holds
+ * our IPv4 header, the ICMP header with the next-hop MTU, and the offending packet's IP header
+ * (options-free) plus 8 bytes, as RFC 792 asks. Built in place: save what is quoted, shrink the
+ * frame, write the new headers, send it back where it came from.
+ */
+#define XL4_ICMP4_QUOTE 28 /* 20-byte IPv4 header + 8 bytes of transport header */
+
+static __always_inline int too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt *p, __u16 mtu)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 l2 = 14 + 4 * (p->vlan_depth & 3);
+	__u8 quote[XL4_ICMP4_QUOTE];
+	struct iphdr *ip;
+	__u8 *icmp;
+	__u32 new_len, sum;
+	__be32 client, vip;
+	struct ethhdr *eth = data;
+	__u8 mac[ETH_ALEN];
+
+	if (l2 > XL4_L2_MAX)
+		return -XL4_R_LB_TOO_BIG;
+	ip = (void *)((__u8 *)data + l2);
+	if ((void *)((__u8 *)ip + XL4_ICMP4_QUOTE) > end || (void *)(eth + 1) > end)
+		return -XL4_R_LB_TOO_BIG;
+	/* Only DF packets may get "fragmentation needed"; others we cannot fragment either. */
+	if (ip->ihl != 5 || !(ip->frag_off & bpf_htons(XL4_IP_DF)))
+		return -XL4_R_LB_TOO_BIG;
+	__builtin_memcpy(quote, ip, XL4_ICMP4_QUOTE);
+	client = ip->saddr;
+	vip = ip->daddr;
+	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+
+	new_len = l2 + sizeof(struct iphdr) + 8 + XL4_ICMP4_QUOTE;
+	if (bpf_xdp_adjust_tail(ctx, (int)new_len - (int)p->pkt_len))
+		return -XL4_R_LB_TOO_BIG;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	ip = (void *)((__u8 *)data + l2);
+	xl4_barrier_var(ip);
+	icmp = (__u8 *)(ip + 1);
+	if ((void *)(icmp + 8 + XL4_ICMP4_QUOTE) > end)
+		return -XL4_R_LB_TOO_BIG;
+
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tos = 0;
+	ip->tot_len = bpf_htons(sizeof(struct iphdr) + 8 + XL4_ICMP4_QUOTE);
+	ip->id = 0;
+	ip->frag_off = 0;
+	ip->ttl = XL4_IPIP_TTL;
+	ip->protocol = IPPROTO_ICMP;
+	ip->check = 0;
+	ip->saddr = vip;
+	ip->daddr = client;
+	ip->check = xl4_csum_fold(xl4_csum_words(ip, 10));
+
+	icmp[0] = 3; /* destination unreachable */
+	icmp[1] = 4; /* fragmentation needed and DF set */
+	*(__u16 *)(icmp + 2) = 0;
+	*(__u16 *)(icmp + 4) = 0;
+	*(__be16 *)(icmp + 6) = bpf_htons(mtu);
+	__builtin_memcpy(icmp + 8, quote, XL4_ICMP4_QUOTE);
+	sum = xl4_csum_words(icmp, (8 + XL4_ICMP4_QUOTE) / 2);
+	*(__u16 *)(icmp + 2) = xl4_csum_fold(sum);
+	return XDP_TX;
+}
+
+/*
+ * ICMPv6 packet too big (type 2, RFC 4443) back to an IPv6 client, quoting the offending
+ * packet's IPv6 header and 8 more bytes (enough for the client to find its socket). The
+ * ICMPv6 checksum covers the pseudo-header.
+ */
+#define XL4_ICMP6_QUOTE 48 /* 40-byte IPv6 header + 8 bytes */
+
+static __always_inline int too_big_ip6(struct xdp_md *ctx, const struct xl4_pkt *p, __u32 mtu)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 l2 = 14 + 4 * (p->vlan_depth & 3);
+	__u8 quote[XL4_ICMP6_QUOTE];
+	struct ipv6hdr *ip6;
+	struct ethhdr *eth = data;
+	__u8 *icmp, mac[ETH_ALEN];
+	__u32 new_len, sum, plen = 8 + XL4_ICMP6_QUOTE;
+	struct in6_addr client, vip;
+
+	if (l2 > XL4_L2_MAX)
+		return -XL4_R_LB_TOO_BIG;
+	ip6 = (void *)((__u8 *)data + l2);
+	if ((void *)((__u8 *)ip6 + XL4_ICMP6_QUOTE) > end || (void *)(eth + 1) > end)
+		return -XL4_R_LB_TOO_BIG;
+	__builtin_memcpy(quote, ip6, XL4_ICMP6_QUOTE);
+	__builtin_memcpy(&client, &ip6->saddr, 16);
+	__builtin_memcpy(&vip, &ip6->daddr, 16);
+	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+
+	new_len = l2 + sizeof(struct ipv6hdr) + plen;
+	if (bpf_xdp_adjust_tail(ctx, (int)new_len - (int)p->pkt_len))
+		return -XL4_R_LB_TOO_BIG;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	ip6 = (void *)((__u8 *)data + l2);
+	xl4_barrier_var(ip6);
+	icmp = (__u8 *)(ip6 + 1);
+	if ((void *)(icmp + plen) > end)
+		return -XL4_R_LB_TOO_BIG;
+
+	*(__be32 *)ip6 = bpf_htonl(6u << 28);
+	ip6->payload_len = bpf_htons(plen);
+	ip6->nexthdr = IPPROTO_ICMPV6;
+	ip6->hop_limit = 255;
+	__builtin_memcpy(&ip6->saddr, &vip, 16);
+	__builtin_memcpy(&ip6->daddr, &client, 16);
+
+	icmp[0] = 2; /* packet too big */
+	icmp[1] = 0;
+	*(__u16 *)(icmp + 2) = 0;
+	*(__be32 *)(icmp + 4) = bpf_htonl(mtu);
+	__builtin_memcpy(icmp + 8, quote, XL4_ICMP6_QUOTE);
+	/* Pseudo-header: addresses, upper-layer length, next header. */
+	sum = xl4_csum_words(&ip6->saddr, 16);
+	sum += bpf_htons(plen) + bpf_htons(IPPROTO_ICMPV6);
+	sum += xl4_csum_words(icmp, plen / 2);
+	*(__u16 *)(icmp + 2) = xl4_csum_fold(sum);
+	return XDP_TX;
+}
+
+/* ipip forwarding with the MTU check first. */
+static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct xl4_pkt *p,
+				    const struct lb_ctx *l, const struct xl4_lb_globals *g)
+{
+	int v6 = p->t.flags & XL4_F_IPV6;
+	__u32 hdr = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	__u32 mtu = l->vip->mtu;
+
+	if (mtu && (__u32)p->l3_len + hdr > mtu) {
+		if (v6)
+			return too_big_ip6(ctx, p, mtu - hdr);
+		return too_big_ip4(ctx, p, mtu - hdr);
+	}
+	return v6 ? encap_ip6(ctx, p, l, g) : encap_ip4(ctx, p, l, g);
+}
+
+#endif /* XL4_ENCAP_H */

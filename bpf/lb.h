@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The load balancer stage: VIP lookup, connection table, Maglev pick, and the l2 / port
+ * forwarding modes (ipip lives in encap.h). DSR: only client->VIP packets come through here;
+ * backends answer clients directly.
+ *
+ * A flow's backend is remembered in xl4_ct_v1. A miss, whether a new flow or a mid-flow packet
+ * this node has not seen (another balancer had it, or we restarted), goes through Maglev, which
+ * every node computes identically, so it lands on the same backend.
+ */
+#ifndef XL4_LB_H
+#define XL4_LB_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+
+#include "compat.h"
+#include "csum.h"
+#include "hash.h"
+#include "maps.h"
+#include "parse.h"
+#include "stats.h"
+
+/* Stage result: >= 0 is an XDP action to exit with; < 0 a drop reason. XL4_LB_NOT_MINE means
+ * "not for a VIP": the pipeline goes on (to the kernel). */
+#define XL4_LB_NOT_MINE 0x100
+
+/* Only re-write a flow's timestamp once a second: a write per packet would bounce the
+ * entry's cache line between CPUs for nothing. */
+#define XL4_CT_TOUCH_NS 1000000000ull
+
+/* Bounds that keep packet offsets provable (frames in XDP fit in one page). */
+#define XL4_OFF_MASK 0x3fff
+
+struct lb_ctx {
+	struct xl4_flow_key fk;
+	struct xl4_vip *vip;
+	struct xl4_backend *be;
+	__u32 be_id;
+	__u32 hash;
+	__u64 now;
+};
+
+static __always_inline void lb_count(void *map, __u32 idx, __u32 bytes, int new_flow, int hit,
+				     int capped)
+{
+	struct xl4_lb_counters *c = bpf_map_lookup_elem(map, &idx);
+
+	if (!c)
+		return;
+	c->packets++;
+	c->bytes += bytes;
+	c->new_flows += new_flow;
+	c->ct_hits += hit;
+	c->ct_misses += !hit;
+	c->ct_insert_capped += capped;
+}
+
+static __always_inline void flow_key_from_pkt(struct xl4_flow_key *fk, const struct xl4_pkt *p)
+{
+	__builtin_memcpy(fk->saddr, p->t.saddr, 16);
+	__builtin_memcpy(fk->daddr, p->t.daddr, 16);
+	fk->sport = p->t.sport;
+	fk->dport = p->t.dport;
+	fk->proto = p->t.proto;
+	fk->family = (p->t.flags & XL4_F_IPV6) ? 6 : 4;
+	fk->_pad = 0;
+}
+
+/* A conntrack entry still names a backend we may use. */
+static __always_inline int flow_usable(const struct xl4_flow *f, const struct xl4_backend *be,
+				       const struct xl4_vip *vip)
+{
+	if (!be || be->gen != f->gen || (be->flags & XL4_BE_F_GONE))
+		return 0;
+	if ((be->flags & XL4_BE_F_DOWN) && (vip->flags & XL4_VIP_F_RESCHEDULE_DOWN))
+		return 0;
+	return 1;
+}
+
+/* Maglev: the VIP's live table, indexed by the flow hash. */
+static __always_inline __u32 maglev_pick(const struct xl4_vip *vip, __u32 hash,
+					 const struct xl4_lb_globals *g)
+{
+	__u32 size = g->ring_size, idx, *id;
+
+	if (size == 0 || size > XL4_RING_SIZE_MAX || vip->id >= XL4_MAX_VIPS)
+		return XL4_BACKEND_NONE;
+	idx = (vip->id * 2 + (vip->ring_slot & 1)) * size + hash % size;
+	id = bpf_map_lookup_elem(&xl4_ring_v1, &idx);
+	return id ? *id : XL4_BACKEND_NONE;
+}
+
+/* Insert a new flow unless this CPU's insert budget for the second is spent. Returns 1 when
+ * the insert was skipped for budget (the packet is still forwarded: Maglev is stateless). */
+static __always_inline int ct_insert(struct lb_ctx *l, const struct xl4_lb_globals *g)
+{
+	struct xl4_flow f = { .backend_id = l->be_id, .gen = l->be->gen, .last_ns = l->now };
+	__u32 zero = 0;
+
+	if (g->ct_inserts_per_sec &&
+	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_ctbudg_v1, &zero), g->ct_inserts_per_sec, l->now))
+		return 1;
+	bpf_map_update_elem(&xl4_ct_v1, &l->fk, &f, BPF_ANY);
+	return 0;
+}
+
+/* l2: the frame goes back out with the backend's MAC as destination and ours as source
+ * (the MAC the client's router addressed to us). */
+static __always_inline int fwd_l2(struct xdp_md *ctx, const struct xl4_backend *be)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > end)
+		return -XL4_R_ETH_TRUNC;
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
+	return XDP_TX;
+}
+
+/* port: l2 plus destination-port rewrite with an incremental checksum update (RFC 1624).
+ * An IPv4 UDP checksum of 0 means "none" and stays 0; a computed 0 is sent as 0xffff. */
+static __always_inline int fwd_port(struct xdp_md *ctx, const struct xl4_pkt *p,
+				    const struct xl4_backend *be)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u8 *l4 = (__u8 *)data + (p->l4_off & XL4_OFF_MASK);
+	__be16 old = p->t.dport, new = be->port;
+
+	if ((void *)(l4 + 8) > end)
+		return -XL4_R_TCP_TRUNC;
+	if (p->t.proto == IPPROTO_TCP) {
+		struct tcphdr *th = (void *)l4;
+
+		if ((void *)(th + 1) > end)
+			return -XL4_R_TCP_TRUNC;
+		th->dest = new;
+		th->check = xl4_csum_replace2(th->check, old, new);
+	} else {
+		struct udphdr *uh = (void *)l4;
+
+		uh->dest = new;
+		if (uh->check || (p->t.flags & XL4_F_IPV6)) {
+			uh->check = xl4_csum_replace2(uh->check, old, new);
+			if (!uh->check)
+				uh->check = 0xffff;
+		}
+	}
+	return fwd_l2(ctx, be);
+}
+
+#endif /* XL4_LB_H */

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The load-balancer stage as the pipeline calls it: client->VIP packets (xl4_lb()) and ICMP
+ * errors about a VIP's flows (xl4_lb_icmp(), steered to the backend that owns the flow).
+ */
+#ifndef XL4_LB_STAGE_H
+#define XL4_LB_STAGE_H
+
+#include "encap.h"
+#include "lb.h"
+
+static __always_inline int lb_forward(struct xdp_md *ctx, const struct xl4_pkt *p,
+				      struct lb_ctx *l, const struct xl4_lb_globals *g)
+{
+	switch (l->vip->mode) {
+	case XL4_FWD_PORT:
+		return fwd_port(ctx, p, l->be);
+	case XL4_FWD_IPIP:
+		return fwd_ipip(ctx, p, l, g);
+	default:
+		return fwd_l2(ctx, l->be);
+	}
+}
+
+static __always_inline struct xl4_backend *backend(__u32 id)
+{
+	return id < XL4_MAX_BACKENDS ? bpf_map_lookup_elem(&xl4_backends_v1, &id) : NULL;
+}
+
+/* Find the backend for l->fk on l->vip: the connection table first, then Maglev. *hit says
+ * which; on a Maglev pick l->hash is set. Returns 0 or a negative drop reason. */
+static __always_inline int lb_pick(struct lb_ctx *l, const struct xl4_lb_globals *g, int *hit)
+{
+	struct xl4_flow *f = bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+
+	*hit = 0;
+	if (f) {
+		struct xl4_backend *be = backend(f->backend_id);
+
+		if (be && flow_usable(f, be, l->vip)) {
+			l->be = be;
+			l->be_id = f->backend_id;
+			*hit = 1;
+			if (l->now - f->last_ns > XL4_CT_TOUCH_NS)
+				f->last_ns = l->now;
+			return 0;
+		}
+	}
+	l->hash = xl4_flow_hash(&l->fk, g->seed);
+	l->be_id = maglev_pick(l->vip, l->hash, g);
+	l->be = backend(l->be_id);
+	if (!l->be || (l->be->flags & XL4_BE_F_GONE))
+		return -XL4_R_LB_NO_BACKEND;
+	return 0;
+}
+
+static __always_inline int is_vip_addr(struct xl4_vip_key *vk)
+{
+	vk->port = 0;
+	vk->proto = 0;
+	return bpf_map_lookup_elem(&xl4_vaddr_v1, vk) != NULL;
+}
+
+static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
+{
+	struct xl4_vip_key vk = { .family = (p->t.flags & XL4_F_IPV6) ? 6 : 4 };
+	struct lb_ctx l = {};
+	struct xl4_lb_globals *g;
+	__u32 zero = 0;
+	int hit, capped = 0, inserted = 0, ret;
+
+	__builtin_memcpy(vk.addr, p->t.daddr, 16);
+	vk.port = p->t.dport;
+	vk.proto = p->t.proto;
+	/* A fragment has no ports to choose a backend with (later ones not even a header). */
+	if (p->t.flags & XL4_F_FRAG)
+		return is_vip_addr(&vk) ? -XL4_R_LB_FRAG : XL4_LB_NOT_MINE;
+	l.vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
+	if (!l.vip)
+		return is_vip_addr(&vk) ? -XL4_R_LB_NOT_VIP_PORT : XL4_LB_NOT_MINE;
+	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
+	if (!g)
+		return -XL4_R_LB_NO_BACKEND;
+
+	flow_key_from_pkt(&l.fk, p);
+	l.now = bpf_ktime_get_ns();
+	ret = lb_pick(&l, g, &hit);
+	if (ret < 0) {
+		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 0, 0);
+		return ret;
+	}
+	/* Remember new flows (and mid-flow packets we had not seen), except a RST: it ends one. */
+	if (!hit && !(p->t.tcp_flags & XL4_TCP_RST)) {
+		capped = ct_insert(&l, g);
+		inserted = !capped;
+	}
+	if (l.vip->mode == XL4_FWD_IPIP && hit)
+		l.hash = xl4_flow_hash(&l.fk, g->seed);
+	lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, inserted, hit, capped);
+	lb_count(&xl4_bstats_v1, l.be_id, p->pkt_len, inserted, hit, capped);
+	return lb_forward(ctx, p, &l, g);
+}
+
+/*
+ * ICMP errors (unreachable, time exceeded, parameter problem, packet too big) that a router
+ * sent to a VIP about a backend's reply (source VIP, destination client): the quoted packet
+ * names the flow, and the error goes to the backend that owns it, so its TCP learns the path
+ * MTU. In port mode the quoted source port is turned back into the backend's own port.
+ */
+static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u8 *icmp = (__u8 *)data + (p->l4_off & XL4_OFF_MASK);
+	int v6 = p->t.flags & XL4_F_IPV6;
+	struct xl4_vip_key vk = { .family = v6 ? 6 : 4 };
+	struct lb_ctx l = { .fk.family = v6 ? 6 : 4 };
+	struct xl4_lb_globals *g;
+	__u8 *inner, *il4, type;
+	__u32 zero = 0;
+	int hit;
+
+	if ((void *)(icmp + 8) > end)
+		return XL4_LB_NOT_MINE;
+	type = icmp[0];
+	if (v6 ? (type < 1 || type > 4) : (type != 3 && type != 11 && type != 12))
+		return XL4_LB_NOT_MINE;
+	inner = icmp + 8;
+	if (v6) {
+		struct ipv6hdr *ip6 = (void *)inner;
+
+		if ((void *)(ip6 + 1) > end)
+			return XL4_LB_NOT_MINE;
+		l.fk.proto = ip6->nexthdr;
+		__builtin_memcpy(l.fk.saddr, &ip6->daddr, 16);
+		__builtin_memcpy(l.fk.daddr, &ip6->saddr, 16);
+		il4 = (__u8 *)(ip6 + 1);
+	} else {
+		struct iphdr *ip = (void *)inner;
+
+		if ((void *)(ip + 1) > end || ip->ihl != 5)
+			return XL4_LB_NOT_MINE;
+		l.fk.proto = ip->protocol;
+		l.fk.saddr[0] = ip->daddr;
+		l.fk.daddr[0] = ip->saddr;
+		il4 = (__u8 *)(ip + 1);
+	}
+	if ((void *)(il4 + 8) > end || (l.fk.proto != IPPROTO_TCP && l.fk.proto != IPPROTO_UDP))
+		return XL4_LB_NOT_MINE;
+	/* The quoted packet went VIP -> client: swap it into the client -> VIP flow. */
+	l.fk.sport = *(__be16 *)(il4 + 2);
+	l.fk.dport = *(__be16 *)il4;
+	__builtin_memcpy(vk.addr, l.fk.daddr, 16);
+	vk.port = l.fk.dport;
+	vk.proto = l.fk.proto;
+	l.vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
+	if (!l.vip)
+		return XL4_LB_NOT_MINE;
+	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
+	if (!g)
+		return -XL4_R_LB_NO_BACKEND;
+	l.now = bpf_ktime_get_ns();
+	if (lb_pick(&l, g, &hit) < 0)
+		return -XL4_R_LB_NO_BACKEND;
+	if (hit)
+		l.hash = xl4_flow_hash(&l.fk, g->seed);
+	if (l.vip->mode == XL4_FWD_PORT) {
+		__be16 old = *(__be16 *)il4;
+
+		*(__be16 *)il4 = l.be->port;
+		*(__u16 *)(icmp + 2) = xl4_csum_replace2(*(__u16 *)(icmp + 2), old, l.be->port);
+		/* fwd_l2, not fwd_port: the outer packet's own ports are not the flow's. */
+		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
+		return fwd_l2(ctx, l.be);
+	}
+	lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
+	return lb_forward(ctx, p, &l, g);
+}
+
+#endif /* XL4_LB_STAGE_H */
