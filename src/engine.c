@@ -15,6 +15,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "xl4/abi.h"
 #include "xl4.skel.h"
 
 static int pin_map(struct bpf_map *map, const char *pin_path)
@@ -28,6 +29,7 @@ static int pin_map(struct bpf_map *map, const char *pin_path)
 int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 {
 	struct xl4_bpf *skel;
+	__u32 ring_size;
 	int err;
 
 	memset(e, 0, sizeof(*e));
@@ -43,17 +45,39 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	skel->rodata->cfg_sample_per_sec = o->sample_per_sec;
 	skel->rodata->cfg_trace = o->trace;
 
-	/* pin: shared state (counters, events) outlives the daemon; scratch maps stay private */
+	/* size: the Maglev ring holds two tables per VIP; conntrack as configured */
+	ring_size = o->ring_size ? o->ring_size : XL4_RING_SIZE_DEFAULT;
+	if (ring_size > XL4_RING_SIZE_MAX) {
+		pr_warn("Maglev table size %u is above the maximum %u", ring_size, XL4_RING_SIZE_MAX);
+		err = -EINVAL;
+		goto fail;
+	}
+	bpf_map__set_max_entries(skel->maps.xl4_ring_v1, XL4_MAX_VIPS * 2 * ring_size);
+	if (o->ct_max)
+		bpf_map__set_max_entries(skel->maps.xl4_ct_v1, o->ct_max);
+	if (o->ct_per_cpu_lru)
+		bpf_map__set_map_flags(skel->maps.xl4_ct_v1, BPF_F_NO_COMMON_LRU);
+
+	/* pin: shared state (counters, events, the LB tables and connections) outlives the
+	 * daemon, so a restart keeps every flow; scratch maps stay private */
 	if (o->pin_path) {
-		if ((err = pin_map(skel->maps.xl4_stats_v1, o->pin_path)) ||
-		    (err = pin_map(skel->maps.xl4_events_v1, o->pin_path)))
-			goto fail;
+		struct bpf_map *pinned[] = {
+			skel->maps.xl4_stats_v1,    skel->maps.xl4_events_v1, skel->maps.xl4_vips_v1,
+			skel->maps.xl4_vaddr_v1,    skel->maps.xl4_backends_v1, skel->maps.xl4_ring_v1,
+			skel->maps.xl4_ct_v1,       skel->maps.xl4_lbglob_v1, skel->maps.xl4_vstats_v1,
+			skel->maps.xl4_bstats_v1,
+		};
+
+		for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++)
+			if ((err = pin_map(pinned[i], o->pin_path)))
+				goto fail;
 	}
 	/* load: maps created or reused from pins, program verified */
 	err = xl4_bpf__load(skel);
 	if (err) {
 		pr_warn("cannot load the XDP program: %s%s", strerror(-err),
-			err == -EINVAL ? " (a pinned map with an old layout? try 'xl4 cleanup')" :
+			err == -EINVAL ? " (a pinned map with another size or layout, e.g. a changed "
+					 "Maglev table size? 'xl4 cleanup' removes the old pins)" :
 					 " (run with -vv for the verifier log)");
 		goto fail;
 	}
@@ -62,6 +86,17 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	e->stats_fd = bpf_map__fd(skel->maps.xl4_stats_v1);
 	e->events_fd = bpf_map__fd(skel->maps.xl4_events_v1);
 	e->trace_fd = bpf_map__fd(skel->maps.xl4_trace_v1);
+	e->lb = (struct xl4_lb_maps){
+		.vips = bpf_map__fd(skel->maps.xl4_vips_v1),
+		.vaddr = bpf_map__fd(skel->maps.xl4_vaddr_v1),
+		.backends = bpf_map__fd(skel->maps.xl4_backends_v1),
+		.ring = bpf_map__fd(skel->maps.xl4_ring_v1),
+		.ct = bpf_map__fd(skel->maps.xl4_ct_v1),
+		.globals = bpf_map__fd(skel->maps.xl4_lbglob_v1),
+		.vstats = bpf_map__fd(skel->maps.xl4_vstats_v1),
+		.bstats = bpf_map__fd(skel->maps.xl4_bstats_v1),
+		.ring_size = ring_size,
+	};
 	return 0;
 fail:
 	xl4_bpf__destroy(skel);

@@ -18,6 +18,9 @@ struct xl4_engine_opts {
 	__u32 frag_policy;    /* enum xl4_frag_policy */
 	__u32 sample_per_sec; /* drop events per second per CPU */
 	bool trace;	      /* record each run's verdict and reason (replay, fixtures) */
+	__u32 ring_size;      /* Maglev table size (prime); 0 = XL4_RING_SIZE_DEFAULT */
+	__u32 ct_max;	      /* connection table entries; 0 = 262144 */
+	bool ct_per_cpu_lru;  /* BPF_F_NO_COMMON_LRU: per-CPU LRU lists (scales inserts) */
 };
 
 struct xl4_engine {
@@ -26,6 +29,10 @@ struct xl4_engine {
 	int stats_fd;
 	int events_fd;
 	int trace_fd;
+	struct xl4_lb_maps {
+		int vips, vaddr, backends, ring, ct, globals, vstats, bstats;
+		__u32 ring_size;
+	} lb;
 };
 
 int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o);

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -399,7 +400,7 @@ static void check_done(struct xl4_health *h, struct target *t, bool ok, const ch
 	st->last_latency_us = lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
 	if (ok) {
 		st->fail_streak = 0;
-		if (st->ok_streak < UINT32_MAX)
+		if (st->ok_streak < UINT_MAX)
 			st->ok_streak++;
 		if (!st->up && st->ok_streak >= t->spec.rise) {
 			st->up = true;
@@ -410,7 +411,7 @@ static void check_done(struct xl4_health *h, struct target *t, bool ok, const ch
 	} else {
 		st->failures++;
 		st->ok_streak = 0;
-		if (st->fail_streak < UINT32_MAX)
+		if (st->fail_streak < UINT_MAX)
 			st->fail_streak++;
 		memcpy(st->last_error, why, sizeof(st->last_error));
 		if (st->up && st->fail_streak >= t->spec.fall) {

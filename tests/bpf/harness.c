@@ -127,12 +127,14 @@ bool fx_check(const char *name, enum fx_engine eng, const struct pkt *in, uint32
 	ureason = fx_uparse(in->b, in->len, eng == ENG_DROP ? XL4_FRAG_DROP : XL4_FRAG_PASS);
 
 	/* The kernel refuses test runs below an Ethernet header (bpf_test_init: size < ETH_HLEN
-	 * is -EINVAL), and no NIC delivers such a frame: the user-space parser answers alone. */
+	 * is -EINVAL), and no NIC delivers such a frame: xl4_run_packet() answers eth_trunc
+	 * itself, without the kernel, and the user-space parser must agree. */
 	if (in->len < ETH_HLEN) {
 		err = xl4_run_packet(e, in->b, in->len, out, sizeof(out), &r);
-		if (err != -EINVAL)
-			ok = fx_fail(name, ok, "%u-byte frame: want the kernel to refuse the test run "
-				     "(-EINVAL), got %d", in->len, err);
+		if (err || r.verdict != XDP_DROP || r.reason != XL4_R_ETH_TRUNC)
+			ok = fx_fail(name, ok, "%u-byte frame: want drop/eth_trunc from xl4_run_packet, "
+				     "got err %d, %s/%s", in->len, err, xl4_verdict_name(r.verdict),
+				     xl4_reason_name(r.reason));
 		if (ureason != reason)
 			ok = fx_fail(name, ok, "user-space xl4_parse: want reason %s, got %s",
 				     xl4_reason_name(reason), xl4_reason_name(ureason));

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The backend agent: two TC programs that undo on a backend what the balancer did on the way
+ * in, so the backend needs no tunnel module and no NAT.
+ *
+ *   xl4_agent_in  (ingress) strips the outer IPv4 (protocol 4) or IPv6 (next header 41) header
+ *                 of an ipip-mode packet whose INNER destination is a VIP in xl4_avips_v1.
+ *   xl4_agent_out (egress)  port mode: a reply leaving from (VIP, backend port) gets its
+ *                 source port set back to the VIP port from xl4_aports_v1, checksum fixed.
+ *
+ * Everything else passes untouched with TC_ACT_UNSPEC, so filters behind ours still run. The
+ * programs never drop: a packet they cannot handle goes on as it came (the kernel drops an
+ * IPIP packet it has no tunnel for). Helpers only from kernel 5.15; no kfuncs, no loops
+ * beyond a fixed unrolled VLAN walk.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+
+#include "compat.h"
+#include "xl4/agent_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AGENT_VLAN_MAX 2
+#define AGENT_IP_MF 0x2000
+#define AGENT_IP_OFFSET 0x1fff
+
+/* VIP addresses: decapsulate when the inner destination is one. Written by `xl4 agent`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XL4_AGENT_MAX_VIPS);
+	__type(key, struct xl4_agent_vip_key);
+	__type(value, struct xl4_agent_vip);
+} xl4_avips_v1 SEC(".maps");
+
+/* Port mode: (VIP address, backend port, proto, family) -> VIP port (__be16). Written by
+ * `xl4 agent`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XL4_AGENT_MAX_PORTS);
+	__type(key, struct xl4_agent_port_key);
+	__type(value, __be16);
+} xl4_aports_v1 SEC(".maps");
+
+/* Per-CPU packet/byte counters indexed by enum xl4_agent_stat. Written only here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XL4_AS_MAX);
+	__type(key, __u32);
+	__type(value, struct xl4_counter);
+} xl4_astats_v1 SEC(".maps");
+
+/* What `xl4 agent` changed outside its maps (sysctls, qdisc), for --remove. User space only;
+ * declared here so the object owns every map the agent pins. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_agent_state);
+} xl4_astate_v1 SEC(".maps");
+
+struct agent_vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+static __always_inline void agent_count(__u32 idx, __u32 bytes)
+{
+	struct xl4_counter *c = bpf_map_lookup_elem(&xl4_astats_v1, &idx);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+/* Headers may sit partly in paged data (header-split drivers, GRO). Pull the first `want`
+ * bytes into the linear area only when they are not there already, which is the rare case. */
+static __always_inline void agent_pull(struct __sk_buff *skb, __u32 want)
+{
+	__u32 lin = skb->data_end - skb->data;
+
+	if (want > skb->len)
+		want = skb->len;
+	if (lin < want)
+		bpf_skb_pull_data(skb, want);
+}
+
+static __always_inline __u16 agent_ip4_csum(const struct iphdr *ip)
+{
+	const __u16 *w = (const __u16 *)ip;
+	__u32 sum = 0;
+
+	XL4_UNROLL
+	for (int i = 0; i < 10; i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+static __always_inline int agent_is_vip(const __be32 *addr, int words, __u8 family)
+{
+	struct xl4_agent_vip_key k = { .family = family };
+
+	k.addr[0] = addr[0];
+	if (words == 4) {
+		k.addr[1] = addr[1];
+		k.addr[2] = addr[2];
+		k.addr[3] = addr[3];
+	}
+	return bpf_map_lookup_elem(&xl4_avips_v1, &k) != NULL;
+}
+
+/*
+ * Bytes of outer header to strip, or 0 when the frame is not an ipip-mode packet for one of
+ * our VIPs. Only the shape the balancer emits is accepted: an untagged frame (on TC ingress
+ * the kernel has already moved a VLAN tag into skb metadata; a tag still in the data is QinQ,
+ * which bpf_skb_adjust_room refuses anyway), a 20-byte unfragmented outer IPv4 header with a
+ * correct checksum, or a 40-byte outer IPv6 header with next header 41 and no extension
+ * headers; the declared lengths must fit the frame and the inner header must be whole.
+ */
+static __always_inline int agent_outer_len(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	__u32 l3_bytes = skb->len - sizeof(*eth); /* IP bytes in the whole skb, paged part too */
+
+	if ((void *)(eth + 1) > end || skb->len < sizeof(*eth))
+		return 0;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *outer = (void *)(eth + 1);
+		struct iphdr *inner = outer + 1;
+
+		if ((void *)(inner + 1) > end)
+			return 0;
+		if (outer->version != 4 || outer->ihl != 5 || outer->protocol != IPPROTO_IPIP)
+			return 0;
+		/* A fragment cannot be decapsulated before reassembly; the balancer never sends one. */
+		if (outer->frag_off & bpf_htons(AGENT_IP_MF | AGENT_IP_OFFSET))
+			return 0;
+		if (bpf_ntohs(outer->tot_len) < 2 * sizeof(struct iphdr) ||
+		    bpf_ntohs(outer->tot_len) > l3_bytes)
+			return 0;
+		/* The kernel never checks a header we strip: check it here. */
+		if (agent_ip4_csum(outer) != 0)
+			return 0;
+		if (inner->version != 4 || inner->ihl < 5)
+			return 0;
+		if (!agent_is_vip(&inner->daddr, 1, 4))
+			return 0;
+		return sizeof(struct iphdr);
+	}
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *outer = (void *)(eth + 1);
+		struct ipv6hdr *inner = outer + 1;
+
+		if ((void *)(inner + 1) > end)
+			return 0;
+		if (outer->version != 6 || outer->nexthdr != IPPROTO_IPV6)
+			return 0;
+		if (bpf_ntohs(outer->payload_len) < sizeof(struct ipv6hdr) ||
+		    bpf_ntohs(outer->payload_len) + sizeof(struct ipv6hdr) > l3_bytes)
+			return 0;
+		if (inner->version != 6)
+			return 0;
+		if (!agent_is_vip((const __be32 *)&inner->daddr, 4, 6))
+			return 0;
+		return sizeof(struct ipv6hdr);
+	}
+	return 0;
+}
+
+SEC("tc")
+int xl4_agent_in(struct __sk_buff *skb)
+{
+	__u32 len = skb->len;
+	int hlen;
+
+	agent_pull(skb, sizeof(struct ethhdr) + 2 * sizeof(struct ipv6hdr));
+	hlen = agent_outer_len(skb);
+	if (!hlen) {
+		agent_count(XL4_AS_PASS_IN, len);
+		return TC_ACT_UNSPEC;
+	}
+	/* Strip the outer header right after the MAC header. FIXED_GSO: a GRO'd packet's
+	 * segments carry as much payload after decapsulation as before, so gso_size must not
+	 * grow by the header length (the flag-0 default), and a UDP GSO packet is refused
+	 * without it. The MAC header stays: same family inside and out, same ethertype. */
+	if (bpf_skb_adjust_room(skb, -hlen, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO)) {
+		agent_count(XL4_AS_DECAP_ERR, len);
+		return TC_ACT_UNSPEC;
+	}
+	agent_count(XL4_AS_DECAP, len);
+	return TC_ACT_OK;
+}
+
+/*
+ * Port mode. Returns the offset of the transport header and fills key for a TCP/UDP packet
+ * whose source could be a VIP's, or returns 0. VLAN tags in the data (a device without VLAN
+ * offload) are walked; IPv6 extension headers are not (a reply from a local socket has none).
+ */
+static __always_inline __u32 agent_reply_key(struct __sk_buff *skb, struct xl4_agent_port_key *k)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	void *pos = eth + 1;
+	__be16 proto;
+	__u8 l4proto;
+
+	if (pos > end)
+		return 0;
+	proto = eth->h_proto;
+	XL4_UNROLL
+	for (int i = 0; i < AGENT_VLAN_MAX; i++) {
+		struct agent_vlan_hdr *vh = pos;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > end)
+			return 0;
+		proto = vh->encap_proto;
+		pos = vh + 1;
+	}
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = pos;
+
+		if ((void *)(ip + 1) > end || ip->version != 4 || ip->ihl < 5)
+			return 0;
+		/* Later fragments carry no ports. A first fragment does, and its checksum covers the
+		 * whole datagram: the incremental update below is right for it too. */
+		if (ip->frag_off & bpf_htons(AGENT_IP_OFFSET))
+			return 0;
+		l4proto = ip->protocol;
+		k->addr[0] = ip->saddr;
+		k->family = 4;
+		pos = (__u8 *)ip + ip->ihl * 4;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = pos;
+
+		if ((void *)(ip6 + 1) > end || ip6->version != 6)
+			return 0;
+		l4proto = ip6->nexthdr;
+		__builtin_memcpy(k->addr, &ip6->saddr, sizeof(k->addr));
+		k->family = 6;
+		pos = ip6 + 1;
+	} else {
+		return 0;
+	}
+	if (l4proto == IPPROTO_TCP) {
+		if (pos + sizeof(struct tcphdr) > end)
+			return 0;
+	} else if (l4proto == IPPROTO_UDP) {
+		if (pos + sizeof(struct udphdr) > end)
+			return 0;
+	} else {
+		return 0;
+	}
+	k->proto = l4proto;
+	k->port = *(__be16 *)pos; /* source port: first field of both TCP and UDP */
+	return (__u32)(pos - data);
+}
+
+SEC("tc")
+int xl4_agent_out(struct __sk_buff *skb)
+{
+	struct xl4_agent_port_key k = {};
+	__u32 len = skb->len, l4_off, csum_off, flags;
+	__be16 *vport, from, to;
+
+	/* Ethernet + two tags + IPv4 with options + TCP: the most the parse reads. */
+	agent_pull(skb, sizeof(struct ethhdr) + 8 + 60 + sizeof(struct tcphdr));
+	l4_off = agent_reply_key(skb, &k);
+	vport = l4_off ? bpf_map_lookup_elem(&xl4_aports_v1, &k) : NULL;
+	if (!vport) {
+		agent_count(XL4_AS_PASS_OUT, len);
+		return TC_ACT_UNSPEC;
+	}
+	from = k.port;
+	to = *vport;
+	if (k.proto == IPPROTO_TCP) {
+		csum_off = l4_off + offsetof(struct tcphdr, check);
+		flags = sizeof(__be16);
+	} else {
+		/* A UDP checksum of 0 means "none" and must stay 0; a computed 0 becomes 0xffff. */
+		csum_off = l4_off + offsetof(struct udphdr, check);
+		flags = sizeof(__be16) | BPF_F_MARK_MANGLED_0;
+	}
+	/* The port is not in the pseudo header: for CHECKSUM_PARTIAL (veth, TSO) the helper
+	 * leaves the field alone and whoever completes the checksum sums the new port. */
+	if (bpf_l4_csum_replace(skb, csum_off, from, to, flags) ||
+	    bpf_skb_store_bytes(skb, l4_off, &to, sizeof(to), 0)) {
+		agent_count(XL4_AS_PORT_ERR, len);
+		return TC_ACT_UNSPEC;
+	}
+	agent_count(XL4_AS_PORT, len);
+	return TC_ACT_OK;
+}
