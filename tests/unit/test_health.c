@@ -142,8 +142,6 @@ static int server_start(struct server *s, int family, uint16_t port, enum srv_mo
 	uint64_t end = mono_ms() + 1000;
 	int one = 1, fd, err;
 
-	if (!s->mu.__data.__kind)
-		pthread_mutex_init(&s->mu, NULL);
 	if (family == AF_INET) {
 		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
 
@@ -266,6 +264,8 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	pthread_mutex_init(&f->mu, NULL);
+	pthread_mutex_init(&f->srv[0].mu, NULL);
+	pthread_mutex_init(&f->srv[1].mu, NULL);
 	f->h = xl4_health_new(on_change, f);
 	if (!f->h || xl4_health_start(f->h)) {
 		xl4_health_free(f->h);
@@ -305,6 +305,7 @@ static struct ev change_of(struct fx *f, uint32_t id, int k)
 {
 	struct ev out;
 	bool found = false;
+	int want = k;
 
 	pthread_mutex_lock(&f->mu);
 	for (int i = 0; i < f->n_ev && !found; i++)
@@ -314,7 +315,7 @@ static struct ev change_of(struct fx *f, uint32_t id, int k)
 		}
 	pthread_mutex_unlock(&f->mu);
 	if (!found)
-		fail_msg("no change #%d for target %u", k, id);
+		fail_msg("no change #%d for target %u", want, id);
 	return out;
 }
 

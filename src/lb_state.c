@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lb_state.h"
+#include "log.h"
+#include "maglev.h"
+
+static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int xl4_lb_init(struct xl4_lb *lb, const struct xl4_lb_maps *maps, const struct xl4_lb_settings *s)
+{
+	struct xl4_lb_globals g = {
+		.seed = s->seed,
+		.ring_size = s->ring_size,
+		.ct_inserts_per_sec = s->ct_inserts_per_sec,
+		.ipip_src4 = s->ipip_src4,
+		.ipip_src4_mask = s->ipip_src4_mask,
+	};
+	__u32 zero = 0;
+
+	memset(lb, 0, sizeof(*lb));
+	lb->maps = *maps;
+	lb->set = *s;
+	memcpy(g.ipip_src6, s->ipip_src6, 16);
+	if (s->ring_size != maps->ring_size || !xl4_maglev_is_prime(s->ring_size))
+		return -EINVAL;
+	lb->table = calloc(s->ring_size, sizeof(uint32_t));
+	lb->keys = calloc(s->ring_size, sizeof(uint32_t));
+	if (!lb->table || !lb->keys) {
+		xl4_lb_free(lb);
+		return -ENOMEM;
+	}
+	if (bpf_map_update_elem(maps->globals, &zero, &g, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+void xl4_lb_free(struct xl4_lb *lb)
+{
+	for (int i = 0; i < XL4_MAX_VIPS; i++)
+		free(lb->vips[i].be);
+	free(lb->table);
+	free(lb->keys);
+	lb->table = lb->keys = NULL;
+}
+
+struct xl4_lb_vip *xl4_lb_vip_find(struct xl4_lb *lb, const char *name)
+{
+	for (int i = 0; i < XL4_MAX_VIPS; i++)
+		if (lb->vips[i].used && !strcmp(lb->vips[i].spec.name, name))
+			return &lb->vips[i];
+	return NULL;
+}
+
+static struct xl4_lb_backend *backend_find(struct xl4_lb_vip *v, const struct xl4_backend_spec *b)
+{
+	for (size_t i = 0; i < v->n_be; i++)
+		if (xl4_backend_same(&v->be[i].spec, b))
+			return &v->be[i];
+	return NULL;
+}
+
+struct xl4_lb_backend *xl4_lb_backend_by_id(struct xl4_lb *lb, uint32_t id, struct xl4_lb_vip **vip)
+{
+	for (int i = 0; i < XL4_MAX_VIPS; i++) {
+		struct xl4_lb_vip *v = &lb->vips[i];
+
+		for (size_t j = 0; v->used && j < v->n_be; j++) {
+			if (v->be[j].id == id) {
+				if (vip)
+					*vip = v;
+				return &v->be[j];
+			}
+		}
+	}
+	return NULL;
+}
+
+static void vip_key(const struct xl4_vip_spec *s, struct xl4_vip_key *k, bool addr_only)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, s->addr, 16);
+	k->family = s->family;
+	if (!addr_only) {
+		k->port = htons(s->port);
+		k->proto = s->proto;
+	}
+}
+
+/* The datapath view of one backend. */
+static int backend_write(struct xl4_lb *lb, const struct xl4_lb_vip *v, const struct xl4_lb_backend *b,
+			 uint8_t extra_flags)
+{
+	struct xl4_backend e = {
+		.port = htons(b->spec.port ? b->spec.port : v->spec.port),
+		.family = b->spec.family,
+		.flags = (b->down ? XL4_BE_F_DOWN : 0) | (b->spec.drained ? XL4_BE_F_DRAIN : 0) |
+			 extra_flags,
+		.gen = lb->be_gen[b->id],
+		.vip_id = v->id,
+	};
+
+	memcpy(e.addr, b->spec.addr, 16);
+	memcpy(e.mac, b->spec.mac, 6);
+	return bpf_map_update_elem(lb->maps.backends, &b->id, &e, BPF_ANY) ? -errno : 0;
+}
+
+/* A backend takes new flows when it has weight, is not drained, passes health checks and
+ * we know where to send its frames. */
+static uint32_t ring_weight(const struct xl4_lb_backend *b)
+{
+	if (b->spec.drained || b->down || !b->mac_known)
+		return 0;
+	return b->spec.weight;
+}
+
+/* Build the VIP's table into its idle slot, then flip the VIP entry to it. */
+static int vip_sync(struct xl4_lb *lb, struct xl4_lb_vip *v)
+{
+	struct xl4_maglev_backend *mb = calloc(v->n_be ? v->n_be : 1, sizeof(*mb));
+	uint32_t size = lb->set.ring_size, base, count = size, active = 0;
+	uint8_t next = v->slot ^ 1;
+	struct xl4_vip_key k;
+	struct xl4_vip e;
+	int err;
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+
+	if (!mb)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->n_be; i++) {
+		mb[i] = (struct xl4_maglev_backend){ .key = v->be[i].key,
+						     .weight = ring_weight(&v->be[i]),
+						     .id = v->be[i].id };
+		active += mb[i].weight > 0;
+		if ((err = backend_write(lb, v, &v->be[i], 0)))
+			goto out;
+	}
+	err = xl4_maglev_build(mb, v->n_be, size, lb->set.seed, lb->table);
+	if (err && err != -ENOENT)
+		goto out;
+	base = (v->id * 2 + next) * size;
+	for (uint32_t i = 0; i < size; i++)
+		lb->keys[i] = base + i;
+	if (bpf_map_update_batch(lb->maps.ring, lb->keys, lb->table, &count, &bopts)) {
+		/* Kernels without batch ops for arrays: one update per slot. */
+		for (uint32_t i = 0; i < size; i++)
+			if (bpf_map_update_elem(lb->maps.ring, &lb->keys[i], &lb->table[i], BPF_ANY)) {
+				err = -errno;
+				goto out;
+			}
+	}
+	e = (struct xl4_vip){
+		.id = v->id,
+		.mode = v->spec.mode,
+		.ring_slot = next,
+		.flags = v->spec.reschedule_down ? XL4_VIP_F_RESCHEDULE_DOWN : 0,
+		.n_backends = active > 255 ? 255 : active,
+		.mtu = v->spec.mtu ? v->spec.mtu : 1500,
+		.vip_port = htons(v->spec.port),
+	};
+	vip_key(&v->spec, &k, false);
+	if (bpf_map_update_elem(lb->maps.vips, &k, &e, BPF_ANY)) {
+		err = -errno;
+		goto out;
+	}
+	v->slot = next;
+	err = 0;
+out:
+	free(mb);
+	return err;
+}
+
+static int id_alloc(struct xl4_lb *lb, uint32_t *id)
+{
+	for (uint32_t i = 0; i < XL4_MAX_BACKENDS; i++) {
+		if (!lb->be_used[i]) {
+			lb->be_used[i] = true;
+			lb->be_gen[i]++; /* stale conntrack entries for this id no longer match */
+			*id = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void id_release(struct xl4_lb *lb, const struct xl4_lb_vip *v, const struct xl4_lb_backend *b)
+{
+	/* Mark it gone in the map first: flows still pointing here re-pick through Maglev. */
+	backend_write(lb, v, b, XL4_BE_F_GONE);
+	lb->be_used[b->id] = false;
+}
+
+static int addr_refcount(struct xl4_lb *lb, const struct xl4_vip_spec *s, int delta)
+{
+	struct xl4_vip_key k;
+	__u32 n = 0;
+
+	vip_key(s, &k, true);
+	bpf_map_lookup_elem(lb->maps.vaddr, &k, &n);
+	n += delta;
+	if (n == 0)
+		return bpf_map_delete_elem(lb->maps.vaddr, &k) && errno != ENOENT ? -errno : 0;
+	return bpf_map_update_elem(lb->maps.vaddr, &k, &n, BPF_ANY) ? -errno : 0;
+}
+
+int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, size_t errlen)
+{
+	char str[96];
+	struct xl4_lb_vip *v = NULL;
+	int ret;
+
+	xl4_vip_str(s, str, sizeof(str));
+	for (int i = 0; i < XL4_MAX_VIPS; i++) {
+		struct xl4_lb_vip *o = &lb->vips[i];
+
+		if (!o->used) {
+			if (!v)
+				v = o;
+			continue;
+		}
+		if (!strcmp(o->spec.name, s->name))
+			return say(err, errlen, -EEXIST, "VIP '%s' exists already", s->name);
+		if (o->spec.family == s->family && o->spec.port == s->port &&
+		    o->spec.proto == s->proto && !memcmp(o->spec.addr, s->addr, 16))
+			return say(err, errlen, -EEXIST, "%s is VIP '%s' already", str, o->spec.name);
+	}
+	if (!v)
+		return say(err, errlen, -ENOSPC, "no room for VIP '%s': %d VIPs is the maximum",
+			   s->name, XL4_MAX_VIPS);
+	if (s->mode < XL4_FWD_L2 || s->mode > XL4_FWD_IPIP)
+		return say(err, errlen, -EINVAL, "VIP '%s': unknown forwarding mode", s->name);
+	if (s->mtu && (s->mtu < (s->family == 6 ? 1280 + 40 : 576 + 20)))
+		return say(err, errlen, -EINVAL, "VIP '%s': mtu %u is too small for %s", s->name,
+			   s->mtu, s->family == 6 ? "IPv6 in IPv6 (at least 1320)" : "IPIP (at least 596)");
+	memset(v, 0, sizeof(*v));
+	v->id = v - lb->vips;
+	v->spec = *s;
+	v->slot = 1; /* the first sync writes slot 0 */
+	if ((ret = vip_sync(lb, v)) || (ret = addr_refcount(lb, s, +1))) {
+		struct xl4_vip_key k;
+
+		vip_key(s, &k, false);
+		bpf_map_delete_elem(lb->maps.vips, &k);
+		memset(v, 0, sizeof(*v));
+		return say(err, errlen, ret, "VIP '%s': cannot write the maps: %s", s->name, strerror(-ret));
+	}
+	v->used = true;
+	pr_info("vip %s %s mode %s added", s->name, str, xl4_fwd_mode_name(s->mode));
+	return 0;
+}
+
+int xl4_lb_vip_del(struct xl4_lb *lb, const char *name, char *err, size_t errlen)
+{
+	struct xl4_lb_vip *v = xl4_lb_vip_find(lb, name);
+	struct xl4_vip_key k;
+
+	if (!v)
+		return say(err, errlen, -ENOENT, "no VIP named '%s'", name);
+	vip_key(&v->spec, &k, false);
+	if (bpf_map_delete_elem(lb->maps.vips, &k) && errno != ENOENT)
+		return say(err, errlen, -errno, "VIP '%s': %s", name, strerror(errno));
+	addr_refcount(lb, &v->spec, -1);
+	for (size_t i = 0; i < v->n_be; i++)
+		id_release(lb, v, &v->be[i]);
+	free(v->be);
+	memset(v, 0, sizeof(*v));
+	pr_info("vip %s deleted", name);
+	return 0;
+}
+
+static struct xl4_lb_vip *vip_or_say(struct xl4_lb *lb, const char *name, char *err, size_t errlen)
+{
+	struct xl4_lb_vip *v = xl4_lb_vip_find(lb, name);
+
+	if (!v)
+		say(err, errlen, -ENOENT, "no VIP named '%s'", name);
+	return v;
+}
+
+int xl4_lb_backend_add(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,
+		       char *err, size_t errlen)
+{
+	struct xl4_lb_vip *v = vip_or_say(lb, vip, err, errlen);
+	struct xl4_lb_backend *nb, *grown;
+	char str[64];
+	int ret;
+
+	if (!v)
+		return -ENOENT;
+	xl4_backend_str(b, str, sizeof(str));
+	if (b->family != v->spec.family)
+		return say(err, errlen, -EINVAL, "backend %s: VIP '%s' is IPv%d, the backend IPv%d "
+			   "(families must match)", str, vip, v->spec.family, b->family);
+	if (b->port && v->spec.mode != XL4_FWD_PORT && b->port != v->spec.port)
+		return say(err, errlen, -EINVAL, "backend %s: only 'port' mode VIPs rewrite ports; "
+			   "VIP '%s' is '%s'", str, vip, xl4_fwd_mode_name(v->spec.mode));
+	if (b->weight < 1 || b->weight > 65535)
+		return say(err, errlen, -EINVAL, "backend %s: weight must be 1..65535", str);
+	if (backend_find(v, b))
+		return say(err, errlen, -EEXIST, "backend %s is in VIP '%s' already", str, vip);
+	if (v->n_be >= XL4_VIP_MAX_BACKENDS)
+		return say(err, errlen, -ENOSPC, "VIP '%s' has %d backends, the maximum", vip,
+			   XL4_VIP_MAX_BACKENDS);
+	grown = realloc(v->be, (v->n_be + 1) * sizeof(*v->be));
+	if (!grown)
+		return say(err, errlen, -ENOMEM, "out of memory");
+	v->be = grown;
+	nb = &v->be[v->n_be];
+	memset(nb, 0, sizeof(*nb));
+	nb->spec = *b;
+	nb->mac_known = b->has_mac;
+	snprintf(nb->key, sizeof(nb->key), "%s", str);
+	if (id_alloc(lb, &nb->id))
+		return say(err, errlen, -ENOSPC, "no backend ids left (%d in all)", XL4_MAX_BACKENDS);
+	v->n_be++;
+	if ((ret = vip_sync(lb, v))) {
+		v->n_be--;
+		lb->be_used[nb->id] = false;
+		return say(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
+	}
+	pr_info("vip %s: backend %s added (weight %u%s)", vip, str, b->weight,
+		nb->mac_known ? "" : ", waiting for its MAC address");
+	return 0;
+}
+
+int xl4_lb_backend_del(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,
+		       char *err, size_t errlen)
+{
+	struct xl4_lb_vip *v = vip_or_say(lb, vip, err, errlen);
+	struct xl4_lb_backend *be, gone;
+	char str[64];
+	int ret;
+
+	if (!v)
+		return -ENOENT;
+	xl4_backend_str(b, str, sizeof(str));
+	be = backend_find(v, b);
+	if (!be)
+		return say(err, errlen, -ENOENT, "VIP '%s' has no backend %s", vip, str);
+	gone = *be;
+	*be = v->be[--v->n_be];
+	if ((ret = vip_sync(lb, v)))
+		return say(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
+	id_release(lb, v, &gone);
+	pr_info("vip %s: backend %s removed", vip, str);
+	return 0;
+}
+
+static int backend_change(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,
+			  uint32_t weight, int drain, char *err, size_t errlen)
+{
+	struct xl4_lb_vip *v = vip_or_say(lb, vip, err, errlen);
+	struct xl4_lb_backend *be, saved;
+	char str[64];
+	int ret;
+
+	if (!v)
+		return -ENOENT;
+	xl4_backend_str(b, str, sizeof(str));
+	be = backend_find(v, b);
+	if (!be)
+		return say(err, errlen, -ENOENT, "VIP '%s' has no backend %s", vip, str);
+	if (weight && weight > 65535)
+		return say(err, errlen, -EINVAL, "weight must be 1..65535");
+	saved = *be;
+	if (weight)
+		be->spec.weight = weight;
+	if (drain >= 0)
+		be->spec.drained = drain;
+	if ((ret = vip_sync(lb, v))) {
+		*be = saved;
+		return say(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
+	}
+	return 0;
+}
+
+int xl4_lb_backend_set_weight(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,
+			      uint32_t weight, char *err, size_t errlen)
+{
+	if (weight < 1 || weight > 65535)
+		return say(err, errlen, -EINVAL, "weight must be 1..65535");
+	return backend_change(lb, vip, b, weight, -1, err, errlen);
+}
+
+int xl4_lb_backend_drain(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,
+			 bool drain, char *err, size_t errlen)
+{
+	return backend_change(lb, vip, b, 0, drain, err, errlen);
+}
+
+int xl4_lb_backend_set_down(struct xl4_lb *lb, uint32_t id, bool down)
+{
+	struct xl4_lb_vip *v;
+	struct xl4_lb_backend *b = xl4_lb_backend_by_id(lb, id, &v);
+
+	if (!b)
+		return -ENOENT;
+	if (b->down == down)
+		return 0;
+	b->down = down;
+	return vip_sync(lb, v);
+}
+
+int xl4_lb_backend_set_mac(struct xl4_lb *lb, uint32_t id, const uint8_t mac[6])
+{
+	struct xl4_lb_vip *v;
+	struct xl4_lb_backend *b = xl4_lb_backend_by_id(lb, id, &v);
+
+	if (!b)
+		return -ENOENT;
+	if (b->mac_known && !memcmp(b->spec.mac, mac, 6))
+		return 0;
+	memcpy(b->spec.mac, mac, 6);
+	b->mac_known = true;
+	return vip_sync(lb, v);
+}
+
+static json_t *counters_json(int fd, uint32_t id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xl4_lb_counters *vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals)), t = { 0 };
+
+	if (vals && ncpu > 0 && !bpf_map_lookup_elem(fd, &id, vals)) {
+		for (int c = 0; c < ncpu; c++) {
+			t.packets += vals[c].packets;
+			t.bytes += vals[c].bytes;
+			t.new_flows += vals[c].new_flows;
+			t.ct_hits += vals[c].ct_hits;
+			t.ct_misses += vals[c].ct_misses;
+			t.ct_insert_capped += vals[c].ct_insert_capped;
+		}
+	}
+	free(vals);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "packets", (json_int_t)t.packets, "bytes",
+			 (json_int_t)t.bytes, "new_flows", (json_int_t)t.new_flows, "ct_hits",
+			 (json_int_t)t.ct_hits, "ct_misses", (json_int_t)t.ct_misses,
+			 "ct_insert_capped", (json_int_t)t.ct_insert_capped);
+}
+
+static const char *backend_state(const struct xl4_lb_backend *b)
+{
+	if (!b->mac_known)
+		return "no-mac";
+	if (b->down)
+		return "down";
+	if (b->spec.drained)
+		return "drained";
+	return "active";
+}
+
+json_t *xl4_lb_json(struct xl4_lb *lb)
+{
+	json_t *vips = json_array();
+
+	for (int i = 0; i < XL4_MAX_VIPS; i++) {
+		struct xl4_lb_vip *v = &lb->vips[i];
+		json_t *bes = json_array();
+		char str[96], mac[18];
+
+		if (!v->used)
+			continue;
+		for (size_t j = 0; j < v->n_be; j++) {
+			struct xl4_lb_backend *b = &v->be[j];
+			const uint8_t *m = b->spec.mac;
+
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+				 m[3], m[4], m[5]);
+			json_array_append_new(
+				bes, json_pack("{s:s, s:i, s:i, s:s, s:s, s:b, s:b, s:o}", "address", b->key,
+					       "id", (int)b->id, "weight", (int)b->spec.weight, "state",
+					       backend_state(b), "mac", b->mac_known ? mac : "",
+					       "drained", b->spec.drained, "healthy", !b->down,
+					       "counters", counters_json(lb->maps.bstats, b->id)));
+		}
+		xl4_vip_str(&v->spec, str, sizeof(str));
+		json_array_append_new(
+			vips, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o, s:o}", "name", v->spec.name,
+					"vip", str, "mode", xl4_fwd_mode_name(v->spec.mode), "mtu",
+					v->spec.mtu ? v->spec.mtu : 1500, "id", (int)v->id,
+					"counters", counters_json(lb->maps.vstats, v->id),
+					"backends", bes));
+	}
+	return vips;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Load-balancer state in user space and the one place that writes it into the datapath's
+ * maps: VIPs, their backends, Maglev tables. The daemon and the tests both provision through
+ * these functions (one typed wrapper per intent), so tests see exactly what production does.
+ *
+ * A change to a VIP's backends rebuilds its Maglev table into the VIP's idle table slot and
+ * then flips the VIP entry to it: one map update, so packets see the old table or the new one,
+ * never a mix. Maglev moves only the changed backend's slots (plus well under 1%).
+ */
+#ifndef XL4_LB_STATE_H
+#define XL4_LB_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "engine.h"
+#include "lb_spec.h"
+#include "xl4/abi.h"
+
+#define XL4_VIP_MAX_BACKENDS 1024
+
+struct xl4_lb_backend {
+	struct xl4_backend_spec spec;
+	uint32_t id;	 /* index in xl4_backends_v1 */
+	bool down;	 /* health checks failed */
+	bool mac_known;
+	char key[64];	 /* "addr:port": Maglev identity and display */
+};
+
+struct xl4_lb_vip {
+	bool used;
+	uint32_t id;
+	struct xl4_vip_spec spec;
+	uint8_t slot; /* live table slot */
+	struct xl4_lb_backend *be;
+	size_t n_be;
+};
+
+struct xl4_lb_settings {
+	uint32_t seed;
+	uint32_t ring_size;
+	uint32_t ct_inserts_per_sec;
+	__be32 ipip_src4, ipip_src4_mask; /* mask in host order: the host bits varied */
+	__be32 ipip_src6[4];
+};
+
+struct xl4_lb {
+	struct xl4_lb_maps maps;
+	struct xl4_lb_settings set;
+	struct xl4_lb_vip vips[XL4_MAX_VIPS];
+	uint16_t be_gen[XL4_MAX_BACKENDS];
+	bool be_used[XL4_MAX_BACKENDS];
+	uint32_t *table; /* scratch: one Maglev table */
+	uint32_t *keys;	 /* scratch: map keys for batch writes */
+};
+
+/* Set up over an engine's maps and write the deployment-wide settings. */
+int xl4_lb_init(struct xl4_lb *lb, const struct xl4_lb_maps *maps, const struct xl4_lb_settings *s);
+void xl4_lb_free(struct xl4_lb *lb);
+
+/* Runtime changes; each returns 0 or -errno with one sentence in err, and changes nothing
+ * on error. Backends are named by address[:port] within their VIP. */
+int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *v, char *err, size_t errlen);
+int xl4_lb_vip_del(struct xl4_lb *lb, const char *name, char *err, size_t errlen);
+int xl4_lb_backend_add(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,
+		       char *err, size_t errlen);
+int xl4_lb_backend_del(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,
+		       char *err, size_t errlen);
+int xl4_lb_backend_set_weight(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,
+			      uint32_t weight, char *err, size_t errlen);
+int xl4_lb_backend_drain(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,
+			 bool drain, char *err, size_t errlen);
+/* Health and neighbour state, by backend id (from the health checker / resolver). */
+int xl4_lb_backend_set_down(struct xl4_lb *lb, uint32_t id, bool down);
+int xl4_lb_backend_set_mac(struct xl4_lb *lb, uint32_t id, const uint8_t mac[6]);
+
+struct xl4_lb_vip *xl4_lb_vip_find(struct xl4_lb *lb, const char *name);
+struct xl4_lb_backend *xl4_lb_backend_by_id(struct xl4_lb *lb, uint32_t id, struct xl4_lb_vip **vip);
+
+/* VIPs, backends, state and counters as JSON (for vip list, status and metrics). */
+json_t *xl4_lb_json(struct xl4_lb *lb);
+
+#endif
