@@ -1,18 +1,145 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Placeholder: the backend agent command is being written (src/agent.c). */
+/* `xl4 agent`: set up, inspect or remove the backend agent (src/agent.c) on one interface. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
 
+#include "agent.h"
 #include "commands.h"
+
+enum { OPT_VIP = 256, OPT_PORT, OPT_NO_SYSCTL, OPT_PIN_PATH, OPT_REMOVE, OPT_STATUS };
+
+static const struct xl4_opt agent_opts[] = {
+	{ "interface", 'i', "IFACE", "the backend's interface toward the balancer (required)" },
+	{ "vip", OPT_VIP, "ADDR", "a VIP this backend serves (repeat for more)" },
+	{ "port", OPT_PORT, "VIP:VPORT=BPORT/PROTO",
+	  "port mode: replies from VIP:BPORT leave as VIP:VPORT (tcp|udp; IPv6 as [VIP])" },
+	{ "no-sysctl", OPT_NO_SYSCTL, NULL, "leave arp_ignore, arp_announce and rp_filter alone" },
+	{ "pin-path", OPT_PIN_PATH, "DIR", "where the agent's maps are pinned (" XL4_AGENT_PIN_ROOT ")" },
+	{ "remove", OPT_REMOVE, NULL, "undo the set-up: filters, VIPs on lo, sysctls, pins" },
+	{ "status", OPT_STATUS, NULL, "show what is set up and the counters" },
+	{ 0 },
+};
+
+static bool same_addr(const struct xl4_agent_addr *a, const struct xl4_agent_addr *b)
+{
+	return a->family == b->family && !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/* Add addr to the VIP set once; 0, or 2 after a usage error. */
+static int add_vip(const struct xl4_cmd *cmd, struct xl4_agent_config *c,
+		   const struct xl4_agent_addr *addr)
+{
+	for (int i = 0; i < c->n_vips; i++)
+		if (same_addr(&c->vips[i], addr))
+			return 0;
+	if (c->n_vips == XL4_AGENT_VIPS_MAX)
+		return xl4_cli_usage_error(cmd, "at most %d VIPs", XL4_AGENT_VIPS_MAX);
+	c->vips[c->n_vips++] = *addr;
+	return 0;
+}
+
+static int add_port(const struct xl4_cmd *cmd, struct xl4_agent_config *c, const char *spec,
+		    const struct xl4_agent_port *p)
+{
+	for (int i = 0; i < c->n_ports; i++) {
+		const struct xl4_agent_port *o = &c->ports[i];
+
+		if (!same_addr(&o->vip, &p->vip) || o->bport != p->bport || o->proto != p->proto)
+			continue;
+		if (o->vport == p->vport)
+			return 0;
+		return xl4_cli_usage_error(cmd, "port spec '%s': backend port %u already restores "
+					   "to %u for this VIP", spec, p->bport, o->vport);
+	}
+	if (c->n_ports == XL4_AGENT_PORTS_MAX)
+		return xl4_cli_usage_error(cmd, "at most %d port mappings", XL4_AGENT_PORTS_MAX);
+	c->ports[c->n_ports++] = *p;
+	return 0;
+}
 
 static int run_agent(const struct xl4_cmd *cmd, int argc, char **argv)
 {
-	(void)cmd, (void)argc, (void)argv;
-	fprintf(stderr, "xl4 agent: not built yet\n");
-	return 1;
+	static struct xl4_agent_config c; /* big: keep it off the stack */
+	const char *arg, *pin_env = getenv("XL4_AGENT_PIN_PATH");
+	struct xl4_agent_addr addr;
+	struct xl4_agent_port port;
+	bool remove = false, status = false;
+	char err[256];
+	int opt, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.sysctl = true;
+	c.pin_path = pin_env && *pin_env ? pin_env : XL4_AGENT_PIN_ROOT;
+	while ((opt = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
+		switch (opt) {
+		case 'i':
+			c.ifname = arg;
+			break;
+		case OPT_VIP:
+			if (xl4_agent_parse_addr(arg, &addr, err, sizeof(err)))
+				return xl4_cli_usage_error(cmd, "%s", err);
+			if ((rc = add_vip(cmd, &c, &addr)))
+				return rc;
+			break;
+		case OPT_PORT:
+			if (xl4_agent_parse_port(arg, &port, err, sizeof(err)))
+				return xl4_cli_usage_error(cmd, "%s", err);
+			if ((rc = add_port(cmd, &c, arg, &port)))
+				return rc;
+			break;
+		case OPT_NO_SYSCTL: c.sysctl = false; break;
+		case OPT_PIN_PATH: c.pin_path = arg; break;
+		case OPT_REMOVE: remove = true; break;
+		case OPT_STATUS: status = true; break;
+		case XL4_OPT_HELP: return 0;
+		default: return 2;
+		}
+	}
+	if (optind < argc)
+		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!c.ifname)
+		return xl4_cli_usage_error(cmd, "which interface? (-i IFACE)");
+	if (strlen(c.ifname) >= IF_NAMESIZE)
+		return xl4_cli_usage_error(cmd, "interface name '%s' is too long", c.ifname);
+	if (c.pin_path[0] != '/')
+		return xl4_cli_usage_error(cmd, "--pin-path wants an absolute path, not '%s'", c.pin_path);
+	if (remove && status)
+		return xl4_cli_usage_error(cmd, "--remove and --status exclude each other");
+	if ((remove || status) && (c.n_vips || c.n_ports))
+		return xl4_cli_usage_error(cmd, "--%s takes no --vip or --port", remove ? "remove" : "status");
+	if (!if_nametoindex(c.ifname))
+		return xl4_cli_usage_error(cmd, "no such interface '%s'", c.ifname);
+	if (status)
+		return xl4_agent_status(c.ifname, c.pin_path, stdout) ? 1 : 0;
+	if (remove)
+		return xl4_agent_remove(c.ifname, c.pin_path) ? 1 : 0;
+
+	/* a port mapping's VIP is a VIP: it must be on lo for the backend to accept packets */
+	for (int i = 0; i < c.n_ports; i++)
+		if ((rc = add_vip(cmd, &c, &c.ports[i].vip)))
+			return rc;
+	if (!c.n_vips)
+		return xl4_cli_usage_error(cmd, "nothing to set up: give at least one --vip or --port");
+	return xl4_agent_setup(&c) ? 1 : 0;
 }
 
 const struct xl4_cmd xl4_cmd_agent = {
 	.name = "agent",
 	.summary = "Backend side: undo what the balancer did (decapsulate, restore ports).",
+	.description =
+		"Sets up a backend once; the set-up stays when the command exits. Attaches two TC\n"
+		"programs to IFACE (clsact): ingress strips the outer IPv4/IPv6 header of ipip-mode\n"
+		"packets whose inner destination is a VIP (no tunnel module needed), egress sets the\n"
+		"source port of port-mode replies back to the VIP port. Puts each VIP on lo (/32, or\n"
+		"/128 nodad) and, for IPv4 VIPs, sets arp_ignore=1, arp_announce=2, rp_filter=0 on\n"
+		"'all' and IFACE (the old values are kept for --remove). Running it again makes the\n"
+		"backend match the new command line: VIPs and ports not given any more are removed.\n"
+		"Environment: XL4_AGENT_PIN_PATH (default for --pin-path). See docs/agent.md.",
+	.opts = agent_opts,
 	.run = run_agent,
+	.stop_at_arg = false,
 };

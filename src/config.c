@@ -5,7 +5,13 @@
 #include <string.h>
 #include <libconfig.h>
 
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <sys/random.h>
+
+#include "cli.h"
 #include "config.h"
+#include "maglev.h"
 #include "xl4/abi.h"
 
 static const struct xl4_config config_defaults = {
@@ -14,11 +20,24 @@ static const struct xl4_config config_defaults = {
 	.control_socket = XL4_DEFAULT_SOCKET,
 	.frag_policy = XL4_FRAG_PASS,
 	.sample_per_sec = 100,
+	.lb = {
+		.table_size = XL4_RING_SIZE_DEFAULT,
+		.ct_max = 262144,
+		.ipip_src4_hostmask = 0xff, /* addresses: see xl4_config_defaults() */
+	},
 };
 
 /* Every key the file may hold, by section; anything else is a typo worth an error. */
 static const char *const root_keys[] = { "interfaces", "xdp_mode", "pin_path", "control_socket",
-					 "parser", "events", NULL };
+					 "parser", "events", "lb", "vips", NULL };
+static const char *const lb_keys[] = { "seed", "table_size", "conntrack", "ipip_source_v4",
+				       "ipip_source_v6", NULL };
+static const char *const ct_keys[] = { "max_entries", "per_cpu_lru", "inserts_per_second", NULL };
+static const char *const vip_keys[] = { "name", "address", "mode", "mtu", "on_backend_down",
+					"health", "backends", NULL };
+static const char *const backend_keys[] = { "address", "weight", "mac", "drained", NULL };
+static const char *const health_keys[] = { "type", "port", "path", "host", "expect",
+					   "interval_ms", "timeout_ms", "rise", "fall", NULL };
 static const char *const parser_keys[] = { "fragments", NULL };
 static const char *const events_keys[] = { "samples_per_second", NULL };
 
@@ -31,25 +50,35 @@ struct ctx {
 static int fail(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* "vips[1].backends[0].address": where a setting sits, for error messages. */
+static void setting_path(const config_setting_t *s, char *buf, size_t len)
+{
+	char tmp[256];
+	const config_setting_t *parent;
+
+	buf[0] = '\0';
+	for (; s && (parent = config_setting_parent(s)); s = parent) {
+		if (config_setting_name(s))
+			snprintf(tmp, sizeof(tmp), "%s%s%s", config_setting_name(s),
+				 buf[0] && buf[0] != '[' ? "." : "", buf);
+		else
+			snprintf(tmp, sizeof(tmp), "[%d]%s%s", config_setting_index(s),
+				 buf[0] && buf[0] != '[' ? "." : "", buf);
+		snprintf(buf, len, "%s", tmp);
+	}
+}
+
 static int fail(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
 {
-	char msg[384];
+	char msg[384], path[256];
 	va_list ap;
-	const char *key = s && config_setting_name(s) ? config_setting_name(s) : "";
-	const config_setting_t *parent = s ? config_setting_parent(s) : NULL;
-	size_t n;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	n = snprintf(c->err, c->errlen, "%s:%d: ", c->name, s ? config_setting_source_line(s) : 0);
-	if (n < c->errlen) {
-		if (parent && config_setting_name(parent))
-			snprintf(c->err + n, c->errlen - n, "%s.%s: %s", config_setting_name(parent),
-				 key, msg);
-		else
-			snprintf(c->err + n, c->errlen - n, "%s: %s", key, msg);
-	}
+	setting_path(s, path, sizeof(path));
+	snprintf(c->err, c->errlen, "%s:%d: %s: %s", c->name, s ? config_setting_source_line(s) : 0,
+		 path, msg);
 	return -EINVAL;
 }
 
@@ -181,6 +210,333 @@ static int parse_events(struct ctx *c, const config_setting_t *g, struct xl4_con
 	return 0;
 }
 
+
+static int get_int(struct ctx *c, const config_setting_t *s, long long min, long long max,
+		   long long *out)
+{
+	long long v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
+		return fail(c, s, "expected an integer");
+	v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return fail(c, s, "%lld is out of range %lld..%lld", v, min, max);
+	*out = v;
+	return 0;
+}
+
+static int get_bool(struct ctx *c, const config_setting_t *s, bool *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail(c, s, "expected true or false");
+	*out = config_setting_get_bool(s);
+	return 0;
+}
+
+static int group_check(struct ctx *c, const config_setting_t *g, const char *const *keys,
+		       const char *example)
+{
+	if (!config_setting_is_group(g))
+		return fail(c, g, "expected a group: %s", example);
+	return check_keys(c, g, keys);
+}
+
+/* "198.18.255.0/24" -> base and host mask; /16../30 so flows have outer sources to spread over. */
+static int parse_src4(struct ctx *c, const config_setting_t *s, struct xl4_lb_conf *lb)
+{
+	const char *v = NULL;
+	char addr[32];
+	unsigned long len;
+	const char *slash;
+	int err = get_string(c, s, &v);
+
+	if (err)
+		return err;
+	slash = strchr(v, '/');
+	if (!slash || (size_t)(slash - v) >= sizeof(addr) || xl4_parse_uint(slash + 1, 16, 30, &len))
+		return fail(c, s, "'%s': expected an IPv4 prefix /16../30, e.g. \"198.18.255.0/24\"", v);
+	memcpy(addr, v, slash - v);
+	addr[slash - v] = '\0';
+	if (inet_pton(AF_INET, addr, &lb->ipip_src4) != 1)
+		return fail(c, s, "'%s' is not an IPv4 address", addr);
+	lb->ipip_src4_hostmask = (1u << (32 - len)) - 1;
+	lb->ipip_src4 &= htonl(~lb->ipip_src4_hostmask);
+	return 0;
+}
+
+/* "2001:db8:ffff::/112": the low 16 bits vary per flow. */
+static int parse_src6(struct ctx *c, const config_setting_t *s, struct xl4_lb_conf *lb)
+{
+	const char *v = NULL;
+	char addr[64];
+	const char *slash;
+	int err = get_string(c, s, &v);
+
+	if (err)
+		return err;
+	slash = strchr(v, '/');
+	if (!slash || strcmp(slash, "/112") || (size_t)(slash - v) >= sizeof(addr))
+		return fail(c, s, "'%s': expected an IPv6 /112 prefix, e.g. \"2001:db8:ffff::/112\"", v);
+	memcpy(addr, v, slash - v);
+	addr[slash - v] = '\0';
+	if (inet_pton(AF_INET6, addr, lb->ipip_src6) != 1)
+		return fail(c, s, "'%s' is not an IPv6 address", addr);
+	((uint16_t *)lb->ipip_src6)[7] = 0;
+	return 0;
+}
+
+static int parse_lb(struct ctx *c, const config_setting_t *g, struct xl4_lb_conf *lb)
+{
+	const config_setting_t *s, *ct;
+	long long v;
+	int err;
+
+	if ((err = group_check(c, g, lb_keys, "lb: { seed = 12345; ... };")))
+		return err;
+	if ((s = config_setting_get_member(g, "seed"))) {
+		if ((err = get_int(c, s, 0, 0xffffffffLL, &v)))
+			return err;
+		lb->seed = v;
+		lb->seed_set = true;
+	}
+	if ((s = config_setting_get_member(g, "table_size"))) {
+		if ((err = get_int(c, s, 3, XL4_RING_SIZE_MAX, &v)))
+			return err;
+		if (!xl4_maglev_is_prime(v))
+			return fail(c, s, "%lld is not prime (Maglev needs a prime; e.g. 65537, 16381, 1021)", v);
+		lb->table_size = v;
+	}
+	if ((ct = config_setting_get_member(g, "conntrack"))) {
+		if ((err = group_check(c, ct, ct_keys, "conntrack: { max_entries = 262144; };")))
+			return err;
+		if ((s = config_setting_get_member(ct, "max_entries"))) {
+			if ((err = get_int(c, s, 1024, 1LL << 27, &v)))
+				return err;
+			lb->ct_max = v;
+		}
+		if ((s = config_setting_get_member(ct, "per_cpu_lru")) &&
+		    (err = get_bool(c, s, &lb->ct_per_cpu_lru)))
+			return err;
+		if ((s = config_setting_get_member(ct, "inserts_per_second"))) {
+			if ((err = get_int(c, s, 0, 100000000, &v)))
+				return err;
+			lb->ct_inserts_per_sec = v;
+		}
+	}
+	if ((s = config_setting_get_member(g, "ipip_source_v4")) && (err = parse_src4(c, s, lb)))
+		return err;
+	if ((s = config_setting_get_member(g, "ipip_source_v6")) && (err = parse_src6(c, s, lb)))
+		return err;
+	return 0;
+}
+
+static int parse_health(struct ctx *c, const config_setting_t *g, struct xl4_vip_conf *vc)
+{
+	struct xl4_health_spec *h = &vc->health;
+	const config_setting_t *s;
+	const char *v = NULL;
+	long long n;
+	int err;
+
+	if ((err = group_check(c, g, health_keys, "health: { type = \"tcp\"; };")))
+		return err;
+	*h = (struct xl4_health_spec){ .kind = XL4_HC_TCP, .interval_ms = 1000, .timeout_ms = 500,
+				       .rise = 2, .fall = 3 };
+	vc->health_on = true;
+	if ((s = config_setting_get_member(g, "type"))) {
+		if ((err = get_string(c, s, &v)))
+			return err;
+		if (!strcmp(v, "tcp"))
+			h->kind = XL4_HC_TCP;
+		else if (!strcmp(v, "http"))
+			h->kind = XL4_HC_HTTP;
+		else if (!strcmp(v, "none"))
+			vc->health_on = false;
+		else
+			return fail(c, s, "'%s' is not one of: tcp, http, none", v);
+	}
+	if ((s = config_setting_get_member(g, "port"))) {
+		if ((err = get_int(c, s, 1, 65535, &n)))
+			return err;
+		h->port = n;
+	}
+	if ((s = config_setting_get_member(g, "path"))) {
+		if ((err = copy_string(c, s, h->http_path, sizeof(h->http_path))))
+			return err;
+		if (h->http_path[0] != '/')
+			return fail(c, s, "must start with '/'");
+	}
+	if ((s = config_setting_get_member(g, "host")) &&
+	    (err = copy_string(c, s, h->http_host, sizeof(h->http_host))))
+		return err;
+	if ((s = config_setting_get_member(g, "expect"))) {
+		if ((err = get_int(c, s, 100, 599, &n)))
+			return err;
+		h->http_expect = n;
+	}
+	if ((s = config_setting_get_member(g, "interval_ms"))) {
+		if ((err = get_int(c, s, 100, 3600000, &n)))
+			return err;
+		h->interval_ms = n;
+	}
+	if ((s = config_setting_get_member(g, "timeout_ms"))) {
+		if ((err = get_int(c, s, 1, 3600000, &n)))
+			return err;
+		h->timeout_ms = n;
+	}
+	if ((s = config_setting_get_member(g, "rise"))) {
+		if ((err = get_int(c, s, 1, 100, &n)))
+			return err;
+		h->rise = n;
+	}
+	if ((s = config_setting_get_member(g, "fall"))) {
+		if ((err = get_int(c, s, 1, 100, &n)))
+			return err;
+		h->fall = n;
+	}
+	if (h->timeout_ms >= h->interval_ms)
+		return fail(c, g, "timeout_ms (%u) must be shorter than interval_ms (%u)",
+			    h->timeout_ms, h->interval_ms);
+	return 0;
+}
+
+static int parse_backend(struct ctx *c, const config_setting_t *g, const struct xl4_vip_conf *vc,
+			 struct xl4_backend_spec *b)
+{
+	const config_setting_t *s;
+	const char *v = NULL;
+	char why[160];
+	long long n;
+	int err;
+
+	if ((err = group_check(c, g, backend_keys, "{ address = \"198.18.2.1\"; weight = 1; }")))
+		return err;
+	memset(b, 0, sizeof(*b));
+	b->weight = 1;
+	if (!(s = config_setting_get_member(g, "address")))
+		return fail(c, g, "a backend needs an address");
+	if ((err = get_string(c, s, &v)))
+		return err;
+	if (xl4_parse_backend_addr(v, b, why, sizeof(why)))
+		return fail(c, s, "%s", why);
+	if (b->family != vc->spec.family)
+		return fail(c, s, "'%s' is IPv%d but the VIP is IPv%d", v, b->family, vc->spec.family);
+	if (b->port && vc->spec.mode != XL4_FWD_PORT && b->port != vc->spec.port)
+		return fail(c, s, "'%s': a backend port needs mode \"port\"", v);
+	for (int i = 0; i < vc->n_backends; i++)
+		if (xl4_backend_same(&vc->backends[i], b))
+			return fail(c, s, "'%s' is listed twice", v);
+	if ((s = config_setting_get_member(g, "weight"))) {
+		if ((err = get_int(c, s, 1, 65535, &n)))
+			return err;
+		b->weight = n;
+	}
+	if ((s = config_setting_get_member(g, "mac"))) {
+		if ((err = get_string(c, s, &v)))
+			return err;
+		if (xl4_parse_mac(v, b->mac))
+			return fail(c, s, "'%s' is not a unicast MAC like \"02:00:00:00:00:01\"", v);
+		b->has_mac = true;
+	}
+	if ((s = config_setting_get_member(g, "drained")) && (err = get_bool(c, s, &b->drained)))
+		return err;
+	return 0;
+}
+
+static int parse_vip(struct ctx *c, const config_setting_t *g, struct xl4_config *cfg,
+		     struct xl4_vip_conf *vc)
+{
+	const config_setting_t *s, *list;
+	const char *v = NULL;
+	char why[160];
+	long long n;
+	int err;
+
+	if ((err = group_check(c, g, vip_keys, "{ name = \"web\"; address = \"198.18.1.1:80/tcp\"; ... }")))
+		return err;
+	vc->spec.mode = XL4_FWD_L2;
+	if (!(s = config_setting_get_member(g, "name")))
+		return fail(c, g, "a VIP needs a name");
+	if ((err = get_string(c, s, &v)))
+		return err;
+	if (xl4_parse_name(v, vc->spec.name, why, sizeof(why)))
+		return fail(c, s, "%s", why);
+	for (int i = 0; i < cfg->n_vips; i++)
+		if (!strcmp(cfg->vips[i].spec.name, vc->spec.name))
+			return fail(c, s, "VIP name '%s' is used twice", v);
+	if (!(s = config_setting_get_member(g, "address")))
+		return fail(c, g, "VIP '%s' needs an address like \"198.18.1.1:80/tcp\"", vc->spec.name);
+	if ((err = get_string(c, s, &v)))
+		return err;
+	if (xl4_parse_vip_addr(v, &vc->spec, why, sizeof(why)))
+		return fail(c, s, "%s", why);
+	for (int i = 0; i < cfg->n_vips; i++) {
+		const struct xl4_vip_spec *o = &cfg->vips[i].spec;
+
+		if (o->family == vc->spec.family && o->port == vc->spec.port &&
+		    o->proto == vc->spec.proto && !memcmp(o->addr, vc->spec.addr, 16))
+			return fail(c, s, "'%s' is also VIP '%s'", v, o->name);
+	}
+	if ((s = config_setting_get_member(g, "mode"))) {
+		if ((err = get_string(c, s, &v)))
+			return err;
+		if (xl4_parse_mode(v, &vc->spec.mode))
+			return fail(c, s, "'%s' is not one of: l2, port, ipip", v);
+	}
+	if ((s = config_setting_get_member(g, "mtu"))) {
+		if ((err = get_int(c, s, vc->spec.family == 6 ? 1320 : 596, 9216, &n)))
+			return err;
+		vc->spec.mtu = n;
+	}
+	if ((s = config_setting_get_member(g, "on_backend_down"))) {
+		if ((err = get_string(c, s, &v)))
+			return err;
+		if (!strcmp(v, "reschedule"))
+			vc->spec.reschedule_down = true;
+		else if (strcmp(v, "keep"))
+			return fail(c, s, "'%s' is not one of: keep, reschedule", v);
+	}
+	if ((s = config_setting_get_member(g, "health")) && (err = parse_health(c, s, vc)))
+		return err;
+	if (!(list = config_setting_get_member(g, "backends")))
+		return 0;
+	if (!config_setting_is_list(list))
+		return fail(c, list, "expected a list: backends = ( { address = \"...\"; }, ... );");
+	n = config_setting_length(list);
+	if (n > XL4_VIP_MAX_BACKENDS_CONF)
+		return fail(c, list, "%lld backends; at most %d per VIP", n, XL4_VIP_MAX_BACKENDS_CONF);
+	vc->backends = calloc(n ? n : 1, sizeof(*vc->backends));
+	if (!vc->backends)
+		return fail(c, list, "out of memory");
+	for (int i = 0; i < n; i++) {
+		if ((err = parse_backend(c, config_setting_get_elem(list, i), vc, &vc->backends[i])))
+			return err;
+		vc->n_backends++;
+	}
+	return 0;
+}
+
+static int parse_vips(struct ctx *c, const config_setting_t *list, struct xl4_config *cfg)
+{
+	int n, err;
+
+	if (!config_setting_is_list(list))
+		return fail(c, list, "expected a list: vips = ( { name = \"web\"; ... }, ... );");
+	n = config_setting_length(list);
+	if (n > XL4_MAX_VIPS)
+		return fail(c, list, "%d VIPs; at most %d", n, XL4_MAX_VIPS);
+	cfg->vips = calloc(n ? n : 1, sizeof(*cfg->vips));
+	if (!cfg->vips)
+		return fail(c, list, "out of memory");
+	for (int i = 0; i < n; i++) {
+		err = parse_vip(c, config_setting_get_elem(list, i), cfg, &cfg->vips[i]);
+		cfg->n_vips++; /* counted even on error: xl4_config_free() frees the half-parsed one */
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int parse_root(struct ctx *c, config_t *lc, struct xl4_config *cfg)
 {
 	config_setting_t *root = config_root_setting(lc);
@@ -214,12 +570,28 @@ static int parse_root(struct ctx *c, config_t *lc, struct xl4_config *cfg)
 		return err;
 	if ((s = config_setting_get_member(root, "events")) && (err = parse_events(c, s, cfg)))
 		return err;
+	if ((s = config_setting_get_member(root, "lb")) && (err = parse_lb(c, s, &cfg->lb)))
+		return err;
+	if ((s = config_setting_get_member(root, "vips")) && (err = parse_vips(c, s, cfg)))
+		return err;
 	return 0;
 }
 
 void xl4_config_defaults(struct xl4_config *cfg)
 {
 	*cfg = config_defaults;
+	/* Outer IPIP sources: 198.18.255.0/24 and 2001:db8:ffff::/112 unless configured. */
+	inet_pton(AF_INET, "198.18.255.0", &cfg->lb.ipip_src4);
+	inet_pton(AF_INET6, "2001:db8:ffff::", cfg->lb.ipip_src6);
+}
+
+void xl4_config_free(struct xl4_config *cfg)
+{
+	for (int i = 0; i < cfg->n_vips; i++)
+		free(cfg->vips[i].backends);
+	free(cfg->vips);
+	cfg->vips = NULL;
+	cfg->n_vips = 0;
 }
 
 static int finish(config_t *lc, int read_ok, struct ctx *c, struct xl4_config *cfg)
@@ -238,9 +610,18 @@ static int finish(config_t *lc, int read_ok, struct ctx *c, struct xl4_config *c
 	xl4_config_defaults(&next);
 	snprintf(next.path, sizeof(next.path), "%s", c->name);
 	err = parse_root(c, lc, &next);
-	if (!err)
-		*cfg = next;
-	return err;
+	if (err) {
+		xl4_config_free(&next);
+		return err;
+	}
+	if (!next.lb.seed_set) {
+		/* One node can live with a random seed; a cluster needs the same one everywhere. */
+		if (getrandom(&next.lb.seed, sizeof(next.lb.seed), 0) != sizeof(next.lb.seed))
+			next.lb.seed = 0x9e3779b9;
+	}
+	xl4_config_free(cfg);
+	*cfg = next;
+	return 0;
 }
 
 int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t errlen)

@@ -12,11 +12,36 @@
 #include <linux/types.h>
 
 #include "engine.h"
+#include "health.h"
+#include "lb_spec.h"
 
 #define XL4_MAX_IFACES 16
 #define XL4_DEFAULT_SOCKET "/run/xl4/xl4.sock"
 #define XL4_DEFAULT_PIN_PATH "/sys/fs/bpf/xl4"
 #define XL4_CONFIG_ERR_MAX 512
+#define XL4_VIP_MAX_BACKENDS_CONF 1024
+
+/* One VIP as the file declares it. Health checks (if any) use health as a template: address
+ * and port are filled in per backend (port 0 = the backend's own port). */
+struct xl4_vip_conf {
+	struct xl4_vip_spec spec;
+	bool health_on;
+	struct xl4_health_spec health;
+	struct xl4_backend_spec *backends;
+	int n_backends;
+};
+
+struct xl4_lb_conf {
+	uint32_t seed;
+	bool seed_set;		/* false: a random seed (fine for one node only) */
+	uint32_t table_size;	/* Maglev table size, prime */
+	uint32_t ct_max;
+	bool ct_per_cpu_lru;
+	uint32_t ct_inserts_per_sec;
+	__be32 ipip_src4;
+	uint32_t ipip_src4_hostmask; /* host order */
+	__be32 ipip_src6[4];
+};
 
 struct xl4_config {
 	char path[PATH_MAX];
@@ -27,11 +52,16 @@ struct xl4_config {
 	char control_socket[108]; /* sun_path */
 	__u32 frag_policy;	  /* enum xl4_frag_policy */
 	__u32 sample_per_sec;
+	struct xl4_lb_conf lb;
+	struct xl4_vip_conf *vips; /* owned; freed by xl4_config_free() */
+	int n_vips;
 };
 
 void xl4_config_defaults(struct xl4_config *cfg);
-/* Parse and validate path into *cfg. On error returns -EINVAL (or -errno) and writes
- * "FILE:LINE: KEY: problem" into err. */
+void xl4_config_free(struct xl4_config *cfg);
+/* Parse and validate path into *cfg (which must hold defaults or a loaded config; on success
+ * what it held is freed and replaced). On error returns -EINVAL (or -errno), writes
+ * "FILE:LINE: KEY: problem" into err and leaves *cfg untouched. */
 int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t errlen);
 /* Same, from a string (tests, fuzzing); name stands in for the file name in errors. */
 int xl4_config_parse(const char *text, const char *name, struct xl4_config *cfg, char *err,

@@ -30,6 +30,8 @@ static int load(enum fx_engine which, const struct xl4_engine_opts *o)
 	return err;
 }
 
+void suite_agent(void); /* tests/bpf/agent_cases.c: the backend agent's TC programs */
+
 int main(int argc, char **argv)
 {
 	unsigned long long seed = 1;
@@ -81,6 +83,7 @@ int main(int argc, char **argv)
 	suite_catalogue();
 	suite_sweep();
 	suite_random(seed, count);
+	suite_agent();
 
 	xl4_engine_close(&fx.eng[ENG_DROP]);
 	xl4_engine_close(&fx.eng[ENG_PASS]);

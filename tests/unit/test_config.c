@@ -58,6 +58,7 @@ static void test_single_interface_string(void **state)
 	struct xl4_config c;
 
 	(void)state;
+	xl4_config_defaults(&c);
 	assert_int_equal(xl4_config_parse("interfaces = \"veth0\";", "t", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.n_ifaces, 1);
 	assert_string_equal(c.ifaces[0], "veth0");
@@ -84,6 +85,24 @@ static const struct bad_case bad_cases[] = {
 	{ "pin_path = \"/tmp/x\";\n", "bad.conf:1: pin_path: must be a directory under /sys/fs/bpf/" },
 	{ "control_socket = \"relative.sock\";\n", "control_socket: must be an absolute path" },
 	{ "control_socket = \"\";\n", "control_socket: must not be empty" },
+	{ "lb: { table_size = 65536; };\n", "bad.conf:1: lb.table_size: 65536 is not prime" },
+	{ "lb: { seed = -1; };\n", "lb.seed: -1 is out of range" },
+	{ "lb: { ipip_source_v4 = \"198.18.0.0/8\"; };\n", "lb.ipip_source_v4: '198.18.0.0/8': expected an IPv4 prefix" },
+	{ "lb: { conntrack: { max_entries = 10; }; };\n", "conntrack.max_entries: 10 is out of range" },
+	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80\"; } );\n", "bad.conf:1: vips[0].address: " },
+	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80\"; } );\n", "expected ADDR:PORT/tcp" },
+	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/sctp\"; } );\n", "protocol must be tcp or udp" },
+	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\"; mode = \"nat\"; } );\n", "mode: 'nat' is not one of: l2, port, ipip" },
+	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\"; },\n { name = \"a\"; address = \"198.18.1.2:80/tcp\"; } );\n", "bad.conf:2: vips[1].name: VIP name 'a' is used twice" },
+	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\"; },\n { name = \"b\"; address = \"198.18.1.1:80/tcp\"; } );\n", "is also VIP 'a'" },
+	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n backends = ( { address = \"2001:db8::5\"; } ); } );\n", "bad.conf:2: vips[0].backends[0].address: '2001:db8::5' is IPv6 but the VIP is IPv4" },
+	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n backends = ( { address = \"198.18.2.1:8080\"; } ); } );\n", "a backend port needs mode \"port\"" },
+	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n backends = ( { address = \"198.18.2.1\"; }, { address = \"198.18.2.1\"; } ); } );\n", "is listed twice" },
+	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n backends = ( { address = \"198.18.2.1\"; weight = 0; } ); } );\n", "weight: 0 is out of range 1..65535" },
+	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n backends = ( { address = \"198.18.2.1\"; mac = \"ff:ff:ff:ff:ff:ff\"; } ); } );\n", "is not a unicast MAC" },
+	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n health: { interval_ms = 200; timeout_ms = 300; }; } );\n", "must be shorter than interval_ms" },
+	{ "vips = ( { name = \"a b\"; address = \"198.18.1.1:80/tcp\"; } );\n", "only letters, digits" },
+	{ "vips = ( { name = \"a\"; address = \"224.0.0.1:80/tcp\"; } );\n", "not a unicast address" },
 };
 
 static void test_bad_configs_leave_running_config(void **state)
@@ -112,6 +131,7 @@ static void test_missing_file(void **state)
 	struct xl4_config c;
 
 	(void)state;
+	xl4_config_defaults(&c);
 	assert_int_not_equal(xl4_config_load("/nonexistent/xl4.conf", &c, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "/nonexistent/xl4.conf: cannot read"));
 }
@@ -124,6 +144,7 @@ static void test_file_roundtrip(void **state)
 	const char *text = "interfaces = [\"veth9\"];\n";
 
 	(void)state;
+	xl4_config_defaults(&c);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (int)strlen(text));
 	close(fd);
@@ -139,8 +160,13 @@ static void test_example_config_loads(void **state)
 	struct xl4_config c;
 
 	(void)state;
+	xl4_config_defaults(&c);
 	if (xl4_config_load("examples/xl4.conf", &c, err, sizeof(err)))
 		fail_msg("examples/xl4.conf: %s", err);
+	assert_int_equal(c.n_vips, 2);
+	assert_int_equal(c.vips[0].n_backends, 3);
+	assert_true(c.lb.seed_set);
+	xl4_config_free(&c);
 }
 
 int main(void)

@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The backend agent's TC programs (bpf/agent.bpf.c) over table-driven packets with
+ * BPF_PROG_TEST_RUN: each row is {name, program, input, expected output, TC verdict, the one
+ * counter that must move}. Maps are provisioned with the same wrappers `xl4 agent` uses.
+ * Every rewritten packet's transport checksum is also checked with a checksum routine of this
+ * file's own (not the packet builder's, not the kernel's).
+ *
+ * VLAN on ingress: on TC ingress the kernel has already moved a VLAN tag into skb metadata, so
+ * the decap path handles untagged data only; a tag still in the data (the inner tag of QinQ,
+ * or a test run, which never strips tags) is passed untouched, and a row below checks exactly
+ * that. Egress walks up to two tags in the data (a device without VLAN offload).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/bpf.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+
+#include "agent.h"
+#include "harness.h"
+
+enum { IN, OUT };
+
+#define OUTER4_SRC 0xc6120301u /* 198.18.3.1: the balancer's ipip source prefix */
+#define BPORT 8080		/* port mode: the backend's port for VIP_PORT */
+#define UDP_ONLY_BPORT 9090	/* mapped for UDP only */
+
+static const struct in6_addr OUTER6_SRC = { { { 0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0, 0, 0, 0, 0, 0,
+						 0, 0, 1 } } };
+
+/* ---- ingress builders: the balancer's ipip output, and what must come out of decap ---- */
+
+static void l4_udp(struct pkt *p, uint16_t sport, uint16_t dport)
+{
+	pb_udp(p, sport, dport);
+	pb_payload(p, NULL, 32);
+}
+
+static void inner4(struct pkt *p, uint32_t dst)
+{
+	pb_ip4(p, &(struct pb_ip4){ .src = CLIENT4, .dst = dst, .frag = IP4_DF, .ttl = 63 });
+	l4_udp(p, CLIENT_PORT, VIP_PORT);
+}
+
+static void inner6(struct pkt *p, const struct in6_addr *dst)
+{
+	pb_ip6(p, &(struct pb_ip6){ .src = CLIENT6, .dst = *dst });
+	pb_tcp(p, CLIENT_PORT, VIP_PORT, TH_SYN);
+}
+
+static void outer4(struct pkt *p)
+{
+	pb_ip4(p, &(struct pb_ip4){ .src = OUTER4_SRC, .dst = BACKEND4, .frag = IP4_DF });
+}
+
+static void outer6(struct pkt *p)
+{
+	pb_ip6(p, &(struct pb_ip6){ .src = OUTER6_SRC, .dst = BACKEND6 });
+}
+
+static void b_ipip4(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer4(p), inner4(p, VIP4), pb_finish(p);
+}
+
+static void b_ipip4_out(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), inner4(p, VIP4), pb_finish(p);
+}
+
+static void b_ipip4_tcp(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer4(p);
+	pb_ip4(p, &(struct pb_ip4){ .src = CLIENT4B, .dst = VIP4 });
+	pb_tcp(p, CLIENT_PORT, VIP_PORT, TH_ACK | TH_PSH);
+	pb_payload(p, NULL, 100);
+	pb_finish(p);
+}
+
+static void b_ipip4_tcp_out(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = CLIENT4B, .dst = VIP4 });
+	pb_tcp(p, CLIENT_PORT, VIP_PORT, TH_ACK | TH_PSH);
+	pb_payload(p, NULL, 100);
+	pb_finish(p);
+}
+
+/* Link padding after the outer datagram stays behind the inner one (the stack trims it). */
+static void b_ipip4_padded(struct pkt *p)
+{
+	b_ipip4(p);
+	pkt_pad(p, p->len + 6);
+}
+
+static void b_ipip4_padded_out(struct pkt *p)
+{
+	b_ipip4_out(p);
+	pkt_pad(p, p->len + 6);
+}
+
+static void b_ip6ip6(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer6(p), inner6(p, &VIP6), pb_finish(p);
+}
+
+static void b_ip6ip6_out(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), inner6(p, &VIP6), pb_finish(p);
+}
+
+static void b_ipip4_vlan(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), pb_vlan(p, ETH_P_8021Q, 100), outer4(p), inner4(p, VIP4);
+	pb_finish(p);
+}
+
+static void b_ipip4_not_vip(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer4(p), inner4(p, BACKEND4), pb_finish(p);
+}
+
+static void b_ip6ip6_not_vip(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer6(p), inner6(p, &CLIENT6B), pb_finish(p);
+}
+
+static void b_plain_to_vip(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), inner4(p, VIP4), pb_finish(p);
+}
+
+static void b_ipip4_bad_csum(struct pkt *p)
+{
+	b_ipip4(p);
+	pkt_set16(p, IP4_OFF(p, check), pkt_get16(p, IP4_OFF(p, check)) ^ 0x0101);
+}
+
+static void b_ipip4_frag(struct pkt *p)
+{
+	b_ipip4(p);
+	pkt_set16(p, IP4_OFF(p, frag_off), IP4_MF);
+	pkt_ip4_csum_fix(p);
+}
+
+static void b_ipip4_opts(struct pkt *p)
+{
+	static const uint8_t nop4[4] = { 1, 1, 1, 0 };
+
+	pb_init(p), pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = OUTER4_SRC, .dst = BACKEND4, .opts = nop4, .optlen = 4 });
+	inner4(p, VIP4);
+	pb_finish(p);
+}
+
+/* Protocol 4 announced, but an IPv6 header inside: families must match. */
+static void b_ipip4_inner_v6(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer4(p), inner6(p, &VIP6), pb_finish(p);
+	pkt_set8(p, IP4_OFF(p, protocol), IPPROTO_IPIP);
+	pkt_ip4_csum_fix(p);
+}
+
+static void b_ipip4_totlen_over(struct pkt *p)
+{
+	b_ipip4(p);
+	pkt_set_ip4_totlen(p, p->len - ETH_HLEN + 1, 1);
+}
+
+/* Cut inside the inner header; the outer tot_len still claims the whole datagram. */
+static void b_ipip4_cut_inner(struct pkt *p)
+{
+	b_ipip4(p);
+	pkt_truncate(p, ETH_HLEN + 20 + 12);
+}
+
+/* Outer tot_len agrees with the cut frame: only the inner header is short. */
+static void b_ipip4_short_inner(struct pkt *p)
+{
+	b_ipip4(p);
+	pkt_truncate(p, ETH_HLEN + 20 + 12);
+	pkt_set_ip4_totlen(p, 32, 1);
+}
+
+/* Runts: the kernel refuses a test run with less than an IPv4 header after the Ethernet
+ * header, and on a wire a runt is padded to 60 bytes anyway; so: cut, then padded. */
+static void b_ipip4_cut_outer(struct pkt *p)
+{
+	b_ipip4(p);
+	pkt_truncate(p, ETH_HLEN + 10);
+	pkt_pad(p, 60);
+}
+
+static void b_eth_only(struct pkt *p)
+{
+	b_ipip4(p);
+	pkt_truncate(p, ETH_HLEN);
+	pkt_pad(p, 60);
+}
+
+static void b_ip6ip6_cut_inner(struct pkt *p)
+{
+	b_ip6ip6(p);
+	pkt_truncate(p, ETH_HLEN + 40 + 20);
+}
+
+static void b_ip6ip6_plen_over(struct pkt *p)
+{
+	b_ip6ip6(p);
+	pkt_set16(p, IP6_OFF(p, payload_len), p->len - ETH_HLEN - 40 + 1);
+}
+
+/* An extension header between the two: the balancer never adds one; not ours. */
+static void b_ip6ip6_ext(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer6(p), pb_ext(p, IPPROTO_DSTOPTS, 8), inner6(p, &VIP6);
+	pb_finish(p);
+}
+
+/* ---- egress builders: a reply from the backend port, and the same from the VIP port ---- */
+
+struct reply {
+	int v6, udp, vlan, ip_opts;
+	uint16_t sport;
+	uint32_t src4; /* 0: VIP4 */
+	int payload;
+};
+
+static void build_reply(struct pkt *p, const struct reply *r)
+{
+	static const uint8_t nop4[4] = { 1, 1, 1, 0 };
+
+	pb_init(p), pb_eth(p, 0);
+	if (r->vlan)
+		pb_vlan(p, ETH_P_8021Q, 7);
+	if (r->v6)
+		pb_ip6(p, &(struct pb_ip6){ .src = VIP6, .dst = CLIENT6 });
+	else
+		pb_ip4(p, &(struct pb_ip4){ .src = r->src4 ? r->src4 : VIP4, .dst = CLIENT4,
+					    .frag = IP4_DF, .opts = r->ip_opts ? nop4 : NULL,
+					    .optlen = r->ip_opts ? 4 : 0 });
+	if (r->udp)
+		pb_udp(p, r->sport, CLIENT_PORT);
+	else
+		pb_tcp(p, r->sport, CLIENT_PORT, TH_SYN | TH_ACK);
+	if (r->payload >= 0)
+		pb_payload(p, NULL, r->payload ? r->payload : 45);
+	pb_finish(p);
+}
+
+#define REPLY(name, ...)                                                                          \
+	static void b_##name(struct pkt *p)                                                       \
+	{                                                                                         \
+		build_reply(p, &(struct reply){ .sport = BPORT, __VA_ARGS__ });                   \
+	}                                                                                         \
+	static void b_##name##_out(struct pkt *p)                                                 \
+	{                                                                                         \
+		build_reply(p, &(struct reply){ __VA_ARGS__, .sport = VIP_PORT });                \
+	}
+
+REPLY(tcp4, .v6 = 0)
+REPLY(tcp6, .v6 = 1)
+REPLY(udp4, .udp = 1)
+REPLY(udp6, .v6 = 1, .udp = 1)
+REPLY(tcp4_opts, .ip_opts = 1)
+REPLY(udp4_vlan, .udp = 1, .vlan = 1)
+REPLY(tcp6_nopayload, .v6 = 1, .payload = -1)
+
+static void b_udp4_csum0(struct pkt *p)
+{
+	b_udp4(p);
+	pkt_set16(p, p->l4 + 6, 0);
+}
+
+static void b_udp4_csum0_out(struct pkt *p)
+{
+	b_udp4_out(p);
+	pkt_set16(p, p->l4 + 6, 0);
+}
+
+/* A payload word chosen so that the reply's UDP checksum after the rewrite computes to 0,
+ * which must go out as 0xffff (0 would mean "no checksum"). Found by search at build time. */
+static uint16_t zero_word;
+
+static void udp4_zero(struct pkt *p, uint16_t sport)
+{
+	pb_init(p), pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = VIP4, .dst = CLIENT4 });
+	pb_udp(p, sport, CLIENT_PORT);
+	pb_payload(p, (uint8_t[2]){ zero_word >> 8, zero_word & 0xff }, 2);
+	pb_finish(p);
+}
+
+static void b_udp4_to_zero(struct pkt *p)
+{
+	udp4_zero(p, BPORT);
+}
+
+static void b_udp4_to_zero_out(struct pkt *p)
+{
+	udp4_zero(p, VIP_PORT);
+}
+
+static void find_zero_word(void)
+{
+	struct pkt p;
+
+	for (uint32_t w = 0; w <= 0xffff; w++) {
+		zero_word = w;
+		udp4_zero(&p, VIP_PORT);
+		if (pkt_get16(&p, p.l4 + 6) == 0xffff) /* the builder's "computed 0" */
+			return;
+	}
+}
+
+static void b_other_port(struct pkt *p)
+{
+	build_reply(p, &(struct reply){ .sport = BPORT + 1 });
+}
+
+static void b_other_src(struct pkt *p)
+{
+	build_reply(p, &(struct reply){ .sport = BPORT, .src4 = BACKEND4 });
+}
+
+static void b_tcp_on_udp_port(struct pkt *p)
+{
+	build_reply(p, &(struct reply){ .sport = UDP_ONLY_BPORT });
+}
+
+static void b_udp_on_udp_port(struct pkt *p)
+{
+	build_reply(p, &(struct reply){ .udp = 1, .sport = UDP_ONLY_BPORT });
+}
+
+static void b_udp_on_udp_port_out(struct pkt *p)
+{
+	build_reply(p, &(struct reply){ .udp = 1, .sport = VIP_PORT + 1 });
+}
+
+static void b_later_frag(struct pkt *p)
+{
+	b_tcp4(p);
+	pkt_set16(p, IP4_OFF(p, frag_off), 10);
+	pkt_ip4_csum_fix(p);
+}
+
+static void b_tcp4_cut(struct pkt *p)
+{
+	b_tcp4(p);
+	pkt_truncate(p, p->l4 + 10);
+}
+
+/* ---- the table ---- */
+
+struct agent_case {
+	const char *name;
+	int prog;
+	void (*build)(struct pkt *p);
+	void (*build_out)(struct pkt *p); /* NULL: unchanged */
+	int verdict;			  /* TC_ACT_* */
+	int stat;			  /* the counter that moves by one packet */
+};
+
+#define DECAP(in, out) IN, b_##in, b_##out, TC_ACT_OK, XL4_AS_DECAP
+#define PASS_IN(in) IN, b_##in, NULL, TC_ACT_UNSPEC, XL4_AS_PASS_IN
+#define RESTORE(in) OUT, b_##in, b_##in##_out, TC_ACT_OK, XL4_AS_PORT
+#define PASS_OUT(in) OUT, b_##in, NULL, TC_ACT_UNSPEC, XL4_AS_PASS_OUT
+
+static const struct agent_case cases[] = {
+	{ "agent/decap/ipip4/udp", DECAP(ipip4, ipip4_out) },
+	{ "agent/decap/ipip4/tcp", DECAP(ipip4_tcp, ipip4_tcp_out) },
+	{ "agent/decap/ipip4/link-padding", DECAP(ipip4_padded, ipip4_padded_out) },
+	{ "agent/decap/ip6ip6/tcp", DECAP(ip6ip6, ip6ip6_out) },
+	{ "agent/decap/ipip4/vlan-in-data-passes", PASS_IN(ipip4_vlan) },
+	{ "agent/decap/ipip4/inner-not-vip", PASS_IN(ipip4_not_vip) },
+	{ "agent/decap/ip6ip6/inner-not-vip", PASS_IN(ip6ip6_not_vip) },
+	{ "agent/decap/plain-to-vip", PASS_IN(plain_to_vip) },
+	{ "agent/decap/ipip4/outer-bad-csum", PASS_IN(ipip4_bad_csum) },
+	{ "agent/decap/ipip4/outer-fragment", PASS_IN(ipip4_frag) },
+	{ "agent/decap/ipip4/outer-options", PASS_IN(ipip4_opts) },
+	{ "agent/decap/ipip4/inner-is-v6", PASS_IN(ipip4_inner_v6) },
+	{ "agent/decap/ipip4/totlen-over-frame", PASS_IN(ipip4_totlen_over) },
+	{ "agent/decap/ipip4/cut-in-inner", PASS_IN(ipip4_cut_inner) },
+	{ "agent/decap/ipip4/short-inner", PASS_IN(ipip4_short_inner) },
+	{ "agent/decap/ipip4/cut-in-outer", PASS_IN(ipip4_cut_outer) },
+	{ "agent/decap/eth-then-padding", PASS_IN(eth_only) },
+	{ "agent/decap/ip6ip6/cut-in-inner", PASS_IN(ip6ip6_cut_inner) },
+	{ "agent/decap/ip6ip6/plen-over-frame", PASS_IN(ip6ip6_plen_over) },
+	{ "agent/decap/ip6ip6/ext-header-between", PASS_IN(ip6ip6_ext) },
+
+	{ "agent/port/tcp4", RESTORE(tcp4) },
+	{ "agent/port/tcp6", RESTORE(tcp6) },
+	{ "agent/port/udp4", RESTORE(udp4) },
+	{ "agent/port/udp6", RESTORE(udp6) },
+	{ "agent/port/tcp4/ip-options", RESTORE(tcp4_opts) },
+	{ "agent/port/udp4/vlan-in-data", RESTORE(udp4_vlan) },
+	{ "agent/port/tcp6/no-payload", RESTORE(tcp6_nopayload) },
+	{ "agent/port/udp4/csum-0-stays-0", RESTORE(udp4_csum0) },
+	{ "agent/port/udp4/csum-computes-0-sent-ffff", RESTORE(udp4_to_zero) },
+	{ "agent/port/udp4/other-mapping", RESTORE(udp_on_udp_port) },
+	{ "agent/port/other-source-port", PASS_OUT(other_port) },
+	{ "agent/port/other-source-addr", PASS_OUT(other_src) },
+	{ "agent/port/tcp-on-udp-only-port", PASS_OUT(tcp_on_udp_port) },
+	{ "agent/port/later-fragment", PASS_OUT(later_frag) },
+	{ "agent/port/tcp4-cut", PASS_OUT(tcp4_cut) },
+};
+
+/* ---- an independent checksum check ---- */
+
+static uint32_t sum16(const uint8_t *d, uint32_t n, uint32_t s)
+{
+	for (uint32_t i = 0; i < n; i += 2)
+		s += (uint32_t)(d[i] << 8) + (i + 1 < n ? d[i + 1] : 0);
+	return s;
+}
+
+/* The transport checksum of an Ethernet frame (0..2 VLAN tags, no IPv6 extension headers)
+ * verifies, or is a UDP-over-IPv4 "none". A description of the failure, or NULL. */
+static const char *l4_csum_verdict(const uint8_t *f, uint32_t len)
+{
+	uint32_t off = 12, l3, l4, l4len, s;
+	uint16_t et = f[12] << 8 | f[13];
+	uint8_t proto;
+
+	while (et == ETH_P_8021Q || et == ETH_P_8021AD) {
+		off += 4;
+		et = f[off] << 8 | f[off + 1];
+	}
+	l3 = off + 2;
+	if (et == ETH_P_IP) {
+		uint32_t ihl = (f[l3] & 0x0f) * 4, tot = f[l3 + 2] << 8 | f[l3 + 3];
+
+		proto = f[l3 + 9];
+		l4 = l3 + ihl;
+		l4len = tot - ihl;
+		s = sum16(f + l3 + 12, 8, 0);
+	} else {
+		proto = f[l3 + 6];
+		l4 = l3 + 40;
+		l4len = f[l3 + 4] << 8 | f[l3 + 5];
+		s = sum16(f + l3 + 8, 32, 0);
+	}
+	if (l4 + l4len > len)
+		return "transport header runs past the frame";
+	if (proto == IPPROTO_UDP && et == ETH_P_IP && !f[l4 + 6] && !f[l4 + 7])
+		return NULL;
+	s = sum16(f + l4, l4len, s + proto + l4len);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s == 0xffff ? NULL : "transport checksum does not verify";
+}
+
+/* ---- running ---- */
+
+static bool run_case(const struct xl4_agent *a, const struct agent_case *c)
+{
+	static uint8_t out[4096];
+	struct xl4_counter before[XL4_AS_MAX], after[XL4_AS_MAX];
+	struct pkt in, want;
+	const char *why;
+	bool ok = true;
+	int err;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	c->build(&in);
+	if (c->build_out)
+		c->build_out(&want);
+	else
+		want = in;
+	fx_pcap_write(&in);
+	o.data_in = in.b;
+	o.data_size_in = in.len;
+	if ((err = xl4_agent_counters_read(a->stats_fd, before)) ||
+	    (err = bpf_prog_test_run_opts(c->prog == IN ? a->in_fd : a->out_fd, &o) ? -errno : 0) ||
+	    (err = xl4_agent_counters_read(a->stats_fd, after)))
+		return fx_fail(c->name, true, "test run failed: %s", strerror(-err));
+	if ((int)o.retval != c->verdict)
+		ok = fx_fail(c->name, ok, "want TC verdict %d, got %d", c->verdict, (int)o.retval);
+	if (o.data_size_out != want.len || memcmp(out, want.b, want.len)) {
+		ok = fx_fail(c->name, ok, "output bytes differ%s", c->build_out ? "" : " (want unchanged)");
+		fx_hexdiff(want.b, want.len, out, o.data_size_out);
+	}
+	if (c->verdict == TC_ACT_OK && (why = l4_csum_verdict(out, o.data_size_out)))
+		ok = fx_fail(c->name, ok, "output: %s", why);
+	for (int i = 0; i < XL4_AS_MAX; i++) {
+		__u64 dp = after[i].packets - before[i].packets, db = after[i].bytes - before[i].bytes;
+		__u64 wp = i == c->stat;
+
+		if (dp != wp || db != wp * in.len)
+			ok = fx_fail(c->name, ok, "counter %s: want +%llu packets +%llu bytes, got +%llu +%llu",
+				     xl4_agent_stat_name(i) ?: "?", (unsigned long long)wp,
+				     (unsigned long long)(wp * in.len), (unsigned long long)dp,
+				     (unsigned long long)db);
+	}
+	return ok;
+}
+
+static int provision(const struct xl4_agent *a)
+{
+	struct xl4_agent_addr v4 = { .family = 4 }, v6 = { .family = 6 };
+	int err = 0;
+
+	v4.addr[0] = htonl(VIP4);
+	memcpy(v6.addr, &VIP6, 16);
+	err = err ?: xl4_agent_vip_set(a->vips_fd, &v4, 0);
+	err = err ?: xl4_agent_vip_set(a->vips_fd, &v6, 0);
+	for (int fam = 0; fam < 2; fam++) {
+		const struct xl4_agent_addr *vip = fam ? &v6 : &v4;
+
+		err = err ?: xl4_agent_port_set(a->ports_fd, &(struct xl4_agent_port){
+				*vip, VIP_PORT, BPORT, IPPROTO_TCP });
+		err = err ?: xl4_agent_port_set(a->ports_fd, &(struct xl4_agent_port){
+				*vip, VIP_PORT, BPORT, IPPROTO_UDP });
+	}
+	err = err ?: xl4_agent_port_set(a->ports_fd, &(struct xl4_agent_port){
+			v4, VIP_PORT + 1, UDP_ONLY_BPORT, IPPROTO_UDP });
+	return err;
+}
+
+void suite_agent(void)
+{
+	struct xl4_agent a;
+	int err;
+	bool any = false;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		any |= fx_selected(cases[i].name);
+	if (!any)
+		return;
+	if ((err = xl4_agent_load(&a, NULL)) || (err = provision(&a))) {
+		fx_fail("agent/load", true, "cannot load or provision the agent: %s", strerror(-err));
+		fx_count("agent/load", false);
+		if (a.skel)
+			xl4_agent_close(&a);
+		return;
+	}
+	find_zero_word();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!fx_selected(cases[i].name))
+			continue;
+		fx_count(cases[i].name, run_case(&a, &cases[i]));
+	}
+	xl4_agent_close(&a);
+}
