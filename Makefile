@@ -34,11 +34,11 @@ BPF_CFLAGS := -O2 -g -target bpf -Wall -Wextra -Werror -Iinclude -Ibpf -I$(ARCH_
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(O)/include/%.skel.h,$(BPF_SRCS))
-BPF_HDRS := $(wildcard bpf/*.h) include/xl4/abi.h
+BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/xl4/*.h)
 
 LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJS := $(patsubst src/%.c,$(O)/src/%.o,$(LIB_SRCS))
-SRC_HDRS := $(wildcard src/*.h) include/xl4/abi.h
+SRC_HDRS := $(wildcard src/*.h) $(wildcard include/xl4/*.h)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRCS))

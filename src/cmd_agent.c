@@ -15,8 +15,8 @@ enum { OPT_VIP = 256, OPT_PORT, OPT_NO_SYSCTL, OPT_PIN_PATH, OPT_REMOVE, OPT_STA
 static const struct xl4_opt agent_opts[] = {
 	{ "interface", 'i', "IFACE", "the backend's interface toward the balancer (required)" },
 	{ "vip", OPT_VIP, "ADDR", "a VIP this backend serves (repeat for more)" },
-	{ "port", OPT_PORT, "VIP:VPORT=BPORT/PROTO",
-	  "port mode: replies from VIP:BPORT leave as VIP:VPORT (tcp|udp; IPv6 as [VIP])" },
+	{ "port", OPT_PORT, "SPEC",
+	  "port mode, VIP:VPORT=BPORT/tcp|udp ([VIP] for IPv6): replies leave as VIP:VPORT" },
 	{ "no-sysctl", OPT_NO_SYSCTL, NULL, "leave arp_ignore, arp_announce and rp_filter alone" },
 	{ "pin-path", OPT_PIN_PATH, "DIR", "where the agent's maps are pinned (" XL4_AGENT_PIN_ROOT ")" },
 	{ "remove", OPT_REMOVE, NULL, "undo the set-up: filters, VIPs on lo, sysctls, pins" },

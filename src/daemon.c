@@ -22,6 +22,7 @@
 #include "control.h"
 #include "counters.h"
 #include "daemon.h"
+#include "daemon_lb.h"
 #include "engine.h"
 #include "event_fmt.h"
 #include "kernel_check.h"
@@ -52,6 +53,8 @@ struct daemon {
 	time_t started;
 	struct xl4_event recent[RECENT_EVENTS];
 	__u64 events_total;
+	struct daemon_lb lb;
+	bool lb_started;
 	int stop;
 };
 
@@ -127,11 +130,12 @@ static json_t *status_json(struct daemon *d)
 						     "ifindex", d->ifs[i].ifindex, "mode",
 						     xl4_mode_name(d->ifs[i].mode), "attached",
 						     d->ifs[i].attached));
-	return json_pack("{s:b, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:I}", "ok", 1, "version",
+	return json_pack("{s:b, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:I, s:o}", "ok", 1, "version",
 			 XL4_VERSION, "pid", (int)getpid(), "uptime_s",
 			 (json_int_t)(time(NULL) - d->started), "prog_id", (int)info.id,
 			 "pin_path", d->cfg.pin_path, "config", d->cfg.path, "interfaces", ifs,
-			 "events_sampled", (json_int_t)d->events_total);
+			 "events_sampled", (json_int_t)d->events_total, "vips",
+			 daemon_lb_json(&d->lb));
 }
 
 /* Totals are read fresh for each request; rates come from the last two 1 s samples. */
@@ -191,7 +195,7 @@ static void handle_client(struct daemon *d)
 			resp = events_reply(d);
 		else if (!strcmp(cmd, "ping"))
 			resp = json_pack("{s:b}", "ok", 1);
-		else
+		else if (!(resp = daemon_lb_request(&d->lb, cmd, req)))
 			resp = xl4_control_error("unknown command '%s'", cmd);
 		json_decref(req);
 	}
@@ -254,6 +258,8 @@ static int setup_loop(struct daemon *d)
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->ctlfd, &ev);
 	ev.data.fd = ring_buffer__epoll_fd(d->rb);
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = daemon_lb_health_fd(&d->lb);
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	return 0;
 }
 
@@ -283,10 +289,14 @@ static void run_loop(struct daemon *d)
 			} else if (fd == d->timerfd) {
 				__u64 ticks;
 
-				if (read(fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+				if (read(fd, &ticks, sizeof(ticks)) == sizeof(ticks)) {
 					sample_counters(d);
+					daemon_lb_tick(&d->lb);
+				}
 			} else if (fd == d->ctlfd) {
 				handle_client(d);
+			} else if (fd == daemon_lb_health_fd(&d->lb)) {
+				daemon_lb_on_health(&d->lb);
 			} else {
 				ring_buffer__consume(d->rb);
 			}
@@ -318,6 +328,9 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	eo.pin_path = cfg->pin_path;
 	eo.frag_policy = cfg->frag_policy;
 	eo.sample_per_sec = cfg->sample_per_sec;
+	eo.ring_size = cfg->lb.table_size;
+	eo.ct_max = cfg->lb.ct_max;
+	eo.ct_per_cpu_lru = cfg->lb.ct_per_cpu_lru;
 	if (xl4_engine_load(&d->eng, &eo))
 		goto out;
 	/* control socket before attaching, so a second daemon fails before touching interfaces */
@@ -327,6 +340,10 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 			d->ctlfd == -EADDRINUSE ? "another xl4 daemon is running" : strerror(-d->ctlfd));
 		goto out_engine;
 	}
+	/* VIPs before attaching: the first packet already sees the configured service */
+	d->lb_started = true;
+	if (daemon_lb_start(&d->lb, cfg, &d->eng, d->ifs[0].ifindex))
+		goto out_socket;
 	if ((err = setup_loop(d))) {
 		pr_warn("event loop setup failed: %s", strerror(-err));
 		goto out_socket;
@@ -343,6 +360,8 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 
 	detach_all(d);
 out_socket:
+	if (d->lb_started)
+		daemon_lb_stop(&d->lb);
 	close(d->ctlfd);
 	unlink(cfg->control_socket);
 out_engine:

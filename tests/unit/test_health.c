@@ -233,7 +233,8 @@ struct fx {
 	struct ev ev[MAX_EV];
 	int n_ev;
 	atomic_bool removed[MAX_IDS];	/* set once xl4_health_remove(id) has returned */
-	atomic_int after_remove;	/* callbacks for such ids: must stay 0 */
+	atomic_int after_remove;	/* callbacks for such ids, begun or still running: 0 */
+	atomic_int cb_delay_us;		/* a slow consumer, to widen races */
 	struct server srv[2];
 };
 
@@ -255,6 +256,23 @@ static void on_change(void *ctx, uint32_t id, bool up, const char *why)
 		f->n_ev++;
 	}
 	pthread_mutex_unlock(&f->mu);
+	if (atomic_load(&f->cb_delay_us))
+		usleep(atomic_load(&f->cb_delay_us));
+	/* still running once remove() returned counts too */
+	if (id < MAX_IDS && atomic_load(&f->removed[id]))
+		atomic_fetch_add(&f->after_remove, 1);
+}
+
+static int count_fds(void)
+{
+	char path[64];
+	int n = 0;
+
+	for (int fd = 0; fd < 4096; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
 }
 
 static int setup(void **state)
@@ -438,17 +456,25 @@ static void test_tcp_down_and_back(void **state)
 	assert_int_equal(total_changes(f), 2);
 }
 
-/* A server that accepts and never answers fails an HTTP check by timeout. */
+/* A server that accepts and never answers fails an HTTP check by timeout, and checks waiting
+ * on it hold up nobody: a TCP target beside 20 of them keeps its pace. */
 static void test_http_silent_timeout(void **state)
 {
 	struct fx *f = *state;
 	struct xl4_health_spec s;
 	struct xl4_health_state st;
 	struct ev e;
+	uint64_t c0, t0;
 
 	assert_int_equal(server_start(&f->srv[0], AF_INET, 0, SRV_SILENT), 0);
+	assert_int_equal(server_start(&f->srv[1], AF_INET, 0, SRV_ACCEPT_CLOSE), 0);
+	s = spec(AF_INET, f->srv[1].port, XL4_HC_TCP, 100, 50, 1, 1);
+	assert_int_equal(xl4_health_add(f->h, 8, &s, true), 0);
 	s = spec(AF_INET, f->srv[0].port, XL4_HC_HTTP, 200, 100, 1, 2);
-	assert_int_equal(xl4_health_add(f->h, 9, &s, true), 0);
+	for (uint32_t id = 9; id < 29; id++)
+		assert_int_equal(xl4_health_add(f->h, id, &s, true), 0);
+	c0 = checks_of(f, 8);
+	t0 = mono_ms();
 	assert_true(WAIT_UNTIL(n_changes(f, 9, 0) == 1, 2500));
 	e = change_of(f, 9, 0);
 	assert_string_equal(e.why, "timeout after 100 ms");
@@ -457,6 +483,13 @@ static void test_http_silent_timeout(void **state)
 	assert_true(atomic_load(&f->srv[0].accepts) >= 2); /* connected, then waited */
 	assert_int_equal(xl4_health_get(f->h, 9, &st), 0);
 	assert_true(st.last_latency_us >= 100000 && st.last_latency_us < 180000);
+
+	assert_true(WAIT_UNTIL(total_changes(f) == 20, 2000));
+	assert_int_equal(xl4_health_get(f->h, 8, &st), 0);
+	assert_true(st.up);
+	assert_int_equal(st.failures, 0);
+	/* one check per 100 ms, give or take the jitter of its first one */
+	assert_true(st.checks - c0 + 2 >= (mono_ms() - t0) / 100);
 }
 
 struct http_case {
@@ -596,29 +629,33 @@ static void test_remove_stops_checks_and_callbacks(void **state)
 	assert_int_equal(change_of(f, 3, 1).at.checks, 1);
 }
 
-/* Removing targets while their up-transitions are being delivered: once remove() has
- * returned, no callback for that id may follow. */
+/* Removing targets while their up-transitions are being delivered to a slow callback: once
+ * remove() has returned, no callback for that id may follow, and no socket is left open. */
 static void test_remove_races_callbacks(void **state)
 {
 	struct fx *f = *state;
 	struct xl4_health_spec s;
 	const uint32_t n = 300;
+	int fds;
 
 	assert_int_equal(server_start(&f->srv[0], AF_INET, 0, SRV_ACCEPT_CLOSE), 0);
+	fds = count_fds();
+	atomic_store(&f->cb_delay_us, 1000);
 	s = spec(AF_INET, f->srv[0].port, XL4_HC_TCP, 100, 50, 1, 1);
 	for (uint32_t id = 0; id < n; id++)
 		assert_int_equal(xl4_health_add(f->h, id, &s, false), 0);
-	/* first checks are spread over 100 ms: remove while they land */
-	sleep_ms(20);
+	/* first checks are spread over 100 ms and delivery lags behind: remove meanwhile */
+	sleep_ms(30);
 	for (uint32_t id = 0; id < n; id++) {
 		assert_int_equal(xl4_health_remove(f->h, id), 0);
 		atomic_store(&f->removed[id], true);
-		if (id % 10 == 0)
-			sleep_ms(1);
+		if (id % 4 == 0)
+			usleep(300);
 	}
 	sleep_ms(200);
 	assert_int_equal(atomic_load(&f->after_remove), 0);
 	assert_true(total_changes(f) > 0 && total_changes(f) < (int)n); /* the race did happen */
+	assert_true(WAIT_UNTIL(count_fds() == fds, 1000));
 }
 
 struct bad_spec {

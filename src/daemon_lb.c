@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "daemon_lb.h"
+#include "log.h"
+#include "neigh.h"
+
+struct health_msg {
+	uint32_t id;
+	uint8_t up;
+	char why[96];
+};
+
+/* Called on the checker thread: hand the transition to the main loop (one atomic write,
+ * smaller than PIPE_BUF). */
+static void on_health_change(void *ctx, uint32_t id, bool up, const char *why)
+{
+	struct daemon_lb *d = ctx;
+	struct health_msg m = { .id = id, .up = up };
+
+	snprintf(m.why, sizeof(m.why), "%s", why ? why : "");
+	if (write(d->hc_pipe[1], &m, sizeof(m)) != sizeof(m))
+		pr_warn("health: lost a state change for backend id %u", id);
+}
+
+static void health_watch(struct daemon_lb *d, const struct xl4_lb_vip *v, const struct xl4_lb_backend *b)
+{
+	struct xl4_health_spec s;
+	char err[160] = "the checker refused it";
+
+	if (!d->hc || !d->health_on[v->id])
+		return;
+	s = d->health[v->id];
+	s.family = b->spec.family == 6 ? AF_INET6 : AF_INET;
+	inet_ntop(s.family, b->spec.addr, s.addr, sizeof(s.addr));
+	if (!s.port)
+		s.port = b->spec.port ? b->spec.port : v->spec.port;
+	if (xl4_health_spec_check(&s, err, sizeof(err)) ||
+	    xl4_health_add(d->hc, b->id, &s, true))
+		pr_warn("vip %s: backend %s: no health checks: %s", v->spec.name, b->key, err);
+}
+
+static int add_vip(struct daemon_lb *d, const struct xl4_vip_conf *vc, char *err, size_t errlen)
+{
+	struct xl4_lb_vip *v;
+	int ret = xl4_lb_vip_add(&d->lb, &vc->spec, err, errlen);
+
+	if (ret)
+		return ret;
+	v = xl4_lb_vip_find(&d->lb, vc->spec.name);
+	d->health_on[v->id] = vc->health_on;
+	d->health[v->id] = vc->health;
+	for (int i = 0; i < vc->n_backends; i++) {
+		struct xl4_lb_backend *b;
+
+		if ((ret = xl4_lb_backend_add(&d->lb, vc->spec.name, &vc->backends[i], err, errlen)))
+			return ret;
+		b = xl4_lb_backend_by_id(&d->lb, v->be[v->n_be - 1].id, NULL);
+		health_watch(d, v, b);
+	}
+	return 0;
+}
+
+int daemon_lb_start(struct daemon_lb *d, const struct xl4_config *cfg, struct xl4_engine *eng,
+		    int ifindex)
+{
+	struct xl4_lb_settings s = {
+		.seed = cfg->lb.seed,
+		.ring_size = cfg->lb.table_size,
+		.ct_inserts_per_sec = cfg->lb.ct_inserts_per_sec,
+		.ipip_src4 = cfg->lb.ipip_src4,
+		.ipip_src4_mask = cfg->lb.ipip_src4_hostmask,
+	};
+	char err[256];
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	d->hc_pipe[0] = d->hc_pipe[1] = -1;
+	d->ifindex = ifindex;
+	memcpy(s.ipip_src6, cfg->lb.ipip_src6, 16);
+	if ((ret = xl4_lb_init(&d->lb, &eng->lb, &s))) {
+		pr_warn("load balancer: cannot initialise its maps: %s", strerror(-ret));
+		return ret;
+	}
+	if (!cfg->lb.seed_set && cfg->n_vips)
+		pr_warn("lb.seed is not set: using a random Maglev seed. Fine for one node; every "
+			"node of a cluster needs the same lb.seed");
+	if (pipe2(d->hc_pipe, O_CLOEXEC | O_NONBLOCK)) {
+		pr_warn("health checks: pipe: %s", strerror(errno));
+		return -errno;
+	}
+	d->hc = xl4_health_new(on_health_change, d);
+	if (!d->hc || xl4_health_start(d->hc)) {
+		pr_warn("health checks: cannot start the checker thread");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < cfg->n_vips; i++) {
+		if ((ret = add_vip(d, &cfg->vips[i], err, sizeof(err)))) {
+			pr_warn("%s: %s", cfg->path, err);
+			return ret;
+		}
+	}
+	d->ready = true;
+	daemon_lb_tick(d);
+	return 0;
+}
+
+void daemon_lb_stop(struct daemon_lb *d)
+{
+	if (d->hc)
+		xl4_health_free(d->hc);
+	d->hc = NULL;
+	if (d->hc_pipe[0] >= 0)
+		close(d->hc_pipe[0]);
+	if (d->hc_pipe[1] >= 0)
+		close(d->hc_pipe[1]);
+	xl4_lb_free(&d->lb);
+}
+
+int daemon_lb_health_fd(const struct daemon_lb *d)
+{
+	return d->hc_pipe[0];
+}
+
+void daemon_lb_on_health(struct daemon_lb *d)
+{
+	struct health_msg m;
+
+	while (read(d->hc_pipe[0], &m, sizeof(m)) == sizeof(m)) {
+		struct xl4_lb_vip *v;
+		struct xl4_lb_backend *b = xl4_lb_backend_by_id(&d->lb, m.id, &v);
+
+		if (!b)
+			continue; /* removed meanwhile */
+		m.why[sizeof(m.why) - 1] = '\0';
+		pr_warn("vip %s: backend %s is %s%s%s", v->spec.name, b->key, m.up ? "up" : "DOWN",
+			m.why[0] ? ": " : "", m.why);
+		xl4_lb_backend_set_down(&d->lb, m.id, !m.up);
+	}
+}
+
+void daemon_lb_tick(struct daemon_lb *d)
+{
+	for (int i = 0; i < XL4_MAX_VIPS; i++) {
+		struct xl4_lb_vip *v = &d->lb.vips[i];
+
+		for (size_t j = 0; v->used && j < v->n_be; j++) {
+			struct xl4_lb_backend *b = &v->be[j];
+			uint8_t mac[6];
+
+			if (b->mac_known)
+				continue;
+			if (xl4_neigh_lookup(d->ifindex, b->spec.family, b->spec.addr, mac) == 0) {
+				pr_info("vip %s: backend %s is at %02x:%02x:%02x:%02x:%02x:%02x",
+					v->spec.name, b->key, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+				xl4_lb_backend_set_mac(&d->lb, b->id, mac);
+			} else {
+				xl4_neigh_provoke(b->spec.family, b->spec.addr);
+			}
+		}
+	}
+}
+
+/* ---- control requests ---- */
+
+static const char *str_arg(json_t *req, const char *key)
+{
+	return json_string_value(json_object_get(req, key));
+}
+
+static json_t *ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *req_vip_add(struct daemon_lb *d, json_t *req)
+{
+	struct xl4_vip_conf vc = { .spec.mode = XL4_FWD_L2 };
+	const char *name = str_arg(req, "name"), *addr = str_arg(req, "address");
+	const char *mode = str_arg(req, "mode"), *health = str_arg(req, "health");
+	json_t *mtu = json_object_get(req, "mtu");
+	char err[256];
+
+	if (!name || !addr)
+		return xl4_control_error("vip-add needs \"name\" and \"address\"");
+	if (xl4_parse_name(name, vc.spec.name, err, sizeof(err)) ||
+	    xl4_parse_vip_addr(addr, &vc.spec, err, sizeof(err)))
+		return xl4_control_error("%s", err);
+	if (mode && xl4_parse_mode(mode, &vc.spec.mode))
+		return xl4_control_error("mode '%s' is not one of: l2, port, ipip", mode);
+	if (mtu && (!json_is_integer(mtu) || json_integer_value(mtu) < 596 ||
+		    json_integer_value(mtu) > 9216))
+		return xl4_control_error("mtu must be an integer 596..9216");
+	vc.spec.mtu = mtu ? json_integer_value(mtu) : 0;
+	vc.spec.reschedule_down = json_is_true(json_object_get(req, "reschedule"));
+	if (health && strcmp(health, "none")) {
+		vc.health_on = true;
+		vc.health = (struct xl4_health_spec){ .kind = strcmp(health, "http") ? XL4_HC_TCP : XL4_HC_HTTP,
+						      .interval_ms = 1000, .timeout_ms = 500,
+						      .rise = 2, .fall = 3 };
+		if (strcmp(health, "tcp") && strcmp(health, "http"))
+			return xl4_control_error("health '%s' is not one of: tcp, http, none", health);
+	}
+	if (add_vip(d, &vc, err, sizeof(err)))
+		return xl4_control_error("%s", err);
+	return ok();
+}
+
+static json_t *req_backend(struct daemon_lb *d, const char *cmd, json_t *req)
+{
+	const char *vip = str_arg(req, "vip"), *addr = str_arg(req, "address");
+	const char *mac = str_arg(req, "mac");
+	json_t *w = json_object_get(req, "weight");
+	struct xl4_backend_spec b = { .weight = 1 };
+	struct xl4_lb_vip *v;
+	char err[256];
+	int ret;
+
+	if (!vip || !addr)
+		return xl4_control_error("%s needs \"vip\" and \"address\"", cmd);
+	if (xl4_parse_backend_addr(addr, &b, err, sizeof(err)))
+		return xl4_control_error("%s", err);
+	if (w && (!json_is_integer(w) || json_integer_value(w) < 1 || json_integer_value(w) > 65535))
+		return xl4_control_error("weight must be an integer 1..65535");
+	if (w)
+		b.weight = json_integer_value(w);
+	if (mac) {
+		if (xl4_parse_mac(mac, b.mac))
+			return xl4_control_error("'%s' is not a unicast MAC address", mac);
+		b.has_mac = true;
+	}
+	if (!strcmp(cmd, "backend-add")) {
+		ret = xl4_lb_backend_add(&d->lb, vip, &b, err, sizeof(err));
+		if (!ret && (v = xl4_lb_vip_find(&d->lb, vip))) {
+			health_watch(d, v, &v->be[v->n_be - 1]);
+			daemon_lb_tick(d);
+		}
+	} else if (!strcmp(cmd, "backend-del")) {
+		struct xl4_lb_backend *old;
+
+		v = xl4_lb_vip_find(&d->lb, vip);
+		old = NULL;
+		for (size_t i = 0; v && i < v->n_be; i++)
+			if (xl4_backend_same(&v->be[i].spec, &b))
+				old = &v->be[i];
+		if (old && d->hc)
+			xl4_health_remove(d->hc, old->id);
+		ret = xl4_lb_backend_del(&d->lb, vip, &b, err, sizeof(err));
+	} else if (!strcmp(cmd, "backend-weight")) {
+		if (!w)
+			return xl4_control_error("backend-weight needs \"weight\"");
+		ret = xl4_lb_backend_set_weight(&d->lb, vip, &b, b.weight, err, sizeof(err));
+	} else if (!strcmp(cmd, "backend-drain") || !strcmp(cmd, "backend-undrain")) {
+		ret = xl4_lb_backend_drain(&d->lb, vip, &b, !strcmp(cmd, "backend-drain"), err,
+					   sizeof(err));
+	} else {
+		return xl4_control_error("unknown command '%s'", cmd);
+	}
+	return ret ? xl4_control_error("%s", err) : ok();
+}
+
+json_t *daemon_lb_json(struct daemon_lb *d)
+{
+	json_t *vips = xl4_lb_json(&d->lb), *v, *b;
+	size_t i, j;
+
+	/* Add the health checker's view to each backend. */
+	json_array_foreach(vips, i, v) {
+		json_array_foreach(json_object_get(v, "backends"), j, b) {
+			struct xl4_health_state st;
+			uint32_t id = json_integer_value(json_object_get(b, "id"));
+
+			if (d->hc && xl4_health_get(d->hc, id, &st) == 0)
+				json_object_set_new(b, "health",
+						    json_pack("{s:b, s:I, s:I, s:i, s:s}", "up", st.up,
+							      "checks", (json_int_t)st.checks,
+							      "failures", (json_int_t)st.failures,
+							      "latency_us", (int)st.last_latency_us,
+							      "last_error", st.last_error));
+		}
+	}
+	return vips;
+}
+
+json_t *daemon_lb_request(struct daemon_lb *d, const char *cmd, json_t *req)
+{
+	char err[256];
+
+	if (!strcmp(cmd, "vip-list"))
+		return json_pack("{s:b, s:o}", "ok", 1, "vips", daemon_lb_json(d));
+	if (!strcmp(cmd, "vip-add"))
+		return req_vip_add(d, req);
+	if (!strcmp(cmd, "vip-del")) {
+		const char *name = str_arg(req, "name");
+		struct xl4_lb_vip *v = name ? xl4_lb_vip_find(&d->lb, name) : NULL;
+
+		if (!name)
+			return xl4_control_error("vip-del needs \"name\"");
+		for (size_t i = 0; v && d->hc && i < v->n_be; i++)
+			xl4_health_remove(d->hc, v->be[i].id);
+		return xl4_lb_vip_del(&d->lb, name, err, sizeof(err)) ? xl4_control_error("%s", err) : ok();
+	}
+	if (!strncmp(cmd, "backend-", 8))
+		return req_backend(d, cmd, req);
+	return NULL;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The daemon's load-balancer job: VIPs from the config, runtime changes from the control
+ * socket, backend MACs from the neighbour table, and health checks. Health results arrive
+ * from the checker thread through a pipe and are applied on the daemon's own loop, so the LB
+ * state has one writer.
+ */
+#ifndef XL4_DAEMON_LB_H
+#define XL4_DAEMON_LB_H
+
+#include <stdbool.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "engine.h"
+#include "health.h"
+#include "lb_state.h"
+
+struct daemon_lb {
+	struct xl4_lb lb;
+	struct xl4_health *hc;
+	int hc_pipe[2];			   /* checker thread -> main loop */
+	struct xl4_health_spec health[XL4_MAX_VIPS]; /* per VIP id: template */
+	bool health_on[XL4_MAX_VIPS];
+	int ifindex;			   /* where backends' MACs are looked up */
+	bool ready;
+};
+
+/* Set up from cfg (VIPs, backends, health); 0 or -errno, with the reason logged. */
+int daemon_lb_start(struct daemon_lb *d, const struct xl4_config *cfg, struct xl4_engine *eng,
+		    int ifindex);
+void daemon_lb_stop(struct daemon_lb *d);
+/* The fd the main loop polls for health transitions, and its handler. */
+int daemon_lb_health_fd(const struct daemon_lb *d);
+void daemon_lb_on_health(struct daemon_lb *d);
+/* Once a second: resolve MACs still unknown. */
+void daemon_lb_tick(struct daemon_lb *d);
+/* Control requests "vip-*" and "backend-*"; NULL when cmd is not one of them. */
+json_t *daemon_lb_request(struct daemon_lb *d, const char *cmd, json_t *req);
+json_t *daemon_lb_json(struct daemon_lb *d);
+
+#endif

@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The backend agent on a real link: client ns <-> backend ns over a veth pair, `xl4 agent` set
+# up on the backend end. The client plays the balancer's part by hand (scapy for ipip mode, an
+# nftables rewrite or a route for port mode), so no balancer runs here.
+#
+#   (a) usage errors: bad address, bad port spec, unknown interface -> one line, exit 2
+#   (b) set-up: VIPs on lo (/32, /128 nodad), DSR sysctls, clsact filters; a second run with
+#       the same arguments changes nothing
+#   (c) ipip mode: IPIP and ip6ip6 packets (scapy) to a UDP echo service on the VIP are
+#       decapsulated and answered straight from the VIP to the client's real socket (DSR);
+#       an encapsulated packet whose inner destination is not a VIP is not decapsulated
+#   (d) port mode, UDP: the client sends to VIP:8080 (what the balancer forwards), the reply
+#       reaches its socket from VIP:80, checksum verified by the client's kernel (no UDP
+#       checksum errors), IPv4 and IPv6; again with TX checksum offload on (CHECKSUM_PARTIAL)
+#   (e) port mode, TCP: a real handshake and echo to VIP:80 with the balancer's destination
+#       port rewrite done by a stateless nftables rule on the client
+#   (f) counters in `xl4 agent --status` match the traffic
+#   (g) --remove leaves the backend namespace exactly as before (addresses on lo, sysctls,
+#       qdiscs and filters, pins); a second --remove is harmless
+#
+# Needs root. Exit 0: all passed; 1: something failed; 77: skipped.
+set -u -o pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+require_root
+require_cmd ip nsenter setsid ethtool socat ss tc timeout
+require_xl4
+require_scapy
+e2e_tmpdir
+
+CLI=xl4a-$$-c
+BE=xl4a-$$-b
+C_IF=c0
+B_IF=b0
+C4=198.18.0.1 B4=198.18.0.2
+C6=2001:db8::1 B6=2001:db8::2
+VIP4=198.18.1.1 VIP6=2001:db8:1::1
+NOTVIP4=198.18.1.99
+OUTER4=198.18.3.1 OUTER6=2001:db8:3::1 # the balancer's ipip source prefix
+PIN=/sys/fs/bpf/xl4-agent-e2e-$$
+N=5 # datagrams per probe
+
+# Run xl4 in the backend namespace. nsenter (network namespace only), not `ip netns exec`: the
+# agent pins maps, and the pins must land in the bpffs everyone sees.
+agent() { nsenter --net="/run/netns/$BE" "$XL4" agent "$@"; }
+
+# Everything --remove must put back, in one text.
+backend_snapshot() {
+	local k s
+
+	ip -n "$BE" -o addr show dev lo | awk '{print $3, $4}'
+	for s in all "$B_IF"; do
+		for k in arp_ignore arp_announce rp_filter; do
+			printf '%s.%s=%s\n' "$s" "$k" "$(in_ns "$BE" cat "/proc/sys/net/ipv4/conf/$s/$k")"
+		done
+	done
+	tc -n "$BE" qdisc show dev "$B_IF" 2>&1
+	tc -n "$BE" filter show dev "$B_IF" ingress 2>&1
+	tc -n "$BE" filter show dev "$B_IF" egress 2>&1
+	ls -A "$PIN" 2>&1 | sed "s|$PIN|PIN|"
+}
+
+# The status without what legitimately changes between runs (program ids, counters).
+status_shape() { agent -i "$B_IF" --pin-path "$PIN" --status | sed -E 's/prog id [0-9]+/prog id N/' | sed '/counters:/,$d'; }
+
+# Program ids and tags differ between runs; nothing else may.
+normalize_ids() { sed -E 's/(id |:\[)[0-9]+/\1N/g; s/tag [0-9a-f]+/tag T/'; }
+
+# same_text NAME A B: multi-line texts equal; on failure the diff is shown.
+same_text() {
+	if [ "$2" == "$3" ]; then
+		_pass "$1"
+	else
+		_fail "$1:"
+		diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/        /'
+	fi
+}
+
+# counter NAME: packets of one agent counter, from --status.
+counter() { agent -i "$B_IF" --pin-path "$PIN" --status | awk -v n="$1" '$1 == n {print $2}'; }
+
+# shellcheck disable=SC2016
+udp_csum_errors() {
+	in_ns "$CLI" awk '/^Udp:/ { if (++n == 1) { for (i = 1; i <= NF; i++) if ($i == "InCsumErrors") c = i } else print $c }' /proc/net/snmp
+}
+# shellcheck disable=SC2016
+udp6_csum_errors() { in_ns "$CLI" awk '$1 == "Udp6InCsumErrors" {print $2}' /proc/net/snmp6; }
+
+cat >"$E2E_TMP/probe.py" <<'EOF'
+import ipaddress, os, socket, sys
+from scapy.all import IP, UDP, Ether, IPv6, Raw, conf, sendp
+
+conf.verb = 0
+
+
+def same(a, b):
+    return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+
+
+def main():
+    mode, count, want = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    ok = 0
+    if mode == "ipip":
+        # ipip IFACE DSTMAC OUTER_SRC OUTER_DST CLIENT VIP PORT: encapsulated request from
+        # scapy, the reply awaited on a real socket at CLIENT
+        iface, mac, osrc, odst, client, vip, port = sys.argv[4:11]
+        port = int(port)
+        v6 = ":" in vip
+        s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((client, 0))
+        sport = s.getsockname()[1]
+        s.settimeout(1.5)
+        for i in range(count):
+            msg = b"xl4-ipip-%d-" % i + os.urandom(6).hex().encode()
+            if v6:
+                outer = IPv6(src=osrc, dst=odst) / IPv6(src=client, dst=vip)
+            else:
+                outer = IP(src=osrc, dst=odst, flags="DF") / IP(src=client, dst=vip, flags="DF")
+            sendp(Ether(dst=mac) / outer / UDP(sport=sport, dport=port) / Raw(msg), iface=iface)
+            try:
+                data, addr = s.recvfrom(2048)
+                if data == msg and same(addr[0], vip) and addr[1] == port:
+                    ok += 1
+                else:
+                    print(f"unexpected reply {data!r} from {addr}")
+            except socket.timeout:
+                pass
+    else:
+        # port VIP BPORT VPORT: request to VIP:BPORT, the reply must come from VIP:VPORT
+        vip, bport, vport = sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
+        v6 = ":" in vip
+        s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(1.5)
+        for i in range(count):
+            msg = b"xl4-port-%d-" % i + os.urandom(6).hex().encode() + b"." * (i * 97 % 900)
+            s.sendto(msg, (vip, bport))
+            try:
+                data, addr = s.recvfrom(2048)
+                if data == msg and same(addr[0], vip) and addr[1] == vport:
+                    ok += 1
+                else:
+                    print(f"unexpected reply {data[:20]!r} from {addr}")
+            except socket.timeout:
+                pass
+    print(f"{mode}: {ok}/{count} replies as expected")
+    sys.exit(0 if ok == want else 1)
+
+
+main()
+EOF
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "topology: $CLI/$C_IF ($C4, $C6) <-> $BE/$B_IF ($B4, $B6); VIPs $VIP4 $VIP6"
+ns_create "$CLI"
+ns_create "$BE"
+veth_pair "$CLI" "$C_IF" "$BE" "$B_IF"
+addr4 "$CLI" "$C_IF" "$C4/24"
+addr4 "$BE" "$B_IF" "$B4/24"
+addr6 "$CLI" "$C_IF" "$C6/64"
+addr6 "$BE" "$B_IF" "$B6/64"
+B_MAC=$(link_mac "$BE" "$B_IF")
+# port mode sends to the VIP directly: route it via the backend, as the balancer would
+ip -n "$CLI" route add "$VIP4/32" via "$B4" || die "client: route to $VIP4"
+ip -n "$CLI" -6 route add "$VIP6/128" via "$B6" || die "client: route to $VIP6"
+# Non-default values, so restoring them is a real check.
+in_ns "$BE" sysctl -qw "net.ipv4.conf.$B_IF.rp_filter=1" net.ipv4.conf.all.arp_announce=1 ||
+	die "backend: sysctl"
+# Whatever happens: take the agent down before the namespace goes (pins outlive namespaces).
+cleanup_push "nsenter --net=/run/netns/$BE '$XL4' agent -i $B_IF --pin-path '$PIN' --remove; rm -rf '$PIN'"
+BEFORE=$(backend_snapshot)
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "(a) usage errors"
+usage_check() {
+	local name=$1 want=$2 out rc
+
+	shift 2
+	out=$(agent "$@" 2>&1)
+	rc=$?
+	assert_eq "$name: exit code" 2 "$rc"
+	assert_match "$name: says why" "$want" "$out"
+	assert_eq "$name: one line" 1 "$(printf '%s\n' "$out" | wc -l)"
+}
+usage_check "bad address" "bad address '198.18.1.300'" -i "$B_IF" --pin-path "$PIN" --vip 198.18.1.300
+usage_check "bad port spec" "bad port spec '$VIP4:80-8080/tcp'" -i "$B_IF" --pin-path "$PIN" --port "$VIP4:80-8080/tcp"
+usage_check "bad protocol" "protocol 'sctp'" -i "$B_IF" --pin-path "$PIN" --port "$VIP4:80=8080/sctp"
+usage_check "IPv6 port without brackets" "brackets" -i "$B_IF" --pin-path "$PIN" --port "$VIP6:80=8080/udp"
+usage_check "unknown interface" "no such interface 'nope0'" -i nope0 --pin-path "$PIN" --vip "$VIP4"
+usage_check "no interface" "which interface" --vip "$VIP4"
+usage_check "remove with vip" "takes no --vip" -i "$B_IF" --pin-path "$PIN" --remove --vip "$VIP4"
+same_text "nothing changed by the usage errors" "$BEFORE" "$(backend_snapshot)"
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "(b) set-up, twice"
+SETUP=(-i "$B_IF" --pin-path "$PIN" --vip "$VIP4" --vip "$VIP6"
+	--port "$VIP4:80=8080/udp" --port "[$VIP6]:80=8080/udp"
+	--port "$VIP4:80=8080/tcp" --port "[$VIP6]:80=8080/tcp")
+assert_true "xl4 agent set-up" quietly agent "${SETUP[@]}"
+lo=$(ip -n "$BE" -o addr show dev lo)
+assert_match "$VIP4/32 on lo" "inet $VIP4/32 " "$lo"
+assert_match "$VIP6/128 nodad on lo" "inet6 $VIP6/128 scope global nodad" "$lo"
+for s in all "$B_IF"; do
+	assert_eq "$s.arp_ignore" 1 "$(in_ns "$BE" cat /proc/sys/net/ipv4/conf/$s/arp_ignore)"
+	assert_eq "$s.arp_announce" 2 "$(in_ns "$BE" cat /proc/sys/net/ipv4/conf/$s/arp_announce)"
+	assert_eq "$s.rp_filter" 0 "$(in_ns "$BE" cat /proc/sys/net/ipv4/conf/$s/rp_filter)"
+done
+assert_match "ingress filter" "xl4_agent_in" "$(tc -n "$BE" filter show dev "$B_IF" ingress)"
+assert_match "egress filter" "xl4_agent_out" "$(tc -n "$BE" filter show dev "$B_IF" egress)"
+SHAPE1=$(status_shape)
+SNAP1=$(backend_snapshot | normalize_ids)
+assert_true "xl4 agent set-up again" quietly agent "${SETUP[@]}"
+same_text "second run: same status" "$SHAPE1" "$(status_shape)"
+same_text "second run: same namespace state" "$SNAP1" "$(backend_snapshot | normalize_ids)"
+assert_eq "one ingress filter" 1 "$(tc -n "$BE" filter show dev "$B_IF" ingress | grep -c xl4_agent_in)"
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "(c) ipip mode: decapsulation and a direct reply"
+bg_start "$BE" "$E2E_TMP/echo4.log" socat -T 5 "UDP4-LISTEN:9000,bind=$VIP4,fork,reuseaddr" PIPE
+bg_start "$BE" "$E2E_TMP/echo6.log" socat -T 5 "UDP6-LISTEN:9000,bind=[$VIP6],fork,reuseaddr" PIPE
+wait_listen "$BE" udp 9000 || die "socat did not listen on udp 9000"
+sleep 0.3
+decap0=$(counter decapsulated)
+assert_true "IPIP to $VIP4:9000: $N echoes from the VIP" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
+	ipip "$N" "$N" "$C_IF" "$B_MAC" "$OUTER4" "$B4" "$C4" "$VIP4" 9000
+assert_true "ip6ip6 to [$VIP6]:9000: $N echoes from the VIP" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
+	ipip "$N" "$N" "$C_IF" "$B_MAC" "$OUTER6" "$B6" "$C6" "$VIP6" 9000
+assert_eq "decapsulated counter" $((decap0 + 2 * N)) "$(counter decapsulated)"
+assert_true "IPIP to a non-VIP inner address: no reply" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
+	ipip 2 0 "$C_IF" "$B_MAC" "$OUTER4" "$B4" "$C4" "$NOTVIP4" 9000
+assert_eq "non-VIP not decapsulated" $((decap0 + 2 * N)) "$(counter decapsulated)"
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "(d) port mode, UDP: replies leave from the VIP port"
+bg_start "$BE" "$E2E_TMP/p4.log" socat -T 5 "UDP4-LISTEN:8080,bind=$VIP4,fork,reuseaddr" PIPE
+bg_start "$BE" "$E2E_TMP/p6.log" socat -T 5 "UDP6-LISTEN:8080,bind=[$VIP6],fork,reuseaddr" PIPE
+wait_listen "$BE" udp 8080 || die "socat did not listen on udp 8080"
+sleep 0.3
+port0=$(counter port_restored)
+err4=$(udp_csum_errors) err6=$(udp6_csum_errors)
+for vip in "$VIP4" "$VIP6"; do
+	assert_true "UDP $vip:8080 -> reply from port 80" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
+		port "$N" "$N" "$vip" 8080 80
+done
+assert_eq "client: no IPv4 UDP checksum errors" "$err4" "$(udp_csum_errors)"
+assert_eq "client: no IPv6 UDP checksum errors" "$err6" "$(udp6_csum_errors)"
+assert_eq "port_restored counter" $((port0 + 2 * N)) "$(counter port_restored)"
+# TX checksum offload on: the replies leave as CHECKSUM_PARTIAL, the helper must leave the
+# pseudo-header sum alone
+in_ns "$BE" ethtool -K "$B_IF" tx on >/dev/null 2>&1 || die "ethtool -K $B_IF tx on"
+for vip in "$VIP4" "$VIP6"; do
+	assert_true "UDP $vip:8080 with TX offload -> reply from port 80" quietly in_ns "$CLI" "$PY" \
+		"$E2E_TMP/probe.py" port "$N" "$N" "$vip" 8080 80
+done
+in_ns "$BE" ethtool -K "$B_IF" tx off >/dev/null 2>&1 || die "ethtool -K $B_IF tx off"
+assert_eq "port_restored counter (offload)" $((port0 + 4 * N)) "$(counter port_restored)"
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "(e) port mode, TCP: a real connection to VIP:80"
+bg_start "$BE" "$E2E_TMP/t.log" socat "TCP6-LISTEN:8080,bind=[::],fork,reuseaddr,ipv6only=0" EXEC:cat
+wait_listen "$BE" tcp 8080 || die "socat did not listen on tcp 8080"
+# The balancer's rewrite, stateless, on the client's way out.
+if in_ns "$CLI" nft -f - <<EOF; then
+table inet xl4e {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ip daddr $VIP4 tcp dport 80 tcp dport set 8080
+		ip6 daddr $VIP6 tcp dport 80 tcp dport set 8080
+	}
+}
+EOF
+	for url in "$VIP4" "[$VIP6]"; do
+		msg="xl4-tcp-$url-$RANDOM"
+		got=$(printf '%s\n' "$msg" | in_ns "$CLI" timeout 10 socat -t 2 - "TCP:$url:80" 2>&1)
+		assert_eq "TCP echo via $url:80" "$msg" "$got"
+	done
+else
+	_fail "nftables rule on the client (needed to emulate the balancer)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "(f) counters"
+status=$(agent -i "$B_IF" --pin-path "$PIN" --status)
+printf '%s\n' "$status" | sed 's/^/    /'
+assert_eq "no decap errors" 0 "$(counter decap_errors)"
+assert_eq "no port errors" 0 "$(counter port_errors)"
+assert_ge "port_restored includes TCP" $((4 * N + 4)) "$(counter port_restored)"
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "(g) --remove restores the namespace"
+assert_true "xl4 agent --remove" quietly agent -i "$B_IF" --pin-path "$PIN" --remove
+AFTER=$(backend_snapshot)
+same_text "backend exactly as before" "$BEFORE" "$AFTER"
+assert_false "pin directory gone" test -e "$PIN"
+assert_true "second --remove is harmless" quietly agent -i "$B_IF" --pin-path "$PIN" --remove
+out=$(agent -i "$B_IF" --pin-path "$PIN" --status)
+assert_eq "--status after remove: exit 1" 1 "$?"
+assert_match "--status says not set up" "not set up" "$out"
+
+e2e_summary agent
