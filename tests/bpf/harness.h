@@ -45,5 +45,6 @@ void fx_pcap_close(void);
 void suite_catalogue(void);
 void suite_sweep(void);
 void suite_random(unsigned long long seed, int count);
+void suite_lb(void); /* lb_cases.c: the load balancer, with its own engines */
 
 #endif
