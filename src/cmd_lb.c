@@ -48,7 +48,7 @@ static const struct xl4_opt vip_opts[] = {
 	{ 0 },
 };
 
-static void print_vips(json_t *vips)
+void xl4_print_vips(json_t *vips)
 {
 	size_t i, j;
 	json_t *v, *b;
@@ -111,7 +111,7 @@ static int run_vip(const struct xl4_cmd *cmd, int argc, char **argv)
 			puts(s);
 			free(s);
 		} else {
-			print_vips(json_object_get(resp, "vips"));
+			xl4_print_vips(json_object_get(resp, "vips"));
 		}
 		json_decref(resp);
 		return 0;

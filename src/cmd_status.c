@@ -104,6 +104,10 @@ static int run_status(const struct xl4_cmd *cmd, int argc, char **argv)
 			       json_integer_value(json_object_get(i, "ifindex")),
 			       json_string_value(json_object_get(i, "mode")),
 			       json_is_true(json_object_get(i, "attached")) ? "attached" : "detached");
+		if (json_array_size(json_object_get(st, "vips"))) {
+			printf("\n");
+			xl4_print_vips(json_object_get(st, "vips"));
+		}
 	}
 	json_decref(st);
 	return 0;

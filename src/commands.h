@@ -13,4 +13,8 @@ extern const struct xl4_cmd xl4_cmd_daemon, xl4_cmd_status, xl4_cmd_stats, xl4_c
 const char *xl4_default_socket(void);
 const char *xl4_default_pin_path(void);
 
+/* VIPs with their backends, state and counters, as `xl4 vip list` and `xl4 status` show them. */
+#include <jansson.h>
+void xl4_print_vips(json_t *vips);
+
 #endif

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "engine.h"
+#include "lb_state.h"
 #include "log.h"
 #include "names.h"
 #include "replay.h"
@@ -76,9 +77,51 @@ static void print_summary(const struct tally *t)
 			fprintf(stderr, "  drop %-22s %lu\n", xl4_reason_name(r), t->reasons[r]);
 }
 
+/* Provision the configuration's VIPs as the daemon would. There is no neighbour table to ask
+ * here: a backend without a configured MAC gets 00:00:00:00:00:00 in its output frames. */
+static int provision_lb(struct xl4_lb *lb, struct xl4_engine *eng, const struct xl4_config *cfg)
+{
+	struct xl4_lb_settings s = {
+		.seed = cfg->lb.seed,
+		.ring_size = cfg->lb.table_size,
+		.ct_inserts_per_sec = cfg->lb.ct_inserts_per_sec,
+		.ipip_src4 = cfg->lb.ipip_src4,
+		.ipip_src4_mask = cfg->lb.ipip_src4_hostmask,
+	};
+	char err[256];
+	int ret;
+
+	memcpy(s.ipip_src6, cfg->lb.ipip_src6, 16);
+	if ((ret = xl4_lb_init(lb, &eng->lb, &s))) {
+		pr_warn("cannot set up the load balancer maps: %s", strerror(-ret));
+		return ret;
+	}
+	if (cfg->n_vips && !cfg->lb.seed_set)
+		pr_warn("lb.seed is not set: backends chosen here differ from any daemon's");
+	for (int i = 0; i < cfg->n_vips; i++) {
+		const struct xl4_vip_conf *vc = &cfg->vips[i];
+
+		if ((ret = xl4_lb_vip_add(lb, &vc->spec, err, sizeof(err))))
+			goto fail;
+		for (int j = 0; j < vc->n_backends; j++) {
+			struct xl4_backend_spec b = vc->backends[j];
+
+			b.has_mac = true; /* known or zero: replay sends nothing anywhere */
+			if ((ret = xl4_lb_backend_add(lb, vc->spec.name, &b, err, sizeof(err))))
+				goto fail;
+		}
+	}
+	return 0;
+fail:
+	pr_warn("%s: %s", cfg->path, err);
+	return ret;
+}
+
 int xl4_replay(const struct xl4_config *cfg, const struct xl4_replay_opts *o)
 {
-	struct xl4_engine_opts eo = { .frag_policy = cfg->frag_policy, .trace = true };
+	struct xl4_engine_opts eo = { .frag_policy = cfg->frag_policy, .trace = true,
+				      .ring_size = cfg->lb.table_size, .ct_max = cfg->lb.ct_max };
+	struct xl4_lb lb = { 0 };
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
 	const unsigned char *pkt;
@@ -103,6 +146,8 @@ int xl4_replay(const struct xl4_config *cfg, const struct xl4_replay_opts *o)
 	/* load: the same object as the daemon, private maps, verdict tracing on */
 	if (xl4_engine_load(&eng, &eo))
 		goto out_pcap;
+	if (provision_lb(&lb, &eng, cfg))
+		goto out_engine;
 	out = malloc(XL4_RUN_OUT_MAX);
 	if (!out)
 		goto out_engine;
@@ -153,6 +198,7 @@ out_dump:
 		pcap_close(dead);
 out_engine:
 	free(out);
+	xl4_lb_free(&lb);
 	xl4_engine_close(&eng);
 out_pcap:
 	pcap_close(in);
