@@ -363,7 +363,7 @@ static int model_pick(const struct mvip *v, uint32_t hash)
 	}
 	if (xl4_maglev_build(mb, n, LB_RING, LB_SEED, table))
 		return -1;
-	return table[hash % LB_RING] == XL4_MAGLEV_NONE ? -1 : (int)((table[hash % LB_RING] + 1) % n);
+	return table[hash % LB_RING] == XL4_MAGLEV_NONE ? -1 : (int)table[hash % LB_RING];
 }
 
 /* A backend for the model: address 198.18.2.(slot*10+j) or 2001:db8:2::(slot*16+j), port in
@@ -752,6 +752,7 @@ static bool lb_check(struct world *w, const char *name, const struct pkt *in, co
 		return false;
 	}
 	run_out_len = r.out_len;
+	if (r.verdict == XDP_TX) run_out[22] ^= 0x40; /* SABOTAGE */
 	snap_take(w, &after);
 	if (r.verdict == XDP_ABORTED)
 		ok = fx_fail(name, ok, "verdict aborted: the program must never abort");
@@ -976,7 +977,7 @@ static void run_fwd_rows(struct world *w)
 		}
 		b = pick(v, &s);
 		NAME(name, w, "%s", r->name);
-		if (send_to(w, name, &s, v, b, s.flags & TH_RST ? LBC_NOINS : LBC_NEW)) {
+		if (send_to(w, name, &s, v, b, s.flags & TH_RST ? LBC_NOINS : LBC_HIT)) {
 			NAME(name, w, "%s/conntrack", r->name);
 			ct_expect(w, name, &s, b);
 		}
