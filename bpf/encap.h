@@ -123,7 +123,7 @@ static __always_inline int encap_ip6(struct xdp_md *ctx, const struct xl4_pkt *p
 	outer->nexthdr = IPPROTO_IPV6;
 	outer->hop_limit = XL4_IPIP_TTL;
 	__builtin_memcpy(&outer->saddr, g->ipip_src6, 16);
-	outer->saddr.in6_u.u6_addr16[7] ^= (__u16)l->hash;
+	outer->saddr.in6_u.u6_addr16[7] ^= bpf_htons((__u16)l->hash);
 	__builtin_memcpy(&outer->daddr, l->be->addr, 16);
 
 	eth = data;
@@ -265,20 +265,30 @@ static __always_inline int too_big_ip6(struct xdp_md *ctx, const struct xl4_pkt 
 	return XDP_TX;
 }
 
+/* Would the encapsulated packet exceed the VIP's MTU? */
+static __always_inline int ipip_too_big(const struct xl4_pkt *p, const struct xl4_vip *vip)
+{
+	__u32 hdr = (p->t.flags & XL4_F_IPV6) ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+
+	return vip->mtu && (__u32)p->l3_len + hdr > vip->mtu;
+}
+
+/* The client's answer when it is: ICMP too big (or a drop when IPv4 DF is not set). */
+static __always_inline int ipip_reply_too_big(struct xdp_md *ctx, const struct xl4_pkt *p,
+					      const struct xl4_vip *vip)
+{
+	if (p->t.flags & XL4_F_IPV6)
+		return too_big_ip6(ctx, p, vip->mtu - sizeof(struct ipv6hdr));
+	return too_big_ip4(ctx, p, vip->mtu - sizeof(struct iphdr));
+}
+
 /* ipip forwarding with the MTU check first. */
 static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct xl4_pkt *p,
 				    const struct lb_ctx *l, const struct xl4_lb_globals *g)
 {
-	int v6 = p->t.flags & XL4_F_IPV6;
-	__u32 hdr = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
-	__u32 mtu = l->vip->mtu;
-
-	if (mtu && (__u32)p->l3_len + hdr > mtu) {
-		if (v6)
-			return too_big_ip6(ctx, p, mtu - hdr);
-		return too_big_ip4(ctx, p, mtu - hdr);
-	}
-	return v6 ? encap_ip6(ctx, p, l, g) : encap_ip4(ctx, p, l, g);
+	if (ipip_too_big(p, l->vip))
+		return ipip_reply_too_big(ctx, p, l->vip);
+	return (p->t.flags & XL4_F_IPV6) ? encap_ip6(ctx, p, l, g) : encap_ip4(ctx, p, l, g);
 }
 
 #endif /* XL4_ENCAP_H */

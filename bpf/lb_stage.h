@@ -89,6 +89,11 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 0, 0);
 		return ret;
 	}
+	/* Too big to encapsulate: the client hears about it; no flow starts, no backend counts. */
+	if (l.vip->mode == XL4_FWD_IPIP && ipip_too_big(p, l.vip)) {
+		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
+		return ipip_reply_too_big(ctx, p, l.vip);
+	}
 	/* Remember new flows (and mid-flow packets we had not seen), except a RST: it ends one. */
 	if (!hit && !(p->t.tcp_flags & XL4_TCP_RST)) {
 		capped = ct_insert(&l, g);

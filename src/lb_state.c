@@ -357,8 +357,12 @@ int xl4_lb_backend_del(struct xl4_lb *lb, const char *vip, const struct xl4_back
 		return say(err, errlen, -ENOENT, "VIP '%s' has no backend %s", vip, str);
 	gone = *be;
 	*be = v->be[--v->n_be];
-	if ((ret = vip_sync(lb, v)))
+	if ((ret = vip_sync(lb, v))) {
+		/* Put it back where it was: a failed change changes nothing. */
+		v->be[v->n_be++] = *be;
+		*be = gone;
 		return say(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
+	}
 	id_release(lb, v, &gone);
 	pr_info("vip %s: backend %s removed", vip, str);
 	return 0;

@@ -627,11 +627,10 @@ static void expect_fwd(const struct world *w, const struct pspec *in, const stru
 		o.encap = 1;
 		if (w->v6) {
 			memcpy(&o.osrc6, IPIP_SRC6, 16);
-			/* The datapath XORs the address's last 16-bit word, as it lies in memory, with
-			 * (__u16)hash: on the little-endian hosts BPF runs on, byte 14 takes the hash's
-			 * low byte and byte 15 its high byte. */
-			o.osrc6.s6_addr[14] ^= hash & 0xff;
-			o.osrc6.s6_addr[15] ^= (hash >> 8) & 0xff;
+			/* The last 16 bits of the outer source are XORed with the low 16 bits of the
+			 * hash, in network order (as IPv4 does with its host bits). */
+			o.osrc6.s6_addr[14] ^= (hash >> 8) & 0xff;
+			o.osrc6.s6_addr[15] ^= hash & 0xff;
 			memcpy(&o.odst6, b->spec.addr, 16);
 			o.olabel = hash & 0xfffff;
 		} else {
