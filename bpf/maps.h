@@ -123,4 +123,84 @@ struct {
 	__type(value, struct xl4_bucket);
 } xl4_ctbudg_v1 SEC(".maps");
 
+/* ---- filter: lists and rules written by the daemon (src/filter_state.c) ---- */
+
+#define XL4_LPM_MAP(name, keytype, max)                   \
+	struct {                                          \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);      \
+		__uint(max_entries, max);                 \
+		__type(key, keytype);                     \
+		__type(value, struct xl4_prefix_entry);   \
+		__uint(map_flags, BPF_F_NO_PREALLOC);     \
+	} name SEC(".maps")
+
+/* Source allow/block lists; entries carry an expiry the datapath honours on its own. */
+XL4_LPM_MAP(xl4_allow4_v1, struct xl4_lpm4_key, 65536);
+XL4_LPM_MAP(xl4_allow6_v1, struct xl4_lpm6_key, 65536);
+XL4_LPM_MAP(xl4_block4_v1, struct xl4_lpm4_key, 2097152);
+XL4_LPM_MAP(xl4_block6_v1, struct xl4_lpm6_key, 1048576);
+
+/* Destination rules: address -> rule set, then (set, protocol, port prefix) -> rule. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__type(key, struct xl4_rdst_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} xl4_rdst_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 262144);
+	__type(key, struct xl4_rport_key);
+	__type(value, struct xl4_rule);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} xl4_rport_v1 SEC(".maps");
+
+/* Per-source token buckets; written by the datapath. max_entries set by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct xl4_rate_key);
+	__type(value, struct xl4_rate_bucket);
+} xl4_rate_v1 SEC(".maps");
+
+/* When new buckets come faster than the per-CPU budget (a spoofed flood filling the map),
+ * unknown sources share one bucket per rule per CPU instead: never fail open. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XL4_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct xl4_rate_bucket);
+} xl4_rshared_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_bucket);
+} xl4_rbudget_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XL4_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct xl4_rule_counters);
+} xl4_rstats_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_filter_globals);
+} xl4_fglob_v1 SEC(".maps");
+
+/* The test clock (ns), read instead of bpf_ktime_get_ns() when cfg_test_clock is set. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} xl4_clock_v1 SEC(".maps");
+
 #endif /* XL4_MAPS_H */

@@ -58,6 +58,7 @@ struct xl4_pkt {
 	__u8 icmp_code;
 	__u8 frag_policy; /* XL4_FRAG_*, input to the parser */
 	__u16 _pad;
+	__u32 detail;	  /* set by later stages: what matched (for drop events) */
 };
 
 struct xl4_cursor {

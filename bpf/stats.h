@@ -15,6 +15,19 @@
 /* Load-time knobs (rodata, set by the loader before load; the verifier prunes what is off). */
 const volatile __u32 cfg_sample_per_sec = 100; /* drop events per second per CPU; 0 = none */
 const volatile __u32 cfg_trace = 0;            /* 1: write xl4_trace_v1 (replay only) */
+const volatile __u32 cfg_test_clock = 0;       /* 1: time comes from xl4_clock_v1 (tests) */
+
+/* Now, in ns: the kernel's monotonic clock, or the test clock fixtures drive. */
+static __always_inline __u64 xl4_now(void)
+{
+	if (cfg_test_clock) {
+		__u32 zero = 0;
+		__u64 *t = bpf_map_lookup_elem(&xl4_clock_v1, &zero);
+
+		return t ? *t : 0;
+	}
+	return bpf_ktime_get_ns();
+}
 
 static __always_inline void count(__u32 idx, __u32 bytes)
 {
@@ -56,7 +69,8 @@ static __always_inline int sample_allowed(void)
 
 /* The head of the frame and the reason go to user space, which decodes addresses from the
  * head itself: that keeps this function's arguments scalar (see xl4_account). */
-static __always_inline void sample_drop(struct xdp_md *ctx, __u32 reason, __u32 pkt_len)
+static __always_inline void sample_drop(struct xdp_md *ctx, __u32 reason, __u32 pkt_len,
+					__u32 detail)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -75,6 +89,7 @@ static __always_inline void sample_drop(struct xdp_md *ctx, __u32 reason, __u32 
 	ev->reason = reason;
 	ev->ifindex = ctx->ingress_ifindex;
 	ev->pkt_len = pkt_len;
+	ev->detail = detail;
 	if ((void *)(src + XL4_SAMPLE_BYTES) <= end) {
 		__builtin_memcpy(ev->head, src, XL4_SAMPLE_BYTES);
 		n = XL4_SAMPLE_BYTES;
@@ -98,7 +113,8 @@ static __always_inline void sample_drop(struct xdp_md *ctx, __u32 reason, __u32 
  * the verifier checks it once with scalar arguments, instead of once for every distinct
  * state in which the pipeline reaches its exit (dozens of drop reasons times parse paths).
  */
-__noinline int xl4_account(struct xdp_md *ctx, __u32 verdict, __u32 reason, __u32 pkt_len)
+__noinline int xl4_account(struct xdp_md *ctx, __u32 verdict, __u32 reason, __u32 pkt_len,
+			   __u32 detail)
 {
 	if (verdict >= XL4_VERDICT_MAX)
 		verdict = XDP_ABORTED;
@@ -107,7 +123,7 @@ __noinline int xl4_account(struct xdp_md *ctx, __u32 verdict, __u32 reason, __u3
 	count(verdict, pkt_len);
 	if (verdict == XDP_DROP) {
 		count(XL4_STAT_REASON_BASE + reason, pkt_len);
-		sample_drop(ctx, reason, pkt_len);
+		sample_drop(ctx, reason, pkt_len, detail);
 	}
 	if (cfg_trace) {
 		__u32 zero = 0;
@@ -124,7 +140,7 @@ __noinline int xl4_account(struct xdp_md *ctx, __u32 verdict, __u32 reason, __u3
 static __always_inline int xl4_exit(struct xdp_md *ctx, const struct xl4_pkt *p, int verdict,
 				    __u32 reason)
 {
-	return xl4_account(ctx, verdict, reason, p->pkt_len);
+	return xl4_account(ctx, verdict, reason, p->pkt_len, p->detail);
 }
 
 /* A stage's negative return is a drop reason. */

@@ -59,7 +59,11 @@
 	X(LB_FRAG, "lb_frag", "fragment to a VIP (no ports to pick a backend with)")    \
 	X(LB_TOO_BIG, "lb_too_big", "too big to encapsulate and may not be fragmented") \
 	X(LB_ENCAP_FAIL, "lb_encap_fail", "no headroom to encapsulate")                \
-	X(LB_NOT_VIP_PORT, "lb_not_vip_port", "to a VIP address on a port or protocol it does not serve")
+	X(LB_NOT_VIP_PORT, "lb_not_vip_port", "to a VIP address on a port or protocol it does not serve") \
+	X(FILTER_BLOCK, "filter_block", "source on the blocklist")                       \
+	X(FILTER_RULE, "filter_rule", "a drop rule matched the destination")             \
+	X(FILTER_RATE, "filter_rate", "over a per-source rate limit")                    \
+	X(FILTER_RATE_SHARED, "filter_rate_shared", "over the shared rate-limit bucket (limiter map under pressure)")
 
 #define XL4_REASON_ENUM(id, name, text) XL4_R_##id,
 enum xl4_reason { XL4_REASONS(XL4_REASON_ENUM) XL4_REASON_MAX };
@@ -79,6 +83,8 @@ enum xl4_verdict {
  * xl4_stats_v1: per-CPU array. Index 0..XL4_VERDICT_MAX-1 counts verdicts; index
  * XL4_STAT_REASON_BASE + reason counts drops by reason. Written only by the XDP program.
  */
+#define XL4_STAT_ALLOW_LIST 5 /* packets from an allowlisted source */
+#define XL4_STAT_ALLOW_RULE 6 /* packets an allow rule let through */
 #define XL4_STAT_REASON_BASE 8
 #define XL4_STAT_MAX (XL4_STAT_REASON_BASE + 64)
 _Static_assert(XL4_REASON_MAX <= 64, "reason space exhausted: raise XL4_STAT_MAX and bump map version");
@@ -119,7 +125,7 @@ struct xl4_event {
 	__u32 ifindex;
 	__u32 pkt_len; /* bytes in the frame */
 	__u32 cap_len; /* bytes copied into head[] */
-	__u32 _pad;
+	__u32 detail;  /* what matched: blocklist entry id or rule id (0 when none) */
 	__u8 head[XL4_SAMPLE_BYTES]; /* the frame's first bytes; user space decodes addresses */
 };
 _Static_assert(sizeof(struct xl4_event) == 32 + XL4_SAMPLE_BYTES, "xl4_event layout");
@@ -255,6 +261,103 @@ struct xl4_lb_counters {
 	__u64 ct_insert_capped; /* misses forwarded statelessly: insert budget spent */
 };
 _Static_assert(sizeof(struct xl4_lb_counters) == 48, "xl4_lb_counters layout");
+
+/* ---- Filter ------------------------------------------------------------------------------ */
+
+#define XL4_MAP_ALLOW4 "xl4_allow4_v1"
+#define XL4_MAP_ALLOW6 "xl4_allow6_v1"
+#define XL4_MAP_BLOCK4 "xl4_block4_v1"
+#define XL4_MAP_BLOCK6 "xl4_block6_v1"
+#define XL4_MAP_RULE_DST "xl4_rdst_v1"
+#define XL4_MAP_RULE_PORT "xl4_rport_v1"
+#define XL4_MAP_RATE "xl4_rate_v1"
+#define XL4_MAP_RULE_STATS "xl4_rstats_v1"
+#define XL4_MAP_FILTER_GLOBALS "xl4_fglob_v1"
+#define XL4_MAP_CLOCK "xl4_clock_v1"
+
+#define XL4_MAX_RULES 4096
+#define XL4_RULE_GLOBAL_LIMIT 0 /* rule id of the global per-source limit */
+
+/* Allow/block lists: LPM tries keyed by source prefix. */
+struct xl4_lpm4_key {
+	__u32 prefixlen;
+	__be32 addr;
+};
+struct xl4_lpm6_key {
+	__u32 prefixlen;
+	__be32 addr[4];
+};
+struct xl4_prefix_entry {
+	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) deadline; 0 = never */
+	__u32 id;	  /* shown in events: which entry matched */
+	__u8 len;	  /* this entry's prefix length (to look for a shorter one if expired) */
+	__u8 _pad[3];
+};
+_Static_assert(sizeof(struct xl4_prefix_entry) == 16, "xl4_prefix_entry layout");
+
+/* Destination rules, compiled in user space into two LPM lookups (src/filter_rules.c):
+ * the destination address selects a rule set (each set already holds the rules of every
+ * shorter prefix), then (set, protocol, port prefix) selects the rule. */
+struct xl4_rdst_key {
+	__u32 prefixlen; /* 32 + address bits */
+	__u8 family;	 /* 4 or 6 */
+	__u8 _pad[3];
+	__be32 addr[4];
+};
+_Static_assert(sizeof(struct xl4_rdst_key) == 24, "xl4_rdst_key layout");
+
+struct xl4_rport_key {
+	__u32 prefixlen; /* 48 + port bits */
+	__be32 set;	 /* rule set id from xl4_rdst_v1 */
+	__u8 proto;
+	__u8 _pad;	 /* always 0 (inside the prefix) */
+	__be16 port;
+};
+_Static_assert(sizeof(struct xl4_rport_key) == 12, "xl4_rport_key layout");
+
+enum xl4_rule_action {
+	XL4_RULE_ALLOW = 1, /* pass on (skips the flood guard; still load-balanced) */
+	XL4_RULE_DROP = 2,
+	XL4_RULE_LIMIT = 3, /* per-source token bucket */
+};
+
+struct xl4_rule {
+	__u32 id;	/* index into xl4_rstats_v1 */
+	__u8 action;	/* enum xl4_rule_action */
+	__u8 v6_prefix; /* limit: IPv6 sources are grouped by this prefix length (e.g. 64) */
+	__u16 _pad;
+	__u32 rate;	/* limit: packets per second */
+	__u32 burst;	/* limit: bucket depth in packets */
+};
+_Static_assert(sizeof(struct xl4_rule) == 16, "xl4_rule layout");
+
+/* Per-source buckets (LRU hash). */
+struct xl4_rate_key {
+	__be32 src[4]; /* IPv4 in src[0]; IPv6 masked to the rule's v6_prefix */
+	__u32 rule;
+	__u8 family;
+	__u8 _pad[3];
+};
+_Static_assert(sizeof(struct xl4_rate_key) == 24, "xl4_rate_key layout");
+
+struct xl4_rate_bucket {
+	__u64 last_ns;
+	__u64 milli_tokens; /* thousandths of a packet, so slow rates refill smoothly */
+};
+
+/* Global filter settings (array, 1 entry). */
+struct xl4_filter_globals {
+	struct xl4_rule limit;	     /* global per-source limit (action XL4_RULE_LIMIT) or 0 */
+	__u32 rate_inserts_per_sec;  /* per-CPU budget of new buckets; beyond it sources share */
+	__u32 has_rules;	     /* 0: skip the rule lookups altogether */
+};
+_Static_assert(sizeof(struct xl4_filter_globals) == 24, "xl4_filter_globals layout");
+
+/* Per-rule per-CPU counters (xl4_rstats_v1). */
+struct xl4_rule_counters {
+	__u64 matched;
+	__u64 dropped;
+};
 
 /* ---- Backend agent (TC) -------------------------------------------------------------------- */
 

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The filter stage, in the order it decides (docs/filter.md):
+ *   1. source on the allowlist  -> allowed: skips the rest of the filter and the flood guard
+ *   2. source on the blocklist  -> drop (filter_block)
+ *   3. destination rule         -> allow / drop (filter_rule) / per-source limit (filter_rate)
+ *   4. global per-source limit  -> drop (filter_rate)
+ * Lists and rules are LPM tries: one or two lookups decide, whatever the number of entries.
+ * List entries expire on their own: an expired entry is looked past to a shorter one.
+ */
+#ifndef XL4_FILTER_H
+#define XL4_FILTER_H
+
+#include <linux/bpf.h>
+
+#include "compat.h"
+#include "maps.h"
+#include "parse.h"
+#include "stats.h"
+
+#define XL4_FILTER_CONTINUE 0
+#define XL4_FILTER_ALLOW 1
+
+/* Expired entries shadowing shorter ones: how many we look past before giving up. */
+#define XL4_LPM_EXPIRED_MAX 4
+
+static __always_inline int entry_live(const struct xl4_prefix_entry *e, __u64 now)
+{
+	return !e->expires_ns || now < e->expires_ns;
+}
+
+static __always_inline struct xl4_prefix_entry *lpm4_match(void *map, __be32 addr, __u64 now)
+{
+	struct xl4_lpm4_key k = { .prefixlen = 32, .addr = addr };
+
+	XL4_UNROLL
+	for (int i = 0; i < XL4_LPM_EXPIRED_MAX; i++) {
+		struct xl4_prefix_entry *e = bpf_map_lookup_elem(map, &k);
+
+		if (!e)
+			return NULL;
+		if (entry_live(e, now))
+			return e;
+		if (e->len == 0)
+			return NULL;
+		k.prefixlen = e->len - 1;
+	}
+	return NULL;
+}
+
+static __always_inline struct xl4_prefix_entry *lpm6_match(void *map, const __be32 *addr, __u64 now)
+{
+	struct xl4_lpm6_key k = { .prefixlen = 128 };
+
+	__builtin_memcpy(k.addr, addr, 16);
+	XL4_UNROLL
+	for (int i = 0; i < XL4_LPM_EXPIRED_MAX; i++) {
+		struct xl4_prefix_entry *e = bpf_map_lookup_elem(map, &k);
+
+		if (!e)
+			return NULL;
+		if (entry_live(e, now))
+			return e;
+		if (e->len == 0)
+			return NULL;
+		k.prefixlen = e->len - 1;
+	}
+	return NULL;
+}
+
+static __always_inline struct xl4_prefix_entry *list_match(const struct xl4_pkt *p, void *map4,
+							    void *map6, __u64 now)
+{
+	if (p->t.flags & XL4_F_IPV6)
+		return lpm6_match(map6, p->t.saddr, now);
+	return lpm4_match(map4, p->t.saddr[0], now);
+}
+
+/* Host-order mask of the first `bits` bits of a 32-bit word (bits may be <= 0 or >= 32). */
+static __always_inline __be32 word_mask(int bits)
+{
+	if (bits <= 0)
+		return 0;
+	if (bits >= 32)
+		return 0xffffffff;
+	return bpf_htonl(~0u << (32 - bits));
+}
+
+static __always_inline int bucket_take(struct xl4_rate_bucket *b, const struct xl4_rule *r, __u64 now)
+{
+	__u64 cap = (__u64)r->burst * 1000, refill;
+
+	if (now > b->last_ns) {
+		refill = (now - b->last_ns) * r->rate / 1000000;
+		b->last_ns = now;
+		b->milli_tokens += refill;
+		if (b->milli_tokens > cap)
+			b->milli_tokens = cap;
+	}
+	if (b->milli_tokens < 1000)
+		return 0;
+	b->milli_tokens -= 1000;
+	return 1;
+}
+
+/* Per-source token bucket for rule r. Returns 0 to pass, or a negative drop reason. */
+static __always_inline int rate_check(const struct xl4_pkt *p, const struct xl4_rule *r, __u64 now,
+				      const struct xl4_filter_globals *g)
+{
+	struct xl4_rate_key k = { .rule = r->id, .family = (p->t.flags & XL4_F_IPV6) ? 6 : 4 };
+	struct xl4_rate_bucket *b, fresh;
+	__u32 zero = 0, rule = r->id;
+
+	if (k.family == 6) {
+		XL4_UNROLL
+		for (int w = 0; w < 4; w++)
+			k.src[w] = p->t.saddr[w] & word_mask((int)r->v6_prefix - 32 * w);
+	} else {
+		k.src[0] = p->t.saddr[0];
+	}
+	b = bpf_map_lookup_elem(&xl4_rate_v1, &k);
+	if (b)
+		return bucket_take(b, r, now) ? 0 : -XL4_R_FILTER_RATE;
+
+	/* A new source. Within this CPU's budget it gets its own bucket (full, less this
+	 * packet); beyond it, it shares the rule's fallback bucket with every other newcomer. */
+	if (!g->rate_inserts_per_sec ||
+	    xl4_bucket_take(bpf_map_lookup_elem(&xl4_rbudget_v1, &zero), g->rate_inserts_per_sec, now)) {
+		fresh.last_ns = now;
+		fresh.milli_tokens = (__u64)r->burst * 1000;
+		if (fresh.milli_tokens < 1000)
+			return -XL4_R_FILTER_RATE;
+		fresh.milli_tokens -= 1000;
+		bpf_map_update_elem(&xl4_rate_v1, &k, &fresh, BPF_ANY);
+		return 0;
+	}
+	if (rule >= XL4_MAX_RULES)
+		return -XL4_R_FILTER_RATE_SHARED;
+	b = bpf_map_lookup_elem(&xl4_rshared_v1, &rule);
+	if (!b || !bucket_take(b, r, now))
+		return -XL4_R_FILTER_RATE_SHARED;
+	return 0;
+}
+
+static __always_inline void rule_count(__u32 id, int dropped)
+{
+	struct xl4_rule_counters *c = id < XL4_MAX_RULES ? bpf_map_lookup_elem(&xl4_rstats_v1, &id) : NULL;
+
+	if (c) {
+		c->matched++;
+		c->dropped += dropped;
+	}
+}
+
+/* The destination rule for this packet, or NULL: two LPM lookups. */
+static __always_inline struct xl4_rule *rule_match(const struct xl4_pkt *p)
+{
+	struct xl4_rdst_key dk = { .family = (p->t.flags & XL4_F_IPV6) ? 6 : 4 };
+	struct xl4_rport_key pk = { .prefixlen = 64, .proto = p->t.proto };
+	__u32 *set;
+
+	__builtin_memcpy(dk.addr, p->t.daddr, 16);
+	dk.prefixlen = 32 + (dk.family == 6 ? 128 : 32);
+	set = bpf_map_lookup_elem(&xl4_rdst_v1, &dk);
+	if (!set)
+		return NULL;
+	pk.set = *set;
+	pk.port = p->t.dport; /* 0 without ports (ICMP, later fragments): port-less rules match */
+	return bpf_map_lookup_elem(&xl4_rport_v1, &pk);
+}
+
+static __always_inline int xl4_filter(struct xl4_pkt *p)
+{
+	struct xl4_filter_globals *g;
+	struct xl4_prefix_entry *e;
+	struct xl4_rule *r;
+	__u32 zero = 0;
+	__u64 now = xl4_now();
+	int ret;
+
+	if (list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, now)) {
+		count(XL4_STAT_ALLOW_LIST, p->pkt_len);
+		return XL4_FILTER_ALLOW;
+	}
+	e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, now);
+	if (e) {
+		p->detail = e->id;
+		return -XL4_R_FILTER_BLOCK;
+	}
+	g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
+	if (!g)
+		return XL4_FILTER_CONTINUE;
+	if (g->has_rules && (r = rule_match(p))) {
+		p->detail = r->id;
+		switch (r->action) {
+		case XL4_RULE_ALLOW:
+			rule_count(r->id, 0);
+			count(XL4_STAT_ALLOW_RULE, p->pkt_len);
+			return XL4_FILTER_ALLOW;
+		case XL4_RULE_DROP:
+			rule_count(r->id, 1);
+			return -XL4_R_FILTER_RULE;
+		case XL4_RULE_LIMIT:
+			ret = rate_check(p, r, now, g);
+			rule_count(r->id, ret < 0);
+			if (ret < 0)
+				return ret;
+			break;
+		}
+	}
+	if (g->limit.action == XL4_RULE_LIMIT) {
+		ret = rate_check(p, &g->limit, now, g);
+		rule_count(g->limit.id, ret < 0);
+		if (ret < 0) {
+			p->detail = g->limit.id;
+			return ret;
+		}
+	}
+	p->detail = 0;
+	return XL4_FILTER_CONTINUE;
+}
+
+#endif /* XL4_FILTER_H */
