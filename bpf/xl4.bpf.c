@@ -11,6 +11,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "filter.h"
 #include "lb_stage.h"
 #include "parse.h"
 #include "stats.h"
@@ -25,6 +26,14 @@ __noinline int xl4_stage_parse(struct xdp_md *ctx, struct xl4_pkt *p)
 	if (!p) /* cannot happen (p is the caller's stack); the verifier wants the check */
 		return -XL4_R_ETH_TRUNC;
 	return xl4_parse(data, data_end, p);
+}
+
+/* Filter: XL4_FILTER_CONTINUE, XL4_FILTER_ALLOW (skip the flood guard), or a drop reason. */
+__noinline int xl4_stage_filter(struct xl4_pkt *p)
+{
+	if (!p)
+		return XL4_FILTER_CONTINUE;
+	return xl4_filter(p);
 }
 
 /* Load balancer: XL4_LB_NOT_MINE for traffic that is not to a VIP, else an action or a
@@ -49,6 +58,15 @@ int xl4_xdp(struct xdp_md *ctx)
 	ret = xl4_stage_parse(ctx, &pkt);
 	if (ret < 0)
 		return xl4_drop(ctx, &pkt, ret);
+	/* Not IP (ARP, LLDP...): nothing for the later stages to judge. */
+	if (pkt.l3_proto != bpf_htons(ETH_P_IP) && pkt.l3_proto != bpf_htons(ETH_P_IPV6))
+		return xl4_exit(ctx, &pkt, XDP_PASS, XL4_R_NONE);
+
+	ret = xl4_stage_filter(&pkt);
+	if (ret < 0)
+		return xl4_drop(ctx, &pkt, ret);
+	/* (The flood guard goes here, skipped when ret == XL4_FILTER_ALLOW.) */
+
 	if (!(pkt.t.flags & (XL4_F_L4 | XL4_F_FRAG)))
 		return xl4_exit(ctx, &pkt, XDP_PASS, XL4_R_NONE);
 

@@ -76,8 +76,9 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	err = xl4_bpf__load(skel);
 	if (err) {
 		pr_warn("cannot load the XDP program: %s%s", strerror(-err),
-			err == -EINVAL ? " (a pinned map with another size or layout, e.g. a changed "
-					 "Maglev table size? 'xl4 cleanup' removes the old pins)" :
+			err == -EINVAL ? " (a pinned map with another size or layout, e.g. after a "
+					 "changed Maglev table size: 'xl4 cleanup' removes old pins; "
+					 "or a verifier rejection: run with -vv)" :
 					 " (run with -vv for the verifier log)");
 		goto fail;
 	}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The filter's state in user space and the one place that writes its maps: source allow and
+ * block lists (with expiry), destination rules (compiled into two LPM tries), and the global
+ * per-source limit. Used by the daemon and the fixtures alike.
+ *
+ * Every change is all or nothing: a batch of prefixes is validated first and rolled back if
+ * the kernel refuses one (a full map), so nothing is ever half applied.
+ *
+ * Precedence (docs/filter.md): allowlist > blocklist > destination rules > global limit.
+ * Among rules, the most specific destination prefix wins, then the most specific port range.
+ */
+#ifndef XL4_FILTER_STATE_H
+#define XL4_FILTER_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "prefix.h"
+#include "xl4/abi.h"
+
+struct xl4_filter_maps {
+	int allow4, allow6, block4, block6, rdst, rport, rstats, fglob;
+};
+
+enum xl4_list { XL4_LIST_ALLOW = 0, XL4_LIST_BLOCK = 1 };
+
+#define XL4_PROTO_ANY 0
+
+struct xl4_rule_spec {
+	struct xl4_prefix dst;
+	uint8_t proto;		 /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP(V6) or XL4_PROTO_ANY */
+	uint16_t port_lo, port_hi; /* 0, 0: every port (and port-less packets) */
+	uint8_t action;		 /* enum xl4_rule_action */
+	uint32_t rate, burst;	 /* limit: packets per second, bucket depth */
+	uint8_t v6_prefix;	 /* limit: IPv6 sources grouped by this length (default 64) */
+};
+
+struct xl4_filter_rule {
+	uint32_t id; /* 1..XL4_MAX_RULES-1; 0 is the global limit */
+	struct xl4_rule_spec spec;
+};
+
+struct xl4_expiring {
+	enum xl4_list list;
+	struct xl4_prefix prefix;
+	uint64_t expires_ns;
+};
+
+struct xl4_filter {
+	struct xl4_filter_maps maps;
+	struct xl4_filter_globals g;
+	struct xl4_filter_rule *rules;
+	size_t n_rules;
+	uint32_t next_rule_id;
+	uint32_t gen; /* rule-set generation: set ids alternate halves so a recompile swaps */
+	struct xl4_rport_key *rport_keys; /* what the current generation wrote, to delete later */
+	size_t n_rport_keys;
+	struct xl4_rdst_key *rdst_keys;
+	size_t n_rdst_keys;
+	struct xl4_expiring *expiring; /* entries with a deadline, for the sweeper */
+	size_t n_expiring, cap_expiring;
+};
+
+int xl4_filter_init(struct xl4_filter *f, const struct xl4_filter_maps *m, uint32_t rate_inserts_per_sec);
+void xl4_filter_free(struct xl4_filter *f);
+
+/* Add n prefixes to a list; expires_ns is a CLOCK_MONOTONIC deadline (0 = never). A prefix
+ * already on the list gets the new deadline. All or nothing. */
+int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p, size_t n,
+			uint64_t expires_ns, char *err, size_t errlen);
+/* Remove n prefixes; each must be on the list (else nothing is removed). */
+int xl4_filter_list_del(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p, size_t n,
+			char *err, size_t errlen);
+/* Entries of a list: [{"prefix": "...", "expires_in_s": N or null}], from the kernel maps. */
+json_t *xl4_filter_list_json(struct xl4_filter *f, enum xl4_list l, uint64_t now_ns);
+/* Remove entries whose deadline passed (the datapath already ignores them). Returns how many. */
+int xl4_filter_sweep(struct xl4_filter *f, uint64_t now_ns);
+
+/* Rules. add validates (conflicting rules are refused, naming the rule they overlap). */
+int xl4_filter_rule_add(struct xl4_filter *f, const struct xl4_rule_spec *r, uint32_t *id,
+			char *err, size_t errlen);
+int xl4_filter_rule_del(struct xl4_filter *f, uint32_t id, char *err, size_t errlen);
+json_t *xl4_filter_rules_json(struct xl4_filter *f);
+
+/* Global per-source limit (rate 0: off). */
+int xl4_filter_limit_set(struct xl4_filter *f, uint32_t rate, uint32_t burst, uint8_t v6_prefix,
+			 char *err, size_t errlen);
+
+/* Text forms shared by config, CLI and control socket. */
+int xl4_rule_action_parse(const char *s, uint8_t *action);
+const char *xl4_rule_action_name(uint8_t action);
+int xl4_rule_proto_parse(const char *s, uint8_t *proto);
+const char *xl4_rule_proto_name(uint8_t proto);
+
+#endif
