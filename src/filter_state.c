@@ -1,0 +1,709 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "filter_state.h"
+#include "log.h"
+
+static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static int write_globals(struct xl4_filter *f)
+{
+	__u32 zero = 0;
+
+	f->g.has_rules = f->n_rules > 0;
+	return bpf_map_update_elem(f->maps.fglob, &zero, &f->g, BPF_ANY) ? -errno : 0;
+}
+
+int xl4_filter_init(struct xl4_filter *f, const struct xl4_filter_maps *m, uint32_t rate_inserts_per_sec)
+{
+	memset(f, 0, sizeof(*f));
+	f->maps = *m;
+	f->next_rule_id = 1;
+	f->g.rate_inserts_per_sec = rate_inserts_per_sec;
+	return write_globals(f);
+}
+
+void xl4_filter_free(struct xl4_filter *f)
+{
+	free(f->rules);
+	free(f->rport_keys);
+	free(f->rdst_keys);
+	free(f->expiring);
+	memset(f, 0, sizeof(*f));
+}
+
+/* ---- lists ---- */
+
+static int list_fd(const struct xl4_filter *f, enum xl4_list l, int family)
+{
+	if (l == XL4_LIST_ALLOW)
+		return family == 6 ? f->maps.allow6 : f->maps.allow4;
+	return family == 6 ? f->maps.block6 : f->maps.block4;
+}
+
+/* The trie key for a prefix: struct xl4_lpm4_key or xl4_lpm6_key, laid out in buf. */
+static void *lpm_key(const struct xl4_prefix *p, void *buf)
+{
+	if (p->family == 6) {
+		struct xl4_lpm6_key *k = buf;
+
+		k->prefixlen = p->len;
+		memcpy(k->addr, p->addr, 16);
+	} else {
+		struct xl4_lpm4_key *k = buf;
+
+		k->prefixlen = p->len;
+		k->addr = p->addr[0];
+	}
+	return buf;
+}
+
+/* Is exactly this prefix on the list? An LPM lookup returns the longest match, which is this
+ * prefix only when the entry's own length is p->len. */
+static int list_has(const struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p,
+		    struct xl4_prefix_entry *out)
+{
+	struct xl4_lpm6_key buf;
+	struct xl4_prefix_entry e;
+
+	if (bpf_map_lookup_elem(list_fd(f, l, p->family), lpm_key(p, &buf), &e))
+		return 0;
+	if (e.len != p->len)
+		return 0;
+	if (out)
+		*out = e;
+	return 1;
+}
+
+static void expiring_forget(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p)
+{
+	for (size_t i = 0; i < f->n_expiring; i++) {
+		struct xl4_expiring *x = &f->expiring[i];
+
+		if (x->list == l && x->prefix.family == p->family && x->prefix.len == p->len &&
+		    !memcmp(x->prefix.addr, p->addr, 16)) {
+			*x = f->expiring[--f->n_expiring];
+			return;
+		}
+	}
+}
+
+static int expiring_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p,
+			uint64_t expires_ns)
+{
+	if (f->n_expiring == f->cap_expiring) {
+		size_t cap = f->cap_expiring ? f->cap_expiring * 2 : 64;
+		struct xl4_expiring *n = realloc(f->expiring, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		f->expiring = n;
+		f->cap_expiring = cap;
+	}
+	f->expiring[f->n_expiring++] = (struct xl4_expiring){ .list = l, .prefix = *p,
+							       .expires_ns = expires_ns };
+	return 0;
+}
+
+int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p, size_t n,
+			uint64_t expires_ns, char *err, size_t errlen)
+{
+	struct xl4_prefix_entry *old = calloc(n ? n : 1, sizeof(*old));
+	bool *existed = calloc(n ? n : 1, sizeof(*existed));
+	char s[64];
+	size_t i;
+	int ret = 0;
+
+	if (!old || !existed) {
+		ret = say(err, errlen, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Remember what each key held, so a failure part way restores it exactly. */
+	for (i = 0; i < n; i++)
+		existed[i] = list_has(f, l, &p[i], &old[i]);
+	for (i = 0; i < n; i++) {
+		struct xl4_prefix_entry e = { .expires_ns = expires_ns, .len = p[i].len };
+		struct xl4_lpm6_key buf;
+
+		if (bpf_map_update_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf), &e, BPF_ANY)) {
+			ret = -errno;
+			xl4_prefix_str(&p[i], s, sizeof(s));
+			say(err, errlen, ret, "%s: %s%s; nothing was added", s, strerror(errno),
+			    errno == ENOSPC || errno == E2BIG ? " (the list is full)" : "");
+			break;
+		}
+	}
+	if (ret) {
+		while (i-- > 0) {
+			struct xl4_lpm6_key buf;
+
+			if (existed[i])
+				bpf_map_update_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf), &old[i], BPF_ANY);
+			else
+				bpf_map_delete_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf));
+		}
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (existed[i] && old[i].expires_ns)
+			expiring_forget(f, l, &p[i]);
+		if (expires_ns && expiring_add(f, l, &p[i], expires_ns))
+			pr_warn("out of memory tracking expiry; the datapath still honours it");
+	}
+out:
+	free(old);
+	free(existed);
+	return ret;
+}
+
+int xl4_filter_list_del(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p, size_t n,
+			char *err, size_t errlen)
+{
+	char s[64];
+
+	for (size_t i = 0; i < n; i++) {
+		if (!list_has(f, l, &p[i], NULL)) {
+			xl4_prefix_str(&p[i], s, sizeof(s));
+			return say(err, errlen, -ENOENT, "%s is not on the %slist; nothing was removed", s,
+				   l == XL4_LIST_ALLOW ? "allow" : "block");
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct xl4_lpm6_key buf;
+
+		bpf_map_delete_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf));
+		expiring_forget(f, l, &p[i]);
+	}
+	return 0;
+}
+
+static void list_one_family(json_t *arr, int fd, int family, uint64_t now_ns)
+{
+	struct xl4_lpm6_key key, next;
+	struct xl4_prefix_entry e;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct xl4_prefix p = { .family = family };
+		char s[64];
+		json_t *o;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &e))
+			continue;
+		if (family == 6) {
+			p.len = key.prefixlen;
+			memcpy(p.addr, key.addr, 16);
+		} else {
+			struct xl4_lpm4_key *k4 = (void *)&key;
+
+			p.len = k4->prefixlen;
+			p.addr[0] = k4->addr;
+		}
+		xl4_prefix_str(&p, s, sizeof(s));
+		o = json_pack("{s:s}", "prefix", s);
+		if (e.expires_ns)
+			json_object_set_new(o, "expires_in_s",
+					    json_integer(e.expires_ns > now_ns ? (e.expires_ns - now_ns) / 1000000000ull : 0));
+		else
+			json_object_set_new(o, "expires_in_s", json_null());
+		json_array_append_new(arr, o);
+	}
+}
+
+json_t *xl4_filter_list_json(struct xl4_filter *f, enum xl4_list l, uint64_t now_ns)
+{
+	json_t *arr = json_array();
+
+	list_one_family(arr, list_fd(f, l, 4), 4, now_ns);
+	list_one_family(arr, list_fd(f, l, 6), 6, now_ns);
+	return arr;
+}
+
+int xl4_filter_sweep(struct xl4_filter *f, uint64_t now_ns)
+{
+	int removed = 0;
+
+	for (size_t i = 0; i < f->n_expiring;) {
+		struct xl4_expiring *x = &f->expiring[i];
+		struct xl4_prefix_entry e;
+
+		/* Re-read: the entry may have been renewed with another deadline since. */
+		if (x->expires_ns <= now_ns && list_has(f, x->list, &x->prefix, &e) &&
+		    e.expires_ns && e.expires_ns <= now_ns) {
+			struct xl4_lpm6_key buf;
+
+			bpf_map_delete_elem(list_fd(f, x->list, x->prefix.family), lpm_key(&x->prefix, &buf));
+			removed++;
+		} else if (x->expires_ns > now_ns) {
+			i++;
+			continue;
+		}
+		*x = f->expiring[--f->n_expiring];
+	}
+	return removed;
+}
+
+/* ---- rules ---- */
+
+static const char *const action_names[] = {
+	[XL4_RULE_ALLOW] = "allow", [XL4_RULE_DROP] = "drop", [XL4_RULE_LIMIT] = "limit",
+};
+
+int xl4_rule_action_parse(const char *s, uint8_t *action)
+{
+	for (uint8_t a = XL4_RULE_ALLOW; a <= XL4_RULE_LIMIT; a++) {
+		if (!strcmp(s, action_names[a])) {
+			*action = a;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *xl4_rule_action_name(uint8_t action)
+{
+	return action >= XL4_RULE_ALLOW && action <= XL4_RULE_LIMIT ? action_names[action] : "?";
+}
+
+int xl4_rule_proto_parse(const char *s, uint8_t *proto)
+{
+	if (!strcmp(s, "any"))
+		*proto = XL4_PROTO_ANY;
+	else if (!strcmp(s, "tcp"))
+		*proto = IPPROTO_TCP;
+	else if (!strcmp(s, "udp"))
+		*proto = IPPROTO_UDP;
+	else if (!strcmp(s, "icmp"))
+		*proto = IPPROTO_ICMP;
+	else if (!strcmp(s, "icmpv6") || !strcmp(s, "icmp6"))
+		*proto = IPPROTO_ICMPV6;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *xl4_rule_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case XL4_PROTO_ANY:
+		return "any";
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	default:
+		return "?";
+	}
+}
+
+static bool prefix_covers(const struct xl4_prefix *outer, const struct xl4_prefix *inner)
+{
+	return outer->family == inner->family && outer->len <= inner->len &&
+	       xl4_prefix_contains(outer, inner->family, inner->addr);
+}
+
+static bool same_prefix(const struct xl4_prefix *a, const struct xl4_prefix *b)
+{
+	return a->family == b->family && a->len == b->len && !memcmp(a->addr, b->addr, 16);
+}
+
+static bool any_port(const struct xl4_rule_spec *r)
+{
+	return r->port_lo == 0 && r->port_hi == 0;
+}
+
+static bool overlap(const struct xl4_rule_spec *a, const struct xl4_rule_spec *b)
+{
+	if (!same_prefix(&a->dst, &b->dst))
+		return false; /* nested prefixes are fine: the more specific one wins */
+	if (a->proto != b->proto)
+		return false; /* a specific protocol wins over "any" */
+	if (any_port(a) || any_port(b))
+		return any_port(a) && any_port(b);
+	return a->port_lo <= b->port_hi && b->port_lo <= a->port_hi;
+}
+
+static int validate_rule(const struct xl4_rule_spec *r, char *err, size_t errlen)
+{
+	if (r->action < XL4_RULE_ALLOW || r->action > XL4_RULE_LIMIT)
+		return say(err, errlen, -EINVAL, "unknown action");
+	if (r->dst.family != 4 && r->dst.family != 6)
+		return say(err, errlen, -EINVAL, "destination must be an IPv4 or IPv6 prefix");
+	if (!any_port(r) && (r->port_lo < 1 || r->port_hi < r->port_lo))
+		return say(err, errlen, -EINVAL, "port range must be 1..65535, low to high");
+	if (!any_port(r) && r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP && r->proto != XL4_PROTO_ANY)
+		return say(err, errlen, -EINVAL, "ports only apply to tcp, udp or any");
+	if ((r->proto == IPPROTO_ICMP && r->dst.family == 6) || (r->proto == IPPROTO_ICMPV6 && r->dst.family == 4))
+		return say(err, errlen, -EINVAL, "icmp goes with IPv4 destinations, icmpv6 with IPv6");
+	if (r->action == XL4_RULE_LIMIT && (!r->rate || !r->burst))
+		return say(err, errlen, -EINVAL, "a limit needs a rate and a burst above 0");
+	if (r->action == XL4_RULE_LIMIT && (r->v6_prefix < 1 || r->v6_prefix > 128))
+		return say(err, errlen, -EINVAL, "v6_prefix must be 1..128");
+	return 0;
+}
+
+/* Growable arrays of the keys one compile writes. */
+struct keys {
+	struct xl4_rport_key *rport;
+	size_t n_rport, cap_rport;
+	struct xl4_rdst_key *rdst;
+	size_t n_rdst, cap_rdst;
+};
+
+static int push_rport(struct keys *k, const struct xl4_rport_key *v)
+{
+	if (k->n_rport == k->cap_rport) {
+		size_t cap = k->cap_rport ? k->cap_rport * 2 : 64;
+		void *n = realloc(k->rport, cap * sizeof(*k->rport));
+
+		if (!n)
+			return -ENOMEM;
+		k->rport = n;
+		k->cap_rport = cap;
+	}
+	k->rport[k->n_rport++] = *v;
+	return 0;
+}
+
+static int push_rdst(struct keys *k, const struct xl4_rdst_key *v)
+{
+	if (k->n_rdst == k->cap_rdst) {
+		size_t cap = k->cap_rdst ? k->cap_rdst * 2 : 64;
+		void *n = realloc(k->rdst, cap * sizeof(*k->rdst));
+
+		if (!n)
+			return -ENOMEM;
+		k->rdst = n;
+		k->cap_rdst = cap;
+	}
+	k->rdst[k->n_rdst++] = *v;
+	return 0;
+}
+
+/* Write one rule's (set, protocol, port prefix) entries unless a more specific rule of the set
+ * wrote the same key first (BPF_NOEXIST). */
+static int write_rule_entries(struct xl4_filter *f, struct keys *k, __u32 set,
+			      const struct xl4_filter_rule *fr)
+{
+	const struct xl4_rule_spec *r = &fr->spec;
+	struct xl4_rule v = { .id = fr->id, .action = r->action, .v6_prefix = r->v6_prefix,
+			      .rate = r->rate, .burst = r->burst };
+	uint8_t protos[2];
+	int n_protos = 0;
+	struct xl4_port_prefix pp[32];
+	int n_pp = 1;
+
+	if (r->proto == XL4_PROTO_ANY && any_port(r)) {
+		/* Every protocol and port: the set id alone (prefix length 32). */
+		struct xl4_rport_key key = { .prefixlen = 32, .set = set };
+
+		if (bpf_map_update_elem(f->maps.rport, &key, &v, BPF_NOEXIST) == 0)
+			return push_rport(k, &key);
+		return errno == EEXIST ? 0 : -errno;
+	}
+	if (r->proto == XL4_PROTO_ANY) {
+		protos[n_protos++] = IPPROTO_TCP;
+		protos[n_protos++] = IPPROTO_UDP;
+	} else {
+		protos[n_protos++] = r->proto;
+	}
+	if (any_port(r))
+		pp[0] = (struct xl4_port_prefix){ .port = 0, .len = 0 };
+	else
+		n_pp = xl4_port_range_prefixes(r->port_lo, r->port_hi, pp, 32);
+	for (int i = 0; i < n_protos; i++) {
+		for (int j = 0; j < n_pp; j++) {
+			struct xl4_rport_key key = { .prefixlen = 48 + pp[j].len, .set = set,
+						     .proto = protos[i], .port = htons(pp[j].port) };
+			int ret;
+
+			if (bpf_map_update_elem(f->maps.rport, &key, &v, BPF_NOEXIST) == 0) {
+				if ((ret = push_rport(k, &key)))
+					return ret;
+			} else if (errno != EEXIST) {
+				return -errno;
+			}
+		}
+	}
+	return 0;
+}
+
+static int cmp_rule_specificity(const void *a, const void *b)
+{
+	const struct xl4_filter_rule *x = *(const struct xl4_filter_rule *const *)a;
+	const struct xl4_filter_rule *y = *(const struct xl4_filter_rule *const *)b;
+
+	return (int)y->spec.dst.len - (int)x->spec.dst.len;
+}
+
+static bool rdst_in(const struct keys *k, const struct xl4_rdst_key *key)
+{
+	for (size_t i = 0; i < k->n_rdst; i++)
+		if (!memcmp(&k->rdst[i], key, sizeof(*key)))
+			return true;
+	return false;
+}
+
+static void rdst_key_of(const struct xl4_prefix *p, struct xl4_rdst_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->prefixlen = 32 + p->len;
+	key->family = p->family;
+	memcpy(key->addr, p->addr, 16);
+}
+
+/*
+ * Compile every rule into the maps. Each distinct destination prefix gets a rule set holding
+ * its own rules and those of every shorter prefix covering it, most specific first. The new
+ * generation's sets use the other half of the set-id space: their port entries go in first,
+ * then each destination entry switches over (one atomic update per prefix), then the old
+ * generation's entries go. A packet sees the old rules or the new ones for its destination.
+ */
+static int compile(struct xl4_filter *f, char *err, size_t errlen)
+{
+	struct xl4_filter_rule **order = calloc(f->n_rules ? f->n_rules : 1, sizeof(*order));
+	__u32 *sets = calloc(f->n_rules ? f->n_rules : 1, sizeof(*sets));
+	__u32 *old_sets = calloc(f->n_rules ? f->n_rules : 1, sizeof(*old_sets));
+	bool *had_old = calloc(f->n_rules ? f->n_rules : 1, sizeof(*had_old));
+	uint32_t gen = f->gen ^ 1;
+	struct keys k = { 0 };
+	size_t switched = 0;
+	int ret = 0;
+
+	if (!order || !sets || !old_sets || !had_old) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < f->n_rules; i++)
+		order[i] = &f->rules[i];
+	qsort(order, f->n_rules, sizeof(*order), cmp_rule_specificity);
+
+	/* Pass 1: the new generation's sets, each destination's rules most specific first. */
+	for (size_t i = 0; i < f->n_rules && !ret; i++) {
+		struct xl4_rdst_key dkey;
+		__u32 set;
+
+		rdst_key_of(&order[i]->spec.dst, &dkey);
+		if (rdst_in(&k, &dkey))
+			continue; /* this destination's set is written already */
+		set = htonl(gen << 31 | (uint32_t)k.n_rdst);
+		for (size_t j = i; j < f->n_rules && !ret; j++)
+			if (prefix_covers(&order[j]->spec.dst, &order[i]->spec.dst))
+				ret = write_rule_entries(f, &k, set, order[j]);
+		if (!ret && !(ret = push_rdst(&k, &dkey)))
+			sets[k.n_rdst - 1] = set;
+	}
+	if (ret)
+		goto fail;
+	/* Pass 2: switch each destination to its new set (one atomic update each). */
+	for (; switched < k.n_rdst; switched++) {
+		had_old[switched] = !bpf_map_lookup_elem(f->maps.rdst, &k.rdst[switched], &old_sets[switched]);
+		if (bpf_map_update_elem(f->maps.rdst, &k.rdst[switched], &sets[switched], BPF_ANY)) {
+			ret = -errno;
+			goto fail;
+		}
+	}
+	/* Retire the old generation: destinations that no longer have rules, then its sets. */
+	for (size_t i = 0; i < f->n_rdst_keys; i++)
+		if (!rdst_in(&k, &f->rdst_keys[i]))
+			bpf_map_delete_elem(f->maps.rdst, &f->rdst_keys[i]);
+	for (size_t i = 0; i < f->n_rport_keys; i++)
+		bpf_map_delete_elem(f->maps.rport, &f->rport_keys[i]);
+	free(f->rport_keys);
+	free(f->rdst_keys);
+	f->rport_keys = k.rport;
+	f->n_rport_keys = k.n_rport;
+	f->rdst_keys = k.rdst;
+	f->n_rdst_keys = k.n_rdst;
+	f->gen = gen;
+	free(order);
+	free(sets);
+	free(old_sets);
+	free(had_old);
+	return write_globals(f);
+fail:
+	/* Put switched destinations back on their old sets, then drop this generation. */
+	while (switched-- > 0) {
+		if (had_old[switched])
+			bpf_map_update_elem(f->maps.rdst, &k.rdst[switched], &old_sets[switched], BPF_ANY);
+		else
+			bpf_map_delete_elem(f->maps.rdst, &k.rdst[switched]);
+	}
+	for (size_t i = 0; i < k.n_rport; i++)
+		bpf_map_delete_elem(f->maps.rport, &k.rport[i]);
+	free(k.rport);
+	free(k.rdst);
+	free(order);
+	free(sets);
+	free(old_sets);
+	free(had_old);
+	return say(err, errlen, ret, "cannot write the rule maps: %s%s", strerror(-ret),
+		   ret == -ENOSPC || ret == -E2BIG ? " (too many rules or port ranges)" : "");
+}
+
+static uint32_t rule_id_alloc(struct xl4_filter *f)
+{
+	for (uint32_t tries = 0; tries < XL4_MAX_RULES; tries++) {
+		uint32_t id = f->next_rule_id;
+		bool used = false;
+
+		f->next_rule_id = id + 1 >= XL4_MAX_RULES ? 1 : id + 1;
+		for (size_t i = 0; i < f->n_rules; i++)
+			used |= f->rules[i].id == id;
+		if (!used)
+			return id;
+	}
+	return 0;
+}
+
+static void rule_counters_reset(struct xl4_filter *f, uint32_t id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xl4_rule_counters *z = calloc(ncpu > 0 ? ncpu : 1, sizeof(*z));
+
+	if (z)
+		bpf_map_update_elem(f->maps.rstats, &id, z, BPF_ANY);
+	free(z);
+}
+
+int xl4_filter_rule_add(struct xl4_filter *f, const struct xl4_rule_spec *r, uint32_t *id,
+			char *err, size_t errlen)
+{
+	struct xl4_filter_rule *grown;
+	struct xl4_rule_spec spec = *r;
+	int ret;
+
+	if (spec.action == XL4_RULE_LIMIT && !spec.v6_prefix)
+		spec.v6_prefix = 64;
+	if ((ret = validate_rule(&spec, err, errlen)))
+		return ret;
+	for (size_t i = 0; i < f->n_rules; i++)
+		if (overlap(&f->rules[i].spec, &spec))
+			return say(err, errlen, -EEXIST, "overlaps rule %u (same destination and "
+				   "protocol, overlapping ports)", f->rules[i].id);
+	if (f->n_rules >= XL4_MAX_RULES - 1)
+		return say(err, errlen, -ENOSPC, "%d rules is the maximum", XL4_MAX_RULES - 1);
+	grown = realloc(f->rules, (f->n_rules + 1) * sizeof(*f->rules));
+	if (!grown)
+		return say(err, errlen, -ENOMEM, "out of memory");
+	f->rules = grown;
+	f->rules[f->n_rules] = (struct xl4_filter_rule){ .id = rule_id_alloc(f), .spec = spec };
+	if (!f->rules[f->n_rules].id)
+		return say(err, errlen, -ENOSPC, "no rule ids left");
+	rule_counters_reset(f, f->rules[f->n_rules].id);
+	f->n_rules++;
+	if ((ret = compile(f, err, errlen))) {
+		f->n_rules--;
+		return ret;
+	}
+	if (id)
+		*id = f->rules[f->n_rules - 1].id;
+	return 0;
+}
+
+int xl4_filter_rule_del(struct xl4_filter *f, uint32_t id, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < f->n_rules; i++) {
+		struct xl4_filter_rule saved;
+		int ret;
+
+		if (f->rules[i].id != id)
+			continue;
+		saved = f->rules[i];
+		f->rules[i] = f->rules[--f->n_rules];
+		if ((ret = compile(f, err, errlen))) {
+			f->rules[f->n_rules++] = f->rules[i];
+			f->rules[i] = saved;
+			return ret;
+		}
+		return 0;
+	}
+	return say(err, errlen, -ENOENT, "no rule %u", id);
+}
+
+static json_t *rule_counters_json(struct xl4_filter *f, uint32_t id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xl4_rule_counters *v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v)), t = { 0 };
+
+	if (v && ncpu > 0 && !bpf_map_lookup_elem(f->maps.rstats, &id, v)) {
+		for (int c = 0; c < ncpu; c++) {
+			t.matched += v[c].matched;
+			t.dropped += v[c].dropped;
+		}
+	}
+	free(v);
+	return json_pack("{s:I, s:I}", "matched", (json_int_t)t.matched, "dropped", (json_int_t)t.dropped);
+}
+
+json_t *xl4_filter_rules_json(struct xl4_filter *f)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < f->n_rules; i++) {
+		const struct xl4_rule_spec *r = &f->rules[i].spec;
+		char dst[64], ports[16] = "any";
+		json_t *o;
+
+		xl4_prefix_str(&r->dst, dst, sizeof(dst));
+		if (!any_port(r))
+			snprintf(ports, sizeof(ports), r->port_lo == r->port_hi ? "%u" : "%u-%u",
+				 r->port_lo, r->port_hi);
+		o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:o}", "id", (int)f->rules[i].id, "dst", dst,
+			      "proto", xl4_rule_proto_name(r->proto), "ports", ports, "action",
+			      xl4_rule_action_name(r->action), "counters",
+			      rule_counters_json(f, f->rules[i].id));
+		if (r->action == XL4_RULE_LIMIT) {
+			json_object_set_new(o, "rate", json_integer(r->rate));
+			json_object_set_new(o, "burst", json_integer(r->burst));
+			json_object_set_new(o, "v6_prefix", json_integer(r->v6_prefix));
+		}
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+int xl4_filter_limit_set(struct xl4_filter *f, uint32_t rate, uint32_t burst, uint8_t v6_prefix,
+			 char *err, size_t errlen)
+{
+	struct xl4_rule saved = f->g.limit;
+	int ret;
+
+	if (rate && !burst)
+		return say(err, errlen, -EINVAL, "a limit needs a burst above 0");
+	if (rate && (v6_prefix < 1 || v6_prefix > 128))
+		return say(err, errlen, -EINVAL, "v6_prefix must be 1..128");
+	f->g.limit = rate ? (struct xl4_rule){ .id = XL4_RULE_GLOBAL_LIMIT, .action = XL4_RULE_LIMIT,
+					       .v6_prefix = v6_prefix, .rate = rate, .burst = burst }
+			  : (struct xl4_rule){ 0 };
+	if ((ret = write_globals(f))) {
+		f->g.limit = saved;
+		return say(err, errlen, ret, "cannot write the filter settings: %s", strerror(-ret));
+	}
+	return 0;
+}
