@@ -91,7 +91,13 @@ static __always_inline int bucket_take(struct xl4_rate_bucket *b, const struct x
 	__u64 cap = (__u64)r->burst * 1000, refill;
 
 	if (now > b->last_ns) {
-		refill = (now - b->last_ns) * r->rate / 1000000;
+		/* A minute refills any bucket (rates are capped at 10M/s): clamping keeps the
+		 * product far from overflowing after long idle times. */
+		__u64 elapsed = now - b->last_ns;
+
+		if (elapsed > 60000000000ull)
+			elapsed = 60000000000ull;
+		refill = elapsed * r->rate / 1000000;
 		b->last_ns = now;
 		b->milli_tokens += refill;
 		if (b->milli_tokens > cap)
@@ -184,7 +190,7 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 	}
 	e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, now);
 	if (e) {
-		p->detail = e->id;
+		p->detail = e->len; /* events show the matching prefix: the source masked to it */
 		return -XL4_R_FILTER_BLOCK;
 	}
 	g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);

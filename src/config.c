@@ -6,6 +6,7 @@
 #include <libconfig.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/random.h>
 
@@ -25,11 +26,16 @@ static const struct xl4_config config_defaults = {
 		.ct_max = 262144,
 		.ipip_src4_hostmask = 0xff, /* addresses: see xl4_config_defaults() */
 	},
+	.filter = {
+		.limit_v6_prefix = 64,
+		.new_sources_per_sec = XL4_FILTER_NEW_SOURCES_DEFAULT,
+		.rate_table_size = XL4_FILTER_RATE_TABLE_DEFAULT,
+	},
 };
 
 /* Every key the file may hold, by section; anything else is a typo worth an error. */
 static const char *const root_keys[] = { "interfaces", "xdp_mode", "pin_path", "control_socket",
-					 "parser", "events", "lb", "vips", NULL };
+					 "parser", "events", "lb", "vips", "filter", NULL };
 static const char *const lb_keys[] = { "seed", "table_size", "conntrack", "ipip_source_v4",
 				       "ipip_source_v6", NULL };
 static const char *const ct_keys[] = { "max_entries", "per_cpu_lru", "inserts_per_second", NULL };
@@ -38,6 +44,12 @@ static const char *const vip_keys[] = { "name", "address", "mode", "mtu", "on_ba
 static const char *const backend_keys[] = { "address", "weight", "mac", "drained", NULL };
 static const char *const health_keys[] = { "type", "port", "path", "host", "expect",
 					   "interval_ms", "timeout_ms", "rise", "fall", NULL };
+static const char *const filter_keys[] = { "allow", "block", "rules", "limit", "rate_table_size",
+					   NULL };
+static const char *const rule_keys[] = { "dst", "proto", "ports", "action", "rate", "burst",
+					 "v6_prefix", NULL };
+static const char *const limit_keys[] = { "rate", "burst", "v6_prefix", "new_sources_per_second",
+					  NULL };
 static const char *const parser_keys[] = { "fragments", NULL };
 static const char *const events_keys[] = { "samples_per_second", NULL };
 
@@ -537,6 +549,331 @@ static int parse_vips(struct ctx *c, const config_setting_t *list, struct xl4_co
 	return 0;
 }
 
+/* ---- filter ---- */
+
+#define XL4_RULE_RATE_MAX 10000000 /* packets/s; also bounds the datapath's refill arithmetic */
+#define XL4_RULE_BURST_MAX 10000000
+
+int xl4_rule_spec_check(const struct xl4_rule_spec *r, bool has_rate, bool has_burst,
+			bool has_v6_prefix, char *err, size_t errlen)
+{
+	bool limit = r->action == XL4_RULE_LIMIT;
+
+	if ((r->proto == IPPROTO_ICMP && r->dst.family == 6) ||
+	    (r->proto == IPPROTO_ICMPV6 && r->dst.family == 4)) {
+		snprintf(err, errlen, "icmp goes with IPv4 destinations, icmpv6 with IPv6");
+		return -EINVAL;
+	}
+
+	if ((r->port_lo || r->port_hi) && r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP &&
+	    r->proto != XL4_PROTO_ANY) {
+		snprintf(err, errlen, "ports need proto tcp, udp or any (not %s)",
+			 xl4_rule_proto_name(r->proto));
+		return -EINVAL;
+	}
+	if (r->port_lo > r->port_hi) {
+		snprintf(err, errlen, "port range %u-%u runs backwards", r->port_lo, r->port_hi);
+		return -EINVAL;
+	}
+	if (!limit && (has_rate || has_burst || has_v6_prefix)) {
+		snprintf(err, errlen, "%s is only for action \"limit\"",
+			 has_rate ? "rate" : has_burst ? "burst" : "v6_prefix");
+		return -EINVAL;
+	}
+	if (limit && (!has_rate || !has_burst)) {
+		snprintf(err, errlen, "action \"limit\" needs rate and burst");
+		return -EINVAL;
+	}
+	if (limit && (r->rate < 1 || r->rate > XL4_RULE_RATE_MAX)) {
+		snprintf(err, errlen, "rate %u is out of range 1..%d", r->rate, XL4_RULE_RATE_MAX);
+		return -EINVAL;
+	}
+	if (limit && (r->burst < 1 || r->burst > XL4_RULE_BURST_MAX)) {
+		snprintf(err, errlen, "burst %u is out of range 1..%d", r->burst, XL4_RULE_BURST_MAX);
+		return -EINVAL;
+	}
+	if (limit && (r->v6_prefix < 1 || r->v6_prefix > 128)) {
+		snprintf(err, errlen, "v6_prefix %u is out of range 1..128", r->v6_prefix);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int prefix_cmp(const struct xl4_prefix *a, const struct xl4_prefix *b)
+{
+	if (a->family != b->family)
+		return a->family - b->family;
+	if (a->len != b->len)
+		return a->len - b->len;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/* For finding duplicates across both lists in O(n log n): which list, which element. */
+struct list_ref {
+	const struct xl4_prefix *p;
+	int list; /* 0 allow, 1 block */
+	int idx;
+};
+
+static int list_ref_cmp(const void *a, const void *b)
+{
+	const struct list_ref *x = a, *y = b;
+	int d = prefix_cmp(x->p, y->p);
+
+	if (d)
+		return d;
+	if (x->list != y->list)
+		return x->list - y->list;
+	return x->idx - y->idx;
+}
+
+static int parse_prefix_list(struct ctx *c, const config_setting_t *s, struct xl4_prefix **out,
+			     int *n_out)
+{
+	int n;
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return fail(c, s, "expected a list of prefixes, e.g. [\"198.18.6.0/24\", \"2001:db8:6::/48\"]");
+	n = config_setting_length(s);
+	if (n > XL4_FILTER_LIST_MAX_CONF)
+		return fail(c, s, "%d prefixes; at most %d in the file (add more at runtime)", n,
+			    XL4_FILTER_LIST_MAX_CONF);
+	*out = calloc(n ? n : 1, sizeof(**out));
+	if (!*out)
+		return fail(c, s, "out of memory");
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		char why[160];
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail(c, e, "expected a prefix in double quotes, e.g. \"198.18.6.0/24\"");
+		if (xl4_prefix_parse(config_setting_get_string(e), &(*out)[i], why, sizeof(why)))
+			return fail(c, e, "%s", why);
+		*n_out = i + 1;
+	}
+	return 0;
+}
+
+/* A prefix twice on one list, or on both lists, is a mistake worth naming. */
+static int check_list_duplicates(struct ctx *c, const config_setting_t *allow,
+				 const config_setting_t *block, const struct xl4_filter_conf *f)
+{
+	size_t n = f->n_allow + f->n_block, k = 0;
+	struct list_ref *refs;
+	int err = 0;
+
+	if (n < 2)
+		return 0;
+	refs = calloc(n, sizeof(*refs));
+	if (!refs)
+		return fail(c, allow ? allow : block, "out of memory");
+	for (int i = 0; i < f->n_allow; i++)
+		refs[k++] = (struct list_ref){ &f->allow[i], 0, i };
+	for (int i = 0; i < f->n_block; i++)
+		refs[k++] = (struct list_ref){ &f->block[i], 1, i };
+	qsort(refs, n, sizeof(*refs), list_ref_cmp);
+	for (size_t i = 1; i < n && !err; i++) {
+		const struct list_ref *a = &refs[i - 1], *b = &refs[i];
+		const config_setting_t *at;
+		char str[64];
+
+		if (prefix_cmp(a->p, b->p))
+			continue;
+		at = config_setting_get_elem(b->list ? block : allow, b->idx);
+		xl4_prefix_str(b->p, str, sizeof(str));
+		if (a->list == b->list)
+			err = fail(c, at, "'%s' is listed twice", str);
+		else
+			err = fail(c, at, "'%s' is also on the allow list (allow wins; remove one)", str);
+	}
+	free(refs);
+	return err;
+}
+
+/* Two rules for the same destination and protocol may not share a port: one on every port
+ * and one on some ports is fine (the specific ports win), two port ranges must not touch. */
+static void ports_str(const struct xl4_rule_spec *r, char *buf, size_t len)
+{
+	if (!r->port_lo)
+		snprintf(buf, len, "every port");
+	else if (r->port_lo == r->port_hi)
+		snprintf(buf, len, "port %u", r->port_lo);
+	else
+		snprintf(buf, len, "ports %u-%u", r->port_lo, r->port_hi);
+}
+
+static int parse_rule(struct ctx *c, const config_setting_t *g, struct xl4_filter_conf *f,
+		      struct xl4_rule_spec *r)
+{
+	const config_setting_t *s, *rate, *burst, *v6;
+	const char *v = NULL;
+	char why[160];
+	long long n;
+	int err;
+
+	if ((err = group_check(c, g, rule_keys,
+			       "{ dst = \"198.18.1.0/24\"; proto = \"tcp\"; ports = \"80\"; action = \"drop\"; }")))
+		return err;
+	memset(r, 0, sizeof(*r));
+	r->proto = XL4_PROTO_ANY;
+	r->v6_prefix = 64;
+	if (!(s = config_setting_get_member(g, "dst")))
+		return fail(c, g, "a rule needs dst, e.g. dst = \"198.18.1.0/24\";");
+	if ((err = get_string(c, s, &v)))
+		return err;
+	if (xl4_prefix_parse(v, &r->dst, why, sizeof(why)))
+		return fail(c, s, "%s", why);
+	if ((s = config_setting_get_member(g, "proto"))) {
+		if ((err = get_string(c, s, &v)))
+			return err;
+		if (xl4_rule_proto_parse(v, &r->proto))
+			return fail(c, s, "'%s' is not one of: tcp, udp, icmp, icmpv6, any", v);
+		if ((r->proto == IPPROTO_ICMP && r->dst.family == 6) ||
+		    (r->proto == IPPROTO_ICMPV6 && r->dst.family == 4))
+			return fail(c, s, "icmp goes with IPv4 destinations, icmpv6 with IPv6");
+	}
+	if ((s = config_setting_get_member(g, "ports"))) {
+		if (config_setting_type(s) == CONFIG_TYPE_INT) {
+			if ((err = get_int(c, s, 1, 65535, &n)))
+				return err;
+			r->port_lo = r->port_hi = n;
+		} else {
+			if ((err = get_string(c, s, &v)))
+				return err;
+			if (xl4_port_range_parse(v, &r->port_lo, &r->port_hi, why, sizeof(why)))
+				return fail(c, s, "%s", why);
+		}
+		if (r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP && r->proto != XL4_PROTO_ANY)
+			return fail(c, s, "ports need proto tcp, udp or any (not %s)",
+				    xl4_rule_proto_name(r->proto));
+	}
+	if (!(s = config_setting_get_member(g, "action")))
+		return fail(c, g, "a rule needs an action: allow, drop or limit");
+	if ((err = get_string(c, s, &v)))
+		return err;
+	if (xl4_rule_action_parse(v, &r->action))
+		return fail(c, s, "'%s' is not one of: allow, drop, limit", v);
+	rate = config_setting_get_member(g, "rate");
+	burst = config_setting_get_member(g, "burst");
+	v6 = config_setting_get_member(g, "v6_prefix");
+	if (r->action != XL4_RULE_LIMIT && (rate || burst || v6))
+		return fail(c, rate ? rate : burst ? burst : v6, "only for action \"limit\"");
+	if (r->action == XL4_RULE_LIMIT && (!rate || !burst))
+		return fail(c, g, "action \"limit\" needs rate (packets/s) and burst (packets)");
+	if (rate) {
+		if ((err = get_int(c, rate, 1, XL4_RULE_RATE_MAX, &n)))
+			return err;
+		r->rate = n;
+	}
+	if (burst) {
+		if ((err = get_int(c, burst, 1, XL4_RULE_BURST_MAX, &n)))
+			return err;
+		r->burst = n;
+	}
+	if (v6) {
+		if ((err = get_int(c, v6, 1, 128, &n)))
+			return err;
+		r->v6_prefix = n;
+	}
+	if (xl4_rule_spec_check(r, rate, burst, v6, why, sizeof(why)))
+		return fail(c, g, "%s", why);
+	/* The daemon's own conflict rule (filter_state.c), asked here to name the line. */
+	for (int i = 0; i < f->n_rules; i++) {
+		const struct xl4_rule_spec *o = &f->rules[i];
+		char mine[32], theirs[32], dst[64];
+
+		if (prefix_cmp(&o->dst, &r->dst) || o->proto != r->proto)
+			continue;
+		ports_str(r, mine, sizeof(mine));
+		ports_str(o, theirs, sizeof(theirs));
+		xl4_prefix_str(&r->dst, dst, sizeof(dst));
+		if (o->port_lo == r->port_lo && o->port_hi == r->port_hi)
+			return fail(c, g, "same dst %s, proto %s and %s as rules[%d]", dst,
+				    xl4_rule_proto_name(r->proto), mine, i);
+		if (xl4_rule_conflict(o, r))
+			return fail(c, g, "%s: overlaps rules[%d] (%s) on dst %s, proto %s: port "
+				    "ranges of one destination and protocol may nest, not overlap",
+				    mine, i, theirs, dst, xl4_rule_proto_name(r->proto));
+	}
+	return 0;
+}
+
+static int parse_limit(struct ctx *c, const config_setting_t *g, struct xl4_filter_conf *f)
+{
+	const config_setting_t *s, *rate, *burst;
+	long long n;
+	int err;
+
+	if ((err = group_check(c, g, limit_keys, "limit: { rate = 1000; burst = 2000; };")))
+		return err;
+	rate = config_setting_get_member(g, "rate");
+	burst = config_setting_get_member(g, "burst");
+	if (!rate != !burst)
+		return fail(c, g, "the global limit needs both rate (packets/s) and burst (packets)");
+	if (rate) {
+		if ((err = get_int(c, rate, 1, XL4_RULE_RATE_MAX, &n)))
+			return err;
+		f->limit_rate = n;
+		if ((err = get_int(c, burst, 1, XL4_RULE_BURST_MAX, &n)))
+			return err;
+		f->limit_burst = n;
+	}
+	if ((s = config_setting_get_member(g, "v6_prefix"))) {
+		if ((err = get_int(c, s, 1, 128, &n)))
+			return err;
+		if (!rate)
+			return fail(c, s, "only with rate and burst");
+		f->limit_v6_prefix = n;
+	}
+	if ((s = config_setting_get_member(g, "new_sources_per_second"))) {
+		if ((err = get_int(c, s, 0, 100000000, &n)))
+			return err;
+		f->new_sources_per_sec = n;
+	}
+	return 0;
+}
+
+static int parse_filter(struct ctx *c, const config_setting_t *g, struct xl4_filter_conf *f)
+{
+	const config_setting_t *s, *allow, *block;
+	long long n;
+	int err;
+
+	if ((err = group_check(c, g, filter_keys, "filter: { block = [ \"198.18.6.0/24\" ]; };")))
+		return err;
+	if ((allow = config_setting_get_member(g, "allow")) &&
+	    (err = parse_prefix_list(c, allow, &f->allow, &f->n_allow)))
+		return err;
+	if ((block = config_setting_get_member(g, "block")) &&
+	    (err = parse_prefix_list(c, block, &f->block, &f->n_block)))
+		return err;
+	if ((err = check_list_duplicates(c, allow, block, f)))
+		return err;
+	if ((s = config_setting_get_member(g, "rules"))) {
+		if (!config_setting_is_list(s))
+			return fail(c, s, "expected a list: rules = ( { dst = \"...\"; action = \"drop\"; }, ... );");
+		n = config_setting_length(s);
+		if (n > XL4_MAX_RULES - 1)
+			return fail(c, s, "%lld rules; at most %d", n, XL4_MAX_RULES - 1);
+		f->rules = calloc(n ? n : 1, sizeof(*f->rules));
+		if (!f->rules)
+			return fail(c, s, "out of memory");
+		for (int i = 0; i < n; i++) {
+			if ((err = parse_rule(c, config_setting_get_elem(s, i), f, &f->rules[i])))
+				return err;
+			f->n_rules++;
+		}
+	}
+	if ((s = config_setting_get_member(g, "limit")) && (err = parse_limit(c, s, f)))
+		return err;
+	if ((s = config_setting_get_member(g, "rate_table_size"))) {
+		if ((err = get_int(c, s, 1024, 1LL << 26, &n)))
+			return err;
+		f->rate_table_size = n;
+	}
+	return 0;
+}
+
 static int parse_root(struct ctx *c, config_t *lc, struct xl4_config *cfg)
 {
 	config_setting_t *root = config_root_setting(lc);
@@ -574,6 +911,8 @@ static int parse_root(struct ctx *c, config_t *lc, struct xl4_config *cfg)
 		return err;
 	if ((s = config_setting_get_member(root, "vips")) && (err = parse_vips(c, s, cfg)))
 		return err;
+	if ((s = config_setting_get_member(root, "filter")) && (err = parse_filter(c, s, &cfg->filter)))
+		return err;
 	return 0;
 }
 
@@ -592,6 +931,12 @@ void xl4_config_free(struct xl4_config *cfg)
 	free(cfg->vips);
 	cfg->vips = NULL;
 	cfg->n_vips = 0;
+	free(cfg->filter.allow);
+	free(cfg->filter.block);
+	free(cfg->filter.rules);
+	cfg->filter.allow = cfg->filter.block = NULL;
+	cfg->filter.rules = NULL;
+	cfg->filter.n_allow = cfg->filter.n_block = cfg->filter.n_rules = 0;
 }
 
 static int finish(config_t *lc, int read_ok, struct ctx *c, struct xl4_config *cfg)

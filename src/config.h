@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 #include "engine.h"
+#include "filter_state.h"
 #include "health.h"
 #include "lb_spec.h"
 
@@ -43,6 +44,23 @@ struct xl4_lb_conf {
 	__be32 ipip_src6[4];
 };
 
+/* The filter section: source lists (never expiring), destination rules and the global
+ * per-source limit, applied by the daemon at start (docs/filter.md). */
+#define XL4_FILTER_LIST_MAX_CONF 1000000
+#define XL4_FILTER_RATE_TABLE_DEFAULT 262144
+#define XL4_FILTER_NEW_SOURCES_DEFAULT 100000
+
+struct xl4_filter_conf {
+	struct xl4_prefix *allow, *block; /* owned */
+	int n_allow, n_block;
+	struct xl4_rule_spec *rules;	  /* owned; ids are given by the daemon in this order */
+	int n_rules;
+	uint32_t limit_rate, limit_burst; /* global per-source limit; rate 0 = off */
+	uint8_t limit_v6_prefix;
+	uint32_t new_sources_per_sec;	  /* per-CPU budget of new buckets (0 = unlimited) */
+	uint32_t rate_table_size;	  /* xl4_rate_v1 entries */
+};
+
 struct xl4_config {
 	char path[PATH_MAX];
 	char ifaces[XL4_MAX_IFACES][IF_NAMESIZE];
@@ -55,6 +73,7 @@ struct xl4_config {
 	struct xl4_lb_conf lb;
 	struct xl4_vip_conf *vips; /* owned; freed by xl4_config_free() */
 	int n_vips;
+	struct xl4_filter_conf filter;
 };
 
 void xl4_config_defaults(struct xl4_config *cfg);
@@ -68,5 +87,10 @@ int xl4_config_parse(const char *text, const char *name, struct xl4_config *cfg,
 		     size_t errlen);
 /* Add an interface by name (from -i); checks length and duplicates. */
 int xl4_config_add_iface(struct xl4_config *cfg, const char *name, char *err, size_t errlen);
+
+/* Cross-field checks on a rule, shared by the config file and the control socket: ports only
+ * with tcp/udp/any, rate and burst (> 0) only and always with "limit", v6_prefix 1..128. */
+int xl4_rule_spec_check(const struct xl4_rule_spec *r, bool has_rate, bool has_burst,
+			bool has_v6_prefix, char *err, size_t errlen);
 
 #endif

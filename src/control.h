@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#define XL4_CONTROL_MAX_REQUEST (1 << 20)
+/* 16 MiB: room for `xl4 block add -f` with several hundred thousand prefixes in one request. */
+#define XL4_CONTROL_MAX_REQUEST (16 << 20)
 
 /* Server side. Returns the listening fd or -errno; refuses to replace a live socket. */
 int xl4_control_listen(const char *path);

@@ -22,6 +22,7 @@
 #include "control.h"
 #include "counters.h"
 #include "daemon.h"
+#include "daemon_filter.h"
 #include "daemon_lb.h"
 #include "engine.h"
 #include "event_fmt.h"
@@ -55,6 +56,8 @@ struct daemon {
 	__u64 events_total;
 	struct daemon_lb lb;
 	bool lb_started;
+	struct daemon_filter filter;
+	bool filter_started;
 	int stop;
 };
 
@@ -130,12 +133,12 @@ static json_t *status_json(struct daemon *d)
 						     "ifindex", d->ifs[i].ifindex, "mode",
 						     xl4_mode_name(d->ifs[i].mode), "attached",
 						     d->ifs[i].attached));
-	return json_pack("{s:b, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:I, s:o}", "ok", 1, "version",
-			 XL4_VERSION, "pid", (int)getpid(), "uptime_s",
+	return json_pack("{s:b, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:I, s:o, s:o}", "ok", 1,
+			 "version", XL4_VERSION, "pid", (int)getpid(), "uptime_s",
 			 (json_int_t)(time(NULL) - d->started), "prog_id", (int)info.id,
 			 "pin_path", d->cfg.pin_path, "config", d->cfg.path, "interfaces", ifs,
 			 "events_sampled", (json_int_t)d->events_total, "vips",
-			 daemon_lb_json(&d->lb));
+			 daemon_lb_json(&d->lb), "filter", daemon_filter_json(&d->filter));
 }
 
 /* Totals are read fresh for each request; rates come from the last two 1 s samples. */
@@ -195,7 +198,8 @@ static void handle_client(struct daemon *d)
 			resp = events_reply(d);
 		else if (!strcmp(cmd, "ping"))
 			resp = json_pack("{s:b}", "ok", 1);
-		else if (!(resp = daemon_lb_request(&d->lb, cmd, req)))
+		else if (!(resp = daemon_lb_request(&d->lb, cmd, req)) &&
+			 !(resp = daemon_filter_request(&d->filter, cmd, req)))
 			resp = xl4_control_error("unknown command '%s'", cmd);
 		json_decref(req);
 	}
@@ -292,6 +296,7 @@ static void run_loop(struct daemon *d)
 				if (read(fd, &ticks, sizeof(ticks)) == sizeof(ticks)) {
 					sample_counters(d);
 					daemon_lb_tick(&d->lb);
+					daemon_filter_tick(&d->filter);
 				}
 			} else if (fd == d->ctlfd) {
 				handle_client(d);
@@ -331,6 +336,7 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	eo.ring_size = cfg->lb.table_size;
 	eo.ct_max = cfg->lb.ct_max;
 	eo.ct_per_cpu_lru = cfg->lb.ct_per_cpu_lru;
+	eo.rate_max = cfg->filter.rate_table_size;
 	if (xl4_engine_load(&d->eng, &eo))
 		goto out;
 	/* control socket before attaching, so a second daemon fails before touching interfaces */
@@ -343,6 +349,10 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	/* VIPs before attaching: the first packet already sees the configured service */
 	d->lb_started = true;
 	if (daemon_lb_start(&d->lb, cfg, &d->eng, d->ifs[0].ifindex))
+		goto out_socket;
+	/* filter lists, rules and limits, also before the first packet */
+	d->filter_started = true;
+	if (daemon_filter_start(&d->filter, cfg, &d->eng))
 		goto out_socket;
 	if ((err = setup_loop(d))) {
 		pr_warn("event loop setup failed: %s", strerror(-err));
@@ -360,6 +370,8 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 
 	detach_all(d);
 out_socket:
+	if (d->filter_started)
+		daemon_filter_stop(&d->filter);
 	if (d->lb_started)
 		daemon_lb_stop(&d->lb);
 	close(d->ctlfd);

@@ -44,6 +44,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	skel->rodata->cfg_frag_policy = o->frag_policy;
 	skel->rodata->cfg_sample_per_sec = o->sample_per_sec;
 	skel->rodata->cfg_trace = o->trace;
+	skel->rodata->cfg_test_clock = o->test_clock;
 
 	/* size: the Maglev ring holds two tables per VIP; conntrack as configured */
 	ring_size = o->ring_size ? o->ring_size : XL4_RING_SIZE_DEFAULT;
@@ -57,6 +58,8 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		bpf_map__set_max_entries(skel->maps.xl4_ct_v1, o->ct_max);
 	if (o->ct_per_cpu_lru)
 		bpf_map__set_map_flags(skel->maps.xl4_ct_v1, BPF_F_NO_COMMON_LRU);
+	if (o->rate_max)
+		bpf_map__set_max_entries(skel->maps.xl4_rate_v1, o->rate_max);
 
 	/* pin: shared state (counters, events, the LB tables and connections) outlives the
 	 * daemon, so a restart keeps every flow; scratch maps stay private */
@@ -65,7 +68,11 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 			skel->maps.xl4_stats_v1,    skel->maps.xl4_events_v1, skel->maps.xl4_vips_v1,
 			skel->maps.xl4_vaddr_v1,    skel->maps.xl4_backends_v1, skel->maps.xl4_ring_v1,
 			skel->maps.xl4_ct_v1,       skel->maps.xl4_lbglob_v1, skel->maps.xl4_vstats_v1,
-			skel->maps.xl4_bstats_v1,
+			skel->maps.xl4_bstats_v1,   skel->maps.xl4_allow4_v1, skel->maps.xl4_allow6_v1,
+			skel->maps.xl4_block4_v1,   skel->maps.xl4_block6_v1, skel->maps.xl4_rdst_v1,
+			skel->maps.xl4_rport_v1,    skel->maps.xl4_rstats_v1, skel->maps.xl4_fglob_v1,
+			/* not xl4_rate_v1: buckets refill in a second, and an unpinned table can
+			 * change size (filter.rate_table_size) without 'xl4 cleanup' */
 		};
 
 		for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++)
@@ -76,8 +83,8 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	err = xl4_bpf__load(skel);
 	if (err) {
 		pr_warn("cannot load the XDP program: %s%s", strerror(-err),
-			err == -EINVAL ? " (a pinned map with another size or layout, e.g. after a "
-					 "changed Maglev table size: 'xl4 cleanup' removes old pins; "
+			err == -EINVAL ? " (a pinned map with another size or layout, e.g. after a changed "
+					 "Maglev table size or filter.rate_table_size: 'xl4 cleanup' removes old pins; "
 					 "or a verifier rejection: run with -vv)" :
 					 " (run with -vv for the verifier log)");
 		goto fail;
@@ -97,6 +104,16 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.vstats = bpf_map__fd(skel->maps.xl4_vstats_v1),
 		.bstats = bpf_map__fd(skel->maps.xl4_bstats_v1),
 		.ring_size = ring_size,
+	};
+	e->filter = (struct xl4_filter_maps){
+		.allow4 = bpf_map__fd(skel->maps.xl4_allow4_v1),
+		.allow6 = bpf_map__fd(skel->maps.xl4_allow6_v1),
+		.block4 = bpf_map__fd(skel->maps.xl4_block4_v1),
+		.block6 = bpf_map__fd(skel->maps.xl4_block6_v1),
+		.rdst = bpf_map__fd(skel->maps.xl4_rdst_v1),
+		.rport = bpf_map__fd(skel->maps.xl4_rport_v1),
+		.rstats = bpf_map__fd(skel->maps.xl4_rstats_v1),
+		.fglob = bpf_map__fd(skel->maps.xl4_fglob_v1),
 	};
 	return 0;
 fail:

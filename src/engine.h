@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include "filter_state.h"
+
 struct xl4_bpf;
 
 enum xl4_xdp_mode { XL4_MODE_AUTO = 0, XL4_MODE_NATIVE, XL4_MODE_SKB };
@@ -21,6 +23,8 @@ struct xl4_engine_opts {
 	__u32 ring_size;      /* Maglev table size (prime); 0 = XL4_RING_SIZE_DEFAULT */
 	__u32 ct_max;	      /* connection table entries; 0 = 262144 */
 	bool ct_per_cpu_lru;  /* BPF_F_NO_COMMON_LRU: per-CPU LRU lists (scales inserts) */
+	__u32 rate_max;	      /* per-source rate buckets (xl4_rate_v1); 0 = 262144 */
+	bool test_clock;      /* time comes from xl4_clock_v1, not the kernel (fixtures) */
 };
 
 struct xl4_engine {
@@ -33,6 +37,7 @@ struct xl4_engine {
 		int vips, vaddr, backends, ring, ct, globals, vstats, bstats;
 		__u32 ring_size;
 	} lb;
+	struct xl4_filter_maps filter;
 };
 
 int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o);

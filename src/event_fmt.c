@@ -73,6 +73,24 @@ json_t *xl4_event_json(const struct xl4_event *ev)
 		json_object_set_new(o, "dst", json_string(dst));
 		json_object_set_new(o, "proto", json_integer(a.proto));
 	}
+	if (ev->reason == XL4_R_FILTER_BLOCK && a.family && ev->detail <= (a.family == AF_INET ? 32u : 128u)) {
+		/* detail is the matching blocklist entry's length: show the prefix itself */
+		unsigned char m[16];
+		char pfx[INET6_ADDRSTRLEN + 4];
+		int bytes = a.family == AF_INET ? 4 : 16;
+
+		memcpy(m, a.src, bytes);
+		for (int i = 0; i < bytes; i++) {
+			int keep = (int)ev->detail - i * 8;
+
+			m[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (unsigned char)(0xff << (8 - keep));
+		}
+		inet_ntop(a.family, m, pfx, INET6_ADDRSTRLEN);
+		snprintf(pfx + strlen(pfx), 5, "/%u", ev->detail);
+		json_object_set_new(o, "blocked_by", json_string(pfx));
+	} else if (ev->detail) {
+		json_object_set_new(o, "rule", json_integer(ev->detail));
+	}
 	if (a.sport >= 0) {
 		json_object_set_new(o, "sport", json_integer(a.sport));
 		json_object_set_new(o, "dport", json_integer(a.dport));

@@ -337,15 +337,22 @@ static bool any_port(const struct xl4_rule_spec *r)
 	return r->port_lo == 0 && r->port_hi == 0;
 }
 
-static bool overlap(const struct xl4_rule_spec *a, const struct xl4_rule_spec *b)
+/* Two rules for the same destination and protocol may nest their port ranges (the narrower
+ * one wins inside it) but not share ports otherwise: neither would clearly win. Nested
+ * destinations never conflict (the more specific one wins), nor does a protocol with "any". */
+bool xl4_rule_conflict(const struct xl4_rule_spec *a, const struct xl4_rule_spec *b)
 {
-	if (!same_prefix(&a->dst, &b->dst))
-		return false; /* nested prefixes are fine: the more specific one wins */
-	if (a->proto != b->proto)
-		return false; /* a specific protocol wins over "any" */
+	bool a_in_b, b_in_a;
+
+	if (!same_prefix(&a->dst, &b->dst) || a->proto != b->proto)
+		return false;
 	if (any_port(a) || any_port(b))
 		return any_port(a) && any_port(b);
-	return a->port_lo <= b->port_hi && b->port_lo <= a->port_hi;
+	if (a->port_lo > b->port_hi || b->port_lo > a->port_hi)
+		return false;
+	a_in_b = a->port_lo >= b->port_lo && a->port_hi <= b->port_hi;
+	b_in_a = b->port_lo >= a->port_lo && b->port_hi <= a->port_hi;
+	return a_in_b == b_in_a; /* identical, or overlapping without nesting */
 }
 
 static int validate_rule(const struct xl4_rule_spec *r, char *err, size_t errlen)
@@ -405,60 +412,94 @@ static int push_rdst(struct keys *k, const struct xl4_rdst_key *v)
 	return 0;
 }
 
-/* Write one rule's (set, protocol, port prefix) entries unless a more specific rule of the set
- * wrote the same key first (BPF_NOEXIST). */
-static int write_rule_entries(struct xl4_filter *f, struct keys *k, __u32 set,
+/* Does trie entry e match every key k matches (e's prefix is a prefix of k's)? */
+static bool rport_covers(const struct xl4_rport_key *e, const struct xl4_rport_key *k)
+{
+	uint8_t a[8], b[8];
+	uint32_t bits = e->prefixlen - 32;
+
+	if (e->prefixlen > k->prefixlen || e->set != k->set)
+		return false;
+	memcpy(a, &e->set + 1, 4);
+	memcpy(b, &k->set + 1, 4);
+	/* bits beyond the set id: proto (8), pad (8), port (16), compared as a bit string */
+	for (uint32_t i = 0; i < bits; i++)
+		if (((a[i / 8] ^ b[i / 8]) >> (7 - i % 8)) & 1)
+			return false;
+	return true;
+}
+
+/* Write one rule's (set, protocol, port prefix) entries into a set. An entry is left out when
+ * an entry already written covers its keys: rules come most specific first, and a longer key
+ * from a broader destination would otherwise beat a narrower destination's rule in the trie. */
+static int write_rule_entries(struct xl4_filter *f, struct keys *k, size_t set_first, __u32 set,
 			      const struct xl4_filter_rule *fr)
 {
 	const struct xl4_rule_spec *r = &fr->spec;
 	struct xl4_rule v = { .id = fr->id, .action = r->action, .v6_prefix = r->v6_prefix,
 			      .rate = r->rate, .burst = r->burst };
+	struct xl4_rport_key want[2 * 32];
 	uint8_t protos[2];
-	int n_protos = 0;
+	int n_protos = 0, n_want = 0;
 	struct xl4_port_prefix pp[32];
 	int n_pp = 1;
 
 	if (r->proto == XL4_PROTO_ANY && any_port(r)) {
 		/* Every protocol and port: the set id alone (prefix length 32). */
-		struct xl4_rport_key key = { .prefixlen = 32, .set = set };
-
-		if (bpf_map_update_elem(f->maps.rport, &key, &v, BPF_NOEXIST) == 0)
-			return push_rport(k, &key);
-		return errno == EEXIST ? 0 : -errno;
-	}
-	if (r->proto == XL4_PROTO_ANY) {
-		protos[n_protos++] = IPPROTO_TCP;
-		protos[n_protos++] = IPPROTO_UDP;
+		want[n_want++] = (struct xl4_rport_key){ .prefixlen = 32, .set = set };
 	} else {
-		protos[n_protos++] = r->proto;
-	}
-	if (any_port(r))
-		pp[0] = (struct xl4_port_prefix){ .port = 0, .len = 0 };
-	else
-		n_pp = xl4_port_range_prefixes(r->port_lo, r->port_hi, pp, 32);
-	for (int i = 0; i < n_protos; i++) {
-		for (int j = 0; j < n_pp; j++) {
-			struct xl4_rport_key key = { .prefixlen = 48 + pp[j].len, .set = set,
-						     .proto = protos[i], .port = htons(pp[j].port) };
-			int ret;
-
-			if (bpf_map_update_elem(f->maps.rport, &key, &v, BPF_NOEXIST) == 0) {
-				if ((ret = push_rport(k, &key)))
-					return ret;
-			} else if (errno != EEXIST) {
-				return -errno;
-			}
+		if (r->proto == XL4_PROTO_ANY) {
+			protos[n_protos++] = IPPROTO_TCP;
+			protos[n_protos++] = IPPROTO_UDP;
+		} else {
+			protos[n_protos++] = r->proto;
 		}
+		if (any_port(r))
+			pp[0] = (struct xl4_port_prefix){ .port = 0, .len = 0 };
+		else
+			n_pp = xl4_port_range_prefixes(r->port_lo, r->port_hi, pp, 32);
+		for (int i = 0; i < n_protos; i++)
+			for (int j = 0; j < n_pp; j++)
+				want[n_want++] = (struct xl4_rport_key){ .prefixlen = 48 + pp[j].len,
+									 .set = set, .proto = protos[i],
+									 .port = htons(pp[j].port) };
+	}
+	for (int i = 0; i < n_want; i++) {
+		bool covered = false;
+		int ret;
+
+		for (size_t e = set_first; e < k->n_rport && !covered; e++)
+			covered = rport_covers(&k->rport[e], &want[i]);
+		if (covered)
+			continue;
+		if (bpf_map_update_elem(f->maps.rport, &want[i], &v, BPF_NOEXIST))
+			return -errno;
+		if ((ret = push_rport(k, &want[i])))
+			return ret;
 	}
 	return 0;
 }
 
+static uint32_t port_width(const struct xl4_rule_spec *r)
+{
+	return any_port(r) ? 65536 : (uint32_t)r->port_hi - r->port_lo + 1;
+}
+
+/* Most specific first: longer destination prefix, then a named protocol before "any", then the
+ * narrower port range (so nested ranges resolve to the inner one). Ties by id: stable. */
 static int cmp_rule_specificity(const void *a, const void *b)
 {
 	const struct xl4_filter_rule *x = *(const struct xl4_filter_rule *const *)a;
 	const struct xl4_filter_rule *y = *(const struct xl4_filter_rule *const *)b;
+	uint32_t wx = port_width(&x->spec), wy = port_width(&y->spec);
 
-	return (int)y->spec.dst.len - (int)x->spec.dst.len;
+	if (x->spec.dst.len != y->spec.dst.len)
+		return (int)y->spec.dst.len - (int)x->spec.dst.len;
+	if ((x->spec.proto == XL4_PROTO_ANY) != (y->spec.proto == XL4_PROTO_ANY))
+		return x->spec.proto == XL4_PROTO_ANY ? 1 : -1;
+	if (wx != wy)
+		return wx < wy ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 static bool rdst_in(const struct keys *k, const struct xl4_rdst_key *key)
@@ -492,7 +533,7 @@ static int compile(struct xl4_filter *f, char *err, size_t errlen)
 	bool *had_old = calloc(f->n_rules ? f->n_rules : 1, sizeof(*had_old));
 	uint32_t gen = f->gen ^ 1;
 	struct keys k = { 0 };
-	size_t switched = 0;
+	size_t switched = 0, first;
 	int ret = 0;
 
 	if (!order || !sets || !old_sets || !had_old) {
@@ -512,9 +553,10 @@ static int compile(struct xl4_filter *f, char *err, size_t errlen)
 		if (rdst_in(&k, &dkey))
 			continue; /* this destination's set is written already */
 		set = htonl(gen << 31 | (uint32_t)k.n_rdst);
-		for (size_t j = i; j < f->n_rules && !ret; j++)
+		first = k.n_rport;
+		for (size_t j = 0; j < f->n_rules && !ret; j++)
 			if (prefix_covers(&order[j]->spec.dst, &order[i]->spec.dst))
-				ret = write_rule_entries(f, &k, set, order[j]);
+				ret = write_rule_entries(f, &k, first, set, order[j]);
 		if (!ret && !(ret = push_rdst(&k, &dkey)))
 			sets[k.n_rdst - 1] = set;
 	}
@@ -603,9 +645,10 @@ int xl4_filter_rule_add(struct xl4_filter *f, const struct xl4_rule_spec *r, uin
 	if ((ret = validate_rule(&spec, err, errlen)))
 		return ret;
 	for (size_t i = 0; i < f->n_rules; i++)
-		if (overlap(&f->rules[i].spec, &spec))
-			return say(err, errlen, -EEXIST, "overlaps rule %u (same destination and "
-				   "protocol, overlapping ports)", f->rules[i].id);
+		if (xl4_rule_conflict(&f->rules[i].spec, &spec))
+			return say(err, errlen, -EEXIST, "conflicts with rule %u (same destination and "
+				   "protocol; port ranges may nest but not otherwise overlap)",
+				   f->rules[i].id);
 	if (f->n_rules >= XL4_MAX_RULES - 1)
 		return say(err, errlen, -ENOSPC, "%d rules is the maximum", XL4_MAX_RULES - 1);
 	grown = realloc(f->rules, (f->n_rules + 1) * sizeof(*f->rules));

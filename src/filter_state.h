@@ -85,6 +85,10 @@ int xl4_filter_rule_add(struct xl4_filter *f, const struct xl4_rule_spec *r, uin
 int xl4_filter_rule_del(struct xl4_filter *f, uint32_t id, char *err, size_t errlen);
 json_t *xl4_filter_rules_json(struct xl4_filter *f);
 
+/* Would these two rules conflict (same destination and protocol, ports shared without one
+ * range nesting in the other)? The config parser asks too, to name the line. */
+bool xl4_rule_conflict(const struct xl4_rule_spec *a, const struct xl4_rule_spec *b);
+
 /* Global per-source limit (rate 0: off). */
 int xl4_filter_limit_set(struct xl4_filter *f, uint32_t rate, uint32_t burst, uint8_t v6_prefix,
 			 char *err, size_t errlen);

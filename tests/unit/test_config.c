@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <netinet/in.h>
+
 #include "config.h"
 #include "xl4/abi.h"
 
@@ -103,6 +105,44 @@ static const struct bad_case bad_cases[] = {
 	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n health: { interval_ms = 200; timeout_ms = 300; }; } );\n", "must be shorter than interval_ms" },
 	{ "vips = ( { name = \"a b\"; address = \"198.18.1.1:80/tcp\"; } );\n", "only letters, digits" },
 	{ "vips = ( { name = \"a\"; address = \"224.0.0.1:80/tcp\"; } );\n", "not a unicast address" },
+	/* filter */
+	{ "filter: { alow = [ \"198.18.5.0/24\" ]; };\n", "bad.conf:1: filter.alow: unknown key" },
+	{ "filter = 1;\n", "bad.conf:1: filter: expected a group" },
+	{ "filter: { block = \"198.18.6.0/24\"; };\n", "filter.block: expected a list of prefixes" },
+	{ "filter: {\n block = [ \"198.18.6.0/24\", \"198.18.6.1/24\" ];\n};\n", "bad.conf:2: filter.block[1]: '198.18.6.1/24' has host bits set; did you mean 198.18.6.0/24?" },
+	{ "filter: { block = [ \"198.18.6.0/33\" ]; };\n", "filter.block[0]: '198.18.6.0/33': prefix length must be 0..32" },
+	{ "filter: { allow = [ \"2001:db8::/129\" ]; };\n", "filter.allow[0]: '2001:db8::/129': prefix length must be 0..128" },
+	{ "filter: { block = [ \"nonsense\" ]; };\n", "filter.block[0]: 'nonsense' is not" },
+	{ "filter: { block = [ 7 ]; };\n", "filter.block[0]: expected a prefix in double quotes" },
+	{ "filter: { block = [ \"198.18.6.0/24\", \"2001:db8:6::/48\", \"198.18.6.0/24\" ]; };\n", "'198.18.6.0/24' is listed twice" },
+	{ "filter: { allow = [ \"2001:db8:6::/48\" ];\n block = [ \"2001:db8:6::/48\" ]; };\n", "bad.conf:2: filter.block[0]: '2001:db8:6::/48' is also on the allow list" },
+	{ "filter: { rules = { dst = \"198.18.1.1\"; }; };\n", "filter.rules: expected a list" },
+	{ "filter: { rules = ( { proto = \"tcp\"; action = \"drop\"; } ); };\n", "bad.conf:1: filter.rules[0]: a rule needs dst" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; } ); };\n", "filter.rules[0]: a rule needs an action" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"reject\"; } ); };\n", "filter.rules[0].action: 'reject' is not one of: allow, drop, limit" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; proto = \"sctp\"; action = \"drop\"; } ); };\n", "filter.rules[0].proto: 'sctp' is not one of" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"drop\"; },\n { dst = \"198.18.1.1\"; proto = \"tcp\"; ports = \"2000-1000\"; action = \"drop\"; } ); };\n", "bad.conf:2: filter.rules[1].ports: port range '2000-1000' runs backwards" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; proto = \"tcp\"; ports = \"0\"; action = \"drop\"; } ); };\n", "filter.rules[0].ports: '0' is not a port" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; proto = \"tcp\"; ports = 70000; action = \"drop\"; } ); };\n", "filter.rules[0].ports: 70000 is out of range 1..65535" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; proto = \"icmp\"; ports = \"53\"; action = \"drop\"; } ); };\n", "filter.rules[0].ports: ports need proto tcp, udp or any (not icmp)" },
+	{ "filter: { rules = ( { dst = \"2001:db8:1::1\"; proto = \"icmp\"; action = \"drop\"; } ); };\n", "filter.rules[0].proto: icmp goes with IPv4 destinations" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; proto = \"udp\"; action = \"limit\"; rate = 100; } ); };\n", "filter.rules[0]: action \"limit\" needs rate (packets/s) and burst" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"limit\"; rate = 0; burst = 10; } ); };\n", "filter.rules[0].rate: 0 is out of range 1..10000000" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"limit\"; rate = 10; burst = -1; } ); };\n", "filter.rules[0].burst: -1 is out of range" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"limit\"; rate = 10; burst = 10; v6_prefix = 129; } ); };\n", "filter.rules[0].v6_prefix: 129 is out of range 1..128" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"drop\"; rate = 10; } ); };\n", "filter.rules[0].rate: only for action \"limit\"" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"allow\"; v6_prefix = 48; } ); };\n", "filter.rules[0].v6_prefix: only for action \"limit\"" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"drop\"; colour = 1; } ); };\n", "filter.rules[0].colour: unknown key" },
+	{ "filter: { rules = ( { dst = \"198.18.1.0/24\"; proto = \"udp\"; ports = \"53\"; action = \"drop\"; },\n { dst = \"198.18.1.0/24\"; proto = \"udp\"; ports = \"53\"; action = \"allow\"; } ); };\n", "bad.conf:2: filter.rules[1]: same dst 198.18.1.0/24, proto udp and port 53 as rules[0]" },
+	{ "filter: { rules = ( { dst = \"198.18.1.0/24\"; proto = \"tcp\"; ports = \"1000-2000\"; action = \"drop\"; },\n { dst = \"198.18.1.0/24\"; proto = \"tcp\"; ports = \"1500-2500\"; action = \"allow\"; } ); };\n", "filter.rules[1]: ports 1500-2500: overlaps rules[0] (ports 1000-2000)" },
+	{ "filter: { rules = ( { dst = \"198.18.1.0/24\"; action = \"drop\"; },\n { dst = \"198.18.1.0/24\"; action = \"allow\"; } ); };\n", "filter.rules[1]: same dst 198.18.1.0/24, proto any and every port as rules[0]" },
+	{ "filter: { limit: { rate = 100; }; };\n", "filter.limit: the global limit needs both rate" },
+	{ "filter: { limit: { rate = 100; burst = 0; }; };\n", "filter.limit.burst: 0 is out of range" },
+	{ "filter: { limit: { v6_prefix = 64; }; };\n", "filter.limit.v6_prefix: only with rate and burst" },
+	{ "filter: { limit: { rate = 100; burst = 100; v6_prefix = 0; }; };\n", "filter.limit.v6_prefix: 0 is out of range 1..128" },
+	{ "filter: { limit: { new_sources_per_second = -5; }; };\n", "filter.limit.new_sources_per_second: -5 is out of range" },
+	{ "filter: { limit: { rate = 1; burst = 1; per = 2; }; };\n", "filter.limit.per: unknown key" },
+	{ "filter: { rate_table_size = 10; };\n", "filter.rate_table_size: 10 is out of range 1024.." },
 };
 
 static void test_bad_configs_leave_running_config(void **state)
@@ -154,6 +194,113 @@ static void test_file_roundtrip(void **state)
 	unlink(path);
 }
 
+static void test_filter_section(void **state)
+{
+	const char *text =
+		"filter: {\n"
+		"  allow = [ \"198.18.5.0/24\", \"2001:db8:5::/48\" ];\n"
+		"  block = [ \"198.18.6.0/24\", \"198.18.7.7\" ];\n"
+		"  rules = (\n"
+		"    { dst = \"198.18.1.0/24\"; proto = \"tcp\"; ports = \"1000-2000\"; action = \"drop\"; },\n"
+		"    { dst = \"198.18.1.1\"; proto = \"udp\"; ports = \"53\"; action = \"limit\"; rate = 100; burst = 200; v6_prefix = 56; },\n"
+		"    { dst = \"198.18.1.1\"; proto = \"udp\"; ports = 54; action = \"drop\"; },\n"
+		"    { dst = \"198.18.1.1\"; proto = \"tcp\"; ports = \"1000-2000\"; action = \"allow\"; },\n"
+		"    { dst = \"198.18.1.1\"; proto = \"any\"; action = \"allow\"; },\n"
+		"    { dst = \"2001:db8:1::/64\"; proto = \"icmpv6\"; action = \"drop\"; }\n"
+		"  );\n"
+		"  limit: { rate = 1000; burst = 2000; v6_prefix = 48; new_sources_per_second = 5000; };\n"
+		"  rate_table_size = 65536;\n"
+		"};\n";
+	char err[XL4_CONFIG_ERR_MAX] = "", s[64];
+	struct xl4_config c;
+	const struct xl4_filter_conf *f = &c.filter;
+
+	(void)state;
+	xl4_config_defaults(&c);
+	if (xl4_config_parse(text, "t.conf", &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(f->n_allow, 2);
+	assert_int_equal(f->n_block, 2);
+	xl4_prefix_str(&f->allow[1], s, sizeof(s));
+	assert_string_equal(s, "2001:db8:5::/48");
+	xl4_prefix_str(&f->block[1], s, sizeof(s));
+	assert_string_equal(s, "198.18.7.7/32");
+	assert_int_equal(f->n_rules, 6);
+	assert_int_equal(f->rules[0].proto, IPPROTO_TCP);
+	assert_int_equal(f->rules[0].port_lo, 1000);
+	assert_int_equal(f->rules[0].port_hi, 2000);
+	assert_int_equal(f->rules[0].action, XL4_RULE_DROP);
+	assert_int_equal(f->rules[1].action, XL4_RULE_LIMIT);
+	assert_int_equal(f->rules[1].rate, 100);
+	assert_int_equal(f->rules[1].burst, 200);
+	assert_int_equal(f->rules[1].v6_prefix, 56);
+	assert_int_equal(f->rules[2].port_lo, 54);
+	assert_int_equal(f->rules[2].port_hi, 54);
+	assert_int_equal(f->rules[4].proto, XL4_PROTO_ANY);
+	assert_int_equal(f->rules[4].port_lo, 0);
+	assert_int_equal(f->rules[4].port_hi, 0);
+	assert_int_equal(f->rules[5].proto, IPPROTO_ICMPV6);
+	assert_int_equal(f->rules[5].dst.family, 6);
+	assert_int_equal(f->rules[5].dst.len, 64);
+	assert_int_equal(f->limit_rate, 1000);
+	assert_int_equal(f->limit_burst, 2000);
+	assert_int_equal(f->limit_v6_prefix, 48);
+	assert_int_equal(f->new_sources_per_sec, 5000);
+	assert_int_equal(f->rate_table_size, 65536);
+	xl4_config_free(&c);
+	assert_null(c.filter.allow);
+	assert_int_equal(c.filter.n_rules, 0);
+}
+
+static void test_filter_defaults(void **state)
+{
+	char err[XL4_CONFIG_ERR_MAX] = "";
+	struct xl4_config c;
+
+	(void)state;
+	xl4_config_defaults(&c);
+	assert_int_equal(c.filter.n_allow + c.filter.n_block + c.filter.n_rules, 0);
+	assert_int_equal(c.filter.limit_rate, 0);
+	assert_int_equal(c.filter.rate_table_size, XL4_FILTER_RATE_TABLE_DEFAULT);
+	assert_int_equal(c.filter.new_sources_per_sec, XL4_FILTER_NEW_SOURCES_DEFAULT);
+	/* An empty section, and the budget alone (it also applies to limit rules), are fine. */
+	assert_int_equal(xl4_config_parse("filter: { limit: { new_sources_per_second = 0; }; };",
+					  "t", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.filter.limit_rate, 0);
+	assert_int_equal(c.filter.new_sources_per_sec, 0);
+	assert_int_equal(c.filter.limit_v6_prefix, 64);
+	assert_int_equal(xl4_config_parse("filter: { };", "t", &c, err, sizeof(err)), 0);
+	xl4_config_free(&c);
+}
+
+/* A large list loads quickly, and a duplicate deep in it is still named by index. */
+static void test_filter_big_list(void **state)
+{
+	size_t n = 20000, cap = n * 24 + 64, len = 0;
+	char *text = malloc(cap), err[XL4_CONFIG_ERR_MAX] = "";
+	struct xl4_config c;
+
+	(void)state;
+	assert_non_null(text);
+	len += snprintf(text + len, cap - len, "filter: { block = [");
+	for (size_t i = 0; i < n; i++)
+		len += snprintf(text + len, cap - len, "%s\"198.%u.%u.%u\"", i ? "," : "",
+				18 + (unsigned)(i >> 16), (unsigned)(i >> 8) & 255, (unsigned)i & 255);
+	snprintf(text + len, cap - len, "]; };");
+	xl4_config_defaults(&c);
+	if (xl4_config_parse(text, "big.conf", &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c.filter.n_block, (int)n);
+	/* the same list with its last entry repeating the first */
+	len = strlen(text);
+	len -= strlen("]; };");
+	snprintf(text + len, cap - len, ",\"198.18.0.0\"]; };");
+	assert_int_not_equal(xl4_config_parse(text, "big.conf", &c, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "filter.block[20000]: '198.18.0.0/32' is listed twice"));
+	xl4_config_free(&c);
+	free(text);
+}
+
 static void test_example_config_loads(void **state)
 {
 	char err[XL4_CONFIG_ERR_MAX] = "";
@@ -166,6 +313,8 @@ static void test_example_config_loads(void **state)
 	assert_int_equal(c.n_vips, 2);
 	assert_int_equal(c.vips[0].n_backends, 3);
 	assert_true(c.lb.seed_set);
+	assert_true(c.filter.n_block > 0);
+	assert_true(c.filter.n_rules > 0);
 	xl4_config_free(&c);
 }
 
@@ -178,6 +327,9 @@ int main(void)
 		cmocka_unit_test(test_bad_configs_leave_running_config),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_file_roundtrip),
+		cmocka_unit_test(test_filter_section),
+		cmocka_unit_test(test_filter_defaults),
+		cmocka_unit_test(test_filter_big_list),
 		cmocka_unit_test(test_example_config_loads),
 	};
 

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "control.h"
+#include "daemon_filter.h"
+#include "log.h"
+
+#define NS_PER_S 1000000000ull
+#define TTL_MAX_S (10ull * 365 * 24 * 3600)  /* ten years; "never" is no --ttl at all */
+#define PREFIXES_PER_REQUEST_MAX (1 << 21) /* the IPv4 blocklist's size */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC: deadlines written here mean the same there. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/* Empty a pinned map a previous run filled: the config (then the control socket) is the one
+ * source of truth, and stale rule sets would otherwise collide with the new generation's ids. */
+static int flush_map(int fd, const char *name)
+{
+	char key[64];
+	long n = 0;
+
+	while (bpf_map_get_next_key(fd, NULL, key) == 0) {
+		if (bpf_map_delete_elem(fd, key)) {
+			pr_warn("filter: cannot clear %s left by a previous run: %s", name, strerror(errno));
+			return -errno;
+		}
+		n++;
+	}
+	if (n)
+		pr_debug("filter: cleared %ld stale entries from %s", n, name);
+	return 0;
+}
+
+static const char *list_name(enum xl4_list l)
+{
+	return l == XL4_LIST_ALLOW ? "allow" : "block";
+}
+
+int daemon_filter_start(struct daemon_filter *d, const struct xl4_config *cfg,
+			struct xl4_engine *eng)
+{
+	const struct xl4_filter_conf *fc = &cfg->filter;
+	const struct xl4_filter_maps *m = &eng->filter;
+	struct { int fd; const char *name; } stale[] = {
+		{ m->allow4, XL4_MAP_ALLOW4 }, { m->allow6, XL4_MAP_ALLOW6 },
+		{ m->block4, XL4_MAP_BLOCK4 }, { m->block6, XL4_MAP_BLOCK6 },
+		{ m->rdst, XL4_MAP_RULE_DST }, { m->rport, XL4_MAP_RULE_PORT },
+	};
+	char err[256];
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	d->new_sources_per_sec = fc->new_sources_per_sec;
+	for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++)
+		if ((ret = flush_map(stale[i].fd, stale[i].name)))
+			return ret;
+	if ((ret = xl4_filter_init(&d->f, m, fc->new_sources_per_sec))) {
+		pr_warn("filter: cannot initialise its maps: %s", strerror(-ret));
+		return ret;
+	}
+	/* Lists: each all or nothing; entries from the file never expire. */
+	if (fc->n_allow &&
+	    (ret = xl4_filter_list_add(&d->f, XL4_LIST_ALLOW, fc->allow, fc->n_allow, 0, err, sizeof(err)))) {
+		pr_warn("%s: filter.allow: %s", cfg->path, err);
+		return ret;
+	}
+	if (fc->n_block &&
+	    (ret = xl4_filter_list_add(&d->f, XL4_LIST_BLOCK, fc->block, fc->n_block, 0, err, sizeof(err)))) {
+		pr_warn("%s: filter.block: %s", cfg->path, err);
+		return ret;
+	}
+	for (int i = 0; i < fc->n_rules; i++) {
+		uint32_t id;
+
+		if ((ret = xl4_filter_rule_add(&d->f, &fc->rules[i], &id, err, sizeof(err)))) {
+			pr_warn("%s: filter.rules[%d]: %s", cfg->path, i, err);
+			return ret;
+		}
+		pr_debug("filter.rules[%d] is rule %u", i, id);
+	}
+	if (fc->limit_rate &&
+	    (ret = xl4_filter_limit_set(&d->f, fc->limit_rate, fc->limit_burst, fc->limit_v6_prefix,
+					err, sizeof(err)))) {
+		pr_warn("%s: filter.limit: %s", cfg->path, err);
+		return ret;
+	}
+	d->ready = true;
+	if (fc->n_allow || fc->n_block || fc->n_rules || fc->limit_rate)
+		pr_info("filter: %d allowed and %d blocked prefixes, %d rules, global limit %s",
+			fc->n_allow, fc->n_block, fc->n_rules, fc->limit_rate ? "on" : "off");
+	return 0;
+}
+
+void daemon_filter_stop(struct daemon_filter *d)
+{
+	xl4_filter_free(&d->f);
+	d->ready = false;
+}
+
+void daemon_filter_tick(struct daemon_filter *d)
+{
+	int n;
+
+	if (!d->ready)
+		return;
+	n = xl4_filter_sweep(&d->f, mono_ns());
+	if (n > 0)
+		pr_debug("filter: %d expired list entries removed", n);
+}
+
+/* ---- control requests ---- */
+
+static json_t *ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+/* Every request names only the keys its command takes: a typo is an error, not a default. */
+static json_t *check_keys(json_t *req, const char *cmd, const char *const *known)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(req, key, v) {
+		bool found = !strcmp(key, "cmd");
+
+		for (const char *const *k = known; *k && !found; k++)
+			found = !strcmp(key, *k);
+		if (!found)
+			return xl4_control_error("%s: unknown field \"%s\"", cmd, key);
+	}
+	return NULL;
+}
+
+/* An optional integer field in [min, max]: 1 present (*out set), 0 absent, -1 bad (*bad set). */
+static int int_field(json_t *req, const char *cmd, const char *key, long long min, long long max,
+		     long long *out, json_t **bad)
+{
+	json_t *v = json_object_get(req, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		*bad = xl4_control_error("%s: \"%s\" must be an integer %lld..%lld", cmd, key, min, max);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 1;
+}
+
+/* An optional string field: 1 present, 0 absent, -1 not a string. */
+static int str_field(json_t *req, const char *cmd, const char *key, const char **out, json_t **bad)
+{
+	json_t *v = json_object_get(req, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v)) {
+		*bad = xl4_control_error("%s: \"%s\" must be a string", cmd, key);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 1;
+}
+
+/* "prefixes": a non-empty array of prefix strings, all parsed before anything is applied. */
+static json_t *parse_prefixes(json_t *req, const char *cmd, struct xl4_prefix **out, size_t *n)
+{
+	json_t *arr = json_object_get(req, "prefixes"), *e;
+	char why[160];
+	size_t i;
+
+	if (!json_is_array(arr) || !json_array_size(arr))
+		return xl4_control_error("%s needs \"prefixes\": a non-empty array of strings", cmd);
+	if (json_array_size(arr) > PREFIXES_PER_REQUEST_MAX)
+		return xl4_control_error("%s: %zu prefixes; at most %d per request", cmd,
+					 json_array_size(arr), PREFIXES_PER_REQUEST_MAX);
+	*out = calloc(json_array_size(arr), sizeof(**out));
+	if (!*out)
+		return xl4_control_error("%s: out of memory", cmd);
+	json_array_foreach(arr, i, e) {
+		if (!json_is_string(e)) {
+			free(*out);
+			return xl4_control_error("%s: prefixes[%zu] is not a string", cmd, i);
+		}
+		if (xl4_prefix_parse(json_string_value(e), &(*out)[i], why, sizeof(why))) {
+			free(*out);
+			return xl4_control_error("%s: prefixes[%zu]: %s; nothing was changed", cmd, i, why);
+		}
+	}
+	*n = i;
+	return NULL;
+}
+
+static json_t *req_list(struct daemon_filter *d, enum xl4_list l, const char *cmd, const char *op,
+			json_t *req)
+{
+	static const char *const add_keys[] = { "prefixes", "ttl", NULL };
+	static const char *const del_keys[] = { "prefixes", NULL };
+	static const char *const list_keys[] = { NULL };
+	struct xl4_prefix *p = NULL;
+	json_t *bad = NULL;
+	char err[256];
+	long long ttl = 0;
+	size_t n = 0;
+	int ret;
+
+	if (!strcmp(op, "list")) {
+		if ((bad = check_keys(req, cmd, list_keys)))
+			return bad;
+		return json_pack("{s:b, s:s, s:o}", "ok", 1, "list", list_name(l), "entries",
+				 xl4_filter_list_json(&d->f, l, mono_ns()));
+	}
+	if (!strcmp(op, "add")) {
+		if ((bad = check_keys(req, cmd, add_keys)) ||
+		    int_field(req, cmd, "ttl", 1, TTL_MAX_S, &ttl, &bad) < 0 ||
+		    (bad = parse_prefixes(req, cmd, &p, &n)))
+			return bad;
+		ret = xl4_filter_list_add(&d->f, l, p, n, ttl ? mono_ns() + ttl * NS_PER_S : 0, err,
+					  sizeof(err));
+		free(p);
+		if (ret)
+			return xl4_control_error("%s", err);
+		pr_info("filter: %zu prefix(es) added to the %slist%s", n, list_name(l),
+			ttl ? " with an expiry" : "");
+		return json_pack("{s:b, s:I}", "ok", 1, "added", (json_int_t)n);
+	}
+	if (!strcmp(op, "del")) {
+		if ((bad = check_keys(req, cmd, del_keys)) || (bad = parse_prefixes(req, cmd, &p, &n)))
+			return bad;
+		ret = xl4_filter_list_del(&d->f, l, p, n, err, sizeof(err));
+		free(p);
+		if (ret)
+			return xl4_control_error("%s", err);
+		pr_info("filter: %zu prefix(es) removed from the %slist", n, list_name(l));
+		return json_pack("{s:b, s:I}", "ok", 1, "removed", (json_int_t)n);
+	}
+	return xl4_control_error("unknown command '%s'", cmd);
+}
+
+static json_t *req_rule_add(struct daemon_filter *d, json_t *req)
+{
+	static const char *const keys[] = { "dst", "proto", "ports", "action", "rate", "burst",
+					    "v6_prefix", NULL };
+	const char *cmd = "rule-add", *dst = NULL, *proto = NULL, *ports = NULL, *action = NULL;
+	struct xl4_rule_spec r = { .proto = XL4_PROTO_ANY, .v6_prefix = 64 };
+	long long rate = 0, burst = 0, v6 = 0;
+	int has_rate, has_burst, has_v6;
+	json_t *bad = NULL;
+	char err[256];
+	uint32_t id;
+
+	if ((bad = check_keys(req, cmd, keys)) || str_field(req, cmd, "dst", &dst, &bad) < 0 ||
+	    str_field(req, cmd, "proto", &proto, &bad) < 0 ||
+	    str_field(req, cmd, "ports", &ports, &bad) < 0 ||
+	    str_field(req, cmd, "action", &action, &bad) < 0 ||
+	    (has_rate = int_field(req, cmd, "rate", 1, 10000000, &rate, &bad)) < 0 ||
+	    (has_burst = int_field(req, cmd, "burst", 1, 10000000, &burst, &bad)) < 0 ||
+	    (has_v6 = int_field(req, cmd, "v6_prefix", 1, 128, &v6, &bad)) < 0)
+		return bad;
+	if (!dst || !action)
+		return xl4_control_error("rule-add needs \"dst\" and \"action\"");
+	if (xl4_prefix_parse(dst, &r.dst, err, sizeof(err)))
+		return xl4_control_error("%s", err);
+	if (proto && xl4_rule_proto_parse(proto, &r.proto))
+		return xl4_control_error("proto '%s' is not one of: tcp, udp, icmp, icmpv6, any", proto);
+	if (ports && xl4_port_range_parse(ports, &r.port_lo, &r.port_hi, err, sizeof(err)))
+		return xl4_control_error("%s", err);
+	if (xl4_rule_action_parse(action, &r.action))
+		return xl4_control_error("action '%s' is not one of: allow, drop, limit", action);
+	r.rate = rate;
+	r.burst = burst;
+	if (has_v6)
+		r.v6_prefix = v6;
+	if (xl4_rule_spec_check(&r, has_rate, has_burst, has_v6, err, sizeof(err)) ||
+	    xl4_filter_rule_add(&d->f, &r, &id, err, sizeof(err)))
+		return xl4_control_error("%s", err);
+	pr_info("filter: rule %u added (%s %s)", id, action, dst);
+	return json_pack("{s:b, s:i}", "ok", 1, "id", (int)id);
+}
+
+static json_t *rule0_counters(struct daemon_filter *d)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xl4_rule_counters *v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v)), t = { 0 };
+	__u32 id = XL4_RULE_GLOBAL_LIMIT;
+
+	if (v && ncpu > 0 && !bpf_map_lookup_elem(d->f.maps.rstats, &id, v)) {
+		for (int c = 0; c < ncpu; c++) {
+			t.matched += v[c].matched;
+			t.dropped += v[c].dropped;
+		}
+	}
+	free(v);
+	return json_pack("{s:I, s:I}", "matched", (json_int_t)t.matched, "dropped",
+			 (json_int_t)t.dropped);
+}
+
+static json_t *limit_json(struct daemon_filter *d)
+{
+	const struct xl4_rule *l = &d->f.g.limit;
+	json_t *o = json_pack("{s:b, s:I}", "on", l->action == XL4_RULE_LIMIT,
+			      "new_sources_per_second", (json_int_t)d->new_sources_per_sec);
+
+	if (l->action == XL4_RULE_LIMIT) {
+		json_object_set_new(o, "rate", json_integer(l->rate));
+		json_object_set_new(o, "burst", json_integer(l->burst));
+		json_object_set_new(o, "v6_prefix", json_integer(l->v6_prefix));
+	}
+	json_object_set_new(o, "counters", rule0_counters(d));
+	return o;
+}
+
+static json_t *req_limit(struct daemon_filter *d, const char *cmd, json_t *req)
+{
+	static const char *const set_keys[] = { "rate", "burst", "v6_prefix", NULL };
+	static const char *const no_keys[] = { NULL };
+	long long rate = 0, burst = 0, v6 = 64;
+	json_t *bad = NULL;
+	char err[256];
+
+	if (!strcmp(cmd, "limit-show"))
+		return (bad = check_keys(req, cmd, no_keys)) ? bad :
+		       json_pack("{s:b, s:o}", "ok", 1, "limit", limit_json(d));
+	if (!strcmp(cmd, "limit-off")) {
+		if ((bad = check_keys(req, cmd, no_keys)))
+			return bad;
+		if (xl4_filter_limit_set(&d->f, 0, 0, 0, err, sizeof(err)))
+			return xl4_control_error("%s", err);
+		pr_info("filter: global per-source limit off");
+		return ok();
+	}
+	if (!strcmp(cmd, "limit-set")) {
+		if ((bad = check_keys(req, cmd, set_keys)) ||
+		    int_field(req, cmd, "rate", 1, 10000000, &rate, &bad) < 0 ||
+		    int_field(req, cmd, "burst", 1, 10000000, &burst, &bad) < 0 ||
+		    int_field(req, cmd, "v6_prefix", 1, 128, &v6, &bad) < 0)
+			return bad;
+		if (!rate || !burst)
+			return xl4_control_error("limit-set needs \"rate\" and \"burst\"");
+		if (xl4_filter_limit_set(&d->f, rate, burst, v6, err, sizeof(err)))
+			return xl4_control_error("%s", err);
+		pr_info("filter: global per-source limit %lld/s, burst %lld, IPv6 per /%lld", rate,
+			burst, v6);
+		return ok();
+	}
+	return xl4_control_error("unknown command '%s'", cmd);
+}
+
+json_t *daemon_filter_json(struct daemon_filter *d)
+{
+	return json_pack("{s:I, s:I, s:o}", "rules", (json_int_t)d->f.n_rules, "expiring_entries",
+			 (json_int_t)d->f.n_expiring, "limit", limit_json(d));
+}
+
+json_t *daemon_filter_request(struct daemon_filter *d, const char *cmd, json_t *req)
+{
+	static const char *const del_keys[] = { "id", NULL };
+	static const char *const no_keys[] = { NULL };
+	json_t *bad = NULL;
+	char err[256];
+	long long id = 0;
+
+	if (!strncmp(cmd, "allow-", 6))
+		return req_list(d, XL4_LIST_ALLOW, cmd, cmd + 6, req);
+	if (!strncmp(cmd, "block-", 6))
+		return req_list(d, XL4_LIST_BLOCK, cmd, cmd + 6, req);
+	if (!strncmp(cmd, "limit-", 6))
+		return req_limit(d, cmd, req);
+	if (!strcmp(cmd, "rule-add"))
+		return req_rule_add(d, req);
+	if (!strcmp(cmd, "rule-del")) {
+		if ((bad = check_keys(req, cmd, del_keys)) ||
+		    int_field(req, cmd, "id", 1, XL4_MAX_RULES - 1, &id, &bad) < 0)
+			return bad;
+		if (!id)
+			return xl4_control_error("rule-del needs \"id\"");
+		if (xl4_filter_rule_del(&d->f, id, err, sizeof(err)))
+			return xl4_control_error("%s", err);
+		pr_info("filter: rule %lld removed", id);
+		return ok();
+	}
+	if (!strcmp(cmd, "rule-list"))
+		return (bad = check_keys(req, cmd, no_keys)) ? bad :
+		       json_pack("{s:b, s:o}", "ok", 1, "rules", xl4_filter_rules_json(&d->f));
+	return NULL;
+}
