@@ -12,6 +12,7 @@
 #include <linux/ipv6.h>
 
 #include "harness.h"
+#include "filter_cases.h"
 #include "lb_cases.h"
 #include "names.h"
 #include "xl4/abi.h"
@@ -936,8 +937,10 @@ void suite_catalogue(void)
 	for (int r = 1; r < XL4_REASON_MAX; r++) {
 		const char *untestable;
 
-		/* the load balancer's reasons are expected by lb_cases.c's drop table */
-		if (seen[r] || lb_reason_expected(r, &untestable)) {
+		/* the load balancer's reasons are expected by lb_cases.c's drop table, the
+		 * filter's by filter_cases.c */
+		if (seen[r] || lb_reason_expected(r, &untestable) ||
+		    filter_reason_expected(r, &untestable)) {
 			covered++;
 		} else if (untestable) {
 			if (!fx.filter)

@@ -46,5 +46,6 @@ void suite_catalogue(void);
 void suite_sweep(void);
 void suite_random(unsigned long long seed, int count);
 void suite_lb(void); /* lb_cases.c: the load balancer, with its own engines */
+void suite_filter(void); /* filter_cases.c: the filter, with its own engines and test clock */
 
 #endif

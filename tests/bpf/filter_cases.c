@@ -1,0 +1,1449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Filter fixtures: the real XDP program with its own engines (test clock on: time is what the
+ * fixture writes into xl4_clock_v1), provisioned only through src/filter_state.h as the daemon
+ * does. Every checked packet is compared on verdict and reason, the verdict/reason counters,
+ * the allow_list / allow_rule counters, every rule's matched/dropped counters (xl4_rstats_v1)
+ * and, for drops, the sampled event's reason and detail (what matched: the blocking prefix's
+ * length or the rule id). Frames are never modified by the filter: output must equal input.
+ *
+ * Fixture names: filter/<area>/<v4|v6>/<case>. Areas: list (prefix boundaries), expiry, sweep,
+ * prec (precedence), port, noport (ICMP and fragments), rule (delete, conflicts), rate,
+ * global, shared (the new-source budget and its fallback bucket), batch (all or nothing).
+ *
+ * Addresses are 198.18.0.0/15 and 2001:db8::/32, except the /8 boundary cases, which need
+ * 197.255.255.255 and 199.0.0.0: these frames only ever go through BPF_PROG_TEST_RUN.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "counters.h"
+#include "filter_cases.h"
+#include "filter_state.h"
+#include "harness.h"
+#include "names.h"
+#include "testrun.h"
+#include "uparse.h"
+#include "xl4.skel.h"
+#include "xl4/abi.h"
+
+#define SEC_NS 1000000000ull
+#define T0 (1000 * SEC_NS) /* the test clock's start: far from 0 (budgets refill from 0) */
+#define RID_MAX 96	   /* rule ids whose counters every check compares */
+
+/* ---- a world: one engine, its filter state, its test clock --------------------------------- */
+
+struct fworld {
+	const char *tag;
+	struct xl4_engine eng;
+	struct xl4_filter f;
+	struct ring_buffer *rb;
+	int clock_fd, loaded, inited;
+	uint64_t now;
+};
+
+static int ncpu;
+
+static int clock_set(struct fworld *w, uint64_t ns)
+{
+	__u32 zero = 0;
+
+	w->now = ns;
+	return bpf_map_update_elem(w->clock_fd, &zero, &ns, BPF_ANY) ? -errno : 0;
+}
+
+/* the last event the ring buffer gave (reason, detail), and how many */
+static struct {
+	int n;
+	__u32 reason, detail;
+} evs;
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	const struct xl4_event *ev = data;
+
+	(void)ctx;
+	if (len < sizeof(*ev))
+		return 0;
+	evs.n++;
+	evs.reason = ev->reason;
+	evs.detail = ev->detail;
+	return 0;
+}
+
+static bool world_fail(const char *tag, const char *what, const char *err)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "filter/%s/setup", tag);
+	fx_fail(name, true, "%s: %s", what, err);
+	fx_count(name, false);
+	return false;
+}
+
+static bool world_open(struct fworld *w, const char *tag, uint32_t budget)
+{
+	/* sample every drop (1000/s per CPU: far more than a checked section drops) */
+	struct xl4_engine_opts o = { .pin_path = NULL, .trace = true, .sample_per_sec = 1000,
+				     .frag_policy = XL4_FRAG_PASS, .rate_max = 4096, .test_clock = true };
+	int e;
+
+	memset(w, 0, sizeof(*w));
+	w->tag = tag;
+	if ((e = xl4_engine_load(&w->eng, &o)))
+		return world_fail(tag, "xl4_engine_load", strerror(-e));
+	w->loaded = 1;
+	w->clock_fd = bpf_map__fd(w->eng.skel->maps.xl4_clock_v1);
+	if ((e = xl4_filter_init(&w->f, &w->eng.filter, budget)))
+		return world_fail(tag, "xl4_filter_init", strerror(-e));
+	w->inited = 1;
+	w->rb = ring_buffer__new(w->eng.events_fd, on_event, NULL, NULL);
+	if (!w->rb)
+		return world_fail(tag, "ring_buffer__new", strerror(errno));
+	if ((e = clock_set(w, T0)))
+		return world_fail(tag, "test clock", strerror(-e));
+	return true;
+}
+
+static void world_close(struct fworld *w)
+{
+	if (w->rb)
+		ring_buffer__free(w->rb);
+	if (w->inited)
+		xl4_filter_free(&w->f);
+	if (w->loaded)
+		xl4_engine_close(&w->eng);
+	memset(w, 0, sizeof(*w));
+}
+
+/* ---- addresses, prefixes, packets ---------------------------------------------------------- */
+
+static uint32_t ip4(const char *s) /* host order */
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		abort();
+	return ntohl(a.s_addr);
+}
+
+static struct in6_addr ip6(const char *s)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET6, s, &a) != 1)
+		abort();
+	return a;
+}
+
+static struct xl4_prefix P(const char *s)
+{
+	struct xl4_prefix p;
+	char err[128];
+
+	if (xl4_prefix_parse(s, &p, err, sizeof(err))) {
+		fprintf(stderr, "filter fixtures: bad prefix in the test itself: %s: %s\n", s, err);
+		abort();
+	}
+	return p;
+}
+
+/* A source or destination: either family. */
+struct addr {
+	int v6;
+	uint32_t a4;
+	struct in6_addr a6;
+};
+
+static struct addr A(const char *s)
+{
+	struct addr a = { 0 };
+
+	if (strchr(s, ':')) {
+		a.v6 = 1;
+		a.a6 = ip6(s);
+	} else {
+		a.a4 = ip4(s);
+	}
+	return a;
+}
+
+static const char *astr(const struct addr *a, char *buf, size_t n)
+{
+	if (a->v6) {
+		inet_ntop(AF_INET6, &a->a6, buf, n);
+	} else {
+		struct in_addr x = { htonl(a->a4) };
+
+		inet_ntop(AF_INET, &x, buf, n);
+	}
+	return buf;
+}
+
+#define PORTLESS 0xffff0000u /* pkt(): ICMP echo (v4) / ICMPv6 echo (v6) */
+#define LATERFRAG 0xfffe0000u /* pkt(): a later fragment of the protocol: no ports */
+
+/* src -> dst, TCP SYN or UDP to dport from port 40000; proto ICMP: an echo request. */
+static void pkt(struct pkt *p, const struct addr *src, const struct addr *dst, uint8_t proto,
+		uint32_t dport)
+{
+	int later = (dport & 0xffff0000u) == LATERFRAG;
+
+	pb_init(p);
+	pb_eth(p, 0);
+	if (src->v6) {
+		pb_ip6(p, &(struct pb_ip6){ .src = src->a6, .dst = dst->a6 });
+		if (later)
+			pb_frag6(p, 100, 0, 0x4242);
+	} else {
+		pb_ip4(p, &(struct pb_ip4){ .src = src->a4, .dst = dst->a4, .frag = later ? 100 : 0 });
+	}
+	if (later)
+		pb_raw(p, proto, NULL, 64);
+	else if (proto == IPPROTO_TCP)
+		pb_tcp(p, 40000, (uint16_t)dport, TH_SYN);
+	else if (proto == IPPROTO_UDP)
+		pb_udp(p, 40000, (uint16_t)dport);
+	else if (src->v6)
+		pb_icmp6(p, 128, 0);
+	else
+		pb_icmp(p, 8, 0);
+	pb_finish(p);
+}
+
+/* ---- the check ----------------------------------------------------------------------------- */
+
+struct rctr {
+	uint64_t m[RID_MAX], d[RID_MAX];
+};
+
+static void rctr_read(struct fworld *w, struct rctr *c)
+{
+	struct xl4_rule_counters *v = calloc(ncpu, sizeof(*v));
+
+	memset(c, 0, sizeof(*c));
+	for (__u32 id = 0; v && id < RID_MAX; id++) {
+		if (bpf_map_lookup_elem(w->eng.filter.rstats, &id, v))
+			continue;
+		for (int k = 0; k < ncpu; k++) {
+			c->m[id] += v[k].matched;
+			c->d[id] += v[k].dropped;
+		}
+	}
+	free(v);
+}
+
+#define NO_EVENT_CHECK (-1)
+
+struct want {
+	uint32_t verdict, reason;
+	int stat;	/* 0, XL4_STAT_ALLOW_LIST or XL4_STAT_ALLOW_RULE: must move by 1 */
+	int rule;	/* rule id whose counters move (matched +1, dropped +1 on a drop), -1 none */
+	long detail;	/* drops: the event's detail; NO_EVENT_CHECK to skip */
+	int rule2;	/* a second rule that moves (a limit rule, then the global limit), -1 none */
+	int rule2_drop;
+};
+
+/* Drop events are sampled (a per-CPU token bucket on the kernel clock): floods empty it. An
+ * all-zero bucket refills to the full rate on the next drop, so a checked drop always samples. */
+static void sampler_refill(struct fworld *w)
+{
+	struct bpf_map *m = w->eng.skel->maps.xl4_sampler_v1;
+	size_t sz = bpf_map__value_size(m) * (size_t)ncpu;
+	void *zero = calloc(1, sz);
+	__u32 k = 0;
+
+	if (zero)
+		bpf_map__update_elem(m, &k, sizeof(k), zero, sz, BPF_ANY);
+	free(zero);
+}
+
+static unsigned int expected_seen[XL4_REASON_MAX];
+
+#define W_PASS ((struct want){ XDP_PASS, XL4_R_NONE, 0, -1, 0, -1, 0 })
+#define W_ALIST ((struct want){ XDP_PASS, XL4_R_NONE, XL4_STAT_ALLOW_LIST, -1, 0, -1, 0 })
+#define W_ARULE(id) ((struct want){ XDP_PASS, XL4_R_NONE, XL4_STAT_ALLOW_RULE, (id), 0, -1, 0 })
+#define W_BLOCK(len) ((struct want){ XDP_DROP, XL4_R_FILTER_BLOCK, 0, -1, (len), -1, 0 })
+#define W_RULE(id) ((struct want){ XDP_DROP, XL4_R_FILTER_RULE, 0, (id), (id), -1, 0 })
+#define W_RATE(id) ((struct want){ XDP_DROP, XL4_R_FILTER_RATE, 0, (id), (id), -1, 0 })
+#define W_LIMITED_PASS(id) ((struct want){ XDP_PASS, XL4_R_NONE, 0, (id), 0, -1, 0 })
+
+static bool fcheck(struct fworld *w, const char *name, const struct pkt *in, struct want x)
+{
+	static uint8_t out[XL4_RUN_OUT_MAX];
+	static struct xl4_totals before, after;
+	static struct rctr rb, ra;
+	struct xl4_run_result r;
+	unsigned int ureason;
+	bool ok = true;
+	int err;
+
+	if (!fx_selected(name))
+		return true;
+	if (x.verdict == XDP_DROP)
+		expected_seen[x.reason]++;
+	fx_pcap_write(in);
+	sampler_refill(w);
+	ring_buffer__consume(w->rb);
+	evs.n = 0;
+	rctr_read(w, &rb);
+	if ((err = xl4_counters_read(w->eng.stats_fd, &before)) ||
+	    (err = xl4_run_packet(&w->eng, in->b, in->len, out, sizeof(out), &r)) ||
+	    (err = xl4_counters_read(w->eng.stats_fd, &after))) {
+		fx_fail(name, true, "test run failed: %s", strerror(-err));
+		fx_count(name, false);
+		return false;
+	}
+	rctr_read(w, &ra);
+	ring_buffer__consume(w->rb);
+
+	if (r.verdict != x.verdict || r.reason != x.reason)
+		ok = fx_fail(name, ok, "want %s/%s, got %s/%s", xl4_verdict_name(x.verdict),
+			     xl4_reason_name(x.reason), xl4_verdict_name(r.verdict),
+			     xl4_reason_name(r.reason));
+	/* well-formed frames: the user-space parser finds nothing wrong (filter_* are policy) */
+	ureason = fx_uparse(in->b, in->len, XL4_FRAG_PASS);
+	if (ureason != XL4_R_NONE)
+		ok = fx_fail(name, ok, "user-space xl4_parse gives %s for a well-formed frame",
+			     xl4_reason_name(ureason));
+	if (r.out_len != in->len || memcmp(out, in->b, in->len)) {
+		ok = fx_fail(name, ok, "output bytes differ (the filter never rewrites)");
+		fx_hexdiff(in->b, in->len, out, r.out_len);
+	}
+	for (unsigned int i = 0; i < XL4_STAT_MAX; i++) {
+		uint64_t want = i == x.verdict || (x.stat && (int)i == x.stat) ||
+				(x.verdict == XDP_DROP && i == XL4_STAT_REASON_BASE + x.reason);
+		uint64_t dp = after.c[i].packets - before.c[i].packets;
+		uint64_t db = after.c[i].bytes - before.c[i].bytes;
+		const char *what = i == XL4_STAT_ALLOW_LIST ? "allow_list"
+				   : i == XL4_STAT_ALLOW_RULE ? "allow_rule"
+				   : i < XL4_VERDICT_MAX     ? xl4_verdict_name(i)
+				   : i >= XL4_STAT_REASON_BASE ? xl4_reason_name(i - XL4_STAT_REASON_BASE)
+							       : "unused";
+
+		if (dp != want || db != want * in->len)
+			ok = fx_fail(name, ok, "counter %s: want +%llu packets, got +%llu (+%llu bytes)", what,
+				     (unsigned long long)want, (unsigned long long)dp, (unsigned long long)db);
+	}
+	for (int id = 0; id < RID_MAX; id++) {
+		uint64_t wm = (id == x.rule) + (id == x.rule2);
+		uint64_t wd = (id == x.rule && x.verdict == XDP_DROP && x.rule2 < 0) ||
+			      (id == x.rule2 && x.rule2_drop);
+		uint64_t gm = ra.m[id] - rb.m[id], gd = ra.d[id] - rb.d[id];
+
+		if (gm != wm || gd != wd)
+			ok = fx_fail(name, ok, "rule %d counters: want matched +%llu dropped +%llu, got +%llu +%llu",
+				     id, (unsigned long long)wm, (unsigned long long)wd,
+				     (unsigned long long)gm, (unsigned long long)gd);
+	}
+	if (x.verdict == XDP_DROP && x.detail != NO_EVENT_CHECK) {
+		if (evs.n != 1)
+			ok = fx_fail(name, ok, "want 1 drop event, got %d", evs.n);
+		else if (evs.reason != x.reason || evs.detail != (__u32)x.detail)
+			ok = fx_fail(name, ok, "event: want %s detail %ld, got %s detail %u",
+				     xl4_reason_name(x.reason), x.detail, xl4_reason_name(evs.reason), evs.detail);
+	}
+	if (ok) {
+		fx.passed++;
+		if (fx.verbose)
+			printf("ok   %-60s %s/%s\n", name, xl4_verdict_name(x.verdict), xl4_reason_name(x.reason));
+	} else {
+		fx.failed++;
+	}
+	return ok;
+}
+
+/* One packet, no checks: the verdict and reason (floods). */
+static int send1(struct fworld *w, const struct pkt *in, __u32 *reason)
+{
+	static uint8_t out[XL4_RUN_OUT_MAX];
+	struct xl4_run_result r;
+
+	if (xl4_run_packet(&w->eng, in->b, in->len, out, sizeof(out), &r))
+		return -1;
+	*reason = r.reason;
+	return (int)r.verdict;
+}
+
+/* A setup step that must work; a failure is a failed fixture of its own. */
+static bool must(const char *name, int ret, const char *err)
+{
+	if (!ret)
+		return true;
+	if (fx_selected(name)) {
+		fx_fail(name, true, "setup: %s (%s)", err && *err ? err : "failed", strerror(-ret));
+		fx_count(name, false);
+	}
+	return false;
+}
+
+static bool list_add(struct fworld *w, enum xl4_list l, const char *pfx, uint64_t expires)
+{
+	struct xl4_prefix p = P(pfx);
+	char err[256] = "", name[128];
+
+	snprintf(name, sizeof(name), "filter/%s/setup/%s-add/%s", w->tag, l == XL4_LIST_ALLOW ? "allow" : "block", pfx);
+	return must(name, xl4_filter_list_add(&w->f, l, &p, 1, expires, err, sizeof(err)), err);
+}
+
+static bool list_del(struct fworld *w, enum xl4_list l, const char *pfx)
+{
+	struct xl4_prefix p = P(pfx);
+	char err[256] = "", name[128];
+
+	snprintf(name, sizeof(name), "filter/%s/setup/%s-del/%s", w->tag, l == XL4_LIST_ALLOW ? "allow" : "block", pfx);
+	return must(name, xl4_filter_list_del(&w->f, l, &p, 1, err, sizeof(err)), err);
+}
+
+static struct xl4_rule_spec R(const char *dst, uint8_t proto, uint16_t lo, uint16_t hi, uint8_t action)
+{
+	return (struct xl4_rule_spec){ .dst = P(dst), .proto = proto, .port_lo = lo, .port_hi = hi,
+				       .action = action };
+}
+
+static uint32_t rule_add(struct fworld *w, struct xl4_rule_spec s)
+{
+	char err[256] = "", name[128];
+	uint32_t id = 0;
+
+	snprintf(name, sizeof(name), "filter/%s/setup/rule-add", w->tag);
+	if (!must(name, xl4_filter_rule_add(&w->f, &s, &id, err, sizeof(err)), err))
+		return 0;
+	if (id >= RID_MAX)
+		must(name, -E2BIG, "rule id beyond the range the checks compare (raise RID_MAX)");
+	return id;
+}
+
+static void rule_del(struct fworld *w, uint32_t id)
+{
+	char err[256] = "", name[128];
+
+	snprintf(name, sizeof(name), "filter/%s/setup/rule-del/%u", w->tag, id);
+	must(name, xl4_filter_rule_del(&w->f, id, err, sizeof(err)), err);
+}
+
+/* ---- prefix arithmetic for the boundary cases (independent of the datapath) ---------------- */
+
+static struct addr pfx_first(const struct xl4_prefix *p)
+{
+	struct addr a = { .v6 = p->family == 6 };
+
+	if (a.v6)
+		memcpy(&a.a6, p->addr, 16);
+	else
+		a.a4 = ntohl(p->addr[0]);
+	return a;
+}
+
+/* last address of the prefix; step: -1 the address before the first, +1 the one after the last */
+static struct addr pfx_edge(const struct xl4_prefix *p, int which)
+{
+	struct addr a = pfx_first(p);
+
+	if (!a.v6) {
+		uint32_t host = p->len == 32 ? 0 : 0xffffffffu >> p->len;
+
+		if (which == 0)
+			a.a4 |= host;
+		else if (which < 0)
+			a.a4 -= 1;
+		else
+			a.a4 = (a.a4 | host) + 1;
+		return a;
+	}
+	for (int bit = p->len; bit < 128 && which >= 0; bit++)
+		a.a6.s6_addr[bit / 8] |= 0x80 >> (bit % 8);
+	if (which < 0) { /* first - 1: borrow */
+		for (int i = 15; i >= 0; i--)
+			if (a.a6.s6_addr[i]-- != 0)
+				break;
+	} else if (which > 0) { /* last + 1: carry */
+		for (int i = 15; i >= 0; i--)
+			if (++a.a6.s6_addr[i] != 0)
+				break;
+	}
+	return a;
+}
+
+/* ---- 1. prefix boundaries ----------------------------------------------------------------- */
+
+static const char *const list_prefixes[] = {
+	"198.0.0.0/8", "198.18.0.0/15", "198.18.7.0/24", "198.18.9.9/32",
+	"2001:db8::/32", "2001:db8:5::/48", "2001:db8:6:7::/64", "2001:db8::99/128",
+};
+
+static void run_list_boundaries(struct fworld *w)
+{
+	struct addr dst4 = A("198.18.1.1"), dst6 = A("2001:db8:1::1");
+	char name[160], s[64];
+	struct pkt p;
+
+	for (int l = 0; l < 2; l++) {
+		const char *lname = l ? "block" : "allow";
+
+		/* the allowlist is seen against a blocklist of everything: a hit passes (allow_list),
+		 * a miss is blocked by the /0 */
+		if (l == 0 && !(list_add(w, XL4_LIST_BLOCK, "0.0.0.0/0", 0) && list_add(w, XL4_LIST_BLOCK, "::/0", 0)))
+			return;
+		for (size_t i = 0; i < sizeof(list_prefixes) / sizeof(list_prefixes[0]); i++) {
+			struct xl4_prefix px = P(list_prefixes[i]);
+			int v6 = px.family == 6;
+			const struct {
+				const char *what;
+				struct addr a;
+				int hit;
+			} probes[] = {
+				{ "first-in", pfx_first(&px), 1 },
+				{ "last-in", pfx_edge(&px, 0), 1 },
+				{ "below", pfx_edge(&px, -1), 0 },
+				{ "above", pfx_edge(&px, 1), 0 },
+			};
+
+			if (!list_add(w, l ? XL4_LIST_BLOCK : XL4_LIST_ALLOW, list_prefixes[i], 0))
+				continue;
+			for (size_t k = 0; k < 4; k++) {
+				struct want x = l ? (probes[k].hit ? W_BLOCK(px.len) : W_PASS)
+						  : (probes[k].hit ? W_ALIST : W_BLOCK(0));
+
+				snprintf(name, sizeof(name), "filter/list/%s/%s/%u/%s=%s", v6 ? "v6" : "v4", lname,
+					 px.len, probes[k].what, astr(&probes[k].a, s, sizeof(s)));
+				pkt(&p, &probes[k].a, v6 ? &dst6 : &dst4, IPPROTO_TCP, 80);
+				fcheck(w, name, &p, x);
+			}
+			/* deleted: the first address is back to what it was without the entry */
+			if (!list_del(w, l ? XL4_LIST_BLOCK : XL4_LIST_ALLOW, list_prefixes[i]))
+				continue;
+			snprintf(name, sizeof(name), "filter/list/%s/%s/%u/deleted", v6 ? "v6" : "v4", lname, px.len);
+			pkt(&p, &probes[0].a, v6 ? &dst6 : &dst4, IPPROTO_UDP, 53);
+			fcheck(w, name, &p, l ? W_PASS : W_BLOCK(0));
+		}
+		if (l == 0 && !(list_del(w, XL4_LIST_BLOCK, "0.0.0.0/0") && list_del(w, XL4_LIST_BLOCK, "::/0")))
+			return;
+	}
+
+	/* nested entries together: the longest match decides, and the event names its length */
+	for (int v6 = 0; v6 < 2; v6++) {
+		static const struct {
+			const char *src;
+			int len;
+		} lm4[] = { { "198.18.9.9", 32 }, { "198.18.7.5", 24 }, { "198.19.0.1", 15 }, { "198.100.0.1", 8 } },
+		  lm6[] = { { "2001:db8::99", 128 }, { "2001:db8:6:7::5", 64 }, { "2001:db8:5:1::1", 48 },
+			    { "2001:db8:ffff::1", 32 } };
+		bool ok = true;
+
+		for (size_t i = 0; i < 4; i++)
+			ok = ok && list_add(w, XL4_LIST_BLOCK, list_prefixes[v6 * 4 + i], 0);
+		for (size_t i = 0; ok && i < 4; i++) {
+			struct addr src = A(v6 ? lm6[i].src : lm4[i].src);
+
+			snprintf(name, sizeof(name), "filter/list/%s/block/nested/longest-%d", v6 ? "v6" : "v4",
+				 v6 ? lm6[i].len : lm4[i].len);
+			pkt(&p, &src, v6 ? &dst6 : &dst4, IPPROTO_UDP, 53);
+			fcheck(w, name, &p, W_BLOCK(v6 ? lm6[i].len : lm4[i].len));
+		}
+		for (size_t i = 0; i < 4; i++)
+			list_del(w, XL4_LIST_BLOCK, list_prefixes[v6 * 4 + i]);
+	}
+}
+
+/* ---- 2. expiry and the sweeper ------------------------------------------------------------- */
+
+static void run_expiry(struct fworld *w)
+{
+	char name[160];
+	struct pkt p;
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		const char *fam = v6 ? "v6" : "v4";
+		struct addr dst = A(v6 ? "2001:db8:1::1" : "198.18.1.1");
+		struct addr src = A(v6 ? "2001:db8:44:1::9" : "198.18.44.9");
+		const char *wide = v6 ? "2001:db8:44::/48" : "198.18.0.0/16";
+		const char *mid = v6 ? "2001:db8:44::/56" : "198.18.44.0/24";
+		const char *narrow = v6 ? "2001:db8:44:1::/64" : "198.18.44.8/29";
+		const char *host = v6 ? "2001:db8:44:1::9/128" : "198.18.44.9/32";
+		int lw = v6 ? 48 : 16, lm = v6 ? 56 : 24, ln = v6 ? 64 : 29;
+		uint64_t t = w->now, dl = t + 10 * SEC_NS;
+
+		pkt(&p, &src, &dst, IPPROTO_UDP, 53);
+		/* one entry with a deadline, alone */
+		if (!list_add(w, XL4_LIST_BLOCK, mid, dl))
+			continue;
+		snprintf(name, sizeof(name), "filter/expiry/%s/live-before-deadline", fam);
+		clock_set(w, dl - 1);
+		fcheck(w, name, &p, W_BLOCK(lm));
+		snprintf(name, sizeof(name), "filter/expiry/%s/ignored-at-deadline", fam);
+		clock_set(w, dl);
+		fcheck(w, name, &p, W_PASS);
+		snprintf(name, sizeof(name), "filter/expiry/%s/ignored-after-deadline", fam);
+		clock_set(w, dl + 3600 * SEC_NS);
+		fcheck(w, name, &p, W_PASS);
+
+		/* an expired longer prefix does not hide a live shorter one: /mid expired, /wide live */
+		if (!list_add(w, XL4_LIST_BLOCK, wide, 0))
+			continue;
+		snprintf(name, sizeof(name), "filter/expiry/%s/expired-longer-shows-shorter", fam);
+		fcheck(w, name, &p, W_BLOCK(lw));
+		/* three expired entries stacked above the live one (host, narrow, mid) */
+		if (!list_add(w, XL4_LIST_BLOCK, narrow, dl) || !list_add(w, XL4_LIST_BLOCK, host, dl))
+			continue;
+		snprintf(name, sizeof(name), "filter/expiry/%s/three-expired-above-live", fam);
+		fcheck(w, name, &p, W_BLOCK(lw));
+		/* and the same on the allowlist: an expired allow /host does not hide a live allow */
+		if (!list_add(w, XL4_LIST_ALLOW, host, dl) || !list_add(w, XL4_LIST_ALLOW, mid, 0))
+			continue;
+		snprintf(name, sizeof(name), "filter/expiry/%s/allow-expired-longer-shows-shorter", fam);
+		fcheck(w, name, &p, W_ALIST);
+		list_del(w, XL4_LIST_ALLOW, mid);
+		snprintf(name, sizeof(name), "filter/expiry/%s/allow-expired-not-allowed", fam);
+		fcheck(w, name, &p, W_BLOCK(lw));
+
+		/* sweep: renew narrow (later deadline), then sweep at the old deadline. mid, host and
+		 * the allow host go; narrow stays and is live again; wide (no deadline) stays. */
+		if (!list_add(w, XL4_LIST_BLOCK, narrow, dl + 7200 * SEC_NS))
+			continue;
+		snprintf(name, sizeof(name), "filter/sweep/%s/renewed-entry-live", fam);
+		fcheck(w, name, &p, W_BLOCK(ln));
+		snprintf(name, sizeof(name), "filter/sweep/%s/removes-expired-keeps-renewed", fam);
+		if (fx_selected(name)) {
+			struct xl4_prefix pm = P(mid), pn = P(narrow), ph = P(host), pw = P(wide);
+			int n = xl4_filter_sweep(&w->f, w->now);
+			bool ok = true;
+			char err[128];
+
+			if (n != 3)
+				ok = fx_fail(name, ok, "xl4_filter_sweep removed %d entries, want 3 (%s, %s, allow %s)", n, mid, host, host);
+			/* what is left, as the API sees it: del of a swept entry is refused (-ENOENT) */
+			if (xl4_filter_list_del(&w->f, XL4_LIST_BLOCK, &pm, 1, err, sizeof(err)) != -ENOENT)
+				ok = fx_fail(name, ok, "%s still on the blocklist after the sweep", mid);
+			if (xl4_filter_list_del(&w->f, XL4_LIST_BLOCK, &ph, 1, err, sizeof(err)) != -ENOENT)
+				ok = fx_fail(name, ok, "%s still on the blocklist after the sweep", host);
+			if (xl4_filter_list_del(&w->f, XL4_LIST_ALLOW, &ph, 1, err, sizeof(err)) != -ENOENT)
+				ok = fx_fail(name, ok, "%s still on the allowlist after the sweep", host);
+			if (xl4_filter_sweep(&w->f, w->now) != 0)
+				ok = fx_fail(name, ok, "a second sweep at the same time removed more");
+			fx_count(name, ok);
+			(void)pn;
+			(void)pw;
+		}
+		snprintf(name, sizeof(name), "filter/sweep/%s/renewed-still-blocks", fam);
+		fcheck(w, name, &p, W_BLOCK(ln));
+		/* the renewed entry's own deadline: it expires then, and the sweeper takes it */
+		clock_set(w, dl + 7200 * SEC_NS);
+		snprintf(name, sizeof(name), "filter/sweep/%s/renewed-expires-on-new-deadline", fam);
+		fcheck(w, name, &p, W_BLOCK(lw));
+		snprintf(name, sizeof(name), "filter/sweep/%s/renewed-swept-later", fam);
+		if (fx_selected(name)) {
+			int n = xl4_filter_sweep(&w->f, w->now);
+
+			fx_count(name, n == 1 || fx_fail(name, true, "sweep removed %d, want 1 (%s)", n, narrow));
+		}
+		list_del(w, XL4_LIST_BLOCK, wide);
+		snprintf(name, sizeof(name), "filter/sweep/%s/nothing-left", fam);
+		fcheck(w, name, &p, W_PASS);
+	}
+}
+
+/* Four expired entries above a live one: docs/filter.md says the datapath looks past "up to
+ * four expired entries". */
+static void run_expiry_depth(struct fworld *w)
+{
+	static const char *const stack4[] = { "198.18.45.9/32", "198.18.45.8/30", "198.18.45.0/28",
+					      "198.18.45.0/24" };
+	struct addr dst = A("198.18.1.1"), src = A("198.18.45.9");
+	uint64_t dl = w->now + SEC_NS;
+	char name[128];
+	struct pkt p;
+
+	if (!list_add(w, XL4_LIST_BLOCK, "198.18.0.0/16", 0))
+		return;
+	for (int i = 0; i < 4; i++)
+		if (!list_add(w, XL4_LIST_BLOCK, stack4[i], dl))
+			return;
+	clock_set(w, dl);
+	pkt(&p, &src, &dst, IPPROTO_UDP, 53);
+	snprintf(name, sizeof(name), "filter/expiry/v4/four-expired-above-live");
+	fcheck(w, name, &p, W_BLOCK(16));
+	xl4_filter_sweep(&w->f, w->now);
+	list_del(w, XL4_LIST_BLOCK, "198.18.0.0/16");
+}
+
+/* ---- 3. precedence, ports, port-less packets, rule deletion -------------------------------- */
+
+static void run_precedence(struct fworld *w)
+{
+	char name[160];
+	struct pkt p;
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		const char *fam = v6 ? "v6" : "v4";
+#define AD(x4, x6) A(v6 ? (x6) : (x4))
+#define PF(x4, x6) (v6 ? (x6) : (x4))
+		struct addr cli = AD("198.18.50.1", "2001:db8:50::1");
+		struct addr bad = AD("198.18.51.1", "2001:db8:51::1");
+		struct addr good = AD("198.18.51.7", "2001:db8:51::7");
+		struct addr d1 = AD("198.18.60.1", "2001:db8:60::1");     /* /32 rule + /24 rule */
+		struct addr d2 = AD("198.18.60.2", "2001:db8:60::2");     /* only the /24 rule */
+		struct addr d3 = AD("198.18.61.3", "2001:db8:61::3");     /* named proto vs any */
+		struct addr d4 = AD("198.18.62.4", "2001:db8:62::4");     /* nested ports */
+		struct addr d5 = AD("198.18.63.5", "2001:db8:63::5");     /* port edges */
+		struct addr d6 = AD("198.18.64.6", "2001:db8:64::6");     /* port-less */
+		uint8_t icmp = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+		uint32_t r_wide_drop, r_host_allow, r_any_drop, r_tcp_allow, r_outer, r_inner, r_edges,
+			r_single, r_anyp, r_udpall, r_icmp, r_ctl;
+
+		/* allowlist > blocklist; blocklist > an allow rule; allowlist > a drop rule */
+		if (!list_add(w, XL4_LIST_BLOCK, PF("198.18.51.0/24", "2001:db8:51::/48"), 0) ||
+		    !list_add(w, XL4_LIST_ALLOW, PF("198.18.51.7/32", "2001:db8:51::7/128"), 0) ||
+		    !list_add(w, XL4_LIST_ALLOW, PF("198.18.52.0/24", "2001:db8:52::/48"), 0) ||
+		    !list_add(w, XL4_LIST_BLOCK, PF("198.18.52.5/32", "2001:db8:52::5/128"), 0))
+			continue;
+		r_host_allow = rule_add(w, R(PF("198.18.60.1/32", "2001:db8:60::1/128"), XL4_PROTO_ANY, 0, 0, XL4_RULE_ALLOW));
+		r_wide_drop = rule_add(w, R(PF("198.18.60.0/24", "2001:db8:60::/64"), IPPROTO_TCP, 80, 80, XL4_RULE_DROP));
+		if (!r_host_allow || !r_wide_drop)
+			continue;
+
+		snprintf(name, sizeof(name), "filter/prec/%s/allowlist-beats-blocklist", fam);
+		pkt(&p, &good, &d2, IPPROTO_TCP, 80);
+		fcheck(w, name, &p, W_ALIST);
+		snprintf(name, sizeof(name), "filter/prec/%s/allowlist-shorter-beats-blocklist-longer", fam);
+		{
+			struct addr s = AD("198.18.52.5", "2001:db8:52::5");
+
+			pkt(&p, &s, &d2, IPPROTO_TCP, 80);
+			fcheck(w, name, &p, W_ALIST);
+		}
+		snprintf(name, sizeof(name), "filter/prec/%s/allowlist-beats-drop-rule", fam);
+		pkt(&p, &good, &d2, IPPROTO_TCP, 80);
+		fcheck(w, name, &p, W_ALIST); /* and rule r_wide_drop's counters stand still */
+		snprintf(name, sizeof(name), "filter/prec/%s/blocklist-beats-allow-rule", fam);
+		pkt(&p, &bad, &d1, IPPROTO_TCP, 80);
+		fcheck(w, name, &p, W_BLOCK(v6 ? 48 : 24));
+		snprintf(name, sizeof(name), "filter/prec/%s/specific-dst-beats-broader-narrower-ports", fam);
+		pkt(&p, &cli, &d1, IPPROTO_TCP, 80);
+		fcheck(w, name, &p, W_ARULE((int)r_host_allow));
+		snprintf(name, sizeof(name), "filter/prec/%s/broader-dst-rule-elsewhere", fam);
+		pkt(&p, &cli, &d2, IPPROTO_TCP, 80);
+		fcheck(w, name, &p, W_RULE((int)r_wide_drop));
+		snprintf(name, sizeof(name), "filter/prec/%s/broader-dst-rule-other-port", fam);
+		pkt(&p, &cli, &d2, IPPROTO_TCP, 81);
+		fcheck(w, name, &p, W_PASS);
+
+		/* a named protocol beats "any" (also when "any" names the port) */
+		r_any_drop = rule_add(w, R(PF("198.18.61.3/32", "2001:db8:61::3/128"), XL4_PROTO_ANY, 443, 443, XL4_RULE_DROP));
+		r_tcp_allow = rule_add(w, R(PF("198.18.61.3/32", "2001:db8:61::3/128"), IPPROTO_TCP, 0, 0, XL4_RULE_ALLOW));
+		if (!r_any_drop || !r_tcp_allow)
+			continue;
+		snprintf(name, sizeof(name), "filter/prec/%s/named-proto-beats-any", fam);
+		pkt(&p, &cli, &d3, IPPROTO_TCP, 443);
+		fcheck(w, name, &p, W_ARULE((int)r_tcp_allow));
+		snprintf(name, sizeof(name), "filter/prec/%s/any-applies-to-other-proto", fam);
+		pkt(&p, &cli, &d3, IPPROTO_UDP, 443);
+		fcheck(w, name, &p, W_RULE((int)r_any_drop));
+		snprintf(name, sizeof(name), "filter/prec/%s/any-with-ports-not-icmp", fam);
+		pkt(&p, &cli, &d3, icmp, PORTLESS);
+		fcheck(w, name, &p, W_PASS);
+
+		/* nested port ranges: the inner one wins inside it; edges on both */
+		r_outer = rule_add(w, R(PF("198.18.62.4/32", "2001:db8:62::4/128"), IPPROTO_TCP, 1000, 2000, XL4_RULE_DROP));
+		r_inner = rule_add(w, R(PF("198.18.62.4/32", "2001:db8:62::4/128"), IPPROTO_TCP, 1500, 1599, XL4_RULE_ALLOW));
+		if (!r_outer || !r_inner)
+			continue;
+		{
+			const struct {
+				uint16_t port;
+				int which; /* 0 none, 1 outer, 2 inner */
+			} np[] = { { 999, 0 }, { 1000, 1 }, { 1499, 1 }, { 1500, 2 }, { 1599, 2 },
+				   { 1600, 1 }, { 2000, 1 }, { 2001, 0 } };
+
+			for (size_t i = 0; i < sizeof(np) / sizeof(np[0]); i++) {
+				snprintf(name, sizeof(name), "filter/port/%s/nested/%u", fam, np[i].port);
+				pkt(&p, &cli, &d4, IPPROTO_TCP, np[i].port);
+				fcheck(w, name, &p, np[i].which == 0 ? W_PASS : np[i].which == 1 ? W_RULE((int)r_outer)
+												   : W_ARULE((int)r_inner));
+			}
+		}
+		/* refused: partial overlap, identical range, two every-port rules; nothing changes */
+		{
+			static const struct {
+				const char *what;
+				uint8_t proto;
+				uint16_t lo, hi;
+			} bad_rules[] = {
+				{ "overlap-above", IPPROTO_TCP, 1900, 2500 },
+				{ "overlap-below", IPPROTO_TCP, 500, 1000 },
+				{ "overlap-inner", IPPROTO_TCP, 1590, 1700 },
+				{ "identical", IPPROTO_TCP, 1000, 2000 },
+				{ "identical-inner", IPPROTO_TCP, 1500, 1599 },
+			};
+
+			for (size_t i = 0; i < sizeof(bad_rules) / sizeof(bad_rules[0]); i++) {
+				struct xl4_rule_spec s = R(PF("198.18.62.4/32", "2001:db8:62::4/128"), bad_rules[i].proto,
+							   bad_rules[i].lo, bad_rules[i].hi, XL4_RULE_ALLOW);
+				char err[256] = "";
+				uint32_t id = 0;
+				int ret;
+
+				snprintf(name, sizeof(name), "filter/rule/%s/refused/%s-%u-%u", fam, bad_rules[i].what,
+					 bad_rules[i].lo, bad_rules[i].hi);
+				if (!fx_selected(name))
+					continue;
+				ret = xl4_filter_rule_add(&w->f, &s, &id, err, sizeof(err));
+				fx_count(name, (ret < 0 && strstr(err, "conflicts with rule")) ||
+						       fx_fail(name, true, "xl4_filter_rule_add: want an error naming the "
+								"conflicting rule, got %d '%s' (id %u)", ret, err, id));
+				if (!ret)
+					rule_del(w, id);
+			}
+			snprintf(name, sizeof(name), "filter/rule/%s/refused/two-every-port", fam);
+			if (fx_selected(name)) {
+				struct xl4_rule_spec s = R(PF("198.18.61.3/32", "2001:db8:61::3/128"), IPPROTO_TCP, 0, 0,
+							   XL4_RULE_DROP);
+				char err[256] = "";
+				uint32_t id = 0;
+				int ret = xl4_filter_rule_add(&w->f, &s, &id, err, sizeof(err));
+
+				fx_count(name, ret < 0 || fx_fail(name, true, "a second tcp every-port rule was accepted (id %u)", id));
+				if (!ret)
+					rule_del(w, id);
+			}
+			snprintf(name, sizeof(name), "filter/rule/%s/refused-changes-nothing", fam);
+			pkt(&p, &cli, &d4, IPPROTO_TCP, 2200);
+			fcheck(w, name, &p, W_PASS);
+		}
+
+		/* port range edges: lo-1, lo, hi, hi+1; a single port */
+		r_edges = rule_add(w, R(PF("198.18.63.5/32", "2001:db8:63::5/128"), IPPROTO_UDP, 5000, 5010, XL4_RULE_DROP));
+		r_single = rule_add(w, R(PF("198.18.63.5/32", "2001:db8:63::5/128"), IPPROTO_UDP, 53, 53, XL4_RULE_DROP));
+		if (!r_edges || !r_single)
+			continue;
+		{
+			const struct {
+				uint16_t port;
+				uint32_t id;
+			} ep[] = { { 4999, 0 }, { 5000, r_edges }, { 5010, r_edges }, { 5011, 0 },
+				   { 52, 0 }, { 53, r_single }, { 54, 0 } };
+
+			for (size_t i = 0; i < sizeof(ep) / sizeof(ep[0]); i++) {
+				snprintf(name, sizeof(name), "filter/port/%s/edges/udp-%u", fam, ep[i].port);
+				pkt(&p, &cli, &d5, IPPROTO_UDP, ep[i].port);
+				fcheck(w, name, &p, ep[i].id ? W_RULE((int)ep[i].id) : W_PASS);
+			}
+			snprintf(name, sizeof(name), "filter/port/%s/edges/tcp-5000-other-proto", fam);
+			pkt(&p, &cli, &d5, IPPROTO_TCP, 5000);
+			fcheck(w, name, &p, W_PASS);
+		}
+
+		/* port-less packets (ICMP, later fragments) against every-port rules */
+		r_udpall = rule_add(w, R(PF("198.18.64.6/32", "2001:db8:64::6/128"), IPPROTO_UDP, 0, 0, XL4_RULE_DROP));
+		r_anyp = rule_add(w, R(PF("198.18.64.6/32", "2001:db8:64::6/128"), XL4_PROTO_ANY, 0, 0, XL4_RULE_ALLOW));
+		r_icmp = rule_add(w, R(PF("198.18.64.0/24", "2001:db8:64::/64"), icmp, 0, 0, XL4_RULE_DROP));
+		if (!r_udpall || !r_anyp || !r_icmp)
+			continue;
+		{
+			struct addr d6b = AD("198.18.64.7", "2001:db8:64::7");
+
+			snprintf(name, sizeof(name), "filter/noport/%s/icmp-any-proto-any-port", fam);
+			pkt(&p, &cli, &d6, icmp, PORTLESS);
+			fcheck(w, name, &p, W_ARULE((int)r_anyp));
+			snprintf(name, sizeof(name), "filter/noport/%s/icmp-rule-broader-dst", fam);
+			pkt(&p, &cli, &d6b, icmp, PORTLESS);
+			fcheck(w, name, &p, W_RULE((int)r_icmp));
+			snprintf(name, sizeof(name), "filter/noport/%s/icmp-rule-not-udp", fam);
+			pkt(&p, &cli, &d6b, IPPROTO_UDP, 53);
+			fcheck(w, name, &p, W_PASS);
+			snprintf(name, sizeof(name), "filter/noport/%s/udp-later-fragment-every-port-rule", fam);
+			pkt(&p, &cli, &d6, IPPROTO_UDP, LATERFRAG);
+			fcheck(w, name, &p, W_RULE((int)r_udpall));
+			snprintf(name, sizeof(name), "filter/noport/%s/udp-later-fragment-port-rule", fam);
+			pkt(&p, &cli, &d5, IPPROTO_UDP, LATERFRAG);
+			fcheck(w, name, &p, W_PASS);
+			snprintf(name, sizeof(name), "filter/noport/%s/tcp-falls-to-any", fam);
+			pkt(&p, &cli, &d6, IPPROTO_TCP, 22);
+			fcheck(w, name, &p, W_ARULE((int)r_anyp));
+		}
+
+		/* rule delete takes effect; the others stay */
+		r_ctl = rule_add(w, R(PF("198.18.65.0/24", "2001:db8:65::/64"), XL4_PROTO_ANY, 0, 0, XL4_RULE_DROP));
+		if (!r_ctl)
+			continue;
+		{
+			struct addr d7 = AD("198.18.65.9", "2001:db8:65::9");
+
+			snprintf(name, sizeof(name), "filter/rule/%s/before-delete", fam);
+			pkt(&p, &cli, &d7, IPPROTO_TCP, 80);
+			fcheck(w, name, &p, W_RULE((int)r_ctl));
+			rule_del(w, r_ctl);
+			snprintf(name, sizeof(name), "filter/rule/%s/after-delete", fam);
+			fcheck(w, name, &p, W_PASS);
+			snprintf(name, sizeof(name), "filter/rule/%s/after-delete-others-stay", fam);
+			pkt(&p, &cli, &d5, IPPROTO_UDP, 5000);
+			fcheck(w, name, &p, W_RULE((int)r_edges));
+		}
+
+		/* clean up for the next family: every rule and list entry of this one */
+		{
+			uint32_t ids[] = { r_host_allow, r_wide_drop, r_any_drop, r_tcp_allow, r_outer, r_inner,
+					   r_edges, r_single, r_udpall, r_anyp, r_icmp };
+
+			for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+				rule_del(w, ids[i]);
+		}
+		list_del(w, XL4_LIST_BLOCK, PF("198.18.51.0/24", "2001:db8:51::/48"));
+		list_del(w, XL4_LIST_ALLOW, PF("198.18.51.7/32", "2001:db8:51::7/128"));
+		list_del(w, XL4_LIST_ALLOW, PF("198.18.52.0/24", "2001:db8:52::/48"));
+		list_del(w, XL4_LIST_BLOCK, PF("198.18.52.5/32", "2001:db8:52::5/128"));
+		snprintf(name, sizeof(name), "filter/rule/%s/all-deleted", fam);
+		pkt(&p, &cli, &d2, IPPROTO_TCP, 80);
+		fcheck(w, name, &p, W_PASS);
+#undef AD
+#undef PF
+	}
+}
+
+/* ---- 4. rate limits ------------------------------------------------------------------------- */
+
+struct flood_result {
+	long sent[2], passed[2], bad; /* per source; bad: an unexpected verdict or reason */
+	__u32 bad_reason;
+};
+
+/*
+ * Source 0 sends at rate0 pps and source 1 at rate1 pps (0: silent) for secs seconds of test
+ * clock, interleaved in time order. Drops must be `drop_reason`.
+ */
+static void flood(struct fworld *w, const struct pkt *p0, const struct pkt *p1, uint32_t rate0,
+		  uint32_t rate1, uint32_t secs, __u32 drop_reason, struct flood_result *fr)
+{
+	uint64_t start = w->now, n0 = (uint64_t)rate0 * secs, n1 = (uint64_t)rate1 * secs;
+	uint64_t i0 = 0, i1 = 0;
+
+	memset(fr, 0, sizeof(*fr));
+	while (i0 < n0 || i1 < n1) {
+		/* next send times: packet i at start + i/rate */
+		uint64_t t0 = i0 < n0 ? start + i0 * SEC_NS / rate0 : UINT64_MAX;
+		uint64_t t1 = i1 < n1 ? start + i1 * SEC_NS / rate1 : UINT64_MAX;
+		int s = t1 < t0;
+		__u32 reason = 0;
+		int v;
+
+		clock_set(w, s ? t1 : t0);
+		v = send1(w, s ? p1 : p0, &reason);
+		fr->sent[s]++;
+		if (v == XDP_PASS)
+			fr->passed[s]++;
+		else if (v != XDP_DROP || reason != drop_reason)
+			fr->bad++, fr->bad_reason = reason;
+		if (s)
+			i1++;
+		else
+			i0++;
+	}
+	clock_set(w, start + (uint64_t)secs * SEC_NS);
+}
+
+static void rate_accuracy(struct fworld *w, int v6, const char *who, uint32_t rule_id, uint32_t rate,
+			  uint32_t burst, const struct pkt *flooder, const struct pkt *quiet)
+{
+	const uint32_t secs = 20;
+	double want = (double)rate * secs + burst, got, err;
+	struct flood_result fr;
+	char name[128];
+	bool ok = true;
+
+	snprintf(name, sizeof(name), "filter/rate/%s/%s/3x-flood-accuracy", v6 ? "v6" : "v4", who);
+	if (!fx_selected(name))
+		return;
+	flood(w, flooder, quiet, 3 * rate, rate / 2, secs, XL4_R_FILTER_RATE, &fr);
+	expected_seen[XL4_R_FILTER_RATE]++;
+	got = (double)fr.passed[0];
+	err = 100.0 * (got - want) / want;
+	if (err < -5 || err > 5)
+		ok = fx_fail(name, ok, "flooder at %u pps for %u s: %ld of %ld accepted, want %.0f (rate*T+burst) +-5%%, off by %+.2f%%",
+			     3 * rate, secs, fr.passed[0], fr.sent[0], want, err);
+	if (fr.bad)
+		ok = fx_fail(name, ok, "%ld packets with an unexpected verdict (reason %s)", fr.bad,
+			     xl4_reason_name(fr.bad_reason));
+	printf("%s: %u pps limit, burst %u: flooder %ld/%ld accepted (want %.0f, %+.2f%%), quiet source %ld/%ld\n",
+	       name, rate, burst, fr.passed[0], fr.sent[0], want, err, fr.passed[1], fr.sent[1]);
+	fx_count(name, ok);
+	snprintf(name, sizeof(name), "filter/rate/%s/%s/quiet-source-no-drops", v6 ? "v6" : "v4", who);
+	fx_count(name, (fr.sent[1] > 0 && fr.passed[1] == fr.sent[1]) ||
+			       fx_fail(name, true, "source under its limit (%u pps) while another floods: %ld of %ld dropped",
+				       rate / 2, fr.sent[1] - fr.passed[1], fr.sent[1]));
+	(void)rule_id;
+}
+
+static void run_rate(struct fworld *w)
+{
+	char name[160];
+	struct pkt p, q;
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		const char *fam = v6 ? "v6" : "v4";
+		struct addr dst = A(v6 ? "2001:db8:70::1" : "198.18.70.1");
+		struct addr s1 = A(v6 ? "2001:db8:71:1::1" : "198.18.71.1");
+		struct addr s2 = A(v6 ? "2001:db8:71:2::1" : "198.18.71.2");
+		uint32_t id;
+
+		/* limit 100 pps, burst 10, for UDP to dst */
+		id = rule_add(w, (struct xl4_rule_spec){ .dst = P(v6 ? "2001:db8:70::1/128" : "198.18.70.1/32"),
+							 .proto = IPPROTO_UDP, .action = XL4_RULE_LIMIT,
+							 .rate = 100, .burst = 10, .v6_prefix = 64 });
+		if (!id)
+			continue;
+		clock_set(w, w->now + 100 * SEC_NS);
+		/* the burst, exactly: 10 pass at one instant, the 11th drops, with the rule's id */
+		pkt(&p, &s1, &dst, IPPROTO_UDP, 53);
+		for (int i = 0; i < 10; i++) {
+			snprintf(name, sizeof(name), "filter/rate/%s/burst/%d", fam, i + 1);
+			fcheck(w, name, &p, W_LIMITED_PASS((int)id));
+		}
+		snprintf(name, sizeof(name), "filter/rate/%s/burst/11-over", fam);
+		fcheck(w, name, &p, W_RATE((int)id));
+		/* one packet's worth of time (10 ms at 100 pps) refills one token, 9.999 ms does not */
+		clock_set(w, w->now + 9999999);
+		snprintf(name, sizeof(name), "filter/rate/%s/refill/just-before-one-token", fam);
+		fcheck(w, name, &p, W_RATE((int)id));
+		clock_set(w, w->now + 1);
+		snprintf(name, sizeof(name), "filter/rate/%s/refill/one-token", fam);
+		fcheck(w, name, &p, W_LIMITED_PASS((int)id));
+		/* a long idle time refills to the burst, not beyond */
+		clock_set(w, w->now + 3600 * SEC_NS);
+		for (int i = 0; i < 11; i++) {
+			snprintf(name, sizeof(name), "filter/rate/%s/after-idle/%d", fam, i + 1);
+			fcheck(w, name, &p, i < 10 ? W_LIMITED_PASS((int)id) : W_RATE((int)id));
+		}
+		/* other protocols to the same destination are not limited by a udp rule */
+		snprintf(name, sizeof(name), "filter/rate/%s/other-proto-unlimited", fam);
+		pkt(&q, &s1, &dst, IPPROTO_TCP, 53);
+		fcheck(w, name, &q, W_PASS);
+
+		/* accuracy: s1 floods at 3x, s2 sends at half the limit; fresh buckets after idle */
+		clock_set(w, w->now + 60 * SEC_NS);
+		pkt(&p, &s1, &dst, IPPROTO_UDP, 53);
+		pkt(&q, &s2, &dst, IPPROTO_UDP, 53);
+		rate_accuracy(w, v6, "rule", id, 100, 10, &p, &q);
+
+		/* a heavy flood (300x the limit, 30 kpps, one packet every 33.3 us): still the
+		 * configured rate, +-5% (the bucket must keep refill fractions between packets) */
+		snprintf(name, sizeof(name), "filter/rate/%s/rule/300x-flood-accuracy", fam);
+		if (fx_selected(name)) {
+			struct flood_result fr;
+			double want = 100.0 * 1 + 10, err;
+
+			clock_set(w, w->now + 60 * SEC_NS);
+			flood(w, &p, &q, 30000, 0, 1, XL4_R_FILTER_RATE, &fr);
+			err = 100.0 * ((double)fr.passed[0] - want) / want;
+			printf("%s: 100 pps limit, burst 10: flooder at 30000 pps for 1 s: %ld accepted (want %.0f, %+.2f%%)\n",
+			       name, fr.passed[0], want, err);
+			fx_count(name, ((err >= -5 && err <= 5) && !fr.bad) ||
+					       fx_fail(name, true, "%ld of %ld accepted, want %.0f (rate*T+burst) +-5%%, off by %+.2f%%",
+						       fr.passed[0], fr.sent[0], want, err));
+		}
+
+		if (v6) {
+			/* sources in one /64 share a bucket; another /64 has its own */
+			struct addr a = A("2001:db8:72:1::1"), b = A("2001:db8:72:1:ffff:ffff:ffff:ffff"),
+				    c = A("2001:db8:72:2::1");
+
+			clock_set(w, w->now + 60 * SEC_NS);
+			pkt(&p, &a, &dst, IPPROTO_UDP, 53);
+			for (int i = 0; i < 10; i++) {
+				snprintf(name, sizeof(name), "filter/rate/v6/prefix64/same-64-first/%d", i + 1);
+				fcheck(w, name, &p, W_LIMITED_PASS((int)id));
+			}
+			pkt(&p, &b, &dst, IPPROTO_UDP, 53);
+			snprintf(name, sizeof(name), "filter/rate/v6/prefix64/same-64-other-address-shares");
+			fcheck(w, name, &p, W_RATE((int)id));
+			pkt(&p, &c, &dst, IPPROTO_UDP, 53);
+			for (int i = 0; i < 10; i++) {
+				snprintf(name, sizeof(name), "filter/rate/v6/prefix64/other-64-own-bucket/%d", i + 1);
+				fcheck(w, name, &p, W_LIMITED_PASS((int)id));
+			}
+		} else {
+			/* IPv4: one bucket per address, even next door */
+			struct addr a = A("198.18.73.1"), b = A("198.18.73.2");
+
+			clock_set(w, w->now + 60 * SEC_NS);
+			pkt(&p, &a, &dst, IPPROTO_UDP, 53);
+			for (int i = 0; i < 11; i++) {
+				snprintf(name, sizeof(name), "filter/rate/v4/per-address/first/%d", i + 1);
+				fcheck(w, name, &p, i < 10 ? W_LIMITED_PASS((int)id) : W_RATE((int)id));
+			}
+			pkt(&p, &b, &dst, IPPROTO_UDP, 53);
+			snprintf(name, sizeof(name), "filter/rate/v4/per-address/neighbour-own-bucket");
+			fcheck(w, name, &p, W_LIMITED_PASS((int)id));
+		}
+		/* an allowlisted source is never limited */
+		if (list_add(w, XL4_LIST_ALLOW, v6 ? "2001:db8:74::/48" : "198.18.74.0/24", 0)) {
+			struct addr a = A(v6 ? "2001:db8:74::1" : "198.18.74.1");
+
+			pkt(&p, &a, &dst, IPPROTO_UDP, 53);
+			for (int i = 0; i < 12; i++) {
+				snprintf(name, sizeof(name), "filter/rate/%s/allowlisted-unlimited/%d", fam, i + 1);
+				fcheck(w, name, &p, W_ALIST);
+			}
+			list_del(w, XL4_LIST_ALLOW, v6 ? "2001:db8:74::/48" : "198.18.74.0/24");
+		}
+		rule_del(w, id);
+		snprintf(name, sizeof(name), "filter/rate/%s/rule-deleted-unlimited", fam);
+		pkt(&p, &s1, &dst, IPPROTO_UDP, 53);
+		fcheck(w, name, &p, W_PASS);
+	}
+}
+
+static void run_global(struct fworld *w)
+{
+	char name[160], err[256] = "";
+	struct pkt p, q;
+
+	if (!must("filter/global/setup", xl4_filter_limit_set(&w->f, 50, 5, 64, err, sizeof(err)), err))
+		return;
+	for (int v6 = 0; v6 < 2; v6++) {
+		const char *fam = v6 ? "v6" : "v4";
+		struct addr dst = A(v6 ? "2001:db8:80::1" : "198.18.80.1");
+		struct addr s1 = A(v6 ? "2001:db8:81:1::1" : "198.18.81.1");
+		struct addr s2 = A(v6 ? "2001:db8:81:2::1" : "198.18.81.2");
+		struct want over = W_RATE(0);
+		uint32_t id;
+
+		clock_set(w, w->now + 100 * SEC_NS);
+		pkt(&p, &s1, &dst, IPPROTO_TCP, 80);
+		for (int i = 0; i < 6; i++) {
+			snprintf(name, sizeof(name), "filter/global/%s/burst/%d", fam, i + 1);
+			fcheck(w, name, &p, i < 5 ? W_LIMITED_PASS(0) : over);
+		}
+		snprintf(name, sizeof(name), "filter/global/%s/other-source-own-bucket", fam);
+		pkt(&q, &s2, &dst, IPPROTO_TCP, 80);
+		fcheck(w, name, &q, W_LIMITED_PASS(0));
+		clock_set(w, w->now + 60 * SEC_NS);
+		rate_accuracy(w, v6, "global", 0, 50, 5, &p, &q);
+
+		/* an allow rule skips the global limit; a limit rule is followed by it */
+		id = rule_add(w, R(v6 ? "2001:db8:80::1/128" : "198.18.80.1/32", IPPROTO_UDP, 0, 0, XL4_RULE_ALLOW));
+		if (id) {
+			clock_set(w, w->now + 60 * SEC_NS);
+			pkt(&q, &s1, &dst, IPPROTO_UDP, 53);
+			for (int i = 0; i < 8; i++) {
+				snprintf(name, sizeof(name), "filter/global/%s/allow-rule-skips-limit/%d", fam, i + 1);
+				fcheck(w, name, &q, W_ARULE((int)id));
+			}
+			rule_del(w, id);
+		}
+		id = rule_add(w, (struct xl4_rule_spec){ .dst = P(v6 ? "2001:db8:80::1/128" : "198.18.80.1/32"),
+							 .proto = IPPROTO_UDP, .action = XL4_RULE_LIMIT,
+							 .rate = 1000, .burst = 100, .v6_prefix = 64 });
+		if (id) {
+			struct want both = { XDP_PASS, XL4_R_NONE, 0, (int)id, 0, 0, 0 };
+			struct want glob = { XDP_DROP, XL4_R_FILTER_RATE, 0, (int)id, 0, 0, 1 };
+
+			clock_set(w, w->now + 60 * SEC_NS);
+			pkt(&q, &s1, &dst, IPPROTO_UDP, 53);
+			for (int i = 0; i < 6; i++) {
+				snprintf(name, sizeof(name), "filter/global/%s/after-limit-rule/%d", fam, i + 1);
+				fcheck(w, name, &q, i < 5 ? both : glob);
+			}
+			rule_del(w, id);
+		}
+	}
+	if (!must("filter/global/setup-off", xl4_filter_limit_set(&w->f, 0, 0, 0, err, sizeof(err)), err))
+		return;
+	{
+		struct addr dst = A("198.18.80.1"), s1 = A("198.18.81.1");
+
+		pkt(&p, &s1, &dst, IPPROTO_TCP, 80);
+		for (int i = 0; i < 8; i++) {
+			snprintf(name, sizeof(name), "filter/global/v4/off-unlimited/%d", i + 1);
+			fcheck(w, name, &p, W_PASS);
+		}
+	}
+}
+
+/* The new-source budget (5 per second here) and the rule's shared fallback bucket. */
+static void run_shared(struct fworld *w)
+{
+	char name[160];
+	struct pkt p;
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		const char *fam = v6 ? "v6" : "v4";
+		struct addr dst = A(v6 ? "2001:db8:90::1" : "198.18.90.1");
+		struct want shared = { XDP_DROP, XL4_R_FILTER_RATE_SHARED, 0, -1, 0, -1, 0 };
+		uint32_t id;
+		int n_new = 60, passed = 0;
+
+		id = rule_add(w, (struct xl4_rule_spec){ .dst = P(v6 ? "2001:db8:90::1/128" : "198.18.90.1/32"),
+							 .proto = XL4_PROTO_ANY, .action = XL4_RULE_LIMIT,
+							 .rate = 10, .burst = 3, .v6_prefix = 64 });
+		if (!id)
+			continue;
+		shared.rule = (int)id;
+		shared.detail = id;
+		/* a new second: the budget bucket is full (5), the shared bucket full (burst 3) */
+		clock_set(w, w->now + 100 * SEC_NS);
+		for (int i = 0; i < n_new; i++) {
+			char a[64];
+			struct addr s;
+
+			if (v6)
+				snprintf(a, sizeof(a), "2001:db8:91:%x::1", i + 1);
+			else
+				snprintf(a, sizeof(a), "198.18.91.%d", i + 1);
+			s = A(a);
+			pkt(&p, &s, &dst, IPPROTO_UDP, 53);
+			snprintf(name, sizeof(name), "filter/shared/%s/new-source-%d", fam, i + 1);
+			/* 1..5 own buckets; 6..8 take the shared bucket's 3 tokens; 9.. shared drops */
+			if (fcheck(w, name, &p, i < 8 ? W_LIMITED_PASS((int)id) : shared) && i < 8)
+				passed++;
+		}
+		snprintf(name, sizeof(name), "filter/shared/%s/never-fails-open", fam);
+		fx_count(name, passed <= 8 || fx_fail(name, true, "%d of %d new sources passed in one instant; "
+							     "at most budget 5 + shared burst 3", passed, n_new));
+		/* sources with their own bucket are unaffected by the shared one being empty */
+		{
+			struct addr s = A(v6 ? "2001:db8:91:1::1" : "198.18.91.1");
+
+			pkt(&p, &s, &dst, IPPROTO_UDP, 53);
+			for (int i = 0; i < 3; i++) {
+				snprintf(name, sizeof(name), "filter/shared/%s/own-bucket-unaffected/%d", fam, i + 1);
+				fcheck(w, name, &p, i < 2 ? W_LIMITED_PASS((int)id) : W_RATE((int)id));
+			}
+		}
+		/* the shared bucket refills at the rule's rate: 100 ms = 1 token */
+		clock_set(w, w->now + 100000000);
+		{
+			struct addr s = A(v6 ? "2001:db8:92::1" : "198.18.92.1");
+			struct addr t = A(v6 ? "2001:db8:92:1::1" : "198.18.92.2");
+
+			pkt(&p, &s, &dst, IPPROTO_UDP, 53);
+			snprintf(name, sizeof(name), "filter/shared/%s/refilled-one-token", fam);
+			fcheck(w, name, &p, W_LIMITED_PASS((int)id));
+			pkt(&p, &t, &dst, IPPROTO_UDP, 53);
+			snprintf(name, sizeof(name), "filter/shared/%s/refilled-only-one", fam);
+			fcheck(w, name, &p, shared);
+		}
+		/* next second: the budget is back; a new source gets a bucket of its own */
+		clock_set(w, w->now + SEC_NS);
+		{
+			struct addr s = A(v6 ? "2001:db8:93::1" : "198.18.93.1");
+
+			pkt(&p, &s, &dst, IPPROTO_UDP, 53);
+			for (int i = 0; i < 4; i++) {
+				snprintf(name, sizeof(name), "filter/shared/%s/next-second-own-bucket/%d", fam, i + 1);
+				fcheck(w, name, &p, i < 3 ? W_LIMITED_PASS((int)id) : W_RATE((int)id));
+			}
+		}
+		/* a sustained spoofed flood: 200 new sources a second for 10 s, each sending once.
+		 * Budget 5/s + the shared bucket (10/s, burst 3) bound what passes. */
+		{
+			long sent = 0, pass = 0, bad = 0;
+			uint64_t start = w->now + 60 * SEC_NS;
+
+			snprintf(name, sizeof(name), "filter/shared/%s/spoofed-flood-bounded", fam);
+			if (fx_selected(name)) {
+				for (int i = 0; i < 2000; i++) {
+					char a[64];
+					struct addr s;
+					__u32 reason = 0;
+					int v;
+
+					if (v6)
+						snprintf(a, sizeof(a), "2001:db8:a%x:%x::1", i / 1000, i % 1000 + 1);
+					else
+						snprintf(a, sizeof(a), "198.19.%d.%d", i / 250, i % 250 + 1);
+					s = A(a);
+					pkt(&p, &s, &dst, IPPROTO_UDP, 53);
+					clock_set(w, start + (uint64_t)i * SEC_NS / 200);
+					v = send1(w, &p, &reason);
+					sent++;
+					if (v == XDP_PASS)
+						pass++;
+					else if (v != XDP_DROP || reason != XL4_R_FILTER_RATE_SHARED)
+						bad++;
+				}
+				/* own buckets: <= 5/s * 10 s + 5 (a full budget at the start); shared:
+				 * <= 10/s * 10 s + 3 */
+				fx_count(name, (pass <= 50 + 5 + 100 + 3 && pass >= 50 && !bad) ||
+						       fx_fail(name, true, "%ld of %ld new sources passed (want 50..158), %ld "
+								"unexpected verdicts", pass, sent, bad));
+				printf("%s: %ld of %ld spoofed new sources passed over 10 s (budget 5/s, shared 10/s)\n",
+				       name, pass, sent);
+			}
+		}
+		rule_del(w, id);
+	}
+}
+
+/* ---- 5. all or nothing --------------------------------------------------------------------- */
+
+static void run_batch(struct fworld *w)
+{
+	struct xl4_prefix batch[6], extra;
+	char name[160], err[256];
+	struct pkt p;
+	int small = -1;
+
+	/* del: a batch with one prefix that is not listed removes nothing */
+	batch[0] = P("198.18.100.0/24");
+	batch[1] = P("198.18.101.0/24");
+	batch[2] = P("198.18.102.0/24"); /* never added */
+	if (list_add(w, XL4_LIST_BLOCK, "198.18.100.0/24", 0) && list_add(w, XL4_LIST_BLOCK, "198.18.101.0/24", 0)) {
+		struct addr dst = A("198.18.1.1"), s0 = A("198.18.100.1"), s1 = A("198.18.101.1");
+		int ret;
+
+		snprintf(name, sizeof(name), "filter/batch/v4/del-with-missing-refused");
+		if (fx_selected(name)) {
+			err[0] = 0;
+			ret = xl4_filter_list_del(&w->f, XL4_LIST_BLOCK, batch, 3, err, sizeof(err));
+			fx_count(name, (ret == -ENOENT && strstr(err, "198.18.102.0/24")) ||
+					       fx_fail(name, true, "want -ENOENT naming 198.18.102.0/24, got %d '%s'", ret, err));
+		}
+		pkt(&p, &s0, &dst, IPPROTO_TCP, 80);
+		fcheck(w, "filter/batch/v4/del-with-missing-kept-first", &p, W_BLOCK(24));
+		pkt(&p, &s1, &dst, IPPROTO_TCP, 80);
+		fcheck(w, "filter/batch/v4/del-with-missing-kept-second", &p, W_BLOCK(24));
+		ret = xl4_filter_list_del(&w->f, XL4_LIST_BLOCK, batch, 2, err, sizeof(err));
+		must("filter/batch/v4/del-both", ret, err);
+		fcheck(w, "filter/batch/v4/del-both-gone", &p, W_PASS);
+	}
+
+	/* add: the engine's lists hold millions; a 4-entry trie with the same key and value
+	 * stands in for a full list (the state API writes whatever map its fds name) */
+	snprintf(name, sizeof(name), "filter/batch/v4/add-overflow");
+	if (!fx_selected(name))
+		return;
+	{
+		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+		struct xl4_filter sf;
+		struct xl4_filter_maps m = w->eng.filter;
+		struct xl4_lpm4_key k, next;
+		struct xl4_prefix_entry e;
+		uint64_t dl_old = w->now + 50 * SEC_NS, dl_new = w->now + 500 * SEC_NS;
+		int ret, count = 0;
+		bool ok = true;
+
+		small = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "fx_small4", sizeof(struct xl4_lpm4_key),
+				       sizeof(struct xl4_prefix_entry), 4, &o);
+		if (small < 0) {
+			must(name, -errno, "creating a 4-entry LPM trie");
+			return;
+		}
+		m.block4 = small;
+		xl4_filter_init(&sf, &m, 0);
+		extra = P("198.18.110.0/24");
+		if (xl4_filter_list_add(&sf, XL4_LIST_BLOCK, &extra, 1, dl_old, err, sizeof(err)) ||
+		    xl4_filter_list_add(&sf, XL4_LIST_BLOCK, (struct xl4_prefix[]){ P("198.18.111.0/24") }, 1, 0, err, sizeof(err)))
+			ok = fx_fail(name, ok, "setup: %s", err);
+		/* renew 198.18.110.0/24 and add four more: 6 entries into 4 slots */
+		batch[0] = P("198.18.112.0/24");
+		batch[1] = extra;
+		batch[2] = P("198.18.113.0/24");
+		batch[3] = P("198.18.114.0/24");
+		batch[4] = P("198.18.115.0/24");
+		err[0] = 0;
+		ret = xl4_filter_list_add(&sf, XL4_LIST_BLOCK, batch, 5, dl_new, err, sizeof(err));
+		if (ret >= 0)
+			ok = fx_fail(name, ok, "a batch overflowing a 4-entry list was accepted");
+		else if (!strstr(err, "nothing was added"))
+			ok = fx_fail(name, ok, "error does not say nothing was added: '%s'", err);
+		/* the map holds exactly what it held: two entries, the old deadline kept */
+		for (void *prev = NULL; !bpf_map_get_next_key(small, prev, &next); prev = &k) {
+			k = next;
+			count++;
+			if (bpf_map_lookup_elem(small, &k, &e))
+				continue;
+			if (k.addr == htonl(ip4("198.18.110.0")) && e.expires_ns != dl_old)
+				ok = fx_fail(name, ok, "198.18.110.0/24: deadline %llu after the failed batch, want %llu (restored)",
+					     (unsigned long long)e.expires_ns, (unsigned long long)dl_old);
+			if (k.addr != htonl(ip4("198.18.110.0")) && k.addr != htonl(ip4("198.18.111.0")))
+				ok = fx_fail(name, ok, "0x%08x/%u left behind by the failed batch", ntohl(k.addr), k.prefixlen);
+		}
+		if (count != 2)
+			ok = fx_fail(name, ok, "%d entries after the failed batch, want the 2 from before", count);
+		/* the sweeper still knows the old deadline only */
+		if (xl4_filter_sweep(&sf, dl_old) != 1)
+			ok = fx_fail(name, ok, "sweep at the old deadline did not remove 198.18.110.0/24");
+		fx_count(name, ok);
+
+		/* a full list still renews an entry it holds (in-place update of a full trie) */
+		snprintf(name, sizeof(name), "filter/batch/v4/renew-in-full-list");
+		if (fx_selected(name)) {
+			struct xl4_prefix fill[3] = { P("198.18.120.0/24"), P("198.18.121.0/24"), P("198.18.122.0/24") };
+
+			ok = true;
+			if (xl4_filter_list_add(&sf, XL4_LIST_BLOCK, fill, 3, 0, err, sizeof(err)))
+				ok = fx_fail(name, ok, "setup: filling the list: %s", err);
+			else if ((ret = xl4_filter_list_add(&sf, XL4_LIST_BLOCK, fill, 1, dl_new, err, sizeof(err))))
+				ok = fx_fail(name, ok, "renewing 198.18.120.0/24 in a full list: %d '%s'", ret, err);
+			fx_count(name, ok);
+		}
+		xl4_filter_free(&sf);
+		close(small);
+	}
+}
+
+/* ---- 6. events: what dropped a packet -------------------------------------------------------- */
+
+/* the reasons this suite's fixtures expect (filter_reason_expected); checked at the end */
+static const unsigned int suite_reasons[] = { XL4_R_FILTER_BLOCK, XL4_R_FILTER_RULE, XL4_R_FILTER_RATE,
+					      XL4_R_FILTER_RATE_SHARED };
+
+bool filter_reason_expected(unsigned int reason, const char **untestable)
+{
+	(void)untestable; /* every filter reason is testable: left as the LB check set it */
+	for (size_t i = 0; i < sizeof(suite_reasons) / sizeof(suite_reasons[0]); i++)
+		if (suite_reasons[i] == reason)
+			return true;
+	return false;
+}
+
+void suite_filter(void)
+{
+	static struct fworld w;
+	int before = fx.passed + fx.failed;
+	cpu_set_t old, one;
+	int cpu = sched_getcpu();
+
+	if (fx.filter && (!strncmp(fx.filter, "lb/", 3) || !strncmp(fx.filter, "agent", 5)))
+		return; /* a filter naming another suite: do not even load the engines */
+	ncpu = libbpf_num_possible_cpus();
+	/* budgets and the shared bucket are per CPU: keep every test run on this one */
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&one);
+	CPU_SET(cpu < 0 ? 0 : cpu, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+
+	if (world_open(&w, "main", 0)) {
+		run_list_boundaries(&w);
+		run_expiry(&w);
+		run_expiry_depth(&w);
+		run_precedence(&w);
+		run_batch(&w);
+		run_rate(&w);
+		run_global(&w);
+	}
+	world_close(&w);
+	if (world_open(&w, "budget", 5))
+		run_shared(&w);
+	world_close(&w);
+	sched_setaffinity(0, sizeof(old), &old);
+
+	if (!fx.filter) {
+		for (size_t i = 0; i < sizeof(suite_reasons) / sizeof(suite_reasons[0]); i++) {
+			if (expected_seen[suite_reasons[i]])
+				continue;
+			printf("FAIL filter/coverage\n       no filter fixture expected %s\n",
+			       xl4_reason_name(suite_reasons[i]));
+			fx.failed++;
+		}
+	}
+	printf("filter: %d checks\n", fx.passed + fx.failed - before);
+}
