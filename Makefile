@@ -120,7 +120,28 @@ test-unit test-bpf test-fuzz test-e2e:
 demo: $(O)/xl4
 	$(Q)O=$(O) scripts/demo
 
-bench: $(O)/xl4
+# Benchmarks (make bench only): bench/*.bpf.c references and driver, their skeletons, and the
+# bench binaries. xl4-bench compiles in the fixtures' packet builder (tests/bpf/pktbuild.c).
+BENCH_BPF := $(patsubst bench/%.bpf.c,$(O)/bench/%.bpf.o,$(wildcard bench/*.bpf.c))
+$(O)/bench/%.bpf.o: bench/%.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/bench/%.skel.h: $(O)/bench/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(O)/bench/xl4-bench: bench/xl4-bench.c $(O)/bench/drive.skel.h $(O)/libxl4.a tests/bpf/pktbuild.c tests/bpf/pktbuild.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Ibpf -Itests/bpf -I$(O)/bench $< $(O)/libxl4.a -o $@ $(LDLIBS)
+
+$(O)/bench/maglev-bench: bench/maglev-bench.c src/maglev.c src/maglev.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< src/maglev.c -o $@ -lm
+
+bench: $(O)/xl4 $(O)/bpf/pass.bpf.o $(BENCH_BPF) $(O)/bench/xl4-bench $(O)/bench/maglev-bench
 	$(Q)O=$(O) bench/run
 
 verifier-stats: $(O)/xl4

@@ -28,10 +28,13 @@ static __always_inline struct xl4_backend *backend(__u32 id)
 }
 
 /* Find the backend for l->fk on l->vip: the connection table first, then Maglev. *hit says
- * which; on a Maglev pick l->hash is set. Returns 0 or a negative drop reason. */
-static __always_inline int lb_pick(struct lb_ctx *l, const struct xl4_lb_globals *g, int *hit)
+ * which; on a Maglev pick l->hash is set. A connection's first SYN skips the table: it is a new
+ * connection even when its 5-tuple was seen before (a reused source port), so it must not follow
+ * an old entry to a drained or down backend. Returns 0 or a negative drop reason. */
+static __always_inline int lb_pick(struct lb_ctx *l, const struct xl4_lb_globals *g, int new_conn,
+				   int *hit)
 {
-	struct xl4_flow *f = bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+	struct xl4_flow *f = new_conn ? NULL : bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
 
 	*hit = 0;
 	if (f) {
@@ -84,7 +87,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 
 	flow_key_from_pkt(&l.fk, p);
 	l.now = bpf_ktime_get_ns();
-	ret = lb_pick(&l, g, &hit);
+	ret = lb_pick(&l, g, (p->t.tcp_flags & (XL4_TCP_SYN | XL4_TCP_ACK)) == XL4_TCP_SYN, &hit);
 	if (ret < 0) {
 		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 0, 0);
 		return ret;
@@ -165,7 +168,7 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 	if (!g)
 		return -XL4_R_LB_NO_BACKEND;
 	l.now = bpf_ktime_get_ns();
-	if (lb_pick(&l, g, &hit) < 0)
+	if (lb_pick(&l, g, 0, &hit) < 0)
 		return -XL4_R_LB_NO_BACKEND;
 	if (hit)
 		l.hash = xl4_flow_hash(&l.fk, g->seed);

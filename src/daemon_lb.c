@@ -70,20 +70,14 @@ static int add_vip(struct daemon_lb *d, const struct xl4_vip_conf *vc, char *err
 int daemon_lb_start(struct daemon_lb *d, const struct xl4_config *cfg, struct xl4_engine *eng,
 		    int ifindex)
 {
-	struct xl4_lb_settings s = {
-		.seed = cfg->lb.seed,
-		.ring_size = cfg->lb.table_size,
-		.ct_inserts_per_sec = cfg->lb.ct_inserts_per_sec,
-		.ipip_src4 = cfg->lb.ipip_src4,
-		.ipip_src4_mask = cfg->lb.ipip_src4_hostmask,
-	};
+	struct xl4_lb_settings s;
 	char err[256];
 	int ret;
 
 	memset(d, 0, sizeof(*d));
 	d->hc_pipe[0] = d->hc_pipe[1] = -1;
 	d->ifindex = ifindex;
-	memcpy(s.ipip_src6, cfg->lb.ipip_src6, 16);
+	xl4_lb_settings_from_config(cfg, &s);
 	if ((ret = xl4_lb_init(&d->lb, &eng->lb, &s))) {
 		pr_warn("load balancer: cannot initialise its maps: %s", strerror(-ret));
 		return ret;

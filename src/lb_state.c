@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "config.h"
 #include "lb_state.h"
 #include "log.h"
 #include "maglev.h"
@@ -23,6 +24,18 @@ static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return ret;
+}
+
+void xl4_lb_settings_from_config(const struct xl4_config *cfg, struct xl4_lb_settings *s)
+{
+	*s = (struct xl4_lb_settings){
+		.seed = cfg->lb.seed,
+		.ring_size = cfg->lb.table_size,
+		.ct_inserts_per_sec = cfg->lb.ct_inserts_per_sec,
+		.ipip_src4 = cfg->lb.ipip_src4,
+		.ipip_src4_mask = cfg->lb.ipip_src4_hostmask,
+	};
+	memcpy(s->ipip_src6, cfg->lb.ipip_src6, 16);
 }
 
 int xl4_lb_init(struct xl4_lb *lb, const struct xl4_lb_maps *maps, const struct xl4_lb_settings *s)

@@ -57,6 +57,10 @@ struct xl4_lb {
 	uint32_t *keys;	 /* scratch: map keys for batch writes */
 };
 
+struct xl4_config;
+/* The settings a configuration file asks for. */
+void xl4_lb_settings_from_config(const struct xl4_config *cfg, struct xl4_lb_settings *s);
+
 /* Set up over an engine's maps and write the deployment-wide settings. */
 int xl4_lb_init(struct xl4_lb *lb, const struct xl4_lb_maps *maps, const struct xl4_lb_settings *s);
 void xl4_lb_free(struct xl4_lb *lb);

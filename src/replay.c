@@ -81,17 +81,11 @@ static void print_summary(const struct tally *t)
  * here: a backend without a configured MAC gets 00:00:00:00:00:00 in its output frames. */
 static int provision_lb(struct xl4_lb *lb, struct xl4_engine *eng, const struct xl4_config *cfg)
 {
-	struct xl4_lb_settings s = {
-		.seed = cfg->lb.seed,
-		.ring_size = cfg->lb.table_size,
-		.ct_inserts_per_sec = cfg->lb.ct_inserts_per_sec,
-		.ipip_src4 = cfg->lb.ipip_src4,
-		.ipip_src4_mask = cfg->lb.ipip_src4_hostmask,
-	};
+	struct xl4_lb_settings s;
 	char err[256];
 	int ret;
 
-	memcpy(s.ipip_src6, cfg->lb.ipip_src6, 16);
+	xl4_lb_settings_from_config(cfg, &s);
 	if ((ret = xl4_lb_init(lb, &eng->lb, &s))) {
 		pr_warn("cannot set up the load balancer maps: %s", strerror(-ret));
 		return ret;

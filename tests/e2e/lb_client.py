@@ -3,9 +3,13 @@
 """Client side of the load-balancer e2e tests: real connections to a VIP, counted by the
 backend that answered (every backend puts its name in the reply, see lb_server.py).
 
-  lb_client.py http HOST PORT COUNT PARALLEL
+  lb_client.py http HOST PORT COUNT PARALLEL [SPORT_BASE]
       COUNT HTTP requests, each on a new TCP connection ("Connection: close"), PARALLEL at a
-      time. A request succeeds when the status is 200 and the body is "NAME /req/I".
+      time. A request succeeds when the status is 200 and the body is "NAME /req/I". With
+      SPORT_BASE, request I leaves from source port SPORT_BASE+I and the client closes only
+      after the server did (so the port is free again at once: no TIME_WAIT on the client),
+      and "by_port" in the result says who answered each port: running it twice sends new
+      connections with the same 5-tuples as before.
   lb_client.py udp HOST PORT SOCKETS PER_SOCKET
       SOCKETS sockets (each its own flow) send PER_SOCKET datagrams each, one at a time; a reply
       must come from HOST:PORT, be b"NAME " + the datagram, and every reply of one socket must
@@ -63,26 +67,34 @@ def read_response(f):
     return int(parts[1]), body
 
 
-def http_once(host, port, i):
+def http_once(host, port, i, sport=None):
     path = b"/req/%d" % i
     with socket.socket(family(host), socket.SOCK_STREAM) as s:
         s.settimeout(TIMEOUT)
+        if sport:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("::" if ":" in host else "0.0.0.0", sport))
         s.connect((host, port))
         s.sendall(b"GET %s HTTP/1.1\r\nHost: xl4-vip\r\nConnection: close\r\n\r\n" % path)
         with s.makefile("rb") as f:
             status, body = read_response(f)
+            if sport and f.read(1) != b"":
+                raise ValueError("data after the response")
     name, _, rest = body.decode(errors="replace").strip().partition(" ")
     if status != 200 or rest != path.decode():
         raise ValueError(f"unexpected reply {status} {body[:60]!r}")
     return name
 
 
-def cmd_http(host, port, count, parallel):
-    by, errors, fail = {}, {}, 0
+def cmd_http(host, port, count, parallel, sport_base=None):
+    by, errors, fail, by_port = {}, {}, 0, {}
 
     def one(i):
         try:
-            return http_once(host, port, i), None
+            name = http_once(host, port, i, sport_base + i if sport_base else None)
+            if sport_base:
+                by_port[sport_base + i] = name
+            return name, None
         except Exception as e:  # noqa: BLE001 - every failure is counted and reported
             return None, f"{type(e).__name__}: {e}"
 
@@ -101,7 +113,7 @@ def cmd_http(host, port, count, parallel):
     for e, n in errors.items():
         print(f"  {n} x {e}", file=sys.stderr)
     print(json.dumps({"ok": ok, "fail": fail, "by": by, "secs": round(secs, 2),
-                      "errors": dict(list(errors.items())[:5])}))
+                      "errors": dict(list(errors.items())[:5]), "by_port": by_port}))
 
 
 def cmd_udp(host, port, sockets, per):
@@ -246,8 +258,8 @@ def cmd_hold(host4, host6, port, n, interval, max_secs, stop_file, events_file):
 
 def main():
     a = sys.argv[1:]
-    if a[:1] == ["http"] and len(a) == 5:
-        cmd_http(a[1], int(a[2]), int(a[3]), int(a[4]))
+    if a[:1] == ["http"] and len(a) in (5, 6):
+        cmd_http(a[1], int(a[2]), int(a[3]), int(a[4]), int(a[5]) if len(a) == 6 else None)
     elif a[:1] == ["udp"] and len(a) == 5:
         cmd_udp(a[1], int(a[2]), int(a[3]), int(a[4]))
     elif a[:1] == ["hold"] and len(a) == 9:

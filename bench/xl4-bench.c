@@ -1,0 +1,884 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-path cost of the real xl4 XDP program with BPF_PROG_TEST_RUN, next to references measured
+ * in the same run, and conntrack lookup cost and memory at 1k / 1M / 10M flows.
+ *
+ *   xl4-bench [--runs N] [--repeat N] [--ct-sizes 1000,1000000,...] [--out DIR] [--cpu N] [-v]
+ *
+ * Every figure is the kernel's own ns/packet (test_run's `duration`: the average over `repeat`
+ * repetitions inside the kernel, preemption excluded, truncated to whole ns) taken as the median
+ * of N runs, with min..max. Rows are measured round-robin, so every row of round k shares the
+ * machine's state of that moment with its baselines, and a ratio is the median of the
+ * per-round ratios row/baseline.
+ *
+ * Two methods (the "method" column):
+ *   direct  the program under test runs `repeat` times on the same packet. Right for paths that
+ *           leave the packet as they found it (pass, drop, l2 established: a MAC swap).
+ *   driven  bench/drive.bpf.c runs first on every repetition: it restores the frame from a
+ *           template (and strips any header the previous repetition prepended), optionally
+ *           varies the flow, then tail-calls the program under test. Used for new flows (each
+ *           repetition a flow never seen), port mode (it rewrites the destination port), ipip
+ *           (it prepends a header) and conntrack at scale (random prefilled flows). Its
+ *           baselines are the same driver tail-calling XDP_PASS and parse-then-drop.
+ * Every row checks its verdict on every run, and the LB rows check the VIP's counters
+ * (new flows / conntrack hits) against what the row claims to measure.
+ *
+ * xl4 is provisioned exactly as the daemon does it (xl4_engine_load, xl4_lb_init,
+ * xl4_lb_vip_add, xl4_lb_backend_add with known MACs), with production defaults: Maglev table
+ * 65537, conntrack 262144 entries (shared LRU), drop sampling 100/s, no insert cap, no trace.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "engine.h"
+#include "lb_spec.h"
+#include "lb_state.h"
+#include "log.h"
+#include "xl4/abi.h"
+#include "drive.skel.h"
+/* The fixtures' packet builder, compiled into this binary (named addresses, checksums). */
+#include "pktbuild.c"
+
+#define RUNS_MAX 31
+#define ROWS_MAX 48
+#define NBE 10			/* backends per VIP */
+#define SEED 0x5eed1234u
+#define FLOW_SRC 0xc6130000u	/* 198.19.0.0: driven flow i is 198.19.<i >> 14>, port 0x4000 | i */
+#define FLOW_SPORT 0x4000
+#define NOT_VIP4 0xc6123201u	/* 198.18.50.1 */
+#define ROUTER4 0xc6120301u	/* 198.18.3.1 */
+
+static const char *const xdpfilter_paths[] = {
+	"/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o",
+	"/usr/lib/bpf/xdpfilt_alw_all.o",
+	"/usr/share/xdp-tools/xdpfilt_alw_all.o",
+};
+
+static int verbose;
+static int runs = 7;
+static __u32 repeat = 1000000;
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN || verbose)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static void fatal(const char *what, int err)
+{
+	fprintf(stderr, "xl4-bench: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	exit(1);
+}
+
+/* ---- xl4 worlds: one engine and its LB state ----------------------------------------------- */
+
+struct world {
+	struct xl4_engine e;
+	struct xl4_lb lb;
+	__u32 ct_max;
+};
+
+static void world_open(struct world *w, __u32 ct_max, bool per_cpu_lru)
+{
+	struct xl4_engine_opts o = { .pin_path = NULL, .trace = false, .sample_per_sec = 100,
+				     .ct_max = ct_max, .ct_per_cpu_lru = per_cpu_lru,
+				     .frag_policy = XL4_FRAG_PASS };
+	struct xl4_lb_settings s = { .seed = SEED, .ct_inserts_per_sec = 0,
+				     .ipip_src4 = htonl(0xc6126400u), .ipip_src4_mask = 0xff };
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	w->ct_max = ct_max;
+	if ((err = xl4_engine_load(&w->e, &o)))
+		fatal("xl4_engine_load", err);
+	s.ring_size = w->e.lb.ring_size;
+	inet_pton(AF_INET6, "2001:db8:ffff::5a00", s.ipip_src6);
+	if ((err = xl4_lb_init(&w->lb, &w->e.lb, &s)))
+		fatal("xl4_lb_init", err);
+}
+
+/* A VIP "198.18.1.<k>:80/tcp" in mode with NBE backends 198.18.<10 + k>.<j>[:be_port], MACs known
+ * (has_mac, as after neighbour resolution). Returns the VIP's id. */
+static __u32 world_vip(struct world *w, int k, uint8_t mode, uint16_t be_port)
+{
+	struct xl4_vip_spec v;
+	struct xl4_lb_vip *lv;
+	char s[64], name[16], err[160];
+
+	memset(&v, 0, sizeof(v));
+	snprintf(s, sizeof(s), "198.18.1.%d:80/tcp", k);
+	snprintf(name, sizeof(name), "vip%d", k);
+	if (xl4_parse_vip_addr(s, &v, err, sizeof(err)) ||
+	    xl4_parse_name(name, v.name, err, sizeof(err))) {
+		fprintf(stderr, "xl4-bench: %s: %s\n", s, err);
+		exit(1);
+	}
+	v.mode = mode;
+	if (xl4_lb_vip_add(&w->lb, &v, err, sizeof(err))) {
+		fprintf(stderr, "xl4-bench: vip add %s: %s\n", s, err);
+		exit(1);
+	}
+	for (int j = 1; j <= NBE; j++) {
+		struct xl4_backend_spec b;
+
+		memset(&b, 0, sizeof(b));
+		if (be_port)
+			snprintf(s, sizeof(s), "198.18.%d.%d:%u", 10 + k, j, be_port);
+		else
+			snprintf(s, sizeof(s), "198.18.%d.%d", 10 + k, j);
+		if (xl4_parse_backend_addr(s, &b, err, sizeof(err))) {
+			fprintf(stderr, "xl4-bench: backend %s: %s\n", s, err);
+			exit(1);
+		}
+		b.weight = 1;
+		b.has_mac = true;
+		memcpy(b.mac, (uint8_t[6]){ 0x02, 0, 0, 0, (uint8_t)k, (uint8_t)j }, 6);
+		if (xl4_lb_backend_add(&w->lb, name, &b, err, sizeof(err))) {
+			fprintf(stderr, "xl4-bench: backend add %s: %s\n", s, err);
+			exit(1);
+		}
+	}
+	lv = xl4_lb_vip_find(&w->lb, name);
+	if (!lv)
+		fatal("vip find", ENOENT);
+	return lv->id;
+}
+
+static void world_close(struct world *w)
+{
+	xl4_lb_free(&w->lb);
+	xl4_engine_close(&w->e);
+}
+
+/* The VIP's counters summed over CPUs. */
+static void vip_counters(const struct world *w, __u32 vip, struct xl4_lb_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xl4_lb_counters *c = calloc(ncpu, sizeof(*c));
+
+	memset(sum, 0, sizeof(*sum));
+	if (!c || bpf_map_lookup_elem(w->e.lb.vstats, &vip, c))
+		fatal("vstats lookup", errno);
+	for (int i = 0; i < ncpu; i++) {
+		sum->packets += c[i].packets;
+		sum->new_flows += c[i].new_flows;
+		sum->ct_hits += c[i].ct_hits;
+		sum->ct_misses += c[i].ct_misses;
+		sum->ct_insert_capped += c[i].ct_insert_capped;
+	}
+	free(c);
+}
+
+/* ---- packets --------------------------------------------------------------------------------- */
+
+/* A 64-byte IPv4 TCP frame (14 + 20 + 20 + 10 bytes of payload), DF set. */
+static void tcp_frame(struct pkt *p, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+		      uint8_t flags)
+{
+	pb_init(p);
+	pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = src, .dst = dst, .frag = IP4_DF });
+	pb_tcp(p, sport, dport, flags);
+	pb_payload(p, NULL, 10);
+	pb_finish(p);
+}
+
+/* A router's frag-needed (MTU 1400) to VIP k about the reply VIP:80 -> client:sport. */
+static void icmp_frag_needed(struct pkt *p, int k, uint32_t client, uint16_t sport)
+{
+	struct pkt q;
+
+	pb_init(&q);
+	pb_ip4(&q, &(struct pb_ip4){ .src = 0xc6120100u | k, .dst = client, .frag = IP4_DF });
+	pb_tcp(&q, 80, sport, TH_SYN | TH_ACK);
+	pb_payload(&q, NULL, 1300);
+	pb_finish(&q);
+	pb_init(p);
+	pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = ROUTER4, .dst = 0xc6120100u | k });
+	pb_icmp(p, 3, 4);
+	pkt_set32(p, p->len - 4, 1400);
+	pb_payload(p, q.b, 28); /* the quoted IP header and 8 bytes */
+	pb_finish(p);
+}
+
+/* ---- programs -------------------------------------------------------------------------------- */
+
+static int load_single(const char *path, const char *what, struct bpf_object **objp)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err;
+
+	if (!obj)
+		return -errno;
+	/* xdp-tools' objects pin their maps by name in /sys/fs/bpf: keep them private, so two
+	 * instances do not share rules and nothing is left behind */
+	bpf_object__for_each_map(map, obj)
+		bpf_map__set_pin_path(map, NULL);
+	if ((err = bpf_object__load(obj))) {
+		fprintf(stderr, "xl4-bench: load %s (%s): %s\n", what, path, strerror(-err));
+		bpf_object__close(obj);
+		return err;
+	}
+	prog = bpf_object__next_program(obj, NULL);
+	if (!prog) {
+		bpf_object__close(obj);
+		return -ENOENT;
+	}
+	*objp = obj;
+	return bpf_program__fd(prog);
+}
+
+/* A driver instance that tail-calls target_fd, with frame p as its template. */
+static struct drive_bpf *driver(int target_fd, const struct pkt *p, bool seq_mode, __u64 nflows)
+{
+	struct drive_bpf *d = drive_bpf__open_and_load();
+	__u32 zero = 0;
+
+	if (!d)
+		fatal("load bench/drive.bpf.o", errno);
+	if (p->len != sizeof(d->bss->tmpl))
+		fatal("driven frames must be 64 bytes", EINVAL);
+	memcpy(d->bss->tmpl, p->b, p->len);
+	d->data->frame_len = p->len;
+	d->bss->seq_mode = seq_mode;
+	d->data->nflows = nflows;
+	if (bpf_map_update_elem(bpf_map__fd(d->maps.target), &zero, &target_fd, BPF_ANY))
+		fatal("driver: prog array update", errno);
+	return d;
+}
+
+/* ---- rows ------------------------------------------------------------------------------------- */
+
+enum check { CK_NONE, CK_NEW, CK_HIT };
+
+struct row {
+	const char *label; /* short, for the plot */
+	const char *desc;
+	bool driven;
+	int fd;
+	struct pkt pkt;
+	__u32 expect;	    /* XDP action every repetition must return */
+	struct world *w;    /* LB rows: whose VIP counters to check */
+	__u32 vip;
+	enum check check;
+	int base_pass, base_parse; /* baseline rows for the ratios */
+	bool is_base;
+	const char *skipped; /* why this row has no numbers */
+	double ns[RUNS_MAX];
+	double r_pass[RUNS_MAX], r_parse[RUNS_MAX];
+	__u64 pkts, news, hits, bad_verdict;
+	__u32 got; /* the wrong verdict seen */ 
+};
+
+static struct row rows[ROWS_MAX];
+static int nrows;
+
+static struct row *add_row(const char *label, const char *desc, bool driven, int fd,
+			   const struct pkt *p, __u32 expect)
+{
+	struct row *r = &rows[nrows++];
+
+	if (nrows > ROWS_MAX)
+		fatal("too many rows", E2BIG);
+	*r = (struct row){ .label = label, .desc = desc, .driven = driven, .fd = fd,
+			   .expect = expect, .base_pass = -1, .base_parse = -1 };
+	if (p)
+		r->pkt = *p;
+	return r;
+}
+
+static int run_once(const struct row *r, __u32 rep, __u32 *retval, __u32 *ns)
+{
+	__u8 out[512];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->pkt.b, .data_size_in = r->pkt.len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = rep);
+
+	if (bpf_prog_test_run_opts(r->fd, &o))
+		return -errno;
+	*retval = o.retval;
+	*ns = o.duration;
+	return 0;
+}
+
+static void measure(struct row *r, int k)
+{
+	struct xl4_lb_counters before, after;
+	__u32 ret, ns;
+	int err;
+
+	if (r->w)
+		vip_counters(r->w, r->vip, &before);
+	if ((err = run_once(r, repeat, &ret, &ns)))
+		fatal(r->desc, err);
+	r->ns[k] = ns;
+	if (ret != r->expect)
+		r->bad_verdict++, r->got = ret;
+	if (r->w) {
+		vip_counters(r->w, r->vip, &after);
+		r->pkts += after.packets - before.packets;
+		r->news += after.new_flows - before.new_flows;
+		r->hits += after.ct_hits - before.ct_hits;
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n, double *lo, double *hi)
+{
+	double s[RUNS_MAX];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	if (lo)
+		*lo = s[0];
+	if (hi)
+		*hi = s[n - 1];
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static const char *action_name(__u32 a)
+{
+	static const char *const n[] = { "ABORTED", "DROP", "PASS", "TX", "REDIRECT" };
+
+	return a < 5 ? n[a] : "?";
+}
+
+static const char *check_str(const struct row *r, char *buf, size_t len)
+{
+	if (r->bad_verdict) {
+		snprintf(buf, len, "WRONG VERDICT %s in %llu runs", action_name(r->got),
+			 (unsigned long long)r->bad_verdict);
+		return buf;
+	}
+	switch (r->check) {
+	case CK_NEW:
+		snprintf(buf, len, "%.1f%% new flows", r->pkts ? 100.0 * r->news / r->pkts : 0);
+		break;
+	case CK_HIT:
+		snprintf(buf, len, "%.1f%% ct hits", r->pkts ? 100.0 * r->hits / r->pkts : 0);
+		break;
+	default:
+		snprintf(buf, len, "verdict ok");
+	}
+	return buf;
+}
+
+/* ---- conntrack at scale -------------------------------------------------------------------- */
+
+struct ct_case {
+	__u64 flows;
+	struct world w;
+	__u32 vip;
+	double fill_s;
+	__u64 memlock, max_entries;
+	int row;
+};
+
+static __u64 fdinfo_field(int fd, const char *key)
+{
+	char path[64], line[256];
+	size_t kl = strlen(key);
+	__u64 v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':')
+			v = strtoull(line + kl + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Flow i as the driver writes it, client -> VIP 198.18.1.k:80. */
+static void flow_key(struct xl4_flow_key *fk, __u64 i, int k)
+{
+	memset(fk, 0, sizeof(*fk));
+	fk->saddr[0] = htonl(FLOW_SRC | (__u32)((i >> 14) & 0xffff));
+	fk->daddr[0] = htonl(0xc6120100u | k);
+	fk->sport = htons(FLOW_SPORT | (i & 0x3fff));
+	fk->dport = htons(80);
+	fk->proto = IPPROTO_TCP;
+	fk->family = 4;
+}
+
+/* Fill the conntrack map with flows 0..n-1, each pointing at the VIP's first backend (with its
+ * current generation), through bpf_map_update_batch as a restored table would be. */
+static void ct_prefill(struct ct_case *c, int k)
+{
+	const __u32 chunk = 65536;
+	struct xl4_lb_vip *lv = xl4_lb_vip_find(&c->w.lb, "vip1");
+	struct xl4_flow_key *keys = calloc(chunk, sizeof(*keys));
+	struct xl4_flow *vals = calloc(chunk, sizeof(*vals));
+	struct xl4_backend be;
+	struct timespec ts;
+	__u32 id;
+	double t0;
+
+	if (!lv || !lv->n_be || !keys || !vals)
+		fatal("ct prefill setup", ENOMEM);
+	id = lv->be[0].id;
+	if (bpf_map_lookup_elem(c->w.e.lb.backends, &id, &be))
+		fatal("backend lookup", errno);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = now_s();
+	for (__u64 base = 0; base < c->flows; base += chunk) {
+		__u32 n = c->flows - base < chunk ? (__u32)(c->flows - base) : chunk;
+		LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
+
+		for (__u32 i = 0; i < n; i++) {
+			flow_key(&keys[i], base + i, k);
+			vals[i] = (struct xl4_flow){ .backend_id = id, .gen = be.gen,
+						     .last_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec };
+		}
+		if (bpf_map_update_batch(c->w.e.lb.ct, keys, vals, &n, &bo))
+			fatal("bpf_map_update_batch (conntrack)", errno);
+	}
+	c->fill_s = now_s() - t0;
+	c->memlock = fdinfo_field(c->w.e.lb.ct, "memlock");
+	c->max_entries = fdinfo_field(c->w.e.lb.ct, "max_entries");
+	free(keys);
+	free(vals);
+}
+
+/* ---- output ---------------------------------------------------------------------------------- */
+
+static void print_rows(FILE *f, bool md)
+{
+	char ck[64];
+
+	if (md) {
+		fprintf(f, "| # | path | method | verdict | ns/packet median [min–max] | × XDP_PASS | "
+			   "× parse-drop | check |\n|---|---|---|---|---|---|---|---|\n");
+	} else {
+		fprintf(f, "%-3s %-52s %-7s %-8s %-22s %-10s %-12s %s\n", "#", "path", "method",
+			"verdict", "ns/pkt med [min-max]", "x PASS", "x parse-drop", "check");
+	}
+	for (int i = 0; i < nrows; i++) {
+		struct row *r = &rows[i];
+		double lo, hi, m, rp = 0, rq = 0;
+		char a[32] = "—", b[32] = "—", v[40];
+
+		if (r->skipped) {
+			if (md)
+				fprintf(f, "| %d | %s | — | — | not measured: %s | — | — | — |\n", i + 1,
+					r->desc, r->skipped);
+			else
+				fprintf(f, "%-3d %-52s not measured: %s\n", i + 1, r->desc, r->skipped);
+			continue;
+		}
+		m = median(r->ns, runs, &lo, &hi);
+		if (r->base_pass >= 0 && r->base_pass != i) {
+			rp = median(r->r_pass, runs, NULL, NULL);
+			snprintf(a, sizeof(a), "%.2f", rp);
+		} else if (r->base_pass == i) {
+			snprintf(a, sizeof(a), "1 (base)");
+		}
+		if (r->base_parse >= 0 && r->base_parse != i) {
+			rq = median(r->r_parse, runs, NULL, NULL);
+			snprintf(b, sizeof(b), "%.2f", rq);
+		} else if (r->base_parse == i) {
+			snprintf(b, sizeof(b), "1 (base)");
+		}
+		snprintf(v, sizeof(v), "%.0f [%.0f–%.0f]", m, lo, hi);
+		if (md)
+			fprintf(f, "| %d | %s | %s | %s | %s | %s | %s | %s |\n", i + 1, r->desc,
+				r->driven ? "driven" : "direct", action_name(r->expect), v, a, b,
+				check_str(r, ck, sizeof(ck)));
+		else
+			fprintf(f, "%-3d %-52s %-7s %-8s %-22s %-10s %-12s %s\n", i + 1, r->desc,
+				r->driven ? "driven" : "direct", action_name(r->expect), v, a, b,
+				check_str(r, ck, sizeof(ck)));
+	}
+}
+
+static void write_dat(const char *dir)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/paths.dat", dir);
+	f = fopen(path, "w");
+	if (!f)
+		fatal(path, errno);
+	fprintf(f, "# idx label median min max driven\n");
+	for (int i = 0; i < nrows; i++) {
+		double lo, hi, m;
+
+		if (rows[i].skipped)
+			continue;
+		m = median(rows[i].ns, runs, &lo, &hi);
+		fprintf(f, "%d \"%s\" %.1f %.1f %.1f %d\n", i + 1, rows[i].label, m, lo, hi,
+			rows[i].driven);
+	}
+	fclose(f);
+}
+
+static void print_ct(FILE *f, bool md, struct ct_case *cs, int n, int base_row)
+{
+	if (md)
+		fprintf(f, "| flows in table | table size | fill (batch) ns/flow | ns/packet median "
+			   "[min–max] | × driven XDP_PASS | bytes per flow slot (memlock) | check |\n"
+			   "|---|---|---|---|---|---|---|\n");
+	else
+		fprintf(f, "%-12s %-12s %-16s %-22s %-14s %-16s %s\n", "flows", "table size",
+			"fill ns/flow", "ns/pkt med [min-max]", "x drv PASS", "bytes/flow slot",
+			"check");
+	for (int i = 0; i < n; i++) {
+		struct row *r = &rows[cs[i].row];
+		double lo, hi, m = median(r->ns, runs, &lo, &hi);
+		double rp = median(r->r_pass, runs, NULL, NULL);
+		char v[48], ck[64];
+
+		(void)base_row;
+		snprintf(v, sizeof(v), "%.0f [%.0f–%.0f]", m, lo, hi);
+		check_str(r, ck, sizeof(ck));
+		if (md)
+			fprintf(f, "| %llu | %llu | %.0f | %s | %.2f | %.0f (%.1f MiB total) | %s |\n",
+				(unsigned long long)cs[i].flows, (unsigned long long)cs[i].max_entries,
+				cs[i].fill_s * 1e9 / cs[i].flows, v, rp,
+				(double)cs[i].memlock / cs[i].max_entries, cs[i].memlock / 1048576.0, ck);
+		else
+			fprintf(f, "%-12llu %-12llu %-16.0f %-22s %-14.2f %-16.0f %s\n",
+				(unsigned long long)cs[i].flows, (unsigned long long)cs[i].max_entries,
+				cs[i].fill_s * 1e9 / cs[i].flows, v, rp,
+				(double)cs[i].memlock / cs[i].max_entries, ck);
+	}
+}
+
+static void usage(const char *p)
+{
+	fprintf(stderr,
+		"usage: %s [--runs N] [--repeat N] [--ct-sizes N,N,...] [--cpu N] [--out DIR] [-v]\n",
+		p);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "runs", required_argument, NULL, 'r' },  { "repeat", required_argument, NULL, 'n' },
+		{ "ct-sizes", required_argument, NULL, 'c' }, { "out", required_argument, NULL, 'o' },
+		{ "cpu", required_argument, NULL, 'p' },   { "verbose", no_argument, NULL, 'v' },
+		{ 0 },
+	};
+	const char *out_dir = NULL, *ct_sizes = "1000,1000000,10000000", *xf_path = NULL;
+	struct world w_est, w_new, w_pcpu;
+	struct ct_case cs[8];
+	int ncs = 0, cpu = -1, opt;
+	struct bpf_object *o_pass, *o_parse, *o_xf_miss = NULL, *o_xf_hit = NULL;
+	int pass_fd, parse_fd, xf_miss_fd = -1, xf_hit_fd = -1;
+	__u32 vip_l2, vip_port, vip_ipip, n_l2, n_port, n_ipip, p_l2;
+	struct pkt valid, synfin, est, icmp, dflow, dsyn;
+	char obj_dir[256], path[512];
+	const char *o_env = getenv("O");
+	int b_pass, b_parse, d_pass, d_parse;
+	struct row *r;
+	double t_start = now_s();
+
+	while ((opt = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			runs = atoi(optarg);
+			break;
+		case 'n':
+			repeat = (__u32)strtoul(optarg, NULL, 10);
+			break;
+		case 'c':
+			ct_sizes = optarg;
+			break;
+		case 'o':
+			out_dir = optarg;
+			break;
+		case 'p':
+			cpu = atoi(optarg);
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+	if (runs < 5 || runs > RUNS_MAX || !repeat)
+		usage(argv[0]);
+	xl4_log_init(verbose);
+	libbpf_set_print(libbpf_quiet);
+	snprintf(obj_dir, sizeof(obj_dir), "%s", o_env ? o_env : "build");
+
+	/* One CPU for the whole run: test_run executes on the caller's CPU. */
+	if (cpu < 0)
+		cpu = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	{
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			fprintf(stderr, "xl4-bench: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
+	}
+
+	/* references */
+	snprintf(path, sizeof(path), "%s/bpf/pass.bpf.o", obj_dir);
+	if ((pass_fd = load_single(path, "XDP_PASS reference", &o_pass)) < 0)
+		fatal(path, pass_fd);
+	snprintf(path, sizeof(path), "%s/bench/parse_drop.bpf.o", obj_dir);
+	if ((parse_fd = load_single(path, "parse-then-drop reference", &o_parse)) < 0)
+		fatal(path, parse_fd);
+	for (size_t i = 0; i < sizeof(xdpfilter_paths) / sizeof(xdpfilter_paths[0]); i++)
+		if (access(xdpfilter_paths[i], R_OK) == 0) {
+			xf_path = xdpfilter_paths[i];
+			break;
+		}
+	if (xf_path) {
+		xf_miss_fd = load_single(xf_path, "xdp-filter", &o_xf_miss);
+		xf_hit_fd = load_single(xf_path, "xdp-filter", &o_xf_hit);
+	}
+	if (xf_hit_fd >= 0) {
+		/* "xdp-filter ip --mode src 198.18.0.1" (a blocklist entry for the client): a per-CPU
+		 * hash keyed by the address as on the wire, MAP_FLAG_SRC in the value's low bits and
+		 * a hit counter above them. */
+		struct bpf_map *m = bpf_object__find_map_by_name(o_xf_hit, "filter_ipv4");
+		int ncpu = libbpf_num_possible_cpus();
+		__u64 *v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v));
+		__u32 addr = htonl(CLIENT4);
+
+		for (int i = 0; v && i < ncpu; i++)
+			v[i] = 1u << 0;
+		if (!m || !v || bpf_map__value_size(m) != sizeof(*v) ||
+		    bpf_map_update_elem(bpf_map__fd(m), &addr, v, BPF_ANY)) {
+			fprintf(stderr, "xl4-bench: xdp-filter address rule: %s\n", strerror(errno));
+			xf_hit_fd = -1;
+		}
+		free(v);
+	}
+
+	/* xl4: established-flow world, new-flow world, new flows with per-CPU LRU lists */
+	world_open(&w_est, 0, false);
+	vip_l2 = world_vip(&w_est, 1, XL4_FWD_L2, 0);
+	vip_port = world_vip(&w_est, 2, XL4_FWD_PORT, 8080);
+	vip_ipip = world_vip(&w_est, 3, XL4_FWD_IPIP, 0);
+	world_open(&w_new, 0, false);
+	n_l2 = world_vip(&w_new, 1, XL4_FWD_L2, 0);
+	n_port = world_vip(&w_new, 2, XL4_FWD_PORT, 8080);
+	n_ipip = world_vip(&w_new, 3, XL4_FWD_IPIP, 0);
+	world_open(&w_pcpu, 0, true);
+	p_l2 = world_vip(&w_pcpu, 1, XL4_FWD_L2, 0);
+
+	/* packets: all 64-byte IPv4 TCP frames except the ICMP error (70 bytes) */
+	tcp_frame(&valid, CLIENT4, NOT_VIP4, CLIENT_PORT, 80, TH_ACK);
+	tcp_frame(&synfin, CLIENT4, NOT_VIP4, CLIENT_PORT, 80, TH_SYN | TH_FIN);
+	tcp_frame(&est, CLIENT4, 0xc6120101u, CLIENT_PORT, 80, TH_ACK | TH_PSH);
+	icmp_frag_needed(&icmp, 1, CLIENT4, CLIENT_PORT);
+
+	/* direct rows */
+	b_pass = nrows;
+	r = add_row("XDP_PASS", "reference: trivial XDP_PASS (bpf/pass.bpf.o)", false, pass_fd,
+		    &valid, XDP_PASS);
+	r->is_base = true;
+	b_parse = nrows;
+	r = add_row("parse+drop", "reference: xl4 parse.h then XDP_DROP", false, parse_fd, &valid,
+		    XDP_DROP);
+	r->is_base = true;
+	r = add_row("xdp-filter miss", "reference: xdp-filter (alw_all), no rule matches", false,
+		    xf_miss_fd, &valid, XDP_PASS);
+	if (xf_miss_fd < 0)
+		r->skipped = xf_path ? "xdpfilt_alw_all.o did not load" : "xdp-tools' xdpfilt_alw_all.o not found";
+	r = add_row("xdp-filter drop", "reference: xdp-filter (alw_all), source-address deny rule", false,
+		    xf_hit_fd, &valid, XDP_DROP);
+	if (xf_hit_fd < 0)
+		r->skipped = xf_path ? "xdpfilt_alw_all.o did not load" : "xdp-tools' xdpfilt_alw_all.o not found";
+	add_row("xl4 pass", "xl4: valid TCP, not a VIP -> PASS", false, w_est.e.prog_fd, &valid,
+		XDP_PASS);
+	add_row("xl4 malformed", "xl4: malformed drop (tcp_flags_syn_fin)", false, w_est.e.prog_fd,
+		&synfin, XDP_DROP);
+	r = add_row("l2 est", "xl4: LB l2, established flow", false, w_est.e.prog_fd, &est, XDP_TX);
+	r->w = &w_est, r->vip = vip_l2, r->check = CK_HIT;
+	r = add_row("icmp steer", "xl4: ICMP frag-needed to VIP, steered (l2, ct hit)", false,
+		    w_est.e.prog_fd, &icmp, XDP_TX);
+	r->w = &w_est, r->vip = vip_l2, r->check = CK_HIT;
+	for (int i = 0; i < nrows; i++)
+		rows[i].base_pass = b_pass, rows[i].base_parse = b_parse;
+
+	/* driven rows: flow 0 is 198.19.0.0:16384 */
+	tcp_frame(&dflow, FLOW_SRC, 0xc6120101u, FLOW_SPORT, 80, TH_ACK | TH_PSH);
+	tcp_frame(&dsyn, FLOW_SRC, 0xc6120101u, FLOW_SPORT, 80, TH_SYN);
+#define DRIVEN(label, desc, target, frame, seq, nfl, expect)                                       \
+	add_row(label, desc, true, bpf_program__fd(driver(target, frame, seq, nfl)->progs.drive),   \
+		frame, expect)
+	d_pass = nrows;
+	r = DRIVEN("drv XDP_PASS", "driven reference: driver -> XDP_PASS", pass_fd, &dflow, false, 1,
+		   XDP_PASS);
+	r->is_base = true;
+	d_parse = nrows;
+	r = DRIVEN("drv parse+drop", "driven reference: driver -> parse then XDP_DROP", parse_fd,
+		   &dflow, false, 1, XDP_DROP);
+	r->is_base = true;
+	r = DRIVEN("drv l2 est", "xl4: LB l2, established flow (driven cross-check)",
+		   w_est.e.prog_fd, &dflow, false, 1, XDP_TX);
+	r->w = &w_est, r->vip = vip_l2, r->check = CK_HIT;
+	{
+		struct pkt f;
+
+		tcp_frame(&f, FLOW_SRC, 0xc6120102u, FLOW_SPORT, 80, TH_ACK | TH_PSH);
+		r = DRIVEN("port est", "xl4: LB port, established flow", w_est.e.prog_fd, &f, false,
+			   1, XDP_TX);
+		r->w = &w_est, r->vip = vip_port, r->check = CK_HIT;
+		tcp_frame(&f, FLOW_SRC, 0xc6120103u, FLOW_SPORT, 80, TH_ACK | TH_PSH);
+		r = DRIVEN("ipip est", "xl4: LB ipip encap, established flow", w_est.e.prog_fd, &f,
+			   false, 1, XDP_TX);
+		r->w = &w_est, r->vip = vip_ipip, r->check = CK_HIT;
+
+		r = DRIVEN("l2 new", "xl4: LB l2, new flow (ct miss+Maglev+insert)", w_new.e.prog_fd,
+			   &dsyn, true, 0, XDP_TX);
+		r->w = &w_new, r->vip = n_l2, r->check = CK_NEW;
+		tcp_frame(&f, FLOW_SRC, 0xc6120102u, FLOW_SPORT, 80, TH_SYN);
+		r = DRIVEN("port new", "xl4: LB port, new flow", w_new.e.prog_fd, &f, true, 0, XDP_TX);
+		r->w = &w_new, r->vip = n_port, r->check = CK_NEW;
+		tcp_frame(&f, FLOW_SRC, 0xc6120103u, FLOW_SPORT, 80, TH_SYN);
+		r = DRIVEN("ipip new", "xl4: LB ipip encap, new flow", w_new.e.prog_fd, &f, true, 0,
+			   XDP_TX);
+		r->w = &w_new, r->vip = n_ipip, r->check = CK_NEW;
+		r = DRIVEN("l2 new pcpu", "xl4: LB l2, new flow, conntrack per-CPU LRU",
+			   w_pcpu.e.prog_fd, &dsyn, true, 0, XDP_TX);
+		r->w = &w_pcpu, r->vip = p_l2, r->check = CK_NEW;
+	}
+	/* conntrack at scale: flows 0..n-1 prefilled, packets hit random ones */
+	for (const char *s = ct_sizes; s && *s && ncs < 8;) {
+		struct ct_case *c = &cs[ncs];
+		__u64 n = strtoull(s, NULL, 10);
+		__u64 max = n + n / 4 > 262144 ? n + n / 4 : 262144;
+		char *desc = malloc(96), *label = malloc(32);
+
+		s = strchr(s, ',');
+		s = s ? s + 1 : NULL;
+		if (!n || !desc || !label)
+			continue;
+		memset(c, 0, sizeof(*c));
+		c->flows = n;
+		fprintf(stderr, "xl4-bench: conntrack: %llu flows in a %llu-entry table...\n",
+			(unsigned long long)n, (unsigned long long)max);
+		world_open(&c->w, (__u32)max, false);
+		c->vip = world_vip(&c->w, 1, XL4_FWD_L2, 0);
+		ct_prefill(c, 1);
+		snprintf(desc, 96, "xl4: LB l2, established, random of %llu flows in conntrack",
+			 (unsigned long long)n);
+		if (n >= 1000000)
+			snprintf(label, 32, "ct %lluM", (unsigned long long)(n / 1000000));
+		else if (n >= 1000)
+			snprintf(label, 32, "ct %lluk", (unsigned long long)(n / 1000));
+		else
+			snprintf(label, 32, "ct %llu", (unsigned long long)n);
+		c->row = nrows;
+		r = DRIVEN(label, desc, c->w.e.prog_fd, &dflow, false, n, XDP_TX);
+		r->w = &c->w, r->vip = c->vip, r->check = CK_HIT;
+		ncs++;
+	}
+	for (int i = b_parse + 1; i < nrows; i++)
+		if (rows[i].driven)
+			rows[i].base_pass = d_pass, rows[i].base_parse = d_parse;
+
+	/* warm-up: one repetition each (establishes the flows of the established rows) */
+	for (int i = 0; i < nrows; i++) {
+		__u32 ret, ns;
+
+		if (!rows[i].skipped && run_once(&rows[i], 1, &ret, &ns))
+			fatal(rows[i].desc, errno);
+	}
+	/* the measurement: round-robin, `runs` rounds */
+	fprintf(stderr, "xl4-bench: %d rounds of %d rows, repeat %u, CPU %d\n", runs, nrows, repeat,
+		cpu);
+	for (int k = 0; k < runs; k++) {
+		for (int i = 0; i < nrows; i++)
+			if (!rows[i].skipped)
+				measure(&rows[i], k);
+		for (int i = 0; i < nrows; i++) {
+			struct row *x = &rows[i];
+
+			if (x->skipped)
+				continue;
+			if (x->base_pass >= 0)
+				x->r_pass[k] = x->ns[k] / (rows[x->base_pass].ns[k] ? rows[x->base_pass].ns[k] : 1);
+			if (x->base_parse >= 0)
+				x->r_parse[k] = x->ns[k] / (rows[x->base_parse].ns[k] ? rows[x->base_parse].ns[k] : 1);
+		}
+		fprintf(stderr, "xl4-bench: round %d/%d done\n", k + 1, runs);
+	}
+
+	printf("Per-path cost, BPF_PROG_TEST_RUN, repeat %u, median of %d runs [min-max], CPU %d\n",
+	       repeat, runs, cpu);
+	printf("Ratios: median of per-round ratios; direct rows against direct references, driven "
+	       "rows against the driven references.\n\n");
+	print_rows(stdout, false);
+	printf("\nConntrack at scale (driven, random prefilled flow per packet):\n");
+	print_ct(stdout, false, cs, ncs, d_pass);
+	printf("\nxl4-bench: %.0f s\n", now_s() - t_start);
+
+	if (out_dir) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/paths.md", out_dir);
+		if (!(f = fopen(path, "w")))
+			fatal(path, errno);
+		print_rows(f, true);
+		fclose(f);
+		snprintf(path, sizeof(path), "%s/ct.md", out_dir);
+		if (!(f = fopen(path, "w")))
+			fatal(path, errno);
+		print_ct(f, true, cs, ncs, d_pass);
+		fclose(f);
+		snprintf(path, sizeof(path), "%s/params.txt", out_dir);
+		if (!(f = fopen(path, "w")))
+			fatal(path, errno);
+		fprintf(f, "repeat=%u runs=%d cpu=%d xdp_filter=%s\n", repeat, runs, cpu,
+			xf_path ? xf_path : "none");
+		fclose(f);
+		write_dat(out_dir);
+	}
+
+	for (int i = 0; i < ncs; i++)
+		world_close(&cs[i].w);
+	world_close(&w_pcpu);
+	world_close(&w_new);
+	world_close(&w_est);
+	bpf_object__close(o_pass);
+	bpf_object__close(o_parse);
+	if (o_xf_miss)
+		bpf_object__close(o_xf_miss);
+	if (o_xf_hit)
+		bpf_object__close(o_xf_hit);
+	for (int i = 0; i < nrows; i++)
+		if (rows[i].bad_verdict)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The load balancer end to end in port mode: see tests/e2e/lb_test.sh for what is checked.
+exec bash "$(dirname "${BASH_SOURCE[0]}")/lb_test.sh" port
