@@ -41,7 +41,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "counters.h"
 #include "engine.h"
+#include "filter_state.h"
 #include "lb_spec.h"
 #include "lb_state.h"
 #include "log.h"
@@ -262,6 +264,94 @@ static struct drive_bpf *driver(int target_fd, const struct pkt *p, bool seq_mod
 	return d;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- filter worlds: a blocklist of n random prefixes, or a limit rule ------------------------ */
+
+struct fworld {
+	struct xl4_engine e;
+	struct xl4_filter f;
+};
+
+static __u64 xs_state = 0x9e3779b97f4a7c15ull;
+static __u32 xs32(void) /* xorshift64*: reproducible prefixes */
+{
+	xs_state ^= xs_state >> 12;
+	xs_state ^= xs_state << 25;
+	xs_state ^= xs_state >> 27;
+	return (__u32)((xs_state * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+/* A blocklist of n random IPv4 prefixes, /24 to /32 anywhere in the address space, plus the
+ * probe's source as a /32 (so the probe hits a /32 among them, the deepest trie walk). */
+static void fworld_block(struct fworld *w, size_t n, __u32 probe_src)
+{
+	struct xl4_engine_opts o = { .pin_path = NULL, .sample_per_sec = 100, .frag_policy = XL4_FRAG_PASS };
+	struct xl4_prefix *p = calloc(n + 1, sizeof(*p));
+	char err[256] = "";
+	double t = now_s();
+	int e;
+
+	if (!p)
+		fatal("calloc", -ENOMEM);
+	if ((e = xl4_engine_load(&w->e, &o)) || (e = xl4_filter_init(&w->f, &w->e.filter, 100000)))
+		fatal("filter engine", e);
+	for (size_t i = 0; i < n; i++) {
+		int len = 24 + (int)(xs32() % 9);
+
+		p[i].family = 4;
+		p[i].len = (uint8_t)len;
+		p[i].addr[0] = htonl(xs32() & (len == 32 ? 0xffffffffu : ~(0xffffffffu >> len)));
+	}
+	p[n] = (struct xl4_prefix){ .family = 4, .len = 32, .addr = { htonl(probe_src) } };
+	if ((e = xl4_filter_list_add(&w->f, XL4_LIST_BLOCK, p, n + 1, 0, err, sizeof(err))))
+		fatal(err, e);
+	fprintf(stderr, "xl4-bench: blocklist: %zu random /24../32 prefixes + the probe's /32 in %.2f s\n", n,
+		now_s() - t);
+	free(p);
+}
+
+/* A limit rule (1000 pps, burst 10) on every port of dst: a source sending back to back is over
+ * it after the first ten packets, so every measured packet takes the bucket and is dropped. */
+static void fworld_limit(struct fworld *w, __u32 dst)
+{
+	struct xl4_engine_opts o = { .pin_path = NULL, .sample_per_sec = 100, .frag_policy = XL4_FRAG_PASS };
+	struct xl4_rule_spec r = { .dst = { .family = 4, .len = 32, .addr = { htonl(dst) } },
+				   .proto = XL4_PROTO_ANY, .action = XL4_RULE_LIMIT, .rate = 1000,
+				   .burst = 10, .v6_prefix = 64 };
+	char err[256] = "";
+	int e;
+
+	if ((e = xl4_engine_load(&w->e, &o)) || (e = xl4_filter_init(&w->f, &w->e.filter, 100000)) ||
+	    (e = xl4_filter_rule_add(&w->f, &r, NULL, err, sizeof(err))))
+		fatal(err[0] ? err : "filter engine", e);
+}
+
+/* The row's packet must be dropped for `reason` (not merely dropped): one run, counters read. */
+static void fworld_expect(struct fworld *w, const struct pkt *p, unsigned int reason, const char *what)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b, .data_size_in = p->len, .repeat = 20);
+	struct xl4_totals a, b;
+
+	if (xl4_counters_read(w->e.stats_fd, &a) || bpf_prog_test_run_opts(w->e.prog_fd, &o) ||
+	    xl4_counters_read(w->e.stats_fd, &b))
+		fatal(what, -errno);
+	if (b.c[XL4_STAT_REASON_BASE + reason].packets - a.c[XL4_STAT_REASON_BASE + reason].packets < 10)
+		fatal(what, -EPROTO); /* the probe does not take the path the row names */
+}
+
+static void fworld_close(struct fworld *w)
+{
+	xl4_filter_free(&w->f);
+	xl4_engine_close(&w->e);
+}
+
 /* ---- rows ------------------------------------------------------------------------------------- */
 
 enum check { CK_NONE, CK_NEW, CK_HIT };
@@ -412,13 +502,6 @@ static __u64 fdinfo_field(int fd, const char *key)
 	return v;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Flow i as the driver writes it, client -> VIP 198.18.1.k:80. */
 static void flow_key(struct xl4_flow_key *fk, __u64 i, int k)
@@ -594,6 +677,7 @@ int main(int argc, char **argv)
 	};
 	const char *out_dir = NULL, *ct_sizes = "1000,1000000,10000000", *xf_path = NULL;
 	struct world w_est, w_new, w_pcpu;
+	static struct fworld fw_b1, fw_b10k, fw_b1m, fw_lim;
 	struct ct_case cs[8];
 	int ncs = 0, cpu = -1, opt;
 	struct bpf_object *o_pass, *o_parse, *o_xf_miss = NULL, *o_xf_hit = NULL;
@@ -727,6 +811,22 @@ int main(int argc, char **argv)
 	r = add_row("icmp steer", "xl4: ICMP frag-needed to VIP, steered (l2, ct hit)", false,
 		    w_est.e.prog_fd, &icmp, XDP_TX);
 	r->w = &w_est, r->vip = vip_l2, r->check = CK_HIT;
+	/* the filter: a blocklist hit at three sizes, and a source over a rate limit */
+	fworld_block(&fw_b1, 0, CLIENT4);
+	fworld_block(&fw_b10k, 10000, CLIENT4);
+	fworld_block(&fw_b1m, 1000000, CLIENT4);
+	fworld_limit(&fw_lim, NOT_VIP4);
+	fworld_expect(&fw_b1, &valid, XL4_R_FILTER_BLOCK, "block 1: probe not blocked");
+	fworld_expect(&fw_b10k, &valid, XL4_R_FILTER_BLOCK, "block 10k: probe not blocked");
+	fworld_expect(&fw_b1m, &valid, XL4_R_FILTER_BLOCK, "block 1M: probe not blocked");
+	fworld_expect(&fw_lim, &valid, XL4_R_FILTER_RATE, "rate limited: probe not limited");
+	add_row("block 1", "xl4: blocklist hit, 1 prefix (/32)", false, fw_b1.e.prog_fd, &valid, XDP_DROP);
+	add_row("block 10k", "xl4: blocklist hit on a /32 among 10,000 random /24../32", false,
+		fw_b10k.e.prog_fd, &valid, XDP_DROP);
+	add_row("block 1M", "xl4: blocklist hit on a /32 among 1,000,000 random /24../32", false,
+		fw_b1m.e.prog_fd, &valid, XDP_DROP);
+	add_row("rate limited", "xl4: limit rule, source over its rate (bucket empty) -> drop", false,
+		fw_lim.e.prog_fd, &valid, XDP_DROP);
 	for (int i = 0; i < nrows; i++)
 		rows[i].base_pass = b_pass, rows[i].base_parse = b_parse;
 
@@ -868,6 +968,10 @@ int main(int argc, char **argv)
 
 	for (int i = 0; i < ncs; i++)
 		world_close(&cs[i].w);
+	fworld_close(&fw_lim);
+	fworld_close(&fw_b1m);
+	fworld_close(&fw_b10k);
+	fworld_close(&fw_b1);
 	world_close(&w_pcpu);
 	world_close(&w_new);
 	world_close(&w_est);

@@ -21,7 +21,8 @@
 #define XL4_FILTER_CONTINUE 0
 #define XL4_FILTER_ALLOW 1
 
-/* Expired entries shadowing shorter ones: how many we look past before giving up. */
+/* Expired entries shadowing shorter ones: how many we look past before giving up (so
+ * XL4_LPM_EXPIRED_MAX + 1 lookups at most). */
 #define XL4_LPM_EXPIRED_MAX 4
 
 static __always_inline int entry_live(const struct xl4_prefix_entry *e, __u64 now)
@@ -34,7 +35,7 @@ static __always_inline struct xl4_prefix_entry *lpm4_match(void *map, __be32 add
 	struct xl4_lpm4_key k = { .prefixlen = 32, .addr = addr };
 
 	XL4_UNROLL
-	for (int i = 0; i < XL4_LPM_EXPIRED_MAX; i++) {
+	for (int i = 0; i <= XL4_LPM_EXPIRED_MAX; i++) {
 		struct xl4_prefix_entry *e = bpf_map_lookup_elem(map, &k);
 
 		if (!e)
@@ -54,7 +55,7 @@ static __always_inline struct xl4_prefix_entry *lpm6_match(void *map, const __be
 
 	__builtin_memcpy(k.addr, addr, 16);
 	XL4_UNROLL
-	for (int i = 0; i < XL4_LPM_EXPIRED_MAX; i++) {
+	for (int i = 0; i <= XL4_LPM_EXPIRED_MAX; i++) {
 		struct xl4_prefix_entry *e = bpf_map_lookup_elem(map, &k);
 
 		if (!e)
@@ -95,10 +96,16 @@ static __always_inline int bucket_take(struct xl4_rate_bucket *b, const struct x
 		 * product far from overflowing after long idle times. */
 		__u64 elapsed = now - b->last_ns;
 
-		if (elapsed > 60000000000ull)
+		if (elapsed > 60000000000ull) {
 			elapsed = 60000000000ull;
+			b->last_ns = now;
+		} else {
+			/* Keep the fraction of a milli-token not yet earned: under a fast flood the
+			 * refill per packet rounds to 0, and dropping the remainder would starve
+			 * the source below its rate. */
+			b->last_ns = now - (elapsed * r->rate % 1000000) / r->rate;
+		}
 		refill = elapsed * r->rate / 1000000;
-		b->last_ns = now;
 		b->milli_tokens += refill;
 		if (b->milli_tokens > cap)
 			b->milli_tokens = cap;

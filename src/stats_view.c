@@ -28,7 +28,11 @@ json_t *xl4_stats_json(const struct xl4_totals *cur, const struct xl4_totals *pr
 	for (unsigned r = 1; r < XL4_REASON_MAX; r++)
 		json_object_set_new(d, xl4_reason_name(r),
 				    entry(xl4_reason_ctr(cur, r), prev ? xl4_reason_ctr(prev, r) : NULL, dt));
-	return json_pack("{s:o, s:o}", "verdicts", v, "drops", d);
+	return json_pack("{s:o, s:o, s:o}", "verdicts", v, "drops", d, "allowed",
+			 json_pack("{s:o, s:o}", "allow_list",
+				   entry(&cur->c[XL4_STAT_ALLOW_LIST], prev ? &prev->c[XL4_STAT_ALLOW_LIST] : NULL, dt),
+				   "allow_rule",
+				   entry(&cur->c[XL4_STAT_ALLOW_RULE], prev ? &prev->c[XL4_STAT_ALLOW_RULE] : NULL, dt)));
 }
 
 static void row(FILE *out, const char *name, json_t *e, bool rates)
@@ -54,6 +58,10 @@ void xl4_stats_print(FILE *out, json_t *stats, bool all)
 		rates ? "          PPS            BPS" : "");
 	for (unsigned i = 0; i < XL4_VERDICT_MAX; i++)
 		row(out, xl4_verdict_name(i), json_object_get(v, xl4_verdict_name(i)), rates);
+	fprintf(out, "\n  %-22s %14s %16s%s\n", "ALLOWED BY", "PACKETS", "BYTES",
+		rates ? "          PPS            BPS" : "");
+	row(out, "allow_list", json_object_get(json_object_get(stats, "allowed"), "allow_list"), rates);
+	row(out, "allow_rule", json_object_get(json_object_get(stats, "allowed"), "allow_rule"), rates);
 	fprintf(out, "\n  %-22s %14s %16s%s\n", "DROP REASON", "PACKETS", "BYTES",
 		rates ? "          PPS            BPS" : "");
 	json_object_foreach(d, name, e) {

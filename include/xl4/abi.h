@@ -125,7 +125,8 @@ struct xl4_event {
 	__u32 ifindex;
 	__u32 pkt_len; /* bytes in the frame */
 	__u32 cap_len; /* bytes copied into head[] */
-	__u32 detail;  /* what matched: blocklist entry id or rule id (0 when none) */
+	__u32 detail;  /* what matched: filter_block: the blocklist prefix's length; filter_rule
+			* and filter_rate: the rule id (0: the global limit) */
 	__u8 head[XL4_SAMPLE_BYTES]; /* the frame's first bytes; user space decodes addresses */
 };
 _Static_assert(sizeof(struct xl4_event) == 32 + XL4_SAMPLE_BYTES, "xl4_event layout");

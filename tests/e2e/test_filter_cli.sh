@@ -136,7 +136,7 @@ expect_fail "bad line named by file and line" 1 "bad.txt:2: '198.18.12.0/33'" x 
 e2e_section "rules"
 id=$(x rule add 198.18.1.2 --proto tcp --port 80 --action allow)
 assert_match "rule add prints the id ($id)" '^[0-9]+$' "$id"
-expect_fail "overlapping rule refused" 1 "overlaps rule" x rule add 198.18.1.0/24 --proto tcp --port 1500-2500 --action drop
+expect_fail "overlapping rule refused" 1 "conflicts with rule" x rule add 198.18.1.0/24 --proto tcp --port 1500-2500 --action drop
 expect_fail "limit without rate" 1 'needs rate and burst' x rule add 198.18.1.3 --action limit
 expect_fail "ports with icmp" 1 'ports need proto tcp, udp or any' x rule add 198.18.1.3 --proto icmp --port 5 --action drop
 expect_fail "bad proto" 1 "proto 'sctp' is not one of" x rule add 198.18.1.3 --proto sctp --action drop
@@ -181,13 +181,13 @@ out=$(nsenter --net="/run/netns/$B" timeout 3 "$XL4" daemon -i b0 -m skb -c "$E2
 	-s "$DAEMON_SOCK" --pin-path "$DAEMON_PIN" 2>&1)
 rc=$?
 assert_eq "nested destinations, icmp and any: starts, stops on SIGTERM with 0 (log: $out)" 124 "$rc"
-printf 'filter: { rules = ( { dst = "198.18.1.0/24"; proto = "tcp"; ports = "1-100"; action = "drop"; },\n{ dst = "198.18.1.0/24"; proto = "tcp"; ports = "50-60"; action = "allow"; } ); rate_table_size = 65536; };\n' \
+printf 'filter: { rules = ( { dst = "198.18.1.0/24"; proto = "tcp"; ports = "1-100"; action = "drop"; },\n{ dst = "198.18.1.0/24"; proto = "tcp"; ports = "50-150"; action = "allow"; } ); rate_table_size = 65536; };\n' \
 	>"$E2E_TMP/nested.conf"
 out=$(nsenter --net="/run/netns/$B" timeout 20 "$XL4" daemon -i b0 -m skb -c "$E2E_TMP/nested.conf" \
 	-s "$DAEMON_SOCK" --pin-path "$DAEMON_PIN" 2>&1)
 rc=$?
-assert_eq "overlapping ports in the config: refused" 1 "$rc"
-assert_match "one line naming file, line and entry ($out)" 'nested.conf:2: filter.rules\[1\]: ports 50-60: overlaps rules\[0\]' "$out"
+assert_eq "crossing port ranges in the config: refused" 1 "$rc"
+assert_match "one line naming file, line and entry ($out)" 'nested.conf:2: filter.rules\[1\]: ports 50-150: overlaps rules\[0\]' "$out"
 assert_false "no XDP program left" link_has_xdp "$B" b0
 
 e2e_summary filter-cli
