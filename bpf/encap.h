@@ -135,20 +135,22 @@ static __always_inline int encap_ip6(struct xdp_md *ctx, const struct xl4_pkt *p
 /*
  * ICMP fragmentation-needed (type 3 code 4, RFC 1191) back to an IPv4 client: the reply holds
  * our IPv4 header, the ICMP header with the next-hop MTU, and the offending packet's IP header
- * (options-free) plus 8 bytes, as RFC 792 asks. Built in place: save what is quoted, shrink the
- * frame, write the new headers, send it back where it came from.
+ * (options included) plus 8 bytes, as RFC 792 asks (a receiver needs ihl * 4 + 8 bytes to find
+ * its socket). Built in place while the frame is still long: save what is quoted, write the
+ * new headers and the quote, checksum them, then cut the frame to size and send it back.
  */
-#define XL4_ICMP4_QUOTE 28 /* 20-byte IPv4 header + 8 bytes of transport header */
+#define XL4_ICMP4_QUOTE_MAX 68 /* up to a 60-byte IPv4 header + 8 bytes of transport header */
 
 static __always_inline int too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt *p, __u16 mtu)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	__u32 l2 = 14 + 4 * (p->vlan_depth & 3);
-	__u8 quote[XL4_ICMP4_QUOTE];
+	__u8 quote[XL4_ICMP4_QUOTE_MAX];
 	struct iphdr *ip;
 	__u8 *icmp;
-	__u32 new_len, sum;
+	__u32 qlen;
+	__s64 sum;
 	__be32 client, vip;
 	struct ethhdr *eth = data;
 	__u8 mac[ETH_ALEN];
@@ -156,33 +158,26 @@ static __always_inline int too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt 
 	if (l2 > XL4_L2_MAX)
 		return -XL4_R_LB_TOO_BIG;
 	ip = (void *)((__u8 *)data + l2);
-	if ((void *)((__u8 *)ip + XL4_ICMP4_QUOTE) > end || (void *)(eth + 1) > end)
+	xl4_barrier_var(ip);
+	icmp = (__u8 *)(ip + 1);
+	/* A too-big packet is far longer than the reply (VIP mtu >= 596). */
+	if ((void *)(icmp + 8 + XL4_ICMP4_QUOTE_MAX) > end || (void *)(eth + 1) > end)
 		return -XL4_R_LB_TOO_BIG;
 	/* Only DF packets may get "fragmentation needed"; others we cannot fragment either. */
-	if (ip->ihl != 5 || !(ip->frag_off & bpf_htons(XL4_IP_DF)))
+	if (!(ip->frag_off & bpf_htons(XL4_IP_DF)))
 		return -XL4_R_LB_TOO_BIG;
-	__builtin_memcpy(quote, ip, XL4_ICMP4_QUOTE);
+	qlen = (ip->ihl & 0xf) * 4 + 8; /* ihl >= 5: the parser checked */
+	__builtin_memcpy(quote, ip, XL4_ICMP4_QUOTE_MAX);
 	client = ip->saddr;
 	vip = ip->daddr;
 	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
 
-	new_len = l2 + sizeof(struct iphdr) + 8 + XL4_ICMP4_QUOTE;
-	if (bpf_xdp_adjust_tail(ctx, (int)new_len - (int)p->pkt_len))
-		return -XL4_R_LB_TOO_BIG;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	ip = (void *)((__u8 *)data + l2);
-	xl4_barrier_var(ip);
-	icmp = (__u8 *)(ip + 1);
-	if ((void *)(icmp + 8 + XL4_ICMP4_QUOTE) > end)
-		return -XL4_R_LB_TOO_BIG;
-
 	ip->version = 4;
 	ip->ihl = 5;
 	ip->tos = 0;
-	ip->tot_len = bpf_htons(sizeof(struct iphdr) + 8 + XL4_ICMP4_QUOTE);
+	ip->tot_len = bpf_htons(sizeof(struct iphdr) + 8 + qlen);
 	ip->id = 0;
 	ip->frag_off = 0;
 	ip->ttl = XL4_IPIP_TTL;
@@ -197,9 +192,15 @@ static __always_inline int too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt 
 	*(__u16 *)(icmp + 2) = 0;
 	*(__u16 *)(icmp + 4) = 0;
 	*(__be16 *)(icmp + 6) = bpf_htons(mtu);
-	__builtin_memcpy(icmp + 8, quote, XL4_ICMP4_QUOTE);
-	sum = xl4_csum_words(icmp, (8 + XL4_ICMP4_QUOTE) / 2);
-	*(__u16 *)(icmp + 2) = xl4_csum_fold(sum);
+	/* All 68 bytes: what lies past qlen is cut off below. */
+	__builtin_memcpy(icmp + 8, quote, XL4_ICMP4_QUOTE_MAX);
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)icmp, 8 + qlen, 0);
+	if (sum < 0)
+		return -XL4_R_LB_TOO_BIG;
+	*(__u16 *)(icmp + 2) = xl4_csum_fold((__u32)sum);
+
+	if (bpf_xdp_adjust_tail(ctx, (int)(l2 + sizeof(struct iphdr) + 8 + qlen) - (int)p->pkt_len))
+		return -XL4_R_LB_TOO_BIG;
 	return XDP_TX;
 }
 

@@ -30,9 +30,11 @@ static __always_inline int entry_live(const struct xl4_prefix_entry *e, __u64 no
 	return !e->expires_ns || now < e->expires_ns;
 }
 
-static __always_inline struct xl4_prefix_entry *lpm4_match(void *map, __be32 addr, __u64 now)
+static __always_inline struct xl4_prefix_entry *lpm4_match(void *map, __be32 addr, __u64 now,
+							    int fail_closed)
 {
 	struct xl4_lpm4_key k = { .prefixlen = 32, .addr = addr };
+	struct xl4_prefix_entry *last = NULL;
 
 	XL4_UNROLL
 	for (int i = 0; i <= XL4_LPM_EXPIRED_MAX; i++) {
@@ -44,14 +46,19 @@ static __always_inline struct xl4_prefix_entry *lpm4_match(void *map, __be32 add
 			return e;
 		if (e->len == 0)
 			return NULL;
+		last = e;
 		k.prefixlen = e->len - 1;
 	}
-	return NULL;
+	/* More expired entries than we look past: a shorter live one may still be there. The
+	 * blocklist must not fail open (the sweeper removes them within a second). */
+	return fail_closed ? last : NULL;
 }
 
-static __always_inline struct xl4_prefix_entry *lpm6_match(void *map, const __be32 *addr, __u64 now)
+static __always_inline struct xl4_prefix_entry *lpm6_match(void *map, const __be32 *addr, __u64 now,
+							    int fail_closed)
 {
 	struct xl4_lpm6_key k = { .prefixlen = 128 };
+	struct xl4_prefix_entry *last = NULL;
 
 	__builtin_memcpy(k.addr, addr, 16);
 	XL4_UNROLL
@@ -64,17 +71,20 @@ static __always_inline struct xl4_prefix_entry *lpm6_match(void *map, const __be
 			return e;
 		if (e->len == 0)
 			return NULL;
+		last = e;
 		k.prefixlen = e->len - 1;
 	}
-	return NULL;
+	/* More expired entries than we look past: a shorter live one may still be there. The
+	 * blocklist must not fail open (the sweeper removes them within a second). */
+	return fail_closed ? last : NULL;
 }
 
 static __always_inline struct xl4_prefix_entry *list_match(const struct xl4_pkt *p, void *map4,
-							    void *map6, __u64 now)
+							    void *map6, __u64 now, int fail_closed)
 {
 	if (p->t.flags & XL4_F_IPV6)
-		return lpm6_match(map6, p->t.saddr, now);
-	return lpm4_match(map4, p->t.saddr[0], now);
+		return lpm6_match(map6, p->t.saddr, now, fail_closed);
+	return lpm4_match(map4, p->t.saddr[0], now, fail_closed);
 }
 
 /* Host-order mask of the first `bits` bits of a 32-bit word (bits may be <= 0 or >= 32). */
@@ -191,11 +201,11 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 	__u64 now = xl4_now();
 	int ret;
 
-	if (list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, now)) {
+	if (list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, now, 0)) {
 		count(XL4_STAT_ALLOW_LIST, p->pkt_len);
 		return XL4_FILTER_ALLOW;
 	}
-	e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, now);
+	e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, now, 1);
 	if (e) {
 		p->detail = e->len; /* events show the matching prefix: the source masked to it */
 		return -XL4_R_FILTER_BLOCK;

@@ -39,19 +39,29 @@ static __always_inline void count(__u32 idx, __u32 bytes)
 	}
 }
 
-/* Token bucket of `rate` tokens per second, bursting to `rate`: 1 if a token was taken. */
+/* Token bucket of `rate` tokens per second, bursting to `rate`: 1 if a token was taken.
+ * A second or more since the last refill fills the bucket outright: that also keeps
+ * elapsed * rate below 2^64 (a bucket never used has last_ns 0, so elapsed is the uptime).
+ * The part of a token not yet earned stays in last_ns, so arrivals just under the rate's
+ * spacing are not starved to half of it. */
 static __always_inline int xl4_bucket_take(struct xl4_bucket *b, __u64 rate, __u64 now)
 {
-	__u64 refill;
+	__u64 elapsed, refill;
 
 	if (!b || rate == 0)
 		return 0;
-	refill = (now - b->last_ns) * rate / 1000000000ull;
-	if (refill) {
-		b->tokens += refill;
-		if (b->tokens > rate)
-			b->tokens = rate;
+	elapsed = now - b->last_ns;
+	if (elapsed >= 1000000000ull) {
+		b->tokens = rate;
 		b->last_ns = now;
+	} else {
+		refill = elapsed * rate / 1000000000ull;
+		if (refill) {
+			b->tokens += refill;
+			if (b->tokens > rate)
+				b->tokens = rate;
+			b->last_ns = now - (elapsed * rate % 1000000000ull) / rate;
+		}
 	}
 	if (b->tokens == 0)
 		return 0;

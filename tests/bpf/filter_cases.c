@@ -675,6 +675,61 @@ static void run_expiry_depth(struct fworld *w)
 	list_del(w, XL4_LIST_BLOCK, "198.18.0.0/16");
 }
 
+/* Review: five expired entries above a live one. The walk gave up after four and the source
+ * was then not blocked at all, though a live /16 covers it: the blocklist failed open (until
+ * the daemon's once-a-second sweep). Now an exhausted walk blocks; the event names the last
+ * expired entry looked at (/24), not the live /16 it could not reach. */
+static void run_review_expiry_depth5(struct fworld *w)
+{
+	static const char *const stack5[] = { "198.18.46.9/32", "198.18.46.8/31", "198.18.46.8/30",
+					      "198.18.46.0/28", "198.18.46.0/24" };
+	struct addr dst = A("198.18.1.1"), src = A("198.18.46.9");
+	uint64_t dl = w->now + SEC_NS;
+	char name[128];
+	struct pkt p;
+
+	if (!list_add(w, XL4_LIST_BLOCK, "198.18.0.0/16", 0))
+		return;
+	for (int i = 0; i < 5; i++)
+		if (!list_add(w, XL4_LIST_BLOCK, stack5[i], dl))
+			return;
+	clock_set(w, dl);
+	pkt(&p, &src, &dst, IPPROTO_UDP, 53);
+	snprintf(name, sizeof(name), "filter/review/v4/five-expired-above-live-still-blocked");
+	fcheck(w, name, &p, W_BLOCK(24));
+	xl4_filter_sweep(&w->f, w->now);
+	list_del(w, XL4_LIST_BLOCK, "198.18.0.0/16");
+}
+
+/* Review: the per-CPU budget bucket (xl4_bucket_take) computes (now - last_ns) * rate in 64
+ * bits. A bucket never used before has last_ns 0, so after 2^44 ns (4.9 h) of uptime at a
+ * budget of 2^20/s the product wraps to exactly 0: no token, and every new source is pushed
+ * onto the shared bucket although the budget is untouched. (Other values wrap to garbage.) */
+static void run_review_budget_overflow(void)
+{
+	static struct fworld w;
+	struct addr dst = A("198.18.95.1"), src = A("198.18.96.1");
+	char name[128];
+	struct pkt p;
+	uint32_t id;
+
+	if (!world_open(&w, "review-ovf", 1u << 20))
+		goto out;
+	id = rule_add(&w, (struct xl4_rule_spec){ .dst = P("198.18.95.1/32"), .proto = XL4_PROTO_ANY,
+						  .action = XL4_RULE_LIMIT, .rate = 10, .burst = 3 });
+	if (!id)
+		goto out;
+	clock_set(&w, 1ull << 44);
+	pkt(&p, &src, &dst, IPPROTO_UDP, 53);
+	/* own bucket (burst 3): three pass, the fourth is over this source's own limit */
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "filter/review/v4/budget-overflow/own-bucket/%d", i + 1);
+		fcheck(&w, name, &p, i < 3 ? W_LIMITED_PASS((int)id) : W_RATE((int)id));
+	}
+out:
+	world_close(&w);
+}
+
 /* ---- 3. precedence, ports, port-less packets, rule deletion -------------------------------- */
 
 static void run_precedence(struct fworld *w)
@@ -1425,6 +1480,7 @@ void suite_filter(void)
 		run_list_boundaries(&w);
 		run_expiry(&w);
 		run_expiry_depth(&w);
+		run_review_expiry_depth5(&w);
 		run_precedence(&w);
 		run_batch(&w);
 		run_rate(&w);
@@ -1434,6 +1490,7 @@ void suite_filter(void)
 	if (world_open(&w, "budget", 5))
 		run_shared(&w);
 	world_close(&w);
+	run_review_budget_overflow();
 	sched_setaffinity(0, sizeof(old), &old);
 
 	if (!fx.filter) {

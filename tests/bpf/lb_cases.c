@@ -98,6 +98,9 @@ struct pspec {
 	uint8_t frag6;	/* IPv6 fragment header: 0 none, 1 first fragment, 2 a later one */
 	int csum0;	/* UDP checksum 0 */
 	uint16_t qport; /* K_ICMP_ERR: the VIP-side port as quoted (0: dport) */
+	const uint8_t *opts4; /* IPv4 options of the client's header (optlen4 % 4 == 0) */
+	uint8_t optlen4;
+	uint16_t dstopts6; /* IPv6: a destination-options header of this many bytes before L4 */
 	/* what the balancer writes */
 	const uint8_t *dmac, *smac;
 	int encap;
@@ -163,10 +166,13 @@ static void build(struct pkt *p, const struct pspec *s)
 				  .dst = a6(G_VIP, s->vip) });
 		if (s->frag6)
 			pb_frag6(p, s->frag6 == 2 ? 100 : 0, s->frag6 == 1, 0x4242);
+		if (s->dstopts6)
+			pb_ext(p, IPPROTO_DSTOPTS, s->dstopts6);
 		later = s->frag6 == 2;
 	} else {
 		pb_ip4(p, &(struct pb_ip4){ .src = s->kind == K_ICMP_ERR ? a4(G_ROUTER, 1) : a4(G_CLIENT, s->client),
-					    .dst = a4(G_VIP, s->vip), .tos = s->tos, .frag = s->frag });
+					    .dst = a4(G_VIP, s->vip), .tos = s->tos, .frag = s->frag,
+					    .opts = s->opts4, .optlen = s->optlen4 });
 		later = (s->frag & 0x1fff) != 0;
 	}
 	switch (s->kind) {
@@ -218,7 +224,8 @@ static void build_too_big(struct pkt *p, const struct pspec *s, const struct pkt
 					    .ttl = 64 });
 		pb_icmp(p, 3, 4);
 		pkt_set32(p, p->len - 4, mtu & 0xffff);
-		pb_payload(p, in->b + in->l3, 28);
+		/* RFC 792: the offending packet's IP header, options included, and 8 bytes more */
+		pb_payload(p, in->b + in->l3, (uint16_t)((in->b[in->l3] & 15) * 4 + 8));
 	}
 	pb_finish(p);
 	if (!s->v6) {
@@ -1319,6 +1326,55 @@ static void run_mtu(struct world *w)
 	}
 }
 
+/* Review: IPv4 options and IPv6 extension headers before the transport header, through every
+ * forwarding mode (the balancer must use the parsed L4 offset, not "IP header + 20/40"), and
+ * through the too-big reply (RFC 792 quotes the whole IP header, options included). */
+static const uint8_t RA_OPT[4] = { 0x94, 0x04, 0x00, 0x00 }; /* IPv4 Router Alert (RFC 2113) */
+
+static void run_review_hdrs(struct world *w)
+{
+	struct mvip *v = &w->vip[V_MAIN], *u = &w->vip[V_UDP];
+	char name[128];
+	int hdr = w->v6 ? 40 : 20;
+
+	for (int udp = 0; udp < 2; udp++) {
+		struct mvip *x = udp ? u : v;
+		struct pspec s = flow(w, x, 14, (uint16_t)(54000 + udp), TH_SYN);
+
+		s.payload = 32;
+		if (w->v6) {
+			s.dstopts6 = 8;
+		} else {
+			s.frag = IP4_DF;
+			s.opts4 = RA_OPT;
+			s.optlen4 = sizeof(RA_OPT);
+		}
+		NAME(name, w, "review/%s/%s", w->v6 ? "dstopts" : "ip-options", udp ? "udp" : "tcp");
+		send_to(w, name, &s, x, pick(x, &s), LBC_NEW);
+	}
+	if (w->mode != XL4_FWD_IPIP)
+		return;
+	/* too big, with options / an extension header: the client must still hear about it */
+	{
+		struct pspec s = flow(w, v, 14, 54010, TH_ACK);
+		struct pkt in, out;
+
+		if (w->v6) {
+			s.dstopts6 = 8;
+			s.payload = 1500 - hdr - 8 - 20;
+		} else {
+			s.frag = IP4_DF;
+			s.opts4 = RA_OPT;
+			s.optlen4 = sizeof(RA_OPT);
+			s.payload = 1500 - hdr - 4 - 20;
+		}
+		build(&in, &s);
+		build_too_big(&out, &s, &in, 1500 - hdr);
+		NAME(name, w, "review/too-big/%s", w->v6 ? "dstopts" : "ip-options");
+		lb_check(w, name, &in, &(struct want){ XDP_TX, XL4_R_NONE, &out, LBC_SKIP, v, NULL });
+	}
+}
+
 /* ---- drops and passes: a table ------------------------------------------------------------ */
 
 enum { F4 = 1, F6 = 2, F46 = 3 };
@@ -1527,6 +1583,7 @@ void suite_lb(void)
 				run_down(&w, V_DOWNR);
 				run_icmp(&w);
 				run_mtu(&w);
+				run_review_hdrs(&w);
 				run_drop_rows(&w);
 				if (modes[m] == XL4_FWD_L2)
 					run_spread(&w);
