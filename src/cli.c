@@ -71,13 +71,15 @@ int xl4_cli_next(const struct xl4_cmd *cmd, int argc, char **argv, const char **
 		return XL4_OPT_HELP;
 	}
 	if (c == '?') {
-		if (optopt && optopt < 256)
-			xl4_cli_usage_error(cmd, "unknown option '-%c'", optopt);
-		else if (optopt)
-			xl4_cli_usage_error(cmd, "option '--%s' takes no argument",
-					    find_opt(cmd, optopt) ? find_opt(cmd, optopt)->name : "?");
+		const char *bad = argv[optind - 1];
+
+		if (!strncmp(bad, "--", 2) && strchr(bad, '=') && optopt)
+			xl4_cli_usage_error(cmd, "option '%.*s' takes no value", (int)(strchr(bad, '=') - bad),
+					    bad);
+		else if (!strncmp(bad, "--", 2))
+			xl4_cli_usage_error(cmd, "unknown option '%.64s'", bad);
 		else
-			xl4_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+			xl4_cli_usage_error(cmd, "unknown option '-%c'", optopt);
 		return '?';
 	}
 	if (c == ':') {

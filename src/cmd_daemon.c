@@ -55,7 +55,7 @@ static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
 	if (getenv("XL4_PIN_PATH"))
 		snprintf(cfg.pin_path, sizeof(cfg.pin_path), "%s", getenv("XL4_PIN_PATH"));
 	if (config && xl4_config_load(config, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "xl4: error: %s\n", err);
+		fprintf(stderr, "xl4: error: %.400s\n", err);
 		return 1;
 	}
 	/* Command-line options win over the file. */
@@ -70,6 +70,8 @@ static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
 	if (sock) {
 		if (strlen(sock) >= sizeof(cfg.control_socket))
 			return xl4_cli_usage_error(cmd, "socket path too long");
+		if (sock[0] != '/')
+			return xl4_cli_usage_error(cmd, "--socket must be an absolute path");
 		strcpy(cfg.control_socket, sock);
 	}
 	if (pins) {

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <limits.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 #include <jansson.h>
 
@@ -320,6 +323,13 @@ static const struct xl4_opt cleanup_opts[] = {
 	{ 0 },
 };
 
+static int same_dir(const char *a, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+
+	return a && b && realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb);
+}
+
 static int run_cleanup(const struct xl4_cmd *cmd, int argc, char **argv)
 {
 	const char *pins = xl4_default_pin_path(), *sock = xl4_default_socket(), *arg;
@@ -336,14 +346,36 @@ static int run_cleanup(const struct xl4_cmd *cmd, int argc, char **argv)
 	}
 	if (optind < argc)
 		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	{
+		struct statfs fs;
+		char real[PATH_MAX];
+
+		/* Only ever a directory on bpffs: cleanup deletes files. */
+		if (!realpath(pins, real) && errno == ENOENT && !strncmp(pins, "/sys/fs/bpf/", 12))
+			return 0; /* nothing pinned there: nothing to do */
+		if (!realpath(pins, real) || statfs(real, &fs) || fs.f_type != BPF_FS_MAGIC) {
+			fprintf(stderr, "xl4 cleanup: %.200s is not a directory on bpffs (/sys/fs/bpf)\n", pins);
+			return 1;
+		}
+		pins = strdup(real);
+	}
 	st = ask(sock, "status", 1);
-	if (st && !strcmp(json_string_value(json_object_get(st, "pin_path")) ?: "", pins)) {
+	if (st && same_dir(json_string_value(json_object_get(st, "pin_path")), pins)) {
 		fprintf(stderr, "xl4 cleanup: a daemon (pid %lld) is using %s; stop it first\n",
 			json_integer_value(json_object_get(st, "pid")), pins);
 		json_decref(st);
 		return 1;
 	}
 	json_decref(st);
+	{
+		__u32 prog = 0;
+
+		if (xl4_pins_in_use(pins, &prog)) {
+			fprintf(stderr, "xl4 cleanup: the maps in %s are in use by BPF program id %u "
+				"(a running xl4); stop it first\n", pins, prog);
+			return 1;
+		}
+	}
 	err = xl4_unpin_all(pins);
 	if (err) {
 		fprintf(stderr, "xl4 cleanup: %s: %s\n", pins, strerror(-err));
@@ -355,6 +387,8 @@ static int run_cleanup(const struct xl4_cmd *cmd, int argc, char **argv)
 const struct xl4_cmd xl4_cmd_cleanup = {
 	.name = "cleanup",
 	.summary = "Remove xl4's pinned maps (counters are lost). Refuses while a daemon uses them.",
+	.description = "Checks the daemon behind --socket (and only that one): with several daemons, name\n"
+		       "the socket of the one that used this pin path.",
 	.opts = cleanup_opts,
 	.run = run_cleanup,
 };

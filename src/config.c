@@ -946,10 +946,12 @@ static int finish(config_t *lc, int read_ok, struct ctx *c, struct xl4_config *c
 
 	if (!read_ok) {
 		if (config_error_type(lc) == CONFIG_ERR_FILE_IO)
-			snprintf(c->err, c->errlen, "%s: cannot read: %s", c->name, strerror(errno));
+			snprintf(c->err, c->errlen, "%.200s%s: cannot read: %s", c->name,
+				 strlen(c->name) > 200 ? "..." : "", strerror(errno));
 		else
-			snprintf(c->err, c->errlen, "%s:%d: %s", c->name, config_error_line(lc),
-				 config_error_text(lc)); /* libconfig says "syntax error" itself */
+			snprintf(c->err, c->errlen, "%s:%d: %s",
+				 config_error_file(lc) ? config_error_file(lc) : c->name,
+				 config_error_line(lc), config_error_text(lc)); /* libconfig says "syntax error" */
 		return -EINVAL;
 	}
 	xl4_config_defaults(&next);
@@ -976,6 +978,17 @@ int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t 
 	int ret;
 
 	config_init(&lc);
+	/* @include "x.conf" is found next to this file, whatever the working directory. */
+	{
+		char dir[PATH_MAX];
+		const char *slash = strrchr(path, '/');
+
+		if (slash && (size_t)(slash - path) < sizeof(dir)) {
+			memcpy(dir, path, slash - path);
+			dir[slash - path] = '\0';
+			config_set_include_dir(&lc, slash == path ? "/" : dir);
+		}
+	}
 	ret = finish(&lc, config_read_file(&lc, path) == CONFIG_TRUE, &c, cfg);
 	config_destroy(&lc);
 	return ret;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -112,30 +113,6 @@ static char *read_line(int fd, size_t max, char *err, size_t errlen)
 	return buf;
 }
 
-json_t *xl4_control_read_request(int fd, char *err, size_t errlen)
-{
-	json_error_t jerr;
-	json_t *req;
-	char *line;
-
-	set_timeout(fd, 2000);
-	line = read_line(fd, XL4_CONTROL_MAX_REQUEST, err, errlen);
-	if (!line)
-		return NULL;
-	req = json_loads(line, JSON_DISABLE_EOF_CHECK, &jerr);
-	free(line);
-	if (!req) {
-		snprintf(err, errlen, "request is not JSON: %s", jerr.text);
-		return NULL;
-	}
-	if (!json_is_object(req) || !json_is_string(json_object_get(req, "cmd"))) {
-		snprintf(err, errlen, "request must be an object with a string \"cmd\"");
-		json_decref(req);
-		return NULL;
-	}
-	return req;
-}
-
 static int write_all(int fd, const char *s, size_t len)
 {
 	while (len) {
@@ -220,4 +197,228 @@ int xl4_control_call(const char *path, json_t *req, json_t **resp, char *err, si
 		return -EPROTO;
 	}
 	return 0;
+}
+
+/* ---- request fields ---- */
+
+json_t *xl4_ctl_check_keys(json_t *req, const char *cmd, const char *const *known)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(req, key, v) {
+		bool found = !strcmp(key, "cmd");
+
+		for (const char *const *k = known; k && *k && !found; k++)
+			found = !strcmp(key, *k);
+		if (!found)
+			return xl4_control_error("%s: unknown field \"%s\"", cmd, key);
+	}
+	return NULL;
+}
+
+int xl4_ctl_int(json_t *req, const char *cmd, const char *key, long long min, long long max,
+		long long *out, json_t **bad)
+{
+	json_t *v = json_object_get(req, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		*bad = xl4_control_error("%s: \"%s\" must be an integer %lld..%lld", cmd, key, min, max);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 1;
+}
+
+int xl4_ctl_str(json_t *req, const char *cmd, const char *key, const char **out, json_t **bad)
+{
+	json_t *v = json_object_get(req, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v)) {
+		*bad = xl4_control_error("%s: \"%s\" must be a string", cmd, key);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 1;
+}
+
+int xl4_ctl_bool(json_t *req, const char *cmd, const char *key, bool *out, json_t **bad)
+{
+	json_t *v = json_object_get(req, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v)) {
+		*bad = xl4_control_error("%s: \"%s\" must be true or false", cmd, key);
+		return -1;
+	}
+	*out = json_is_true(v);
+	return 1;
+}
+
+/* ---- server ---- */
+
+void xl4_ctl_server_init(struct xl4_ctl_server *s, int listen_fd, int epfd, xl4_ctl_handler h,
+			 void *ctx)
+{
+	memset(s, 0, sizeof(*s));
+	s->listen_fd = listen_fd;
+	s->epfd = epfd;
+	s->handler = h;
+	s->ctx = ctx;
+	for (int i = 0; i < XL4_CONTROL_MAX_CLIENTS; i++)
+		s->clients[i].fd = -1;
+}
+
+static void client_drop(struct xl4_ctl_server *s, struct xl4_ctl_client *c)
+{
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+void xl4_ctl_server_accept(struct xl4_ctl_server *s, double now)
+{
+	for (;;) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		struct xl4_ctl_client *c = NULL;
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0)
+			return;
+		for (int i = 0; i < XL4_CONTROL_MAX_CLIENTS && !c; i++)
+			if (s->clients[i].fd < 0)
+				c = &s->clients[i];
+		if (!c) {
+			struct xl4_ctl_client *oldest = &s->clients[0];
+			json_t *busy = xl4_control_error("too many control connections: closed the "
+							 "oldest waiting one (this)");
+
+			for (int i = 1; i < XL4_CONTROL_MAX_CLIENTS; i++)
+				if (s->clients[i].deadline < oldest->deadline)
+					oldest = &s->clients[i];
+			xl4_control_send(oldest->fd, busy);
+			json_decref(busy);
+			client_drop(s, oldest);
+			c = oldest;
+		}
+		c->fd = fd;
+		c->deadline = now + XL4_CONTROL_DEADLINE_S;
+		ev.data.fd = fd;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev))
+			client_drop(s, c);
+	}
+}
+
+static void answer(struct xl4_ctl_server *s, struct xl4_ctl_client *c)
+{
+	json_error_t jerr;
+	json_t *req, *resp;
+	char *nl = memchr(c->buf, '\n', c->len);
+
+	if (nl)
+		*nl = '\0';
+	else
+		c->buf[c->len] = '\0';
+	if (nl && (size_t)(nl - c->buf) + 1 < c->len) {
+		resp = xl4_control_error("one request per connection: data after the first line");
+	} else if (!(req = json_loads(c->buf, 0, &jerr))) {
+		resp = xl4_control_error("request is not JSON (one object on one line): %s", jerr.text);
+	} else if (!json_is_object(req) || !json_is_string(json_object_get(req, "cmd"))) {
+		resp = xl4_control_error("request must be an object with a string \"cmd\"");
+		json_decref(req);
+	} else {
+		resp = s->handler(s->ctx, req);
+		json_decref(req);
+	}
+	/* The reply may be large (a long list): send it blocking, but never for long. */
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+	set_timeout(c->fd, 2000);
+	xl4_control_send(c->fd, resp);
+	json_decref(resp);
+	client_drop(s, c);
+}
+
+int xl4_ctl_server_io(struct xl4_ctl_server *s, int fd)
+{
+	struct xl4_ctl_client *c = NULL;
+
+	for (int i = 0; i < XL4_CONTROL_MAX_CLIENTS && !c; i++)
+		if (s->clients[i].fd == fd)
+			c = &s->clients[i];
+	if (!c)
+		return 0;
+	for (;;) {
+		ssize_t n;
+
+		if (c->len + 1 >= c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 4096;
+			char *nb;
+
+			if (cap > XL4_CONTROL_MAX_REQUEST + 1) {
+				json_t *e = xl4_control_error("request longer than %d bytes",
+							      XL4_CONTROL_MAX_REQUEST);
+
+				xl4_control_send(c->fd, e);
+				json_decref(e);
+				client_drop(s, c);
+				return 1;
+			}
+			nb = realloc(c->buf, cap);
+			if (!nb) {
+				client_drop(s, c);
+				return 1;
+			}
+			c->buf = nb;
+			c->cap = cap;
+		}
+		n = read(fd, c->buf + c->len, c->cap - c->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 1; /* the rest comes later */
+		if (n < 0) {
+			client_drop(s, c);
+			return 1;
+		}
+		if (n == 0 || memchr(c->buf + c->len, '\n', n)) {
+			c->len += n;
+			if (c->len == 0) { /* connected and hung up: nothing to answer */
+				client_drop(s, c);
+				return 1;
+			}
+			answer(s, c);
+			return 1;
+		}
+		c->len += n;
+	}
+}
+
+void xl4_ctl_server_expire(struct xl4_ctl_server *s, double now)
+{
+	for (int i = 0; i < XL4_CONTROL_MAX_CLIENTS; i++) {
+		struct xl4_ctl_client *c = &s->clients[i];
+
+		if (c->fd >= 0 && now > c->deadline) {
+			json_t *e = xl4_control_error("no complete request within %.0f s",
+						      XL4_CONTROL_DEADLINE_S);
+
+			xl4_control_send(c->fd, e);
+			json_decref(e);
+			client_drop(s, c);
+		}
+	}
+}
+
+void xl4_ctl_server_close(struct xl4_ctl_server *s)
+{
+	for (int i = 0; i < XL4_CONTROL_MAX_CLIENTS; i++)
+		if (s->clients[i].fd >= 0)
+			client_drop(s, &s->clients[i]);
 }

@@ -7,6 +7,7 @@
 #ifndef XL4_CONTROL_H
 #define XL4_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
 
@@ -15,11 +16,53 @@
 
 /* Server side. Returns the listening fd or -errno; refuses to replace a live socket. */
 int xl4_control_listen(const char *path);
-/* Read one request from a freshly accepted connection (bounded in size and time). NULL with
- * *err set on bad input. */
-json_t *xl4_control_read_request(int fd, char *err, size_t errlen);
 int xl4_control_send(int fd, json_t *msg);
 json_t *xl4_control_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Request fields, validated as bad input. Each command names the keys it takes: a typo or a
+ * stray field is an error, not a default. */
+json_t *xl4_ctl_check_keys(json_t *req, const char *cmd, const char *const *known);
+/* Optional fields: 1 present (*out set), 0 absent, -1 bad (*bad set to an error reply). */
+int xl4_ctl_int(json_t *req, const char *cmd, const char *key, long long min, long long max,
+		long long *out, json_t **bad);
+int xl4_ctl_str(json_t *req, const char *cmd, const char *key, const char **out, json_t **bad);
+int xl4_ctl_bool(json_t *req, const char *cmd, const char *key, bool *out, json_t **bad);
+
+/*
+ * Server side, inside the daemon's epoll loop: many clients at once, none able to hold up
+ * the loop. A connection is read without blocking until its request line is complete, then
+ * answered; one that has not sent a whole request within XL4_CONTROL_DEADLINE_S is closed, and
+ * when every slot is taken the oldest waiting connection makes room for the newest, so idle
+ * connections can never lock real clients out.
+ */
+#define XL4_CONTROL_DEADLINE_S 2.0
+#define XL4_CONTROL_MAX_CLIENTS 256
+
+typedef json_t *(*xl4_ctl_handler)(void *ctx, json_t *req);
+
+struct xl4_ctl_client {
+	int fd;
+	char *buf;
+	size_t len, cap;
+	double deadline;
+};
+
+struct xl4_ctl_server {
+	int listen_fd, epfd;
+	struct xl4_ctl_client clients[XL4_CONTROL_MAX_CLIENTS];
+	xl4_ctl_handler handler;
+	void *ctx;
+};
+
+void xl4_ctl_server_init(struct xl4_ctl_server *s, int listen_fd, int epfd, xl4_ctl_handler h,
+			 void *ctx);
+/* The listening socket is readable: accept everyone waiting. */
+void xl4_ctl_server_accept(struct xl4_ctl_server *s, double now);
+/* fd is one of ours: read, and answer once the request is whole. Returns 0 if not ours. */
+int xl4_ctl_server_io(struct xl4_ctl_server *s, int fd);
+/* Close connections past their deadline (call from a periodic timer). */
+void xl4_ctl_server_expire(struct xl4_ctl_server *s, double now);
+void xl4_ctl_server_close(struct xl4_ctl_server *s);
 
 /* Client side: send req, wait for the reply. Returns 0 with *resp set, or -errno with a
  * sentence in err (e.g. the daemon is not running). */

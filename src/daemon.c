@@ -55,6 +55,7 @@ struct daemon {
 	struct xl4_event recent[RECENT_EVENTS];
 	__u64 events_total;
 	struct daemon_lb lb;
+	struct xl4_ctl_server ctl;
 	bool lb_started;
 	struct daemon_filter filter;
 	bool filter_started;
@@ -176,36 +177,30 @@ static json_t *events_reply(struct daemon *d)
 			 arr);
 }
 
-static void handle_client(struct daemon *d)
+/* One control request (already a JSON object with a string "cmd"). */
+static json_t *dispatch(void *ctx, json_t *req)
 {
-	char err[256];
-	json_t *req, *resp;
-	const char *cmd;
-	int fd = accept4(d->ctlfd, NULL, NULL, SOCK_CLOEXEC);
+	static const char *const no_fields[] = { NULL };
+	struct daemon *d = ctx;
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	json_t *resp;
 
-	if (fd < 0)
-		return;
-	req = xl4_control_read_request(fd, err, sizeof(err));
-	if (!req) {
-		resp = xl4_control_error("%s", err);
-	} else {
-		cmd = json_string_value(json_object_get(req, "cmd"));
+	if (!strcmp(cmd, "status") || !strcmp(cmd, "stats") || !strcmp(cmd, "events") ||
+	    !strcmp(cmd, "ping")) {
+		if ((resp = xl4_ctl_check_keys(req, cmd, no_fields)))
+			return resp;
 		if (!strcmp(cmd, "status"))
-			resp = status_json(d);
-		else if (!strcmp(cmd, "stats"))
-			resp = stats_reply(d);
-		else if (!strcmp(cmd, "events"))
-			resp = events_reply(d);
-		else if (!strcmp(cmd, "ping"))
-			resp = json_pack("{s:b}", "ok", 1);
-		else if (!(resp = daemon_lb_request(&d->lb, cmd, req)) &&
-			 !(resp = daemon_filter_request(&d->filter, cmd, req)))
-			resp = xl4_control_error("unknown command '%s'", cmd);
-		json_decref(req);
+			return status_json(d);
+		if (!strcmp(cmd, "stats"))
+			return stats_reply(d);
+		if (!strcmp(cmd, "events"))
+			return events_reply(d);
+		return json_pack("{s:b}", "ok", 1);
 	}
-	xl4_control_send(fd, resp);
-	json_decref(resp);
-	close(fd);
+	if ((resp = daemon_lb_request(&d->lb, cmd, req)) ||
+	    (resp = daemon_filter_request(&d->filter, cmd, req)))
+		return resp;
+	return xl4_control_error("unknown command '%.64s'", cmd);
 }
 
 static void sample_counters(struct daemon *d)
@@ -260,6 +255,7 @@ static int setup_loop(struct daemon *d)
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->timerfd, &ev);
 	ev.data.fd = d->ctlfd;
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->ctlfd, &ev);
+	xl4_ctl_server_init(&d->ctl, d->ctlfd, d->epfd, dispatch, d);
 	ev.data.fd = ring_buffer__epoll_fd(d->rb);
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	ev.data.fd = daemon_lb_health_fd(&d->lb);
@@ -294,12 +290,15 @@ static void run_loop(struct daemon *d)
 				__u64 ticks;
 
 				if (read(fd, &ticks, sizeof(ticks)) == sizeof(ticks)) {
+					xl4_ctl_server_expire(&d->ctl, now_s());
 					sample_counters(d);
 					daemon_lb_tick(&d->lb);
 					daemon_filter_tick(&d->filter);
 				}
 			} else if (fd == d->ctlfd) {
-				handle_client(d);
+				xl4_ctl_server_accept(&d->ctl, now_s());
+			} else if (xl4_ctl_server_io(&d->ctl, fd)) {
+				/* a control client's request */
 			} else if (fd == daemon_lb_health_fd(&d->lb)) {
 				daemon_lb_on_health(&d->lb);
 			} else {
@@ -319,6 +318,7 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 		return 1;
 	d->cfg = *cfg;
 	d->sigfd = d->timerfd = d->epfd = d->ctlfd = -1;
+	xl4_ctl_server_init(&d->ctl, -1, -1, dispatch, d); /* no clients yet; set up for real later */
 	d->started = time(NULL);
 
 	/* check: say plainly what the kernel lacks before trying anything */
@@ -370,6 +370,7 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 
 	detach_all(d);
 out_socket:
+	xl4_ctl_server_close(&d->ctl);
 	if (d->filter_started)
 		daemon_filter_stop(&d->filter);
 	if (d->lb_started)

@@ -128,54 +128,6 @@ static json_t *ok(void)
 	return json_pack("{s:b}", "ok", 1);
 }
 
-/* Every request names only the keys its command takes: a typo is an error, not a default. */
-static json_t *check_keys(json_t *req, const char *cmd, const char *const *known)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(req, key, v) {
-		bool found = !strcmp(key, "cmd");
-
-		for (const char *const *k = known; *k && !found; k++)
-			found = !strcmp(key, *k);
-		if (!found)
-			return xl4_control_error("%s: unknown field \"%s\"", cmd, key);
-	}
-	return NULL;
-}
-
-/* An optional integer field in [min, max]: 1 present (*out set), 0 absent, -1 bad (*bad set). */
-static int int_field(json_t *req, const char *cmd, const char *key, long long min, long long max,
-		     long long *out, json_t **bad)
-{
-	json_t *v = json_object_get(req, key);
-
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-		*bad = xl4_control_error("%s: \"%s\" must be an integer %lld..%lld", cmd, key, min, max);
-		return -1;
-	}
-	*out = json_integer_value(v);
-	return 1;
-}
-
-/* An optional string field: 1 present, 0 absent, -1 not a string. */
-static int str_field(json_t *req, const char *cmd, const char *key, const char **out, json_t **bad)
-{
-	json_t *v = json_object_get(req, key);
-
-	if (!v)
-		return 0;
-	if (!json_is_string(v)) {
-		*bad = xl4_control_error("%s: \"%s\" must be a string", cmd, key);
-		return -1;
-	}
-	*out = json_string_value(v);
-	return 1;
-}
-
 /* "prefixes": a non-empty array of prefix strings, all parsed before anything is applied. */
 static json_t *parse_prefixes(json_t *req, const char *cmd, struct xl4_prefix **out, size_t *n)
 {
@@ -219,14 +171,14 @@ static json_t *req_list(struct daemon_filter *d, enum xl4_list l, const char *cm
 	int ret;
 
 	if (!strcmp(op, "list")) {
-		if ((bad = check_keys(req, cmd, list_keys)))
+		if ((bad = xl4_ctl_check_keys(req, cmd, list_keys)))
 			return bad;
 		return json_pack("{s:b, s:s, s:o}", "ok", 1, "list", list_name(l), "entries",
 				 xl4_filter_list_json(&d->f, l, mono_ns()));
 	}
 	if (!strcmp(op, "add")) {
-		if ((bad = check_keys(req, cmd, add_keys)) ||
-		    int_field(req, cmd, "ttl", 1, TTL_MAX_S, &ttl, &bad) < 0 ||
+		if ((bad = xl4_ctl_check_keys(req, cmd, add_keys)) ||
+		    xl4_ctl_int(req, cmd, "ttl", 1, TTL_MAX_S, &ttl, &bad) < 0 ||
 		    (bad = parse_prefixes(req, cmd, &p, &n)))
 			return bad;
 		ret = xl4_filter_list_add(&d->f, l, p, n, ttl ? mono_ns() + ttl * NS_PER_S : 0, err,
@@ -239,7 +191,7 @@ static json_t *req_list(struct daemon_filter *d, enum xl4_list l, const char *cm
 		return json_pack("{s:b, s:I}", "ok", 1, "added", (json_int_t)n);
 	}
 	if (!strcmp(op, "del")) {
-		if ((bad = check_keys(req, cmd, del_keys)) || (bad = parse_prefixes(req, cmd, &p, &n)))
+		if ((bad = xl4_ctl_check_keys(req, cmd, del_keys)) || (bad = parse_prefixes(req, cmd, &p, &n)))
 			return bad;
 		ret = xl4_filter_list_del(&d->f, l, p, n, err, sizeof(err));
 		free(p);
@@ -263,13 +215,13 @@ static json_t *req_rule_add(struct daemon_filter *d, json_t *req)
 	char err[256];
 	uint32_t id;
 
-	if ((bad = check_keys(req, cmd, keys)) || str_field(req, cmd, "dst", &dst, &bad) < 0 ||
-	    str_field(req, cmd, "proto", &proto, &bad) < 0 ||
-	    str_field(req, cmd, "ports", &ports, &bad) < 0 ||
-	    str_field(req, cmd, "action", &action, &bad) < 0 ||
-	    (has_rate = int_field(req, cmd, "rate", 1, 10000000, &rate, &bad)) < 0 ||
-	    (has_burst = int_field(req, cmd, "burst", 1, 10000000, &burst, &bad)) < 0 ||
-	    (has_v6 = int_field(req, cmd, "v6_prefix", 1, 128, &v6, &bad)) < 0)
+	if ((bad = xl4_ctl_check_keys(req, cmd, keys)) || xl4_ctl_str(req, cmd, "dst", &dst, &bad) < 0 ||
+	    xl4_ctl_str(req, cmd, "proto", &proto, &bad) < 0 ||
+	    xl4_ctl_str(req, cmd, "ports", &ports, &bad) < 0 ||
+	    xl4_ctl_str(req, cmd, "action", &action, &bad) < 0 ||
+	    (has_rate = xl4_ctl_int(req, cmd, "rate", 1, 10000000, &rate, &bad)) < 0 ||
+	    (has_burst = xl4_ctl_int(req, cmd, "burst", 1, 10000000, &burst, &bad)) < 0 ||
+	    (has_v6 = xl4_ctl_int(req, cmd, "v6_prefix", 1, 128, &v6, &bad)) < 0)
 		return bad;
 	if (!dst || !action)
 		return xl4_control_error("rule-add needs \"dst\" and \"action\"");
@@ -333,10 +285,10 @@ static json_t *req_limit(struct daemon_filter *d, const char *cmd, json_t *req)
 	char err[256];
 
 	if (!strcmp(cmd, "limit-show"))
-		return (bad = check_keys(req, cmd, no_keys)) ? bad :
+		return (bad = xl4_ctl_check_keys(req, cmd, no_keys)) ? bad :
 		       json_pack("{s:b, s:o}", "ok", 1, "limit", limit_json(d));
 	if (!strcmp(cmd, "limit-off")) {
-		if ((bad = check_keys(req, cmd, no_keys)))
+		if ((bad = xl4_ctl_check_keys(req, cmd, no_keys)))
 			return bad;
 		if (xl4_filter_limit_set(&d->f, 0, 0, 0, err, sizeof(err)))
 			return xl4_control_error("%s", err);
@@ -344,10 +296,10 @@ static json_t *req_limit(struct daemon_filter *d, const char *cmd, json_t *req)
 		return ok();
 	}
 	if (!strcmp(cmd, "limit-set")) {
-		if ((bad = check_keys(req, cmd, set_keys)) ||
-		    int_field(req, cmd, "rate", 1, 10000000, &rate, &bad) < 0 ||
-		    int_field(req, cmd, "burst", 1, 10000000, &burst, &bad) < 0 ||
-		    int_field(req, cmd, "v6_prefix", 1, 128, &v6, &bad) < 0)
+		if ((bad = xl4_ctl_check_keys(req, cmd, set_keys)) ||
+		    xl4_ctl_int(req, cmd, "rate", 1, 10000000, &rate, &bad) < 0 ||
+		    xl4_ctl_int(req, cmd, "burst", 1, 10000000, &burst, &bad) < 0 ||
+		    xl4_ctl_int(req, cmd, "v6_prefix", 1, 128, &v6, &bad) < 0)
 			return bad;
 		if (!rate || !burst)
 			return xl4_control_error("limit-set needs \"rate\" and \"burst\"");
@@ -383,8 +335,8 @@ json_t *daemon_filter_request(struct daemon_filter *d, const char *cmd, json_t *
 	if (!strcmp(cmd, "rule-add"))
 		return req_rule_add(d, req);
 	if (!strcmp(cmd, "rule-del")) {
-		if ((bad = check_keys(req, cmd, del_keys)) ||
-		    int_field(req, cmd, "id", 1, XL4_MAX_RULES - 1, &id, &bad) < 0)
+		if ((bad = xl4_ctl_check_keys(req, cmd, del_keys)) ||
+		    xl4_ctl_int(req, cmd, "id", 1, XL4_MAX_RULES - 1, &id, &bad) < 0)
 			return bad;
 		if (!id)
 			return xl4_control_error("rule-del needs \"id\"");
@@ -394,7 +346,7 @@ json_t *daemon_filter_request(struct daemon_filter *d, const char *cmd, json_t *
 		return ok();
 	}
 	if (!strcmp(cmd, "rule-list"))
-		return (bad = check_keys(req, cmd, no_keys)) ? bad :
+		return (bad = xl4_ctl_check_keys(req, cmd, no_keys)) ? bad :
 		       json_pack("{s:b, s:o}", "ok", 1, "rules", xl4_filter_rules_json(&d->f));
 	return NULL;
 }

@@ -163,11 +163,6 @@ void daemon_lb_tick(struct daemon_lb *d)
 
 /* ---- control requests ---- */
 
-static const char *str_arg(json_t *req, const char *key)
-{
-	return json_string_value(json_object_get(req, key));
-}
-
 static json_t *ok(void)
 {
 	return json_pack("{s:b}", "ok", 1);
@@ -175,31 +170,37 @@ static json_t *ok(void)
 
 static json_t *req_vip_add(struct daemon_lb *d, json_t *req)
 {
+	static const char *const keys[] = { "name", "address", "mode", "mtu", "health",
+					     "reschedule", NULL };
 	struct xl4_vip_conf vc = { .spec.mode = XL4_FWD_L2 };
-	const char *name = str_arg(req, "name"), *addr = str_arg(req, "address");
-	const char *mode = str_arg(req, "mode"), *health = str_arg(req, "health");
-	json_t *mtu = json_object_get(req, "mtu");
+	const char *name = NULL, *addr = NULL, *mode = NULL, *health = NULL;
+	long long mtu = 0;
+	json_t *bad = NULL;
 	char err[256];
 
+	if ((bad = xl4_ctl_check_keys(req, "vip-add", keys)) ||
+	    xl4_ctl_str(req, "vip-add", "name", &name, &bad) < 0 ||
+	    xl4_ctl_str(req, "vip-add", "address", &addr, &bad) < 0 ||
+	    xl4_ctl_str(req, "vip-add", "mode", &mode, &bad) < 0 ||
+	    xl4_ctl_str(req, "vip-add", "health", &health, &bad) < 0 ||
+	    xl4_ctl_int(req, "vip-add", "mtu", 596, 9216, &mtu, &bad) < 0 ||
+	    xl4_ctl_bool(req, "vip-add", "reschedule", &vc.spec.reschedule_down, &bad) < 0)
+		return bad;
 	if (!name || !addr)
 		return xl4_control_error("vip-add needs \"name\" and \"address\"");
 	if (xl4_parse_name(name, vc.spec.name, err, sizeof(err)) ||
 	    xl4_parse_vip_addr(addr, &vc.spec, err, sizeof(err)))
 		return xl4_control_error("%s", err);
 	if (mode && xl4_parse_mode(mode, &vc.spec.mode))
-		return xl4_control_error("mode '%s' is not one of: l2, port, ipip", mode);
-	if (mtu && (!json_is_integer(mtu) || json_integer_value(mtu) < 596 ||
-		    json_integer_value(mtu) > 9216))
-		return xl4_control_error("mtu must be an integer 596..9216");
-	vc.spec.mtu = mtu ? json_integer_value(mtu) : 0;
-	vc.spec.reschedule_down = json_is_true(json_object_get(req, "reschedule"));
+		return xl4_control_error("mode '%.32s' is not one of: l2, port, ipip", mode);
+	vc.spec.mtu = mtu;
 	if (health && strcmp(health, "none")) {
+		if (strcmp(health, "tcp") && strcmp(health, "http"))
+			return xl4_control_error("health '%.32s' is not one of: tcp, http, none", health);
 		vc.health_on = true;
 		vc.health = (struct xl4_health_spec){ .kind = strcmp(health, "http") ? XL4_HC_TCP : XL4_HC_HTTP,
 						      .interval_ms = 1000, .timeout_ms = 500,
 						      .rise = 2, .fall = 3 };
-		if (strcmp(health, "tcp") && strcmp(health, "http"))
-			return xl4_control_error("health '%s' is not one of: tcp, http, none", health);
 	}
 	if (add_vip(d, &vc, err, sizeof(err)))
 		return xl4_control_error("%s", err);
@@ -208,53 +209,61 @@ static json_t *req_vip_add(struct daemon_lb *d, json_t *req)
 
 static json_t *req_backend(struct daemon_lb *d, const char *cmd, json_t *req)
 {
-	const char *vip = str_arg(req, "vip"), *addr = str_arg(req, "address");
-	const char *mac = str_arg(req, "mac");
-	json_t *w = json_object_get(req, "weight");
+	static const char *const add_keys[] = { "vip", "address", "weight", "mac", NULL };
+	static const char *const weight_keys[] = { "vip", "address", "weight", NULL };
+	static const char *const plain_keys[] = { "vip", "address", NULL };
+	bool is_add = !strcmp(cmd, "backend-add"), is_weight = !strcmp(cmd, "backend-weight");
+	const char *vip = NULL, *addr = NULL, *mac = NULL;
 	struct xl4_backend_spec b = { .weight = 1 };
+	long long w = 0;
 	struct xl4_lb_vip *v;
+	json_t *bad = NULL;
 	char err[256];
 	int ret;
 
+	if (!is_add && !is_weight && strcmp(cmd, "backend-del") && strcmp(cmd, "backend-drain") &&
+	    strcmp(cmd, "backend-undrain"))
+		return xl4_control_error("unknown command '%.64s'", cmd);
+	if ((bad = xl4_ctl_check_keys(req, cmd, is_add ? add_keys : is_weight ? weight_keys : plain_keys)) ||
+	    xl4_ctl_str(req, cmd, "vip", &vip, &bad) < 0 ||
+	    xl4_ctl_str(req, cmd, "address", &addr, &bad) < 0 ||
+	    xl4_ctl_str(req, cmd, "mac", &mac, &bad) < 0 ||
+	    xl4_ctl_int(req, cmd, "weight", 1, 65535, &w, &bad) < 0)
+		return bad;
 	if (!vip || !addr)
 		return xl4_control_error("%s needs \"vip\" and \"address\"", cmd);
 	if (xl4_parse_backend_addr(addr, &b, err, sizeof(err)))
 		return xl4_control_error("%s", err);
-	if (w && (!json_is_integer(w) || json_integer_value(w) < 1 || json_integer_value(w) > 65535))
-		return xl4_control_error("weight must be an integer 1..65535");
 	if (w)
-		b.weight = json_integer_value(w);
+		b.weight = w;
 	if (mac) {
 		if (xl4_parse_mac(mac, b.mac))
-			return xl4_control_error("'%s' is not a unicast MAC address", mac);
+			return xl4_control_error("%s: \"mac\" '%.32s' is not a unicast MAC address", cmd, mac);
 		b.has_mac = true;
 	}
-	if (!strcmp(cmd, "backend-add")) {
+	if (is_add) {
 		ret = xl4_lb_backend_add(&d->lb, vip, &b, err, sizeof(err));
 		if (!ret && (v = xl4_lb_vip_find(&d->lb, vip))) {
 			health_watch(d, v, &v->be[v->n_be - 1]);
 			daemon_lb_tick(d);
 		}
 	} else if (!strcmp(cmd, "backend-del")) {
-		struct xl4_lb_backend *old;
+		struct xl4_lb_backend *old = NULL;
 
 		v = xl4_lb_vip_find(&d->lb, vip);
-		old = NULL;
 		for (size_t i = 0; v && i < v->n_be; i++)
 			if (xl4_backend_same(&v->be[i].spec, &b))
 				old = &v->be[i];
 		if (old && d->hc)
 			xl4_health_remove(d->hc, old->id);
 		ret = xl4_lb_backend_del(&d->lb, vip, &b, err, sizeof(err));
-	} else if (!strcmp(cmd, "backend-weight")) {
+	} else if (is_weight) {
 		if (!w)
 			return xl4_control_error("backend-weight needs \"weight\"");
 		ret = xl4_lb_backend_set_weight(&d->lb, vip, &b, b.weight, err, sizeof(err));
-	} else if (!strcmp(cmd, "backend-drain") || !strcmp(cmd, "backend-undrain")) {
+	} else {
 		ret = xl4_lb_backend_drain(&d->lb, vip, &b, !strcmp(cmd, "backend-drain"), err,
 					   sizeof(err));
-	} else {
-		return xl4_control_error("unknown command '%s'", cmd);
 	}
 	return ret ? xl4_control_error("%s", err) : ok();
 }
@@ -284,18 +293,28 @@ json_t *daemon_lb_json(struct daemon_lb *d)
 
 json_t *daemon_lb_request(struct daemon_lb *d, const char *cmd, json_t *req)
 {
+	static const char *const no_keys[] = { NULL };
+	static const char *const del_keys[] = { "name", NULL };
+	const char *name = NULL;
+	json_t *bad = NULL;
 	char err[256];
 
-	if (!strcmp(cmd, "vip-list"))
+	if (!strcmp(cmd, "vip-list")) {
+		if ((bad = xl4_ctl_check_keys(req, cmd, no_keys)))
+			return bad;
 		return json_pack("{s:b, s:o}", "ok", 1, "vips", daemon_lb_json(d));
+	}
 	if (!strcmp(cmd, "vip-add"))
 		return req_vip_add(d, req);
 	if (!strcmp(cmd, "vip-del")) {
-		const char *name = str_arg(req, "name");
-		struct xl4_lb_vip *v = name ? xl4_lb_vip_find(&d->lb, name) : NULL;
+		struct xl4_lb_vip *v;
 
+		if ((bad = xl4_ctl_check_keys(req, cmd, del_keys)) ||
+		    xl4_ctl_str(req, cmd, "name", &name, &bad) < 0)
+			return bad;
 		if (!name)
 			return xl4_control_error("vip-del needs \"name\"");
+		v = xl4_lb_vip_find(&d->lb, name);
 		for (size_t i = 0; v && d->hc && i < v->n_be; i++)
 			xl4_health_remove(d->hc, v->be[i].id);
 		return xl4_lb_vip_del(&d->lb, name, err, sizeof(err)) ? xl4_control_error("%s", err) : ok();

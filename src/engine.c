@@ -252,3 +252,42 @@ int xl4_unpin_all(const char *pin_path)
 		err = -errno;
 	return err;
 }
+
+int xl4_pins_in_use(const char *pin_path, __u32 *prog_id)
+{
+	struct bpf_map_info minfo = {};
+	__u32 len = sizeof(minfo), id = 0;
+	char path[768];
+	int fd, in_use = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, XL4_MAP_STATS);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &minfo, &len)) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	/* Any loaded program that uses this very map (by id) keeps the pins alive. */
+	while (!in_use && bpf_prog_get_next_id(id, &id) == 0) {
+		struct bpf_prog_info info = {};
+		__u32 map_ids[64], ilen = sizeof(info);
+		int pfd = bpf_prog_get_fd_by_id(id);
+
+		if (pfd < 0)
+			continue;
+		info.nr_map_ids = 64;
+		info.map_ids = (__u64)(unsigned long)map_ids;
+		if (!bpf_obj_get_info_by_fd(pfd, &info, &ilen)) {
+			for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++) {
+				if (map_ids[i] == minfo.id) {
+					in_use = 1;
+					*prog_id = id;
+				}
+			}
+		}
+		close(pfd);
+	}
+	return in_use;
+}

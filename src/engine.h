@@ -53,6 +53,8 @@ int xl4_mode_parse(const char *s, enum xl4_xdp_mode *mode);
 
 /* Create the pin directory (mounting bpffs on /sys/fs/bpf first if nothing is mounted). */
 int xl4_bpffs_prepare(const char *pin_path);
+/* Is a loaded program (a daemon's, attached or not) still using the maps pinned here? */
+int xl4_pins_in_use(const char *pin_path, __u32 *prog_id);
 /* Remove every xl4 pin under pin_path and the directory itself. */
 int xl4_unpin_all(const char *pin_path);
 

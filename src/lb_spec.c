@@ -24,7 +24,7 @@ static int split_host_port(const char *s, int *family, __be32 addr[4], unsigned 
 	if (*s == '[') {
 		p = strchr(s, ']');
 		if (!p || (size_t)(p - s - 1) >= sizeof(host)) {
-			snprintf(err, errlen, "'%s': missing ']' after an IPv6 address", s);
+			snprintf(err, errlen, "'%.64s': missing ']' after an IPv6 address", s);
 			return -EINVAL;
 		}
 		n = p - s - 1;
@@ -32,7 +32,7 @@ static int split_host_port(const char *s, int *family, __be32 addr[4], unsigned 
 		host[n] = '\0';
 		p++;
 		if (*p && *p != ':') {
-			snprintf(err, errlen, "'%s': expected ':PORT' after ']'", s);
+			snprintf(err, errlen, "'%.64s': expected ':PORT' after ']'", s);
 			return -EINVAL;
 		}
 	} else {
@@ -42,14 +42,14 @@ static int split_host_port(const char *s, int *family, __be32 addr[4], unsigned 
 			p = NULL;
 		n = p ? (size_t)(p - s) : strlen(s);
 		if (n >= sizeof(host)) {
-			snprintf(err, errlen, "'%s': address too long", s);
+			snprintf(err, errlen, "'%.64s': address too long", s);
 			return -EINVAL;
 		}
 		memcpy(host, s, n);
 		host[n] = '\0';
 	}
 	if (p && *p == ':' && xl4_parse_uint(p + 1, 1, 65535, port)) {
-		snprintf(err, errlen, "'%s': port must be 1..65535", s);
+		snprintf(err, errlen, "'%.64s': port must be 1..65535", s);
 		return -EINVAL;
 	}
 	if (inet_pton(AF_INET, host, addr) == 1) {
@@ -57,7 +57,7 @@ static int split_host_port(const char *s, int *family, __be32 addr[4], unsigned 
 	} else if (inet_pton(AF_INET6, host, addr) == 1) {
 		*family = 6;
 	} else {
-		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", host);
+		snprintf(err, errlen, "'%.64s' is not an IPv4 or IPv6 address", host);
 		return -EINVAL;
 	}
 	return 0;
@@ -81,13 +81,13 @@ int xl4_parse_vip_addr(const char *s, struct xl4_vip_spec *v, char *err, size_t 
 	unsigned long port;
 
 	if (strlen(s) >= sizeof(buf)) {
-		snprintf(err, errlen, "'%s': too long", s);
+		snprintf(err, errlen, "'%.64s': too long", s);
 		return -EINVAL;
 	}
 	strcpy(buf, s);
 	slash = strrchr(buf, '/');
 	if (!slash) {
-		snprintf(err, errlen, "'%s': expected ADDR:PORT/tcp or ADDR:PORT/udp", s);
+		snprintf(err, errlen, "'%.64s': expected ADDR:PORT/tcp or ADDR:PORT/udp", s);
 		return -EINVAL;
 	}
 	*slash = '\0';
@@ -96,17 +96,17 @@ int xl4_parse_vip_addr(const char *s, struct xl4_vip_spec *v, char *err, size_t 
 	} else if (!strcmp(slash + 1, "udp")) {
 		v->proto = IPPROTO_UDP;
 	} else {
-		snprintf(err, errlen, "'%s': protocol must be tcp or udp", slash + 1);
+		snprintf(err, errlen, "'%.64s': protocol must be tcp or udp", slash + 1);
 		return -EINVAL;
 	}
 	if (split_host_port(buf, &v->family, v->addr, &port, err, errlen))
 		return -EINVAL;
 	if (!port) {
-		snprintf(err, errlen, "'%s': a VIP needs a port", s);
+		snprintf(err, errlen, "'%.64s': a VIP needs a port", s);
 		return -EINVAL;
 	}
 	if (addr_unusable(v->family, v->addr)) {
-		snprintf(err, errlen, "'%s': not a unicast address", s);
+		snprintf(err, errlen, "'%.64s': not a unicast address", s);
 		return -EINVAL;
 	}
 	v->port = port;
@@ -120,7 +120,7 @@ int xl4_parse_backend_addr(const char *s, struct xl4_backend_spec *b, char *err,
 	if (split_host_port(s, &b->family, b->addr, &port, err, errlen))
 		return -EINVAL;
 	if (addr_unusable(b->family, b->addr)) {
-		snprintf(err, errlen, "'%s': not a unicast address", s);
+		snprintf(err, errlen, "'%.64s': not a unicast address", s);
 		return -EINVAL;
 	}
 	b->port = port;
@@ -171,12 +171,12 @@ int xl4_parse_name(const char *s, char *out, char *err, size_t errlen)
 	size_t n = strlen(s);
 
 	if (n == 0 || n >= XL4_NAME_MAX) {
-		snprintf(err, errlen, "name '%s' must have 1..%d characters", s, XL4_NAME_MAX - 1);
+		snprintf(err, errlen, "name '%.64s' must have 1..%d characters", s, XL4_NAME_MAX - 1);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.') {
-			snprintf(err, errlen, "name '%s': only letters, digits, '-', '_' and '.'", s);
+			snprintf(err, errlen, "name '%.64s': only letters, digits, '-', '_' and '.'", s);
 			return -EINVAL;
 		}
 	}

@@ -36,7 +36,14 @@ void xl4_log(enum xl4_log_level level, const char *fmt, ...)
 /* libbpf's warnings are mostly verifier logs and probe noise: show them only with -vv. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	(void)level;
+	/* One libbpf warning is worth showing always: the map whose pin does not fit. */
+	if (level == LIBBPF_WARN && xl4_verbosity < XL4_LOG_DEBUG && strstr(fmt, "reuse pinned map")) {
+		char buf[512];
+
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		fprintf(stderr, "xl4: warn: libbpf: %s", buf);
+		return 0;
+	}
 	if (xl4_verbosity < XL4_LOG_DEBUG)
 		return 0;
 	fputs("libbpf: ", stderr);

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <jansson.h>
 
 #include "commands.h"
 #include "log.h"
@@ -61,6 +62,16 @@ int main(int argc, char **argv)
 		}
 	}
 	xl4_log_init(verbosity);
+	/* Arguments travel as JSON strings to the daemon: refuse what JSON cannot carry. */
+	for (int a = i; a < argc; a++) {
+		json_t *t = json_string(argv[a]);
+
+		if (!t) {
+			fprintf(stderr, "xl4: argument %d is not valid UTF-8\n", a);
+			return 2;
+		}
+		json_decref(t);
+	}
 	if (i >= argc) {
 		usage(stderr);
 		return 2;

@@ -30,7 +30,7 @@ int xl4_prefix_parse(const char *s, struct xl4_prefix *p, char *err, size_t errl
 
 	memset(p, 0, sizeof(*p));
 	if (n == 0 || n >= sizeof(host)) {
-		snprintf(err, errlen, "'%s' is not an address or prefix", s);
+		snprintf(err, errlen, "'%.64s' is not an address or prefix", s);
 		return -EINVAL;
 	}
 	memcpy(host, s, n);
@@ -40,12 +40,12 @@ int xl4_prefix_parse(const char *s, struct xl4_prefix *p, char *err, size_t errl
 	} else if (inet_pton(AF_INET6, host, p->addr) == 1) {
 		p->family = 6;
 	} else {
-		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", host);
+		snprintf(err, errlen, "'%.64s' is not an IPv4 or IPv6 address", host);
 		return -EINVAL;
 	}
 	max = p->family == 4 ? 32 : 128;
 	if (slash && xl4_parse_uint(slash + 1, 0, max, &len)) {
-		snprintf(err, errlen, "'%s': prefix length must be 0..%d", s, max);
+		snprintf(err, errlen, "'%.64s': prefix length must be 0..%d", s, max);
 		return -EINVAL;
 	}
 	p->len = slash ? (uint8_t)len : (uint8_t)max;
@@ -55,7 +55,7 @@ int xl4_prefix_parse(const char *s, struct xl4_prefix *p, char *err, size_t errl
 		char fixed[INET6_ADDRSTRLEN];
 
 		inet_ntop(p->family == 4 ? AF_INET : AF_INET6, masked, fixed, sizeof(fixed));
-		snprintf(err, errlen, "'%s' has host bits set; did you mean %s/%u?", s, fixed, p->len);
+		snprintf(err, errlen, "'%.64s' has host bits set; did you mean %s/%u?", s, fixed, p->len);
 		return -EINVAL;
 	}
 	return 0;
@@ -99,14 +99,14 @@ int xl4_port_range_parse(const char *s, uint16_t *lo, uint16_t *hi, char *err, s
 	if (dash && xl4_parse_uint(dash + 1, 1, 65535, &b))
 		goto bad;
 	if (b < a) {
-		snprintf(err, errlen, "port range '%s' runs backwards", s);
+		snprintf(err, errlen, "port range '%.64s' runs backwards", s);
 		return -EINVAL;
 	}
 	*lo = a;
 	*hi = b;
 	return 0;
 bad:
-	snprintf(err, errlen, "'%s' is not a port (1..65535) or range like 1000-2000", s);
+	snprintf(err, errlen, "'%.64s' is not a port (1..65535) or range like 1000-2000", s);
 	return -EINVAL;
 }
 

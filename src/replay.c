@@ -14,8 +14,30 @@
 #include "testrun.h"
 
 struct tally {
-	unsigned long packets, verdicts[XL4_VERDICT_MAX + 1], reasons[XL4_REASON_MAX];
+	unsigned long packets, errors, verdicts[XL4_VERDICT_MAX + 1], reasons[XL4_REASON_MAX];
 };
+
+static void report_error(const struct xl4_replay_opts *o, unsigned long idx, unsigned len, int err)
+{
+	char why[160];
+
+	if (err == -ENOSPC || err == -EINVAL)
+		snprintf(why, sizeof(why), "%u bytes: more than one XDP buffer holds (a page); the kernel "
+			 "will not run it", len);
+	else
+		snprintf(why, sizeof(why), "the kernel refused the test run: %s", strerror(-err));
+	if (o->json) {
+		json_t *e = json_pack("{s:I, s:s, s:s, s:i, s:s}", "index", (json_int_t)idx, "verdict",
+				      "error", "reason", "none", "len", (int)len, "error", why);
+		char *s = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+		puts(s);
+		free(s);
+		json_decref(e);
+	} else {
+		printf("%lu error %s\n", idx, why);
+	}
+}
 
 static void hex(FILE *out, const unsigned char *p, unsigned len)
 {
@@ -24,12 +46,14 @@ static void hex(FILE *out, const unsigned char *p, unsigned len)
 }
 
 static void print_text(unsigned long idx, const struct xl4_run_result *r, unsigned len,
-		       const unsigned char *out)
+		       unsigned wire_len, const unsigned char *out)
 {
 	printf("%lu %s", idx, xl4_verdict_name(r->verdict));
 	if (r->verdict == XL4_V_DROP)
 		printf(" %s", xl4_reason_name(r->reason));
 	printf(" len=%u", len);
+	if (wire_len != len)
+		printf(" (the capture cut it: %u bytes on the wire)", wire_len);
 	if (r->modified) {
 		printf(" out_len=%u out=", r->out_len);
 		hex(stdout, out, r->out_len);
@@ -67,10 +91,12 @@ static void print_json(unsigned long idx, const struct xl4_run_result *r, unsign
 
 static void print_summary(const struct tally *t)
 {
-	fprintf(stderr, "replayed %lu packets:", t->packets);
+	fprintf(stderr, "replayed %lu packets", t->packets);
 	for (unsigned v = 0; v < XL4_VERDICT_MAX; v++)
 		if (t->verdicts[v])
-			fprintf(stderr, " %s %lu", xl4_verdict_name(v), t->verdicts[v]);
+			fprintf(stderr, "%s %s %lu", v ? "," : ":", xl4_verdict_name(v), t->verdicts[v]);
+	if (t->errors)
+		fprintf(stderr, ", %lu not run (too large for XDP)", t->errors);
 	fputc('\n', stderr);
 	for (unsigned r = 1; r < XL4_REASON_MAX; r++)
 		if (t->reasons[r])
@@ -160,9 +186,11 @@ int xl4_replay(const struct xl4_config *cfg, const struct xl4_replay_opts *o)
 		t.packets++;
 		err = xl4_run_packet(&eng, pkt, h->caplen, out, XL4_RUN_OUT_MAX, &r);
 		if (err) {
-			pr_warn("packet %lu (%u bytes): test run failed: %s", t.packets, h->caplen,
-				strerror(-err));
-			goto out_dump;
+			/* The kernel refuses frames larger than one XDP buffer (a page): no driver
+			 * hands those to XDP without multi-buffer support. Say so and go on. */
+			t.errors++;
+			report_error(o, t.packets, h->caplen, err);
+			continue;
 		}
 		t.verdicts[r.verdict < XL4_VERDICT_MAX ? r.verdict : XL4_VERDICT_MAX]++;
 		if (r.verdict == XL4_V_DROP)
@@ -170,7 +198,7 @@ int xl4_replay(const struct xl4_config *cfg, const struct xl4_replay_opts *o)
 		if (o->json)
 			print_json(t.packets, &r, h->caplen, h->len, out);
 		else if (!o->quiet)
-			print_text(t.packets, &r, h->caplen, out);
+			print_text(t.packets, &r, h->caplen, h->len, out);
 		if (dump && r.verdict != XL4_V_DROP && r.verdict != XL4_V_ABORTED) {
 			struct pcap_pkthdr oh = { .ts = h->ts, .caplen = r.out_len, .len = r.out_len };
 
