@@ -86,7 +86,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 		return -XL4_R_LB_NO_BACKEND;
 
 	flow_key_from_pkt(&l.fk, p);
-	l.now = bpf_ktime_get_ns();
+	l.now = xl4_now();
 	ret = lb_pick(&l, g, (p->t.tcp_flags & (XL4_TCP_SYN | XL4_TCP_ACK)) == XL4_TCP_SYN, &hit);
 	if (ret < 0) {
 		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 0, 0);
@@ -97,16 +97,22 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
 		return ipip_reply_too_big(ctx, p, l.vip);
 	}
+	if (l.vip->mode == XL4_FWD_IPIP && hit)
+		l.hash = xl4_flow_hash(&l.fk, g->seed);
+	ret = lb_forward(ctx, p, &l, g);
+	if (ret < 0) {
+		/* Not forwarded (no headroom to encapsulate): no flow, no backend counted. */
+		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
+		return ret;
+	}
 	/* Remember new flows (and mid-flow packets we had not seen), except a RST: it ends one. */
 	if (!hit && !(p->t.tcp_flags & XL4_TCP_RST)) {
 		capped = ct_insert(&l, g);
 		inserted = !capped;
 	}
-	if (l.vip->mode == XL4_FWD_IPIP && hit)
-		l.hash = xl4_flow_hash(&l.fk, g->seed);
 	lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, inserted, hit, capped);
 	lb_count(&xl4_bstats_v1, l.be_id, p->pkt_len, inserted, hit, capped);
-	return lb_forward(ctx, p, &l, g);
+	return ret;
 }
 
 /*
@@ -167,7 +173,7 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
 	if (!g)
 		return -XL4_R_LB_NO_BACKEND;
-	l.now = bpf_ktime_get_ns();
+	l.now = xl4_now();
 	if (lb_pick(&l, g, 0, &hit) < 0)
 		return -XL4_R_LB_NO_BACKEND;
 	if (hit)

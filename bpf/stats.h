@@ -73,6 +73,8 @@ static __always_inline int sample_allowed(void)
 {
 	__u32 zero = 0;
 
+	if (!cfg_sample_per_sec) /* off: no clock read, no lookup (the verifier prunes the rest) */
+		return 0;
 	return xl4_bucket_take(bpf_map_lookup_elem(&xl4_sampler_v1, &zero), cfg_sample_per_sec,
 			       bpf_ktime_get_ns());
 }
