@@ -197,20 +197,31 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 	struct xl4_filter_globals *g;
 	struct xl4_prefix_entry *e;
 	struct xl4_rule *r;
-	__u32 zero = 0;
-	__u64 now = xl4_now();
+	__u32 zero = 0, lists, v6 = p->t.flags & XL4_F_IPV6;
+	__u64 now;
 	int ret;
 
-	if (list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, now, 0)) {
+	g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
+	/* Empty lists are not looked up (two trie walks saved on every packet); without the
+	 * settings, every list is (fail closed). */
+	lists = g ? g->lists : ~0u;
+	if (!(lists & (v6 ? XL4_LISTS_ALLOW6 | XL4_LISTS_BLOCK6 : XL4_LISTS_ALLOW4 | XL4_LISTS_BLOCK4)) &&
+	    g && !g->has_rules && g->limit.action != XL4_RULE_LIMIT)
+		return XL4_FILTER_CONTINUE;
+	now = xl4_now();
+
+	if ((lists & (v6 ? XL4_LISTS_ALLOW6 : XL4_LISTS_ALLOW4)) &&
+	    list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, now, 0)) {
 		count(XL4_STAT_ALLOW_LIST, p->pkt_len);
 		return XL4_FILTER_ALLOW;
 	}
-	e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, now, 1);
-	if (e) {
-		p->detail = e->len; /* events show the matching prefix: the source masked to it */
-		return -XL4_R_FILTER_BLOCK;
+	if (lists & (v6 ? XL4_LISTS_BLOCK6 : XL4_LISTS_BLOCK4)) {
+		e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, now, 1);
+		if (e) {
+			p->detail = e->len; /* events show the matching prefix: the source masked to it */
+			return -XL4_R_FILTER_BLOCK;
+		}
 	}
-	g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
 	if (!g)
 		return XL4_FILTER_CONTINUE;
 	if (g->has_rules && (r = rule_match(p))) {

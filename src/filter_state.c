@@ -33,12 +33,59 @@ static int write_globals(struct xl4_filter *f)
 	return bpf_map_update_elem(f->maps.fglob, &zero, &f->g, BPF_ANY) ? -errno : 0;
 }
 
+static int list_fd(const struct xl4_filter *f, enum xl4_list l, int family);
+
+static __u32 list_bit(enum xl4_list l, int family)
+{
+	if (l == XL4_LIST_ALLOW)
+		return family == 6 ? XL4_LISTS_ALLOW6 : XL4_LISTS_ALLOW4;
+	return family == 6 ? XL4_LISTS_BLOCK6 : XL4_LISTS_BLOCK4;
+}
+
+/* The datapath skips a list whose bit is clear: set it before a first entry goes in, clear it
+ * only after the last one left. */
+static int lists_sync(struct xl4_filter *f)
+{
+	__u32 lists = 0;
+
+	for (int l = 0; l < 2; l++)
+		for (int fam = 0; fam < 2; fam++)
+			if (f->n_entries[l][fam])
+				lists |= list_bit(l, fam ? 6 : 4);
+	if (lists == f->g.lists)
+		return 0;
+	f->g.lists = lists;
+	return write_globals(f);
+}
+
+static size_t count_entries(int fd)
+{
+	struct xl4_lpm6_key key, next;
+	void *prev = NULL;
+	size_t n = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
 int xl4_filter_init(struct xl4_filter *f, const struct xl4_filter_maps *m, uint32_t rate_inserts_per_sec)
 {
 	memset(f, 0, sizeof(*f));
 	f->maps = *m;
 	f->next_rule_id = 1;
 	f->g.rate_inserts_per_sec = rate_inserts_per_sec;
+	/* Entries may be there already (pinned): count them, or the datapath would skip them. */
+	for (int l = 0; l < 2; l++)
+		for (int fam = 0; fam < 2; fam++)
+			f->n_entries[l][fam] = count_entries(list_fd(f, l, fam ? 6 : 4));
+	for (int l = 0; l < 2; l++)
+		for (int fam = 0; fam < 2; fam++)
+			if (f->n_entries[l][fam])
+				f->g.lists |= list_bit(l, fam ? 6 : 4);
 	return write_globals(f);
 }
 
@@ -138,8 +185,17 @@ int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 		goto out;
 	}
 	/* Remember what each key held, so a failure part way restores it exactly. */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		existed[i] = list_has(f, l, &p[i], &old[i]);
+		if (!existed[i])
+			f->n_entries[l][p[i].family == 6]++;
+	}
+	/* Before the first entry of a list goes in, the datapath must start looking at it. */
+	if ((ret = lists_sync(f))) {
+		say(err, errlen, ret, "cannot write the filter settings: %s", strerror(-ret));
+		i = 0;
+		goto rollback;
+	}
 	for (i = 0; i < n; i++) {
 		struct xl4_prefix_entry e = { .expires_ns = expires_ns, .len = p[i].len };
 		struct xl4_lpm6_key buf;
@@ -153,6 +209,7 @@ int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 		}
 	}
 	if (ret) {
+rollback:
 		while (i-- > 0) {
 			struct xl4_lpm6_key buf;
 
@@ -161,6 +218,10 @@ int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 			else
 				bpf_map_delete_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf));
 		}
+		for (i = 0; i < n; i++)
+			if (!existed[i])
+				f->n_entries[l][p[i].family == 6]--;
+		lists_sync(f);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -190,9 +251,11 @@ int xl4_filter_list_del(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 	for (size_t i = 0; i < n; i++) {
 		struct xl4_lpm6_key buf;
 
-		bpf_map_delete_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf));
+		if (bpf_map_delete_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf)) == 0)
+			f->n_entries[l][p[i].family == 6]--;
 		expiring_forget(f, l, &p[i]);
 	}
+	lists_sync(f);
 	return 0;
 }
 
@@ -244,6 +307,8 @@ int xl4_filter_sweep(struct xl4_filter *f, uint64_t now_ns)
 {
 	int removed = 0;
 
+	if (!f->n_expiring)
+		return 0;
 	for (size_t i = 0; i < f->n_expiring;) {
 		struct xl4_expiring *x = &f->expiring[i];
 		struct xl4_prefix_entry e;
@@ -253,7 +318,8 @@ int xl4_filter_sweep(struct xl4_filter *f, uint64_t now_ns)
 		    e.expires_ns && e.expires_ns <= now_ns) {
 			struct xl4_lpm6_key buf;
 
-			bpf_map_delete_elem(list_fd(f, x->list, x->prefix.family), lpm_key(&x->prefix, &buf));
+			if (bpf_map_delete_elem(list_fd(f, x->list, x->prefix.family), lpm_key(&x->prefix, &buf)) == 0)
+				f->n_entries[x->list][x->prefix.family == 6]--;
 			removed++;
 		} else if (x->expires_ns > now_ns) {
 			i++;
@@ -261,6 +327,8 @@ int xl4_filter_sweep(struct xl4_filter *f, uint64_t now_ns)
 		}
 		*x = f->expiring[--f->n_expiring];
 	}
+	if (removed)
+		lists_sync(f);
 	return removed;
 }
 

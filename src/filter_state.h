@@ -62,6 +62,7 @@ struct xl4_filter {
 	size_t n_rdst_keys;
 	struct xl4_expiring *expiring; /* entries with a deadline, for the sweeper */
 	size_t n_expiring, cap_expiring;
+	size_t n_entries[2][2]; /* [list][family 4 = 0, 6 = 1]: drives xl4_filter_globals.lists */
 };
 
 int xl4_filter_init(struct xl4_filter *f, const struct xl4_filter_maps *m, uint32_t rate_inserts_per_sec);

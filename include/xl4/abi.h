@@ -351,8 +351,17 @@ struct xl4_filter_globals {
 	struct xl4_rule limit;	     /* global per-source limit (action XL4_RULE_LIMIT) or 0 */
 	__u32 rate_inserts_per_sec;  /* per-CPU budget of new buckets; beyond it sources share */
 	__u32 has_rules;	     /* 0: skip the rule lookups altogether */
+	__u32 lists;		     /* XL4_LISTS_*: which lists hold entries (empty ones are skipped) */
+	__u32 _pad;
 };
-_Static_assert(sizeof(struct xl4_filter_globals) == 24, "xl4_filter_globals layout");
+_Static_assert(sizeof(struct xl4_filter_globals) == 32, "xl4_filter_globals layout");
+
+/* Bits of xl4_filter_globals.lists. User space sets a bit before a list's first entry goes in
+ * and clears it after its last one left, so skipping a list never skips an entry. */
+#define XL4_LISTS_ALLOW4 (1u << 0)
+#define XL4_LISTS_ALLOW6 (1u << 1)
+#define XL4_LISTS_BLOCK4 (1u << 2)
+#define XL4_LISTS_BLOCK6 (1u << 3)
 
 /* Per-rule per-CPU counters (xl4_rstats_v1). */
 struct xl4_rule_counters {
