@@ -19,34 +19,6 @@ enum { OPT_JSON = 256, OPT_TTL, OPT_PROTO, OPT_PORT, OPT_ACTION, OPT_RATE, OPT_B
 #define RATE_MAX 10000000
 #define TTL_MAX (10ul * 365 * 24 * 3600)
 
-/* Send req (consumed); print the daemon's error as one line. Returns an exit code. */
-static int call(const char *sock, json_t *req, json_t **out)
-{
-	char err[256];
-	json_t *resp = NULL;
-	int ret;
-
-	if (!req) {
-		fprintf(stderr, "xl4: out of memory\n");
-		return 1;
-	}
-	ret = xl4_control_call(sock, req, &resp, err, sizeof(err));
-	json_decref(req);
-	if (ret) {
-		fprintf(stderr, "xl4: %s\n", err);
-		return 1;
-	}
-	if (!json_is_true(json_object_get(resp, "ok"))) {
-		fprintf(stderr, "xl4: %s\n", json_string_value(json_object_get(resp, "error")) ?: "error");
-		json_decref(resp);
-		return 1;
-	}
-	if (out)
-		*out = resp;
-	else
-		json_decref(resp);
-	return 0;
-}
 
 static void print_json(json_t *v)
 {
@@ -162,7 +134,7 @@ static int run_list(const struct xl4_cmd *cmd, int argc, char **argv)
 		if (optind < argc || file || ttl)
 			return xl4_cli_usage_error(cmd, "list takes no arguments besides --json");
 		snprintf(name, sizeof(name), "%s-list", cmd->name);
-		if (call(sock, json_pack("{s:s}", "cmd", name), &resp))
+		if (xl4_control_cli_call(sock, json_pack("{s:s}", "cmd", name), &resp))
 			return 1;
 		if (json)
 			print_json(json_object_get(resp, "entries"));
@@ -197,7 +169,7 @@ static int run_list(const struct xl4_cmd *cmd, int argc, char **argv)
 	req = json_pack("{s:s, s:o}", "cmd", name, "prefixes", arr);
 	if (req && ttl)
 		json_object_set_new(req, "ttl", json_integer(ttl));
-	return call(sock, req, NULL);
+	return xl4_control_cli_call(sock, req, NULL);
 }
 
 const struct xl4_cmd xl4_cmd_block = {
@@ -310,7 +282,7 @@ static int run_rule(const struct xl4_cmd *cmd, int argc, char **argv)
 	if (!strcmp(sub, "list")) {
 		if (optind < argc)
 			return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-		if (call(sock, json_pack("{s:s}", "cmd", "rule-list"), &resp))
+		if (xl4_control_cli_call(sock, json_pack("{s:s}", "cmd", "rule-list"), &resp))
 			return 1;
 		if (json)
 			print_json(json_object_get(resp, "rules"));
@@ -322,7 +294,7 @@ static int run_rule(const struct xl4_cmd *cmd, int argc, char **argv)
 	if (!strcmp(sub, "del")) {
 		if (argc - optind != 1 || xl4_parse_uint(argv[optind], 1, 65535, &id))
 			return xl4_cli_usage_error(cmd, "usage: xl4 rule del ID (from 'xl4 rule list')");
-		return call(sock, json_pack("{s:s, s:I}", "cmd", "rule-del", "id", (json_int_t)id), NULL);
+		return xl4_control_cli_call(sock, json_pack("{s:s, s:I}", "cmd", "rule-del", "id", (json_int_t)id), NULL);
 	}
 	if (strcmp(sub, "add"))
 		return xl4_cli_usage_error(cmd, "unknown action '%s' (add, del, list)", sub);
@@ -341,7 +313,7 @@ static int run_rule(const struct xl4_cmd *cmd, int argc, char **argv)
 		json_object_set_new(req, "burst", json_integer(burst));
 	if (req && v6)
 		json_object_set_new(req, "v6_prefix", json_integer(v6));
-	if (call(sock, req, &resp))
+	if (xl4_control_cli_call(sock, req, &resp))
 		return 1;
 	printf("%lld\n", json_integer_value(json_object_get(resp, "id")));
 	json_decref(resp);
@@ -409,15 +381,15 @@ static int run_limit(const struct xl4_cmd *cmd, int argc, char **argv)
 				"burst", (json_int_t)burst);
 		if (req && v6)
 			json_object_set_new(req, "v6_prefix", json_integer(v6));
-		return call(sock, req, NULL);
+		return xl4_control_cli_call(sock, req, NULL);
 	}
 	if (rate || burst || v6)
 		return xl4_cli_usage_error(cmd, "--rate, --burst and --v6-prefix are for 'set'");
 	if (!strcmp(sub, "off"))
-		return call(sock, json_pack("{s:s}", "cmd", "limit-off"), NULL);
+		return xl4_control_cli_call(sock, json_pack("{s:s}", "cmd", "limit-off"), NULL);
 	if (strcmp(sub, "show"))
 		return xl4_cli_usage_error(cmd, "unknown action '%s' (set, off, show)", sub);
-	if (call(sock, json_pack("{s:s}", "cmd", "limit-show"), &resp))
+	if (xl4_control_cli_call(sock, json_pack("{s:s}", "cmd", "limit-show"), &resp))
 		return 1;
 	l = json_object_get(resp, "limit");
 	if (json)

@@ -12,29 +12,6 @@
 
 enum { OPT_JSON = 256, OPT_MTU, OPT_HEALTH, OPT_RESCHEDULE };
 
-/* Send a request built by the caller; print the error or nothing. Returns an exit code. */
-static int call(const char *sock, json_t *req, json_t **out)
-{
-	char err[256];
-	json_t *resp = NULL;
-	int ret = xl4_control_call(sock, req, &resp, err, sizeof(err));
-
-	json_decref(req);
-	if (ret) {
-		fprintf(stderr, "xl4: %s\n", err);
-		return 1;
-	}
-	if (!json_is_true(json_object_get(resp, "ok"))) {
-		fprintf(stderr, "xl4: %s\n", json_string_value(json_object_get(resp, "error")) ?: "error");
-		json_decref(resp);
-		return 1;
-	}
-	if (out)
-		*out = resp;
-	else
-		json_decref(resp);
-	return 0;
-}
 
 /* ---- vip ---- */
 
@@ -103,7 +80,7 @@ static int run_vip(const struct xl4_cmd *cmd, int argc, char **argv)
 	if (!strcmp(sub, "list")) {
 		if (optind < argc)
 			return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-		if (call(sock, json_pack("{s:s}", "cmd", "vip-list"), &resp))
+		if (xl4_control_cli_call(sock, json_pack("{s:s}", "cmd", "vip-list"), &resp))
 			return 1;
 		if (json) {
 			char *s = json_dumps(json_object_get(resp, "vips"), JSON_COMPACT);
@@ -129,12 +106,12 @@ static int run_vip(const struct xl4_cmd *cmd, int argc, char **argv)
 			json_object_set_new(req, "health", json_string(health));
 		if (resched)
 			json_object_set_new(req, "reschedule", json_true());
-		return call(sock, req, NULL);
+		return xl4_control_cli_call(sock, req, NULL);
 	}
 	if (!strcmp(sub, "del")) {
 		if (argc - optind != 1)
 			return xl4_cli_usage_error(cmd, "usage: xl4 vip del NAME");
-		return call(sock, json_pack("{s:s, s:s}", "cmd", "vip-del", "name", argv[optind]), NULL);
+		return xl4_control_cli_call(sock, json_pack("{s:s, s:s}", "cmd", "vip-del", "name", argv[optind]), NULL);
 	}
 	return xl4_cli_usage_error(cmd, "unknown action '%s' (add, del, list)", sub);
 }
@@ -189,7 +166,7 @@ static int run_backend(const struct xl4_cmd *cmd, int argc, char **argv)
 			return xl4_cli_usage_error(cmd, "usage: xl4 backend set-weight VIP ADDR[:PORT] 1..65535");
 		req = json_pack("{s:s, s:s, s:s, s:i}", "cmd", "backend-weight", "vip", argv[optind],
 				"address", argv[optind + 1], "weight", (int)weight);
-		return call(sock, req, NULL);
+		return xl4_control_cli_call(sock, req, NULL);
 	}
 	if (argc - optind != 2)
 		return xl4_cli_usage_error(cmd, "usage: xl4 backend %s VIP ADDR[:PORT]", sub);
@@ -209,7 +186,7 @@ static int run_backend(const struct xl4_cmd *cmd, int argc, char **argv)
 		json_object_set_new(req, "weight", json_integer(weight));
 	if (mac)
 		json_object_set_new(req, "mac", json_string(mac));
-	return call(sock, req, NULL);
+	return xl4_control_cli_call(sock, req, NULL);
 }
 
 const struct xl4_cmd xl4_cmd_backend = {

@@ -422,3 +422,31 @@ void xl4_ctl_server_close(struct xl4_ctl_server *s)
 		if (s->clients[i].fd >= 0)
 			client_drop(s, &s->clients[i]);
 }
+
+int xl4_control_cli_call(const char *path, json_t *req, json_t **out)
+{
+	char err[256];
+	json_t *resp = NULL;
+	int ret;
+
+	if (!req) {
+		fprintf(stderr, "xl4: out of memory\n");
+		return 1;
+	}
+	ret = xl4_control_call(path, req, &resp, err, sizeof(err));
+	json_decref(req);
+	if (ret) {
+		fprintf(stderr, "xl4: %s\n", err);
+		return 1;
+	}
+	if (!json_is_true(json_object_get(resp, "ok"))) {
+		fprintf(stderr, "xl4: %s\n", json_string_value(json_object_get(resp, "error")) ?: "error");
+		json_decref(resp);
+		return 1;
+	}
+	if (out)
+		*out = resp;
+	else
+		json_decref(resp);
+	return 0;
+}

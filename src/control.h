@@ -64,6 +64,10 @@ int xl4_ctl_server_io(struct xl4_ctl_server *s, int fd);
 void xl4_ctl_server_expire(struct xl4_ctl_server *s, double now);
 void xl4_ctl_server_close(struct xl4_ctl_server *s);
 
+/* For commands: send req (consumed; NULL means it could not be built), print the daemon's error
+ * or the connection problem as one line. Returns an exit code (0 or 1); *out gets the reply. */
+int xl4_control_cli_call(const char *path, json_t *req, json_t **out);
+
 /* Client side: send req, wait for the reply. Returns 0 with *resp set, or -errno with a
  * sentence in err (e.g. the daemon is not running). */
 int xl4_control_call(const char *path, json_t *req, json_t **resp, char *err, size_t errlen);

@@ -12,19 +12,6 @@
 #include "filter_state.h"
 #include "log.h"
 
-static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 static int write_globals(struct xl4_filter *f)
 {
 	__u32 zero = 0;
@@ -181,7 +168,7 @@ int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 	int ret = 0;
 
 	if (!old || !existed) {
-		ret = say(err, errlen, -ENOMEM, "out of memory");
+		ret = xl4_errf(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	/* Remember what each key held, so a failure part way restores it exactly. */
@@ -192,7 +179,7 @@ int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 	}
 	/* Before the first entry of a list goes in, the datapath must start looking at it. */
 	if ((ret = lists_sync(f))) {
-		say(err, errlen, ret, "cannot write the filter settings: %s", strerror(-ret));
+		xl4_errf(err, errlen, ret, "cannot write the filter settings: %s", strerror(-ret));
 		i = 0;
 		goto rollback;
 	}
@@ -203,7 +190,7 @@ int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 		if (bpf_map_update_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf), &e, BPF_ANY)) {
 			ret = -errno;
 			xl4_prefix_str(&p[i], s, sizeof(s));
-			say(err, errlen, ret, "%s: %s%s; nothing was added", s, strerror(errno),
+			xl4_errf(err, errlen, ret, "%s: %s%s; nothing was added", s, strerror(errno),
 			    errno == ENOSPC || errno == E2BIG ? " (the list is full)" : "");
 			break;
 		}
@@ -244,7 +231,7 @@ int xl4_filter_list_del(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 	for (size_t i = 0; i < n; i++) {
 		if (!list_has(f, l, &p[i], NULL)) {
 			xl4_prefix_str(&p[i], s, sizeof(s));
-			return say(err, errlen, -ENOENT, "%s is not on the %slist; nothing was removed", s,
+			return xl4_errf(err, errlen, -ENOENT, "%s is not on the %slist; nothing was removed", s,
 				   l == XL4_LIST_ALLOW ? "allow" : "block");
 		}
 	}
@@ -426,19 +413,19 @@ bool xl4_rule_conflict(const struct xl4_rule_spec *a, const struct xl4_rule_spec
 static int validate_rule(const struct xl4_rule_spec *r, char *err, size_t errlen)
 {
 	if (r->action < XL4_RULE_ALLOW || r->action > XL4_RULE_LIMIT)
-		return say(err, errlen, -EINVAL, "unknown action");
+		return xl4_errf(err, errlen, -EINVAL, "unknown action");
 	if (r->dst.family != 4 && r->dst.family != 6)
-		return say(err, errlen, -EINVAL, "destination must be an IPv4 or IPv6 prefix");
+		return xl4_errf(err, errlen, -EINVAL, "destination must be an IPv4 or IPv6 prefix");
 	if (!any_port(r) && (r->port_lo < 1 || r->port_hi < r->port_lo))
-		return say(err, errlen, -EINVAL, "port range must be 1..65535, low to high");
+		return xl4_errf(err, errlen, -EINVAL, "port range must be 1..65535, low to high");
 	if (!any_port(r) && r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP && r->proto != XL4_PROTO_ANY)
-		return say(err, errlen, -EINVAL, "ports only apply to tcp, udp or any");
+		return xl4_errf(err, errlen, -EINVAL, "ports only apply to tcp, udp or any");
 	if ((r->proto == IPPROTO_ICMP && r->dst.family == 6) || (r->proto == IPPROTO_ICMPV6 && r->dst.family == 4))
-		return say(err, errlen, -EINVAL, "icmp goes with IPv4 destinations, icmpv6 with IPv6");
+		return xl4_errf(err, errlen, -EINVAL, "icmp goes with IPv4 destinations, icmpv6 with IPv6");
 	if (r->action == XL4_RULE_LIMIT && (!r->rate || !r->burst))
-		return say(err, errlen, -EINVAL, "a limit needs a rate and a burst above 0");
+		return xl4_errf(err, errlen, -EINVAL, "a limit needs a rate and a burst above 0");
 	if (r->action == XL4_RULE_LIMIT && (r->v6_prefix < 1 || r->v6_prefix > 128))
-		return say(err, errlen, -EINVAL, "v6_prefix must be 1..128");
+		return xl4_errf(err, errlen, -EINVAL, "v6_prefix must be 1..128");
 	return 0;
 }
 
@@ -672,7 +659,7 @@ fail:
 	free(sets);
 	free(old_sets);
 	free(had_old);
-	return say(err, errlen, ret, "cannot write the rule maps: %s%s", strerror(-ret),
+	return xl4_errf(err, errlen, ret, "cannot write the rule maps: %s%s", strerror(-ret),
 		   ret == -ENOSPC || ret == -E2BIG ? " (too many rules or port ranges)" : "");
 }
 
@@ -714,18 +701,18 @@ int xl4_filter_rule_add(struct xl4_filter *f, const struct xl4_rule_spec *r, uin
 		return ret;
 	for (size_t i = 0; i < f->n_rules; i++)
 		if (xl4_rule_conflict(&f->rules[i].spec, &spec))
-			return say(err, errlen, -EEXIST, "conflicts with rule %u (same destination and "
+			return xl4_errf(err, errlen, -EEXIST, "conflicts with rule %u (same destination and "
 				   "protocol; port ranges may nest but not otherwise overlap)",
 				   f->rules[i].id);
 	if (f->n_rules >= XL4_MAX_RULES - 1)
-		return say(err, errlen, -ENOSPC, "%d rules is the maximum", XL4_MAX_RULES - 1);
+		return xl4_errf(err, errlen, -ENOSPC, "%d rules is the maximum", XL4_MAX_RULES - 1);
 	grown = realloc(f->rules, (f->n_rules + 1) * sizeof(*f->rules));
 	if (!grown)
-		return say(err, errlen, -ENOMEM, "out of memory");
+		return xl4_errf(err, errlen, -ENOMEM, "out of memory");
 	f->rules = grown;
 	f->rules[f->n_rules] = (struct xl4_filter_rule){ .id = rule_id_alloc(f), .spec = spec };
 	if (!f->rules[f->n_rules].id)
-		return say(err, errlen, -ENOSPC, "no rule ids left");
+		return xl4_errf(err, errlen, -ENOSPC, "no rule ids left");
 	rule_counters_reset(f, f->rules[f->n_rules].id);
 	f->n_rules++;
 	if ((ret = compile(f, err, errlen))) {
@@ -754,7 +741,7 @@ int xl4_filter_rule_del(struct xl4_filter *f, uint32_t id, char *err, size_t err
 		}
 		return 0;
 	}
-	return say(err, errlen, -ENOENT, "no rule %u", id);
+	return xl4_errf(err, errlen, -ENOENT, "no rule %u", id);
 }
 
 static json_t *rule_counters_json(struct xl4_filter *f, uint32_t id)
@@ -806,15 +793,15 @@ int xl4_filter_limit_set(struct xl4_filter *f, uint32_t rate, uint32_t burst, ui
 	int ret;
 
 	if (rate && !burst)
-		return say(err, errlen, -EINVAL, "a limit needs a burst above 0");
+		return xl4_errf(err, errlen, -EINVAL, "a limit needs a burst above 0");
 	if (rate && (v6_prefix < 1 || v6_prefix > 128))
-		return say(err, errlen, -EINVAL, "v6_prefix must be 1..128");
+		return xl4_errf(err, errlen, -EINVAL, "v6_prefix must be 1..128");
 	f->g.limit = rate ? (struct xl4_rule){ .id = XL4_RULE_GLOBAL_LIMIT, .action = XL4_RULE_LIMIT,
 					       .v6_prefix = v6_prefix, .rate = rate, .burst = burst }
 			  : (struct xl4_rule){ 0 };
 	if ((ret = write_globals(f))) {
 		f->g.limit = saved;
-		return say(err, errlen, ret, "cannot write the filter settings: %s", strerror(-ret));
+		return xl4_errf(err, errlen, ret, "cannot write the filter settings: %s", strerror(-ret));
 	}
 	return 0;
 }

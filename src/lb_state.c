@@ -13,19 +13,6 @@
 #include "log.h"
 #include "maglev.h"
 
-static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 void xl4_lb_settings_from_config(const struct xl4_config *cfg, struct xl4_lb_settings *s)
 {
 	*s = (struct xl4_lb_settings){
@@ -250,18 +237,18 @@ int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, s
 			continue;
 		}
 		if (!strcmp(o->spec.name, s->name))
-			return say(err, errlen, -EEXIST, "VIP '%s' exists already", s->name);
+			return xl4_errf(err, errlen, -EEXIST, "VIP '%s' exists already", s->name);
 		if (o->spec.family == s->family && o->spec.port == s->port &&
 		    o->spec.proto == s->proto && !memcmp(o->spec.addr, s->addr, 16))
-			return say(err, errlen, -EEXIST, "%s is VIP '%s' already", str, o->spec.name);
+			return xl4_errf(err, errlen, -EEXIST, "%s is VIP '%s' already", str, o->spec.name);
 	}
 	if (!v)
-		return say(err, errlen, -ENOSPC, "no room for VIP '%s': %d VIPs is the maximum",
+		return xl4_errf(err, errlen, -ENOSPC, "no room for VIP '%s': %d VIPs is the maximum",
 			   s->name, XL4_MAX_VIPS);
 	if (s->mode < XL4_FWD_L2 || s->mode > XL4_FWD_IPIP)
-		return say(err, errlen, -EINVAL, "VIP '%s': unknown forwarding mode", s->name);
+		return xl4_errf(err, errlen, -EINVAL, "VIP '%s': unknown forwarding mode", s->name);
 	if (s->mtu && (s->mtu < (s->family == 6 ? 1280 + 40 : 576 + 20)))
-		return say(err, errlen, -EINVAL, "VIP '%s': mtu %u is too small for %s", s->name,
+		return xl4_errf(err, errlen, -EINVAL, "VIP '%s': mtu %u is too small for %s", s->name,
 			   s->mtu, s->family == 6 ? "IPv6 in IPv6 (at least 1320)" : "IPIP (at least 596)");
 	memset(v, 0, sizeof(*v));
 	v->id = v - lb->vips;
@@ -273,7 +260,7 @@ int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, s
 		vip_key(s, &k, false);
 		bpf_map_delete_elem(lb->maps.vips, &k);
 		memset(v, 0, sizeof(*v));
-		return say(err, errlen, ret, "VIP '%s': cannot write the maps: %s", s->name, strerror(-ret));
+		return xl4_errf(err, errlen, ret, "VIP '%s': cannot write the maps: %s", s->name, strerror(-ret));
 	}
 	v->used = true;
 	pr_info("vip %s %s mode %s added", s->name, str, xl4_fwd_mode_name(s->mode));
@@ -286,10 +273,10 @@ int xl4_lb_vip_del(struct xl4_lb *lb, const char *name, char *err, size_t errlen
 	struct xl4_vip_key k;
 
 	if (!v)
-		return say(err, errlen, -ENOENT, "no VIP named '%s'", name);
+		return xl4_errf(err, errlen, -ENOENT, "no VIP named '%s'", name);
 	vip_key(&v->spec, &k, false);
 	if (bpf_map_delete_elem(lb->maps.vips, &k) && errno != ENOENT)
-		return say(err, errlen, -errno, "VIP '%s': %s", name, strerror(errno));
+		return xl4_errf(err, errlen, -errno, "VIP '%s': %s", name, strerror(errno));
 	addr_refcount(lb, &v->spec, -1);
 	for (size_t i = 0; i < v->n_be; i++)
 		id_release(lb, v, &v->be[i]);
@@ -304,7 +291,7 @@ static struct xl4_lb_vip *vip_or_say(struct xl4_lb *lb, const char *name, char *
 	struct xl4_lb_vip *v = xl4_lb_vip_find(lb, name);
 
 	if (!v)
-		say(err, errlen, -ENOENT, "no VIP named '%s'", name);
+		xl4_errf(err, errlen, -ENOENT, "no VIP named '%s'", name);
 	return v;
 }
 
@@ -320,21 +307,21 @@ int xl4_lb_backend_add(struct xl4_lb *lb, const char *vip, const struct xl4_back
 		return -ENOENT;
 	xl4_backend_str(b, str, sizeof(str));
 	if (b->family != v->spec.family)
-		return say(err, errlen, -EINVAL, "backend %s: VIP '%s' is IPv%d, the backend IPv%d "
+		return xl4_errf(err, errlen, -EINVAL, "backend %s: VIP '%s' is IPv%d, the backend IPv%d "
 			   "(families must match)", str, vip, v->spec.family, b->family);
 	if (b->port && v->spec.mode != XL4_FWD_PORT && b->port != v->spec.port)
-		return say(err, errlen, -EINVAL, "backend %s: only 'port' mode VIPs rewrite ports; "
+		return xl4_errf(err, errlen, -EINVAL, "backend %s: only 'port' mode VIPs rewrite ports; "
 			   "VIP '%s' is '%s'", str, vip, xl4_fwd_mode_name(v->spec.mode));
 	if (b->weight < 1 || b->weight > 65535)
-		return say(err, errlen, -EINVAL, "backend %s: weight must be 1..65535", str);
+		return xl4_errf(err, errlen, -EINVAL, "backend %s: weight must be 1..65535", str);
 	if (backend_find(v, b))
-		return say(err, errlen, -EEXIST, "backend %s is in VIP '%s' already", str, vip);
+		return xl4_errf(err, errlen, -EEXIST, "backend %s is in VIP '%s' already", str, vip);
 	if (v->n_be >= XL4_VIP_MAX_BACKENDS)
-		return say(err, errlen, -ENOSPC, "VIP '%s' has %d backends, the maximum", vip,
+		return xl4_errf(err, errlen, -ENOSPC, "VIP '%s' has %d backends, the maximum", vip,
 			   XL4_VIP_MAX_BACKENDS);
 	grown = realloc(v->be, (v->n_be + 1) * sizeof(*v->be));
 	if (!grown)
-		return say(err, errlen, -ENOMEM, "out of memory");
+		return xl4_errf(err, errlen, -ENOMEM, "out of memory");
 	v->be = grown;
 	nb = &v->be[v->n_be];
 	memset(nb, 0, sizeof(*nb));
@@ -342,12 +329,12 @@ int xl4_lb_backend_add(struct xl4_lb *lb, const char *vip, const struct xl4_back
 	nb->mac_known = b->has_mac;
 	snprintf(nb->key, sizeof(nb->key), "%s", str);
 	if (id_alloc(lb, &nb->id))
-		return say(err, errlen, -ENOSPC, "no backend ids left (%d in all)", XL4_MAX_BACKENDS);
+		return xl4_errf(err, errlen, -ENOSPC, "no backend ids left (%d in all)", XL4_MAX_BACKENDS);
 	v->n_be++;
 	if ((ret = vip_sync(lb, v))) {
 		v->n_be--;
 		lb->be_used[nb->id] = false;
-		return say(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
+		return xl4_errf(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
 	}
 	pr_info("vip %s: backend %s added (weight %u%s)", vip, str, b->weight,
 		nb->mac_known ? "" : ", waiting for its MAC address");
@@ -367,14 +354,14 @@ int xl4_lb_backend_del(struct xl4_lb *lb, const char *vip, const struct xl4_back
 	xl4_backend_str(b, str, sizeof(str));
 	be = backend_find(v, b);
 	if (!be)
-		return say(err, errlen, -ENOENT, "VIP '%s' has no backend %s", vip, str);
+		return xl4_errf(err, errlen, -ENOENT, "VIP '%s' has no backend %s", vip, str);
 	gone = *be;
 	*be = v->be[--v->n_be];
 	if ((ret = vip_sync(lb, v))) {
 		/* Put it back where it was: a failed change changes nothing. */
 		v->be[v->n_be++] = *be;
 		*be = gone;
-		return say(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
+		return xl4_errf(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
 	}
 	id_release(lb, v, &gone);
 	pr_info("vip %s: backend %s removed", vip, str);
@@ -394,9 +381,9 @@ static int backend_change(struct xl4_lb *lb, const char *vip, const struct xl4_b
 	xl4_backend_str(b, str, sizeof(str));
 	be = backend_find(v, b);
 	if (!be)
-		return say(err, errlen, -ENOENT, "VIP '%s' has no backend %s", vip, str);
+		return xl4_errf(err, errlen, -ENOENT, "VIP '%s' has no backend %s", vip, str);
 	if (weight && weight > 65535)
-		return say(err, errlen, -EINVAL, "weight must be 1..65535");
+		return xl4_errf(err, errlen, -EINVAL, "weight must be 1..65535");
 	saved = *be;
 	if (weight)
 		be->spec.weight = weight;
@@ -404,7 +391,7 @@ static int backend_change(struct xl4_lb *lb, const char *vip, const struct xl4_b
 		be->spec.drained = drain;
 	if ((ret = vip_sync(lb, v))) {
 		*be = saved;
-		return say(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
+		return xl4_errf(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
 	}
 	return 0;
 }
@@ -413,7 +400,7 @@ int xl4_lb_backend_set_weight(struct xl4_lb *lb, const char *vip, const struct x
 			      uint32_t weight, char *err, size_t errlen)
 {
 	if (weight < 1 || weight > 65535)
-		return say(err, errlen, -EINVAL, "weight must be 1..65535");
+		return xl4_errf(err, errlen, -EINVAL, "weight must be 1..65535");
 	return backend_change(lb, vip, b, weight, -1, err, errlen);
 }
 

@@ -55,3 +55,13 @@ void xl4_log_init(int verbosity)
 	xl4_verbosity = verbosity;
 	libbpf_set_print(libbpf_print);
 }
+
+int xl4_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
