@@ -48,7 +48,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/tests/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all test test-unit test-bpf test-fuzz test-e2e demo bench clean install verifier-stats
+.PHONY: all test test-unit test-bpf test-fuzz test-e2e demo bench clean install uninstall verifier-stats
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -147,8 +147,24 @@ bench: $(O)/xl4 $(O)/bpf/pass.bpf.o $(BENCH_BPF) $(O)/bench/xl4-bench $(O)/bench
 verifier-stats: $(O)/xl4
 	$(Q)O=$(O) scripts/verifier-stats
 
+# make install / uninstall honour PREFIX and DESTDIR; SYSTEMD_DIR places the unit, whose
+# ExecStart gets $(PREFIX)/sbin/xl4 in place of /usr/local/sbin/xl4.
+SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
+INSTALLED := $(PREFIX)/sbin/xl4 $(PREFIX)/share/man/man8/xl4.8 $(PREFIX)/share/man/man5/xl4.conf.5 \
+	$(PREFIX)/share/bash-completion/completions/xl4 $(SYSTEMD_DIR)/xl4.service \
+	$(PREFIX)/share/doc/xl4/xl4.conf
 install: $(O)/xl4
 	install -D -m 0755 $(O)/xl4 $(DESTDIR)$(PREFIX)/sbin/xl4
+	install -D -m 0644 man/xl4.8 $(DESTDIR)$(PREFIX)/share/man/man8/xl4.8
+	install -D -m 0644 man/xl4.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/xl4.conf.5
+	install -D -m 0644 contrib/bash-completion/xl4 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/xl4
+	sed 's|/usr/local/sbin/xl4|$(PREFIX)/sbin/xl4|' contrib/systemd/xl4.service > $(O)/xl4.service
+	install -D -m 0644 $(O)/xl4.service $(DESTDIR)$(SYSTEMD_DIR)/xl4.service
+	install -D -m 0644 examples/xl4.conf $(DESTDIR)$(PREFIX)/share/doc/xl4/xl4.conf
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(PREFIX)/share/doc/xl4 2>/dev/null || true
 
 clean:
 	$(call msg,CLEAN,$(O))
