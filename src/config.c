@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "log.h"
 #include "maglev.h"
 #include "xl4/abi.h"
 
@@ -26,6 +28,12 @@ static const struct xl4_config config_defaults = {
 		.ct_max = 262144,
 		.ipip_src4_hostmask = 0xff, /* addresses: see xl4_config_defaults() */
 	},
+	.metrics = {
+		.listen = XL4_METRICS_LISTEN_DEFAULT,
+		.family = AF_INET,
+		.addr = { 127, 0, 0, 1 },
+		.port = 9143,
+	},
 	.filter = {
 		.limit_v6_prefix = 64,
 		.new_sources_per_sec = XL4_FILTER_NEW_SOURCES_DEFAULT,
@@ -35,7 +43,7 @@ static const struct xl4_config config_defaults = {
 
 /* Every key the file may hold, by section; anything else is a typo worth an error. */
 static const char *const root_keys[] = { "interfaces", "xdp_mode", "pin_path", "control_socket",
-					 "parser", "events", "lb", "vips", "filter", NULL };
+					 "parser", "events", "lb", "vips", "filter", "metrics", NULL };
 static const char *const lb_keys[] = { "seed", "table_size", "conntrack", "ipip_source_v4",
 				       "ipip_source_v6", NULL };
 static const char *const ct_keys[] = { "max_entries", "per_cpu_lru", "inserts_per_second", NULL };
@@ -52,6 +60,7 @@ static const char *const limit_keys[] = { "rate", "burst", "v6_prefix", "new_sou
 					  NULL };
 static const char *const parser_keys[] = { "fragments", NULL };
 static const char *const events_keys[] = { "samples_per_second", NULL };
+static const char *const metrics_keys[] = { "listen", NULL };
 
 struct ctx {
 	const char *name;
@@ -222,6 +231,74 @@ static int parse_events(struct ctx *c, const config_setting_t *g, struct xl4_con
 	return 0;
 }
 
+int xl4_metrics_listen_parse(const char *s, struct xl4_metrics_conf *m, char *err, size_t errlen)
+{
+	struct xl4_metrics_conf out = { 0 };
+	char host[64], *end;
+	const char *colon;
+	unsigned long port;
+	size_t hlen;
+
+	if (strlen(s) >= sizeof(out.listen))
+		return xl4_errf(err, errlen, -EINVAL, "longer than %zu characters", sizeof(out.listen) - 1);
+	snprintf(out.listen, sizeof(out.listen), "%s", s);
+	if (!*s) {
+		*m = out; /* disabled */
+		return 0;
+	}
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			return xl4_errf(err, errlen, -EINVAL,
+					"'%s' is not ADDRESS:PORT (IPv6 as \"[::1]:9143\")", s);
+		hlen = close - s - 1;
+		colon = close + 1;
+		s++;
+		out.family = AF_INET6;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || strchr(s, ':') != colon)
+			return xl4_errf(err, errlen, -EINVAL,
+					"'%s' is not ADDRESS:PORT (IPv6 as \"[::1]:9143\")", s);
+		hlen = colon - s;
+		out.family = AF_INET;
+	}
+	if (hlen >= sizeof(host))
+		return xl4_errf(err, errlen, -EINVAL, "address too long");
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(out.family, host, out.addr) != 1)
+		return xl4_errf(err, errlen, -EINVAL, "'%s' is not an IPv%d address", host,
+				out.family == AF_INET ? 4 : 6);
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (!isdigit((unsigned char)colon[1]) || *end || errno || port < 1 || port > 65535)
+		return xl4_errf(err, errlen, -EINVAL, "port '%s' is not 1..65535", colon + 1);
+	out.port = port;
+	*m = out;
+	return 0;
+}
+
+static int parse_metrics(struct ctx *c, const config_setting_t *g, struct xl4_config *cfg)
+{
+	const config_setting_t *s;
+	const char *v = NULL;
+	char why[160];
+	int err;
+
+	if (!config_setting_is_group(g))
+		return fail(c, g, "expected a group: metrics: { listen = \"127.0.0.1:9143\"; };");
+	if ((err = check_keys(c, g, metrics_keys)))
+		return err;
+	if ((s = config_setting_get_member(g, "listen"))) {
+		if ((err = get_string(c, s, &v)))
+			return err;
+		if (xl4_metrics_listen_parse(v, &cfg->metrics, why, sizeof(why)))
+			return fail(c, s, "%s", why);
+	}
+	return 0;
+}
 
 static int get_int(struct ctx *c, const config_setting_t *s, long long min, long long max,
 		   long long *out)
@@ -912,6 +989,8 @@ static int parse_root(struct ctx *c, config_t *lc, struct xl4_config *cfg)
 	if ((s = config_setting_get_member(root, "vips")) && (err = parse_vips(c, s, cfg)))
 		return err;
 	if ((s = config_setting_get_member(root, "filter")) && (err = parse_filter(c, s, &cfg->filter)))
+		return err;
+	if ((s = config_setting_get_member(root, "metrics")) && (err = parse_metrics(c, s, cfg)))
 		return err;
 	return 0;
 }

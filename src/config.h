@@ -61,6 +61,17 @@ struct xl4_filter_conf {
 	uint32_t rate_table_size;	  /* xl4_rate_v1 entries */
 };
 
+/* The Prometheus endpoint (docs/metrics.md). listen "" = off; any address other than the
+ * default loopback one is only ever used because the file says so. */
+#define XL4_METRICS_LISTEN_DEFAULT "127.0.0.1:9143"
+
+struct xl4_metrics_conf {
+	char listen[64];   /* as written ("" = disabled) */
+	int family;	   /* AF_INET or AF_INET6 */
+	uint8_t addr[16];  /* network order; 4 bytes used for AF_INET */
+	uint16_t port;	   /* host order */
+};
+
 struct xl4_config {
 	char path[PATH_MAX];
 	char ifaces[XL4_MAX_IFACES][IF_NAMESIZE];
@@ -74,6 +85,7 @@ struct xl4_config {
 	struct xl4_vip_conf *vips; /* owned; freed by xl4_config_free() */
 	int n_vips;
 	struct xl4_filter_conf filter;
+	struct xl4_metrics_conf metrics;
 };
 
 void xl4_config_defaults(struct xl4_config *cfg);
@@ -85,6 +97,9 @@ int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t 
 /* Same, from a string (tests, fuzzing); name stands in for the file name in errors. */
 int xl4_config_parse(const char *text, const char *name, struct xl4_config *cfg, char *err,
 		     size_t errlen);
+/* "127.0.0.1:9143", "[::1]:9143" -> m (listen, family, addr, port); "" -> disabled.
+ * 0, or -EINVAL with the problem in err. */
+int xl4_metrics_listen_parse(const char *s, struct xl4_metrics_conf *m, char *err, size_t errlen);
 /* Add an interface by name (from -i); checks length and duplicates. */
 int xl4_config_add_iface(struct xl4_config *cfg, const char *name, char *err, size_t errlen);
 

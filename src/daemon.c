@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The daemon: one struct of state and one epoll loop over the control socket, a 1 s timer
- * (counters into rates), the drop-event ring buffer and a signalfd. No threads yet: nothing
- * here blocks for long, and every request is answered from this loop.
+ * (counters into rates, and the metrics text), the drop-event ring buffer and a signalfd.
+ * Every control request is answered from this loop. Two helper threads touch none of its
+ * state: the health checker (results come back through a pipe) and the metrics HTTP server
+ * (it copies the text this loop renders, under a mutex).
  */
 #include <errno.h>
 #include <signal.h>
@@ -28,6 +30,7 @@
 #include "event_fmt.h"
 #include "kernel_check.h"
 #include "log.h"
+#include "metrics.h"
 #include "names.h"
 #include "stats_view.h"
 #include "version.h"
@@ -59,6 +62,8 @@ struct daemon {
 	bool lb_started;
 	struct daemon_filter filter;
 	bool filter_started;
+	struct xl4_metrics metrics;
+	bool metrics_started;
 	int stop;
 };
 
@@ -218,6 +223,34 @@ static void sample_counters(struct daemon *d)
 	d->samples++;
 }
 
+/* The metrics text from the latest sample (d->cur) and the LB and filter state, rendered here
+ * on the loop and handed to the HTTP thread. */
+static void render_metrics(struct daemon *d)
+{
+	struct xl4_metrics_input in;
+	size_t len = 0;
+	char *text;
+
+	if (!d->metrics.mhd)
+		return; /* metrics.listen = "" */
+	in = (struct xl4_metrics_input){
+		.totals = &d->cur,
+		.vips = daemon_lb_json(&d->lb),
+		.rules = xl4_filter_rules_json(&d->filter.f),
+		.filter = daemon_filter_json(&d->filter),
+		.started = d->started,
+		.events_sampled = d->events_total,
+	};
+	text = xl4_metrics_render(&in, &len);
+	if (text)
+		xl4_metrics_publish(&d->metrics, text, len);
+	else
+		pr_warn("metrics: cannot render: out of memory");
+	json_decref(in.vips);
+	json_decref(in.rules);
+	json_decref(in.filter);
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
@@ -294,6 +327,7 @@ static void run_loop(struct daemon *d)
 					sample_counters(d);
 					daemon_lb_tick(&d->lb);
 					daemon_filter_tick(&d->filter);
+					render_metrics(d);
 				}
 			} else if (fd == d->ctlfd) {
 				xl4_ctl_server_accept(&d->ctl, now_s());
@@ -346,6 +380,10 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 			d->ctlfd == -EADDRINUSE ? "another xl4 daemon is running" : strerror(-d->ctlfd));
 		goto out_engine;
 	}
+	/* metrics endpoint: a taken or bad address stops the start here, before any attach */
+	d->metrics_started = true;
+	if (xl4_metrics_start(&d->metrics, &cfg->metrics))
+		goto out_socket;
 	/* VIPs before attaching: the first packet already sees the configured service */
 	d->lb_started = true;
 	if (daemon_lb_start(&d->lb, cfg, &d->eng, d->ifs[0].ifindex))
@@ -362,6 +400,7 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	if (attach_all(d))
 		goto out_socket;
 	sample_counters(d);
+	render_metrics(d);
 	pr_info("ready: %d interface(s), control socket %s, maps pinned in %s", d->n_ifs,
 		cfg->control_socket, cfg->pin_path);
 
@@ -370,6 +409,8 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 
 	detach_all(d);
 out_socket:
+	if (d->metrics_started)
+		xl4_metrics_stop(&d->metrics);
 	xl4_ctl_server_close(&d->ctl);
 	if (d->filter_started)
 		daemon_filter_stop(&d->filter);

@@ -480,8 +480,10 @@ cleanup_push "'$XL4' cleanup --pin-path '$DAEMON_PIN-2' -s '$T/none.sock'; rm -r
 assert_eq "second daemon on the same socket: exit 1" 1 "$rc"
 assert_match "second daemon on the same socket: names it ($out)" 'another xl4 daemon is running' "$out"
 assert_eq "second daemon on the same socket: one line on stderr" 1 "$(printf '%s\n' "$out" | grep -c .)"
+# The later daemons run beside the first, which has 127.0.0.1:9143 here: their metrics are off.
+echo 'metrics: { listen = ""; };' >"$T/nometrics.conf"
 out=$(nsenter --net="/run/netns/$B" timeout 10 "$XL4" daemon -i b0 -m native -s "$T/2.sock" \
-	--pin-path "$DAEMON_PIN-2" 2>&1)
+	-c "$T/nometrics.conf" --pin-path "$DAEMON_PIN-2" 2>&1)
 rc=$?
 assert_eq "second daemon on an interface with another XDP program: exit 1" 1 "$rc"
 assert_match "occupied interface: says so ($out)" 'another XDP program is attached' "$out"
@@ -525,7 +527,7 @@ assert_true "state unchanged after SIGHUP and the refused daemons" diff -q "$T/s
 for delay in 0.05 0.2 0.5; do
 	rm -f "$T/4.sock"
 	nsenter --net="/run/netns/$B" "$XL4" daemon -i b1 -m native -s "$T/4.sock" \
-		--pin-path "$DAEMON_PIN-4" 2>"$T/4.log" &
+		-c "$T/nometrics.conf" --pin-path "$DAEMON_PIN-4" 2>"$T/4.log" &
 	pid=$!
 	cleanup_push "kill -KILL $pid; '$XL4' cleanup --pin-path '$DAEMON_PIN-4' -s '$T/none.sock'; rm -rf '$DAEMON_PIN-4'"
 	sleep "$delay"

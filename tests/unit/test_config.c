@@ -143,6 +143,20 @@ static const struct bad_case bad_cases[] = {
 	{ "filter: { limit: { new_sources_per_second = -5; }; };\n", "filter.limit.new_sources_per_second: -5 is out of range" },
 	{ "filter: { limit: { rate = 1; burst = 1; per = 2; }; };\n", "filter.limit.per: unknown key" },
 	{ "filter: { rate_table_size = 10; };\n", "filter.rate_table_size: 10 is out of range 1024.." },
+	/* metrics */
+	{ "metrics: { listen = \"127.0.0.1\"; };\n", "bad.conf:1: metrics.listen: '127.0.0.1' is not ADDRESS:PORT" },
+	{ "\nmetrics: { listen = \"127.0.0.1:0\"; };\n", "bad.conf:2: metrics.listen: port '0' is not 1..65535" },
+	{ "metrics: { listen = \"127.0.0.1:65536\"; };\n", "metrics.listen: port '65536' is not 1..65535" },
+	{ "metrics: { listen = \"127.0.0.1:-1\"; };\n", "metrics.listen: port '-1' is not 1..65535" },
+	{ "metrics: { listen = \"127.0.0.1: 9143\"; };\n", "metrics.listen: port ' 9143' is not 1..65535" },
+	{ "metrics: { listen = \"127.0.0.1:\"; };\n", "metrics.listen: port '' is not 1..65535" },
+	{ "metrics: { listen = \"localhost:9143\"; };\n", "metrics.listen: 'localhost' is not an IPv4 address" },
+	{ "metrics: { listen = \"::1:9143\"; };\n", "metrics.listen: '::1:9143' is not ADDRESS:PORT" },
+	{ "metrics: { listen = \"[::1]9143\"; };\n", "metrics.listen: '[::1]9143' is not ADDRESS:PORT" },
+	{ "metrics: { listen = \"[127.0.0.1]:9143\"; };\n", "metrics.listen: '127.0.0.1' is not an IPv6 address" },
+	{ "metrics: { listen = 9143; };\n", "metrics.listen: expected a string" },
+	{ "metrics: { port = 9143; };\n", "bad.conf:1: metrics.port: unknown key" },
+	{ "metrics = \"127.0.0.1:9143\";\n", "bad.conf:1: metrics: expected a group" },
 };
 
 static void test_bad_configs_leave_running_config(void **state)
@@ -301,6 +315,44 @@ static void test_filter_big_list(void **state)
 	free(text);
 }
 
+static void test_metrics_section(void **state)
+{
+	static const uint8_t lo4[4] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 }, any4[4] = { 0 };
+	char err[XL4_CONFIG_ERR_MAX] = "";
+	struct xl4_config c;
+
+	(void)state;
+	/* default: on, 127.0.0.1:9143 */
+	xl4_config_defaults(&c);
+	assert_string_equal(c.metrics.listen, "127.0.0.1:9143");
+	assert_int_equal(c.metrics.family, AF_INET);
+	assert_memory_equal(c.metrics.addr, lo4, 4);
+	assert_int_equal(c.metrics.port, 9143);
+	/* a file without the section keeps the default */
+	assert_int_equal(xl4_config_parse("xdp_mode = \"skb\";\n", "t", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.metrics.listen, "127.0.0.1:9143");
+	assert_int_equal(c.metrics.port, 9143);
+	/* IPv6 loopback */
+	assert_int_equal(xl4_config_parse("metrics: { listen = \"[::1]:9200\"; };\n", "t", &c, err,
+					  sizeof(err)), 0);
+	assert_int_equal(c.metrics.family, AF_INET6);
+	assert_memory_equal(c.metrics.addr, lo6, 16);
+	assert_int_equal(c.metrics.port, 9200);
+	/* a public address, when the file says so */
+	assert_int_equal(xl4_config_parse("metrics: { listen = \"0.0.0.0:9143\"; };\n", "t", &c, err,
+					  sizeof(err)), 0);
+	assert_int_equal(c.metrics.family, AF_INET);
+	assert_memory_equal(c.metrics.addr, any4, 4);
+	/* "" disables */
+	assert_int_equal(xl4_config_parse("metrics: { listen = \"\"; };\n", "t", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.metrics.listen, "");
+	assert_int_equal(c.metrics.port, 0);
+	/* an empty group keeps the default */
+	assert_int_equal(xl4_config_parse("metrics: { };\n", "t", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.metrics.listen, "127.0.0.1:9143");
+	xl4_config_free(&c);
+}
+
 static void test_example_config_loads(void **state)
 {
 	char err[XL4_CONFIG_ERR_MAX] = "";
@@ -315,6 +367,7 @@ static void test_example_config_loads(void **state)
 	assert_true(c.lb.seed_set);
 	assert_true(c.filter.n_block > 0);
 	assert_true(c.filter.n_rules > 0);
+	assert_string_equal(c.metrics.listen, "127.0.0.1:9143");
 	xl4_config_free(&c);
 }
 
@@ -330,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_filter_section),
 		cmocka_unit_test(test_filter_defaults),
 		cmocka_unit_test(test_filter_big_list),
+		cmocka_unit_test(test_metrics_section),
 		cmocka_unit_test(test_example_config_loads),
 	};
 
