@@ -20,9 +20,10 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: xl4 [-v|-vv] COMMAND [OPTIONS] [ARGS]\n\n"
-		"xl4 is an inline L4 traffic engine at XDP: a strict packet parser that drops\n"
-		"malformed packets with a counted reason (filter, load balancer and flood guard build\n"
-		"on it).\n\nCommands:\n");
+		"xl4 is an inline L4 traffic engine at XDP: every packet is parsed strictly (malformed\n"
+		"ones dropped with a counted reason), filtered (allow/block lists, rules, per-source\n"
+		"rate limits) and load-balanced to VIP backends with direct server return.\n\n"
+		"Commands:\n");
 	for (int i = 0; commands[i]; i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(out, "  %-10s %s\n  %-10s %s\n", "help", "'xl4 help COMMAND' shows a command's options",
