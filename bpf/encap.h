@@ -274,10 +274,17 @@ static __always_inline int ipip_too_big(const struct xl4_pkt *p, const struct xl
 	return vip->mtu && (__u32)p->l3_len + hdr > vip->mtu;
 }
 
-/* The client's answer when it is: ICMP too big (or a drop when IPv4 DF is not set). */
+/* The client's answer when it is: ICMP too big (or a drop when IPv4 DF is not set, or when
+ * this CPU's budget of replies for the second is spent). */
 static __always_inline int ipip_reply_too_big(struct xdp_md *ctx, const struct xl4_pkt *p,
-					      const struct xl4_vip *vip)
+					      const struct xl4_vip *vip,
+					      const struct xl4_lb_globals *g)
 {
+	__u32 zero = 0;
+
+	if (g->too_big_per_sec &&
+	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_tbbudg_v1, &zero), g->too_big_per_sec, xl4_now()))
+		return -XL4_R_LB_TOO_BIG;
 	if (p->t.flags & XL4_F_IPV6)
 		return too_big_ip6(ctx, p, vip->mtu - sizeof(struct ipv6hdr));
 	return too_big_ip4(ctx, p, vip->mtu - sizeof(struct iphdr));
@@ -288,7 +295,7 @@ static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct xl4_pkt *p,
 				    const struct lb_ctx *l, const struct xl4_lb_globals *g)
 {
 	if (ipip_too_big(p, l->vip))
-		return ipip_reply_too_big(ctx, p, l->vip);
+		return ipip_reply_too_big(ctx, p, l->vip, g);
 	return (p->t.flags & XL4_F_IPV6) ? encap_ip6(ctx, p, l, g) : encap_ip4(ctx, p, l, g);
 }
 

@@ -95,7 +95,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	/* Too big to encapsulate: the client hears about it; no flow starts, no backend counts. */
 	if (l.vip->mode == XL4_FWD_IPIP && ipip_too_big(p, l.vip)) {
 		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
-		return ipip_reply_too_big(ctx, p, l.vip);
+		return ipip_reply_too_big(ctx, p, l.vip, g);
 	}
 	if (l.vip->mode == XL4_FWD_IPIP && hit)
 		l.hash = xl4_flow_hash(&l.fk, g->seed);

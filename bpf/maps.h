@@ -123,6 +123,15 @@ struct {
 	__type(value, struct xl4_bucket);
 } xl4_ctbudg_v1 SEC(".maps");
 
+/* Per-CPU budget of ICMP "too big" replies: spoofed large DF packets must not turn the
+ * balancer into a reflector. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_bucket);
+} xl4_tbbudg_v1 SEC(".maps");
+
 /* ---- filter: lists and rules written by the daemon (src/filter_state.c) ---- */
 
 #define XL4_LPM_MAP(name, keytype, max)                   \

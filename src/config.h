@@ -39,6 +39,7 @@ struct xl4_lb_conf {
 	uint32_t ct_max;
 	bool ct_per_cpu_lru;
 	uint32_t ct_inserts_per_sec;
+	uint32_t too_big_per_sec;	/* ICMP too-big replies per second per CPU (0: no cap) */
 	__be32 ipip_src4;
 	uint32_t ipip_src4_hostmask; /* host order */
 	__be32 ipip_src6[4];

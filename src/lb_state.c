@@ -19,6 +19,7 @@ void xl4_lb_settings_from_config(const struct xl4_config *cfg, struct xl4_lb_set
 		.seed = cfg->lb.seed,
 		.ring_size = cfg->lb.table_size,
 		.ct_inserts_per_sec = cfg->lb.ct_inserts_per_sec,
+		.too_big_per_sec = cfg->lb.too_big_per_sec,
 		.ipip_src4 = cfg->lb.ipip_src4,
 		.ipip_src4_mask = cfg->lb.ipip_src4_hostmask,
 	};
@@ -31,6 +32,7 @@ int xl4_lb_init(struct xl4_lb *lb, const struct xl4_lb_maps *maps, const struct 
 		.seed = s->seed,
 		.ring_size = s->ring_size,
 		.ct_inserts_per_sec = s->ct_inserts_per_sec,
+		.too_big_per_sec = s->too_big_per_sec,
 		.ipip_src4 = s->ipip_src4,
 		.ipip_src4_mask = s->ipip_src4_mask,
 	};

@@ -248,7 +248,7 @@ struct xl4_lb_globals {
 	__be32 ipip_src4;    /* outer IPv4 source base (a /16 .. /24 prefix, low bits hashed) */
 	__be32 ipip_src6[4]; /* outer IPv6 source base (low 16 bits hashed) */
 	__u32 ipip_src4_mask; /* host bits of ipip_src4 varied per flow (RSS on backends) */
-	__u32 _pad;
+	__u32 too_big_per_sec; /* per-CPU cap on ICMP "too big" replies (0: no cap) */
 };
 _Static_assert(sizeof(struct xl4_lb_globals) == 40, "xl4_lb_globals layout");
 

@@ -540,12 +540,16 @@ static bool w_vip(struct world *w, int slot)
 	return true;
 }
 
+/* ICMP too-big replies per second per CPU for the next world_open (0: no cap). */
+static uint32_t world_too_big_budget;
+
 static bool world_open(struct world *w, uint8_t mode, int v6, uint32_t ct_budget, const char *tag)
 {
 	struct xl4_engine_opts o = { .pin_path = NULL, .trace = true, .ring_size = LB_RING,
 				     .ct_max = LB_CT_MAX, .frag_policy = XL4_FRAG_PASS };
 	struct xl4_lb_settings s = { .seed = LB_SEED, .ring_size = LB_RING,
 				     .ct_inserts_per_sec = ct_budget,
+				     .too_big_per_sec = world_too_big_budget,
 				     .ipip_src4 = htonl(IPIP_SRC4), .ipip_src4_mask = IPIP_SRC4_MASK };
 	int e;
 
@@ -1536,6 +1540,37 @@ static void run_budget(struct world *w)
 	sched_setaffinity(0, sizeof(old), &old);
 }
 
+/* ICMP too-big replies are budgeted per CPU (a spoofed flood of large DF packets must not make
+ * the balancer a reflector): with a budget of 2, the third in the same second is dropped. */
+static void run_too_big_budget(struct world *w)
+{
+	struct mvip *v = &w->vip[V_MAIN];
+	int hdr = w->v6 ? 40 : 20;
+	cpu_set_t old, one;
+	char name[128];
+	int cpu = sched_getcpu();
+
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&one);
+	CPU_SET(cpu < 0 ? 0 : cpu, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	for (int i = 0; i < 3; i++) {
+		struct pspec s = flow(w, v, 10, (uint16_t)(54000 + i), TH_ACK);
+		struct pkt in, out;
+
+		s.frag = w->v6 ? 0 : IP4_DF;
+		s.payload = 1500 - hdr - 20;
+		build(&in, &s);
+		build_too_big(&out, &s, &in, 1500 - hdr);
+		NAME(name, w, "too-big-budget/%d", i + 1);
+		if (i < 2)
+			lb_check(w, name, &in, &(struct want){ XDP_TX, XL4_R_NONE, &out, LBC_SKIP, v, NULL });
+		else
+			lb_check(w, name, &in, &(struct want){ XDP_DROP, XL4_R_LB_TOO_BIG, NULL, LBC_SKIP, v, NULL });
+	}
+	sched_setaffinity(0, sizeof(old), &old);
+}
+
 /* ---- the suite ----------------------------------------------------------------------------- */
 
 static bool world_provision(struct world *w)
@@ -1590,6 +1625,13 @@ void suite_lb(void)
 			}
 			world_close(&w);
 		}
+	}
+	for (int v6 = 0; v6 < 2; v6++) {
+		world_too_big_budget = 2;
+		if (world_open(&w, XL4_FWD_IPIP, v6, 0, "") && w_vip(&w, V_MAIN))
+			run_too_big_budget(&w);
+		world_too_big_budget = 0;
+		world_close(&w);
 	}
 	for (int v6 = 0; v6 < 2; v6++) {
 		if (world_open(&w, XL4_FWD_L2, v6, 5, "") && w_vip(&w, V_MAIN))
