@@ -30,61 +30,36 @@ static __always_inline int entry_live(const struct xl4_prefix_entry *e, __u64 no
 	return !e->expires_ns || now < e->expires_ns;
 }
 
-static __always_inline struct xl4_prefix_entry *lpm4_match(void *map, __be32 addr, __u64 now,
-							    int fail_closed)
-{
-	struct xl4_lpm4_key k = { .prefixlen = 32, .addr = addr };
-	struct xl4_prefix_entry *last = NULL;
-
-	XL4_UNROLL
-	for (int i = 0; i <= XL4_LPM_EXPIRED_MAX; i++) {
-		struct xl4_prefix_entry *e = bpf_map_lookup_elem(map, &k);
-
-		if (!e)
-			return NULL;
-		if (entry_live(e, now))
-			return e;
-		if (e->len == 0)
-			return NULL;
-		last = e;
-		k.prefixlen = e->len - 1;
-	}
-	/* More expired entries than we look past: a shorter live one may still be there. The
-	 * blocklist must not fail open (the sweeper removes them within a second). */
-	return fail_closed ? last : NULL;
-}
-
-static __always_inline struct xl4_prefix_entry *lpm6_match(void *map, const __be32 *addr, __u64 now,
-							    int fail_closed)
-{
-	struct xl4_lpm6_key k = { .prefixlen = 128 };
-	struct xl4_prefix_entry *last = NULL;
-
-	__builtin_memcpy(k.addr, addr, 16);
-	XL4_UNROLL
-	for (int i = 0; i <= XL4_LPM_EXPIRED_MAX; i++) {
-		struct xl4_prefix_entry *e = bpf_map_lookup_elem(map, &k);
-
-		if (!e)
-			return NULL;
-		if (entry_live(e, now))
-			return e;
-		if (e->len == 0)
-			return NULL;
-		last = e;
-		k.prefixlen = e->len - 1;
-	}
-	/* More expired entries than we look past: a shorter live one may still be there. The
-	 * blocklist must not fail open (the sweeper removes them within a second). */
-	return fail_closed ? last : NULL;
-}
-
+/* The live entry on a source list that covers p's source, or NULL. The v4 trie's key
+ * ({prefixlen, addr}) is the head of the v6 one, so one key buffer serves both. */
 static __always_inline struct xl4_prefix_entry *list_match(const struct xl4_pkt *p, void *map4,
 							    void *map6, __u64 now, int fail_closed)
 {
-	if (p->t.flags & XL4_F_IPV6)
-		return lpm6_match(map6, p->t.saddr, now, fail_closed);
-	return lpm4_match(map4, p->t.saddr[0], now, fail_closed);
+	struct xl4_lpm6_key k = { .prefixlen = 32, .addr = { p->t.saddr[0] } };
+	struct xl4_prefix_entry *last = NULL;
+	void *map = map4;
+
+	if (p->t.flags & XL4_F_IPV6) {
+		k.prefixlen = 128;
+		__builtin_memcpy(k.addr, p->t.saddr, 16);
+		map = map6;
+	}
+	XL4_UNROLL
+	for (int i = 0; i <= XL4_LPM_EXPIRED_MAX; i++) {
+		struct xl4_prefix_entry *e = bpf_map_lookup_elem(map, &k);
+
+		if (!e)
+			return NULL;
+		if (entry_live(e, now))
+			return e;
+		if (e->len == 0)
+			return NULL;
+		last = e;
+		k.prefixlen = e->len - 1;
+	}
+	/* More expired entries than we look past: a shorter live one may still be there. The
+	 * blocklist must not fail open (the sweeper removes them within a second). */
+	return fail_closed ? last : NULL;
 }
 
 /* Host-order mask of the first `bits` bits of a 32-bit word (bits may be <= 0 or >= 32). */
