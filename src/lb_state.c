@@ -343,20 +343,33 @@ int xl4_lb_backend_add(struct xl4_lb *lb, const char *vip, const struct xl4_back
 	return 0;
 }
 
+/* A VIP's backend by address, or NULL with the reason in err; str gets its display form. */
+static struct xl4_lb_backend *backend_or_say(struct xl4_lb *lb, const char *vip,
+					     const struct xl4_backend_spec *b, struct xl4_lb_vip **v,
+					     char str[64], char *err, size_t errlen)
+{
+	struct xl4_lb_backend *be;
+
+	*v = vip_or_say(lb, vip, err, errlen);
+	if (!*v)
+		return NULL;
+	xl4_backend_str(b, str, 64);
+	be = backend_find(*v, b);
+	if (!be)
+		xl4_errf(err, errlen, -ENOENT, "VIP '%s' has no backend %s", vip, str);
+	return be;
+}
+
 int xl4_lb_backend_del(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,
 		       char *err, size_t errlen)
 {
-	struct xl4_lb_vip *v = vip_or_say(lb, vip, err, errlen);
+	struct xl4_lb_vip *v;
 	struct xl4_lb_backend *be, gone;
 	char str[64];
 	int ret;
 
-	if (!v)
+	if (!(be = backend_or_say(lb, vip, b, &v, str, err, errlen)))
 		return -ENOENT;
-	xl4_backend_str(b, str, sizeof(str));
-	be = backend_find(v, b);
-	if (!be)
-		return xl4_errf(err, errlen, -ENOENT, "VIP '%s' has no backend %s", vip, str);
 	gone = *be;
 	*be = v->be[--v->n_be];
 	if ((ret = vip_sync(lb, v))) {
@@ -373,17 +386,13 @@ int xl4_lb_backend_del(struct xl4_lb *lb, const char *vip, const struct xl4_back
 static int backend_change(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,
 			  uint32_t weight, int drain, char *err, size_t errlen)
 {
-	struct xl4_lb_vip *v = vip_or_say(lb, vip, err, errlen);
+	struct xl4_lb_vip *v;
 	struct xl4_lb_backend *be, saved;
 	char str[64];
 	int ret;
 
-	if (!v)
+	if (!(be = backend_or_say(lb, vip, b, &v, str, err, errlen)))
 		return -ENOENT;
-	xl4_backend_str(b, str, sizeof(str));
-	be = backend_find(v, b);
-	if (!be)
-		return xl4_errf(err, errlen, -ENOENT, "VIP '%s' has no backend %s", vip, str);
 	if (weight && weight > 65535)
 		return xl4_errf(err, errlen, -EINVAL, "weight must be 1..65535");
 	saved = *be;
