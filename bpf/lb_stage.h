@@ -7,6 +7,7 @@
 #define XL4_LB_STAGE_H
 
 #include "encap.h"
+#include "guard.h"
 #include "lb.h"
 
 static __always_inline int lb_forward(struct xdp_md *ctx, const struct xl4_pkt *p,
@@ -57,6 +58,59 @@ static __always_inline int lb_pick(struct lb_ctx *l, const struct xl4_lb_globals
 	return 0;
 }
 
+/*
+ * With the guard on, a SYN is not put in the connection table: it is remembered in a slot of
+ * xl4_gsyn_v1 with the backend it went to, and the ACK that completes its handshake inserts
+ * the flow (on that backend, even if the table changed in between). A spoofed SYN flood then
+ * inserts nothing, and the completing ACK is what the guard counts against SYNs.
+ */
+static __always_inline int tcp_syn_only(const struct xl4_pkt *p)
+{
+	return p->t.proto == IPPROTO_TCP &&
+	       (p->t.tcp_flags & (XL4_TCP_SYN | XL4_TCP_ACK)) == XL4_TCP_SYN;
+}
+
+/* An ACK with no SYN, RST or FIN: what completes a handshake. */
+static __always_inline int tcp_ack_only(const struct xl4_pkt *p)
+{
+	return p->t.proto == IPPROTO_TCP &&
+	       (p->t.tcp_flags & (XL4_TCP_SYN | XL4_TCP_ACK | XL4_TCP_RST | XL4_TCP_FIN)) ==
+		       XL4_TCP_ACK;
+}
+
+static __always_inline void lb_syn_remember(const struct xl4_guard_cfg *c, const struct lb_ctx *l)
+{
+	__u32 tag;
+	struct xl4_guard_slot *s = guard_syn_slot(c, &l->fk, l->hash, &tag);
+
+	if (!s)
+		return;
+	s->tag = tag;
+	s->backend_id = l->be_id;
+	s->gen = l->be->gen;
+	s->ts_ns = l->now;
+}
+
+/* An ACK that missed the table: 1 if it completes a remembered SYN (l->be then names the
+ * SYN's backend when that one is still usable). */
+static __always_inline int lb_syn_claim(const struct xl4_guard_cfg *c, struct lb_ctx *l)
+{
+	struct xl4_backend *be;
+	__u32 tag;
+	struct xl4_guard_slot *s = guard_syn_slot(c, &l->fk, l->hash, &tag);
+
+	if (!s || s->tag != tag || l->now - s->ts_ns > XL4_GUARD_SYN_TTL_NS)
+		return 0;
+	s->tag = 0;
+	be = backend(s->backend_id);
+	if (be && be->gen == s->gen && !(be->flags & XL4_BE_F_GONE) &&
+	    !((be->flags & XL4_BE_F_DOWN) && (l->vip->flags & XL4_VIP_F_RESCHEDULE_DOWN))) {
+		l->be = be;
+		l->be_id = s->backend_id;
+	}
+	return 1;
+}
+
 static __always_inline int is_vip_addr(struct xl4_vip_key *vk)
 {
 	vk->port = 0;
@@ -69,6 +123,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	struct xl4_vip_key vk = { .family = (p->t.flags & XL4_F_IPV6) ? 6 : 4 };
 	struct lb_ctx l = {};
 	struct xl4_lb_globals *g;
+	const struct xl4_guard_cfg *gc;
 	__u32 zero = 0;
 	int hit, capped = 0, inserted = 0, ret;
 
@@ -87,10 +142,17 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 
 	flow_key_from_pkt(&l.fk, p);
 	l.now = xl4_now();
-	ret = lb_pick(&l, g, (p->t.tcp_flags & (XL4_TCP_SYN | XL4_TCP_ACK)) == XL4_TCP_SYN, &hit);
+	ret = lb_pick(&l, g, tcp_syn_only(p), &hit);
 	if (ret < 0) {
 		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 0, 0);
 		return ret;
+	}
+	/* (The guard's settings are looked up where needed, not kept: this stage's stack is
+	 * near the limit.) The pipeline tells the guard about a completing ACK. */
+	if (!hit && tcp_ack_only(p)) {
+		gc = guard_cfg();
+		if (gc && lb_syn_claim(gc, &l))
+			p->acked_vip = l.vip->id + 1;
 	}
 	/* Too big to encapsulate: the client hears about it; no flow starts, no backend counts. */
 	if (l.vip->mode == XL4_FWD_IPIP && ipip_too_big(p, l.vip)) {
@@ -106,7 +168,10 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 		return ret;
 	}
 	/* Remember new flows (and mid-flow packets we had not seen), except a RST: it ends one. */
-	if (!hit && !(p->t.tcp_flags & XL4_TCP_RST)) {
+	gc = tcp_syn_only(p) ? guard_cfg() : NULL;
+	if (gc) {
+		lb_syn_remember(gc, &l);
+	} else if (!hit && !(p->t.tcp_flags & XL4_TCP_RST)) {
 		capped = ct_insert(&l, g);
 		inserted = !capped;
 	}

@@ -204,6 +204,70 @@ struct {
 	__type(value, struct xl4_filter_globals);
 } xl4_fglob_v1 SEC(".maps");
 
+/* ---- flood guard (bpf/guard.h) ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_guard_cfg);
+} xl4_gcfg_v1 SEC(".maps");
+
+/* Per VIP id: the operator's override (daemon-written). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XL4_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xl4_guard_ctl);
+} xl4_gctl_v1 SEC(".maps");
+
+/* Per VIP id: the mode (datapath-written, from any CPU: plain stores of idempotent values). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XL4_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xl4_guard_vip);
+} xl4_gvip_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XL4_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xl4_guard_stats);
+} xl4_gstat_v1 SEC(".maps");
+
+/* First Drop greylist and the SYN table: hash-indexed slots, overwritten, never inserted.
+ * max_entries (a power of two) is set by the loader; cfg.grey_mask/syn_mask match it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u32);
+	__type(value, struct xl4_guard_slot);
+} xl4_ggrey_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u32);
+	__type(value, struct xl4_guard_slot);
+} xl4_gsyn_v1 SEC(".maps");
+
+/* Verified sources: inserted only for a retransmission First Drop admitted or a good cookie,
+ * never for an unverified SYN. max_entries set by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct xl4_guard_src);
+	__type(value, __u64);
+} xl4_gver_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_bucket);
+} xl4_gchbud_v1 SEC(".maps");
+
 /* The test clock (ns), read instead of bpf_ktime_get_ns() when cfg_test_clock is set. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

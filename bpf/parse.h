@@ -57,7 +57,7 @@ struct xl4_pkt {
 	__u16 vlan_id[XL4_VLAN_MAX];
 	__u8 icmp_code;
 	__u8 frag_policy; /* XL4_FRAG_*, input to the parser */
-	__u16 _pad;
+	__u16 acked_vip;  /* set by the LB: VIP id + 1 when this ACK completed a handshake */
 	__u32 detail;	  /* set by later stages: what matched (for drop events) */
 };
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xl4 XDP entry: parse -> (filter -> guard -> load balancer, as they land) -> exit.
+ * xl4 XDP entry: parse -> filter -> flood guard -> load balancer -> exit.
  * Each stage returns a verdict to go on with or a negative drop reason; every packet
  * leaves through xl4_exit() in stats.h.
  *
@@ -36,6 +36,21 @@ __noinline int xl4_stage_filter(struct xl4_pkt *p)
 	return xl4_filter(p);
 }
 
+/* Flood guard: XL4_GUARD_CONTINUE, XDP_TX (a SYN-ACK challenge), or a drop reason. */
+__noinline int xl4_stage_guard(struct xdp_md *ctx, struct xl4_pkt *p)
+{
+	if (!p)
+		return XL4_GUARD_CONTINUE;
+	return xl4_guard(ctx, p);
+}
+
+/* The load balancer saw a handshake complete on a VIP (see lb_syn_claim()). */
+__noinline int xl4_guard_ack(__u32 vip_id)
+{
+	guard_note_ack(vip_id, xl4_now());
+	return 0;
+}
+
 /* Load balancer: XL4_LB_NOT_MINE for traffic that is not to a VIP, else an action or a
  * negative drop reason. */
 __noinline int xl4_stage_lb(struct xdp_md *ctx, struct xl4_pkt *p)
@@ -65,12 +80,21 @@ int xl4_xdp(struct xdp_md *ctx)
 	ret = xl4_stage_filter(&pkt);
 	if (ret < 0)
 		return xl4_drop(ctx, &pkt, ret);
-	/* (The flood guard goes here, skipped when ret == XL4_FILTER_ALLOW.) */
-
 	if (!(pkt.t.flags & (XL4_F_L4 | XL4_F_FRAG)))
 		return xl4_exit(ctx, &pkt, XDP_PASS, XL4_R_NONE);
 
+	/* Allowlisted sources and allow rules skip the flood guard. */
+	if (ret != XL4_FILTER_ALLOW) {
+		ret = xl4_stage_guard(ctx, &pkt);
+		if (ret < 0)
+			return xl4_drop(ctx, &pkt, ret);
+		if (ret != XL4_GUARD_CONTINUE)
+			return xl4_exit(ctx, &pkt, ret, XL4_R_NONE);
+	}
+
 	ret = xl4_stage_lb(ctx, &pkt);
+	if (pkt.acked_vip)
+		xl4_guard_ack(pkt.acked_vip - 1);
 	if (ret < 0)
 		return xl4_drop(ctx, &pkt, ret);
 	if (ret != XL4_LB_NOT_MINE)

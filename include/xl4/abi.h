@@ -63,7 +63,11 @@
 	X(FILTER_BLOCK, "filter_block", "source on the blocklist")                       \
 	X(FILTER_RULE, "filter_rule", "a drop rule matched the destination")             \
 	X(FILTER_RATE, "filter_rate", "over a per-source rate limit")                    \
-	X(FILTER_RATE_SHARED, "filter_rate_shared", "over the shared rate-limit bucket (limiter map under pressure)")
+	X(FILTER_RATE_SHARED, "filter_rate_shared", "over the shared rate-limit bucket (limiter map under pressure)") \
+	X(GUARD_FIRST_DROP, "guard_first_drop", "first SYN of an unverified source in emergency mode (First Drop)") \
+	X(GUARD_SYN_EARLY, "guard_syn_early", "SYN repeated sooner than a real TCP retransmits (First Drop window)") \
+	X(GUARD_CHALLENGE_BUDGET, "guard_challenge_budget", "SYN not challenged: this CPU's SYN-ACK challenge budget is spent") \
+	X(GUARD_CHALLENGE_ANSWERED, "guard_challenge_answered", "client RST carrying our challenge cookie (consumed; source now verified)")
 
 #define XL4_REASON_ENUM(id, name, text) XL4_R_##id,
 enum xl4_reason { XL4_REASONS(XL4_REASON_ENUM) XL4_REASON_MAX };
@@ -368,6 +372,135 @@ struct xl4_rule_counters {
 	__u64 matched;
 	__u64 dropped;
 };
+
+/* ---- Flood guard (bpf/guard.h, docs/guard.md) ------------------------------------------------ */
+
+#define XL4_MAP_GUARD_CFG "xl4_gcfg_v1"
+#define XL4_MAP_GUARD_CTL "xl4_gctl_v1"
+#define XL4_MAP_GUARD_VIP "xl4_gvip_v1"
+#define XL4_MAP_GUARD_STATS "xl4_gstat_v1"
+#define XL4_MAP_GUARD_GREY "xl4_ggrey_v1"
+#define XL4_MAP_GUARD_SYN "xl4_gsyn_v1"
+#define XL4_MAP_GUARD_VERIFIED "xl4_gver_v1"
+#define XL4_MAP_GUARD_CHAL_BUDGET "xl4_gchbud_v1"
+
+/* The kernel judges each CPU's SYN and completing-ACK counts over a sliding window of
+ * XL4_GUARD_BUCKETS buckets of 2^XL4_GUARD_BUCKET_SHIFT ns (4 x 268 ms: about 1.07 s). */
+#define XL4_GUARD_BUCKET_SHIFT 28
+#define XL4_GUARD_BUCKETS 4
+#define XL4_GUARD_WINDOW_NS ((__u64)XL4_GUARD_BUCKETS << XL4_GUARD_BUCKET_SHIFT)
+/* Challenge cookies are keyed by a time slice of 2^33 ns (8.6 s); the current and the previous
+ * slice are accepted, so an answer is good for 8.6 to 17 s. */
+#define XL4_GUARD_COOKIE_SHIFT 33
+/* A SYN remembered in xl4_gsyn_v1 makes its flow's first ACK a completing ACK for this long. */
+#define XL4_GUARD_SYN_TTL_NS 10000000000ull
+
+enum xl4_guard_response {
+	XL4_GUARD_RESP_FIRST_DROP = 0, /* emergency: First Drop */
+	XL4_GUARD_RESP_CHALLENGE = 1,  /* emergency: SYN-ACK challenge straight away */
+	XL4_GUARD_RESP_AUTO = 2,       /* First Drop, escalating to the challenge when beaten */
+};
+
+enum xl4_guard_override {
+	XL4_GUARD_OV_AUTO = 0, /* the kernel's own judgement (and the analyzer's) */
+	XL4_GUARD_OV_ON = 1,   /* forced into emergency mode */
+	XL4_GUARD_OV_OFF = 2,  /* never in emergency mode */
+};
+
+enum xl4_guard_level {
+	XL4_GUARD_NORMAL = 0,
+	XL4_GUARD_FIRST_DROP = 1,
+	XL4_GUARD_CHALLENGE = 2,
+};
+
+enum xl4_guard_cause {
+	XL4_GUARD_CAUSE_NONE = 0,
+	XL4_GUARD_CAUSE_RATIO = 1,     /* SYN rate and SYN:ACK ratio over thresholds (kernel) */
+	XL4_GUARD_CAUSE_ESCALATED = 2, /* First Drop beaten: admitted SYNs did not complete */
+	XL4_GUARD_CAUSE_FORCED = 3,    /* xl4 guard set VIP on, or the analyzer */
+};
+
+/* xl4_gcfg_v1 (array, 1 entry): written by the daemon. */
+struct xl4_guard_cfg {
+	__u32 enabled;	     /* 0: the guard neither counts nor acts */
+	__u32 response;	     /* enum xl4_guard_response */
+	__u32 syn_min;	     /* per CPU per window: fewer SYNs than this are never an attack */
+	__u32 ratio_x100;    /* a window is an attack when SYN * 100 > ratio_x100 * (ACK + 1) */
+	__u32 enter_ms;	     /* attack windows this long (per CPU) enter emergency mode */
+	__u32 leave_ms;	     /* no attack window on any CPU this long: back to normal */
+	__u32 escalate_ms;   /* auto: First Drop beaten this long escalates to the challenge */
+	__u32 fd_min_ms;     /* First Drop: a repeat sooner than this is not a retransmission */
+	__u32 fd_max_ms;     /* ...and later than this starts over */
+	__u32 verified_ttl_s;	 /* a verified source stays verified this long */
+	__u32 challenge_per_sec; /* per CPU cap on SYN-ACK challenges (0: none) */
+	__u32 grey_mask;     /* xl4_ggrey_v1 entries - 1 (a power of two) */
+	__u32 syn_mask;	     /* xl4_gsyn_v1 entries - 1 (a power of two) */
+	__u32 _pad;
+	__u32 key[4];	     /* secret: slot hashes and challenge cookies */
+};
+_Static_assert(sizeof(struct xl4_guard_cfg) == 72, "xl4_guard_cfg layout");
+
+/* xl4_gctl_v1 (array, per VIP id): the operator's (or analyzer's) say; written by the daemon. */
+struct xl4_guard_ctl {
+	__u32 override; /* enum xl4_guard_override */
+	__u32 level;	/* forced on: enum xl4_guard_level to use (0: by cfg.response) */
+};
+_Static_assert(sizeof(struct xl4_guard_ctl) == 8, "xl4_guard_ctl layout");
+
+/* xl4_gvip_v1 (array, per VIP id): the mode, written by the datapath (any CPU). Emergency
+ * while entered_ns != 0 and now - last_bad_ns < leave_ms (the kernel clears it lazily; user
+ * space applies the same rule when it reads). */
+struct xl4_guard_vip {
+	__u64 entered_ns;  /* when emergency began; 0: normal */
+	__u64 last_bad_ns; /* the last window any CPU judged an attack */
+	__u32 level;	   /* enum xl4_guard_level while in emergency */
+	__u32 cause;	   /* enum xl4_guard_cause */
+	__u32 win_syn;	   /* the window that tripped it (one CPU's counts), for "why" */
+	__u32 win_ack;
+};
+_Static_assert(sizeof(struct xl4_guard_vip) == 32, "xl4_guard_vip layout");
+
+/* xl4_gstat_v1 (per-CPU array, per VIP id): the sliding window and counters. */
+struct xl4_guard_stats {
+	__u64 bucket;	 /* current bucket number: now >> XL4_GUARD_BUCKET_SHIFT */
+	__u64 bad_since; /* start of this CPU's run of attack windows (0: none) */
+	__u64 esc_since; /* start of this CPU's run of "First Drop beaten" windows */
+	__u32 syn[XL4_GUARD_BUCKETS]; /* client SYNs */
+	__u32 ack[XL4_GUARD_BUCKETS]; /* completing ACKs */
+	__u32 adm[XL4_GUARD_BUCKETS]; /* SYNs let through in emergency mode */
+	/* totals (monotonic), for rates and metrics */
+	__u64 syns;
+	__u64 acks;
+	__u64 fd_dropped;    /* first SYNs dropped */
+	__u64 fd_early;	     /* repeats too early */
+	__u64 fd_admitted;   /* retransmissions admitted (source verified) */
+	__u64 chal_sent;     /* SYN-ACK challenges sent */
+	__u64 chal_budget;   /* SYNs dropped, challenge budget spent */
+	__u64 chal_passed;   /* RSTs with a good cookie (source verified) */
+	__u64 chal_failed;   /* RSTs in challenge mode with a wrong or stale cookie */
+	__u64 verified_pass; /* SYNs from verified sources in emergency mode */
+	__u64 emergencies;   /* times this CPU put the VIP into emergency mode */
+};
+_Static_assert(sizeof(struct xl4_guard_stats) == 160, "xl4_guard_stats layout");
+
+/* xl4_ggrey_v1 (First Drop greylist) and xl4_gsyn_v1 (SYNs awaiting their completing ACK):
+ * arrays indexed by a keyed hash; a slot is overwritten, never inserted (nothing to fill). */
+struct xl4_guard_slot {
+	__u32 tag;	  /* a second keyed hash of the key (0: empty) */
+	__u32 backend_id; /* xl4_gsyn_v1: the backend the SYN went to */
+	__u16 gen;	  /* ...and its generation */
+	__u16 _pad;
+	__u32 _pad2;
+	__u64 ts_ns;	  /* when the SYN was seen */
+};
+_Static_assert(sizeof(struct xl4_guard_slot) == 24, "xl4_guard_slot layout");
+
+/* xl4_gver_v1 (LRU hash): verified sources -> expiry (ns, the datapath's clock). */
+struct xl4_guard_src {
+	__be32 addr[4]; /* IPv4 in addr[0] */
+	__u32 family;	/* 4 or 6 */
+};
+_Static_assert(sizeof(struct xl4_guard_src) == 20, "xl4_guard_src layout");
 
 /* ---- Backend agent (TC) -------------------------------------------------------------------- */
 

@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The flood guard (docs/guard.md). A DSR balancer sees only client->server packets, so the
+ * signal it can measure is client SYNs against the client ACKs that complete a handshake.
+ * Each CPU keeps both per VIP over a sliding window; a CPU that sees attack windows for
+ * cfg.enter_ms puts the VIP into emergency mode, and the VIP leaves it once no CPU has seen
+ * one for cfg.leave_ms. All of it in the kernel: protection holds while the daemon is down.
+ *
+ * In emergency mode a SYN from an unverified source is either dropped and greylisted
+ * (First Drop: its retransmission inside the window is admitted) or answered with a SYN-ACK
+ * whose ack number is a keyed cookie (the challenge: the client's stack answers with a RST
+ * carrying the cookie as its sequence number). Either way the source becomes verified; no
+ * state is ever inserted for an unverified source (the greylist is an array of slots).
+ */
+#ifndef XL4_GUARD_H
+#define XL4_GUARD_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+
+#include "compat.h"
+#include "csum.h"
+#include "hash.h"
+#include "maps.h"
+#include "parse.h"
+#include "stats.h"
+
+#define XL4_GUARD_CONTINUE 0x200
+
+#define MS_NS 1000000ull
+
+static __always_inline struct xl4_guard_cfg *guard_cfg(void)
+{
+	__u32 zero = 0;
+	struct xl4_guard_cfg *c = bpf_map_lookup_elem(&xl4_gcfg_v1, &zero);
+
+	return c && c->enabled ? c : NULL;
+}
+
+/* The window as it stands, summed over its buckets. */
+struct guard_sums {
+	__u32 syn, ack, adm;
+};
+
+static __always_inline int guard_attack(const struct xl4_guard_cfg *c, __u32 syn, __u32 ack)
+{
+	return syn >= c->syn_min && (__u64)syn * 100 > (__u64)c->ratio_x100 * ((__u64)ack + 1);
+}
+
+/* The effective level of a VIP now (0: normal). Leaving is lazy: whoever looks first after
+ * leave_ms without an attack window clears the mode. */
+static __always_inline __u32 guard_level(const struct xl4_guard_cfg *c, struct xl4_guard_vip *v,
+					 const struct xl4_guard_ctl *ctl, __u64 now)
+{
+	if (ctl && ctl->override == XL4_GUARD_OV_OFF)
+		return XL4_GUARD_NORMAL;
+	if (ctl && ctl->override == XL4_GUARD_OV_ON) {
+		if (ctl->level == XL4_GUARD_FIRST_DROP || ctl->level == XL4_GUARD_CHALLENGE)
+			return ctl->level;
+		if (v->entered_ns && v->level == XL4_GUARD_CHALLENGE)
+			return XL4_GUARD_CHALLENGE; /* escalated while forced on */
+		return c->response == XL4_GUARD_RESP_CHALLENGE ? XL4_GUARD_CHALLENGE
+							       : XL4_GUARD_FIRST_DROP;
+	}
+	if (!v->entered_ns)
+		return XL4_GUARD_NORMAL;
+	if (now - v->last_bad_ns > (__u64)c->leave_ms * MS_NS) {
+		v->entered_ns = 0;
+		v->level = XL4_GUARD_NORMAL;
+		v->cause = XL4_GUARD_CAUSE_NONE;
+		return XL4_GUARD_NORMAL;
+	}
+	return v->level;
+}
+
+/* Judge the window that just ended (called once per bucket change on this CPU). */
+static __always_inline void guard_judge(const struct xl4_guard_cfg *c, struct xl4_guard_stats *s,
+					struct xl4_guard_vip *v, const struct xl4_guard_ctl *ctl,
+					__u64 now)
+{
+	struct guard_sums w = {};
+	__u32 level;
+
+	XL4_UNROLL
+	for (int i = 0; i < XL4_GUARD_BUCKETS; i++) {
+		w.syn += s->syn[i];
+		w.ack += s->ack[i];
+		w.adm += s->adm[i];
+	}
+	if (!guard_attack(c, w.syn, w.ack)) {
+		s->bad_since = 0;
+		s->esc_since = 0;
+		return;
+	}
+	v->last_bad_ns = now;
+	if (!s->bad_since)
+		s->bad_since = now;
+	if (!v->entered_ns && now - s->bad_since >= (__u64)c->enter_ms * MS_NS) {
+		v->level = c->response == XL4_GUARD_RESP_CHALLENGE ? XL4_GUARD_CHALLENGE
+								    : XL4_GUARD_FIRST_DROP;
+		v->cause = XL4_GUARD_CAUSE_RATIO;
+		v->win_syn = w.syn;
+		v->win_ack = w.ack;
+		v->entered_ns = now;
+		s->emergencies++;
+		return;
+	}
+	/* First Drop beaten: the SYNs it lets through do not complete handshakes either. */
+	level = guard_level(c, v, ctl, now);
+	if (level != XL4_GUARD_FIRST_DROP || c->response != XL4_GUARD_RESP_AUTO ||
+	    !guard_attack(c, w.adm, w.ack)) {
+		s->esc_since = 0;
+		return;
+	}
+	if (!s->esc_since)
+		s->esc_since = now;
+	if (now - s->esc_since >= (__u64)c->escalate_ms * MS_NS) {
+		if (!v->entered_ns)
+			v->entered_ns = now; /* forced on: remember the escalation */
+		v->level = XL4_GUARD_CHALLENGE;
+		v->cause = XL4_GUARD_CAUSE_ESCALATED;
+		v->win_syn = w.adm;
+		v->win_ack = w.ack;
+	}
+}
+
+/* Move this CPU's window to now's bucket (judging the window that ends), return its index. */
+static __always_inline __u32 guard_roll(const struct xl4_guard_cfg *c, struct xl4_guard_stats *s,
+					struct xl4_guard_vip *v, const struct xl4_guard_ctl *ctl,
+					__u64 now)
+{
+	__u64 b = now >> XL4_GUARD_BUCKET_SHIFT, gap;
+
+	if (b == s->bucket)
+		return b & (XL4_GUARD_BUCKETS - 1);
+	guard_judge(c, s, v, ctl, now);
+	gap = b - s->bucket;
+	XL4_UNROLL
+	for (int i = 1; i <= XL4_GUARD_BUCKETS; i++) {
+		__u32 j = (s->bucket + i) & (XL4_GUARD_BUCKETS - 1);
+
+		if (gap >= (__u64)i) {
+			s->syn[j] = 0;
+			s->ack[j] = 0;
+			s->adm[j] = 0;
+		}
+	}
+	s->bucket = b;
+	return b & (XL4_GUARD_BUCKETS - 1);
+}
+
+/* A VIP's guard state, looked up together. */
+struct guard_ctx {
+	const struct xl4_guard_cfg *cfg;
+	struct xl4_guard_stats *st;
+	struct xl4_guard_vip *vip;
+	struct xl4_guard_ctl *ctl;
+	__u64 now;
+};
+
+static __always_inline int guard_ctx_init(struct guard_ctx *g, __u32 vip_id, __u64 now)
+{
+	g->cfg = guard_cfg();
+	if (!g->cfg)
+		return 0;
+	g->st = bpf_map_lookup_elem(&xl4_gstat_v1, &vip_id);
+	g->vip = bpf_map_lookup_elem(&xl4_gvip_v1, &vip_id);
+	g->ctl = bpf_map_lookup_elem(&xl4_gctl_v1, &vip_id);
+	g->now = now;
+	return g->st && g->vip;
+}
+
+/* The load balancer saw the ACK that completes a handshake whose SYN it saw. */
+static __always_inline void guard_note_ack(__u32 vip_id, __u64 now)
+{
+	struct guard_ctx g;
+	__u32 b;
+
+	if (!guard_ctx_init(&g, vip_id, now))
+		return;
+	b = guard_roll(g.cfg, g.st, g.vip, g.ctl, now);
+	if (b < XL4_GUARD_BUCKETS)
+		g.st->ack[b]++;
+	g.st->acks++;
+}
+
+/* ---- keyed hashes: slots and cookies ---- */
+
+/* Ten words to hash: a source address, plus whatever names the thing (VIP id, ports). */
+struct guard_hkey {
+	__be32 a[4];
+	__be32 b[4];
+	__u32 x;
+	__u32 y;
+};
+_Static_assert(sizeof(struct guard_hkey) == 40, "hashed as 10 words");
+
+static __always_inline void guard_src_key(struct xl4_guard_src *k, const struct xl4_pkt *p)
+{
+	__builtin_memcpy(k->addr, p->t.saddr, 16);
+	k->family = (p->t.flags & XL4_F_IPV6) ? 6 : 4;
+}
+
+static __always_inline int guard_verified(const struct xl4_pkt *p, __u64 now)
+{
+	struct xl4_guard_src k;
+	__u64 *exp;
+
+	guard_src_key(&k, p);
+	exp = bpf_map_lookup_elem(&xl4_gver_v1, &k);
+	return exp && *exp > now;
+}
+
+static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const struct xl4_pkt *p,
+					 __u64 now)
+{
+	struct xl4_guard_src k;
+	__u64 exp = now + (__u64)c->verified_ttl_s * 1000000000ull;
+
+	guard_src_key(&k, p);
+	bpf_map_update_elem(&xl4_gver_v1, &k, &exp, BPF_ANY);
+}
+
+/* The challenge cookie for the client->VIP flow in time slice `slice`: two chained keyed
+ * jhash rounds (64 secret bits), so one observed cookie does not give the key away. */
+static __always_inline __u32 guard_cookie(const struct xl4_guard_cfg *c, const struct xl4_pkt *p,
+					  __u64 slice)
+{
+	struct guard_hkey h;
+	__u32 h1;
+
+	__builtin_memcpy(h.a, p->t.saddr, 16);
+	__builtin_memcpy(h.b, p->t.daddr, 16);
+	h.x = ((__u32)p->t.sport << 16) | p->t.dport;
+	h.y = (__u32)slice;
+	h1 = xl4_jhash_10((const __u32 *)&h, c->key[0]);
+	h.y ^= h1;
+	return xl4_jhash_10((const __u32 *)&h, c->key[1] ^ (__u32)(slice >> 32));
+}
+
+/* ---- the SYN table: which SYNs await their completing ACK (and on which backend) ---- */
+
+static __always_inline struct xl4_guard_slot *guard_syn_slot(const struct xl4_guard_cfg *c,
+							     const struct xl4_flow_key *fk,
+							     __u32 flow_hash, __u32 *tag)
+{
+	__u32 idx = flow_hash & c->syn_mask;
+
+	*tag = xl4_flow_hash(fk, c->key[2] ^ c->key[1]) | 1;
+	return bpf_map_lookup_elem(&xl4_gsyn_v1, &idx);
+}
+
+/* ---- First Drop ---- */
+
+static __always_inline int guard_first_drop(struct guard_ctx *g, const struct xl4_pkt *p,
+					    __u32 vip_id)
+{
+	struct guard_hkey h = { .x = vip_id, .y = (p->t.flags & XL4_F_IPV6) ? 6 : 4 };
+
+	/* (source, VIP and port): the VIP id names both. */
+	struct xl4_guard_slot *slot;
+	__u32 idx, tag;
+	__u64 dt;
+
+	__builtin_memcpy(h.a, p->t.saddr, 16);
+	idx = xl4_jhash_10((const __u32 *)&h, g->cfg->key[2]) & g->cfg->grey_mask;
+	tag = xl4_jhash_10((const __u32 *)&h, g->cfg->key[3]) | 1;
+	slot = bpf_map_lookup_elem(&xl4_ggrey_v1, &idx);
+	if (!slot) /* the mask outgrew the map: fail closed */
+		return -XL4_R_GUARD_FIRST_DROP;
+	if (slot->tag == tag) {
+		dt = g->now - slot->ts_ns;
+		if (dt < (__u64)g->cfg->fd_min_ms * MS_NS) {
+			g->st->fd_early++;
+			return -XL4_R_GUARD_SYN_EARLY;
+		}
+		if (dt <= (__u64)g->cfg->fd_max_ms * MS_NS) {
+			slot->tag = 0;
+			guard_verify(g->cfg, p, g->now);
+			g->st->fd_admitted++;
+			return XL4_GUARD_CONTINUE;
+		}
+	}
+	slot->tag = tag;
+	slot->ts_ns = g->now;
+	g->st->fd_dropped++;
+	return -XL4_R_GUARD_FIRST_DROP;
+}
+
+/* ---- the SYN-ACK challenge ---- */
+
+/* Turn the client's SYN into our SYN-ACK in place: MACs, addresses and ports swapped, options
+ * and any payload cut off, ack = cookie. Returns XDP_TX or a negative drop reason. */
+static __always_inline int guard_challenge(struct xdp_md *ctx, const struct xl4_pkt *p,
+					   __u32 cookie)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 l3 = p->l3_off & 0x3f, l4 = p->l4_off & 0x3ff, sum;
+	int v6 = p->t.flags & XL4_F_IPV6;
+	__u32 iplen = v6 ? 40 : 20;
+	struct ethhdr *eth = data;
+	struct tcphdr *th;
+	__be32 isn;
+	__u8 mac[ETH_ALEN];
+	int delta;
+
+	th = (void *)((__u8 *)data + l4);
+	if ((void *)(eth + 1) > end || (void *)(th + 1) > end)
+		return -XL4_R_TCP_TRUNC;
+	/* Our own ISN does not matter (the client answers with a RST); derive it from the
+	 * client's so it is not constant. */
+	isn = th->seq ^ (__be32)cookie;
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+
+	/* Cut the frame to Ethernet (+VLAN) + IP without options + 20 bytes of TCP. */
+	delta = (int)(l3 + iplen + sizeof(*th)) - (int)((long)end - (long)data);
+	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
+		return -XL4_R_TCP_TRUNC;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+
+	if (v6) {
+		__u8 *l3p = (__u8 *)data + l3;
+		struct ipv6hdr *ip6;
+
+		xl4_barrier_var(l3p); /* checked as is: not rebuilt from data + l3 later */
+		if ((void *)(l3p + 60) > end)
+			return -XL4_R_TCP_TRUNC;
+		ip6 = (void *)l3p;
+		th = (void *)(l3p + 40);
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);
+		ip6->payload_len = bpf_htons(sizeof(*th));
+		ip6->nexthdr = IPPROTO_TCP;
+		ip6->hop_limit = 64;
+		__builtin_memcpy(&ip6->saddr, p->t.daddr, 16);
+		__builtin_memcpy(&ip6->daddr, p->t.saddr, 16);
+		sum = xl4_csum_words(&ip6->saddr, 16) + bpf_htons(IPPROTO_TCP) +
+		      bpf_htons(sizeof(*th));
+	} else {
+		__u8 *l3p = (__u8 *)data + l3;
+		struct iphdr *ip;
+
+		xl4_barrier_var(l3p); /* checked as is: not rebuilt from data + l3 later */
+		if ((void *)(l3p + 40) > end)
+			return -XL4_R_TCP_TRUNC;
+		ip = (void *)l3p;
+		th = (void *)(l3p + 20);
+		*(__u8 *)ip = 0x45;
+		ip->tos = 0;
+		ip->tot_len = bpf_htons(20 + sizeof(*th));
+		ip->id = 0;
+		ip->frag_off = bpf_htons(0x4000); /* DF */
+		ip->ttl = 64;
+		ip->protocol = IPPROTO_TCP;
+		ip->check = 0;
+		ip->saddr = p->t.daddr[0];
+		ip->daddr = p->t.saddr[0];
+		ip->check = xl4_csum_fold(xl4_csum_words(ip, 10));
+		sum = xl4_csum_words(&ip->saddr, 4) + bpf_htons(IPPROTO_TCP) +
+		      bpf_htons(sizeof(*th));
+	}
+	th->source = p->t.dport;
+	th->dest = p->t.sport;
+	th->seq = isn;
+	th->ack_seq = bpf_htonl(cookie);
+	*((__u8 *)th + 12) = 5 << 4;		       /* data offset 5, no options */
+	*((__u8 *)th + 13) = XL4_TCP_SYN | XL4_TCP_ACK; /* flags */
+	th->window = bpf_htons(1024);
+	th->check = 0;
+	th->urg_ptr = 0;
+	th->check = xl4_csum_fold(sum + xl4_csum_words(th, 10));
+	return XDP_TX;
+}
+
+/* ---- the stage ---- */
+
+/* A bare RST (no ACK) to a guarded VIP: the answer to our challenge if it carries a cookie
+ * of this slice or the one before. Consumed and the source verified; anything else goes on. */
+static __always_inline int guard_rst(struct xdp_md *ctx, struct guard_ctx *g, const struct xl4_pkt *p,
+				     __u32 level)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct tcphdr *th = (void *)((__u8 *)data + (p->l4_off & 0x3ff));
+	__u64 slice = g->now >> XL4_GUARD_COOKIE_SHIFT;
+	__u32 seq;
+
+	if ((void *)(th + 1) > end)
+		return XL4_GUARD_CONTINUE;
+	seq = bpf_ntohl(th->seq);
+	if (seq == guard_cookie(g->cfg, p, slice) || (slice && seq == guard_cookie(g->cfg, p, slice - 1))) {
+		guard_verify(g->cfg, p, g->now);
+		g->st->chal_passed++;
+		return -XL4_R_GUARD_CHALLENGE_ANSWERED;
+	}
+	if (level == XL4_GUARD_CHALLENGE)
+		g->st->chal_failed++;
+	return XL4_GUARD_CONTINUE;
+}
+
+static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
+{
+	__u8 fl = p->t.tcp_flags;
+	int syn = (fl & (XL4_TCP_SYN | XL4_TCP_ACK)) == XL4_TCP_SYN;
+	int rst = (fl & (XL4_TCP_RST | XL4_TCP_ACK)) == XL4_TCP_RST;
+	struct xl4_vip_key vk = { .family = (p->t.flags & XL4_F_IPV6) ? 6 : 4 };
+	struct guard_ctx g;
+	struct xl4_vip *vip;
+	__u32 level, b, zero = 0;
+	int ret;
+
+	if (p->t.proto != IPPROTO_TCP || !(p->t.flags & XL4_F_L4) || (!syn && !rst))
+		return XL4_GUARD_CONTINUE;
+	if (!guard_cfg())
+		return XL4_GUARD_CONTINUE;
+	__builtin_memcpy(vk.addr, p->t.daddr, 16);
+	vk.port = p->t.dport;
+	vk.proto = IPPROTO_TCP;
+	vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
+	if (!vip || !guard_ctx_init(&g, vip->id, xl4_now()))
+		return XL4_GUARD_CONTINUE;
+
+	b = guard_roll(g.cfg, g.st, g.vip, g.ctl, g.now);
+	level = guard_level(g.cfg, g.vip, g.ctl, g.now);
+	if (rst)
+		return guard_rst(ctx, &g, p, level);
+
+	if (b < XL4_GUARD_BUCKETS)
+		g.st->syn[b]++;
+	g.st->syns++;
+	if (level == XL4_GUARD_NORMAL)
+		return XL4_GUARD_CONTINUE;
+	if (guard_verified(p, g.now)) {
+		g.st->verified_pass++;
+		ret = XL4_GUARD_CONTINUE;
+	} else if (level == XL4_GUARD_CHALLENGE) {
+		if (g.cfg->challenge_per_sec &&
+		    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_gchbud_v1, &zero),
+				     g.cfg->challenge_per_sec, g.now)) {
+			g.st->chal_budget++;
+			return -XL4_R_GUARD_CHALLENGE_BUDGET;
+		}
+		g.st->chal_sent++;
+		return guard_challenge(ctx, p,
+				       guard_cookie(g.cfg, p, g.now >> XL4_GUARD_COOKIE_SHIFT));
+	} else {
+		ret = guard_first_drop(&g, p, vip->id);
+	}
+	if (ret == XL4_GUARD_CONTINUE && b < XL4_GUARD_BUCKETS)
+		g.st->adm[b]++;
+	return ret;
+}
+
+#endif /* XL4_GUARD_H */
