@@ -73,19 +73,26 @@ static __always_inline __u32 guard_level(const struct xl4_guard_cfg *c, struct x
 	return v->level;
 }
 
-/* Judge the window that just ended (called once per bucket change on this CPU). */
+/* Judge the last complete window: the XL4_GUARD_BUCKETS buckets before now's bucket b.
+ * This CPU's buckets hold numbers s->bucket - i; the ones older than b - XL4_GUARD_BUCKETS
+ * (no packet came since) are stale and count as empty. */
 static __always_inline void guard_judge(const struct xl4_guard_cfg *c, struct xl4_guard_stats *s,
 					struct xl4_guard_vip *v, const struct xl4_guard_ctl *ctl,
-					__u64 now)
+					__u64 b, __u64 now)
 {
 	struct guard_sums w = {};
+	__u64 gap = b - s->bucket;
 	__u32 level;
 
 	XL4_UNROLL
 	for (int i = 0; i < XL4_GUARD_BUCKETS; i++) {
-		w.syn += s->syn[i];
-		w.ack += s->ack[i];
-		w.adm += s->adm[i];
+		__u32 j = (s->bucket - i) & (XL4_GUARD_BUCKETS - 1);
+
+		if (gap + i <= XL4_GUARD_BUCKETS) {
+			w.syn += s->syn[j];
+			w.ack += s->ack[j];
+			w.adm += s->adm[j];
+		}
 	}
 	if (!guard_attack(c, w.syn, w.ack)) {
 		s->bad_since = 0;
@@ -133,7 +140,7 @@ static __always_inline __u32 guard_roll(const struct xl4_guard_cfg *c, struct xl
 
 	if (b == s->bucket)
 		return b & (XL4_GUARD_BUCKETS - 1);
-	guard_judge(c, s, v, ctl, now);
+	guard_judge(c, s, v, ctl, b, now);
 	gap = b - s->bucket;
 	XL4_UNROLL
 	for (int i = 1; i <= XL4_GUARD_BUCKETS; i++) {

@@ -240,14 +240,14 @@ struct {
  * max_entries (a power of two) is set by the loader; cfg.grey_mask/syn_mask match it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 1 << 16);
 	__type(key, __u32);
 	__type(value, struct xl4_guard_slot);
 } xl4_ggrey_v1 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 1 << 16);
 	__type(key, __u32);
 	__type(value, struct xl4_guard_slot);
 } xl4_gsyn_v1 SEC(".maps");
@@ -256,7 +256,7 @@ struct {
  * never for an unverified SYN. max_entries set by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 262144);
+	__uint(max_entries, 65536);
 	__type(key, struct xl4_guard_src);
 	__type(value, __u64);
 } xl4_gver_v1 SEC(".maps");
