@@ -940,7 +940,7 @@ void suite_catalogue(void)
 		/* the load balancer's reasons are expected by lb_cases.c's drop table, the
 		 * filter's by filter_cases.c */
 		if (seen[r] || lb_reason_expected(r, &untestable) ||
-		    filter_reason_expected(r, &untestable)) {
+		    filter_reason_expected(r, &untestable) || guard_reason_expected(r)) {
 			covered++;
 		} else if (untestable) {
 			if (!fx.filter)

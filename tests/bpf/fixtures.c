@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 	suite_random(seed, count);
 	suite_lb();
 	suite_filter();
+	suite_guard();
 	suite_agent();
 
 	xl4_engine_close(&fx.eng[ENG_DROP]);

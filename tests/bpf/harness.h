@@ -47,5 +47,7 @@ void suite_sweep(void);
 void suite_random(unsigned long long seed, int count);
 void suite_lb(void); /* lb_cases.c: the load balancer, with its own engines */
 void suite_filter(void); /* filter_cases.c: the filter, with its own engines and test clock */
+void suite_guard(void);	 /* guard_cases.c: the flood guard, with its own engines and test clock */
+bool guard_reason_expected(unsigned int reason);
 
 #endif

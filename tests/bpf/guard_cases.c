@@ -1,0 +1,778 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Flood-guard fixtures: the real XDP program with its own engine, a test clock, one TCP VIP per
+ * IP version (l2 mode, one backend) provisioned through src/lb_state.h, and the guard's
+ * settings written straight into xl4_gcfg_v1 / xl4_gctl_v1 as the daemon would.
+ *
+ * What is checked: First Drop admits a retransmission inside its window and rejects one too
+ * early or too late; the SYN-ACK challenge is a well-formed frame (checksums verified here
+ * with code the program does not share) carrying the cookie the test's own model computes;
+ * the right RST verifies its source, a wrong or stale one does not; verified sources and
+ * established flows pass; with the guard on, SYNs stay out of the connection table and the
+ * completing ACK puts the flow in; and the kernel's own hysteresis (enter, escalate, leave),
+ * driven through the test clock.
+ *
+ * Fixture names: guard/<v4|v6>/<scenario>/<step>.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "harness.h"
+#include "hash.h" /* xl4_jhash_10(): the cookie model below */
+#include "lb_state.h"
+#include "names.h"
+#include "testrun.h"
+#include "xl4.skel.h"
+#include "xl4/abi.h"
+
+#define G_SEED 0x5eed4321u
+#define G_RING 1009
+#define SEC_NS 1000000000ull
+#define MS_NS 1000000ull
+/* The test clock starts on a bucket boundary well past 0 (time 0 means "never"). */
+#define T0 (1000ull << XL4_GUARD_BUCKET_SHIFT)
+#define BUCKET_NS (1ull << XL4_GUARD_BUCKET_SHIFT)
+
+static const uint8_t MAC_BE[ETH_ALEN] = { 0x02, 0xbe, 0, 0, 0, 1 };
+
+struct gworld {
+	struct xl4_engine eng;
+	struct xl4_lb lb;
+	int loaded, lb_ok, v6;
+	int clock_fd, cfg_fd, ctl_fd, vip_fd, stat_fd, ver_fd, ct_fd;
+	uint32_t vip_id;
+	struct xl4_guard_cfg cfg;
+	uint64_t now;
+	int ncpu;
+};
+
+static int g_ncpu;
+
+/* ---- setup ---- */
+
+static bool gfail(const char *name, const char *what, const char *err)
+{
+	fx_fail(name, true, "%s: %s", what, err);
+	fx_count(name, false);
+	return false;
+}
+
+static void clock_set(struct gworld *w, uint64_t ns)
+{
+	__u32 zero = 0;
+
+	w->now = ns;
+	bpf_map_update_elem(w->clock_fd, &zero, &ns, BPF_ANY);
+}
+
+static void cfg_defaults(struct xl4_guard_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->enabled = 1;
+	c->response = XL4_GUARD_RESP_FIRST_DROP;
+	c->syn_min = 100;
+	c->ratio_x100 = 300;
+	c->enter_ms = 500;
+	c->leave_ms = 5000;
+	c->escalate_ms = 500;
+	c->fd_min_ms = 500;
+	c->fd_max_ms = 6000;
+	c->verified_ttl_s = 60;
+	c->challenge_per_sec = 0;
+	c->grey_mask = (1u << 16) - 1;
+	c->syn_mask = (1u << 16) - 1;
+	c->key[0] = 0x11111111, c->key[1] = 0x22222222, c->key[2] = 0x33333333, c->key[3] = 0x44444444;
+}
+
+static int cfg_write(struct gworld *w)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(w->cfg_fd, &zero, &w->cfg, BPF_ANY) ? -errno : 0;
+}
+
+static int ctl_write(struct gworld *w, uint32_t override, uint32_t level)
+{
+	struct xl4_guard_ctl c = { .override = override, .level = level };
+
+	return bpf_map_update_elem(w->ctl_fd, &w->vip_id, &c, BPF_ANY) ? -errno : 0;
+}
+
+/* A fresh world: every scenario gets its own, so no state leaks between them. */
+static bool world_open(struct gworld *w, int v6, const char *name)
+{
+	struct xl4_engine_opts o = { .pin_path = NULL, .trace = true, .ring_size = G_RING,
+				     .ct_max = 4096, .frag_policy = XL4_FRAG_PASS, .test_clock = true };
+	struct xl4_lb_settings s = { .seed = G_SEED, .ring_size = G_RING };
+	struct xl4_vip_spec vs = { .name = "web", .port = 80, .proto = IPPROTO_TCP,
+				   .mode = XL4_FWD_L2 };
+	struct xl4_backend_spec bs = { .weight = 1, .has_mac = true };
+	struct xl4_bpf *sk;
+	char err[256];
+	int e;
+
+	memset(w, 0, sizeof(*w));
+	w->v6 = v6;
+	if ((e = xl4_engine_load(&w->eng, &o)))
+		return gfail(name, "xl4_engine_load", strerror(-e));
+	w->loaded = 1;
+	sk = w->eng.skel;
+	w->clock_fd = bpf_map__fd(sk->maps.xl4_clock_v1);
+	w->cfg_fd = bpf_map__fd(sk->maps.xl4_gcfg_v1);
+	w->ctl_fd = bpf_map__fd(sk->maps.xl4_gctl_v1);
+	w->vip_fd = bpf_map__fd(sk->maps.xl4_gvip_v1);
+	w->stat_fd = bpf_map__fd(sk->maps.xl4_gstat_v1);
+	w->ver_fd = bpf_map__fd(sk->maps.xl4_gver_v1);
+	w->ct_fd = bpf_map__fd(sk->maps.xl4_ct_v1);
+	if ((e = xl4_lb_init(&w->lb, &w->eng.lb, &s)))
+		return gfail(name, "xl4_lb_init", strerror(-e));
+	w->lb_ok = 1;
+	vs.family = bs.family = v6 ? 6 : 4;
+	if (v6) {
+		memcpy(vs.addr, &VIP6, 16);
+		memcpy(bs.addr, &BACKEND6, 16);
+	} else {
+		vs.addr[0] = htonl(VIP4);
+		bs.addr[0] = htonl(BACKEND4);
+	}
+	memcpy(bs.mac, MAC_BE, ETH_ALEN);
+	if (xl4_lb_vip_add(&w->lb, &vs, err, sizeof(err)) ||
+	    xl4_lb_backend_add(&w->lb, "web", &bs, err, sizeof(err)))
+		return gfail(name, "VIP set-up", err);
+	w->vip_id = xl4_lb_vip_find(&w->lb, "web")->id;
+	cfg_defaults(&w->cfg);
+	if ((e = cfg_write(w)))
+		return gfail(name, "xl4_gcfg_v1", strerror(-e));
+	clock_set(w, T0);
+	return true;
+}
+
+static void world_close(struct gworld *w)
+{
+	if (w->lb_ok)
+		xl4_lb_free(&w->lb);
+	if (w->loaded)
+		xl4_engine_close(&w->eng);
+	w->lb_ok = w->loaded = 0;
+}
+
+/* ---- packets ---- */
+
+/* Client n (198.18.0.n / 2001:db8::n, n < 65536) to the VIP's port 80. */
+static void client_addr(const struct gworld *w, uint32_t n, __be32 out[4])
+{
+	memset(out, 0, 16);
+	if (w->v6) {
+		struct in6_addr a = CLIENT6;
+
+		a.s6_addr[14] = n >> 8;
+		a.s6_addr[15] = n & 0xff;
+		memcpy(out, &a, 16);
+	} else {
+		out[0] = htonl((CLIENT4 & 0xffff0000u) | (n & 0xffff));
+	}
+}
+
+static void tcp_csum_fix(struct pkt *p, int v6);
+
+static void mkpkt(const struct gworld *w, struct pkt *p, uint32_t client, uint16_t sport,
+		  uint8_t flags, int vlan, int opts, uint32_t seq)
+{
+	static const uint8_t syn_opts[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7 };
+	__be32 src[4];
+
+	client_addr(w, client, src);
+	pb_init(p);
+	pb_eth(p, 0);
+	if (vlan)
+		pb_vlan(p, ETH_P_8021Q, 42);
+	if (w->v6) {
+		struct pb_ip6 s = { .dst = VIP6 };
+
+		memcpy(&s.src, src, 16);
+		pb_ip6(p, &s);
+	} else {
+		pb_ip4(p, &(struct pb_ip4){ .src = ntohl(src[0]), .dst = VIP4, .frag = IP4_DF });
+	}
+	pb_tcp(p, sport, VIP_PORT, flags);
+	if (opts)
+		pb_tcp_opts(p, syn_opts, sizeof(syn_opts));
+	pb_finish(p);
+	pkt_set32(p, p->l4 + 4, seq);
+	tcp_csum_fix(p, w->v6);
+}
+
+/* Internet checksum over the TCP segment with its pseudo-header: 0 when correct (written
+ * here, apart from the builder and the program). */
+static uint16_t tcp_csum(const struct pkt *p, int v6, uint32_t l3, uint32_t l4, uint32_t len)
+{
+	uint32_t sum = 0;
+	const uint8_t *b = p->b;
+
+	if (v6) {
+		for (int i = 0; i < 32; i += 2)
+			sum += (b[l3 + 8 + i] << 8) | b[l3 + 8 + i + 1];
+	} else {
+		for (int i = 0; i < 8; i += 2)
+			sum += (b[l3 + 12 + i] << 8) | b[l3 + 12 + i + 1];
+	}
+	sum += IPPROTO_TCP + len;
+	for (uint32_t i = 0; i < len; i += 2)
+		sum += (b[l4 + i] << 8) | (i + 1 < len ? b[l4 + i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void tcp_csum_fix(struct pkt *p, int v6)
+{
+	uint32_t len = p->len - p->l4;
+
+	pkt_set16(p, p->l4 + 16, 0);
+	pkt_set16(p, p->l4 + 16, tcp_csum(p, v6, p->l3, p->l4, len));
+}
+
+/* The test's model of the challenge cookie (bpf/guard.h: guard_cookie). */
+static uint32_t cookie_model(const struct gworld *w, uint32_t client, uint16_t sport, uint64_t now)
+{
+	struct {
+		__be32 a[4], b[4];
+		uint32_t x, y;
+	} h;
+	uint64_t slice = now >> XL4_GUARD_COOKIE_SHIFT;
+	uint32_t h1;
+
+	client_addr(w, client, h.a);
+	memset(h.b, 0, 16);
+	if (w->v6)
+		memcpy(h.b, &VIP6, 16);
+	else
+		h.b[0] = htonl(VIP4);
+	h.x = ((uint32_t)htons(sport) << 16) | htons(VIP_PORT);
+	h.y = (uint32_t)slice;
+	h1 = xl4_jhash_10((const uint32_t *)&h, w->cfg.key[0]);
+	h.y ^= h1;
+	return xl4_jhash_10((const uint32_t *)&h, w->cfg.key[1] ^ (uint32_t)(slice >> 32));
+}
+
+/* ---- running and reading state ---- */
+
+struct out {
+	struct xl4_run_result r;
+	uint8_t b[XL4_RUN_OUT_MAX];
+};
+
+static struct out last;
+
+static bool run(struct gworld *w, const char *name, const struct pkt *p, uint32_t verdict,
+		uint32_t reason)
+{
+	bool ok = true;
+	int e;
+
+	if (!fx_selected(name))
+		return true;
+	e = xl4_run_packet(&w->eng, p->b, p->len, last.b, sizeof(last.b), &last.r);
+	if (e) {
+		ok = fx_fail(name, ok, "test run failed: %s", strerror(-e));
+	} else if (last.r.verdict != verdict || last.r.reason != reason) {
+		ok = fx_fail(name, ok, "want %s/%s, got %s/%s", xl4_verdict_name(verdict),
+			     xl4_reason_name(reason), xl4_verdict_name(last.r.verdict),
+			     xl4_reason_name(last.r.reason));
+	}
+	fx_count(name, ok);
+	return ok;
+}
+
+static void stats_sum(struct gworld *w, struct xl4_guard_stats *t)
+{
+	struct xl4_guard_stats v[g_ncpu];
+
+	memset(t, 0, sizeof(*t));
+	if (bpf_map_lookup_elem(w->stat_fd, &w->vip_id, v))
+		return;
+	for (int c = 0; c < g_ncpu; c++) {
+		t->syns += v[c].syns, t->acks += v[c].acks;
+		t->fd_dropped += v[c].fd_dropped, t->fd_early += v[c].fd_early;
+		t->fd_admitted += v[c].fd_admitted;
+		t->chal_sent += v[c].chal_sent, t->chal_budget += v[c].chal_budget;
+		t->chal_passed += v[c].chal_passed, t->chal_failed += v[c].chal_failed;
+		t->verified_pass += v[c].verified_pass, t->emergencies += v[c].emergencies;
+	}
+}
+
+static void vip_state(struct gworld *w, struct xl4_guard_vip *v)
+{
+	memset(v, 0, sizeof(*v));
+	bpf_map_lookup_elem(w->vip_fd, &w->vip_id, v);
+}
+
+static int is_verified(struct gworld *w, uint32_t client)
+{
+	struct xl4_guard_src k = { .family = w->v6 ? 6 : 4 };
+	__u64 exp;
+
+	client_addr(w, client, k.addr);
+	return !bpf_map_lookup_elem(w->ver_fd, &k, &exp) && exp > w->now;
+}
+
+static int in_conntrack(struct gworld *w, uint32_t client, uint16_t sport)
+{
+	struct xl4_flow_key k = { .proto = IPPROTO_TCP, .family = w->v6 ? 6 : 4 };
+	struct xl4_flow f;
+
+	client_addr(w, client, k.saddr);
+	if (w->v6)
+		memcpy(k.daddr, &VIP6, 16);
+	else
+		k.daddr[0] = htonl(VIP4);
+	k.sport = htons(sport);
+	k.dport = htons(VIP_PORT);
+	return !bpf_map_lookup_elem(w->ct_fd, &k, &f);
+}
+
+/* ---- checks on values ---- */
+
+static void check_u64(const char *name, const char *what, uint64_t got, uint64_t want)
+{
+	bool ok = true;
+
+	if (!fx_selected(name))
+		return;
+	if (got != want)
+		ok = fx_fail(name, ok, "%s: want %llu, got %llu", what, (unsigned long long)want,
+			     (unsigned long long)got);
+	fx_count(name, ok);
+}
+
+#define NAME(buf, w, fmt, ...) \
+	snprintf(buf, sizeof(buf), "guard/%s/" fmt, (w)->v6 ? "v6" : "v4", ##__VA_ARGS__)
+
+/* ---- scenarios ---- */
+
+/* Normal mode with the guard on: a SYN is forwarded but not remembered in conntrack; the ACK
+ * completing it inserts the flow and counts as a completing ACK; a data packet then hits. */
+static void sc_normal(int v6)
+{
+	struct gworld w;
+	struct xl4_guard_stats t;
+	struct pkt p;
+	char n[128];
+
+	snprintf(n, sizeof(n), "guard/%s/normal/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	mkpkt(&w, &p, 1, 40001, TH_SYN, 0, 1, 1000);
+	NAME(n, &w, "normal/syn-forwarded");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	NAME(n, &w, "normal/syn-not-in-conntrack");
+	check_u64(n, "conntrack entry", in_conntrack(&w, 1, 40001), 0);
+	clock_set(&w, w.now + 20 * MS_NS);
+	mkpkt(&w, &p, 1, 40001, TH_ACK, 0, 0, 1001);
+	NAME(n, &w, "normal/completing-ack-forwarded");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	NAME(n, &w, "normal/completing-ack-in-conntrack");
+	check_u64(n, "conntrack entry", in_conntrack(&w, 1, 40001), 1);
+	mkpkt(&w, &p, 1, 40001, TH_ACK | TH_PSH, 0, 0, 1001);
+	NAME(n, &w, "normal/data-forwarded");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	/* an ACK whose SYN was never seen (mid-flow, another node's) is no completing ACK */
+	mkpkt(&w, &p, 2, 40002, TH_ACK, 0, 0, 1001);
+	NAME(n, &w, "normal/unseen-ack-forwarded");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	stats_sum(&w, &t);
+	NAME(n, &w, "normal/counts-syn");
+	check_u64(n, "SYNs", t.syns, 1);
+	NAME(n, &w, "normal/counts-completing-ack");
+	check_u64(n, "completing ACKs", t.acks, 1);
+	world_close(&w);
+}
+
+/* First Drop, forced on: drop, too early, admitted in the window; verified afterwards;
+ * too late starts over; established flows untouched. */
+static void sc_first_drop(int v6)
+{
+	struct gworld w;
+	struct xl4_guard_stats t;
+	struct pkt p;
+	uint64_t t1;
+	char n[128];
+
+	snprintf(n, sizeof(n), "guard/%s/first-drop/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	/* an established flow from before the emergency */
+	mkpkt(&w, &p, 9, 41009, TH_SYN, 0, 0, 1000);
+	NAME(n, &w, "first-drop/setup-established-syn");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	mkpkt(&w, &p, 9, 41009, TH_ACK, 0, 0, 1001);
+	NAME(n, &w, "first-drop/setup-established-ack");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_FIRST_DROP);
+
+	t1 = w.now;
+	mkpkt(&w, &p, 1, 40001, TH_SYN, 0, 1, 1000);
+	NAME(n, &w, "first-drop/first-syn-dropped");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+	clock_set(&w, t1 + 100 * MS_NS);
+	NAME(n, &w, "first-drop/repeat-too-early");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_SYN_EARLY);
+	clock_set(&w, t1 + 499 * MS_NS);
+	NAME(n, &w, "first-drop/repeat-just-too-early");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_SYN_EARLY);
+	NAME(n, &w, "first-drop/not-verified-yet");
+	check_u64(n, "verified", is_verified(&w, 1), 0);
+	clock_set(&w, t1 + 1000 * MS_NS); /* Linux's first SYN retransmission: 1 s */
+	NAME(n, &w, "first-drop/retransmission-admitted");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	NAME(n, &w, "first-drop/source-verified");
+	check_u64(n, "verified", is_verified(&w, 1), 1);
+	mkpkt(&w, &p, 1, 40111, TH_SYN, 0, 1, 5000);
+	NAME(n, &w, "first-drop/verified-new-connection-passes");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+
+	/* too late: more than fd_max after the first, so it counts as a first SYN again */
+	t1 = w.now;
+	mkpkt(&w, &p, 2, 40002, TH_SYN, 0, 0, 1000);
+	NAME(n, &w, "first-drop/late/first-syn-dropped");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+	clock_set(&w, t1 + 6001 * MS_NS);
+	NAME(n, &w, "first-drop/late/retransmission-too-late");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+	clock_set(&w, t1 + 6001 * MS_NS + 3 * SEC_NS);
+	NAME(n, &w, "first-drop/late/next-retransmission-admitted");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+
+	/* another VIP port is another greylist key: client 1 is verified (sources are), but
+	 * client 3 greylisted on port 80 only. The established flow passes untouched. */
+	mkpkt(&w, &p, 9, 41009, TH_ACK | TH_PSH, 0, 0, 1001);
+	NAME(n, &w, "first-drop/established-flow-passes");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	mkpkt(&w, &p, 9, 41010, TH_SYN, 0, 0, 1000);
+	NAME(n, &w, "first-drop/established-client-new-syn-greylisted");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+
+	stats_sum(&w, &t);
+	NAME(n, &w, "first-drop/counts-dropped");
+	check_u64(n, "fd_dropped", t.fd_dropped, 4);
+	NAME(n, &w, "first-drop/counts-early");
+	check_u64(n, "fd_early", t.fd_early, 2);
+	NAME(n, &w, "first-drop/counts-admitted");
+	check_u64(n, "fd_admitted", t.fd_admitted, 2);
+	NAME(n, &w, "first-drop/counts-verified-pass");
+	check_u64(n, "verified_pass", t.verified_pass, 1);
+
+	/* forced off: nothing is dropped */
+	ctl_write(&w, XL4_GUARD_OV_OFF, 0);
+	mkpkt(&w, &p, 4, 40004, TH_SYN, 0, 0, 1000);
+	NAME(n, &w, "first-drop/forced-off-passes");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	world_close(&w);
+}
+
+/* The output frame is our SYN-ACK to the client with ack = cookie. */
+static void check_synack(struct gworld *w, const char *name, const struct pkt *in, uint32_t client,
+			 uint16_t sport, uint32_t want_cookie)
+{
+	uint32_t l3 = in->l3, l4 = l3 + (w->v6 ? 40 : 20);
+	struct pkt o;
+	bool ok = true;
+	__be32 cl[4];
+
+	if (!fx_selected(name))
+		return;
+	memset(&o, 0, sizeof(o));
+	memcpy(o.b, last.b, last.r.out_len < PKT_MAX ? last.r.out_len : PKT_MAX);
+	o.len = last.r.out_len;
+	client_addr(w, client, cl);
+	if (o.len != l4 + 20)
+		ok = fx_fail(name, ok, "length: want %u, got %u", l4 + 20, o.len);
+	else {
+		if (memcmp(o.b, MAC_CLIENT, 6) || memcmp(o.b + 6, MAC_NIC, 6))
+			ok = fx_fail(name, ok, "MACs not swapped");
+		if (l3 > 14 && memcmp(o.b + 12, in->b + 12, l3 - 12))
+			ok = fx_fail(name, ok, "VLAN tag not kept");
+		if (w->v6) {
+			if (o.b[l3] >> 4 != 6 || pkt_get16(&o, l3 + 4) != 20 || o.b[l3 + 6] != IPPROTO_TCP)
+				ok = fx_fail(name, ok, "IPv6 header: version/payload length/next header");
+			if (memcmp(o.b + l3 + 8, &VIP6, 16) || memcmp(o.b + l3 + 24, cl, 16))
+				ok = fx_fail(name, ok, "IPv6 addresses not VIP -> client");
+		} else {
+			if (o.b[l3] != 0x45 || pkt_get16(&o, l3 + 2) != 40 || o.b[l3 + 9] != IPPROTO_TCP)
+				ok = fx_fail(name, ok, "IPv4 header: version/IHL/total length/protocol");
+			if (pb_csum(o.b + l3, 20, 0) != 0)
+				ok = fx_fail(name, ok, "IPv4 header checksum wrong");
+			if (memcmp(o.b + l3 + 12, (uint32_t[]){ htonl(VIP4) }, 4) ||
+			    memcmp(o.b + l3 + 16, cl, 4))
+				ok = fx_fail(name, ok, "IPv4 addresses not VIP -> client");
+		}
+		if (pkt_get16(&o, l4) != VIP_PORT || pkt_get16(&o, l4 + 2) != sport)
+			ok = fx_fail(name, ok, "ports not swapped");
+		if (o.b[l4 + 13] != (TH_SYN | TH_ACK) || o.b[l4 + 12] != 0x50)
+			ok = fx_fail(name, ok, "flags %#x / data offset %#x: want SYN|ACK, 5",
+				     o.b[l4 + 13], o.b[l4 + 12]);
+		if (((uint32_t)pkt_get16(&o, l4 + 8) << 16 | pkt_get16(&o, l4 + 10)) != want_cookie)
+			ok = fx_fail(name, ok, "ack number is not the cookie %#x", want_cookie);
+		if (tcp_csum(&o, w->v6, l3, l4, 20) != 0)
+			ok = fx_fail(name, ok, "TCP checksum wrong");
+	}
+	if (!ok)
+		fx_hexdiff(in->b, in->len, o.b, o.len);
+	fx_count(name, ok);
+}
+
+static void sc_challenge(int v6, int vlan)
+{
+	struct gworld w;
+	struct xl4_guard_stats t;
+	struct pkt p, syn;
+	uint32_t ck;
+	uint64_t t1;
+	char n[128], tag[16];
+
+	snprintf(tag, sizeof(tag), "%s", vlan ? "/vlan" : "");
+	snprintf(n, sizeof(n), "guard/%s/challenge%s/setup", v6 ? "v6" : "v4", tag);
+	if (!world_open(&w, v6, n))
+		return;
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_CHALLENGE);
+	t1 = w.now;
+	/* a SYN with options and a payload (TFO-style): all cut off in the answer */
+	mkpkt(&w, &syn, 1, 40001, TH_SYN, vlan, 1, 777777);
+	ck = cookie_model(&w, 1, 40001, w.now);
+	NAME(n, &w, "challenge%s/syn-answered", tag);
+	if (run(&w, n, &syn, XDP_TX, XL4_R_NONE)) {
+		NAME(n, &w, "challenge%s/synack-well-formed", tag);
+		check_synack(&w, n, &syn, 1, 40001, ck);
+	}
+	NAME(n, &w, "challenge%s/not-in-conntrack", tag);
+	check_u64(n, "conntrack entry", in_conntrack(&w, 1, 40001), 0);
+
+	/* a wrong cookie: not consumed (a RST goes on to the backend), source not verified */
+	mkpkt(&w, &p, 1, 40001, TH_RST, vlan, 0, ck + 1);
+	NAME(n, &w, "challenge%s/wrong-rst-goes-on", tag);
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	NAME(n, &w, "challenge%s/wrong-rst-not-verified", tag);
+	check_u64(n, "verified", is_verified(&w, 1), 0);
+	/* the client's RST (RFC 9293 3.10.7.3): seq = our ack */
+	clock_set(&w, t1 + 2 * MS_NS);
+	mkpkt(&w, &p, 1, 40001, TH_RST, vlan, 0, ck);
+	NAME(n, &w, "challenge%s/right-rst-consumed", tag);
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_CHALLENGE_ANSWERED);
+	NAME(n, &w, "challenge%s/right-rst-verifies", tag);
+	check_u64(n, "verified", is_verified(&w, 1), 1);
+	clock_set(&w, t1 + 5 * MS_NS);
+	NAME(n, &w, "challenge%s/retransmitted-syn-forwarded", tag);
+	run(&w, n, &syn, XDP_TX, XL4_R_NONE);
+	if (fx_selected(n) && last.r.verdict == XDP_TX)
+		check_u64(n, "forwarded to the backend's MAC", !memcmp(last.b, MAC_BE, 6), 1);
+
+	/* a cookie from the previous slice is still good; one from two slices back is stale */
+	clock_set(&w, t1);
+	ck = cookie_model(&w, 2, 40002, w.now);
+	clock_set(&w, t1 + (1ull << XL4_GUARD_COOKIE_SHIFT));
+	mkpkt(&w, &p, 2, 40002, TH_RST, vlan, 0, ck);
+	NAME(n, &w, "challenge%s/previous-slice-rst-accepted", tag);
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_CHALLENGE_ANSWERED);
+	clock_set(&w, t1);
+	ck = cookie_model(&w, 3, 40003, w.now);
+	clock_set(&w, t1 + (2ull << XL4_GUARD_COOKIE_SHIFT));
+	mkpkt(&w, &p, 3, 40003, TH_RST, vlan, 0, ck);
+	NAME(n, &w, "challenge%s/stale-rst-rejected", tag);
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	NAME(n, &w, "challenge%s/stale-rst-not-verified", tag);
+	check_u64(n, "verified", is_verified(&w, 3), 0);
+	/* the right cookie for another client's tuple does not verify this one */
+	ck = cookie_model(&w, 4, 40004, w.now);
+	mkpkt(&w, &p, 5, 40004, TH_RST, vlan, 0, ck);
+	NAME(n, &w, "challenge%s/cookie-bound-to-source", tag);
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+
+	/* the per-CPU budget: 2 challenges per second, the third SYN in that second is dropped */
+	w.cfg.challenge_per_sec = 2;
+	cfg_write(&w);
+	clock_set(&w, w.now + 10 * SEC_NS);
+	for (int i = 0; i < 3; i++) {
+		mkpkt(&w, &p, 20 + i, 40020, TH_SYN, vlan, 0, 1000);
+		NAME(n, &w, "challenge%s/budget/syn-%d", tag, i + 1);
+		run(&w, n, &p, i < 2 ? XDP_TX : XDP_DROP, i < 2 ? XL4_R_NONE : XL4_R_GUARD_CHALLENGE_BUDGET);
+	}
+	stats_sum(&w, &t);
+	NAME(n, &w, "challenge%s/counts-sent", tag);
+	check_u64(n, "chal_sent", t.chal_sent, 3);
+	NAME(n, &w, "challenge%s/counts-passed", tag);
+	check_u64(n, "chal_passed", t.chal_passed, 2);
+	NAME(n, &w, "challenge%s/counts-failed", tag);
+	check_u64(n, "chal_failed", t.chal_failed, 3);
+	NAME(n, &w, "challenge%s/counts-budget", tag);
+	check_u64(n, "chal_budget", t.chal_budget, 1);
+	world_close(&w);
+}
+
+/* `count` SYNs from distinct clients (from `first`), and, with acks, each one's completing
+ * ACK, all at the current clock. Returns how many SYNs were forwarded. */
+static int burst(struct gworld *w, uint32_t first, int count, int acks)
+{
+	struct pkt p;
+	int fwd = 0;
+
+	for (int i = 0; i < count; i++) {
+		mkpkt(w, &p, first + i, 30000 + (i & 0x3fff), TH_SYN, 0, 0, 1000);
+		if (xl4_run_packet(&w->eng, p.b, p.len, last.b, sizeof(last.b), &last.r) == 0 &&
+		    last.r.verdict == XDP_TX)
+			fwd++;
+		if (acks) {
+			mkpkt(w, &p, first + i, 30000 + (i & 0x3fff), TH_ACK, 0, 0, 1001);
+			xl4_run_packet(&w->eng, p.b, p.len, last.b, sizeof(last.b), &last.r);
+		}
+	}
+	return fwd;
+}
+
+/* The kernel's own judgement: enter after enter_ms of attack windows, stay while they
+ * continue, leave leave_ms after the last one. A flash crowd with complete handshakes at the
+ * same SYN rate never enters. Auto response: First Drop beaten escalates to the challenge. */
+static void sc_hysteresis(int v6)
+{
+	struct gworld w;
+	struct xl4_guard_vip v;
+	struct xl4_guard_stats t;
+	uint64_t b0;
+	uint32_t src = 1000;
+	int fwd;
+	char n[128];
+
+	snprintf(n, sizeof(n), "guard/%s/hysteresis/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	/* flash crowd: 150 complete handshakes per bucket (~560/s) for 3 s */
+	b0 = w.now;
+	for (int i = 0; i < 12; i++) {
+		clock_set(&w, b0 + i * BUCKET_NS);
+		burst(&w, src, 150, 1);
+		src += 150;
+	}
+	vip_state(&w, &v);
+	NAME(n, &w, "hysteresis/flash-crowd-stays-normal");
+	check_u64(n, "entered_ns", v.entered_ns, 0);
+
+	/* attack: 150 SYNs per bucket, no ACKs; the window is judged at each bucket change */
+	b0 = w.now + 10 * BUCKET_NS;
+	clock_set(&w, b0);
+	burst(&w, src, 150, 0), src += 150; /* bucket 0 */
+	clock_set(&w, b0 + BUCKET_NS);	      /* judged: attack (bad_since) */
+	burst(&w, src, 150, 0), src += 150;
+	clock_set(&w, b0 + 2 * BUCKET_NS);    /* 268 ms of attack windows: not yet */
+	fwd = burst(&w, src, 150, 0), src += 150;
+	vip_state(&w, &v);
+	NAME(n, &w, "hysteresis/not-before-enter-time");
+	check_u64(n, "entered_ns", v.entered_ns, 0);
+	NAME(n, &w, "hysteresis/forwarding-before-enter");
+	check_u64(n, "SYNs forwarded", fwd, 150);
+	clock_set(&w, b0 + 3 * BUCKET_NS); /* 536 ms >= enter_ms: emergency */
+	fwd = burst(&w, src, 150, 0), src += 150;
+	vip_state(&w, &v);
+	NAME(n, &w, "hysteresis/entered");
+	check_u64(n, "entered_ns", v.entered_ns, b0 + 3 * BUCKET_NS);
+	NAME(n, &w, "hysteresis/entered-level");
+	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
+	NAME(n, &w, "hysteresis/entered-cause");
+	check_u64(n, "cause", v.cause, XL4_GUARD_CAUSE_RATIO);
+	NAME(n, &w, "hysteresis/emergency-drops-new-sources");
+	check_u64(n, "SYNs forwarded", fwd, 0);
+
+	/* the attack stops; 4.9 s after the last attack window still in emergency, 5.1 s out */
+	uint64_t last_bad = b0 + 3 * BUCKET_NS;
+
+	clock_set(&w, last_bad + 4900 * MS_NS);
+	fwd = burst(&w, 90000, 1, 0);
+	NAME(n, &w, "hysteresis/still-emergency-before-leave");
+	check_u64(n, "SYNs forwarded", fwd, 0);
+	vip_state(&w, &v);
+	NAME(n, &w, "hysteresis/last-bad-is-last-attack-window");
+	check_u64(n, "last_bad_ns", v.last_bad_ns, last_bad);
+	clock_set(&w, last_bad + 5100 * MS_NS);
+	fwd = burst(&w, 90001, 1, 0);
+	NAME(n, &w, "hysteresis/left-after-leave-time");
+	check_u64(n, "SYNs forwarded", fwd, 1);
+	vip_state(&w, &v);
+	NAME(n, &w, "hysteresis/left-state-cleared");
+	check_u64(n, "entered_ns", v.entered_ns, 0);
+
+	/* escalation (auto): enter again, then admitted SYNs that never complete */
+	w.cfg.response = XL4_GUARD_RESP_AUTO;
+	cfg_write(&w);
+	b0 = w.now + 40 * BUCKET_NS;
+	for (int i = 0; i < 4; i++) {
+		clock_set(&w, b0 + i * BUCKET_NS);
+		burst(&w, src, 150, 0), src += 150;
+	}
+	vip_state(&w, &v);
+	NAME(n, &w, "hysteresis/auto/entered-first-drop");
+	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
+	/* an attacker repeating each SYN 1 s later: First Drop admits them all */
+	uint32_t first = src;
+
+	for (int i = 4; i < 12; i++) {
+		clock_set(&w, b0 + i * BUCKET_NS);
+		burst(&w, i < 8 ? src : first + (i - 8) * 150, 150, 0);
+		if (i < 8)
+			src += 150;
+	}
+	vip_state(&w, &v);
+	NAME(n, &w, "hysteresis/auto/escalated-to-challenge");
+	check_u64(n, "level", v.level, XL4_GUARD_CHALLENGE);
+	NAME(n, &w, "hysteresis/auto/escalated-cause");
+	check_u64(n, "cause", v.cause, XL4_GUARD_CAUSE_ESCALATED);
+	stats_sum(&w, &t);
+	NAME(n, &w, "hysteresis/auto/first-drop-was-beaten");
+	check_u64(n, "fd_admitted >= 300", t.fd_admitted >= 300, 1);
+	NAME(n, &w, "hysteresis/counts-emergencies");
+	check_u64(n, "emergencies", t.emergencies, 2);
+	world_close(&w);
+}
+
+/* the reasons this suite's fixtures expect (guard_reason_expected); checked by the catalogue */
+static const unsigned int suite_reasons[] = { XL4_R_GUARD_FIRST_DROP, XL4_R_GUARD_SYN_EARLY,
+					      XL4_R_GUARD_CHALLENGE_BUDGET,
+					      XL4_R_GUARD_CHALLENGE_ANSWERED };
+
+bool guard_reason_expected(unsigned int reason)
+{
+	for (size_t i = 0; i < sizeof(suite_reasons) / sizeof(suite_reasons[0]); i++)
+		if (suite_reasons[i] == reason)
+			return true;
+	return false;
+}
+
+void suite_guard(void)
+{
+	int before = fx.passed + fx.failed;
+	cpu_set_t old, one;
+	int cpu = sched_getcpu();
+
+	if (fx.filter && strncmp(fx.filter, "guard", 5))
+		return;
+	g_ncpu = libbpf_num_possible_cpus();
+	/* windows and budgets are per CPU: keep every test run on this one */
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&one);
+	CPU_SET(cpu < 0 ? 0 : cpu, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	for (int v6 = 0; v6 <= 1; v6++) {
+		sc_normal(v6);
+		sc_first_drop(v6);
+		sc_challenge(v6, 0);
+		sc_challenge(v6, 1);
+		sc_hysteresis(v6);
+	}
+	sched_setaffinity(0, sizeof(old), &old);
+	printf("guard: %d checks\n", fx.passed + fx.failed - before);
+}
