@@ -37,6 +37,7 @@ __u64 frames; /* frames written so far: frame number n */
 __u64 dup; /* t = n / dup (0 counts as 1) when nbase == 0 and tbase == 0 */
 __u64 tbase;
 __u64 nbase;
+__u64 flows; /* > 0: t modulo flows, a fixed set of flows sent round and round */
 __u8 zeros[1536];
 
 static __always_inline __u64 mix(__u64 x)
@@ -64,6 +65,8 @@ int gen(struct xdp_md *ctx)
 		return XDP_PASS;
 	n = frames++;
 	t = tbase + (n - nbase) / (dup ? dup : 1);
+	if (flows)
+		t %= flows;
 	h1 = mix(t ^ cfg.seed);
 	h2 = mix(h1);
 	h3 = mix(h2);

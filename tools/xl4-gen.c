@@ -60,7 +60,7 @@ static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
 
 enum {
 	O_DEV = 1, O_SRC_MAC, O_DST_MAC, O_PROTO, O_SRC, O_DST, O_DPORT, O_DUP, O_DUP_GAP, O_RATE,
-	O_COUNT, O_DURATION, O_CPU, O_BATCH, O_SIZE, O_SEED, O_JSON, O_QUIET, O_HELP,
+	O_COUNT, O_DURATION, O_FLOWS, O_CPU, O_BATCH, O_SIZE, O_SEED, O_JSON, O_QUIET, O_HELP,
 };
 
 static const struct opt_def {
@@ -81,6 +81,8 @@ static const struct opt_def {
 			     "1..1000 (default: 1)" },
 	{ "dup-gap-ms", O_DUP_GAP, "MS", "space the repeats of a tuple MS ms apart, 1..60000\n"
 					 "(default: back to back)" },
+	{ "flows", O_FLOWS, "N", "send N distinct tuples round and round (an established-flow\n"
+				 "load; default: every tuple new)" },
 	{ "rate", O_RATE, "PPS", "frames per second, 0 = as fast as possible (default: 0)" },
 	{ "count", O_COUNT, "N", "stop after N frames (repeats included)" },
 	{ "duration", O_DURATION, "SECONDS", "stop after SECONDS, 0.001..300 (default: 10)" },
@@ -126,7 +128,7 @@ struct args {
 	__u32 src_net[4], src_mask[4], dst[4];
 	unsigned dport, dup, dup_gap_ms, batch, size;
 	int cpu;
-	__u64 rate, count, seed;
+	__u64 rate, count, seed, flows;
 	double duration;
 };
 
@@ -315,6 +317,10 @@ static bool parse_args(int argc, char **argv, struct args *a)
 			if (!parse_uint(name, optarg, 1, 60000, &a->dup_gap_ms))
 				return false;
 			break;
+		case O_FLOWS:
+			if (!parse_u64(name, optarg, 1, 1ull << 32, &a->flows))
+				return false;
+			break;
 		case O_RATE:
 			if (!parse_u64(name, optarg, 0, 100000000, &a->rate))
 				return false;
@@ -394,6 +400,10 @@ static bool parse_args(int argc, char **argv, struct args *a)
 	}
 	if (have_size && a->size < 14 + (a->family == 4 ? 20 : 40) + 8) {
 		fail("--size: %u bytes cannot hold the Ethernet, IPv6 and UDP headers (62)", a->size);
+		return false;
+	}
+	if (a->flows && a->dup_gap_ms) {
+		fail("--flows: not with --dup-gap-ms");
 		return false;
 	}
 	if (a->dup_gap_ms && a->dup < 2) {
@@ -664,6 +674,7 @@ int main(int argc, char **argv)
 	}
 	g.prog_fd = bpf_program__fd(g.skel->progs.gen);
 	g.skel->bss->dup = a.dup_gap_ms ? 1 : a.dup;
+	g.skel->bss->flows = a.flows;
 
 	/* 4. keep the program in the XDP dispatcher: attach it (generic mode) to lo */
 	if (lo_ifindex) {
@@ -805,10 +816,10 @@ int main(int argc, char **argv)
 	if (a.json)
 		printf("{\"dev\":\"%s\",\"proto\":\"%s\",\"family\":%d,\"frames\":%llu,\"seconds\":%.6f,"
 		       "\"pps\":%.0f,\"rate\":%llu,\"dup\":%u,\"dup_gap_ms\":%u,\"frame_bytes\":%u,"
-		       "\"cpu\":%d,\"stopped_by\":\"%s\"}\n",
+		       "\"flows\":%llu,\"cpu\":%d,\"stopped_by\":\"%s\"}\n",
 		       a.dev, proto_name(a.proto), a.family, (unsigned long long)sent, elapsed,
 		       elapsed > 0 ? (double)sent / elapsed : 0.0, (unsigned long long)a.rate, a.dup,
-		       a.dup_gap_ms, g.frame_len, a.cpu, g.stopped_by);
+		       a.dup_gap_ms, g.frame_len, (unsigned long long)a.flows, a.cpu, g.stopped_by);
 	else
 		printf("sent %llu frames (%s, %u bytes) in %.3f s: %.0f pps (stopped by %s)\n",
 		       (unsigned long long)sent, proto_name(a.proto), g.frame_len, elapsed,

@@ -13,6 +13,7 @@
 #   (c) --dup 2: every tuple (source, port, sequence number) twice in a row; --dup 3
 #       --dup-gap-ms 40: every tuple three times, the copies spaced (at least half the gap
 #       apart by the capture's timestamps)
+#       --flows 100: 100 tuples round and round
 #   (d) bounded: --duration stops a full-speed run, a --count it cannot reach in time exits 3,
 #       --rate paces (a lower bound only: nothing here depends on the machine being fast), and
 #       lo carries no XDP program afterwards
@@ -114,7 +115,8 @@ capture() {
 	[ -s "$E2E_TMP/cap.pcap" ]
 }
 
-# check_capture N DUP GAP_MS PREFIX PEER_MAC DEV_MAC: the capture's invariants (scapy)
+# check_capture N DUP GAP_MS PREFIX PEER_MAC DEV_MAC: the capture's invariants (scapy); every
+# tuple DUP times: in a row (GAP_MS 0), GAP_MS apart, or anywhere (GAP_MS -1)
 check_capture() {
 	"$PY" - "$E2E_TMP/cap.pcap" "$@" <<'PY_END'
 import ipaddress, sys
@@ -193,6 +195,8 @@ assert_true "capture 300 SYNs, --dup 3 --dup-gap-ms 40" \
 	capture 300 --src "$PFX4" --dst "$DST4" --dup 3 --dup-gap-ms 40
 assert_true "--dup 3 --dup-gap-ms 40: 100 tuples, each 3 times, ~40 ms apart" \
 	check_capture 300 3 40 "$PFX4" "$G1_MAC" "$G0_MAC"
+assert_true "capture 300 SYNs, --flows 100" capture 300 --src "$PFX4" --dst "$DST4" --flows 100
+assert_true "--flows 100: 100 tuples, each 3 times" check_capture 300 3 -1 "$PFX4" "$G1_MAC" "$G0_MAC"
 assert_true "capture 200 IPv6 ACKs, --dup 2 --dup-gap-ms 30" \
 	capture 200 --src "$PFX6" --dst "$DST6" --proto ack --dup 2 --dup-gap-ms 30
 assert_true "IPv6 --dup 2 --dup-gap-ms 30: 100 tuples, each twice, ~30 ms apart" \
