@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # xl4 build. Out-of-tree output in $(O) (default build/); quiet unless V=1.
-#   make            build the xl4 binary and the BPF objects
+#   make            build the xl4 binary, the BPF objects and the xl4-gen traffic generator
 #   make test       build and run every test suite (unit, BPF fixtures, fuzz smoke, e2e)
 #   make demo       run the demo topology (needs root)
 #   make bench      run the benchmarks (not part of make test)
@@ -52,7 +52,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/tests/fuzz/%,$(FUZZ_SRCS))
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(O)/xl4
+all: $(O)/xl4 $(O)/xl4-gen
 
 $(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
 	$(call msg,BPF,$@)
@@ -76,6 +76,20 @@ $(O)/libxl4.a: $(LIB_OBJS)
 $(O)/xl4: $(O)/src/main.o $(O)/libxl4.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# xl4-gen, the live-frames traffic generator (tools/): its BPF program, skeleton and binary.
+$(O)/tools/%.bpf.o: tools/%.bpf.c tools/gen.h $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Itools -c $< -o $@
+
+$(O)/tools/%.skel.h: $(O)/tools/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(O)/xl4-gen: tools/xl4-gen.c tools/gen.h $(O)/tools/gen.skel.h
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itools -I$(O)/tools $< -o $@ -lbpf -lelf -lz
 
 # Unit tests: one cmocka binary per tests/unit/test_*.c, linked against the same library code.
 $(O)/tests/unit/%: tests/unit/%.c $(O)/libxl4.a $(BPF_HDRS) $(SRC_HDRS)
@@ -104,7 +118,7 @@ $(O)/tests/fuzz/%: tests/fuzz/%.c $(SRC_HDRS) $(BPF_HDRS) $(SKELS)
 		-fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Ibpf -I$(O)/include \
 		$(PKG_CFLAGS) $< $(FUZZ_EXTRA_$*) -o $@ $(LDLIBS)
 
-test-build: $(O)/xl4 $(UNIT_BINS) $(if $(FIX_SRCS),$(O)/tests/bpf/fixtures) $(TOOL_BINS) $(FUZZ_BINS)
+test-build: $(O)/xl4 $(O)/xl4-gen $(UNIT_BINS) $(if $(FIX_SRCS),$(O)/tests/bpf/fixtures) $(TOOL_BINS) $(FUZZ_BINS)
 .PHONY: test-build
 
 test: test-build
@@ -153,7 +167,7 @@ SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
 INSTALLED := $(PREFIX)/sbin/xl4 $(PREFIX)/share/man/man8/xl4.8 $(PREFIX)/share/man/man5/xl4.conf.5 \
 	$(PREFIX)/share/bash-completion/completions/xl4 $(SYSTEMD_DIR)/xl4.service \
 	$(PREFIX)/share/doc/xl4/xl4.conf
-install: $(O)/xl4
+install: $(O)/xl4 $(O)/xl4-gen
 	install -D -m 0755 $(O)/xl4 $(DESTDIR)$(PREFIX)/sbin/xl4
 	install -D -m 0644 man/xl4.8 $(DESTDIR)$(PREFIX)/share/man/man8/xl4.8
 	install -D -m 0644 man/xl4.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/xl4.conf.5
