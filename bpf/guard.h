@@ -263,33 +263,50 @@ static __always_inline int guard_first_drop(struct guard_ctx *g, const struct xl
 					    __u32 vip_id)
 {
 	struct guard_hkey h = { .x = vip_id, .y = (p->t.flags & XL4_F_IPV6) ? 6 : 4 };
+	__u32 now_t = g->now >> XL4_GUARD_GREY_TICK_SHIFT;
+	__u32 min_t = ((__u64)g->cfg->fd_min_ms * MS_NS) >> XL4_GUARD_GREY_TICK_SHIFT;
+	__u32 max_t = ((__u64)g->cfg->fd_max_ms * MS_NS) >> XL4_GUARD_GREY_TICK_SHIFT;
+	struct xl4_guard_grey *bk;
+	__u32 idx, tag, age, oldest = 0, victim = 0;
+	int hit = -1;
 
 	/* (source, VIP and port): the VIP id names both. */
-	struct xl4_guard_slot *slot;
-	__u32 idx, tag;
-	__u64 dt;
-
 	__builtin_memcpy(h.a, p->t.saddr, 16);
 	idx = xl4_jhash_10((const __u32 *)&h, g->cfg->key[2]) & g->cfg->grey_mask;
 	tag = xl4_jhash_10((const __u32 *)&h, g->cfg->key[3]) | 1;
-	slot = bpf_map_lookup_elem(&xl4_ggrey_v1, &idx);
-	if (!slot) /* the mask outgrew the map: fail closed */
+	bk = bpf_map_lookup_elem(&xl4_ggrey_v1, &idx);
+	if (!bk) /* the mask outgrew the map: fail closed */
 		return -XL4_R_GUARD_FIRST_DROP;
-	if (slot->tag == tag) {
-		dt = g->now - slot->ts_ns;
-		if (dt < (__u64)g->cfg->fd_min_ms * MS_NS) {
+	XL4_UNROLL
+	for (int i = 0; i < XL4_GUARD_GREY_WAYS; i++) {
+		age = now_t - bk->tick[i];
+		if (bk->tag[i] == tag)
+			hit = i;
+		if (!bk->tag[i])
+			age = 0xffffffffu; /* empty: the first choice */
+		if (age >= oldest) {
+			oldest = age;
+			victim = i;
+		}
+	}
+	if (hit >= 0 && hit < XL4_GUARD_GREY_WAYS) {
+		age = now_t - bk->tick[hit];
+		if (age < min_t) {
 			g->st->fd_early++;
 			return -XL4_R_GUARD_SYN_EARLY;
 		}
-		if (dt <= (__u64)g->cfg->fd_max_ms * MS_NS) {
-			slot->tag = 0;
+		if (age <= max_t) {
+			bk->tag[hit] = 0;
 			guard_verify(g->cfg, p, g->now);
 			g->st->fd_admitted++;
 			return XL4_GUARD_CONTINUE;
 		}
+		victim = hit; /* too late: it starts over in its own place */
 	}
-	slot->tag = tag;
-	slot->ts_ns = g->now;
+	if (victim < XL4_GUARD_GREY_WAYS) {
+		bk->tag[victim] = tag;
+		bk->tick[victim] = now_t;
+	}
 	g->st->fd_dropped++;
 	return -XL4_R_GUARD_FIRST_DROP;
 }

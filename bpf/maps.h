@@ -236,13 +236,14 @@ struct {
 	__type(value, struct xl4_guard_stats);
 } xl4_gstat_v1 SEC(".maps");
 
-/* First Drop greylist and the SYN table: hash-indexed slots, overwritten, never inserted.
- * max_entries (a power of two) is set by the loader; cfg.grey_mask/syn_mask match it. */
+/* First Drop greylist (buckets) and the SYN table (slots): indexed by keyed hashes,
+ * overwritten, never inserted. max_entries (a power of two) is set by the loader;
+ * cfg.grey_mask/syn_mask match it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 << 16);
+	__uint(max_entries, 1 << 14);
 	__type(key, __u32);
-	__type(value, struct xl4_guard_slot);
+	__type(value, struct xl4_guard_grey);
 } xl4_ggrey_v1 SEC(".maps");
 
 struct {

@@ -433,7 +433,7 @@ struct xl4_guard_cfg {
 	__u32 fd_max_ms;     /* ...and later than this starts over */
 	__u32 verified_ttl_s;	 /* a verified source stays verified this long */
 	__u32 challenge_per_sec; /* per CPU cap on SYN-ACK challenges (0: none) */
-	__u32 grey_mask;     /* xl4_ggrey_v1 entries - 1 (a power of two) */
+	__u32 grey_mask;     /* xl4_ggrey_v1 entries (buckets of XL4_GUARD_GREY_WAYS) - 1, a power of 2 */
 	__u32 syn_mask;	     /* xl4_gsyn_v1 entries - 1 (a power of two) */
 	__u32 _pad;
 	__u32 key[4];	     /* secret: slot hashes and challenge cookies */
@@ -483,8 +483,21 @@ struct xl4_guard_stats {
 };
 _Static_assert(sizeof(struct xl4_guard_stats) == 160, "xl4_guard_stats layout");
 
-/* xl4_ggrey_v1 (First Drop greylist) and xl4_gsyn_v1 (SYNs awaiting their completing ACK):
- * arrays indexed by a keyed hash; a slot is overwritten, never inserted (nothing to fill). */
+/* xl4_ggrey_v1 (First Drop greylist): an array of buckets indexed by a keyed hash, each
+ * holding XL4_GUARD_GREY_WAYS (tag, first-seen) pairs; a new key takes its bucket's oldest
+ * pair. Nothing is inserted, so there is nothing to fill: a flood only shortens how long a
+ * first SYN is remembered, and with four ways a real client's entry outlives a flood of
+ * buckets x 0.8 SYNs per second for its 1 s retransmission 99 times in 100. */
+#define XL4_GUARD_GREY_WAYS 4
+#define XL4_GUARD_GREY_TICK_SHIFT 20 /* first-seen times in units of 2^20 ns (1.05 ms) */
+struct xl4_guard_grey {
+	__u32 tag[XL4_GUARD_GREY_WAYS];	 /* a second keyed hash of the key (0: empty) */
+	__u32 tick[XL4_GUARD_GREY_WAYS]; /* first SYN seen: (ns >> TICK_SHIFT), mod 2^32 */
+};
+_Static_assert(sizeof(struct xl4_guard_grey) == 32, "xl4_guard_grey layout");
+
+/* xl4_gsyn_v1 (SYNs awaiting their completing ACK): an array indexed by the flow hash; a slot
+ * is overwritten, never inserted. */
 struct xl4_guard_slot {
 	__u32 tag;	  /* a second keyed hash of the key (0: empty) */
 	__u32 backend_id; /* xl4_gsyn_v1: the backend the SYN went to */

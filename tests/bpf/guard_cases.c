@@ -87,7 +87,7 @@ static void cfg_defaults(struct xl4_guard_cfg *c)
 	c->fd_max_ms = 6000;
 	c->verified_ttl_s = 60;
 	c->challenge_per_sec = 0;
-	c->grey_mask = (1u << 16) - 1;
+	c->grey_mask = (1u << 14) - 1; /* the object's default size */
 	c->syn_mask = (1u << 16) - 1;
 	c->key[0] = 0x11111111, c->key[1] = 0x22222222, c->key[2] = 0x33333333, c->key[3] = 0x44444444;
 }
@@ -478,6 +478,80 @@ static void sc_first_drop(int v6)
 	world_close(&w);
 }
 
+/* The test's model of the greylist bucket of (client, VIP id): bpf/guard.h guard_first_drop. */
+static uint32_t grey_bucket(const struct gworld *w, uint32_t client)
+{
+	struct {
+		__be32 a[4], b[4];
+		uint32_t x, y;
+	} h = { .x = w->vip_id, .y = w->v6 ? 6 : 4 };
+
+	client_addr(w, client, h.a);
+	return xl4_jhash_10((const uint32_t *)&h, w->cfg.key[2]) & w->cfg.grey_mask;
+}
+
+/* A flood that lands in one client's bucket: with three others the client's first SYN is still
+ * remembered; a fourth newer one takes its place and the client's retransmission counts as a
+ * first SYN again (dropped: a full greylist fails closed, never open). */
+static void sc_grey_full(int v6)
+{
+	struct gworld w;
+	struct pkt p;
+	uint32_t mates[4], nm = 0, b;
+	uint64_t t1;
+	char n[128];
+
+	snprintf(n, sizeof(n), "guard/%s/greylist-full/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_FIRST_DROP);
+	w.cfg.grey_mask = 1023; /* a smaller table: bucket mates are easy to find */
+	cfg_write(&w);
+	b = grey_bucket(&w, 1);
+	for (uint32_t c = 2; c < 65535 && nm < 4; c++)
+		if (grey_bucket(&w, c) == b)
+			mates[nm++] = c;
+	NAME(n, &w, "greylist-full/model-found-bucket-mates");
+	check_u64(n, "clients sharing the bucket", nm, 4);
+	if (nm < 4) {
+		world_close(&w);
+		return;
+	}
+	for (int round = 0; round < 2; round++) {
+		/* round 0: three mates after client 1, it survives; round 1: four, it does not */
+		uint32_t c1 = round ? 100 : 1;
+
+		if (round) { /* a fresh client in the same bucket state: reuse the bucket */
+			c1 = 1;
+			clock_set(&w, w.now + 20 * SEC_NS); /* everything old: all ways expire */
+		}
+		t1 = w.now;
+		mkpkt(&w, &p, c1, 40001 + round, TH_SYN, 0, 0, 1000);
+		NAME(n, &w, "greylist-full/%d-mates/first-syn", 3 + round);
+		run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+		for (int i = 0; i < 3 + round; i++) {
+			clock_set(&w, t1 + (i + 1) * 10 * MS_NS);
+			mkpkt(&w, &p, mates[i], 42000 + i, TH_SYN, 0, 0, 1000);
+			NAME(n, &w, "greylist-full/%d-mates/mate-%d-greylisted", 3 + round, i + 1);
+			run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+		}
+		clock_set(&w, t1 + SEC_NS);
+		mkpkt(&w, &p, c1, 40001 + round, TH_SYN, 0, 0, 1000);
+		NAME(n, &w, "greylist-full/%d-mates/retransmission", 3 + round);
+		if (round == 0)
+			run(&w, n, &p, XDP_TX, XL4_R_NONE);
+		else
+			run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+		if (round == 0) { /* forget the verification, for round 1 */
+			struct xl4_guard_src k = { .family = v6 ? 6 : 4 };
+
+			client_addr(&w, 1, k.addr);
+			bpf_map_delete_elem(w.ver_fd, &k);
+		}
+	}
+	world_close(&w);
+}
+
 /* The output frame is our SYN-ACK to the client with ack = cookie. */
 static void check_synack(struct gworld *w, const char *name, const struct pkt *in, uint32_t client,
 			 uint16_t sport, uint32_t want_cookie)
@@ -769,6 +843,7 @@ void suite_guard(void)
 	for (int v6 = 0; v6 <= 1; v6++) {
 		sc_normal(v6);
 		sc_first_drop(v6);
+		sc_grey_full(v6);
 		sc_challenge(v6, 0);
 		sc_challenge(v6, 1);
 		sc_hysteresis(v6);
