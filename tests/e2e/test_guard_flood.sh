@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The flood guard end to end: a spoofed SYN flood at the highest rate xl4-gen reaches here,
+# against a VIP with real backends, while real clients keep connecting.
+#
+# Topology: tests/e2e/lb_topo.sh (client, balancer, backends b1 b2 on a bridge, l2 mode) plus
+# an attacker namespace on the same bridge running build/xl4-gen (live frames, XDP_TX: random
+# sources in 198.18.128.0/17, SYNs to web4 = 198.18.1.1:80). The guard runs with
+# response "auto" and a low SYN-rate floor (the ratio, not the rate, must tell attack from
+# crowd). In one daemon's life:
+#
+#   (a) flash crowd: real clients open connections as fast as they can (far above 10x the
+#       baseline rate, all handshakes complete): the VIP never enters emergency mode
+#   (b) First Drop: 100 long-lived connections (both families) keep sending; the flood starts;
+#       the kernel enters emergency mode within 2 s (xl4_gvip_v1, read with bpftool); 500 new
+#       real connections during the flood: >= 99% succeed; every long-lived one survives;
+#       the connection table grows by no more than the real connections plus a budget of
+#       UNVERIFIED_BUDGET entries (with the guard on, a SYN never inserts); after the flood
+#       the VIP is back to normal within 10 s
+#   (c) the same with the SYN-ACK challenge, forced by the operator (`xl4 guard set ... on
+#       --level challenge`): the real clients' stacks answer the cookie with a RST
+#   (d) a flood that repeats every SYN 1 s later (First Drop beaten): the kernel escalates to
+#       the challenge by itself; >= 99% of real connections succeed
+#
+# Needs root. Exit 0: all passed; 1: something failed; 77: skipped.
+set -u -o pipefail
+
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/e2e/lb_topo.sh
+. "$E2E_LIB_DIR/lb_topo.sh"
+
+require_root
+require_cmd ip nsenter setsid ethtool nft ss timeout bpftool
+require_xl4
+e2e_tmpdir
+T0=$SECONDS
+
+GEN="$O/xl4-gen"
+[ -x "$GEN" ] || die "missing $GEN (run make)"
+CLIENT="$E2E_LIB_DIR/lb_client.py"
+ATK=$LB_P-atk
+FLOOD_SRC=198.18.128.0/17
+N_NEW=${GUARD_E2E_NEW:-500}
+N_HOLD=100
+UNVERIFIED_BUDGET=64
+SUCCESS_PCT=99
+
+xl4c() { timeout 10 "$XL4" "$@" -s "$DAEMON_SOCK"; }
+jget() {
+	"$PY" -c 'import json, sys; r = json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# kernel_mode: "normal", "first-drop" or "challenge" for web4, straight from xl4_gvip_v1 and
+# xl4_gctl_v1 (the datapath's own state, read by bpftool; no daemon in between).
+kernel_mode() {
+	"$PY" - "$DAEMON_PIN" <<'EOF'
+import json, subprocess, sys, time
+pin = sys.argv[1]
+def dump(name):
+    out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", f"{pin}/{name}"],
+                         capture_output=True, text=True, timeout=10).stdout
+    return [e.get("formatted", e) for e in json.loads(out or "[]")]
+now = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+ctl = {e["key"]: e["value"] for e in dump("xl4_gctl_v1")}
+mode = "normal"
+for e in dump("xl4_gvip_v1"):
+    v = e["value"]
+    c = ctl.get(e["key"], {"override": 0, "level": 0})
+    if c["override"] == 1:
+        lvl = c["level"] or v["level"] or 1
+    elif c["override"] == 0 and v["entered_ns"] and now - v["last_bad_ns"] <= 4 * 10**9:
+        lvl = v["level"]
+    else:
+        continue
+    mode = {1: "first-drop", 2: "challenge"}.get(lvl, "normal")
+print(mode)
+EOF
+}
+
+# unverify_all: forget every verified source (each scenario starts with an unverified client)
+unverify_all() {
+	"$PY" - "$DAEMON_PIN/xl4_gver_v1" <<'EOF2'
+import json, subprocess, sys
+m = sys.argv[1]
+out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", m], capture_output=True, text=True, timeout=10).stdout
+for e in json.loads(out or "[]"):
+    key = e["key"] if isinstance(e["key"], list) else None
+    if key is None:
+        sys.exit("no raw key in bpftool output")
+    subprocess.run(["bpftool", "map", "delete", "pinned", m, "key", "hex"] + [k[2:] if k.startswith("0x") else k for k in key], check=True, timeout=10)
+EOF2
+}
+
+ct_entries() { bpftool -j map dump pinned "$DAEMON_PIN/xl4_ct_v1" | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
+
+# wait_mode WANT SECS: poll the kernel's mode every 100 ms; prints the seconds it took
+wait_mode() {
+	local want=$1 secs=$2 t0 m
+
+	t0=$(date +%s.%N)
+	while :; do
+		m=$(kernel_mode)
+		if [ "$m" = "$want" ] || { [ "$want" = emergency ] && [ "$m" != normal ]; }; then
+			"$PY" -c "import sys; print(f'{$(date +%s.%N) - $t0:.2f}')"
+			return 0
+		fi
+		if "$PY" -c "import sys; sys.exit(0 if $(date +%s.%N) - $t0 > $secs else 1)"; then
+			echo "timeout (mode $m)"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# flood_start ARGS...: xl4-gen in the attacker namespace, bounded (60 s at most), killed by
+# flood_stop; the SYNs go to the balancer's MAC through the bridge.
+flood_start() {
+	bg_start "$ATK" "$E2E_TMP/flood.out" timeout 70 "$GEN" --dev eth0 --dst-mac "$LB_MAC" \
+		--src "$FLOOD_SRC" --dst "$LB_VIP4" --dport "$LB_VPORT" --duration 60 --cpu 0 --json "$@"
+	FLOOD_PID=$BG_PID
+}
+flood_stop() {
+	kill -INT "$FLOOD_PID" 2>/dev/null
+	kill -TERM "$FLOOD_PID" 2>/dev/null
+	proc_wait_exit "$FLOOD_PID" 10 || die "xl4-gen did not stop"
+	e2e_log "  flood: $(tail -1 "$E2E_TMP/flood.out")"
+}
+
+# ct_watch: sample the connection table's size every 0.5 s into ct.samples until stop file
+ct_watch_start() {
+	rm -f "$E2E_TMP/ct.stop" "$E2E_TMP/ct.samples"
+	(
+		for ((i = 0; i < 240; i++)); do
+			[ -e "$E2E_TMP/ct.stop" ] && break
+			ct_entries >>"$E2E_TMP/ct.samples" 2>/dev/null
+			sleep 0.5
+		done
+	) &
+	CT_PID=$!
+}
+ct_watch_stop() {
+	touch "$E2E_TMP/ct.stop"
+	wait "$CT_PID" 2>/dev/null
+	sort -n "$E2E_TMP/ct.samples" | tail -1
+}
+
+hold_start() {
+	rm -f "$E2E_TMP/hold.stop"
+	: >"$E2E_TMP/hold.events"
+	bg_start "$LB_CLI" "$E2E_TMP/hold.out" timeout 150 "$PY" "$CLIENT" hold "$LB_VIP4" "$LB_VIP6" \
+		"$LB_VPORT" "$N_HOLD" 0.2 140 "$E2E_TMP/hold.stop" "$E2E_TMP/hold.events"
+	HOLD_PID=$BG_PID
+	for ((i = 0; i < 150; i++)); do
+		grep -q '^connected' "$E2E_TMP/hold.out" && break
+		sleep 0.1
+	done
+	assert_eq "$1: long-lived connections established" "connected $N_HOLD" \
+		"$(grep '^connected' "$E2E_TMP/hold.out")"
+}
+hold_stop() {
+	touch "$E2E_TMP/hold.stop"
+	proc_wait_exit "$HOLD_PID" 15 || e2e_log "  the hold client did not stop in 15 s"
+	tail -1 "$E2E_TMP/hold.out" >"$E2E_TMP/hold.json"
+	grep -v '^{' "$E2E_TMP/hold.out" | tail -n +2 | sed 's/^/        /'
+	assert_eq "$1: long-lived connections alive through the flood" "$N_HOLD" \
+		"$(jget "$E2E_TMP/hold.json" 'sum(r["alive_by"].values())')"
+	assert_eq "$1: long-lived connections broken" "0" \
+		"$(jget "$E2E_TMP/hold.json" 'sum(r["broken_in"].values())')"
+	assert_eq "$1: long-lived connections stalled" "0" "$(jget "$E2E_TMP/hold.json" 'r["stalled"]')"
+}
+
+# new_conns NAME COUNT PARALLEL: COUNT new connections (HTTP request each) to web4; the success
+# percentage is checked by the caller. Timeout 8 s per operation: First Drop costs a real
+# client one SYN retransmission (1 s); a second one comes 3 s later.
+new_conns() {
+	in_ns "$LB_CLI" env LB_CLIENT_TIMEOUT=8 timeout 300 "$PY" "$CLIENT" http "$LB_VIP4" "$LB_VPORT" \
+		"$2" "$3" >"$E2E_TMP/$1.json" 2>"$E2E_TMP/$1.log"
+	sed 's/^/        /' "$E2E_TMP/$1.log"
+}
+success_pct() { jget "$E2E_TMP/$1.json" 'int(100 * r["ok"] // max(1, r["ok"] + r["fail"]))'; }
+
+# one_flood NAME [xl4-gen args]: the whole (b)/(c)/(d) scenario; $WANT_LEVEL is the level the
+# kernel must reach ("first-drop" or "challenge"); $FORCED=1: the operator forced it (no
+# engage-time check).
+one_flood() {
+	local name=$1 t_eng ct0 ctmax ok_new back
+
+	shift
+	e2e_section "$name"
+	unverify_all || _fail "$name: cannot clear the verified sources"
+	hold_start "$name"
+	ct0=$(ct_entries)
+	ct_watch_start
+	flood_start "$@"
+	if [ "${FORCED:-0}" = 0 ]; then
+		t_eng=$(wait_mode emergency 5)
+		assert_true "$name: emergency mode within 2 s of the flood's start (took ${t_eng}s)" \
+			"$PY" -c "import sys; sys.exit(0 if '$t_eng'[0].isdigit() and float('$t_eng') <= 2.0 else 1)"
+	fi
+	sleep 1
+	new_conns "$name-new" "$N_NEW" 64
+	back=$(wait_mode "$WANT_LEVEL" 5)
+	assert_true "$name: the kernel is at level $WANT_LEVEL during the flood ($back)" \
+		"$PY" -c "import sys; sys.exit(0 if '$back'[0].isdigit() else 1)"
+	assert_true "$name: emergency visible in xl4 vip list" \
+		grep -q '"emergency"' <(xl4c vip list --json)
+	flood_stop
+	ctmax=$(ct_watch_stop)
+	ok_new=$(jget "$E2E_TMP/$name-new.json" 'r["ok"]')
+	assert_ge "$name: real new connections during the flood succeeded (percent, of $N_NEW)" \
+		"$SUCCESS_PCT" "$(success_pct "$name-new")"
+	assert_true "$name: connection table grew by at most the real connections ($ok_new) + $UNVERIFIED_BUDGET (before $ct0, peak $ctmax)" \
+		test "$((ctmax - ct0))" -le "$((ok_new + UNVERIFIED_BUDGET))"
+	hold_stop "$name"
+	if [ "${FORCED:-0}" = 1 ]; then
+		xl4c guard set web4 auto >/dev/null || _fail "$name: xl4 guard set web4 auto"
+	fi
+	back=$(wait_mode normal 10)
+	assert_true "$name: back to normal within 10 s of the flood's end (took ${back}s)" \
+		"$PY" -c "import sys; sys.exit(0 if '$back'[0].isdigit() else 1)"
+}
+
+# ---- set-up ----
+e2e_section "set-up"
+lb_topo_create 2
+ns_create "$ATK"
+_lb_port_ns "$ATK" p-atk
+# xl4-gen's frames leave eth0 with XDP_TX: its peer must run XDP to take them (DESIGN §7)
+ip -n "$LB_SW" link set p-atk xdp obj "$O/bpf/pass.bpf.o" sec xdp ||
+	die "cannot attach pass.bpf.o to p-atk"
+for i in 1 2; do lb_backend_start l2 "$i"; done
+LB_MAC=$(link_mac "$LB_LB" eth0)
+lb_write_conf l2 "$E2E_TMP/xl4.conf" 1 1
+cat >>"$E2E_TMP/xl4.conf" <<'EOF'
+guard: {
+  enabled = true;
+  response = "auto";
+  syn_rate = 20;
+  ratio = 3.0;
+  enter_ms = 300;
+  leave_ms = 4000;
+  escalate_ms = 1000;
+};
+EOF
+daemon_start "$LB_LB" -c "$E2E_TMP/xl4.conf"
+lb_wait_active 2 || die "backends never became active"
+assert_eq "kernel mode at start" normal "$(kernel_mode)"
+
+# ---- (a) flash crowd ----
+e2e_section "(a) flash crowd: real clients, complete handshakes, as fast as they can"
+t=$(date +%s.%N)
+new_conns crowd 3000 48 &
+CROWD=$!
+worst=normal
+while kill -0 "$CROWD" 2>/dev/null; do
+	m=$(kernel_mode)
+	[ "$m" != normal ] && worst=$m
+	sleep 0.2
+done
+wait "$CROWD"
+crowd_rate=$(jget "$E2E_TMP/crowd.json" 'int(r["ok"] / max(r["secs"], 0.1))')
+e2e_log "  flash crowd: $(jget "$E2E_TMP/crowd.json" 'r["ok"]') connections at $crowd_rate/s (the guard's SYN floor, our 'normal' rate: 20/s)"
+assert_ge "flash crowd: connections per second (10x the normal 20/s)" 200 "$crowd_rate"
+assert_eq "flash crowd: never in emergency mode" normal "$worst"
+assert_ge "flash crowd: connections succeeded (percent)" 100 "$(success_pct crowd)"
+
+# ---- (b) First Drop ----
+WANT_LEVEL=first-drop FORCED=0 one_flood "(b) First Drop"
+
+# ---- (c) the SYN-ACK challenge, forced ----
+xl4c guard set web4 on --level challenge >/dev/null || _fail "xl4 guard set web4 on --level challenge"
+WANT_LEVEL=challenge FORCED=1 one_flood "(c) SYN-ACK challenge (forced)"
+
+# ---- (d) every SYN twice, 1 s apart: First Drop beaten, the kernel escalates ----
+WANT_LEVEL=challenge FORCED=0 one_flood "(d) SYNs repeated 1 s later" --dup 2 --dup-gap-ms 1000
+
+e2e_log "  guard stats: $(xl4c guard show web4 2>&1 | tr '\n' ' ' | head -c 600)"
+e2e_log "  time: $((SECONDS - T0))s"
+e2e_summary
