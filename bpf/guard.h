@@ -208,21 +208,28 @@ static __always_inline void guard_src_key(struct xl4_guard_src *k, const struct 
 	k->family = (p->t.flags & XL4_F_IPV6) ? 6 : 4;
 }
 
-static __always_inline int guard_verified(const struct xl4_pkt *p, __u64 now)
+/* Verified by First Drop: good while First Drop is the response. Spoofed sources can beat it
+ * (a small spoofed prefix repeats addresses; an attacker repeats SYNs), and that is exactly
+ * when the guard escalates, so the challenge trusts only sources that answered a cookie:
+ * bit 0 of the expiry says which proof a source gave (XL4_GUARD_VERIFIED_COOKIE). */
+static __always_inline int guard_verified(const struct xl4_pkt *p, __u64 now, __u32 level)
 {
 	struct xl4_guard_src k;
 	__u64 *exp;
 
 	guard_src_key(&k, p);
 	exp = bpf_map_lookup_elem(&xl4_gver_v1, &k);
-	return exp && *exp > now;
+	if (!exp || *exp <= now)
+		return 0;
+	return level != XL4_GUARD_CHALLENGE || (*exp & XL4_GUARD_VERIFIED_COOKIE);
 }
 
 static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const struct xl4_pkt *p,
-					 __u64 now)
+					 __u64 now, __u64 proof)
 {
 	struct xl4_guard_src k;
-	__u64 exp = now + (__u64)c->verified_ttl_s * 1000000000ull;
+	__u64 exp = ((now + (__u64)c->verified_ttl_s * 1000000000ull) & ~XL4_GUARD_VERIFIED_COOKIE) |
+		    proof;
 
 	guard_src_key(&k, p);
 	bpf_map_update_elem(&xl4_gver_v1, &k, &exp, BPF_ANY);
@@ -297,7 +304,7 @@ static __always_inline int guard_first_drop(struct guard_ctx *g, const struct xl
 		}
 		if (age <= max_t) {
 			bk->tag[hit] = 0;
-			guard_verify(g->cfg, p, g->now);
+			guard_verify(g->cfg, p, g->now, 0);
 			g->st->fd_admitted++;
 			return XL4_GUARD_CONTINUE;
 		}
@@ -416,7 +423,7 @@ static __always_inline int guard_rst(struct xdp_md *ctx, struct guard_ctx *g, co
 		return XL4_GUARD_CONTINUE;
 	seq = bpf_ntohl(th->seq);
 	if (seq == guard_cookie(g->cfg, p, slice) || (slice && seq == guard_cookie(g->cfg, p, slice - 1))) {
-		guard_verify(g->cfg, p, g->now);
+		guard_verify(g->cfg, p, g->now, XL4_GUARD_VERIFIED_COOKIE);
 		g->st->chal_passed++;
 		return -XL4_R_GUARD_CHALLENGE_ANSWERED;
 	}
@@ -457,7 +464,7 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	g.st->syns++;
 	if (level == XL4_GUARD_NORMAL)
 		return XL4_GUARD_CONTINUE;
-	if (guard_verified(p, g.now)) {
+	if (guard_verified(p, g.now, level)) {
 		g.st->verified_pass++;
 		ret = XL4_GUARD_CONTINUE;
 	} else if (level == XL4_GUARD_CHALLENGE) {

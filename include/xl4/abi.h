@@ -508,7 +508,9 @@ struct xl4_guard_slot {
 };
 _Static_assert(sizeof(struct xl4_guard_slot) == 24, "xl4_guard_slot layout");
 
-/* xl4_gver_v1 (LRU hash): verified sources -> expiry (ns, the datapath's clock). */
+/* xl4_gver_v1 (LRU hash): verified sources -> expiry (ns, the datapath's clock), its bit 0
+ * set when the source answered a challenge cookie (the challenge level trusts only those). */
+#define XL4_GUARD_VERIFIED_COOKIE 1ull
 struct xl4_guard_src {
 	__be32 addr[4]; /* IPv4 in addr[0] */
 	__u32 family;	/* 4 or 6 */

@@ -438,6 +438,13 @@ static void sc_first_drop(int v6)
 	mkpkt(&w, &p, 1, 40111, TH_SYN, 0, 1, 5000);
 	NAME(n, &w, "first-drop/verified-new-connection-passes");
 	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	/* at the challenge level a First-Drop proof is not enough: the SYN is challenged */
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_CHALLENGE);
+	NAME(n, &w, "first-drop/verified-by-first-drop-challenged-at-challenge-level");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	check_u64(n, "answered (to the client's MAC) rather than forwarded",
+		  fx_selected(n) && !memcmp(last.b, MAC_CLIENT, 6), 1);
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_FIRST_DROP);
 
 	/* too late: more than fd_max after the first, so it counts as a first SYN again */
 	t1 = w.now;
