@@ -6,22 +6,25 @@
 #
 # Topology: tests/e2e/lb_topo.sh (client, balancer, backends b1 b2 on a bridge, l2 mode) plus
 # an attacker namespace on the same bridge running build/xl4-gen (live frames, XDP_TX: random
-# sources in 198.18.128.0/17, SYNs to web4 = 198.18.1.1:80). The guard runs with
+# spoofed sources, SYNs to port 80 of web6 from 2001:db8:ff::/64 or of web4 from
+# 198.18.128.0/17). The guard runs with
 # response "auto" and a low SYN-rate floor (the ratio, not the rate, must tell attack from
 # crowd). In one daemon's life:
 #
 #   (a) flash crowd: real clients open connections as fast as they can (far above 10x the
 #       baseline rate, all handshakes complete): the VIP never enters emergency mode
-#   (b) First Drop: 100 long-lived connections (both families) keep sending; the flood starts;
+#   (b) First Drop, IPv6 (spoofed sources from a /64: none repeats, so First Drop holds):
+#       100 long-lived connections (both families) keep sending; the flood starts;
 #       the kernel enters emergency mode within 2 s (xl4_gvip_v1, read with bpftool); 500 new
 #       real connections during the flood: >= 99% succeed; every long-lived one survives;
 #       the connection table grows by no more than the real connections plus a budget of
 #       UNVERIFIED_BUDGET entries (with the guard on, a SYN never inserts); after the flood
 #       the VIP is back to normal within 10 s
-#   (c) the same with the SYN-ACK challenge, forced by the operator (`xl4 guard set ... on
-#       --level challenge`): the real clients' stacks answer the cookie with a RST
-#   (d) a flood that repeats every SYN 1 s later (First Drop beaten): the kernel escalates to
-#       the challenge by itself; >= 99% of real connections succeed
+#   (c) the same over IPv4 with the SYN-ACK challenge, forced by the operator (`xl4 guard set
+#       web4 on --level challenge`): the real clients' stacks answer the cookie with a RST
+#   (d) IPv4, a flood that repeats every SYN 1 s later (First Drop beaten; the /17's addresses
+#       repeat too): the kernel escalates to the challenge by itself, and sources First Drop
+#       let through must now answer a cookie too; >= 99% of real connections succeed
 #
 # Needs root. Exit 0: all passed; 1: something failed; 77: skipped.
 set -u -o pipefail
@@ -41,7 +44,8 @@ GEN="$O/xl4-gen"
 [ -x "$GEN" ] || die "missing $GEN (run make)"
 CLIENT="$E2E_LIB_DIR/lb_client.py"
 ATK=$LB_P-atk
-FLOOD_SRC=198.18.128.0/17
+FLOOD_SRC4=198.18.128.0/17
+FLOOD_SRC6=2001:db8:ff::/64
 N_NEW=${GUARD_E2E_NEW:-500}
 N_HOLD=100
 UNVERIFIED_BUDGET=64
@@ -114,11 +118,14 @@ wait_mode() {
 	done
 }
 
-# flood_start ARGS...: xl4-gen in the attacker namespace, bounded (60 s at most), killed by
-# flood_stop; the SYNs go to the balancer's MAC through the bridge.
+# flood_start ARGS...: xl4-gen in the attacker namespace against $FAM's web VIP, bounded (60 s
+# at most), killed by flood_stop; the SYNs go to the balancer's MAC through the bridge.
 flood_start() {
+	local src=$FLOOD_SRC4 dst=$LB_VIP4
+
+	[ "$FAM" = 6 ] && src=$FLOOD_SRC6 dst=$LB_VIP6
 	bg_start "$ATK" "$E2E_TMP/flood.out" timeout 70 "$GEN" --dev eth0 --dst-mac "$LB_MAC" \
-		--src "$FLOOD_SRC" --dst "$LB_VIP4" --dport "$LB_VPORT" --duration 60 --cpu 0 --json "$@"
+		--src "$src" --dst "$dst" --dport "$LB_VPORT" --duration 60 --cpu 0 --json "$@"
 	FLOOD_PID=$BG_PID
 }
 flood_stop() {
@@ -175,7 +182,10 @@ hold_stop() {
 # percentage is checked by the caller. Timeout 8 s per operation: First Drop costs a real
 # client one SYN retransmission (1 s); a second one comes 3 s later.
 new_conns() {
-	in_ns "$LB_CLI" env LB_CLIENT_TIMEOUT=8 timeout 300 "$PY" "$CLIENT" http "$LB_VIP4" "$LB_VPORT" \
+	local vip=$LB_VIP4
+
+	[ "${FAM:-4}" = 6 ] && vip=$LB_VIP6
+	in_ns "$LB_CLI" env LB_CLIENT_TIMEOUT=8 timeout 300 "$PY" "$CLIENT" http "$vip" "$LB_VPORT" \
 		"$2" "$3" >"$E2E_TMP/$1.json" 2>"$E2E_TMP/$1.log"
 	sed 's/^/        /' "$E2E_TMP/$1.log"
 }
@@ -246,6 +256,7 @@ guard: {
 EOF
 daemon_start "$LB_LB" -c "$E2E_TMP/xl4.conf"
 lb_wait_active 2 || die "backends never became active"
+e2e_log "  connection table: $(bpftool map show pinned "$DAEMON_PIN/xl4_ct_v1" | tr -s ' \n' ' ')"
 assert_eq "kernel mode at start" normal "$(kernel_mode)"
 
 # ---- (a) flash crowd ----
@@ -267,15 +278,16 @@ assert_eq "flash crowd: never in emergency mode" normal "$worst"
 assert_ge "flash crowd: connections succeeded (percent)" 100 "$(success_pct crowd)"
 
 # ---- (b) First Drop ----
-WANT_LEVEL=first-drop FORCED=0 one_flood "(b) First Drop"
+FAM=6 WANT_LEVEL=first-drop FORCED=0 one_flood "(b) First Drop, IPv6"
+e2e_log "  $(xl4c guard show web6 2>&1 | tr -s ' \n' ' ' | head -c 700)"
 
 # ---- (c) the SYN-ACK challenge, forced ----
 xl4c guard set web4 on --level challenge >/dev/null || _fail "xl4 guard set web4 on --level challenge"
-WANT_LEVEL=challenge FORCED=1 one_flood "(c) SYN-ACK challenge (forced)"
+FAM=4 WANT_LEVEL=challenge FORCED=1 one_flood "(c) SYN-ACK challenge (forced), IPv4"
 
 # ---- (d) every SYN twice, 1 s apart: First Drop beaten, the kernel escalates ----
-WANT_LEVEL=challenge FORCED=0 one_flood "(d) SYNs repeated 1 s later" --dup 2 --dup-gap-ms 1000
+FAM=4 WANT_LEVEL=challenge FORCED=0 one_flood "(d) SYNs repeated 1 s later, IPv4" --dup 2 --dup-gap-ms 1000
+e2e_log "  $(xl4c guard show web4 2>&1 | tr -s ' \n' ' ' | head -c 700)"
 
-e2e_log "  guard stats: $(xl4c guard show web4 2>&1 | tr '\n' ' ' | head -c 600)"
 e2e_log "  time: $((SECONDS - T0))s"
-e2e_summary
+e2e_summary "guard flood"
