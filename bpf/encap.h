@@ -79,7 +79,9 @@ static __always_inline int encap_ip4(struct xdp_md *ctx, const struct xl4_pkt *p
 	outer->ihl = 5;
 	outer->tos = inner_tos;
 	outer->tot_len = bpf_htons(p->l3_len + sizeof(struct iphdr));
-	outer->id = 0;
+	/* DF clear: routers may fragment the outer packet, which then needs an id unique for
+	 * its (source, destination); the client's own id is (RFC 6864). With DF, 0 is fine. */
+	outer->id = inner_df ? 0 : inner->id;
 	outer->frag_off = inner_df;
 	outer->ttl = XL4_IPIP_TTL;
 	outer->protocol = IPPROTO_IPIP;

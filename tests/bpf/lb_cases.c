@@ -117,6 +117,9 @@ static void set_macs(struct pkt *p, const uint8_t *dst, const uint8_t *src)
 		memcpy(p->b + ETH_ALEN, src, ETH_ALEN);
 }
 
+/* Every client IPv4 header carries this id: an encapsulation without DF must copy it. */
+#define INNER_ID4 0x1234
+
 static void l2_hdr(struct pkt *p, int vlans)
 {
 	pb_init(p);
@@ -172,7 +175,7 @@ static void build(struct pkt *p, const struct pspec *s)
 	} else {
 		pb_ip4(p, &(struct pb_ip4){ .src = s->kind == K_ICMP_ERR ? a4(G_ROUTER, 1) : a4(G_CLIENT, s->client),
 					    .dst = a4(G_VIP, s->vip), .tos = s->tos, .frag = s->frag,
-					    .opts = s->opts4, .optlen = s->optlen4 });
+					    .id = INNER_ID4, .opts = s->opts4, .optlen = s->optlen4 });
 		later = (s->frag & 0x1fff) != 0;
 	}
 	switch (s->kind) {
@@ -201,7 +204,8 @@ static void build(struct pkt *p, const struct pspec *s)
 		if (s->encap)
 			pkt_set32(p, outer_off, 6u << 28 | (uint32_t)s->tos << 20 | (s->olabel & 0xfffff));
 	} else if (s->encap) {
-		pkt_set16(p, outer_off + 4, 0); /* outer IPv4 id 0 */
+		/* outer IPv4 id: 0 with DF, the client's own id without */
+		pkt_set16(p, outer_off + 4, (s->frag & IP4_DF) ? 0 : INNER_ID4);
 		pkt_ip4_csum_fix(p);		/* the first IPv4 header: the outer one */
 	}
 	if (s->csum0)
