@@ -49,13 +49,18 @@ static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
 	if (optind < argc)
 		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 
+	/* From here on the output is the daemon's log: structured lines (docs/operations-logging.md). */
+	xl4_log_set_structured(true);
 	xl4_config_defaults(&cfg);
 	if (getenv("XL4_SOCKET"))
 		snprintf(cfg.control_socket, sizeof(cfg.control_socket), "%s", getenv("XL4_SOCKET"));
 	if (getenv("XL4_PIN_PATH"))
 		snprintf(cfg.pin_path, sizeof(cfg.pin_path), "%s", getenv("XL4_PIN_PATH"));
 	if (config && xl4_config_load(config, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "xl4: error: %.400s\n", err);
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "error", "%.400s", err);
+		xl4_log_event(XL4_LOG_WARN, "config_error", &kv);
 		return 1;
 	}
 	/* Command-line options win over the file. */

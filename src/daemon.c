@@ -83,7 +83,11 @@ static int resolve_ifaces(struct daemon *d)
 		snprintf(a->name, sizeof(a->name), "%s", d->cfg.ifaces[i]);
 		a->ifindex = if_nametoindex(a->name);
 		if (!a->ifindex) {
-			pr_warn("no such interface '%s'", a->name);
+			struct xl4_kv kv = XL4_KV_INIT;
+
+			xl4_kv(&kv, "iface", "%s", a->name);
+			xl4_kv(&kv, "error", "no such interface '%s'", a->name);
+			xl4_log_event(XL4_LOG_WARN, "start_failed", &kv);
 			return -ENODEV;
 		}
 	}
@@ -98,10 +102,15 @@ static void detach_all(struct daemon *d)
 
 		if (!a->attached)
 			continue;
-		if (xl4_xdp_detach(a->ifindex, d->eng.prog_fd, a->mode))
-			pr_warn("%s: detach failed (already replaced or removed?)", a->name);
-		else
-			pr_info("%s: detached", a->name);
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "iface", "%s", a->name);
+		if (xl4_xdp_detach(a->ifindex, d->eng.prog_fd, a->mode)) {
+			xl4_kv(&kv, "error", "detach failed (already replaced or removed?)");
+			xl4_log_event(XL4_LOG_WARN, "detach_failed", &kv);
+		} else {
+			xl4_log_event(XL4_LOG_INFO, "detach", &kv);
+		}
 		a->attached = 0;
 	}
 }
@@ -120,9 +129,13 @@ static int attach_all(struct daemon *d)
 			detach_all(d);
 			return err;
 		}
+		struct xl4_kv kv = XL4_KV_INIT;
+
 		a->attached = 1;
-		pr_info("%s: attached in %s mode, program id %u", a->name, xl4_mode_name(a->mode),
-			info.id);
+		xl4_kv(&kv, "iface", "%s", a->name);
+		xl4_kv(&kv, "mode", "%s", xl4_mode_name(a->mode));
+		xl4_kv(&kv, "prog_id", "%u", info.id);
+		xl4_log_event(XL4_LOG_INFO, "attach", &kv);
 	}
 	return 0;
 }
@@ -317,7 +330,10 @@ static void run_loop(struct daemon *d)
 					pr_warn("SIGHUP: config reload is not supported yet; ignored");
 					continue;
 				}
-				pr_info("signal %u: stopping", si.ssi_signo);
+				struct xl4_kv kv = XL4_KV_INIT;
+
+				xl4_kv(&kv, "signal", "%s", strsignal(si.ssi_signo));
+				xl4_log_event(XL4_LOG_INFO, "stop", &kv);
 				d->stop = 1;
 			} else if (fd == d->timerfd) {
 				__u64 ticks;
@@ -354,6 +370,14 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	d->sigfd = d->timerfd = d->epfd = d->ctlfd = -1;
 	xl4_ctl_server_init(&d->ctl, -1, -1, dispatch, d); /* no clients yet; set up for real later */
 	d->started = time(NULL);
+	{
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "version", "%s", XL4_VERSION);
+		xl4_kv(&kv, "pid", "%d", (int)getpid());
+		xl4_kv(&kv, "config", "%s", cfg->path[0] ? cfg->path : "-");
+		xl4_log_event(XL4_LOG_INFO, "start", &kv);
+	}
 
 	/* check: say plainly what the kernel lacks before trying anything */
 	if (xl4_features_check())
@@ -376,8 +400,12 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	/* control socket before attaching, so a second daemon fails before touching interfaces */
 	d->ctlfd = xl4_control_listen(cfg->control_socket);
 	if (d->ctlfd < 0) {
-		pr_warn("control socket %s: %s", cfg->control_socket,
-			d->ctlfd == -EADDRINUSE ? "another xl4 daemon is running" : strerror(-d->ctlfd));
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "socket", "%s", cfg->control_socket);
+		xl4_kv(&kv, "error", "%s", d->ctlfd == -EADDRINUSE ? "another xl4 daemon is running" :
+					 strerror(-d->ctlfd));
+		xl4_log_event(XL4_LOG_WARN, "start_failed", &kv);
 		goto out_engine;
 	}
 	/* metrics endpoint: a taken or bad address stops the start here, before any attach */
@@ -401,8 +429,14 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 		goto out_socket;
 	sample_counters(d);
 	render_metrics(d);
-	pr_info("ready: %d interface(s), control socket %s, maps pinned in %s", d->n_ifs,
-		cfg->control_socket, cfg->pin_path);
+	{
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "interfaces", "%d", d->n_ifs);
+		xl4_kv(&kv, "socket", "%s", cfg->control_socket);
+		xl4_kv(&kv, "pin_path", "%s", cfg->pin_path);
+		xl4_log_event(XL4_LOG_INFO, "ready", &kv);
+	}
 
 	run_loop(d);
 	rc = 0;
