@@ -30,6 +30,7 @@
 #include "event_fmt.h"
 #include "kernel_check.h"
 #include "log.h"
+#include "map_fill.h"
 #include "metrics.h"
 #include "names.h"
 #include "stats_view.h"
@@ -64,6 +65,8 @@ struct daemon {
 	bool filter_started;
 	struct xl4_metrics metrics;
 	bool metrics_started;
+	struct xl4_map_fills fills; /* map pressure, walked every XL4_MAP_FILL_PERIOD_S */
+	double fills_at;
 	int stop;
 };
 
@@ -152,12 +155,13 @@ static json_t *status_json(struct daemon *d)
 						     "ifindex", d->ifs[i].ifindex, "mode",
 						     xl4_mode_name(d->ifs[i].mode), "attached",
 						     d->ifs[i].attached));
-	return json_pack("{s:b, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:I, s:o, s:o}", "ok", 1,
+	return json_pack("{s:b, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:I, s:o, s:o, s:o}", "ok", 1,
 			 "version", XL4_VERSION, "pid", (int)getpid(), "uptime_s",
 			 (json_int_t)(time(NULL) - d->started), "prog_id", (int)info.id,
 			 "pin_path", d->cfg.pin_path, "config", d->cfg.path, "interfaces", ifs,
 			 "events_sampled", (json_int_t)d->events_total, "vips",
-			 daemon_lb_json(&d->lb), "filter", daemon_filter_json(&d->filter));
+			 daemon_lb_json(&d->lb), "filter", daemon_filter_json(&d->filter), "maps",
+			 xl4_map_fill_json(&d->fills));
 }
 
 /* Totals are read fresh for each request; rates come from the last two 1 s samples. */
@@ -253,6 +257,7 @@ static void render_metrics(struct daemon *d)
 		.filter = daemon_filter_json(&d->filter),
 		.started = d->started,
 		.events_sampled = d->events_total,
+		.maps = xl4_map_fill_json(&d->fills),
 	};
 	text = xl4_metrics_render(&in, &len);
 	if (text)
@@ -262,6 +267,30 @@ static void render_metrics(struct daemon *d)
 	json_decref(in.vips);
 	json_decref(in.rules);
 	json_decref(in.filter);
+	json_decref(in.maps);
+}
+
+/* Map pressure: a walk of every hash/LRU/LPM map, so not on every tick (docs/metrics.md). */
+static void sample_maps(struct daemon *d)
+{
+	const struct xl4_filter *f = &d->filter.f;
+	/* The filter's maps have one writer, the daemon, which counts as it writes: no walk. */
+	const struct xl4_map_known known[] = {
+		{ "xl4_allow4_v1", f->n_entries[XL4_LIST_ALLOW][0] },
+		{ "xl4_allow6_v1", f->n_entries[XL4_LIST_ALLOW][1] },
+		{ "xl4_block4_v1", f->n_entries[XL4_LIST_BLOCK][0] },
+		{ "xl4_block6_v1", f->n_entries[XL4_LIST_BLOCK][1] },
+		{ "xl4_rdst_v1", f->n_rdst_keys },
+		{ "xl4_rport_v1", f->n_rport_keys },
+	};
+	int err;
+
+	if (d->fills.valid && now_s() - d->fills_at < XL4_MAP_FILL_PERIOD_S)
+		return;
+	d->fills_at = now_s();
+	if ((err = xl4_map_fill_sample(&d->eng, known, d->filter_started ? 6 : 0, &d->fills)))
+		pr_warn("map fill: cannot count a map's entries: %s", strerror(-err));
+	pr_debug("map fill: %d maps walked in %.1f ms", d->fills.n, d->fills.walk_ms);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -343,6 +372,7 @@ static void run_loop(struct daemon *d)
 					sample_counters(d);
 					daemon_lb_tick(&d->lb);
 					daemon_filter_tick(&d->filter);
+					sample_maps(d);
 					render_metrics(d);
 				}
 			} else if (fd == d->ctlfd) {
@@ -428,6 +458,7 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	if (attach_all(d))
 		goto out_socket;
 	sample_counters(d);
+	sample_maps(d);
 	render_metrics(d);
 	{
 		struct xl4_kv kv = XL4_KV_INIT;
