@@ -168,9 +168,13 @@ c1=$(screen | head -1)
 sleep 2.2
 c2=$(screen | head -1)
 assert_true "the header changes between refreshes ('$c1' -> '$c2')" test "$c1" != "$c2"
-# By now top has sampled for 8 s or more: the PPS history is a sparkline of block characters.
-line=$(screen | grep '^web4 ')
-assert_match "web4 line has a PPS sparkline of 6+ cells ($line)" '[▁▂▃▄▅▆▇█]{6}' "$line"
+# The PPS history fills one cell a refresh (wait at most 12 s for 8 cells).
+for ((i = 0; i < 24; i++)); do
+	line=$(screen | grep '^web4 ')
+	[[ $line =~ [▁▂▃▄▅▆▇█]{8} ]] && break
+	sleep 0.5
+done
+assert_match "web4 line has a PPS sparkline of 8+ cells ($line)" '[▁▂▃▄▅▆▇█]{8}' "$line"
 "${TM[@]}" send-keys -t top q
 for ((i = 0; i < 50; i++)); do
 	[ -s "$E2E_TMP/top.rc" ] && break
