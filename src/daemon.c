@@ -428,7 +428,7 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	if (xl4_engine_load(&d->eng, &eo))
 		goto out;
 	/* control socket before attaching, so a second daemon fails before touching interfaces */
-	d->ctlfd = xl4_control_listen(cfg->control_socket);
+	d->ctlfd = xl4_control_listen_as(cfg->control_socket, cfg->socket_gid);
 	if (d->ctlfd < 0) {
 		struct xl4_kv kv = XL4_KV_INIT;
 
@@ -465,6 +465,8 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 
 		xl4_kv(&kv, "interfaces", "%d", d->n_ifs);
 		xl4_kv(&kv, "socket", "%s", cfg->control_socket);
+		if (cfg->socket_group[0])
+			xl4_kv(&kv, "socket_group", "%s", cfg->socket_group);
 		xl4_kv(&kv, "pin_path", "%s", cfg->pin_path);
 		xl4_log_event(XL4_LOG_INFO, "ready", &kv);
 	}
