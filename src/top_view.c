@@ -159,16 +159,27 @@ static const struct top_vip *vip_find(const struct top_model *m, const char *nam
 	return NULL;
 }
 
-static struct top_backend *be_slot(struct top_model *m, const char *vip, const char *addr, bool add)
+static int be_index(const struct top_model *m, const char *vip, const char *addr)
 {
 	char key[sizeof(m->be[0].key)];
 
 	snprintf(key, sizeof(key), "%s\n%s", vip, addr);
 	for (int i = 0; i < m->n_be; i++)
 		if (!strcmp(m->be[i].key, key))
-			return &m->be[i];
-	if (!add || m->n_be >= TOP_MAX_BACKENDS)
+			return i;
+	return -1;
+}
+
+static struct top_backend *be_slot(struct top_model *m, const char *vip, const char *addr)
+{
+	char key[sizeof(m->be[0].key)];
+	int i = be_index(m, vip, addr);
+
+	if (i >= 0)
+		return &m->be[i];
+	if (m->n_be >= TOP_MAX_BACKENDS)
 		return NULL;
+	snprintf(key, sizeof(key), "%s\n%s", vip, addr);
 	memset(&m->be[m->n_be], 0, sizeof(m->be[0]));
 	snprintf(m->be[m->n_be].key, sizeof(key), "%s", key);
 	return &m->be[m->n_be++];
@@ -193,6 +204,10 @@ static void update_vips(struct top_model *m, json_t *vips, double dt)
 	bool seen[TOP_MAX_VIPS] = { false };
 	size_t i, j;
 	json_t *v, *b;
+	int kept = 0;
+
+	for (int k = 0; k < m->n_be; k++)
+		m->be[k].seen = false;
 
 	json_array_foreach(vips, i, v) {
 		json_t *c = json_object_get(v, "counters");
@@ -214,11 +229,12 @@ static void update_vips(struct top_model *m, json_t *vips, double dt)
 		t->new_flows = nf;
 		t->have_prev = true;
 		json_array_foreach(json_object_get(v, "backends"), j, b) {
-			struct top_backend *tb = be_slot(m, t->name, jstr(b, "address", "?"), true);
+			struct top_backend *tb = be_slot(m, t->name, jstr(b, "address", "?"));
 			unsigned long long bp = jull(json_object_get(b, "counters"), "packets");
 
 			if (!tb)
 				continue;
+			tb->seen = true;
 			tb->pps = tb->have_prev ? rate(bp, tb->packets, dt) : 0;
 			tb->packets = bp;
 			tb->have_prev = true;
@@ -228,6 +244,11 @@ static void update_vips(struct top_model *m, json_t *vips, double dt)
 	for (int k = 0; k < TOP_MAX_VIPS; k++)
 		if (m->vips[k].used && !seen[k])
 			m->vips[k].used = false;
+	/* Likewise a removed backend: its slot is free for new ones. */
+	for (int k = 0; k < m->n_be; k++)
+		if (m->be[k].seen)
+			m->be[kept++] = m->be[k];
+	m->n_be = kept;
 }
 
 static void note_source(struct top_model *m, json_t *e, double now)
@@ -432,8 +453,8 @@ static void vips_section(const struct top_model *m, struct out *o)
 			     jnum(g, "syn_per_s"), jnum(g, "ack_per_s"), *jstr(g, "reason", "") ? " - " : "",
 			     jstr(g, "reason", ""));
 		json_array_foreach(json_object_get(v, "backends"), j, b) {
-			struct top_backend *tb = be_slot((struct top_model *)m, jstr(v, "name", "?"),
-							 jstr(b, "address", "?"), false);
+			int bi = be_index(m, jstr(v, "name", "?"), jstr(b, "address", "?"));
+			const struct top_backend *tb = bi >= 0 ? &m->be[bi] : NULL;
 			json_t *h = json_object_get(b, "health");
 			char bp[16], hc[96] = "";
 

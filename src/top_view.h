@@ -34,7 +34,7 @@ struct top_vip {
 
 struct top_backend {
 	char key[160]; /* "vip\naddress" */
-	bool have_prev;
+	bool have_prev, seen;
 	unsigned long long packets;
 	double pps;
 };

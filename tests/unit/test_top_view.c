@@ -116,6 +116,12 @@ static void test_rates_and_guard_absent(void **state)
 	assert_non_null(v);
 	assert_non_null(strstr(v, " 3  tcp_flags_null"));
 	top_lines_free(&l);
+	/* VIPs and backends that are gone are forgotten */
+	assert_int_equal(m.n_be, 2);
+	sample(&m, json_loads("{\"vips\": []}", 0, NULL), NULL, NULL, 13.0);
+	assert_int_equal(m.n_be, 0);
+	for (int i = 0; i < TOP_MAX_VIPS; i++)
+		assert_false(m.vips[i].used);
 	top_model_free(&m);
 }
 
