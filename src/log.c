@@ -1,20 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 
 #include "log.h"
 
 int xl4_verbosity = XL4_LOG_INFO;
 static bool structured;
+static bool journal_prefix; /* stderr is journald's stream: lead each line with <N> */
 
 static const char *const level_names[] = { "warn", "info", "debug" };
+
+/* journald reads a leading "<N>" as the line's syslog priority (sd-daemon(3)) when stderr is
+ * its stream, which JOURNAL_STREAM ("dev:ino") tells; then `journalctl -p warning` works. */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && !fstat(STDERR_FILENO, &st) &&
+	       st.st_dev == dev && st.st_ino == ino;
+}
 
 void xl4_log_set_structured(bool on)
 {
 	structured = on;
+	journal_prefix = on && stderr_is_journal();
 }
 
 /* logfmt quotes a value that is empty or holds a space, '=', '"' or a control character. */
@@ -116,8 +133,15 @@ static void emit(enum xl4_log_level level, const char *event, const char *kv)
 	size_t n;
 
 	if (structured) {
+		static const char prio[] = { '4', '6', '7' }; /* LOG_WARNING, LOG_INFO, LOG_DEBUG */
+		size_t p = 0;
+
+		if (journal_prefix) {
+			line[0] = '<', line[1] = prio[level], line[2] = '>';
+			p = 3;
+		}
 		now_utc(t, sizeof(t));
-		n = xl4_logfmt_line(line, sizeof(line) - 1, level, t, event, kv);
+		n = p + xl4_logfmt_line(line + p, sizeof(line) - 1 - p, level, t, event, kv);
 	} else {
 		n = snprintf(line, sizeof(line) - 1, "xl4: %s: %s%s%s", level_names[level],
 			     strcmp(event, "message") ? event : "",
