@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "daemon_filter.h"
 #include "daemon_lb.h"
+#include "daemon_log.h"
 #include "engine.h"
 #include "event_fmt.h"
 #include "kernel_check.h"
@@ -65,8 +66,7 @@ struct daemon {
 	bool filter_started;
 	struct xl4_metrics metrics;
 	bool metrics_started;
-	struct xl4_map_fills fills; /* map pressure, walked every XL4_MAP_FILL_PERIOD_S */
-	double fills_at;
+	struct xl4_map_fills fills; /* map pressure, counted every XL4_MAP_FILL_PERIOD_S */
 	int stop;
 };
 
@@ -86,11 +86,7 @@ static int resolve_ifaces(struct daemon *d)
 		snprintf(a->name, sizeof(a->name), "%s", d->cfg.ifaces[i]);
 		a->ifindex = if_nametoindex(a->name);
 		if (!a->ifindex) {
-			struct xl4_kv kv = XL4_KV_INIT;
-
-			xl4_kv(&kv, "iface", "%s", a->name);
-			xl4_kv(&kv, "error", "no such interface '%s'", a->name);
-			xl4_log_event(XL4_LOG_WARN, "start_failed", &kv);
+			daemon_log_start_failed("iface", a->name, "no such interface");
 			return -ENODEV;
 		}
 	}
@@ -105,15 +101,7 @@ static void detach_all(struct daemon *d)
 
 		if (!a->attached)
 			continue;
-		struct xl4_kv kv = XL4_KV_INIT;
-
-		xl4_kv(&kv, "iface", "%s", a->name);
-		if (xl4_xdp_detach(a->ifindex, d->eng.prog_fd, a->mode)) {
-			xl4_kv(&kv, "error", "detach failed (already replaced or removed?)");
-			xl4_log_event(XL4_LOG_WARN, "detach_failed", &kv);
-		} else {
-			xl4_log_event(XL4_LOG_INFO, "detach", &kv);
-		}
+		daemon_log_detach(a->name, xl4_xdp_detach(a->ifindex, d->eng.prog_fd, a->mode) != 0);
 		a->attached = 0;
 	}
 }
@@ -132,13 +120,8 @@ static int attach_all(struct daemon *d)
 			detach_all(d);
 			return err;
 		}
-		struct xl4_kv kv = XL4_KV_INIT;
-
 		a->attached = 1;
-		xl4_kv(&kv, "iface", "%s", a->name);
-		xl4_kv(&kv, "mode", "%s", xl4_mode_name(a->mode));
-		xl4_kv(&kv, "prog_id", "%u", info.id);
-		xl4_log_event(XL4_LOG_INFO, "attach", &kv);
+		daemon_log_attach(a->name, xl4_mode_name(a->mode), info.id);
 	}
 	return 0;
 }
@@ -270,29 +253,6 @@ static void render_metrics(struct daemon *d)
 	json_decref(in.maps);
 }
 
-/* Map pressure: a walk of every hash/LRU/LPM map, so not on every tick (docs/metrics.md). */
-static void sample_maps(struct daemon *d)
-{
-	const struct xl4_filter *f = &d->filter.f;
-	/* The filter's maps have one writer, the daemon, which counts as it writes: no walk. */
-	const struct xl4_map_known known[] = {
-		{ "xl4_allow4_v1", f->n_entries[XL4_LIST_ALLOW][0] },
-		{ "xl4_allow6_v1", f->n_entries[XL4_LIST_ALLOW][1] },
-		{ "xl4_block4_v1", f->n_entries[XL4_LIST_BLOCK][0] },
-		{ "xl4_block6_v1", f->n_entries[XL4_LIST_BLOCK][1] },
-		{ "xl4_rdst_v1", f->n_rdst_keys },
-		{ "xl4_rport_v1", f->n_rport_keys },
-	};
-	int err;
-
-	if (d->fills.valid && now_s() - d->fills_at < XL4_MAP_FILL_PERIOD_S)
-		return;
-	d->fills_at = now_s();
-	if ((err = xl4_map_fill_sample(&d->eng, known, d->filter_started ? 6 : 0, &d->fills)))
-		pr_warn("map fill: cannot count a map's entries: %s", strerror(-err));
-	pr_debug("map fill: %d maps walked in %.1f ms", d->fills.n, d->fills.walk_ms);
-}
-
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
@@ -359,10 +319,7 @@ static void run_loop(struct daemon *d)
 					pr_warn("SIGHUP: config reload is not supported yet; ignored");
 					continue;
 				}
-				struct xl4_kv kv = XL4_KV_INIT;
-
-				xl4_kv(&kv, "signal", "%s", strsignal(si.ssi_signo));
-				xl4_log_event(XL4_LOG_INFO, "stop", &kv);
+				daemon_log_stop(si.ssi_signo);
 				d->stop = 1;
 			} else if (fd == d->timerfd) {
 				__u64 ticks;
@@ -372,7 +329,7 @@ static void run_loop(struct daemon *d)
 					sample_counters(d);
 					daemon_lb_tick(&d->lb);
 					daemon_filter_tick(&d->filter);
-					sample_maps(d);
+					xl4_map_fill_tick(&d->fills, &d->eng, &d->filter.f, now_s());
 					render_metrics(d);
 				}
 			} else if (fd == d->ctlfd) {
@@ -400,14 +357,7 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	d->sigfd = d->timerfd = d->epfd = d->ctlfd = -1;
 	xl4_ctl_server_init(&d->ctl, -1, -1, dispatch, d); /* no clients yet; set up for real later */
 	d->started = time(NULL);
-	{
-		struct xl4_kv kv = XL4_KV_INIT;
-
-		xl4_kv(&kv, "version", "%s", XL4_VERSION);
-		xl4_kv(&kv, "pid", "%d", (int)getpid());
-		xl4_kv(&kv, "config", "%s", cfg->path[0] ? cfg->path : "-");
-		xl4_log_event(XL4_LOG_INFO, "start", &kv);
-	}
+	daemon_log_start(cfg);
 
 	/* check: say plainly what the kernel lacks before trying anything */
 	if (xl4_features_check())
@@ -430,12 +380,8 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	/* control socket before attaching, so a second daemon fails before touching interfaces */
 	d->ctlfd = xl4_control_listen_as(cfg->control_socket, cfg->socket_gid);
 	if (d->ctlfd < 0) {
-		struct xl4_kv kv = XL4_KV_INIT;
-
-		xl4_kv(&kv, "socket", "%s", cfg->control_socket);
-		xl4_kv(&kv, "error", "%s", d->ctlfd == -EADDRINUSE ? "another xl4 daemon is running" :
-					 strerror(-d->ctlfd));
-		xl4_log_event(XL4_LOG_WARN, "start_failed", &kv);
+		daemon_log_start_failed("socket", cfg->control_socket, d->ctlfd == -EADDRINUSE ?
+					"another xl4 daemon is running" : strerror(-d->ctlfd));
 		goto out_engine;
 	}
 	/* metrics endpoint: a taken or bad address stops the start here, before any attach */
@@ -458,18 +404,9 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	if (attach_all(d))
 		goto out_socket;
 	sample_counters(d);
-	sample_maps(d);
+	xl4_map_fill_tick(&d->fills, &d->eng, &d->filter.f, now_s());
 	render_metrics(d);
-	{
-		struct xl4_kv kv = XL4_KV_INIT;
-
-		xl4_kv(&kv, "interfaces", "%d", d->n_ifs);
-		xl4_kv(&kv, "socket", "%s", cfg->control_socket);
-		if (cfg->socket_group[0])
-			xl4_kv(&kv, "socket_group", "%s", cfg->socket_group);
-		xl4_kv(&kv, "pin_path", "%s", cfg->pin_path);
-		xl4_log_event(XL4_LOG_INFO, "ready", &kv);
-	}
+	daemon_log_ready(cfg, d->n_ifs);
 
 	run_loop(d);
 	rc = 0;

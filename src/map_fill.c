@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Entry counts of the datapath's hash, LRU and LPM maps (see map_fill.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "log.h"
 #include "map_fill.h"
 #include "xl4/abi.h"
 #include "xl4.skel.h"
@@ -148,6 +150,29 @@ int xl4_map_fill_sample(const struct xl4_engine *e, const struct xl4_map_known *
 	out->walk_ms = mono_ms() - t0;
 	out->valid = true;
 	return err;
+}
+
+void xl4_map_fill_tick(struct xl4_map_fills *f, const struct xl4_engine *e,
+		       const struct xl4_filter *filter, double now)
+{
+	/* The filter's maps have one writer, the daemon, which counts as it writes: no walk. */
+	const struct xl4_map_known known[] = {
+		{ "xl4_allow4_v1", filter ? filter->n_entries[XL4_LIST_ALLOW][0] : 0 },
+		{ "xl4_allow6_v1", filter ? filter->n_entries[XL4_LIST_ALLOW][1] : 0 },
+		{ "xl4_block4_v1", filter ? filter->n_entries[XL4_LIST_BLOCK][0] : 0 },
+		{ "xl4_block6_v1", filter ? filter->n_entries[XL4_LIST_BLOCK][1] : 0 },
+		{ "xl4_rdst_v1", filter ? filter->n_rdst_keys : 0 },
+		{ "xl4_rport_v1", filter ? filter->n_rport_keys : 0 },
+	};
+	int err;
+
+	if (f->valid && now - f->at < XL4_MAP_FILL_PERIOD_S)
+		return;
+	f->at = now;
+	err = xl4_map_fill_sample(e, known, filter ? sizeof(known) / sizeof(known[0]) : 0, f);
+	if (err)
+		pr_warn("map fill: cannot count a map's entries: %s", strerror(-err));
+	pr_debug("map fill: %d maps counted in %.1f ms", f->n, f->walk_ms);
 }
 
 static const char *type_name(__u32 t)

@@ -37,6 +37,7 @@ struct xl4_map_fills {
 	struct xl4_map_fill m[XL4_MAP_FILL_MAX];
 	int n;
 	double walk_ms;	     /* what the last walk of all maps took */
+	double at;	     /* when (the caller's clock) */
 	bool valid;
 };
 
@@ -44,6 +45,10 @@ struct xl4_map_fills {
  * are taken as given, not walked. 0 or -errno. */
 int xl4_map_fill_sample(const struct xl4_engine *e, const struct xl4_map_known *known, int n_known,
 			struct xl4_map_fills *out);
+/* The daemon's tick: count again if XL4_MAP_FILL_PERIOD_S have passed since f->at (now on the
+ * same clock), the filter's maps from its own counts (filter may be NULL before it started). */
+void xl4_map_fill_tick(struct xl4_map_fills *f, const struct xl4_engine *e,
+		       const struct xl4_filter *filter, double now);
 /* Entries in one map by fd: batched for hash types, key by key otherwise; at most max_walk
  * entries are counted (a map churning under us cannot keep the walk going). */
 long long xl4_map_count(int fd, __u32 type, __u32 key_size, __u32 value_size, __u64 max_walk);
