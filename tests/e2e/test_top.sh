@@ -13,6 +13,8 @@
 #       heads the dropped-sources table
 #   (d) the screen refreshes (the clock moves); `q` quits with status 0 and the terminal is
 #       restored (the alternate screen left, echo and canonical mode back on)
+#   (e) a backend failing its health checks shows DOWN; the daemon's log is logfmt, line by
+#       line, with the key events (start, vip/backend added, attach, backend_down, stop, detach)
 #
 # Needs root. Exit 0: all passed; 1: something failed; 77: skipped (kernel lacks a feature).
 set -u -o pipefail
@@ -32,6 +34,7 @@ S_IF=s0
 C4=198.18.0.1 S4=198.18.0.2
 VIP4=198.18.1.1 VPORT=9000
 BE1=198.18.0.11 BE2=198.18.0.12
+BE3=198.18.0.13 # nothing answers there: its TCP health check fails
 SPOOF=198.18.0.99 # the source of the crafted drops
 RATE=200	  # UDP datagrams per second to the VIP
 TMUX_SOCK=xl4e2e-top-$$
@@ -78,6 +81,10 @@ vips = ( {
   name = "web4"; address = "$VIP4:$VPORT/udp"; mode = "l2";
   backends = ( { address = "$BE1"; mac = "02:00:00:00:00:11"; weight = 3; },
                { address = "$BE2"; mac = "02:00:00:00:00:12"; drained = true; } );
+}, {
+  name = "hc4"; address = "$VIP4:80/tcp"; mode = "l2";
+  health: { type = "tcp"; interval_ms = 300; timeout_ms = 200; rise = 1; fall = 2; };
+  backends = ( { address = "$BE3"; mac = "02:00:00:00:00:13"; } );
 } );
 CONF
 daemon_start "$SRV" -c "$E2E_TMP/xl4.conf"
@@ -146,6 +153,13 @@ assert_match "web4 guard column: '-' or a guard mode" "^web4 +[^ ]+ +l2 +[^ ]+ +
 assert_match "backend $BE1: up, active, weight 3" "backend $BE1 +up +active +weight 3 " "$S"
 assert_match "backend $BE2: up, drained, weight 1, drain" "backend $BE2 +up +drained +weight 1 +drain " "$S"
 assert_match "packets/s summary line" $'(^|\n)packets/s: pass ' "$S"
+# hc4's only backend fails its checks (fall = 2 at 300 ms): top shows it DOWN within seconds.
+for ((i = 0; i < 20; i++)); do
+	grep -q "backend $BE3 +DOWN" <<<"$(screen)" && break
+	sleep 0.5
+done
+assert_match "backend $BE3 (failing TCP checks): DOWN, with the check counts" \
+	"backend $BE3 +DOWN +down +weight 1 .*checks [0-9]+ failed [1-9]" "$(screen)"
 
 # ---------------------------------------------------------------------------------------------
 e2e_section "(c) crafted drops from $SPOOF"
@@ -192,5 +206,22 @@ modes=$(cat "$E2E_TMP/stty.after" 2>/dev/null)
 assert_match "terminal modes restored: icanon" '(^|[ ;])icanon' "$modes"
 assert_match "terminal modes restored: echo" '(^|[ ;])echo( |;|$)' "$modes"
 _kill_group "$UDP_PID"
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "(e) the daemon's log: logfmt lines, key events"
+daemon_stop TERM
+assert_eq "daemon exit status" 0 "$DAEMON_RC"
+LOG=$(cat "$DAEMON_LOG")
+bad=$(grep -vE '^level=(warn|info|debug) time=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z event=[a-z_]+( [a-z_]+=([^ "=]+|"([^"\\]|\\.)*"))*$' \
+	"$DAEMON_LOG" | head -3)
+assert_eq "every line is level=.. time=..Z event=.. key=value..." "" "$bad"
+assert_match "event=start" '(^|'$'\n'')level=info time=[^ ]+ event=start version=[^ ]+ pid=[0-9]+ config=' "$LOG"
+assert_match "event=vip_added web4" "event=vip_added vip=web4 addr=$VIP4:$VPORT/udp mode=l2" "$LOG"
+assert_match "event=backend_added $BE1" "event=backend_added vip=web4 backend=$BE1 weight=3 mac=known backends=1" "$LOG"
+assert_match "event=attach" "event=attach iface=$S_IF mode=native prog_id=[0-9]+" "$LOG"
+assert_match "event=backend_down hc4 (level warn, quoted reason)" \
+	"level=warn time=[^ ]+ event=backend_down vip=hc4 backend=$BE3 reason=" "$LOG"
+assert_match "event=stop, then event=detach" "event=stop signal=Terminated.*event=detach iface=$S_IF" \
+	"$(tr '\n' ' ' <"$DAEMON_LOG")"
 
 e2e_summary "top"
