@@ -376,7 +376,7 @@ static void header(const struct top_model *m, struct out *o, const char *clock)
 {
 	json_t *st = m->status, *v = json_object_get(m->stats, "verdicts");
 	long long up = json_integer_value(json_object_get(st, "uptime_s"));
-	char a[16], b[16], c[16], d[16];
+	char a[16], b[16], c[16], d[16], e[16];
 
 	if (st)
 		line(o, "xl4 top - daemon %s pid %lld up %lldd%02lldh%02lldm%02llds - %s - every %.1fs - q quits",
@@ -392,11 +392,11 @@ static void header(const struct top_model *m, struct out *o, const char *clock)
 	     top_si(jnum(json_object_get(v, "tx"), "pps"), b, sizeof(b)),
 	     top_si(jnum(json_object_get(v, "drop"), "pps"), c, sizeof(c)),
 	     top_si(jnum(json_object_get(v, "redirect"), "pps"), d, sizeof(d)),
-	     top_si(jnum(json_object_get(v, "aborted"), "pps"), a, sizeof(a)),
+	     top_si(jnum(json_object_get(v, "aborted"), "pps"), e, sizeof(e)),
 	     json_integer_value(json_object_get(st, "events_sampled")));
 }
 
-/* "normal", "EMERGENCY/challenge", with "(forced)"/"(off)" when overridden; "-" without a guard. */
+/* "normal", "EMERG/challenge", with "(on)"/"(off)" when overridden; "-" without a guard. */
 static void guard_text(json_t *g, char *out, size_t len)
 {
 	const char *mode = jstr(g, "mode", NULL), *ovr = jstr(g, "override", "auto");

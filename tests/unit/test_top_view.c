@@ -101,6 +101,7 @@ static void test_rates_and_guard_absent(void **state)
 	assert_string_equal(field[7], "-");	  /* SYN:ACK */
 	assert_non_null(strstr(v, "█"));	  /* the PPS sparkline */
 	assert_non_null(find_line(&l, "xl4 top - daemon 0.1.0 pid 42 up 0d01h02m03s - 12:00:02"));
+	assert_non_null(find_line(&l, "packets/s: pass 1  tx 1.50k  drop 12  redirect 0  aborted 0   drop samples 5"));
 	assert_non_null(strstr(find_line(&l, "    backend 198.18.2.1"), "up   active  weight 3"));
 	assert_non_null(strstr(find_line(&l, "    backend 198.18.2.2"), "DOWN down    weight 1     drain"));
 	assert_non_null(strstr(find_line(&l, "    backend 198.18.2.2"), "checks 9 failed 4: refused"));
