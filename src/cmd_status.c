@@ -137,7 +137,7 @@ static int run_status(const struct xl4_cmd *cmd, int argc, char **argv)
 
 const struct xl4_cmd xl4_cmd_status = {
 	.name = "status",
-	.summary = "Show the running daemon: version, program id, interfaces and their XDP mode.",
+	.summary = "Show the running daemon: version, program id, interfaces, VIPs and map fill.",
 	.opts = status_opts,
 	.run = run_status,
 };
