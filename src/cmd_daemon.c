@@ -10,7 +10,7 @@
 #include "daemon.h"
 #include "log.h"
 
-enum { OPT_PIN_PATH = 256 };
+enum { OPT_PIN_PATH = 256, OPT_SOCKET_GROUP };
 
 static const struct xl4_opt daemon_opts[] = {
 	{ "config", 'c', "FILE", "configuration file (see xl4.conf(5), examples/xl4.conf)" },
@@ -18,6 +18,7 @@ static const struct xl4_opt daemon_opts[] = {
 	{ "mode", 'm', "MODE", "XDP mode: auto (native, else generic with a warning), native, skb" },
 	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
 	{ "pin-path", OPT_PIN_PATH, "DIR", "pin maps under DIR (default /sys/fs/bpf/xl4, or $XL4_PIN_PATH)" },
+	{ "socket-group", OPT_SOCKET_GROUP, "GROUP", "let GROUP use the control socket (0660, directory 0750); pins stay root-only" },
 	{ "verbose", 'v', NULL, "more logging (-vv: debug and libbpf messages)" },
 	{ 0 },
 };
@@ -25,7 +26,7 @@ static const struct xl4_opt daemon_opts[] = {
 static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
 {
 	struct xl4_config cfg;
-	const char *config = NULL, *mode = NULL, *sock = NULL, *pins = NULL, *arg;
+	const char *config = NULL, *mode = NULL, *sock = NULL, *pins = NULL, *group = NULL, *arg;
 	const char *ifaces[XL4_MAX_IFACES + 1];
 	char err[XL4_CONFIG_ERR_MAX];
 	int n_if = 0, c;
@@ -41,6 +42,7 @@ static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
 		case 'm': mode = arg; break;
 		case 's': sock = arg; break;
 		case OPT_PIN_PATH: pins = arg; break;
+		case OPT_SOCKET_GROUP: group = arg; break;
 		case 'v': xl4_log_init(xl4_verbosity + 1); break;
 		case XL4_OPT_HELP: return 0;
 		default: return 2;
@@ -49,13 +51,18 @@ static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
 	if (optind < argc)
 		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 
+	/* From here on the output is the daemon's log: structured lines (docs/operations-logging.md). */
+	xl4_log_set_structured(true);
 	xl4_config_defaults(&cfg);
 	if (getenv("XL4_SOCKET"))
 		snprintf(cfg.control_socket, sizeof(cfg.control_socket), "%s", getenv("XL4_SOCKET"));
 	if (getenv("XL4_PIN_PATH"))
 		snprintf(cfg.pin_path, sizeof(cfg.pin_path), "%s", getenv("XL4_PIN_PATH"));
 	if (config && xl4_config_load(config, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "xl4: error: %.400s\n", err);
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "error", "%.400s", err);
+		xl4_log_event(XL4_LOG_WARN, "config_error", &kv);
 		return 1;
 	}
 	/* Command-line options win over the file. */
@@ -79,6 +86,8 @@ static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
 			return xl4_cli_usage_error(cmd, "--pin-path must be a directory under /sys/fs/bpf/");
 		strcpy(cfg.pin_path, pins);
 	}
+	if (group && xl4_socket_group_parse(group, &cfg, err, sizeof(err)))
+		return xl4_cli_usage_error(cmd, "--socket-group: %s", err);
 	if (cfg.n_ifaces == 0)
 		return xl4_cli_usage_error(cmd, "no interface: give -i IFACE or 'interfaces' in the config");
 	return xl4_daemon_run(&cfg);

@@ -69,6 +69,24 @@ static const struct xl4_opt status_opts[] = {
 	{ 0 },
 };
 
+/* Map pressure: entries against max_entries, as the daemon last counted them (every 10 s). */
+static void print_maps(json_t *maps)
+{
+	json_t *m;
+	size_t i;
+
+	if (!json_array_size(maps))
+		return;
+	printf("\n%-20s %-16s %12s %12s %7s\n", "MAP", "TYPE", "ENTRIES", "CAPACITY", "FILL");
+	json_array_foreach(maps, i, m) {
+		long long n = json_integer_value(json_object_get(m, "entries"));
+		long long cap = json_integer_value(json_object_get(m, "capacity"));
+
+		printf("%-20s %-16s %12lld %12lld %6.1f%%\n", json_string_value(json_object_get(m, "name")),
+		       json_string_value(json_object_get(m, "type")), n, cap, cap ? 100.0 * n / cap : 0.0);
+	}
+}
+
 static int run_status(const struct xl4_cmd *cmd, int argc, char **argv)
 {
 	const char *sock = xl4_default_socket(), *arg;
@@ -111,6 +129,7 @@ static int run_status(const struct xl4_cmd *cmd, int argc, char **argv)
 			printf("\n");
 			xl4_print_vips(json_object_get(st, "vips"));
 		}
+		print_maps(json_object_get(st, "maps"));
 	}
 	json_decref(st);
 	return 0;
@@ -118,7 +137,7 @@ static int run_status(const struct xl4_cmd *cmd, int argc, char **argv)
 
 const struct xl4_cmd xl4_cmd_status = {
 	.name = "status",
-	.summary = "Show the running daemon: version, program id, interfaces and their XDP mode.",
+	.summary = "Show the running daemon: version, program id, interfaces, VIPs and map fill.",
 	.opts = status_opts,
 	.run = run_status,
 };

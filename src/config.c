@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,7 @@ static const struct xl4_config config_defaults = {
 		.addr = { 127, 0, 0, 1 },
 		.port = 9143,
 	},
+	.socket_gid = -1,
 	.filter = {
 		.limit_v6_prefix = 64,
 		.new_sources_per_sec = XL4_FILTER_NEW_SOURCES_DEFAULT,
@@ -44,7 +46,8 @@ static const struct xl4_config config_defaults = {
 
 /* Every key the file may hold, by section; anything else is a typo worth an error. */
 static const char *const root_keys[] = { "interfaces", "xdp_mode", "pin_path", "control_socket",
-					 "parser", "events", "lb", "vips", "filter", "metrics", NULL };
+					 "parser", "events", "lb", "vips", "filter", "metrics", "daemon",
+					 NULL };
 static const char *const lb_keys[] = { "seed", "table_size", "conntrack", "ipip_source_v4",
 				       "ipip_source_v6", "icmp_too_big_per_second", NULL };
 static const char *const ct_keys[] = { "max_entries", "per_cpu_lru", "inserts_per_second", NULL };
@@ -62,6 +65,7 @@ static const char *const limit_keys[] = { "rate", "burst", "v6_prefix", "new_sou
 static const char *const parser_keys[] = { "fragments", NULL };
 static const char *const events_keys[] = { "samples_per_second", NULL };
 static const char *const metrics_keys[] = { "listen", NULL };
+static const char *const daemon_keys[] = { "socket_group", NULL };
 
 struct ctx {
 	const char *name;
@@ -296,6 +300,41 @@ static int parse_metrics(struct ctx *c, const config_setting_t *g, struct xl4_co
 		if ((err = get_string(c, s, &v)))
 			return err;
 		if (xl4_metrics_listen_parse(v, &cfg->metrics, why, sizeof(why)))
+			return fail(c, s, "%s", why);
+	}
+	return 0;
+}
+
+int xl4_socket_group_parse(const char *name, struct xl4_config *cfg, char *err, size_t errlen)
+{
+	struct group gr, *found = NULL;
+	char buf[4096];
+
+	if (!*name || strlen(name) >= sizeof(cfg->socket_group))
+		return xl4_errf(err, errlen, -EINVAL, "socket group '%.64s' is not a group name", name);
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &found) || !found)
+		return xl4_errf(err, errlen, -ENOENT, "no group named '%.64s' (see getent group)", name);
+	snprintf(cfg->socket_group, sizeof(cfg->socket_group), "%s", name);
+	cfg->socket_gid = found->gr_gid;
+	return 0;
+}
+
+/* daemon: { socket_group = "xl4"; }: who besides root may use the control socket. */
+static int parse_daemon(struct ctx *c, const config_setting_t *g, struct xl4_config *cfg)
+{
+	const config_setting_t *s;
+	const char *v = NULL;
+	char why[160];
+	int err;
+
+	if (!config_setting_is_group(g))
+		return fail(c, g, "expected a group: daemon: { socket_group = \"xl4\"; };");
+	if ((err = check_keys(c, g, daemon_keys)))
+		return err;
+	if ((s = config_setting_get_member(g, "socket_group"))) {
+		if ((err = get_string(c, s, &v)))
+			return err;
+		if (xl4_socket_group_parse(v, cfg, why, sizeof(why)))
 			return fail(c, s, "%s", why);
 	}
 	return 0;
@@ -997,6 +1036,8 @@ static int parse_root(struct ctx *c, config_t *lc, struct xl4_config *cfg)
 	if ((s = config_setting_get_member(root, "filter")) && (err = parse_filter(c, s, &cfg->filter)))
 		return err;
 	if ((s = config_setting_get_member(root, "metrics")) && (err = parse_metrics(c, s, cfg)))
+		return err;
+	if ((s = config_setting_get_member(root, "daemon")) && (err = parse_daemon(c, s, cfg)))
 		return err;
 	return 0;
 }

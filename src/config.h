@@ -87,6 +87,8 @@ struct xl4_config {
 	int n_vips;
 	struct xl4_filter_conf filter;
 	struct xl4_metrics_conf metrics;
+	char socket_group[64];	  /* daemon.socket_group: "" = the control socket is root-only */
+	long socket_gid;	  /* its gid, or -1 */
 };
 
 void xl4_config_defaults(struct xl4_config *cfg);
@@ -101,6 +103,8 @@ int xl4_config_parse(const char *text, const char *name, struct xl4_config *cfg,
 /* "127.0.0.1:9143", "[::1]:9143" -> m (listen, family, addr, port); "" -> disabled.
  * 0, or -EINVAL with the problem in err. */
 int xl4_metrics_listen_parse(const char *s, struct xl4_metrics_conf *m, char *err, size_t errlen);
+/* daemon.socket_group / --socket-group: the group's gid, or -ENOENT/-EINVAL with err set. */
+int xl4_socket_group_parse(const char *name, struct xl4_config *cfg, char *err, size_t errlen);
 /* Add an interface by name (from -i); checks length and duplicates. */
 int xl4_config_add_iface(struct xl4_config *cfg, const char *name, char *err, size_t errlen);
 

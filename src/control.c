@@ -33,17 +33,43 @@ static void set_timeout(int fd, int ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* The socket's directory for a group: ours (made now, or root's and private as xl4 makes it)
+ * becomes root:gid 0750; any other directory (say /tmp) is left exactly as it is. */
+static int dir_for_group(const char *dir, bool created, long gid)
+{
+	struct stat st;
+
+	if (lstat(dir, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (!created && (st.st_uid != 0 || ((st.st_mode & 07777) != 0700 && (st.st_mode & 07777) != 0750)))
+		return 0;
+	if (chown(dir, 0, gid) || chmod(dir, 0750))
+		return -errno;
+	return 0;
+}
+
 int xl4_control_listen(const char *path)
+{
+	return xl4_control_listen_as(path, -1);
+}
+
+int xl4_control_listen_as(const char *path, long gid)
 {
 	struct sockaddr_un sa;
 	char dir[sizeof(sa.sun_path)];
+	bool created;
 	int fd, err;
 
 	if ((err = make_addr(path, &sa)))
 		return err;
 	snprintf(dir, sizeof(dir), "%s", path);
-	if (mkdir(dirname(dir), 0700) && errno != EEXIST)
+	created = mkdir(dirname(dir), 0700) == 0;
+	if (!created && errno != EEXIST)
 		return -errno;
+	if (gid >= 0 && (err = dir_for_group(dir, created, gid)))
+		return err;
 	/* A socket file that still answers belongs to a running daemon: never steal it. */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -60,7 +86,9 @@ int xl4_control_listen(const char *path)
 	mode_t old = umask(0177);
 	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (err || chmod(path, 0600) || listen(fd, 16)) {
+	/* 0600 from the bind on; opened to the group only once it is ours (chown, then chmod) */
+	if (err || chmod(path, 0600) || (gid >= 0 && (chown(path, 0, gid) || chmod(path, 0660))) ||
+	    listen(fd, 16)) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -174,7 +202,8 @@ int xl4_control_call(const char *path, json_t *req, json_t **resp, char *err, si
 		if (ret == -ENOENT || ret == -ECONNREFUSED)
 			snprintf(err, errlen, "the xl4 daemon is not running (no daemon at %s)", path);
 		else if (ret == -EACCES)
-			snprintf(err, errlen, "permission denied on %s (run as root)", path);
+			snprintf(err, errlen, "permission denied on %s (run as root, or as a member of "
+				 "the daemon's socket_group)", path);
 		else
 			snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(-ret));
 		close(fd);

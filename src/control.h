@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The control socket: a Unix stream socket, root-only (0600 in a 0700 directory). One request
+ * The control socket: a Unix stream socket, root-only (0600 in a 0700 directory), or also
+ * open to one group (daemon.socket_group: 0660 in a 0750 directory). One request
  * per connection: a JSON object on one line ({"cmd": "status", ...}), answered by one JSON
  * object on one line ({"ok": true, ...} or {"ok": false, "error": "..."}).
  */
@@ -16,6 +17,9 @@
 
 /* Server side. Returns the listening fd or -errno; refuses to replace a live socket. */
 int xl4_control_listen(const char *path);
+/* The same; with gid >= 0 the socket is 0660 and its directory 0750, both group gid (the
+ * directory only if created here or left root-only 0700/0750 by an earlier daemon). */
+int xl4_control_listen_as(const char *path, long gid);
 int xl4_control_send(int fd, json_t *msg);
 json_t *xl4_control_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -26,10 +26,12 @@
 #include "daemon.h"
 #include "daemon_filter.h"
 #include "daemon_lb.h"
+#include "daemon_log.h"
 #include "engine.h"
 #include "event_fmt.h"
 #include "kernel_check.h"
 #include "log.h"
+#include "map_fill.h"
 #include "metrics.h"
 #include "names.h"
 #include "stats_view.h"
@@ -64,6 +66,7 @@ struct daemon {
 	bool filter_started;
 	struct xl4_metrics metrics;
 	bool metrics_started;
+	struct xl4_map_fills fills; /* map pressure, counted every XL4_MAP_FILL_PERIOD_S */
 	int stop;
 };
 
@@ -83,7 +86,7 @@ static int resolve_ifaces(struct daemon *d)
 		snprintf(a->name, sizeof(a->name), "%s", d->cfg.ifaces[i]);
 		a->ifindex = if_nametoindex(a->name);
 		if (!a->ifindex) {
-			pr_warn("no such interface '%s'", a->name);
+			daemon_log_start_failed("iface", a->name, "no such interface");
 			return -ENODEV;
 		}
 	}
@@ -98,10 +101,7 @@ static void detach_all(struct daemon *d)
 
 		if (!a->attached)
 			continue;
-		if (xl4_xdp_detach(a->ifindex, d->eng.prog_fd, a->mode))
-			pr_warn("%s: detach failed (already replaced or removed?)", a->name);
-		else
-			pr_info("%s: detached", a->name);
+		daemon_log_detach(a->name, xl4_xdp_detach(a->ifindex, d->eng.prog_fd, a->mode) != 0);
 		a->attached = 0;
 	}
 }
@@ -121,8 +121,7 @@ static int attach_all(struct daemon *d)
 			return err;
 		}
 		a->attached = 1;
-		pr_info("%s: attached in %s mode, program id %u", a->name, xl4_mode_name(a->mode),
-			info.id);
+		daemon_log_attach(a->name, xl4_mode_name(a->mode), info.id);
 	}
 	return 0;
 }
@@ -139,12 +138,13 @@ static json_t *status_json(struct daemon *d)
 						     "ifindex", d->ifs[i].ifindex, "mode",
 						     xl4_mode_name(d->ifs[i].mode), "attached",
 						     d->ifs[i].attached));
-	return json_pack("{s:b, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:I, s:o, s:o}", "ok", 1,
+	return json_pack("{s:b, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:I, s:o, s:o, s:o}", "ok", 1,
 			 "version", XL4_VERSION, "pid", (int)getpid(), "uptime_s",
 			 (json_int_t)(time(NULL) - d->started), "prog_id", (int)info.id,
 			 "pin_path", d->cfg.pin_path, "config", d->cfg.path, "interfaces", ifs,
 			 "events_sampled", (json_int_t)d->events_total, "vips",
-			 daemon_lb_json(&d->lb), "filter", daemon_filter_json(&d->filter));
+			 daemon_lb_json(&d->lb), "filter", daemon_filter_json(&d->filter), "maps",
+			 xl4_map_fill_json(&d->fills));
 }
 
 /* Totals are read fresh for each request; rates come from the last two 1 s samples. */
@@ -240,6 +240,7 @@ static void render_metrics(struct daemon *d)
 		.filter = daemon_filter_json(&d->filter),
 		.started = d->started,
 		.events_sampled = d->events_total,
+		.maps = xl4_map_fill_json(&d->fills),
 	};
 	text = xl4_metrics_render(&in, &len);
 	if (text)
@@ -249,6 +250,7 @@ static void render_metrics(struct daemon *d)
 	json_decref(in.vips);
 	json_decref(in.rules);
 	json_decref(in.filter);
+	json_decref(in.maps);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -317,7 +319,7 @@ static void run_loop(struct daemon *d)
 					pr_warn("SIGHUP: config reload is not supported yet; ignored");
 					continue;
 				}
-				pr_info("signal %u: stopping", si.ssi_signo);
+				daemon_log_stop(si.ssi_signo);
 				d->stop = 1;
 			} else if (fd == d->timerfd) {
 				__u64 ticks;
@@ -327,6 +329,7 @@ static void run_loop(struct daemon *d)
 					sample_counters(d);
 					daemon_lb_tick(&d->lb);
 					daemon_filter_tick(&d->filter);
+					xl4_map_fill_tick(&d->fills, &d->eng, &d->filter.f, now_s());
 					render_metrics(d);
 				}
 			} else if (fd == d->ctlfd) {
@@ -354,6 +357,7 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	d->sigfd = d->timerfd = d->epfd = d->ctlfd = -1;
 	xl4_ctl_server_init(&d->ctl, -1, -1, dispatch, d); /* no clients yet; set up for real later */
 	d->started = time(NULL);
+	daemon_log_start(cfg);
 
 	/* check: say plainly what the kernel lacks before trying anything */
 	if (xl4_features_check())
@@ -374,10 +378,10 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	if (xl4_engine_load(&d->eng, &eo))
 		goto out;
 	/* control socket before attaching, so a second daemon fails before touching interfaces */
-	d->ctlfd = xl4_control_listen(cfg->control_socket);
+	d->ctlfd = xl4_control_listen_as(cfg->control_socket, cfg->socket_gid);
 	if (d->ctlfd < 0) {
-		pr_warn("control socket %s: %s", cfg->control_socket,
-			d->ctlfd == -EADDRINUSE ? "another xl4 daemon is running" : strerror(-d->ctlfd));
+		daemon_log_start_failed("socket", cfg->control_socket, d->ctlfd == -EADDRINUSE ?
+					"another xl4 daemon is running" : strerror(-d->ctlfd));
 		goto out_engine;
 	}
 	/* metrics endpoint: a taken or bad address stops the start here, before any attach */
@@ -400,9 +404,9 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	if (attach_all(d))
 		goto out_socket;
 	sample_counters(d);
+	xl4_map_fill_tick(&d->fills, &d->eng, &d->filter.f, now_s());
 	render_metrics(d);
-	pr_info("ready: %d interface(s), control socket %s, maps pinned in %s", d->n_ifs,
-		cfg->control_socket, cfg->pin_path);
+	daemon_log_ready(cfg, d->n_ifs);
 
 	run_loop(d);
 	rc = 0;

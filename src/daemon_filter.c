@@ -98,9 +98,15 @@ int daemon_filter_start(struct daemon_filter *d, const struct xl4_config *cfg,
 		return ret;
 	}
 	d->ready = true;
-	if (fc->n_allow || fc->n_block || fc->n_rules || fc->limit_rate)
-		pr_info("filter: %d allowed and %d blocked prefixes, %d rules, global limit %s",
-			fc->n_allow, fc->n_block, fc->n_rules, fc->limit_rate ? "on" : "off");
+	if (fc->n_allow || fc->n_block || fc->n_rules || fc->limit_rate) {
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "allow", "%d", fc->n_allow);
+		xl4_kv(&kv, "block", "%d", fc->n_block);
+		xl4_kv(&kv, "rules", "%d", fc->n_rules);
+		xl4_kv(&kv, "limit", "%s", fc->limit_rate ? "on" : "off");
+		xl4_log_event(XL4_LOG_INFO, "filter_loaded", &kv);
+	}
 	return 0;
 }
 
@@ -117,8 +123,12 @@ void daemon_filter_tick(struct daemon_filter *d)
 	if (!d->ready)
 		return;
 	n = xl4_filter_sweep(&d->f, mono_ns());
-	if (n > 0)
-		pr_debug("filter: %d expired list entries removed", n);
+	if (n > 0) {
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "entries", "%d", n);
+		xl4_log_event(XL4_LOG_DEBUG, "list_expired", &kv);
+	}
 }
 
 /* ---- control requests ---- */
@@ -186,8 +196,15 @@ static json_t *req_list(struct daemon_filter *d, enum xl4_list l, const char *cm
 		free(p);
 		if (ret)
 			return xl4_control_error("%s", err);
-		pr_info("filter: %zu prefix(es) added to the %slist%s", n, list_name(l),
-			ttl ? " with an expiry" : "");
+		{
+			struct xl4_kv kv = XL4_KV_INIT;
+
+			xl4_kv(&kv, "list", "%s", list_name(l));
+			xl4_kv(&kv, "prefixes", "%zu", n);
+			if (ttl)
+				xl4_kv(&kv, "ttl_s", "%lld", ttl);
+			xl4_log_event(XL4_LOG_INFO, "list_added", &kv);
+		}
 		return json_pack("{s:b, s:I}", "ok", 1, "added", (json_int_t)n);
 	}
 	if (!strcmp(op, "del")) {
@@ -197,7 +214,13 @@ static json_t *req_list(struct daemon_filter *d, enum xl4_list l, const char *cm
 		free(p);
 		if (ret)
 			return xl4_control_error("%s", err);
-		pr_info("filter: %zu prefix(es) removed from the %slist", n, list_name(l));
+		{
+			struct xl4_kv kv = XL4_KV_INIT;
+
+			xl4_kv(&kv, "list", "%s", list_name(l));
+			xl4_kv(&kv, "prefixes", "%zu", n);
+			xl4_log_event(XL4_LOG_INFO, "list_removed", &kv);
+		}
 		return json_pack("{s:b, s:I}", "ok", 1, "removed", (json_int_t)n);
 	}
 	return xl4_control_error("unknown command '%s'", cmd);
@@ -240,7 +263,14 @@ static json_t *req_rule_add(struct daemon_filter *d, json_t *req)
 	if (xl4_rule_spec_check(&r, has_rate, has_burst, has_v6, err, sizeof(err)) ||
 	    xl4_filter_rule_add(&d->f, &r, &id, err, sizeof(err)))
 		return xl4_control_error("%s", err);
-	pr_info("filter: rule %u added (%s %s)", id, action, dst);
+	{
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "rule", "%u", id);
+		xl4_kv(&kv, "action", "%s", action);
+		xl4_kv(&kv, "dst", "%s", dst);
+		xl4_log_event(XL4_LOG_INFO, "rule_added", &kv);
+	}
 	return json_pack("{s:b, s:i}", "ok", 1, "id", (int)id);
 }
 
@@ -292,7 +322,7 @@ static json_t *req_limit(struct daemon_filter *d, const char *cmd, json_t *req)
 			return bad;
 		if (xl4_filter_limit_set(&d->f, 0, 0, 0, err, sizeof(err)))
 			return xl4_control_error("%s", err);
-		pr_info("filter: global per-source limit off");
+		xl4_log_event(XL4_LOG_INFO, "limit_off", NULL);
 		return ok();
 	}
 	if (!strcmp(cmd, "limit-set")) {
@@ -305,8 +335,14 @@ static json_t *req_limit(struct daemon_filter *d, const char *cmd, json_t *req)
 			return xl4_control_error("limit-set needs \"rate\" and \"burst\"");
 		if (xl4_filter_limit_set(&d->f, rate, burst, v6, err, sizeof(err)))
 			return xl4_control_error("%s", err);
-		pr_info("filter: global per-source limit %lld/s, burst %lld, IPv6 per /%lld", rate,
-			burst, v6);
+		{
+			struct xl4_kv kv = XL4_KV_INIT;
+
+			xl4_kv(&kv, "rate", "%lld", rate);
+			xl4_kv(&kv, "burst", "%lld", burst);
+			xl4_kv(&kv, "v6_prefix", "%lld", v6);
+			xl4_log_event(XL4_LOG_INFO, "limit_set", &kv);
+		}
 		return ok();
 	}
 	return xl4_control_error("unknown command '%s'", cmd);
@@ -342,7 +378,12 @@ json_t *daemon_filter_request(struct daemon_filter *d, const char *cmd, json_t *
 			return xl4_control_error("rule-del needs \"id\"");
 		if (xl4_filter_rule_del(&d->f, id, err, sizeof(err)))
 			return xl4_control_error("%s", err);
-		pr_info("filter: rule %lld removed", id);
+		{
+			struct xl4_kv kv = XL4_KV_INIT;
+
+			xl4_kv(&kv, "rule", "%lld", id);
+			xl4_log_event(XL4_LOG_INFO, "rule_removed", &kv);
+		}
 		return ok();
 	}
 	if (!strcmp(cmd, "rule-list"))

@@ -133,8 +133,15 @@ void daemon_lb_on_health(struct daemon_lb *d)
 		if (!b)
 			continue; /* removed meanwhile */
 		m.why[sizeof(m.why) - 1] = '\0';
-		pr_warn("vip %s: backend %s is %s%s%s", v->spec.name, b->key, m.up ? "up" : "DOWN",
-			m.why[0] ? ": " : "", m.why);
+		{
+			struct xl4_kv kv = XL4_KV_INIT;
+
+			xl4_kv(&kv, "vip", "%s", v->spec.name);
+			xl4_kv(&kv, "backend", "%s", b->key);
+			if (m.why[0])
+				xl4_kv(&kv, "reason", "%s", m.why);
+			xl4_log_event(XL4_LOG_WARN, m.up ? "backend_up" : "backend_down", &kv);
+		}
 		xl4_lb_backend_set_down(&d->lb, m.id, !m.up);
 	}
 }
@@ -151,8 +158,13 @@ void daemon_lb_tick(struct daemon_lb *d)
 			if (b->mac_known)
 				continue;
 			if (xl4_neigh_lookup(d->ifindex, b->spec.family, b->spec.addr, mac) == 0) {
-				pr_info("vip %s: backend %s is at %02x:%02x:%02x:%02x:%02x:%02x",
-					v->spec.name, b->key, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+				struct xl4_kv kv = XL4_KV_INIT;
+
+				xl4_kv(&kv, "vip", "%s", v->spec.name);
+				xl4_kv(&kv, "backend", "%s", b->key);
+				xl4_kv(&kv, "mac", "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+				       mac[2], mac[3], mac[4], mac[5]);
+				xl4_log_event(XL4_LOG_INFO, "backend_mac", &kv);
 				xl4_lb_backend_set_mac(&d->lb, b->id, mac);
 			} else {
 				xl4_neigh_provoke(b->spec.family, b->spec.addr);

@@ -265,7 +265,14 @@ int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, s
 		return xl4_errf(err, errlen, ret, "VIP '%s': cannot write the maps: %s", s->name, strerror(-ret));
 	}
 	v->used = true;
-	pr_info("vip %s %s mode %s added", s->name, str, xl4_fwd_mode_name(s->mode));
+	{
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "vip", "%s", s->name);
+		xl4_kv(&kv, "addr", "%s", str);
+		xl4_kv(&kv, "mode", "%s", xl4_fwd_mode_name(s->mode));
+		xl4_log_event(XL4_LOG_INFO, "vip_added", &kv);
+	}
 	return 0;
 }
 
@@ -284,7 +291,12 @@ int xl4_lb_vip_del(struct xl4_lb *lb, const char *name, char *err, size_t errlen
 		id_release(lb, v, &v->be[i]);
 	free(v->be);
 	memset(v, 0, sizeof(*v));
-	pr_info("vip %s deleted", name);
+	{
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "vip", "%s", name);
+		xl4_log_event(XL4_LOG_INFO, "vip_deleted", &kv);
+	}
 	return 0;
 }
 
@@ -338,8 +350,16 @@ int xl4_lb_backend_add(struct xl4_lb *lb, const char *vip, const struct xl4_back
 		lb->be_used[nb->id] = false;
 		return xl4_errf(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
 	}
-	pr_info("vip %s: backend %s added (weight %u%s)", vip, str, b->weight,
-		nb->mac_known ? "" : ", waiting for its MAC address");
+	{
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "vip", "%s", vip);
+		xl4_kv(&kv, "backend", "%s", str);
+		xl4_kv(&kv, "weight", "%u", b->weight);
+		xl4_kv(&kv, "mac", "%s", nb->mac_known ? "known" : "resolving");
+		xl4_kv(&kv, "backends", "%zu", v->n_be);
+		xl4_log_event(XL4_LOG_INFO, "backend_added", &kv);
+	}
 	return 0;
 }
 
@@ -379,7 +399,14 @@ int xl4_lb_backend_del(struct xl4_lb *lb, const char *vip, const struct xl4_back
 		return xl4_errf(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
 	}
 	id_release(lb, v, &gone);
-	pr_info("vip %s: backend %s removed", vip, str);
+	{
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "vip", "%s", vip);
+		xl4_kv(&kv, "backend", "%s", str);
+		xl4_kv(&kv, "backends", "%zu", v->n_be);
+		xl4_log_event(XL4_LOG_INFO, "backend_removed", &kv);
+	}
 	return 0;
 }
 
@@ -403,6 +430,15 @@ static int backend_change(struct xl4_lb *lb, const char *vip, const struct xl4_b
 	if ((ret = vip_sync(lb, v))) {
 		*be = saved;
 		return xl4_errf(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
+	}
+	{
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "vip", "%s", vip);
+		xl4_kv(&kv, "backend", "%s", str);
+		xl4_kv(&kv, "weight", "%u", be->spec.weight);
+		xl4_kv(&kv, "drained", "%s", be->spec.drained ? "true" : "false");
+		xl4_log_event(XL4_LOG_INFO, "backend_changed", &kv);
 	}
 	return 0;
 }

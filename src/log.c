@@ -1,16 +1,167 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 
 #include "log.h"
 
 int xl4_verbosity = XL4_LOG_INFO;
+static bool structured;
+static bool journal_prefix; /* stderr is journald's stream: lead each line with <N> */
 
 static const char *const level_names[] = { "warn", "info", "debug" };
 
-static void vlog(enum xl4_log_level level, const char *fmt, va_list ap)
+/* journald reads a leading "<N>" as the line's syslog priority (sd-daemon(3)) when stderr is
+ * its stream, which JOURNAL_STREAM ("dev:ino") tells; then `journalctl -p warning` works. */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && !fstat(STDERR_FILENO, &st) &&
+	       st.st_dev == dev && st.st_ino == ino;
+}
+
+void xl4_log_set_structured(bool on)
+{
+	structured = on;
+	journal_prefix = on && stderr_is_journal();
+}
+
+/* logfmt quotes a value that is empty or holds a space, '=', '"' or a control character. */
+static bool needs_quotes(const char *v)
+{
+	if (!*v)
+		return true;
+	for (; *v; v++)
+		if (*v == ' ' || *v == '=' || *v == '"' || *v == '\\' || (unsigned char)*v < 0x20)
+			return true;
+	return false;
+}
+
+static void put(char *buf, size_t cap, size_t *len, char c)
+{
+	if (*len + 1 < cap)
+		buf[(*len)++] = c;
+	buf[*len < cap ? *len : cap - 1] = '\0';
+}
+
+void xl4_logfmt_pair(char *buf, size_t cap, size_t *len, const char *key, const char *value)
+{
+	bool q = needs_quotes(value);
+
+	if (!cap)
+		return;
+	if (*len)
+		put(buf, cap, len, ' ');
+	for (; *key; key++)
+		put(buf, cap, len, *key);
+	put(buf, cap, len, '=');
+	if (q)
+		put(buf, cap, len, '"');
+	for (; *value; value++) {
+		unsigned char c = *value;
+
+		if (c == '"' || c == '\\') {
+			put(buf, cap, len, '\\');
+			put(buf, cap, len, c);
+		} else if (c == '\n') {
+			put(buf, cap, len, '\\');
+			put(buf, cap, len, 'n');
+		} else if (c < 0x20) {
+			put(buf, cap, len, ' '); /* one line per event, always */
+		} else {
+			put(buf, cap, len, c);
+		}
+	}
+	if (q)
+		put(buf, cap, len, '"');
+}
+
+void xl4_kv(struct xl4_kv *kv, const char *key, const char *fmt, ...)
+{
+	char v[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v, sizeof(v), fmt, ap);
+	va_end(ap);
+	xl4_logfmt_pair(kv->buf, sizeof(kv->buf), &kv->len, key, v);
+}
+
+size_t xl4_logfmt_line(char *out, size_t outlen, enum xl4_log_level level, const char *time,
+		       const char *event, const char *kv)
+{
+	size_t len = 0;
+
+	if (!outlen)
+		return 0;
+	out[0] = '\0';
+	xl4_logfmt_pair(out, outlen, &len, "level", level_names[level]);
+	xl4_logfmt_pair(out, outlen, &len, "time", time);
+	xl4_logfmt_pair(out, outlen, &len, "event", event);
+	if (kv && *kv) {
+		put(out, outlen, &len, ' ');
+		for (; *kv; kv++)
+			put(out, outlen, &len, *kv);
+	}
+	return len;
+}
+
+/* RFC 3339 UTC with milliseconds: what journald and log shippers parse without a hint. */
+static void now_utc(char *out, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+/* One write per line: the health and HTTP threads log too, lines must not interleave. */
+static void emit(enum xl4_log_level level, const char *event, const char *kv)
+{
+	char line[2048], t[64];
+	size_t n;
+
+	if (structured) {
+		static const char prio[] = { '4', '6', '7' }; /* LOG_WARNING, LOG_INFO, LOG_DEBUG */
+		size_t p = 0;
+
+		if (journal_prefix) {
+			line[0] = '<', line[1] = prio[level], line[2] = '>';
+			p = 3;
+		}
+		now_utc(t, sizeof(t));
+		n = p + xl4_logfmt_line(line + p, sizeof(line) - 1 - p, level, t, event, kv);
+	} else {
+		n = snprintf(line, sizeof(line) - 1, "xl4: %s: %s%s%s", level_names[level],
+			     strcmp(event, "message") ? event : "",
+			     strcmp(event, "message") && *kv ? " " : "", kv);
+		if (n > sizeof(line) - 2)
+			n = sizeof(line) - 2;
+	}
+	line[n++] = '\n';
+	fwrite(line, 1, n, stderr);
+}
+
+void xl4_log_event(enum xl4_log_level level, const char *event, const struct xl4_kv *kv)
+{
+	if ((int)level > xl4_verbosity)
+		return;
+	emit(level, event, kv ? kv->buf : "");
+}
+
+/* Free text: the message itself in plain mode, msg="..." in structured mode. */
+static void vlog(enum xl4_log_level level, const char *event, const char *fmt, va_list ap)
 {
 	char buf[1024];
 	size_t n;
@@ -19,7 +170,15 @@ static void vlog(enum xl4_log_level level, const char *fmt, va_list ap)
 	n = strlen(buf);
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	fprintf(stderr, "xl4: %s: %s\n", level_names[level], buf);
+	if (structured) {
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_logfmt_pair(kv.buf, sizeof(kv.buf), &kv.len, "msg", buf);
+		emit(level, event, kv.buf);
+	} else {
+		fprintf(stderr, "xl4: %s: %s%s%s\n", level_names[level],
+			strcmp(event, "message") ? event : "", strcmp(event, "message") ? ": " : "", buf);
+	}
 }
 
 void xl4_log(enum xl4_log_level level, const char *fmt, ...)
@@ -29,7 +188,7 @@ void xl4_log(enum xl4_log_level level, const char *fmt, ...)
 	if ((int)level > xl4_verbosity)
 		return;
 	va_start(ap, fmt);
-	vlog(level, fmt, ap);
+	vlog(level, "message", fmt, ap);
 	va_end(ap);
 }
 
@@ -38,14 +197,15 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
 	/* One libbpf warning is worth showing always: the map whose pin does not fit. */
 	if (level == LIBBPF_WARN && xl4_verbosity < XL4_LOG_DEBUG && strstr(fmt, "reuse pinned map")) {
-		char buf[512];
-
-		vsnprintf(buf, sizeof(buf), fmt, ap);
-		fprintf(stderr, "xl4: warn: libbpf: %s", buf);
+		vlog(XL4_LOG_WARN, "libbpf", fmt, ap);
 		return 0;
 	}
 	if (xl4_verbosity < XL4_LOG_DEBUG)
 		return 0;
+	if (structured) {
+		vlog(XL4_LOG_DEBUG, "libbpf", fmt, ap);
+		return 0;
+	}
 	fputs("libbpf: ", stderr);
 	return vfprintf(stderr, fmt, ap);
 }

@@ -181,6 +181,24 @@ static void render_filter(FILE *f, json_t *rules, json_t *filter)
 	sample(f, "xl4_filter_limit_dropped_packets_total", jint(json_object_get(limit, "counters"), "dropped"), 0);
 }
 
+/* Map pressure from the daemon's last walk of its maps (map_fill.c; every 10 s at most). */
+static void render_maps(FILE *f, json_t *maps)
+{
+	json_t *m;
+	size_t i;
+
+	family(f, "xl4_map_entries", "gauge", "Entries in a datapath hash, LRU or LPM map (counted at most every 10 s)");
+	json_array_foreach(maps, i, m)
+		sample(f, "xl4_map_entries", jint(m, "entries"), 1, "map", jstr(m, "name"));
+	family(f, "xl4_map_capacity_entries", "gauge", "Entries a datapath hash, LRU or LPM map can hold (max_entries)");
+	json_array_foreach(maps, i, m)
+		sample(f, "xl4_map_capacity_entries", jint(m, "capacity"), 1, "map", jstr(m, "name"));
+	family(f, "xl4_conntrack_entries", "gauge", "Flows in the connection table (xl4_ct_v1; counted at most every 10 s)");
+	json_array_foreach(maps, i, m)
+		if (!strcmp(jstr(m, "name"), "xl4_ct_v1"))
+			sample(f, "xl4_conntrack_entries", jint(m, "entries"), 0);
+}
+
 char *xl4_metrics_render(const struct xl4_metrics_input *in, size_t *len)
 {
 	const struct xl4_totals *t = in->totals;
@@ -217,6 +235,7 @@ char *xl4_metrics_render(const struct xl4_metrics_input *in, size_t *len)
 
 	render_lb(f, in->vips);
 	render_filter(f, in->rules, in->filter);
+	render_maps(f, in->maps);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;

@@ -33,6 +33,7 @@ struct xl4_metrics_input {
 	json_t *filter;	     /* daemon_filter_json() */
 	time_t started;	     /* daemon start, Unix time */
 	unsigned long long events_sampled;
+	json_t *maps;	     /* xl4_map_fill_json(), or NULL before the first walk */
 };
 
 /* Listen on c->listen (nothing when it is ""). 0, or -errno with one line logged saying

@@ -211,7 +211,7 @@ bg_start() {
 
 # daemon_start NS ARGS...: start "xl4 daemon ARGS" in NS (nsenter: the network namespace only, so
 # its pins land in the bpffs everyone sees), control socket DAEMON_SOCK and pins DAEMON_PIN
-# (both made unique here unless already set). Waits for the "ready" line, at most 30 s (a
+# (both made unique here unless already set). Waits for the event=ready line, at most 30 s (a
 # busy machine can hold the RTNL lock that attaching needs for seconds). On
 # failure prints the daemon's log and dies, or skips when the kernel lacks a feature.
 daemon_start() {
@@ -229,7 +229,7 @@ daemon_start() {
 	DAEMON_PID=$!
 	cleanup_push "daemon_stop"
 	for ((i = 0; i < 300; i++)); do
-		if grep -q 'info: ready:' "$DAEMON_LOG" && [ -S "$DAEMON_SOCK" ]; then
+		if grep -q '^level=info .* event=ready ' "$DAEMON_LOG" && [ -S "$DAEMON_SOCK" ]; then
 			return 0
 		fi
 		if proc_exited "$DAEMON_PID"; then

@@ -353,6 +353,30 @@ static void test_metrics_section(void **state)
 	xl4_config_free(&c);
 }
 
+static void test_daemon_section(void **state)
+{
+	char err[XL4_CONFIG_ERR_MAX] = "";
+	struct xl4_config c;
+
+	(void)state;
+	xl4_config_defaults(&c);
+	assert_int_equal(c.socket_gid, -1); /* root only */
+	assert_string_equal(c.socket_group, "");
+	assert_int_equal(xl4_config_parse("daemon: { socket_group = \"root\"; };\n", "t", &c, err,
+					  sizeof(err)), 0);
+	assert_string_equal(c.socket_group, "root");
+	assert_int_equal(c.socket_gid, 0);
+	assert_int_not_equal(xl4_config_parse("daemon: { socket_group = \"no-such-group-xl4\"; };\n", "t",
+					      &c, err, sizeof(err)), 0);
+	assert_string_equal(err, "t:1: daemon.socket_group: no group named 'no-such-group-xl4' (see getent group)");
+	assert_int_not_equal(xl4_config_parse("daemon: { socket_group = \"\"; };\n", "t", &c, err, sizeof(err)), 0);
+	assert_int_not_equal(xl4_config_parse("daemon: { socket_grp = \"root\"; };\n", "t", &c, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "socket_grp"));
+	assert_int_not_equal(xl4_config_parse("daemon = 1;\n", "t", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.socket_gid, 0); /* failed loads left the last good config alone */
+	xl4_config_free(&c);
+}
+
 static void test_example_config_loads(void **state)
 {
 	char err[XL4_CONFIG_ERR_MAX] = "";
@@ -384,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_filter_defaults),
 		cmocka_unit_test(test_filter_big_list),
 		cmocka_unit_test(test_metrics_section),
+		cmocka_unit_test(test_daemon_section),
 		cmocka_unit_test(test_example_config_loads),
 	};
 

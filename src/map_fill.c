@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Entry counts of the datapath's hash, LRU and LPM maps (see map_fill.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "map_fill.h"
+#include "xl4/abi.h"
+#include "xl4.skel.h"
+
+#define BATCH 4096
+
+static bool counted_type(__u32 t)
+{
+	return t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_PERCPU_HASH ||
+	       t == BPF_MAP_TYPE_LRU_PERCPU_HASH || t == BPF_MAP_TYPE_LPM_TRIE;
+}
+
+static bool percpu(__u32 t)
+{
+	return t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+static long long count_by_key(int fd, __u32 key_size, __u64 max_walk)
+{
+	void *a = calloc(1, key_size), *b = calloc(1, key_size);
+	long long n = 0;
+	void *prev = NULL;
+
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return -ENOMEM;
+	}
+	while ((__u64)n < max_walk && !bpf_map_get_next_key(fd, prev, prev == a ? b : a)) {
+		prev = prev == a ? b : a;
+		n++;
+	}
+	free(a);
+	free(b);
+	return n;
+}
+
+/* Batched walk; -EINVAL/-ENOTSUPP from a kernel or map type without batch ops. */
+static long long count_batched(int fd, __u32 type, __u32 key_size, __u32 value_size, __u64 max_walk)
+{
+	int ncpu = percpu(type) ? libbpf_num_possible_cpus() : 1;
+	size_t vsz = percpu(type) ? ((value_size + 7) & ~7u) * (ncpu > 0 ? ncpu : 1) : value_size;
+	__u32 chunk = BATCH;
+	void *keys = malloc((size_t)key_size * BATCH * 4), *vals = malloc(vsz * BATCH * 4);
+	__u64 token_in = 0, token_out = 0; /* hash maps: a bucket index */
+	long long n = 0;
+	bool first = true;
+
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	while ((__u64)n < max_walk) {
+		__u32 count = chunk;
+		int err = bpf_map_lookup_batch(fd, first ? NULL : &token_in, &token_out, keys, vals,
+					       &count, NULL);
+
+		if (err && errno == ENOSPC && chunk < BATCH * 4) {
+			chunk *= 2; /* one bucket holds more than a chunk: take a bigger bite */
+			continue;
+		}
+		if (err && errno != ENOENT) {
+			n = -errno;
+			break;
+		}
+		n += count;
+		if (err) /* ENOENT: the walk is complete */
+			break;
+		token_in = token_out;
+		first = false;
+	}
+	free(keys);
+	free(vals);
+	return n;
+}
+
+long long xl4_map_count(int fd, __u32 type, __u32 key_size, __u32 value_size, __u64 max_walk)
+{
+	long long n = -EINVAL;
+
+	if (type != BPF_MAP_TYPE_LPM_TRIE)
+		n = count_batched(fd, type, key_size, value_size, max_walk);
+	if (n == -EINVAL || n == -ENOTSUP || n == -524 /* ENOTSUPP */)
+		n = count_by_key(fd, key_size, max_walk);
+	return n;
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int xl4_map_fill_sample(const struct xl4_engine *e, const struct xl4_map_known *known, int n_known,
+			struct xl4_map_fills *out)
+{
+	double t0 = mono_ms();
+	struct bpf_map *map;
+	int err = 0;
+
+	out->n = 0;
+	if (!e->skel)
+		return -EINVAL;
+	bpf_object__for_each_map(map, e->skel->obj) {
+		struct xl4_map_fill *f;
+		long long n;
+		__u32 type = bpf_map__type(map);
+
+		if (!counted_type(type) || bpf_map__fd(map) < 0 || out->n == XL4_MAP_FILL_MAX)
+			continue;
+		f = &out->m[out->n];
+		snprintf(f->name, sizeof(f->name), "%s", bpf_map__name(map));
+		f->type = type;
+		f->capacity = bpf_map__max_entries(map);
+		f->walked = true;
+		for (int k = 0; k < n_known && f->walked; k++) {
+			if (!strcmp(known[k].name, f->name)) {
+				f->entries = known[k].entries;
+				f->walked = false;
+			}
+		}
+		if (!f->walked) {
+			out->n++;
+			continue;
+		}
+		/* An LRU map never holds more than max_entries; allow slack for churn mid-walk. */
+		n = xl4_map_count(bpf_map__fd(map), type, bpf_map__key_size(map),
+				  bpf_map__value_size(map), f->capacity + f->capacity / 4 + 16);
+		if (n < 0) {
+			err = n;
+			continue;
+		}
+		f->entries = (__u64)n > f->capacity ? f->capacity : (__u64)n;
+		out->n++;
+	}
+	out->walk_ms = mono_ms() - t0;
+	out->valid = true;
+	return err;
+}
+
+void xl4_map_fill_tick(struct xl4_map_fills *f, const struct xl4_engine *e,
+		       const struct xl4_filter *filter, double now)
+{
+	/* The filter's maps have one writer, the daemon, which counts as it writes: no walk. */
+	const struct xl4_map_known known[] = {
+		{ "xl4_allow4_v1", filter ? filter->n_entries[XL4_LIST_ALLOW][0] : 0 },
+		{ "xl4_allow6_v1", filter ? filter->n_entries[XL4_LIST_ALLOW][1] : 0 },
+		{ "xl4_block4_v1", filter ? filter->n_entries[XL4_LIST_BLOCK][0] : 0 },
+		{ "xl4_block6_v1", filter ? filter->n_entries[XL4_LIST_BLOCK][1] : 0 },
+		{ "xl4_rdst_v1", filter ? filter->n_rdst_keys : 0 },
+		{ "xl4_rport_v1", filter ? filter->n_rport_keys : 0 },
+	};
+	int err;
+
+	if (f->valid && now - f->at < XL4_MAP_FILL_PERIOD_S)
+		return;
+	f->at = now;
+	err = xl4_map_fill_sample(e, known, filter ? sizeof(known) / sizeof(known[0]) : 0, f);
+	if (err)
+		pr_warn("map fill: cannot count a map's entries: %s", strerror(-err));
+	pr_debug("map fill: %d maps counted in %.1f ms", f->n, f->walk_ms);
+}
+
+static const char *type_name(__u32 t)
+{
+	switch (t) {
+	case BPF_MAP_TYPE_HASH: return "hash";
+	case BPF_MAP_TYPE_LRU_HASH: return "lru_hash";
+	case BPF_MAP_TYPE_PERCPU_HASH: return "percpu_hash";
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH: return "lru_percpu_hash";
+	case BPF_MAP_TYPE_LPM_TRIE: return "lpm_trie";
+	default: return "other";
+	}
+}
+
+json_t *xl4_map_fill_json(const struct xl4_map_fills *f)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; f->valid && i < f->n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:s}", "name", f->m[i].name,
+						   "type", type_name(f->m[i].type), "entries",
+						   (json_int_t)f->m[i].entries, "capacity",
+						   (json_int_t)f->m[i].capacity, "counted",
+						   f->m[i].walked ? "walk" : "daemon"));
+	return a;
+}
+
+long long xl4_map_fill_conntrack(const struct xl4_map_fills *f)
+{
+	for (int i = 0; f->valid && i < f->n; i++)
+		if (!strcmp(f->m[i].name, "xl4_ct_v1"))
+			return f->m[i].entries;
+	return -1;
+}
