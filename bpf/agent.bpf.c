@@ -10,7 +10,8 @@
  *
  * Everything else passes untouched with TC_ACT_UNSPEC, so filters behind ours still run. The
  * programs never drop: a packet they cannot handle goes on as it came (the kernel drops an
- * IPIP packet it has no tunnel for). Helpers only from kernel 5.15; no kfuncs, no loops
+ * IPIP packet it has no tunnel for; with --from, one from another source is handed to it
+ * that way too, so nobody else can inject packets for a VIP). Helpers only from kernel 5.15; no kfuncs, no loops
  * beyond a fixed unrolled VLAN walk.
  */
 #include <linux/bpf.h>
@@ -65,6 +66,22 @@ struct {
 	__type(value, struct xl4_agent_state);
 } xl4_astate_v1 SEC(".maps");
 
+/* Allowed outer sources (`xl4 agent --from`) and which families they restrict. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, XL4_AGENT_MAX_FROM);
+	__type(key, struct xl4_agent_from_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} xl4_afrom_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_agent_cfg);
+} xl4_acfg_v1 SEC(".maps");
+
 struct agent_vlan_hdr {
 	__be16 tci;
 	__be16 encap_proto;
@@ -118,11 +135,27 @@ static __always_inline int agent_is_vip(const __be32 *addr, int words, __u8 fami
 	return bpf_map_lookup_elem(&xl4_avips_v1, &k) != NULL;
 }
 
+/* May an outer header from addr (words: 1 or 4) be stripped? Yes unless --from restricts the
+ * family and no allowed prefix holds it. */
+static __always_inline int agent_from_ok(const __be32 *addr, int words, __u8 family)
+{
+	struct xl4_agent_from_key k = { .prefixlen = 32 + 32 * words, .family = family };
+	struct xl4_agent_cfg *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&xl4_acfg_v1, &zero);
+	if (!c || !(c->flags & (family == 4 ? XL4_ACFG_FROM4 : XL4_ACFG_FROM6)))
+		return 1;
+	__builtin_memcpy(k.addr, addr, 4 * words);
+	return bpf_map_lookup_elem(&xl4_afrom_v1, &k) != NULL;
+}
+
 /*
- * Bytes of outer header to strip, or 0 when the frame is not an ipip-mode packet for one of
- * our VIPs. Only the shape the balancer emits is accepted: an untagged frame (on TC ingress
- * the kernel has already moved a VLAN tag into skb metadata; a tag still in the data is QinQ,
- * which bpf_skb_adjust_room refuses anyway), a 20-byte unfragmented outer IPv4 header with a
+ * Bytes of outer header to strip, 0 when the frame is not an ipip-mode packet for one of our
+ * VIPs, or -1 when it is one but its outer source is not allowed (--from). Only the shape the
+ * balancer emits is accepted: an untagged frame (on TC ingress the kernel has already moved a
+ * VLAN tag into skb metadata; a tag still in the data is QinQ, which bpf_skb_adjust_room
+ * refuses anyway), a 20-byte unfragmented outer IPv4 header with a
  * correct checksum, or a 40-byte outer IPv6 header with next header 41 and no extension
  * headers; the declared lengths must fit the frame and the inner header must be whole.
  */
@@ -156,6 +189,8 @@ static __always_inline int agent_outer_len(struct __sk_buff *skb)
 			return 0;
 		if (!agent_is_vip(&inner->daddr, 1, 4))
 			return 0;
+		if (!agent_from_ok(&outer->saddr, 1, 4))
+			return -1;
 		return sizeof(struct iphdr);
 	}
 	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
@@ -173,6 +208,8 @@ static __always_inline int agent_outer_len(struct __sk_buff *skb)
 			return 0;
 		if (!agent_is_vip((const __be32 *)&inner->daddr, 4, 6))
 			return 0;
+		if (!agent_from_ok((const __be32 *)&outer->saddr, 4, 6))
+			return -1;
 		return sizeof(struct ipv6hdr);
 	}
 	return 0;
@@ -186,8 +223,8 @@ int xl4_agent_in(struct __sk_buff *skb)
 
 	agent_pull(skb, sizeof(struct ethhdr) + 2 * sizeof(struct ipv6hdr));
 	hlen = agent_outer_len(skb);
-	if (!hlen) {
-		agent_count(XL4_AS_PASS_IN, len);
+	if (hlen <= 0) {
+		agent_count(hlen < 0 ? XL4_AS_FROM_REJECT : XL4_AS_PASS_IN, len);
 		return TC_ACT_UNSPEC;
 	}
 	/* Strip the outer header right after the MAC header. FIXED_GSO: a GRO'd packet's

@@ -54,7 +54,9 @@ int xl4_agent_load(struct xl4_agent *a, const char *pin_path)
 	if (pin_path && ((err = pin_map(skel->maps.xl4_avips_v1, pin_path)) ||
 			 (err = pin_map(skel->maps.xl4_aports_v1, pin_path)) ||
 			 (err = pin_map(skel->maps.xl4_astats_v1, pin_path)) ||
-			 (err = pin_map(skel->maps.xl4_astate_v1, pin_path))))
+			 (err = pin_map(skel->maps.xl4_astate_v1, pin_path)) ||
+			 (err = pin_map(skel->maps.xl4_afrom_v1, pin_path)) ||
+			 (err = pin_map(skel->maps.xl4_acfg_v1, pin_path))))
 		goto fail;
 	/* load: maps created or reused from pins, programs verified */
 	err = agent_bpf__load(skel);
@@ -71,6 +73,8 @@ int xl4_agent_load(struct xl4_agent *a, const char *pin_path)
 	a->ports_fd = bpf_map__fd(skel->maps.xl4_aports_v1);
 	a->stats_fd = bpf_map__fd(skel->maps.xl4_astats_v1);
 	a->state_fd = bpf_map__fd(skel->maps.xl4_astate_v1);
+	a->from_fd = bpf_map__fd(skel->maps.xl4_afrom_v1);
+	a->cfg_fd = bpf_map__fd(skel->maps.xl4_acfg_v1);
 	return 0;
 fail:
 	agent_bpf__destroy(skel);
@@ -251,6 +255,49 @@ int xl4_agent_port_del(int ports_fd, const struct xl4_agent_port *p)
 	return bpf_map_delete_elem(ports_fd, &k) && errno != ENOENT ? -errno : 0;
 }
 
+static struct xl4_agent_from_key from_key(const struct xl4_prefix *p)
+{
+	struct xl4_agent_from_key k = { .prefixlen = 32 + p->len, .family = p->family };
+
+	memcpy(k.addr, p->addr, sizeof(k.addr));
+	return k;
+}
+
+/* The restriction goes off first and on last, so no packet sees a family restricted to a
+ * half-written list; entries no longer wanted go after the new ones are in. */
+int xl4_agent_from_set(int from_fd, int cfg_fd, const struct xl4_prefix *from, int n)
+{
+	struct xl4_agent_from_key keys[XL4_AGENT_MAX_FROM], k, *prev = NULL;
+	struct xl4_agent_cfg cfg = { 0 }, off = { 0 };
+	__u32 zero = 0, v = 0;
+	int n_old = 0;
+
+	while (n_old < XL4_AGENT_MAX_FROM && !bpf_map_get_next_key(from_fd, prev, &k)) {
+		keys[n_old] = k;
+		prev = &keys[n_old++];
+	}
+	for (int i = 0; i < n; i++)
+		cfg.flags |= from[i].family == 4 ? XL4_ACFG_FROM4 : XL4_ACFG_FROM6;
+	if (bpf_map_update_elem(cfg_fd, &zero, &off, BPF_ANY))
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		k = from_key(&from[i]);
+		if (bpf_map_update_elem(from_fd, &k, &v, BPF_ANY))
+			return -errno;
+	}
+	for (int j = 0; j < n_old; j++) {
+		bool keep = false;
+
+		for (int i = 0; i < n; i++) {
+			k = from_key(&from[i]);
+			keep |= !memcmp(&k, &keys[j], sizeof(k));
+		}
+		if (!keep)
+			bpf_map_delete_elem(from_fd, &keys[j]);
+	}
+	return bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
 int xl4_agent_counters_read(int stats_fd, struct xl4_counter out[XL4_AS_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -284,6 +331,7 @@ const char *xl4_agent_stat_name(unsigned int idx)
 		[XL4_AS_DECAP] = "decapsulated",     [XL4_AS_PASS_IN] = "passed_in",
 		[XL4_AS_DECAP_ERR] = "decap_errors", [XL4_AS_PORT] = "port_restored",
 		[XL4_AS_PASS_OUT] = "passed_out",    [XL4_AS_PORT_ERR] = "port_errors",
+		[XL4_AS_FROM_REJECT] = "from_rejected",
 	};
 
 	return idx < XL4_AS_MAX && names[idx] ? names[idx] : NULL;
@@ -647,6 +695,10 @@ int xl4_agent_setup(const struct xl4_agent_config *c)
 	/* fill the maps before the filters go on, so no packet sees half a configuration */
 	if ((err = sync_vips(a.vips_fd, c)) || (err = sync_ports(a.ports_fd, c)))
 		goto save;
+	if ((err = xl4_agent_from_set(a.from_fd, a.cfg_fd, c->from, c->n_from))) {
+		pr_warn("cannot write the allowed outer sources: %s", strerror(-err));
+		goto save;
+	}
 	/* sysctls: the originals are saved before the first change */
 	err = sync_sysctls(&st, c);
 	if (err)
@@ -790,6 +842,25 @@ int xl4_agent_status(const char *ifname, const char *pin_path, FILE *out)
 								"on lo (was there before)");
 			prev = &k;
 		}
+		close(fd);
+	}
+	fd = pinned(pin_path, XL4_MAP_AGENT_FROM);
+	if (fd >= 0) {
+		struct xl4_agent_from_key k, *prev = NULL;
+		int n = 0;
+
+		while (!bpf_map_get_next_key(fd, prev, &k)) {
+			struct xl4_prefix p = { .family = k.family, .len = k.prefixlen - 32 };
+			char str[64];
+
+			memcpy(p.addr, k.addr, sizeof(p.addr));
+			xl4_prefix_str(&p, str, sizeof(str));
+			fprintf(out, "  ipip from %s\n", str);
+			prev = &k;
+			n++;
+		}
+		if (!n)
+			fprintf(out, "  ipip from:      any source (no --from)\n");
 		close(fd);
 	}
 	fd = pinned(pin_path, XL4_MAP_AGENT_PORTS);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 
+#include "prefix.h"
 #include "xl4/agent_abi.h"
 
 struct agent_bpf;
@@ -20,7 +21,7 @@ struct agent_bpf;
 struct xl4_agent {
 	struct agent_bpf *skel;
 	int in_fd, out_fd;		   /* the ingress (decap) and egress (port) programs */
-	int vips_fd, ports_fd, stats_fd, state_fd;
+	int vips_fd, ports_fd, stats_fd, state_fd, from_fd, cfg_fd;
 };
 
 /* Load the agent; pin_path NULL keeps every map private (tests), otherwise maps are pinned
@@ -52,12 +53,16 @@ int xl4_agent_vip_del(int vips_fd, const struct xl4_agent_addr *vip);
 int xl4_agent_port_set(int ports_fd, const struct xl4_agent_port *p);
 int xl4_agent_port_del(int ports_fd, const struct xl4_agent_port *p);
 
+/* Replace the allowed outer sources (and the families they restrict) with from[0..n). */
+int xl4_agent_from_set(int from_fd, int cfg_fd, const struct xl4_prefix *from, int n);
+
 /* Counters summed over CPUs, indexed by enum xl4_agent_stat. */
 int xl4_agent_counters_read(int stats_fd, struct xl4_counter out[XL4_AS_MAX]);
 const char *xl4_agent_stat_name(unsigned int idx);
 
 #define XL4_AGENT_VIPS_MAX 64
 #define XL4_AGENT_PORTS_MAX 64
+#define XL4_AGENT_FROM_MAX 64
 
 struct xl4_agent_config {
 	const char *ifname;
@@ -66,6 +71,8 @@ struct xl4_agent_config {
 	int n_vips;
 	struct xl4_agent_port ports[XL4_AGENT_PORTS_MAX];
 	int n_ports;
+	struct xl4_prefix from[XL4_AGENT_FROM_MAX]; /* allowed outer sources (none: any) */
+	int n_from;
 	bool sysctl; /* set arp_ignore / arp_announce / rp_filter (IPv4 VIPs only) */
 };
 

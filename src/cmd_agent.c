@@ -10,13 +10,16 @@
 #include "agent.h"
 #include "commands.h"
 
-enum { OPT_VIP = 256, OPT_PORT, OPT_NO_SYSCTL, OPT_PIN_PATH, OPT_REMOVE, OPT_STATUS };
+enum { OPT_VIP = 256, OPT_PORT, OPT_FROM, OPT_NO_SYSCTL, OPT_PIN_PATH, OPT_REMOVE, OPT_STATUS };
 
 static const struct xl4_opt agent_opts[] = {
 	{ "interface", 'i', "IFACE", "the backend's interface toward the balancer (required)" },
 	{ "vip", OPT_VIP, "ADDR", "a VIP this backend serves (repeat for more)" },
 	{ "port", OPT_PORT, "SPEC",
 	  "port mode, VIP:VPORT=BPORT/tcp|udp ([VIP] for IPv6): replies leave as VIP:VPORT" },
+	{ "from", OPT_FROM, "PREFIX",
+	  "decapsulate only from these outer sources: the balancers' lb.ipip_source_v4/v6 "
+	  "(repeat; default any)" },
 	{ "no-sysctl", OPT_NO_SYSCTL, NULL, "leave arp_ignore, arp_announce and rp_filter alone" },
 	{ "pin-path", OPT_PIN_PATH, "DIR", "where the agent's maps are pinned (" XL4_AGENT_PIN_ROOT ")" },
 	{ "remove", OPT_REMOVE, NULL, "undo the set-up: filters, VIPs on lo, sysctls, pins" },
@@ -91,6 +94,13 @@ static int run_agent(const struct xl4_cmd *cmd, int argc, char **argv)
 			if ((rc = add_port(cmd, &c, arg, &port)))
 				return rc;
 			break;
+		case OPT_FROM:
+			if (c.n_from == XL4_AGENT_FROM_MAX)
+				return xl4_cli_usage_error(cmd, "at most %d --from prefixes", XL4_AGENT_FROM_MAX);
+			if (xl4_prefix_parse(arg, &c.from[c.n_from], err, sizeof(err)))
+				return xl4_cli_usage_error(cmd, "--from: %s", err);
+			c.n_from++;
+			break;
 		case OPT_NO_SYSCTL: c.sysctl = false; break;
 		case OPT_PIN_PATH: c.pin_path = arg; break;
 		case OPT_REMOVE: remove = true; break;
@@ -109,8 +119,9 @@ static int run_agent(const struct xl4_cmd *cmd, int argc, char **argv)
 		return xl4_cli_usage_error(cmd, "--pin-path wants an absolute path, not '%s'", c.pin_path);
 	if (remove && status)
 		return xl4_cli_usage_error(cmd, "--remove and --status exclude each other");
-	if ((remove || status) && (c.n_vips || c.n_ports))
-		return xl4_cli_usage_error(cmd, "--%s takes no --vip or --port", remove ? "remove" : "status");
+	if ((remove || status) && (c.n_vips || c.n_ports || c.n_from))
+		return xl4_cli_usage_error(cmd, "--%s takes no --vip, --port or --from",
+					   remove ? "remove" : "status");
 	if (!if_nametoindex(c.ifname))
 		return xl4_cli_usage_error(cmd, "no such interface '%s'", c.ifname);
 	if (status)
@@ -136,7 +147,9 @@ const struct xl4_cmd xl4_cmd_agent = {
 		"packets whose inner destination is a VIP (no tunnel module needed), egress sets the\n"
 		"source port of port-mode replies back to the VIP port. Puts each VIP on lo (/32, or\n"
 		"/128 nodad) and, for IPv4 VIPs, sets arp_ignore=1, arp_announce=2, rp_filter=0 on\n"
-		"'all' and IFACE (the old values are kept for --remove). Running it again makes the\n"
+		"'all' and IFACE (the old values are kept for --remove). With --from, an IPIP packet\n"
+		"from any other outer source is left alone (the kernel drops it: no tunnel), so only\n"
+		"the balancers can deliver encapsulated packets to a VIP. Running it again makes the\n"
 		"backend match the new command line: VIPs and ports not given any more are removed.\n"
 		"Environment: XL4_AGENT_PIN_PATH (default for --pin-path). See docs/agent.md.",
 	.opts = agent_opts,

@@ -14,11 +14,14 @@
 #define XL4_MAP_AGENT_VIPS "xl4_avips_v1"
 #define XL4_MAP_AGENT_STATS "xl4_astats_v1"
 #define XL4_MAP_AGENT_STATE "xl4_astate_v1"
+#define XL4_MAP_AGENT_FROM "xl4_afrom_v1"
+#define XL4_MAP_AGENT_CFG "xl4_acfg_v1"
 
 #define XL4_AGENT_PIN_ROOT "/sys/fs/bpf/xl4-agent"
 
 #define XL4_AGENT_MAX_VIPS 1024
 #define XL4_AGENT_MAX_PORTS 1024
+#define XL4_AGENT_MAX_FROM 256
 
 /* The agent's TC filters: fixed handle and priority, so a later run (or --remove) finds and
  * replaces exactly its own filter and leaves anyone else's alone. The priority is below the
@@ -42,6 +45,26 @@ struct xl4_agent_vip {
 };
 _Static_assert(sizeof(struct xl4_agent_vip) == 4, "xl4_agent_vip layout");
 
+/* xl4_afrom_v1 (LPM trie): outer sources allowed to send this backend IPIP / ip6ip6 (the
+ * balancers' lb.ipip_source_v4/v6 prefixes). prefixlen = 32 + the prefix's length: the family
+ * byte and its padding lead the key. Value: unused (0). Written by `xl4 agent --from`. */
+struct xl4_agent_from_key {
+	__u32 prefixlen;
+	__u8 family; /* 4 or 6 */
+	__u8 _pad[3];
+	__be32 addr[4]; /* IPv4 in addr[0] */
+};
+_Static_assert(sizeof(struct xl4_agent_from_key) == 24, "xl4_agent_from_key layout");
+
+/* xl4_acfg_v1 (array, 1 entry): which families xl4_afrom_v1 restricts (without --from for a
+ * family, any outer source of it is decapsulated, as before). */
+#define XL4_ACFG_FROM4 (1u << 0)
+#define XL4_ACFG_FROM6 (1u << 1)
+struct xl4_agent_cfg {
+	__u32 flags; /* XL4_ACFG_* */
+};
+_Static_assert(sizeof(struct xl4_agent_cfg) == 4, "xl4_agent_cfg layout");
+
 /* xl4_astats_v1 (per-CPU array of struct xl4_counter), written only by the TC programs. */
 enum xl4_agent_stat {
 	XL4_AS_DECAP = 0,    /* ingress: outer header stripped */
@@ -50,6 +73,8 @@ enum xl4_agent_stat {
 	XL4_AS_PORT = 3,     /* egress: source port restored to the VIP port */
 	XL4_AS_PASS_OUT = 4, /* egress: not ours, passed untouched */
 	XL4_AS_PORT_ERR = 5, /* egress: ours, but a rewrite helper failed */
+	XL4_AS_FROM_REJECT = 6, /* ingress: to a VIP, but from an outer source not in --from:
+				 * passed as it came (the kernel has no tunnel for it) */
 	XL4_AS_MAX = 8,
 };
 

@@ -523,6 +523,51 @@ static int provision(const struct xl4_agent *a)
 	return err;
 }
 
+/* --from: the allowed outer sources, set through the wrapper `xl4 agent` uses, one step at a
+ * time (each step replaces the list); the balancer's sources are 198.18.3.1 / 2001:db8:3::1. */
+static void run_from(const struct xl4_agent *a)
+{
+	static const struct {
+		const char *list[2];
+		struct agent_case v4, v6;
+	} steps[] = {
+		{ { "198.18.3.0/24", NULL },
+		  { "agent/from/v4-listed/ipip4-decap", DECAP(ipip4, ipip4_out) },
+		  { "agent/from/v4-listed/ip6ip6-unrestricted", DECAP(ip6ip6, ip6ip6_out) } },
+		{ { "198.18.4.0/24", NULL },
+		  { "agent/from/v4-other/ipip4-rejected", IN, b_ipip4, NULL, TC_ACT_UNSPEC, XL4_AS_FROM_REJECT },
+		  { "agent/from/v4-other/ip6ip6-unrestricted", DECAP(ip6ip6, ip6ip6_out) } },
+		{ { "198.18.4.0/24", "2001:db8:4::/48" },
+		  { "agent/from/both-other/ipip4-rejected", IN, b_ipip4, NULL, TC_ACT_UNSPEC, XL4_AS_FROM_REJECT },
+		  { "agent/from/both-other/ip6ip6-rejected", IN, b_ip6ip6, NULL, TC_ACT_UNSPEC, XL4_AS_FROM_REJECT } },
+		{ { "198.18.3.1", "2001:db8:3::/64" },
+		  { "agent/from/exact/ipip4-decap", DECAP(ipip4, ipip4_out) },
+		  { "agent/from/prefix/ip6ip6-decap", DECAP(ip6ip6, ip6ip6_out) } },
+		{ { NULL, NULL },
+		  { "agent/from/none-again/ipip4-decap", DECAP(ipip4, ipip4_out) },
+		  { "agent/from/none-again/ip6ip6-decap", DECAP(ip6ip6, ip6ip6_out) } },
+	};
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct xl4_prefix from[2];
+		char err[128];
+		int n = 0, e;
+
+		for (int j = 0; j < 2 && steps[i].list[j]; j++)
+			if (xl4_prefix_parse(steps[i].list[j], &from[n++], err, sizeof(err)))
+				fx_fail(steps[i].v4.name, true, "bad prefix: %s", err);
+		if ((e = xl4_agent_from_set(a->from_fd, a->cfg_fd, from, n))) {
+			fx_fail(steps[i].v4.name, true, "xl4_agent_from_set: %s", strerror(-e));
+			fx_count(steps[i].v4.name, false);
+			continue;
+		}
+		if (fx_selected(steps[i].v4.name))
+			fx_count(steps[i].v4.name, run_case(a, &steps[i].v4));
+		if (fx_selected(steps[i].v6.name))
+			fx_count(steps[i].v6.name, run_case(a, &steps[i].v6));
+	}
+}
+
 void suite_agent(void)
 {
 	struct xl4_agent a;
@@ -531,7 +576,7 @@ void suite_agent(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		any |= fx_selected(cases[i].name);
-	if (!any)
+	if (!any && !fx_selected("agent/from/"))
 		return;
 	if ((err = xl4_agent_load(&a, NULL)) || (err = provision(&a))) {
 		fx_fail("agent/load", true, "cannot load or provision the agent: %s", strerror(-err));
@@ -546,5 +591,6 @@ void suite_agent(void)
 			continue;
 		fx_count(cases[i].name, run_case(&a, &cases[i]));
 	}
+	run_from(&a);
 	xl4_agent_close(&a);
 }

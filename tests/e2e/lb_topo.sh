@@ -108,6 +108,8 @@ lb_backend_start() {
 	else
 		args=(--vip "$LB_VIP4" --vip "$LB_VIP6")
 	fi
+	# ipip: only the balancer's outer sources (xl4.conf's lb.ipip_source_v4/v6 defaults)
+	[ "$mode" = ipip ] && args+=(--from 198.18.255.0/24 --from 2001:db8:ffff::/112)
 	cleanup_push "nsenter --net=/run/netns/$ns '$XL4' agent -i eth0 --remove --pin-path '$pin'; rm -rf '$pin'"
 	quietly nsenter --net="/run/netns/$ns" "$XL4" agent -i eth0 --pin-path "$pin" "${args[@]}" ||
 		die "b$i: xl4 agent ${args[*]} failed"

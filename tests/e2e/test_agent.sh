@@ -231,6 +231,22 @@ assert_eq "decapsulated counter" $((decap0 + 2 * N)) "$(counter decapsulated)"
 assert_true "IPIP to a non-VIP inner address: no reply" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
 	ipip 2 0 "$C_IF" "$B_MAC" "$OUTER4" "$B4" "$C4" "$NOTVIP4" 9000
 assert_eq "non-VIP not decapsulated" $((decap0 + 2 * N)) "$(counter decapsulated)"
+# --from: only the balancers' outer sources may deliver encapsulated packets
+assert_true "set-up with --from the balancer's prefixes" quietly agent "${SETUP[@]}" \
+	--from 198.18.3.0/24 --from 2001:db8:3::/64
+assert_match "--status lists --from" "ipip from 198.18.3.0/24" "$(agent -i "$B_IF" --pin-path "$PIN" --status)"
+assert_true "IPIP from a listed source: echoes" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
+	ipip 3 3 "$C_IF" "$B_MAC" "$OUTER4" "$B4" "$C4" "$VIP4" 9000
+assert_true "set-up with --from another IPv4 prefix only" quietly agent "${SETUP[@]}" --from 198.18.9.0/24
+rej0=$(counter from_rejected)
+assert_true "IPIP from an unlisted source: not decapsulated, no reply" quietly in_ns "$CLI" "$PY" \
+	"$E2E_TMP/probe.py" ipip 2 0 "$C_IF" "$B_MAC" "$OUTER4" "$B4" "$C4" "$VIP4" 9000
+assert_eq "from_rejected counter" $((rej0 + 2)) "$(counter from_rejected)"
+assert_true "ip6ip6 (its family not restricted): echoes" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
+	ipip 2 2 "$C_IF" "$B_MAC" "$OUTER6" "$B6" "$C6" "$VIP6" 9000
+usage_check "bad --from" "--from: " -i "$B_IF" --pin-path "$PIN" --vip "$VIP4" --from 198.18.3.1/33
+assert_true "set-up without --from again" quietly agent "${SETUP[@]}"
+assert_match "--status: any source" "any source" "$(agent -i "$B_IF" --pin-path "$PIN" --status)"
 
 # ---------------------------------------------------------------------------------------------
 e2e_section "(d) port mode, UDP: replies leave from the VIP port"
