@@ -280,6 +280,11 @@ static int run_events(const struct xl4_cmd *cmd, int argc, char **argv)
 		}
 		char src[64], dst[64];
 		const char *s = json_string_value(json_object_get(e, "src")) ?: "-";
+
+		if (!strcmp(json_string_value(json_object_get(e, "type")) ?: "", "guard")) {
+			printf("%-20s %s\n", "guard", json_string_value(json_object_get(e, "message")));
+			continue;
+		}
 		const char *d = json_string_value(json_object_get(e, "dst")) ?: "-";
 
 		if (!json_object_get(e, "src")) {
@@ -310,7 +315,7 @@ static int run_events(const struct xl4_cmd *cmd, int argc, char **argv)
 
 const struct xl4_cmd xl4_cmd_events = {
 	.name = "events",
-	.summary = "Show the most recent sampled drop events (up to 64) from the ring buffer.",
+	.summary = "Show the most recent sampled drop events (up to 64) and flood-guard mode changes.",
 	.opts = events_opts,
 	.run = run_events,
 };
