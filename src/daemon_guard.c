@@ -195,7 +195,7 @@ static void vip_tick(struct daemon_guard *g, uint32_t id, uint64_t now)
 		if (v->cur.ctl.override == XL4_GUARD_OV_OFF)
 			snprintf(v->reason, sizeof(v->reason), "forced off by the operator (xl4 guard set)");
 		else if (v->prev.ctl.override == XL4_GUARD_OV_ON)
-			snprintf(v->reason, sizeof(v->reason), "override released");
+			snprintf(v->reason, sizeof(v->reason), "no longer forced on, and the kernel sees no attack");
 		else
 			snprintf(v->reason, sizeof(v->reason),
 				 "no attack window for %.1f s: %.0f SYN/s, %.0f ACK/s", g->conf.leave_ms / 1e3,
@@ -367,10 +367,11 @@ void daemon_guard_on_event(struct daemon_guard *g, const struct xl4_event *ev)
 
 /* ---- JSON ---- */
 
-static json_t *vip_guard_json(struct daemon_guard *g, uint32_t id)
+/* Counters are read fresh (a request right after a packet sees it); rates and the mode are
+ * the last tick's. */
+static json_t *vip_guard_json(struct daemon_guard *g, uint32_t id, const struct xl4_guard_stats *s)
 {
 	struct daemon_guard_vip *v = &g->v[id];
-	const struct xl4_guard_stats *s = &v->cur.sum;
 	const char *cause = cause_name(v), *level = xl4_guard_level_name(v->level);
 	uint64_t now = xl4_mono_ns();
 
@@ -390,10 +391,8 @@ static json_t *vip_guard_json(struct daemon_guard *g, uint32_t id)
 }
 
 /* Totals for metrics; rates need a second sample. */
-static void vip_guard_totals(struct daemon_guard *g, uint32_t id, json_t *o)
+static void vip_guard_totals(const struct xl4_guard_stats *s, json_t *o)
 {
-	const struct xl4_guard_stats *s = &g->v[id].cur.sum;
-
 	json_object_set_new(o, "syn_total", json_integer(s->syns));
 	json_object_set_new(o, "completing_ack_total", json_integer(s->acks));
 }
@@ -405,6 +404,7 @@ void daemon_guard_annotate(struct daemon_guard *g, json_t *vips)
 
 	json_array_foreach(vips, i, v) {
 		json_int_t id = json_integer_value(json_object_get(v, "id"));
+		struct xl4_guard_snap snap;
 		json_t *o;
 
 		if (id < 0 || id >= XL4_MAX_VIPS)
@@ -415,8 +415,10 @@ void daemon_guard_annotate(struct daemon_guard *g, json_t *vips)
 			if (g->ready)
 				vip_tick(g, id, xl4_mono_ns());
 		}
-		o = vip_guard_json(g, id);
-		vip_guard_totals(g, id, o);
+		if (xl4_guard_read(&g->maps, id, &snap))
+			snap = g->v[id].cur;
+		o = vip_guard_json(g, id, &snap.sum);
+		vip_guard_totals(&snap.sum, o);
 		json_object_set_new(v, "guard", o);
 	}
 }
@@ -499,6 +501,11 @@ static json_t *req_set(struct daemon_guard *g, json_t *req)
 	v = &g->v[lv->id];
 	vip_sync_identity(g, v, lv);
 	v->set_by = ov == XL4_GUARD_OV_AUTO ? GUARD_BY_NONE : GUARD_BY_OPERATOR;
+	/* the reason now; a mode change below words it anew */
+	if (ov == XL4_GUARD_OV_OFF)
+		snprintf(v->reason, sizeof(v->reason), "forced off by the operator (xl4 guard set)");
+	else if (ov == XL4_GUARD_OV_AUTO)
+		snprintf(v->reason, sizeof(v->reason), "given back to the kernel's judgement (xl4 guard set auto)");
 	pr_info("guard: VIP %s (%s): override %s%s%s by the operator", v->addr, v->name,
 		xl4_guard_override_name(ov), level ? ", level " : "", level ? level : "");
 	vip_tick(g, lv->id, xl4_mono_ns()); /* the new mode shows (and logs) at once */
