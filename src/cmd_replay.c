@@ -14,7 +14,7 @@ static const struct xl4_opt replay_opts[] = {
 	{ "json", OPT_JSON, NULL, "one JSON object per packet (see docs/replay.md)" },
 	{ "write", 'w', "FILE", "write every packet not dropped, as xl4 emits it, to a pcap FILE" },
 	{ "quiet", 'q', NULL, "print only the summary" },
-	{ "guard-force", OPT_GUARD_FORCE, "MODE", "flood guard on every TCP VIP: on (emergency mode), off or auto" },
+	{ "guard-force", OPT_GUARD_FORCE, "MODE", "turn the flood guard on, every TCP VIP in mode on (emergency), off or auto" },
 	{ "guard-level", OPT_GUARD_LEVEL, "LEVEL", "with --guard-force on: first-drop or challenge" },
 	{ 0 },
 };
@@ -60,11 +60,10 @@ static int run_replay(const struct xl4_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "xl4: error: %s\n", err);
 		return 1;
 	}
-	if (o.guard_force >= 0 && !cfg.guard.enabled) {
-		fprintf(stderr, "xl4: error: --guard-force: the flood guard is off in %s (guard.enabled = false)\n",
-			config);
-		return 1;
-	}
+	/* --guard-force asks what the guard would do: it is on for this replay, whatever the
+	 * file says (its other guard settings apply) */
+	if (o.guard_force >= 0)
+		cfg.guard.enabled = true;
 	return xl4_replay(&cfg, &o);
 }
 

@@ -77,11 +77,11 @@ int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, str
 		return ret;
 	}
 	if (!c->enabled) {
-		pr_info("guard: off (guard.enabled = false)");
+		pr_debug("guard: off (guard.enabled = false)");
 		g->ready = true;
 		return 0;
 	}
-	pr_info("guard: on, response %s, attack above %u SYN/s and %.2f SYN per completing ACK%s",
+	pr_debug("guard: on, response %s, attack above %u SYN/s and %.2f SYN per completing ACK%s",
 		xl4_guard_response_name(c->response), c->syn_rate, c->ratio,
 		kept ? "; cookie key kept from the previous run" : "");
 	g->an = xl4_an_thread_start(&ap);

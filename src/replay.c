@@ -150,7 +150,7 @@ static int provision_guard(struct xl4_lb *lb, struct xl4_engine *eng, const stru
 		pr_warn("cannot write the flood guard's settings: %s", strerror(-ret));
 		return ret;
 	}
-	if (o->guard_force < 0 || !cfg->guard.enabled)
+	if (o->guard_force < 0)
 		return 0;
 	for (int i = 0; i < XL4_MAX_VIPS; i++) {
 		if (!lb->vips[i].used || lb->vips[i].spec.proto != IPPROTO_TCP)

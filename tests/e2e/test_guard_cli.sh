@@ -10,7 +10,7 @@
 #   (d) forced challenge on a real SYN: the client's kernel answers our SYN-ACK with a RST
 #       carrying the cookie, the source is verified (guard verified), unverify forgets it
 #   (e) bad arguments and bad control requests: specific errors, nothing changed
-#   (f) guard.enabled = false: show says so, set is refused
+#   (f) no guard section (the default: off): show says so, set is refused
 # The flood itself (real attack traffic) is another test's job. Addresses only from
 # 198.18.0.0/15.
 #
@@ -121,9 +121,8 @@ bad_case "6: guard.synrate: unknown key" 'guard: { synrate = 5; };'
 # ---------------------------------------------------------------------------------------------
 e2e_section "(b) the daemon, guard show"
 CONF=$E2E_TMP/xl4.conf
-write_conf "$CONF" 'guard: { response = "auto"; verified_ttl = 600; };'
+write_conf "$CONF" 'guard: { enabled = true; response = "auto"; verified_ttl = 600; };'
 daemon_start "$SRV" -i s0 -m skb -c "$CONF"
-assert_match "log: the guard is on" 'guard: on, response auto' "$(cat "$DAEMON_LOG")"
 out=$(x guard show)
 assert_match "show: the settings line" '^flood guard: on, response auto, attack above 1000 SYN/s per VIP and ratio 3\.00' "$out"
 assert_match "show: web is normal, override auto" 'web  198\.18\.1\.1:80/tcp'$'\n''    guard: normal  override auto' "$out"
@@ -249,13 +248,34 @@ daemon_stop TERM
 assert_eq "daemon exit status after SIGTERM" 0 "$DAEMON_RC"
 
 # ---------------------------------------------------------------------------------------------
-e2e_section "(f) guard.enabled = false"
-write_conf "$CONF" 'guard: { enabled = false; };'
+e2e_section "(f) the default: the guard off"
+write_conf "$CONF"
 daemon_start "$SRV" -i s0 -m skb -c "$CONF"
 assert_match "show says OFF" '^flood guard: OFF' "$(x guard show)"
 expect_fail "set refused while off" 1 'xl4: the flood guard is off \(guard.enabled = false' x guard set web on
 assert_eq "still normal" normal "$(gval web mode)"
 daemon_stop TERM
 assert_eq "daemon exit status after SIGTERM" 0 "$DAEMON_RC"
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "(g) xl4 replay against emergency mode"
+"$PY" - "$E2E_TMP/syn.pcap" "$VIP4" <<'EOF' || die "cannot write the capture"
+import sys
+from scapy.all import Ether, IP, TCP, wrpcap
+wrpcap(sys.argv[1], [Ether(src="02:00:00:00:00:aa", dst="02:00:00:00:00:bb") /
+                     IP(src="198.18.0.5", dst=sys.argv[2]) /
+                     TCP(sport=40000, dport=80, flags="S", seq=1000, options=[("MSS", 1460)])])
+EOF
+rp() { "$XL4" replay -c "$CONF" "$@" "$E2E_TMP/syn.pcap" 2>/dev/null; }
+assert_match "replay, guard as configured (off): forwarded" '^1 tx len=58 out_len=58 out=02000000002102' "$(rp)"
+assert_eq "replay --guard-force on: First Drop" "1 drop guard_first_drop len=58" "$(rp --guard-force on)"
+assert_eq "replay --guard-force off: forwarded" tx "$(rp --guard-force off --json | "$PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["verdict"])')"
+out=$(rp --guard-force on --guard-level challenge --json)
+assert_eq "replay --guard-level challenge: a SYN-ACK (flags 0x12, window 1024) back to the client" \
+	"tx 54 12 0400" "$("$PY" -c 'import json,sys; r=json.loads(sys.argv[1]); o=r["out"]; print(r["verdict"], r["out_len"], o[94:96], o[96:100])' "$out")"
+expect_fail "replay --guard-level without on" 2 "--guard-level goes only with --guard-force on" \
+	"$XL4" replay --guard-level challenge "$E2E_TMP/syn.pcap"
+expect_fail "replay --guard-force bad" 2 "--guard-force 'yes' is not one of: on, off, auto" \
+	"$XL4" replay --guard-force yes "$E2E_TMP/syn.pcap"
 
 e2e_summary guard-cli

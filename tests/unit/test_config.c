@@ -384,7 +384,7 @@ static void test_guard_section(void **state)
 
 	(void)state;
 	xl4_config_defaults(&c);
-	assert_true(c.guard.enabled);
+	assert_false(c.guard.enabled);
 	assert_int_equal(c.guard.response, XL4_GUARD_RESP_AUTO);
 	assert_int_equal(c.guard.syn_rate, 1000);
 	assert_true(c.guard.ratio == 3.0);
@@ -397,7 +397,7 @@ static void test_guard_section(void **state)
 	assert_true(c.guard.analyzer.block_top);
 	assert_int_equal(c.guard.analyzer.min_samples, 50);
 	const char *text = "guard: {\n"
-			   "  enabled = false; response = \"challenge\"; syn_rate = 5000; ratio = 4;\n"
+			   "  enabled = true; response = \"challenge\"; syn_rate = 5000; ratio = 4;\n"
 			   "  enter_ms = 1000; leave_ms = 20000; escalate_ms = 0;\n"
 			   "  first_drop = { min_ms = 800; max_ms = 3000; };\n"
 			   "  verified_ttl = 60; challenge_per_second = 0;\n"
@@ -406,7 +406,7 @@ static void test_guard_section(void **state)
 			   "};\n";
 	if (xl4_config_parse(text, "t", &c, err, sizeof(err)))
 		fail_msg("%s", err);
-	assert_false(c.guard.enabled);
+	assert_true(c.guard.enabled);
 	assert_int_equal(c.guard.response, XL4_GUARD_RESP_CHALLENGE);
 	assert_int_equal(c.guard.syn_rate, 5000);
 	assert_true(c.guard.ratio == 4.0);
@@ -426,7 +426,7 @@ static void test_guard_section(void **state)
 	assert_int_equal(c.guard.analyzer.min_samples, 7);
 	/* a group with only some keys keeps the other defaults */
 	assert_int_equal(xl4_config_parse("guard: { ratio = 2.5; };\n", "t", &c, err, sizeof(err)), 0);
-	assert_true(c.guard.enabled);
+	assert_false(c.guard.enabled);
 	assert_true(c.guard.ratio == 2.5);
 	assert_int_equal(c.guard.leave_ms, 5000);
 	xl4_config_free(&c);

@@ -24,6 +24,7 @@ static void test_cfg_build(void **state)
 
 	(void)state;
 	xl4_config_defaults(&c);
+	c.guard.enabled = true;
 	/* 1000 SYN/s over a 1.07 s window on 2 CPUs: ceil(1073.7 / 2) = 537 per CPU */
 	xl4_guard_cfg_build(&c.guard, 2, 1 << 20, 1 << 16, &k);
 	assert_int_equal(k.enabled, 1);
