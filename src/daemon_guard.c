@@ -224,6 +224,18 @@ static int count_nothing(void *ctx, const struct xl4_guard_src *s, uint64_t left
 	return 0;
 }
 
+/* Counting walks the table: every 5 s is enough for a gauge. */
+static void daemon_guard_tick_verified(struct daemon_guard *g, uint64_t now)
+{
+	if (!g->verified_counted_ns || now - g->verified_counted_ns >= 5 * NS_PER_S) {
+		long n = xl4_guard_verified_walk(&g->maps, now, count_nothing, NULL);
+
+		if (n >= 0)
+			g->verified_sources = n;
+		g->verified_counted_ns = now;
+	}
+}
+
 void daemon_guard_tick(struct daemon_guard *g)
 {
 	uint64_t now = xl4_mono_ns();
@@ -252,14 +264,7 @@ void daemon_guard_tick(struct daemon_guard *g)
 			xl4_an_thread_observe(g->an, &o);
 		}
 	}
-	/* Counting walks the table: every 5 s is enough for a gauge. */
-	if (!g->verified_counted_ns || now - g->verified_counted_ns >= 5 * NS_PER_S) {
-		long n = xl4_guard_verified_walk(&g->maps, now, count_nothing, NULL);
-
-		if (n >= 0)
-			g->verified_sources = n;
-		g->verified_counted_ns = now;
-	}
+	daemon_guard_tick_verified(g, now);
 }
 
 /* ---- the analyzer ---- */
@@ -526,6 +531,8 @@ static json_t *req_show(struct daemon_guard *g, json_t *req, json_t *vips)
 		return bad;
 	if (vip && !(lv = vip_lookup(g, vip, err, sizeof(err))))
 		return xl4_control_error("%s", err);
+	g->verified_counted_ns = 0; /* count afresh: a person is asking */
+	daemon_guard_tick_verified(g, xl4_mono_ns());
 	daemon_guard_annotate(g, vips);
 	out = json_array();
 	json_array_foreach(vips, i, v) {
