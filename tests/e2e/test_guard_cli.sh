@@ -9,7 +9,9 @@
 #       xl4 status --json, xl4 vip list (text and JSON), the metrics and the events see it
 #   (d) forced challenge on a real SYN: the client's kernel answers our SYN-ACK with a RST
 #       carrying the cookie, the source is verified (guard verified), unverify forgets it
-#   (e) bad arguments and bad control requests: specific errors, nothing changed
+#   (e) bad arguments and bad control requests: specific errors, nothing changed; the
+#       analyzer blocks (through the filter, with an expiry) a source that holds most of the
+#       sampled guard drops
 #   (f) no guard section (the default: off): show says so, set is refused
 # The flood itself (real attack traffic) is another test's job. Addresses only from
 # 198.18.0.0/15.
@@ -121,7 +123,9 @@ bad_case "6: guard.synrate: unknown key" 'guard: { synrate = 5; };'
 # ---------------------------------------------------------------------------------------------
 e2e_section "(b) the daemon, guard show"
 CONF=$E2E_TMP/xl4.conf
-write_conf "$CONF" 'guard: { enabled = true; response = "auto"; verified_ttl = 600; };'
+write_conf "$CONF" 'guard: { enabled = true; response = "auto"; verified_ttl = 600;
+  analyzer = { min_samples = 20; min_share = 0.5; block_seconds = 60; }; };
+events: { samples_per_second = 1000; };'
 daemon_start "$SRV" -i s0 -m skb -c "$CONF"
 out=$(x guard show)
 assert_match "show: the settings line" '^flood guard: on, response auto, attack above 1000 SYN/s per VIP and ratio 3\.00' "$out"
@@ -244,6 +248,34 @@ after=$(x guard show --json)
 strip() { "$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); [v["guard"].pop(k) for v in d["vips"] for k in ("since_s","syn_per_s","ack_per_s","ratio")]; print(json.dumps(d, sort_keys=True))' "$1"; }
 assert_eq "nothing changed by the bad input" "$(strip "$before")" "$(strip "$after")"
 assert_true "daemon still answers" quietly x guard show
+
+e2e_section "(e') the analyzer blocks the source that dominates the drops"
+assert_true "set web on (First Drop)" quietly x guard set web on
+sleep 1.5 # one tick: the analyzer learns the VIP is in emergency mode, and counts from then
+S_MAC=$(link_mac "$SRV" s0)
+in_ns "$CLI" timeout 20 "$PY" - "$S_MAC" "$VIP4" <<'EOF' || die "scapy flood failed"
+import sys
+from scapy.all import Ether, IP, TCP, sendp, conf
+conf.verb = 0
+# 40 SYNs from one spoofed source (dropped by First Drop, sampled), 10 from others
+pk = [Ether(dst=sys.argv[1]) / IP(src="198.18.0.77", dst=sys.argv[2]) /
+      TCP(sport=20000 + i, dport=80, flags="S") for i in range(40)]
+pk += [Ether(dst=sys.argv[1]) / IP(src="198.18.%d.9" % (40 + i), dst=sys.argv[2]) /
+       TCP(sport=30000 + i, dport=80, flags="S") for i in range(10)]
+sendp(pk, iface="c0", inter=0.005)
+EOF
+for ((i = 0; i < 50; i++)); do
+	x block list | grep -q '^198\.18\.0\.77/32' && break
+	sleep 0.1
+done
+out=$(x block list)
+assert_match "block list: 198.18.0.77/32 with an expiry of about 60 s" '198\.18\.0\.77/32 +expires in (5[0-9]|60) s' "$out"
+assert_false "block list: none of the others" grep -q '198\.18\.4[0-9]\.9' <<<"$out"
+assert_eq "xl4_analyzer_blocks_total" 1 "$(metric 'xl4_analyzer_blocks_total')"
+assert_match "events: the analyzer's block, with its share" \
+	'analyzer blocked 198\.18\.0\.77/32 for 60 s \(VIP 198\.18\.1\.1:80/tcp under attack\): 198\.18\.0\.77/32 sent [0-9]+ of [0-9]+ sampled guard drops' "$(x events)"
+assert_true "block del lifts it like any block" quietly x block del 198.18.0.77
+assert_true "set web auto" quietly x guard set web auto
 daemon_stop TERM
 assert_eq "daemon exit status after SIGTERM" 0 "$DAEMON_RC"
 
