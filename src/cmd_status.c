@@ -107,6 +107,12 @@ static int run_status(const struct xl4_cmd *cmd, int argc, char **argv)
 			       json_integer_value(json_object_get(i, "ifindex")),
 			       json_string_value(json_object_get(i, "mode")),
 			       json_is_true(json_object_get(i, "attached")) ? "attached" : "detached");
+		if ((i = json_object_get(st, "guard")))
+			printf("flood guard %s, response %s, %lld verified sources, %lld analyzer blocks\n",
+			       json_is_true(json_object_get(i, "enabled")) ? "on" : "off",
+			       json_string_value(json_object_get(i, "response")),
+			       json_integer_value(json_object_get(i, "verified_sources")),
+			       json_integer_value(json_object_get(i, "analyzer_blocks")));
 		if (json_array_size(json_object_get(st, "vips"))) {
 			printf("\n");
 			xl4_print_vips(json_object_get(st, "vips"));

@@ -158,6 +158,7 @@ assert_eq "status --json: vips[0].guard.mode" emergency "$("$PY" -c 'import json
 assert_eq "status --json: guard.enabled" true "$(json_get "$E2E_TMP/status.json" guard.enabled)"
 out=$(x status)
 assert_match "status text: web's guard line" 'guard: emergency \(first-drop\)  override on' "$out"
+assert_match "status text: the guard's line" '(^|'$'\n'')flood guard on, response auto, 0 verified sources, 0 analyzer blocks' "$out"
 assert_true "set web on --level challenge (by address)" quietly x guard set "$VIP4:80/tcp" on --level challenge
 assert_eq "challenge: level" challenge "$(gval web level)"
 x vip list --json >"$E2E_TMP/vips.json" || die "vip list failed"
