@@ -71,8 +71,11 @@ struct xl4_an_thread *xl4_an_thread_start(const struct xl4_analyzer_params *p)
 	t->an = xl4_analyzer_new(p);
 	if (!t->an || pipe2(t->in, O_CLOEXEC) || pipe2(t->out, O_CLOEXEC))
 		goto fail;
-	/* the loop's ends never block it: a full pipe loses a message, never stalls packets' news */
-	if (fcntl(t->in[1], F_SETFL, O_NONBLOCK) || fcntl(t->out[0], F_SETFL, O_NONBLOCK))
+	/* Nobody ever waits on a full pipe: the loop's ends so that it is never held up, the
+	 * thread's output so that stopping (the loop no longer reading) cannot hang the join.
+	 * A full pipe loses a message, counted or logged. */
+	if (fcntl(t->in[1], F_SETFL, O_NONBLOCK) || fcntl(t->out[0], F_SETFL, O_NONBLOCK) ||
+	    fcntl(t->out[1], F_SETFL, O_NONBLOCK))
 		goto fail;
 	sigfillset(&all); /* signals stay with the daemon's signalfd */
 	pthread_sigmask(SIG_SETMASK, &all, &old);
