@@ -12,7 +12,7 @@
 #   (e) bad arguments and bad control requests: specific errors, nothing changed; the
 #       analyzer blocks (through the filter, with an expiry) a source that holds most of the
 #       sampled guard drops
-#   (f) no guard section (the default: off): show says so, set is refused
+#   (f) guard.enabled = false: show says so, set is refused (the default is the unit tests')
 # The flood itself (real attack traffic) is another test's job. Addresses only from
 # 198.18.0.0/15.
 #
@@ -281,8 +281,8 @@ daemon_stop TERM
 assert_eq "daemon exit status after SIGTERM" 0 "$DAEMON_RC"
 
 # ---------------------------------------------------------------------------------------------
-e2e_section "(f) the default: the guard off"
-write_conf "$CONF"
+e2e_section "(f) guard.enabled = false"
+write_conf "$CONF" 'guard: { enabled = false; };'
 daemon_start "$SRV" -i s0 -m skb -c "$CONF"
 assert_match "show says OFF" '^flood guard: OFF' "$(x guard show)"
 expect_fail "set refused while off" 1 'xl4: the flood guard is off \(guard.enabled = false' x guard set web on
