@@ -39,6 +39,8 @@ void xl4_print_vips(json_t *vips)
 		       json_string_value(json_object_get(v, "mode")),
 		       json_integer_value(json_object_get(c, "packets")),
 		       json_integer_value(json_object_get(c, "new_flows")));
+		if (json_object_get(v, "guard"))
+			xl4_print_vip_guard(json_object_get(v, "guard"), "    ");
 		json_array_foreach(json_object_get(v, "backends"), j, b) {
 			json_t *bc = json_object_get(b, "counters");
 

@@ -125,6 +125,12 @@ static int run_status(const struct xl4_cmd *cmd, int argc, char **argv)
 			       json_integer_value(json_object_get(i, "ifindex")),
 			       json_string_value(json_object_get(i, "mode")),
 			       json_is_true(json_object_get(i, "attached")) ? "attached" : "detached");
+		if ((i = json_object_get(st, "guard")))
+			printf("flood guard %s, response %s, %lld verified sources, %lld analyzer blocks\n",
+			       json_is_true(json_object_get(i, "enabled")) ? "on" : "off",
+			       json_string_value(json_object_get(i, "response")),
+			       json_integer_value(json_object_get(i, "verified_sources")),
+			       json_integer_value(json_object_get(i, "analyzer_blocks")));
 		if (json_array_size(json_object_get(st, "vips"))) {
 			printf("\n");
 			xl4_print_vips(json_object_get(st, "vips"));
@@ -299,6 +305,11 @@ static int run_events(const struct xl4_cmd *cmd, int argc, char **argv)
 		}
 		char src[64], dst[64];
 		const char *s = json_string_value(json_object_get(e, "src")) ?: "-";
+
+		if (!strcmp(json_string_value(json_object_get(e, "type")) ?: "", "guard")) {
+			printf("%-20s %s\n", "guard", json_string_value(json_object_get(e, "message")));
+			continue;
+		}
 		const char *d = json_string_value(json_object_get(e, "dst")) ?: "-";
 
 		if (!json_object_get(e, "src")) {
@@ -329,7 +340,7 @@ static int run_events(const struct xl4_cmd *cmd, int argc, char **argv)
 
 const struct xl4_cmd xl4_cmd_events = {
 	.name = "events",
-	.summary = "Show the most recent sampled drop events (up to 64) from the ring buffer.",
+	.summary = "Show the most recent sampled drop events (up to 64) and flood-guard mode changes.",
 	.opts = events_opts,
 	.run = run_events,
 };

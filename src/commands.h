@@ -8,7 +8,7 @@
 extern const struct xl4_cmd xl4_cmd_daemon, xl4_cmd_status, xl4_cmd_stats, xl4_cmd_events,
 	xl4_cmd_replay, xl4_cmd_cleanup, xl4_cmd_check, xl4_cmd_reasons, xl4_cmd_agent,
 	xl4_cmd_vip, xl4_cmd_backend, xl4_cmd_block, xl4_cmd_allow, xl4_cmd_rule, xl4_cmd_limit,
-	xl4_cmd_top;
+	xl4_cmd_top, xl4_cmd_guard;
 
 /* Where client commands find the daemon and the pins: option, then environment, then default. */
 const char *xl4_default_socket(void);
@@ -17,5 +17,7 @@ const char *xl4_default_pin_path(void);
 /* VIPs with their backends, state and counters, as `xl4 vip list` and `xl4 status` show them. */
 #include <jansson.h>
 void xl4_print_vips(json_t *vips);
+/* A VIP's "guard" object as text, each line starting with indent. */
+void xl4_print_vip_guard(json_t *guard, const char *indent);
 
 #endif

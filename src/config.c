@@ -37,6 +37,25 @@ static const struct xl4_config config_defaults = {
 		.port = 9143,
 	},
 	.socket_gid = -1,
+	.guard = {
+		/* off until the datapath forgets a reused 5-tuple's old flow (docs/guard.md) */
+		.enabled = false,
+		.response = XL4_GUARD_RESP_AUTO,
+		.syn_rate = 1000,
+		.ratio = 3.0,
+		.enter_ms = 500,
+		.leave_ms = 5000,
+		.escalate_ms = 2000,
+		.fd_min_ms = 500,
+		.fd_max_ms = 6000,
+		.verified_ttl_s = 3600,
+		.challenge_per_sec = 1000000,
+		.grey_slots = 1 << 20,
+		.syn_slots = 1 << 20,
+		.verified_max = 262144,
+		.analyzer = { .block_top = true, .block_seconds = 300, .min_share = 0.2,
+			      .min_samples = 50 },
+	},
 	.filter = {
 		.limit_v6_prefix = 64,
 		.new_sources_per_sec = XL4_FILTER_NEW_SOURCES_DEFAULT,
@@ -46,7 +65,7 @@ static const struct xl4_config config_defaults = {
 
 /* Every key the file may hold, by section; anything else is a typo worth an error. */
 static const char *const root_keys[] = { "interfaces", "xdp_mode", "pin_path", "control_socket",
-					 "parser", "events", "lb", "vips", "filter", "metrics", "daemon",
+					 "parser", "events", "lb", "vips", "filter", "metrics", "daemon", "guard",
 					 NULL };
 static const char *const lb_keys[] = { "seed", "table_size", "conntrack", "ipip_source_v4",
 				       "ipip_source_v6", "icmp_too_big_per_second", NULL };
@@ -66,6 +85,13 @@ static const char *const parser_keys[] = { "fragments", NULL };
 static const char *const events_keys[] = { "samples_per_second", NULL };
 static const char *const metrics_keys[] = { "listen", NULL };
 static const char *const daemon_keys[] = { "socket_group", NULL };
+static const char *const guard_keys[] = { "enabled", "response", "syn_rate", "ratio", "enter_ms",
+					  "leave_ms", "escalate_ms", "first_drop", "verified_ttl",
+					  "challenge_per_second", "greylist_slots", "syn_slots",
+					  "verified_max", "analyzer", NULL };
+static const char *const first_drop_keys[] = { "min_ms", "max_ms", NULL };
+static const char *const analyzer_keys[] = { "block_top", "block_seconds", "min_share",
+					     "min_samples", NULL };
 
 struct ctx {
 	const char *name;
@@ -996,6 +1022,129 @@ static int parse_filter(struct ctx *c, const config_setting_t *g, struct xl4_fil
 	return 0;
 }
 
+/* A number that may be written 3 or 3.0. */
+static int get_real(struct ctx *c, const config_setting_t *s, double min, double max, double *out)
+{
+	double v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64)
+		v = (double)config_setting_get_int64(s);
+	else
+		return fail(c, s, "expected a number");
+	if (!(v >= min && v <= max))
+		return fail(c, s, "%g is out of range %g..%g", v, min, max);
+	*out = v;
+	return 0;
+}
+
+/* Slot tables are indexed by a hash masked with (size - 1). */
+static int get_pow2(struct ctx *c, const config_setting_t *s, long long min, long long max,
+		    uint32_t *out)
+{
+	long long v = 0;
+	int err = get_int(c, s, min, max, &v);
+
+	if (err)
+		return err;
+	if (v & (v - 1))
+		return fail(c, s, "%lld is not a power of two (e.g. 1048576)", v);
+	*out = v;
+	return 0;
+}
+
+/* get_u32(c, group, key, min, max, &out): an optional integer member. */
+static int get_u32(struct ctx *c, const config_setting_t *g, const char *key, long long min,
+		   long long max, uint32_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	long long v;
+	int err;
+
+	if (!s)
+		return 0;
+	if ((err = get_int(c, s, min, max, &v)))
+		return err;
+	*out = v;
+	return 0;
+}
+
+static int parse_analyzer(struct ctx *c, const config_setting_t *g, struct xl4_analyzer_conf *a)
+{
+	const config_setting_t *s;
+	int err;
+
+	if ((err = group_check(c, g, analyzer_keys, "analyzer: { block_top = true; };")))
+		return err;
+	if ((s = config_setting_get_member(g, "block_top")) && (err = get_bool(c, s, &a->block_top)))
+		return err;
+	if ((err = get_u32(c, g, "block_seconds", 1, 7 * 86400, &a->block_seconds)) ||
+	    (err = get_u32(c, g, "min_samples", 1, 1000000, &a->min_samples)))
+		return err;
+	if ((s = config_setting_get_member(g, "min_share")) && (err = get_real(c, s, 0.01, 1.0, &a->min_share)))
+		return err;
+	return 0;
+}
+
+static int parse_guard(struct ctx *c, const config_setting_t *g, struct xl4_guard_conf *gc)
+{
+	const config_setting_t *s, *fd;
+	const char *v = NULL;
+	int err;
+
+	if ((err = group_check(c, g, guard_keys, "guard: { enabled = true; response = \"auto\"; };")))
+		return err;
+	if ((s = config_setting_get_member(g, "enabled")) && (err = get_bool(c, s, &gc->enabled)))
+		return err;
+	if ((s = config_setting_get_member(g, "response"))) {
+		if ((err = get_string(c, s, &v)))
+			return err;
+		if (!strcmp(v, "first-drop"))
+			gc->response = XL4_GUARD_RESP_FIRST_DROP;
+		else if (!strcmp(v, "challenge"))
+			gc->response = XL4_GUARD_RESP_CHALLENGE;
+		else if (!strcmp(v, "auto"))
+			gc->response = XL4_GUARD_RESP_AUTO;
+		else
+			return fail(c, s, "'%s' is not one of: first-drop, challenge, auto", v);
+	}
+	if ((err = get_u32(c, g, "syn_rate", 1, 100000000, &gc->syn_rate)) ||
+	    (err = get_u32(c, g, "enter_ms", 0, 600000, &gc->enter_ms)) ||
+	    (err = get_u32(c, g, "leave_ms", 1, 3600000, &gc->leave_ms)) ||
+	    (err = get_u32(c, g, "escalate_ms", 0, 600000, &gc->escalate_ms)) ||
+	    (err = get_u32(c, g, "verified_ttl", 1, 7 * 86400, &gc->verified_ttl_s)) ||
+	    (err = get_u32(c, g, "challenge_per_second", 0, 100000000, &gc->challenge_per_sec)))
+		return err;
+	if ((s = config_setting_get_member(g, "ratio")) && (err = get_real(c, s, 1.0, 10000.0, &gc->ratio)))
+		return err;
+	if ((s = config_setting_get_member(g, "leave_ms")) && gc->leave_ms <= gc->enter_ms)
+		return fail(c, s, "%u must be more than enter_ms (%u): leaving needs a quiet spell "
+			    "longer than the attack it takes to enter", gc->leave_ms, gc->enter_ms);
+	if (gc->leave_ms <= gc->enter_ms)
+		return fail(c, config_setting_get_member(g, "enter_ms"),
+			    "%u must be less than leave_ms (%u)", gc->enter_ms, gc->leave_ms);
+	if ((fd = config_setting_get_member(g, "first_drop"))) {
+		if ((err = group_check(c, fd, first_drop_keys, "first_drop: { min_ms = 500; max_ms = 6000; };")) ||
+		    (err = get_u32(c, fd, "min_ms", 1, 60000, &gc->fd_min_ms)) ||
+		    (err = get_u32(c, fd, "max_ms", 2, 120000, &gc->fd_max_ms)))
+			return err;
+		if (gc->fd_min_ms >= gc->fd_max_ms)
+			return fail(c, config_setting_get_member(fd, "max_ms") ?: config_setting_get_member(fd, "min_ms"),
+				    "first_drop.min_ms (%u) must be less than first_drop.max_ms (%u)",
+				    gc->fd_min_ms, gc->fd_max_ms);
+	}
+	if (((s = config_setting_get_member(g, "greylist_slots")) &&
+	     (err = get_pow2(c, s, 1024, 1 << 24, &gc->grey_slots))) ||
+	    ((s = config_setting_get_member(g, "syn_slots")) &&
+	     (err = get_pow2(c, s, 1024, 1 << 24, &gc->syn_slots))) ||
+	    (err = get_u32(c, g, "verified_max", 1024, 1 << 24, &gc->verified_max)))
+		return err;
+	if ((s = config_setting_get_member(g, "analyzer")) && (err = parse_analyzer(c, s, &gc->analyzer)))
+		return err;
+	return 0;
+}
+
 static int parse_root(struct ctx *c, config_t *lc, struct xl4_config *cfg)
 {
 	config_setting_t *root = config_root_setting(lc);
@@ -1038,6 +1187,8 @@ static int parse_root(struct ctx *c, config_t *lc, struct xl4_config *cfg)
 	if ((s = config_setting_get_member(root, "metrics")) && (err = parse_metrics(c, s, cfg)))
 		return err;
 	if ((s = config_setting_get_member(root, "daemon")) && (err = parse_daemon(c, s, cfg)))
+		return err;
+	if ((s = config_setting_get_member(root, "guard")) && (err = parse_guard(c, s, &cfg->guard)))
 		return err;
 	return 0;
 }

@@ -73,6 +73,28 @@ struct xl4_metrics_conf {
 	uint16_t port;	   /* host order */
 };
 
+/* The flood guard (docs/guard.md). Rates are per VIP over all CPUs; the daemon turns them into
+ * the kernel's per-CPU window thresholds (struct xl4_guard_cfg). */
+struct xl4_analyzer_conf {
+	bool block_top;		/* block a source or prefix that dominates an attack */
+	uint32_t block_seconds; /* for this long */
+	double min_share;	/* it must hold at least this share of the sampled drops */
+	uint32_t min_samples;	/* ...of at least this many samples */
+};
+
+struct xl4_guard_conf {
+	bool enabled;
+	uint32_t response;	      /* enum xl4_guard_response */
+	uint32_t syn_rate;	      /* SYN/s per VIP below which no window is an attack */
+	double ratio;		      /* SYN : completing ACK above which a window is an attack */
+	uint32_t enter_ms, leave_ms, escalate_ms;
+	uint32_t fd_min_ms, fd_max_ms; /* First Drop: the retransmission window */
+	uint32_t verified_ttl_s;
+	uint32_t challenge_per_sec;   /* per CPU; 0 = no cap */
+	uint32_t grey_slots, syn_slots, verified_max;
+	struct xl4_analyzer_conf analyzer;
+};
+
 struct xl4_config {
 	char path[PATH_MAX];
 	char ifaces[XL4_MAX_IFACES][IF_NAMESIZE];
@@ -89,6 +111,7 @@ struct xl4_config {
 	struct xl4_metrics_conf metrics;
 	char socket_group[64];	  /* daemon.socket_group: "" = the control socket is root-only */
 	long socket_gid;	  /* its gid, or -1 */
+	struct xl4_guard_conf guard;
 };
 
 void xl4_config_defaults(struct xl4_config *cfg);

@@ -25,6 +25,7 @@
 #include "counters.h"
 #include "daemon.h"
 #include "daemon_filter.h"
+#include "daemon_guard.h"
 #include "daemon_lb.h"
 #include "daemon_log.h"
 #include "engine.h"
@@ -64,6 +65,8 @@ struct daemon {
 	bool lb_started;
 	struct daemon_filter filter;
 	bool filter_started;
+	struct daemon_guard guard;
+	bool guard_started;
 	struct xl4_metrics metrics;
 	bool metrics_started;
 	struct xl4_map_fills fills; /* map pressure, counted every XL4_MAP_FILL_PERIOD_S */
@@ -130,7 +133,7 @@ static json_t *status_json(struct daemon *d)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	json_t *ifs = json_array();
+	json_t *ifs = json_array(), *vips = daemon_lb_json(&d->lb);
 
 	bpf_obj_get_info_by_fd(d->eng.prog_fd, &info, &len);
 	for (int i = 0; i < d->n_ifs; i++)
@@ -138,13 +141,14 @@ static json_t *status_json(struct daemon *d)
 						     "ifindex", d->ifs[i].ifindex, "mode",
 						     xl4_mode_name(d->ifs[i].mode), "attached",
 						     d->ifs[i].attached));
-	return json_pack("{s:b, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:I, s:o, s:o, s:o}", "ok", 1,
+	daemon_guard_annotate(&d->guard, vips);
+	return json_pack("{s:b, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:o}", "ok", 1,
 			 "version", XL4_VERSION, "pid", (int)getpid(), "uptime_s",
 			 (json_int_t)(time(NULL) - d->started), "prog_id", (int)info.id,
 			 "pin_path", d->cfg.pin_path, "config", d->cfg.path, "interfaces", ifs,
-			 "events_sampled", (json_int_t)d->events_total, "vips",
-			 daemon_lb_json(&d->lb), "filter", daemon_filter_json(&d->filter), "maps",
-			 xl4_map_fill_json(&d->fills));
+			 "events_sampled", (json_int_t)d->events_total, "vips", vips, "filter",
+			 daemon_filter_json(&d->filter), "maps", xl4_map_fill_json(&d->fills), "guard",
+			 daemon_guard_json(&d->guard));
 }
 
 /* Totals are read fresh for each request; rates come from the last two 1 s samples. */
@@ -171,13 +175,28 @@ static json_t *stats_reply(struct daemon *d)
 	return s;
 }
 
+static json_int_t event_ts(json_t *e)
+{
+	return json_integer_value(json_object_get(e, "ts_ns"));
+}
+
+/* Drop samples and the guard's mode changes, oldest first (both on CLOCK_MONOTONIC). */
 static json_t *events_reply(struct daemon *d)
 {
-	json_t *arr = json_array();
+	json_t *arr = json_array(), *guard = daemon_guard_events(&d->guard), *ge;
 	__u64 first = d->events_total > RECENT_EVENTS ? d->events_total - RECENT_EVENTS : 0;
+	size_t gi = 0;
 
-	for (__u64 i = first; i < d->events_total; i++)
-		json_array_append_new(arr, xl4_event_json(&d->recent[i % RECENT_EVENTS]));
+	for (__u64 i = first; i < d->events_total; i++) {
+		json_t *e = xl4_event_json(&d->recent[i % RECENT_EVENTS]);
+
+		for (; (ge = json_array_get(guard, gi)) && event_ts(ge) <= event_ts(e); gi++)
+			json_array_append(arr, ge);
+		json_array_append_new(arr, e);
+	}
+	for (; (ge = json_array_get(guard, gi)); gi++)
+		json_array_append(arr, ge);
+	json_decref(guard);
 	return json_pack("{s:b, s:I, s:o}", "ok", 1, "total", (json_int_t)d->events_total, "events",
 			 arr);
 }
@@ -202,8 +221,15 @@ static json_t *dispatch(void *ctx, json_t *req)
 			return events_reply(d);
 		return json_pack("{s:b}", "ok", 1);
 	}
+	if (!strcmp(cmd, "vip-list")) {
+		/* the LB's list, with each VIP's flood-guard state */
+		resp = daemon_lb_request(&d->lb, cmd, req);
+		daemon_guard_annotate(&d->guard, json_object_get(resp, "vips"));
+		return resp;
+	}
 	if ((resp = daemon_lb_request(&d->lb, cmd, req)) ||
-	    (resp = daemon_filter_request(&d->filter, cmd, req)))
+	    (resp = daemon_filter_request(&d->filter, cmd, req)) ||
+	    (resp = daemon_guard_request(&d->guard, cmd, req)))
 		return resp;
 	return xl4_control_error("unknown command '%.64s'", cmd);
 }
@@ -238,10 +264,12 @@ static void render_metrics(struct daemon *d)
 		.vips = daemon_lb_json(&d->lb),
 		.rules = xl4_filter_rules_json(&d->filter.f),
 		.filter = daemon_filter_json(&d->filter),
+		.guard = daemon_guard_json(&d->guard),
 		.started = d->started,
 		.events_sampled = d->events_total,
 		.maps = xl4_map_fill_json(&d->fills),
 	};
+	daemon_guard_annotate(&d->guard, in.vips);
 	text = xl4_metrics_render(&in, &len);
 	if (text)
 		xl4_metrics_publish(&d->metrics, text, len);
@@ -251,6 +279,7 @@ static void render_metrics(struct daemon *d)
 	json_decref(in.rules);
 	json_decref(in.filter);
 	json_decref(in.maps);
+	json_decref(in.guard);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -261,6 +290,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*ev))
 		return 0;
 	d->recent[d->events_total++ % RECENT_EVENTS] = *ev;
+	daemon_guard_on_event(&d->guard, ev);
 	pr_debug("drop sample: %s, %u bytes", xl4_reason_name(ev->reason), ev->pkt_len);
 	return 0;
 }
@@ -295,6 +325,8 @@ static int setup_loop(struct daemon *d)
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	ev.data.fd = daemon_lb_health_fd(&d->lb);
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	if ((ev.data.fd = daemon_guard_analyzer_fd(&d->guard)) >= 0)
+		epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	return 0;
 }
 
@@ -330,6 +362,7 @@ static void run_loop(struct daemon *d)
 					daemon_lb_tick(&d->lb);
 					daemon_filter_tick(&d->filter);
 					xl4_map_fill_tick(&d->fills, &d->eng, &d->filter.f, now_s());
+					daemon_guard_tick(&d->guard);
 					render_metrics(d);
 				}
 			} else if (fd == d->ctlfd) {
@@ -338,6 +371,8 @@ static void run_loop(struct daemon *d)
 				/* a control client's request */
 			} else if (fd == daemon_lb_health_fd(&d->lb)) {
 				daemon_lb_on_health(&d->lb);
+			} else if (fd == daemon_guard_analyzer_fd(&d->guard)) {
+				daemon_guard_on_analyzer(&d->guard);
 			} else {
 				ring_buffer__consume(d->rb);
 			}
@@ -375,6 +410,9 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	eo.ct_max = cfg->lb.ct_max;
 	eo.ct_per_cpu_lru = cfg->lb.ct_per_cpu_lru;
 	eo.rate_max = cfg->filter.rate_table_size;
+	eo.guard_grey_slots = cfg->guard.grey_slots;
+	eo.guard_syn_slots = cfg->guard.syn_slots;
+	eo.guard_verified_max = cfg->guard.verified_max;
 	if (xl4_engine_load(&d->eng, &eo))
 		goto out;
 	/* control socket before attaching, so a second daemon fails before touching interfaces */
@@ -396,6 +434,10 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	d->filter_started = true;
 	if (daemon_filter_start(&d->filter, cfg, &d->eng))
 		goto out_socket;
+	/* flood guard: its settings before the first packet; the analyzer thread */
+	d->guard_started = true;
+	if (daemon_guard_start(&d->guard, cfg, &d->eng, &d->lb.lb, &d->filter))
+		goto out_socket;
 	if ((err = setup_loop(d))) {
 		pr_warn("event loop setup failed: %s", strerror(-err));
 		goto out_socket;
@@ -416,6 +458,8 @@ out_socket:
 	if (d->metrics_started)
 		xl4_metrics_stop(&d->metrics);
 	xl4_ctl_server_close(&d->ctl);
+	if (d->guard_started)
+		daemon_guard_stop(&d->guard);
 	if (d->filter_started)
 		daemon_filter_stop(&d->filter);
 	if (d->lb_started)

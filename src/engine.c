@@ -60,6 +60,13 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		bpf_map__set_map_flags(skel->maps.xl4_ct_v1, BPF_F_NO_COMMON_LRU);
 	if (o->rate_max)
 		bpf_map__set_max_entries(skel->maps.xl4_rate_v1, o->rate_max);
+	/* the guard's slot tables and verified sources, as configured (guard.*_slots) */
+	if (o->guard_grey_slots)
+		bpf_map__set_max_entries(skel->maps.xl4_ggrey_v1, o->guard_grey_slots);
+	if (o->guard_syn_slots)
+		bpf_map__set_max_entries(skel->maps.xl4_gsyn_v1, o->guard_syn_slots);
+	if (o->guard_verified_max)
+		bpf_map__set_max_entries(skel->maps.xl4_gver_v1, o->guard_verified_max);
 
 	/* pin: shared state (counters, events, the LB tables and connections) outlives the
 	 * daemon, so a restart keeps every flow; scratch maps stay private */
@@ -71,6 +78,11 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 			skel->maps.xl4_bstats_v1,   skel->maps.xl4_allow4_v1, skel->maps.xl4_allow6_v1,
 			skel->maps.xl4_block4_v1,   skel->maps.xl4_block6_v1, skel->maps.xl4_rdst_v1,
 			skel->maps.xl4_rport_v1,    skel->maps.xl4_rstats_v1, skel->maps.xl4_fglob_v1,
+			/* the guard: its settings and key (outstanding cookies stay valid), modes,
+			 * counters, slot tables and verified sources; not the challenge budget */
+			skel->maps.xl4_gcfg_v1,     skel->maps.xl4_gctl_v1,   skel->maps.xl4_gvip_v1,
+			skel->maps.xl4_gstat_v1,    skel->maps.xl4_ggrey_v1,  skel->maps.xl4_gsyn_v1,
+			skel->maps.xl4_gver_v1,
 			/* not xl4_rate_v1: buckets refill in a second, and an unpinned table can
 			 * change size (filter.rate_table_size) without 'xl4 cleanup' */
 		};
@@ -84,7 +96,8 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	if (err) {
 		pr_warn("cannot load the XDP program: %s%s", strerror(-err),
 			err == -EINVAL ? " (a pinned map with another size or layout, e.g. after a changed "
-					 "Maglev table size or filter.rate_table_size: 'xl4 cleanup' removes old pins; "
+					 "Maglev table size, filter.rate_table_size or guard.greylist_slots, syn_slots or "
+					 "verified_max: 'xl4 cleanup' removes old pins; "
 					 "or a verifier rejection: run with -vv)" :
 					 " (run with -vv for the verifier log)");
 		goto fail;
@@ -103,7 +116,19 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.globals = bpf_map__fd(skel->maps.xl4_lbglob_v1),
 		.vstats = bpf_map__fd(skel->maps.xl4_vstats_v1),
 		.bstats = bpf_map__fd(skel->maps.xl4_bstats_v1),
+		.gctl = bpf_map__fd(skel->maps.xl4_gctl_v1),
+		.gvip = bpf_map__fd(skel->maps.xl4_gvip_v1),
+		.gstat = bpf_map__fd(skel->maps.xl4_gstat_v1),
 		.ring_size = ring_size,
+	};
+	e->guard = (struct xl4_guard_maps){
+		.cfg = bpf_map__fd(skel->maps.xl4_gcfg_v1),
+		.ctl = bpf_map__fd(skel->maps.xl4_gctl_v1),
+		.vip = bpf_map__fd(skel->maps.xl4_gvip_v1),
+		.stats = bpf_map__fd(skel->maps.xl4_gstat_v1),
+		.ver = bpf_map__fd(skel->maps.xl4_gver_v1),
+		.grey_slots = bpf_map__max_entries(skel->maps.xl4_ggrey_v1),
+		.syn_slots = bpf_map__max_entries(skel->maps.xl4_gsyn_v1),
 	};
 	e->filter = (struct xl4_filter_maps){
 		.allow4 = bpf_map__fd(skel->maps.xl4_allow4_v1),

@@ -25,6 +25,15 @@ struct xl4_engine_opts {
 	bool ct_per_cpu_lru;  /* BPF_F_NO_COMMON_LRU: per-CPU LRU lists (scales inserts) */
 	__u32 rate_max;	      /* per-source rate buckets (xl4_rate_v1); 0 = 262144 */
 	bool test_clock;      /* time comes from xl4_clock_v1, not the kernel (fixtures) */
+	__u32 guard_grey_slots;	 /* xl4_ggrey_v1 entries (a power of two); 0 = the object's */
+	__u32 guard_syn_slots;	 /* xl4_gsyn_v1 entries (a power of two); 0 = the object's */
+	__u32 guard_verified_max; /* xl4_gver_v1 entries; 0 = the object's */
+};
+
+/* The flood guard's maps (docs/guard.md); grey/syn sizes are what was loaded. */
+struct xl4_guard_maps {
+	int cfg, ctl, vip, stats, ver;
+	__u32 grey_slots, syn_slots;
 };
 
 struct xl4_engine {
@@ -35,9 +44,11 @@ struct xl4_engine {
 	int trace_fd;
 	struct xl4_lb_maps {
 		int vips, vaddr, backends, ring, ct, globals, vstats, bstats;
+		int gctl, gvip, gstat; /* the guard's per-VIP entries, reset when a VIP id is reused */
 		__u32 ring_size;
 	} lb;
 	struct xl4_filter_maps filter;
+	struct xl4_guard_maps guard;
 };
 
 int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o);

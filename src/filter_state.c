@@ -805,3 +805,16 @@ int xl4_filter_limit_set(struct xl4_filter *f, uint32_t rate, uint32_t burst, ui
 	}
 	return 0;
 }
+
+int xl4_filter_list_covers(const struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p,
+			   uint64_t *expires_ns)
+{
+	struct xl4_lpm6_key buf;
+	struct xl4_prefix_entry e;
+
+	if (bpf_map_lookup_elem(list_fd(f, l, p->family), lpm_key(p, &buf), &e))
+		return 0;
+	if (expires_ns)
+		*expires_ns = e.expires_ns;
+	return 1;
+}

@@ -75,6 +75,10 @@ int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 /* Remove n prefixes; each must be on the list (else nothing is removed). */
 int xl4_filter_list_del(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p, size_t n,
 			char *err, size_t errlen);
+/* Is p (or a shorter prefix holding it) on the list? 1 with the entry's deadline (0 = never;
+ * it may have passed, before the sweep), else 0. */
+int xl4_filter_list_covers(const struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p,
+			   uint64_t *expires_ns);
 /* Entries of a list: [{"prefix": "...", "expires_in_s": N or null}], from the kernel maps. */
 json_t *xl4_filter_list_json(struct xl4_filter *f, enum xl4_list l, uint64_t now_ns);
 /* Remove entries whose deadline passed (the datapath already ignores them). Returns how many. */

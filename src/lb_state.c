@@ -223,6 +223,26 @@ static int addr_refcount(struct xl4_lb *lb, const struct xl4_vip_spec *s, int de
 	return bpf_map_update_elem(lb->maps.vaddr, &k, &n, BPF_ANY) ? -errno : 0;
 }
 
+/* A VIP id is reused after a delete: its flood-guard entries (override, mode, counters) start
+ * from zero before the new VIP is visible to the datapath. */
+static int guard_reset(struct xl4_lb *lb, uint32_t id)
+{
+	struct xl4_guard_ctl ctl = { 0 };
+	struct xl4_guard_vip gv = { 0 };
+	int ncpus = libbpf_num_possible_cpus();
+	struct xl4_guard_stats *st;
+	int ret = 0;
+
+	if (ncpus <= 0 || !(st = calloc(ncpus, sizeof(*st))))
+		return -ENOMEM;
+	if (bpf_map_update_elem(lb->maps.gctl, &id, &ctl, BPF_ANY) ||
+	    bpf_map_update_elem(lb->maps.gvip, &id, &gv, BPF_ANY) ||
+	    bpf_map_update_elem(lb->maps.gstat, &id, st, BPF_ANY))
+		ret = -errno;
+	free(st);
+	return ret;
+}
+
 int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, size_t errlen)
 {
 	char str[96];
@@ -256,7 +276,7 @@ int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, s
 	v->id = v - lb->vips;
 	v->spec = *s;
 	v->slot = 1; /* the first sync writes slot 0 */
-	if ((ret = vip_sync(lb, v)) || (ret = addr_refcount(lb, s, +1))) {
+	if ((ret = guard_reset(lb, v->id)) || (ret = vip_sync(lb, v)) || (ret = addr_refcount(lb, s, +1))) {
 		struct xl4_vip_key k;
 
 		vip_key(s, &k, false);

@@ -13,7 +13,7 @@ static const struct xl4_cmd *const commands[] = {
 	&xl4_cmd_daemon, &xl4_cmd_status, &xl4_cmd_stats, &xl4_cmd_top, &xl4_cmd_events,
 	&xl4_cmd_replay, &xl4_cmd_cleanup, &xl4_cmd_check, &xl4_cmd_reasons,
 	&xl4_cmd_vip, &xl4_cmd_backend, &xl4_cmd_block, &xl4_cmd_allow,
-	&xl4_cmd_rule, &xl4_cmd_limit, &xl4_cmd_agent, NULL,
+	&xl4_cmd_rule, &xl4_cmd_limit, &xl4_cmd_guard, &xl4_cmd_agent, NULL,
 };
 
 static void usage(FILE *out)
@@ -22,7 +22,8 @@ static void usage(FILE *out)
 		"Usage: xl4 [-v|-vv] COMMAND [OPTIONS] [ARGS]\n\n"
 		"xl4 is an inline L4 traffic engine at XDP: every packet is parsed strictly (malformed\n"
 		"ones dropped with a counted reason), filtered (allow/block lists, rules, per-source\n"
-		"rate limits) and load-balanced to VIP backends with direct server return.\n\n"
+		"rate limits), guarded against SYN floods and load-balanced to VIP backends with\n"
+		"direct server return.\n\n"
 		"Commands:\n");
 	for (int i = 0; commands[i]; i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);

@@ -199,6 +199,64 @@ static void render_maps(FILE *f, json_t *maps)
 			sample(f, "xl4_conntrack_entries", jint(m, "entries"), 0);
 }
 
+/* The flood guard: per VIP from vips[].guard (daemon_guard_annotate), deployment-wide from
+ * the guard object. */
+static void render_guard(FILE *f, json_t *vips, json_t *guard)
+{
+	static const char *const fd_results[] = { "dropped", "early", "admitted" };
+	static const char *const ch_results[] = { "sent", "passed", "failed", "budget" };
+	json_t *v, *g;
+	size_t i;
+
+	family(f, "xl4_guard_emergency", "gauge", "1 while the VIP is in flood-guard emergency mode, else 0");
+	json_array_foreach(vips, i, v)
+		if ((g = json_object_get(v, "guard")))
+			sample(f, "xl4_guard_emergency", !strcmp(jstr(g, "mode"), "emergency"), 1, "vip",
+			       jstr(v, "name"));
+	family(f, "xl4_guard_level", "gauge", "Emergency level: 0 normal, 1 First Drop, 2 SYN-ACK challenge");
+	json_array_foreach(vips, i, v)
+		if ((g = json_object_get(v, "guard")))
+			sample(f, "xl4_guard_level", !strcmp(jstr(g, "level"), "first-drop") ? 1 :
+			       !strcmp(jstr(g, "level"), "challenge") ? 2 : 0, 1, "vip", jstr(v, "name"));
+	family(f, "xl4_guard_syn_total", "counter", "Client SYNs to the VIP the guard counted");
+	json_array_foreach(vips, i, v)
+		if ((g = json_object_get(v, "guard")))
+			sample(f, "xl4_guard_syn_total", jint(g, "syn_total"), 1, "vip", jstr(v, "name"));
+	family(f, "xl4_guard_completing_ack_total", "counter", "Client ACKs that completed a handshake to the VIP");
+	json_array_foreach(vips, i, v)
+		if ((g = json_object_get(v, "guard")))
+			sample(f, "xl4_guard_completing_ack_total", jint(g, "completing_ack_total"), 1, "vip",
+			       jstr(v, "name"));
+	family(f, "xl4_guard_first_drop_total", "counter",
+	       "First Drop: first SYNs dropped, repeats too early, retransmissions admitted");
+	json_array_foreach(vips, i, v)
+		if ((g = json_object_get(v, "guard")))
+			for (size_t r = 0; r < 3; r++)
+				sample(f, "xl4_guard_first_drop_total",
+				       jint(json_object_get(g, "first_drop"), fd_results[r]), 2, "vip",
+				       jstr(v, "name"), "result", fd_results[r]);
+	family(f, "xl4_guard_challenge_total", "counter",
+	       "SYN-ACK challenges sent, answered with a good cookie, with a bad one, not sent (budget spent)");
+	json_array_foreach(vips, i, v)
+		if ((g = json_object_get(v, "guard")))
+			for (size_t r = 0; r < 4; r++)
+				sample(f, "xl4_guard_challenge_total",
+				       jint(json_object_get(g, "challenge"), ch_results[r]), 2, "vip",
+				       jstr(v, "name"), "result", ch_results[r]);
+	family(f, "xl4_guard_verified_pass_total", "counter", "SYNs from verified sources let through in emergency mode");
+	json_array_foreach(vips, i, v)
+		if ((g = json_object_get(v, "guard")))
+			sample(f, "xl4_guard_verified_pass_total", jint(g, "verified_pass"), 1, "vip", jstr(v, "name"));
+	family(f, "xl4_guard_mode_changes_total", "counter", "Mode changes (entered, left, level changed) this daemon saw");
+	json_array_foreach(vips, i, v)
+		if ((g = json_object_get(v, "guard")))
+			sample(f, "xl4_guard_mode_changes_total", jint(g, "mode_changes"), 1, "vip", jstr(v, "name"));
+	family(f, "xl4_guard_verified_sources", "gauge", "Sources verified by First Drop or the challenge, unexpired");
+	sample(f, "xl4_guard_verified_sources", jint(guard, "verified_sources"), 0);
+	family(f, "xl4_analyzer_blocks_total", "counter", "Sources or prefixes the analyzer blocked");
+	sample(f, "xl4_analyzer_blocks_total", jint(guard, "analyzer_blocks"), 0);
+}
+
 char *xl4_metrics_render(const struct xl4_metrics_input *in, size_t *len)
 {
 	const struct xl4_totals *t = in->totals;
@@ -236,6 +294,7 @@ char *xl4_metrics_render(const struct xl4_metrics_input *in, size_t *len)
 	render_lb(f, in->vips);
 	render_filter(f, in->rules, in->filter);
 	render_maps(f, in->maps);
+	render_guard(f, in->vips, in->guard);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;

@@ -31,6 +31,7 @@ struct xl4_metrics_input {
 	json_t *vips;	     /* daemon_lb_json() */
 	json_t *rules;	     /* xl4_filter_rules_json() */
 	json_t *filter;	     /* daemon_filter_json() */
+	json_t *guard;	     /* daemon_guard_json(); per-VIP guard state is in vips[].guard */
 	time_t started;	     /* daemon start, Unix time */
 	unsigned long long events_sampled;
 	json_t *maps;	     /* xl4_map_fill_json(), or NULL before the first walk */

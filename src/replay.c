@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "engine.h"
+#include "guard_state.h"
 #include "lb_state.h"
 #include "log.h"
 #include "names.h"
@@ -137,10 +138,38 @@ fail:
 	return ret;
 }
 
+/* The flood guard as the daemon sets it up (a fresh key: these maps are private), and the
+ * mode --guard-force asks for on every TCP VIP. */
+static int provision_guard(struct xl4_lb *lb, struct xl4_engine *eng, const struct xl4_config *cfg,
+			   const struct xl4_replay_opts *o)
+{
+	bool kept;
+	int ret;
+
+	if ((ret = xl4_guard_cfg_write(&eng->guard, &cfg->guard, &kept))) {
+		pr_warn("cannot write the flood guard's settings: %s", strerror(-ret));
+		return ret;
+	}
+	if (o->guard_force < 0)
+		return 0;
+	for (int i = 0; i < XL4_MAX_VIPS; i++) {
+		if (!lb->vips[i].used || lb->vips[i].spec.proto != IPPROTO_TCP)
+			continue;
+		if ((ret = xl4_guard_ctl_set(&eng->guard, i, o->guard_force, o->guard_level))) {
+			pr_warn("cannot set the flood guard's mode: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 int xl4_replay(const struct xl4_config *cfg, const struct xl4_replay_opts *o)
 {
 	struct xl4_engine_opts eo = { .frag_policy = cfg->frag_policy, .trace = true,
-				      .ring_size = cfg->lb.table_size, .ct_max = cfg->lb.ct_max };
+				      .ring_size = cfg->lb.table_size, .ct_max = cfg->lb.ct_max,
+				      .guard_grey_slots = cfg->guard.grey_slots,
+				      .guard_syn_slots = cfg->guard.syn_slots,
+				      .guard_verified_max = cfg->guard.verified_max };
 	struct xl4_lb lb = { 0 };
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
@@ -166,7 +195,7 @@ int xl4_replay(const struct xl4_config *cfg, const struct xl4_replay_opts *o)
 	/* load: the same object as the daemon, private maps, verdict tracing on */
 	if (xl4_engine_load(&eng, &eo))
 		goto out_pcap;
-	if (provision_lb(&lb, &eng, cfg))
+	if (provision_lb(&lb, &eng, cfg) || provision_guard(&lb, &eng, cfg, o))
 		goto out_engine;
 	out = malloc(XL4_RUN_OUT_MAX);
 	if (!out)

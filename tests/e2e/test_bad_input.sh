@@ -102,7 +102,8 @@ state() {
 		timeout 10 "$XL4" allow list --json
 		timeout 10 "$XL4" rule list --json
 		timeout 10 "$XL4" limit show --json
-	} 2>&1 | sed -E 's/"(packets|bytes|new_flows|matched|dropped|expires_in_s|checks|failures|latency_us)": ?[0-9]+/"\1":N/g'
+	} 2>&1 | sed -E 's/"(packets|bytes|new_flows|matched|dropped|expires_in_s|checks|failures|latency_us)": ?[0-9]+/"\1":N/g' |
+		sed -E 's/"(since_s|syn_per_s|ack_per_s|ratio)": ?[0-9.e+-]+/"\1":T/g' # the guard's clock and rates
 }
 
 ctl() { timeout 60 $CTL "$DAEMON_SOCK" "$@" 2>&1; }

@@ -13,7 +13,8 @@
 #   (d) a known number of malformed frames (craft.py) and of UDP flows to the VIP: after one
 #       tick, xl4_drops_total{reason} equals `xl4 stats --json` and the classes sent, exactly;
 #       verdict packets/bytes equal stats; per-VIP and per-backend counters equal
-#       `xl4 vip list --json`; backend up/state gauges; build info and start time
+#       `xl4 vip list --json` (the flood guard's series too); backend up/state gauges; build
+#       info and start time
 #   (d2) map pressure: xl4_map_entries / xl4_map_capacity_entries for every hash, LRU and LPM
 #       map, equal to `xl4 status --json`; xl4_conntrack_entries equals the flows sent
 #   (e) metrics.listen = "[::1]:9143" serves on IPv6 loopback; listen = "" serves nothing
@@ -237,6 +238,20 @@ for v in vips:
         cmp(f'xl4_vip_{suf}{{vip="{v["name"]}"}}', v["counters"][k])
         for b in v["backends"]:
             cmp(f'xl4_backend_{suf}{{backend="{b["address"]}",vip="{v["name"]}"}}', b["counters"][k])
+    g = v["guard"]  # the flood guard's view of the VIP (docs/guard.md)
+    vl = f'vip="{v["name"]}"'
+    cmp(f'xl4_guard_emergency{{{vl}}}', int(g["mode"] == "emergency"))
+    cmp(f'xl4_guard_level{{{vl}}}', {None: 0, "first-drop": 1, "challenge": 2}[g["level"]])
+    cmp(f'xl4_guard_syn_total{{{vl}}}', g["syn_total"])
+    cmp(f'xl4_guard_completing_ack_total{{{vl}}}', g["completing_ack_total"])
+    for r in ("dropped", "early", "admitted"):
+        cmp(f'xl4_guard_first_drop_total{{result="{r}",{vl}}}', g["first_drop"][r])
+    for r in ("sent", "passed", "failed", "budget"):
+        cmp(f'xl4_guard_challenge_total{{result="{r}",{vl}}}', g["challenge"][r])
+    cmp(f'xl4_guard_verified_pass_total{{{vl}}}', g["verified_pass"])
+    cmp(f'xl4_guard_mode_changes_total{{{vl}}}', g["mode_changes"])
+cmp('xl4_guard_verified_sources{}', 0)
+cmp('xl4_analyzer_blocks_total{}', 0)
 pre = 'xl4_drops_total{reason="'
 extra = [k for k in m if k.startswith(pre) and k[len(pre):-2] not in st["drops"]]
 print(n, "; ".join(bad + [f"{k} not in stats" for k in extra]) or "-")

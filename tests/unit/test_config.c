@@ -157,6 +157,30 @@ static const struct bad_case bad_cases[] = {
 	{ "metrics: { listen = 9143; };\n", "metrics.listen: expected a string" },
 	{ "metrics: { port = 9143; };\n", "bad.conf:1: metrics.port: unknown key" },
 	{ "metrics = \"127.0.0.1:9143\";\n", "bad.conf:1: metrics: expected a group" },
+	/* guard */
+	{ "guard = true;\n", "bad.conf:1: guard: expected a group" },
+	{ "guard: { enable = true; };\n", "bad.conf:1: guard.enable: unknown key" },
+	{ "guard: { enabled = 1; };\n", "bad.conf:1: guard.enabled: expected true or false" },
+	{ "\nguard: { response = \"syncookie\"; };\n", "bad.conf:2: guard.response: 'syncookie' is not one of: first-drop, challenge, auto" },
+	{ "guard: { syn_rate = 0; };\n", "guard.syn_rate: 0 is out of range 1..100000000" },
+	{ "guard: { ratio = 0.5; };\n", "bad.conf:1: guard.ratio: 0.5 is out of range 1..10000" },
+	{ "guard: { ratio = \"3\"; };\n", "guard.ratio: expected a number" },
+	{ "guard: {\n enter_ms = 500;\n leave_ms = 400;\n};\n", "bad.conf:3: guard.leave_ms: 400 must be more than enter_ms (500)" },
+	{ "guard: { enter_ms = 6000; };\n", "guard.enter_ms: 6000 must be less than leave_ms (5000)" },
+	{ "guard: { escalate_ms = -1; };\n", "guard.escalate_ms: -1 is out of range" },
+	{ "guard: { first_drop = { min_ms = 700; max_ms = 600; }; };\n", "guard.first_drop.max_ms: first_drop.min_ms (700) must be less than first_drop.max_ms (600)" },
+	{ "guard: { first_drop = { min_ms = 0; }; };\n", "guard.first_drop.min_ms: 0 is out of range 1..60000" },
+	{ "guard: { first_drop = { window = 3; }; };\n", "guard.first_drop.window: unknown key" },
+	{ "guard: { verified_ttl = 0; };\n", "guard.verified_ttl: 0 is out of range" },
+	{ "guard: { challenge_per_second = -1; };\n", "guard.challenge_per_second: -1 is out of range" },
+	{ "guard: { greylist_slots = 1000000; };\n", "bad.conf:1: guard.greylist_slots: 1000000 is not a power of two" },
+	{ "guard: { syn_slots = 512; };\n", "guard.syn_slots: 512 is out of range 1024..16777216" },
+	{ "guard: { verified_max = 10; };\n", "guard.verified_max: 10 is out of range" },
+	{ "guard: {\n analyzer = { min_share = 1.5; };\n};\n", "bad.conf:2: guard.analyzer.min_share: 1.5 is out of range 0.01..1" },
+	{ "guard: { analyzer = { block_seconds = 0; }; };\n", "guard.analyzer.block_seconds: 0 is out of range" },
+	{ "guard: { analyzer = { min_samples = 0; }; };\n", "guard.analyzer.min_samples: 0 is out of range" },
+	{ "guard: { analyzer = { block_top = \"yes\"; }; };\n", "guard.analyzer.block_top: expected true or false" },
+	{ "guard: { analyzer = { top = 1; }; };\n", "guard.analyzer.top: unknown key" },
 };
 
 static void test_bad_configs_leave_running_config(void **state)
@@ -377,6 +401,61 @@ static void test_daemon_section(void **state)
 	xl4_config_free(&c);
 }
 
+static void test_guard_section(void **state)
+{
+	char err[XL4_CONFIG_ERR_MAX] = "";
+	struct xl4_config c;
+
+	(void)state;
+	xl4_config_defaults(&c);
+	assert_false(c.guard.enabled);
+	assert_int_equal(c.guard.response, XL4_GUARD_RESP_AUTO);
+	assert_int_equal(c.guard.syn_rate, 1000);
+	assert_true(c.guard.ratio == 3.0);
+	assert_int_equal(c.guard.enter_ms, 500);
+	assert_int_equal(c.guard.leave_ms, 5000);
+	assert_int_equal(c.guard.fd_min_ms, 500);
+	assert_int_equal(c.guard.fd_max_ms, 6000);
+	assert_int_equal(c.guard.grey_slots, 1 << 20);
+	assert_int_equal(c.guard.verified_max, 262144);
+	assert_true(c.guard.analyzer.block_top);
+	assert_int_equal(c.guard.analyzer.min_samples, 50);
+	const char *text = "guard: {\n"
+			   "  enabled = true; response = \"challenge\"; syn_rate = 5000; ratio = 4;\n"
+			   "  enter_ms = 1000; leave_ms = 20000; escalate_ms = 0;\n"
+			   "  first_drop = { min_ms = 800; max_ms = 3000; };\n"
+			   "  verified_ttl = 60; challenge_per_second = 0;\n"
+			   "  greylist_slots = 1024; syn_slots = 2048; verified_max = 4096;\n"
+			   "  analyzer = { block_top = false; block_seconds = 30; min_share = 0.5; min_samples = 7; };\n"
+			   "};\n";
+	if (xl4_config_parse(text, "t", &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(c.guard.enabled);
+	assert_int_equal(c.guard.response, XL4_GUARD_RESP_CHALLENGE);
+	assert_int_equal(c.guard.syn_rate, 5000);
+	assert_true(c.guard.ratio == 4.0);
+	assert_int_equal(c.guard.enter_ms, 1000);
+	assert_int_equal(c.guard.leave_ms, 20000);
+	assert_int_equal(c.guard.escalate_ms, 0);
+	assert_int_equal(c.guard.fd_min_ms, 800);
+	assert_int_equal(c.guard.fd_max_ms, 3000);
+	assert_int_equal(c.guard.verified_ttl_s, 60);
+	assert_int_equal(c.guard.challenge_per_sec, 0);
+	assert_int_equal(c.guard.grey_slots, 1024);
+	assert_int_equal(c.guard.syn_slots, 2048);
+	assert_int_equal(c.guard.verified_max, 4096);
+	assert_false(c.guard.analyzer.block_top);
+	assert_int_equal(c.guard.analyzer.block_seconds, 30);
+	assert_true(c.guard.analyzer.min_share == 0.5);
+	assert_int_equal(c.guard.analyzer.min_samples, 7);
+	/* a group with only some keys keeps the other defaults */
+	assert_int_equal(xl4_config_parse("guard: { ratio = 2.5; };\n", "t", &c, err, sizeof(err)), 0);
+	assert_false(c.guard.enabled);
+	assert_true(c.guard.ratio == 2.5);
+	assert_int_equal(c.guard.leave_ms, 5000);
+	xl4_config_free(&c);
+}
+
 static void test_example_config_loads(void **state)
 {
 	char err[XL4_CONFIG_ERR_MAX] = "";
@@ -409,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_filter_big_list),
 		cmocka_unit_test(test_metrics_section),
 		cmocka_unit_test(test_daemon_section),
+		cmocka_unit_test(test_guard_section),
 		cmocka_unit_test(test_example_config_loads),
 	};
 

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The daemon's flood-guard job (docs/guard.md): the kernel's settings written at start; once a
+ * second each VIP's guard counters into rates and its effective mode, mode changes logged as
+ * events; the analyzer thread fed with those rates and with sampled guard drops, and its
+ * decisions applied here on the loop (forcing a mode, blocking a source through the filter);
+ * the control requests guard-set, guard-show, guard-verified and guard-unverify.
+ */
+#ifndef XL4_DAEMON_GUARD_H
+#define XL4_DAEMON_GUARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "analyzer_thread.h"
+#include "config.h"
+#include "daemon_filter.h"
+#include "engine.h"
+#include "guard_state.h"
+#include "lb_state.h"
+
+#define DAEMON_GUARD_EVENTS 32
+
+enum guard_setter { GUARD_BY_NONE = 0, GUARD_BY_OPERATOR, GUARD_BY_ANALYZER };
+
+struct daemon_guard_vip {
+	bool used;
+	uint32_t gen;			/* bumped when the id names another VIP */
+	char name[32], addr[96];
+	struct xl4_guard_snap prev, cur;
+	uint64_t t_prev, t_cur;		/* when they were read (CLOCK_MONOTONIC ns) */
+	double syn, ack;		/* per second, over the last interval */
+	uint32_t level;			/* effective level at the last tick */
+	uint64_t since_ns;		/* in this mode since */
+	uint64_t mode_changes;
+	enum guard_setter set_by;	/* who wrote the override in force */
+	char reason[256];		/* why it is in the mode it is in */
+};
+
+struct daemon_guard_event {
+	uint64_t ts_ns;
+	char vip[32];
+	char text[320];
+};
+
+struct daemon_guard {
+	struct xl4_guard_maps maps;
+	struct xl4_guard_conf conf;
+	struct xl4_lb *lb;
+	struct daemon_filter *filter;
+	struct daemon_guard_vip v[XL4_MAX_VIPS];
+	uint32_t next_gen;
+	struct daemon_guard_event ev[DAEMON_GUARD_EVENTS];
+	uint64_t n_ev;
+	struct xl4_an_thread *an;
+	uint64_t analyzer_blocks;
+	long verified_sources;
+	uint64_t verified_counted_ns;
+	bool ready;
+};
+
+/* Write the kernel's settings (the guard's key kept from a previous run), start the analyzer.
+ * 0 or -errno, with the reason logged. */
+int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, struct xl4_engine *eng,
+		       struct xl4_lb *lb, struct daemon_filter *filter);
+void daemon_guard_stop(struct daemon_guard *g);
+/* Once a second: rates, modes, events, the analyzer's input. */
+void daemon_guard_tick(struct daemon_guard *g);
+/* The analyzer's decisions: the fd the loop polls (-1: none) and its handler. */
+int daemon_guard_analyzer_fd(const struct daemon_guard *g);
+void daemon_guard_on_analyzer(struct daemon_guard *g);
+/* A sampled drop from the ring buffer (guard reasons feed the analyzer). */
+void daemon_guard_on_event(struct daemon_guard *g, const struct xl4_event *ev);
+/* Add each VIP's "guard" object (by "id") to a VIP list from daemon_lb_json(). */
+void daemon_guard_annotate(struct daemon_guard *g, json_t *vips);
+/* Deployment-wide: enabled, response, verified sources, analyzer blocks. */
+json_t *daemon_guard_json(struct daemon_guard *g);
+/* Mode changes, oldest first: [{"ts_ns", "type": "guard", "vip", "message"}]. */
+json_t *daemon_guard_events(struct daemon_guard *g);
+/* Control requests "guard-*"; NULL when cmd is not one of them. */
+json_t *daemon_guard_request(struct daemon_guard *g, const char *cmd, json_t *req);
+
+#endif

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/random.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "guard_state.h"
+
+uint64_t xl4_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+void xl4_guard_cfg_build(const struct xl4_guard_conf *c, unsigned ncpus, uint32_t grey_slots,
+			 uint32_t syn_slots, struct xl4_guard_cfg *out)
+{
+	double window_s = (double)XL4_GUARD_WINDOW_NS / 1e9;
+	double syn_min = ceil((double)c->syn_rate * window_s / (ncpus ? ncpus : 1));
+
+	out->enabled = c->enabled;
+	out->response = c->response;
+	out->syn_min = syn_min < 1 ? 1 : syn_min > 0xffffffffu ? 0xffffffffu : (uint32_t)syn_min;
+	out->ratio_x100 = (uint32_t)lround(c->ratio * 100);
+	out->enter_ms = c->enter_ms;
+	out->leave_ms = c->leave_ms;
+	out->escalate_ms = c->escalate_ms;
+	out->fd_min_ms = c->fd_min_ms;
+	out->fd_max_ms = c->fd_max_ms;
+	out->verified_ttl_s = c->verified_ttl_s;
+	out->challenge_per_sec = c->challenge_per_sec;
+	out->grey_mask = grey_slots - 1;
+	out->syn_mask = syn_slots - 1;
+	out->_pad = 0;
+}
+
+int xl4_guard_cfg_write(const struct xl4_guard_maps *m, const struct xl4_guard_conf *c, bool *kept)
+{
+	struct xl4_guard_cfg old = { 0 }, cfg = { 0 };
+	int ncpus = libbpf_num_possible_cpus();
+	__u32 zero = 0;
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	if (bpf_map_lookup_elem(m->cfg, &zero, &old))
+		memset(&old, 0, sizeof(old));
+	xl4_guard_cfg_build(c, ncpus, m->grey_slots, m->syn_slots, &cfg);
+	*kept = old.key[0] || old.key[1] || old.key[2] || old.key[3];
+	if (*kept) {
+		memcpy(cfg.key, old.key, sizeof(cfg.key));
+	} else if (getrandom(cfg.key, sizeof(cfg.key), 0) != sizeof(cfg.key)) {
+		return -errno ? -errno : -EIO;
+	}
+	return bpf_map_update_elem(m->cfg, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+int xl4_guard_read(const struct xl4_guard_maps *m, uint32_t id, struct xl4_guard_snap *out)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct xl4_guard_stats *st;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpus <= 0 || !(st = calloc(ncpus, sizeof(*st))))
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->vip, &id, &out->vip) || bpf_map_lookup_elem(m->ctl, &id, &out->ctl) ||
+	    bpf_map_lookup_elem(m->stats, &id, st)) {
+		ret = -errno;
+		goto out;
+	}
+	for (int i = 0; i < ncpus; i++) {
+		struct xl4_guard_stats *s = &st[i], *t = &out->sum;
+
+		t->syns += s->syns;
+		t->acks += s->acks;
+		t->fd_dropped += s->fd_dropped;
+		t->fd_early += s->fd_early;
+		t->fd_admitted += s->fd_admitted;
+		t->chal_sent += s->chal_sent;
+		t->chal_budget += s->chal_budget;
+		t->chal_passed += s->chal_passed;
+		t->chal_failed += s->chal_failed;
+		t->verified_pass += s->verified_pass;
+		t->emergencies += s->emergencies;
+	}
+out:
+	free(st);
+	return ret;
+}
+
+int xl4_guard_ctl_set(const struct xl4_guard_maps *m, uint32_t id, uint32_t override, uint32_t level)
+{
+	struct xl4_guard_ctl ctl = { .override = override, .level = level };
+
+	return bpf_map_update_elem(m->ctl, &id, &ctl, BPF_ANY) ? -errno : 0;
+}
+
+uint32_t xl4_guard_effective(const struct xl4_guard_vip *v, const struct xl4_guard_ctl *ctl,
+			     uint32_t response, uint32_t leave_ms, uint64_t now_ns)
+{
+	if (ctl->override == XL4_GUARD_OV_OFF)
+		return XL4_GUARD_NORMAL;
+	if (ctl->override == XL4_GUARD_OV_ON) {
+		if (ctl->level == XL4_GUARD_FIRST_DROP || ctl->level == XL4_GUARD_CHALLENGE)
+			return ctl->level;
+		if (v->entered_ns && v->level == XL4_GUARD_CHALLENGE)
+			return XL4_GUARD_CHALLENGE;
+		return response == XL4_GUARD_RESP_CHALLENGE ? XL4_GUARD_CHALLENGE : XL4_GUARD_FIRST_DROP;
+	}
+	if (!v->entered_ns)
+		return XL4_GUARD_NORMAL;
+	/* the kernel's clock can be a hair ahead of ours: a last_bad_ns "in the future" is now */
+	if (now_ns > v->last_bad_ns && now_ns - v->last_bad_ns > (uint64_t)leave_ms * 1000000ull)
+		return XL4_GUARD_NORMAL;
+	return v->level == XL4_GUARD_CHALLENGE ? XL4_GUARD_CHALLENGE : XL4_GUARD_FIRST_DROP;
+}
+
+long xl4_guard_verified_walk(const struct xl4_guard_maps *m, uint64_t now_ns, xl4_guard_src_fn fn,
+			     void *ctx)
+{
+	struct xl4_guard_src key, next;
+	long n = 0, steps = 0;
+	bool first = true, stop = false;
+	__u64 exp;
+
+	/* An entry evicted under our feet restarts the walk from the first key: bounded. */
+	while (steps++ < (1l << 25) && bpf_map_get_next_key(m->ver, first ? NULL : &key, &next) == 0) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(m->ver, &key, &exp))
+			continue; /* evicted meanwhile */
+		if (exp <= now_ns)
+			continue;
+		n++;
+		if (fn && !stop && fn(ctx, &key, (exp - now_ns + 999999999ull) / 1000000000ull))
+			stop = true;
+	}
+	if (steps <= (1l << 25) && errno != ENOENT)
+		return -errno;
+	return n;
+}
+
+int xl4_guard_unverify(const struct xl4_guard_maps *m, int family, const __be32 addr[4])
+{
+	struct xl4_guard_src k = { .family = family };
+
+	memcpy(k.addr, addr, family == 6 ? 16 : 4);
+	if (bpf_map_delete_elem(m->ver, &k))
+		return -errno;
+	return 0;
+}
+
+const char *xl4_guard_level_name(uint32_t level)
+{
+	return level == XL4_GUARD_FIRST_DROP ? "first-drop" : level == XL4_GUARD_CHALLENGE ? "challenge" : NULL;
+}
+
+const char *xl4_guard_override_name(uint32_t ov)
+{
+	return ov == XL4_GUARD_OV_ON ? "on" : ov == XL4_GUARD_OV_OFF ? "off" : "auto";
+}
+
+const char *xl4_guard_response_name(uint32_t resp)
+{
+	return resp == XL4_GUARD_RESP_FIRST_DROP ? "first-drop" :
+	       resp == XL4_GUARD_RESP_CHALLENGE ? "challenge" : "auto";
+}
+
+int xl4_guard_override_parse(const char *s, uint32_t *ov)
+{
+	if (!strcmp(s, "auto"))
+		*ov = XL4_GUARD_OV_AUTO;
+	else if (!strcmp(s, "on"))
+		*ov = XL4_GUARD_OV_ON;
+	else if (!strcmp(s, "off"))
+		*ov = XL4_GUARD_OV_OFF;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int xl4_guard_level_parse(const char *s, uint32_t *level)
+{
+	if (!strcmp(s, "first-drop"))
+		*level = XL4_GUARD_FIRST_DROP;
+	else if (!strcmp(s, "challenge"))
+		*level = XL4_GUARD_CHALLENGE;
+	else
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The flood guard's maps from user space (docs/guard.md): the settings written at start (the
+ * secret key kept across restarts), one VIP's mode, override and counters read together, the
+ * effective mode by the same rule the kernel applies, and the verified-source table. The
+ * daemon, `xl4 replay` and the tests all go through these.
+ */
+#ifndef XL4_GUARD_STATE_H
+#define XL4_GUARD_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "engine.h"
+#include "xl4/abi.h"
+
+/* The kernel's settings for a configuration: syn_min = ceil(syn_rate * window / ncpus), the
+ * ratio in hundredths, the slot masks from the loaded table sizes. Leaves key[] alone. */
+void xl4_guard_cfg_build(const struct xl4_guard_conf *c, unsigned ncpus, uint32_t grey_slots,
+			 uint32_t syn_slots, struct xl4_guard_cfg *out);
+/* Write the settings; the key is the one already in the (pinned) map if it holds one, so a
+ * restarted daemon keeps answering cookies it sent, else fresh from getrandom(). *kept says
+ * which. 0 or -errno. */
+int xl4_guard_cfg_write(const struct xl4_guard_maps *m, const struct xl4_guard_conf *c,
+			bool *kept);
+
+/* One VIP's guard state: mode and override, counters summed over CPUs. */
+struct xl4_guard_snap {
+	struct xl4_guard_vip vip;
+	struct xl4_guard_ctl ctl;
+	struct xl4_guard_stats sum; /* totals summed; window fields of no use here */
+};
+int xl4_guard_read(const struct xl4_guard_maps *m, uint32_t id, struct xl4_guard_snap *out);
+int xl4_guard_ctl_set(const struct xl4_guard_maps *m, uint32_t id, uint32_t override, uint32_t level);
+
+/* The level in force now (XL4_GUARD_NORMAL, FIRST_DROP, CHALLENGE): bpf/guard.h's
+ * guard_level() without its lazy clearing. response is enum xl4_guard_response. */
+uint32_t xl4_guard_effective(const struct xl4_guard_vip *v, const struct xl4_guard_ctl *ctl,
+			     uint32_t response, uint32_t leave_ms, uint64_t now_ns);
+
+/* Verified sources. The walk calls fn for each unexpired one (remaining seconds); stops when
+ * fn returns non-zero. Returns the number of unexpired sources, or -errno. */
+typedef int (*xl4_guard_src_fn)(void *ctx, const struct xl4_guard_src *src, uint64_t left_s);
+long xl4_guard_verified_walk(const struct xl4_guard_maps *m, uint64_t now_ns, xl4_guard_src_fn fn,
+			     void *ctx);
+/* Forget one source: 0, -ENOENT if it was not verified, or -errno. */
+int xl4_guard_unverify(const struct xl4_guard_maps *m, int family, const __be32 addr[4]);
+
+const char *xl4_guard_level_name(uint32_t level);	/* "first-drop", "challenge", NULL */
+const char *xl4_guard_override_name(uint32_t ov);	/* "auto", "on", "off" */
+const char *xl4_guard_response_name(uint32_t resp);	/* "first-drop", "challenge", "auto" */
+int xl4_guard_override_parse(const char *s, uint32_t *ov);
+int xl4_guard_level_parse(const char *s, uint32_t *level); /* first-drop | challenge */
+
+uint64_t xl4_mono_ns(void); /* CLOCK_MONOTONIC: the datapath's bpf_ktime_get_ns() */
+
+#endif

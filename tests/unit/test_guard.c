@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The flood guard's user-space logic: the kernel settings a config turns into, the effective
+ * mode rule (the same as bpf/guard.h's), and the analyzer's judgement: baselines, flash crowd
+ * vs attack, forcing and releasing, top sources and prefixes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "analyzer.h"
+#include "config.h"
+#include "guard_state.h"
+
+#define S 1000000000ull
+
+static void test_cfg_build(void **state)
+{
+	struct xl4_config c;
+	struct xl4_guard_cfg k = { .key = { 1, 2, 3, 4 } };
+
+	(void)state;
+	xl4_config_defaults(&c);
+	c.guard.enabled = true;
+	/* 1000 SYN/s over a 1.07 s window on 2 CPUs: ceil(1073.7 / 2) = 537 per CPU */
+	xl4_guard_cfg_build(&c.guard, 2, 1 << 20, 1 << 16, &k);
+	assert_int_equal(k.enabled, 1);
+	assert_int_equal(k.response, XL4_GUARD_RESP_AUTO);
+	assert_int_equal(k.syn_min, 537);
+	assert_int_equal(k.ratio_x100, 300);
+	assert_int_equal(k.enter_ms, 500);
+	assert_int_equal(k.leave_ms, 5000);
+	assert_int_equal(k.escalate_ms, 2000);
+	assert_int_equal(k.fd_min_ms, 500);
+	assert_int_equal(k.fd_max_ms, 6000);
+	assert_int_equal(k.verified_ttl_s, 3600);
+	assert_int_equal(k.challenge_per_sec, 1000000);
+	assert_int_equal(k.grey_mask, (1 << 20) - 1);
+	assert_int_equal(k.syn_mask, (1 << 16) - 1);
+	assert_int_equal(k.key[0], 1); /* the key is the writer's business */
+	assert_int_equal(k.key[3], 4);
+	/* one CPU takes it all; a tiny rate still needs one SYN */
+	xl4_guard_cfg_build(&c.guard, 1, 1024, 1024, &k);
+	assert_int_equal(k.syn_min, 1074);
+	c.guard.syn_rate = 1;
+	c.guard.ratio = 2.55;
+	xl4_guard_cfg_build(&c.guard, 64, 1024, 1024, &k);
+	assert_int_equal(k.syn_min, 1);
+	assert_int_equal(k.ratio_x100, 255);
+	c.guard.enabled = false;
+	xl4_guard_cfg_build(&c.guard, 64, 1024, 1024, &k);
+	assert_int_equal(k.enabled, 0);
+}
+
+static void test_effective(void **state)
+{
+	struct xl4_guard_vip v = { 0 };
+	struct xl4_guard_ctl ctl = { 0 };
+	uint64_t now = 100 * S;
+
+	(void)state;
+	/* normal */
+	assert_int_equal(xl4_guard_effective(&v, &ctl, XL4_GUARD_RESP_AUTO, 5000, now), XL4_GUARD_NORMAL);
+	/* kernel emergency, last bad window 4 s ago: still in it (leave_ms 5000) */
+	v = (struct xl4_guard_vip){ .entered_ns = 90 * S, .last_bad_ns = 96 * S, .level = XL4_GUARD_FIRST_DROP,
+				    .cause = XL4_GUARD_CAUSE_RATIO };
+	assert_int_equal(xl4_guard_effective(&v, &ctl, XL4_GUARD_RESP_AUTO, 5000, now), XL4_GUARD_FIRST_DROP);
+	/* ...6 s ago: left (the kernel clears it lazily) */
+	v.last_bad_ns = 94 * S;
+	assert_int_equal(xl4_guard_effective(&v, &ctl, XL4_GUARD_RESP_AUTO, 5000, now), XL4_GUARD_NORMAL);
+	/* the kernel's clock a hair ahead of ours */
+	v.last_bad_ns = now + 1000;
+	v.level = XL4_GUARD_CHALLENGE;
+	assert_int_equal(xl4_guard_effective(&v, &ctl, XL4_GUARD_RESP_AUTO, 5000, now), XL4_GUARD_CHALLENGE);
+	/* off beats everything */
+	ctl.override = XL4_GUARD_OV_OFF;
+	assert_int_equal(xl4_guard_effective(&v, &ctl, XL4_GUARD_RESP_AUTO, 5000, now), XL4_GUARD_NORMAL);
+	/* on: the forced level, else an escalation kept, else by response */
+	ctl = (struct xl4_guard_ctl){ .override = XL4_GUARD_OV_ON, .level = XL4_GUARD_FIRST_DROP };
+	assert_int_equal(xl4_guard_effective(&v, &ctl, XL4_GUARD_RESP_AUTO, 5000, now), XL4_GUARD_FIRST_DROP);
+	ctl.level = 0;
+	assert_int_equal(xl4_guard_effective(&v, &ctl, XL4_GUARD_RESP_AUTO, 5000, now), XL4_GUARD_CHALLENGE);
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(xl4_guard_effective(&v, &ctl, XL4_GUARD_RESP_AUTO, 5000, now), XL4_GUARD_FIRST_DROP);
+	assert_int_equal(xl4_guard_effective(&v, &ctl, XL4_GUARD_RESP_CHALLENGE, 5000, now), XL4_GUARD_CHALLENGE);
+}
+
+static void test_names(void **state)
+{
+	uint32_t x;
+
+	(void)state;
+	assert_int_equal(xl4_guard_override_parse("on", &x), 0);
+	assert_int_equal(x, XL4_GUARD_OV_ON);
+	assert_int_equal(xl4_guard_override_parse("auto", &x), 0);
+	assert_int_equal(x, XL4_GUARD_OV_AUTO);
+	assert_int_not_equal(xl4_guard_override_parse("On", &x), 0);
+	assert_int_equal(xl4_guard_level_parse("challenge", &x), 0);
+	assert_int_equal(x, XL4_GUARD_CHALLENGE);
+	assert_int_not_equal(xl4_guard_level_parse("normal", &x), 0);
+	assert_string_equal(xl4_guard_level_name(XL4_GUARD_FIRST_DROP), "first-drop");
+	assert_null(xl4_guard_level_name(XL4_GUARD_NORMAL));
+	assert_string_equal(xl4_guard_override_name(XL4_GUARD_OV_OFF), "off");
+	assert_string_equal(xl4_guard_response_name(XL4_GUARD_RESP_AUTO), "auto");
+}
+
+/* ---- the analyzer ---- */
+
+static const struct xl4_analyzer_params params = {
+	.block_top = true, .block_seconds = 300, .min_share = 0.2, .min_samples = 50, .ratio = 3.0,
+	.leave_ms = 5000,
+};
+
+/* Feed n seconds of one VIP's rates starting at *t; returns the decisions of the last one. */
+static int feed(struct xl4_analyzer *a, uint64_t *t, int n, double syn, double ack, bool emergency,
+		bool forced, struct xl4_an_decision *d, int *total)
+{
+	int k = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct xl4_an_obs o = { .vip = 3, .gen = 1, .now_ns = *t, .syn_per_s = syn,
+					.ack_per_s = ack, .emergency = emergency, .forced_by_us = forced };
+
+		k = xl4_analyzer_observe(a, &o, d, 4);
+		if (total)
+			*total += k;
+		*t += S;
+	}
+	return k;
+}
+
+static void test_baseline_and_flash_crowd(void **state)
+{
+	struct xl4_analyzer *a = xl4_analyzer_new(&params);
+	struct xl4_an_decision d[4];
+	uint64_t t = 1000 * S;
+	double syn, ratio;
+	int total = 0;
+
+	(void)state;
+	assert_non_null(a);
+	assert_int_equal(feed(a, &t, 5, 200, 190, false, false, d, &total), 0);
+	assert_int_equal(xl4_analyzer_baseline(a, 3, &syn, &ratio), 0); /* warming up */
+	feed(a, &t, 30, 200, 190, false, false, d, &total);
+	assert_int_equal(total, 0);
+	assert_int_equal(xl4_analyzer_baseline(a, 3, &syn, &ratio), 1);
+	assert_true(syn > 199 && syn < 201);
+	assert_true(ratio > 1.0 && ratio < 1.1);
+	/* 10x the SYNs, all completing: a flash crowd, said once, and no forcing */
+	assert_int_equal(feed(a, &t, 1, 2000, 1990, false, false, d, NULL), 1);
+	assert_int_equal(d[0].kind, XL4_AN_FLASH_CROWD);
+	assert_int_equal(d[0].vip, 3);
+	assert_non_null(strstr(d[0].why, "flash crowd"));
+	total = 0;
+	feed(a, &t, 10, 2000, 1990, false, false, d, &total);
+	assert_int_equal(total, 0);
+	/* the surge did not become the baseline */
+	xl4_analyzer_baseline(a, 3, &syn, &ratio);
+	assert_true(syn < 201);
+	xl4_analyzer_free(a);
+}
+
+static void test_force_and_release(void **state)
+{
+	struct xl4_analyzer *a = xl4_analyzer_new(&params);
+	struct xl4_an_decision d[4];
+	struct xl4_an_obs o;
+	uint64_t t = 1000 * S;
+	int total = 0;
+
+	(void)state;
+	feed(a, &t, 30, 100, 95, false, false, d, NULL);
+	/* 8x the SYNs, handshakes not completing: an attack the kernel missed */
+	assert_int_equal(feed(a, &t, 1, 800, 20, false, false, d, NULL), 1);
+	assert_int_equal(d[0].kind, XL4_AN_FORCE);
+	assert_non_null(strstr(d[0].why, "800 SYN/s"));
+	/* forced and still attacked: nothing new */
+	feed(a, &t, 10, 800, 20, true, true, d, &total);
+	assert_int_equal(total, 0);
+	/* calm, but not yet for leave_ms (5 s) */
+	feed(a, &t, 5, 100, 95, true, true, d, &total);
+	assert_int_equal(total, 0);
+	assert_int_equal(feed(a, &t, 1, 100, 95, true, true, d, NULL), 1);
+	assert_int_equal(d[0].kind, XL4_AN_RELEASE);
+	/* the operator's say: hands off */
+	feed(a, &t, 3, 100, 95, false, false, d, NULL);
+	o = (struct xl4_an_obs){ .vip = 3, .gen = 1, .now_ns = t, .syn_per_s = 900, .ack_per_s = 5,
+				 .hands_off = true };
+	assert_int_equal(xl4_analyzer_observe(a, &o, d, 4), 0);
+	/* below the absolute floor nothing is an attack, whatever the factor */
+	o = (struct xl4_an_obs){ .vip = 5, .gen = 1, .now_ns = t, .syn_per_s = 1, .ack_per_s = 1 };
+	for (int i = 0; i < 20; i++, o.now_ns += S)
+		xl4_analyzer_observe(a, &o, d, 4);
+	o.syn_per_s = 50;
+	o.ack_per_s = 0;
+	assert_int_equal(xl4_analyzer_observe(a, &o, d, 4), 0);
+	xl4_analyzer_free(a);
+}
+
+static void sample4(struct xl4_analyzer *a, uint32_t vip, const char *addr, int n)
+{
+	uint8_t s[16] = { 0 };
+
+	assert_int_equal(inet_pton(AF_INET, addr, s), 1);
+	for (int i = 0; i < n; i++)
+		xl4_analyzer_sample(a, vip, 4, s);
+}
+
+static void test_top_source(void **state)
+{
+	struct xl4_analyzer *a = xl4_analyzer_new(&params);
+	struct xl4_an_decision d[4];
+	uint64_t t = 1000 * S;
+	char str[64];
+	int total = 0;
+
+	(void)state;
+	/* samples before emergency mode are not counted */
+	sample4(a, 3, "198.18.7.7", 100);
+	feed(a, &t, 1, 100, 95, true, false, d, &total);
+	assert_int_equal(total, 0);
+	/* 40 random sources and one loud one: 30 of 70 = 43% >= 20% */
+	for (int i = 0; i < 40; i++) {
+		snprintf(str, sizeof(str), "198.%d.%d.1", 20 + i % 8, i);
+		sample4(a, 3, str, 1);
+	}
+	sample4(a, 3, "198.18.7.7", 30);
+	assert_int_equal(feed(a, &t, 1, 5000, 10, true, false, d, NULL), 1);
+	assert_int_equal(d[0].kind, XL4_AN_BLOCK);
+	xl4_prefix_str(&d[0].prefix, str, sizeof(str));
+	assert_string_equal(str, "198.18.7.7/32");
+	assert_int_equal(d[0].hits, 30);
+	assert_int_equal(d[0].samples, 70);
+	/* the same source again: blocked already, not twice */
+	sample4(a, 3, "198.18.7.7", 60);
+	assert_int_equal(feed(a, &t, 1, 5000, 10, true, false, d, NULL), 0);
+	xl4_analyzer_free(a);
+}
+
+static void test_top_prefix_and_threshold(void **state)
+{
+	struct xl4_analyzer *a = xl4_analyzer_new(&params);
+	struct xl4_an_decision d[4];
+	uint64_t t = 1000 * S;
+	uint8_t s6[16];
+	char str[64];
+
+	(void)state;
+	feed(a, &t, 1, 100, 95, true, false, d, NULL);
+	/* one /24 spread over 60 hosts (one sample each) */
+	for (int i = 0; i < 60; i++) {
+		snprintf(str, sizeof(str), "198.18.9.%d", i + 1);
+		sample4(a, 3, str, 1);
+	}
+	assert_int_equal(feed(a, &t, 1, 5000, 10, true, false, d, NULL), 1);
+	xl4_prefix_str(&d[0].prefix, str, sizeof(str));
+	assert_string_equal(str, "198.18.9.0/24");
+	/* too few samples: nothing, however concentrated */
+	sample4(a, 3, "198.18.10.1", 49);
+	assert_int_equal(feed(a, &t, 1, 5000, 10, true, false, d, NULL), 0);
+	/* IPv6 sources group by /64 */
+	xl4_analyzer_free(a);
+	a = xl4_analyzer_new(&params);
+	feed(a, &t, 1, 100, 95, true, false, d, NULL);
+	for (int i = 0; i < 100; i++) {
+		snprintf(str, sizeof(str), "2001:db8:1:2::%x", i + 1);
+		inet_pton(AF_INET6, str, s6);
+		xl4_analyzer_sample(a, 3, 6, s6);
+	}
+	assert_int_equal(feed(a, &t, 1, 5000, 10, true, false, d, NULL), 1);
+	xl4_prefix_str(&d[0].prefix, str, sizeof(str));
+	assert_string_equal(str, "2001:db8:1:2::/64");
+	/* spread evenly over many prefixes: nobody holds 20% */
+	xl4_analyzer_free(a);
+	a = xl4_analyzer_new(&params);
+	feed(a, &t, 1, 100, 95, true, false, d, NULL);
+	for (int i = 0; i < 200; i++) {
+		snprintf(str, sizeof(str), "198.%d.%d.9", 18 + i % 20, i);
+		sample4(a, 3, str, 1);
+	}
+	assert_int_equal(feed(a, &t, 1, 5000, 10, true, false, d, NULL), 0);
+	/* leaving emergency mode forgets the counts */
+	feed(a, &t, 1, 100, 95, false, false, d, NULL);
+	sample4(a, 3, "198.18.7.7", 100);
+	feed(a, &t, 1, 100, 95, true, false, d, NULL); /* re-entered: counting starts now */
+	assert_int_equal(feed(a, &t, 1, 100, 95, true, false, d, NULL), 0);
+	xl4_analyzer_free(a);
+}
+
+static void test_block_top_off_and_reuse(void **state)
+{
+	struct xl4_analyzer_params p = params;
+	struct xl4_analyzer *a;
+	struct xl4_an_decision d[4];
+	struct xl4_an_obs o = { .vip = 3, .gen = 1, .syn_per_s = 100, .ack_per_s = 95 };
+	double syn, ratio;
+
+	(void)state;
+	p.block_top = false;
+	a = xl4_analyzer_new(&p);
+	o.emergency = true;
+	xl4_analyzer_observe(a, &o, d, 4);
+	sample4(a, 3, "198.18.7.7", 500);
+	o.now_ns += S;
+	assert_int_equal(xl4_analyzer_observe(a, &o, d, 4), 0);
+	/* a VIP id given to another VIP starts from nothing */
+	o.emergency = false;
+	for (int i = 0; i < 20; i++, o.now_ns += S)
+		xl4_analyzer_observe(a, &o, d, 4);
+	assert_int_equal(xl4_analyzer_baseline(a, 3, &syn, &ratio), 1);
+	o.gen = 2;
+	xl4_analyzer_observe(a, &o, d, 4);
+	assert_int_equal(xl4_analyzer_baseline(a, 3, &syn, &ratio), 0);
+	/* out-of-range ids are ignored */
+	o.vip = XL4_MAX_VIPS;
+	assert_int_equal(xl4_analyzer_observe(a, &o, d, 4), 0);
+	sample4(a, XL4_MAX_VIPS, "198.18.7.7", 1);
+	xl4_analyzer_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cfg_build),
+		cmocka_unit_test(test_effective),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_baseline_and_flash_crowd),
+		cmocka_unit_test(test_force_and_release),
+		cmocka_unit_test(test_top_source),
+		cmocka_unit_test(test_top_prefix_and_threshold),
+		cmocka_unit_test(test_block_top_off_and_reuse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
