@@ -61,8 +61,10 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	if (o->rate_max)
 		bpf_map__set_max_entries(skel->maps.xl4_rate_v1, o->rate_max);
 	/* the guard's slot tables and verified sources, as configured (guard.*_slots) */
+	/* the greylist holds its slots in buckets of XL4_GUARD_GREY_WAYS */
 	if (o->guard_grey_slots)
-		bpf_map__set_max_entries(skel->maps.xl4_ggrey_v1, o->guard_grey_slots);
+		bpf_map__set_max_entries(skel->maps.xl4_ggrey_v1,
+					 o->guard_grey_slots / XL4_GUARD_GREY_WAYS);
 	if (o->guard_syn_slots)
 		bpf_map__set_max_entries(skel->maps.xl4_gsyn_v1, o->guard_syn_slots);
 	if (o->guard_verified_max)
@@ -127,7 +129,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.vip = bpf_map__fd(skel->maps.xl4_gvip_v1),
 		.stats = bpf_map__fd(skel->maps.xl4_gstat_v1),
 		.ver = bpf_map__fd(skel->maps.xl4_gver_v1),
-		.grey_slots = bpf_map__max_entries(skel->maps.xl4_ggrey_v1),
+		.grey_slots = bpf_map__max_entries(skel->maps.xl4_ggrey_v1) * XL4_GUARD_GREY_WAYS,
 		.syn_slots = bpf_map__max_entries(skel->maps.xl4_gsyn_v1),
 	};
 	e->filter = (struct xl4_filter_maps){

@@ -35,7 +35,7 @@ void xl4_guard_cfg_build(const struct xl4_guard_conf *c, unsigned ncpus, uint32_
 	out->fd_max_ms = c->fd_max_ms;
 	out->verified_ttl_s = c->verified_ttl_s;
 	out->challenge_per_sec = c->challenge_per_sec;
-	out->grey_mask = grey_slots - 1;
+	out->grey_mask = grey_slots / XL4_GUARD_GREY_WAYS - 1; /* buckets of 4 slots */
 	out->syn_mask = syn_slots - 1;
 	out->_pad = 0;
 }

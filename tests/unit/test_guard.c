@@ -38,7 +38,7 @@ static void test_cfg_build(void **state)
 	assert_int_equal(k.fd_max_ms, 6000);
 	assert_int_equal(k.verified_ttl_s, 3600);
 	assert_int_equal(k.challenge_per_sec, 1000000);
-	assert_int_equal(k.grey_mask, (1 << 20) - 1);
+	assert_int_equal(k.grey_mask, (1 << 20) / XL4_GUARD_GREY_WAYS - 1); /* buckets of 4 */
 	assert_int_equal(k.syn_mask, (1 << 16) - 1);
 	assert_int_equal(k.key[0], 1); /* the key is the writer's business */
 	assert_int_equal(k.key[3], 4);
