@@ -91,6 +91,22 @@ static __always_inline void lb_syn_remember(const struct xl4_guard_cfg *c, const
 	s->ts_ns = l->now;
 }
 
+/* A new connection on a 5-tuple the table still holds (a reused source port): its ACKs would
+ * hit the old entry and follow the old flow to its backend (drained, say). Re-point the entry
+ * at this SYN's pick instead: a lookup and, only for a reused tuple, a write in place. (A
+ * spoofed SYN that guesses a live flow's 5-tuple moves it to Maglev's pick: where it is
+ * anyway unless the table changed.) */
+static __always_inline void lb_syn_repoint(const struct lb_ctx *l)
+{
+	struct xl4_flow *f = bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+
+	if (!f)
+		return;
+	f->backend_id = l->be_id;
+	f->gen = l->be->gen;
+	f->last_ns = l->now;
+}
+
 /* An ACK that missed the table: 1 if it completes a remembered SYN (l->be then names the
  * SYN's backend when that one is still usable). */
 static __always_inline int lb_syn_claim(const struct xl4_guard_cfg *c, struct lb_ctx *l)
@@ -171,6 +187,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	gc = tcp_syn_only(p) ? guard_cfg() : NULL;
 	if (gc) {
 		lb_syn_remember(gc, &l);
+		lb_syn_repoint(&l);
 	} else if (!hit && !(p->t.tcp_flags & XL4_TCP_RST)) {
 		capped = ct_insert(&l, g);
 		inserted = !capped;

@@ -38,8 +38,7 @@ static const struct xl4_config config_defaults = {
 	},
 	.socket_gid = -1,
 	.guard = {
-		/* off until the datapath forgets a reused 5-tuple's old flow (docs/guard.md) */
-		.enabled = false,
+		.enabled = true, /* it acts only under attack (docs/guard.md) */
 		.response = XL4_GUARD_RESP_AUTO,
 		.syn_rate = 1000,
 		.ratio = 3.0,

@@ -236,6 +236,8 @@ static void daemon_guard_tick_verified(struct daemon_guard *g, uint64_t now)
 	}
 }
 
+static void analyzer_blocks_due(struct daemon_guard *g, uint64_t now);
+
 void daemon_guard_tick(struct daemon_guard *g)
 {
 	uint64_t now = xl4_mono_ns();
@@ -265,6 +267,7 @@ void daemon_guard_tick(struct daemon_guard *g)
 		}
 	}
 	daemon_guard_tick_verified(g, now);
+	analyzer_blocks_due(g, now);
 }
 
 /* ---- the analyzer ---- */
@@ -292,6 +295,70 @@ static void analyzer_block(struct daemon_guard *g, struct daemon_guard_vip *v,
 	g->analyzer_blocks++;
 	guard_event(g, v, true, "guard: analyzer blocked %s for %u s (VIP %s under attack): %s", str,
 		    g->conf.analyzer.block_seconds, v->addr, d->why);
+}
+
+/* Does the prefix hold a verified source (one that proved itself)? */
+struct proved {
+	const struct xl4_prefix *p;
+	bool found;
+};
+
+static int proved_in(void *ctx, const struct xl4_guard_src *src, uint64_t left_s)
+{
+	struct proved *pr = ctx;
+
+	(void)left_s;
+	if (xl4_prefix_contains(pr->p, (int)src->family, src->addr))
+		pr->found = true;
+	return pr->found;
+}
+
+/*
+ * A block the analyzer asked for waits until a real client could have proved itself: a real
+ * client opening many connections at once has one SYN dropped as first and all the others
+ * "too early", so for a second it looks like the top source of drops (the e2e flood test saw
+ * the analyzer block its own client that way). After fd_max_ms + 1 s it has retransmitted
+ * (First Drop) or answered a cookie (the challenge) and is verified; a source that still is
+ * not gets blocked.
+ */
+static void analyzer_block_later(struct daemon_guard *g, const struct xl4_an_decision *d)
+{
+	uint64_t due = xl4_mono_ns() + ((uint64_t)g->conf.fd_max_ms + 1000) * 1000000ull;
+
+	if (g->n_pending == DAEMON_GUARD_PENDING) {
+		pr_warn("guard: analyzer: %d blocks already wait for their proof window; dropping one",
+			DAEMON_GUARD_PENDING);
+		return;
+	}
+	g->pending[g->n_pending].d = *d;
+	g->pending[g->n_pending++].due_ns = due;
+}
+
+static void analyzer_blocks_due(struct daemon_guard *g, uint64_t now)
+{
+	int i = 0;
+
+	while (i < g->n_pending) {
+		struct xl4_an_decision *d = &g->pending[i].d;
+		struct daemon_guard_vip *v = d->vip < XL4_MAX_VIPS ? &g->v[d->vip] : NULL;
+		struct proved pr = { .p = &d->prefix };
+		char str[64];
+
+		if (g->pending[i].due_ns > now) {
+			i++;
+			continue;
+		}
+		if (v && v->used) {
+			xl4_guard_verified_walk(&g->maps, now, proved_in, &pr);
+			xl4_prefix_str(&d->prefix, str, sizeof(str));
+			if (pr.found)
+				guard_event(g, v, false, "guard: analyzer: not blocking %s: a source in it "
+					    "proved itself (verified) meanwhile (%s)", str, d->why);
+			else
+				analyzer_block(g, v, d);
+		}
+		g->pending[i] = g->pending[--g->n_pending];
+	}
 }
 
 void daemon_guard_on_analyzer(struct daemon_guard *g)
@@ -330,7 +397,7 @@ void daemon_guard_on_analyzer(struct daemon_guard *g)
 				    d.why);
 			break;
 		case XL4_AN_BLOCK:
-			analyzer_block(g, v, &d);
+			analyzer_block_later(g, &d);
 			break;
 		case XL4_AN_FLASH_CROWD:
 			guard_event(g, v, false, "guard: VIP %s (%s): %s", v->addr, v->name, d.why);

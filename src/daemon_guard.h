@@ -44,6 +44,8 @@ struct daemon_guard_event {
 	char text[320];
 };
 
+#define DAEMON_GUARD_PENDING 32
+
 struct daemon_guard {
 	struct xl4_guard_maps maps;
 	struct xl4_guard_conf conf;
@@ -55,6 +57,11 @@ struct daemon_guard {
 	uint64_t n_ev;
 	struct xl4_an_thread *an;
 	uint64_t analyzer_blocks;
+	struct {
+		struct xl4_an_decision d;
+		uint64_t due_ns;
+	} pending[DAEMON_GUARD_PENDING]; /* blocks waiting out the proof window */
+	int n_pending;
 	long verified_sources;
 	uint64_t verified_counted_ns;
 	bool ready;

@@ -396,6 +396,62 @@ static void sc_normal(int v6)
 	world_close(&w);
 }
 
+/* A reused 5-tuple: a flow on backend 1, backend 1 drained, a new connection from the same
+ * client port. Its SYN goes to backend 2 (Maglev), and so must its ACKs, not the old entry's
+ * way to the drained backend. */
+static void sc_reused_tuple(int v6)
+{
+	static const uint8_t MAC_BE2[ETH_ALEN] = { 0x02, 0xbe, 0, 0, 0, 2 };
+	struct xl4_backend_spec b1 = { .weight = 1, .has_mac = true }, b2;
+	struct gworld w;
+	struct pkt p;
+	char n[128], err[256];
+
+	snprintf(n, sizeof(n), "guard/%s/reused-tuple/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	b1.family = v6 ? 6 : 4;
+	if (v6)
+		memcpy(b1.addr, &BACKEND6, 16);
+	else
+		b1.addr[0] = htonl(BACKEND4);
+	memcpy(b1.mac, MAC_BE, ETH_ALEN);
+	b2 = b1;
+	if (v6)
+		((uint8_t *)b2.addr)[15] ^= 0x10;
+	else
+		b2.addr[0] = htonl(BACKEND4 + 1);
+	memcpy(b2.mac, MAC_BE2, ETH_ALEN);
+	/* first: only backend 1 exists, the flow lands there */
+	mkpkt(&w, &p, 1, 40001, TH_SYN, 0, 0, 1000);
+	NAME(n, &w, "reused-tuple/old-syn");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	mkpkt(&w, &p, 1, 40001, TH_ACK, 0, 0, 1001);
+	NAME(n, &w, "reused-tuple/old-ack-to-backend-1");
+	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
+		check_u64(n, "to backend 1's MAC", !memcmp(last.b, MAC_BE, 6), 1);
+	if (xl4_lb_backend_add(&w.lb, "web", &b2, err, sizeof(err)) ||
+	    xl4_lb_backend_drain(&w.lb, "web", &b1, true, err, sizeof(err))) {
+		gfail(n, "backend 2 / drain", err);
+		world_close(&w);
+		return;
+	}
+	mkpkt(&w, &p, 1, 40001, TH_ACK | TH_PSH, 0, 0, 1001);
+	NAME(n, &w, "reused-tuple/old-flow-stays-on-drained-backend");
+	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
+		check_u64(n, "to backend 1's MAC", !memcmp(last.b, MAC_BE, 6), 1);
+	clock_set(&w, w.now + 60 * SEC_NS);
+	mkpkt(&w, &p, 1, 40001, TH_SYN, 0, 0, 9000);
+	NAME(n, &w, "reused-tuple/new-syn-to-backend-2");
+	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
+		check_u64(n, "to backend 2's MAC", !memcmp(last.b, MAC_BE2, 6), 1);
+	mkpkt(&w, &p, 1, 40001, TH_ACK, 0, 0, 9001);
+	NAME(n, &w, "reused-tuple/new-ack-follows-the-syn");
+	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
+		check_u64(n, "to backend 2's MAC", !memcmp(last.b, MAC_BE2, 6), 1);
+	world_close(&w);
+}
+
 /* First Drop, forced on: drop, too early, admitted in the window; verified afterwards;
  * too late starts over; established flows untouched. */
 static void sc_first_drop(int v6)
@@ -849,6 +905,7 @@ void suite_guard(void)
 	sched_setaffinity(0, sizeof(one), &one);
 	for (int v6 = 0; v6 <= 1; v6++) {
 		sc_normal(v6);
+		sc_reused_tuple(v6);
 		sc_first_drop(v6);
 		sc_grey_full(v6);
 		sc_challenge(v6, 0);

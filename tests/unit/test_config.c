@@ -408,7 +408,7 @@ static void test_guard_section(void **state)
 
 	(void)state;
 	xl4_config_defaults(&c);
-	assert_false(c.guard.enabled);
+	assert_true(c.guard.enabled);
 	assert_int_equal(c.guard.response, XL4_GUARD_RESP_AUTO);
 	assert_int_equal(c.guard.syn_rate, 1000);
 	assert_true(c.guard.ratio == 3.0);
@@ -450,7 +450,7 @@ static void test_guard_section(void **state)
 	assert_int_equal(c.guard.analyzer.min_samples, 7);
 	/* a group with only some keys keeps the other defaults */
 	assert_int_equal(xl4_config_parse("guard: { ratio = 2.5; };\n", "t", &c, err, sizeof(err)), 0);
-	assert_false(c.guard.enabled);
+	assert_true(c.guard.enabled);
 	assert_true(c.guard.ratio == 2.5);
 	assert_int_equal(c.guard.leave_ms, 5000);
 	xl4_config_free(&c);
