@@ -169,7 +169,7 @@ assert_ge "xl4_guard_mode_changes_total{vip=\"web\"}" 2 "$(metric 'xl4_guard_mod
 ev=$(x events)
 assert_match "events: entered emergency" 'guard +guard: VIP 198\.18\.1\.1:80/tcp \(web\) entered emergency \(first-drop\): forced on by the operator' "$ev"
 assert_match "events: now challenge" 'web\) now challenge' "$ev"
-assert_match "log: entered emergency" 'warn: guard: VIP 198\.18\.1\.1:80/tcp \(web\) entered emergency' "$(cat "$DAEMON_LOG")"
+assert_match "log: entered emergency" 'level=warn .*msg="guard: VIP 198\.18\.1\.1:80/tcp \(web\) entered emergency' "$(cat "$DAEMON_LOG")"
 
 # ---------------------------------------------------------------------------------------------
 e2e_section "(d) a real SYN meets the challenge; the client's RST verifies it"
