@@ -35,15 +35,19 @@ void daemon_lb_health_watch(struct daemon_lb *d, const struct xl4_lb_vip *v, con
 	struct xl4_health_spec s;
 	char err[160] = "the checker refused it";
 
-	if (!d->hc || !d->health_on[v->id])
+	if (!d->hc || !d->health_on[v->id]) {
+		/* Adopted as down from the pins, but nothing checks it any more: up. */
+		if (b->down)
+			xl4_lb_backend_set_down(&d->lb, b->id, false);
 		return;
+	}
 	s = d->health[v->id];
 	s.family = b->spec.family == 6 ? AF_INET6 : AF_INET;
 	inet_ntop(s.family, b->spec.addr, s.addr, sizeof(s.addr));
 	if (!s.port)
 		s.port = b->spec.port ? b->spec.port : v->spec.port;
 	if (xl4_health_spec_check(&s, err, sizeof(err)) ||
-	    xl4_health_add(d->hc, b->id, &s, true))
+	    xl4_health_add(d->hc, b->id, &s, !b->down))
 		pr_warn("vip %s: backend %s: no health checks: %s", v->spec.name, b->key, err);
 }
 
