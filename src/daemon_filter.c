@@ -43,11 +43,9 @@ static int apply_config(struct daemon_filter *d, const struct xl4_filter_conf *f
 		return xl4_errf(err, errlen, ret, "filter.limit.new_sources_per_second: cannot write "
 				"the filter settings: %s", strerror(-ret));
 	d->new_sources_per_sec = fc->new_sources_per_sec;
-	if ((ret = xl4_filter_list_set_config(&d->f, XL4_LIST_ALLOW, fc->allow, fc->n_allow, why, sizeof(why))))
-		return xl4_errf(err, errlen, ret, "filter.allow: %s", why);
-	if ((ret = xl4_filter_list_set_config(&d->f, XL4_LIST_BLOCK, fc->block, fc->n_block, why, sizeof(why))))
-		return xl4_errf(err, errlen, ret, "filter.block: %s", why);
-	d->f.config_gen = d->f.config_gen == 1 ? 2 : 1;
+	if ((ret = xl4_filter_lists_set_config(&d->f, fc->allow, fc->n_allow, fc->block, fc->n_block,
+					       why, sizeof(why))))
+		return xl4_errf(err, errlen, ret, "filter.%s", why);
 	if ((ret = xl4_filter_rules_replace(&d->f, fc->rules, fc->n_rules, why, sizeof(why))))
 		return xl4_errf(err, errlen, ret, "filter.%s", why);
 	if ((ret = xl4_filter_limit_set(&d->f, fc->limit_rate, fc->limit_burst, fc->limit_v6_prefix,

@@ -849,10 +849,10 @@ static void list_drop_config_gen(struct xl4_filter *f, enum xl4_list l, uint8_t 
 	lists_sync(f);
 }
 
-int xl4_filter_list_set_config(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p,
-			       size_t n, char *err, size_t errlen)
+/* Write p with origin gen (all or nothing), then drop the entries of any other config gen. */
+static int list_set_config(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p,
+			   size_t n, uint8_t gen, char *err, size_t errlen)
 {
-	uint8_t gen = f->config_gen == 1 ? 2 : 1;
 	int ret = 0;
 
 	f->add_origin = gen;
@@ -862,6 +862,21 @@ int xl4_filter_list_set_config(struct xl4_filter *f, enum xl4_list l, const stru
 	if (ret)
 		return ret;
 	list_drop_config_gen(f, l, gen);
+	return 0;
+}
+
+int xl4_filter_lists_set_config(struct xl4_filter *f, const struct xl4_prefix *allow, size_t n_allow,
+				const struct xl4_prefix *block, size_t n_block, char *err, size_t errlen)
+{
+	uint8_t gen = f->config_gen == 1 ? 2 : 1;
+	char why[256];
+	int ret;
+
+	if ((ret = list_set_config(f, XL4_LIST_ALLOW, allow, n_allow, gen, why, sizeof(why))))
+		return xl4_errf(err, errlen, ret, "allow: %s", why);
+	if ((ret = list_set_config(f, XL4_LIST_BLOCK, block, n_block, gen, why, sizeof(why))))
+		return xl4_errf(err, errlen, ret, "block: %s", why);
+	f->config_gen = gen;
 	return 0;
 }
 

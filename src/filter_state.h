@@ -89,11 +89,12 @@ int xl4_filter_sweep(struct xl4_filter *f, uint64_t now_ns);
  * starting from empty maps.
  */
 int xl4_filter_adopt_rules(struct xl4_filter *f);
-/* Make the file's entries on list l exactly p (never expiring): all of p is added (all or
- * nothing), then entries an earlier file put there and this one lacks are removed. Runtime
- * entries (xl4 block/allow add) stay with their expiry. */
-int xl4_filter_list_set_config(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p,
-			       size_t n, char *err, size_t errlen);
+/* Make the file's entries on the lists exactly allow and block (never expiring): each list's
+ * entries are added (all or nothing), then those an earlier file put there and this one lacks
+ * are removed. Runtime entries (xl4 block/allow add) stay with their expiry. An error names
+ * the list ("allow: ..." or "block: ..."); a block failure leaves the allow list applied. */
+int xl4_filter_lists_set_config(struct xl4_filter *f, const struct xl4_prefix *allow, size_t n_allow,
+				const struct xl4_prefix *block, size_t n_block, char *err, size_t errlen);
 /* Replace every rule with specs, in one compile (atomic swap); a rule identical to a current
  * one keeps its id and counters. On error nothing changes and err names the spec's index. */
 int xl4_filter_rules_replace(struct xl4_filter *f, const struct xl4_rule_spec *specs, size_t n,
