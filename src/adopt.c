@@ -206,7 +206,7 @@ int xl4_xdp_install(int ifindex, int prog_fd, const char *pin_path, enum xl4_xdp
 		return 0;
 	}
 	if (!prog_uses_pins(cur, pin_path)) {
-		pr_warn("%s: another XDP program (id %u) is attached; detach it first "
+		pr_warn("%s: another XDP program is attached (id %u); detach it first "
 			"(ip link set dev %s xdp off)", name, cur, name);
 		return -EBUSY;
 	}
