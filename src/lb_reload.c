@@ -13,11 +13,16 @@
 #include "daemon_lb.h"
 #include "log.h"
 
-static bool same_vip(const struct xl4_vip_spec *a, const struct xl4_vip_spec *b)
+/* Same service: the address, port and protocol (mode, mtu, on_backend_down change in place). */
+static bool same_service(const struct xl4_vip_spec *a, const struct xl4_vip_spec *b)
 {
 	return a->family == b->family && !memcmp(a->addr, b->addr, 16) && a->port == b->port &&
-	       a->proto == b->proto && a->mode == b->mode && a->mtu == b->mtu &&
-	       a->reschedule_down == b->reschedule_down;
+	       a->proto == b->proto;
+}
+
+static bool same_settings(const struct xl4_vip_spec *a, const struct xl4_vip_spec *b)
+{
+	return a->mode == b->mode && a->mtu == b->mtu && a->reschedule_down == b->reschedule_down;
 }
 
 static bool same_health(bool on_a, const struct xl4_health_spec *a, bool on_b,
@@ -54,8 +59,8 @@ static void vip_forget_health(struct daemon_lb *d, struct xl4_lb_vip *v)
 		xl4_health_remove(d->hc, v->be[i].id);
 }
 
-/* Phase 1: VIPs the file no longer has (or has with another address, mode or health check),
- * and backends it no longer lists. */
+/* Phase 1: VIPs the file no longer has (or has with another address: another service), and
+ * backends it no longer lists. */
 static int remove_stale(struct daemon_lb *d, const struct xl4_config *cfg, char *err, size_t errlen)
 {
 	for (int i = 0; i < XL4_MAX_VIPS; i++) {
@@ -67,13 +72,12 @@ static int remove_stale(struct daemon_lb *d, const struct xl4_config *cfg, char 
 		if (!v->used)
 			continue;
 		vc = conf_vip(cfg, v->spec.name);
-		if (!vc || !same_vip(&v->spec, &vc->spec) ||
-		    !same_health(d->health_on[v->id], &d->health[v->id], vc->health_on, &vc->health)) {
+		if (!vc || !same_service(&v->spec, &vc->spec)) {
 			snprintf(name, sizeof(name), "%s", v->spec.name);
 			vip_forget_health(d, v);
 			if ((ret = xl4_lb_vip_del(&d->lb, name, err, errlen)))
 				return ret;
-			pr_info("reload: vip %s %s", name, vc ? "changed: re-created" : "removed");
+			pr_info("reload: vip %s %s", name, vc ? "has another address: re-created" : "removed");
 			continue;
 		}
 		for (size_t j = 0; j < v->n_be;) {
@@ -93,7 +97,7 @@ static int remove_stale(struct daemon_lb *d, const struct xl4_config *cfg, char 
 	return 0;
 }
 
-/* Phase 2: new VIPs and backends, and changed weights, drains and MACs. */
+/* Phase 2: new VIPs and backends; changed modes, health checks, weights, drains and MACs. */
 static int add_and_change(struct daemon_lb *d, const struct xl4_config *cfg, char *err, size_t errlen)
 {
 	int ret;
@@ -106,6 +110,17 @@ static int add_and_change(struct daemon_lb *d, const struct xl4_config *cfg, cha
 			if ((ret = daemon_lb_add_vip(d, vc, err, errlen)))
 				return ret;
 			continue;
+		}
+		if (!same_settings(&v->spec, &vc->spec) &&
+		    (ret = xl4_lb_vip_update(&d->lb, &vc->spec, err, errlen)))
+			return ret;
+		if (!same_health(d->health_on[v->id], &d->health[v->id], vc->health_on, &vc->health)) {
+			/* New checks from the current state: nobody goes down for the change. */
+			vip_forget_health(d, v);
+			d->health_on[v->id] = vc->health_on;
+			d->health[v->id] = vc->health;
+			for (size_t k = 0; k < v->n_be; k++)
+				daemon_lb_health_watch(d, v, &v->be[k]);
 		}
 		for (int j = 0; j < vc->n_backends; j++) {
 			const struct xl4_backend_spec *b = &vc->backends[j];

@@ -479,6 +479,32 @@ int xl4_lb_vip_del(struct xl4_lb *lb, const char *name, char *err, size_t errlen
 	return 0;
 }
 
+int xl4_lb_vip_update(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, size_t errlen)
+{
+	struct xl4_lb_vip *v = xl4_lb_vip_find(lb, s->name);
+	struct xl4_vip_spec saved;
+	int ret;
+
+	if (!v)
+		return xl4_errf(err, errlen, -ENOENT, "no VIP named '%s'", s->name);
+	if (v->spec.family != s->family || memcmp(v->spec.addr, s->addr, 16) ||
+	    v->spec.port != s->port || v->spec.proto != s->proto)
+		return xl4_errf(err, errlen, -EINVAL, "VIP '%s': another address is another VIP", s->name);
+	if (s->mode < XL4_FWD_L2 || s->mode > XL4_FWD_IPIP)
+		return xl4_errf(err, errlen, -EINVAL, "VIP '%s': unknown forwarding mode", s->name);
+	saved = v->spec;
+	v->spec.mode = s->mode;
+	v->spec.mtu = s->mtu;
+	v->spec.reschedule_down = s->reschedule_down;
+	if ((ret = vip_sync(lb, v))) {
+		v->spec = saved;
+		return xl4_errf(err, errlen, ret, "VIP '%s': cannot write the maps: %s", s->name, strerror(-ret));
+	}
+	pr_info("vip %s: mode %s, mtu %u, on_backend_down %s", s->name, xl4_fwd_mode_name(s->mode),
+		s->mtu ? s->mtu : 1500, s->reschedule_down ? "reschedule" : "keep");
+	return 0;
+}
+
 static struct xl4_lb_vip *vip_or_say(struct xl4_lb *lb, const char *name, char *err, size_t errlen)
 {
 	struct xl4_lb_vip *v = xl4_lb_vip_find(lb, name);

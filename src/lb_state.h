@@ -93,6 +93,8 @@ int xl4_lb_commit(struct xl4_lb *lb, char *err, size_t errlen);
  * on error. Backends are named by address[:port] within their VIP. */
 int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *v, char *err, size_t errlen);
 int xl4_lb_vip_del(struct xl4_lb *lb, const char *name, char *err, size_t errlen);
+/* Mode, mtu and on_backend_down of an existing VIP (same name and address); its flows stay. */
+int xl4_lb_vip_update(struct xl4_lb *lb, const struct xl4_vip_spec *v, char *err, size_t errlen);
 int xl4_lb_backend_add(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,
 		       char *err, size_t errlen);
 int xl4_lb_backend_del(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,

@@ -229,6 +229,9 @@ daemon_start() {
 	# traffic handling with the daemon, except those that set DAEMON_DETACH=0 (restarts).
 	local detach=(--detach-on-exit)
 	[ "${DAEMON_DETACH:-1}" = 0 ] && detach=()
+	# Empty the log here, not in the background child: a restarted daemon's 'ready' check
+	# must never see the previous daemon's line.
+	: >"$DAEMON_LOG"
 	nsenter --net="/run/netns/$ns" "$XL4" daemon -s "$DAEMON_SOCK" --pin-path "$DAEMON_PIN" \
 		"${detach[@]}" "$@" 2>"$DAEMON_LOG" &
 	DAEMON_PID=$!

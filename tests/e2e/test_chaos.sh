@@ -17,6 +17,8 @@
 #       XDP_FLAGS_REPLACE: the id changes, the fast stream loses nothing, nothing reaches
 #       the stack.
 #   (e) xl4 detach stops traffic handling: the link has no XDP program afterwards.
+# Also: a runtime block entry keeps its deadline across restarts and reloads, a runtime VIP
+# does not survive (the file is the truth for what it names).
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$E2E_LIB_DIR/lb_topo.sh"
@@ -72,6 +74,7 @@ conf_write() {
 		printf '  { name = "chaos-udp"; address = "%s:%s/udp"; backends = ( { address = "%s"; }, { address = "%s"; } ); }' \
 			"$VIP" "$UPORT" "$(lb_be4 1)" "$(lb_be4 2)"
 		[ "$v" = b ] && printf ',\n  { name = "extra"; address = "198.18.1.2:80/tcp"; backends = ( { address = "%s"; } ); }' "$(lb_be4 1)"
+		[ "$v" = b-ipip ] && printf ',\n  { name = "extra"; address = "198.18.1.2:80/tcp"; mode = "ipip"; backends = ( { address = "%s"; } ); }' "$(lb_be4 1)"
 		echo ');'
 		echo 'filter: {'
 		if [ "$v" = a ]; then
@@ -113,6 +116,11 @@ grep -q '"phase": "running"' "$E2E_TMP/client.log" || die "the client did not co
 sleep 2
 e2e_log "  client: $(tail -1 "$E2E_TMP/client.log")"
 
+# Runtime changes the file does not name: a block entry with a deadline must survive restarts
+# and reloads, a VIP must not (docs/operations.md).
+quietly timeout 10 "$XL4" block add -s "$DAEMON_SOCK" 198.18.201.0/24 --ttl 600 || _fail "xl4 block add --ttl"
+quietly timeout 10 "$XL4" vip add -s "$DAEMON_SOCK" runtime 198.18.1.5:80/tcp || _fail "xl4 vip add"
+
 e2e_section "(a)+(b) $KILLS x SIGKILL + restart, $((KILLS * RELOADS_PER_KILL)) reloads"
 same_prog=0 reload_ok=0 reload_ms_total=0 restart_ms_max=0 hup=0 n=0
 t_start=$(date +%s)
@@ -125,7 +133,13 @@ for ((k = 1; k <= KILLS; k++)); do
 	DAEMON_DETACH=0 daemon_start "$LB_LB" -c "$CONF"
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	[ "$ms" -gt "$restart_ms_max" ] && restart_ms_max=$ms
-	[ "$(prog_id)" = "$PROG0" ] && same_prog=$((same_prog + 1))
+	id=$(prog_id)
+	if [ "$id" = "$PROG0" ]; then
+		same_prog=$((same_prog + 1))
+	else
+		e2e_log "  restart $k: program id '$id', not $PROG0"
+		daemon_log
+	fi
 	for ((r = 0; r < RELOADS_PER_KILL; r++)); do
 		n=$((n + 1))
 		if [ $((n % 2)) -eq 1 ]; then conf_write "$CONF" b; else conf_write "$CONF" a; fi
@@ -153,6 +167,11 @@ assert_ge "reloads via SIGHUP" 20 "$hup"
 assert_eq "LB settings (the random Maglev seed among them) unchanged by restarts" "$GLOB0" "$(lb_globals)"
 assert_match "daemon log: the previous daemon's program was adopted" 'adopted the running program' "$(cat "$DAEMON_LOG")"
 
+blocks=$(timeout 10 "$XL4" block list -s "$DAEMON_SOCK" --json)
+assert_match "runtime block entry kept, with its deadline ($blocks)" '"prefix": ?"198.18.201.0/24", ?"expires_in_s": ?(5[0-9][0-9]|600)[,}]' "$blocks"
+if [[ $blocks == *198.18.200.0/24* ]]; then _fail "the file's block entry of config b is still there after reloading a"; else _pass "the block entry only config b names is gone"; fi
+if timeout 10 "$XL4" vip list -s "$DAEMON_SOCK" | grep -q '^runtime '; then _fail "runtime VIP still there after reloads"; else _pass "runtime VIP gone (the file is the truth for VIPs)"; fi
+
 e2e_section "(c) a broken reload changes nothing"
 conf_write "$CONF" a
 quietly timeout 10 "$XL4" reload -s "$DAEMON_SOCK" || _fail "reload to config a"
@@ -170,6 +189,26 @@ out=$(timeout 10 "$XL4" reload -s "$DAEMON_SOCK" 2>&1)
 assert_match "a changed lb.table_size: 'needs restart: lb.table_size' ($out)" 'needs restart: lb.table_size \(65537 -> 257\)' "$out"
 assert_eq "VIP list identical after the refused reload" "$before" "$(vips_digest)"
 cp "$E2E_TMP/good.conf" "$CONF"
+
+# A VIP whose mode changes is changed in place: same backend id and generation (a re-created
+# VIP would bump it), so its flows stay. Prints "MODE ID GEN".
+extra_be() {
+	local mode id
+
+	read -r mode id < <(timeout 10 "$XL4" vip list -s "$DAEMON_SOCK" --json | "$PY" -c '
+import json, sys
+print(" ".join("%s %s" % (v["mode"], v["backends"][0]["id"]) for v in json.load(sys.stdin) if v["name"] == "extra"))')
+	echo "$mode $id $(bpftool -j map lookup pinned "$DAEMON_PIN/xl4_backends_v1" key $((id & 255)) $((id >> 8)) 0 0 |
+		"$PY" -c 'import json, sys; print(json.load(sys.stdin)["formatted"]["value"]["gen"])')"
+}
+conf_write "$CONF" b
+quietly timeout 10 "$XL4" reload -s "$DAEMON_SOCK" || _fail "reload to config b"
+id_l2=$(extra_be)
+conf_write "$CONF" b-ipip
+quietly timeout 10 "$XL4" reload -s "$DAEMON_SOCK" || _fail "reload to config b with an ipip extra VIP"
+assert_eq "mode change in place: mode ipip, the same backend id and generation" "ipip ${id_l2#l2 }" "$(extra_be)"
+cp "$E2E_TMP/good.conf" "$CONF"
+quietly timeout 10 "$XL4" reload -s "$DAEMON_SOCK" || _fail "reload back to config a"
 
 e2e_section "(d) upgrade: --upgrade swaps the program in one step"
 daemon_stop TERM
