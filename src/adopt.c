@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
@@ -12,6 +14,28 @@
 #include "adopt.h"
 #include "log.h"
 #include "xl4/abi.h"
+
+int xl4_pins_lock(const char *pin_path)
+{
+	int fd = open(pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("cannot open %s: %s", pin_path, strerror(errno));
+		return err;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		err = -errno;
+		if (err == -EWOULDBLOCK)
+			pr_warn("another xl4 daemon is using the pins in %s (it holds their lock): "
+				"two daemons must never steer one datapath; stop it first", pin_path);
+		else
+			pr_warn("cannot lock %s: %s", pin_path, strerror(errno));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
 
 static void meta_path(const char *pin_path, char *buf, size_t len)
 {

@@ -28,6 +28,10 @@ struct xl4_meta {
 };
 _Static_assert(sizeof(struct xl4_meta) == 80, "xl4_meta layout");
 
+/* One daemon per pin directory: an exclusive flock on it, held for the daemon's life (a
+ * killed daemon's goes with it). The fd, or -EWOULDBLOCK (logged) while another holds it. */
+int xl4_pins_lock(const char *pin_path);
+
 int xl4_meta_read(const char *pin_path, struct xl4_meta *m); /* 0, or -ENOENT */
 int xl4_meta_write(const char *pin_path, const struct xl4_meta *m);
 

@@ -56,6 +56,7 @@ struct daemon {
 	struct attached_iface ifs[XL4_MAX_IFACES];
 	int n_ifs;
 	int epfd, sigfd, timerfd, ctlfd;
+	int pin_lock;		/* flock on the pin directory, held while we run */
 	struct ring_buffer *rb;
 	struct xl4_totals prev, cur; /* the last two 1 s samples, for rates */
 	double dt;
@@ -431,7 +432,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 		return 1;
 	d->cfg = *cfg;
 	d->opts = *opts;
-	d->sigfd = d->timerfd = d->epfd = d->ctlfd = -1;
+	d->sigfd = d->timerfd = d->epfd = d->ctlfd = d->pin_lock = -1;
 	xl4_ctl_server_init(&d->ctl, -1, -1, dispatch, d); /* no clients yet; set up for real later */
 	d->started = time(NULL);
 
@@ -442,6 +443,9 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 		goto out;
 	/* pin: shared maps live under pin_path so counters outlive this process */
 	if (xl4_bpffs_prepare(cfg->pin_path))
+		goto out;
+	/* lock: one daemon per datapath (a second would adopt the same program) */
+	if ((d->pin_lock = xl4_pins_lock(cfg->pin_path)) < 0)
 		goto out;
 	/* load: open the skeleton, set load-time knobs, verify */
 	eo.pin_path = cfg->pin_path;
@@ -522,6 +526,8 @@ out:
 		close(d->sigfd);
 	if (d->timerfd >= 0)
 		close(d->timerfd);
+	if (d->pin_lock >= 0)
+		close(d->pin_lock);
 	if (d->cfg_owned)
 		xl4_config_free(&d->cfg);
 	free(d);

@@ -16,7 +16,10 @@
 #   (d) upgrade: a daemon started with --upgrade swaps in a new program with one
 #       XDP_FLAGS_REPLACE: the id changes, the fast stream loses nothing, nothing reaches
 #       the stack.
-#   (e) xl4 detach stops traffic handling: the link has no XDP program afterwards.
+#   (e) xl4 detach stops traffic handling, with no daemon (after SIGKILL) and through one; a
+#       second daemon on the same pins is refused.
+#   (f) pins of another size (lb.table_size) or of an older layout (xl4_ct_v0) are refused by
+#       name, never reused or reset.
 # Also: a runtime block entry keeps its deadline across restarts and reloads, a runtime VIP
 # does not survive (the file is the truth for what it names).
 set -u
@@ -242,10 +245,37 @@ for r in lb_no_backend lb_frag lb_too_big lb_encap_fail lb_not_vip_port; do
 	assert_eq "drops: $r" 0 "$(json_get "$E2E_TMP/stats.json" "drops.$r.packets")"
 done
 
-e2e_section "(e) xl4 detach stops traffic handling"
+e2e_section "(e) xl4 detach, without and with a daemon; one daemon per pin directory"
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+DAEMON_PID=
+assert_true "after SIGKILL the program is still attached" link_has_xdp "$LB_LB" eth0
+out=$(nsenter --net="/run/netns/$LB_LB" timeout 10 "$XL4" detach -s "$E2E_TMP/none.sock" --pin-path "$DAEMON_PIN" 2>&1)
+assert_match "xl4 detach without a daemon: detaches the recorded program ($out)" "eth0: detached program id $PROG1" "$out"
+assert_false "no XDP program after it" link_has_xdp "$LB_LB" eth0
+DAEMON_DETACH=0 daemon_start "$LB_LB" -c "$CONF"
+assert_match "a fresh start attaches afresh" 'eth0: attached in' "$(cat "$DAEMON_LOG")"
+out=$(nsenter --net="/run/netns/$LB_LB" timeout 10 "$XL4" daemon --detach-on-exit -c "$CONF" \
+	-s "$E2E_TMP/second.sock" --pin-path "$DAEMON_PIN" 2>&1)
+assert_match "a second daemon on the same pins is refused ($out)" 'another xl4 daemon is using the pins' "$out"
 quietly timeout 10 "$XL4" detach -s "$DAEMON_SOCK" || _fail "xl4 detach"
 proc_wait_exit "$DAEMON_PID" 10 || _fail "the daemon did not exit after xl4 detach"
 daemon_stop
 assert_false "no XDP program on the link after xl4 detach" link_has_xdp "$LB_LB" eth0
+
+e2e_section "(f) pins of another size or layout are refused, never silently reset"
+sed 's/^interfaces.*/&\nlb: { table_size = 257; };/' "$E2E_TMP/good.conf" >"$E2E_TMP/small.conf"
+out=$(nsenter --net="/run/netns/$LB_LB" timeout 20 "$XL4" daemon --detach-on-exit -c "$E2E_TMP/small.conf" \
+	-s "$E2E_TMP/f.sock" --pin-path "$DAEMON_PIN" 2>&1)
+assert_eq "another lb.table_size over the pins: exit status 1" 1 "$?"
+assert_match "names the map and the setting ($out)" "cannot reuse the pinned map $DAEMON_PIN/xl4_ring_v1: .*this lb.table_size needs" "$out"
+bpftool map create "$DAEMON_PIN/xl4_ct_v0" type hash key 4 value 4 entries 1 name xl4_ct_v0 ||
+	die "bpftool map create"
+out=$(nsenter --net="/run/netns/$LB_LB" timeout 20 "$XL4" daemon --detach-on-exit -c "$CONF" \
+	-s "$E2E_TMP/f.sock" --pin-path "$DAEMON_PIN" 2>&1)
+assert_eq "a pin of an older layout: exit status 1" 1 "$?"
+assert_match "names the pin and this build's map ($out)" "$DAEMON_PIN/xl4_ct_v0 is pinned by an xl4 with another map layout \\(this build uses xl4_ct_v1\\)" "$out"
+rm -f "$DAEMON_PIN/xl4_ct_v0"
+assert_false "no XDP program after the refusals" link_has_xdp "$LB_LB" eth0
 
 e2e_summary chaos
