@@ -172,14 +172,14 @@ static bool prog_uses_pins(__u32 id, const char *pin_path)
 }
 
 int xl4_datapath_open(struct xl4_engine *e, const struct xl4_engine_opts *o, bool upgrade,
-		      bool *adopted, __u32 *old_id)
+		      bool *adopted)
 {
 	__u64 fp = xl4_engine_fingerprint(o);
 	struct xl4_meta m;
+	__u32 old_id = 0;
 	int err, fd;
 
 	*adopted = false;
-	*old_id = 0;
 	if ((err = xl4_pins_check_layout(o->pin_path)))
 		return err;
 	if (xl4_meta_read(o->pin_path, &m) == 0 && m.prog_id) {
@@ -188,19 +188,19 @@ int xl4_datapath_open(struct xl4_engine *e, const struct xl4_engine_opts *o, boo
 		if (fd >= 0) {
 			close(fd);
 			if (prog_uses_pins(m.prog_id, o->pin_path))
-				*old_id = m.prog_id;
+				old_id = m.prog_id;
 		}
 	}
-	if (*old_id && m.fingerprint == fp && !upgrade) {
-		if ((err = xl4_engine_adopt(e, o->pin_path, *old_id)))
+	if (old_id && m.fingerprint == fp && !upgrade) {
+		if ((err = xl4_engine_adopt(e, o->pin_path, old_id)))
 			return err;
 		*adopted = true;
-		pr_info("adopted the running program (id %u) and its pinned maps", *old_id);
+		pr_info("adopted the running program (id %u) and its pinned maps", old_id);
 		return 0;
 	}
-	if (*old_id)
+	if (old_id)
 		pr_info("running program id %u is %s: loading a new one to replace it atomically",
-			*old_id, upgrade ? "being upgraded (--upgrade)" :
+			old_id, upgrade ? "being upgraded (--upgrade)" :
 					   "another build or has other load-time settings");
 	return xl4_engine_load(e, o);
 }

@@ -40,9 +40,9 @@ int xl4_meta_write(const char *pin_path, const struct xl4_meta *m);
 int xl4_pins_check_layout(const char *pin_path);
 
 /* Adopt the running program if it is the one o describes and upgrade is false; otherwise load
- * a new one over the pins. *adopted says which; *old_id is the running program (0: none). */
+ * a new one over the pins (xl4_xdp_install() then swaps it in). *adopted says which. */
 int xl4_datapath_open(struct xl4_engine *e, const struct xl4_engine_opts *o, bool upgrade,
-		      bool *adopted, __u32 *old_id);
+		      bool *adopted);
 
 /* Put prog_fd on ifindex: nothing if it is there already, an atomic replace if another xl4
  * program is (one that uses the maps pinned in pin_path), a plain attach if none is; refused

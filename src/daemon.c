@@ -98,7 +98,7 @@ static int resolve_ifaces(struct daemon *d)
 	return 0;
 }
 
-static void xl4_xdp_meta_fill(struct daemon *d, struct xl4_meta *m, __u32 prog_id)
+static void meta_fill(struct daemon *d, struct xl4_meta *m, __u32 prog_id)
 {
 	m->fingerprint = d->fingerprint;
 	m->prog_id = prog_id;
@@ -148,7 +148,7 @@ static int attach_all(struct daemon *d)
 			d->adopted ? "running" : replaced ? "replaced" : "attached",
 			xl4_mode_name(a->mode), info.id);
 	}
-	xl4_xdp_meta_fill(d, &m, info.id);
+	meta_fill(d, &m, info.id);
 	return xl4_meta_write(d->cfg.pin_path, &m);
 }
 
@@ -447,7 +447,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	/* lock: one daemon per datapath (a second would adopt the same program) */
 	if ((d->pin_lock = xl4_pins_lock(cfg->pin_path)) < 0)
 		goto out;
-	/* load: open the skeleton, set load-time knobs, verify */
+	/* load-time knobs: they decide whether the running program can be adopted */
 	eo.pin_path = cfg->pin_path;
 	eo.frag_policy = cfg->frag_policy;
 	eo.sample_per_sec = cfg->sample_per_sec;
@@ -457,12 +457,8 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	eo.rate_max = cfg->filter.rate_table_size;
 	d->fingerprint = xl4_engine_fingerprint(&eo);
 	/* adopt the running program (same build and knobs), or load one to replace it */
-	{
-		__u32 old_id;
-
-		if (xl4_datapath_open(&d->eng, &eo, opts->upgrade, &d->adopted, &old_id))
-			goto out;
-	}
+	if (xl4_datapath_open(&d->eng, &eo, opts->upgrade, &d->adopted))
+		goto out;
 	/* control socket before attaching, so a second daemon fails before touching interfaces */
 	d->ctlfd = xl4_control_listen(cfg->control_socket);
 	if (d->ctlfd < 0) {

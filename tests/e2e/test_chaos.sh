@@ -15,7 +15,7 @@
 #       and the key; one that changes lb.table_size is refused with "needs restart".
 #   (d) upgrade: a daemon started with --upgrade swaps in a new program with one
 #       XDP_FLAGS_REPLACE: the id changes, the fast stream loses nothing, nothing reaches
-#       the stack.
+#       the stack; so does a restart with a changed load-time setting (samples_per_second).
 #   (e) xl4 detach stops traffic handling, with no daemon (after SIGKILL) and through one; a
 #       second daemon on the same pins is refused.
 #   (f) pins of another size (lb.table_size) or of an older layout (xl4_ct_v0) are refused by
@@ -220,7 +220,20 @@ DAEMON_DETACH=0 daemon_start "$LB_LB" -c "$CONF" --upgrade
 PROG1=$(prog_id)
 if [ "$PROG1" != "$PROG0" ]; then _pass "program id changed: $PROG0 -> $PROG1"; else _fail "program id still $PROG0 after --upgrade"; fi
 assert_match "daemon log: replaced in one step" "eth0: program id $PROG0 replaced by id $PROG1 in one step" "$(cat "$DAEMON_LOG")"
-sleep 2
+sleep 1
+# A changed load-time setting (a rodata constant) is another program: a restart swaps it in.
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+DAEMON_PID=
+printf 'events: { samples_per_second = 50; };\n' >>"$CONF"
+DAEMON_DETACH=0 daemon_start "$LB_LB" -c "$CONF"
+PROG2=$(prog_id)
+assert_match "changed events.samples_per_second: replaced at restart ($PROG1 -> $PROG2)" \
+	"eth0: program id $PROG1 replaced by id $PROG2 in one step" "$(cat "$DAEMON_LOG")"
+out=$(timeout 10 "$XL4" reload -s "$DAEMON_SOCK" 2>&1)
+assert_eq "a reload of the same file: applied ($out)" 0 "$?"
+sleep 1
+PROG1=$PROG2 # the program (e) finds
 
 e2e_section "the flows, the counters"
 touch "$STOP"
