@@ -18,8 +18,8 @@ static const struct xl4_opt daemon_opts[] = {
 	{ "mode", 'm', "MODE", "XDP mode: auto (native, else generic with a warning), native, skb" },
 	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
 	{ "pin-path", OPT_PIN_PATH, "DIR", "pin maps under DIR (default /sys/fs/bpf/xl4, or $XL4_PIN_PATH)" },
-	{ "detach-on-exit", OPT_DETACH_ON_EXIT, NULL, "detach the program when the daemon stops (otherwise it keeps handling traffic)" },
-	{ "upgrade", OPT_UPGRADE, NULL, "load this build's program and swap it in atomically even if the running one matches" },
+	{ "detach-on-exit", OPT_DETACH_ON_EXIT, NULL, "on SIGTERM/SIGINT, detach (default: the program keeps handling traffic)" },
+	{ "upgrade", OPT_UPGRADE, NULL, "swap in this build's program even if the running one matches" },
 	{ "verbose", 'v', NULL, "more logging (-vv: debug and libbpf messages)" },
 	{ 0 },
 };
