@@ -256,3 +256,28 @@ int xl4_xdp_install(int ifindex, int prog_fd, const char *pin_path, enum xl4_xdp
 	pr_info("%s: program id %u replaced by id %u in one step", name, cur, info.id);
 	return 0;
 }
+
+void xl4_xdp_retire(const struct xl4_meta *old, const int *keep, int n_keep, const char *pin_path)
+{
+	for (__u32 i = 0; i < old->n_ifs && i < XL4_META_MAX_IFS; i++) {
+		enum xl4_xdp_mode mode;
+		char name[IF_NAMESIZE] = "?";
+		bool kept = false;
+		__u32 cur;
+		int fd;
+
+		for (int k = 0; k < n_keep; k++)
+			kept |= keep[k] == (int)old->ifindex[i];
+		if (kept || !(cur = xl4_xdp_attached(old->ifindex[i], &mode)) || !prog_uses_pins(cur, pin_path))
+			continue;
+		if_indextoname(old->ifindex[i], name);
+		fd = bpf_prog_get_fd_by_id(cur);
+		if (fd >= 0 && !xl4_xdp_detach(old->ifindex[i], fd, mode))
+			pr_info("%s: no longer in the configuration: program id %u detached", name, cur);
+		else
+			pr_warn("%s: no longer in the configuration, but program id %u could not be "
+				"detached: %s", name, cur, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+}

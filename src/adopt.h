@@ -50,6 +50,11 @@ int xl4_datapath_open(struct xl4_engine *e, const struct xl4_engine_opts *o, boo
 int xl4_xdp_install(int ifindex, int prog_fd, const char *pin_path, enum xl4_xdp_mode mode,
 		    enum xl4_xdp_mode *got, bool *replaced);
 
+/* Interfaces the previous daemon attached to (old) that this one does not (keep): take an
+ * xl4 program using these pins off them, so nothing runs where the configuration no longer
+ * says and xl4_meta_v1 stays the whole truth. */
+void xl4_xdp_retire(const struct xl4_meta *old, const int *keep, int n_keep, const char *pin_path);
+
 /* The program attached to ifindex (0: none) and its mode. */
 __u32 xl4_xdp_attached(int ifindex, enum xl4_xdp_mode *mode);
 

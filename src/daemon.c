@@ -128,7 +128,9 @@ static int attach_all(struct daemon *d)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	struct xl4_meta m = { 0 };
+	struct xl4_meta m = { 0 }, before;
+	int keep[XL4_MAX_IFACES];
+	bool had = xl4_meta_read(d->cfg.pin_path, &before) == 0;
 
 	bpf_obj_get_info_by_fd(d->eng.prog_fd, &info, &len);
 	for (int i = 0; i < d->n_ifs; i++) {
@@ -148,6 +150,10 @@ static int attach_all(struct daemon *d)
 			d->adopted ? "running" : replaced ? "replaced" : "attached",
 			xl4_mode_name(a->mode), info.id);
 	}
+	for (int i = 0; i < d->n_ifs; i++)
+		keep[i] = d->ifs[i].ifindex;
+	if (had)
+		xl4_xdp_retire(&before, keep, d->n_ifs, d->cfg.pin_path);
 	meta_fill(d, &m, info.id);
 	return xl4_meta_write(d->cfg.pin_path, &m);
 }

@@ -16,7 +16,8 @@
 #   (d) upgrade: a daemon started with --upgrade swaps in a new program with one
 #       XDP_FLAGS_REPLACE: the id changes, the fast stream loses nothing, nothing reaches
 #       the stack; so does a restart with a changed load-time setting (samples_per_second).
-#   (e) xl4 detach stops traffic handling, with no daemon (after SIGKILL) and through one; a
+#   (e) an interface the configuration no longer names loses the program at the next start;
+#       xl4 detach stops traffic handling, with no daemon (after SIGKILL) and through one; a
 #       second daemon on the same pins is refused.
 #   (f) pins of another size (lb.table_size) or of an older layout (xl4_ct_v0) are refused by
 #       name, never reused or reset.
@@ -128,8 +129,7 @@ e2e_section "(a)+(b) $KILLS x SIGKILL + restart, $((KILLS * RELOADS_PER_KILL)) r
 same_prog=0 reload_ok=0 reload_ms_total=0 restart_ms_max=0 hup=0 n=0
 t_start=$(date +%s)
 for ((k = 1; k <= KILLS; k++)); do
-	kill -KILL "$DAEMON_PID"
-	wait "$DAEMON_PID" 2>/dev/null
+	{ kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null
 	DAEMON_PID=
 	link_has_xdp "$LB_LB" eth0 || _fail "kill $k: the program left the link"
 	t0=$(date +%s%N)
@@ -222,8 +222,7 @@ if [ "$PROG1" != "$PROG0" ]; then _pass "program id changed: $PROG0 -> $PROG1"; 
 assert_match "daemon log: replaced in one step" "eth0: program id $PROG0 replaced by id $PROG1 in one step" "$(cat "$DAEMON_LOG")"
 sleep 1
 # A changed load-time setting (a rodata constant) is another program: a restart swaps it in.
-kill -KILL "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
+{ kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null
 DAEMON_PID=
 printf 'events: { samples_per_second = 50; };\n' >>"$CONF"
 DAEMON_DETACH=0 daemon_start "$LB_LB" -c "$CONF"
@@ -258,9 +257,20 @@ for r in lb_no_backend lb_frag lb_too_big lb_encap_fail lb_not_vip_port; do
 	assert_eq "drops: $r" 0 "$(json_get "$E2E_TMP/stats.json" "drops.$r.packets")"
 done
 
-e2e_section "(e) xl4 detach, without and with a daemon; one daemon per pin directory"
-kill -KILL "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
+e2e_section "(e) an interface the configuration drops; xl4 detach, without and with a daemon"
+veth_pair "$LB_LB" x0 "$LB_LB" x1
+restart() {
+	{ kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null
+	DAEMON_PID=
+	DAEMON_DETACH=0 daemon_start "$LB_LB" "$@"
+}
+restart -c "$CONF" -i eth0 -i x0
+assert_true "x0 added on the command line: attached" link_has_xdp "$LB_LB" x0
+assert_eq "eth0 keeps the adopted program" "$PROG1" "$(prog_id)"
+restart -c "$CONF"
+assert_false "x0 no longer named: the program is taken off it" link_has_xdp "$LB_LB" x0
+assert_match "daemon log: says so" "x0: no longer in the configuration: program id $PROG1 detached" "$(cat "$DAEMON_LOG")"
+{ kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null
 DAEMON_PID=
 assert_true "after SIGKILL the program is still attached" link_has_xdp "$LB_LB" eth0
 out=$(nsenter --net="/run/netns/$LB_LB" timeout 10 "$XL4" detach -s "$E2E_TMP/none.sock" --pin-path "$DAEMON_PIN" 2>&1)
