@@ -421,7 +421,8 @@ int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, s
 		struct xl4_lb_vip *o = &lb->vips[i];
 
 		if (!o->used) {
-			if (!v)
+			/* an id a previous daemon's VIP holds stays free for it until commit */
+			if (!v && !(lb->inh && lb->inh->vip[i].live && !lb->inh->vip[i].claimed))
 				v = o;
 			continue;
 		}

@@ -1644,8 +1644,26 @@ static void run_restart(struct world *w)
 		setup_fail(w, "restart", "cannot set up the second lb_state");
 		return;
 	}
-	/* The new "configuration": every VIP but V_EMPTY, in reverse order, MACs unknown. */
+	/* The new "configuration": a new VIP first (it must not take an adopted VIP's id), then
+	 * every VIP but V_EMPTY, in reverse order, MACs unknown. */
 	xl4_lb_hold(&fresh);
+	{
+		struct xl4_vip_spec nv = mv->spec;
+
+		snprintf(nv.name, sizeof(nv.name), "fresh");
+		nv.port = 9999;
+		if (xl4_lb_vip_add(&fresh, &nv, err, sizeof(err)))
+			ok = setup_fail(w, "restart: new vip add", err);
+		NAME(name, w, "restart/new-vip-id");
+		if (ok) {
+			bool clash = false;
+
+			for (int slot = 0; slot < V_MAX; slot++)
+				clash |= w->vip[slot].used &&
+					 xl4_lb_vip_find(&fresh, "fresh")->id == before[slot].e.id;
+			ok = precond(name, !clash, "the new VIP took an adopted VIP's id");
+		}
+	}
 	for (int slot = V_MAX - 1; slot >= 0 && ok; slot--) {
 		struct xl4_lb_vip *old = xl4_lb_vip_find(&w->lb, w->vip[slot].spec.name);
 
