@@ -85,7 +85,12 @@ int daemon_lb_start(struct daemon_lb *d, const struct xl4_config *cfg, struct xl
 	d->hc_pipe[0] = d->hc_pipe[1] = -1;
 	d->ifindex = ifindex;
 	xl4_lb_settings_from_config(cfg, &s);
-	if (!cfg->lb.seed_set && bpf_map_lookup_elem(eng->lb.globals, &zero, &g) == 0 && g.ring_size) {
+	if (bpf_map_lookup_elem(eng->lb.globals, &zero, &g) || !g.ring_size)
+		g.ring_size = 0; /* nothing running: no seed to keep */
+	if (cfg->lb.seed_set && g.ring_size && g.seed != cfg->lb.seed)
+		pr_warn("lb.seed differs from the running datapath's: every VIP's table changes "
+			"(established flows keep their backends; new flows are spread anew)");
+	if (!cfg->lb.seed_set && g.ring_size) {
 		/* A previous daemon's random seed: keep it, or every table would move. */
 		s.seed = g.seed;
 		pr_info("lb.seed is not set: keeping the running datapath's seed");
