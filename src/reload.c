@@ -110,19 +110,21 @@ int xl4_reload_prepare(const struct xl4_config *cur, struct xl4_config *next, ch
 int xl4_reload_apply(const struct xl4_reloader *subs, size_t n, const struct xl4_config *cur,
 		     const struct xl4_config *next, char *err, size_t errlen)
 {
-	char why[512];
+	char why[512], done[128] = "";
 
 	for (size_t i = 0; i < n; i++) {
 		int ret = subs[i].reload(subs[i].state, cur, next, why, sizeof(why));
 
-		if (!ret)
+		if (!ret) {
+			snprintf(done + strlen(done), sizeof(done) - strlen(done), "%s%s",
+				 done[0] ? ", " : "", subs[i].name);
 			continue;
-		if (i == 0)
-			return xl4_errf(err, errlen, ret, "%s: %s: %s; nothing was changed", next->path,
-					subs[i].name, why);
-		return xl4_errf(err, errlen, ret, "%s: %s: %s; %s applied%s, %s and after kept the "
-				"running configuration", next->path, subs[i].name, why, subs[0].name,
-				i > 1 ? " (and the subsystems after it)" : "", subs[i].name);
+		}
+		/* Checks before any change catch what the file can get wrong; what is left is the
+		 * kernel refusing a write (a full map), which stops the reload where it happens. */
+		return xl4_errf(err, errlen, ret, "%s: %s: %s; the reload stopped there (%s%s)",
+				next->path, subs[i].name, why, done[0] ? "applied before it: " : "nothing applied before it",
+				done);
 	}
 	return 0;
 }

@@ -29,8 +29,8 @@ struct xl4_reloader {
 int xl4_reload_prepare(const struct xl4_config *cur, struct xl4_config *next, char *err,
 		       size_t errlen);
 
-/* Run each reloader in order; stops at the first error ("NAME: problem", and which
- * subsystems before it were applied). */
+/* Run each reloader in order; stops at the first error ("FILE: NAME: problem; the reload
+ * stopped there (applied before it: ...)"). */
 int xl4_reload_apply(const struct xl4_reloader *subs, size_t n, const struct xl4_config *cur,
 		     const struct xl4_config *next, char *err, size_t errlen);
 

@@ -187,7 +187,7 @@ static void test_apply_stops_at_first_error(void **state)
 	assert_int_equal(calls[1], 1);
 	assert_int_equal(calls[2], 0);
 	assert_non_null(strstr(err, "x.conf: filter: rules[2]: bad"));
-	assert_non_null(strstr(err, "lb applied"));
+	assert_non_null(strstr(err, "applied before it: lb"));
 	memset(calls, 0, sizeof(calls));
 	assert_int_equal(xl4_reload_apply(subs, 1, &cur, &cur, err, sizeof(err)), 0);
 	assert_int_equal(calls[0], 1);
