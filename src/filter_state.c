@@ -886,20 +886,31 @@ int xl4_filter_adopt_rules(struct xl4_filter *f)
 	struct xl4_rport_key pk, pnext;
 	void *prev = NULL;
 	struct keys k = { 0 };
-	int live_gen = -1, ret;
+	size_t n_gen[2] = { 0, 0 };
+	int live_gen, ret;
 	__u32 set;
 
 	while (bpf_map_get_next_key(f->maps.rdst, prev, &dnext) == 0) {
 		dk = dnext;
 		prev = &dk;
-		if (bpf_map_lookup_elem(f->maps.rdst, &dk, &set))
+		if (!bpf_map_lookup_elem(f->maps.rdst, &dk, &set))
+			n_gen[ntohl(set) >> 31]++;
+	}
+	/* Destinations on both halves: a compile was cut short (the daemon died in it). Keep
+	 * the larger half; the first compile, a moment later, rewrites every destination. */
+	live_gen = n_gen[1] > n_gen[0] ? 1 : n_gen[0] ? 0 : -1;
+	prev = NULL;
+	while (bpf_map_get_next_key(f->maps.rdst, prev, &dnext) == 0) {
+		dk = dnext;
+		if (!bpf_map_lookup_elem(f->maps.rdst, &dk, &set) && (int)(ntohl(set) >> 31) != live_gen &&
+		    !bpf_map_delete_elem(f->maps.rdst, &dk))
 			continue;
-		live_gen = ntohl(set) >> 31;
+		prev = &dk;
 		if ((ret = push_rdst(&k, &dk)))
 			goto fail;
 	}
 	/* Port entries of the live generation are retired by the first compile; the other
-	 * half can only be a compile cut short, referenced by nothing: delete it now. */
+	 * half can only be a compile cut short, referenced by nothing now: delete it. */
 	prev = NULL;
 	while (bpf_map_get_next_key(f->maps.rport, prev, &pnext) == 0) {
 		pk = pnext;

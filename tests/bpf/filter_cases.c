@@ -1502,6 +1502,24 @@ static void run_restart(struct fworld *w)
 	pkt(&p, &cli, &d1, IPPROTO_TCP, 80);
 	fcheck(w, "filter/restart/before/file-rule", &p, W_RULE((int)w->f.rules[0].id));
 
+	/* and a compile the first daemon did not finish (it died in it): one destination already
+	 * on the other half's set, whose port entry is there too */
+	{
+		struct xl4_prefix cut = P("198.18.75.0/24");
+		struct xl4_rdst_key dk = { .prefixlen = 32 + cut.len, .family = 4 };
+		__u32 set = htonl((w->f.gen ^ 1) << 31 | 7);
+		struct xl4_rport_key pk = { .prefixlen = 32, .set = set };
+		struct xl4_rule r = { .id = 90, .action = XL4_RULE_DROP };
+
+		dk.addr[0] = cut.addr[0];
+		if (!must("filter/restart/setup/cut-short", bpf_map_update_elem(w->eng.filter.rport, &pk, &r, BPF_ANY) ? -errno : 0, "") ||
+		    !must("filter/restart/setup/cut-short", bpf_map_update_elem(w->eng.filter.rdst, &dk, &set, BPF_ANY) ? -errno : 0, ""))
+			return;
+	}
+	pkt(&p, &cli, &(struct addr){ .a4 = ip4("198.18.75.1") }, IPPROTO_TCP, 80);
+	expect_true("filter/restart/before/cut-short-compile-in-force", send1(w, &p, &(__u32){ 0 }) == XDP_DROP,
+		    "the half-written rule set does not match (test bug)");
+
 	/* the second daemon: nothing cleared, its file applied over what is there */
 	if (!must("filter/restart/setup/init", xl4_filter_init(&f2, &w->eng.filter, 0), "") ||
 	    !must("filter/restart/setup/adopt", xl4_filter_adopt_rules(&f2), ""))
@@ -1525,6 +1543,8 @@ static void run_restart(struct fworld *w)
 	fcheck(w, "filter/restart/after/old-rule-gone", &p, W_PASS);
 	pkt(&p, &cli, &d2, IPPROTO_UDP, 53);
 	fcheck(w, "filter/restart/after/new-rule", &p, W_RULE((int)w->f.rules[0].id));
+	pkt(&p, &cli, &(struct addr){ .a4 = ip4("198.18.75.1") }, IPPROTO_TCP, 80);
+	fcheck(w, "filter/restart/after/cut-short-compile-gone", &p, W_PASS);
 	expect_true("filter/restart/after/no-stale-port-entries",
 		    map_count(w->eng.filter.rport, sizeof(struct xl4_rport_key)) == w->f.n_rport_keys,
 		    "the port trie holds entries no rule set uses");
