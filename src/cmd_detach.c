@@ -55,9 +55,12 @@ static int detach_offline(const char *pins)
 		n++;
 	}
 	close(fd);
-	if (!n)
+	if (!n) {
+		/* Another network namespace, perhaps: the record stays for a detach run there. */
 		printf("program id %u is not attached to any interface of this network namespace\n",
 		       m.prog_id);
+		return 0;
+	}
 	m.prog_id = 0;
 	xl4_meta_write(pins, &m);
 	return 0;
