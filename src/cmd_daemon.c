@@ -10,7 +10,7 @@
 #include "daemon.h"
 #include "log.h"
 
-enum { OPT_PIN_PATH = 256, OPT_SOCKET_GROUP };
+enum { OPT_PIN_PATH = 256, OPT_SOCKET_GROUP, OPT_DETACH_ON_EXIT, OPT_UPGRADE };
 
 static const struct xl4_opt daemon_opts[] = {
 	{ "config", 'c', "FILE", "configuration file (see xl4.conf(5), examples/xl4.conf)" },
@@ -19,6 +19,8 @@ static const struct xl4_opt daemon_opts[] = {
 	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
 	{ "pin-path", OPT_PIN_PATH, "DIR", "pin maps under DIR (default /sys/fs/bpf/xl4, or $XL4_PIN_PATH)" },
 	{ "socket-group", OPT_SOCKET_GROUP, "GROUP", "let GROUP use the control socket (0660, directory 0750); pins stay root-only" },
+	{ "detach-on-exit", OPT_DETACH_ON_EXIT, NULL, "on SIGTERM/SIGINT, detach (default: the program keeps handling traffic)" },
+	{ "upgrade", OPT_UPGRADE, NULL, "swap in this build's program even if the running one matches" },
 	{ "verbose", 'v', NULL, "more logging (-vv: debug and libbpf messages)" },
 	{ 0 },
 };
@@ -26,6 +28,7 @@ static const struct xl4_opt daemon_opts[] = {
 static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
 {
 	struct xl4_config cfg;
+	struct xl4_daemon_opts dopts = { 0 };
 	const char *config = NULL, *mode = NULL, *sock = NULL, *pins = NULL, *group = NULL, *arg;
 	const char *ifaces[XL4_MAX_IFACES + 1];
 	char err[XL4_CONFIG_ERR_MAX];
@@ -43,6 +46,8 @@ static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
 		case 's': sock = arg; break;
 		case OPT_PIN_PATH: pins = arg; break;
 		case OPT_SOCKET_GROUP: group = arg; break;
+		case OPT_DETACH_ON_EXIT: dopts.detach_on_exit = true; break;
+		case OPT_UPGRADE: dopts.upgrade = true; break;
 		case 'v': xl4_log_init(xl4_verbosity + 1); break;
 		case XL4_OPT_HELP: return 0;
 		default: return 2;
@@ -67,6 +72,7 @@ static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
 	}
 	/* Command-line options win over the file. */
 	if (n_if) {
+		cfg.cli_set |= XL4_CLI_IFACES;
 		cfg.n_ifaces = 0;
 		for (int i = 0; i < n_if; i++)
 			if (xl4_config_add_iface(&cfg, ifaces[i], err, sizeof(err)))
@@ -74,23 +80,27 @@ static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
 	}
 	if (mode && xl4_mode_parse(mode, &cfg.mode))
 		return xl4_cli_usage_error(cmd, "mode '%s' is not one of: auto, native, skb", mode);
+	if (mode)
+		cfg.cli_set |= XL4_CLI_MODE;
 	if (sock) {
 		if (strlen(sock) >= sizeof(cfg.control_socket))
 			return xl4_cli_usage_error(cmd, "socket path too long");
 		if (sock[0] != '/')
 			return xl4_cli_usage_error(cmd, "--socket must be an absolute path");
 		strcpy(cfg.control_socket, sock);
+		cfg.cli_set |= XL4_CLI_SOCKET;
 	}
 	if (pins) {
 		if (strncmp(pins, "/sys/fs/bpf/", 12) || strlen(pins) >= sizeof(cfg.pin_path))
 			return xl4_cli_usage_error(cmd, "--pin-path must be a directory under /sys/fs/bpf/");
 		strcpy(cfg.pin_path, pins);
+		cfg.cli_set |= XL4_CLI_PIN_PATH;
 	}
 	if (group && xl4_socket_group_parse(group, &cfg, err, sizeof(err)))
 		return xl4_cli_usage_error(cmd, "--socket-group: %s", err);
 	if (cfg.n_ifaces == 0)
 		return xl4_cli_usage_error(cmd, "no interface: give -i IFACE or 'interfaces' in the config");
-	return xl4_daemon_run(&cfg);
+	return xl4_daemon_run(&cfg, &dopts);
 }
 
 const struct xl4_cmd xl4_cmd_daemon = {
@@ -100,8 +110,13 @@ const struct xl4_cmd xl4_cmd_daemon = {
 		"Checks the kernel's features, mounts bpffs on /sys/fs/bpf if needed, loads the\n"
 		"program, pins its shared maps (versioned names, e.g. xl4_stats_v1) under the pin\n"
 		"path, attaches in native XDP mode (or generic, with a warning, when the driver has\n"
-		"none) and runs in the foreground until SIGINT or SIGTERM, then detaches. Pinned\n"
-		"maps stay (counters survive restarts); 'xl4 cleanup' removes them.\n\n"
+		"none) and runs in the foreground until SIGINT or SIGTERM.\n\n"
+		"The program stays attached when the daemon stops (SIGTERM, SIGINT, SIGKILL, a\n"
+		"crash): traffic is still handled. A new daemon adopts it and its pinned maps (the\n"
+		"same build and load-time settings), or loads its own and swaps it in atomically;\n"
+		"no flow is lost. Only --detach-on-exit or 'xl4 detach' stop traffic handling.\n"
+		"SIGHUP and 'xl4 reload' re-read the config file. 'xl4 cleanup' removes the pins.\n"
+		"See docs/operations.md.\n\n"
 		"Examples:\n"
 		"  xl4 daemon -i eth0\n"
 		"  xl4 daemon -c /etc/xl4/xl4.conf",

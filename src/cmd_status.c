@@ -402,7 +402,8 @@ static int run_cleanup(const struct xl4_cmd *cmd, int argc, char **argv)
 
 		if (xl4_pins_in_use(pins, &prog)) {
 			fprintf(stderr, "xl4 cleanup: the maps in %s are in use by BPF program id %u "
-				"(a running xl4); stop it first\n", pins, prog);
+				"(an attached xl4 program: it keeps handling traffic after its daemon "
+				"stops); 'xl4 detach' first\n", pins, prog);
 			return 1;
 		}
 	}

@@ -95,8 +95,15 @@ struct xl4_guard_conf {
 	struct xl4_analyzer_conf analyzer;
 };
 
+/* Which settings the daemon's command line gave (they win over the file, on reload too). */
+#define XL4_CLI_IFACES (1u << 0)
+#define XL4_CLI_MODE (1u << 1)
+#define XL4_CLI_SOCKET (1u << 2)
+#define XL4_CLI_PIN_PATH (1u << 3)
+
 struct xl4_config {
 	char path[PATH_MAX];
+	unsigned cli_set; /* XL4_CLI_* */
 	char ifaces[XL4_MAX_IFACES][IF_NAMESIZE];
 	int n_ifaces;
 	enum xl4_xdp_mode mode;

@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "adopt.h"
 #include "control.h"
 #include "counters.h"
 #include "daemon.h"
@@ -35,6 +36,7 @@
 #include "map_fill.h"
 #include "metrics.h"
 #include "names.h"
+#include "reload.h"
 #include "stats_view.h"
 #include "version.h"
 
@@ -44,15 +46,20 @@ struct attached_iface {
 	char name[IF_NAMESIZE];
 	int ifindex;
 	enum xl4_xdp_mode mode;
-	int attached;
+	int attached; /* 0 no, 1 attached by this daemon, 2 was running or replaced */
 };
 
 struct daemon {
 	struct xl4_config cfg;
+	bool cfg_owned;		/* after a reload: ours to free */
+	struct xl4_daemon_opts opts;
+	bool adopted;		/* took over the running program rather than loading one */
+	__u64 fingerprint;	/* of the program this daemon runs */
 	struct xl4_engine eng;
 	struct attached_iface ifs[XL4_MAX_IFACES];
 	int n_ifs;
 	int epfd, sigfd, timerfd, ctlfd;
+	int pin_lock;		/* flock on the pin directory, held while we run */
 	struct ring_buffer *rb;
 	struct xl4_totals prev, cur; /* the last two 1 s samples, for rates */
 	double dt;
@@ -97,36 +104,60 @@ static int resolve_ifaces(struct daemon *d)
 	return 0;
 }
 
-static void detach_all(struct daemon *d)
+static void meta_fill(struct daemon *d, struct xl4_meta *m, __u32 prog_id)
+{
+	m->fingerprint = d->fingerprint;
+	m->prog_id = prog_id;
+	for (int i = 0; i < d->n_ifs && i < XL4_META_MAX_IFS; i++)
+		m->ifindex[m->n_ifs++] = d->ifs[i].ifindex;
+}
+
+/* fresh_only: undo a failed start, leaving interfaces where an xl4 program ran before it. */
+static void detach_all(struct daemon *d, bool fresh_only)
 {
 	for (int i = 0; i < d->n_ifs; i++) {
 		struct attached_iface *a = &d->ifs[i];
 
-		if (!a->attached)
+		if (!a->attached || (fresh_only && a->attached != 1))
 			continue;
 		daemon_log_detach(a->name, xl4_xdp_detach(a->ifindex, d->eng.prog_fd, a->mode) != 0);
 		a->attached = 0;
 	}
 }
 
+/* Every interface gets this program: already there (adopted), swapped in atomically for an
+ * older xl4 program, or attached. Then xl4_meta_v1 records what runs where. */
 static int attach_all(struct daemon *d)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
+	struct xl4_meta m = { 0 }, before;
+	int keep[XL4_MAX_IFACES];
+	bool had = xl4_meta_read(d->cfg.pin_path, &before) == 0;
 
 	bpf_obj_get_info_by_fd(d->eng.prog_fd, &info, &len);
 	for (int i = 0; i < d->n_ifs; i++) {
 		struct attached_iface *a = &d->ifs[i];
-		int err = xl4_xdp_attach(a->ifindex, d->eng.prog_fd, d->cfg.mode, &a->mode);
+		bool replaced;
+		int err = xl4_xdp_install(a->ifindex, d->eng.prog_fd, d->cfg.pin_path, d->cfg.mode,
+					  &a->mode, &replaced);
 
 		if (err) {
-			detach_all(d);
+			/* Only what this start attached afresh goes: a replaced interface keeps
+			 * the new program, which serves the same maps. */
+			detach_all(d, true);
 			return err;
 		}
-		a->attached = 1;
-		daemon_log_attach(a->name, xl4_mode_name(a->mode), info.id);
+		a->attached = !replaced && !d->adopted ? 1 : 2;
+		daemon_log_attach(a->name, xl4_mode_name(a->mode), info.id,
+				  d->adopted ? "running" : replaced ? "replaced" : "attached");
 	}
-	return 0;
+	for (int i = 0; i < d->n_ifs; i++)
+		keep[i] = d->ifs[i].ifindex;
+	if (had)
+		xl4_xdp_retire(&before, keep, d->n_ifs, d->cfg.pin_path);
+	meta_fill(d, &m, info.id);
+	return xl4_meta_write(d->cfg.pin_path, &m);
 }
 
 static json_t *status_json(struct daemon *d)
@@ -201,6 +232,63 @@ static json_t *events_reply(struct daemon *d)
 			 arr);
 }
 
+/* Reload the config file (xl4 reload, SIGHUP). Each subsystem takes its part in turn; the
+ * guard (or any later subsystem) adds one line to the table below. */
+static json_t *do_reload(struct daemon *d, const char *via)
+{
+	const struct xl4_reloader subs[] = {
+		{ "lb", daemon_lb_reload, &d->lb },
+		{ "filter", daemon_filter_reload, &d->filter },
+		{ "guard", daemon_guard_reload, &d->guard },
+	};
+	struct xl4_config next;
+	char err[1024];
+	double t0 = now_s(), ms;
+	int ret, an_fd = daemon_guard_analyzer_fd(&d->guard);
+
+	ret = xl4_reload_prepare(&d->cfg, &next, err, sizeof(err));
+	if (!ret) {
+		ret = xl4_reload_apply(subs, sizeof(subs) / sizeof(subs[0]), &d->cfg, &next, err,
+				       sizeof(err));
+		if (ret)
+			xl4_config_free(&next);
+	}
+	if (an_fd != daemon_guard_analyzer_fd(&d->guard)) {
+		/* the guard restarted its analyzer: the old fd is closed (and so out of epoll) */
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		if ((ev.data.fd = daemon_guard_analyzer_fd(&d->guard)) >= 0)
+			epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
+	if (ret) {
+		pr_warn("reload (%s) refused: %s", via, err);
+		return xl4_control_error("%s", err);
+	}
+	if (d->cfg_owned)
+		xl4_config_free(&d->cfg);
+	d->cfg = next;
+	d->cfg_owned = true;
+	ms = (now_s() - t0) * 1e3;
+	pr_info("reload (%s): %s applied in %.1f ms: %d VIPs, %d rules", via, d->cfg.path, ms,
+		d->cfg.n_vips, d->cfg.filter.n_rules);
+	return json_pack("{s:b, s:s, s:f, s:i, s:i}", "ok", 1, "config", d->cfg.path, "ms", ms,
+			 "vips", d->cfg.n_vips, "rules", d->cfg.filter.n_rules);
+}
+
+/* xl4 detach: stop handling traffic (the one way besides --detach-on-exit), then exit. */
+static json_t *do_detach(struct daemon *d)
+{
+	json_t *ifs = json_array();
+
+	for (int i = 0; i < d->n_ifs; i++)
+		if (d->ifs[i].attached)
+			json_array_append_new(ifs, json_string(d->ifs[i].name));
+	detach_all(d, false);
+	d->stop = 1;
+	pr_info("detached on request ('xl4 detach'); exiting");
+	return json_pack("{s:b, s:o}", "ok", 1, "detached", ifs);
+}
+
 /* One control request (already a JSON object with a string "cmd"). */
 static json_t *dispatch(void *ctx, json_t *req)
 {
@@ -210,9 +298,13 @@ static json_t *dispatch(void *ctx, json_t *req)
 	json_t *resp;
 
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "stats") || !strcmp(cmd, "events") ||
-	    !strcmp(cmd, "ping")) {
+	    !strcmp(cmd, "ping") || !strcmp(cmd, "reload") || !strcmp(cmd, "detach")) {
 		if ((resp = xl4_ctl_check_keys(req, cmd, no_fields)))
 			return resp;
+		if (!strcmp(cmd, "reload"))
+			return do_reload(d, "xl4 reload");
+		if (!strcmp(cmd, "detach"))
+			return do_detach(d);
 		if (!strcmp(cmd, "status"))
 			return status_json(d);
 		if (!strcmp(cmd, "stats"))
@@ -348,10 +440,10 @@ static void run_loop(struct daemon *d)
 				if (read(fd, &si, sizeof(si)) != sizeof(si))
 					continue;
 				if (si.ssi_signo == SIGHUP) {
-					pr_warn("SIGHUP: config reload is not supported yet; ignored");
+					json_decref(do_reload(d, "SIGHUP"));
 					continue;
 				}
-				daemon_log_stop(si.ssi_signo);
+				daemon_log_stop(si.ssi_signo, d->opts.detach_on_exit);
 				d->stop = 1;
 			} else if (fd == d->timerfd) {
 				__u64 ticks;
@@ -380,7 +472,7 @@ static void run_loop(struct daemon *d)
 	}
 }
 
-int xl4_daemon_run(const struct xl4_config *cfg)
+int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *opts)
 {
 	struct xl4_engine_opts eo = { 0 };
 	struct daemon *d = calloc(1, sizeof(*d));
@@ -389,7 +481,8 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	if (!d)
 		return 1;
 	d->cfg = *cfg;
-	d->sigfd = d->timerfd = d->epfd = d->ctlfd = -1;
+	d->opts = *opts;
+	d->sigfd = d->timerfd = d->epfd = d->ctlfd = d->pin_lock = -1;
 	xl4_ctl_server_init(&d->ctl, -1, -1, dispatch, d); /* no clients yet; set up for real later */
 	d->started = time(NULL);
 	daemon_log_start(cfg);
@@ -402,7 +495,10 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	/* pin: shared maps live under pin_path so counters outlive this process */
 	if (xl4_bpffs_prepare(cfg->pin_path))
 		goto out;
-	/* load: open the skeleton, set load-time knobs, verify */
+	/* lock: one daemon per datapath (a second would adopt the same program) */
+	if ((d->pin_lock = xl4_pins_lock(cfg->pin_path)) < 0)
+		goto out;
+	/* load-time knobs: they decide whether the running program can be adopted */
 	eo.pin_path = cfg->pin_path;
 	eo.frag_policy = cfg->frag_policy;
 	eo.sample_per_sec = cfg->sample_per_sec;
@@ -413,7 +509,9 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	eo.guard_grey_slots = cfg->guard.grey_slots;
 	eo.guard_syn_slots = cfg->guard.syn_slots;
 	eo.guard_verified_max = cfg->guard.verified_max;
-	if (xl4_engine_load(&d->eng, &eo))
+	d->fingerprint = xl4_engine_fingerprint(&eo);
+	/* adopt the running program (same build and knobs), or load one to replace it */
+	if (xl4_datapath_open(&d->eng, &eo, opts->upgrade, &d->adopted))
 		goto out;
 	/* control socket before attaching, so a second daemon fails before touching interfaces */
 	d->ctlfd = xl4_control_listen_as(cfg->control_socket, cfg->socket_gid);
@@ -442,7 +540,9 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 		pr_warn("event loop setup failed: %s", strerror(-err));
 		goto out_socket;
 	}
-	/* attach: every interface, or none */
+	/* the seed in force (configured, adopted from the pins, or random): reload compares it */
+	d->cfg.lb.seed = d->lb.lb.set.seed;
+	/* attach: every interface (or replace atomically, or keep the adopted program), or none */
 	if (attach_all(d))
 		goto out_socket;
 	sample_counters(d);
@@ -453,7 +553,12 @@ int xl4_daemon_run(const struct xl4_config *cfg)
 	run_loop(d);
 	rc = 0;
 
-	detach_all(d);
+	if (d->opts.detach_on_exit) {
+		detach_all(d, false);
+	} else if (d->n_ifs && d->ifs[0].attached) {
+		pr_info("leaving the program attached on %d interface(s): traffic is still handled "
+			"('xl4 detach' or --detach-on-exit stop that)", d->n_ifs);
+	}
 out_socket:
 	if (d->metrics_started)
 		xl4_metrics_stop(&d->metrics);
@@ -477,6 +582,10 @@ out:
 		close(d->sigfd);
 	if (d->timerfd >= 0)
 		close(d->timerfd);
+	if (d->pin_lock >= 0)
+		close(d->pin_lock);
+	if (d->cfg_owned)
+		xl4_config_free(&d->cfg);
 	free(d);
 	return rc;
 }

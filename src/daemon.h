@@ -3,9 +3,17 @@
 #ifndef XL4_DAEMON_H
 #define XL4_DAEMON_H
 
+#include <stdbool.h>
+
 #include "config.h"
 
-/* Runs until SIGINT/SIGTERM; returns a process exit code. */
-int xl4_daemon_run(const struct xl4_config *cfg);
+struct xl4_daemon_opts {
+	bool detach_on_exit; /* SIGTERM/SIGINT detach; otherwise the program stays attached */
+	bool upgrade;	     /* load and swap in a new program even if the running one matches */
+};
+
+/* Runs until SIGINT/SIGTERM or 'xl4 detach'; returns a process exit code. The XDP program
+ * stays attached when it returns unless opts->detach_on_exit (docs/operations.md). */
+int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *opts);
 
 #endif

@@ -25,76 +25,52 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
-/* Empty a pinned map a previous run filled: the config (then the control socket) is the one
- * source of truth, and stale rule sets would otherwise collide with the new generation's ids. */
-static int flush_map(int fd, const char *name)
-{
-	char key[64];
-	long n = 0;
-
-	while (bpf_map_get_next_key(fd, NULL, key) == 0) {
-		if (bpf_map_delete_elem(fd, key)) {
-			pr_warn("filter: cannot clear %s left by a previous run: %s", name, strerror(errno));
-			return -errno;
-		}
-		n++;
-	}
-	if (n)
-		pr_debug("filter: cleared %ld stale entries from %s", n, name);
-	return 0;
-}
-
 static const char *list_name(enum xl4_list l)
 {
 	return l == XL4_LIST_ALLOW ? "allow" : "block";
+}
+
+/* The file's part of the filter, each piece all or nothing: lists (entries from the file never
+ * expire; runtime entries stay), rules (one atomic swap), the global limit. err gets
+ * "filter.KEY: problem". Used at start (over what a previous daemon left) and on reload. */
+static int apply_config(struct daemon_filter *d, const struct xl4_filter_conf *fc, char *err,
+			size_t errlen)
+{
+	char why[256];
+	int ret;
+
+	if ((ret = xl4_filter_set_new_sources(&d->f, fc->new_sources_per_sec)))
+		return xl4_errf(err, errlen, ret, "filter.limit.new_sources_per_second: cannot write "
+				"the filter settings: %s", strerror(-ret));
+	d->new_sources_per_sec = fc->new_sources_per_sec;
+	if ((ret = xl4_filter_lists_set_config(&d->f, fc->allow, fc->n_allow, fc->block, fc->n_block,
+					       why, sizeof(why))))
+		return xl4_errf(err, errlen, ret, "filter.%s", why);
+	if ((ret = xl4_filter_rules_replace(&d->f, fc->rules, fc->n_rules, why, sizeof(why))))
+		return xl4_errf(err, errlen, ret, "filter.%s", why);
+	if ((ret = xl4_filter_limit_set(&d->f, fc->limit_rate, fc->limit_burst, fc->limit_v6_prefix,
+					why, sizeof(why))))
+		return xl4_errf(err, errlen, ret, "filter.limit: %s", why);
+	return 0;
 }
 
 int daemon_filter_start(struct daemon_filter *d, const struct xl4_config *cfg,
 			struct xl4_engine *eng)
 {
 	const struct xl4_filter_conf *fc = &cfg->filter;
-	const struct xl4_filter_maps *m = &eng->filter;
-	struct { int fd; const char *name; } stale[] = {
-		{ m->allow4, XL4_MAP_ALLOW4 }, { m->allow6, XL4_MAP_ALLOW6 },
-		{ m->block4, XL4_MAP_BLOCK4 }, { m->block6, XL4_MAP_BLOCK6 },
-		{ m->rdst, XL4_MAP_RULE_DST }, { m->rport, XL4_MAP_RULE_PORT },
-	};
-	char err[256];
+	char err[320];
 	int ret;
 
 	memset(d, 0, sizeof(*d));
-	d->new_sources_per_sec = fc->new_sources_per_sec;
-	for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++)
-		if ((ret = flush_map(stale[i].fd, stale[i].name)))
-			return ret;
-	if ((ret = xl4_filter_init(&d->f, m, fc->new_sources_per_sec))) {
+	/* What a previous daemon left stays in force until the file's version replaces it: no
+	 * moment with empty lists or no rules. */
+	if ((ret = xl4_filter_init(&d->f, &eng->filter, fc->new_sources_per_sec)) ||
+	    (ret = xl4_filter_adopt_rules(&d->f))) {
 		pr_warn("filter: cannot initialise its maps: %s", strerror(-ret));
 		return ret;
 	}
-	/* Lists: each all or nothing; entries from the file never expire. */
-	if (fc->n_allow &&
-	    (ret = xl4_filter_list_add(&d->f, XL4_LIST_ALLOW, fc->allow, fc->n_allow, 0, err, sizeof(err)))) {
-		pr_warn("%s: filter.allow: %s", cfg->path, err);
-		return ret;
-	}
-	if (fc->n_block &&
-	    (ret = xl4_filter_list_add(&d->f, XL4_LIST_BLOCK, fc->block, fc->n_block, 0, err, sizeof(err)))) {
-		pr_warn("%s: filter.block: %s", cfg->path, err);
-		return ret;
-	}
-	for (int i = 0; i < fc->n_rules; i++) {
-		uint32_t id;
-
-		if ((ret = xl4_filter_rule_add(&d->f, &fc->rules[i], &id, err, sizeof(err)))) {
-			pr_warn("%s: filter.rules[%d]: %s", cfg->path, i, err);
-			return ret;
-		}
-		pr_debug("filter.rules[%d] is rule %u", i, id);
-	}
-	if (fc->limit_rate &&
-	    (ret = xl4_filter_limit_set(&d->f, fc->limit_rate, fc->limit_burst, fc->limit_v6_prefix,
-					err, sizeof(err)))) {
-		pr_warn("%s: filter.limit: %s", cfg->path, err);
+	if ((ret = apply_config(d, fc, err, sizeof(err)))) {
+		pr_warn("%s: %s", cfg->path, err);
 		return ret;
 	}
 	d->ready = true;
@@ -107,7 +83,16 @@ int daemon_filter_start(struct daemon_filter *d, const struct xl4_config *cfg,
 		xl4_kv(&kv, "limit", "%s", fc->limit_rate ? "on" : "off");
 		xl4_log_event(XL4_LOG_INFO, "filter_loaded", &kv);
 	}
+	if (d->f.n_expiring)
+		pr_info("filter: %zu list entries with a deadline carried over", d->f.n_expiring);
 	return 0;
+}
+
+int daemon_filter_reload(void *state, const struct xl4_config *old, const struct xl4_config *cfg,
+			 char *err, size_t errlen)
+{
+	(void)old;
+	return apply_config(state, &cfg->filter, err, errlen);
 }
 
 void daemon_filter_stop(struct daemon_filter *d)

@@ -20,11 +20,15 @@ struct daemon_filter {
 	bool ready;
 };
 
-/* Clear what a previous run left in the pinned filter maps, then apply cfg->filter.
- * 0 or -errno, with one line logged naming the config entry the kernel refused. */
+/* Take over what a previous run left in the pinned filter maps, then apply cfg->filter over
+ * it (docs/operations.md). 0 or -errno, with one line logged naming the entry refused. */
 int daemon_filter_start(struct daemon_filter *d, const struct xl4_config *cfg,
 			struct xl4_engine *eng);
 void daemon_filter_stop(struct daemon_filter *d);
+/* Reload: the file's lists, rules and limit replace the previous file's; runtime list entries
+ * stay. 0, or -errno with "filter.KEY: problem" in err. */
+int daemon_filter_reload(void *d, const struct xl4_config *old, const struct xl4_config *cfg,
+			 char *err, size_t errlen);
 /* Once a second: remove list entries whose expiry passed. */
 void daemon_filter_tick(struct daemon_filter *d);
 /* Control requests "allow-*", "block-*", "rule-*", "limit-*"; NULL when cmd is not one. */

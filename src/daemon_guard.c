@@ -91,6 +91,48 @@ int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, str
 	return 0;
 }
 
+static struct xl4_analyzer_params analyzer_params(const struct xl4_guard_conf *c)
+{
+	return (struct xl4_analyzer_params){
+		.block_top = c->analyzer.block_top,
+		.block_seconds = c->analyzer.block_seconds,
+		.min_share = c->analyzer.min_share,
+		.min_samples = c->analyzer.min_samples,
+		.ratio = c->ratio,
+		.leave_ms = c->leave_ms,
+	};
+}
+
+int daemon_guard_reload(void *dg, const struct xl4_config *old, const struct xl4_config *cfg,
+			char *err, size_t errlen)
+{
+	struct daemon_guard *g = dg;
+	const struct xl4_guard_conf *c = &cfg->guard;
+	struct xl4_analyzer_params was = analyzer_params(&old->guard), now = analyzer_params(c);
+	bool kept = false;
+	int ret;
+
+	if (!memcmp(&old->guard, c, sizeof(*c)))
+		return 0;
+	/* the kernel's settings: one array update, the key kept (cookies stay valid) */
+	if ((ret = xl4_guard_cfg_write(&g->maps, c, &kept)))
+		return xl4_errf(err, errlen, ret, "guard: cannot write its settings: %s", strerror(-ret));
+	/* the analyzer holds its own copy of its settings: a new thread takes the new ones (the
+	 * loop re-registers its fd; its counts start over, as after a restart) */
+	if (old->guard.enabled != c->enabled || memcmp(&was, &now, sizeof(now))) {
+		xl4_an_thread_stop(g->an);
+		g->an = c->enabled ? xl4_an_thread_start(&now) : NULL;
+		g->n_pending = 0;
+		if (c->enabled && !g->an)
+			return xl4_errf(err, errlen, -ENOMEM, "guard: cannot restart the analyzer");
+	}
+	g->conf = *c;
+	pr_info("guard: settings reloaded (%s, response %s, attack above %u SYN/s and %.2f SYN per "
+		"completing ACK)", c->enabled ? "on" : "off", xl4_guard_response_name(c->response),
+		c->syn_rate, c->ratio);
+	return 0;
+}
+
 void daemon_guard_stop(struct daemon_guard *g)
 {
 	xl4_an_thread_stop(g->an);

@@ -72,6 +72,11 @@ struct daemon_guard {
 int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, struct xl4_engine *eng,
 		       struct xl4_lb *lb, struct daemon_filter *filter);
 void daemon_guard_stop(struct daemon_guard *g);
+/* Reload (struct xl4_reloader): the kernel's thresholds in one update, the analyzer restarted
+ * when its settings changed (its fd then changes: the loop re-registers it). Slot and table
+ * sizes are map sizes: reload.c refuses those as "needs restart". */
+int daemon_guard_reload(void *g, const struct xl4_config *old, const struct xl4_config *cfg,
+			char *err, size_t errlen);
 /* Once a second: rates, modes, events, the analyzer's input. */
 void daemon_guard_tick(struct daemon_guard *g);
 /* The analyzer's decisions: the fd the loop polls (-1: none) and its handler. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "control.h"
 #include "daemon_lb.h"
@@ -29,24 +30,28 @@ static void on_health_change(void *ctx, uint32_t id, bool up, const char *why)
 		pr_warn("health: lost a state change for backend id %u", id);
 }
 
-static void health_watch(struct daemon_lb *d, const struct xl4_lb_vip *v, const struct xl4_lb_backend *b)
+void daemon_lb_health_watch(struct daemon_lb *d, const struct xl4_lb_vip *v, const struct xl4_lb_backend *b)
 {
 	struct xl4_health_spec s;
 	char err[160] = "the checker refused it";
 
-	if (!d->hc || !d->health_on[v->id])
+	if (!d->hc || !d->health_on[v->id]) {
+		/* Adopted as down from the pins, but nothing checks it any more: up. */
+		if (b->down)
+			xl4_lb_backend_set_down(&d->lb, b->id, false);
 		return;
+	}
 	s = d->health[v->id];
 	s.family = b->spec.family == 6 ? AF_INET6 : AF_INET;
 	inet_ntop(s.family, b->spec.addr, s.addr, sizeof(s.addr));
 	if (!s.port)
 		s.port = b->spec.port ? b->spec.port : v->spec.port;
 	if (xl4_health_spec_check(&s, err, sizeof(err)) ||
-	    xl4_health_add(d->hc, b->id, &s, true))
+	    xl4_health_add(d->hc, b->id, &s, !b->down))
 		pr_warn("vip %s: backend %s: no health checks: %s", v->spec.name, b->key, err);
 }
 
-static int add_vip(struct daemon_lb *d, const struct xl4_vip_conf *vc, char *err, size_t errlen)
+int daemon_lb_add_vip(struct daemon_lb *d, const struct xl4_vip_conf *vc, char *err, size_t errlen)
 {
 	struct xl4_lb_vip *v;
 	int ret = xl4_lb_vip_add(&d->lb, &vc->spec, err, errlen);
@@ -62,7 +67,7 @@ static int add_vip(struct daemon_lb *d, const struct xl4_vip_conf *vc, char *err
 		if ((ret = xl4_lb_backend_add(&d->lb, vc->spec.name, &vc->backends[i], err, errlen)))
 			return ret;
 		b = xl4_lb_backend_by_id(&d->lb, v->be[v->n_be - 1].id, NULL);
-		health_watch(d, v, b);
+		daemon_lb_health_watch(d, v, b);
 	}
 	return 0;
 }
@@ -71,6 +76,8 @@ int daemon_lb_start(struct daemon_lb *d, const struct xl4_config *cfg, struct xl
 		    int ifindex)
 {
 	struct xl4_lb_settings s;
+	struct xl4_lb_globals g;
+	__u32 zero = 0;
 	char err[256];
 	int ret;
 
@@ -78,13 +85,23 @@ int daemon_lb_start(struct daemon_lb *d, const struct xl4_config *cfg, struct xl
 	d->hc_pipe[0] = d->hc_pipe[1] = -1;
 	d->ifindex = ifindex;
 	xl4_lb_settings_from_config(cfg, &s);
-	if ((ret = xl4_lb_init(&d->lb, &eng->lb, &s))) {
+	if (bpf_map_lookup_elem(eng->lb.globals, &zero, &g) || !g.ring_size)
+		g.ring_size = 0; /* nothing running: no seed to keep */
+	if (cfg->lb.seed_set && g.ring_size && g.seed != cfg->lb.seed)
+		pr_warn("lb.seed differs from the running datapath's: every VIP's table changes "
+			"(established flows keep their backends; new flows are spread anew)");
+	if (!cfg->lb.seed_set && g.ring_size) {
+		/* A previous daemon's random seed: keep it, or every table would move. */
+		s.seed = g.seed;
+		pr_info("lb.seed is not set: keeping the running datapath's seed");
+	} else if (!cfg->lb.seed_set && cfg->n_vips) {
+		pr_warn("lb.seed is not set: using a random Maglev seed (kept across restarts in the "
+			"pinned maps). Fine for one node; every node of a cluster needs the same lb.seed");
+	}
+	if ((ret = xl4_lb_init(&d->lb, &eng->lb, &s)) || (ret = xl4_lb_adopt(&d->lb))) {
 		pr_warn("load balancer: cannot initialise its maps: %s", strerror(-ret));
 		return ret;
 	}
-	if (!cfg->lb.seed_set && cfg->n_vips)
-		pr_warn("lb.seed is not set: using a random Maglev seed. Fine for one node; every "
-			"node of a cluster needs the same lb.seed");
 	if (pipe2(d->hc_pipe, O_CLOEXEC | O_NONBLOCK)) {
 		pr_warn("health checks: pipe: %s", strerror(errno));
 		return -errno;
@@ -94,11 +111,18 @@ int daemon_lb_start(struct daemon_lb *d, const struct xl4_config *cfg, struct xl
 		pr_warn("health checks: cannot start the checker thread");
 		return -ENOMEM;
 	}
+	/* Every VIP's table is built once, complete, after all its backends are known: an
+	 * adopted VIP never passes through a partial table. */
+	xl4_lb_hold(&d->lb);
 	for (int i = 0; i < cfg->n_vips; i++) {
-		if ((ret = add_vip(d, &cfg->vips[i], err, sizeof(err)))) {
+		if ((ret = daemon_lb_add_vip(d, &cfg->vips[i], err, sizeof(err)))) {
 			pr_warn("%s: %s", cfg->path, err);
 			return ret;
 		}
+	}
+	if ((ret = xl4_lb_commit(&d->lb, err, sizeof(err)))) {
+		pr_warn("%s: %s", cfg->path, err);
+		return ret;
 	}
 	d->ready = true;
 	daemon_lb_tick(d);
@@ -214,7 +238,7 @@ static json_t *req_vip_add(struct daemon_lb *d, json_t *req)
 						      .interval_ms = 1000, .timeout_ms = 500,
 						      .rise = 2, .fall = 3 };
 	}
-	if (add_vip(d, &vc, err, sizeof(err)))
+	if (daemon_lb_add_vip(d, &vc, err, sizeof(err)))
 		return xl4_control_error("%s", err);
 	return ok();
 }
@@ -256,7 +280,7 @@ static json_t *req_backend(struct daemon_lb *d, const char *cmd, json_t *req)
 	if (is_add) {
 		ret = xl4_lb_backend_add(&d->lb, vip, &b, err, sizeof(err));
 		if (!ret && (v = xl4_lb_vip_find(&d->lb, vip))) {
-			health_watch(d, v, &v->be[v->n_be - 1]);
+			daemon_lb_health_watch(d, v, &v->be[v->n_be - 1]);
 			daemon_lb_tick(d);
 		}
 	} else if (!strcmp(cmd, "backend-del")) {

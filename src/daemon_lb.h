@@ -39,4 +39,14 @@ void daemon_lb_tick(struct daemon_lb *d);
 json_t *daemon_lb_request(struct daemon_lb *d, const char *cmd, json_t *req);
 json_t *daemon_lb_json(struct daemon_lb *d);
 
+/* Reload (src/lb_reload.c): make VIPs and backends what cfg says, changing only what
+ * differs; settings that need no restart are rewritten. 0, or -errno with the reason in err. */
+int daemon_lb_reload(void *d, const struct xl4_config *old, const struct xl4_config *cfg,
+		     char *err, size_t errlen);
+
+/* Shared by daemon_lb.c and lb_reload.c. */
+int daemon_lb_add_vip(struct daemon_lb *d, const struct xl4_vip_conf *vc, char *err, size_t errlen);
+void daemon_lb_health_watch(struct daemon_lb *d, const struct xl4_lb_vip *v,
+			    const struct xl4_lb_backend *b);
+
 #endif

@@ -25,13 +25,14 @@ void daemon_log_start_failed(const char *key, const char *value, const char *err
 	xl4_log_event(XL4_LOG_WARN, "start_failed", &kv);
 }
 
-void daemon_log_attach(const char *iface, const char *mode, unsigned prog_id)
+void daemon_log_attach(const char *iface, const char *mode, unsigned prog_id, const char *how)
 {
 	struct xl4_kv kv = XL4_KV_INIT;
 
 	xl4_kv(&kv, "iface", "%s", iface);
 	xl4_kv(&kv, "mode", "%s", mode);
 	xl4_kv(&kv, "prog_id", "%u", prog_id);
+	xl4_kv(&kv, "how", "%s", how);
 	xl4_log_event(XL4_LOG_INFO, "attach", &kv);
 }
 
@@ -57,10 +58,12 @@ void daemon_log_ready(const struct xl4_config *cfg, int n_ifs)
 	xl4_log_event(XL4_LOG_INFO, "ready", &kv);
 }
 
-void daemon_log_stop(int signo)
+void daemon_log_stop(int signo, bool detaching)
 {
 	struct xl4_kv kv = XL4_KV_INIT;
 
 	xl4_kv(&kv, "signal", "%s", strsignal(signo));
+	/* without --detach-on-exit the program keeps handling traffic */
+	xl4_kv(&kv, "program", "%s", detaching ? "detaching" : "stays_attached");
 	xl4_log_event(XL4_LOG_INFO, "stop", &kv);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,94 @@ static int pin_map(struct bpf_map *map, const char *pin_path)
 
 	snprintf(path, sizeof(path), "%s/%s", pin_path, bpf_map__name(map));
 	return bpf_map__set_pin_path(map, path);
+}
+
+
+/* The maps a daemon pins, and where their fds go in struct xl4_engine. Not xl4_rate_v1:
+ * buckets refill in a second, and an unpinned table can change size (filter.rate_table_size)
+ * without 'xl4 cleanup'. */
+#define LBF(f) offsetof(struct xl4_engine, lb.f)
+#define FF(f) offsetof(struct xl4_engine, filter.f)
+#define GF(f) offsetof(struct xl4_engine, guard.f)
+static const struct {
+	const char *name;
+	size_t fd_off;
+	const char *key; /* the setting that sizes it, for "needs 'xl4 cleanup'" messages */
+} pinned_maps[] = {
+	{ XL4_MAP_STATS, offsetof(struct xl4_engine, stats_fd), NULL },
+	{ XL4_MAP_EVENTS, offsetof(struct xl4_engine, events_fd), NULL },
+	{ XL4_MAP_VIPS, LBF(vips), NULL },
+	{ XL4_MAP_VIP_ADDRS, LBF(vaddr), NULL },
+	{ XL4_MAP_BACKENDS, LBF(backends), NULL },
+	{ XL4_MAP_RING, LBF(ring), "lb.table_size" },
+	{ XL4_MAP_CT, LBF(ct), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru" },
+	{ XL4_MAP_LB_GLOBALS, LBF(globals), NULL },
+	{ XL4_MAP_VIP_STATS, LBF(vstats), NULL },
+	{ XL4_MAP_BE_STATS, LBF(bstats), NULL },
+	{ XL4_MAP_ALLOW4, FF(allow4), NULL },
+	{ XL4_MAP_ALLOW6, FF(allow6), NULL },
+	{ XL4_MAP_BLOCK4, FF(block4), NULL },
+	{ XL4_MAP_BLOCK6, FF(block6), NULL },
+	{ XL4_MAP_RULE_DST, FF(rdst), NULL },
+	{ XL4_MAP_RULE_PORT, FF(rport), NULL },
+	{ XL4_MAP_RULE_STATS, FF(rstats), NULL },
+	{ XL4_MAP_FILTER_GLOBALS, FF(fglob), NULL },
+	/* the guard: its settings and key (outstanding cookies stay valid), modes, counters,
+	 * slot tables and verified sources; not the challenge budget */
+	{ XL4_MAP_GUARD_CFG, GF(cfg), NULL },
+	{ XL4_MAP_GUARD_CTL, GF(ctl), NULL },
+	{ XL4_MAP_GUARD_VIP, GF(vip), NULL },
+	{ XL4_MAP_GUARD_STATS, GF(stats), NULL },
+	{ XL4_MAP_GUARD_GREY, GF(grey), "guard.greylist_slots" },
+	{ XL4_MAP_GUARD_SYN, GF(syn), "guard.syn_slots" },
+	{ XL4_MAP_GUARD_VERIFIED, GF(ver), "guard.verified_max" },
+};
+#define N_PINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
+
+bool xl4_engine_pin_name_known(const char *name)
+{
+	for (size_t i = 0; i < N_PINNED; i++)
+		if (!strcmp(pinned_maps[i].name, name))
+			return true;
+	return false;
+}
+
+/* libbpf would refuse a pinned map whose type, sizes or flags differ from this build's with a
+ * bare -EINVAL; check first and name the map and the setting. The running datapath keeps its
+ * state in the old map, so this is a refusal, never a silent reset. */
+static int pins_fit(struct xl4_bpf *skel, const char *pin_path)
+{
+	for (size_t i = 0; i < N_PINNED; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, pinned_maps[i].name);
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		char path[512];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", pin_path, pinned_maps[i].name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue; /* not pinned yet: created at load */
+		if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			close(fd);
+			continue;
+		}
+		close(fd);
+		if (info.type == bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
+		    info.value_size == bpf_map__value_size(m) &&
+		    info.max_entries == bpf_map__max_entries(m) && info.map_flags == bpf_map__map_flags(m))
+			continue;
+		pr_warn("cannot reuse the pinned map %s: it holds %u entries of %u+%u bytes (flags 0x%x), "
+			"this %s needs %u entries of %u+%u bytes (flags 0x%x). The running datapath keeps "
+			"its state there, so xl4 will not replace it: keep the old setting, or stop "
+			"traffic with 'xl4 detach' and remove the pins with 'xl4 cleanup' (every flow "
+			"loses its backend)", path, info.max_entries, info.key_size, info.value_size,
+			info.map_flags, pinned_maps[i].key ? pinned_maps[i].key : "build of xl4 (map layout)",
+			bpf_map__max_entries(m), bpf_map__key_size(m), bpf_map__value_size(m),
+			bpf_map__map_flags(m));
+		return -ESTALE;
+	}
+	return 0;
 }
 
 int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
@@ -73,25 +162,15 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	/* pin: shared state (counters, events, the LB tables and connections) outlives the
 	 * daemon, so a restart keeps every flow; scratch maps stay private */
 	if (o->pin_path) {
-		struct bpf_map *pinned[] = {
-			skel->maps.xl4_stats_v1,    skel->maps.xl4_events_v1, skel->maps.xl4_vips_v1,
-			skel->maps.xl4_vaddr_v1,    skel->maps.xl4_backends_v1, skel->maps.xl4_ring_v1,
-			skel->maps.xl4_ct_v1,       skel->maps.xl4_lbglob_v1, skel->maps.xl4_vstats_v1,
-			skel->maps.xl4_bstats_v1,   skel->maps.xl4_allow4_v1, skel->maps.xl4_allow6_v1,
-			skel->maps.xl4_block4_v1,   skel->maps.xl4_block6_v1, skel->maps.xl4_rdst_v1,
-			skel->maps.xl4_rport_v1,    skel->maps.xl4_rstats_v1, skel->maps.xl4_fglob_v1,
-			/* the guard: its settings and key (outstanding cookies stay valid), modes,
-			 * counters, slot tables and verified sources; not the challenge budget */
-			skel->maps.xl4_gcfg_v1,     skel->maps.xl4_gctl_v1,   skel->maps.xl4_gvip_v1,
-			skel->maps.xl4_gstat_v1,    skel->maps.xl4_ggrey_v1,  skel->maps.xl4_gsyn_v1,
-			skel->maps.xl4_gver_v1,
-			/* not xl4_rate_v1: buckets refill in a second, and an unpinned table can
-			 * change size (filter.rate_table_size) without 'xl4 cleanup' */
-		};
+		for (size_t i = 0; i < N_PINNED; i++) {
+			struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, pinned_maps[i].name);
 
-		for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++)
-			if ((err = pin_map(pinned[i], o->pin_path)))
+			if (!m || (err = pin_map(m, o->pin_path)))
 				goto fail;
+		}
+		/* a pin with another size or layout cannot be reused: say which and why */
+		if ((err = pins_fit(skel, o->pin_path)))
+			goto fail;
 	}
 	/* load: maps created or reused from pins, program verified */
 	err = xl4_bpf__load(skel);
@@ -129,6 +208,8 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.vip = bpf_map__fd(skel->maps.xl4_gvip_v1),
 		.stats = bpf_map__fd(skel->maps.xl4_gstat_v1),
 		.ver = bpf_map__fd(skel->maps.xl4_gver_v1),
+		.grey = bpf_map__fd(skel->maps.xl4_ggrey_v1),
+		.syn = bpf_map__fd(skel->maps.xl4_gsyn_v1),
 		.grey_slots = bpf_map__max_entries(skel->maps.xl4_ggrey_v1) * XL4_GUARD_GREY_WAYS,
 		.syn_slots = bpf_map__max_entries(skel->maps.xl4_gsyn_v1),
 	};
@@ -148,11 +229,86 @@ fail:
 	return err;
 }
 
+int xl4_engine_adopt(struct xl4_engine *e, const char *pin_path, __u32 prog_id)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[512];
+
+	memset(e, 0, sizeof(*e));
+	e->trace_fd = -1;
+	for (size_t i = 0; i < N_PINNED; i++)
+		*(int *)((char *)e + pinned_maps[i].fd_off) = -1;
+	e->adopted = true;
+	e->prog_fd = bpf_prog_get_fd_by_id(prog_id);
+	if (e->prog_fd < 0)
+		goto fail;
+	for (size_t i = 0; i < N_PINNED; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", pin_path, pinned_maps[i].name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			goto fail;
+		*(int *)((char *)e + pinned_maps[i].fd_off) = fd;
+	}
+	if (bpf_obj_get_info_by_fd(e->lb.ring, &info, &len))
+		goto fail;
+	e->lb.ring_size = info.max_entries / (XL4_MAX_VIPS * 2);
+	/* the LB resets a new VIP's guard entries through its own copies of these fds */
+	e->lb.gctl = e->guard.ctl;
+	e->lb.gvip = e->guard.vip;
+	e->lb.gstat = e->guard.stats;
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(e->guard.grey, &info, &len))
+		goto fail;
+	e->guard.grey_slots = info.max_entries * XL4_GUARD_GREY_WAYS;
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(e->guard.syn, &info, &len))
+		goto fail;
+	e->guard.syn_slots = info.max_entries;
+	return 0;
+fail:
+	pr_warn("cannot adopt the running datapath (program id %u, pins in %s): %s", prog_id,
+		pin_path, strerror(errno));
+	xl4_engine_close(e);
+	return -errno ?: -ENOENT;
+}
+
 void xl4_engine_close(struct xl4_engine *e)
 {
 	if (e->skel)
 		xl4_bpf__destroy(e->skel);
+	if (e->adopted) {
+		/* fds we opened ourselves (no skeleton owns them) */
+		if (e->prog_fd >= 0)
+			close(e->prog_fd);
+		for (size_t i = 0; i < N_PINNED; i++) {
+			int fd = *(int *)((char *)e + pinned_maps[i].fd_off);
+
+			if (fd >= 0)
+				close(fd);
+		}
+	}
 	memset(e, 0, sizeof(*e));
+}
+
+__u64 xl4_engine_fingerprint(const struct xl4_engine_opts *o)
+{
+	struct {
+		__u32 frag_policy, sample_per_sec, ring_size, ct_max, rate_max;
+		__u8 trace, ct_per_cpu_lru, test_clock, pad;
+	} knobs = { o->frag_policy, o->sample_per_sec, o->ring_size, o->ct_max, o->rate_max,
+		    o->trace, o->ct_per_cpu_lru, o->test_clock, 0 };
+	size_t sz = 0;
+	const unsigned char *elf = xl4_bpf__elf_bytes(&sz), *k = (const void *)&knobs;
+	__u64 h = 0xcbf29ce484222325ull; /* FNV-1a: identity, not security */
+
+	for (size_t i = 0; i < sz; i++)
+		h = (h ^ elf[i]) * 0x100000001b3ull;
+	for (size_t i = 0; i < sizeof(knobs); i++)
+		h = (h ^ k[i]) * 0x100000001b3ull;
+	return h;
 }
 
 static __u32 mode_flags(enum xl4_xdp_mode mode)

@@ -32,7 +32,7 @@ struct xl4_engine_opts {
 
 /* The flood guard's maps (docs/guard.md); grey/syn sizes are what was loaded. */
 struct xl4_guard_maps {
-	int cfg, ctl, vip, stats, ver;
+	int cfg, ctl, vip, stats, ver, grey, syn;
 	__u32 grey_slots, syn_slots;
 };
 
@@ -49,10 +49,18 @@ struct xl4_engine {
 	} lb;
 	struct xl4_filter_maps filter;
 	struct xl4_guard_maps guard;
+	bool adopted; /* fds opened from pins and a program id, not from a skeleton */
 };
 
 int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o);
 void xl4_engine_close(struct xl4_engine *e);
+/* Take over a running datapath: the program by id and every pinned map by name, no load. */
+int xl4_engine_adopt(struct xl4_engine *e, const char *pin_path, __u32 prog_id);
+/* Identity of what xl4_engine_load() would load with o: the BPF object and its load-time
+ * knobs. Equal fingerprints mean the running program is the one this build would load. */
+__u64 xl4_engine_fingerprint(const struct xl4_engine_opts *o);
+/* Is name one of the maps this build pins (e.g. "xl4_ct_v1")? */
+bool xl4_engine_pin_name_known(const char *name);
 
 /* Attach the engine's program to ifindex. mode AUTO tries native first, then generic with a
  * warning; *got says which mode took. Returns 0 or -errno, with the reason logged. */

@@ -45,9 +45,14 @@ static int lists_sync(struct xl4_filter *f)
 	return write_globals(f);
 }
 
-static size_t count_entries(int fd)
+static int expiring_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p,
+			uint64_t expires_ns);
+
+/* Entries a previous daemon left: count them, and track the ones with a deadline. */
+static size_t count_entries(struct xl4_filter *f, enum xl4_list l, int fd, int family)
 {
 	struct xl4_lpm6_key key, next;
+	struct xl4_prefix_entry e;
 	void *prev = NULL;
 	size_t n = 0;
 
@@ -55,6 +60,19 @@ static size_t count_entries(int fd)
 		key = next;
 		prev = &key;
 		n++;
+		if (bpf_map_lookup_elem(fd, &key, &e))
+			continue;
+		if (e.origin)
+			f->config_gen = e.origin; /* the next file's entries take the other one */
+		if (!e.expires_ns)
+			continue;
+		struct xl4_prefix p = { .family = family, .len = e.len };
+
+		if (family == 6)
+			memcpy(p.addr, key.addr, 16);
+		else
+			p.addr[0] = key.addr[0]; /* the v4 key's address sits where the v6 one starts */
+		expiring_add(f, l, &p, e.expires_ns);
 	}
 	return n;
 }
@@ -68,7 +86,7 @@ int xl4_filter_init(struct xl4_filter *f, const struct xl4_filter_maps *m, uint3
 	/* Entries may be there already (pinned): count them, or the datapath would skip them. */
 	for (int l = 0; l < 2; l++)
 		for (int fam = 0; fam < 2; fam++)
-			f->n_entries[l][fam] = count_entries(list_fd(f, l, fam ? 6 : 4));
+			f->n_entries[l][fam] = count_entries(f, l, list_fd(f, l, fam ? 6 : 4), fam ? 6 : 4);
 	for (int l = 0; l < 2; l++)
 		for (int fam = 0; fam < 2; fam++)
 			if (f->n_entries[l][fam])
@@ -184,7 +202,8 @@ int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 		goto rollback;
 	}
 	for (i = 0; i < n; i++) {
-		struct xl4_prefix_entry e = { .expires_ns = expires_ns, .len = p[i].len };
+		struct xl4_prefix_entry e = { .expires_ns = expires_ns, .len = p[i].len,
+					      .origin = f->add_origin };
 		struct xl4_lpm6_key buf;
 
 		if (bpf_map_update_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf), &e, BPF_ANY)) {
@@ -817,4 +836,217 @@ int xl4_filter_list_covers(const struct xl4_filter *f, enum xl4_list l, const st
 	if (expires_ns)
 		*expires_ns = e.expires_ns;
 	return 1;
+}
+
+/* ---- restart and reload ---- */
+
+/* Remove every entry of list l whose origin is a config generation other than keep. */
+static void list_drop_config_gen(struct xl4_filter *f, enum xl4_list l, uint8_t keep)
+{
+	for (int family = 4; family <= 6; family += 2) {
+		int fd = list_fd(f, l, family);
+		struct xl4_lpm6_key key, next;
+		struct xl4_prefix_entry e;
+		void *prev = NULL;
+
+		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+			key = next;
+			if (!bpf_map_lookup_elem(fd, &key, &e) && e.origin && e.origin != keep &&
+			    !bpf_map_delete_elem(fd, &key)) {
+				f->n_entries[l][family == 6]--;
+				continue; /* deleted: the same prev finds the entry after it */
+			}
+			prev = &key;
+		}
+	}
+	lists_sync(f);
+}
+
+/* Write p with origin gen (all or nothing), then drop the entries of any other config gen. */
+static int list_set_config(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p,
+			   size_t n, uint8_t gen, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	f->add_origin = gen;
+	if (n)
+		ret = xl4_filter_list_add(f, l, p, n, 0, err, errlen);
+	f->add_origin = 0;
+	if (ret)
+		return ret;
+	list_drop_config_gen(f, l, gen);
+	return 0;
+}
+
+int xl4_filter_lists_set_config(struct xl4_filter *f, const struct xl4_prefix *allow, size_t n_allow,
+				const struct xl4_prefix *block, size_t n_block, char *err, size_t errlen)
+{
+	uint8_t gen = f->config_gen == 1 ? 2 : 1;
+	char why[256];
+	int ret;
+
+	if ((ret = list_set_config(f, XL4_LIST_ALLOW, allow, n_allow, gen, why, sizeof(why))))
+		return xl4_errf(err, errlen, ret, "allow: %s", why);
+	if ((ret = list_set_config(f, XL4_LIST_BLOCK, block, n_block, gen, why, sizeof(why))))
+		return xl4_errf(err, errlen, ret, "block: %s", why);
+	f->config_gen = gen;
+	return 0;
+}
+
+int xl4_filter_adopt_rules(struct xl4_filter *f)
+{
+	struct xl4_rdst_key dk, dnext;
+	struct xl4_rport_key pk, pnext;
+	void *prev = NULL;
+	struct keys k = { 0 };
+	size_t n_gen[2] = { 0, 0 };
+	int live_gen, ret;
+	__u32 set;
+
+	while (bpf_map_get_next_key(f->maps.rdst, prev, &dnext) == 0) {
+		dk = dnext;
+		prev = &dk;
+		if (!bpf_map_lookup_elem(f->maps.rdst, &dk, &set))
+			n_gen[ntohl(set) >> 31]++;
+	}
+	/* Destinations on both halves: a compile was cut short (the daemon died in it). Keep
+	 * the larger half; the first compile, a moment later, rewrites every destination. */
+	live_gen = n_gen[1] > n_gen[0] ? 1 : n_gen[0] ? 0 : -1;
+	prev = NULL;
+	while (bpf_map_get_next_key(f->maps.rdst, prev, &dnext) == 0) {
+		dk = dnext;
+		if (!bpf_map_lookup_elem(f->maps.rdst, &dk, &set) && (int)(ntohl(set) >> 31) != live_gen &&
+		    !bpf_map_delete_elem(f->maps.rdst, &dk))
+			continue;
+		prev = &dk;
+		if ((ret = push_rdst(&k, &dk)))
+			goto fail;
+	}
+	/* Port entries of the live generation are retired by the first compile; the other
+	 * half can only be a compile cut short, referenced by nothing now: delete it. */
+	prev = NULL;
+	while (bpf_map_get_next_key(f->maps.rport, prev, &pnext) == 0) {
+		pk = pnext;
+		if ((int)(ntohl(pk.set) >> 31) != live_gen) {
+			if (!bpf_map_delete_elem(f->maps.rport, &pk))
+				continue;
+		} else if ((ret = push_rport(&k, &pk))) {
+			goto fail;
+		}
+		prev = &pk;
+	}
+	f->rdst_keys = k.rdst;
+	f->n_rdst_keys = k.n_rdst;
+	f->rport_keys = k.rport;
+	f->n_rport_keys = k.n_rport;
+	f->gen = live_gen < 0 ? 0 : live_gen;
+	return 0;
+fail:
+	free(k.rdst);
+	free(k.rport);
+	return ret;
+}
+
+static const struct xl4_filter_rule *rule_same(const struct xl4_filter *f, const struct xl4_rule_spec *r)
+{
+	for (size_t i = 0; i < f->n_rules; i++) {
+		const struct xl4_rule_spec *o = &f->rules[i].spec;
+
+		if (same_prefix(&o->dst, &r->dst) && o->proto == r->proto && o->port_lo == r->port_lo &&
+		    o->port_hi == r->port_hi && o->action == r->action && o->rate == r->rate &&
+		    o->burst == r->burst && o->v6_prefix == r->v6_prefix)
+			return &f->rules[i];
+	}
+	return NULL;
+}
+
+int xl4_filter_rules_replace(struct xl4_filter *f, const struct xl4_rule_spec *specs, size_t n,
+			     char *err, size_t errlen)
+{
+	struct xl4_filter_rule *next = calloc(n ? n : 1, sizeof(*next)), *old_rules = f->rules;
+	size_t old_n = f->n_rules;
+	uint32_t old_next_id = f->next_rule_id;
+	char why[200];
+	int ret;
+
+	if (!next)
+		return xl4_errf(err, errlen, -ENOMEM, "out of memory");
+	if (n > XL4_MAX_RULES - 1) {
+		free(next);
+		return xl4_errf(err, errlen, -ENOSPC, "%zu rules: %d is the maximum", n, XL4_MAX_RULES - 1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct xl4_filter_rule *same;
+
+		next[i].spec = specs[i];
+		if (next[i].spec.action == XL4_RULE_LIMIT && !next[i].spec.v6_prefix)
+			next[i].spec.v6_prefix = 64;
+		if ((ret = validate_rule(&next[i].spec, why, sizeof(why)))) {
+			free(next);
+			return xl4_errf(err, errlen, ret, "rules[%zu]: %s", i, why);
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (xl4_rule_conflict(&next[j].spec, &next[i].spec)) {
+				free(next);
+				return xl4_errf(err, errlen, -EEXIST, "rules[%zu] conflicts with rules[%zu]", i, j);
+			}
+		}
+		/* An unchanged rule keeps its id, so its counters carry on. */
+		same = rule_same(f, &next[i].spec);
+		for (size_t j = 0; same && j < i; j++)
+			if (next[j].id == same->id)
+				same = NULL;
+		next[i].id = same ? same->id : 0;
+	}
+	/* New ids: allocated against both the kept ids and the current ones. */
+	f->rules = next;
+	f->n_rules = n;
+	for (size_t i = 0; i < n; i++) {
+		if (next[i].id)
+			continue;
+		f->n_rules = i; /* rule_id_alloc looks at f->rules[0..n_rules) */
+		{
+			uint32_t id = 0;
+
+			for (uint32_t tries = 0; tries < XL4_MAX_RULES && !id; tries++) {
+				bool used = false;
+
+				id = rule_id_alloc(f);
+				for (size_t j = i + 1; j < n; j++)
+					used |= next[j].id == id;
+				for (size_t j = 0; j < old_n; j++)
+					used |= old_rules[j].id == id;
+				if (used)
+					id = 0;
+			}
+			next[i].id = id;
+		}
+		if (!next[i].id) {
+			ret = xl4_errf(err, errlen, -ENOSPC, "no rule ids left");
+			goto restore;
+		}
+		rule_counters_reset(f, next[i].id);
+	}
+	f->n_rules = n;
+	if ((ret = compile(f, err, errlen)))
+		goto restore;
+	free(old_rules);
+	return 0;
+restore:
+	f->rules = old_rules;
+	f->n_rules = old_n;
+	f->next_rule_id = old_next_id;
+	free(next);
+	return ret;
+}
+
+int xl4_filter_set_new_sources(struct xl4_filter *f, uint32_t per_sec)
+{
+	uint32_t saved = f->g.rate_inserts_per_sec;
+	int ret;
+
+	f->g.rate_inserts_per_sec = per_sec;
+	if ((ret = write_globals(f)))
+		f->g.rate_inserts_per_sec = saved;
+	return ret;
 }

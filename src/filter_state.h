@@ -63,6 +63,8 @@ struct xl4_filter {
 	struct xl4_expiring *expiring; /* entries with a deadline, for the sweeper */
 	size_t n_expiring, cap_expiring;
 	size_t n_entries[2][2]; /* [list][family 4 = 0, 6 = 1]: drives xl4_filter_globals.lists */
+	uint8_t add_origin;	/* xl4_prefix_entry.origin for entries list_add writes */
+	uint8_t config_gen;	/* 1 or 2: the origin of the config file's current entries */
 };
 
 int xl4_filter_init(struct xl4_filter *f, const struct xl4_filter_maps *m, uint32_t rate_inserts_per_sec);
@@ -83,6 +85,26 @@ int xl4_filter_list_covers(const struct xl4_filter *f, enum xl4_list l, const st
 json_t *xl4_filter_list_json(struct xl4_filter *f, enum xl4_list l, uint64_t now_ns);
 /* Remove entries whose deadline passed (the datapath already ignores them). Returns how many. */
 int xl4_filter_sweep(struct xl4_filter *f, uint64_t now_ns);
+
+/*
+ * Restart and reload (docs/operations.md). xl4_filter_init() takes over entries already in
+ * the pinned lists (their expiry too); xl4_filter_adopt_rules() takes over the rule maps a
+ * previous daemon compiled, so the first compile swaps them out atomically instead of
+ * starting from empty maps.
+ */
+int xl4_filter_adopt_rules(struct xl4_filter *f);
+/* Make the file's entries on the lists exactly allow and block (never expiring): each list's
+ * entries are added (all or nothing), then those an earlier file put there and this one lacks
+ * are removed. Runtime entries (xl4 block/allow add) stay with their expiry. An error names
+ * the list ("allow: ..." or "block: ..."); a block failure leaves the allow list applied. */
+int xl4_filter_lists_set_config(struct xl4_filter *f, const struct xl4_prefix *allow, size_t n_allow,
+				const struct xl4_prefix *block, size_t n_block, char *err, size_t errlen);
+/* Replace every rule with specs, in one compile (atomic swap); a rule identical to a current
+ * one keeps its id and counters. On error nothing changes and err names the spec's index. */
+int xl4_filter_rules_replace(struct xl4_filter *f, const struct xl4_rule_spec *specs, size_t n,
+			     char *err, size_t errlen);
+/* The per-CPU budget of new rate buckets (filter.limit.new_sources_per_second). */
+int xl4_filter_set_new_sources(struct xl4_filter *f, uint32_t per_sec);
 
 /* Rules. add validates (conflicting rules are refused, naming the rule they overlap). */
 int xl4_filter_rule_add(struct xl4_filter *f, const struct xl4_rule_spec *r, uint32_t *id,

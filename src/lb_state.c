@@ -26,6 +26,35 @@ void xl4_lb_settings_from_config(const struct xl4_config *cfg, struct xl4_lb_set
 	memcpy(s->ipip_src6, cfg->lb.ipip_src6, 16);
 }
 
+static int globals_write(const struct xl4_lb_maps *maps, const struct xl4_lb_settings *s)
+{
+	struct xl4_lb_globals g = {
+		.seed = s->seed,
+		.ring_size = s->ring_size,
+		.ct_inserts_per_sec = s->ct_inserts_per_sec,
+		.too_big_per_sec = s->too_big_per_sec,
+		.ipip_src4 = s->ipip_src4,
+		.ipip_src4_mask = s->ipip_src4_mask,
+	};
+	__u32 zero = 0;
+
+	memcpy(g.ipip_src6, s->ipip_src6, 16);
+	return bpf_map_update_elem(maps->globals, &zero, &g, BPF_ANY) ? -errno : 0;
+}
+
+int xl4_lb_set_globals(struct xl4_lb *lb, const struct xl4_lb_settings *s)
+{
+	struct xl4_lb_settings n = *s;
+	int ret;
+
+	n.seed = lb->set.seed; /* the seed and table size never change under running tables */
+	n.ring_size = lb->set.ring_size;
+	if ((ret = globals_write(&lb->maps, &n)))
+		return ret;
+	lb->set = n;
+	return 0;
+}
+
 int xl4_lb_init(struct xl4_lb *lb, const struct xl4_lb_maps *maps, const struct xl4_lb_settings *s)
 {
 	struct xl4_lb_globals g = {
@@ -57,6 +86,8 @@ int xl4_lb_init(struct xl4_lb *lb, const struct xl4_lb_maps *maps, const struct 
 
 void xl4_lb_free(struct xl4_lb *lb)
 {
+	free(lb->inh);
+	lb->inh = NULL;
 	for (int i = 0; i < XL4_MAX_VIPS; i++)
 		free(lb->vips[i].be);
 	free(lb->table);
@@ -147,6 +178,11 @@ static int vip_sync(struct xl4_lb *lb, struct xl4_lb_vip *v)
 
 	if (!mb)
 		return -ENOMEM;
+	if (lb->hold) {
+		lb->dirty[v->id] = true; /* written once, by xl4_lb_commit() */
+		free(mb);
+		return 0;
+	}
 	for (size_t i = 0; i < v->n_be; i++) {
 		mb[i] = (struct xl4_maglev_backend){ .key = v->be[i].key,
 						     .weight = ring_weight(&v->be[i]),
@@ -210,17 +246,168 @@ static void id_release(struct xl4_lb *lb, const struct xl4_lb_vip *v, const stru
 	lb->be_used[b->id] = false;
 }
 
+/* k: a full VIP key; the address-only key is derived from it. */
+static int addr_refcount_key(struct xl4_lb *lb, struct xl4_vip_key *full, int delta)
+{
+	struct xl4_vip_key k = *full;
+	__u32 n = 0;
+
+	k.port = 0;
+	k.proto = 0;
+	bpf_map_lookup_elem(lb->maps.vaddr, &k, &n);
+	n += delta;
+	if ((int)n <= 0)
+		return bpf_map_delete_elem(lb->maps.vaddr, &k) && errno != ENOENT ? -errno : 0;
+	return bpf_map_update_elem(lb->maps.vaddr, &k, &n, BPF_ANY) ? -errno : 0;
+}
+
 static int addr_refcount(struct xl4_lb *lb, const struct xl4_vip_spec *s, int delta)
 {
 	struct xl4_vip_key k;
-	__u32 n = 0;
 
-	vip_key(s, &k, true);
-	bpf_map_lookup_elem(lb->maps.vaddr, &k, &n);
-	n += delta;
-	if (n == 0)
-		return bpf_map_delete_elem(lb->maps.vaddr, &k) && errno != ENOENT ? -errno : 0;
-	return bpf_map_update_elem(lb->maps.vaddr, &k, &n, BPF_ANY) ? -errno : 0;
+	vip_key(s, &k, false);
+	return addr_refcount_key(lb, &k, delta);
+}
+
+/* ---- adopting what a previous daemon left in the pins ---- */
+
+struct xl4_lb_inherited {
+	struct {
+		bool live, claimed;
+		struct xl4_vip_key key;
+		struct xl4_vip val;
+	} vip[XL4_MAX_VIPS];
+	struct xl4_backend be[XL4_MAX_BACKENDS];
+	bool be_live[XL4_MAX_BACKENDS], be_claimed[XL4_MAX_BACKENDS];
+};
+
+int xl4_lb_adopt(struct xl4_lb *lb)
+{
+	struct xl4_vip_key key, next;
+	void *prev = NULL;
+	int n_vips = 0, n_be = 0;
+
+	lb->inh = calloc(1, sizeof(*lb->inh));
+	if (!lb->inh)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(lb->maps.vips, prev, &next) == 0) {
+		struct xl4_vip val;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(lb->maps.vips, &key, &val) || val.id >= XL4_MAX_VIPS)
+			continue;
+		lb->inh->vip[val.id].live = true;
+		lb->inh->vip[val.id].key = key;
+		lb->inh->vip[val.id].val = val;
+		n_vips++;
+	}
+	for (uint32_t i = 0; i < XL4_MAX_BACKENDS; i++) {
+		struct xl4_backend *e = &lb->inh->be[i];
+
+		if (bpf_map_lookup_elem(lb->maps.backends, &i, e) || !e->family)
+			continue;
+		/* Generations carry on: an id reused later never matches an old flow. */
+		lb->be_gen[i] = e->gen;
+		if (e->flags & XL4_BE_F_GONE)
+			continue;
+		/* Held until commit: claimed by the config, or retired. */
+		lb->inh->be_live[i] = lb->be_used[i] = true;
+		n_be++;
+	}
+	if (n_vips || n_be)
+		pr_info("load balancer: found %d VIPs and %d backends in the pinned maps", n_vips, n_be);
+	return 0;
+}
+
+/* The pinned VIP with this exact key, if a previous daemon left one nobody claimed yet. */
+static struct xl4_lb_vip *vip_claim(struct xl4_lb *lb, const struct xl4_vip_spec *s)
+{
+	struct xl4_vip_key k;
+
+	if (!lb->inh)
+		return NULL;
+	vip_key(s, &k, false);
+	for (int id = 0; id < XL4_MAX_VIPS; id++) {
+		if (!lb->inh->vip[id].live || lb->inh->vip[id].claimed || lb->vips[id].used ||
+		    memcmp(&lb->inh->vip[id].key, &k, sizeof(k)))
+			continue;
+		lb->inh->vip[id].claimed = true;
+		return &lb->vips[id];
+	}
+	return NULL;
+}
+
+/* The pinned backend of an adopted VIP with this address: its id, generation and MAC. */
+static bool backend_claim(struct xl4_lb *lb, const struct xl4_lb_vip *v, struct xl4_lb_backend *nb)
+{
+	__be16 port = htons(nb->spec.port ? nb->spec.port : v->spec.port);
+
+	if (!lb->inh || !lb->inh->vip[v->id].claimed)
+		return false;
+	for (uint32_t i = 0; i < XL4_MAX_BACKENDS; i++) {
+		const struct xl4_backend *e = &lb->inh->be[i];
+		static const uint8_t zero_mac[6];
+
+		if (!lb->inh->be_live[i] || lb->inh->be_claimed[i] || e->vip_id != v->id ||
+		    e->family != nb->spec.family || e->port != port || memcmp(e->addr, nb->spec.addr, 16))
+			continue;
+		lb->inh->be_claimed[i] = true;
+		nb->id = i;
+		/* Health state too: a backend that was down stays out of the table until its
+		 * checks pass again (the checker starts from this state). */
+		nb->down = e->flags & XL4_BE_F_DOWN;
+		if (!nb->spec.has_mac && memcmp(e->mac, zero_mac, 6)) {
+			/* The neighbour table may not know it yet: without this, the table
+			 * would lose the backend until it does. */
+			memcpy(nb->spec.mac, e->mac, 6);
+			nb->mac_known = true;
+		}
+		return true;
+	}
+	return false;
+}
+
+void xl4_lb_hold(struct xl4_lb *lb)
+{
+	lb->hold = true;
+}
+
+int xl4_lb_commit(struct xl4_lb *lb, char *err, size_t errlen)
+{
+	int ret = 0, r;
+
+	lb->hold = false;
+	for (int id = 0; id < XL4_MAX_VIPS; id++) {
+		if (!lb->dirty[id])
+			continue;
+		lb->dirty[id] = false;
+		if (lb->vips[id].used && (r = vip_sync(lb, &lb->vips[id])) && !ret)
+			ret = xl4_errf(err, errlen, r, "VIP '%s': cannot write the maps: %s",
+				       lb->vips[id].spec.name, strerror(-r));
+	}
+	if (!lb->inh)
+		return ret;
+	/* What the previous daemon had and this configuration does not: gone, as with del. */
+	for (int id = 0; id < XL4_MAX_VIPS; id++) {
+		if (!lb->inh->vip[id].live || lb->inh->vip[id].claimed)
+			continue;
+		bpf_map_delete_elem(lb->maps.vips, &lb->inh->vip[id].key);
+		addr_refcount_key(lb, &lb->inh->vip[id].key, -1);
+		pr_info("vip id %u left by the previous daemon is not in the configuration: removed", id);
+	}
+	for (uint32_t i = 0; i < XL4_MAX_BACKENDS; i++) {
+		struct xl4_backend e = lb->inh->be[i];
+
+		if (!lb->inh->be_live[i] || lb->inh->be_claimed[i])
+			continue;
+		e.flags |= XL4_BE_F_GONE;
+		bpf_map_update_elem(lb->maps.backends, &i, &e, BPF_ANY);
+		lb->be_used[i] = false;
+	}
+	free(lb->inh);
+	lb->inh = NULL;
+	return ret;
 }
 
 /* A VIP id is reused after a delete: its flood-guard entries (override, mode, counters) start
@@ -246,7 +433,7 @@ static int guard_reset(struct xl4_lb *lb, uint32_t id)
 int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, size_t errlen)
 {
 	char str[96];
-	struct xl4_lb_vip *v = NULL;
+	struct xl4_lb_vip *v = NULL, *adopted;
 	int ret;
 
 	xl4_vip_str(s, str, sizeof(str));
@@ -254,7 +441,8 @@ int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, s
 		struct xl4_lb_vip *o = &lb->vips[i];
 
 		if (!o->used) {
-			if (!v)
+			/* an id a previous daemon's VIP holds stays free for it until commit */
+			if (!v && !(lb->inh && lb->inh->vip[i].live && !lb->inh->vip[i].claimed))
 				v = o;
 			continue;
 		}
@@ -272,11 +460,17 @@ int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, s
 	if (s->mtu && (s->mtu < (s->family == 6 ? 1280 + 40 : 576 + 20)))
 		return xl4_errf(err, errlen, -EINVAL, "VIP '%s': mtu %u is too small for %s", s->name,
 			   s->mtu, s->family == 6 ? "IPv6 in IPv6 (at least 1320)" : "IPIP (at least 596)");
+	adopted = vip_claim(lb, s);
+	if (adopted)
+		v = adopted;
 	memset(v, 0, sizeof(*v));
 	v->id = v - lb->vips;
 	v->spec = *s;
-	v->slot = 1; /* the first sync writes slot 0 */
-	if ((ret = guard_reset(lb, v->id)) || (ret = vip_sync(lb, v)) || (ret = addr_refcount(lb, s, +1))) {
+	/* the first sync writes the idle slot: 0 for a new VIP, the other one for an adopted one;
+	 * a new VIP starts with clean guard state (ids are reused), an adopted one keeps its own */
+	v->slot = adopted ? lb->inh->vip[v->id].val.ring_slot : 1;
+	if ((!adopted && (ret = guard_reset(lb, v->id))) || (ret = vip_sync(lb, v)) ||
+	    (!adopted && (ret = addr_refcount(lb, s, +1)))) {
 		struct xl4_vip_key k;
 
 		vip_key(s, &k, false);
@@ -317,6 +511,32 @@ int xl4_lb_vip_del(struct xl4_lb *lb, const char *name, char *err, size_t errlen
 		xl4_kv(&kv, "vip", "%s", name);
 		xl4_log_event(XL4_LOG_INFO, "vip_deleted", &kv);
 	}
+	return 0;
+}
+
+int xl4_lb_vip_update(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, size_t errlen)
+{
+	struct xl4_lb_vip *v = xl4_lb_vip_find(lb, s->name);
+	struct xl4_vip_spec saved;
+	int ret;
+
+	if (!v)
+		return xl4_errf(err, errlen, -ENOENT, "no VIP named '%s'", s->name);
+	if (v->spec.family != s->family || memcmp(v->spec.addr, s->addr, 16) ||
+	    v->spec.port != s->port || v->spec.proto != s->proto)
+		return xl4_errf(err, errlen, -EINVAL, "VIP '%s': another address is another VIP", s->name);
+	if (s->mode < XL4_FWD_L2 || s->mode > XL4_FWD_IPIP)
+		return xl4_errf(err, errlen, -EINVAL, "VIP '%s': unknown forwarding mode", s->name);
+	saved = v->spec;
+	v->spec.mode = s->mode;
+	v->spec.mtu = s->mtu;
+	v->spec.reschedule_down = s->reschedule_down;
+	if ((ret = vip_sync(lb, v))) {
+		v->spec = saved;
+		return xl4_errf(err, errlen, ret, "VIP '%s': cannot write the maps: %s", s->name, strerror(-ret));
+	}
+	pr_info("vip %s: mode %s, mtu %u, on_backend_down %s", s->name, xl4_fwd_mode_name(s->mode),
+		s->mtu ? s->mtu : 1500, s->reschedule_down ? "reschedule" : "keep");
 	return 0;
 }
 
@@ -362,7 +582,7 @@ int xl4_lb_backend_add(struct xl4_lb *lb, const char *vip, const struct xl4_back
 	nb->spec = *b;
 	nb->mac_known = b->has_mac;
 	snprintf(nb->key, sizeof(nb->key), "%s", str);
-	if (id_alloc(lb, &nb->id))
+	if (!backend_claim(lb, v, nb) && id_alloc(lb, &nb->id))
 		return xl4_errf(err, errlen, -ENOSPC, "no backend ids left (%d in all)", XL4_MAX_BACKENDS);
 	v->n_be++;
 	if ((ret = vip_sync(lb, v))) {

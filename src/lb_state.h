@@ -48,6 +48,8 @@ struct xl4_lb_settings {
 	__be32 ipip_src6[4];
 };
 
+struct xl4_lb_inherited;
+
 struct xl4_lb {
 	struct xl4_lb_maps maps;
 	struct xl4_lb_settings set;
@@ -56,6 +58,9 @@ struct xl4_lb {
 	bool be_used[XL4_MAX_BACKENDS];
 	uint32_t *table; /* scratch: one Maglev table */
 	uint32_t *keys;	 /* scratch: map keys for batch writes */
+	bool hold;	 /* between xl4_lb_hold() and xl4_lb_commit(): tables not written */
+	bool dirty[XL4_MAX_VIPS];
+	struct xl4_lb_inherited *inh; /* what a previous daemon left in the pins (adopt) */
 };
 
 struct xl4_config;
@@ -65,11 +70,31 @@ void xl4_lb_settings_from_config(const struct xl4_config *cfg, struct xl4_lb_set
 /* Set up over an engine's maps and write the deployment-wide settings. */
 int xl4_lb_init(struct xl4_lb *lb, const struct xl4_lb_maps *maps, const struct xl4_lb_settings *s);
 void xl4_lb_free(struct xl4_lb *lb);
+/* Write the deployment-wide settings (seed aside) again: a reload. */
+int xl4_lb_set_globals(struct xl4_lb *lb, const struct xl4_lb_settings *s);
+
+/*
+ * Restart without moving a flow (docs/operations.md). xl4_lb_adopt() reads the VIPs and
+ * backends a previous daemon left in the pinned maps; VIPs added afterwards with the same
+ * address keep their id and live table slot, backends with the same address keep their id,
+ * generation and MAC, so conntrack entries still match and an unchanged VIP's Maglev table
+ * comes out identical. xl4_lb_commit() then writes each changed VIP's table once and retires
+ * whatever the previous daemon had that nobody claimed.
+ *
+ * xl4_lb_hold() .. xl4_lb_commit(): adds and changes in between only mark VIPs dirty; commit
+ * builds each dirty VIP's table once and flips it in. Deletions are not deferred: do them
+ * before holding.
+ */
+int xl4_lb_adopt(struct xl4_lb *lb);
+void xl4_lb_hold(struct xl4_lb *lb);
+int xl4_lb_commit(struct xl4_lb *lb, char *err, size_t errlen);
 
 /* Runtime changes; each returns 0 or -errno with one sentence in err, and changes nothing
  * on error. Backends are named by address[:port] within their VIP. */
 int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *v, char *err, size_t errlen);
 int xl4_lb_vip_del(struct xl4_lb *lb, const char *name, char *err, size_t errlen);
+/* Mode, mtu and on_backend_down of an existing VIP (same name and address); its flows stay. */
+int xl4_lb_vip_update(struct xl4_lb *lb, const struct xl4_vip_spec *v, char *err, size_t errlen);
 int xl4_lb_backend_add(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,
 		       char *err, size_t errlen);
 int xl4_lb_backend_del(struct xl4_lb *lb, const char *vip, const struct xl4_backend_spec *b,

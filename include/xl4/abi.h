@@ -296,7 +296,9 @@ struct xl4_prefix_entry {
 	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) deadline; 0 = never */
 	__u32 id;	  /* shown in events: which entry matched */
 	__u8 len;	  /* this entry's prefix length (to look for a shorter one if expired) */
-	__u8 _pad[3];
+	__u8 origin;	  /* user space only: 0 runtime, else the config generation (1/2) that
+			   * wrote it, so a restart or reload removes what the file dropped */
+	__u8 _pad[2];
 };
 _Static_assert(sizeof(struct xl4_prefix_entry) == 16, "xl4_prefix_entry layout");
 

@@ -1448,6 +1448,126 @@ static void run_batch(struct fworld *w)
 /* ---- 6. events: what dropped a packet -------------------------------------------------------- */
 
 /* the reasons this suite's fixtures expect (filter_reason_expected); checked at the end */
+
+/* ---- restart: a second filter state over the same maps -------------------------------------- */
+
+static size_t map_count(int fd, size_t key_size)
+{
+	uint8_t key[64], next[64];
+	void *prev = NULL;
+	size_t n = 0;
+
+	while (key_size <= sizeof(key) && bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, key_size);
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+static void expect_true(const char *name, bool cond, const char *what)
+{
+	if (!fx_selected(name))
+		return;
+	if (!cond)
+		fx_fail(name, true, "%s", what);
+	fx_count(name, cond);
+}
+
+/*
+ * A restart (docs/operations.md): a new daemon's filter state takes over the pinned maps and
+ * applies its file over them. The entries the new file drops go, its own are in force, a
+ * runtime entry stays with its deadline (and still expires), the previous rules are swapped
+ * out with no stale port entries left; then a reload of yet another file.
+ */
+static void run_restart(struct fworld *w)
+{
+	struct xl4_prefix cfg1[] = { P("198.18.70.0/24"), P("198.18.71.0/24") };
+	struct xl4_prefix cfg2[] = { P("198.18.71.0/24") }, cfg3[] = { P("198.18.70.0/24") };
+	struct xl4_rule_spec r1[] = { R("198.18.73.1/32", IPPROTO_TCP, 80, 80, XL4_RULE_DROP) };
+	struct xl4_rule_spec r2[] = { R("198.18.73.2/32", IPPROTO_UDP, 53, 53, XL4_RULE_DROP) };
+	struct addr cli = A("198.18.74.1"), s70 = A("198.18.70.1"), s71 = A("198.18.71.1");
+	struct addr s72 = A("198.18.72.1"), d1 = A("198.18.73.1"), d2 = A("198.18.73.2");
+	struct xl4_filter f2;
+	char err[256] = "";
+	struct pkt p;
+
+	/* the first daemon: its file, and a runtime entry with a deadline */
+	if (!must("filter/restart/setup/lists", xl4_filter_lists_set_config(&w->f, NULL, 0, cfg1, 2, err, sizeof(err)), err) ||
+	    !list_add(w, XL4_LIST_BLOCK, "198.18.72.0/24", T0 + 100 * SEC_NS) ||
+	    !must("filter/restart/setup/rules", xl4_filter_rules_replace(&w->f, r1, 1, err, sizeof(err)), err))
+		return;
+	pkt(&p, &s70, &d2, IPPROTO_TCP, 80);
+	fcheck(w, "filter/restart/before/file-block", &p, W_BLOCK(24));
+	pkt(&p, &cli, &d1, IPPROTO_TCP, 80);
+	fcheck(w, "filter/restart/before/file-rule", &p, W_RULE((int)w->f.rules[0].id));
+
+	/* and a compile the first daemon did not finish (it died in it): one destination already
+	 * on the other half's set, whose port entry is there too */
+	{
+		struct xl4_prefix cut = P("198.18.75.0/24");
+		struct xl4_rdst_key dk = { .prefixlen = 32 + cut.len, .family = 4 };
+		__u32 set = htonl((w->f.gen ^ 1) << 31 | 7);
+		struct xl4_rport_key pk = { .prefixlen = 32, .set = set };
+		struct xl4_rule r = { .id = 90, .action = XL4_RULE_DROP };
+
+		dk.addr[0] = cut.addr[0];
+		if (!must("filter/restart/setup/cut-short", bpf_map_update_elem(w->eng.filter.rport, &pk, &r, BPF_ANY) ? -errno : 0, "") ||
+		    !must("filter/restart/setup/cut-short", bpf_map_update_elem(w->eng.filter.rdst, &dk, &set, BPF_ANY) ? -errno : 0, ""))
+			return;
+	}
+	pkt(&p, &cli, &(struct addr){ .a4 = ip4("198.18.75.1") }, IPPROTO_TCP, 80);
+	expect_true("filter/restart/before/cut-short-compile-in-force", send1(w, &p, &(__u32){ 0 }) == XDP_DROP,
+		    "the half-written rule set does not match (test bug)");
+
+	/* the second daemon: nothing cleared, its file applied over what is there */
+	if (!must("filter/restart/setup/init", xl4_filter_init(&f2, &w->eng.filter, 0), "") ||
+	    !must("filter/restart/setup/adopt", xl4_filter_adopt_rules(&f2), ""))
+		return;
+	expect_true("filter/restart/runtime-deadline-tracked", f2.n_expiring == 1,
+		    "the runtime entry's deadline was not picked up from the map");
+	if (!must("filter/restart/setup/lists2", xl4_filter_lists_set_config(&f2, NULL, 0, cfg2, 1, err, sizeof(err)), err) ||
+	    !must("filter/restart/setup/rules2", xl4_filter_rules_replace(&f2, r2, 1, err, sizeof(err)), err)) {
+		xl4_filter_free(&f2);
+		return;
+	}
+	xl4_filter_free(&w->f);
+	w->f = f2;
+	pkt(&p, &s70, &d2, IPPROTO_TCP, 80);
+	fcheck(w, "filter/restart/after/dropped-from-file-passes", &p, W_PASS);
+	pkt(&p, &s71, &d2, IPPROTO_TCP, 80);
+	fcheck(w, "filter/restart/after/file-block", &p, W_BLOCK(24));
+	pkt(&p, &s72, &d2, IPPROTO_TCP, 80);
+	fcheck(w, "filter/restart/after/runtime-block-kept", &p, W_BLOCK(24));
+	pkt(&p, &cli, &d1, IPPROTO_TCP, 80);
+	fcheck(w, "filter/restart/after/old-rule-gone", &p, W_PASS);
+	pkt(&p, &cli, &d2, IPPROTO_UDP, 53);
+	fcheck(w, "filter/restart/after/new-rule", &p, W_RULE((int)w->f.rules[0].id));
+	pkt(&p, &cli, &(struct addr){ .a4 = ip4("198.18.75.1") }, IPPROTO_TCP, 80);
+	fcheck(w, "filter/restart/after/cut-short-compile-gone", &p, W_PASS);
+	expect_true("filter/restart/after/no-stale-port-entries",
+		    map_count(w->eng.filter.rport, sizeof(struct xl4_rport_key)) == w->f.n_rport_keys,
+		    "the port trie holds entries no rule set uses");
+	expect_true("filter/restart/after/no-stale-destinations",
+		    map_count(w->eng.filter.rdst, sizeof(struct xl4_rdst_key)) == w->f.n_rdst_keys,
+		    "the destination trie holds prefixes no rule names");
+	/* the runtime entry still expires, and the sweep removes it */
+	clock_set(w, T0 + 101 * SEC_NS);
+	pkt(&p, &s72, &d2, IPPROTO_TCP, 80);
+	fcheck(w, "filter/restart/after/runtime-block-expires", &p, W_PASS);
+	expect_true("filter/restart/after/sweep", xl4_filter_sweep(&w->f, T0 + 101 * SEC_NS) == 1,
+		    "the sweep did not remove the expired runtime entry");
+
+	/* a reload: another file */
+	if (!must("filter/restart/setup/lists3", xl4_filter_lists_set_config(&w->f, NULL, 0, cfg3, 1, err, sizeof(err)), err))
+		return;
+	pkt(&p, &s70, &d2, IPPROTO_TCP, 80);
+	fcheck(w, "filter/restart/reload/file-block-back", &p, W_BLOCK(24));
+	pkt(&p, &s71, &d2, IPPROTO_TCP, 80);
+	fcheck(w, "filter/restart/reload/dropped-from-file-passes", &p, W_PASS);
+	clock_set(w, T0);
+}
+
 static const unsigned int suite_reasons[] = { XL4_R_FILTER_BLOCK, XL4_R_FILTER_RULE, XL4_R_FILTER_RATE,
 					      XL4_R_FILTER_RATE_SHARED };
 
@@ -1489,6 +1609,9 @@ void suite_filter(void)
 	world_close(&w);
 	if (world_open(&w, "budget", 5))
 		run_shared(&w);
+	world_close(&w);
+	if (world_open(&w, "restart", 0))
+		run_restart(&w);
 	world_close(&w);
 	run_review_budget_overflow();
 	sched_setaffinity(0, sizeof(old), &old);

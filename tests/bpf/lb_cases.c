@@ -1575,6 +1575,179 @@ static void run_too_big_budget(struct world *w)
 	sched_setaffinity(0, sizeof(old), &old);
 }
 
+
+/* ---- restart: a new daemon's lb_state over the same maps ------------------------------------ */
+
+/* One VIP as the maps hold it: its entry, its live table and its backends' entries. */
+struct vip_image {
+	struct xl4_vip e;
+	uint32_t table[LB_RING];
+	struct xl4_backend be[LB_MAX_BE];
+	uint32_t be_id[LB_MAX_BE];
+	int n_be;
+};
+
+static bool vip_image(struct world *w, struct xl4_lb *lb, const char *name, struct vip_image *img)
+{
+	struct xl4_lb_vip *v = xl4_lb_vip_find(lb, name);
+	struct xl4_vip_key k = { 0 };
+
+	if (!v)
+		return false;
+	memset(img, 0, sizeof(*img));
+	memcpy(k.addr, v->spec.addr, 16);
+	k.family = v->spec.family;
+	k.port = htons(v->spec.port);
+	k.proto = v->spec.proto;
+	if (bpf_map_lookup_elem(w->eng.lb.vips, &k, &img->e))
+		return false;
+	for (uint32_t i = 0; i < LB_RING; i++) {
+		uint32_t key = (img->e.id * 2 + img->e.ring_slot) * LB_RING + i;
+
+		if (bpf_map_lookup_elem(w->eng.lb.ring, &key, &img->table[i]))
+			return false;
+	}
+	for (size_t i = 0; i < v->n_be && i < LB_MAX_BE; i++) {
+		img->be_id[i] = v->be[i].id;
+		if (bpf_map_lookup_elem(w->eng.lb.backends, &v->be[i].id, &img->be[i]))
+			return false;
+		img->n_be++;
+	}
+	return true;
+}
+
+/*
+ * Restart without moving a flow (docs/operations.md): a second lb_state over the same maps
+ * adopts what they hold and is given the same VIPs and backends, without MACs (the neighbour
+ * table of a fresh daemon knows none yet). Every VIP must keep its id, a table identical slot
+ * for slot (now in the other slot), its backends their ids, generations and MACs; a VIP the
+ * new configuration lacks is removed; an established flow keeps its backend and a new flow
+ * follows the model's table.
+ */
+static void run_restart(struct world *w)
+{
+	static struct vip_image before[V_MAX], after;
+	struct xl4_lb_settings s = { .seed = LB_SEED, .ring_size = LB_RING,
+				     .ipip_src4 = htonl(IPIP_SRC4), .ipip_src4_mask = IPIP_SRC4_MASK };
+	struct mvip *mv = &w->vip[V_MAIN];
+	struct xl4_lb fresh;
+	struct pspec f, ack;
+	struct mbe *b;
+	char name[128], err[160];
+	bool ok = true;
+
+	memcpy(s.ipip_src6, IPIP_SRC6, 16);
+	f = flow(w, mv, 7, 47000, TH_SYN);
+	b = pick(mv, &f);
+	NAME(name, w, "restart/syn-before");
+	send_to(w, name, &f, mv, b, LBC_NEW);
+	for (int slot = 0; slot < V_MAX; slot++)
+		if (w->vip[slot].used && !vip_image(w, &w->lb, w->vip[slot].spec.name, &before[slot]))
+			ok = setup_fail(w, "vip_image before", w->vip[slot].spec.name);
+	if (!ok || xl4_lb_init(&fresh, &w->eng.lb, &s) || xl4_lb_adopt(&fresh)) {
+		setup_fail(w, "restart", "cannot set up the second lb_state");
+		return;
+	}
+	/* The new "configuration": a new VIP first (it must not take an adopted VIP's id), then
+	 * every VIP but V_EMPTY, in reverse order, MACs unknown. */
+	xl4_lb_hold(&fresh);
+	{
+		struct xl4_vip_spec nv = mv->spec;
+
+		snprintf(nv.name, sizeof(nv.name), "fresh");
+		nv.port = 9999;
+		if (xl4_lb_vip_add(&fresh, &nv, err, sizeof(err)))
+			ok = setup_fail(w, "restart: new vip add", err);
+		NAME(name, w, "restart/new-vip-id");
+		if (ok) {
+			bool clash = false;
+
+			for (int slot = 0; slot < V_MAX; slot++)
+				clash |= w->vip[slot].used &&
+					 xl4_lb_vip_find(&fresh, "fresh")->id == before[slot].e.id;
+			ok = precond(name, !clash, "the new VIP took an adopted VIP's id");
+		}
+	}
+	for (int slot = V_MAX - 1; slot >= 0 && ok; slot--) {
+		struct xl4_lb_vip *old = xl4_lb_vip_find(&w->lb, w->vip[slot].spec.name);
+
+		if (!w->vip[slot].used || slot == V_EMPTY || !old)
+			continue;
+		if (xl4_lb_vip_add(&fresh, &old->spec, err, sizeof(err)))
+			ok = setup_fail(w, "restart: vip add", err);
+		for (size_t i = 0; ok && i < old->n_be; i++) {
+			struct xl4_backend_spec bs = old->be[i].spec;
+
+			memset(bs.mac, 0, 6);
+			bs.has_mac = false;
+			if (xl4_lb_backend_add(&fresh, old->spec.name, &bs, err, sizeof(err)))
+				ok = setup_fail(w, "restart: backend add", err);
+		}
+	}
+	if (ok && xl4_lb_commit(&fresh, err, sizeof(err)))
+		ok = setup_fail(w, "restart: commit", err);
+	for (int slot = 0; ok && slot < V_MAX; slot++) {
+		const struct vip_image *x = &before[slot];
+		bool good = true;
+
+		if (!w->vip[slot].used)
+			continue;
+		NAME(name, w, "restart/%s", vip_defs[slot].name);
+		if (!fx_selected(name))
+			continue;
+		if (slot == V_EMPTY) {
+			if (vip_image(w, &fresh, w->vip[slot].spec.name, &after))
+				good = fx_fail(name, good, "a VIP the new configuration lacks is still there");
+			fx_count(name, good);
+			continue;
+		}
+		if (!vip_image(w, &fresh, w->vip[slot].spec.name, &after)) {
+			fx_fail(name, true, "the VIP is gone from the maps");
+			fx_count(name, false);
+			continue;
+		}
+		if (after.e.id != x->e.id)
+			good = fx_fail(name, good, "VIP id %u, was %u", after.e.id, x->e.id);
+		if (after.e.ring_slot == x->e.ring_slot)
+			good = fx_fail(name, good, "the table was written into the live slot %u", x->e.ring_slot);
+		if (after.e.n_backends != x->e.n_backends)
+			good = fx_fail(name, good, "%u backends in the table, were %u", after.e.n_backends,
+				       x->e.n_backends);
+		for (uint32_t i = 0; i < LB_RING; i++)
+			if (after.table[i] != x->table[i]) {
+				good = fx_fail(name, good, "table slot %u: backend %u, was %u", i,
+					       after.table[i], x->table[i]);
+				break;
+			}
+		for (int i = 0; i < x->n_be; i++) {
+			int j = 0;
+
+			while (j < after.n_be && after.be_id[j] != x->be_id[i])
+				j++;
+			if (j == after.n_be)
+				good = fx_fail(name, good, "backend id %u not kept", x->be_id[i]);
+			else if (memcmp(&after.be[j], &x->be[i], sizeof(x->be[i])))
+				good = fx_fail(name, good, "backend id %u: its entry changed (gen %u -> %u, "
+					       "flags 0x%x -> 0x%x, MAC kept: %s)", x->be_id[i], x->be[i].gen,
+					       after.be[j].gen, x->be[i].flags, after.be[j].flags,
+					       memcmp(after.be[j].mac, x->be[i].mac, 6) ? "no" : "yes");
+		}
+		fx_count(name, good);
+	}
+	xl4_lb_free(&w->lb);
+	w->lb = fresh;
+	w->vip[V_EMPTY].used = 0;
+	if (!ok)
+		return;
+	ack = f;
+	ack.flags = TH_ACK;
+	NAME(name, w, "restart/ack-after");
+	send_to(w, name, &ack, mv, b, LBC_HIT);
+	f.sport++;
+	NAME(name, w, "restart/new-flow-after");
+	send_to(w, name, &f, mv, pick(mv, &f), LBC_NEW);
+}
+
 /* ---- the suite ----------------------------------------------------------------------------- */
 
 static bool world_provision(struct world *w)
@@ -1626,6 +1799,7 @@ void suite_lb(void)
 				run_drop_rows(&w);
 				if (modes[m] == XL4_FWD_L2)
 					run_spread(&w);
+				run_restart(&w);
 			}
 			world_close(&w);
 		}

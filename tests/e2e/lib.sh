@@ -214,6 +214,7 @@ bg_start() {
 # (both made unique here unless already set). Waits for the event=ready line, at most 30 s (a
 # busy machine can hold the RTNL lock that attaching needs for seconds). On
 # failure prints the daemon's log and dies, or skips when the kernel lacks a feature.
+# It runs with --detach-on-exit unless DAEMON_DETACH=0.
 daemon_start() {
 	local ns=$1 i
 
@@ -223,9 +224,16 @@ daemon_start() {
 	DAEMON_PIN=${DAEMON_PIN:-/sys/fs/bpf/xl4-e2e-$$}
 	DAEMON_LOG=$E2E_TMP/daemon.log
 	# Pins outlive the daemon: remove them at exit whatever happens (xl4 cleanup, then rm).
-	cleanup_push "'$XL4' cleanup --pin-path '$DAEMON_PIN' -s '$DAEMON_SOCK'; rm -rf '$DAEMON_PIN'"
+	cleanup_push "nsenter --net='/run/netns/$ns' '$XL4' detach --pin-path '$DAEMON_PIN' -s '$E2E_TMP/none.sock'; '$XL4' cleanup --pin-path '$DAEMON_PIN' -s '$DAEMON_SOCK'; rm -rf '$DAEMON_PIN'"
+	# The program outlives the daemon unless told otherwise (docs/operations.md); tests stop
+	# traffic handling with the daemon, except those that set DAEMON_DETACH=0 (restarts).
+	local detach=(--detach-on-exit)
+	[ "${DAEMON_DETACH:-1}" = 0 ] && detach=()
+	# Empty the log here, not in the background child: a restarted daemon's 'ready' check
+	# must never see the previous daemon's line.
+	: >"$DAEMON_LOG"
 	nsenter --net="/run/netns/$ns" "$XL4" daemon -s "$DAEMON_SOCK" --pin-path "$DAEMON_PIN" \
-		"$@" 2>"$DAEMON_LOG" &
+		"${detach[@]}" "$@" 2>"$DAEMON_LOG" &
 	DAEMON_PID=$!
 	cleanup_push "daemon_stop"
 	for ((i = 0; i < 300; i++)); do

@@ -524,10 +524,11 @@ assert_true "XDP program still on b0 after SIGHUP" link_has_xdp "$B" b0
 state >"$T/state.after2"
 assert_true "state unchanged after SIGHUP and the refused daemons" diff -q "$T/state.before" "$T/state.after2"
 
-# SIGTERM during start-up, at a few points of it
+# SIGTERM during start-up, at a few points of it (--detach-on-exit: a stop then leaves nothing
+# attached, wherever in the start it comes)
 for delay in 0.05 0.2 0.5; do
 	rm -f "$T/4.sock"
-	nsenter --net="/run/netns/$B" "$XL4" daemon -i b1 -m native -s "$T/4.sock" \
+	nsenter --net="/run/netns/$B" "$XL4" daemon --detach-on-exit -i b1 -m native -s "$T/4.sock" \
 		-c "$T/nometrics.conf" --pin-path "$DAEMON_PIN-4" 2>"$T/4.log" &
 	pid=$!
 	cleanup_push "kill -KILL $pid; '$XL4' cleanup --pin-path '$DAEMON_PIN-4' -s '$T/none.sock'; rm -rf '$DAEMON_PIN-4'"

@@ -177,7 +177,7 @@ filter: { rules = ( { dst = "198.18.1.0/24"; proto = "icmp"; action = "drop"; },
                     { dst = "2001:db8:1::/64"; proto = "any"; action = "allow"; } );
           rate_table_size = 65536; };   # the pinned bucket map keeps its size across restarts
 CONF_END
-out=$(nsenter --net="/run/netns/$B" timeout 3 "$XL4" daemon -i b0 -m skb -c "$E2E_TMP/overlap.conf" \
+out=$(nsenter --net="/run/netns/$B" timeout 3 "$XL4" daemon --detach-on-exit -i b0 -m skb -c "$E2E_TMP/overlap.conf" \
 	-s "$DAEMON_SOCK" --pin-path "$DAEMON_PIN" 2>&1)
 rc=$?
 assert_eq "nested destinations, icmp and any: starts, stops on SIGTERM with 0 (log: $out)" 124 "$rc"

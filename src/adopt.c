@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "adopt.h"
+#include "log.h"
+#include "xl4/abi.h"
+
+int xl4_pins_lock(const char *pin_path)
+{
+	int fd = open(pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("cannot open %s: %s", pin_path, strerror(errno));
+		return err;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		err = -errno;
+		if (err == -EWOULDBLOCK)
+			pr_warn("another xl4 daemon is using the pins in %s (it holds their lock): "
+				"two daemons must never steer one datapath; stop it first", pin_path);
+		else
+			pr_warn("cannot lock %s: %s", pin_path, strerror(errno));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void meta_path(const char *pin_path, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", pin_path, XL4_MAP_META);
+}
+
+int xl4_meta_read(const char *pin_path, struct xl4_meta *m)
+{
+	char path[512];
+	__u32 zero = 0;
+	int fd, ret;
+
+	memset(m, 0, sizeof(*m));
+	meta_path(pin_path, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -ENOENT;
+	ret = bpf_map_lookup_elem(fd, &zero, m) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+int xl4_meta_write(const char *pin_path, const struct xl4_meta *m)
+{
+	char path[512];
+	__u32 zero = 0;
+	int fd, ret;
+
+	meta_path(pin_path, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, XL4_MAP_META, sizeof(__u32), sizeof(*m), 1, NULL);
+		if (fd < 0 || bpf_obj_pin(fd, path)) {
+			ret = -errno;
+			pr_warn("cannot pin %s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return ret;
+		}
+	}
+	ret = bpf_map_update_elem(fd, &zero, m, BPF_ANY) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* "xl4_ct_v1" -> base "xl4_ct", version 1; 0 if the name has no _vN suffix. */
+static int split_version(const char *name, char *base, size_t len)
+{
+	const char *v = strrchr(name, '_');
+
+	if (!v || v[1] != 'v' || !v[2] || strspn(v + 2, "0123456789") != strlen(v + 2))
+		return 0;
+	snprintf(base, len, "%.*s", (int)(v - name), name);
+	return 1;
+}
+
+int xl4_pins_check_layout(const char *pin_path)
+{
+	DIR *d = opendir(pin_path);
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && !ret) {
+		char base[128], want[160] = "";
+
+		if (strncmp(de->d_name, "xl4_", 4) || !split_version(de->d_name, base, sizeof(base)) ||
+		    xl4_engine_pin_name_known(de->d_name) || !strcmp(de->d_name, XL4_MAP_META))
+			continue;
+		/* Only our own maps under another version: the agent's pins may share the dir. */
+		for (int v = 1; v < 100 && !want[0]; v++) {
+			char cand[160];
+
+			snprintf(cand, sizeof(cand), "%s_v%d", base, v);
+			if (xl4_engine_pin_name_known(cand))
+				snprintf(want, sizeof(want), "%s", cand);
+		}
+		if (!want[0])
+			continue;
+		pr_warn("%s/%s is pinned by an xl4 with another map layout (this build uses %s) and no "
+			"migration between them exists; refusing to start rather than lose its state. "
+			"Stop traffic with 'xl4 detach', then 'xl4 cleanup' removes the old pins (every "
+			"flow loses its backend)", pin_path, de->d_name, want);
+		ret = -ESTALE;
+	}
+	closedir(d);
+	return ret;
+}
+
+__u32 xl4_xdp_attached(int ifindex, enum xl4_xdp_mode *mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return 0;
+	if (q.drv_prog_id) {
+		*mode = XL4_MODE_NATIVE;
+		return q.drv_prog_id;
+	}
+	*mode = XL4_MODE_SKB;
+	return q.skb_prog_id;
+}
+
+/* Does program id use the stats map pinned in pin_path (i.e. is it an xl4 of ours)? */
+static bool prog_uses_pins(__u32 id, const char *pin_path)
+{
+	struct bpf_map_info minfo = {};
+	struct bpf_prog_info info = {};
+	__u32 map_ids[64], len = sizeof(minfo), ilen = sizeof(info);
+	char path[512];
+	bool ours = false;
+	int fd, pfd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, XL4_MAP_STATS);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	if (bpf_obj_get_info_by_fd(fd, &minfo, &len)) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	pfd = bpf_prog_get_fd_by_id(id);
+	if (pfd < 0)
+		return false;
+	info.nr_map_ids = 64;
+	info.map_ids = (__u64)(unsigned long)map_ids;
+	if (!bpf_obj_get_info_by_fd(pfd, &info, &ilen))
+		for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++)
+			ours |= map_ids[i] == minfo.id;
+	close(pfd);
+	return ours;
+}
+
+int xl4_datapath_open(struct xl4_engine *e, const struct xl4_engine_opts *o, bool upgrade,
+		      bool *adopted)
+{
+	__u64 fp = xl4_engine_fingerprint(o);
+	struct xl4_meta m;
+	__u32 old_id = 0;
+	int err, fd;
+
+	*adopted = false;
+	if ((err = xl4_pins_check_layout(o->pin_path)))
+		return err;
+	if (xl4_meta_read(o->pin_path, &m) == 0 && m.prog_id) {
+		/* The recorded program must still exist and still be ours. */
+		fd = bpf_prog_get_fd_by_id(m.prog_id);
+		if (fd >= 0) {
+			close(fd);
+			if (prog_uses_pins(m.prog_id, o->pin_path))
+				old_id = m.prog_id;
+		}
+	}
+	if (old_id && m.fingerprint == fp && !upgrade) {
+		if ((err = xl4_engine_adopt(e, o->pin_path, old_id)))
+			return err;
+		*adopted = true;
+		pr_info("adopted the running program (id %u) and its pinned maps", old_id);
+		return 0;
+	}
+	if (old_id)
+		pr_info("running program id %u is %s: loading a new one to replace it atomically",
+			old_id, upgrade ? "being upgraded (--upgrade)" :
+					   "another build or has other load-time settings");
+	return xl4_engine_load(e, o);
+}
+
+static __u32 mode_flags(enum xl4_xdp_mode mode)
+{
+	return mode == XL4_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+int xl4_xdp_install(int ifindex, int prog_fd, const char *pin_path, enum xl4_xdp_mode mode,
+		    enum xl4_xdp_mode *got, bool *replaced)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), cur;
+	enum xl4_xdp_mode cur_mode = XL4_MODE_AUTO;
+	char name[IF_NAMESIZE] = "?";
+	int old_fd, err;
+
+	*replaced = false;
+	if_indextoname(ifindex, name);
+	bpf_obj_get_info_by_fd(prog_fd, &info, &len);
+	cur = xl4_xdp_attached(ifindex, &cur_mode);
+	if (!cur)
+		return xl4_xdp_attach(ifindex, prog_fd, mode, got);
+	if (cur == info.id) {
+		*got = cur_mode;
+		return 0;
+	}
+	if (!prog_uses_pins(cur, pin_path)) {
+		pr_warn("%s: another XDP program is attached (id %u); detach it first "
+			"(ip link set dev %s xdp off)", name, cur, name);
+		return -EBUSY;
+	}
+	if (mode != XL4_MODE_AUTO && mode != cur_mode)
+		pr_warn("%s: the running program is in %s mode; an atomic replace keeps that mode "
+			"(to change it: 'xl4 detach', then start the daemon)", name, xl4_mode_name(cur_mode));
+	old_fd = bpf_prog_get_fd_by_id(cur);
+	if (old_fd < 0)
+		return -errno;
+	{
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
+
+		/* One netlink request: the old program runs until the new one does. */
+		err = bpf_xdp_attach(ifindex, prog_fd, mode_flags(cur_mode) | XDP_FLAGS_REPLACE, &opts);
+	}
+	close(old_fd);
+	if (err) {
+		pr_warn("%s: cannot replace program id %u: %s", name, cur, strerror(-err));
+		return err;
+	}
+	*got = cur_mode;
+	*replaced = true;
+	pr_info("%s: program id %u replaced by id %u in one step", name, cur, info.id);
+	return 0;
+}
+
+void xl4_xdp_retire(const struct xl4_meta *old, const int *keep, int n_keep, const char *pin_path)
+{
+	for (__u32 i = 0; i < old->n_ifs && i < XL4_META_MAX_IFS; i++) {
+		enum xl4_xdp_mode mode;
+		char name[IF_NAMESIZE] = "?";
+		bool kept = false;
+		__u32 cur;
+		int fd;
+
+		for (int k = 0; k < n_keep; k++)
+			kept |= keep[k] == (int)old->ifindex[i];
+		if (kept || !(cur = xl4_xdp_attached(old->ifindex[i], &mode)) || !prog_uses_pins(cur, pin_path))
+			continue;
+		if_indextoname(old->ifindex[i], name);
+		fd = bpf_prog_get_fd_by_id(cur);
+		if (fd >= 0 && !xl4_xdp_detach(old->ifindex[i], fd, mode))
+			pr_info("%s: no longer in the configuration: program id %u detached", name, cur);
+		else
+			pr_warn("%s: no longer in the configuration, but program id %u could not be "
+				"detached: %s", name, cur, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `xl4 detach`: stop handling traffic. The daemon's program otherwise outlives the daemon. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <jansson.h>
+
+#include "adopt.h"
+#include "commands.h"
+#include "control.h"
+#include "engine.h"
+
+enum { OPT_PIN_PATH = 256 };
+
+static const struct xl4_opt detach_opts[] = {
+	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
+	{ "pin-path", OPT_PIN_PATH, "DIR", "pin directory (default /sys/fs/bpf/xl4, or $XL4_PIN_PATH)" },
+	{ 0 },
+};
+
+/* No daemon: remove the program xl4_meta_v1 names from the interfaces it names, and only
+ * where it is still the attached one. */
+static int detach_offline(const char *pins)
+{
+	struct xl4_meta m;
+	int n = 0, fd;
+
+	if (xl4_meta_read(pins, &m) || !m.prog_id) {
+		printf("nothing to detach: no xl4 program is recorded in %s\n", pins);
+		return 0;
+	}
+	fd = bpf_prog_get_fd_by_id(m.prog_id);
+	if (fd < 0) {
+		printf("nothing to detach: program id %u is gone\n", m.prog_id);
+		return 0;
+	}
+	for (__u32 i = 0; i < m.n_ifs && i < XL4_META_MAX_IFS; i++) {
+		enum xl4_xdp_mode mode;
+		char name[IF_NAMESIZE] = "?";
+
+		if (xl4_xdp_attached(m.ifindex[i], &mode) != m.prog_id)
+			continue;
+		if_indextoname(m.ifindex[i], name);
+		if (xl4_xdp_detach(m.ifindex[i], fd, mode)) {
+			fprintf(stderr, "xl4: %s: cannot detach program id %u: %s\n", name, m.prog_id,
+				strerror(errno));
+			close(fd);
+			return 1;
+		}
+		printf("%s: detached program id %u\n", name, m.prog_id);
+		n++;
+	}
+	close(fd);
+	if (!n) {
+		/* Another network namespace, perhaps: the record stays for a detach run there. */
+		printf("program id %u is not attached to any interface of this network namespace\n",
+		       m.prog_id);
+		return 0;
+	}
+	m.prog_id = 0;
+	xl4_meta_write(pins, &m);
+	return 0;
+}
+
+static int run_detach(const struct xl4_cmd *cmd, int argc, char **argv)
+{
+	const char *sock = xl4_default_socket(), *pins = xl4_default_pin_path(), *arg;
+	json_t *req = json_pack("{s:s}", "cmd", "detach"), *resp = NULL, *e;
+	char err[256];
+	size_t i;
+	int c;
+
+	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
+		switch (c) {
+		case 's': sock = arg; break;
+		case OPT_PIN_PATH: pins = arg; break;
+		case XL4_OPT_HELP: json_decref(req); return 0;
+		default: json_decref(req); return 2;
+		}
+	}
+	if (optind < argc) {
+		json_decref(req);
+		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	}
+	if (xl4_control_call(sock, req, &resp, err, sizeof(err))) {
+		json_decref(req);
+		return detach_offline(pins); /* no daemon answers: do it here */
+	}
+	json_decref(req);
+	if (!json_is_true(json_object_get(resp, "ok"))) {
+		fprintf(stderr, "xl4: %s\n", json_string_value(json_object_get(resp, "error")) ?: "error");
+		json_decref(resp);
+		return 1;
+	}
+	json_array_foreach(json_object_get(resp, "detached"), i, e)
+		printf("%s: detached\n", json_string_value(e));
+	printf("the daemon exits\n");
+	json_decref(resp);
+	return 0;
+}
+
+const struct xl4_cmd xl4_cmd_detach = {
+	.name = "detach",
+	.summary = "Stop handling traffic: detach the XDP program (and stop the daemon).",
+	.description =
+		"The one way, besides 'xl4 daemon --detach-on-exit', that traffic stops being\n"
+		"handled: the program otherwise stays attached when the daemon stops or dies. With\n"
+		"a daemon on the socket, it detaches from its interfaces and exits. Without one,\n"
+		"the program recorded in the pin directory is detached from the interfaces it was\n"
+		"attached to (run it in their network namespace). Pins stay: 'xl4 cleanup'.",
+	.opts = detach_opts,
+	.run = run_detach,
+};

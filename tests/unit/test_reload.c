@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Config reload, before anything is applied: the new file is read whole, errors name
+ * file:line: key, restart-only settings are refused by name, the command line and the
+ * running seed carry over, and subsystems run in order, stopping at the first error. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "reload.h"
+
+static char path[64];
+
+static void write_file(const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *base =
+	"interfaces = [\"eth0\"];\n"
+	"vips = ( { name = \"web\"; address = \"198.18.1.1:80/tcp\";\n"
+	"           backends = ( { address = \"198.18.0.11\"; } ); } );\n";
+
+/* cur: the running config, loaded from base. */
+static void load_cur(struct xl4_config *cur)
+{
+	char err[XL4_CONFIG_ERR_MAX];
+
+	write_file(base);
+	xl4_config_defaults(cur);
+	assert_int_equal(xl4_config_load(path, cur, err, sizeof(err)), 0);
+}
+
+static int setup(void **state)
+{
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/xl4-reload-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(path);
+	return 0;
+}
+
+static void test_changed_vips_accepted(void **state)
+{
+	struct xl4_config cur, next;
+	char err[1024] = "";
+
+	(void)state;
+	load_cur(&cur);
+	write_file("interfaces = [\"eth0\"];\n"
+		   "vips = ( { name = \"web\"; address = \"198.18.1.1:80/tcp\";\n"
+		   "           backends = ( { address = \"198.18.0.11\"; }, { address = \"198.18.0.12\"; } ); },\n"
+		   "         { name = \"dns\"; address = \"198.18.1.2:53/udp\"; } );\n");
+	assert_int_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+	assert_int_equal(next.n_vips, 2);
+	assert_int_equal(next.vips[0].n_backends, 2);
+	/* no lb.seed in the file: the running seed stays */
+	assert_int_equal(next.lb.seed, cur.lb.seed);
+	xl4_config_free(&next);
+	xl4_config_free(&cur);
+}
+
+static void test_error_names_line_and_key(void **state)
+{
+	struct xl4_config cur, next;
+	char err[1024] = "", want[256];
+
+	(void)state;
+	load_cur(&cur);
+	next.n_vips = 12345; /* untouched on error */
+	write_file("interfaces = [\"eth0\"];\n"
+		   "vips = ( { name = \"web\";\n"
+		   "           address = \"198.18.1.1:99999/tcp\"; } );\n");
+	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s:3: vips[0].address", path);
+	assert_non_null(strstr(err, want));
+	assert_int_equal(next.n_vips, 12345);
+	xl4_config_free(&cur);
+}
+
+static void test_needs_restart(void **state)
+{
+	struct xl4_config cur, next;
+	char err[1024] = "";
+
+	(void)state;
+	load_cur(&cur);
+	write_file("interfaces = [\"eth1\"];\n"
+		   "lb: { table_size = 257; conntrack: { max_entries = 2048; }; };\n"
+		   "events: { samples_per_second = 5; };\n");
+	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "needs restart: "));
+	assert_non_null(strstr(err, "interfaces"));
+	assert_non_null(strstr(err, "lb.table_size (65537 -> 257)"));
+	assert_non_null(strstr(err, "lb.conntrack.max_entries (262144 -> 2048)"));
+	assert_non_null(strstr(err, "events.samples_per_second (100 -> 5)"));
+	/* a changed seed moves every flow's slot: restart only */
+	write_file("interfaces = [\"eth0\"];\nlb: { seed = 7; };\n");
+	cur.lb.seed = 8;
+	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "needs restart: lb.seed (8 -> 7)"));
+	xl4_config_free(&cur);
+}
+
+static void test_command_line_wins(void **state)
+{
+	struct xl4_config cur, next;
+	char err[1024] = "";
+
+	(void)state;
+	load_cur(&cur);
+	/* started with -i veth9 and --pin-path: the file's values do not count */
+	snprintf(cur.ifaces[0], sizeof(cur.ifaces[0]), "veth9");
+	snprintf(cur.pin_path, sizeof(cur.pin_path), "/sys/fs/bpf/xl4-t");
+	cur.cli_set = XL4_CLI_IFACES | XL4_CLI_PIN_PATH;
+	write_file(base);
+	assert_int_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+	assert_string_equal(next.ifaces[0], "veth9");
+	assert_string_equal(next.pin_path, "/sys/fs/bpf/xl4-t");
+	xl4_config_free(&next);
+	xl4_config_free(&cur);
+}
+
+static void test_no_config_file(void **state)
+{
+	struct xl4_config cur, next;
+	char err[1024] = "";
+
+	(void)state;
+	xl4_config_defaults(&cur);
+	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "without a config file"));
+}
+
+static int calls[3];
+
+static int sub_ok(void *state, const struct xl4_config *o, const struct xl4_config *n, char *err,
+		  size_t errlen)
+{
+	(void)o, (void)n, (void)err, (void)errlen;
+	calls[*(int *)state]++;
+	return 0;
+}
+
+static int sub_fail(void *state, const struct xl4_config *o, const struct xl4_config *n, char *err,
+		    size_t errlen)
+{
+	(void)o, (void)n;
+	calls[*(int *)state]++;
+	snprintf(err, errlen, "rules[2]: bad");
+	return -22;
+}
+
+static void test_apply_stops_at_first_error(void **state)
+{
+	static int i0 = 0, i1 = 1, i2 = 2;
+	const struct xl4_reloader subs[] = {
+		{ "lb", sub_ok, &i0 }, { "filter", sub_fail, &i1 }, { "guard", sub_ok, &i2 },
+	};
+	struct xl4_config cur;
+	char err[1024] = "";
+
+	(void)state;
+	xl4_config_defaults(&cur);
+	snprintf(cur.path, sizeof(cur.path), "x.conf");
+	assert_int_equal(xl4_reload_apply(subs, 3, &cur, &cur, err, sizeof(err)), -22);
+	assert_int_equal(calls[0], 1);
+	assert_int_equal(calls[1], 1);
+	assert_int_equal(calls[2], 0);
+	assert_non_null(strstr(err, "x.conf: filter: rules[2]: bad"));
+	assert_non_null(strstr(err, "applied before it: lb"));
+	memset(calls, 0, sizeof(calls));
+	assert_int_equal(xl4_reload_apply(subs, 1, &cur, &cur, err, sizeof(err)), 0);
+	assert_int_equal(calls[0], 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_changed_vips_accepted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_names_line_and_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_needs_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_command_line_wins, setup, teardown),
+		cmocka_unit_test(test_no_config_file),
+		cmocka_unit_test(test_apply_stops_at_first_error),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
