@@ -277,7 +277,7 @@ out=$(nsenter --net="/run/netns/$LB_LB" timeout 10 "$XL4" detach -s "$E2E_TMP/no
 assert_match "xl4 detach without a daemon: detaches the recorded program ($out)" "eth0: detached program id $PROG1" "$out"
 assert_false "no XDP program after it" link_has_xdp "$LB_LB" eth0
 DAEMON_DETACH=0 daemon_start "$LB_LB" -c "$CONF"
-assert_match "a fresh start attaches afresh" 'eth0: attached in' "$(cat "$DAEMON_LOG")"
+assert_match "a fresh start attaches afresh" 'event=attach iface=eth0 mode=[a-z]+ prog_id=[0-9]+ how=attached' "$(cat "$DAEMON_LOG")"
 out=$(nsenter --net="/run/netns/$LB_LB" timeout 10 "$XL4" daemon --detach-on-exit -c "$CONF" \
 	-s "$E2E_TMP/second.sock" --pin-path "$DAEMON_PIN" 2>&1)
 assert_match "a second daemon on the same pins is refused ($out)" 'another xl4 daemon is using the pins' "$out"
