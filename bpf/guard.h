@@ -266,10 +266,19 @@ static __always_inline struct xl4_guard_slot *guard_syn_slot(const struct xl4_gu
 
 /* ---- First Drop ---- */
 
+/*
+ * The greylist's key is the SYN itself: source address and port, VIP (its id names address
+ * and port) and the client's sequence number. A TCP retransmission repeats all of them; a
+ * spoofed flood from a small prefix repeats addresses but not (port, sequence), so it cannot
+ * pass for a retransmission of itself (an attacker must resend the very same SYN, which
+ * escalation to the challenge answers). A real client's connections each wait for their own
+ * retransmission, until the first one admitted has verified its source.
+ */
 static __always_inline int guard_first_drop(struct guard_ctx *g, const struct xl4_pkt *p,
-					    __u32 vip_id)
+					    __u32 vip_id, __be32 seq)
 {
-	struct guard_hkey h = { .x = vip_id, .y = (p->t.flags & XL4_F_IPV6) ? 6 : 4 };
+	struct guard_hkey h = { .x = vip_id, .y = (p->t.flags & XL4_F_IPV6) ? 6 : 4,
+				.b = { ((__u32)p->t.sport << 16) | p->t.dport, seq } };
 	__u32 now_t = g->now >> XL4_GUARD_GREY_TICK_SHIFT;
 	__u32 min_t = ((__u64)g->cfg->fd_min_ms * MS_NS) >> XL4_GUARD_GREY_TICK_SHIFT;
 	__u32 max_t = ((__u64)g->cfg->fd_max_ms * MS_NS) >> XL4_GUARD_GREY_TICK_SHIFT;
@@ -277,7 +286,6 @@ static __always_inline int guard_first_drop(struct guard_ctx *g, const struct xl
 	__u32 idx, tag, age, oldest = 0, victim = 0;
 	int hit = -1;
 
-	/* (source, VIP and port): the VIP id names both. */
 	__builtin_memcpy(h.a, p->t.saddr, 16);
 	idx = xl4_jhash_10((const __u32 *)&h, g->cfg->key[2]) & g->cfg->grey_mask;
 	tag = xl4_jhash_10((const __u32 *)&h, g->cfg->key[3]) | 1;
@@ -408,6 +416,16 @@ static __always_inline int guard_challenge(struct xdp_md *ctx, const struct xl4_
 
 /* ---- the stage ---- */
 
+/* The client's sequence number (0 if the header is not there: cannot happen after parse). */
+static __always_inline __be32 guard_syn_seq(struct xdp_md *ctx, const struct xl4_pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct tcphdr *th = (void *)((__u8 *)data + (p->l4_off & 0x3ff));
+
+	return (void *)(th + 1) <= end ? th->seq : 0;
+}
+
 /* A bare RST (no ACK) to a guarded VIP: the answer to our challenge if it carries a cookie
  * of this slice or the one before. Consumed and the source verified; anything else goes on. */
 static __always_inline int guard_rst(struct xdp_md *ctx, struct guard_ctx *g, const struct xl4_pkt *p,
@@ -478,7 +496,7 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 		return guard_challenge(ctx, p,
 				       guard_cookie(g.cfg, p, g.now >> XL4_GUARD_COOKIE_SHIFT));
 	} else {
-		ret = guard_first_drop(&g, p, vip->id);
+		ret = guard_first_drop(&g, p, vip->id, guard_syn_seq(ctx, p));
 	}
 	if (ret == XL4_GUARD_CONTINUE && b < XL4_GUARD_BUCKETS)
 		g.st->adm[b]++;

@@ -487,6 +487,17 @@ static void sc_first_drop(int v6)
 	NAME(n, &w, "first-drop/not-verified-yet");
 	check_u64(n, "verified", is_verified(&w, 1), 0);
 	clock_set(&w, t1 + 1000 * MS_NS); /* Linux's first SYN retransmission: 1 s */
+	/* from the same source, but not the same SYN: a spoofer's repeat of an address */
+	{
+		struct pkt q;
+
+		mkpkt(&w, &q, 1, 40002, TH_SYN, 0, 1, 1000);
+		NAME(n, &w, "first-drop/same-source-other-port-not-admitted");
+		run(&w, n, &q, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+		mkpkt(&w, &q, 1, 40001, TH_SYN, 0, 1, 1001);
+		NAME(n, &w, "first-drop/same-port-other-seq-not-admitted");
+		run(&w, n, &q, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+	}
 	NAME(n, &w, "first-drop/retransmission-admitted");
 	run(&w, n, &p, XDP_TX, XL4_R_NONE);
 	NAME(n, &w, "first-drop/source-verified");
@@ -525,7 +536,7 @@ static void sc_first_drop(int v6)
 
 	stats_sum(&w, &t);
 	NAME(n, &w, "first-drop/counts-dropped");
-	check_u64(n, "fd_dropped", t.fd_dropped, 4);
+	check_u64(n, "fd_dropped", t.fd_dropped, 6);
 	NAME(n, &w, "first-drop/counts-early");
 	check_u64(n, "fd_early", t.fd_early, 2);
 	NAME(n, &w, "first-drop/counts-admitted");
@@ -541,13 +552,15 @@ static void sc_first_drop(int v6)
 	world_close(&w);
 }
 
-/* The test's model of the greylist bucket of (client, VIP id): bpf/guard.h guard_first_drop. */
+/* The test's model of the greylist bucket of a SYN (client, its port 42000 and sequence 1000,
+ * the VIP): bpf/guard.h guard_first_drop. */
 static uint32_t grey_bucket(const struct gworld *w, uint32_t client)
 {
 	struct {
 		__be32 a[4], b[4];
 		uint32_t x, y;
-	} h = { .x = w->vip_id, .y = w->v6 ? 6 : 4 };
+	} h = { .x = w->vip_id, .y = w->v6 ? 6 : 4,
+		.b = { ((uint32_t)htons(42000) << 16) | htons(VIP_PORT), htonl(1000) } };
 
 	client_addr(w, client, h.a);
 	return xl4_jhash_10((const uint32_t *)&h, w->cfg.key[2]) & w->cfg.grey_mask;
@@ -589,17 +602,17 @@ static void sc_grey_full(int v6)
 			clock_set(&w, w.now + 20 * SEC_NS); /* everything old: all ways expire */
 		}
 		t1 = w.now;
-		mkpkt(&w, &p, c1, 40001 + round, TH_SYN, 0, 0, 1000);
+		mkpkt(&w, &p, c1, 42000, TH_SYN, 0, 0, 1000);
 		NAME(n, &w, "greylist-full/%d-mates/first-syn", 3 + round);
 		run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
 		for (int i = 0; i < 3 + round; i++) {
 			clock_set(&w, t1 + (i + 1) * 10 * MS_NS);
-			mkpkt(&w, &p, mates[i], 42000 + i, TH_SYN, 0, 0, 1000);
+			mkpkt(&w, &p, mates[i], 42000, TH_SYN, 0, 0, 1000);
 			NAME(n, &w, "greylist-full/%d-mates/mate-%d-greylisted", 3 + round, i + 1);
 			run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
 		}
 		clock_set(&w, t1 + SEC_NS);
-		mkpkt(&w, &p, c1, 40001 + round, TH_SYN, 0, 0, 1000);
+		mkpkt(&w, &p, c1, 42000, TH_SYN, 0, 0, 1000);
 		NAME(n, &w, "greylist-full/%d-mates/retransmission", 3 + round);
 		if (round == 0)
 			run(&w, n, &p, XDP_TX, XL4_R_NONE);

@@ -22,9 +22,9 @@
 #       the VIP is back to normal within 10 s
 #   (c) the same over IPv4 with the SYN-ACK challenge, forced by the operator (`xl4 guard set
 #       web4 on --level challenge`): the real clients' stacks answer the cookie with a RST
-#   (d) IPv4, a flood that repeats every SYN 1 s later (First Drop beaten; the /17's addresses
-#       repeat too): the kernel escalates to the challenge by itself, and sources First Drop
-#       let through must now answer a cookie too; >= 99% of real connections succeed
+#   (d) IPv4, a flood that resends every SYN 1 s later, as a real stack would (First Drop
+#       beaten): the kernel escalates to the challenge by itself, and sources First Drop let
+#       through must now answer a cookie too; >= 99% of real connections succeed
 #
 # Needs root. Exit 0: all passed; 1: something failed; 77: skipped.
 set -u -o pipefail
