@@ -13,8 +13,10 @@
  * Cost per test_run call: each call builds and tears down its own page pool, and the first
  * frames of a call pay for fresh pages, so short calls are slow: on a 2-core VM 1 frame per call
  * gave ~25 kpps, 256 ~0.3 Mpps, 4096 ~1.8 Mpps, 65536 (the unpaced default) the full rate. A
- * --rate is kept by sending 1 ms worth per call (at most 256 frames, --burst to change) and
- * sleeping until the next one is due; above what such calls can do, the rate falls short.
+ * --rate is kept by sending 1 ms worth per call (--burst to change) and sleeping until the next
+ * one is due. Within a call frames leave at full speed, so a receiver slower than that loses
+ * what overflows its veth ring (256 frames) even when the average rate is well below its
+ * capacity.
  *
  * Life cycle: options → interface and MACs → open skeleton, set rodata → load → attach the same
  * program to lo (keeps it in the XDP dispatcher: without it every test_run call waits for two
@@ -91,7 +93,7 @@ static const struct opt_def {
 				 "load; default: every tuple new)" },
 	{ "rate", O_RATE, "PPS", "frames per second, 0 = as fast as possible (default: 0)" },
 	{ "burst", O_BURST, "N", "with --rate: frames per test_run call, 1..65536 (default:\n"
-				 "1 ms worth, at most 256); a veth ring holds 256 frames" },
+				 "1 ms worth); short calls are slow (a page pool per call)" },
 	{ "count", O_COUNT, "N", "stop after N frames (repeats included)" },
 	{ "duration", O_DURATION, "SECONDS", "stop after SECONDS, 0.001..300 (default: 10)" },
 	{ "cpu", O_CPU, "N", "pin the generator to CPU N (the veth peer's XDP runs there too)" },
@@ -723,8 +725,8 @@ int main(int argc, char **argv)
 	chunk = a.rate ? a.rate / 1000 : CHUNK_MAX;
 	if (chunk < 1)
 		chunk = 1;
-	if (a.rate && chunk > 256)
-		chunk = 256; /* a burst larger than the veth ring (256) overflows it */
+	if (chunk > CHUNK_MAX)
+		chunk = CHUNK_MAX;
 	if (a.burst)
 		chunk = a.burst;
 	if (a.dup_gap_ms) {
