@@ -155,7 +155,7 @@ $(O)/bench/maglev-bench: bench/maglev-bench.c src/maglev.c src/maglev.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< src/maglev.c -o $@ -lm
 
-bench: $(O)/xl4 $(O)/bpf/pass.bpf.o $(BENCH_BPF) $(O)/bench/xl4-bench $(O)/bench/maglev-bench
+bench: $(O)/xl4 $(O)/xl4-gen $(O)/bpf/pass.bpf.o $(BENCH_BPF) $(O)/bench/xl4-bench $(O)/bench/maglev-bench
 	$(Q)O=$(O) bench/run
 
 verifier-stats: $(O)/xl4

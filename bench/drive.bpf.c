@@ -18,6 +18,11 @@
  *
  * Frames are IPv4 TCP without VLAN tags or IP options: saddr at 26, sport at 34, checksums at
  * 24 (IP) and 50 (TCP). The template's saddr low 16 bits and sport low 14 bits are zero.
+ *
+ * With v6_src set, frames are IPv6 UDP (62 bytes and 2 of padding) and flow i is the source
+ * /64 2001:db8:<i >> 16>:<i & 0xffff>::/64 (words at 26 and 28, UDP checksum at 60): up to 2^32
+ * distinct sources inside 2001:db8::/32, for per-source state at scale (the rate limiter). The
+ * template's source words 2 and 3 are zero.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_endian.h>
@@ -39,6 +44,7 @@ __u32 seq_mode;		    /* 1: i = seq++; 0: i = random % nflows */
 __u64 nflows = 1;
 __u64 seq;
 __u64 rng = 0x9e3779b97f4a7c15ull;
+__u32 v6_src; /* 1: IPv6 UDP frames, flow i is a source /64 */
 
 static __always_inline __u16 csum_upd(__u16 csum, __u16 old, __u16 new)
 {
@@ -74,6 +80,17 @@ int drive(struct xdp_md *ctx)
 	r = nflows ? rng % nflows : 0;
 	s = seq++;
 	i = seq_mode ? s : r;
+	if (v6_src) {
+		__u16 a_old = *(__u16 *)(d + 26), a_new = bpf_htons((__u16)(i >> 16));
+
+		w_old = *(__u16 *)(d + 28);
+		w_new = bpf_htons((__u16)i);
+		*(__u16 *)(d + 26) = a_new;
+		*(__u16 *)(d + 28) = w_new;
+		*(__u16 *)(d + 60) = csum_upd(csum_upd(*(__u16 *)(d + 60), a_old, a_new), w_old, w_new);
+		bpf_tail_call(ctx, &target, 0);
+		return XDP_ABORTED;
+	}
 	w_old = *(__u16 *)(d + 28);
 	p_old = *(__u16 *)(d + 34);
 	w_new = bpf_htons((__u16)(i >> 14));

@@ -3,7 +3,8 @@
  * Per-path cost of the real xl4 XDP program with BPF_PROG_TEST_RUN, next to references measured
  * in the same run, and conntrack lookup cost and memory at 1k / 1M / 10M flows.
  *
- *   xl4-bench [--runs N] [--repeat N] [--ct-sizes 1000,1000000,...] [--out DIR] [--cpu N] [-v]
+ *   xl4-bench [--runs N] [--repeat N] [--ct-sizes 1000,1000000,...] [--rl-sources N] [--out DIR]
+ *             [--cpu N] [-v]
  *
  * Every figure is the kernel's own ns/packet (test_run's `duration`: the average over `repeat`
  * repetitions inside the kernel, preemption excluded, truncated to whole ns) taken as the median
@@ -49,6 +50,7 @@
 #include "log.h"
 #include "xl4/abi.h"
 #include "drive.skel.h"
+#include "xl4.skel.h"
 /* The fixtures' packet builder, compiled into this binary (named addresses, checksums). */
 #include "pktbuild.c"
 
@@ -319,6 +321,24 @@ static void fworld_block(struct fworld *w, size_t n, __u32 probe_src)
 
 /* A limit rule (1000 pps, burst 10) on every port of dst: a source sending back to back is over
  * it after the first ten packets, so every measured packet takes the bucket and is dropped. */
+/* The rate limiter at scale: a limit rule (1000 pps, burst 10, IPv6 sources per /64) on
+ * 2001:db8:1::1, a bucket table of 2 x n slots, and no cap on new buckets (the prefill inserts n
+ * of them back to back). */
+static void fworld_limit6(struct fworld *w, __u32 n)
+{
+	struct xl4_engine_opts o = { .pin_path = NULL, .sample_per_sec = 100, .frag_policy = XL4_FRAG_PASS,
+				     .rate_max = 2 * n };
+	struct xl4_rule_spec r = { .dst = { .family = 6, .len = 128 }, .proto = XL4_PROTO_ANY,
+				   .action = XL4_RULE_LIMIT, .rate = 1000, .burst = 10, .v6_prefix = 64 };
+	char err[256] = "";
+	int e;
+
+	inet_pton(AF_INET6, "2001:db8:1::1", r.dst.addr);
+	if ((e = xl4_engine_load(&w->e, &o)) || (e = xl4_filter_init(&w->f, &w->e.filter, 1u << 30)) ||
+	    (e = xl4_filter_rule_add(&w->f, &r, NULL, err, sizeof(err))))
+		fatal(err[0] ? err : "filter engine (rate limiter at scale)", e);
+}
+
 static void fworld_limit(struct fworld *w, __u32 dst)
 {
 	struct xl4_engine_opts o = { .pin_path = NULL, .sample_per_sec = 100, .frag_policy = XL4_FRAG_PASS };
@@ -662,7 +682,7 @@ static void print_ct(FILE *f, bool md, struct ct_case *cs, int n, int base_row)
 static void usage(const char *p)
 {
 	fprintf(stderr,
-		"usage: %s [--runs N] [--repeat N] [--ct-sizes N,N,...] [--cpu N] [--out DIR] [-v]\n",
+		"usage: %s [--runs N] [--repeat N] [--ct-sizes N,N,...] [--rl-sources N] [--cpu N] [--out DIR] [-v]\n",
 		p);
 	exit(2);
 }
@@ -673,11 +693,13 @@ int main(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'r' },  { "repeat", required_argument, NULL, 'n' },
 		{ "ct-sizes", required_argument, NULL, 'c' }, { "out", required_argument, NULL, 'o' },
 		{ "cpu", required_argument, NULL, 'p' },   { "verbose", no_argument, NULL, 'v' },
+		{ "rl-sources", required_argument, NULL, 's' },
 		{ 0 },
 	};
 	const char *out_dir = NULL, *ct_sizes = "1000,1000000,10000000", *xf_path = NULL;
 	struct world w_est, w_new, w_pcpu;
-	static struct fworld fw_b1, fw_b10k, fw_b1m, fw_lim;
+	static struct fworld fw_b1, fw_b10k, fw_b1m, fw_lim, fw_rl;
+	__u32 rl_sources = 1000000;
 	struct ct_case cs[8];
 	int ncs = 0, cpu = -1, opt;
 	struct bpf_object *o_pass, *o_parse, *o_xf_miss = NULL, *o_xf_hit = NULL;
@@ -697,6 +719,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			repeat = (__u32)strtoul(optarg, NULL, 10);
+			break;
+		case 's':
+			rl_sources = (__u32)strtoul(optarg, NULL, 10);
 			break;
 		case 'c':
 			ct_sizes = optarg;
@@ -904,6 +929,45 @@ int main(int argc, char **argv)
 		r->w = &c->w, r->vip = c->vip, r->check = CK_HIT;
 		ncs++;
 	}
+	/* the rate limiter at scale: n IPv6 sources (one /64 each) with a bucket; each packet from a
+	 * random one of them, under its rate -> XDP_PASS */
+	if (rl_sources) {
+		struct drive_bpf *d;
+		struct pkt f;
+		struct in6_addr s6, d6;
+		char *desc = malloc(200);
+		double t = now_s();
+		__u64 mem, slots;
+
+		inet_pton(AF_INET6, "2001:db8::1", &s6);
+		inet_pton(AF_INET6, "2001:db8:1::1", &d6);
+		pb_init(&f);
+		pb_eth(&f, 0);
+		pb_ip6(&f, &(struct pb_ip6){ .src = s6, .dst = d6 });
+		pb_udp(&f, FLOW_SPORT, 53);
+		pb_finish(&f);
+		pkt_pad(&f, 64);
+		fworld_limit6(&fw_rl, rl_sources);
+		d = driver(fw_rl.e.prog_fd, &f, true, rl_sources);
+		d->bss->v6_src = 1;
+		{
+			/* prefill: sources 0..n-1 once each, in order: n bucket inserts */
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f.b, .data_size_in = f.len,
+				    .repeat = rl_sources);
+
+			if (bpf_prog_test_run_opts(bpf_program__fd(d->progs.drive), &o))
+				fatal("rate limiter prefill", -errno);
+		}
+		d->bss->seq_mode = 0;
+		mem = fdinfo_field(bpf_map__fd(fw_rl.e.skel->maps.xl4_rate_v1), "memlock");
+		slots = fdinfo_field(bpf_map__fd(fw_rl.e.skel->maps.xl4_rate_v1), "max_entries");
+		fprintf(stderr, "xl4-bench: rate limiter: %u sources prefilled in %.2f s, table %llu slots, "
+			"%.1f MiB\n", rl_sources, now_s() - t, (unsigned long long)slots, mem / 1048576.0);
+		snprintf(desc, 200, "xl4: limit rule, random one of %u IPv6 sources with a bucket, under "
+			 "its rate -> PASS (%llu slots, %llu B/slot)", rl_sources,
+			 (unsigned long long)slots, (unsigned long long)(slots ? mem / slots : 0));
+		r = add_row("rate 1M src", desc, true, bpf_program__fd(d->progs.drive), &f, XDP_PASS);
+	}
 	for (int i = b_parse + 1; i < nrows; i++)
 		if (rows[i].driven)
 			rows[i].base_pass = d_pass, rows[i].base_parse = d_parse;
@@ -969,6 +1033,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < ncs; i++)
 		world_close(&cs[i].w);
 	fworld_close(&fw_lim);
+	if (rl_sources)
+		fworld_close(&fw_rl);
 	fworld_close(&fw_b1m);
 	fworld_close(&fw_b10k);
 	fworld_close(&fw_b1);
