@@ -7,7 +7,8 @@
  * until the headroom runs out, and a "new flow" that is established after the first repetition.
  *
  * Before every repetition the driver
- *   1. takes off any bytes the previous repetition prepended (bpf_xdp_adjust_head),
+ *   1. takes off any bytes the previous repetition prepended (bpf_xdp_adjust_head), or gives
+ *      back the ones it cut off (bpf_xdp_adjust_tail),
  *   2. writes the template frame (first TMPL_LEN bytes) back over the packet,
  *   3. picks flow i: i = seq++ (every packet a new flow) or a pseudo-random i < nflows, and
  *      writes it as the client address 198.19.<i >> 14> and source port 0x4000 | (i & 0x3fff),
@@ -66,6 +67,11 @@ int drive(struct xdp_md *ctx)
 	/* 1. the previous repetition prepended an outer header: remove it */
 	if (len > frame_len && len - frame_len < 256 &&
 	    bpf_xdp_adjust_head(ctx, (int)(len - frame_len)))
+		return XDP_ABORTED;
+	/* ...or cut the frame short (a SYN-ACK challenge answers in fewer bytes): grow it back */
+	len = (__u32)bpf_xdp_get_buff_len(ctx);
+	if (len < frame_len && frame_len - len < 256 &&
+	    bpf_xdp_adjust_tail(ctx, (int)(frame_len - len)))
 		return XDP_ABORTED;
 	d = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;

@@ -45,6 +45,7 @@
 #include "counters.h"
 #include "engine.h"
 #include "filter_state.h"
+#include "guard_state.h"
 #include "lb_spec.h"
 #include "lb_state.h"
 #include "log.h"
@@ -164,6 +165,31 @@ static void world_close(struct world *w)
 {
 	xl4_lb_free(&w->lb);
 	xl4_engine_close(&w->e);
+}
+
+/* The flood guard on (its default settings) and the VIP forced to a level (0: left normal). */
+static void world_guard(struct world *w, __u32 vip, __u32 level)
+{
+	struct xl4_config cfg;
+	bool kept;
+	int err;
+
+	xl4_config_defaults(&cfg);
+	if ((err = xl4_guard_cfg_write(&w->e.guard, &cfg.guard, &kept)))
+		fatal("guard settings", err);
+	if (level && (err = xl4_guard_ctl_set(&w->e.guard, vip, XL4_GUARD_OV_ON, level)))
+		fatal("guard override", err);
+}
+
+/* A verified source (as after a First Drop retransmission), for an hour. */
+static void world_verify(struct world *w, __u32 src)
+{
+	struct xl4_guard_src k = { .family = 4 };
+	__u64 exp = xl4_mono_ns() + 3600ull * 1000000000ull;
+
+	k.addr[0] = htonl(src);
+	if (bpf_map_update_elem(w->e.guard.ver, &k, &exp, BPF_ANY))
+		fatal("verified source", errno);
 }
 
 /* The VIP's counters summed over CPUs. */
@@ -697,7 +723,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	const char *out_dir = NULL, *ct_sizes = "1000,1000000,10000000", *xf_path = NULL;
-	struct world w_est, w_new, w_pcpu;
+	struct world w_est, w_new, w_pcpu, w_gfd, w_gch, w_gnew;
 	static struct fworld fw_b1, fw_b10k, fw_b1m, fw_lim, fw_rl;
 	__u32 rl_sources = 1000000;
 	struct ct_case cs[8];
@@ -802,6 +828,14 @@ int main(int argc, char **argv)
 	n_port = world_vip(&w_new, 2, XL4_FWD_PORT, 8080);
 	n_ipip = world_vip(&w_new, 3, XL4_FWD_IPIP, 0);
 	world_open(&w_pcpu, 0, true);
+	/* the flood guard: forced to First Drop, forced to the challenge, and on but normal */
+	world_open(&w_gfd, 0, false);
+	world_guard(&w_gfd, world_vip(&w_gfd, 1, XL4_FWD_L2, 0), XL4_GUARD_FIRST_DROP);
+	world_verify(&w_gfd, CLIENT4);
+	world_open(&w_gch, 0, false);
+	world_guard(&w_gch, world_vip(&w_gch, 1, XL4_FWD_L2, 0), XL4_GUARD_CHALLENGE);
+	world_open(&w_gnew, 0, false);
+	world_guard(&w_gnew, world_vip(&w_gnew, 1, XL4_FWD_L2, 0), 0);
 	p_l2 = world_vip(&w_pcpu, 1, XL4_FWD_L2, 0);
 
 	/* packets: all 64-byte IPv4 TCP frames except the ICMP error (70 bytes) */
@@ -852,6 +886,13 @@ int main(int argc, char **argv)
 		fw_b1m.e.prog_fd, &valid, XDP_DROP);
 	add_row("rate limited", "xl4: limit rule, source over its rate (bucket empty) -> drop", false,
 		fw_lim.e.prog_fd, &valid, XDP_DROP);
+	{
+		static struct pkt vsyn; /* a verified source's SYN in emergency mode */
+
+		tcp_frame(&vsyn, CLIENT4, 0xc6120101u, 40000, 80, TH_SYN);
+		add_row("guard verified", "xl4: guard, emergency SYN from a verified source -> LB", false,
+			w_gfd.e.prog_fd, &vsyn, XDP_TX);
+	}
 	for (int i = 0; i < nrows; i++)
 		rows[i].base_pass = b_pass, rows[i].base_parse = b_parse;
 
@@ -897,6 +938,13 @@ int main(int argc, char **argv)
 		r = DRIVEN("l2 new pcpu", "xl4: LB l2, new flow, conntrack per-CPU LRU",
 			   w_pcpu.e.prog_fd, &dsyn, true, 0, XDP_TX);
 		r->w = &w_pcpu, r->vip = p_l2, r->check = CK_NEW;
+		/* the flood guard: every SYN from a new source */
+		DRIVEN("l2 new guard", "xl4: LB l2, new flow, guard on, normal (SYN slot, no insert)",
+		       w_gnew.e.prog_fd, &dsyn, true, 0, XDP_TX);
+		DRIVEN("guard 1st drop", "xl4: guard, emergency SYN, First Drop (greylist write, drop)",
+		       w_gfd.e.prog_fd, &dsyn, true, 0, XDP_DROP);
+		DRIVEN("guard challenge", "xl4: guard, emergency SYN, SYN-ACK challenge (XDP_TX)",
+		       w_gch.e.prog_fd, &dsyn, true, 0, XDP_TX);
 	}
 	/* conntrack at scale: flows 0..n-1 prefilled, packets hit random ones */
 	for (const char *s = ct_sizes; s && *s && ncs < 8;) {
