@@ -167,7 +167,8 @@ static void world_close(struct world *w)
 	xl4_engine_close(&w->e);
 }
 
-/* The flood guard on (its default settings) and the VIP forced to a level (0: left normal). */
+/* The flood guard on (its default settings) and the VIP forced to a level, or (level 0) held
+ * normal: a million SYNs that never complete are an attack, and the guard would say so. */
 static void world_guard(struct world *w, __u32 vip, __u32 level)
 {
 	struct xl4_config cfg;
@@ -177,7 +178,8 @@ static void world_guard(struct world *w, __u32 vip, __u32 level)
 	xl4_config_defaults(&cfg);
 	if ((err = xl4_guard_cfg_write(&w->e.guard, &cfg.guard, &kept)))
 		fatal("guard settings", err);
-	if (level && (err = xl4_guard_ctl_set(&w->e.guard, vip, XL4_GUARD_OV_ON, level)))
+	if ((err = xl4_guard_ctl_set(&w->e.guard, vip, level ? XL4_GUARD_OV_ON : XL4_GUARD_OV_OFF,
+				     level)))
 		fatal("guard override", err);
 }
 

@@ -57,6 +57,15 @@ void xl4_print_vip_guard(json_t *g, const char *indent)
 	       json_integer_value(json_object_get(g, "verified_pass")));
 }
 
+/* --json: the daemon's reply as it came, without its "ok". */
+static int print_json_reply(json_t *resp)
+{
+	json_object_del(resp, "ok");
+	print_json(resp);
+	json_decref(resp);
+	return 0;
+}
+
 static int show(const char *sock, const char *vip, int json)
 {
 	json_t *req = json_pack("{s:s}", "cmd", "guard-show"), *resp, *v, *g;
@@ -66,12 +75,8 @@ static int show(const char *sock, const char *vip, int json)
 		json_object_set_new(req, "vip", json_string(vip));
 	if (xl4_control_cli_call(sock, req, &resp))
 		return 1;
-	if (json) {
-		json_object_del(resp, "ok");
-		print_json(resp);
-		json_decref(resp);
-		return 0;
-	}
+	if (json)
+		return print_json_reply(resp);
 	g = json_object_get(resp, "guard");
 	printf("flood guard: %s, response %s, attack above %lld SYN/s per VIP and ratio %.2f; "
 	       "%lld verified sources; %lld analyzer blocks\n",
@@ -97,12 +102,8 @@ static int verified(const char *sock, int json)
 
 	if (xl4_control_cli_call(sock, json_pack("{s:s}", "cmd", "guard-verified"), &resp))
 		return 1;
-	if (json) {
-		json_object_del(resp, "ok");
-		print_json(resp);
-		json_decref(resp);
-		return 0;
-	}
+	if (json)
+		return print_json_reply(resp);
 	printf("%lld verified sources%s\n", json_integer_value(json_object_get(resp, "count")),
 	       json_is_true(json_object_get(resp, "listed")) ? "" : " (more than 100: not listed)");
 	json_array_foreach(json_object_get(resp, "sources"), i, s)

@@ -52,11 +52,9 @@ json_t *daemon_guard_events(struct daemon_guard *g)
 
 /* ---- start and stop ---- */
 
-int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, struct xl4_engine *eng,
-		       struct xl4_lb *lb, struct daemon_filter *filter)
+static struct xl4_analyzer_params analyzer_params(const struct xl4_guard_conf *c)
 {
-	const struct xl4_guard_conf *c = &cfg->guard;
-	struct xl4_analyzer_params ap = {
+	return (struct xl4_analyzer_params){
 		.block_top = c->analyzer.block_top,
 		.block_seconds = c->analyzer.block_seconds,
 		.min_share = c->analyzer.min_share,
@@ -64,6 +62,13 @@ int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, str
 		.ratio = c->ratio,
 		.leave_ms = c->leave_ms,
 	};
+}
+
+int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, struct xl4_engine *eng,
+		       struct xl4_lb *lb, struct daemon_filter *filter)
+{
+	const struct xl4_guard_conf *c = &cfg->guard;
+	struct xl4_analyzer_params ap = analyzer_params(c);
 	bool kept = false;
 	int ret;
 
@@ -89,18 +94,6 @@ int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, str
 		return -ENOMEM;
 	g->ready = true;
 	return 0;
-}
-
-static struct xl4_analyzer_params analyzer_params(const struct xl4_guard_conf *c)
-{
-	return (struct xl4_analyzer_params){
-		.block_top = c->analyzer.block_top,
-		.block_seconds = c->analyzer.block_seconds,
-		.min_share = c->analyzer.min_share,
-		.min_samples = c->analyzer.min_samples,
-		.ratio = c->ratio,
-		.leave_ms = c->leave_ms,
-	};
 }
 
 int daemon_guard_reload(void *dg, const struct xl4_config *old, const struct xl4_config *cfg,

@@ -57,20 +57,9 @@ int xl4_lb_set_globals(struct xl4_lb *lb, const struct xl4_lb_settings *s)
 
 int xl4_lb_init(struct xl4_lb *lb, const struct xl4_lb_maps *maps, const struct xl4_lb_settings *s)
 {
-	struct xl4_lb_globals g = {
-		.seed = s->seed,
-		.ring_size = s->ring_size,
-		.ct_inserts_per_sec = s->ct_inserts_per_sec,
-		.too_big_per_sec = s->too_big_per_sec,
-		.ipip_src4 = s->ipip_src4,
-		.ipip_src4_mask = s->ipip_src4_mask,
-	};
-	__u32 zero = 0;
-
 	memset(lb, 0, sizeof(*lb));
 	lb->maps = *maps;
 	lb->set = *s;
-	memcpy(g.ipip_src6, s->ipip_src6, 16);
 	if (s->ring_size != maps->ring_size || !xl4_maglev_is_prime(s->ring_size))
 		return -EINVAL;
 	lb->table = calloc(s->ring_size, sizeof(uint32_t));
@@ -79,9 +68,7 @@ int xl4_lb_init(struct xl4_lb *lb, const struct xl4_lb_maps *maps, const struct 
 		xl4_lb_free(lb);
 		return -ENOMEM;
 	}
-	if (bpf_map_update_elem(maps->globals, &zero, &g, BPF_ANY))
-		return -errno;
-	return 0;
+	return globals_write(maps, s);
 }
 
 void xl4_lb_free(struct xl4_lb *lb)

@@ -10,6 +10,8 @@
 #   assertions            assert_eq, assert_ge, assert_true, assert_false, assert_match, e2e_summary
 #                         (quietly CMD: output shown only when CMD fails)
 #   giving up             die (failure, exit 1), skip (exit 77: the kernel lacks something)
+#   by hand               raw_request JSON (one control request, the reply line),
+#                         expect_fail NAME EXIT PATTERN CMD... (one line of error, that exit)
 #
 # Everything created here is registered with cleanup_push and undone, newest first, by the EXIT
 # trap: on success, on failure, on Ctrl-C and on `timeout`. The cleanup is idempotent.
@@ -28,6 +30,33 @@ E2E_SKIP=77
 E2E_PASS=0
 E2E_FAIL=0
 _E2E_CLEANUPS=()
+
+# ---- control socket requests by hand, and failing commands ----
+
+# raw_request JSON: the daemon's reply line.
+raw_request() {
+	"$PY" - "$DAEMON_SOCK" "$1" <<'PY_END'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+s.shutdown(socket.SHUT_WR)
+print(s.makefile().readline().strip())
+PY_END
+}
+
+# expect_fail NAME EXIT PATTERN CMD...: CMD exits with EXIT and prints one line matching PATTERN.
+expect_fail() {
+	local name=$1 want=$2 pat=$3 out rc
+
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	assert_eq "$name: exit status" "$want" "$rc"
+	assert_eq "$name: one line" 1 "$(printf '%s\n' "$out" | wc -l)"
+	assert_match "$name: says why ($out)" "$pat" "$out"
+}
 
 # ---- messages and giving up ----
 

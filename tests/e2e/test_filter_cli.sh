@@ -44,31 +44,6 @@ CONF_END
 x() { "$XL4" "$@" -s "$DAEMON_SOCK"; }
 NL=$'\n'
 
-# raw_request JSON: the daemon's reply line.
-raw_request() {
-	"$PY" - "$DAEMON_SOCK" "$1" <<'PY_END'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-s.shutdown(socket.SHUT_WR)
-print(s.makefile().readline().strip())
-PY_END
-}
-
-# expect_fail NAME EXIT PATTERN CMD...: CMD exits with EXIT and prints one line matching PATTERN.
-expect_fail() {
-	local name=$1 want=$2 pat=$3 out rc
-
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	assert_eq "$name: exit status" "$want" "$rc"
-	assert_eq "$name: one line" 1 "$(printf '%s\n' "$out" | wc -l)"
-	assert_match "$name: says why ($out)" "$pat" "$out"
-}
-
 e2e_section "daemon with a filter section"
 daemon_start "$B" -i b0 -m skb -c "$CONF"
 out=$(x block list)
