@@ -69,6 +69,13 @@ static const struct {
 };
 #define N_PINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
+int xl4_engine_pinned_fd(const struct xl4_engine *e, size_t i)
+{
+	if (i >= N_PINNED)
+		return -ENOENT;
+	return *(const int *)((const char *)e + pinned_maps[i].fd_off);
+}
+
 bool xl4_engine_pin_name_known(const char *name)
 {
 	for (size_t i = 0; i < N_PINNED; i++)

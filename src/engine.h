@@ -54,6 +54,8 @@ struct xl4_engine {
 
 int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o);
 void xl4_engine_close(struct xl4_engine *e);
+/* The fd of the i-th map a daemon pins (-1 if not open), or -ENOENT past the last one. */
+int xl4_engine_pinned_fd(const struct xl4_engine *e, size_t i);
 /* Take over a running datapath: the program by id and every pinned map by name, no load. */
 int xl4_engine_adopt(struct xl4_engine *e, const char *pin_path, __u32 prog_id);
 /* Identity of what xl4_engine_load() would load with o: the BPF object and its load-time

@@ -105,47 +105,62 @@ static double mono_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* Count one map (by fd) into the next slot of out, unless known[] already has its count. */
+static int fill_one(int fd, const struct xl4_map_known *known, int n_known, struct xl4_map_fills *out)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct xl4_map_fill *f;
+	long long n;
+
+	if (fd < 0 || out->n == XL4_MAP_FILL_MAX || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	if (!counted_type(info.type))
+		return 0;
+	f = &out->m[out->n];
+	snprintf(f->name, sizeof(f->name), "%s", info.name);
+	f->type = info.type;
+	f->capacity = info.max_entries;
+	f->walked = true;
+	for (int k = 0; k < n_known && f->walked; k++) {
+		if (!strcmp(known[k].name, f->name)) {
+			f->entries = known[k].entries;
+			f->walked = false;
+		}
+	}
+	if (!f->walked) {
+		out->n++;
+		return 0;
+	}
+	/* An LRU map never holds more than max_entries; allow slack for churn mid-walk. */
+	n = xl4_map_count(fd, info.type, info.key_size, info.value_size,
+			  f->capacity + f->capacity / 4 + 16);
+	if (n < 0)
+		return (int)n;
+	f->entries = (__u64)n > f->capacity ? f->capacity : (__u64)n;
+	out->n++;
+	return 0;
+}
+
 int xl4_map_fill_sample(const struct xl4_engine *e, const struct xl4_map_known *known, int n_known,
 			struct xl4_map_fills *out)
 {
 	double t0 = mono_ms();
-	struct bpf_map *map;
-	int err = 0;
+	int err = 0, e1, fd;
 
 	out->n = 0;
-	if (!e->skel)
-		return -EINVAL;
-	bpf_object__for_each_map(map, e->skel->obj) {
-		struct xl4_map_fill *f;
-		long long n;
-		__u32 type = bpf_map__type(map);
+	if (e->skel) {
+		struct bpf_map *map;
 
-		if (!counted_type(type) || bpf_map__fd(map) < 0 || out->n == XL4_MAP_FILL_MAX)
-			continue;
-		f = &out->m[out->n];
-		snprintf(f->name, sizeof(f->name), "%s", bpf_map__name(map));
-		f->type = type;
-		f->capacity = bpf_map__max_entries(map);
-		f->walked = true;
-		for (int k = 0; k < n_known && f->walked; k++) {
-			if (!strcmp(known[k].name, f->name)) {
-				f->entries = known[k].entries;
-				f->walked = false;
-			}
-		}
-		if (!f->walked) {
-			out->n++;
-			continue;
-		}
-		/* An LRU map never holds more than max_entries; allow slack for churn mid-walk. */
-		n = xl4_map_count(bpf_map__fd(map), type, bpf_map__key_size(map),
-				  bpf_map__value_size(map), f->capacity + f->capacity / 4 + 16);
-		if (n < 0) {
-			err = n;
-			continue;
-		}
-		f->entries = (__u64)n > f->capacity ? f->capacity : (__u64)n;
-		out->n++;
+		bpf_object__for_each_map(map, e->skel->obj)
+			if ((e1 = fill_one(bpf_map__fd(map), known, n_known, out)))
+				err = e1;
+	} else {
+		/* an adopted datapath: the pinned maps the engine opened (private ones, such as the
+		 * rate-limit buckets, belong to the program and are out of reach) */
+		for (size_t i = 0; (fd = xl4_engine_pinned_fd(e, i)) != -ENOENT; i++)
+			if ((e1 = fill_one(fd, known, n_known, out)))
+				err = e1;
 	}
 	out->walk_ms = mono_ms() - t0;
 	out->valid = true;
