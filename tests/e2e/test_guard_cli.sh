@@ -254,6 +254,30 @@ assert_match "events: the analyzer's block, with its share" \
 	'analyzer blocked 198\.18\.0\.77/32 for 60 s \(VIP 198\.18\.1\.1:80/tcp under attack\): 198\.18\.0\.77/32 sent [0-9]+ of [0-9]+ sampled guard drops' "$(x events)"
 assert_true "block del lifts it like any block" quietly x block del 198.18.0.77
 assert_true "set web auto" quietly x guard set web auto
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "(e'') reload: the guard's settings change live, its key stays, its map sizes need a restart"
+gcfg() { # gcfg FIELD: a field of the kernel's guard settings (xl4_gcfg_v1), read with bpftool
+	bpftool -j map lookup pinned "$DAEMON_PIN/xl4_gcfg_v1" key 0 0 0 0 |
+		"$PY" -c 'import json,sys; v=json.load(sys.stdin); v=v.get("formatted",v)["value"]; print(v[sys.argv[1]])' "$1"
+}
+key0=$(gcfg key)
+assert_eq "kernel ratio before reload (x100)" 300 "$(gcfg ratio_x100)"
+write_conf "$CONF" 'guard: { enabled = true; response = "challenge"; ratio = 4.5; syn_rate = 2000; verified_ttl = 600;
+  analyzer = { min_samples = 30; min_share = 0.5; block_seconds = 60; }; };
+events: { samples_per_second = 1000; };'
+out=$(x reload 2>&1)
+assert_eq "reload with new guard settings: exit 0 ($out)" 0 "$?"
+assert_eq "kernel ratio after reload (x100)" 450 "$(gcfg ratio_x100)"
+assert_eq "kernel response after reload (challenge)" 1 "$(gcfg response)"
+assert_eq "the cookie key survived the reload" "$key0" "$(gcfg key)"
+assert_match "show: the new settings" '^flood guard: on, response challenge, attack above 2000 SYN/s per VIP and ratio 4\.50' "$(x guard show)"
+write_conf "$CONF" 'guard: { enabled = true; response = "challenge"; ratio = 4.5; syn_rate = 2000; verified_ttl = 600;
+  greylist_slots = 2048;
+  analyzer = { min_samples = 30; min_share = 0.5; block_seconds = 60; }; };
+events: { samples_per_second = 1000; };'
+expect_fail "reload with a new greylist size" 1 "needs restart: guard.greylist_slots" x reload
+assert_eq "refused reload: kernel ratio unchanged (x100)" 450 "$(gcfg ratio_x100)"
 daemon_stop TERM
 assert_eq "daemon exit status after SIGTERM" 0 "$DAEMON_RC"
 
