@@ -165,9 +165,11 @@ struct guard_ctx {
 	__u64 now;
 };
 
-static __always_inline int guard_ctx_init(struct guard_ctx *g, __u32 vip_id, __u64 now)
+/* cfg: the settings when the caller already has them (NULL: looked up here). */
+static __always_inline int guard_ctx_init(struct guard_ctx *g, const struct xl4_guard_cfg *cfg,
+					  __u32 vip_id, __u64 now)
 {
-	g->cfg = guard_cfg();
+	g->cfg = cfg ? cfg : guard_cfg();
 	if (!g->cfg)
 		return 0;
 	g->st = bpf_map_lookup_elem(&xl4_gstat_v1, &vip_id);
@@ -183,7 +185,7 @@ static __always_inline void guard_note_ack(__u32 vip_id, __u64 now)
 	struct guard_ctx g;
 	__u32 b;
 
-	if (!guard_ctx_init(&g, vip_id, now))
+	if (!guard_ctx_init(&g, NULL, vip_id, now))
 		return;
 	b = guard_roll(g.cfg, g.st, g.vip, g.ctl, now);
 	if (b < XL4_GUARD_BUCKETS)
@@ -457,19 +459,21 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	int rst = (fl & (XL4_TCP_RST | XL4_TCP_ACK)) == XL4_TCP_RST;
 	struct xl4_vip_key vk = { .family = (p->t.flags & XL4_F_IPV6) ? 6 : 4 };
 	struct guard_ctx g;
+	const struct xl4_guard_cfg *cfg;
 	struct xl4_vip *vip;
 	__u32 level, b, zero = 0;
 	int ret;
 
 	if (p->t.proto != IPPROTO_TCP || !(p->t.flags & XL4_F_L4) || (!syn && !rst))
 		return XL4_GUARD_CONTINUE;
-	if (!guard_cfg())
+	cfg = guard_cfg(); /* off: no VIP lookup either */
+	if (!cfg)
 		return XL4_GUARD_CONTINUE;
 	__builtin_memcpy(vk.addr, p->t.daddr, 16);
 	vk.port = p->t.dport;
 	vk.proto = IPPROTO_TCP;
 	vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
-	if (!vip || !guard_ctx_init(&g, vip->id, xl4_now()))
+	if (!vip || !guard_ctx_init(&g, cfg, vip->id, xl4_now()))
 		return XL4_GUARD_CONTINUE;
 
 	b = guard_roll(g.cfg, g.st, g.vip, g.ctl, g.now);
