@@ -50,6 +50,7 @@
 #include "lb_state.h"
 #include "log.h"
 #include "xl4/abi.h"
+#include "hash.h"
 #include "drive.skel.h"
 #include "xl4.skel.h"
 /* The fixtures' packet builder, compiled into this binary (named addresses, checksums). */
@@ -589,8 +590,12 @@ static void ct_prefill(struct ct_case *c, int k)
 
 		for (__u32 i = 0; i < n; i++) {
 			flow_key(&keys[i], base + i, k);
+			/* as the datapath writes them: the flow hash cached, the touch in 2^30 ns */
 			vals[i] = (struct xl4_flow){ .backend_id = id, .gen = be.gen,
-						     .last_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec };
+						     .flags = XL4_FLOW_F_HASH,
+						     .hash = xl4_flow_hash(&keys[i], SEED),
+						     .last_s = (__u32)(((__u64)ts.tv_sec * 1000000000ull +
+									 ts.tv_nsec) >> XL4_FLOW_TOUCH_SHIFT) };
 		}
 		if (bpf_map_update_batch(c->w.e.lb.ct, keys, vals, &n, &bo))
 			fatal("bpf_map_update_batch (conntrack)", errno);

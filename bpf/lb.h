@@ -25,9 +25,6 @@
  * "not for a VIP": the pipeline goes on (to the kernel). */
 #define XL4_LB_NOT_MINE 0x100
 
-/* Only re-write a flow's timestamp once a second: a write per packet would bounce the
- * entry's cache line between CPUs for nothing. */
-#define XL4_CT_TOUCH_NS 1000000000ull
 
 /* Bounds that keep packet offsets provable (frames in XDP fit in one page). */
 #define XL4_OFF_MASK 0x3fff
@@ -95,7 +92,8 @@ static __always_inline __u32 maglev_pick(const struct xl4_vip *vip, __u32 hash,
  * the insert was skipped for budget (the packet is still forwarded: Maglev is stateless). */
 static __always_inline int ct_insert(struct lb_ctx *l, const struct xl4_lb_globals *g)
 {
-	struct xl4_flow f = { .backend_id = l->be_id, .gen = l->be->gen, .last_ns = l->now };
+	struct xl4_flow f = { .backend_id = l->be_id, .gen = l->be->gen, .flags = XL4_FLOW_F_HASH,
+			      .hash = l->hash, .last_s = l->now >> XL4_FLOW_TOUCH_SHIFT };
 	__u32 zero = 0;
 
 	if (g->ct_inserts_per_sec &&

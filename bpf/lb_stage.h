@@ -29,9 +29,11 @@ static __always_inline struct xl4_backend *backend(__u32 id)
 }
 
 /* Find the backend for l->fk on l->vip: the connection table first, then Maglev. *hit says
- * which; on a Maglev pick l->hash is set. A connection's first SYN skips the table: it is a new
- * connection even when its 5-tuple was seen before (a reused source port), so it must not follow
- * an old entry to a drained or down backend. Returns 0 or a negative drop reason. */
+ * which. l->hash is set on a Maglev pick, and on a hit from the entry (computed again only
+ * for entries an older datapath wrote): established ipip flows hash nothing. A connection's
+ * first SYN skips the table: it is a new connection even when its 5-tuple was seen before (a
+ * reused source port), so it must not follow an old entry to a drained or down backend.
+ * Returns 0 or a negative drop reason. */
 static __always_inline int lb_pick(struct lb_ctx *l, const struct xl4_lb_globals *g, int new_conn,
 				   int *hit)
 {
@@ -45,8 +47,13 @@ static __always_inline int lb_pick(struct lb_ctx *l, const struct xl4_lb_globals
 			l->be = be;
 			l->be_id = f->backend_id;
 			*hit = 1;
-			if (l->now - f->last_ns > XL4_CT_TOUCH_NS)
-				f->last_ns = l->now;
+			/* The touch is coarse: a write per packet would bounce the entry's
+			 * cache line between CPUs for nothing. */
+			if (f->last_s != (__u32)(l->now >> XL4_FLOW_TOUCH_SHIFT))
+				f->last_s = l->now >> XL4_FLOW_TOUCH_SHIFT;
+			l->hash = f->hash;
+			if (!(f->flags & XL4_FLOW_F_HASH) && l->vip->mode == XL4_FWD_IPIP)
+				l->hash = xl4_flow_hash(&l->fk, g->seed);
 			return 0;
 		}
 	}
@@ -104,7 +111,9 @@ static __always_inline void lb_syn_repoint(const struct lb_ctx *l)
 		return;
 	f->backend_id = l->be_id;
 	f->gen = l->be->gen;
-	f->last_ns = l->now;
+	f->hash = l->hash;
+	f->flags |= XL4_FLOW_F_HASH;
+	f->last_s = l->now >> XL4_FLOW_TOUCH_SHIFT;
 }
 
 /* An ACK that missed the table: 1 if it completes a remembered SYN (l->be then names the
@@ -125,6 +134,17 @@ static __always_inline int lb_syn_claim(const struct xl4_guard_cfg *c, struct lb
 		l->be_id = s->backend_id;
 	}
 	return 1;
+}
+
+/* Could p be addressed to a VIP? A clear bit in xl4_vbits_v1 says surely not: one inlined
+ * array lookup instead of the guard's and the load balancer's hash lookups (two misses, ~60 ns)
+ * for the host's own traffic and for floods aimed at other addresses. */
+static __always_inline int xl4_vip_addr_maybe(const struct xl4_pkt *p)
+{
+	__u32 zero = 0, bit = xl4_vip_bit(p->t.daddr);
+	struct xl4_vip_bits *b = bpf_map_lookup_elem(&xl4_vbits_v1, &zero);
+
+	return !b || ((b->w[(bit / 64) & (XL4_VIP_BITS_WORDS - 1)] >> (bit % 64)) & 1);
 }
 
 static __always_inline int is_vip_addr(struct xl4_vip_key *vk)
@@ -175,8 +195,6 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
 		return ipip_reply_too_big(ctx, p, l.vip, g);
 	}
-	if (l.vip->mode == XL4_FWD_IPIP && hit)
-		l.hash = xl4_flow_hash(&l.fk, g->seed);
 	ret = lb_forward(ctx, p, &l, g);
 	if (ret < 0) {
 		/* Not forwarded (no headroom to encapsulate): no flow, no backend counted. */
@@ -258,8 +276,6 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 	l.now = xl4_now();
 	if (lb_pick(&l, g, 0, &hit) < 0)
 		return -XL4_R_LB_NO_BACKEND;
-	if (hit)
-		l.hash = xl4_flow_hash(&l.fk, g->seed);
 	if (l.vip->mode == XL4_FWD_PORT) {
 		__be16 old = *(__be16 *)il4;
 

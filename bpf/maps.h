@@ -66,6 +66,14 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } xl4_vaddr_v1 SEC(".maps");
 
+/* Bits of the VIP addresses (struct xl4_vip_bits): what is surely not for a VIP. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_vip_bits);
+} xl4_vbits_v1 SEC(".maps");
+
 /* Backend id -> struct xl4_backend. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -17,7 +17,13 @@ const volatile __u32 cfg_sample_per_sec = 100; /* drop events per second per CPU
 const volatile __u32 cfg_trace = 0;            /* 1: write xl4_trace_v1 (replay only) */
 const volatile __u32 cfg_test_clock = 0;       /* 1: time comes from xl4_clock_v1 (tests) */
 
-/* Now, in ns: the kernel's monotonic clock, or the test clock fixtures drive. */
+/*
+ * Now, in ns: CLOCK_MONOTONIC as of the last timer tick (bpf_ktime_get_coarse_ns(), 1/HZ
+ * resolution: 4 ms at HZ 250), or the test clock fixtures drive. Everything the datapath times
+ * (expiry, token buckets, the guard's windows, conntrack touches) is coarser than a tick, and
+ * the coarse clock reads no hardware counter: bpf_ktime_get_ns() cost ~35-40 ns per call here
+ * (docs/performance.md). User space writes deadlines from CLOCK_MONOTONIC, the same base.
+ */
 static __always_inline __u64 xl4_now(void)
 {
 	if (cfg_test_clock) {
@@ -26,7 +32,7 @@ static __always_inline __u64 xl4_now(void)
 
 		return t ? *t : 0;
 	}
-	return bpf_ktime_get_ns();
+	return bpf_ktime_get_coarse_ns();
 }
 
 static __always_inline void count(__u32 idx, __u32 bytes)
@@ -69,14 +75,31 @@ static __always_inline int xl4_bucket_take(struct xl4_bucket *b, __u64 rate, __u
 	return 1;
 }
 
+/*
+ * The drop sampler's gate: at most cfg_sample_per_sec events per second per CPU on average,
+ * in bursts of at most that many after a quiet second. The bucket's last_ns holds the time
+ * the next event is due; a drop that comes earlier costs one per-CPU lookup, one coarse
+ * clock read and a compare (no division, no fine clock: drops are what floods are made of).
+ */
 static __always_inline int sample_allowed(void)
 {
 	__u32 zero = 0;
+	struct xl4_bucket *b;
+	__u64 now, due;
 
 	if (!cfg_sample_per_sec) /* off: no clock read, no lookup (the verifier prunes the rest) */
 		return 0;
-	return xl4_bucket_take(bpf_map_lookup_elem(&xl4_sampler_v1, &zero), cfg_sample_per_sec,
-			       bpf_ktime_get_ns());
+	b = bpf_map_lookup_elem(&xl4_sampler_v1, &zero);
+	if (!b)
+		return 0;
+	now = bpf_ktime_get_coarse_ns();
+	due = b->last_ns;
+	if (now < due)
+		return 0;
+	if (now - due > 1000000000ull) /* quiet for a second: a new burst starts from now */
+		due = now;
+	b->last_ns = due + 1000000000ull / cfg_sample_per_sec;
+	return 1;
 }
 
 /* The head of the frame and the reason go to user space, which decodes addresses from the

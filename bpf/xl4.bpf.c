@@ -82,6 +82,9 @@ int xl4_xdp(struct xdp_md *ctx)
 		return xl4_drop(ctx, &pkt, ret);
 	if (!(pkt.t.flags & (XL4_F_L4 | XL4_F_FRAG)))
 		return xl4_exit(ctx, &pkt, XDP_PASS, XL4_R_NONE);
+	/* Not to a VIP address: neither the guard nor the load balancer has anything to do. */
+	if (!xl4_vip_addr_maybe(&pkt))
+		return xl4_exit(ctx, &pkt, XDP_PASS, XL4_R_NONE);
 
 	/* Allowlisted sources and allow rules skip the flood guard. */
 	if (ret != XL4_FILTER_ALLOW) {

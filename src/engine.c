@@ -43,6 +43,7 @@ static const struct {
 	{ XL4_MAP_EVENTS, offsetof(struct xl4_engine, events_fd), NULL },
 	{ XL4_MAP_VIPS, LBF(vips), NULL },
 	{ XL4_MAP_VIP_ADDRS, LBF(vaddr), NULL },
+	{ XL4_MAP_VIP_BITS, LBF(vbits), NULL },
 	{ XL4_MAP_BACKENDS, LBF(backends), NULL },
 	{ XL4_MAP_RING, LBF(ring), "lb.table_size" },
 	{ XL4_MAP_CT, LBF(ct), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru" },
@@ -198,6 +199,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	e->lb = (struct xl4_lb_maps){
 		.vips = bpf_map__fd(skel->maps.xl4_vips_v1),
 		.vaddr = bpf_map__fd(skel->maps.xl4_vaddr_v1),
+		.vbits = bpf_map__fd(skel->maps.xl4_vbits_v1),
 		.backends = bpf_map__fd(skel->maps.xl4_backends_v1),
 		.ring = bpf_map__fd(skel->maps.xl4_ring_v1),
 		.ct = bpf_map__fd(skel->maps.xl4_ct_v1),

@@ -26,6 +26,8 @@ void xl4_lb_settings_from_config(const struct xl4_config *cfg, struct xl4_lb_set
 	memcpy(s->ipip_src6, cfg->lb.ipip_src6, 16);
 }
 
+static int vip_bits_write(struct xl4_lb *lb);
+
 static int globals_write(const struct xl4_lb_maps *maps, const struct xl4_lb_settings *s)
 {
 	struct xl4_lb_globals g = {
@@ -68,7 +70,8 @@ int xl4_lb_init(struct xl4_lb *lb, const struct xl4_lb_maps *maps, const struct 
 		xl4_lb_free(lb);
 		return -ENOMEM;
 	}
-	return globals_write(maps, s);
+	/* Pins a datapath without the bits left (an upgrade) hold VIP addresses already. */
+	return globals_write(maps, s) ?: vip_bits_write(lb);
 }
 
 void xl4_lb_free(struct xl4_lb *lb)
@@ -233,6 +236,24 @@ static void id_release(struct xl4_lb *lb, const struct xl4_lb_vip *v, const stru
 	lb->be_used[b->id] = false;
 }
 
+/* xl4_vbits_v1 from what xl4_vaddr_v1 holds now (derived state: rebuilt whole, so it can
+ * never drift from the addresses, whoever wrote them). */
+static int vip_bits_write(struct xl4_lb *lb)
+{
+	struct xl4_vip_bits bits = { { 0 } };
+	struct xl4_vip_key key, next;
+	void *prev = NULL;
+	__u32 zero = 0, b;
+
+	while (bpf_map_get_next_key(lb->maps.vaddr, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		b = xl4_vip_bit(key.addr);
+		bits.w[b / 64] |= 1ull << (b % 64);
+	}
+	return bpf_map_update_elem(lb->maps.vbits, &zero, &bits, BPF_ANY) ? -errno : 0;
+}
+
 /* k: a full VIP key; the address-only key is derived from it. */
 static int addr_refcount_key(struct xl4_lb *lb, struct xl4_vip_key *full, int delta)
 {
@@ -243,9 +264,13 @@ static int addr_refcount_key(struct xl4_lb *lb, struct xl4_vip_key *full, int de
 	k.proto = 0;
 	bpf_map_lookup_elem(lb->maps.vaddr, &k, &n);
 	n += delta;
-	if ((int)n <= 0)
-		return bpf_map_delete_elem(lb->maps.vaddr, &k) && errno != ENOENT ? -errno : 0;
-	return bpf_map_update_elem(lb->maps.vaddr, &k, &n, BPF_ANY) ? -errno : 0;
+	if ((int)n <= 0) {
+		if (bpf_map_delete_elem(lb->maps.vaddr, &k) && errno != ENOENT)
+			return -errno;
+	} else if (bpf_map_update_elem(lb->maps.vaddr, &k, &n, BPF_ANY)) {
+		return -errno;
+	}
+	return vip_bits_write(lb);
 }
 
 static int addr_refcount(struct xl4_lb *lb, const struct xl4_vip_spec *s, int delta)

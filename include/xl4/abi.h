@@ -155,6 +155,7 @@ enum xl4_frag_policy {
 
 #define XL4_MAP_VIPS "xl4_vips_v1"
 #define XL4_MAP_VIP_ADDRS "xl4_vaddr_v1"
+#define XL4_MAP_VIP_BITS "xl4_vbits_v1"
 #define XL4_MAP_BACKENDS "xl4_backends_v1"
 #define XL4_MAP_RING "xl4_ring_v1"
 #define XL4_MAP_CT "xl4_ct_v1"
@@ -208,6 +209,25 @@ _Static_assert(sizeof(struct xl4_vip) == 12, "xl4_vip layout");
  * serves as a VIP, so traffic to a VIP address on a port it does not serve is told apart from
  * traffic that is not ours (the host's own). Value: number of VIPs on that address. */
 
+/* xl4_vbits_v1 (array, 1 entry): one bit per hash of every address in xl4_vaddr_v1, rebuilt by
+ * the daemon after each change to that map. A clear bit proves "not a VIP address", and the
+ * datapath passes the packet on with no hash lookup at all (the host's own traffic, floods
+ * aimed elsewhere); a set bit may be a collision, and the VIP lookups decide as before. */
+#define XL4_VIP_BITS_LOG2 16
+#define XL4_VIP_BITS_WORDS ((1u << XL4_VIP_BITS_LOG2) / 64)
+struct xl4_vip_bits {
+	__u64 w[XL4_VIP_BITS_WORDS];
+};
+
+/* An address's bit (IPv4 in addr[0], the rest 0): the words folded, then a multiplicative
+ * hash. Computed alike on both sides (the words as they lie in memory). */
+static inline __u32 xl4_vip_bit(const __be32 *addr)
+{
+	__u32 x = addr[0] ^ addr[1] ^ addr[2] ^ addr[3];
+
+	return (__u32)(x * 2654435761u) >> (32 - XL4_VIP_BITS_LOG2);
+}
+
 #define XL4_BE_F_DOWN (1u << 0) /* health checks failed: out of the ring */
 #define XL4_BE_F_DRAIN (1u << 1) /* no new flows, existing flows stay */
 #define XL4_BE_F_GONE (1u << 2) /* removed: conntrack entries pointing here are re-picked */
@@ -239,9 +259,12 @@ _Static_assert(sizeof(struct xl4_flow_key) == 40, "xl4_flow_key layout");
 struct xl4_flow {
 	__u32 backend_id;
 	__u16 gen;	/* backend generation at insert */
-	__u16 _pad;
-	__u64 last_ns;	/* last packet (bpf_ktime_get_ns) */
+	__u16 flags;	/* XL4_FLOW_F_*; 0 in entries an older datapath wrote (its padding) */
+	__u32 hash;	/* the flow hash (valid with XL4_FLOW_F_HASH): ipip's outer source */
+	__u32 last_s;	/* last packet, in 2^30 ns units (~1.07 s) of the datapath's clock */
 };
+#define XL4_FLOW_F_HASH (1u << 0)
+#define XL4_FLOW_TOUCH_SHIFT 30
 _Static_assert(sizeof(struct xl4_flow) == 16, "xl4_flow layout");
 
 /* xl4_lbglob_v1 (array, 1 entry): deployment-wide settings, written by the daemon. */
