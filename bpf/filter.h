@@ -167,6 +167,18 @@ static __always_inline struct xl4_rule *rule_match(const struct xl4_pkt *p)
 	return bpf_map_lookup_elem(&xl4_rport_v1, &pk);
 }
 
+/* Nothing for the filter to judge in p: no list of p's family holds an entry, no rule, no
+ * global limit. The pipeline asks before it calls the stage (a call costs ~7 ns); without the
+ * settings, every list is looked up (fail closed). */
+static __always_inline int xl4_filter_idle(const struct xl4_pkt *p)
+{
+	__u32 zero = 0, v6 = p->t.flags & XL4_F_IPV6;
+	struct xl4_filter_globals *g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
+
+	return g && !(g->lists & (v6 ? XL4_LISTS_ALLOW6 | XL4_LISTS_BLOCK6 : XL4_LISTS_ALLOW4 | XL4_LISTS_BLOCK4)) &&
+	       !g->has_rules && g->limit.action != XL4_RULE_LIMIT;
+}
+
 static __always_inline int xl4_filter(struct xl4_pkt *p)
 {
 	struct xl4_filter_globals *g;
@@ -176,13 +188,11 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 	__u64 now;
 	int ret;
 
-	g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
-	/* Empty lists are not looked up (two trie walks saved on every packet); without the
-	 * settings, every list is (fail closed). */
-	lists = g ? g->lists : ~0u;
-	if (!(lists & (v6 ? XL4_LISTS_ALLOW6 | XL4_LISTS_BLOCK6 : XL4_LISTS_ALLOW4 | XL4_LISTS_BLOCK4)) &&
-	    g && !g->has_rules && g->limit.action != XL4_RULE_LIMIT)
+	if (xl4_filter_idle(p))
 		return XL4_FILTER_CONTINUE;
+	g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
+	/* Empty lists are not looked up (two trie walks saved on every packet). */
+	lists = g ? g->lists : ~0u;
 	now = xl4_now();
 
 	if ((lists & (v6 ? XL4_LISTS_ALLOW6 : XL4_LISTS_ALLOW4)) &&

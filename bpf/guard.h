@@ -452,10 +452,20 @@ static __always_inline int guard_rst(struct xdp_md *ctx, struct guard_ctx *g, co
 	return XL4_GUARD_CONTINUE;
 }
 
+/* What the guard judges: TCP SYNs without ACK, and bare RSTs (answers to its challenge).
+ * Everything else (established flows above all) never reaches the stage. */
+static __always_inline int xl4_guard_wants(const struct xl4_pkt *p)
+{
+	__u8 fl = p->t.tcp_flags;
+
+	return p->t.proto == IPPROTO_TCP && (p->t.flags & XL4_F_L4) &&
+	       ((fl & (XL4_TCP_SYN | XL4_TCP_ACK)) == XL4_TCP_SYN ||
+		(fl & (XL4_TCP_RST | XL4_TCP_ACK)) == XL4_TCP_RST);
+}
+
 static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 {
 	__u8 fl = p->t.tcp_flags;
-	int syn = (fl & (XL4_TCP_SYN | XL4_TCP_ACK)) == XL4_TCP_SYN;
 	int rst = (fl & (XL4_TCP_RST | XL4_TCP_ACK)) == XL4_TCP_RST;
 	struct xl4_vip_key vk = { .family = (p->t.flags & XL4_F_IPV6) ? 6 : 4 };
 	struct guard_ctx g;
@@ -464,7 +474,7 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	__u32 level, b, zero = 0;
 	int ret;
 
-	if (p->t.proto != IPPROTO_TCP || !(p->t.flags & XL4_F_L4) || (!syn && !rst))
+	if (!xl4_guard_wants(p))
 		return XL4_GUARD_CONTINUE;
 	cfg = guard_cfg(); /* off: no VIP lookup either */
 	if (!cfg)
