@@ -28,32 +28,38 @@ static __always_inline struct xl4_backend *backend(__u32 id)
 	return id < XL4_MAX_BACKENDS ? bpf_map_lookup_elem(&xl4_backends_v1, &id) : NULL;
 }
 
-/* Find the backend for l->fk on l->vip: the connection table first, then Maglev. *hit says
- * which. l->hash is set on a Maglev pick, and on a hit from the entry (computed again only
- * for entries an older datapath wrote): established ipip flows hash nothing. A connection's
- * first SYN skips the table: it is a new connection even when its 5-tuple was seen before (a
- * reused source port), so it must not follow an old entry to a drained or down backend.
- * Returns 0 or a negative drop reason. */
-static __always_inline int lb_pick(struct lb_ctx *l, const struct xl4_lb_globals *g, int new_conn,
+/* A conntrack hit: the flow keeps its backend. The touch is coarse (a write per packet would
+ * bounce the entry's cache line between CPUs for nothing), and l->hash comes from the entry
+ * (computed again only for an ipip flow an older datapath wrote): a hit hashes nothing. */
+static __always_inline void ct_hit_take(struct lb_ctx *l, struct xl4_flow *f, struct xl4_backend *be,
+					const struct xl4_lb_globals *g)
+{
+	l->be = be;
+	l->be_id = f->backend_id;
+	if (f->last_s != (__u32)(l->now >> XL4_FLOW_TOUCH_SHIFT))
+		f->last_s = l->now >> XL4_FLOW_TOUCH_SHIFT;
+	l->hash = f->hash;
+	if (!(f->flags & XL4_FLOW_F_HASH) && l->vip->mode == XL4_FWD_IPIP)
+		l->hash = xl4_flow_hash(&l->fk, g->seed);
+}
+
+/* Find the backend for l->fk on l->vip: the connection table first (unless skip_ct), then
+ * Maglev. *hit says which; l->hash is set either way. A connection's first SYN skips the table:
+ * it is a new connection even when its 5-tuple was seen before (a reused source port), so it
+ * must not follow an old entry to a drained or down backend. Returns 0 or a negative drop
+ * reason. */
+static __always_inline int lb_pick(struct lb_ctx *l, const struct xl4_lb_globals *g, int skip_ct,
 				   int *hit)
 {
-	struct xl4_flow *f = new_conn ? NULL : bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+	struct xl4_flow *f = skip_ct ? NULL : bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
 
 	*hit = 0;
 	if (f) {
 		struct xl4_backend *be = backend(f->backend_id);
 
 		if (be && flow_usable(f, be, l->vip)) {
-			l->be = be;
-			l->be_id = f->backend_id;
+			ct_hit_take(l, f, be, g);
 			*hit = 1;
-			/* The touch is coarse: a write per packet would bounce the entry's
-			 * cache line between CPUs for nothing. */
-			if (f->last_s != (__u32)(l->now >> XL4_FLOW_TOUCH_SHIFT))
-				f->last_s = l->now >> XL4_FLOW_TOUCH_SHIFT;
-			l->hash = f->hash;
-			if (!(f->flags & XL4_FLOW_F_HASH) && l->vip->mode == XL4_FWD_IPIP)
-				l->hash = xl4_flow_hash(&l->fk, g->seed);
 			return 0;
 		}
 	}
@@ -63,6 +69,29 @@ static __always_inline int lb_pick(struct lb_ctx *l, const struct xl4_lb_globals
 	if (!l->be || (l->be->flags & XL4_BE_F_GONE))
 		return -XL4_R_LB_NO_BACKEND;
 	return 0;
+}
+
+/* The established path: the flow's entry names its backend, the backend its VIP id, and the
+ * VIP's copy by id (xl4_vipid_v1) is an array lookup, so no VIP hash lookup at all. 1: a hit
+ * (l->vip, l->be, l->hash set); 0: no entry; -1: an entry this path cannot use (its backend
+ * gone or its VIP changing): the full path decides, conntrack included. */
+static __always_inline int lb_ct_fast(struct lb_ctx *l, const struct xl4_lb_globals *g)
+{
+	struct xl4_flow *f = bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+	struct xl4_backend *be;
+	__u32 vip_id;
+
+	if (!f)
+		return 0;
+	be = backend(f->backend_id);
+	if (!be)
+		return -1;
+	vip_id = be->vip_id;
+	l->vip = vip_id < XL4_MAX_VIPS ? bpf_map_lookup_elem(&xl4_vipid_v1, &vip_id) : NULL;
+	if (!l->vip || !(l->vip->flags & XL4_VIP_F_LIVE) || !flow_usable(f, be, l->vip))
+		return -1;
+	ct_hit_take(l, f, be, g);
+	return 1;
 }
 
 /*
@@ -161,7 +190,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	struct xl4_lb_globals *g;
 	const struct xl4_guard_cfg *gc;
 	__u32 zero = 0;
-	int hit, capped = 0, inserted = 0, ret;
+	int hit = 0, capped = 0, inserted = 0, ret, ct = 0, new_conn = tcp_syn_only(p);
 
 	__builtin_memcpy(vk.addr, p->t.daddr, 16);
 	vk.port = p->t.dport;
@@ -169,19 +198,25 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	/* A fragment has no ports to choose a backend with (later ones not even a header). */
 	if (p->t.flags & XL4_F_FRAG)
 		return is_vip_addr(&vk) ? -XL4_R_LB_FRAG : XL4_LB_NOT_MINE;
-	l.vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
-	if (!l.vip)
-		return is_vip_addr(&vk) ? -XL4_R_LB_NOT_VIP_PORT : XL4_LB_NOT_MINE;
 	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
-	if (!g)
-		return -XL4_R_LB_NO_BACKEND;
-
 	flow_key_from_pkt(&l.fk, p);
 	l.now = xl4_now();
-	ret = lb_pick(&l, g, tcp_syn_only(p), &hit);
-	if (ret < 0) {
-		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 0, 0);
-		return ret;
+	if (g && !new_conn)
+		ct = lb_ct_fast(&l, g);
+	if (ct == 1) {
+		hit = 1;
+	} else {
+		l.vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
+		if (!l.vip)
+			return is_vip_addr(&vk) ? -XL4_R_LB_NOT_VIP_PORT : XL4_LB_NOT_MINE;
+		if (!g)
+			return -XL4_R_LB_NO_BACKEND;
+		/* no entry: the table was asked already */
+		ret = lb_pick(&l, g, new_conn || ct == 0, &hit);
+		if (ret < 0) {
+			lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 0, 0);
+			return ret;
+		}
 	}
 	/* (The guard's settings are looked up where needed, not kept: this stage's stack is
 	 * near the limit.) The pipeline tells the guard about a completing ACK. */

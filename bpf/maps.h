@@ -66,6 +66,14 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } xl4_vaddr_v1 SEC(".maps");
 
+/* VIP id -> its struct xl4_vip (XL4_VIP_F_LIVE set while it exists): the conntrack fast path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XL4_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xl4_vip);
+} xl4_vipid_v1 SEC(".maps");
+
 /* Bits of the VIP addresses (struct xl4_vip_bits): what is surely not for a VIP. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -43,7 +43,7 @@ struct xl4_engine {
 	int events_fd;
 	int trace_fd;
 	struct xl4_lb_maps {
-		int vips, vaddr, vbits, backends, ring, ct, globals, vstats, bstats;
+		int vips, vipid, vaddr, vbits, backends, ring, ct, globals, vstats, bstats;
 		int gctl, gvip, gstat; /* the guard's per-VIP entries, reset when a VIP id is reused */
 		__u32 ring_size;
 	} lb;

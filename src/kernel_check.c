@@ -42,6 +42,11 @@ int xl4_features_check(void)
 		pr_warn("missing: bpf_ringbuf_reserve() for XDP programs");
 		missing++;
 	}
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_ktime_get_coarse_ns, NULL) != 1) {
+		pr_warn("missing: bpf_ktime_get_coarse_ns() for XDP programs (kernel >= 5.11): the "
+			"datapath's clock");
+		missing++;
+	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		pr_info("kernel BTF (/sys/kernel/btf/vmlinux) not found; xl4 does not need it, "
 			"but bpftool introspection will be poorer");

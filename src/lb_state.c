@@ -27,6 +27,29 @@ void xl4_lb_settings_from_config(const struct xl4_config *cfg, struct xl4_lb_set
 }
 
 static int vip_bits_write(struct xl4_lb *lb);
+static int vip_ids_write(struct xl4_lb *lb);
+
+/* Every write of a VIP entry goes to xl4_vips_v1 and its copy by id (xl4_vipid_v1). */
+static int vip_entry_put(struct xl4_lb *lb, const struct xl4_vip_key *k, const struct xl4_vip *e)
+{
+	struct xl4_vip live = *e;
+
+	live.flags |= XL4_VIP_F_LIVE;
+	if (bpf_map_update_elem(lb->maps.vips, k, e, BPF_ANY) ||
+	    bpf_map_update_elem(lb->maps.vipid, &e->id, &live, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* The copy goes first: no conntrack hit finds a VIP the hash no longer has. */
+static int vip_entry_del(struct xl4_lb *lb, const struct xl4_vip_key *k, __u32 id)
+{
+	struct xl4_vip none = { 0 };
+
+	if (id < XL4_MAX_VIPS)
+		bpf_map_update_elem(lb->maps.vipid, &id, &none, BPF_ANY);
+	return bpf_map_delete_elem(lb->maps.vips, k) ? -errno : 0;
+}
 
 static int globals_write(const struct xl4_lb_maps *maps, const struct xl4_lb_settings *s)
 {
@@ -70,8 +93,9 @@ int xl4_lb_init(struct xl4_lb *lb, const struct xl4_lb_maps *maps, const struct 
 		xl4_lb_free(lb);
 		return -ENOMEM;
 	}
-	/* Pins a datapath without the bits left (an upgrade) hold VIP addresses already. */
-	return globals_write(maps, s) ?: vip_bits_write(lb);
+	/* Pins a datapath without the bits or the copies by id left (an upgrade) hold VIPs
+	 * already. */
+	return globals_write(maps, s) ?: vip_bits_write(lb) ?: vip_ids_write(lb);
 }
 
 void xl4_lb_free(struct xl4_lb *lb)
@@ -205,10 +229,8 @@ static int vip_sync(struct xl4_lb *lb, struct xl4_lb_vip *v)
 		.vip_port = htons(v->spec.port),
 	};
 	vip_key(&v->spec, &k, false);
-	if (bpf_map_update_elem(lb->maps.vips, &k, &e, BPF_ANY)) {
-		err = -errno;
+	if ((err = vip_entry_put(lb, &k, &e)))
 		goto out;
-	}
 	v->slot = next;
 	err = 0;
 out:
@@ -252,6 +274,27 @@ static int vip_bits_write(struct xl4_lb *lb)
 		bits.w[b / 64] |= 1ull << (b % 64);
 	}
 	return bpf_map_update_elem(lb->maps.vbits, &zero, &bits, BPF_ANY) ? -errno : 0;
+}
+
+/* xl4_vipid_v1 from what xl4_vips_v1 holds now: every id set or cleared. */
+static int vip_ids_write(struct xl4_lb *lb)
+{
+	struct xl4_vip by_id[XL4_MAX_VIPS] = { { 0 } }, val;
+	struct xl4_vip_key key, next;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(lb->maps.vips, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(lb->maps.vips, &key, &val) || val.id >= XL4_MAX_VIPS)
+			continue;
+		by_id[val.id] = val;
+		by_id[val.id].flags |= XL4_VIP_F_LIVE;
+	}
+	for (__u32 id = 0; id < XL4_MAX_VIPS; id++)
+		if (bpf_map_update_elem(lb->maps.vipid, &id, &by_id[id], BPF_ANY))
+			return -errno;
+	return 0;
 }
 
 /* k: a full VIP key; the address-only key is derived from it. */
@@ -404,7 +447,7 @@ int xl4_lb_commit(struct xl4_lb *lb, char *err, size_t errlen)
 	for (int id = 0; id < XL4_MAX_VIPS; id++) {
 		if (!lb->inh->vip[id].live || lb->inh->vip[id].claimed)
 			continue;
-		bpf_map_delete_elem(lb->maps.vips, &lb->inh->vip[id].key);
+		vip_entry_del(lb, &lb->inh->vip[id].key, id);
 		addr_refcount_key(lb, &lb->inh->vip[id].key, -1);
 		pr_info("vip id %u left by the previous daemon is not in the configuration: removed", id);
 	}
@@ -486,7 +529,7 @@ int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, s
 		struct xl4_vip_key k;
 
 		vip_key(s, &k, false);
-		bpf_map_delete_elem(lb->maps.vips, &k);
+		vip_entry_del(lb, &k, v->id);
 		memset(v, 0, sizeof(*v));
 		return xl4_errf(err, errlen, ret, "VIP '%s': cannot write the maps: %s", s->name, strerror(-ret));
 	}
@@ -506,12 +549,14 @@ int xl4_lb_vip_del(struct xl4_lb *lb, const char *name, char *err, size_t errlen
 {
 	struct xl4_lb_vip *v = xl4_lb_vip_find(lb, name);
 	struct xl4_vip_key k;
+	int ret;
 
 	if (!v)
 		return xl4_errf(err, errlen, -ENOENT, "no VIP named '%s'", name);
 	vip_key(&v->spec, &k, false);
-	if (bpf_map_delete_elem(lb->maps.vips, &k) && errno != ENOENT)
-		return xl4_errf(err, errlen, -errno, "VIP '%s': %s", name, strerror(errno));
+	ret = vip_entry_del(lb, &k, v->id);
+	if (ret && ret != -ENOENT)
+		return xl4_errf(err, errlen, ret, "VIP '%s': %s", name, strerror(-ret));
 	addr_refcount(lb, &v->spec, -1);
 	for (size_t i = 0; i < v->n_be; i++)
 		id_release(lb, v, &v->be[i]);

@@ -156,6 +156,7 @@ enum xl4_frag_policy {
 #define XL4_MAP_VIPS "xl4_vips_v1"
 #define XL4_MAP_VIP_ADDRS "xl4_vaddr_v1"
 #define XL4_MAP_VIP_BITS "xl4_vbits_v1"
+#define XL4_MAP_VIP_BY_ID "xl4_vipid_v1"
 #define XL4_MAP_BACKENDS "xl4_backends_v1"
 #define XL4_MAP_RING "xl4_ring_v1"
 #define XL4_MAP_CT "xl4_ct_v1"
@@ -193,6 +194,12 @@ struct xl4_vip_key {
 _Static_assert(sizeof(struct xl4_vip_key) == 20, "xl4_vip_key layout");
 
 #define XL4_VIP_F_RESCHEDULE_DOWN (1u << 0) /* flows of a backend that went down move on */
+#define XL4_VIP_F_LIVE (1u << 7) /* xl4_vipid_v1 only: the slot holds a VIP */
+
+/* xl4_vipid_v1 (array, index = VIP id): a copy of each VIP's struct xl4_vip, flagged
+ * XL4_VIP_F_LIVE, written by the daemon with every write to xl4_vips_v1 (cleared before the
+ * VIP is deleted). An established flow names its backend and the backend its VIP id, so a
+ * conntrack hit finds the VIP here with an array lookup instead of a hash lookup. */
 
 struct xl4_vip {
 	__u32 id;	  /* index into per-VIP arrays: stats, ring tables */

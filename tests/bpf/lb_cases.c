@@ -1096,6 +1096,124 @@ static void run_established(struct world *w)
 	send_to(w, name, &s, v, pick(v, &s), LBC_NEW);
 }
 
+/*
+ * The connection table's entries as the fast path reads them: the datapath caches the flow hash
+ * (ipip's outer source) in the entry; an entry an older datapath wrote has none, and must still
+ * give the very same outer source; a hit whose VIP copy by id is not live (a VIP being
+ * rewritten) goes the full way and still keeps the flow on its backend.
+ */
+static void run_ct_entries(struct world *w)
+{
+	struct mvip *v = &w->vip[V_MAIN];
+	struct xl4_lb_vip *lv = xl4_lb_vip_find(&w->lb, v->spec.name);
+	struct pspec s = flow(w, v, 5, 47000, TH_SYN), ack;
+	struct xl4_vip saved = { 0 }, none = { 0 };
+	struct mbe *b = pick(v, &s);
+	struct xl4_flow_key k;
+	struct xl4_flow f;
+	char name[128];
+	bool ok;
+	__u32 id;
+
+	NAME(name, w, "ct-entry/");
+	if (!fx_selected(name)) /* its steps build on each other: all or none */
+		return;
+	if (!lv) {
+		setup_fail(w, "xl4_lb_vip_find", "VIP main not found");
+		return;
+	}
+	id = lv->id;
+	NAME(name, w, "ct-entry/syn");
+	if (!send_to(w, name, &s, v, b, LBC_NEW))
+		return;
+	flow_key(&s, &k);
+	NAME(name, w, "ct-entry/hash-cached");
+	ok = !bpf_map_lookup_elem(w->lb.maps.ct, &k, &f);
+	if (!ok)
+		fx_fail(name, true, "no conntrack entry after the SYN");
+	else if (!(f.flags & XL4_FLOW_F_HASH) || f.hash != flow_hash(&s))
+		ok = fx_fail(name, true, "entry flags %#x hash %#x, want flag %#x and hash %#x", f.flags,
+			     f.hash, XL4_FLOW_F_HASH, flow_hash(&s));
+	fx_count(name, ok);
+	if (!ok)
+		return;
+	ack = s;
+	ack.flags = TH_ACK;
+	ack.payload = 20;
+	/* as a datapath before the cached hash wrote it: its padding 0, a timestamp in ns */
+	f.flags = 0;
+	f.hash = 0x5a5a5a5a;
+	f.last_s = 0x12345678;
+	if (bpf_map_update_elem(w->lb.maps.ct, &k, &f, BPF_EXIST)) {
+		setup_fail(w, "conntrack rewrite", strerror(errno));
+		return;
+	}
+	NAME(name, w, "ct-entry/older-entry");
+	send_to(w, name, &ack, v, b, LBC_HIT);
+
+	NAME(name, w, "ct-entry/vip-copy-live");
+	ok = !bpf_map_lookup_elem(w->lb.maps.vipid, &id, &saved);
+	if (!ok || !(saved.flags & XL4_VIP_F_LIVE) || saved.id != id || saved.mode != w->mode)
+		ok = fx_fail(name, true, "VIP copy by id %u: flags %#x id %u mode %u", id, saved.flags,
+			     saved.id, saved.mode);
+	fx_count(name, ok);
+	if (!ok || bpf_map_update_elem(w->lb.maps.vipid, &id, &none, BPF_ANY))
+		return;
+	NAME(name, w, "ct-entry/vip-copy-cleared");
+	send_to(w, name, &ack, v, b, LBC_HIT);
+	if (bpf_map_update_elem(w->lb.maps.vipid, &id, &saved, BPF_ANY))
+		setup_fail(w, "VIP copy restore", strerror(errno));
+}
+
+/* xl4_vbits_v1 holds exactly the bits of the VIP addresses the daemon has, whatever came and
+ * went: a bit left clear would pass a VIP's traffic to the kernel. */
+static bool vip_bits_expect(struct world *w, const char *name)
+{
+	struct xl4_vip_bits got, want = { { 0 } };
+	__u32 zero = 0, bit;
+	bool ok = true;
+
+	for (int i = 0; i < XL4_MAX_VIPS; i++) {
+		if (!w->lb.vips[i].used)
+			continue;
+		bit = xl4_vip_bit(w->lb.vips[i].spec.addr);
+		want.w[bit / 64] |= 1ull << (bit % 64);
+	}
+	if (bpf_map_lookup_elem(w->lb.maps.vbits, &zero, &got))
+		ok = fx_fail(name, true, "cannot read xl4_vbits_v1: %s", strerror(errno));
+	for (__u32 i = 0; ok && i < XL4_VIP_BITS_WORDS; i++)
+		if (got.w[i] != want.w[i])
+			ok = fx_fail(name, true, "word %u: %#llx, want %#llx", i,
+				     (unsigned long long)got.w[i], (unsigned long long)want.w[i]);
+	fx_count(name, ok);
+	return ok;
+}
+
+static void run_vip_bits(struct world *w)
+{
+	struct mvip *v = &w->vip[V_RST]; /* the only VIP on its address */
+	struct pspec s = flow(w, v, 6, 48000, TH_SYN);
+	char name[128], err[256];
+	struct pkt p;
+
+	NAME(name, w, "vip-bits/");
+	if (!fx_selected(name))
+		return;
+	NAME(name, w, "vip-bits/provisioned");
+	if (!vip_bits_expect(w, name))
+		return;
+	if (xl4_lb_vip_del(&w->lb, v->spec.name, err, sizeof(err))) {
+		setup_fail(w, "xl4_lb_vip_del", err);
+		return;
+	}
+	NAME(name, w, "vip-bits/after-delete");
+	vip_bits_expect(w, name);
+	/* the deleted VIP's address serves nothing now: its traffic is the host's */
+	NAME(name, w, "vip-bits/deleted-vip-passes");
+	build(&p, &s);
+	lb_check(w, name, &p, &(struct want){ XDP_PASS, XL4_R_NONE, NULL, LBC_NONE, NULL, NULL });
+}
+
 /* Drained: no new flows, existing ones stay. */
 static void run_drain(struct world *w)
 {
@@ -1800,6 +1918,8 @@ void suite_lb(void)
 				if (modes[m] == XL4_FWD_L2)
 					run_spread(&w);
 				run_restart(&w);
+				run_ct_entries(&w);
+				run_vip_bits(&w);
 			}
 			world_close(&w);
 		}
