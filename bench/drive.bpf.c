@@ -13,6 +13,10 @@
  *   3. picks flow i: i = seq++ (every packet a new flow) or a pseudo-random i < nflows, and
  *      writes it as the client address 198.19.<i >> 14> and source port 0x4000 | (i & 0x3fff),
  *      fixing the IPv4 and TCP checksums incrementally (RFC 1624),
+ * With pair_mode set (and seq_mode), repetitions come in pairs for one flow: 2k is flow k's
+ * template (a SYN) and 2k+1 the same flow with the flags byte turned into a bare ACK (the
+ * handshake's third packet), so a row measures a whole new connection as the balancer sees it.
+ *
  * then tail-calls the program under test (slot 0 of `target`). The driver does the same work in
  * every mode (it always computes both the sequence and the random pick), so a driver row's
  * baseline is this driver tail-calling bpf/pass.bpf.o or bench/parse_drop.bpf.o.
@@ -46,6 +50,9 @@ __u64 nflows = 1;
 __u64 seq;
 __u64 rng = 0x9e3779b97f4a7c15ull;
 __u32 v6_src; /* 1: IPv6 UDP frames, flow i is a source /64 */
+__u32 pair_mode; /* 1 (with seq_mode): repetitions 2k, 2k+1 are flow k's SYN and its ACK */
+
+#define TCP_ACK 0x10
 
 static __always_inline __u16 csum_upd(__u16 csum, __u16 old, __u16 new)
 {
@@ -85,7 +92,7 @@ int drive(struct xdp_md *ctx)
 	rng ^= rng << 17;
 	r = nflows ? rng % nflows : 0;
 	s = seq++;
-	i = seq_mode ? s : r;
+	i = seq_mode ? (pair_mode ? s >> 1 : s) : r;
 	if (v6_src) {
 		__u16 a_old = *(__u16 *)(d + 26), a_new = bpf_htons((__u16)(i >> 16));
 
@@ -105,6 +112,12 @@ int drive(struct xdp_md *ctx)
 	*(__u16 *)(d + 34) = p_new;
 	*(__u16 *)(d + 24) = csum_upd(*(__u16 *)(d + 24), w_old, w_new);
 	*(__u16 *)(d + 50) = csum_upd(csum_upd(*(__u16 *)(d + 50), w_old, w_new), p_old, p_new);
+	if (pair_mode && (s & 1)) {
+		/* the second of the pair: data offset and flags (word at 46) become a bare ACK */
+		w_old = *(__u16 *)(d + 46);
+		d[47] = TCP_ACK;
+		*(__u16 *)(d + 50) = csum_upd(*(__u16 *)(d + 50), w_old, *(__u16 *)(d + 46));
+	}
 
 	bpf_tail_call(ctx, &target, 0);
 	return XDP_ABORTED; /* the slot was empty */

@@ -65,10 +65,11 @@
 #define NOT_VIP4 0xc6123201u	/* 198.18.50.1 */
 #define ROUTER4 0xc6120301u	/* 198.18.3.1 */
 
-static const char *const xdpfilter_paths[] = {
-	"/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o",
-	"/usr/lib/bpf/xdpfilt_alw_all.o",
-	"/usr/share/xdp-tools/xdpfilt_alw_all.o",
+/* Where distributions put xdp-tools' BPF objects. */
+static const char *const xdpfilter_dirs[] = {
+	"/usr/lib/x86_64-linux-gnu/bpf",
+	"/usr/lib/bpf",
+	"/usr/share/xdp-tools",
 };
 
 static int verbose;
@@ -276,8 +277,51 @@ static int load_single(const char *path, const char *what, struct bpf_object **o
 	return bpf_program__fd(prog);
 }
 
+/* An xdp-filter program from xdp-tools' objects; deny: with the rule "xdp-filter ip --mode src
+ * <client>" (a per-CPU hash keyed by the address as on the wire, MAP_FLAG_SRC in the value's
+ * low bits and a hit counter above them). Returns its fd, or -1 with *why saying what failed. */
+static int xf_load(const char *name, bool deny, struct bpf_object **obj, const char **why)
+{
+	static char msg[3][128];
+	static int nmsg;
+	char path[256];
+	bool found = false;
+	int fd = -1;
+
+	for (size_t i = 0; i < sizeof(xdpfilter_dirs) / sizeof(xdpfilter_dirs[0]) && !found; i++) {
+		snprintf(path, sizeof(path), "%s/%s", xdpfilter_dirs[i], name);
+		if ((found = access(path, R_OK) == 0))
+			fd = load_single(path, "xdp-filter", obj);
+	}
+	if (fd < 0) {
+		snprintf(msg[nmsg % 3], sizeof(msg[0]), "xdp-tools' %s %s", name,
+			 found ? "did not load" : "not found");
+		*why = msg[nmsg++ % 3];
+		return -1;
+	}
+	if (deny) {
+		struct bpf_map *m = bpf_object__find_map_by_name(*obj, "filter_ipv4");
+		int ncpu = libbpf_num_possible_cpus();
+		__u64 *v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v));
+		__u32 addr = htonl(CLIENT4);
+
+		for (int i = 0; v && i < ncpu; i++)
+			v[i] = 1u << 0;
+		if (!m || !v || bpf_map__value_size(m) != sizeof(*v) ||
+		    bpf_map_update_elem(bpf_map__fd(m), &addr, v, BPF_ANY)) {
+			fprintf(stderr, "xl4-bench: xdp-filter address rule: %s\n", strerror(errno));
+			snprintf(msg[nmsg % 3], sizeof(msg[0]), "%s: the deny rule could not be set", name);
+			*why = msg[nmsg++ % 3];
+			fd = -1;
+		}
+		free(v);
+	}
+	return fd;
+}
+
 /* A driver instance that tail-calls target_fd, with frame p as its template. */
-static struct drive_bpf *driver(int target_fd, const struct pkt *p, bool seq_mode, __u64 nflows)
+static struct drive_bpf *driver_pairs(int target_fd, const struct pkt *p, bool seq_mode,
+				      __u64 nflows, bool pairs)
 {
 	struct drive_bpf *d = drive_bpf__open_and_load();
 	__u32 zero = 0;
@@ -289,10 +333,16 @@ static struct drive_bpf *driver(int target_fd, const struct pkt *p, bool seq_mod
 	memcpy(d->bss->tmpl, p->b, p->len);
 	d->data->frame_len = p->len;
 	d->bss->seq_mode = seq_mode;
+	d->bss->pair_mode = pairs;
 	d->data->nflows = nflows;
 	if (bpf_map_update_elem(bpf_map__fd(d->maps.target), &zero, &target_fd, BPF_ANY))
 		fatal("driver: prog array update", errno);
 	return d;
+}
+
+static struct drive_bpf *driver(int target_fd, const struct pkt *p, bool seq_mode, __u64 nflows)
+{
+	return driver_pairs(target_fd, p, seq_mode, nflows, false);
 }
 
 static double now_s(void)
@@ -403,7 +453,7 @@ static void fworld_close(struct fworld *w)
 
 /* ---- rows ------------------------------------------------------------------------------------- */
 
-enum check { CK_NONE, CK_NEW, CK_HIT };
+enum check { CK_NONE, CK_NEW, CK_HIT, CK_PAIR };
 
 struct row {
 	const char *label; /* short, for the plot */
@@ -420,7 +470,7 @@ struct row {
 	const char *skipped; /* why this row has no numbers */
 	double ns[RUNS_MAX];
 	double r_pass[RUNS_MAX], r_parse[RUNS_MAX];
-	__u64 pkts, news, hits, bad_verdict;
+	__u64 pkts, news, hits, acks, bad_verdict;
 	__u32 got; /* the wrong verdict seen */ 
 };
 
@@ -454,14 +504,27 @@ static int run_once(const struct row *r, __u32 rep, __u32 *retval, __u32 *ns)
 	return 0;
 }
 
+/* Handshakes the guard saw complete on a VIP (ACKs that claimed a remembered SYN). */
+static __u64 guard_acks(const struct world *w, __u32 vip)
+{
+	struct xl4_guard_snap g;
+
+	if (xl4_guard_read(&w->e.guard, vip, &g))
+		fatal("guard stats read", errno);
+	return g.sum.acks;
+}
+
 static void measure(struct row *r, int k)
 {
 	struct xl4_lb_counters before, after;
+	__u64 acks = 0;
 	__u32 ret, ns;
 	int err;
 
 	if (r->w)
 		vip_counters(r->w, r->vip, &before);
+	if (r->check == CK_PAIR)
+		acks = guard_acks(r->w, r->vip);
 	if ((err = run_once(r, repeat, &ret, &ns)))
 		fatal(r->desc, err);
 	r->ns[k] = ns;
@@ -473,6 +536,8 @@ static void measure(struct row *r, int k)
 		r->news += after.new_flows - before.new_flows;
 		r->hits += after.ct_hits - before.ct_hits;
 	}
+	if (r->check == CK_PAIR)
+		r->acks += guard_acks(r->w, r->vip) - acks;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -515,6 +580,10 @@ static const char *check_str(const struct row *r, char *buf, size_t len)
 		break;
 	case CK_HIT:
 		snprintf(buf, len, "%.1f%% ct hits", r->pkts ? 100.0 * r->hits / r->pkts : 0);
+		break;
+	case CK_PAIR: /* half the packets are ACKs, each completing its SYN and inserting the flow */
+		snprintf(buf, len, "%.1f%% of ACKs complete, %.1f%% insert",
+			 r->pkts ? 200.0 * r->acks / r->pkts : 0, r->pkts ? 200.0 * r->news / r->pkts : 0);
 		break;
 	default:
 		snprintf(buf, len, "verdict ok");
@@ -658,6 +727,56 @@ static void print_rows(FILE *f, bool md)
 	}
 }
 
+/*
+ * The datapath-cost goals (issue 11), each a ratio of two rows of this run: the median over
+ * rounds of (scale * row a) / row b, so both sides come from the same round. A new connection
+ * is two packets: twice the per-packet figure of the SYN-then-ACK row.
+ */
+static const struct goal {
+	const char *what, *a, *b;
+	double scale, limit;
+} goals[] = {
+	{ "LB established ipip (driven) / driven XDP_PASS", "ipip est", "drv XDP_PASS", 1, 3.0 },
+	{ "LB established l2 (direct) / XDP_PASS", "l2 est", "XDP_PASS", 1, 4.0 },
+	{ "new connection, guard on (SYN + completing ACK) / driven XDP_PASS", "l2 conn guard",
+	  "drv XDP_PASS", 2, 15.0 },
+	{ "non-VIP pass / XDP_PASS", "xl4 pass", "XDP_PASS", 1, 2.5 },
+	{ "malformed drop / parse-then-drop", "xl4 malformed", "parse+drop", 1, 1.5 },
+	{ "blocklist hit, 1 prefix / xdp-filter ipv4 deny", "block 1", "xdp-filter ip drop", 1, 0.6 },
+	{ "blocklist hit, a /32 among 1M / xdp-filter ipv4 deny", "block 1M", "xdp-filter ip drop", 1, 0.6 },
+};
+
+static const struct row *row_by_label(const char *label)
+{
+	for (int i = 0; i < nrows; i++)
+		if (!strcmp(rows[i].label, label))
+			return rows[i].skipped ? NULL : &rows[i];
+	return NULL;
+}
+
+static void print_goals(FILE *f, bool md)
+{
+	if (md)
+		fprintf(f, "| goal | ratio median [min–max] | limit | met |\n|---|---|---|---|\n");
+	for (size_t g = 0; g < sizeof(goals) / sizeof(goals[0]); g++) {
+		const struct row *a = row_by_label(goals[g].a), *b = row_by_label(goals[g].b);
+		double q[RUNS_MAX], m, lo, hi;
+		char v[48];
+
+		if (!a || !b) {
+			fprintf(f, md ? "| %s | not measured | %.1f | — |\n" : "%-70s not measured (limit %.1f)\n",
+				goals[g].what, goals[g].limit);
+			continue;
+		}
+		for (int k = 0; k < runs; k++)
+			q[k] = goals[g].scale * a->ns[k] / (b->ns[k] ? b->ns[k] : 1);
+		m = median(q, runs, &lo, &hi);
+		snprintf(v, sizeof(v), "%.2f [%.2f–%.2f]", m, lo, hi);
+		fprintf(f, md ? "| %s | %s | ≤ %.1f | %s |\n" : "%-70s %-20s limit %-5.1f %s\n",
+			goals[g].what, v, goals[g].limit, m <= goals[g].limit ? "met" : "NOT MET");
+	}
+}
+
 static void write_dat(const char *dir)
 {
 	char path[512];
@@ -729,15 +848,15 @@ int main(int argc, char **argv)
 		{ "rl-sources", required_argument, NULL, 's' },
 		{ 0 },
 	};
-	const char *out_dir = NULL, *ct_sizes = "1000,1000000,10000000", *xf_path = NULL;
-	struct world w_est, w_new, w_pcpu, w_gfd, w_gch, w_gnew;
+	const char *out_dir = NULL, *ct_sizes = "1000,1000000,10000000", *xf_why[3] = { NULL };
+	struct world w_est, w_new, w_pcpu, w_gfd, w_gch, w_gnew, w_gpair;
 	static struct fworld fw_b1, fw_b10k, fw_b1m, fw_lim, fw_rl;
 	__u32 rl_sources = 1000000;
 	struct ct_case cs[8];
 	int ncs = 0, cpu = -1, opt;
-	struct bpf_object *o_pass, *o_parse, *o_xf_miss = NULL, *o_xf_hit = NULL;
-	int pass_fd, parse_fd, xf_miss_fd = -1, xf_hit_fd = -1;
-	__u32 vip_l2, vip_port, vip_ipip, n_l2, n_port, n_ipip, p_l2;
+	struct bpf_object *o_pass, *o_parse, *o_xf_miss = NULL, *o_xf_hit = NULL, *o_xf_ip = NULL;
+	int pass_fd, parse_fd, xf_miss_fd, xf_hit_fd, xf_ip_fd;
+	__u32 vip_l2, vip_port, vip_ipip, n_l2, n_port, n_ipip, p_l2, g_pair;
 	struct pkt valid, synfin, est, icmp, dflow, dsyn;
 	char obj_dir[256], path[512];
 	const char *o_env = getenv("O");
@@ -797,33 +916,11 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/bench/parse_drop.bpf.o", obj_dir);
 	if ((parse_fd = load_single(path, "parse-then-drop reference", &o_parse)) < 0)
 		fatal(path, parse_fd);
-	for (size_t i = 0; i < sizeof(xdpfilter_paths) / sizeof(xdpfilter_paths[0]); i++)
-		if (access(xdpfilter_paths[i], R_OK) == 0) {
-			xf_path = xdpfilter_paths[i];
-			break;
-		}
-	if (xf_path) {
-		xf_miss_fd = load_single(xf_path, "xdp-filter", &o_xf_miss);
-		xf_hit_fd = load_single(xf_path, "xdp-filter", &o_xf_hit);
-	}
-	if (xf_hit_fd >= 0) {
-		/* "xdp-filter ip --mode src 198.18.0.1" (a blocklist entry for the client): a per-CPU
-		 * hash keyed by the address as on the wire, MAP_FLAG_SRC in the value's low bits and
-		 * a hit counter above them. */
-		struct bpf_map *m = bpf_object__find_map_by_name(o_xf_hit, "filter_ipv4");
-		int ncpu = libbpf_num_possible_cpus();
-		__u64 *v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v));
-		__u32 addr = htonl(CLIENT4);
-
-		for (int i = 0; v && i < ncpu; i++)
-			v[i] = 1u << 0;
-		if (!m || !v || bpf_map__value_size(m) != sizeof(*v) ||
-		    bpf_map_update_elem(bpf_map__fd(m), &addr, v, BPF_ANY)) {
-			fprintf(stderr, "xl4-bench: xdp-filter address rule: %s\n", strerror(errno));
-			xf_hit_fd = -1;
-		}
-		free(v);
-	}
+	/* xdp-filter: the full program (alw_all) with no rule and with a deny rule for the client,
+	 * and the program 'xdp-filter load -f ipv4' picks (alw_ip: IP addresses only) */
+	xf_miss_fd = xf_load("xdpfilt_alw_all.o", false, &o_xf_miss, &xf_why[0]);
+	xf_hit_fd = xf_load("xdpfilt_alw_all.o", true, &o_xf_hit, &xf_why[1]);
+	xf_ip_fd = xf_load("xdpfilt_alw_ip.o", true, &o_xf_ip, &xf_why[2]);
 
 	/* xl4: established-flow world, new-flow world, new flows with per-CPU LRU lists */
 	world_open(&w_est, 0, false);
@@ -843,6 +940,9 @@ int main(int argc, char **argv)
 	world_guard(&w_gch, world_vip(&w_gch, 1, XL4_FWD_L2, 0), XL4_GUARD_CHALLENGE);
 	world_open(&w_gnew, 0, false);
 	world_guard(&w_gnew, world_vip(&w_gnew, 1, XL4_FWD_L2, 0), 0);
+	world_open(&w_gpair, 0, false);
+	g_pair = world_vip(&w_gpair, 1, XL4_FWD_L2, 0);
+	world_guard(&w_gpair, g_pair, 0);
 	p_l2 = world_vip(&w_pcpu, 1, XL4_FWD_L2, 0);
 
 	/* packets: all 64-byte IPv4 TCP frames except the ICMP error (70 bytes) */
@@ -862,12 +962,14 @@ int main(int argc, char **argv)
 	r->is_base = true;
 	r = add_row("xdp-filter miss", "reference: xdp-filter (alw_all), no rule matches", false,
 		    xf_miss_fd, &valid, XDP_PASS);
-	if (xf_miss_fd < 0)
-		r->skipped = xf_path ? "xdpfilt_alw_all.o did not load" : "xdp-tools' xdpfilt_alw_all.o not found";
+	r->skipped = xf_why[0];
 	r = add_row("xdp-filter drop", "reference: xdp-filter (alw_all), source-address deny rule", false,
 		    xf_hit_fd, &valid, XDP_DROP);
-	if (xf_hit_fd < 0)
-		r->skipped = xf_path ? "xdpfilt_alw_all.o did not load" : "xdp-tools' xdpfilt_alw_all.o not found";
+	r->skipped = xf_why[1];
+	r = add_row("xdp-filter ip drop",
+		    "reference: xdp-filter (alw_ip, as 'load -f ipv4' picks), source-address deny rule",
+		    false, xf_ip_fd, &valid, XDP_DROP);
+	r->skipped = xf_why[2];
 	add_row("xl4 pass", "xl4: valid TCP, not a VIP -> PASS", false, w_est.e.prog_fd, &valid,
 		XDP_PASS);
 	add_row("xl4 malformed", "xl4: malformed drop (tcp_flags_syn_fin)", false, w_est.e.prog_fd,
@@ -948,6 +1050,12 @@ int main(int argc, char **argv)
 		/* the flood guard: every SYN from a new source */
 		DRIVEN("l2 new guard", "xl4: LB l2, new flow, guard on, normal (SYN slot, no insert)",
 		       w_gnew.e.prog_fd, &dsyn, true, 0, XDP_TX);
+		/* a whole new connection as the balancer sees it: SYN, then its completing ACK */
+		r = add_row("l2 conn guard",
+			    "xl4: LB l2, guard on: a SYN then its completing ACK (insert), per packet", true,
+			    bpf_program__fd(driver_pairs(w_gpair.e.prog_fd, &dsyn, true, 0, true)->progs.drive),
+			    &dsyn, XDP_TX);
+		r->w = &w_gpair, r->vip = g_pair, r->check = CK_PAIR;
 		DRIVEN("guard 1st drop", "xl4: guard, emergency SYN, First Drop (greylist write, drop)",
 		       w_gfd.e.prog_fd, &dsyn, true, 0, XDP_DROP);
 		DRIVEN("guard challenge", "xl4: guard, emergency SYN, SYN-ACK challenge (XDP_TX)",
@@ -1059,6 +1167,8 @@ int main(int argc, char **argv)
 	printf("Ratios: median of per-round ratios; direct rows against direct references, driven "
 	       "rows against the driven references.\n\n");
 	print_rows(stdout, false);
+	printf("\nDatapath-cost goals (ratios of rows of this run, per-round medians):\n");
+	print_goals(stdout, false);
 	printf("\nConntrack at scale (driven, random prefilled flow per packet):\n");
 	print_ct(stdout, false, cs, ncs, d_pass);
 	printf("\nxl4-bench: %.0f s\n", now_s() - t_start);
@@ -1071,6 +1181,11 @@ int main(int argc, char **argv)
 			fatal(path, errno);
 		print_rows(f, true);
 		fclose(f);
+		snprintf(path, sizeof(path), "%s/goals.md", out_dir);
+		if (!(f = fopen(path, "w")))
+			fatal(path, errno);
+		print_goals(f, true);
+		fclose(f);
 		snprintf(path, sizeof(path), "%s/ct.md", out_dir);
 		if (!(f = fopen(path, "w")))
 			fatal(path, errno);
@@ -1080,7 +1195,7 @@ int main(int argc, char **argv)
 		if (!(f = fopen(path, "w")))
 			fatal(path, errno);
 		fprintf(f, "repeat=%u runs=%d cpu=%d xdp_filter=%s\n", repeat, runs, cpu,
-			xf_path ? xf_path : "none");
+			xf_why[0] || xf_why[2] ? "missing" : "xdp-tools");
 		fclose(f);
 		write_dat(out_dir);
 	}

@@ -285,12 +285,12 @@ struct {
 	__type(value, struct xl4_bucket);
 } xl4_gchbud_v1 SEC(".maps");
 
-/* The test clock (ns), read instead of bpf_ktime_get_ns() when cfg_test_clock is set. */
+/* The clock (struct xl4_clock): jiffies' scale and offset, or the test clock. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct xl4_clock);
 } xl4_clock_v1 SEC(".maps");
 
 #endif /* XL4_MAPS_H */

@@ -18,21 +18,23 @@ const volatile __u32 cfg_trace = 0;            /* 1: write xl4_trace_v1 (replay 
 const volatile __u32 cfg_test_clock = 0;       /* 1: time comes from xl4_clock_v1 (tests) */
 
 /*
- * Now, in ns: CLOCK_MONOTONIC as of the last timer tick (bpf_ktime_get_coarse_ns(), 1/HZ
- * resolution: 4 ms at HZ 250), or the test clock fixtures drive. Everything the datapath times
- * (expiry, token buckets, the guard's windows, conntrack touches) is coarser than a tick, and
- * the coarse clock reads no hardware counter: bpf_ktime_get_ns() cost ~35-40 ns per call here
- * (docs/performance.md). User space writes deadlines from CLOCK_MONOTONIC, the same base.
+ * Now, in ns: CLOCK_MONOTONIC to within one timer tick (4 ms at HZ 250), from jiffies and the
+ * scale and offset the loader measured (struct xl4_clock), or the test clock fixtures drive.
+ * Everything the datapath times (expiry, token buckets, the guard's windows, conntrack touches,
+ * the drop sampler) is coarser than a tick. bpf_jiffies64() is inlined by the verifier: ~0 ns,
+ * where bpf_ktime_get_coarse_ns() costs ~22 ns and bpf_ktime_get_ns() ~48 ns here
+ * (docs/performance.md). User space writes deadlines from CLOCK_MONOTONIC.
  */
 static __always_inline __u64 xl4_now(void)
 {
-	if (cfg_test_clock) {
-		__u32 zero = 0;
-		__u64 *t = bpf_map_lookup_elem(&xl4_clock_v1, &zero);
+	__u32 zero = 0;
+	struct xl4_clock *c = bpf_map_lookup_elem(&xl4_clock_v1, &zero);
 
-		return t ? *t : 0;
-	}
-	return bpf_ktime_get_coarse_ns();
+	if (cfg_test_clock)
+		return c ? c->test_ns : 0;
+	if (!c || !c->tick_ns) /* not calibrated (the loader could not measure jiffies) */
+		return bpf_ktime_get_coarse_ns();
+	return bpf_jiffies64() * c->tick_ns + c->offset_ns;
 }
 
 static __always_inline void count(__u32 idx, __u32 bytes)
@@ -76,10 +78,11 @@ static __always_inline int xl4_bucket_take(struct xl4_bucket *b, __u64 rate, __u
 }
 
 /*
- * The drop sampler's gate: at most cfg_sample_per_sec events per second per CPU on average,
- * in bursts of at most that many after a quiet second. The bucket's last_ns holds the time
- * the next event is due; a drop that comes earlier costs one per-CPU lookup, one coarse
- * clock read and a compare (no division, no fine clock: drops are what floods are made of).
+ * The drop sampler's gate, a token bucket kept as one due time: each event moves the time the
+ * next one is due by 1/rate, and a due time more than a second behind is pulled up to a second
+ * behind. So a CPU samples at most rate * (T + 1) events in any T seconds: a burst of `rate`
+ * after a quiet second, then one per 1/rate. A drop before its due time costs one per-CPU
+ * lookup, the clock (jiffies) and a compare: no division, no clock read, as a flood needs.
  */
 static __always_inline int sample_allowed(void)
 {
@@ -92,12 +95,12 @@ static __always_inline int sample_allowed(void)
 	b = bpf_map_lookup_elem(&xl4_sampler_v1, &zero);
 	if (!b)
 		return 0;
-	now = bpf_ktime_get_coarse_ns();
+	now = xl4_now();
 	due = b->last_ns;
 	if (now < due)
 		return 0;
-	if (now - due > 1000000000ull) /* quiet for a second: a new burst starts from now */
-		due = now;
+	if (now - due > 1000000000ull) /* quiet for a second or more: a full burst, no more */
+		due = now - 1000000000ull;
 	b->last_ns = due + 1000000000ull / cfg_sample_per_sec;
 	return 1;
 }

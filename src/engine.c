@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "log.h"
 #include "xl4/abi.h"
@@ -191,6 +192,21 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 					 "or a verifier rejection: run with -vv)" :
 					 " (run with -vv for the verifier log)");
 		goto fail;
+	}
+	/* clock: jiffies measured against CLOCK_MONOTONIC (the test clock needs nothing) */
+	if (!o->test_clock) {
+		struct xl4_clock c = { 0 };
+		__u32 zero = 0;
+
+		err = xl4_clock_calibrate(bpf_program__fd(skel->progs.xl4_clock_probe), &c);
+		if (err)
+			pr_warn("cannot measure the kernel's jiffies (%s): the datapath reads the "
+				"coarse kernel clock instead (~20 ns more per packet)", strerror(-err));
+		else if (bpf_map_update_elem(bpf_map__fd(skel->maps.xl4_clock_v1), &zero, &c, BPF_ANY))
+			pr_warn("cannot write the datapath's clock: %s", strerror(errno));
+		else
+			pr_debug("datapath clock: HZ %llu, offset %lld ns", 1000000000ull / c.tick_ns,
+				 (long long)c.offset_ns);
 	}
 	e->skel = skel;
 	e->prog_fd = bpf_program__fd(skel->progs.xl4_xdp);

@@ -86,6 +86,8 @@ int main(int argc, char **argv)
 	suite_lb();
 	suite_filter();
 	suite_guard();
+	suite_sampler();
+	suite_clock();
 	suite_agent();
 
 	xl4_engine_close(&fx.eng[ENG_DROP]);

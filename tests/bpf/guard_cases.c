@@ -67,10 +67,11 @@ static bool gfail(const char *name, const char *what, const char *err)
 
 static void clock_set(struct gworld *w, uint64_t ns)
 {
+	struct xl4_clock c = { .test_ns = ns };
 	__u32 zero = 0;
 
 	w->now = ns;
-	bpf_map_update_elem(w->clock_fd, &zero, &ns, BPF_ANY);
+	bpf_map_update_elem(w->clock_fd, &zero, &c, BPF_ANY);
 }
 
 static void cfg_defaults(struct xl4_guard_cfg *c)
