@@ -26,10 +26,17 @@ int xl4_counters_read(int stats_fd, struct xl4_totals *t)
 			free(vals);
 			return err;
 		}
+		if (i == XDP_DROP) /* the sum of the reasons, below */
+			continue;
 		for (int c = 0; c < ncpu; c++) {
 			t->c[i].packets += vals[c].packets;
 			t->c[i].bytes += vals[c].bytes;
 		}
+	}
+	/* the datapath counts a drop once, under its reason (include/xl4/abi.h) */
+	for (__u32 r = 0; r < XL4_REASON_MAX; r++) {
+		t->c[XDP_DROP].packets += t->c[XL4_STAT_REASON_BASE + r].packets;
+		t->c[XDP_DROP].bytes += t->c[XL4_STAT_REASON_BASE + r].bytes;
 	}
 	free(vals);
 	return 0;

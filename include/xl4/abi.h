@@ -85,7 +85,9 @@ enum xl4_verdict {
 
 /*
  * xl4_stats_v1: per-CPU array. Index 0..XL4_VERDICT_MAX-1 counts verdicts; index
- * XL4_STAT_REASON_BASE + reason counts drops by reason. Written only by the XDP program.
+ * XL4_STAT_REASON_BASE + reason counts drops by reason. Written only by the XDP program,
+ * which counts a drop once, under its reason: the XDP_DROP verdict is the sum of the reasons
+ * (src/counters.c adds it up; the slot itself is left to what older datapaths counted there).
  */
 #define XL4_STAT_ALLOW_LIST 5 /* packets from an allowlisted source */
 #define XL4_STAT_ALLOW_RULE 6 /* packets an allow rule let through */

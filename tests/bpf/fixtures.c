@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 	suite_lb();
 	suite_filter();
 	suite_guard();
-	suite_sampler();
+	suite_exit();
 	suite_clock();
 	suite_agent();
 

@@ -48,7 +48,7 @@ void suite_random(unsigned long long seed, int count);
 void suite_lb(void); /* lb_cases.c: the load balancer, with its own engines */
 void suite_filter(void); /* filter_cases.c: the filter, with its own engines and test clock */
 void suite_clock(void);	 /* clock_cases.c: the datapath's clock against CLOCK_MONOTONIC */
-void suite_sampler(void); /* sampler_cases.c: the drop sampler's rate promise */
+void suite_exit(void);	 /* exit_cases.c: counting without the trace, the drop sampler */
 void suite_guard(void);	 /* guard_cases.c: the flood guard, with its own engines and test clock */
 bool guard_reason_expected(unsigned int reason);
 
