@@ -483,7 +483,10 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	vk.port = p->t.dport;
 	vk.proto = IPPROTO_TCP;
 	vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
-	if (!vip || !guard_ctx_init(&g, cfg, vip->id, xl4_now()))
+	if (!vip)
+		return XL4_GUARD_CONTINUE;
+	p->vip_hint = vip->id + 1;
+	if (!guard_ctx_init(&g, cfg, vip->id, xl4_now()))
 		return XL4_GUARD_CONTINUE;
 
 	b = guard_roll(g.cfg, g.st, g.vip, g.ctl, g.now);

@@ -183,6 +183,18 @@ static __always_inline int is_vip_addr(struct xl4_vip_key *vk)
 	return bpf_map_lookup_elem(&xl4_vaddr_v1, vk) != NULL;
 }
 
+/* The VIP the guard looked up for this packet, by its id (an array lookup), or NULL. */
+static __always_inline struct xl4_vip *vip_by_hint(const struct xl4_pkt *p)
+{
+	__u32 id = p->vip_hint - 1;
+	struct xl4_vip *v;
+
+	if (!p->vip_hint || id >= XL4_MAX_VIPS)
+		return NULL;
+	v = bpf_map_lookup_elem(&xl4_vipid_v1, &id);
+	return v && (v->flags & XL4_VIP_F_LIVE) ? v : NULL;
+}
+
 static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 {
 	struct xl4_vip_key vk = { .family = (p->t.flags & XL4_F_IPV6) ? 6 : 4 };
@@ -206,7 +218,9 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	if (ct == 1) {
 		hit = 1;
 	} else {
-		l.vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
+		l.vip = vip_by_hint(p);
+		if (!l.vip)
+			l.vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
 		if (!l.vip)
 			return is_vip_addr(&vk) ? -XL4_R_LB_NOT_VIP_PORT : XL4_LB_NOT_MINE;
 		if (!g)

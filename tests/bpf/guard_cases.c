@@ -397,6 +397,53 @@ static void sc_normal(int v6)
 	world_close(&w);
 }
 
+/* Two VIPs on one address: the guard hands the VIP it looked up to the load balancer by id
+ * (no second hash lookup), and each SYN must still reach its own VIP's backend, whichever id
+ * is live next to it. */
+static void sc_two_vips(int v6)
+{
+	static const uint8_t MAC_ALT[ETH_ALEN] = { 0x02, 0xbe, 0, 0, 0, 9 };
+	struct xl4_vip_spec vs = { .name = "web-alt", .port = 81, .proto = IPPROTO_TCP,
+				   .mode = XL4_FWD_L2 };
+	struct xl4_backend_spec bs = { .weight = 1, .has_mac = true };
+	struct gworld w;
+	struct pkt p;
+	char n[128], err[256];
+
+	snprintf(n, sizeof(n), "guard/%s/two-vips/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	vs.family = bs.family = v6 ? 6 : 4;
+	if (v6) {
+		memcpy(vs.addr, &VIP6, 16);
+		memcpy(bs.addr, &BACKEND6, 16);
+		((uint8_t *)bs.addr)[15] ^= 0x20;
+	} else {
+		vs.addr[0] = htonl(VIP4);
+		bs.addr[0] = htonl(BACKEND4 + 2);
+	}
+	memcpy(bs.mac, MAC_ALT, ETH_ALEN);
+	if (xl4_lb_vip_add(&w.lb, &vs, err, sizeof(err)) ||
+	    xl4_lb_backend_add(&w.lb, "web-alt", &bs, err, sizeof(err))) {
+		gfail(n, "second VIP", err);
+		world_close(&w);
+		return;
+	}
+	for (int round = 0; round < 2; round++) {
+		mkpkt(&w, &p, 3, 40100 + round, TH_SYN, 0, 0, 5000);
+		NAME(n, &w, "two-vips/syn-port-80");
+		if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
+			check_u64(n, "to web's backend MAC", !memcmp(last.b, MAC_BE, 6), 1);
+		mkpkt(&w, &p, 3, 40200 + round, TH_SYN, 0, 0, 5000);
+		pkt_set16(&p, p.l4 + 2, 81);
+		tcp_csum_fix(&p, v6);
+		NAME(n, &w, "two-vips/syn-port-81");
+		if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
+			check_u64(n, "to web-alt's backend MAC", !memcmp(last.b, MAC_ALT, 6), 1);
+	}
+	world_close(&w);
+}
+
 /* A reused 5-tuple: a flow on backend 1, backend 1 drained, a new connection from the same
  * client port. Its SYN goes to backend 2 (Maglev), and so must its ACKs, not the old entry's
  * way to the drained backend. */
@@ -919,6 +966,7 @@ void suite_guard(void)
 	sched_setaffinity(0, sizeof(one), &one);
 	for (int v6 = 0; v6 <= 1; v6++) {
 		sc_normal(v6);
+		sc_two_vips(v6);
 		sc_reused_tuple(v6);
 		sc_first_drop(v6);
 		sc_grey_full(v6);

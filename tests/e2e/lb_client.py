@@ -159,6 +159,7 @@ class Held(threading.Thread):
         self.cid, self.host, self.port, self.interval, self.stop = cid, host, port, interval, stop
         self.backend = None
         self.requests = 0
+        self.max_wait = 0.0  # the longest a request waited for its reply (an echo gap)
         self.last_ok = 0.0
         self.broken_at = None
         self.error = None
@@ -174,8 +175,10 @@ class Held(threading.Thread):
                 seq = 0
                 while not self.stop.is_set():
                     path = b"/hold/%d/%d" % (self.cid, seq)
+                    sent = time.monotonic()
                     s.sendall(b"GET %s HTTP/1.1\r\nHost: xl4-vip\r\n\r\n" % path)
                     status, body = read_response(f)
+                    self.max_wait = max(self.max_wait, time.monotonic() - sent)
                     name, _, rest = body.decode(errors="replace").strip().partition(" ")
                     if status != 200 or rest != path.decode():
                         raise ValueError(f"unexpected reply {status} {body[:60]!r}")
@@ -249,13 +252,16 @@ def cmd_hold(host4, host6, port, n, interval, max_secs, stop_file, events_file):
             stalled.append(f"conn {c.cid} ({c.host}, {b}): last reply {t_stop - c.last_ok:.1f}s before the end")
         else:
             alive_by[b] = alive_by.get(b, 0) + 1
+    max_wait_ms = int(1000 * max((c.max_wait for c in conns), default=0.0))
     print(f"hold: {n} connections, {connected} connected, {sum(c.requests for c in conns)} requests; "
-          f"by backend {by}; alive at the end {alive_by}; broken {broken_by}", file=sys.stderr)
+          f"by backend {by}; alive at the end {alive_by}; broken {broken_by}; "
+          f"longest wait for a reply {max_wait_ms} ms", file=sys.stderr)
     for line in (broken + stalled)[:12]:
         print("  " + line, file=sys.stderr)
     print(json.dumps({"conns": n, "connected": connected, "requests": sum(c.requests for c in conns),
                       "by": by, "alive_by": alive_by, "broken_in": broken_in, "broken_by": broken_by,
-                      "stalled": len(stalled), "phases": [e[1] for e in events]}))
+                      "stalled": len(stalled), "max_wait_ms": max_wait_ms,
+                      "phases": [e[1] for e in events]}))
 
 
 def main():

@@ -120,10 +120,15 @@ wait_mode() {
 
 # flood_start ARGS...: xl4-gen in the attacker namespace against $FAM's web VIP, bounded (60 s
 # at most), killed by flood_stop; the SYNs go to the balancer's MAC through the bridge.
+# Frames the balancer's receive ring had no room for: the bridge port's veth counts them as
+# dropped on transmit toward the balancer.
+ring_drops() { ip -n "$LB_SW" -s -j link show p-lb | jget /dev/stdin 'r[0]["stats64"]["tx"]["dropped"]'; }
+
 flood_start() {
 	local src=$FLOOD_SRC4 dst=$LB_VIP4
 
 	[ "$FAM" = 6 ] && src=$FLOOD_SRC6 dst=$LB_VIP6
+	RING_DROPS0=$(ring_drops)
 	bg_start "$ATK" "$E2E_TMP/flood.out" timeout 70 "$GEN" --dev eth0 --dst-mac "$LB_MAC" \
 		--src "$src" --dst "$dst" --dport "$LB_VPORT" --duration 60 --cpu 0 --json "$@"
 	FLOOD_PID=$BG_PID
@@ -133,6 +138,7 @@ flood_stop() {
 	kill -TERM "$FLOOD_PID" 2>/dev/null
 	proc_wait_exit "$FLOOD_PID" 10 || die "xl4-gen did not stop"
 	e2e_log "  flood: $(tail -1 "$E2E_TMP/flood.out")"
+	e2e_log "  the balancer's receive ring dropped $(($(ring_drops) - RING_DROPS0)) frames during the flood"
 }
 
 # ct_watch: sample the connection table's size every 0.5 s into ct.samples until stop file
@@ -176,6 +182,9 @@ hold_stop() {
 	assert_eq "$1: long-lived connections broken" "0" \
 		"$(jget "$E2E_TMP/hold.json" 'sum(r["broken_in"].values())')"
 	assert_eq "$1: long-lived connections stalled" "0" "$(jget "$E2E_TMP/hold.json" 'r["stalled"]')"
+	# reported, not asserted: on a shared 2-core VM a TCP retransmission (200+ ms) is what a
+	# long gap means; docs/performance.md tracks the figure against its 100 ms goal
+	e2e_log "  $1: longest echo wait of a long-lived connection: $(jget "$E2E_TMP/hold.json" 'r["max_wait_ms"]') ms (goal: under 100 ms)"
 }
 
 # new_conns NAME COUNT PARALLEL: COUNT new connections (HTTP request each) to web4; the success
