@@ -37,8 +37,12 @@ static int probe(int fd, struct sample *s)
 	return 0;
 }
 
-/* Probe until jiffies move past `after`: the first sample of the new jiffy. The edge lies
- * between the two samples (a few microseconds apart); *edge_ns is their middle. */
+/* Two probes further apart than this (we were preempted between them) do not time an edge. */
+#define EDGE_GAP_MAX_NS 50000ull
+
+/* Probe until jiffies move on from a value >= `after`: the first sample of the new jiffy. The
+ * edge lies between the two samples; *edge_ns is their middle, and only samples a few
+ * microseconds apart count (on a busy machine the next edge is taken instead). */
 static int next_edge(int fd, unsigned long long after, unsigned long long deadline,
 		     struct sample *s, unsigned long long *edge_ns)
 {
@@ -50,7 +54,8 @@ static int next_edge(int fd, unsigned long long after, unsigned long long deadli
 	for (;;) {
 		if ((err = probe(fd, s)))
 			return err;
-		if (s->jiffies != prev.jiffies && prev.jiffies >= after) {
+		if (s->jiffies != prev.jiffies && prev.jiffies >= after &&
+		    s->ns - prev.ns <= EDGE_GAP_MAX_NS) {
 			*edge_ns = prev.ns + (s->ns - prev.ns) / 2;
 			return 0;
 		}
@@ -81,9 +86,9 @@ unsigned int xl4_clock_hz(unsigned long long ticks, unsigned long long ns)
 	return 0;
 }
 
-int xl4_clock_calibrate(int probe_fd, struct xl4_clock *c)
+static int calibrate_once(int probe_fd, struct xl4_clock *c)
 {
-	unsigned long long start = mono_ns(), deadline = start + 500000000ull, a_ns, b_ns, tick;
+	unsigned long long start = mono_ns(), deadline = start + 300000000ull, a_ns, b_ns, tick;
 	struct sample a, b;
 	unsigned int hz;
 	int err;
@@ -105,4 +110,14 @@ int xl4_clock_calibrate(int probe_fd, struct xl4_clock *c)
 	 * at the start of each tick, and trails it by less than one tick in between */
 	c->offset_ns = b_ns - b.jiffies * tick;
 	return 0;
+}
+
+int xl4_clock_calibrate(int probe_fd, struct xl4_clock *c)
+{
+	int err = -ETIMEDOUT;
+
+	/* a late tick or a preemption can spoil one measurement: three tries */
+	for (int i = 0; i < 3 && err; i++)
+		err = calibrate_once(probe_fd, c);
+	return err;
 }
