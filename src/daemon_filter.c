@@ -20,7 +20,8 @@ static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
-	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC: deadlines written here mean the same there. */
+	/* The datapath's clock is CLOCK_MONOTONIC to within a tick (src/clock.c): deadlines written
+	 * here mean the same there. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }

@@ -336,7 +336,7 @@ struct xl4_lpm6_key {
 	__be32 addr[4];
 };
 struct xl4_prefix_entry {
-	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) deadline; 0 = never */
+	__u64 expires_ns; /* CLOCK_MONOTONIC deadline (the datapath's clock: src/clock.c); 0 = never */
 	__u32 id;	  /* shown in events: which entry matched */
 	__u8 len;	  /* this entry's prefix length (to look for a shorter one if expired) */
 	__u8 origin;	  /* user space only: 0 runtime, else the config generation (1/2) that
