@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
 #include <time.h>
 #include <bpf/bpf.h>
 
 #include "clock.h"
 
-static unsigned long long mono_ns(void)
+unsigned long long xl4_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -26,13 +27,13 @@ static int probe(int fd, struct sample *s)
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = sizeof(frame),
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 
-	t0 = mono_ns();
+	t0 = xl4_mono_ns();
 	if (bpf_prog_test_run_opts(fd, &o))
 		return -errno;
-	t1 = mono_ns();
+	t1 = xl4_mono_ns();
 	if (o.data_size_out < sizeof(s->jiffies))
 		return -EIO;
-	__builtin_memcpy(&s->jiffies, out, sizeof(s->jiffies));
+	memcpy(&s->jiffies, out, sizeof(s->jiffies));
 	s->ns = t0 + (t1 - t0) / 2;
 	return 0;
 }
@@ -88,7 +89,7 @@ unsigned int xl4_clock_hz(unsigned long long ticks, unsigned long long ns)
 
 static int calibrate_once(int probe_fd, struct xl4_clock *c)
 {
-	unsigned long long start = mono_ns(), deadline = start + 300000000ull, a_ns, b_ns, tick;
+	unsigned long long start = xl4_mono_ns(), deadline = start + 300000000ull, a_ns, b_ns, tick;
 	struct sample a, b;
 	unsigned int hz;
 	int err;

@@ -16,6 +16,9 @@
 #define XL4_CLOCK_SPAN_MS 40
 int xl4_clock_calibrate(int probe_fd, struct xl4_clock *c);
 
+/* CLOCK_MONOTONIC in ns: the base every deadline user space writes for the datapath uses. */
+unsigned long long xl4_mono_ns(void);
+
 /* HZ from `ticks` jiffies measured over `ns`: a HZ kernels are built with, within 1%; else 0. */
 unsigned int xl4_clock_hz(unsigned long long ticks, unsigned long long ns);
 

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "control.h"
 #include "daemon_filter.h"
 #include "log.h"
@@ -15,16 +16,6 @@
 #define NS_PER_S 1000000000ull
 #define TTL_MAX_S (10ull * 365 * 24 * 3600)  /* ten years; "never" is no --ttl at all */
 #define PREFIXES_PER_REQUEST_MAX (1 << 21) /* the IPv4 blocklist's size */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	/* The datapath's clock is CLOCK_MONOTONIC to within a tick (src/clock.c): deadlines written
-	 * here mean the same there. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
 
 static const char *list_name(enum xl4_list l)
 {
@@ -108,7 +99,7 @@ void daemon_filter_tick(struct daemon_filter *d)
 
 	if (!d->ready)
 		return;
-	n = xl4_filter_sweep(&d->f, mono_ns());
+	n = xl4_filter_sweep(&d->f, xl4_mono_ns());
 	if (n > 0) {
 		struct xl4_kv kv = XL4_KV_INIT;
 
@@ -170,14 +161,14 @@ static json_t *req_list(struct daemon_filter *d, enum xl4_list l, const char *cm
 		if ((bad = xl4_ctl_check_keys(req, cmd, list_keys)))
 			return bad;
 		return json_pack("{s:b, s:s, s:o}", "ok", 1, "list", list_name(l), "entries",
-				 xl4_filter_list_json(&d->f, l, mono_ns()));
+				 xl4_filter_list_json(&d->f, l, xl4_mono_ns()));
 	}
 	if (!strcmp(op, "add")) {
 		if ((bad = xl4_ctl_check_keys(req, cmd, add_keys)) ||
 		    xl4_ctl_int(req, cmd, "ttl", 1, TTL_MAX_S, &ttl, &bad) < 0 ||
 		    (bad = parse_prefixes(req, cmd, &p, &n)))
 			return bad;
-		ret = xl4_filter_list_add(&d->f, l, p, n, ttl ? mono_ns() + ttl * NS_PER_S : 0, err,
+		ret = xl4_filter_list_add(&d->f, l, p, n, ttl ? xl4_mono_ns() + ttl * NS_PER_S : 0, err,
 					  sizeof(err));
 		free(p);
 		if (ret)

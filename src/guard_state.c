@@ -10,14 +10,6 @@
 
 #include "guard_state.h"
 
-uint64_t xl4_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 void xl4_guard_cfg_build(const struct xl4_guard_conf *c, unsigned ncpus, uint32_t grey_slots,
 			 uint32_t syn_slots, struct xl4_guard_cfg *out)
 {

@@ -8,6 +8,7 @@
 #ifndef XL4_GUARD_STATE_H
 #define XL4_GUARD_STATE_H
 
+#include "clock.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +55,5 @@ const char *xl4_guard_response_name(uint32_t resp);	/* "first-drop", "challenge"
 int xl4_guard_override_parse(const char *s, uint32_t *ov);
 int xl4_guard_level_parse(const char *s, uint32_t *level); /* first-drop | challenge */
 
-uint64_t xl4_mono_ns(void); /* CLOCK_MONOTONIC: the datapath's clock, to within a tick */
 
 #endif

@@ -17,13 +17,6 @@
 #include "harness.h"
 #include "xl4.skel.h"
 
-static unsigned long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 void suite_clock(void)
 {
@@ -47,12 +40,12 @@ void suite_clock(void)
 			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = sizeof(frame),
 				    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 
-			before = mono_ns();
+			before = xl4_mono_ns();
 			if (bpf_prog_test_run_opts(bpf_program__fd(e->skel->progs.xl4_clock_probe), &o)) {
 				ok = fx_fail(name, true, "probe: %s", strerror(errno));
 				break;
 			}
-			after = mono_ns();
+			after = xl4_mono_ns();
 			memcpy(&jiffies, out, sizeof(jiffies));
 			dp = jiffies * c.tick_ns + c.offset_ns;
 			/* behind by less than a tick, plus however late the tick that moves jiffies

@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "counters.h"
 #include "harness.h"
 #include "testrun.h"
@@ -35,13 +36,6 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Drops `n` SYN+FIN packets in one run; returns the events sampled and *secs the run's time. */
 static int burst(struct xl4_engine *e, struct ring_buffer *rb, const struct pkt *p, __u32 n,
@@ -52,10 +46,10 @@ static int burst(struct xl4_engine *e, struct ring_buffer *rb, const struct pkt 
 
 	ring_buffer__consume(rb);
 	events = 0;
-	t0 = mono_s();
+	t0 = (xl4_mono_ns() / 1e9);
 	if (bpf_prog_test_run_opts(e->prog_fd, &o))
 		return -errno;
-	*secs = mono_s() - t0;
+	*secs = (xl4_mono_ns() / 1e9) - t0;
 	ring_buffer__consume(rb);
 	return o.retval == XDP_DROP ? events : -EPROTO;
 }
