@@ -1585,17 +1585,13 @@ void suite_filter(void)
 {
 	static struct fworld w;
 	int before = fx.passed + fx.failed;
-	cpu_set_t old, one;
-	int cpu = sched_getcpu();
+	cpu_set_t old;
 
 	if (fx.filter && (!strncmp(fx.filter, "lb/", 3) || !strncmp(fx.filter, "agent", 5)))
 		return; /* a filter naming another suite: do not even load the engines */
 	ncpu = libbpf_num_possible_cpus();
 	/* budgets and the shared bucket are per CPU: keep every test run on this one */
-	sched_getaffinity(0, sizeof(old), &old);
-	CPU_ZERO(&one);
-	CPU_SET(cpu < 0 ? 0 : cpu, &one);
-	sched_setaffinity(0, sizeof(one), &one);
+	fx_pin(&old);
 
 	if (world_open(&w, "main", 0)) {
 		run_list_boundaries(&w);
@@ -1615,7 +1611,7 @@ void suite_filter(void)
 		run_restart(&w);
 	world_close(&w);
 	run_review_budget_overflow();
-	sched_setaffinity(0, sizeof(old), &old);
+	fx_unpin(&old);
 
 	if (!fx.filter) {
 		for (size_t i = 0; i < sizeof(suite_reasons) / sizeof(suite_reasons[0]); i++) {

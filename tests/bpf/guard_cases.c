@@ -953,17 +953,13 @@ bool guard_reason_expected(unsigned int reason)
 void suite_guard(void)
 {
 	int before = fx.passed + fx.failed;
-	cpu_set_t old, one;
-	int cpu = sched_getcpu();
+	cpu_set_t old;
 
 	if (fx.filter && strncmp(fx.filter, "guard", 5))
 		return;
 	g_ncpu = libbpf_num_possible_cpus();
 	/* windows and budgets are per CPU: keep every test run on this one */
-	sched_getaffinity(0, sizeof(old), &old);
-	CPU_ZERO(&one);
-	CPU_SET(cpu < 0 ? 0 : cpu, &one);
-	sched_setaffinity(0, sizeof(one), &one);
+	fx_pin(&old);
 	for (int v6 = 0; v6 <= 1; v6++) {
 		sc_normal(v6);
 		sc_two_vips(v6);
@@ -974,6 +970,6 @@ void suite_guard(void)
 		sc_challenge(v6, 1);
 		sc_hysteresis(v6);
 	}
-	sched_setaffinity(0, sizeof(old), &old);
+	fx_unpin(&old);
 	printf("guard: %d checks\n", fx.passed + fx.failed - before);
 }

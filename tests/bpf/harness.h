@@ -8,6 +8,7 @@
 #ifndef XL4_TESTS_HARNESS_H
 #define XL4_TESTS_HARNESS_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,6 +36,11 @@ void fx_count(const char *name, bool ok);
  * ok = fx_fail(name, ok, "want %d, got %d", ...). */
 bool fx_fail(const char *name, bool first, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void fx_hexdiff(const uint8_t *want, uint32_t wlen, const uint8_t *got, uint32_t glen);
+
+/* Keep this thread on the CPU it runs on (per-CPU buckets, budgets and windows must all be the
+ * same CPU's across test runs); fx_unpin() restores the affinity fx_pin() saved in *old. */
+void fx_pin(cpu_set_t *old);
+void fx_unpin(const cpu_set_t *old);
 
 /* -w FILE: every packet fx_check runs is also written to a pcap (pcapout.c). */
 int fx_pcap_open(const char *file);

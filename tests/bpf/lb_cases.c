@@ -1642,15 +1642,11 @@ static void run_spread(struct world *w)
 static void run_budget(struct world *w)
 {
 	struct mvip *v = &w->vip[V_MAIN];
-	cpu_set_t old, one;
+	cpu_set_t old;
 	char name[128];
-	int cpu = sched_getcpu();
 
 	/* the budget is per CPU: keep every test run on this one */
-	sched_getaffinity(0, sizeof(old), &old);
-	CPU_ZERO(&one);
-	CPU_SET(cpu < 0 ? 0 : cpu, &one);
-	sched_setaffinity(0, sizeof(one), &one);
+	fx_pin(&old);
 	for (int i = 0; i < 6; i++) {
 		struct pspec s = flow(w, v, 12, (uint16_t)(53000 + i), TH_SYN);
 
@@ -1659,7 +1655,7 @@ static void run_budget(struct world *w)
 		NAME(name, w, "ct-budget/flow-%d/conntrack", i + 1);
 		ct_expect(w, name, &s, i < 5 ? pick(v, &s) : NULL);
 	}
-	sched_setaffinity(0, sizeof(old), &old);
+	fx_unpin(&old);
 }
 
 /* ICMP too-big replies are budgeted per CPU (a spoofed flood of large DF packets must not make
@@ -1668,14 +1664,10 @@ static void run_too_big_budget(struct world *w)
 {
 	struct mvip *v = &w->vip[V_MAIN];
 	int hdr = w->v6 ? 40 : 20;
-	cpu_set_t old, one;
+	cpu_set_t old;
 	char name[128];
-	int cpu = sched_getcpu();
 
-	sched_getaffinity(0, sizeof(old), &old);
-	CPU_ZERO(&one);
-	CPU_SET(cpu < 0 ? 0 : cpu, &one);
-	sched_setaffinity(0, sizeof(one), &one);
+	fx_pin(&old);
 	for (int i = 0; i < 3; i++) {
 		struct pspec s = flow(w, v, 10, (uint16_t)(54000 + i), TH_ACK);
 		struct pkt in, out;
@@ -1690,7 +1682,7 @@ static void run_too_big_budget(struct world *w)
 		else
 			lb_check(w, name, &in, &(struct want){ XDP_DROP, XL4_R_LB_TOO_BIG, NULL, LBC_SKIP, v, NULL });
 	}
-	sched_setaffinity(0, sizeof(old), &old);
+	fx_unpin(&old);
 }
 
 
