@@ -178,7 +178,8 @@ static void world_guard(struct world *w, __u32 vip, __u32 level)
 	int err;
 
 	xl4_config_defaults(&cfg);
-	if ((err = xl4_guard_cfg_write(&w->e.guard, &cfg.guard, &kept)))
+	if ((err = xl4_guard_keys_rotate(&w->e.guard, cfg.guard.key_rotation_s, 0)) < 0 ||
+	    (err = xl4_guard_cfg_write(&w->e.guard, &cfg.guard, &kept)))
 		fatal("guard settings", err);
 	if ((err = xl4_guard_ctl_set(&w->e.guard, vip, level ? XL4_GUARD_OV_ON : XL4_GUARD_OV_OFF,
 				     level)))

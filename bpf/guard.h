@@ -21,6 +21,7 @@
 #include "compat.h"
 #include "csum.h"
 #include "hash.h"
+#include "xl4/siphash.h"
 #include "maps.h"
 #include "parse.h"
 #include "stats.h"
@@ -237,21 +238,52 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 	bpf_map_update_elem(&xl4_gver_v1, &k, &exp, BPF_ANY);
 }
 
-/* The challenge cookie for the client->VIP flow in time slice `slice`: two chained keyed
- * jhash rounds (64 secret bits), so one observed cookie does not give the key away. */
-static __always_inline __u32 guard_cookie(const struct xl4_guard_cfg *c, const struct xl4_pkt *p,
-					  __u64 slice)
+/* The challenge cookie's keys (NULL only if the map is missing: cannot happen once loaded). */
+static __always_inline const struct xl4_guard_ckeys *guard_ckeys(void)
 {
-	struct guard_hkey h;
-	__u32 h1;
+	__u32 zero = 0;
 
-	__builtin_memcpy(h.a, p->t.saddr, 16);
-	__builtin_memcpy(h.b, p->t.daddr, 16);
-	h.x = ((__u32)p->t.sport << 16) | p->t.dport;
-	h.y = (__u32)slice;
-	h1 = xl4_jhash_10((const __u32 *)&h, c->key[0]);
-	h.y ^= h1;
-	return xl4_jhash_10((const __u32 *)&h, c->key[1] ^ (__u32)(slice >> 32));
+	return bpf_map_lookup_elem(&xl4_gckey_v1, &zero);
+}
+
+/* The key of the epoch `slice` falls in (include/xl4/abi.h: struct xl4_guard_ckeys). */
+static __always_inline const __u64 *guard_ckey(const struct xl4_guard_ckeys *ck, __u64 slice)
+{
+	__u32 per = ck->slices ? ck->slices : 1;
+	__u32 i = (__u32)((slice / per) % XL4_GUARD_COOKIE_KEYS);
+
+	/* constant offsets: the verifier does not bound a modulo, and clang drops a range check
+	 * it can prove */
+	_Static_assert(XL4_GUARD_COOKIE_KEYS == 3, "one branch per slot");
+	if (i == 1)
+		return ck->key[1];
+	if (i == 2)
+		return ck->key[2];
+	return ck->key[0];
+}
+
+/* The challenge cookie for the client->VIP flow in time slice `slice`: the low 32 bits of
+ * SipHash-2-4 (128-bit key, rotated) over both addresses, both ports, the slice and the
+ * family (include/xl4/siphash.h: struct xl4_cookie_msg). */
+static __always_inline __u32 guard_cookie(const __u64 key[2], const struct xl4_pkt *p, __u64 slice)
+{
+	struct xl4_cookie_msg m;
+
+	__builtin_memcpy(m.saddr, p->t.saddr, 16);
+	__builtin_memcpy(m.daddr, p->t.daddr, 16);
+	m.sport = p->t.sport;
+	m.dport = p->t.dport;
+	m.slice_family = (__u32)(slice << 1) | ((p->t.flags & XL4_F_IPV6) ? 1 : 0);
+	return (__u32)xl4_cookie_sip(key, &m);
+}
+
+/* Does seq answer a cookie of slice `slice`? Never with a key not drawn yet (all zero). */
+static __always_inline int guard_cookie_ok(const struct xl4_guard_ckeys *ck, const struct xl4_pkt *p,
+					   __u64 slice, __u32 seq)
+{
+	const __u64 *k = guard_ckey(ck, slice);
+
+	return (k[0] | k[1]) && seq == guard_cookie(k, p, slice);
 }
 
 /* ---- the SYN table: which SYNs await their completing ACK (and on which backend) ---- */
@@ -337,7 +369,7 @@ static __always_inline int guard_challenge(struct xdp_md *ctx, const struct xl4_
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 l3 = p->l3_off & 0x3f, l4 = p->l4_off & 0x3ff, sum;
+	__u32 l3 = p->l3_off & XL4_L3_OFF_MASK, l4 = p->l4_off & XL4_OFF_MASK, sum;
 	int v6 = p->t.flags & XL4_F_IPV6;
 	__u32 iplen = v6 ? 40 : 20;
 	struct ethhdr *eth = data;
@@ -351,7 +383,7 @@ static __always_inline int guard_challenge(struct xdp_md *ctx, const struct xl4_
 		return -XL4_R_TCP_TRUNC;
 	/* Our own ISN does not matter (the client answers with a RST); derive it from the
 	 * client's so it is not constant. */
-	isn = th->seq ^ (__be32)cookie;
+	isn = th->seq ^ bpf_htonl(cookie); /* docs/guard.md: seq = x XOR cookie */
 	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
@@ -423,7 +455,7 @@ static __always_inline __be32 guard_syn_seq(struct xdp_md *ctx, const struct xl4
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	struct tcphdr *th = (void *)((__u8 *)data + (p->l4_off & 0x3ff));
+	struct tcphdr *th = (void *)((__u8 *)data + (p->l4_off & XL4_OFF_MASK));
 
 	return (void *)(th + 1) <= end ? th->seq : 0;
 }
@@ -435,14 +467,15 @@ static __always_inline int guard_rst(struct xdp_md *ctx, struct guard_ctx *g, co
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	struct tcphdr *th = (void *)((__u8 *)data + (p->l4_off & 0x3ff));
+	struct tcphdr *th = (void *)((__u8 *)data + (p->l4_off & XL4_OFF_MASK));
+	const struct xl4_guard_ckeys *ck = guard_ckeys();
 	__u64 slice = g->now >> XL4_GUARD_COOKIE_SHIFT;
 	__u32 seq;
 
-	if ((void *)(th + 1) > end)
+	if ((void *)(th + 1) > end || !ck)
 		return XL4_GUARD_CONTINUE;
 	seq = bpf_ntohl(th->seq);
-	if (seq == guard_cookie(g->cfg, p, slice) || (slice && seq == guard_cookie(g->cfg, p, slice - 1))) {
+	if (guard_cookie_ok(ck, p, slice, seq) || (slice && guard_cookie_ok(ck, p, slice - 1, seq))) {
 		guard_verify(g->cfg, p, g->now, XL4_GUARD_VERIFIED_COOKIE);
 		g->st->chal_passed++;
 		return -XL4_R_GUARD_CHALLENGE_ANSWERED;
@@ -450,6 +483,27 @@ static __always_inline int guard_rst(struct xdp_md *ctx, struct guard_ctx *g, co
 	if (level == XL4_GUARD_CHALLENGE)
 		g->st->chal_failed++;
 	return XL4_GUARD_CONTINUE;
+}
+
+/* An unverified SYN at the challenge level: answered with a SYN-ACK carrying this slice's
+ * cookie, within the per-CPU budget. */
+static __always_inline int guard_send_challenge(struct xdp_md *ctx, struct guard_ctx *g,
+						const struct xl4_pkt *p)
+{
+	const struct xl4_guard_ckeys *ck = guard_ckeys();
+	__u64 slice = g->now >> XL4_GUARD_COOKIE_SHIFT;
+	__u32 zero = 0;
+
+	if (g->cfg->challenge_per_sec &&
+	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_gchbud_v1, &zero), g->cfg->challenge_per_sec,
+			     g->now)) {
+		g->st->chal_budget++;
+		return -XL4_R_GUARD_CHALLENGE_BUDGET;
+	}
+	if (!ck) /* no key map: cannot happen once loaded */
+		return -XL4_R_GUARD_CHALLENGE_BUDGET;
+	g->st->chal_sent++;
+	return guard_challenge(ctx, p, guard_cookie(guard_ckey(ck, slice), p, slice));
 }
 
 /* What the guard judges: TCP SYNs without ACK, and bare RSTs (answers to its challenge).
@@ -471,7 +525,7 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	struct guard_ctx g;
 	const struct xl4_guard_cfg *cfg;
 	struct xl4_vip *vip;
-	__u32 level, b, zero = 0;
+	__u32 level, b;
 	int ret;
 
 	if (!xl4_guard_wants(p))
@@ -503,15 +557,7 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 		g.st->verified_pass++;
 		ret = XL4_GUARD_CONTINUE;
 	} else if (level == XL4_GUARD_CHALLENGE) {
-		if (g.cfg->challenge_per_sec &&
-		    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_gchbud_v1, &zero),
-				     g.cfg->challenge_per_sec, g.now)) {
-			g.st->chal_budget++;
-			return -XL4_R_GUARD_CHALLENGE_BUDGET;
-		}
-		g.st->chal_sent++;
-		return guard_challenge(ctx, p,
-				       guard_cookie(g.cfg, p, g.now >> XL4_GUARD_COOKIE_SHIFT));
+		return guard_send_challenge(ctx, &g, p);
 	} else {
 		ret = guard_first_drop(&g, p, vip->id, guard_syn_seq(ctx, p));
 	}

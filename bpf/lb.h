@@ -26,9 +26,6 @@
 #define XL4_LB_NOT_MINE 0x100
 
 
-/* Bounds that keep packet offsets provable (frames in XDP fit in one page). */
-#define XL4_OFF_MASK 0x3fff
-
 struct lb_ctx {
 	struct xl4_flow_key fk;
 	struct xl4_vip *vip;

@@ -229,6 +229,14 @@ struct {
 	__type(value, struct xl4_guard_cfg);
 } xl4_gcfg_v1 SEC(".maps");
 
+/* The challenge cookie's keys, by epoch (daemon-written, rotated). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_guard_ckeys);
+} xl4_gckey_v1 SEC(".maps");
+
 /* Per VIP id: the operator's override (daemon-written). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

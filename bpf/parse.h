@@ -44,6 +44,13 @@ struct xl4_vlan_hdr {
 	__be16 encap_proto;
 };
 
+/* Masks that keep offsets read back from struct xl4_pkt provable to the verifier, wide
+ * enough for any offset the parser hands on: an L3 header after Ethernet and two VLAN tags
+ * (at most 22), an L4 header anywhere in a frame (XDP frames fit in one page). Never narrower:
+ * a masked offset that cuts a real one points into the wrong bytes. */
+#define XL4_L3_OFF_MASK 0x3f
+#define XL4_OFF_MASK 0x3fff
+
 struct xl4_pkt {
 	struct xl4_tuple t;
 	__u32 pkt_len;	 /* bytes in the frame */

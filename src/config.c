@@ -49,6 +49,7 @@ static const struct xl4_config config_defaults = {
 		.fd_max_ms = 6000,
 		.verified_ttl_s = 3600,
 		.challenge_per_sec = 1000000,
+		.key_rotation_s = 3600,
 		.grey_slots = 1 << 20,
 		.syn_slots = 1 << 20,
 		.verified_max = 262144,
@@ -86,7 +87,8 @@ static const char *const metrics_keys[] = { "listen", NULL };
 static const char *const daemon_keys[] = { "socket_group", NULL };
 static const char *const guard_keys[] = { "enabled", "response", "syn_rate", "ratio", "enter_ms",
 					  "leave_ms", "escalate_ms", "first_drop", "verified_ttl",
-					  "challenge_per_second", "greylist_slots", "syn_slots",
+					  "challenge_per_second", "key_rotation", "greylist_slots",
+					  "syn_slots",
 					  "verified_max", "analyzer", NULL };
 static const char *const first_drop_keys[] = { "min_ms", "max_ms", NULL };
 static const char *const analyzer_keys[] = { "block_top", "block_seconds", "min_share",
@@ -1113,7 +1115,8 @@ static int parse_guard(struct ctx *c, const config_setting_t *g, struct xl4_guar
 	    (err = get_u32(c, g, "leave_ms", 1, 3600000, &gc->leave_ms)) ||
 	    (err = get_u32(c, g, "escalate_ms", 0, 600000, &gc->escalate_ms)) ||
 	    (err = get_u32(c, g, "verified_ttl", 1, 7 * 86400, &gc->verified_ttl_s)) ||
-	    (err = get_u32(c, g, "challenge_per_second", 0, 100000000, &gc->challenge_per_sec)))
+	    (err = get_u32(c, g, "challenge_per_second", 0, 100000000, &gc->challenge_per_sec)) ||
+	    (err = get_u32(c, g, "key_rotation", 60, 7 * 86400, &gc->key_rotation_s)))
 		return err;
 	if ((s = config_setting_get_member(g, "ratio")) && (err = get_real(c, s, 1.0, 10000.0, &gc->ratio)))
 		return err;

@@ -91,6 +91,7 @@ struct xl4_guard_conf {
 	uint32_t fd_min_ms, fd_max_ms; /* First Drop: the retransmission window */
 	uint32_t verified_ttl_s;
 	uint32_t challenge_per_sec;   /* per CPU; 0 = no cap */
+	uint32_t key_rotation_s;      /* a cookie key serves this long (rounded to cookie slices) */
 	uint32_t grey_slots, syn_slots, verified_max;
 	struct xl4_analyzer_conf analyzer;
 };

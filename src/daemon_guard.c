@@ -64,6 +64,26 @@ static struct xl4_analyzer_params analyzer_params(const struct xl4_guard_conf *c
 	};
 }
 
+/* The cookie keys: the current epoch's and the next one's in place (xl4_guard_keys_rotate).
+ * Called at start, on reload and every tick; a failure keeps the keys there are (the
+ * challenge still works, with a key that lives longer than asked) and is logged once. */
+static int guard_keys_tick(struct daemon_guard *g, uint64_t now)
+{
+	int ret = xl4_guard_keys_rotate(&g->maps, g->conf.key_rotation_s, now);
+
+	if (ret < 0 && ret != g->key_err)
+		pr_warn("guard: cannot rotate the challenge cookie key: %s (the current key stays)",
+			strerror(-ret));
+	if (ret >= 0 && g->key_err)
+		pr_info("guard: challenge cookie keys rotate again");
+	g->key_err = ret < 0 ? ret : 0;
+	if (ret > 0) {
+		g->key_drawn_ns = now;
+		pr_debug("guard: challenge cookie key drawn for the next %u s", g->conf.key_rotation_s);
+	}
+	return ret < 0 ? ret : 0;
+}
+
 int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, struct xl4_engine *eng,
 		       struct xl4_lb *lb, struct daemon_filter *filter)
 {
@@ -77,6 +97,9 @@ int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, str
 	g->conf = *c;
 	g->lb = lb;
 	g->filter = filter;
+	/* the keys before the settings: a challenge is never sent under a key not drawn yet */
+	if ((ret = guard_keys_tick(g, xl4_mono_ns())))
+		return ret;
 	if ((ret = xl4_guard_cfg_write(&g->maps, c, &kept))) {
 		pr_warn("guard: cannot write its settings: %s", strerror(-ret));
 		return ret;
@@ -120,6 +143,9 @@ int daemon_guard_reload(void *dg, const struct xl4_config *old, const struct xl4
 			return xl4_errf(err, errlen, -ENOMEM, "guard: cannot restart the analyzer");
 	}
 	g->conf = *c;
+	if (old->guard.key_rotation_s != c->key_rotation_s && (ret = guard_keys_tick(g, xl4_mono_ns())))
+		return xl4_errf(err, errlen, ret, "guard: cannot draw the challenge cookie keys: %s",
+				strerror(-ret));
 	pr_info("guard: settings reloaded (%s, response %s, attack above %u SYN/s and %.2f SYN per "
 		"completing ACK)", c->enabled ? "on" : "off", xl4_guard_response_name(c->response),
 		c->syn_rate, c->ratio);
@@ -303,6 +329,7 @@ void daemon_guard_tick(struct daemon_guard *g)
 	}
 	daemon_guard_tick_verified(g, now);
 	analyzer_blocks_due(g, now);
+	guard_keys_tick(g, now);
 }
 
 /* ---- the analyzer ---- */
@@ -534,12 +561,18 @@ json_t *daemon_guard_json(struct daemon_guard *g)
 {
 	const struct xl4_guard_conf *c = &g->conf;
 
-	return json_pack("{s:b, s:s, s:i, s:f, s:i, s:i, s:I, s:I, s:I}", "enabled", c->enabled,
-			 "response", xl4_guard_response_name(c->response), "syn_rate", (int)c->syn_rate,
-			 "ratio", c->ratio, "enter_ms", (int)c->enter_ms, "leave_ms", (int)c->leave_ms,
-			 "verified_sources", (json_int_t)(g->verified_sources > 0 ? g->verified_sources : 0),
+	uint64_t period = (uint64_t)xl4_guard_key_slices(c->key_rotation_s) << XL4_GUARD_COOKIE_SHIFT;
+	uint64_t now = xl4_mono_ns();
+
+	return json_pack("{s:b, s:s, s:i, s:f, s:i, s:i, s:I, s:I, s:I, s:{s:I, s:I, s:b}}",
+			 "enabled", c->enabled, "response", xl4_guard_response_name(c->response),
+			 "syn_rate", (int)c->syn_rate, "ratio", c->ratio, "enter_ms", (int)c->enter_ms,
+			 "leave_ms", (int)c->leave_ms, "verified_sources",
+			 (json_int_t)(g->verified_sources > 0 ? g->verified_sources : 0),
 			 "analyzer_blocks", (json_int_t)g->analyzer_blocks, "analyzer_lost",
-			 (json_int_t)xl4_an_thread_lost(g->an));
+			 (json_int_t)xl4_an_thread_lost(g->an), "cookie_key", "period_s",
+			 (json_int_t)(period / NS_PER_S), "next_rotation_s",
+			 (json_int_t)((period - now % period) / NS_PER_S), "rotating", !g->key_err);
 }
 
 /* ---- control requests ---- */

@@ -64,10 +64,13 @@ struct daemon_guard {
 	int n_pending;
 	long verified_sources;
 	uint64_t verified_counted_ns;
+	uint64_t key_drawn_ns; /* the last time a cookie key was drawn (0: not by this daemon) */
+	int key_err;	       /* the last rotation's error, logged once until it clears */
 	bool ready;
 };
 
-/* Write the kernel's settings (the guard's key kept from a previous run), start the analyzer.
+/* Write the kernel's settings and the cookie keys (those of a previous run kept while their
+ * epochs last), start the analyzer.
  * 0 or -errno, with the reason logged. */
 int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, struct xl4_engine *eng,
 		       struct xl4_lb *lb, struct daemon_filter *filter);

@@ -60,9 +60,10 @@ static const struct {
 	{ XL4_MAP_RULE_PORT, FF(rport), NULL },
 	{ XL4_MAP_RULE_STATS, FF(rstats), NULL },
 	{ XL4_MAP_FILTER_GLOBALS, FF(fglob), NULL },
-	/* the guard: its settings and key (outstanding cookies stay valid), modes, counters,
+	/* the guard: its settings, cookie keys (outstanding cookies stay valid), modes, counters,
 	 * slot tables and verified sources; not the challenge budget */
 	{ XL4_MAP_GUARD_CFG, GF(cfg), NULL },
+	{ XL4_MAP_GUARD_COOKIE_KEYS, GF(ckey), NULL },
 	{ XL4_MAP_GUARD_CTL, GF(ctl), NULL },
 	{ XL4_MAP_GUARD_VIP, GF(vip), NULL },
 	{ XL4_MAP_GUARD_STATS, GF(stats), NULL },
@@ -237,6 +238,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.ver = bpf_map__fd(skel->maps.xl4_gver_v1),
 		.grey = bpf_map__fd(skel->maps.xl4_ggrey_v1),
 		.syn = bpf_map__fd(skel->maps.xl4_gsyn_v1),
+		.ckey = bpf_map__fd(skel->maps.xl4_gckey_v1),
 		.grey_slots = bpf_map__max_entries(skel->maps.xl4_ggrey_v1) * XL4_GUARD_GREY_WAYS,
 		.syn_slots = bpf_map__max_entries(skel->maps.xl4_gsyn_v1),
 	};

@@ -52,6 +52,59 @@ int xl4_guard_cfg_write(const struct xl4_guard_maps *m, const struct xl4_guard_c
 	return bpf_map_update_elem(m->cfg, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
+uint32_t xl4_guard_key_slices(uint32_t period_s)
+{
+	uint64_t slices = ((uint64_t)period_s * 1000000000ull + (1ull << (XL4_GUARD_COOKIE_SHIFT - 1))) >>
+			  XL4_GUARD_COOKIE_SHIFT;
+
+	return slices ? (uint32_t)slices : 1;
+}
+
+static int draw_key(__u64 key[2])
+{
+	do {
+		if (getrandom(key, 2 * sizeof(key[0]), 0) != 2 * sizeof(key[0]))
+			return -errno ? -errno : -EIO;
+	} while (!(key[0] | key[1])); /* all zero means "no key" to the datapath */
+	return 0;
+}
+
+int xl4_guard_keys_rotate(const struct xl4_guard_maps *m, uint32_t period_s, uint64_t now_ns)
+{
+	struct xl4_guard_ckeys ck = { 0 };
+	uint32_t slices = xl4_guard_key_slices(period_s);
+	uint64_t epoch = (now_ns >> XL4_GUARD_COOKIE_SHIFT) / slices;
+	bool fresh, wrote = false;
+	__u32 zero = 0;
+	int err;
+
+	if (bpf_map_lookup_elem(m->ckey, &zero, &ck))
+		return -errno;
+	/* First start, or a new period (the epochs move: every slot's key is of no epoch). */
+	fresh = ck.slices != slices;
+	if (fresh)
+		ck.slices = slices;
+	/* This epoch's key and the next one's. The next one's slot held the key of two epochs ago,
+	 * which nothing reads any more; this epoch's is redrawn only when the daemon was away
+	 * across the boundary (its answers in flight then fail once, and the clients retry). */
+	for (int d = fresh ? -1 : 0; d <= 1; d++) {
+		unsigned int i = (epoch % XL4_GUARD_COOKIE_KEYS + XL4_GUARD_COOKIE_KEYS + d) %
+				 XL4_GUARD_COOKIE_KEYS;
+		uint64_t e = epoch + d; /* the previous epoch of epoch 0 wraps: no epoch, harmless */
+
+		if (!fresh && ck.epoch[i] == e && (ck.key[i][0] | ck.key[i][1]))
+			continue;
+		if ((err = draw_key(ck.key[i])))
+			return err;
+		ck.epoch[i] = e;
+		wrote = true;
+	}
+	if (!wrote)
+		return 0;
+	/* One copy of the whole value: the slots in use are rewritten with their own bytes. */
+	return bpf_map_update_elem(m->ckey, &zero, &ck, BPF_ANY) ? -errno : 1;
+}
+
 int xl4_guard_read(const struct xl4_guard_maps *m, uint32_t id, struct xl4_guard_snap *out)
 {
 	int ncpus = libbpf_num_possible_cpus();

@@ -27,6 +27,14 @@ void xl4_guard_cfg_build(const struct xl4_guard_conf *c, unsigned ncpus, uint32_
 int xl4_guard_cfg_write(const struct xl4_guard_maps *m, const struct xl4_guard_conf *c,
 			bool *kept);
 
+/* The challenge cookie's keys (xl4_gckey_v1): one per epoch of period_s (in whole cookie
+ * slices of 2^XL4_GUARD_COOKIE_SHIFT ns, at least one), three slots. Draws from getrandom()
+ * this epoch's key and the next one's when they are not there yet, all of them when there is
+ * none or the period changed. now_ns is the datapath's clock (CLOCK_MONOTONIC, or a test
+ * clock). Returns 1 when it wrote the map, 0 when nothing was due, or -errno. */
+int xl4_guard_keys_rotate(const struct xl4_guard_maps *m, uint32_t period_s, uint64_t now_ns);
+uint32_t xl4_guard_key_slices(uint32_t period_s);
+
 /* One VIP's guard state: mode and override, counters summed over CPUs. */
 struct xl4_guard_snap {
 	struct xl4_guard_vip vip;

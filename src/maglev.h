@@ -46,10 +46,4 @@ bool xl4_maglev_is_prime(uint32_t n);
 /* Number of slots whose value differs (for disruption measurements and tests). */
 size_t xl4_maglev_diff(const uint32_t *a, const uint32_t *b, uint32_t size);
 
-/*
- * SipHash-2-4 (Aumasson & Bernstein) of msg under a 16-byte key, defined on bytes (little-endian
- * loads), so the result is the same on every machine. Exposed for the reference-vector test.
- */
-uint64_t xl4_siphash24(const uint8_t key[16], const void *msg, size_t len);
-
 #endif /* XL4_MAGLEV_H */

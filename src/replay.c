@@ -146,7 +146,9 @@ static int provision_guard(struct xl4_lb *lb, struct xl4_engine *eng, const stru
 	bool kept;
 	int ret;
 
-	if ((ret = xl4_guard_cfg_write(&eng->guard, &cfg->guard, &kept))) {
+	/* all three cookie keys fresh: whatever epoch the capture's clock falls in has one */
+	if ((ret = xl4_guard_keys_rotate(&eng->guard, cfg->guard.key_rotation_s, 0)) < 0 ||
+	    (ret = xl4_guard_cfg_write(&eng->guard, &cfg->guard, &kept))) {
 		pr_warn("cannot write the flood guard's settings: %s", strerror(-ret));
 		return ret;
 	}

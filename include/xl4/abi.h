@@ -428,6 +428,7 @@ struct xl4_rule_counters {
 #define XL4_MAP_GUARD_SYN "xl4_gsyn_v1"
 #define XL4_MAP_GUARD_VERIFIED "xl4_gver_v1"
 #define XL4_MAP_GUARD_CHAL_BUDGET "xl4_gchbud_v1"
+#define XL4_MAP_GUARD_COOKIE_KEYS "xl4_gckey_v1"
 
 /* The kernel judges each CPU's SYN and completing-ACK counts over a sliding window of
  * XL4_GUARD_BUCKETS buckets of 2^XL4_GUARD_BUCKET_SHIFT ns (4 x 268 ms: about 1.07 s). */
@@ -481,9 +482,28 @@ struct xl4_guard_cfg {
 	__u32 grey_mask;     /* xl4_ggrey_v1 entries (buckets of XL4_GUARD_GREY_WAYS) - 1, a power of 2 */
 	__u32 syn_mask;	     /* xl4_gsyn_v1 entries - 1 (a power of two) */
 	__u32 _pad;
-	__u32 key[4];	     /* secret: slot hashes and challenge cookies */
+	__u32 key[4];	     /* secret: slot hashes (greylist, SYN table); [0] unused since the
+			      * cookies moved to xl4_gckey_v1 */
 };
 _Static_assert(sizeof(struct xl4_guard_cfg) == 72, "xl4_guard_cfg layout");
+
+/*
+ * xl4_gckey_v1 (array, 1 entry): the challenge cookie's SipHash-2-4 keys, rotated by the
+ * daemon. Time is cut into epochs of `slices` cookie slices; epoch E's key sits in key[E % 3].
+ * A cookie is checked against its own slice's key, so the previous epoch's key keeps answering
+ * while the last cookies it made are still good. The daemon draws epoch E+1's key into the
+ * slot nobody reads (E+1 == E-2 mod 3) during epoch E, so a reader never sees a key change
+ * under it. epoch[] says which epoch each slot's key was drawn for (the daemon's bookkeeping).
+ * No key yet (all zero, before the daemon's first start): the challenge fails closed.
+ */
+#define XL4_GUARD_COOKIE_KEYS 3
+struct xl4_guard_ckeys {
+	__u32 slices; /* cookie slices per key epoch (>= 1) */
+	__u32 _pad;
+	__u64 key[XL4_GUARD_COOKIE_KEYS][2];
+	__u64 epoch[XL4_GUARD_COOKIE_KEYS];
+};
+_Static_assert(sizeof(struct xl4_guard_ckeys) == 80, "xl4_guard_ckeys layout");
 
 /* xl4_gctl_v1 (array, per VIP id): the operator's (or analyzer's) say; written by the daemon. */
 struct xl4_guard_ctl {

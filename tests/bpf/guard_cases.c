@@ -6,8 +6,10 @@
  *
  * What is checked: First Drop admits a retransmission inside its window and rejects one too
  * early or too late; the SYN-ACK challenge is a well-formed frame (checksums verified here
- * with code the program does not share) carrying the cookie the test's own model computes;
- * the right RST verifies its source, a wrong or stale one does not; verified sources and
+ * with code the program does not share) carrying the cookie the test's own model computes
+ * (SipHash-2-4 over the documented bytes, under the key the map holds for the slice's epoch);
+ * the right RST verifies its source, a wrong or stale one does not; key rotation keeps the
+ * previous key answering and retires older ones, and a missing key never verifies; verified sources and
  * established flows pass; with the guard on, SYNs stay out of the connection table and the
  * completing ACK puts the flow in; and the kernel's own hysteresis (enter, escalate, leave),
  * driven through the test clock.
@@ -26,7 +28,9 @@
 #include <bpf/libbpf.h>
 
 #include "harness.h"
-#include "hash.h" /* xl4_jhash_10(): the cookie model below */
+#include "guard_state.h" /* xl4_guard_keys_rotate(): keys drawn as the daemon draws them */
+#include "hash.h"	 /* xl4_jhash_10(): the greylist slot model */
+#include "xl4/siphash.h" /* xl4_siphash24(), byte-defined: the cookie model below */
 #include "lb_state.h"
 #include "names.h"
 #include "testrun.h"
@@ -35,6 +39,7 @@
 
 #define G_SEED 0x5eed4321u
 #define G_RING 1009
+#define G_KEY_PERIOD_S 60 /* guard.key_rotation: 7 cookie slices per key epoch */
 #define SEC_NS 1000000000ull
 #define MS_NS 1000000ull
 /* The test clock starts on a bucket boundary well past 0 (time 0 means "never"). */
@@ -47,7 +52,7 @@ struct gworld {
 	struct xl4_engine eng;
 	struct xl4_lb lb;
 	int loaded, lb_ok, v6;
-	int clock_fd, cfg_fd, ctl_fd, vip_fd, stat_fd, ver_fd, ct_fd;
+	int clock_fd, cfg_fd, ctl_fd, vip_fd, stat_fd, ver_fd, ct_fd, ckey_fd;
 	uint32_t vip_id;
 	struct xl4_guard_cfg cfg;
 	uint64_t now;
@@ -133,6 +138,7 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 	w->stat_fd = bpf_map__fd(sk->maps.xl4_gstat_v1);
 	w->ver_fd = bpf_map__fd(sk->maps.xl4_gver_v1);
 	w->ct_fd = bpf_map__fd(sk->maps.xl4_ct_v1);
+	w->ckey_fd = bpf_map__fd(sk->maps.xl4_gckey_v1);
 	if ((e = xl4_lb_init(&w->lb, &w->eng.lb, &s)))
 		return gfail(name, "xl4_lb_init", strerror(-e));
 	w->lb_ok = 1;
@@ -152,6 +158,8 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 	cfg_defaults(&w->cfg);
 	if ((e = cfg_write(w)))
 		return gfail(name, "xl4_gcfg_v1", strerror(-e));
+	if ((e = xl4_guard_keys_rotate(&w->eng.guard, G_KEY_PERIOD_S, T0)) != 1)
+		return gfail(name, "xl4_guard_keys_rotate", e < 0 ? strerror(-e) : "wrote nothing");
 	clock_set(w, T0);
 	return true;
 }
@@ -184,8 +192,9 @@ static void client_addr(const struct gworld *w, uint32_t n, __be32 out[4])
 
 static void tcp_csum_fix(struct pkt *p, int v6);
 
-static void mkpkt(const struct gworld *w, struct pkt *p, uint32_t client, uint16_t sport,
-		  uint8_t flags, int vlan, int opts, uint32_t seq)
+/* ext: with IPv6, that many bytes of destination options before the TCP header (0: none). */
+static void mkpkt_ext(const struct gworld *w, struct pkt *p, uint32_t client, uint16_t sport,
+		      uint8_t flags, int vlan, int opts, uint32_t seq, uint16_t ext)
 {
 	static const uint8_t syn_opts[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7 };
 	__be32 src[4];
@@ -200,6 +209,8 @@ static void mkpkt(const struct gworld *w, struct pkt *p, uint32_t client, uint16
 
 		memcpy(&s.src, src, 16);
 		pb_ip6(p, &s);
+		if (ext)
+			pb_ext(p, IPPROTO_DSTOPTS, ext);
 	} else {
 		pb_ip4(p, &(struct pb_ip4){ .src = ntohl(src[0]), .dst = VIP4, .frag = IP4_DF });
 	}
@@ -209,6 +220,12 @@ static void mkpkt(const struct gworld *w, struct pkt *p, uint32_t client, uint16
 	pb_finish(p);
 	pkt_set32(p, p->l4 + 4, seq);
 	tcp_csum_fix(p, w->v6);
+}
+
+static void mkpkt(const struct gworld *w, struct pkt *p, uint32_t client, uint16_t sport,
+		  uint8_t flags, int vlan, int opts, uint32_t seq)
+{
+	mkpkt_ext(w, p, client, sport, flags, vlan, opts, seq, 0);
 }
 
 /* Internet checksum over the TCP segment with its pseudo-header: 0 when correct (written
@@ -241,27 +258,50 @@ static void tcp_csum_fix(struct pkt *p, int v6)
 	pkt_set16(p, p->l4 + 16, tcp_csum(p, v6, p->l3, p->l4, len));
 }
 
-/* The test's model of the challenge cookie (bpf/guard.h: guard_cookie). */
+/* The cookie keys as the map holds them now. */
+static struct xl4_guard_ckeys ckeys(const struct gworld *w)
+{
+	struct xl4_guard_ckeys ck = { 0 };
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(w->ckey_fd, &zero, &ck);
+	return ck;
+}
+
+/* The test's model of the challenge cookie (docs/guard.md): the low 32 bits of SipHash-2-4,
+ * under the key of the slice's epoch, over client address, VIP address (16 bytes each),
+ * client port, VIP port (as on the wire) and le32(slice * 2 + is_ipv6). */
+static uint32_t cookie_with(const struct gworld *w, const __u64 key[2], uint32_t client,
+			    uint16_t sport, uint64_t slice)
+{
+	uint8_t k[16], m[40] = { 0 };
+	uint32_t sf = (uint32_t)(slice * 2 + (w->v6 ? 1 : 0));
+	__be32 a[4];
+
+	for (int i = 0; i < 8; i++) {
+		k[i] = key[0] >> (8 * i);
+		k[8 + i] = key[1] >> (8 * i);
+	}
+	client_addr(w, client, a);
+	memcpy(m, a, 16);
+	if (w->v6)
+		memcpy(m + 16, &VIP6, 16);
+	else
+		memcpy(m + 16, (uint32_t[]){ htonl(VIP4) }, 4);
+	m[32] = sport >> 8, m[33] = sport & 0xff;
+	m[34] = VIP_PORT >> 8, m[35] = VIP_PORT & 0xff;
+	for (int i = 0; i < 4; i++)
+		m[36 + i] = sf >> (8 * i);
+	return (uint32_t)xl4_siphash24(k, m, sizeof(m));
+}
+
 static uint32_t cookie_model(const struct gworld *w, uint32_t client, uint16_t sport, uint64_t now)
 {
-	struct {
-		__be32 a[4], b[4];
-		uint32_t x, y;
-	} h;
+	struct xl4_guard_ckeys ck = ckeys(w);
 	uint64_t slice = now >> XL4_GUARD_COOKIE_SHIFT;
-	uint32_t h1;
 
-	client_addr(w, client, h.a);
-	memset(h.b, 0, 16);
-	if (w->v6)
-		memcpy(h.b, &VIP6, 16);
-	else
-		h.b[0] = htonl(VIP4);
-	h.x = ((uint32_t)htons(sport) << 16) | htons(VIP_PORT);
-	h.y = (uint32_t)slice;
-	h1 = xl4_jhash_10((const uint32_t *)&h, w->cfg.key[0]);
-	h.y ^= h1;
-	return xl4_jhash_10((const uint32_t *)&h, w->cfg.key[1] ^ (uint32_t)(slice >> 32));
+	return cookie_with(w, ck.key[(slice / (ck.slices ? ck.slices : 1)) % XL4_GUARD_COOKIE_KEYS],
+			   client, sport, slice);
 }
 
 /* ---- running and reading state ---- */
@@ -814,6 +854,155 @@ static void sc_challenge(int v6, int vlan)
 	world_close(&w);
 }
 
+/* A TCP header more than 1 KiB into the frame (IPv6 destination options): the guard reads
+ * the client's sequence number where it is, not at the offset cut to 10 bits. First Drop
+ * must not take a new SYN (another sequence number) for the retransmission of the first,
+ * and the challenge's ISN is the client's own sequence number XOR the cookie. */
+static void sc_deep_l4(void)
+{
+	struct gworld w;
+	struct pkt p;
+	uint32_t ck, isn, l4;
+	uint64_t t1;
+	char n[128];
+
+	if (!world_open(&w, 1, "guard/v6/deep-l4/setup"))
+		return;
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_FIRST_DROP);
+	t1 = w.now;
+	mkpkt_ext(&w, &p, 1, 42001, TH_SYN, 0, 0, 1000, 1032);
+	NAME(n, &w, "deep-l4/l4-offset-over-1k");
+	check_u64(n, "TCP header offset > 1023", p.l4 > 1023, 1);
+	NAME(n, &w, "deep-l4/first-syn-dropped");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+	clock_set(&w, t1 + 1000 * MS_NS);
+	mkpkt_ext(&w, &p, 1, 42001, TH_SYN, 0, 0, 2000, 1032);
+	NAME(n, &w, "deep-l4/new-seq-not-a-retransmission");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+	clock_set(&w, t1 + 2000 * MS_NS);
+	mkpkt_ext(&w, &p, 1, 42001, TH_SYN, 0, 0, 2000, 1032);
+	NAME(n, &w, "deep-l4/retransmission-admitted");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_CHALLENGE);
+	mkpkt_ext(&w, &p, 2, 42002, TH_SYN, 0, 0, 0x12345678, 1032);
+	ck = cookie_model(&w, 2, 42002, w.now);
+	NAME(n, &w, "deep-l4/challenge-isn-from-client-seq");
+	if (run(&w, n, &p, XDP_TX, XL4_R_NONE)) {
+		l4 = p.l3 + 40; /* the answer has no extension headers */
+		isn = (uint32_t)last.b[l4 + 4] << 24 | last.b[l4 + 5] << 16 | last.b[l4 + 6] << 8 |
+		      last.b[l4 + 7];
+		check_u64(n, "SYN-ACK seq == client seq ^ cookie", isn, 0x12345678u ^ ck);
+	}
+	world_close(&w);
+}
+
+/* Start of cookie slice `slice`, plus a millisecond. */
+static uint64_t slice_ns(uint64_t slice)
+{
+	return (slice << XL4_GUARD_COOKIE_SHIFT) + MS_NS;
+}
+
+/* The challenge cookie's keys rotate (xl4_guard_keys_rotate() as the daemon's tick runs it):
+ * a cookie made under the last key still answers after the epoch turns, the new epoch's SYNs
+ * get cookies under the new key, a key two epochs old no longer verifies anything (an
+ * attacker who learned it is locked out again), and with no key drawn nothing verifies. */
+static void sc_key_rotation(int v6)
+{
+	struct gworld w;
+	struct xl4_guard_ckeys before, after;
+	struct pkt p;
+	uint32_t per, c1, c2, e;
+	uint64_t epoch;
+	__u64 old_key[2];
+	int rc;
+	char n[128];
+
+	snprintf(n, sizeof(n), "guard/%s/key-rotation/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_CHALLENGE);
+	before = ckeys(&w);
+	per = before.slices;
+	NAME(n, &w, "key-rotation/period-in-slices");
+	check_u64(n, "slices per epoch", per, 7);
+	epoch = (w.now >> XL4_GUARD_COOKIE_SHIFT) / (per ? per : 1);
+	NAME(n, &w, "key-rotation/three-keys-drawn");
+	check_u64(n, "slots with a key", !!(before.key[0][0] | before.key[0][1]) +
+		  !!(before.key[1][0] | before.key[1][1]) + !!(before.key[2][0] | before.key[2][1]), 3);
+
+	/* the last slice of this epoch: a challenge under this epoch's key */
+	clock_set(&w, slice_ns((epoch + 1) * per - 1));
+	mkpkt(&w, &p, 1, 41001, TH_SYN, 0, 0, 5000);
+	c1 = cookie_model(&w, 1, 41001, w.now);
+	NAME(n, &w, "key-rotation/last-slice-challenged");
+	if (run(&w, n, &p, XDP_TX, XL4_R_NONE)) {
+		NAME(n, &w, "key-rotation/cookie-under-epoch-key");
+		check_synack(&w, n, &p, 1, 41001, c1);
+	}
+	memcpy(old_key, before.key[epoch % XL4_GUARD_COOKIE_KEYS], sizeof(old_key));
+
+	/* the epoch turns; the daemon's tick draws the one after */
+	clock_set(&w, slice_ns((epoch + 1) * per));
+	rc = xl4_guard_keys_rotate(&w.eng.guard, G_KEY_PERIOD_S, w.now);
+	after = ckeys(&w);
+	e = (epoch + 2) % XL4_GUARD_COOKIE_KEYS;
+	NAME(n, &w, "key-rotation/tick-draws-next-epoch-key");
+	check_u64(n, "wrote / slot's epoch / keys in use unchanged",
+		  rc == 1 && after.epoch[e] == epoch + 2 &&
+			  memcmp(after.key[e], before.key[e], sizeof(after.key[e])) &&
+			  !memcmp(after.key[epoch % 3], before.key[epoch % 3], sizeof(old_key)) &&
+			  !memcmp(after.key[(epoch + 1) % 3], before.key[(epoch + 1) % 3], sizeof(old_key)),
+		  1);
+	NAME(n, &w, "key-rotation/idle-tick-writes-nothing");
+	check_u64(n, "xl4_guard_keys_rotate", xl4_guard_keys_rotate(&w.eng.guard, G_KEY_PERIOD_S, w.now), 0);
+	mkpkt(&w, &p, 1, 41001, TH_RST, 0, 0, c1);
+	NAME(n, &w, "key-rotation/previous-key-cookie-answers");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_CHALLENGE_ANSWERED);
+	mkpkt(&w, &p, 2, 41002, TH_SYN, 0, 0, 6000);
+	c2 = cookie_model(&w, 2, 41002, w.now);
+	NAME(n, &w, "key-rotation/new-epoch-syn-challenged");
+	if (run(&w, n, &p, XDP_TX, XL4_R_NONE)) {
+		NAME(n, &w, "key-rotation/cookie-under-new-key");
+		check_synack(&w, n, &p, 2, 41002, c2);
+		NAME(n, &w, "key-rotation/new-key-differs");
+		check_u64(n, "same cookie under the old key",
+			  c2 == cookie_with(&w, old_key, 2, 41002, w.now >> XL4_GUARD_COOKIE_SHIFT), 0);
+	}
+
+	/* two epochs on: key `epoch` is retired. An attacker holding it forges an answer for a
+	 * spoofed source in the current slice: refused, and the source stays unverified. */
+	clock_set(&w, slice_ns((epoch + 2) * per));
+	xl4_guard_keys_rotate(&w.eng.guard, G_KEY_PERIOD_S, w.now);
+	mkpkt(&w, &p, 3, 41003, TH_RST, 0, 0,
+	      cookie_with(&w, old_key, 3, 41003, w.now >> XL4_GUARD_COOKIE_SHIFT));
+	NAME(n, &w, "key-rotation/retired-key-refused");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	NAME(n, &w, "key-rotation/retired-key-not-verified");
+	check_u64(n, "verified", is_verified(&w, 3), 0);
+
+	/* a new period moves every epoch: all three keys drawn anew */
+	before = ckeys(&w);
+	rc = xl4_guard_keys_rotate(&w.eng.guard, 2 * G_KEY_PERIOD_S, w.now);
+	after = ckeys(&w);
+	NAME(n, &w, "key-rotation/new-period-draws-all");
+	check_u64(n, "wrote, slices, every key new",
+		  rc == 1 && after.slices == 14 && memcmp(after.key[0], before.key[0], 16) &&
+			  memcmp(after.key[1], before.key[1], 16) && memcmp(after.key[2], before.key[2], 16),
+		  1);
+
+	/* no key (a datapath nobody provisioned): an answer computed under the all-zero key is
+	 * refused, never taken as proof */
+	memset(&after, 0, sizeof(after));
+	after.slices = 1;
+	bpf_map_update_elem(w.ckey_fd, &(__u32){ 0 }, &after, BPF_ANY);
+	mkpkt(&w, &p, 4, 41004, TH_RST, 0, 0,
+	      cookie_with(&w, (__u64[2]){ 0, 0 }, 4, 41004, w.now >> XL4_GUARD_COOKIE_SHIFT));
+	NAME(n, &w, "key-rotation/zero-key-never-verifies");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	world_close(&w);
+}
+
 /* `count` SYNs from distinct clients (from `first`), and, with acks, each one's completing
  * ACK, all at the current clock. Returns how many SYNs were forwarded. */
 static int burst(struct gworld *w, uint32_t first, int count, int acks)
@@ -968,6 +1157,9 @@ void suite_guard(void)
 		sc_grey_full(v6);
 		sc_challenge(v6, 0);
 		sc_challenge(v6, 1);
+		sc_key_rotation(v6);
+		if (v6)
+			sc_deep_l4();
 		sc_hysteresis(v6);
 	}
 	fx_unpin(&old);

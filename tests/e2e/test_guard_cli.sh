@@ -222,7 +222,7 @@ assert_match "raw: level with auto" 'a level goes only with mode \\"on\\"' "$(ra
 assert_match "raw: guard-verified takes no fields" '"ok": ?false' "$(raw_request '{"cmd":"guard-verified","all":true}')"
 assert_match "raw: guard-show vip not a string" '"ok": ?false' "$(raw_request '{"cmd":"guard-show","vip":[]}')"
 after=$(x guard show --json)
-strip() { "$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); [v["guard"].pop(k) for v in d["vips"] for k in ("since_s","syn_per_s","ack_per_s","ratio")]; print(json.dumps(d, sort_keys=True))' "$1"; }
+strip() { "$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); [v["guard"].pop(k) for v in d["vips"] for k in ("since_s","syn_per_s","ack_per_s","ratio")]; d["guard"]["cookie_key"].pop("next_rotation_s"); print(json.dumps(d, sort_keys=True))' "$1"; }
 assert_eq "nothing changed by the bad input" "$(strip "$before")" "$(strip "$after")"
 assert_true "daemon still answers" quietly x guard show
 
@@ -278,12 +278,16 @@ assert_false "block list: the real client is not blocked" grep -q "^${C4//./\\.}
 assert_true "set web auto" quietly x guard set web auto
 
 # ---------------------------------------------------------------------------------------------
-e2e_section "(e'') reload: the guard's settings change live, its key stays, its map sizes need a restart"
-gcfg() { # gcfg FIELD: a field of the kernel's guard settings (xl4_gcfg_v1), read with bpftool
-	bpftool -j map lookup pinned "$DAEMON_PIN/xl4_gcfg_v1" key 0 0 0 0 |
-		"$PY" -c 'import json,sys; v=json.load(sys.stdin); v=v.get("formatted",v)["value"]; print(v[sys.argv[1]])' "$1"
+e2e_section "(e'') reload: the guard's settings change live, its keys stay, its map sizes need a restart"
+gmap() { # gmap MAP FIELD: a field of one of the guard's one-entry maps, read with bpftool
+	bpftool -j map lookup pinned "$DAEMON_PIN/$1" key 0 0 0 0 |
+		"$PY" -c 'import json,sys; v=json.load(sys.stdin); v=v.get("formatted",v)["value"]; print(v[sys.argv[1]])' "$2"
 }
+gcfg() { gmap xl4_gcfg_v1 "$1"; }
 key0=$(gcfg key)
+ckey0=$(gmap xl4_gckey_v1 key)
+assert_match "three cookie keys drawn, none zero" '^\[\[[1-9][0-9]*, [1-9][0-9]*\], \[[1-9][0-9]*, [1-9][0-9]*\], \[[1-9][0-9]*, [1-9][0-9]*\]\]$' "$ckey0"
+assert_eq "cookie key period: 3600 s in 8.6 s slices" 419 "$(gmap xl4_gckey_v1 slices)"
 assert_eq "kernel ratio before reload (x100)" 300 "$(gcfg ratio_x100)"
 write_conf "$CONF" 'guard: { enabled = true; response = "challenge"; ratio = 4.5; syn_rate = 2000; verified_ttl = 600;
   analyzer = { min_samples = 30; min_share = 0.5; block_seconds = 60; }; };
@@ -292,8 +296,22 @@ out=$(x reload 2>&1)
 assert_eq "reload with new guard settings: exit 0 ($out)" 0 "$?"
 assert_eq "kernel ratio after reload (x100)" 450 "$(gcfg ratio_x100)"
 assert_eq "kernel response after reload (challenge)" 1 "$(gcfg response)"
-assert_eq "the cookie key survived the reload" "$key0" "$(gcfg key)"
+assert_eq "the slot-hash keys survived the reload" "$key0" "$(gcfg key)"
+assert_eq "the cookie keys survived the reload" "$ckey0" "$(gmap xl4_gckey_v1 key)"
 assert_match "show: the new settings" '^flood guard: on, response challenge, attack above 2000 SYN/s per VIP and ratio 4\.50' "$(x guard show)"
+write_conf "$CONF" 'guard: { enabled = true; response = "challenge"; ratio = 4.5; syn_rate = 2000; verified_ttl = 600;
+  key_rotation = 120;
+  analyzer = { min_samples = 30; min_share = 0.5; block_seconds = 60; }; };
+events: { samples_per_second = 1000; };'
+out=$(x reload 2>&1)
+assert_eq "reload with a new key rotation period: exit 0 ($out)" 0 "$?"
+assert_eq "cookie key period: 120 s in 8.6 s slices" 14 "$(gmap xl4_gckey_v1 slices)"
+ckey1=$(gmap xl4_gckey_v1 key)
+assert_true "a new period draws every cookie key anew ($ckey0 -> $ckey1)" "$PY" -c '
+import json,sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+sys.exit(0 if all(x != y for x, y in zip(a, b)) and all(k != [0, 0] for k in b) else 1)' "$ckey0" "$ckey1"
+assert_match "status: the cookie key period" '"cookie_key": \{"next_rotation_s": [0-9]+, "period_s": 120, "rotating": true\}' "$(x status --json | "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["guard"], sort_keys=True))')"
 write_conf "$CONF" 'guard: { enabled = true; response = "challenge"; ratio = 4.5; syn_rate = 2000; verified_ttl = 600;
   greylist_slots = 2048;
   analyzer = { min_samples = 30; min_share = 0.5; block_seconds = 60; }; };

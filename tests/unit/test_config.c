@@ -173,6 +173,7 @@ static const struct bad_case bad_cases[] = {
 	{ "guard: { first_drop = { window = 3; }; };\n", "guard.first_drop.window: unknown key" },
 	{ "guard: { verified_ttl = 0; };\n", "guard.verified_ttl: 0 is out of range" },
 	{ "guard: { challenge_per_second = -1; };\n", "guard.challenge_per_second: -1 is out of range" },
+	{ "guard: { key_rotation = 59; };\n", "guard.key_rotation: 59 is out of range" },
 	{ "guard: { greylist_slots = 1000000; };\n", "bad.conf:1: guard.greylist_slots: 1000000 is not a power of two" },
 	{ "guard: { syn_slots = 512; };\n", "guard.syn_slots: 512 is out of range 1024..16777216" },
 	{ "guard: { verified_max = 10; };\n", "guard.verified_max: 10 is out of range" },
@@ -424,7 +425,7 @@ static void test_guard_section(void **state)
 			   "  enabled = true; response = \"challenge\"; syn_rate = 5000; ratio = 4;\n"
 			   "  enter_ms = 1000; leave_ms = 20000; escalate_ms = 0;\n"
 			   "  first_drop = { min_ms = 800; max_ms = 3000; };\n"
-			   "  verified_ttl = 60; challenge_per_second = 0;\n"
+			   "  verified_ttl = 60; challenge_per_second = 0; key_rotation = 120;\n"
 			   "  greylist_slots = 1024; syn_slots = 2048; verified_max = 4096;\n"
 			   "  analyzer = { block_top = false; block_seconds = 30; min_share = 0.5; min_samples = 7; };\n"
 			   "};\n";
@@ -441,6 +442,7 @@ static void test_guard_section(void **state)
 	assert_int_equal(c.guard.fd_max_ms, 3000);
 	assert_int_equal(c.guard.verified_ttl_s, 60);
 	assert_int_equal(c.guard.challenge_per_sec, 0);
+	assert_int_equal(c.guard.key_rotation_s, 120);
 	assert_int_equal(c.guard.grey_slots, 1024);
 	assert_int_equal(c.guard.syn_slots, 2048);
 	assert_int_equal(c.guard.verified_max, 4096);
