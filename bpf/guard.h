@@ -33,7 +33,7 @@
 static __always_inline struct xl4_guard_cfg *guard_cfg(void)
 {
 	__u32 zero = 0;
-	struct xl4_guard_cfg *c = bpf_map_lookup_elem(&xl4_gcfg_v1, &zero);
+	struct xl4_guard_cfg *c = bpf_map_lookup_elem(&xl4_gcfg_v2, &zero);
 
 	return c && c->enabled ? c : NULL;
 }
@@ -49,42 +49,100 @@ static __always_inline int guard_attack(const struct xl4_guard_cfg *c, __u32 syn
 }
 
 /* The effective level of a VIP now (0: normal). Leaving is lazy: whoever looks first after
- * leave_ms without an attack window clears the mode. */
+ * leave_ms without an attack window clears the mode (one store: v->entered_ns is the mode). */
 static __always_inline __u32 guard_level(const struct xl4_guard_cfg *c, struct xl4_guard_vip *v,
 					 const struct xl4_guard_ctl *ctl, __u64 now)
 {
+	__u64 mode = v->entered_ns;
+
 	if (ctl && ctl->override == XL4_GUARD_OV_OFF)
 		return XL4_GUARD_NORMAL;
 	if (ctl && ctl->override == XL4_GUARD_OV_ON) {
 		if (ctl->level == XL4_GUARD_FIRST_DROP || ctl->level == XL4_GUARD_CHALLENGE)
 			return ctl->level;
-		if (v->entered_ns && v->level == XL4_GUARD_CHALLENGE)
+		if (mode && XL4_GUARD_MODE_LEVEL(mode) == XL4_GUARD_CHALLENGE)
 			return XL4_GUARD_CHALLENGE; /* escalated while forced on */
 		return c->response == XL4_GUARD_RESP_CHALLENGE ? XL4_GUARD_CHALLENGE
 							       : XL4_GUARD_FIRST_DROP;
 	}
-	if (!v->entered_ns)
+	if (!mode)
 		return XL4_GUARD_NORMAL;
 	if (now - v->last_bad_ns > (__u64)c->leave_ms * MS_NS) {
 		v->entered_ns = 0;
-		v->level = XL4_GUARD_NORMAL;
-		v->cause = XL4_GUARD_CAUSE_NONE;
 		return XL4_GUARD_NORMAL;
 	}
-	return v->level;
+	return XL4_GUARD_MODE_LEVEL(mode) == XL4_GUARD_CHALLENGE ? XL4_GUARD_CHALLENGE
+								 : XL4_GUARD_FIRST_DROP;
 }
 
-/* Judge the last complete window: the XL4_GUARD_BUCKETS buckets before now's bucket b.
- * This CPU's buckets hold numbers s->bucket - i; the ones older than b - XL4_GUARD_BUCKETS
- * (no packet came since) are stale and count as empty. */
-static __always_inline void guard_judge(const struct xl4_guard_cfg *c, struct xl4_guard_stats *s,
-					struct xl4_guard_vip *v, const struct xl4_guard_ctl *ctl,
-					__u64 b, __u64 now)
+/* Bits set in a 64-bit word (BPF has no popcount instruction). */
+static __always_inline __u32 guard_popcount(__u64 x)
 {
-	struct guard_sums w = {};
-	__u64 gap = b - s->bucket;
-	__u32 level;
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (__u32)((x * 0x0101010101010101ull) >> 56);
+}
 
+/* The source sketch's bit for a SYN's source: an IPv4 address or an IPv6 /64, keyed. */
+static __always_inline __u64 guard_src_bit(const struct xl4_guard_cfg *c, const struct xl4_pkt *p)
+{
+	__u32 h = c->key[0] ^ p->t.saddr[0];
+
+	h *= 0x9e3779b1u;
+	h ^= h >> 15;
+	if (p->t.flags & XL4_F_IPV6) {
+		h ^= p->t.saddr[1];
+		h *= 0x85ebca6bu;
+		h ^= h >> 13;
+	}
+	h ^= c->key[0] >> 7;
+	h *= 0xc2b2ae35u;
+	return 1ull << ((h >> 16) & 63);
+}
+
+/* This SYN's source into this CPU's sketch of bucket number bno. */
+static __always_inline void guard_src_note(const struct xl4_guard_cfg *c, const struct xl4_pkt *p,
+					   __u32 vip_id, __u64 bno)
+{
+	struct xl4_guard_srcs *sk = bpf_map_lookup_elem(&xl4_gsrc_v1, &vip_id);
+	__u32 j = bno & (XL4_GUARD_BUCKETS - 1);
+
+	if (!sk)
+		return;
+	if (sk->bucket[j] != bno) {
+		sk->bucket[j] = bno;
+		sk->bits[j] = 0;
+	}
+	sk->bits[j] |= guard_src_bit(c, p);
+}
+
+/*
+ * Judge the window that ends as this CPU moves to bucket b: this CPU's buckets (numbers
+ * s->bucket - i; older than b - XL4_GUARD_BUCKETS means no SYN came since: empty), published
+ * in its slot of xl4_gwin_v1, then every fresh slot summed: the decision is on the VIP's
+ * totals, so neither one CPU nor one source can force it (docs/guard.md). A global function:
+ * verified once, and run once per CPU, VIP and bucket (268 ms), never per packet.
+ */
+__noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
+{
+	struct xl4_guard_cfg *c = guard_cfg();
+	struct xl4_guard_stats *s = bpf_map_lookup_elem(&xl4_gstat_v1, &vip_id);
+	struct xl4_guard_vip *v = bpf_map_lookup_elem(&xl4_gvip_v1, &vip_id);
+	struct xl4_guard_ctl *ctl = bpf_map_lookup_elem(&xl4_gctl_v1, &vip_id);
+	struct xl4_guard_srcs *sk;
+	struct xl4_guard_wins *all;
+	struct guard_sums w = {}, t = {};
+	__u64 gap, srcs = 0, mode;
+	__u32 level, n_src, start;
+	int beaten, overrun;
+
+	if (!c || !s || !v)
+		return 0;
+	sk = bpf_map_lookup_elem(&xl4_gsrc_v1, &vip_id);
+	if (!sk)
+		return 0;
+	gap = b - s->bucket;
 	XL4_UNROLL
 	for (int i = 0; i < XL4_GUARD_BUCKETS; i++) {
 		__u32 j = (s->bucket - i) & (XL4_GUARD_BUCKETS - 1);
@@ -93,55 +151,89 @@ static __always_inline void guard_judge(const struct xl4_guard_cfg *c, struct xl
 			w.syn += s->syn[j];
 			w.ack += s->ack[j];
 			w.adm += s->adm[j];
+			if (sk->bucket[j] == s->bucket - i)
+				srcs |= sk->bits[j];
 		}
 	}
-	if (!guard_attack(c, w.syn, w.ack)) {
+	t = w;
+	all = bpf_map_lookup_elem(&xl4_gwin_v1, &vip_id);
+	if (all) {
+		struct xl4_guard_win *mine =
+			&all->cpu[bpf_get_smp_processor_id() & (XL4_GUARD_WIN_CPUS - 1)];
+
+		mine->bucket = b;
+		mine->syn = w.syn;
+		mine->ack = w.ack;
+		mine->adm = w.adm;
+		mine->srcs = srcs;
+		t.syn = t.ack = t.adm = 0;
+		for (int i = 0; i < XL4_GUARD_WIN_CPUS; i++) {
+			struct xl4_guard_win *o = &all->cpu[i];
+
+			if (o->bucket + 1 < b || o->bucket > b + 1)
+				continue; /* that CPU saw no SYN for the VIP lately */
+			t.syn += o->syn;
+			t.ack += o->ack;
+			t.adm += o->adm;
+			srcs |= o->srcs;
+		}
+	}
+	n_src = guard_popcount(srcs);
+	if (!guard_attack(c, t.syn, t.ack)) {
 		s->bad_since = 0;
 		s->esc_since = 0;
-		return;
+		return 0;
 	}
 	v->last_bad_ns = now;
 	if (!s->bad_since)
 		s->bad_since = now;
-	if (!v->entered_ns && now - s->bad_since >= (__u64)c->enter_ms * MS_NS) {
-		v->level = c->response == XL4_GUARD_RESP_CHALLENGE ? XL4_GUARD_CHALLENGE
-								    : XL4_GUARD_FIRST_DROP;
-		v->cause = XL4_GUARD_CAUSE_RATIO;
-		v->win_syn = w.syn;
-		v->win_ack = w.ack;
-		v->entered_ns = now;
+	mode = v->entered_ns;
+	/* a flood the greylist cannot hold for a retransmission beats First Drop from the start */
+	overrun = c->fd_cap && t.syn - t.adm > c->fd_cap;
+	if (!mode && now - s->bad_since >= (__u64)c->enter_ms * MS_NS) {
+		start = c->response == XL4_GUARD_RESP_CHALLENGE ||
+				(c->response == XL4_GUARD_RESP_AUTO && overrun) ?
+			XL4_GUARD_CHALLENGE : XL4_GUARD_FIRST_DROP;
+		v->win_syn = t.syn;
+		v->win_ack = t.ack;
+		v->entered_ns = XL4_GUARD_MODE(now, start,
+					       start == XL4_GUARD_CHALLENGE &&
+							       c->response == XL4_GUARD_RESP_AUTO ?
+						       XL4_GUARD_CAUSE_OVERRUN : XL4_GUARD_CAUSE_RATIO);
 		s->emergencies++;
-		return;
+		return 0;
 	}
-	/* First Drop beaten: the SYNs it lets through do not complete handshakes either. */
+	/* First Drop beaten: the SYNs it lets through do not complete handshakes either (from
+	 * several sources: one host resending its SYNs must not force the challenge on everyone;
+	 * an IPv6 /64 is one source), or the flood turns its greylist over faster than a
+	 * retransmission comes back (whoever sends it) */
 	level = guard_level(c, v, ctl, now);
+	beaten = guard_attack(c, t.adm, t.ack) && n_src >= c->src_bits_min;
 	if (level != XL4_GUARD_FIRST_DROP || c->response != XL4_GUARD_RESP_AUTO ||
-	    !guard_attack(c, w.adm, w.ack)) {
+	    !(beaten || overrun)) {
 		s->esc_since = 0;
-		return;
+		return 0;
 	}
 	if (!s->esc_since)
 		s->esc_since = now;
 	if (now - s->esc_since >= (__u64)c->escalate_ms * MS_NS) {
-		if (!v->entered_ns)
-			v->entered_ns = now; /* forced on: remember the escalation */
-		v->level = XL4_GUARD_CHALLENGE;
-		v->cause = XL4_GUARD_CAUSE_ESCALATED;
-		v->win_syn = w.adm;
-		v->win_ack = w.ack;
+		v->win_syn = beaten ? t.adm : t.syn;
+		v->win_ack = t.ack;
+		v->entered_ns = XL4_GUARD_MODE(mode ? mode : now, XL4_GUARD_CHALLENGE,
+					       beaten ? XL4_GUARD_CAUSE_ESCALATED
+						      : XL4_GUARD_CAUSE_OVERRUN);
 	}
+	return 0;
 }
 
 /* Move this CPU's window to now's bucket (judging the window that ends), return its index. */
-static __always_inline __u32 guard_roll(const struct xl4_guard_cfg *c, struct xl4_guard_stats *s,
-					struct xl4_guard_vip *v, const struct xl4_guard_ctl *ctl,
-					__u64 now)
+static __always_inline __u32 guard_roll(struct xl4_guard_stats *s, __u32 vip_id, __u64 now)
 {
 	__u64 b = now >> XL4_GUARD_BUCKET_SHIFT, gap;
 
 	if (b == s->bucket)
 		return b & (XL4_GUARD_BUCKETS - 1);
-	guard_judge(c, s, v, ctl, b, now);
+	xl4_guard_judge(vip_id, b, now);
 	gap = b - s->bucket;
 	XL4_UNROLL
 	for (int i = 1; i <= XL4_GUARD_BUCKETS; i++) {
@@ -188,7 +280,7 @@ static __always_inline void guard_note_ack(__u32 vip_id, __u64 now)
 
 	if (!guard_ctx_init(&g, NULL, vip_id, now))
 		return;
-	b = guard_roll(g.cfg, g.st, g.vip, g.ctl, now);
+	b = guard_roll(g.st, vip_id, now);
 	if (b < XL4_GUARD_BUCKETS)
 		g.st->ack[b]++;
 	g.st->acks++;
@@ -543,7 +635,7 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	if (!guard_ctx_init(&g, cfg, vip->id, xl4_now()))
 		return XL4_GUARD_CONTINUE;
 
-	b = guard_roll(g.cfg, g.st, g.vip, g.ctl, g.now);
+	b = guard_roll(g.st, vip->id, g.now);
 	level = guard_level(g.cfg, g.vip, g.ctl, g.now);
 	if (rst)
 		return guard_rst(ctx, &g, p, level);
@@ -551,6 +643,7 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	if (b < XL4_GUARD_BUCKETS)
 		g.st->syn[b]++;
 	g.st->syns++;
+	guard_src_note(g.cfg, p, vip->id, g.now >> XL4_GUARD_BUCKET_SHIFT);
 	if (level == XL4_GUARD_NORMAL)
 		return XL4_GUARD_CONTINUE;
 	if (guard_verified(p, g.now, level)) {

@@ -227,7 +227,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct xl4_guard_cfg);
-} xl4_gcfg_v1 SEC(".maps");
+} xl4_gcfg_v2 SEC(".maps");
 
 /* The challenge cookie's keys, by epoch (daemon-written, rotated). */
 struct {
@@ -259,6 +259,22 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xl4_guard_stats);
 } xl4_gstat_v1 SEC(".maps");
+
+/* Per VIP id: every CPU's last window, for the VIP's totals (each CPU writes its own slot). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XL4_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xl4_guard_wins);
+} xl4_gwin_v1 SEC(".maps");
+
+/* Per VIP id, per CPU: the distinct-source sketch of each bucket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XL4_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xl4_guard_srcs);
+} xl4_gsrc_v1 SEC(".maps");
 
 /* First Drop greylist (buckets) and the SYN table (slots): indexed by keyed hashes,
  * overwritten, never inserted. max_entries (a power of two) is set by the loader;

@@ -116,6 +116,19 @@ int xl4_pins_check_layout(const char *pin_path)
 		}
 		if (!want[0])
 			continue;
+		if (xl4_engine_pin_rebuilt(want)) {
+			char path[512];
+
+			/* settings only: the running program keeps its own copy until it is
+			 * replaced, and this daemon writes the new map from its config */
+			snprintf(path, sizeof(path), "%s/%s", pin_path, de->d_name);
+			if (!unlink(path)) {
+				pr_info("%s: replaced by %s (settings, rebuilt from the config)", path,
+					want);
+				continue;
+			}
+			pr_warn("cannot remove %s: %s", path, strerror(errno));
+		}
 		pr_warn("%s/%s is pinned by an xl4 with another map layout (this build uses %s) and no "
 			"migration between them exists; refusing to start rather than lose its state. "
 			"Stop traffic with 'xl4 detach', then 'xl4 cleanup' removes the old pins (every "

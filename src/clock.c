@@ -38,14 +38,17 @@ static int probe(int fd, struct sample *s)
 	return 0;
 }
 
-/* Two probes further apart than this (we were preempted between them) do not time an edge. */
-#define EDGE_GAP_MAX_NS 50000ull
+/* Two probes further apart than this (we were preempted between them) do not time an edge.
+ * The first tries ask for a tight pair; on a loaded machine, where one probe alone can take
+ * tens of microseconds, later tries take a looser one: an edge timed to +-150 us still puts
+ * the offset well inside a tick and the rate (over XL4_CLOCK_SPAN_MS) within 0.75%. */
+static const unsigned long long edge_gap_max_ns[] = { 50000, 50000, 100000, 300000, 300000 };
 
 /* Probe until jiffies move on from a value >= `after`: the first sample of the new jiffy. The
  * edge lies between the two samples; *edge_ns is their middle, and only samples a few
  * microseconds apart count (on a busy machine the next edge is taken instead). */
 static int next_edge(int fd, unsigned long long after, unsigned long long deadline,
-		     struct sample *s, unsigned long long *edge_ns)
+		     unsigned long long gap_max, struct sample *s, unsigned long long *edge_ns)
 {
 	struct sample prev = { 0 };
 	int err;
@@ -56,7 +59,7 @@ static int next_edge(int fd, unsigned long long after, unsigned long long deadli
 		if ((err = probe(fd, s)))
 			return err;
 		if (s->jiffies != prev.jiffies && prev.jiffies >= after &&
-		    s->ns - prev.ns <= EDGE_GAP_MAX_NS) {
+		    s->ns - prev.ns <= gap_max) {
 			*edge_ns = prev.ns + (s->ns - prev.ns) / 2;
 			return 0;
 		}
@@ -87,7 +90,7 @@ unsigned int xl4_clock_hz(unsigned long long ticks, unsigned long long ns)
 	return 0;
 }
 
-static int calibrate_once(int probe_fd, struct xl4_clock *c)
+static int calibrate_once(int probe_fd, unsigned long long gap_max, struct xl4_clock *c)
 {
 	unsigned long long start = xl4_mono_ns(), deadline = start + 300000000ull, a_ns, b_ns, tick;
 	struct sample a, b;
@@ -95,10 +98,10 @@ static int calibrate_once(int probe_fd, struct xl4_clock *c)
 	int err;
 
 	/* two edges: the first sets the phase, the second (a span later) the rate */
-	if ((err = next_edge(probe_fd, 0, deadline, &a, &a_ns)))
+	if ((err = next_edge(probe_fd, 0, deadline, gap_max, &a, &a_ns)))
 		return err;
 	do {
-		if ((err = next_edge(probe_fd, a.jiffies, deadline, &b, &b_ns)))
+		if ((err = next_edge(probe_fd, a.jiffies, deadline, gap_max, &b, &b_ns)))
 			return err;
 	} while (b_ns - a_ns < XL4_CLOCK_SPAN_MS * 1000000ull);
 	hz = xl4_clock_hz(b.jiffies - a.jiffies, b_ns - a_ns);
@@ -117,8 +120,8 @@ int xl4_clock_calibrate(int probe_fd, struct xl4_clock *c)
 {
 	int err = -ETIMEDOUT;
 
-	/* a late tick or a preemption can spoil one measurement: three tries */
-	for (int i = 0; i < 3 && err; i++)
-		err = calibrate_once(probe_fd, c);
+	/* a late tick or a preemption can spoil one measurement: five tries, looser as they go */
+	for (size_t i = 0; i < sizeof(edge_gap_max_ns) / sizeof(edge_gap_max_ns[0]) && err; i++)
+		err = calibrate_once(probe_fd, edge_gap_max_ns[i], c);
 	return err;
 }

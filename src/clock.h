@@ -12,7 +12,8 @@
 
 /* Measure HZ and the offset with the probe program (bpf/xl4.bpf.c xl4_clock_probe): two jiffy
  * edges at least XL4_CLOCK_SPAN_MS apart. Fills c (test_ns untouched) and returns 0, or -errno
- * (-ETIMEDOUT: jiffies did not move as they should; up to three tries). Takes 40-50 ms. */
+ * (-ETIMEDOUT: jiffies did not move as they should; up to five tries, each taking a looser
+ * pair of probes around an edge). Takes 40-50 ms, up to 1.5 s on a loaded machine. */
 #define XL4_CLOCK_SPAN_MS 40
 int xl4_clock_calibrate(int probe_fd, struct xl4_clock *c);
 

@@ -44,9 +44,11 @@ static const struct xl4_config config_defaults = {
 		.ratio = 3.0,
 		.enter_ms = 500,
 		.leave_ms = 5000,
-		.escalate_ms = 2000,
+		.escalate_ms = 250,
 		.fd_min_ms = 500,
 		.fd_max_ms = 6000,
+		.fd_hold_ms = 3000,
+		.min_sources = 4,
 		.verified_ttl_s = 3600,
 		.challenge_per_sec = 1000000,
 		.key_rotation_s = 3600,
@@ -86,11 +88,12 @@ static const char *const events_keys[] = { "samples_per_second", NULL };
 static const char *const metrics_keys[] = { "listen", NULL };
 static const char *const daemon_keys[] = { "socket_group", NULL };
 static const char *const guard_keys[] = { "enabled", "response", "syn_rate", "ratio", "enter_ms",
-					  "leave_ms", "escalate_ms", "first_drop", "verified_ttl",
+					  "leave_ms", "escalate_ms", "first_drop", "min_sources",
+					  "verified_ttl",
 					  "challenge_per_second", "key_rotation", "greylist_slots",
 					  "syn_slots",
 					  "verified_max", "analyzer", NULL };
-static const char *const first_drop_keys[] = { "min_ms", "max_ms", NULL };
+static const char *const first_drop_keys[] = { "min_ms", "max_ms", "hold_ms", NULL };
 static const char *const analyzer_keys[] = { "block_top", "block_seconds", "min_share",
 					     "min_samples", NULL };
 
@@ -1116,7 +1119,8 @@ static int parse_guard(struct ctx *c, const config_setting_t *g, struct xl4_guar
 	    (err = get_u32(c, g, "escalate_ms", 0, 600000, &gc->escalate_ms)) ||
 	    (err = get_u32(c, g, "verified_ttl", 1, 7 * 86400, &gc->verified_ttl_s)) ||
 	    (err = get_u32(c, g, "challenge_per_second", 0, 100000000, &gc->challenge_per_sec)) ||
-	    (err = get_u32(c, g, "key_rotation", 60, 7 * 86400, &gc->key_rotation_s)))
+	    (err = get_u32(c, g, "key_rotation", 60, 7 * 86400, &gc->key_rotation_s)) ||
+	    (err = get_u32(c, g, "min_sources", 1, 32, &gc->min_sources)))
 		return err;
 	if ((s = config_setting_get_member(g, "ratio")) && (err = get_real(c, s, 1.0, 10000.0, &gc->ratio)))
 		return err;
@@ -1129,12 +1133,18 @@ static int parse_guard(struct ctx *c, const config_setting_t *g, struct xl4_guar
 	if ((fd = config_setting_get_member(g, "first_drop"))) {
 		if ((err = group_check(c, fd, first_drop_keys, "first_drop: { min_ms = 500; max_ms = 6000; };")) ||
 		    (err = get_u32(c, fd, "min_ms", 1, 60000, &gc->fd_min_ms)) ||
-		    (err = get_u32(c, fd, "max_ms", 2, 120000, &gc->fd_max_ms)))
+		    (err = get_u32(c, fd, "max_ms", 2, 120000, &gc->fd_max_ms)) ||
+		    (err = get_u32(c, fd, "hold_ms", 1, 120000, &gc->fd_hold_ms)))
 			return err;
 		if (gc->fd_min_ms >= gc->fd_max_ms)
 			return fail(c, config_setting_get_member(fd, "max_ms") ?: config_setting_get_member(fd, "min_ms"),
 				    "first_drop.min_ms (%u) must be less than first_drop.max_ms (%u)",
 				    gc->fd_min_ms, gc->fd_max_ms);
+		if (gc->fd_hold_ms < gc->fd_min_ms || gc->fd_hold_ms > gc->fd_max_ms)
+			return fail(c, config_setting_get_member(fd, "hold_ms") ?: fd,
+				    "first_drop.hold_ms (%u) must lie in first_drop.min_ms..max_ms "
+				    "(%u..%u): the retransmission delay First Drop must hold",
+				    gc->fd_hold_ms, gc->fd_min_ms, gc->fd_max_ms);
 	}
 	if (((s = config_setting_get_member(g, "greylist_slots")) &&
 	     (err = get_pow2(c, s, 1024, 1 << 24, &gc->grey_slots))) ||

@@ -175,9 +175,12 @@ static const char *cause_name(const struct daemon_guard_vip *v)
 			return "analyzer";
 		if (v->cur.vip.entered_ns && v->cur.vip.cause == XL4_GUARD_CAUSE_ESCALATED)
 			return "escalated";
+		if (v->cur.vip.entered_ns && v->cur.vip.cause == XL4_GUARD_CAUSE_OVERRUN)
+			return "overrun";
 		return "forced";
 	}
-	return v->cur.vip.cause == XL4_GUARD_CAUSE_ESCALATED ? "escalated" : "ratio";
+	return v->cur.vip.cause == XL4_GUARD_CAUSE_ESCALATED ? "escalated" :
+	       v->cur.vip.cause == XL4_GUARD_CAUSE_OVERRUN   ? "overrun" : "ratio";
 }
 
 /* The window that tripped the kernel, in the words of the log. */
@@ -186,7 +189,7 @@ static void window_words(const struct daemon_guard_vip *v, char *buf, size_t len
 	double w = (double)XL4_GUARD_WINDOW_NS / 1e9;
 	const struct xl4_guard_vip *gv = &v->cur.vip;
 
-	snprintf(buf, len, "%.0f SYN/s, %.0f ACK/s, ratio %.0f over %.2f s on one CPU",
+	snprintf(buf, len, "%.0f SYN/s, %.0f ACK/s, ratio %.0f over %.2f s (all CPUs)",
 		 gv->win_syn / w, gv->win_ack / w, xl4_guard_ratio(gv->win_syn, gv->win_ack), w);
 }
 
@@ -244,6 +247,10 @@ static void vip_tick(struct daemon_guard *g, uint32_t id, uint64_t now)
 		} else if (v->cur.vip.cause == XL4_GUARD_CAUSE_ESCALATED) {
 			window_words(v, words, sizeof(words));
 			snprintf(v->reason, sizeof(v->reason), "First Drop beaten: %s", words);
+		} else if (v->cur.vip.cause == XL4_GUARD_CAUSE_OVERRUN) {
+			window_words(v, words, sizeof(words));
+			snprintf(v->reason, sizeof(v->reason), "more than First Drop's greylist holds: %.90s",
+				 words);
 		} else {
 			window_words(v, words, sizeof(words));
 			snprintf(v->reason, sizeof(v->reason), "%s", words);
@@ -269,6 +276,11 @@ static void vip_tick(struct daemon_guard *g, uint32_t id, uint64_t now)
 			window_words(v, words, sizeof(words));
 			snprintf(v->reason, sizeof(v->reason),
 				 "First Drop beaten: the SYNs it admitted did not complete: %s", words);
+		} else if (level == XL4_GUARD_CHALLENGE && v->cur.vip.cause == XL4_GUARD_CAUSE_OVERRUN) {
+			window_words(v, words, sizeof(words));
+			snprintf(v->reason, sizeof(v->reason),
+				 "First Drop beaten: its greylist turns over before a retransmission: %.90s",
+				 words);
 		} else {
 			snprintf(v->reason, sizeof(v->reason), "%s at level %s",
 				 v->set_by == GUARD_BY_OPERATOR ? "forced on by the operator (xl4 guard set)" :

@@ -39,37 +39,40 @@ static const struct {
 	const char *name;
 	size_t fd_off;
 	const char *key; /* the setting that sizes it, for "needs 'xl4 cleanup'" messages */
+	bool rebuilt;	 /* holds only what the daemon rewrites from its config at start: an
+			  * older version's pin is replaced, not a reason to refuse */
 } pinned_maps[] = {
-	{ XL4_MAP_STATS, offsetof(struct xl4_engine, stats_fd), NULL },
-	{ XL4_MAP_EVENTS, offsetof(struct xl4_engine, events_fd), NULL },
-	{ XL4_MAP_VIPS, LBF(vips), NULL },
-	{ XL4_MAP_VIP_ADDRS, LBF(vaddr), NULL },
-	{ XL4_MAP_VIP_BITS, LBF(vbits), NULL },
-	{ XL4_MAP_VIP_BY_ID, LBF(vipid), NULL },
-	{ XL4_MAP_BACKENDS, LBF(backends), NULL },
-	{ XL4_MAP_RING, LBF(ring), "lb.table_size" },
-	{ XL4_MAP_CT, LBF(ct), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru" },
-	{ XL4_MAP_LB_GLOBALS, LBF(globals), NULL },
-	{ XL4_MAP_VIP_STATS, LBF(vstats), NULL },
-	{ XL4_MAP_BE_STATS, LBF(bstats), NULL },
-	{ XL4_MAP_ALLOW4, FF(allow4), NULL },
-	{ XL4_MAP_ALLOW6, FF(allow6), NULL },
-	{ XL4_MAP_BLOCK4, FF(block4), NULL },
-	{ XL4_MAP_BLOCK6, FF(block6), NULL },
-	{ XL4_MAP_RULE_DST, FF(rdst), NULL },
-	{ XL4_MAP_RULE_PORT, FF(rport), NULL },
-	{ XL4_MAP_RULE_STATS, FF(rstats), NULL },
-	{ XL4_MAP_FILTER_GLOBALS, FF(fglob), NULL },
+	{ XL4_MAP_STATS, offsetof(struct xl4_engine, stats_fd), NULL, false },
+	{ XL4_MAP_EVENTS, offsetof(struct xl4_engine, events_fd), NULL, false },
+	{ XL4_MAP_VIPS, LBF(vips), NULL, false },
+	{ XL4_MAP_VIP_ADDRS, LBF(vaddr), NULL, false },
+	{ XL4_MAP_VIP_BITS, LBF(vbits), NULL, false },
+	{ XL4_MAP_VIP_BY_ID, LBF(vipid), NULL, false },
+	{ XL4_MAP_BACKENDS, LBF(backends), NULL, false },
+	{ XL4_MAP_RING, LBF(ring), "lb.table_size", false },
+	{ XL4_MAP_CT, LBF(ct), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru", false },
+	{ XL4_MAP_LB_GLOBALS, LBF(globals), NULL, false },
+	{ XL4_MAP_VIP_STATS, LBF(vstats), NULL, false },
+	{ XL4_MAP_BE_STATS, LBF(bstats), NULL, false },
+	{ XL4_MAP_ALLOW4, FF(allow4), NULL, false },
+	{ XL4_MAP_ALLOW6, FF(allow6), NULL, false },
+	{ XL4_MAP_BLOCK4, FF(block4), NULL, false },
+	{ XL4_MAP_BLOCK6, FF(block6), NULL, false },
+	{ XL4_MAP_RULE_DST, FF(rdst), NULL, false },
+	{ XL4_MAP_RULE_PORT, FF(rport), NULL, false },
+	{ XL4_MAP_RULE_STATS, FF(rstats), NULL, false },
+	{ XL4_MAP_FILTER_GLOBALS, FF(fglob), NULL, false },
 	/* the guard: its settings, cookie keys (outstanding cookies stay valid), modes, counters,
-	 * slot tables and verified sources; not the challenge budget */
-	{ XL4_MAP_GUARD_CFG, GF(cfg), NULL },
-	{ XL4_MAP_GUARD_COOKIE_KEYS, GF(ckey), NULL },
-	{ XL4_MAP_GUARD_CTL, GF(ctl), NULL },
-	{ XL4_MAP_GUARD_VIP, GF(vip), NULL },
-	{ XL4_MAP_GUARD_STATS, GF(stats), NULL },
-	{ XL4_MAP_GUARD_GREY, GF(grey), "guard.greylist_slots" },
-	{ XL4_MAP_GUARD_SYN, GF(syn), "guard.syn_slots" },
-	{ XL4_MAP_GUARD_VERIFIED, GF(ver), "guard.verified_max" },
+	 * slot tables and verified sources; not the challenge budget, the windows or the source
+	 * sketches (they refill within a second) */
+	{ XL4_MAP_GUARD_CFG, GF(cfg), NULL, true },
+	{ XL4_MAP_GUARD_COOKIE_KEYS, GF(ckey), NULL, false },
+	{ XL4_MAP_GUARD_CTL, GF(ctl), NULL, false },
+	{ XL4_MAP_GUARD_VIP, GF(vip), NULL, false },
+	{ XL4_MAP_GUARD_STATS, GF(stats), NULL, false },
+	{ XL4_MAP_GUARD_GREY, GF(grey), "guard.greylist_slots", false },
+	{ XL4_MAP_GUARD_SYN, GF(syn), "guard.syn_slots", false },
+	{ XL4_MAP_GUARD_VERIFIED, GF(ver), "guard.verified_max", false },
 };
 #define N_PINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
@@ -85,6 +88,14 @@ bool xl4_engine_pin_name_known(const char *name)
 	for (size_t i = 0; i < N_PINNED; i++)
 		if (!strcmp(pinned_maps[i].name, name))
 			return true;
+	return false;
+}
+
+bool xl4_engine_pin_rebuilt(const char *name)
+{
+	for (size_t i = 0; i < N_PINNED; i++)
+		if (!strcmp(pinned_maps[i].name, name))
+			return pinned_maps[i].rebuilt;
 	return false;
 }
 
@@ -231,7 +242,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.ring_size = ring_size,
 	};
 	e->guard = (struct xl4_guard_maps){
-		.cfg = bpf_map__fd(skel->maps.xl4_gcfg_v1),
+		.cfg = bpf_map__fd(skel->maps.xl4_gcfg_v2),
 		.ctl = bpf_map__fd(skel->maps.xl4_gctl_v1),
 		.vip = bpf_map__fd(skel->maps.xl4_gvip_v1),
 		.stats = bpf_map__fd(skel->maps.xl4_gstat_v1),

@@ -14,7 +14,13 @@ void xl4_guard_cfg_build(const struct xl4_guard_conf *c, unsigned ncpus, uint32_
 			 uint32_t syn_slots, struct xl4_guard_cfg *out)
 {
 	double window_s = (double)XL4_GUARD_WINDOW_NS / 1e9;
-	double syn_min = ceil((double)c->syn_rate * window_s / (ncpus ? ncpus : 1));
+	double syn_min = ceil((double)c->syn_rate * window_s);
+	/* the greylist's buckets of 4 keep an entry until 4 newer keys land in its bucket: with
+	 * Poisson arrivals it outlives hold_ms 99 times in 100 while rate * hold_s stays under
+	 * 0.205 * slots (P(N <= 3) >= 0.99 for a mean of 0.82 arrivals per bucket) */
+	double fd_cap = 0.205 * grey_slots * window_s / ((double)c->fd_hold_ms / 1000.0);
+	/* bits n distinct sources set in a 64-bit linear-counting sketch, rounded down */
+	double bits = 64.0 * (1.0 - pow(63.0 / 64.0, c->min_sources));
 
 	out->enabled = c->enabled;
 	out->response = c->response;
@@ -29,7 +35,10 @@ void xl4_guard_cfg_build(const struct xl4_guard_conf *c, unsigned ncpus, uint32_
 	out->challenge_per_sec = c->challenge_per_sec;
 	out->grey_mask = grey_slots / XL4_GUARD_GREY_WAYS - 1; /* buckets of 4 slots */
 	out->syn_mask = syn_slots - 1;
+	out->src_bits_min = c->min_sources > 1 ? (uint32_t)floor(bits + 1e-9) : 0;
+	out->fd_cap = fd_cap < 1 ? 1 : fd_cap > 0xffffffffu ? 0xffffffffu : (uint32_t)fd_cap;
 	out->_pad = 0;
+	(void)ncpus; /* thresholds are on the VIP's totals over all CPUs (xl4_gwin_v1) */
 }
 
 int xl4_guard_cfg_write(const struct xl4_guard_maps *m, const struct xl4_guard_conf *c, bool *kept)
@@ -105,6 +114,15 @@ int xl4_guard_keys_rotate(const struct xl4_guard_maps *m, uint32_t period_s, uin
 	return bpf_map_update_elem(m->ckey, &zero, &ck, BPF_ANY) ? -errno : 1;
 }
 
+void xl4_guard_mode_decode(struct xl4_guard_vip *v)
+{
+	__u64 mode = v->entered_ns;
+
+	v->level = mode ? XL4_GUARD_MODE_LEVEL(mode) : XL4_GUARD_NORMAL;
+	v->cause = mode ? XL4_GUARD_MODE_CAUSE(mode) : XL4_GUARD_CAUSE_NONE;
+	v->entered_ns = mode ? ((mode & ~31ull) ?: 32) : 0; /* non-zero while in emergency */
+}
+
 int xl4_guard_read(const struct xl4_guard_maps *m, uint32_t id, struct xl4_guard_snap *out)
 {
 	int ncpus = libbpf_num_possible_cpus();
@@ -119,6 +137,7 @@ int xl4_guard_read(const struct xl4_guard_maps *m, uint32_t id, struct xl4_guard
 		ret = -errno;
 		goto out;
 	}
+	xl4_guard_mode_decode(&out->vip);
 	for (int i = 0; i < ncpus; i++) {
 		struct xl4_guard_stats *s = &st[i], *t = &out->sum;
 

@@ -35,7 +35,11 @@ int xl4_guard_cfg_write(const struct xl4_guard_maps *m, const struct xl4_guard_c
 int xl4_guard_keys_rotate(const struct xl4_guard_maps *m, uint32_t period_s, uint64_t now_ns);
 uint32_t xl4_guard_key_slices(uint32_t period_s);
 
-/* One VIP's guard state: mode and override, counters summed over CPUs. */
+/* xl4_gvip_v1's entered_ns carries the level and cause in its low bits (XL4_GUARD_MODE):
+ * split them into level and cause, leaving the time in entered_ns. */
+void xl4_guard_mode_decode(struct xl4_guard_vip *v);
+
+/* One VIP's guard state: mode and override, counters summed over CPUs (mode decoded). */
 struct xl4_guard_snap {
 	struct xl4_guard_vip vip;
 	struct xl4_guard_ctl ctl;

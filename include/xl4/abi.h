@@ -420,7 +420,7 @@ struct xl4_rule_counters {
 
 /* ---- Flood guard (bpf/guard.h, docs/guard.md) ------------------------------------------------ */
 
-#define XL4_MAP_GUARD_CFG "xl4_gcfg_v1"
+#define XL4_MAP_GUARD_CFG "xl4_gcfg_v2"
 #define XL4_MAP_GUARD_CTL "xl4_gctl_v1"
 #define XL4_MAP_GUARD_VIP "xl4_gvip_v1"
 #define XL4_MAP_GUARD_STATS "xl4_gstat_v1"
@@ -429,6 +429,8 @@ struct xl4_rule_counters {
 #define XL4_MAP_GUARD_VERIFIED "xl4_gver_v1"
 #define XL4_MAP_GUARD_CHAL_BUDGET "xl4_gchbud_v1"
 #define XL4_MAP_GUARD_COOKIE_KEYS "xl4_gckey_v1"
+#define XL4_MAP_GUARD_WINDOWS "xl4_gwin_v1"
+#define XL4_MAP_GUARD_SOURCES "xl4_gsrc_v1"
 
 /* The kernel judges each CPU's SYN and completing-ACK counts over a sliding window of
  * XL4_GUARD_BUCKETS buckets of 2^XL4_GUARD_BUCKET_SHIFT ns (4 x 268 ms: about 1.07 s). */
@@ -464,16 +466,20 @@ enum xl4_guard_cause {
 	XL4_GUARD_CAUSE_RATIO = 1,     /* SYN rate and SYN:ACK ratio over thresholds (kernel) */
 	XL4_GUARD_CAUSE_ESCALATED = 2, /* First Drop beaten: admitted SYNs did not complete */
 	XL4_GUARD_CAUSE_FORCED = 3,    /* xl4 guard set VIP on, or the analyzer */
+	XL4_GUARD_CAUSE_OVERRUN = 4,   /* First Drop beaten: the flood turns the greylist over
+					* faster than a retransmission comes back */
 };
 
-/* xl4_gcfg_v1 (array, 1 entry): written by the daemon. */
+/* xl4_gcfg_v2 (array, 1 entry): written by the daemon, rebuilt from the config at every start
+ * (an older version's pin is replaced, not refused: it holds nothing else). Thresholds are on
+ * the VIP's totals: every CPU's last window summed (xl4_gwin_v1). */
 struct xl4_guard_cfg {
 	__u32 enabled;	     /* 0: the guard neither counts nor acts */
 	__u32 response;	     /* enum xl4_guard_response */
-	__u32 syn_min;	     /* per CPU per window: fewer SYNs than this are never an attack */
+	__u32 syn_min;	     /* per VIP per window: fewer SYNs than this are never an attack */
 	__u32 ratio_x100;    /* a window is an attack when SYN * 100 > ratio_x100 * (ACK + 1) */
-	__u32 enter_ms;	     /* attack windows this long (per CPU) enter emergency mode */
-	__u32 leave_ms;	     /* no attack window on any CPU this long: back to normal */
+	__u32 enter_ms;	     /* attack windows this long enter emergency mode */
+	__u32 leave_ms;	     /* no attack window this long: back to normal */
 	__u32 escalate_ms;   /* auto: First Drop beaten this long escalates to the challenge */
 	__u32 fd_min_ms;     /* First Drop: a repeat sooner than this is not a retransmission */
 	__u32 fd_max_ms;     /* ...and later than this starts over */
@@ -481,11 +487,47 @@ struct xl4_guard_cfg {
 	__u32 challenge_per_sec; /* per CPU cap on SYN-ACK challenges (0: none) */
 	__u32 grey_mask;     /* xl4_ggrey_v1 entries (buckets of XL4_GUARD_GREY_WAYS) - 1, a power of 2 */
 	__u32 syn_mask;	     /* xl4_gsyn_v1 entries - 1 (a power of two) */
+	__u32 src_bits_min;  /* First Drop counts as beaten by SYNs that do not complete only with
+			      * this many sketch bits set (guard.min_sources; xl4_guard_srcs) */
+	__u32 fd_cap;	     /* unverified SYNs per window the greylist holds for first_drop.hold_ms;
+			      * more and First Drop is beaten (auto escalates) */
 	__u32 _pad;
-	__u32 key[4];	     /* secret: slot hashes (greylist, SYN table); [0] unused since the
-			      * cookies moved to xl4_gckey_v1 */
+	__u32 key[4];	     /* secret: [0] the source sketch's hash, [1..3] slot hashes (greylist,
+			      * SYN table) */
 };
-_Static_assert(sizeof(struct xl4_guard_cfg) == 72, "xl4_guard_cfg layout");
+_Static_assert(sizeof(struct xl4_guard_cfg) == 80, "xl4_guard_cfg layout");
+
+/*
+ * xl4_gwin_v1 (array, per VIP id): each CPU's last complete window, published by that CPU when
+ * it rolls to a new bucket (in its own 64-byte slot: CPU id & (XL4_GUARD_WIN_CPUS - 1)), so the
+ * CPU judging can sum the VIP's totals. A slot whose bucket is older than the judge's previous
+ * one is stale (that CPU saw no SYN for the VIP since) and counts as empty. With more than
+ * XL4_GUARD_WIN_CPUS CPUs, CPUs share slots and the totals undercount (by the sharers' share).
+ */
+#define XL4_GUARD_WIN_CPUS 128
+struct xl4_guard_win {
+	__u64 bucket; /* the bucket the window ends before (now >> XL4_GUARD_BUCKET_SHIFT) */
+	__u32 syn, ack, adm;
+	__u32 _pad;
+	__u64 srcs;   /* the window's source sketch (xl4_guard_srcs) */
+	__u64 _line[4];
+};
+_Static_assert(sizeof(struct xl4_guard_win) == 64, "one cache line per CPU");
+struct xl4_guard_wins {
+	struct xl4_guard_win cpu[XL4_GUARD_WIN_CPUS];
+};
+
+/*
+ * xl4_gsrc_v1 (per-CPU array, per VIP id): how many distinct sources sent SYNs, per bucket, as
+ * a 64-bit linear-counting sketch: each SYN sets bit (keyed hash of its source) & 63, the
+ * source being an IPv4 address or an IPv6 /64 (one host owns a /64). n distinct sources set
+ * about 64 * (1 - (63/64)^n) bits: 8 sources ~7.6 bits, 64 ~40. Keyed (cfg.key[0]), so
+ * spoofed sources cannot be chosen to land on one bit and pass for a single host.
+ */
+struct xl4_guard_srcs {
+	__u64 bucket[XL4_GUARD_BUCKETS];
+	__u64 bits[XL4_GUARD_BUCKETS];
+};
 
 /*
  * xl4_gckey_v1 (array, 1 entry): the challenge cookie's SipHash-2-4 keys, rotated by the
@@ -514,7 +556,12 @@ _Static_assert(sizeof(struct xl4_guard_ctl) == 8, "xl4_guard_ctl layout");
 
 /* xl4_gvip_v1 (array, per VIP id): the mode, written by the datapath (any CPU). Emergency
  * while entered_ns != 0 and now - last_bad_ns < leave_ms (the kernel clears it lazily; user
- * space applies the same rule when it reads). */
+ * space applies the same rule when it reads). entered_ns is the mode in one word, so that one
+ * 8-byte store changes it whole: the level in bits 0-1, the cause in bits 2-4
+ * (XL4_GUARD_MODE_*); `level` and `cause` are informational copies. */
+#define XL4_GUARD_MODE(t, level, cause) (((t) & ~31ull) | ((__u64)(cause) << 2) | (level))
+#define XL4_GUARD_MODE_LEVEL(m) ((__u32)(m) & 3)
+#define XL4_GUARD_MODE_CAUSE(m) (((__u32)(m) >> 2) & 7)
 struct xl4_guard_vip {
 	__u64 entered_ns;  /* when emergency began; 0: normal */
 	__u64 last_bad_ns; /* the last window any CPU judged an attack */

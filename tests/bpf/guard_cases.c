@@ -2,7 +2,7 @@
 /*
  * Flood-guard fixtures: the real XDP program with its own engine, a test clock, one TCP VIP per
  * IP version (l2 mode, one backend) provisioned through src/lb_state.h, and the guard's
- * settings written straight into xl4_gcfg_v1 / xl4_gctl_v1 as the daemon would.
+ * settings written straight into xl4_gcfg_v2 / xl4_gctl_v1 as the daemon would.
  *
  * What is checked: First Drop admits a retransmission inside its window and rejects one too
  * early or too late; the SYN-ACK challenge is a well-formed frame (checksums verified here
@@ -60,6 +60,8 @@ struct gworld {
 };
 
 static int g_ncpu;
+static uint32_t g_grey_slots; /* the next world's greylist slots (0: the object's) */
+#define G_GREY_SLOTS (1u << 16)	 /* the object's greylist slots */
 
 /* ---- setup ---- */
 
@@ -95,6 +97,8 @@ static void cfg_defaults(struct xl4_guard_cfg *c)
 	c->challenge_per_sec = 0;
 	c->grey_mask = (1u << 14) - 1; /* the object's default size */
 	c->syn_mask = (1u << 16) - 1;
+	c->src_bits_min = 3; /* guard.min_sources = 4 */
+	c->fd_cap = 0;	     /* no greylist-capacity escalation unless a scenario asks */
 	c->key[0] = 0x11111111, c->key[1] = 0x22222222, c->key[2] = 0x33333333, c->key[3] = 0x44444444;
 }
 
@@ -116,7 +120,8 @@ static int ctl_write(struct gworld *w, uint32_t override, uint32_t level)
 static bool world_open(struct gworld *w, int v6, const char *name)
 {
 	struct xl4_engine_opts o = { .pin_path = NULL, .trace = true, .ring_size = G_RING,
-				     .ct_max = 4096, .frag_policy = XL4_FRAG_PASS, .test_clock = true };
+				     .ct_max = 4096, .frag_policy = XL4_FRAG_PASS, .test_clock = true,
+				     .guard_grey_slots = g_grey_slots };
 	struct xl4_lb_settings s = { .seed = G_SEED, .ring_size = G_RING };
 	struct xl4_vip_spec vs = { .name = "web", .port = 80, .proto = IPPROTO_TCP,
 				   .mode = XL4_FWD_L2 };
@@ -132,7 +137,7 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 	w->loaded = 1;
 	sk = w->eng.skel;
 	w->clock_fd = bpf_map__fd(sk->maps.xl4_clock_v1);
-	w->cfg_fd = bpf_map__fd(sk->maps.xl4_gcfg_v1);
+	w->cfg_fd = bpf_map__fd(sk->maps.xl4_gcfg_v2);
 	w->ctl_fd = bpf_map__fd(sk->maps.xl4_gctl_v1);
 	w->vip_fd = bpf_map__fd(sk->maps.xl4_gvip_v1);
 	w->stat_fd = bpf_map__fd(sk->maps.xl4_gstat_v1);
@@ -156,8 +161,10 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 		return gfail(name, "VIP set-up", err);
 	w->vip_id = xl4_lb_vip_find(&w->lb, "web")->id;
 	cfg_defaults(&w->cfg);
+	if (g_grey_slots)
+		w->cfg.grey_mask = g_grey_slots / XL4_GUARD_GREY_WAYS - 1;
 	if ((e = cfg_write(w)))
-		return gfail(name, "xl4_gcfg_v1", strerror(-e));
+		return gfail(name, "xl4_gcfg_v2", strerror(-e));
 	if ((e = xl4_guard_keys_rotate(&w->eng.guard, G_KEY_PERIOD_S, T0)) != 1)
 		return gfail(name, "xl4_guard_keys_rotate", e < 0 ? strerror(-e) : "wrote nothing");
 	clock_set(w, T0);
@@ -175,13 +182,15 @@ static void world_close(struct gworld *w)
 
 /* ---- packets ---- */
 
-/* Client n (198.18.0.n / 2001:db8::n, n < 65536) to the VIP's port 80. */
+/* Client n (198.18.0.n / 2001:db8:0:n::n, n < 65536) to the VIP's port 80. */
 static void client_addr(const struct gworld *w, uint32_t n, __be32 out[4])
 {
 	memset(out, 0, 16);
 	if (w->v6) {
 		struct in6_addr a = CLIENT6;
 
+		a.s6_addr[6] = n >> 8; /* each client its own /64: one /64 is one source */
+		a.s6_addr[7] = n & 0xff;
 		a.s6_addr[14] = n >> 8;
 		a.s6_addr[15] = n & 0xff;
 		memcpy(out, &a, 16);
@@ -354,6 +363,7 @@ static void vip_state(struct gworld *w, struct xl4_guard_vip *v)
 {
 	memset(v, 0, sizeof(*v));
 	bpf_map_lookup_elem(w->vip_fd, &w->vip_id, v);
+	xl4_guard_mode_decode(v); /* the production decoder: level and cause from the mode word */
 }
 
 static int is_verified(struct gworld *w, uint32_t client)
@@ -1023,6 +1033,246 @@ static int burst(struct gworld *w, uint32_t first, int count, int acks)
 	return fwd;
 }
 
+/* `count` SYNs from one host (IPv4: one address; IPv6: addresses of one /64) on ports from
+ * `port`, sequence `seq`: returns how many were forwarded. */
+static int burst_one_host(struct gworld *w, int count, uint16_t port, uint32_t seq)
+{
+	struct pkt p;
+	int fwd = 0;
+
+	for (int i = 0; i < count; i++) {
+		mkpkt(w, &p, 7, port + i, TH_SYN, 0, 0, seq);
+		if (w->v6) /* another address of the same /64 for every SYN */
+			pkt_set16(&p, p.l3 + 8 + 14, 0x7000 + i), tcp_csum_fix(&p, 1);
+		if (xl4_run_packet(&w->eng, p.b, p.len, last.b, sizeof(last.b), &last.r) == 0 &&
+		    last.r.verdict == XDP_TX)
+			fwd++;
+	}
+	return fwd;
+}
+
+/*
+ * Issue 12.4: thresholds are the VIP's, not one CPU's. With the production settings for
+ * guard.syn_rate on this machine's CPUs, SYNs at 70% of the VIP's rate, all on one CPU,
+ * never enter emergency (a per-CPU threshold of syn_rate / CPUs did). And in First Drop, one
+ * host resending its SYNs (so First Drop admits them and they never complete) cannot force the
+ * challenge on everyone; a hundred sources doing the same do, within a second.
+ */
+static void sc_sources(int v6)
+{
+	struct gworld w;
+	struct xl4_guard_vip v;
+	struct xl4_config c;
+	uint64_t b0;
+	uint32_t src = 3000;
+	char n[128];
+
+	snprintf(n, sizeof(n), "guard/%s/sources/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	xl4_config_defaults(&c);
+	c.guard.syn_rate = 1000;
+	xl4_guard_cfg_build(&c.guard, g_ncpu, G_GREY_SLOTS, 1 << 16, &w.cfg);
+	w.cfg.response = XL4_GUARD_RESP_AUTO;
+	cfg_write(&w);
+	/* 700 SYN/s (188 per bucket) on this one CPU for 2 s, from distinct sources, no ACKs */
+	b0 = w.now;
+	for (int i = 0; i < 8; i++) {
+		clock_set(&w, b0 + i * BUCKET_NS);
+		burst(&w, src, 188, 0), src += 188;
+	}
+	vip_state(&w, &v);
+	NAME(n, &w, "sources/one-cpu-under-vip-rate-stays-normal");
+	check_u64(n, "level", v.level, XL4_GUARD_NORMAL);
+	/* over the VIP's rate (1300 SYN/s): emergency, First Drop */
+	for (int i = 8; i < 14; i++) {
+		clock_set(&w, b0 + i * BUCKET_NS);
+		burst(&w, src, 350, 0), src += 350;
+	}
+	vip_state(&w, &v);
+	NAME(n, &w, "sources/over-vip-rate-enters");
+	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
+
+	/* one host sends every SYN twice, 1 s apart: First Drop admits the second, the
+	 * handshakes never complete; 2 s of it */
+	b0 = w.now + BUCKET_NS;
+	for (int i = 0; i < 12; i++) {
+		clock_set(&w, b0 + i * BUCKET_NS);
+		burst_one_host(&w, 350, (uint16_t)(1024 + (i % 4) * 350), 5000 + i % 4);
+	}
+	vip_state(&w, &v);
+	NAME(n, &w, "sources/one-host-resending-does-not-escalate");
+	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
+	/* a hundred hosts doing it (2600 SYN/s, each twice): escalated within a second of the
+	 * first repeats */
+	b0 = w.now + BUCKET_NS;
+	for (int i = 0; i < 12; i++) {
+		clock_set(&w, b0 + i * BUCKET_NS);
+		for (int h = 0; h < 100; h++)
+			burst(&w, 20000 + h * 100 + (i % 4) * 7, 7, 0); /* 700 per bucket, repeated */
+		if (i >= 4) {
+			vip_state(&w, &v);
+			if (v.level == XL4_GUARD_CHALLENGE)
+				break;
+		}
+	}
+	vip_state(&w, &v);
+	NAME(n, &w, "sources/many-hosts-resending-escalate");
+	check_u64(n, "level", v.level, XL4_GUARD_CHALLENGE);
+	NAME(n, &w, "sources/many-hosts-resending-escalate-in-1s");
+	check_u64(n, "escalated within 1 s of the repeats (4 buckets)",
+		  w.now - (b0 + 4 * BUCKET_NS) <= SEC_NS, 1);
+	NAME(n, &w, "sources/escalated-cause");
+	check_u64(n, "cause", v.cause, XL4_GUARD_CAUSE_ESCALATED);
+	world_close(&w);
+}
+
+/* ---- First Drop at flood rates (issue 12.2) ---- */
+
+#define SIM_SLOTS 1024		   /* greylist slots: 1/1024 of the default 1M */
+#define SIM_CLIENTS 400
+#define SIM_SCALE (1048576.0 / SIM_SLOTS)
+
+static uint64_t sim_rand(uint64_t *s)
+{
+	*s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+	return *s;
+}
+
+/* A real client: its next SYN is due at `due` (0: done), tries so far, admitted or not. */
+struct sim_client {
+	uint64_t due;
+	uint32_t seq;
+	int tries, admitted;
+};
+
+/*
+ * A spoofed SYN flood of `mpps` million SYNs per second at the default greylist size (run at
+ * 1/1024 of the rate against 1/1024 of the slots: the same turnover per slot) for 6 s (12 s
+ * with 3 s timers), and SIM_CLIENTS real clients arriving over 0.5..2.5 s, each retransmitting
+ * its SYN after rto_ms and again after 2 * rto_ms (and answering a challenge with its RST, as
+ * every stack does). Returns how many got in (forwarded to the backend) by their second
+ * retransmission, and *level the VIP's level at the end.
+ */
+static int sim_flood(double mpps, uint32_t rto_ms, uint32_t fd_cap, uint32_t *level)
+{
+	static struct sim_client cl[SIM_CLIENTS];
+	double rate = mpps * 1e6 / SIM_SCALE; /* SYN/s here */
+	uint64_t seed = 0x9e3779b97f4a7c15ull, t0, end, step = MS_NS, flood_acc = 0;
+	struct gworld w;
+	struct xl4_guard_vip v;
+	struct pkt p;
+	int in = 0;
+
+	g_grey_slots = SIM_SLOTS;
+	if (!world_open(&w, 0, "guard/v4/first-drop-rate/setup")) {
+		g_grey_slots = 0;
+		return -1;
+	}
+	g_grey_slots = 0;
+	w.cfg.response = XL4_GUARD_RESP_AUTO;
+	w.cfg.fd_cap = fd_cap;
+	w.cfg.escalate_ms = 250;
+	w.cfg.syn_min = 10; /* guard.syn_rate scaled like the flood */
+	cfg_write(&w);
+	t0 = w.now;
+	end = t0 + (uint64_t)(rto_ms >= 3000 ? 12 : 6) * SEC_NS; /* the last client's 2nd retry */
+	for (int i = 0; i < SIM_CLIENTS; i++) {
+		cl[i].due = t0 + SEC_NS / 2 + (uint64_t)i * (2 * SEC_NS / SIM_CLIENTS);
+		cl[i].seq = 7000 + i;
+		cl[i].tries = 0;
+		cl[i].admitted = 0;
+	}
+	for (uint64_t now = t0; now < end; now += step) {
+		clock_set(&w, now);
+		/* this millisecond's flood SYNs: random sources, ports and sequence numbers */
+		flood_acc += (uint64_t)(rate * 1000); /* in 1/1e6 SYN per ms */
+		for (; flood_acc >= 1000000; flood_acc -= 1000000) {
+			uint64_t r = sim_rand(&seed);
+
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p.b, .repeat = 1);
+
+			mkpkt(&w, &p, 1000 + (uint32_t)(r % 59000), 1024 + (uint16_t)(r >> 20) % 60000,
+			      TH_SYN, 0, 0, (uint32_t)(r >> 32));
+			o.data_size_in = p.len; /* a plain run: the verdict of a flood SYN is not asked */
+			bpf_prog_test_run_opts(w.eng.prog_fd, &o);
+		}
+		for (int i = 0; i < SIM_CLIENTS; i++) {
+			struct sim_client *c = &cl[i];
+			uint32_t ck;
+
+			if (!c->due || c->due > now)
+				continue;
+			mkpkt(&w, &p, 60001 + i % 4000, 20000 + i, TH_SYN, 0, 0, c->seq);
+			ck = cookie_model(&w, 60001 + i % 4000, 20000 + i, now);
+			if (xl4_run_packet(&w.eng, p.b, p.len, last.b, sizeof(last.b), &last.r))
+				break;
+			c->tries++;
+			if (last.r.verdict == XDP_TX && !memcmp(last.b, MAC_BE, 6)) {
+				c->admitted = 1;
+				c->due = 0;
+				in++;
+				/* its handshake completes: the ACK the backend's SYN-ACK asks for */
+				mkpkt(&w, &p, 60001 + i % 4000, 20000 + i, TH_ACK, 0, 0, c->seq + 1);
+				xl4_run_packet(&w.eng, p.b, p.len, last.b, sizeof(last.b), &last.r);
+				continue;
+			}
+			if (last.r.verdict == XDP_TX) { /* our challenge: the client's RST answers it */
+				mkpkt(&w, &p, 60001 + i % 4000, 20000 + i, TH_RST, 0, 0, ck);
+				xl4_run_packet(&w.eng, p.b, p.len, last.b, sizeof(last.b), &last.r);
+			}
+			c->due = c->tries >= 3 ? 0 : now + (uint64_t)rto_ms * MS_NS * (c->tries == 1 ? 1 : 2);
+		}
+	}
+	vip_state(&w, &v);
+	*level = v.level;
+	world_close(&w);
+	return in;
+}
+
+/* Real clients get in at any flood rate: First Drop while its greylist holds a retransmission,
+ * the challenge (escalated for greylist overrun) beyond. And without the overrun escalation,
+ * what the issue measured: First Drop alone loses them at high rates. */
+static void sc_first_drop_rates(void)
+{
+	static const double rates[] = { 0.05, 0.2, 1, 2, 5 }; /* 0.05: under the greylist's hold */
+	static const uint32_t rtos[] = { 1000, 3000 };
+	struct xl4_guard_cfg k;
+	struct xl4_config c;
+	uint32_t level, cap;
+	char n[128];
+	int in;
+
+	if (!fx_selected("guard/v4/first-drop-rate"))
+		return;
+	/* the production capacity for these slots and the default hold_ms (3 s) */
+	xl4_config_defaults(&c);
+	xl4_guard_cfg_build(&c.guard, 1, SIM_SLOTS, 1 << 16, &k);
+	cap = k.fd_cap;
+	for (size_t r = 0; r < sizeof(rates) / sizeof(rates[0]); r++) {
+		for (size_t t = 0; t < sizeof(rtos) / sizeof(rtos[0]); t++) {
+			snprintf(n, sizeof(n), "guard/v4/first-drop-rate/%gMpps/rto-%us", rates[r],
+				 rtos[t] / 1000);
+			in = sim_flood(rates[r], rtos[t], cap, &level);
+			printf("    %s: %d/%d real clients in, level %s at the end (greylist holds %u SYNs "
+			       "per window)\n", n, in, SIM_CLIENTS, level == XL4_GUARD_CHALLENGE ? "challenge" :
+			       level == XL4_GUARD_FIRST_DROP ? "first-drop" : "normal", cap);
+			check_u64(n, "real clients in >= 99%", in * 100 >= SIM_CLIENTS * 99, 1);
+			snprintf(n, sizeof(n), "guard/v4/first-drop-rate/%gMpps/rto-%us/level", rates[r],
+				 rtos[t] / 1000);
+			/* First Drop while its greylist holds (it costs real clients no round trip
+			 * on their own stack's terms), the challenge beyond */
+			check_u64(n, "level", level, rates[r] * 1e6 * (3000 / 1000.0) < 0.205 * 1048576 ?
+				  XL4_GUARD_FIRST_DROP : XL4_GUARD_CHALLENGE);
+		}
+	}
+	/* the attack the escalation answers: First Drop alone at 5 Mpps */
+	in = sim_flood(5, 1000, 0, &level);
+	snprintf(n, sizeof(n), "guard/v4/first-drop-rate/without-overrun-escalation-5Mpps-loses-clients");
+	printf("    %s: %d/%d real clients in\n", n, in, SIM_CLIENTS);
+	check_u64(n, "real clients in < 99% with First Drop alone", in >= 0 && in * 100 < SIM_CLIENTS * 99, 1);
+}
+
 /* The kernel's own judgement: enter after enter_ms of attack windows, stay while they
  * continue, leave leave_ms after the last one. A flash crowd with complete handshakes at the
  * same SYN rate never enters. Auto response: First Drop beaten escalates to the challenge. */
@@ -1149,6 +1399,7 @@ void suite_guard(void)
 	g_ncpu = libbpf_num_possible_cpus();
 	/* windows and budgets are per CPU: keep every test run on this one */
 	fx_pin(&old);
+	sc_first_drop_rates();
 	for (int v6 = 0; v6 <= 1; v6++) {
 		sc_normal(v6);
 		sc_two_vips(v6);
@@ -1161,6 +1412,7 @@ void suite_guard(void)
 		if (v6)
 			sc_deep_l4();
 		sc_hysteresis(v6);
+		sc_sources(v6);
 	}
 	fx_unpin(&old);
 	printf("guard: %d checks\n", fx.passed + fx.failed - before);

@@ -25,15 +25,16 @@ static void test_cfg_build(void **state)
 	(void)state;
 	xl4_config_defaults(&c);
 	c.guard.enabled = true;
-	/* 1000 SYN/s over a 1.07 s window on 2 CPUs: ceil(1073.7 / 2) = 537 per CPU */
+	/* 1000 SYN/s over a 1.07 s window: ceil(1073.7) = 1074 for the VIP, however many CPUs
+	 * (the kernel judges the sum of every CPU's window) */
 	xl4_guard_cfg_build(&c.guard, 2, 1 << 20, 1 << 16, &k);
 	assert_int_equal(k.enabled, 1);
 	assert_int_equal(k.response, XL4_GUARD_RESP_AUTO);
-	assert_int_equal(k.syn_min, 537);
+	assert_int_equal(k.syn_min, 1074);
 	assert_int_equal(k.ratio_x100, 300);
 	assert_int_equal(k.enter_ms, 500);
 	assert_int_equal(k.leave_ms, 5000);
-	assert_int_equal(k.escalate_ms, 2000);
+	assert_int_equal(k.escalate_ms, 250);
 	assert_int_equal(k.fd_min_ms, 500);
 	assert_int_equal(k.fd_max_ms, 6000);
 	assert_int_equal(k.verified_ttl_s, 3600);
@@ -42,13 +43,21 @@ static void test_cfg_build(void **state)
 	assert_int_equal(k.syn_mask, (1 << 16) - 1);
 	assert_int_equal(k.key[0], 1); /* the key is the writer's business */
 	assert_int_equal(k.key[3], 4);
-	/* one CPU takes it all; a tiny rate still needs one SYN */
+	/* min_sources 4: 64 * (1 - (63/64)^4) = 3.9 sketch bits, rounded down */
+	assert_int_equal(k.src_bits_min, 3);
+	/* 1M slots hold 0.205 * 1M / 3 s = 71.6k SYN/s for a 3 s retransmission: per window */
+	assert_int_equal(k.fd_cap, (uint32_t)(0.205 * (1 << 20) * (XL4_GUARD_WINDOW_NS / 1e9) / 3.0));
+	c.guard.min_sources = 1;
+	c.guard.fd_hold_ms = 1000;
 	xl4_guard_cfg_build(&c.guard, 1, 1024, 1024, &k);
+	assert_int_equal(k.src_bits_min, 0);
+	assert_int_equal(k.fd_cap, 225); /* 0.205 * 1024 * 1.0737 */
+	/* one CPU or 64: the same VIP threshold */
 	assert_int_equal(k.syn_min, 1074);
 	c.guard.syn_rate = 1;
 	c.guard.ratio = 2.55;
 	xl4_guard_cfg_build(&c.guard, 64, 1024, 1024, &k);
-	assert_int_equal(k.syn_min, 1);
+	assert_int_equal(k.syn_min, 2); /* ceil(1 * 1.07) */
 	assert_int_equal(k.ratio_x100, 255);
 	c.guard.enabled = false;
 	xl4_guard_cfg_build(&c.guard, 64, 1024, 1024, &k);
