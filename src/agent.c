@@ -24,6 +24,7 @@
 
 #include "agent.h"
 #include "agent.skel.h"
+#include "cli.h"
 #include "engine.h"
 #include "log.h"
 
@@ -120,14 +121,9 @@ int xl4_agent_parse_addr(const char *s, struct xl4_agent_addr *a, char *err, siz
 
 static int parse_port_num(const char *s, __u16 *out)
 {
-	char *end;
 	unsigned long v;
 
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < 1 || v > 65535)
+	if (xl4_parse_uint(s, 1, 65535, &v))
 		return -EINVAL;
 	*out = (__u16)v;
 	return 0;

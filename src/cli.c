@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,17 +116,50 @@ void xl4_cli_help(const struct xl4_cmd *cmd, FILE *out)
 	fprintf(out, "  %-28s %s\n", "-h, --help", help_opt.help);
 }
 
-int xl4_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+int xl4_parse_int(const char *s, long long min, long long max, unsigned int flags, long long *out)
 {
-	char *end;
-	unsigned long v;
+	const char *p = s, *tail;
+	unsigned long long mag;
+	bool neg = false;
+	int base = 10;
+	long long v;
+	size_t n;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	if (!s)
+		return -EINVAL;
+	if (*p == '-' || *p == '+') {
+		if (!(flags & XL4_NUM_SIGN))
+			return -EINVAL;
+		neg = *p++ == '-';
+	}
+	if ((flags & XL4_NUM_HEX) && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	/* Only digits from here: strtoull() would also take blanks, a sign or a second 0x. */
+	n = strspn(p, base == 16 ? "0123456789abcdefABCDEF" : "0123456789");
+	tail = p + n;
+	if (!n || (*tail && !((flags & XL4_NUM_LSUFFIX) && (!strcmp(tail, "L") || !strcmp(tail, "LL")))))
 		return -EINVAL;
 	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
+	mag = strtoull(p, NULL, base); /* leading zeros stay decimal, as libconfig reads them */
+	if (errno || mag > (unsigned long long)LLONG_MAX + neg)
 		return -ERANGE;
+	v = neg ? (long long)(0 - mag) : (long long)mag;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int xl4_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	long long v;
+	int err = xl4_parse_int(s, min > LLONG_MAX ? LLONG_MAX : (long long)min,
+				max > LLONG_MAX ? LLONG_MAX : (long long)max, 0, &v);
+
+	if (err)
+		return err;
 	*out = v;
 	return 0;
 }

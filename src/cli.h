@@ -34,7 +34,15 @@ void xl4_cli_help(const struct xl4_cmd *cmd, FILE *out);
 /* One line on stderr: "xl4 CMD: message; see 'xl4 CMD --help'". Returns 2 (usage exit code). */
 int xl4_cli_usage_error(const struct xl4_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Strict number parsing for option values: whole string, in [min, max]. */
+/* The one integer parser (options, config values, specs): the whole string, decimal digits (or
+ * 0x hex with XL4_NUM_HEX; leading zeros stay decimal), a sign only with XL4_NUM_SIGN, an L/LL
+ * suffix only with XL4_NUM_LSUFFIX (libconfig's 64-bit mark). -EINVAL when it is not such a
+ * number, -ERANGE outside [min, max] (a number too long for 64 bits included). */
+#define XL4_NUM_SIGN	0x1
+#define XL4_NUM_HEX	0x2
+#define XL4_NUM_LSUFFIX	0x4
+int xl4_parse_int(const char *s, long long min, long long max, unsigned int flags, long long *out);
+/* xl4_parse_int() for option values: unsigned decimal only. */
 int xl4_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
 #endif

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <sys/random.h>
 
 #include "cli.h"
+#include "conf_lit.h"
 #include "config.h"
 #include "log.h"
 #include "maglev.h"
@@ -101,6 +103,7 @@ struct ctx {
 	const char *name;
 	char *err;
 	size_t errlen;
+	struct xl4_conf_lits *lits; /* integers as written: libconfig wraps them */
 };
 
 static int fail(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
@@ -244,6 +247,35 @@ static int parse_parser(struct ctx *c, const config_setting_t *g, struct xl4_con
 	return 0;
 }
 
+/* An integer setting's text as written: libconfig's own value may have wrapped. */
+static int int_text(struct ctx *c, const config_setting_t *s, const char **text)
+{
+	char path[256];
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
+		return fail(c, s, "expected an integer");
+	setting_path(s, path, sizeof(path));
+	if (!(*text = xl4_conf_lit(c->lits, path)))
+		return fail(c, s, "cannot find this integer in the file as written");
+	return 0;
+}
+
+static int get_int(struct ctx *c, const config_setting_t *s, long long min, long long max,
+		   long long *out)
+{
+	const char *text;
+	int err = int_text(c, s, &text);
+
+	if (err)
+		return err;
+	err = xl4_parse_int(text, min, max, XL4_NUM_SIGN | XL4_NUM_HEX | XL4_NUM_LSUFFIX, out);
+	if (err == -ERANGE)
+		return fail(c, s, "'%s' is out of range %lld..%lld", text, min, max);
+	if (err)
+		return fail(c, s, "'%s' is not an integer", text);
+	return 0;
+}
+
 static int parse_events(struct ctx *c, const config_setting_t *g, struct xl4_config *cfg)
 {
 	const config_setting_t *s;
@@ -256,11 +288,8 @@ static int parse_events(struct ctx *c, const config_setting_t *g, struct xl4_con
 	if ((s = config_setting_get_member(g, "samples_per_second"))) {
 		long long v;
 
-		if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
-			return fail(c, s, "expected an integer");
-		v = config_setting_get_int64(s);
-		if (v < 0 || v > 1000000)
-			return fail(c, s, "%lld is out of range 0..1000000", v);
+		if ((err = get_int(c, s, 0, 1000000, &v)))
+			return err;
 		cfg->sample_per_sec = (__u32)v;
 	}
 	return 0;
@@ -269,7 +298,7 @@ static int parse_events(struct ctx *c, const config_setting_t *g, struct xl4_con
 int xl4_metrics_listen_parse(const char *s, struct xl4_metrics_conf *m, char *err, size_t errlen)
 {
 	struct xl4_metrics_conf out = { 0 };
-	char host[64], *end;
+	char host[64];
 	const char *colon;
 	unsigned long port;
 	size_t hlen;
@@ -306,9 +335,7 @@ int xl4_metrics_listen_parse(const char *s, struct xl4_metrics_conf *m, char *er
 	if (inet_pton(out.family, host, out.addr) != 1)
 		return xl4_errf(err, errlen, -EINVAL, "'%s' is not an IPv%d address", host,
 				out.family == AF_INET ? 4 : 6);
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (!isdigit((unsigned char)colon[1]) || *end || errno || port < 1 || port > 65535)
+	if (xl4_parse_uint(colon + 1, 1, 65535, &port))
 		return xl4_errf(err, errlen, -EINVAL, "port '%s' is not 1..65535", colon + 1);
 	out.port = port;
 	*m = out;
@@ -367,20 +394,6 @@ static int parse_daemon(struct ctx *c, const config_setting_t *g, struct xl4_con
 		if (xl4_socket_group_parse(v, cfg, why, sizeof(why)))
 			return fail(c, s, "%s", why);
 	}
-	return 0;
-}
-
-static int get_int(struct ctx *c, const config_setting_t *s, long long min, long long max,
-		   long long *out)
-{
-	long long v;
-
-	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
-		return fail(c, s, "expected an integer");
-	v = config_setting_get_int64(s);
-	if (v < min || v > max)
-		return fail(c, s, "%lld is out of range %lld..%lld", v, min, max);
-	*out = v;
 	return 0;
 }
 
@@ -885,7 +898,7 @@ static int parse_rule(struct ctx *c, const config_setting_t *g, struct xl4_filte
 			return fail(c, s, "icmp goes with IPv4 destinations, icmpv6 with IPv6");
 	}
 	if ((s = config_setting_get_member(g, "ports"))) {
-		if (config_setting_type(s) == CONFIG_TYPE_INT) {
+		if (config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64) {
 			if ((err = get_int(c, s, 1, 65535, &n)))
 				return err;
 			r->port_lo = r->port_hi = n;
@@ -1031,14 +1044,23 @@ static int get_real(struct ctx *c, const config_setting_t *s, double min, double
 {
 	double v;
 
-	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
+	if (config_setting_type(s) == CONFIG_TYPE_FLOAT) {
 		v = config_setting_get_float(s);
-	else if (config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64)
-		v = (double)config_setting_get_int64(s);
-	else
+		if (!(v >= min && v <= max))
+			return fail(c, s, "%g is out of range %g..%g", v, min, max);
+	} else if (config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64) {
+		const char *text;
+		long long n;
+		int err = int_text(c, s, &text);
+
+		if (err)
+			return err;
+		if (xl4_parse_int(text, LLONG_MIN, LLONG_MAX, XL4_NUM_SIGN | XL4_NUM_HEX | XL4_NUM_LSUFFIX, &n) ||
+		    !((v = (double)n) >= min && v <= max))
+			return fail(c, s, "'%s' is out of range %g..%g", text, min, max);
+	} else {
 		return fail(c, s, "expected a number");
-	if (!(v >= min && v <= max))
-		return fail(c, s, "%g is out of range %g..%g", v, min, max);
+	}
 	*out = v;
 	return 0;
 }
@@ -1228,6 +1250,24 @@ void xl4_config_free(struct xl4_config *cfg)
 	cfg->filter.n_allow = cfg->filter.n_block = cfg->filter.n_rules = 0;
 }
 
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+
+	if (!f)
+		return NULL;
+	n = getdelim(&buf, &len, '\0', f); /* the whole file: a config holds no NUL */
+	fclose(f);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 static int finish(config_t *lc, int read_ok, struct ctx *c, struct xl4_config *cfg)
 {
 	struct xl4_config next;
@@ -1263,22 +1303,33 @@ static int finish(config_t *lc, int read_ok, struct ctx *c, struct xl4_config *c
 int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t errlen)
 {
 	struct ctx c = { .name = path, .err = err, .errlen = errlen };
+	const char *inc = NULL;
+	char dir[PATH_MAX];
 	config_t lc;
 	int ret;
 
 	config_init(&lc);
 	/* @include "x.conf" is found next to this file, whatever the working directory. */
 	{
-		char dir[PATH_MAX];
 		const char *slash = strrchr(path, '/');
 
 		if (slash && (size_t)(slash - path) < sizeof(dir)) {
 			memcpy(dir, path, slash - path);
 			dir[slash - path] = '\0';
-			config_set_include_dir(&lc, slash == path ? "/" : dir);
+			inc = slash == path ? "/" : dir;
+			config_set_include_dir(&lc, inc);
 		}
 	}
-	ret = finish(&lc, config_read_file(&lc, path) == CONFIG_TRUE, &c, cfg);
+	ret = config_read_file(&lc, path) == CONFIG_TRUE;
+	if (ret) {
+		/* Read once more for the integers as written; libconfig read it fine just now. */
+		char *text = read_text(path);
+
+		c.lits = text ? xl4_conf_lits_scan(text, inc) : NULL;
+		free(text);
+	}
+	ret = finish(&lc, ret, &c, cfg);
+	xl4_conf_lits_free(c.lits);
 	config_destroy(&lc);
 	return ret;
 }
@@ -1291,7 +1342,9 @@ int xl4_config_parse(const char *text, const char *name, struct xl4_config *cfg,
 	int ret;
 
 	config_init(&lc);
+	c.lits = xl4_conf_lits_scan(text, NULL);
 	ret = finish(&lc, config_read_string(&lc, text) == CONFIG_TRUE, &c, cfg);
+	xl4_conf_lits_free(c.lits);
 	config_destroy(&lc);
 	return ret;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "log.h"
 
 static int make_addr(const char *path, struct sockaddr_un *sa)
 {
@@ -173,13 +174,15 @@ int xl4_control_send(int fd, json_t *msg)
 
 json_t *xl4_control_error(const char *fmt, ...)
 {
-	char msg[512];
+	char raw[512], msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+	/* An error quotes what it refused, bytes that are not UTF-8 included; jansson takes only
+	 * UTF-8 (and would leave the client with no reply at all). */
+	return json_pack("{s:b, s:s}", "ok", 0, "error", xl4_visible(raw, msg, sizeof(msg)));
 }
 
 int xl4_control_call(const char *path, json_t *req, json_t **resp, char *err, size_t errlen)
@@ -308,6 +311,9 @@ static void client_drop(struct xl4_ctl_server *s, struct xl4_ctl_client *c)
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c->buf);
+	if (c->out)
+		s->pending -= c->out_len - c->out_off;
+	free(c->out);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 }
@@ -332,7 +338,8 @@ void xl4_ctl_server_accept(struct xl4_ctl_server *s, double now)
 			for (int i = 1; i < XL4_CONTROL_MAX_CLIENTS; i++)
 				if (s->clients[i].deadline < oldest->deadline)
 					oldest = &s->clients[i];
-			xl4_control_send(oldest->fd, busy);
+			if (!oldest->out) /* one in the middle of its reply just ends short */
+				xl4_control_send(oldest->fd, busy);
 			json_decref(busy);
 			client_drop(s, oldest);
 			c = oldest;
@@ -345,8 +352,50 @@ void xl4_ctl_server_accept(struct xl4_ctl_server *s, double now)
 	}
 }
 
-static void answer(struct xl4_ctl_server *s, struct xl4_ctl_client *c)
+/* Send what the socket takes now. 1: all sent, 0: more to come, -errno: the client is gone. */
+static int flush(struct xl4_ctl_client *c, size_t *pending)
 {
+	while (c->out_off < c->out_len) {
+		/* MSG_NOSIGNAL: a client that hung up must not kill the daemon with SIGPIPE. */
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		c->out_off += n;
+		*pending -= n;
+	}
+	return 1;
+}
+
+/* The reply as one line; a short error when it cannot be built or would hold too much memory. */
+static char *reply_line(struct xl4_ctl_server *s, json_t *resp, size_t *len)
+{
+	char *line = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
+
+	if (line && s->pending + strlen(line) + 1 > XL4_CONTROL_MAX_PENDING) {
+		free(line);
+		line = strdup("{\"ok\":false,\"error\":\"the daemon is busy sending earlier replies "
+			      "that their clients do not read: try again\"}");
+	} else if (!line) {
+		/* every reply is JSON, even when building it failed (out of memory) */
+		line = strdup("{\"ok\":false,\"error\":\"the daemon could not build the reply\"}");
+	}
+	if (!line)
+		return NULL;
+	*len = strlen(line);
+	line[*len] = '\n'; /* over the NUL: the line is sent by length */
+	*len += 1;
+	return line;
+}
+
+static void answer(struct xl4_ctl_server *s, struct xl4_ctl_client *c, double now)
+{
+	struct epoll_event ev = { .events = EPOLLOUT, .data.fd = c->fd };
 	json_error_t jerr;
 	json_t *req, *resp;
 	char *nl = memchr(c->buf, '\n', c->len);
@@ -366,15 +415,23 @@ static void answer(struct xl4_ctl_server *s, struct xl4_ctl_client *c)
 		resp = s->handler(s->ctx, req);
 		json_decref(req);
 	}
-	/* The reply may be large (a long list): send it blocking, but never for long. */
-	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
-	set_timeout(c->fd, 2000);
-	xl4_control_send(c->fd, resp);
+	free(c->buf);
+	c->buf = NULL;
+	c->len = c->cap = 0;
+	c->out = reply_line(s, resp, &c->out_len);
 	json_decref(resp);
-	client_drop(s, c);
+	if (!c->out) {
+		client_drop(s, c);
+		return;
+	}
+	s->pending += c->out_len;
+	/* A large reply to a slow reader goes out as it reads, never holding up the loop. */
+	c->deadline = now + XL4_CONTROL_REPLY_DEADLINE_S;
+	if (flush(c, &s->pending) || epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev))
+		client_drop(s, c);
 }
 
-int xl4_ctl_server_io(struct xl4_ctl_server *s, int fd)
+int xl4_ctl_server_io(struct xl4_ctl_server *s, int fd, double now)
 {
 	struct xl4_ctl_client *c = NULL;
 
@@ -383,6 +440,11 @@ int xl4_ctl_server_io(struct xl4_ctl_server *s, int fd)
 			c = &s->clients[i];
 	if (!c)
 		return 0;
+	if (c->out) {
+		if (flush(c, &s->pending)) /* all sent, or the client is gone */
+			client_drop(s, c);
+		return 1;
+	}
 	for (;;) {
 		ssize_t n;
 
@@ -422,7 +484,7 @@ int xl4_ctl_server_io(struct xl4_ctl_server *s, int fd)
 				client_drop(s, c);
 				return 1;
 			}
-			answer(s, c);
+			answer(s, c, now);
 			return 1;
 		}
 		c->len += n;
@@ -434,14 +496,20 @@ void xl4_ctl_server_expire(struct xl4_ctl_server *s, double now)
 	for (int i = 0; i < XL4_CONTROL_MAX_CLIENTS; i++) {
 		struct xl4_ctl_client *c = &s->clients[i];
 
-		if (c->fd >= 0 && now > c->deadline) {
+		if (c->fd < 0 || now <= c->deadline)
+			continue;
+		if (c->out) {
+			/* mid-reply: nothing more can be said on this connection */
+			pr_warn("control: dropped a client that read %zu of its %zu-byte reply in "
+				"%.0f s", c->out_off, c->out_len, XL4_CONTROL_REPLY_DEADLINE_S);
+		} else {
 			json_t *e = xl4_control_error("no complete request within %.0f s",
 						      XL4_CONTROL_DEADLINE_S);
 
 			xl4_control_send(c->fd, e);
 			json_decref(e);
-			client_drop(s, c);
 		}
+		client_drop(s, c);
 	}
 }
 

@@ -37,23 +37,32 @@ int xl4_ctl_bool(json_t *req, const char *cmd, const char *key, bool *out, json_
  * the loop. A connection is read without blocking until its request line is complete, then
  * answered; one that has not sent a whole request within XL4_CONTROL_DEADLINE_S is closed, and
  * when every slot is taken the oldest waiting connection makes room for the newest, so idle
- * connections can never lock real clients out.
+ * connections can never lock real clients out. The reply is written without blocking too: what
+ * the socket does not take at once is kept and sent as the client reads (EPOLLOUT), and a client
+ * that has not read all of it within XL4_CONTROL_REPLY_DEADLINE_S is dropped. Unsent replies
+ * together hold at most XL4_CONTROL_MAX_PENDING bytes; past that a reply is refused with a
+ * short error instead.
  */
 #define XL4_CONTROL_DEADLINE_S 2.0
+#define XL4_CONTROL_REPLY_DEADLINE_S 10.0
 #define XL4_CONTROL_MAX_CLIENTS 256
+#define XL4_CONTROL_MAX_PENDING (256u << 20)
 
 typedef json_t *(*xl4_ctl_handler)(void *ctx, json_t *req);
 
 struct xl4_ctl_client {
 	int fd;
-	char *buf;
+	char *buf;		/* the request as read so far */
 	size_t len, cap;
-	double deadline;
+	char *out;		/* the reply (with its newline) once answered; NULL while reading */
+	size_t out_len, out_off;
+	double deadline;	/* for the whole request, then for the whole reply */
 };
 
 struct xl4_ctl_server {
 	int listen_fd, epfd;
 	struct xl4_ctl_client clients[XL4_CONTROL_MAX_CLIENTS];
+	size_t pending;		/* unsent reply bytes, all clients */
 	xl4_ctl_handler handler;
 	void *ctx;
 };
@@ -62,9 +71,11 @@ void xl4_ctl_server_init(struct xl4_ctl_server *s, int listen_fd, int epfd, xl4_
 			 void *ctx);
 /* The listening socket is readable: accept everyone waiting. */
 void xl4_ctl_server_accept(struct xl4_ctl_server *s, double now);
-/* fd is one of ours: read, and answer once the request is whole. Returns 0 if not ours. */
-int xl4_ctl_server_io(struct xl4_ctl_server *s, int fd);
-/* Close connections past their deadline (call from a periodic timer). */
+/* fd is one of ours: read, and answer once the request is whole; or send more of the reply.
+ * Never blocks. Returns 0 if not ours. */
+int xl4_ctl_server_io(struct xl4_ctl_server *s, int fd, double now);
+/* Close connections past their deadline (call from a periodic timer): a request not whole, or
+ * a reply not read, in time. */
 void xl4_ctl_server_expire(struct xl4_ctl_server *s, double now);
 void xl4_ctl_server_close(struct xl4_ctl_server *s);
 

@@ -459,7 +459,7 @@ static void run_loop(struct daemon *d)
 				}
 			} else if (fd == d->ctlfd) {
 				xl4_ctl_server_accept(&d->ctl, now_s());
-			} else if (xl4_ctl_server_io(&d->ctl, fd)) {
+			} else if (xl4_ctl_server_io(&d->ctl, fd, now_s())) {
 				/* a control client's request */
 			} else if (fd == daemon_lb_health_fd(&d->lb)) {
 				daemon_lb_on_health(&d->lb);

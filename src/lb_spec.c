@@ -129,14 +129,17 @@ int xl4_parse_backend_addr(const char *s, struct xl4_backend_spec *b, char *err,
 
 int xl4_parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned int m[6];
-	char tail;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5],
-		   &tail) != 6 || strlen(s) != 17)
+	/* Two hex digits each, by hand: sscanf's %2x also takes " 2", "+2" and "-1". */
+	if (strlen(s) != 17)
 		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = m[i];
+	for (int i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
+		    (i < 5 && p[2] != ':'))
+			return -EINVAL;
+		mac[i] = strtoul((char[3]){ p[0], p[1], 0 }, NULL, 16);
+	}
 	if (mac[0] & 1) /* multicast/broadcast: never a backend */
 		return -EINVAL;
 	return 0;

@@ -163,13 +163,14 @@ void xl4_log_event(enum xl4_log_level level, const char *event, const struct xl4
 /* Free text: the message itself in plain mode, msg="..." in structured mode. */
 static void vlog(enum xl4_log_level level, const char *event, const char *fmt, va_list ap)
 {
-	char buf[1024];
+	char raw[1024], buf[1024];
 	size_t n;
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
-	while (n && buf[n - 1] == '\n')
-		buf[--n] = '\0';
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	n = strlen(raw);
+	while (n && raw[n - 1] == '\n')
+		raw[--n] = '\0';
+	xl4_visible(raw, buf, sizeof(buf)); /* a config value's bytes must not reach the log raw */
 	if (structured) {
 		struct xl4_kv kv = XL4_KV_INIT;
 
@@ -214,6 +215,61 @@ void xl4_log_init(int verbosity)
 {
 	xl4_verbosity = verbosity;
 	libbpf_set_print(libbpf_print);
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (*p < 0x80)
+		return 1;
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3, lo = *p == 0xe0 ? 0xa0 : 0x80, hi = *p == 0xed ? 0x9f : 0xbf;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4, lo = *p == 0xf0 ? 0x90 : 0x80, hi = *p == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+char *xl4_visible(const char *in, char *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t len = 0;
+
+	if (!cap)
+		return out;
+	while (*p) {
+		size_t n = utf8_len(p);
+		/* C0 controls, DEL and C1 controls (U+0080..U+009F) steer terminals and split logs */
+		bool ctl = n == 1 ? *p < 0x20 || *p == 0x7f : n == 2 && p[0] == 0xc2 && p[1] < 0xa0;
+
+		if (n && !ctl) {
+			if (len + n >= cap)
+				break;
+			memcpy(out + len, p, n);
+			len += n;
+			p += n;
+			continue;
+		}
+		n = n ? n : 1;
+		if (len + 4 * n >= cap)
+			break;
+		for (size_t i = 0; i < n; i++, len += 4)
+			snprintf(out + len, 5, "\\x%02x", *p++);
+	}
+	out[len] = '\0';
+	return out;
 }
 
 int xl4_errf(char *err, size_t errlen, int ret, const char *fmt, ...)

@@ -44,6 +44,10 @@ size_t xl4_logfmt_line(char *out, size_t outlen, enum xl4_log_level level, const
 void xl4_logfmt_pair(char *buf, size_t cap, size_t *len, const char *key, const char *value);
 
 /* Write one sentence into err (for the caller to report once, with context) and return ret. */
+/* in as text that is safe to show anywhere: valid UTF-8 is kept, every other byte and every
+ * control character (C0, DEL, C1) becomes a visible \xNN. Never cuts a character or an escape
+ * short; out always ends in NUL. Returns out. */
+char *xl4_visible(const char *in, char *out, size_t cap);
 int xl4_errf(char *err, size_t errlen, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #define pr_warn(...) xl4_log(XL4_LOG_WARN, __VA_ARGS__)

@@ -12,6 +12,10 @@
                                     the slowest ping in seconds (10.0 = it never came back)
   bad_ctl.py SOCK slow SECS         one client that trickles a request a byte every 1.5 s for
                                     SECS while timing pings; prints the slowest ping
+  bad_ctl.py SOCK unread N SECS REQ N clients send REQ (a request with a large reply) and do not
+                                    read it for SECS while timing pings; then each reads its
+                                    reply. Prints the slowest ping, the number of whole JSON
+                                    replies and the smallest reply in bytes
 """
 import json
 import socket
@@ -252,6 +256,40 @@ def main():
         th.join()
         s.close()
         print("%.2f" % worst[0])
+    elif mode == "unread":
+        n, secs, req = int(sys.argv[3]), float(sys.argv[4]), sys.argv[5].encode() + b"\n"
+        conns = []
+        for _ in range(n):
+            s = connect(path, 30)
+            s.sendall(req)
+            conns.append(s)
+        for s in conns:  # answered (building a long list takes time): the rest is held
+            s.recv(1, socket.MSG_PEEK)
+        stop, worst = threading.Event(), [0.0]
+        th = threading.Thread(target=pinger, args=(path, stop, worst))
+        th.start()
+        time.sleep(secs)
+        stop.set()
+        th.join()
+        whole, smallest = 0, None
+        for s in conns:
+            buf = b""
+            try:
+                while not buf.endswith(b"\n"):
+                    chunk = s.recv(1 << 20)
+                    if not chunk:
+                        break
+                    buf += chunk
+            except OSError:
+                pass
+            s.close()
+            try:
+                if json.loads(buf).get("ok") is True:
+                    whole += 1
+            except ValueError:
+                pass
+            smallest = len(buf) if smallest is None else min(smallest, len(buf))
+        print("%.2f %d %d" % (worst[0], whole, smallest or 0))
     elif mode == "matrix":
         matrix(path)
     else:

@@ -31,6 +31,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert(cfg.sample_per_sec <= 1000000);
 		assert(!strncmp(cfg.pin_path, "/sys/fs/bpf/", 12));
 		assert(cfg.control_socket[0] == '/');
+		/* integers as written, never wrapped into range by libconfig's 32-bit read */
+		for (int i = 0; i < cfg.n_vips; i++) {
+			assert(!cfg.vips[i].spec.mtu || (cfg.vips[i].spec.mtu >= 596 && cfg.vips[i].spec.mtu <= 9216));
+			for (int j = 0; j < cfg.vips[i].n_backends; j++)
+				assert(cfg.vips[i].backends[j].weight >= 1 && cfg.vips[i].backends[j].weight <= 65535);
+		}
+		assert(cfg.lb.ct_inserts_per_sec <= 100000000);
+		assert(cfg.filter.limit_rate <= 10000000); /* XL4_RULE_RATE_MAX, config.c */
+		xl4_config_free(&cfg);
 	} else {
 		assert(memcmp(&cfg, &before, sizeof(cfg)) == 0);
 		assert(!strncmp(err, "fuzz.conf:", 10));

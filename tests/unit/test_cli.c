@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* CLI tables and names: option parsing errors, number parsing, reason names. */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -97,6 +99,45 @@ static void test_parse_uint(void **state)
 	assert_int_not_equal(xl4_parse_uint(NULL, 0, 10, &v), 0);
 }
 
+/* The one integer parser: edges of 64 bits, signs, hex, suffixes and junk. */
+static void test_parse_int(void **state)
+{
+	const unsigned int cfg = XL4_NUM_SIGN | XL4_NUM_HEX | XL4_NUM_LSUFFIX;
+	long long v = 0;
+	unsigned long u = 0;
+
+	(void)state;
+	assert_int_equal(xl4_parse_int("9223372036854775807", LLONG_MIN, LLONG_MAX, cfg, &v), 0);
+	assert_true(v == LLONG_MAX);
+	assert_int_equal(xl4_parse_int("-9223372036854775808", LLONG_MIN, LLONG_MAX, cfg, &v), 0);
+	assert_true(v == LLONG_MIN);
+	assert_int_equal(xl4_parse_int("9223372036854775808", LLONG_MIN, LLONG_MAX, cfg, &v), -ERANGE);
+	assert_int_equal(xl4_parse_int("-9223372036854775809", LLONG_MIN, LLONG_MAX, cfg, &v), -ERANGE);
+	assert_int_equal(xl4_parse_int("18446744073709551616", LLONG_MIN, LLONG_MAX, cfg, &v), -ERANGE);
+	assert_int_equal(xl4_parse_int("4294967295", 0, 4294967295LL, cfg, &v), 0);
+	assert_int_equal(xl4_parse_int("4294967296", 0, 4294967295LL, cfg, &v), -ERANGE);
+	assert_int_equal(xl4_parse_int("0xffffffff", 0, 4294967295LL, cfg, &v), 0);
+	assert_true(v == 4294967295LL);
+	assert_int_equal(xl4_parse_int("0X100000000", 0, 4294967295LL, cfg, &v), -ERANGE);
+	assert_int_equal(xl4_parse_int("010", 0, 100, cfg, &v), 0);
+	assert_int_equal(v, 10); /* decimal, not octal */
+	assert_int_equal(xl4_parse_int("7LL", 0, 100, cfg, &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(xl4_parse_int("-0", 0, 100, cfg, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(xl4_parse_int("7L", 0, 100, 0, &v), -EINVAL);
+	assert_int_equal(xl4_parse_int("0x7", 0, 100, 0, &v), -EINVAL);
+	assert_int_equal(xl4_parse_int("-7", -100, 100, 0, &v), -EINVAL);
+	const char *junk[] = { "", " 7", "7 ", "7x", "7LLL", "7l", "0x", "0x0x7", "--7", "+-7", "1e3",
+			       "7.0", "0xg", NULL };
+	for (int i = 0; junk[i]; i++)
+		if (xl4_parse_int(junk[i], LLONG_MIN, LLONG_MAX, cfg, &v) != -EINVAL)
+			fail_msg("'%s' taken as a number", junk[i]);
+	assert_int_not_equal(xl4_parse_uint(" 5", 1, 10, &u), 0);
+	assert_int_not_equal(xl4_parse_uint("+5", 1, 10, &u), 0);
+	assert_int_equal(xl4_parse_uint("18446744073709551615", 0, ULONG_MAX, &u), -ERANGE);
+}
+
 static void test_reason_names_unique_and_roundtrip(void **state)
 {
 	(void)state;
@@ -119,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_and_missing),
 		cmocka_unit_test(test_help_is_generated_from_table),
 		cmocka_unit_test(test_parse_uint),
+		cmocka_unit_test(test_parse_int),
 		cmocka_unit_test(test_reason_names_unique_and_roundtrip),
 	};
 

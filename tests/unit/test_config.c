@@ -79,7 +79,7 @@ static const struct bad_case bad_cases[] = {
 	{ "\n\nparser: { fragments = \"maybe\"; };\n", "bad.conf:3: parser.fragments: 'maybe' is not one of" },
 	{ "parser: { frags = \"drop\"; };\n", "bad.conf:1: parser.frags: unknown key" },
 	{ "parser = 1;\n", "bad.conf:1: parser: expected a group" },
-	{ "events: { samples_per_second = -1; };\n", "bad.conf:1: events.samples_per_second: -1 is out of range" },
+	{ "events: { samples_per_second = -1; };\n", "bad.conf:1: events.samples_per_second: '-1' is out of range" },
 	{ "events: { samples_per_second = \"x\"; };\n", "events.samples_per_second: expected an integer" },
 	{ "interfaces = [\"eth0\", \"eth0\"];\n", "interfaces: interface 'eth0' given twice" },
 	{ "interfaces = [\"a-very-long-interface-name\"];\n", "is not a valid interface name" },
@@ -88,9 +88,9 @@ static const struct bad_case bad_cases[] = {
 	{ "control_socket = \"relative.sock\";\n", "control_socket: must be an absolute path" },
 	{ "control_socket = \"\";\n", "control_socket: must not be empty" },
 	{ "lb: { table_size = 65536; };\n", "bad.conf:1: lb.table_size: 65536 is not prime" },
-	{ "lb: { seed = -1; };\n", "lb.seed: -1 is out of range" },
+	{ "lb: { seed = -1; };\n", "lb.seed: '-1' is out of range" },
 	{ "lb: { ipip_source_v4 = \"198.18.0.0/8\"; };\n", "lb.ipip_source_v4: '198.18.0.0/8': expected an IPv4 prefix" },
-	{ "lb: { conntrack: { max_entries = 10; }; };\n", "conntrack.max_entries: 10 is out of range" },
+	{ "lb: { conntrack: { max_entries = 10; }; };\n", "conntrack.max_entries: '10' is out of range" },
 	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80\"; } );\n", "bad.conf:1: vips[0].address: " },
 	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80\"; } );\n", "expected ADDR:PORT/tcp" },
 	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/sctp\"; } );\n", "protocol must be tcp or udp" },
@@ -100,7 +100,7 @@ static const struct bad_case bad_cases[] = {
 	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n backends = ( { address = \"2001:db8::5\"; } ); } );\n", "bad.conf:2: vips[0].backends[0].address: '2001:db8::5' is IPv6 but the VIP is IPv4" },
 	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n backends = ( { address = \"198.18.2.1:8080\"; } ); } );\n", "a backend port needs mode \"port\"" },
 	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n backends = ( { address = \"198.18.2.1\"; }, { address = \"198.18.2.1\"; } ); } );\n", "is listed twice" },
-	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n backends = ( { address = \"198.18.2.1\"; weight = 0; } ); } );\n", "weight: 0 is out of range 1..65535" },
+	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n backends = ( { address = \"198.18.2.1\"; weight = 0; } ); } );\n", "weight: '0' is out of range 1..65535" },
 	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n backends = ( { address = \"198.18.2.1\"; mac = \"ff:ff:ff:ff:ff:ff\"; } ); } );\n", "is not a unicast MAC" },
 	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/tcp\";\n health: { interval_ms = 200; timeout_ms = 300; }; } );\n", "must be shorter than interval_ms" },
 	{ "vips = ( { name = \"a b\"; address = \"198.18.1.1:80/tcp\"; } );\n", "only letters, digits" },
@@ -123,13 +123,13 @@ static const struct bad_case bad_cases[] = {
 	{ "filter: { rules = ( { dst = \"198.18.1.1\"; proto = \"sctp\"; action = \"drop\"; } ); };\n", "filter.rules[0].proto: 'sctp' is not one of" },
 	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"drop\"; },\n { dst = \"198.18.1.1\"; proto = \"tcp\"; ports = \"2000-1000\"; action = \"drop\"; } ); };\n", "bad.conf:2: filter.rules[1].ports: port range '2000-1000' runs backwards" },
 	{ "filter: { rules = ( { dst = \"198.18.1.1\"; proto = \"tcp\"; ports = \"0\"; action = \"drop\"; } ); };\n", "filter.rules[0].ports: '0' is not a port" },
-	{ "filter: { rules = ( { dst = \"198.18.1.1\"; proto = \"tcp\"; ports = 70000; action = \"drop\"; } ); };\n", "filter.rules[0].ports: 70000 is out of range 1..65535" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; proto = \"tcp\"; ports = 70000; action = \"drop\"; } ); };\n", "filter.rules[0].ports: '70000' is out of range 1..65535" },
 	{ "filter: { rules = ( { dst = \"198.18.1.1\"; proto = \"icmp\"; ports = \"53\"; action = \"drop\"; } ); };\n", "filter.rules[0].ports: ports need proto tcp, udp or any (not icmp)" },
 	{ "filter: { rules = ( { dst = \"2001:db8:1::1\"; proto = \"icmp\"; action = \"drop\"; } ); };\n", "filter.rules[0].proto: icmp goes with IPv4 destinations" },
 	{ "filter: { rules = ( { dst = \"198.18.1.1\"; proto = \"udp\"; action = \"limit\"; rate = 100; } ); };\n", "filter.rules[0]: action \"limit\" needs rate (packets/s) and burst" },
-	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"limit\"; rate = 0; burst = 10; } ); };\n", "filter.rules[0].rate: 0 is out of range 1..10000000" },
-	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"limit\"; rate = 10; burst = -1; } ); };\n", "filter.rules[0].burst: -1 is out of range" },
-	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"limit\"; rate = 10; burst = 10; v6_prefix = 129; } ); };\n", "filter.rules[0].v6_prefix: 129 is out of range 1..128" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"limit\"; rate = 0; burst = 10; } ); };\n", "filter.rules[0].rate: '0' is out of range 1..10000000" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"limit\"; rate = 10; burst = -1; } ); };\n", "filter.rules[0].burst: '-1' is out of range" },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"limit\"; rate = 10; burst = 10; v6_prefix = 129; } ); };\n", "filter.rules[0].v6_prefix: '129' is out of range 1..128" },
 	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"drop\"; rate = 10; } ); };\n", "filter.rules[0].rate: only for action \"limit\"" },
 	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"allow\"; v6_prefix = 48; } ); };\n", "filter.rules[0].v6_prefix: only for action \"limit\"" },
 	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"drop\"; colour = 1; } ); };\n", "filter.rules[0].colour: unknown key" },
@@ -137,12 +137,12 @@ static const struct bad_case bad_cases[] = {
 	{ "filter: { rules = ( { dst = \"198.18.1.0/24\"; proto = \"tcp\"; ports = \"1000-2000\"; action = \"drop\"; },\n { dst = \"198.18.1.0/24\"; proto = \"tcp\"; ports = \"1500-2500\"; action = \"allow\"; } ); };\n", "filter.rules[1]: ports 1500-2500: overlaps rules[0] (ports 1000-2000)" },
 	{ "filter: { rules = ( { dst = \"198.18.1.0/24\"; action = \"drop\"; },\n { dst = \"198.18.1.0/24\"; action = \"allow\"; } ); };\n", "filter.rules[1]: same dst 198.18.1.0/24, proto any and every port as rules[0]" },
 	{ "filter: { limit: { rate = 100; }; };\n", "filter.limit: the global limit needs both rate" },
-	{ "filter: { limit: { rate = 100; burst = 0; }; };\n", "filter.limit.burst: 0 is out of range" },
+	{ "filter: { limit: { rate = 100; burst = 0; }; };\n", "filter.limit.burst: '0' is out of range" },
 	{ "filter: { limit: { v6_prefix = 64; }; };\n", "filter.limit.v6_prefix: only with rate and burst" },
-	{ "filter: { limit: { rate = 100; burst = 100; v6_prefix = 0; }; };\n", "filter.limit.v6_prefix: 0 is out of range 1..128" },
-	{ "filter: { limit: { new_sources_per_second = -5; }; };\n", "filter.limit.new_sources_per_second: -5 is out of range" },
+	{ "filter: { limit: { rate = 100; burst = 100; v6_prefix = 0; }; };\n", "filter.limit.v6_prefix: '0' is out of range 1..128" },
+	{ "filter: { limit: { new_sources_per_second = -5; }; };\n", "filter.limit.new_sources_per_second: '-5' is out of range" },
 	{ "filter: { limit: { rate = 1; burst = 1; per = 2; }; };\n", "filter.limit.per: unknown key" },
-	{ "filter: { rate_table_size = 10; };\n", "filter.rate_table_size: 10 is out of range 1024.." },
+	{ "filter: { rate_table_size = 10; };\n", "filter.rate_table_size: '10' is out of range 1024.." },
 	/* metrics */
 	{ "metrics: { listen = \"127.0.0.1\"; };\n", "bad.conf:1: metrics.listen: '127.0.0.1' is not ADDRESS:PORT" },
 	{ "\nmetrics: { listen = \"127.0.0.1:0\"; };\n", "bad.conf:2: metrics.listen: port '0' is not 1..65535" },
@@ -162,28 +162,28 @@ static const struct bad_case bad_cases[] = {
 	{ "guard: { enable = true; };\n", "bad.conf:1: guard.enable: unknown key" },
 	{ "guard: { enabled = 1; };\n", "bad.conf:1: guard.enabled: expected true or false" },
 	{ "\nguard: { response = \"syncookie\"; };\n", "bad.conf:2: guard.response: 'syncookie' is not one of: first-drop, challenge, auto" },
-	{ "guard: { syn_rate = 0; };\n", "guard.syn_rate: 0 is out of range 1..100000000" },
+	{ "guard: { syn_rate = 0; };\n", "guard.syn_rate: '0' is out of range 1..100000000" },
 	{ "guard: { ratio = 0.5; };\n", "bad.conf:1: guard.ratio: 0.5 is out of range 1..10000" },
 	{ "guard: { ratio = \"3\"; };\n", "guard.ratio: expected a number" },
 	{ "guard: {\n enter_ms = 500;\n leave_ms = 400;\n};\n", "bad.conf:3: guard.leave_ms: 400 must be more than enter_ms (500)" },
 	{ "guard: { enter_ms = 6000; };\n", "guard.enter_ms: 6000 must be less than leave_ms (5000)" },
-	{ "guard: { escalate_ms = -1; };\n", "guard.escalate_ms: -1 is out of range" },
+	{ "guard: { escalate_ms = -1; };\n", "guard.escalate_ms: '-1' is out of range" },
 	{ "guard: { first_drop = { min_ms = 700; max_ms = 600; }; };\n", "guard.first_drop.max_ms: first_drop.min_ms (700) must be less than first_drop.max_ms (600)" },
-	{ "guard: { first_drop = { min_ms = 0; }; };\n", "guard.first_drop.min_ms: 0 is out of range 1..60000" },
+	{ "guard: { first_drop = { min_ms = 0; }; };\n", "guard.first_drop.min_ms: '0' is out of range 1..60000" },
 	{ "guard: { first_drop = { window = 3; }; };\n", "guard.first_drop.window: unknown key" },
-	{ "guard: { verified_ttl = 0; };\n", "guard.verified_ttl: 0 is out of range" },
-	{ "guard: { challenge_per_second = -1; };\n", "guard.challenge_per_second: -1 is out of range" },
-	{ "guard: { key_rotation = 59; };\n", "guard.key_rotation: 59 is out of range" },
-	{ "guard: { min_sources = 0; };\n", "guard.min_sources: 0 is out of range" },
-	{ "guard: { min_sources = 33; };\n", "guard.min_sources: 33 is out of range" },
+	{ "guard: { verified_ttl = 0; };\n", "guard.verified_ttl: '0' is out of range" },
+	{ "guard: { challenge_per_second = -1; };\n", "guard.challenge_per_second: '-1' is out of range" },
+	{ "guard: { key_rotation = 59; };\n", "guard.key_rotation: '59' is out of range" },
+	{ "guard: { min_sources = 0; };\n", "guard.min_sources: '0' is out of range" },
+	{ "guard: { min_sources = 33; };\n", "guard.min_sources: '33' is out of range" },
 	{ "guard: { first_drop = { hold_ms = 400; }; };\n", "guard.first_drop.hold_ms: first_drop.hold_ms (400) must lie in first_drop.min_ms..max_ms (500..6000)" },
 	{ "guard: { first_drop = { max_ms = 2000; }; };\n", "guard.first_drop: first_drop.hold_ms (3000) must lie in first_drop.min_ms..max_ms (500..2000)" },
 	{ "guard: { greylist_slots = 1000000; };\n", "bad.conf:1: guard.greylist_slots: 1000000 is not a power of two" },
-	{ "guard: { syn_slots = 512; };\n", "guard.syn_slots: 512 is out of range 1024..16777216" },
-	{ "guard: { verified_max = 10; };\n", "guard.verified_max: 10 is out of range" },
+	{ "guard: { syn_slots = 512; };\n", "guard.syn_slots: '512' is out of range 1024..16777216" },
+	{ "guard: { verified_max = 10; };\n", "guard.verified_max: '10' is out of range" },
 	{ "guard: {\n analyzer = { min_share = 1.5; };\n};\n", "bad.conf:2: guard.analyzer.min_share: 1.5 is out of range 0.01..1" },
-	{ "guard: { analyzer = { block_seconds = 0; }; };\n", "guard.analyzer.block_seconds: 0 is out of range" },
-	{ "guard: { analyzer = { min_samples = 0; }; };\n", "guard.analyzer.min_samples: 0 is out of range" },
+	{ "guard: { analyzer = { block_seconds = 0; }; };\n", "guard.analyzer.block_seconds: '0' is out of range" },
+	{ "guard: { analyzer = { min_samples = 0; }; };\n", "guard.analyzer.min_samples: '0' is out of range" },
 	{ "guard: { analyzer = { block_top = \"yes\"; }; };\n", "guard.analyzer.block_top: expected true or false" },
 	{ "guard: { analyzer = { top = 1; }; };\n", "guard.analyzer.top: unknown key" },
 };
@@ -462,6 +462,134 @@ static void test_guard_section(void **state)
 	xl4_config_free(&c);
 }
 
+/* libconfig 1.5 reads a plain integer with atoi(): 4294967299 came back as 3. Every integer key
+ * is checked as written, and the error quotes it as written. */
+static const struct {
+	const char *fmt; /* one %s: the value */
+	const char *key;
+	int line;
+} int_keys[] = {
+	{ "vips = ( { name = \"web\"; address = \"198.18.1.1:80/tcp\";\n"
+	  "  backends = ( { address = \"198.18.0.11\"; }, { address = \"198.18.0.12\"; weight = %s; } ); } );\n",
+	  "vips[0].backends[1].weight", 2 },
+	{ "vips = ( { name = \"web\"; address = \"198.18.1.1:80/tcp\";\n\n  mtu = %s; } );\n",
+	  "vips[0].mtu", 3 },
+	{ "lb: { seed = %s; };\n", "lb.seed", 1 },
+	{ "lb: {\n conntrack = { inserts_per_second = %s; };\n};\n",
+	  "lb.conntrack.inserts_per_second", 2 },
+	{ "filter: { limit = { rate = %s; burst = 10; }; };\n", "filter.limit.rate", 1 },
+	{ "filter: { rules = ( { dst = \"198.18.1.1\"; action = \"limit\"; rate = 5; burst = %s; } ); };\n",
+	  "filter.rules[0].burst", 1 },
+	{ "guard: { syn_rate = %s; };\n", "guard.syn_rate", 1 },
+	{ "events: { samples_per_second = %s; };\n", "events.samples_per_second", 1 },
+};
+
+static const char *const bad_ints[] = {
+	"4294967299",		/* 2^32 + 3: was read as 3 */
+	"18446744073709551616",	/* 2^64: was read as -1 */
+	"99999999999",		/* was read as 1215752191 */
+	"-1",
+	"0x100000003",		/* hex: was read as 3 */
+	"-4294967295",		/* was read as 1 */
+	"18446744073709551616L",
+	"0x10000000000000003L",
+};
+
+static void test_integers_as_written(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < sizeof(int_keys) / sizeof(int_keys[0]); k++) {
+		for (size_t i = 0; i < sizeof(bad_ints) / sizeof(bad_ints[0]); i++) {
+			char text[512], want[128], err[XL4_CONFIG_ERR_MAX] = "";
+			struct xl4_config c;
+
+			snprintf(text, sizeof(text), int_keys[k].fmt, bad_ints[i]);
+			snprintf(want, sizeof(want), "bad.conf:%d: %s: '%s' is out of range ",
+				 int_keys[k].line, int_keys[k].key, bad_ints[i]);
+			xl4_config_defaults(&c);
+			if (xl4_config_parse(text, "bad.conf", &c, err, sizeof(err)) == 0)
+				fail_msg("%s = %s accepted", int_keys[k].key, bad_ints[i]);
+			if (!strstr(err, want))
+				fail_msg("%s = %s: error '%s' lacks '%s'", int_keys[k].key, bad_ints[i],
+					 err, want);
+		}
+	}
+}
+
+static void test_integers_in_range(void **state)
+{
+	char err[XL4_CONFIG_ERR_MAX] = "";
+	struct xl4_config c;
+	const char *text =
+		"lb: { seed = 0xffffffff; conntrack = { inserts_per_second = 100000000; }; };\n"
+		"vips = ( { name = \"web\"; address = \"198.18.1.1:80/tcp\"; mtu = 9216;\n"
+		"  backends = ( { address = \"198.18.0.11\"; weight = 65535L; },\n"
+		"               { address = \"198.18.0.12\"; weight = +7; } ); } );\n"
+		"filter: { limit = { rate = 007; burst = 0x10; }; };\n"
+		"guard: { ratio = 4; analyzer = { min_share = 1; }; };\n";
+
+	(void)state;
+	xl4_config_defaults(&c);
+	if (xl4_config_parse(text, "t.conf", &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c.lb.seed, 0xffffffffu);
+	assert_int_equal(c.lb.ct_inserts_per_sec, 100000000);
+	assert_int_equal(c.vips[0].spec.mtu, 9216);
+	assert_int_equal(c.vips[0].backends[0].weight, 65535);
+	assert_int_equal(c.vips[0].backends[1].weight, 7);
+	assert_int_equal(c.filter.limit_rate, 7); /* decimal, as libconfig reads it: not octal */
+	assert_int_equal(c.filter.limit_burst, 16);
+	assert_true(c.guard.ratio == 4.0);
+	assert_true(c.guard.analyzer.min_share == 1.0);
+	xl4_config_free(&c);
+	/* one past the edge, both ends */
+	assert_int_not_equal(xl4_config_parse("lb: { seed = 4294967296; };", "b", &c, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "lb.seed: '4294967296' is out of range 0..4294967295"));
+	assert_int_not_equal(xl4_config_parse("guard: { ratio = 4294967299; };", "b", &c, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "guard.ratio: '4294967299' is out of range"));
+}
+
+/* An integer in an @include'd file is checked as written too. */
+static void test_integers_in_include(void **state)
+{
+	char dir[] = "/tmp/xl4-inc-XXXXXX", main_path[128], inc_path[128], want[192];
+	char err[XL4_CONFIG_ERR_MAX] = "";
+	struct xl4_config c;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(main_path, sizeof(main_path), "%s/xl4.conf", dir);
+	snprintf(inc_path, sizeof(inc_path), "%s/vips.conf", dir);
+	f = fopen(main_path, "w");
+	assert_non_null(f);
+	fputs("lb: { seed = 5; };\nvips = (\n@include \"vips.conf\"\n);\n", f);
+	fclose(f);
+	f = fopen(inc_path, "w");
+	assert_non_null(f);
+	fputs("{ name = \"web\"; address = \"198.18.1.1:80/tcp\";\n"
+	      "  backends = ( { address = \"198.18.0.11\"; weight = 4294967299; } ); }\n", f);
+	fclose(f);
+	xl4_config_defaults(&c);
+	assert_int_not_equal(xl4_config_load(main_path, &c, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "vips[0].backends[0].weight: '4294967299' is out of range 1..65535");
+	if (!strstr(err, want))
+		fail_msg("error '%s' lacks '%s'", err, want);
+	f = fopen(inc_path, "w");
+	assert_non_null(f);
+	fputs("{ name = \"web\"; address = \"198.18.1.1:80/tcp\";\n"
+	      "  backends = ( { address = \"198.18.0.11\"; weight = 3; } ); }\n", f);
+	fclose(f);
+	if (xl4_config_load(main_path, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c.vips[0].backends[0].weight, 3);
+	assert_int_equal(c.lb.seed, 5);
+	xl4_config_free(&c);
+	unlink(inc_path);
+	unlink(main_path);
+	rmdir(dir);
+}
+
 static void test_example_config_loads(void **state)
 {
 	char err[XL4_CONFIG_ERR_MAX] = "";
@@ -496,6 +624,9 @@ int main(void)
 		cmocka_unit_test(test_daemon_section),
 		cmocka_unit_test(test_guard_section),
 		cmocka_unit_test(test_example_config_loads),
+		cmocka_unit_test(test_integers_as_written),
+		cmocka_unit_test(test_integers_in_range),
+		cmocka_unit_test(test_integers_in_include),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

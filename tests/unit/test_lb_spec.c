@@ -87,6 +87,11 @@ static void test_mac_mode_name(void **state)
 	assert_int_not_equal(xl4_parse_mac("02:00:00:00:02", mac), 0);
 	assert_int_not_equal(xl4_parse_mac("02:00:00:00:02:03:04", mac), 0);
 	assert_int_not_equal(xl4_parse_mac("zz:00:00:00:02:03", mac), 0);
+	/* sscanf %2x took these as 02 */
+	assert_int_not_equal(xl4_parse_mac(" 2:00:00:00:02:03", mac), 0);
+	assert_int_not_equal(xl4_parse_mac("+2:00:00:00:02:03", mac), 0);
+	assert_int_not_equal(xl4_parse_mac("02:+0:00:00:02:03", mac), 0);
+	assert_int_not_equal(xl4_parse_mac("02:00:00:00:02:03 ", mac), 0);
 	assert_int_equal(xl4_parse_mode("l2", &mode), 0);
 	assert_int_equal(mode, XL4_FWD_L2);
 	assert_int_equal(xl4_parse_mode("ip6ip6", &mode), 0);

@@ -38,6 +38,11 @@ static void test_parse_errors(void **state)
 	(void)state;
 	assert_int_not_equal(xl4_prefix_parse("198.18.0.1/15", &p, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "did you mean 198.18.0.0/15?"));
+	/* lengths and ports through the one integer parser: no blanks, signs or junk */
+	assert_int_not_equal(xl4_prefix_parse("198.18.0.0/ 15", &p, err, sizeof(err)), 0);
+	assert_int_not_equal(xl4_prefix_parse("198.18.0.0/+15", &p, err, sizeof(err)), 0);
+	assert_int_not_equal(xl4_prefix_parse("198.18.0.0/15x", &p, err, sizeof(err)), 0);
+	assert_int_not_equal(xl4_prefix_parse("198.18.0.0/4294967311", &p, err, sizeof(err)), 0);
 	assert_int_not_equal(xl4_prefix_parse("198.18.0.0/33", &p, err, sizeof(err)), 0);
 	assert_int_not_equal(xl4_prefix_parse("2001:db8::1/32", &p, err, sizeof(err)), 0);
 	assert_int_not_equal(xl4_prefix_parse("2001:db8::/129", &p, err, sizeof(err)), 0);
@@ -74,6 +79,9 @@ static void test_port_ranges(void **state)
 	assert_int_equal(xl4_port_range_parse("1000-2000", &lo, &hi, err, sizeof(err)), 0);
 	assert_int_equal(hi, 2000);
 	assert_int_not_equal(xl4_port_range_parse("0", &lo, &hi, err, sizeof(err)), 0);
+	assert_int_not_equal(xl4_port_range_parse(" 80", &lo, &hi, err, sizeof(err)), 0);
+	assert_int_not_equal(xl4_port_range_parse("65616", &lo, &hi, err, sizeof(err)), 0); /* 80 + 2^16 */
+	assert_int_not_equal(xl4_port_range_parse("80-4294967376", &lo, &hi, err, sizeof(err)), 0);
 	assert_int_not_equal(xl4_port_range_parse("2000-1000", &lo, &hi, err, sizeof(err)), 0);
 	assert_int_not_equal(xl4_port_range_parse("65536", &lo, &hi, err, sizeof(err)), 0);
 	assert_int_not_equal(xl4_port_range_parse("1-", &lo, &hi, err, sizeof(err)), 0);

@@ -97,6 +97,28 @@ static void test_error_names_line_and_key(void **state)
 	xl4_config_free(&cur);
 }
 
+/* A weight libconfig would wrap (2^32 + 3 -> 3) is refused as written; nothing changes. */
+static void test_wrapping_integer_refused(void **state)
+{
+	struct xl4_config cur, next;
+	char err[1024] = "", want[256];
+
+	(void)state;
+	load_cur(&cur);
+	next.n_vips = 12345; /* untouched on error */
+	write_file("interfaces = [\"eth0\"];\n"
+		   "vips = ( { name = \"web\"; address = \"198.18.1.1:80/tcp\";\n"
+		   "           backends = ( { address = \"198.18.0.11\"; weight = 4294967299; } ); } );\n");
+	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s:3: vips[0].backends[0].weight: '4294967299' is out of range 1..65535",
+		 path);
+	if (!strstr(err, want))
+		fail_msg("error '%s' lacks '%s'", err, want);
+	assert_int_equal(next.n_vips, 12345);
+	assert_int_equal(cur.vips[0].backends[0].weight, 1);
+	xl4_config_free(&cur);
+}
+
 static void test_needs_restart(void **state)
 {
 	struct xl4_config cur, next;
@@ -198,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_changed_vips_accepted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_names_line_and_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrapping_integer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_needs_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_line_wins, setup, teardown),
 		cmocka_unit_test(test_no_config_file),
