@@ -264,11 +264,82 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	return ret;
 }
 
+/* The MTU a frag-needed (IPv4: 16 bits after 16 unused ones, RFC 1191) or a packet-too-big
+ * (IPv6: 32 bits, RFC 8201) announces is at least the minimum link MTU: a smaller one is a lie
+ * (stacks clamp it, and an old stack might fragment into tiny pieces). Other errors carry no
+ * MTU. */
+static __always_inline int icmp_mtu_ok(const __u8 *icmp, int v6)
+{
+	if (v6)
+		return icmp[0] != 2 || bpf_ntohl(*(__be32 *)(icmp + 4)) >= XL4_ICMP_MTU_MIN6;
+	return icmp[0] != 3 || icmp[1] != 4 || bpf_ntohs(*(__be16 *)(icmp + 6)) >= XL4_ICMP_MTU_MIN4;
+}
+
+static __always_inline int addr_eq(const __be32 *a, const __be32 *b)
+{
+	return !((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]));
+}
+
+/* The flow an error quotes, from the connection table only: the backend that sent the quoted
+ * packet. No Maglev guess (an error about a flow never seen would reach a backend anyway and
+ * set its path MTU toward any client the sender names), and no touch (an error is no sign that
+ * the flow lives). 0, or -XL4_R_LB_ICMP_NO_FLOW. */
+static __always_inline int icmp_flow(struct lb_ctx *l, const struct xl4_lb_globals *g)
+{
+	struct xl4_flow *f = bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+
+	if (!f)
+		return -XL4_R_LB_ICMP_NO_FLOW;
+	l->be = backend(f->backend_id);
+	if (!l->be || !flow_usable(f, l->be, l->vip))
+		return -XL4_R_LB_ICMP_NO_FLOW;
+	l->be_id = f->backend_id;
+	l->hash = f->hash;
+	if (!(f->flags & XL4_FLOW_F_HASH) && l->vip->mode == XL4_FWD_IPIP)
+		l->hash = xl4_flow_hash(&l->fk, g->seed);
+	return 0;
+}
+
+/* This CPU's budget of steered errors (lb.icmp_errors_per_second; 0: no cap). */
+static __always_inline int icmp_budget_ok(void)
+{
+	__u32 zero = 0;
+	struct xl4_icmp_cfg *c = bpf_map_lookup_elem(&xl4_icmpcfg_v1, &zero);
+
+	if (!c || !c->errors_per_sec)
+		return 1;
+	return xl4_bucket_take(bpf_map_lookup_elem(&xl4_icbudg_v1, &zero), c->errors_per_sec,
+			       xl4_now());
+}
+
+/* Port mode: the quoted source port back to the backend's own, and the quoted UDP checksum with
+ * it (an IPv4 0, "none", stays 0), so the backend reads the packet it sent before its agent
+ * rewrote it; the ICMP checksum follows both. */
+static __always_inline void icmp_quote_port(__u8 *icmp, __u8 *il4, __u8 proto, int v6, __be16 port)
+{
+	__be16 old = *(__be16 *)il4;
+	__u16 sum = xl4_csum_replace2(*(__u16 *)(icmp + 2), old, port);
+	__u16 qc = *(__u16 *)(il4 + 6), nc;
+
+	*(__be16 *)il4 = port;
+	if (proto == IPPROTO_UDP && (qc || v6)) {
+		nc = xl4_csum_replace2(qc, old, port);
+		if (!nc)
+			nc = 0xffff;
+		*(__u16 *)(il4 + 6) = nc;
+		sum = xl4_csum_replace2(sum, qc, nc);
+	}
+	*(__u16 *)(icmp + 2) = sum;
+}
+
 /*
- * ICMP errors (unreachable, time exceeded, parameter problem, packet too big) that a router
- * sent to a VIP about a backend's reply (source VIP, destination client): the quoted packet
- * names the flow, and the error goes to the backend that owns it, so its TCP learns the path
- * MTU. In port mode the quoted source port is turned back into the backend's own port.
+ * ICMP errors (unreachable, time exceeded, parameter problem, packet too big) that a router or
+ * the client sent to a VIP about a backend's reply (source VIP, destination client): the quoted
+ * packet names the flow, and the error goes to the backend that owns it, so its stack learns
+ * the path MTU. Only when it is consistent (addressed to the VIP it quotes as source), announces
+ * a sane MTU, quotes a flow the connection table holds, and fits this CPU's budget: checked in
+ * that order, cheapest first, so refused errors spend no budget. An error about a VIP address
+ * that serves no such port/protocol is not ours (the kernel's).
  */
 static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 {
@@ -281,7 +352,7 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 	struct xl4_lb_globals *g;
 	__u8 *inner, *il4, type;
 	__u32 zero = 0;
-	int hit;
+	int ret;
 
 	if ((void *)(icmp + 8) > end)
 		return XL4_LB_NOT_MINE;
@@ -319,22 +390,24 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 	l.vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
 	if (!l.vip)
 		return XL4_LB_NOT_MINE;
+	/* The error goes back to the quoted packet's source: that VIP, not some other address. */
+	if (!addr_eq(p->t.daddr, l.fk.daddr))
+		return -XL4_R_LB_ICMP_MISMATCH;
+	if (!icmp_mtu_ok(icmp, v6))
+		return -XL4_R_LB_ICMP_MTU;
 	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
 	if (!g)
 		return -XL4_R_LB_NO_BACKEND;
-	l.now = xl4_now();
-	if (lb_pick(&l, g, 0, &hit) < 0)
-		return -XL4_R_LB_NO_BACKEND;
+	if ((ret = icmp_flow(&l, g)) < 0)
+		return ret;
+	if (!icmp_budget_ok())
+		return -XL4_R_LB_ICMP_RATE;
+	lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 1, 0);
 	if (l.vip->mode == XL4_FWD_PORT) {
-		__be16 old = *(__be16 *)il4;
-
-		*(__be16 *)il4 = l.be->port;
-		*(__u16 *)(icmp + 2) = xl4_csum_replace2(*(__u16 *)(icmp + 2), old, l.be->port);
+		icmp_quote_port(icmp, il4, l.fk.proto, v6, l.be->port);
 		/* fwd_l2, not fwd_port: the outer packet's own ports are not the flow's. */
-		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
 		return fwd_l2(ctx, l.be);
 	}
-	lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
 	return lb_forward(ctx, p, &l, g);
 }
 

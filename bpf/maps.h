@@ -148,6 +148,23 @@ struct {
 	__type(value, struct xl4_bucket);
 } xl4_tbbudg_v1 SEC(".maps");
 
+/* How ICMP errors about VIP flows are steered (struct xl4_icmp_cfg), written by the daemon. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_icmp_cfg);
+} xl4_icmpcfg_v1 SEC(".maps");
+
+/* Per-CPU budget of ICMP errors steered to backends: even errors about real flows must not
+ * become a flood at a backend (or a fast way to guess a client's port). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_bucket);
+} xl4_icbudg_v1 SEC(".maps");
+
 /* ---- filter: lists and rules written by the daemon (src/filter_state.c) ---- */
 
 #define XL4_LPM_MAP(name, keytype, max)                   \

@@ -30,6 +30,7 @@ static const struct xl4_config config_defaults = {
 		.table_size = XL4_RING_SIZE_DEFAULT,
 		.ct_max = 262144,
 		.too_big_per_sec = 1000,
+		.icmp_errors_per_sec = 1000,
 		.ipip_src4_hostmask = 0xff, /* addresses: see xl4_config_defaults() */
 	},
 	.metrics = {
@@ -72,7 +73,8 @@ static const char *const root_keys[] = { "interfaces", "xdp_mode", "pin_path", "
 					 "parser", "events", "lb", "vips", "filter", "metrics", "daemon", "guard",
 					 NULL };
 static const char *const lb_keys[] = { "seed", "table_size", "conntrack", "ipip_source_v4",
-				       "ipip_source_v6", "icmp_too_big_per_second", NULL };
+				       "ipip_source_v6", "icmp_too_big_per_second",
+				       "icmp_errors_per_second", NULL };
 static const char *const ct_keys[] = { "max_entries", "per_cpu_lru", "inserts_per_second", NULL };
 static const char *const vip_keys[] = { "name", "address", "mode", "mtu", "on_backend_down",
 					"health", "backends", NULL };
@@ -499,6 +501,11 @@ static int parse_lb(struct ctx *c, const config_setting_t *g, struct xl4_lb_conf
 		if ((err = get_int(c, s, 0, 10000000, &v)))
 			return err;
 		lb->too_big_per_sec = v;
+	}
+	if ((s = config_setting_get_member(g, "icmp_errors_per_second"))) {
+		if ((err = get_int(c, s, 0, 10000000, &v)))
+			return err;
+		lb->icmp_errors_per_sec = v;
 	}
 	if ((s = config_setting_get_member(g, "ipip_source_v4")) && (err = parse_src4(c, s, lb)))
 		return err;

@@ -40,6 +40,7 @@ struct xl4_lb_conf {
 	bool ct_per_cpu_lru;
 	uint32_t ct_inserts_per_sec;
 	uint32_t too_big_per_sec;	/* ICMP too-big replies per second per CPU (0: no cap) */
+	uint32_t icmp_errors_per_sec;	/* ICMP errors steered to backends per second per CPU */
 	__be32 ipip_src4;
 	uint32_t ipip_src4_hostmask; /* host order */
 	__be32 ipip_src6[4];

@@ -44,6 +44,7 @@ struct xl4_engine {
 	int trace_fd;
 	struct xl4_lb_maps {
 		int vips, vipid, vaddr, vbits, backends, ring, ct, globals, vstats, bstats;
+		int icmp; /* xl4_icmpcfg_v1 */
 		int gctl, gvip, gstat; /* the guard's per-VIP entries, reset when a VIP id is reused */
 		__u32 ring_size;
 	} lb;

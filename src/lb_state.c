@@ -20,6 +20,7 @@ void xl4_lb_settings_from_config(const struct xl4_config *cfg, struct xl4_lb_set
 		.ring_size = cfg->lb.table_size,
 		.ct_inserts_per_sec = cfg->lb.ct_inserts_per_sec,
 		.too_big_per_sec = cfg->lb.too_big_per_sec,
+		.icmp_errors_per_sec = cfg->lb.icmp_errors_per_sec,
 		.ipip_src4 = cfg->lb.ipip_src4,
 		.ipip_src4_mask = cfg->lb.ipip_src4_hostmask,
 	};
@@ -61,9 +62,12 @@ static int globals_write(const struct xl4_lb_maps *maps, const struct xl4_lb_set
 		.ipip_src4 = s->ipip_src4,
 		.ipip_src4_mask = s->ipip_src4_mask,
 	};
+	struct xl4_icmp_cfg ic = { .errors_per_sec = s->icmp_errors_per_sec };
 	__u32 zero = 0;
 
 	memcpy(g.ipip_src6, s->ipip_src6, 16);
+	if (bpf_map_update_elem(maps->icmp, &zero, &ic, BPF_ANY))
+		return -errno;
 	return bpf_map_update_elem(maps->globals, &zero, &g, BPF_ANY) ? -errno : 0;
 }
 

@@ -44,6 +44,7 @@ struct xl4_lb_settings {
 	uint32_t ring_size;
 	uint32_t ct_inserts_per_sec;
 	uint32_t too_big_per_sec; /* per-CPU cap on ICMP too-big replies (0: none) */
+	uint32_t icmp_errors_per_sec; /* per-CPU cap on ICMP errors steered to backends (0: none) */
 	__be32 ipip_src4, ipip_src4_mask; /* mask in host order: the host bits varied */
 	__be32 ipip_src6[4];
 };

@@ -67,7 +67,11 @@
 	X(GUARD_FIRST_DROP, "guard_first_drop", "first SYN of an unverified source in emergency mode (First Drop)") \
 	X(GUARD_SYN_EARLY, "guard_syn_early", "SYN repeated sooner than a real TCP retransmits (First Drop window)") \
 	X(GUARD_CHALLENGE_BUDGET, "guard_challenge_budget", "SYN not challenged: this CPU's SYN-ACK challenge budget is spent") \
-	X(GUARD_CHALLENGE_ANSWERED, "guard_challenge_answered", "client RST carrying our challenge cookie (consumed; source now verified)")
+	X(GUARD_CHALLENGE_ANSWERED, "guard_challenge_answered", "client RST carrying our challenge cookie (consumed; source now verified)") \
+	X(LB_ICMP_MISMATCH, "lb_icmp_mismatch", "ICMP error about a VIP's packet sent to another address than that VIP") \
+	X(LB_ICMP_MTU, "lb_icmp_mtu", "ICMP frag-needed / packet-too-big announcing an MTU below 68 (IPv4) or 1280 (IPv6)") \
+	X(LB_ICMP_NO_FLOW, "lb_icmp_no_flow", "ICMP error about a VIP flow the connection table does not hold") \
+	X(LB_ICMP_RATE, "lb_icmp_rate", "ICMP error over this CPU's budget for errors steered to backends")
 
 #define XL4_REASON_ENUM(id, name, text) XL4_R_##id,
 enum xl4_reason { XL4_REASONS(XL4_REASON_ENUM) XL4_REASON_MAX };
@@ -166,6 +170,7 @@ enum xl4_frag_policy {
 #define XL4_MAP_VIP_STATS "xl4_vstats_v1"
 #define XL4_MAP_BE_STATS "xl4_bstats_v1"
 #define XL4_MAP_CT_BUDGET "xl4_ctbudg_v1"
+#define XL4_MAP_ICMP_CFG "xl4_icmpcfg_v1"
 
 #define XL4_PIN_ROOT "/sys/fs/bpf/xl4"
 
@@ -287,6 +292,20 @@ struct xl4_lb_globals {
 	__u32 too_big_per_sec; /* per-CPU cap on ICMP "too big" replies (0: no cap) */
 };
 _Static_assert(sizeof(struct xl4_lb_globals) == 40, "xl4_lb_globals layout");
+
+/* xl4_icmpcfg_v1 (array, 1 entry): how ICMP errors about VIP flows are steered, written by
+ * the daemon. (Its own map, not a field of xl4_lb_globals: a new layout of that pinned map
+ * would make every upgrade refuse to start until 'xl4 cleanup'.) */
+struct xl4_icmp_cfg {
+	__u32 errors_per_sec; /* per-CPU cap on ICMP errors steered to backends (0: no cap) */
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct xl4_icmp_cfg) == 8, "xl4_icmp_cfg layout");
+
+/* The smallest MTU a frag-needed / packet-too-big may announce: RFC 1191 (IPv4: 68, RFC 791's
+ * minimum) and RFC 8201 (IPv6: 1280, RFC 8200's minimum link MTU). */
+#define XL4_ICMP_MTU_MIN4 68
+#define XL4_ICMP_MTU_MIN6 1280
 
 /* Per-VIP (xl4_vstats_v1) and per-backend (xl4_bstats_v1) per-CPU counters. */
 struct xl4_lb_counters {

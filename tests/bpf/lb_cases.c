@@ -98,6 +98,9 @@ struct pspec {
 	uint8_t frag6;	/* IPv6 fragment header: 0 none, 1 first fragment, 2 a later one */
 	int csum0;	/* UDP checksum 0 */
 	uint16_t qport; /* K_ICMP_ERR: the VIP-side port as quoted (0: dport) */
+	uint32_t body;	/* K_ICMP_ERR: the 4 bytes after the checksum (0: ROUTER_PORT_MTU; BODY_ZERO) */
+	int odst;	/* K_ICMP_ERR: outer destination address number (0: the VIP's) */
+	int etime;	/* K_ICMP_ERR: time exceeded (v4 11/0, v6 3/0) instead of too-big */
 	const uint8_t *opts4; /* IPv4 options of the client's header (optlen4 % 4 == 0) */
 	uint8_t optlen4;
 	uint16_t dstopts6; /* IPv6: a destination-options header of this many bytes before L4 */
@@ -116,6 +119,9 @@ static void set_macs(struct pkt *p, const uint8_t *dst, const uint8_t *src)
 	if (src)
 		memcpy(p->b + ETH_ALEN, src, ETH_ALEN);
 }
+
+/* pspec.body for an all-zero word (an MTU of 0) */
+#define BODY_ZERO 0xdead0000u
 
 /* Every client IPv4 header carries this id: an encapsulation without DF must copy it. */
 #define INNER_ID4 0x1234
@@ -166,7 +172,7 @@ static void build(struct pkt *p, const struct pspec *s)
 	if (s->v6) {
 		pb_ip6(p, &(struct pb_ip6){
 				  .src = s->kind == K_ICMP_ERR ? a6(G_ROUTER, 1) : a6(G_CLIENT, s->client),
-				  .dst = a6(G_VIP, s->vip) });
+				  .dst = a6(G_VIP, s->odst ? s->odst : s->vip) });
 		if (s->frag6)
 			pb_frag6(p, s->frag6 == 2 ? 100 : 0, s->frag6 == 1, 0x4242);
 		if (s->dstopts6)
@@ -174,7 +180,7 @@ static void build(struct pkt *p, const struct pspec *s)
 		later = s->frag6 == 2;
 	} else {
 		pb_ip4(p, &(struct pb_ip4){ .src = s->kind == K_ICMP_ERR ? a4(G_ROUTER, 1) : a4(G_CLIENT, s->client),
-					    .dst = a4(G_VIP, s->vip), .tos = s->tos, .frag = s->frag,
+					    .dst = a4(G_VIP, s->odst ? s->odst : s->vip), .tos = s->tos, .frag = s->frag,
 					    .id = INNER_ID4, .opts = s->opts4, .optlen = s->optlen4 });
 		later = (s->frag & 0x1fff) != 0;
 	}
@@ -193,8 +199,12 @@ static void build(struct pkt *p, const struct pspec *s)
 		s->v6 ? pb_icmp6(p, 128, 0) : pb_icmp(p, 8, 0);
 		break;
 	case K_ICMP_ERR:
-		s->v6 ? pb_icmp6(p, 2, 0) : pb_icmp(p, 3, 4);
-		pkt_set32(p, p->len - 4, ROUTER_PORT_MTU); /* v4: unused 16 bits, next-hop MTU */
+		if (s->etime)
+			s->v6 ? pb_icmp6(p, 3, 0) : pb_icmp(p, 11, 0);
+		else
+			s->v6 ? pb_icmp6(p, 2, 0) : pb_icmp(p, 3, 4);
+		/* too-big: v4 16 unused bits and the next-hop MTU, v6 the MTU; else unused */
+		pkt_set32(p, p->len - 4, s->body == BODY_ZERO ? 0 : s->body ? s->body : ROUTER_PORT_MTU);
 		pb_payload(p, quote, qlen);
 		break;
 	}
@@ -419,7 +429,7 @@ static struct mbe *m_find(struct mvip *v, int j)
 /* ---- worlds ------------------------------------------------------------------------------- */
 
 enum { V_MAIN, V_UDP, V_EST, V_DRAIN, V_DEL, V_DOWN, V_DOWNR, V_ICMP, V_EMPTY, V_ALLDR, V_MTU,
-       V_GONE, V_SPREAD, V_RST, V_MAX };
+       V_GONE, V_SPREAD, V_RST, V_ICMPU, V_MAX };
 
 static const struct vip_def {
 	const char *name;
@@ -447,6 +457,7 @@ static const struct vip_def {
 	[V_GONE] = { "gone", 11, IPPROTO_TCP, 80, 2, { 0 }, 0, 0, 0, 8080 },
 	[V_SPREAD] = { "spread", 12, IPPROTO_TCP, 80, 3, { 1, 1, 2 }, 0, 0, 0, 8080 },
 	[V_RST] = { "rst", 13, IPPROTO_TCP, 80, 3, { 0 }, 0, 0, 0, 8080 },
+	[V_ICMPU] = { "icmp-udp", 14, IPPROTO_UDP, 53, 3, { 0 }, 0, 0, 0, 5353 },
 };
 
 #define ADDR_NOT_VIP 200
@@ -544,8 +555,9 @@ static bool w_vip(struct world *w, int slot)
 	return true;
 }
 
-/* ICMP too-big replies per second per CPU for the next world_open (0: no cap). */
-static uint32_t world_too_big_budget;
+/* ICMP too-big replies and steered ICMP errors per second per CPU for the next world_open
+ * (0: no cap). */
+static uint32_t world_too_big_budget, world_icmp_budget;
 
 static bool world_open(struct world *w, uint8_t mode, int v6, uint32_t ct_budget, const char *tag)
 {
@@ -554,6 +566,7 @@ static bool world_open(struct world *w, uint8_t mode, int v6, uint32_t ct_budget
 	struct xl4_lb_settings s = { .seed = LB_SEED, .ring_size = LB_RING,
 				     .ct_inserts_per_sec = ct_budget,
 				     .too_big_per_sec = world_too_big_budget,
+				     .icmp_errors_per_sec = world_icmp_budget,
 				     .ipip_src4 = htonl(IPIP_SRC4), .ipip_src4_mask = IPIP_SRC4_MASK };
 	int e;
 
@@ -667,7 +680,6 @@ enum lbc {
 	LBC_CAPPED,   /* miss, insert budget spent: VIP and backend packets, ct_misses, capped */
 	LBC_VIP_MISS, /* no backend: the VIP's packets and ct_misses only */
 	LBC_ICMP_HIT, /* ICMP steered by conntrack: the VIP's packets and ct_hits only */
-	LBC_ICMP_MISS,/* ICMP steered by Maglev: the VIP's packets and ct_misses only */
 	LBC_SKIP,     /* not checked */
 };
 
@@ -1355,13 +1367,52 @@ static void run_down(struct world *w, int slot)
 	send_to(w, name, &f2, v, pick(v, &f2), LBC_NEW);
 }
 
-/* ICMP errors about a VIP's flow go to the backend that owns it. */
+/*
+ * ICMP errors about a VIP's flow go to the backend that owns it, and only those (docs/
+ * load-balancer.md): the quoted packet (VIP -> client) must be a flow the connection table
+ * holds, the error must be addressed to the VIP it quotes as source, and a frag-needed /
+ * packet-too-big must announce at least the minimum MTU (RFC 1191: 68; RFC 8201: 1280).
+ * Rows: variations of an error about an existing flow. MTUs are tested at the floor and one
+ * below; the words after the checksum hold values that a reader of the wrong bytes would judge
+ * the other way.
+ */
+static const struct icmp_row {
+	const char *name;
+	unsigned int fams;
+	uint32_t body4, body6; /* pspec.body for v4 / v6 */
+	int other_dst;	       /* addressed to another VIP's address (V_MAIN's) */
+	int etime;	       /* time exceeded: no MTU, the unused word is not read */
+	uint32_t reason;       /* XL4_R_NONE: forwarded to the flow's backend */
+} icmp_rows[] = {
+	{ "mtu-at-floor", 3, 68, 1280, 0, 0, XL4_R_NONE },
+	{ "mtu-below-floor", 3, 67, 1279, 0, 0, XL4_R_LB_ICMP_MTU },
+	{ "mtu-40", 3, 40, 40, 0, 0, XL4_R_LB_ICMP_MTU },
+	{ "mtu-0", 3, BODY_ZERO, BODY_ZERO, 0, 0, XL4_R_LB_ICMP_MTU },
+	/* v4: the upper 16 bits are unused, not part of the MTU */
+	{ "mtu-40-unused-bits-set", 1, 0xffff0028u, 0, 0, 0, XL4_R_LB_ICMP_MTU },
+	/* v6: the MTU is 32 bits; its low 16 bits alone would read 40 */
+	{ "mtu-65576", 2, 0, 0x00010028u, 0, 0, XL4_R_NONE },
+	{ "outer-dst-other-vip", 3, 0, 0, 1, 0, XL4_R_LB_ICMP_MISMATCH },
+	{ "time-exceeded", 3, 40, 40, 0, 1, XL4_R_NONE },
+	{ "time-exceeded-other-vip", 3, 40, 40, 1, 1, XL4_R_LB_ICMP_MISMATCH },
+};
+
+/* An ICMP error e that must be refused with reason: dropped, counted, nothing inserted. */
+static void icmp_refused(struct world *w, const char *name, const struct pspec *e, uint32_t reason)
+{
+	struct pkt p;
+
+	build(&p, e);
+	lb_check(w, name, &p, &(struct want){ XDP_DROP, reason, NULL, LBC_NONE, NULL, NULL });
+}
+
 static void run_icmp(struct world *w)
 {
-	struct mvip *v = &w->vip[V_ICMP];
+	struct mvip *v = &w->vip[V_ICMP], *u = &w->vip[V_ICMPU];
 	struct change c = { .before = *v, .after = *v, .target = 0, .avoid = -1 };
 	struct pspec f1, f2, e;
 	struct mbe *b = &v->be[0], *n1;
+	const char *tb = w->v6 ? "ptb" : "frag-needed";
 	char name[128];
 
 	m_add(&c.after, 4, 5, be_port(w, V_ICMP, 4));
@@ -1375,22 +1426,89 @@ static void run_icmp(struct world *w)
 		return;
 	e = f1;
 	e.kind = K_ICMP_ERR;
-	NAME(name, w, "icmp/%s-to-conntrack-backend", w->v6 ? "ptb" : "frag-needed");
+	NAME(name, w, "icmp/%s-to-conntrack-backend", tb);
 	send_to(w, name, &e, v, b, LBC_ICMP_HIT);
 	for (int vl = 1; vl <= 2; vl++) {
 		e.vlans = vl;
-		NAME(name, w, "icmp/%s-to-conntrack-backend/%s", w->v6 ? "ptb" : "frag-needed",
-		     vl == 1 ? "dot1q" : "qinq");
+		NAME(name, w, "icmp/%s-to-conntrack-backend/%s", tb, vl == 1 ? "dot1q" : "qinq");
 		send_to(w, name, &e, v, b, LBC_ICMP_HIT);
 	}
-	/* no conntrack entry: Maglev's pick, and nothing is inserted */
+	e.vlans = 0;
+	for (size_t i = 0; i < sizeof(icmp_rows) / sizeof(icmp_rows[0]); i++) {
+		const struct icmp_row *r = &icmp_rows[i];
+		struct pspec x = e;
+
+		if (!(r->fams & (w->v6 ? 2 : 1)))
+			continue;
+		x.body = w->v6 ? r->body6 : r->body4;
+		x.odst = r->other_dst ? vip_defs[V_MAIN].addr : 0;
+		x.etime = r->etime;
+		NAME(name, w, "icmp/%s", r->name);
+		if (r->reason == XL4_R_NONE)
+			send_to(w, name, &x, v, b, LBC_ICMP_HIT);
+		else
+			icmp_refused(w, name, &x, r->reason);
+	}
+	/* a flow never seen (Maglev would pick a backend for it): refused, nothing inserted */
 	f2 = flow(w, v, 9, 50500, TH_SYN);
 	e = f2;
 	e.kind = K_ICMP_ERR;
-	NAME(name, w, "icmp/%s-to-maglev-backend", w->v6 ? "ptb" : "frag-needed");
-	send_to(w, name, &e, v, pick(v, &f2), LBC_ICMP_MISS);
+	NAME(name, w, "icmp/%s-no-flow", tb);
+	icmp_refused(w, name, &e, XL4_R_LB_ICMP_NO_FLOW);
 	NAME(name, w, "icmp/not-in-conntrack");
 	ct_expect(w, name, &f2, NULL);
+
+	/* UDP: an error about a flow never seen would set the backend's path MTU toward any
+	 * client the sender names; once the client's flow exists, its errors go through. */
+	f2 = flow(w, u, 9, 50600, 0);
+	e = f2;
+	e.kind = K_ICMP_ERR;
+	e.body = w->v6 ? 1280 : 552;
+	NAME(name, w, "icmp-udp/%s-no-flow", tb);
+	icmp_refused(w, name, &e, XL4_R_LB_ICMP_NO_FLOW);
+	NAME(name, w, "icmp-udp/not-in-conntrack");
+	ct_expect(w, name, &f2, NULL);
+	NAME(name, w, "icmp-udp/flow");
+	if (!send_to(w, name, &f2, u, pick(u, &f2), LBC_NEW))
+		return;
+	NAME(name, w, "icmp-udp/%s-to-flow-backend", tb);
+	send_to(w, name, &e, u, pick(u, &f2), LBC_ICMP_HIT);
+	/* the same client, another port: a guess, not its flow */
+	e.sport++;
+	NAME(name, w, "icmp-udp/%s-other-client-port", tb);
+	icmp_refused(w, name, &e, XL4_R_LB_ICMP_NO_FLOW);
+}
+
+/* Steered ICMP errors are budgeted per CPU (budget 2 here): errors refused for another reason
+ * spend nothing, so a flood of junk cannot use up the budget of real errors; the third real one
+ * in the same second is dropped. */
+static void run_icmp_budget(struct world *w)
+{
+	struct mvip *v = &w->vip[V_ICMP];
+	struct pspec f = flow(w, v, 15, 55000, TH_SYN), e = f, junk;
+	struct mbe *b = pick(v, &f);
+	cpu_set_t old;
+	char name[128];
+
+	e.kind = K_ICMP_ERR;
+	fx_pin(&old);
+	NAME(name, w, "icmp-budget/syn");
+	if (send_to(w, name, &f, v, b, LBC_NEW)) {
+		for (int i = 0; i < 3; i++) {
+			junk = e;
+			junk.sport = (uint16_t)(56000 + i); /* no such flow */
+			NAME(name, w, "icmp-budget/no-flow-%d", i + 1);
+			icmp_refused(w, name, &junk, XL4_R_LB_ICMP_NO_FLOW);
+		}
+		for (int i = 0; i < 3; i++) {
+			NAME(name, w, "icmp-budget/%d", i + 1);
+			if (i < 2)
+				send_to(w, name, &e, v, b, LBC_ICMP_HIT);
+			else
+				icmp_refused(w, name, &e, XL4_R_LB_ICMP_RATE);
+		}
+	}
+	fx_unpin(&old);
 }
 
 /* ipip: too big to encapsulate. The per-VIP/backend counters are not checked here: the datapath
@@ -1549,6 +1667,12 @@ static const struct {
 bool lb_reason_expected(unsigned int reason, const char **why)
 {
 	*why = NULL;
+	/* run_icmp() and run_icmp_budget() */
+	if (reason == XL4_R_LB_ICMP_NO_FLOW || reason == XL4_R_LB_ICMP_RATE)
+		return true;
+	for (size_t i = 0; i < sizeof(icmp_rows) / sizeof(icmp_rows[0]); i++)
+		if (icmp_rows[i].reason == reason && reason != XL4_R_NONE)
+			return true;
 	for (size_t i = 0; i < sizeof(drop_rows) / sizeof(drop_rows[0]); i++)
 		if (drop_rows[i].verdict == XDP_DROP && drop_rows[i].reason == reason)
 			return true;
@@ -1926,6 +2050,13 @@ void suite_lb(void)
 	for (int v6 = 0; v6 < 2; v6++) {
 		if (world_open(&w, XL4_FWD_L2, v6, 5, "") && w_vip(&w, V_MAIN))
 			run_budget(&w);
+		world_close(&w);
+	}
+	for (int v6 = 0; v6 < 2; v6++) {
+		world_icmp_budget = 2;
+		if (world_open(&w, XL4_FWD_L2, v6, 0, "") && w_vip(&w, V_ICMP))
+			run_icmp_budget(&w);
+		world_icmp_budget = 0;
 		world_close(&w);
 	}
 	printf("lb: %d checks, %zu forwarding rows and %zu drop/pass rows per mode and IP version\n",

@@ -5,7 +5,8 @@
 
 #include <stdbool.h>
 
-/* True when a row of the LB suite's drop table expects `reason`. For a reason no test run can
+/* True when a row of the LB suite's drop table or ICMP table (or its ICMP no-flow and budget
+ * checks) expects `reason`. For a reason no test run can
  * produce, false with *untestable set to the written explanation (else *untestable is NULL). */
 bool lb_reason_expected(unsigned int reason, const char **untestable);
 

@@ -27,6 +27,23 @@ static void test_defaults(void **state)
 	assert_string_equal(c.control_socket, "/run/xl4/xl4.sock");
 	assert_int_equal(c.frag_policy, XL4_FRAG_PASS);
 	assert_int_equal(c.sample_per_sec, 100);
+	assert_int_equal(c.lb.icmp_errors_per_sec, 1000);
+}
+
+static void test_icmp_errors_per_second(void **state)
+{
+	char err[XL4_CONFIG_ERR_MAX] = "";
+	struct xl4_config c;
+
+	(void)state;
+	xl4_config_defaults(&c);
+	assert_int_equal(xl4_config_parse("lb: { icmp_errors_per_second = 0; };", "t", &c, err,
+					  sizeof(err)), 0);
+	assert_int_equal(c.lb.icmp_errors_per_sec, 0);
+	xl4_config_defaults(&c);
+	assert_int_equal(xl4_config_parse("lb: { icmp_errors_per_second = 10000000; };", "t", &c, err,
+					  sizeof(err)), 0);
+	assert_int_equal(c.lb.icmp_errors_per_sec, 10000000);
 }
 
 static void test_full_config(void **state)
@@ -91,6 +108,8 @@ static const struct bad_case bad_cases[] = {
 	{ "lb: { seed = -1; };\n", "lb.seed: '-1' is out of range" },
 	{ "lb: { ipip_source_v4 = \"198.18.0.0/8\"; };\n", "lb.ipip_source_v4: '198.18.0.0/8': expected an IPv4 prefix" },
 	{ "lb: { conntrack: { max_entries = 10; }; };\n", "conntrack.max_entries: '10' is out of range" },
+	{ "lb: { icmp_errors_per_second = 10000001; };\n", "lb.icmp_errors_per_second: '10000001' is out of range" },
+	{ "lb: { icmp_errors_per_second = -1; };\n", "lb.icmp_errors_per_second: '-1' is out of range" },
 	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80\"; } );\n", "bad.conf:1: vips[0].address: " },
 	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80\"; } );\n", "expected ADDR:PORT/tcp" },
 	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80/sctp\"; } );\n", "protocol must be tcp or udp" },
@@ -612,6 +631,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_icmp_errors_per_second),
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_single_interface_string),
 		cmocka_unit_test(test_bad_configs_leave_running_config),
