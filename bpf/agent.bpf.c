@@ -148,9 +148,9 @@ static __always_inline int agent_from_ok(const __be32 *addr, int words, __u8 fam
 	return bpf_map_lookup_elem(&xl4_afrom_v1, &k) != NULL;
 }
 
-/* The outer header checks once the inner destination is known to be a VIP: a drop reason
- * (a negative enum xl4_agent_stat) or the bytes to strip. Cheapest first: the header itself,
- * then the source prefix (LPM), then the destination (hash). */
+/* The address checks once the inner destination is known to be a VIP and the outer header's
+ * shape is right: a drop reason (a negative enum xl4_agent_stat) or hlen, the bytes to strip.
+ * The source prefix (LPM) first, then the destination (hash). */
 static __always_inline int agent_outer_ok(const __be32 *saddr, const __be32 *daddr, int words,
 					  __u8 family, int hlen)
 {
@@ -161,17 +161,31 @@ static __always_inline int agent_outer_ok(const __be32 *saddr, const __be32 *dad
 	return hlen;
 }
 
+/* Is there an IPv4 (v6: IPv6) header at pos whose destination is one of our VIPs? */
+static __always_inline int agent_vip_at(void *pos, void *end, int v6)
+{
+	struct ipv6hdr *ip6 = pos;
+	struct iphdr *ip = pos;
+
+	if (v6)
+		return (void *)(ip6 + 1) <= end && ip6->version == 6 &&
+		       agent_addr_in(&xl4_avips_v1, (const __be32 *)&ip6->daddr, 4, 6);
+	return (void *)(ip + 1) <= end && ip->version == 4 && ip->ihl >= 5 &&
+	       agent_addr_in(&xl4_avips_v1, &ip->daddr, 1, 4);
+}
+
 /*
  * Bytes of outer header to strip; 0 when the frame is not an encapsulated packet for one of
  * our VIPs (passed untouched); or a drop reason, -XL4_AS_*, when it is one but may not be
  * decapsulated. "Ours" is decided on the inner header alone, found behind an outer IPv4
- * header of any length (protocol 4) or a 40-byte IPv6 header (next header 41), so an outer
- * header the balancer never sends cannot slip a packet past the checks to a tunnel device.
- * Decapsulated is only the balancer's shape: an untagged frame (on TC ingress the kernel has
- * already moved a VLAN tag into skb metadata; a tag still in the data is QinQ, which
- * bpf_skb_adjust_room refuses anyway), a 20-byte unfragmented outer IPv4 header with a
- * correct checksum or an outer IPv6 header, declared lengths that fit the frame, from an
- * allowed source to a local address.
+ * header of any length or a 40-byte IPv6 header, so an outer header the balancer never sends
+ * cannot slip a packet past the checks to a tunnel device; mixed families (6in4 for sit0,
+ * 4in6) to a VIP are never decapsulated and dropped likewise. Decapsulated is only the
+ * balancer's shape: an untagged frame (on TC ingress the kernel has already moved a VLAN tag
+ * into skb metadata; a tag still in the data is QinQ, which bpf_skb_adjust_room refuses
+ * anyway), a 20-byte unfragmented outer IPv4 header with a correct checksum (protocol 4) or an
+ * outer IPv6 header (next header 41), declared lengths that fit the frame, from an allowed
+ * source to a local address.
  */
 static __always_inline int agent_outer_len(struct __sk_buff *skb)
 {
@@ -184,18 +198,14 @@ static __always_inline int agent_outer_len(struct __sk_buff *skb)
 		return 0;
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *outer = (void *)(eth + 1);
-		struct iphdr *inner;
+		void *inner;
 
-		if ((void *)(outer + 1) > end)
-			return 0;
-		if (outer->version != 4 || outer->ihl < 5 || outer->protocol != IPPROTO_IPIP)
+		if ((void *)(outer + 1) > end || outer->version != 4 || outer->ihl < 5)
 			return 0;
 		inner = (void *)outer + outer->ihl * 4;
-		if ((void *)(inner + 1) > end)
-			return 0;
-		if (inner->version != 4 || inner->ihl < 5)
-			return 0;
-		if (!agent_addr_in(&xl4_avips_v1, &inner->daddr, 1, 4))
+		if (outer->protocol == IPPROTO_IPV6)
+			return agent_vip_at(inner, end, 1) ? -XL4_AS_BAD_OUTER : 0;
+		if (outer->protocol != IPPROTO_IPIP || !agent_vip_at(inner, end, 0))
 			return 0;
 		/* Ours from here on. A fragment cannot be decapsulated before reassembly, and the
 		 * kernel never checks a header we strip: check it here. */
@@ -207,13 +217,12 @@ static __always_inline int agent_outer_len(struct __sk_buff *skb)
 	}
 	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *outer = (void *)(eth + 1);
-		struct ipv6hdr *inner = outer + 1;
 
-		if ((void *)(inner + 1) > end)
+		if ((void *)(outer + 1) > end || outer->version != 6)
 			return 0;
-		if (outer->version != 6 || outer->nexthdr != IPPROTO_IPV6 || inner->version != 6)
-			return 0;
-		if (!agent_addr_in(&xl4_avips_v1, (const __be32 *)&inner->daddr, 4, 6))
+		if (outer->nexthdr == IPPROTO_IPIP)
+			return agent_vip_at(outer + 1, end, 0) ? -XL4_AS_BAD_OUTER : 0;
+		if (outer->nexthdr != IPPROTO_IPV6 || !agent_vip_at(outer + 1, end, 1))
 			return 0;
 		if (bpf_ntohs(outer->payload_len) < sizeof(struct ipv6hdr) ||
 		    bpf_ntohs(outer->payload_len) + sizeof(struct ipv6hdr) > l3_bytes)
@@ -230,8 +239,8 @@ int xl4_agent_in(struct __sk_buff *skb)
 	__u32 len = skb->len;
 	int hlen;
 
-	/* Two IPv6 headers, or an IPv4 header with 40 bytes of options and an inner one: 94. */
-	agent_pull(skb, sizeof(struct ethhdr) + 2 * sizeof(struct ipv6hdr));
+	/* The most the parse reads: an IPv4 header with 40 bytes of options, then IPv6 (6in4). */
+	agent_pull(skb, sizeof(struct ethhdr) + 60 + sizeof(struct ipv6hdr));
 	hlen = agent_outer_len(skb);
 	if (hlen == 0) {
 		agent_count(XL4_AS_PASS_IN, len);

@@ -283,6 +283,33 @@ static void b_ipip4_opts_not_vip(struct pkt *p)
 	pb_finish(p);
 }
 
+/* Mixed families, never sent by the balancer: 6in4 (what sit0 would take) and 4in6. */
+static void b_sit_to_vip(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer4(p), inner6(p, &VIP6), pb_finish(p);
+}
+
+static void b_sit_not_vip(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer4(p), inner6(p, &CLIENT6B), pb_finish(p);
+}
+
+static void b_4in6_to_vip(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer6(p), inner4(p, VIP4), pb_finish(p);
+}
+
+/* 6in4 behind 40 bytes of outer options: the parse must reach it (and pull that far). */
+static void b_sit_opts_to_vip(struct pkt *p)
+{
+	static const uint8_t nop40[40] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+					   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
+
+	pb_init(p), pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = OUTER4_SRC, .dst = BACKEND4, .opts = nop40, .optlen = 40 });
+	inner6(p, &VIP6), pb_finish(p);
+}
+
 /* A later fragment whose payload happens to look like an inner header to a VIP. */
 static void b_ipip4_later_frag(struct pkt *p)
 {
@@ -458,6 +485,10 @@ static const struct agent_case cases[] = {
 	{ "agent/drop/ipip4/outer-options", SHOT(ipip4_opts, BAD_OUTER) },
 	{ "agent/decap/ipip4/outer-options-not-vip", PASS_IN(ipip4_opts_not_vip) },
 	{ "agent/decap/ipip4/inner-is-v6", PASS_IN(ipip4_inner_v6) },
+	{ "agent/drop/6in4/to-vip", SHOT(sit_to_vip, BAD_OUTER) },
+	{ "agent/drop/6in4/options-to-vip", SHOT(sit_opts_to_vip, BAD_OUTER) },
+	{ "agent/decap/6in4/not-vip", PASS_IN(sit_not_vip) },
+	{ "agent/drop/4in6/to-vip", SHOT(4in6_to_vip, BAD_OUTER) },
 	{ "agent/drop/ipip4/totlen-over-frame", SHOT(ipip4_totlen_over, BAD_OUTER) },
 	{ "agent/decap/ipip4/cut-in-inner", PASS_IN(ipip4_cut_inner) },
 	{ "agent/decap/ipip4/short-inner", PASS_IN(ipip4_short_inner) },

@@ -15,9 +15,10 @@
 #       --from replaces the source set, a family without a prefix is decapsulated from nobody
 #   (c2) the attack: with the source set taken from the balancers' config (-c), encapsulated
 #       packets from an unlisted host, to an outer destination that is not the backend's, or
-#       with an outer header the balancer never sends never reach the VIP's service (a UDP
-#       listener that logs every datagram) and are counted by reason, in --status and
-#       --status --json; the balancer's own traffic still does; --no-decap drops them all
+#       with an outer header the balancer never sends (options, fragment, 6in4) never reach
+#       the VIP's service (a UDP listener that logs every datagram) and are counted by
+#       reason, in --status and --status --json; the balancer's own traffic still does;
+#       --no-decap drops them all
 #   (d) port mode, UDP: the client sends to VIP:8080 (what the balancer forwards), the reply
 #       reaches its socket from VIP:80, checksum verified by the client's kernel (no UDP
 #       checksum errors), IPv4 and IPv6; again with TX checksum offload on (CHECKSUM_PARTIAL)
@@ -138,13 +139,15 @@ def main():
             except socket.timeout:
                 pass
     elif mode == "spoof":
-        # spoof IFACE DSTMAC OUTER_SRC OUTER_DST INNER_SRC VIP PORT COUNT TAG [opts|frag]:
+        # spoof IFACE DSTMAC OUTER_SRC OUTER_DST INNER_SRC VIP PORT COUNT TAG [opts|frag|sit]:
         # send only; the payload carries TAG so the listener's log shows what got through
         iface, mac, osrc, odst, isrc, vip, port, count, tag = sys.argv[2:11]
         how = sys.argv[11] if len(sys.argv) > 11 else ""
         for i in range(int(count)):
             msg = b"%s-%d" % (tag.encode(), i)
-            if ":" in vip:
+            if how == "sit":
+                pkt = IP(src=osrc, dst=odst) / IPv6(src=isrc, dst=vip)
+            elif ":" in vip:
                 pkt = IPv6(src=osrc, dst=odst) / IPv6(src=isrc, dst=vip)
             elif how == "opts":
                 pkt = IP(src=osrc, dst=odst, options=[IPOption(b"\x01\x01\x01\x00")]) / IP(src=isrc, dst=vip)
@@ -312,7 +315,7 @@ wait_listen "$BE" udp 9100 || die "the logging listener did not start: $(cat "$E
 assert_true "set-up with -c the balancers' config (no --from)" quietly agent "${BASE[@]}" -c "$E2E_TMP/balancer.conf"
 assert_match "-c: the balancers' IPv4 prefix" "ipip from 198.18.3.0/24" "$(agent -i "$B_IF" --pin-path "$PIN" --status)"
 rej0=$(counter from_rejected) to0=$(counter to_rejected) bad0=$(counter bad_outer)
-# spoof OUTER_SRC OUTER_DST INNER_SRC VIP PORT COUNT TAG [opts|frag]: the inner source is the
+# spoof OUTER_SRC OUTER_DST INNER_SRC VIP PORT COUNT TAG [opts|frag|sit]: the inner source is the
 # client's real address, so the backend could answer (and rp_filter cannot be what stops it):
 # only the agent stands between the spoofer and the service.
 spoof() { in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" spoof "$C_IF" "$B_MAC" "$@" >/dev/null; }
@@ -322,6 +325,7 @@ spoof "$OUTER4" 198.18.0.77 "$C4" "$VIP4" 9100 "$N" spoof-to4 || _fail "scapy: s
 spoof "$OUTER6" 2001:db8::77 "$C6" "$VIP6" 9100 "$N" spoof-to6 || _fail "scapy: spoof-to6"
 spoof "$OUTER4" "$B4" "$C4" "$VIP4" 9100 "$N" spoof-opts4 opts || _fail "scapy: spoof-opts4"
 spoof "$OUTER4" "$B4" "$C4" "$VIP4" 9100 "$N" spoof-frag4 frag || _fail "scapy: spoof-frag4"
+spoof "$OUTER4" "$B4" "$C6" "$VIP6" 9100 "$N" spoof-sit sit || _fail "scapy: spoof-sit"
 # ...and the balancer's own traffic, after the spoofs, on the same path
 assert_true "balancer's IPIP: echoes" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
 	ipip "$N" "$N" "$C_IF" "$B_MAC" "$OUTER4" "$B4" "$C4" "$VIP4" 9100
@@ -333,7 +337,7 @@ assert_eq "the service heard no spoofed datagram" 0 "$(printf '%s\n' "$heard" | 
 assert_eq "the service heard the balancer's" $((2 * N)) "$(printf '%s\n' "$heard" | grep -c xl4-ipip)"
 assert_eq "from_rejected: unlisted outer sources" $((rej0 + 2 * N)) "$(counter from_rejected)"
 assert_eq "to_rejected: outer destination not the backend's" $((to0 + 2 * N)) "$(counter to_rejected)"
-assert_eq "bad_outer: outer options, outer fragment" $((bad0 + 2 * N)) "$(counter bad_outer)"
+assert_eq "bad_outer: outer options, outer fragment, 6in4" $((bad0 + 3 * N)) "$(counter bad_outer)"
 json=$(agent -i "$B_IF" --pin-path "$PIN" --status --json)
 assert_eq "--status --json: to_rejected packets" $((to0 + 2 * N)) \
 	"$(printf '%s' "$json" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["counters"]["to_rejected"]["packets"])')"
