@@ -91,7 +91,8 @@ void xl4_agent_close(struct xl4_agent *a)
 
 /* ---- parsing ---------------------------------------------------------------------------- */
 
-int xl4_agent_parse_addr(const char *s, struct xl4_agent_addr *a, char *err, size_t n)
+/* An address that can be a VIP or a destination of ours (what: which, for the message). */
+static int parse_unicast(const char *s, struct xl4_agent_addr *a, const char *what, char *err, size_t n)
 {
 	memset(a, 0, sizeof(*a));
 	if (inet_pton(AF_INET, s, a->addr) == 1) {
@@ -99,7 +100,7 @@ int xl4_agent_parse_addr(const char *s, struct xl4_agent_addr *a, char *err, siz
 
 		a->family = 4;
 		if (h == 0 || h >> 24 == 127 || h >> 28 == 0xe || h == 0xffffffff) {
-			snprintf(err, n, "'%s' cannot be a VIP (unspecified, loopback, multicast or broadcast)", s);
+			snprintf(err, n, "'%s' cannot be %s (unspecified, loopback, multicast or broadcast)", s, what);
 			return -EINVAL;
 		}
 		return 0;
@@ -110,13 +111,23 @@ int xl4_agent_parse_addr(const char *s, struct xl4_agent_addr *a, char *err, siz
 
 		a->family = 6;
 		if (b[0] == 0xff || (!memcmp(b, zero, 15) && (b[15] == 0 || b[15] == 1))) {
-			snprintf(err, n, "'%s' cannot be a VIP (unspecified, loopback or multicast)", s);
+			snprintf(err, n, "'%s' cannot be %s (unspecified, loopback or multicast)", s, what);
 			return -EINVAL;
 		}
 		return 0;
 	}
 	snprintf(err, n, "bad address '%s' (want an IPv4 or IPv6 address)", s);
 	return -EINVAL;
+}
+
+int xl4_agent_parse_addr(const char *s, struct xl4_agent_addr *a, char *err, size_t n)
+{
+	return parse_unicast(s, a, "a VIP", err, n);
+}
+
+int xl4_agent_parse_local(const char *s, struct xl4_agent_addr *a, char *err, size_t n)
+{
+	return parse_unicast(s, a, "an outer destination", err, n);
 }
 
 static int parse_port_num(const char *s, __u16 *out)
@@ -774,15 +785,14 @@ static int pick_local(const struct xl4_agent_config *c, int ifindex, struct xl4_
 	return n;
 }
 
-/* The decapsulation sets: from whom (--from / -c) and to which of our addresses. New entries
- * go in before stale ones go out, so no packet sees a wider set than the old or the new. */
-static int sync_decap(struct xl4_agent *a, const struct xl4_agent_config *c, int ifindex)
+/* The decapsulation sets: from whom (--from / -c) and to which of our addresses (to[0..n_to)).
+ * New entries go in before stale ones go out, so no packet sees a wider set than the old or
+ * the new. */
+static int sync_decap(struct xl4_agent *a, const struct xl4_agent_config *c,
+		      const struct xl4_agent_addr *to, int n_to)
 {
-	struct xl4_agent_addr to[XL4_AGENT_TO_MAX];
-	int n_to = 0, err;
+	int err;
 
-	if (!c->no_decap && (n_to = pick_local(c, ifindex, to)) < 0)
-		return n_to;
 	if ((err = xl4_agent_from_set(a->from_fd, c->from, c->no_decap ? 0 : c->n_from))) {
 		pr_warn("cannot write the allowed outer sources: %s", strerror(-err));
 		return err;
@@ -795,15 +805,20 @@ static int sync_decap(struct xl4_agent *a, const struct xl4_agent_config *c, int
 int xl4_agent_setup(const struct xl4_agent_config *c)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	struct xl4_agent_addr to[XL4_AGENT_TO_MAX];
 	struct xl4_agent_state st;
 	struct xl4_agent a;
-	int ifindex, err;
+	int ifindex, err, n_to = 0;
 
 	ifindex = if_nametoindex(c->ifname);
 	if (!ifindex) {
 		pr_warn("no such interface '%s'", c->ifname);
 		return -ENODEV;
 	}
+	/* the outer destinations first: a set-up that would drop the balancers' packets changes
+	 * nothing */
+	if (!c->no_decap && (n_to = pick_local(c, ifindex, to)) < 0)
+		return n_to;
 	if ((err = xl4_bpffs_prepare(c->pin_path)))
 		return err;
 	/* load: the maps of an earlier run come back from their pins */
@@ -825,7 +840,7 @@ int xl4_agent_setup(const struct xl4_agent_config *c)
 	/* fill the maps before the filters go on, so no packet sees half a configuration */
 	if ((err = sync_vips(a.vips_fd, c)) || (err = sync_ports(a.ports_fd, c)))
 		goto save;
-	if ((err = sync_decap(&a, c, ifindex)))
+	if ((err = sync_decap(&a, c, to, n_to)))
 		goto save;
 	/* sysctls: the originals are saved before the first change */
 	err = sync_sysctls(&st, c);

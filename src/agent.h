@@ -43,6 +43,8 @@ struct xl4_agent_port {
 /* Parsing, 0 or -EINVAL with a one-line reason in err. Addresses: "198.18.1.1", "2001:db8::1".
  * Ports: "VIP:VPORT=BPORT/tcp|udp", an IPv6 VIP in brackets: "[2001:db8::1]:80=8080/udp". */
 int xl4_agent_parse_addr(const char *s, struct xl4_agent_addr *a, char *err, size_t n);
+/* The same for an outer destination of ours (--to). */
+int xl4_agent_parse_local(const char *s, struct xl4_agent_addr *a, char *err, size_t n);
 int xl4_agent_parse_port(const char *s, struct xl4_agent_port *p, char *err, size_t n);
 /* "198.18.1.1" / "2001:db8::1" into buf (INET6_ADDRSTRLEN). */
 const char *xl4_agent_addr_str(const struct xl4_agent_addr *a, char *buf, size_t n);

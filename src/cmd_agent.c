@@ -153,7 +153,7 @@ static int run_agent(const struct xl4_cmd *cmd, int argc, char **argv)
 			break;
 		case 'c': config = arg; break;
 		case OPT_TO:
-			if (xl4_agent_parse_addr(arg, &addr, err, sizeof(err)))
+			if (xl4_agent_parse_local(arg, &addr, err, sizeof(err)))
 				return xl4_cli_usage_error(cmd, "--to: %s", err);
 			if (c.n_to == XL4_AGENT_TO_MAX)
 				return xl4_cli_usage_error(cmd, "at most %d --to addresses", XL4_AGENT_TO_MAX);

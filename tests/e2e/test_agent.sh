@@ -299,6 +299,12 @@ assert_true "ip6ip6, no IPv6 prefix given: decapsulated from nobody, no reply" q
 	"$PY" "$E2E_TMP/probe.py" ipip 2 0 "$C_IF" "$B_MAC" "$OUTER6" "$B6" "$C6" "$VIP6" 9000
 assert_eq "from_rejected counter" $((rej0 + 4)) "$(counter from_rejected)"
 usage_check "bad --from" "--from: " -i "$B_IF" --pin-path "$PIN" --vip "$VIP4" --from 198.18.3.1/33
+# An IPv6 source set, but no IPv6 outer destination: every ip6ip6 packet would be dropped.
+snap=$(backend_snapshot | normalize_ids)
+out=$(agent "${SETUP[@]}" --to "$B4" 2>&1)
+assert_eq "--from IPv6 with only an IPv4 --to: refused (exit 1)" 1 "$?"
+assert_match "... and says to give an IPv6 --to" "no IPv6 address.*--to ADDR" "$out"
+same_text "... and changes nothing" "$snap" "$(backend_snapshot | normalize_ids)"
 assert_true "set-up with both prefixes again" quietly agent "${SETUP[@]}"
 assert_true "IPIP from a listed source again: echoes" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
 	ipip 3 3 "$C_IF" "$B_MAC" "$OUTER4" "$B4" "$C4" "$VIP4" 9000
