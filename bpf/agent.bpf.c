@@ -8,11 +8,12 @@
  *   xl4_agent_out (egress)  port mode: a reply leaving from (VIP, backend port) gets its
  *                 source port set back to the VIP port from xl4_aports_v1, checksum fixed.
  *
- * Everything else passes untouched with TC_ACT_UNSPEC, so filters behind ours still run. The
- * programs never drop: a packet they cannot handle goes on as it came (the kernel drops an
- * IPIP packet it has no tunnel for; with --from, one from another source is handed to it
- * that way too, so nobody else can inject packets for a VIP). Helpers only from kernel 5.15; no kfuncs, no loops
- * beyond a fixed unrolled VLAN walk.
+ * Ingress decapsulates only from the balancers' outer sources (xl4_afrom_v1) and only for
+ * this host's own outer destinations (xl4_alocal_v1). An encapsulated packet whose inner
+ * destination is a VIP and that fails a check is dropped with TC_ACT_SHOT and counted by
+ * reason: passed on, a tunnel device (tunl0, ip6tnl0) would decapsulate it from anyone.
+ * Everything else passes untouched with TC_ACT_UNSPEC, so filters behind ours still run.
+ * Helpers only from kernel 5.15; no kfuncs, no loops beyond a fixed unrolled VLAN walk.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -55,7 +56,7 @@ struct {
 	__uint(max_entries, XL4_AS_MAX);
 	__type(key, __u32);
 	__type(value, struct xl4_counter);
-} xl4_astats_v1 SEC(".maps");
+} xl4_astats_v2 SEC(".maps");
 
 /* What `xl4 agent` changed outside its maps (sysctls, qdisc), for --remove. User space only;
  * declared here so the object owns every map the agent pins. */
@@ -66,7 +67,7 @@ struct {
 	__type(value, struct xl4_agent_state);
 } xl4_astate_v1 SEC(".maps");
 
-/* Allowed outer sources (`xl4 agent --from`) and which families they restrict. */
+/* The only outer sources decapsulated from (`xl4 agent --from` or -c). Empty: none. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, XL4_AGENT_MAX_FROM);
@@ -75,12 +76,14 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } xl4_afrom_v1 SEC(".maps");
 
+/* The only outer destinations decapsulated for: this host's addresses (`xl4 agent --to`,
+ * default IFACE's). Written by `xl4 agent`. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xl4_agent_cfg);
-} xl4_acfg_v1 SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XL4_AGENT_MAX_LOCAL);
+	__type(key, struct xl4_agent_vip_key);
+	__type(value, __u32);
+} xl4_alocal_v1 SEC(".maps");
 
 struct agent_vlan_hdr {
 	__be16 tci;
@@ -89,7 +92,7 @@ struct agent_vlan_hdr {
 
 static __always_inline void agent_count(__u32 idx, __u32 bytes)
 {
-	struct xl4_counter *c = bpf_map_lookup_elem(&xl4_astats_v1, &idx);
+	struct xl4_counter *c = bpf_map_lookup_elem(&xl4_astats_v2, &idx);
 
 	if (c) {
 		c->packets++;
@@ -122,7 +125,8 @@ static __always_inline __u16 agent_ip4_csum(const struct iphdr *ip)
 	return (__u16)~sum;
 }
 
-static __always_inline int agent_is_vip(const __be32 *addr, int words, __u8 family)
+/* Is addr (words: 1 or 4 of them) a key of map, an address set keyed like xl4_avips_v1? */
+static __always_inline int agent_addr_in(void *map, const __be32 *addr, int words, __u8 family)
 {
 	struct xl4_agent_vip_key k = { .family = family };
 
@@ -132,32 +136,56 @@ static __always_inline int agent_is_vip(const __be32 *addr, int words, __u8 fami
 		k.addr[2] = addr[2];
 		k.addr[3] = addr[3];
 	}
-	return bpf_map_lookup_elem(&xl4_avips_v1, &k) != NULL;
+	return bpf_map_lookup_elem(map, &k) != NULL;
 }
 
-/* May an outer header from addr (words: 1 or 4) be stripped? Yes unless --from restricts the
- * family and no allowed prefix holds it. */
+/* Does an allowed outer source prefix hold addr? No prefix of the family: no. */
 static __always_inline int agent_from_ok(const __be32 *addr, int words, __u8 family)
 {
 	struct xl4_agent_from_key k = { .prefixlen = 32 + 32 * words, .family = family };
-	struct xl4_agent_cfg *c;
-	__u32 zero = 0;
 
-	c = bpf_map_lookup_elem(&xl4_acfg_v1, &zero);
-	if (!c || !(c->flags & (family == 4 ? XL4_ACFG_FROM4 : XL4_ACFG_FROM6)))
-		return 1;
 	__builtin_memcpy(k.addr, addr, 4 * words);
 	return bpf_map_lookup_elem(&xl4_afrom_v1, &k) != NULL;
 }
 
+/* The address checks once the inner destination is known to be a VIP and the outer header's
+ * shape is right: a drop reason (a negative enum xl4_agent_stat) or hlen, the bytes to strip.
+ * The source prefix (LPM) first, then the destination (hash). */
+static __always_inline int agent_outer_ok(const __be32 *saddr, const __be32 *daddr, int words,
+					  __u8 family, int hlen)
+{
+	if (!agent_from_ok(saddr, words, family))
+		return -XL4_AS_FROM_REJECT;
+	if (!agent_addr_in(&xl4_alocal_v1, daddr, words, family))
+		return -XL4_AS_TO_REJECT;
+	return hlen;
+}
+
+/* Is there an IPv4 (v6: IPv6) header at pos whose destination is one of our VIPs? */
+static __always_inline int agent_vip_at(void *pos, void *end, int v6)
+{
+	struct ipv6hdr *ip6 = pos;
+	struct iphdr *ip = pos;
+
+	if (v6)
+		return (void *)(ip6 + 1) <= end && ip6->version == 6 &&
+		       agent_addr_in(&xl4_avips_v1, (const __be32 *)&ip6->daddr, 4, 6);
+	return (void *)(ip + 1) <= end && ip->version == 4 && ip->ihl >= 5 &&
+	       agent_addr_in(&xl4_avips_v1, &ip->daddr, 1, 4);
+}
+
 /*
- * Bytes of outer header to strip, 0 when the frame is not an ipip-mode packet for one of our
- * VIPs, or -1 when it is one but its outer source is not allowed (--from). Only the shape the
- * balancer emits is accepted: an untagged frame (on TC ingress the kernel has already moved a
- * VLAN tag into skb metadata; a tag still in the data is QinQ, which bpf_skb_adjust_room
- * refuses anyway), a 20-byte unfragmented outer IPv4 header with a
- * correct checksum, or a 40-byte outer IPv6 header with next header 41 and no extension
- * headers; the declared lengths must fit the frame and the inner header must be whole.
+ * Bytes of outer header to strip; 0 when the frame is not an encapsulated packet for one of
+ * our VIPs (passed untouched); or a drop reason, -XL4_AS_*, when it is one but may not be
+ * decapsulated. "Ours" is decided on the inner header alone, found behind an outer IPv4
+ * header of any length or a 40-byte IPv6 header, so an outer header the balancer never sends
+ * cannot slip a packet past the checks to a tunnel device; mixed families (6in4 for sit0,
+ * 4in6) to a VIP are never decapsulated and dropped likewise. Decapsulated is only the
+ * balancer's shape: an untagged frame (on TC ingress the kernel has already moved a VLAN tag
+ * into skb metadata; a tag still in the data is QinQ, which bpf_skb_adjust_room refuses
+ * anyway), a 20-byte unfragmented outer IPv4 header with a correct checksum (protocol 4) or an
+ * outer IPv6 header (next header 41), declared lengths that fit the frame, from an allowed
+ * source to a local address.
  */
 static __always_inline int agent_outer_len(struct __sk_buff *skb)
 {
@@ -170,47 +198,37 @@ static __always_inline int agent_outer_len(struct __sk_buff *skb)
 		return 0;
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *outer = (void *)(eth + 1);
-		struct iphdr *inner = outer + 1;
+		void *inner;
 
-		if ((void *)(inner + 1) > end)
+		if ((void *)(outer + 1) > end || outer->version != 4 || outer->ihl < 5)
 			return 0;
-		if (outer->version != 4 || outer->ihl != 5 || outer->protocol != IPPROTO_IPIP)
+		inner = (void *)outer + outer->ihl * 4;
+		if (outer->protocol == IPPROTO_IPV6)
+			return agent_vip_at(inner, end, 1) ? -XL4_AS_BAD_OUTER : 0;
+		if (outer->protocol != IPPROTO_IPIP || !agent_vip_at(inner, end, 0))
 			return 0;
-		/* A fragment cannot be decapsulated before reassembly; the balancer never sends one. */
-		if (outer->frag_off & bpf_htons(AGENT_IP_MF | AGENT_IP_OFFSET))
-			return 0;
-		if (bpf_ntohs(outer->tot_len) < 2 * sizeof(struct iphdr) ||
-		    bpf_ntohs(outer->tot_len) > l3_bytes)
-			return 0;
-		/* The kernel never checks a header we strip: check it here. */
-		if (agent_ip4_csum(outer) != 0)
-			return 0;
-		if (inner->version != 4 || inner->ihl < 5)
-			return 0;
-		if (!agent_is_vip(&inner->daddr, 1, 4))
-			return 0;
-		if (!agent_from_ok(&outer->saddr, 1, 4))
-			return -1;
-		return sizeof(struct iphdr);
+		/* Ours from here on. A fragment cannot be decapsulated before reassembly, and the
+		 * kernel never checks a header we strip: check it here. */
+		if (outer->ihl != 5 || (outer->frag_off & bpf_htons(AGENT_IP_MF | AGENT_IP_OFFSET)) ||
+		    bpf_ntohs(outer->tot_len) < 2 * sizeof(struct iphdr) ||
+		    bpf_ntohs(outer->tot_len) > l3_bytes || agent_ip4_csum(outer) != 0)
+			return -XL4_AS_BAD_OUTER;
+		return agent_outer_ok(&outer->saddr, &outer->daddr, 1, 4, sizeof(struct iphdr));
 	}
 	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *outer = (void *)(eth + 1);
-		struct ipv6hdr *inner = outer + 1;
 
-		if ((void *)(inner + 1) > end)
+		if ((void *)(outer + 1) > end || outer->version != 6)
 			return 0;
-		if (outer->version != 6 || outer->nexthdr != IPPROTO_IPV6)
+		if (outer->nexthdr == IPPROTO_IPIP)
+			return agent_vip_at(outer + 1, end, 0) ? -XL4_AS_BAD_OUTER : 0;
+		if (outer->nexthdr != IPPROTO_IPV6 || !agent_vip_at(outer + 1, end, 1))
 			return 0;
 		if (bpf_ntohs(outer->payload_len) < sizeof(struct ipv6hdr) ||
 		    bpf_ntohs(outer->payload_len) + sizeof(struct ipv6hdr) > l3_bytes)
-			return 0;
-		if (inner->version != 6)
-			return 0;
-		if (!agent_is_vip((const __be32 *)&inner->daddr, 4, 6))
-			return 0;
-		if (!agent_from_ok((const __be32 *)&outer->saddr, 4, 6))
-			return -1;
-		return sizeof(struct ipv6hdr);
+			return -XL4_AS_BAD_OUTER;
+		return agent_outer_ok((const __be32 *)&outer->saddr, (const __be32 *)&outer->daddr,
+				      4, 6, sizeof(struct ipv6hdr));
 	}
 	return 0;
 }
@@ -221,11 +239,16 @@ int xl4_agent_in(struct __sk_buff *skb)
 	__u32 len = skb->len;
 	int hlen;
 
-	agent_pull(skb, sizeof(struct ethhdr) + 2 * sizeof(struct ipv6hdr));
+	/* The most the parse reads: an IPv4 header with 40 bytes of options, then IPv6 (6in4). */
+	agent_pull(skb, sizeof(struct ethhdr) + 60 + sizeof(struct ipv6hdr));
 	hlen = agent_outer_len(skb);
-	if (hlen <= 0) {
-		agent_count(hlen < 0 ? XL4_AS_FROM_REJECT : XL4_AS_PASS_IN, len);
+	if (hlen == 0) {
+		agent_count(XL4_AS_PASS_IN, len);
 		return TC_ACT_UNSPEC;
+	}
+	if (hlen < 0) {
+		agent_count(-hlen, len);
+		return TC_ACT_SHOT;
 	}
 	/* Strip the outer header right after the MAC header. FIXED_GSO: a GRO'd packet's
 	 * segments carry as much payload after decapsulation as before, so gso_size must not
@@ -233,7 +256,7 @@ int xl4_agent_in(struct __sk_buff *skb)
 	 * without it. The MAC header stays: same family inside and out, same ethertype. */
 	if (bpf_skb_adjust_room(skb, -hlen, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO)) {
 		agent_count(XL4_AS_DECAP_ERR, len);
-		return TC_ACT_UNSPEC;
+		return TC_ACT_SHOT;
 	}
 	agent_count(XL4_AS_DECAP, len);
 	return TC_ACT_OK;

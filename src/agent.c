@@ -21,6 +21,7 @@
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <jansson.h>
 
 #include "agent.h"
 #include "agent.skel.h"
@@ -54,10 +55,10 @@ int xl4_agent_load(struct xl4_agent *a, const char *pin_path)
 	/* pin: every agent map outlives the command; a pinned map is reused as it is */
 	if (pin_path && ((err = pin_map(skel->maps.xl4_avips_v1, pin_path)) ||
 			 (err = pin_map(skel->maps.xl4_aports_v1, pin_path)) ||
-			 (err = pin_map(skel->maps.xl4_astats_v1, pin_path)) ||
+			 (err = pin_map(skel->maps.xl4_astats_v2, pin_path)) ||
 			 (err = pin_map(skel->maps.xl4_astate_v1, pin_path)) ||
 			 (err = pin_map(skel->maps.xl4_afrom_v1, pin_path)) ||
-			 (err = pin_map(skel->maps.xl4_acfg_v1, pin_path))))
+			 (err = pin_map(skel->maps.xl4_alocal_v1, pin_path))))
 		goto fail;
 	/* load: maps created or reused from pins, programs verified */
 	err = agent_bpf__load(skel);
@@ -72,10 +73,10 @@ int xl4_agent_load(struct xl4_agent *a, const char *pin_path)
 	a->out_fd = bpf_program__fd(skel->progs.xl4_agent_out);
 	a->vips_fd = bpf_map__fd(skel->maps.xl4_avips_v1);
 	a->ports_fd = bpf_map__fd(skel->maps.xl4_aports_v1);
-	a->stats_fd = bpf_map__fd(skel->maps.xl4_astats_v1);
+	a->stats_fd = bpf_map__fd(skel->maps.xl4_astats_v2);
 	a->state_fd = bpf_map__fd(skel->maps.xl4_astate_v1);
 	a->from_fd = bpf_map__fd(skel->maps.xl4_afrom_v1);
-	a->cfg_fd = bpf_map__fd(skel->maps.xl4_acfg_v1);
+	a->local_fd = bpf_map__fd(skel->maps.xl4_alocal_v1);
 	return 0;
 fail:
 	agent_bpf__destroy(skel);
@@ -91,7 +92,8 @@ void xl4_agent_close(struct xl4_agent *a)
 
 /* ---- parsing ---------------------------------------------------------------------------- */
 
-int xl4_agent_parse_addr(const char *s, struct xl4_agent_addr *a, char *err, size_t n)
+/* An address that can be a VIP or a destination of ours (what: which, for the message). */
+static int parse_unicast(const char *s, struct xl4_agent_addr *a, const char *what, char *err, size_t n)
 {
 	memset(a, 0, sizeof(*a));
 	if (inet_pton(AF_INET, s, a->addr) == 1) {
@@ -99,7 +101,7 @@ int xl4_agent_parse_addr(const char *s, struct xl4_agent_addr *a, char *err, siz
 
 		a->family = 4;
 		if (h == 0 || h >> 24 == 127 || h >> 28 == 0xe || h == 0xffffffff) {
-			snprintf(err, n, "'%s' cannot be a VIP (unspecified, loopback, multicast or broadcast)", s);
+			snprintf(err, n, "'%s' cannot be %s (unspecified, loopback, multicast or broadcast)", s, what);
 			return -EINVAL;
 		}
 		return 0;
@@ -110,13 +112,23 @@ int xl4_agent_parse_addr(const char *s, struct xl4_agent_addr *a, char *err, siz
 
 		a->family = 6;
 		if (b[0] == 0xff || (!memcmp(b, zero, 15) && (b[15] == 0 || b[15] == 1))) {
-			snprintf(err, n, "'%s' cannot be a VIP (unspecified, loopback or multicast)", s);
+			snprintf(err, n, "'%s' cannot be %s (unspecified, loopback or multicast)", s, what);
 			return -EINVAL;
 		}
 		return 0;
 	}
 	snprintf(err, n, "bad address '%s' (want an IPv4 or IPv6 address)", s);
 	return -EINVAL;
+}
+
+int xl4_agent_parse_addr(const char *s, struct xl4_agent_addr *a, char *err, size_t n)
+{
+	return parse_unicast(s, a, "a VIP", err, n);
+}
+
+int xl4_agent_parse_local(const char *s, struct xl4_agent_addr *a, char *err, size_t n)
+{
+	return parse_unicast(s, a, "an outer destination", err, n);
 }
 
 static int parse_port_num(const char *s, __u16 *out)
@@ -259,39 +271,65 @@ static struct xl4_agent_from_key from_key(const struct xl4_prefix *p)
 	return k;
 }
 
-/* The restriction goes off first and on last, so no packet sees a family restricted to a
- * half-written list; entries no longer wanted go after the new ones are in. */
-int xl4_agent_from_set(int from_fd, int cfg_fd, const struct xl4_prefix *from, int n)
+/* The keys an earlier run left, at most max of them. */
+static int old_keys(int fd, void *keys, size_t key_size, int max)
 {
-	struct xl4_agent_from_key keys[XL4_AGENT_MAX_FROM], k, *prev = NULL;
-	struct xl4_agent_cfg cfg = { 0 }, off = { 0 };
-	__u32 zero = 0, v = 0;
-	int n_old = 0;
+	char *prev = NULL;
+	int n = 0;
 
-	while (n_old < XL4_AGENT_MAX_FROM && !bpf_map_get_next_key(from_fd, prev, &k)) {
-		keys[n_old] = k;
-		prev = &keys[n_old++];
+	while (n < max && !bpf_map_get_next_key(fd, prev, (char *)keys + n * key_size)) {
+		prev = (char *)keys + n * key_size;
+		n++;
 	}
-	for (int i = 0; i < n; i++)
-		cfg.flags |= from[i].family == 4 ? XL4_ACFG_FROM4 : XL4_ACFG_FROM6;
-	if (bpf_map_update_elem(cfg_fd, &zero, &off, BPF_ANY))
-		return -errno;
-	for (int i = 0; i < n; i++) {
-		k = from_key(&from[i]);
-		if (bpf_map_update_elem(from_fd, &k, &v, BPF_ANY))
-			return -errno;
-	}
+	return n;
+}
+
+/* Delete the old keys not among the new ones; -errno if one stays (the set would be wider
+ * than asked). */
+static int drop_stale(int fd, const void *old, int n_old, const void *new, int n, size_t key_size)
+{
 	for (int j = 0; j < n_old; j++) {
+		const char *o = (const char *)old + j * key_size;
 		bool keep = false;
 
-		for (int i = 0; i < n; i++) {
-			k = from_key(&from[i]);
-			keep |= !memcmp(&k, &keys[j], sizeof(k));
-		}
-		if (!keep)
-			bpf_map_delete_elem(from_fd, &keys[j]);
+		for (int i = 0; i < n && !keep; i++)
+			keep = !memcmp(o, (const char *)new + i * key_size, key_size);
+		if (!keep && bpf_map_delete_elem(fd, o) && errno != ENOENT)
+			return -errno;
 	}
-	return bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	return 0;
+}
+
+int xl4_agent_from_set(int from_fd, const struct xl4_prefix *from, int n)
+{
+	struct xl4_agent_from_key old[XL4_AGENT_MAX_FROM], new[XL4_AGENT_FROM_MAX];
+	int n_old = old_keys(from_fd, old, sizeof(old[0]), XL4_AGENT_MAX_FROM);
+	__u32 v = 0;
+
+	if (n > XL4_AGENT_FROM_MAX)
+		return -E2BIG;
+	for (int i = 0; i < n; i++) {
+		new[i] = from_key(&from[i]);
+		if (bpf_map_update_elem(from_fd, &new[i], &v, BPF_ANY))
+			return -errno;
+	}
+	return drop_stale(from_fd, old, n_old, new, n, sizeof(old[0]));
+}
+
+int xl4_agent_local_set(int local_fd, const struct xl4_agent_addr *to, int n)
+{
+	struct xl4_agent_vip_key old[XL4_AGENT_MAX_LOCAL], new[XL4_AGENT_TO_MAX];
+	int n_old = old_keys(local_fd, old, sizeof(old[0]), XL4_AGENT_MAX_LOCAL);
+	__u32 v = 0;
+
+	if (n > XL4_AGENT_TO_MAX)
+		return -E2BIG;
+	for (int i = 0; i < n; i++) {
+		new[i] = vip_key(&to[i]);
+		if (bpf_map_update_elem(local_fd, &new[i], &v, BPF_ANY))
+			return -errno;
+	}
+	return drop_stale(local_fd, old, n_old, new, n, sizeof(old[0]));
 }
 
 int xl4_agent_counters_read(int stats_fd, struct xl4_counter out[XL4_AS_MAX])
@@ -327,7 +365,8 @@ const char *xl4_agent_stat_name(unsigned int idx)
 		[XL4_AS_DECAP] = "decapsulated",     [XL4_AS_PASS_IN] = "passed_in",
 		[XL4_AS_DECAP_ERR] = "decap_errors", [XL4_AS_PORT] = "port_restored",
 		[XL4_AS_PASS_OUT] = "passed_out",    [XL4_AS_PORT_ERR] = "port_errors",
-		[XL4_AS_FROM_REJECT] = "from_rejected",
+		[XL4_AS_FROM_REJECT] = "from_rejected", [XL4_AS_TO_REJECT] = "to_rejected",
+		[XL4_AS_BAD_OUTER] = "bad_outer",
 	};
 
 	return idx < XL4_AS_MAX && names[idx] ? names[idx] : NULL;
@@ -354,9 +393,9 @@ static void nl_attr(struct nl_req *r, __u16 type, const void *data, __u16 len)
 	r->n.nlmsg_len = NLMSG_ALIGN(r->n.nlmsg_len) + RTA_ALIGN(rta->rta_len);
 }
 
-/* Send one request; returns the kernel's answer (0 or -errno). For a dump, *count gets the
- * number of messages in it. */
-static int nl_talk(struct nl_req *r, int *count)
+/* Send one request; returns the kernel's answer (0 or -errno). For a dump, each (if not NULL)
+ * sees every message in it. */
+static int nl_talk(struct nl_req *r, void (*each)(const struct nlmsghdr *h, void *arg), void *arg)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	static char buf[32768];
@@ -387,8 +426,8 @@ static int nl_talk(struct nl_req *r, int *count)
 				err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
 				goto out;
 			}
-			if (count)
-				(*count)++;
+			if (each)
+				each(h, arg);
 		}
 	}
 out:
@@ -417,7 +456,61 @@ static int lo_addr(int cmd, const struct xl4_agent_addr *a)
 	r.ifa.ifa_index = lo;
 	nl_attr(&r, IFA_LOCAL, a->addr, a->family == 6 ? 16 : 4);
 	nl_attr(&r, IFA_ADDRESS, a->addr, a->family == 6 ? 16 : 4);
-	return nl_talk(&r, NULL);
+	return nl_talk(&r, NULL, NULL);
+}
+
+static void nl_count(const struct nlmsghdr *h, void *arg)
+{
+	(void)h;
+	(*(int *)arg)++;
+}
+
+struct addr_dump {
+	int ifindex, n;
+	struct xl4_agent_addr *out;
+};
+
+static void nl_addr(const struct nlmsghdr *h, void *arg)
+{
+	const struct ifaddrmsg *ifa = NLMSG_DATA(h);
+	struct addr_dump *d = arg;
+	const struct rtattr *rta = IFA_RTA(ifa), *local = NULL, *addr = NULL;
+	int len = IFA_PAYLOAD(h), alen = ifa->ifa_family == AF_INET6 ? 16 : 4;
+
+	if (h->nlmsg_type != RTM_NEWADDR || (int)ifa->ifa_index != d->ifindex || d->n == XL4_AGENT_TO_MAX ||
+	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
+		return;
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type == IFA_LOCAL)
+			local = rta;
+		else if (rta->rta_type == IFA_ADDRESS)
+			addr = rta;
+	}
+	/* IFA_LOCAL is our end (IFA_ADDRESS is the peer on point-to-point links) */
+	if (!local)
+		local = addr;
+	if (!local || RTA_PAYLOAD(local) < (unsigned)alen)
+		return;
+	memset(&d->out[d->n], 0, sizeof(d->out[0]));
+	d->out[d->n].family = ifa->ifa_family == AF_INET6 ? 6 : 4;
+	memcpy(d->out[d->n].addr, RTA_DATA(local), alen);
+	d->n++;
+}
+
+/* IFACE's addresses now (both families), at most XL4_AGENT_TO_MAX; their count or -errno. */
+static int iface_addrs(int ifindex, struct xl4_agent_addr *out)
+{
+	struct addr_dump d = { .ifindex = ifindex, .out = out };
+	struct nl_req r;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	r.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+	r.n.nlmsg_type = RTM_GETADDR;
+	r.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	r.ifa.ifa_family = AF_UNSPEC;
+	err = nl_talk(&r, nl_addr, &d);
+	return err ? err : d.n;
 }
 
 /* Filters left on one side of the clsact qdisc (anyone's), or -errno. */
@@ -433,7 +526,7 @@ static int tc_filter_count(int ifindex, __u32 parent_min)
 	r.tc.tcm_family = AF_UNSPEC;
 	r.tc.tcm_ifindex = ifindex;
 	r.tc.tcm_parent = TC_H_MAKE(TC_H_CLSACT, parent_min);
-	err = nl_talk(&r, &n);
+	err = nl_talk(&r, nl_count, &n);
 	return err ? err : n;
 }
 
@@ -472,7 +565,11 @@ static __u32 tc_prog_id(int ifindex, enum bpf_tc_attach_point where)
 static const struct {
 	const char *name;
 	int value; /* what DSR needs */
-} sysctls[3] = { { "arp_ignore", 1 }, { "arp_announce", 2 }, { "rp_filter", 0 } };
+} sysctls[3] = { { "arp_ignore", 1 }, { "arp_announce", 2 },
+		  /* loose: a client's source must be routable at all (no martians), but it may
+		   * arrive on another interface than the reply leaves by; strict (1) could drop
+		   * DSR traffic on multi-homed backends, 0 checks nothing */
+		  { "rp_filter", 2 } };
 
 static void sysctl_path(int idx, const char *ifname, char *buf, size_t n)
 {
@@ -658,18 +755,66 @@ static int sync_sysctls(struct xl4_agent_state *st, const struct xl4_agent_confi
 	return err;
 }
 
+/* Which outer destinations, for decapsulation: --to, or IFACE's addresses now. Every family
+ * the sources allow needs one, or the balancers' packets would all be dropped. */
+static int pick_local(const struct xl4_agent_config *c, int ifindex, struct xl4_agent_addr *to)
+{
+	int n = c->n_to;
+
+	if (n)
+		memcpy(to, c->to, n * sizeof(*to));
+	else if ((n = iface_addrs(ifindex, to)) < 0) {
+		pr_warn("%s: cannot read its addresses: %s", c->ifname, strerror(-n));
+		return n;
+	}
+	for (int i = 0; i < c->n_from; i++) {
+		int fam = c->from[i].family, j;
+
+		for (j = 0; j < n && to[j].family != fam; j++)
+			;
+		if (j == n) {
+			pr_warn("the sources include IPv%d but %s has no IPv%d address for the balancers "
+				"to send to: give one with --to ADDR", fam, c->n_to ? "--to" : c->ifname, fam);
+			return -EINVAL;
+		}
+	}
+	return n;
+}
+
+/* The decapsulation sets: from whom (--from / -c) and to which of our addresses (to[0..n_to)).
+ * New entries go in before stale ones go out, so no packet sees a wider set than the old or
+ * the new. */
+static int sync_decap(struct xl4_agent *a, const struct xl4_agent_config *c,
+		      const struct xl4_agent_addr *to, int n_to)
+{
+	int err;
+
+	if ((err = xl4_agent_from_set(a->from_fd, c->from, c->no_decap ? 0 : c->n_from))) {
+		pr_warn("cannot write the allowed outer sources: %s", strerror(-err));
+		return err;
+	}
+	if ((err = xl4_agent_local_set(a->local_fd, to, n_to)))
+		pr_warn("cannot write the accepted outer destinations: %s", strerror(-err));
+	return err;
+}
+
 int xl4_agent_setup(const struct xl4_agent_config *c)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	struct xl4_agent_addr to[XL4_AGENT_TO_MAX];
 	struct xl4_agent_state st;
 	struct xl4_agent a;
-	int ifindex, err;
+	int ifindex, err, n_to = 0;
 
 	ifindex = if_nametoindex(c->ifname);
 	if (!ifindex) {
 		pr_warn("no such interface '%s'", c->ifname);
 		return -ENODEV;
 	}
+	/* the outer destinations first: a set-up that would drop the balancers' packets changes
+	 * nothing */
+	if (!c->no_decap && (n_to = pick_local(c, ifindex, to)) < 0)
+		return n_to;
 	if ((err = xl4_bpffs_prepare(c->pin_path)))
 		return err;
 	/* load: the maps of an earlier run come back from their pins */
@@ -691,10 +836,8 @@ int xl4_agent_setup(const struct xl4_agent_config *c)
 	/* fill the maps before the filters go on, so no packet sees half a configuration */
 	if ((err = sync_vips(a.vips_fd, c)) || (err = sync_ports(a.ports_fd, c)))
 		goto save;
-	if ((err = xl4_agent_from_set(a.from_fd, a.cfg_fd, c->from, c->n_from))) {
-		pr_warn("cannot write the allowed outer sources: %s", strerror(-err));
+	if ((err = sync_decap(&a, c, to, n_to)))
 		goto save;
-	}
 	/* sysctls: the originals are saved before the first change */
 	err = sync_sysctls(&st, c);
 	if (err)
@@ -792,7 +935,77 @@ int xl4_agent_remove(const char *ifname, const char *pin_path)
 	return err;
 }
 
-int xl4_agent_status(const char *ifname, const char *pin_path, FILE *out)
+/* An address set (xl4_avips_v1 / xl4_alocal_v1 keys) or the prefix trie as a JSON array. */
+static json_t *json_addrs(const char *pin_path, const char *map, bool prefixes)
+{
+	json_t *arr = json_array();
+	int fd = pinned(pin_path, map);
+	char str[64];
+
+	if (fd < 0)
+		return arr;
+	if (prefixes) {
+		struct xl4_agent_from_key k, *prev = NULL;
+
+		while (!bpf_map_get_next_key(fd, prev, &k)) {
+			struct xl4_prefix p = { .family = k.family, .len = k.prefixlen - 32 };
+
+			memcpy(p.addr, k.addr, sizeof(p.addr));
+			xl4_prefix_str(&p, str, sizeof(str));
+			json_array_append_new(arr, json_string(str));
+			prev = &k;
+		}
+	} else {
+		struct xl4_agent_vip_key k, *prev = NULL;
+
+		while (!bpf_map_get_next_key(fd, prev, &k)) {
+			struct xl4_agent_addr addr = { .family = k.family };
+
+			memcpy(addr.addr, k.addr, 16);
+			json_array_append_new(arr, json_string(xl4_agent_addr_str(&addr, str, sizeof(str))));
+			prev = &k;
+		}
+	}
+	close(fd);
+	return arr;
+}
+
+/* --status --json: what the text shows that a script wants (filters, sets, counters). */
+static int status_json(const char *ifname, int ifindex, const char *pin_path, __u32 in_id,
+		       __u32 out_id, FILE *out)
+{
+	json_t *o = json_object(), *cnt = json_object();
+	struct xl4_counter c[XL4_AS_MAX];
+	int fd = pinned(pin_path, XL4_MAP_AGENT_STATS);
+	char *txt;
+
+	json_object_set_new(o, "interface", json_string(ifname));
+	json_object_set_new(o, "ifindex", json_integer(ifindex));
+	json_object_set_new(o, "pin_path", json_string(pin_path));
+	json_object_set_new(o, "ingress_prog_id", json_integer(in_id));
+	json_object_set_new(o, "egress_prog_id", json_integer(out_id));
+	json_object_set_new(o, "vips", json_addrs(pin_path, XL4_MAP_AGENT_VIPS, false));
+	json_object_set_new(o, "ipip_from", json_addrs(pin_path, XL4_MAP_AGENT_FROM, true));
+	json_object_set_new(o, "ipip_to", json_addrs(pin_path, XL4_MAP_AGENT_LOCAL, false));
+	if (fd >= 0 && !xl4_agent_counters_read(fd, c))
+		for (unsigned int i = 0; i < XL4_AS_MAX; i++)
+			if (xl4_agent_stat_name(i))
+				json_object_set_new(cnt, xl4_agent_stat_name(i),
+						    json_pack("{s:I,s:I}", "packets", (json_int_t)c[i].packets,
+							      "bytes", (json_int_t)c[i].bytes));
+	if (fd >= 0)
+		close(fd);
+	json_object_set_new(o, "counters", cnt);
+	txt = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!txt)
+		return 1;
+	fprintf(out, "%s\n", txt);
+	free(txt);
+	return 0;
+}
+
+int xl4_agent_status(const char *ifname, const char *pin_path, bool json, FILE *out)
 {
 	int ifindex = if_nametoindex(ifname), state_fd, fd;
 	struct xl4_counter cnt[XL4_AS_MAX];
@@ -812,9 +1025,11 @@ int xl4_agent_status(const char *ifname, const char *pin_path, FILE *out)
 		close(state_fd);
 	}
 	if (state_fd < 0 && !in_id && !out_id) {
-		fprintf(out, "agent: not set up on %s (no pins in %s)\n", ifname, pin_path);
+		fprintf(json ? stderr : out, "agent: not set up on %s (no pins in %s)\n", ifname, pin_path);
 		return 1;
 	}
+	if (json)
+		return status_json(ifname, ifindex, pin_path, in_id, out_id, out);
 	if (st.ifname[0] && strcmp(st.ifname, ifname))
 		fprintf(out, "agent: pins in %s belong to %s, not %s\n", pin_path, st.ifname, ifname);
 	fprintf(out, "agent on %s (ifindex %d), maps pinned in %s\n", ifname, ifindex, pin_path);
@@ -856,7 +1071,20 @@ int xl4_agent_status(const char *ifname, const char *pin_path, FILE *out)
 			n++;
 		}
 		if (!n)
-			fprintf(out, "  ipip from:      any source (no --from)\n");
+			fprintf(out, "  ipip from:      nobody (encapsulated packets to a VIP are dropped)\n");
+		close(fd);
+	}
+	fd = pinned(pin_path, XL4_MAP_AGENT_LOCAL);
+	if (fd >= 0) {
+		struct xl4_agent_vip_key k, *prev = NULL;
+
+		while (!bpf_map_get_next_key(fd, prev, &k)) {
+			struct xl4_agent_addr addr = { .family = k.family };
+
+			memcpy(addr.addr, k.addr, 16);
+			fprintf(out, "  ipip to   %s\n", xl4_agent_addr_str(&addr, a, sizeof(a)));
+			prev = &k;
+		}
 		close(fd);
 	}
 	fd = pinned(pin_path, XL4_MAP_AGENT_PORTS);

@@ -21,7 +21,7 @@ struct agent_bpf;
 struct xl4_agent {
 	struct agent_bpf *skel;
 	int in_fd, out_fd;		   /* the ingress (decap) and egress (port) programs */
-	int vips_fd, ports_fd, stats_fd, state_fd, from_fd, cfg_fd;
+	int vips_fd, ports_fd, stats_fd, state_fd, from_fd, local_fd;
 };
 
 /* Load the agent; pin_path NULL keeps every map private (tests), otherwise maps are pinned
@@ -43,6 +43,8 @@ struct xl4_agent_port {
 /* Parsing, 0 or -EINVAL with a one-line reason in err. Addresses: "198.18.1.1", "2001:db8::1".
  * Ports: "VIP:VPORT=BPORT/tcp|udp", an IPv6 VIP in brackets: "[2001:db8::1]:80=8080/udp". */
 int xl4_agent_parse_addr(const char *s, struct xl4_agent_addr *a, char *err, size_t n);
+/* The same for an outer destination of ours (--to). */
+int xl4_agent_parse_local(const char *s, struct xl4_agent_addr *a, char *err, size_t n);
 int xl4_agent_parse_port(const char *s, struct xl4_agent_port *p, char *err, size_t n);
 /* "198.18.1.1" / "2001:db8::1" into buf (INET6_ADDRSTRLEN). */
 const char *xl4_agent_addr_str(const struct xl4_agent_addr *a, char *buf, size_t n);
@@ -53,8 +55,11 @@ int xl4_agent_vip_del(int vips_fd, const struct xl4_agent_addr *vip);
 int xl4_agent_port_set(int ports_fd, const struct xl4_agent_port *p);
 int xl4_agent_port_del(int ports_fd, const struct xl4_agent_port *p);
 
-/* Replace the allowed outer sources (and the families they restrict) with from[0..n). */
-int xl4_agent_from_set(int from_fd, int cfg_fd, const struct xl4_prefix *from, int n);
+/* Replace the allowed outer sources with from[0..n) (n = 0: decapsulate from nobody). New
+ * entries go in before old ones go out, so no moment allows more than the old and new sets. */
+int xl4_agent_from_set(int from_fd, const struct xl4_prefix *from, int n);
+/* Replace the accepted outer destinations (this host's addresses) with to[0..n), the same way. */
+int xl4_agent_local_set(int local_fd, const struct xl4_agent_addr *to, int n);
 
 /* Counters summed over CPUs, indexed by enum xl4_agent_stat. */
 int xl4_agent_counters_read(int stats_fd, struct xl4_counter out[XL4_AS_MAX]);
@@ -63,6 +68,7 @@ const char *xl4_agent_stat_name(unsigned int idx);
 #define XL4_AGENT_VIPS_MAX 64
 #define XL4_AGENT_PORTS_MAX 64
 #define XL4_AGENT_FROM_MAX 64
+#define XL4_AGENT_TO_MAX 64
 
 struct xl4_agent_config {
 	const char *ifname;
@@ -71,8 +77,11 @@ struct xl4_agent_config {
 	int n_vips;
 	struct xl4_agent_port ports[XL4_AGENT_PORTS_MAX];
 	int n_ports;
-	struct xl4_prefix from[XL4_AGENT_FROM_MAX]; /* allowed outer sources (none: any) */
+	struct xl4_prefix from[XL4_AGENT_FROM_MAX]; /* allowed outer sources */
 	int n_from;
+	struct xl4_agent_addr to[XL4_AGENT_TO_MAX]; /* accepted outer destinations (none: IFACE's) */
+	int n_to;
+	bool no_decap; /* decapsulate nothing (from and to stay empty) */
 	bool sysctl; /* set arp_ignore / arp_announce / rp_filter (IPv4 VIPs only) */
 };
 
@@ -81,7 +90,8 @@ struct xl4_agent_config {
 int xl4_agent_setup(const struct xl4_agent_config *c);
 /* Undo a set-up: filters, VIPs the agent put on lo, sysctls, qdisc it created, pins. */
 int xl4_agent_remove(const char *ifname, const char *pin_path);
-/* Print what is set up and the counters. Returns 0, or 1 when nothing is set up. */
-int xl4_agent_status(const char *ifname, const char *pin_path, FILE *out);
+/* Print what is set up and the counters, as text or one JSON object. Returns 0, or 1 when
+ * nothing is set up. */
+int xl4_agent_status(const char *ifname, const char *pin_path, bool json, FILE *out);
 
 #endif

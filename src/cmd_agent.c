@@ -9,8 +9,12 @@
 
 #include "agent.h"
 #include "commands.h"
+#include "config.h"
 
-enum { OPT_VIP = 256, OPT_PORT, OPT_FROM, OPT_NO_SYSCTL, OPT_PIN_PATH, OPT_REMOVE, OPT_STATUS };
+enum {
+	OPT_VIP = 256, OPT_PORT, OPT_FROM, OPT_TO, OPT_NO_DECAP, OPT_NO_SYSCTL, OPT_PIN_PATH,
+	OPT_REMOVE, OPT_STATUS, OPT_JSON,
+};
 
 static const struct xl4_opt agent_opts[] = {
 	{ "interface", 'i', "IFACE", "the backend's interface toward the balancer (required)" },
@@ -18,12 +22,18 @@ static const struct xl4_opt agent_opts[] = {
 	{ "port", OPT_PORT, "SPEC",
 	  "port mode, VIP:VPORT=BPORT/tcp|udp ([VIP] for IPv6): replies leave as VIP:VPORT" },
 	{ "from", OPT_FROM, "PREFIX",
-	  "decapsulate only from these outer sources: the balancers' lb.ipip_source_v4/v6 "
-	  "(repeat; default any)" },
+	  "decapsulate only from these outer sources: the balancers' lb.ipip_source_v4/v6 (repeat)" },
+	{ "config", 'c', "FILE",
+	  "take the outer sources from the balancers' config (lb.ipip_source_v4/v6, or their defaults)" },
+	{ "to", OPT_TO, "ADDR",
+	  "decapsulate only packets to this outer destination (repeat; default: IFACE's addresses now)" },
+	{ "no-decap", OPT_NO_DECAP, NULL,
+	  "l2/port-mode backend: decapsulate nothing, drop every encapsulated packet to a VIP" },
 	{ "no-sysctl", OPT_NO_SYSCTL, NULL, "leave arp_ignore, arp_announce and rp_filter alone" },
 	{ "pin-path", OPT_PIN_PATH, "DIR", "where the agent's maps are pinned (" XL4_AGENT_PIN_ROOT ")" },
 	{ "remove", OPT_REMOVE, NULL, "undo the set-up: filters, VIPs on lo, sysctls, pins" },
 	{ "status", OPT_STATUS, NULL, "show what is set up and the counters" },
+	{ "json", OPT_JSON, NULL, "--status: print one JSON object" },
 	{ 0 },
 };
 
@@ -64,13 +74,54 @@ static int add_port(const struct xl4_cmd *cmd, struct xl4_agent_config *c, const
 	return 0;
 }
 
+static bool same_prefix(const struct xl4_prefix *a, const struct xl4_prefix *b)
+{
+	return a->family == b->family && a->len == b->len && !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static int add_from(const struct xl4_cmd *cmd, struct xl4_agent_config *c, const struct xl4_prefix *p)
+{
+	for (int i = 0; i < c->n_from; i++)
+		if (same_prefix(&c->from[i], p))
+			return 0;
+	if (c->n_from == XL4_AGENT_FROM_MAX)
+		return xl4_cli_usage_error(cmd, "at most %d outer source prefixes", XL4_AGENT_FROM_MAX);
+	c->from[c->n_from++] = *p;
+	return 0;
+}
+
+/* -c: the balancers' outer sources as their daemon would use them (the file's values or the
+ * defaults), the same file the balancers run with. */
+static int add_config_sources(const struct xl4_cmd *cmd, struct xl4_agent_config *c, const char *path)
+{
+	static struct xl4_config cfg; /* big: keep it off the stack */
+	struct xl4_prefix p4 = { .family = 4 }, p6 = { .family = 6, .len = 112 };
+	char err[XL4_CONFIG_ERR_MAX];
+	int rc;
+
+	xl4_config_defaults(&cfg);
+	if (xl4_config_load(path, &cfg, err, sizeof(err))) {
+		xl4_config_free(&cfg);
+		return xl4_cli_usage_error(cmd, "-c: %s", err);
+	}
+	p4.addr[0] = cfg.lb.ipip_src4;
+	p4.len = 32 - __builtin_popcount(cfg.lb.ipip_src4_hostmask);
+	memcpy(p6.addr, cfg.lb.ipip_src6, sizeof(p6.addr));
+	xl4_config_free(&cfg);
+	if ((rc = add_from(cmd, c, &p4)))
+		return rc;
+	return add_from(cmd, c, &p6);
+}
+
 static int run_agent(const struct xl4_cmd *cmd, int argc, char **argv)
 {
 	static struct xl4_agent_config c; /* big: keep it off the stack */
 	const char *arg, *pin_env = getenv("XL4_AGENT_PIN_PATH");
 	struct xl4_agent_addr addr;
 	struct xl4_agent_port port;
-	bool remove = false, status = false;
+	bool remove = false, status = false, json = false;
+	const char *config = NULL;
+	struct xl4_prefix pfx;
 	char err[256];
 	int opt, rc;
 
@@ -95,12 +146,21 @@ static int run_agent(const struct xl4_cmd *cmd, int argc, char **argv)
 				return rc;
 			break;
 		case OPT_FROM:
-			if (c.n_from == XL4_AGENT_FROM_MAX)
-				return xl4_cli_usage_error(cmd, "at most %d --from prefixes", XL4_AGENT_FROM_MAX);
-			if (xl4_prefix_parse(arg, &c.from[c.n_from], err, sizeof(err)))
+			if (xl4_prefix_parse(arg, &pfx, err, sizeof(err)))
 				return xl4_cli_usage_error(cmd, "--from: %s", err);
-			c.n_from++;
+			if ((rc = add_from(cmd, &c, &pfx)))
+				return rc;
 			break;
+		case 'c': config = arg; break;
+		case OPT_TO:
+			if (xl4_agent_parse_local(arg, &addr, err, sizeof(err)))
+				return xl4_cli_usage_error(cmd, "--to: %s", err);
+			if (c.n_to == XL4_AGENT_TO_MAX)
+				return xl4_cli_usage_error(cmd, "at most %d --to addresses", XL4_AGENT_TO_MAX);
+			c.to[c.n_to++] = addr;
+			break;
+		case OPT_NO_DECAP: c.no_decap = true; break;
+		case OPT_JSON: json = true; break;
 		case OPT_NO_SYSCTL: c.sysctl = false; break;
 		case OPT_PIN_PATH: c.pin_path = arg; break;
 		case OPT_REMOVE: remove = true; break;
@@ -119,13 +179,17 @@ static int run_agent(const struct xl4_cmd *cmd, int argc, char **argv)
 		return xl4_cli_usage_error(cmd, "--pin-path wants an absolute path, not '%s'", c.pin_path);
 	if (remove && status)
 		return xl4_cli_usage_error(cmd, "--remove and --status exclude each other");
-	if ((remove || status) && (c.n_vips || c.n_ports || c.n_from))
-		return xl4_cli_usage_error(cmd, "--%s takes no --vip, --port or --from",
+	if ((remove || status) && (c.n_vips || c.n_ports || c.n_from || c.n_to || config || c.no_decap))
+		return xl4_cli_usage_error(cmd, "--%s takes no --vip, --port, --from, -c, --to or --no-decap",
 					   remove ? "remove" : "status");
+	if (json && !status)
+		return xl4_cli_usage_error(cmd, "--json goes with --status");
+	if (c.no_decap && (c.n_from || c.n_to || config))
+		return xl4_cli_usage_error(cmd, "--no-decap takes no --from, -c or --to");
 	if (!if_nametoindex(c.ifname))
 		return xl4_cli_usage_error(cmd, "no such interface '%s'", c.ifname);
 	if (status)
-		return xl4_agent_status(c.ifname, c.pin_path, stdout) ? 1 : 0;
+		return xl4_agent_status(c.ifname, c.pin_path, json, stdout) ? 1 : 0;
 	if (remove)
 		return xl4_agent_remove(c.ifname, c.pin_path) ? 1 : 0;
 
@@ -135,6 +199,13 @@ static int run_agent(const struct xl4_cmd *cmd, int argc, char **argv)
 			return rc;
 	if (!c.n_vips)
 		return xl4_cli_usage_error(cmd, "nothing to set up: give at least one --vip or --port");
+	if (config && (rc = add_config_sources(cmd, &c, config)))
+		return rc;
+	/* Secure by default: never decapsulate from anyone. */
+	if (!c.n_from && !c.no_decap)
+		return xl4_cli_usage_error(cmd, "whom to decapsulate from? give --from PREFIX (the "
+					   "balancers' lb.ipip_source_v4/v6), -c XL4.CONF (take them from "
+					   "the balancers' config) or --no-decap (l2/port-mode backend)");
 	return xl4_agent_setup(&c) ? 1 : 0;
 }
 
@@ -146,10 +217,14 @@ const struct xl4_cmd xl4_cmd_agent = {
 		"programs to IFACE (clsact): ingress strips the outer IPv4/IPv6 header of ipip-mode\n"
 		"packets whose inner destination is a VIP (no tunnel module needed), egress sets the\n"
 		"source port of port-mode replies back to the VIP port. Puts each VIP on lo (/32, or\n"
-		"/128 nodad) and, for IPv4 VIPs, sets arp_ignore=1, arp_announce=2, rp_filter=0 on\n"
-		"'all' and IFACE (the old values are kept for --remove). With --from, an IPIP packet\n"
-		"from any other outer source is left alone (the kernel drops it: no tunnel), so only\n"
-		"the balancers can deliver encapsulated packets to a VIP. Running it again makes the\n"
+		"/128 nodad) and, for IPv4 VIPs, sets arp_ignore=1, arp_announce=2, rp_filter=2\n"
+		"(loose) on 'all' and IFACE (the old values are kept for --remove).\n"
+		"Decapsulation needs a source set: --from (the balancers' lb.ipip_source_v4/v6), -c\n"
+		"(the same, from the balancers' config), or --no-decap for an l2/port-mode backend;\n"
+		"with none of them the agent refuses to start. Only packets from those sources to\n"
+		"this host's own addresses (--to, default IFACE's addresses at set-up) are\n"
+		"decapsulated; any other encapsulated packet to a VIP is dropped and counted\n"
+		"(from_rejected, to_rejected, bad_outer in --status). Running it again makes the\n"
 		"backend match the new command line: VIPs and ports not given any more are removed.\n"
 		"Environment: XL4_AGENT_PIN_PATH (default for --pin-path). See docs/agent.md.",
 	.opts = agent_opts,

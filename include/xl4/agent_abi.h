@@ -12,16 +12,17 @@
 #include "xl4/abi.h"
 
 #define XL4_MAP_AGENT_VIPS "xl4_avips_v1"
-#define XL4_MAP_AGENT_STATS "xl4_astats_v1"
+#define XL4_MAP_AGENT_STATS "xl4_astats_v2"
 #define XL4_MAP_AGENT_STATE "xl4_astate_v1"
 #define XL4_MAP_AGENT_FROM "xl4_afrom_v1"
-#define XL4_MAP_AGENT_CFG "xl4_acfg_v1"
+#define XL4_MAP_AGENT_LOCAL "xl4_alocal_v1"
 
 #define XL4_AGENT_PIN_ROOT "/sys/fs/bpf/xl4-agent"
 
 #define XL4_AGENT_MAX_VIPS 1024
 #define XL4_AGENT_MAX_PORTS 1024
 #define XL4_AGENT_MAX_FROM 256
+#define XL4_AGENT_MAX_LOCAL 256
 
 /* The agent's TC filters: fixed handle and priority, so a later run (or --remove) finds and
  * replaces exactly its own filter and leaves anyone else's alone. The priority is below the
@@ -45,9 +46,11 @@ struct xl4_agent_vip {
 };
 _Static_assert(sizeof(struct xl4_agent_vip) == 4, "xl4_agent_vip layout");
 
-/* xl4_afrom_v1 (LPM trie): outer sources allowed to send this backend IPIP / ip6ip6 (the
- * balancers' lb.ipip_source_v4/v6 prefixes). prefixlen = 32 + the prefix's length: the family
- * byte and its padding lead the key. Value: unused (0). Written by `xl4 agent --from`. */
+/* xl4_afrom_v1 (LPM trie): the only outer sources this backend decapsulates from (the
+ * balancers' lb.ipip_source_v4/v6 prefixes). A family with no prefix here is decapsulated from
+ * nobody: an encapsulated packet to a VIP from anywhere else is dropped. prefixlen = 32 + the
+ * prefix's length: the family byte and its padding lead the key. Value: unused (0). Written by
+ * `xl4 agent` (--from, or -c the balancers' config). */
 struct xl4_agent_from_key {
 	__u32 prefixlen;
 	__u8 family; /* 4 or 6 */
@@ -56,26 +59,26 @@ struct xl4_agent_from_key {
 };
 _Static_assert(sizeof(struct xl4_agent_from_key) == 24, "xl4_agent_from_key layout");
 
-/* xl4_acfg_v1 (array, 1 entry): which families xl4_afrom_v1 restricts (without --from for a
- * family, any outer source of it is decapsulated, as before). */
-#define XL4_ACFG_FROM4 (1u << 0)
-#define XL4_ACFG_FROM6 (1u << 1)
-struct xl4_agent_cfg {
-	__u32 flags; /* XL4_ACFG_* */
-};
-_Static_assert(sizeof(struct xl4_agent_cfg) == 4, "xl4_agent_cfg layout");
+/* xl4_alocal_v1 (hash): the outer destinations this backend decapsulates for: its own
+ * addresses the balancers send to (--to, default IFACE's addresses at set-up). Key: struct
+ * xl4_agent_vip_key (an address and its family); value: unused (0). Written by `xl4 agent`. */
 
-/* xl4_astats_v1 (per-CPU array of struct xl4_counter), written only by the TC programs. */
+/* xl4_astats_v2 (per-CPU array of struct xl4_counter), written only by the TC programs. The
+ * *_REJECT / *_BAD rows are drops (TC_ACT_SHOT) of encapsulated packets whose inner
+ * destination is a VIP: whatever the agent will not decapsulate must not reach a tunnel device
+ * (tunl0, ip6tnl0) that would decapsulate it from anyone. */
 enum xl4_agent_stat {
-	XL4_AS_DECAP = 0,    /* ingress: outer header stripped */
-	XL4_AS_PASS_IN = 1,  /* ingress: not ours, passed untouched */
-	XL4_AS_DECAP_ERR = 2, /* ingress: ours, but bpf_skb_adjust_room failed; passed as it was */
-	XL4_AS_PORT = 3,     /* egress: source port restored to the VIP port */
-	XL4_AS_PASS_OUT = 4, /* egress: not ours, passed untouched */
-	XL4_AS_PORT_ERR = 5, /* egress: ours, but a rewrite helper failed */
-	XL4_AS_FROM_REJECT = 6, /* ingress: to a VIP, but from an outer source not in --from:
-				 * passed as it came (the kernel has no tunnel for it) */
-	XL4_AS_MAX = 8,
+	XL4_AS_DECAP = 0,	/* ingress: outer header stripped */
+	XL4_AS_PASS_IN = 1,	/* ingress: not ours, passed untouched */
+	XL4_AS_DECAP_ERR = 2,	/* ingress: ours, but bpf_skb_adjust_room failed: dropped */
+	XL4_AS_PORT = 3,	/* egress: source port restored to the VIP port */
+	XL4_AS_PASS_OUT = 4,	/* egress: not ours, passed untouched */
+	XL4_AS_PORT_ERR = 5,	/* egress: ours, but a rewrite helper failed */
+	XL4_AS_FROM_REJECT = 6, /* ingress, dropped: outer source not in xl4_afrom_v1 */
+	XL4_AS_TO_REJECT = 7,	/* ingress, dropped: outer destination not in xl4_alocal_v1 */
+	XL4_AS_BAD_OUTER = 8,	/* ingress, dropped: an outer header the balancer never sends
+				 * (IPv4 options, a fragment, a wrong checksum or length) */
+	XL4_AS_MAX = 16,
 };
 
 /* xl4_astate_v1 (array, 1 entry): what `xl4 agent` changed outside its maps, so --remove can

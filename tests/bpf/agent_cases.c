@@ -222,6 +222,102 @@ static void b_ip6ip6_ext(struct pkt *p)
 	pb_finish(p);
 }
 
+/* The attacks: a listed source is what the balancer sends from; anything else is a spoofer
+ * who reached the backend directly. */
+static void ipip4_from_to(struct pkt *p, uint32_t src, uint32_t dst)
+{
+	pb_init(p), pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = src, .dst = dst, .frag = IP4_DF, .ttl = 61, .id = 0x4242 });
+	inner4(p, VIP4), pb_finish(p);
+}
+
+static void ip6ip6_from_to(struct pkt *p, const struct in6_addr *src, const struct in6_addr *dst)
+{
+	pb_init(p), pb_eth(p, 0);
+	pb_ip6(p, &(struct pb_ip6){ .src = *src, .dst = *dst });
+	inner6(p, &VIP6), pb_finish(p);
+}
+
+static void b_ipip4_from_unlisted(struct pkt *p)
+{
+	ipip4_from_to(p, CLIENT4, BACKEND4);
+}
+
+/* One past the listed /24's end. */
+static void b_ipip4_from_next_prefix(struct pkt *p)
+{
+	ipip4_from_to(p, OUTER4_SRC + 0x100, BACKEND4);
+}
+
+static void b_ip6ip6_from_unlisted(struct pkt *p)
+{
+	ip6ip6_from_to(p, &CLIENT6, &BACKEND6);
+}
+
+/* Another host's address as the outer destination (the frame still reached us). */
+static void b_ipip4_to_other(struct pkt *p)
+{
+	ipip4_from_to(p, OUTER4_SRC, CLIENT4B);
+}
+
+/* The VIP itself as the outer destination: local (on lo), but not an address the balancers
+ * send to. */
+static void b_ipip4_to_vip(struct pkt *p)
+{
+	ipip4_from_to(p, OUTER4_SRC, VIP4);
+}
+
+static void b_ip6ip6_to_other(struct pkt *p)
+{
+	ip6ip6_from_to(p, &OUTER6_SRC, &CLIENT6B);
+}
+
+/* Outer options around an inner header to a non-VIP: not ours, passes. */
+static void b_ipip4_opts_not_vip(struct pkt *p)
+{
+	static const uint8_t nop4[4] = { 1, 1, 1, 0 };
+
+	pb_init(p), pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = OUTER4_SRC, .dst = BACKEND4, .opts = nop4, .optlen = 4 });
+	inner4(p, BACKEND4);
+	pb_finish(p);
+}
+
+/* Mixed families, never sent by the balancer: 6in4 (what sit0 would take) and 4in6. */
+static void b_sit_to_vip(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer4(p), inner6(p, &VIP6), pb_finish(p);
+}
+
+static void b_sit_not_vip(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer4(p), inner6(p, &CLIENT6B), pb_finish(p);
+}
+
+static void b_4in6_to_vip(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer6(p), inner4(p, VIP4), pb_finish(p);
+}
+
+/* 6in4 behind 40 bytes of outer options: the parse must reach it (and pull that far). */
+static void b_sit_opts_to_vip(struct pkt *p)
+{
+	static const uint8_t nop40[40] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+					   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
+
+	pb_init(p), pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = OUTER4_SRC, .dst = BACKEND4, .opts = nop40, .optlen = 40 });
+	inner6(p, &VIP6), pb_finish(p);
+}
+
+/* A later fragment whose payload happens to look like an inner header to a VIP. */
+static void b_ipip4_later_frag(struct pkt *p)
+{
+	b_ipip4(p);
+	pkt_set16(p, IP4_OFF(p, frag_off), 185);
+	pkt_ip4_csum_fix(p);
+}
+
 /* ---- egress builders: a reply from the backend port, and the same from the VIP port ---- */
 
 struct reply {
@@ -369,6 +465,7 @@ struct agent_case {
 
 #define DECAP(in, out) IN, b_##in, b_##out, TC_ACT_OK, XL4_AS_DECAP
 #define PASS_IN(in) IN, b_##in, NULL, TC_ACT_UNSPEC, XL4_AS_PASS_IN
+#define SHOT(in, why) IN, b_##in, NULL, TC_ACT_SHOT, XL4_AS_##why
 #define RESTORE(in) OUT, b_##in, b_##in##_out, TC_ACT_OK, XL4_AS_PORT
 #define PASS_OUT(in) OUT, b_##in, NULL, TC_ACT_UNSPEC, XL4_AS_PASS_OUT
 
@@ -381,18 +478,32 @@ static const struct agent_case cases[] = {
 	{ "agent/decap/ipip4/inner-not-vip", PASS_IN(ipip4_not_vip) },
 	{ "agent/decap/ip6ip6/inner-not-vip", PASS_IN(ip6ip6_not_vip) },
 	{ "agent/decap/plain-to-vip", PASS_IN(plain_to_vip) },
-	{ "agent/decap/ipip4/outer-bad-csum", PASS_IN(ipip4_bad_csum) },
-	{ "agent/decap/ipip4/outer-fragment", PASS_IN(ipip4_frag) },
-	{ "agent/decap/ipip4/outer-options", PASS_IN(ipip4_opts) },
+	/* To a VIP but not the balancer's shape: dropped, never handed to a tunnel device. */
+	{ "agent/drop/ipip4/outer-bad-csum", SHOT(ipip4_bad_csum, BAD_OUTER) },
+	{ "agent/drop/ipip4/outer-fragment", SHOT(ipip4_frag, BAD_OUTER) },
+	{ "agent/drop/ipip4/outer-later-fragment", SHOT(ipip4_later_frag, BAD_OUTER) },
+	{ "agent/drop/ipip4/outer-options", SHOT(ipip4_opts, BAD_OUTER) },
+	{ "agent/decap/ipip4/outer-options-not-vip", PASS_IN(ipip4_opts_not_vip) },
 	{ "agent/decap/ipip4/inner-is-v6", PASS_IN(ipip4_inner_v6) },
-	{ "agent/decap/ipip4/totlen-over-frame", PASS_IN(ipip4_totlen_over) },
+	{ "agent/drop/6in4/to-vip", SHOT(sit_to_vip, BAD_OUTER) },
+	{ "agent/drop/6in4/options-to-vip", SHOT(sit_opts_to_vip, BAD_OUTER) },
+	{ "agent/decap/6in4/not-vip", PASS_IN(sit_not_vip) },
+	{ "agent/drop/4in6/to-vip", SHOT(4in6_to_vip, BAD_OUTER) },
+	{ "agent/drop/ipip4/totlen-over-frame", SHOT(ipip4_totlen_over, BAD_OUTER) },
 	{ "agent/decap/ipip4/cut-in-inner", PASS_IN(ipip4_cut_inner) },
 	{ "agent/decap/ipip4/short-inner", PASS_IN(ipip4_short_inner) },
 	{ "agent/decap/ipip4/cut-in-outer", PASS_IN(ipip4_cut_outer) },
 	{ "agent/decap/eth-then-padding", PASS_IN(eth_only) },
 	{ "agent/decap/ip6ip6/cut-in-inner", PASS_IN(ip6ip6_cut_inner) },
-	{ "agent/decap/ip6ip6/plen-over-frame", PASS_IN(ip6ip6_plen_over) },
+	{ "agent/drop/ip6ip6/plen-over-frame", SHOT(ip6ip6_plen_over, BAD_OUTER) },
 	{ "agent/decap/ip6ip6/ext-header-between", PASS_IN(ip6ip6_ext) },
+	/* Spoofers: an unlisted outer source, or an outer destination that is not ours. */
+	{ "agent/drop/ipip4/from-unlisted", SHOT(ipip4_from_unlisted, FROM_REJECT) },
+	{ "agent/drop/ipip4/from-next-prefix", SHOT(ipip4_from_next_prefix, FROM_REJECT) },
+	{ "agent/drop/ip6ip6/from-unlisted", SHOT(ip6ip6_from_unlisted, FROM_REJECT) },
+	{ "agent/drop/ipip4/to-not-local", SHOT(ipip4_to_other, TO_REJECT) },
+	{ "agent/drop/ipip4/to-the-vip", SHOT(ipip4_to_vip, TO_REJECT) },
+	{ "agent/drop/ip6ip6/to-not-local", SHOT(ip6ip6_to_other, TO_REJECT) },
 
 	{ "agent/port/tcp4", RESTORE(tcp4) },
 	{ "agent/port/tcp6", RESTORE(tcp6) },
@@ -501,6 +612,32 @@ static bool run_case(const struct xl4_agent *a, const struct agent_case *c)
 	return ok;
 }
 
+/* The balancer's sources (198.18.3.1 / 2001:db8:3::1) come from from4/from6 (NULL: none);
+ * local: bit 0 BACKEND4, bit 1 BACKEND6 are this host's outer destinations. */
+static int set_decap(const struct xl4_agent *a, const char *from4, const char *from6, int local)
+{
+	struct xl4_agent_addr to[2];
+	struct xl4_prefix from[2];
+	char err[128];
+	int n = 0, n_to = 0, e;
+
+	if (from4 && xl4_prefix_parse(from4, &from[n++], err, sizeof(err)))
+		return -EINVAL;
+	if (from6 && xl4_prefix_parse(from6, &from[n++], err, sizeof(err)))
+		return -EINVAL;
+	if (local & 1) {
+		to[n_to] = (struct xl4_agent_addr){ .family = 4 };
+		to[n_to++].addr[0] = htonl(BACKEND4);
+	}
+	if (local & 2) {
+		to[n_to] = (struct xl4_agent_addr){ .family = 6 };
+		memcpy(to[n_to++].addr, &BACKEND6, 16);
+	}
+	if ((e = xl4_agent_from_set(a->from_fd, from, n)))
+		return e;
+	return xl4_agent_local_set(a->local_fd, to, n_to);
+}
+
 static int provision(const struct xl4_agent *a)
 {
 	struct xl4_agent_addr v4 = { .family = 4 }, v6 = { .family = 6 };
@@ -520,44 +657,50 @@ static int provision(const struct xl4_agent *a)
 	}
 	err = err ?: xl4_agent_port_set(a->ports_fd, &(struct xl4_agent_port){
 			v4, VIP_PORT + 1, UDP_ONLY_BPORT, IPPROTO_UDP });
-	return err;
+	return err ?: set_decap(a, "198.18.3.0/24", "2001:db8:3::/64", 3);
 }
 
-/* --from: the allowed outer sources, set through the wrapper `xl4 agent` uses, one step at a
- * time (each step replaces the list); the balancer's sources are 198.18.3.1 / 2001:db8:3::1. */
+/* The source and destination sets replaced step by step through the wrappers `xl4 agent`
+ * uses (each step replaces both sets); the balancer sends from 198.18.3.1 / 2001:db8:3::1 to
+ * BACKEND4 / BACKEND6. A family with no prefix or no local address decapsulates nothing. */
 static void run_from(const struct xl4_agent *a)
 {
 	static const struct {
-		const char *list[2];
+		const char *from4, *from6;
+		int local;
 		struct agent_case v4, v6;
 	} steps[] = {
-		{ { "198.18.3.0/24", NULL },
-		  { "agent/from/v4-listed/ipip4-decap", DECAP(ipip4, ipip4_out) },
-		  { "agent/from/v4-listed/ip6ip6-unrestricted", DECAP(ip6ip6, ip6ip6_out) } },
-		{ { "198.18.4.0/24", NULL },
-		  { "agent/from/v4-other/ipip4-rejected", IN, b_ipip4, NULL, TC_ACT_UNSPEC, XL4_AS_FROM_REJECT },
-		  { "agent/from/v4-other/ip6ip6-unrestricted", DECAP(ip6ip6, ip6ip6_out) } },
-		{ { "198.18.4.0/24", "2001:db8:4::/48" },
-		  { "agent/from/both-other/ipip4-rejected", IN, b_ipip4, NULL, TC_ACT_UNSPEC, XL4_AS_FROM_REJECT },
-		  { "agent/from/both-other/ip6ip6-rejected", IN, b_ip6ip6, NULL, TC_ACT_UNSPEC, XL4_AS_FROM_REJECT } },
-		{ { "198.18.3.1", "2001:db8:3::/64" },
+		{ "198.18.3.0/24", NULL, 3,
+		  { "agent/from/v4-only/ipip4-decap", DECAP(ipip4, ipip4_out) },
+		  { "agent/from/v4-only/ip6ip6-from-nobody", SHOT(ip6ip6, FROM_REJECT) } },
+		{ "198.18.4.0/24", "2001:db8:4::/48", 3,
+		  { "agent/from/both-other/ipip4-rejected", SHOT(ipip4, FROM_REJECT) },
+		  { "agent/from/both-other/ip6ip6-rejected", SHOT(ip6ip6, FROM_REJECT) } },
+		{ "198.18.3.0/32", "2001:db8:3:1::/64", 3,
+		  { "agent/from/host-0-only/ipip4-rejected", SHOT(ipip4, FROM_REJECT) },
+		  { "agent/from/next-64/ip6ip6-rejected", SHOT(ip6ip6, FROM_REJECT) } },
+		{ "198.18.3.1", "2001:db8:3::/64", 3,
 		  { "agent/from/exact/ipip4-decap", DECAP(ipip4, ipip4_out) },
 		  { "agent/from/prefix/ip6ip6-decap", DECAP(ip6ip6, ip6ip6_out) } },
-		{ { NULL, NULL },
-		  { "agent/from/none-again/ipip4-decap", DECAP(ipip4, ipip4_out) },
-		  { "agent/from/none-again/ip6ip6-decap", DECAP(ip6ip6, ip6ip6_out) } },
+		{ "198.18.3.0/24", "2001:db8:3::/64", 1,
+		  { "agent/to/v4-only/ipip4-decap", DECAP(ipip4, ipip4_out) },
+		  { "agent/to/v4-only/ip6ip6-not-local", SHOT(ip6ip6, TO_REJECT) } },
+		{ "198.18.3.0/24", "2001:db8:3::/64", 2,
+		  { "agent/to/v6-only/ipip4-not-local", SHOT(ipip4, TO_REJECT) },
+		  { "agent/to/v6-only/ip6ip6-decap", DECAP(ip6ip6, ip6ip6_out) } },
+		{ NULL, NULL, 0,
+		  { "agent/from/no-decap/ipip4-rejected", SHOT(ipip4, FROM_REJECT) },
+		  { "agent/from/no-decap/ip6ip6-rejected", SHOT(ip6ip6, FROM_REJECT) } },
+		{ "198.18.3.0/24", "2001:db8:3::/64", 3,
+		  { "agent/from/restored/ipip4-decap", DECAP(ipip4, ipip4_out) },
+		  { "agent/from/restored/ip6ip6-decap", DECAP(ip6ip6, ip6ip6_out) } },
 	};
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		struct xl4_prefix from[2];
-		char err[128];
-		int n = 0, e;
+		int e = set_decap(a, steps[i].from4, steps[i].from6, steps[i].local);
 
-		for (int j = 0; j < 2 && steps[i].list[j]; j++)
-			if (xl4_prefix_parse(steps[i].list[j], &from[n++], err, sizeof(err)))
-				fx_fail(steps[i].v4.name, true, "bad prefix: %s", err);
-		if ((e = xl4_agent_from_set(a->from_fd, a->cfg_fd, from, n))) {
-			fx_fail(steps[i].v4.name, true, "xl4_agent_from_set: %s", strerror(-e));
+		if (e) {
+			fx_fail(steps[i].v4.name, true, "set_decap: %s", strerror(-e));
 			fx_count(steps[i].v4.name, false);
 			continue;
 		}
@@ -576,7 +719,7 @@ void suite_agent(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		any |= fx_selected(cases[i].name);
-	if (!any && !fx_selected("agent/from/"))
+	if (!any && !fx_selected("agent/from/") && !fx_selected("agent/to/"))
 		return;
 	if ((err = xl4_agent_load(&a, NULL)) || (err = provision(&a))) {
 		fx_fail("agent/load", true, "cannot load or provision the agent: %s", strerror(-err));

@@ -93,7 +93,7 @@ lb_topo_create() {
 }
 
 # lb_backend_start MODE I: the agent for MODE (l2 and ipip: the VIPs; port: the port
-# mappings) and the server. The agent runs through nsenter (network namespace only) so its
+# mappings; ipip: the balancer's outer sources, otherwise --no-decap) and the server. The agent runs through nsenter (network namespace only) so its
 # pins land in the bpffs everyone sees; --remove and the pin directory go at exit.
 lb_backend_start() {
 	local mode=$1 i=$2 ns pin bp bu args=()
@@ -108,8 +108,13 @@ lb_backend_start() {
 	else
 		args=(--vip "$LB_VIP4" --vip "$LB_VIP6")
 	fi
-	# ipip: only the balancer's outer sources (xl4.conf's lb.ipip_source_v4/v6 defaults)
-	[ "$mode" = ipip ] && args+=(--from 198.18.255.0/24 --from 2001:db8:ffff::/112)
+	# ipip: only the balancer's outer sources (xl4.conf's lb.ipip_source_v4/v6 defaults);
+	# l2 and port: nothing is encapsulated, so nothing may be decapsulated
+	if [ "$mode" = ipip ]; then
+		args+=(--from 198.18.255.0/24 --from 2001:db8:ffff::/112)
+	else
+		args+=(--no-decap)
+	fi
 	cleanup_push "nsenter --net=/run/netns/$ns '$XL4' agent -i eth0 --remove --pin-path '$pin'; rm -rf '$pin'"
 	quietly nsenter --net="/run/netns/$ns" "$XL4" agent -i eth0 --pin-path "$pin" "${args[@]}" ||
 		die "b$i: xl4 agent ${args[*]} failed"

@@ -5,12 +5,20 @@
 # up on the backend end. The client plays the balancer's part by hand (scapy for ipip mode, an
 # nftables rewrite or a route for port mode), so no balancer runs here.
 #
-#   (a) usage errors: bad address, bad port spec, unknown interface -> one line, exit 2
-#   (b) set-up: VIPs on lo (/32, /128 nodad), DSR sysctls, clsact filters; a second run with
-#       the same arguments changes nothing
+#   (a) usage errors: bad address, bad port spec, unknown interface, no source set for
+#       decapsulation (neither --from, -c nor --no-decap) -> one line, exit 2
+#   (b) set-up: VIPs on lo (/32, /128 nodad), DSR sysctls (rp_filter loose), clsact filters; a
+#       second run with the same arguments changes nothing
 #   (c) ipip mode: IPIP and ip6ip6 packets (scapy) to a UDP echo service on the VIP are
 #       decapsulated and answered straight from the VIP to the client's real socket (DSR);
-#       an encapsulated packet whose inner destination is not a VIP is not decapsulated
+#       an encapsulated packet whose inner destination is not a VIP is not decapsulated;
+#       --from replaces the source set, a family without a prefix is decapsulated from nobody
+#   (c2) the attack: with the source set taken from the balancers' config (-c), encapsulated
+#       packets from an unlisted host, to an outer destination that is not the backend's, or
+#       with an outer header the balancer never sends (options, fragment, 6in4) never reach
+#       the VIP's service (a UDP listener that logs every datagram) and are counted by
+#       reason, in --status and --status --json; the balancer's own traffic still does;
+#       --no-decap drops them all
 #   (d) port mode, UDP: the client sends to VIP:8080 (what the balancer forwards), the reply
 #       reaches its socket from VIP:80, checksum verified by the client's kernel (no UDP
 #       checksum errors), IPv4 and IPv6; again with TX checksum offload on (CHECKSUM_PARTIAL)
@@ -91,7 +99,7 @@ udp6_csum_errors() { in_ns "$CLI" awk '$1 == "Udp6InCsumErrors" {print $2}' /pro
 
 cat >"$E2E_TMP/probe.py" <<'EOF'
 import ipaddress, os, socket, sys
-from scapy.all import IP, UDP, Ether, IPv6, Raw, conf, sendp
+from scapy.all import IP, UDP, Ether, IPOption, IPv6, Raw, conf, sendp
 
 conf.verb = 0
 
@@ -101,8 +109,10 @@ def same(a, b):
 
 
 def main():
-    mode, count, want = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    mode = sys.argv[1]
     ok = 0
+    if mode != "spoof":
+        count, want = int(sys.argv[2]), int(sys.argv[3])
     if mode == "ipip":
         # ipip IFACE DSTMAC OUTER_SRC OUTER_DST CLIENT VIP PORT: encapsulated request from
         # scapy, the reply awaited on a real socket at CLIENT
@@ -128,6 +138,26 @@ def main():
                     print(f"unexpected reply {data!r} from {addr}")
             except socket.timeout:
                 pass
+    elif mode == "spoof":
+        # spoof IFACE DSTMAC OUTER_SRC OUTER_DST INNER_SRC VIP PORT COUNT TAG [opts|frag|sit]:
+        # send only; the payload carries TAG so the listener's log shows what got through
+        iface, mac, osrc, odst, isrc, vip, port, count, tag = sys.argv[2:11]
+        how = sys.argv[11] if len(sys.argv) > 11 else ""
+        for i in range(int(count)):
+            msg = b"%s-%d" % (tag.encode(), i)
+            if how == "sit":
+                pkt = IP(src=osrc, dst=odst) / IPv6(src=isrc, dst=vip)
+            elif ":" in vip:
+                pkt = IPv6(src=osrc, dst=odst) / IPv6(src=isrc, dst=vip)
+            elif how == "opts":
+                pkt = IP(src=osrc, dst=odst, options=[IPOption(b"\x01\x01\x01\x00")]) / IP(src=isrc, dst=vip)
+            elif how == "frag":
+                pkt = IP(src=osrc, dst=odst, flags="MF") / IP(src=isrc, dst=vip)
+            else:
+                pkt = IP(src=osrc, dst=odst) / IP(src=isrc, dst=vip)
+            sendp(Ether(dst=mac) / pkt / UDP(sport=40000 + i, dport=int(port)) / Raw(msg), iface=iface)
+        print(f"spoof: sent {count} {tag}")
+        sys.exit(0)
     else:
         # port VIP BPORT VPORT: request to VIP:BPORT, the reply must come from VIP:VPORT
         vip, bport, vport = sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
@@ -150,6 +180,24 @@ def main():
 
 
 main()
+EOF
+
+# listen.py VIP4 VIP6 PORT LOG: a UDP echo on both VIPs that appends every datagram it hears
+# to LOG, so a test can tell what reached the service.
+cat >"$E2E_TMP/listen.py" <<'EOF'
+import select, socket, sys
+
+vip4, vip6, port, log = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s4.bind((vip4, port))
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s6.bind((vip6, port))
+with open(log, "ab", buffering=0) as f:
+    while True:
+        for s in select.select([s4, s6], [], [])[0]:
+            data, addr = s.recvfrom(4096)
+            f.write(data + b" from " + addr[0].encode() + b"\n")
+            s.sendto(data, addr)
 EOF
 
 # ---------------------------------------------------------------------------------------------
@@ -191,13 +239,21 @@ usage_check "IPv6 port without brackets" "brackets" -i "$B_IF" --pin-path "$PIN"
 usage_check "unknown interface" "no such interface 'nope0'" -i nope0 --pin-path "$PIN" --vip "$VIP4"
 usage_check "no interface" "which interface" --vip "$VIP4"
 usage_check "remove with vip" "takes no --vip" -i "$B_IF" --pin-path "$PIN" --remove --vip "$VIP4"
+# Secure by default: without a source set the agent refuses rather than decapsulate from anyone.
+usage_check "no source set" "give --from PREFIX" -i "$B_IF" --pin-path "$PIN" --vip "$VIP4"
+usage_check "--no-decap with --from" "--no-decap" -i "$B_IF" --pin-path "$PIN" --vip "$VIP4" \
+	--no-decap --from 198.18.3.0/24
+usage_check "-c: no such file" "nope.conf" -i "$B_IF" --pin-path "$PIN" --vip "$VIP4" -c "$E2E_TMP/nope.conf"
+usage_check "--to: bad address" "bad address" -i "$B_IF" --pin-path "$PIN" --vip "$VIP4" \
+	--from 198.18.3.0/24 --to 198.18.0.300
 same_text "nothing changed by the usage errors" "$BEFORE" "$(backend_snapshot)"
 
 # ---------------------------------------------------------------------------------------------
 e2e_section "(b) set-up, twice"
-SETUP=(-i "$B_IF" --pin-path "$PIN" --vip "$VIP4" --vip "$VIP6"
+BASE=(-i "$B_IF" --pin-path "$PIN" --vip "$VIP4" --vip "$VIP6"
 	--port "$VIP4:80=8080/udp" --port "[$VIP6]:80=8080/udp"
 	--port "$VIP4:80=8080/tcp" --port "[$VIP6]:80=8080/tcp")
+SETUP=("${BASE[@]}" --from 198.18.3.0/24 --from 2001:db8:3::/64)
 assert_true "xl4 agent set-up" quietly agent "${SETUP[@]}"
 lo=$(ip -n "$BE" -o addr show dev lo)
 assert_match "$VIP4/32 on lo" "inet $VIP4/32 " "$lo"
@@ -205,7 +261,7 @@ assert_match "$VIP6/128 nodad on lo" "inet6 $VIP6/128 scope global nodad" "$lo"
 for s in all "$B_IF"; do
 	assert_eq "$s.arp_ignore" 1 "$(in_ns "$BE" cat /proc/sys/net/ipv4/conf/$s/arp_ignore)"
 	assert_eq "$s.arp_announce" 2 "$(in_ns "$BE" cat /proc/sys/net/ipv4/conf/$s/arp_announce)"
-	assert_eq "$s.rp_filter" 0 "$(in_ns "$BE" cat /proc/sys/net/ipv4/conf/$s/rp_filter)"
+	assert_eq "$s.rp_filter (loose)" 2 "$(in_ns "$BE" cat /proc/sys/net/ipv4/conf/$s/rp_filter)"
 done
 assert_match "ingress filter" "xl4_agent_in" "$(tc -n "$BE" filter show dev "$B_IF" ingress)"
 assert_match "egress filter" "xl4_agent_out" "$(tc -n "$BE" filter show dev "$B_IF" egress)"
@@ -232,21 +288,73 @@ assert_true "IPIP to a non-VIP inner address: no reply" quietly in_ns "$CLI" "$P
 	ipip 2 0 "$C_IF" "$B_MAC" "$OUTER4" "$B4" "$C4" "$NOTVIP4" 9000
 assert_eq "non-VIP not decapsulated" $((decap0 + 2 * N)) "$(counter decapsulated)"
 # --from: only the balancers' outer sources may deliver encapsulated packets
-assert_true "set-up with --from the balancer's prefixes" quietly agent "${SETUP[@]}" \
-	--from 198.18.3.0/24 --from 2001:db8:3::/64
-assert_match "--status lists --from" "ipip from 198.18.3.0/24" "$(agent -i "$B_IF" --pin-path "$PIN" --status)"
-assert_true "IPIP from a listed source: echoes" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
-	ipip 3 3 "$C_IF" "$B_MAC" "$OUTER4" "$B4" "$C4" "$VIP4" 9000
-assert_true "set-up with --from another IPv4 prefix only" quietly agent "${SETUP[@]}" --from 198.18.9.0/24
+st=$(agent -i "$B_IF" --pin-path "$PIN" --status)
+assert_match "--status lists --from" "ipip from 198.18.3.0/24" "$st"
+assert_match "--status lists the outer destinations (IFACE's)" "ipip to   $B4" "$st"
+assert_true "set-up with --from another IPv4 prefix only" quietly agent "${BASE[@]}" --from 198.18.9.0/24
 rej0=$(counter from_rejected)
 assert_true "IPIP from an unlisted source: not decapsulated, no reply" quietly in_ns "$CLI" "$PY" \
 	"$E2E_TMP/probe.py" ipip 2 0 "$C_IF" "$B_MAC" "$OUTER4" "$B4" "$C4" "$VIP4" 9000
-assert_eq "from_rejected counter" $((rej0 + 2)) "$(counter from_rejected)"
-assert_true "ip6ip6 (its family not restricted): echoes" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
-	ipip 2 2 "$C_IF" "$B_MAC" "$OUTER6" "$B6" "$C6" "$VIP6" 9000
+assert_true "ip6ip6, no IPv6 prefix given: decapsulated from nobody, no reply" quietly in_ns "$CLI" \
+	"$PY" "$E2E_TMP/probe.py" ipip 2 0 "$C_IF" "$B_MAC" "$OUTER6" "$B6" "$C6" "$VIP6" 9000
+assert_eq "from_rejected counter" $((rej0 + 4)) "$(counter from_rejected)"
 usage_check "bad --from" "--from: " -i "$B_IF" --pin-path "$PIN" --vip "$VIP4" --from 198.18.3.1/33
-assert_true "set-up without --from again" quietly agent "${SETUP[@]}"
-assert_match "--status: any source" "any source" "$(agent -i "$B_IF" --pin-path "$PIN" --status)"
+# An IPv6 source set, but no IPv6 outer destination: every ip6ip6 packet would be dropped.
+snap=$(backend_snapshot | normalize_ids)
+out=$(agent "${SETUP[@]}" --to "$B4" 2>&1)
+assert_eq "--from IPv6 with only an IPv4 --to: refused (exit 1)" 1 "$?"
+assert_match "... and says to give an IPv6 --to" "no IPv6 address.*--to ADDR" "$out"
+same_text "... and changes nothing" "$snap" "$(backend_snapshot | normalize_ids)"
+assert_true "set-up with both prefixes again" quietly agent "${SETUP[@]}"
+assert_true "IPIP from a listed source again: echoes" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
+	ipip 3 3 "$C_IF" "$B_MAC" "$OUTER4" "$B4" "$C4" "$VIP4" 9000
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "(c2) spoofed encapsulation does not reach the VIP's service"
+# The balancers' config on the backend: the agent takes lb.ipip_source_v4/v6 from it.
+cat >"$E2E_TMP/balancer.conf" <<'EOF'
+interfaces = ["eth0"];
+lb: { ipip_source_v4 = "198.18.3.0/24"; ipip_source_v6 = "2001:db8:3::/112"; };
+EOF
+bg_start "$BE" "$E2E_TMP/listen.log" "$PY" "$E2E_TMP/listen.py" "$VIP4" "$VIP6" 9100 "$E2E_TMP/heard"
+wait_listen "$BE" udp 9100 || die "the logging listener did not start: $(cat "$E2E_TMP/listen.log")"
+assert_true "set-up with -c the balancers' config (no --from)" quietly agent "${BASE[@]}" -c "$E2E_TMP/balancer.conf"
+assert_match "-c: the balancers' IPv4 prefix" "ipip from 198.18.3.0/24" "$(agent -i "$B_IF" --pin-path "$PIN" --status)"
+rej0=$(counter from_rejected) to0=$(counter to_rejected) bad0=$(counter bad_outer)
+# spoof OUTER_SRC OUTER_DST INNER_SRC VIP PORT COUNT TAG [opts|frag|sit]: the inner source is the
+# client's real address, so the backend could answer (and rp_filter cannot be what stops it):
+# only the agent stands between the spoofer and the service.
+spoof() { in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" spoof "$C_IF" "$B_MAC" "$@" >/dev/null; }
+spoof "$C4" "$B4" "$C4" "$VIP4" 9100 "$N" spoof-from4 || _fail "scapy: spoof-from4"
+spoof "$C6" "$B6" "$C6" "$VIP6" 9100 "$N" spoof-from6 || _fail "scapy: spoof-from6"
+spoof "$OUTER4" 198.18.0.77 "$C4" "$VIP4" 9100 "$N" spoof-to4 || _fail "scapy: spoof-to4"
+spoof "$OUTER6" 2001:db8::77 "$C6" "$VIP6" 9100 "$N" spoof-to6 || _fail "scapy: spoof-to6"
+spoof "$OUTER4" "$B4" "$C4" "$VIP4" 9100 "$N" spoof-opts4 opts || _fail "scapy: spoof-opts4"
+spoof "$OUTER4" "$B4" "$C4" "$VIP4" 9100 "$N" spoof-frag4 frag || _fail "scapy: spoof-frag4"
+spoof "$OUTER4" "$B4" "$C6" "$VIP6" 9100 "$N" spoof-sit sit || _fail "scapy: spoof-sit"
+# ...and the balancer's own traffic, after the spoofs, on the same path
+assert_true "balancer's IPIP: echoes" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
+	ipip "$N" "$N" "$C_IF" "$B_MAC" "$OUTER4" "$B4" "$C4" "$VIP4" 9100
+assert_true "balancer's ip6ip6: echoes" quietly in_ns "$CLI" "$PY" "$E2E_TMP/probe.py" \
+	ipip "$N" "$N" "$C_IF" "$B_MAC" 2001:db8:3::beef "$B6" "$C6" "$VIP6" 9100
+sleep 0.3
+heard=$(cat "$E2E_TMP/heard" 2>/dev/null)
+assert_eq "the service heard no spoofed datagram" 0 "$(printf '%s\n' "$heard" | grep -c spoof)"
+assert_eq "the service heard the balancer's" $((2 * N)) "$(printf '%s\n' "$heard" | grep -c xl4-ipip)"
+assert_eq "from_rejected: unlisted outer sources" $((rej0 + 2 * N)) "$(counter from_rejected)"
+assert_eq "to_rejected: outer destination not the backend's" $((to0 + 2 * N)) "$(counter to_rejected)"
+assert_eq "bad_outer: outer options, outer fragment, 6in4" $((bad0 + 3 * N)) "$(counter bad_outer)"
+json=$(agent -i "$B_IF" --pin-path "$PIN" --status --json)
+assert_eq "--status --json: to_rejected packets" $((to0 + 2 * N)) \
+	"$(printf '%s' "$json" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["counters"]["to_rejected"]["packets"])')"
+# --no-decap (an l2/port-mode backend): the balancer's own encapsulated packets are refused too
+assert_true "set-up with --no-decap" quietly agent "${BASE[@]}" --no-decap
+assert_match "--status: decapsulates from nobody" "nobody" "$(agent -i "$B_IF" --pin-path "$PIN" --status)"
+rej0=$(counter from_rejected)
+assert_true "--no-decap: the balancer's IPIP is not decapsulated" quietly in_ns "$CLI" "$PY" \
+	"$E2E_TMP/probe.py" ipip 2 0 "$C_IF" "$B_MAC" "$OUTER4" "$B4" "$C4" "$VIP4" 9100
+assert_eq "--no-decap: counted as from_rejected" $((rej0 + 2)) "$(counter from_rejected)"
+assert_true "set-up with --from again" quietly agent "${SETUP[@]}"
 
 # ---------------------------------------------------------------------------------------------
 e2e_section "(d) port mode, UDP: replies leave from the VIP port"

@@ -46,7 +46,7 @@ for i in 1 2; do
 	ns=$(lb_be_ns "$i")
 	pin=$LB_PIN_PREFIX-b$i
 	cleanup_push "nsenter --net=/run/netns/$ns '$XL4' agent -i eth0 --remove --pin-path '$pin'; rm -rf '$pin'"
-	quietly nsenter --net="/run/netns/$ns" "$XL4" agent -i eth0 --pin-path "$pin" --vip "$VIP" ||
+	quietly nsenter --net="/run/netns/$ns" "$XL4" agent -i eth0 --pin-path "$pin" --vip "$VIP" --no-decap ||
 		die "b$i: xl4 agent failed"
 	bg_start "$ns" "$E2E_TMP/server-b$i.log" "$PY" "$E2E_LIB_DIR/chaos_flows.py" server "$TPORT" "$UPORT" "$VIP"
 	wait_listen "$ns" tcp "$TPORT" || die "b$i: server did not start: $(cat "$E2E_TMP/server-b$i.log")"
