@@ -50,7 +50,11 @@ struct xl4_analyzer {
 	struct an_pending pending[PENDING_MAX];
 	unsigned n_pending;
 	bool cap_noted; /* the log heard that max_blocks is reached (until it no longer is) */
+	uint64_t judged_ns; /* the last candidate judged */
 };
+
+/* Observations come once a second, a little early or late: 0.9 s keeps one judgement a tick. */
+#define XL4_AN_JUDGE_GAP_NS 900000000ull
 
 struct xl4_analyzer *xl4_analyzer_new(const struct xl4_analyzer_params *p)
 {
@@ -304,8 +308,10 @@ static int judge_one(struct xl4_analyzer *a, const struct an_pending *c, uint64_
 	return 1;
 }
 
-/* This VIP's candidates that are due, while max allows; one of a VIP that changed or left
- * emergency mode meanwhile is dropped (its attack is over). */
+/* This VIP's candidates that are due, one judgement a second over all VIPs (one may walk the
+ * whole connection table: a spoofer making candidates on many VIPs must not keep this thread
+ * walking); one of a VIP that changed or left emergency mode meanwhile is dropped (its attack
+ * is over). */
 static int pending_due(struct xl4_analyzer *a, const struct xl4_an_obs *o, struct xl4_an_decision *out,
 		       int max)
 {
@@ -313,13 +319,17 @@ static int pending_due(struct xl4_analyzer *a, const struct xl4_an_obs *o, struc
 
 	for (unsigned i = 0; i < a->n_pending && n < max;) {
 		struct an_pending *c = &a->pending[i];
+		bool live = c->gen == o->gen && o->emergency;
 
-		if (c->d.vip != o->vip || (c->due_ns > o->now_ns && c->gen == o->gen && o->emergency)) {
+		if (c->d.vip != o->vip ||
+		    (live && (c->due_ns > o->now_ns || o->now_ns < a->judged_ns + XL4_AN_JUDGE_GAP_NS))) {
 			i++;
 			continue;
 		}
-		if (c->gen == o->gen && o->emergency)
+		if (live) {
 			n += judge_one(a, c, o->now_ns, &out[n]);
+			a->judged_ns = o->now_ns;
+		}
 		*c = a->pending[--a->n_pending];
 	}
 	return n;

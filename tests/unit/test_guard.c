@@ -454,6 +454,54 @@ static void test_autoblock_spares_proven_prefixes(void **state)
 	xl4_analyzer_free(a);
 }
 
+/* Candidates on several VIPs due in the same second are judged one a second (a judgement may
+ * walk the whole connection table). */
+static void test_autoblock_one_judgement_a_second(void **state)
+{
+	struct xl4_analyzer_params p = params;
+	struct xl4_analyzer *a;
+	struct xl4_an_decision d[4];
+	uint64_t t = 1000 * S;
+	char str[64];
+
+	(void)state;
+	p.proof = fake_proof;
+	p.proof_ms = 3000;
+	a = xl4_analyzer_new(&p);
+	for (uint32_t vip = 0; vip < 4; vip++) {
+		struct xl4_an_obs o = { .vip = vip, .gen = 1, .now_ns = t, .syn_per_s = 100,
+					.ack_per_s = 95, .emergency = true };
+
+		xl4_analyzer_observe(a, &o, d, 4);
+	}
+	t += S;
+	for (uint32_t vip = 0; vip < 4; vip++) { /* four candidates in the same second */
+		struct xl4_an_obs o = { .vip = vip, .gen = 1, .now_ns = t, .syn_per_s = 5000,
+					.ack_per_s = 10, .emergency = true };
+
+		snprintf(str, sizeof(str), "198.18.%u.1", 20 + vip);
+		sample4(a, vip, str, 60);
+		assert_int_equal(xl4_analyzer_observe(a, &o, d, 4), 0);
+	}
+	proof_calls = 0;
+	for (int sec = 1; sec <= 8; sec++) {
+		int blocks = 0;
+
+		t += S;
+		for (uint32_t vip = 0; vip < 4; vip++) {
+			struct xl4_an_obs o = { .vip = vip, .gen = 1, .now_ns = t, .syn_per_s = 5000,
+						.ack_per_s = 10, .emergency = true };
+			int n = xl4_analyzer_observe(a, &o, d, 4);
+
+			blocks += count_kind(d, n, XL4_AN_BLOCK);
+		}
+		/* due from second 3 on, then one a second */
+		assert_int_equal(blocks, sec >= 3 && sec <= 6 ? 1 : 0);
+		assert_int_equal(proof_calls, sec < 3 ? 0 : sec <= 6 ? sec - 2 : 4);
+	}
+	xl4_analyzer_free(a);
+}
+
 static void test_autoblock_cap_and_no_renewal(void **state)
 {
 	struct xl4_analyzer_params p = params;
@@ -517,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_autoblock_off_by_default),
 		cmocka_unit_test(test_autoblock_spares_proven_prefixes),
 		cmocka_unit_test(test_autoblock_cap_and_no_renewal),
+		cmocka_unit_test(test_autoblock_one_judgement_a_second),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
