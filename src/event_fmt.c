@@ -82,9 +82,7 @@ json_t *xl4_event_json(const struct xl4_event *ev)
 	if (a.family && (ev->l4_flags & XL4_EV_L4_PORTS)) {
 		a.sport = ntohs(ev->sport);
 		a.dport = ntohs(ev->dport);
-	} else if (a.family && (ev->l4_flags & XL4_EV_L4_PROTO)) {
-		a.sport = a.dport = -1; /* the head's guess at ports the parser did not confirm */
-	}
+	} /* else the head's: a transport header the parser refused (bad flags, say) still shows */
 	if (a.family) {
 		inet_ntop(a.family, a.src, src, sizeof(src));
 		inet_ntop(a.family, a.dst, dst, sizeof(dst));
