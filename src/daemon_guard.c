@@ -69,43 +69,6 @@ static int proved_in(void *ctx, const struct xl4_guard_src *src, uint64_t left_s
 	return 0;
 }
 
-#define CT_BATCH 4096
-
-/* Connection-table entries from p: batched (thousands of entries per syscall), key by key on
- * a kernel without batch lookups. -errno when the table cannot be read. */
-static long long flows_from(int fd, const struct xl4_prefix *p)
-{
-	static struct xl4_flow_key keys[CT_BATCH];
-	static struct xl4_flow vals[CT_BATCH];
-	struct xl4_flow_key k, next;
-	__u64 in = 0, out = 0;
-	long long n = 0;
-	bool first = true;
-
-	for (;;) {
-		__u32 count = CT_BATCH;
-		int err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, NULL);
-
-		if (err && errno != ENOENT) {
-			if (errno == EINVAL || errno == ENOTSUP || errno == 524 /* ENOTSUPP */)
-				break; /* no batch ops: walk key by key below */
-			return -errno;
-		}
-		for (__u32 i = 0; i < count; i++)
-			n += xl4_prefix_contains(p, keys[i].family, keys[i].saddr) == 1;
-		if (err) /* ENOENT: the walk is complete */
-			return n;
-		in = out;
-		first = false;
-	}
-	n = 0;
-	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next); prev = &k) {
-		k = next;
-		n += xl4_prefix_contains(p, k.family, k.saddr) == 1;
-	}
-	return n;
-}
-
 static int prefix_proof(void *ctx, const struct xl4_prefix *p, struct xl4_an_proof *out)
 {
 	const struct daemon_guard_proof *g = ctx;
@@ -119,7 +82,7 @@ static int prefix_proof(void *ctx, const struct xl4_prefix *p, struct xl4_an_pro
 	out->verified = pr.n;
 	if (pr.n)
 		return 0; /* proved already: the connection table need not be walked */
-	flows = flows_from(g->ct_fd, p);
+	flows = xl4_lb_ct_count_from(g->ct_fd, p);
 	if (flows < 0)
 		return (int)flows;
 	out->flows = flows;

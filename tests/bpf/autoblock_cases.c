@@ -101,7 +101,7 @@ static bool vip_add(struct aworld *w, const char *name, uint16_t port, uint8_t *
 static bool world_open(struct aworld *w, int v6, const char *name)
 {
 	struct xl4_engine_opts o = { .pin_path = NULL, .trace = true, .ring_size = A_RING,
-				     .ct_max = 4096, .sample_per_sec = 1000,
+				     .ct_max = 16384, .sample_per_sec = 1000,
 				     .frag_policy = XL4_FRAG_PASS, .test_clock = true };
 	struct xl4_lb_settings s = { .seed = A_SEED, .ring_size = A_RING };
 	char err[256];
@@ -442,10 +442,70 @@ static void run_scope(int v6)
 	world_close(&w);
 }
 
+/* ---- what spares a prefix: connection-table entries from it ---- */
+
+/* xl4_lb_ct_count_from() over more entries than one batch holds: 9,000 flows from elsewhere,
+ * 10 from the prefix (one of them put there by the program itself: a SYN with the guard off),
+ * none from its neighbour. */
+static void run_ct_count(int v6)
+{
+	struct aworld w;
+	struct xl4_prefix in = pfx(v6, "198.18.0.0/24", "2001:db8::/64");
+	struct xl4_prefix next = pfx(v6, "198.18.1.0/24", "2001:db8:0:1::/64");
+	struct xl4_prefix one = pfx(v6, "198.18.0.9/32", "2001:db8::9/128");
+	struct xl4_flow f = { .backend_id = 0 };
+	struct pkt syn;
+	char name[96];
+	__u32 reason = 0;
+	bool ok = true;
+	int fd;
+
+	snprintf(name, sizeof(name), "autoblock/ct_count/v%d", v6 ? 6 : 4);
+	if (!fx_selected(name) || !world_open(&w, v6, name))
+		return;
+	fd = bpf_map__fd(w.eng.skel->maps.xl4_ct_v1);
+	seg(&syn, v6, PLAIN, TH_SYN, VIP_PORT, 0, 0);
+	if (send1(&w, &syn, &reason) != XDP_TX)
+		ok = fx_fail(name, ok, "the SYN was not forwarded (reason %u)", reason);
+	for (int i = 0; i < 9009; i++) {
+		struct xl4_flow_key k = { .sport = htons(1000 + i % 60000), .dport = htons(VIP_PORT),
+					  .proto = IPPROTO_TCP, .family = v6 ? 6 : 4 };
+		int mine = i < 9;
+
+		if (v6) {
+			struct in6_addr a;
+
+			inet_pton(AF_INET6, mine ? "2001:db8::100" : "2001:db8:77::", &a);
+			a.s6_addr[12] = i >> 8; /* inside the /64 for mine, spread otherwise */
+			a.s6_addr[13] = i & 0xff;
+			memcpy(k.saddr, &a, 16);
+			memcpy(k.daddr, &VIP6, 16);
+		} else {
+			k.saddr[0] = htonl(mine ? 0xc6120010u + i : 0xc6400000u + i); /* 198.64/16 */
+			k.daddr[0] = htonl(VIP4);
+		}
+		if (bpf_map_update_elem(fd, &k, &f, BPF_ANY)) {
+			ok = fx_fail(name, ok, "ct insert %d: %s", i, strerror(errno));
+			break;
+		}
+	}
+	if (ok) {
+		long long a = xl4_lb_ct_count_from(fd, &in), b = xl4_lb_ct_count_from(fd, &next),
+			  c = xl4_lb_ct_count_from(fd, &one);
+
+		if (a != 10 || b != 0 || c != 1)
+			ok = fx_fail(name, ok, "flows from the prefix %lld (want 10), its neighbour %lld "
+				     "(want 0), the SYN's source %lld (want 1)", a, b, c);
+	}
+	fx_count(name, ok);
+	world_close(&w);
+}
+
 void suite_autoblock(void)
 {
 	for (int v6 = 0; v6 <= 1; v6++) {
 		run_event(v6);
 		run_scope(v6);
+		run_ct_count(v6);
 	}
 }
