@@ -2,7 +2,8 @@
 /*
  * The filter stage, in the order it decides (docs/filter.md):
  *   1. source on the allowlist  -> allowed: skips the rest of the filter and the flood guard
- *   2. source on the blocklist  -> drop (filter_block)
+ *   2. source on the blocklist  -> drop (filter_block); an analyzer entry drops only new
+ *                                  SYNs to its VIP (XL4_BLOCK_SCOPE_SYN)
  *   3. destination rule         -> allow / drop (filter_rule) / per-source limit (filter_rate)
  *   4. global per-source limit  -> drop (filter_rate)
  * Lists and rules are LPM tries: one or two lookups decide, whatever the number of entries.
@@ -30,10 +31,31 @@ static __always_inline int entry_live(const struct xl4_prefix_entry *e, __u64 no
 	return !e->expires_ns || now < e->expires_ns;
 }
 
+/* Does a scoped blocklist entry (the analyzer's) apply to p? Only a TCP SYN without ACK to
+ * the entry's VIP does: the flags are tested first, so an established flow's packets from the
+ * prefix cost no more than the trie walk; a SYN pays one VIP lookup (a 20-byte hash). */
+static __always_inline int scope_applies(const struct xl4_pkt *p, const struct xl4_prefix_entry *e)
+{
+	struct xl4_vip_key vk = { .port = p->t.dport, .proto = IPPROTO_TCP,
+				  .family = (p->t.flags & XL4_F_IPV6) ? 6 : 4 };
+	struct xl4_vip *v;
+
+	if (e->scope == XL4_BLOCK_SCOPE_ALL)
+		return 1;
+	if (e->scope != XL4_BLOCK_SCOPE_SYN || p->t.proto != IPPROTO_TCP ||
+	    (p->t.tcp_flags & (XL4_TCP_SYN | XL4_TCP_ACK)) != XL4_TCP_SYN)
+		return 0;
+	__builtin_memcpy(vk.addr, p->t.daddr, 16);
+	v = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
+	return v && (e->vip == XL4_BLOCK_VIP_ANY || v->id == e->vip);
+}
+
 /* The live entry on a source list that covers p's source, or NULL. The v4 trie's key
- * ({prefixlen, addr}) is the head of the v6 one, so one key buffer serves both. */
+ * ({prefixlen, addr}) is the head of the v6 one, so one key buffer serves both. With scoped
+ * (the blocklist), an entry whose scope does not take p is looked past as an expired one is. */
 static __always_inline struct xl4_prefix_entry *list_match(const struct xl4_pkt *p, void *map4,
-							    void *map6, __u64 now, int fail_closed)
+							    void *map6, __u64 now, int fail_closed,
+							    int scoped)
 {
 	struct xl4_lpm6_key k = { .prefixlen = 32, .addr = { p->t.saddr[0] } };
 	struct xl4_prefix_entry *last = NULL;
@@ -50,15 +72,16 @@ static __always_inline struct xl4_prefix_entry *list_match(const struct xl4_pkt 
 
 		if (!e)
 			return NULL;
-		if (entry_live(e, now))
+		if (entry_live(e, now) && (!scoped || scope_applies(p, e)))
 			return e;
 		if (e->len == 0)
 			return NULL;
 		last = e;
 		k.prefixlen = e->len - 1;
 	}
-	/* More expired entries than we look past: a shorter live one may still be there. The
-	 * blocklist must not fail open (the sweeper removes them within a second). */
+	/* More expired (or scoped) entries than we look past: a shorter live one may still be
+	 * there. The blocklist must not fail open (the sweeper removes expired ones within a
+	 * second; the analyzer never nests its own entries this deep). */
 	return fail_closed ? last : NULL;
 }
 
@@ -195,12 +218,12 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 	now = xl4_now();
 
 	if ((lists & (v6 ? XL4_LISTS_ALLOW6 : XL4_LISTS_ALLOW4)) &&
-	    list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, now, 0)) {
+	    list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, now, 0, 0)) {
 		count(XL4_STAT_ALLOW_LIST, p->pkt_len);
 		return XL4_FILTER_ALLOW;
 	}
 	if (lists & (v6 ? XL4_LISTS_BLOCK6 : XL4_LISTS_BLOCK4)) {
-		e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, now, 1);
+		e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, now, 1, 1);
 		if (e) {
 			p->detail = e->len; /* events show the matching prefix: the source masked to it */
 			return -XL4_R_FILTER_BLOCK;

@@ -106,9 +106,9 @@ static __always_inline int sample_allowed(void)
 }
 
 /* The head of the frame and the reason go to user space, which decodes addresses from the
- * head itself: that keeps this function's arguments scalar (see xl4_account). */
-static __always_inline void sample_drop(struct xdp_md *ctx, __u32 reason, __u32 pkt_len,
-					__u32 detail)
+ * head itself; the transport header's offset, protocol and ports come from the parser, as they
+ * may lie past the head. All of it is written only for a sampled drop. */
+static __always_inline void sample_drop(struct xdp_md *ctx, __u32 reason, const struct xl4_pkt *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -126,8 +126,15 @@ static __always_inline void sample_drop(struct xdp_md *ctx, __u32 reason, __u32 
 	ev->type = XL4_EV_DROP;
 	ev->reason = reason;
 	ev->ifindex = ctx->ingress_ifindex;
-	ev->pkt_len = pkt_len;
-	ev->detail = detail;
+	ev->pkt_len = p->pkt_len;
+	ev->detail = p->detail;
+	ev->l4_off = p->l4_off;
+	ev->l4_proto = p->t.proto;
+	ev->l4_flags = p->t.proto ? XL4_EV_L4_PROTO : 0; /* 0 (hop-by-hop) is never the last */
+	ev->sport = p->t.sport;
+	ev->dport = p->t.dport;
+	if ((p->t.flags & XL4_F_L4) && (p->t.proto == IPPROTO_TCP || p->t.proto == IPPROTO_UDP))
+		ev->l4_flags |= XL4_EV_L4_PORTS;
 	if ((void *)(src + XL4_SAMPLE_BYTES) <= end) {
 		__builtin_memcpy(ev->head, src, XL4_SAMPLE_BYTES);
 		n = XL4_SAMPLE_BYTES;
@@ -148,12 +155,14 @@ static __always_inline void sample_drop(struct xdp_md *ctx, __u32 reason, __u32 
 
 /*
  * Count the verdict (and the drop reason), sample drops, trace for replay. A global function:
- * the verifier checks it once with scalar arguments, instead of once for every distinct
- * state in which the pipeline reaches its exit (dozens of drop reasons times parse paths).
+ * the verifier checks it once against its prototype (scalars and the packet's parse result),
+ * instead of once for every distinct state in which the pipeline reaches its exit (dozens of
+ * drop reasons times parse paths).
  */
-__noinline int xl4_account(struct xdp_md *ctx, __u32 verdict, __u32 reason, __u32 pkt_len,
-			   __u32 detail)
+__noinline int xl4_account(struct xdp_md *ctx, __u32 verdict, __u32 reason, const struct xl4_pkt *p)
 {
+	if (!p) /* cannot happen (the caller's stack); the verifier wants the check */
+		return XDP_ABORTED;
 	if (verdict >= XL4_VERDICT_MAX)
 		verdict = XDP_ABORTED;
 	if (reason >= XL4_REASON_MAX)
@@ -161,10 +170,10 @@ __noinline int xl4_account(struct xdp_md *ctx, __u32 verdict, __u32 reason, __u3
 	/* a drop is counted once, under its reason: user space sums the reasons into the
 	 * XDP_DROP verdict (one per-CPU lookup less on every drop) */
 	if (verdict == XDP_DROP) {
-		count(XL4_STAT_REASON_BASE + reason, pkt_len);
-		sample_drop(ctx, reason, pkt_len, detail);
+		count(XL4_STAT_REASON_BASE + reason, p->pkt_len);
+		sample_drop(ctx, reason, p);
 	} else {
-		count(verdict, pkt_len);
+		count(verdict, p->pkt_len);
 	}
 	if (cfg_trace) {
 		__u32 zero = 0;
@@ -187,7 +196,7 @@ static __always_inline int xl4_exit(struct xdp_md *ctx, const struct xl4_pkt *p,
 		count(verdict, p->pkt_len);
 		return verdict;
 	}
-	return xl4_account(ctx, verdict, reason, p->pkt_len, p->detail);
+	return xl4_account(ctx, verdict, reason, p);
 }
 
 /* A stage's negative return is a drop reason. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The flood analyzer's judgement (see analyzer.h): baselines, flash crowd vs attack, top
  * sources and prefixes. No I/O, no clock of its own: everything comes in the observations. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,17 +26,35 @@ struct an_vip {
 	struct count *src, *pfx; /* XL4_AN_TABLE each, while in emergency mode */
 };
 
-#define RECENT_BLOCKS 256
+#define RECENT_BLOCKS 512 /* blocks and spared prefixes remembered (their hold) */
+#define PENDING_MAX 32	   /* candidates waiting out the proof window */
+
+struct an_block {
+	struct xl4_prefix p;
+	uint32_t vip;
+	uint64_t until_ns; /* blocked until (0: spared, not blocked) */
+	uint64_t hold_ns;  /* not a candidate again for this VIP until */
+};
+
+struct an_pending {
+	struct xl4_an_decision d; /* the XL4_AN_BLOCK it becomes */
+	uint32_t gen;
+	uint64_t due_ns;
+};
 
 struct xl4_analyzer {
 	struct xl4_analyzer_params p;
 	struct an_vip v[XL4_MAX_VIPS];
-	struct {
-		struct xl4_prefix p;
-		uint64_t until_ns;
-	} blocked[RECENT_BLOCKS];
+	struct an_block blocked[RECENT_BLOCKS];
 	unsigned n_blocked;
+	struct an_pending pending[PENDING_MAX];
+	unsigned n_pending;
+	bool cap_noted; /* the log heard that max_blocks is reached (until it no longer is) */
+	uint64_t judged_ns; /* the last candidate judged */
 };
+
+/* Observations come once a second, a little early or late: 0.9 s keeps one judgement a tick. */
+#define XL4_AN_JUDGE_GAP_NS 900000000ull
 
 struct xl4_analyzer *xl4_analyzer_new(const struct xl4_analyzer_params *p)
 {
@@ -100,12 +119,17 @@ static void count_one(struct count *t, const struct xl4_prefix *p)
 	}
 }
 
-static const struct count *top(const struct count *t)
+static bool held(const struct xl4_analyzer *a, const struct xl4_prefix *p, uint32_t vip, uint64_t now);
+
+/* The most counted entry; with a, the most counted one not held for vip (one blocked or
+ * spared already must not hide the next one behind it). */
+static const struct count *top(const struct xl4_analyzer *a, const struct count *t, uint32_t vip,
+			       uint64_t now)
 {
 	const struct count *best = NULL;
 
 	for (uint32_t i = 0; i < XL4_AN_TABLE; i++)
-		if (t[i].n && (!best || t[i].n > best->n))
+		if (t[i].n && (!best || t[i].n > best->n) && (!a || !held(a, &t[i].p, vip, now)))
 			best = &t[i];
 	return best;
 }
@@ -150,58 +174,165 @@ void xl4_analyzer_sample(struct xl4_analyzer *a, uint32_t vip, int family, const
 	v->samples++;
 }
 
-static bool recently_blocked(struct xl4_analyzer *a, const struct xl4_prefix *p, uint64_t now)
+/* Blocked, spared or waiting for this VIP, or inside a prefix blocked for it: not a candidate
+ * (again) yet. */
+static bool held(const struct xl4_analyzer *a, const struct xl4_prefix *p, uint32_t vip, uint64_t now)
 {
-	for (unsigned i = 0; i < a->n_blocked; i++)
-		if (a->blocked[i].until_ns > now && same(&a->blocked[i].p, p))
+	for (unsigned i = 0; i < a->n_blocked; i++) {
+		const struct an_block *b = &a->blocked[i];
+
+		if (b->vip != vip || b->hold_ns <= now)
+			continue;
+		if (same(&b->p, p) || (b->until_ns > now && b->p.family == p->family &&
+				       b->p.len <= p->len && xl4_prefix_contains(&b->p, p->family, p->addr) == 1))
+			return true;
+	}
+	for (unsigned i = 0; i < a->n_pending; i++)
+		if (a->pending[i].d.vip == vip && same(&a->pending[i].d.prefix, p))
 			return true;
 	return false;
 }
 
-static void remember_block(struct xl4_analyzer *a, const struct xl4_prefix *p, uint64_t until)
+static unsigned blocks_in_force(const struct xl4_analyzer *a, uint64_t now)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < a->n_blocked; i++)
+		n += a->blocked[i].until_ns > now;
+	return n;
+}
+
+static void remember(struct xl4_analyzer *a, const struct xl4_prefix *p, uint32_t vip,
+		     uint64_t until, uint64_t hold)
 {
 	unsigned i, slot = a->n_blocked < RECENT_BLOCKS ? a->n_blocked++ : 0;
 
 	for (i = 0; i < a->n_blocked; i++)
-		if (a->blocked[i].until_ns <= a->blocked[slot].until_ns)
-			slot = i; /* reuse the oldest (or an expired) entry */
-	a->blocked[slot].p = *p;
-	a->blocked[slot].until_ns = until;
+		if (a->blocked[i].hold_ns <= a->blocked[slot].hold_ns)
+			slot = i; /* reuse the oldest (or a finished) entry */
+	a->blocked[slot] = (struct an_block){ .p = *p, .vip = vip, .until_ns = until, .hold_ns = hold };
 }
 
-/* The top source, or its /24 (/64) when the drops spread over that prefix. */
+static int note(struct xl4_an_decision *d, uint32_t kind, uint32_t vip, const struct xl4_prefix *p,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int note(struct xl4_an_decision *d, uint32_t kind, uint32_t vip, const struct xl4_prefix *p,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(d, 0, sizeof(*d));
+	d->kind = kind;
+	d->vip = vip;
+	if (p)
+		d->prefix = *p;
+	va_start(ap, fmt);
+	vsnprintf(d->why, sizeof(d->why), fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+/* The top source, or its /24 (/64) when the drops spread over that prefix, becomes a
+ * candidate (see pending_due()); 1 with a note in *d when the cap keeps it from being one. */
 static int judge_top(struct xl4_analyzer *a, struct an_vip *v, const struct xl4_an_obs *o,
 		     struct xl4_an_decision *d)
 {
-	const struct count *s, *p, *pick;
+	const struct count *s, *s_all, *p, *pick;
+	struct an_pending *c;
 	double need;
 	char str[64];
 
 	if (!a->p.block_top || !v->src || v->samples < a->p.min_samples)
 		return 0;
-	s = top(v->src);
-	p = top(v->pfx);
+	s = top(a, v->src, o->vip, o->now_ns);
+	s_all = top(NULL, v->src, o->vip, o->now_ns);
+	p = top(a, v->pfx, o->vip, o->now_ns);
 	need = a->p.min_share * v->samples;
-	if (p && p->n >= need && (!s || p->n >= 2 * s->n))
+	/* a prefix when no one source (held or not) explains its drops */
+	if (p && p->n >= need && (!s_all || p->n >= 2 * s_all->n))
 		pick = p;
 	else if (s && s->n >= need)
 		pick = s;
 	else
 		return 0;
-	if (recently_blocked(a, &pick->p, o->now_ns))
-		return 0;
-	memset(d, 0, sizeof(*d));
-	d->kind = XL4_AN_BLOCK;
-	d->vip = o->vip;
-	d->prefix = pick->p;
-	d->hits = pick->n;
-	d->samples = v->samples;
 	xl4_prefix_str(&pick->p, str, sizeof(str));
-	snprintf(d->why, sizeof(d->why), "%s sent %u of %u sampled guard drops (%.0f%%)", str,
-		 pick->n, v->samples, 100.0 * pick->n / v->samples);
-	remember_block(a, &pick->p, o->now_ns + (uint64_t)a->p.block_seconds * 1000000000ull);
+	if (blocks_in_force(a, o->now_ns) + a->n_pending >= a->p.max_blocks ||
+	    a->n_pending == PENDING_MAX) {
+		counts_clear(v);
+		if (a->cap_noted)
+			return 0;
+		a->cap_noted = true;
+		return note(d, XL4_AN_SPARE, o->vip, &pick->p,
+			    "%u automatic blocks are in force or waiting (guard.analyzer.max_blocks = %u)",
+			    blocks_in_force(a, o->now_ns) + a->n_pending, a->p.max_blocks);
+	}
+	c = &a->pending[a->n_pending++];
+	note(&c->d, XL4_AN_BLOCK, o->vip, &pick->p, "%s sent %u of %u sampled guard drops (%.0f%%)",
+	     str, pick->n, v->samples, 100.0 * pick->n / v->samples);
+	c->d.hits = pick->n;
+	c->d.samples = v->samples;
+	c->gen = o->gen;
+	c->due_ns = o->now_ns + (uint64_t)a->p.proof_ms * 1000000ull;
 	counts_clear(v); /* the rest of the attack is judged afresh */
+	return 0;
+}
+
+/* A candidate whose proof window passed: spared when its prefix holds established flows or
+ * verified sources (or nobody can tell), blocked otherwise, within the cap. */
+static int judge_one(struct xl4_analyzer *a, const struct an_pending *c, uint64_t now,
+		     struct xl4_an_decision *d)
+{
+	struct xl4_an_proof pr = { 0 };
+	uint64_t bs = (uint64_t)a->p.block_seconds * 1000000000ull;
+	int err = a->p.proof ? a->p.proof(a->p.proof_ctx, &c->d.prefix, &pr) : 0;
+
+	if (err < 0 || pr.verified || pr.flows) {
+		remember(a, &c->d.prefix, c->d.vip, 0, now + bs);
+		if (err < 0)
+			return note(d, XL4_AN_SPARE, c->d.vip, &c->d.prefix,
+				    "cannot tell whether it holds established flows or verified sources (%s); %s",
+				    strerror(-err), c->d.why);
+		if (pr.verified)
+			return note(d, XL4_AN_SPARE, c->d.vip, &c->d.prefix,
+				    "a source in it proved itself (%llu verified); %s",
+				    (unsigned long long)pr.verified, c->d.why);
+		return note(d, XL4_AN_SPARE, c->d.vip, &c->d.prefix,
+			    "it holds %llu established flows; %s", (unsigned long long)pr.flows, c->d.why);
+	}
+	if (blocks_in_force(a, now) >= a->p.max_blocks)
+		return note(d, XL4_AN_SPARE, c->d.vip, &c->d.prefix,
+			    "%u automatic blocks are in force (guard.analyzer.max_blocks); %s",
+			    a->p.max_blocks, c->d.why);
+	*d = c->d;
+	remember(a, &c->d.prefix, c->d.vip, now + bs, now + 2 * bs);
 	return 1;
+}
+
+/* This VIP's candidates that are due, one judgement a second over all VIPs (one may walk the
+ * whole connection table: a spoofer making candidates on many VIPs must not keep this thread
+ * walking); one of a VIP that changed or left emergency mode meanwhile is dropped (its attack
+ * is over). */
+static int pending_due(struct xl4_analyzer *a, const struct xl4_an_obs *o, struct xl4_an_decision *out,
+		       int max)
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < a->n_pending && n < max;) {
+		struct an_pending *c = &a->pending[i];
+		bool live = c->gen == o->gen && o->emergency;
+
+		if (c->d.vip != o->vip ||
+		    (live && (c->due_ns > o->now_ns || o->now_ns < a->judged_ns + XL4_AN_JUDGE_GAP_NS))) {
+			i++;
+			continue;
+		}
+		if (live) {
+			n += judge_one(a, c, o->now_ns, &out[n]);
+			a->judged_ns = o->now_ns;
+		}
+		*c = a->pending[--a->n_pending];
+	}
+	return n;
 }
 
 int xl4_analyzer_observe(struct xl4_analyzer *a, const struct xl4_an_obs *o,
@@ -291,14 +422,17 @@ int xl4_analyzer_observe(struct xl4_analyzer *a, const struct xl4_an_obs *o,
 		if (v->was_emergency)
 			counts_clear(v);
 		v->was_emergency = false;
-		return n;
+		return n + pending_due(a, o, out + n, max - n); /* drops this VIP's candidates */
 	}
 	if (!v->was_emergency) {
 		v->was_emergency = true;
 		v->window_start = o->now_ns;
 	}
+	if (blocks_in_force(a, o->now_ns) + a->n_pending < a->p.max_blocks)
+		a->cap_noted = false;
 	if (n < max && judge_top(a, v, o, &out[n]))
 		n++;
+	n += pending_due(a, o, out + n, max - n);
 	if (!v->window_start)
 		v->window_start = o->now_ns;
 	else if (o->now_ns - v->window_start >= XL4_AN_SAMPLE_WINDOW_NS) {

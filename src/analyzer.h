@@ -7,8 +7,14 @@
  *   - tells a flash crowd (a SYN surge whose handshakes complete) from an attack (a surge
  *     whose handshakes do not), and forces a VIP into emergency mode when it sees an attack
  *     the kernel's thresholds missed, releasing it once calm for leave_ms;
- *   - in emergency mode, finds a source or a /24 (/64) holding at least min_share of at
- *     least min_samples sampled drops, and says to block it.
+ *   - in emergency mode and only when block_top is on (opt-in), finds a source or a /24 (/64)
+ *     holding at least min_share of at least min_samples sampled drops. The drops are of
+ *     spoofable SYNs, so that is a candidate, not a verdict: it waits proof_ms (a real client
+ *     has retransmitted or answered a cookie by then), then is spared if the prefix holds
+ *     established flows or verified sources (asked through params.proof), and otherwise
+ *     blocked for new SYNs to that VIP only, for block_seconds, never renewed: the same
+ *     prefix is not blocked again for that VIP until block_seconds after the block ended, and
+ *     at most max_blocks blocks are in force at once.
  * It decides; the daemon's loop acts (one writer for filter and guard state).
  */
 #ifndef XL4_ANALYZER_H
@@ -28,13 +34,26 @@
 #define XL4_AN_SAMPLE_WINDOW_NS (10ull * 1000000000ull) /* top-N counts start over */
 #define XL4_AN_TABLE 512	 /* distinct sources (and prefixes) counted per VIP */
 
+/* What is known about a prefix before it is blocked. */
+struct xl4_an_proof {
+	uint64_t flows;	   /* established flows from it (the load balancer's connection table) */
+	uint64_t verified; /* sources in it the guard verified */
+};
+/* Called on the analyzer's thread: fill *out for p; < 0 when it cannot tell (nothing is then
+ * blocked). */
+typedef int (*xl4_an_proof_fn)(void *ctx, const struct xl4_prefix *p, struct xl4_an_proof *out);
+
 struct xl4_analyzer_params {
-	bool block_top;
-	uint32_t block_seconds;
+	bool block_top;		/* automatic blocks at all (off unless configured) */
+	uint32_t block_seconds; /* each lasts this long, and the same one waits as long again */
+	uint32_t max_blocks;	/* automatic blocks in force at once, at most */
+	uint32_t proof_ms;	/* a candidate waits this long before it is judged */
 	double min_share;
 	uint32_t min_samples;
 	double ratio;	   /* guard.ratio: above it, handshakes are not completing */
 	uint32_t leave_ms; /* calm this long releases a VIP the analyzer forced */
+	xl4_an_proof_fn proof; /* NULL: nothing is known (every candidate is unproven) */
+	void *proof_ctx;
 };
 
 /* One VIP, once a second. */
@@ -51,15 +70,16 @@ struct xl4_an_obs {
 enum xl4_an_kind {
 	XL4_AN_FORCE = 1,   /* put vip into emergency mode (override on, cause analyzer) */
 	XL4_AN_RELEASE,	    /* give vip back to the kernel's judgement (override auto) */
-	XL4_AN_BLOCK,	    /* block prefix for block_seconds */
+	XL4_AN_BLOCK,	    /* block prefix's new SYNs to vip for block_seconds */
 	XL4_AN_FLASH_CROWD, /* a note for the log: surge, but handshakes complete */
+	XL4_AN_SPARE,	    /* a note for the log: prefix dominated the drops but is not blocked */
 };
 
 struct xl4_an_decision {
 	uint32_t kind; /* enum xl4_an_kind */
 	uint32_t vip;
-	struct xl4_prefix prefix; /* XL4_AN_BLOCK */
-	uint32_t hits, samples;	  /* XL4_AN_BLOCK: the prefix's share */
+	struct xl4_prefix prefix; /* XL4_AN_BLOCK, XL4_AN_SPARE */
+	uint32_t hits, samples;	  /* the prefix's share of the sampled drops */
 	char why[200];
 };
 

@@ -96,13 +96,22 @@ static void print_entries(json_t *entries)
 	json_t *e;
 
 	json_array_foreach(entries, i, e) {
-		json_t *exp = json_object_get(e, "expires_in_s");
+		json_t *exp = json_object_get(e, "expires_in_s"), *vip = json_object_get(e, "vip_id");
+		char scope[64] = "";
 
+		/* the analyzer's entries drop only new SYNs to one VIP (or to any) */
+		if (json_object_get(e, "scope")) {
+			if (json_is_integer(vip))
+				snprintf(scope, sizeof(scope), "  (new SYNs to VIP id %lld only)",
+					 json_integer_value(vip));
+			else
+				snprintf(scope, sizeof(scope), "  (new SYNs to any VIP only)");
+		}
 		if (json_is_integer(exp))
-			printf("%-44s expires in %lld s\n", json_string_value(json_object_get(e, "prefix")),
-			       json_integer_value(exp));
+			printf("%-44s expires in %lld s%s\n", json_string_value(json_object_get(e, "prefix")),
+			       json_integer_value(exp), scope);
 		else
-			printf("%-44s never expires\n", json_string_value(json_object_get(e, "prefix")));
+			printf("%-44s never expires%s\n", json_string_value(json_object_get(e, "prefix")), scope);
 	}
 }
 

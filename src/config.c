@@ -58,8 +58,8 @@ static const struct xl4_config config_defaults = {
 		.grey_slots = 1 << 20,
 		.syn_slots = 1 << 20,
 		.verified_max = 262144,
-		.analyzer = { .block_top = true, .block_seconds = 300, .min_share = 0.2,
-			      .min_samples = 50 },
+		.analyzer = { .block_top = false, .block_seconds = 300, .max_blocks = 64,
+			      .min_share = 0.2, .min_samples = 50 },
 	},
 	.filter = {
 		.limit_v6_prefix = 64,
@@ -98,7 +98,7 @@ static const char *const guard_keys[] = { "enabled", "response", "syn_rate", "ra
 					  "syn_slots",
 					  "verified_max", "analyzer", NULL };
 static const char *const first_drop_keys[] = { "min_ms", "max_ms", "hold_ms", NULL };
-static const char *const analyzer_keys[] = { "block_top", "block_seconds", "min_share",
+static const char *const analyzer_keys[] = { "block_top", "block_seconds", "max_blocks", "min_share",
 					     "min_samples", NULL };
 
 struct ctx {
@@ -1113,6 +1113,7 @@ static int parse_analyzer(struct ctx *c, const config_setting_t *g, struct xl4_a
 	if ((s = config_setting_get_member(g, "block_top")) && (err = get_bool(c, s, &a->block_top)))
 		return err;
 	if ((err = get_u32(c, g, "block_seconds", 1, 7 * 86400, &a->block_seconds)) ||
+	    (err = get_u32(c, g, "max_blocks", 1, XL4_ANALYZER_MAX_BLOCKS, &a->max_blocks)) ||
 	    (err = get_u32(c, g, "min_samples", 1, 1000000, &a->min_samples)))
 		return err;
 	if ((s = config_setting_get_member(g, "min_share")) && (err = get_real(c, s, 0.01, 1.0, &a->min_share)))

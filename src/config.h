@@ -76,9 +76,12 @@ struct xl4_metrics_conf {
 
 /* The flood guard (docs/guard.md). Rates are per VIP over all CPUs; the daemon turns them into
  * the kernel's per-CPU window thresholds (struct xl4_guard_cfg). */
+#define XL4_ANALYZER_MAX_BLOCKS 256 /* the most guard.analyzer.max_blocks may be */
 struct xl4_analyzer_conf {
-	bool block_top;		/* block a source or prefix that dominates an attack */
-	uint32_t block_seconds; /* for this long */
+	bool block_top;		/* block new SYNs to the VIP from a source or prefix that dominates
+				 * an attack (off unless configured) */
+	uint32_t block_seconds; /* for this long, never renewed */
+	uint32_t max_blocks;	/* automatic blocks in force at once, at most */
 	double min_share;	/* it must hold at least this share of the sampled drops */
 	uint32_t min_samples;	/* ...of at least this many samples */
 };

@@ -377,13 +377,13 @@ static void render_metrics(struct daemon *d)
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
-	const struct xl4_event *ev = data;
+	struct xl4_event ev;
 
-	if (size < sizeof(*ev))
+	if (!xl4_event_read(data, size, &ev))
 		return 0;
-	d->recent[d->events_total++ % RECENT_EVENTS] = *ev;
-	daemon_guard_on_event(&d->guard, ev);
-	pr_debug("drop sample: %s, %u bytes", xl4_reason_name(ev->reason), ev->pkt_len);
+	d->recent[d->events_total++ % RECENT_EVENTS] = ev;
+	daemon_guard_on_event(&d->guard, &ev);
+	pr_debug("drop sample: %s, %u bytes", xl4_reason_name(ev.reason), ev.pkt_len);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 
 #include "control.h"
 #include "daemon_guard.h"
@@ -52,15 +53,60 @@ json_t *daemon_guard_events(struct daemon_guard *g)
 
 /* ---- start and stop ---- */
 
-static struct xl4_analyzer_params analyzer_params(const struct xl4_guard_conf *c)
+/* ---- what spares a prefix (on the analyzer's thread) ---- */
+
+struct proved {
+	const struct xl4_prefix *p;
+	uint64_t n;
+};
+
+static int proved_in(void *ctx, const struct xl4_guard_src *src, uint64_t left_s)
+{
+	struct proved *pr = ctx;
+
+	(void)left_s;
+	pr->n += xl4_prefix_contains(pr->p, (int)src->family, src->addr) == 1;
+	return 0;
+}
+
+static int prefix_proof(void *ctx, const struct xl4_prefix *p, struct xl4_an_proof *out)
+{
+	const struct daemon_guard_proof *g = ctx;
+	struct proved pr = { .p = p };
+	long long flows;
+	long v;
+
+	v = xl4_guard_verified_walk(&g->maps, xl4_mono_ns(), proved_in, &pr);
+	if (v < 0)
+		return (int)v;
+	out->verified = pr.n;
+	if (pr.n)
+		return 0; /* proved already: the connection table need not be walked */
+	flows = xl4_lb_ct_count_from(g->ct_fd, p);
+	if (flows < 0)
+		return (int)flows;
+	out->flows = flows;
+	return 0;
+}
+
+/* The analyzer's settings; a candidate waits until a real client has proved itself: a real
+ * client opening many connections at once has one SYN dropped as first and the others "too
+ * early", so for a second it looks like the top source of drops (the e2e flood test saw the
+ * analyzer pick its own client that way). After fd_max_ms + 1 s it has retransmitted (First
+ * Drop) or answered a cookie (the challenge) and is verified. */
+static struct xl4_analyzer_params analyzer_params(struct daemon_guard *g, const struct xl4_guard_conf *c)
 {
 	return (struct xl4_analyzer_params){
 		.block_top = c->analyzer.block_top,
 		.block_seconds = c->analyzer.block_seconds,
+		.max_blocks = c->analyzer.max_blocks,
+		.proof_ms = c->fd_max_ms + 1000,
 		.min_share = c->analyzer.min_share,
 		.min_samples = c->analyzer.min_samples,
 		.ratio = c->ratio,
 		.leave_ms = c->leave_ms,
+		.proof = prefix_proof,
+		.proof_ctx = &g->proof,
 	};
 }
 
@@ -88,12 +134,14 @@ int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, str
 		       struct xl4_lb *lb, struct daemon_filter *filter)
 {
 	const struct xl4_guard_conf *c = &cfg->guard;
-	struct xl4_analyzer_params ap = analyzer_params(c);
+	struct xl4_analyzer_params ap;
 	bool kept = false;
 	int ret;
 
 	memset(g, 0, sizeof(*g));
 	g->maps = eng->guard;
+	g->proof = (struct daemon_guard_proof){ .ct_fd = eng->lb.ct, .maps = eng->guard };
+	ap = analyzer_params(g, c);
 	g->conf = *c;
 	g->lb = lb;
 	g->filter = filter;
@@ -124,7 +172,7 @@ int daemon_guard_reload(void *dg, const struct xl4_config *old, const struct xl4
 {
 	struct daemon_guard *g = dg;
 	const struct xl4_guard_conf *c = &cfg->guard;
-	struct xl4_analyzer_params was = analyzer_params(&old->guard), now = analyzer_params(c);
+	struct xl4_analyzer_params was = analyzer_params(g, &old->guard), now = analyzer_params(g, c);
 	bool kept = false;
 	int ret;
 
@@ -138,7 +186,6 @@ int daemon_guard_reload(void *dg, const struct xl4_config *old, const struct xl4
 	if (old->guard.enabled != c->enabled || memcmp(&was, &now, sizeof(now))) {
 		xl4_an_thread_stop(g->an);
 		g->an = c->enabled ? xl4_an_thread_start(&now) : NULL;
-		g->n_pending = 0;
 		if (c->enabled && !g->an)
 			return xl4_errf(err, errlen, -ENOMEM, "guard: cannot restart the analyzer");
 	}
@@ -193,6 +240,16 @@ static void window_words(const struct daemon_guard_vip *v, char *buf, size_t len
 		 gv->win_syn / w, gv->win_ack / w, xl4_guard_ratio(gv->win_syn, gv->win_ack), w);
 }
 
+/* The analyzer's blocks name a VIP by id: when the id stops naming that VIP, they go (else
+ * they would drop SYNs to whichever VIP gets the id next). */
+static void vip_unscope(struct daemon_guard *g, uint32_t id, const char *was)
+{
+	int n = g->filter ? xl4_filter_unscope_vip(&g->filter->f, (uint8_t)id) : 0;
+
+	if (n > 0)
+		pr_info("guard: analyzer: %d automatic blocks of VIP %s lifted: the VIP is gone", n, was);
+}
+
 static void vip_sync_identity(struct daemon_guard *g, struct daemon_guard_vip *gv,
 			      const struct xl4_lb_vip *lv)
 {
@@ -201,6 +258,8 @@ static void vip_sync_identity(struct daemon_guard *g, struct daemon_guard_vip *g
 	xl4_vip_str(&lv->spec, addr, sizeof(addr));
 	if (gv->used && !strcmp(gv->name, lv->spec.name) && !strcmp(gv->addr, addr))
 		return;
+	if (gv->used)
+		vip_unscope(g, lv->id, gv->addr); /* the id names another VIP now */
 	memset(gv, 0, sizeof(*gv));
 	gv->used = true;
 	gv->gen = ++g->next_gen;
@@ -309,8 +368,6 @@ static void daemon_guard_tick_verified(struct daemon_guard *g, uint64_t now)
 	}
 }
 
-static void analyzer_blocks_due(struct daemon_guard *g, uint64_t now);
-
 void daemon_guard_tick(struct daemon_guard *g)
 {
 	uint64_t now = xl4_mono_ns();
@@ -322,6 +379,8 @@ void daemon_guard_tick(struct daemon_guard *g)
 		struct daemon_guard_vip *v = &g->v[id];
 
 		if (!lv->used) {
+			if (v->used)
+				vip_unscope(g, id, v->addr);
 			v->used = false;
 			continue;
 		}
@@ -340,18 +399,20 @@ void daemon_guard_tick(struct daemon_guard *g)
 		}
 	}
 	daemon_guard_tick_verified(g, now);
-	analyzer_blocks_due(g, now);
 	guard_keys_tick(g, now);
 }
 
 /* ---- the analyzer ---- */
 
+/* A prefix's new SYNs to one VIP dropped for block_seconds (xl4_filter_block_syn()): its
+ * established flows, its traffic to other VIPs and to the host's own services are untouched.
+ * Never renewed; at most max_blocks such entries (the filter counts them, across restarts). */
 static void analyzer_block(struct daemon_guard *g, struct daemon_guard_vip *v,
 			   const struct xl4_an_decision *d)
 {
 	uint64_t now = xl4_mono_ns(), until = now + (uint64_t)g->conf.analyzer.block_seconds * NS_PER_S;
-	uint64_t exp = 0;
 	char str[64], err[256];
+	int ret;
 
 	xl4_prefix_str(&d->prefix, str, sizeof(str));
 	if (xl4_filter_list_covers(&g->filter->f, XL4_LIST_ALLOW, &d->prefix, NULL)) {
@@ -359,80 +420,22 @@ static void analyzer_block(struct daemon_guard *g, struct daemon_guard_vip *v,
 			    str, d->why);
 		return;
 	}
-	if (xl4_filter_list_covers(&g->filter->f, XL4_LIST_BLOCK, &d->prefix, &exp) &&
-	    (!exp || exp >= until))
-		return; /* blocked already, for at least as long */
-	if (xl4_filter_list_add(&g->filter->f, XL4_LIST_BLOCK, &d->prefix, 1, until, err, sizeof(err))) {
+	if (g->filter->f.n_scoped >= g->conf.analyzer.max_blocks) {
+		guard_event(g, v, true, "guard: analyzer: not blocking %s: %zu automatic blocks are on the "
+			    "blocklist (guard.analyzer.max_blocks = %u) (%s)", str, g->filter->f.n_scoped,
+			    g->conf.analyzer.max_blocks, d->why);
+		return;
+	}
+	ret = xl4_filter_block_syn(&g->filter->f, &d->prefix, (uint8_t)d->vip, now, until, err, sizeof(err));
+	if (ret == -EEXIST)
+		return; /* blocked already, for at least these SYNs */
+	if (ret) {
 		guard_event(g, v, true, "guard: analyzer: cannot block %s: %s", str, err);
 		return;
 	}
 	g->analyzer_blocks++;
-	guard_event(g, v, true, "guard: analyzer blocked %s for %u s (VIP %s under attack): %s", str,
-		    g->conf.analyzer.block_seconds, v->addr, d->why);
-}
-
-/* Does the prefix hold a verified source (one that proved itself)? */
-struct proved {
-	const struct xl4_prefix *p;
-	bool found;
-};
-
-static int proved_in(void *ctx, const struct xl4_guard_src *src, uint64_t left_s)
-{
-	struct proved *pr = ctx;
-
-	(void)left_s;
-	if (xl4_prefix_contains(pr->p, (int)src->family, src->addr))
-		pr->found = true;
-	return pr->found;
-}
-
-/*
- * A block the analyzer asked for waits until a real client could have proved itself: a real
- * client opening many connections at once has one SYN dropped as first and all the others
- * "too early", so for a second it looks like the top source of drops (the e2e flood test saw
- * the analyzer block its own client that way). After fd_max_ms + 1 s it has retransmitted
- * (First Drop) or answered a cookie (the challenge) and is verified; a source that still is
- * not gets blocked.
- */
-static void analyzer_block_later(struct daemon_guard *g, const struct xl4_an_decision *d)
-{
-	uint64_t due = xl4_mono_ns() + ((uint64_t)g->conf.fd_max_ms + 1000) * 1000000ull;
-
-	if (g->n_pending == DAEMON_GUARD_PENDING) {
-		pr_warn("guard: analyzer: %d blocks already wait for their proof window; dropping one",
-			DAEMON_GUARD_PENDING);
-		return;
-	}
-	g->pending[g->n_pending].d = *d;
-	g->pending[g->n_pending++].due_ns = due;
-}
-
-static void analyzer_blocks_due(struct daemon_guard *g, uint64_t now)
-{
-	int i = 0;
-
-	while (i < g->n_pending) {
-		struct xl4_an_decision *d = &g->pending[i].d;
-		struct daemon_guard_vip *v = d->vip < XL4_MAX_VIPS ? &g->v[d->vip] : NULL;
-		struct proved pr = { .p = &d->prefix };
-		char str[64];
-
-		if (g->pending[i].due_ns > now) {
-			i++;
-			continue;
-		}
-		if (v && v->used) {
-			xl4_guard_verified_walk(&g->maps, now, proved_in, &pr);
-			xl4_prefix_str(&d->prefix, str, sizeof(str));
-			if (pr.found)
-				guard_event(g, v, false, "guard: analyzer: not blocking %s: a source in it "
-					    "proved itself (verified) meanwhile (%s)", str, d->why);
-			else
-				analyzer_block(g, v, d);
-		}
-		g->pending[i] = g->pending[--g->n_pending];
-	}
+	guard_event(g, v, true, "guard: analyzer blocked %s for %u s, new SYNs to VIP %s only (under "
+		    "attack): %s", str, g->conf.analyzer.block_seconds, v->addr, d->why);
 }
 
 void daemon_guard_on_analyzer(struct daemon_guard *g)
@@ -471,8 +474,15 @@ void daemon_guard_on_analyzer(struct daemon_guard *g)
 				    d.why);
 			break;
 		case XL4_AN_BLOCK:
-			analyzer_block_later(g, &d);
+			analyzer_block(g, v, &d);
 			break;
+		case XL4_AN_SPARE: {
+			char str[64];
+
+			xl4_prefix_str(&d.prefix, str, sizeof(str));
+			guard_event(g, v, false, "guard: analyzer: not blocking %s: %s", str, d.why);
+			break;
+		}
 		case XL4_AN_FLASH_CROWD:
 			guard_event(g, v, false, "guard: VIP %s (%s): %s", v->addr, v->name, d.why);
 			break;

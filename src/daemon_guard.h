@@ -3,7 +3,8 @@
  * The daemon's flood-guard job (docs/guard.md): the kernel's settings written at start; once a
  * second each VIP's guard counters into rates and its effective mode, mode changes logged as
  * events; the analyzer thread fed with those rates and with sampled guard drops, and its
- * decisions applied here on the loop (forcing a mode, blocking a source through the filter);
+ * decisions applied here on the loop (forcing a mode, blocking a prefix's new SYNs to one VIP
+ * through the filter's blocklist, within guard.analyzer.max_blocks);
  * the control requests guard-set, guard-show, guard-verified and guard-unverify.
  */
 #ifndef XL4_DAEMON_GUARD_H
@@ -44,7 +45,12 @@ struct daemon_guard_event {
 	char text[320];
 };
 
-#define DAEMON_GUARD_PENDING 32
+/* What the analyzer's thread reads to spare a prefix (fds only: the loop's state is not
+ * shared). */
+struct daemon_guard_proof {
+	int ct_fd;
+	struct xl4_guard_maps maps;
+};
 
 struct daemon_guard {
 	struct xl4_guard_maps maps;
@@ -57,11 +63,7 @@ struct daemon_guard {
 	uint64_t n_ev;
 	struct xl4_an_thread *an;
 	uint64_t analyzer_blocks;
-	struct {
-		struct xl4_an_decision d;
-		uint64_t due_ns;
-	} pending[DAEMON_GUARD_PENDING]; /* blocks waiting out the proof window */
-	int n_pending;
+	struct daemon_guard_proof proof;
 	long verified_sources;
 	uint64_t verified_counted_ns;
 	uint64_t key_drawn_ns; /* the last time a cookie key was drawn (0: not by this daemon) */

@@ -50,6 +50,15 @@ static void decode_head(const unsigned char *h, unsigned n, struct head_addrs *a
 	}
 }
 
+int xl4_event_read(const void *data, size_t size, struct xl4_event *ev)
+{
+	if (size < XL4_EVENT_V1_SIZE)
+		return 0;
+	memset(ev, 0, sizeof(*ev));
+	memcpy(ev, data, size < sizeof(*ev) ? size : sizeof(*ev));
+	return 1;
+}
+
 json_t *xl4_event_json(const struct xl4_event *ev)
 {
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE] = "";
@@ -66,6 +75,14 @@ json_t *xl4_event_json(const struct xl4_event *ev)
 		      "reason", xl4_reason_name(ev->reason), "ifname", ifname, "len", (int)ev->pkt_len,
 		      "head", hex);
 	decode_head(ev->head, n, &a);
+	/* The parser's transport fields win: with IPv4 options, extension headers or two VLAN
+	 * tags the head ends before the ports (a flood hiding there must still be seen). */
+	if (a.family && (ev->l4_flags & XL4_EV_L4_PROTO))
+		a.proto = ev->l4_proto;
+	if (a.family && (ev->l4_flags & XL4_EV_L4_PORTS)) {
+		a.sport = ntohs(ev->sport);
+		a.dport = ntohs(ev->dport);
+	} /* else the head's: a transport header the parser refused (bad flags, say) still shows */
 	if (a.family) {
 		inet_ntop(a.family, a.src, src, sizeof(src));
 		inet_ntop(a.family, a.dst, dst, sizeof(dst));

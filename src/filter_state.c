@@ -64,6 +64,8 @@ static size_t count_entries(struct xl4_filter *f, enum xl4_list l, int fd, int f
 			continue;
 		if (e.origin)
 			f->config_gen = e.origin; /* the next file's entries take the other one */
+		if (l == XL4_LIST_BLOCK && e.scope)
+			f->n_scoped++;
 		if (!e.expires_ns)
 			continue;
 		struct xl4_prefix p = { .family = family, .len = e.len };
@@ -204,6 +206,11 @@ int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 	for (i = 0; i < n; i++) {
 		struct xl4_prefix_entry e = { .expires_ns = expires_ns, .len = p[i].len,
 					      .origin = f->add_origin };
+
+		if (l == XL4_LIST_BLOCK) {
+			e.scope = f->add_scope;
+			e.vip = f->add_scope ? f->add_vip : 0;
+		}
 		struct xl4_lpm6_key buf;
 
 		if (bpf_map_update_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf), &e, BPF_ANY)) {
@@ -231,6 +238,8 @@ rollback:
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
+		if (l == XL4_LIST_BLOCK)
+			f->n_scoped += (f->add_scope ? 1 : 0) - (existed[i] && old[i].scope ? 1 : 0);
 		if (existed[i] && old[i].expires_ns)
 			expiring_forget(f, l, &p[i]);
 		if (expires_ns && expiring_add(f, l, &p[i], expires_ns))
@@ -256,9 +265,14 @@ int xl4_filter_list_del(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct xl4_lpm6_key buf;
+		struct xl4_prefix_entry e = { 0 };
 
-		if (bpf_map_delete_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf)) == 0)
+		list_has(f, l, &p[i], &e);
+		if (bpf_map_delete_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf)) == 0) {
 			f->n_entries[l][p[i].family == 6]--;
+			if (l == XL4_LIST_BLOCK && e.scope)
+				f->n_scoped--;
+		}
 		expiring_forget(f, l, &p[i]);
 	}
 	lists_sync(f);
@@ -291,6 +305,10 @@ static void list_one_family(json_t *arr, int fd, int family, uint64_t now_ns)
 		}
 		xl4_prefix_str(&p, s, sizeof(s));
 		o = json_pack("{s:s}", "prefix", s);
+		if (e.scope) {
+			json_object_set_new(o, "scope", json_string(e.scope == XL4_BLOCK_SCOPE_SYN ? "syn" : "?"));
+			json_object_set_new(o, "vip_id", e.vip == XL4_BLOCK_VIP_ANY ? json_null() : json_integer(e.vip));
+		}
 		if (e.expires_ns)
 			json_object_set_new(o, "expires_in_s",
 					    json_integer(e.expires_ns > now_ns ? (e.expires_ns - now_ns) / 1000000000ull : 0));
@@ -324,8 +342,11 @@ int xl4_filter_sweep(struct xl4_filter *f, uint64_t now_ns)
 		    e.expires_ns && e.expires_ns <= now_ns) {
 			struct xl4_lpm6_key buf;
 
-			if (bpf_map_delete_elem(list_fd(f, x->list, x->prefix.family), lpm_key(&x->prefix, &buf)) == 0)
+			if (bpf_map_delete_elem(list_fd(f, x->list, x->prefix.family), lpm_key(&x->prefix, &buf)) == 0) {
 				f->n_entries[x->list][x->prefix.family == 6]--;
+				if (x->list == XL4_LIST_BLOCK && e.scope)
+					f->n_scoped--;
+			}
 			removed++;
 		} else if (x->expires_ns > now_ns) {
 			i++;
@@ -836,6 +857,87 @@ int xl4_filter_list_covers(const struct xl4_filter *f, enum xl4_list l, const st
 	if (expires_ns)
 		*expires_ns = e.expires_ns;
 	return 1;
+}
+
+/* Does a live entry on the blocklist already drop p's SYNs to vip (a full block covering p,
+ * or a scoped one for vip or every VIP)? Walks p's entry and the shorter ones holding it. */
+static bool syn_blocked(const struct xl4_filter *f, const struct xl4_prefix *p, uint8_t vip,
+			uint64_t now)
+{
+	struct xl4_prefix q = *p;
+	struct xl4_prefix_entry e;
+	struct xl4_lpm6_key buf;
+
+	for (int i = 0; i <= 128; i++) {
+		if (bpf_map_lookup_elem(list_fd(f, XL4_LIST_BLOCK, q.family), lpm_key(&q, &buf), &e))
+			return false;
+		if ((!e.expires_ns || e.expires_ns > now) &&
+		    (e.scope == XL4_BLOCK_SCOPE_ALL || e.vip == vip || e.vip == XL4_BLOCK_VIP_ANY))
+			return true;
+		if (!e.len)
+			return false;
+		q.len = e.len - 1;
+	}
+	return false;
+}
+
+int xl4_filter_block_syn(struct xl4_filter *f, const struct xl4_prefix *p, uint8_t vip,
+			 uint64_t now, uint64_t expires_ns, char *err, size_t errlen)
+{
+	struct xl4_prefix_entry e;
+	int ret;
+
+	if (vip >= XL4_MAX_VIPS && vip != XL4_BLOCK_VIP_ANY)
+		return xl4_errf(err, errlen, -EINVAL, "VIP id %u is out of range", vip);
+	if (syn_blocked(f, p, vip, now))
+		return -EEXIST;
+	/* the same prefix scoped to another VIP: one entry holds one scope, so widen it */
+	if (list_has(f, XL4_LIST_BLOCK, p, &e) && e.scope == XL4_BLOCK_SCOPE_SYN &&
+	    (!e.expires_ns || e.expires_ns > now)) {
+		struct xl4_lpm6_key buf;
+
+		e.vip = XL4_BLOCK_VIP_ANY;
+		if (bpf_map_update_elem(list_fd(f, XL4_LIST_BLOCK, p->family), lpm_key(p, &buf), &e, BPF_EXIST))
+			return xl4_errf(err, errlen, -errno, "cannot widen the block: %s", strerror(errno));
+		return 0;
+	}
+	f->add_scope = XL4_BLOCK_SCOPE_SYN;
+	f->add_vip = vip;
+	ret = xl4_filter_list_add(f, XL4_LIST_BLOCK, p, 1, expires_ns, err, errlen);
+	f->add_scope = f->add_vip = 0;
+	return ret;
+}
+
+int xl4_filter_unscope_vip(struct xl4_filter *f, uint8_t vip)
+{
+	int n = 0;
+
+	if (!f->n_scoped)
+		return 0; /* the common case: no walk of a blocklist that may be large */
+	for (int family = 4; family <= 6; family += 2) {
+		int fd = list_fd(f, XL4_LIST_BLOCK, family);
+		struct xl4_lpm6_key key, next;
+		struct xl4_prefix_entry e;
+		void *prev = NULL;
+
+		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+			key = next;
+			if (!bpf_map_lookup_elem(fd, &key, &e) && e.scope && e.vip == vip &&
+			    !bpf_map_delete_elem(fd, &key)) {
+				struct xl4_prefix p = { .family = family, .len = e.len };
+
+				memcpy(p.addr, key.addr, family == 6 ? 16 : 4);
+				f->n_entries[XL4_LIST_BLOCK][family == 6]--;
+				f->n_scoped--;
+				expiring_forget(f, XL4_LIST_BLOCK, &p);
+				n++;
+				continue; /* deleted: the same prev finds the entry after it */
+			}
+			prev = &key;
+		}
+	}
+	lists_sync(f);
+	return n;
 }
 
 /* ---- restart and reload ---- */

@@ -63,7 +63,9 @@ struct xl4_filter {
 	struct xl4_expiring *expiring; /* entries with a deadline, for the sweeper */
 	size_t n_expiring, cap_expiring;
 	size_t n_entries[2][2]; /* [list][family 4 = 0, 6 = 1]: drives xl4_filter_globals.lists */
+	size_t n_scoped;	/* blocklist entries with a scope (the analyzer's), live or not */
 	uint8_t add_origin;	/* xl4_prefix_entry.origin for entries list_add writes */
+	uint8_t add_scope, add_vip; /* ...and its scope (XL4_BLOCK_SCOPE_*) and VIP */
 	uint8_t config_gen;	/* 1 or 2: the origin of the config file's current entries */
 };
 
@@ -74,6 +76,20 @@ void xl4_filter_free(struct xl4_filter *f);
  * already on the list gets the new deadline. All or nothing. */
 int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p, size_t n,
 			uint64_t expires_ns, char *err, size_t errlen);
+/*
+ * The analyzer's block (docs/guard.md): from p, only TCP SYNs without ACK to VIP id vip are
+ * dropped until expires_ns (now: the caller's clock, the datapath's); established flows,
+ * replies and everything else from p pass. An
+ * entry is never renewed: -EEXIST (nothing written) when p is blocked for that already (a full
+ * block covering p, or a scoped one for this VIP or every VIP). The same prefix scoped to
+ * another VIP is widened to every VIP, keeping its deadline. The operator's list_add over a
+ * scoped entry makes it a full one.
+ */
+int xl4_filter_block_syn(struct xl4_filter *f, const struct xl4_prefix *p, uint8_t vip,
+			 uint64_t now, uint64_t expires_ns, char *err, size_t errlen);
+/* Remove the scoped blocks of VIP id vip (the id now names no VIP, or another one); those
+ * for every VIP stay. Returns how many. */
+int xl4_filter_unscope_vip(struct xl4_filter *f, uint8_t vip);
 /* Remove n prefixes; each must be on the list (else nothing is removed). */
 int xl4_filter_list_del(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p, size_t n,
 			char *err, size_t errlen);
@@ -81,7 +97,8 @@ int xl4_filter_list_del(struct xl4_filter *f, enum xl4_list l, const struct xl4_
  * it may have passed, before the sweep), else 0. */
 int xl4_filter_list_covers(const struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p,
 			   uint64_t *expires_ns);
-/* Entries of a list: [{"prefix": "...", "expires_in_s": N or null}], from the kernel maps. */
+/* Entries of a list: [{"prefix": "...", "expires_in_s": N or null}], from the kernel maps;
+ * a scoped blocklist entry adds "scope": "syn" and "vip_id": N (null: every VIP). */
 json_t *xl4_filter_list_json(struct xl4_filter *f, enum xl4_list l, uint64_t now_ns);
 /* Remove entries whose deadline passed (the datapath already ignores them). Returns how many. */
 int xl4_filter_sweep(struct xl4_filter *f, uint64_t now_ns);

@@ -852,3 +852,46 @@ json_t *xl4_lb_json(struct xl4_lb *lb)
 	}
 	return vips;
 }
+
+#define CT_BATCH 4096
+
+long long xl4_lb_ct_count_from(int fd, const struct xl4_prefix *p)
+{
+	struct xl4_flow_key *keys = malloc(CT_BATCH * sizeof(*keys)), k, next;
+	struct xl4_flow *vals = malloc(CT_BATCH * sizeof(*vals));
+	__u64 in = 0, out = 0;
+	long long n = 0;
+	bool first = true, batched = true;
+
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	for (;;) {
+		__u32 count = CT_BATCH;
+		int err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, NULL);
+
+		if (err && errno != ENOENT) {
+			n = -errno;
+			batched = !(errno == EINVAL || errno == ENOTSUP || errno == 524 /* ENOTSUPP */);
+			break;
+		}
+		for (__u32 i = 0; i < count; i++)
+			n += xl4_prefix_contains(p, keys[i].family, keys[i].saddr) == 1;
+		if (err) /* ENOENT: the walk is complete */
+			break;
+		in = out;
+		first = false;
+	}
+	if (!batched) { /* no batch ops here: key by key */
+		n = 0;
+		for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next); prev = &k) {
+			k = next;
+			n += xl4_prefix_contains(p, k.family, k.saddr) == 1;
+		}
+	}
+	free(keys);
+	free(vals);
+	return n;
+}

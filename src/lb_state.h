@@ -18,6 +18,7 @@
 
 #include "engine.h"
 #include "lb_spec.h"
+#include "prefix.h"
 #include "xl4/abi.h"
 
 #define XL4_VIP_MAX_BACKENDS 1024
@@ -110,6 +111,11 @@ int xl4_lb_backend_set_mac(struct xl4_lb *lb, uint32_t id, const uint8_t mac[6])
 
 struct xl4_lb_vip *xl4_lb_vip_find(struct xl4_lb *lb, const char *name);
 struct xl4_lb_backend *xl4_lb_backend_by_id(struct xl4_lb *lb, uint32_t id, struct xl4_lb_vip **vip);
+
+/* Connection-table entries (xl4_ct_v1, by fd) whose client address is in p: a full walk,
+ * batched (thousands of entries per syscall), key by key on a kernel without batch lookups.
+ * -errno when the table cannot be read. Not thread-bound: the analyzer's thread calls it. */
+long long xl4_lb_ct_count_from(int ct_fd, const struct xl4_prefix *p);
 
 /* VIPs, backends, state and counters as JSON (for vip list, status and metrics). */
 json_t *xl4_lb_json(struct xl4_lb *lb);

@@ -138,8 +138,19 @@ struct xl4_event {
 	__u32 detail;  /* what matched: filter_block: the blocklist prefix's length; filter_rule
 			* and filter_rate: the rule id (0: the global limit) */
 	__u8 head[XL4_SAMPLE_BYTES]; /* the frame's first bytes; user space decodes addresses */
+	/* The parser's transport header, filled only when the event is sampled: with IPv4
+	 * options, IPv6 extension headers or two VLAN tags the ports lie past head[]. Appended
+	 * after head[], so a record of an older datapath (XL4_EVENT_V1_SIZE bytes) reads as one
+	 * with l4_flags 0. */
+	__u16 l4_off;	/* offset of the transport header in the frame */
+	__u8 l4_proto;	/* IPPROTO_* after extension headers (with XL4_EV_L4_PROTO) */
+	__u8 l4_flags;	/* XL4_EV_L4_* */
+	__be16 sport, dport; /* with XL4_EV_L4_PORTS */
 };
-_Static_assert(sizeof(struct xl4_event) == 32 + XL4_SAMPLE_BYTES, "xl4_event layout");
+#define XL4_EV_L4_PROTO (1u << 0) /* l4_proto is the parser's */
+#define XL4_EV_L4_PORTS (1u << 1) /* l4_off, sport and dport are the parser's (TCP or UDP) */
+#define XL4_EVENT_V1_SIZE (32 + XL4_SAMPLE_BYTES) /* records before the L4 fields */
+_Static_assert(sizeof(struct xl4_event) == XL4_EVENT_V1_SIZE + 8, "xl4_event layout");
 
 /* Last verdict per CPU, written only when the program is loaded with cfg_trace=1 (replay). */
 struct xl4_trace {
@@ -360,8 +371,16 @@ struct xl4_prefix_entry {
 	__u8 len;	  /* this entry's prefix length (to look for a shorter one if expired) */
 	__u8 origin;	  /* user space only: 0 runtime, else the config generation (1/2) that
 			   * wrote it, so a restart or reload removes what the file dropped */
-	__u8 _pad[2];
+	__u8 scope;	  /* blocklist: XL4_BLOCK_SCOPE_* (0 in entries older daemons wrote) */
+	__u8 vip;	  /* XL4_BLOCK_SCOPE_SYN: the VIP id, or XL4_BLOCK_VIP_ANY */
 };
+/* What a blocklist entry drops. A scoped entry that does not apply to a packet is looked past
+ * (to a shorter entry), like an expired one: it never lets through what another entry blocks. */
+#define XL4_BLOCK_SCOPE_ALL 0 /* every packet from the prefix (the operator's blocks) */
+#define XL4_BLOCK_SCOPE_SYN 1 /* only TCP SYNs without ACK to one VIP (the analyzer's blocks):
+			       * established flows, replies and other services stay untouched */
+#define XL4_BLOCK_VIP_ANY 0xff /* XL4_BLOCK_SCOPE_SYN to any VIP */
+_Static_assert(XL4_MAX_VIPS <= XL4_BLOCK_VIP_ANY, "a VIP id must fit xl4_prefix_entry.vip");
 _Static_assert(sizeof(struct xl4_prefix_entry) == 16, "xl4_prefix_entry layout");
 
 /* Destination rules, compiled in user space into two LPM lookups (src/filter_rules.c):

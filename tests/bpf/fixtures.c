@@ -86,6 +86,7 @@ int main(int argc, char **argv)
 	suite_lb();
 	suite_filter();
 	suite_guard();
+	suite_autoblock();
 	suite_exit();
 	suite_clock();
 	suite_agent();

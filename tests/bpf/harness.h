@@ -56,6 +56,7 @@ void suite_filter(void); /* filter_cases.c: the filter, with its own engines and
 void suite_clock(void);	 /* clock_cases.c: the datapath's clock against CLOCK_MONOTONIC */
 void suite_exit(void);	 /* exit_cases.c: counting without the trace, the drop sampler */
 void suite_guard(void);	 /* guard_cases.c: the flood guard, with its own engines and test clock */
+void suite_autoblock(void); /* autoblock_cases.c: drop events' L4 fields, the analyzer's scoped blocks */
 bool guard_reason_expected(unsigned int reason);
 
 #endif

@@ -10,8 +10,9 @@
 #   (d) forced challenge on a real SYN: the client's kernel answers our SYN-ACK with a RST
 #       carrying the cookie, the source is verified (guard verified), unverify forgets it
 #   (e) bad arguments and bad control requests: specific errors, nothing changed; the
-#       analyzer blocks (through the filter, with an expiry) a source that holds most of the
-#       sampled guard drops
+#       analyzer (opted in: guard.analyzer.block_top) blocks, through the filter with an
+#       expiry, only new SYNs to the VIP from a source that holds most of the sampled guard
+#       drops: the same source's ACKs are not dropped by it
 #   (f) guard.enabled = false: show says so, set is refused (the default is the unit tests')
 # The flood itself (real attack traffic) is another test's job. Addresses only from
 # 198.18.0.0/15.
@@ -100,7 +101,7 @@ bad_case "6: guard.synrate: unknown key" 'guard: { synrate = 5; };'
 e2e_section "(b) the daemon, guard show"
 CONF=$E2E_TMP/xl4.conf
 write_conf "$CONF" 'guard: { enabled = true; response = "auto"; verified_ttl = 600;
-  analyzer = { min_samples = 20; min_share = 0.5; block_seconds = 60; }; };
+  analyzer = { block_top = true; min_samples = 20; min_share = 0.5; block_seconds = 60; }; };
 events: { samples_per_second = 1000; };'
 daemon_start "$SRV" -i s0 -m skb -c "$CONF"
 out=$(x guard show)
@@ -247,11 +248,26 @@ for ((i = 0; i < 200; i++)); do
 	sleep 0.1
 done
 out=$(x block list)
-assert_match "block list: 198.18.0.77/32 with an expiry of about 60 s" '198\.18\.0\.77/32 +expires in (5[0-9]|60) s' "$out"
+assert_match "block list: 198.18.0.77/32 with an expiry of about 60 s, new SYNs to web only" \
+	'198\.18\.0\.77/32 +expires in (5[0-9]|60) s  \(new SYNs to VIP id [0-9]+ only\)' "$out"
 assert_false "block list: none of the others" grep -q '198\.18\.4[0-9]\.9' <<<"$out"
 assert_eq "xl4_analyzer_blocks_total" 1 "$(metric 'xl4_analyzer_blocks_total')"
 assert_match "events: the analyzer's block, with its share" \
-	'analyzer blocked 198\.18\.0\.77/32 for 60 s \(VIP 198\.18\.1\.1:80/tcp under attack\): 198\.18\.0\.77/32 sent [0-9]+ of [0-9]+ sampled guard drops' "$(x events)"
+	'analyzer blocked 198\.18\.0\.77/32 for 60 s, new SYNs to VIP 198\.18\.1\.1:80/tcp only \(under attack\): 198\.18\.0\.77/32 sent [0-9]+ of [0-9]+ sampled guard drops' "$(x events)"
+# The block is scoped: the same source's ACKs (an established flow's) are not dropped by it.
+stats_snapshot "$E2E_TMP/blk0.json" || die "stats"
+in_ns "$CLI" timeout 20 "$PY" - "$S_MAC" "$VIP4" <<'EOF' || die "scapy send failed"
+import sys
+from scapy.all import Ether, IP, TCP, sendp, conf
+conf.verb = 0
+a = Ether(dst=sys.argv[1]) / IP(src="198.18.0.77", dst=sys.argv[2]) / TCP(sport=20001, dport=80, flags="A")
+s = Ether(dst=sys.argv[1]) / IP(src="198.18.0.77", dst=sys.argv[2]) / TCP(sport=20002, dport=80, flags="S")
+sendp([a] * 5 + [s] * 3, iface="c0", inter=0.01)
+EOF
+sleep 1.5 # the daemon's next counter snapshot
+stats_snapshot "$E2E_TMP/blk1.json" || die "stats"
+assert_eq "the scoped block dropped the 3 SYNs and none of the 5 ACKs" 3 \
+	"$(($(json_get "$E2E_TMP/blk1.json" drops.filter_block.packets) - $(json_get "$E2E_TMP/blk0.json" drops.filter_block.packets)))"
 assert_true "block del lifts it like any block" quietly x block del 198.18.0.77
 # A real client opening 40 connections at once: 40 first SYNs dropped, the top source of the
 # drops for a second; its kernel retransmits, First Drop verifies it, and the analyzer, which
@@ -290,7 +306,7 @@ assert_match "three cookie keys drawn, none zero" '^\[\[[1-9][0-9]*, [1-9][0-9]*
 assert_eq "cookie key period: 3600 s in 8.6 s slices" 419 "$(gmap xl4_gckey_v1 slices)"
 assert_eq "kernel ratio before reload (x100)" 300 "$(gcfg ratio_x100)"
 write_conf "$CONF" 'guard: { enabled = true; response = "challenge"; ratio = 4.5; syn_rate = 2000; verified_ttl = 600;
-  analyzer = { min_samples = 30; min_share = 0.5; block_seconds = 60; }; };
+  analyzer = { block_top = true; min_samples = 30; min_share = 0.5; block_seconds = 60; }; };
 events: { samples_per_second = 1000; };'
 out=$(x reload 2>&1)
 assert_eq "reload with new guard settings: exit 0 ($out)" 0 "$?"
@@ -314,7 +330,7 @@ sys.exit(0 if all(x != y for x, y in zip(a, b)) and all(k != [0, 0] for k in b) 
 assert_match "status: the cookie key period" '"cookie_key": \{"next_rotation_s": [0-9]+, "period_s": 120, "rotating": true\}' "$(x status --json | "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["guard"], sort_keys=True))')"
 write_conf "$CONF" 'guard: { enabled = true; response = "challenge"; ratio = 4.5; syn_rate = 2000; verified_ttl = 600;
   greylist_slots = 2048;
-  analyzer = { min_samples = 30; min_share = 0.5; block_seconds = 60; }; };
+  analyzer = { block_top = true; min_samples = 30; min_share = 0.5; block_seconds = 60; }; };
 events: { samples_per_second = 1000; };'
 expect_fail "reload with a new greylist size" 1 "needs restart: guard.greylist_slots" x reload
 assert_eq "refused reload: kernel ratio unchanged (x100)" 450 "$(gcfg ratio_x100)"

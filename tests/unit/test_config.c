@@ -203,6 +203,8 @@ static const struct bad_case bad_cases[] = {
 	{ "guard: {\n analyzer = { min_share = 1.5; };\n};\n", "bad.conf:2: guard.analyzer.min_share: 1.5 is out of range 0.01..1" },
 	{ "guard: { analyzer = { block_seconds = 0; }; };\n", "guard.analyzer.block_seconds: '0' is out of range" },
 	{ "guard: { analyzer = { min_samples = 0; }; };\n", "guard.analyzer.min_samples: '0' is out of range" },
+	{ "guard: { analyzer = { max_blocks = 0; }; };\n", "guard.analyzer.max_blocks: '0' is out of range" },
+	{ "guard: { analyzer = { max_blocks = 257; }; };\n", "guard.analyzer.max_blocks: '257' is out of range" },
 	{ "guard: { analyzer = { block_top = \"yes\"; }; };\n", "guard.analyzer.block_top: expected true or false" },
 	{ "guard: { analyzer = { top = 1; }; };\n", "guard.analyzer.top: unknown key" },
 };
@@ -442,7 +444,8 @@ static void test_guard_section(void **state)
 	assert_int_equal(c.guard.fd_max_ms, 6000);
 	assert_int_equal(c.guard.grey_slots, 1 << 20);
 	assert_int_equal(c.guard.verified_max, 262144);
-	assert_true(c.guard.analyzer.block_top);
+	assert_false(c.guard.analyzer.block_top); /* automatic blocks are opt-in */
+	assert_int_equal(c.guard.analyzer.max_blocks, 64);
 	assert_int_equal(c.guard.analyzer.min_samples, 50);
 	const char *text = "guard: {\n"
 			   "  enabled = true; response = \"challenge\"; syn_rate = 5000; ratio = 4;\n"
@@ -450,7 +453,7 @@ static void test_guard_section(void **state)
 			   "  first_drop = { min_ms = 800; max_ms = 3000; };\n"
 			   "  verified_ttl = 60; challenge_per_second = 0; key_rotation = 120;\n"
 			   "  greylist_slots = 1024; syn_slots = 2048; verified_max = 4096;\n"
-			   "  analyzer = { block_top = false; block_seconds = 30; min_share = 0.5; min_samples = 7; };\n"
+			   "  analyzer = { block_top = true; block_seconds = 30; max_blocks = 9; min_share = 0.5; min_samples = 7; };\n"
 			   "};\n";
 	if (xl4_config_parse(text, "t", &c, err, sizeof(err)))
 		fail_msg("%s", err);
@@ -469,8 +472,9 @@ static void test_guard_section(void **state)
 	assert_int_equal(c.guard.grey_slots, 1024);
 	assert_int_equal(c.guard.syn_slots, 2048);
 	assert_int_equal(c.guard.verified_max, 4096);
-	assert_false(c.guard.analyzer.block_top);
+	assert_true(c.guard.analyzer.block_top);
 	assert_int_equal(c.guard.analyzer.block_seconds, 30);
+	assert_int_equal(c.guard.analyzer.max_blocks, 9);
 	assert_true(c.guard.analyzer.min_share == 0.5);
 	assert_int_equal(c.guard.analyzer.min_samples, 7);
 	/* a group with only some keys keeps the other defaults */

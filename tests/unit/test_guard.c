@@ -2,6 +2,7 @@
 /* The flood guard's user-space logic: the kernel settings a config turns into, the effective
  * mode rule (the same as bpf/guard.h's), and the analyzer's judgement: baselines, flash crowd
  * vs attack, forcing and releasing, top sources and prefixes. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -119,8 +120,8 @@ static void test_names(void **state)
 /* ---- the analyzer ---- */
 
 static const struct xl4_analyzer_params params = {
-	.block_top = true, .block_seconds = 300, .min_share = 0.2, .min_samples = 50, .ratio = 3.0,
-	.leave_ms = 5000,
+	.block_top = true, .block_seconds = 300, .max_blocks = 8, .min_share = 0.2, .min_samples = 50,
+	.ratio = 3.0, .leave_ms = 5000,
 };
 
 /* Feed n seconds of one VIP's rates starting at *t; returns the decisions of the last one. */
@@ -330,6 +331,235 @@ static void test_block_top_off_and_reuse(void **state)
 	xl4_analyzer_free(a);
 }
 
+/* ---- automatic blocks: opt-in, proven prefixes spared, bounded ---- */
+
+/* What the daemon's proof callback would find: flows from 198.18.7.0/24, a verified source in
+ * 198.18.8.0/24, and no answer at all for 198.18.6.0/24. */
+static int proof_calls;
+
+static int fake_proof(void *ctx, const struct xl4_prefix *p, struct xl4_an_proof *out)
+{
+	uint8_t b[4];
+
+	(void)ctx;
+	proof_calls++;
+	memcpy(b, p->addr, 4);
+	memset(out, 0, sizeof(*out));
+	if (p->family != 4 || b[0] != 198 || b[1] != 18)
+		return 0;
+	if (b[2] == 6)
+		return -EIO;
+	if (b[2] == 7)
+		out->flows = 3;
+	if (b[2] == 8)
+		out->verified = 1;
+	return 0;
+}
+
+/* One second of a spoofed flood on VIP 3 from the hosts of a /24 (60 samples spread over it,
+ * as a random-source flood "from" a victim's prefix looks); the decisions of that second. */
+static int flood_from(struct xl4_analyzer *a, uint64_t *t, const char *net, struct xl4_an_decision *d)
+{
+	char str[64];
+
+	for (int i = 0; i < 60; i++) {
+		snprintf(str, sizeof(str), "%s.%d", net, i + 1);
+		sample4(a, 3, str, 1);
+	}
+	return feed(a, t, 1, 5000, 10, true, false, d, NULL);
+}
+
+static int count_kind(const struct xl4_an_decision *d, int n, uint32_t kind)
+{
+	int k = 0;
+
+	for (int i = 0; i < n; i++)
+		k += d[i].kind == kind;
+	return k;
+}
+
+static void test_autoblock_off_by_default(void **state)
+{
+	struct xl4_config c;
+	struct xl4_analyzer_params p = params;
+	struct xl4_analyzer *a;
+	struct xl4_an_decision d[4];
+	uint64_t t = 1000 * S;
+
+	(void)state;
+	xl4_config_defaults(&c);
+	assert_false(c.guard.analyzer.block_top);
+	p.block_top = c.guard.analyzer.block_top;
+	a = xl4_analyzer_new(&p);
+	feed(a, &t, 1, 100, 95, true, false, d, NULL);
+	for (int i = 0; i < 20; i++) {
+		int n = flood_from(a, &t, "198.18.9", d);
+
+		assert_int_equal(count_kind(d, n, XL4_AN_BLOCK), 0);
+	}
+	sample4(a, 3, "198.18.9.9", 1000);
+	assert_int_equal(count_kind(d, feed(a, &t, 1, 5000, 10, true, false, d, NULL), XL4_AN_BLOCK), 0);
+	xl4_analyzer_free(a);
+}
+
+static void test_autoblock_spares_proven_prefixes(void **state)
+{
+	struct xl4_analyzer_params p = params;
+	struct xl4_analyzer *a;
+	struct xl4_an_decision d[4];
+	uint64_t t = 1000 * S;
+	char str[64];
+	int n;
+
+	(void)state;
+	p.proof = fake_proof;
+	p.proof_ms = 2000; /* a real client retransmits or answers a cookie meanwhile */
+	a = xl4_analyzer_new(&p);
+	feed(a, &t, 1, 100, 95, true, false, d, NULL);
+	/* a prefix with established flows: spared, said once, never blocked */
+	proof_calls = 0;
+	for (int i = 0; i < 10; i++) {
+		n = flood_from(a, &t, "198.18.7", d);
+		assert_int_equal(count_kind(d, n, XL4_AN_BLOCK), 0);
+		if (count_kind(d, n, XL4_AN_SPARE)) {
+			xl4_prefix_str(&d[0].prefix, str, sizeof(str));
+			assert_string_equal(str, "198.18.7.0/24");
+			assert_non_null(strstr(d[0].why, "3 established flows"));
+		}
+	}
+	assert_int_equal(proof_calls, 1); /* asked once, then held for block_seconds */
+	/* a prefix with a verified source: spared */
+	n = 0;
+	for (int i = 0; i < 5; i++) {
+		int k = flood_from(a, &t, "198.18.8", d);
+
+		assert_int_equal(count_kind(d, k, XL4_AN_BLOCK), 0);
+		if (count_kind(d, k, XL4_AN_SPARE))
+			assert_non_null(strstr(d[0].why, "a source in it proved itself"));
+		n += count_kind(d, k, XL4_AN_SPARE);
+	}
+	assert_int_equal(n, 1);
+	/* nobody can tell: not blocked either */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(count_kind(d, flood_from(a, &t, "198.18.6", d), XL4_AN_BLOCK), 0);
+	/* a prefix with neither: blocked, but only once its proof window has passed */
+	assert_int_equal(count_kind(d, flood_from(a, &t, "198.18.9", d), XL4_AN_BLOCK), 0);
+	assert_int_equal(count_kind(d, feed(a, &t, 1, 5000, 10, true, false, d, NULL), XL4_AN_BLOCK), 0);
+	n = feed(a, &t, 1, 5000, 10, true, false, d, NULL);
+	assert_int_equal(count_kind(d, n, XL4_AN_BLOCK), 1);
+	xl4_prefix_str(&d[0].prefix, str, sizeof(str));
+	assert_string_equal(str, "198.18.9.0/24");
+	assert_int_equal(d[0].vip, 3);
+	/* one loud host inside the blocked prefix is blocked already: no second block */
+	for (int i = 0; i < 5; i++) {
+		sample4(a, 3, "198.18.9.77", 100);
+		assert_int_equal(count_kind(d, feed(a, &t, 1, 5000, 10, true, false, d, NULL), XL4_AN_BLOCK), 0);
+	}
+	/* a candidate whose attack ends inside its window is dropped */
+	flood_from(a, &t, "198.18.10", d);
+	feed(a, &t, 1, 100, 95, false, false, d, NULL);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(count_kind(d, feed(a, &t, 1, 5000, 10, true, false, d, NULL), XL4_AN_BLOCK), 0);
+	xl4_analyzer_free(a);
+}
+
+/* Candidates on several VIPs due in the same second are judged one a second (a judgement may
+ * walk the whole connection table). */
+static void test_autoblock_one_judgement_a_second(void **state)
+{
+	struct xl4_analyzer_params p = params;
+	struct xl4_analyzer *a;
+	struct xl4_an_decision d[4];
+	uint64_t t = 1000 * S;
+	char str[64];
+
+	(void)state;
+	p.proof = fake_proof;
+	p.proof_ms = 3000;
+	a = xl4_analyzer_new(&p);
+	for (uint32_t vip = 0; vip < 4; vip++) {
+		struct xl4_an_obs o = { .vip = vip, .gen = 1, .now_ns = t, .syn_per_s = 100,
+					.ack_per_s = 95, .emergency = true };
+
+		xl4_analyzer_observe(a, &o, d, 4);
+	}
+	t += S;
+	for (uint32_t vip = 0; vip < 4; vip++) { /* four candidates in the same second */
+		struct xl4_an_obs o = { .vip = vip, .gen = 1, .now_ns = t, .syn_per_s = 5000,
+					.ack_per_s = 10, .emergency = true };
+
+		snprintf(str, sizeof(str), "198.18.%u.1", 20 + vip);
+		sample4(a, vip, str, 60);
+		assert_int_equal(xl4_analyzer_observe(a, &o, d, 4), 0);
+	}
+	proof_calls = 0;
+	for (int sec = 1; sec <= 8; sec++) {
+		int blocks = 0;
+
+		t += S;
+		for (uint32_t vip = 0; vip < 4; vip++) {
+			struct xl4_an_obs o = { .vip = vip, .gen = 1, .now_ns = t, .syn_per_s = 5000,
+						.ack_per_s = 10, .emergency = true };
+			int n = xl4_analyzer_observe(a, &o, d, 4);
+
+			blocks += count_kind(d, n, XL4_AN_BLOCK);
+		}
+		/* due from second 3 on, then one a second */
+		assert_int_equal(blocks, sec >= 3 && sec <= 6 ? 1 : 0);
+		assert_int_equal(proof_calls, sec < 3 ? 0 : sec <= 6 ? sec - 2 : 4);
+	}
+	xl4_analyzer_free(a);
+}
+
+static void test_autoblock_cap_and_no_renewal(void **state)
+{
+	struct xl4_analyzer_params p = params;
+	struct xl4_analyzer *a;
+	struct xl4_an_decision d[4];
+	uint64_t t = 1000 * S, t_first;
+	int blocks = 0, n;
+	char str[64];
+
+	(void)state;
+	p.max_blocks = 2;
+	p.block_seconds = 30;
+	a = xl4_analyzer_new(&p);
+	feed(a, &t, 1, 100, 95, true, false, d, NULL);
+	t_first = t;
+	assert_int_equal(count_kind(d, flood_from(a, &t, "198.18.11", d), XL4_AN_BLOCK), 1);
+	assert_int_equal(count_kind(d, flood_from(a, &t, "198.18.12", d), XL4_AN_BLOCK), 1);
+	/* the cap: a third prefix is not blocked while two blocks are in force; said once */
+	n = flood_from(a, &t, "198.18.13", d);
+	assert_int_equal(count_kind(d, n, XL4_AN_BLOCK), 0);
+	assert_int_equal(count_kind(d, n, XL4_AN_SPARE), 1);
+	assert_non_null(strstr(d[0].why, "max_blocks"));
+	for (int i = 0; i < 20; i++) {
+		n = flood_from(a, &t, i % 2 ? "198.18.13" : "198.18.14", d);
+		assert_int_equal(count_kind(d, n, XL4_AN_BLOCK), 0);
+		assert_int_equal(count_kind(d, n, XL4_AN_SPARE), 0);
+	}
+	/* the first blocks end after block_seconds: the cap frees up */
+	while (t < t_first + 31 * S)
+		assert_int_equal(count_kind(d, feed(a, &t, 1, 5000, 10, true, false, d, NULL), XL4_AN_BLOCK), 0);
+	n = flood_from(a, &t, "198.18.13", d);
+	assert_int_equal(count_kind(d, n, XL4_AN_BLOCK), 1);
+	xl4_prefix_str(&d[0].prefix, str, sizeof(str));
+	assert_string_equal(str, "198.18.13.0/24");
+	/* a blocked prefix is not blocked again until block_seconds after its block ended: a
+	 * spoofer holding a victim's prefix down gets it blocked at most half of the time */
+	while (t < t_first + 60 * S) {
+		n = flood_from(a, &t, "198.18.11", d);
+		blocks += count_kind(d, n, XL4_AN_BLOCK);
+	}
+	assert_int_equal(blocks, 0);
+	while (t < t_first + 64 * S) {
+		n = flood_from(a, &t, "198.18.11", d);
+		blocks += count_kind(d, n, XL4_AN_BLOCK);
+	}
+	assert_int_equal(blocks, 1);
+	xl4_analyzer_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +571,10 @@ int main(void)
 		cmocka_unit_test(test_top_source),
 		cmocka_unit_test(test_top_prefix_and_threshold),
 		cmocka_unit_test(test_block_top_off_and_reuse),
+		cmocka_unit_test(test_autoblock_off_by_default),
+		cmocka_unit_test(test_autoblock_spares_proven_prefixes),
+		cmocka_unit_test(test_autoblock_cap_and_no_renewal),
+		cmocka_unit_test(test_autoblock_one_judgement_a_second),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
