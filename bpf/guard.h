@@ -113,6 +113,7 @@ static __always_inline void guard_src_note(const struct xl4_guard_cfg *c, const 
 	if (sk->bucket[j] != bno) {
 		sk->bucket[j] = bno;
 		sk->bits[j] = 0;
+		sk->pack[j] = 0;
 	}
 	sk->bits[j] |= guard_src_bit(c, p);
 }
@@ -133,6 +134,7 @@ __noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
 	struct xl4_guard_srcs *sk;
 	struct xl4_guard_wins *all;
 	struct guard_sums w = {}, t = {};
+	__u32 pack = 0;
 	__u64 gap, srcs = 0, mode;
 	__u32 level, n_src, start;
 	int beaten, overrun;
@@ -151,8 +153,10 @@ __noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
 			w.syn += s->syn[j];
 			w.ack += s->ack[j];
 			w.adm += s->adm[j];
-			if (sk->bucket[j] == s->bucket - i)
+			if (sk->bucket[j] == s->bucket - i) {
 				srcs |= sk->bits[j];
+				pack += sk->pack[j];
+			}
 		}
 	}
 	t = w;
@@ -166,7 +170,8 @@ __noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
 		mine->ack = w.ack;
 		mine->adm = w.adm;
 		mine->srcs = srcs;
-		t.syn = t.ack = t.adm = 0;
+		mine->pack = pack;
+		t.syn = t.ack = t.adm = pack = 0;
 		for (int i = 0; i < XL4_GUARD_WIN_CPUS; i++) {
 			struct xl4_guard_win *o = &all->cpu[i];
 
@@ -175,11 +180,24 @@ __noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
 			t.syn += o->syn;
 			t.ack += o->ack;
 			t.adm += o->adm;
+			pack += o->pack;
 			srcs |= o->srcs;
 		}
 	}
 	n_src = guard_popcount(srcs);
-	if (!guard_attack(c, t.syn, t.ack)) {
+	mode = v->entered_ns;
+	level = guard_level(c, v, ctl, now);
+	/* a flood the greylist cannot hold for a retransmission beats First Drop from the start */
+	overrun = c->fd_cap && t.syn - t.adm > c->fd_cap;
+	/* First Drop beaten: the SYNs it lets through are an attack window against the ACKs that
+	 * prove a handshake completed (from sources a cookie proved: any other ACK may be a
+	 * spoofer's own blind one), from several sources (one host resending its SYNs must not
+	 * force the challenge on everyone; an IPv6 /64 is one source); or the flood turns its
+	 * greylist over faster than a retransmission comes back (whoever sends it). Judged even
+	 * when SYNs and all ACKs look balanced: blind ACKs are how a spoofer makes them look so. */
+	beaten = level == XL4_GUARD_FIRST_DROP && c->response == XL4_GUARD_RESP_AUTO &&
+		 ((guard_attack(c, t.adm, pack) && n_src >= c->src_bits_min) || overrun);
+	if (!guard_attack(c, t.syn, t.ack) && !beaten) {
 		s->bad_since = 0;
 		s->esc_since = 0;
 		return 0;
@@ -187,9 +205,6 @@ __noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
 	v->last_bad_ns = now;
 	if (!s->bad_since)
 		s->bad_since = now;
-	mode = v->entered_ns;
-	/* a flood the greylist cannot hold for a retransmission beats First Drop from the start */
-	overrun = c->fd_cap && t.syn - t.adm > c->fd_cap;
 	if (!mode && now - s->bad_since >= (__u64)c->enter_ms * MS_NS) {
 		start = c->response == XL4_GUARD_RESP_CHALLENGE ||
 				(c->response == XL4_GUARD_RESP_AUTO && overrun) ?
@@ -203,25 +218,20 @@ __noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
 		s->emergencies++;
 		return 0;
 	}
-	/* First Drop beaten: the SYNs it lets through do not complete handshakes either (from
-	 * several sources: one host resending its SYNs must not force the challenge on everyone;
-	 * an IPv6 /64 is one source), or the flood turns its greylist over faster than a
-	 * retransmission comes back (whoever sends it) */
-	level = guard_level(c, v, ctl, now);
-	beaten = guard_attack(c, t.adm, t.ack) && n_src >= c->src_bits_min;
-	if (level != XL4_GUARD_FIRST_DROP || c->response != XL4_GUARD_RESP_AUTO ||
-	    !(beaten || overrun)) {
+	if (!beaten) {
 		s->esc_since = 0;
 		return 0;
 	}
 	if (!s->esc_since)
 		s->esc_since = now;
 	if (now - s->esc_since >= (__u64)c->escalate_ms * MS_NS) {
-		v->win_syn = beaten ? t.adm : t.syn;
-		v->win_ack = t.ack;
+		int by_ratio = guard_attack(c, t.adm, pack) && n_src >= c->src_bits_min;
+
+		v->win_syn = by_ratio ? t.adm : t.syn;
+		v->win_ack = by_ratio ? pack : t.ack;
 		v->entered_ns = XL4_GUARD_MODE(mode ? mode : now, XL4_GUARD_CHALLENGE,
-					       beaten ? XL4_GUARD_CAUSE_ESCALATED
-						      : XL4_GUARD_CAUSE_OVERRUN);
+					       by_ratio ? XL4_GUARD_CAUSE_ESCALATED
+							: XL4_GUARD_CAUSE_OVERRUN);
 	}
 	return 0;
 }
@@ -272,19 +282,6 @@ static __always_inline int guard_ctx_init(struct guard_ctx *g, const struct xl4_
 	return g->st && g->vip;
 }
 
-/* The load balancer saw the ACK that completes a handshake whose SYN it saw. */
-static __always_inline void guard_note_ack(__u32 vip_id, __u64 now)
-{
-	struct guard_ctx g;
-	__u32 b;
-
-	if (!guard_ctx_init(&g, NULL, vip_id, now))
-		return;
-	b = guard_roll(g.st, vip_id, now);
-	if (b < XL4_GUARD_BUCKETS)
-		g.st->ack[b]++;
-	g.st->acks++;
-}
 
 /* ---- keyed hashes: slots and cookies ---- */
 
@@ -297,37 +294,100 @@ struct guard_hkey {
 };
 _Static_assert(sizeof(struct guard_hkey) == 40, "hashed as 10 words");
 
-static __always_inline void guard_src_key(struct xl4_guard_src *k, const struct xl4_pkt *p)
+/* A source as the verified tables key it: an IPv4 address, or an IPv6 address cut to
+ * cfg.v6_prefix bits (one host owns a /64: per address, one /64 could fill the table). */
+static __always_inline void guard_src_key(const struct xl4_guard_cfg *c, struct xl4_guard_src *k,
+					  const struct xl4_pkt *p)
 {
+	__u32 plen;
+
 	__builtin_memcpy(k->addr, p->t.saddr, 16);
-	k->family = (p->t.flags & XL4_F_IPV6) ? 6 : 4;
+	k->family = 4;
+	if (!(p->t.flags & XL4_F_IPV6))
+		return;
+	k->family = 6;
+	plen = c->v6_prefix ? c->v6_prefix : 128; /* 0 (not set): the whole address */
+	XL4_UNROLL
+	for (int i = 0; i < 4; i++) {
+		__u32 keep = plen > 32u * i ? plen - 32u * i : 0;
+
+		if (keep < 32)
+			k->addr[i] &= bpf_htonl(keep ? ~0u << (32 - keep) : 0);
+	}
 }
 
-/* Verified by First Drop: good while First Drop is the response. Spoofed sources can beat it
- * (a small spoofed prefix repeats addresses; an attacker repeats SYNs), and that is exactly
- * when the guard escalates, so the challenge trusts only sources that answered a cookie:
- * bit 0 of the expiry says which proof a source gave (XL4_GUARD_VERIFIED_COOKIE). */
-static __always_inline int guard_verified(const struct xl4_pkt *p, __u64 now, __u32 level)
+static __always_inline int guard_src_in(void *map, const struct xl4_guard_src *k, __u64 now)
+{
+	__u64 *exp = bpf_map_lookup_elem(map, k);
+
+	return exp && *exp > now;
+}
+
+/* Verified: by a cookie (xl4_gverc_v1), good at every level, or by First Drop (xl4_gver_v1),
+ * good while First Drop is the response. Spoofed sources can beat First Drop (an attacker
+ * repeats its SYNs), and that is exactly when the guard escalates, so the challenge trusts
+ * only cookies; and First Drop proofs live in their own table, where they cannot evict them. */
+static __always_inline int guard_verified(const struct xl4_guard_cfg *c, const struct xl4_pkt *p,
+					  __u64 now, __u32 level)
 {
 	struct xl4_guard_src k;
-	__u64 *exp;
 
-	guard_src_key(&k, p);
-	exp = bpf_map_lookup_elem(&xl4_gver_v1, &k);
-	if (!exp || *exp <= now)
-		return 0;
-	return level != XL4_GUARD_CHALLENGE || (*exp & XL4_GUARD_VERIFIED_COOKIE);
+	guard_src_key(c, &k, p);
+	if (guard_src_in(&xl4_gverc_v1, &k, now))
+		return 1;
+	return level != XL4_GUARD_CHALLENGE && guard_src_in(&xl4_gver_v1, &k, now);
 }
 
+/* Record a proof. First Drop proofs are budgeted per CPU (cfg.verify_per_sec): a spoofer
+ * that repeats its SYNs gets its SYN through, but cannot churn the table faster than that. */
 static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const struct xl4_pkt *p,
 					 __u64 now, __u64 proof)
 {
 	struct xl4_guard_src k;
 	__u64 exp = ((now + (__u64)c->verified_ttl_s * 1000000000ull) & ~XL4_GUARD_VERIFIED_COOKIE) |
 		    proof;
+	__u32 zero = 0;
 
-	guard_src_key(&k, p);
+	guard_src_key(c, &k, p);
+	if (proof & XL4_GUARD_VERIFIED_COOKIE) {
+		bpf_map_update_elem(&xl4_gverc_v1, &k, &exp, BPF_ANY);
+		return;
+	}
+	if (c->verify_per_sec &&
+	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_gverbud_v1, &zero), c->verify_per_sec, now))
+		return;
 	bpf_map_update_elem(&xl4_gver_v1, &k, &exp, BPF_ANY);
+}
+
+/* The load balancer saw the ACK that completes a handshake whose SYN it saw. At First Drop
+ * it also notes whether a cookie proved the source: only such ACKs can show that the SYNs
+ * First Drop admits complete (a spoofer completes its own handshakes with a blind ACK). */
+static __always_inline void guard_note_ack(__u32 vip_id, const struct xl4_pkt *p, __u64 now)
+{
+	struct xl4_guard_srcs *sk;
+	struct xl4_guard_src k;
+	struct guard_ctx g;
+	__u64 bno = now >> XL4_GUARD_BUCKET_SHIFT;
+	__u32 b, j = bno & (XL4_GUARD_BUCKETS - 1);
+
+	if (!guard_ctx_init(&g, NULL, vip_id, now))
+		return;
+	b = guard_roll(g.st, vip_id, now);
+	if (b < XL4_GUARD_BUCKETS)
+		g.st->ack[b]++;
+	g.st->acks++;
+	if (guard_level(g.cfg, g.vip, g.ctl, now) != XL4_GUARD_FIRST_DROP)
+		return;
+	guard_src_key(g.cfg, &k, p);
+	if (!guard_src_in(&xl4_gverc_v1, &k, now) ||
+	    !(sk = bpf_map_lookup_elem(&xl4_gsrc_v1, &vip_id)))
+		return;
+	if (sk->bucket[j] != bno) {
+		sk->bucket[j] = bno;
+		sk->bits[j] = 0;
+		sk->pack[j] = 0;
+	}
+	sk->pack[j]++;
 }
 
 /* The challenge cookie's keys (NULL only if the map is missing: cannot happen once loaded). */
@@ -646,7 +706,7 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	guard_src_note(g.cfg, p, vip->id, g.now >> XL4_GUARD_BUCKET_SHIFT);
 	if (level == XL4_GUARD_NORMAL)
 		return XL4_GUARD_CONTINUE;
-	if (guard_verified(p, g.now, level)) {
+	if (guard_verified(g.cfg, p, g.now, level)) {
 		g.st->verified_pass++;
 		ret = XL4_GUARD_CONTINUE;
 	} else if (level == XL4_GUARD_CHALLENGE) {

@@ -319,6 +319,22 @@ struct {
 	__type(value, __u64);
 } xl4_gver_v1 SEC(".maps");
 
+/* Sources a cookie proved (same size as xl4_gver_v1, set by the loader). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xl4_guard_src);
+	__type(value, __u64);
+} xl4_gverc_v1 SEC(".maps");
+
+/* Per CPU: the budget for new First Drop verifications (cfg.verify_per_sec). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_bucket);
+} xl4_gverbud_v1 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

@@ -45,9 +45,11 @@ __noinline int xl4_stage_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 }
 
 /* The load balancer saw a handshake complete on a VIP (see lb_syn_claim()). */
-__noinline int xl4_guard_ack(__u32 vip_id)
+__noinline int xl4_guard_ack(struct xl4_pkt *p)
 {
-	guard_note_ack(vip_id, xl4_now());
+	if (!p || !p->acked_vip)
+		return 0;
+	guard_note_ack(p->acked_vip - 1, p, xl4_now());
 	return 0;
 }
 
@@ -98,7 +100,7 @@ int xl4_xdp(struct xdp_md *ctx)
 
 	ret = xl4_stage_lb(ctx, &pkt);
 	if (pkt.acked_vip)
-		xl4_guard_ack(pkt.acked_vip - 1);
+		xl4_guard_ack(&pkt);
 	if (ret < 0)
 		return xl4_drop(ctx, &pkt, ret);
 	if (ret != XL4_LB_NOT_MINE)

@@ -52,6 +52,8 @@ static const struct xl4_config config_defaults = {
 		.fd_max_ms = 6000,
 		.fd_hold_ms = 3000,
 		.min_sources = 4,
+		.verify_v6_prefix = 64,
+		.verify_per_sec = 10000,
 		.verified_ttl_s = 3600,
 		.challenge_per_sec = 1000000,
 		.key_rotation_s = 3600,
@@ -93,6 +95,7 @@ static const char *const metrics_keys[] = { "listen", NULL };
 static const char *const daemon_keys[] = { "socket_group", NULL };
 static const char *const guard_keys[] = { "enabled", "response", "syn_rate", "ratio", "enter_ms",
 					  "leave_ms", "escalate_ms", "first_drop", "min_sources",
+					  "verify_v6_prefix", "verify_per_second",
 					  "verified_ttl",
 					  "challenge_per_second", "key_rotation", "greylist_slots",
 					  "syn_slots",
@@ -1150,7 +1153,9 @@ static int parse_guard(struct ctx *c, const config_setting_t *g, struct xl4_guar
 	    (err = get_u32(c, g, "verified_ttl", 1, 7 * 86400, &gc->verified_ttl_s)) ||
 	    (err = get_u32(c, g, "challenge_per_second", 0, 100000000, &gc->challenge_per_sec)) ||
 	    (err = get_u32(c, g, "key_rotation", 60, 7 * 86400, &gc->key_rotation_s)) ||
-	    (err = get_u32(c, g, "min_sources", 1, 32, &gc->min_sources)))
+	    (err = get_u32(c, g, "min_sources", 1, 32, &gc->min_sources)) ||
+	    (err = get_u32(c, g, "verify_v6_prefix", 32, 128, &gc->verify_v6_prefix)) ||
+	    (err = get_u32(c, g, "verify_per_second", 0, 100000000, &gc->verify_per_sec)))
 		return err;
 	if ((s = config_setting_get_member(g, "ratio")) && (err = get_real(c, s, 1.0, 10000.0, &gc->ratio)))
 		return err;

@@ -94,7 +94,9 @@ struct xl4_guard_conf {
 	uint32_t enter_ms, leave_ms, escalate_ms;
 	uint32_t fd_min_ms, fd_max_ms; /* First Drop: the retransmission window */
 	uint32_t fd_hold_ms;	      /* ...and the delay its greylist must hold at the flood's rate */
-	uint32_t min_sources;	      /* distinct sources (about) a window needs to be an attack */
+	uint32_t min_sources;	      /* distinct sources (about) whose repeats can beat First Drop */
+	uint32_t verify_v6_prefix;    /* IPv6 sources are verified per prefix of this length */
+	uint32_t verify_per_sec;      /* per CPU cap on new First Drop verifications; 0 = none */
 	uint32_t verified_ttl_s;
 	uint32_t challenge_per_sec;   /* per CPU; 0 = no cap */
 	uint32_t key_rotation_s;      /* a cookie key serves this long (rounded to cookie slices) */

@@ -74,6 +74,7 @@ static const struct {
 	{ XL4_MAP_GUARD_GREY, GF(grey), "guard.greylist_slots", false },
 	{ XL4_MAP_GUARD_SYN, GF(syn), "guard.syn_slots", false },
 	{ XL4_MAP_GUARD_VERIFIED, GF(ver), "guard.verified_max", false },
+	{ XL4_MAP_GUARD_VERIFIED_COOKIE, GF(verc), "guard.verified_max", false },
 };
 #define N_PINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
@@ -179,8 +180,10 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 					 o->guard_grey_slots / XL4_GUARD_GREY_WAYS);
 	if (o->guard_syn_slots)
 		bpf_map__set_max_entries(skel->maps.xl4_gsyn_v1, o->guard_syn_slots);
-	if (o->guard_verified_max)
+	if (o->guard_verified_max) {
 		bpf_map__set_max_entries(skel->maps.xl4_gver_v1, o->guard_verified_max);
+		bpf_map__set_max_entries(skel->maps.xl4_gverc_v1, o->guard_verified_max);
+	}
 
 	/* pin: shared state (counters, events, the LB tables and connections) outlives the
 	 * daemon, so a restart keeps every flow; scratch maps stay private */
@@ -249,6 +252,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.vip = bpf_map__fd(skel->maps.xl4_gvip_v1),
 		.stats = bpf_map__fd(skel->maps.xl4_gstat_v1),
 		.ver = bpf_map__fd(skel->maps.xl4_gver_v1),
+		.verc = bpf_map__fd(skel->maps.xl4_gverc_v1),
 		.grey = bpf_map__fd(skel->maps.xl4_ggrey_v1),
 		.syn = bpf_map__fd(skel->maps.xl4_gsyn_v1),
 		.ckey = bpf_map__fd(skel->maps.xl4_gckey_v1),

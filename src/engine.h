@@ -32,7 +32,7 @@ struct xl4_engine_opts {
 
 /* The flood guard's maps (docs/guard.md); grey/syn sizes are what was loaded. */
 struct xl4_guard_maps {
-	int cfg, ctl, vip, stats, ver, grey, syn, ckey;
+	int cfg, ctl, vip, stats, ver, verc, grey, syn, ckey;
 	__u32 grey_slots, syn_slots;
 };
 

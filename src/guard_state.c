@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <arpa/inet.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@ void xl4_guard_cfg_build(const struct xl4_guard_conf *c, unsigned ncpus, uint32_
 	out->syn_mask = syn_slots - 1;
 	out->src_bits_min = c->min_sources > 1 ? (uint32_t)floor(bits + 1e-9) : 0;
 	out->fd_cap = fd_cap < 1 ? 1 : fd_cap > 0xffffffffu ? 0xffffffffu : (uint32_t)fd_cap;
+	out->v6_prefix = c->verify_v6_prefix;
+	out->verify_per_sec = c->verify_per_sec;
 	out->_pad = 0;
 	(void)ncpus; /* thresholds are on the VIP's totals over all CPUs (xl4_gwin_v1) */
 }
@@ -185,39 +188,65 @@ uint32_t xl4_guard_effective(const struct xl4_guard_vip *v, const struct xl4_gua
 	return v->level == XL4_GUARD_CHALLENGE ? XL4_GUARD_CHALLENGE : XL4_GUARD_FIRST_DROP;
 }
 
-long xl4_guard_verified_walk(const struct xl4_guard_maps *m, uint64_t now_ns, xl4_guard_src_fn fn,
-			     void *ctx)
+/* One verified table: fn for each unexpired source; n counts them. */
+static long walk_one(int fd, uint64_t now_ns, xl4_guard_src_fn fn, void *ctx, bool *stop)
 {
 	struct xl4_guard_src key, next;
 	long n = 0, steps = 0;
-	bool first = true, stop = false;
+	bool first = true;
 	__u64 exp;
 
 	/* An entry evicted under our feet restarts the walk from the first key: bounded. */
-	while (steps++ < (1l << 25) && bpf_map_get_next_key(m->ver, first ? NULL : &key, &next) == 0) {
+	while (steps++ < (1l << 25) && bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
 		first = false;
 		key = next;
-		if (bpf_map_lookup_elem(m->ver, &key, &exp))
+		if (bpf_map_lookup_elem(fd, &key, &exp))
 			continue; /* evicted meanwhile */
 		if (exp <= now_ns)
 			continue;
 		n++;
-		if (fn && !stop && fn(ctx, &key, (exp - now_ns + 999999999ull) / 1000000000ull))
-			stop = true;
+		if (fn && !*stop && fn(ctx, &key, (exp - now_ns + 999999999ull) / 1000000000ull))
+			*stop = true;
 	}
 	if (steps <= (1l << 25) && errno != ENOENT)
 		return -errno;
 	return n;
 }
 
+long xl4_guard_verified_walk(const struct xl4_guard_maps *m, uint64_t now_ns, xl4_guard_src_fn fn,
+			     void *ctx)
+{
+	bool stop = false;
+	long a = walk_one(m->verc, now_ns, fn, ctx, &stop), b;
+
+	if (a < 0)
+		return a;
+	b = walk_one(m->ver, now_ns, fn, ctx, &stop);
+	return b < 0 ? b : a + b;
+}
+
 int xl4_guard_unverify(const struct xl4_guard_maps *m, int family, const __be32 addr[4])
 {
 	struct xl4_guard_src k = { .family = family };
+	struct xl4_guard_cfg cfg = { 0 };
+	__u32 zero = 0, plen = 128;
+	int a, b;
 
 	memcpy(k.addr, addr, family == 6 ? 16 : 4);
-	if (bpf_map_delete_elem(m->ver, &k))
-		return -errno;
-	return 0;
+	/* IPv6 sources are verified per prefix: forget the prefix the address is in */
+	if (family == 6 && !bpf_map_lookup_elem(m->cfg, &zero, &cfg) && cfg.v6_prefix)
+		plen = cfg.v6_prefix;
+	for (int i = 0; family == 6 && i < 4; i++) {
+		uint32_t keep = plen > 32u * i ? plen - 32u * i : 0;
+
+		if (keep < 32)
+			k.addr[i] &= htonl(keep ? ~0u << (32 - keep) : 0);
+	}
+	a = bpf_map_delete_elem(m->verc, &k) ? -errno : 0;
+	b = bpf_map_delete_elem(m->ver, &k) ? -errno : 0;
+	if (!a || !b)
+		return 0;
+	return a == -ENOENT ? b : a;
 }
 
 const char *xl4_guard_level_name(uint32_t level)

@@ -465,6 +465,7 @@ struct xl4_rule_counters {
 #define XL4_MAP_GUARD_GREY "xl4_ggrey_v1"
 #define XL4_MAP_GUARD_SYN "xl4_gsyn_v1"
 #define XL4_MAP_GUARD_VERIFIED "xl4_gver_v1"
+#define XL4_MAP_GUARD_VERIFIED_COOKIE "xl4_gverc_v1"
 #define XL4_MAP_GUARD_CHAL_BUDGET "xl4_gchbud_v1"
 #define XL4_MAP_GUARD_COOKIE_KEYS "xl4_gckey_v1"
 #define XL4_MAP_GUARD_WINDOWS "xl4_gwin_v1"
@@ -529,11 +530,14 @@ struct xl4_guard_cfg {
 			      * this many sketch bits set (guard.min_sources; xl4_guard_srcs) */
 	__u32 fd_cap;	     /* unverified SYNs per window the greylist holds for first_drop.hold_ms;
 			      * more and First Drop is beaten (auto escalates) */
+	__u32 v6_prefix;     /* IPv6 sources are verified per prefix of this length (one host
+			      * owns a /64: per address, one /64 could fill the table) */
+	__u32 verify_per_sec; /* per CPU cap on new First Drop verifications (0: none) */
 	__u32 _pad;
 	__u32 key[4];	     /* secret: [0] the source sketch's hash, [1..3] slot hashes (greylist,
 			      * SYN table) */
 };
-_Static_assert(sizeof(struct xl4_guard_cfg) == 80, "xl4_guard_cfg layout");
+_Static_assert(sizeof(struct xl4_guard_cfg) == 88, "xl4_guard_cfg layout");
 
 /*
  * xl4_gwin_v1 (array, per VIP id): each CPU's last complete window, published by that CPU when
@@ -546,7 +550,7 @@ _Static_assert(sizeof(struct xl4_guard_cfg) == 80, "xl4_guard_cfg layout");
 struct xl4_guard_win {
 	__u64 bucket; /* the bucket the window ends before (now >> XL4_GUARD_BUCKET_SHIFT) */
 	__u32 syn, ack, adm;
-	__u32 _pad;
+	__u32 pack;   /* completing ACKs at First Drop from sources a cookie proved */
 	__u64 srcs;   /* the window's source sketch (xl4_guard_srcs) */
 	__u64 _line[4];
 };
@@ -565,6 +569,10 @@ struct xl4_guard_wins {
 struct xl4_guard_srcs {
 	__u64 bucket[XL4_GUARD_BUCKETS];
 	__u64 bits[XL4_GUARD_BUCKETS];
+	/* completing ACKs seen at First Drop from sources a cookie proved: the only ones that
+	 * say a handshake really completed (the balancer never sees the backend's ISN, so a
+	 * spoofer can complete its own), per bucket like bits */
+	__u32 pack[XL4_GUARD_BUCKETS];
 };
 
 /*
@@ -658,8 +666,11 @@ struct xl4_guard_slot {
 };
 _Static_assert(sizeof(struct xl4_guard_slot) == 24, "xl4_guard_slot layout");
 
-/* xl4_gver_v1 (LRU hash): verified sources -> expiry (ns, the datapath's clock), its bit 0
- * set when the source answered a challenge cookie (the challenge level trusts only those). */
+/* xl4_gver_v1 (LRU hash): sources First Drop verified -> expiry (ns, the datapath's clock);
+ * xl4_gverc_v1 (LRU hash, the same size): sources that answered a challenge cookie, apart so
+ * that First Drop proofs (which a spoofer repeating its SYNs can give) never evict them; their
+ * expiry has bit 0 set (XL4_GUARD_VERIFIED_COOKIE). The challenge level trusts only those.
+ * IPv6 keys are the source's cfg.v6_prefix (the rest zero). */
 #define XL4_GUARD_VERIFIED_COOKIE 1ull
 struct xl4_guard_src {
 	__be32 addr[4]; /* IPv4 in addr[0] */

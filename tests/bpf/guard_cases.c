@@ -52,7 +52,7 @@ struct gworld {
 	struct xl4_engine eng;
 	struct xl4_lb lb;
 	int loaded, lb_ok, v6;
-	int clock_fd, cfg_fd, ctl_fd, vip_fd, stat_fd, ver_fd, ct_fd, ckey_fd;
+	int clock_fd, cfg_fd, ctl_fd, vip_fd, stat_fd, ver_fd, verc_fd, ct_fd, ckey_fd;
 	uint32_t vip_id;
 	struct xl4_guard_cfg cfg;
 	uint64_t now;
@@ -62,6 +62,7 @@ struct gworld {
 static int g_ncpu;
 static uint32_t g_grey_slots; /* the next world's greylist slots (0: the object's) */
 #define G_GREY_SLOTS (1u << 16)	 /* the object's greylist slots */
+static uint32_t g_verified_max; /* the next world's verified tables (0: the object's) */
 
 /* ---- setup ---- */
 
@@ -99,6 +100,8 @@ static void cfg_defaults(struct xl4_guard_cfg *c)
 	c->syn_mask = (1u << 16) - 1;
 	c->src_bits_min = 3; /* guard.min_sources = 4 */
 	c->fd_cap = 0;	     /* no greylist-capacity escalation unless a scenario asks */
+	c->v6_prefix = 64;
+	c->verify_per_sec = 0;
 	c->key[0] = 0x11111111, c->key[1] = 0x22222222, c->key[2] = 0x33333333, c->key[3] = 0x44444444;
 }
 
@@ -121,7 +124,8 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 {
 	struct xl4_engine_opts o = { .pin_path = NULL, .trace = true, .ring_size = G_RING,
 				     .ct_max = 4096, .frag_policy = XL4_FRAG_PASS, .test_clock = true,
-				     .guard_grey_slots = g_grey_slots };
+				     .guard_grey_slots = g_grey_slots,
+				     .guard_verified_max = g_verified_max };
 	struct xl4_lb_settings s = { .seed = G_SEED, .ring_size = G_RING };
 	struct xl4_vip_spec vs = { .name = "web", .port = 80, .proto = IPPROTO_TCP,
 				   .mode = XL4_FWD_L2 };
@@ -142,6 +146,7 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 	w->vip_fd = bpf_map__fd(sk->maps.xl4_gvip_v1);
 	w->stat_fd = bpf_map__fd(sk->maps.xl4_gstat_v1);
 	w->ver_fd = bpf_map__fd(sk->maps.xl4_gver_v1);
+	w->verc_fd = bpf_map__fd(sk->maps.xl4_gverc_v1);
 	w->ct_fd = bpf_map__fd(sk->maps.xl4_ct_v1);
 	w->ckey_fd = bpf_map__fd(sk->maps.xl4_gckey_v1);
 	if ((e = xl4_lb_init(&w->lb, &w->eng.lb, &s)))
@@ -366,13 +371,31 @@ static void vip_state(struct gworld *w, struct xl4_guard_vip *v)
 	xl4_guard_mode_decode(v); /* the production decoder: level and cause from the mode word */
 }
 
-static int is_verified(struct gworld *w, uint32_t client)
+/* The verified tables' key for client n: IPv6 cut to its /64 (cfg.v6_prefix). */
+static struct xl4_guard_src src_key(const struct gworld *w, uint32_t client)
 {
 	struct xl4_guard_src k = { .family = w->v6 ? 6 : 4 };
-	__u64 exp;
 
 	client_addr(w, client, k.addr);
+	if (w->v6)
+		k.addr[2] = k.addr[3] = 0;
+	return k;
+}
+
+/* 1: First Drop verified it, 2: a cookie did (xl4_gverc_v1), 0: neither. */
+static int verified_by(struct gworld *w, uint32_t client)
+{
+	struct xl4_guard_src k = src_key(w, client);
+	__u64 exp;
+
+	if (!bpf_map_lookup_elem(w->verc_fd, &k, &exp) && exp > w->now)
+		return 2;
 	return !bpf_map_lookup_elem(w->ver_fd, &k, &exp) && exp > w->now;
+}
+
+static int is_verified(struct gworld *w, uint32_t client)
+{
+	return verified_by(w, client) != 0;
 }
 
 static int in_conntrack(struct gworld *w, uint32_t client, uint16_t sport)
@@ -717,9 +740,8 @@ static void sc_grey_full(int v6)
 		else
 			run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
 		if (round == 0) { /* forget the verification, for round 1 */
-			struct xl4_guard_src k = { .family = v6 ? 6 : 4 };
+			struct xl4_guard_src k = src_key(&w, 1);
 
-			client_addr(&w, 1, k.addr);
 			bpf_map_delete_elem(w.ver_fd, &k);
 		}
 	}
@@ -1127,6 +1149,135 @@ static void sc_sources(int v6)
 	world_close(&w);
 }
 
+/* Entries in one verified table. */
+static long table_count(int fd)
+{
+	struct xl4_guard_src k, next;
+	long n = 0;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		first = false;
+		k = next;
+		n++;
+	}
+	return n;
+}
+
+/* Client c answers the challenge: its SYN gets our SYN-ACK, its RST carries the cookie. */
+static void answer_challenge(struct gworld *w, uint32_t c, uint16_t sport)
+{
+	struct pkt p;
+
+	mkpkt(w, &p, c, sport, TH_SYN, 0, 0, 100);
+	xl4_run_packet(&w->eng, p.b, p.len, last.b, sizeof(last.b), &last.r);
+	mkpkt(w, &p, c, sport, TH_RST, 0, 0, cookie_model(w, c, sport, w->now));
+	xl4_run_packet(&w->eng, p.b, p.len, last.b, sizeof(last.b), &last.r);
+}
+
+/*
+ * Issue 12.3: the verified tables against a spoofer who reads the code.
+ * (a) At First Drop, sources that send a SYN, the same SYN again, then a blind ACK look like
+ *     real clients to a count of completing ACKs; only ACKs from sources a cookie proved
+ *     count, so the VIP escalates.
+ * (b) First Drop proofs (which such a spoofer gives at will) cannot evict a source a cookie
+ *     proved: they live in another table.
+ * (c) IPv6: every address of one /64 answering cookies takes one entry, not one each.
+ * (d) New First Drop verifications are budgeted per CPU: the SYNs still pass, the table
+ *     is not churned faster than verify_per_sec.
+ */
+static void sc_verified_abuse(int v6)
+{
+	struct gworld w;
+	struct xl4_guard_vip v;
+	uint64_t b0;
+	uint32_t src = 5000;
+	int fwd = 0;
+	char n[128];
+
+	snprintf(n, sizeof(n), "guard/%s/verified-abuse/setup", v6 ? "v6" : "v4");
+	g_verified_max = 1024;
+	if (!world_open(&w, v6, n)) {
+		g_verified_max = 0;
+		return;
+	}
+	g_verified_max = 0;
+	/* (b) a real client proves itself with a cookie */
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_CHALLENGE);
+	answer_challenge(&w, 1, 43001);
+	NAME(n, &w, "verified-abuse/cookie-proven");
+	check_u64(n, "verified by", verified_by(&w, 1), 2);
+	/* (c) one /64: 3000 of its addresses answer cookies */
+	if (v6) {
+		for (int i = 0; i < 3000; i++) {
+			struct pkt p;
+
+			mkpkt(&w, &p, 9, (uint16_t)(44000 + i), TH_SYN, 0, 0, 100);
+			pkt_set16(&p, p.l3 + 8 + 14, 0x1000 + i), tcp_csum_fix(&p, 1);
+			xl4_run_packet(&w.eng, p.b, p.len, last.b, sizeof(last.b), &last.r);
+			/* the RST from that same address, with the cookie for it */
+			{
+				uint32_t l4 = p.l3 + 40, ack = (uint32_t)last.b[l4 + 8] << 24 |
+					      last.b[l4 + 9] << 16 | last.b[l4 + 10] << 8 | last.b[l4 + 11];
+
+				mkpkt(&w, &p, 9, (uint16_t)(44000 + i), TH_RST, 0, 0, ack);
+				pkt_set16(&p, p.l3 + 8 + 14, 0x1000 + i), tcp_csum_fix(&p, 1);
+				xl4_run_packet(&w.eng, p.b, p.len, last.b, sizeof(last.b), &last.r);
+			}
+		}
+		NAME(n, &w, "verified-abuse/one-64-one-entry");
+		check_u64(n, "cookie table entries (the real client's and the /64's)",
+			  table_count(w.verc_fd), 2);
+	}
+	/* (a) + (b): First Drop, 3000 spoofed sources each send a SYN, the same SYN 1 s later,
+	 * and a blind ACK, 300 new ones per bucket */
+	ctl_write(&w, XL4_GUARD_OV_AUTO, 0);
+	w.cfg.response = XL4_GUARD_RESP_AUTO;
+	cfg_write(&w);
+	b0 = w.now + BUCKET_NS;
+	for (int i = 0; i < 4; i++) { /* enter emergency: a plain flood */
+		clock_set(&w, b0 + i * BUCKET_NS);
+		burst(&w, 60000 + i * 300, 300, 0);
+	}
+	vip_state(&w, &v);
+	NAME(n, &w, "verified-abuse/first-drop");
+	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
+	for (int i = 4; i < 18 && v.level == XL4_GUARD_FIRST_DROP; i++) {
+		clock_set(&w, b0 + i * BUCKET_NS);
+		if (i < 14)
+			burst(&w, src + (i - 4) * 300, 300, 0);	  /* first SYNs */
+		if (i >= 8)
+			fwd += burst(&w, src + (i - 8) * 300, 300, 1); /* again, + a blind ACK */
+		vip_state(&w, &v);
+	}
+	NAME(n, &w, "verified-abuse/spoofed-completions-escalate");
+	check_u64(n, "level", v.level, XL4_GUARD_CHALLENGE);
+	NAME(n, &w, "verified-abuse/spoofed-completions-cause");
+	check_u64(n, "cause", v.cause, XL4_GUARD_CAUSE_ESCALATED);
+	NAME(n, &w, "verified-abuse/first-drop-proofs-filled-their-table");
+	check_u64(n, "First Drop table entries >= 512", table_count(w.ver_fd) >= 512, 1);
+	NAME(n, &w, "verified-abuse/cookie-proven-survives");
+	check_u64(n, "verified by", verified_by(&w, 1), 2);
+	world_close(&w);
+
+	/* (d) the budget: 10 new First Drop verifications per second on this CPU */
+	snprintf(n, sizeof(n), "guard/%s/verified-abuse/budget-setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	w.cfg.verify_per_sec = 10;
+	cfg_write(&w);
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_FIRST_DROP);
+	b0 = w.now;
+	burst(&w, 7000, 50, 0);
+	clock_set(&w, b0 + SEC_NS);
+	fwd = burst(&w, 7000, 50, 0);
+	NAME(n, &w, "verified-abuse/budget/retransmissions-pass");
+	check_u64(n, "forwarded", fwd, 50);
+	NAME(n, &w, "verified-abuse/budget/verifications-capped");
+	check_u64(n, "First Drop table entries", table_count(w.ver_fd), 10);
+	world_close(&w);
+}
+
 /* ---- First Drop at flood rates (issue 12.2) ---- */
 
 #define SIM_SLOTS 1024		   /* greylist slots: 1/1024 of the default 1M */
@@ -1413,6 +1564,7 @@ void suite_guard(void)
 			sc_deep_l4();
 		sc_hysteresis(v6);
 		sc_sources(v6);
+		sc_verified_abuse(v6);
 	}
 	fx_unpin(&old);
 	printf("guard: %d checks\n", fx.passed + fx.failed - before);

@@ -194,6 +194,8 @@ static const struct bad_case bad_cases[] = {
 	{ "guard: { challenge_per_second = -1; };\n", "guard.challenge_per_second: '-1' is out of range" },
 	{ "guard: { key_rotation = 59; };\n", "guard.key_rotation: '59' is out of range" },
 	{ "guard: { min_sources = 0; };\n", "guard.min_sources: '0' is out of range" },
+	{ "guard: { verify_v6_prefix = 31; };\n", "guard.verify_v6_prefix: '31' is out of range" },
+	{ "guard: { verify_per_second = -1; };\n", "guard.verify_per_second: '-1' is out of range" },
 	{ "guard: { min_sources = 33; };\n", "guard.min_sources: '33' is out of range" },
 	{ "guard: { first_drop = { hold_ms = 400; }; };\n", "guard.first_drop.hold_ms: first_drop.hold_ms (400) must lie in first_drop.min_ms..max_ms (500..6000)" },
 	{ "guard: { first_drop = { max_ms = 2000; }; };\n", "guard.first_drop: first_drop.hold_ms (3000) must lie in first_drop.min_ms..max_ms (500..2000)" },
