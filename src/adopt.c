@@ -13,6 +13,7 @@
 
 #include "adopt.h"
 #include "log.h"
+#include "nic_check.h"
 #include "xl4/abi.h"
 
 int xl4_pins_lock(const char *pin_path)
@@ -234,6 +235,7 @@ int xl4_xdp_install(int ifindex, int prog_fd, const char *pin_path, enum xl4_xdp
 
 	*replaced = false;
 	if_indextoname(ifindex, name);
+	xl4_nic_check(name);
 	bpf_obj_get_info_by_fd(prog_fd, &info, &len);
 	cur = xl4_xdp_attached(ifindex, &cur_mode);
 	if (!cur)
