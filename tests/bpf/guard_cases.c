@@ -1473,6 +1473,10 @@ static void sc_hysteresis(int v6)
 	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
 	NAME(n, &w, "hysteresis/entered-cause");
 	check_u64(n, "cause", v.cause, XL4_GUARD_CAUSE_RATIO);
+	/* the window that tripped it: the three buckets of 150 SYNs before this one, counted once
+	 * (this CPU's window, summed with every other CPU's slot: none here) */
+	NAME(n, &w, "hysteresis/entered-window");
+	check_u64(n, "win_syn", v.win_syn, 450);
 	NAME(n, &w, "hysteresis/emergency-drops-new-sources");
 	check_u64(n, "SYNs forwarded", fwd, 0);
 

@@ -299,7 +299,7 @@ gmap() { # gmap MAP FIELD: a field of one of the guard's one-entry maps, read wi
 	bpftool -j map lookup pinned "$DAEMON_PIN/$1" key 0 0 0 0 |
 		"$PY" -c 'import json,sys; v=json.load(sys.stdin); v=v.get("formatted",v)["value"]; print(v[sys.argv[1]])' "$2"
 }
-gcfg() { gmap xl4_gcfg_v1 "$1"; }
+gcfg() { gmap xl4_gcfg_v2 "$1"; }
 key0=$(gcfg key)
 ckey0=$(gmap xl4_gckey_v1 key)
 assert_match "three cookie keys drawn, none zero" '^\[\[[1-9][0-9]*, [1-9][0-9]*\], \[[1-9][0-9]*, [1-9][0-9]*\], \[[1-9][0-9]*, [1-9][0-9]*\]\]$' "$ckey0"
