@@ -850,48 +850,48 @@ static int get_real(struct xl4_conf_ctx *c, const config_setting_t *s, double mi
 
 /* ---- the custom keys and the checks the rows name ---- */
 
-static int parse_listen(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
-			const config_setting_t *s, struct xl4_config *cfg)
+/* A string key handed to a parser that explains a refusal in why. */
+static int parse_text(struct xl4_conf_ctx *c, const config_setting_t *s, struct xl4_config *cfg,
+		      int (*text)(const char *v, struct xl4_config *cfg, char *why, size_t len))
 {
 	const char *v = NULL;
 	char why[160];
 	int err = get_string(c, s, &v);
 
-	(void)k;
 	if (err)
 		return err;
-	if (xl4_metrics_listen_parse(v, &cfg->metrics, why, sizeof(why)))
+	if (text(v, cfg, why, sizeof(why)))
 		return fail(c, s, "%s", why);
 	return 0;
+}
+
+static int listen_text(const char *v, struct xl4_config *cfg, char *why, size_t len)
+{
+	return xl4_metrics_listen_parse(v, &cfg->metrics, why, len);
+}
+
+static int parse_listen(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			const config_setting_t *s, struct xl4_config *cfg)
+{
+	(void)k;
+	return parse_text(c, s, cfg, listen_text);
 }
 
 static int parse_socket_group(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 			      const config_setting_t *s, struct xl4_config *cfg)
 {
-	const char *v = NULL;
-	char why[160];
-	int err = get_string(c, s, &v);
-
 	(void)k;
-	if (err)
-		return err;
-	if (xl4_socket_group_parse(v, cfg, why, sizeof(why)))
-		return fail(c, s, "%s", why);
-	return 0;
+	return parse_text(c, s, cfg, xl4_socket_group_parse);
 }
 
-static int parse_allow(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
-		       const config_setting_t *s, struct xl4_config *cfg)
+/* filter.allow, filter.block */
+static int parse_prefixes(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			  const config_setting_t *s, struct xl4_config *cfg)
 {
-	(void)k;
-	return parse_prefix_list(c, s, &cfg->filter.allow, &cfg->filter.n_allow);
-}
+	struct xl4_filter_conf *f = &cfg->filter;
+	bool allow = !strcmp(k->key, "filter.allow");
 
-static int parse_block(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
-		       const config_setting_t *s, struct xl4_config *cfg)
-{
-	(void)k;
-	return parse_prefix_list(c, s, &cfg->filter.block, &cfg->filter.n_block);
+	return parse_prefix_list(c, s, allow ? &f->allow : &f->block, allow ? &f->n_allow : &f->n_block);
 }
 
 static int parse_rules(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
@@ -1158,11 +1158,11 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	  .help = "Decided in this order: allow list, block list, destination rules, global "
 		  "per-source limit (`docs/filter.md`). Lists and rules change at runtime with "
 		  "`xl4 allow`, `block`, `rule` and `limit`." },
-	{ "filter.allow", CUSTOM(parse_allow, NULL), .kind = "list of prefixes", .def_doc = "empty",
+	{ "filter.allow", CUSTOM(parse_prefixes, NULL), .kind = "list of prefixes", .def_doc = "empty",
 	  .help = "sources always let through, IPv4 or IPv6. A bare address is a /32 or /128; host "
 		  "bits set beyond the length are an error; a prefix may not be listed twice, nor on "
 		  "both lists. Entries from the file never expire" },
-	{ "filter.block", CUSTOM(parse_block, NULL), .kind = "list of prefixes", .def_doc = "empty",
+	{ "filter.block", CUSTOM(parse_prefixes, NULL), .kind = "list of prefixes", .def_doc = "empty",
 	  .help = "sources always dropped; as `filter.allow`" },
 	{ "filter.rules", CUSTOM(parse_rules, NULL), .kind = "list of groups", .def_doc = "empty",
 	  .help = "destination rules: `dst`, `proto`, `ports`, `action`, `rate`, `burst`, "
