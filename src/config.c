@@ -1102,7 +1102,10 @@ static const struct xl4_conf_name response_names[] = {
 #define GROUP(ex) XL4_CONF_GROUP, .example = (ex)
 #define CUSTOM(fn, sh) XL4_CONF_CUSTOM, .parse = (fn), .show = (sh)
 
-/* In the order they are read and documented; a GROUP's keys follow it. */
+/* In the order they are read and documented; a GROUP's keys follow it. A new key is a field
+ * of struct xl4_config, its default in config_defaults above, and one row here; then
+ * scripts/config-docs writes docs/config.md and xl4.conf(5) (test_conf_doc checks they are
+ * current). */
 const struct xl4_conf_key xl4_conf_keys[] = {
 	{ "interfaces", CUSTOM(parse_interfaces, show_ifaces), .restart_only = true,
 	  .kind = "list of strings (or one string)", .def_doc = "none",

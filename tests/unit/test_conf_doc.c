@@ -112,6 +112,11 @@ static void test_rows_sound(void **state)
 			fail_msg("%s: no type text", k->key);
 		if (k->type == XL4_CONF_CUSTOM && !k->parse)
 			fail_msg("%s: no parser", k->key);
+		if ((k->type == XL4_CONF_ENUM && k->size != 4) ||
+		    (k->type == XL4_CONF_BOOL && k->size != sizeof(bool)) ||
+		    (k->type == XL4_CONF_REAL && k->size != sizeof(double)) ||
+		    (k->type == XL4_CONF_INT && k->size != 1 && k->size != 2 && k->size != 4 && k->size != 8))
+			fail_msg("%s: a field of %zu bytes does not fit its type", k->key, k->size);
 		if (k->restart_only && k->type == XL4_CONF_CUSTOM && !k->show)
 			fail_msg("%s: restart-only needs show() to compare", k->key);
 		xl4_conf_value(k, &def, val, sizeof(val));
