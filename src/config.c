@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <libconfig.h>
@@ -70,48 +71,24 @@ static const struct xl4_config config_defaults = {
 	},
 };
 
-/* Every key the file may hold, by section; anything else is a typo worth an error. */
-static const char *const root_keys[] = { "interfaces", "xdp_mode", "pin_path", "control_socket",
-					 "parser", "events", "lb", "vips", "filter", "metrics", "daemon", "guard",
-					 NULL };
-static const char *const lb_keys[] = { "seed", "table_size", "conntrack", "ipip_source_v4",
-				       "ipip_source_v6", "icmp_too_big_per_second",
-				       "icmp_errors_per_second", NULL };
-static const char *const ct_keys[] = { "max_entries", "per_cpu_lru", "inserts_per_second", NULL };
+/* The keys of a VIP, a backend, a health check and a rule: the lists of groups are read by
+ * hand (see struct xl4_conf_key). */
 static const char *const vip_keys[] = { "name", "address", "mode", "mtu", "on_backend_down",
 					"health", "backends", NULL };
 static const char *const backend_keys[] = { "address", "weight", "mac", "drained", NULL };
 static const char *const health_keys[] = { "type", "port", "path", "host", "expect",
 					   "interval_ms", "timeout_ms", "rise", "fall", NULL };
-static const char *const filter_keys[] = { "allow", "block", "rules", "limit", "rate_table_size",
-					   NULL };
 static const char *const rule_keys[] = { "dst", "proto", "ports", "action", "rate", "burst",
 					 "v6_prefix", NULL };
-static const char *const limit_keys[] = { "rate", "burst", "v6_prefix", "new_sources_per_second",
-					  NULL };
-static const char *const parser_keys[] = { "fragments", NULL };
-static const char *const events_keys[] = { "samples_per_second", NULL };
-static const char *const metrics_keys[] = { "listen", NULL };
-static const char *const daemon_keys[] = { "socket_group", NULL };
-static const char *const guard_keys[] = { "enabled", "response", "syn_rate", "ratio", "enter_ms",
-					  "leave_ms", "escalate_ms", "first_drop", "min_sources",
-					  "verify_v6_prefix", "verify_per_second",
-					  "verified_ttl",
-					  "challenge_per_second", "key_rotation", "greylist_slots",
-					  "syn_slots",
-					  "verified_max", "analyzer", NULL };
-static const char *const first_drop_keys[] = { "min_ms", "max_ms", "hold_ms", NULL };
-static const char *const analyzer_keys[] = { "block_top", "block_seconds", "max_blocks", "min_share",
-					     "min_samples", NULL };
 
-struct ctx {
+struct xl4_conf_ctx {
 	const char *name;
 	char *err;
 	size_t errlen;
 	struct xl4_conf_lits *lits; /* integers as written: libconfig wraps them */
 };
 
-static int fail(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
+static int fail(struct xl4_conf_ctx *c, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* "vips[1].backends[0].address": where a setting sits, for error messages. */
@@ -132,7 +109,7 @@ static void setting_path(const config_setting_t *s, char *buf, size_t len)
 	}
 }
 
-static int fail(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
+static int fail(struct xl4_conf_ctx *c, const config_setting_t *s, const char *fmt, ...)
 {
 	char msg[384], path[256];
 	va_list ap;
@@ -146,7 +123,7 @@ static int fail(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int check_keys(struct ctx *c, const config_setting_t *group, const char *const *known)
+static int check_keys(struct xl4_conf_ctx *c, const config_setting_t *group, const char *const *known)
 {
 	int n = config_setting_length(group);
 
@@ -163,7 +140,7 @@ static int check_keys(struct ctx *c, const config_setting_t *group, const char *
 	return 0;
 }
 
-static int get_string(struct ctx *c, const config_setting_t *s, const char **out)
+static int get_string(struct xl4_conf_ctx *c, const config_setting_t *s, const char **out)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
 		return fail(c, s, "expected a string in double quotes");
@@ -171,7 +148,7 @@ static int get_string(struct ctx *c, const config_setting_t *s, const char **out
 	return 0;
 }
 
-static int copy_string(struct ctx *c, const config_setting_t *s, char *dst, size_t cap)
+static int copy_string(struct xl4_conf_ctx *c, const config_setting_t *s, char *dst, size_t cap)
 {
 	const char *v = NULL;
 	int err = get_string(c, s, &v);
@@ -206,9 +183,12 @@ int xl4_config_add_iface(struct xl4_config *cfg, const char *name, char *err, si
 	return 0;
 }
 
-static int parse_interfaces(struct ctx *c, const config_setting_t *s, struct xl4_config *cfg)
+static int parse_interfaces(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			    const config_setting_t *s, struct xl4_config *cfg)
 {
 	int n;
+
+	(void)k;
 
 	if (config_setting_type(s) == CONFIG_TYPE_STRING)
 		return xl4_config_add_iface(cfg, config_setting_get_string(s), c->err, c->errlen)
@@ -229,31 +209,8 @@ static int parse_interfaces(struct ctx *c, const config_setting_t *s, struct xl4
 	return 0;
 }
 
-static int parse_parser(struct ctx *c, const config_setting_t *g, struct xl4_config *cfg)
-{
-	const config_setting_t *s;
-	const char *v = NULL;
-	int err;
-
-	if (!config_setting_is_group(g))
-		return fail(c, g, "expected a group: parser: { ... };");
-	if ((err = check_keys(c, g, parser_keys)))
-		return err;
-	if ((s = config_setting_get_member(g, "fragments"))) {
-		if ((err = get_string(c, s, &v)))
-			return err;
-		if (!strcmp(v, "pass"))
-			cfg->frag_policy = XL4_FRAG_PASS;
-		else if (!strcmp(v, "drop"))
-			cfg->frag_policy = XL4_FRAG_DROP;
-		else
-			return fail(c, s, "'%s' is not one of: pass, drop", v);
-	}
-	return 0;
-}
-
 /* An integer setting's text as written: libconfig's own value may have wrapped. */
-static int int_text(struct ctx *c, const config_setting_t *s, const char **text)
+static int int_text(struct xl4_conf_ctx *c, const config_setting_t *s, const char **text)
 {
 	char path[256];
 
@@ -265,7 +222,7 @@ static int int_text(struct ctx *c, const config_setting_t *s, const char **text)
 	return 0;
 }
 
-static int get_int(struct ctx *c, const config_setting_t *s, long long min, long long max,
+static int get_int(struct xl4_conf_ctx *c, const config_setting_t *s, long long min, long long max,
 		   long long *out)
 {
 	const char *text;
@@ -278,25 +235,6 @@ static int get_int(struct ctx *c, const config_setting_t *s, long long min, long
 		return fail(c, s, "'%s' is out of range %lld..%lld", text, min, max);
 	if (err)
 		return fail(c, s, "'%s' is not an integer", text);
-	return 0;
-}
-
-static int parse_events(struct ctx *c, const config_setting_t *g, struct xl4_config *cfg)
-{
-	const config_setting_t *s;
-	int err;
-
-	if (!config_setting_is_group(g))
-		return fail(c, g, "expected a group: events: { ... };");
-	if ((err = check_keys(c, g, events_keys)))
-		return err;
-	if ((s = config_setting_get_member(g, "samples_per_second"))) {
-		long long v;
-
-		if ((err = get_int(c, s, 0, 1000000, &v)))
-			return err;
-		cfg->sample_per_sec = (__u32)v;
-	}
 	return 0;
 }
 
@@ -347,26 +285,6 @@ int xl4_metrics_listen_parse(const char *s, struct xl4_metrics_conf *m, char *er
 	return 0;
 }
 
-static int parse_metrics(struct ctx *c, const config_setting_t *g, struct xl4_config *cfg)
-{
-	const config_setting_t *s;
-	const char *v = NULL;
-	char why[160];
-	int err;
-
-	if (!config_setting_is_group(g))
-		return fail(c, g, "expected a group: metrics: { listen = \"127.0.0.1:9143\"; };");
-	if ((err = check_keys(c, g, metrics_keys)))
-		return err;
-	if ((s = config_setting_get_member(g, "listen"))) {
-		if ((err = get_string(c, s, &v)))
-			return err;
-		if (xl4_metrics_listen_parse(v, &cfg->metrics, why, sizeof(why)))
-			return fail(c, s, "%s", why);
-	}
-	return 0;
-}
-
 int xl4_socket_group_parse(const char *name, struct xl4_config *cfg, char *err, size_t errlen)
 {
 	struct group gr, *found = NULL;
@@ -381,28 +299,7 @@ int xl4_socket_group_parse(const char *name, struct xl4_config *cfg, char *err, 
 	return 0;
 }
 
-/* daemon: { socket_group = "xl4"; }: who besides root may use the control socket. */
-static int parse_daemon(struct ctx *c, const config_setting_t *g, struct xl4_config *cfg)
-{
-	const config_setting_t *s;
-	const char *v = NULL;
-	char why[160];
-	int err;
-
-	if (!config_setting_is_group(g))
-		return fail(c, g, "expected a group: daemon: { socket_group = \"xl4\"; };");
-	if ((err = check_keys(c, g, daemon_keys)))
-		return err;
-	if ((s = config_setting_get_member(g, "socket_group"))) {
-		if ((err = get_string(c, s, &v)))
-			return err;
-		if (xl4_socket_group_parse(v, cfg, why, sizeof(why)))
-			return fail(c, s, "%s", why);
-	}
-	return 0;
-}
-
-static int get_bool(struct ctx *c, const config_setting_t *s, bool *out)
+static int get_bool(struct xl4_conf_ctx *c, const config_setting_t *s, bool *out)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
 		return fail(c, s, "expected true or false");
@@ -410,7 +307,7 @@ static int get_bool(struct ctx *c, const config_setting_t *s, bool *out)
 	return 0;
 }
 
-static int group_check(struct ctx *c, const config_setting_t *g, const char *const *keys,
+static int group_check(struct xl4_conf_ctx *c, const config_setting_t *g, const char *const *keys,
 		       const char *example)
 {
 	if (!config_setting_is_group(g))
@@ -419,14 +316,17 @@ static int group_check(struct ctx *c, const config_setting_t *g, const char *con
 }
 
 /* "198.18.255.0/24" -> base and host mask; /16../30 so flows have outer sources to spread over. */
-static int parse_src4(struct ctx *c, const config_setting_t *s, struct xl4_lb_conf *lb)
+static int parse_src4(struct xl4_conf_ctx *c, const struct xl4_conf_key *k, const config_setting_t *s,
+		      struct xl4_config *cfg)
 {
+	struct xl4_lb_conf *lb = &cfg->lb;
 	const char *v = NULL;
 	char addr[32];
 	unsigned long len;
 	const char *slash;
 	int err = get_string(c, s, &v);
 
+	(void)k;
 	if (err)
 		return err;
 	slash = strchr(v, '/');
@@ -442,13 +342,16 @@ static int parse_src4(struct ctx *c, const config_setting_t *s, struct xl4_lb_co
 }
 
 /* "2001:db8:ffff::/112": the low 16 bits vary per flow. */
-static int parse_src6(struct ctx *c, const config_setting_t *s, struct xl4_lb_conf *lb)
+static int parse_src6(struct xl4_conf_ctx *c, const struct xl4_conf_key *k, const config_setting_t *s,
+		      struct xl4_config *cfg)
 {
+	struct xl4_lb_conf *lb = &cfg->lb;
 	const char *v = NULL;
 	char addr[64];
 	const char *slash;
 	int err = get_string(c, s, &v);
 
+	(void)k;
 	if (err)
 		return err;
 	slash = strchr(v, '/');
@@ -462,62 +365,7 @@ static int parse_src6(struct ctx *c, const config_setting_t *s, struct xl4_lb_co
 	return 0;
 }
 
-static int parse_lb(struct ctx *c, const config_setting_t *g, struct xl4_lb_conf *lb)
-{
-	const config_setting_t *s, *ct;
-	long long v;
-	int err;
-
-	if ((err = group_check(c, g, lb_keys, "lb: { seed = 12345; ... };")))
-		return err;
-	if ((s = config_setting_get_member(g, "seed"))) {
-		if ((err = get_int(c, s, 0, 0xffffffffLL, &v)))
-			return err;
-		lb->seed = v;
-		lb->seed_set = true;
-	}
-	if ((s = config_setting_get_member(g, "table_size"))) {
-		if ((err = get_int(c, s, 3, XL4_RING_SIZE_MAX, &v)))
-			return err;
-		if (!xl4_maglev_is_prime(v))
-			return fail(c, s, "%lld is not prime (Maglev needs a prime; e.g. 65537, 16381, 1021)", v);
-		lb->table_size = v;
-	}
-	if ((ct = config_setting_get_member(g, "conntrack"))) {
-		if ((err = group_check(c, ct, ct_keys, "conntrack: { max_entries = 262144; };")))
-			return err;
-		if ((s = config_setting_get_member(ct, "max_entries"))) {
-			if ((err = get_int(c, s, 1024, 1LL << 27, &v)))
-				return err;
-			lb->ct_max = v;
-		}
-		if ((s = config_setting_get_member(ct, "per_cpu_lru")) &&
-		    (err = get_bool(c, s, &lb->ct_per_cpu_lru)))
-			return err;
-		if ((s = config_setting_get_member(ct, "inserts_per_second"))) {
-			if ((err = get_int(c, s, 0, 100000000, &v)))
-				return err;
-			lb->ct_inserts_per_sec = v;
-		}
-	}
-	if ((s = config_setting_get_member(g, "icmp_too_big_per_second"))) {
-		if ((err = get_int(c, s, 0, 10000000, &v)))
-			return err;
-		lb->too_big_per_sec = v;
-	}
-	if ((s = config_setting_get_member(g, "icmp_errors_per_second"))) {
-		if ((err = get_int(c, s, 0, 10000000, &v)))
-			return err;
-		lb->icmp_errors_per_sec = v;
-	}
-	if ((s = config_setting_get_member(g, "ipip_source_v4")) && (err = parse_src4(c, s, lb)))
-		return err;
-	if ((s = config_setting_get_member(g, "ipip_source_v6")) && (err = parse_src6(c, s, lb)))
-		return err;
-	return 0;
-}
-
-static int parse_health(struct ctx *c, const config_setting_t *g, struct xl4_vip_conf *vc)
+static int parse_health(struct xl4_conf_ctx *c, const config_setting_t *g, struct xl4_vip_conf *vc)
 {
 	struct xl4_health_spec *h = &vc->health;
 	const config_setting_t *s;
@@ -587,7 +435,7 @@ static int parse_health(struct ctx *c, const config_setting_t *g, struct xl4_vip
 	return 0;
 }
 
-static int parse_backend(struct ctx *c, const config_setting_t *g, const struct xl4_vip_conf *vc,
+static int parse_backend(struct xl4_conf_ctx *c, const config_setting_t *g, const struct xl4_vip_conf *vc,
 			 struct xl4_backend_spec *b)
 {
 	const config_setting_t *s;
@@ -630,7 +478,7 @@ static int parse_backend(struct ctx *c, const config_setting_t *g, const struct 
 	return 0;
 }
 
-static int parse_vip(struct ctx *c, const config_setting_t *g, struct xl4_config *cfg,
+static int parse_vip(struct xl4_conf_ctx *c, const config_setting_t *g, struct xl4_config *cfg,
 		     struct xl4_vip_conf *vc)
 {
 	const config_setting_t *s, *list;
@@ -703,9 +551,12 @@ static int parse_vip(struct ctx *c, const config_setting_t *g, struct xl4_config
 	return 0;
 }
 
-static int parse_vips(struct ctx *c, const config_setting_t *list, struct xl4_config *cfg)
+static int parse_vips(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+		      const config_setting_t *list, struct xl4_config *cfg)
 {
 	int n, err;
+
+	(void)k;
 
 	if (!config_setting_is_list(list))
 		return fail(c, list, "expected a list: vips = ( { name = \"web\"; ... }, ... );");
@@ -802,7 +653,7 @@ static int list_ref_cmp(const void *a, const void *b)
 	return x->idx - y->idx;
 }
 
-static int parse_prefix_list(struct ctx *c, const config_setting_t *s, struct xl4_prefix **out,
+static int parse_prefix_list(struct xl4_conf_ctx *c, const config_setting_t *s, struct xl4_prefix **out,
 			     int *n_out)
 {
 	int n;
@@ -830,7 +681,7 @@ static int parse_prefix_list(struct ctx *c, const config_setting_t *s, struct xl
 }
 
 /* A prefix twice on one list, or on both lists, is a mistake worth naming. */
-static int check_list_duplicates(struct ctx *c, const config_setting_t *allow,
+static int check_list_duplicates(struct xl4_conf_ctx *c, const config_setting_t *allow,
 				 const config_setting_t *block, const struct xl4_filter_conf *f)
 {
 	size_t n = f->n_allow + f->n_block, k = 0;
@@ -877,7 +728,7 @@ static void ports_str(const struct xl4_rule_spec *r, char *buf, size_t len)
 		snprintf(buf, len, "ports %u-%u", r->port_lo, r->port_hi);
 }
 
-static int parse_rule(struct ctx *c, const config_setting_t *g, struct xl4_filter_conf *f,
+static int parse_rule(struct xl4_conf_ctx *c, const config_setting_t *g, struct xl4_filter_conf *f,
 		      struct xl4_rule_spec *r)
 {
 	const config_setting_t *s, *rate, *burst, *v6;
@@ -973,84 +824,8 @@ static int parse_rule(struct ctx *c, const config_setting_t *g, struct xl4_filte
 	return 0;
 }
 
-static int parse_limit(struct ctx *c, const config_setting_t *g, struct xl4_filter_conf *f)
-{
-	const config_setting_t *s, *rate, *burst;
-	long long n;
-	int err;
-
-	if ((err = group_check(c, g, limit_keys, "limit: { rate = 1000; burst = 2000; };")))
-		return err;
-	rate = config_setting_get_member(g, "rate");
-	burst = config_setting_get_member(g, "burst");
-	if (!rate != !burst)
-		return fail(c, g, "the global limit needs both rate (packets/s) and burst (packets)");
-	if (rate) {
-		if ((err = get_int(c, rate, 1, XL4_RULE_RATE_MAX, &n)))
-			return err;
-		f->limit_rate = n;
-		if ((err = get_int(c, burst, 1, XL4_RULE_BURST_MAX, &n)))
-			return err;
-		f->limit_burst = n;
-	}
-	if ((s = config_setting_get_member(g, "v6_prefix"))) {
-		if ((err = get_int(c, s, 1, 128, &n)))
-			return err;
-		if (!rate)
-			return fail(c, s, "only with rate and burst");
-		f->limit_v6_prefix = n;
-	}
-	if ((s = config_setting_get_member(g, "new_sources_per_second"))) {
-		if ((err = get_int(c, s, 0, 100000000, &n)))
-			return err;
-		f->new_sources_per_sec = n;
-	}
-	return 0;
-}
-
-static int parse_filter(struct ctx *c, const config_setting_t *g, struct xl4_filter_conf *f)
-{
-	const config_setting_t *s, *allow, *block;
-	long long n;
-	int err;
-
-	if ((err = group_check(c, g, filter_keys, "filter: { block = [ \"198.18.6.0/24\" ]; };")))
-		return err;
-	if ((allow = config_setting_get_member(g, "allow")) &&
-	    (err = parse_prefix_list(c, allow, &f->allow, &f->n_allow)))
-		return err;
-	if ((block = config_setting_get_member(g, "block")) &&
-	    (err = parse_prefix_list(c, block, &f->block, &f->n_block)))
-		return err;
-	if ((err = check_list_duplicates(c, allow, block, f)))
-		return err;
-	if ((s = config_setting_get_member(g, "rules"))) {
-		if (!config_setting_is_list(s))
-			return fail(c, s, "expected a list: rules = ( { dst = \"...\"; action = \"drop\"; }, ... );");
-		n = config_setting_length(s);
-		if (n > XL4_MAX_RULES - 1)
-			return fail(c, s, "%lld rules; at most %d", n, XL4_MAX_RULES - 1);
-		f->rules = calloc(n ? n : 1, sizeof(*f->rules));
-		if (!f->rules)
-			return fail(c, s, "out of memory");
-		for (int i = 0; i < n; i++) {
-			if ((err = parse_rule(c, config_setting_get_elem(s, i), f, &f->rules[i])))
-				return err;
-			f->n_rules++;
-		}
-	}
-	if ((s = config_setting_get_member(g, "limit")) && (err = parse_limit(c, s, f)))
-		return err;
-	if ((s = config_setting_get_member(g, "rate_table_size"))) {
-		if ((err = get_int(c, s, 1024, 1LL << 26, &n)))
-			return err;
-		f->rate_table_size = n;
-	}
-	return 0;
-}
-
 /* A number that may be written 3 or 3.0. */
-static int get_real(struct ctx *c, const config_setting_t *s, double min, double max, double *out)
+static int get_real(struct xl4_conf_ctx *c, const config_setting_t *s, double min, double max, double *out)
 {
 	double v;
 
@@ -1075,169 +850,571 @@ static int get_real(struct ctx *c, const config_setting_t *s, double min, double
 	return 0;
 }
 
-/* Slot tables are indexed by a hash masked with (size - 1). */
-static int get_pow2(struct ctx *c, const config_setting_t *s, long long min, long long max,
-		    uint32_t *out)
+/* ---- the custom keys and the checks the rows name ---- */
+
+/* A string key handed to a parser that explains a refusal in why. */
+static int parse_text(struct xl4_conf_ctx *c, const config_setting_t *s, struct xl4_config *cfg,
+		      int (*text)(const char *v, struct xl4_config *cfg, char *why, size_t len))
 {
-	long long v = 0;
-	int err = get_int(c, s, min, max, &v);
+	const char *v = NULL;
+	char why[160];
+	int err = get_string(c, s, &v);
 
 	if (err)
 		return err;
-	if (v & (v - 1))
-		return fail(c, s, "%lld is not a power of two (e.g. 1048576)", v);
-	*out = v;
+	if (text(v, cfg, why, sizeof(why)))
+		return fail(c, s, "%s", why);
 	return 0;
 }
 
-/* get_u32(c, group, key, min, max, &out): an optional integer member. */
-static int get_u32(struct ctx *c, const config_setting_t *g, const char *key, long long min,
-		   long long max, uint32_t *out)
+static int listen_text(const char *v, struct xl4_config *cfg, char *why, size_t len)
 {
-	const config_setting_t *s = config_setting_get_member(g, key);
-	long long v;
-	int err;
-
-	if (!s)
-		return 0;
-	if ((err = get_int(c, s, min, max, &v)))
-		return err;
-	*out = v;
-	return 0;
+	return xl4_metrics_listen_parse(v, &cfg->metrics, why, len);
 }
 
-static int parse_analyzer(struct ctx *c, const config_setting_t *g, struct xl4_analyzer_conf *a)
+static int parse_listen(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			const config_setting_t *s, struct xl4_config *cfg)
 {
-	const config_setting_t *s;
-	int err;
-
-	if ((err = group_check(c, g, analyzer_keys, "analyzer: { block_top = true; };")))
-		return err;
-	if ((s = config_setting_get_member(g, "block_top")) && (err = get_bool(c, s, &a->block_top)))
-		return err;
-	if ((err = get_u32(c, g, "block_seconds", 1, 7 * 86400, &a->block_seconds)) ||
-	    (err = get_u32(c, g, "max_blocks", 1, XL4_ANALYZER_MAX_BLOCKS, &a->max_blocks)) ||
-	    (err = get_u32(c, g, "min_samples", 1, 1000000, &a->min_samples)))
-		return err;
-	if ((s = config_setting_get_member(g, "min_share")) && (err = get_real(c, s, 0.01, 1.0, &a->min_share)))
-		return err;
-	return 0;
+	(void)k;
+	return parse_text(c, s, cfg, listen_text);
 }
 
-static int parse_guard(struct ctx *c, const config_setting_t *g, struct xl4_guard_conf *gc)
+static int parse_socket_group(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			      const config_setting_t *s, struct xl4_config *cfg)
 {
-	const config_setting_t *s, *fd;
-	const char *v = NULL;
-	int err;
+	(void)k;
+	return parse_text(c, s, cfg, xl4_socket_group_parse);
+}
 
-	if ((err = group_check(c, g, guard_keys, "guard: { enabled = true; response = \"auto\"; };")))
-		return err;
-	if ((s = config_setting_get_member(g, "enabled")) && (err = get_bool(c, s, &gc->enabled)))
-		return err;
-	if ((s = config_setting_get_member(g, "response"))) {
-		if ((err = get_string(c, s, &v)))
+/* filter.allow, filter.block */
+static int parse_prefixes(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			  const config_setting_t *s, struct xl4_config *cfg)
+{
+	struct xl4_filter_conf *f = &cfg->filter;
+	bool allow = !strcmp(k->key, "filter.allow");
+
+	return parse_prefix_list(c, s, allow ? &f->allow : &f->block, allow ? &f->n_allow : &f->n_block);
+}
+
+static int parse_rules(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+		       const config_setting_t *s, struct xl4_config *cfg)
+{
+	struct xl4_filter_conf *f = &cfg->filter;
+	int n, err;
+
+	(void)k;
+	if (!config_setting_is_list(s))
+		return fail(c, s, "expected a list: rules = ( { dst = \"...\"; action = \"drop\"; }, ... );");
+	n = config_setting_length(s);
+	if (n > XL4_MAX_RULES - 1)
+		return fail(c, s, "%d rules; at most %d", n, XL4_MAX_RULES - 1);
+	f->rules = calloc(n ? n : 1, sizeof(*f->rules));
+	if (!f->rules)
+		return fail(c, s, "out of memory");
+	for (int i = 0; i < n; i++) {
+		if ((err = parse_rule(c, config_setting_get_elem(s, i), f, &f->rules[i])))
 			return err;
-		if (!strcmp(v, "first-drop"))
-			gc->response = XL4_GUARD_RESP_FIRST_DROP;
-		else if (!strcmp(v, "challenge"))
-			gc->response = XL4_GUARD_RESP_CHALLENGE;
-		else if (!strcmp(v, "auto"))
-			gc->response = XL4_GUARD_RESP_AUTO;
-		else
-			return fail(c, s, "'%s' is not one of: first-drop, challenge, auto", v);
+		f->n_rules++;
 	}
-	if ((err = get_u32(c, g, "syn_rate", 1, 100000000, &gc->syn_rate)) ||
-	    (err = get_u32(c, g, "enter_ms", 0, 600000, &gc->enter_ms)) ||
-	    (err = get_u32(c, g, "leave_ms", 1, 3600000, &gc->leave_ms)) ||
-	    (err = get_u32(c, g, "escalate_ms", 0, 600000, &gc->escalate_ms)) ||
-	    (err = get_u32(c, g, "verified_ttl", 1, 7 * 86400, &gc->verified_ttl_s)) ||
-	    (err = get_u32(c, g, "challenge_per_second", 0, 100000000, &gc->challenge_per_sec)) ||
-	    (err = get_u32(c, g, "key_rotation", 60, 7 * 86400, &gc->key_rotation_s)) ||
-	    (err = get_u32(c, g, "min_sources", 1, 32, &gc->min_sources)) ||
-	    (err = get_u32(c, g, "verify_v6_prefix", 32, 128, &gc->verify_v6_prefix)) ||
-	    (err = get_u32(c, g, "verify_per_second", 0, 100000000, &gc->verify_per_sec)))
-		return err;
-	if ((s = config_setting_get_member(g, "ratio")) && (err = get_real(c, s, 1.0, 10000.0, &gc->ratio)))
-		return err;
+	return 0;
+}
+
+static unsigned long long load_uint(const void *field, size_t size)
+{
+	switch (size) {
+	case 1: return *(const uint8_t *)field;
+	case 2: return *(const uint16_t *)field;
+	case 4: return *(const uint32_t *)field;
+	default: return *(const uint64_t *)field;
+	}
+}
+
+static void store_uint(void *field, size_t size, unsigned long long v)
+{
+	switch (size) {
+	case 1: *(uint8_t *)field = v; break;
+	case 2: *(uint16_t *)field = v; break;
+	case 4: *(uint32_t *)field = v; break;
+	default: *(uint64_t *)field = v; break;
+	}
+}
+
+static unsigned long long key_uint(const struct xl4_conf_key *k, const struct xl4_config *cfg)
+{
+	return load_uint((const char *)cfg + k->offset, k->size);
+}
+
+/* lb.seed: a file that sets one keeps it over restarts and reloads (reload.c). */
+static int seed_given(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+		      const config_setting_t *s, struct xl4_config *cfg)
+{
+	(void)c, (void)k, (void)s;
+	cfg->lb.seed_set = true;
+	return 0;
+}
+
+static int check_prime(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+		       const config_setting_t *s, struct xl4_config *cfg)
+{
+	unsigned long long v = key_uint(k, cfg);
+
+	if (!xl4_maglev_is_prime(v))
+		return fail(c, s, "%llu is not prime (Maglev needs a prime; e.g. 65537, 16381, 1021)", v);
+	return 0;
+}
+
+/* Slot tables are indexed by a hash masked with (size - 1). */
+static int check_pow2(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+		      const config_setting_t *s, struct xl4_config *cfg)
+{
+	unsigned long long v = key_uint(k, cfg);
+
+	if (v & (v - 1))
+		return fail(c, s, "%llu is not a power of two (e.g. 1048576)", v);
+	return 0;
+}
+
+static int check_pin_path(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			  const config_setting_t *s, struct xl4_config *cfg)
+{
+	(void)k;
+	if (strncmp(cfg->pin_path, "/sys/fs/bpf/", 12))
+		return fail(c, s, "must be a directory under /sys/fs/bpf/");
+	return 0;
+}
+
+static int check_socket_path(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			     const config_setting_t *s, struct xl4_config *cfg)
+{
+	(void)k;
+	if (cfg->control_socket[0] != '/')
+		return fail(c, s, "must be an absolute path");
+	return 0;
+}
+
+static int check_filter(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			const config_setting_t *g, struct xl4_config *cfg)
+{
+	(void)k;
+	return check_list_duplicates(c, config_setting_get_member(g, "allow"),
+				     config_setting_get_member(g, "block"), &cfg->filter);
+}
+
+static int check_limit(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+		       const config_setting_t *g, struct xl4_config *cfg)
+{
+	const config_setting_t *rate = config_setting_get_member(g, "rate");
+	const config_setting_t *v6 = config_setting_get_member(g, "v6_prefix");
+
+	(void)k, (void)cfg;
+	if (!rate != !config_setting_get_member(g, "burst"))
+		return fail(c, g, "the global limit needs both rate (packets/s) and burst (packets)");
+	if (v6 && !rate)
+		return fail(c, v6, "only with rate and burst");
+	return 0;
+}
+
+static int check_first_drop(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			    const config_setting_t *fd, struct xl4_config *cfg)
+{
+	const struct xl4_guard_conf *gc = &cfg->guard;
+
+	(void)k;
+	if (gc->fd_min_ms >= gc->fd_max_ms)
+		return fail(c, config_setting_get_member(fd, "max_ms") ?: config_setting_get_member(fd, "min_ms"),
+			    "first_drop.min_ms (%u) must be less than first_drop.max_ms (%u)",
+			    gc->fd_min_ms, gc->fd_max_ms);
+	if (gc->fd_hold_ms < gc->fd_min_ms || gc->fd_hold_ms > gc->fd_max_ms)
+		return fail(c, config_setting_get_member(fd, "hold_ms") ?: fd,
+			    "first_drop.hold_ms (%u) must lie in first_drop.min_ms..max_ms "
+			    "(%u..%u): the retransmission delay First Drop must hold",
+			    gc->fd_hold_ms, gc->fd_min_ms, gc->fd_max_ms);
+	return 0;
+}
+
+static int check_guard(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+		       const config_setting_t *g, struct xl4_config *cfg)
+{
+	const struct xl4_guard_conf *gc = &cfg->guard;
+	const config_setting_t *s;
+
+	(void)k;
 	if ((s = config_setting_get_member(g, "leave_ms")) && gc->leave_ms <= gc->enter_ms)
 		return fail(c, s, "%u must be more than enter_ms (%u): leaving needs a quiet spell "
 			    "longer than the attack it takes to enter", gc->leave_ms, gc->enter_ms);
 	if (gc->leave_ms <= gc->enter_ms)
 		return fail(c, config_setting_get_member(g, "enter_ms"),
 			    "%u must be less than leave_ms (%u)", gc->enter_ms, gc->leave_ms);
-	if ((fd = config_setting_get_member(g, "first_drop"))) {
-		if ((err = group_check(c, fd, first_drop_keys, "first_drop: { min_ms = 500; max_ms = 6000; };")) ||
-		    (err = get_u32(c, fd, "min_ms", 1, 60000, &gc->fd_min_ms)) ||
-		    (err = get_u32(c, fd, "max_ms", 2, 120000, &gc->fd_max_ms)) ||
-		    (err = get_u32(c, fd, "hold_ms", 1, 120000, &gc->fd_hold_ms)))
-			return err;
-		if (gc->fd_min_ms >= gc->fd_max_ms)
-			return fail(c, config_setting_get_member(fd, "max_ms") ?: config_setting_get_member(fd, "min_ms"),
-				    "first_drop.min_ms (%u) must be less than first_drop.max_ms (%u)",
-				    gc->fd_min_ms, gc->fd_max_ms);
-		if (gc->fd_hold_ms < gc->fd_min_ms || gc->fd_hold_ms > gc->fd_max_ms)
-			return fail(c, config_setting_get_member(fd, "hold_ms") ?: fd,
-				    "first_drop.hold_ms (%u) must lie in first_drop.min_ms..max_ms "
-				    "(%u..%u): the retransmission delay First Drop must hold",
-				    gc->fd_hold_ms, gc->fd_min_ms, gc->fd_max_ms);
-	}
-	if (((s = config_setting_get_member(g, "greylist_slots")) &&
-	     (err = get_pow2(c, s, 1024, 1 << 24, &gc->grey_slots))) ||
-	    ((s = config_setting_get_member(g, "syn_slots")) &&
-	     (err = get_pow2(c, s, 1024, 1 << 24, &gc->syn_slots))) ||
-	    (err = get_u32(c, g, "verified_max", 1024, 1 << 24, &gc->verified_max)))
-		return err;
-	if ((s = config_setting_get_member(g, "analyzer")) && (err = parse_analyzer(c, s, &gc->analyzer)))
-		return err;
 	return 0;
 }
 
-static int parse_root(struct ctx *c, config_t *lc, struct xl4_config *cfg)
+static void show_ifaces(const struct xl4_config *cfg, char *buf, size_t len)
 {
-	config_setting_t *root = config_root_setting(lc);
-	const config_setting_t *s;
-	const char *v = NULL;
-	int err;
+	size_t used = snprintf(buf, len, "[");
 
-	if ((err = check_keys(c, root, root_keys)))
+	for (int i = 0; i < cfg->n_ifaces && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s\"%s\"", i ? ", " : "", cfg->ifaces[i]);
+	if (used < len)
+		snprintf(buf + used, len - used, "]");
+}
+
+static void show_src4(const struct xl4_config *cfg, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &cfg->lb.ipip_src4, a, sizeof(a));
+	snprintf(buf, len, "\"%s/%d\"", a, 32 - __builtin_popcount(cfg->lb.ipip_src4_hostmask));
+}
+
+static void show_src6(const struct xl4_config *cfg, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, cfg->lb.ipip_src6, a, sizeof(a));
+	snprintf(buf, len, "\"%s/112\"", a);
+}
+
+static void show_listen(const struct xl4_config *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len, "\"%s\"", cfg->metrics.listen);
+}
+
+static void show_socket_group(const struct xl4_config *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len, "\"%s\"", cfg->socket_group);
+}
+
+/* ---- the keys ---- */
+
+static const struct xl4_conf_name mode_names[] = {
+	{ "auto", XL4_MODE_AUTO, false }, { "native", XL4_MODE_NATIVE, false }, { "skb", XL4_MODE_SKB, false },
+	{ "drv", XL4_MODE_NATIVE, true }, { "generic", XL4_MODE_SKB, true }, { 0 },
+};
+static const struct xl4_conf_name frag_names[] = {
+	{ "pass", XL4_FRAG_PASS, false }, { "drop", XL4_FRAG_DROP, false }, { 0 },
+};
+static const struct xl4_conf_name response_names[] = {
+	{ "first-drop", XL4_GUARD_RESP_FIRST_DROP, false }, { "challenge", XL4_GUARD_RESP_CHALLENGE, false },
+	{ "auto", XL4_GUARD_RESP_AUTO, false }, { 0 },
+};
+
+#define FIELD(f) offsetof(struct xl4_config, f), sizeof(((struct xl4_config *)0)->f)
+#define INT(f, lo, hi) XL4_CONF_INT, FIELD(f), .min = (lo), .max = (hi)
+#define REAL(f, lo, hi) XL4_CONF_REAL, FIELD(f), .rmin = (lo), .rmax = (hi)
+#define GROUP(ex) XL4_CONF_GROUP, .example = (ex)
+#define CUSTOM(fn, sh) XL4_CONF_CUSTOM, .parse = (fn), .show = (sh)
+
+/* In the order they are read and documented; a GROUP's keys follow it. A new key is a field
+ * of struct xl4_config, its default in config_defaults above, and one row here; then
+ * scripts/config-docs writes docs/config.md and xl4.conf(5) (test_conf_doc checks they are
+ * current). */
+const struct xl4_conf_key xl4_conf_keys[] = {
+	{ "interfaces", CUSTOM(parse_interfaces, show_ifaces), .restart_only = true,
+	  .kind = "list of strings (or one string)", .def_doc = "none",
+	  .help = "interfaces to attach to; `-i` on the command line replaces the list" },
+	{ "xdp_mode", XL4_CONF_ENUM, FIELD(mode), .names = mode_names, .restart_only = true,
+	  .help = "native XDP; `auto` falls back to generic (skb) mode with a warning" },
+	{ "pin_path", XL4_CONF_STRING, FIELD(pin_path), .parse = check_pin_path, .restart_only = true,
+	  .kind = "string under `/sys/fs/bpf/`", .help = "where shared maps are pinned" },
+	{ "control_socket", XL4_CONF_STRING, FIELD(control_socket), .parse = check_socket_path,
+	  .restart_only = true, .kind = "absolute path",
+	  .help = "Unix socket for `xl4 status`, `stats`, `events` and the other control commands "
+		  "(0600, in a 0700 directory)" },
+	{ "parser", GROUP("parser: { ... };") },
+	{ "parser.fragments", XL4_CONF_ENUM, FIELD(frag_policy), .names = frag_names,
+	  .restart_only = true, .help = "what happens to IP fragments" },
+	{ "events", GROUP("events: { ... };") },
+	{ "events.samples_per_second", INT(sample_per_sec, 0, 1000000), .restart_only = true,
+	  .help = "sampled drop events per second per CPU; 0 turns sampling off" },
+
+	{ "lb", GROUP("lb: { seed = 12345; ... };"), .kind = "Load balancer" },
+	{ "lb.seed", INT(lb.seed, 0, 0xffffffffLL), .parse = seed_given, .restart_only = true,
+	  .def_doc = "random (warns)",
+	  .help = "Maglev flow-hash seed; the same on every node of a cluster. Without it the random "
+		  "seed of the first start is kept in the pinned maps" },
+	{ "lb.table_size", INT(lb.table_size, 3, XL4_RING_SIZE_MAX), .parse = check_prime,
+	  .kind = "prime", .restart_only = true, .help = "Maglev table slots per VIP" },
+	{ "lb.conntrack", GROUP("conntrack: { max_entries = 262144; };") },
+	{ "lb.conntrack.max_entries", INT(lb.ct_max, 1024, 1LL << 27), .restart_only = true,
+	  .help = "connection table entries (LRU)" },
+	{ "lb.conntrack.per_cpu_lru", XL4_CONF_BOOL, FIELD(lb.ct_per_cpu_lru), .restart_only = true,
+	  .help = "per-CPU LRU lists (`BPF_F_NO_COMMON_LRU`)" },
+	{ "lb.conntrack.inserts_per_second", INT(lb.ct_inserts_per_sec, 0, 100000000),
+	  .help = "per-CPU cap on new entries (0: none); flows above it are forwarded statelessly "
+		  "to their Maglev backend" },
+	{ "lb.icmp_too_big_per_second", INT(lb.too_big_per_sec, 0, 10000000),
+	  .help = "per-CPU cap on ICMP \"too big\" replies (ipip; 0: none); above it the packet is "
+		  "dropped (`lb_too_big`)" },
+	{ "lb.icmp_errors_per_second", INT(lb.icmp_errors_per_sec, 0, 10000000),
+	  .help = "per-CPU cap on ICMP errors steered to backends (0: none); above it they are dropped "
+		  "(`lb_icmp_rate`). Only errors addressed to the VIP they quote, announcing an MTU of "
+		  "at least 68 (IPv4) or 1280 (IPv6), about a flow in the connection table are steered "
+		  "at all (see `docs/load-balancer.md`)" },
+	{ "lb.ipip_source_v4", CUSTOM(parse_src4, show_src4), .kind = "IPv4 prefix /16../30",
+	  .help = "outer sources for ipip (low bits vary per flow)" },
+	{ "lb.ipip_source_v6", CUSTOM(parse_src6, show_src6), .kind = "IPv6 /112",
+	  .help = "outer sources for IPv6-in-IPv6 (the low 16 bits vary per flow)" },
+
+	{ "vips", CUSTOM(parse_vips, NULL), .kind = "list of groups", .def_doc = "empty",
+	  .help = "the load-balanced services, one group each: their keys are listed below" },
+
+	{ "filter", GROUP("filter: { block = [ \"198.18.6.0/24\" ]; };"), .parse = check_filter,
+	  .kind = "Filter",
+	  .help = "Decided in this order: allow list, block list, destination rules, global "
+		  "per-source limit (`docs/filter.md`). Lists and rules change at runtime with "
+		  "`xl4 allow`, `block`, `rule` and `limit`." },
+	{ "filter.allow", CUSTOM(parse_prefixes, NULL), .kind = "list of prefixes", .def_doc = "empty",
+	  .help = "sources always let through, IPv4 or IPv6. A bare address is a /32 or /128; host "
+		  "bits set beyond the length are an error; a prefix may not be listed twice, nor on "
+		  "both lists. Entries from the file never expire" },
+	{ "filter.block", CUSTOM(parse_prefixes, NULL), .kind = "list of prefixes", .def_doc = "empty",
+	  .help = "sources always dropped; as `filter.allow`" },
+	{ "filter.rules", CUSTOM(parse_rules, NULL), .kind = "list of groups", .def_doc = "empty",
+	  .help = "destination rules: `dst`, `proto`, `ports`, `action`, `rate`, `burst`, "
+		  "`v6_prefix` (see `docs/filter.md`); the most specific destination wins" },
+	{ "filter.limit", GROUP("limit: { rate = 1000; burst = 2000; };"), .parse = check_limit },
+	{ "filter.limit.rate", INT(filter.limit_rate, 1, XL4_RULE_RATE_MAX), .def_doc = "none (off)",
+	  .help = "the global per-source limit in packets per second; with `burst`, or neither" },
+	{ "filter.limit.burst", INT(filter.limit_burst, 1, XL4_RULE_BURST_MAX), .def_doc = "none",
+	  .help = "its bucket depth in packets" },
+	{ "filter.limit.v6_prefix", INT(filter.limit_v6_prefix, 1, 128),
+	  .help = "IPv6 sources share a bucket per /LEN (IPv4 sources get one each); only with `rate`" },
+	{ "filter.limit.new_sources_per_second", INT(filter.new_sources_per_sec, 0, 100000000),
+	  .help = "per-CPU budget of new per-source buckets, for limit rules and the global limit "
+		  "(0: none); beyond it newcomers share one bucket per rule per CPU" },
+	{ "filter.rate_table_size", INT(filter.rate_table_size, 1024, 1LL << 26), .restart_only = true,
+	  .help = "entries in the per-source bucket map (LRU)" },
+
+	{ "metrics", GROUP("metrics: { listen = \"127.0.0.1:9143\"; };"), .kind = "Metrics" },
+	{ "metrics.listen", CUSTOM(parse_listen, show_listen), .restart_only = true,
+	  .kind = "`\"ADDR:PORT\"`, `\"[V6]:PORT\"` or `\"\"`",
+	  .help = "where the Prometheus endpoint `GET /metrics` listens; `\"\"` turns it off. "
+		  "Loopback unless the file names another address (see `docs/metrics.md`)" },
+
+	{ "daemon", GROUP("daemon: { socket_group = \"xl4\"; };"), .kind = "Daemon" },
+	{ "daemon.socket_group", CUSTOM(parse_socket_group, show_socket_group), .kind = "group name",
+	  .def_doc = "none (root only)",
+	  .help = "this group may use the control socket too: the socket becomes `root:GROUP 0660` "
+		  "and its directory `root:GROUP 0750` (only a directory the daemon made, or a "
+		  "root-only one it made earlier; a shared one such as `/tmp` is left as it is). "
+		  "Members can run every command, changes included. Pinned maps stay root-only. A group "
+		  "that does not exist is an error; `--socket-group` overrides it" },
+
+	{ "guard", GROUP("guard: { enabled = true; response = \"auto\"; };"), .parse = check_guard,
+	  .kind = "Flood guard",
+	  .help = "Per TCP VIP, the kernel counts client SYNs and the ACKs that complete a handshake "
+		  "and enters emergency mode on its own when SYNs outrun completions; `xl4 guard` "
+		  "shows and overrides the mode. See `docs/guard.md` for what each key does." },
+	{ "guard.enabled", XL4_CONF_BOOL, FIELD(guard.enabled),
+	  .help = "the flood guard (it acts only in emergency mode; with it on, flows enter "
+		  "conntrack at their completing ACK)" },
+	{ "guard.response", XL4_CONF_ENUM, FIELD(guard.response), .names = response_names,
+	  .help = "what emergency mode does; `auto`: First Drop, escalating to the SYN-ACK challenge "
+		  "when beaten" },
+	{ "guard.syn_rate", INT(guard.syn_rate, 1, 100000000),
+	  .help = "SYN/s per VIP over all CPUs below which no window is an attack" },
+	{ "guard.ratio", REAL(guard.ratio, 1.0, 10000.0),
+	  .help = "SYNs per completing ACK above which a window is an attack" },
+	{ "guard.enter_ms", INT(guard.enter_ms, 0, 600000),
+	  .help = "attack windows this long enter emergency mode" },
+	{ "guard.leave_ms", INT(guard.leave_ms, 1, 3600000),
+	  .help = "no attack window this long: back to normal; more than `enter_ms`" },
+	{ "guard.escalate_ms", INT(guard.escalate_ms, 0, 600000),
+	  .help = "`auto`: First Drop beaten this long escalates to the challenge" },
+	{ "guard.min_sources", INT(guard.min_sources, 1, 32),
+	  .help = "distinct sources (an IPv6 /64 is one) whose repeated SYNs can beat First Drop; "
+		  "fewer never escalate" },
+	{ "guard.verify_v6_prefix", INT(guard.verify_v6_prefix, 32, 128),
+	  .help = "IPv6 sources are verified per prefix of this length (one host owns a /64: per "
+		  "address, one /64 could fill the verified tables)" },
+	{ "guard.verify_per_second", INT(guard.verify_per_sec, 0, 100000000),
+	  .help = "per-CPU cap on new First Drop verifications (0: none); past it a retransmission "
+		  "still passes but is not remembered" },
+	{ "guard.first_drop", GROUP("first_drop: { min_ms = 500; max_ms = 6000; };"),
+	  .parse = check_first_drop },
+	{ "guard.first_drop.min_ms", INT(guard.fd_min_ms, 1, 60000),
+	  .help = "a SYN repeated this long after the first, or later, is a real retransmission" },
+	{ "guard.first_drop.max_ms", INT(guard.fd_max_ms, 2, 120000),
+	  .help = "...and up to this long; more than `min_ms`" },
+	{ "guard.first_drop.hold_ms", INT(guard.fd_hold_ms, 1, 120000),
+	  .help = "the retransmission delay the greylist must hold, within `min_ms`..`max_ms`; a "
+		  "flood of more than 0.205 * `greylist_slots` / hold SYN/s overruns it, and `auto` "
+		  "answers with the challenge" },
+	{ "guard.verified_ttl", INT(guard.verified_ttl_s, 1, 7 * 86400), .kind = "seconds",
+	  .help = "how long a verified source stays verified" },
+	{ "guard.challenge_per_second", INT(guard.challenge_per_sec, 0, 100000000),
+	  .help = "per-CPU cap on SYN-ACK challenges (0: none)" },
+	{ "guard.key_rotation", INT(guard.key_rotation_s, 60, 7 * 86400), .kind = "seconds",
+	  .help = "a challenge cookie key serves this long (in whole 8.6 s cookie slices), then the "
+		  "next one takes over; the previous one still checks answers to the cookies it made. "
+		  "Changing it draws all keys anew (cookies in flight fail once)" },
+	{ "guard.greylist_slots", INT(guard.grey_slots, 1024, 1 << 24), .parse = check_pow2,
+	  .kind = "power of two", .restart_only = true,
+	  .help = "First Drop greylist slots (an array; 24 bytes each)" },
+	{ "guard.syn_slots", INT(guard.syn_slots, 1024, 1 << 24), .parse = check_pow2,
+	  .kind = "power of two", .restart_only = true,
+	  .help = "SYN table slots (an array; 24 bytes each)" },
+	{ "guard.verified_max", INT(guard.verified_max, 1024, 1 << 24), .restart_only = true,
+	  .help = "verified sources kept (LRU: a full table forgets the least recently seen)" },
+	{ "guard.analyzer", GROUP("analyzer: { block_top = true; };") },
+	{ "guard.analyzer.block_top", XL4_CONF_BOOL, FIELD(guard.analyzer.block_top),
+	  .help = "block new SYNs to the attacked VIP from a source or /24 (/64) that dominates its "
+		  "sampled guard drops and holds no established flow or verified source" },
+	{ "guard.analyzer.block_seconds", INT(guard.analyzer.block_seconds, 1, 7 * 86400),
+	  .kind = "seconds",
+	  .help = "for this long, never renewed; the same prefix waits as long again before another "
+		  "block" },
+	{ "guard.analyzer.max_blocks", INT(guard.analyzer.max_blocks, 1, XL4_ANALYZER_MAX_BLOCKS),
+	  .help = "automatic blocks in force at once, at most" },
+	{ "guard.analyzer.min_share", REAL(guard.analyzer.min_share, 0.01, 1.0),
+	  .help = "share of the sampled guard drops it must hold..." },
+	{ "guard.analyzer.min_samples", INT(guard.analyzer.min_samples, 1, 1000000),
+	  .help = "...out of at least this many samples" },
+	{ NULL },
+};
+
+/* ---- reading the rows ---- */
+
+static const char *leaf(const struct xl4_conf_key *k)
+{
+	const char *dot = strrchr(k->key, '.');
+
+	return dot ? dot + 1 : k->key;
+}
+
+/* Whether k sits right inside the group at path ("" for the top level). */
+static bool in_group(const struct xl4_conf_key *k, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n && (strncmp(k->key, path, n) || k->key[n] != '.'))
+		return false;
+	return !strchr(k->key + n + !!n, '.');
+}
+
+static int get_enum(struct xl4_conf_ctx *c, const config_setting_t *s,
+		    const struct xl4_conf_key *k, uint32_t *out)
+{
+	const char *v = NULL;
+	char all[128] = "";
+	int err = get_string(c, s, &v);
+
+	if (err)
 		return err;
-	if ((s = config_setting_get_member(root, "interfaces")) && (err = parse_interfaces(c, s, cfg)))
-		return err;
-	if ((s = config_setting_get_member(root, "xdp_mode"))) {
-		if ((err = get_string(c, s, &v)))
-			return err;
-		if (xl4_mode_parse(v, &cfg->mode))
-			return fail(c, s, "'%s' is not one of: auto, native, skb", v);
+	for (const struct xl4_conf_name *n = k->names; n->name; n++) {
+		if (!strcmp(v, n->name)) {
+			*out = n->value;
+			return 0;
+		}
+		if (!n->alias)
+			snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", all[0] ? ", " : "",
+				 n->name);
 	}
-	if ((s = config_setting_get_member(root, "pin_path"))) {
-		if ((err = copy_string(c, s, cfg->pin_path, sizeof(cfg->pin_path))))
-			return err;
-		if (strncmp(cfg->pin_path, "/sys/fs/bpf/", 12))
-			return fail(c, s, "must be a directory under /sys/fs/bpf/");
+	return fail(c, s, "'%s' is not one of: %s", v, all);
+}
+
+static int parse_group(struct xl4_conf_ctx *c, const config_setting_t *g,
+		       const struct xl4_conf_key *gk, struct xl4_config *cfg);
+
+static int parse_key(struct xl4_conf_ctx *c, const config_setting_t *s, const struct xl4_conf_key *k,
+		     struct xl4_config *cfg)
+{
+	void *field = (char *)cfg + k->offset;
+	long long v;
+	int err = 0;
+
+	switch (k->type) {
+	case XL4_CONF_GROUP:
+		return parse_group(c, s, k, cfg);
+	case XL4_CONF_CUSTOM:
+		return k->parse(c, k, s, cfg);
+	case XL4_CONF_INT:
+		if (!(err = get_int(c, s, k->min, k->max, &v)))
+			store_uint(field, k->size, v);
+		break;
+	case XL4_CONF_BOOL:
+		err = get_bool(c, s, field);
+		break;
+	case XL4_CONF_REAL:
+		err = get_real(c, s, k->rmin, k->rmax, field);
+		break;
+	case XL4_CONF_ENUM:
+		err = get_enum(c, s, k, field);
+		break;
+	case XL4_CONF_STRING:
+		err = copy_string(c, s, field, k->size);
+		break;
 	}
-	if ((s = config_setting_get_member(root, "control_socket"))) {
-		if ((err = copy_string(c, s, cfg->control_socket, sizeof(cfg->control_socket))))
-			return err;
-		if (cfg->control_socket[0] != '/')
-			return fail(c, s, "must be an absolute path");
+	if (err || !k->parse)
+		return err;
+	return k->parse(c, k, s, cfg);
+}
+
+/* A group's keys in the rows' order, then its check. gk NULL: the top level. */
+static int parse_group(struct xl4_conf_ctx *c, const config_setting_t *g,
+		       const struct xl4_conf_key *gk, struct xl4_config *cfg)
+{
+	const char *path = gk ? gk->key : "";
+	int n, err;
+
+	if (!config_setting_is_group(g))
+		return fail(c, g, "expected a group: %s", gk ? gk->example : "");
+	/* Anything the rows do not name is a typo worth an error. */
+	n = config_setting_length(g);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, i);
+		const char *name = config_setting_name(s);
+		const struct xl4_conf_key *k = xl4_conf_keys;
+
+		while (k->key && !(name && in_group(k, path) && !strcmp(leaf(k), name)))
+			k++;
+		if (!k->key)
+			return fail(c, s, "unknown key");
 	}
-	if ((s = config_setting_get_member(root, "parser")) && (err = parse_parser(c, s, cfg)))
-		return err;
-	if ((s = config_setting_get_member(root, "events")) && (err = parse_events(c, s, cfg)))
-		return err;
-	if ((s = config_setting_get_member(root, "lb")) && (err = parse_lb(c, s, &cfg->lb)))
-		return err;
-	if ((s = config_setting_get_member(root, "vips")) && (err = parse_vips(c, s, cfg)))
-		return err;
-	if ((s = config_setting_get_member(root, "filter")) && (err = parse_filter(c, s, &cfg->filter)))
-		return err;
-	if ((s = config_setting_get_member(root, "metrics")) && (err = parse_metrics(c, s, cfg)))
-		return err;
-	if ((s = config_setting_get_member(root, "daemon")) && (err = parse_daemon(c, s, cfg)))
-		return err;
-	if ((s = config_setting_get_member(root, "guard")) && (err = parse_guard(c, s, &cfg->guard)))
-		return err;
-	return 0;
+	for (const struct xl4_conf_key *k = xl4_conf_keys; k->key; k++) {
+		const config_setting_t *s;
+
+		if (in_group(k, path) && (s = config_setting_get_member(g, leaf(k))) &&
+		    (err = parse_key(c, s, k, cfg)))
+			return err;
+	}
+	return gk && gk->parse ? gk->parse(c, gk, g, cfg) : 0;
+}
+
+void xl4_conf_value(const struct xl4_conf_key *k, const struct xl4_config *cfg, char *buf,
+		    size_t len)
+{
+	const void *field = (const char *)cfg + k->offset;
+
+	snprintf(buf, len, "-");
+	switch (k->type) {
+	case XL4_CONF_INT:
+		snprintf(buf, len, "%llu", key_uint(k, cfg));
+		break;
+	case XL4_CONF_BOOL:
+		snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false");
+		break;
+	case XL4_CONF_REAL:
+		snprintf(buf, len, "%g", *(const double *)field);
+		break;
+	case XL4_CONF_ENUM:
+		for (const struct xl4_conf_name *n = k->names; n->name; n++) {
+			if (!n->alias && n->value == *(const uint32_t *)field) {
+				snprintf(buf, len, "\"%s\"", n->name);
+				break;
+			}
+		}
+		break;
+	case XL4_CONF_STRING:
+		snprintf(buf, len, "\"%s\"", (const char *)field);
+		break;
+	case XL4_CONF_CUSTOM:
+		if (k->show)
+			k->show(cfg, buf, len);
+		break;
+	case XL4_CONF_GROUP:
+		break;
+	}
 }
 
 void xl4_config_defaults(struct xl4_config *cfg)
@@ -1281,7 +1458,7 @@ static char *read_text(const char *path)
 	return buf;
 }
 
-static int finish(config_t *lc, int read_ok, struct ctx *c, struct xl4_config *cfg)
+static int finish(config_t *lc, int read_ok, struct xl4_conf_ctx *c, struct xl4_config *cfg)
 {
 	struct xl4_config next;
 	int err;
@@ -1298,7 +1475,7 @@ static int finish(config_t *lc, int read_ok, struct ctx *c, struct xl4_config *c
 	}
 	xl4_config_defaults(&next);
 	snprintf(next.path, sizeof(next.path), "%s", c->name);
-	err = parse_root(c, lc, &next);
+	err = parse_group(c, config_root_setting(lc), NULL, &next);
 	if (err) {
 		xl4_config_free(&next);
 		return err;
@@ -1315,7 +1492,7 @@ static int finish(config_t *lc, int read_ok, struct ctx *c, struct xl4_config *c
 
 int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t errlen)
 {
-	struct ctx c = { .name = path, .err = err, .errlen = errlen };
+	struct xl4_conf_ctx c = { .name = path, .err = err, .errlen = errlen };
 	const char *inc = NULL;
 	char dir[PATH_MAX];
 	config_t lc;
@@ -1350,7 +1527,7 @@ int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t 
 int xl4_config_parse(const char *text, const char *name, struct xl4_config *cfg, char *err,
 		     size_t errlen)
 {
-	struct ctx c = { .name = name, .err = err, .errlen = errlen };
+	struct xl4_conf_ctx c = { .name = name, .err = err, .errlen = errlen };
 	config_t lc;
 	int ret;
 

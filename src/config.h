@@ -8,6 +8,8 @@
 #define XL4_CONFIG_H
 
 #include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <net/if.h>
 #include <linux/types.h>
 
@@ -129,6 +131,65 @@ struct xl4_config {
 	long socket_gid;	  /* its gid, or -1 */
 	struct xl4_guard_conf guard;
 };
+
+/*
+ * Every key of the file, declared once as a row of xl4_conf_keys[] (src/config.c): the parser
+ * walks the rows, the reload refuses a change to a restart_only one ("needs restart: KEY
+ * (OLD -> NEW)"), and `xl4 config --markdown` / `--man` print docs/config.md's tables and
+ * xl4.conf(5)'s key list from them. Lists of groups (vips, filter.rules) are one CUSTOM row
+ * each; their inner keys are read and documented by hand (a table of one row per VIP does
+ * not fit: their ranges depend on each other and on the VIP's family).
+ */
+enum xl4_conf_type {
+	XL4_CONF_GROUP,	 /* a section ("guard.first_drop"); its keys are the rows below it */
+	XL4_CONF_INT,	 /* an integer min..max, checked as written, into an unsigned field */
+	XL4_CONF_BOOL,	 /* true or false */
+	XL4_CONF_REAL,	 /* a number (3 or 3.0) rmin..rmax, into a double */
+	XL4_CONF_ENUM,	 /* one of names[], its value into a 4-byte field */
+	XL4_CONF_STRING, /* a non-empty string into a char[size] */
+	XL4_CONF_CUSTOM, /* parse() reads it, show() prints it */
+};
+
+struct xl4_conf_name {
+	const char *name;
+	unsigned value;
+	bool alias; /* accepted, not listed */
+};
+
+struct xl4_conf_ctx;
+struct config_setting_t;
+
+struct xl4_conf_key {
+	const char *key;	/* the full path: "guard.first_drop.min_ms" */
+	enum xl4_conf_type type;
+	size_t offset, size;	/* the field in struct xl4_config (not for GROUP, CUSTOM) */
+	long long min, max;	/* INT */
+	double rmin, rmax;	/* REAL */
+	bool restart_only;	/* baked into the program, a map's size or a held resource */
+	const struct xl4_conf_name *names; /* ENUM, up to { NULL } */
+	/* CUSTOM: reads the setting. Otherwise, when set: a check after the typed read (for a
+	 * GROUP: after its keys, when the file has the group). */
+	int (*parse)(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+		     const struct config_setting_t *s, struct xl4_config *cfg);
+	void (*show)(const struct xl4_config *cfg, char *buf, size_t len); /* CUSTOM's value */
+	const char *kind;	/* docs' type: INT/REAL "prime" for "prime 3..65537"; STRING,
+				 * CUSTOM the whole text; GROUP the section's title, or NULL
+				 * to stay in its parent's table */
+	const char *def_doc;	/* docs' default, where not the value of xl4_config_defaults() */
+	const char *help;	/* one paragraph, Markdown with `code` only (the man page
+				 * gets it converted); GROUP: said under the section's title */
+	const char *example;	/* GROUP: for "expected a group: ..." */
+};
+
+extern const struct xl4_conf_key xl4_conf_keys[]; /* up to { NULL } */
+
+/* k's value in cfg as the file writes it: 500, true, 3, "auto", ["eth0"]. */
+void xl4_conf_value(const struct xl4_conf_key *k, const struct xl4_config *cfg, char *buf,
+		    size_t len);
+/* docs/config.md's key tables and xl4.conf(5)'s key list (src/conf_doc.c). */
+void xl4_conf_markdown(FILE *out);
+void xl4_conf_man(FILE *out);
+void xl4_conf_text(FILE *out);
 
 void xl4_config_defaults(struct xl4_config *cfg);
 void xl4_config_free(struct xl4_config *cfg);

@@ -26,53 +26,22 @@ static void need(char *buf, size_t len, const char *key, const char *fmt, ...)
 	snprintf(buf + used, len - used, ")");
 }
 
-static bool same_ifaces(const struct xl4_config *a, const struct xl4_config *b)
-{
-	if (a->n_ifaces != b->n_ifaces)
-		return false;
-	for (int i = 0; i < a->n_ifaces; i++)
-		if (strcmp(a->ifaces[i], b->ifaces[i]))
-			return false;
-	return true;
-}
-
-/* Settings baked into the loaded program (rodata, map sizes), or into resources the daemon
- * holds open (interfaces, socket, pins, the metrics listener). */
+/* The rows marked restart_only (src/config.c): settings baked into the loaded program (rodata,
+ * map sizes), or into resources the daemon holds open (interfaces, socket, pins, the metrics
+ * listener). Values compare as the file writes them. */
 static void needs_restart(const struct xl4_config *a, const struct xl4_config *b, char *buf, size_t len)
 {
+	char was[256], now[256];
+
 	buf[0] = '\0';
-	if (!same_ifaces(a, b))
-		need(buf, len, "interfaces", "%d -> %d listed, or other names", a->n_ifaces, b->n_ifaces);
-	if (a->mode != b->mode)
-		need(buf, len, "xdp_mode", "%s -> %s", xl4_mode_name(a->mode), xl4_mode_name(b->mode));
-	if (strcmp(a->pin_path, b->pin_path))
-		need(buf, len, "pin_path", "%s -> %s", a->pin_path, b->pin_path);
-	if (strcmp(a->control_socket, b->control_socket))
-		need(buf, len, "control_socket", "%s -> %s", a->control_socket, b->control_socket);
-	if (a->frag_policy != b->frag_policy)
-		need(buf, len, "parser.fragments", "changed");
-	if (a->sample_per_sec != b->sample_per_sec)
-		need(buf, len, "events.samples_per_second", "%u -> %u", a->sample_per_sec, b->sample_per_sec);
-	if (a->lb.seed != b->lb.seed)
-		need(buf, len, "lb.seed", "%u -> %u", a->lb.seed, b->lb.seed);
-	if (a->lb.table_size != b->lb.table_size)
-		need(buf, len, "lb.table_size", "%u -> %u", a->lb.table_size, b->lb.table_size);
-	if (a->lb.ct_max != b->lb.ct_max)
-		need(buf, len, "lb.conntrack.max_entries", "%u -> %u", a->lb.ct_max, b->lb.ct_max);
-	if (a->lb.ct_per_cpu_lru != b->lb.ct_per_cpu_lru)
-		need(buf, len, "lb.conntrack.per_cpu_lru", "%s -> %s", a->lb.ct_per_cpu_lru ? "true" : "false",
-		     b->lb.ct_per_cpu_lru ? "true" : "false");
-	if (a->filter.rate_table_size != b->filter.rate_table_size)
-		need(buf, len, "filter.rate_table_size", "%u -> %u", a->filter.rate_table_size,
-		     b->filter.rate_table_size);
-	if (a->guard.grey_slots != b->guard.grey_slots)
-		need(buf, len, "guard.greylist_slots", "%u -> %u", a->guard.grey_slots, b->guard.grey_slots);
-	if (a->guard.syn_slots != b->guard.syn_slots)
-		need(buf, len, "guard.syn_slots", "%u -> %u", a->guard.syn_slots, b->guard.syn_slots);
-	if (a->guard.verified_max != b->guard.verified_max)
-		need(buf, len, "guard.verified_max", "%u -> %u", a->guard.verified_max, b->guard.verified_max);
-	if (strcmp(a->metrics.listen, b->metrics.listen))
-		need(buf, len, "metrics.listen", "'%s' -> '%s'", a->metrics.listen, b->metrics.listen);
+	for (const struct xl4_conf_key *k = xl4_conf_keys; k->key; k++) {
+		if (!k->restart_only)
+			continue;
+		xl4_conf_value(k, a, was, sizeof(was));
+		xl4_conf_value(k, b, now, sizeof(now));
+		if (strcmp(was, now))
+			need(buf, len, k->key, "%s -> %s", was, now);
+	}
 }
 
 int xl4_reload_prepare(const struct xl4_config *cur, struct xl4_config *next, char *err,

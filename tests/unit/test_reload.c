@@ -143,6 +143,46 @@ static void test_needs_restart(void **state)
 	xl4_config_free(&cur);
 }
 
+/* Which keys need a restart is the rows' restart_only; these are the ones that must. */
+static void test_restart_only_rows(void **state)
+{
+	static const char *const want[] = {
+		"interfaces", "xdp_mode", "pin_path", "control_socket", "parser.fragments",
+		"events.samples_per_second", "lb.seed", "lb.table_size", "lb.conntrack.max_entries",
+		"lb.conntrack.per_cpu_lru", "filter.rate_table_size", "metrics.listen",
+		"guard.greylist_slots", "guard.syn_slots", "guard.verified_max",
+	};
+	size_t n = 0, found = 0;
+	struct xl4_config cur, next;
+	char err[1024] = "";
+
+	(void)state;
+	for (const struct xl4_conf_key *k = xl4_conf_keys; k->key; k++) {
+		n += k->restart_only;
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			found += k->restart_only && !strcmp(k->key, want[i]);
+	}
+	assert_int_equal(found, sizeof(want) / sizeof(want[0]));
+	assert_int_equal(n, found);
+	/* values as the file writes them, whatever their type */
+	load_cur(&cur);
+	write_file("interfaces = [\"eth0\", \"eth1\"];\nxdp_mode = \"skb\";\n"
+		   "parser: { fragments = \"drop\"; };\nmetrics: { listen = \"\"; };\n"
+		   "guard: { syn_slots = 1024; };\n");
+	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "needs restart: interfaces ([\"eth0\"] -> [\"eth0\", \"eth1\"]), "
+				    "xdp_mode (\"auto\" -> \"skb\"), parser.fragments (\"pass\" -> \"drop\"), "
+				    "metrics.listen (\"127.0.0.1:9143\" -> \"\"), "
+				    "guard.syn_slots (1048576 -> 1024); nothing was changed"));
+	/* and a key that is not restart-only reloads */
+	write_file("interfaces = [\"eth0\"];\nguard: { syn_rate = 77; };\n");
+	if (xl4_reload_prepare(&cur, &next, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(next.guard.syn_rate, 77);
+	xl4_config_free(&next);
+	xl4_config_free(&cur);
+}
+
 static void test_command_line_wins(void **state)
 {
 	struct xl4_config cur, next;
@@ -222,6 +262,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_names_line_and_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrapping_integer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_needs_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_only_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_line_wins, setup, teardown),
 		cmocka_unit_test(test_no_config_file),
 		cmocka_unit_test(test_apply_stops_at_first_error),
