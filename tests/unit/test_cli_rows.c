@@ -50,25 +50,46 @@ static const struct xl4_opt t_opts[] = {
 
 static const struct xl4_cmd t_cmd = { .name = "t", .summary = "s", .opts = t_opts };
 
-/* Parse argv into a fresh copy of the defaults; the stderr line lands in err. */
-static int parse(struct t_args *a, char *err, size_t errlen, char **argv)
+/* What a call writes to stderr goes to a file, read back into err after. */
+static FILE *capture_start(int *saved)
 {
-	int argc = 0, saved = dup(STDERR_FILENO), rc;
 	FILE *f = tmpfile();
 
-	while (argv[argc])
-		argc++;
-	*a = t_defaults;
-	optind = 1;
 	fflush(stderr);
+	*saved = dup(STDERR_FILENO);
 	dup2(fileno(f), STDERR_FILENO);
-	rc = xl4_cli_parse(&t_cmd, argc, argv, a);
+	return f;
+}
+
+static void capture_end(FILE *f, int saved, char *err, size_t errlen)
+{
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	rewind(f);
 	err[fread(err, 1, errlen - 1, f)] = '\0';
 	fclose(f);
+}
+
+static int count(char **argv)
+{
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	optind = 1;
+	return argc;
+}
+
+/* Parse argv into a fresh copy of the defaults; the stderr line lands in err. */
+static int parse(struct t_args *a, char *err, size_t errlen, char **argv)
+{
+	int saved, rc;
+	FILE *f = capture_start(&saved);
+
+	*a = t_defaults;
+	rc = xl4_cli_parse(&t_cmd, count(argv), argv, a);
+	capture_end(f, saved, err, errlen);
 	return rc;
 }
 
@@ -200,22 +221,12 @@ static const struct xl4_cmd v_cmd = {
 
 static int run_v(char *err, size_t errlen, char **argv)
 {
-	int argc = 0, saved = dup(STDERR_FILENO), rc;
-	FILE *f = tmpfile();
+	int saved, rc;
+	FILE *f = capture_start(&saved);
 
-	while (argv[argc])
-		argc++;
 	ran = NULL;
-	optind = 1;
-	fflush(stderr);
-	dup2(fileno(f), STDERR_FILENO);
-	rc = xl4_cli_run(&v_cmd, argc, argv);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(f);
-	err[fread(err, 1, errlen - 1, f)] = '\0';
-	fclose(f);
+	rc = xl4_cli_run(&v_cmd, count(argv), argv);
+	capture_end(f, saved, err, errlen);
 	return rc;
 }
 
