@@ -33,7 +33,7 @@ struct xl4_opt {
 	const char *help;
 	enum xl4_opt_type type;
 	size_t offset;	     /* where the value goes in the command's args struct */
-	uint32_t min, max;   /* XL4_OPT_U32 */
+	uint32_t min, max;   /* XL4_TYPE_U32 */
 	/* XL4_TYPE_U32: the error says "--NAME 'VALUE' is not MIN..MAX" and then unit, or, with
 	 * range set, "is not " range */
 	const char *unit, *range;
@@ -94,7 +94,7 @@ struct xl4_cmd {
 	const char *summary;	 /* one line for the command list */
 	const char *description; /* paragraphs for --help */
 	const struct xl4_opt *opts; /* terminated by { 0 } */
-	/* a command that reads its own argv with xl4_cli_next() */
+	/* a command that reads its own argv with xl4_cli_next() (none of xl4's own now) */
 	int (*run)(const struct xl4_cmd *cmd, int argc, char **argv);
 	bool stop_at_arg; /* options end at the first argument (commands with sub-commands) */
 	/* a table-driven command: its args struct (struct xl4_args first) starts as *defaults */
@@ -112,7 +112,8 @@ struct xl4_cmd {
 #define XL4_ARGS(T) .args_size = sizeof(T) + 0 * sizeof(char[offsetof(T, common) == 0 ? 1 : -1])
 #define XL4_DEFAULTS(T, d)                                                                     \
 	XL4_ARGS(T),                                                                           \
-	.defaults = &(d) + 0 * sizeof(char[__builtin_types_compatible_p(__typeof__(d), const T) ? 1 : -1])
+	.defaults = &(d) +                                                                     \
+		    0 * sizeof(char[__builtin_types_compatible_p(__typeof__(d), const T) ? 1 : -1])
 #define XL4_ARGS_COMMON .args_size = sizeof(struct xl4_args)
 
 /* "usage: xl4 CMD VERB ARGS" as a usage error; returns 2. */
