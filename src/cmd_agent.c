@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `xl4 agent`: set up, inspect or remove the backend agent (src/agent.c) on one interface. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,30 +10,11 @@
 #include "commands.h"
 #include "config.h"
 
-enum {
-	OPT_VIP = 256, OPT_PORT, OPT_FROM, OPT_TO, OPT_NO_DECAP, OPT_NO_SYSCTL, OPT_PIN_PATH,
-	OPT_REMOVE, OPT_STATUS, OPT_JSON,
-};
-
-static const struct xl4_opt agent_opts[] = {
-	{ "interface", 'i', "IFACE", "the backend's interface toward the balancer (required)" },
-	{ "vip", OPT_VIP, "ADDR", "a VIP this backend serves (repeat for more)" },
-	{ "port", OPT_PORT, "SPEC",
-	  "port mode, VIP:VPORT=BPORT/tcp|udp ([VIP] for IPv6): replies leave as VIP:VPORT" },
-	{ "from", OPT_FROM, "PREFIX",
-	  "decapsulate only from these outer sources: the balancers' lb.ipip_source_v4/v6 (repeat)" },
-	{ "config", 'c', "FILE",
-	  "take the outer sources from the balancers' config (lb.ipip_source_v4/v6, or their defaults)" },
-	{ "to", OPT_TO, "ADDR",
-	  "decapsulate only packets to this outer destination (repeat; default: IFACE's addresses now)" },
-	{ "no-decap", OPT_NO_DECAP, NULL,
-	  "l2/port-mode backend: decapsulate nothing, drop every encapsulated packet to a VIP" },
-	{ "no-sysctl", OPT_NO_SYSCTL, NULL, "leave arp_ignore, arp_announce and rp_filter alone" },
-	{ "pin-path", OPT_PIN_PATH, "DIR", "where the agent's maps are pinned (" XL4_AGENT_PIN_ROOT ")" },
-	{ "remove", OPT_REMOVE, NULL, "undo the set-up: filters, VIPs on lo, sysctls, pins" },
-	{ "status", OPT_STATUS, NULL, "show what is set up and the counters" },
-	{ "json", OPT_JSON, NULL, "--status: print one JSON object" },
-	{ 0 },
+struct agent_args {
+	struct xl4_args common;
+	struct xl4_agent_config c; /* big: xl4_cli_run() keeps it off the stack */
+	const char *config;
+	bool no_sysctl, remove, status;
 };
 
 static bool same_addr(const struct xl4_agent_addr *a, const struct xl4_agent_addr *b)
@@ -113,100 +93,122 @@ static int add_config_sources(const struct xl4_cmd *cmd, struct xl4_agent_config
 	return add_from(cmd, c, &p6);
 }
 
-static int run_agent(const struct xl4_cmd *cmd, int argc, char **argv)
+/* The repeated options: each value is checked and added to the set once. */
+static int opt_vip(const struct xl4_cmd *cmd, void *args, const char *arg)
 {
-	static struct xl4_agent_config c; /* big: keep it off the stack */
-	const char *arg, *pin_env = getenv("XL4_AGENT_PIN_PATH");
 	struct xl4_agent_addr addr;
+	char err[256];
+
+	if (xl4_agent_parse_addr(arg, &addr, err, sizeof(err)))
+		return xl4_cli_usage_error(cmd, "%s", err);
+	return add_vip(cmd, &((struct agent_args *)args)->c, &addr);
+}
+
+static int opt_port(const struct xl4_cmd *cmd, void *args, const char *arg)
+{
 	struct xl4_agent_port port;
-	bool remove = false, status = false, json = false;
-	const char *config = NULL;
+	char err[256];
+
+	if (xl4_agent_parse_port(arg, &port, err, sizeof(err)))
+		return xl4_cli_usage_error(cmd, "%s", err);
+	return add_port(cmd, &((struct agent_args *)args)->c, arg, &port);
+}
+
+static int opt_from(const struct xl4_cmd *cmd, void *args, const char *arg)
+{
 	struct xl4_prefix pfx;
 	char err[256];
-	int opt, rc;
 
-	memset(&c, 0, sizeof(c));
-	c.sysctl = true;
-	c.pin_path = pin_env && *pin_env ? pin_env : XL4_AGENT_PIN_ROOT;
-	while ((opt = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (opt) {
-		case 'i':
-			c.ifname = arg;
-			break;
-		case OPT_VIP:
-			if (xl4_agent_parse_addr(arg, &addr, err, sizeof(err)))
-				return xl4_cli_usage_error(cmd, "%s", err);
-			if ((rc = add_vip(cmd, &c, &addr)))
-				return rc;
-			break;
-		case OPT_PORT:
-			if (xl4_agent_parse_port(arg, &port, err, sizeof(err)))
-				return xl4_cli_usage_error(cmd, "%s", err);
-			if ((rc = add_port(cmd, &c, arg, &port)))
-				return rc;
-			break;
-		case OPT_FROM:
-			if (xl4_prefix_parse(arg, &pfx, err, sizeof(err)))
-				return xl4_cli_usage_error(cmd, "--from: %s", err);
-			if ((rc = add_from(cmd, &c, &pfx)))
-				return rc;
-			break;
-		case 'c': config = arg; break;
-		case OPT_TO:
-			if (xl4_agent_parse_local(arg, &addr, err, sizeof(err)))
-				return xl4_cli_usage_error(cmd, "--to: %s", err);
-			if (c.n_to == XL4_AGENT_TO_MAX)
-				return xl4_cli_usage_error(cmd, "at most %d --to addresses", XL4_AGENT_TO_MAX);
-			c.to[c.n_to++] = addr;
-			break;
-		case OPT_NO_DECAP: c.no_decap = true; break;
-		case OPT_JSON: json = true; break;
-		case OPT_NO_SYSCTL: c.sysctl = false; break;
-		case OPT_PIN_PATH: c.pin_path = arg; break;
-		case OPT_REMOVE: remove = true; break;
-		case OPT_STATUS: status = true; break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind < argc)
-		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!c.ifname)
+	if (xl4_prefix_parse(arg, &pfx, err, sizeof(err)))
+		return xl4_cli_usage_error(cmd, "--from: %s", err);
+	return add_from(cmd, &((struct agent_args *)args)->c, &pfx);
+}
+
+static int opt_to(const struct xl4_cmd *cmd, void *args, const char *arg)
+{
+	struct xl4_agent_config *c = &((struct agent_args *)args)->c;
+	struct xl4_agent_addr addr;
+	char err[256];
+
+	if (xl4_agent_parse_local(arg, &addr, err, sizeof(err)))
+		return xl4_cli_usage_error(cmd, "--to: %s", err);
+	if (c->n_to == XL4_AGENT_TO_MAX)
+		return xl4_cli_usage_error(cmd, "at most %d --to addresses", XL4_AGENT_TO_MAX);
+	c->to[c->n_to++] = addr;
+	return 0;
+}
+
+static const struct xl4_opt agent_opts[] = {
+	XL4_OPT_STR("interface", 'i', "IFACE", struct agent_args, c.ifname,
+		    "the backend's interface toward the balancer (required)"),
+	XL4_OPT_FUNC("vip", 0, "ADDR", opt_vip, "a VIP this backend serves (repeat for more)"),
+	XL4_OPT_FUNC("port", 0, "SPEC", opt_port,
+		     "port mode, VIP:VPORT=BPORT/tcp|udp ([VIP] for IPv6): replies leave as VIP:VPORT"),
+	XL4_OPT_FUNC("from", 0, "PREFIX", opt_from,
+		     "decapsulate only from these outer sources: the balancers' lb.ipip_source_v4/v6 (repeat)"),
+	XL4_OPT_STR("config", 'c', "FILE", struct agent_args, config,
+		    "take the outer sources from the balancers' config (lb.ipip_source_v4/v6, or their defaults)"),
+	XL4_OPT_FUNC("to", 0, "ADDR", opt_to,
+		     "decapsulate only packets to this outer destination (repeat; default: IFACE's addresses now)"),
+	XL4_OPT_FLAG("no-decap", 0, struct agent_args, c.no_decap,
+		     "l2/port-mode backend: decapsulate nothing, drop every encapsulated packet to a VIP"),
+	XL4_OPT_FLAG("no-sysctl", 0, struct agent_args, no_sysctl,
+		     "leave arp_ignore, arp_announce and rp_filter alone"),
+	XL4_OPT_PIN_PATH("where the agent's maps are pinned (" XL4_AGENT_PIN_ROOT ")"),
+	XL4_OPT_FLAG("remove", 0, struct agent_args, remove,
+		     "undo the set-up: filters, VIPs on lo, sysctls, pins"),
+	XL4_OPT_FLAG("status", 0, struct agent_args, status, "show what is set up and the counters"),
+	XL4_OPT_JSON("--status: print one JSON object"),
+	{ 0 },
+};
+
+static int run_agent(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
+{
+	struct agent_args *a = args;
+	struct xl4_agent_config *c = &a->c;
+	const char *pin_env = getenv("XL4_AGENT_PIN_PATH"), *config = a->config;
+	bool remove = a->remove, status = a->status, json = a->common.json;
+	int rc;
+
+	(void)argc, (void)argv;
+	c->sysctl = !a->no_sysctl;
+	c->pin_path = a->common.pin_path ?: (pin_env && *pin_env ? pin_env : XL4_AGENT_PIN_ROOT);
+	if (!c->ifname)
 		return xl4_cli_usage_error(cmd, "which interface? (-i IFACE)");
-	if (strlen(c.ifname) >= IF_NAMESIZE)
-		return xl4_cli_usage_error(cmd, "interface name '%s' is too long", c.ifname);
-	if (c.pin_path[0] != '/')
-		return xl4_cli_usage_error(cmd, "--pin-path wants an absolute path, not '%s'", c.pin_path);
+	if (strlen(c->ifname) >= IF_NAMESIZE)
+		return xl4_cli_usage_error(cmd, "interface name '%s' is too long", c->ifname);
+	if (c->pin_path[0] != '/')
+		return xl4_cli_usage_error(cmd, "--pin-path wants an absolute path, not '%s'", c->pin_path);
 	if (remove && status)
 		return xl4_cli_usage_error(cmd, "--remove and --status exclude each other");
-	if ((remove || status) && (c.n_vips || c.n_ports || c.n_from || c.n_to || config || c.no_decap))
+	if ((remove || status) && (c->n_vips || c->n_ports || c->n_from || c->n_to || config || c->no_decap))
 		return xl4_cli_usage_error(cmd, "--%s takes no --vip, --port, --from, -c, --to or --no-decap",
 					   remove ? "remove" : "status");
 	if (json && !status)
 		return xl4_cli_usage_error(cmd, "--json goes with --status");
-	if (c.no_decap && (c.n_from || c.n_to || config))
+	if (c->no_decap && (c->n_from || c->n_to || config))
 		return xl4_cli_usage_error(cmd, "--no-decap takes no --from, -c or --to");
-	if (!if_nametoindex(c.ifname))
-		return xl4_cli_usage_error(cmd, "no such interface '%s'", c.ifname);
+	if (!if_nametoindex(c->ifname))
+		return xl4_cli_usage_error(cmd, "no such interface '%s'", c->ifname);
 	if (status)
-		return xl4_agent_status(c.ifname, c.pin_path, json, stdout) ? 1 : 0;
+		return xl4_agent_status(c->ifname, c->pin_path, json, stdout) ? 1 : 0;
 	if (remove)
-		return xl4_agent_remove(c.ifname, c.pin_path) ? 1 : 0;
+		return xl4_agent_remove(c->ifname, c->pin_path) ? 1 : 0;
 
 	/* a port mapping's VIP is a VIP: it must be on lo for the backend to accept packets */
-	for (int i = 0; i < c.n_ports; i++)
-		if ((rc = add_vip(cmd, &c, &c.ports[i].vip)))
+	for (int i = 0; i < c->n_ports; i++)
+		if ((rc = add_vip(cmd, c, &c->ports[i].vip)))
 			return rc;
-	if (!c.n_vips)
+	if (!c->n_vips)
 		return xl4_cli_usage_error(cmd, "nothing to set up: give at least one --vip or --port");
-	if (config && (rc = add_config_sources(cmd, &c, config)))
+	if (config && (rc = add_config_sources(cmd, c, config)))
 		return rc;
 	/* Secure by default: never decapsulate from anyone. */
-	if (!c.n_from && !c.no_decap)
+	if (!c->n_from && !c->no_decap)
 		return xl4_cli_usage_error(cmd, "whom to decapsulate from? give --from PREFIX (the "
 					   "balancers' lb.ipip_source_v4/v6), -c XL4.CONF (take them from "
 					   "the balancers' config) or --no-decap (l2/port-mode backend)");
-	return xl4_agent_setup(&c) ? 1 : 0;
+	return xl4_agent_setup(c) ? 1 : 0;
 }
 
 const struct xl4_cmd xl4_cmd_agent = {
@@ -228,6 +230,7 @@ const struct xl4_cmd xl4_cmd_agent = {
 		"backend match the new command line: VIPs and ports not given any more are removed.\n"
 		"Environment: XL4_AGENT_PIN_PATH (default for --pin-path). See docs/agent.md.",
 	.opts = agent_opts,
-	.run = run_agent,
+	XL4_ARGS(struct agent_args),
+	.exec = run_agent,
 	.stop_at_arg = false,
 };

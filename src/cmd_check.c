@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `xl4 check`: can this kernel run xl4? Feature probe plus a real load (nothing attached). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,39 +15,35 @@
 #include "version.h"
 #include "xl4.skel.h"
 
-enum { OPT_JSON = 256 };
+struct check_args {
+	struct xl4_args common;
+	const char *config;
+};
 
 static const struct xl4_opt check_opts[] = {
-	{ "config", 'c', "FILE", "load with this configuration's load-time settings" },
-	{ "json", OPT_JSON, NULL, "print the result as one JSON object" },
+	XL4_OPT_STR("config", 'c', "FILE", struct check_args, config,
+		    "load with this configuration's load-time settings"),
+	XL4_OPT_JSON("print the result as one JSON object"),
 	{ 0 },
 };
 
-static int run_check(const struct xl4_cmd *cmd, int argc, char **argv)
+static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
 {
+	const struct check_args *a = args;
 	struct xl4_engine_opts eo = { 0 };
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
 	char err[XL4_CONFIG_ERR_MAX];
-	const char *config = NULL, *arg;
+	const char *config = a->config;
 	struct xl4_config cfg;
 	struct xl4_engine eng;
 	struct xl4_clock clock;
 	unsigned int hz;
 	__u32 zero = 0;
 	struct utsname u;
-	int json = 0, c;
+	int json = a->common.json;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 'c': config = arg; break;
-		case OPT_JSON: json = 1; break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind < argc)
-		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	(void)cmd, (void)argc, (void)argv;
 	xl4_config_defaults(&cfg);
 	if (config && xl4_config_load(config, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "xl4: error: %s\n", err);
@@ -101,5 +96,6 @@ const struct xl4_cmd xl4_cmd_check = {
 		       "jiffies at the kernel's HZ, measured at load (every timed decision resolves to\n"
 		       "one tick), or the coarse kernel clock if jiffies could not be measured.",
 	.opts = check_opts,
-	.run = run_check,
+	XL4_ARGS(struct check_args),
+	.exec = run_check,
 };

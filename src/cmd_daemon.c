@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,51 +9,60 @@
 #include "daemon.h"
 #include "log.h"
 
-enum { OPT_PIN_PATH = 256, OPT_SOCKET_GROUP, OPT_DETACH_ON_EXIT, OPT_UPGRADE };
+struct daemon_args {
+	struct xl4_args common;
+	const char *config, *mode, *group;
+	const char *ifaces[XL4_MAX_IFACES];
+	int n_if;
+	bool detach_on_exit, upgrade;
+};
+
+static int add_iface(const struct xl4_cmd *cmd, void *args, const char *arg)
+{
+	struct daemon_args *a = args;
+
+	if (a->n_if == XL4_MAX_IFACES)
+		return xl4_cli_usage_error(cmd, "at most %d interfaces", XL4_MAX_IFACES);
+	a->ifaces[a->n_if++] = arg;
+	return 0;
+}
+
+static int more_verbose(const struct xl4_cmd *cmd, void *args, const char *arg)
+{
+	(void)cmd, (void)args, (void)arg;
+	xl4_log_init(xl4_verbosity + 1);
+	return 0;
+}
 
 static const struct xl4_opt daemon_opts[] = {
-	{ "config", 'c', "FILE", "configuration file (see xl4.conf(5), examples/xl4.conf)" },
-	{ "interface", 'i', "IFACE", "attach to IFACE (repeatable; replaces the config's list)" },
-	{ "mode", 'm', "MODE", "XDP mode: auto (native, else generic with a warning), native, skb" },
-	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
-	{ "pin-path", OPT_PIN_PATH, "DIR", "pin maps under DIR (default /sys/fs/bpf/xl4, or $XL4_PIN_PATH)" },
-	{ "socket-group", OPT_SOCKET_GROUP, "GROUP", "let GROUP use the control socket (0660, directory 0750); pins stay root-only" },
-	{ "detach-on-exit", OPT_DETACH_ON_EXIT, NULL, "on SIGTERM/SIGINT, detach (default: the program keeps handling traffic)" },
-	{ "upgrade", OPT_UPGRADE, NULL, "swap in this build's program even if the running one matches" },
-	{ "verbose", 'v', NULL, "more logging (-vv: debug and libbpf messages)" },
+	XL4_OPT_STR("config", 'c', "FILE", struct daemon_args, config,
+		    "configuration file (see xl4.conf(5), examples/xl4.conf)"),
+	XL4_OPT_FUNC("interface", 'i', "IFACE", add_iface,
+		     "attach to IFACE (repeatable; replaces the config's list)"),
+	XL4_OPT_STR("mode", 'm', "MODE", struct daemon_args, mode,
+		    "XDP mode: auto (native, else generic with a warning), native, skb"),
+	XL4_OPT_SOCKET,
+	XL4_OPT_PIN_PATH("pin maps under DIR (default /sys/fs/bpf/xl4, or $XL4_PIN_PATH)"),
+	XL4_OPT_STR("socket-group", 0, "GROUP", struct daemon_args, group,
+		    "let GROUP use the control socket (0660, directory 0750); pins stay root-only"),
+	XL4_OPT_FLAG("detach-on-exit", 0, struct daemon_args, detach_on_exit,
+		     "on SIGTERM/SIGINT, detach (default: the program keeps handling traffic)"),
+	XL4_OPT_FLAG("upgrade", 0, struct daemon_args, upgrade,
+		     "swap in this build's program even if the running one matches"),
+	XL4_OPT_FUNC("verbose", 'v', NULL, more_verbose, "more logging (-vv: debug and libbpf messages)"),
 	{ 0 },
 };
 
-static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
+static int run_daemon(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
 {
+	const struct daemon_args *a = args;
 	struct xl4_config cfg;
-	struct xl4_daemon_opts dopts = { 0 };
-	const char *config = NULL, *mode = NULL, *sock = NULL, *pins = NULL, *group = NULL, *arg;
-	const char *ifaces[XL4_MAX_IFACES + 1];
+	struct xl4_daemon_opts dopts = { .detach_on_exit = a->detach_on_exit, .upgrade = a->upgrade };
+	const char *config = a->config, *mode = a->mode, *sock = a->common.socket;
+	const char *pins = a->common.pin_path, *group = a->group;
 	char err[XL4_CONFIG_ERR_MAX];
-	int n_if = 0, c;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 'c': config = arg; break;
-		case 'i':
-			if (n_if == XL4_MAX_IFACES)
-				return xl4_cli_usage_error(cmd, "at most %d interfaces", XL4_MAX_IFACES);
-			ifaces[n_if++] = arg;
-			break;
-		case 'm': mode = arg; break;
-		case 's': sock = arg; break;
-		case OPT_PIN_PATH: pins = arg; break;
-		case OPT_SOCKET_GROUP: group = arg; break;
-		case OPT_DETACH_ON_EXIT: dopts.detach_on_exit = true; break;
-		case OPT_UPGRADE: dopts.upgrade = true; break;
-		case 'v': xl4_log_init(xl4_verbosity + 1); break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind < argc)
-		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	(void)argc, (void)argv;
 
 	/* From here on the output is the daemon's log: structured lines (docs/operations-logging.md). */
 	xl4_log_set_structured(true);
@@ -71,11 +79,11 @@ static int run_daemon(const struct xl4_cmd *cmd, int argc, char **argv)
 		return 1;
 	}
 	/* Command-line options win over the file. */
-	if (n_if) {
+	if (a->n_if) {
 		cfg.cli_set |= XL4_CLI_IFACES;
 		cfg.n_ifaces = 0;
-		for (int i = 0; i < n_if; i++)
-			if (xl4_config_add_iface(&cfg, ifaces[i], err, sizeof(err)))
+		for (int i = 0; i < a->n_if; i++)
+			if (xl4_config_add_iface(&cfg, a->ifaces[i], err, sizeof(err)))
 				return xl4_cli_usage_error(cmd, "%s", err);
 	}
 	if (mode && xl4_mode_parse(mode, &cfg.mode))
@@ -121,5 +129,6 @@ const struct xl4_cmd xl4_cmd_daemon = {
 		"  xl4 daemon -i eth0\n"
 		"  xl4 daemon -c /etc/xl4/xl4.conf",
 	.opts = daemon_opts,
-	.run = run_daemon,
+	XL4_ARGS(struct daemon_args),
+	.exec = run_daemon,
 };

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `xl4 detach`: stop handling traffic. The daemon's program otherwise outlives the daemon. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,11 +13,9 @@
 #include "control.h"
 #include "engine.h"
 
-enum { OPT_PIN_PATH = 256 };
-
 static const struct xl4_opt detach_opts[] = {
-	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
-	{ "pin-path", OPT_PIN_PATH, "DIR", "pin directory (default /sys/fs/bpf/xl4, or $XL4_PIN_PATH)" },
+	XL4_OPT_SOCKET,
+	XL4_OPT_PIN_PATH("pin directory (default /sys/fs/bpf/xl4, or $XL4_PIN_PATH)"),
 	{ 0 },
 };
 
@@ -66,27 +63,16 @@ static int detach_offline(const char *pins)
 	return 0;
 }
 
-static int run_detach(const struct xl4_cmd *cmd, int argc, char **argv)
+static int run_detach(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
 {
-	const char *sock = xl4_default_socket(), *pins = xl4_default_pin_path(), *arg;
+	const struct xl4_args *a = args;
+	const char *pins = a->pin_path ?: xl4_default_pin_path();
 	json_t *req = json_pack("{s:s}", "cmd", "detach"), *resp = NULL, *e;
 	char err[256];
 	size_t i;
-	int c;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 's': sock = arg; break;
-		case OPT_PIN_PATH: pins = arg; break;
-		case XL4_OPT_HELP: json_decref(req); return 0;
-		default: json_decref(req); return 2;
-		}
-	}
-	if (optind < argc) {
-		json_decref(req);
-		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	}
-	if (xl4_control_call(sock, req, &resp, err, sizeof(err))) {
+	(void)cmd, (void)argc, (void)argv;
+	if (xl4_control_call(xl4_socket(a), req, &resp, err, sizeof(err))) {
 		json_decref(req);
 		return detach_offline(pins); /* no daemon answers: do it here */
 	}
@@ -113,5 +99,6 @@ const struct xl4_cmd xl4_cmd_detach = {
 		"the program recorded in the pin directory is detached from the interfaces it was\n"
 		"attached to (run it in their network namespace). Pins stay: 'xl4 cleanup'.",
 	.opts = detach_opts,
-	.run = run_detach,
+	XL4_ARGS_COMMON,
+	.exec = run_detach,
 };

@@ -3,7 +3,6 @@
  * here first (so a bad line in a file is named by its line number) and again by the daemon,
  * which applies each request all or nothing. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,27 +13,24 @@
 #include "control.h"
 #include "prefix.h"
 
-enum { OPT_JSON = 256, OPT_TTL, OPT_PROTO, OPT_PORT, OPT_ACTION, OPT_RATE, OPT_BURST, OPT_V6 };
-
 #define RATE_MAX 10000000
-#define TTL_MAX (10ul * 365 * 24 * 3600)
-
-
-static void print_json(json_t *v)
-{
-	char *s = json_dumps(v, JSON_COMPACT);
-
-	puts(s ? s : "null");
-	free(s);
-}
+#define TTL_MAX (10u * 365 * 24 * 3600)
 
 /* ---- block / allow ---- */
 
+struct list_args {
+	struct xl4_args common;
+	const char *file;
+	uint32_t ttl;
+};
+
 static const struct xl4_opt list_opts[] = {
-	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
-	{ "file", 'f', "FILE", "add/del: read prefixes from FILE ('-' for stdin), one per line" },
-	{ "ttl", OPT_TTL, "SECS", "add: the entries expire after SECS seconds (default: never)" },
-	{ "json", OPT_JSON, NULL, "list: print JSON" },
+	XL4_OPT_SOCKET,
+	XL4_OPT_STR("file", 'f', "FILE", struct list_args, file,
+		    "add/del: read prefixes from FILE ('-' for stdin), one per line"),
+	XL4_OPT_U32("ttl", 0, "SECS", struct list_args, ttl, 1, TTL_MAX,
+		    "add: the entries expire after SECS seconds (default: never)", .unit = " seconds"),
+	XL4_OPT_JSON("list: print JSON"),
 	{ 0 },
 };
 
@@ -115,51 +111,30 @@ static void print_entries(json_t *entries)
 	}
 }
 
-static int run_list(const struct xl4_cmd *cmd, int argc, char **argv)
+static int list_entries(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args,
+			int argc, char **argv)
 {
-	const char *sock = xl4_default_socket(), *file = NULL, *arg, *sub;
-	unsigned long ttl = 0;
-	int json = 0, c;
-	char name[32];
-	json_t *req, *arr, *resp;
+	const struct list_args *a = args;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 's': sock = arg; break;
-		case 'f': file = arg; break;
-		case OPT_TTL:
-			if (xl4_parse_uint(arg, 1, TTL_MAX, &ttl))
-				return xl4_cli_usage_error(cmd, "--ttl '%s' is not 1..%lu seconds", arg, TTL_MAX);
-			break;
-		case OPT_JSON: json = 1; break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind >= argc)
-		return xl4_cli_usage_error(cmd, "missing action: add, del or list");
-	sub = argv[optind++];
-	if (!strcmp(sub, "list")) {
-		if (optind < argc || file || ttl)
-			return xl4_cli_usage_error(cmd, "list takes no arguments besides --json");
-		snprintf(name, sizeof(name), "%s-list", cmd->name);
-		if (xl4_control_cli_call(sock, json_pack("{s:s}", "cmd", name), &resp))
-			return 1;
-		if (json)
-			print_json(json_object_get(resp, "entries"));
-		else
-			print_entries(json_object_get(resp, "entries"));
-		json_decref(resp);
-		return 0;
-	}
-	if (strcmp(sub, "add") && strcmp(sub, "del"))
-		return xl4_cli_usage_error(cmd, "unknown action '%s' (add, del, list)", sub);
-	if (!strcmp(sub, "del") && ttl)
+	if (argc || a->file || a->ttl)
+		return xl4_cli_usage_error(cmd, "list takes no arguments besides --json");
+	return xl4_verb_list(cmd, verb, args, argc, argv);
+}
+
+/* add, del: prefixes from the arguments and from --file, all sent at once */
+static int list_change(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args,
+		       int argc, char **argv)
+{
+	const struct list_args *a = args;
+	const char *file = a->file;
+	json_t *req, *arr;
+
+	if (a->ttl && strcmp(verb->name, "add"))
 		return xl4_cli_usage_error(cmd, "--ttl is for add");
-	if (optind >= argc && !file)
-		return xl4_cli_usage_error(cmd, "%s needs prefixes, or -f FILE", sub);
+	if (!argc && !file)
+		return xl4_cli_usage_error(cmd, "%s needs prefixes, or -f FILE", verb->name);
 	arr = json_array();
-	for (int i = optind; i < argc; i++) {
+	for (int i = 0; i < argc; i++) {
 		if (push_prefix(arr, argv[i], "")) {
 			json_decref(arr);
 			return 1;
@@ -174,12 +149,26 @@ static int run_list(const struct xl4_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "xl4: %s: no prefixes in it\n", strcmp(file, "-") ? file : "stdin");
 		return 1;
 	}
-	snprintf(name, sizeof(name), "%s-%s", cmd->name, sub);
-	req = json_pack("{s:s, s:o}", "cmd", name, "prefixes", arr);
-	if (req && ttl)
-		json_object_set_new(req, "ttl", json_integer(ttl));
-	return xl4_control_cli_call(sock, req, NULL);
+	req = json_pack("{s:s, s:o}", "cmd", verb->request, "prefixes", arr);
+	if (req && a->ttl)
+		json_object_set_new(req, "ttl", json_integer(a->ttl));
+	return xl4_control_cli_call(xl4_socket(&a->common), req, NULL);
 }
+
+/* The arguments are prefixes (add, del) or none (list): the verbs check them. */
+static const struct xl4_verb block_verbs[] = {
+	{ "add", NULL, 0, -1, list_change, "block-add" },
+	{ "del", NULL, 0, -1, list_change, "block-del" },
+	{ "list", NULL, 0, -1, list_entries, "block-list", "entries", print_entries },
+	{ 0 },
+};
+
+static const struct xl4_verb allow_verbs[] = {
+	{ "add", NULL, 0, -1, list_change, "allow-add" },
+	{ "del", NULL, 0, -1, list_change, "allow-del" },
+	{ "list", NULL, 0, -1, list_entries, "allow-list", "entries", print_entries },
+	{ 0 },
+};
 
 const struct xl4_cmd xl4_cmd_block = {
 	.name = "block",
@@ -197,7 +186,8 @@ const struct xl4_cmd xl4_cmd_block = {
 		"  xl4 block del 198.18.6.0/24\n"
 		"  xl4 block list --json",
 	.opts = list_opts,
-	.run = run_list,
+	XL4_ARGS(struct list_args),
+	.verbs = block_verbs,
 };
 
 const struct xl4_cmd xl4_cmd_allow = {
@@ -212,20 +202,37 @@ const struct xl4_cmd xl4_cmd_allow = {
 		"  xl4 allow add -f monitoring.txt --ttl 3600\n"
 		"  xl4 allow list",
 	.opts = list_opts,
-	.run = run_list,
+	XL4_ARGS(struct list_args),
+	.verbs = allow_verbs,
 };
 
 /* ---- rule ---- */
 
+/* rule and limit: rule takes all of these, limit the rate's */
+struct rule_args {
+	struct xl4_args common;
+	const char *proto, *port, *action;
+	uint32_t rate, burst, v6_prefix;
+};
+
+#define OPT_RATE(help)                                                                         \
+	XL4_OPT_U32("rate", 0, "PPS", struct rule_args, rate, 1, RATE_MAX, help)
+#define OPT_BURST(help)                                                                        \
+	XL4_OPT_U32("burst", 0, "N", struct rule_args, burst, 1, RATE_MAX, help)
+#define OPT_V6_PREFIX(help)                                                                    \
+	XL4_OPT_U32("v6-prefix", 0, "LEN", struct rule_args, v6_prefix, 1, 128, help)
+
 static const struct xl4_opt rule_opts[] = {
-	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
-	{ "proto", OPT_PROTO, "PROTO", "add: tcp, udp, icmp, icmpv6 or any (default any)" },
-	{ "port", OPT_PORT, "P|LO-HI", "add: destination port or range (tcp, udp or any)" },
-	{ "action", OPT_ACTION, "ACTION", "add: allow, drop or limit" },
-	{ "rate", OPT_RATE, "PPS", "add, limit: packets per second per source" },
-	{ "burst", OPT_BURST, "N", "add, limit: bucket depth in packets" },
-	{ "v6-prefix", OPT_V6, "LEN", "add, limit: IPv6 sources share a bucket per /LEN (default 64)" },
-	{ "json", OPT_JSON, NULL, "list: print JSON" },
+	XL4_OPT_SOCKET,
+	XL4_OPT_STR("proto", 0, "PROTO", struct rule_args, proto,
+		    "add: tcp, udp, icmp, icmpv6 or any (default any)"),
+	XL4_OPT_STR("port", 0, "P|LO-HI", struct rule_args, port,
+		    "add: destination port or range (tcp, udp or any)"),
+	XL4_OPT_STR("action", 0, "ACTION", struct rule_args, action, "add: allow, drop or limit"),
+	OPT_RATE("add, limit: packets per second per source"),
+	OPT_BURST("add, limit: bucket depth in packets"),
+	OPT_V6_PREFIX("add, limit: IPv6 sources share a bucket per /LEN (default 64)"),
+	XL4_OPT_JSON("list: print JSON"),
 	{ 0 },
 };
 
@@ -254,80 +261,51 @@ static void print_rules(json_t *rules)
 	}
 }
 
-static int run_rule(const struct xl4_cmd *cmd, int argc, char **argv)
+static int rule_del(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
+		    char **argv)
 {
-	const char *sock = xl4_default_socket(), *proto = NULL, *port = NULL, *action = NULL;
-	const char *arg, *sub;
-	unsigned long rate = 0, burst = 0, v6 = 0, id;
-	int json = 0, c;
+	unsigned long id;
+
+	(void)argc;
+	if (xl4_parse_uint(argv[0], 1, 65535, &id))
+		return xl4_cli_verb_usage(cmd, verb);
+	return xl4_control_cli_call(xl4_socket(args), json_pack("{s:s, s:I}", "cmd", verb->request,
+								"id", (json_int_t)id), NULL);
+}
+
+static int rule_add(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
+		    char **argv)
+{
+	const struct rule_args *a = args;
 	json_t *req, *resp;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 's': sock = arg; break;
-		case OPT_PROTO: proto = arg; break;
-		case OPT_PORT: port = arg; break;
-		case OPT_ACTION: action = arg; break;
-		case OPT_RATE:
-			if (xl4_parse_uint(arg, 1, RATE_MAX, &rate))
-				return xl4_cli_usage_error(cmd, "--rate '%s' is not 1..%d", arg, RATE_MAX);
-			break;
-		case OPT_BURST:
-			if (xl4_parse_uint(arg, 1, RATE_MAX, &burst))
-				return xl4_cli_usage_error(cmd, "--burst '%s' is not 1..%d", arg, RATE_MAX);
-			break;
-		case OPT_V6:
-			if (xl4_parse_uint(arg, 1, 128, &v6))
-				return xl4_cli_usage_error(cmd, "--v6-prefix '%s' is not 1..128", arg);
-			break;
-		case OPT_JSON: json = 1; break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind >= argc)
-		return xl4_cli_usage_error(cmd, "missing action: add, del or list");
-	sub = argv[optind++];
-	if (!strcmp(sub, "list")) {
-		if (optind < argc)
-			return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-		if (xl4_control_cli_call(sock, json_pack("{s:s}", "cmd", "rule-list"), &resp))
-			return 1;
-		if (json)
-			print_json(json_object_get(resp, "rules"));
-		else
-			print_rules(json_object_get(resp, "rules"));
-		json_decref(resp);
-		return 0;
-	}
-	if (!strcmp(sub, "del")) {
-		if (argc - optind != 1 || xl4_parse_uint(argv[optind], 1, 65535, &id))
-			return xl4_cli_usage_error(cmd, "usage: xl4 rule del ID (from 'xl4 rule list')");
-		return xl4_control_cli_call(sock, json_pack("{s:s, s:I}", "cmd", "rule-del", "id", (json_int_t)id), NULL);
-	}
-	if (strcmp(sub, "add"))
-		return xl4_cli_usage_error(cmd, "unknown action '%s' (add, del, list)", sub);
-	if (argc - optind != 1)
-		return xl4_cli_usage_error(cmd, "usage: xl4 rule add DST --action allow|drop|limit [...]");
-	if (!action)
+	(void)argc;
+	if (!a->action)
 		return xl4_cli_usage_error(cmd, "add needs --action allow, drop or limit");
-	req = json_pack("{s:s, s:s, s:s}", "cmd", "rule-add", "dst", argv[optind], "action", action);
-	if (req && proto)
-		json_object_set_new(req, "proto", json_string(proto));
-	if (req && port)
-		json_object_set_new(req, "ports", json_string(port));
-	if (req && rate)
-		json_object_set_new(req, "rate", json_integer(rate));
-	if (req && burst)
-		json_object_set_new(req, "burst", json_integer(burst));
-	if (req && v6)
-		json_object_set_new(req, "v6_prefix", json_integer(v6));
-	if (xl4_control_cli_call(sock, req, &resp))
+	req = json_pack("{s:s, s:s, s:s}", "cmd", verb->request, "dst", argv[0], "action", a->action);
+	if (req && a->proto)
+		json_object_set_new(req, "proto", json_string(a->proto));
+	if (req && a->port)
+		json_object_set_new(req, "ports", json_string(a->port));
+	if (req && a->rate)
+		json_object_set_new(req, "rate", json_integer(a->rate));
+	if (req && a->burst)
+		json_object_set_new(req, "burst", json_integer(a->burst));
+	if (req && a->v6_prefix)
+		json_object_set_new(req, "v6_prefix", json_integer(a->v6_prefix));
+	if (xl4_control_cli_call(xl4_socket(&a->common), req, &resp))
 		return 1;
 	printf("%lld\n", json_integer_value(json_object_get(resp, "id")));
 	json_decref(resp);
 	return 0;
 }
+
+static const struct xl4_verb rule_verbs[] = {
+	{ "add", "DST --action allow|drop|limit [...]", 1, 1, rule_add, "rule-add" },
+	{ "del", "ID (from 'xl4 rule list')", 1, 1, rule_del, "rule-del" },
+	{ "list", NULL, 0, 0, xl4_verb_list, "rule-list", "rules", print_rules },
+	{ 0 },
+};
 
 const struct xl4_cmd xl4_cmd_rule = {
 	.name = "rule",
@@ -344,66 +322,49 @@ const struct xl4_cmd xl4_cmd_rule = {
 		"  xl4 rule list\n"
 		"  xl4 rule del 2",
 	.opts = rule_opts,
-	.run = run_rule,
+	XL4_ARGS(struct rule_args),
+	.verbs = rule_verbs,
 };
 
 /* ---- limit ---- */
 
-static int run_limit(const struct xl4_cmd *cmd, int argc, char **argv)
+static int limit_set(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
+		     char **argv)
 {
-	const char *sock = xl4_default_socket(), *arg, *sub;
-	unsigned long rate = 0, burst = 0, v6 = 0;
-	int json = 0, c;
-	json_t *req, *resp, *l;
+	const struct rule_args *a = args;
+	json_t *req;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 's': sock = arg; break;
-		case OPT_RATE:
-			if (xl4_parse_uint(arg, 1, RATE_MAX, &rate))
-				return xl4_cli_usage_error(cmd, "--rate '%s' is not 1..%d", arg, RATE_MAX);
-			break;
-		case OPT_BURST:
-			if (xl4_parse_uint(arg, 1, RATE_MAX, &burst))
-				return xl4_cli_usage_error(cmd, "--burst '%s' is not 1..%d", arg, RATE_MAX);
-			break;
-		case OPT_V6:
-			if (xl4_parse_uint(arg, 1, 128, &v6))
-				return xl4_cli_usage_error(cmd, "--v6-prefix '%s' is not 1..128", arg);
-			break;
-		case OPT_JSON: json = 1; break;
-		case XL4_OPT_HELP: return 0;
-		case OPT_PROTO: case OPT_PORT: case OPT_ACTION:
-			return xl4_cli_usage_error(cmd, "that option is for 'xl4 rule add'");
-		default: return 2;
-		}
-	}
-	if (optind >= argc)
-		return xl4_cli_usage_error(cmd, "missing action: set, off or show");
-	sub = argv[optind++];
-	if (optind < argc)
-		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!strcmp(sub, "set")) {
-		if (!rate || !burst)
-			return xl4_cli_usage_error(cmd, "set needs --rate PPS and --burst N");
-		req = json_pack("{s:s, s:I, s:I}", "cmd", "limit-set", "rate", (json_int_t)rate,
-				"burst", (json_int_t)burst);
-		if (req && v6)
-			json_object_set_new(req, "v6_prefix", json_integer(v6));
-		return xl4_control_cli_call(sock, req, NULL);
-	}
-	if (rate || burst || v6)
+	(void)argc, (void)argv;
+	if (!a->rate || !a->burst)
+		return xl4_cli_usage_error(cmd, "set needs --rate PPS and --burst N");
+	req = json_pack("{s:s, s:I, s:I}", "cmd", verb->request, "rate", (json_int_t)a->rate, "burst",
+			(json_int_t)a->burst);
+	if (req && a->v6_prefix)
+		json_object_set_new(req, "v6_prefix", json_integer(a->v6_prefix));
+	return xl4_control_cli_call(xl4_socket(&a->common), req, NULL);
+}
+
+/* off and show take no rate */
+static int limit_rate_for_set(const struct xl4_cmd *cmd, const struct rule_args *a)
+{
+	if (a->rate || a->burst || a->v6_prefix)
 		return xl4_cli_usage_error(cmd, "--rate, --burst and --v6-prefix are for 'set'");
-	if (!strcmp(sub, "off"))
-		return xl4_control_cli_call(sock, json_pack("{s:s}", "cmd", "limit-off"), NULL);
-	if (strcmp(sub, "show"))
-		return xl4_cli_usage_error(cmd, "unknown action '%s' (set, off, show)", sub);
-	if (xl4_control_cli_call(sock, json_pack("{s:s}", "cmd", "limit-show"), &resp))
-		return 1;
-	l = json_object_get(resp, "limit");
-	if (json)
-		print_json(l);
-	else if (json_is_true(json_object_get(l, "on")))
+	return 0;
+}
+
+static int limit_off(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
+		     char **argv)
+{
+	(void)argc, (void)argv;
+	if (limit_rate_for_set(cmd, args))
+		return 2;
+	return xl4_control_cli_call(xl4_socket(args), json_pack("{s:s}", "cmd", verb->request),
+				    NULL);
+}
+
+static void print_limit(json_t *l)
+{
+	if (json_is_true(json_object_get(l, "on")))
 		printf("global per-source limit: %lld packets/s, burst %lld, IPv6 sources per /%lld\n"
 		       "new sources per second per CPU before sharing a bucket: %lld\n"
 		       "matched %lld dropped %lld\n",
@@ -415,16 +376,29 @@ static int run_limit(const struct xl4_cmd *cmd, int argc, char **argv)
 		       json_integer_value(json_object_get(json_object_get(l, "counters"), "dropped")));
 	else
 		printf("global per-source limit: off\n");
-	json_decref(resp);
-	return 0;
+}
+
+static int limit_show(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
+		      char **argv)
+{
+	if (limit_rate_for_set(cmd, args))
+		return 2;
+	return xl4_verb_list(cmd, verb, args, argc, argv);
 }
 
 static const struct xl4_opt limit_opts[] = {
-	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
-	{ "rate", OPT_RATE, "PPS", "set: packets per second per source" },
-	{ "burst", OPT_BURST, "N", "set: bucket depth in packets" },
-	{ "v6-prefix", OPT_V6, "LEN", "set: IPv6 sources share a bucket per /LEN (default 64)" },
-	{ "json", OPT_JSON, NULL, "show: print JSON" },
+	XL4_OPT_SOCKET,
+	OPT_RATE("set: packets per second per source"),
+	OPT_BURST("set: bucket depth in packets"),
+	OPT_V6_PREFIX("set: IPv6 sources share a bucket per /LEN (default 64)"),
+	XL4_OPT_JSON("show: print JSON"),
+	{ 0 },
+};
+
+static const struct xl4_verb limit_verbs[] = {
+	{ "set", NULL, 0, 0, limit_set, "limit-set" },
+	{ "off", NULL, 0, 0, limit_off, "limit-off" },
+	{ "show", NULL, 0, 0, limit_show, "limit-show", "limit", print_limit },
 	{ 0 },
 };
 
@@ -440,5 +414,6 @@ const struct xl4_cmd xl4_cmd_limit = {
 		"  xl4 limit show\n"
 		"  xl4 limit off",
 	.opts = limit_opts,
-	.run = run_limit,
+	XL4_ARGS(struct rule_args),
+	.verbs = limit_verbs,
 };

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `xl4 guard ...`: the flood guard's per-VIP mode and verified sources (docs/guard.md). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,22 +9,20 @@
 #include "commands.h"
 #include "control.h"
 
-enum { OPT_JSON = 256, OPT_LEVEL };
-
-static const struct xl4_opt guard_opts[] = {
-	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
-	{ "level", OPT_LEVEL, "LEVEL", "set ... on: first-drop or challenge (default: guard.response)" },
-	{ "json", OPT_JSON, NULL, "show, verified: print JSON" },
-	{ 0 },
+struct guard_args {
+	struct xl4_args common;
+	const char *level;
 };
 
-static void print_json(json_t *o)
-{
-	char *s = json_dumps(o, JSON_COMPACT);
+static const char *const guard_levels[] = { "first-drop", "challenge", NULL };
 
-	puts(s);
-	free(s);
-}
+static const struct xl4_opt guard_opts[] = {
+	XL4_OPT_SOCKET,
+	XL4_OPT_ENUM("level", 0, "LEVEL", struct guard_args, level, guard_levels,
+		     "set ... on: first-drop or challenge (default: guard.response)"),
+	XL4_OPT_JSON("show, verified: print JSON"),
+	{ 0 },
+};
 
 /* One VIP's guard line(s), as `xl4 guard show`, `xl4 vip list` and `xl4 status` print them. */
 void xl4_print_vip_guard(json_t *g, const char *indent)
@@ -61,21 +58,24 @@ void xl4_print_vip_guard(json_t *g, const char *indent)
 static int print_json_reply(json_t *resp)
 {
 	json_object_del(resp, "ok");
-	print_json(resp);
+	xl4_print_json(resp);
 	json_decref(resp);
 	return 0;
 }
 
-static int show(const char *sock, const char *vip, int json)
+static int show(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
+		char **argv)
 {
-	json_t *req = json_pack("{s:s}", "cmd", "guard-show"), *resp, *v, *g;
+	const struct guard_args *a = args;
+	json_t *req = json_pack("{s:s}", "cmd", verb->request), *resp, *v, *g;
 	size_t i;
 
-	if (vip)
-		json_object_set_new(req, "vip", json_string(vip));
-	if (xl4_control_cli_call(sock, req, &resp))
+	(void)cmd;
+	if (argc)
+		json_object_set_new(req, "vip", json_string(argv[0]));
+	if (xl4_control_cli_call(xl4_socket(&a->common), req, &resp))
 		return 1;
-	if (json)
+	if (a->common.json)
 		return print_json_reply(resp);
 	g = json_object_get(resp, "guard");
 	printf("flood guard: %s, response %s, attack above %lld SYN/s per VIP and ratio %.2f; "
@@ -95,14 +95,18 @@ static int show(const char *sock, const char *vip, int json)
 	return 0;
 }
 
-static int verified(const char *sock, int json)
+static int verified(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
+		    char **argv)
 {
-	json_t *resp, *s;
+	const struct guard_args *a = args;
+	json_t *req, *resp, *s;
 	size_t i;
 
-	if (xl4_control_cli_call(sock, json_pack("{s:s}", "cmd", "guard-verified"), &resp))
+	(void)cmd, (void)argc, (void)argv;
+	req = json_pack("{s:s}", "cmd", verb->request);
+	if (xl4_control_cli_call(xl4_socket(&a->common), req, &resp))
 		return 1;
-	if (json)
+	if (a->common.json)
 		return print_json_reply(resp);
 	printf("%lld verified sources%s\n", json_integer_value(json_object_get(resp, "count")),
 	       json_is_true(json_object_get(resp, "listed")) ? "" : " (more than 100: not listed)");
@@ -113,64 +117,50 @@ static int verified(const char *sock, int json)
 	return 0;
 }
 
-static int run_guard(const struct xl4_cmd *cmd, int argc, char **argv)
+static int set(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
+	       char **argv)
 {
-	const char *sock = xl4_default_socket(), *level = NULL, *arg, *sub;
-	int json = 0, c;
+	const struct guard_args *a = args;
 	json_t *req;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 's': sock = arg; break;
-		case OPT_LEVEL:
-			if (strcmp(arg, "first-drop") && strcmp(arg, "challenge"))
-				return xl4_cli_usage_error(cmd, "--level '%s' is not one of: first-drop, challenge", arg);
-			level = arg;
-			break;
-		case OPT_JSON: json = 1; break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind >= argc)
-		return xl4_cli_usage_error(cmd, "missing action: set, show, verified or unverify");
-	sub = argv[optind++];
-	if (strcmp(sub, "set") && level)
-		return xl4_cli_usage_error(cmd, "--level goes only with 'set VIP on'");
-	if (!strcmp(sub, "show")) {
-		if (argc - optind > 1)
-			return xl4_cli_usage_error(cmd, "usage: xl4 guard show [VIP]");
-		return show(sock, optind < argc ? argv[optind] : NULL, json);
-	}
-	if (!strcmp(sub, "verified")) {
-		if (optind < argc)
-			return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-		return verified(sock, json);
-	}
-	if (json)
-		return xl4_cli_usage_error(cmd, "--json goes only with show and verified");
-	if (!strcmp(sub, "set")) {
-		if (argc - optind != 2)
-			return xl4_cli_usage_error(cmd, "usage: xl4 guard set VIP on|off|auto [--level first-drop|challenge]");
-		if (strcmp(argv[optind + 1], "on") && strcmp(argv[optind + 1], "off") &&
-		    strcmp(argv[optind + 1], "auto"))
-			return xl4_cli_usage_error(cmd, "mode '%s' is not one of: on, off, auto", argv[optind + 1]);
-		if (level && strcmp(argv[optind + 1], "on"))
-			return xl4_cli_usage_error(cmd, "--level goes only with mode 'on'");
-		req = json_pack("{s:s, s:s, s:s}", "cmd", "guard-set", "vip", argv[optind], "mode",
-				argv[optind + 1]);
-		if (level)
-			json_object_set_new(req, "level", json_string(level));
-		return xl4_control_cli_call(sock, req, NULL);
-	}
-	if (!strcmp(sub, "unverify")) {
-		if (argc - optind != 1)
-			return xl4_cli_usage_error(cmd, "usage: xl4 guard unverify ADDR");
-		return xl4_control_cli_call(sock, json_pack("{s:s, s:s}", "cmd", "guard-unverify", "address",
-							    argv[optind]), NULL);
-	}
-	return xl4_cli_usage_error(cmd, "unknown action '%s' (set, show, verified, unverify)", sub);
+	(void)argc;
+	if (strcmp(argv[1], "on") && strcmp(argv[1], "off") && strcmp(argv[1], "auto"))
+		return xl4_cli_usage_error(cmd, "mode '%s' is not one of: on, off, auto", argv[1]);
+	if (a->level && strcmp(argv[1], "on"))
+		return xl4_cli_usage_error(cmd, "--level goes only with mode 'on'");
+	req = json_pack("{s:s, s:s, s:s}", "cmd", verb->request, "vip", argv[0], "mode", argv[1]);
+	if (a->level)
+		json_object_set_new(req, "level", json_string(a->level));
+	return xl4_control_cli_call(xl4_socket(&a->common), req, NULL);
 }
+
+static int unverify(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
+		    char **argv)
+{
+	(void)cmd, (void)argc;
+	return xl4_control_cli_call(xl4_socket(args), json_pack("{s:s, s:s}", "cmd", verb->request,
+								"address", argv[0]), NULL);
+}
+
+/* --level only for set, --json only for what prints: before the arguments are counted */
+static int check(const struct xl4_cmd *cmd, const struct xl4_verb *verb, const void *args)
+{
+	const struct guard_args *a = args;
+
+	if (a->level && verb->run != set)
+		return xl4_cli_usage_error(cmd, "--level goes only with 'set VIP on'");
+	if (a->common.json && verb->run != show && verb->run != verified)
+		return xl4_cli_usage_error(cmd, "--json goes only with show and verified");
+	return 0;
+}
+
+static const struct xl4_verb guard_verbs[] = {
+	{ "set", "VIP on|off|auto [--level first-drop|challenge]", 2, 2, set, "guard-set" },
+	{ "show", "[VIP]", 0, 1, show, "guard-show" },
+	{ "verified", NULL, 0, 0, verified, "guard-verified" },
+	{ "unverify", "ADDR", 1, 1, unverify, "guard-unverify" },
+	{ 0 },
+};
 
 const struct xl4_cmd xl4_cmd_guard = {
 	.name = "guard",
@@ -190,5 +180,7 @@ const struct xl4_cmd xl4_cmd_guard = {
 		"  xl4 guard verified --json\n"
 		"  xl4 guard unverify 198.18.7.9",
 	.opts = guard_opts,
-	.run = run_guard,
+	XL4_ARGS(struct guard_args),
+	.verbs = guard_verbs,
+	.verb_check = check,
 };

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `xl4 vip ...` and `xl4 backend ...`: runtime load-balancer changes through the daemon. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,18 +9,26 @@
 #include "commands.h"
 #include "control.h"
 
-enum { OPT_JSON = 256, OPT_MTU, OPT_HEALTH, OPT_RESCHEDULE };
-
-
 /* ---- vip ---- */
 
+struct vip_args {
+	struct xl4_args common;
+	const char *mode, *health;
+	uint32_t mtu;
+	bool reschedule;
+};
+
 static const struct xl4_opt vip_opts[] = {
-	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
-	{ "mode", 'm', "MODE", "add: forwarding mode l2 (default), port or ipip" },
-	{ "mtu", OPT_MTU, "BYTES", "add: largest packet toward backends (ipip; default 1500)" },
-	{ "health", OPT_HEALTH, "KIND", "add: health checks for its backends: tcp, http or none" },
-	{ "reschedule", OPT_RESCHEDULE, NULL, "add: flows of a backend that goes down move on" },
-	{ "json", OPT_JSON, NULL, "list: print JSON" },
+	XL4_OPT_SOCKET,
+	XL4_OPT_STR("mode", 'm', "MODE", struct vip_args, mode,
+		    "add: forwarding mode l2 (default), port or ipip"),
+	XL4_OPT_U32("mtu", 0, "BYTES", struct vip_args, mtu, 596, 9216,
+		    "add: largest packet toward backends (ipip; default 1500)"),
+	XL4_OPT_STR("health", 0, "KIND", struct vip_args, health,
+		    "add: health checks for its backends: tcp, http or none"),
+	XL4_OPT_FLAG("reschedule", 0, struct vip_args, reschedule,
+		     "add: flows of a backend that goes down move on"),
+	XL4_OPT_JSON("list: print JSON"),
 	{ 0 },
 };
 
@@ -54,69 +61,39 @@ void xl4_print_vips(json_t *vips)
 	}
 }
 
-static int run_vip(const struct xl4_cmd *cmd, int argc, char **argv)
+static int vip_add(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
+		   char **argv)
 {
-	const char *sock = xl4_default_socket(), *mode = NULL, *health = NULL, *arg, *sub;
-	unsigned long mtu = 0;
-	int json = 0, resched = 0, c;
-	json_t *req, *resp;
+	const struct vip_args *a = args;
+	json_t *req = json_pack("{s:s, s:s, s:s}", "cmd", verb->request, "name", argv[0], "address",
+				argv[1]);
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 's': sock = arg; break;
-		case 'm': mode = arg; break;
-		case OPT_MTU:
-			if (xl4_parse_uint(arg, 596, 9216, &mtu))
-				return xl4_cli_usage_error(cmd, "--mtu '%s' is not 596..9216", arg);
-			break;
-		case OPT_HEALTH: health = arg; break;
-		case OPT_RESCHEDULE: resched = 1; break;
-		case OPT_JSON: json = 1; break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind >= argc)
-		return xl4_cli_usage_error(cmd, "missing action: add, del or list");
-	sub = argv[optind++];
-	if (!strcmp(sub, "list")) {
-		if (optind < argc)
-			return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-		if (xl4_control_cli_call(sock, json_pack("{s:s}", "cmd", "vip-list"), &resp))
-			return 1;
-		if (json) {
-			char *s = json_dumps(json_object_get(resp, "vips"), JSON_COMPACT);
-
-			puts(s);
-			free(s);
-		} else {
-			xl4_print_vips(json_object_get(resp, "vips"));
-		}
-		json_decref(resp);
-		return 0;
-	}
-	if (!strcmp(sub, "add")) {
-		if (argc - optind != 2)
-			return xl4_cli_usage_error(cmd, "usage: xl4 vip add NAME ADDR:PORT/tcp|udp");
-		req = json_pack("{s:s, s:s, s:s}", "cmd", "vip-add", "name", argv[optind], "address",
-				argv[optind + 1]);
-		if (mode)
-			json_object_set_new(req, "mode", json_string(mode));
-		if (mtu)
-			json_object_set_new(req, "mtu", json_integer(mtu));
-		if (health)
-			json_object_set_new(req, "health", json_string(health));
-		if (resched)
-			json_object_set_new(req, "reschedule", json_true());
-		return xl4_control_cli_call(sock, req, NULL);
-	}
-	if (!strcmp(sub, "del")) {
-		if (argc - optind != 1)
-			return xl4_cli_usage_error(cmd, "usage: xl4 vip del NAME");
-		return xl4_control_cli_call(sock, json_pack("{s:s, s:s}", "cmd", "vip-del", "name", argv[optind]), NULL);
-	}
-	return xl4_cli_usage_error(cmd, "unknown action '%s' (add, del, list)", sub);
+	(void)cmd, (void)argc;
+	if (a->mode)
+		json_object_set_new(req, "mode", json_string(a->mode));
+	if (a->mtu)
+		json_object_set_new(req, "mtu", json_integer(a->mtu));
+	if (a->health)
+		json_object_set_new(req, "health", json_string(a->health));
+	if (a->reschedule)
+		json_object_set_new(req, "reschedule", json_true());
+	return xl4_control_cli_call(xl4_socket(&a->common), req, NULL);
 }
+
+static int vip_del(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
+		   char **argv)
+{
+	(void)cmd, (void)argc;
+	return xl4_control_cli_call(xl4_socket(args),
+				    json_pack("{s:s, s:s}", "cmd", verb->request, "name", argv[0]), NULL);
+}
+
+static const struct xl4_verb vip_verbs[] = {
+	{ "add", "NAME ADDR:PORT/tcp|udp", 2, 2, vip_add, "vip-add" },
+	{ "del", "NAME", 1, 1, vip_del, "vip-del" },
+	{ "list", NULL, 0, 0, xl4_verb_list, "vip-list", "vips", xl4_print_vips },
+	{ 0 },
+};
 
 const struct xl4_cmd xl4_cmd_vip = {
 	.name = "vip",
@@ -129,68 +106,64 @@ const struct xl4_cmd xl4_cmd_vip = {
 		"  xl4 vip list\n"
 		"  xl4 vip del web",
 	.opts = vip_opts,
-	.run = run_vip,
+	XL4_ARGS(struct vip_args),
+	.verbs = vip_verbs,
 };
 
 /* ---- backend ---- */
 
+struct backend_args {
+	struct xl4_args common;
+	const char *mac;
+	uint32_t weight;
+};
+
 static const struct xl4_opt backend_opts[] = {
-	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
-	{ "weight", 'w', "N", "add: relative share of new flows, 1..65535 (default 1)" },
-	{ "mac", OPT_MTU, "MAC", "add: the backend's MAC (default: from the neighbour table)" },
+	XL4_OPT_SOCKET,
+	XL4_OPT_U32("weight", 'w', "N", struct backend_args, weight, 1, 65535,
+		    "add: relative share of new flows, 1..65535 (default 1)"),
+	XL4_OPT_STR("mac", 0, "MAC", struct backend_args, mac,
+		    "add: the backend's MAC (default: from the neighbour table)"),
 	{ 0 },
 };
 
-static int run_backend(const struct xl4_cmd *cmd, int argc, char **argv)
+static int backend_set_weight(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args,
+			      int argc, char **argv)
 {
-	const char *sock = xl4_default_socket(), *mac = NULL, *arg, *sub;
-	unsigned long weight = 0;
-	json_t *req;
-	int c;
+	unsigned long weight;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 's': sock = arg; break;
-		case 'w':
-			if (xl4_parse_uint(arg, 1, 65535, &weight))
-				return xl4_cli_usage_error(cmd, "--weight '%s' is not 1..65535", arg);
-			break;
-		case OPT_MTU: mac = arg; break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind >= argc)
-		return xl4_cli_usage_error(cmd, "missing action: add, del, set-weight, drain, undrain");
-	sub = argv[optind++];
-	if (!strcmp(sub, "set-weight")) {
-		if (argc - optind != 3 || xl4_parse_uint(argv[optind + 2], 1, 65535, &weight))
-			return xl4_cli_usage_error(cmd, "usage: xl4 backend set-weight VIP ADDR[:PORT] 1..65535");
-		req = json_pack("{s:s, s:s, s:s, s:i}", "cmd", "backend-weight", "vip", argv[optind],
-				"address", argv[optind + 1], "weight", (int)weight);
-		return xl4_control_cli_call(sock, req, NULL);
-	}
-	if (argc - optind != 2)
-		return xl4_cli_usage_error(cmd, "usage: xl4 backend %s VIP ADDR[:PORT]", sub);
-	if (!strcmp(sub, "add"))
-		req = json_pack("{s:s}", "cmd", "backend-add");
-	else if (!strcmp(sub, "del"))
-		req = json_pack("{s:s}", "cmd", "backend-del");
-	else if (!strcmp(sub, "drain"))
-		req = json_pack("{s:s}", "cmd", "backend-drain");
-	else if (!strcmp(sub, "undrain"))
-		req = json_pack("{s:s}", "cmd", "backend-undrain");
-	else
-		return xl4_cli_usage_error(cmd, "unknown action '%s' (add, del, set-weight, drain, undrain)", sub);
-	json_object_set_new(req, "vip", json_string(argv[optind]));
-	json_object_set_new(req, "address", json_string(argv[optind + 1]));
-	if (weight)
-		json_object_set_new(req, "weight", json_integer(weight));
-	if (mac)
-		json_object_set_new(req, "mac", json_string(mac));
-	return xl4_control_cli_call(sock, req, NULL);
+	(void)argc;
+	if (xl4_parse_uint(argv[2], 1, 65535, &weight))
+		return xl4_cli_verb_usage(cmd, verb);
+	return xl4_control_cli_call(xl4_socket(args),
+				    json_pack("{s:s, s:s, s:s, s:i}", "cmd", verb->request, "vip", argv[0],
+					      "address", argv[1], "weight", (int)weight), NULL);
 }
 
+/* add, del, drain, undrain: VIP ADDR[:PORT], and the options as given */
+static int backend_change(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args,
+			  int argc, char **argv)
+{
+	const struct backend_args *a = args;
+	json_t *req = json_pack("{s:s, s:s, s:s}", "cmd", verb->request, "vip", argv[0], "address",
+				argv[1]);
+
+	(void)cmd, (void)argc;
+	if (a->weight)
+		json_object_set_new(req, "weight", json_integer(a->weight));
+	if (a->mac)
+		json_object_set_new(req, "mac", json_string(a->mac));
+	return xl4_control_cli_call(xl4_socket(&a->common), req, NULL);
+}
+
+static const struct xl4_verb backend_verbs[] = {
+	{ "add", "VIP ADDR[:PORT]", 2, 2, backend_change, "backend-add" },
+	{ "del", "VIP ADDR[:PORT]", 2, 2, backend_change, "backend-del" },
+	{ "set-weight", "VIP ADDR[:PORT] 1..65535", 3, 3, backend_set_weight, "backend-weight" },
+	{ "drain", "VIP ADDR[:PORT]", 2, 2, backend_change, "backend-drain" },
+	{ "undrain", "VIP ADDR[:PORT]", 2, 2, backend_change, "backend-undrain" },
+	{ 0 },
+};
 const struct xl4_cmd xl4_cmd_backend = {
 	.name = "backend",
 	.args = "add|del|drain|undrain VIP ADDR[:PORT] | set-weight VIP ADDR[:PORT] N",
@@ -204,5 +177,6 @@ const struct xl4_cmd xl4_cmd_backend = {
 		"  xl4 backend set-weight web 198.18.2.2 3\n"
 		"  xl4 backend del web 198.18.2.1",
 	.opts = backend_opts,
-	.run = run_backend,
+	XL4_ARGS(struct backend_args),
+	.verbs = backend_verbs,
 };

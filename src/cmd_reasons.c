@@ -1,32 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `xl4 reasons`: every drop reason with its number and meaning (docs/drop-reasons.md). */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "commands.h"
 #include "names.h"
 
-enum { OPT_MARKDOWN = 256 };
+struct reasons_args {
+	struct xl4_args common;
+	bool markdown;
+};
 
 static const struct xl4_opt reasons_opts[] = {
-	{ "markdown", OPT_MARKDOWN, NULL, "print a Markdown table (how docs/drop-reasons.md is made)" },
+	XL4_OPT_FLAG("markdown", 0, struct reasons_args, markdown,
+		     "print a Markdown table (how docs/drop-reasons.md is made)"),
 	{ 0 },
 };
 
-static int run_reasons(const struct xl4_cmd *cmd, int argc, char **argv)
+static int run_reasons(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
 {
-	const char *arg;
-	int md = 0, c;
+	bool md = ((const struct reasons_args *)args)->markdown;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case OPT_MARKDOWN: md = 1; break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind < argc)
-		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	(void)cmd, (void)argc, (void)argv;
 	if (md)
 		printf("| # | reason | meaning |\n|---|---|---|\n");
 	for (unsigned r = 1; r < XL4_REASON_MAX; r++) {
@@ -42,5 +36,6 @@ const struct xl4_cmd xl4_cmd_reasons = {
 	.name = "reasons",
 	.summary = "List every drop reason with its number and meaning.",
 	.opts = reasons_opts,
-	.run = run_reasons,
+	XL4_ARGS(struct reasons_args),
+	.exec = run_reasons,
 };

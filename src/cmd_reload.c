@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `xl4 reload`: the daemon re-reads its config file (as on SIGHUP) and says how it went. */
-#include <getopt.h>
 #include <stdio.h>
 #include <jansson.h>
 
@@ -8,26 +7,18 @@
 #include "control.h"
 
 static const struct xl4_opt reload_opts[] = {
-	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
+	XL4_OPT_SOCKET,
 	{ 0 },
 };
 
-static int run_reload(const struct xl4_cmd *cmd, int argc, char **argv)
+static int run_reload(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
 {
-	const char *sock = xl4_default_socket(), *arg;
+	const struct xl4_args *a = args;
 	json_t *resp = NULL;
-	int c, rc;
+	int rc;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 's': sock = arg; break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind < argc)
-		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	rc = xl4_control_cli_call(sock, json_pack("{s:s}", "cmd", "reload"), &resp);
+	(void)cmd, (void)argc, (void)argv;
+	rc = xl4_control_cli_call(xl4_socket(a), json_pack("{s:s}", "cmd", "reload"), &resp);
 	if (rc)
 		return rc;
 	printf("reloaded %s in %.1f ms: %lld VIPs, %lld rules\n",
@@ -51,5 +42,6 @@ const struct xl4_cmd xl4_cmd_reload = {
 		"the same. See docs/operations.md.\n\n"
 		"Exit status: 0 applied, 1 refused (nothing changed) or no daemon, 2 usage.",
 	.opts = reload_opts,
-	.run = run_reload,
+	XL4_ARGS_COMMON,
+	.exec = run_reload,
 };

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <getopt.h>
 #include <stdio.h>
 
 #include "commands.h"
@@ -7,52 +6,49 @@
 #include "guard_state.h"
 #include "replay.h"
 
-enum { OPT_JSON = 256, OPT_GUARD_FORCE, OPT_GUARD_LEVEL };
+struct replay_args {
+	struct xl4_args common;
+	const char *config, *write, *guard_force, *guard_level;
+	bool quiet;
+};
+
+static const char *const guard_modes[] = { "on", "off", "auto", NULL };
+static const char *const guard_levels[] = { "first-drop", "challenge", NULL };
 
 static const struct xl4_opt replay_opts[] = {
-	{ "config", 'c', "FILE", "configuration to replay against (default: built-in defaults)" },
-	{ "json", OPT_JSON, NULL, "one JSON object per packet (see docs/replay.md)" },
-	{ "write", 'w', "FILE", "write every packet not dropped, as xl4 emits it, to a pcap FILE" },
-	{ "quiet", 'q', NULL, "print only the summary" },
-	{ "guard-force", OPT_GUARD_FORCE, "MODE", "turn the flood guard on, every TCP VIP in mode on (emergency), off or auto" },
-	{ "guard-level", OPT_GUARD_LEVEL, "LEVEL", "with --guard-force on: first-drop or challenge" },
+	XL4_OPT_STR("config", 'c', "FILE", struct replay_args, config,
+		    "configuration to replay against (default: built-in defaults)"),
+	XL4_OPT_JSON("one JSON object per packet (see docs/replay.md)"),
+	XL4_OPT_STR("write", 'w', "FILE", struct replay_args, write,
+		    "write every packet not dropped, as xl4 emits it, to a pcap FILE"),
+	XL4_OPT_FLAG("quiet", 'q', struct replay_args, quiet, "print only the summary"),
+	XL4_OPT_ENUM("guard-force", 0, "MODE", struct replay_args, guard_force, guard_modes,
+		     "turn the flood guard on, every TCP VIP in mode on (emergency), off or auto"),
+	XL4_OPT_ENUM("guard-level", 0, "LEVEL", struct replay_args, guard_level, guard_levels,
+		     "with --guard-force on: first-drop or challenge"),
 	{ 0 },
 };
 
-static int run_replay(const struct xl4_cmd *cmd, int argc, char **argv)
+static int run_replay(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
 {
-	struct xl4_replay_opts o = { .guard_force = -1 };
+	const struct replay_args *a = args;
+	struct xl4_replay_opts o = { .guard_force = -1, .json = a->common.json,
+				     .write_path = a->write, .quiet = a->quiet };
 	uint32_t u;
 	struct xl4_config cfg;
 	char err[XL4_CONFIG_ERR_MAX];
-	const char *config = NULL, *arg;
-	int c;
+	const char *config = a->config;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 'c': config = arg; break;
-		case OPT_JSON: o.json = true; break;
-		case 'w': o.write_path = arg; break;
-		case 'q': o.quiet = true; break;
-		case OPT_GUARD_FORCE:
-			if (xl4_guard_override_parse(arg, &u))
-				return xl4_cli_usage_error(cmd, "--guard-force '%s' is not one of: on, off, auto", arg);
-			o.guard_force = u;
-			break;
-		case OPT_GUARD_LEVEL:
-			if (xl4_guard_level_parse(arg, &u))
-				return xl4_cli_usage_error(cmd, "--guard-level '%s' is not one of: first-drop, challenge", arg);
-			o.guard_level = u;
-			break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind >= argc)
+	/* the rows took only names these parsers know */
+	if (a->guard_force && !xl4_guard_override_parse(a->guard_force, &u))
+		o.guard_force = u;
+	if (a->guard_level && !xl4_guard_level_parse(a->guard_level, &u))
+		o.guard_level = u;
+	if (argc < 1)
 		return xl4_cli_usage_error(cmd, "missing CAPTURE (a pcap file)");
-	if (optind + 1 < argc)
-		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-	o.capture = argv[optind];
+	if (argc > 1)
+		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[1]);
+	o.capture = argv[0];
 	if (o.guard_level && o.guard_force != XL4_GUARD_OV_ON)
 		return xl4_cli_usage_error(cmd, "--guard-level goes only with --guard-force on");
 	xl4_config_defaults(&cfg);
@@ -81,5 +77,6 @@ const struct xl4_cmd xl4_cmd_replay = {
 		"  xl4 replay -w out.pcap in.pcap\n"
 		"  xl4 replay -c xl4.conf --guard-force on --guard-level challenge syn-flood.pcap",
 	.opts = replay_opts,
-	.run = run_replay,
+	XL4_ARGS(struct replay_args),
+	.exec = run_replay,
 };

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Client commands that ask the daemon or read the pins: status, stats, events, cleanup. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +18,6 @@
 #include "engine.h"
 #include "stats_view.h"
 
-enum { OPT_PIN_PATH = 256, OPT_JSON, OPT_COUNT };
-
 const char *xl4_default_socket(void)
 {
 	return getenv("XL4_SOCKET") ?: XL4_DEFAULT_SOCKET;
@@ -29,6 +26,36 @@ const char *xl4_default_socket(void)
 const char *xl4_default_pin_path(void)
 {
 	return getenv("XL4_PIN_PATH") ?: XL4_DEFAULT_PIN_PATH;
+}
+
+const char *xl4_socket(const struct xl4_args *a)
+{
+	return a->socket ?: xl4_default_socket();
+}
+
+void xl4_print_json(json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT);
+
+	puts(s ? s : "null");
+	free(s);
+}
+
+int xl4_verb_list(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
+		  char **argv)
+{
+	const struct xl4_args *a = args;
+	json_t *resp;
+
+	(void)cmd, (void)argc, (void)argv;
+	if (xl4_control_cli_call(xl4_socket(a), json_pack("{s:s}", "cmd", verb->request), &resp))
+		return 1;
+	if (a->json)
+		xl4_print_json(json_object_get(resp, verb->reply));
+	else
+		verb->print(json_object_get(resp, verb->reply));
+	json_decref(resp);
+	return 0;
 }
 
 static void print_json_line(json_t *o)
@@ -64,8 +91,8 @@ static json_t *ask(const char *sock, const char *what, int quiet)
 /* ---- status ---- */
 
 static const struct xl4_opt status_opts[] = {
-	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
-	{ "json", OPT_JSON, NULL, "print the daemon's answer as one JSON object" },
+	XL4_OPT_SOCKET,
+	XL4_OPT_JSON("print the daemon's answer as one JSON object"),
 	{ 0 },
 };
 
@@ -87,27 +114,17 @@ static void print_maps(json_t *maps)
 	}
 }
 
-static int run_status(const struct xl4_cmd *cmd, int argc, char **argv)
+static int run_status(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
 {
-	const char *sock = xl4_default_socket(), *arg;
-	int json = 0, c;
+	const struct xl4_args *a = args;
 	json_t *st, *ifs, *i;
 	size_t k;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 's': sock = arg; break;
-		case OPT_JSON: json = 1; break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind < argc)
-		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	st = ask(sock, "status", 0);
+	(void)cmd, (void)argc, (void)argv;
+	st = ask(xl4_socket(a), "status", 0);
 	if (!st)
 		return 1;
-	if (json) {
+	if (a->json) {
 		print_json_line(st);
 	} else {
 		printf("xl4 daemon %s, pid %lld, up %llds\n", json_string_value(json_object_get(st, "version")),
@@ -145,19 +162,32 @@ const struct xl4_cmd xl4_cmd_status = {
 	.name = "status",
 	.summary = "Show the running daemon: version, program id, interfaces, VIPs and map fill.",
 	.opts = status_opts,
-	.run = run_status,
+	XL4_ARGS_COMMON,
+	.exec = run_status,
 };
 
 /* ---- stats ---- */
 
+struct stats_args {
+	struct xl4_args common;
+	bool watch, all;
+	uint32_t interval, count;
+};
+
+static const struct stats_args stats_defaults = { .interval = 1 };
+
 static const struct xl4_opt stats_opts[] = {
-	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
-	{ "pin-path", OPT_PIN_PATH, "DIR", "read pinned counters here when no daemon answers" },
-	{ "json", OPT_JSON, NULL, "one JSON object per sample" },
-	{ "watch", 'w', NULL, "refresh every interval with rates between samples" },
-	{ "interval", 'n', "SECS", "seconds between samples with --watch (default 1)" },
-	{ "count", OPT_COUNT, "N", "stop after N samples with --watch (default: until Ctrl-C)" },
-	{ "all", 'a', NULL, "list every drop reason, also those at zero" },
+	XL4_OPT_SOCKET,
+	XL4_OPT_PIN_PATH("read pinned counters here when no daemon answers"),
+	XL4_OPT_JSON("one JSON object per sample"),
+	XL4_OPT_FLAG("watch", 'w', struct stats_args, watch,
+		     "refresh every interval with rates between samples"),
+	XL4_OPT_U32("interval", 'n', "SECS", struct stats_args, interval, 1, 3600,
+		    "seconds between samples with --watch (default 1)", .unit = " seconds"),
+	XL4_OPT_U32("count", 0, "N", struct stats_args, count, 1, 1u << 31,
+		    "stop after N samples with --watch (default: until Ctrl-C)",
+		    .range = "a positive number"),
+	XL4_OPT_FLAG("all", 'a', struct stats_args, all, "list every drop reason, also those at zero"),
 	{ 0 },
 };
 
@@ -191,35 +221,16 @@ static void show(json_t *s, int json, int all, int clear)
 	fflush(stdout);
 }
 
-static int run_stats(const struct xl4_cmd *cmd, int argc, char **argv)
+static int run_stats(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
 {
-	const char *sock = xl4_default_socket(), *pins = NULL, *arg;
-	unsigned long interval = 1, count = 0;
-	int json = 0, watch = 0, all = 0, c;
+	const struct stats_args *a = args;
+	const char *sock = xl4_socket(&a->common), *pins = a->common.pin_path;
+	unsigned long interval = a->interval, count = a->count;
+	int json = a->common.json, all = a->all;
 	struct xl4_totals prev, cur;
 	json_t *resp, *s;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 's': sock = arg; break;
-		case OPT_PIN_PATH: pins = arg; break;
-		case OPT_JSON: json = 1; break;
-		case 'w': watch = 1; break;
-		case 'a': all = 1; break;
-		case 'n':
-			if (xl4_parse_uint(arg, 1, 3600, &interval))
-				return xl4_cli_usage_error(cmd, "--interval '%s' is not 1..3600 seconds", arg);
-			break;
-		case OPT_COUNT:
-			if (xl4_parse_uint(arg, 1, 1UL << 31, &count))
-				return xl4_cli_usage_error(cmd, "--count '%s' is not a positive number", arg);
-			break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind < argc)
-		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	(void)cmd, (void)argc, (void)argv;
 
 	/* The daemon knows its own pin path; ask it unless one was given. */
 	if (!pins) {
@@ -229,7 +240,7 @@ static int run_stats(const struct xl4_cmd *cmd, int argc, char **argv)
 			    xl4_default_pin_path();
 		json_decref(st);
 	}
-	if (!watch) {
+	if (!a->watch) {
 		/* One shot: the daemon's snapshot has rates over its last second. */
 		resp = ask(sock, "stats", 1);
 		if (!resp) {
@@ -267,35 +278,27 @@ const struct xl4_cmd xl4_cmd_stats = {
 		"reads the pinned counters every interval and shows rates between samples.\n"
 		"JSON shape: {\"verdicts\": {NAME: {packets, bytes, pps, bps}}, \"drops\": {REASON: ...}}.",
 	.opts = stats_opts,
-	.run = run_stats,
+	XL4_DEFAULTS(struct stats_args, stats_defaults),
+	.exec = run_stats,
 };
 
 /* ---- events ---- */
 
 static const struct xl4_opt events_opts[] = {
-	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
-	{ "json", OPT_JSON, NULL, "one JSON object per event" },
+	XL4_OPT_SOCKET,
+	XL4_OPT_JSON("one JSON object per event"),
 	{ 0 },
 };
 
-static int run_events(const struct xl4_cmd *cmd, int argc, char **argv)
+static int run_events(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
 {
-	const char *sock = xl4_default_socket(), *arg;
-	int json = 0, c;
+	const struct xl4_args *a = args;
+	int json = a->json;
 	json_t *resp, *e;
 	size_t i;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 's': sock = arg; break;
-		case OPT_JSON: json = 1; break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind < argc)
-		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	resp = ask(sock, "events", 0);
+	(void)cmd, (void)argc, (void)argv;
+	resp = ask(xl4_socket(a), "events", 0);
 	if (!resp)
 		return 1;
 	json_array_foreach(json_object_get(resp, "events"), i, e) {
@@ -342,14 +345,15 @@ const struct xl4_cmd xl4_cmd_events = {
 	.name = "events",
 	.summary = "Show the most recent sampled drop events (up to 64) and flood-guard mode changes.",
 	.opts = events_opts,
-	.run = run_events,
+	XL4_ARGS_COMMON,
+	.exec = run_events,
 };
 
 /* ---- cleanup ---- */
 
 static const struct xl4_opt cleanup_opts[] = {
-	{ "pin-path", OPT_PIN_PATH, "DIR", "pin directory (default /sys/fs/bpf/xl4, or $XL4_PIN_PATH)" },
-	{ "socket", 's', "PATH", "control socket used to check that no daemon runs" },
+	XL4_OPT_PIN_PATH("pin directory (default /sys/fs/bpf/xl4, or $XL4_PIN_PATH)"),
+	XL4_OPT_SOCKET_HELP("control socket used to check that no daemon runs"),
 	{ 0 },
 };
 
@@ -360,22 +364,14 @@ static int same_dir(const char *a, const char *b)
 	return a && b && realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb);
 }
 
-static int run_cleanup(const struct xl4_cmd *cmd, int argc, char **argv)
+static int run_cleanup(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
 {
-	const char *pins = xl4_default_pin_path(), *sock = xl4_default_socket(), *arg;
+	const struct xl4_args *a = args;
+	const char *pins = a->pin_path ?: xl4_default_pin_path(), *sock = xl4_socket(a);
 	json_t *st;
-	int c, err;
+	int err;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case OPT_PIN_PATH: pins = arg; break;
-		case 's': sock = arg; break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind < argc)
-		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	(void)cmd, (void)argc, (void)argv;
 	{
 		struct statfs fs;
 		char real[PATH_MAX];
@@ -421,5 +417,6 @@ const struct xl4_cmd xl4_cmd_cleanup = {
 	.description = "Checks the daemon behind --socket (and only that one): with several daemons, name\n"
 		       "the socket of the one that used this pin path.",
 	.opts = cleanup_opts,
-	.run = run_cleanup,
+	XL4_ARGS_COMMON,
+	.exec = run_cleanup,
 };

@@ -14,20 +14,40 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <getopt.h>
 #include <curses.h>
 
 #include "commands.h"
 #include "control.h"
 #include "top_view.h"
 
-enum { OPT_ASCII = 256 };
+struct top_args {
+	struct xl4_args common;
+	double delay;
+	uint32_t top_n;
+	bool ascii;
+};
+
+static const struct top_args top_defaults = { .delay = 1.0, .top_n = 8 };
+
+static int parse_delay(const struct xl4_cmd *cmd, void *args, const char *arg)
+{
+	struct top_args *a = args;
+	char *end;
+
+	a->delay = strtod(arg, &end);
+	if (end == arg || *end || !(a->delay >= 0.2 && a->delay <= 3600))
+		return xl4_cli_usage_error(cmd, "--delay '%s' is not 0.2..3600 seconds", arg);
+	return 0;
+}
 
 static const struct xl4_opt top_opts[] = {
-	{ "socket", 's', "PATH", "control socket (default /run/xl4/xl4.sock, or $XL4_SOCKET)" },
-	{ "delay", 'd', "SECONDS", "seconds between refreshes (0.2..3600, default 1)" },
-	{ "top", 'n', "N", "rows in the drop-reason and dropped-source tables (1..100, default 8)" },
-	{ "ascii", OPT_ASCII, NULL, "ASCII sparklines (also chosen when the locale is not UTF-8)" },
+	XL4_OPT_SOCKET,
+	XL4_OPT_FUNC("delay", 'd', "SECONDS", parse_delay,
+		     "seconds between refreshes (0.2..3600, default 1)"),
+	XL4_OPT_U32("top", 'n', "N", struct top_args, top_n, 1, 100,
+		    "rows in the drop-reason and dropped-source tables (1..100, default 8)"),
+	XL4_OPT_FLAG("ascii", 0, struct top_args, ascii,
+		     "ASCII sparklines (also chosen when the locale is not UTF-8)"),
 	{ 0 },
 };
 
@@ -101,36 +121,16 @@ static void draw(const struct top_model *m)
 	refresh();
 }
 
-static int run_top(const struct xl4_cmd *cmd, int argc, char **argv)
+static int run_top(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
 {
-	const char *sock = xl4_default_socket(), *arg;
-	double delay = 1.0, next;
-	unsigned long top_n = 8;
+	const struct top_args *a = args;
+	const char *sock = xl4_socket(&a->common);
+	double delay = a->delay, next;
 	struct top_model m;
 	struct sigaction sa = { .sa_handler = on_signal };
-	bool ascii = false;
-	char *end;
-	int c;
+	bool ascii = a->ascii;
 
-	while ((c = xl4_cli_next(cmd, argc, argv, &arg)) != -1) {
-		switch (c) {
-		case 's': sock = arg; break;
-		case 'd':
-			delay = strtod(arg, &end);
-			if (end == arg || *end || !(delay >= 0.2 && delay <= 3600))
-				return xl4_cli_usage_error(cmd, "--delay '%s' is not 0.2..3600 seconds", arg);
-			break;
-		case 'n':
-			if (xl4_parse_uint(arg, 1, 100, &top_n))
-				return xl4_cli_usage_error(cmd, "--top '%s' is not 1..100", arg);
-			break;
-		case OPT_ASCII: ascii = true; break;
-		case XL4_OPT_HELP: return 0;
-		default: return 2;
-		}
-	}
-	if (optind < argc)
-		return xl4_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	(void)cmd, (void)argc, (void)argv;
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "xl4 top: needs a terminal; for scripts use 'xl4 stats --json' or "
 				"'xl4 status --json'\n");
@@ -139,7 +139,7 @@ static int run_top(const struct xl4_cmd *cmd, int argc, char **argv)
 	setlocale(LC_ALL, "");
 	if (strcmp(nl_langinfo(CODESET), "UTF-8"))
 		ascii = true; /* block characters would print as garbage */
-	if (top_model_init(&m, ascii, top_n)) {
+	if (top_model_init(&m, ascii, a->top_n)) {
 		fprintf(stderr, "xl4: out of memory\n");
 		return 1;
 	}
@@ -200,5 +200,6 @@ const struct xl4_cmd xl4_cmd_top = {
 		"the sources seen most in sampled drops over the last minute, and map fill.\n"
 		"Keys: q quits, Ctrl-L redraws.",
 	.opts = top_opts,
-	.run = run_top,
+	XL4_DEFAULTS(struct top_args, top_defaults),
+	.exec = run_top,
 };

@@ -101,5 +101,5 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	optind = 1; /* the command sees argv starting at its own name */
-	return cmd->run(cmd, argc - i, argv + i);
+	return xl4_cli_run(cmd, argc - i, argv + i);
 }
