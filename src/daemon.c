@@ -132,7 +132,8 @@ static void maps_status(void *state, json_t *status)
  * A new subsystem is one more row.
  */
 static const struct daemon_job jobs[] = {
-	{ .name = "metrics", .state = JOB_STATE(metrics), .start = metrics_start, .stop = metrics_stop },
+	{ .name = "metrics", .state = JOB_STATE(metrics), .start = metrics_start,
+	  .stop = metrics_stop },
 	{ .name = "lb", .state = JOB_STATE(lb), .start = daemon_lb_start, .stop = daemon_lb_stop,
 	  .tick = daemon_lb_tick, .request = daemon_lb_cmds, .reload = daemon_lb_reload,
 	  .json = daemon_lb_status, .fd = daemon_lb_health_fd, .on_fd = daemon_lb_on_health },
@@ -670,7 +671,8 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	env = (struct daemon_env){ .cfg = cfg, .eng = &d->eng, .ifindex = d->ifs[0].ifindex,
 				   .lb = &d->lb, .filter = &d->filter };
 	for (size_t i = 0; i < N_JOBS; i++) {
-		d->n_started = i + 1; /* before it runs: a start that fails half-way is stopped too */
+		/* counted before it runs: a start that fails half-way is stopped too */
+		d->n_started = i + 1;
 		if (jobs[i].start && jobs[i].start(job_state(d, &jobs[i]), &env))
 			goto out_socket;
 	}

@@ -183,8 +183,8 @@ static json_t *req_list_add(void *state, const struct xl4_ctl_cmd *c, json_t *re
 	if (xl4_ctl_int(req, c->name, "ttl", 1, TTL_MAX_S, &ttl, &bad) < 0 ||
 	    (bad = parse_prefixes(req, c->name, &p, &n)))
 		return bad;
-	ret = xl4_filter_list_add(&d->f, c->arg, p, n, ttl ? xl4_mono_ns() + ttl * NS_PER_S : 0, err,
-				  sizeof(err));
+	ret = xl4_filter_list_add(&d->f, c->arg, p, n, ttl ? xl4_mono_ns() + ttl * NS_PER_S : 0,
+				  err, sizeof(err));
 	free(p);
 	if (ret)
 		return xl4_control_error("%s", err);

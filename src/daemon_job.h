@@ -31,7 +31,7 @@ struct daemon_filter;
 struct daemon_env {
 	const struct xl4_config *cfg;
 	struct xl4_engine *eng;
-	int ifindex;			/* the first interface: where backends' MACs are looked up */
+	int ifindex;			/* the first interface: backends' MACs are found there */
 	struct daemon_lb *lb;
 	struct daemon_filter *filter;
 };

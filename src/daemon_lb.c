@@ -267,6 +267,8 @@ static json_t *req_vip_del(void *state, const struct xl4_ctl_cmd *c, json_t *req
 	return xl4_lb_vip_del(&d->lb, name, err, sizeof(err)) ? xl4_control_error("%s", err) : ok();
 }
 
+enum backend_op { BACKEND_ADD, BACKEND_DEL, BACKEND_WEIGHT, BACKEND_DRAIN, BACKEND_UNDRAIN };
+
 /* The fields of every backend-* request (those a row does not take are absent): the VIP, the
  * backend (b->weight and b->mac set when given) and *w (0: not given). NULL, or an error. */
 static json_t *backend_fields(const struct xl4_ctl_cmd *c, json_t *req, const char **vip,
@@ -296,52 +298,35 @@ static json_t *backend_fields(const struct xl4_ctl_cmd *c, json_t *req, const ch
 	return NULL;
 }
 
-static json_t *req_backend_add(void *state, const struct xl4_ctl_cmd *c, json_t *req)
+static int backend_add(struct daemon_lb *d, const char *vip, const struct xl4_backend_spec *b,
+		       char *err, size_t errlen)
 {
-	struct daemon_lb *d = state;
-	struct xl4_backend_spec b = { .weight = 1 };
-	const char *vip = NULL;
+	int ret = xl4_lb_backend_add(&d->lb, vip, b, err, errlen);
 	struct xl4_lb_vip *v;
-	long long w = 0;
-	json_t *bad;
-	char err[256];
 
-	if ((bad = backend_fields(c, req, &vip, &b, &w)))
-		return bad;
-	if (xl4_lb_backend_add(&d->lb, vip, &b, err, sizeof(err)))
-		return xl4_control_error("%s", err);
-	if ((v = xl4_lb_vip_find(&d->lb, vip))) {
+	if (!ret && (v = xl4_lb_vip_find(&d->lb, vip))) {
 		daemon_lb_health_watch(d, v, &v->be[v->n_be - 1]);
 		daemon_lb_tick(d);
 	}
-	return ok();
+	return ret;
 }
 
-static json_t *req_backend_del(void *state, const struct xl4_ctl_cmd *c, json_t *req)
+static int backend_del(struct daemon_lb *d, const char *vip, const struct xl4_backend_spec *b,
+		       char *err, size_t errlen)
 {
-	struct daemon_lb *d = state;
-	struct xl4_backend_spec b = { .weight = 1 };
+	struct xl4_lb_vip *v = xl4_lb_vip_find(&d->lb, vip);
 	struct xl4_lb_backend *old = NULL;
-	const char *vip = NULL;
-	struct xl4_lb_vip *v;
-	long long w = 0;
-	json_t *bad;
-	char err[256];
 
-	if ((bad = backend_fields(c, req, &vip, &b, &w)))
-		return bad;
-	v = xl4_lb_vip_find(&d->lb, vip);
 	for (size_t i = 0; v && i < v->n_be; i++)
-		if (xl4_backend_same(&v->be[i].spec, &b))
+		if (xl4_backend_same(&v->be[i].spec, b))
 			old = &v->be[i];
 	if (old && d->hc)
 		xl4_health_remove(d->hc, old->id);
-	if (xl4_lb_backend_del(&d->lb, vip, &b, err, sizeof(err)))
-		return xl4_control_error("%s", err);
-	return ok();
+	return xl4_lb_backend_del(&d->lb, vip, b, err, errlen);
 }
 
-static json_t *req_backend_weight(void *state, const struct xl4_ctl_cmd *c, json_t *req)
+/* Every backend-* row; c->arg says which (enum backend_op). */
+static json_t *req_backend(void *state, const struct xl4_ctl_cmd *c, json_t *req)
 {
 	struct daemon_lb *d = state;
 	struct xl4_backend_spec b = { .weight = 1 };
@@ -349,31 +334,28 @@ static json_t *req_backend_weight(void *state, const struct xl4_ctl_cmd *c, json
 	long long w = 0;
 	json_t *bad;
 	char err[256];
+	int ret;
 
 	if ((bad = backend_fields(c, req, &vip, &b, &w)))
 		return bad;
-	if (!w)
-		return xl4_control_error("backend-weight needs \"weight\"");
-	if (xl4_lb_backend_set_weight(&d->lb, vip, &b, b.weight, err, sizeof(err)))
-		return xl4_control_error("%s", err);
-	return ok();
-}
-
-/* c->arg: 1 drain, 0 undrain */
-static json_t *req_backend_drain(void *state, const struct xl4_ctl_cmd *c, json_t *req)
-{
-	struct daemon_lb *d = state;
-	struct xl4_backend_spec b = { .weight = 1 };
-	const char *vip = NULL;
-	long long w = 0;
-	json_t *bad;
-	char err[256];
-
-	if ((bad = backend_fields(c, req, &vip, &b, &w)))
-		return bad;
-	if (xl4_lb_backend_drain(&d->lb, vip, &b, c->arg, err, sizeof(err)))
-		return xl4_control_error("%s", err);
-	return ok();
+	switch (c->arg) {
+	case BACKEND_ADD:
+		ret = backend_add(d, vip, &b, err, sizeof(err));
+		break;
+	case BACKEND_DEL:
+		ret = backend_del(d, vip, &b, err, sizeof(err));
+		break;
+	case BACKEND_WEIGHT:
+		if (!w)
+			return xl4_control_error("backend-weight needs \"weight\"");
+		ret = xl4_lb_backend_set_weight(&d->lb, vip, &b, b.weight, err, sizeof(err));
+		break;
+	default:
+		ret = xl4_lb_backend_drain(&d->lb, vip, &b, c->arg == BACKEND_DRAIN, err,
+					   sizeof(err));
+		break;
+	}
+	return ret ? xl4_control_error("%s", err) : ok();
 }
 
 /* "vip-list" is the daemon's (src/daemon.c): it shows each VIP's guard state too. */
@@ -382,14 +364,15 @@ const struct xl4_ctl_cmd daemon_lb_cmds[] = {
 	  XL4_CTL_KEYS("name", "address", "mode", "mtu", "health", "reschedule"),
 	  "add a VIP (mode l2, port or ipip; health tcp, http or none)" },
 	{ "vip-del", req_vip_del, 0, XL4_CTL_KEYS("name"), "remove a VIP and its backends" },
-	{ "backend-add", req_backend_add, 0, XL4_CTL_KEYS("vip", "address", "weight", "mac"),
+	{ "backend-add", req_backend, BACKEND_ADD, XL4_CTL_KEYS("vip", "address", "weight", "mac"),
 	  "add a backend to a VIP" },
-	{ "backend-del", req_backend_del, 0, XL4_CTL_KEYS("vip", "address"), "remove a backend" },
-	{ "backend-weight", req_backend_weight, 0, XL4_CTL_KEYS("vip", "address", "weight"),
+	{ "backend-del", req_backend, BACKEND_DEL, XL4_CTL_KEYS("vip", "address"),
+	  "remove a backend" },
+	{ "backend-weight", req_backend, BACKEND_WEIGHT, XL4_CTL_KEYS("vip", "address", "weight"),
 	  "change a backend's weight" },
-	{ "backend-drain", req_backend_drain, 1, XL4_CTL_KEYS("vip", "address"),
+	{ "backend-drain", req_backend, BACKEND_DRAIN, XL4_CTL_KEYS("vip", "address"),
 	  "no new flows to a backend; its flows stay" },
-	{ "backend-undrain", req_backend_drain, 0, XL4_CTL_KEYS("vip", "address"),
+	{ "backend-undrain", req_backend, BACKEND_UNDRAIN, XL4_CTL_KEYS("vip", "address"),
 	  "new flows to a drained backend again" },
 	{ 0 },
 };

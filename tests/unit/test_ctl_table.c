@@ -14,7 +14,8 @@
 #include "daemon.h"
 
 #define DOC "docs/architecture.md"
-#define BEGIN "<!-- control commands: generated from the tables (xl4_daemon_commands_markdown) -->\n"
+#define BEGIN \
+	"<!-- control commands: generated from the tables (xl4_daemon_commands_markdown) -->\n"
 #define END "<!-- end of control commands -->\n"
 
 static int calls;
@@ -63,7 +64,8 @@ static void test_dispatch_checks_fields_first(void **unused)
 	calls = 0;
 	expect_error(run("{\"cmd\":\"thing-add\",\"name\":\"a\",\"force\":1}"),
 		     "thing-add: unknown field \"force\"");
-	expect_error(run("{\"cmd\":\"thing-list\",\"name\":\"a\"}"), "thing-list: unknown field \"name\"");
+	expect_error(run("{\"cmd\":\"thing-list\",\"name\":\"a\"}"),
+		     "thing-list: unknown field \"name\"");
 	assert_int_equal(calls, 0); /* refused before the handler saw it */
 	r = run("{\"cmd\":\"thing-add\",\"name\":\"a\",\"ttl\":5}");
 	assert_non_null(r);
@@ -116,8 +118,8 @@ static void test_commands_named_once(void **unused)
 
 		if (strncmp(line, "| `", 3))
 			continue;
-		assert_int_equal(sscanf(line, "| `%31[a-z-]` | %255[^|]| %31[a-z] | %255[^|]|", name,
-					fields, sub, help), 4);
+		assert_int_equal(sscanf(line, "| `%31[a-z-]` | %255[^|]| %31[a-z] | %255[^|]|",
+					name, fields, sub, help), 4);
 		for (int i = 0; i < n; i++)
 			if (!strcmp(seen[i], name))
 				fail_msg("control command '%s' is in two rows", name);
