@@ -87,7 +87,13 @@ struct daemon {
 	int stop;
 };
 
-static double now_s(void);
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static int metrics_start(void *m, const struct daemon_env *env)
 {
@@ -173,14 +179,6 @@ static void jobs_json(struct daemon *d, json_t *status)
 	for (size_t i = 0; i < N_JOBS; i++)
 		if (jobs[i].json)
 			jobs[i].json(job_state(d, &jobs[i]), status);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int resolve_ifaces(struct daemon *d)
