@@ -292,6 +292,37 @@ int xl4_ctl_bool(json_t *req, const char *cmd, const char *key, bool *out, json_
 	return 1;
 }
 
+/* ---- command tables ---- */
+
+const struct xl4_ctl_cmd *xl4_ctl_find(const struct xl4_ctl_cmd *cmds, const char *cmd)
+{
+	for (; cmds && cmds->name; cmds++)
+		if (!strcmp(cmds->name, cmd))
+			return cmds;
+	return NULL;
+}
+
+json_t *xl4_ctl_run(const struct xl4_ctl_cmd *c, void *state, json_t *req)
+{
+	json_t *bad = xl4_ctl_check_keys(req, c->name, c->keys);
+
+	return bad ? bad : c->run(state, c, req);
+}
+
+void xl4_ctl_markdown(FILE *out, const struct xl4_ctl_table *tables, size_t n)
+{
+	fprintf(out, "| command | fields | subsystem | what it does |\n|---|---|---|---|\n");
+	for (size_t i = 0; i < n; i++) {
+		for (const struct xl4_ctl_cmd *c = tables[i].cmds; c && c->name; c++) {
+			fprintf(out, "| `%s` | ", c->name);
+			for (const char *const *k = c->keys; k && *k; k++)
+				fprintf(out, "%s`%s`", k == c->keys ? "" : ", ", *k);
+			fprintf(out, "%s | %s | %s |\n", c->keys && *c->keys ? "" : "none",
+				tables[i].name, c->help);
+		}
+	}
+}
+
 /* ---- server ---- */
 
 void xl4_ctl_server_init(struct xl4_ctl_server *s, int listen_fd, int epfd, xl4_ctl_handler h,

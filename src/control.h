@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <jansson.h>
 
 /* 16 MiB: room for `xl4 block add -f` with several hundred thousand prefixes in one request. */
@@ -31,6 +32,39 @@ int xl4_ctl_int(json_t *req, const char *cmd, const char *key, long long min, lo
 		long long *out, json_t **bad);
 int xl4_ctl_str(json_t *req, const char *cmd, const char *key, const char **out, json_t **bad);
 int xl4_ctl_bool(json_t *req, const char *cmd, const char *key, bool *out, json_t **bad);
+
+/*
+ * Command tables. Each subsystem declares its control commands once, as rows of a table
+ * (daemon.c, daemon_lb.c, daemon_filter.c, daemon_guard.c); the daemon looks a request's "cmd"
+ * up in them and xl4_ctl_run() refuses any field the row does not name before the handler
+ * sees the request. docs/architecture.md lists the rows (xl4_ctl_markdown()).
+ */
+struct xl4_ctl_cmd;
+typedef json_t *(*xl4_ctl_run_fn)(void *state, const struct xl4_ctl_cmd *c, json_t *req);
+
+struct xl4_ctl_cmd {
+	const char *name;		/* as sent in "cmd": "vip-add" */
+	xl4_ctl_run_fn run;
+	int arg;			/* for a handler that serves several rows (a list, an op) */
+	const char *const *keys;	/* the fields it takes besides "cmd"; NULL: none */
+	const char *help;		/* one line, for the docs */
+};
+
+/* The fields a row takes: XL4_CTL_KEYS("vip", "address"). */
+#define XL4_CTL_KEYS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* One subsystem's table, ended by a row with no name. */
+struct xl4_ctl_table {
+	const char *name;		/* "lb", ... */
+	const struct xl4_ctl_cmd *cmds;
+};
+
+/* The row named cmd, or NULL. */
+const struct xl4_ctl_cmd *xl4_ctl_find(const struct xl4_ctl_cmd *cmds, const char *cmd);
+/* Check the request's fields against the row, then run its handler on state. */
+json_t *xl4_ctl_run(const struct xl4_ctl_cmd *c, void *state, json_t *req);
+/* Every row of the tables (n of them) as a Markdown table: command, fields, what it does. */
+void xl4_ctl_markdown(FILE *out, const struct xl4_ctl_table *tables, size_t n);
 
 /*
  * Server side, inside the daemon's epoll loop: many clients at once, none able to hold up

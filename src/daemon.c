@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "daemon.h"
 #include "daemon_filter.h"
 #include "daemon_guard.h"
+#include "daemon_job.h"
 #include "daemon_lb.h"
 #include "daemon_log.h"
 #include "engine.h"
@@ -49,6 +51,13 @@ struct attached_iface {
 	int attached; /* 0 no, 1 attached by this daemon, 2 was running or replaced */
 };
 
+/* Map pressure (map_fill.h), counted every XL4_MAP_FILL_PERIOD_S on the tick. */
+struct daemon_maps {
+	struct xl4_map_fills fills;
+	const struct xl4_engine *eng;
+	const struct xl4_filter *filter;
+};
+
 struct daemon {
 	struct xl4_config cfg;
 	bool cfg_owned;		/* after a reload: ours to free */
@@ -67,16 +76,14 @@ struct daemon {
 	time_t started;
 	struct xl4_event recent[RECENT_EVENTS];
 	__u64 events_total;
-	struct daemon_lb lb;
 	struct xl4_ctl_server ctl;
-	bool lb_started;
-	struct daemon_filter filter;
-	bool filter_started;
-	struct daemon_guard guard;
-	bool guard_started;
+	/* the jobs' state (jobs[] below) */
 	struct xl4_metrics metrics;
-	bool metrics_started;
-	struct xl4_map_fills fills; /* map pressure, counted every XL4_MAP_FILL_PERIOD_S */
+	struct daemon_lb lb;
+	struct daemon_filter filter;
+	struct daemon_maps maps;
+	struct daemon_guard guard;
+	size_t n_started;	/* jobs whose start was called (stopped in reverse) */
 	int stop;
 };
 
@@ -86,6 +93,92 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int metrics_start(void *m, const struct daemon_env *env)
+{
+	return xl4_metrics_start(m, &env->cfg->metrics);
+}
+
+static void metrics_stop(void *m)
+{
+	xl4_metrics_stop(m);
+}
+
+static int maps_start(void *state, const struct daemon_env *env)
+{
+	struct daemon_maps *m = state;
+
+	m->eng = env->eng;
+	m->filter = &env->filter->f;
+	return 0;
+}
+
+static void maps_tick(void *state)
+{
+	struct daemon_maps *m = state;
+
+	xl4_map_fill_tick(&m->fills, m->eng, m->filter, now_s());
+}
+
+static void maps_status(void *state, json_t *status)
+{
+	struct daemon_maps *m = state;
+
+	json_object_set_new(status, "maps", xl4_map_fill_json(&m->fills));
+}
+
+#define JOB_STATE(member) offsetof(struct daemon, member)
+
+/*
+ * The daemon's jobs (daemon_job.h), in the order they start, tick, reload and add to `xl4
+ * status`; they stop in reverse. The metrics endpoint starts first, so a taken or bad address
+ * stops the start before anything is written; VIPs and filter lists are in place before the
+ * first packet (attach comes after every start); the guard leans on the LB and the filter.
+ * A new subsystem is one more row.
+ */
+static const struct daemon_job jobs[] = {
+	{ .name = "metrics", .state = JOB_STATE(metrics), .start = metrics_start,
+	  .stop = metrics_stop },
+	{ .name = "lb", .state = JOB_STATE(lb), .start = daemon_lb_start, .stop = daemon_lb_stop,
+	  .tick = daemon_lb_tick, .request = daemon_lb_cmds, .reload = daemon_lb_reload,
+	  .json = daemon_lb_status, .fd = daemon_lb_health_fd, .on_fd = daemon_lb_on_health },
+	{ .name = "filter", .state = JOB_STATE(filter), .start = daemon_filter_start,
+	  .stop = daemon_filter_stop, .tick = daemon_filter_tick, .request = daemon_filter_cmds,
+	  .reload = daemon_filter_reload, .json = daemon_filter_status },
+	{ .name = "maps", .state = JOB_STATE(maps), .start = maps_start, .tick = maps_tick,
+	  .json = maps_status },
+	{ .name = "guard", .state = JOB_STATE(guard), .start = daemon_guard_start,
+	  .stop = daemon_guard_stop, .tick = daemon_guard_tick, .request = daemon_guard_cmds,
+	  .reload = daemon_guard_reload, .json = daemon_guard_status,
+	  .fd = daemon_guard_analyzer_fd, .on_fd = daemon_guard_on_analyzer },
+};
+
+#define N_JOBS (sizeof(jobs) / sizeof(jobs[0]))
+
+static void *job_state(struct daemon *d, const struct daemon_job *j)
+{
+	return (char *)d + j->state;
+}
+
+/* Each job's fd into the loop's epoll: at start, and after a reload (a job may have a new fd;
+ * one it kept is there already, EEXIST; a closed one left epoll when it closed). */
+static void jobs_poll(struct daemon *d)
+{
+	for (size_t i = 0; i < N_JOBS; i++) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		if (jobs[i].fd && (ev.data.fd = jobs[i].fd(job_state(d, &jobs[i]))) >= 0)
+			epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
+}
+
+/* What every job adds to the status object, in table order. */
+static void jobs_json(struct daemon *d, json_t *status)
+{
+	for (size_t i = 0; i < N_JOBS; i++)
+		if (jobs[i].json)
+			jobs[i].json(job_state(d, &jobs[i]), status);
 }
 
 static int resolve_ifaces(struct daemon *d)
@@ -164,7 +257,7 @@ static json_t *status_json(struct daemon *d)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	json_t *ifs = json_array(), *vips = daemon_lb_json(&d->lb);
+	json_t *ifs = json_array(), *st;
 
 	bpf_obj_get_info_by_fd(d->eng.prog_fd, &info, &len);
 	for (int i = 0; i < d->n_ifs; i++)
@@ -172,14 +265,14 @@ static json_t *status_json(struct daemon *d)
 						     "ifindex", d->ifs[i].ifindex, "mode",
 						     xl4_mode_name(d->ifs[i].mode), "attached",
 						     d->ifs[i].attached));
-	daemon_guard_annotate(&d->guard, vips);
-	return json_pack("{s:b, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:o}", "ok", 1,
-			 "version", XL4_VERSION, "pid", (int)getpid(), "uptime_s",
-			 (json_int_t)(time(NULL) - d->started), "prog_id", (int)info.id,
-			 "pin_path", d->cfg.pin_path, "config", d->cfg.path, "interfaces", ifs,
-			 "events_sampled", (json_int_t)d->events_total, "vips", vips, "filter",
-			 daemon_filter_json(&d->filter), "maps", xl4_map_fill_json(&d->fills), "guard",
-			 daemon_guard_json(&d->guard));
+	st = json_pack("{s:b, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:I}", "ok", 1, "version",
+		       XL4_VERSION, "pid", (int)getpid(), "uptime_s",
+		       (json_int_t)(time(NULL) - d->started), "prog_id", (int)info.id, "pin_path",
+		       d->cfg.pin_path, "config", d->cfg.path, "interfaces", ifs, "events_sampled",
+		       (json_int_t)d->events_total);
+	if (st)
+		jobs_json(d, st); /* "vips", "filter", "maps", "guard" */
+	return st;
 }
 
 /* Totals are read fresh for each request; rates come from the last two 1 s samples. */
@@ -232,34 +325,28 @@ static json_t *events_reply(struct daemon *d)
 			 arr);
 }
 
-/* Reload the config file (xl4 reload, SIGHUP). Each subsystem takes its part in turn; the
- * guard (or any later subsystem) adds one line to the table below. */
+/* Reload the config file (xl4 reload, SIGHUP). Each job with a reload takes its part in
+ * turn, in table order. */
 static json_t *do_reload(struct daemon *d, const char *via)
 {
-	const struct xl4_reloader subs[] = {
-		{ "lb", daemon_lb_reload, &d->lb },
-		{ "filter", daemon_filter_reload, &d->filter },
-		{ "guard", daemon_guard_reload, &d->guard },
-	};
+	struct xl4_reloader subs[N_JOBS];
 	struct xl4_config next;
 	char err[1024];
 	double t0 = now_s(), ms;
-	int ret, an_fd = daemon_guard_analyzer_fd(&d->guard);
+	size_t n = 0;
+	int ret;
 
+	for (size_t i = 0; i < N_JOBS; i++)
+		if (jobs[i].reload)
+			subs[n++] = (struct xl4_reloader){ jobs[i].name, jobs[i].reload,
+							   job_state(d, &jobs[i]) };
 	ret = xl4_reload_prepare(&d->cfg, &next, err, sizeof(err));
 	if (!ret) {
-		ret = xl4_reload_apply(subs, sizeof(subs) / sizeof(subs[0]), &d->cfg, &next, err,
-				       sizeof(err));
+		ret = xl4_reload_apply(subs, n, &d->cfg, &next, err, sizeof(err));
 		if (ret)
 			xl4_config_free(&next);
 	}
-	if (an_fd != daemon_guard_analyzer_fd(&d->guard)) {
-		/* the guard restarted its analyzer: the old fd is closed (and so out of epoll) */
-		struct epoll_event ev = { .events = EPOLLIN };
-
-		if ((ev.data.fd = daemon_guard_analyzer_fd(&d->guard)) >= 0)
-			epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	}
+	jobs_poll(d); /* the guard may have restarted its analyzer, with a new fd */
 	if (ret) {
 		pr_warn("reload (%s) refused: %s", via, err);
 		return xl4_control_error("%s", err);
@@ -289,41 +376,93 @@ static json_t *do_detach(struct daemon *d)
 	return json_pack("{s:b, s:o}", "ok", 1, "detached", ifs);
 }
 
+static json_t *req_status(void *d, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	(void)c, (void)req;
+	return status_json(d);
+}
+
+static json_t *req_stats(void *d, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	(void)c, (void)req;
+	return stats_reply(d);
+}
+
+static json_t *req_events(void *d, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	(void)c, (void)req;
+	return events_reply(d);
+}
+
+static json_t *req_ping(void *d, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	(void)d, (void)c, (void)req;
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *req_reload(void *d, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	(void)c, (void)req;
+	return do_reload(d, "xl4 reload");
+}
+
+static json_t *req_detach(void *d, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	(void)c, (void)req;
+	return do_detach(d);
+}
+
+/* The LB's VIPs, each with its guard state: the status object's "vips". */
+static json_t *req_vip_list(void *d, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	json_t *st = json_object(), *r;
+
+	(void)c, (void)req;
+	jobs_json(d, st);
+	r = json_pack("{s:b, s:O}", "ok", 1, "vips", json_object_get(st, "vips"));
+	json_decref(st);
+	return r;
+}
+
+/* The daemon's own commands; each job brings its own table (jobs[].request). */
+static const struct xl4_ctl_cmd daemon_cmds[] = {
+	{ "status", req_status, 0, NULL,
+	  "the daemon, its interfaces, VIPs, filter, map pressure and guard" },
+	{ "stats", req_stats, 0, NULL, "counters by verdict and by drop reason, with rates" },
+	{ "events", req_events, 0, NULL,
+	  "recent drop samples and guard mode changes, oldest first" },
+	{ "ping", req_ping, 0, NULL, "is the daemon there?" },
+	{ "reload", req_reload, 0, NULL,
+	  "read the config file again and apply it, all or nothing" },
+	{ "detach", req_detach, 0, NULL, "detach the program from every interface, then exit" },
+	{ "vip-list", req_vip_list, 0, NULL, "VIPs with their backends, health and guard state" },
+	{ 0 },
+};
+
 /* One control request (already a JSON object with a string "cmd"). */
 static json_t *dispatch(void *ctx, json_t *req)
 {
-	static const char *const no_fields[] = { NULL };
 	struct daemon *d = ctx;
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-	json_t *resp;
+	const struct xl4_ctl_cmd *c = xl4_ctl_find(daemon_cmds, cmd);
 
-	if (!strcmp(cmd, "status") || !strcmp(cmd, "stats") || !strcmp(cmd, "events") ||
-	    !strcmp(cmd, "ping") || !strcmp(cmd, "reload") || !strcmp(cmd, "detach")) {
-		if ((resp = xl4_ctl_check_keys(req, cmd, no_fields)))
-			return resp;
-		if (!strcmp(cmd, "reload"))
-			return do_reload(d, "xl4 reload");
-		if (!strcmp(cmd, "detach"))
-			return do_detach(d);
-		if (!strcmp(cmd, "status"))
-			return status_json(d);
-		if (!strcmp(cmd, "stats"))
-			return stats_reply(d);
-		if (!strcmp(cmd, "events"))
-			return events_reply(d);
-		return json_pack("{s:b}", "ok", 1);
-	}
-	if (!strcmp(cmd, "vip-list")) {
-		/* the LB's list, with each VIP's flood-guard state */
-		resp = daemon_lb_request(&d->lb, cmd, req);
-		daemon_guard_annotate(&d->guard, json_object_get(resp, "vips"));
-		return resp;
-	}
-	if ((resp = daemon_lb_request(&d->lb, cmd, req)) ||
-	    (resp = daemon_filter_request(&d->filter, cmd, req)) ||
-	    (resp = daemon_guard_request(&d->guard, cmd, req)))
-		return resp;
+	if (c)
+		return xl4_ctl_run(c, d, req);
+	for (size_t i = 0; i < N_JOBS; i++)
+		if ((c = xl4_ctl_find(jobs[i].request, cmd)))
+			return xl4_ctl_run(c, job_state(d, &jobs[i]), req);
 	return xl4_control_error("unknown command '%.64s'", cmd);
+}
+
+void xl4_daemon_commands_markdown(FILE *out)
+{
+	struct xl4_ctl_table t[N_JOBS + 1] = { { "daemon", daemon_cmds } };
+	size_t n = 1;
+
+	for (size_t i = 0; i < N_JOBS; i++)
+		if (jobs[i].request)
+			t[n++] = (struct xl4_ctl_table){ jobs[i].name, jobs[i].request };
+	xl4_ctl_markdown(out, t, n);
 }
 
 static void sample_counters(struct daemon *d)
@@ -341,37 +480,36 @@ static void sample_counters(struct daemon *d)
 	d->samples++;
 }
 
-/* The metrics text from the latest sample (d->cur) and the LB and filter state, rendered here
- * on the loop and handed to the HTTP thread. */
+/* The metrics text from the latest sample (d->cur) and the jobs' part of `xl4 status`,
+ * rendered here on the loop and handed to the HTTP thread. */
 static void render_metrics(struct daemon *d)
 {
 	struct xl4_metrics_input in;
+	json_t *st;
 	size_t len = 0;
 	char *text;
 
 	if (!d->metrics.mhd)
 		return; /* metrics.listen = "" */
+	st = json_object();
+	jobs_json(d, st);
 	in = (struct xl4_metrics_input){
 		.totals = &d->cur,
-		.vips = daemon_lb_json(&d->lb),
+		.vips = json_object_get(st, "vips"),
 		.rules = xl4_filter_rules_json(&d->filter.f),
-		.filter = daemon_filter_json(&d->filter),
-		.guard = daemon_guard_json(&d->guard),
+		.filter = json_object_get(st, "filter"),
+		.guard = json_object_get(st, "guard"),
 		.started = d->started,
 		.events_sampled = d->events_total,
-		.maps = xl4_map_fill_json(&d->fills),
+		.maps = json_object_get(st, "maps"),
 	};
-	daemon_guard_annotate(&d->guard, in.vips);
 	text = xl4_metrics_render(&in, &len);
 	if (text)
 		xl4_metrics_publish(&d->metrics, text, len);
 	else
 		pr_warn("metrics: cannot render: out of memory");
-	json_decref(in.vips);
 	json_decref(in.rules);
-	json_decref(in.filter);
-	json_decref(in.maps);
-	json_decref(in.guard);
+	json_decref(st);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -415,10 +553,21 @@ static int setup_loop(struct daemon *d)
 	xl4_ctl_server_init(&d->ctl, d->ctlfd, d->epfd, dispatch, d);
 	ev.data.fd = ring_buffer__epoll_fd(d->rb);
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	ev.data.fd = daemon_lb_health_fd(&d->lb);
-	epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	if ((ev.data.fd = daemon_guard_analyzer_fd(&d->guard)) >= 0)
-		epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	jobs_poll(d);
+	return 0;
+}
+
+/* fd is a job's: run its handler. 0 if it is nobody's. */
+static int job_on_fd(struct daemon *d, int fd)
+{
+	for (size_t i = 0; i < N_JOBS; i++) {
+		void *state = job_state(d, &jobs[i]);
+
+		if (jobs[i].fd && jobs[i].fd(state) == fd) {
+			jobs[i].on_fd(state);
+			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -451,21 +600,16 @@ static void run_loop(struct daemon *d)
 				if (read(fd, &ticks, sizeof(ticks)) == sizeof(ticks)) {
 					xl4_ctl_server_expire(&d->ctl, now_s());
 					sample_counters(d);
-					daemon_lb_tick(&d->lb);
-					daemon_filter_tick(&d->filter);
-					xl4_map_fill_tick(&d->fills, &d->eng, &d->filter.f, now_s());
-					daemon_guard_tick(&d->guard);
+					for (size_t j = 0; j < N_JOBS; j++)
+						if (jobs[j].tick)
+							jobs[j].tick(job_state(d, &jobs[j]));
 					render_metrics(d);
 				}
 			} else if (fd == d->ctlfd) {
 				xl4_ctl_server_accept(&d->ctl, now_s());
 			} else if (xl4_ctl_server_io(&d->ctl, fd, now_s())) {
 				/* a control client's request */
-			} else if (fd == daemon_lb_health_fd(&d->lb)) {
-				daemon_lb_on_health(&d->lb);
-			} else if (fd == daemon_guard_analyzer_fd(&d->guard)) {
-				daemon_guard_on_analyzer(&d->guard);
-			} else {
+			} else if (!job_on_fd(d, fd)) {
 				ring_buffer__consume(d->rb);
 			}
 		}
@@ -475,6 +619,7 @@ static void run_loop(struct daemon *d)
 int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *opts)
 {
 	struct xl4_engine_opts eo = { 0 };
+	struct daemon_env env;
 	struct daemon *d = calloc(1, sizeof(*d));
 	int err, rc = 1;
 
@@ -520,22 +665,15 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 					"another xl4 daemon is running" : strerror(-d->ctlfd));
 		goto out_engine;
 	}
-	/* metrics endpoint: a taken or bad address stops the start here, before any attach */
-	d->metrics_started = true;
-	if (xl4_metrics_start(&d->metrics, &cfg->metrics))
-		goto out_socket;
-	/* VIPs before attaching: the first packet already sees the configured service */
-	d->lb_started = true;
-	if (daemon_lb_start(&d->lb, cfg, &d->eng, d->ifs[0].ifindex))
-		goto out_socket;
-	/* filter lists, rules and limits, also before the first packet */
-	d->filter_started = true;
-	if (daemon_filter_start(&d->filter, cfg, &d->eng))
-		goto out_socket;
-	/* flood guard: its settings before the first packet; the analyzer thread */
-	d->guard_started = true;
-	if (daemon_guard_start(&d->guard, cfg, &d->eng, &d->lb.lb, &d->filter))
-		goto out_socket;
+	/* jobs: the metrics endpoint, then VIPs, filter and guard before the first packet */
+	env = (struct daemon_env){ .cfg = cfg, .eng = &d->eng, .ifindex = d->ifs[0].ifindex,
+				   .lb = &d->lb, .filter = &d->filter };
+	for (size_t i = 0; i < N_JOBS; i++) {
+		/* counted before it runs: a start that fails half-way is stopped too */
+		d->n_started = i + 1;
+		if (jobs[i].start && jobs[i].start(job_state(d, &jobs[i]), &env))
+			goto out_socket;
+	}
 	if ((err = setup_loop(d))) {
 		pr_warn("event loop setup failed: %s", strerror(-err));
 		goto out_socket;
@@ -546,7 +684,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	if (attach_all(d))
 		goto out_socket;
 	sample_counters(d);
-	xl4_map_fill_tick(&d->fills, &d->eng, &d->filter.f, now_s());
+	maps_tick(&d->maps);
 	render_metrics(d);
 	daemon_log_ready(cfg, d->n_ifs);
 
@@ -560,15 +698,10 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 			"('xl4 detach' or --detach-on-exit stop that)", d->n_ifs);
 	}
 out_socket:
-	if (d->metrics_started)
-		xl4_metrics_stop(&d->metrics);
 	xl4_ctl_server_close(&d->ctl);
-	if (d->guard_started)
-		daemon_guard_stop(&d->guard);
-	if (d->filter_started)
-		daemon_filter_stop(&d->filter);
-	if (d->lb_started)
-		daemon_lb_stop(&d->lb);
+	for (size_t i = d->n_started; i-- > 0;)
+		if (jobs[i].stop)
+			jobs[i].stop(job_state(d, &jobs[i]));
 	close(d->ctlfd);
 	unlink(cfg->control_socket);
 out_engine:

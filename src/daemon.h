@@ -4,6 +4,7 @@
 #define XL4_DAEMON_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "config.h"
 
@@ -15,5 +16,9 @@ struct xl4_daemon_opts {
 /* Runs until SIGINT/SIGTERM or 'xl4 detach'; returns a process exit code. The XDP program
  * stays attached when it returns unless opts->detach_on_exit (docs/operations.md). */
 int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *opts);
+
+/* Every control command the daemon answers, from its tables, as the Markdown table in
+ * docs/architecture.md (tests/unit/test_ctl_table.c checks that the two agree). */
+void xl4_daemon_commands_markdown(FILE *out);
 
 #endif

@@ -46,17 +46,18 @@ static int apply_config(struct daemon_filter *d, const struct xl4_filter_conf *f
 	return 0;
 }
 
-int daemon_filter_start(struct daemon_filter *d, const struct xl4_config *cfg,
-			struct xl4_engine *eng)
+int daemon_filter_start(void *state, const struct daemon_env *env)
 {
+	const struct xl4_config *cfg = env->cfg;
 	const struct xl4_filter_conf *fc = &cfg->filter;
+	struct daemon_filter *d = state;
 	char err[320];
 	int ret;
 
 	memset(d, 0, sizeof(*d));
 	/* What a previous daemon left stays in force until the file's version replaces it: no
 	 * moment with empty lists or no rules. */
-	if ((ret = xl4_filter_init(&d->f, &eng->filter, fc->new_sources_per_sec)) ||
+	if ((ret = xl4_filter_init(&d->f, &env->eng->filter, fc->new_sources_per_sec)) ||
 	    (ret = xl4_filter_adopt_rules(&d->f))) {
 		pr_warn("filter: cannot initialise its maps: %s", strerror(-ret));
 		return ret;
@@ -87,14 +88,17 @@ int daemon_filter_reload(void *state, const struct xl4_config *old, const struct
 	return apply_config(state, &cfg->filter, err, errlen);
 }
 
-void daemon_filter_stop(struct daemon_filter *d)
+void daemon_filter_stop(void *state)
 {
+	struct daemon_filter *d = state;
+
 	xl4_filter_free(&d->f);
 	d->ready = false;
 }
 
-void daemon_filter_tick(struct daemon_filter *d)
+void daemon_filter_tick(void *state)
 {
+	struct daemon_filter *d = state;
 	int n;
 
 	if (!d->ready)
@@ -144,12 +148,31 @@ static json_t *parse_prefixes(json_t *req, const char *cmd, struct xl4_prefix **
 	return NULL;
 }
 
-static json_t *req_list(struct daemon_filter *d, enum xl4_list l, const char *cmd, const char *op,
-			json_t *req)
+/* c->arg: the list (enum xl4_list) */
+static json_t *req_list_show(void *state, const struct xl4_ctl_cmd *c, json_t *req)
 {
-	static const char *const add_keys[] = { "prefixes", "ttl", NULL };
-	static const char *const del_keys[] = { "prefixes", NULL };
-	static const char *const list_keys[] = { NULL };
+	struct daemon_filter *d = state;
+
+	(void)req;
+	return json_pack("{s:b, s:s, s:o}", "ok", 1, "list", list_name(c->arg), "entries",
+			 xl4_filter_list_json(&d->f, c->arg, xl4_mono_ns()));
+}
+
+/* One line in the log for a list change: list_added or list_removed. */
+static void list_logged(enum xl4_list l, const char *what, size_t n, long long ttl)
+{
+	struct xl4_kv kv = XL4_KV_INIT;
+
+	xl4_kv(&kv, "list", "%s", list_name(l));
+	xl4_kv(&kv, "prefixes", "%zu", n);
+	if (ttl)
+		xl4_kv(&kv, "ttl_s", "%lld", ttl);
+	xl4_log_event(XL4_LOG_INFO, what, &kv);
+}
+
+static json_t *req_list_add(void *state, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	struct daemon_filter *d = state;
 	struct xl4_prefix *p = NULL;
 	json_t *bad = NULL;
 	char err[256];
@@ -157,57 +180,41 @@ static json_t *req_list(struct daemon_filter *d, enum xl4_list l, const char *cm
 	size_t n = 0;
 	int ret;
 
-	if (!strcmp(op, "list")) {
-		if ((bad = xl4_ctl_check_keys(req, cmd, list_keys)))
-			return bad;
-		return json_pack("{s:b, s:s, s:o}", "ok", 1, "list", list_name(l), "entries",
-				 xl4_filter_list_json(&d->f, l, xl4_mono_ns()));
-	}
-	if (!strcmp(op, "add")) {
-		if ((bad = xl4_ctl_check_keys(req, cmd, add_keys)) ||
-		    xl4_ctl_int(req, cmd, "ttl", 1, TTL_MAX_S, &ttl, &bad) < 0 ||
-		    (bad = parse_prefixes(req, cmd, &p, &n)))
-			return bad;
-		ret = xl4_filter_list_add(&d->f, l, p, n, ttl ? xl4_mono_ns() + ttl * NS_PER_S : 0, err,
-					  sizeof(err));
-		free(p);
-		if (ret)
-			return xl4_control_error("%s", err);
-		{
-			struct xl4_kv kv = XL4_KV_INIT;
-
-			xl4_kv(&kv, "list", "%s", list_name(l));
-			xl4_kv(&kv, "prefixes", "%zu", n);
-			if (ttl)
-				xl4_kv(&kv, "ttl_s", "%lld", ttl);
-			xl4_log_event(XL4_LOG_INFO, "list_added", &kv);
-		}
-		return json_pack("{s:b, s:I}", "ok", 1, "added", (json_int_t)n);
-	}
-	if (!strcmp(op, "del")) {
-		if ((bad = xl4_ctl_check_keys(req, cmd, del_keys)) || (bad = parse_prefixes(req, cmd, &p, &n)))
-			return bad;
-		ret = xl4_filter_list_del(&d->f, l, p, n, err, sizeof(err));
-		free(p);
-		if (ret)
-			return xl4_control_error("%s", err);
-		{
-			struct xl4_kv kv = XL4_KV_INIT;
-
-			xl4_kv(&kv, "list", "%s", list_name(l));
-			xl4_kv(&kv, "prefixes", "%zu", n);
-			xl4_log_event(XL4_LOG_INFO, "list_removed", &kv);
-		}
-		return json_pack("{s:b, s:I}", "ok", 1, "removed", (json_int_t)n);
-	}
-	return xl4_control_error("unknown command '%s'", cmd);
+	if (xl4_ctl_int(req, c->name, "ttl", 1, TTL_MAX_S, &ttl, &bad) < 0 ||
+	    (bad = parse_prefixes(req, c->name, &p, &n)))
+		return bad;
+	ret = xl4_filter_list_add(&d->f, c->arg, p, n, ttl ? xl4_mono_ns() + ttl * NS_PER_S : 0,
+				  err, sizeof(err));
+	free(p);
+	if (ret)
+		return xl4_control_error("%s", err);
+	list_logged(c->arg, "list_added", n, ttl);
+	return json_pack("{s:b, s:I}", "ok", 1, "added", (json_int_t)n);
 }
 
-static json_t *req_rule_add(struct daemon_filter *d, json_t *req)
+static json_t *req_list_del(void *state, const struct xl4_ctl_cmd *c, json_t *req)
 {
-	static const char *const keys[] = { "dst", "proto", "ports", "action", "rate", "burst",
-					    "v6_prefix", NULL };
-	const char *cmd = "rule-add", *dst = NULL, *proto = NULL, *ports = NULL, *action = NULL;
+	struct daemon_filter *d = state;
+	struct xl4_prefix *p = NULL;
+	json_t *bad;
+	char err[256];
+	size_t n = 0;
+	int ret;
+
+	if ((bad = parse_prefixes(req, c->name, &p, &n)))
+		return bad;
+	ret = xl4_filter_list_del(&d->f, c->arg, p, n, err, sizeof(err));
+	free(p);
+	if (ret)
+		return xl4_control_error("%s", err);
+	list_logged(c->arg, "list_removed", n, 0);
+	return json_pack("{s:b, s:I}", "ok", 1, "removed", (json_int_t)n);
+}
+
+static json_t *req_rule_add(void *state, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	struct daemon_filter *d = state;
+	const char *cmd = c->name, *dst = NULL, *proto = NULL, *ports = NULL, *action = NULL;
 	struct xl4_rule_spec r = { .proto = XL4_PROTO_ANY, .v6_prefix = 64 };
 	long long rate = 0, burst = 0, v6 = 0;
 	int has_rate, has_burst, has_v6;
@@ -215,7 +222,7 @@ static json_t *req_rule_add(struct daemon_filter *d, json_t *req)
 	char err[256];
 	uint32_t id;
 
-	if ((bad = xl4_ctl_check_keys(req, cmd, keys)) || xl4_ctl_str(req, cmd, "dst", &dst, &bad) < 0 ||
+	if (xl4_ctl_str(req, cmd, "dst", &dst, &bad) < 0 ||
 	    xl4_ctl_str(req, cmd, "proto", &proto, &bad) < 0 ||
 	    xl4_ctl_str(req, cmd, "ports", &ports, &bad) < 0 ||
 	    xl4_ctl_str(req, cmd, "action", &action, &bad) < 0 ||
@@ -283,47 +290,102 @@ static json_t *limit_json(struct daemon_filter *d)
 	return o;
 }
 
-static json_t *req_limit(struct daemon_filter *d, const char *cmd, json_t *req)
+static json_t *req_limit_show(void *state, const struct xl4_ctl_cmd *c, json_t *req)
 {
-	static const char *const set_keys[] = { "rate", "burst", "v6_prefix", NULL };
-	static const char *const no_keys[] = { NULL };
+	(void)c, (void)req;
+	return json_pack("{s:b, s:o}", "ok", 1, "limit", limit_json(state));
+}
+
+static json_t *req_limit_off(void *state, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	struct daemon_filter *d = state;
+	char err[256];
+
+	(void)c, (void)req;
+	if (xl4_filter_limit_set(&d->f, 0, 0, 0, err, sizeof(err)))
+		return xl4_control_error("%s", err);
+	xl4_log_event(XL4_LOG_INFO, "limit_off", NULL);
+	return ok();
+}
+
+static json_t *req_limit_set(void *state, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	struct daemon_filter *d = state;
 	long long rate = 0, burst = 0, v6 = 64;
 	json_t *bad = NULL;
 	char err[256];
 
-	if (!strcmp(cmd, "limit-show"))
-		return (bad = xl4_ctl_check_keys(req, cmd, no_keys)) ? bad :
-		       json_pack("{s:b, s:o}", "ok", 1, "limit", limit_json(d));
-	if (!strcmp(cmd, "limit-off")) {
-		if ((bad = xl4_ctl_check_keys(req, cmd, no_keys)))
-			return bad;
-		if (xl4_filter_limit_set(&d->f, 0, 0, 0, err, sizeof(err)))
-			return xl4_control_error("%s", err);
-		xl4_log_event(XL4_LOG_INFO, "limit_off", NULL);
-		return ok();
-	}
-	if (!strcmp(cmd, "limit-set")) {
-		if ((bad = xl4_ctl_check_keys(req, cmd, set_keys)) ||
-		    xl4_ctl_int(req, cmd, "rate", 1, 10000000, &rate, &bad) < 0 ||
-		    xl4_ctl_int(req, cmd, "burst", 1, 10000000, &burst, &bad) < 0 ||
-		    xl4_ctl_int(req, cmd, "v6_prefix", 1, 128, &v6, &bad) < 0)
-			return bad;
-		if (!rate || !burst)
-			return xl4_control_error("limit-set needs \"rate\" and \"burst\"");
-		if (xl4_filter_limit_set(&d->f, rate, burst, v6, err, sizeof(err)))
-			return xl4_control_error("%s", err);
-		{
-			struct xl4_kv kv = XL4_KV_INIT;
+	if (xl4_ctl_int(req, c->name, "rate", 1, 10000000, &rate, &bad) < 0 ||
+	    xl4_ctl_int(req, c->name, "burst", 1, 10000000, &burst, &bad) < 0 ||
+	    xl4_ctl_int(req, c->name, "v6_prefix", 1, 128, &v6, &bad) < 0)
+		return bad;
+	if (!rate || !burst)
+		return xl4_control_error("limit-set needs \"rate\" and \"burst\"");
+	if (xl4_filter_limit_set(&d->f, rate, burst, v6, err, sizeof(err)))
+		return xl4_control_error("%s", err);
+	{
+		struct xl4_kv kv = XL4_KV_INIT;
 
-			xl4_kv(&kv, "rate", "%lld", rate);
-			xl4_kv(&kv, "burst", "%lld", burst);
-			xl4_kv(&kv, "v6_prefix", "%lld", v6);
-			xl4_log_event(XL4_LOG_INFO, "limit_set", &kv);
-		}
-		return ok();
+		xl4_kv(&kv, "rate", "%lld", rate);
+		xl4_kv(&kv, "burst", "%lld", burst);
+		xl4_kv(&kv, "v6_prefix", "%lld", v6);
+		xl4_log_event(XL4_LOG_INFO, "limit_set", &kv);
 	}
-	return xl4_control_error("unknown command '%s'", cmd);
+	return ok();
 }
+
+static json_t *req_rule_del(void *state, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	struct daemon_filter *d = state;
+	json_t *bad = NULL;
+	char err[256];
+	long long id = 0;
+
+	if (xl4_ctl_int(req, c->name, "id", 1, XL4_MAX_RULES - 1, &id, &bad) < 0)
+		return bad;
+	if (!id)
+		return xl4_control_error("rule-del needs \"id\"");
+	if (xl4_filter_rule_del(&d->f, id, err, sizeof(err)))
+		return xl4_control_error("%s", err);
+	{
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "rule", "%lld", id);
+		xl4_log_event(XL4_LOG_INFO, "rule_removed", &kv);
+	}
+	return ok();
+}
+
+static json_t *req_rule_list(void *state, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	struct daemon_filter *d = state;
+
+	(void)c, (void)req;
+	return json_pack("{s:b, s:o}", "ok", 1, "rules", xl4_filter_rules_json(&d->f));
+}
+
+const struct xl4_ctl_cmd daemon_filter_cmds[] = {
+	{ "block-add", req_list_add, XL4_LIST_BLOCK, XL4_CTL_KEYS("prefixes", "ttl"),
+	  "add prefixes to the blocklist (ttl: seconds until they expire)" },
+	{ "block-del", req_list_del, XL4_LIST_BLOCK, XL4_CTL_KEYS("prefixes"),
+	  "remove prefixes from the blocklist" },
+	{ "block-list", req_list_show, XL4_LIST_BLOCK, NULL, "the blocklist's entries" },
+	{ "allow-add", req_list_add, XL4_LIST_ALLOW, XL4_CTL_KEYS("prefixes", "ttl"),
+	  "add prefixes to the allowlist (ttl: seconds until they expire)" },
+	{ "allow-del", req_list_del, XL4_LIST_ALLOW, XL4_CTL_KEYS("prefixes"),
+	  "remove prefixes from the allowlist" },
+	{ "allow-list", req_list_show, XL4_LIST_ALLOW, NULL, "the allowlist's entries" },
+	{ "rule-add", req_rule_add, 0,
+	  XL4_CTL_KEYS("dst", "proto", "ports", "action", "rate", "burst", "v6_prefix"),
+	  "add a destination rule (allow, drop or limit); replies with its id" },
+	{ "rule-del", req_rule_del, 0, XL4_CTL_KEYS("id"), "remove a rule by id" },
+	{ "rule-list", req_rule_list, 0, NULL, "the rules with their counters" },
+	{ "limit-set", req_limit_set, 0, XL4_CTL_KEYS("rate", "burst", "v6_prefix"),
+	  "set the global per-source rate limit" },
+	{ "limit-off", req_limit_off, 0, NULL, "turn the global per-source limit off" },
+	{ "limit-show", req_limit_show, 0, NULL, "the global per-source limit and its counters" },
+	{ 0 },
+};
 
 json_t *daemon_filter_json(struct daemon_filter *d)
 {
@@ -331,40 +393,7 @@ json_t *daemon_filter_json(struct daemon_filter *d)
 			 (json_int_t)d->f.n_expiring, "limit", limit_json(d));
 }
 
-json_t *daemon_filter_request(struct daemon_filter *d, const char *cmd, json_t *req)
+void daemon_filter_status(void *state, json_t *status)
 {
-	static const char *const del_keys[] = { "id", NULL };
-	static const char *const no_keys[] = { NULL };
-	json_t *bad = NULL;
-	char err[256];
-	long long id = 0;
-
-	if (!strncmp(cmd, "allow-", 6))
-		return req_list(d, XL4_LIST_ALLOW, cmd, cmd + 6, req);
-	if (!strncmp(cmd, "block-", 6))
-		return req_list(d, XL4_LIST_BLOCK, cmd, cmd + 6, req);
-	if (!strncmp(cmd, "limit-", 6))
-		return req_limit(d, cmd, req);
-	if (!strcmp(cmd, "rule-add"))
-		return req_rule_add(d, req);
-	if (!strcmp(cmd, "rule-del")) {
-		if ((bad = xl4_ctl_check_keys(req, cmd, del_keys)) ||
-		    xl4_ctl_int(req, cmd, "id", 1, XL4_MAX_RULES - 1, &id, &bad) < 0)
-			return bad;
-		if (!id)
-			return xl4_control_error("rule-del needs \"id\"");
-		if (xl4_filter_rule_del(&d->f, id, err, sizeof(err)))
-			return xl4_control_error("%s", err);
-		{
-			struct xl4_kv kv = XL4_KV_INIT;
-
-			xl4_kv(&kv, "rule", "%lld", id);
-			xl4_log_event(XL4_LOG_INFO, "rule_removed", &kv);
-		}
-		return ok();
-	}
-	if (!strcmp(cmd, "rule-list"))
-		return (bad = xl4_ctl_check_keys(req, cmd, no_keys)) ? bad :
-		       json_pack("{s:b, s:o}", "ok", 1, "rules", xl4_filter_rules_json(&d->f));
-	return NULL;
+	json_object_set_new(status, "filter", daemon_filter_json(state));
 }

@@ -9,6 +9,7 @@
 
 #include "control.h"
 #include "daemon_guard.h"
+#include "daemon_lb.h"
 #include "event_fmt.h"
 #include "log.h"
 
@@ -130,10 +131,11 @@ static int guard_keys_tick(struct daemon_guard *g, uint64_t now)
 	return ret < 0 ? ret : 0;
 }
 
-int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, struct xl4_engine *eng,
-		       struct xl4_lb *lb, struct daemon_filter *filter)
+int daemon_guard_start(void *state, const struct daemon_env *env)
 {
-	const struct xl4_guard_conf *c = &cfg->guard;
+	const struct xl4_guard_conf *c = &env->cfg->guard;
+	struct xl4_engine *eng = env->eng;
+	struct daemon_guard *g = state;
 	struct xl4_analyzer_params ap;
 	bool kept = false;
 	int ret;
@@ -143,8 +145,8 @@ int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, str
 	g->proof = (struct daemon_guard_proof){ .ct_fd = eng->lb.ct, .maps = eng->guard };
 	ap = analyzer_params(g, c);
 	g->conf = *c;
-	g->lb = lb;
-	g->filter = filter;
+	g->lb = &env->lb->lb;
+	g->filter = env->filter;
 	/* the keys before the settings: a challenge is never sent under a key not drawn yet */
 	if ((ret = guard_keys_tick(g, xl4_mono_ns())))
 		return ret;
@@ -199,15 +201,19 @@ int daemon_guard_reload(void *dg, const struct xl4_config *old, const struct xl4
 	return 0;
 }
 
-void daemon_guard_stop(struct daemon_guard *g)
+void daemon_guard_stop(void *state)
 {
+	struct daemon_guard *g = state;
+
 	xl4_an_thread_stop(g->an);
 	g->an = NULL;
 	g->ready = false;
 }
 
-int daemon_guard_analyzer_fd(const struct daemon_guard *g)
+int daemon_guard_analyzer_fd(const void *state)
 {
+	const struct daemon_guard *g = state;
+
 	return xl4_an_thread_fd(g->an);
 }
 
@@ -368,8 +374,9 @@ static void daemon_guard_tick_verified(struct daemon_guard *g, uint64_t now)
 	}
 }
 
-void daemon_guard_tick(struct daemon_guard *g)
+void daemon_guard_tick(void *state)
 {
+	struct daemon_guard *g = state;
 	uint64_t now = xl4_mono_ns();
 
 	if (!g->ready)
@@ -438,8 +445,9 @@ static void analyzer_block(struct daemon_guard *g, struct daemon_guard_vip *v,
 		    "attack): %s", str, g->conf.analyzer.block_seconds, v->addr, d->why);
 }
 
-void daemon_guard_on_analyzer(struct daemon_guard *g)
+void daemon_guard_on_analyzer(void *state)
 {
+	struct daemon_guard *g = state;
 	struct xl4_an_decision d;
 
 	while (g->an && xl4_an_thread_read(g->an, &d)) {
@@ -597,6 +605,12 @@ json_t *daemon_guard_json(struct daemon_guard *g)
 			 (json_int_t)((period - now % period) / NS_PER_S), "rotating", !g->key_err);
 }
 
+void daemon_guard_status(void *state, json_t *status)
+{
+	daemon_guard_annotate(state, json_object_get(status, "vips"));
+	json_object_set_new(status, "guard", daemon_guard_json(state));
+}
+
 /* ---- control requests ---- */
 
 /* A VIP by name or by address ("198.18.1.1:80/tcp"). */
@@ -627,9 +641,9 @@ static struct xl4_lb_vip *vip_lookup(struct daemon_guard *g, const char *s, char
 	return NULL;
 }
 
-static json_t *req_set(struct daemon_guard *g, json_t *req)
+static json_t *req_set(void *state, const struct xl4_ctl_cmd *c, json_t *req)
 {
-	static const char *const keys[] = { "vip", "mode", "level", NULL };
+	struct daemon_guard *g = state;
 	const char *vip = NULL, *mode = NULL, *level = NULL;
 	uint32_t ov, lvl = 0;
 	struct xl4_lb_vip *lv;
@@ -638,10 +652,9 @@ static json_t *req_set(struct daemon_guard *g, json_t *req)
 	char err[256];
 	int ret;
 
-	if ((bad = xl4_ctl_check_keys(req, "guard-set", keys)) ||
-	    xl4_ctl_str(req, "guard-set", "vip", &vip, &bad) < 0 ||
-	    xl4_ctl_str(req, "guard-set", "mode", &mode, &bad) < 0 ||
-	    xl4_ctl_str(req, "guard-set", "level", &level, &bad) < 0)
+	if (xl4_ctl_str(req, c->name, "vip", &vip, &bad) < 0 ||
+	    xl4_ctl_str(req, c->name, "mode", &mode, &bad) < 0 ||
+	    xl4_ctl_str(req, c->name, "level", &level, &bad) < 0)
 		return bad;
 	if (!vip || !mode)
 		return xl4_control_error("guard-set needs \"vip\" and \"mode\"");
@@ -674,20 +687,20 @@ static json_t *req_set(struct daemon_guard *g, json_t *req)
 	return json_pack("{s:b}", "ok", 1);
 }
 
-static json_t *req_show(struct daemon_guard *g, json_t *req, json_t *vips)
+static json_t *req_show(void *state, const struct xl4_ctl_cmd *c, json_t *req)
 {
-	static const char *const keys[] = { "vip", NULL };
+	struct daemon_guard *g = state;
 	const char *vip = NULL;
 	struct xl4_lb_vip *lv = NULL;
-	json_t *bad = NULL, *out, *v;
+	json_t *bad = NULL, *out, *v, *vips;
 	char err[256];
 	size_t i;
 
-	if ((bad = xl4_ctl_check_keys(req, "guard-show", keys)) ||
-	    xl4_ctl_str(req, "guard-show", "vip", &vip, &bad) < 0)
+	if (xl4_ctl_str(req, c->name, "vip", &vip, &bad) < 0)
 		return bad;
 	if (vip && !(lv = vip_lookup(g, vip, err, sizeof(err))))
 		return xl4_control_error("%s", err);
+	vips = xl4_lb_json(g->lb);
 	g->verified_counted_ns = 0; /* count afresh: a person is asking */
 	daemon_guard_tick_verified(g, xl4_mono_ns());
 	daemon_guard_annotate(g, vips);
@@ -699,6 +712,7 @@ static json_t *req_show(struct daemon_guard *g, json_t *req, json_t *vips)
 						     "vip", json_object_get(v, "vip"), "id",
 						     json_object_get(v, "id"), "guard", json_object_get(v, "guard")));
 	}
+	json_decref(vips);
 	return json_pack("{s:b, s:o, s:o}", "ok", 1, "guard", daemon_guard_json(g), "vips", out);
 }
 
@@ -718,17 +732,13 @@ static int list_one(void *ctx, const struct xl4_guard_src *s, uint64_t left_s)
 	return 0;
 }
 
-static json_t *req_verified(struct daemon_guard *g, json_t *req)
+static json_t *req_verified(void *state, const struct xl4_ctl_cmd *cmd, json_t *req)
 {
-	static const char *const keys[] = { NULL };
+	struct daemon_guard *g = state;
 	struct verified_ctx c = { .arr = json_array() };
-	json_t *bad;
 	long n;
 
-	if ((bad = xl4_ctl_check_keys(req, "guard-verified", keys))) {
-		json_decref(c.arr);
-		return bad;
-	}
+	(void)cmd, (void)req;
 	n = xl4_guard_verified_walk(&g->maps, xl4_mono_ns(), list_one, &c);
 	if (n < 0) {
 		json_decref(c.arr);
@@ -741,16 +751,15 @@ static json_t *req_verified(struct daemon_guard *g, json_t *req)
 			 n <= VERIFIED_LIST_MAX, "sources", c.arr);
 }
 
-static json_t *req_unverify(struct daemon_guard *g, json_t *req)
+static json_t *req_unverify(void *state, const struct xl4_ctl_cmd *c, json_t *req)
 {
-	static const char *const keys[] = { "address", NULL };
+	struct daemon_guard *g = state;
 	const char *addr = NULL;
 	__be32 a[4] = { 0 };
 	json_t *bad = NULL;
 	int family, ret;
 
-	if ((bad = xl4_ctl_check_keys(req, "guard-unverify", keys)) ||
-	    xl4_ctl_str(req, "guard-unverify", "address", &addr, &bad) < 0)
+	if (xl4_ctl_str(req, c->name, "address", &addr, &bad) < 0)
 		return bad;
 	if (!addr)
 		return xl4_control_error("guard-unverify needs \"address\"");
@@ -766,19 +775,13 @@ static json_t *req_unverify(struct daemon_guard *g, json_t *req)
 	return json_pack("{s:b}", "ok", 1);
 }
 
-json_t *daemon_guard_request(struct daemon_guard *g, const char *cmd, json_t *req)
-{
-	if (!strcmp(cmd, "guard-set"))
-		return req_set(g, req);
-	if (!strcmp(cmd, "guard-show")) {
-		json_t *vips = xl4_lb_json(g->lb), *r = req_show(g, req, vips);
-
-		json_decref(vips);
-		return r;
-	}
-	if (!strcmp(cmd, "guard-verified"))
-		return req_verified(g, req);
-	if (!strcmp(cmd, "guard-unverify"))
-		return req_unverify(g, req);
-	return NULL;
-}
+const struct xl4_ctl_cmd daemon_guard_cmds[] = {
+	{ "guard-set", req_set, 0, XL4_CTL_KEYS("vip", "mode", "level"),
+	  "force a VIP's emergency mode on (at a level: first-drop or challenge), off, or auto" },
+	{ "guard-show", req_show, 0, XL4_CTL_KEYS("vip"),
+	  "the guard's settings and each VIP's mode, rates and counters" },
+	{ "guard-verified", req_verified, 0, NULL,
+	  "the verified sources (listed up to 100) and their count" },
+	{ "guard-unverify", req_unverify, 0, XL4_CTL_KEYS("address"), "forget a verified source" },
+	{ 0 },
+};

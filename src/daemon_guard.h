@@ -17,6 +17,7 @@
 #include "analyzer_thread.h"
 #include "config.h"
 #include "daemon_filter.h"
+#include "daemon_job.h"
 #include "engine.h"
 #include "guard_state.h"
 #include "lb_state.h"
@@ -71,31 +72,32 @@ struct daemon_guard {
 	bool ready;
 };
 
-/* Write the kernel's settings and the cookie keys (those of a previous run kept while their
- * epochs last), start the analyzer.
- * 0 or -errno, with the reason logged. */
-int daemon_guard_start(struct daemon_guard *g, const struct xl4_config *cfg, struct xl4_engine *eng,
-		       struct xl4_lb *lb, struct daemon_filter *filter);
-void daemon_guard_stop(struct daemon_guard *g);
+/* The guard's row of the daemon's jobs (daemon_job.h). start: write the kernel's settings and
+ * the cookie keys (those of a previous run kept while their epochs last), start the analyzer;
+ * it reads env->lb's VIPs and blocks through env->filter. 0 or -errno, with the reason logged. */
+int daemon_guard_start(void *g, const struct daemon_env *env);
+void daemon_guard_stop(void *g);
 /* Reload (struct xl4_reloader): the kernel's thresholds in one update, the analyzer restarted
- * when its settings changed (its fd then changes: the loop re-registers it). Slot and table
+ * when its settings changed (its fd then changes: the loop registers it again). Slot and table
  * sizes are map sizes: reload.c refuses those as "needs restart". */
 int daemon_guard_reload(void *g, const struct xl4_config *old, const struct xl4_config *cfg,
 			char *err, size_t errlen);
 /* Once a second: rates, modes, events, the analyzer's input. */
-void daemon_guard_tick(struct daemon_guard *g);
+void daemon_guard_tick(void *g);
 /* The analyzer's decisions: the fd the loop polls (-1: none) and its handler. */
-int daemon_guard_analyzer_fd(const struct daemon_guard *g);
-void daemon_guard_on_analyzer(struct daemon_guard *g);
+int daemon_guard_analyzer_fd(const void *g);
+void daemon_guard_on_analyzer(void *g);
 /* A sampled drop from the ring buffer (guard reasons feed the analyzer). */
 void daemon_guard_on_event(struct daemon_guard *g, const struct xl4_event *ev);
 /* Add each VIP's "guard" object (by "id") to a VIP list from daemon_lb_json(). */
 void daemon_guard_annotate(struct daemon_guard *g, json_t *vips);
 /* Deployment-wide: enabled, response, verified sources, analyzer blocks. */
 json_t *daemon_guard_json(struct daemon_guard *g);
+/* The status object: each of its "vips" annotated, and "guard" (daemon_guard_json()). */
+void daemon_guard_status(void *g, json_t *status);
 /* Mode changes, oldest first: [{"ts_ns", "type": "guard", "vip", "message"}]. */
 json_t *daemon_guard_events(struct daemon_guard *g);
-/* Control requests "guard-*"; NULL when cmd is not one of them. */
-json_t *daemon_guard_request(struct daemon_guard *g, const char *cmd, json_t *req);
+/* Control requests "guard-*". */
+extern const struct xl4_ctl_cmd daemon_guard_cmds[];
 
 #endif

@@ -72,9 +72,11 @@ int daemon_lb_add_vip(struct daemon_lb *d, const struct xl4_vip_conf *vc, char *
 	return 0;
 }
 
-int daemon_lb_start(struct daemon_lb *d, const struct xl4_config *cfg, struct xl4_engine *eng,
-		    int ifindex)
+int daemon_lb_start(void *state, const struct daemon_env *env)
 {
+	const struct xl4_config *cfg = env->cfg;
+	struct xl4_engine *eng = env->eng;
+	struct daemon_lb *d = state;
 	struct xl4_lb_settings s;
 	struct xl4_lb_globals g;
 	__u32 zero = 0;
@@ -83,7 +85,7 @@ int daemon_lb_start(struct daemon_lb *d, const struct xl4_config *cfg, struct xl
 
 	memset(d, 0, sizeof(*d));
 	d->hc_pipe[0] = d->hc_pipe[1] = -1;
-	d->ifindex = ifindex;
+	d->ifindex = env->ifindex;
 	xl4_lb_settings_from_config(cfg, &s);
 	if (bpf_map_lookup_elem(eng->lb.globals, &zero, &g) || !g.ring_size)
 		g.ring_size = 0; /* nothing running: no seed to keep */
@@ -129,8 +131,10 @@ int daemon_lb_start(struct daemon_lb *d, const struct xl4_config *cfg, struct xl
 	return 0;
 }
 
-void daemon_lb_stop(struct daemon_lb *d)
+void daemon_lb_stop(void *state)
 {
+	struct daemon_lb *d = state;
+
 	if (d->hc)
 		xl4_health_free(d->hc);
 	d->hc = NULL;
@@ -141,13 +145,16 @@ void daemon_lb_stop(struct daemon_lb *d)
 	xl4_lb_free(&d->lb);
 }
 
-int daemon_lb_health_fd(const struct daemon_lb *d)
+int daemon_lb_health_fd(const void *state)
 {
+	const struct daemon_lb *d = state;
+
 	return d->hc_pipe[0];
 }
 
-void daemon_lb_on_health(struct daemon_lb *d)
+void daemon_lb_on_health(void *state)
 {
+	struct daemon_lb *d = state;
 	struct health_msg m;
 
 	while (read(d->hc_pipe[0], &m, sizeof(m)) == sizeof(m)) {
@@ -170,8 +177,10 @@ void daemon_lb_on_health(struct daemon_lb *d)
 	}
 }
 
-void daemon_lb_tick(struct daemon_lb *d)
+void daemon_lb_tick(void *state)
 {
+	struct daemon_lb *d = state;
+
 	for (int i = 0; i < XL4_MAX_VIPS; i++) {
 		struct xl4_lb_vip *v = &d->lb.vips[i];
 
@@ -204,23 +213,20 @@ static json_t *ok(void)
 	return json_pack("{s:b}", "ok", 1);
 }
 
-static json_t *req_vip_add(struct daemon_lb *d, json_t *req)
+static json_t *req_vip_add(void *state, const struct xl4_ctl_cmd *c, json_t *req)
 {
-	static const char *const keys[] = { "name", "address", "mode", "mtu", "health",
-					     "reschedule", NULL };
 	struct xl4_vip_conf vc = { .spec.mode = XL4_FWD_L2 };
 	const char *name = NULL, *addr = NULL, *mode = NULL, *health = NULL;
 	long long mtu = 0;
 	json_t *bad = NULL;
 	char err[256];
 
-	if ((bad = xl4_ctl_check_keys(req, "vip-add", keys)) ||
-	    xl4_ctl_str(req, "vip-add", "name", &name, &bad) < 0 ||
-	    xl4_ctl_str(req, "vip-add", "address", &addr, &bad) < 0 ||
-	    xl4_ctl_str(req, "vip-add", "mode", &mode, &bad) < 0 ||
-	    xl4_ctl_str(req, "vip-add", "health", &health, &bad) < 0 ||
-	    xl4_ctl_int(req, "vip-add", "mtu", 596, 9216, &mtu, &bad) < 0 ||
-	    xl4_ctl_bool(req, "vip-add", "reschedule", &vc.spec.reschedule_down, &bad) < 0)
+	if (xl4_ctl_str(req, c->name, "name", &name, &bad) < 0 ||
+	    xl4_ctl_str(req, c->name, "address", &addr, &bad) < 0 ||
+	    xl4_ctl_str(req, c->name, "mode", &mode, &bad) < 0 ||
+	    xl4_ctl_str(req, c->name, "health", &health, &bad) < 0 ||
+	    xl4_ctl_int(req, c->name, "mtu", 596, 9216, &mtu, &bad) < 0 ||
+	    xl4_ctl_bool(req, c->name, "reschedule", &vc.spec.reschedule_down, &bad) < 0)
 		return bad;
 	if (!name || !addr)
 		return xl4_control_error("vip-add needs \"name\" and \"address\"");
@@ -238,71 +244,138 @@ static json_t *req_vip_add(struct daemon_lb *d, json_t *req)
 						      .interval_ms = 1000, .timeout_ms = 500,
 						      .rise = 2, .fall = 3 };
 	}
-	if (daemon_lb_add_vip(d, &vc, err, sizeof(err)))
+	if (daemon_lb_add_vip(state, &vc, err, sizeof(err)))
 		return xl4_control_error("%s", err);
 	return ok();
 }
 
-static json_t *req_backend(struct daemon_lb *d, const char *cmd, json_t *req)
+static json_t *req_vip_del(void *state, const struct xl4_ctl_cmd *c, json_t *req)
 {
-	static const char *const add_keys[] = { "vip", "address", "weight", "mac", NULL };
-	static const char *const weight_keys[] = { "vip", "address", "weight", NULL };
-	static const char *const plain_keys[] = { "vip", "address", NULL };
-	bool is_add = !strcmp(cmd, "backend-add"), is_weight = !strcmp(cmd, "backend-weight");
-	const char *vip = NULL, *addr = NULL, *mac = NULL;
-	struct xl4_backend_spec b = { .weight = 1 };
-	long long w = 0;
+	struct daemon_lb *d = state;
+	const char *name = NULL;
 	struct xl4_lb_vip *v;
 	json_t *bad = NULL;
 	char err[256];
+
+	if (xl4_ctl_str(req, c->name, "name", &name, &bad) < 0)
+		return bad;
+	if (!name)
+		return xl4_control_error("vip-del needs \"name\"");
+	v = xl4_lb_vip_find(&d->lb, name);
+	for (size_t i = 0; v && d->hc && i < v->n_be; i++)
+		xl4_health_remove(d->hc, v->be[i].id);
+	return xl4_lb_vip_del(&d->lb, name, err, sizeof(err)) ? xl4_control_error("%s", err) : ok();
+}
+
+enum backend_op { BACKEND_ADD, BACKEND_DEL, BACKEND_WEIGHT, BACKEND_DRAIN, BACKEND_UNDRAIN };
+
+/* The fields of every backend-* request (those a row does not take are absent): the VIP, the
+ * backend (b->weight and b->mac set when given) and *w (0: not given). NULL, or an error. */
+static json_t *backend_fields(const struct xl4_ctl_cmd *c, json_t *req, const char **vip,
+			      struct xl4_backend_spec *b, long long *w)
+{
+	const char *addr = NULL, *mac = NULL;
+	json_t *bad = NULL;
+	char err[256];
+
+	if (xl4_ctl_str(req, c->name, "vip", vip, &bad) < 0 ||
+	    xl4_ctl_str(req, c->name, "address", &addr, &bad) < 0 ||
+	    xl4_ctl_str(req, c->name, "mac", &mac, &bad) < 0 ||
+	    xl4_ctl_int(req, c->name, "weight", 1, 65535, w, &bad) < 0)
+		return bad;
+	if (!*vip || !addr)
+		return xl4_control_error("%s needs \"vip\" and \"address\"", c->name);
+	if (xl4_parse_backend_addr(addr, b, err, sizeof(err)))
+		return xl4_control_error("%s", err);
+	if (*w)
+		b->weight = *w;
+	if (mac) {
+		if (xl4_parse_mac(mac, b->mac))
+			return xl4_control_error("%s: \"mac\" '%.32s' is not a unicast MAC address",
+						 c->name, mac);
+		b->has_mac = true;
+	}
+	return NULL;
+}
+
+static int backend_add(struct daemon_lb *d, const char *vip, const struct xl4_backend_spec *b,
+		       char *err, size_t errlen)
+{
+	int ret = xl4_lb_backend_add(&d->lb, vip, b, err, errlen);
+	struct xl4_lb_vip *v;
+
+	if (!ret && (v = xl4_lb_vip_find(&d->lb, vip))) {
+		daemon_lb_health_watch(d, v, &v->be[v->n_be - 1]);
+		daemon_lb_tick(d);
+	}
+	return ret;
+}
+
+static int backend_del(struct daemon_lb *d, const char *vip, const struct xl4_backend_spec *b,
+		       char *err, size_t errlen)
+{
+	struct xl4_lb_vip *v = xl4_lb_vip_find(&d->lb, vip);
+	struct xl4_lb_backend *old = NULL;
+
+	for (size_t i = 0; v && i < v->n_be; i++)
+		if (xl4_backend_same(&v->be[i].spec, b))
+			old = &v->be[i];
+	if (old && d->hc)
+		xl4_health_remove(d->hc, old->id);
+	return xl4_lb_backend_del(&d->lb, vip, b, err, errlen);
+}
+
+/* Every backend-* row; c->arg says which (enum backend_op). */
+static json_t *req_backend(void *state, const struct xl4_ctl_cmd *c, json_t *req)
+{
+	struct daemon_lb *d = state;
+	struct xl4_backend_spec b = { .weight = 1 };
+	const char *vip = NULL;
+	long long w = 0;
+	json_t *bad;
+	char err[256];
 	int ret;
 
-	if (!is_add && !is_weight && strcmp(cmd, "backend-del") && strcmp(cmd, "backend-drain") &&
-	    strcmp(cmd, "backend-undrain"))
-		return xl4_control_error("unknown command '%.64s'", cmd);
-	if ((bad = xl4_ctl_check_keys(req, cmd, is_add ? add_keys : is_weight ? weight_keys : plain_keys)) ||
-	    xl4_ctl_str(req, cmd, "vip", &vip, &bad) < 0 ||
-	    xl4_ctl_str(req, cmd, "address", &addr, &bad) < 0 ||
-	    xl4_ctl_str(req, cmd, "mac", &mac, &bad) < 0 ||
-	    xl4_ctl_int(req, cmd, "weight", 1, 65535, &w, &bad) < 0)
+	if ((bad = backend_fields(c, req, &vip, &b, &w)))
 		return bad;
-	if (!vip || !addr)
-		return xl4_control_error("%s needs \"vip\" and \"address\"", cmd);
-	if (xl4_parse_backend_addr(addr, &b, err, sizeof(err)))
-		return xl4_control_error("%s", err);
-	if (w)
-		b.weight = w;
-	if (mac) {
-		if (xl4_parse_mac(mac, b.mac))
-			return xl4_control_error("%s: \"mac\" '%.32s' is not a unicast MAC address", cmd, mac);
-		b.has_mac = true;
-	}
-	if (is_add) {
-		ret = xl4_lb_backend_add(&d->lb, vip, &b, err, sizeof(err));
-		if (!ret && (v = xl4_lb_vip_find(&d->lb, vip))) {
-			daemon_lb_health_watch(d, v, &v->be[v->n_be - 1]);
-			daemon_lb_tick(d);
-		}
-	} else if (!strcmp(cmd, "backend-del")) {
-		struct xl4_lb_backend *old = NULL;
-
-		v = xl4_lb_vip_find(&d->lb, vip);
-		for (size_t i = 0; v && i < v->n_be; i++)
-			if (xl4_backend_same(&v->be[i].spec, &b))
-				old = &v->be[i];
-		if (old && d->hc)
-			xl4_health_remove(d->hc, old->id);
-		ret = xl4_lb_backend_del(&d->lb, vip, &b, err, sizeof(err));
-	} else if (is_weight) {
+	switch (c->arg) {
+	case BACKEND_ADD:
+		ret = backend_add(d, vip, &b, err, sizeof(err));
+		break;
+	case BACKEND_DEL:
+		ret = backend_del(d, vip, &b, err, sizeof(err));
+		break;
+	case BACKEND_WEIGHT:
 		if (!w)
 			return xl4_control_error("backend-weight needs \"weight\"");
 		ret = xl4_lb_backend_set_weight(&d->lb, vip, &b, b.weight, err, sizeof(err));
-	} else {
-		ret = xl4_lb_backend_drain(&d->lb, vip, &b, !strcmp(cmd, "backend-drain"), err,
+		break;
+	default:
+		ret = xl4_lb_backend_drain(&d->lb, vip, &b, c->arg == BACKEND_DRAIN, err,
 					   sizeof(err));
+		break;
 	}
 	return ret ? xl4_control_error("%s", err) : ok();
 }
+
+/* "vip-list" is the daemon's (src/daemon.c): it shows each VIP's guard state too. */
+const struct xl4_ctl_cmd daemon_lb_cmds[] = {
+	{ "vip-add", req_vip_add, 0,
+	  XL4_CTL_KEYS("name", "address", "mode", "mtu", "health", "reschedule"),
+	  "add a VIP (mode l2, port or ipip; health tcp, http or none)" },
+	{ "vip-del", req_vip_del, 0, XL4_CTL_KEYS("name"), "remove a VIP and its backends" },
+	{ "backend-add", req_backend, BACKEND_ADD, XL4_CTL_KEYS("vip", "address", "weight", "mac"),
+	  "add a backend to a VIP" },
+	{ "backend-del", req_backend, BACKEND_DEL, XL4_CTL_KEYS("vip", "address"),
+	  "remove a backend" },
+	{ "backend-weight", req_backend, BACKEND_WEIGHT, XL4_CTL_KEYS("vip", "address", "weight"),
+	  "change a backend's weight" },
+	{ "backend-drain", req_backend, BACKEND_DRAIN, XL4_CTL_KEYS("vip", "address"),
+	  "no new flows to a backend; its flows stay" },
+	{ "backend-undrain", req_backend, BACKEND_UNDRAIN, XL4_CTL_KEYS("vip", "address"),
+	  "new flows to a drained backend again" },
+	{ 0 },
+};
 
 json_t *daemon_lb_json(struct daemon_lb *d)
 {
@@ -327,35 +400,7 @@ json_t *daemon_lb_json(struct daemon_lb *d)
 	return vips;
 }
 
-json_t *daemon_lb_request(struct daemon_lb *d, const char *cmd, json_t *req)
+void daemon_lb_status(void *state, json_t *status)
 {
-	static const char *const no_keys[] = { NULL };
-	static const char *const del_keys[] = { "name", NULL };
-	const char *name = NULL;
-	json_t *bad = NULL;
-	char err[256];
-
-	if (!strcmp(cmd, "vip-list")) {
-		if ((bad = xl4_ctl_check_keys(req, cmd, no_keys)))
-			return bad;
-		return json_pack("{s:b, s:o}", "ok", 1, "vips", daemon_lb_json(d));
-	}
-	if (!strcmp(cmd, "vip-add"))
-		return req_vip_add(d, req);
-	if (!strcmp(cmd, "vip-del")) {
-		struct xl4_lb_vip *v;
-
-		if ((bad = xl4_ctl_check_keys(req, cmd, del_keys)) ||
-		    xl4_ctl_str(req, cmd, "name", &name, &bad) < 0)
-			return bad;
-		if (!name)
-			return xl4_control_error("vip-del needs \"name\"");
-		v = xl4_lb_vip_find(&d->lb, name);
-		for (size_t i = 0; v && d->hc && i < v->n_be; i++)
-			xl4_health_remove(d->hc, v->be[i].id);
-		return xl4_lb_vip_del(&d->lb, name, err, sizeof(err)) ? xl4_control_error("%s", err) : ok();
-	}
-	if (!strncmp(cmd, "backend-", 8))
-		return req_backend(d, cmd, req);
-	return NULL;
+	json_object_set_new(status, "vips", daemon_lb_json(state));
 }

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "daemon_job.h"
 #include "engine.h"
 #include "health.h"
 #include "lb_state.h"
@@ -26,18 +27,20 @@ struct daemon_lb {
 	bool ready;
 };
 
-/* Set up from cfg (VIPs, backends, health); 0 or -errno, with the reason logged. */
-int daemon_lb_start(struct daemon_lb *d, const struct xl4_config *cfg, struct xl4_engine *eng,
-		    int ifindex);
-void daemon_lb_stop(struct daemon_lb *d);
+/* The LB's row of the daemon's jobs (daemon_job.h). start: set up from env->cfg (VIPs,
+ * backends, health); 0 or -errno, with the reason logged. */
+int daemon_lb_start(void *d, const struct daemon_env *env);
+void daemon_lb_stop(void *d);
 /* The fd the main loop polls for health transitions, and its handler. */
-int daemon_lb_health_fd(const struct daemon_lb *d);
-void daemon_lb_on_health(struct daemon_lb *d);
+int daemon_lb_health_fd(const void *d);
+void daemon_lb_on_health(void *d);
 /* Once a second: resolve MACs still unknown. */
-void daemon_lb_tick(struct daemon_lb *d);
-/* Control requests "vip-*" and "backend-*"; NULL when cmd is not one of them. */
-json_t *daemon_lb_request(struct daemon_lb *d, const char *cmd, json_t *req);
+void daemon_lb_tick(void *d);
+/* Control requests "vip-add", "vip-del" and "backend-*". */
+extern const struct xl4_ctl_cmd daemon_lb_cmds[];
+/* VIPs with their backends and health; the status object's "vips". */
 json_t *daemon_lb_json(struct daemon_lb *d);
+void daemon_lb_status(void *d, json_t *status);
 
 /* Reload (src/lb_reload.c): make VIPs and backends what cfg says, changing only what
  * differs; settings that need no restart are rewritten. 0, or -errno with the reason in err. */

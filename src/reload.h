@@ -5,9 +5,9 @@
  * each subsystem applies its part as one change (docs/operations.md). On any error the
  * running configuration stays and the error says exactly what was wrong.
  *
- * A subsystem joins by adding one entry to the daemon's table of reloaders (src/daemon.c):
- * a name and a function reload(state, old, new, err, errlen) that makes its state what new
- * says, all or nothing, or leaves it as it was and explains why in err.
+ * A subsystem joins through its row in the daemon's jobs table (src/daemon.c, daemon_job.h),
+ * whose reload(state, old, new, err, errlen) makes its state what new says, all or nothing,
+ * or leaves it as it was and explains why in err; the daemon hands these on as reloaders.
  */
 #ifndef XL4_RELOAD_H
 #define XL4_RELOAD_H
