@@ -4,6 +4,8 @@
 #   make test       build and run every test suite (unit, BPF fixtures, fuzz smoke, e2e)
 #   make demo       run the demo topology (needs root)
 #   make bench      run the benchmarks (not part of make test)
+#   make format-check  check C sources against .clang-format (files in .clang-format-todo aside)
+#   make verifier-stats  the verifier's instruction count, as a row for docs/verifier.md
 
 O ?= build
 PREFIX ?= /usr/local
@@ -49,7 +51,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/tests/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all test test-unit test-bpf test-fuzz test-e2e demo bench clean install uninstall verifier-stats
+.PHONY: all test test-unit test-bpf test-fuzz test-e2e demo bench clean install uninstall verifier-stats format-check
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -160,7 +162,10 @@ bench: $(O)/xl4 $(O)/xl4-gen $(O)/bpf/pass.bpf.o $(BENCH_BPF) $(O)/bench/xl4-ben
 	$(Q)O=$(O) bench/run
 
 verifier-stats: $(O)/xl4
-	$(Q)O=$(O) scripts/verifier-stats
+	$(Q)scripts/verifier-stats $(O)/xl4
+
+format-check:
+	$(Q)scripts/format-check
 
 # make install / uninstall honour PREFIX and DESTDIR; SYSTEMD_DIR places the unit, whose
 # ExecStart gets $(PREFIX)/sbin/xl4 in place of /usr/local/sbin/xl4.
