@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Every map of the datapath, declared once. Names come from include/xl4/abi.h (XL4_MAP_*);
- * which maps are pinned is decided by the loader (src/loader.c), never here, so `xl4 replay`
+ * which maps are pinned is decided by the loader (src/engine.c), never here, so `xl4 replay`
  * can load the same object with private maps.
  */
 #ifndef XL4_MAPS_H
@@ -46,7 +46,7 @@ struct {
 	__type(value, struct xl4_trace);
 } xl4_trace_v1 SEC(".maps");
 
-/* ---- load balancer: all written by the daemon (src/lb_maps.c) unless said otherwise ---- */
+/* ---- load balancer: all written by the daemon (src/lb_state.c) unless said otherwise ---- */
 
 /* VIP (address, port, protocol) -> struct xl4_vip. */
 struct {

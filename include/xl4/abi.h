@@ -383,7 +383,7 @@ struct xl4_prefix_entry {
 _Static_assert(XL4_MAX_VIPS <= XL4_BLOCK_VIP_ANY, "a VIP id must fit xl4_prefix_entry.vip");
 _Static_assert(sizeof(struct xl4_prefix_entry) == 16, "xl4_prefix_entry layout");
 
-/* Destination rules, compiled in user space into two LPM lookups (src/filter_rules.c):
+/* Destination rules, compiled in user space into two LPM lookups (src/filter_state.c):
  * the destination address selects a rule set (each set already holds the rules of every
  * shorter prefix), then (set, protocol, port prefix) selects the rule. */
 struct xl4_rdst_key {
