@@ -43,7 +43,7 @@ struct scan {
 	bool bad;
 };
 
-static char *read_all(const char *path)
+char *xl4_conf_read_text(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char *buf = NULL;
@@ -71,7 +71,7 @@ static bool push_include(struct scan *sc, const char *name)
 		snprintf(path, sizeof(path), "%s/%s", sc->include_dir, name);
 	else
 		snprintf(path, sizeof(path), "%s", name);
-	if (!(text = read_all(path)))
+	if (!(text = xl4_conf_read_text(path)))
 		return false;
 	sc->stack[++sc->depth] = (struct src){ .own = text, .p = text };
 	return true;

@@ -1440,24 +1440,6 @@ void xl4_config_free(struct xl4_config *cfg)
 	cfg->filter.n_allow = cfg->filter.n_block = cfg->filter.n_rules = 0;
 }
 
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-
-	if (!f)
-		return NULL;
-	n = getdelim(&buf, &len, '\0', f); /* the whole file: a config holds no NUL */
-	fclose(f);
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 static int finish(config_t *lc, int read_ok, struct xl4_conf_ctx *c, struct xl4_config *cfg)
 {
 	struct xl4_config next;
@@ -1513,7 +1495,7 @@ int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t 
 	ret = config_read_file(&lc, path) == CONFIG_TRUE;
 	if (ret) {
 		/* Read once more for the integers as written; libconfig read it fine just now. */
-		char *text = read_text(path);
+		char *text = xl4_conf_read_text(path);
 
 		c.lits = text ? xl4_conf_lits_scan(text, inc) : NULL;
 		free(text);
