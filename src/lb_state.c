@@ -12,6 +12,7 @@
 #include "lb_state.h"
 #include "log.h"
 #include "maglev.h"
+#include "xl4/siphash.h"
 
 void xl4_lb_settings_from_config(const struct xl4_config *cfg, struct xl4_lb_settings *s)
 {
@@ -183,6 +184,34 @@ static uint32_t ring_weight(const struct xl4_lb_backend *b)
 	return b->spec.weight;
 }
 
+uint64_t xl4_lb_table_fingerprint(const struct xl4_maglev_backend *mb, size_t n,
+				  const uint32_t *table, uint32_t size)
+{
+	static const uint8_t fp_key[16] = "xl4-maglev-table";
+	uint64_t *by_id = calloc(XL4_MAX_BACKENDS, sizeof(*by_id)), k0 = 0, k1 = 0;
+	struct xl4_sip s;
+	bool any = false;
+
+	if (!by_id)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (mb[i].id < XL4_MAX_BACKENDS && mb[i].weight) {
+			by_id[mb[i].id] = xl4_siphash24(fp_key, mb[i].key, strlen(mb[i].key));
+			any = true;
+		}
+	}
+	for (int b = 7; b >= 0; b--) {
+		k0 = k0 << 8 | fp_key[b];
+		k1 = k1 << 8 | fp_key[8 + b];
+	}
+	xl4_sip_init(&s, k0, k1);
+	xl4_sip_word(&s, size);
+	for (uint32_t i = 0; i < size; i++)
+		xl4_sip_word(&s, table[i] < XL4_MAX_BACKENDS ? by_id[table[i]] : 0);
+	free(by_id);
+	return any ? xl4_sip_final(&s, (uint64_t)(size + 1) << 3 << 56) | 1 : 0;
+}
+
 /* Build the VIP's table into its idle slot, then flip the VIP entry to it. */
 static int vip_sync(struct xl4_lb *lb, struct xl4_lb_vip *v)
 {
@@ -212,6 +241,7 @@ static int vip_sync(struct xl4_lb *lb, struct xl4_lb_vip *v)
 	err = xl4_maglev_build(mb, v->n_be, size, lb->set.seed, lb->table);
 	if (err && err != -ENOENT)
 		goto out;
+	v->table_fp = err ? 0 : xl4_lb_table_fingerprint(mb, v->n_be, lb->table, size);
 	base = (v->id * 2 + next) * size;
 	for (uint32_t i = 0; i < size; i++)
 		lb->keys[i] = base + i;
@@ -825,7 +855,7 @@ json_t *xl4_lb_json(struct xl4_lb *lb)
 	for (int i = 0; i < XL4_MAX_VIPS; i++) {
 		struct xl4_lb_vip *v = &lb->vips[i];
 		json_t *bes = json_array();
-		char str[96], mac[18];
+		char str[96], mac[18], fp[17];
 
 		if (!v->used)
 			continue;
@@ -843,10 +873,12 @@ json_t *xl4_lb_json(struct xl4_lb *lb)
 					       "counters", counters_json(lb->maps.bstats, b->id)));
 		}
 		xl4_vip_str(&v->spec, str, sizeof(str));
+		snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)v->table_fp);
 		json_array_append_new(
-			vips, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o, s:o}", "name", v->spec.name,
+			vips, json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:o, s:o}", "name", v->spec.name,
 					"vip", str, "mode", xl4_fwd_mode_name(v->spec.mode), "mtu",
 					v->spec.mtu ? v->spec.mtu : 1500, "id", (int)v->id,
+					"table_fingerprint", fp,
 					"counters", counters_json(lb->maps.vstats, v->id),
 					"backends", bes));
 	}

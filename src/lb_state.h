@@ -38,6 +38,9 @@ struct xl4_lb_vip {
 	uint8_t slot; /* live table slot */
 	struct xl4_lb_backend *be;
 	size_t n_be;
+	/* the live table by backend identity (xl4_lb_table_fingerprint): equal on every node
+	 * with the same config and seed, whatever ids each gave its backends; 0: no table */
+	uint64_t table_fp;
 };
 
 struct xl4_lb_settings {
@@ -119,5 +122,11 @@ long long xl4_lb_ct_count_from(int ct_fd, const struct xl4_prefix *p);
 
 /* VIPs, backends, state and counters as JSON (for vip list, status and metrics). */
 json_t *xl4_lb_json(struct xl4_lb *lb);
+/* SipHash-2-4 (a fixed, public key: this is an identity, not a secret) over the table size and
+ * each slot's backend key, so nodes can compare tables without comparing ids. table holds
+ * ids of mb[]; 0 when no backend is active. */
+struct xl4_maglev_backend;
+uint64_t xl4_lb_table_fingerprint(const struct xl4_maglev_backend *mb, size_t n,
+				  const uint32_t *table, uint32_t size);
 
 #endif

@@ -99,6 +99,11 @@ static void render_lb(FILE *f, json_t *vips)
 	json_array_foreach(vips, i, v)
 		sample(f, "xl4_vip_info", 1, 3, "vip", jstr(v, "name"), "address", jstr(v, "vip"),
 		       "mode", jstr(v, "mode"));
+	family(f, "xl4_vip_table_info", "gauge",
+	       "A VIP's live Maglev table by backend identity (always 1): equal on every node with the same config and seed");
+	json_array_foreach(vips, i, v)
+		sample(f, "xl4_vip_table_info", 1, 2, "vip", jstr(v, "name"), "fingerprint",
+		       jstr(v, "table_fingerprint"));
 	for (size_t c = 0; c < sizeof(lb_ctrs) / sizeof(lb_ctrs[0]); c++) {
 		snprintf(name, sizeof(name), "xl4_vip_%s", lb_ctrs[c].suffix);
 		snprintf(help, sizeof(help), "%s, per VIP", lb_ctrs[c].help);
