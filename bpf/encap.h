@@ -55,7 +55,7 @@ static __always_inline int encap_ip4(struct xdp_md *ctx, const struct xl4_pkt *p
 	void *data, *end;
 	struct iphdr *outer, *inner;
 	struct ethhdr *eth;
-	__u32 l2 = 14 + 4 * (p->vlan_depth & 3);
+	__u32 l2 = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
 	__u8 inner_tos;
 	__be16 inner_df;
 
@@ -102,7 +102,7 @@ static __always_inline int encap_ip6(struct xdp_md *ctx, const struct xl4_pkt *p
 	void *data, *end;
 	struct ipv6hdr *outer, *inner;
 	struct ethhdr *eth;
-	__u32 l2 = 14 + 4 * (p->vlan_depth & 3);
+	__u32 l2 = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
 	__u32 flow = l->hash & 0xfffff;
 
 	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct ipv6hdr)))
@@ -147,7 +147,7 @@ static __always_inline int too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt 
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 l2 = 14 + 4 * (p->vlan_depth & 3);
+	__u32 l2 = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
 	__u8 quote[XL4_ICMP4_QUOTE_MAX];
 	struct iphdr *ip;
 	__u8 *icmp;
@@ -217,7 +217,7 @@ static __always_inline int too_big_ip6(struct xdp_md *ctx, const struct xl4_pkt 
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 l2 = 14 + 4 * (p->vlan_depth & 3);
+	__u32 l2 = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
 	__u8 quote[XL4_ICMP6_QUOTE];
 	struct ipv6hdr *ip6;
 	struct ethhdr *eth = data;

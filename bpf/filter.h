@@ -19,8 +19,6 @@
 #include "parse.h"
 #include "stats.h"
 
-#define XL4_FILTER_CONTINUE 0
-#define XL4_FILTER_ALLOW 1
 
 /* Expired entries shadowing shorter ones: how many we look past before giving up (so
  * XL4_LPM_EXPIRED_MAX + 1 lookups at most). */
@@ -220,7 +218,7 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 	if ((lists & (v6 ? XL4_LISTS_ALLOW6 : XL4_LISTS_ALLOW4)) &&
 	    list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, now, 0, 0)) {
 		count(XL4_STAT_ALLOW_LIST, p->pkt_len);
-		return XL4_FILTER_ALLOW;
+		return XL4_NEXT_SKIP_GUARD;
 	}
 	if (lists & (v6 ? XL4_LISTS_BLOCK6 : XL4_LISTS_BLOCK4)) {
 		e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, now, 1, 1);
@@ -230,14 +228,14 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 		}
 	}
 	if (!g)
-		return XL4_FILTER_CONTINUE;
+		return XL4_NEXT;
 	if (g->has_rules && (r = rule_match(p))) {
 		p->detail = r->id;
 		switch (r->action) {
 		case XL4_RULE_ALLOW:
 			rule_count(r->id, 0);
 			count(XL4_STAT_ALLOW_RULE, p->pkt_len);
-			return XL4_FILTER_ALLOW;
+			return XL4_NEXT_SKIP_GUARD;
 		case XL4_RULE_DROP:
 			rule_count(r->id, 1);
 			return -XL4_R_FILTER_RULE;
@@ -258,7 +256,7 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 		}
 	}
 	p->detail = 0;
-	return XL4_FILTER_CONTINUE;
+	return XL4_NEXT;
 }
 
 #endif /* XL4_FILTER_H */

@@ -26,8 +26,6 @@
 #include "parse.h"
 #include "stats.h"
 
-#define XL4_GUARD_CONTINUE 0x200
-
 #define MS_NS 1000000ull
 
 static __always_inline struct xl4_guard_cfg *guard_cfg(void)
@@ -500,7 +498,7 @@ static __always_inline int guard_first_drop(struct guard_ctx *g, const struct xl
 			bk->tag[hit] = 0;
 			guard_verify(g->cfg, p, g->now, 0);
 			g->st->fd_admitted++;
-			return XL4_GUARD_CONTINUE;
+			return XL4_NEXT;
 		}
 		victim = hit; /* too late: it starts over in its own place */
 	}
@@ -625,7 +623,7 @@ static __always_inline int guard_rst(struct xdp_md *ctx, struct guard_ctx *g, co
 	__u32 seq;
 
 	if ((void *)(th + 1) > end || !ck)
-		return XL4_GUARD_CONTINUE;
+		return XL4_NEXT;
 	seq = bpf_ntohl(th->seq);
 	if (guard_cookie_ok(ck, p, slice, seq) || (slice && guard_cookie_ok(ck, p, slice - 1, seq))) {
 		guard_verify(g->cfg, p, g->now, XL4_GUARD_VERIFIED_COOKIE);
@@ -634,7 +632,7 @@ static __always_inline int guard_rst(struct xdp_md *ctx, struct guard_ctx *g, co
 	}
 	if (level == XL4_GUARD_CHALLENGE)
 		g->st->chal_failed++;
-	return XL4_GUARD_CONTINUE;
+	return XL4_NEXT;
 }
 
 /* An unverified SYN at the challenge level: answered with a SYN-ACK carrying this slice's
@@ -681,19 +679,19 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	int ret;
 
 	if (!xl4_guard_wants(p))
-		return XL4_GUARD_CONTINUE;
+		return XL4_NEXT;
 	cfg = guard_cfg(); /* off: no VIP lookup either */
 	if (!cfg)
-		return XL4_GUARD_CONTINUE;
+		return XL4_NEXT;
 	__builtin_memcpy(vk.addr, p->t.daddr, 16);
 	vk.port = p->t.dport;
 	vk.proto = IPPROTO_TCP;
 	vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
 	if (!vip)
-		return XL4_GUARD_CONTINUE;
+		return XL4_NEXT;
 	p->vip_hint = vip->id + 1;
 	if (!guard_ctx_init(&g, cfg, vip->id, xl4_now()))
-		return XL4_GUARD_CONTINUE;
+		return XL4_NEXT;
 
 	b = guard_roll(g.st, vip->id, g.now);
 	level = guard_level(g.cfg, g.vip, g.ctl, g.now);
@@ -705,16 +703,16 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	g.st->syns++;
 	guard_src_note(g.cfg, p, vip->id, g.now >> XL4_GUARD_BUCKET_SHIFT);
 	if (level == XL4_GUARD_NORMAL)
-		return XL4_GUARD_CONTINUE;
+		return XL4_NEXT;
 	if (guard_verified(g.cfg, p, g.now, level)) {
 		g.st->verified_pass++;
-		ret = XL4_GUARD_CONTINUE;
+		ret = XL4_NEXT;
 	} else if (level == XL4_GUARD_CHALLENGE) {
 		return guard_send_challenge(ctx, &g, p);
 	} else {
 		ret = guard_first_drop(&g, p, vip->id, guard_syn_seq(ctx, p));
 	}
-	if (ret == XL4_GUARD_CONTINUE && b < XL4_GUARD_BUCKETS)
+	if (ret == XL4_NEXT && b < XL4_GUARD_BUCKETS)
 		g.st->adm[b]++;
 	return ret;
 }

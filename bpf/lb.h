@@ -21,11 +21,6 @@
 #include "parse.h"
 #include "stats.h"
 
-/* Stage result: >= 0 is an XDP action to exit with; < 0 a drop reason. XL4_LB_NOT_MINE means
- * "not for a VIP": the pipeline goes on (to the kernel). */
-#define XL4_LB_NOT_MINE 0x100
-
-
 struct lb_ctx {
 	struct xl4_flow_key fk;
 	struct xl4_vip *vip;

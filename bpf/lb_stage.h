@@ -209,7 +209,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	vk.proto = p->t.proto;
 	/* A fragment has no ports to choose a backend with (later ones not even a header). */
 	if (p->t.flags & XL4_F_FRAG)
-		return is_vip_addr(&vk) ? -XL4_R_LB_FRAG : XL4_LB_NOT_MINE;
+		return is_vip_addr(&vk) ? -XL4_R_LB_FRAG : XL4_NEXT;
 	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
 	flow_key_from_pkt(&l.fk, p);
 	l.now = xl4_now();
@@ -222,7 +222,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 		if (!l.vip)
 			l.vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
 		if (!l.vip)
-			return is_vip_addr(&vk) ? -XL4_R_LB_NOT_VIP_PORT : XL4_LB_NOT_MINE;
+			return is_vip_addr(&vk) ? -XL4_R_LB_NOT_VIP_PORT : XL4_NEXT;
 		if (!g)
 			return -XL4_R_LB_NO_BACKEND;
 		/* no entry: the table was asked already */
@@ -355,16 +355,16 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 	int ret;
 
 	if ((void *)(icmp + 8) > end)
-		return XL4_LB_NOT_MINE;
+		return XL4_NEXT;
 	type = icmp[0];
 	if (v6 ? (type < 1 || type > 4) : (type != 3 && type != 11 && type != 12))
-		return XL4_LB_NOT_MINE;
+		return XL4_NEXT;
 	inner = icmp + 8;
 	if (v6) {
 		struct ipv6hdr *ip6 = (void *)inner;
 
 		if ((void *)(ip6 + 1) > end)
-			return XL4_LB_NOT_MINE;
+			return XL4_NEXT;
 		l.fk.proto = ip6->nexthdr;
 		__builtin_memcpy(l.fk.saddr, &ip6->daddr, 16);
 		__builtin_memcpy(l.fk.daddr, &ip6->saddr, 16);
@@ -373,14 +373,14 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 		struct iphdr *ip = (void *)inner;
 
 		if ((void *)(ip + 1) > end || ip->ihl != 5)
-			return XL4_LB_NOT_MINE;
+			return XL4_NEXT;
 		l.fk.proto = ip->protocol;
 		l.fk.saddr[0] = ip->daddr;
 		l.fk.daddr[0] = ip->saddr;
 		il4 = (__u8 *)(ip + 1);
 	}
 	if ((void *)(il4 + 8) > end || (l.fk.proto != IPPROTO_TCP && l.fk.proto != IPPROTO_UDP))
-		return XL4_LB_NOT_MINE;
+		return XL4_NEXT;
 	/* The quoted packet went VIP -> client: swap it into the client -> VIP flow. */
 	l.fk.sport = *(__be16 *)(il4 + 2);
 	l.fk.dport = *(__be16 *)il4;
@@ -389,7 +389,7 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 	vk.proto = l.fk.proto;
 	l.vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
 	if (!l.vip)
-		return XL4_LB_NOT_MINE;
+		return XL4_NEXT;
 	/* The error goes back to the quoted packet's source: that VIP, not some other address. */
 	if (!addr_eq(p->t.daddr, l.fk.daddr))
 		return -XL4_R_LB_ICMP_MISMATCH;

@@ -50,6 +50,9 @@ struct xl4_vlan_hdr {
  * a masked offset that cuts a real one points into the wrong bytes. */
 #define XL4_L3_OFF_MASK 0x3f
 #define XL4_OFF_MASK 0x3fff
+/* The same for vlan_depth (at most XL4_VLAN_MAX), where a writer derives the L2 length from it. */
+#define XL4_VLAN_DEPTH_MASK 3
+_Static_assert(XL4_VLAN_MAX <= XL4_VLAN_DEPTH_MASK, "XL4_VLAN_DEPTH_MASK cuts a real depth");
 
 struct xl4_pkt {
 	struct xl4_tuple t;

@@ -2,7 +2,8 @@
 /*
  * The one exit path: every packet leaves through xl4_exit(), which counts its verdict, counts
  * the drop reason, samples drops into the ring buffer (rate-limited per CPU) and, for replay,
- * records the verdict. Stages never return an XDP action themselves.
+ * records the verdict. Stages hand their verdict to the pipeline (bpf/xl4.bpf.c); only the
+ * exit returns one to the kernel.
  */
 #ifndef XL4_STATS_H
 #define XL4_STATS_H
@@ -16,6 +17,15 @@
 const volatile __u32 cfg_sample_per_sec = 100; /* drop events per second per CPU; 0 = none */
 const volatile __u32 cfg_trace = 0;            /* 1: write xl4_trace_v1 (replay only) */
 const volatile __u32 cfg_test_clock = 0;       /* 1: time comes from xl4_clock_v1 (tests) */
+
+/* What a stage returns when it has no verdict: the pipeline goes on. The contract every stage
+ * follows is written once, at the top of bpf/xl4.bpf.c. Above every XDP action, so that a
+ * stage's return is a drop reason (< 0), an action (0..XDP_REDIRECT) or one of these. */
+enum xl4_next {
+	XL4_NEXT = 0x100,	/* go on with the next stage */
+	XL4_NEXT_SKIP_GUARD,	/* go on, past the flood guard (the filter's allowlist and allow rules) */
+};
+_Static_assert(XDP_REDIRECT < XL4_NEXT, "a stage's XL4_NEXT must not be an XDP action");
 
 /*
  * Now, in ns: CLOCK_MONOTONIC to within one timer tick (4 ms at HZ 250), from jiffies and the

@@ -1,8 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xl4 XDP entry: parse -> filter -> flood guard -> load balancer -> exit.
- * Each stage returns a verdict to go on with or a negative drop reason; every packet
- * leaves through xl4_exit() in stats.h.
+ *
+ * Contract, shared by every stage after the parser (whose own is in parse.h): a stage judges
+ * the parsed packet and returns one of
+ *   < 0                  a negative XL4_R_* drop reason: the packet is dropped and counted;
+ *   an XDP action        (0..XDP_REDIRECT) the verdict, when the stage has written the frame
+ *                        (XDP_TX, XDP_REDIRECT) or otherwise decided it: the packet leaves;
+ *   XL4_NEXT             no verdict: the pipeline goes on (after the last stage, XDP_PASS);
+ *   XL4_NEXT_SKIP_GUARD  no verdict, and the flood guard is skipped (the filter's allowlist
+ *                        and allow rules).
+ * XL4_NEXT* (enum xl4_next, stats.h) lie above every XDP action, so a verdict is never
+ * mistaken for one. A stage never returns to the kernel itself: every packet leaves through
+ * xl4_exit() or xl4_drop() in stats.h, which count it.
  *
  * Stages are global (__noinline, non-static) functions taking (ctx, struct xl4_pkt *): the
  * verifier checks each once against its prototype, so the cost of verification adds up over
@@ -28,19 +38,19 @@ __noinline int xl4_stage_parse(struct xdp_md *ctx, struct xl4_pkt *p)
 	return xl4_parse(data, data_end, p);
 }
 
-/* Filter: XL4_FILTER_CONTINUE, XL4_FILTER_ALLOW (skip the flood guard), or a drop reason. */
+/* Filter: XL4_NEXT, XL4_NEXT_SKIP_GUARD or a drop reason. */
 __noinline int xl4_stage_filter(struct xl4_pkt *p)
 {
 	if (!p)
-		return XL4_FILTER_CONTINUE;
+		return XL4_NEXT;
 	return xl4_filter(p);
 }
 
-/* Flood guard: XL4_GUARD_CONTINUE, XDP_TX (a SYN-ACK challenge), or a drop reason. */
+/* Flood guard: XL4_NEXT, XDP_TX (a SYN-ACK challenge) or a drop reason. */
 __noinline int xl4_stage_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 {
 	if (!p)
-		return XL4_GUARD_CONTINUE;
+		return XL4_NEXT;
 	return xl4_guard(ctx, p);
 }
 
@@ -53,17 +63,17 @@ __noinline int xl4_guard_ack(struct xl4_pkt *p)
 	return 0;
 }
 
-/* Load balancer: XL4_LB_NOT_MINE for traffic that is not to a VIP, else an action or a
- * negative drop reason. */
+/* Load balancer: XL4_NEXT for traffic that is not to a VIP, else an action (the frame
+ * rewritten for a backend) or a drop reason. */
 __noinline int xl4_stage_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 {
 	if (!p)
-		return XL4_LB_NOT_MINE;
+		return XL4_NEXT;
 	if (p->t.proto == IPPROTO_TCP || p->t.proto == IPPROTO_UDP)
 		return xl4_lb(ctx, p);
 	if ((p->t.flags & XL4_F_L4) && (p->t.proto == IPPROTO_ICMP || p->t.proto == IPPROTO_ICMPV6))
 		return xl4_lb_icmp(ctx, p);
-	return XL4_LB_NOT_MINE;
+	return XL4_NEXT;
 }
 
 SEC("xdp")
@@ -80,7 +90,7 @@ int xl4_xdp(struct xdp_md *ctx)
 		return xl4_exit(ctx, &pkt, XDP_PASS, XL4_R_NONE);
 
 	/* A stage is called only when it has something to judge (a call costs ~7 ns). */
-	ret = xl4_filter_idle(&pkt) ? XL4_FILTER_CONTINUE : xl4_stage_filter(&pkt);
+	ret = xl4_filter_idle(&pkt) ? XL4_NEXT : xl4_stage_filter(&pkt);
 	if (ret < 0)
 		return xl4_drop(ctx, &pkt, ret);
 	if (!(pkt.t.flags & (XL4_F_L4 | XL4_F_FRAG)))
@@ -90,11 +100,11 @@ int xl4_xdp(struct xdp_md *ctx)
 		return xl4_exit(ctx, &pkt, XDP_PASS, XL4_R_NONE);
 
 	/* Allowlisted sources and allow rules skip the flood guard. */
-	if (ret != XL4_FILTER_ALLOW && xl4_guard_wants(&pkt)) {
+	if (ret != XL4_NEXT_SKIP_GUARD && xl4_guard_wants(&pkt)) {
 		ret = xl4_stage_guard(ctx, &pkt);
 		if (ret < 0)
 			return xl4_drop(ctx, &pkt, ret);
-		if (ret != XL4_GUARD_CONTINUE)
+		if (ret != XL4_NEXT)
 			return xl4_exit(ctx, &pkt, ret, XL4_R_NONE);
 	}
 
@@ -103,7 +113,7 @@ int xl4_xdp(struct xdp_md *ctx)
 		xl4_guard_ack(&pkt);
 	if (ret < 0)
 		return xl4_drop(ctx, &pkt, ret);
-	if (ret != XL4_LB_NOT_MINE)
+	if (ret != XL4_NEXT)
 		return xl4_exit(ctx, &pkt, ret, XL4_R_NONE);
 
 	return xl4_exit(ctx, &pkt, XDP_PASS, XL4_R_NONE);

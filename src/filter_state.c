@@ -784,18 +784,28 @@ int xl4_filter_rule_del(struct xl4_filter *f, uint32_t id, char *err, size_t err
 	return xl4_errf(err, errlen, -ENOENT, "no rule %u", id);
 }
 
-static json_t *rule_counters_json(struct xl4_filter *f, uint32_t id)
+int xl4_filter_rule_counters_read(const struct xl4_filter *f, uint32_t id, struct xl4_rule_counters *t)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct xl4_rule_counters *v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v)), t = { 0 };
+	struct xl4_rule_counters *v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v));
+	int err = ncpu <= 0 ? (ncpu ? ncpu : -EINVAL) : !v ? -ENOMEM : 0;
 
-	if (v && ncpu > 0 && !bpf_map_lookup_elem(f->maps.rstats, &id, v)) {
-		for (int c = 0; c < ncpu; c++) {
-			t.matched += v[c].matched;
-			t.dropped += v[c].dropped;
-		}
+	memset(t, 0, sizeof(*t));
+	if (!err && bpf_map_lookup_elem(f->maps.rstats, &id, v))
+		err = -errno;
+	for (int c = 0; !err && c < ncpu; c++) {
+		t->matched += v[c].matched;
+		t->dropped += v[c].dropped;
 	}
 	free(v);
+	return err;
+}
+
+static json_t *rule_counters_json(struct xl4_filter *f, uint32_t id)
+{
+	struct xl4_rule_counters t;
+
+	xl4_filter_rule_counters_read(f, id, &t); /* all zero when unreadable, as before */
 	return json_pack("{s:I, s:I}", "matched", (json_int_t)t.matched, "dropped", (json_int_t)t.dropped);
 }
 

@@ -815,22 +815,32 @@ int xl4_lb_backend_set_mac(struct xl4_lb *lb, uint32_t id, const uint8_t mac[6])
 	return vip_sync(lb, v);
 }
 
-static json_t *counters_json(int fd, uint32_t id)
+int xl4_lb_counters_read(int fd, uint32_t id, struct xl4_lb_counters *t)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct xl4_lb_counters *vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals)), t = { 0 };
+	struct xl4_lb_counters *vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
+	int err = ncpu <= 0 ? (ncpu ? ncpu : -EINVAL) : !vals ? -ENOMEM : 0;
 
-	if (vals && ncpu > 0 && !bpf_map_lookup_elem(fd, &id, vals)) {
-		for (int c = 0; c < ncpu; c++) {
-			t.packets += vals[c].packets;
-			t.bytes += vals[c].bytes;
-			t.new_flows += vals[c].new_flows;
-			t.ct_hits += vals[c].ct_hits;
-			t.ct_misses += vals[c].ct_misses;
-			t.ct_insert_capped += vals[c].ct_insert_capped;
-		}
+	memset(t, 0, sizeof(*t));
+	if (!err && bpf_map_lookup_elem(fd, &id, vals))
+		err = -errno;
+	for (int c = 0; !err && c < ncpu; c++) {
+		t->packets += vals[c].packets;
+		t->bytes += vals[c].bytes;
+		t->new_flows += vals[c].new_flows;
+		t->ct_hits += vals[c].ct_hits;
+		t->ct_misses += vals[c].ct_misses;
+		t->ct_insert_capped += vals[c].ct_insert_capped;
 	}
 	free(vals);
+	return err;
+}
+
+static json_t *counters_json(int fd, uint32_t id)
+{
+	struct xl4_lb_counters t;
+
+	xl4_lb_counters_read(fd, id, &t); /* all zero when unreadable, as before */
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "packets", (json_int_t)t.packets, "bytes",
 			 (json_int_t)t.bytes, "new_flows", (json_int_t)t.new_flows, "ct_hits",
 			 (json_int_t)t.ct_hits, "ct_misses", (json_int_t)t.ct_misses,

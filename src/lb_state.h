@@ -120,6 +120,10 @@ struct xl4_lb_backend *xl4_lb_backend_by_id(struct xl4_lb *lb, uint32_t id, stru
  * -errno when the table cannot be read. Not thread-bound: the analyzer's thread calls it. */
 long long xl4_lb_ct_count_from(int ct_fd, const struct xl4_prefix *p);
 
+/* One VIP's or backend's traffic counters (xl4_vstats_v1 / xl4_bstats_v1, by fd), summed over
+ * every CPU; 0 or -errno (all zero then). What vip list, status and the fixtures read. */
+int xl4_lb_counters_read(int fd, uint32_t id, struct xl4_lb_counters *t);
+
 /* VIPs, backends, state and counters as JSON (for vip list, status and metrics). */
 json_t *xl4_lb_json(struct xl4_lb *lb);
 /* SipHash-2-4 (a fixed, public key: this is an identity, not a secret) over the table size and

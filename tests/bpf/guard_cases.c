@@ -52,7 +52,7 @@ struct gworld {
 	struct xl4_engine eng;
 	struct xl4_lb lb;
 	int loaded, lb_ok, v6;
-	int clock_fd, cfg_fd, ctl_fd, vip_fd, stat_fd, ver_fd, verc_fd, ct_fd, ckey_fd;
+	int clock_fd, cfg_fd, ctl_fd, vip_fd, ver_fd, verc_fd, ct_fd, ckey_fd;
 	uint32_t vip_id;
 	struct xl4_guard_cfg cfg;
 	uint64_t now;
@@ -144,7 +144,6 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 	w->cfg_fd = bpf_map__fd(sk->maps.xl4_gcfg_v2);
 	w->ctl_fd = bpf_map__fd(sk->maps.xl4_gctl_v1);
 	w->vip_fd = bpf_map__fd(sk->maps.xl4_gvip_v1);
-	w->stat_fd = bpf_map__fd(sk->maps.xl4_gstat_v1);
 	w->ver_fd = bpf_map__fd(sk->maps.xl4_gver_v1);
 	w->verc_fd = bpf_map__fd(sk->maps.xl4_gverc_v1);
 	w->ct_fd = bpf_map__fd(sk->maps.xl4_ct_v1);
@@ -347,21 +346,13 @@ static bool run(struct gworld *w, const char *name, const struct pkt *p, uint32_
 	return ok;
 }
 
+/* Through the reader guard status uses (src/guard_state.c): all zero when unreadable. */
 static void stats_sum(struct gworld *w, struct xl4_guard_stats *t)
 {
-	struct xl4_guard_stats v[g_ncpu];
+	struct xl4_guard_snap snap;
 
-	memset(t, 0, sizeof(*t));
-	if (bpf_map_lookup_elem(w->stat_fd, &w->vip_id, v))
-		return;
-	for (int c = 0; c < g_ncpu; c++) {
-		t->syns += v[c].syns, t->acks += v[c].acks;
-		t->fd_dropped += v[c].fd_dropped, t->fd_early += v[c].fd_early;
-		t->fd_admitted += v[c].fd_admitted;
-		t->chal_sent += v[c].chal_sent, t->chal_budget += v[c].chal_budget;
-		t->chal_passed += v[c].chal_passed, t->chal_failed += v[c].chal_failed;
-		t->verified_pass += v[c].verified_pass, t->emergencies += v[c].emergencies;
-	}
+	xl4_guard_read(&w->eng.guard, w->vip_id, &snap);
+	*t = snap.sum;
 }
 
 static void vip_state(struct gworld *w, struct xl4_guard_vip *v)
