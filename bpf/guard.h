@@ -329,11 +329,19 @@ static __always_inline int guard_verified(const struct xl4_guard_cfg *c, const s
 					  __u64 now, __u32 level)
 {
 	struct xl4_guard_src k;
+	__u32 zero = 0;
+	__u64 *last;
 
 	guard_src_key(c, &k, p);
-	if (guard_src_in(&xl4_gverc_v1, &k, now))
+	if (level == XL4_GUARD_CHALLENGE)
+		return guard_src_in(&xl4_gverc_v1, &k, now);
+	if (guard_src_in(&xl4_gver_v1, &k, now))
 		return 1;
-	return level != XL4_GUARD_CHALLENGE && guard_src_in(&xl4_gver_v1, &k, now);
+	/* a flood at First Drop is new sources missing both tables: the cookie table only when
+	 * a cookie proof made in the last verified_ttl can still be in it (one array read) */
+	last = bpf_map_lookup_elem(&xl4_gvhint_v1, &zero);
+	return last && *last && now < *last + (__u64)c->verified_ttl_s * 1000000000ull + 1000000000ull &&
+	       guard_src_in(&xl4_gverc_v1, &k, now);
 }
 
 /* Record a proof. First Drop proofs are budgeted per CPU (cfg.verify_per_sec): a spoofer
@@ -348,7 +356,11 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 
 	guard_src_key(c, &k, p);
 	if (proof & XL4_GUARD_VERIFIED_COOKIE) {
+		__u64 *last = bpf_map_lookup_elem(&xl4_gvhint_v1, &zero);
+
 		bpf_map_update_elem(&xl4_gverc_v1, &k, &exp, BPF_ANY);
+		if (last && *last + 1000000000ull < now) /* shared: written once a second at most */
+			*last = now;
 		return;
 	}
 	if (c->verify_per_sec &&

@@ -327,6 +327,15 @@ struct {
 	__type(value, __u64);
 } xl4_gverc_v1 SEC(".maps");
 
+/* When a cookie last proved a source (ns, any CPU; written at most once a second): while none
+ * can still be valid, First Drop skips the cookie table's lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} xl4_gvhint_v1 SEC(".maps");
+
 /* Per CPU: the budget for new First Drop verifications (cfg.verify_per_sec). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
