@@ -61,20 +61,10 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static bool afail(const char *name, const char *what, const char *err)
-{
-	fx_fail(name, true, "%s: %s", what, err);
-	fx_count(name, false);
-	return false;
-}
-
 static void clock_set(struct aworld *w, uint64_t ns)
 {
-	struct xl4_clock c = { .test_ns = ns };
-	__u32 zero = 0;
-
 	w->now = ns;
-	bpf_map_update_elem(w->clock_fd, &zero, &c, BPF_ANY);
+	fx_clock_set(w->clock_fd, ns);
 }
 
 static bool vip_add(struct aworld *w, const char *name, uint16_t port, uint8_t *id, char *err)
@@ -110,20 +100,20 @@ static bool world_open(struct aworld *w, int v6, const char *name)
 	memset(w, 0, sizeof(*w));
 	w->v6 = v6;
 	if ((e = xl4_engine_load(&w->eng, &o)))
-		return afail(name, "xl4_engine_load", strerror(-e));
+		return fx_setup_fail(name, "xl4_engine_load", strerror(-e));
 	w->loaded = 1;
 	w->clock_fd = bpf_map__fd(w->eng.skel->maps.xl4_clock_v1);
 	if ((e = xl4_lb_init(&w->lb, &w->eng.lb, &s)))
-		return afail(name, "xl4_lb_init", strerror(-e));
+		return fx_setup_fail(name, "xl4_lb_init", strerror(-e));
 	w->lb_ok = 1;
 	if (!vip_add(w, "web", VIP_PORT, &w->web, err) || !vip_add(w, "api", API_PORT, &w->api, err))
-		return afail(name, "VIP set-up", err);
+		return fx_setup_fail(name, "VIP set-up", err);
 	if ((e = xl4_filter_init(&w->f, &w->eng.filter, 0)))
-		return afail(name, "xl4_filter_init", strerror(-e));
+		return fx_setup_fail(name, "xl4_filter_init", strerror(-e));
 	w->f_ok = 1;
 	w->rb = ring_buffer__new(w->eng.events_fd, on_event, NULL, NULL);
 	if (!w->rb)
-		return afail(name, "ring_buffer__new", strerror(errno));
+		return fx_setup_fail(name, "ring_buffer__new", strerror(errno));
 	clock_set(w, T0);
 	return true;
 }
@@ -238,7 +228,7 @@ static void run_event(int v6)
 	if (!world_open(&w, v6, name))
 		return;
 	if (xl4_filter_list_add(&w.f, XL4_LIST_BLOCK, &b, 1, 0, err, sizeof(err))) {
-		afail(name, "block", err);
+		fx_setup_fail(name, "block", err);
 		world_close(&w);
 		return;
 	}
@@ -334,7 +324,7 @@ static void run_scope(int v6)
 #define STEP(s) (snprintf(name, sizeof(name), "%s/%s", pre, s), name)
 	ret = xl4_filter_block_syn(&w.f, &p24, w.web, w.now, until, err, sizeof(err));
 	if (ret) {
-		afail(STEP("add"), "xl4_filter_block_syn", err);
+		fx_setup_fail(STEP("add"), "xl4_filter_block_syn", err);
 		world_close(&w);
 		return;
 	}
@@ -364,7 +354,7 @@ static void run_scope(int v6)
 
 	/* a full block of a shorter prefix is not shadowed by the scoped entry */
 	if (xl4_filter_list_add(&w.f, XL4_LIST_BLOCK, &p16, 1, 0, err, sizeof(err)))
-		afail(STEP("full_add"), "block", err);
+		fx_setup_fail(STEP("full_add"), "block", err);
 	expect(&w, STEP("full_block_under_scope_drops_ack"), &ack, XDP_DROP, XL4_R_FILTER_BLOCK);
 	expect(&w, STEP("full_block_under_scope_drops_syn_api"), &syn_api, XDP_DROP, XL4_R_FILTER_BLOCK);
 	snprintf(name, sizeof(name), "%s/covered_by_full_block", pre);

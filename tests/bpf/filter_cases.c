@@ -54,11 +54,8 @@ static int ncpu;
 
 static int clock_set(struct fworld *w, uint64_t ns)
 {
-	struct xl4_clock c = { .test_ns = ns };
-	__u32 zero = 0;
-
 	w->now = ns;
-	return bpf_map_update_elem(w->clock_fd, &zero, &c, BPF_ANY) ? -errno : 0;
+	return fx_clock_set(w->clock_fd, ns);
 }
 
 /* the last event the ring buffer gave (reason, detail), and how many */

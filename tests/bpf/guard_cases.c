@@ -66,20 +66,10 @@ static uint32_t g_verified_max; /* the next world's verified tables (0: the obje
 
 /* ---- setup ---- */
 
-static bool gfail(const char *name, const char *what, const char *err)
-{
-	fx_fail(name, true, "%s: %s", what, err);
-	fx_count(name, false);
-	return false;
-}
-
 static void clock_set(struct gworld *w, uint64_t ns)
 {
-	struct xl4_clock c = { .test_ns = ns };
-	__u32 zero = 0;
-
 	w->now = ns;
-	bpf_map_update_elem(w->clock_fd, &zero, &c, BPF_ANY);
+	fx_clock_set(w->clock_fd, ns);
 }
 
 static void cfg_defaults(struct xl4_guard_cfg *c)
@@ -137,7 +127,7 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 	memset(w, 0, sizeof(*w));
 	w->v6 = v6;
 	if ((e = xl4_engine_load(&w->eng, &o)))
-		return gfail(name, "xl4_engine_load", strerror(-e));
+		return fx_setup_fail(name, "xl4_engine_load", strerror(-e));
 	w->loaded = 1;
 	sk = w->eng.skel;
 	w->clock_fd = bpf_map__fd(sk->maps.xl4_clock_v1);
@@ -149,7 +139,7 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 	w->ct_fd = bpf_map__fd(sk->maps.xl4_ct_v1);
 	w->ckey_fd = bpf_map__fd(sk->maps.xl4_gckey_v1);
 	if ((e = xl4_lb_init(&w->lb, &w->eng.lb, &s)))
-		return gfail(name, "xl4_lb_init", strerror(-e));
+		return fx_setup_fail(name, "xl4_lb_init", strerror(-e));
 	w->lb_ok = 1;
 	vs.family = bs.family = v6 ? 6 : 4;
 	if (v6) {
@@ -162,15 +152,15 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 	memcpy(bs.mac, MAC_BE, ETH_ALEN);
 	if (xl4_lb_vip_add(&w->lb, &vs, err, sizeof(err)) ||
 	    xl4_lb_backend_add(&w->lb, "web", &bs, err, sizeof(err)))
-		return gfail(name, "VIP set-up", err);
+		return fx_setup_fail(name, "VIP set-up", err);
 	w->vip_id = xl4_lb_vip_find(&w->lb, "web")->id;
 	cfg_defaults(&w->cfg);
 	if (g_grey_slots)
 		w->cfg.grey_mask = g_grey_slots / XL4_GUARD_GREY_WAYS - 1;
 	if ((e = cfg_write(w)))
-		return gfail(name, "xl4_gcfg_v2", strerror(-e));
+		return fx_setup_fail(name, "xl4_gcfg_v2", strerror(-e));
 	if ((e = xl4_guard_keys_rotate(&w->eng.guard, G_KEY_PERIOD_S, T0)) != 1)
-		return gfail(name, "xl4_guard_keys_rotate", e < 0 ? strerror(-e) : "wrote nothing");
+		return fx_setup_fail(name, "xl4_guard_keys_rotate", e < 0 ? strerror(-e) : "wrote nothing");
 	clock_set(w, T0);
 	return true;
 }
@@ -489,7 +479,7 @@ static void sc_two_vips(int v6)
 	memcpy(bs.mac, MAC_ALT, ETH_ALEN);
 	if (xl4_lb_vip_add(&w.lb, &vs, err, sizeof(err)) ||
 	    xl4_lb_backend_add(&w.lb, "web-alt", &bs, err, sizeof(err))) {
-		gfail(n, "second VIP", err);
+		fx_setup_fail(n, "second VIP", err);
 		world_close(&w);
 		return;
 	}
@@ -544,7 +534,7 @@ static void sc_reused_tuple(int v6)
 		check_u64(n, "to backend 1's MAC", !memcmp(last.b, MAC_BE, 6), 1);
 	if (xl4_lb_backend_add(&w.lb, "web", &b2, err, sizeof(err)) ||
 	    xl4_lb_backend_drain(&w.lb, "web", &b1, true, err, sizeof(err))) {
-		gfail(n, "backend 2 / drain", err);
+		fx_setup_fail(n, "backend 2 / drain", err);
 		world_close(&w);
 		return;
 	}

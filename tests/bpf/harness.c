@@ -5,14 +5,31 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
 
 #include "counters.h"
 #include "harness.h"
 #include "names.h"
 #include "testrun.h"
 #include "uparse.h"
+#include "xl4/abi.h"
 
 struct fx_state fx;
+
+int fx_clock_set(int clock_fd, uint64_t ns)
+{
+	struct xl4_clock c = { .test_ns = ns };
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(clock_fd, &zero, &c, BPF_ANY) ? -errno : 0;
+}
+
+bool fx_setup_fail(const char *name, const char *what, const char *err)
+{
+	fx_fail(name, true, "%s: %s", what, err);
+	fx_count(name, false);
+	return false;
+}
 
 void fx_pin(cpu_set_t *old)
 {

@@ -42,6 +42,11 @@ void fx_hexdiff(const uint8_t *want, uint32_t wlen, const uint8_t *got, uint32_t
 void fx_pin(cpu_set_t *old);
 void fx_unpin(const cpu_set_t *old);
 
+/* Set the test clock (xl4_clock_v1 of an engine loaded with test_clock) to ns: 0 or -errno. */
+int fx_clock_set(int clock_fd, uint64_t ns);
+/* A scenario's set-up failed: one failure line under name, counted; returns false. */
+bool fx_setup_fail(const char *name, const char *what, const char *err);
+
 /* -w FILE: every packet fx_check runs is also written to a pcap (pcapout.c). */
 int fx_pcap_open(const char *file);
 void fx_pcap_write(const struct pkt *p); /* no-op unless opened */
