@@ -11,8 +11,8 @@
 
 #include "guard_state.h"
 
-void xl4_guard_cfg_build(const struct xl4_guard_conf *c, unsigned ncpus, uint32_t grey_slots,
-			 uint32_t syn_slots, struct xl4_guard_cfg *out)
+void xl4_guard_cfg_build(const struct xl4_guard_conf *c, uint32_t grey_slots, uint32_t syn_slots,
+			 struct xl4_guard_cfg *out)
 {
 	double window_s = (double)XL4_GUARD_WINDOW_NS / 1e9;
 	double syn_min = ceil((double)c->syn_rate * window_s);
@@ -41,20 +41,16 @@ void xl4_guard_cfg_build(const struct xl4_guard_conf *c, unsigned ncpus, uint32_
 	out->v6_prefix = c->verify_v6_prefix;
 	out->verify_per_sec = c->verify_per_sec;
 	out->_pad = 0;
-	(void)ncpus; /* thresholds are on the VIP's totals over all CPUs (xl4_gwin_v1) */
 }
 
 int xl4_guard_cfg_write(const struct xl4_guard_maps *m, const struct xl4_guard_conf *c, bool *kept)
 {
 	struct xl4_guard_cfg old = { 0 }, cfg = { 0 };
-	int ncpus = libbpf_num_possible_cpus();
 	__u32 zero = 0;
 
-	if (ncpus <= 0)
-		return ncpus ? ncpus : -EINVAL;
 	if (bpf_map_lookup_elem(m->cfg, &zero, &old))
 		memset(&old, 0, sizeof(old));
-	xl4_guard_cfg_build(c, ncpus, m->grey_slots, m->syn_slots, &cfg);
+	xl4_guard_cfg_build(c, m->grey_slots, m->syn_slots, &cfg);
 	*kept = old.key[0] || old.key[1] || old.key[2] || old.key[3];
 	if (*kept) {
 		memcpy(cfg.key, old.key, sizeof(cfg.key));

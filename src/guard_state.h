@@ -17,10 +17,11 @@
 #include "engine.h"
 #include "xl4/abi.h"
 
-/* The kernel's settings for a configuration: syn_min = ceil(syn_rate * window / ncpus), the
- * ratio in hundredths, the slot masks from the loaded table sizes. Leaves key[] alone. */
-void xl4_guard_cfg_build(const struct xl4_guard_conf *c, unsigned ncpus, uint32_t grey_slots,
-			 uint32_t syn_slots, struct xl4_guard_cfg *out);
+/* The kernel's settings for a configuration: syn_min = ceil(syn_rate * window) (the VIP's
+ * total over all CPUs), the ratio in hundredths, the slot masks from the loaded table sizes,
+ * the greylist's capacity (fd_cap) and the source sketch's threshold. Leaves key[] alone. */
+void xl4_guard_cfg_build(const struct xl4_guard_conf *c, uint32_t grey_slots, uint32_t syn_slots,
+			 struct xl4_guard_cfg *out);
 /* Write the settings; the key is the one already in the (pinned) map if it holds one, so a
  * restarted daemon keeps answering cookies it sent, else fresh from getrandom(). *kept says
  * which. 0 or -errno. */

@@ -1075,7 +1075,7 @@ static void sc_sources(int v6)
 		return;
 	xl4_config_defaults(&c);
 	c.guard.syn_rate = 1000;
-	xl4_guard_cfg_build(&c.guard, g_ncpu, G_GREY_SLOTS, 1 << 16, &w.cfg);
+	xl4_guard_cfg_build(&c.guard, G_GREY_SLOTS, 1 << 16, &w.cfg);
 	w.cfg.response = XL4_GUARD_RESP_AUTO;
 	cfg_write(&w);
 	/* 700 SYN/s (188 per bucket) on this one CPU for 2 s, from distinct sources, no ACKs */
@@ -1379,7 +1379,7 @@ static void sc_first_drop_rates(void)
 		return;
 	/* the production capacity for these slots and the default hold_ms (3 s) */
 	xl4_config_defaults(&c);
-	xl4_guard_cfg_build(&c.guard, 1, SIM_SLOTS, 1 << 16, &k);
+	xl4_guard_cfg_build(&c.guard, SIM_SLOTS, 1 << 16, &k);
 	cap = k.fd_cap;
 	for (size_t r = 0; r < sizeof(rates) / sizeof(rates[0]); r++) {
 		for (size_t t = 0; t < sizeof(rtos) / sizeof(rtos[0]); t++) {

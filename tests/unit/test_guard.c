@@ -28,7 +28,7 @@ static void test_cfg_build(void **state)
 	c.guard.enabled = true;
 	/* 1000 SYN/s over a 1.07 s window: ceil(1073.7) = 1074 for the VIP, however many CPUs
 	 * (the kernel judges the sum of every CPU's window) */
-	xl4_guard_cfg_build(&c.guard, 2, 1 << 20, 1 << 16, &k);
+	xl4_guard_cfg_build(&c.guard, 1 << 20, 1 << 16, &k);
 	assert_int_equal(k.enabled, 1);
 	assert_int_equal(k.response, XL4_GUARD_RESP_AUTO);
 	assert_int_equal(k.syn_min, 1074);
@@ -50,18 +50,18 @@ static void test_cfg_build(void **state)
 	assert_int_equal(k.fd_cap, (uint32_t)(0.205 * (1 << 20) * (XL4_GUARD_WINDOW_NS / 1e9) / 3.0));
 	c.guard.min_sources = 1;
 	c.guard.fd_hold_ms = 1000;
-	xl4_guard_cfg_build(&c.guard, 1, 1024, 1024, &k);
+	xl4_guard_cfg_build(&c.guard, 1024, 1024, &k);
 	assert_int_equal(k.src_bits_min, 0);
 	assert_int_equal(k.fd_cap, 225); /* 0.205 * 1024 * 1.0737 */
-	/* one CPU or 64: the same VIP threshold */
+	/* the threshold is the VIP's total: no CPU count goes into it */
 	assert_int_equal(k.syn_min, 1074);
 	c.guard.syn_rate = 1;
 	c.guard.ratio = 2.55;
-	xl4_guard_cfg_build(&c.guard, 64, 1024, 1024, &k);
+	xl4_guard_cfg_build(&c.guard, 1024, 1024, &k);
 	assert_int_equal(k.syn_min, 2); /* ceil(1 * 1.07) */
 	assert_int_equal(k.ratio_x100, 255);
 	c.guard.enabled = false;
-	xl4_guard_cfg_build(&c.guard, 64, 1024, 1024, &k);
+	xl4_guard_cfg_build(&c.guard, 1024, 1024, &k);
 	assert_int_equal(k.enabled, 0);
 }
 
