@@ -604,15 +604,16 @@ _Static_assert(sizeof(struct xl4_guard_ctl) == 8, "xl4_guard_ctl layout");
  * while entered_ns != 0 and now - last_bad_ns < leave_ms (the kernel clears it lazily; user
  * space applies the same rule when it reads). entered_ns is the mode in one word, so that one
  * 8-byte store changes it whole: the level in bits 0-1, the cause in bits 2-4
- * (XL4_GUARD_MODE_*); `level` and `cause` are informational copies. */
+ * (XL4_GUARD_MODE_*); the datapath leaves `level` and `cause` 0;
+ * xl4_guard_mode_decode() (src/guard_state.c) fills them from the word for user space. */
 #define XL4_GUARD_MODE(t, level, cause) (((t) & ~31ull) | ((__u64)(cause) << 2) | (level))
 #define XL4_GUARD_MODE_LEVEL(m) ((__u32)(m) & 3)
 #define XL4_GUARD_MODE_CAUSE(m) (((__u32)(m) >> 2) & 7)
 struct xl4_guard_vip {
 	__u64 entered_ns;  /* when emergency began; 0: normal */
 	__u64 last_bad_ns; /* the last window any CPU judged an attack */
-	__u32 level;	   /* enum xl4_guard_level while in emergency */
-	__u32 cause;	   /* enum xl4_guard_cause */
+	__u32 level;	   /* 0 in the map; decoded from entered_ns by user space */
+	__u32 cause;	   /* likewise */
 	__u32 win_syn;	   /* the window that tripped it (one CPU's counts), for "why" */
 	__u32 win_ack;
 };
