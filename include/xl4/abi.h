@@ -610,11 +610,11 @@ _Static_assert(sizeof(struct xl4_guard_ctl) == 8, "xl4_guard_ctl layout");
 #define XL4_GUARD_MODE_LEVEL(m) ((__u32)(m) & 3)
 #define XL4_GUARD_MODE_CAUSE(m) (((__u32)(m) >> 2) & 7)
 struct xl4_guard_vip {
-	__u64 entered_ns;  /* when emergency began; 0: normal */
+	__u64 entered_ns;  /* the mode word: when emergency began, level and cause in the low bits; 0: normal */
 	__u64 last_bad_ns; /* the last window any CPU judged an attack */
 	__u32 level;	   /* 0 in the map; decoded from entered_ns by user space */
 	__u32 cause;	   /* likewise */
-	__u32 win_syn;	   /* the window that tripped it (one CPU's counts), for "why" */
+	__u32 win_syn;	   /* the window that tripped it (the VIP's totals over all CPUs), for "why" */
 	__u32 win_ack;
 };
 _Static_assert(sizeof(struct xl4_guard_vip) == 32, "xl4_guard_vip layout");
