@@ -1188,6 +1188,17 @@ static void sc_verified_abuse(int v6)
 	answer_challenge(&w, 1, 43001);
 	NAME(n, &w, "verified-abuse/cookie-proven");
 	check_u64(n, "verified by", verified_by(&w, 1), 2);
+	/* a cookie proof holds at First Drop too (the cookie table is read there while a proof
+	 * can be valid: xl4_gvhint_v1) */
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_FIRST_DROP);
+	{
+		struct pkt p;
+
+		mkpkt(&w, &p, 1, 43002, TH_SYN, 0, 0, 200);
+		NAME(n, &w, "verified-abuse/cookie-proven-passes-first-drop");
+		run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	}
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_CHALLENGE);
 	/* (c) one /64: 3000 of its addresses answer cookies */
 	if (v6) {
 		for (int i = 0; i < 3000; i++) {
