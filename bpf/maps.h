@@ -177,10 +177,28 @@ struct {
 	} name SEC(".maps")
 
 /* Source allow/block lists; entries carry an expiry the datapath honours on its own. */
-XL4_LPM_MAP(xl4_allow4_v1, struct xl4_lpm4_key, 65536);
+XL4_LPM_MAP(xl4_allow4_v1, struct xl4_lpm4_key, XL4_ALLOW4_MAX);
 XL4_LPM_MAP(xl4_allow6_v1, struct xl4_lpm6_key, 65536);
-XL4_LPM_MAP(xl4_block4_v1, struct xl4_lpm4_key, 2097152);
+XL4_LPM_MAP(xl4_block4_v1, struct xl4_lpm4_key, XL4_BLOCK4_MAX);
 XL4_LPM_MAP(xl4_block6_v1, struct xl4_lpm6_key, 1048576);
+
+/* The IPv4 lists' DIR-24-8 index (abi.h): arrays user space writes through mmap, in an order
+ * that keeps every intermediate state a valid answer (src/dir24.c). */
+#define XL4_D24_MAP(name, val, max)                   \
+	struct {                                      \
+		__uint(type, BPF_MAP_TYPE_ARRAY);     \
+		__uint(max_entries, max);             \
+		__type(key, __u32);                   \
+		__type(value, val);                   \
+		__uint(map_flags, BPF_F_MMAPABLE);    \
+	} name SEC(".maps")
+
+XL4_D24_MAP(xl4_a4idx_v1, __u32, XL4_D24_SLOTS);
+XL4_D24_MAP(xl4_a4grp_v1, __u32, XL4_ALLOW4_GROUPS * XL4_D24_GROUP_LEAVES);
+XL4_D24_MAP(xl4_a4ent_v1, struct xl4_d24_entry, XL4_ALLOW4_MAX + 1);
+XL4_D24_MAP(xl4_b4idx_v1, __u32, XL4_D24_SLOTS);
+XL4_D24_MAP(xl4_b4grp_v1, __u32, XL4_BLOCK4_GROUPS_DEFAULT * XL4_D24_GROUP_LEAVES); /* filter.ipv4_groups */
+XL4_D24_MAP(xl4_b4ent_v1, struct xl4_d24_entry, XL4_BLOCK4_MAX + 1);
 
 /* Destination rules: address -> rule set, then (set, protocol, port prefix) -> rule. */
 struct {

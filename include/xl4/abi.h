@@ -383,6 +383,40 @@ struct xl4_prefix_entry {
 _Static_assert(XL4_MAX_VIPS <= XL4_BLOCK_VIP_ANY, "a VIP id must fit xl4_prefix_entry.vip");
 _Static_assert(sizeof(struct xl4_prefix_entry) == 16, "xl4_prefix_entry layout");
 
+/*
+ * The IPv4 lists' index (docs/filter.md, "How an IPv4 list is looked up"): a DIR-24-8 table
+ * in three arrays user space writes through mmap (src/dir24.c), so the datapath finds the
+ * longest prefix holding a source in two or three array lookups, however many there are.
+ * The LPM trie stays the record (listing, restart) and is walked only past an entry that
+ * does not decide (expired, or scoped elsewhere).
+ *   idx[addr >> 8]: 0 (no prefix holds the /24), an entry id, or XL4_D24_GROUP | g;
+ *   grp[g * 256 + (addr & 0xff)]: 0 or an entry id (the longest prefix holding the address);
+ *   ent[id]: the entry. An idx slot may name a /25../32 entry alone in its /24: an address
+ *   outside it takes the entry's `other` (the /24's longest covering prefix, or 0).
+ * Entry 0 is never used. Every entry found is checked to hold the address; one that does not
+ * (a slot read while user space moved it) sends the lookup to the trie, never to a miss.
+ */
+#define XL4_MAP_ALLOW4_IDX "xl4_a4idx_v1"
+#define XL4_MAP_ALLOW4_GRP "xl4_a4grp_v1"
+#define XL4_MAP_ALLOW4_ENT "xl4_a4ent_v1"
+#define XL4_MAP_BLOCK4_IDX "xl4_b4idx_v1"
+#define XL4_MAP_BLOCK4_GRP "xl4_b4grp_v1"
+#define XL4_MAP_BLOCK4_ENT "xl4_b4ent_v1"
+#define XL4_D24_SLOTS (1u << 24)
+#define XL4_D24_GROUP (1u << 31)
+#define XL4_D24_GROUP_LEAVES 256
+#define XL4_ALLOW4_MAX 65536	/* entries on the IPv4 allowlist */
+#define XL4_BLOCK4_MAX 2097152	/* entries on the IPv4 blocklist */
+#define XL4_ALLOW4_GROUPS 4096	/* /24s of the allowlist holding two or more longer prefixes */
+#define XL4_BLOCK4_GROUPS_DEFAULT 65536 /* filter.ipv4_groups */
+#define XL4_BLOCK4_GROUPS_MAX (1u << 22)
+struct xl4_d24_entry {
+	struct xl4_prefix_entry e; /* as in the trie; e.id is this entry's id (0: a free slot) */
+	__be32 addr;		   /* the prefix, host bits zero */
+	__u32 other;		   /* see above; 0 in entries not alone in a /24 slot */
+};
+_Static_assert(sizeof(struct xl4_d24_entry) == 24, "xl4_d24_entry layout");
+
 /* Destination rules, compiled in user space into two LPM lookups (src/filter_state.c):
  * the destination address selects a rule set (each set already holds the rules of every
  * shorter prefix), then (set, protocol, port prefix) selects the rule. */
