@@ -6,7 +6,8 @@
  *                                  SYNs to its VIP (XL4_BLOCK_SCOPE_SYN)
  *   3. destination rule         -> allow / drop (filter_rule) / per-source limit (filter_rate)
  *   4. global per-source limit  -> drop (filter_rate)
- * Lists and rules are LPM tries: one or two lookups decide, whatever the number of entries.
+ * IPv4 lists are looked up in a DIR-24-8 index (two or three array lookups), IPv6 lists and
+ * rules in LPM tries: a fixed number of lookups decides, whatever the number of entries.
  * List entries expire on their own: an expired entry is looked past to a shorter one.
  */
 #ifndef XL4_FILTER_H
@@ -48,25 +49,85 @@ static __always_inline int scope_applies(const struct xl4_pkt *p, const struct x
 	return v && (e->vip == XL4_BLOCK_VIP_ANY || v->id == e->vip);
 }
 
-/* The live entry on a source list that covers p's source, or NULL. The v4 trie's key
- * ({prefixlen, addr}) is the head of the v6 one, so one key buffer serves both. With scoped
- * (the blocklist), an entry whose scope does not take p is looked past as an expired one is. */
+/* Does index entry e's prefix hold a (host order)? */
+static __always_inline int d24_holds(const struct xl4_d24_entry *e, __u32 a)
+{
+	return ((a ^ bpf_ntohl(e->addr)) & (__u32)(0xffffffff00000000ull >> (e->e.len & 63))) == 0;
+}
+
+enum { D24_NONE, D24_HIT, D24_WALK };
+
+/* The longest prefix on an IPv4 list holding saddr, from its DIR-24-8 index (abi.h): the /24
+ * slot, a group leaf if the /24 has one, the entry, and (for a long prefix alone in its /24
+ * that does not hold saddr) the /24's covering entry. D24_NONE: no prefix holds saddr;
+ * D24_WALK: a slot read while user space moved it named an entry that does not hold saddr,
+ * so the trie decides, as it did before the index. src/dir24.c xl4_dir24_first is the same. */
+static __always_inline int d24_first(__be32 saddr, void *idx, void *grp, void *ent,
+				     struct xl4_prefix_entry **out)
+{
+	__u32 a = bpf_ntohl(saddr), slot = a >> 8, k = slot / XL4_D24_ROW, id;
+	struct xl4_d24_entry *e;
+	struct xl4_d24_row *r;
+
+	r = bpf_map_lookup_elem(idx, &k);
+	if (!r)
+		return D24_WALK;
+	id = r->s[slot % XL4_D24_ROW];
+	if (id & XL4_D24_GROUP) {
+		slot = (id & ~XL4_D24_GROUP) * XL4_D24_GROUP_LEAVES + (a & 0xff);
+		k = slot / XL4_D24_ROW;
+		r = bpf_map_lookup_elem(grp, &k);
+		if (!r)
+			return D24_WALK;
+		id = r->s[slot % XL4_D24_ROW];
+	}
+	if (!id)
+		return D24_NONE;
+	e = bpf_map_lookup_elem(ent, &id);
+	if (!e)
+		return D24_WALK;
+	if (!d24_holds(e, a)) {
+		id = e->other;
+		if (!id)
+			return D24_NONE;
+		e = bpf_map_lookup_elem(ent, &id);
+		if (!e || !d24_holds(e, a))
+			return D24_WALK;
+	}
+	*out = &e->e;
+	return D24_HIT;
+}
+
+/* The live entry on a source list that covers p's source, or NULL. An IPv4 source starts at
+ * the list's index (two or three array lookups whatever the list's size); the trie is walked
+ * only past an entry that does not decide, from the next shorter length, exactly as a trie
+ * lookup from /32 would. The v4 trie's key ({prefixlen, addr}) is the head of the v6 one, so
+ * one key buffer serves both. With scoped (the blocklist), an entry whose scope does not take
+ * p is looked past as an expired one is. */
 static __always_inline struct xl4_prefix_entry *list_match(const struct xl4_pkt *p, void *map4,
-							    void *map6, __u64 now, int fail_closed,
+							    void *map6, void *idx4, void *grp4,
+							    void *ent4, __u64 now, int fail_closed,
 							    int scoped)
 {
 	struct xl4_lpm6_key k = { .prefixlen = 32, .addr = { p->t.saddr[0] } };
-	struct xl4_prefix_entry *last = NULL;
+	struct xl4_prefix_entry *last = NULL, *first = NULL;
 	void *map = map4;
+	int hit = 0;
 
 	if (p->t.flags & XL4_F_IPV6) {
 		k.prefixlen = 128;
 		__builtin_memcpy(k.addr, p->t.saddr, 16);
 		map = map6;
+	} else {
+		int r = d24_first(p->t.saddr[0], idx4, grp4, ent4, &first);
+
+		if (r == D24_NONE)
+			return NULL;
+		hit = r == D24_HIT;
 	}
 	XL4_UNROLL
 	for (int i = 0; i <= XL4_LPM_EXPIRED_MAX; i++) {
-		struct xl4_prefix_entry *e = bpf_map_lookup_elem(map, &k);
+		struct xl4_prefix_entry *e = i == 0 && hit ? first : bpf_map_lookup_elem(map, &k);
 
 		if (!e)
 			return NULL;
@@ -216,12 +277,14 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 	now = xl4_now();
 
 	if ((lists & (v6 ? XL4_LISTS_ALLOW6 : XL4_LISTS_ALLOW4)) &&
-	    list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, now, 0, 0)) {
+	    list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, &xl4_a4idx_v1, &xl4_a4grp_v1, &xl4_a4ent_v1,
+		       now, 0, 0)) {
 		count(XL4_STAT_ALLOW_LIST, p->pkt_len);
 		return XL4_NEXT_SKIP_GUARD;
 	}
 	if (lists & (v6 ? XL4_LISTS_BLOCK6 : XL4_LISTS_BLOCK4)) {
-		e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, now, 1, 1);
+		e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, &xl4_b4idx_v1, &xl4_b4grp_v1,
+			       &xl4_b4ent_v1, now, 1, 1);
 		if (e) {
 			p->detail = e->len; /* events show the matching prefix: the source masked to it */
 			return -XL4_R_FILTER_BLOCK;

@@ -68,6 +68,7 @@ static const struct xl4_config config_defaults = {
 		.limit_v6_prefix = 64,
 		.new_sources_per_sec = XL4_FILTER_NEW_SOURCES_DEFAULT,
 		.rate_table_size = XL4_FILTER_RATE_TABLE_DEFAULT,
+		.ipv4_groups = XL4_BLOCK4_GROUPS_DEFAULT,
 	},
 };
 
@@ -1184,6 +1185,9 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 		  "(0: none); beyond it newcomers share one bucket per rule per CPU" },
 	{ "filter.rate_table_size", INT(filter.rate_table_size, 1024, 1LL << 26), .restart_only = true,
 	  .help = "entries in the per-source bucket map (LRU)" },
+	{ "filter.ipv4_groups", INT(filter.ipv4_groups, 16, XL4_BLOCK4_GROUPS_MAX), .restart_only = true,
+	  .help = "/24s of the IPv4 blocklist that may hold two or more prefixes longer than /24 "
+		  "(1 KiB each; a full index refuses the prefix that needs one more)" },
 
 	{ "metrics", GROUP("metrics: { listen = \"127.0.0.1:9143\"; };"), .kind = "Metrics" },
 	{ "metrics.listen", CUSTOM(parse_listen, show_listen), .restart_only = true,

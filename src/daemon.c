@@ -651,6 +651,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	eo.ct_max = cfg->lb.ct_max;
 	eo.ct_per_cpu_lru = cfg->lb.ct_per_cpu_lru;
 	eo.rate_max = cfg->filter.rate_table_size;
+	eo.block4_groups = cfg->filter.ipv4_groups;
 	eo.guard_grey_slots = cfg->guard.grey_slots;
 	eo.guard_syn_slots = cfg->guard.syn_slots;
 	eo.guard_verified_max = cfg->guard.verified_max;

@@ -59,6 +59,12 @@ static const struct {
 	{ XL4_MAP_ALLOW6, FF(allow6), NULL, false },
 	{ XL4_MAP_BLOCK4, FF(block4), NULL, false },
 	{ XL4_MAP_BLOCK6, FF(block6), NULL, false },
+	{ XL4_MAP_ALLOW4_IDX, FF(a4idx), NULL, false },
+	{ XL4_MAP_ALLOW4_GRP, FF(a4grp), NULL, false },
+	{ XL4_MAP_ALLOW4_ENT, FF(a4ent), NULL, false },
+	{ XL4_MAP_BLOCK4_IDX, FF(b4idx), NULL, false },
+	{ XL4_MAP_BLOCK4_GRP, FF(b4grp), "filter.ipv4_groups", false },
+	{ XL4_MAP_BLOCK4_ENT, FF(b4ent), NULL, false },
 	{ XL4_MAP_RULE_DST, FF(rdst), NULL, false },
 	{ XL4_MAP_RULE_PORT, FF(rport), NULL, false },
 	{ XL4_MAP_RULE_STATS, FF(rstats), NULL, false },
@@ -173,6 +179,10 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		bpf_map__set_map_flags(skel->maps.xl4_ct_v1, BPF_F_NO_COMMON_LRU);
 	if (o->rate_max)
 		bpf_map__set_max_entries(skel->maps.xl4_rate_v1, o->rate_max);
+	/* the IPv4 blocklist's second-level groups (filter.ipv4_groups), 1 KiB each */
+	if (o->block4_groups)
+		bpf_map__set_max_entries(skel->maps.xl4_b4grp_v1,
+					 o->block4_groups * (XL4_D24_GROUP_LEAVES / XL4_D24_ROW));
 	/* the guard's slot tables and verified sources, as configured (guard.*_slots) */
 	/* the greylist holds its slots in buckets of XL4_GUARD_GREY_WAYS */
 	if (o->guard_grey_slots)
@@ -268,6 +278,12 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.rport = bpf_map__fd(skel->maps.xl4_rport_v1),
 		.rstats = bpf_map__fd(skel->maps.xl4_rstats_v1),
 		.fglob = bpf_map__fd(skel->maps.xl4_fglob_v1),
+		.a4idx = bpf_map__fd(skel->maps.xl4_a4idx_v1),
+		.a4grp = bpf_map__fd(skel->maps.xl4_a4grp_v1),
+		.a4ent = bpf_map__fd(skel->maps.xl4_a4ent_v1),
+		.b4idx = bpf_map__fd(skel->maps.xl4_b4idx_v1),
+		.b4grp = bpf_map__fd(skel->maps.xl4_b4grp_v1),
+		.b4ent = bpf_map__fd(skel->maps.xl4_b4ent_v1),
 	};
 	return 0;
 fail:
@@ -342,10 +358,10 @@ void xl4_engine_close(struct xl4_engine *e)
 __u64 xl4_engine_fingerprint(const struct xl4_engine_opts *o)
 {
 	struct {
-		__u32 frag_policy, sample_per_sec, ring_size, ct_max, rate_max;
+		__u32 frag_policy, sample_per_sec, ring_size, ct_max, rate_max, block4_groups;
 		__u8 trace, ct_per_cpu_lru, test_clock, pad;
 	} knobs = { o->frag_policy, o->sample_per_sec, o->ring_size, o->ct_max, o->rate_max,
-		    o->trace, o->ct_per_cpu_lru, o->test_clock, 0 };
+		    o->block4_groups, o->trace, o->ct_per_cpu_lru, o->test_clock, 0 };
 	size_t sz = 0;
 	const unsigned char *elf = xl4_bpf__elf_bytes(&sz), *k = (const void *)&knobs;
 	__u64 h = 0xcbf29ce484222325ull; /* FNV-1a: identity, not security */

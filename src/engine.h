@@ -24,6 +24,7 @@ struct xl4_engine_opts {
 	__u32 ct_max;	      /* connection table entries; 0 = 262144 */
 	bool ct_per_cpu_lru;  /* BPF_F_NO_COMMON_LRU: per-CPU LRU lists (scales inserts) */
 	__u32 rate_max;	      /* per-source rate buckets (xl4_rate_v1); 0 = 262144 */
+	__u32 block4_groups;  /* IPv4 blocklist groups (xl4_b4grp_v1 / 256); 0 = the object's */
 	bool test_clock;      /* time comes from xl4_clock_v1, not the kernel (fixtures) */
 	__u32 guard_grey_slots;	 /* xl4_ggrey_v1 entries (a power of two); 0 = the object's */
 	__u32 guard_syn_slots;	 /* xl4_gsyn_v1 entries (a power of two); 0 = the object's */

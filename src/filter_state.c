@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -21,6 +23,7 @@ static int write_globals(struct xl4_filter *f)
 }
 
 static int list_fd(const struct xl4_filter *f, enum xl4_list l, int family);
+static void *lpm_key(const struct xl4_prefix *p, void *buf);
 
 static __u32 list_bit(enum xl4_list l, int family)
 {
@@ -79,12 +82,146 @@ static size_t count_entries(struct xl4_filter *f, enum xl4_list l, int fd, int f
 	return n;
 }
 
+/* ---- the IPv4 index (src/dir24.c): mapped from the kernel, written beside the trie ---- */
+
+static void *map_mmap(int fd, size_t *len)
+{
+	struct bpf_map_info info = {};
+	__u32 il = sizeof(info);
+	long page = sysconf(_SC_PAGESIZE);
+	void *m;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &il))
+		return NULL;
+	*len = ((size_t)info.max_entries * info.value_size + page - 1) / page * page;
+	m = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static void d24_close(struct xl4_filter_d24 *d)
+{
+	if (d->on)
+		xl4_dir24_free(&d->t);
+	for (int i = 0; i < 3; i++)
+		if (d->mem[i])
+			munmap(d->mem[i], d->len[i]);
+	memset(d, 0, sizeof(*d));
+}
+
+static int d24_open(struct xl4_filter_d24 *d, int idx, int grp, int ent)
+{
+	int fds[3] = { idx, grp, ent }, ret;
+
+	if (idx <= 0 && grp <= 0 && ent <= 0)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] <= 0 || !(d->mem[i] = map_mmap(fds[i], &d->len[i]))) {
+			ret = -errno ?: -EINVAL;
+			pr_warn("cannot map the IPv4 list index: %s", strerror(-ret));
+			d24_close(d);
+			return ret;
+		}
+	}
+	if (d->len[0] < XL4_D24_SLOTS * sizeof(__u32)) {
+		d24_close(d);
+		return -EINVAL;
+	}
+	ret = xl4_dir24_init(&d->t, d->mem[0], d->mem[1], d->len[1] / sizeof(__u32) / XL4_D24_GROUP_LEAVES,
+			     d->mem[2], d->len[2] / sizeof(struct xl4_d24_entry));
+	if (ret) {
+		d24_close(d);
+		return ret;
+	}
+	d->on = true;
+	return 0;
+}
+
+static const char *d24_full_why(int ret)
+{
+	if (ret == -ENOBUFS)
+		return " (the IPv4 list index is full: too many /24s hold two or more prefixes longer "
+		       "than /24; raise filter.ipv4_groups)";
+	if (ret == -ENOSPC || ret == -E2BIG)
+		return " (the list is full)";
+	return "";
+}
+
+/* The index holds exactly the trie's IPv4 entries: add what a previous daemon (or one before
+ * the index) left in the trie only, drop what the trie lost (a daemon that died between the
+ * two writes). */
+static int d24_reconcile(struct xl4_filter *f, enum xl4_list l)
+{
+	struct xl4_filter_d24 *d = &f->d24[l];
+	int fd = list_fd(f, l, 4), ret;
+	struct xl4_lpm4_key key, next;
+	struct xl4_prefix_entry e;
+	void *prev = NULL;
+
+	if (!d->on)
+		return 0;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &e))
+			continue;
+		if ((ret = xl4_dir24_set(&d->t, key.addr, (uint8_t)key.prefixlen, &e))) {
+			pr_warn("the IPv4 %slist holds more than its index takes: %s%s",
+				l == XL4_LIST_ALLOW ? "allow" : "block", strerror(-ret), d24_full_why(ret));
+			return ret;
+		}
+	}
+	for (uint32_t id = 1; id < d->t.n_ent; id++) {
+		const struct xl4_d24_entry *x = &d->t.ent[id];
+
+		key = (struct xl4_lpm4_key){ .prefixlen = x->e.len, .addr = x->addr };
+		if (x->e.id == id && (bpf_map_lookup_elem(fd, &key, &e) || e.len != x->e.len))
+			xl4_dir24_del(&d->t, x->addr, x->e.len);
+	}
+	return 0;
+}
+
+/* Write one entry: the trie (the record) first, then the index the datapath reads. */
+static int list_write(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p,
+		      const struct xl4_prefix_entry *e, __u64 flags)
+{
+	struct xl4_lpm6_key buf;
+	int ret;
+
+	if (bpf_map_update_elem(list_fd(f, l, p->family), lpm_key(p, &buf), e, flags))
+		return -errno;
+	if (p->family == 4 && f->d24[l].on && (ret = xl4_dir24_set(&f->d24[l].t, p->addr[0], p->len, e))) {
+		/* only a new prefix can fail (no entry or group left): it was new in the trie too */
+		bpf_map_delete_elem(list_fd(f, l, p->family), lpm_key(p, &buf));
+		return ret;
+	}
+	return 0;
+}
+
+/* Remove one entry: from the index first (its slots fall back to the covering prefix), then
+ * from the trie. */
+static int list_erase(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p)
+{
+	struct xl4_lpm6_key buf;
+
+	if (p->family == 4 && f->d24[l].on)
+		xl4_dir24_del(&f->d24[l].t, p->addr[0], p->len);
+	return bpf_map_delete_elem(list_fd(f, l, p->family), lpm_key(p, &buf)) ? -errno : 0;
+}
+
 int xl4_filter_init(struct xl4_filter *f, const struct xl4_filter_maps *m, uint32_t rate_inserts_per_sec)
 {
+	int ret;
+
 	memset(f, 0, sizeof(*f));
 	f->maps = *m;
 	f->next_rule_id = 1;
 	f->g.rate_inserts_per_sec = rate_inserts_per_sec;
+	if ((ret = d24_open(&f->d24[XL4_LIST_ALLOW], m->a4idx, m->a4grp, m->a4ent)) ||
+	    (ret = d24_open(&f->d24[XL4_LIST_BLOCK], m->b4idx, m->b4grp, m->b4ent)) ||
+	    (ret = d24_reconcile(f, XL4_LIST_ALLOW)) || (ret = d24_reconcile(f, XL4_LIST_BLOCK))) {
+		xl4_filter_free(f);
+		return ret;
+	}
 	/* Entries may be there already (pinned): count them, or the datapath would skip them. */
 	for (int l = 0; l < 2; l++)
 		for (int fam = 0; fam < 2; fam++)
@@ -102,6 +239,8 @@ void xl4_filter_free(struct xl4_filter *f)
 	free(f->rport_keys);
 	free(f->rdst_keys);
 	free(f->expiring);
+	d24_close(&f->d24[0]);
+	d24_close(&f->d24[1]);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -211,25 +350,20 @@ int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 			e.scope = f->add_scope;
 			e.vip = f->add_scope ? f->add_vip : 0;
 		}
-		struct xl4_lpm6_key buf;
-
-		if (bpf_map_update_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf), &e, BPF_ANY)) {
-			ret = -errno;
+		if ((ret = list_write(f, l, &p[i], &e, BPF_ANY))) {
 			xl4_prefix_str(&p[i], s, sizeof(s));
-			xl4_errf(err, errlen, ret, "%s: %s%s; nothing was added", s, strerror(errno),
-			    errno == ENOSPC || errno == E2BIG ? " (the list is full)" : "");
+			xl4_errf(err, errlen, ret, "%s: %s%s; nothing was added", s, strerror(-ret),
+				 d24_full_why(ret));
 			break;
 		}
 	}
 	if (ret) {
 rollback:
 		while (i-- > 0) {
-			struct xl4_lpm6_key buf;
-
 			if (existed[i])
-				bpf_map_update_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf), &old[i], BPF_ANY);
+				list_write(f, l, &p[i], &old[i], BPF_ANY);
 			else
-				bpf_map_delete_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf));
+				list_erase(f, l, &p[i]);
 		}
 		for (i = 0; i < n; i++)
 			if (!existed[i])
@@ -264,11 +398,10 @@ int xl4_filter_list_del(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct xl4_lpm6_key buf;
 		struct xl4_prefix_entry e = { 0 };
 
 		list_has(f, l, &p[i], &e);
-		if (bpf_map_delete_elem(list_fd(f, l, p[i].family), lpm_key(&p[i], &buf)) == 0) {
+		if (list_erase(f, l, &p[i]) == 0) {
 			f->n_entries[l][p[i].family == 6]--;
 			if (l == XL4_LIST_BLOCK && e.scope)
 				f->n_scoped--;
@@ -340,9 +473,7 @@ int xl4_filter_sweep(struct xl4_filter *f, uint64_t now_ns)
 		/* Re-read: the entry may have been renewed with another deadline since. */
 		if (x->expires_ns <= now_ns && list_has(f, x->list, &x->prefix, &e) &&
 		    e.expires_ns && e.expires_ns <= now_ns) {
-			struct xl4_lpm6_key buf;
-
-			if (bpf_map_delete_elem(list_fd(f, x->list, x->prefix.family), lpm_key(&x->prefix, &buf)) == 0) {
+			if (list_erase(f, x->list, &x->prefix) == 0) {
 				f->n_entries[x->list][x->prefix.family == 6]--;
 				if (x->list == XL4_LIST_BLOCK && e.scope)
 					f->n_scoped--;
@@ -904,11 +1035,9 @@ int xl4_filter_block_syn(struct xl4_filter *f, const struct xl4_prefix *p, uint8
 	/* the same prefix scoped to another VIP: one entry holds one scope, so widen it */
 	if (list_has(f, XL4_LIST_BLOCK, p, &e) && e.scope == XL4_BLOCK_SCOPE_SYN &&
 	    (!e.expires_ns || e.expires_ns > now)) {
-		struct xl4_lpm6_key buf;
-
 		e.vip = XL4_BLOCK_VIP_ANY;
-		if (bpf_map_update_elem(list_fd(f, XL4_LIST_BLOCK, p->family), lpm_key(p, &buf), &e, BPF_EXIST))
-			return xl4_errf(err, errlen, -errno, "cannot widen the block: %s", strerror(errno));
+		if ((ret = list_write(f, XL4_LIST_BLOCK, p, &e, BPF_EXIST)))
+			return xl4_errf(err, errlen, ret, "cannot widen the block: %s", strerror(-ret));
 		return 0;
 	}
 	f->add_scope = XL4_BLOCK_SCOPE_SYN;
@@ -932,11 +1061,11 @@ int xl4_filter_unscope_vip(struct xl4_filter *f, uint8_t vip)
 
 		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 			key = next;
-			if (!bpf_map_lookup_elem(fd, &key, &e) && e.scope && e.vip == vip &&
-			    !bpf_map_delete_elem(fd, &key)) {
-				struct xl4_prefix p = { .family = family, .len = e.len };
+			struct xl4_prefix p = { .family = family, .len = key.prefixlen };
 
-				memcpy(p.addr, key.addr, family == 6 ? 16 : 4);
+			memcpy(p.addr, key.addr, family == 6 ? 16 : 4);
+			if (!bpf_map_lookup_elem(fd, &key, &e) && e.scope && e.vip == vip &&
+			    !list_erase(f, XL4_LIST_BLOCK, &p)) {
 				f->n_entries[XL4_LIST_BLOCK][family == 6]--;
 				f->n_scoped--;
 				expiring_forget(f, XL4_LIST_BLOCK, &p);
@@ -962,9 +1091,12 @@ static void list_drop_config_gen(struct xl4_filter *f, enum xl4_list l, uint8_t 
 		void *prev = NULL;
 
 		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+			struct xl4_prefix p = { .family = family, .len = next.prefixlen };
+
 			key = next;
+			memcpy(p.addr, key.addr, family == 6 ? 16 : 4);
 			if (!bpf_map_lookup_elem(fd, &key, &e) && e.origin && e.origin != keep &&
-			    !bpf_map_delete_elem(fd, &key)) {
+			    !list_erase(f, l, &p)) {
 				f->n_entries[l][family == 6]--;
 				continue; /* deleted: the same prev finds the entry after it */
 			}

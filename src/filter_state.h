@@ -18,11 +18,15 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "dir24.h"
 #include "prefix.h"
 #include "xl4/abi.h"
 
 struct xl4_filter_maps {
 	int allow4, allow6, block4, block6, rdst, rport, rstats, fglob;
+	/* the IPv4 lists' DIR-24-8 index (abi.h), which the datapath reads instead of the v4
+	 * tries; all three <= 0: none (a list in user space only, as some fixtures build) */
+	int a4idx, a4grp, a4ent, b4idx, b4grp, b4ent;
 };
 
 enum xl4_list { XL4_LIST_ALLOW = 0, XL4_LIST_BLOCK = 1 };
@@ -67,6 +71,12 @@ struct xl4_filter {
 	uint8_t add_origin;	/* xl4_prefix_entry.origin for entries list_add writes */
 	uint8_t add_scope, add_vip; /* ...and its scope (XL4_BLOCK_SCOPE_*) and VIP */
 	uint8_t config_gen;	/* 1 or 2: the origin of the config file's current entries */
+	struct xl4_filter_d24 {
+		bool on;
+		struct xl4_dir24 t;
+		void *mem[3]; /* idx, grp, ent mapped from the kernel */
+		size_t len[3];
+	} d24[2]; /* [list]: the IPv4 index, written beside the trie (the record) */
 };
 
 int xl4_filter_init(struct xl4_filter *f, const struct xl4_filter_maps *m, uint32_t rate_inserts_per_sec);

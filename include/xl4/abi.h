@@ -402,6 +402,12 @@ _Static_assert(sizeof(struct xl4_prefix_entry) == 16, "xl4_prefix_entry layout")
 #define XL4_MAP_BLOCK4_IDX "xl4_b4idx_v1"
 #define XL4_MAP_BLOCK4_GRP "xl4_b4grp_v1"
 #define XL4_MAP_BLOCK4_ENT "xl4_b4ent_v1"
+/* idx and grp are arrays of 16-slot rows: an array map's elements sit 8-byte aligned, so
+ * single u32 values would not be contiguous in the mmapped view; rows are. */
+#define XL4_D24_ROW 16
+struct xl4_d24_row {
+	__u32 s[XL4_D24_ROW];
+};
 #define XL4_D24_SLOTS (1u << 24)
 #define XL4_D24_GROUP (1u << 31)
 #define XL4_D24_GROUP_LEAVES 256

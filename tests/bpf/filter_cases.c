@@ -1424,6 +1424,7 @@ static void run_batch(struct fworld *w)
 			return;
 		}
 		m.block4 = small;
+		m.b4idx = m.b4grp = m.b4ent = -1; /* the trie alone: no index to keep beside it */
 		xl4_filter_init(&sf, &m, 0);
 		extra = P("198.18.110.0/24");
 		if (xl4_filter_list_add(&sf, XL4_LIST_BLOCK, &extra, 1, dl_old, err, sizeof(err)) ||
