@@ -21,10 +21,6 @@
 #include "stats.h"
 
 
-/* Expired entries shadowing shorter ones: how many we look past before giving up (so
- * XL4_LPM_EXPIRED_MAX + 1 lookups at most). */
-#define XL4_LPM_EXPIRED_MAX 4
-
 static __always_inline int entry_live(const struct xl4_prefix_entry *e, __u64 now)
 {
 	return !e->expires_ns || now < e->expires_ns;

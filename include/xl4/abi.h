@@ -374,6 +374,10 @@ struct xl4_prefix_entry {
 	__u8 scope;	  /* blocklist: XL4_BLOCK_SCOPE_* (0 in entries older daemons wrote) */
 	__u8 vip;	  /* XL4_BLOCK_SCOPE_SYN: the VIP id, or XL4_BLOCK_VIP_ANY */
 };
+/* Expired (or scoped) entries shadowing shorter ones: how many the datapath looks past before
+ * giving up (XL4_LPM_EXPIRED_MAX + 1 entries at most; the blocklist then drops). */
+#define XL4_LPM_EXPIRED_MAX 4
+
 /* What a blocklist entry drops. A scoped entry that does not apply to a packet is looked past
  * (to a shorter entry), like an expired one: it never lets through what another entry blocks. */
 #define XL4_BLOCK_SCOPE_ALL 0 /* every packet from the prefix (the operator's blocks) */

@@ -16,10 +16,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -87,11 +89,14 @@ static bool world_fail(const char *tag, const char *what, const char *err)
 	return false;
 }
 
+static uint32_t world_groups; /* the next world's filter.ipv4_groups (0: the default) */
+
 static bool world_open(struct fworld *w, const char *tag, uint32_t budget)
 {
 	/* sample every drop (1000/s per CPU: far more than a checked section drops) */
 	struct xl4_engine_opts o = { .pin_path = NULL, .trace = true, .sample_per_sec = 1000,
-				     .frag_policy = XL4_FRAG_PASS, .rate_max = 4096, .test_clock = true };
+				     .frag_policy = XL4_FRAG_PASS, .rate_max = 4096, .test_clock = true,
+				     .block4_groups = world_groups };
 	int e;
 
 	memset(w, 0, sizeof(*w));
@@ -1601,6 +1606,332 @@ static void run_restart(struct fworld *w)
 	clock_set(w, T0);
 }
 
+/* ---- the IPv4 index (src/dir24.c, bpf/filter.h d24_first) against a reference ------------ */
+
+/* A plain model of a list: the walk bpf/filter.h list_match did with the trie alone. */
+struct rlist {
+	uint32_t a[256];
+	uint8_t len[256];
+	uint64_t exp[256];
+	int n;
+};
+
+static uint64_t d24_rng;
+
+static uint32_t d24_rnd(void)
+{
+	d24_rng ^= d24_rng << 13;
+	d24_rng ^= d24_rng >> 7;
+	d24_rng ^= d24_rng << 17;
+	return (uint32_t)(d24_rng >> 16);
+}
+
+static uint32_t m4(int len)
+{
+	return (uint32_t)(0xffffffff00000000ull >> len);
+}
+
+static int rl_find(const struct rlist *r, uint32_t a, int len)
+{
+	for (int i = 0; i < r->n; i++)
+		if (r->a[i] == a && r->len[i] == len)
+			return i;
+	return -1;
+}
+
+/* The matching entry's length, or -1: the longest live prefix holding a, looking past at most
+ * XL4_LPM_EXPIRED_MAX expired ones; past that the blocklist answers with the last one seen. */
+static int rl_match(const struct rlist *r, uint32_t a, uint64_t now, int fail_closed)
+{
+	int last = -1;
+
+	for (int want = 32, step = 0; step <= XL4_LPM_EXPIRED_MAX; step++) {
+		int best = -1;
+
+		for (int i = 0; i < r->n; i++)
+			if (r->len[i] <= want && ((a ^ r->a[i]) & m4(r->len[i])) == 0 &&
+			    (best < 0 || r->len[i] > r->len[best]))
+				best = i;
+		if (best < 0)
+			return -1;
+		if (!r->exp[best] || now < r->exp[best])
+			return r->len[best];
+		if (r->len[best] == 0)
+			return -1;
+		last = r->len[best];
+		want = r->len[best] - 1;
+	}
+	return fail_closed ? last : -1;
+}
+
+/* A random prefix: most in six /24s of 198.18.200.0 (so they nest and share /24s), some
+ * /17../24 and some /0../16 over them. */
+static void d24_prefix(uint32_t *a, int *len)
+{
+	uint32_t x = 0xc612c800u | ((d24_rnd() % 6) << 8) | (d24_rnd() & 0xff);
+	int k = d24_rnd() % 10;
+
+	*len = k == 0 ? (int)(d24_rnd() % 17) : k < 3 ? 17 + (int)(d24_rnd() % 8) : 25 + (int)(d24_rnd() % 8);
+	*a = x & m4(*len);
+}
+
+/* One probe: verdict, reason and (for a block) the event's prefix length against the model. */
+static bool d24_probe(struct fworld *w, const char *name, bool ok, enum xl4_list l,
+		      const struct rlist *r, uint32_t src, const char *step)
+{
+	struct addr s = { .a4 = src }, dst = A("198.18.1.1");
+	int want = rl_match(r, src, w->now, l == XL4_LIST_BLOCK), v;
+	__u32 reason = XL4_R_NONE;
+	struct pkt p;
+
+	/* sources the parser drops before the filter (bpf/parse.h): 0/8, 127/8, 224/3 */
+	if (src >> 24 == 0 || src >> 24 == 127 || src >> 29 == 7)
+		return ok;
+	pkt(&p, &s, &dst, IPPROTO_UDP, 53);
+	sampler_refill(w);
+	ring_buffer__consume(w->rb);
+	evs.n = 0;
+	v = send1(w, &p, &reason);
+	ring_buffer__consume(w->rb);
+	if (l == XL4_LIST_ALLOW) {
+		/* under a blocklist of 0.0.0.0/0: an allowlist hit passes, a miss is blocked */
+		if (want >= 0 ? v != XDP_PASS : v != XDP_DROP || reason != XL4_R_FILTER_BLOCK)
+			ok = fx_fail(name, ok, "%s: %08x: allowlist match /%d, got %s/%s", step, src, want,
+				     xl4_verdict_name((unsigned)v), xl4_reason_name(reason));
+		return ok;
+	}
+	if (want < 0 && v != XDP_PASS)
+		ok = fx_fail(name, ok, "%s: %08x: no blocklist match, got %s/%s", step, src,
+			     xl4_verdict_name((unsigned)v), xl4_reason_name(reason));
+	if (want >= 0 && (v != XDP_DROP || reason != XL4_R_FILTER_BLOCK || evs.n != 1 || (int)evs.detail != want))
+		ok = fx_fail(name, ok, "%s: %08x: want blocked by a /%d, got %s/%s (%d events, /%u)", step, src,
+			     want, xl4_verdict_name((unsigned)v), xl4_reason_name(reason), evs.n, evs.detail);
+	return ok;
+}
+
+/* Random adds (with and without deadlines), renewals, deletes, sweeps and clock steps on one
+ * list, each followed by probes on and around the edges of the prefixes there. A delete that
+ * left a slot on the deleted entry, or did not give it back to the covering prefix, shows as a
+ * wrong length or verdict. */
+static void run_d24_random(struct fworld *w, enum xl4_list l, uint32_t seed, int steps)
+{
+	struct rlist r = { .n = 0 };
+	char name[96], step[96];
+	bool ok = true;
+
+	snprintf(name, sizeof(name), "filter/d24/v4/random-%s-%u", l == XL4_LIST_ALLOW ? "allow" : "block", seed);
+	if (!fx_selected(name))
+		return;
+	d24_rng = 0x9e3779b97f4a7c15ull ^ seed;
+	if (l == XL4_LIST_ALLOW && !list_add(w, XL4_LIST_BLOCK, "0.0.0.0/0", 0))
+		return;
+	for (int s = 0; s < steps && ok; s++) {
+		struct xl4_prefix px = { .family = 4 };
+		char err[256] = "";
+		int op = d24_rnd() % 20, i, len;
+		uint32_t a;
+
+		if (op < 9 || !r.n) {
+			uint64_t exp = d24_rnd() % 2 ? 0 : w->now + (1 + d24_rnd() % 4) * SEC_NS;
+
+			d24_prefix(&a, &len);
+			i = rl_find(&r, a, len);
+			if (i < 0 && r.n == 256)
+				continue;
+			px.len = (uint8_t)len;
+			px.addr[0] = htonl(a);
+			snprintf(step, sizeof(step), "step %d: add %08x/%d", s, a, len);
+			if (xl4_filter_list_add(&w->f, l, &px, 1, exp, err, sizeof(err))) {
+				ok = fx_fail(name, ok, "%s: %s", step, err);
+				break;
+			}
+			if (i < 0) {
+				i = r.n++;
+				r.a[i] = a;
+				r.len[i] = (uint8_t)len;
+			}
+			r.exp[i] = exp;
+		} else if (op < 17) {
+			i = d24_rnd() % r.n;
+			px.len = r.len[i];
+			px.addr[0] = htonl(r.a[i]);
+			snprintf(step, sizeof(step), "step %d: del %08x/%u", s, r.a[i], r.len[i]);
+			if (xl4_filter_list_del(&w->f, l, &px, 1, err, sizeof(err))) {
+				ok = fx_fail(name, ok, "%s: %s", step, err);
+				break;
+			}
+			r.n--;
+			r.a[i] = r.a[r.n];
+			r.len[i] = r.len[r.n];
+			r.exp[i] = r.exp[r.n];
+		} else if (op < 19) {
+			clock_set(w, w->now + SEC_NS);
+			snprintf(step, sizeof(step), "step %d: clock +1 s", s);
+		} else {
+			int n = 0;
+
+			xl4_filter_sweep(&w->f, w->now);
+			for (i = 0; i < r.n;) {
+				if (r.exp[i] && r.exp[i] <= w->now) {
+					r.n--;
+					r.a[i] = r.a[r.n];
+					r.len[i] = r.len[r.n];
+					r.exp[i] = r.exp[r.n];
+					n++;
+				} else {
+					i++;
+				}
+			}
+			snprintf(step, sizeof(step), "step %d: sweep (%d)", s, n);
+		}
+		for (int k = 0; k < 3 && r.n; k++) {
+			i = d24_rnd() % r.n;
+			a = r.a[i];
+			ok = d24_probe(w, name, ok, l, &r, a, step);
+			ok = d24_probe(w, name, ok, l, &r, a | ~m4(r.len[i]), step);
+			ok = d24_probe(w, name, ok, l, &r, a - 1, step);
+			ok = d24_probe(w, name, ok, l, &r, (a | ~m4(r.len[i])) + 1, step);
+		}
+		ok = d24_probe(w, name, ok, l, &r, 0xc612c800u | (d24_rnd() % 0x600), step);
+	}
+	/* leave the world as it was: every entry gone, the clock back */
+	for (int i = 0; i < r.n; i++) {
+		struct xl4_prefix px = { .family = 4, .len = r.len[i], .addr = { htonl(r.a[i]) } };
+		char err[256];
+
+		xl4_filter_list_del(&w->f, l, &px, 1, err, sizeof(err));
+	}
+	if (l == XL4_LIST_ALLOW)
+		list_del(w, XL4_LIST_BLOCK, "0.0.0.0/0");
+	clock_set(w, T0);
+	fx_count(name, ok);
+}
+
+/* Updates while traffic flows. Another CPU sends a packet from 198.18.210.77 over and over
+ * while this thread adds and deletes prefixes holding it (a /24, /25, /26 and the /32, making
+ * and unmaking a group), always under a permanent 198.18.0.0/16: the source is blocked before
+ * and after every change, so no packet may pass (docs/filter.md, "Changes under traffic"). */
+struct d24_sender {
+	struct fworld *w;
+	struct pkt p;
+	volatile int stop;
+	long sent, passed, other;
+};
+
+static uint64_t mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SEC_NS + (uint64_t)ts.tv_nsec;
+}
+
+static void *d24_send_loop(void *arg)
+{
+	struct d24_sender *sd = arg;
+
+	while (!sd->stop) {
+		__u32 reason;
+		int v = send1(sd->w, &sd->p, &reason);
+
+		sd->sent++;
+		if (v == XDP_PASS)
+			sd->passed++;
+		else if (v != XDP_DROP || reason != XL4_R_FILTER_BLOCK)
+			sd->other++;
+	}
+	return NULL;
+}
+
+static void run_d24_concurrent(struct fworld *w)
+{
+	static const char *const nest[] = { "198.18.210.0/24", "198.18.210.0/25", "198.18.210.64/26",
+					    "198.18.210.77/32", "198.18.210.76/30", "198.18.210.128/25" };
+	const char *name = "filter/d24/v4/changes-under-traffic";
+	static struct d24_sender sd;
+	struct addr src = A("198.18.210.77"), dst = A("198.18.1.1");
+	cpu_set_t other;
+	pthread_t th;
+	int cpu = sched_getcpu(), rounds = 0;
+	bool ok = true;
+
+	if (!fx_selected(name))
+		return;
+	if (ncpu < 2) {
+		printf("SKIP %s: needs two CPUs (one sends, one changes the list)\n", name);
+		return;
+	}
+	if (!list_add(w, XL4_LIST_BLOCK, "198.18.0.0/16", 0))
+		return;
+	memset(&sd, 0, sizeof(sd));
+	sd.w = w;
+	pkt(&sd.p, &src, &dst, IPPROTO_UDP, 53);
+	if (pthread_create(&th, NULL, d24_send_loop, &sd)) {
+		fx_fail(name, true, "pthread_create failed");
+		fx_count(name, false);
+		return;
+	}
+	CPU_ZERO(&other);
+	for (int c = 0; c < ncpu && c < CPU_SETSIZE; c++)
+		if (c != cpu)
+			CPU_SET(c, &other);
+	pthread_setaffinity_np(th, sizeof(other), &other);
+	for (uint64_t t_end = mono() + 2 * SEC_NS; mono() < t_end; rounds++) {
+		/* in, then out in another order, so slots go up and down and groups come and go */
+		for (int i = 0; i < 6; i++)
+			list_add(w, XL4_LIST_BLOCK, nest[(i * 5 + rounds) % 6], 0);
+		for (int i = 0; i < 6; i++)
+			list_del(w, XL4_LIST_BLOCK, nest[(i * 7 + rounds) % 6]);
+	}
+	sd.stop = 1;
+	pthread_join(th, NULL);
+	if (sd.sent < 1000)
+		ok = fx_fail(name, ok, "only %ld packets sent in 2 s", sd.sent);
+	if (sd.passed || sd.other)
+		ok = fx_fail(name, ok, "%ld of %ld packets passed and %ld had another verdict over %d rounds of changes",
+			     sd.passed, sd.sent, sd.other, rounds);
+	if (fx.verbose)
+		printf("       %s: %ld packets over %d rounds of 12 changes\n", name, sd.sent, rounds);
+	list_del(w, XL4_LIST_BLOCK, "198.18.0.0/16");
+	fx_count(name, ok);
+}
+
+/* A full index is an error naming the setting, and nothing of the batch is added: with 16
+ * groups, the 17th /24 holding two /32s finds none left. */
+static void run_d24_full(struct fworld *w)
+{
+	const char *name = "filter/d24/v4/groups-full-refused";
+	struct xl4_prefix p[2];
+	char err[256] = "", s[64];
+	bool ok = true;
+	int ret = 0, g;
+
+	if (!fx_selected(name))
+		return;
+	for (g = 0; g < 17 && !ret; g++) {
+		snprintf(s, sizeof(s), "198.18.%d.1", 220 + g);
+		p[0] = P(s);
+		snprintf(s, sizeof(s), "198.18.%d.2", 220 + g);
+		p[1] = P(s);
+		ret = xl4_filter_list_add(&w->f, XL4_LIST_BLOCK, p, 2, 0, err, sizeof(err));
+	}
+	if (g != 17 || !ret)
+		ok = fx_fail(name, ok, "with 16 groups, pair %d was refused (%d), want the 17th", g, ret);
+	else if (!strstr(err, "filter.ipv4_groups") || !strstr(err, "nothing was added"))
+		ok = fx_fail(name, ok, "the error does not name filter.ipv4_groups and say nothing was added: '%s'", err);
+	fx_count(name, ok);
+	{
+		struct addr dst = A("198.18.1.1"), a = A("198.18.236.1"), b = A("198.18.235.2");
+		struct pkt q;
+
+		/* the refused pair's first /32 went in and came out again: not blocked */
+		pkt(&q, &a, &dst, IPPROTO_UDP, 53);
+		fcheck(w, "filter/d24/v4/groups-full-nothing-added", &q, W_PASS);
+		pkt(&q, &b, &dst, IPPROTO_UDP, 53);
+		fcheck(w, "filter/d24/v4/groups-full-earlier-blocked", &q, W_BLOCK(32));
+	}
+}
+
 static const unsigned int suite_reasons[] = { XL4_R_FILTER_BLOCK, XL4_R_FILTER_RULE, XL4_R_FILTER_RATE,
 					      XL4_R_FILTER_RATE_SHARED };
 
@@ -1642,6 +1973,19 @@ void suite_filter(void)
 	if (world_open(&w, "restart", 0))
 		run_restart(&w);
 	world_close(&w);
+	if (world_open(&w, "d24", 0)) {
+		for (uint32_t seed = 1; seed <= 3; seed++) {
+			run_d24_random(&w, XL4_LIST_BLOCK, seed, 400);
+			run_d24_random(&w, XL4_LIST_ALLOW, seed, 400);
+		}
+		run_d24_concurrent(&w);
+	}
+	world_close(&w);
+	world_groups = 16;
+	if (world_open(&w, "d24-full", 0))
+		run_d24_full(&w);
+	world_close(&w);
+	world_groups = 0;
 	run_budget_first_use();
 	fx_unpin(&old);
 
