@@ -394,8 +394,10 @@ static void fworld_block(struct fworld *w, size_t n, __u32 probe_src)
 	p[n] = (struct xl4_prefix){ .family = 4, .len = 32, .addr = { htonl(probe_src) } };
 	if ((e = xl4_filter_list_add(&w->f, XL4_LIST_BLOCK, p, n + 1, 0, err, sizeof(err))))
 		fatal(err, e);
-	fprintf(stderr, "xl4-bench: blocklist: %zu random /24../32 prefixes + the probe's /32 in %.2f s\n", n,
-		now_s() - t);
+	fprintf(stderr, "xl4-bench: blocklist: %zu random /24../32 prefixes + the probe's /32 in %.2f s "
+		"(IPv4 index: %u of %u groups)\n", n, now_s() - t,
+		w->f.d24[XL4_LIST_BLOCK].on ? xl4_dir24_groups_used(&w->f.d24[XL4_LIST_BLOCK].t) : 0,
+		w->f.d24[XL4_LIST_BLOCK].t.n_groups);
 	free(p);
 }
 

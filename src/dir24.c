@@ -32,19 +32,35 @@ static int holds(const struct xl4_d24_entry *e, uint32_t a)
 
 /* ---- free lists: FIFO, so a freed id or group is the last to come back ---- */
 
-static int fifo_init(struct xl4_d24_fifo *q, size_t cap)
+/* Grows as values are freed: a table that never freed anything holds none. */
+static int fifo_grow(struct xl4_d24_fifo *q)
 {
-	q->v = calloc(cap ? cap : 1, sizeof(*q->v));
-	q->at = calloc(cap ? cap : 1, sizeof(*q->at));
-	q->head = q->n = 0;
+	size_t cap = q->cap ? q->cap * 2 : 256;
+	uint32_t *v = malloc(cap * sizeof(*v));
+	uint64_t *at = malloc(cap * sizeof(*at));
+
+	if (!v || !at) {
+		free(v);
+		free(at);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < q->n; i++) {
+		v[i] = q->v[(q->head + i) % q->cap];
+		at[i] = q->at[(q->head + i) % q->cap];
+	}
+	free(q->v);
+	free(q->at);
+	q->v = v;
+	q->at = at;
+	q->head = 0;
 	q->cap = cap;
-	return q->v && q->at ? 0 : -ENOMEM;
+	return 0;
 }
 
 static void fifo_push(struct xl4_d24_fifo *q, uint32_t v, uint64_t at)
 {
-	if (q->n == q->cap)
-		return; /* cannot happen: each value is pushed once per pop */
+	if (q->n == q->cap && fifo_grow(q))
+		return; /* out of memory: the value is lost to reuse, nothing else */
 	q->v[(q->head + q->n) % q->cap] = v;
 	q->at[(q->head + q->n) % q->cap] = at;
 	q->n++;
@@ -73,10 +89,39 @@ static int fifo_pop(struct xl4_d24_fifo *q, uint64_t grace_ns, uint32_t *v)
 /* Give back a value popped a moment ago and never published: it may be reused at once. */
 static void fifo_unpop(struct xl4_d24_fifo *q, uint32_t v)
 {
+	if (q->n == q->cap && fifo_grow(q))
+		return;
 	q->head = (q->head + q->cap - 1) % q->cap;
 	q->v[q->head] = v;
 	q->at[q->head] = 0;
 	q->n++;
+}
+
+/* ---- allocation: never-used ids and groups first (past the high-water marks in entry 0),
+ * then the oldest freed ones ---- */
+
+static int id_alloc(struct xl4_dir24 *t, uint32_t *id)
+{
+	uint32_t hwm = t->ent[0].other;
+
+	if (hwm + 1 < t->n_ent) {
+		*id = hwm + 1;
+		PUB(&t->ent[0].other, hwm + 1);
+		return 0;
+	}
+	return fifo_pop(&t->free_ids, t->grace_ns, id);
+}
+
+static int group_alloc(struct xl4_dir24 *t, uint32_t *g)
+{
+	uint32_t hwm = t->ent[0].addr;
+
+	if (hwm < t->n_groups) {
+		*g = hwm;
+		PUB(&t->ent[0].addr, hwm + 1);
+		return 0;
+	}
+	return fifo_pop(&t->free_groups, t->grace_ns, g);
 }
 
 /* ---- (addr, len) -> id ---- */
@@ -152,7 +197,6 @@ int xl4_dir24_init(struct xl4_dir24 *t, uint32_t *idx, uint32_t *grp, uint32_t n
 {
 	size_t hcap = 2;
 	uint8_t *gused;
-	int ret;
 
 	memset(t, 0, sizeof(*t));
 	if (n_ent < 2)
@@ -167,24 +211,29 @@ int xl4_dir24_init(struct xl4_dir24 *t, uint32_t *idx, uint32_t *grp, uint32_t n
 		hcap <<= 1;
 	t->hash = calloc(hcap, sizeof(*t->hash));
 	t->hash_mask = hcap - 1;
-	gused = calloc(n_groups ? n_groups : 1, 1);
-	if (!t->hash || !gused || (ret = fifo_init(&t->free_ids, n_ent - 1)) ||
-	    (ret = fifo_init(&t->free_groups, n_groups))) {
+	/* entry 0 is the header: the high-water marks of ids and groups ever used */
+	if (ent[0].other >= n_ent)
+		ent[0].other = n_ent - 1;
+	if (ent[0].addr > n_groups)
+		ent[0].addr = n_groups;
+	gused = calloc(ent[0].addr ? ent[0].addr : 1, 1);
+	if (!t->hash || !gused) {
 		free(gused);
 		xl4_dir24_free(t);
 		return -ENOMEM;
 	}
 	/* entries an earlier writer left: those marked with their own id */
-	for (uint32_t id = 1; id < n_ent; id++) {
+	for (uint32_t id = 1; id <= ent[0].other; id++) {
 		if (ent[id].e.id == id && ent[id].e.len <= 32 && !hfind(t, ntohl(ent[id].addr), ent[id].e.len))
 			hinsert(t, id);
 		else
 			fifo_push(&t->free_ids, id, 0);
 	}
-	for (uint32_t s = 0; s < XL4_D24_SLOTS; s++)
-		if ((idx[s] & XL4_D24_GROUP) && (idx[s] & ~XL4_D24_GROUP) < n_groups)
+	/* groups: those a slot names (a full scan, only if a group was ever used) */
+	for (uint32_t s = 0; ent[0].addr && s < XL4_D24_SLOTS; s++)
+		if ((idx[s] & XL4_D24_GROUP) && (idx[s] & ~XL4_D24_GROUP) < ent[0].addr)
 			gused[idx[s] & ~XL4_D24_GROUP] = 1;
-	for (uint32_t g = 0; g < n_groups; g++)
+	for (uint32_t g = 0; g < ent[0].addr; g++)
 		if (!gused[g])
 			fifo_push(&t->free_groups, g, 0);
 	free(gused);
@@ -208,7 +257,12 @@ uint32_t xl4_dir24_find(const struct xl4_dir24 *t, __be32 addr, uint8_t len)
 
 uint32_t xl4_dir24_groups_used(const struct xl4_dir24 *t)
 {
-	return t->n_groups - (uint32_t)t->free_groups.n;
+	return t->ent[0].addr - (uint32_t)t->free_groups.n;
+}
+
+uint32_t xl4_dir24_ids_seen(const struct xl4_dir24 *t)
+{
+	return t->ent[0].other;
 }
 
 /* ---- publishing ---- */
@@ -263,7 +317,7 @@ static int slot_to_group(struct xl4_dir24 *t, uint32_t s)
 {
 	uint32_t g, *leaf;
 
-	if (fifo_pop(&t->free_groups, t->grace_ns, &g))
+	if (group_alloc(t, &g))
 		return -ENOBUFS;
 	leaf = &t->grp[(size_t)g * XL4_D24_GROUP_LEAVES];
 	for (uint32_t i = 0; i < XL4_D24_GROUP_LEAVES; i++)
@@ -348,7 +402,7 @@ int xl4_dir24_set(struct xl4_dir24 *t, __be32 addr, uint8_t len, const struct xl
 		entry_update(&t->ent[id], v);
 		return 0;
 	}
-	if (fifo_pop(&t->free_ids, t->grace_ns, &id))
+	if (id_alloc(t, &id))
 		return -ENOSPC;
 	d = &t->ent[id];
 	d->e = *v;

@@ -5,6 +5,9 @@
  * kernel with mmap; the unit test hands it calloc'd memory). It keeps (addr, len) -> entry id
  * in a hash of its own, so it needs no kernel lookups.
  *
+ * Entry 0 is the index's header, never a prefix: ent[0].other is the highest id ever used and
+ * ent[0].addr the number of groups ever used, so a restart scans only that far.
+ *
  * Write order (what a packet can see, docs/filter.md): an entry is written before any slot
  * names it; a new group is filled before its /24 slot names it; a deleted prefix's slots are
  * moved to its covering prefix before the entry is freed, and a freed entry or group keeps its
@@ -53,6 +56,8 @@ int xl4_dir24_del(struct xl4_dir24 *t, __be32 addr, uint8_t len);
 uint32_t xl4_dir24_find(const struct xl4_dir24 *t, __be32 addr, uint8_t len);
 /* Groups in use (for xl4 status). */
 uint32_t xl4_dir24_groups_used(const struct xl4_dir24 *t);
+/* Ids 1..this were ever used (entry 0's high-water mark): where a scan of ent may stop. */
+uint32_t xl4_dir24_ids_seen(const struct xl4_dir24 *t);
 
 /* What the datapath's first step finds for addr (bpf/filter.h d24_first, the same steps):
  * XL4_D24_NONE (no prefix holds it), XL4_D24_HIT (*out: the longest one), XL4_D24_WALK (a

@@ -170,7 +170,7 @@ static int d24_reconcile(struct xl4_filter *f, enum xl4_list l)
 			return ret;
 		}
 	}
-	for (uint32_t id = 1; id < d->t.n_ent; id++) {
+	for (uint32_t id = 1, n = xl4_dir24_ids_seen(&d->t); id <= n; id++) {
 		const struct xl4_d24_entry *x = &d->t.ent[id];
 
 		key = (struct xl4_lpm4_key){ .prefixlen = x->e.len, .addr = x->addr };

@@ -115,8 +115,6 @@ static int fill_one(int fd, const struct xl4_map_known *known, int n_known, stru
 
 	if (fd < 0 || out->n == XL4_MAP_FILL_MAX || bpf_obj_get_info_by_fd(fd, &info, &len))
 		return 0;
-	if (!counted_type(info.type))
-		return 0;
 	f = &out->m[out->n];
 	snprintf(f->name, sizeof(f->name), "%s", info.name);
 	f->type = info.type;
@@ -125,9 +123,14 @@ static int fill_one(int fd, const struct xl4_map_known *known, int n_known, stru
 	for (int k = 0; k < n_known && f->walked; k++) {
 		if (!strcmp(known[k].name, f->name)) {
 			f->entries = known[k].entries;
+			if (known[k].capacity)
+				f->capacity = known[k].capacity;
 			f->walked = false;
 		}
 	}
+	/* arrays are always full; only those the daemon counts in its own units are shown */
+	if (f->walked && !counted_type(info.type))
+		return 0;
 	if (!f->walked) {
 		out->n++;
 		return 0;
@@ -167,6 +170,16 @@ int xl4_map_fill_sample(const struct xl4_engine *e, const struct xl4_map_known *
 	return err;
 }
 
+static __u64 d24_groups(const struct xl4_filter *filter, enum xl4_list l)
+{
+	return filter && filter->d24[l].on ? xl4_dir24_groups_used(&filter->d24[l].t) : 0;
+}
+
+static __u64 d24_groups_max(const struct xl4_filter *filter, enum xl4_list l)
+{
+	return filter && filter->d24[l].on ? filter->d24[l].t.n_groups : 1;
+}
+
 void xl4_map_fill_tick(struct xl4_map_fills *f, const struct xl4_engine *e,
 		       const struct xl4_filter *filter, double now)
 {
@@ -178,6 +191,9 @@ void xl4_map_fill_tick(struct xl4_map_fills *f, const struct xl4_engine *e,
 		{ "xl4_block6_v1", filter ? filter->n_entries[XL4_LIST_BLOCK][1] : 0 },
 		{ "xl4_rdst_v1", filter ? filter->n_rdst_keys : 0 },
 		{ "xl4_rport_v1", filter ? filter->n_rport_keys : 0 },
+		/* the IPv4 index's second-level groups, counted in groups */
+		{ "xl4_a4grp_v1", d24_groups(filter, XL4_LIST_ALLOW), d24_groups_max(filter, XL4_LIST_ALLOW) },
+		{ "xl4_b4grp_v1", d24_groups(filter, XL4_LIST_BLOCK), d24_groups_max(filter, XL4_LIST_BLOCK) },
 	};
 	int err;
 

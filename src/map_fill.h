@@ -31,6 +31,7 @@ struct xl4_map_fill {
 struct xl4_map_known {
 	const char *name;
 	__u64 entries;
+	__u64 capacity; /* 0: the map's max_entries; else in the unit entries counts (groups) */
 };
 
 struct xl4_map_fills {

@@ -397,7 +397,7 @@ _Static_assert(sizeof(struct xl4_prefix_entry) == 16, "xl4_prefix_entry layout")
  *   grp[g * 256 + (addr & 0xff)]: 0 or an entry id (the longest prefix holding the address);
  *   ent[id]: the entry. An idx slot may name a /25../32 entry alone in its /24: an address
  *   outside it takes the entry's `other` (the /24's longest covering prefix, or 0).
- * Entry 0 is never used. Every entry found is checked to hold the address; one that does not
+ * Entry 0 is no prefix (user space keeps its high-water marks there). Every entry found is checked to hold the address; one that does not
  * (a slot read while user space moved it) sends the lookup to the trie, never to a miss.
  */
 #define XL4_MAP_ALLOW4_IDX "xl4_a4idx_v1"
