@@ -224,9 +224,10 @@ int xl4_dir24_init(struct xl4_dir24 *t, uint32_t *idx, uint32_t *grp, uint32_t n
 	}
 	/* entries an earlier writer left: those marked with their own id */
 	for (uint32_t id = 1; id <= ent[0].other; id++) {
-		if (ent[id].e.id == id && ent[id].e.len <= 32 && !hfind(t, ntohl(ent[id].addr), ent[id].e.len))
+		if (ent[id].e.id == id && ent[id].e.len <= 32 && !hfind(t, ntohl(ent[id].addr), ent[id].e.len)) {
 			hinsert(t, id);
-		else
+			t->n++;
+		} else
 			fifo_push(&t->free_ids, id, 0);
 	}
 	/* groups: those a slot names (a full scan, only if a group was ever used) */
@@ -263,6 +264,21 @@ uint32_t xl4_dir24_groups_used(const struct xl4_dir24 *t)
 uint32_t xl4_dir24_ids_seen(const struct xl4_dir24 *t)
 {
 	return t->ent[0].other;
+}
+
+size_t xl4_dir24_count(const struct xl4_dir24 *t)
+{
+	return t->n;
+}
+
+void xl4_dir24_mark(struct xl4_dir24 *t, int busy)
+{
+	PUB(&t->ent[0].e.expires_ns, busy ? 1 : 0);
+}
+
+int xl4_dir24_marked(const struct xl4_dir24 *t)
+{
+	return t->ent[0].e.expires_ns != 0;
 }
 
 /* ---- publishing ---- */
@@ -312,8 +328,20 @@ static void slot_del_short(struct xl4_dir24 *t, uint32_t s, uint32_t id, uint32_
 	}
 }
 
-/* A /24 slot holding two or more longer prefixes becomes a group: fill it, then name it. */
-static int slot_to_group(struct xl4_dir24 *t, uint32_t s)
+/* Leaves of a long prefix id: those answered by something shorter now answer id. */
+static void leaves_add(struct xl4_dir24 *t, uint32_t *leaf, uint32_t id)
+{
+	uint32_t a = ntohl(t->ent[id].addr);
+	uint8_t len = t->ent[id].e.len;
+
+	for (uint32_t i = a & 0xff, end = i + (1u << (32 - len)); i < end; i++)
+		if (!leaf[i] || len_of(t, leaf[i]) < len)
+			PUB(&leaf[i], id);
+}
+
+/* Slot s named q, alone in its /24; id is a second long prefix there: the slot becomes a
+ * group, filled (the /24's cover, then q's and id's leaves) before the slot names it. */
+static int slot_to_group(struct xl4_dir24 *t, uint32_t s, uint32_t q, uint32_t id)
 {
 	uint32_t g, *leaf;
 
@@ -321,7 +349,9 @@ static int slot_to_group(struct xl4_dir24 *t, uint32_t s)
 		return -ENOBUFS;
 	leaf = &t->grp[(size_t)g * XL4_D24_GROUP_LEAVES];
 	for (uint32_t i = 0; i < XL4_D24_GROUP_LEAVES; i++)
-		PUB(&leaf[i], lpm(t, s << 8 | i, 32, 0));
+		PUB(&leaf[i], t->ent[q].other);
+	leaves_add(t, leaf, q);
+	leaves_add(t, leaf, id);
 	PUB(&t->idx[s], XL4_D24_GROUP | g);
 	return 0;
 }
@@ -365,15 +395,11 @@ static int publish(struct xl4_dir24 *t, uint32_t id)
 	}
 	v = t->idx[s];
 	if (v & XL4_D24_GROUP) {
-		uint32_t *leaf = &t->grp[(size_t)(v & ~XL4_D24_GROUP) * XL4_D24_GROUP_LEAVES];
-
-		for (uint32_t i = a & 0xff, end = i + (1u << (32 - len)); i < end; i++)
-			if (!leaf[i] || len_of(t, leaf[i]) < len)
-				PUB(&leaf[i], id);
+		leaves_add(t, &t->grp[(size_t)(v & ~XL4_D24_GROUP) * XL4_D24_GROUP_LEAVES], id);
 		return 0;
 	}
 	if (v && len_of(t, v) > 24)
-		return slot_to_group(t, s);
+		return slot_to_group(t, s, v, id);
 	t->ent[id].other = v; /* not yet named by any slot: a plain store */
 	PUB(&t->idx[s], id);
 	return 0;
@@ -415,8 +441,10 @@ int xl4_dir24_set(struct xl4_dir24 *t, __be32 addr, uint8_t len, const struct xl
 		hremove(t, id);
 		d->e.id = 0;
 		fifo_unpop(&t->free_ids, id);
+		return ret;
 	}
-	return ret;
+	t->n++;
+	return 0;
 }
 
 int xl4_dir24_del(struct xl4_dir24 *t, __be32 addr, uint8_t len)
@@ -444,6 +472,7 @@ int xl4_dir24_del(struct xl4_dir24 *t, __be32 addr, uint8_t len)
 	 * marker user space reads at start goes. */
 	PUB(&t->ent[id].e.id, 0);
 	fifo_push(&t->free_ids, id, mono_ns());
+	t->n--;
 	return 0;
 }
 

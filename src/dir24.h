@@ -37,6 +37,7 @@ struct xl4_dir24 {
 	uint32_t *hash; /* open addressing: entry ids, 0 = empty */
 	size_t hash_mask;
 	struct xl4_d24_fifo free_ids, free_groups;
+	size_t n; /* prefixes in the index */
 	uint64_t grace_ns; /* a freed entry or group is reused this long after, at the earliest */
 };
 
@@ -58,6 +59,12 @@ uint32_t xl4_dir24_find(const struct xl4_dir24 *t, __be32 addr, uint8_t len);
 uint32_t xl4_dir24_groups_used(const struct xl4_dir24 *t);
 /* Ids 1..this were ever used (entry 0's high-water mark): where a scan of ent may stop. */
 uint32_t xl4_dir24_ids_seen(const struct xl4_dir24 *t);
+/* Prefixes in the index. */
+size_t xl4_dir24_count(const struct xl4_dir24 *t);
+/* A writer marks the index (entry 0) while it changes the index and the record beside it;
+ * a mark found at start means a writer died in between: compare them in full. */
+void xl4_dir24_mark(struct xl4_dir24 *t, int busy);
+int xl4_dir24_marked(const struct xl4_dir24 *t);
 
 /* What the datapath's first step finds for addr (bpf/filter.h d24_first, the same steps):
  * XL4_D24_NONE (no prefix holds it), XL4_D24_HIT (*out: the longest one), XL4_D24_WALK (a

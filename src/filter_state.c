@@ -147,8 +147,9 @@ static const char *d24_full_why(int ret)
 }
 
 /* The index holds exactly the trie's IPv4 entries: add what a previous daemon (or one before
- * the index) left in the trie only, drop what the trie lost (a daemon that died between the
- * two writes). */
+ * the index) left in the trie only, drop what the trie lost, rewrite what it changed (a daemon
+ * that died between the two writes: its mark is still there, or the counts differ). A clean
+ * restart compares nothing. */
 static int d24_reconcile(struct xl4_filter *f, enum xl4_list l)
 {
 	struct xl4_filter_d24 *d = &f->d24[l];
@@ -157,8 +158,12 @@ static int d24_reconcile(struct xl4_filter *f, enum xl4_list l)
 	struct xl4_prefix_entry e;
 	void *prev = NULL;
 
-	if (!d->on)
+	if (!d->on || (!xl4_dir24_marked(&d->t) && xl4_dir24_count(&d->t) == f->n_entries[l][0]))
 		return 0;
+	pr_info("the IPv4 %slist's index differs from the list (%zu of %zu prefixes, %s): rebuilding it",
+		l == XL4_LIST_ALLOW ? "allow" : "block", xl4_dir24_count(&d->t), f->n_entries[l][0],
+		xl4_dir24_marked(&d->t) ? "a writer stopped mid-change" : "counts differ");
+	xl4_dir24_mark(&d->t, 1);
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
@@ -177,6 +182,7 @@ static int d24_reconcile(struct xl4_filter *f, enum xl4_list l)
 		if (x->e.id == id && (bpf_map_lookup_elem(fd, &key, &e) || e.len != x->e.len))
 			xl4_dir24_del(&d->t, x->addr, x->e.len);
 	}
+	xl4_dir24_mark(&d->t, 0);
 	return 0;
 }
 
@@ -184,28 +190,38 @@ static int d24_reconcile(struct xl4_filter *f, enum xl4_list l)
 static int list_write(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p,
 		      const struct xl4_prefix_entry *e, __u64 flags)
 {
+	struct xl4_filter_d24 *d = p->family == 4 && f->d24[l].on ? &f->d24[l] : NULL;
 	struct xl4_lpm6_key buf;
-	int ret;
+	int ret = 0;
 
+	if (d)
+		xl4_dir24_mark(&d->t, 1);
 	if (bpf_map_update_elem(list_fd(f, l, p->family), lpm_key(p, &buf), e, flags))
-		return -errno;
-	if (p->family == 4 && f->d24[l].on && (ret = xl4_dir24_set(&f->d24[l].t, p->addr[0], p->len, e))) {
+		ret = -errno;
+	else if (d && (ret = xl4_dir24_set(&d->t, p->addr[0], p->len, e)))
 		/* only a new prefix can fail (no entry or group left): it was new in the trie too */
 		bpf_map_delete_elem(list_fd(f, l, p->family), lpm_key(p, &buf));
-		return ret;
-	}
-	return 0;
+	if (d)
+		xl4_dir24_mark(&d->t, 0);
+	return ret;
 }
 
 /* Remove one entry: from the index first (its slots fall back to the covering prefix), then
  * from the trie. */
 static int list_erase(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p)
 {
+	struct xl4_filter_d24 *d = p->family == 4 && f->d24[l].on ? &f->d24[l] : NULL;
 	struct xl4_lpm6_key buf;
+	int ret;
 
-	if (p->family == 4 && f->d24[l].on)
-		xl4_dir24_del(&f->d24[l].t, p->addr[0], p->len);
-	return bpf_map_delete_elem(list_fd(f, l, p->family), lpm_key(p, &buf)) ? -errno : 0;
+	if (d) {
+		xl4_dir24_mark(&d->t, 1);
+		xl4_dir24_del(&d->t, p->addr[0], p->len);
+	}
+	ret = bpf_map_delete_elem(list_fd(f, l, p->family), lpm_key(p, &buf)) ? -errno : 0;
+	if (d)
+		xl4_dir24_mark(&d->t, 0);
+	return ret;
 }
 
 int xl4_filter_init(struct xl4_filter *f, const struct xl4_filter_maps *m, uint32_t rate_inserts_per_sec)
@@ -216,16 +232,16 @@ int xl4_filter_init(struct xl4_filter *f, const struct xl4_filter_maps *m, uint3
 	f->maps = *m;
 	f->next_rule_id = 1;
 	f->g.rate_inserts_per_sec = rate_inserts_per_sec;
+	/* Entries may be there already (pinned): count them, or the datapath would skip them. */
+	for (int l = 0; l < 2; l++)
+		for (int fam = 0; fam < 2; fam++)
+			f->n_entries[l][fam] = count_entries(f, l, list_fd(f, l, fam ? 6 : 4), fam ? 6 : 4);
 	if ((ret = d24_open(&f->d24[XL4_LIST_ALLOW], m->a4idx, m->a4grp, m->a4ent)) ||
 	    (ret = d24_open(&f->d24[XL4_LIST_BLOCK], m->b4idx, m->b4grp, m->b4ent)) ||
 	    (ret = d24_reconcile(f, XL4_LIST_ALLOW)) || (ret = d24_reconcile(f, XL4_LIST_BLOCK))) {
 		xl4_filter_free(f);
 		return ret;
 	}
-	/* Entries may be there already (pinned): count them, or the datapath would skip them. */
-	for (int l = 0; l < 2; l++)
-		for (int fam = 0; fam < 2; fam++)
-			f->n_entries[l][fam] = count_entries(f, l, list_fd(f, l, fam ? 6 : 4), fam ? 6 : 4);
 	for (int l = 0; l < 2; l++)
 		for (int fam = 0; fam < 2; fam++)
 			if (f->n_entries[l][fam])

@@ -1558,6 +1558,18 @@ static void run_restart(struct fworld *w)
 	expect_true("filter/restart/before/cut-short-compile-in-force", send1(w, &p, &(__u32){ 0 }) == XDP_DROP,
 		    "the half-written rule set does not match (test bug)");
 
+	/* and a daemon that died between its two writes of a runtime block: the prefix is in the
+	 * trie (the record) but not in the IPv4 index, so the datapath does not see it yet */
+	{
+		struct xl4_lpm4_key k = { .prefixlen = 24, .addr = htonl(ip4("198.18.77.0")) };
+		struct xl4_prefix_entry e = { .len = 24 };
+
+		if (!must("filter/restart/setup/record-only", bpf_map_update_elem(w->eng.filter.block4, &k, &e, BPF_ANY) ? -errno : 0, ""))
+			return;
+	}
+	pkt(&p, &(struct addr){ .a4 = ip4("198.18.77.1") }, &d2, IPPROTO_TCP, 80);
+	fcheck(w, "filter/restart/before/record-only-not-indexed", &p, W_PASS);
+
 	/* the second daemon: nothing cleared, its file applied over what is there */
 	if (!must("filter/restart/setup/init", xl4_filter_init(&f2, &w->eng.filter, 0), "") ||
 	    !must("filter/restart/setup/adopt", xl4_filter_adopt_rules(&f2), ""))
@@ -1577,6 +1589,8 @@ static void run_restart(struct fworld *w)
 	fcheck(w, "filter/restart/after/file-block", &p, W_BLOCK(24));
 	pkt(&p, &s72, &d2, IPPROTO_TCP, 80);
 	fcheck(w, "filter/restart/after/runtime-block-kept", &p, W_BLOCK(24));
+	pkt(&p, &(struct addr){ .a4 = ip4("198.18.77.1") }, &d2, IPPROTO_TCP, 80);
+	fcheck(w, "filter/restart/after/record-only-indexed", &p, W_BLOCK(24));
 	pkt(&p, &cli, &d1, IPPROTO_TCP, 80);
 	fcheck(w, "filter/restart/after/old-rule-gone", &p, W_PASS);
 	pkt(&p, &cli, &d2, IPPROTO_UDP, 53);
