@@ -9,6 +9,7 @@
 #     refused with one line naming the entry and nothing applied
 #   - a 10,000-prefix file applied in well under a second, listed back, deleted
 #   - rule add/list/del (overlaps refused), limit set/show/off, bad control requests
+#   - a full IPv4 blocklist index (filter.ipv4_groups) refused with one line, nothing applied
 # Addresses only from 198.18.0.0/15 and 2001:db8::/32.
 #
 # Needs root. Exit 0: all passed; 1: something failed; 77: skipped (kernel lacks a feature).
@@ -144,6 +145,24 @@ for req in '{"cmd":"block-add","prefixes":"198.18.6.0/24"}' \
 done
 assert_false "no half-applied request" grep -q '198.18.13.0' <<<"$(x block list)"
 assert_true "daemon still answers" x status
+
+e2e_section "a full IPv4 index is refused, naming the setting"
+daemon_stop
+MAIN_PIN=$DAEMON_PIN
+DAEMON_PIN=$MAIN_PIN-g16 # 16 groups is another map size: pins of its own
+printf 'filter: { ipv4_groups = 16; rate_table_size = 65536; };\n' >"$E2E_TMP/groups.conf"
+daemon_start "$B" -i b0 -m skb -c "$E2E_TMP/groups.conf"
+pairs=()
+for i in $(seq 100 115); do pairs+=("198.18.$i.1" "198.18.$i.2"); done
+assert_true "16 /24s holding two /32s each take the 16 groups" x block add "${pairs[@]}"
+expect_fail "the 17th such /24" 1 '198\.18\.116\.2/32: .*raise filter\.ipv4_groups\); nothing was added' \
+	x block add 198.18.116.1 198.18.116.2
+assert_false "nothing of the refused request listed" grep -q '198.18.116.1/32' <<<"$(x block list)"
+assert_true "a /32 alone in its /24 needs no group" x block add 198.18.117.1
+assert_true "deleting one of a pair gives its group back" x block del 198.18.100.2
+assert_true "so the 17th fits now" x block add 198.18.116.1 198.18.116.2
+daemon_stop
+DAEMON_PIN=$MAIN_PIN
 
 e2e_section "config errors stop the daemon with one line"
 daemon_stop
