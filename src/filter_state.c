@@ -84,7 +84,7 @@ static size_t count_entries(struct xl4_filter *f, enum xl4_list l, int fd, int f
 
 /* ---- the IPv4 index (src/dir24.c): mapped from the kernel, written beside the trie ---- */
 
-static void *map_mmap(int fd, size_t *len)
+static void *map_mmap(int fd, size_t *len, __u32 *max_entries)
 {
 	struct bpf_map_info info = {};
 	__u32 il = sizeof(info);
@@ -94,6 +94,7 @@ static void *map_mmap(int fd, size_t *len)
 	if (bpf_obj_get_info_by_fd(fd, &info, &il))
 		return NULL;
 	*len = ((size_t)info.max_entries * info.value_size + page - 1) / page * page;
+	*max_entries = info.max_entries;
 	m = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	return m == MAP_FAILED ? NULL : m;
 }
@@ -111,11 +112,12 @@ static void d24_close(struct xl4_filter_d24 *d)
 static int d24_open(struct xl4_filter_d24 *d, int idx, int grp, int ent)
 {
 	int fds[3] = { idx, grp, ent }, ret;
+	__u32 max[3];
 
 	if (idx <= 0 && grp <= 0 && ent <= 0)
 		return 0;
 	for (int i = 0; i < 3; i++) {
-		if (fds[i] <= 0 || !(d->mem[i] = map_mmap(fds[i], &d->len[i]))) {
+		if (fds[i] <= 0 || !(d->mem[i] = map_mmap(fds[i], &d->len[i], &max[i]))) {
 			ret = -errno ?: -EINVAL;
 			pr_warn("cannot map the IPv4 list index: %s", strerror(-ret));
 			d24_close(d);
@@ -126,8 +128,10 @@ static int d24_open(struct xl4_filter_d24 *d, int idx, int grp, int ent)
 		d24_close(d);
 		return -EINVAL;
 	}
-	ret = xl4_dir24_init(&d->t, d->mem[0], d->mem[1], d->len[1] / sizeof(__u32) / XL4_D24_GROUP_LEAVES,
-			     d->mem[2], d->len[2] / sizeof(struct xl4_d24_entry));
+	/* sizes from max_entries, not the mapping (rounded up to a page): an id or group past
+	 * them would be out of the datapath's reach */
+	ret = xl4_dir24_init(&d->t, d->mem[0], d->mem[1], max[1] * XL4_D24_ROW / XL4_D24_GROUP_LEAVES,
+			     d->mem[2], max[2]);
 	if (ret) {
 		d24_close(d);
 		return ret;
