@@ -1,0 +1,410 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Scale-out end to end: xl4 nodes behind a router's ECMP, the VIP announced over BGP by BIRD
+# from the route each daemon keeps in kernel table 100 (tests/e2e/cluster_topo.sh draws the
+# topology). 256 long-lived HTTP/1.1 connections through the VIP, fixed source ports 41000+,
+# a request every 100 ms each, run from (b) to (g) and must all survive:
+#
+#   (a) set-up: router, nodes n1 n2 (xl4 daemon + BIRD), backends b1 b2; the VIP announced by
+#       both, the router's FIB has both as next hops; the nodes' Maglev table fingerprints agree
+#   (b) spread: each node got 40-60% of the 256 connections, counted by each node's own xl4
+#       counters (the VIP's new_flows) and, per flow, on the bridge (nftables sets of the SYNs'
+#       source ports per node port); both counts agree
+#   (c) drain: `xl4 cluster drain` on n1 withdraws the VIP (FIB: n2 only), undrain brings it
+#       back; new connections then land on every node, each 5-tuple on the same node as before
+#   (d) health: n1's own health checks fail (nftables on n1): the VIP leaves the router's FIB
+#       within 50 ms of the daemon's backend_down / vip_withdrawn; n2 keeps serving every new
+#       connection; checks pass again and n1 is back
+#   (e) crash: n1's link goes down: BFD takes it out of the FIB within 400 ms; then its BIRD and
+#       xl4 are killed (kill -9). Brought back (link up, xl4, BIRD): in the FIB again, new
+#       connections land on every node, each 5-tuple on the same node as before
+#   (f) a third node joins: FIB has 3 next hops, new connections land on all three, the
+#       fingerprints agree on all three, and connections that moved to n3 mid-flow kept working
+#   (g) the long-lived connections: 0 broken, 0 stalled (a reply later than 1.5 s), per phase
+#
+# Every wait is bounded; namespaces, BIRDs, daemons and pins go at exit (lib.sh's trap).
+# CL_HASH_PROG=zero_hash loads the wrong hash fix (bpf_set_hash(skb, 0)) on the router: (b) must
+# then fail (every flow on one node). Needs root and BIRD 2 (Debian bird2: scripts/setup-deps).
+# Exit 0: all passed; 1: something failed; 77: skipped (no bird, or the kernel lacks a feature).
+set -u -o pipefail
+
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/e2e/cluster_topo.sh
+. "$E2E_LIB_DIR/cluster_topo.sh"
+
+require_root
+command -v bird >/dev/null && command -v birdc >/dev/null ||
+	skip "BIRD 2 is not installed (bird, birdc): run scripts/setup-deps (Debian package bird2)"
+require_cmd ip nsenter setsid ethtool nft ss timeout tc
+require_xl4
+[ -f "$CL_HASH_OBJ" ] || die "$CL_HASH_OBJ not found: build it first (make O=$O)"
+e2e_tmpdir
+T0=$SECONDS
+
+N_HOLD=256
+HOLD_PORT0=41000
+BURST=64
+CLIENT="$E2E_LIB_DIR/cluster_client.py"
+EV=$E2E_TMP/events
+STOP=$E2E_TMP/stop
+FIB_LOG=$E2E_TMP/fib.log
+NODES="1 2"
+
+event() { echo "$1 $(date +%s.%N)" >>"$EV"; }
+now() { date +%s.%N; }
+
+# jget FILE EXPR: a Python expression over the JSON document in FILE (its last line), as r
+jget() {
+	"$PY" -c 'import json, sys; r = json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# vip_json I FILE: node I's `xl4 vip list --json`
+vip_json() { xl4n "$1" vip list --json >"$2"; }
+
+# web I EXPR: EXPR over node I's VIP "web" (as v), from a fresh `xl4 vip list --json`
+web() {
+	vip_json "$1" "$E2E_TMP/vips-n$1.json" || {
+		echo "xl4 vip list failed"
+		return 1
+	}
+	"$PY" -c 'import json, sys; v = [v for v in json.load(open(sys.argv[1])) if v["name"] == "web"][0]; print(eval(sys.argv[2]))' \
+		"$E2E_TMP/vips-n$1.json" "$2"
+}
+
+# wait_web I EXPR WANT SECS: until `web I EXPR` prints WANT; 0 if it did
+wait_web() {
+	local t
+
+	for ((t = 0; t < $4 * 10; t++)); do
+		[ "$(web "$1" "$2" 2>/dev/null)" = "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# new_flows: "N1 N2 ..." the VIP's new_flows counter on every node of $NODES
+new_flows() {
+	local i out=()
+
+	for i in $NODES; do out+=("$(web "$i" 'v["counters"]["new_flows"]')"); done
+	echo "${out[*]}"
+}
+
+# Per flow, on the bridge: the source port of every client SYN to the VIP, in one set per node
+# port it was delivered to (syn_nI); and every source port of the long-lived range seen going to
+# a node at all (held_nI): a connection that moved to a node mid-flow shows there without a SYN.
+nft_setup() {
+	local i rules="" sets=""
+
+	in_ns "$CL_SW" nft add table bridge xl4probe 2>/dev/null ||
+		skip "kernel lacks nftables for bridges (nf_tables bridge family): 'nft add table bridge' failed"
+	in_ns "$CL_SW" nft delete table bridge xl4probe
+	for i in 1 2 3; do
+		sets+="set syn_n$i { type inet_service; flags dynamic; size 65536; }
+		set held_n$i { type inet_service; flags dynamic; size 65536; }
+		"
+		rules+="iifname \"p-rt\" oifname \"p-n$i\" ip daddr $CL_VIP4 tcp flags & (syn | ack) == syn add @syn_n$i { tcp sport }
+		iifname \"p-rt\" oifname \"p-n$i\" ip daddr $CL_VIP4 tcp sport $HOLD_PORT0-$((HOLD_PORT0 + N_HOLD - 1)) add @held_n$i { tcp sport }
+		"
+	done
+	in_ns "$CL_SW" nft -f - <<EOF || die "nft: cannot set up the bridge sets"
+table bridge xl4cl {
+	$sets
+	chain flows {
+		type filter hook forward priority 0; policy accept;
+		$rules
+	}
+}
+EOF
+}
+
+# nft_ports SET: the ports in one bridge set, one a line, sorted
+nft_ports() {
+	in_ns "$CL_SW" nft -j list set bridge xl4cl "$1" |
+		"$PY" -c 'import json, sys
+for o in json.load(sys.stdin)["nftables"]:
+    for e in o.get("set", {}).get("elem", []):
+        print(e)' | sort -n
+}
+
+nft_flush() { in_ns "$CL_SW" nft flush set bridge xl4cl "$1"; }
+
+# burst NAME PORT0: BURST new connections (one request each) from ports PORT0.., one at a time
+# 8 in parallel; every one must be answered. $E2E_TMP/NAME.map gets "PORT NODE" per connection,
+# from the bridge's syn sets (flushed first).
+burst() {
+	local name=$1 port0=$2 i
+
+	for i in 1 2 3; do nft_flush "syn_n$i"; done
+	in_ns "$CL_CLI" timeout 60 "$PY" "$E2E_LIB_DIR/lb_client.py" http "$CL_VIP4" "$CL_VPORT" \
+		"$BURST" 8 "$port0" >"$E2E_TMP/$name.json" 2>"$E2E_TMP/$name.log"
+	assert_eq "$name: new connections answered" "$BURST" "$(jget "$E2E_TMP/$name.json" 'r["ok"]')"
+	for i in 1 2 3; do nft_ports "syn_n$i" | sed "s/\$/ n$i/"; done | sort -n >"$E2E_TMP/$name.map"
+}
+
+# burst_nodes NAME: "n1=N n2=N ..." from a burst's map
+burst_nodes() { awk '{c[$2]++} END {for (k in c) printf "%s=%d\n", k, c[k]}' "$E2E_TMP/$1.map" | sort | tr '\n' ' ' | sed 's/ $//'; }
+
+# same_map A B: how many ports of burst A went to the same node in burst B
+same_map() { join "$E2E_TMP/$1.map" "$E2E_TMP/$2.map" | awk '$2 == $3' | wc -l; }
+
+# fib_change_after T0 REGEX: seconds from unix time T0 to the first route change the router's
+# `ip -ts monitor route` saw at or after T0 whose text (with its nexthop lines) matches REGEX
+fib_change_after() {
+	"$PY" - "$FIB_LOG" "$1" "$2" <<'EOF'
+import datetime, re, sys
+t0, pat = float(sys.argv[2]), re.compile(sys.argv[3])
+blocks, cur = [], None
+for line in open(sys.argv[1]):
+    m = re.match(r"\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)\] (.*)", line)
+    if m:
+        t = datetime.datetime.strptime(m[1], "%Y-%m-%dT%H:%M:%S.%f").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        cur = [t, m[2]]
+        blocks.append(cur)
+    elif cur:
+        cur[1] += " " + line.strip()
+for t, text in blocks:
+    if t >= t0 and pat.search(text):
+        print(f"{t - t0:.4f}")
+        sys.exit(0)
+print("none")
+EOF
+}
+
+# log_time I EVENT [AFTER]: unix time of node I's first logfmt EVENT line (after unix time AFTER)
+log_time() {
+	"$PY" - "$E2E_TMP/xl4-n$1.log" "$2" "${3:-0}" <<'EOF'
+import datetime, re, sys
+for line in open(sys.argv[1]):
+    if f" event={sys.argv[2]} " not in line + " ":
+        continue
+    m = re.search(r"\btime=(\S+?)Z?\b(?=\s|$)", line)
+    if not m:
+        continue
+    t = datetime.datetime.fromisoformat(m[1].rstrip("Z")).replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+    if t >= float(sys.argv[3]):
+        print(f"{t:.3f}")
+        sys.exit(0)
+print("none")
+EOF
+}
+
+# ms A B: (B - A) in whole milliseconds, or "none"
+ms() {
+	[ "$1" = none ] || [ "$2" = none ] && {
+		echo none
+		return
+	}
+	"$PY" -c "print(round((float('$2') - float('$1')) * 1000))"
+}
+
+# spread_ok "N1 N2" TOTAL: each count 40-60% of TOTAL
+spread_ok() {
+	local n
+
+	for n in $1; do
+		[ $((n * 100)) -ge $(($2 * 40)) ] && [ $((n * 100)) -le $(($2 * 60)) ] || return 1
+	done
+}
+
+fingerprints() {
+	local i out=()
+
+	for i in $NODES; do out+=("n$i=$(web "$i" 'v.get("table_fingerprint", "missing")')"); done
+	echo "${out[*]}"
+}
+
+fingerprints_agree() {
+	local fps
+
+	fps=$(fingerprints)
+	e2e_log "  table fingerprints: $fps"
+	[ "$(echo "$fps" | tr ' ' '\n' | sed 's/^n[0-9]*=//' | sort -u | wc -l)" = 1 ] &&
+		! echo "$fps" | grep -qE '=(missing|0|)( |$)'
+}
+
+node_kill() {
+	local i=$1
+
+	cl_bird_stop "n$i" KILL
+	cl_node_xl4_stop "$i" KILL
+}
+
+# ---- (a) set-up ----
+e2e_section "set-up: router, nodes n1 n2, backends b1 b2"
+for f in node router; do
+	assert_true "examples/bird/$f.conf: BIRD accepts it (bird -p)" quietly bird -p -c "$E2E_ROOT/examples/bird/$f.conf"
+done
+cl_topo_create
+[ "$CL_HASH_PROG" = clear_hash ] ||
+	e2e_log "  note: the router's c0 runs $CL_HASH_PROG instead of clear_hash (a mutation run)"
+nft_setup
+: >"$FIB_LOG"
+bg_start "$CL_RT" "$FIB_LOG" env TZ=UTC ip -ts monitor route
+cl_router_bird_start
+for i in $NODES; do
+	cl_node_create "$i"
+	cl_node_xl4_start "$i"
+	cl_node_bird_start "$i"
+done
+for i in $NODES; do
+	assert_true "n$i: both backends active (MAC resolved, healthy)" \
+		wait_web "$i" '"/".join(b["state"] for b in v["backends"])' active/active 10
+	assert_true "n$i: the VIP is announced" wait_web "$i" 'v.get("announced")' True 10
+	assert_match "n$i: its route in table $CL_TABLE, protocol 76" "blackhole $CL_VIP4 .*proto 76|blackhole $CL_VIP4" \
+		"$(ip -n "$(cl_node_ns "$i")" route show table "$CL_TABLE" proto 76)"
+done
+assert_true "router FIB: the VIP via n1 and n2 (BGP, merge paths)" cl_wait_fib "1 2" 20 ||
+	{ cl_birdc rt show protocols all; die "no ECMP route: nothing below can work"; }
+assert_true "table fingerprints agree on n1 n2" fingerprints_agree
+t_setup=$((SECONDS - T0))
+
+# ---- (b) spread of the long-lived connections ----
+e2e_section "spread: $N_HOLD long-lived connections over 2 nodes"
+: >"$EV"
+nf0=$(new_flows)
+bg_start "$CL_CLI" "$E2E_TMP/hold.out" timeout 150 "$PY" "$CLIENT" hold "$CL_VIP4" "$CL_VPORT" \
+	"$N_HOLD" "$HOLD_PORT0" 0.1 120 "$STOP" "$EV"
+HOLD_PID=$BG_PID
+for ((t = 0; t < 100; t++)); do
+	grep -q '^connected' "$E2E_TMP/hold.out" && break
+	sleep 0.1
+done
+assert_eq "long-lived connections established" "connected $N_HOLD" "$(grep '^connected' "$E2E_TMP/hold.out")" ||
+	die "the client did not connect: $(tail -5 "$E2E_TMP/hold.out")"
+nf1=$(new_flows)
+read -r -a a0 <<<"$nf0"
+read -r -a a1 <<<"$nf1"
+by_xl4="$((a1[0] - a0[0])) $((a1[1] - a0[1]))"
+by_br="$(nft_ports syn_n1 | awk -v lo="$HOLD_PORT0" '$1 >= lo' | wc -l) $(nft_ports syn_n2 | awk -v lo="$HOLD_PORT0" '$1 >= lo' | wc -l)"
+e2e_log "  new flows per node (n1 n2): xl4 counters $by_xl4, bridge SYNs $by_br"
+assert_true "each node 40-60% of $N_HOLD connections (xl4 counters: $by_xl4)" spread_ok "$by_xl4" "$N_HOLD"
+assert_eq "xl4's per-node counts equal the bridge's per-flow count" "$by_br" "$by_xl4"
+burst burst-a 42000
+e2e_log "  $BURST new connections: $(burst_nodes burst-a)"
+
+# ---- (c) drain and undrain ----
+e2e_section "drain n1, undrain it"
+event drain-n1
+assert_true "n1: xl4 cluster drain" quietly xl4n 1 cluster drain
+assert_true "router FIB: n2 only" cl_wait_fib 2 5
+assert_eq "n1: the VIP is withdrawn" False "$(web 1 'v.get("announced")')"
+e2e_log "  n1: announce_reason=$(web 1 'v.get("announce_reason")')"
+sleep 1
+event undrain-n1
+assert_true "n1: xl4 cluster undrain" quietly xl4n 1 cluster undrain
+assert_true "router FIB: n1 and n2 again" cl_wait_fib "1 2" 5
+sleep 1
+burst burst-c 42000
+assert_match "after undrain, new connections land on every node: $(burst_nodes burst-c)" \
+	'^n1=[1-9][0-9]* n2=[1-9][0-9]*$' "$(burst_nodes burst-c)"
+assert_eq "after undrain, each 5-tuple takes the node it took before" "$BURST" "$(same_map burst-a burst-c)"
+
+# ---- (d) health: n1 loses its backends ----
+e2e_section "health: n1's checks fail, then pass again"
+event health-n1
+t_hc=$(now)
+in_ns "$(cl_node_ns 1)" nft -f - <<EOF || die "n1: nft"
+table ip xl4hc {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ip daddr $(cl_be4 1) tcp dport $CL_VPORT drop
+		ip daddr $(cl_be4 2) tcp dport $CL_VPORT drop
+	}
+}
+EOF
+assert_true "router FIB: n2 only" cl_wait_fib 2 5
+sleep 0.2
+t_down=$(log_time 1 backend_down "$t_hc")
+t_wd=$(log_time 1 vip_withdrawn "$t_hc")
+d_fib=$(fib_change_after "$t_hc" "$CL_VIP4 via $(cl_node4 2) ")
+t_fib=$("$PY" -c "print('none' if '$d_fib' == 'none' else float('$t_hc') + float('$d_fib'))")
+e2e_log "  n1: checks dropped at 0 ms, backend_down at $(ms "$t_hc" "$t_down") ms, vip_withdrawn at $(ms "$t_hc" "$t_wd") ms, router FIB without n1 at $(ms "$t_hc" "$t_fib") ms"
+# the last backend_down before the withdrawal is the change that emptied the VIP
+t_last_down=$(grep ' event=backend_down ' "$E2E_TMP/xl4-n1.log" | tail -1 | grep -oE 'time=[^ ]+' | sed 's/time=//')
+d_wd=$(ms "$t_wd" "$t_fib")
+assert_match "n1: the VIP withdrawn (logged vip_withdrawn)" '^[0-9]' "$t_wd"
+if [[ $d_wd =~ ^-?[0-9]+$ ]] && [ "$d_wd" -le 50 ]; then
+	_pass "router FIB without n1 within 50 ms of n1's vip_withdrawn: $d_wd ms (backend_down $t_last_down)"
+else
+	_fail "router FIB without n1 within 50 ms of n1's vip_withdrawn: $d_wd ms"
+fi
+assert_eq "n1: the VIP is withdrawn" False "$(web 1 'v.get("announced")')"
+e2e_log "  n1: announce_reason=$(web 1 'v.get("announce_reason")')"
+assert_eq "n2: the VIP is still announced" True "$(web 2 'v.get("announced")')"
+burst burst-d 42000
+assert_eq "with n1 withdrawn, every new connection lands on n2" "n2=$BURST" "$(burst_nodes burst-d)"
+event health-ok-n1
+in_ns "$(cl_node_ns 1)" nft delete table ip xl4hc
+assert_true "n1: the VIP is announced again" wait_web 1 'v.get("announced")' True 5
+assert_true "router FIB: n1 and n2 again" cl_wait_fib "1 2" 5
+sleep 1
+
+# ---- (e) crash: link down, kill -9, bring back ----
+e2e_section "crash n1: link down, kill -9 BIRD and xl4, bring it back"
+event crash-n1
+t_crash=$(now)
+ip -n "$(cl_node_ns 1)" link set eth0 down
+assert_true "router FIB: n2 only" cl_wait_fib 2 3
+d_crash=$(fib_change_after "$t_crash" "$CL_VIP4 via $(cl_node4 2) ")
+d_crash_ms=$("$PY" -c "print('none' if '$d_crash' == 'none' else round(float('$d_crash') * 1000))")
+if [[ $d_crash_ms =~ ^[0-9]+$ ]] && [ "$d_crash_ms" -le 400 ]; then
+	_pass "router FIB without n1 within 400 ms of its link going down (BFD): $d_crash_ms ms"
+else
+	_fail "router FIB without n1 within 400 ms of its link going down (BFD): $d_crash_ms ms"
+fi
+node_kill 1
+e2e_log "  n1: BIRD and xl4 killed (kill -9); routes left in table $CL_TABLE: $(ip -n "$(cl_node_ns 1)" route show table "$CL_TABLE" proto 76 | wc -l)"
+sleep 1
+event return-n1
+ip -n "$(cl_node_ns 1)" link set eth0 up
+cl_node_xl4_start 1
+cl_node_bird_start 1
+assert_true "n1: the VIP is announced again" wait_web 1 'v.get("announced")' True 10
+assert_true "router FIB: n1 and n2 again" cl_wait_fib "1 2" 15
+sleep 1
+burst burst-e 42000
+assert_match "after n1's return, new connections land on every node: $(burst_nodes burst-e)" \
+	'^n1=[1-9][0-9]* n2=[1-9][0-9]*$' "$(burst_nodes burst-e)"
+assert_eq "after n1's return, each 5-tuple takes the node it took before" "$BURST" "$(same_map burst-a burst-e)"
+
+# ---- (f) a third node joins ----
+e2e_section "n3 joins"
+event add-n3
+NODES="1 2 3"
+cl_node_create 3
+cl_node_xl4_start 3
+cl_node_bird_start 3
+assert_true "n3: the VIP is announced" wait_web 3 'v.get("announced")' True 10
+assert_true "router FIB: n1, n2 and n3" cl_wait_fib "1 2 3" 15
+sleep 1.5
+burst burst-f 43000
+assert_match "with 3 nodes, new connections land on every node: $(burst_nodes burst-f)" \
+	'^n1=[1-9][0-9]* n2=[1-9][0-9]* n3=[1-9][0-9]*$' "$(burst_nodes burst-f)"
+assert_true "table fingerprints agree on n1 n2 n3" fingerprints_agree
+moved=$(nft_ports held_n3 | wc -l)
+e2e_log "  long-lived connections that moved to n3 mid-flow (seen on its port, no SYN there): $moved"
+assert_ge "some long-lived connections moved to n3" 1 "$moved"
+
+# ---- (g) the long-lived connections ----
+e2e_section "long-lived connections through every change"
+touch "$STOP"
+proc_wait_exit "$HOLD_PID" 10 || e2e_log "  the hold client did not stop in 10 s"
+grep -v '^{' "$E2E_TMP/hold.out" | grep -v '^connected' | sed 's/^/        /'
+tail -1 "$E2E_TMP/hold.out" >"$E2E_TMP/hold.json"
+if jget "$E2E_TMP/hold.json" 'r["conns"]' >/dev/null 2>&1; then
+	h() { jget "$E2E_TMP/hold.json" "$1"; }
+	e2e_log "  phases: $(h '" ".join(r["phases"])'); longest wait per phase (ms, >100): $(h 'r["max_wait_ms_in"]')"
+	assert_ge "replies over the long-lived connections" $((N_HOLD * 50)) "$(h 'r["requests"]')"
+	assert_eq "long-lived connections broken (reset, closed, wrong backend, no reply in 3 s)" 0 "$(h 'r["broken"]')"
+	assert_eq "long-lived connections stalled (a reply later than 1.5 s)" 0 "$(h 'r["stalled"]')"
+else
+	_fail "the hold client gave no result: $(tail -5 "$E2E_TMP/hold.out")"
+fi
+
+e2e_log "  time: set-up ${t_setup}s, total $((SECONDS - T0))s"
+e2e_summary cluster
