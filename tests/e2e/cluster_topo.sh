@@ -33,6 +33,10 @@
 #   cl_wait_fib "1 2" SECS      until the router's FIB has exactly those next hops
 #   cl_birdc NAME CMD...        birdc on that BIRD's socket
 #   xl4n I CMD...               xl4 CMD on node I's control socket
+#   cl_web I EXPR               a Python expression over node I's VIP "web" (as v) from
+#                               `xl4 vip list --json`; cl_wait_web I EXPR WANT SECS
+#   cl_fib_monitor_start        `ip -ts monitor route` on the router into $E2E_TMP/fib.log;
+#   cl_fib_change_after T0 RE   seconds from T0 to the first logged change matching RE
 
 CL_P=${CL_P:-xl4cl-$$}
 CL_SW=$CL_P-sw
@@ -367,3 +371,54 @@ cl_wait_fib() {
 	done
 	[ "$(cl_fib_nodes)" = "$want" ]
 }
+
+# cl_fib_monitor_start: the router's route changes with timestamps (UTC), in $E2E_TMP/fib.log
+cl_fib_monitor_start() {
+	bg_start "$CL_RT" "$E2E_TMP/fib.log" env TZ=UTC ip -ts monitor route
+}
+
+# cl_fib_change_after T0 REGEX: seconds from unix time T0 to the first route change the router's
+# `ip -ts monitor route` saw at or after T0 whose text (with its nexthop lines) matches REGEX
+cl_fib_change_after() {
+	"$PY" - "$E2E_TMP/fib.log" "$1" "$2" <<'EOF'
+import datetime, re, sys
+t0, pat = float(sys.argv[2]), re.compile(sys.argv[3])
+blocks, cur = [], None
+for line in open(sys.argv[1]):
+    m = re.match(r"\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)\] (.*)", line)
+    if m:
+        t = datetime.datetime.strptime(m[1], "%Y-%m-%dT%H:%M:%S.%f").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        cur = [t, m[2]]
+        blocks.append(cur)
+    elif cur:
+        cur[1] += " " + line.strip()
+for t, text in blocks:
+    if t >= t0 and pat.search(text):
+        print(f"{t - t0:.4f}")
+        sys.exit(0)
+print("none")
+EOF
+}
+
+# cl_web I EXPR: EXPR over node I's VIP "web" (as v), from a fresh `xl4 vip list --json`
+cl_web() {
+	xl4n "$1" vip list --json >"$E2E_TMP/vips-n$1.json" || {
+		echo "xl4 vip list failed"
+		return 1
+	}
+	"$PY" -c 'import json, sys; v = [v for v in json.load(open(sys.argv[1])) if v["name"] == "web"][0]; print(eval(sys.argv[2]))' \
+		"$E2E_TMP/vips-n$1.json" "$2"
+}
+
+# cl_wait_web I EXPR WANT SECS: until `cl_web I EXPR` prints WANT; 0 if it did
+cl_wait_web() {
+	local t
+
+	for ((t = 0; t < $4 * 10; t++)); do
+		[ "$(cl_web "$1" "$2" 2>/dev/null)" = "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+

@@ -49,7 +49,6 @@ BURST=64
 CLIENT="$E2E_LIB_DIR/cluster_client.py"
 EV=$E2E_TMP/events
 STOP=$E2E_TMP/stop
-FIB_LOG=$E2E_TMP/fib.log
 NODES="1 2"
 
 event() { echo "$1 $(date +%s.%N)" >>"$EV"; }
@@ -60,35 +59,11 @@ jget() {
 	"$PY" -c 'import json, sys; r = json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# vip_json I FILE: node I's `xl4 vip list --json`
-vip_json() { xl4n "$1" vip list --json >"$2"; }
-
-# web I EXPR: EXPR over node I's VIP "web" (as v), from a fresh `xl4 vip list --json`
-web() {
-	vip_json "$1" "$E2E_TMP/vips-n$1.json" || {
-		echo "xl4 vip list failed"
-		return 1
-	}
-	"$PY" -c 'import json, sys; v = [v for v in json.load(open(sys.argv[1])) if v["name"] == "web"][0]; print(eval(sys.argv[2]))' \
-		"$E2E_TMP/vips-n$1.json" "$2"
-}
-
-# wait_web I EXPR WANT SECS: until `web I EXPR` prints WANT; 0 if it did
-wait_web() {
-	local t
-
-	for ((t = 0; t < $4 * 10; t++)); do
-		[ "$(web "$1" "$2" 2>/dev/null)" = "$3" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # new_flows: "N1 N2 ..." the VIP's new_flows counter on every node of $NODES
 new_flows() {
 	local i out=()
 
-	for i in $NODES; do out+=("$(web "$i" 'v["counters"]["new_flows"]')"); done
+	for i in $NODES; do out+=("$(cl_web "$i" 'v["counters"]["new_flows"]')"); done
 	echo "${out[*]}"
 }
 
@@ -150,30 +125,6 @@ burst_nodes() { awk '{c[$2]++} END {for (k in c) printf "%s=%d\n", k, c[k]}' "$E
 # same_map A B: how many ports of burst A went to the same node in burst B
 same_map() { join "$E2E_TMP/$1.map" "$E2E_TMP/$2.map" | awk '$2 == $3' | wc -l; }
 
-# fib_change_after T0 REGEX: seconds from unix time T0 to the first route change the router's
-# `ip -ts monitor route` saw at or after T0 whose text (with its nexthop lines) matches REGEX
-fib_change_after() {
-	"$PY" - "$FIB_LOG" "$1" "$2" <<'EOF'
-import datetime, re, sys
-t0, pat = float(sys.argv[2]), re.compile(sys.argv[3])
-blocks, cur = [], None
-for line in open(sys.argv[1]):
-    m = re.match(r"\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)\] (.*)", line)
-    if m:
-        t = datetime.datetime.strptime(m[1], "%Y-%m-%dT%H:%M:%S.%f").replace(
-            tzinfo=datetime.timezone.utc).timestamp()
-        cur = [t, m[2]]
-        blocks.append(cur)
-    elif cur:
-        cur[1] += " " + line.strip()
-for t, text in blocks:
-    if t >= t0 and pat.search(text):
-        print(f"{t - t0:.4f}")
-        sys.exit(0)
-print("none")
-EOF
-}
-
 # log_time I EVENT [AFTER]: unix time of node I's first logfmt EVENT line (after unix time AFTER)
 log_time() {
 	"$PY" - "$E2E_TMP/xl4-n$1.log" "$2" "${3:-0}" <<'EOF'
@@ -214,7 +165,7 @@ spread_ok() {
 fingerprints() {
 	local i out=()
 
-	for i in $NODES; do out+=("n$i=$(web "$i" 'v.get("table_fingerprint", "missing")')"); done
+	for i in $NODES; do out+=("n$i=$(cl_web "$i" 'v.get("table_fingerprint", "missing")')"); done
 	echo "${out[*]}"
 }
 
@@ -243,8 +194,7 @@ cl_topo_create
 [ "$CL_HASH_PROG" = clear_hash ] ||
 	e2e_log "  note: the router's c0 runs $CL_HASH_PROG instead of clear_hash (a mutation run)"
 nft_setup
-: >"$FIB_LOG"
-bg_start "$CL_RT" "$FIB_LOG" env TZ=UTC ip -ts monitor route
+cl_fib_monitor_start
 cl_router_bird_start
 for i in $NODES; do
 	cl_node_create "$i"
@@ -253,8 +203,8 @@ for i in $NODES; do
 done
 for i in $NODES; do
 	assert_true "n$i: both backends active (MAC resolved, healthy)" \
-		wait_web "$i" '"/".join(b["state"] for b in v["backends"])' active/active 10
-	assert_true "n$i: the VIP is announced" wait_web "$i" 'v.get("announced")' True 10
+		cl_wait_web "$i" '"/".join(b["state"] for b in v["backends"])' active/active 10
+	assert_true "n$i: the VIP is announced" cl_wait_web "$i" 'v.get("announced")' True 10
 	assert_match "n$i: its route in table $CL_TABLE, protocol 76" "blackhole $CL_VIP4 .*proto 76|blackhole $CL_VIP4" \
 		"$(ip -n "$(cl_node_ns "$i")" route show table "$CL_TABLE" proto 76)"
 done
@@ -292,8 +242,8 @@ e2e_section "drain n1, undrain it"
 event drain-n1
 assert_true "n1: xl4 cluster drain" quietly xl4n 1 cluster drain
 assert_true "router FIB: n2 only" cl_wait_fib 2 5
-assert_eq "n1: the VIP is withdrawn" False "$(web 1 'v.get("announced")')"
-e2e_log "  n1: announce_reason=$(web 1 'v.get("announce_reason")')"
+assert_eq "n1: the VIP is withdrawn" False "$(cl_web 1 'v.get("announced")')"
+e2e_log "  n1: announce_reason=$(cl_web 1 'v.get("announce_reason")')"
 sleep 1
 event undrain-n1
 assert_true "n1: xl4 cluster undrain" quietly xl4n 1 cluster undrain
@@ -321,7 +271,7 @@ assert_true "router FIB: n2 only" cl_wait_fib 2 5
 sleep 0.2
 t_down=$(log_time 1 backend_down "$t_hc")
 t_wd=$(log_time 1 vip_withdrawn "$t_hc")
-d_fib=$(fib_change_after "$t_hc" "$CL_VIP4 via $(cl_node4 2) ")
+d_fib=$(cl_fib_change_after "$t_hc" "$CL_VIP4 via $(cl_node4 2) ")
 t_fib=$("$PY" -c "print('none' if '$d_fib' == 'none' else float('$t_hc') + float('$d_fib'))")
 e2e_log "  n1: checks dropped at 0 ms, backend_down at $(ms "$t_hc" "$t_down") ms, vip_withdrawn at $(ms "$t_hc" "$t_wd") ms, router FIB without n1 at $(ms "$t_hc" "$t_fib") ms"
 # the last backend_down before the withdrawal is the change that emptied the VIP
@@ -333,14 +283,14 @@ if [[ $d_wd =~ ^-?[0-9]+$ ]] && [ "$d_wd" -le 50 ]; then
 else
 	_fail "router FIB without n1 within 50 ms of n1's vip_withdrawn: $d_wd ms"
 fi
-assert_eq "n1: the VIP is withdrawn" False "$(web 1 'v.get("announced")')"
-e2e_log "  n1: announce_reason=$(web 1 'v.get("announce_reason")')"
-assert_eq "n2: the VIP is still announced" True "$(web 2 'v.get("announced")')"
+assert_eq "n1: the VIP is withdrawn" False "$(cl_web 1 'v.get("announced")')"
+e2e_log "  n1: announce_reason=$(cl_web 1 'v.get("announce_reason")')"
+assert_eq "n2: the VIP is still announced" True "$(cl_web 2 'v.get("announced")')"
 burst burst-d 42000
 assert_eq "with n1 withdrawn, every new connection lands on n2" "n2=$BURST" "$(burst_nodes burst-d)"
 event health-ok-n1
 in_ns "$(cl_node_ns 1)" nft delete table ip xl4hc
-assert_true "n1: the VIP is announced again" wait_web 1 'v.get("announced")' True 5
+assert_true "n1: the VIP is announced again" cl_wait_web 1 'v.get("announced")' True 5
 assert_true "router FIB: n1 and n2 again" cl_wait_fib "1 2" 5
 sleep 1
 
@@ -350,7 +300,7 @@ event crash-n1
 t_crash=$(now)
 ip -n "$(cl_node_ns 1)" link set eth0 down
 assert_true "router FIB: n2 only" cl_wait_fib 2 3
-d_crash=$(fib_change_after "$t_crash" "$CL_VIP4 via $(cl_node4 2) ")
+d_crash=$(cl_fib_change_after "$t_crash" "$CL_VIP4 via $(cl_node4 2) ")
 d_crash_ms=$("$PY" -c "print('none' if '$d_crash' == 'none' else round(float('$d_crash') * 1000))")
 if [[ $d_crash_ms =~ ^[0-9]+$ ]] && [ "$d_crash_ms" -le 400 ]; then
 	_pass "router FIB without n1 within 400 ms of its link going down (BFD): $d_crash_ms ms"
@@ -364,7 +314,7 @@ event return-n1
 ip -n "$(cl_node_ns 1)" link set eth0 up
 cl_node_xl4_start 1
 cl_node_bird_start 1
-assert_true "n1: the VIP is announced again" wait_web 1 'v.get("announced")' True 10
+assert_true "n1: the VIP is announced again" cl_wait_web 1 'v.get("announced")' True 10
 assert_true "router FIB: n1 and n2 again" cl_wait_fib "1 2" 15
 sleep 1
 burst burst-e 42000
@@ -379,7 +329,7 @@ NODES="1 2 3"
 cl_node_create 3
 cl_node_xl4_start 3
 cl_node_bird_start 3
-assert_true "n3: the VIP is announced" wait_web 3 'v.get("announced")' True 10
+assert_true "n3: the VIP is announced" cl_wait_web 3 'v.get("announced")' True 10
 assert_true "router FIB: n1, n2 and n3" cl_wait_fib "1 2 3" 15
 sleep 1.5
 burst burst-f 43000
