@@ -385,12 +385,6 @@ static void annotate_vips(struct daemon_cluster *c, json_t *vips)
 				break;
 		if (i == XL4_MAX_VIPS)
 			continue;
-		if (!c->rt) {
-			json_object_set_new(o, "announced", json_false());
-			json_object_set_new(o, "announce_reason",
-					    json_string("cluster.route_table not set"));
-			continue;
-		}
 		vip_reason(c, &c->vip[i], why, sizeof(why));
 		json_object_set_new(o, "announced", json_boolean(c->vip[i].announced));
 		json_object_set_new(o, "announce_reason", json_string(why));
@@ -402,7 +396,9 @@ void daemon_cluster_status(void *state, json_t *status)
 	struct daemon_cluster *c = state;
 
 	json_object_set_new(status, "cluster", cluster_json(c));
-	annotate_vips(c, json_object_get(status, "vips"));
+	/* A single node announces nothing: no announced state to show (absent, not false). */
+	if (c->rt)
+		annotate_vips(c, json_object_get(status, "vips"));
 }
 
 static json_t *req_drain(void *state, const struct xl4_ctl_cmd *cmd, json_t *req)

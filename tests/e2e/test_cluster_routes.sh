@@ -113,6 +113,10 @@ assert_match "web's reason" "2 of 2 backends usable" "$(vip_field web announce_r
 assert_match "xl4 cluster show" "198.18.1.1/32" "$("$XL4" cluster show -s "$DAEMON_SOCK")"
 assert_match "status --json has the cluster" "\"route_table\": ?$TABLE" \
 	"$("$XL4" status -s "$DAEMON_SOCK" --json)"
+assert_match "xl4 status says the node serves" "cluster node: serving, 2 VIP route\(s\) in table 100" \
+	"$("$XL4" status -s "$DAEMON_SOCK")"
+assert_match "xl4 vip list shows the announced state" "cluster: announced \(2 of 2 backends usable\)" \
+	"$("$XL4" vip list -s "$DAEMON_SOCK")"
 m=$(ip netns exec "$A" curl -s --max-time 5 http://127.0.0.1:9143/metrics)
 assert_match "metric xl4_vip_announced" 'xl4_vip_announced\{vip="web"\} 1' "$m"
 assert_match "metric xl4_cluster_drained" 'xl4_cluster_drained 0' "$m"
