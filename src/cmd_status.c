@@ -148,6 +148,13 @@ static int run_status(const struct xl4_cmd *cmd, void *args, int argc, char **ar
 			       json_string_value(json_object_get(i, "response")),
 			       json_integer_value(json_object_get(i, "verified_sources")),
 			       json_integer_value(json_object_get(i, "analyzer_blocks")));
+		if (json_is_true(json_object_get(i = json_object_get(st, "cluster"), "enabled")))
+			printf("cluster node: %s, %zu VIP route(s) in table %lld%s\n",
+			       json_is_true(json_object_get(i, "drained")) ? "DRAINED" : "serving",
+			       json_array_size(json_object_get(i, "routes")),
+			       json_integer_value(json_object_get(i, "route_table")),
+			       json_is_true(json_object_get(i, "attached")) ? "" :
+									     ", PROGRAM NOT ATTACHED");
 		if (json_array_size(json_object_get(st, "vips"))) {
 			printf("\n");
 			xl4_print_vips(json_object_get(st, "vips"));

@@ -199,7 +199,9 @@ int xl4_control_call(const char *path, json_t *req, json_t **resp, char *err, si
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	set_timeout(fd, 5000);
+	/* detach first withdraws a cluster node's routes and waits cluster.drain_ms (<= 60 s) */
+	set_timeout(fd, strcmp(json_string_value(json_object_get(req, "cmd")) ?: "", "detach") ?
+				5000 : 65000);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		ret = -errno;
 		if (ret == -ENOENT || ret == -ECONNREFUSED)
@@ -572,6 +574,8 @@ int xl4_control_cli_call(const char *path, json_t *req, json_t **out)
 		json_decref(resp);
 		return 1;
 	}
+	if (json_string_value(json_object_get(resp, "warning")))
+		fprintf(stderr, "xl4: warning: %s\n", json_string_value(json_object_get(resp, "warning")));
 	if (out)
 		*out = resp;
 	else

@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "daemon_filter.h"
 #include "daemon_guard.h"
+#include "daemon_cluster.h"
 #include "daemon_job.h"
 #include "daemon_lb.h"
 #include "daemon_log.h"
@@ -83,6 +84,7 @@ struct daemon {
 	struct daemon_filter filter;
 	struct daemon_maps maps;
 	struct daemon_guard guard;
+	struct daemon_cluster cluster;
 	size_t n_started;	/* jobs whose start was called (stopped in reverse) */
 	int stop;
 };
@@ -134,7 +136,8 @@ static void maps_status(void *state, json_t *status)
  * The daemon's jobs (daemon_job.h), in the order they start, tick, reload and add to `xl4
  * status`; they stop in reverse. The metrics endpoint starts first, so a taken or bad address
  * stops the start before anything is written; VIPs and filter lists are in place before the
- * first packet (attach comes after every start); the guard leans on the LB and the filter.
+ * first packet (attach comes after every start); the guard leans on the LB and the filter;
+ * the cluster announces what the LB can serve (and annotates its "vips").
  * A new subsystem is one more row.
  */
 static const struct daemon_job jobs[] = {
@@ -152,6 +155,9 @@ static const struct daemon_job jobs[] = {
 	  .stop = daemon_guard_stop, .tick = daemon_guard_tick, .request = daemon_guard_cmds,
 	  .reload = daemon_guard_reload, .json = daemon_guard_status,
 	  .fd = daemon_guard_analyzer_fd, .on_fd = daemon_guard_on_analyzer },
+	{ .name = "cluster", .state = JOB_STATE(cluster), .start = daemon_cluster_start,
+	  .stop = daemon_cluster_stop, .tick = daemon_cluster_tick, .request = daemon_cluster_cmds,
+	  .reload = daemon_cluster_reload, .json = daemon_cluster_status },
 };
 
 #define N_JOBS (sizeof(jobs) / sizeof(jobs[0]))
@@ -362,6 +368,19 @@ static json_t *do_reload(struct daemon *d, const char *via)
 			 "vips", d->cfg.n_vips, "rules", d->cfg.filter.n_rules);
 }
 
+/* Before the program goes (or the daemon with it): a cluster node withdraws its VIP routes,
+ * then keeps forwarding for cluster.drain_ms while the router moves the flows elsewhere. */
+static void leave_cluster(struct daemon *d, bool detaching)
+{
+	int n = daemon_cluster_leave(&d->cluster);
+	unsigned ms = d->cluster.conf.drain_ms;
+
+	if (!n || !detaching || !ms)
+		return;
+	pr_info("cluster: %d VIP route(s) withdrawn; detaching in %u ms (cluster.drain_ms)", n, ms);
+	usleep(ms * 1000u);
+}
+
 /* xl4 detach: stop handling traffic (the one way besides --detach-on-exit), then exit. */
 static json_t *do_detach(struct daemon *d)
 {
@@ -370,6 +389,7 @@ static json_t *do_detach(struct daemon *d)
 	for (int i = 0; i < d->n_ifs; i++)
 		if (d->ifs[i].attached)
 			json_array_append_new(ifs, json_string(d->ifs[i].name));
+	leave_cluster(d, true);
 	detach_all(d, false);
 	d->stop = 1;
 	pr_info("detached on request ('xl4 detach'); exiting");
@@ -502,6 +522,7 @@ static void render_metrics(struct daemon *d)
 		.started = d->started,
 		.events_sampled = d->events_total,
 		.maps = json_object_get(st, "maps"),
+		.cluster = json_object_get(st, "cluster"),
 	};
 	text = xl4_metrics_render(&in, &len);
 	if (text)
@@ -577,12 +598,15 @@ static void run_loop(struct daemon *d)
 
 	while (!d->stop) {
 		int n = epoll_wait(d->epfd, evs, 8, -1);
+		bool changed = false;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
+			/* anything but a drop sample may change what the node can serve */
+			changed |= fd != ring_buffer__epoll_fd(d->rb);
 			if (fd == d->sigfd) {
 				struct signalfd_siginfo si;
 
@@ -613,6 +637,9 @@ static void run_loop(struct daemon *d)
 				ring_buffer__consume(d->rb);
 			}
 		}
+		/* a health change reaches the routes now, not at the next tick */
+		if (changed && !d->stop)
+			daemon_cluster_sync(&d->cluster);
 	}
 }
 
@@ -683,6 +710,16 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	/* attach: every interface (or replace atomically, or keep the adopted program), or none */
 	if (attach_all(d))
 		goto out_socket;
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int ifindex[XL4_MAX_IFACES];
+
+		bpf_obj_get_info_by_fd(d->eng.prog_fd, &info, &len);
+		for (int i = 0; i < d->n_ifs; i++)
+			ifindex[i] = d->ifs[i].ifindex;
+		daemon_cluster_attached(&d->cluster, ifindex, d->n_ifs, info.id);
+	}
 	sample_counters(d);
 	maps_tick(&d->maps);
 	render_metrics(d);
@@ -691,6 +728,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	run_loop(d);
 	rc = 0;
 
+	leave_cluster(d, d->opts.detach_on_exit && d->n_ifs && d->ifs[0].attached);
 	if (d->opts.detach_on_exit) {
 		detach_all(d, false);
 	} else if (d->n_ifs && d->ifs[0].attached) {

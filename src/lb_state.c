@@ -184,6 +184,15 @@ static uint32_t ring_weight(const struct xl4_lb_backend *b)
 	return b->spec.weight;
 }
 
+size_t xl4_lb_vip_usable(const struct xl4_lb_vip *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->n_be; i++)
+		n += ring_weight(&v->be[i]) > 0;
+	return n;
+}
+
 uint64_t xl4_lb_table_fingerprint(const struct xl4_maglev_backend *mb, size_t n,
 				  const uint32_t *table, uint32_t size)
 {
