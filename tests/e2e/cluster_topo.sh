@@ -31,12 +31,13 @@
 #   cl_node_conf I FILE         xl4.conf of node I (cluster section only when CL_CLUSTER=1)
 #   cl_fib_nodes                the router's next hops for the VIP, as node numbers: "1 2"
 #   cl_wait_fib "1 2" SECS      until the router's FIB has exactly those next hops
+#   cl_wait_bfd "1 2" SECS      until the router's BFD sessions up are exactly those nodes
 #   cl_birdc NAME CMD...        birdc on that BIRD's socket
 #   xl4n I CMD...               xl4 CMD on node I's control socket
 #   cl_web I EXPR               a Python expression over node I's VIP "web" (as v) from
 #                               `xl4 vip list --json`; cl_wait_web I EXPR WANT SECS
-#   cl_fib_monitor_start        `ip -ts monitor route` on the router into $E2E_TMP/fib.log;
-#   cl_fib_change_after T0 RE   seconds from T0 to the first logged change matching RE
+#   cl_fib_monitor_start [NS]   `ip -ts monitor route` on the router (or in NS), logged;
+#   cl_fib_change_after T0 RE [NS]  seconds from T0 to the first logged change matching RE
 
 CL_P=${CL_P:-xl4cl-$$}
 CL_SW=$CL_P-sw
@@ -92,6 +93,8 @@ _cl_spawn() {
 		exec setsid "$@"
 	) >>"$log" 2>&1 </dev/null &
 	CL_SPAWNED=$!
+	# out of the job table: bash would print "Killed" when the test kills it with -9
+	disown "$CL_SPAWNED"
 }
 
 # _cl_port NS IF: one more port on the bridge, its other end eth0 in NS.
@@ -298,6 +301,7 @@ protocol bgp xl4nodes {
 	local $CL_R4 as $CL_AS_RT;
 	neighbor range $CL_NET4 as $CL_AS_NODE;
 	dynamic name "node";
+	debug { states };	# BGP session changes in the log (and why)
 	$_CL_BGP_TIMERS
 	bfd on;
 	ipv4 {
@@ -372,15 +376,37 @@ cl_wait_fib() {
 	[ "$(cl_fib_nodes)" = "$want" ]
 }
 
-# cl_fib_monitor_start: the router's route changes with timestamps (UTC), in $E2E_TMP/fib.log
-cl_fib_monitor_start() {
-	bg_start "$CL_RT" "$E2E_TMP/fib.log" env TZ=UTC ip -ts monitor route
+# cl_wait_bfd "1 2" SECS: until the router's BFD sessions that are up are exactly these nodes
+# (BFD comes up about a second after BGP: a crash before that takes the BGP hold time)
+cl_wait_bfd() {
+	local want=$1 secs=$2 t got
+
+	for ((t = 0; t < secs * 10; t++)); do
+		got=$(cl_birdc rt show bfd sessions 2>/dev/null | awk '$3 == "Up" { print $1 }' |
+			sed 's/.*\.//' | sort -n | tr '\n' ' ' | sed 's/ $//')
+		[ "$got" = "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
-# cl_fib_change_after T0 REGEX: seconds from unix time T0 to the first route change the router's
-# `ip -ts monitor route` saw at or after T0 whose text (with its nexthop lines) matches REGEX
+# cl_fib_monitor_start [NS]: route changes with timestamps (UTC) in the router (or NS), in
+# $E2E_TMP/fib.log (or $E2E_TMP/routes-NS.log)
+cl_fib_monitor_start() {
+	local ns=${1:-$CL_RT} log=$E2E_TMP/fib.log
+
+	[ -n "${1:-}" ] && log=$E2E_TMP/routes-$1.log
+	bg_start "$ns" "$log" env TZ=UTC ip -ts monitor route
+}
+
+# cl_fib_change_after T0 REGEX [NS]: seconds from unix time T0 to the first route change the
+# router's (NS's) `ip -ts monitor route` saw at or after T0 whose text (nexthop lines included)
+# matches REGEX; "none" if there is none
 cl_fib_change_after() {
-	"$PY" - "$E2E_TMP/fib.log" "$1" "$2" <<'EOF'
+	local log=$E2E_TMP/fib.log
+
+	[ -n "${3:-}" ] && log=$E2E_TMP/routes-$3.log
+	"$PY" - "$log" "$1" "$2" <<'EOF'
 import datetime, re, sys
 t0, pat = float(sys.argv[2]), re.compile(sys.argv[3])
 blocks, cur = [], None

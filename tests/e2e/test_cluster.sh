@@ -4,7 +4,7 @@
 # Scale-out end to end: xl4 nodes behind a router's ECMP, the VIP announced over BGP by BIRD
 # from the route each daemon keeps in kernel table 100 (tests/e2e/cluster_topo.sh draws the
 # topology). 256 long-lived HTTP/1.1 connections through the VIP, fixed source ports 41000+,
-# a request every 100 ms each, run from (b) to (g) and must all survive:
+# a request every 100 ms each, run from (b) to (h) and must all survive:
 #
 #   (a) set-up: router, nodes n1 n2 (xl4 daemon + BIRD), backends b1 b2; the VIP announced by
 #       both, the router's FIB has both as next hops; the nodes' Maglev table fingerprints agree
@@ -21,7 +21,9 @@
 #       connections land on every node, each 5-tuple on the same node as before
 #   (f) a third node joins: FIB has 3 next hops, new connections land on all three, the
 #       fingerprints agree on all three, and connections that moved to n3 mid-flow kept working
-#   (g) the long-lived connections: 0 broken, 0 stalled (a reply later than 1.5 s), per phase
+#   (g) n3 stops (SIGTERM): its route leaves the router's FIB before the daemon detaches its
+#       program (it forwards for cluster.drain_ms after withdrawing)
+#   (h) the long-lived connections: 0 broken, 0 stalled (a reply later than 1.5 s), per phase
 #
 # Every wait is bounded; namespaces, BIRDs, daemons and pins go at exit (lib.sh's trap).
 # CL_HASH_PROG=zero_hash loads the wrong hash fix (bpf_set_hash(skb, 0)) on the router: (b) must
@@ -125,24 +127,24 @@ burst_nodes() { awk '{c[$2]++} END {for (k in c) printf "%s=%d\n", k, c[k]}' "$E
 # same_map A B: how many ports of burst A went to the same node in burst B
 same_map() { join "$E2E_TMP/$1.map" "$E2E_TMP/$2.map" | awk '$2 == $3' | wc -l; }
 
-# log_time I EVENT [AFTER]: unix time of node I's first logfmt EVENT line (after unix time AFTER)
-log_time() {
-	"$PY" - "$E2E_TMP/xl4-n$1.log" "$2" "${3:-0}" <<'EOF'
+# log_times I EVENT: unix times of node I's logfmt EVENT lines (time=..., ms), one a line
+log_times() {
+	"$PY" - "$E2E_TMP/xl4-n$1.log" "$2" <<'EOF'
 import datetime, re, sys
 for line in open(sys.argv[1]):
-    if f" event={sys.argv[2]} " not in line + " ":
-        continue
-    m = re.search(r"\btime=(\S+?)Z?\b(?=\s|$)", line)
-    if not m:
-        continue
-    t = datetime.datetime.fromisoformat(m[1].rstrip("Z")).replace(
-        tzinfo=datetime.timezone.utc).timestamp()
-    if t >= float(sys.argv[3]):
-        print(f"{t:.3f}")
-        sys.exit(0)
-print("none")
+    m = re.search(r"\btime=(\S+)Z .*\bevent=(\S+)", line)
+    if m and m[2] == sys.argv[2]:
+        t = datetime.datetime.fromisoformat(m[1]).replace(tzinfo=datetime.timezone.utc)
+        print(f"{t.timestamp():.3f}")
 EOF
 }
+
+# first_after T / last_until T: the first time >= T / the last time <= T on stdin, or "none"
+first_after() { awk -v t="$1" '$1 >= t { print; found = 1; exit } END { if (!found) print "none" }'; }
+last_until() { awk -v t="$1" '$1 <= t { last = $1 } END { print (last == "" ? "none" : last) }'; }
+
+# plus T0 SECS: T0 + SECS, or "none"
+plus() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "none" || b == "none") print "none"; else printf "%.6f\n", a + b }'; }
 
 # ms A B: (B - A) in whole milliseconds, or "none"
 ms() {
@@ -198,6 +200,7 @@ cl_fib_monitor_start
 cl_router_bird_start
 for i in $NODES; do
 	cl_node_create "$i"
+	cl_fib_monitor_start "$(cl_node_ns "$i")"
 	cl_node_xl4_start "$i"
 	cl_node_bird_start "$i"
 done
@@ -210,6 +213,7 @@ for i in $NODES; do
 done
 assert_true "router FIB: the VIP via n1 and n2 (BGP, merge paths)" cl_wait_fib "1 2" 20 ||
 	{ cl_birdc rt show protocols all; die "no ECMP route: nothing below can work"; }
+assert_true "router: BFD sessions up with n1 and n2" cl_wait_bfd "1 2" 10
 assert_true "table fingerprints agree on n1 n2" fingerprints_agree
 t_setup=$((SECONDS - T0))
 
@@ -234,6 +238,7 @@ by_br="$(nft_ports syn_n1 | awk -v lo="$HOLD_PORT0" '$1 >= lo' | wc -l) $(nft_po
 e2e_log "  new flows per node (n1 n2): xl4 counters $by_xl4, bridge SYNs $by_br"
 assert_true "each node 40-60% of $N_HOLD connections (xl4 counters: $by_xl4)" spread_ok "$by_xl4" "$N_HOLD"
 assert_eq "xl4's per-node counts equal the bridge's per-flow count" "$by_br" "$by_xl4"
+for i in 1 2; do nft_ports "syn_n$i" | awk -v lo="$HOLD_PORT0" '$1 >= lo' >"$E2E_TMP/hold-n$i.ports"; done
 burst burst-a 42000
 e2e_log "  $BURST new connections: $(burst_nodes burst-a)"
 
@@ -269,19 +274,20 @@ table ip xl4hc {
 EOF
 assert_true "router FIB: n2 only" cl_wait_fib 2 5
 sleep 0.2
-t_down=$(log_time 1 backend_down "$t_hc")
-t_wd=$(log_time 1 vip_withdrawn "$t_hc")
-d_fib=$(cl_fib_change_after "$t_hc" "$CL_VIP4 via $(cl_node4 2) ")
-t_fib=$("$PY" -c "print('none' if '$d_fib' == 'none' else float('$t_hc') + float('$d_fib'))")
-e2e_log "  n1: checks dropped at 0 ms, backend_down at $(ms "$t_hc" "$t_down") ms, vip_withdrawn at $(ms "$t_hc" "$t_wd") ms, router FIB without n1 at $(ms "$t_hc" "$t_fib") ms"
-# the last backend_down before the withdrawal is the change that emptied the VIP
-t_last_down=$(grep ' event=backend_down ' "$E2E_TMP/xl4-n1.log" | tail -1 | grep -oE 'time=[^ ]+' | sed 's/time=//')
-d_wd=$(ms "$t_wd" "$t_fib")
-assert_match "n1: the VIP withdrawn (logged vip_withdrawn)" '^[0-9]' "$t_wd"
-if [[ $d_wd =~ ^-?[0-9]+$ ]] && [ "$d_wd" -le 50 ]; then
-	_pass "router FIB without n1 within 50 ms of n1's vip_withdrawn: $d_wd ms (backend_down $t_last_down)"
+# The health change is the backend_down that left n1 without a usable backend: the last one
+# logged before vip_withdrawn. From there: n1's route leaves table 100 (n1's own route monitor),
+# BIRD withdraws it over BGP, the router's BIRD updates its FIB (the router's route monitor).
+t_wd=$(log_times 1 vip_withdrawn | first_after "$t_hc")
+t_down=$(log_times 1 backend_down | last_until "$t_wd")
+t_rt=$(plus "$t_hc" "$(cl_fib_change_after "$t_hc" "^Deleted .*$CL_VIP4 .*table $CL_TABLE" "$(cl_node_ns 1)")")
+t_fib=$(plus "$t_hc" "$(cl_fib_change_after "$t_hc" "$CL_VIP4 via $(cl_node4 2) ")")
+e2e_log "  n1: checks dropped at 0 ms; last backend_down at $(ms "$t_hc" "$t_down") ms, vip_withdrawn at $(ms "$t_hc" "$t_wd") ms (log, ms); route out of table $CL_TABLE at $(ms "$t_hc" "$t_rt") ms, router FIB without n1 at $(ms "$t_hc" "$t_fib") ms"
+assert_match "n1: the VIP withdrawn (logged vip_withdrawn after backend_down)" '^[0-9.]+ [0-9.]+$' "$t_down $t_wd"
+d=$(ms "$t_down" "$t_fib")
+if [[ $d =~ ^-?[0-9]+$ ]] && [ "$d" -le 50 ]; then
+	_pass "router FIB without n1 within 50 ms of the health change (backend_down): $d ms"
 else
-	_fail "router FIB without n1 within 50 ms of n1's vip_withdrawn: $d_wd ms"
+	_fail "router FIB without n1 within 50 ms of the health change (backend_down): $d ms"
 fi
 assert_eq "n1: the VIP is withdrawn" False "$(cl_web 1 'v.get("announced")')"
 e2e_log "  n1: announce_reason=$(cl_web 1 'v.get("announce_reason")')"
@@ -307,6 +313,8 @@ if [[ $d_crash_ms =~ ^[0-9]+$ ]] && [ "$d_crash_ms" -le 400 ]; then
 else
 	_fail "router FIB without n1 within 400 ms of its link going down (BFD): $d_crash_ms ms"
 fi
+assert_match "router: n1's BGP session went down by BFD" 'Last error: +Error: BFD session down' \
+	"$(cl_birdc rt show protocols all | grep -A6 "Neighbor address: *$(cl_node4 1)\$")"
 node_kill 1
 e2e_log "  n1: BIRD and xl4 killed (kill -9); routes left in table $CL_TABLE: $(ip -n "$(cl_node_ns 1)" route show table "$CL_TABLE" proto 76 | wc -l)"
 sleep 1
@@ -340,8 +348,30 @@ moved=$(nft_ports held_n3 | wc -l)
 e2e_log "  long-lived connections that moved to n3 mid-flow (seen on its port, no SYN there): $moved"
 assert_ge "some long-lived connections moved to n3" 1 "$moved"
 
-# ---- (g) the long-lived connections ----
+# ---- (g) n3 stops: withdraw, forward for drain_ms, detach ----
+e2e_section "n3 stops (SIGTERM, --detach-on-exit): withdrawn before it detaches"
+event stop-n3
+t_stop=$(now)
+cl_node_xl4_stop 3 TERM
+t_exit=$(now)
+assert_true "router FIB: n1 and n2" cl_wait_fib "1 2" 5
+d_stop=$(ms "$t_stop" "$(plus "$t_stop" "$(cl_fib_change_after "$t_stop" "^$CL_VIP4 (?!.*via $(cl_node4 3) )")")")
+d_exit=$(ms "$t_stop" "$t_exit")
+e2e_log "  n3: SIGTERM at 0 ms, router FIB without n3 at $d_stop ms, daemon gone (program detached) at $d_exit ms"
+if [[ $d_stop =~ ^[0-9]+$ ]] && [ "$d_stop" -lt "$d_exit" ] && [ "$d_exit" -ge "${CL_DRAIN_MS:-500}" ]; then
+	_pass "n3 left the router's FIB before its program was detached (drain_ms ${CL_DRAIN_MS:-500})"
+else
+	_fail "n3 left the router's FIB before its program was detached: FIB $d_stop ms, exit $d_exit ms"
+fi
+assert_false "n3: no XDP program left on eth0" link_has_xdp "$(cl_node_ns 3)" eth0
+sleep 0.5
+
+# ---- (h) the long-lived connections ----
 e2e_section "long-lived connections through every change"
+# Every connection n1 carried went over n2 while n1 was out (drain, health, crash): seen
+# on n2's port without a SYN there.
+n1_moved=$(nft_ports held_n2 | sort | comm -12 - <(sort "$E2E_TMP/hold-n1.ports") | wc -l)
+assert_eq "n1's long-lived connections that ran over n2 while n1 was out" "$(wc -l <"$E2E_TMP/hold-n1.ports")" "$n1_moved"
 touch "$STOP"
 proc_wait_exit "$HOLD_PID" 10 || e2e_log "  the hold client did not stop in 10 s"
 grep -v '^{' "$E2E_TMP/hold.out" | grep -v '^connected' | sed 's/^/        /'
