@@ -4,7 +4,9 @@
 
   cluster_client.py hold HOST PORT N SPORT_BASE INTERVAL MAX_SECS STOP_FILE EVENTS_FILE
 
-N HTTP/1.1 keep-alive connections to HOST:PORT, connection I from source port SPORT_BASE+I
+N HTTP/1.1 keep-alive connections to HOST:PORT (HOST: one address, or several separated by
+commas, taken in turn: connection I goes to the (I mod count)-th), connection I from source port
+SPORT_BASE+I
 (fixed 5-tuples: the router's ECMP hash puts each on the same node on every run). Each sends a
 request every INTERVAL seconds and checks the reply (lb_server.py: "NAME /hold/I/SEQ", the same
 NAME every time). A connection breaks at its first error: a reset, the peer closing, a wrong
@@ -31,8 +33,8 @@ STALL = 1.5
 
 
 class Conn:
-    def __init__(self, cid, sport):
-        self.cid, self.sport = cid, sport
+    def __init__(self, cid, host, sport):
+        self.cid, self.host, self.sport = cid, host, sport
         self.sock = None
         self.backend = None
         self.seq = 0
@@ -66,7 +68,8 @@ def reply_complete(buf):
 
 def hold(host, port, n, sport_base, interval, max_secs, stop_file, events_file):
     sel = selectors.DefaultSelector()
-    conns = [Conn(i, sport_base + i) for i in range(n)]
+    hosts = host.split(",")
+    conns = [Conn(i, hosts[i % len(hosts)], sport_base + i) for i in range(n)]
     t_end = time.monotonic() + max_secs
     # unix time = monotonic + offset, for the events file
     offset = time.time() - time.monotonic()
@@ -98,13 +101,16 @@ def hold(host, port, n, sport_base, interval, max_secs, stop_file, events_file):
         c.sock.close()
 
     for c in conns:
-        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        v6 = ":" in c.host
+        s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s.bind(("::" if ":" in host else "0.0.0.0", c.sport))
+        if v6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind(("::" if v6 else "0.0.0.0", c.sport))
         s.setblocking(False)
         c.sock = s
-        err = s.connect_ex((host, port))
+        err = s.connect_ex((c.host, port))
         if err not in (0, errno.EINPROGRESS):
             brk(c, f"connect: {os.strerror(err)}")
             continue
@@ -202,12 +208,12 @@ def hold(host, port, n, sport_base, interval, max_secs, stop_file, events_file):
         by[c.backend or "none"] = by.get(c.backend or "none", 0) + 1
         if c.broken:
             broken_in[c.broken[1]] = broken_in.get(c.broken[1], 0) + 1
-            lines.append(f"conn {c.cid} (sport {c.sport}, {c.backend}) broke in phase "
+            lines.append(f"conn {c.cid} ({c.host} sport {c.sport}, {c.backend}) broke in phase "
                          f"'{c.broken[1]}' after {c.requests} replies: {c.broken[2]}")
         elif c.stalls:
             p, w = max(c.stalls, key=lambda x: x[1])
             stalled_in[p] = stalled_in.get(p, 0) + 1
-            lines.append(f"conn {c.cid} (sport {c.sport}) waited {w:.2f} s for a reply in phase '{p}'")
+            lines.append(f"conn {c.cid} ({c.host} sport {c.sport}) waited {w:.2f} s for a reply in phase '{p}'")
         if c.sock and not c.broken:
             c.sock.close()
     max_wait_ms = int(1000 * max((c.max_wait for c in conns), default=0.0))

@@ -48,6 +48,12 @@ CL_RC4=198.19.1.254
 CL_R4=198.19.2.254
 CL_NET4=198.19.2.0/24
 CL_VIP4=198.19.100.1
+CL_C6=2001:db8:c1::1
+CL_RC6=2001:db8:c1::fe
+CL_R6=2001:db8:c2::fe
+CL_NET6=2001:db8:c2::/64
+CL_VIP6=2001:db8:c100::1
+CL_VIPNET6=2001:db8:c100::/64
 CL_VIPNET4=198.19.100.0/24
 CL_VPORT=80
 CL_TABLE=100
@@ -61,11 +67,14 @@ CL_NBE=2
 declare -A CL_BIRD_PID=()
 declare -a CL_XL4_PID=()
 declare -a _CL_PIN_DONE=()
+declare -a CL_LL=()
 
 cl_node_ns() { echo "$CL_P-n$1"; }
 cl_node4() { echo "198.19.2.$1"; }
 cl_be_ns() { echo "$CL_P-b$1"; }
 cl_be4() { echo "198.19.2.1$1"; }
+cl_node6() { echo "2001:db8:c2::$1"; }
+cl_be6() { echo "2001:db8:c2::1$1"; }
 cl_sock() { echo "$E2E_TMP/n$1.sock"; }
 cl_pin() { echo "$CL_PIN_PREFIX-n$1"; }
 
@@ -124,16 +133,21 @@ cl_topo_create() {
 	addr4 "$CL_CLI" eth0 "$CL_C4/24"
 	addr4 "$CL_RT" c0 "$CL_RC4/24"
 	ip -n "$CL_CLI" route add default via "$CL_RC4" || die "client: default route"
+	addr6 "$CL_CLI" eth0 "$CL_C6/64"
+	addr6 "$CL_RT" c0 "$CL_RC6/64"
+	ip -n "$CL_CLI" -6 route add default via "$CL_RC6" || die "client: IPv6 default route"
 
 	# router <-> the VLAN
 	_cl_port "$CL_RT" p-rt
 	addr4 "$CL_RT" eth0 "$CL_R4/24"
+	addr6 "$CL_RT" eth0 "$CL_R6/64"
+	_cl_sysctl "$CL_RT" net.ipv6.conf.all.forwarding=1 net.ipv6.fib_multipath_hash_policy=1
 	_cl_sysctl "$CL_RT" net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1 \
 		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
 		net.ipv4.conf.c0.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
 	# A fixed hash seed (kernels >= 6.11; older ones pick a random one per boot): the same
 	# 5-tuples take the same nodes on every run.
-	ip netns exec "$CL_RT" sysctl -qw net.ipv4.fib_multipath_hash_seed=4242 2>/dev/null
+	ip netns exec "$CL_RT" sysctl -qw net.ipv4.fib_multipath_hash_seed=4242 2>/dev/null # v4 and v6
 	# The client's socket hash rides the veth into the router; ECMP would use it instead of
 	# the 5-tuple (see clear_hash.bpf.c). CL_HASH_PROG=none or zero_hash: mutation runs.
 	ip netns exec "$CL_RT" tc qdisc add dev c0 clsact || die "router: tc clsact on c0"
@@ -148,8 +162,12 @@ cl_topo_create() {
 		_cl_port "$ns" "p-b$i"
 		addr4 "$ns" eth0 "$(cl_be4 "$i")/24"
 		ip -n "$ns" route add default via "$CL_R4" || die "b$i: default route"
-		# DSR: the VIP on lo, never answered for in ARP, no reverse-path check
+		addr6 "$ns" eth0 "$(cl_be6 "$i")/64"
+		ip -n "$ns" -6 route add default via "$CL_R6" || die "b$i: IPv6 default route"
+		# DSR: the VIPs on lo, never answered for in ARP (IPv6: lo addresses get no
+		# neighbour advertisements on eth0), no reverse-path check
 		ip -n "$ns" addr add "$CL_VIP4/32" dev lo || die "b$i: VIP on lo"
+		ip -n "$ns" -6 addr add "$CL_VIP6/128" dev lo nodad || die "b$i: IPv6 VIP on lo"
 		_cl_sysctl "$ns" net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
 			net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
 		bg_start "$ns" "$E2E_TMP/server-b$i.log" "$PY" "$E2E_LIB_DIR/lb_server.py" "b$i" \
@@ -177,13 +195,20 @@ cl_node_create() {
 	# floods frames for a node whose port went down (its MAC is forgotten) to every other port,
 	# and another node's XDP program, which does not look at the destination MAC, serves them.
 	ip -n "$CL_SW" link set "p-n$i" type bridge_slave flood off || die "p-n$i: flood off"
+	# IPv6 addresses survive a link going down and up (the crash test), as a configured host's
+	# would come back
+	_cl_sysctl "$ns" net.ipv6.conf.eth0.keep_addr_on_down=1
 	addr4 "$ns" eth0 "$(cl_node4 "$i")/24"
+	addr6 "$ns" eth0 "$(cl_node6 "$i")/64"
+	# the router may install the node's link-local address as the IPv6 next hop
+	CL_LL[i]=$(ip -n "$ns" -6 -o addr show dev eth0 scope link | grep -oE 'fe80::[0-9a-f:]+')
+	[ -n "${CL_LL[i]}" ] || die "n$i: no link-local address on eth0"
 }
 
 # cl_node_conf I FILE: the same VIP, backends and seed on every node (identical Maglev tables).
 # Health checks every 100 ms, down after 2 failures: a health change shows within ~250 ms.
 cl_node_conf() {
-	local i=$1 f=$2 b
+	local i=$1 f=$2 b fam
 
 	{
 		echo 'interfaces = ["eth0"];'
@@ -192,14 +217,21 @@ cl_node_conf() {
 			echo "cluster: { route_table = $CL_TABLE; min_healthy = 1; drain_ms = ${CL_DRAIN_MS:-500}; };"
 		fi
 		echo 'vips = ('
-		printf '  { name = "web"; mode = "l2"; address = "%s:%s/tcp";\n' "$CL_VIP4" "$CL_VPORT"
-		echo '    health: { type = "http"; path = "/health"; interval_ms = 100; timeout_ms = 80; rise = 1; fall = 2; };'
-		printf '    backends = ('
-		for ((b = 1; b <= CL_NBE; b++)); do
-			[ "$b" -gt 1 ] && printf ','
-			printf ' { address = "%s"; }' "$(cl_be4 "$b")"
+		for fam in 4 6; do
+			[ "$fam" = 6 ] && echo ','
+			if [ "$fam" = 4 ]; then
+				printf '  { name = "web"; mode = "l2"; address = "%s:%s/tcp";\n' "$CL_VIP4" "$CL_VPORT"
+			else
+				printf '  { name = "web6"; mode = "l2"; address = "[%s]:%s/tcp";\n' "$CL_VIP6" "$CL_VPORT"
+			fi
+			echo '    health: { type = "http"; path = "/health"; interval_ms = 100; timeout_ms = 80; rise = 1; fall = 2; };'
+			printf '    backends = ('
+			for ((b = 1; b <= CL_NBE; b++)); do
+				[ "$b" -gt 1 ] && printf ','
+				printf ' { address = "%s"; }' "$(cl_be"$fam" "$b")"
+			done
+			echo ' ); }'
 		done
-		echo ' ); }'
 		echo ');'
 	} >"$f"
 }
@@ -271,8 +303,13 @@ protocol kernel xl4vips4 {
 	learn;
 	ipv4 { import where krt_source = 76; export none; };
 }
+protocol kernel xl4vips6 {
+	kernel table $CL_TABLE;
+	learn;
+	ipv6 { import where krt_source = 76; export none; };
+}
 protocol bfd { interface "eth0" { $_CL_BFD }; }
-protocol bgp uplink {
+protocol bgp uplink4 {
 	local $(cl_node4 "$i") as $CL_AS_NODE;
 	neighbor $CL_R4 as $CL_AS_RT;
 	$_CL_BGP_TIMERS
@@ -280,6 +317,17 @@ protocol bgp uplink {
 	ipv4 {
 		import none;
 		export where proto = "xl4vips4" && net ~ [ $CL_VIPNET4{32,32} ];
+		next hop self;
+	};
+}
+protocol bgp uplink6 {
+	local $(cl_node6 "$i") as $CL_AS_NODE;
+	neighbor $CL_R6 as $CL_AS_RT;
+	$_CL_BGP_TIMERS
+	bfd on;
+	ipv6 {
+		import none;
+		export where proto = "xl4vips6" && net ~ [ $CL_VIPNET6{128,128} ];
 		next hop self;
 	};
 }
@@ -296,6 +344,10 @@ protocol kernel {
 	merge paths on;
 	ipv4 { import none; export where source = RTS_BGP; };
 }
+protocol kernel {
+	merge paths on;
+	ipv6 { import none; export where source = RTS_BGP; };
+}
 protocol bfd { interface "eth0" { $_CL_BFD }; }
 protocol bgp xl4nodes {
 	local $CL_R4 as $CL_AS_RT;
@@ -307,6 +359,19 @@ protocol bgp xl4nodes {
 	ipv4 {
 		import limit 16 action restart;
 		import where net ~ [ $CL_VIPNET4{32,32} ];
+		export none;
+	};
+}
+protocol bgp xl4nodes6 {
+	local $CL_R6 as $CL_AS_RT;
+	neighbor range $CL_NET6 as $CL_AS_NODE;
+	dynamic name "node6_";
+	debug { states };
+	$_CL_BGP_TIMERS
+	bfd on;
+	ipv6 {
+		import limit 16 action restart;
+		import where net ~ [ $CL_VIPNET6{128,128} ];
 		export none;
 	};
 }
@@ -359,32 +424,48 @@ cl_node_bird_start() {
 	cl_bird_start "n$1" "$(cl_node_ns "$1")" "$E2E_TMP/bird-n$1.conf"
 }
 
-# cl_fib_nodes: the router's kernel next hops for the VIP as node numbers, sorted ("" if none).
+# cl_fib_nodes [6]: the router's kernel next hops for the VIP (IPv4, or IPv6 with 6) as node
+# numbers, sorted ("" if none)
 cl_fib_nodes() {
-	ip -n "$CL_RT" -4 route show "$CL_VIP4/32" 2>/dev/null |
-		grep -oE 'via 198\.19\.2\.[0-9]+' | sed 's/.*\.//' | sort -n | tr '\n' ' ' | sed 's/ $//'
+	local via i out=()
+
+	if [ "${1:-4}" = 4 ]; then
+		ip -n "$CL_RT" -4 route show "$CL_VIP4/32" 2>/dev/null |
+			grep -oE 'via 198\.19\.2\.[0-9]+' | sed 's/.*\.//' | sort -n | tr '\n' ' ' | sed 's/ $//'
+		return
+	fi
+	for via in $(ip -n "$CL_RT" -6 route show "$CL_VIP6/128" 2>/dev/null | grep -oE 'via [0-9a-f:]+' |
+		sed 's/via //'); do
+		for i in "${!CL_LL[@]}"; do
+			[ "$via" = "${CL_LL[i]}" ] || [ "$via" = "$(cl_node6 "$i")" ] && out+=("$i")
+		done
+	done
+	printf '%s\n' "${out[@]}" | grep . | sort -n | tr '\n' ' ' | sed 's/ $//'
 }
 
-# cl_wait_fib "1 2" SECS: wait until the router's FIB has exactly these next hops; 0 if it did.
+# cl_wait_fib "1 2" SECS: wait until the router's FIB has exactly these next hops for both VIPs
+# (IPv4 and IPv6); 0 if it did.
 cl_wait_fib() {
 	local want=$1 secs=$2 t
 
-	for ((t = 0; t < secs * 20; t++)); do
-		[ "$(cl_fib_nodes)" = "$want" ] && return 0
+	for ((t = 0; t <= secs * 20; t++)); do
+		[ "$(cl_fib_nodes 4)" = "$want" ] && [ "$(cl_fib_nodes 6)" = "$want" ] && return 0
 		sleep 0.05
 	done
-	[ "$(cl_fib_nodes)" = "$want" ]
+	return 1
 }
 
-# cl_wait_bfd "1 2" SECS: until the router's BFD sessions that are up are exactly these nodes
+# cl_wait_bfd "1 2" SECS: until the router's BFD sessions that are up (IPv4 and IPv6) are exactly
+# these nodes
 # (BFD comes up about a second after BGP: a crash before that takes the BGP hold time)
 cl_wait_bfd() {
 	local want=$1 secs=$2 t got
 
 	for ((t = 0; t < secs * 10; t++)); do
-		got=$(cl_birdc rt show bfd sessions 2>/dev/null | awk '$3 == "Up" { print $1 }' |
-			sed 's/.*\.//' | sort -n | tr '\n' ' ' | sed 's/ $//')
-		[ "$got" = "$want" ] && return 0
+		got=$(cl_birdc rt show bfd sessions 2>/dev/null | awk '$3 == "Up" { print $1 }')
+		[ "$(echo "$got" | grep -oE '^198\.19\.2\.[0-9]+$' | sed 's/.*\.//' | sort -n | tr '\n' ' ' | sed 's/ $//')" = "$want" ] &&
+			[ "$(echo "$got" | grep -oE '^2001:db8:c2::[0-9]+$' | sed 's/.*://' | sort -n | tr '\n' ' ' | sed 's/ $//')" = "$want" ] &&
+			return 0
 		sleep 0.1
 	done
 	return 1
@@ -427,22 +508,23 @@ print("none")
 EOF
 }
 
-# cl_web I EXPR: EXPR over node I's VIP "web" (as v), from a fresh `xl4 vip list --json`
+# cl_web I EXPR [VIP]: EXPR over node I's VIP "web" (IPv4; or VIP, e.g. web6) as v, from a fresh
+# `xl4 vip list --json`
 cl_web() {
 	xl4n "$1" vip list --json >"$E2E_TMP/vips-n$1.json" || {
 		echo "xl4 vip list failed"
 		return 1
 	}
-	"$PY" -c 'import json, sys; v = [v for v in json.load(open(sys.argv[1])) if v["name"] == "web"][0]; print(eval(sys.argv[2]))' \
-		"$E2E_TMP/vips-n$1.json" "$2"
+	"$PY" -c 'import json, sys; v = [v for v in json.load(open(sys.argv[1])) if v["name"] == sys.argv[3]][0]; print(eval(sys.argv[2]))' \
+		"$E2E_TMP/vips-n$1.json" "$2" "${3:-web}"
 }
 
-# cl_wait_web I EXPR WANT SECS: until `cl_web I EXPR` prints WANT; 0 if it did
+# cl_wait_web I EXPR WANT SECS [VIP]: until `cl_web I EXPR VIP` prints WANT; 0 if it did
 cl_wait_web() {
 	local t
 
 	for ((t = 0; t < $4 * 10; t++)); do
-		[ "$(cl_web "$1" "$2" 2>/dev/null)" = "$3" ] && return 0
+		[ "$(cl_web "$1" "$2" "${5:-web}" 2>/dev/null)" = "$3" ] && return 0
 		sleep 0.1
 	done
 	return 1

@@ -61,11 +61,16 @@ jget() {
 	"$PY" -c 'import json, sys; r = json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# new_flows: "N1 N2 ..." the VIP's new_flows counter on every node of $NODES
+# announced I SECS: until both VIPs (web, web6) of node I are announced
+announced() { cl_wait_web "$1" 'v.get("announced")' True "$2" && cl_wait_web "$1" 'v.get("announced")' True "$2" web6; }
+
+# new_flows: "N1 N2 ..." the VIPs' new_flows counters (web + web6) on every node of $NODES
 new_flows() {
 	local i out=()
 
-	for i in $NODES; do out+=("$(cl_web "$i" 'v["counters"]["new_flows"]')"); done
+	for i in $NODES; do
+		out+=($(($(cl_web "$i" 'v["counters"]["new_flows"]') + $(cl_web "$i" 'v["counters"]["new_flows"]' web6))))
+	done
 	echo "${out[*]}"
 }
 
@@ -73,7 +78,7 @@ new_flows() {
 # port it was delivered to (syn_nI); and every source port of the long-lived range seen going to
 # a node at all (held_nI): a connection that moved to a node mid-flow shows there without a SYN.
 nft_setup() {
-	local i rules="" sets=""
+	local i d rules="" sets=""
 
 	in_ns "$CL_SW" nft add table bridge xl4probe 2>/dev/null ||
 		skip "kernel lacks nftables for bridges (nf_tables bridge family): 'nft add table bridge' failed"
@@ -82,9 +87,11 @@ nft_setup() {
 		sets+="set syn_n$i { type inet_service; flags dynamic; size 65536; }
 		set held_n$i { type inet_service; flags dynamic; size 65536; }
 		"
-		rules+="iifname \"p-rt\" oifname \"p-n$i\" ip daddr $CL_VIP4 tcp flags & (syn | ack) == syn add @syn_n$i { tcp sport }
-		iifname \"p-rt\" oifname \"p-n$i\" ip daddr $CL_VIP4 tcp sport $HOLD_PORT0-$((HOLD_PORT0 + N_HOLD - 1)) add @held_n$i { tcp sport }
+		for d in "ip daddr $CL_VIP4" "ip6 daddr $CL_VIP6"; do
+			rules+="iifname \"p-rt\" oifname \"p-n$i\" $d tcp flags & (syn | ack) == syn add @syn_n$i { tcp sport }
+		iifname \"p-rt\" oifname \"p-n$i\" $d tcp sport $HOLD_PORT0-$((HOLD_PORT0 + N_HOLD - 1)) add @held_n$i { tcp sport }
 		"
+		done
 	done
 	in_ns "$CL_SW" nft -f - <<EOF || die "nft: cannot set up the bridge sets"
 table bridge xl4cl {
@@ -127,13 +134,14 @@ burst_nodes() { awk '{c[$2]++} END {for (k in c) printf "%s=%d\n", k, c[k]}' "$E
 # same_map A B: how many ports of burst A went to the same node in burst B
 same_map() { join "$E2E_TMP/$1.map" "$E2E_TMP/$2.map" | awk '$2 == $3' | wc -l; }
 
-# log_times I EVENT: unix times of node I's logfmt EVENT lines (time=..., ms), one a line
+# log_times I EVENT [VIP]: unix times of node I's logfmt EVENT lines (time=..., ms; only those
+# with vip=VIP if given), one a line
 log_times() {
-	"$PY" - "$E2E_TMP/xl4-n$1.log" "$2" <<'EOF'
+	"$PY" - "$E2E_TMP/xl4-n$1.log" "$2" "${3:-}" <<'EOF'
 import datetime, re, sys
 for line in open(sys.argv[1]):
     m = re.search(r"\btime=(\S+)Z .*\bevent=(\S+)", line)
-    if m and m[2] == sys.argv[2]:
+    if m and m[2] == sys.argv[2] and (not sys.argv[3] or f" vip={sys.argv[3]} " in line + " "):
         t = datetime.datetime.fromisoformat(m[1]).replace(tzinfo=datetime.timezone.utc)
         print(f"{t.timestamp():.3f}")
 EOF
@@ -167,7 +175,9 @@ spread_ok() {
 fingerprints() {
 	local i out=()
 
-	for i in $NODES; do out+=("n$i=$(cl_web "$i" 'v.get("table_fingerprint", "missing")')"); done
+	for i in $NODES; do
+		out+=("n$i=$(cl_web "$i" 'v.get("table_fingerprint", "missing")'),$(cl_web "$i" 'v.get("table_fingerprint", "missing")' web6)")
+	done
 	echo "${out[*]}"
 }
 
@@ -177,7 +187,7 @@ fingerprints_agree() {
 	fps=$(fingerprints)
 	e2e_log "  table fingerprints: $fps"
 	[ "$(echo "$fps" | tr ' ' '\n' | sed 's/^n[0-9]*=//' | sort -u | wc -l)" = 1 ] &&
-		! echo "$fps" | grep -qE '=(missing|0|)( |$)'
+		! echo "$fps" | grep -qE '[=,](missing|0|)(,| |$)'
 }
 
 node_kill() {
@@ -207,11 +217,11 @@ done
 for i in $NODES; do
 	assert_true "n$i: both backends active (MAC resolved, healthy)" \
 		cl_wait_web "$i" '"/".join(b["state"] for b in v["backends"])' active/active 10
-	assert_true "n$i: the VIP is announced" cl_wait_web "$i" 'v.get("announced")' True 10
-	assert_match "n$i: its route in table $CL_TABLE, protocol 76" "blackhole $CL_VIP4 .*proto 76|blackhole $CL_VIP4" \
-		"$(ip -n "$(cl_node_ns "$i")" route show table "$CL_TABLE" proto 76)"
+	assert_true "n$i: both VIPs are announced (web, web6)" announced "$i" 10
+	assert_match "n$i: its routes in table $CL_TABLE, protocol 76" "blackhole $CL_VIP4 .*blackhole $CL_VIP6 " \
+		"$(ip -n "$(cl_node_ns "$i")" -4 route show table "$CL_TABLE" proto 76; ip -n "$(cl_node_ns "$i")" -6 route show table "$CL_TABLE" proto 76)"
 done
-assert_true "router FIB: the VIP via n1 and n2 (BGP, merge paths)" cl_wait_fib "1 2" 20 ||
+assert_true "router FIB: both VIPs via n1 and n2 (BGP, merge paths)" cl_wait_fib "1 2" 20 ||
 	{ cl_birdc rt show protocols all; die "no ECMP route: nothing below can work"; }
 assert_true "router: BFD sessions up with n1 and n2" cl_wait_bfd "1 2" 10
 assert_true "table fingerprints agree on n1 n2" fingerprints_agree
@@ -221,7 +231,7 @@ t_setup=$((SECONDS - T0))
 e2e_section "spread: $N_HOLD long-lived connections over 2 nodes"
 : >"$EV"
 nf0=$(new_flows)
-bg_start "$CL_CLI" "$E2E_TMP/hold.out" timeout 150 "$PY" "$CLIENT" hold "$CL_VIP4" "$CL_VPORT" \
+bg_start "$CL_CLI" "$E2E_TMP/hold.out" timeout 150 "$PY" "$CLIENT" hold "$CL_VIP4,$CL_VIP6" "$CL_VPORT" \
 	"$N_HOLD" "$HOLD_PORT0" 0.1 120 "$STOP" "$EV"
 HOLD_PID=$BG_PID
 for ((t = 0; t < 100; t++)); do
@@ -247,7 +257,7 @@ e2e_section "drain n1, undrain it"
 event drain-n1
 assert_true "n1: xl4 cluster drain" quietly xl4n 1 cluster drain
 assert_true "router FIB: n2 only" cl_wait_fib 2 5
-assert_eq "n1: the VIP is withdrawn" False "$(cl_web 1 'v.get("announced")')"
+assert_eq "n1: both VIPs are withdrawn" "False False" "$(cl_web 1 'v.get("announced")') $(cl_web 1 'v.get("announced")' web6)"
 e2e_log "  n1: announce_reason=$(cl_web 1 'v.get("announce_reason")')"
 sleep 1
 event undrain-n1
@@ -264,11 +274,11 @@ e2e_section "health: n1's checks fail, then pass again"
 event health-n1
 t_hc=$(now)
 in_ns "$(cl_node_ns 1)" nft -f - <<EOF || die "n1: nft"
-table ip xl4hc {
+table inet xl4hc {
 	chain out {
 		type filter hook output priority 0; policy accept;
-		ip daddr $(cl_be4 1) tcp dport $CL_VPORT drop
-		ip daddr $(cl_be4 2) tcp dport $CL_VPORT drop
+		ip daddr { $(cl_be4 1), $(cl_be4 2) } tcp dport $CL_VPORT drop
+		ip6 daddr { $(cl_be6 1), $(cl_be6 2) } tcp dport $CL_VPORT drop
 	}
 }
 EOF
@@ -277,7 +287,7 @@ sleep 0.2
 # The health change is the backend_down that left n1 without a usable backend: the last one
 # logged before vip_withdrawn. From there: n1's route leaves table 100 (n1's own route monitor),
 # BIRD withdraws it over BGP, the router's BIRD updates its FIB (the router's route monitor).
-t_wd=$(log_times 1 vip_withdrawn | first_after "$t_hc")
+t_wd=$(log_times 1 vip_withdrawn web | first_after "$t_hc")
 t_down=$(log_times 1 backend_down | last_until "$t_wd")
 t_rt=$(plus "$t_hc" "$(cl_fib_change_after "$t_hc" "^Deleted .*$CL_VIP4 .*table $CL_TABLE" "$(cl_node_ns 1)")")
 t_fib=$(plus "$t_hc" "$(cl_fib_change_after "$t_hc" "$CL_VIP4 via $(cl_node4 2) ")")
@@ -289,14 +299,14 @@ if [[ $d =~ ^-?[0-9]+$ ]] && [ "$d" -le 50 ]; then
 else
 	_fail "router FIB without n1 within 50 ms of the health change (backend_down): $d ms"
 fi
-assert_eq "n1: the VIP is withdrawn" False "$(cl_web 1 'v.get("announced")')"
+assert_eq "n1: both VIPs are withdrawn" "False False" "$(cl_web 1 'v.get("announced")') $(cl_web 1 'v.get("announced")' web6)"
 e2e_log "  n1: announce_reason=$(cl_web 1 'v.get("announce_reason")')"
-assert_eq "n2: the VIP is still announced" True "$(cl_web 2 'v.get("announced")')"
+assert_eq "n2: both VIPs are still announced" "True True" "$(cl_web 2 'v.get("announced")') $(cl_web 2 'v.get("announced")' web6)"
 burst burst-d 42000
 assert_eq "with n1 withdrawn, every new connection lands on n2" "n2=$BURST" "$(burst_nodes burst-d)"
 event health-ok-n1
-in_ns "$(cl_node_ns 1)" nft delete table ip xl4hc
-assert_true "n1: the VIP is announced again" cl_wait_web 1 'v.get("announced")' True 5
+in_ns "$(cl_node_ns 1)" nft delete table inet xl4hc
+assert_true "n1: both VIPs are announced again" announced 1 5
 assert_true "router FIB: n1 and n2 again" cl_wait_fib "1 2" 5
 sleep 1
 
@@ -322,7 +332,7 @@ event return-n1
 ip -n "$(cl_node_ns 1)" link set eth0 up
 cl_node_xl4_start 1
 cl_node_bird_start 1
-assert_true "n1: the VIP is announced again" cl_wait_web 1 'v.get("announced")' True 10
+assert_true "n1: both VIPs are announced again" announced 1 10
 assert_true "router FIB: n1 and n2 again" cl_wait_fib "1 2" 15
 sleep 1
 burst burst-e 42000
@@ -337,7 +347,7 @@ NODES="1 2 3"
 cl_node_create 3
 cl_node_xl4_start 3
 cl_node_bird_start 3
-assert_true "n3: the VIP is announced" cl_wait_web 3 'v.get("announced")' True 10
+assert_true "n3: both VIPs are announced" announced 3 10
 assert_true "router FIB: n1, n2 and n3" cl_wait_fib "1 2 3" 15
 sleep 1.5
 burst burst-f 43000
