@@ -39,7 +39,9 @@ static void route_failed(struct daemon_cluster *c, const char *what, const struc
 	xl4_route_str(rt, a, sizeof(a));
 	snprintf(c->route_err, sizeof(c->route_err), "%s %s in table %u: %s", what, a,
 		 c->conf.route_table, strerror(-err));
-	pr_warn("cluster: cannot %s (retried every second)", c->route_err);
+	if (strcmp(c->route_err, c->route_err_said))
+		pr_warn("cluster: cannot %s (retried every second)", c->route_err);
+	snprintf(c->route_err_said, sizeof(c->route_err_said), "%s", c->route_err);
 }
 
 /* Why a VIP is (not) announced, when its own rule does not say it all. */
@@ -74,6 +76,26 @@ static void log_vip(const struct daemon_cluster *c, const char *name,
 		      &kv);
 }
 
+/* Its backends that take new flows, and those of them whose health checks (if any) have not
+ * passed once since they were added: the checker starts every backend up. */
+static void count_usable(struct daemon_cluster *c, const struct xl4_lb_vip *v,
+			 struct xl4_announce_in *in)
+{
+	struct daemon_lb *lb = c->lb;
+
+	for (size_t i = 0; i < v->n_be; i++) {
+		struct xl4_health_state st;
+
+		if (!xl4_lb_backend_usable(&v->be[i]))
+			continue;
+		in->usable++;
+		if (lb->hc && lb->health_on[v->id] && !xl4_health_get(lb->hc, v->be[i].id, &st) &&
+		    st.checks == st.failures)
+			in->unchecked++;
+	}
+	in->backends = v->n_be;
+}
+
 /* The routes the VIPs call for: an address is announced while any VIP on it should be (a
  * route carries every port; a VIP that needs its own fate needs its own address). */
 static int wanted_routes(struct daemon_cluster *c, struct xl4_route *want)
@@ -93,9 +115,9 @@ static int wanted_routes(struct daemon_cluster *c, struct xl4_route *want)
 
 		if (!v->used)
 			continue;
-		in.usable = xl4_lb_vip_usable(v);
-		in.backends = v->n_be;
+		count_usable(c, v, &in);
 		vip_route(v, &rt);
+		in.trust_unchecked = find_route(c->inherited, c->n_inherited, &rt) >= 0;
 		c->vip[i].want = xl4_announce_decide(&in, c->vip[i].why, sizeof(c->vip[i].why));
 		if (c->vip[i].want && find_route(want, n, &rt) < 0)
 			want[n++] = rt;
@@ -171,6 +193,10 @@ static void sync_routes(struct daemon_cluster *c, bool withdraw_only)
 		return;
 	n = wanted_routes(c, want);
 	apply_routes(c, want, n, withdraw_only);
+	if (!c->route_err[0] && c->route_err_said[0]) {
+		pr_info("cluster: route changes work again");
+		c->route_err_said[0] = '\0';
+	}
 	note_vips(c);
 }
 
@@ -271,6 +297,8 @@ static int open_table(struct daemon_cluster *c, uint32_t table)
 	}
 	c->n_installed = n < XL4_CLUSTER_MAX_ROUTES ? n : XL4_CLUSTER_MAX_ROUTES;
 	memcpy(c->installed, found, c->n_installed * sizeof(found[0]));
+	c->n_inherited = c->n_installed;
+	memcpy(c->inherited, found, c->n_installed * sizeof(found[0]));
 	if (n)
 		pr_info("cluster: %d route(s) in table %u from a previous daemon", n, table);
 	return 0;
@@ -280,7 +308,7 @@ static void close_table(struct daemon_cluster *c)
 {
 	xl4_routes_close(c->rt);
 	c->rt = NULL;
-	c->n_installed = 0;
+	c->n_installed = c->n_inherited = 0;
 	for (int i = 0; i < XL4_MAX_VIPS; i++)
 		c->vip[i] = (struct daemon_cluster_vip){ 0 };
 }

@@ -184,13 +184,9 @@ static uint32_t ring_weight(const struct xl4_lb_backend *b)
 	return b->spec.weight;
 }
 
-size_t xl4_lb_vip_usable(const struct xl4_lb_vip *v)
+bool xl4_lb_backend_usable(const struct xl4_lb_backend *b)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < v->n_be; i++)
-		n += ring_weight(&v->be[i]) > 0;
-	return n;
+	return ring_weight(b) > 0;
 }
 
 uint64_t xl4_lb_table_fingerprint(const struct xl4_maglev_backend *mb, size_t n,

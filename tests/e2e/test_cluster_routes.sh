@@ -84,6 +84,17 @@ for v in json.load(sys.stdin):
         print(v.get(sys.argv[2], "missing"))' "$1" "$2"
 }
 
+# wait_reason VIP TEXT: until its announce_reason has TEXT (at most 3 s)
+wait_reason() {
+	local i
+
+	for ((i = 0; i < 60; i++)); do
+		case $(vip_field "$1" announce_reason) in *"$2"*) return 0 ;; esac
+		sleep 0.05
+	done
+	return 1
+}
+
 e2e_section "configs the cluster refuses"
 cat >"$E2E_TMP/noseed.conf" <<EOC
 interfaces = [ "a0" ];
@@ -159,6 +170,7 @@ assert_match "vip_withdrawn event with the reason" 'event=vip_withdrawn vip=web 
 listen 1
 listen 2
 assert_true "announced again when the backends come back" wait_route "$V4" yes
+assert_true "both backends healthy again" wait_reason web "2 of 2 backends usable"
 
 e2e_section "min_healthy, changed by a reload"
 write_conf 2 "$WEB6"
@@ -169,6 +181,14 @@ assert_match "reason" "1 of 2 backends usable, below min_healthy 2" "$(vip_field
 write_conf 1 "$WEB6"
 quietly "$XL4" reload -s "$DAEMON_SOCK"
 assert_true "min_healthy back to 1 by reload: announced" wait_route "$V4" yes
+TABLE=101 write_conf 1 "$WEB6"
+quietly "$XL4" reload -s "$DAEMON_SOCK"
+assert_true "route_table changed by reload: the routes move to the new table" \
+	sh -c "ip -n $A route show table 101 proto 76 | grep '^blackhole $V4 ' >/dev/null"
+assert_eq "...and leave the old one" "" "$(routes)"
+write_conf 1 "$WEB6"
+quietly "$XL4" reload -s "$DAEMON_SOCK"
+assert_true "and back" wait_route "$V4" yes
 
 e2e_section "a VIP on the same address holds the route up"
 out=$("$XL4" vip add dns "$V4:53/udp" -s "$DAEMON_SOCK" 2>&1)
@@ -185,6 +205,7 @@ assert_true "dns removed: withdrawn" wait_route "$V4" no
 listen 1
 listen 2
 assert_true "announced again" wait_route "$V4" yes
+assert_true "both backends healthy again" wait_reason web "2 of 2 backends usable"
 
 e2e_section "drain and undrain, kept over a restart"
 out=$("$XL4" cluster drain -s "$DAEMON_SOCK")
@@ -225,9 +246,18 @@ assert_match "reason" "program not attached" "$(vip_field web announce_reason)"
 daemon_stop
 assert_true "daemon stop leaves no route of ours" test -z "$(routes)"
 
-e2e_section "xl4 detach withdraws, waits drain_ms, then detaches"
+e2e_section "a new VIP waits for its first passed health check"
 DAEMON_DETACH=0 daemon_start "$A" -c "$E2E_TMP/xl4.conf"
 assert_true "announced" wait_route "$V4" yes
+quietly "$XL4" vip add lost 198.18.1.9:80/tcp --health tcp -s "$DAEMON_SOCK"
+quietly "$XL4" backend add lost 198.18.0.29 --mac "$BMAC" -s "$DAEMON_SOCK"
+sleep 0.3
+assert_false "not announced before a check passed" has_route 198.18.1.9
+assert_match "reason" "waiting for health checks: 1 of 1 usable backends not checked yet" \
+	"$(vip_field lost announce_reason)"
+quietly "$XL4" vip del lost -s "$DAEMON_SOCK"
+
+e2e_section "xl4 detach withdraws, waits drain_ms, then detaches"
 t0=$(date +%s%N)
 quietly "$XL4" detach -s "$DAEMON_SOCK"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
