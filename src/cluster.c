@@ -18,12 +18,8 @@ bool xl4_announce_decide(const struct xl4_announce_in *in, char *why, size_t len
 		snprintf(why, len, "node drained");
 		return false;
 	}
-	/* A node that has not reached its backends yet draws no traffic; one that took over a
-	 * route from the daemon before it keeps it meanwhile (a restart moves no flow). */
-	size_t proven = in->usable - in->unchecked;
-	size_t counted = in->trust_unchecked ? in->usable : proven;
-
-	if (counted < in->min_healthy) {
+	/* A node that has not reached its backends yet draws no traffic. */
+	if (in->usable - in->unchecked < in->min_healthy) {
 		if (in->usable >= in->min_healthy)
 			snprintf(why, len,
 				 "waiting for health checks: %zu of %zu usable backends "

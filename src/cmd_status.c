@@ -157,6 +157,9 @@ static int run_status(const struct xl4_cmd *cmd, void *args, int argc, char **ar
 			       json_integer_value(json_object_get(i, "route_table")),
 			       json_is_true(json_object_get(i, "attached")) ? "" :
 									     ", PROGRAM NOT ATTACHED");
+		if (*(json_string_value(json_object_get(i, "route_error")) ?: ""))
+			printf("cluster route error: %s\n",
+			       json_string_value(json_object_get(i, "route_error")));
 		if (json_array_size(json_object_get(st, "vips"))) {
 			printf("\n");
 			xl4_print_vips(json_object_get(st, "vips"));

@@ -448,6 +448,7 @@ static bool backend_claim(struct xl4_lb *lb, const struct xl4_lb_vip *v, struct 
 			continue;
 		lb->inh->be_claimed[i] = true;
 		nb->id = i;
+		nb->adopted = true;
 		/* Health state too: a backend that was down stays out of the table until its
 		 * checks pass again (the checker starts from this state). */
 		nb->down = e->flags & XL4_BE_F_DOWN;

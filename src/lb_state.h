@@ -28,6 +28,7 @@ struct xl4_lb_backend {
 	uint32_t id;	 /* index in xl4_backends_v1 */
 	bool down;	 /* health checks failed */
 	bool mac_known;
+	bool adopted;	 /* taken over from the pinned maps at start, with its health state */
 	char key[64];	 /* "addr:port": Maglev identity and display */
 };
 

@@ -67,8 +67,7 @@ static void test_node_state_first(void **state)
 	assert_string_equal(why, "node drained");
 }
 
-/* Health checks that have not passed yet: a fresh node waits; a route taken over from the
- * daemon before stays (a restart must move no flow). */
+/* Backends whose health checks have not passed yet: a fresh node waits for them. */
 static void test_unchecked_backends(void **state)
 {
 	struct xl4_announce_in in = serving;
@@ -79,9 +78,6 @@ static void test_unchecked_backends(void **state)
 	assert_false(xl4_announce_decide(&in, why, sizeof(why)));
 	assert_string_equal(why,
 			    "waiting for health checks: 2 of 2 usable backends not checked yet");
-	in.trust_unchecked = true;
-	assert_true(xl4_announce_decide(&in, why, sizeof(why)));
-	in.trust_unchecked = false;
 	in.unchecked = 1; /* one proven is min_healthy 1 */
 	assert_true(xl4_announce_decide(&in, why, sizeof(why)));
 	in.min_healthy = 2;
