@@ -16,6 +16,7 @@ struct xl4_announce_in {
 	bool drained; /* `xl4 cluster drain` */
 	uint32_t min_healthy; /* cluster.min_healthy */
 	size_t usable; /* the VIP's backends that take new flows */
+	size_t unchecked; /* ...of which this node has not seen a health check pass yet */
 	size_t backends; /* all its backends */
 };
 

@@ -50,25 +50,6 @@ static void print_show(json_t *resp)
 		       json_string_value(json_object_get(v, "announce_reason")));
 }
 
-static int show(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
-		char **argv)
-{
-	const struct xl4_args *a = args;
-	json_t *resp;
-
-	(void)cmd, (void)argc, (void)argv;
-	if (xl4_control_cli_call(xl4_socket(a), json_pack("{s:s}", "cmd", verb->request), &resp))
-		return 1;
-	if (a->json) {
-		json_object_del(resp, "ok");
-		xl4_print_json(resp);
-	} else {
-		print_show(resp);
-	}
-	json_decref(resp);
-	return 0;
-}
-
 static int drain(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
 		 char **argv)
 {
@@ -91,13 +72,13 @@ static int check(const struct xl4_cmd *cmd, const struct xl4_verb *verb, const v
 {
 	const struct xl4_args *a = args;
 
-	if (a->json && verb->run != show)
+	if (a->json && verb->run != xl4_verb_list)
 		return xl4_cli_usage_error(cmd, "--json goes only with show");
 	return 0;
 }
 
 static const struct xl4_verb cluster_verbs[] = {
-	{ "show", NULL, 0, 0, show, "cluster-show" },
+	{ "show", NULL, 0, 0, xl4_verb_list, "cluster-show", NULL, print_show },
 	{ "drain", NULL, 0, 0, drain, "cluster-drain" },
 	{ "undrain", NULL, 0, 0, drain, "cluster-undrain" },
 	{ 0 },

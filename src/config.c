@@ -1218,7 +1218,7 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 
 	{ "daemon", GROUP("daemon: { socket_group = \"xl4\"; };"), .kind = "Daemon" },
 	{ "daemon.socket_group", CUSTOM(parse_socket_group, show_socket_group), .kind = "group name",
-	  .def_doc = "none (root only)",
+	  .def_doc = "none (root only)", .restart_only = true,
 	  .help = "this group may use the control socket too: the socket becomes `root:GROUP 0660` "
 		  "and its directory `root:GROUP 0750` (only a directory the daemon made, or a "
 		  "root-only one it made earlier; a shared one such as `/tmp` is left as it is). "

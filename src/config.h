@@ -118,6 +118,7 @@ struct xl4_cluster_conf {
 #define XL4_CLI_MODE (1u << 1)
 #define XL4_CLI_SOCKET (1u << 2)
 #define XL4_CLI_PIN_PATH (1u << 3)
+#define XL4_CLI_SOCKET_GROUP (1u << 4)
 
 struct xl4_config {
 	char path[PATH_MAX];

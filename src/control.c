@@ -199,9 +199,7 @@ int xl4_control_call(const char *path, json_t *req, json_t **resp, char *err, si
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* detach first withdraws a cluster node's routes and waits cluster.drain_ms (<= 60 s) */
-	set_timeout(fd, strcmp(json_string_value(json_object_get(req, "cmd")) ?: "", "detach") ?
-				5000 : 65000);
+	set_timeout(fd, 5000);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		ret = -errno;
 		if (ret == -ENOENT || ret == -ECONNREFUSED)

@@ -87,6 +87,7 @@ struct daemon {
 	struct daemon_cluster cluster;
 	size_t n_started;	/* jobs whose start was called (stopped in reverse) */
 	int stop;
+	double detach_at;	/* CLOCK_MONOTONIC s: detach then, after cluster.drain_ms (0: no) */
 };
 
 static double now_s(void)
@@ -368,32 +369,43 @@ static json_t *do_reload(struct daemon *d, const char *via)
 			 "vips", d->cfg.n_vips, "rules", d->cfg.filter.n_rules);
 }
 
-/* Before the program goes (or the daemon with it): a cluster node withdraws its VIP routes,
- * then keeps forwarding for cluster.drain_ms while the router moves the flows elsewhere. */
-static void leave_cluster(struct daemon *d, bool detaching)
+/* Stopping with the program detached: a cluster node first withdraws its VIP routes, then
+ * keeps forwarding for cluster.drain_ms while the router moves the flows elsewhere. The loop
+ * runs meanwhile (health changes still reach the tables; status answers). Returns the ms to
+ * wait (0: detach now). */
+static unsigned leave_before_detach(struct daemon *d)
 {
 	int n = daemon_cluster_leave(&d->cluster);
 	unsigned ms = d->cluster.conf.drain_ms;
 
-	if (!n || !detaching || !ms)
-		return;
+	if (!n || !ms)
+		return 0;
 	pr_info("cluster: %d VIP route(s) withdrawn; detaching in %u ms (cluster.drain_ms)", n, ms);
-	usleep(ms * 1000u);
+	d->detach_at = now_s() + ms / 1e3;
+	return ms;
 }
 
 /* xl4 detach: stop handling traffic (the one way besides --detach-on-exit), then exit. */
 static json_t *do_detach(struct daemon *d)
 {
 	json_t *ifs = json_array();
+	unsigned ms;
 
 	for (int i = 0; i < d->n_ifs; i++)
 		if (d->ifs[i].attached)
 			json_array_append_new(ifs, json_string(d->ifs[i].name));
-	leave_cluster(d, true);
+	if (d->detach_at)
+		return json_pack("{s:b, s:o, s:i}", "ok", 1, "detached", ifs, "drain_ms",
+				 (int)((d->detach_at - now_s()) * 1e3));
+	ms = leave_before_detach(d);
+	if (ms) {
+		d->opts.detach_on_exit = true; /* a second signal meanwhile still detaches */
+		return json_pack("{s:b, s:o, s:i}", "ok", 1, "detached", ifs, "drain_ms", (int)ms);
+	}
 	detach_all(d, false);
 	d->stop = 1;
 	pr_info("detached on request ('xl4 detach'); exiting");
-	return json_pack("{s:b, s:o}", "ok", 1, "detached", ifs);
+	return json_pack("{s:b, s:o, s:i}", "ok", 1, "detached", ifs, "drain_ms", 0);
 }
 
 static json_t *req_status(void *d, const struct xl4_ctl_cmd *c, json_t *req)
@@ -597,7 +609,8 @@ static void run_loop(struct daemon *d)
 	struct epoll_event evs[8];
 
 	while (!d->stop) {
-		int n = epoll_wait(d->epfd, evs, 8, -1);
+		int wait_ms = d->detach_at ? (int)((d->detach_at - now_s()) * 1e3) + 1 : -1;
+		int n = epoll_wait(d->epfd, evs, 8, d->detach_at && wait_ms < 0 ? 0 : wait_ms);
 		bool changed = false;
 
 		if (n < 0 && errno == EINTR)
@@ -617,7 +630,10 @@ static void run_loop(struct daemon *d)
 					continue;
 				}
 				daemon_log_stop(si.ssi_signo, d->opts.detach_on_exit);
-				d->stop = 1;
+				/* detaching: withdraw first and keep forwarding for drain_ms; a
+				 * second signal meanwhile stops at once */
+				if (!d->opts.detach_on_exit || d->detach_at || !leave_before_detach(d))
+					d->stop = 1;
 			} else if (fd == d->timerfd) {
 				__u64 ticks;
 
@@ -640,6 +656,11 @@ static void run_loop(struct daemon *d)
 		/* a health change reaches the routes now, not at the next tick */
 		if (changed && !d->stop)
 			daemon_cluster_sync(&d->cluster);
+		if (d->detach_at && now_s() >= d->detach_at) {
+			pr_info("cluster.drain_ms passed: detaching");
+			detach_all(d, false);
+			d->stop = 1;
+		}
 	}
 }
 
@@ -728,7 +749,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	run_loop(d);
 	rc = 0;
 
-	leave_cluster(d, d->opts.detach_on_exit && d->n_ifs && d->ifs[0].attached);
+	daemon_cluster_leave(&d->cluster); /* (done already when it detached after drain_ms) */
 	if (d->opts.detach_on_exit) {
 		detach_all(d, false);
 	} else if (d->n_ifs && d->ifs[0].attached) {

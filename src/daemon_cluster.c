@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,7 +40,14 @@ static void route_failed(struct daemon_cluster *c, const char *what, const struc
 	xl4_route_str(rt, a, sizeof(a));
 	snprintf(c->route_err, sizeof(c->route_err), "%s %s in table %u: %s", what, a,
 		 c->conf.route_table, strerror(-err));
-	pr_warn("cluster: cannot %s (retried every second)", c->route_err);
+	c->route_errors++;
+	if (strcmp(c->route_err, c->route_err_said))
+		pr_warn("cluster: cannot %s (retried every second)%s", c->route_err,
+			err == -EEXIST ?
+				": the table holds another route for it (not protocol 76), "
+				"left alone" :
+				"");
+	snprintf(c->route_err_said, sizeof(c->route_err_said), "%s", c->route_err);
 }
 
 /* Why a VIP is (not) announced, when its own rule does not say it all. */
@@ -70,8 +78,46 @@ static void log_vip(const struct daemon_cluster *c, const char *name,
 	xl4_kv(&kv, "vip", "%s", name);
 	xl4_kv(&kv, "route", "%s", a);
 	xl4_kv(&kv, "reason", "%s", why);
-	xl4_log_event(up ? XL4_LOG_INFO : XL4_LOG_WARN, up ? "vip_announced" : "vip_withdrawn",
-		      &kv);
+	/* A VIP's first state is news, not trouble: only a withdrawal of an announced one warns. */
+	xl4_log_event(up || !cv->seen ? XL4_LOG_INFO : XL4_LOG_WARN,
+		      up ? "vip_announced" : "vip_withdrawn", &kv);
+}
+
+/* Whether this node has seen a backend's health: no checks configured, taken over with the
+ * pinned maps (the previous daemon's checks vouched for it: a restart moves no flow), or a
+ * check passed since it was added. The checker starts every backend up, so without this a
+ * node that cannot reach its backends would draw traffic until the checks fail. Remembered by
+ * id and generation: a reload that re-adds a VIP's checks (which start over) unproves
+ * nothing, and a reused id starts unproven. */
+static bool backend_proven(struct daemon_cluster *c, const struct xl4_lb_vip *v,
+			   const struct xl4_lb_backend *b)
+{
+	struct daemon_lb *lb = c->lb;
+	uint16_t gen = lb->lb.be_gen[b->id];
+	struct xl4_health_state st;
+
+	if (!lb->hc || !lb->health_on[v->id] || b->adopted)
+		return true;
+	if (c->proven[b->id] && c->proven_gen[b->id] == gen)
+		return true;
+	if (xl4_health_get(lb->hc, b->id, &st) || st.checks == st.failures)
+		return false;
+	c->proven[b->id] = true;
+	c->proven_gen[b->id] = gen;
+	return true;
+}
+
+/* Its backends that take new flows, and those of them not proven yet. */
+static void count_usable(struct daemon_cluster *c, const struct xl4_lb_vip *v,
+			 struct xl4_announce_in *in)
+{
+	for (size_t i = 0; i < v->n_be; i++) {
+		if (!xl4_lb_backend_usable(&v->be[i]))
+			continue;
+		in->usable++;
+		in->unchecked += !backend_proven(c, v, &v->be[i]);
+	}
+	in->backends = v->n_be;
 }
 
 /* The routes the VIPs call for: an address is announced while any VIP on it should be (a
@@ -93,8 +139,7 @@ static int wanted_routes(struct daemon_cluster *c, struct xl4_route *want)
 
 		if (!v->used)
 			continue;
-		in.usable = xl4_lb_vip_usable(v);
-		in.backends = v->n_be;
+		count_usable(c, v, &in);
 		vip_route(v, &rt);
 		c->vip[i].want = xl4_announce_decide(&in, c->vip[i].why, sizeof(c->vip[i].why));
 		if (c->vip[i].want && find_route(want, n, &rt) < 0)
@@ -108,7 +153,8 @@ static void apply_routes(struct daemon_cluster *c, const struct xl4_route *want,
 {
 	int err;
 
-	c->route_err[0] = '\0';
+	if (!withdraw_only) /* (a withdraw-only pass tries no add: it cannot clear an add error) */
+		c->route_err[0] = '\0';
 	for (int i = 0; i < n_want && !withdraw_only; i++) {
 		if (find_route(c->installed, c->n_installed, &want[i]) >= 0)
 			continue;
@@ -171,6 +217,10 @@ static void sync_routes(struct daemon_cluster *c, bool withdraw_only)
 		return;
 	n = wanted_routes(c, want);
 	apply_routes(c, want, n, withdraw_only);
+	if (!withdraw_only && !c->route_err[0] && c->route_err_said[0]) {
+		pr_info("cluster: route changes work again");
+		c->route_err_said[0] = '\0';
+	}
 	note_vips(c);
 }
 
@@ -224,6 +274,31 @@ static void check_attached(struct daemon_cluster *c)
 	}
 }
 
+/* What the table really holds: a route someone deleted by hand (or `ip route flush`) is put
+ * back by the sync after this, instead of being reported announced for ever. */
+static void refresh_installed(struct daemon_cluster *c)
+{
+	struct xl4_route now[XL4_CLUSTER_MAX_ROUTES];
+	int n = xl4_routes_list(c->rt, now, XL4_CLUSTER_MAX_ROUTES);
+	char a[64];
+
+	if (n < 0) {
+		pr_warn("cluster: cannot read table %u: %s", c->conf.route_table, strerror(-n));
+		return;
+	}
+	n = n < XL4_CLUSTER_MAX_ROUTES ? n : XL4_CLUSTER_MAX_ROUTES;
+	for (int i = 0; i < c->n_installed; i++) {
+		if (find_route(now, n, &c->installed[i]) >= 0)
+			continue;
+		xl4_route_str(&c->installed[i], a, sizeof(a));
+		pr_warn("cluster: %s was removed from table %u behind the daemon's back; putting it "
+			"back",
+			a, c->conf.route_table);
+	}
+	memcpy(c->installed, now, n * sizeof(now[0]));
+	c->n_installed = n;
+}
+
 void daemon_cluster_tick(void *state)
 {
 	struct daemon_cluster *c = state;
@@ -231,27 +306,36 @@ void daemon_cluster_tick(void *state)
 	if (!c->rt)
 		return;
 	check_attached(c);
+	/* (before the first attach the table is a previous daemon's business) */
+	if (c->prog_id && !c->leaving)
+		refresh_installed(c);
 	daemon_cluster_sync(c); /* also retries a refused route change */
 }
 
 /* ---- the drain, kept in a file beside the control socket ---- */
 
-static void drain_save(struct daemon_cluster *c)
+/* 0, or -errno with the problem in err (the drain holds, but not over a restart). */
+static int drain_save(struct daemon_cluster *c, char *err, size_t errlen)
 {
-	int fd;
+	int fd, ret;
 
 	if (!c->drained) {
 		if (unlink(c->drain_file) && errno != ENOENT)
-			pr_warn("cluster: cannot remove %s: %s", c->drain_file, strerror(errno));
-		return;
+			goto fail;
+		return 0;
 	}
 	fd = open(c->drain_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		pr_warn("cluster: cannot write %s (the drain will not survive a restart): %s",
-			c->drain_file, strerror(errno));
-		return;
-	}
+	if (fd < 0)
+		goto fail;
 	close(fd);
+	return 0;
+fail:
+	ret = -errno;
+	snprintf(err, errlen, "cannot %s %s (%s): a restart will %s",
+		 c->drained ? "write" : "remove", c->drain_file, strerror(-ret),
+		 c->drained ? "serve again" : "find the node drained");
+	pr_warn("cluster: %s", err);
+	return ret;
 }
 
 static int open_table(struct daemon_cluster *c, uint32_t table)
@@ -325,23 +409,35 @@ int daemon_cluster_reload(void *state, const struct xl4_config *old, const struc
 	int ret;
 
 	(void)old;
-	if (c->rt && cfg->cluster.route_table != c->conf.route_table) {
-		/* Out of the old table first: BIRD would announce both meanwhile. */
-		bool was = c->leaving;
+	if (cfg->cluster.route_table != c->conf.route_table) {
+		struct daemon_cluster *next = calloc(1, sizeof(*next));
 
-		c->leaving = true;
-		daemon_cluster_sync(c);
-		c->leaving = was;
-		close_table(c);
+		/* The new table first: if it cannot be used, nothing changed. */
+		if (!next)
+			return -ENOMEM;
+		if (cfg->cluster.route_table &&
+		    (ret = open_table(next, cfg->cluster.route_table))) {
+			snprintf(err, errlen, "cannot use routing table %u: %s",
+				 cfg->cluster.route_table, strerror(-ret));
+			free(next);
+			return ret;
+		}
+		if (c->rt) {
+			/* Out of the old table, then into the new one. */
+			bool was = c->leaving;
+
+			c->leaving = true;
+			daemon_cluster_sync(c);
+			c->leaving = was;
+			close_table(c);
+		}
+		c->rt = next->rt;
+		c->n_installed = next->n_installed;
+		memcpy(c->installed, next->installed,
+		       next->n_installed * sizeof(next->installed[0]));
+		free(next);
 	}
 	c->conf = cfg->cluster;
-	if (c->conf.route_table && !c->rt && (ret = open_table(c, c->conf.route_table))) {
-		snprintf(err, errlen, "cannot use routing table %u: %s", c->conf.route_table,
-			 strerror(-ret));
-		c->conf.route_table = 0;
-		c->lb->node_local = false;
-		return ret;
-	}
 	c->lb->node_local = c->rt != NULL;
 	c->lb->health_changed = c->rt ? health_changed : NULL;
 	c->lb->health_ctx = c;
@@ -360,12 +456,12 @@ static json_t *cluster_json(struct daemon_cluster *c)
 		xl4_route_str(&c->installed[i], a, sizeof(a));
 		json_array_append_new(routes, json_string(a));
 	}
-	return json_pack("{s:b, s:i, s:i, s:i, s:i, s:b, s:b, s:s, s:o, s:s}", "enabled",
+	return json_pack("{s:b, s:i, s:i, s:i, s:i, s:b, s:b, s:s, s:o, s:s, s:I}", "enabled",
 			 c->rt != NULL, "route_table", (int)c->conf.route_table, "route_protocol",
 			 XL4_RTPROT, "min_healthy", (int)c->conf.min_healthy, "drain_ms",
 			 (int)c->conf.drain_ms, "drained", c->drained, "attached", c->attached,
 			 "not_attached_on", c->attached ? "" : c->detached, "routes", routes,
-			 "route_error", c->route_err);
+			 "route_error", c->route_err, "route_errors", (json_int_t)c->route_errors);
 }
 
 /* Each VIP object of status "vips" (the LB's, by name) gets its announced state. */
@@ -407,6 +503,8 @@ static json_t *req_drain(void *state, const struct xl4_ctl_cmd *cmd, json_t *req
 	struct xl4_kv kv = XL4_KV_INIT;
 	bool drain = cmd->arg;
 	int before = c->n_installed;
+	char warn[256] = "";
+	json_t *r;
 
 	(void)req;
 	if (!c->rt)
@@ -414,13 +512,16 @@ static json_t *req_drain(void *state, const struct xl4_ctl_cmd *cmd, json_t *req
 					 "nothing to drain");
 	if (c->drained != drain) {
 		c->drained = drain;
-		drain_save(c);
+		drain_save(c, warn, sizeof(warn));
 		xl4_kv(&kv, "table", "%u", c->conf.route_table);
 		xl4_log_event(XL4_LOG_WARN, drain ? "cluster_drained" : "cluster_undrained", &kv);
 	}
 	daemon_cluster_sync(c);
-	return json_pack("{s:b, s:b, s:i, s:i}", "ok", 1, "drained", c->drained, "withdrawn",
-			 drain ? before - c->n_installed : 0, "announced", c->n_installed);
+	r = json_pack("{s:b, s:b, s:i, s:i}", "ok", 1, "drained", c->drained, "withdrawn",
+		      drain ? before - c->n_installed : 0, "announced", c->n_installed);
+	if (warn[0])
+		json_object_set_new(r, "warning", json_string(warn));
+	return r;
 }
 
 static json_t *req_show(void *state, const struct xl4_ctl_cmd *cmd, json_t *req)

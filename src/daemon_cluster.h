@@ -41,6 +41,11 @@ struct daemon_cluster {
 	struct xl4_route installed[XL4_CLUSTER_MAX_ROUTES];
 	int n_installed;
 	char route_err[128]; /* the last route change the kernel refused ("" none) */
+	char route_err_said[128]; /* ...as last logged: a retry each second logs nothing new */
+	unsigned long long route_errors; /* route changes the kernel refused */
+	/* backends whose health this node has seen (daemon_cluster.c, backend_proven) */
+	bool proven[XL4_MAX_BACKENDS];
+	uint16_t proven_gen[XL4_MAX_BACKENDS];
 	struct daemon_cluster_vip vip[XL4_MAX_VIPS];
 	char vip_name[XL4_MAX_VIPS][XL4_NAME_MAX];
 };

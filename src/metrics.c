@@ -221,6 +221,9 @@ static void render_cluster(FILE *f, json_t *vips, json_t *cluster)
 	sample(f, "xl4_cluster_drained", json_is_true(json_object_get(cluster, "drained")), 0);
 	family(f, "xl4_cluster_routes", "gauge", "VIP routes this node keeps in cluster.route_table");
 	sample(f, "xl4_cluster_routes", json_array_size(json_object_get(cluster, "routes")), 0);
+	family(f, "xl4_cluster_route_errors_total", "counter",
+	       "VIP route changes the kernel refused (retried every second; see xl4 cluster show)");
+	sample(f, "xl4_cluster_route_errors_total", jint(cluster, "route_errors"), 0);
 }
 
 /* The flood guard: per VIP from vips[].guard (daemon_guard_annotate), deployment-wide from

@@ -36,6 +36,13 @@ struct xl4_routes *xl4_routes_open(uint32_t table)
 	}
 	r->table = table;
 	r->portid = mnl_socket_get_portid(r->nl);
+	/* Dumps filtered by the kernel (table, protocol): a node with a full BGP table in main
+	 * must not copy it every second. Kernels before 4.20 lack it: we filter below anyway. */
+	{
+		int one = 1;
+
+		mnl_socket_setsockopt(r->nl, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
+	}
 	r->seq = (uint32_t)time(NULL);
 	return r;
 }
@@ -95,10 +102,20 @@ static struct nlmsghdr *route_msg(struct xl4_routes *r, char *buf, uint16_t type
 int xl4_route_put(struct xl4_routes *r, const struct xl4_route *rt)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct xl4_route ours[XL4_ROUTES_LIST_MAX];
+	int ret, n;
 
-	/* REPLACE: one of ours left by a daemon that died is taken over, not an error. */
-	return transact(r, route_msg(r, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, rt), NULL,
-			NULL);
+	/* EXCL: a route someone else keeps for the address is never overwritten (a REPLACE
+	 * would make it ours, and the next withdraw would delete it). */
+	ret = transact(r, route_msg(r, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, rt), NULL,
+		       NULL);
+	if (ret != -EEXIST)
+		return ret;
+	n = xl4_routes_list(r, ours, XL4_ROUTES_LIST_MAX);
+	for (int i = 0; i < n && i < XL4_ROUTES_LIST_MAX; i++)
+		if (xl4_route_eq(&ours[i], rt))
+			return 0; /* ours already */
+	return -EEXIST;
 }
 
 int xl4_route_del(struct xl4_routes *r, const struct xl4_route *rt)
@@ -160,12 +177,24 @@ int xl4_routes_list(struct xl4_routes *r, struct xl4_route *out, int max)
 		struct rtmsg *rtm;
 		int ret;
 
+		int n0 = c.n;
+
 		nlh->nlmsg_type = RTM_GETROUTE;
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 		nlh->nlmsg_seq = ++r->seq;
 		rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 		rtm->rtm_family = families[i];
-		if ((ret = transact(r, nlh, list_cb, &c)))
+		rtm->rtm_protocol = XL4_RTPROT;
+		rtm->rtm_table = r->table < 256 ? r->table : RT_TABLE_UNSPEC;
+		mnl_attr_put_u32(nlh, RTA_TABLE, r->table);
+		/* A dump the kernel interrupted (routes changed meanwhile) is read again. */
+		for (int tries = 0; (ret = transact(r, nlh, list_cb, &c)) == -EINTR && tries < 3;
+		     tries++) {
+			c.n = n0;
+			nlh->nlmsg_seq = ++r->seq;
+		}
+		/* A filtered dump of a table that has no route yet: "does not exist". */
+		if (ret && ret != -ENOENT)
 			return ret;
 	}
 	return c.n;

@@ -25,12 +25,15 @@ struct xl4_route {
 
 struct xl4_routes;
 
+#define XL4_ROUTES_LIST_MAX 256
+
 /* A netlink socket for the table; NULL with errno set. */
 struct xl4_routes *xl4_routes_open(uint32_t table);
 void xl4_routes_close(struct xl4_routes *r);
 uint32_t xl4_routes_table(const struct xl4_routes *r);
-/* Put (add: idempotent) or take away (a route already gone is no error) the host route for
- * one address. 0 or -errno. */
+/* Put (ours already there: no error; someone else's route for the address: -EEXIST, left
+ * alone) or take away (a route already gone is no error) the host route for one address.
+ * 0 or -errno. */
 int xl4_route_put(struct xl4_routes *r, const struct xl4_route *rt);
 int xl4_route_del(struct xl4_routes *r, const struct xl4_route *rt);
 /* The host routes with protocol XL4_RTPROT in the table, up to max of them. The count

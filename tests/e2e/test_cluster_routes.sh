@@ -9,10 +9,14 @@
 #   - a health change withdraws within 50 ms of the daemon's backend_down event (ip monitor)
 #   - min_healthy, changed by reload; a VIP sharing the address holds the route up
 #   - drain / undrain, and a drain kept over a restart
-#   - SIGKILL leaves the routes; the next daemon keeps the live one (never deleted in between)
-#     and removes the stale one
+#   - a reload that re-adds health checks withdraws nothing; a route deleted by hand is put
+#     back; someone else's route for a VIP's address is neither replaced nor deleted
+#   - SIGKILL leaves the routes; the next daemon takes them over (with health checks 5 s
+#     apart: the backends it adopted count) without deleting the live one, and removes the
+#     stale one
 #   - the program taken off behind the daemon's back: withdrawn within the next tick
-#   - xl4 detach: withdrawn first, then detached after drain_ms
+#   - a new VIP waits for its first passed health check
+#   - xl4 detach: withdrawn first, forwarding drain_ms longer, then detached
 #   - runtime changes warn that they are node-local
 #
 # Needs root. Exit 0: all passed; 1: something failed; 77: skipped.
@@ -47,6 +51,7 @@ listen() {
 }
 unlisten() { eval "_kill_group \$LISTEN$1"; }
 
+HC_INTERVAL=100 # ms between health checks (write_conf)
 write_conf() { # MIN_HEALTHY [extra top-level text]
 	cat >"$E2E_TMP/xl4.conf" <<EOC
 interfaces = [ "a0" ];
@@ -54,7 +59,7 @@ lb: { seed = 7; };
 cluster: { route_table = $TABLE; min_healthy = $1; drain_ms = 300; };
 vips = (
   { name = "web"; address = "$V4:80/tcp";
-    health: { type = "tcp"; interval_ms = 100; timeout_ms = 80; rise = 1; fall = 1; };
+    health: { type = "tcp"; interval_ms = $HC_INTERVAL; timeout_ms = $((HC_INTERVAL * 8 / 10)); rise = 1; fall = 1; };
     backends = ( { address = "198.18.0.21"; mac = "$BMAC"; },
                  { address = "198.18.0.22"; mac = "$BMAC"; } ); }
   ${2:-}
@@ -82,6 +87,17 @@ import json, sys
 for v in json.load(sys.stdin):
     if v["name"] == sys.argv[1]:
         print(v.get(sys.argv[2], "missing"))' "$1" "$2"
+}
+
+# wait_reason VIP TEXT: until its announce_reason has TEXT (at most 3 s)
+wait_reason() {
+	local i
+
+	for ((i = 0; i < 60; i++)); do
+		case $(vip_field "$1" announce_reason) in *"$2"*) return 0 ;; esac
+		sleep 0.05
+	done
+	return 1
 }
 
 e2e_section "configs the cluster refuses"
@@ -159,6 +175,7 @@ assert_match "vip_withdrawn event with the reason" 'event=vip_withdrawn vip=web 
 listen 1
 listen 2
 assert_true "announced again when the backends come back" wait_route "$V4" yes
+assert_true "both backends healthy again" wait_reason web "2 of 2 backends usable"
 
 e2e_section "min_healthy, changed by a reload"
 write_conf 2 "$WEB6"
@@ -169,6 +186,34 @@ assert_match "reason" "1 of 2 backends usable, below min_healthy 2" "$(vip_field
 write_conf 1 "$WEB6"
 quietly "$XL4" reload -s "$DAEMON_SOCK"
 assert_true "min_healthy back to 1 by reload: announced" wait_route "$V4" yes
+TABLE=101 write_conf 1 "$WEB6"
+quietly "$XL4" reload -s "$DAEMON_SOCK"
+assert_true "route_table changed by reload: the routes move to the new table" \
+	sh -c "ip -n $A route show table 101 proto 76 | grep '^blackhole $V4 ' >/dev/null"
+assert_eq "...and leave the old one" "" "$(routes)"
+write_conf 1 "$WEB6"
+quietly "$XL4" reload -s "$DAEMON_SOCK"
+assert_true "and back" wait_route "$V4" yes
+
+e2e_section "a reload that re-adds the health checks withdraws nothing"
+ip -n "$A" -ts monitor route >"$E2E_TMP/monitor3.log" 2>&1 &
+MON=$!
+cleanup_push "kill $MON 2>/dev/null"
+sleep 0.2
+HC_INTERVAL=2000 write_conf 1 "$WEB6" # other health settings: the checks start over
+quietly "$XL4" reload -s "$DAEMON_SOCK"
+sleep 0.5
+kill "$MON"
+assert_false "the route stayed ($(tr '\n' ';' <"$E2E_TMP/monitor3.log"))" \
+	grep -q "Deleted blackhole $V4" "$E2E_TMP/monitor3.log"
+write_conf 1 "$WEB6"
+quietly "$XL4" reload -s "$DAEMON_SOCK"
+
+e2e_section "a route deleted by hand is put back"
+ip -n "$A" route del blackhole "$V4/32" table "$TABLE" proto 76
+assert_true "back within a tick or two" wait_route "$V4" yes 3
+assert_match "the log says so" "198.18.1.1/32 was removed from table 100 behind the daemon's back" \
+	"$(cat "$DAEMON_LOG")"
 
 e2e_section "a VIP on the same address holds the route up"
 out=$("$XL4" vip add dns "$V4:53/udp" -s "$DAEMON_SOCK" 2>&1)
@@ -185,6 +230,7 @@ assert_true "dns removed: withdrawn" wait_route "$V4" no
 listen 1
 listen 2
 assert_true "announced again" wait_route "$V4" yes
+assert_true "both backends healthy again" wait_reason web "2 of 2 backends usable"
 
 e2e_section "drain and undrain, kept over a restart"
 out=$("$XL4" cluster drain -s "$DAEMON_SOCK")
@@ -198,25 +244,43 @@ daemon_stop
 DAEMON_DETACH=0 daemon_start "$A" -c "$E2E_TMP/xl4.conf"
 sleep 0.5
 assert_false "still drained after a restart" has_route "$V4"
+# Someone else's route for the VIP's own address: ours is not added over it.
+ip -n "$A" route add unreachable "$V4/32" table "$TABLE" proto static
 quietly "$XL4" cluster undrain -s "$DAEMON_SOCK"
-assert_true "undrained: announced" wait_route "$V4" yes
 assert_true "undrained: IPv6 announced" wait_route "$V6" yes
+sleep 0.3
+assert_match "the foreign route is left as it was" "unreachable $V4 proto static" \
+	"$(ip -n "$A" route show table "$TABLE")"
+assert_match "web's reason names the refused route" "route refused: add 198.18.1.1/32 in table 100: File exists" \
+	"$(vip_field web announce_reason)"
+quietly "$XL4" cluster drain -s "$DAEMON_SOCK"
+assert_match "a drain does not delete it either" "unreachable $V4 proto static" \
+	"$(ip -n "$A" route show table "$TABLE")"
+ip -n "$A" route del unreachable "$V4/32" table "$TABLE" proto static
+quietly "$XL4" cluster undrain -s "$DAEMON_SOCK"
+assert_true "undrained, the way clear: announced" wait_route "$V4" yes
+assert_true "both backends healthy" wait_reason web "2 of 2 backends usable"
 
-e2e_section "SIGKILL leaves the routes; the next daemon keeps the live one"
+e2e_section "SIGKILL leaves the routes; the next daemon takes them over"
 daemon_stop KILL
 assert_true "routes left by the killed daemon" has_route "$V4"
 ip -n "$A" -ts monitor route >"$E2E_TMP/monitor2.log" 2>&1 &
 MON=$!
 cleanup_push "kill $MON 2>/dev/null"
 sleep 0.2
-write_conf 1 # web6 is gone from the config
+# web6 gone from the config; checks 5 s apart: only the adopted backends' state can keep web
+HC_INTERVAL=5000 write_conf 1
 DAEMON_DETACH=0 daemon_start "$A" -c "$E2E_TMP/xl4.conf"
 assert_true "the stale IPv6 route is removed" wait_route "$V6" no
 assert_true "the live one is there" has_route "$V4"
-sleep 0.2
+sleep 0.5
 kill "$MON"
 assert_false "the live route was never deleted in between ($(tr '\n' ';' <"$E2E_TMP/monitor2.log"))" \
 	grep -q "Deleted blackhole $V4" "$E2E_TMP/monitor2.log"
+assert_match "the new daemon found them" "2 route\(s\) in table 100 from a previous daemon" \
+	"$(cat "$DAEMON_LOG")"
+assert_false "and never withdrew web" grep -q "event=vip_withdrawn vip=web " "$DAEMON_LOG"
+assert_eq "web announced" True "$(vip_field web announced)"
 
 e2e_section "the program taken off behind the daemon's back"
 ip -n "$A" link set dev a0 xdp off
@@ -225,13 +289,30 @@ assert_match "reason" "program not attached" "$(vip_field web announce_reason)"
 daemon_stop
 assert_true "daemon stop leaves no route of ours" test -z "$(routes)"
 
-e2e_section "xl4 detach withdraws, waits drain_ms, then detaches"
+e2e_section "a new VIP waits for its first passed health check"
 DAEMON_DETACH=0 daemon_start "$A" -c "$E2E_TMP/xl4.conf"
 assert_true "announced" wait_route "$V4" yes
+quietly "$XL4" vip add lost 198.18.1.9:80/tcp --health tcp -s "$DAEMON_SOCK"
+quietly "$XL4" backend add lost 198.18.0.29 --mac "$BMAC" -s "$DAEMON_SOCK"
+sleep 0.3
+assert_false "not announced before a check passed" has_route 198.18.1.9
+assert_match "reason" "waiting for health checks: 1 of 1 usable backends not checked yet" \
+	"$(vip_field lost announce_reason)"
+quietly "$XL4" vip del lost -s "$DAEMON_SOCK"
+
+e2e_section "xl4 detach withdraws, forwards drain_ms longer, then detaches"
 t0=$(date +%s%N)
-quietly "$XL4" detach -s "$DAEMON_SOCK"
+"$XL4" detach -s "$DAEMON_SOCK" >"$E2E_TMP/detach.out" 2>&1 &
+DETACH=$!
+sleep 0.15
+assert_false "during drain_ms: routes withdrawn" has_route "$V4"
+assert_true "...the program still attached" link_has_xdp "$A" a0
+assert_true "...and the daemon still answers" quietly "$XL4" status -s "$DAEMON_SOCK"
+wait "$DETACH"
+assert_eq "xl4 detach exit status ($(cat "$E2E_TMP/detach.out"))" 0 "$?"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-assert_false "routes withdrawn" has_route "$V4"
+assert_match "it says what it waited for" "detaches in [0-9]+ ms \(cluster.drain_ms\)" \
+	"$(cat "$E2E_TMP/detach.out")"
 assert_true "detach waited drain_ms = 300 ($ms ms)" test "$ms" -ge 300
 assert_false "then detached" link_has_xdp "$A" a0
 assert_true "someone else's route is still there" \

@@ -67,6 +67,29 @@ static void test_node_state_first(void **state)
 	assert_string_equal(why, "node drained");
 }
 
+/* Backends whose health checks have not passed yet: a fresh node waits for them. */
+static void test_unchecked_backends(void **state)
+{
+	struct xl4_announce_in in = serving;
+	char why[96];
+
+	(void)state;
+	in.unchecked = 2;
+	assert_false(xl4_announce_decide(&in, why, sizeof(why)));
+	assert_string_equal(why,
+			    "waiting for health checks: 2 of 2 usable backends not checked yet");
+	in.unchecked = 1; /* one proven is min_healthy 1 */
+	assert_true(xl4_announce_decide(&in, why, sizeof(why)));
+	in.min_healthy = 2;
+	assert_false(xl4_announce_decide(&in, why, sizeof(why)));
+	assert_string_equal(why,
+			    "waiting for health checks: 1 of 2 usable backends not checked yet");
+	in.usable = 1; /* not enough even when all are checked: that is the reason given */
+	in.unchecked = 1;
+	assert_false(xl4_announce_decide(&in, why, sizeof(why)));
+	assert_string_equal(why, "1 of 3 backends usable, below min_healthy 2");
+}
+
 static void test_short_buffer(void **state)
 {
 	char why[8];
@@ -82,6 +105,7 @@ int main(void)
 		cmocka_unit_test(test_serving_node_announces),
 		cmocka_unit_test(test_min_healthy),
 		cmocka_unit_test(test_node_state_first),
+		cmocka_unit_test(test_unchecked_backends),
 		cmocka_unit_test(test_short_buffer),
 	};
 
