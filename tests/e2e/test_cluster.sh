@@ -25,9 +25,16 @@
 #       program (it forwards for cluster.drain_ms after withdrawing)
 #   (h) the long-lived connections: 0 broken, 0 stalled (a reply later than 1.5 s), per phase
 #
+# Both VIPs, web (198.19.100.1) and web6 (2001:db8:c100::1), are announced and checked in the
+# FIB; the long-lived connections alternate IPv4 and IPv6; timings and bursts are IPv4.
+#
 # Every wait is bounded; namespaces, BIRDs, daemons and pins go at exit (lib.sh's trap).
 # CL_HASH_PROG=zero_hash loads the wrong hash fix (bpf_set_hash(skb, 0)) on the router: (b) must
-# then fail (every flow on one node). Needs root and BIRD 2 (Debian bird2: scripts/setup-deps).
+# then fail (every flow on one node); CL_HASH_PROG=none loads none: the same 5-tuples then take
+# other nodes ((c), (e)). CL_JOIN_SLOW_CHECK=2: n3's first health checks of b2 fail for 2 s; on
+# the daemon of 2026-12-02 n3 then announces with b1 alone (min_healthy 1), its table differs from
+# the others' and the b2 connections that move to it are reset ((h): 46 of 138). CL_KEEP=DIR: a
+# copy of the logs and configs. Needs root and BIRD 2 (Debian bird2: scripts/setup-deps).
 # Exit 0: all passed; 1: something failed; 77: skipped (no bird, or the kernel lacks a feature).
 set -u -o pipefail
 
@@ -345,6 +352,19 @@ e2e_section "n3 joins"
 event add-n3
 NODES="1 2 3"
 cl_node_create 3
+if [ -n "${CL_JOIN_SLOW_CHECK:-}" ]; then
+	e2e_log "  note: n3's health checks of b2 are dropped for its first ${CL_JOIN_SLOW_CHECK} s (CL_JOIN_SLOW_CHECK)"
+	in_ns "$(cl_node_ns 3)" nft -f - <<EOF || die "n3: nft"
+table inet xl4slow {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ip daddr $(cl_be4 2) tcp dport $CL_VPORT drop
+		ip6 daddr $(cl_be6 2) tcp dport $CL_VPORT drop
+	}
+}
+EOF
+	bg_start "$(cl_node_ns 3)" /dev/null sh -c "sleep $CL_JOIN_SLOW_CHECK; nft delete table inet xl4slow"
+fi
 cl_node_xl4_start 3
 cl_node_bird_start 3
 assert_true "n3: both VIPs are announced" announced 3 10
@@ -396,5 +416,6 @@ else
 	_fail "the hold client gave no result: $(tail -5 "$E2E_TMP/hold.out")"
 fi
 
+[ -n "${CL_KEEP:-}" ] && cp -r "$E2E_TMP" "$CL_KEEP"
 e2e_log "  time: set-up ${t_setup}s, total $((SECONDS - T0))s"
 e2e_summary cluster
