@@ -262,8 +262,10 @@ e2e_log "  $BURST new connections: $(burst_nodes burst-a)"
 # ---- (c) drain and undrain ----
 e2e_section "drain n1, undrain it"
 event drain-n1
+t_dr=$(now)
 assert_true "n1: xl4 cluster drain" quietly xl4n 1 cluster drain
 assert_true "router FIB: n2 only" cl_wait_fib 2 5
+e2e_log "  router FIB without n1 $(ms "$t_dr" "$(plus "$t_dr" "$(cl_fib_change_after "$t_dr" "$CL_VIP4 via $(cl_node4 2) ")")") ms after 'xl4 cluster drain' was started"
 assert_eq "n1: both VIPs are withdrawn" "False False" "$(cl_web 1 'v.get("announced")') $(cl_web 1 'v.get("announced")' web6)"
 e2e_log "  n1: announce_reason=$(cl_web 1 'v.get("announce_reason")')"
 sleep 1
