@@ -95,7 +95,7 @@ _cl_spawn() {
 
 	shift
 	(
-		for fd in /proc/$BASHPID/fd/*; do
+		for fd in "/proc/$BASHPID/fd/"*; do
 			fd=${fd##*/}
 			[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
 		done
@@ -247,7 +247,7 @@ cl_node_xl4_start() {
 	pin=$(cl_pin "$i")
 	cl_node_conf "$i" "$conf"
 	if [ -z "${_CL_PIN_DONE[$i]:-}" ]; then
-		_CL_PIN_DONE[$i]=1
+		_CL_PIN_DONE[i]=1
 		cleanup_push "nsenter --net='/run/netns/$ns' '$XL4' detach --pin-path '$pin' -s '$E2E_TMP/none.sock'; '$XL4' cleanup --pin-path '$pin' -s '$(cl_sock "$i")'; rm -rf '$pin'"
 	fi
 	: >>"$log"
