@@ -34,9 +34,9 @@
 # other nodes ((c), (e)). CL_JOIN_SLOW_CHECK=2: n3's first health checks of b2 fail for 2 s; on
 # the daemon of 2026-12-02 n3 then announces with b1 alone (min_healthy 1), its table differs from
 # the others' and the b2 connections that move to it are reset ((h): 46 of 138). The same happens
-# without it in about one run of four: n3 announced web6 with "1 of 2 backends usable" while b2's
-# IPv6 MAC was not resolved yet (1 s later), 27 IPv6 connections of b2 reset. CL_KEEP=DIR: a copy
-# of the logs and configs. Needs root and BIRD 2 (Debian bird2: scripts/setup-deps).
+# without it in 3 runs of 11: n3 announced a VIP with "1 of 2 backends usable" while b2's MAC
+# was not resolved yet (1 s later), 19-27 connections of b2 reset. CL_KEEP=DIR: a copy of the
+# logs and configs. Needs root and BIRD 2 (Debian bird2: scripts/setup-deps).
 # Exit 0: all passed; 1: something failed; 77: skipped (no bird, or the kernel lacks a feature).
 set -u -o pipefail
 
