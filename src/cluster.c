@@ -18,16 +18,19 @@ bool xl4_announce_decide(const struct xl4_announce_in *in, char *why, size_t len
 		snprintf(why, len, "node drained");
 		return false;
 	}
-	/* A node that has not reached its backends yet draws no traffic. */
-	if (in->usable - in->unchecked < in->min_healthy) {
-		if (in->usable >= in->min_healthy)
-			snprintf(why, len,
-				 "waiting for health checks: %zu of %zu usable backends "
-				 "not checked yet",
-				 in->unchecked, in->usable);
-		else
-			snprintf(why, len, "%zu of %zu backends usable, below min_healthy %u",
-				 in->usable, in->backends, in->min_healthy);
+	/* Joining, a node waits for its own verdict on every backend: a backend its checker
+	 * still has up (they start up) but its peers have down, or whose MAC it does not know
+	 * yet, would give it another Maglev table than theirs, and the flows ECMP moves to it
+	 * would change backend. */
+	if (in->joining && in->unsettled) {
+		snprintf(why, len,
+			 "joining: no verdict yet on %zu of %zu backends (health check, MAC)",
+			 in->unsettled, in->backends);
+		return false;
+	}
+	if (in->usable < in->min_healthy) {
+		snprintf(why, len, "%zu of %zu backends usable, below min_healthy %u", in->usable,
+			 in->backends, in->min_healthy);
 		return false;
 	}
 	snprintf(why, len, "%zu of %zu backends usable", in->usable, in->backends);

@@ -15,8 +15,9 @@ struct xl4_announce_in {
 	bool leaving; /* the daemon is stopping or detaching */
 	bool drained; /* `xl4 cluster drain` */
 	uint32_t min_healthy; /* cluster.min_healthy */
-	size_t usable; /* the VIP's backends that take new flows */
-	size_t unchecked; /* ...of which this node has not seen a health check pass yet */
+	size_t usable; /* backends that take new flows, their health seen by this node */
+	size_t unsettled; /* backends this node has no verdict on yet (health check, MAC) */
+	bool joining; /* the VIP has not been announced since the daemon started */
 	size_t backends; /* all its backends */
 };
 

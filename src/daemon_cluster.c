@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "adopt.h"
@@ -107,15 +108,54 @@ static bool backend_proven(struct daemon_cluster *c, const struct xl4_lb_vip *v,
 	return true;
 }
 
-/* Its backends that take new flows, and those of them not proven yet. */
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* How long a joining node waits for a verdict on a backend before it stops waiting: its
+ * checks' time to fail (fall x interval + timeout) or ARP's to give up, and a second. */
+static double settle_bound_s(const struct daemon_cluster *c, const struct xl4_lb_vip *v)
+{
+	const struct xl4_health_spec *h = &c->lb->health[v->id];
+	double hc = c->lb->health_on[v->id] ? (h->fall * h->interval_ms + h->timeout_ms) / 1e3 : 0;
+
+	return (hc > 5 ? hc : 5) + 1;
+}
+
+/* Whether this node has its own verdict on a backend: taken over from the pins, down, or up
+ * with a known MAC and a passed check; or it has waited long enough. */
+static bool backend_settled(struct daemon_cluster *c, const struct xl4_lb_vip *v,
+			    const struct xl4_lb_backend *b, double now)
+{
+	uint16_t gen = c->lb->lb.be_gen[b->id];
+
+	if (b->adopted || b->down || (b->mac_known && backend_proven(c, v, b)))
+		return true;
+	if (!c->seen_at[b->id] || c->seen_gen[b->id] != gen) {
+		c->seen_at[b->id] = now;
+		c->seen_gen[b->id] = gen;
+	}
+	return now - c->seen_at[b->id] > settle_bound_s(c, v);
+}
+
+/* Its usable backends (taking new flows, health seen) and those without a verdict yet; a
+ * backend the config drains or weighs 0 takes no flow anywhere: nothing to wait for. */
 static void count_usable(struct daemon_cluster *c, const struct xl4_lb_vip *v,
 			 struct xl4_announce_in *in)
 {
+	double now = mono_s();
+
 	for (size_t i = 0; i < v->n_be; i++) {
-		if (!xl4_lb_backend_usable(&v->be[i]))
+		const struct xl4_lb_backend *b = &v->be[i];
+
+		if (b->spec.drained || !b->spec.weight)
 			continue;
-		in->usable++;
-		in->unchecked += !backend_proven(c, v, &v->be[i]);
+		in->unsettled += !backend_settled(c, v, b, now);
+		in->usable += xl4_lb_backend_usable(b) && backend_proven(c, v, b);
 	}
 	in->backends = v->n_be;
 }
@@ -140,6 +180,7 @@ static int wanted_routes(struct daemon_cluster *c, struct xl4_route *want)
 		if (!v->used)
 			continue;
 		count_usable(c, v, &in);
+		in.joining = !c->vip[i].ever;
 		vip_route(v, &rt);
 		c->vip[i].want = xl4_announce_decide(&in, c->vip[i].why, sizeof(c->vip[i].why));
 		if (c->vip[i].want && find_route(want, n, &rt) < 0)
@@ -197,6 +238,7 @@ static void note_vips(struct daemon_cluster *c)
 		}
 		vip_route(v, &cv->rt);
 		up = find_route(c->installed, c->n_installed, &cv->rt) >= 0;
+		cv->ever |= up;
 		if (!cv->seen || up != cv->announced) {
 			cv->announced = up;
 			log_vip(c, v->spec.name, cv, NULL);

@@ -21,6 +21,7 @@
 
 struct daemon_cluster_vip {
 	bool seen; /* logged once at least (its first state is news) */
+	bool ever; /* announced since the daemon started (it joined) */
 	bool want; /* its own rule says announce */
 	bool announced; /* its address's route is in the table (another VIP's rule may hold it) */
 	char why[96]; /* its own rule's reason */
@@ -46,6 +47,9 @@ struct daemon_cluster {
 	/* backends whose health this node has seen (daemon_cluster.c, backend_proven) */
 	bool proven[XL4_MAX_BACKENDS];
 	uint16_t proven_gen[XL4_MAX_BACKENDS];
+	/* when this node first saw a backend without a verdict (by id and generation) */
+	double seen_at[XL4_MAX_BACKENDS];
+	uint16_t seen_gen[XL4_MAX_BACKENDS];
 	struct daemon_cluster_vip vip[XL4_MAX_VIPS];
 	char vip_name[XL4_MAX_VIPS][XL4_NAME_MAX];
 };

@@ -296,7 +296,7 @@ quietly "$XL4" vip add lost 198.18.1.9:80/tcp --health tcp -s "$DAEMON_SOCK"
 quietly "$XL4" backend add lost 198.18.0.29 --mac "$BMAC" -s "$DAEMON_SOCK"
 sleep 0.3
 assert_false "not announced before a check passed" has_route 198.18.1.9
-assert_match "reason" "waiting for health checks: 1 of 1 usable backends not checked yet" \
+assert_match "reason" "joining: no verdict yet on 1 of 1 backends" \
 	"$(vip_field lost announce_reason)"
 quietly "$XL4" vip del lost -s "$DAEMON_SOCK"
 

@@ -67,27 +67,28 @@ static void test_node_state_first(void **state)
 	assert_string_equal(why, "node drained");
 }
 
-/* Backends whose health checks have not passed yet: a fresh node waits for them. */
-static void test_unchecked_backends(void **state)
+/* Joining, a node waits for a verdict on every backend; once it has served, a new backend
+ * without one (a reload adding it on every node) withdraws nothing. */
+static void test_joining_waits_for_every_verdict(void **state)
 {
 	struct xl4_announce_in in = serving;
 	char why[96];
 
 	(void)state;
-	in.unchecked = 2;
+	in.joining = true;
+	assert_true(xl4_announce_decide(&in, why, sizeof(why))); /* all settled */
+	in.unsettled = 1;
 	assert_false(xl4_announce_decide(&in, why, sizeof(why)));
-	assert_string_equal(why,
-			    "waiting for health checks: 2 of 2 usable backends not checked yet");
-	in.unchecked = 1; /* one proven is min_healthy 1 */
+	assert_string_equal(why, "joining: no verdict yet on 1 of 3 backends (health check, MAC)");
+	in.joining = false;
 	assert_true(xl4_announce_decide(&in, why, sizeof(why)));
-	in.min_healthy = 2;
+	in.usable = 0; /* an unproven backend is not usable: the count says so */
 	assert_false(xl4_announce_decide(&in, why, sizeof(why)));
-	assert_string_equal(why,
-			    "waiting for health checks: 1 of 2 usable backends not checked yet");
-	in.usable = 1; /* not enough even when all are checked: that is the reason given */
-	in.unchecked = 1;
+	assert_string_equal(why, "0 of 3 backends usable, below min_healthy 1");
+	in.joining = true; /* the node's own state still comes first */
+	in.drained = true;
 	assert_false(xl4_announce_decide(&in, why, sizeof(why)));
-	assert_string_equal(why, "1 of 3 backends usable, below min_healthy 2");
+	assert_string_equal(why, "node drained");
 }
 
 static void test_short_buffer(void **state)
@@ -105,7 +106,7 @@ int main(void)
 		cmocka_unit_test(test_serving_node_announces),
 		cmocka_unit_test(test_min_healthy),
 		cmocka_unit_test(test_node_state_first),
-		cmocka_unit_test(test_unchecked_backends),
+		cmocka_unit_test(test_joining_waits_for_every_verdict),
 		cmocka_unit_test(test_short_buffer),
 	};
 
