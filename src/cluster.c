@@ -18,10 +18,11 @@ bool xl4_announce_decide(const struct xl4_announce_in *in, char *why, size_t len
 		snprintf(why, len, "node drained");
 		return false;
 	}
-	/* Joining, a node waits for its own verdict on every backend: a backend its checker
-	 * still has up (they start up) but its peers have down, or whose MAC it does not know
-	 * yet, would give it another Maglev table than theirs, and the flows ECMP moves to it
-	 * would change backend. */
+	/* Joining, a node waits until every backend is up here (or it has waited as long as a
+	 * dead one takes to fail its checks): a backend its checker still has up (they start
+	 * up) but its peers have down, one it cannot reach yet, or one whose MAC it does not
+	 * know yet would give it another Maglev table than theirs, and the flows ECMP moves to
+	 * it would change backend. */
 	if (in->joining && in->unsettled) {
 		snprintf(why, len,
 			 "joining: no verdict yet on %zu of %zu backends (health check, MAC)",

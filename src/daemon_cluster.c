@@ -126,14 +126,16 @@ static double settle_bound_s(const struct daemon_cluster *c, const struct xl4_lb
 	return (hc > 5 ? hc : 5) + 1;
 }
 
-/* Whether this node has its own verdict on a backend: taken over from the pins, down, or up
- * with a known MAC and a passed check; or it has waited long enough. */
+/* Whether this node has its own verdict on a backend: taken over from the pins, or up with a
+ * known MAC and a passed check; or it has waited long enough. A backend down here is no
+ * verdict until then: its peers may well reach it (a node-local fault, or the first checks
+ * of a node that just came up), and a table without it would move their flows. */
 static bool backend_settled(struct daemon_cluster *c, const struct xl4_lb_vip *v,
 			    const struct xl4_lb_backend *b, double now)
 {
 	uint16_t gen = c->lb->lb.be_gen[b->id];
 
-	if (b->adopted || b->down || (b->mac_known && backend_proven(c, v, b)))
+	if (b->adopted || (!b->down && b->mac_known && backend_proven(c, v, b)))
 		return true;
 	if (!c->seen_at[b->id] || c->seen_gen[b->id] != gen) {
 		c->seen_at[b->id] = now;
@@ -407,8 +409,9 @@ static void close_table(struct daemon_cluster *c)
 	xl4_routes_close(c->rt);
 	c->rt = NULL;
 	c->n_installed = 0;
+	/* (ever stays: a VIP that served does not join again because its table moved) */
 	for (int i = 0; i < XL4_MAX_VIPS; i++)
-		c->vip[i] = (struct daemon_cluster_vip){ 0 };
+		c->vip[i] = (struct daemon_cluster_vip){ .ever = c->vip[i].ever };
 }
 
 int daemon_cluster_start(void *state, const struct daemon_env *env)
