@@ -273,14 +273,8 @@ cl_node_xl4_start() {
 
 # cl_node_xl4_stop I [SIGNAL]: stop node I's daemon (TERM by default), at most 10 s.
 cl_node_xl4_stop() {
-	local i=$1 sig=${2:-TERM} pid=${CL_XL4_PID[$1]:-}
-
-	[ -n "$pid" ] || return 0
-	kill -"$sig" "$pid" 2>/dev/null
-	proc_wait_exit "$pid" 10 || kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	CL_XL4_PID[i]=
-	return 0
+	proc_stop "${CL_XL4_PID[$1]:-}" "${2:-TERM}" 10
+	CL_XL4_PID[$1]=
 }
 
 # BIRD timers lowered for a test (an operator keeps BIRD's defaults or picks their own): hold and
@@ -396,15 +390,9 @@ cl_bird_start() {
 }
 
 cl_bird_stop() {
-	local name=$1 sig=${2:-TERM} pid=${CL_BIRD_PID[$1]:-}
-
-	[ -n "$pid" ] || return 0
-	kill -"$sig" "$pid" 2>/dev/null
-	proc_wait_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	CL_BIRD_PID[$name]=
-	rm -f "$E2E_TMP/bird-$name.ctl"
-	return 0
+	proc_stop "${CL_BIRD_PID[$1]:-}" "${2:-TERM}" 5
+	CL_BIRD_PID[$1]=
+	rm -f "$E2E_TMP/bird-$1.ctl"
 }
 
 cl_birdc() {
