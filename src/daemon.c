@@ -664,10 +664,32 @@ static void run_loop(struct daemon *d)
 	}
 }
 
+/* The stop signals, blocked from the first moment (the loop reads them from a signalfd): a
+ * stop during the start, which can take a while, then ends it cleanly, at the next step,
+ * instead of killing the process mid-way with the control socket file left behind. */
+static void block_stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, mask, NULL);
+}
+
+/* A SIGINT or SIGTERM arrived during the start (it stays pending for the loop otherwise). */
+static bool stop_pending(void)
+{
+	sigset_t p;
+
+	sigpending(&p);
+	return sigismember(&p, SIGTERM) || sigismember(&p, SIGINT);
+}
+
 int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *opts)
 {
 	struct xl4_engine_opts eo = { 0 };
 	struct daemon_env env;
+	sigset_t stop_mask;
 	struct daemon *d = calloc(1, sizeof(*d));
 	int err, rc = 1;
 
@@ -678,6 +700,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	d->sigfd = d->timerfd = d->epfd = d->ctlfd = d->pin_lock = -1;
 	xl4_ctl_server_init(&d->ctl, -1, -1, dispatch, d); /* no clients yet; set up for real later */
 	d->started = time(NULL);
+	block_stop_signals(&stop_mask);
 	daemon_log_start(cfg);
 
 	/* check: say plainly what the kernel lacks before trying anything */
@@ -721,6 +744,8 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 		d->n_started = i + 1;
 		if (jobs[i].start && jobs[i].start(job_state(d, &jobs[i]), &env))
 			goto out_socket;
+		if (stop_pending())
+			goto out_stopped;
 	}
 	if ((err = setup_loop(d))) {
 		pr_warn("event loop setup failed: %s", strerror(-err));
@@ -728,6 +753,8 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	}
 	/* the seed in force (configured, adopted from the pins, or random): reload compares it */
 	d->cfg.lb.seed = d->lb.lb.set.seed;
+	if (stop_pending())
+		goto out_stopped;
 	/* attach: every interface (or replace atomically, or keep the adopted program), or none */
 	if (attach_all(d))
 		goto out_socket;
@@ -756,6 +783,10 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 		pr_info("leaving the program attached on %d interface(s): traffic is still handled "
 			"('xl4 detach' or --detach-on-exit stop that)", d->n_ifs);
 	}
+	goto out_socket;
+out_stopped:
+	pr_info("stopped by a signal before the start was complete");
+	rc = 0;
 out_socket:
 	xl4_ctl_server_close(&d->ctl);
 	for (size_t i = d->n_started; i-- > 0;)
