@@ -24,7 +24,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := libbpf libxdp libconfig jansson libpcap libmicrohttpd ncursesw
+PKGS := libbpf libxdp libconfig jansson libpcap libmicrohttpd ncursesw libmnl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -55,9 +55,17 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/tests/fuzz/%,$(FUZZ_SRCS))
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(O)/xl4 $(O)/xl4-gen
+# Test-only BPF objects (tests/e2e/bpf/): no skeleton; the e2e tests load them with tc or ip.
+E2E_BPF := $(patsubst tests/e2e/bpf/%.bpf.c,$(O)/tests/e2e/%.bpf.o,$(wildcard tests/e2e/bpf/*.bpf.c))
+
+all: $(O)/xl4 $(O)/xl4-gen $(E2E_BPF)
 
 $(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/tests/e2e/%.bpf.o: tests/e2e/bpf/%.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -121,7 +129,7 @@ $(O)/tests/fuzz/%: tests/fuzz/%.c $(SRC_HDRS) $(BPF_HDRS) $(SKELS)
 		-fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Ibpf -I$(O)/include \
 		$(PKG_CFLAGS) $< $(FUZZ_EXTRA_$*) -o $@ $(LDLIBS)
 
-test-build: $(O)/xl4 $(O)/xl4-gen $(UNIT_BINS) $(if $(FIX_SRCS),$(O)/tests/bpf/fixtures) $(TOOL_BINS) $(FUZZ_BINS)
+test-build: $(O)/xl4 $(O)/xl4-gen $(E2E_BPF) $(UNIT_BINS) $(if $(FIX_SRCS),$(O)/tests/bpf/fixtures) $(TOOL_BINS) $(FUZZ_BINS)
 .PHONY: test-build
 
 test: test-build
@@ -130,7 +138,7 @@ test: test-build
 test-unit: $(O)/xl4 $(UNIT_BINS)
 test-bpf: $(O)/xl4 $(if $(FIX_SRCS),$(O)/tests/bpf/fixtures) $(TOOL_BINS)
 test-fuzz: $(FUZZ_BINS)
-test-e2e: $(O)/xl4
+test-e2e: $(O)/xl4 $(E2E_BPF)
 test-unit test-bpf test-fuzz test-e2e:
 	$(Q)O=$(O) tests/run-all $(patsubst test-%,%,$@)
 

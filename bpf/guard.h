@@ -185,8 +185,9 @@ __noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
 	n_src = guard_popcount(srcs);
 	mode = v->entered_ns;
 	level = guard_level(c, v, ctl, now);
-	/* a flood the greylist cannot hold for a retransmission beats First Drop from the start */
-	overrun = c->fd_cap && t.syn - t.adm > c->fd_cap;
+	/* a flood the greylist cannot hold for a retransmission beats First Drop from the start;
+	 * the slots are read without locks, so a torn one can show more admits than SYNs */
+	overrun = c->fd_cap && t.syn > t.adm && t.syn - t.adm > c->fd_cap;
 	/* First Drop beaten: the SYNs it lets through are an attack window against the ACKs that
 	 * prove a handshake completed (from sources a cookie proved: any other ACK may be a
 	 * spoofer's own blind one), from several sources (one host resending its SYNs must not

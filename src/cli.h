@@ -82,8 +82,8 @@ struct xl4_verb {
 	int (*run)(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *args, int argc,
 		   char **argv);
 	const char *request; /* the control request it sends */
-	/* verbs that list (run = xl4_verb_list): the reply's member to print, as JSON with --json
-	 * or else with print */
+	/* verbs that list (run = xl4_verb_list): the reply's member to print (NULL: the whole
+	 * reply but its "ok"), as JSON with --json or else with print */
 	const char *reply;
 	void (*print)(struct json_t *member);
 };

@@ -106,6 +106,8 @@ static int run_daemon(const struct xl4_cmd *cmd, void *args, int argc, char **ar
 	}
 	if (group && xl4_socket_group_parse(group, &cfg, err, sizeof(err)))
 		return xl4_cli_usage_error(cmd, "--socket-group: %s", err);
+	if (group)
+		cfg.cli_set |= XL4_CLI_SOCKET_GROUP;
 	if (cfg.n_ifaces == 0)
 		return xl4_cli_usage_error(cmd, "no interface: give -i IFACE or 'interfaces' in the config");
 	return xl4_daemon_run(&cfg, &dopts);

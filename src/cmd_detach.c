@@ -63,12 +63,30 @@ static int detach_offline(const char *pins)
 	return 0;
 }
 
+/* Until nobody answers on the socket (the daemon detached and exited), at most ms. */
+static int wait_gone(const char *sock, long long ms)
+{
+	for (long long waited = 0; waited < ms; waited += 50) {
+		json_t *req = json_pack("{s:s}", "cmd", "ping"), *resp = NULL;
+		char err[256];
+		int gone = xl4_control_call(sock, req, &resp, err, sizeof(err));
+
+		json_decref(req);
+		if (gone)
+			return 0;
+		json_decref(resp);
+		usleep(50 * 1000);
+	}
+	return -1;
+}
+
 static int run_detach(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
 {
 	const struct xl4_args *a = args;
 	const char *pins = a->pin_path ?: xl4_default_pin_path();
 	json_t *req = json_pack("{s:s}", "cmd", "detach"), *resp = NULL, *e;
 	char err[256];
+	long long ms;
 	size_t i;
 
 	(void)cmd, (void)argc, (void)argv;
@@ -81,6 +99,17 @@ static int run_detach(const struct xl4_cmd *cmd, void *args, int argc, char **ar
 		fprintf(stderr, "xl4: %s\n", json_string_value(json_object_get(resp, "error")) ?: "error");
 		json_decref(resp);
 		return 1;
+	}
+	ms = json_integer_value(json_object_get(resp, "drain_ms"));
+	if (ms > 0) {
+		/* A cluster node withdrew its routes and forwards a while longer: wait for it. */
+		printf("VIP routes withdrawn; the daemon detaches in %lld ms (cluster.drain_ms)\n", ms);
+		fflush(stdout);
+		if (wait_gone(xl4_socket(a), ms + 10000)) {
+			fprintf(stderr, "xl4: the daemon still answers %lld ms later\n", ms + 10000);
+			json_decref(resp);
+			return 1;
+		}
 	}
 	json_array_foreach(json_object_get(resp, "detached"), i, e)
 		printf("%s: detached\n", json_string_value(e));

@@ -48,6 +48,11 @@ void xl4_print_vips(json_t *vips)
 		       json_integer_value(json_object_get(c, "new_flows")));
 		if (json_object_get(v, "guard"))
 			xl4_print_vip_guard(json_object_get(v, "guard"), "    ");
+		if (json_object_get(v, "announced")) /* a cluster node (xl4 cluster show) */
+			printf("    cluster: %s (%s)  table %s\n",
+			       json_is_true(json_object_get(v, "announced")) ? "announced" : "WITHDRAWN",
+			       json_string_value(json_object_get(v, "announce_reason")),
+			       json_string_value(json_object_get(v, "table_fingerprint")));
 		json_array_foreach(json_object_get(v, "backends"), j, b) {
 			json_t *bc = json_object_get(b, "counters");
 

@@ -50,10 +50,12 @@ int xl4_verb_list(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *
 	(void)cmd, (void)argc, (void)argv;
 	if (xl4_control_cli_call(xl4_socket(a), json_pack("{s:s}", "cmd", verb->request), &resp))
 		return 1;
+	json_object_del(resp, "ok");
+	/* no .reply: the whole reply is the listing */
 	if (a->json)
-		xl4_print_json(json_object_get(resp, verb->reply));
+		xl4_print_json(verb->reply ? json_object_get(resp, verb->reply) : resp);
 	else
-		verb->print(json_object_get(resp, verb->reply));
+		verb->print(verb->reply ? json_object_get(resp, verb->reply) : resp);
 	json_decref(resp);
 	return 0;
 }
@@ -148,6 +150,16 @@ static int run_status(const struct xl4_cmd *cmd, void *args, int argc, char **ar
 			       json_string_value(json_object_get(i, "response")),
 			       json_integer_value(json_object_get(i, "verified_sources")),
 			       json_integer_value(json_object_get(i, "analyzer_blocks")));
+		if (json_is_true(json_object_get(i = json_object_get(st, "cluster"), "enabled")))
+			printf("cluster node: %s, %zu VIP route(s) in table %lld%s\n",
+			       json_is_true(json_object_get(i, "drained")) ? "DRAINED" : "serving",
+			       json_array_size(json_object_get(i, "routes")),
+			       json_integer_value(json_object_get(i, "route_table")),
+			       json_is_true(json_object_get(i, "attached")) ? "" :
+									     ", PROGRAM NOT ATTACHED");
+		if (*(json_string_value(json_object_get(i, "route_error")) ?: ""))
+			printf("cluster route error: %s\n",
+			       json_string_value(json_object_get(i, "route_error")));
 		if (json_array_size(json_object_get(st, "vips"))) {
 			printf("\n");
 			xl4_print_vips(json_object_get(st, "vips"));

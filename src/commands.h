@@ -10,7 +10,8 @@
 extern const struct xl4_cmd xl4_cmd_daemon, xl4_cmd_status, xl4_cmd_stats, xl4_cmd_events,
 	xl4_cmd_replay, xl4_cmd_cleanup, xl4_cmd_check, xl4_cmd_reasons, xl4_cmd_agent,
 	xl4_cmd_vip, xl4_cmd_backend, xl4_cmd_block, xl4_cmd_allow, xl4_cmd_rule, xl4_cmd_limit,
-	xl4_cmd_top, xl4_cmd_guard, xl4_cmd_reload, xl4_cmd_detach, xl4_cmd_config;
+	xl4_cmd_top, xl4_cmd_guard, xl4_cmd_reload, xl4_cmd_detach, xl4_cmd_config,
+	xl4_cmd_cluster;
 
 /* Where client commands find the daemon and the pins: option, then environment, then default. */
 const char *xl4_default_socket(void);

@@ -64,6 +64,7 @@ static const struct xl4_config config_defaults = {
 		.analyzer = { .block_top = false, .block_seconds = 300, .max_blocks = 64,
 			      .min_share = 0.2, .min_samples = 50 },
 	},
+	.cluster = { .min_healthy = 1, .drain_ms = 2000 },
 	.filter = {
 		.limit_v6_prefix = 64,
 		.new_sources_per_sec = XL4_FILTER_NEW_SOURCES_DEFAULT,
@@ -964,6 +965,30 @@ static int check_prime(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 	return 0;
 }
 
+/* The kernel's own tables: a blackhole there would take the VIP from local traffic. */
+static int check_route_table(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			     const config_setting_t *s, struct xl4_config *cfg)
+{
+	unsigned long long v = key_uint(k, cfg);
+
+	if (v >= 253 && v <= 255)
+		return fail(c, s, "%llu is one of the kernel's own tables (default, main, local); "
+			    "give the VIP routes a table of their own, e.g. 100", v);
+	return 0;
+}
+
+/* Nodes that announce the same VIP must pick the same backend for a flow. */
+static int check_cluster(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			 const config_setting_t *g, struct xl4_config *cfg)
+{
+	(void)k;
+	if (cfg->cluster.route_table && !cfg->lb.seed_set)
+		return fail(c, config_setting_get_member(g, "route_table"),
+			    "announcing VIPs needs lb.seed: every node must build the same Maglev "
+			    "tables, so set the same lb.seed on each");
+	return 0;
+}
+
 /* Slot tables are indexed by a hash masked with (size - 1). */
 static int check_pow2(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 		      const config_setting_t *s, struct xl4_config *cfg)
@@ -1197,7 +1222,7 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 
 	{ "daemon", GROUP("daemon: { socket_group = \"xl4\"; };"), .kind = "Daemon" },
 	{ "daemon.socket_group", CUSTOM(parse_socket_group, show_socket_group), .kind = "group name",
-	  .def_doc = "none (root only)",
+	  .def_doc = "none (root only)", .restart_only = true,
 	  .help = "this group may use the control socket too: the socket becomes `root:GROUP 0660` "
 		  "and its directory `root:GROUP 0750` (only a directory the daemon made, or a "
 		  "root-only one it made earlier; a shared one such as `/tmp` is left as it is). "
@@ -1274,6 +1299,22 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	  .help = "share of the sampled guard drops it must hold..." },
 	{ "guard.analyzer.min_samples", INT(guard.analyzer.min_samples, 1, 1000000),
 	  .help = "...out of at least this many samples" },
+
+	{ "cluster", GROUP("cluster: { route_table = 100; };"), .parse = check_cluster,
+	  .kind = "Cluster",
+	  .help = "Several nodes behind ECMP, each announcing its VIPs over BGP through BIRD: the "
+		  "daemon keeps a blackhole route per VIP address in a table of its own while the "
+		  "VIP should be announced, and BIRD exports that table. Needs `lb.seed`, the same on "
+		  "every node. See `docs/scale-out.md`." },
+	{ "cluster.route_table", INT(cluster.route_table, 1, 0xffffffffLL),
+	  .parse = check_route_table, .def_doc = "none (announce nothing)",
+	  .help = "the kernel routing table for the VIP routes (protocol 76, `xl4`); not 253-255" },
+	{ "cluster.min_healthy", INT(cluster.min_healthy, 1, XL4_VIP_MAX_BACKENDS_CONF),
+	  .help = "a VIP is announced while at least this many of its backends can take new flows "
+		  "(healthy, not drained, MAC known)" },
+	{ "cluster.drain_ms", INT(cluster.drain_ms, 0, 60000),
+	  .help = "on stop or `xl4 detach`: after withdrawing the routes, keep forwarding this long "
+		  "(the router's convergence) before detaching" },
 	{ NULL },
 };
 

@@ -107,11 +107,19 @@ struct xl4_guard_conf {
 	struct xl4_analyzer_conf analyzer;
 };
 
+/* Scale-out (docs/scale-out.md): the VIP routes this node keeps for BIRD to announce. */
+struct xl4_cluster_conf {
+	uint32_t route_table; /* kernel routing table; 0 = this node announces nothing */
+	uint32_t min_healthy; /* a VIP is announced with at least this many usable backends */
+	uint32_t drain_ms;    /* after withdrawing, wait this long before detaching */
+};
+
 /* Which settings the daemon's command line gave (they win over the file, on reload too). */
 #define XL4_CLI_IFACES (1u << 0)
 #define XL4_CLI_MODE (1u << 1)
 #define XL4_CLI_SOCKET (1u << 2)
 #define XL4_CLI_PIN_PATH (1u << 3)
+#define XL4_CLI_SOCKET_GROUP (1u << 4)
 
 struct xl4_config {
 	char path[PATH_MAX];
@@ -131,6 +139,7 @@ struct xl4_config {
 	char socket_group[64];	  /* daemon.socket_group: "" = the control socket is root-only */
 	long socket_gid;	  /* its gid, or -1 */
 	struct xl4_guard_conf guard;
+	struct xl4_cluster_conf cluster;
 };
 
 /*

@@ -572,6 +572,8 @@ int xl4_control_cli_call(const char *path, json_t *req, json_t **out)
 		json_decref(resp);
 		return 1;
 	}
+	if (json_string_value(json_object_get(resp, "warning")))
+		fprintf(stderr, "xl4: warning: %s\n", json_string_value(json_object_get(resp, "warning")));
 	if (out)
 		*out = resp;
 	else

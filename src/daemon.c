@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "daemon_filter.h"
 #include "daemon_guard.h"
+#include "daemon_cluster.h"
 #include "daemon_job.h"
 #include "daemon_lb.h"
 #include "daemon_log.h"
@@ -83,8 +84,10 @@ struct daemon {
 	struct daemon_filter filter;
 	struct daemon_maps maps;
 	struct daemon_guard guard;
+	struct daemon_cluster cluster;
 	size_t n_started;	/* jobs whose start was called (stopped in reverse) */
 	int stop;
+	double detach_at;	/* CLOCK_MONOTONIC s: detach then, after cluster.drain_ms (0: no) */
 };
 
 static double now_s(void)
@@ -134,7 +137,8 @@ static void maps_status(void *state, json_t *status)
  * The daemon's jobs (daemon_job.h), in the order they start, tick, reload and add to `xl4
  * status`; they stop in reverse. The metrics endpoint starts first, so a taken or bad address
  * stops the start before anything is written; VIPs and filter lists are in place before the
- * first packet (attach comes after every start); the guard leans on the LB and the filter.
+ * first packet (attach comes after every start); the guard leans on the LB and the filter;
+ * the cluster announces what the LB can serve (and annotates its "vips").
  * A new subsystem is one more row.
  */
 static const struct daemon_job jobs[] = {
@@ -152,6 +156,9 @@ static const struct daemon_job jobs[] = {
 	  .stop = daemon_guard_stop, .tick = daemon_guard_tick, .request = daemon_guard_cmds,
 	  .reload = daemon_guard_reload, .json = daemon_guard_status,
 	  .fd = daemon_guard_analyzer_fd, .on_fd = daemon_guard_on_analyzer },
+	{ .name = "cluster", .state = JOB_STATE(cluster), .start = daemon_cluster_start,
+	  .stop = daemon_cluster_stop, .tick = daemon_cluster_tick, .request = daemon_cluster_cmds,
+	  .reload = daemon_cluster_reload, .json = daemon_cluster_status },
 };
 
 #define N_JOBS (sizeof(jobs) / sizeof(jobs[0]))
@@ -362,18 +369,43 @@ static json_t *do_reload(struct daemon *d, const char *via)
 			 "vips", d->cfg.n_vips, "rules", d->cfg.filter.n_rules);
 }
 
+/* Stopping with the program detached: a cluster node first withdraws its VIP routes, then
+ * keeps forwarding for cluster.drain_ms while the router moves the flows elsewhere. The loop
+ * runs meanwhile (health changes still reach the tables; status answers). Returns the ms to
+ * wait (0: detach now). */
+static unsigned leave_before_detach(struct daemon *d)
+{
+	int n = daemon_cluster_leave(&d->cluster);
+	unsigned ms = d->cluster.conf.drain_ms;
+
+	if (!n || !ms)
+		return 0;
+	pr_info("cluster: %d VIP route(s) withdrawn; detaching in %u ms (cluster.drain_ms)", n, ms);
+	d->detach_at = now_s() + ms / 1e3;
+	return ms;
+}
+
 /* xl4 detach: stop handling traffic (the one way besides --detach-on-exit), then exit. */
 static json_t *do_detach(struct daemon *d)
 {
 	json_t *ifs = json_array();
+	unsigned ms;
 
 	for (int i = 0; i < d->n_ifs; i++)
 		if (d->ifs[i].attached)
 			json_array_append_new(ifs, json_string(d->ifs[i].name));
+	if (d->detach_at)
+		return json_pack("{s:b, s:o, s:i}", "ok", 1, "detached", ifs, "drain_ms",
+				 (int)((d->detach_at - now_s()) * 1e3));
+	ms = leave_before_detach(d);
+	if (ms) {
+		d->opts.detach_on_exit = true; /* a second signal meanwhile still detaches */
+		return json_pack("{s:b, s:o, s:i}", "ok", 1, "detached", ifs, "drain_ms", (int)ms);
+	}
 	detach_all(d, false);
 	d->stop = 1;
 	pr_info("detached on request ('xl4 detach'); exiting");
-	return json_pack("{s:b, s:o}", "ok", 1, "detached", ifs);
+	return json_pack("{s:b, s:o, s:i}", "ok", 1, "detached", ifs, "drain_ms", 0);
 }
 
 static json_t *req_status(void *d, const struct xl4_ctl_cmd *c, json_t *req)
@@ -502,6 +534,7 @@ static void render_metrics(struct daemon *d)
 		.started = d->started,
 		.events_sampled = d->events_total,
 		.maps = json_object_get(st, "maps"),
+		.cluster = json_object_get(st, "cluster"),
 	};
 	text = xl4_metrics_render(&in, &len);
 	if (text)
@@ -576,13 +609,17 @@ static void run_loop(struct daemon *d)
 	struct epoll_event evs[8];
 
 	while (!d->stop) {
-		int n = epoll_wait(d->epfd, evs, 8, -1);
+		int wait_ms = d->detach_at ? (int)((d->detach_at - now_s()) * 1e3) + 1 : -1;
+		int n = epoll_wait(d->epfd, evs, 8, d->detach_at && wait_ms < 0 ? 0 : wait_ms);
+		bool changed = false;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
+			/* anything but a drop sample may change what the node can serve */
+			changed |= fd != ring_buffer__epoll_fd(d->rb);
 			if (fd == d->sigfd) {
 				struct signalfd_siginfo si;
 
@@ -593,7 +630,10 @@ static void run_loop(struct daemon *d)
 					continue;
 				}
 				daemon_log_stop(si.ssi_signo, d->opts.detach_on_exit);
-				d->stop = 1;
+				/* detaching: withdraw first and keep forwarding for drain_ms; a
+				 * second signal meanwhile stops at once */
+				if (!d->opts.detach_on_exit || d->detach_at || !leave_before_detach(d))
+					d->stop = 1;
 			} else if (fd == d->timerfd) {
 				__u64 ticks;
 
@@ -613,13 +653,43 @@ static void run_loop(struct daemon *d)
 				ring_buffer__consume(d->rb);
 			}
 		}
+		/* a health change reaches the routes now, not at the next tick */
+		if (changed && !d->stop)
+			daemon_cluster_sync(&d->cluster);
+		if (d->detach_at && now_s() >= d->detach_at) {
+			pr_info("cluster.drain_ms passed: detaching");
+			detach_all(d, false);
+			d->stop = 1;
+		}
 	}
+}
+
+/* The stop signals, blocked from the first moment (the loop reads them from a signalfd): a
+ * stop during the start, which can take a while, then ends it cleanly, at the next step,
+ * instead of killing the process mid-way with the control socket file left behind. */
+static void block_stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, mask, NULL);
+}
+
+/* A SIGINT or SIGTERM arrived during the start (it stays pending for the loop otherwise). */
+static bool stop_pending(void)
+{
+	sigset_t p;
+
+	sigpending(&p);
+	return sigismember(&p, SIGTERM) || sigismember(&p, SIGINT);
 }
 
 int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *opts)
 {
 	struct xl4_engine_opts eo = { 0 };
 	struct daemon_env env;
+	sigset_t stop_mask;
 	struct daemon *d = calloc(1, sizeof(*d));
 	int err, rc = 1;
 
@@ -630,6 +700,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	d->sigfd = d->timerfd = d->epfd = d->ctlfd = d->pin_lock = -1;
 	xl4_ctl_server_init(&d->ctl, -1, -1, dispatch, d); /* no clients yet; set up for real later */
 	d->started = time(NULL);
+	block_stop_signals(&stop_mask);
 	daemon_log_start(cfg);
 
 	/* check: say plainly what the kernel lacks before trying anything */
@@ -674,6 +745,8 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 		d->n_started = i + 1;
 		if (jobs[i].start && jobs[i].start(job_state(d, &jobs[i]), &env))
 			goto out_socket;
+		if (stop_pending())
+			goto out_stopped;
 	}
 	if ((err = setup_loop(d))) {
 		pr_warn("event loop setup failed: %s", strerror(-err));
@@ -681,9 +754,21 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	}
 	/* the seed in force (configured, adopted from the pins, or random): reload compares it */
 	d->cfg.lb.seed = d->lb.lb.set.seed;
+	if (stop_pending())
+		goto out_stopped;
 	/* attach: every interface (or replace atomically, or keep the adopted program), or none */
 	if (attach_all(d))
 		goto out_socket;
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int ifindex[XL4_MAX_IFACES];
+
+		bpf_obj_get_info_by_fd(d->eng.prog_fd, &info, &len);
+		for (int i = 0; i < d->n_ifs; i++)
+			ifindex[i] = d->ifs[i].ifindex;
+		daemon_cluster_attached(&d->cluster, ifindex, d->n_ifs, info.id);
+	}
 	sample_counters(d);
 	maps_tick(&d->maps);
 	render_metrics(d);
@@ -692,12 +777,17 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	run_loop(d);
 	rc = 0;
 
+	daemon_cluster_leave(&d->cluster); /* (done already when it detached after drain_ms) */
 	if (d->opts.detach_on_exit) {
 		detach_all(d, false);
 	} else if (d->n_ifs && d->ifs[0].attached) {
 		pr_info("leaving the program attached on %d interface(s): traffic is still handled "
 			"('xl4 detach' or --detach-on-exit stop that)", d->n_ifs);
 	}
+	goto out_socket;
+out_stopped:
+	pr_info("stopped by a signal before the start was complete");
+	rc = 0;
 out_socket:
 	xl4_ctl_server_close(&d->ctl);
 	for (size_t i = d->n_started; i-- > 0;)

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "clock.h"
 #include "control.h"
@@ -258,23 +256,6 @@ static json_t *req_rule_add(void *state, const struct xl4_ctl_cmd *c, json_t *re
 	return json_pack("{s:b, s:i}", "ok", 1, "id", (int)id);
 }
 
-static json_t *rule0_counters(struct daemon_filter *d)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct xl4_rule_counters *v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v)), t = { 0 };
-	__u32 id = XL4_RULE_GLOBAL_LIMIT;
-
-	if (v && ncpu > 0 && !bpf_map_lookup_elem(d->f.maps.rstats, &id, v)) {
-		for (int c = 0; c < ncpu; c++) {
-			t.matched += v[c].matched;
-			t.dropped += v[c].dropped;
-		}
-	}
-	free(v);
-	return json_pack("{s:I, s:I}", "matched", (json_int_t)t.matched, "dropped",
-			 (json_int_t)t.dropped);
-}
-
 static json_t *limit_json(struct daemon_filter *d)
 {
 	const struct xl4_rule *l = &d->f.g.limit;
@@ -286,7 +267,8 @@ static json_t *limit_json(struct daemon_filter *d)
 		json_object_set_new(o, "burst", json_integer(l->burst));
 		json_object_set_new(o, "v6_prefix", json_integer(l->v6_prefix));
 	}
-	json_object_set_new(o, "counters", rule0_counters(d));
+	json_object_set_new(o, "counters",
+			    xl4_filter_rule_counters_json(&d->f, XL4_RULE_GLOBAL_LIMIT));
 	return o;
 }
 

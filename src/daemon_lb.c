@@ -156,7 +156,10 @@ void daemon_lb_on_health(void *state)
 {
 	struct daemon_lb *d = state;
 	struct health_msg m;
+	char err[256];
 
+	/* Every transition waiting, then one table rebuild per VIP (~20 ms at 65537 slots). */
+	xl4_lb_hold(&d->lb);
 	while (read(d->hc_pipe[0], &m, sizeof(m)) == sizeof(m)) {
 		struct xl4_lb_vip *v;
 		struct xl4_lb_backend *b = xl4_lb_backend_by_id(&d->lb, m.id, &v);
@@ -175,6 +178,11 @@ void daemon_lb_on_health(void *state)
 		}
 		xl4_lb_backend_set_down(&d->lb, m.id, !m.up);
 	}
+	/* A cluster node stops drawing traffic before the rebuild, not after it. */
+	if (d->health_changed)
+		d->health_changed(d->health_ctx);
+	if (xl4_lb_commit(&d->lb, err, sizeof(err)))
+		pr_warn("health: %s", err);
 }
 
 void daemon_lb_tick(void *state)
@@ -208,9 +216,16 @@ void daemon_lb_tick(void *state)
 
 /* ---- control requests ---- */
 
-static json_t *ok(void)
+/* A change made here is this node's alone: in a cluster its peers now pick other backends for
+ * some flows (docs/scale-out.md). The CLI prints the warning. */
+static json_t *ok(const struct daemon_lb *d)
 {
-	return json_pack("{s:b}", "ok", 1);
+	if (!d->node_local)
+		return json_pack("{s:b}", "ok", 1);
+	return json_pack("{s:b, s:s}", "ok", 1, "warning",
+			 "node-local change: other cluster nodes keep their tables, and this one "
+			 "is undone by the next reload or restart; put it in the config file of "
+			 "every node");
 }
 
 static json_t *req_vip_add(void *state, const struct xl4_ctl_cmd *c, json_t *req)
@@ -246,7 +261,7 @@ static json_t *req_vip_add(void *state, const struct xl4_ctl_cmd *c, json_t *req
 	}
 	if (daemon_lb_add_vip(state, &vc, err, sizeof(err)))
 		return xl4_control_error("%s", err);
-	return ok();
+	return ok(state);
 }
 
 static json_t *req_vip_del(void *state, const struct xl4_ctl_cmd *c, json_t *req)
@@ -264,7 +279,7 @@ static json_t *req_vip_del(void *state, const struct xl4_ctl_cmd *c, json_t *req
 	v = xl4_lb_vip_find(&d->lb, name);
 	for (size_t i = 0; v && d->hc && i < v->n_be; i++)
 		xl4_health_remove(d->hc, v->be[i].id);
-	return xl4_lb_vip_del(&d->lb, name, err, sizeof(err)) ? xl4_control_error("%s", err) : ok();
+	return xl4_lb_vip_del(&d->lb, name, err, sizeof(err)) ? xl4_control_error("%s", err) : ok(d);
 }
 
 enum backend_op { BACKEND_ADD, BACKEND_DEL, BACKEND_WEIGHT, BACKEND_DRAIN, BACKEND_UNDRAIN };
@@ -355,7 +370,7 @@ static json_t *req_backend(void *state, const struct xl4_ctl_cmd *c, json_t *req
 					   sizeof(err));
 		break;
 	}
-	return ret ? xl4_control_error("%s", err) : ok();
+	return ret ? xl4_control_error("%s", err) : ok(d);
 }
 
 /* "vip-list" is the daemon's (src/daemon.c): it shows each VIP's guard state too. */

@@ -25,6 +25,10 @@ struct daemon_lb {
 	bool health_on[XL4_MAX_VIPS];
 	int ifindex;			   /* where backends' MACs are looked up */
 	bool ready;
+	bool node_local;		   /* in a cluster: runtime changes diverge the nodes */
+	/* after health transitions are applied, before the tables are rebuilt */
+	void (*health_changed)(void *ctx);
+	void *health_ctx;
 };
 
 /* The LB's row of the daemon's jobs (daemon_job.h). start: set up from env->cfg (VIPs,

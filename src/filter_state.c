@@ -952,7 +952,7 @@ int xl4_filter_rule_counters_read(const struct xl4_filter *f, uint32_t id, struc
 	return err;
 }
 
-static json_t *rule_counters_json(struct xl4_filter *f, uint32_t id)
+json_t *xl4_filter_rule_counters_json(const struct xl4_filter *f, uint32_t id)
 {
 	struct xl4_rule_counters t;
 
@@ -976,7 +976,7 @@ json_t *xl4_filter_rules_json(struct xl4_filter *f)
 		o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:o}", "id", (int)f->rules[i].id, "dst", dst,
 			      "proto", xl4_rule_proto_name(r->proto), "ports", ports, "action",
 			      xl4_rule_action_name(r->action), "counters",
-			      rule_counters_json(f, f->rules[i].id));
+			      xl4_filter_rule_counters_json(f, f->rules[i].id));
 		if (r->action == XL4_RULE_LIMIT) {
 			json_object_set_new(o, "rate", json_integer(r->rate));
 			json_object_set_new(o, "burst", json_integer(r->burst));

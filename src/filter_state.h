@@ -111,8 +111,10 @@ int xl4_filter_list_covers(const struct xl4_filter *f, enum xl4_list l, const st
  * a scoped blocklist entry adds "scope": "syn" and "vip_id": N (null: every VIP). */
 json_t *xl4_filter_list_json(struct xl4_filter *f, enum xl4_list l, uint64_t now_ns);
 /* One rule's matched/dropped counters (xl4_rstats_v1), summed over every CPU; 0 or -errno
- * (all zero then). What rule list and the fixtures read. */
+ * (all zero then). What rule list, limit show and the fixtures read. */
 int xl4_filter_rule_counters_read(const struct xl4_filter *f, uint32_t id, struct xl4_rule_counters *t);
+/* The same as {"matched": N, "dropped": N}, all zero when unreadable. */
+json_t *xl4_filter_rule_counters_json(const struct xl4_filter *f, uint32_t id);
 /* Remove entries whose deadline passed (the datapath already ignores them). Returns how many. */
 int xl4_filter_sweep(struct xl4_filter *f, uint64_t now_ns);
 

@@ -184,6 +184,11 @@ static uint32_t ring_weight(const struct xl4_lb_backend *b)
 	return b->spec.weight;
 }
 
+bool xl4_lb_backend_usable(const struct xl4_lb_backend *b)
+{
+	return ring_weight(b) > 0;
+}
+
 uint64_t xl4_lb_table_fingerprint(const struct xl4_maglev_backend *mb, size_t n,
 				  const uint32_t *table, uint32_t size)
 {
@@ -443,6 +448,7 @@ static bool backend_claim(struct xl4_lb *lb, const struct xl4_lb_vip *v, struct 
 			continue;
 		lb->inh->be_claimed[i] = true;
 		nb->id = i;
+		nb->adopted = true;
 		/* Health state too: a backend that was down stays out of the table until its
 		 * checks pass again (the checker starts from this state). */
 		nb->down = e->flags & XL4_BE_F_DOWN;

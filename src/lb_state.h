@@ -28,6 +28,7 @@ struct xl4_lb_backend {
 	uint32_t id;	 /* index in xl4_backends_v1 */
 	bool down;	 /* health checks failed */
 	bool mac_known;
+	bool adopted;	 /* taken over from the pinned maps at start, with its health state */
 	char key[64];	 /* "addr:port": Maglev identity and display */
 };
 
@@ -110,6 +111,8 @@ int xl4_lb_backend_drain(struct xl4_lb *lb, const char *vip, const struct xl4_ba
 			 bool drain, char *err, size_t errlen);
 /* Health and neighbour state, by backend id (from the health checker / resolver). */
 int xl4_lb_backend_set_down(struct xl4_lb *lb, uint32_t id, bool down);
+/* Whether it takes new flows now (healthy, not drained, MAC known, weight). */
+bool xl4_lb_backend_usable(const struct xl4_lb_backend *b);
 int xl4_lb_backend_set_mac(struct xl4_lb *lb, uint32_t id, const uint8_t mac[6]);
 
 struct xl4_lb_vip *xl4_lb_vip_find(struct xl4_lb *lb, const char *name);

@@ -13,7 +13,7 @@ static const struct xl4_cmd *const commands[] = {
 	&xl4_cmd_daemon, &xl4_cmd_reload, &xl4_cmd_detach, &xl4_cmd_status, &xl4_cmd_stats, &xl4_cmd_top, &xl4_cmd_events,
 	&xl4_cmd_replay, &xl4_cmd_cleanup, &xl4_cmd_check, &xl4_cmd_reasons, &xl4_cmd_config,
 	&xl4_cmd_vip, &xl4_cmd_backend, &xl4_cmd_block, &xl4_cmd_allow,
-	&xl4_cmd_rule, &xl4_cmd_limit, &xl4_cmd_guard, &xl4_cmd_agent, NULL,
+	&xl4_cmd_rule, &xl4_cmd_limit, &xl4_cmd_guard, &xl4_cmd_cluster, &xl4_cmd_agent, NULL,
 };
 
 static void usage(FILE *out)

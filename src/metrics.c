@@ -204,6 +204,28 @@ static void render_maps(FILE *f, json_t *maps)
 			sample(f, "xl4_conntrack_entries", jint(m, "entries"), 0);
 }
 
+/* Scale-out, only on a node that announces (a single box would show every VIP withdrawn). */
+static void render_cluster(FILE *f, json_t *vips, json_t *cluster)
+{
+	json_t *v;
+	size_t i;
+
+	if (!json_is_true(json_object_get(cluster, "enabled")))
+		return;
+	family(f, "xl4_vip_announced", "gauge",
+	       "1 while this node announces the VIP's address (docs/scale-out.md), else 0");
+	json_array_foreach(vips, i, v)
+		sample(f, "xl4_vip_announced", json_is_true(json_object_get(v, "announced")), 1, "vip",
+		       jstr(v, "name"));
+	family(f, "xl4_cluster_drained", "gauge", "1 while this node is drained (xl4 cluster drain)");
+	sample(f, "xl4_cluster_drained", json_is_true(json_object_get(cluster, "drained")), 0);
+	family(f, "xl4_cluster_routes", "gauge", "VIP routes this node keeps in cluster.route_table");
+	sample(f, "xl4_cluster_routes", json_array_size(json_object_get(cluster, "routes")), 0);
+	family(f, "xl4_cluster_route_errors_total", "counter",
+	       "VIP route changes the kernel refused (retried every second; see xl4 cluster show)");
+	sample(f, "xl4_cluster_route_errors_total", jint(cluster, "route_errors"), 0);
+}
+
 /* The flood guard: per VIP from vips[].guard (daemon_guard_annotate), deployment-wide from
  * the guard object. */
 static void render_guard(FILE *f, json_t *vips, json_t *guard)
@@ -297,6 +319,7 @@ char *xl4_metrics_render(const struct xl4_metrics_input *in, size_t *len)
 	sample(f, "xl4_allowed_bytes_total", t->c[XL4_STAT_ALLOW_RULE].bytes, 1, "by", "allow_rule");
 
 	render_lb(f, in->vips);
+	render_cluster(f, in->vips, in->cluster);
 	render_filter(f, in->rules, in->filter);
 	render_maps(f, in->maps);
 	render_guard(f, in->vips, in->guard);

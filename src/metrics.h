@@ -35,6 +35,7 @@ struct xl4_metrics_input {
 	time_t started;	     /* daemon start, Unix time */
 	unsigned long long events_sampled;
 	json_t *maps;	     /* xl4_map_fill_json(), or NULL before the first walk */
+	json_t *cluster;     /* the cluster job's status; per-VIP state is in vips[].announced */
 };
 
 /* Listen on c->listen (nothing when it is ""). 0, or -errno with one line logged saying

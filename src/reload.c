@@ -27,8 +27,8 @@ static void need(char *buf, size_t len, const char *key, const char *fmt, ...)
 }
 
 /* The rows marked restart_only (src/config.c): settings baked into the loaded program (rodata,
- * map sizes), or into resources the daemon holds open (interfaces, socket, pins, the metrics
- * listener). Values compare as the file writes them. */
+ * map sizes), or into resources the daemon holds open (interfaces, the socket and its group,
+ * pins, the metrics listener). Values compare as the file writes them. */
 static void needs_restart(const struct xl4_config *a, const struct xl4_config *b, char *buf, size_t len)
 {
 	char was[256], now[256];
@@ -69,6 +69,10 @@ int xl4_reload_prepare(const struct xl4_config *cur, struct xl4_config *next, ch
 		memcpy(n.control_socket, cur->control_socket, sizeof(n.control_socket));
 	if (cur->cli_set & XL4_CLI_PIN_PATH)
 		memcpy(n.pin_path, cur->pin_path, sizeof(n.pin_path));
+	if (cur->cli_set & XL4_CLI_SOCKET_GROUP) {
+		memcpy(n.socket_group, cur->socket_group, sizeof(n.socket_group));
+		n.socket_gid = cur->socket_gid;
+	}
 	/* No lb.seed in the file: the running (random or adopted) seed stays. */
 	if (!n.lb.seed_set)
 		n.lb.seed = cur->lb.seed;

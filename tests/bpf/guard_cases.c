@@ -1523,6 +1523,67 @@ static void sc_hysteresis(int v6)
 	world_close(&w);
 }
 
+/* Publish a window in another CPU's slot of xl4_gwin_v1, fresh for now's bucket, as that CPU
+ * would (the slot after the pinned CPU's: the judge overwrites its own). */
+static int win_publish(struct gworld *w, uint32_t syn, uint32_t adm)
+{
+	static struct xl4_guard_wins all;
+	int fd = bpf_map__fd(w->eng.skel->maps.xl4_gwin_v1), cpu = sched_getcpu();
+	struct xl4_guard_win *o;
+
+	if (bpf_map_lookup_elem(fd, &w->vip_id, &all))
+		return -errno;
+	o = &all.cpu[(cpu < 0 ? 1 : cpu + 1) & (XL4_GUARD_WIN_CPUS - 1)];
+	memset(o, 0, sizeof(*o));
+	o->bucket = w->now >> XL4_GUARD_BUCKET_SHIFT;
+	o->syn = syn;
+	o->adm = adm;
+	return bpf_map_update_elem(fd, &w->vip_id, &all, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * The slots are summed without locks, so a judge can read a slot's adm after its CPU updated
+ * it and its syn before: admitted SYNs above SYNs. That is no greylist overrun (syn - adm must
+ * not wrap): in First Drop under auto it must not escalate. fd_cap 1000 is above the window's
+ * real SYNs; adm 40 is under syn_min, so only the overrun test could fire.
+ */
+static void sc_torn_window(int v6)
+{
+	struct gworld w;
+	struct xl4_guard_vip v;
+	uint64_t b0;
+	int e = 0;
+	char n[128];
+
+	snprintf(n, sizeof(n), "guard/%s/torn-window/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	w.cfg.response = XL4_GUARD_RESP_AUTO;
+	w.cfg.fd_cap = 1000;
+	cfg_write(&w);
+	/* 150 SYNs per bucket, no ACKs: First Drop at the fourth bucket */
+	b0 = w.now;
+	for (int i = 0; i < 4; i++) {
+		clock_set(&w, b0 + i * BUCKET_NS);
+		burst(&w, 1000 + i * 150, 150, 0);
+	}
+	vip_state(&w, &v);
+	NAME(n, &w, "torn-window/entered-first-drop");
+	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
+	/* 2 s in First Drop, one SYN per bucket, every window read torn */
+	for (int i = 4; i < 12; i++) {
+		clock_set(&w, b0 + i * BUCKET_NS);
+		e = e ? e : win_publish(&w, 10, 40);
+		burst(&w, 90000 + i, 1, 0);
+	}
+	NAME(n, &w, "torn-window/published");
+	check_u64(n, "xl4_gwin_v1 written (errno)", (uint64_t)-e, 0);
+	vip_state(&w, &v);
+	NAME(n, &w, "torn-window/first-drop-does-not-escalate");
+	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
+	world_close(&w);
+}
+
 /* the reasons this suite's fixtures expect (guard_reason_expected); checked by the catalogue */
 static const unsigned int suite_reasons[] = { XL4_R_GUARD_FIRST_DROP, XL4_R_GUARD_SYN_EARLY,
 					      XL4_R_GUARD_CHALLENGE_BUDGET,
@@ -1559,6 +1620,7 @@ void suite_guard(void)
 		if (v6)
 			sc_deep_l4();
 		sc_hysteresis(v6);
+		sc_torn_window(v6);
 		sc_sources(v6);
 		sc_verified_abuse(v6);
 	}

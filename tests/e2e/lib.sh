@@ -4,7 +4,7 @@
 # Shared helpers for the end-to-end tests (and scripts/demo). Source it; do not run it.
 #
 #   namespaces and links  ns_create, veth_pair, addr4, addr6, in_ns, link_mac, link_has_xdp
-#   background processes  bg_start (in a namespace, killed at exit), proc_wait_exit
+#   background processes  bg_start (in a namespace, killed at exit), proc_wait_exit, proc_stop
 #   the daemon            daemon_start, daemon_stop (sets DAEMON_RC), daemon_log
 #   counters              stats_snapshot FILE, json_get FILE a.b.c
 #   assertions            assert_eq, assert_ge, assert_true, assert_false, assert_match, e2e_summary
@@ -234,6 +234,18 @@ bg_start() {
 	setsid nsenter --net="/run/netns/$ns" "$@" >"$log" 2>&1 &
 	BG_PID=$!
 	cleanup_push "_kill_group $BG_PID"
+}
+
+# proc_stop PID [SIGNAL] [SECONDS]: signal it (TERM), wait at most SECONDS (10), then KILL it;
+# reaps it. Nothing to do for an empty PID.
+proc_stop() {
+	local pid=$1 sig=${2:-TERM} secs=${3:-10}
+
+	[ -n "$pid" ] || return 0
+	kill -"$sig" "$pid" 2>/dev/null
+	proc_wait_exit "$pid" "$secs" || kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
 }
 
 # ---- the daemon ----

@@ -12,6 +12,8 @@
 #   (c) a limit rule (200 pps, burst 20) holds a source sending ~3x that to its rate:
 #       accepted = rate x sending time + burst, by the rule's counters and by the receiver
 #   (d) `xl4 stats` shows each: filter_block, filter_rule, filter_rate, allow_list
+#   (e) the global per-source limit (rate 1, burst 10): `xl4 limit show` counts every datagram
+#       a source sent as matched, and as dropped what filter_rate counted
 # Addresses only from 198.18.0.0/15 and 2001:db8::/32. Neighbours are static on both ends:
 # no ARP/ND from a blocked address can add drops the test did not send.
 #
@@ -253,6 +255,29 @@ for r in filter_block filter_rule filter_rate; do
 done
 stats_snapshot "$E2E_TMP/end.json" || die "cannot read stats"
 assert_eq "verdicts.aborted.packets" 0 "$(json_get "$E2E_TMP/end.json" verdicts.aborted.packets)"
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "(e) the global limit's counters"
+N_GL=60
+quietly x limit set --rate 1 --burst 10 || _fail "limit set --rate 1 --burst 10"
+x limit show --json >"$E2E_TMP/gl0.json"
+stats_snapshot "$E2E_TMP/g0.json" || die "cannot read stats"
+read -r sent _ _ <<<"$(udp_send "$OTHER4" "$S4" 9003 "$N_GL" 200)"
+x limit show --json >"$E2E_TMP/gl1.json"
+stats_snapshot "$E2E_TMP/g1.json" || die "cannot read stats"
+# gl COUNTER: how far `xl4 limit show` moved it (other traffic, such as the client's own IPv6
+# chatter, may add a little)
+gl() {
+	echo $(($(json_get "$E2E_TMP/gl1.json" "counters.$1") -
+		$(json_get "$E2E_TMP/gl0.json" "counters.$1")))
+}
+gl_dropped=$(gl dropped)
+e2e_log "  sent $sent; limit show: matched +$(gl matched) dropped +$gl_dropped"
+assert_ge "limit show: matched every datagram sent" "$sent" "$(gl matched)"
+assert_ge "limit show: dropped all but the burst (and a second's rate)" $((N_GL - 12)) "$gl_dropped"
+assert_eq "stats: filter_rate grew by what the limit dropped" "$gl_dropped" \
+	$(($(stat_of "$E2E_TMP/g1.json" filter_rate) - $(stat_of "$E2E_TMP/g0.json" filter_rate)))
+assert_true "limit off" quietly x limit off
 
 daemon_stop
 assert_eq "daemon exit status after SIGTERM" 0 "${DAEMON_RC:-x}"

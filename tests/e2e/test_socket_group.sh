@@ -11,6 +11,9 @@
 #   (c) a directory the daemon did not make and that is not root-only (here a 0755 one) keeps
 #       its mode and owner: only the socket is opened to the group
 #   (d) the default (no group): 0600 socket in a 0700 directory, the member is refused
+#   (e) reload: a changed daemon.socket_group is refused as needing a restart (the socket is
+#       made once) and the socket keeps its mode; with --socket-group the file's group does
+#       not count, so a reload of a file without one applies and the group keeps its access
 #
 # Needs root. Exit 0: all passed; 1: something failed; 77: skipped (kernel lacks a feature).
 set -u -o pipefail
@@ -112,6 +115,27 @@ out=$(as "$MEMBER" timeout 10 "$PUB/xl4" status -s "$DAEMON_SOCK" 2>&1)
 assert_eq "member $MEMBER refused without socket_group (exit 1)" 1 "$?"
 assert_match "member $MEMBER: says permission denied ($out)" "permission denied" "$out"
 assert_true "root: xl4 status" quietly timeout 10 "$XL4" status -s "$DAEMON_SOCK"
+daemon_stop TERM
+
+# ---------------------------------------------------------------------------------------------
+e2e_section "(e) reload: the group is set when the socket is made"
+DAEMON_SOCK=$PUB/run3/xl4.sock
+cp "$E2E_TMP/base.conf" "$E2E_TMP/live.conf"
+daemon_start "$NS" -i g0 -c "$E2E_TMP/live.conf"
+printf 'metrics: { listen = ""; };\ndaemon: { socket_group = "%s"; };\n' "$G" >"$E2E_TMP/live.conf"
+expect_fail "reload adding socket_group = $G" 1 \
+	"needs restart: daemon\.socket_group \(\"\" -> \"$G\"\); nothing was changed" \
+	timeout 10 "$XL4" reload -s "$DAEMON_SOCK"
+assert_eq "after it: socket still 0600 root:root" "600 root root" "$(perms "$DAEMON_SOCK")"
+assert_true "after it: root's xl4 status" quietly timeout 10 "$XL4" status -s "$DAEMON_SOCK"
+daemon_stop TERM
+DAEMON_SOCK=$PUB/run4/xl4.sock
+daemon_start "$NS" -i g0 -c "$E2E_TMP/base.conf" --socket-group "$G"
+assert_true "--socket-group $G: reload of a file without a group applies" \
+	quietly timeout 10 "$XL4" reload -s "$DAEMON_SOCK"
+assert_eq "after it: socket still 0660 root:$G" "660 root $G" "$(perms "$DAEMON_SOCK")"
+assert_true "after it: member $MEMBER's xl4 status" \
+	quietly as "$MEMBER" timeout 10 "$PUB/xl4" status -s "$DAEMON_SOCK"
 daemon_stop TERM
 
 e2e_summary "socket group"

@@ -106,6 +106,17 @@ static const struct bad_case bad_cases[] = {
 	{ "control_socket = \"\";\n", "control_socket: must not be empty" },
 	{ "lb: { table_size = 65536; };\n", "bad.conf:1: lb.table_size: 65536 is not prime" },
 	{ "lb: { seed = -1; };\n", "lb.seed: '-1' is out of range" },
+	{ "cluster: { route_table = 100; };\n",
+	  "bad.conf:1: cluster.route_table: announcing VIPs needs lb.seed" },
+	{ "lb: { seed = 1; };\ncluster: { route_table = 254; };\n",
+	  "bad.conf:2: cluster.route_table: 254 is one of the kernel's own tables" },
+	{ "lb: { seed = 1; };\ncluster: { route_table = 0; };\n",
+	  "cluster.route_table: '0' is out of range 1..4294967295" },
+	{ "lb: { seed = 1; };\ncluster: { route_table = 100; min_healthy = 0; };\n",
+	  "cluster.min_healthy: '0' is out of range" },
+	{ "lb: { seed = 1; };\ncluster: { route_table = 100; drain_ms = 60001; };\n",
+	  "cluster.drain_ms: '60001' is out of range 0..60000" },
+	{ "lb: { seed = 1; };\ncluster: { table = 100; };\n", "cluster.table: unknown key" },
 	{ "lb: { ipip_source_v4 = \"198.18.0.0/8\"; };\n", "lb.ipip_source_v4: '198.18.0.0/8': expected an IPv4 prefix" },
 	{ "lb: { conntrack: { max_entries = 10; }; };\n", "conntrack.max_entries: '10' is out of range" },
 	{ "lb: { icmp_errors_per_second = 10000001; };\n", "lb.icmp_errors_per_second: '10000001' is out of range" },
@@ -429,6 +440,32 @@ static void test_daemon_section(void **state)
 	xl4_config_free(&c);
 }
 
+static void test_cluster_section(void **state)
+{
+	char err[XL4_CONFIG_ERR_MAX] = "";
+	struct xl4_config c;
+
+	(void)state;
+	xl4_config_defaults(&c);
+	assert_int_equal(c.cluster.route_table, 0); /* off: a single node announces nothing */
+	assert_int_equal(c.cluster.min_healthy, 1);
+	assert_int_equal(c.cluster.drain_ms, 2000);
+	assert_int_equal(xl4_config_parse("lb: { seed = 9; };\ncluster: { route_table = 4000000000; "
+					  "min_healthy = 3; drain_ms = 0; };\n",
+					  "t", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.cluster.route_table, 4000000000u);
+	assert_int_equal(c.cluster.min_healthy, 3);
+	assert_int_equal(c.cluster.drain_ms, 0);
+	/* the seed may come after the cluster section in the file: the rows' order decides */
+	assert_int_equal(xl4_config_parse("cluster: { route_table = 100; };\nlb: { seed = 9; };\n",
+					  "t", &c, err, sizeof(err)), 0);
+	/* a cluster section without a table announces nothing, and needs no seed */
+	assert_int_equal(xl4_config_parse("cluster: { min_healthy = 2; };\n", "t", &c, err,
+					  sizeof(err)), 0);
+	assert_int_equal(c.cluster.route_table, 0);
+	xl4_config_free(&c);
+}
+
 static void test_guard_section(void **state)
 {
 	char err[XL4_CONFIG_ERR_MAX] = "";
@@ -637,6 +674,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_cluster_section),
 		cmocka_unit_test(test_icmp_errors_per_second),
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_single_interface_string),

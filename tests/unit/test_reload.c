@@ -149,8 +149,9 @@ static void test_restart_only_rows(void **state)
 	static const char *const want[] = {
 		"interfaces", "xdp_mode", "pin_path", "control_socket", "parser.fragments",
 		"events.samples_per_second", "lb.seed", "lb.table_size", "lb.conntrack.max_entries",
-		"lb.conntrack.per_cpu_lru", "filter.rate_table_size", "filter.ipv4_groups", "metrics.listen",
-		"guard.greylist_slots", "guard.syn_slots", "guard.verified_max",
+		"lb.conntrack.per_cpu_lru", "filter.rate_table_size", "filter.ipv4_groups",
+		"metrics.listen", "guard.greylist_slots", "guard.syn_slots", "guard.verified_max",
+		"daemon.socket_group",
 	};
 	size_t n = 0, found = 0;
 	struct xl4_config cur, next;
@@ -198,6 +199,36 @@ static void test_command_line_wins(void **state)
 	assert_int_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
 	assert_string_equal(next.ifaces[0], "veth9");
 	assert_string_equal(next.pin_path, "/sys/fs/bpf/xl4-t");
+	xl4_config_free(&next);
+	xl4_config_free(&cur);
+}
+
+/* The socket's group and mode are set when it is made: a reload cannot change them, so a
+ * changed daemon.socket_group is refused, not taken and left unapplied; --socket-group wins
+ * over the file, as at start. */
+static void test_socket_group_needs_restart(void **state)
+{
+	struct xl4_config cur, next;
+	char err[1024] = "";
+
+	(void)state;
+	load_cur(&cur);
+	write_file("interfaces = [\"eth0\"];\ndaemon: { socket_group = \"root\"; };\n");
+	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "needs restart: daemon.socket_group (\"\" -> \"root\")"));
+	/* started with the group in the file, reloaded without it */
+	xl4_config_free(&cur);
+	xl4_config_defaults(&cur);
+	assert_int_equal(xl4_config_load(path, &cur, err, sizeof(err)), 0);
+	write_file(base);
+	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "needs restart: daemon.socket_group (\"root\" -> \"\")"));
+	/* started with --socket-group: the file's group (none here) does not count */
+	cur.cli_set |= XL4_CLI_SOCKET_GROUP;
+	if (xl4_reload_prepare(&cur, &next, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_string_equal(next.socket_group, "root");
+	assert_int_equal(next.socket_gid, 0);
 	xl4_config_free(&next);
 	xl4_config_free(&cur);
 }
@@ -264,6 +295,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_needs_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_only_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_line_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_group_needs_restart, setup, teardown),
 		cmocka_unit_test(test_no_config_file),
 		cmocka_unit_test(test_apply_stops_at_first_error),
 	};
