@@ -88,8 +88,11 @@ int xl4_control_listen_as(const char *path, long gid)
 	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	/* 0600 from the bind on; opened to the group only once it is ours (chown, then chmod) */
+	/* A backlog as deep as the client slots: a burst of connections (a monitoring fleet, a
+	 * script's loop) queues while the loop is busy; past the backlog a non-blocking client's
+	 * connect fails at once with EAGAIN. */
 	if (err || chmod(path, 0600) || (gid >= 0 && (chown(path, 0, gid) || chmod(path, 0660))) ||
-	    listen(fd, 16)) {
+	    listen(fd, XL4_CONTROL_MAX_CLIENTS)) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -200,6 +203,7 @@ int xl4_control_call(const char *path, json_t *req, json_t **resp, char *err, si
 	if (fd < 0)
 		return -errno;
 	set_timeout(fd, 5000);
+	/* (a full backlog: connect waits, up to SO_SNDTIMEO) */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		ret = -errno;
 		if (ret == -ENOENT || ret == -ECONNREFUSED)
