@@ -75,7 +75,8 @@ static int fifo_pop(struct xl4_d24_fifo *q, uint64_t grace_ns, uint32_t *v)
 		return -1;
 	if (grace_ns && q->at[q->head] && (now = mono_ns()) < q->at[q->head] + grace_ns) {
 		uint64_t wait = q->at[q->head] + grace_ns - now;
-		struct timespec ts = { .tv_sec = wait / 1000000000ull, .tv_nsec = wait % 1000000000ull };
+		struct timespec ts = { .tv_sec = wait / 1000000000ull,
+				       .tv_nsec = wait % 1000000000ull };
 
 		while (nanosleep(&ts, &ts) && errno == EINTR)
 			;
@@ -224,7 +225,8 @@ int xl4_dir24_init(struct xl4_dir24 *t, uint32_t *idx, uint32_t *grp, uint32_t n
 	}
 	/* entries an earlier writer left: those marked with their own id */
 	for (uint32_t id = 1; id <= ent[0].other; id++) {
-		if (ent[id].e.id == id && ent[id].e.len <= 32 && !hfind(t, ntohl(ent[id].addr), ent[id].e.len)) {
+		if (ent[id].e.id == id && ent[id].e.len <= 32 &&
+		    !hfind(t, ntohl(ent[id].addr), ent[id].e.len)) {
 			hinsert(t, id);
 			t->n++;
 		} else

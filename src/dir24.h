@@ -30,8 +30,8 @@ struct xl4_d24_fifo {
 };
 
 struct xl4_dir24 {
-	uint32_t *idx;		   /* XL4_D24_SLOTS slots */
-	uint32_t *grp;		   /* n_groups * XL4_D24_GROUP_LEAVES leaves */
+	uint32_t *idx; /* XL4_D24_SLOTS slots */
+	uint32_t *grp; /* n_groups * XL4_D24_GROUP_LEAVES leaves */
 	struct xl4_d24_entry *ent; /* n_ent entries, entry 0 unused */
 	uint32_t n_groups, n_ent;
 	uint32_t *hash; /* open addressing: entry ids, 0 = empty */

@@ -53,7 +53,8 @@ static int ref_lpm(const struct ref *r, uint32_t a)
 	int best = -1;
 
 	for (int i = 0; i < r->n; i++)
-		if (((a ^ r->a[i]) & mask(r->len[i])) == 0 && (best < 0 || r->len[i] > r->len[best]))
+		if (((a ^ r->a[i]) & mask(r->len[i])) == 0 &&
+		    (best < 0 || r->len[i] > r->len[best]))
 			best = i;
 	return best;
 }
@@ -102,10 +103,11 @@ static void check_addr(const struct world *w, const struct ref *r, uint32_t a, c
 	if (got != XL4_D24_HIT)
 		fail_msg("%s: %08x: want %08x/%u, got %s", step, a, r->a[want], r->len[want],
 			 got == XL4_D24_NONE ? "no prefix" : "a walk (inconsistent slot)");
-	if (ntohl(e->addr) != r->a[want] || e->e.len != r->len[want] || e->e.expires_ns != r->exp[want])
-		fail_msg("%s: %08x: want %08x/%u (expires %llu), got %08x/%u (expires %llu)", step, a,
-			 r->a[want], r->len[want], (unsigned long long)r->exp[want], ntohl(e->addr),
-			 e->e.len, (unsigned long long)e->e.expires_ns);
+	if (ntohl(e->addr) != r->a[want] || e->e.len != r->len[want] ||
+	    e->e.expires_ns != r->exp[want])
+		fail_msg("%s: %08x: want %08x/%u (expires %llu), got %08x/%u (expires %llu)", step,
+			 a, r->a[want], r->len[want], (unsigned long long)r->exp[want],
+			 ntohl(e->addr), e->e.len, (unsigned long long)e->e.expires_ns);
 }
 
 static void check_all(const struct world *w, const struct ref *r, const char *step)
@@ -164,7 +166,8 @@ static void run_random(uint32_t seed, int steps, uint32_t n_groups)
 			if (i < 0 && r.n == MAXP)
 				continue;
 			ret = xl4_dir24_set(&w.t, htonl(a), (uint8_t)len, &v);
-			snprintf(step, sizeof(step), "seed %u step %d: add %08x/%d", seed, s, a, len);
+			snprintf(step, sizeof(step), "seed %u step %d: add %08x/%d", seed, s, a,
+				 len);
 			if (ret == -ENOBUFS) {
 				/* no group left: nothing may have changed */
 				assert_true(i < 0);
@@ -180,7 +183,8 @@ static void run_random(uint32_t seed, int steps, uint32_t n_groups)
 			r.exp[i] = v.expires_ns;
 		} else if (op < 9) { /* delete one that is there */
 			i = rnd() % r.n;
-			snprintf(step, sizeof(step), "seed %u step %d: del %08x/%u", seed, s, r.a[i], r.len[i]);
+			snprintf(step, sizeof(step), "seed %u step %d: del %08x/%u", seed, s,
+				 r.a[i], r.len[i]);
 			assert_int_equal(xl4_dir24_del(&w.t, htonl(r.a[i]), r.len[i]), 0);
 			r.a[i] = r.a[r.n - 1];
 			r.len[i] = r.len[r.n - 1];
@@ -190,7 +194,8 @@ static void run_random(uint32_t seed, int steps, uint32_t n_groups)
 			random_prefix(&a, &len);
 			if (ref_find(&r, a, len) >= 0)
 				continue;
-			snprintf(step, sizeof(step), "seed %u step %d: del absent %08x/%d", seed, s, a, len);
+			snprintf(step, sizeof(step), "seed %u step %d: del absent %08x/%d", seed, s,
+				 a, len);
 			assert_int_equal(xl4_dir24_del(&w.t, htonl(a), (uint8_t)len), -ENOENT);
 		}
 		check_all(&w, &r, step);
@@ -202,7 +207,8 @@ static void run_random(uint32_t seed, int steps, uint32_t n_groups)
 	}
 	for (uint32_t s = 0; s < XL4_D24_SLOTS; s++)
 		if (w.idx[s])
-			fail_msg("seed %u: slot %06x holds %08x after every prefix left", seed, s, w.idx[s]);
+			fail_msg("seed %u: slot %06x holds %08x after every prefix left", seed, s,
+				 w.idx[s]);
 	assert_int_equal(xl4_dir24_groups_used(&w.t), 0);
 	world_free(&w);
 }
@@ -297,7 +303,8 @@ static void test_reuse_grace_and_restart(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(xl4_dir24_set(&w.t, htonl(0xc6120200), 24, &v), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	assert_true((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec) >= 45000000ll);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec) >=
+		    45000000ll);
 	/* a second writer takes over the arrays as they are */
 	xl4_dir24_free(&w.t);
 	assert_int_equal(xl4_dir24_init(&again, w.idx, w.grp, 2, w.ent, 2), 0);
