@@ -165,14 +165,16 @@ assert_match "backend $BE3 (failing TCP checks): DOWN, with the check counts" \
 e2e_section "(c) crafted drops from $SPOOF"
 in_ns "$CLI" timeout 60 "$PY" "$E2E_LIB_DIR/craft.py" --iface "$C_IF" --dst-mac "$S_MAC" \
 	--src4 "$SPOOF" tcp_flags_null=40 udp_port_zero=20 || die "craft.py failed"
+# Until the totals are all there: the daemon samples its counters once a second, so the first
+# screen that names udp_port_zero may hold a sample taken while the packets were arriving.
 for ((i = 0; i < 20; i++)); do
 	S=$(screen)
-	grep -q "^  $SPOOF " <<<"$S" && grep -q '^  udp_port_zero ' <<<"$S" && break
+	n_null=$(printf '%s\n' "$S" | awk '$1 == "tcp_flags_null" {print $3; exit}')
+	n_zero=$(printf '%s\n' "$S" | awk '$1 == "udp_port_zero" {print $3; exit}')
+	grep -q "^  $SPOOF " <<<"$S" && [ "${n_null:-0}" -ge 40 ] && [ "${n_zero:-0}" -ge 20 ] && break
 	sleep 0.5
 done
 printf '%s\n' "$S" | sed -n '/^DROPS/,$p' | sed 's/^/        | /'
-n_null=$(printf '%s\n' "$S" | awk '$1 == "tcp_flags_null" {print $3; exit}')
-n_zero=$(printf '%s\n' "$S" | awk '$1 == "udp_port_zero" {print $3; exit}')
 assert_ge "tcp_flags_null total on screen" 40 "${n_null:-none}"
 assert_ge "udp_port_zero total on screen" 20 "${n_zero:-none}"
 assert_match "the dropped-sources table names $SPOOF with tcp_flags_null" \
