@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -382,23 +381,22 @@ fail:
 	return ret;
 }
 
-static int open_table(struct daemon_cluster *c, uint32_t table)
+/* The table's socket in *rt, and the routes of ours already there (what a daemon killed
+ * before it could withdraw left: ours to keep or take away) in found. 0 or -errno. */
+static int open_table(uint32_t table, struct xl4_routes **rt, struct xl4_route *found, int *n_found)
 {
-	struct xl4_route found[XL4_CLUSTER_MAX_ROUTES];
 	int n;
 
-	c->rt = xl4_routes_open(table);
-	if (!c->rt)
+	*rt = xl4_routes_open(table);
+	if (!*rt)
 		return -errno;
-	/* What a daemon killed before it could withdraw left: ours to keep or take away. */
-	n = xl4_routes_list(c->rt, found, XL4_CLUSTER_MAX_ROUTES);
+	n = xl4_routes_list(*rt, found, XL4_CLUSTER_MAX_ROUTES);
 	if (n < 0) {
-		xl4_routes_close(c->rt);
-		c->rt = NULL;
+		xl4_routes_close(*rt);
+		*rt = NULL;
 		return n;
 	}
-	c->n_installed = n < XL4_CLUSTER_MAX_ROUTES ? n : XL4_CLUSTER_MAX_ROUTES;
-	memcpy(c->installed, found, c->n_installed * sizeof(found[0]));
+	*n_found = n < XL4_CLUSTER_MAX_ROUTES ? n : XL4_CLUSTER_MAX_ROUTES;
 	if (n)
 		pr_info("cluster: %d route(s) in table %u from a previous daemon", n, table);
 	return 0;
@@ -425,7 +423,7 @@ int daemon_cluster_start(void *state, const struct daemon_env *env)
 	c->drained = access(c->drain_file, F_OK) == 0;
 	if (!c->conf.route_table)
 		return 0;
-	if ((err = open_table(c, c->conf.route_table))) {
+	if ((err = open_table(c->conf.route_table, &c->rt, c->installed, &c->n_installed))) {
 		pr_warn("cluster: cannot use routing table %u: %s", c->conf.route_table,
 			strerror(-err));
 		return err;
@@ -455,16 +453,15 @@ int daemon_cluster_reload(void *state, const struct xl4_config *old, const struc
 
 	(void)old;
 	if (cfg->cluster.route_table != c->conf.route_table) {
-		struct daemon_cluster *next = calloc(1, sizeof(*next));
+		struct xl4_route found[XL4_CLUSTER_MAX_ROUTES];
+		struct xl4_routes *rt = NULL;
+		int n = 0;
 
 		/* The new table first: if it cannot be used, nothing changed. */
-		if (!next)
-			return -ENOMEM;
 		if (cfg->cluster.route_table &&
-		    (ret = open_table(next, cfg->cluster.route_table))) {
+		    (ret = open_table(cfg->cluster.route_table, &rt, found, &n))) {
 			snprintf(err, errlen, "cannot use routing table %u: %s",
 				 cfg->cluster.route_table, strerror(-ret));
-			free(next);
 			return ret;
 		}
 		if (c->rt) {
@@ -476,11 +473,9 @@ int daemon_cluster_reload(void *state, const struct xl4_config *old, const struc
 			c->leaving = was;
 			close_table(c);
 		}
-		c->rt = next->rt;
-		c->n_installed = next->n_installed;
-		memcpy(c->installed, next->installed,
-		       next->n_installed * sizeof(next->installed[0]));
-		free(next);
+		c->rt = rt;
+		c->n_installed = n;
+		memcpy(c->installed, found, n * sizeof(found[0]));
 	}
 	c->conf = cfg->cluster;
 	c->lb->node_local = c->rt != NULL;
