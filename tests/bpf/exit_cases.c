@@ -168,8 +168,9 @@ void suite_exit(void)
 	since = xl4_mono_ns() / 1e9;
 	fx_count(name, ok);
 	/* right after: the bucket is spent, so the next burst samples (almost) nothing: one event
-	 * per 1/rate since the first burst ended (the time between the two counts too: a loaded
-	 * machine can hold this thread there for tens of ms), and one for the tick each ends in */
+	 * per 1/rate since the first burst ended, and slack for the datapath's clock, jiffies,
+	 * whose ticks a loaded VM delivers late and then all at once (CI saw 4 events in 18.7 ms:
+	 * up to 30 ms of ticks caught up, 3 events at 100/s, plus the two the bound had) */
 	name = "sampler/spent-bucket";
 	ok = true;
 	if (rb && fx_selected(name)) {
@@ -177,7 +178,7 @@ void suite_exit(void)
 			ok = fx_fail(name, true, "test run: %s", strerror(-n));
 		} else {
 			since = xl4_mono_ns() / 1e9 - since;
-			if (n > (long)(since * RATE) + 2)
+			if (n > (long)(since * RATE) + 5)
 				ok = fx_fail(name, true,
 					     "%d events for %d drops in %.1f ms (%.1f ms since the first "
 					     "burst) right after a burst",
