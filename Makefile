@@ -161,12 +161,17 @@ $(O)/bench/xl4-bench: bench/xl4-bench.c $(O)/bench/drive.skel.h $(O)/libxl4.a te
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Ibpf -Itests/bpf -I$(O)/bench $< $(O)/libxl4.a -o $@ $(LDLIBS)
 
+$(O)/bench/bpf-lines: bench/bpf-lines.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
 $(O)/bench/maglev-bench: bench/maglev-bench.c src/maglev.c src/maglev.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< src/maglev.c -o $@ -lm
 
-bench: $(O)/xl4 $(O)/xl4-gen $(O)/bpf/pass.bpf.o $(BENCH_BPF) $(O)/bench/xl4-bench $(O)/bench/maglev-bench
+bench: $(O)/xl4 $(O)/xl4-gen $(O)/bpf/pass.bpf.o $(BENCH_BPF) $(O)/bench/xl4-bench $(O)/bench/maglev-bench \
+	$(O)/bench/bpf-lines
 	$(Q)O=$(O) bench/run
 
 verifier-stats: $(O)/xl4

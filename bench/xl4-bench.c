@@ -4,7 +4,10 @@
  * in the same run, and conntrack lookup cost and memory at 1k / 1M / 10M flows.
  *
  *   xl4-bench [--runs N] [--repeat N] [--ct-sizes 1000,1000000,...] [--rl-sources N] [--out DIR]
- *             [--cpu N] [-v]
+ *             [--cpu N] [--only LABEL,LABEL,...] [-v]
+ *
+ * --only measures the rows with those labels (the plot labels: "l2 est", "block 1M"...) and the
+ * baselines, nothing else: for profiling one path (perf record -C CPU) or a quick comparison.
  *
  * Every figure is the kernel's own ns/packet (test_run's `duration`: the average over `repeat`
  * repetitions inside the kernel, preemption excluded, truncated to whole ns) taken as the median
@@ -834,10 +837,27 @@ static void print_ct(FILE *f, bool md, struct ct_case *cs, int n, int base_row)
 	}
 }
 
+/* Is label one of the comma-separated list's items? */
+static bool label_listed(const char *list, const char *label)
+{
+	size_t n = strlen(label);
+
+	for (const char *s = list; s && *s;) {
+		const char *e = strchr(s, ',');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+
+		if (len == n && !strncmp(s, label, n))
+			return true;
+		s = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
 static void usage(const char *p)
 {
 	fprintf(stderr,
-		"usage: %s [--runs N] [--repeat N] [--ct-sizes N,N,...] [--rl-sources N] [--cpu N] [--out DIR] [-v]\n",
+		"usage: %s [--runs N] [--repeat N] [--ct-sizes N,N,...] [--rl-sources N] [--cpu N] [--out DIR]\n"
+		"       [--only LABEL,LABEL,...] [-v]\n",
 		p);
 	exit(2);
 }
@@ -849,9 +869,10 @@ int main(int argc, char **argv)
 		{ "ct-sizes", required_argument, NULL, 'c' }, { "out", required_argument, NULL, 'o' },
 		{ "cpu", required_argument, NULL, 'p' },   { "verbose", no_argument, NULL, 'v' },
 		{ "rl-sources", required_argument, NULL, 's' },
+		{ "only", required_argument, NULL, 'O' },
 		{ 0 },
 	};
-	const char *out_dir = NULL, *ct_sizes = "1000,1000000,10000000", *xf_why[3] = { NULL };
+	const char *out_dir = NULL, *only = NULL, *ct_sizes = "1000,1000000,10000000", *xf_why[3] = { NULL };
 	struct world w_est, w_new, w_pcpu, w_gfd, w_gch, w_gnew, w_gpair;
 	static struct fworld fw_b1, fw_b10k, fw_b1m, fw_lim, fw_rl;
 	__u32 rl_sources = 1000000;
@@ -880,6 +901,9 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			ct_sizes = optarg;
+			break;
+		case 'O':
+			only = optarg;
 			break;
 		case 'o':
 			out_dir = optarg;
@@ -1138,6 +1162,10 @@ int main(int argc, char **argv)
 		if (rows[i].driven)
 			rows[i].base_pass = d_pass, rows[i].base_parse = d_parse;
 
+	if (only)
+		for (int i = 0; i < nrows; i++)
+			if (!rows[i].is_base && !rows[i].skipped && !label_listed(only, rows[i].label))
+				rows[i].skipped = "not selected (--only)";
 	/* warm-up: one repetition each (establishes the flows of the established rows) */
 	for (int i = 0; i < nrows; i++) {
 		__u32 ret, ns;
