@@ -85,7 +85,8 @@ int main(int argc, char **argv)
 
 		/* the function: the one whose image holds the address */
 		for (f = 0; f < nfuncs && f < full.nr_func_info; f++)
-			if (jited_lines[i] >= ksyms[f] && jited_lines[i] < ksyms[f] + func_lens[f]) {
+			if (jited_lines[i] >= ksyms[f] &&
+			    jited_lines[i] < ksyms[f] + func_lens[f]) {
 				const struct btf_type *t = btf__type_by_id(btf, funcs[f].type_id);
 
 				fn = t ? btf__name_by_offset(btf, t->name_off) : "?";
@@ -93,8 +94,8 @@ int main(int argc, char **argv)
 			}
 		base = file ? strrchr(file, '/') : NULL;
 		printf("%llx %s %s:%u %s\n", (unsigned long long)jited_lines[i], fn,
-		       base ? base + 1 : (file ? file : "?"), BPF_LINE_INFO_LINE_NUM(lines[i].line_col),
-		       src ? src : "");
+		       base ? base + 1 : (file ? file : "?"),
+		       BPF_LINE_INFO_LINE_NUM(lines[i].line_col), src ? src : "");
 	}
 	btf__free(btf);
 	close(fd);
