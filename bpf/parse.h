@@ -115,21 +115,25 @@ static __always_inline int parse_eth(struct xl4_cursor *c, struct xl4_pkt *p)
 }
 
 /* One's-complement sum of the IPv4 header, options included; 0 when the checksum is right.
- * Option words are added one by one with their own bound check so every access is provable. */
+ * Summed as 32-bit words into 64 bits and folded (RFC 1071: the sum does not depend on the word
+ * size): five loads for the usual 20-byte header. Option words, rare, are added one by one
+ * with their own bound check so every access is provable, and only when there are some: the
+ * unrolled checks cost ~10 ns on every packet otherwise (bench/profile). */
 static __always_inline __u16 ip4_hdr_csum(const struct iphdr *ip, const void *end)
 {
-	const __u16 *w = (const __u16 *)ip;
-	__u32 sum = 0;
-	__u32 opt_words = (ip->ihl - 5) * 2;
+	const __u32 *w = (const __u32 *)ip;
+	__u64 sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+	__u32 opt_words = ip->ihl - 5;
 
-	XL4_UNROLL
-	for (int i = 0; i < 10; i++)
-		sum += w[i];
-	XL4_UNROLL
-	for (int i = 0; i < 20; i++) {
-		if ((__u32)i < opt_words && (const void *)(w + 10 + i + 1) <= end)
-			sum += w[10 + i];
+	if (opt_words) {
+		XL4_UNROLL
+		for (int i = 0; i < 10; i++) {
+			if ((__u32)i < opt_words && (const void *)(w + 5 + i + 1) <= end)
+				sum += w[5 + i];
+		}
 	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (__u16)~sum;
