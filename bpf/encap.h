@@ -292,12 +292,10 @@ static __always_inline int ipip_reply_too_big(struct xdp_md *ctx, const struct x
 	return too_big_ip4(ctx, p, vip->mtu - sizeof(struct iphdr));
 }
 
-/* ipip forwarding with the MTU check first. */
+/* ipip forwarding; the caller has checked the MTU (ipip_too_big()). */
 static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct xl4_pkt *p,
 				    const struct lb_ctx *l, const struct xl4_lb_globals *g)
 {
-	if (ipip_too_big(p, l->vip))
-		return ipip_reply_too_big(ctx, p, l->vip, g);
 	return (p->t.flags & XL4_F_IPV6) ? encap_ip6(ctx, p, l, g) : encap_ip4(ctx, p, l, g);
 }
 

@@ -165,6 +165,17 @@ static __always_inline int lb_syn_claim(const struct xl4_guard_cfg *c, struct lb
 	return 1;
 }
 
+/* An ipip VIP's packet that would exceed its MTU once encapsulated: the pipeline answers it
+ * (xl4_stage_too_big(), its own function: the reply's header copies take more stack than this
+ * stage can add to the pipeline's). vip_hint names the VIP for it. */
+static __always_inline int lb_too_big(struct xl4_pkt *p, const struct xl4_vip *vip)
+{
+	if (vip->mode != XL4_FWD_IPIP || !ipip_too_big(p, vip))
+		return 0;
+	p->vip_hint = vip->id + 1;
+	return 1;
+}
+
 /* Could p be addressed to a VIP? A clear bit in xl4_vbits_v1 says surely not: one inlined
  * array lookup instead of the guard's and the load balancer's hash lookups (two misses, ~60 ns)
  * for the host's own traffic and for floods aimed at other addresses. */
@@ -240,9 +251,9 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 			p->acked_vip = l.vip->id + 1;
 	}
 	/* Too big to encapsulate: the client hears about it; no flow starts, no backend counts. */
-	if (l.vip->mode == XL4_FWD_IPIP && ipip_too_big(p, l.vip)) {
+	if (lb_too_big(p, l.vip)) {
 		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
-		return ipip_reply_too_big(ctx, p, l.vip, g);
+		return XL4_NEXT_TOO_BIG;
 	}
 	ret = lb_forward(ctx, p, &l, g);
 	if (ret < 0) {
@@ -403,6 +414,8 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 	if (!icmp_budget_ok())
 		return -XL4_R_LB_ICMP_RATE;
 	lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 1, 0);
+	if (lb_too_big(p, l.vip))
+		return XL4_NEXT_TOO_BIG;
 	if (l.vip->mode == XL4_FWD_PORT) {
 		icmp_quote_port(icmp, il4, l.fk.proto, v6, l.be->port);
 		/* fwd_l2, not fwd_port: the outer packet's own ports are not the flow's. */

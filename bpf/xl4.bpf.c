@@ -10,6 +10,8 @@
  *   XL4_NEXT             no verdict: the pipeline goes on (after the last stage, XDP_PASS);
  *   XL4_NEXT_SKIP_GUARD  no verdict, and the flood guard is skipped (the filter's allowlist
  *                        and allow rules).
+ *   XL4_NEXT_TOO_BIG     (the load balancer) the packet is too big to encapsulate: the
+ *                        pipeline has xl4_stage_too_big() answer it.
  * XL4_NEXT* (enum xl4_next, stats.h) lie above every XDP action, so a verdict is never
  * mistaken for one. A stage never returns to the kernel itself: every packet leaves through
  * xl4_exit() or xl4_drop() in stats.h, which count it.
@@ -28,7 +30,9 @@
 
 const volatile __u32 cfg_frag_policy = XL4_FRAG_PASS; /* enum xl4_frag_policy */
 
-__noinline int xl4_stage_parse(struct xdp_md *ctx, struct xl4_pkt *p)
+/* Inlined, unlike the other stages: every packet runs it, and a call and its return cost ~8 ns
+ * here (the return goes through the kernel's return thunk). */
+static __always_inline int xl4_stage_parse(struct xdp_md *ctx, struct xl4_pkt *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -64,7 +68,7 @@ __noinline int xl4_guard_ack(struct xl4_pkt *p)
 }
 
 /* Load balancer: XL4_NEXT for traffic that is not to a VIP, else an action (the frame
- * rewritten for a backend) or a drop reason. */
+ * rewritten for a backend), XL4_NEXT_TOO_BIG or a drop reason. */
 __noinline int xl4_stage_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 {
 	if (!p)
@@ -74,6 +78,24 @@ __noinline int xl4_stage_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	if ((p->t.flags & XL4_F_L4) && (p->t.proto == IPPROTO_ICMP || p->t.proto == IPPROTO_ICMPV6))
 		return xl4_lb_icmp(ctx, p);
 	return XL4_NEXT;
+}
+
+/* The ICMP "too big" answer (or a drop) to a packet the load balancer could not encapsulate
+ * within its VIP's MTU (p->vip_hint). Called from the pipeline, not from the LB stage: the
+ * answer's header copies need a stack frame the LB stage's own would push past 512 bytes. */
+__noinline int xl4_stage_too_big(struct xdp_md *ctx, struct xl4_pkt *p)
+{
+	struct xl4_lb_globals *g;
+	struct xl4_vip *vip;
+	__u32 zero = 0;
+
+	if (!p)
+		return -XL4_R_LB_TOO_BIG;
+	vip = vip_by_hint(p);
+	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
+	if (!vip || !g)
+		return -XL4_R_LB_TOO_BIG;
+	return ipip_reply_too_big(ctx, p, vip, g);
 }
 
 SEC("xdp")
@@ -111,6 +133,8 @@ int xl4_xdp(struct xdp_md *ctx)
 	ret = xl4_stage_lb(ctx, &pkt);
 	if (pkt.acked_vip)
 		xl4_guard_ack(&pkt);
+	if (ret == XL4_NEXT_TOO_BIG)
+		ret = xl4_stage_too_big(ctx, &pkt);
 	if (ret < 0)
 		return xl4_drop(ctx, &pkt, ret);
 	if (ret != XL4_NEXT)
