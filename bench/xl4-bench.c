@@ -868,7 +868,9 @@ static void print_floor(FILE *f, bool md, const struct goal *g, const struct row
 
 	if (g->scale != 1)
 		snprintf(sc, sizeof(sc), "%g x ", g->scale);
-	snprintf(what, sizeof(what), "  floor (reference rows: %s%s / %s)", sc, g->fa, g->b);
+	/* indented under its goal; a table cell loses leading blanks, so md gets an arrow */
+	snprintf(what, sizeof(what), "%sfloor (reference rows: %s%s / %s)", md ? "↳ " : "  ", sc,
+		 g->fa, g->b);
 	if (!fa) {
 		fprintf(f, md ? "| %s | not measured | | |\n" : "%-70s not measured\n", what);
 		return;
