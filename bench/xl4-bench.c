@@ -27,6 +27,11 @@
  * Every row checks its verdict on every run, and the LB rows check the VIP's counters
  * (new flows / conntrack hits) against what the row claims to measure.
  *
+ * Floor rows ("floor ...", bench/floor.bpf.c) do only the work no conntrack Maglev balancer can
+ * skip on a path (xl4's parser, key, hash and map types and sizes); a goal with a floor shows
+ * the floor's ratio, computed the same way in the same rounds, under xl4's. The driven floors
+ * also check after every run that the last flow their driver sent is in their table.
+ *
  * xl4 is provisioned exactly as the daemon does it (xl4_engine_load, xl4_lb_init,
  * xl4_lb_vip_add, xl4_lb_backend_add with known MACs), with production defaults: Maglev table
  * 65537, conntrack 262144 entries (shared LRU), drop sampling 100/s, no insert cap, no trace.
@@ -55,6 +60,7 @@
 #include "xl4/abi.h"
 #include "hash.h"
 #include "drive.skel.h"
+#include "floor.skel.h"
 #include "xl4.skel.h"
 /* The fixtures' packet builder, compiled into this binary (named addresses, checksums). */
 #include "pktbuild.c"
@@ -478,6 +484,10 @@ struct row {
 	double r_pass[RUNS_MAX], r_parse[RUNS_MAX];
 	__u64 pkts, news, hits, acks, bad_verdict;
 	__u32 got; /* the wrong verdict seen */ 
+	struct floor_bpf *fl;	 /* floor rows: the reference's maps... */
+	struct drive_bpf *drv;	 /* ...and its driver (which flow it sent last) */
+	bool fl_pairs;		 /* the driver sends SYN/ACK pairs: only ACKs insert */
+	__u64 fl_missing;	 /* runs after which the last flow was not in the floor's table */
 };
 
 static struct row rows[ROWS_MAX];
@@ -520,6 +530,8 @@ static __u64 guard_acks(const struct world *w, __u32 vip)
 	return g.sum.acks;
 }
 
+static bool floor_has_last(const struct row *r);
+
 static void measure(struct row *r, int k)
 {
 	struct xl4_lb_counters before, after;
@@ -544,6 +556,8 @@ static void measure(struct row *r, int k)
 	}
 	if (r->check == CK_PAIR)
 		r->acks += guard_acks(r->w, r->vip) - acks;
+	if (r->fl && r->drv && !floor_has_last(r))
+		r->fl_missing++;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -578,6 +592,15 @@ static const char *check_str(const struct row *r, char *buf, size_t len)
 	if (r->bad_verdict) {
 		snprintf(buf, len, "WRONG VERDICT %s in %llu runs", action_name(r->got),
 			 (unsigned long long)r->bad_verdict);
+		return buf;
+	}
+	if (r->fl_missing) {
+		snprintf(buf, len, "LAST FLOW NOT INSERTED in %llu runs",
+			 (unsigned long long)r->fl_missing);
+		return buf;
+	}
+	if (r->fl && r->drv) {
+		snprintf(buf, len, "verdict ok, last flow inserted");
 		return buf;
 	}
 	switch (r->check) {
@@ -682,6 +705,78 @@ static void ct_prefill(struct ct_case *c, int k)
 	free(vals);
 }
 
+/* ---- floors: bench/floor.bpf.c, the work no conntrack Maglev balancer can skip --------------- */
+
+/* A floor reference with maps of its own: NBE backends (ids 0..NBE-1, generation 1, the MACs
+ * world_vip gives VIP 1's), one VIP's two Maglev tables of random backend ids, conntrack empty. */
+static struct floor_bpf *floor_open(void)
+{
+	struct floor_bpf *fl = floor_bpf__open_and_load();
+	__u32 n = 2 * XL4_RING_SIZE_DEFAULT, *keys, *vals;
+	__u64 x = 0x2545f4914f6cdd1dull; /* its own xorshift: xs32() draws the blocklists */
+	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
+
+	if (!fl)
+		fatal("load bench/floor.bpf.o", errno);
+	for (__u32 j = 0; j < NBE; j++) {
+		struct xl4_backend be = { .family = 4, .gen = 1 };
+
+		be.addr[0] = htonl(0xc6120b00u | (j + 1));
+		memcpy(be.mac, (uint8_t[6]){ 0x02, 0, 0, 0, 1, (uint8_t)(j + 1) }, 6);
+		if (bpf_map_update_elem(bpf_map__fd(fl->maps.backends), &j, &be, BPF_ANY))
+			fatal("floor: backend", errno);
+	}
+	keys = calloc(n, sizeof(*keys));
+	vals = calloc(n, sizeof(*vals));
+	if (!keys || !vals)
+		fatal("calloc", ENOMEM);
+	for (__u32 i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		keys[i] = i;
+		vals[i] = (__u32)(x % NBE);
+	}
+	if (bpf_map_update_batch(bpf_map__fd(fl->maps.ring), keys, vals, &n, &bo))
+		fatal("floor: Maglev table", errno);
+	free(keys);
+	free(vals);
+	return fl;
+}
+
+/* The established floor's one flow: the direct rows' client -> VIP 1, on backend 3. */
+static void floor_add_flow(struct floor_bpf *fl, __u32 client, __u16 sport)
+{
+	struct xl4_flow_key fk = { .proto = IPPROTO_TCP, .family = 4 };
+	struct xl4_flow f = { .backend_id = 3, .gen = 1 };
+
+	fk.saddr[0] = htonl(client);
+	fk.daddr[0] = htonl(0xc6120101u);
+	fk.sport = htons(sport);
+	fk.dport = htons(80);
+	if (bpf_map_update_elem(bpf_map__fd(fl->maps.ct), &fk, &f, BPF_NOEXIST))
+		fatal("floor: conntrack entry", errno);
+}
+
+/* Is the last flow the row's driver sent (in pair mode: the last ACK's) in the floor's
+ * conntrack? The verdict is the last repetition's; this says the inserts took. */
+static bool floor_has_last(const struct row *r)
+{
+	struct xl4_flow_key fk;
+	struct xl4_flow f;
+	__u64 s = r->drv->bss->seq;
+
+	if (!s--)
+		return false;
+	if (r->fl_pairs) {
+		if (!(s & 1) && !s--)
+			return false;
+		s >>= 1;
+	}
+	flow_key(&fk, s, 1);
+	return !bpf_map_lookup_elem(bpf_map__fd(r->fl->maps.ct), &fk, &f);
+}
+
 /* ---- output ---------------------------------------------------------------------------------- */
 
 static void print_rows(FILE *f, bool md)
@@ -737,15 +832,18 @@ static void print_rows(FILE *f, bool md)
  * The datapath-cost goals (issue 11), each a ratio of two rows of this run: the median over
  * rounds of (scale * row a) / row b, so both sides come from the same round. A new connection
  * is two packets: twice the per-packet figure of the SYN-then-ACK row.
+ * A goal with a floor row (fa, bench/floor.bpf.c: the work any conntrack Maglev balancer does)
+ * also shows the floor's ratio, the same way against the same baseline b.
  */
 static const struct goal {
 	const char *what, *a, *b;
 	double scale, limit;
+	const char *fa;
 } goals[] = {
 	{ "LB established ipip (driven) / driven XDP_PASS", "ipip est", "drv XDP_PASS", 1, 3.0 },
-	{ "LB established l2 (direct) / XDP_PASS", "l2 est", "XDP_PASS", 1, 4.0 },
+	{ "LB established l2 (direct) / XDP_PASS", "l2 est", "XDP_PASS", 1, 4.0, "floor l2 est" },
 	{ "new connection, guard on (SYN + completing ACK) / driven XDP_PASS", "l2 conn guard",
-	  "drv XDP_PASS", 2, 15.0 },
+	  "drv XDP_PASS", 2, 15.0, "floor conn" },
 	{ "non-VIP pass / XDP_PASS", "xl4 pass", "XDP_PASS", 1, 2.5 },
 	{ "malformed drop / parse-then-drop", "xl4 malformed", "parse+drop", 1, 1.5 },
 	{ "blocklist hit, 1 prefix / xdp-filter ipv4 deny", "block 1", "xdp-filter ip drop", 1, 0.6 },
@@ -758,6 +856,38 @@ static const struct row *row_by_label(const char *label)
 		if (!strcmp(rows[i].label, label))
 			return rows[i].skipped ? NULL : &rows[i];
 	return NULL;
+}
+
+/* The goal's floor: (scale * floor row) / b per round, and xl4's row over the floor's. */
+static void print_floor(FILE *f, bool md, const struct goal *g, const struct row *a,
+			const struct row *b)
+{
+	const struct row *fa = row_by_label(g->fa);
+	double q[RUNS_MAX], x[RUNS_MAX], m, lo, hi, mx;
+	char what[96], v[48], sc[16] = "";
+
+	if (g->scale != 1)
+		snprintf(sc, sizeof(sc), "%g x ", g->scale);
+	/* indented under its goal; a table cell loses leading blanks, so md gets an arrow */
+	snprintf(what, sizeof(what), "%sfloor (reference rows: %s%s / %s)", md ? "↳ " : "  ", sc,
+		 g->fa, g->b);
+	if (!fa) {
+		fprintf(f, md ? "| %s | not measured | | |\n" : "%-70s not measured\n", what);
+		return;
+	}
+	for (int k = 0; k < runs; k++) {
+		q[k] = g->scale * fa->ns[k] / (b->ns[k] ? b->ns[k] : 1);
+		x[k] = a->ns[k] / (fa->ns[k] ? fa->ns[k] : 1);
+	}
+	m = median(q, runs, &lo, &hi);
+	mx = median(x, runs, NULL, NULL);
+	snprintf(v, sizeof(v), "%.2f [%.2f–%.2f]", m, lo, hi);
+	if (md)
+		fprintf(f, "| %s | %s | | floor %s the limit; xl4 = %.2f× the floor |\n", what, v,
+			m <= g->limit ? "under" : "OVER", mx);
+	else
+		fprintf(f, "%-70s %-20s floor %s the limit; xl4 = %.2fx the floor\n", what, v,
+			m <= g->limit ? "under" : "OVER", mx);
 }
 
 static void print_goals(FILE *f, bool md)
@@ -780,6 +910,8 @@ static void print_goals(FILE *f, bool md)
 		snprintf(v, sizeof(v), "%.2f [%.2f–%.2f]", m, lo, hi);
 		fprintf(f, md ? "| %s | %s | ≤ %.1f | %s |\n" : "%-70s %-20s limit %-5.1f %s\n",
 			goals[g].what, v, goals[g].limit, m <= goals[g].limit ? "met" : "NOT MET");
+		if (goals[g].fa)
+			print_floor(f, md, &goals[g], a, b);
 	}
 }
 
@@ -882,6 +1014,8 @@ int main(int argc, char **argv)
 	int pass_fd, parse_fd, xf_miss_fd, xf_hit_fd, xf_ip_fd;
 	__u32 vip_l2, vip_port, vip_ipip, n_l2, n_port, n_ipip, p_l2, g_pair;
 	struct pkt valid, synfin, est, icmp, dflow, dsyn;
+	struct floor_bpf *fl_est, *fl_ins, *fl_conn, *fl_syn;
+	struct drive_bpf *fl_drv;
 	char obj_dir[256], path[512];
 	const char *o_env = getenv("O");
 	int b_pass, b_parse, d_pass, d_parse;
@@ -1158,6 +1292,35 @@ int main(int argc, char **argv)
 			 (unsigned long long)slots, (unsigned long long)(slots ? mem / slots : 0));
 		r = add_row("rate 1M src", desc, true, bpf_program__fd(d->progs.drive), &f, XDP_PASS);
 	}
+	/* floors (bench/floor.bpf.c): the irreducible work of the LB paths, after every other row
+	 * so the rows' numbers stay those of earlier reports */
+	fl_est = floor_open();
+	floor_add_flow(fl_est, CLIENT4, CLIENT_PORT);
+	r = add_row("floor l2 est", "reference: floor of the l2 established path: xl4 parse + one "
+		    "conntrack LRU lookup + backend MAC rewrite", false,
+		    bpf_program__fd(fl_est->progs.floor_est), &est, XDP_TX);
+	r->base_pass = b_pass, r->base_parse = b_parse;
+	fl_ins = floor_open();
+	r = add_row("floor insert", "reference: floor of a new flow: parse + jhash + Maglev read + "
+		    "one conntrack LRU insert (evicting) + MAC", true,
+		    bpf_program__fd((fl_drv = driver(bpf_program__fd(fl_ins->progs.floor_insert), &dsyn,
+						     true, 0))->progs.drive),
+		    &dsyn, XDP_TX);
+	r->fl = fl_ins, r->drv = fl_drv;
+	fl_conn = floor_open();
+	r = add_row("floor conn", "reference: floor of a new connection, per packet: SYN (jhash, "
+		    "Maglev read, slot write), ACK (ct miss, slot read, insert)", true,
+		    bpf_program__fd((fl_drv = driver_pairs(bpf_program__fd(fl_conn->progs.floor_conn),
+							   &dsyn, true, 0, true))->progs.drive),
+		    &dsyn, XDP_TX);
+	r->fl = fl_conn, r->drv = fl_drv, r->fl_pairs = true;
+	/* the SYN half alone, next to "l2 new guard" */
+	fl_syn = floor_open();
+	add_row("floor syn", "reference: floor of a new connection's SYN: parse + jhash + Maglev "
+		"read + slot write + MAC", true,
+		bpf_program__fd(driver(bpf_program__fd(fl_syn->progs.floor_conn), &dsyn, true, 0)
+					->progs.drive),
+		&dsyn, XDP_TX);
 	for (int i = b_parse + 1; i < nrows; i++)
 		if (rows[i].driven)
 			rows[i].base_pass = d_pass, rows[i].base_parse = d_parse;
@@ -1248,8 +1411,12 @@ int main(int argc, char **argv)
 		bpf_object__close(o_xf_miss);
 	if (o_xf_hit)
 		bpf_object__close(o_xf_hit);
+	floor_bpf__destroy(fl_syn);
+	floor_bpf__destroy(fl_conn);
+	floor_bpf__destroy(fl_ins);
+	floor_bpf__destroy(fl_est);
 	for (int i = 0; i < nrows; i++)
-		if (rows[i].bad_verdict)
+		if (rows[i].bad_verdict || rows[i].fl_missing)
 			return 1;
 	return 0;
 }

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bench references: the floors of xl4's load-balancer paths. Each program does the work no
+ * connection-tracking Maglev balancer can skip, with xl4's own parser, key, hash and map types,
+ * so the gap between an xl4 row and its floor row is what xl4 adds on top, measured in the same
+ * round (bench/xl4-bench.c prints the floor's ratio under each goal it bounds).
+ *
+ *   floor_est     "floor l2 est": xl4_parse, the 40-byte flow key (flow_key_from_pkt), one
+ *                 lookup in a 262144-entry shared LRU hash of struct xl4_flow (xl4's conntrack
+ *                 default), the backend by id (an array lookup, inlined by the verifier: the MAC
+ *                 has to come from somewhere), its generation compared, the MAC rewrite of
+ *                 fwd_l2, XDP_TX. A miss or a stale entry returns XDP_PASS.
+ *   floor_insert  "floor insert" (every packet a new flow): parse, key, jhash, one Maglev read
+ *                 (a 2 x 65537 u32 array, one VIP's two tables), the backend's MAC, and
+ *                 bpf_map_update_elem(BPF_ANY) into the same kind of LRU; once the table is full
+ *                 every insert evicts. XDP_TX, or XDP_ABORTED if the insert fails.
+ *   floor_conn    "floor conn" (SYN, then its completing ACK): the SYN is parse, key, jhash,
+ *                 Maglev read, a 16-byte slot written in a 65536-slot array (what the bench's
+ *                 xl4 has: bpf/maps.h xl4_gsyn_v1; the daemon's default is 2^20), the MAC,
+ *                 XDP_TX. The ACK is parse, key, the conntrack lookup (a miss: XDP_PASS on a
+ *                 hit), jhash, the slot read and its tag and age checked (XDP_DROP if it does
+ *                 not claim the SYN), the insert (XDP_ABORTED if it fails), the MAC, XDP_TX.
+ *
+ * Excluded, as xl4's optional work: the VIP lookups (a conntrack hit names the VIP; the SYN's
+ * VIP is the template's), counters of any kind, the filter, the guard's settings, levels and
+ * verified sources, the insert budget, the flow's last-seen time and any clock read but
+ * bpf_jiffies64 (the SYN slot's age, 4 ms ticks), and the SYN's conntrack lookup. The slot's
+ * tag is the one flow hash (its high bits check what its low bits index); xl4 computes a
+ * second keyed hash for a 32-bit tag. Every step feeds the verdict or a map the next packet
+ * reads, so the compiler cannot drop one, and a wrong setup shows as a wrong verdict.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "parse.h"
+#include "hash.h"
+
+#define FLOOR_SYN_SLOTS (1u << 16)
+#define FLOOR_SYN_MAX_AGE 250 /* jiffies: about a second at HZ 250 */
+
+struct floor_slot {
+	__u32 tag; /* the flow hash | 1 (0: empty) */
+	__u32 backend_id;
+	__u16 gen;
+	__u16 _pad;
+	__u32 tick; /* bpf_jiffies64() when the SYN was seen */
+};
+_Static_assert(sizeof(struct floor_slot) == 16, "floor_slot is 16 bytes");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct xl4_flow_key);
+	__type(value, struct xl4_flow);
+} ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XL4_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xl4_backend);
+} backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * XL4_RING_SIZE_DEFAULT);
+	__type(key, __u32);
+	__type(value, __u32);
+} ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FLOOR_SYN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct floor_slot);
+} syn SEC(".maps");
+
+/* Read from a map as xl4 reads its LB globals, not folded into the code. */
+const volatile __u32 seed = 0x5eed1234;
+const volatile __u32 ring_size = XL4_RING_SIZE_DEFAULT;
+
+static __always_inline int floor_parse(struct xdp_md *ctx, struct xl4_pkt *p,
+				       struct xl4_flow_key *fk)
+{
+	int ret;
+
+	p->frag_policy = XL4_FRAG_PASS;
+	ret = xl4_parse((void *)(long)ctx->data, (void *)(long)ctx->data_end, p);
+	if (ret < 0 || !(p->t.flags & XL4_F_L4))
+		return -1;
+	/* bpf/lb.h flow_key_from_pkt() */
+	__builtin_memcpy(fk->saddr, p->t.saddr, 16);
+	__builtin_memcpy(fk->daddr, p->t.daddr, 16);
+	fk->sport = p->t.sport;
+	fk->dport = p->t.dport;
+	fk->proto = p->t.proto;
+	fk->family = (p->t.flags & XL4_F_IPV6) ? 6 : 4;
+	fk->_pad = 0;
+	return 0;
+}
+
+/* bpf/lb.h fwd_l2() */
+static __always_inline int floor_l2(struct xdp_md *ctx, const struct xl4_backend *be)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > end)
+		return XDP_ABORTED;
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
+	return XDP_TX;
+}
+
+/* One Maglev read: the VIP's live table (slot 0 of its two), indexed by the flow hash. */
+static __always_inline struct xl4_backend *floor_maglev(__u32 hash, __u32 *id)
+{
+	__u32 size = ring_size, idx, *bid;
+
+	if (!size)
+		return NULL;
+	idx = hash % size;
+	bid = bpf_map_lookup_elem(&ring, &idx);
+	if (!bid)
+		return NULL;
+	*id = *bid;
+	return bpf_map_lookup_elem(&backends, id);
+}
+
+SEC("xdp")
+int floor_est(struct xdp_md *ctx)
+{
+	struct xl4_pkt p = {};
+	struct xl4_flow_key fk;
+	struct xl4_backend *be;
+	struct xl4_flow *f;
+	__u32 id;
+
+	if (floor_parse(ctx, &p, &fk))
+		return XDP_ABORTED;
+	f = bpf_map_lookup_elem(&ct, &fk);
+	if (!f)
+		return XDP_PASS;
+	id = f->backend_id;
+	be = bpf_map_lookup_elem(&backends, &id);
+	if (!be || be->gen != f->gen)
+		return XDP_PASS;
+	return floor_l2(ctx, be);
+}
+
+SEC("xdp")
+int floor_insert(struct xdp_md *ctx)
+{
+	struct xl4_pkt p = {};
+	struct xl4_flow_key fk;
+	struct xl4_backend *be;
+	struct xl4_flow f = {};
+	__u32 hash, id;
+
+	if (floor_parse(ctx, &p, &fk))
+		return XDP_ABORTED;
+	hash = xl4_flow_hash(&fk, seed);
+	be = floor_maglev(hash, &id);
+	if (!be)
+		return XDP_ABORTED;
+	f.backend_id = id;
+	f.gen = be->gen;
+	f.flags = XL4_FLOW_F_HASH;
+	f.hash = hash;
+	if (bpf_map_update_elem(&ct, &fk, &f, BPF_ANY))
+		return XDP_ABORTED;
+	return floor_l2(ctx, be);
+}
+
+SEC("xdp")
+int floor_conn(struct xdp_md *ctx)
+{
+	struct xl4_pkt p = {};
+	struct xl4_flow_key fk;
+	struct xl4_backend *be;
+	struct floor_slot *s;
+	struct xl4_flow f = {};
+	__u32 hash, idx, id;
+
+	if (floor_parse(ctx, &p, &fk))
+		return XDP_ABORTED;
+	if (p.t.proto == IPPROTO_TCP &&
+	    (p.t.tcp_flags & (XL4_TCP_SYN | XL4_TCP_ACK)) == XL4_TCP_SYN) {
+		hash = xl4_flow_hash(&fk, seed);
+		be = floor_maglev(hash, &id);
+		idx = hash & (FLOOR_SYN_SLOTS - 1);
+		s = bpf_map_lookup_elem(&syn, &idx);
+		if (!be || !s)
+			return XDP_ABORTED;
+		s->tag = hash | 1;
+		s->backend_id = id;
+		s->gen = be->gen;
+		s->tick = (__u32)bpf_jiffies64();
+		return floor_l2(ctx, be);
+	}
+	if (bpf_map_lookup_elem(&ct, &fk))
+		return XDP_PASS; /* established: not what this row measures */
+	hash = xl4_flow_hash(&fk, seed);
+	idx = hash & (FLOOR_SYN_SLOTS - 1);
+	s = bpf_map_lookup_elem(&syn, &idx);
+	if (!s || s->tag != (hash | 1) || (__u32)bpf_jiffies64() - s->tick > FLOOR_SYN_MAX_AGE)
+		return XDP_DROP; /* no SYN awaits this ACK */
+	id = s->backend_id;
+	be = bpf_map_lookup_elem(&backends, &id);
+	if (!be || be->gen != s->gen)
+		return XDP_DROP;
+	s->tag = 0;
+	f.backend_id = id;
+	f.gen = s->gen;
+	f.flags = XL4_FLOW_F_HASH;
+	f.hash = hash;
+	if (bpf_map_update_elem(&ct, &fk, &f, BPF_ANY))
+		return XDP_ABORTED;
+	return floor_l2(ctx, be);
+}
+
+char LICENSE[] SEC("license") = "GPL";
