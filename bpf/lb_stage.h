@@ -43,27 +43,25 @@ static __always_inline void ct_hit_take(struct lb_ctx *l, struct xl4_flow *f, st
 		l->hash = xl4_flow_hash(&l->fk, g->seed);
 }
 
-/* Find the backend for l->fk on l->vip: the connection table first (unless skip_ct), then
- * Maglev. *hit says which; l->hash is set either way. A connection's first SYN skips the table:
- * it is a new connection even when its 5-tuple was seen before (a reused source port), so it
- * must not follow an old entry to a drained or down backend. Returns 0 or a negative drop
- * reason. */
-static __always_inline int lb_pick(struct lb_ctx *l, const struct xl4_lb_globals *g, int skip_ct,
-				   int *hit)
+/* An entry the established path could not use (lb_ct_fast() returned -1), asked again with the
+ * VIP this packet names: 1 and l set if it still serves the flow here. */
+static __always_inline int lb_ct_retry(struct lb_ctx *l, const struct xl4_lb_globals *g)
 {
-	struct xl4_flow *f = skip_ct ? NULL : bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+	struct xl4_flow *f = bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+	struct xl4_backend *be;
 
-	*hit = 0;
-	if (f) {
-		struct xl4_backend *be = backend(f->backend_id);
+	if (!f)
+		return 0;
+	be = backend(f->backend_id);
+	if (!be || !flow_usable(f, be, l->vip))
+		return 0;
+	ct_hit_take(l, f, be, g);
+	return 1;
+}
 
-		if (be && flow_usable(f, be, l->vip)) {
-			ct_hit_take(l, f, be, g);
-			*hit = 1;
-			return 0;
-		}
-	}
-	l->hash = xl4_flow_hash(&l->fk, g->seed);
+/* Maglev's pick for l->hash on l->vip: 0, or a negative drop reason. */
+static __always_inline int lb_maglev(struct lb_ctx *l, const struct xl4_lb_globals *g)
+{
 	l->be_id = maglev_pick(l->vip, l->hash, g);
 	l->be = backend(l->be_id);
 	if (!l->be || (l->be->flags & XL4_BE_F_GONE))
@@ -145,8 +143,8 @@ static __always_inline void lb_syn_repoint(const struct lb_ctx *l)
 	f->last_s = l->now >> XL4_FLOW_TOUCH_SHIFT;
 }
 
-/* An ACK that missed the table: 1 if it completes a remembered SYN (l->be then names the
- * SYN's backend when that one is still usable). */
+/* An ACK that missed the table: does it complete a remembered SYN? 0: no; 1: yes, and l->be
+ * names the SYN's backend; 2: yes, but that backend is no longer usable (Maglev picks). */
 static __always_inline int lb_syn_claim(const struct xl4_guard_cfg *c, struct lb_ctx *l)
 {
 	struct xl4_backend *be;
@@ -161,8 +159,23 @@ static __always_inline int lb_syn_claim(const struct xl4_guard_cfg *c, struct lb
 	    !((be->flags & XL4_BE_F_DOWN) && (l->vip->flags & XL4_VIP_F_RESCHEDULE_DOWN))) {
 		l->be = be;
 		l->be_id = s->backend_id;
+		return 1;
 	}
-	return 1;
+	return 2;
+}
+
+/* The flow is not in the table: find its backend. An ACK that completes a SYN the guard
+ * remembered goes where the SYN went, with no Maglev read (a cache miss in a 256 KiB table);
+ * p->acked_vip then tells the pipeline, which tells the guard. 0 or a negative drop reason. */
+static __always_inline int lb_pick_new(struct lb_ctx *l, const struct xl4_lb_globals *g,
+				       struct xl4_pkt *p)
+{
+	const struct xl4_guard_cfg *gc = tcp_ack_only(p) ? guard_cfg() : NULL;
+	int claim = gc ? lb_syn_claim(gc, l) : 0;
+
+	if (claim)
+		p->acked_vip = l->vip->id + 1;
+	return claim == 1 ? 0 : lb_maglev(l, g);
 }
 
 /* An ipip VIP's packet that would exceed its MTU once encapsulated: the pipeline answers it
@@ -236,19 +249,20 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 			return is_vip_addr(&vk) ? -XL4_R_LB_NOT_VIP_PORT : XL4_NEXT;
 		if (!g)
 			return -XL4_R_LB_NO_BACKEND;
-		/* no entry: the table was asked already */
-		ret = lb_pick(&l, g, new_conn || ct == 0, &hit);
-		if (ret < 0) {
-			lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 0, 0);
-			return ret;
+		/* A connection's first SYN skips the table: it is a new connection even when its
+		 * 5-tuple was seen before (a reused source port), so it must not follow an old
+		 * entry to a drained or down backend. With no entry (ct == 0) the table was asked
+		 * already. */
+		if (ct == -1 && !new_conn)
+			hit = lb_ct_retry(&l, g);
+		if (!hit) {
+			l.hash = xl4_flow_hash(&l.fk, g->seed);
+			ret = lb_pick_new(&l, g, p);
+			if (ret < 0) {
+				lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 0, 0);
+				return ret;
+			}
 		}
-	}
-	/* (The guard's settings are looked up where needed, not kept: this stage's stack is
-	 * near the limit.) The pipeline tells the guard about a completing ACK. */
-	if (!hit && tcp_ack_only(p)) {
-		gc = guard_cfg();
-		if (gc && lb_syn_claim(gc, &l))
-			p->acked_vip = l.vip->id + 1;
 	}
 	/* Too big to encapsulate: the client hears about it; no flow starts, no backend counts. */
 	if (lb_too_big(p, l.vip)) {
