@@ -24,27 +24,25 @@
 #define XL4_IPIP_TTL 64
 #define XL4_L2_MAX 22 /* Ethernet + two VLAN tags */
 
-/* Copy the Ethernet header and VLAN tags (depth 0..2) from src to dst, which may overlap:
- * through a stack buffer, with the three possible lengths spelled out for the verifier. */
+/* Move the Ethernet header and VLAN tags (depth 0..2) from src down to dst, the room
+ * bpf_xdp_adjust_head() just made in front (dst < src, src - dst >= 2: 20 or 40 bytes). The
+ * 16-bit words go in ascending order, so each is read before any store reaches it even when
+ * the two overlap (two tags are 22 bytes, an IPv4 header 20): no stack buffer, which kept the
+ * LB stage's frame too big to share the pipeline's 512 bytes with the filter's. */
 static __always_inline int move_l2(void *dst, void *src, void *end, __u8 depth)
 {
-	__u8 buf[XL4_L2_MAX];
+	__u16 *d = dst;
+	const __u16 *s = src;
+	__u32 words = 7 + 2 * (__u32)depth;
 
-	if (depth == 0) {
-		if ((void *)((__u8 *)src + 14) > end || (void *)((__u8 *)dst + 14) > end)
-			return -1;
-		__builtin_memcpy(buf, src, 14);
-		__builtin_memcpy(dst, buf, 14);
-	} else if (depth == 1) {
-		if ((void *)((__u8 *)src + 18) > end || (void *)((__u8 *)dst + 18) > end)
-			return -1;
-		__builtin_memcpy(buf, src, 18);
-		__builtin_memcpy(dst, buf, 18);
-	} else {
-		if ((void *)((__u8 *)src + 22) > end || (void *)((__u8 *)dst + 22) > end)
-			return -1;
-		__builtin_memcpy(buf, src, 22);
-		__builtin_memcpy(dst, buf, 22);
+	if (depth > XL4_VLAN_MAX || dst >= src)
+		return -1;
+	if ((void *)(s + XL4_L2_MAX / 2) > end || (void *)(d + XL4_L2_MAX / 2) > end)
+		return -1;
+	XL4_UNROLL
+	for (__u32 i = 0; i < XL4_L2_MAX / 2; i++) {
+		if (i < words)
+			d[i] = s[i];
 	}
 	return 0;
 }
@@ -140,15 +138,16 @@ static __always_inline int encap_ip6(struct xdp_md *ctx, const struct xl4_pkt *p
  * (options included) plus 8 bytes, as RFC 792 asks (a receiver needs ihl * 4 + 8 bytes to find
  * its socket). Built in place while the frame is still long: save what is quoted, write the
  * new headers and the quote, checksum them, then cut the frame to size and send it back.
+ * Global functions, each with its own frame, so neither adds to the pipeline's 512 bytes of
+ * stack what the other needs.
  */
 #define XL4_ICMP4_QUOTE_MAX 68 /* up to a 60-byte IPv4 header + 8 bytes of transport header */
 
-static __always_inline int too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt *p, __u16 mtu)
+__noinline int xl4_too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt *p, __u16 mtu)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 l2 = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
-	__u8 quote[XL4_ICMP4_QUOTE_MAX];
+	__u32 l2;
 	struct iphdr *ip;
 	__u8 *icmp;
 	__u32 qlen;
@@ -157,6 +156,9 @@ static __always_inline int too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt 
 	struct ethhdr *eth = data;
 	__u8 mac[ETH_ALEN];
 
+	if (!p)
+		return -XL4_R_LB_TOO_BIG;
+	l2 = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
 	if (l2 > XL4_L2_MAX)
 		return -XL4_R_LB_TOO_BIG;
 	ip = (void *)((__u8 *)data + l2);
@@ -169,12 +171,21 @@ static __always_inline int too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt 
 	if (!(ip->frag_off & bpf_htons(XL4_IP_DF)))
 		return -XL4_R_LB_TOO_BIG;
 	qlen = (ip->ihl & 0xf) * 4 + 8; /* ihl >= 5: the parser checked */
-	__builtin_memcpy(quote, ip, XL4_ICMP4_QUOTE_MAX);
 	client = ip->saddr;
 	vip = ip->daddr;
 	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+	/* The quote moves 28 bytes up, to after the new IP and ICMP headers: all 68 bytes (what
+	 * lies past qlen is cut off below), word by word from the top, so each word is read
+	 * before the move overwrites it; the headers are written after. */
+	{
+		__u32 *q = (__u32 *)ip;
+
+		XL4_UNROLL
+		for (int i = XL4_ICMP4_QUOTE_MAX / 4 - 1; i >= 0; i--)
+			q[i + 7] = q[i];
+	}
 
 	ip->version = 4;
 	ip->ihl = 5;
@@ -194,8 +205,6 @@ static __always_inline int too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt 
 	*(__u16 *)(icmp + 2) = 0;
 	*(__u16 *)(icmp + 4) = 0;
 	*(__be16 *)(icmp + 6) = bpf_htons(mtu);
-	/* All 68 bytes: what lies past qlen is cut off below. */
-	__builtin_memcpy(icmp + 8, quote, XL4_ICMP4_QUOTE_MAX);
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)icmp, 8 + qlen, 0);
 	if (sum < 0)
 		return -XL4_R_LB_TOO_BIG;
@@ -213,11 +222,11 @@ static __always_inline int too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt 
  */
 #define XL4_ICMP6_QUOTE 48 /* 40-byte IPv6 header + 8 bytes */
 
-static __always_inline int too_big_ip6(struct xdp_md *ctx, const struct xl4_pkt *p, __u32 mtu)
+__noinline int xl4_too_big_ip6(struct xdp_md *ctx, const struct xl4_pkt *p, __u32 mtu)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 l2 = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
+	__u32 l2;
 	__u8 quote[XL4_ICMP6_QUOTE];
 	struct ipv6hdr *ip6;
 	struct ethhdr *eth = data;
@@ -225,6 +234,9 @@ static __always_inline int too_big_ip6(struct xdp_md *ctx, const struct xl4_pkt 
 	__u32 new_len, sum, plen = 8 + XL4_ICMP6_QUOTE;
 	struct in6_addr client, vip;
 
+	if (!p)
+		return -XL4_R_LB_TOO_BIG;
+	l2 = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
 	if (l2 > XL4_L2_MAX)
 		return -XL4_R_LB_TOO_BIG;
 	ip6 = (void *)((__u8 *)data + l2);
@@ -288,8 +300,8 @@ static __always_inline int ipip_reply_too_big(struct xdp_md *ctx, const struct x
 	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_tbbudg_v1, &zero), g->too_big_per_sec, xl4_now()))
 		return -XL4_R_LB_TOO_BIG;
 	if (p->t.flags & XL4_F_IPV6)
-		return too_big_ip6(ctx, p, vip->mtu - sizeof(struct ipv6hdr));
-	return too_big_ip4(ctx, p, vip->mtu - sizeof(struct iphdr));
+		return xl4_too_big_ip6(ctx, p, vip->mtu - sizeof(struct ipv6hdr));
+	return xl4_too_big_ip4(ctx, p, vip->mtu - sizeof(struct iphdr));
 }
 
 /* ipip forwarding; the caller has checked the MTU (ipip_too_big()). */
