@@ -34,6 +34,7 @@
 
 #include "parse.h"
 #include "hash.h"
+#include "lb_pkt.h"
 
 #define FLOOR_SYN_SLOTS (1u << 16)
 #define FLOOR_SYN_MAX_AGE 250 /* jiffies: about a second at HZ 250 */
@@ -88,29 +89,16 @@ static __always_inline int floor_parse(struct xdp_md *ctx, struct xl4_pkt *p,
 	ret = xl4_parse((void *)(long)ctx->data, (void *)(long)ctx->data_end, p);
 	if (ret < 0 || !(p->t.flags & XL4_F_L4))
 		return -1;
-	/* bpf/lb.h flow_key_from_pkt() */
-	__builtin_memcpy(fk->saddr, p->t.saddr, 16);
-	__builtin_memcpy(fk->daddr, p->t.daddr, 16);
-	fk->sport = p->t.sport;
-	fk->dport = p->t.dport;
-	fk->proto = p->t.proto;
-	fk->family = (p->t.flags & XL4_F_IPV6) ? 6 : 4;
-	fk->_pad = 0;
+	flow_key_from_pkt(fk, p);
 	return 0;
 }
 
-/* bpf/lb.h fwd_l2() */
+/* xl4's own l2 rewrite (bpf/lb_pkt.h); its drop reason becomes XDP_ABORTED here. */
 static __always_inline int floor_l2(struct xdp_md *ctx, const struct xl4_backend *be)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
+	int ret = fwd_l2(ctx, be);
 
-	if ((void *)(eth + 1) > end)
-		return XDP_ABORTED;
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
-	return XDP_TX;
+	return ret < 0 ? XDP_ABORTED : ret;
 }
 
 /* One Maglev read: the VIP's live table (slot 0 of its two), indexed by the flow hash. */

@@ -17,6 +17,7 @@
 #include "compat.h"
 #include "csum.h"
 #include "hash.h"
+#include "lb_pkt.h"
 #include "maps.h"
 #include "parse.h"
 #include "stats.h"
@@ -43,17 +44,6 @@ static __always_inline void lb_count(void *map, __u32 idx, __u32 bytes, int new_
 	c->ct_hits += hit;
 	c->ct_misses += !hit;
 	c->ct_insert_capped += capped;
-}
-
-static __always_inline void flow_key_from_pkt(struct xl4_flow_key *fk, const struct xl4_pkt *p)
-{
-	__builtin_memcpy(fk->saddr, p->t.saddr, 16);
-	__builtin_memcpy(fk->daddr, p->t.daddr, 16);
-	fk->sport = p->t.sport;
-	fk->dport = p->t.dport;
-	fk->proto = p->t.proto;
-	fk->family = (p->t.flags & XL4_F_IPV6) ? 6 : 4;
-	fk->_pad = 0;
 }
 
 /* A conntrack entry still names a backend we may use. */
@@ -93,21 +83,6 @@ static __always_inline int ct_insert(struct lb_ctx *l, const struct xl4_lb_globa
 		return 1;
 	bpf_map_update_elem(&xl4_ct_v1, &l->fk, &f, BPF_ANY);
 	return 0;
-}
-
-/* l2: the frame goes back out with the backend's MAC as destination and ours as source
- * (the MAC the client's router addressed to us). */
-static __always_inline int fwd_l2(struct xdp_md *ctx, const struct xl4_backend *be)
-{
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-
-	if ((void *)(eth + 1) > end)
-		return -XL4_R_ETH_TRUNC;
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
-	return XDP_TX;
 }
 
 /* port: l2 plus destination-port rewrite with an incremental checksum update (RFC 1624).
