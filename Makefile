@@ -157,7 +157,8 @@ $(O)/bench/%.skel.h: $(O)/bench/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(O)/bench/xl4-bench: bench/xl4-bench.c $(O)/bench/drive.skel.h $(O)/bench/floor.skel.h $(O)/libxl4.a tests/bpf/pktbuild.c tests/bpf/pktbuild.h
+$(O)/bench/xl4-bench: bench/xl4-bench.c $(O)/bench/drive.skel.h $(O)/bench/floor.skel.h \
+		$(O)/bench/floor_block.skel.h $(O)/libxl4.a tests/bpf/pktbuild.c tests/bpf/pktbuild.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Ibpf -Itests/bpf -I$(O)/bench $< $(O)/libxl4.a -o $@ $(LDLIBS)
 

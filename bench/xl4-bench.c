@@ -61,6 +61,7 @@
 #include "hash.h"
 #include "drive.skel.h"
 #include "floor.skel.h"
+#include "floor_block.skel.h"
 #include "xl4.skel.h"
 /* The fixtures' packet builder, compiled into this binary (named addresses, checksums). */
 #include "pktbuild.c"
@@ -744,6 +745,21 @@ static struct floor_bpf *floor_open(void)
 	return fl;
 }
 
+/* The blocklist floor with one /32, addr's, in its index. */
+static struct floor_block_bpf *floor_block_open(__u32 addr)
+{
+	struct floor_block_bpf *fl = floor_block_bpf__open_and_load();
+	struct { __u32 addr, len; } e = { addr, 32 };
+	__u32 k = addr >> 8, id = 1;
+
+	if (!fl)
+		fatal("load bench/floor_block.bpf.o", errno);
+	if (bpf_map_update_elem(bpf_map__fd(fl->maps.idx), &k, &id, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(fl->maps.ent), &id, &e, BPF_ANY))
+		fatal("floor block: index", errno);
+	return fl;
+}
+
 /* The established floor's one flow: the direct rows' client -> VIP 1, on backend 3. */
 static void floor_add_flow(struct floor_bpf *fl, __u32 client, __u16 sport)
 {
@@ -832,8 +848,9 @@ static void print_rows(FILE *f, bool md)
  * The datapath-cost goals (issue 11), each a ratio of two rows of this run: the median over
  * rounds of (scale * row a) / row b, so both sides come from the same round. A new connection
  * is two packets: twice the per-packet figure of the SYN-then-ACK row.
- * A goal with a floor row (fa, bench/floor.bpf.c: the work any conntrack Maglev balancer does)
- * also shows the floor's ratio, the same way against the same baseline b.
+ * A goal with a floor row (fa, bench/floor.bpf.c: the work any conntrack Maglev balancer does;
+ * bench/floor_block.bpf.c: what any indexed prefix filter does) also shows the floor's ratio,
+ * the same way against the same baseline b.
  */
 static const struct goal {
 	const char *what, *a, *b;
@@ -846,8 +863,10 @@ static const struct goal {
 	  "drv XDP_PASS", 2, 15.0, "floor conn" },
 	{ "non-VIP pass / XDP_PASS", "xl4 pass", "XDP_PASS", 1, 2.5 },
 	{ "malformed drop / parse-then-drop", "xl4 malformed", "parse+drop", 1, 1.5 },
-	{ "blocklist hit, 1 prefix / xdp-filter ipv4 deny", "block 1", "xdp-filter ip drop", 1, 0.6 },
-	{ "blocklist hit, a /32 among 1M / xdp-filter ipv4 deny", "block 1M", "xdp-filter ip drop", 1, 0.6 },
+	{ "blocklist hit, 1 prefix / xdp-filter ipv4 deny", "block 1", "xdp-filter ip drop", 1, 0.6,
+	  "floor block" },
+	{ "blocklist hit, a /32 among 1M / xdp-filter ipv4 deny", "block 1M", "xdp-filter ip drop", 1,
+	  0.6, "floor block" },
 };
 
 static const struct row *row_by_label(const char *label)
@@ -1015,6 +1034,7 @@ int main(int argc, char **argv)
 	__u32 vip_l2, vip_port, vip_ipip, n_l2, n_port, n_ipip, p_l2, g_pair;
 	struct pkt valid, synfin, est, icmp, dflow, dsyn;
 	struct floor_bpf *fl_est, *fl_ins, *fl_conn, *fl_syn;
+	struct floor_block_bpf *fl_blk;
 	struct drive_bpf *fl_drv;
 	char obj_dir[256], path[512];
 	const char *o_env = getenv("O");
@@ -1292,8 +1312,9 @@ int main(int argc, char **argv)
 			 (unsigned long long)slots, (unsigned long long)(slots ? mem / slots : 0));
 		r = add_row("rate 1M src", desc, true, bpf_program__fd(d->progs.drive), &f, XDP_PASS);
 	}
-	/* floors (bench/floor.bpf.c): the irreducible work of the LB paths, after every other row
-	 * so the rows' numbers stay those of earlier reports */
+	/* floors (bench/floor.bpf.c, floor_block.bpf.c): the irreducible work of the LB paths and
+	 * of a blocklist hit, after every other row so the rows' numbers stay those of earlier
+	 * reports */
 	fl_est = floor_open();
 	floor_add_flow(fl_est, CLIENT4, CLIENT_PORT);
 	r = add_row("floor l2 est", "reference: floor of the l2 established path: xl4 parse + one "
@@ -1321,6 +1342,12 @@ int main(int argc, char **argv)
 		bpf_program__fd(driver(bpf_program__fd(fl_syn->progs.floor_conn), &dsyn, true, 0)
 					->progs.drive),
 		&dsyn, XDP_TX);
+	/* the blocklist hit: the probe's source in a /24 slot naming its /32 entry */
+	fl_blk = floor_block_open(CLIENT4);
+	r = add_row("floor block", "reference: floor of an IPv4 blocklist hit: xl4 parse + /24 slot "
+		    "+ entry + containment + drop counter", false,
+		    bpf_program__fd(fl_blk->progs.floor_block), &valid, XDP_DROP);
+	r->base_pass = b_pass, r->base_parse = b_parse;
 	for (int i = b_parse + 1; i < nrows; i++)
 		if (rows[i].driven)
 			rows[i].base_pass = d_pass, rows[i].base_parse = d_parse;
@@ -1411,6 +1438,7 @@ int main(int argc, char **argv)
 		bpf_object__close(o_xf_miss);
 	if (o_xf_hit)
 		bpf_object__close(o_xf_hit);
+	floor_block_bpf__destroy(fl_blk);
 	floor_bpf__destroy(fl_syn);
 	floor_bpf__destroy(fl_conn);
 	floor_bpf__destroy(fl_ins);

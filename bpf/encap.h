@@ -55,7 +55,9 @@ static __always_inline int encap_ip4(struct xdp_md *ctx, const struct xl4_pkt *p
 	struct ethhdr *eth;
 	__u32 l2 = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
 	__u8 inner_tos;
-	__be16 inner_df;
+	__be16 inner_df, id, tot_len, ver_tos, ttl_proto;
+	__be32 saddr, daddr;
+	__u32 sum;
 
 	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct iphdr)))
 		return -XL4_R_LB_ENCAP_FAIL;
@@ -73,20 +75,26 @@ static __always_inline int encap_ip4(struct xdp_md *ctx, const struct xl4_pkt *p
 	inner_tos = inner->tos;
 	inner_df = inner->frag_off & bpf_htons(XL4_IP_DF);
 
-	outer->version = 4;
-	outer->ihl = 5;
-	outer->tos = inner_tos;
-	outer->tot_len = bpf_htons(p->l3_len + sizeof(struct iphdr));
 	/* DF clear: routers may fragment the outer packet, which then needs an id unique for
 	 * its (source, destination); the client's own id is (RFC 6864). With DF, 0 is fine. */
-	outer->id = inner_df ? 0 : inner->id;
+	id = inner_df ? 0 : inner->id;
+	tot_len = bpf_htons(p->l3_len + sizeof(struct iphdr));
+	saddr = g->ipip_src4 | bpf_htonl(l->hash & g->ipip_src4_mask);
+	daddr = l->be->addr[0];
+	ver_tos = bpf_htons(0x4500 | inner_tos);
+	ttl_proto = bpf_htons((XL4_IPIP_TTL << 8) | IPPROTO_IPIP);
+	/* The checksum from the values in registers, each 16-bit word as it lies in the
+	 * header: reading back what was just stored byte by byte stalls store forwarding. */
+	sum = (__u32)ver_tos + tot_len + id + inner_df + ttl_proto + (saddr & 0xffff) +
+	      (saddr >> 16) + (daddr & 0xffff) + (daddr >> 16);
+	*(__be16 *)outer = ver_tos;
+	outer->tot_len = tot_len;
+	outer->id = id;
 	outer->frag_off = inner_df;
-	outer->ttl = XL4_IPIP_TTL;
-	outer->protocol = IPPROTO_IPIP;
-	outer->check = 0;
-	outer->saddr = g->ipip_src4 | bpf_htonl(l->hash & g->ipip_src4_mask);
-	outer->daddr = l->be->addr[0];
-	outer->check = xl4_csum_fold(xl4_csum_words(outer, 10));
+	*(__be16 *)&outer->ttl = ttl_proto;
+	outer->check = xl4_csum_fold(sum);
+	outer->saddr = saddr;
+	outer->daddr = daddr;
 
 	eth = data;
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
