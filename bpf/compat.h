@@ -17,8 +17,12 @@
 /* Keep a packet pointer in one register: otherwise clang may re-derive it from data + offset
  * after the bounds check, and the verifier only trusts the register it checked. */
 #define xl4_barrier_var(v) asm volatile("" : "+r"(v))
+/* Keep the memory accesses before it before those after it: an in-place move through one
+ * type followed by header stores through others could be reordered (strict aliasing). */
+#define xl4_barrier_mem() asm volatile("" ::: "memory")
 #else
 #define xl4_barrier_var(v) ((void)(v))
+#define xl4_barrier_mem() ((void)0)
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif

@@ -194,6 +194,7 @@ __noinline int xl4_too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt *p, __u1
 		for (int i = XL4_ICMP4_QUOTE_MAX / 4 - 1; i >= 0; i--)
 			q[i + 7] = q[i];
 	}
+	xl4_barrier_mem();
 
 	ip->version = 4;
 	ip->ihl = 5;
@@ -296,20 +297,23 @@ static __always_inline int ipip_too_big(const struct xl4_pkt *p, const struct xl
 	return vip->mtu && (__u32)p->l3_len + hdr > vip->mtu;
 }
 
-/* The client's answer when it is: ICMP too big (or a drop when IPv4 DF is not set, or when
- * this CPU's budget of replies for the second is spent). */
+/* The client's answer when it is: ICMP too big for the VIP's MTU (p->too_big_mtu, set by
+ * the LB stage), or a drop when IPv4 DF is not set, or when this CPU's budget of replies for
+ * the second is spent. */
 static __always_inline int ipip_reply_too_big(struct xdp_md *ctx, const struct xl4_pkt *p,
-					      const struct xl4_vip *vip,
 					      const struct xl4_lb_globals *g)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, mtu = p->too_big_mtu;
 
 	if (g->too_big_per_sec &&
 	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_tbbudg_v1, &zero), g->too_big_per_sec, xl4_now()))
 		return -XL4_R_LB_TOO_BIG;
 	if (p->t.flags & XL4_F_IPV6)
-		return xl4_too_big_ip6(ctx, p, vip->mtu - sizeof(struct ipv6hdr));
-	return xl4_too_big_ip4(ctx, p, vip->mtu - sizeof(struct iphdr));
+		return mtu > sizeof(struct ipv6hdr) ?
+			       xl4_too_big_ip6(ctx, p, mtu - sizeof(struct ipv6hdr)) :
+			       -XL4_R_LB_TOO_BIG;
+	return mtu > sizeof(struct iphdr) ? xl4_too_big_ip4(ctx, p, mtu - sizeof(struct iphdr)) :
+					    -XL4_R_LB_TOO_BIG;
 }
 
 /* ipip forwarding; the caller has checked the MTU (ipip_too_big()). */

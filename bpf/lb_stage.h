@@ -171,21 +171,24 @@ static __always_inline int lb_pick_new(struct lb_ctx *l, const struct xl4_lb_glo
 				       struct xl4_pkt *p)
 {
 	const struct xl4_guard_cfg *gc = tcp_ack_only(p) ? guard_cfg() : NULL;
-	int claim = gc ? lb_syn_claim(gc, l) : 0;
+	int claim = gc ? lb_syn_claim(gc, l) : 0, ret = 0;
 
-	if (claim)
+	if (claim != 1)
+		ret = lb_maglev(l, g);
+	/* The guard counts a completed handshake only for an ACK that goes on to a backend. */
+	if (claim && !ret)
 		p->acked_vip = l->vip->id + 1;
-	return claim == 1 ? 0 : lb_maglev(l, g);
+	return ret;
 }
 
 /* An ipip VIP's packet that would exceed its MTU once encapsulated: the pipeline answers it
  * (xl4_stage_too_big(), its own function: the reply's header copies take more stack than this
- * stage can add to the pipeline's). vip_hint names the VIP for it. */
+ * stage can add to the pipeline's), with the MTU as this stage read it. */
 static __always_inline int lb_too_big(struct xl4_pkt *p, const struct xl4_vip *vip)
 {
 	if (vip->mode != XL4_FWD_IPIP || !ipip_too_big(p, vip))
 		return 0;
-	p->vip_hint = vip->id + 1;
+	p->too_big_mtu = vip->mtu;
 	return 1;
 }
 

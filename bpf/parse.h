@@ -69,8 +69,8 @@ struct xl4_pkt {
 	__u8 frag_policy; /* XL4_FRAG_*, input to the parser */
 	__u16 acked_vip;  /* set by the LB: VIP id + 1 when this ACK completed a handshake */
 	__u16 vip_hint;	  /* set by the guard: VIP id + 1 of the VIP it looked up (the LB's is
-			   * then an array lookup, not a second hash lookup); by the LB with
-			   * XL4_NEXT_TOO_BIG: the VIP whose MTU the packet exceeds */
+			   * then an array lookup, not a second hash lookup) */
+	__u16 too_big_mtu; /* set by the LB with XL4_NEXT_TOO_BIG: the VIP's MTU it exceeds */
 	__u32 detail;	  /* set by later stages: what matched (for drop events) */
 };
 

@@ -24,8 +24,8 @@ const volatile __u32 cfg_test_clock = 0;       /* 1: time comes from xl4_clock_v
 enum xl4_next {
 	XL4_NEXT = 0x100,	/* go on with the next stage */
 	XL4_NEXT_SKIP_GUARD,	/* go on, past the flood guard (the filter's allowlist and allow rules) */
-	XL4_NEXT_TOO_BIG,	/* the LB's packet is too big to encapsulate for the VIP p->vip_hint
-				 * names: the pipeline answers it (xl4_stage_too_big) */
+	XL4_NEXT_TOO_BIG,	/* the LB's packet is too big to encapsulate within p->too_big_mtu
+				 * (the VIP's MTU): the pipeline answers it (xl4_stage_too_big) */
 };
 _Static_assert(XDP_REDIRECT < XL4_NEXT, "a stage's XL4_NEXT must not be an XDP action");
 

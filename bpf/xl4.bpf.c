@@ -81,21 +81,19 @@ __noinline int xl4_stage_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 }
 
 /* The ICMP "too big" answer (or a drop) to a packet the load balancer could not encapsulate
- * within its VIP's MTU (p->vip_hint). Called from the pipeline, not from the LB stage: the
+ * within its VIP's MTU (p->too_big_mtu). Called from the pipeline, not from the LB stage: the
  * answer's header copies need a stack frame the LB stage's own would push past 512 bytes. */
 __noinline int xl4_stage_too_big(struct xdp_md *ctx, struct xl4_pkt *p)
 {
 	struct xl4_lb_globals *g;
-	struct xl4_vip *vip;
 	__u32 zero = 0;
 
 	if (!p)
 		return -XL4_R_LB_TOO_BIG;
-	vip = vip_by_hint(p);
 	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
-	if (!vip || !g)
+	if (!g)
 		return -XL4_R_LB_TOO_BIG;
-	return ipip_reply_too_big(ctx, p, vip, g);
+	return ipip_reply_too_big(ctx, p, g);
 }
 
 SEC("xdp")
