@@ -554,6 +554,45 @@ static void sc_reused_tuple(int v6)
 	world_close(&w);
 }
 
+/* The completing ACK claims its SYN's slot before any Maglev pick. When the SYN's backend is
+ * gone and the VIP has none left, the ACK is dropped (lb_no_backend) and must not count as a
+ * completed handshake for the guard: it reached no backend. */
+static void sc_claim_no_backend(int v6)
+{
+	struct xl4_backend_spec b1 = { .weight = 1, .has_mac = true };
+	struct xl4_guard_stats before, after;
+	struct gworld w;
+	struct pkt p;
+	char n[128], err[256];
+
+	snprintf(n, sizeof(n), "guard/%s/claim-no-backend/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	b1.family = v6 ? 6 : 4;
+	if (v6)
+		memcpy(b1.addr, &BACKEND6, 16);
+	else
+		b1.addr[0] = htonl(BACKEND4);
+	memcpy(b1.mac, MAC_BE, ETH_ALEN);
+	mkpkt(&w, &p, 5, 40300, TH_SYN, 0, 0, 3000);
+	NAME(n, &w, "claim-no-backend/syn-forwarded");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	if (xl4_lb_backend_del(&w.lb, "web", &b1, err, sizeof(err))) {
+		fx_setup_fail(n, "backend delete", err);
+		world_close(&w);
+		return;
+	}
+	stats_sum(&w, &before);
+	clock_set(&w, w.now + 20 * MS_NS);
+	mkpkt(&w, &p, 5, 40300, TH_ACK, 0, 0, 3001);
+	NAME(n, &w, "claim-no-backend/ack-dropped");
+	run(&w, n, &p, XDP_DROP, XL4_R_LB_NO_BACKEND);
+	stats_sum(&w, &after);
+	NAME(n, &w, "claim-no-backend/ack-not-counted-as-completing");
+	check_u64(n, "completing ACKs", after.acks - before.acks, 0);
+	world_close(&w);
+}
+
 /* First Drop, forced on: drop, too early, admitted in the window; verified afterwards;
  * too late starts over; established flows untouched. */
 static void sc_first_drop(int v6)
@@ -1612,6 +1651,7 @@ void suite_guard(void)
 		sc_normal(v6);
 		sc_two_vips(v6);
 		sc_reused_tuple(v6);
+		sc_claim_no_backend(v6);
 		sc_first_drop(v6);
 		sc_grey_full(v6);
 		sc_challenge(v6, 0);
