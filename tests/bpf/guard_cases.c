@@ -110,6 +110,20 @@ static int ctl_write(struct gworld *w, uint32_t override, uint32_t level)
 }
 
 /* A fresh world: every scenario gets its own, so no state leaks between them. */
+/* The world's one backend of "web", as world_open() adds it (and as a scenario names it to
+ * drain or delete it). */
+static struct xl4_backend_spec web_backend(int v6)
+{
+	struct xl4_backend_spec b = { .weight = 1, .has_mac = true, .family = v6 ? 6 : 4 };
+
+	if (v6)
+		memcpy(b.addr, &BACKEND6, 16);
+	else
+		b.addr[0] = htonl(BACKEND4);
+	memcpy(b.mac, MAC_BE, ETH_ALEN);
+	return b;
+}
+
 static bool world_open(struct gworld *w, int v6, const char *name)
 {
 	struct xl4_engine_opts o = { .pin_path = NULL, .trace = true, .ring_size = G_RING,
@@ -119,7 +133,7 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 	struct xl4_lb_settings s = { .seed = G_SEED, .ring_size = G_RING };
 	struct xl4_vip_spec vs = { .name = "web", .port = 80, .proto = IPPROTO_TCP,
 				   .mode = XL4_FWD_L2 };
-	struct xl4_backend_spec bs = { .weight = 1, .has_mac = true };
+	struct xl4_backend_spec bs = web_backend(v6);
 	struct xl4_bpf *sk;
 	char err[256];
 	int e;
@@ -141,15 +155,11 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 	if ((e = xl4_lb_init(&w->lb, &w->eng.lb, &s)))
 		return fx_setup_fail(name, "xl4_lb_init", strerror(-e));
 	w->lb_ok = 1;
-	vs.family = bs.family = v6 ? 6 : 4;
-	if (v6) {
+	vs.family = v6 ? 6 : 4;
+	if (v6)
 		memcpy(vs.addr, &VIP6, 16);
-		memcpy(bs.addr, &BACKEND6, 16);
-	} else {
+	else
 		vs.addr[0] = htonl(VIP4);
-		bs.addr[0] = htonl(BACKEND4);
-	}
-	memcpy(bs.mac, MAC_BE, ETH_ALEN);
 	if (xl4_lb_vip_add(&w->lb, &vs, err, sizeof(err)) ||
 	    xl4_lb_backend_add(&w->lb, "web", &bs, err, sizeof(err)))
 		return fx_setup_fail(name, "VIP set-up", err);
@@ -459,7 +469,7 @@ static void sc_two_vips(int v6)
 	static const uint8_t MAC_ALT[ETH_ALEN] = { 0x02, 0xbe, 0, 0, 0, 9 };
 	struct xl4_vip_spec vs = { .name = "web-alt", .port = 81, .proto = IPPROTO_TCP,
 				   .mode = XL4_FWD_L2 };
-	struct xl4_backend_spec bs = { .weight = 1, .has_mac = true };
+	struct xl4_backend_spec bs = web_backend(v6);
 	struct gworld w;
 	struct pkt p;
 	char n[128], err[256];
@@ -504,7 +514,7 @@ static void sc_two_vips(int v6)
 static void sc_reused_tuple(int v6)
 {
 	static const uint8_t MAC_BE2[ETH_ALEN] = { 0x02, 0xbe, 0, 0, 0, 2 };
-	struct xl4_backend_spec b1 = { .weight = 1, .has_mac = true }, b2;
+	struct xl4_backend_spec b1 = web_backend(v6), b2;
 	struct gworld w;
 	struct pkt p;
 	char n[128], err[256];
@@ -512,12 +522,6 @@ static void sc_reused_tuple(int v6)
 	snprintf(n, sizeof(n), "guard/%s/reused-tuple/setup", v6 ? "v6" : "v4");
 	if (!world_open(&w, v6, n))
 		return;
-	b1.family = v6 ? 6 : 4;
-	if (v6)
-		memcpy(b1.addr, &BACKEND6, 16);
-	else
-		b1.addr[0] = htonl(BACKEND4);
-	memcpy(b1.mac, MAC_BE, ETH_ALEN);
 	b2 = b1;
 	if (v6)
 		((uint8_t *)b2.addr)[15] ^= 0x10;
@@ -559,7 +563,7 @@ static void sc_reused_tuple(int v6)
  * completed handshake for the guard: it reached no backend. */
 static void sc_claim_no_backend(int v6)
 {
-	struct xl4_backend_spec b1 = { .weight = 1, .has_mac = true };
+	struct xl4_backend_spec b1 = web_backend(v6);
 	struct xl4_guard_stats before, after;
 	struct gworld w;
 	struct pkt p;
@@ -568,12 +572,6 @@ static void sc_claim_no_backend(int v6)
 	snprintf(n, sizeof(n), "guard/%s/claim-no-backend/setup", v6 ? "v6" : "v4");
 	if (!world_open(&w, v6, n))
 		return;
-	b1.family = v6 ? 6 : 4;
-	if (v6)
-		memcpy(b1.addr, &BACKEND6, 16);
-	else
-		b1.addr[0] = htonl(BACKEND4);
-	memcpy(b1.mac, MAC_BE, ETH_ALEN);
 	mkpkt(&w, &p, 5, 40300, TH_SYN, 0, 0, 3000);
 	NAME(n, &w, "claim-no-backend/syn-forwarded");
 	run(&w, n, &p, XDP_TX, XL4_R_NONE);
