@@ -77,8 +77,11 @@ zero_counters() { nsenter --net="/run/netns/$RNS" nft reset counters table netde
 
 # ---------------------------------------------------------------------------------------------
 e2e_section "(a) --count is exact; sources inside the prefix"
+# Paced: unpaced, the generator outruns the receiver's 256-frame veth ring whenever the
+# machine is busy (CI saw 22206 of 77777 arrive), and the count here is about what the
+# generator sends, not about what a loaded receiver takes. The unpaced runs are below.
 zero_counters
-out=$(gen --src "$PFX4" --dst "$DST4" --proto syn --count 200000 --cpu 0 --json)
+out=$(gen --src "$PFX4" --dst "$DST4" --proto syn --count 200000 --rate 250000 --cpu 0 --json)
 rc=$?
 assert_eq "IPv4 SYN --count 200000: exit status" 0 "$rc"
 assert_eq "generator reports frames" 200000 "$(json_get <(echo "$out") frames)"
@@ -86,10 +89,11 @@ read -r p _ <<<"$(counter in4)"
 assert_eq "receiver: SYNs from $PFX4 to $DST4:80" 200000 "$p"
 read -r p _ <<<"$(counter out4)"
 assert_eq "receiver: IPv4 frames from outside $PFX4" 0 "$p"
-e2e_log "  ($(json_get <(echo "$out") pps) pps, unpaced, receiver XDP_PASS + stack)"
+e2e_log "  ($(json_get <(echo "$out") pps) pps, paced at 250000, receiver XDP_PASS + stack)"
 
 zero_counters
-gen --src "$PFX6" --dst "$DST6" --proto udp --dport 53 --size 300 --count 77777 --batch 16 >/dev/null
+gen --src "$PFX6" --dst "$DST6" --proto udp --dport 53 --size 300 --count 77777 --batch 16 \
+	--rate 100000 >/dev/null
 assert_eq "IPv6 UDP --count 77777 --size 300: exit status" 0 "$?"
 read -r p b <<<"$(counter in6)"
 assert_eq "receiver: UDP from $PFX6 to [$DST6]:53" 77777 "$p"
