@@ -365,8 +365,9 @@ static __always_inline void icmp_quote_port(__u8 *icmp, __u8 *il4, __u8 proto, i
  * the client sent to a VIP about a backend's reply (source VIP, destination client): the quoted
  * packet names the flow, and the error goes to the backend that owns it, so its stack learns
  * the path MTU. Only when it is consistent (addressed to the VIP it quotes as source), announces
- * a sane MTU, quotes a flow the connection table holds, and fits this CPU's budget: checked in
- * that order, cheapest first, so refused errors spend no budget. An error about a VIP address
+ * a sane MTU, fits within the VIP's MTU once encapsulated (ipip), quotes a flow the connection
+ * table holds, and fits this CPU's budget: checked in that order, cheapest first, so refused
+ * errors spend no budget. An error about a VIP address
  * that serves no such port/protocol is not ours (the kernel's).
  */
 static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
@@ -423,6 +424,10 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 		return -XL4_R_LB_ICMP_MISMATCH;
 	if (!icmp_mtu_ok(icmp, v6))
 		return -XL4_R_LB_ICMP_MTU;
+	/* Too big to encapsulate: dropped, not answered (no ICMP error about an ICMP error:
+	 * RFC 1122 3.2.2, RFC 4443 2.4 (e)). */
+	if (l.vip->mode == XL4_FWD_IPIP && ipip_too_big(p, l.vip))
+		return -XL4_R_LB_TOO_BIG;
 	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
 	if (!g)
 		return -XL4_R_LB_NO_BACKEND;
@@ -431,8 +436,6 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 	if (!icmp_budget_ok())
 		return -XL4_R_LB_ICMP_RATE;
 	lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 1, 0);
-	if (lb_too_big(p, l.vip))
-		return XL4_NEXT_TOO_BIG;
 	if (l.vip->mode == XL4_FWD_PORT) {
 		icmp_quote_port(icmp, il4, l.fk.proto, v6, l.be->port);
 		/* fwd_l2, not fwd_port: the outer packet's own ports are not the flow's. */

@@ -136,7 +136,7 @@ static void l2_hdr(struct pkt *p, int vlans)
 
 static void build(struct pkt *p, const struct pspec *s)
 {
-	uint8_t quote[64];
+	uint8_t quote[1600];
 	uint32_t qlen = 0, inner_off, outer_off = 0;
 	uint16_t qport = s->qport ? s->qport : s->dport;
 	int later;
@@ -154,9 +154,12 @@ static void build(struct pkt *p, const struct pspec *s)
 			pb_udp(&q, qport, s->sport);
 		else
 			pb_tcp(&q, qport, s->sport, TH_SYN | TH_ACK);
-		pb_payload(&q, NULL, 1300);
+		pb_payload(&q, NULL, 1500);
 		pb_finish(&q);
-		qlen = (s->v6 ? 40 : 20) + 8; /* RFC 792's minimum: the IP header and 8 bytes */
+		/* RFC 792's minimum, the IP header and 8 bytes, and s->payload more of the packet */
+		qlen = (s->v6 ? 40 : 20) + 8 + s->payload;
+		if (qlen > sizeof(quote) || qlen > q.len)
+			qlen = sizeof(quote) < q.len ? sizeof(quote) : q.len;
 		memcpy(quote, q.b, qlen);
 	}
 	l2_hdr(p, s->vlans);
@@ -1422,6 +1425,28 @@ static void icmp_refused(struct world *w, const char *name, const struct pspec *
 	lb_check(w, name, &p, &(struct want){ XDP_DROP, reason, NULL, LBC_NONE, NULL, NULL });
 }
 
+/* ipip: an error about flow e (backend b) whose quote makes it too big to encapsulate within
+ * the VIP's MTU (1500) is dropped as lb_too_big, never answered: no ICMP error about an ICMP
+ * error (RFC 1122 3.2.2, RFC 4443 2.4 (e)). One that fits exactly still goes to the flow's
+ * backend. A sender may quote as much as it likes; only the VIP's MTU bounds it. */
+static void icmp_too_big(struct world *w, const struct pspec *e, struct mvip *v, struct mbe *b)
+{
+	int hdr = w->v6 ? 40 : 20;
+	/* the error's IP packet: header, ICMP header, quote (header, 8 bytes, payload) */
+	uint16_t fits = (uint16_t)(1500 - hdr - (hdr + 8 + hdr + 8));
+	struct pspec x = *e;
+	char name[128];
+
+	if (w->mode != XL4_FWD_IPIP)
+		return;
+	x.payload = fits;
+	NAME(name, w, "icmp/long-quote-fits-exactly");
+	send_to(w, name, &x, v, b, LBC_ICMP_HIT);
+	x.payload = fits + 1;
+	NAME(name, w, "icmp/long-quote-too-big-dropped-not-answered");
+	icmp_refused(w, name, &x, XL4_R_LB_TOO_BIG);
+}
+
 static void run_icmp(struct world *w)
 {
 	struct mvip *v = &w->vip[V_ICMP], *u = &w->vip[V_ICMPU];
@@ -1465,6 +1490,7 @@ static void run_icmp(struct world *w)
 		else
 			icmp_refused(w, name, &x, r->reason);
 	}
+	icmp_too_big(w, &e, v, b);
 	/* a flow never seen (Maglev would pick a backend for it): refused, nothing inserted */
 	f2 = flow(w, v, 9, 50500, TH_SYN);
 	e = f2;
