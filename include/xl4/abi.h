@@ -57,7 +57,7 @@
 	X(L4_PROTO_MISMATCH, "l4_proto_mismatch", "ICMPv6 carried in IPv4, or ICMP in IPv6") \
 	X(LB_NO_BACKEND, "lb_no_backend", "VIP has no usable backend")                  \
 	X(LB_FRAG, "lb_frag", "fragment to a VIP (no ports to pick a backend with)")    \
-	X(LB_TOO_BIG, "lb_too_big", "too big to encapsulate and may not be fragmented") \
+	X(LB_TOO_BIG, "lb_too_big", "too big to encapsulate, and may not be fragmented or is an ICMP error") \
 	X(LB_ENCAP_FAIL, "lb_encap_fail", "no headroom to encapsulate")                \
 	X(LB_NOT_VIP_PORT, "lb_not_vip_port", "to a VIP address on a port or protocol it does not serve") \
 	X(FILTER_BLOCK, "filter_block", "source on the blocklist")                       \
