@@ -322,6 +322,28 @@ static __always_inline int guard_src_in(void *map, const struct xl4_guard_src *k
 	return exp && *exp > now;
 }
 
+/* Could a verified table hold k? A clear bit says surely not (xl4_gvbit_v1): one inlined array
+ * read instead of a lookup that misses the caches, for every SYN of a spoofed flood. */
+static __always_inline int guard_vbit_maybe(const struct xl4_guard_src *k)
+{
+	__u32 zero = 0, bit = xl4_guard_vbit(k);
+	struct xl4_guard_vbits *v = bpf_map_lookup_elem(&xl4_gvbit_v1, &zero);
+
+	return !v || ((v->w[(bit / 64) & (XL4_GUARD_VBITS_WORDS - 1)] >> (bit % 64)) & 1);
+}
+
+/* Set k's bit before its table entry is written. Not atomic: two CPUs setting two bits of one
+ * word at once may lose one, and that source is asked to prove itself again (its table entry
+ * is then looked up only once a later proof sets the bit). */
+static __always_inline void guard_vbit_set(const struct xl4_guard_src *k)
+{
+	__u32 zero = 0, bit = xl4_guard_vbit(k);
+	struct xl4_guard_vbits *v = bpf_map_lookup_elem(&xl4_gvbit_v1, &zero);
+
+	if (v)
+		v->w[(bit / 64) & (XL4_GUARD_VBITS_WORDS - 1)] |= 1ull << (bit % 64);
+}
+
 /* Verified: by a cookie (xl4_gverc_v1), good at every level, or by First Drop (xl4_gver_v1),
  * good while First Drop is the response. Spoofed sources can beat First Drop (an attacker
  * repeats its SYNs), and that is exactly when the guard escalates, so the challenge trusts
@@ -334,6 +356,8 @@ static __always_inline int guard_verified(const struct xl4_guard_cfg *c, const s
 	__u64 *last;
 
 	guard_src_key(c, &k, p);
+	if (!guard_vbit_maybe(&k)) /* a source neither table holds: a flood's, mostly */
+		return 0;
 	if (level == XL4_GUARD_CHALLENGE)
 		return guard_src_in(&xl4_gverc_v1, &k, now);
 	if (guard_src_in(&xl4_gver_v1, &k, now))
@@ -359,6 +383,7 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 	if (proof & XL4_GUARD_VERIFIED_COOKIE) {
 		__u64 *last = bpf_map_lookup_elem(&xl4_gvhint_v1, &zero);
 
+		guard_vbit_set(&k);
 		bpf_map_update_elem(&xl4_gverc_v1, &k, &exp, BPF_ANY);
 		if (last && *last + 1000000000ull < now) /* shared: written once a second at most */
 			*last = now;
@@ -367,6 +392,7 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 	if (c->verify_per_sec &&
 	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_gverbud_v1, &zero), c->verify_per_sec, now))
 		return;
+	guard_vbit_set(&k);
 	bpf_map_update_elem(&xl4_gver_v1, &k, &exp, BPF_ANY);
 }
 

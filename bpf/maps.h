@@ -356,6 +356,14 @@ struct {
 	__type(value, __u64);
 } xl4_gvhint_v1 SEC(".maps");
 
+/* The verified sources' presence bits (include/xl4/abi.h: struct xl4_guard_vbits). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_guard_vbits);
+} xl4_gvbit_v1 SEC(".maps");
+
 /* Per CPU: the budget for new First Drop verifications (cfg.verify_per_sec). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

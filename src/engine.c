@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "engine.h"
+#include "guard_vbits.h"
 #include "log.h"
 #include "xl4/abi.h"
 #include "xl4.skel.h"
@@ -269,6 +270,15 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.grey_slots = bpf_map__max_entries(skel->maps.xl4_ggrey_v1) * XL4_GUARD_GREY_WAYS,
 		.syn_slots = bpf_map__max_entries(skel->maps.xl4_gsyn_v1),
 	};
+	/* The tables may be pins an earlier program filled: their sources' bits, or each would
+	 * be asked to prove itself again (the program is not attached yet: no race). */
+	err = xl4_guard_vbits_rebuild(bpf_map__fd(skel->maps.xl4_gvbit_v1), e->guard.ver,
+				      e->guard.verc);
+	if (err < 0)
+		pr_warn("cannot rebuild the guard's verified-source bits: %s (their sources must "
+			"prove themselves again)", strerror(-err));
+	else if (err > 0)
+		pr_debug("guard: %d verified sources from the pinned tables", err);
 	e->filter = (struct xl4_filter_maps){
 		.allow4 = bpf_map__fd(skel->maps.xl4_allow4_v1),
 		.allow6 = bpf_map__fd(skel->maps.xl4_allow6_v1),

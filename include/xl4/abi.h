@@ -723,6 +723,34 @@ struct xl4_guard_src {
 };
 _Static_assert(sizeof(struct xl4_guard_src) == 20, "xl4_guard_src layout");
 
+/* xl4_gvbit_v1 (array, 1 entry, not pinned): one bit per source either verified table may
+ * hold, set by the datapath with each proof and rebuilt from both tables by the loader. A
+ * clear bit proves "not verified", and a SYN from a source never seen (a spoofed flood) is
+ * judged without the tables' lookups, each a cache miss in a table sized for a flood; a set
+ * bit may be a collision, and the tables decide as before. Bits are cleared only by a new
+ * program's rebuild: an expired or evicted source's bit stays (a false positive costs the
+ * lookups it would have cost anyway). The hash is not keyed: whoever aims a flood at the bits
+ * of sources it knows are verified gets the lookups back, never a pass. */
+#define XL4_GUARD_VBITS_LOG2 20
+#define XL4_GUARD_VBITS_WORDS ((1u << XL4_GUARD_VBITS_LOG2) / 64)
+struct xl4_guard_vbits {
+	__u64 w[XL4_GUARD_VBITS_WORDS];
+};
+
+/* A source key's bit: its five words mixed, then a multiplicative hash; computed alike on both
+ * sides (the words as they lie in memory). */
+static inline __u32 xl4_guard_vbit(const struct xl4_guard_src *k)
+{
+	__u32 h = k->family * 0x9e3779b1u;
+
+	for (int i = 0; i < 4; i++) {
+		h ^= k->addr[i];
+		h *= 0x85ebca6bu;
+		h ^= h >> 13;
+	}
+	return (__u32)(h * 2654435761u) >> (32 - XL4_GUARD_VBITS_LOG2);
+}
+
 /* ---- Backend agent (TC) -------------------------------------------------------------------- */
 
 #define XL4_MAP_AGENT_PORTS "xl4_aports_v1"

@@ -29,6 +29,7 @@
 
 #include "harness.h"
 #include "guard_state.h" /* xl4_guard_keys_rotate(): keys drawn as the daemon draws them */
+#include "guard_vbits.h"
 #include "hash.h"	 /* xl4_jhash_10(): the greylist slot model */
 #include "xl4/siphash.h" /* xl4_siphash24(), byte-defined: the cookie model below */
 #include "lb_state.h"
@@ -1313,6 +1314,96 @@ static void sc_verified_abuse(int v6)
 #define SIM_CLIENTS 400
 #define SIM_SCALE (1048576.0 / SIM_SLOTS)
 
+/* Every word of xl4_gvbit_v1 set to w (all ones: saturated; 0: cleared). */
+static int vbits_fill(struct gworld *w, __u64 word)
+{
+	struct xl4_guard_vbits *v = malloc(sizeof(*v));
+	__u32 zero = 0;
+	int e = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 i = 0; i < XL4_GUARD_VBITS_WORDS; i++)
+		v->w[i] = word;
+	if (bpf_map_update_elem(bpf_map__fd(w->eng.skel->maps.xl4_gvbit_v1), &zero, v, BPF_ANY))
+		e = -errno;
+	free(v);
+	return e;
+}
+
+/* At the challenge level, is client c's next SYN (port sport) let through as verified (1) or
+ * challenged (0)? -1: neither counter moved (a failed run). */
+static int syn_verified(struct gworld *w, uint32_t c, uint16_t sport)
+{
+	struct xl4_guard_stats a, b;
+	struct pkt p;
+
+	stats_sum(w, &a);
+	mkpkt(w, &p, c, sport, TH_SYN, 0, 0, 300);
+	if (xl4_run_packet(&w->eng, p.b, p.len, last.b, sizeof(last.b), &last.r))
+		return -1;
+	stats_sum(w, &b);
+	if (b.verified_pass == a.verified_pass + 1 && b.chal_sent == a.chal_sent)
+		return 1;
+	if (b.chal_sent == a.chal_sent + 1 && b.verified_pass == a.verified_pass)
+		return 0;
+	return -1;
+}
+
+/*
+ * The verified sources' bits (xl4_gvbit_v1) only let a SYN skip the tables' lookups; they
+ * never verify anyone. Saturated, a source no table holds is still challenged; cleared, a
+ * verified source is asked again (the bits are what the datapath reads first); rebuilt by the
+ * loader's code from the tables, that source passes again (user space and the datapath hash
+ * a source to the same bit).
+ */
+static void sc_vbits(int v6)
+{
+	struct gworld w;
+	char n[128];
+	int e;
+
+	snprintf(n, sizeof(n), "guard/%s/vbits/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_CHALLENGE);
+	answer_challenge(&w, 1, 45001);
+	NAME(n, &w, "vbits/cookie-proven");
+	check_u64(n, "verified by", verified_by(&w, 1), 2);
+	NAME(n, &w, "vbits/proven-source-passes");
+	check_u64(n, "verified pass (1) or challenged (0)", (uint64_t)syn_verified(&w, 1, 45002), 1);
+	NAME(n, &w, "vbits/unproven-source-challenged");
+	check_u64(n, "verified pass (1) or challenged (0)", (uint64_t)syn_verified(&w, 2, 45003), 0);
+
+	NAME(n, &w, "vbits/saturated");
+	if ((e = vbits_fill(&w, ~0ull))) {
+		fx_fail(n, true, "cannot fill xl4_gvbit_v1: %s", strerror(-e));
+		fx_count(n, false);
+	} else {
+		check_u64(n, "verified pass (1) or challenged (0) of an unproven source",
+			  (uint64_t)syn_verified(&w, 3, 45004), 0);
+		NAME(n, &w, "vbits/saturated-proven-still-passes");
+		check_u64(n, "verified pass (1) or challenged (0)", (uint64_t)syn_verified(&w, 1, 45005), 1);
+	}
+
+	NAME(n, &w, "vbits/cleared");
+	if ((e = vbits_fill(&w, 0))) {
+		fx_fail(n, true, "cannot clear xl4_gvbit_v1: %s", strerror(-e));
+		fx_count(n, false);
+	} else {
+		check_u64(n, "verified pass (1) or challenged (0) of a proven source, its bit clear",
+			  (uint64_t)syn_verified(&w, 1, 45006), 0);
+	}
+
+	NAME(n, &w, "vbits/rebuilt");
+	e = xl4_guard_vbits_rebuild(bpf_map__fd(w.eng.skel->maps.xl4_gvbit_v1), w.eng.guard.ver,
+				    w.eng.guard.verc);
+	check_u64(n, "sources read from the verified tables", e < 0 ? 0 : (uint64_t)e, 1);
+	NAME(n, &w, "vbits/rebuilt-proven-passes");
+	check_u64(n, "verified pass (1) or challenged (0)", (uint64_t)syn_verified(&w, 1, 45007), 1);
+	world_close(&w);
+}
+
 static uint64_t sim_rand(uint64_t *s)
 {
 	*s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
@@ -1661,6 +1752,7 @@ void suite_guard(void)
 		sc_torn_window(v6);
 		sc_sources(v6);
 		sc_verified_abuse(v6);
+		sc_vbits(v6);
 	}
 	fx_unpin(&old);
 	printf("guard: %d checks\n", fx.passed + fx.failed - before);
