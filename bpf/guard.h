@@ -322,14 +322,23 @@ static __always_inline int guard_src_in(void *map, const struct xl4_guard_src *k
 	return exp && *exp > now;
 }
 
-/* Could a verified table hold k? A clear bit says surely not (xl4_gvbit_v1): one inlined array
- * read instead of a lookup that misses the caches, for every SYN of a spoofed flood. */
-static __always_inline int guard_vbit_maybe(const struct xl4_guard_src *k)
+/* The word of xl4_gvbit_v1 that holds k's bit, and the bit's mask (NULL: no map). */
+static __always_inline __u64 *guard_vbit_word(const struct xl4_guard_src *k, __u64 *mask)
 {
 	__u32 zero = 0, bit = xl4_guard_vbit(k);
 	struct xl4_guard_vbits *v = bpf_map_lookup_elem(&xl4_gvbit_v1, &zero);
 
-	return !v || ((v->w[(bit / 64) & (XL4_GUARD_VBITS_WORDS - 1)] >> (bit % 64)) & 1);
+	*mask = 1ull << (bit % 64);
+	return v ? &v->w[(bit / 64) & (XL4_GUARD_VBITS_WORDS - 1)] : NULL;
+}
+
+/* Could a verified table hold k? A clear bit says surely not (xl4_gvbit_v1): one inlined array
+ * read instead of a lookup that misses the caches, for every SYN of a spoofed flood. */
+static __always_inline int guard_vbit_maybe(const struct xl4_guard_src *k)
+{
+	__u64 mask, *w = guard_vbit_word(k, &mask);
+
+	return !w || (*w & mask);
 }
 
 /* Set k's bit before its table entry is written. Not atomic: two CPUs setting two bits of one
@@ -337,11 +346,10 @@ static __always_inline int guard_vbit_maybe(const struct xl4_guard_src *k)
  * is then looked up only once a later proof sets the bit). */
 static __always_inline void guard_vbit_set(const struct xl4_guard_src *k)
 {
-	__u32 zero = 0, bit = xl4_guard_vbit(k);
-	struct xl4_guard_vbits *v = bpf_map_lookup_elem(&xl4_gvbit_v1, &zero);
+	__u64 mask, *w = guard_vbit_word(k, &mask);
 
-	if (v)
-		v->w[(bit / 64) & (XL4_GUARD_VBITS_WORDS - 1)] |= 1ull << (bit % 64);
+	if (w)
+		*w |= mask;
 }
 
 /* Verified: by a cookie (xl4_gverc_v1), good at every level, or by First Drop (xl4_gver_v1),

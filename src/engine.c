@@ -271,7 +271,8 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.syn_slots = bpf_map__max_entries(skel->maps.xl4_gsyn_v1),
 	};
 	/* The tables may be pins an earlier program filled: their sources' bits, or each would
-	 * be asked to prove itself again (the program is not attached yet: no race). */
+	 * be asked to prove itself again. Before this program is attached; a source the old one
+	 * proves from now until then gets no bit here and proves itself once more. */
 	err = xl4_guard_vbits_rebuild(bpf_map__fd(skel->maps.xl4_gvbit_v1), e->guard.ver,
 				      e->guard.verc);
 	if (err < 0)

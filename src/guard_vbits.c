@@ -8,14 +8,21 @@
 #include "guard_vbits.h"
 #include "xl4/abi.h"
 
-/* Every key of one verified table into bits; the number of keys, or -errno. */
+/* Every key of one verified table into bits; the number of keys, or -errno. Bounded: a program
+ * still running on the pinned table may evict the key the walk stands on, and the walk then
+ * starts over from the first key; twice the table's size is enough for every key present. */
 static long add_table(struct xl4_guard_vbits *v, int fd)
 {
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	struct xl4_guard_src key, next;
-	long n = 0;
+	long n = 0, max;
 	int err;
 
-	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	max = 2L * info.max_entries;
+	for (err = bpf_map_get_next_key(fd, NULL, &next); !err && n < max;
 	     err = bpf_map_get_next_key(fd, &key, &next)) {
 		__u32 bit = xl4_guard_vbit(&next);
 
@@ -23,7 +30,7 @@ static long add_table(struct xl4_guard_vbits *v, int fd)
 		key = next;
 		n++;
 	}
-	return errno == ENOENT ? n : -errno;
+	return err && errno != ENOENT ? -errno : n;
 }
 
 int xl4_guard_vbits_rebuild(int vbits_fd, int ver_fd, int verc_fd)
