@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <bpf/bpf.h>
@@ -64,6 +65,7 @@ static int g_ncpu;
 static uint32_t g_grey_slots; /* the next world's greylist slots (0: the object's) */
 #define G_GREY_SLOTS (1u << 16)	 /* the object's greylist slots */
 static uint32_t g_verified_max; /* the next world's verified tables (0: the object's) */
+static const char *g_pin_path;	 /* the next world's pins (NULL: none) */
 
 /* ---- setup ---- */
 
@@ -127,7 +129,7 @@ static struct xl4_backend_spec web_backend(int v6)
 
 static bool world_open(struct gworld *w, int v6, const char *name)
 {
-	struct xl4_engine_opts o = { .pin_path = NULL, .trace = true, .ring_size = G_RING,
+	struct xl4_engine_opts o = { .pin_path = g_pin_path, .trace = true, .ring_size = G_RING,
 				     .ct_max = 4096, .frag_policy = XL4_FRAG_PASS, .test_clock = true,
 				     .guard_grey_slots = g_grey_slots,
 				     .guard_verified_max = g_verified_max };
@@ -170,7 +172,8 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 		w->cfg.grey_mask = g_grey_slots / XL4_GUARD_GREY_WAYS - 1;
 	if ((e = cfg_write(w)))
 		return fx_setup_fail(name, "xl4_gcfg_v2", strerror(-e));
-	if ((e = xl4_guard_keys_rotate(&w->eng.guard, G_KEY_PERIOD_S, T0)) != 1)
+	/* over pins, the keys an earlier world drew are kept (as across a daemon restart) */
+	if ((e = xl4_guard_keys_rotate(&w->eng.guard, G_KEY_PERIOD_S, T0)) != 1 && (e || !g_pin_path))
 		return fx_setup_fail(name, "xl4_guard_keys_rotate", e < 0 ? strerror(-e) : "wrote nothing");
 	clock_set(w, T0);
 	return true;
@@ -1408,6 +1411,41 @@ static void sc_vbits(int v6)
 	world_close(&w);
 }
 
+/*
+ * A new program loaded over the pins of one that verified a source (a daemon restart with a new
+ * build): its bits start clear, and the loader rebuilds them from the pinned tables, so the
+ * source still passes at the challenge level without proving itself again. Pins in a
+ * directory of its own under /sys/fs/bpf, removed at the end.
+ */
+static void sc_vbits_restart(int v6)
+{
+	char n[128], pins[64];
+	struct gworld w;
+
+	snprintf(pins, sizeof(pins), "/sys/fs/bpf/xl4-fx-vbits-%d", (int)getpid());
+	snprintf(n, sizeof(n), "guard/%s/vbits-restart/setup", v6 ? "v6" : "v4");
+	g_pin_path = pins;
+	if (!world_open(&w, v6, n))
+		goto out;
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_CHALLENGE);
+	answer_challenge(&w, 1, 46001);
+	NAME(n, &w, "vbits-restart/cookie-proven");
+	check_u64(n, "verified by", verified_by(&w, 1), 2);
+	world_close(&w);
+	snprintf(n, sizeof(n), "guard/%s/vbits-restart/reload", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		goto out;
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_CHALLENGE);
+	NAME(n, &w, "vbits-restart/proven-source-passes-after-reload");
+	check_syn_verified(&w, n, 1, 46002, 1);
+	NAME(n, &w, "vbits-restart/unproven-source-challenged");
+	check_syn_verified(&w, n, 2, 46003, 0);
+	world_close(&w);
+out:
+	g_pin_path = NULL;
+	xl4_unpin_all(pins);
+}
+
 static uint64_t sim_rand(uint64_t *s)
 {
 	*s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
@@ -1757,6 +1795,7 @@ void suite_guard(void)
 		sc_sources(v6);
 		sc_verified_abuse(v6);
 		sc_vbits(v6);
+		sc_vbits_restart(v6);
 	}
 	fx_unpin(&old);
 	printf("guard: %d checks\n", fx.passed + fx.failed - before);
