@@ -5,9 +5,9 @@
  * so the gap between an xl4 row and its floor row is what xl4 adds on top, measured in the same
  * round (bench/xl4-bench.c prints the floor's ratio under each goal it bounds).
  *
- *   floor_est     "floor l2 est": xl4_parse, the 40-byte flow key (flow_key_from_pkt), one
- *                 lookup in a 262144-entry shared LRU hash of struct xl4_flow (xl4's conntrack
- *                 default), the backend by id (an array lookup, inlined by the verifier: the MAC
+ *   floor_est     "floor l2 est": xl4_parse, the flow key (flow_key_from_pkt) and its 16-byte
+ *                 IPv4 table key (xl4_flow_key4_of), one lookup in a 262144-entry shared LRU
+ *                 hash of struct xl4_flow (xl4's IPv4 conntrack, default size), the backend by id (an array lookup, inlined by the verifier: the MAC
  *                 has to come from somewhere), its generation compared, the MAC rewrite of
  *                 fwd_l2, XDP_TX. A miss or a stale entry returns XDP_PASS.
  *   floor_insert  "floor insert" (every packet a new flow): parse, key, jhash, one Maglev read
@@ -51,7 +51,7 @@ _Static_assert(sizeof(struct floor_slot) == 16, "floor_slot is 16 bytes");
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 262144);
-	__type(key, struct xl4_flow_key);
+	__type(key, struct xl4_flow_key4); /* the rows are IPv4: xl4_ct4_v1's key */
 	__type(value, struct xl4_flow);
 } ct SEC(".maps");
 
@@ -81,7 +81,7 @@ const volatile __u32 seed = 0x5eed1234;
 const volatile __u32 ring_size = XL4_RING_SIZE_DEFAULT;
 
 static __always_inline int floor_parse(struct xdp_md *ctx, struct xl4_pkt *p,
-				       struct xl4_flow_key *fk)
+				       struct xl4_flow_key *fk, struct xl4_flow_key4 *k4)
 {
 	int ret;
 
@@ -90,6 +90,7 @@ static __always_inline int floor_parse(struct xdp_md *ctx, struct xl4_pkt *p,
 	if (ret < 0 || !(p->t.flags & XL4_F_L4))
 		return -1;
 	flow_key_from_pkt(fk, p);
+	xl4_flow_key4_of(k4, fk);
 	return 0;
 }
 
@@ -121,13 +122,14 @@ int floor_est(struct xdp_md *ctx)
 {
 	struct xl4_pkt p = {};
 	struct xl4_flow_key fk;
+	struct xl4_flow_key4 k4;
 	struct xl4_backend *be;
 	struct xl4_flow *f;
 	__u32 id;
 
-	if (floor_parse(ctx, &p, &fk))
+	if (floor_parse(ctx, &p, &fk, &k4))
 		return XDP_ABORTED;
-	f = bpf_map_lookup_elem(&ct, &fk);
+	f = bpf_map_lookup_elem(&ct, &k4);
 	if (!f)
 		return XDP_PASS;
 	id = f->backend_id;
@@ -142,11 +144,12 @@ int floor_insert(struct xdp_md *ctx)
 {
 	struct xl4_pkt p = {};
 	struct xl4_flow_key fk;
+	struct xl4_flow_key4 k4;
 	struct xl4_backend *be;
 	struct xl4_flow f = {};
 	__u32 hash, id;
 
-	if (floor_parse(ctx, &p, &fk))
+	if (floor_parse(ctx, &p, &fk, &k4))
 		return XDP_ABORTED;
 	hash = xl4_flow_hash(&fk, seed);
 	be = floor_maglev(hash, &id);
@@ -156,7 +159,7 @@ int floor_insert(struct xdp_md *ctx)
 	f.gen = be->gen;
 	f.flags = XL4_FLOW_F_HASH;
 	f.hash = hash;
-	if (bpf_map_update_elem(&ct, &fk, &f, BPF_ANY))
+	if (bpf_map_update_elem(&ct, &k4, &f, BPF_ANY))
 		return XDP_ABORTED;
 	return floor_l2(ctx, be);
 }
@@ -166,12 +169,13 @@ int floor_conn(struct xdp_md *ctx)
 {
 	struct xl4_pkt p = {};
 	struct xl4_flow_key fk;
+	struct xl4_flow_key4 k4;
 	struct xl4_backend *be;
 	struct floor_slot *s;
 	struct xl4_flow f = {};
 	__u32 hash, idx, id;
 
-	if (floor_parse(ctx, &p, &fk))
+	if (floor_parse(ctx, &p, &fk, &k4))
 		return XDP_ABORTED;
 	if (p.t.proto == IPPROTO_TCP &&
 	    (p.t.tcp_flags & (XL4_TCP_SYN | XL4_TCP_ACK)) == XL4_TCP_SYN) {
@@ -187,7 +191,7 @@ int floor_conn(struct xdp_md *ctx)
 		s->tick = (__u32)bpf_jiffies64();
 		return floor_l2(ctx, be);
 	}
-	if (bpf_map_lookup_elem(&ct, &fk))
+	if (bpf_map_lookup_elem(&ct, &k4))
 		return XDP_PASS; /* established: not what this row measures */
 	hash = xl4_flow_hash(&fk, seed);
 	idx = hash & (FLOOR_SYN_SLOTS - 1);
@@ -203,7 +207,7 @@ int floor_conn(struct xdp_md *ctx)
 	f.gen = s->gen;
 	f.flags = XL4_FLOW_F_HASH;
 	f.hash = hash;
-	if (bpf_map_update_elem(&ct, &fk, &f, BPF_ANY))
+	if (bpf_map_update_elem(&ct, &k4, &f, BPF_ANY))
 		return XDP_ABORTED;
 	return floor_l2(ctx, be);
 }

@@ -673,14 +673,15 @@ static void flow_key(struct xl4_flow_key *fk, __u64 i, int k)
 	fk->family = 4;
 }
 
-/* Fill the conntrack map with flows 0..n-1, each pointing at the VIP's first backend (with its
- * current generation), through bpf_map_update_batch as a restored table would be. */
+/* Fill the (IPv4) conntrack map with flows 0..n-1, each pointing at the VIP's first backend
+ * (with its current generation), through bpf_map_update_batch as a restored table would be. */
 static void ct_prefill(struct ct_case *c, int k)
 {
 	const __u32 chunk = 65536;
 	struct xl4_lb_vip *lv = xl4_lb_vip_find(&c->w.lb, "vip1");
-	struct xl4_flow_key *keys = calloc(chunk, sizeof(*keys));
+	struct xl4_flow_key4 *keys = calloc(chunk, sizeof(*keys));
 	struct xl4_flow *vals = calloc(chunk, sizeof(*vals));
+	struct xl4_flow_key fk;
 	struct xl4_backend be;
 	struct timespec ts;
 	__u32 id;
@@ -698,20 +699,21 @@ static void ct_prefill(struct ct_case *c, int k)
 		LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
 
 		for (__u32 i = 0; i < n; i++) {
-			flow_key(&keys[i], base + i, k);
+			flow_key(&fk, base + i, k);
+			xl4_flow_key4_of(&keys[i], &fk);
 			/* as the datapath writes them: the flow hash cached, the touch in 2^30 ns */
 			vals[i] = (struct xl4_flow){ .backend_id = id, .gen = be.gen,
 						     .flags = XL4_FLOW_F_HASH,
-						     .hash = xl4_flow_hash(&keys[i], SEED),
+						     .hash = xl4_flow_hash(&fk, SEED),
 						     .last_s = (__u32)(((__u64)ts.tv_sec * 1000000000ull +
 									 ts.tv_nsec) >> XL4_FLOW_TOUCH_SHIFT) };
 		}
-		if (bpf_map_update_batch(c->w.e.lb.ct, keys, vals, &n, &bo))
+		if (bpf_map_update_batch(c->w.e.lb.ct4, keys, vals, &n, &bo))
 			fatal("bpf_map_update_batch (conntrack)", errno);
 	}
 	c->fill_s = now_s() - t0;
-	c->memlock = fdinfo_field(c->w.e.lb.ct, "memlock");
-	c->max_entries = fdinfo_field(c->w.e.lb.ct, "max_entries");
+	c->memlock = fdinfo_field(c->w.e.lb.ct4, "memlock");
+	c->max_entries = fdinfo_field(c->w.e.lb.ct4, "max_entries");
 	free(keys);
 	free(vals);
 }
@@ -773,14 +775,11 @@ static struct floor_block_bpf *floor_block_open(__u32 addr)
 /* The established floor's one flow: the direct rows' client -> VIP 1, on backend 3. */
 static void floor_add_flow(struct floor_bpf *fl, __u32 client, __u16 sport)
 {
-	struct xl4_flow_key fk = { .proto = IPPROTO_TCP, .family = 4 };
+	struct xl4_flow_key4 k4 = { .saddr = htonl(client), .daddr = htonl(0xc6120101u),
+				    .sport = htons(sport), .dport = htons(80), .proto = IPPROTO_TCP };
 	struct xl4_flow f = { .backend_id = 3, .gen = 1 };
 
-	fk.saddr[0] = htonl(client);
-	fk.daddr[0] = htonl(0xc6120101u);
-	fk.sport = htons(sport);
-	fk.dport = htons(80);
-	if (bpf_map_update_elem(bpf_map__fd(fl->maps.ct), &fk, &f, BPF_NOEXIST))
+	if (bpf_map_update_elem(bpf_map__fd(fl->maps.ct), &k4, &f, BPF_NOEXIST))
 		fatal("floor: conntrack entry", errno);
 }
 
@@ -789,6 +788,7 @@ static void floor_add_flow(struct floor_bpf *fl, __u32 client, __u16 sport)
 static bool floor_has_last(const struct row *r)
 {
 	struct xl4_flow_key fk;
+	struct xl4_flow_key4 k4;
 	struct xl4_flow f;
 	__u64 s = r->drv->bss->seq;
 
@@ -800,7 +800,8 @@ static bool floor_has_last(const struct row *r)
 		s >>= 1;
 	}
 	flow_key(&fk, s, 1);
-	return !bpf_map_lookup_elem(bpf_map__fd(r->fl->maps.ct), &fk, &f);
+	xl4_flow_key4_of(&k4, &fk);
+	return !bpf_map_lookup_elem(bpf_map__fd(r->fl->maps.ct), &k4, &f);
 }
 
 /* ---- output ---------------------------------------------------------------------------------- */

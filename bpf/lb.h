@@ -4,7 +4,7 @@
  * forwarding modes (ipip lives in encap.h). DSR: only client->VIP packets come through here;
  * backends answer clients directly.
  *
- * A flow's backend is remembered in xl4_ct_v1. A miss, whether a new flow or a mid-flow packet
+ * A flow's backend is remembered in xl4_ct4_v1 (IPv4) or xl4_ct_v1 (IPv6). A miss, whether a new flow or a mid-flow packet
  * this node has not seen (another balancer had it, or we restarted), goes through Maglev, which
  * every node computes identically, so it lands on the same backend.
  */
@@ -70,6 +70,38 @@ static __always_inline __u32 maglev_pick(const struct xl4_vip *vip, __u32 hash,
 	return id ? *id : XL4_BACKEND_NONE;
 }
 
+/* The flow's entry in its family's connection table (include/xl4/abi.h). The verifier inlines
+ * a lookup only when its call site sees one map, and clang would merge the two calls into one
+ * fed by either map (a helper call through the map's ops): the two different asm statements
+ * after them (one move and two of the register onto itself: no-ops) keep them apart. */
+static __always_inline struct xl4_flow *ct_lookup(const struct lb_ctx *l)
+{
+	struct xl4_flow_key4 k4;
+	struct xl4_flow *f;
+
+	if (l->fk.family == 6) {
+		f = bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+		asm volatile("%0 = %0" : "+r"(f));
+		return f;
+	}
+	xl4_flow_key4_of(&k4, &l->fk);
+	f = bpf_map_lookup_elem(&xl4_ct4_v1, &k4);
+	asm volatile("%0 = %0\n\t%0 = %0" : "+r"(f));
+	return f;
+}
+
+static __always_inline void ct_update(const struct lb_ctx *l, const struct xl4_flow *f)
+{
+	struct xl4_flow_key4 k4;
+
+	if (l->fk.family == 6) {
+		bpf_map_update_elem(&xl4_ct_v1, &l->fk, f, BPF_ANY);
+		return;
+	}
+	xl4_flow_key4_of(&k4, &l->fk);
+	bpf_map_update_elem(&xl4_ct4_v1, &k4, f, BPF_ANY);
+}
+
 /* Insert a new flow unless this CPU's insert budget for the second is spent. Returns 1 when
  * the insert was skipped for budget (the packet is still forwarded: Maglev is stateless). */
 static __always_inline int ct_insert(struct lb_ctx *l, const struct xl4_lb_globals *g)
@@ -81,7 +113,7 @@ static __always_inline int ct_insert(struct lb_ctx *l, const struct xl4_lb_globa
 	if (g->ct_inserts_per_sec &&
 	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_ctbudg_v1, &zero), g->ct_inserts_per_sec, l->now))
 		return 1;
-	bpf_map_update_elem(&xl4_ct_v1, &l->fk, &f, BPF_ANY);
+	ct_update(l, &f);
 	return 0;
 }
 

@@ -47,7 +47,7 @@ static __always_inline void ct_hit_take(struct lb_ctx *l, struct xl4_flow *f, st
  * VIP this packet names: 1 and l set if it still serves the flow here. */
 static __always_inline int lb_ct_retry(struct lb_ctx *l, const struct xl4_lb_globals *g)
 {
-	struct xl4_flow *f = bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+	struct xl4_flow *f = ct_lookup(l);
 	struct xl4_backend *be;
 
 	if (!f)
@@ -75,7 +75,7 @@ static __always_inline int lb_maglev(struct lb_ctx *l, const struct xl4_lb_globa
  * gone or its VIP changing): the full path decides, conntrack included. */
 static __always_inline int lb_ct_fast(struct lb_ctx *l, const struct xl4_lb_globals *g)
 {
-	struct xl4_flow *f = bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+	struct xl4_flow *f = ct_lookup(l);
 	struct xl4_backend *be;
 	__u32 vip_id;
 
@@ -132,7 +132,7 @@ static __always_inline void lb_syn_remember(const struct xl4_guard_cfg *c, const
  * anyway unless the table changed.) */
 static __always_inline void lb_syn_repoint(const struct lb_ctx *l)
 {
-	struct xl4_flow *f = bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+	struct xl4_flow *f = ct_lookup(l);
 
 	if (!f)
 		return;
@@ -314,7 +314,7 @@ static __always_inline int addr_eq(const __be32 *a, const __be32 *b)
  * the flow lives). 0, or -XL4_R_LB_ICMP_NO_FLOW. */
 static __always_inline int icmp_flow(struct lb_ctx *l, const struct xl4_lb_globals *g)
 {
-	struct xl4_flow *f = bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+	struct xl4_flow *f = ct_lookup(l);
 
 	if (!f)
 		return -XL4_R_LB_ICMP_NO_FLOW;

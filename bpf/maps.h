@@ -99,7 +99,7 @@ struct {
 	__type(value, __u32);
 } xl4_ring_v1 SEC(".maps");
 
-/* Connection table: client->VIP flow -> backend. Written by the datapath on new flows;
+/* Connection table (IPv6 flows): client->VIP flow -> backend. Written by the datapath on new flows;
  * max_entries and BPF_F_NO_COMMON_LRU (per-CPU LRU lists) are set by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -107,6 +107,14 @@ struct {
 	__type(key, struct xl4_flow_key);
 	__type(value, struct xl4_flow);
 } xl4_ct_v1 SEC(".maps");
+
+/* The same for IPv4 flows, under the 16-byte key (include/xl4/abi.h); sized as xl4_ct_v1. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct xl4_flow_key4);
+	__type(value, struct xl4_flow);
+} xl4_ct4_v1 SEC(".maps");
 
 /* Deployment-wide LB settings (seed, ring size, insert budget, IPIP sources). */
 struct {

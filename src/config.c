@@ -1162,7 +1162,7 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	  .kind = "prime", .restart_only = true, .help = "Maglev table slots per VIP" },
 	{ "lb.conntrack", GROUP("conntrack: { max_entries = 262144; };") },
 	{ "lb.conntrack.max_entries", INT(lb.ct_max, 1024, 1LL << 27), .restart_only = true,
-	  .help = "connection table entries (LRU)" },
+	  .help = "connection table entries (LRU), per family: the IPv4 and the IPv6 table each hold as many" },
 	{ "lb.conntrack.per_cpu_lru", XL4_CONF_BOOL, FIELD(lb.ct_per_cpu_lru), .restart_only = true,
 	  .help = "per-CPU LRU lists (`BPF_F_NO_COMMON_LRU`)" },
 	{ "lb.conntrack.inserts_per_second", INT(lb.ct_inserts_per_sec, 0, 100000000),

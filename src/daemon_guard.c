@@ -7,6 +7,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "conntrack.h"
 #include "control.h"
 #include "daemon_guard.h"
 #include "daemon_lb.h"
@@ -83,7 +84,7 @@ static int prefix_proof(void *ctx, const struct xl4_prefix *p, struct xl4_an_pro
 	out->verified = pr.n;
 	if (pr.n)
 		return 0; /* proved already: the connection table need not be walked */
-	flows = xl4_lb_ct_count_from(g->ct_fd, p);
+	flows = xl4_ct_count_from(g->ct4_fd, g->ct_fd, p);
 	if (flows < 0)
 		return (int)flows;
 	out->flows = flows;
@@ -142,7 +143,7 @@ int daemon_guard_start(void *state, const struct daemon_env *env)
 
 	memset(g, 0, sizeof(*g));
 	g->maps = eng->guard;
-	g->proof = (struct daemon_guard_proof){ .ct_fd = eng->lb.ct, .maps = eng->guard };
+	g->proof = (struct daemon_guard_proof){ .ct_fd = eng->lb.ct, .ct4_fd = eng->lb.ct4, .maps = eng->guard };
 	ap = analyzer_params(g, c);
 	g->conf = *c;
 	g->lb = &env->lb->lb;

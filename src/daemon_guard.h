@@ -49,7 +49,7 @@ struct daemon_guard_event {
 /* What the analyzer's thread reads to spare a prefix (fds only: the loop's state is not
  * shared). */
 struct daemon_guard_proof {
-	int ct_fd;
+	int ct_fd, ct4_fd; /* the connection table: IPv6 flows, IPv4 flows */
 	struct xl4_guard_maps maps;
 };
 

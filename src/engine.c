@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "engine.h"
+#include "conntrack.h"
 #include "guard_vbits.h"
 #include "log.h"
 #include "xl4/abi.h"
@@ -52,6 +53,7 @@ static const struct {
 	{ XL4_MAP_BACKENDS, LBF(backends), NULL, false },
 	{ XL4_MAP_RING, LBF(ring), "lb.table_size", false },
 	{ XL4_MAP_CT, LBF(ct), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru", false },
+	{ XL4_MAP_CT4, LBF(ct4), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru", false },
 	{ XL4_MAP_LB_GLOBALS, LBF(globals), NULL, false },
 	{ XL4_MAP_ICMP_CFG, LBF(icmp), NULL, true },
 	{ XL4_MAP_VIP_STATS, LBF(vstats), NULL, false },
@@ -174,10 +176,15 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		goto fail;
 	}
 	bpf_map__set_max_entries(skel->maps.xl4_ring_v1, XL4_MAX_VIPS * 2 * ring_size);
-	if (o->ct_max)
+	/* each family's connection table holds lb.conntrack.max_entries flows */
+	if (o->ct_max) {
 		bpf_map__set_max_entries(skel->maps.xl4_ct_v1, o->ct_max);
-	if (o->ct_per_cpu_lru)
+		bpf_map__set_max_entries(skel->maps.xl4_ct4_v1, o->ct_max);
+	}
+	if (o->ct_per_cpu_lru) {
 		bpf_map__set_map_flags(skel->maps.xl4_ct_v1, BPF_F_NO_COMMON_LRU);
+		bpf_map__set_map_flags(skel->maps.xl4_ct4_v1, BPF_F_NO_COMMON_LRU);
+	}
 	if (o->rate_max)
 		bpf_map__set_max_entries(skel->maps.xl4_rate_v1, o->rate_max);
 	/* the IPv4 blocklist's second-level groups (filter.ipv4_groups), 1 KiB each */
@@ -248,6 +255,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.backends = bpf_map__fd(skel->maps.xl4_backends_v1),
 		.ring = bpf_map__fd(skel->maps.xl4_ring_v1),
 		.ct = bpf_map__fd(skel->maps.xl4_ct_v1),
+		.ct4 = bpf_map__fd(skel->maps.xl4_ct4_v1),
 		.globals = bpf_map__fd(skel->maps.xl4_lbglob_v1),
 		.icmp = bpf_map__fd(skel->maps.xl4_icmpcfg_v1),
 		.vstats = bpf_map__fd(skel->maps.xl4_vstats_v1),
@@ -280,6 +288,18 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 			"prove themselves again)", strerror(-err));
 	else if (err > 0)
 		pr_debug("guard: %d verified sources from the pinned tables", err);
+	/* Pins of a build before the per-family tables hold IPv4 flows in xl4_ct_v1. */
+	if (o->pin_path) {
+		long moved = xl4_ct_split_ipv4(e->lb.ct, e->lb.ct4);
+
+		if (moved < 0)
+			pr_warn("cannot move the pinned IPv4 flows to %s: %s (each re-picks its backend "
+				"through Maglev: the same one unless its VIP's backends changed)",
+				XL4_MAP_CT4, strerror((int)-moved));
+		else if (moved > 0)
+			pr_info("conntrack: %ld IPv4 flows moved from %s to %s", moved, XL4_MAP_CT,
+				XL4_MAP_CT4);
+	}
 	e->filter = (struct xl4_filter_maps){
 		.allow4 = bpf_map__fd(skel->maps.xl4_allow4_v1),
 		.allow6 = bpf_map__fd(skel->maps.xl4_allow6_v1),

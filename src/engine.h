@@ -44,7 +44,8 @@ struct xl4_engine {
 	int events_fd;
 	int trace_fd;
 	struct xl4_lb_maps {
-		int vips, vipid, vaddr, vbits, backends, ring, ct, globals, vstats, bstats;
+		int vips, vipid, vaddr, vbits, backends, ring, globals, vstats, bstats;
+		int ct, ct4; /* the connection table: IPv6 flows, IPv4 flows */
 		int icmp; /* xl4_icmpcfg_v1 */
 		int gctl, gvip, gstat; /* the guard's per-VIP entries, reset when a VIP id is reused */
 		__u32 ring_size;

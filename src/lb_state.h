@@ -118,11 +118,6 @@ int xl4_lb_backend_set_mac(struct xl4_lb *lb, uint32_t id, const uint8_t mac[6])
 struct xl4_lb_vip *xl4_lb_vip_find(struct xl4_lb *lb, const char *name);
 struct xl4_lb_backend *xl4_lb_backend_by_id(struct xl4_lb *lb, uint32_t id, struct xl4_lb_vip **vip);
 
-/* Connection-table entries (xl4_ct_v1, by fd) whose client address is in p: a full walk,
- * batched (thousands of entries per syscall), key by key on a kernel without batch lookups.
- * -errno when the table cannot be read. Not thread-bound: the analyzer's thread calls it. */
-long long xl4_lb_ct_count_from(int ct_fd, const struct xl4_prefix *p);
-
 /* One VIP's or backend's traffic counters (xl4_vstats_v1 / xl4_bstats_v1, by fd), summed over
  * every CPU; 0 or -errno (all zero then). What vip list, status and the fixtures read. */
 int xl4_lb_counters_read(int fd, uint32_t id, struct xl4_lb_counters *t);

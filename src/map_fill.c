@@ -231,10 +231,7 @@ json_t *xl4_map_fill_json(const struct xl4_map_fills *f)
 	return a;
 }
 
-long long xl4_map_fill_conntrack(const struct xl4_map_fills *f)
+bool xl4_map_is_conntrack(const char *name)
 {
-	for (int i = 0; f->valid && i < f->n; i++)
-		if (!strcmp(f->m[i].name, "xl4_ct_v1"))
-			return f->m[i].entries;
-	return -1;
+	return !strcmp(name, XL4_MAP_CT4) || !strcmp(name, XL4_MAP_CT);
 }

@@ -55,7 +55,7 @@ void xl4_map_fill_tick(struct xl4_map_fills *f, const struct xl4_engine *e,
 long long xl4_map_count(int fd, __u32 type, __u32 key_size, __u32 value_size, __u64 max_walk);
 /* [{"name", "type", "entries", "capacity", "counted": "walk"|"daemon"}...] */
 json_t *xl4_map_fill_json(const struct xl4_map_fills *f);
-/* The conntrack map's entries (xl4_ct_v1), or -1 when unknown. */
-long long xl4_map_fill_conntrack(const struct xl4_map_fills *f);
+/* Is name one of the connection table's maps (xl4_ct4_v1: IPv4 flows, xl4_ct_v1: IPv6)? */
+bool xl4_map_is_conntrack(const char *name);
 
 #endif

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "log.h"
+#include "map_fill.h"
 #include "metrics.h"
 #include "names.h"
 #include "version.h"
@@ -189,6 +190,8 @@ static void render_filter(FILE *f, json_t *rules, json_t *filter)
 /* Map pressure from the daemon's last walk of its maps (map_fill.c; every 10 s at most). */
 static void render_maps(FILE *f, json_t *maps)
 {
+	unsigned long long flows = 0;
+	int tables = 0;
 	json_t *m;
 	size_t i;
 
@@ -198,10 +201,15 @@ static void render_maps(FILE *f, json_t *maps)
 	family(f, "xl4_map_capacity_entries", "gauge", "Entries a datapath hash, LRU or LPM map can hold (max_entries)");
 	json_array_foreach(maps, i, m)
 		sample(f, "xl4_map_capacity_entries", jint(m, "capacity"), 1, "map", jstr(m, "name"));
-	family(f, "xl4_conntrack_entries", "gauge", "Flows in the connection table (xl4_ct_v1; counted at most every 10 s)");
+	family(f, "xl4_conntrack_entries", "gauge",
+	       "Flows in the connection table (xl4_ct4_v1 + xl4_ct_v1: IPv4 and IPv6; counted at most every 10 s)");
 	json_array_foreach(maps, i, m)
-		if (!strcmp(jstr(m, "name"), "xl4_ct_v1"))
-			sample(f, "xl4_conntrack_entries", jint(m, "entries"), 0);
+		if (xl4_map_is_conntrack(jstr(m, "name"))) {
+			flows += jint(m, "entries");
+			tables++;
+		}
+	if (tables)
+		sample(f, "xl4_conntrack_entries", flows, 0);
 }
 
 /* Scale-out, only on a node that announces (a single box would show every VIP withdrawn). */

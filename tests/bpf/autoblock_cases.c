@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "conntrack.h"
 #include "event_fmt.h"
 #include "filter_state.h"
 #include "harness.h"
@@ -434,7 +435,7 @@ static void run_scope(int v6)
 
 /* ---- what spares a prefix: connection-table entries from it ---- */
 
-/* xl4_lb_ct_count_from() over more entries than one batch holds: 9,000 flows from elsewhere,
+/* xl4_ct_count_from() over more entries than one batch holds: 9,000 flows from elsewhere,
  * 10 from the prefix (one of them put there by the program itself: a SYN with the guard off),
  * none from its neighbour. */
 static void run_ct_count(int v6)
@@ -448,12 +449,13 @@ static void run_ct_count(int v6)
 	char name[96];
 	__u32 reason = 0;
 	bool ok = true;
-	int fd;
+	int ct4, ct6;
 
 	snprintf(name, sizeof(name), "autoblock/ct_count/v%d", v6 ? 6 : 4);
 	if (!fx_selected(name) || !world_open(&w, v6, name))
 		return;
-	fd = bpf_map__fd(w.eng.skel->maps.xl4_ct_v1);
+	ct4 = bpf_map__fd(w.eng.skel->maps.xl4_ct4_v1);
+	ct6 = bpf_map__fd(w.eng.skel->maps.xl4_ct_v1);
 	seg(&syn, v6, PLAIN, TH_SYN, VIP_PORT, 0, 0);
 	if (send1(&w, &syn, &reason) != XDP_TX)
 		ok = fx_fail(name, ok, "the SYN was not forwarded (reason %u)", reason);
@@ -474,14 +476,14 @@ static void run_ct_count(int v6)
 			k.saddr[0] = htonl(mine ? 0xc6120010u + i : 0xc6400000u + i); /* 198.64/16 */
 			k.daddr[0] = htonl(VIP4);
 		}
-		if (bpf_map_update_elem(fd, &k, &f, BPF_ANY)) {
+		if (xl4_ct_update(ct4, ct6, &k, &f, BPF_ANY)) {
 			ok = fx_fail(name, ok, "ct insert %d: %s", i, strerror(errno));
 			break;
 		}
 	}
 	if (ok) {
-		long long a = xl4_lb_ct_count_from(fd, &in), b = xl4_lb_ct_count_from(fd, &next),
-			  c = xl4_lb_ct_count_from(fd, &one);
+		long long a = xl4_ct_count_from(ct4, ct6, &in), b = xl4_ct_count_from(ct4, ct6, &next),
+			  c = xl4_ct_count_from(ct4, ct6, &one);
 
 		if (a != 10 || b != 0 || c != 1)
 			ok = fx_fail(name, ok, "flows from the prefix %lld (want 10), its neighbour %lld "

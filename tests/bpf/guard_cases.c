@@ -28,6 +28,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "conntrack.h"
 #include "harness.h"
 #include "guard_state.h" /* xl4_guard_keys_rotate(): keys drawn as the daemon draws them */
 #include "guard_vbits.h"
@@ -54,7 +55,7 @@ struct gworld {
 	struct xl4_engine eng;
 	struct xl4_lb lb;
 	int loaded, lb_ok, v6;
-	int clock_fd, cfg_fd, ctl_fd, vip_fd, ver_fd, verc_fd, ct_fd, ckey_fd;
+	int clock_fd, cfg_fd, ctl_fd, vip_fd, ver_fd, verc_fd, ct_fd, ct4_fd, ckey_fd;
 	uint32_t vip_id;
 	struct xl4_guard_cfg cfg;
 	uint64_t now;
@@ -154,6 +155,7 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 	w->ver_fd = bpf_map__fd(sk->maps.xl4_gver_v1);
 	w->verc_fd = bpf_map__fd(sk->maps.xl4_gverc_v1);
 	w->ct_fd = bpf_map__fd(sk->maps.xl4_ct_v1);
+	w->ct4_fd = bpf_map__fd(sk->maps.xl4_ct4_v1);
 	w->ckey_fd = bpf_map__fd(sk->maps.xl4_gckey_v1);
 	if ((e = xl4_lb_init(&w->lb, &w->eng.lb, &s)))
 		return fx_setup_fail(name, "xl4_lb_init", strerror(-e));
@@ -405,7 +407,7 @@ static int in_conntrack(struct gworld *w, uint32_t client, uint16_t sport)
 		k.daddr[0] = htonl(VIP4);
 	k.sport = htons(sport);
 	k.dport = htons(VIP_PORT);
-	return !bpf_map_lookup_elem(w->ct_fd, &k, &f);
+	return !xl4_ct_lookup(w->ct4_fd, w->ct_fd, &k, &f);
 }
 
 /* ---- checks on values ---- */

@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "conntrack.h"
 #include "counters.h"
 #include "harness.h"
 #include "hash.h" /* xl4_flow_hash(): the datapath's flow hash, pure C */
@@ -848,7 +849,7 @@ static int ct_get(struct world *w, const struct pspec *s, uint32_t *be_id, uint1
 	struct xl4_flow f;
 
 	flow_key(s, &k);
-	if (bpf_map_lookup_elem(w->lb.maps.ct, &k, &f))
+	if (xl4_ct_lookup(w->lb.maps.ct4, w->lb.maps.ct, &k, &f))
 		return 0;
 	*be_id = f.backend_id;
 	*gen = f.gen;
@@ -1159,7 +1160,7 @@ static void run_ct_entries(struct world *w)
 		return;
 	flow_key(&s, &k);
 	NAME(name, w, "ct-entry/hash-cached");
-	ok = !bpf_map_lookup_elem(w->lb.maps.ct, &k, &f);
+	ok = !xl4_ct_lookup(w->lb.maps.ct4, w->lb.maps.ct, &k, &f);
 	if (!ok)
 		fx_fail(name, true, "no conntrack entry after the SYN");
 	else if (!(f.flags & XL4_FLOW_F_HASH) || f.hash != flow_hash(&s))
@@ -1175,7 +1176,7 @@ static void run_ct_entries(struct world *w)
 	f.flags = 0;
 	f.hash = 0x5a5a5a5a;
 	f.last_s = 0x12345678;
-	if (bpf_map_update_elem(w->lb.maps.ct, &k, &f, BPF_EXIST)) {
+	if (xl4_ct_update(w->lb.maps.ct4, w->lb.maps.ct, &k, &f, BPF_EXIST)) {
 		setup_fail(w, "conntrack rewrite", strerror(errno));
 		return;
 	}
@@ -1194,6 +1195,75 @@ static void run_ct_entries(struct world *w)
 	send_to(w, name, &ack, v, b, LBC_HIT);
 	if (bpf_map_update_elem(w->lb.maps.vipid, &id, &saved, BPF_ANY))
 		setup_fail(w, "VIP copy restore", strerror(errno));
+}
+
+/*
+ * A build before the per-family tables kept IPv4 flows in xl4_ct_v1 under the 40-byte key.
+ * xl4_ct_split_ipv4(), which the engine runs over pins it takes over, moves them to
+ * xl4_ct4_v1, where the datapath looks: the flow keeps the backend its entry names, here one
+ * Maglev would not pick. An IPv6 flow stays where it is.
+ */
+static void run_ct_split(struct world *w)
+{
+	struct mvip *v = &w->vip[V_MAIN];
+	struct pspec s = flow(w, v, 9, 46000, TH_SYN), ack;
+	struct mbe *b = pick(v, &s), *other = NULL;
+	struct xl4_flow_key k;
+	struct xl4_flow f, got;
+	struct xl4_backend be;
+	char name[128];
+	long moved;
+	bool ok;
+
+	NAME(name, w, "ct-split/");
+	if (!fx_selected(name)) /* its steps build on each other: all or none */
+		return;
+	for (int i = 0; b && i < v->n; i++)
+		if (&v->be[i] != b && !v->be[i].gone && !v->be[i].down && !v->be[i].spec.drained)
+			other = &v->be[i];
+	NAME(name, w, "ct-split/syn");
+	if (!precond(name, other != NULL, "a second live backend on the VIP") ||
+	    !send_to(w, name, &s, v, b, LBC_NEW))
+		return;
+	/* the entry as an older build would hold it: the 40-byte key in xl4_ct_v1, naming other */
+	flow_key(&s, &k);
+	if (xl4_ct_lookup(w->lb.maps.ct4, w->lb.maps.ct, &k, &f) ||
+	    bpf_map_lookup_elem(w->lb.maps.backends, &other->id, &be)) {
+		setup_fail(w, "ct-split: the SYN's entry or the other backend", strerror(errno));
+		return;
+	}
+	f.backend_id = other->id;
+	f.gen = be.gen;
+	if (!w->v6) {
+		struct xl4_flow_key4 k4;
+
+		xl4_flow_key4_of(&k4, &k);
+		if (bpf_map_delete_elem(w->lb.maps.ct4, &k4)) {
+			setup_fail(w, "ct-split: delete from xl4_ct4_v1", strerror(errno));
+			return;
+		}
+	}
+	if (bpf_map_update_elem(w->lb.maps.ct, &k, &f, BPF_ANY)) {
+		setup_fail(w, "ct-split: write into xl4_ct_v1", strerror(errno));
+		return;
+	}
+	NAME(name, w, "ct-split/%s", w->v6 ? "ipv6-stays" : "ipv4-moved");
+	moved = xl4_ct_split_ipv4(w->lb.maps.ct, w->lb.maps.ct4);
+	if (moved != (w->v6 ? 0 : 1))
+		ok = fx_fail(name, true, "%ld flows moved, want %d", moved, w->v6 ? 0 : 1);
+	else if (xl4_ct_lookup(w->lb.maps.ct4, w->lb.maps.ct, &k, &got) || got.backend_id != other->id)
+		ok = fx_fail(name, true, "the flow's entry is not where the datapath looks (%s)",
+			     strerror(errno));
+	else if (!w->v6 && !bpf_map_lookup_elem(w->lb.maps.ct, &k, &got))
+		ok = fx_fail(name, true, "the IPv4 entry is still in xl4_ct_v1");
+	else
+		ok = true;
+	fx_count(name, ok);
+	ack = s;
+	ack.flags = TH_ACK;
+	ack.payload = 20;
+	NAME(name, w, "ct-split/ack-follows-the-entry");
+	send_to(w, name, &ack, v, other, LBC_HIT);
 }
 
 /* xl4_vbits_v1 holds exactly the bits of the VIP addresses the daemon has, whatever came and
@@ -2024,6 +2094,7 @@ void suite_lb(void)
 					run_spread(&w);
 				run_restart(&w);
 				run_ct_entries(&w);
+				run_ct_split(&w);
 				run_vip_bits(&w);
 			}
 			world_close(&w);

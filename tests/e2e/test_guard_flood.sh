@@ -99,7 +99,15 @@ for m in sys.argv[1:]:
 EOF2
 }
 
-ct_entries() { bpftool -j map dump pinned "$DAEMON_PIN/xl4_ct_v1" | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
+# flows in the connection table: both families' maps (xl4_ct4_v1: IPv4, xl4_ct_v1: IPv6)
+ct_entries() {
+	"$PY" - "$DAEMON_PIN" <<'EOF'
+import json, subprocess, sys
+dump = lambda m: subprocess.run(["bpftool", "-j", "map", "dump", "pinned", f"{sys.argv[1]}/{m}"],
+                                check=True, capture_output=True, timeout=30).stdout
+print(sum(len(json.loads(dump(m))) for m in ("xl4_ct4_v1", "xl4_ct_v1")))
+EOF
+}
 
 # wait_mode WANT SECS: poll the kernel's mode every 100 ms; prints the seconds it took
 wait_mode() {
@@ -309,7 +317,8 @@ guard: {
 EOF
 daemon_start "$LB_LB" -c "$E2E_TMP/xl4.conf"
 lb_wait_active 2 || die "backends never became active"
-e2e_log "  connection table: $(bpftool map show pinned "$DAEMON_PIN/xl4_ct_v1" | tr -s ' \n' ' ')"
+e2e_log "  connection table: $(bpftool map show pinned "$DAEMON_PIN/xl4_ct4_v1" | tr -s ' \n' ' ')"
+e2e_log "                    $(bpftool map show pinned "$DAEMON_PIN/xl4_ct_v1" | tr -s ' \n' ' ')"
 assert_eq "kernel mode at start" normal "$(kernel_mode)"
 
 # ---- (a) flash crowd ----

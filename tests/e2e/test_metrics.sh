@@ -277,7 +277,8 @@ assert_eq "xl4_vip_info of web4" 1 \
 e2e_section "(d2) map pressure: entries and capacity of every hash/LRU/LPM map, conntrack fill"
 assert_eq 'xl4_map_capacity_entries{map="xl4_vips_v1"}' 64 "$(series "$E2E_TMP/m1.json" 'xl4_map_capacity_entries{map="xl4_vips_v1"}')"
 assert_eq 'xl4_map_entries{map="xl4_vips_v1"} (one VIP)' 1 "$(series "$E2E_TMP/m1.json" 'xl4_map_entries{map="xl4_vips_v1"}')"
-assert_eq 'xl4_map_capacity_entries{map="xl4_ct_v1"}' 262144 "$(series "$E2E_TMP/m1.json" 'xl4_map_capacity_entries{map="xl4_ct_v1"}')"
+assert_eq 'xl4_map_capacity_entries{map="xl4_ct4_v1"} (IPv4 flows)' 262144 "$(series "$E2E_TMP/m1.json" 'xl4_map_capacity_entries{map="xl4_ct4_v1"}')"
+assert_eq 'xl4_map_capacity_entries{map="xl4_ct_v1"} (IPv6 flows: the same size)' 262144 "$(series "$E2E_TMP/m1.json" 'xl4_map_capacity_entries{map="xl4_ct_v1"}')"
 assert_eq 'xl4_map_entries{map="xl4_block4_v1"} (no block list)' 0 "$(series "$E2E_TMP/m1.json" 'xl4_map_entries{map="xl4_block4_v1"}')"
 # The maps are counted every 10 s: wait (at most 15 s) for a count that includes the flows.
 for ((i = 0; i < 15; i++)); do
@@ -286,7 +287,9 @@ for ((i = 0; i < 15; i++)); do
 	sleep 1
 done
 assert_eq "xl4_conntrack_entries (one entry per UDP flow sent)" "$N_FLOWS" "$(series "$E2E_TMP/m2.json" 'xl4_conntrack_entries{}')"
-assert_eq 'xl4_map_entries{map="xl4_ct_v1"} equals xl4_conntrack_entries' "$N_FLOWS" \
+assert_eq 'xl4_map_entries{map="xl4_ct4_v1"} equals xl4_conntrack_entries (the flows are IPv4)' "$N_FLOWS" \
+	"$(series "$E2E_TMP/m2.json" 'xl4_map_entries{map="xl4_ct4_v1"}')"
+assert_eq 'xl4_map_entries{map="xl4_ct_v1"} (the IPv6 table: no IPv4 flow in it)' 0 \
 	"$(series "$E2E_TMP/m2.json" 'xl4_map_entries{map="xl4_ct_v1"}')"
 timeout 10 "$XL4" status -s "$DAEMON_SOCK" --json >"$E2E_TMP/st.json" || die "status --json failed"
 timeout 10 "$XL4" status -s "$DAEMON_SOCK" >"$E2E_TMP/st.txt" || die "status failed"
@@ -295,7 +298,7 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 maps = json.load(open(sys.argv[2]))["maps"]
 names = {e["name"] for e in maps}
-bad = [n for n in ("xl4_vips_v1", "xl4_vaddr_v1", "xl4_ct_v1", "xl4_rate_v1", "xl4_allow4_v1",
+bad = [n for n in ("xl4_vips_v1", "xl4_vaddr_v1", "xl4_ct_v1", "xl4_ct4_v1", "xl4_rate_v1", "xl4_allow4_v1",
                    "xl4_allow6_v1", "xl4_block4_v1", "xl4_block6_v1", "xl4_rdst_v1", "xl4_rport_v1")
        if n not in names]
 for e in maps:
@@ -308,7 +311,7 @@ EOF
 )
 assert_eq "every map of status --json has entries and capacity series, equal to it" "-" "$diff"
 assert_match "xl4 status: maps section with the conntrack fill" \
-	"xl4_ct_v1 +lru_hash +$N_FLOWS +262144 +0\.0%" "$(cat "$E2E_TMP/st.txt")"
+	"xl4_ct4_v1 +lru_hash +$N_FLOWS +262144 +0\.0%" "$(cat "$E2E_TMP/st.txt")"
 daemon_stop TERM
 assert_eq "daemon exit status after SIGTERM" 0 "$DAEMON_RC"
 assert_false "port 9143 closed after exit" quietly in_ns "$SRV" curl -sf --max-time 3 "$URL"
