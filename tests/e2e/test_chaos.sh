@@ -216,10 +216,57 @@ quietly timeout 10 "$XL4" reload -s "$DAEMON_SOCK" || _fail "reload back to conf
 e2e_section "(d) upgrade: --upgrade swaps the program in one step"
 daemon_stop TERM
 link_has_xdp "$LB_LB" eth0 || _fail "SIGTERM: the program left the link"
+# Pins as a build before the per-family tables left them: every IPv4 flow in xl4_ct_v1 under
+# the 40-byte key (include/xl4/abi.h), plus one flow nobody sends (its entry cannot be
+# rewritten by traffic) on the first flow's backend. The loader must move them all back to
+# xl4_ct4_v1; the live flows must not notice (checked with the others below).
+ct_plant_old_layout() {
+	"$PY" - "$DAEMON_PIN" "$E2E_TMP/ct.batch" <<'EOF'
+import json, subprocess, sys
+pin, batch = sys.argv[1], sys.argv[2]
+dump = json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "pinned", f"{pin}/xl4_ct4_v1"],
+                                 check=True, capture_output=True, timeout=30).stdout)
+b = lambda hexes: [int(x, 16) for x in hexes]
+lines, n = [], 0
+entries = [(b(e["key"]), b(e["value"])) for e in dump]
+if entries:  # the unused flow: 198.18.99.99:4242 -> the first flow's VIP, on its backend
+    k4, v = entries[0]
+    entries.append(([198, 18, 99, 99] + k4[4:8] + [0x10, 0x92] + k4[10:16], v))
+for i, (k4, v) in enumerate(entries):
+    k40 = k4[0:4] + [0] * 12 + k4[4:8] + [0] * 12 + k4[8:13] + [4, 0, 0]
+    h = lambda a: " ".join(f"{x:02x}" for x in a)
+    lines.append(f"map update pinned {pin}/xl4_ct_v1 key hex {h(k40)} value hex {h(v)}")
+    if i < len(dump):  # not the unused flow: it is in no table yet
+        lines.append(f"map delete pinned {pin}/xl4_ct4_v1 key hex {h(k4)}")
+    n += 1
+open(batch, "w").write("\n".join(lines) + "\n")
+print(n, entries[-1][1][0] | entries[-1][1][1] << 8 | entries[-1][1][2] << 16 | entries[-1][1][3] << 24 if entries else "none")
+EOF
+}
+# ct_plant_old_layout: prints "N BACKEND_ID" (flows planted, the unused flow's backend), writes
+# the bpftool batch that plants them. ct_old_layout_left: "IPv4 entries left in xl4_ct_v1; the unused flow's backend id in xl4_ct4_v1"
+ct_old_layout_left() {
+	"$PY" - "$DAEMON_PIN" <<'EOF'
+import json, subprocess, sys
+dump = lambda m: json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "pinned", f"{sys.argv[1]}/{m}"],
+                                           check=True, capture_output=True, timeout=30).stdout)
+left = sum(1 for e in dump("xl4_ct_v1") if int(e["key"][37], 16) == 4)
+mine = [e["formatted"]["value"]["backend_id"] for e in dump("xl4_ct4_v1")
+        if [int(x, 16) for x in e["key"][:4]] == [198, 18, 99, 99]]
+print(left, mine[0] if mine else "none")
+EOF
+}
+read -r N_PLANTED UNUSED_BE < <(ct_plant_old_layout) || die "cannot read the IPv4 connection table"
+bpftool batch file "$E2E_TMP/ct.batch" >/dev/null || die "cannot write the old layout's entries"
+assert_ge "IPv4 flows planted in xl4_ct_v1 as an older build kept them" $((N_TCP + 1)) "$N_PLANTED"
 DAEMON_DETACH=0 daemon_start "$LB_LB" -c "$CONF" --upgrade
 PROG1=$(prog_id)
 if [ "$PROG1" != "$PROG0" ]; then _pass "program id changed: $PROG0 -> $PROG1"; else _fail "program id still $PROG0 after --upgrade"; fi
 assert_match "daemon log: replaced in one step" "eth0: program id $PROG0 replaced by id $PROG1 in one step" "$(cat "$DAEMON_LOG")"
+assert_match "daemon log: the planted IPv4 flows moved to xl4_ct4_v1" \
+	"conntrack: $N_PLANTED IPv4 flows moved from xl4_ct_v1 to xl4_ct4_v1" "$(cat "$DAEMON_LOG")"
+assert_eq "no IPv4 entry left in xl4_ct_v1; the unused flow in xl4_ct4_v1 on its backend" \
+	"0 $UNUSED_BE" "$(ct_old_layout_left)"
 sleep 1
 # A changed load-time setting (a rodata constant) is another program: a restart swaps it in.
 { kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null
