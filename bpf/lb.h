@@ -4,9 +4,10 @@
  * forwarding modes (ipip lives in encap.h). DSR: only client->VIP packets come through here;
  * backends answer clients directly.
  *
- * A flow's backend is remembered in xl4_ct4_v1 (IPv4) or xl4_ct_v1 (IPv6). A miss, whether a new flow or a mid-flow packet
- * this node has not seen (another balancer had it, or we restarted), goes through Maglev, which
- * every node computes identically, so it lands on the same backend.
+ * A flow's backend is remembered in xl4_ct4_v1 (IPv4) or xl4_ct_v1 (IPv6). A miss, whether a
+ * new flow or a mid-flow packet this node has not seen (another balancer had it, or we
+ * restarted), goes through Maglev, which every node computes identically, so it lands on the
+ * same backend.
  */
 #ifndef XL4_LB_H
 #define XL4_LB_H

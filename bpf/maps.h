@@ -99,8 +99,8 @@ struct {
 	__type(value, __u32);
 } xl4_ring_v1 SEC(".maps");
 
-/* Connection table (IPv6 flows): client->VIP flow -> backend. Written by the datapath on new flows;
- * max_entries and BPF_F_NO_COMMON_LRU (per-CPU LRU lists) are set by the loader. */
+/* Connection table (IPv6 flows): client->VIP flow -> backend. Written by the datapath on new
+ * flows; max_entries and BPF_F_NO_COMMON_LRU (per-CPU LRU lists) are set by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 262144);
