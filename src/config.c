@@ -965,6 +965,17 @@ static int check_prime(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 	return 0;
 }
 
+/* 0 (as max_entries) or a real table: the kernel's LRU needs room for its per-CPU lists. */
+static int check_ct6_max(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			 const config_setting_t *s, struct xl4_config *cfg)
+{
+	unsigned long long v = key_uint(k, cfg);
+
+	if (v && v < 1024)
+		return fail(c, s, "%llu is below 1024 (0 means as lb.conntrack.max_entries)", v);
+	return 0;
+}
+
 /* The kernel's own tables: a blackhole there would take the VIP from local traffic. */
 static int check_route_table(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 			     const config_setting_t *s, struct xl4_config *cfg)
@@ -1162,7 +1173,12 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	  .kind = "prime", .restart_only = true, .help = "Maglev table slots per VIP" },
 	{ "lb.conntrack", GROUP("conntrack: { max_entries = 262144; };") },
 	{ "lb.conntrack.max_entries", INT(lb.ct_max, 1024, 1LL << 27), .restart_only = true,
-	  .help = "connection table entries (LRU), per family: the IPv4 and the IPv6 table each hold as many" },
+	  .help = "connection table entries (LRU) of the IPv4 table, and of the IPv6 table unless "
+		  "`ipv6_max_entries` says otherwise" },
+	{ "lb.conntrack.ipv6_max_entries", INT(lb.ct6_max, 0, 1LL << 27), .parse = check_ct6_max,
+	  .restart_only = true,
+	  .help = "entries of the IPv6 connection table (0: as `max_entries`); each slot costs ~120 "
+		  "bytes of kernel memory whether used or not, so an IPv4-only site can set 1024" },
 	{ "lb.conntrack.per_cpu_lru", XL4_CONF_BOOL, FIELD(lb.ct_per_cpu_lru), .restart_only = true,
 	  .help = "per-CPU LRU lists (`BPF_F_NO_COMMON_LRU`)" },
 	{ "lb.conntrack.inserts_per_second", INT(lb.ct_inserts_per_sec, 0, 100000000),

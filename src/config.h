@@ -39,6 +39,7 @@ struct xl4_lb_conf {
 	bool seed_set;		/* false: a random seed (fine for one node only) */
 	uint32_t table_size;	/* Maglev table size, prime */
 	uint32_t ct_max;
+	uint32_t ct6_max; /* the IPv6 table's entries; 0: ct_max */
 	bool ct_per_cpu_lru;
 	uint32_t ct_inserts_per_sec;
 	uint32_t too_big_per_sec;	/* ICMP too-big replies per second per CPU (0: no cap) */

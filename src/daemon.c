@@ -720,6 +720,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	eo.sample_per_sec = cfg->sample_per_sec;
 	eo.ring_size = cfg->lb.table_size;
 	eo.ct_max = cfg->lb.ct_max;
+	eo.ct6_max = cfg->lb.ct6_max;
 	eo.ct_per_cpu_lru = cfg->lb.ct_per_cpu_lru;
 	eo.rate_max = cfg->filter.rate_table_size;
 	eo.block4_groups = cfg->filter.ipv4_groups;

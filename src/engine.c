@@ -52,7 +52,7 @@ static const struct {
 	{ XL4_MAP_VIP_BY_ID, LBF(vipid), NULL, false },
 	{ XL4_MAP_BACKENDS, LBF(backends), NULL, false },
 	{ XL4_MAP_RING, LBF(ring), "lb.table_size", false },
-	{ XL4_MAP_CT, LBF(ct), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru", false },
+	{ XL4_MAP_CT, LBF(ct), "lb.conntrack.max_entries, ipv6_max_entries or per_cpu_lru", false },
 	{ XL4_MAP_CT4, LBF(ct4), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru", false },
 	{ XL4_MAP_LB_GLOBALS, LBF(globals), NULL, false },
 	{ XL4_MAP_ICMP_CFG, LBF(icmp), NULL, true },
@@ -176,11 +176,12 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		goto fail;
 	}
 	bpf_map__set_max_entries(skel->maps.xl4_ring_v1, XL4_MAX_VIPS * 2 * ring_size);
-	/* each family's connection table holds lb.conntrack.max_entries flows */
-	if (o->ct_max) {
-		bpf_map__set_max_entries(skel->maps.xl4_ct_v1, o->ct_max);
+	/* each family's connection table: lb.conntrack.max_entries flows, or for IPv6
+	 * lb.conntrack.ipv6_max_entries */
+	if (o->ct_max)
 		bpf_map__set_max_entries(skel->maps.xl4_ct4_v1, o->ct_max);
-	}
+	if (o->ct6_max || o->ct_max)
+		bpf_map__set_max_entries(skel->maps.xl4_ct_v1, o->ct6_max ? o->ct6_max : o->ct_max);
 	if (o->ct_per_cpu_lru) {
 		bpf_map__set_map_flags(skel->maps.xl4_ct_v1, BPF_F_NO_COMMON_LRU);
 		bpf_map__set_map_flags(skel->maps.xl4_ct4_v1, BPF_F_NO_COMMON_LRU);
@@ -389,10 +390,10 @@ void xl4_engine_close(struct xl4_engine *e)
 __u64 xl4_engine_fingerprint(const struct xl4_engine_opts *o)
 {
 	struct {
-		__u32 frag_policy, sample_per_sec, ring_size, ct_max, rate_max, block4_groups;
+		__u32 frag_policy, sample_per_sec, ring_size, ct_max, ct6_max, rate_max, block4_groups;
 		__u8 trace, ct_per_cpu_lru, test_clock, pad;
-	} knobs = { o->frag_policy, o->sample_per_sec, o->ring_size, o->ct_max, o->rate_max,
-		    o->block4_groups, o->trace, o->ct_per_cpu_lru, o->test_clock, 0 };
+	} knobs = { o->frag_policy, o->sample_per_sec, o->ring_size, o->ct_max, o->ct6_max,
+		    o->rate_max, o->block4_groups, o->trace, o->ct_per_cpu_lru, o->test_clock, 0 };
 	size_t sz = 0;
 	const unsigned char *elf = xl4_bpf__elf_bytes(&sz), *k = (const void *)&knobs;
 	__u64 h = 0xcbf29ce484222325ull; /* FNV-1a: identity, not security */

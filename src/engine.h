@@ -21,7 +21,8 @@ struct xl4_engine_opts {
 	__u32 sample_per_sec; /* drop events per second per CPU */
 	bool trace;	      /* record each run's verdict and reason (replay, fixtures) */
 	__u32 ring_size;      /* Maglev table size (prime); 0 = XL4_RING_SIZE_DEFAULT */
-	__u32 ct_max;	      /* connection table entries; 0 = 262144 */
+	__u32 ct_max;	      /* connection table entries (IPv4; IPv6 too unless ct6_max); 0 = 262144 */
+	__u32 ct6_max;	      /* the IPv6 connection table's entries; 0 = ct_max */
 	bool ct_per_cpu_lru;  /* BPF_F_NO_COMMON_LRU: per-CPU LRU lists (scales inserts) */
 	__u32 rate_max;	      /* per-source rate buckets (xl4_rate_v1); 0 = 262144 */
 	__u32 block4_groups;  /* IPv4 blocklist groups (xl4_b4grp_v1 / 256); 0 = the object's */

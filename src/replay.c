@@ -169,6 +169,7 @@ int xl4_replay(const struct xl4_config *cfg, const struct xl4_replay_opts *o)
 {
 	struct xl4_engine_opts eo = { .frag_policy = cfg->frag_policy, .trace = true,
 				      .ring_size = cfg->lb.table_size, .ct_max = cfg->lb.ct_max,
+				      .ct6_max = cfg->lb.ct6_max,
 				      .guard_grey_slots = cfg->guard.grey_slots,
 				      .guard_syn_slots = cfg->guard.syn_slots,
 				      .guard_verified_max = cfg->guard.verified_max };

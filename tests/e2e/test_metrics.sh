@@ -60,7 +60,7 @@ write_conf() {
 	cat >"$1" <<EOF
 interfaces = ["$S_IF"];
 xdp_mode = "native";
-lb: { seed = 7; };
+lb: { seed = 7; conntrack: { ipv6_max_entries = 131072; }; };
 vips = ( {
   name = "web4"; address = "$VIP4:$VPORT/udp"; mode = "l2";
   backends = ( { address = "$BE1"; mac = "02:00:00:00:00:11"; },
@@ -278,7 +278,7 @@ e2e_section "(d2) map pressure: entries and capacity of every hash/LRU/LPM map, 
 assert_eq 'xl4_map_capacity_entries{map="xl4_vips_v1"}' 64 "$(series "$E2E_TMP/m1.json" 'xl4_map_capacity_entries{map="xl4_vips_v1"}')"
 assert_eq 'xl4_map_entries{map="xl4_vips_v1"} (one VIP)' 1 "$(series "$E2E_TMP/m1.json" 'xl4_map_entries{map="xl4_vips_v1"}')"
 assert_eq 'xl4_map_capacity_entries{map="xl4_ct4_v1"} (IPv4 flows)' 262144 "$(series "$E2E_TMP/m1.json" 'xl4_map_capacity_entries{map="xl4_ct4_v1"}')"
-assert_eq 'xl4_map_capacity_entries{map="xl4_ct_v1"} (IPv6 flows: the same size)' 262144 "$(series "$E2E_TMP/m1.json" 'xl4_map_capacity_entries{map="xl4_ct_v1"}')"
+assert_eq 'xl4_map_capacity_entries{map="xl4_ct_v1"} (IPv6 flows: lb.conntrack.ipv6_max_entries)' 131072 "$(series "$E2E_TMP/m1.json" 'xl4_map_capacity_entries{map="xl4_ct_v1"}')"
 assert_eq 'xl4_map_entries{map="xl4_block4_v1"} (no block list)' 0 "$(series "$E2E_TMP/m1.json" 'xl4_map_entries{map="xl4_block4_v1"}')"
 # The maps are counted every 10 s: wait (at most 15 s) for a count that includes the flows.
 for ((i = 0; i < 15; i++)); do

@@ -119,6 +119,8 @@ static const struct bad_case bad_cases[] = {
 	{ "lb: { seed = 1; };\ncluster: { table = 100; };\n", "cluster.table: unknown key" },
 	{ "lb: { ipip_source_v4 = \"198.18.0.0/8\"; };\n", "lb.ipip_source_v4: '198.18.0.0/8': expected an IPv4 prefix" },
 	{ "lb: { conntrack: { max_entries = 10; }; };\n", "conntrack.max_entries: '10' is out of range" },
+	{ "lb: { conntrack: { ipv6_max_entries = 5; }; };\n",
+	  "lb.conntrack.ipv6_max_entries: 5 is below 1024 (0 means as lb.conntrack.max_entries)" },
 	{ "lb: { icmp_errors_per_second = 10000001; };\n", "lb.icmp_errors_per_second: '10000001' is out of range" },
 	{ "lb: { icmp_errors_per_second = -1; };\n", "lb.icmp_errors_per_second: '-1' is out of range" },
 	{ "vips = ( { name = \"a\"; address = \"198.18.1.1:80\"; } );\n", "bad.conf:1: vips[0].address: " },
