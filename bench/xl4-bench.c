@@ -112,6 +112,7 @@ static void world_open(struct world *w, __u32 ct_max, bool per_cpu_lru)
 {
 	struct xl4_engine_opts o = { .pin_path = NULL, .trace = false, .sample_per_sec = 100,
 				     .ct_max = ct_max, .ct_per_cpu_lru = per_cpu_lru,
+				     .ct6_max = 1024, /* every row is IPv4: no idle IPv6 table */
 				     .frag_policy = XL4_FRAG_PASS };
 	struct xl4_lb_settings s = { .seed = SEED, .ct_inserts_per_sec = 0,
 				     .ipip_src4 = htonl(0xc6126400u), .ipip_src4_mask = 0xff };

@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "adopt.h"
+#include "conntrack.h"
 #include "control.h"
 #include "counters.h"
 #include "daemon.h"
@@ -760,6 +761,9 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	/* attach: every interface (or replace atomically, or keep the adopted program), or none */
 	if (attach_all(d))
 		goto out_socket;
+	/* our program serves every interface now: IPv4 flows an older build left in the IPv6
+	 * table (copied at load, re-pointed since) are moved out of it */
+	xl4_ct_split_pins(d->eng.lb.ct, d->eng.lb.ct4, true);
 	{
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);

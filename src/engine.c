@@ -289,18 +289,11 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 			"prove themselves again)", strerror(-err));
 	else if (err > 0)
 		pr_debug("guard: %d verified sources from the pinned tables", err);
-	/* Pins of a build before the per-family tables hold IPv4 flows in xl4_ct_v1. */
-	if (o->pin_path) {
-		long moved = xl4_ct_split_ipv4(e->lb.ct, e->lb.ct4);
-
-		if (moved < 0)
-			pr_warn("cannot move the pinned IPv4 flows to %s: %s (each re-picks its backend "
-				"through Maglev: the same one unless its VIP's backends changed)",
-				XL4_MAP_CT4, strerror((int)-moved));
-		else if (moved > 0)
-			pr_info("conntrack: %ld IPv4 flows moved from %s to %s", moved, XL4_MAP_CT,
-				XL4_MAP_CT4);
-	}
+	/* Pins of a build before the per-family tables hold IPv4 flows in xl4_ct_v1, where the
+	 * old program, attached until this one replaces it, still serves them: copied now, moved
+	 * once this one is attached (xl4_ct_split_pins() from the daemon) */
+	if (o->pin_path)
+		xl4_ct_split_pins(e->lb.ct, e->lb.ct4, false);
 	e->filter = (struct xl4_filter_maps){
 		.allow4 = bpf_map__fd(skel->maps.xl4_allow4_v1),
 		.allow6 = bpf_map__fd(skel->maps.xl4_allow6_v1),

@@ -1199,24 +1199,60 @@ static void run_ct_entries(struct world *w)
 
 /*
  * A build before the per-family tables kept IPv4 flows in xl4_ct_v1 under the 40-byte key.
- * xl4_ct_split_ipv4(), which the engine runs over pins it takes over, moves them to
- * xl4_ct4_v1, where the datapath looks: the flow keeps the backend its entry names, here one
- * Maglev would not pick. An IPv6 flow stays where it is.
+ * xl4_ct_split_ipv4() copies them to xl4_ct4_v1, where the datapath looks, while the old program
+ * may still serve from xl4_ct_v1 (remove false), then moves them (remove true). Here: the flow
+ * of a SYN, re-pointed to a backend Maglev would not pick; more entries than one batch walk
+ * reads; a key xl4_ct4_v1 holds from earlier (older: overwritten; seen later: kept); IPv6 flows,
+ * which stay.
  */
+#define SPLIT_EXTRA 5000
+#define SPLIT_V6 10
+
+static bool split_put(struct world *w, const struct xl4_flow_key *k, const struct xl4_flow *f,
+		      const struct xl4_flow *in4)
+{
+	struct xl4_flow_key4 k4;
+
+	xl4_flow_key4_of(&k4, k);
+	if (bpf_map_update_elem(w->lb.maps.ct, k, f, BPF_ANY) ||
+	    (in4 && bpf_map_update_elem(w->lb.maps.ct4, &k4, in4, BPF_ANY)))
+		return setup_fail(w, "ct-split: plant an entry", strerror(errno));
+	return true;
+}
+
+/* IPv4 entries in xl4_ct_v1 (and IPv6 ones) now; the backend xl4_ct4_v1 names for key k. */
+static void split_census(struct world *w, long *v4, long *v6, const struct xl4_flow_key *k,
+			 __u32 *be4)
+{
+	struct xl4_flow_key key, next;
+	struct xl4_flow_key4 k4;
+	struct xl4_flow f;
+
+	*v4 = *v6 = 0;
+	for (void *prev = NULL; !bpf_map_get_next_key(w->lb.maps.ct, prev, &next); prev = &key) {
+		key = next;
+		*v4 += key.family == 4;
+		*v6 += key.family == 6;
+	}
+	xl4_flow_key4_of(&k4, k);
+	*be4 = bpf_map_lookup_elem(w->lb.maps.ct4, &k4, &f) ? ~0u : f.backend_id;
+}
+
 static void run_ct_split(struct world *w)
 {
 	struct mvip *v = &w->vip[V_MAIN];
 	struct pspec s = flow(w, v, 9, 46000, TH_SYN), ack;
 	struct mbe *b = pick(v, &s), *other = NULL;
-	struct xl4_flow_key k;
-	struct xl4_flow f, got;
+	struct xl4_flow_key k, x, y, e;
+	struct xl4_flow f, old, stale, newer;
 	struct xl4_backend be;
+	long seen, written, v4, v6;
 	char name[128];
-	long moved;
-	bool ok;
+	__u32 be_x, be_y;
+	bool ok = true;
 
 	NAME(name, w, "ct-split/");
-	if (!fx_selected(name)) /* its steps build on each other: all or none */
+	if (!fx_selected(name) || w->v6) /* IPv4 only; its steps build on each other */
 		return;
 	for (int i = 0; b && i < v->n; i++)
 		if (&v->be[i] != b && !v->be[i].gone && !v->be[i].down && !v->be[i].spec.drained)
@@ -1225,45 +1261,142 @@ static void run_ct_split(struct world *w)
 	if (!precond(name, other != NULL, "a second live backend on the VIP") ||
 	    !send_to(w, name, &s, v, b, LBC_NEW))
 		return;
-	/* the entry as an older build would hold it: the 40-byte key in xl4_ct_v1, naming other */
 	flow_key(&s, &k);
 	if (xl4_ct_lookup(w->lb.maps.ct4, w->lb.maps.ct, &k, &f) ||
 	    bpf_map_lookup_elem(w->lb.maps.backends, &other->id, &be)) {
 		setup_fail(w, "ct-split: the SYN's entry or the other backend", strerror(errno));
 		return;
 	}
-	f.backend_id = other->id;
-	f.gen = be.gen;
-	if (!w->v6) {
+	/* the old layout: the SYN's flow (re-pointed to other) only in xl4_ct_v1 */
+	old = f;
+	old.backend_id = other->id;
+	old.gen = be.gen;
+	{
 		struct xl4_flow_key4 k4;
 
 		xl4_flow_key4_of(&k4, &k);
-		if (bpf_map_delete_elem(w->lb.maps.ct4, &k4)) {
-			setup_fail(w, "ct-split: delete from xl4_ct4_v1", strerror(errno));
+		if (bpf_map_delete_elem(w->lb.maps.ct4, &k4) || !split_put(w, &k, &old, NULL))
 			return;
-		}
 	}
-	if (bpf_map_update_elem(w->lb.maps.ct, &k, &f, BPF_ANY)) {
-		setup_fail(w, "ct-split: write into xl4_ct_v1", strerror(errno));
+	stale = newer = f; /* on b, seen before / after the old table's entry */
+	stale.last_s = old.last_s - 5;
+	newer.last_s = old.last_s + 5;
+	x = y = e = k;
+	x.sport = htons(46001);
+	y.sport = htons(46002);
+	if (!split_put(w, &x, &old, &stale) || !split_put(w, &y, &old, &newer))
 		return;
+	for (int i = 0; i < SPLIT_EXTRA + SPLIT_V6; i++) {
+		e.saddr[0] = htonl(0xc6128000u + i);
+		if (i >= SPLIT_EXTRA) { /* an IPv6 flow */
+			e.family = 6;
+			e.saddr[1] = htonl(0x20010db8);
+		}
+		if (!split_put(w, &e, &old, NULL))
+			return;
 	}
-	NAME(name, w, "ct-split/%s", w->v6 ? "ipv6-stays" : "ipv4-moved");
-	moved = xl4_ct_split_ipv4(w->lb.maps.ct, w->lb.maps.ct4);
-	if (moved != (w->v6 ? 0 : 1))
-		ok = fx_fail(name, true, "%ld flows moved, want %d", moved, w->v6 ? 0 : 1);
-	else if (xl4_ct_lookup(w->lb.maps.ct4, w->lb.maps.ct, &k, &got) || got.backend_id != other->id)
-		ok = fx_fail(name, true, "the flow's entry is not where the datapath looks (%s)",
-			     strerror(errno));
-	else if (!w->v6 && !bpf_map_lookup_elem(w->lb.maps.ct, &k, &got))
-		ok = fx_fail(name, true, "the IPv4 entry is still in xl4_ct_v1");
-	else
-		ok = true;
+
+	NAME(name, w, "ct-split/copy-while-the-old-program-serves");
+	seen = xl4_ct_split_ipv4(w->lb.maps.ct, w->lb.maps.ct4, false, &written);
+	split_census(w, &v4, &v6, &x, &be_x);
+	split_census(w, &v4, &v6, &y, &be_y);
+	if (seen != SPLIT_EXTRA + 3 || written != SPLIT_EXTRA + 2)
+		ok = fx_fail(name, ok, "%ld IPv4 entries seen, %ld written; want %d and %d", seen,
+			     written, SPLIT_EXTRA + 3, SPLIT_EXTRA + 2);
+	if (v4 != SPLIT_EXTRA + 3 || v6 != SPLIT_V6)
+		ok = fx_fail(name, ok, "xl4_ct_v1 holds %ld IPv4 and %ld IPv6 entries after the copy, "
+			     "want all of them still (%d, %d)", v4, v6, SPLIT_EXTRA + 3, SPLIT_V6);
+	if (be_x != other->id || be_y != b->id)
+		ok = fx_fail(name, ok, "xl4_ct4_v1: the older entry's key names backend %u (want %u, "
+			     "the old table's), the newer one's %u (want %u, kept)", be_x, other->id,
+			     be_y, b->id);
 	fx_count(name, ok);
 	ack = s;
 	ack.flags = TH_ACK;
 	ack.payload = 20;
-	NAME(name, w, "ct-split/ack-follows-the-entry");
+	NAME(name, w, "ct-split/ack-follows-the-copied-entry");
 	send_to(w, name, &ack, v, other, LBC_HIT);
+
+	NAME(name, w, "ct-split/move-once-attached");
+	ok = true;
+	seen = xl4_ct_split_ipv4(w->lb.maps.ct, w->lb.maps.ct4, true, &written);
+	split_census(w, &v4, &v6, &y, &be_y);
+	if (seen != SPLIT_EXTRA + 3 || v4 != 0 || v6 != SPLIT_V6 || be_y != b->id)
+		ok = fx_fail(name, ok, "%ld IPv4 entries seen (want %d); left in xl4_ct_v1: %ld IPv4 "
+			     "(want 0), %ld IPv6 (want %d); the newer key's backend %u (want %u)", seen,
+			     SPLIT_EXTRA + 3, v4, v6, SPLIT_V6, be_y, b->id);
+	fx_count(name, ok);
+	NAME(name, w, "ct-split/ack-after-the-move");
+	send_to(w, name, &ack, v, other, LBC_HIT);
+	/* leave the table as the other scenarios expect it: without the planted flows */
+	for (int i = 0; i < SPLIT_EXTRA + SPLIT_V6; i++) {
+		struct xl4_flow_key4 k4;
+
+		e = k;
+		e.saddr[0] = htonl(0xc6128000u + i);
+		if (i >= SPLIT_EXTRA) {
+			e.family = 6;
+			e.saddr[1] = htonl(0x20010db8);
+			bpf_map_delete_elem(w->lb.maps.ct, &e);
+			continue;
+		}
+		xl4_flow_key4_of(&k4, &e);
+		bpf_map_delete_elem(w->lb.maps.ct4, &k4);
+	}
+}
+
+/*
+ * With per-CPU LRU lists (lb.conntrack.per_cpu_lru) each CPU's list holds its share of the
+ * table and takes what is written from that CPU: moved from one CPU, the flows would evict each
+ * other past that share. Three quarters of the table, moved, must all be there. (The IPv6
+ * table is big enough to take them all from this one CPU.)
+ */
+static void run_ct_split_percpu(void)
+{
+	const char *name = "lb/ct-split/per-cpu-lru-spread";
+	struct xl4_engine_opts o = { .ct_max = 4096, .ct6_max = 16384, .ct_per_cpu_lru = true,
+				     .frag_policy = XL4_FRAG_PASS };
+	struct xl4_flow f = { .backend_id = 1, .gen = 1 };
+	struct xl4_flow_key k = { .daddr = { htonl(0xc6120101u) }, .dport = htons(80),
+				  .proto = IPPROTO_TCP, .family = 4 };
+	int possible = libbpf_num_possible_cpus(), allowed, n = 3 * 4096 / 4, in4 = 0;
+	struct xl4_flow_key4 k4, next4;
+	struct xl4_engine e;
+	cpu_set_t mine;
+	long seen, written;
+	bool ok = true;
+
+	if (!fx_selected(name))
+		return;
+	sched_getaffinity(0, sizeof(mine), &mine);
+	allowed = CPU_COUNT(&mine);
+	if (allowed < possible) {
+		printf("SKIP %s: this process may run on %d of the %d possible CPUs, whose lists share "
+		       "the table: the spread cannot be checked\n", name, allowed, possible);
+		fx.skipped++;
+		return;
+	}
+	if (xl4_engine_load(&e, &o)) {
+		fx_setup_fail(name, "xl4_engine_load (per-CPU LRU)", strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n && ok; i++) {
+		k.saddr[0] = htonl(0xc6128000u + i);
+		if (bpf_map_update_elem(e.lb.ct, &k, &f, BPF_ANY))
+			ok = fx_setup_fail(name, "plant an IPv4 entry in xl4_ct_v1", strerror(errno));
+	}
+	if (ok) {
+		seen = xl4_ct_split_ipv4(e.lb.ct, e.lb.ct4, true, &written);
+		for (void *prev = NULL; !bpf_map_get_next_key(e.lb.ct4, prev, &next4); prev = &k4) {
+			k4 = next4;
+			in4++;
+		}
+		if (seen != n || written != n || in4 != n)
+			ok = fx_fail(name, true, "%ld seen, %ld written, %d in xl4_ct4_v1 afterwards; want "
+				     "%d each (%d CPUs)", seen, written, in4, n, possible);
+		fx_count(name, ok);
+	}
+	xl4_engine_close(&e);
 }
 
 /* xl4_vbits_v1 holds exactly the bits of the VIP addresses the daemon has, whatever came and
@@ -2100,6 +2233,7 @@ void suite_lb(void)
 			world_close(&w);
 		}
 	}
+	run_ct_split_percpu();
 	for (int v6 = 0; v6 < 2; v6++) {
 		world_too_big_budget = 2;
 		if (world_open(&w, XL4_FWD_IPIP, v6, 0, "") && w_vip(&w, V_MAIN))

@@ -263,8 +263,10 @@ DAEMON_DETACH=0 daemon_start "$LB_LB" -c "$CONF" --upgrade
 PROG1=$(prog_id)
 if [ "$PROG1" != "$PROG0" ]; then _pass "program id changed: $PROG0 -> $PROG1"; else _fail "program id still $PROG0 after --upgrade"; fi
 assert_match "daemon log: replaced in one step" "eth0: program id $PROG0 replaced by id $PROG1 in one step" "$(cat "$DAEMON_LOG")"
-assert_match "daemon log: the planted IPv4 flows moved to xl4_ct4_v1" \
-	"conntrack: $N_PLANTED IPv4 flows moved from xl4_ct_v1 to xl4_ct4_v1" "$(cat "$DAEMON_LOG")"
+assert_match "daemon log: the planted IPv4 flows copied to xl4_ct4_v1 before the attach" \
+	"conntrack: $N_PLANTED IPv4 flows in xl4_ct_v1 \\(an older build's\\) copied to xl4_ct4_v1" "$(cat "$DAEMON_LOG")"
+assert_match "daemon log: and moved out of xl4_ct_v1 once the new program was attached" \
+	"conntrack: $N_PLANTED IPv4 flows in xl4_ct_v1 \\(an older build's\\) moved to xl4_ct4_v1" "$(cat "$DAEMON_LOG")"
 assert_eq "no IPv4 entry left in xl4_ct_v1; the unused flow in xl4_ct4_v1 on its backend" \
 	"0 $UNUSED_BE" "$(ct_old_layout_left)"
 sleep 1
