@@ -71,7 +71,8 @@ static __always_inline __u32 maglev_pick(const struct xl4_vip *vip, __u32 hash,
 	return id ? *id : XL4_BACKEND_NONE;
 }
 
-/* The flow's entry in its family's connection table (include/xl4/abi.h). The verifier inlines
+/* The flow's entry in its family's connection table (include/xl4/abi.h; family 6 is IPv6,
+ * anything else IPv4, as in src/conntrack.c). The verifier inlines
  * a lookup only when its call site sees one map, and clang would merge the two calls into one
  * fed by either map (a helper call through the map's ops): the two different asm statements
  * after them (one move and two of the register onto itself: no-ops) keep them apart. */
@@ -80,14 +81,14 @@ static __always_inline struct xl4_flow *ct_lookup(const struct lb_ctx *l)
 	struct xl4_flow_key4 k4;
 	struct xl4_flow *f;
 
-	if (l->fk.family == 4) {
-		xl4_flow_key4_of(&k4, &l->fk);
-		f = bpf_map_lookup_elem(&xl4_ct4_v1, &k4);
-		asm volatile("%0 = %0\n\t%0 = %0" : "+r"(f));
+	if (l->fk.family == 6) {
+		f = bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
+		asm volatile("%0 = %0" : "+r"(f));
 		return f;
 	}
-	f = bpf_map_lookup_elem(&xl4_ct_v1, &l->fk);
-	asm volatile("%0 = %0" : "+r"(f));
+	xl4_flow_key4_of(&k4, &l->fk);
+	f = bpf_map_lookup_elem(&xl4_ct4_v1, &k4);
+	asm volatile("%0 = %0\n\t%0 = %0" : "+r"(f));
 	return f;
 }
 
@@ -95,12 +96,12 @@ static __always_inline void ct_update(const struct lb_ctx *l, const struct xl4_f
 {
 	struct xl4_flow_key4 k4;
 
-	if (l->fk.family == 4) {
-		xl4_flow_key4_of(&k4, &l->fk);
-		bpf_map_update_elem(&xl4_ct4_v1, &k4, f, BPF_ANY);
+	if (l->fk.family == 6) {
+		bpf_map_update_elem(&xl4_ct_v1, &l->fk, f, BPF_ANY);
 		return;
 	}
-	bpf_map_update_elem(&xl4_ct_v1, &l->fk, f, BPF_ANY);
+	xl4_flow_key4_of(&k4, &l->fk);
+	bpf_map_update_elem(&xl4_ct4_v1, &k4, f, BPF_ANY);
 }
 
 /* Insert a new flow unless this CPU's insert budget for the second is spent. Returns 1 when

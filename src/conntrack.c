@@ -19,7 +19,7 @@ int xl4_ct_lookup(int ct4_fd, int ct6_fd, const struct xl4_flow_key *k, struct x
 {
 	struct xl4_flow_key4 k4;
 
-	if (k->family != 4)
+	if (k->family == 6) /* as the datapath: 6 is IPv6, anything else IPv4 */
 		return bpf_map_lookup_elem(ct6_fd, k, f);
 	xl4_flow_key4_of(&k4, k);
 	return bpf_map_lookup_elem(ct4_fd, &k4, f);
@@ -30,7 +30,7 @@ int xl4_ct_update(int ct4_fd, int ct6_fd, const struct xl4_flow_key *k, const st
 {
 	struct xl4_flow_key4 k4;
 
-	if (k->family != 4)
+	if (k->family == 6) /* as the datapath: 6 is IPv6, anything else IPv4 */
 		return bpf_map_update_elem(ct6_fd, k, f, flags);
 	xl4_flow_key4_of(&k4, k);
 	return bpf_map_update_elem(ct4_fd, &k4, f, flags);
@@ -60,7 +60,8 @@ static int ct_walk(int fd, size_t ksz, ct_batch_fn fn, void *ctx)
 	}
 	for (;;) {
 		__u32 count = room;
-		int err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, NULL);
+		int err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count,
+					       NULL);
 
 		if (err && errno == ENOSPC && room < CT_BATCH * 4) {
 			room *= 2;
@@ -118,8 +119,8 @@ static int count_v6(void *ctx, const void *keys, const struct xl4_flow *vals, __
 long long xl4_ct_count_from(int ct4_fd, int ct6_fd, const struct xl4_prefix *p)
 {
 	struct count_ctx c = { .p = p };
-	int err = p->family == 4 ? ct_walk(ct4_fd, sizeof(struct xl4_flow_key4), count_v4, &c)
-				 : ct_walk(ct6_fd, sizeof(struct xl4_flow_key), count_v6, &c);
+	int err = p->family == 4 ? ct_walk(ct4_fd, sizeof(struct xl4_flow_key4), count_v4, &c) :
+				   ct_walk(ct6_fd, sizeof(struct xl4_flow_key), count_v6, &c);
 
 	return err ? err : c.n;
 }
@@ -129,7 +130,7 @@ long long xl4_ct_count_from(int ct4_fd, int ct6_fd, const struct xl4_prefix *p)
 struct split_ctx {
 	int ct6_fd, ct4_fd;
 	bool remove;
-	int n_cpus;	    /* CPUs to spread writes over (per-CPU LRU lists), else 0 */
+	int n_cpus; /* CPUs to spread writes over (per-CPU LRU lists), else 0 */
 	int cpus[CPU_SETSIZE];
 	long seen, written;
 };
@@ -224,6 +225,6 @@ void xl4_ct_split_pins(int ct6_fd, int ct4_fd, bool remove)
 			remove ? "move" : "copy", XL4_MAP_CT, strerror((int)-seen));
 	else if (seen > 0)
 		pr_info("conntrack: %ld IPv4 flows in %s (an older build's) %s %s, %ld of them "
-			"written (the others were there, seen later)", seen, XL4_MAP_CT,
-			remove ? "moved to" : "copied to", XL4_MAP_CT4, written);
+			"written (the others were there, seen later)",
+			seen, XL4_MAP_CT, remove ? "moved to" : "copied to", XL4_MAP_CT4, written);
 }
