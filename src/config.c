@@ -1180,7 +1180,8 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	  .help = "entries of the IPv6 connection table (0: as `max_entries`); each slot costs ~120 "
 		  "bytes of kernel memory whether used or not, so an IPv4-only site can set 1024" },
 	{ "lb.conntrack.per_cpu_lru", XL4_CONF_BOOL, FIELD(lb.ct_per_cpu_lru), .restart_only = true,
-	  .help = "per-CPU LRU lists (`BPF_F_NO_COMMON_LRU`)" },
+	  .help = "per-CPU LRU lists (`BPF_F_NO_COMMON_LRU`): each CPU's list holds its share of a "
+		  "table, whose size is rounded up to a multiple of the CPUs" },
 	{ "lb.conntrack.inserts_per_second", INT(lb.ct_inserts_per_sec, 0, 100000000),
 	  .help = "per-CPU cap on new entries (0: none); flows above it are forwarded statelessly "
 		  "to their Maglev backend" },

@@ -110,6 +110,17 @@ bool xl4_engine_pin_rebuilt(const char *name)
 	return false;
 }
 
+/* The size the kernel gives a per-CPU LRU hash of n entries: a multiple of the possible CPUs
+ * (htab_map_alloc() rounds up). Asked for outright, so the map a restart asks for has the size
+ * of the one pinned (libbpf and pins_fit() compare them: n itself would be refused on a machine
+ * whose CPU count does not divide it). */
+static __u32 per_cpu_lru_size(__u32 n)
+{
+	int cpus = libbpf_num_possible_cpus();
+
+	return cpus > 1 ? (n + cpus - 1) / cpus * cpus : n;
+}
+
 /* libbpf would refuse a pinned map whose type, sizes or flags differ from this build's with a
  * bare -EINVAL; check first and name the map and the setting. The running datapath keeps its
  * state in the old map, so this is a refusal, never a silent reset. */
@@ -151,7 +162,7 @@ static int pins_fit(struct xl4_bpf *skel, const char *pin_path)
 int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 {
 	struct xl4_bpf *skel;
-	__u32 ring_size;
+	__u32 ring_size, ct4, ct6;
 	int err;
 
 	memset(e, 0, sizeof(*e));
@@ -178,14 +189,16 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	bpf_map__set_max_entries(skel->maps.xl4_ring_v1, XL4_MAX_VIPS * 2 * ring_size);
 	/* each family's connection table: lb.conntrack.max_entries flows, or for IPv6
 	 * lb.conntrack.ipv6_max_entries */
-	if (o->ct_max)
-		bpf_map__set_max_entries(skel->maps.xl4_ct4_v1, o->ct_max);
-	if (o->ct6_max || o->ct_max)
-		bpf_map__set_max_entries(skel->maps.xl4_ct_v1, o->ct6_max ? o->ct6_max : o->ct_max);
+	ct4 = o->ct_max ? o->ct_max : bpf_map__max_entries(skel->maps.xl4_ct4_v1);
+	ct6 = o->ct6_max ? o->ct6_max : ct4;
 	if (o->ct_per_cpu_lru) {
 		bpf_map__set_map_flags(skel->maps.xl4_ct_v1, BPF_F_NO_COMMON_LRU);
 		bpf_map__set_map_flags(skel->maps.xl4_ct4_v1, BPF_F_NO_COMMON_LRU);
+		ct4 = per_cpu_lru_size(ct4);
+		ct6 = per_cpu_lru_size(ct6);
 	}
+	bpf_map__set_max_entries(skel->maps.xl4_ct4_v1, ct4);
+	bpf_map__set_max_entries(skel->maps.xl4_ct_v1, ct6);
 	if (o->rate_max)
 		bpf_map__set_max_entries(skel->maps.xl4_rate_v1, o->rate_max);
 	/* the IPv4 blocklist's second-level groups (filter.ipv4_groups), 1 KiB each */
