@@ -77,10 +77,35 @@ static void test_render(void **state)
 	json_decref(filter);
 }
 
+/* xl4_conntrack_entries: the flows of both families' tables, each map still its own series */
+static void test_conntrack_both_tables(void **state)
+{
+	struct xl4_totals t = { 0 };
+	json_t *maps = json_loads(
+		"[{\"name\": \"xl4_ct4_v1\", \"type\": \"lru_hash\", \"entries\": 23, \"capacity\": 262144},"
+		" {\"name\": \"xl4_ct_v1\", \"type\": \"lru_hash\", \"entries\": 5, \"capacity\": 1024},"
+		" {\"name\": \"xl4_rate_v1\", \"type\": \"lru_hash\", \"entries\": 7, \"capacity\": 99}]",
+		0, NULL);
+	struct xl4_metrics_input in = { .totals = &t, .maps = maps };
+	char *text;
+	size_t len;
+
+	(void)state;
+	assert_non_null(maps);
+	text = xl4_metrics_render(&in, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\nxl4_conntrack_entries 28\n"));
+	assert_non_null(strstr(text, "\nxl4_map_entries{map=\"xl4_ct4_v1\"} 23\n"));
+	assert_non_null(strstr(text, "\nxl4_map_capacity_entries{map=\"xl4_ct_v1\"} 1024\n"));
+	free(text);
+	json_decref(maps);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_conntrack_both_tables),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
