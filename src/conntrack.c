@@ -11,9 +11,8 @@
 
 #include "conntrack.h"
 #include "log.h"
+#include "map_walk.h"
 #include "xl4/abi.h"
-
-#define CT_BATCH 4096
 
 int xl4_ct_lookup(int ct4_fd, int ct6_fd, const struct xl4_flow_key *k, struct xl4_flow *f)
 {
@@ -36,54 +35,6 @@ int xl4_ct_update(int ct4_fd, int ct6_fd, const struct xl4_flow_key *k, const st
 	return bpf_map_update_elem(ct4_fd, &k4, f, flags);
 }
 
-/* One batch of a table's entries: n keys of ksz bytes, n values. 0 to go on, or -errno. */
-typedef int (*ct_batch_fn)(void *ctx, const void *keys, const struct xl4_flow *vals, __u32 n);
-
-/*
- * Every entry of a table, a batch at a time (batch lookups on hash maps: every kernel xl4
- * supports has them). The batch cursor is a bucket index: entries of buckets already read may
- * be deleted meanwhile. A bucket with more entries than a batch holds (ENOSPC) is read again
- * with room for twice as many. 0, or -errno.
- */
-static int ct_walk(int fd, size_t ksz, ct_batch_fn fn, void *ctx)
-{
-	__u32 room = CT_BATCH;
-	char *keys = malloc(room * 4 * ksz);
-	struct xl4_flow *vals = malloc(room * 4 * sizeof(*vals));
-	__u64 in = 0, out = 0;
-	bool first = true;
-	int ret = 0;
-
-	if (!keys || !vals) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		__u32 count = room;
-		int err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count,
-					       NULL);
-
-		if (err && errno == ENOSPC && room < CT_BATCH * 4) {
-			room *= 2;
-			continue;
-		}
-		if (err && errno != ENOENT) {
-			ret = -errno;
-			break;
-		}
-		if (count && (ret = fn(ctx, keys, vals, count)))
-			break;
-		if (err) /* ENOENT: the walk is complete */
-			break;
-		in = out;
-		first = false;
-	}
-out:
-	free(keys);
-	free(vals);
-	return ret;
-}
-
 /* ---- the prefix count ---- */
 
 struct count_ctx {
@@ -91,7 +42,7 @@ struct count_ctx {
 	long long n;
 };
 
-static int count_v4(void *ctx, const void *keys, const struct xl4_flow *vals, __u32 n)
+static int count_v4(void *ctx, const void *keys, const void *vals, __u32 n)
 {
 	const struct xl4_flow_key4 *k = keys;
 	struct count_ctx *c = ctx;
@@ -105,7 +56,7 @@ static int count_v4(void *ctx, const void *keys, const struct xl4_flow *vals, __
 	return 0;
 }
 
-static int count_v6(void *ctx, const void *keys, const struct xl4_flow *vals, __u32 n)
+static int count_v6(void *ctx, const void *keys, const void *vals, __u32 n)
 {
 	const struct xl4_flow_key *k = keys;
 	struct count_ctx *c = ctx;
@@ -119,10 +70,12 @@ static int count_v6(void *ctx, const void *keys, const struct xl4_flow *vals, __
 long long xl4_ct_count_from(int ct4_fd, int ct6_fd, const struct xl4_prefix *p)
 {
 	struct count_ctx c = { .p = p };
-	int err = p->family == 4 ? ct_walk(ct4_fd, sizeof(struct xl4_flow_key4), count_v4, &c) :
-				   ct_walk(ct6_fd, sizeof(struct xl4_flow_key), count_v6, &c);
+	long long err = p->family == 4 ? xl4_map_walk(ct4_fd, sizeof(struct xl4_flow_key4),
+						      sizeof(struct xl4_flow), 0, count_v4, &c) :
+					 xl4_map_walk(ct6_fd, sizeof(struct xl4_flow_key),
+						      sizeof(struct xl4_flow), 0, count_v6, &c);
 
-	return err ? err : c.n;
+	return err < 0 ? err : c.n;
 }
 
 /* ---- IPv4 flows out of the IPv6 table ---- */
@@ -159,9 +112,10 @@ static void split_cpu(const struct split_ctx *s, int i)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-static int split_batch(void *ctx, const void *keys, const struct xl4_flow *vals, __u32 n)
+static int split_batch(void *ctx, const void *keys, const void *values, __u32 n)
 {
 	const struct xl4_flow_key *k = keys;
+	const struct xl4_flow *vals = values;
 	struct split_ctx *s = ctx;
 	int spread = s->n_cpus ? s->n_cpus : 1;
 
@@ -205,11 +159,12 @@ long xl4_ct_split_ipv4(int ct6_fd, int ct4_fd, bool remove, long *written)
 		for (int c = 0; c < CPU_SETSIZE; c++)
 			if (CPU_ISSET(c, &mine))
 				s->cpus[s->n_cpus++] = c;
-	ret = ct_walk(ct6_fd, sizeof(struct xl4_flow_key), split_batch, s);
+	ret = xl4_map_walk(ct6_fd, sizeof(struct xl4_flow_key), sizeof(struct xl4_flow), 0,
+			   split_batch, s);
 	if (s->n_cpus)
 		sched_setaffinity(0, sizeof(mine), &mine);
 	*written = s->written;
-	if (!ret)
+	if (ret >= 0)
 		ret = s->seen;
 	free(s);
 	return ret;

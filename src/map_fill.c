@@ -10,10 +10,9 @@
 
 #include "log.h"
 #include "map_fill.h"
+#include "map_walk.h"
 #include "xl4/abi.h"
 #include "xl4.skel.h"
-
-#define BATCH 4096
 
 static bool counted_type(__u32 t)
 {
@@ -51,39 +50,8 @@ static long long count_batched(int fd, __u32 type, __u32 key_size, __u32 value_s
 {
 	int ncpu = percpu(type) ? libbpf_num_possible_cpus() : 1;
 	size_t vsz = percpu(type) ? ((value_size + 7) & ~7u) * (ncpu > 0 ? ncpu : 1) : value_size;
-	__u32 chunk = BATCH;
-	void *keys = malloc((size_t)key_size * BATCH * 4), *vals = malloc(vsz * BATCH * 4);
-	__u64 token_in = 0, token_out = 0; /* hash maps: a bucket index */
-	long long n = 0;
-	bool first = true;
 
-	if (!keys || !vals) {
-		free(keys);
-		free(vals);
-		return -ENOMEM;
-	}
-	while ((__u64)n < max_walk) {
-		__u32 count = chunk;
-		int err = bpf_map_lookup_batch(fd, first ? NULL : &token_in, &token_out, keys, vals,
-					       &count, NULL);
-
-		if (err && errno == ENOSPC && chunk < BATCH * 4) {
-			chunk *= 2; /* one bucket holds more than a chunk: take a bigger bite */
-			continue;
-		}
-		if (err && errno != ENOENT) {
-			n = -errno;
-			break;
-		}
-		n += count;
-		if (err) /* ENOENT: the walk is complete */
-			break;
-		token_in = token_out;
-		first = false;
-	}
-	free(keys);
-	free(vals);
-	return n;
+	return xl4_map_walk(fd, key_size, vsz, max_walk, NULL, NULL);
 }
 
 long long xl4_map_count(int fd, __u32 type, __u32 key_size, __u32 value_size, __u64 max_walk)
