@@ -21,9 +21,11 @@
 #include "stats.h"
 
 
-static __always_inline int entry_live(const struct xl4_prefix_entry *e, __u64 now)
+/* The clock is read only for an entry that expires: a permanent one (what `xl4 block add`
+ * makes by default) decides with no clock at all. */
+static __always_inline int entry_live(const struct xl4_prefix_entry *e)
 {
-	return !e->expires_ns || now < e->expires_ns;
+	return !e->expires_ns || xl4_now() < e->expires_ns;
 }
 
 /* Does a scoped blocklist entry (the analyzer's) apply to p? Only a TCP SYN without ACK to
@@ -102,8 +104,7 @@ static __always_inline int d24_first(__be32 saddr, void *idx, void *grp, void *e
  * p is looked past as an expired one is. */
 static __always_inline struct xl4_prefix_entry *list_match(const struct xl4_pkt *p, void *map4,
 							    void *map6, void *idx4, void *grp4,
-							    void *ent4, __u64 now, int fail_closed,
-							    int scoped)
+							    void *ent4, int fail_closed, int scoped)
 {
 	struct xl4_lpm6_key k = { .prefixlen = 32, .addr = { p->t.saddr[0] } };
 	struct xl4_prefix_entry *last = NULL, *first = NULL;
@@ -127,7 +128,7 @@ static __always_inline struct xl4_prefix_entry *list_match(const struct xl4_pkt 
 
 		if (!e)
 			return NULL;
-		if (entry_live(e, now) && (!scoped || scope_applies(p, e)))
+		if (entry_live(e) && (!scoped || scope_applies(p, e)))
 			return e;
 		if (e->len == 0)
 			return NULL;
@@ -263,24 +264,22 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 	struct xl4_prefix_entry *e;
 	struct xl4_rule *r;
 	__u32 zero = 0, lists, v6 = p->t.flags & XL4_F_IPV6;
-	__u64 now;
 	int ret;
 
 	/* Called only when xl4_filter_idle() said no (bpf/xl4.bpf.c). Empty lists are not looked
 	 * up (two trie walks saved on every packet); without the settings, every list is. */
 	g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
 	lists = g ? g->lists : ~0u;
-	now = xl4_now();
 
 	if ((lists & (v6 ? XL4_LISTS_ALLOW6 : XL4_LISTS_ALLOW4)) &&
 	    list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, &xl4_a4idx_v1, &xl4_a4grp_v1, &xl4_a4ent_v1,
-		       now, 0, 0)) {
+		       0, 0)) {
 		count(XL4_STAT_ALLOW_LIST, p->pkt_len);
 		return XL4_NEXT_SKIP_GUARD;
 	}
 	if (lists & (v6 ? XL4_LISTS_BLOCK6 : XL4_LISTS_BLOCK4)) {
 		e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, &xl4_b4idx_v1, &xl4_b4grp_v1,
-			       &xl4_b4ent_v1, now, 1, 1);
+			       &xl4_b4ent_v1, 1, 1);
 		if (e) {
 			p->detail = e->len; /* events show the matching prefix: the source masked to it */
 			return -XL4_R_FILTER_BLOCK;
@@ -299,7 +298,7 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 			rule_count(r->id, 1);
 			return -XL4_R_FILTER_RULE;
 		case XL4_RULE_LIMIT:
-			ret = rate_check(p, r, now, g);
+			ret = rate_check(p, r, xl4_now(), g);
 			rule_count(r->id, ret < 0);
 			if (ret < 0)
 				return ret;
@@ -307,7 +306,7 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 		}
 	}
 	if (g->limit.action == XL4_RULE_LIMIT) {
-		ret = rate_check(p, &g->limit, now, g);
+		ret = rate_check(p, &g->limit, xl4_now(), g);
 		rule_count(g->limit.id, ret < 0);
 		if (ret < 0) {
 			p->detail = g->limit.id;
