@@ -10,6 +10,10 @@
  *                 hash of struct xl4_flow (xl4's IPv4 conntrack, default size), the backend by id (an array lookup, inlined by the verifier: the MAC
  *                 has to come from somewhere), its generation compared, the MAC rewrite of
  *                 fwd_l2, XDP_TX. A miss or a stale entry returns XDP_PASS.
+ *   floor_ipip    "floor ipip est": floor_est with xl4's IPv4-in-IPv4 encapsulation
+ *                 (bpf/encap_pkt.h: bpf_xdp_adjust_head, the Ethernet header moved down, the
+ *                 outer header and its checksum, the source varied by the flow hash) in place
+ *                 of the MAC rewrite. The hash is the entry's: no jhash on this path either.
  *   floor_insert  "floor insert" (every packet a new flow): parse, key, jhash, one Maglev read
  *                 (a 2 x 65537 u32 array, one VIP's two tables), the backend's MAC, and
  *                 bpf_map_update_elem(BPF_ANY) into the same kind of LRU; once the table is full
@@ -33,6 +37,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "parse.h"
+#include "encap_pkt.h"
 #include "hash.h"
 #include "lb_pkt.h"
 
@@ -79,6 +84,8 @@ struct {
 /* Read from a map as xl4 reads its LB globals, not folded into the code. */
 const volatile __u32 seed = 0x5eed1234;
 const volatile __u32 ring_size = XL4_RING_SIZE_DEFAULT;
+const volatile __be32 ipip_src4 = 0; /* set by the bench before load: 198.18.255.0 */
+const volatile __u32 ipip_src4_mask = 0xff;
 
 static __always_inline int floor_parse(struct xdp_md *ctx, struct xl4_pkt *p,
 				       struct xl4_flow_key *fk, struct xl4_flow_key4 *k4)
@@ -137,6 +144,30 @@ int floor_est(struct xdp_md *ctx)
 	if (!be || be->gen != f->gen)
 		return XDP_PASS;
 	return floor_l2(ctx, be);
+}
+
+SEC("xdp")
+int floor_ipip(struct xdp_md *ctx)
+{
+	struct xl4_pkt p = {};
+	struct xl4_flow_key fk;
+	struct xl4_flow_key4 k4;
+	struct xl4_backend *be;
+	struct xl4_flow *f;
+	__u32 id;
+	int ret;
+
+	if (floor_parse(ctx, &p, &fk, &k4))
+		return XDP_ABORTED;
+	f = bpf_map_lookup_elem(&ct, &k4);
+	if (!f)
+		return XDP_PASS;
+	id = f->backend_id;
+	be = bpf_map_lookup_elem(&backends, &id);
+	if (!be || be->gen != f->gen)
+		return XDP_PASS;
+	ret = encap_ip4(ctx, &p, f->hash, be, ipip_src4, ipip_src4_mask);
+	return ret < 0 ? XDP_ABORTED : ret;
 }
 
 SEC("xdp")

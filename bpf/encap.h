@@ -6,7 +6,8 @@
  *
  * When the encapsulated packet would exceed the VIP's MTU, the client gets an ICMP
  * "fragmentation needed" (IPv4 with DF) or ICMPv6 "packet too big" naming the MTU it must use,
- * built in place from the packet and sent back with XDP_TX.
+ * built in place from the packet and sent back with XDP_TX. The encapsulation itself, which
+ * touches no map, is encap_pkt.h.
  */
 #ifndef XL4_ENCAP_H
 #define XL4_ENCAP_H
@@ -18,127 +19,8 @@
 
 #include "compat.h"
 #include "csum.h"
+#include "encap_pkt.h"
 #include "lb.h"
-
-#define XL4_IP_DF 0x4000
-#define XL4_IPIP_TTL 64
-#define XL4_L2_MAX 22 /* Ethernet + two VLAN tags */
-
-/* Move the Ethernet header and VLAN tags (depth 0..2) from src down to dst, the room
- * bpf_xdp_adjust_head() just made in front (dst < src, src - dst >= 2: 20 or 40 bytes). The
- * 16-bit words go in ascending order, so each is read before any store reaches it even when
- * the two overlap (two tags are 22 bytes, an IPv4 header 20): no stack buffer, which kept the
- * LB stage's frame too big to share the pipeline's 512 bytes with the filter's. */
-static __always_inline int move_l2(void *dst, void *src, void *end, __u8 depth)
-{
-	__u16 *d = dst;
-	const __u16 *s = src;
-	__u32 words = 7 + 2 * (__u32)depth;
-
-	if (depth > XL4_VLAN_MAX || dst >= src)
-		return -1;
-	if ((void *)(s + XL4_L2_MAX / 2) > end || (void *)(d + XL4_L2_MAX / 2) > end)
-		return -1;
-	XL4_UNROLL
-	for (__u32 i = 0; i < XL4_L2_MAX / 2; i++) {
-		if (i < words)
-			d[i] = s[i];
-	}
-	return 0;
-}
-
-static __always_inline int encap_ip4(struct xdp_md *ctx, const struct xl4_pkt *p,
-				     const struct lb_ctx *l, const struct xl4_lb_globals *g)
-{
-	void *data, *end;
-	struct iphdr *outer, *inner;
-	struct ethhdr *eth;
-	__u32 l2 = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
-	__u8 inner_tos;
-	__be16 inner_df, id, tot_len, ver_tos, ttl_proto;
-	__be32 saddr, daddr;
-	__u32 sum;
-
-	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct iphdr)))
-		return -XL4_R_LB_ENCAP_FAIL;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (move_l2(data, (__u8 *)data + sizeof(struct iphdr), end, p->vlan_depth))
-		return -XL4_R_LB_ENCAP_FAIL;
-	if (l2 > XL4_L2_MAX)
-		return -XL4_R_LB_ENCAP_FAIL;
-	outer = (void *)((__u8 *)data + l2);
-	xl4_barrier_var(outer);
-	inner = outer + 1;
-	if ((void *)(inner + 1) > end)
-		return -XL4_R_LB_ENCAP_FAIL;
-	inner_tos = inner->tos;
-	inner_df = inner->frag_off & bpf_htons(XL4_IP_DF);
-
-	/* DF clear: routers may fragment the outer packet, which then needs an id unique for
-	 * its (source, destination); the client's own id is (RFC 6864). With DF, 0 is fine. */
-	id = inner_df ? 0 : inner->id;
-	tot_len = bpf_htons(p->l3_len + sizeof(struct iphdr));
-	saddr = g->ipip_src4 | bpf_htonl(l->hash & g->ipip_src4_mask);
-	daddr = l->be->addr[0];
-	ver_tos = bpf_htons(0x4500 | inner_tos);
-	ttl_proto = bpf_htons((XL4_IPIP_TTL << 8) | IPPROTO_IPIP);
-	/* The checksum from the values in registers, each 16-bit word as it lies in the
-	 * header: reading back what was just stored byte by byte stalls store forwarding. */
-	sum = (__u32)ver_tos + tot_len + id + inner_df + ttl_proto + (saddr & 0xffff) +
-	      (saddr >> 16) + (daddr & 0xffff) + (daddr >> 16);
-	*(__be16 *)outer = ver_tos;
-	outer->tot_len = tot_len;
-	outer->id = id;
-	outer->frag_off = inner_df;
-	*(__be16 *)&outer->ttl = ttl_proto;
-	outer->check = xl4_csum_fold(sum);
-	outer->saddr = saddr;
-	outer->daddr = daddr;
-
-	eth = data;
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, l->be->mac, ETH_ALEN);
-	return XDP_TX;
-}
-
-static __always_inline int encap_ip6(struct xdp_md *ctx, const struct xl4_pkt *p,
-				     const struct lb_ctx *l, const struct xl4_lb_globals *g)
-{
-	void *data, *end;
-	struct ipv6hdr *outer, *inner;
-	struct ethhdr *eth;
-	__u32 l2 = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
-	__u32 flow = l->hash & 0xfffff;
-
-	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct ipv6hdr)))
-		return -XL4_R_LB_ENCAP_FAIL;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (move_l2(data, (__u8 *)data + sizeof(struct ipv6hdr), end, p->vlan_depth))
-		return -XL4_R_LB_ENCAP_FAIL;
-	if (l2 > XL4_L2_MAX)
-		return -XL4_R_LB_ENCAP_FAIL;
-	outer = (void *)((__u8 *)data + l2);
-	xl4_barrier_var(outer);
-	inner = outer + 1;
-	if ((void *)(inner + 1) > end)
-		return -XL4_R_LB_ENCAP_FAIL;
-
-	/* Version 6, the inner traffic class, and the flow hash as flow label (RSS, ECMP). */
-	*(__be32 *)outer = bpf_htonl(6u << 28 | (bpf_ntohl(*(__be32 *)inner) & 0x0ff00000) | flow);
-	outer->payload_len = bpf_htons(p->l3_len);
-	outer->nexthdr = IPPROTO_IPV6;
-	outer->hop_limit = XL4_IPIP_TTL;
-	__builtin_memcpy(&outer->saddr, g->ipip_src6, 16);
-	outer->saddr.in6_u.u6_addr16[7] ^= bpf_htons((__u16)l->hash);
-	__builtin_memcpy(&outer->daddr, l->be->addr, 16);
-
-	eth = data;
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, l->be->mac, ETH_ALEN);
-	return XDP_TX;
-}
 
 /*
  * ICMP fragmentation-needed (type 3 code 4, RFC 1191) back to an IPv4 client: the reply holds
@@ -320,7 +202,9 @@ static __always_inline int ipip_reply_too_big(struct xdp_md *ctx, const struct x
 static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct xl4_pkt *p,
 				    const struct lb_ctx *l, const struct xl4_lb_globals *g)
 {
-	return (p->t.flags & XL4_F_IPV6) ? encap_ip6(ctx, p, l, g) : encap_ip4(ctx, p, l, g);
+	return (p->t.flags & XL4_F_IPV6) ?
+		       encap_ip6(ctx, p, l->hash, l->be, g->ipip_src6) :
+		       encap_ip4(ctx, p, l->hash, l->be, g->ipip_src4, g->ipip_src4_mask);
 }
 
 #endif /* XL4_ENCAP_H */
