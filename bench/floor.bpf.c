@@ -124,48 +124,49 @@ static __always_inline struct xl4_backend *floor_maglev(__u32 hash, __u32 *id)
 	return bpf_map_lookup_elem(&backends, id);
 }
 
+/* The established floors' part: parse, the flow's entry, its backend. An XDP action when the
+ * packet ends here (XDP_ABORTED: not parsed; XDP_PASS: a miss or a stale entry), else -1 with
+ * *f and *be set. */
+static __always_inline int floor_hit(struct xdp_md *ctx, struct xl4_pkt *p, struct xl4_flow **f,
+				     struct xl4_backend **be)
+{
+	struct xl4_flow_key fk;
+	struct xl4_flow_key4 k4;
+	__u32 id;
+
+	if (floor_parse(ctx, p, &fk, &k4))
+		return XDP_ABORTED;
+	*f = bpf_map_lookup_elem(&ct, &k4);
+	if (!*f)
+		return XDP_PASS;
+	id = (*f)->backend_id;
+	*be = bpf_map_lookup_elem(&backends, &id);
+	if (!*be || (*be)->gen != (*f)->gen)
+		return XDP_PASS;
+	return -1;
+}
+
 SEC("xdp")
 int floor_est(struct xdp_md *ctx)
 {
 	struct xl4_pkt p = {};
-	struct xl4_flow_key fk;
-	struct xl4_flow_key4 k4;
 	struct xl4_backend *be;
 	struct xl4_flow *f;
-	__u32 id;
+	int ret = floor_hit(ctx, &p, &f, &be);
 
-	if (floor_parse(ctx, &p, &fk, &k4))
-		return XDP_ABORTED;
-	f = bpf_map_lookup_elem(&ct, &k4);
-	if (!f)
-		return XDP_PASS;
-	id = f->backend_id;
-	be = bpf_map_lookup_elem(&backends, &id);
-	if (!be || be->gen != f->gen)
-		return XDP_PASS;
-	return floor_l2(ctx, be);
+	return ret >= 0 ? ret : floor_l2(ctx, be);
 }
 
 SEC("xdp")
 int floor_ipip(struct xdp_md *ctx)
 {
 	struct xl4_pkt p = {};
-	struct xl4_flow_key fk;
-	struct xl4_flow_key4 k4;
 	struct xl4_backend *be;
 	struct xl4_flow *f;
-	__u32 id;
-	int ret;
+	int ret = floor_hit(ctx, &p, &f, &be);
 
-	if (floor_parse(ctx, &p, &fk, &k4))
-		return XDP_ABORTED;
-	f = bpf_map_lookup_elem(&ct, &k4);
-	if (!f)
-		return XDP_PASS;
-	id = f->backend_id;
-	be = bpf_map_lookup_elem(&backends, &id);
-	if (!be || be->gen != f->gen)
-		return XDP_PASS;
+	if (ret >= 0)
+		return ret;
 	ret = encap_ip4(ctx, &p, f->hash, be, ipip_src4, ipip_src4_mask);
 	return ret < 0 ? XDP_ABORTED : ret;
 }

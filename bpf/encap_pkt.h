@@ -44,31 +44,45 @@ static __always_inline int move_l2(void *dst, void *src, void *end, __u8 depth)
 	return 0;
 }
 
+/* Room for an outer header of hlen bytes (20 or 40, a constant) in front of the packet:
+ * bpf_xdp_adjust_head, then the Ethernet header and VLAN tags moved down into it. Returns the
+ * outer header's place, with the inner IP header that follows it within the frame (NULL:
+ * no headroom, or a frame too short), and the frame's start in *l2. */
+static __always_inline void *encap_room(struct xdp_md *ctx, const struct xl4_pkt *p, __u32 hlen,
+					void **l2)
+{
+	__u32 l2_len = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
+	void *data, *end;
+	__u8 *outer;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)hlen))
+		return NULL;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (move_l2(data, (__u8 *)data + hlen, end, p->vlan_depth) || l2_len > XL4_L2_MAX)
+		return NULL;
+	outer = (__u8 *)data + l2_len;
+	xl4_barrier_var(outer);
+	if ((void *)(outer + 2 * hlen) > end)
+		return NULL;
+	*l2 = data;
+	return outer;
+}
+
 static __always_inline int encap_ip4(struct xdp_md *ctx, const struct xl4_pkt *p, __u32 hash,
 				     const struct xl4_backend *be, __be32 src4, __u32 src4_mask)
 {
-	void *data, *end;
 	struct iphdr *outer, *inner;
 	struct ethhdr *eth;
-	__u32 l2 = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
 	__u8 inner_tos;
 	__be16 inner_df, id, tot_len, ver_tos, ttl_proto;
 	__be32 saddr, daddr;
 	__u32 sum;
 
-	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct iphdr)))
+	outer = encap_room(ctx, p, sizeof(*outer), (void **)&eth);
+	if (!outer)
 		return -XL4_R_LB_ENCAP_FAIL;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (move_l2(data, (__u8 *)data + sizeof(struct iphdr), end, p->vlan_depth))
-		return -XL4_R_LB_ENCAP_FAIL;
-	if (l2 > XL4_L2_MAX)
-		return -XL4_R_LB_ENCAP_FAIL;
-	outer = (void *)((__u8 *)data + l2);
-	xl4_barrier_var(outer);
 	inner = outer + 1;
-	if ((void *)(inner + 1) > end)
-		return -XL4_R_LB_ENCAP_FAIL;
 	inner_tos = inner->tos;
 	inner_df = inner->frag_off & bpf_htons(XL4_IP_DF);
 
@@ -93,7 +107,6 @@ static __always_inline int encap_ip4(struct xdp_md *ctx, const struct xl4_pkt *p
 	outer->saddr = saddr;
 	outer->daddr = daddr;
 
-	eth = data;
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
 	return XDP_TX;
@@ -102,25 +115,14 @@ static __always_inline int encap_ip4(struct xdp_md *ctx, const struct xl4_pkt *p
 static __always_inline int encap_ip6(struct xdp_md *ctx, const struct xl4_pkt *p, __u32 hash,
 				     const struct xl4_backend *be, const __be32 *src6)
 {
-	void *data, *end;
 	struct ipv6hdr *outer, *inner;
 	struct ethhdr *eth;
-	__u32 l2 = 14 + 4 * (p->vlan_depth & XL4_VLAN_DEPTH_MASK);
 	__u32 flow = hash & 0xfffff;
 
-	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct ipv6hdr)))
+	outer = encap_room(ctx, p, sizeof(*outer), (void **)&eth);
+	if (!outer)
 		return -XL4_R_LB_ENCAP_FAIL;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (move_l2(data, (__u8 *)data + sizeof(struct ipv6hdr), end, p->vlan_depth))
-		return -XL4_R_LB_ENCAP_FAIL;
-	if (l2 > XL4_L2_MAX)
-		return -XL4_R_LB_ENCAP_FAIL;
-	outer = (void *)((__u8 *)data + l2);
-	xl4_barrier_var(outer);
 	inner = outer + 1;
-	if ((void *)(inner + 1) > end)
-		return -XL4_R_LB_ENCAP_FAIL;
 
 	/* Version 6, the inner traffic class, and the flow hash as flow label (RSS, ECMP). */
 	*(__be32 *)outer = bpf_htonl(6u << 28 | (bpf_ntohl(*(__be32 *)inner) & 0x0ff00000) | flow);
@@ -131,7 +133,6 @@ static __always_inline int encap_ip6(struct xdp_md *ctx, const struct xl4_pkt *p
 	outer->saddr.in6_u.u6_addr16[7] ^= bpf_htons((__u16)hash);
 	__builtin_memcpy(&outer->daddr, be->addr, 16);
 
-	eth = data;
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
 	return XDP_TX;
