@@ -29,6 +29,19 @@ LIMIT_S = 300
 IP_FREEBIND = 15
 
 
+SO_RCVBUFFORCE = 33  # linux/asm-generic/socket.h; Python's socket module does not name it
+
+
+def big_rcvbuf(sock):
+    """4 MiB of receive buffer (forced: the test runs as root), so a UDP datagram is lost only
+    where the test looks for losses, not in a socket whose Python reader the machine starved
+    for a fraction of a second (the default ~200 KiB holds under a second of the streams)."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20)
+    except PermissionError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+
+
 def server(tcp_port, udp_port, vip):
     sel = selectors.DefaultSelector()
     ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
@@ -40,6 +53,7 @@ def server(tcp_port, udp_port, vip):
     sel.register(ls, selectors.EVENT_READ, "listen")
     us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     us.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+    big_rcvbuf(us)
     us.bind((vip, udp_port))
     us.setblocking(False)
     sel.register(us, selectors.EVENT_READ, "udp")
@@ -110,12 +124,14 @@ def client(vip, tcp_port, udp_port, n_tcp, n_udp, stopfile):
         sel.register(s, selectors.EVENT_READ, f)
     for i in range(n_udp):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        big_rcvbuf(s)
         s.connect((vip, udp_port))
         s.setblocking(False)
         f = Flow(s, "udp")
         flows.append(f)
         sel.register(s, selectors.EVENT_READ, f)
     fast = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    big_rcvbuf(fast)
     fast.connect((vip, udp_port))
     fast.setblocking(False)
     sel.register(fast, selectors.EVENT_READ, "fast")

@@ -300,6 +300,12 @@ assert_eq "UDP flows stalled" 0 "$(json_get "$E2E_TMP/final.json" udp_stalled)"
 sent=$(json_get "$E2E_TMP/final.json" fast_sent)
 assert_ge "fast UDP datagrams sent" 5000 "$sent"
 assert_eq "fast UDP datagrams lost" 0 "$((sent - $(json_get "$E2E_TMP/final.json" fast_recv)))"
+# where a UDP loss would be the machine's and not the balancer's: the sockets' own drops
+udp_rcvbuf_errors() {
+	in_ns "$1" cat /proc/net/snmp |
+		awk '$1 == "Udp:" { if (!h) { for (i = 2; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }'
+}
+e2e_log "  UDP receive-buffer drops (socket overflows): client $(udp_rcvbuf_errors "$LB_CLI"), b1 $(udp_rcvbuf_errors "$(lb_be_ns 1)"), b2 $(udp_rcvbuf_errors "$(lb_be_ns 2)")"
 assert_eq "packets to the VIP that reached the balancer's stack" 0 "$(stack_hits)"
 stats_snapshot "$E2E_TMP/stats.json" || _fail "xl4 stats"
 for r in lb_no_backend lb_frag lb_too_big lb_encap_fail lb_not_vip_port; do
