@@ -206,7 +206,10 @@ cl_node_create() {
 }
 
 # cl_node_conf I FILE: the same VIP, backends and seed on every node (identical Maglev tables).
-# Health checks every 100 ms, down after 2 failures: a health change shows within ~250 ms.
+# Health checks every 200 ms, down after 3 failures of 150 ms: a health change shows within
+# ~750 ms. (Every 100 ms, 80 ms, 2 failures flapped on a loaded CI machine: both backends went
+# down on one node for a moment, its table then differed from its peers' and the flows ECMP
+# moved to it were reset.)
 cl_node_conf() {
 	local i=$1 f=$2 b fam
 
@@ -224,7 +227,7 @@ cl_node_conf() {
 			else
 				printf '  { name = "web6"; mode = "l2"; address = "[%s]:%s/tcp";\n' "$CL_VIP6" "$CL_VPORT"
 			fi
-			echo '    health: { type = "http"; path = "/health"; interval_ms = 100; timeout_ms = 80; rise = 1; fall = 2; };'
+			echo '    health: { type = "http"; path = "/health"; interval_ms = 200; timeout_ms = 150; rise = 1; fall = 3; };'
 			printf '    backends = ('
 			for ((b = 1; b <= CL_NBE; b++)); do
 				[ "$b" -gt 1 ] && printf ','

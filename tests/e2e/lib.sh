@@ -124,10 +124,15 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# A private temporary directory, removed at exit.
+# A private temporary directory, removed at exit (kept with E2E_KEEP_TMP=1, to read the
+# daemons' logs after a failure).
 e2e_tmpdir() {
 	E2E_TMP=$(mktemp -d /tmp/xl4e.XXXXXX) || die "mktemp failed"
-	cleanup_push "rm -rf '$E2E_TMP'"
+	if [ "${E2E_KEEP_TMP:-0}" = 1 ]; then
+		cleanup_push "echo 'e2e: kept $E2E_TMP (E2E_KEEP_TMP=1)' >&2"
+	else
+		cleanup_push "rm -rf '$E2E_TMP'"
+	fi
 }
 
 # ---- namespaces and links ----

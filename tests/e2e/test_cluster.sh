@@ -35,8 +35,8 @@
 # the daemon of 2026-12-02 n3 then announces with b1 alone (min_healthy 1), its table differs from
 # the others' and the b2 connections that move to it are reset ((h): 46 of 138). The same happens
 # without it in 3 runs of 11: n3 announced a VIP with "1 of 2 backends usable" while b2's MAC
-# was not resolved yet (1 s later), 19-27 connections of b2 reset. CL_KEEP=DIR: a copy of the
-# logs and configs. Needs root and BIRD 2 (Debian bird2: scripts/setup-deps).
+# was not resolved yet (1 s later), 19-27 connections of b2 reset. E2E_KEEP_TMP=1 keeps the
+# logs and configs (tests/e2e/lib.sh). Needs root and BIRD 2 (Debian bird2: scripts/setup-deps).
 # Exit 0: all passed; 1: something failed; 77: skipped (no bird, or the kernel lacks a feature).
 set -u -o pipefail
 
@@ -208,13 +208,20 @@ fingerprints() {
 	echo "${out[*]}"
 }
 
+# fingerprints_agree: every node's tables are the same, within 5 s (a backend that stalls
+# for a moment on a loaded machine fails its checks on each node a few ms apart: the tables
+# differ until the last node has seen it)
 fingerprints_agree() {
-	local fps
+	local fps i
 
-	fps=$(fingerprints)
-	e2e_log "  table fingerprints: $fps"
-	[ "$(echo "$fps" | tr ' ' '\n' | sed 's/^n[0-9]*=//' | sort -u | wc -l)" = 1 ] &&
-		! echo "$fps" | grep -qE '[=,](missing|0|)(,| |$)'
+	for ((i = 0; i < 50; i++)); do
+		fps=$(fingerprints)
+		[ "$(echo "$fps" | tr ' ' '\n' | sed 's/^n[0-9]*=//' | sort -u | wc -l)" = 1 ] &&
+			! echo "$fps" | grep -qE '[=,](missing|0|)(,| |$)' && break
+		sleep 0.1
+	done
+	e2e_log "  table fingerprints: $fps$([ "$i" -gt 0 ] && echo " (agreed after $((i * 100)) ms)")"
+	[ "$i" -lt 50 ]
 }
 
 node_kill() {
@@ -440,6 +447,9 @@ else
 	_fail "the hold client gave no result: $(tail -5 "$E2E_TMP/hold.out")"
 fi
 
-[ -n "${CL_KEEP:-}" ] && cp -r "$E2E_TMP" "$CL_KEEP"
+# A broken connection with health flaps beside it points at the machine (checks timing out),
+# not at the datapath. n1 has some of its own: (d) takes its backends down (2 VIPs x 2), and its
+# link is down for a moment in (e) before the kill.
+e2e_log "  backend_down events per node (n1: 4 from (d), up to 4 from (e)): $(for i in 1 2 3; do printf 'n%s=%s ' "$i" "$(grep -c 'event=backend_down' "$E2E_TMP/xl4-n$i.log")"; done)"
 e2e_log "  time: set-up ${t_setup}s, total $((SECONDS - T0))s"
 e2e_summary cluster
