@@ -409,6 +409,14 @@ moved=$(nft_ports held_n3 | wc -l)
 e2e_log "  long-lived connections that moved to n3 mid-flow (seen on its port, no SYN there): $moved"
 assert_ge "some long-lived connections moved to n3" 1 "$moved"
 
+# What each node's program dropped so far, by reason (a stall or a break names its cause here,
+# not only on the client; n3's counters go with it in (g)).
+for i in 1 2 3; do
+	e2e_log "  n$i: drops by reason: $(xl4n "$i" stats --json | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)["drops"]
+print(", ".join(k + " " + str(v["packets"]) for k, v in sorted(d.items()) if v["packets"]) or "none")' 2>&1)"
+done
+
 # ---- (g) n3 stops: withdraw, forward for drain_ms, detach ----
 e2e_section "n3 stops (SIGTERM, --detach-on-exit): withdrawn before it detaches"
 event stop-n3
