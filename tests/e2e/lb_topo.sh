@@ -153,6 +153,22 @@ lb_write_conf() {
 	} >"$f"
 }
 
+# lb_ring_drops: frames the balancer's veth receive ring dropped (its bridge-side peer p-lb's
+# transmit drops): lost before xl4 sees them
+lb_ring_drops() {
+	ip -n "$LB_SW" -s -j link show p-lb |
+		"$PY" -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["dropped"])'
+}
+
+# lb_backlog_drops: frames dropped because a CPU's backlog (netdev_max_backlog) was full,
+# machine-wide: where the client's and the backends' veths (no XDP there) queue what they get
+lb_backlog_drops() {
+	local n=0 _p d _r
+
+	while read -r _p d _r; do n=$((n + 16#$d)); done </proc/net/softnet_stat
+	echo "$n"
+}
+
 lb_vip_json() { timeout 10 "$XL4" vip list -s "$DAEMON_SOCK" --json >"$1"; }
 
 # lb_wait_active N: wait (at most 15 s) until every backend of every VIP is "active" (MAC

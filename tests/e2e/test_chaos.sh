@@ -108,12 +108,10 @@ lb_globals() { bpftool -j map dump pinned "$DAEMON_PIN/xl4_lbglob_v1"; }
 GLOB0=$(lb_globals)
 
 e2e_section "flows: $N_TCP TCP connections, $N_UDP UDP flows, a fast UDP stream"
-# Frames lost before xl4 sees them: the balancer's veth ring (its peer's transmit drops) and the
-# CPUs' backlogs (machine-wide); logged beside a loss, as the machine's and not the balancer's.
-ring_drops() { ip -n "$LB_SW" -s -j link show p-lb | "$PY" -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["dropped"])'; }
-backlog_drops() { "$PY" -c 'print(sum(int(l.split()[1], 16) for l in open("/proc/net/softnet_stat")))'; }
-RING0=$(ring_drops)
-BACKLOG0=$(backlog_drops)
+# Frames lost before xl4 sees them (the balancer's veth ring, the CPUs' backlogs): logged beside
+# a loss, as the machine's and not the balancer's.
+RING0=$(lb_ring_drops)
+BACKLOG0=$(lb_backlog_drops)
 STOP=$E2E_TMP/stop
 bg_start "$LB_CLI" "$E2E_TMP/client.log" bash -c "ulimit -n 8192; exec '$PY' '$E2E_LIB_DIR/chaos_flows.py' client '$VIP' $TPORT $UPORT $N_TCP $N_UDP '$STOP'"
 CLIENT=$BG_PID
@@ -312,7 +310,7 @@ udp_rcvbuf_errors() {
 		awk '$1 == "Udp:" { if (!h) { for (i = 2; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }'
 }
 e2e_log "  UDP receive-buffer drops (socket overflows): client $(udp_rcvbuf_errors "$LB_CLI"), b1 $(udp_rcvbuf_errors "$(lb_be_ns 1)"), b2 $(udp_rcvbuf_errors "$(lb_be_ns 2)")"
-e2e_log "  frames dropped before xl4 while the flows ran: balancer's receive ring $(($(ring_drops) - RING0)), CPU backlogs $(($(backlog_drops) - BACKLOG0))"
+e2e_log "  frames dropped before xl4 while the flows ran: balancer's receive ring $(($(lb_ring_drops) - RING0)), CPU backlogs $(($(lb_backlog_drops) - BACKLOG0))"
 assert_eq "packets to the VIP that reached the balancer's stack" 0 "$(stack_hits)"
 stats_snapshot "$E2E_TMP/stats.json" || _fail "xl4 stats"
 for r in lb_no_backend lb_frag lb_too_big lb_encap_fail lb_not_vip_port; do

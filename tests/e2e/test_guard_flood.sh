@@ -130,15 +130,13 @@ wait_mode() {
 
 # flood_start ARGS...: xl4-gen in the attacker namespace against $FAM's web VIP, bounded (60 s
 # at most), killed by flood_stop; the SYNs go to the balancer's MAC through the bridge.
-# Frames the balancer's receive ring had no room for: the bridge port's veth counts them as
-# dropped on transmit toward the balancer.
-ring_drops() { ip -n "$LB_SW" -s -j link show p-lb | jget /dev/stdin 'r[0]["stats64"]["tx"]["dropped"]'; }
-
 flood_start() {
 	local src=$FLOOD_SRC4 dst=$LB_VIP4
 
 	[ "$FAM" = 6 ] && src=$FLOOD_SRC6 dst=$LB_VIP6
-	RING_DROPS0=$(ring_drops)
+	RING_DROPS0=$(lb_ring_drops)
+	# the hold client names each break's phase: before, during or after the flood
+	echo "flood $(date +%s.%N)" >>"$E2E_TMP/hold.events"
 	bg_start "$ATK" "$E2E_TMP/flood.out" timeout 70 "$GEN" --dev eth0 --dst-mac "$LB_MAC" \
 		--src "$src" --dst "$dst" --dport "$LB_VPORT" --duration 60 --cpu 0 --json "$@"
 	FLOOD_PID=$BG_PID
@@ -147,8 +145,9 @@ flood_stop() {
 	kill -INT "$FLOOD_PID" 2>/dev/null
 	kill -TERM "$FLOOD_PID" 2>/dev/null
 	proc_wait_exit "$FLOOD_PID" 10 || die "xl4-gen did not stop"
+	echo "after-flood $(date +%s.%N)" >>"$E2E_TMP/hold.events"
 	e2e_log "  flood: $(tail -1 "$E2E_TMP/flood.out")"
-	e2e_log "  the balancer's receive ring dropped $(($(ring_drops) - RING_DROPS0)) frames during the flood"
+	e2e_log "  the balancer's receive ring dropped $(($(lb_ring_drops) - RING_DROPS0)) frames during the flood"
 }
 
 # Spoofed SYNs that reach a backend: an nft counter in each backend's namespace (prerouting,
