@@ -220,8 +220,11 @@ fingerprints_agree() {
 			! echo "$fps" | grep -qE '[=,](missing|0|)(,| |$)' && break
 		sleep 0.1
 	done
+	if [ "$i" -ge 50 ]; then
+		e2e_log "  table fingerprints: $fps (not agreed within 5 s)"
+		return 1
+	fi
 	e2e_log "  table fingerprints: $fps$([ "$i" -gt 0 ] && echo " (agreed after $((i * 100)) ms)")"
-	[ "$i" -lt 50 ]
 }
 
 node_kill() {
