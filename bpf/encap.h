@@ -200,11 +200,12 @@ static __always_inline int ipip_reply_too_big(struct xdp_md *ctx, const struct x
 
 /* ipip forwarding; the caller has checked the MTU (ipip_too_big()). */
 static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct xl4_pkt *p,
-				    const struct lb_ctx *l, const struct xl4_lb_globals *g)
+				    const struct xl4_backend *be, __u32 hash,
+				    const struct xl4_lb_globals *g)
 {
 	return (p->t.flags & XL4_F_IPV6) ?
-		       encap_ip6(ctx, p, l->hash, l->be, g->ipip_src6) :
-		       encap_ip4(ctx, p, l->hash, l->be, g->ipip_src4, g->ipip_src4_mask);
+		       encap_ip6(ctx, p, hash, be, g->ipip_src6) :
+		       encap_ip4(ctx, p, hash, be, g->ipip_src4, g->ipip_src4_mask);
 }
 
 #endif /* XL4_ENCAP_H */

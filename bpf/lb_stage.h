@@ -10,16 +10,19 @@
 #include "guard.h"
 #include "lb.h"
 
-static __always_inline int lb_forward(struct xdp_md *ctx, const struct xl4_pkt *p,
-				      struct lb_ctx *l, const struct xl4_lb_globals *g)
+/* The frame rewritten for backend be in the VIP's forwarding mode; hash is the flow's (ipip's
+ * outer source or flow label). */
+static __always_inline int lb_forward(struct xdp_md *ctx, const struct xl4_pkt *p, __u8 mode,
+				      const struct xl4_backend *be, __u32 hash,
+				      const struct xl4_lb_globals *g)
 {
-	switch (l->vip->mode) {
+	switch (mode) {
 	case XL4_FWD_PORT:
-		return fwd_port(ctx, p, l->be);
+		return fwd_port(ctx, p, be);
 	case XL4_FWD_IPIP:
-		return fwd_ipip(ctx, p, l, g);
+		return fwd_ipip(ctx, p, be, hash, g);
 	default:
-		return fwd_l2(ctx, l->be);
+		return fwd_l2(ctx, be);
 	}
 }
 
@@ -222,6 +225,63 @@ static __always_inline struct xl4_vip *vip_by_hint(const struct xl4_pkt *p)
 	return v && (v->flags & XL4_VIP_F_LIVE) ? v : NULL;
 }
 
+/* The IPv4 flow's entry, its key built straight from the packet. A function of its own so the
+ * key's stack slot is free again after the lookup: the entry program's frame is what the
+ * guard's frames are added to (512 bytes in all). */
+static __always_inline struct xl4_flow *ct4_lookup_pkt(const struct xl4_pkt *p)
+{
+	struct xl4_flow_key4 k4 = { .saddr = p->t.saddr[0], .daddr = p->t.daddr[0],
+				    .sport = p->t.sport, .dport = p->t.dport, .proto = p->t.proto };
+
+	return bpf_map_lookup_elem(&xl4_ct4_v1, &k4);
+}
+
+/*
+ * The established lane, inlined in the entry program ahead of the guard and the LB stage: an
+ * IPv4 TCP or UDP packet (not one the guard wants: a SYN, a bare RST) of a flow the IPv4 table
+ * holds, on a live VIP, with a usable backend, within the VIP's MTU, is forwarded here and
+ * counted as the LB stage counts a hit. Anything else returns XL4_NEXT and takes the full
+ * path (a miss marks the packet, so the stage does not look again). The stage's call, its VIP
+ * key and its 40-byte flow key are what this lane saves (docs/performance.md, round seven).
+ */
+static __always_inline int xl4_lb_est4(struct xdp_md *ctx, struct xl4_pkt *p)
+{
+	struct xl4_lb_globals *g;
+	struct xl4_backend *be;
+	struct xl4_flow *f;
+	struct xl4_vip *vip;
+	__u32 zero = 0, vip_id, now_s;
+	int ret;
+
+	if ((p->t.flags & (XL4_F_IPV6 | XL4_F_FRAG | XL4_F_L4)) != XL4_F_L4 ||
+	    (p->t.proto != IPPROTO_TCP && p->t.proto != IPPROTO_UDP))
+		return XL4_NEXT;
+	f = ct4_lookup_pkt(p);
+	if (!f) {
+		p->ct_absent = 1;
+		return XL4_NEXT;
+	}
+	be = backend(f->backend_id);
+	if (!be)
+		return XL4_NEXT;
+	vip_id = be->vip_id;
+	vip = vip_id < XL4_MAX_VIPS ? bpf_map_lookup_elem(&xl4_vipid_v1, &vip_id) : NULL;
+	if (!vip || !(vip->flags & XL4_VIP_F_LIVE) || !flow_usable(f, be, vip) ||
+	    (vip->mode == XL4_FWD_IPIP && (!(f->flags & XL4_FLOW_F_HASH) || ipip_too_big(p, vip))))
+		return XL4_NEXT;
+	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
+	if (!g)
+		return XL4_NEXT;
+	now_s = xl4_now() >> XL4_FLOW_TOUCH_SHIFT;
+	if (f->last_s != now_s)
+		f->last_s = now_s;
+	ret = lb_forward(ctx, p, vip->mode, be, f->hash, g);
+	lb_count(&xl4_vstats_v1, vip->id, p->pkt_len, 0, 1, 0);
+	if (ret >= 0)
+		lb_count(&xl4_bstats_v1, f->backend_id, p->pkt_len, 0, 1, 0);
+	return ret;
+}
+
 static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 {
 	struct xl4_vip_key vk = { .family = (p->t.flags & XL4_F_IPV6) ? 6 : 4 };
@@ -240,7 +300,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
 	flow_key_from_pkt(&l.fk, p);
 	l.now = xl4_now();
-	if (g && !new_conn)
+	if (g && !new_conn && !p->ct_absent)
 		ct = lb_ct_fast(&l, g);
 	if (ct == 1) {
 		hit = 1;
@@ -272,7 +332,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
 		return XL4_NEXT_TOO_BIG;
 	}
-	ret = lb_forward(ctx, p, &l, g);
+	ret = lb_forward(ctx, p, l.vip->mode, l.be, l.hash, g);
 	if (ret < 0) {
 		/* Not forwarded (no headroom to encapsulate): no flow, no backend counted. */
 		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
@@ -441,7 +501,7 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 		/* fwd_l2, not fwd_port: the outer packet's own ports are not the flow's. */
 		return fwd_l2(ctx, l.be);
 	}
-	return lb_forward(ctx, p, &l, g);
+	return lb_forward(ctx, p, l.vip->mode, l.be, l.hash, g);
 }
 
 #endif /* XL4_LB_STAGE_H */

@@ -57,7 +57,9 @@ _Static_assert(XL4_VLAN_MAX <= XL4_VLAN_DEPTH_MASK, "XL4_VLAN_DEPTH_MASK cuts a 
 struct xl4_pkt {
 	struct xl4_tuple t;
 	__u32 pkt_len;	 /* bytes in the frame */
-	__u16 l3_off;	 /* offset of the IP header (0 when not IP) */
+	__u8 l3_off;	 /* offset of the IP header (0 when not IP; at most 14 + 2 tags) */
+	__u8 ct_absent;	 /* set by the established lane (lb_stage.h): the IPv4 connection
+			  * table has no entry for this flow, so the LB stage does not ask again */
 	__u16 l4_off;	 /* offset of the transport header (valid with XL4_F_L4) */
 	__u16 l3_len;	 /* IP packet length as declared (tot_len / 40 + payload_len) */
 	__u16 l4_len;	 /* bytes from l4_off to the end of the IP packet */

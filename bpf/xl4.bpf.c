@@ -2,6 +2,11 @@
 /*
  * xl4 XDP entry: parse -> filter -> flood guard -> load balancer -> exit.
  *
+ * One shortcut: an IPv4 packet of a flow the connection table holds (not a SYN, not a bare
+ * RST: the guard's) is forwarded by the established lane (xl4_lb_est4(), lb_stage.h), inlined
+ * here between the filter and the guard. It is most of a balancer's traffic, and the LB
+ * stage's call and keys cost it a fifth of its time (docs/performance.md, round seven).
+ *
  * Contract, shared by every stage after the parser (whose own is in parse.h): a stage judges
  * the parsed packet and returns one of
  *   < 0                  a negative XL4_R_* drop reason: the packet is dropped and counted;
@@ -118,6 +123,18 @@ int xl4_xdp(struct xdp_md *ctx)
 	/* Not to a VIP address: neither the guard nor the load balancer has anything to do. */
 	if (!xl4_vip_addr_maybe(&pkt))
 		return xl4_exit(ctx, &pkt, XDP_PASS, XL4_R_NONE);
+
+	/* An established flow's packet needs neither the guard nor the LB stage's full path.
+	 * The lane's frame is the entry's: this frame plus the guard's and its judge's come to
+	 * 504 of the 512 bytes allowed (docs/verifier.md). */
+	if (!xl4_guard_wants(&pkt)) {
+		int est = xl4_lb_est4(ctx, &pkt);
+
+		if (est < 0)
+			return xl4_drop(ctx, &pkt, est);
+		if (est != XL4_NEXT)
+			return xl4_exit(ctx, &pkt, est, XL4_R_NONE);
+	}
 
 	/* Allowlisted sources and allow rules skip the flood guard. */
 	if (ret != XL4_NEXT_SKIP_GUARD && xl4_guard_wants(&pkt)) {

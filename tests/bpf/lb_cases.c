@@ -1816,6 +1816,33 @@ static const struct mtu_row {
 	{ "too-big/ip-options", "too-big/dstopts", V_MAIN, 0, 1, OVER_OUTER },
 };
 
+/* The same too-big packet on a flow the table holds: answered the same (the established lane
+ * in the entry program must not encapsulate it past the MTU), counted as a hit on the VIP only,
+ * and the flow keeps its entry and its backend. */
+static void mtu_established(struct world *w, const struct mtu_row *r, const struct pspec *big,
+			    struct mvip *v)
+{
+	int hdr = w->v6 ? 40 : 20, mtu = vip_defs[r->slot].mtu ? vip_defs[r->slot].mtu : 1500;
+	struct pspec s = *big, small;
+	struct pkt in, out;
+	struct mbe *b;
+	char name[128];
+
+	s.sport = (uint16_t)(big->sport + 1000);
+	small = s;
+	small.payload = 10;
+	b = pick(v, &small);
+	NAME(name, w, "%s/established/first", w->v6 && r->name6 ? r->name6 : r->name);
+	if (!send_to(w, name, &small, v, b, LBC_NEW))
+		return;
+	build(&in, &s);
+	build_too_big(&out, &s, &in, mtu - hdr);
+	NAME(name, w, "%s/established", w->v6 && r->name6 ? r->name6 : r->name);
+	lb_check(w, name, &in, &(struct want){ XDP_TX, XL4_R_NONE, &out, LBC_ICMP_HIT, v, NULL });
+	NAME(name, w, "%s/established/after", w->v6 && r->name6 ? r->name6 : r->name);
+	send_to(w, name, &small, v, b, LBC_HIT);
+}
+
 static void run_mtu(struct world *w)
 {
 	int hdr = w->v6 ? 40 : 20;
@@ -1845,6 +1872,7 @@ static void run_mtu(struct world *w)
 		build(&in, &s);
 		build_too_big(&out, &s, &in, mtu - hdr);
 		lb_check(w, name, &in, &(struct want){ XDP_TX, XL4_R_NONE, &out, LBC_SKIP, v, NULL });
+		mtu_established(w, r, &s, v);
 	}
 }
 
