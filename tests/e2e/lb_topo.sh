@@ -171,6 +171,43 @@ lb_backlog_drops() {
 
 lb_vip_json() { timeout 10 "$XL4" vip list -s "$DAEMON_SOCK" --json >"$1"; }
 
+# lb_hold_start NAME SECS: $N_HOLD long-lived connections to both VIP families from the client
+# namespace (lb_client.py hold, a request every 0.2 s, for at most SECS s; hold.out, its events
+# in hold.events); waits for them to connect. Sets HOLD_PID. With a guard level in force a new
+# source's first SYN is dropped or challenged, and a loaded machine can take several
+# retransmissions: up to 45 s, the time it took logged.
+lb_hold_start() {
+	local i
+
+	rm -f "$E2E_TMP/hold.stop"
+	: >"$E2E_TMP/hold.events"
+	bg_start "$LB_CLI" "$E2E_TMP/hold.out" timeout $(($2 + 10)) "$PY" "$E2E_LIB_DIR/lb_client.py" \
+		hold "$LB_VIP4" "$LB_VIP6" "$LB_VPORT" "$N_HOLD" 0.2 "$2" "$E2E_TMP/hold.stop" \
+		"$E2E_TMP/hold.events"
+	HOLD_PID=$BG_PID
+	for ((i = 0; i < 450; i++)); do
+		grep -q '^connected' "$E2E_TMP/hold.out" && break
+		sleep 0.1
+	done
+	e2e_log "  hold client: connected after $((i / 10)).$((i % 10)) s"
+	assert_eq "$1: long-lived connections established" "connected $N_HOLD" \
+		"$(grep '^connected' "$E2E_TMP/hold.out")"
+}
+
+# lb_hold_stop NAME: stops the hold client (its JSON summary in hold.json, its log lines
+# printed) and checks every connection lived: none broken, none stalled.
+lb_hold_stop() {
+	touch "$E2E_TMP/hold.stop"
+	proc_wait_exit "$HOLD_PID" 15 || e2e_log "  the hold client did not stop in 15 s"
+	tail -1 "$E2E_TMP/hold.out" >"$E2E_TMP/hold.json"
+	grep -v '^{' "$E2E_TMP/hold.out" | tail -n +2 | sed 's/^/        /'
+	assert_eq "$1: long-lived connections alive at the end" "$N_HOLD" \
+		"$(jget "$E2E_TMP/hold.json" 'sum(r["alive_by"].values())')"
+	assert_eq "$1: long-lived connections broken" "0" \
+		"$(jget "$E2E_TMP/hold.json" 'sum(r["broken_in"].values())')"
+	assert_eq "$1: long-lived connections stalled" "0" "$(jget "$E2E_TMP/hold.json" 'r["stalled"]')"
+}
+
 # lb_wait_active N: wait (at most 15 s) until every backend of every VIP is "active" (MAC
 # resolved, healthy, not drained) and there are N of them per VIP.
 lb_wait_active() {

@@ -196,34 +196,10 @@ ct_watch_stop() {
 	sort -n "$E2E_TMP/ct.samples" | tail -1
 }
 
-hold_start() {
-	rm -f "$E2E_TMP/hold.stop"
-	: >"$E2E_TMP/hold.events"
-	bg_start "$LB_CLI" "$E2E_TMP/hold.out" timeout 150 "$PY" "$CLIENT" hold "$LB_VIP4" "$LB_VIP6" \
-		"$LB_VPORT" "$N_HOLD" 0.2 140 "$E2E_TMP/hold.stop" "$E2E_TMP/hold.events"
-	HOLD_PID=$BG_PID
-	# with a guard level in force a new source's first SYN is dropped or challenged, and a
-	# loaded machine can take several retransmissions: up to 45 s, the time it took logged
-	for ((i = 0; i < 450; i++)); do
-		grep -q '^connected' "$E2E_TMP/hold.out" && break
-		sleep 0.1
-	done
-	e2e_log "  hold client: connected after $((i / 10)).$((i % 10)) s"
-	assert_eq "$1: long-lived connections established" "connected $N_HOLD" \
-		"$(grep '^connected' "$E2E_TMP/hold.out")"
-}
+# the longest echo wait is reported, not asserted: on a shared 2-core VM a TCP retransmission
+# (200+ ms) is what a long gap means; docs/performance.md tracks it against its 100 ms goal
 hold_stop() {
-	touch "$E2E_TMP/hold.stop"
-	proc_wait_exit "$HOLD_PID" 15 || e2e_log "  the hold client did not stop in 15 s"
-	tail -1 "$E2E_TMP/hold.out" >"$E2E_TMP/hold.json"
-	grep -v '^{' "$E2E_TMP/hold.out" | tail -n +2 | sed 's/^/        /'
-	assert_eq "$1: long-lived connections alive through the flood" "$N_HOLD" \
-		"$(jget "$E2E_TMP/hold.json" 'sum(r["alive_by"].values())')"
-	assert_eq "$1: long-lived connections broken" "0" \
-		"$(jget "$E2E_TMP/hold.json" 'sum(r["broken_in"].values())')"
-	assert_eq "$1: long-lived connections stalled" "0" "$(jget "$E2E_TMP/hold.json" 'r["stalled"]')"
-	# reported, not asserted: on a shared 2-core VM a TCP retransmission (200+ ms) is what a
-	# long gap means; docs/performance.md tracks the figure against its 100 ms goal
+	lb_hold_stop "$1"
 	e2e_log "  $1: longest echo wait of a long-lived connection: $(jget "$E2E_TMP/hold.json" 'r["max_wait_ms"]') ms (goal: under 100 ms)"
 }
 
@@ -249,7 +225,7 @@ one_flood() {
 	shift
 	e2e_section "$name"
 	unverify_all || _fail "$name: cannot clear the verified sources"
-	hold_start "$name"
+	lb_hold_start "$name" 140
 	ct0=$(ct_entries)
 	ct_watch_start
 	BE_SYNS0=$(be_syns)
@@ -325,7 +301,6 @@ assert_eq "kernel mode at start" normal "$(kernel_mode)"
 
 # ---- (a) flash crowd ----
 e2e_section "(a) flash crowd: real clients, complete handshakes, as fast as they can"
-t=$(date +%s.%N)
 new_conns crowd 3000 48 &
 CROWD=$!
 worst=normal
