@@ -112,7 +112,7 @@ static void world_open(struct world *w, __u32 ct_max, bool per_cpu_lru)
 {
 	struct xl4_engine_opts o = { .pin_path = NULL, .trace = false, .sample_per_sec = 100,
 				     .ct_max = ct_max, .ct_per_cpu_lru = per_cpu_lru,
-				     .ct6_max = 1024, /* every row is IPv4: no idle IPv6 table */
+				     .ct6_max = 1024, /* one IPv6 row (l2 est v6): no big idle table */
 				     .frag_policy = XL4_FRAG_PASS };
 	struct xl4_lb_settings s = { .seed = SEED, .ct_inserts_per_sec = 0,
 				     .ipip_src4 = htonl(0xc6126400u), .ipip_src4_mask = 0xff };
@@ -129,15 +129,21 @@ static void world_open(struct world *w, __u32 ct_max, bool per_cpu_lru)
 }
 
 /* A VIP "198.18.1.<k>:80/tcp" in mode with NBE backends 198.18.<10 + k>.<j>[:be_port], MACs known
- * (has_mac, as after neighbour resolution). Returns the VIP's id. */
+ * (has_mac, as after neighbour resolution); with k >= 100 the IPv6 VIP
+ * "[2001:db8:1::<k in hex>]:80/tcp" with backends 2001:db8:<10 + k>::<j> (hex). Returns the VIP's id. */
 static __u32 world_vip(struct world *w, int k, uint8_t mode, uint16_t be_port)
 {
+	bool v6 = k >= 100;
+
 	struct xl4_vip_spec v;
 	struct xl4_lb_vip *lv;
 	char s[64], name[16], err[160];
 
 	memset(&v, 0, sizeof(v));
-	snprintf(s, sizeof(s), "198.18.1.%d:80/tcp", k);
+	if (v6)
+		snprintf(s, sizeof(s), "[2001:db8:1::%x]:80/tcp", k);
+	else
+		snprintf(s, sizeof(s), "198.18.1.%d:80/tcp", k);
 	snprintf(name, sizeof(name), "vip%d", k);
 	if (xl4_parse_vip_addr(s, &v, err, sizeof(err)) ||
 	    xl4_parse_name(name, v.name, err, sizeof(err))) {
@@ -153,7 +159,9 @@ static __u32 world_vip(struct world *w, int k, uint8_t mode, uint16_t be_port)
 		struct xl4_backend_spec b;
 
 		memset(&b, 0, sizeof(b));
-		if (be_port)
+		if (v6)
+			snprintf(s, sizeof(s), "2001:db8:%x::%x", 10 + k, j);
+		else if (be_port)
 			snprintf(s, sizeof(s), "198.18.%d.%d:%u", 10 + k, j, be_port);
 		else
 			snprintf(s, sizeof(s), "198.18.%d.%d", 10 + k, j);
@@ -246,6 +254,24 @@ static void tcp_frame(struct pkt *p, uint32_t src, uint32_t dst, uint16_t sport,
 	pb_init(p);
 	pb_eth(p, 0);
 	pb_ip4(p, &(struct pb_ip4){ .src = src, .dst = dst, .frag = IP4_DF });
+	pb_tcp(p, sport, dport, flags);
+	pb_payload(p, NULL, 10);
+	pb_finish(p);
+}
+
+/* The IPv6 twin of tcp_frame(): 2001:db8:2::<src> -> 2001:db8:1::<dst> (world_vip()'s VIPs with k >= 100). */
+static void tcp6_frame(struct pkt *p, uint16_t src, uint16_t dst, uint16_t sport, uint16_t dport,
+		       uint8_t flags)
+{
+	struct pb_ip6 ip = { 0 };
+
+	inet_pton(AF_INET6, "2001:db8:2::", &ip.src);
+	inet_pton(AF_INET6, "2001:db8:1::", &ip.dst);
+	ip.src.s6_addr[14] = (uint8_t)(src >> 8), ip.src.s6_addr[15] = (uint8_t)src;
+	ip.dst.s6_addr[14] = (uint8_t)(dst >> 8), ip.dst.s6_addr[15] = (uint8_t)dst;
+	pb_init(p);
+	pb_eth(p, 0);
+	pb_ip6(p, &ip);
 	pb_tcp(p, sport, dport, flags);
 	pb_payload(p, NULL, 10);
 	pb_finish(p);
@@ -1047,8 +1073,8 @@ int main(int argc, char **argv)
 	int ncs = 0, cpu = -1, opt;
 	struct bpf_object *o_pass, *o_parse, *o_xf_miss = NULL, *o_xf_hit = NULL, *o_xf_ip = NULL;
 	int pass_fd, parse_fd, xf_miss_fd, xf_hit_fd, xf_ip_fd;
-	__u32 vip_l2, vip_port, vip_ipip, n_l2, n_port, n_ipip, p_l2, g_pair;
-	struct pkt valid, synfin, est, icmp, dflow, dsyn;
+	__u32 vip_l2, vip_l2v6, vip_port, vip_ipip, n_l2, n_port, n_ipip, p_l2, g_pair;
+	struct pkt valid, synfin, est, est6, icmp, dflow, dsyn;
 	struct floor_bpf *fl_est, *fl_ipip, *fl_ins, *fl_conn, *fl_syn;
 	struct floor_block_bpf *fl_blk;
 	struct drive_bpf *fl_drv;
@@ -1124,6 +1150,7 @@ int main(int argc, char **argv)
 	vip_l2 = world_vip(&w_est, 1, XL4_FWD_L2, 0);
 	vip_port = world_vip(&w_est, 2, XL4_FWD_PORT, 8080);
 	vip_ipip = world_vip(&w_est, 3, XL4_FWD_IPIP, 0);
+	vip_l2v6 = world_vip(&w_est, 101, XL4_FWD_L2, 0);
 	world_open(&w_new, 0, false);
 	n_l2 = world_vip(&w_new, 1, XL4_FWD_L2, 0);
 	n_port = world_vip(&w_new, 2, XL4_FWD_PORT, 8080);
@@ -1146,6 +1173,7 @@ int main(int argc, char **argv)
 	tcp_frame(&valid, CLIENT4, NOT_VIP4, CLIENT_PORT, 80, TH_ACK);
 	tcp_frame(&synfin, CLIENT4, NOT_VIP4, CLIENT_PORT, 80, TH_SYN | TH_FIN);
 	tcp_frame(&est, CLIENT4, 0xc6120101u, CLIENT_PORT, 80, TH_ACK | TH_PSH);
+	tcp6_frame(&est6, 1, 101, CLIENT_PORT, 80, TH_ACK | TH_PSH);
 	icmp_frag_needed(&icmp, 1, CLIENT4, CLIENT_PORT);
 
 	/* direct rows */
@@ -1173,6 +1201,9 @@ int main(int argc, char **argv)
 		&synfin, XDP_DROP);
 	r = add_row("l2 est", "xl4: LB l2, established flow", false, w_est.e.prog_fd, &est, XDP_TX);
 	r->w = &w_est, r->vip = vip_l2, r->check = CK_HIT;
+	r = add_row("l2 est v6", "xl4: LB l2, established flow, IPv6 (74-byte frame)", false,
+		    w_est.e.prog_fd, &est6, XDP_TX);
+	r->w = &w_est, r->vip = vip_l2v6, r->check = CK_HIT;
 	r = add_row("icmp steer", "xl4: ICMP frag-needed to VIP, steered (l2, ct hit)", false,
 		    w_est.e.prog_fd, &icmp, XDP_TX);
 	r->w = &w_est, r->vip = vip_l2, r->check = CK_HIT;
