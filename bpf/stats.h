@@ -74,7 +74,9 @@ static __always_inline int xl4_bucket_take(struct xl4_bucket *b, __u64 rate, __u
 	if (elapsed >= 1000000000ull) {
 		b->tokens = rate;
 		b->last_ns = now;
-	} else {
+	} else if (elapsed) {
+		/* elapsed is 0 for every packet within one tick of the clock (4 ms at HZ 250): no
+		 * 64-bit division then (a flood's SYNs take the challenge budget's token here) */
 		refill = elapsed * rate / 1000000000ull;
 		if (refill) {
 			b->tokens += refill;
