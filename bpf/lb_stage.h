@@ -72,24 +72,38 @@ static __always_inline int lb_maglev(struct lb_ctx *l, const struct xl4_lb_globa
 	return 0;
 }
 
-/* The established path: the flow's entry names its backend, the backend its VIP id, and the
- * VIP's copy by id (xl4_vipid_v1) is an array lookup, so no VIP hash lookup at all. 1: a hit
- * (l->vip, l->be, l->hash set); 0: no entry; -1: an entry this path cannot use (its backend
- * gone or its VIP changing): the full path decides, conntrack included. */
+/* The backend a flow's entry names, if the entry can be used as it stands: the backend usable
+ * and its VIP (by the backend's VIP id, an array lookup: no VIP hash lookup) live; *vip is then
+ * that VIP. NULL: the full path decides. Shared by the established lane and the LB stage. */
+static __always_inline struct xl4_backend *ct_entry_backend(const struct xl4_flow *f,
+							    struct xl4_vip **vip)
+{
+	struct xl4_backend *be = backend(f->backend_id);
+	struct xl4_vip *v;
+	__u32 vip_id;
+
+	if (!be)
+		return NULL;
+	vip_id = be->vip_id;
+	v = vip_id < XL4_MAX_VIPS ? bpf_map_lookup_elem(&xl4_vipid_v1, &vip_id) : NULL;
+	if (!v || !(v->flags & XL4_VIP_F_LIVE) || !flow_usable(f, be, v))
+		return NULL;
+	*vip = v;
+	return be;
+}
+
+/* The stage's established path (IPv6, and IPv4 the lane left alone): 1: a hit (l->vip,
+ * l->be, l->hash set); 0: no entry; -1: an entry this path cannot use (its backend gone or its
+ * VIP changing): the full path decides, conntrack included. */
 static __always_inline int lb_ct_fast(struct lb_ctx *l, const struct xl4_lb_globals *g)
 {
 	struct xl4_flow *f = ct_lookup(l);
 	struct xl4_backend *be;
-	__u32 vip_id;
 
 	if (!f)
 		return 0;
-	be = backend(f->backend_id);
+	be = ct_entry_backend(f, &l->vip);
 	if (!be)
-		return -1;
-	vip_id = be->vip_id;
-	l->vip = vip_id < XL4_MAX_VIPS ? bpf_map_lookup_elem(&xl4_vipid_v1, &vip_id) : NULL;
-	if (!l->vip || !(l->vip->flags & XL4_VIP_F_LIVE) || !flow_usable(f, be, l->vip))
 		return -1;
 	ct_hit_take(l, f, be, g);
 	return 1;
@@ -250,7 +264,7 @@ static __always_inline int xl4_lb_est4(struct xdp_md *ctx, struct xl4_pkt *p)
 	struct xl4_backend *be;
 	struct xl4_flow *f;
 	struct xl4_vip *vip;
-	__u32 zero = 0, vip_id, now_s;
+	__u32 zero = 0, now_s;
 	int ret;
 
 	if ((p->t.flags & (XL4_F_IPV6 | XL4_F_FRAG | XL4_F_L4)) != XL4_F_L4 ||
@@ -261,12 +275,8 @@ static __always_inline int xl4_lb_est4(struct xdp_md *ctx, struct xl4_pkt *p)
 		p->ct_absent = 1;
 		return XL4_NEXT;
 	}
-	be = backend(f->backend_id);
-	if (!be)
-		return XL4_NEXT;
-	vip_id = be->vip_id;
-	vip = vip_id < XL4_MAX_VIPS ? bpf_map_lookup_elem(&xl4_vipid_v1, &vip_id) : NULL;
-	if (!vip || !(vip->flags & XL4_VIP_F_LIVE) || !flow_usable(f, be, vip) ||
+	be = ct_entry_backend(f, &vip);
+	if (!be ||
 	    (vip->mode == XL4_FWD_IPIP && (!(f->flags & XL4_FLOW_F_HASH) || ipip_too_big(p, vip))))
 		return XL4_NEXT;
 	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
