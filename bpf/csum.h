@@ -15,6 +15,15 @@ static __always_inline __u16 xl4_csum_fold(__u32 sum)
 	return (__u16)~sum;
 }
 
+/* The same for a sum kept in 64 bits (32-bit words added: RFC 1071, the sum does not depend
+ * on the word size). */
+static __always_inline __u16 xl4_csum_fold64(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return xl4_csum_fold((__u32)sum);
+}
+
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for a 16-bit field changing from old to new. */
 static __always_inline __u16 xl4_csum_replace2(__u16 check, __u16 old, __u16 new)
 {

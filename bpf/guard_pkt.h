@@ -17,16 +17,26 @@
 
 /* The challenge cookie for the client->VIP flow in time slice `slice`: the low 32 bits of
  * SipHash-2-4 (128-bit key, rotated) over both addresses, both ports, the slice and the
- * family (include/xl4/siphash.h: struct xl4_cookie_msg). */
+ * family (include/xl4/siphash.h: struct xl4_cookie_msg4 for IPv4, 16 bytes; struct
+ * xl4_cookie_msg for IPv6, 40). */
 static __always_inline __u32 guard_cookie(const __u64 key[2], const struct xl4_pkt *p, __u64 slice)
 {
 	struct xl4_cookie_msg m;
+	struct xl4_cookie_msg4 m4;
 
+	if (!(p->t.flags & XL4_F_IPV6)) {
+		m4.saddr = p->t.saddr[0];
+		m4.daddr = p->t.daddr[0];
+		m4.sport = p->t.sport;
+		m4.dport = p->t.dport;
+		m4.slice_family = (__u32)(slice << 1);
+		return (__u32)xl4_cookie_sip4(key, &m4);
+	}
 	__builtin_memcpy(m.saddr, p->t.saddr, 16);
 	__builtin_memcpy(m.daddr, p->t.daddr, 16);
 	m.sport = p->t.sport;
 	m.dport = p->t.dport;
-	m.slice_family = (__u32)(slice << 1) | ((p->t.flags & XL4_F_IPV6) ? 1 : 0);
+	m.slice_family = (__u32)(slice << 1) | 1;
 	return (__u32)xl4_cookie_sip(key, &m);
 }
 

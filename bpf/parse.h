@@ -22,6 +22,7 @@
 #include <linux/udp.h>
 
 #include "compat.h"
+#include "csum.h"
 #include "xl4/abi.h"
 
 #define XL4_VLAN_MAX 2
@@ -135,11 +136,7 @@ static __always_inline __u16 ip4_hdr_csum(const struct iphdr *ip, const void *en
 				sum += w[5 + i];
 		}
 	}
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
+	return xl4_csum_fold64(sum);
 }
 
 /* True for sources no real host sends from: loopback, multicast, limited broadcast and 0/8.

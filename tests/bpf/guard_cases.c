@@ -288,13 +288,15 @@ static struct xl4_guard_ckeys ckeys(const struct gworld *w)
 }
 
 /* The test's model of the challenge cookie (docs/guard.md): the low 32 bits of SipHash-2-4,
- * under the key of the slice's epoch, over client address, VIP address (16 bytes each),
- * client port, VIP port (as on the wire) and le32(slice * 2 + is_ipv6). */
+ * under the key of the slice's epoch, over client address, VIP address (16 bytes each for
+ * IPv6, 4 for IPv4), client port, VIP port (as on the wire) and le32(slice * 2 + is_ipv6):
+ * 40 bytes for IPv6, 16 for IPv4. */
 static uint32_t cookie_with(const struct gworld *w, const __u64 key[2], uint32_t client,
 			    uint16_t sport, uint64_t slice)
 {
 	uint8_t k[16], m[40] = { 0 };
 	uint32_t sf = (uint32_t)(slice * 2 + (w->v6 ? 1 : 0));
+	size_t alen = w->v6 ? 16 : 4, n = 2 * alen + 8;
 	__be32 a[4];
 
 	for (int i = 0; i < 8; i++) {
@@ -302,16 +304,16 @@ static uint32_t cookie_with(const struct gworld *w, const __u64 key[2], uint32_t
 		k[8 + i] = key[1] >> (8 * i);
 	}
 	client_addr(w, client, a);
-	memcpy(m, a, 16);
+	memcpy(m, a, alen);
 	if (w->v6)
-		memcpy(m + 16, &VIP6, 16);
+		memcpy(m + alen, &VIP6, 16);
 	else
-		memcpy(m + 16, (uint32_t[]){ htonl(VIP4) }, 4);
-	m[32] = sport >> 8, m[33] = sport & 0xff;
-	m[34] = VIP_PORT >> 8, m[35] = VIP_PORT & 0xff;
+		memcpy(m + alen, (uint32_t[]){ htonl(VIP4) }, 4);
+	m[2 * alen] = sport >> 8, m[2 * alen + 1] = sport & 0xff;
+	m[2 * alen + 2] = VIP_PORT >> 8, m[2 * alen + 3] = VIP_PORT & 0xff;
 	for (int i = 0; i < 4; i++)
-		m[36 + i] = sf >> (8 * i);
-	return (uint32_t)xl4_siphash24(k, m, sizeof(m));
+		m[2 * alen + 4 + i] = sf >> (8 * i);
+	return (uint32_t)xl4_siphash24(k, m, n);
 }
 
 static uint32_t cookie_model(const struct gworld *w, uint32_t client, uint16_t sport, uint64_t now)

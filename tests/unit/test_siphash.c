@@ -99,12 +99,41 @@ static void test_cookie_layout(void **state)
 	assert_int_not_equal(xl4_cookie_sip(k, &m), xl4_siphash24(key, bytes, sizeof(bytes)));
 }
 
+/* The IPv4 message is 16 bytes: the 4-byte addresses, the ports, le32(slice * 2). */
+static void test_cookie_layout_ipv4(void **state)
+{
+	__u64 k[2] = { 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull };
+	uint8_t key[16], bytes[16] = { 0 };
+	struct xl4_cookie_msg4 m = { 0 };
+	uint32_t sf = 123456 * 2;
+
+	(void)state;
+	for (int i = 0; i < 16; i++)
+		key[i] = i;
+	inet_pton(AF_INET, "198.18.0.7", &m.saddr);
+	inet_pton(AF_INET, "198.19.1.80", &m.daddr);
+	m.sport = htons(40001);
+	m.dport = htons(443);
+	m.slice_family = sf;
+	memcpy(bytes, &m.saddr, 4);
+	memcpy(bytes + 4, &m.daddr, 4);
+	bytes[8] = 40001 >> 8, bytes[9] = 40001 & 0xff;
+	bytes[10] = 443 >> 8, bytes[11] = 443 & 0xff;
+	for (int b = 0; b < 4; b++)
+		bytes[12 + b] = (sf >> (8 * b)) & 0xff;
+	assert_int_equal(xl4_cookie_sip4(k, &m), xl4_siphash24(key, bytes, sizeof(bytes)));
+	/* the VIP's port is part of it */
+	m.dport = htons(444);
+	assert_int_not_equal(xl4_cookie_sip4(k, &m), xl4_siphash24(key, bytes, sizeof(bytes)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reference_vectors),
 		cmocka_unit_test(test_every_key_bit_counts),
 		cmocka_unit_test(test_cookie_layout),
+		cmocka_unit_test(test_cookie_layout_ipv4),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
