@@ -7,6 +7,11 @@
  *   bpf-lines PROG_ID      one line per line-info record, sorted by address:
  *                          <start address hex> <function> <file>:<line> <source text>
  *
+ * A record followed by more than NO_RECORD_SPAN BPF instructions before the next one gets a
+ * note after its text: clang leaves some inlined code with no line records of its own (the
+ * cookie's SipHash, ~640 instructions), and a profile would otherwise charge all of it to the
+ * line before it (docs/performance.md, round eight).
+ *
  * Used by bench/profile; the kernel hands out jited addresses only to root (kptr_restrict).
  */
 #include <errno.h>
@@ -18,6 +23,8 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+
+#define NO_RECORD_SPAN 64
 
 static void die(const char *what, int err)
 {
@@ -82,6 +89,7 @@ int main(int argc, char **argv)
 		const char *file = btf__name_by_offset(btf, lines[i].file_name_off);
 		const char *src = btf__name_by_offset(btf, lines[i].line_off);
 		const char *fn = "?", *base;
+		__u32 span = i + 1 < full.nr_line_info ? lines[i + 1].insn_off - lines[i].insn_off : 0;
 
 		/* the function: the one whose image holds the address */
 		for (f = 0; f < nfuncs && f < full.nr_func_info; f++)
@@ -93,9 +101,12 @@ int main(int argc, char **argv)
 				break;
 			}
 		base = file ? strrchr(file, '/') : NULL;
-		printf("%llx %s %s:%u %s\n", (unsigned long long)jited_lines[i], fn,
+		printf("%llx %s %s:%u %s", (unsigned long long)jited_lines[i], fn,
 		       base ? base + 1 : (file ? file : "?"),
 		       BPF_LINE_INFO_LINE_NUM(lines[i].line_col), src ? src : "");
+		if (span > NO_RECORD_SPAN)
+			printf("   [+%u BPF insns with no line record: not this line's alone]", span);
+		printf("\n");
 	}
 	btf__free(btf);
 	close(fd);
