@@ -89,7 +89,8 @@ int main(int argc, char **argv)
 		const char *file = btf__name_by_offset(btf, lines[i].file_name_off);
 		const char *src = btf__name_by_offset(btf, lines[i].line_off);
 		const char *fn = "?", *base;
-		__u32 span = i + 1 < full.nr_line_info ? lines[i + 1].insn_off - lines[i].insn_off : 0;
+		__u32 next = i + 1 < full.nr_line_info ? lines[i + 1].insn_off : lines[i].insn_off;
+		__u32 span = next - lines[i].insn_off;
 
 		/* the function: the one whose image holds the address */
 		for (f = 0; f < nfuncs && f < full.nr_func_info; f++)
@@ -105,7 +106,7 @@ int main(int argc, char **argv)
 		       base ? base + 1 : (file ? file : "?"),
 		       BPF_LINE_INFO_LINE_NUM(lines[i].line_col), src ? src : "");
 		if (span > NO_RECORD_SPAN)
-			printf("   [+%u BPF insns with no line record: not this line's alone]", span);
+			printf("   [+%u BPF insns with no line record]", span);
 		printf("\n");
 	}
 	btf__free(btf);
