@@ -4,7 +4,9 @@
  *
  *   fixtures [-v] [-s SEED] [-n COUNT] [-w FILE.pcap] [FILTER]
  *
- * FILTER runs only fixtures whose name contains it (e.g. "tcp_flags", "/v6/", "sweep").
+ * FILTER checks only fixtures whose name contains it (e.g. "tcp_flags", "/v6/", "sweep"). The
+ * load balancer's packets that it does not name still run, unchecked, so a step that builds on
+ * an earlier one (an ICMP error about a flow a SYN set up) sees the same maps as in a full run.
  * -v prints a line per fixture; -s/-n set the random suite's seed and packet count; -w writes
  * every table and sweep packet to a pcap (for tcpdump -vv: it checks the builder's checksums).
  * Needs root (BPF). The last line is "fixtures: N passed, N failed"; the exit code is 0 only

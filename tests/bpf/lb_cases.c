@@ -768,8 +768,14 @@ static bool lb_check(struct world *w, const char *name, const struct pkt *in, co
 	int err;
 
 	run_out_len = 0;
-	if (!fx_selected(name))
+	/* Not asked for (a name filter): run all the same, unchecked. A later step may build on
+	 * what it leaves in the maps (the flow an ICMP error is about), and a filter that names
+	 * only that later step must still see the state the whole run sees. */
+	if (!fx_selected(name)) {
+		if (!xl4_run_packet(&w->eng, in->b, in->len, run_out, sizeof(run_out), &r))
+			run_out_len = r.out_len;
 		return true;
+	}
 	fx_pcap_write(in);
 	snap_take(w, &before);
 	if ((err = xl4_run_packet(&w->eng, in->b, in->len, run_out, sizeof(run_out), &r))) {
