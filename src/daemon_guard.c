@@ -12,6 +12,7 @@
 #include "daemon_guard.h"
 #include "daemon_lb.h"
 #include "event_fmt.h"
+#include "guard_vbits.h"
 #include "log.h"
 
 #define NS_PER_S 1000000000ull
@@ -208,6 +209,10 @@ void daemon_guard_stop(void *state)
 
 	xl4_an_thread_stop(g->an);
 	g->an = NULL;
+	free(g->vb_fresh);
+	free(g->vb_before);
+	free(g->vb_after);
+	g->vb_fresh = g->vb_before = g->vb_after = NULL;
 	g->ready = false;
 }
 
@@ -363,15 +368,54 @@ static int count_nothing(void *ctx, const struct xl4_guard_src *s, uint64_t left
 	return 0;
 }
 
-/* Counting walks the table: every 5 s is enough for a gauge. */
+static int note_bit(void *ctx, const struct xl4_guard_src *s, uint64_t left)
+{
+	(void)left;
+	xl4_guard_vbits_add(ctx, s);
+	return 0;
+}
+
+/* The bits buffers, allocated once; false (the bits left as they are) if memory is short. */
+static bool vbits_ready(struct daemon_guard *g)
+{
+	if (!g->vb_fresh)
+		g->vb_fresh = malloc(sizeof(*g->vb_fresh));
+	if (!g->vb_before)
+		g->vb_before = malloc(sizeof(*g->vb_before));
+	if (!g->vb_after)
+		g->vb_after = malloc(sizeof(*g->vb_after));
+	return g->vb_fresh && g->vb_before && g->vb_after;
+}
+
+/*
+ * Counting walks the tables: every 5 s is enough for a gauge. The same walk refreshes the
+ * verified-source bits (src/guard_vbits.h): the bits of the unexpired sources it found, plus
+ * whatever the datapath set while it ran, replace the map's. So the bits a flood SYN reads
+ * are never more than the tables' own sources, 5 s stale: xl4_gver_v1 and xl4_gverc_v1 hold
+ * at most 2 x 65,536 by default, an eighth of the 2^20 bits, however long an attack lasts.
+ */
 static void daemon_guard_tick_verified(struct daemon_guard *g, uint64_t now)
 {
-	if (!g->verified_counted_ns || now - g->verified_counted_ns >= 5 * NS_PER_S) {
-		long n = xl4_guard_verified_walk(&g->maps, now, count_nothing, NULL);
+	__u32 zero = 0;
+	bool bits;
+	long n;
 
-		if (n >= 0)
-			g->verified_sources = n;
-		g->verified_counted_ns = now;
+	if (g->verified_counted_ns && now - g->verified_counted_ns < 5 * NS_PER_S)
+		return;
+	g->verified_counted_ns = now;
+	bits = g->maps.vbit >= 0 && vbits_ready(g) &&
+	       !bpf_map_lookup_elem(g->maps.vbit, &zero, g->vb_before);
+	if (bits)
+		memset(g->vb_fresh, 0, sizeof(*g->vb_fresh));
+	n = xl4_guard_verified_walk(&g->maps, now, bits ? note_bit : count_nothing, g->vb_fresh);
+	if (n < 0)
+		return;
+	g->verified_sources = n;
+	if (bits && !bpf_map_lookup_elem(g->maps.vbit, &zero, g->vb_after)) {
+		long set = xl4_guard_vbits_merge(g->vb_fresh, g->vb_before, g->vb_after);
+
+		if (!bpf_map_update_elem(g->maps.vbit, &zero, g->vb_fresh, BPF_ANY))
+			g->verified_bits = set;
 	}
 }
 
@@ -595,11 +639,12 @@ json_t *daemon_guard_json(struct daemon_guard *g)
 	uint64_t period = (uint64_t)xl4_guard_key_slices(c->key_rotation_s) << XL4_GUARD_COOKIE_SHIFT;
 	uint64_t now = xl4_mono_ns();
 
-	return json_pack("{s:b, s:s, s:i, s:f, s:i, s:i, s:I, s:I, s:I, s:{s:I, s:I, s:b}}",
+	return json_pack("{s:b, s:s, s:i, s:f, s:i, s:i, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:b}}",
 			 "enabled", c->enabled, "response", xl4_guard_response_name(c->response),
 			 "syn_rate", (int)c->syn_rate, "ratio", c->ratio, "enter_ms", (int)c->enter_ms,
 			 "leave_ms", (int)c->leave_ms, "verified_sources",
 			 (json_int_t)(g->verified_sources > 0 ? g->verified_sources : 0),
+			 "verified_bits", (json_int_t)g->verified_bits,
 			 "analyzer_blocks", (json_int_t)g->analyzer_blocks, "analyzer_lost",
 			 (json_int_t)xl4_an_thread_lost(g->an), "cookie_key", "period_s",
 			 (json_int_t)(period / NS_PER_S), "next_rotation_s",

@@ -67,6 +67,10 @@ struct daemon_guard {
 	struct daemon_guard_proof proof;
 	long verified_sources;
 	uint64_t verified_counted_ns;
+	/* the verified-source bits refreshed with each count (src/guard_vbits.h): the walk's,
+	 * and the live ones before and after it; allocated at the first walk (3 x 128 KiB) */
+	struct xl4_guard_vbits *vb_fresh, *vb_before, *vb_after;
+	long verified_bits; /* bits set after the last refresh (0 before the first) */
 	uint64_t key_drawn_ns; /* the last time a cookie key was drawn (0: not by this daemon) */
 	int key_err;	       /* the last rotation's error, logged once until it clears */
 	bool ready;

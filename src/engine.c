@@ -289,14 +289,14 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.grey = bpf_map__fd(skel->maps.xl4_ggrey_v1),
 		.syn = bpf_map__fd(skel->maps.xl4_gsyn_v1),
 		.ckey = bpf_map__fd(skel->maps.xl4_gckey_v1),
+		.vbit = bpf_map__fd(skel->maps.xl4_gvbit_v1),
 		.grey_slots = bpf_map__max_entries(skel->maps.xl4_ggrey_v1) * XL4_GUARD_GREY_WAYS,
 		.syn_slots = bpf_map__max_entries(skel->maps.xl4_gsyn_v1),
 	};
 	/* The tables may be pins an earlier program filled: their sources' bits, or each would
 	 * be asked to prove itself again. Before this program is attached; a source the old one
 	 * proves from now until then gets no bit here and proves itself once more. */
-	err = xl4_guard_vbits_rebuild(bpf_map__fd(skel->maps.xl4_gvbit_v1), e->guard.ver,
-				      e->guard.verc);
+	err = xl4_guard_vbits_rebuild(e->guard.vbit, e->guard.ver, e->guard.verc);
 	if (err < 0)
 		pr_warn("cannot rebuild the guard's verified-source bits: %s (their sources must "
 			"prove themselves again)", strerror(-err));

@@ -35,6 +35,7 @@ struct xl4_engine_opts {
 /* The flood guard's maps (docs/guard.md); grey/syn sizes are what was loaded. */
 struct xl4_guard_maps {
 	int cfg, ctl, vip, stats, ver, verc, grey, syn, ckey;
+	int vbit; /* xl4_gvbit_v1: the verified tables' bits (src/guard_vbits.h) */
 	__u32 grey_slots, syn_slots;
 };
 

@@ -8,6 +8,25 @@
 #include "guard_vbits.h"
 #include "xl4/abi.h"
 
+void xl4_guard_vbits_add(struct xl4_guard_vbits *v, const struct xl4_guard_src *src)
+{
+	__u32 bit = xl4_guard_vbit(src);
+
+	v->w[bit / 64] |= 1ull << (bit % 64);
+}
+
+long xl4_guard_vbits_merge(struct xl4_guard_vbits *fresh, const struct xl4_guard_vbits *before,
+			   const struct xl4_guard_vbits *after)
+{
+	long set = 0;
+
+	for (__u32 i = 0; i < XL4_GUARD_VBITS_WORDS; i++) {
+		fresh->w[i] |= after->w[i] & ~before->w[i];
+		set += __builtin_popcountll(fresh->w[i]);
+	}
+	return set;
+}
+
 /* Every key of one verified table into bits; the number of keys, or -errno. Bounded: a program
  * still running on the pinned table may evict the key the walk stands on, and the walk then
  * starts over from the first key; twice the table's size is enough for every key present. */
@@ -24,9 +43,7 @@ static long add_table(struct xl4_guard_vbits *v, int fd)
 	max = 2L * info.max_entries;
 	for (err = bpf_map_get_next_key(fd, NULL, &next); !err && n < max;
 	     err = bpf_map_get_next_key(fd, &key, &next)) {
-		__u32 bit = xl4_guard_vbit(&next);
-
-		v->w[bit / 64] |= 1ull << (bit % 64);
+		xl4_guard_vbits_add(v, &next);
 		key = next;
 		n++;
 	}

@@ -749,10 +749,11 @@ _Static_assert(sizeof(struct xl4_guard_src) == 20, "xl4_guard_src layout");
  * hold, set by the datapath with each proof and rebuilt from both tables by the loader. A
  * clear bit proves "not verified", and a SYN from a source never seen (a spoofed flood) is
  * judged without the tables' lookups, each a cache miss in a table sized for a flood; a set
- * bit may be a collision, and the tables decide as before. Bits are cleared only by a new
- * program's rebuild: an expired or evicted source's bit stays (a false positive costs the
- * lookups it would have cost anyway). The hash is not keyed: whoever aims a flood at the bits
- * of sources it knows are verified gets the lookups back, never a pass. */
+ * bit may be a collision, and the tables decide as before. The daemon rewrites the bits from
+ * the tables every 5 s (src/guard_vbits.h), so an expired or evicted source's bit goes then
+ * (a false positive meanwhile costs the lookups it would have cost anyway). The hash is not
+ * keyed: whoever aims a flood at the bits of sources it knows are verified gets the lookups
+ * back, never a pass. */
 #define XL4_GUARD_VBITS_LOG2 20
 #define XL4_GUARD_VBITS_WORDS ((1u << XL4_GUARD_VBITS_LOG2) / 64)
 struct xl4_guard_vbits {

@@ -182,8 +182,25 @@ assert_ge "challenge.sent" 1 "$(gval web challenge.sent)"
 assert_ge "challenge.passed" 1 "$(gval web challenge.passed)"
 assert_ge "xl4_guard_challenge_total{result=\"passed\",vip=\"web\"}" 1 \
 	"$(metric 'xl4_guard_challenge_total{vip="web",result="passed"}')"
+# The verified-source bits follow the tables (the daemon's 5 s walk, src/guard_vbits.h): the
+# source's bit is set, and it goes once the source is forgotten (left set, an attacker who gets
+# sources verified could fill them until every flood SYN paid the tables' lookups again).
+vbits() { x status --json >"$E2E_TMP/vb.json" && json_get "$E2E_TMP/vb.json" guard.verified_bits; }
+wait_vbits() { # wait_vbits OP N: up to 8 s for verified_bits OP N (python comparison)
+	local t
+	for ((t = 0; t < 40; t++)); do
+		"$PY" -c 'import sys; sys.exit(0 if eval(sys.argv[1] + sys.argv[2] + sys.argv[3]) else 1)' \
+			"$(vbits)" "$1" "$2" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+wait_vbits ">=" 1
+assert_ge "status: guard.verified_bits counts $C4's bit" 1 "$(vbits)"
 assert_true "guard unverify $C4" quietly x guard unverify "$C4"
 assert_match "verified list empty again" '^0 verified sources' "$(x guard verified)"
+wait_vbits "==" 0
+assert_eq "status: guard.verified_bits cleared within a walk of the unverify" 0 "$(vbits)"
 expect_fail "unverify again" 1 "xl4: $C4 is not a verified source" x guard unverify "$C4"
 
 e2e_section "(c') off and auto"

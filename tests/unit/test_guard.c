@@ -15,6 +15,7 @@
 #include "analyzer.h"
 #include "config.h"
 #include "guard_state.h"
+#include "guard_vbits.h"
 
 #define S 1000000000ull
 
@@ -560,10 +561,55 @@ static void test_autoblock_cap_and_no_renewal(void **state)
 	xl4_analyzer_free(a);
 }
 
+static bool vbit_is_set(const struct xl4_guard_vbits *v, const struct xl4_guard_src *k)
+{
+	__u32 bit = xl4_guard_vbit(k);
+
+	return (v->w[bit / 64] >> (bit % 64)) & 1;
+}
+
+/* The daemon's refresh of the verified-source bits (guard_vbits.h): what the walk found, plus
+ * what the datapath set while it walked; a bit only the old map had (a source that left the
+ * tables) is gone. */
+static void test_vbits_refresh_merge(void **state)
+{
+	struct xl4_guard_vbits *fresh = calloc(1, sizeof(*fresh)), *before = calloc(1, sizeof(*before)),
+			       *after = calloc(1, sizeof(*after));
+	struct xl4_guard_src walked = { .addr = { htonl(0xc6120001) }, .family = 4 },
+			     stale = { .addr = { htonl(0xc6120002) }, .family = 4 },
+			     proven_meanwhile = { .addr = { htonl(0xc6120003) }, .family = 4 },
+			     v6 = { .addr = { htonl(0x20010db8), htonl(7) }, .family = 6 };
+
+	(void)state;
+	assert_non_null(fresh);
+	assert_non_null(before);
+	assert_non_null(after);
+	/* four distinct bits, or the test proves nothing */
+	assert_int_not_equal(xl4_guard_vbit(&walked), xl4_guard_vbit(&stale));
+	assert_int_not_equal(xl4_guard_vbit(&walked), xl4_guard_vbit(&proven_meanwhile));
+	assert_int_not_equal(xl4_guard_vbit(&stale), xl4_guard_vbit(&proven_meanwhile));
+	assert_int_not_equal(xl4_guard_vbit(&v6), xl4_guard_vbit(&stale));
+	xl4_guard_vbits_add(before, &walked);
+	xl4_guard_vbits_add(before, &stale);
+	memcpy(after, before, sizeof(*after));
+	xl4_guard_vbits_add(after, &proven_meanwhile);
+	xl4_guard_vbits_add(fresh, &walked);
+	xl4_guard_vbits_add(fresh, &v6);
+	assert_int_equal(xl4_guard_vbits_merge(fresh, before, after), 3);
+	assert_true(vbit_is_set(fresh, &walked));
+	assert_true(vbit_is_set(fresh, &v6));
+	assert_true(vbit_is_set(fresh, &proven_meanwhile));
+	assert_false(vbit_is_set(fresh, &stale));
+	free(fresh);
+	free(before);
+	free(after);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cfg_build),
+		cmocka_unit_test(test_vbits_refresh_merge),
 		cmocka_unit_test(test_effective),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_baseline_and_flash_crowd),
