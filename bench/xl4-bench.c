@@ -133,11 +133,10 @@ static void world_open(struct world *w, __u32 ct_max, bool per_cpu_lru)
  * "[2001:db8:1::<k in hex>]:80/tcp" with backends 2001:db8:<10 + k>::<j> (hex). Returns the VIP's id. */
 static __u32 world_vip(struct world *w, int k, uint8_t mode, uint16_t be_port)
 {
-	bool v6 = k >= 100;
-
 	struct xl4_vip_spec v;
 	struct xl4_lb_vip *lv;
 	char s[64], name[16], err[160];
+	bool v6 = k >= 100;
 
 	memset(&v, 0, sizeof(v));
 	if (v6)

@@ -126,7 +126,7 @@ int xl4_xdp(struct xdp_md *ctx)
 
 	/* An established flow's packet needs neither the guard nor the LB stage's full path.
 	 * The lane's frame is the entry's: this frame plus the guard's and its judge's come to
-	 * 504 of the 512 bytes allowed (docs/verifier.md). */
+	 * 488 of the 512 bytes allowed (docs/verifier.md: how to read each depth). */
 	if (!xl4_guard_wants(&pkt)) {
 		int est = xl4_lb_est4(ctx, &pkt);
 
