@@ -229,15 +229,13 @@ static void world_verify(struct world *w, __u32 src)
  * asks the verified tables, as before the bits existed. */
 static void world_vbits_full(struct world *w)
 {
-	struct xl4_guard_vbits *v = malloc(sizeof(*v));
-	__u32 zero = 0;
+	struct xl4_gvbits v;
+	int err = xl4_gvbits_map(&v, w->e.guard.vbit);
 
-	if (!v)
-		fatal("verified-source bits", ENOMEM);
-	memset(v, 0xff, sizeof(*v));
-	if (bpf_map_update_elem(w->e.guard.vbit, &zero, v, BPF_ANY))
-		fatal("verified-source bits", errno);
-	free(v);
+	if (err)
+		fatal("verified-source bits", -err);
+	xl4_gvbits_fill(&v, ~0ull);
+	xl4_gvbits_unmap(&v);
 }
 
 /* The VIP's counters summed over CPUs. */

@@ -325,14 +325,16 @@ static __always_inline int guard_src_in(void *map, const struct xl4_guard_src *k
 	return exp && *exp > now;
 }
 
-/* The word of xl4_gvbit_v1 that holds k's bit, and the bit's mask (NULL: no map). */
+/* The bits' size, 2^cfg_gvbits_log2 (the loader's, with the map's: include/xl4/abi.h). */
+const volatile __u32 cfg_gvbits_log2 = XL4_GUARD_VBITS_LOG2_MIN;
+
+/* The word of xl4_gvbit_v1 that holds k's bit, and the bit's mask (NULL: no such word). */
 static __always_inline __u64 *guard_vbit_word(const struct xl4_guard_src *k, __u64 *mask)
 {
-	__u32 zero = 0, bit = xl4_guard_vbit(k);
-	struct xl4_guard_vbits *v = bpf_map_lookup_elem(&xl4_gvbit_v1, &zero);
+	__u32 bit = xl4_guard_vbit(k, cfg_gvbits_log2), word = bit / 64;
 
 	*mask = 1ull << (bit % 64);
-	return v ? &v->w[(bit / 64) & (XL4_GUARD_VBITS_WORDS - 1)] : NULL;
+	return bpf_map_lookup_elem(&xl4_gvbit_v1, &word);
 }
 
 /* Could a verified table hold k? A clear bit says surely not (xl4_gvbit_v1): one inlined array

@@ -209,10 +209,10 @@ void daemon_guard_stop(void *state)
 
 	xl4_an_thread_stop(g->an);
 	g->an = NULL;
+	xl4_gvbits_unmap(&g->vb_live);
 	free(g->vb_fresh);
 	free(g->vb_before);
-	free(g->vb_after);
-	g->vb_fresh = g->vb_before = g->vb_after = NULL;
+	g->vb_fresh = g->vb_before = NULL;
 	g->ready = false;
 }
 
@@ -370,53 +370,68 @@ static int count_nothing(void *ctx, const struct xl4_guard_src *s, uint64_t left
 
 static int note_bit(void *ctx, const struct xl4_guard_src *s, uint64_t left)
 {
+	struct daemon_guard *g = ctx;
+
 	(void)left;
-	xl4_guard_vbits_add(ctx, s);
+	xl4_guard_vbits_add(g->vb_fresh, g->vb_live.log2, s);
 	return 0;
 }
 
-/* The bits buffers, allocated once; false (the bits left as they are) if memory is short. */
+/* The live bits mapped and the buffers allocated, once; false (the bits left as they are) if
+ * the map cannot be mapped (said once) or memory is short. */
 static bool vbits_ready(struct daemon_guard *g)
 {
+	size_t len;
+	int err;
+
+	if (!g->vb_live.w && !g->vb_err) {
+		err = xl4_gvbits_map(&g->vb_live, g->maps.vbit);
+		if (err) {
+			g->vb_err = err;
+			pr_warn("guard: cannot map the verified-source bits (%s): they are not "
+				"refreshed, and sources an attack got verified keep their bits until "
+				"the program is reloaded", strerror(-err));
+		}
+	}
+	if (!g->vb_live.w)
+		return false;
+	len = (size_t)g->vb_live.words * sizeof(__u64);
 	if (!g->vb_fresh)
-		g->vb_fresh = malloc(sizeof(*g->vb_fresh));
+		g->vb_fresh = malloc(len);
 	if (!g->vb_before)
-		g->vb_before = malloc(sizeof(*g->vb_before));
-	if (!g->vb_after)
-		g->vb_after = malloc(sizeof(*g->vb_after));
-	return g->vb_fresh && g->vb_before && g->vb_after;
+		g->vb_before = malloc(len);
+	return g->vb_fresh && g->vb_before;
 }
 
 /*
  * Counting walks the tables: every 5 s is enough for a gauge. The same walk refreshes the
  * verified-source bits (src/guard_vbits.h): the bits of the unexpired sources it found, plus
- * whatever the datapath set while it ran, replace the map's. So the bits a flood SYN reads
- * are never more than the tables' own sources, 5 s stale: xl4_gver_v1 and xl4_gverc_v1 hold
- * at most 2 x 65,536 by default, an eighth of the 2^20 bits, however long an attack lasts.
+ * whatever the datapath set since they were copied, replace the map's. So the bits a flood SYN
+ * reads are never more than the tables' own sources, 5 s stale: at most 2 x guard.verified_max,
+ * 1/8 of the bits the loader sized for them (include/xl4/abi.h), however long an attack lasts.
  */
 static void daemon_guard_tick_verified(struct daemon_guard *g, uint64_t now)
 {
-	__u32 zero = 0;
 	bool bits;
 	long n;
 
 	if (g->verified_counted_ns && now - g->verified_counted_ns < 5 * NS_PER_S)
 		return;
 	g->verified_counted_ns = now;
-	bits = g->maps.vbit >= 0 && vbits_ready(g) &&
-	       !bpf_map_lookup_elem(g->maps.vbit, &zero, g->vb_before);
-	if (bits)
-		memset(g->vb_fresh, 0, sizeof(*g->vb_fresh));
-	n = xl4_guard_verified_walk(&g->maps, now, bits ? note_bit : count_nothing, g->vb_fresh);
+	bits = g->maps.vbit >= 0 && vbits_ready(g);
+	if (bits) {
+		size_t len = (size_t)g->vb_live.words * sizeof(__u64);
+
+		memset(g->vb_fresh, 0, len);
+		for (__u32 i = 0; i < g->vb_live.words; i++)
+			g->vb_before[i] = __atomic_load_n(&g->vb_live.w[i], __ATOMIC_RELAXED);
+	}
+	n = xl4_guard_verified_walk(&g->maps, now, bits ? note_bit : count_nothing, g);
 	if (n < 0)
 		return;
 	g->verified_sources = n;
-	if (bits && !bpf_map_lookup_elem(g->maps.vbit, &zero, g->vb_after)) {
-		long set = xl4_guard_vbits_merge(g->vb_fresh, g->vb_before, g->vb_after);
-
-		if (!bpf_map_update_elem(g->maps.vbit, &zero, g->vb_fresh, BPF_ANY))
-			g->verified_bits = set;
-	}
+	if (bits)
+		g->verified_bits = xl4_guard_vbits_refresh(&g->vb_live, g->vb_fresh, g->vb_before);
 }
 
 void daemon_guard_tick(void *state)
@@ -639,12 +654,13 @@ json_t *daemon_guard_json(struct daemon_guard *g)
 	uint64_t period = (uint64_t)xl4_guard_key_slices(c->key_rotation_s) << XL4_GUARD_COOKIE_SHIFT;
 	uint64_t now = xl4_mono_ns();
 
-	return json_pack("{s:b, s:s, s:i, s:f, s:i, s:i, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:b}}",
+	return json_pack("{s:b, s:s, s:i, s:f, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:b}}",
 			 "enabled", c->enabled, "response", xl4_guard_response_name(c->response),
 			 "syn_rate", (int)c->syn_rate, "ratio", c->ratio, "enter_ms", (int)c->enter_ms,
 			 "leave_ms", (int)c->leave_ms, "verified_sources",
 			 (json_int_t)(g->verified_sources > 0 ? g->verified_sources : 0),
-			 "verified_bits", (json_int_t)g->verified_bits,
+			 "verified_bits", (json_int_t)g->verified_bits, "verified_bits_size",
+			 (json_int_t)g->vb_live.words * 64,
 			 "analyzer_blocks", (json_int_t)g->analyzer_blocks, "analyzer_lost",
 			 (json_int_t)xl4_an_thread_lost(g->an), "cookie_key", "period_s",
 			 (json_int_t)(period / NS_PER_S), "next_rotation_s",

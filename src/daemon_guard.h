@@ -20,6 +20,7 @@
 #include "daemon_job.h"
 #include "engine.h"
 #include "guard_state.h"
+#include "guard_vbits.h"
 #include "lb_state.h"
 
 #define DAEMON_GUARD_EVENTS 32
@@ -67,9 +68,12 @@ struct daemon_guard {
 	struct daemon_guard_proof proof;
 	long verified_sources;
 	uint64_t verified_counted_ns;
-	/* the verified-source bits refreshed with each count (src/guard_vbits.h): the walk's,
-	 * and the live ones before and after it; allocated at the first walk (3 x 128 KiB) */
-	struct xl4_guard_vbits *vb_fresh, *vb_before, *vb_after;
+	/* the verified-source bits refreshed with each count (src/guard_vbits.h): the live
+	 * ones, mapped, and the walk's and the copy taken before it, allocated at the first walk
+	 * (each the map's size: 16 bits per verified_max source, 512 KiB by default) */
+	struct xl4_gvbits vb_live;
+	__u64 *vb_fresh, *vb_before;
+	int vb_err; /* why the bits could not be mapped (0: they were, or not tried yet) */
 	long verified_bits; /* bits set after the last refresh (0 before the first) */
 	uint64_t key_drawn_ns; /* the last time a cookie key was drawn (0: not by this daemon) */
 	int key_err;	       /* the last rotation's error, logged once until it clears */

@@ -216,6 +216,10 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		bpf_map__set_max_entries(skel->maps.xl4_gver_v1, o->guard_verified_max);
 		bpf_map__set_max_entries(skel->maps.xl4_gverc_v1, o->guard_verified_max);
 	}
+	/* their presence bits: 16 per source a table may hold (include/xl4/abi.h) */
+	skel->rodata->cfg_gvbits_log2 =
+		xl4_guard_vbits_log2(bpf_map__max_entries(skel->maps.xl4_gver_v1));
+	bpf_map__set_max_entries(skel->maps.xl4_gvbit_v1, 1u << (skel->rodata->cfg_gvbits_log2 - 6));
 
 	/* pin: shared state (counters, events, the LB tables and connections) outlives the
 	 * daemon, so a restart keeps every flow; scratch maps stay private */
@@ -329,6 +333,30 @@ fail:
 	return err;
 }
 
+/* A map of program prog_fd by name, opened (an fd), or -errno. */
+static int prog_map_by_name(int prog_fd, const char *name)
+{
+	struct bpf_prog_info info = {};
+	__u32 ids[64], len = sizeof(info);
+
+	info.nr_map_ids = 64;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++) {
+		struct bpf_map_info m = {};
+		__u32 mlen = sizeof(m);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &m, &mlen) && !strcmp(m.name, name))
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
 int xl4_engine_adopt(struct xl4_engine *e, const char *pin_path, __u32 prog_id)
 {
 	struct bpf_map_info info = {};
@@ -339,6 +367,7 @@ int xl4_engine_adopt(struct xl4_engine *e, const char *pin_path, __u32 prog_id)
 	e->trace_fd = -1;
 	for (size_t i = 0; i < N_PINNED; i++)
 		*(int *)((char *)e + pinned_maps[i].fd_off) = -1;
+	e->guard.vbit = -1;
 	e->adopted = true;
 	e->prog_fd = bpf_prog_get_fd_by_id(prog_id);
 	if (e->prog_fd < 0)
@@ -367,6 +396,11 @@ int xl4_engine_adopt(struct xl4_engine *e, const char *pin_path, __u32 prog_id)
 	if (bpf_obj_get_info_by_fd(e->guard.syn, &info, &len))
 		goto fail;
 	e->guard.syn_slots = info.max_entries;
+	/* not pinned: the running program's own, found among its maps */
+	e->guard.vbit = prog_map_by_name(e->prog_fd, XL4_MAP_GUARD_VBITS);
+	if (e->guard.vbit < 0)
+		pr_warn("the running program has no %s: the guard's verified-source bits are not "
+			"refreshed until it is replaced ('xl4 daemon --upgrade')", XL4_MAP_GUARD_VBITS);
 	return 0;
 fail:
 	pr_warn("cannot adopt the running datapath (program id %u, pins in %s): %s", prog_id,
@@ -389,6 +423,8 @@ void xl4_engine_close(struct xl4_engine *e)
 			if (fd >= 0)
 				close(fd);
 		}
+		if (e->guard.vbit >= 0)
+			close(e->guard.vbit);
 	}
 	memset(e, 0, sizeof(*e));
 }

@@ -1,28 +1,78 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The guard's verified-source bits rebuilt from the verified tables (guard_vbits.h). */
+/* The guard's verified-source bits, mapped, refreshed and rebuilt (guard_vbits.h). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include <bpf/bpf.h>
 
 #include "guard_vbits.h"
-#include "xl4/abi.h"
 
-void xl4_guard_vbits_add(struct xl4_guard_vbits *v, const struct xl4_guard_src *src)
+int xl4_gvbits_map(struct xl4_gvbits *v, int fd)
 {
-	__u32 bit = xl4_guard_vbit(src);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), words;
+	void *m;
 
-	v->w[bit / 64] |= 1ull << (bit % 64);
+	memset(v, 0, sizeof(*v));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	words = info.max_entries;
+	/* what the loader makes (include/xl4/abi.h); anything else is not ours to read */
+	if (info.value_size != sizeof(__u64) || !(info.map_flags & BPF_F_MMAPABLE) || !words ||
+	    (words & (words - 1)) || words < 1u << (XL4_GUARD_VBITS_LOG2_MIN - 6) ||
+	    words > 1u << (XL4_GUARD_VBITS_LOG2_MAX - 6))
+		return -EINVAL;
+	m = mmap(NULL, (size_t)words * sizeof(__u64), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	v->w = m;
+	v->words = words;
+	v->log2 = (__u32)__builtin_ctz(words) + 6;
+	return 0;
 }
 
-long xl4_guard_vbits_merge(struct xl4_guard_vbits *fresh, const struct xl4_guard_vbits *before,
-			   const struct xl4_guard_vbits *after)
+void xl4_gvbits_unmap(struct xl4_gvbits *v)
+{
+	if (v->w)
+		munmap(v->w, (size_t)v->words * sizeof(__u64));
+	memset(v, 0, sizeof(*v));
+}
+
+void xl4_gvbits_fill(struct xl4_gvbits *v, __u64 word)
+{
+	for (__u32 i = 0; i < v->words; i++)
+		__atomic_store_n(&v->w[i], word, __ATOMIC_RELAXED);
+}
+
+bool xl4_gvbits_test(const struct xl4_gvbits *v, const struct xl4_guard_src *src)
+{
+	__u32 bit = xl4_guard_vbit(src, v->log2);
+
+	return __atomic_load_n(&v->w[bit / 64], __ATOMIC_RELAXED) >> (bit % 64) & 1;
+}
+
+void xl4_guard_vbits_add(__u64 *w, __u32 log2, const struct xl4_guard_src *src)
+{
+	__u32 bit = xl4_guard_vbit(src, log2);
+
+	w[bit / 64] |= 1ull << (bit % 64);
+}
+
+long xl4_guard_vbits_refresh(struct xl4_gvbits *live, const __u64 *fresh, const __u64 *before)
 {
 	long set = 0;
 
-	for (__u32 i = 0; i < XL4_GUARD_VBITS_WORDS; i++) {
-		fresh->w[i] |= after->w[i] & ~before->w[i];
-		set += __builtin_popcountll(fresh->w[i]);
+	for (__u32 i = 0; i < live->words; i++) {
+		__u64 cur = __atomic_load_n(&live->w[i], __ATOMIC_RELAXED), want;
+
+		do
+			want = fresh[i] | (cur & ~before[i]);
+		while (want != cur &&
+		       !__atomic_compare_exchange_n(&live->w[i], &cur, want, false,
+						    __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+		set += __builtin_popcountll(want);
 	}
 	return set;
 }
@@ -30,7 +80,7 @@ long xl4_guard_vbits_merge(struct xl4_guard_vbits *fresh, const struct xl4_guard
 /* Every key of one verified table into bits; the number of keys, or -errno. Bounded: a program
  * still running on the pinned table may evict the key the walk stands on, and the walk then
  * starts over from the first key; twice the table's size is enough for every key present. */
-static long add_table(struct xl4_guard_vbits *v, int fd)
+static long add_table(struct xl4_gvbits *v, int fd)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -43,7 +93,9 @@ static long add_table(struct xl4_guard_vbits *v, int fd)
 	max = 2L * info.max_entries;
 	for (err = bpf_map_get_next_key(fd, NULL, &next); !err && n < max;
 	     err = bpf_map_get_next_key(fd, &key, &next)) {
-		xl4_guard_vbits_add(v, &next);
+		__u32 bit = xl4_guard_vbit(&next, v->log2);
+
+		__atomic_fetch_or(&v->w[bit / 64], 1ull << (bit % 64), __ATOMIC_RELAXED);
 		key = next;
 		n++;
 	}
@@ -52,23 +104,18 @@ static long add_table(struct xl4_guard_vbits *v, int fd)
 
 int xl4_guard_vbits_rebuild(int vbits_fd, int ver_fd, int verc_fd)
 {
-	struct xl4_guard_vbits *v = calloc(1, sizeof(*v));
+	struct xl4_gvbits v;
 	long a = 0, b = 0;
-	__u32 zero = 0;
-	int err = 0;
+	int err = xl4_gvbits_map(&v, vbits_fd);
 
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(vbits_fd, &zero, v))
-		err = -errno;
-	if (!err && ver_fd >= 0)
-		a = add_table(v, ver_fd);
-	if (!err && verc_fd >= 0)
-		b = add_table(v, verc_fd);
-	if (!err && (a < 0 || b < 0))
-		err = (int)(a < 0 ? a : b);
-	if (!err && bpf_map_update_elem(vbits_fd, &zero, v, BPF_ANY))
-		err = -errno;
-	free(v);
-	return err ? err : (int)(a + b);
+	if (err)
+		return err;
+	if (ver_fd >= 0)
+		a = add_table(&v, ver_fd);
+	if (verc_fd >= 0)
+		b = add_table(&v, verc_fd);
+	xl4_gvbits_unmap(&v);
+	if (a < 0 || b < 0)
+		return (int)(a < 0 ? a : b);
+	return (int)(a + b);
 }

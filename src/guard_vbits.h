@@ -2,14 +2,35 @@
 #ifndef XL4_GUARD_VBITS_H
 #define XL4_GUARD_VBITS_H
 
+#include <stdbool.h>
+
 #include "xl4/abi.h"
 
 /*
- * xl4_gvbit_v1 (include/xl4/abi.h: struct xl4_guard_vbits) from what the verified tables hold.
+ * xl4_gvbit_v1 (include/xl4/abi.h), the verified sources' presence bits, mapped into this
+ * process: the words the datapath reads and sets, written here in place with atomic
+ * operations, so no bit the datapath sets is lost to a write of ours.
+ */
+struct xl4_gvbits {
+	__u64 *w; /* the live words (NULL: not mapped) */
+	__u32 words; /* a power of two */
+	__u32 log2; /* 2^log2 bits: words * 64 */
+};
+
+/* Map the bits of map fd (its size read from the map). 0 or -errno. */
+int xl4_gvbits_map(struct xl4_gvbits *v, int fd);
+void xl4_gvbits_unmap(struct xl4_gvbits *v);
+/* Every word set to word (0: clear all); for tests and the bench. */
+void xl4_gvbits_fill(struct xl4_gvbits *v, __u64 word);
+bool xl4_gvbits_test(const struct xl4_gvbits *v, const struct xl4_guard_src *src);
+
+/* A source's bit into words w of 2^log2 bits (the walk's callback sets them). */
+void xl4_guard_vbits_add(__u64 *w, __u32 log2, const struct xl4_guard_src *src);
+
+/*
  * A newly loaded program's bits start clear, while the tables it took over from pins may hold
  * sources: without this, each of them would be asked to prove itself again. Bits are ORed into
- * what the map holds. Call it before the program is attached (nothing sets bits then).
- * Returns the number of sources read, or -errno.
+ * what the map holds. Returns the number of sources read, or -errno.
  */
 int xl4_guard_vbits_rebuild(int vbits_fd, int ver_fd, int verc_fd);
 
@@ -19,15 +40,10 @@ int xl4_guard_vbits_rebuild(int vbits_fd, int ver_fd, int verc_fd);
  * Drop admits any source that repeats its SYN) would fill the map until every flood SYN paid
  * the tables' lookups again. The daemon therefore replaces the bits, every few seconds, with
  * those of the sources its walk of the tables found unexpired (`fresh`), keeping every bit the
- * datapath set while the walk ran (the live bits read before it, `before`, against those read
- * after it): a source proven meanwhile keeps its bit even if the walk missed its entry.
+ * datapath set since it copied the words (`before`, taken before the walk): each live word
+ * becomes fresh | (live & ~before), by compare-and-swap, so a source proven during the walk,
+ * or while the words are written, keeps its bit. Returns the bits set in the result.
  */
-struct xl4_guard_vbits;
-
-/* The bits to write: fresh | (after & ~before), into fresh. Returns the bits set in the result. */
-long xl4_guard_vbits_merge(struct xl4_guard_vbits *fresh, const struct xl4_guard_vbits *before,
-			   const struct xl4_guard_vbits *after);
-/* A source's bit into v (the walk's callback sets them). */
-void xl4_guard_vbits_add(struct xl4_guard_vbits *v, const struct xl4_guard_src *src);
+long xl4_guard_vbits_refresh(struct xl4_gvbits *live, const __u64 *fresh, const __u64 *before);
 
 #endif /* XL4_GUARD_VBITS_H */

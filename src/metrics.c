@@ -289,8 +289,11 @@ static void render_guard(FILE *f, json_t *vips, json_t *guard)
 	family(f, "xl4_guard_verified_sources", "gauge", "Sources verified by First Drop or the challenge, unexpired");
 	sample(f, "xl4_guard_verified_sources", jint(guard, "verified_sources"), 0);
 	family(f, "xl4_guard_verified_bits", "gauge",
-	       "Bits set in the verified-source filter, of 1048576 (refreshed every 5 s)");
+	       "Bits set in the verified-source filter (refreshed every 5 s)");
 	sample(f, "xl4_guard_verified_bits", jint(guard, "verified_bits"), 0);
+	family(f, "xl4_guard_verified_bits_size", "gauge",
+	       "Bits in the verified-source filter: 16 per guard.verified_max source");
+	sample(f, "xl4_guard_verified_bits_size", jint(guard, "verified_bits_size"), 0);
 	family(f, "xl4_analyzer_blocks_total", "counter", "Sources or prefixes the analyzer blocked");
 	sample(f, "xl4_analyzer_blocks_total", jint(guard, "analyzer_blocks"), 0);
 }

@@ -532,6 +532,7 @@ struct xl4_rule_counters {
 #define XL4_MAP_GUARD_SYN "xl4_gsyn_v1"
 #define XL4_MAP_GUARD_VERIFIED "xl4_gver_v1"
 #define XL4_MAP_GUARD_VERIFIED_COOKIE "xl4_gverc_v1"
+#define XL4_MAP_GUARD_VBITS "xl4_gvbit_v1" /* not pinned: the program's own (engine.c) */
 #define XL4_MAP_GUARD_CHAL_BUDGET "xl4_gchbud_v1"
 #define XL4_MAP_GUARD_COOKIE_KEYS "xl4_gckey_v1"
 #define XL4_MAP_GUARD_WINDOWS "xl4_gwin_v1"
@@ -745,24 +746,36 @@ struct xl4_guard_src {
 };
 _Static_assert(sizeof(struct xl4_guard_src) == 20, "xl4_guard_src layout");
 
-/* xl4_gvbit_v1 (array, 1 entry, not pinned): one bit per source either verified table may
- * hold, set by the datapath with each proof and rebuilt from both tables by the loader. A
- * clear bit proves "not verified", and a SYN from a source never seen (a spoofed flood) is
- * judged without the tables' lookups, each a cache miss in a table sized for a flood; a set
- * bit may be a collision, and the tables decide as before. The daemon rewrites the bits from
- * the tables every 5 s (src/guard_vbits.h), so an expired or evicted source's bit goes then
- * (a false positive meanwhile costs the lookups it would have cost anyway). The hash is not
- * keyed: whoever aims a flood at the bits of sources it knows are verified gets the lookups
- * back, never a pass. */
-#define XL4_GUARD_VBITS_LOG2 20
-#define XL4_GUARD_VBITS_WORDS ((1u << XL4_GUARD_VBITS_LOG2) / 64)
-struct xl4_guard_vbits {
-	__u64 w[XL4_GUARD_VBITS_WORDS];
-};
+/* xl4_gvbit_v1 (array of 64-bit words, BPF_F_MMAPABLE, not pinned): one bit per source either
+ * verified table may hold, set by the datapath with each proof and rebuilt from both tables by
+ * the loader. A clear bit proves "not verified", and a SYN from a source never seen (a spoofed
+ * flood) is judged without the tables' lookups, each a cache miss in a table sized for a flood;
+ * a set bit may be a collision, and the tables decide as before. The daemon rewrites the bits
+ * from the tables every 5 s (src/guard_vbits.h), so an expired or evicted source's bit goes
+ * then (a false positive meanwhile costs the lookups it would have cost anyway). The hash is
+ * not keyed: whoever aims a flood at the bits of sources it knows are verified gets the
+ * lookups back, never a pass.
+ *
+ * Sized by guard.verified_max (xl4_guard_vbits_log2()): 16 bits per source a table may hold,
+ * so with both tables full at most 1/8 of the bits are asked for and ~12% are set; a flood
+ * SYN's source then pays the tables' lookups one time in eight at worst, however long an
+ * attacker spends getting sources verified. The loader sets the size (max_entries, in words)
+ * and the program's cfg_gvbits_log2 together; user space reads the size from the map. */
+#define XL4_GUARD_VBITS_LOG2_MIN 20 /* 128 KiB: 65,536 sources a table (the object's default) */
+#define XL4_GUARD_VBITS_LOG2_MAX 27 /* 16 MiB: 2^23 a table; above it the load rises to 1/4 */
 
-/* A source key's bit: its five words mixed, then a multiplicative hash; computed alike on both
- * sides (the words as they lie in memory). */
-static inline __u32 xl4_guard_vbit(const struct xl4_guard_src *k)
+static inline __u32 xl4_guard_vbits_log2(__u32 verified_max)
+{
+	__u32 log2 = XL4_GUARD_VBITS_LOG2_MIN;
+
+	while (log2 < XL4_GUARD_VBITS_LOG2_MAX && (1ull << log2) < 16ull * verified_max)
+		log2++;
+	return log2;
+}
+
+/* A source key's bit among 2^log2: its five words mixed, then a multiplicative hash (its top
+ * bits); computed alike on both sides (the words as they lie in memory). */
+static inline __u32 xl4_guard_vbit(const struct xl4_guard_src *k, __u32 log2)
 {
 	__u32 h = k->family * 0x9e3779b1u;
 
@@ -771,7 +784,7 @@ static inline __u32 xl4_guard_vbit(const struct xl4_guard_src *k)
 		h *= 0x85ebca6bu;
 		h ^= h >> 13;
 	}
-	return (__u32)(h * 2654435761u) >> (32 - XL4_GUARD_VBITS_LOG2);
+	return (__u32)(h * 2654435761u) >> ((32 - log2) & 31);
 }
 
 /* ---- Backend agent (TC) -------------------------------------------------------------------- */

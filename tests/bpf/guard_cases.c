@@ -1325,18 +1325,12 @@ static void sc_verified_abuse(int v6)
  * counted under name. */
 static bool vbits_set_all(struct gworld *w, const char *name, __u64 word)
 {
-	struct xl4_guard_vbits *v = malloc(sizeof(*v));
-	__u32 zero = 0;
-	int e = 0;
+	struct xl4_gvbits v;
+	int e = xl4_gvbits_map(&v, bpf_map__fd(w->eng.skel->maps.xl4_gvbit_v1));
 
-	if (!v) {
-		e = -ENOMEM;
-	} else {
-		for (__u32 i = 0; i < XL4_GUARD_VBITS_WORDS; i++)
-			v->w[i] = word;
-		if (bpf_map_update_elem(bpf_map__fd(w->eng.skel->maps.xl4_gvbit_v1), &zero, v, BPF_ANY))
-			e = -errno;
-		free(v);
+	if (!e) {
+		xl4_gvbits_fill(&v, word);
+		xl4_gvbits_unmap(&v);
 	}
 	if (e && fx_selected(name)) {
 		fx_fail(name, true, "cannot write xl4_gvbit_v1: %s", strerror(-e));

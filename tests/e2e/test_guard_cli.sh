@@ -197,6 +197,15 @@ wait_vbits() { # wait_vbits OP N: up to 8 s for verified_bits OP N (python compa
 }
 wait_vbits ">=" 1
 assert_ge "status: guard.verified_bits counts $C4's bit" 1 "$(vbits)"
+# A daemon that adopts the running program (a restart of the same build) must find the bits,
+# which are not pinned, among the program's maps and go on refreshing them.
+{ kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null
+DAEMON_PID=
+daemon_start "$SRV" -i s0 -m skb -c "$CONF"
+assert_match "restarted daemon adopted the running program" 'adopted the running program' "$(cat "$DAEMON_LOG")"
+assert_false "restarted daemon: no warning about the bits" grep -q 'verified-source bits\|xl4_gvbit_v1' "$DAEMON_LOG"
+wait_vbits ">=" 1
+assert_ge "adopted: guard.verified_bits still counts $C4's bit" 1 "$(vbits)"
 assert_true "guard unverify $C4" quietly x guard unverify "$C4"
 assert_match "verified list empty again" '^0 verified sources' "$(x guard verified)"
 wait_vbits "==" 0

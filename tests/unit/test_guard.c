@@ -561,20 +561,23 @@ static void test_autoblock_cap_and_no_renewal(void **state)
 	xl4_analyzer_free(a);
 }
 
-static bool vbit_is_set(const struct xl4_guard_vbits *v, const struct xl4_guard_src *k)
-{
-	__u32 bit = xl4_guard_vbit(k);
+#define VB_LOG2 XL4_GUARD_VBITS_LOG2_MIN
+#define VB_WORDS (1u << (VB_LOG2 - 6))
 
-	return (v->w[bit / 64] >> (bit % 64)) & 1;
+static bool vbit_is_set(const __u64 *w, const struct xl4_guard_src *k)
+{
+	__u32 bit = xl4_guard_vbit(k, VB_LOG2);
+
+	return (w[bit / 64] >> (bit % 64)) & 1;
 }
 
 /* The daemon's refresh of the verified-source bits (guard_vbits.h): what the walk found, plus
- * what the datapath set while it walked; a bit only the old map had (a source that left the
- * tables) is gone. */
+ * what the datapath set since the words were copied; a bit only the old map had (a source that
+ * left the tables) is gone. */
 static void test_vbits_refresh_merge(void **state)
 {
-	struct xl4_guard_vbits *fresh = calloc(1, sizeof(*fresh)), *before = calloc(1, sizeof(*before)),
-			       *after = calloc(1, sizeof(*after));
+	__u64 *fresh = calloc(VB_WORDS, 8), *before = calloc(VB_WORDS, 8), *w = calloc(VB_WORDS, 8);
+	struct xl4_gvbits live = { .w = w, .words = VB_WORDS, .log2 = VB_LOG2 };
 	struct xl4_guard_src walked = { .addr = { htonl(0xc6120001) }, .family = 4 },
 			     stale = { .addr = { htonl(0xc6120002) }, .family = 4 },
 			     proven_meanwhile = { .addr = { htonl(0xc6120003) }, .family = 4 },
@@ -583,26 +586,66 @@ static void test_vbits_refresh_merge(void **state)
 	(void)state;
 	assert_non_null(fresh);
 	assert_non_null(before);
-	assert_non_null(after);
+	assert_non_null(w);
 	/* four distinct bits, or the test proves nothing */
-	assert_int_not_equal(xl4_guard_vbit(&walked), xl4_guard_vbit(&stale));
-	assert_int_not_equal(xl4_guard_vbit(&walked), xl4_guard_vbit(&proven_meanwhile));
-	assert_int_not_equal(xl4_guard_vbit(&stale), xl4_guard_vbit(&proven_meanwhile));
-	assert_int_not_equal(xl4_guard_vbit(&v6), xl4_guard_vbit(&stale));
-	xl4_guard_vbits_add(before, &walked);
-	xl4_guard_vbits_add(before, &stale);
-	memcpy(after, before, sizeof(*after));
-	xl4_guard_vbits_add(after, &proven_meanwhile);
-	xl4_guard_vbits_add(fresh, &walked);
-	xl4_guard_vbits_add(fresh, &v6);
-	assert_int_equal(xl4_guard_vbits_merge(fresh, before, after), 3);
-	assert_true(vbit_is_set(fresh, &walked));
-	assert_true(vbit_is_set(fresh, &v6));
-	assert_true(vbit_is_set(fresh, &proven_meanwhile));
-	assert_false(vbit_is_set(fresh, &stale));
+	assert_int_not_equal(xl4_guard_vbit(&walked, VB_LOG2), xl4_guard_vbit(&stale, VB_LOG2));
+	assert_int_not_equal(xl4_guard_vbit(&walked, VB_LOG2),
+			     xl4_guard_vbit(&proven_meanwhile, VB_LOG2));
+	assert_int_not_equal(xl4_guard_vbit(&stale, VB_LOG2),
+			     xl4_guard_vbit(&proven_meanwhile, VB_LOG2));
+	assert_int_not_equal(xl4_guard_vbit(&v6, VB_LOG2), xl4_guard_vbit(&stale, VB_LOG2));
+	xl4_guard_vbits_add(w, VB_LOG2, &walked);
+	xl4_guard_vbits_add(w, VB_LOG2, &stale);
+	memcpy(before, w, VB_WORDS * 8);		    /* the daemon's copy */
+	xl4_guard_vbits_add(w, VB_LOG2, &proven_meanwhile); /* the datapath, during the walk */
+	xl4_guard_vbits_add(fresh, VB_LOG2, &walked);
+	xl4_guard_vbits_add(fresh, VB_LOG2, &v6);
+	assert_int_equal(xl4_guard_vbits_refresh(&live, fresh, before), 3);
+	assert_true(vbit_is_set(w, &walked));
+	assert_true(vbit_is_set(w, &v6));
+	assert_true(vbit_is_set(w, &proven_meanwhile));
+	assert_false(vbit_is_set(w, &stale));
+	assert_true(xl4_gvbits_test(&live, &walked));
+	assert_false(xl4_gvbits_test(&live, &stale));
 	free(fresh);
 	free(before);
-	free(after);
+	free(w);
+}
+
+/* The bits' size follows guard.verified_max: 16 bits per source a table may hold, so two full
+ * tables ask for at most 1/8 of them; within the sizes the map may have. */
+static void test_vbits_size(void **state)
+{
+	(void)state;
+	assert_int_equal(xl4_guard_vbits_log2(1024), XL4_GUARD_VBITS_LOG2_MIN);
+	assert_int_equal(xl4_guard_vbits_log2(65536), 20);
+	assert_int_equal(xl4_guard_vbits_log2(65537), 21);
+	assert_int_equal(xl4_guard_vbits_log2(262144), 22); /* the config's default */
+	assert_int_equal(xl4_guard_vbits_log2(1u << 23), 27);
+	assert_int_equal(xl4_guard_vbits_log2(1u << 24), XL4_GUARD_VBITS_LOG2_MAX);
+	for (__u32 n = 1024; n <= (1u << 23); n = n * 3 + 1)
+		assert_true(2ull * n * 8 <= 1ull << xl4_guard_vbits_log2(n));
+}
+
+/* Sources spread over the bits: 2^16 distinct sources (a /16 of IPv4) in 2^20 bits set close
+ * to the 1 - e^(-1/16) a uniform hash would (6.06%); a hash that clustered them would let a
+ * few verified sources shadow many unverified ones. */
+static void test_vbits_spread(void **state)
+{
+	__u64 *w = calloc(VB_WORDS, 8);
+	long set = 0;
+
+	(void)state;
+	assert_non_null(w);
+	for (__u32 i = 0; i < 65536; i++) {
+		struct xl4_guard_src k = { .addr = { htonl(0xc6120000u | i) }, .family = 4 };
+
+		xl4_guard_vbits_add(w, VB_LOG2, &k);
+	}
+	for (__u32 i = 0; i < VB_WORDS; i++)
+		set += __builtin_popcountll(w[i]);
+	assert_in_range(set, 61000, 65536);
+	free(w);
 }
 
 int main(void)
@@ -610,6 +653,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cfg_build),
 		cmocka_unit_test(test_vbits_refresh_merge),
+		cmocka_unit_test(test_vbits_size),
+		cmocka_unit_test(test_vbits_spread),
 		cmocka_unit_test(test_effective),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_baseline_and_flash_crowd),
