@@ -325,13 +325,16 @@ static __always_inline int guard_src_in(void *map, const struct xl4_guard_src *k
 	return exp && *exp > now;
 }
 
-/* The bits' size, 2^cfg_gvbits_log2 (the loader's, with the map's: include/xl4/abi.h). */
+/* Each half of the bits holds 2^cfg_gvbits_log2 (the loader's, with the map's: abi.h). */
 const volatile __u32 cfg_gvbits_log2 = XL4_GUARD_VBITS_LOG2_MIN;
 
-/* The word of xl4_gvbit_v1 that holds k's bit, and the bit's mask (NULL: no such word). */
-static __always_inline __u64 *guard_vbit_word(const struct xl4_guard_src *k, __u64 *mask)
+/* The word of xl4_gvbit_v1 that holds k's bit in half (XL4_GUARD_VBITS_*), and the bit's
+ * mask (NULL: no such word). */
+static __always_inline __u64 *guard_vbit_word(const struct xl4_guard_src *k, __u32 half,
+					      __u64 *mask)
 {
-	__u32 bit = xl4_guard_vbit(k, cfg_gvbits_log2), word = bit / 64;
+	__u32 bit = xl4_guard_vbit(k, cfg_gvbits_log2);
+	__u32 word = bit / 64 + (half << ((cfg_gvbits_log2 - 6) & 31));
 
 	*mask = 1ull << (bit % 64);
 	return bpf_map_lookup_elem(&xl4_gvbit_v1, &word);
@@ -339,9 +342,9 @@ static __always_inline __u64 *guard_vbit_word(const struct xl4_guard_src *k, __u
 
 /* Could a verified table hold k? A clear bit says surely not (xl4_gvbit_v1): one inlined array
  * read instead of a lookup that misses the caches, for every SYN of a spoofed flood. */
-static __always_inline int guard_vbit_maybe(const struct xl4_guard_src *k)
+static __always_inline int guard_vbit_maybe(const struct xl4_guard_src *k, __u32 half)
 {
-	__u64 mask, *w = guard_vbit_word(k, &mask);
+	__u64 mask, *w = guard_vbit_word(k, half, &mask);
 
 	return !w || (*w & mask);
 }
@@ -349,9 +352,9 @@ static __always_inline int guard_vbit_maybe(const struct xl4_guard_src *k)
 /* Set k's bit before its table entry is written. Not atomic: two CPUs setting two bits of one
  * word at once may lose one, and that source is asked to prove itself again (its table entry
  * is then looked up only once a later proof sets the bit). */
-static __always_inline void guard_vbit_set(const struct xl4_guard_src *k)
+static __always_inline void guard_vbit_set(const struct xl4_guard_src *k, __u32 half)
 {
-	__u64 mask, *w = guard_vbit_word(k, &mask);
+	__u64 mask, *w = guard_vbit_word(k, half, &mask);
 
 	if (w)
 		*w |= mask;
@@ -369,17 +372,19 @@ static __always_inline int guard_verified(const struct xl4_guard_cfg *c, const s
 	__u64 *last;
 
 	guard_src_key(c, &k, p);
-	if (!guard_vbit_maybe(&k)) /* a source neither table holds: a flood's, mostly */
-		return 0;
+	/* each table behind its half of the bits: a clear bit, a source it surely does not hold
+	 * (a flood's, mostly), and no lookup; the challenge asks only the cookies' half, which
+	 * proofs an attack got at First Drop cannot fill */
 	if (level == XL4_GUARD_CHALLENGE)
-		return guard_src_in(&xl4_gverc_v1, &k, now);
-	if (guard_src_in(&xl4_gver_v1, &k, now))
+		return guard_vbit_maybe(&k, XL4_GUARD_VBITS_COOKIE) &&
+		       guard_src_in(&xl4_gverc_v1, &k, now);
+	if (guard_vbit_maybe(&k, XL4_GUARD_VBITS_FIRST_DROP) && guard_src_in(&xl4_gver_v1, &k, now))
 		return 1;
 	/* a flood at First Drop is new sources missing both tables: the cookie table only when
 	 * a cookie proof made in the last verified_ttl can still be in it (one array read) */
 	last = bpf_map_lookup_elem(&xl4_gvhint_v1, &zero);
 	return last && *last && now < *last + (__u64)c->verified_ttl_s * 1000000000ull + 1000000000ull &&
-	       guard_src_in(&xl4_gverc_v1, &k, now);
+	       guard_vbit_maybe(&k, XL4_GUARD_VBITS_COOKIE) && guard_src_in(&xl4_gverc_v1, &k, now);
 }
 
 /* Record a proof. First Drop proofs are budgeted per CPU (cfg.verify_per_sec): a spoofer
@@ -396,7 +401,7 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 	if (proof & XL4_GUARD_VERIFIED_COOKIE) {
 		__u64 *last = bpf_map_lookup_elem(&xl4_gvhint_v1, &zero);
 
-		guard_vbit_set(&k);
+		guard_vbit_set(&k, XL4_GUARD_VBITS_COOKIE);
 		bpf_map_update_elem(&xl4_gverc_v1, &k, &exp, BPF_ANY);
 		if (last && *last + 1000000000ull < now) /* shared: written once a second at most */
 			*last = now;
@@ -405,7 +410,7 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 	if (c->verify_per_sec &&
 	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_gverbud_v1, &zero), c->verify_per_sec, now))
 		return;
-	guard_vbit_set(&k);
+	guard_vbit_set(&k, XL4_GUARD_VBITS_FIRST_DROP);
 	bpf_map_update_elem(&xl4_gver_v1, &k, &exp, BPF_ANY);
 }
 

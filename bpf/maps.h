@@ -364,13 +364,13 @@ struct {
 	__type(value, __u64);
 } xl4_gvhint_v1 SEC(".maps");
 
-/* The verified sources' presence bits (include/xl4/abi.h: xl4_gvbit_v1), in 64-bit words;
- * max_entries (2^(log2 - 6)) set by the loader with cfg_gvbits_log2 (bpf/guard.h). Mappable:
- * the daemon rewrites words in place, atomically, while the datapath sets bits. */
+/* The verified sources' presence bits (include/xl4/abi.h: xl4_gvbit_v1), in 64-bit words, two
+ * halves; max_entries (2 * 2^(log2 - 6)) set by the loader with cfg_gvbits_log2 (bpf/guard.h).
+ * Mappable: the daemon rewrites words in place, atomically, while the datapath sets bits. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1u << (XL4_GUARD_VBITS_LOG2_MIN - 6));
+	__uint(max_entries, 2u << (XL4_GUARD_VBITS_LOG2_MIN - 6));
 	__type(key, __u32);
 	__type(value, __u64);
 } xl4_gvbit_v1 SEC(".maps");

@@ -63,11 +63,11 @@ struct proved {
 	uint64_t n;
 };
 
-static int proved_in(void *ctx, const struct xl4_guard_src *src, uint64_t left_s)
+static int proved_in(void *ctx, const struct xl4_guard_src *src, uint64_t left_s, bool cookie)
 {
 	struct proved *pr = ctx;
 
-	(void)left_s;
+	(void)left_s, (void)cookie;
 	pr->n += xl4_prefix_contains(pr->p, (int)src->family, src->addr) == 1;
 	return 0;
 }
@@ -362,18 +362,19 @@ static void vip_tick(struct daemon_guard *g, uint32_t id, uint64_t now)
 	}
 }
 
-static int count_nothing(void *ctx, const struct xl4_guard_src *s, uint64_t left)
+static int count_nothing(void *ctx, const struct xl4_guard_src *s, uint64_t left, bool cookie)
 {
-	(void)ctx, (void)s, (void)left;
+	(void)ctx, (void)s, (void)left, (void)cookie;
 	return 0;
 }
 
-static int note_bit(void *ctx, const struct xl4_guard_src *s, uint64_t left)
+static int note_bit(void *ctx, const struct xl4_guard_src *s, uint64_t left, bool cookie)
 {
 	struct daemon_guard *g = ctx;
 
 	(void)left;
-	xl4_guard_vbits_add(g->vb_fresh, g->vb_live.log2, s);
+	xl4_guard_vbits_add(g->vb_fresh, g->vb_live.log2,
+			    cookie ? XL4_GUARD_VBITS_COOKIE : XL4_GUARD_VBITS_FIRST_DROP, s);
 	return 0;
 }
 
@@ -782,11 +783,12 @@ struct verified_ctx {
 	json_t *arr;
 };
 
-static int list_one(void *ctx, const struct xl4_guard_src *s, uint64_t left_s)
+static int list_one(void *ctx, const struct xl4_guard_src *s, uint64_t left_s, bool cookie)
 {
 	struct verified_ctx *c = ctx;
 	char a[INET6_ADDRSTRLEN];
 
+	(void)cookie;
 	if (json_array_size(c->arr) > VERIFIED_LIST_MAX)
 		return 1;
 	inet_ntop(s->family == 6 ? AF_INET6 : AF_INET, s->addr, a, sizeof(a));

@@ -70,7 +70,7 @@ struct daemon_guard {
 	uint64_t verified_counted_ns;
 	/* the verified-source bits refreshed with each count (src/guard_vbits.h): the live
 	 * ones, mapped, and the walk's and the copy taken before it, allocated at the first walk
-	 * (each the map's size: 16 bits per verified_max source, 512 KiB by default) */
+	 * (each the map's size: 256 KiB by default, include/xl4/abi.h) */
 	struct xl4_gvbits vb_live;
 	__u64 *vb_fresh, *vb_before;
 	int vb_err; /* why the bits could not be mapped (0: they were, or not tried yet) */

@@ -216,10 +216,10 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		bpf_map__set_max_entries(skel->maps.xl4_gver_v1, o->guard_verified_max);
 		bpf_map__set_max_entries(skel->maps.xl4_gverc_v1, o->guard_verified_max);
 	}
-	/* their presence bits: 16 per source a table may hold (include/xl4/abi.h) */
+	/* their presence bits: a half per table, 4 per source it may hold (include/xl4/abi.h) */
 	skel->rodata->cfg_gvbits_log2 =
 		xl4_guard_vbits_log2(bpf_map__max_entries(skel->maps.xl4_gver_v1));
-	bpf_map__set_max_entries(skel->maps.xl4_gvbit_v1, 1u << (skel->rodata->cfg_gvbits_log2 - 6));
+	bpf_map__set_max_entries(skel->maps.xl4_gvbit_v1, 2u << (skel->rodata->cfg_gvbits_log2 - 6));
 
 	/* pin: shared state (counters, events, the LB tables and connections) outlives the
 	 * daemon, so a restart keeps every flow; scratch maps stay private */

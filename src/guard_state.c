@@ -185,7 +185,8 @@ uint32_t xl4_guard_effective(const struct xl4_guard_vip *v, const struct xl4_gua
 }
 
 /* One verified table: fn for each unexpired source; n counts them. */
-static long walk_one(int fd, uint64_t now_ns, xl4_guard_src_fn fn, void *ctx, bool *stop)
+static long walk_one(int fd, bool cookie, uint64_t now_ns, xl4_guard_src_fn fn, void *ctx,
+		     bool *stop)
 {
 	struct xl4_guard_src key, next;
 	long n = 0, steps = 0;
@@ -201,7 +202,7 @@ static long walk_one(int fd, uint64_t now_ns, xl4_guard_src_fn fn, void *ctx, bo
 		if (exp <= now_ns)
 			continue;
 		n++;
-		if (fn && !*stop && fn(ctx, &key, (exp - now_ns + 999999999ull) / 1000000000ull))
+		if (fn && !*stop && fn(ctx, &key, (exp - now_ns + 999999999ull) / 1000000000ull, cookie))
 			*stop = true;
 	}
 	if (steps <= (1l << 25) && errno != ENOENT)
@@ -213,11 +214,11 @@ long xl4_guard_verified_walk(const struct xl4_guard_maps *m, uint64_t now_ns, xl
 			     void *ctx)
 {
 	bool stop = false;
-	long a = walk_one(m->verc, now_ns, fn, ctx, &stop), b;
+	long a = walk_one(m->verc, true, now_ns, fn, ctx, &stop), b;
 
 	if (a < 0)
 		return a;
-	b = walk_one(m->ver, now_ns, fn, ctx, &stop);
+	b = walk_one(m->ver, false, now_ns, fn, ctx, &stop);
 	return b < 0 ? b : a + b;
 }
 

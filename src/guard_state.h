@@ -54,9 +54,11 @@ int xl4_guard_ctl_set(const struct xl4_guard_maps *m, uint32_t id, uint32_t over
 uint32_t xl4_guard_effective(const struct xl4_guard_vip *v, const struct xl4_guard_ctl *ctl,
 			     uint32_t response, uint32_t leave_ms, uint64_t now_ns);
 
-/* Verified sources. The walk calls fn for each unexpired one (remaining seconds); stops when
- * fn returns non-zero. Returns the number of unexpired sources, or -errno. */
-typedef int (*xl4_guard_src_fn)(void *ctx, const struct xl4_guard_src *src, uint64_t left_s);
+/* Verified sources. The walk calls fn for each unexpired one (remaining seconds; cookie: from
+ * the cookie-proven table, else First Drop's); stops when fn returns non-zero. Returns the
+ * number of unexpired sources, or -errno. */
+typedef int (*xl4_guard_src_fn)(void *ctx, const struct xl4_guard_src *src, uint64_t left_s,
+				bool cookie);
 long xl4_guard_verified_walk(const struct xl4_guard_maps *m, uint64_t now_ns, xl4_guard_src_fn fn,
 			     void *ctx);
 /* Forget one source: 0, -ENOENT if it was not verified, or -errno. */

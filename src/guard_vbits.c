@@ -21,15 +21,15 @@ int xl4_gvbits_map(struct xl4_gvbits *v, int fd)
 	words = info.max_entries;
 	/* what the loader makes (include/xl4/abi.h); anything else is not ours to read */
 	if (info.value_size != sizeof(__u64) || !(info.map_flags & BPF_F_MMAPABLE) || !words ||
-	    (words & (words - 1)) || words < 1u << (XL4_GUARD_VBITS_LOG2_MIN - 6) ||
-	    words > 1u << (XL4_GUARD_VBITS_LOG2_MAX - 6))
+	    (words & (words - 1)) || words < 2u << (XL4_GUARD_VBITS_LOG2_MIN - 6) ||
+	    words > 2u << (XL4_GUARD_VBITS_LOG2_MAX - 6))
 		return -EINVAL;
 	m = mmap(NULL, (size_t)words * sizeof(__u64), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
 		return -errno;
 	v->w = m;
 	v->words = words;
-	v->log2 = (__u32)__builtin_ctz(words) + 6;
+	v->log2 = (__u32)__builtin_ctz(words) - 1 + 6;
 	return 0;
 }
 
@@ -46,18 +46,28 @@ void xl4_gvbits_fill(struct xl4_gvbits *v, __u64 word)
 		__atomic_store_n(&v->w[i], word, __ATOMIC_RELAXED);
 }
 
-bool xl4_gvbits_test(const struct xl4_gvbits *v, const struct xl4_guard_src *src)
-{
-	__u32 bit = xl4_guard_vbit(src, v->log2);
-
-	return __atomic_load_n(&v->w[bit / 64], __ATOMIC_RELAXED) >> (bit % 64) & 1;
-}
-
-void xl4_guard_vbits_add(__u64 *w, __u32 log2, const struct xl4_guard_src *src)
+/* A source's bit in half: its word's index, and the bit in it. */
+static __u32 vbit_word(__u32 log2, __u32 half, const struct xl4_guard_src *src, __u64 *mask)
 {
 	__u32 bit = xl4_guard_vbit(src, log2);
 
-	w[bit / 64] |= 1ull << (bit % 64);
+	*mask = 1ull << (bit % 64);
+	return bit / 64 + (half << (log2 - 6));
+}
+
+bool xl4_gvbits_test(const struct xl4_gvbits *v, __u32 half, const struct xl4_guard_src *src)
+{
+	__u64 mask;
+	__u32 i = vbit_word(v->log2, half, src, &mask);
+
+	return __atomic_load_n(&v->w[i], __ATOMIC_RELAXED) & mask;
+}
+
+void xl4_guard_vbits_add(__u64 *w, __u32 log2, __u32 half, const struct xl4_guard_src *src)
+{
+	__u64 mask;
+
+	w[vbit_word(log2, half, src, &mask)] |= mask;
 }
 
 long xl4_guard_vbits_refresh(struct xl4_gvbits *live, const __u64 *fresh, const __u64 *before)
@@ -80,7 +90,7 @@ long xl4_guard_vbits_refresh(struct xl4_gvbits *live, const __u64 *fresh, const 
 /* Every key of one verified table into bits; the number of keys, or -errno. Bounded: a program
  * still running on the pinned table may evict the key the walk stands on, and the walk then
  * starts over from the first key; twice the table's size is enough for every key present. */
-static long add_table(struct xl4_gvbits *v, int fd)
+static long add_table(struct xl4_gvbits *v, int fd, __u32 half)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -93,9 +103,10 @@ static long add_table(struct xl4_gvbits *v, int fd)
 	max = 2L * info.max_entries;
 	for (err = bpf_map_get_next_key(fd, NULL, &next); !err && n < max;
 	     err = bpf_map_get_next_key(fd, &key, &next)) {
-		__u32 bit = xl4_guard_vbit(&next, v->log2);
+		__u64 mask;
+		__u32 i = vbit_word(v->log2, half, &next, &mask);
 
-		__atomic_fetch_or(&v->w[bit / 64], 1ull << (bit % 64), __ATOMIC_RELAXED);
+		__atomic_fetch_or(&v->w[i], mask, __ATOMIC_RELAXED);
 		key = next;
 		n++;
 	}
@@ -111,9 +122,9 @@ int xl4_guard_vbits_rebuild(int vbits_fd, int ver_fd, int verc_fd)
 	if (err)
 		return err;
 	if (ver_fd >= 0)
-		a = add_table(&v, ver_fd);
+		a = add_table(&v, ver_fd, XL4_GUARD_VBITS_FIRST_DROP);
 	if (verc_fd >= 0)
-		b = add_table(&v, verc_fd);
+		b = add_table(&v, verc_fd, XL4_GUARD_VBITS_COOKIE);
 	xl4_gvbits_unmap(&v);
 	if (a < 0 || b < 0)
 		return (int)(a < 0 ? a : b);

@@ -13,8 +13,8 @@
  */
 struct xl4_gvbits {
 	__u64 *w; /* the live words (NULL: not mapped) */
-	__u32 words; /* a power of two */
-	__u32 log2; /* 2^log2 bits: words * 64 */
+	__u32 words; /* both halves: 2 * 2^(log2 - 6) */
+	__u32 log2; /* 2^log2 bits a half (XL4_GUARD_VBITS_COOKIE, _FIRST_DROP) */
 };
 
 /* Map the bits of map fd (its size read from the map). 0 or -errno. */
@@ -22,10 +22,10 @@ int xl4_gvbits_map(struct xl4_gvbits *v, int fd);
 void xl4_gvbits_unmap(struct xl4_gvbits *v);
 /* Every word set to word (0: clear all); for tests and the bench. */
 void xl4_gvbits_fill(struct xl4_gvbits *v, __u64 word);
-bool xl4_gvbits_test(const struct xl4_gvbits *v, const struct xl4_guard_src *src);
+bool xl4_gvbits_test(const struct xl4_gvbits *v, __u32 half, const struct xl4_guard_src *src);
 
-/* A source's bit into words w of 2^log2 bits (the walk's callback sets them). */
-void xl4_guard_vbits_add(__u64 *w, __u32 log2, const struct xl4_guard_src *src);
+/* A source's bit into half of words w, each half 2^log2 bits (the walk's callback sets them). */
+void xl4_guard_vbits_add(__u64 *w, __u32 log2, __u32 half, const struct xl4_guard_src *src);
 
 /*
  * A newly loaded program's bits start clear, while the tables it took over from pins may hold

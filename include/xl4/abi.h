@@ -756,19 +756,25 @@ _Static_assert(sizeof(struct xl4_guard_src) == 20, "xl4_guard_src layout");
  * not keyed: whoever aims a flood at the bits of sources it knows are verified gets the
  * lookups back, never a pass.
  *
- * Sized by guard.verified_max (xl4_guard_vbits_log2()): 16 bits per source a table may hold,
- * so with both tables full at most 1/8 of the bits are asked for and ~12% are set; a flood
- * SYN's source then pays the tables' lookups one time in eight at worst, however long an
- * attacker spends getting sources verified. The loader sets the size (max_entries, in words)
- * and the program's cfg_gvbits_log2 together; user space reads the size from the map. */
-#define XL4_GUARD_VBITS_LOG2_MIN 20 /* 128 KiB: 65,536 sources a table (the object's default) */
-#define XL4_GUARD_VBITS_LOG2_MAX 27 /* 16 MiB: 2^23 a table; above it the load rises to 1/4 */
+ * Two halves of 2^log2 bits each, one per table: first the cookie-proven sources'
+ * (xl4_gverc_v1), then First Drop's (xl4_gver_v1). The challenge level asks only the first,
+ * which a spoofer cannot fill (it would have to answer cookies from the addresses it forges),
+ * so however many sources an attack gets verified at First Drop (verify_per_second lets it
+ * fill that table in seconds), a challenged flood SYN still skips the lookup. Each half is
+ * sized by guard.verified_max (xl4_guard_vbits_log2()): 4 bits per source its table may
+ * hold, at least 2^20, so a full table sets at most ~22% of its half. The loader sets the map
+ * (max_entries: 2 * 2^(log2 - 6) words) and the program's cfg_gvbits_log2 together; user
+ * space reads the size from the map. */
+#define XL4_GUARD_VBITS_LOG2_MIN 20 /* 128 KiB a half: 262,144 sources (the config's default) */
+#define XL4_GUARD_VBITS_LOG2_MAX 26 /* 8 MiB a half: 2^24 sources, verified_max's maximum */
+#define XL4_GUARD_VBITS_COOKIE 0u  /* the halves */
+#define XL4_GUARD_VBITS_FIRST_DROP 1u
 
 static inline __u32 xl4_guard_vbits_log2(__u32 verified_max)
 {
 	__u32 log2 = XL4_GUARD_VBITS_LOG2_MIN;
 
-	while (log2 < XL4_GUARD_VBITS_LOG2_MAX && (1ull << log2) < 16ull * verified_max)
+	while (log2 < XL4_GUARD_VBITS_LOG2_MAX && (1ull << log2) < 4ull * verified_max)
 		log2++;
 	return log2;
 }

@@ -1321,15 +1321,24 @@ static void sc_verified_abuse(int v6)
 #define SIM_CLIENTS 400
 #define SIM_SCALE (1048576.0 / SIM_SLOTS)
 
+static bool vbits_set_halves(struct gworld *w, const char *name, __u64 ck, __u64 fd);
+
 /* Every word of xl4_gvbit_v1 set to word (all ones: saturated; 0: cleared); a failure is
  * counted under name. */
 static bool vbits_set_all(struct gworld *w, const char *name, __u64 word)
+{
+	return vbits_set_halves(w, name, word, word);
+}
+
+/* The cookie proofs' half of xl4_gvbit_v1 set to words ck, First Drop's to fd. */
+static bool vbits_set_halves(struct gworld *w, const char *name, __u64 ck, __u64 fd)
 {
 	struct xl4_gvbits v;
 	int e = xl4_gvbits_map(&v, bpf_map__fd(w->eng.skel->maps.xl4_gvbit_v1));
 
 	if (!e) {
-		xl4_gvbits_fill(&v, word);
+		for (__u32 i = 0; i < v.words; i++)
+			v.w[i] = i < v.words / 2 ? ck : fd;
 		xl4_gvbits_unmap(&v);
 	}
 	if (e && fx_selected(name)) {
@@ -1406,6 +1415,16 @@ static void sc_vbits(int v6)
 	check_u64(n, "sources read from the verified tables", e < 0 ? 0 : (uint64_t)e, 1);
 	NAME(n, &w, "vbits/rebuilt-proven-passes");
 	check_syn_verified(&w, n, 1, 45007, 1);
+
+	/* The challenge reads only the cookie proofs' half: First Drop's, full (what an attack
+	 * repeating spoofed SYNs at First Drop leaves), neither costs it a lookup nor stands in
+	 * for the cookie half, and the cookie half alone lets the proven source through. */
+	NAME(n, &w, "vbits/challenge-reads-the-cookie-half");
+	if (vbits_set_halves(&w, n, 0, ~0ull))
+		check_syn_verified(&w, n, 1, 45008, 0);
+	NAME(n, &w, "vbits/cookie-half-alone-suffices");
+	if (vbits_set_halves(&w, n, ~0ull, 0))
+		check_syn_verified(&w, n, 1, 45009, 1);
 	world_close(&w);
 }
 

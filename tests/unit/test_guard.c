@@ -562,18 +562,13 @@ static void test_autoblock_cap_and_no_renewal(void **state)
 }
 
 #define VB_LOG2 XL4_GUARD_VBITS_LOG2_MIN
-#define VB_WORDS (1u << (VB_LOG2 - 6))
-
-static bool vbit_is_set(const __u64 *w, const struct xl4_guard_src *k)
-{
-	__u32 bit = xl4_guard_vbit(k, VB_LOG2);
-
-	return (w[bit / 64] >> (bit % 64)) & 1;
-}
+#define VB_WORDS (2u << (VB_LOG2 - 6)) /* both halves */
+#define VB_FD XL4_GUARD_VBITS_FIRST_DROP
+#define VB_CK XL4_GUARD_VBITS_COOKIE
 
 /* The daemon's refresh of the verified-source bits (guard_vbits.h): what the walk found, plus
  * what the datapath set since the words were copied; a bit only the old map had (a source that
- * left the tables) is gone. */
+ * left the tables) is gone. Each table's sources in its own half. */
 static void test_vbits_refresh_merge(void **state)
 {
 	__u64 *fresh = calloc(VB_WORDS, 8), *before = calloc(VB_WORDS, 8), *w = calloc(VB_WORDS, 8);
@@ -594,57 +589,57 @@ static void test_vbits_refresh_merge(void **state)
 	assert_int_not_equal(xl4_guard_vbit(&stale, VB_LOG2),
 			     xl4_guard_vbit(&proven_meanwhile, VB_LOG2));
 	assert_int_not_equal(xl4_guard_vbit(&v6, VB_LOG2), xl4_guard_vbit(&stale, VB_LOG2));
-	xl4_guard_vbits_add(w, VB_LOG2, &walked);
-	xl4_guard_vbits_add(w, VB_LOG2, &stale);
-	memcpy(before, w, VB_WORDS * 8);		    /* the daemon's copy */
-	xl4_guard_vbits_add(w, VB_LOG2, &proven_meanwhile); /* the datapath, during the walk */
-	xl4_guard_vbits_add(fresh, VB_LOG2, &walked);
-	xl4_guard_vbits_add(fresh, VB_LOG2, &v6);
+	xl4_guard_vbits_add(w, VB_LOG2, VB_FD, &walked);
+	xl4_guard_vbits_add(w, VB_LOG2, VB_CK, &stale);
+	memcpy(before, w, VB_WORDS * 8);			   /* the daemon's copy */
+	xl4_guard_vbits_add(w, VB_LOG2, VB_CK, &proven_meanwhile); /* the datapath, meanwhile */
+	xl4_guard_vbits_add(fresh, VB_LOG2, VB_FD, &walked);
+	xl4_guard_vbits_add(fresh, VB_LOG2, VB_CK, &v6);
 	assert_int_equal(xl4_guard_vbits_refresh(&live, fresh, before), 3);
-	assert_true(vbit_is_set(w, &walked));
-	assert_true(vbit_is_set(w, &v6));
-	assert_true(vbit_is_set(w, &proven_meanwhile));
-	assert_false(vbit_is_set(w, &stale));
-	assert_true(xl4_gvbits_test(&live, &walked));
-	assert_false(xl4_gvbits_test(&live, &stale));
+	assert_true(xl4_gvbits_test(&live, VB_FD, &walked));
+	assert_true(xl4_gvbits_test(&live, VB_CK, &v6));
+	assert_true(xl4_gvbits_test(&live, VB_CK, &proven_meanwhile));
+	assert_false(xl4_gvbits_test(&live, VB_CK, &stale));
+	/* the halves apart: a First Drop proof is no reason to ask the cookie table */
+	assert_false(xl4_gvbits_test(&live, VB_CK, &walked));
+	assert_false(xl4_gvbits_test(&live, VB_FD, &v6));
 	free(fresh);
 	free(before);
 	free(w);
 }
 
-/* The bits' size follows guard.verified_max: 16 bits per source a table may hold, so two full
- * tables ask for at most 1/8 of them; within the sizes the map may have. */
+/* Each half follows guard.verified_max: 4 bits per source its table may hold, so a full table
+ * asks for at most a quarter of its half; within the sizes the map may have. */
 static void test_vbits_size(void **state)
 {
 	(void)state;
 	assert_int_equal(xl4_guard_vbits_log2(1024), XL4_GUARD_VBITS_LOG2_MIN);
-	assert_int_equal(xl4_guard_vbits_log2(65536), 20);
-	assert_int_equal(xl4_guard_vbits_log2(65537), 21);
-	assert_int_equal(xl4_guard_vbits_log2(262144), 22); /* the config's default */
-	assert_int_equal(xl4_guard_vbits_log2(1u << 23), 27);
+	assert_int_equal(xl4_guard_vbits_log2(262144), 20); /* the config's default */
+	assert_int_equal(xl4_guard_vbits_log2(262145), 21);
 	assert_int_equal(xl4_guard_vbits_log2(1u << 24), XL4_GUARD_VBITS_LOG2_MAX);
-	for (__u32 n = 1024; n <= (1u << 23); n = n * 3 + 1)
-		assert_true(2ull * n * 8 <= 1ull << xl4_guard_vbits_log2(n));
+	for (__u32 n = 1024; n <= (1u << 24); n = n * 3 + 1)
+		assert_true(4ull * n <= 1ull << xl4_guard_vbits_log2(n));
 }
 
-/* Sources spread over the bits: 2^16 distinct sources (a /16 of IPv4) in 2^20 bits set close
- * to the 1 - e^(-1/16) a uniform hash would (6.06%); a hash that clustered them would let a
- * few verified sources shadow many unverified ones. */
+/* Sources spread over a half: 2^16 distinct sources (a /16 of IPv4) in 2^20 bits set close
+ * to the 1 - e^(-1/16) a uniform hash would (6.06%), and none in the other half; a hash that
+ * clustered them would let a few verified sources shadow many unverified ones. */
 static void test_vbits_spread(void **state)
 {
 	__u64 *w = calloc(VB_WORDS, 8);
-	long set = 0;
+	long set = 0, other = 0;
 
 	(void)state;
 	assert_non_null(w);
 	for (__u32 i = 0; i < 65536; i++) {
 		struct xl4_guard_src k = { .addr = { htonl(0xc6120000u | i) }, .family = 4 };
 
-		xl4_guard_vbits_add(w, VB_LOG2, &k);
+		xl4_guard_vbits_add(w, VB_LOG2, VB_FD, &k);
 	}
 	for (__u32 i = 0; i < VB_WORDS; i++)
-		set += __builtin_popcountll(w[i]);
+		*(i < VB_WORDS / 2 ? &other : &set) += __builtin_popcountll(w[i]);
 	assert_in_range(set, 61000, 65536);
+	assert_int_equal(other, 0);
 	free(w);
 }
 
