@@ -408,8 +408,9 @@ static bool vbits_ready(struct daemon_guard *g)
  * Counting walks the tables: every 5 s is enough for a gauge. The same walk refreshes the
  * verified-source bits (src/guard_vbits.h): the bits of the unexpired sources it found, plus
  * whatever the datapath set since they were copied, replace the map's. So the bits a flood SYN
- * reads are never more than the tables' own sources, 5 s stale: at most 2 x guard.verified_max,
- * 1/8 of the bits the loader sized for them (include/xl4/abi.h), however long an attack lasts.
+ * reads are never more than the tables' own sources, 5 s stale: at most guard.verified_max in
+ * each half, a quarter of the bits the loader sized for it (include/xl4/abi.h), however long
+ * an attack lasts.
  */
 static void daemon_guard_tick_verified(struct daemon_guard *g, uint64_t now)
 {
