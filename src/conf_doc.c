@@ -75,7 +75,8 @@ static void md_table(FILE *out, const struct xl4_conf_key *sec, const struct xl4
 		type_text(k, type, sizeof(type));
 		default_text(k, def, true, dflt, sizeof(dflt));
 		fprintf(out, "| `%s` | %s | %s | %s | %s |\n", k->key, type, dflt,
-			k->restart_only ? "restart" : "applied", k->help);
+			k->pinned_size ? "restart, new pins" : k->restart_only ? "restart" : "applied",
+			k->help);
 	}
 }
 
@@ -126,6 +127,7 @@ static void man_section(FILE *out, const struct xl4_conf_key *sec, const struct 
 		type_text(k, type, sizeof(type));
 		default_text(k, def, true, dflt, sizeof(dflt));
 		snprintf(line, sizeof(line), "%s; default %s%s", type, dflt,
+			 k->pinned_size ? "; changing it needs new pins (xl4 cleanup) and a restart" :
 			 k->restart_only ? "; changing it needs a restart" : "");
 		fprintf(out, ".TP\n.B %s\n", k->key); /* keys hold no '-' or '\\' */
 		roff_line(out, line);
@@ -169,6 +171,7 @@ void xl4_conf_text(FILE *out)
 		for (const char *p = type; *p; p++)
 			if (*p != '`')
 				fputc(*p, out);
-		fprintf(out, "%s\n", k->restart_only ? " (restart)" : "");
+		fprintf(out, "%s\n", k->pinned_size ? " (restart, new pins)" :
+				     k->restart_only ? " (restart)" : "");
 	}
 }

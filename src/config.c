@@ -1170,16 +1170,16 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	  .help = "Maglev flow-hash seed; the same on every node of a cluster. Without it the random "
 		  "seed of the first start is kept in the pinned maps" },
 	{ "lb.table_size", INT(lb.table_size, 3, XL4_RING_SIZE_MAX), .parse = check_prime,
-	  .kind = "prime", .restart_only = true, .help = "Maglev table slots per VIP" },
+	  .kind = "prime", .restart_only = true, .pinned_size = true, .help = "Maglev table slots per VIP" },
 	{ "lb.conntrack", GROUP("conntrack: { max_entries = 262144; };") },
-	{ "lb.conntrack.max_entries", INT(lb.ct_max, 1024, 1LL << 27), .restart_only = true,
+	{ "lb.conntrack.max_entries", INT(lb.ct_max, 1024, 1LL << 27), .restart_only = true, .pinned_size = true,
 	  .help = "connection table entries (LRU) of the IPv4 table, and of the IPv6 table unless "
 		  "`ipv6_max_entries` says otherwise" },
 	{ "lb.conntrack.ipv6_max_entries", INT(lb.ct6_max, 0, 1LL << 27), .parse = check_ct6_max,
-	  .restart_only = true,
+	  .restart_only = true, .pinned_size = true,
 	  .help = "entries of the IPv6 connection table (0: as `max_entries`); each slot costs ~120 "
 		  "bytes of kernel memory whether used or not, so an IPv4-only site can set 1024" },
-	{ "lb.conntrack.per_cpu_lru", XL4_CONF_BOOL, FIELD(lb.ct_per_cpu_lru), .restart_only = true,
+	{ "lb.conntrack.per_cpu_lru", XL4_CONF_BOOL, FIELD(lb.ct_per_cpu_lru), .restart_only = true, .pinned_size = true,
 	  .help = "per-CPU LRU lists (`BPF_F_NO_COMMON_LRU`): each CPU's list holds its share of a "
 		  "table, whose size is rounded up to a multiple of the CPUs" },
 	{ "lb.conntrack.inserts_per_second", INT(lb.ct_inserts_per_sec, 0, 100000000),
@@ -1227,7 +1227,7 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 		  "(0: none); beyond it newcomers share one bucket per rule per CPU" },
 	{ "filter.rate_table_size", INT(filter.rate_table_size, 1024, 1LL << 26), .restart_only = true,
 	  .help = "entries in the per-source bucket map (LRU)" },
-	{ "filter.ipv4_groups", INT(filter.ipv4_groups, 16, XL4_BLOCK4_GROUPS_MAX), .restart_only = true,
+	{ "filter.ipv4_groups", INT(filter.ipv4_groups, 16, XL4_BLOCK4_GROUPS_MAX), .restart_only = true, .pinned_size = true,
 	  .help = "/24s of the IPv4 blocklist that may hold two or more prefixes longer than /24 "
 		  "(1 KiB each; a full index refuses the prefix that needs one more)" },
 
@@ -1295,12 +1295,12 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 		  "next one takes over; the previous one still checks answers to the cookies it made. "
 		  "Changing it draws all keys anew (cookies in flight fail once)" },
 	{ "guard.greylist_slots", INT(guard.grey_slots, 1024, 1 << 24), .parse = check_pow2,
-	  .kind = "power of two", .restart_only = true,
+	  .kind = "power of two", .restart_only = true, .pinned_size = true,
 	  .help = "First Drop greylist slots (an array; 24 bytes each)" },
 	{ "guard.syn_slots", INT(guard.syn_slots, 1024, 1 << 24), .parse = check_pow2,
-	  .kind = "power of two", .restart_only = true,
+	  .kind = "power of two", .restart_only = true, .pinned_size = true,
 	  .help = "SYN table slots (an array; 24 bytes each)" },
-	{ "guard.verified_max", INT(guard.verified_max, 1024, 1 << 24), .restart_only = true,
+	{ "guard.verified_max", INT(guard.verified_max, 1024, 1 << 24), .restart_only = true, .pinned_size = true,
 	  .help = "verified sources kept (LRU: a full table forgets the least recently seen); "
 		  "also sizes each table's half of the verified-source bits: 4 bits a source, 2^20 "
 		  "at least (docs/guard.md)" },

@@ -177,6 +177,8 @@ struct xl4_conf_key {
 	long long min, max;	/* INT */
 	double rmin, rmax;	/* REAL */
 	bool restart_only;	/* baked into the program, a map's size or a held resource */
+	bool pinned_size;	/* the size of a pinned map: a restart with a new value is refused
+				 * while the old pins hold the running state (src/engine.c) */
 	const struct xl4_conf_name *names; /* ENUM, up to { NULL } */
 	/* CUSTOM: reads the setting. Otherwise, when set: a check after the typed read (for a
 	 * GROUP: after its keys, when the file has the group). */

@@ -431,11 +431,16 @@ void xl4_engine_close(struct xl4_engine *e)
 
 __u64 xl4_engine_fingerprint(const struct xl4_engine_opts *o)
 {
+	/* every knob the loader applies, map sizes included: a daemon restarted with another
+	 * size must not adopt the program (and keep its maps) as if nothing had changed; it loads
+	 * a new one, and pins_fit() refuses the old pins by the setting's name */
 	struct {
 		__u32 frag_policy, sample_per_sec, ring_size, ct_max, ct6_max, rate_max, block4_groups;
+		__u32 guard_grey_slots, guard_syn_slots, guard_verified_max;
 		__u8 trace, ct_per_cpu_lru, test_clock, pad;
 	} knobs = { o->frag_policy, o->sample_per_sec, o->ring_size, o->ct_max, o->ct6_max,
-		    o->rate_max, o->block4_groups, o->trace, o->ct_per_cpu_lru, o->test_clock, 0 };
+		    o->rate_max, o->block4_groups, o->guard_grey_slots, o->guard_syn_slots,
+		    o->guard_verified_max, o->trace, o->ct_per_cpu_lru, o->test_clock, 0 };
 	size_t sz = 0;
 	const unsigned char *elf = xl4_bpf__elf_bytes(&sz), *k = (const void *)&knobs;
 	__u64 h = 0xcbf29ce484222325ull; /* FNV-1a: identity, not security */

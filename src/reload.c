@@ -29,18 +29,22 @@ static void need(char *buf, size_t len, const char *key, const char *fmt, ...)
 /* The rows marked restart_only (src/config.c): settings baked into the loaded program (rodata,
  * map sizes), or into resources the daemon holds open (interfaces, the socket and its group,
  * pins, the metrics listener). Values compare as the file writes them. */
-static void needs_restart(const struct xl4_config *a, const struct xl4_config *b, char *buf, size_t len)
+static void needs_restart(const struct xl4_config *a, const struct xl4_config *b, char *buf, size_t len,
+			  bool *pins)
 {
 	char was[256], now[256];
 
 	buf[0] = '\0';
+	*pins = false;
 	for (const struct xl4_conf_key *k = xl4_conf_keys; k->key; k++) {
 		if (!k->restart_only)
 			continue;
 		xl4_conf_value(k, a, was, sizeof(was));
 		xl4_conf_value(k, b, now, sizeof(now));
-		if (strcmp(was, now))
+		if (strcmp(was, now)) {
 			need(buf, len, k->key, "%s -> %s", was, now);
+			*pins |= k->pinned_size;
+		}
 	}
 }
 
@@ -49,6 +53,7 @@ int xl4_reload_prepare(const struct xl4_config *cur, struct xl4_config *next, ch
 {
 	struct xl4_config n;
 	char why[768];
+	bool pins;
 	int ret;
 
 	if (!cur->path[0])
@@ -76,7 +81,14 @@ int xl4_reload_prepare(const struct xl4_config *cur, struct xl4_config *next, ch
 	/* No lb.seed in the file: the running (random or adopted) seed stays. */
 	if (!n.lb.seed_set)
 		n.lb.seed = cur->lb.seed;
-	needs_restart(cur, &n, why, sizeof(why));
+	needs_restart(cur, &n, why, sizeof(why), &pins);
+	if (why[0] && pins) {
+		xl4_config_free(&n);
+		return xl4_errf(err, errlen, -EINVAL, "%s: needs restart with new pins: %s; nothing was "
+				"changed (that size is a pinned map's, which holds the running state: a "
+				"restart is refused until 'xl4 detach' and 'xl4 cleanup' remove the pins, "
+				"and what they hold is lost)", cur->path, why);
+	}
 	if (why[0]) {
 		xl4_config_free(&n);
 		return xl4_errf(err, errlen, -EINVAL, "%s: needs restart: %s; nothing was changed "

@@ -193,7 +193,7 @@ assert_match "the error names the file, line 4 and the key ($out)" "$CONF:4: vip
 assert_eq "VIP list identical before and after" "$before" "$(vips_digest)"
 sed 's/^interfaces.*/&\nlb: { table_size = 257; };/' "$E2E_TMP/good.conf" >"$CONF"
 out=$(timeout 10 "$XL4" reload -s "$DAEMON_SOCK" 2>&1)
-assert_match "a changed lb.table_size: 'needs restart: lb.table_size' ($out)" 'needs restart: lb.table_size \(65537 -> 257\)' "$out"
+assert_match "a changed lb.table_size: 'needs restart with new pins: lb.table_size' ($out)" 'needs restart with new pins: lb.table_size \(65537 -> 257\)' "$out"
 assert_eq "VIP list identical after the refused reload" "$before" "$(vips_digest)"
 cp "$E2E_TMP/good.conf" "$CONF"
 

@@ -358,8 +358,24 @@ write_conf "$CONF" 'guard: { enabled = true; response = "challenge"; ratio = 4.5
   greylist_slots = 2048;
   analyzer = { block_top = true; min_samples = 30; min_share = 0.5; block_seconds = 60; }; };
 events: { samples_per_second = 1000; };'
-expect_fail "reload with a new greylist size" 1 "needs restart: guard.greylist_slots" x reload
+expect_fail "reload with a new greylist size" 1 "needs restart with new pins: guard.greylist_slots" x reload
 assert_eq "refused reload: kernel ratio unchanged (x100)" 450 "$(gcfg ratio_x100)"
+# A restart with that size must not adopt the running program as if nothing had changed (its
+# pinned greylist keeps the old size): it is refused, naming the setting, and the program the
+# killed daemon left attached goes on as it was.
+{ kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null
+DAEMON_PID=
+out=$(nsenter --net="/run/netns/$SRV" timeout 30 "$XL4" daemon -i s0 -m skb -c "$CONF" \
+	-s "$DAEMON_SOCK" --pin-path "$DAEMON_PIN" --detach-on-exit 2>&1)
+assert_eq "restart with a new greylist size: exit status" 1 "$?"
+assert_match "restart with a new greylist size: names the map and the setting" \
+	'level=warn .*cannot reuse the pinned map [^ ]*/xl4_ggrey_v1: .* this guard\.greylist_slots needs' "$out"
+assert_true "refused restart: the running program is still attached" link_has_xdp "$SRV" s0
+write_conf "$CONF" 'guard: { enabled = true; response = "challenge"; ratio = 4.5; syn_rate = 2000; verified_ttl = 600;
+  analyzer = { block_top = true; min_samples = 30; min_share = 0.5; block_seconds = 60; }; };
+events: { samples_per_second = 1000; };'
+daemon_start "$SRV" -i s0 -m skb -c "$CONF"
+assert_match "restart with the old size adopts the running program" 'adopted the running program' "$(cat "$DAEMON_LOG")"
 daemon_stop TERM
 assert_eq "daemon exit status after SIGTERM" 0 "$DAEMON_RC"
 

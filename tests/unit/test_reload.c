@@ -130,7 +130,10 @@ static void test_needs_restart(void **state)
 		   "lb: { table_size = 257; conntrack: { max_entries = 2048; }; };\n"
 		   "events: { samples_per_second = 5; };\n");
 	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "needs restart: "));
+	/* map sizes the pins hold: a restart alone will not apply them, and the error says so */
+	assert_non_null(strstr(err, "needs restart with new pins: "));
+	assert_non_null(strstr(err, "'xl4 detach' and 'xl4 cleanup'"));
+	assert_null(strstr(err, "flows are kept"));
 	assert_non_null(strstr(err, "interfaces"));
 	assert_non_null(strstr(err, "lb.table_size (65537 -> 257)"));
 	assert_non_null(strstr(err, "lb.conntrack.max_entries (262144 -> 2048)"));
@@ -140,6 +143,7 @@ static void test_needs_restart(void **state)
 	cur.lb.seed = 8;
 	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "needs restart: lb.seed (8 -> 7)"));
+	assert_non_null(strstr(err, "flows are kept"));
 	xl4_config_free(&cur);
 }
 
@@ -165,13 +169,31 @@ static void test_restart_only_rows(void **state)
 	}
 	assert_int_equal(found, sizeof(want) / sizeof(want[0]));
 	assert_int_equal(n, found);
+	/* of those, the sizes of pinned maps (src/engine.c's pinned_maps[] names them) */
+	{
+		static const char *const pinned[] = {
+			"lb.table_size", "lb.conntrack.max_entries", "lb.conntrack.ipv6_max_entries",
+			"lb.conntrack.per_cpu_lru", "filter.ipv4_groups", "guard.greylist_slots",
+			"guard.syn_slots", "guard.verified_max",
+		};
+		size_t np = 0, fp = 0;
+
+		for (const struct xl4_conf_key *k = xl4_conf_keys; k->key; k++) {
+			np += k->pinned_size;
+			assert_true(!k->pinned_size || k->restart_only);
+			for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++)
+				fp += k->pinned_size && !strcmp(k->key, pinned[i]);
+		}
+		assert_int_equal(fp, sizeof(pinned) / sizeof(pinned[0]));
+		assert_int_equal(np, fp);
+	}
 	/* values as the file writes them, whatever their type */
 	load_cur(&cur);
 	write_file("interfaces = [\"eth0\", \"eth1\"];\nxdp_mode = \"skb\";\n"
 		   "parser: { fragments = \"drop\"; };\nmetrics: { listen = \"\"; };\n"
 		   "guard: { syn_slots = 1024; };\n");
 	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "needs restart: interfaces ([\"eth0\"] -> [\"eth0\", \"eth1\"]), "
+	assert_non_null(strstr(err, "needs restart with new pins: interfaces ([\"eth0\"] -> [\"eth0\", \"eth1\"]), "
 				    "xdp_mode (\"auto\" -> \"skb\"), parser.fragments (\"pass\" -> \"drop\"), "
 				    "metrics.listen (\"127.0.0.1:9143\" -> \"\"), "
 				    "guard.syn_slots (1048576 -> 1024); nothing was changed"));
