@@ -372,16 +372,18 @@ static __always_inline int guard_verified(const struct xl4_guard_cfg *c, const s
 	__u64 *last;
 
 	guard_src_key(c, &k, p);
-	/* each table behind its half of the bits: a clear bit, a source it surely does not hold
-	 * (a flood's, mostly), and no lookup; the challenge asks only the cookies' half, which
-	 * proofs an attack got at First Drop cannot fill */
+	/* a clear bit, a source the tables surely do not hold (a flood's, mostly), and no lookup;
+	 * the challenge asks only the cookies' half, which proofs an attack got at First Drop
+	 * cannot fill */
 	if (level == XL4_GUARD_CHALLENGE)
 		return guard_vbit_maybe(&k, XL4_GUARD_VBITS_COOKIE) &&
 		       guard_src_in(&xl4_gverc_v1, &k, now);
-	if (guard_vbit_maybe(&k, XL4_GUARD_VBITS_FIRST_DROP) && guard_src_in(&xl4_gver_v1, &k, now))
+	if (!guard_vbit_maybe(&k, XL4_GUARD_VBITS_ANY))
+		return 0;
+	if (guard_src_in(&xl4_gver_v1, &k, now))
 		return 1;
-	/* a flood at First Drop is new sources missing both tables: the cookie table only when
-	 * a cookie proof made in the last verified_ttl can still be in it (one array read) */
+	/* the cookie table only when a cookie proof made in the last verified_ttl can still be
+	 * in it (one array read), and the source's bit in the cookies' half says it may */
 	last = bpf_map_lookup_elem(&xl4_gvhint_v1, &zero);
 	return last && *last && now < *last + (__u64)c->verified_ttl_s * 1000000000ull + 1000000000ull &&
 	       guard_vbit_maybe(&k, XL4_GUARD_VBITS_COOKIE) && guard_src_in(&xl4_gverc_v1, &k, now);
@@ -402,6 +404,7 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 		__u64 *last = bpf_map_lookup_elem(&xl4_gvhint_v1, &zero);
 
 		guard_vbit_set(&k, XL4_GUARD_VBITS_COOKIE);
+		guard_vbit_set(&k, XL4_GUARD_VBITS_ANY);
 		bpf_map_update_elem(&xl4_gverc_v1, &k, &exp, BPF_ANY);
 		if (last && *last + 1000000000ull < now) /* shared: written once a second at most */
 			*last = now;
@@ -410,7 +413,7 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 	if (c->verify_per_sec &&
 	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_gverbud_v1, &zero), c->verify_per_sec, now))
 		return;
-	guard_vbit_set(&k, XL4_GUARD_VBITS_FIRST_DROP);
+	guard_vbit_set(&k, XL4_GUARD_VBITS_ANY);
 	bpf_map_update_elem(&xl4_gver_v1, &k, &exp, BPF_ANY);
 }
 

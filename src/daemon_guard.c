@@ -373,8 +373,7 @@ static int note_bit(void *ctx, const struct xl4_guard_src *s, uint64_t left, boo
 	struct daemon_guard *g = ctx;
 
 	(void)left;
-	xl4_guard_vbits_add(g->vb_fresh, g->vb_live.log2,
-			    cookie ? XL4_GUARD_VBITS_COOKIE : XL4_GUARD_VBITS_FIRST_DROP, s);
+	xl4_guard_vbits_add(g->vb_fresh, g->vb_live.log2, cookie, s);
 	return 0;
 }
 

@@ -63,11 +63,13 @@ bool xl4_gvbits_test(const struct xl4_gvbits *v, __u32 half, const struct xl4_gu
 	return __atomic_load_n(&v->w[i], __ATOMIC_RELAXED) & mask;
 }
 
-void xl4_guard_vbits_add(__u64 *w, __u32 log2, __u32 half, const struct xl4_guard_src *src)
+void xl4_guard_vbits_add(__u64 *w, __u32 log2, bool cookie, const struct xl4_guard_src *src)
 {
 	__u64 mask;
 
-	w[vbit_word(log2, half, src, &mask)] |= mask;
+	w[vbit_word(log2, XL4_GUARD_VBITS_ANY, src, &mask)] |= mask;
+	if (cookie)
+		w[vbit_word(log2, XL4_GUARD_VBITS_COOKIE, src, &mask)] |= mask;
 }
 
 long xl4_guard_vbits_refresh(struct xl4_gvbits *live, const __u64 *fresh, const __u64 *before)
@@ -90,7 +92,7 @@ long xl4_guard_vbits_refresh(struct xl4_gvbits *live, const __u64 *fresh, const 
 /* Every key of one verified table into bits; the number of keys, or -errno. Bounded: a program
  * still running on the pinned table may evict the key the walk stands on, and the walk then
  * starts over from the first key; twice the table's size is enough for every key present. */
-static long add_table(struct xl4_gvbits *v, int fd, __u32 half)
+static long add_table(struct xl4_gvbits *v, int fd, bool cookie)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -104,9 +106,13 @@ static long add_table(struct xl4_gvbits *v, int fd, __u32 half)
 	for (err = bpf_map_get_next_key(fd, NULL, &next); !err && n < max;
 	     err = bpf_map_get_next_key(fd, &key, &next)) {
 		__u64 mask;
-		__u32 i = vbit_word(v->log2, half, &next, &mask);
+		__u32 i = vbit_word(v->log2, XL4_GUARD_VBITS_ANY, &next, &mask);
 
 		__atomic_fetch_or(&v->w[i], mask, __ATOMIC_RELAXED);
+		if (cookie) {
+			i = vbit_word(v->log2, XL4_GUARD_VBITS_COOKIE, &next, &mask);
+			__atomic_fetch_or(&v->w[i], mask, __ATOMIC_RELAXED);
+		}
 		key = next;
 		n++;
 	}
@@ -122,9 +128,9 @@ int xl4_guard_vbits_rebuild(int vbits_fd, int ver_fd, int verc_fd)
 	if (err)
 		return err;
 	if (ver_fd >= 0)
-		a = add_table(&v, ver_fd, XL4_GUARD_VBITS_FIRST_DROP);
+		a = add_table(&v, ver_fd, false);
 	if (verc_fd >= 0)
-		b = add_table(&v, verc_fd, XL4_GUARD_VBITS_COOKIE);
+		b = add_table(&v, verc_fd, true);
 	xl4_gvbits_unmap(&v);
 	if (a < 0 || b < 0)
 		return (int)(a < 0 ? a : b);

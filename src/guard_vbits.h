@@ -14,7 +14,7 @@
 struct xl4_gvbits {
 	__u64 *w; /* the live words (NULL: not mapped) */
 	__u32 words; /* both halves: 2 * 2^(log2 - 6) */
-	__u32 log2; /* 2^log2 bits a half (XL4_GUARD_VBITS_COOKIE, _FIRST_DROP) */
+	__u32 log2; /* 2^log2 bits a half (XL4_GUARD_VBITS_COOKIE, _ANY) */
 };
 
 /* Map the bits of map fd (its size read from the map). 0 or -errno. */
@@ -24,8 +24,9 @@ void xl4_gvbits_unmap(struct xl4_gvbits *v);
 void xl4_gvbits_fill(struct xl4_gvbits *v, __u64 word);
 bool xl4_gvbits_test(const struct xl4_gvbits *v, __u32 half, const struct xl4_guard_src *src);
 
-/* A source's bit into half of words w, each half 2^log2 bits (the walk's callback sets them). */
-void xl4_guard_vbits_add(__u64 *w, __u32 log2, __u32 half, const struct xl4_guard_src *src);
+/* A source's bits into words w, each half 2^log2 bits, as the datapath sets them for a proof
+ * of that kind (cookie: both halves; First Drop: the "any" half). The walk's callback. */
+void xl4_guard_vbits_add(__u64 *w, __u32 log2, bool cookie, const struct xl4_guard_src *src);
 
 /*
  * A newly loaded program's bits start clear, while the tables it took over from pins may hold

@@ -756,19 +756,20 @@ _Static_assert(sizeof(struct xl4_guard_src) == 20, "xl4_guard_src layout");
  * not keyed: whoever aims a flood at the bits of sources it knows are verified gets the
  * lookups back, never a pass.
  *
- * Two halves of 2^log2 bits each, one per table: first the cookie-proven sources'
- * (xl4_gverc_v1), then First Drop's (xl4_gver_v1). The challenge level asks only the first,
- * which a spoofer cannot fill (it would have to answer cookies from the addresses it forges),
- * so however many sources an attack gets verified at First Drop (verify_per_second lets it
- * fill that table in seconds), a challenged flood SYN still skips the lookup. Each half is
- * sized by guard.verified_max (xl4_guard_vbits_log2()): 4 bits per source its table may
- * hold, at least 2^20, so a full table sets at most ~22% of its half. The loader sets the map
- * (max_entries: 2 * 2^(log2 - 6) words) and the program's cfg_gvbits_log2 together; user
- * space reads the size from the map. */
+ * Two halves of 2^log2 bits each: first the cookie-proven sources' (xl4_gverc_v1), then
+ * those of either table. The challenge level asks only the first, which a spoofer cannot fill
+ * (it would have to answer cookies from the addresses it forges), so however many sources an
+ * attack gets verified at First Drop (verify_per_second lets it fill that table in seconds), a
+ * challenged flood SYN still skips the lookup; First Drop, which trusts both tables, asks the
+ * second. One read a SYN either way. Each half is sized by guard.verified_max
+ * (xl4_guard_vbits_log2()): 4 bits per source a table may hold, at least 2^20, so a full
+ * cookie table sets at most ~22% of its half (two full tables ~39% of the other). The loader
+ * sets the map (max_entries: 2 * 2^(log2 - 6) words) and the program's cfg_gvbits_log2
+ * together; user space reads the size from the map. */
 #define XL4_GUARD_VBITS_LOG2_MIN 20 /* 128 KiB a half: 262,144 sources (the config's default) */
 #define XL4_GUARD_VBITS_LOG2_MAX 26 /* 8 MiB a half: 2^24 sources, verified_max's maximum */
-#define XL4_GUARD_VBITS_COOKIE 0u  /* the halves */
-#define XL4_GUARD_VBITS_FIRST_DROP 1u
+#define XL4_GUARD_VBITS_COOKIE 0u /* the halves: cookie proofs */
+#define XL4_GUARD_VBITS_ANY 1u	  /* proofs of either kind */
 
 static inline __u32 xl4_guard_vbits_log2(__u32 verified_max)
 {

@@ -1321,7 +1321,7 @@ static void sc_verified_abuse(int v6)
 #define SIM_CLIENTS 400
 #define SIM_SCALE (1048576.0 / SIM_SLOTS)
 
-static bool vbits_set_halves(struct gworld *w, const char *name, __u64 ck, __u64 fd);
+static bool vbits_set_halves(struct gworld *w, const char *name, __u64 ck, __u64 any);
 
 /* Every word of xl4_gvbit_v1 set to word (all ones: saturated; 0: cleared); a failure is
  * counted under name. */
@@ -1330,15 +1330,15 @@ static bool vbits_set_all(struct gworld *w, const char *name, __u64 word)
 	return vbits_set_halves(w, name, word, word);
 }
 
-/* The cookie proofs' half of xl4_gvbit_v1 set to words ck, First Drop's to fd. */
-static bool vbits_set_halves(struct gworld *w, const char *name, __u64 ck, __u64 fd)
+/* The cookie proofs' half of xl4_gvbit_v1 set to words ck, the other (either proof) to any. */
+static bool vbits_set_halves(struct gworld *w, const char *name, __u64 ck, __u64 any)
 {
 	struct xl4_gvbits v;
 	int e = xl4_gvbits_map(&v, bpf_map__fd(w->eng.skel->maps.xl4_gvbit_v1));
 
 	if (!e) {
 		for (__u32 i = 0; i < v.words; i++)
-			v.w[i] = i < v.words / 2 ? ck : fd;
+			v.w[i] = i < v.words / 2 ? ck : any;
 		xl4_gvbits_unmap(&v);
 	}
 	if (e && fx_selected(name)) {
@@ -1348,8 +1348,8 @@ static bool vbits_set_halves(struct gworld *w, const char *name, __u64 ck, __u64
 	return !e;
 }
 
-/* At the challenge level, is client c's next SYN (port sport) let through as verified (1) or
- * challenged (0)? -1: neither counter moved (a failed run). */
+/* Is client c's next SYN (port sport) let through as verified (1), or challenged or dropped
+ * by First Drop (0), at the level in force? -1: no counter moved as one of those (a failed run). */
 static int syn_verified(struct gworld *w, uint32_t c, uint16_t sport)
 {
 	struct xl4_guard_stats a, b;
@@ -1360,9 +1360,11 @@ static int syn_verified(struct gworld *w, uint32_t c, uint16_t sport)
 	if (xl4_run_packet(&w->eng, p.b, p.len, last.b, sizeof(last.b), &last.r))
 		return -1;
 	stats_sum(w, &b);
-	if (b.verified_pass == a.verified_pass + 1 && b.chal_sent == a.chal_sent)
+	if (b.verified_pass == a.verified_pass + 1 && b.chal_sent == a.chal_sent &&
+	    b.fd_dropped == a.fd_dropped)
 		return 1;
-	if (b.chal_sent == a.chal_sent + 1 && b.verified_pass == a.verified_pass)
+	if (b.verified_pass == a.verified_pass &&
+	    b.chal_sent + b.fd_dropped + b.fd_early == a.chal_sent + a.fd_dropped + a.fd_early + 1)
 		return 0;
 	return -1;
 }
@@ -1425,6 +1427,19 @@ static void sc_vbits(int v6)
 	NAME(n, &w, "vbits/cookie-half-alone-suffices");
 	if (vbits_set_halves(&w, n, ~0ull, 0))
 		check_syn_verified(&w, n, 1, 45009, 1);
+
+	/* First Drop trusts both tables and reads the "either" half first (one read for a
+	 * flood's SYN), then, for the cookie table, the cookies' half too. */
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_FIRST_DROP);
+	NAME(n, &w, "vbits/first-drop-reads-the-any-half");
+	if (vbits_set_halves(&w, n, ~0ull, 0))
+		check_syn_verified(&w, n, 1, 45010, 0);
+	NAME(n, &w, "vbits/first-drop-asks-the-cookie-half-too");
+	if (vbits_set_halves(&w, n, 0, ~0ull))
+		check_syn_verified(&w, n, 1, 45011, 0);
+	NAME(n, &w, "vbits/first-drop-both-halves-pass");
+	if (vbits_set_halves(&w, n, ~0ull, ~0ull))
+		check_syn_verified(&w, n, 1, 45012, 1);
 	world_close(&w);
 }
 

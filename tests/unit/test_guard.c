@@ -563,12 +563,13 @@ static void test_autoblock_cap_and_no_renewal(void **state)
 
 #define VB_LOG2 XL4_GUARD_VBITS_LOG2_MIN
 #define VB_WORDS (2u << (VB_LOG2 - 6)) /* both halves */
-#define VB_FD XL4_GUARD_VBITS_FIRST_DROP
+#define VB_ANY XL4_GUARD_VBITS_ANY
 #define VB_CK XL4_GUARD_VBITS_COOKIE
 
 /* The daemon's refresh of the verified-source bits (guard_vbits.h): what the walk found, plus
  * what the datapath set since the words were copied; a bit only the old map had (a source that
- * left the tables) is gone. Each table's sources in its own half. */
+ * left the tables) is gone. A cookie proof in both halves, a First Drop proof in the "any"
+ * half only. */
 static void test_vbits_refresh_merge(void **state)
 {
 	__u64 *fresh = calloc(VB_WORDS, 8), *before = calloc(VB_WORDS, 8), *w = calloc(VB_WORDS, 8);
@@ -589,27 +590,29 @@ static void test_vbits_refresh_merge(void **state)
 	assert_int_not_equal(xl4_guard_vbit(&stale, VB_LOG2),
 			     xl4_guard_vbit(&proven_meanwhile, VB_LOG2));
 	assert_int_not_equal(xl4_guard_vbit(&v6, VB_LOG2), xl4_guard_vbit(&stale, VB_LOG2));
-	xl4_guard_vbits_add(w, VB_LOG2, VB_FD, &walked);
-	xl4_guard_vbits_add(w, VB_LOG2, VB_CK, &stale);
-	memcpy(before, w, VB_WORDS * 8);			   /* the daemon's copy */
-	xl4_guard_vbits_add(w, VB_LOG2, VB_CK, &proven_meanwhile); /* the datapath, meanwhile */
-	xl4_guard_vbits_add(fresh, VB_LOG2, VB_FD, &walked);
-	xl4_guard_vbits_add(fresh, VB_LOG2, VB_CK, &v6);
-	assert_int_equal(xl4_guard_vbits_refresh(&live, fresh, before), 3);
-	assert_true(xl4_gvbits_test(&live, VB_FD, &walked));
+	xl4_guard_vbits_add(w, VB_LOG2, false, &walked);
+	xl4_guard_vbits_add(w, VB_LOG2, true, &stale);
+	memcpy(before, w, VB_WORDS * 8);		     /* the daemon's copy */
+	xl4_guard_vbits_add(w, VB_LOG2, true, &proven_meanwhile); /* the datapath, meanwhile */
+	xl4_guard_vbits_add(fresh, VB_LOG2, false, &walked);
+	xl4_guard_vbits_add(fresh, VB_LOG2, true, &v6);
+	assert_int_equal(xl4_guard_vbits_refresh(&live, fresh, before), 5);
+	assert_true(xl4_gvbits_test(&live, VB_ANY, &walked));
+	assert_true(xl4_gvbits_test(&live, VB_ANY, &v6));
 	assert_true(xl4_gvbits_test(&live, VB_CK, &v6));
+	assert_true(xl4_gvbits_test(&live, VB_ANY, &proven_meanwhile));
 	assert_true(xl4_gvbits_test(&live, VB_CK, &proven_meanwhile));
+	assert_false(xl4_gvbits_test(&live, VB_ANY, &stale));
 	assert_false(xl4_gvbits_test(&live, VB_CK, &stale));
-	/* the halves apart: a First Drop proof is no reason to ask the cookie table */
+	/* a First Drop proof is no reason for the challenge to ask the cookie table */
 	assert_false(xl4_gvbits_test(&live, VB_CK, &walked));
-	assert_false(xl4_gvbits_test(&live, VB_FD, &v6));
 	free(fresh);
 	free(before);
 	free(w);
 }
 
 /* Each half follows guard.verified_max: 4 bits per source its table may hold, so a full table
- * asks for at most a quarter of its half; within the sizes the map may have. */
+ * asks for at most a quarter of a half; within the sizes the map may have. */
 static void test_vbits_size(void **state)
 {
 	(void)state;
@@ -622,7 +625,8 @@ static void test_vbits_size(void **state)
 }
 
 /* Sources spread over a half: 2^16 distinct sources (a /16 of IPv4) in 2^20 bits set close
- * to the 1 - e^(-1/16) a uniform hash would (6.06%), and none in the other half; a hash that
+ * to the 1 - e^(-1/16) a uniform hash would (6.06%), and, First Drop's, none in the cookies'
+ * half; a hash that
  * clustered them would let a few verified sources shadow many unverified ones. */
 static void test_vbits_spread(void **state)
 {
@@ -634,7 +638,7 @@ static void test_vbits_spread(void **state)
 	for (__u32 i = 0; i < 65536; i++) {
 		struct xl4_guard_src k = { .addr = { htonl(0xc6120000u | i) }, .family = 4 };
 
-		xl4_guard_vbits_add(w, VB_LOG2, VB_FD, &k);
+		xl4_guard_vbits_add(w, VB_LOG2, false, &k); /* First Drop proofs */
 	}
 	for (__u32 i = 0; i < VB_WORDS; i++)
 		*(i < VB_WORDS / 2 ? &other : &set) += __builtin_popcountll(w[i]);
