@@ -1302,8 +1302,8 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	  .help = "SYN table slots (an array; 24 bytes each)" },
 	{ "guard.verified_max", INT(guard.verified_max, 1024, 1 << 24), .restart_only = true, .pinned_size = true,
 	  .help = "verified sources kept (LRU: a full table forgets the least recently seen); "
-		  "also sizes each table's half of the verified-source bits: 4 bits a source, 2^20 "
-		  "at least (docs/guard.md)" },
+		  "also sizes the verified-source bits: two halves of 4 bits a source, 2^20 at "
+		  "least (docs/guard.md)" },
 	{ "guard.analyzer", GROUP("analyzer: { block_top = true; };") },
 	{ "guard.analyzer.block_top", XL4_CONF_BOOL, FIELD(guard.analyzer.block_top),
 	  .help = "block new SYNs to the attacked VIP from a source or /24 (/64) that dominates its "

@@ -292,7 +292,7 @@ static void render_guard(FILE *f, json_t *vips, json_t *guard)
 	       "Bits set in the verified-source filter (refreshed every 5 s)");
 	sample(f, "xl4_guard_verified_bits", jint(guard, "verified_bits"), 0);
 	family(f, "xl4_guard_verified_bits_size", "gauge",
-	       "Bits in the verified-source filter: two halves (cookie proofs, First Drop proofs), each 4 per guard.verified_max source, 2^20 at least");
+	       "Bits in the verified-source filter: two halves (cookie proofs, either proof), each 4 per guard.verified_max source, 2^20 at least");
 	sample(f, "xl4_guard_verified_bits_size", jint(guard, "verified_bits_size"), 0);
 	family(f, "xl4_analyzer_blocks_total", "counter", "Sources or prefixes the analyzer blocked");
 	sample(f, "xl4_analyzer_blocks_total", jint(guard, "analyzer_blocks"), 0);
