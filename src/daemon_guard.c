@@ -79,7 +79,7 @@ static int prefix_proof(void *ctx, const struct xl4_prefix *p, struct xl4_an_pro
 	long long flows;
 	long v;
 
-	v = xl4_guard_verified_walk(&g->maps, xl4_mono_ns(), proved_in, &pr);
+	v = xl4_guard_verified_walk(&g->maps, xl4_mono_ns(), proved_in, &pr, NULL);
 	if (v < 0)
 		return (int)v;
 	out->verified = pr.n;
@@ -413,7 +413,7 @@ static bool vbits_ready(struct daemon_guard *g)
  */
 static void daemon_guard_tick_verified(struct daemon_guard *g, uint64_t now)
 {
-	bool bits;
+	bool bits, partial = false;
 	long n;
 
 	if (g->verified_counted_ns && now - g->verified_counted_ns < 5 * NS_PER_S)
@@ -427,11 +427,13 @@ static void daemon_guard_tick_verified(struct daemon_guard *g, uint64_t now)
 		for (__u32 i = 0; i < g->vb_live.words; i++)
 			g->vb_before[i] = __atomic_load_n(&g->vb_live.w[i], __ATOMIC_RELAXED);
 	}
-	n = xl4_guard_verified_walk(&g->maps, now, bits ? note_bit : count_nothing, g);
+	n = xl4_guard_verified_walk(&g->maps, now, bits ? note_bit : count_nothing, g, &partial);
 	if (n < 0)
 		return;
 	g->verified_sources = n;
-	if (bits)
+	/* a walk cut short may have missed sources: clearing their bits would send them to prove
+	 * themselves again, so the bits stay as they are until a walk completes */
+	if (bits && !partial)
 		g->verified_bits = xl4_guard_vbits_refresh(&g->vb_live, g->vb_fresh, g->vb_before);
 }
 
@@ -803,7 +805,7 @@ static json_t *req_verified(void *state, const struct xl4_ctl_cmd *cmd, json_t *
 	long n;
 
 	(void)cmd, (void)req;
-	n = xl4_guard_verified_walk(&g->maps, xl4_mono_ns(), list_one, &c);
+	n = xl4_guard_verified_walk(&g->maps, xl4_mono_ns(), list_one, &c, NULL);
 	if (n < 0) {
 		json_decref(c.arr);
 		return xl4_control_error("cannot read the verified sources: %s", strerror((int)-n));

@@ -184,9 +184,10 @@ uint32_t xl4_guard_effective(const struct xl4_guard_vip *v, const struct xl4_gua
 	return v->level == XL4_GUARD_CHALLENGE ? XL4_GUARD_CHALLENGE : XL4_GUARD_FIRST_DROP;
 }
 
-/* One verified table: fn for each unexpired source; n counts them. */
+/* One verified table: fn for each unexpired source; n counts them. *partial: the bound below
+ * ended the walk, and some sources may not have been seen. */
 static long walk_one(int fd, bool cookie, uint64_t now_ns, xl4_guard_src_fn fn, void *ctx,
-		     bool *stop)
+		     bool *stop, bool *partial)
 {
 	struct xl4_guard_src key, next;
 	long n = 0, steps = 0;
@@ -207,18 +208,21 @@ static long walk_one(int fd, bool cookie, uint64_t now_ns, xl4_guard_src_fn fn, 
 	}
 	if (steps <= (1l << 25) && errno != ENOENT)
 		return -errno;
+	*partial |= steps > (1l << 25);
 	return n;
 }
 
 long xl4_guard_verified_walk(const struct xl4_guard_maps *m, uint64_t now_ns, xl4_guard_src_fn fn,
-			     void *ctx)
+			     void *ctx, bool *partial)
 {
-	bool stop = false;
-	long a = walk_one(m->verc, true, now_ns, fn, ctx, &stop), b;
+	bool stop = false, part = false;
+	long a = walk_one(m->verc, true, now_ns, fn, ctx, &stop, &part), b;
 
 	if (a < 0)
 		return a;
-	b = walk_one(m->ver, false, now_ns, fn, ctx, &stop);
+	b = walk_one(m->ver, false, now_ns, fn, ctx, &stop, &part);
+	if (partial)
+		*partial = part;
 	return b < 0 ? b : a + b;
 }
 

@@ -56,11 +56,12 @@ uint32_t xl4_guard_effective(const struct xl4_guard_vip *v, const struct xl4_gua
 
 /* Verified sources. The walk calls fn for each unexpired one (remaining seconds; cookie: from
  * the cookie-proven table, else First Drop's); stops when fn returns non-zero. Returns the
- * number of unexpired sources, or -errno. */
+ * number of unexpired sources, or -errno; *partial (if not NULL): entries evicted under the
+ * walk kept restarting it until its bound, and some sources may have been missed. */
 typedef int (*xl4_guard_src_fn)(void *ctx, const struct xl4_guard_src *src, uint64_t left_s,
 				bool cookie);
 long xl4_guard_verified_walk(const struct xl4_guard_maps *m, uint64_t now_ns, xl4_guard_src_fn fn,
-			     void *ctx);
+			     void *ctx, bool *partial);
 /* Forget one source: 0, -ENOENT if it was not verified, or -errno. */
 int xl4_guard_unverify(const struct xl4_guard_maps *m, int family, const __be32 addr[4]);
 
