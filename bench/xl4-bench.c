@@ -230,7 +230,7 @@ static void world_verify(struct world *w, __u32 src)
 static void world_vbits_full(struct world *w)
 {
 	struct xl4_gvbits v;
-	int err = xl4_gvbits_map(&v, w->e.guard.vbit);
+	int err = xl4_gvbits_map(&v, w->e.guard.vbit, -1);
 
 	if (err)
 		fatal("verified-source bits", -err);

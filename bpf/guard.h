@@ -349,14 +349,27 @@ static __always_inline int guard_vbit_maybe(const struct xl4_guard_src *k, __u32
 	return !w || (*w & mask);
 }
 
-/* Set k's bit before its table entry is written. Not atomic: two CPUs setting two bits of one
- * word at once may lose one, and that source is asked to prove itself again (its table entry
- * is then looked up only once a later proof sets the bit). */
+/* Set k's bit before its table entry is written. Not atomic (BPF has no atomic OR below
+ * -mcpu=v3): two CPUs setting two bits of one word at once may lose one, and that source is
+ * asked to prove itself again (its table entry is then looked up only once a later proof sets
+ * the bit); written only when clear, which keeps that window, and a rewrite of the daemon's
+ * word in it (src/guard_vbits.h), to the rare first proof. */
 static __always_inline void guard_vbit_set(const struct xl4_guard_src *k, __u32 half)
 {
 	__u64 mask, *w = guard_vbit_word(k, half, &mask);
 
-	if (w)
+	if (w && !(*w & mask))
+		*w |= mask;
+}
+
+/* Note k's bit index among those proved since the daemon's copy (xl4_gvnew_v1), before the
+ * bits themselves are set: the daemon reads the live word first, then this one. */
+static __always_inline void guard_vbit_note_new(const struct xl4_guard_src *k)
+{
+	__u32 bit = xl4_guard_vbit(k, cfg_gvbits_log2), word = bit / 64;
+	__u64 mask = 1ull << (bit % 64), *w = bpf_map_lookup_elem(&xl4_gvnew_v1, &word);
+
+	if (w && !(*w & mask))
 		*w |= mask;
 }
 
@@ -403,6 +416,7 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 	if (proof & XL4_GUARD_VERIFIED_COOKIE) {
 		__u64 *last = bpf_map_lookup_elem(&xl4_gvhint_v1, &zero);
 
+		guard_vbit_note_new(&k);
 		guard_vbit_set(&k, XL4_GUARD_VBITS_COOKIE);
 		guard_vbit_set(&k, XL4_GUARD_VBITS_ANY);
 		bpf_map_update_elem(&xl4_gverc_v1, &k, &exp, BPF_ANY);
@@ -413,6 +427,7 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 	if (c->verify_per_sec &&
 	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_gverbud_v1, &zero), c->verify_per_sec, now))
 		return;
+	guard_vbit_note_new(&k);
 	guard_vbit_set(&k, XL4_GUARD_VBITS_ANY);
 	bpf_map_update_elem(&xl4_gver_v1, &k, &exp, BPF_ANY);
 }

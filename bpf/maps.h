@@ -375,6 +375,16 @@ struct {
 	__type(value, __u64);
 } xl4_gvbit_v1 SEC(".maps");
 
+/* The bit indexes proofs set since the daemon's last copy (include/xl4/abi.h: xl4_gvnew_v1):
+ * one half's size, max_entries set by the loader with xl4_gvbit_v1's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1u << (XL4_GUARD_VBITS_LOG2_MIN - 6));
+	__type(key, __u32);
+	__type(value, __u64);
+} xl4_gvnew_v1 SEC(".maps");
+
 /* Per CPU: the budget for new First Drop verifications (cfg.verify_per_sec). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

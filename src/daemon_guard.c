@@ -385,7 +385,7 @@ static bool vbits_ready(struct daemon_guard *g)
 	int err;
 
 	if (!g->vb_live.w && !g->vb_err) {
-		err = xl4_gvbits_map(&g->vb_live, g->maps.vbit);
+		err = xl4_gvbits_map(&g->vb_live, g->maps.vbit, g->maps.vnew);
 		if (err) {
 			g->vb_err = err;
 			pr_warn("guard: cannot map the verified-source bits (%s): they are not "
@@ -424,8 +424,7 @@ static void daemon_guard_tick_verified(struct daemon_guard *g, uint64_t now)
 		size_t len = (size_t)g->vb_live.words * sizeof(__u64);
 
 		memset(g->vb_fresh, 0, len);
-		for (__u32 i = 0; i < g->vb_live.words; i++)
-			g->vb_before[i] = __atomic_load_n(&g->vb_live.w[i], __ATOMIC_RELAXED);
+		xl4_gvbits_snapshot(&g->vb_live, g->vb_before);
 	}
 	n = xl4_guard_verified_walk(&g->maps, now, bits ? note_bit : count_nothing, g, &partial);
 	if (n < 0)

@@ -220,6 +220,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	skel->rodata->cfg_gvbits_log2 =
 		xl4_guard_vbits_log2(bpf_map__max_entries(skel->maps.xl4_gver_v1));
 	bpf_map__set_max_entries(skel->maps.xl4_gvbit_v1, 2u << (skel->rodata->cfg_gvbits_log2 - 6));
+	bpf_map__set_max_entries(skel->maps.xl4_gvnew_v1, 1u << (skel->rodata->cfg_gvbits_log2 - 6));
 
 	/* pin: shared state (counters, events, the LB tables and connections) outlives the
 	 * daemon, so a restart keeps every flow; scratch maps stay private */
@@ -294,6 +295,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.syn = bpf_map__fd(skel->maps.xl4_gsyn_v1),
 		.ckey = bpf_map__fd(skel->maps.xl4_gckey_v1),
 		.vbit = bpf_map__fd(skel->maps.xl4_gvbit_v1),
+		.vnew = bpf_map__fd(skel->maps.xl4_gvnew_v1),
 		.grey_slots = bpf_map__max_entries(skel->maps.xl4_ggrey_v1) * XL4_GUARD_GREY_WAYS,
 		.syn_slots = bpf_map__max_entries(skel->maps.xl4_gsyn_v1),
 	};
@@ -367,7 +369,7 @@ int xl4_engine_adopt(struct xl4_engine *e, const char *pin_path, __u32 prog_id)
 	e->trace_fd = -1;
 	for (size_t i = 0; i < N_PINNED; i++)
 		*(int *)((char *)e + pinned_maps[i].fd_off) = -1;
-	e->guard.vbit = -1;
+	e->guard.vbit = e->guard.vnew = -1;
 	e->adopted = true;
 	e->prog_fd = bpf_prog_get_fd_by_id(prog_id);
 	if (e->prog_fd < 0)
@@ -398,9 +400,11 @@ int xl4_engine_adopt(struct xl4_engine *e, const char *pin_path, __u32 prog_id)
 	e->guard.syn_slots = info.max_entries;
 	/* not pinned: the running program's own, found among its maps */
 	e->guard.vbit = prog_map_by_name(e->prog_fd, XL4_MAP_GUARD_VBITS);
-	if (e->guard.vbit < 0)
-		pr_warn("the running program has no %s: the guard's verified-source bits are not "
-			"refreshed until it is replaced ('xl4 daemon --upgrade')", XL4_MAP_GUARD_VBITS);
+	e->guard.vnew = prog_map_by_name(e->prog_fd, XL4_MAP_GUARD_VBITS_NEW);
+	if (e->guard.vbit < 0 || e->guard.vnew < 0)
+		pr_warn("the running program has no %s or %s: the guard's verified-source bits are "
+			"not refreshed until it is replaced ('xl4 daemon --upgrade')",
+			XL4_MAP_GUARD_VBITS, XL4_MAP_GUARD_VBITS_NEW);
 	return 0;
 fail:
 	pr_warn("cannot adopt the running datapath (program id %u, pins in %s): %s", prog_id,
@@ -425,6 +429,8 @@ void xl4_engine_close(struct xl4_engine *e)
 		}
 		if (e->guard.vbit >= 0)
 			close(e->guard.vbit);
+		if (e->guard.vnew >= 0)
+			close(e->guard.vnew);
 	}
 	memset(e, 0, sizeof(*e));
 }

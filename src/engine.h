@@ -36,6 +36,7 @@ struct xl4_engine_opts {
 struct xl4_guard_maps {
 	int cfg, ctl, vip, stats, ver, verc, grey, syn, ckey;
 	int vbit; /* xl4_gvbit_v1: the verified tables' bits (src/guard_vbits.h) */
+	int vnew; /* xl4_gvnew_v1: the bits proofs set since the daemon's copy */
 	__u32 grey_slots, syn_slots;
 };
 

@@ -9,27 +9,48 @@
 
 #include "guard_vbits.h"
 
-int xl4_gvbits_map(struct xl4_gvbits *v, int fd)
+/* fd's words mapped, if the map is an mmapable array of u64 of min..max words (a power of two). */
+static __u64 *map_words(int fd, __u32 min, __u32 max, __u32 *words)
 {
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), words;
+	__u32 len = sizeof(info), n;
 	void *m;
 
-	memset(v, 0, sizeof(*v));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	words = info.max_entries;
+		return NULL;
+	n = info.max_entries;
 	/* what the loader makes (include/xl4/abi.h); anything else is not ours to read */
-	if (info.value_size != sizeof(__u64) || !(info.map_flags & BPF_F_MMAPABLE) || !words ||
-	    (words & (words - 1)) || words < 2u << (XL4_GUARD_VBITS_LOG2_MIN - 6) ||
-	    words > 2u << (XL4_GUARD_VBITS_LOG2_MAX - 6))
-		return -EINVAL;
-	m = mmap(NULL, (size_t)words * sizeof(__u64), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (info.value_size != sizeof(__u64) || !(info.map_flags & BPF_F_MMAPABLE) || !n ||
+	    (n & (n - 1)) || n < min || n > max) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = mmap(NULL, (size_t)n * sizeof(__u64), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
+		return NULL;
+	*words = n;
+	return m;
+}
+
+int xl4_gvbits_map(struct xl4_gvbits *v, int fd, int new_fd)
+{
+	__u32 nw = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->w = map_words(fd, 2u << (XL4_GUARD_VBITS_LOG2_MIN - 6),
+			 2u << (XL4_GUARD_VBITS_LOG2_MAX - 6), &v->words);
+	if (!v->w)
 		return -errno;
-	v->w = m;
-	v->words = words;
-	v->log2 = (__u32)__builtin_ctz(words) - 1 + 6;
+	v->log2 = (__u32)__builtin_ctz(v->words) - 1 + 6;
+	if (new_fd >= 0) {
+		v->fresh_set = map_words(new_fd, v->words / 2, v->words / 2, &nw);
+		if (!v->fresh_set) {
+			int err = -errno;
+
+			xl4_gvbits_unmap(v);
+			return err;
+		}
+	}
 	return 0;
 }
 
@@ -37,6 +58,8 @@ void xl4_gvbits_unmap(struct xl4_gvbits *v)
 {
 	if (v->w)
 		munmap(v->w, (size_t)v->words * sizeof(__u64));
+	if (v->fresh_set)
+		munmap(v->fresh_set, (size_t)v->words / 2 * sizeof(__u64));
 	memset(v, 0, sizeof(*v));
 }
 
@@ -72,18 +95,37 @@ void xl4_guard_vbits_add(__u64 *w, __u32 log2, bool cookie, const struct xl4_gua
 		w[vbit_word(log2, XL4_GUARD_VBITS_COOKIE, src, &mask)] |= mask;
 }
 
+void xl4_gvbits_snapshot(struct xl4_gvbits *live, __u64 *before)
+{
+	for (__u32 i = 0; live->fresh_set && i < live->words / 2; i++)
+		__atomic_store_n(&live->fresh_set[i], 0, __ATOMIC_SEQ_CST);
+	for (__u32 i = 0; i < live->words; i++)
+		before[i] = __atomic_load_n(&live->w[i], __ATOMIC_SEQ_CST);
+}
+
+/* The bits proofs set since the snapshot, in the word that matches live word i. */
+static __u64 proved_since(const struct xl4_gvbits *live, __u32 i)
+{
+	__u32 half = live->words / 2;
+
+	return live->fresh_set ?
+		       __atomic_load_n(&live->fresh_set[i & (half - 1)], __ATOMIC_SEQ_CST) :
+		       0;
+}
+
 long xl4_guard_vbits_refresh(struct xl4_gvbits *live, const __u64 *fresh, const __u64 *before)
 {
 	long set = 0;
 
 	for (__u32 i = 0; i < live->words; i++) {
-		__u64 cur = __atomic_load_n(&live->w[i], __ATOMIC_RELAXED), want;
+		/* the live word first, then the proofs' (the datapath writes them the other way) */
+		__u64 cur = __atomic_load_n(&live->w[i], __ATOMIC_SEQ_CST), want;
 
 		do
-			want = fresh[i] | (cur & ~before[i]);
+			want = fresh[i] | (cur & (~before[i] | proved_since(live, i)));
 		while (want != cur &&
 		       !__atomic_compare_exchange_n(&live->w[i], &cur, want, false,
-						    __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+						    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
 		set += __builtin_popcountll(want);
 	}
 	return set;
@@ -123,7 +165,7 @@ int xl4_guard_vbits_rebuild(int vbits_fd, int ver_fd, int verc_fd)
 {
 	struct xl4_gvbits v;
 	long a = 0, b = 0;
-	int err = xl4_gvbits_map(&v, vbits_fd);
+	int err = xl4_gvbits_map(&v, vbits_fd, -1);
 
 	if (err)
 		return err;

@@ -13,12 +13,14 @@
  */
 struct xl4_gvbits {
 	__u64 *w; /* the live words (NULL: not mapped) */
+	__u64 *fresh_set; /* xl4_gvnew_v1: bit indexes proofs set since the last copy (a half) */
 	__u32 words; /* both halves: 2 * 2^(log2 - 6) */
 	__u32 log2; /* 2^log2 bits a half (XL4_GUARD_VBITS_COOKIE, _ANY) */
 };
 
-/* Map the bits of map fd (its size read from the map). 0 or -errno. */
-int xl4_gvbits_map(struct xl4_gvbits *v, int fd);
+/* Map the bits of map fd (its size read from the map) and, if new_fd >= 0, xl4_gvnew_v1 (a
+ * half's size). 0 or -errno. */
+int xl4_gvbits_map(struct xl4_gvbits *v, int fd, int new_fd);
 void xl4_gvbits_unmap(struct xl4_gvbits *v);
 /* Every word set to word (0: clear all); for tests and the bench. */
 void xl4_gvbits_fill(struct xl4_gvbits *v, __u64 word);
@@ -41,10 +43,14 @@ int xl4_guard_vbits_rebuild(int vbits_fd, int ver_fd, int verc_fd);
  * Drop admits any source that repeats its SYN) would fill the map until every flood SYN paid
  * the tables' lookups again. The daemon therefore replaces the bits, every few seconds, with
  * those of the sources its walk of the tables found unexpired (`fresh`), keeping every bit the
- * datapath set since it copied the words (`before`, taken before the walk): each live word
- * becomes fresh | (live & ~before), by compare-and-swap, so a source proven during the walk,
- * or while the words are written, keeps its bit. Returns the bits set in the result.
+ * datapath set since it copied the words: xl4_gvbits_snapshot() clears xl4_gvnew_v1 and copies
+ * the live words into `before` (in that order), and xl4_guard_vbits_refresh() makes each live
+ * word fresh | (live & (~before | new)), by compare-and-swap. `~before` keeps a bit set since
+ * the copy; `new` keeps one a proof set again although a stale source already held it (the
+ * copy cannot tell them apart). So a source proven during the walk, which may have passed its
+ * entry, keeps its bit. Returns the bits set in the result.
  */
+void xl4_gvbits_snapshot(struct xl4_gvbits *live, __u64 *before);
 long xl4_guard_vbits_refresh(struct xl4_gvbits *live, const __u64 *fresh, const __u64 *before);
 
 #endif /* XL4_GUARD_VBITS_H */

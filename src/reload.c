@@ -86,8 +86,8 @@ int xl4_reload_prepare(const struct xl4_config *cur, struct xl4_config *next, ch
 		xl4_config_free(&n);
 		return xl4_errf(err, errlen, -EINVAL, "%s: needs restart with new pins: %s; nothing was "
 				"changed (that size is a pinned map's, which holds the running state: a "
-				"restart is refused until 'xl4 detach' and 'xl4 cleanup' remove the pins, "
-				"and what they hold is lost)", cur->path, why);
+				"restart with another size is refused until 'xl4 detach' and 'xl4 cleanup' "
+				"remove the pins, and what they hold is lost)", cur->path, why);
 	}
 	if (why[0]) {
 		xl4_config_free(&n);

@@ -533,6 +533,7 @@ struct xl4_rule_counters {
 #define XL4_MAP_GUARD_VERIFIED "xl4_gver_v1"
 #define XL4_MAP_GUARD_VERIFIED_COOKIE "xl4_gverc_v1"
 #define XL4_MAP_GUARD_VBITS "xl4_gvbit_v1" /* not pinned: the program's own (engine.c) */
+#define XL4_MAP_GUARD_VBITS_NEW "xl4_gvnew_v1" /* the same */
 #define XL4_MAP_GUARD_CHAL_BUDGET "xl4_gchbud_v1"
 #define XL4_MAP_GUARD_COOKIE_KEYS "xl4_gckey_v1"
 #define XL4_MAP_GUARD_WINDOWS "xl4_gwin_v1"
@@ -765,7 +766,13 @@ _Static_assert(sizeof(struct xl4_guard_src) == 20, "xl4_guard_src layout");
  * (xl4_guard_vbits_log2()): 4 bits per source a table may hold, at least 2^20, so a full
  * cookie table sets at most ~22% of its half (two full tables ~39% of the other). The loader
  * sets the map (max_entries: 2 * 2^(log2 - 6) words) and the program's cfg_gvbits_log2
- * together; user space reads the size from the map. */
+ * together; user space reads the size from the map.
+ *
+ * xl4_gvnew_v1 (array of 2^(log2 - 6) words, BPF_F_MMAPABLE, not pinned): each proof also sets
+ * its source's bit index here. The daemon clears it when it copies the bits before a walk of
+ * the tables, so at the refresh it names every bit a proof set since, even one a stale source
+ * already held (which the copy cannot tell apart): the refresh keeps those. Never read by the
+ * datapath. */
 #define XL4_GUARD_VBITS_LOG2_MIN 20 /* 128 KiB a half: 262,144 sources (the config's default) */
 #define XL4_GUARD_VBITS_LOG2_MAX 26 /* 8 MiB a half: 2^24 sources, verified_max's maximum */
 #define XL4_GUARD_VBITS_COOKIE 0u /* the halves: cookie proofs */

@@ -1334,7 +1334,7 @@ static bool vbits_set_all(struct gworld *w, const char *name, __u64 word)
 static bool vbits_set_halves(struct gworld *w, const char *name, __u64 ck, __u64 any)
 {
 	struct xl4_gvbits v;
-	int e = xl4_gvbits_map(&v, bpf_map__fd(w->eng.skel->maps.xl4_gvbit_v1));
+	int e = xl4_gvbits_map(&v, bpf_map__fd(w->eng.skel->maps.xl4_gvbit_v1), -1);
 
 	if (!e) {
 		for (__u32 i = 0; i < v.words; i++)

@@ -570,19 +570,33 @@ static void test_autoblock_cap_and_no_renewal(void **state)
  * what the datapath set since the words were copied; a bit only the old map had (a source that
  * left the tables) is gone. A cookie proof in both halves, a First Drop proof in the "any"
  * half only. */
+
+/* What the datapath does for a proof (bpf/guard.h guard_verify): the index among those proved
+ * since the daemon's copy, then the bits. */
+static void datapath_proof(struct xl4_gvbits *live, bool cookie, const struct xl4_guard_src *k)
+{
+	__u32 bit = xl4_guard_vbit(k, live->log2);
+
+	live->fresh_set[bit / 64] |= 1ull << (bit % 64);
+	xl4_guard_vbits_add(live->w, live->log2, cookie, k);
+}
+
 static void test_vbits_refresh_merge(void **state)
 {
 	__u64 *fresh = calloc(VB_WORDS, 8), *before = calloc(VB_WORDS, 8), *w = calloc(VB_WORDS, 8);
-	struct xl4_gvbits live = { .w = w, .words = VB_WORDS, .log2 = VB_LOG2 };
+	struct xl4_gvbits live = { .w = w, .fresh_set = calloc(VB_WORDS / 2, 8), .words = VB_WORDS,
+				   .log2 = VB_LOG2 };
 	struct xl4_guard_src walked = { .addr = { htonl(0xc6120001) }, .family = 4 },
 			     stale = { .addr = { htonl(0xc6120002) }, .family = 4 },
 			     proven_meanwhile = { .addr = { htonl(0xc6120003) }, .family = 4 },
-			     v6 = { .addr = { htonl(0x20010db8), htonl(7) }, .family = 6 };
+			     v6 = { .addr = { htonl(0x20010db8), htonl(7) }, .family = 6 },
+			     reproven = { .addr = { htonl(0xc6120004) }, .family = 4 };
 
 	(void)state;
 	assert_non_null(fresh);
 	assert_non_null(before);
 	assert_non_null(w);
+	assert_non_null(live.fresh_set);
 	/* four distinct bits, or the test proves nothing */
 	assert_int_not_equal(xl4_guard_vbit(&walked, VB_LOG2), xl4_guard_vbit(&stale, VB_LOG2));
 	assert_int_not_equal(xl4_guard_vbit(&walked, VB_LOG2),
@@ -590,13 +604,24 @@ static void test_vbits_refresh_merge(void **state)
 	assert_int_not_equal(xl4_guard_vbit(&stale, VB_LOG2),
 			     xl4_guard_vbit(&proven_meanwhile, VB_LOG2));
 	assert_int_not_equal(xl4_guard_vbit(&v6, VB_LOG2), xl4_guard_vbit(&stale, VB_LOG2));
-	xl4_guard_vbits_add(w, VB_LOG2, false, &walked);
-	xl4_guard_vbits_add(w, VB_LOG2, true, &stale);
-	memcpy(before, w, VB_WORDS * 8);		     /* the daemon's copy */
-	xl4_guard_vbits_add(w, VB_LOG2, true, &proven_meanwhile); /* the datapath, meanwhile */
+	assert_int_not_equal(xl4_guard_vbit(&reproven, VB_LOG2), xl4_guard_vbit(&stale, VB_LOG2));
+	assert_int_not_equal(xl4_guard_vbit(&reproven, VB_LOG2), xl4_guard_vbit(&walked, VB_LOG2));
+	datapath_proof(&live, false, &walked);
+	datapath_proof(&live, true, &stale);
+	/* an earlier proof whose entry has since left the table: its bit is set, stale */
+	datapath_proof(&live, false, &reproven);
+	xl4_gvbits_snapshot(&live, before); /* the daemon's copy: the proofs since are cleared */
+	for (__u32 i = 0; i < VB_WORDS / 2; i++)
+		assert_int_equal(live.fresh_set[i], 0);
+	assert_memory_equal(before, w, VB_WORDS * 8);
+	datapath_proof(&live, true, &proven_meanwhile); /* during the walk */
+	/* proven again during the walk, after the walk passed its entry: its bit was already set
+	 * in the copy, and only the proofs' record tells it from a stale one */
+	datapath_proof(&live, false, &reproven);
 	xl4_guard_vbits_add(fresh, VB_LOG2, false, &walked);
 	xl4_guard_vbits_add(fresh, VB_LOG2, true, &v6);
-	assert_int_equal(xl4_guard_vbits_refresh(&live, fresh, before), 5);
+	assert_int_equal(xl4_guard_vbits_refresh(&live, fresh, before), 6);
+	assert_true(xl4_gvbits_test(&live, VB_ANY, &reproven));
 	assert_true(xl4_gvbits_test(&live, VB_ANY, &walked));
 	assert_true(xl4_gvbits_test(&live, VB_ANY, &v6));
 	assert_true(xl4_gvbits_test(&live, VB_CK, &v6));
@@ -606,6 +631,7 @@ static void test_vbits_refresh_merge(void **state)
 	assert_false(xl4_gvbits_test(&live, VB_CK, &stale));
 	/* a First Drop proof is no reason for the challenge to ask the cookie table */
 	assert_false(xl4_gvbits_test(&live, VB_CK, &walked));
+	free(live.fresh_set);
 	free(fresh);
 	free(before);
 	free(w);
