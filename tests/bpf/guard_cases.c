@@ -1440,6 +1440,14 @@ static void sc_vbits(int v6)
 	NAME(n, &w, "vbits/first-drop-both-halves-pass");
 	if (vbits_set_halves(&w, n, ~0ull, ~0ull))
 		check_syn_verified(&w, n, 1, 45012, 1);
+	/* user space's rebuild sets the "either" half where the datapath reads it */
+	NAME(n, &w, "vbits/first-drop-rebuilt-passes");
+	if (vbits_set_all(&w, n, 0)) {
+		e = xl4_guard_vbits_rebuild(bpf_map__fd(w.eng.skel->maps.xl4_gvbit_v1), w.eng.guard.ver,
+					    w.eng.guard.verc);
+		check_u64(n, "sources read from the verified tables", e < 0 ? 0 : (uint64_t)e, 1);
+		check_syn_verified(&w, n, 1, 45013, 1);
+	}
 	world_close(&w);
 }
 
