@@ -771,8 +771,8 @@ _Static_assert(sizeof(struct xl4_guard_src) == 20, "xl4_guard_src layout");
  * xl4_gvnew_v1 (array of 2^(log2 - 6) words, BPF_F_MMAPABLE, not pinned): each proof also sets
  * its source's bit index here. The daemon clears it when it copies the bits before a walk of
  * the tables, so at the refresh it names every bit a proof set since, even one a stale source
- * already held (which the copy cannot tell apart): the refresh keeps those. Never read by the
- * datapath. */
+ * already held (which the copy cannot tell apart): the refresh keeps those. On the datapath
+ * only a proof touches it, never a flood's SYN. */
 #define XL4_GUARD_VBITS_LOG2_MIN 20 /* 128 KiB a half: 262,144 sources (the config's default) */
 #define XL4_GUARD_VBITS_LOG2_MAX 26 /* 8 MiB a half: 2^24 sources, verified_max's maximum */
 #define XL4_GUARD_VBITS_COOKIE 0u /* the halves: cookie proofs */
