@@ -328,16 +328,20 @@ static __always_inline int guard_src_in(void *map, const struct xl4_guard_src *k
 /* Each half of the bits holds 2^cfg_gvbits_log2 (the loader's, with the map's: abi.h). */
 const volatile __u32 cfg_gvbits_log2 = XL4_GUARD_VBITS_LOG2_MIN;
 
-/* The word of xl4_gvbit_v1 that holds k's bit in half (XL4_GUARD_VBITS_*), and the bit's
- * mask (NULL: no such word). */
-static __always_inline __u64 *guard_vbit_word(const struct xl4_guard_src *k, __u32 half,
-					      __u64 *mask)
+/* The word of map that holds bit index `bit` in half (XL4_GUARD_VBITS_*; 0 for xl4_gvnew_v1,
+ * which is one half), and the bit's mask (NULL: no such word). */
+static __always_inline __u64 *guard_vbit_at(void *map, __u32 bit, __u32 half, __u64 *mask)
 {
-	__u32 bit = xl4_guard_vbit(k, cfg_gvbits_log2);
 	__u32 word = bit / 64 + (half << ((cfg_gvbits_log2 - 6) & 31));
 
 	*mask = 1ull << (bit % 64);
-	return bpf_map_lookup_elem(&xl4_gvbit_v1, &word);
+	return bpf_map_lookup_elem(map, &word);
+}
+
+static __always_inline __u64 *guard_vbit_word(const struct xl4_guard_src *k, __u32 half,
+					      __u64 *mask)
+{
+	return guard_vbit_at(&xl4_gvbit_v1, xl4_guard_vbit(k, cfg_gvbits_log2), half, mask);
 }
 
 /* Could a verified table hold k? A clear bit says surely not (xl4_gvbit_v1): one inlined array
@@ -349,28 +353,33 @@ static __always_inline int guard_vbit_maybe(const struct xl4_guard_src *k, __u32
 	return !w || (*w & mask);
 }
 
-/* Set k's bit before its table entry is written. Not atomic (BPF has no atomic OR below
- * -mcpu=v3): two CPUs setting two bits of one word at once may lose one, and that source is
- * asked to prove itself again (its table entry is then looked up only once a later proof sets
- * the bit); written only when clear, which keeps that window, and a rewrite of the daemon's
- * word in it (src/guard_vbits.h), to the rare first proof. */
-static __always_inline void guard_vbit_set(const struct xl4_guard_src *k, __u32 half)
+/* Set a bit, written only when clear. Not atomic (BPF has no atomic OR below -mcpu=v3): two
+ * CPUs setting two bits of one word at once may lose one, and that source is asked to prove
+ * itself again (its table entry is then looked up only once a later proof sets the bit);
+ * writing only a clear bit keeps that window, and a rewrite of the daemon's word in it
+ * (src/guard_vbits.h), to the rare first proof. */
+static __always_inline void guard_vbit_or(__u64 *w, __u64 mask)
 {
-	__u64 mask, *w = guard_vbit_word(k, half, &mask);
-
 	if (w && !(*w & mask))
 		*w |= mask;
 }
 
-/* Note k's bit index among those proved since the daemon's copy (xl4_gvnew_v1), before the
- * bits themselves are set: the daemon reads the live word first, then this one. */
-static __always_inline void guard_vbit_note_new(const struct xl4_guard_src *k)
+/* A proof's bits, before its table entry is written (as xl4_guard_vbits_add() in user space):
+ * first its index among those proved since the daemon's copy (xl4_gvnew_v1: the daemon reads
+ * the live word first, then that one), then the "either" half and, for a cookie, the cookies'. */
+static __always_inline void guard_vbits_record(const struct xl4_guard_src *k, int cookie)
 {
-	__u32 bit = xl4_guard_vbit(k, cfg_gvbits_log2), word = bit / 64;
-	__u64 mask = 1ull << (bit % 64), *w = bpf_map_lookup_elem(&xl4_gvnew_v1, &word);
+	__u32 bit = xl4_guard_vbit(k, cfg_gvbits_log2);
+	__u64 mask, *w;
 
-	if (w && !(*w & mask))
-		*w |= mask;
+	w = guard_vbit_at(&xl4_gvnew_v1, bit, 0, &mask);
+	guard_vbit_or(w, mask);
+	w = guard_vbit_at(&xl4_gvbit_v1, bit, XL4_GUARD_VBITS_ANY, &mask);
+	guard_vbit_or(w, mask);
+	if (cookie) {
+		w = guard_vbit_at(&xl4_gvbit_v1, bit, XL4_GUARD_VBITS_COOKIE, &mask);
+		guard_vbit_or(w, mask);
+	}
 }
 
 /* Verified: by a cookie (xl4_gverc_v1), good at every level, or by First Drop (xl4_gver_v1),
@@ -416,9 +425,7 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 	if (proof & XL4_GUARD_VERIFIED_COOKIE) {
 		__u64 *last = bpf_map_lookup_elem(&xl4_gvhint_v1, &zero);
 
-		guard_vbit_note_new(&k);
-		guard_vbit_set(&k, XL4_GUARD_VBITS_COOKIE);
-		guard_vbit_set(&k, XL4_GUARD_VBITS_ANY);
+		guard_vbits_record(&k, 1);
 		bpf_map_update_elem(&xl4_gverc_v1, &k, &exp, BPF_ANY);
 		if (last && *last + 1000000000ull < now) /* shared: written once a second at most */
 			*last = now;
@@ -427,8 +434,7 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 	if (c->verify_per_sec &&
 	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_gverbud_v1, &zero), c->verify_per_sec, now))
 		return;
-	guard_vbit_note_new(&k);
-	guard_vbit_set(&k, XL4_GUARD_VBITS_ANY);
+	guard_vbits_record(&k, 0);
 	bpf_map_update_elem(&xl4_gver_v1, &k, &exp, BPF_ANY);
 }
 
