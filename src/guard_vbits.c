@@ -89,10 +89,14 @@ bool xl4_gvbits_test(const struct xl4_gvbits *v, __u32 half, const struct xl4_gu
 void xl4_guard_vbits_add(__u64 *w, __u32 log2, bool cookie, const struct xl4_guard_src *src)
 {
 	__u64 mask;
+	__u32 i = vbit_word(log2, XL4_GUARD_VBITS_ANY, src, &mask);
 
-	w[vbit_word(log2, XL4_GUARD_VBITS_ANY, src, &mask)] |= mask;
-	if (cookie)
-		w[vbit_word(log2, XL4_GUARD_VBITS_COOKIE, src, &mask)] |= mask;
+	/* atomic: w may be the live, mapped words (the rebuild) */
+	__atomic_fetch_or(&w[i], mask, __ATOMIC_RELAXED);
+	if (cookie) {
+		i = vbit_word(log2, XL4_GUARD_VBITS_COOKIE, src, &mask);
+		__atomic_fetch_or(&w[i], mask, __ATOMIC_RELAXED);
+	}
 }
 
 void xl4_gvbits_snapshot(struct xl4_gvbits *live, __u64 *before)
@@ -147,14 +151,7 @@ static long add_table(struct xl4_gvbits *v, int fd, bool cookie)
 	max = 2L * info.max_entries;
 	for (err = bpf_map_get_next_key(fd, NULL, &next); !err && n < max;
 	     err = bpf_map_get_next_key(fd, &key, &next)) {
-		__u64 mask;
-		__u32 i = vbit_word(v->log2, XL4_GUARD_VBITS_ANY, &next, &mask);
-
-		__atomic_fetch_or(&v->w[i], mask, __ATOMIC_RELAXED);
-		if (cookie) {
-			i = vbit_word(v->log2, XL4_GUARD_VBITS_COOKIE, &next, &mask);
-			__atomic_fetch_or(&v->w[i], mask, __ATOMIC_RELAXED);
-		}
+		xl4_guard_vbits_add(v->w, v->log2, cookie, &next);
 		key = next;
 		n++;
 	}

@@ -27,7 +27,8 @@ void xl4_gvbits_fill(struct xl4_gvbits *v, __u64 word);
 bool xl4_gvbits_test(const struct xl4_gvbits *v, __u32 half, const struct xl4_guard_src *src);
 
 /* A source's bits into words w, each half 2^log2 bits, as the datapath sets them for a proof
- * of that kind (cookie: both halves; First Drop: the "any" half). The walk's callback. */
+ * of that kind (cookie: both halves; First Drop: the "any" half), atomically. The walk's
+ * callback and the rebuild's. */
 void xl4_guard_vbits_add(__u64 *w, __u32 log2, bool cookie, const struct xl4_guard_src *src);
 
 /*
