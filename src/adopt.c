@@ -158,11 +158,10 @@ __u32 xl4_xdp_attached(int ifindex, enum xl4_xdp_mode *mode)
 static bool prog_uses_pins(__u32 id, const char *pin_path)
 {
 	struct bpf_map_info minfo = {};
-	struct bpf_prog_info info = {};
-	__u32 map_ids[64], len = sizeof(minfo), ilen = sizeof(info);
+	__u32 map_ids[64], len = sizeof(minfo);
 	char path[512];
 	bool ours = false;
-	int fd, pfd;
+	int fd, pfd, n;
 
 	snprintf(path, sizeof(path), "%s/%s", pin_path, XL4_MAP_STATS);
 	fd = bpf_obj_get(path);
@@ -176,11 +175,9 @@ static bool prog_uses_pins(__u32 id, const char *pin_path)
 	pfd = bpf_prog_get_fd_by_id(id);
 	if (pfd < 0)
 		return false;
-	info.nr_map_ids = 64;
-	info.map_ids = (__u64)(unsigned long)map_ids;
-	if (!bpf_obj_get_info_by_fd(pfd, &info, &ilen))
-		for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++)
-			ours |= map_ids[i] == minfo.id;
+	n = xl4_prog_map_ids(pfd, map_ids, 64);
+	for (int i = 0; i < n; i++)
+		ours |= map_ids[i] == minfo.id;
 	close(pfd);
 	return ours;
 }

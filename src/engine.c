@@ -335,17 +335,27 @@ fail:
 	return err;
 }
 
-/* A map of program prog_fd by name, opened (an fd), or -errno. */
-static int prog_map_by_name(int prog_fd, const char *name)
+int xl4_prog_map_ids(int prog_fd, __u32 *ids, __u32 max)
 {
 	struct bpf_prog_info info = {};
-	__u32 ids[64], len = sizeof(info);
+	__u32 len = sizeof(info);
 
-	info.nr_map_ids = 64;
+	info.nr_map_ids = max;
 	info.map_ids = (__u64)(unsigned long)ids;
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
 		return -errno;
-	for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++) {
+	return (int)(info.nr_map_ids < max ? info.nr_map_ids : max);
+}
+
+/* A map of program prog_fd by name, opened (an fd), or -errno. */
+static int prog_map_by_name(int prog_fd, const char *name)
+{
+	__u32 ids[64];
+	int n = xl4_prog_map_ids(prog_fd, ids, 64);
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
 		struct bpf_map_info m = {};
 		__u32 mlen = sizeof(m);
 		int fd = bpf_map_get_fd_by_id(ids[i]);

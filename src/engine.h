@@ -59,6 +59,8 @@ struct xl4_engine {
 };
 
 int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o);
+/* The ids of the maps program prog_fd uses, at most max of them: their number, or -errno. */
+int xl4_prog_map_ids(int prog_fd, __u32 *ids, __u32 max);
 void xl4_engine_close(struct xl4_engine *e);
 /* The fd of the i-th map a daemon pins (-1 if not open), or -ENOENT past the last one. */
 int xl4_engine_pinned_fd(const struct xl4_engine *e, size_t i);
