@@ -1084,8 +1084,8 @@ int main(int argc, char **argv)
 	struct ct_case cs[8];
 	int ncs = 0, cpu = -1, opt;
 	struct bpf_object *o_pass, *o_parse, *o_xf_miss = NULL, *o_xf_hit = NULL, *o_xf_ip = NULL;
-	struct bpf_object *o_fl_fd, *o_fl_chal;
-	int fl_fd_fd, fl_chal_fd;
+	struct bpf_object *o_fl_fd, *o_fl_chal, *o_fl_chalv;
+	int fl_fd_fd, fl_chal_fd, fl_chalv_fd;
 	int pass_fd, parse_fd, xf_miss_fd, xf_hit_fd, xf_ip_fd;
 	__u32 vip_l2, vip_l2v6, vip_port, vip_ipip, n_l2, n_port, n_ipip, p_l2, g_pair;
 	struct pkt valid, synfin, est, est6, icmp, dflow, dsyn;
@@ -1160,6 +1160,9 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/bench/floor_chal.bpf.o", obj_dir);
 	if ((fl_chal_fd = load_single(path, "challenge floor", &o_fl_chal)) < 0)
 		fatal(path, fl_chal_fd);
+	snprintf(path, sizeof(path), "%s/bench/floor_chal_vip.bpf.o", obj_dir);
+	if ((fl_chalv_fd = load_single(path, "per-VIP challenge floor", &o_fl_chalv)) < 0)
+		fatal(path, fl_chalv_fd);
 	/* xdp-filter: the full program (alw_all) with no rule and with a deny rule for the client,
 	 * and the program 'xdp-filter load -f ipv4' picks (alw_ip: IP addresses only) */
 	xf_miss_fd = xf_load("xdpfilt_alw_all.o", false, &o_xf_miss, &xf_why[0]);
@@ -1432,6 +1435,8 @@ int main(int argc, char **argv)
 	       "in an 8 MiB greylist, drop", fl_fd_fd, &dsyn, true, 0, XDP_DROP);
 	DRIVEN("floor chal", "reference: floor of the challenge: xl4 parse + SipHash cookie + "
 	       "SYN-ACK in place", fl_chal_fd, &dsyn, true, 0, XDP_TX);
+	DRIVEN("floor chal vip", "reference: floor of a per-VIP challenge: floor chal + a VIP slot, "
+	       "a per-VIP count and budget, a verified bit", fl_chalv_fd, &dsyn, true, 0, XDP_TX);
 	/* the blocklist hit: the probe's source in a /24 slot naming its /32 entry */
 	fl_blk = floor_block_open(CLIENT4);
 	r = add_row("floor block", "reference: floor of an IPv4 blocklist hit: xl4 parse + /24 slot "
@@ -1525,6 +1530,7 @@ int main(int argc, char **argv)
 	bpf_object__close(o_pass);
 	bpf_object__close(o_fl_fd);
 	bpf_object__close(o_fl_chal);
+	bpf_object__close(o_fl_chalv);
 	bpf_object__close(o_parse);
 	if (o_xf_miss)
 		bpf_object__close(o_xf_miss);
