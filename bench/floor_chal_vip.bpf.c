@@ -24,8 +24,8 @@
 
 #include "guard_pkt.h"
 
-#define FLOOR_VSLOTS 256		/* 4 per VIP at xl4's XL4_MAX_VIPS (64) */
-#define FLOOR_VBIT_WORDS (1u << 14)	/* 2^20 bits: 128 KiB */
+#define FLOOR_VSLOTS 256 /* 4 per VIP at xl4's XL4_MAX_VIPS (64) */
+#define FLOOR_VBIT_WORDS (1u << 14) /* 2^20 bits: 128 KiB */
 #define FLOOR_BUDGET_PER_JIFFY 4000000u /* lifted, as bench/capacity lifts xl4's */
 
 struct floor_vslot {
