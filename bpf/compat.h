@@ -20,6 +20,13 @@
 /* Keep the memory accesses before it before those after it: an in-place move through one
  * type followed by header stores through others could be reordered (strict aliasing). */
 #define xl4_barrier_mem() asm volatile("" ::: "memory")
+/* *p |= v in one atomic instruction (BPF_ATOMIC | BPF_OR: kernel 5.12 and later). clang emits
+ * it for __sync_fetch_and_or only with -mcpu=v3, and we build for v1 (the oldest kernels'
+ * instruction set), so it is written out. */
+static __always_inline void xl4_atomic_or64(__u64 *p, __u64 v)
+{
+	asm volatile("lock *(u64 *)(%[p] + 0) |= %[v]" : : [p] "r"(p), [v] "r"(v) : "memory");
+}
 #else
 #define xl4_barrier_var(v) ((void)(v))
 #define xl4_barrier_mem() ((void)0)
@@ -27,6 +34,7 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 #define XL4_UNROLL
+#define xl4_atomic_or64(p, v) ((void)__atomic_fetch_or((p), (v), __ATOMIC_RELAXED))
 #endif
 
 #endif /* XL4_COMPAT_H */

@@ -353,15 +353,13 @@ static __always_inline int guard_vbit_maybe(const struct xl4_guard_src *k, __u32
 	return !w || (*w & mask);
 }
 
-/* Set a bit, written only when clear. Not atomic (BPF has no atomic OR below -mcpu=v3): two
- * CPUs setting two bits of one word at once may lose one, and that source is asked to prove
- * itself again (its table entry is then looked up only once a later proof sets the bit);
- * writing only a clear bit keeps that window, and a rewrite of the daemon's word in it
- * (src/guard_vbits.h), to the rare first proof. */
+/* Set a bit by an atomic OR, so neither another CPU's proof in the same word nor the daemon's
+ * compare-and-swap rewrite of it (src/guard_vbits.h) is lost; only when the bit is clear, so a
+ * source proved again does not take the word's cache line from the other CPUs. */
 static __always_inline void guard_vbit_or(__u64 *w, __u64 mask)
 {
 	if (w && !(*w & mask))
-		*w |= mask;
+		xl4_atomic_or64(w, mask);
 }
 
 /* A proof's bits, before its table entry is written (as xl4_guard_vbits_add() in user space):
