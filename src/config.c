@@ -965,6 +965,11 @@ static int check_prime(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 	return 0;
 }
 
+uint32_t xl4_config_ct6_entries(const struct xl4_config *cfg)
+{
+	return cfg->lb.ct6_max ? cfg->lb.ct6_max : cfg->lb.ct_max;
+}
+
 /* 0 (as max_entries) or a real table: the kernel's LRU needs room for its per-CPU lists. */
 static int check_ct6_max(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 			 const config_setting_t *s, struct xl4_config *cfg)

@@ -206,6 +206,8 @@ void xl4_conf_text(FILE *out);
 
 void xl4_config_defaults(struct xl4_config *cfg);
 void xl4_config_free(struct xl4_config *cfg);
+/* The IPv6 connection table's entries: lb.conntrack.ipv6_max_entries, or max_entries if 0. */
+uint32_t xl4_config_ct6_entries(const struct xl4_config *cfg);
 /* Parse and validate path into *cfg (which must hold defaults or a loaded config; on success
  * what it held is freed and replaced). On error returns -EINVAL (or -errno), writes
  * "FILE:LINE: KEY: problem" into err and leaves *cfg untouched. */

@@ -454,7 +454,8 @@ __u64 xl4_engine_fingerprint(const struct xl4_engine_opts *o)
 		__u32 frag_policy, sample_per_sec, ring_size, ct_max, ct6_max, rate_max, block4_groups;
 		__u32 guard_grey_slots, guard_syn_slots, guard_verified_max;
 		__u8 trace, ct_per_cpu_lru, test_clock, pad;
-	} knobs = { o->frag_policy, o->sample_per_sec, o->ring_size, o->ct_max, o->ct6_max,
+	} knobs = { o->frag_policy, o->sample_per_sec, o->ring_size, o->ct_max,
+		    o->ct6_max ? o->ct6_max : o->ct_max, /* 0 is as ct_max: the same table */
 		    o->rate_max, o->block4_groups, o->guard_grey_slots, o->guard_syn_slots,
 		    o->guard_verified_max, o->trace, o->ct_per_cpu_lru, o->test_clock, 0 };
 	size_t sz = 0;

@@ -28,11 +28,17 @@ static void need(char *buf, size_t len, const char *key, const char *fmt, ...)
 
 /* The rows marked restart_only (src/config.c): settings baked into the loaded program (rodata,
  * map sizes), or into resources the daemon holds open (interfaces, the socket and its group,
- * pins, the metrics listener). Values compare as the file writes them. */
-static void needs_restart(const struct xl4_config *a, const struct xl4_config *b, char *buf, size_t len,
-			  bool *pins)
+ * pins, the metrics listener). Values compare as the file writes them, but for
+ * lb.conntrack.ipv6_max_entries, whose 0 means max_entries: its table's size is compared. */
+static void needs_restart(const struct xl4_config *a_file, const struct xl4_config *b_file,
+			  char *buf, size_t len, bool *pins)
 {
 	char was[256], now[256];
+	struct xl4_config ea = *a_file, eb = *b_file; /* read only: the shallow copies are safe */
+	const struct xl4_config *a = &ea, *b = &eb;
+
+	ea.lb.ct6_max = xl4_config_ct6_entries(a_file);
+	eb.lb.ct6_max = xl4_config_ct6_entries(b_file);
 
 	buf[0] = '\0';
 	*pins = false;

@@ -147,6 +147,33 @@ static void test_needs_restart(void **state)
 	xl4_config_free(&cur);
 }
 
+/* lb.conntrack.ipv6_max_entries = 0 is a table of max_entries: writing that size out (or
+ * taking it back to 0) changes no table and reloads; another size still needs new pins. */
+static void test_ct6_max_compared_by_size(void **state)
+{
+	struct xl4_config cur, next;
+	char err[1024] = "";
+
+	(void)state;
+	load_cur(&cur);
+	assert_int_equal(cur.lb.ct6_max, 0);
+	write_file("interfaces = [\"eth0\"];\nlb: { conntrack: { ipv6_max_entries = 262144; }; };\n");
+	if (xl4_reload_prepare(&cur, &next, err, sizeof(err)))
+		fail_msg("0 -> 262144 (max_entries) refused: %s", err);
+	assert_int_equal(next.lb.ct6_max, 262144);
+	/* and back to 0 from the explicit size */
+	xl4_config_free(&cur);
+	write_file("interfaces = [\"eth0\"];\n");
+	if (xl4_reload_prepare(&next, &cur, err, sizeof(err)))
+		fail_msg("262144 -> 0 refused: %s", err);
+	assert_int_equal(cur.lb.ct6_max, 0);
+	xl4_config_free(&next);
+	write_file("interfaces = [\"eth0\"];\nlb: { conntrack: { ipv6_max_entries = 1024; }; };\n");
+	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "needs restart with new pins: lb.conntrack.ipv6_max_entries (262144 -> 1024)"));
+	xl4_config_free(&cur);
+}
+
 /* Which keys need a restart is the rows' restart_only; these are the ones that must. */
 static void test_restart_only_rows(void **state)
 {
@@ -315,6 +342,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_names_line_and_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrapping_integer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_needs_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct6_max_compared_by_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_only_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_line_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_group_needs_restart, setup, teardown),
