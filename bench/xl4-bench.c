@@ -1153,7 +1153,8 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/bench/parse_drop.bpf.o", obj_dir);
 	if ((parse_fd = load_single(path, "parse-then-drop reference", &o_parse)) < 0)
 		fatal(path, parse_fd);
-	/* the guard's floors (bench/capacity's floor_fd and floor_chal rows), here in a test run */
+	/* the guard's floors (bench/capacity's floor_fd, floor_chal and floor_chal_vip rows), here
+	 * in a test run */
 	snprintf(path, sizeof(path), "%s/bench/floor_fd.bpf.o", obj_dir);
 	if ((fl_fd_fd = load_single(path, "First Drop floor", &o_fl_fd)) < 0)
 		fatal(path, fl_fd_fd);

@@ -21,8 +21,8 @@
  * type followed by header stores through others could be reordered (strict aliasing). */
 #define xl4_barrier_mem() asm volatile("" ::: "memory")
 /* *p |= v in one atomic instruction (BPF_ATOMIC | BPF_OR: kernel 5.12 and later). clang emits
- * it for __sync_fetch_and_or only with -mcpu=v3, and we build for v1 (the oldest kernels'
- * instruction set), so it is written out. */
+ * it for __sync_fetch_and_or only with -mcpu=v3, not the v1 that clang 14 (Debian 12's)
+ * builds for by default, so it is written out: the same instruction whatever the default. */
 static __always_inline void xl4_atomic_or64(__u64 *p, __u64 v)
 {
 	asm volatile("lock *(u64 *)(%[p] + 0) |= %[v]" : : [p] "r"(p), [v] "r"(v) : "memory");
