@@ -170,7 +170,12 @@ static void test_ct6_max_compared_by_size(void **state)
 	xl4_config_free(&next);
 	write_file("interfaces = [\"eth0\"];\nlb: { conntrack: { ipv6_max_entries = 1024; }; };\n");
 	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "needs restart with new pins: lb.conntrack.ipv6_max_entries (262144 -> 1024)"));
+	assert_non_null(strstr(err, "needs restart with new pins: lb.conntrack.ipv6_max_entries (0 (= 262144) -> 1024)"));
+	/* left at 0, it follows max_entries: that key names the change, once */
+	write_file("interfaces = [\"eth0\"];\nlb: { conntrack: { max_entries = 2048; }; };\n");
+	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "needs restart with new pins: lb.conntrack.max_entries (262144 -> 2048);"));
+	assert_null(strstr(err, "ipv6_max_entries"));
 	xl4_config_free(&cur);
 }
 
