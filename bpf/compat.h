@@ -34,7 +34,6 @@ static __always_inline void xl4_atomic_or64(__u64 *p, __u64 v)
 #define __always_inline inline __attribute__((always_inline))
 #endif
 #define XL4_UNROLL
-#define xl4_atomic_or64(p, v) ((void)__atomic_fetch_or((p), (v), __ATOMIC_RELAXED))
 #endif
 
 #endif /* XL4_COMPAT_H */
