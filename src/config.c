@@ -965,9 +965,26 @@ static int check_prime(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 	return 0;
 }
 
-uint32_t xl4_config_ct6_entries(const struct xl4_config *cfg)
+/* The IPv6 connection table's entries: lb.conntrack.ipv6_max_entries, or max_entries if 0. */
+static uint32_t ct6_entries(const struct xl4_config *cfg)
 {
 	return cfg->lb.ct6_max ? cfg->lb.ct6_max : cfg->lb.ct_max;
+}
+
+/* ipv6_max_entries changes when its table's size does: left at 0 on both sides it follows
+ * max_entries (reported under that key); a 0 reads "0 (= N)". */
+static void ct6_change(const struct xl4_config *a, const struct xl4_config *b, char *was,
+		       char *now, size_t len)
+{
+	uint32_t ea = ct6_entries(a), eb = ct6_entries(b);
+
+	if (ea == eb || (!a->lb.ct6_max && !b->lb.ct6_max)) {
+		snprintf(was, len, "same");
+		snprintf(now, len, "same");
+		return;
+	}
+	snprintf(was, len, a->lb.ct6_max ? "%u" : "0 (= %u)", ea);
+	snprintf(now, len, b->lb.ct6_max ? "%u" : "0 (= %u)", eb);
 }
 
 /* 0 (as max_entries) or a real table: the kernel's LRU needs room for its per-CPU lists. */
@@ -1181,7 +1198,7 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	  .help = "connection table entries (LRU) of the IPv4 table, and of the IPv6 table unless "
 		  "`ipv6_max_entries` says otherwise" },
 	{ "lb.conntrack.ipv6_max_entries", INT(lb.ct6_max, 0, 1LL << 27), .parse = check_ct6_max,
-	  .restart_only = true, .pinned_size = true,
+	  .change = ct6_change, .restart_only = true, .pinned_size = true,
 	  .help = "entries of the IPv6 connection table (0: as `max_entries`); each slot costs ~120 "
 		  "bytes of kernel memory whether used or not, so an IPv4-only site can set 1024" },
 	{ "lb.conntrack.per_cpu_lru", XL4_CONF_BOOL, FIELD(lb.ct_per_cpu_lru), .restart_only = true, .pinned_size = true,

@@ -185,6 +185,10 @@ struct xl4_conf_key {
 	int (*parse)(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 		     const struct config_setting_t *s, struct xl4_config *cfg);
 	void (*show)(const struct xl4_config *cfg, char *buf, size_t len); /* CUSTOM's value */
+	/* restart_only, when the value written is not what decides (a 0 that means another
+	 * key's): what a reload from a to b reports, as was/now (equal: no change) */
+	void (*change)(const struct xl4_config *a, const struct xl4_config *b, char *was,
+		       char *now, size_t len);
 	const char *kind;	/* docs' type: INT/REAL "prime" for "prime 3..65537"; STRING,
 				 * CUSTOM the whole text; GROUP the section's title, or NULL
 				 * to stay in its parent's table */
@@ -206,8 +210,6 @@ void xl4_conf_text(FILE *out);
 
 void xl4_config_defaults(struct xl4_config *cfg);
 void xl4_config_free(struct xl4_config *cfg);
-/* The IPv6 connection table's entries: lb.conntrack.ipv6_max_entries, or max_entries if 0. */
-uint32_t xl4_config_ct6_entries(const struct xl4_config *cfg);
 /* Parse and validate path into *cfg (which must hold defaults or a loaded config; on success
  * what it held is freed and replaced). On error returns -EINVAL (or -errno), writes
  * "FILE:LINE: KEY: problem" into err and leaves *cfg untouched. */

@@ -26,27 +26,10 @@ static void need(char *buf, size_t len, const char *key, const char *fmt, ...)
 	snprintf(buf + used, len - used, ")");
 }
 
-/* lb.conntrack.ipv6_max_entries, whose 0 means "as max_entries", compares by its table's size:
- * 0 when the file leaves it so (a change of max_entries is reported under that key), else the
- * size, shown as "0 (= N)" where one side is 0. */
-static void ct6_values(const struct xl4_config *a, const struct xl4_config *b, char *was,
-		       char *now, size_t len)
-{
-	uint32_t ea = xl4_config_ct6_entries(a), eb = xl4_config_ct6_entries(b);
-
-	if (ea == eb || (!a->lb.ct6_max && !b->lb.ct6_max)) {
-		snprintf(was, len, "same");
-		snprintf(now, len, "same");
-		return;
-	}
-	snprintf(was, len, a->lb.ct6_max ? "%u" : "0 (= %u)", ea);
-	snprintf(now, len, b->lb.ct6_max ? "%u" : "0 (= %u)", eb);
-}
-
 /* The rows marked restart_only (src/config.c): settings baked into the loaded program (rodata,
  * map sizes), or into resources the daemon holds open (interfaces, the socket and its group,
- * pins, the metrics listener). Values compare as the file writes them (ipv6_max_entries: as
- * ct6_values() says). */
+ * pins, the metrics listener). Values compare as the file writes them, or as a row's change()
+ * says. */
 static void needs_restart(const struct xl4_config *a, const struct xl4_config *b, char *buf,
 			  size_t len, bool *pins)
 {
@@ -57,8 +40,8 @@ static void needs_restart(const struct xl4_config *a, const struct xl4_config *b
 	for (const struct xl4_conf_key *k = xl4_conf_keys; k->key; k++) {
 		if (!k->restart_only)
 			continue;
-		if (!strcmp(k->key, "lb.conntrack.ipv6_max_entries")) {
-			ct6_values(a, b, was, now, sizeof(was));
+		if (k->change) {
+			k->change(a, b, was, now, sizeof(was));
 		} else {
 			xl4_conf_value(k, a, was, sizeof(was));
 			xl4_conf_value(k, b, now, sizeof(now));
