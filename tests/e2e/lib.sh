@@ -236,6 +236,9 @@ bg_start() {
 	local ns=$1 log=$2
 
 	shift 2
+	# emptied here, not only by the child's redirection: a caller polling the log right after
+	# (lb_hold_start) could otherwise read what a previous run left in it
+	: >"$log"
 	setsid nsenter --net="/run/netns/$ns" "$@" >"$log" 2>&1 &
 	BG_PID=$!
 	cleanup_push "_kill_group $BG_PID"
