@@ -14,6 +14,16 @@
  *                 (bpf/encap_pkt.h: bpf_xdp_adjust_head, the Ethernet header moved down, the
  *                 outer header and its checksum, the source varied by the flow hash) in place
  *                 of the MAC rewrite. The hash is the entry's: no jhash on this path either.
+ *   floor_ipip_lane "floor ipip lane": floor_ipip plus the least per-packet work any balancer
+ *                 with xl4's contract must add to an established flow, each in its cheapest
+ *                 form: the filter's "has entries" flag (a global, one load: the blocklist
+ *                 applies to established flows), the VIP by the backend's VIP id (an array
+ *                 read: a removed VIP stops forwarding) and its MTU checked (ipip's too-big
+ *                 answer), the outer source base from globals (runtime settings), the flow's
+ *                 last-seen tick written when it changed (idle expiry, bpf_jiffies64), and one
+ *                 per-CPU counter per backend (packets, bytes: user space would sum it into the
+ *                 VIP's, the backend's and the verdict's totals). xl4's lane does each of these
+ *                 with more (three counters, the VIP-address bits, the LB settings, its clock).
  *   floor_insert  "floor insert" (every packet a new flow): parse, key, jhash, one Maglev read
  *                 (a 2 x 65537 u32 array, one VIP's two tables), the backend's MAC, and
  *                 bpf_map_update_elem(BPF_ANY) into the same kind of LRU; once the table is full
@@ -80,6 +90,30 @@ struct {
 	__type(key, __u32);
 	__type(value, struct floor_slot);
 } syn SEC(".maps");
+
+/* floor_ipip_lane's VIPs (struct xl4_vip: its flags and MTU) and per-backend counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XL4_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xl4_vip);
+} vips SEC(".maps");
+
+struct floor_count {
+	__u64 packets, bytes;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XL4_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct floor_count);
+} lane_count SEC(".maps");
+
+/* floor_ipip_lane's runtime settings: globals (.bss), one load each, no lookup. */
+__u32 filter_busy; /* nonzero: the filter has entries (the lane would not run) */
+__be32 lane_src4; /* the outer source base */
+__u32 lane_src4_mask;
 
 /* Read from a map as xl4 reads its LB globals, not folded into the code. */
 const volatile __u32 seed = 0x5eed1234;
@@ -169,6 +203,41 @@ int floor_ipip(struct xdp_md *ctx)
 		return ret;
 	ret = encap_ip4(ctx, &p, f->hash, be, ipip_src4, ipip_src4_mask);
 	return ret < 0 ? XDP_ABORTED : ret;
+}
+
+SEC("xdp")
+int floor_ipip_lane(struct xdp_md *ctx)
+{
+	struct xl4_pkt p = {};
+	struct xl4_backend *be;
+	struct floor_count *c;
+	struct xl4_vip *vip;
+	struct xl4_flow *f;
+	__u32 vip_id, be_id, tick;
+	int ret;
+
+	if (filter_busy)
+		return XDP_PASS;
+	ret = floor_hit(ctx, &p, &f, &be);
+	if (ret >= 0)
+		return ret;
+	vip_id = be->vip_id;
+	vip = bpf_map_lookup_elem(&vips, &vip_id);
+	if (!vip || !(vip->flags & XL4_VIP_F_LIVE) || (vip->mtu && p.l3_len + 20u > vip->mtu))
+		return XDP_PASS;
+	tick = (__u32)bpf_jiffies64();
+	if (f->last_s != tick)
+		f->last_s = tick;
+	be_id = f->backend_id;
+	ret = encap_ip4(ctx, &p, f->hash, be, lane_src4, lane_src4_mask);
+	if (ret < 0)
+		return XDP_ABORTED;
+	c = bpf_map_lookup_elem(&lane_count, &be_id);
+	if (c) {
+		c->packets++;
+		c->bytes += p.pkt_len;
+	}
+	return ret;
 }
 
 SEC("xdp")
