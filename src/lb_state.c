@@ -525,6 +525,21 @@ static int guard_reset(struct xl4_lb *lb, uint32_t id)
 	return ret;
 }
 
+/* A new VIP's or backend's traffic counters start at zero: ids are reused, and the per-CPU
+ * values under a freed id still hold what its last owner counted. */
+static int counters_reset(int fd, uint32_t id)
+{
+	int ncpus = libbpf_num_possible_cpus(), ret = 0;
+	struct xl4_lb_counters *zero;
+
+	if (ncpus <= 0 || !(zero = calloc(ncpus, sizeof(*zero))))
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, &id, zero, BPF_ANY))
+		ret = -errno;
+	free(zero);
+	return ret;
+}
+
 int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, size_t errlen)
 {
 	char str[96];
@@ -562,9 +577,12 @@ int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, s
 	v->id = v - lb->vips;
 	v->spec = *s;
 	/* the first sync writes the idle slot: 0 for a new VIP, the other one for an adopted one;
-	 * a new VIP starts with clean guard state (ids are reused), an adopted one keeps its own */
+	 * a new VIP starts with clean guard state and counters (ids are reused), an adopted one
+	 * keeps its own */
 	v->slot = adopted ? lb->inh->vip[v->id].val.ring_slot : 1;
-	if ((!adopted && (ret = guard_reset(lb, v->id))) || (ret = vip_sync(lb, v)) ||
+	if ((!adopted && ((ret = guard_reset(lb, v->id)) ||
+			  (ret = counters_reset(lb->maps.vstats, v->id)))) ||
+	    (ret = vip_sync(lb, v)) ||
 	    (!adopted && (ret = addr_refcount(lb, s, +1)))) {
 		struct xl4_vip_key k;
 
@@ -679,8 +697,18 @@ int xl4_lb_backend_add(struct xl4_lb *lb, const char *vip, const struct xl4_back
 	nb->spec = *b;
 	nb->mac_known = b->has_mac;
 	snprintf(nb->key, sizeof(nb->key), "%s", str);
-	if (!backend_claim(lb, v, nb) && id_alloc(lb, &nb->id))
-		return xl4_errf(err, errlen, -ENOSPC, "no backend ids left (%d in all)", XL4_MAX_BACKENDS);
+	if (!backend_claim(lb, v, nb)) {
+		if (id_alloc(lb, &nb->id))
+			return xl4_errf(err, errlen, -ENOSPC, "no backend ids left (%d in all)",
+					XL4_MAX_BACKENDS);
+		/* a new backend does not inherit its id's last owner's counters; an adopted one
+		 * (a daemon restart) keeps its own */
+		if ((ret = counters_reset(lb->maps.bstats, nb->id))) {
+			lb->be_used[nb->id] = false;
+			return xl4_errf(err, errlen, ret, "backend %s: cannot reset its counters: %s",
+					str, strerror(-ret));
+		}
+	}
 	v->n_be++;
 	if ((ret = vip_sync(lb, v))) {
 		v->n_be--;

@@ -705,6 +705,27 @@ static struct xl4_lb_counters lb_ctr(int fd, uint32_t id)
 	return t;
 }
 
+/* A VIP or backend added on a reused id starts its counters at zero: `old` is what the id's
+ * previous owner had counted (it must have counted something, or the row proves nothing). */
+static void ctr_fresh(const char *name, int fd, uint32_t id, const struct xl4_lb_counters *old)
+{
+	struct xl4_lb_counters c;
+	bool ok;
+
+	if (!fx_selected(name))
+		return;
+	c = lb_ctr(fd, id);
+	ok = !c.packets && !c.bytes && !c.new_flows && !c.ct_hits && !c.ct_misses &&
+	     !c.ct_insert_capped;
+	if (!old->packets)
+		ok = fx_fail(name, true, "precondition: id %u's previous owner counted nothing", id);
+	else if (!ok)
+		fx_fail(name, true, "id %u starts with %llu packets, %llu bytes, %llu new flows of its "
+			"previous owner's", id, (unsigned long long)c.packets,
+			(unsigned long long)c.bytes, (unsigned long long)c.new_flows);
+	fx_count(name, ok);
+}
+
 #define CTR_SLOTS (V_MAX * (LB_MAX_BE + 1))
 
 struct snap {
@@ -1474,19 +1495,52 @@ static void run_vip_bits(struct world *w)
 	NAME(name, w, "vip-bits/");
 	if (!fx_selected(name))
 		return;
+	struct xl4_lb_vip *lv = xl4_lb_vip_find(&w->lb, v->spec.name);
+	struct xl4_lb_counters old;
+	uint32_t old_id;
+
 	NAME(name, w, "vip-bits/provisioned");
-	if (!vip_bits_expect(w, name))
+	if (!vip_bits_expect(w, name) || !lv)
 		return;
+	/* something counted on the VIP, for the reused-id row below */
+	NAME(name, w, "vip-bits/counted-before-delete");
+	send_to(w, name, &s, v, pick(v, &s), LBC_NEW);
+	old_id = lv->id;
+	old = lb_ctr(w->lb.maps.vstats, old_id);
 	if (xl4_lb_vip_del(&w->lb, v->spec.name, err, sizeof(err))) {
 		setup_fail(w, "xl4_lb_vip_del", err);
 		return;
 	}
+	v->used = 0; /* the model's too: no counter checks for it from here on */
 	NAME(name, w, "vip-bits/after-delete");
 	vip_bits_expect(w, name);
 	/* the deleted VIP's address serves nothing now: its traffic is the host's */
 	NAME(name, w, "vip-bits/deleted-vip-passes");
 	build(&p, &s);
 	lb_check(w, name, &p, &(struct want){ XDP_PASS, XL4_R_NONE, NULL, LBC_NONE, NULL, NULL });
+
+	/* New VIPs (other ports on the address) until one gets the deleted VIP's id (a lower
+	 * freed id, V_GONE's, goes first): it starts with no counts of its predecessor's. */
+	NAME(name, w, "vip-bits/id-reused");
+	if (!fx_selected(name))
+		return;
+	for (int i = 0; i < 4; i++) {
+		struct xl4_vip_spec ns = v->spec;
+
+		snprintf(ns.name, sizeof(ns.name), "reuse%d", i);
+		ns.port = (uint16_t)(ns.port + 1000 + i);
+		if (xl4_lb_vip_add(&w->lb, &ns, err, sizeof(err))) {
+			setup_fail(w, "xl4_lb_vip_add", err);
+			return;
+		}
+		if ((lv = xl4_lb_vip_find(&w->lb, ns.name)) && lv->id == old_id)
+			break;
+		lv = NULL;
+	}
+	if (!precond(name, lv != NULL, "no new VIP took the deleted VIP's id"))
+		return;
+	NAME(name, w, "vip-bits/reused-id-counters-start-at-zero");
+	ctr_fresh(name, w->lb.maps.vstats, old_id, &old);
 }
 
 /* Drained: no new flows, existing ones stay. */
@@ -1553,6 +1607,7 @@ static void run_removed(struct world *w)
 	struct pspec f1, f3, ack;
 	struct mbe *b = &v->be[1], *d;
 	uint32_t old_id = b->id;
+	struct xl4_lb_counters old;
 	char name[128], err[160];
 
 	c.after.be[1].gone = 1;
@@ -1568,6 +1623,7 @@ static void run_removed(struct world *w)
 	send_to(w, name, &f1, v, b, LBC_NEW);
 	NAME(name, w, "removed/syn-before-2");
 	send_to(w, name, &f3, v, b, LBC_NEW);
+	old = lb_ctr(w->lb.maps.bstats, old_id);
 	if (xl4_lb_backend_del(&w->lb, v->spec.name, &b->spec, err, sizeof(err))) {
 		setup_fail(w, "xl4_lb_backend_del", err);
 		return;
@@ -1585,6 +1641,8 @@ static void run_removed(struct world *w)
 		return;
 	NAME(name, w, "removed/id-reused");
 	precond(name, d->id == old_id, "lb_state did not reuse the removed backend's id");
+	NAME(name, w, "removed/reused-id-counters-start-at-zero");
+	ctr_fresh(name, w->lb.maps.bstats, d->id, &old);
 	ack = f3;
 	ack.flags = TH_ACK;
 	NAME(name, w, "removed/reused-id-not-inherited");
@@ -2127,6 +2185,7 @@ static void run_restart(struct world *w)
 	struct xl4_lb_settings s = { .seed = LB_SEED, .ring_size = LB_RING,
 				     .ipip_src4 = htonl(IPIP_SRC4), .ipip_src4_mask = IPIP_SRC4_MASK };
 	struct mvip *mv = &w->vip[V_MAIN];
+	struct xl4_lb_counters vc0 = { 0 }, bc0 = { 0 };
 	struct xl4_lb fresh;
 	struct pspec f, ack;
 	struct mbe *b;
@@ -2141,6 +2200,10 @@ static void run_restart(struct world *w)
 	for (int slot = 0; slot < V_MAX; slot++)
 		if (w->vip[slot].used && !vip_image(w, &w->lb, w->vip[slot].spec.name, &before[slot]))
 			ok = setup_fail(w, "vip_image before", w->vip[slot].spec.name);
+	if (ok) {
+		vc0 = lb_ctr(w->lb.maps.vstats, before[V_MAIN].e.id);
+		bc0 = lb_ctr(w->lb.maps.bstats, b->id);
+	}
 	if (!ok || xl4_lb_init(&fresh, &w->eng.lb, &s) || xl4_lb_adopt(&fresh)) {
 		setup_fail(w, "restart", "cannot set up the second lb_state");
 		return;
@@ -2183,6 +2246,20 @@ static void run_restart(struct world *w)
 	}
 	if (ok && xl4_lb_commit(&fresh, err, sizeof(err)))
 		ok = setup_fail(w, "restart: commit", err);
+	/* an adopted VIP and backend keep what they counted (a new one would start at zero) */
+	NAME(name, w, "restart/counters-kept");
+	if (ok && fx_selected(name)) {
+		struct xl4_lb_counters vc = lb_ctr(fresh.maps.vstats, before[V_MAIN].e.id),
+				       bc = lb_ctr(fresh.maps.bstats, b->id);
+		bool kept = vc0.packets && bc0.packets && !memcmp(&vc, &vc0, sizeof(vc)) &&
+			    !memcmp(&bc, &bc0, sizeof(bc));
+
+		if (!kept)
+			fx_fail(name, true, "VIP %llu -> %llu packets, backend %llu -> %llu",
+				(unsigned long long)vc0.packets, (unsigned long long)vc.packets,
+				(unsigned long long)bc0.packets, (unsigned long long)bc.packets);
+		fx_count(name, kept);
+	}
 	for (int slot = 0; ok && slot < V_MAX; slot++) {
 		const struct vip_image *x = &before[slot];
 		bool good = true;
