@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Bench references: the floors of xl4's load-balancer paths. Each program does the work no
- * connection-tracking Maglev balancer can skip, with xl4's own parser, key, hash and map types,
+ * connection-tracking Maglev balancer can skip (floor_ipip_lane: and the least xl4's contract
+ * adds to it), with xl4's own parser, key, hash and map types,
  * so the gap between an xl4 row and its floor row is what xl4 adds on top, measured in the same
  * round (bench/xl4-bench.c prints the floor's ratio under each goal it bounds).
  *
@@ -35,7 +36,8 @@
  *                 hit), jhash, the slot read and its tag and age checked (XDP_DROP if it does
  *                 not claim the SYN), the insert (XDP_ABORTED if it fails), the MAC, XDP_TX.
  *
- * Excluded, as xl4's optional work: the VIP lookups (a conntrack hit names the VIP; the SYN's
+ * Excluded, as xl4's optional work (floor_ipip_lane takes its cheapest share of it): the VIP
+ * lookups (a conntrack hit names the VIP; the SYN's
  * VIP is the template's), counters of any kind, the filter, the guard's settings, levels and
  * verified sources, the insert budget, the flow's last-seen time and any clock read but
  * bpf_jiffies64 (the SYN slot's age, 4 ms ticks), and the SYN's conntrack lookup. The slot's
@@ -111,7 +113,7 @@ struct {
 } lane_count SEC(".maps");
 
 /* floor_ipip_lane's runtime settings: globals (.bss), one load each, no lookup. */
-__u32 filter_busy; /* nonzero: the filter has entries (the lane would not run) */
+__u32 filter_busy; /* nonzero: the filter has entries (the packet would see it first) */
 __be32 lane_src4; /* the outer source base */
 __u32 lane_src4_mask;
 
@@ -233,10 +235,10 @@ int floor_ipip_lane(struct xdp_md *ctx)
 	if (ret < 0)
 		return XDP_ABORTED;
 	c = bpf_map_lookup_elem(&lane_count, &be_id);
-	if (c) {
-		c->packets++;
-		c->bytes += p.pkt_len;
-	}
+	if (!c)
+		return XDP_ABORTED; /* a backend id past the counters: a wrong setup */
+	c->packets++;
+	c->bytes += p.pkt_len;
 	return ret;
 }
 

@@ -28,7 +28,8 @@
  * (new flows / conntrack hits) against what the row claims to measure.
  *
  * Floor rows ("floor ...", bench/floor.bpf.c) do only the work no conntrack Maglev balancer can
- * skip on a path (xl4's parser, key, hash and map types and sizes); a goal with a floor shows
+ * skip on a path (xl4's parser, key, hash and map types and sizes; "floor ipip lane" also the
+ * least xl4's contract adds to an established packet); a goal with a floor shows
  * the floor's ratio, computed the same way in the same rounds, under xl4's. The driven floors
  * also check after every run that the last flow their driver sent is in their table.
  *
