@@ -505,39 +505,39 @@ int xl4_lb_commit(struct xl4_lb *lb, char *err, size_t errlen)
 	return ret;
 }
 
+/* Zero one entry of a per-CPU map on every CPU (each CPU's value 8-byte aligned, as the
+ * kernel lays them out). */
+static int percpu_zero(int fd, uint32_t id, size_t value_size)
+{
+	int ncpus = libbpf_num_possible_cpus(), ret = 0;
+	void *zero;
+
+	if (ncpus <= 0 || !(zero = calloc(ncpus, (value_size + 7) & ~(size_t)7)))
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, &id, zero, BPF_ANY))
+		ret = -errno;
+	free(zero);
+	return ret;
+}
+
 /* A VIP id is reused after a delete: its flood-guard entries (override, mode, counters) start
  * from zero before the new VIP is visible to the datapath. */
 static int guard_reset(struct xl4_lb *lb, uint32_t id)
 {
 	struct xl4_guard_ctl ctl = { 0 };
 	struct xl4_guard_vip gv = { 0 };
-	int ncpus = libbpf_num_possible_cpus();
-	struct xl4_guard_stats *st;
-	int ret = 0;
 
-	if (ncpus <= 0 || !(st = calloc(ncpus, sizeof(*st))))
-		return -ENOMEM;
 	if (bpf_map_update_elem(lb->maps.gctl, &id, &ctl, BPF_ANY) ||
-	    bpf_map_update_elem(lb->maps.gvip, &id, &gv, BPF_ANY) ||
-	    bpf_map_update_elem(lb->maps.gstat, &id, st, BPF_ANY))
-		ret = -errno;
-	free(st);
-	return ret;
+	    bpf_map_update_elem(lb->maps.gvip, &id, &gv, BPF_ANY))
+		return -errno;
+	return percpu_zero(lb->maps.gstat, id, sizeof(struct xl4_guard_stats));
 }
 
 /* A new VIP's or backend's traffic counters start at zero: ids are reused, and the per-CPU
  * values under a freed id still hold what its last owner counted. */
 static int counters_reset(int fd, uint32_t id)
 {
-	int ncpus = libbpf_num_possible_cpus(), ret = 0;
-	struct xl4_lb_counters *zero;
-
-	if (ncpus <= 0 || !(zero = calloc(ncpus, sizeof(*zero))))
-		return -ENOMEM;
-	if (bpf_map_update_elem(fd, &id, zero, BPF_ANY))
-		ret = -errno;
-	free(zero);
-	return ret;
+	return percpu_zero(fd, id, sizeof(struct xl4_lb_counters));
 }
 
 int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, size_t errlen)
