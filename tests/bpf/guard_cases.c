@@ -466,6 +466,24 @@ static void sc_normal(int v6)
 	check_u64(n, "SYNs", t.syns, 1);
 	NAME(n, &w, "normal/counts-completing-ack");
 	check_u64(n, "completing ACKs", t.acks, 1);
+	/* the VIP removed and added again (its id reused): its guard counters start from zero */
+	NAME(n, &w, "normal/readded-vip-starts-clean");
+	if (fx_selected(n)) {
+		struct xl4_vip_spec vs = xl4_lb_vip_find(&w.lb, "web")->spec;
+		char err[256];
+
+		if (xl4_lb_vip_del(&w.lb, "web", err, sizeof(err)) ||
+		    xl4_lb_vip_add(&w.lb, &vs, err, sizeof(err))) {
+			fx_fail(n, true, "VIP re-add: %s", err);
+			fx_count(n, false);
+		} else if (xl4_lb_vip_find(&w.lb, "web")->id != w.vip_id) {
+			fx_fail(n, true, "precondition: the re-added VIP took another id");
+			fx_count(n, false);
+		} else {
+			stats_sum(&w, &t);
+			check_u64(n, "SYNs + completing ACKs after the re-add", t.syns + t.acks, 0);
+		}
+	}
 	world_close(&w);
 }
 
