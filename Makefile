@@ -179,7 +179,7 @@ bench: $(O)/xl4 $(O)/xl4-gen $(O)/bpf/pass.bpf.o $(BENCH_BPF) $(O)/bench/xl4-ben
 # tests/e2e/test_guard_flood.sh's topology (root; ~4 min; in neither make test nor make bench).
 # FLOOD_OUT=FILE keeps the table; FG_RATES, FG_CONFIGS, FG_SECS: see bench/flood_gap.
 .PHONY: bench-flood
-bench-flood: $(O)/xl4 $(O)/xl4-gen $(O)/bpf/pass.bpf.o
+bench-flood: $(O)/xl4 $(O)/xl4-gen $(O)/bpf/pass.bpf.o $(O)/tests/e2e/switch_port.bpf.o
 	$(Q)O=$(O) bench/flood_gap $(FLOOD_OUT)
 
 verifier-stats: $(O)/xl4

@@ -31,6 +31,8 @@ LB_C4=198.18.0.1 LB_C6=2001:db8::1
 LB_L4=198.18.0.2 LB_L6=2001:db8::2
 LB_VIP4=198.18.1.1 LB_VIP6=2001:db8:1::1
 LB_VPORT=80 LB_UPORT=9000       # VIP ports (TCP: HTTP, UDP: echo)
+# the flood tests' attacker (tests/e2e/bpf/switch_port.bpf.c drops what the balancer sends it)
+LB_ATK_MAC=02:00:5e:a7:7a:c0
 LB_PIN_PREFIX=${LB_PIN_PREFIX:-/sys/fs/bpf/xl4-lbe2e-$$}
 
 lb_be_ns() { echo "$LB_P-b$1"; }
