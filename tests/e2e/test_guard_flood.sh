@@ -128,13 +128,18 @@ wait_mode() {
 	done
 }
 
+# to_attacker: frames the balancer sent the attacker's MAC, which switch_port.bpf.o dropped at p-lb
+to_attacker() {
+	ip netns exec "$LB_SW" ethtool -S p-lb | awk '$1 == "rx_queue_0_xdp_drops:" { print $2; f = 1 } END { if (!f) print 0 }'
+}
+
 # flood_start ARGS...: xl4-gen in the attacker namespace against $FAM's web VIP, bounded (60 s
 # at most), killed by flood_stop; the SYNs go to the balancer's MAC through the bridge.
 flood_start() {
 	local src=$FLOOD_SRC4 dst=$LB_VIP4
 
 	[ "$FAM" = 6 ] && src=$FLOOD_SRC6 dst=$LB_VIP6
-	RING_DROPS0=$(lb_ring_drops)
+	RING_DROPS0=$(lb_ring_drops) TO_ATK0=$(to_attacker)
 	# the hold client names each break's phase: before, during or after the flood
 	echo "flood $(date +%s.%N)" >>"$E2E_TMP/hold.events"
 	bg_start "$ATK" "$E2E_TMP/flood.out" timeout 70 "$GEN" --dev eth0 --dst-mac "$LB_MAC" \
@@ -147,7 +152,7 @@ flood_stop() {
 	proc_wait_exit "$FLOOD_PID" 10 || die "xl4-gen did not stop"
 	echo "after-flood $(date +%s.%N)" >>"$E2E_TMP/hold.events"
 	e2e_log "  flood: $(tail -1 "$E2E_TMP/flood.out")"
-	e2e_log "  the balancer's receive ring dropped $(($(lb_ring_drops) - RING_DROPS0)) frames during the flood"
+	e2e_log "  the balancer's receive ring dropped $(($(lb_ring_drops) - RING_DROPS0)) frames during the flood; it sent the attacker $(($(to_attacker) - TO_ATK0)) (they end at the switch port)"
 }
 
 # Spoofed SYNs that reach a backend: an nft counter in each backend's namespace (prerouting,
