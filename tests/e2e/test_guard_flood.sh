@@ -7,7 +7,9 @@
 # Topology: tests/e2e/lb_topo.sh (client, balancer, backends b1 b2 on a bridge, l2 mode) plus
 # an attacker namespace on the same bridge running build/xl4-gen (live frames, XDP_TX: random
 # spoofed sources, SYNs to port 80 of web6 from 2001:db8:ff::/64 or of web4 from
-# 198.18.128.0/17). The guard runs with
+# 198.18.128.0/17). What the balancer sends the attacker (its SYN-ACK challenges) ends at the
+# switch's port towards it (tests/e2e/bpf/switch_port.bpf.c), not in the software bridge on
+# the CPUs the balancer shares; (c) checks every counted challenge got there. The guard runs with
 # response "auto" and a low SYN-rate floor (the ratio, not the rate, must tell attack from
 # crowd). In one daemon's life:
 #
