@@ -155,6 +155,20 @@ lb_write_conf() {
 	} >"$f"
 }
 
+# lb_attacker_port NS: gives NS's eth0 (a flood test's attacker, on the bridge) LB_ATK_MAC and
+# makes the switch's port towards the balancer drop what the balancer sends that MAC (its
+# SYN-ACK challenges to spoofed sources), as a hardware switch would carry it away from the
+# CPUs the balancer shares (tests/e2e/bpf/switch_port.bpf.c; docs/performance.md, round twelve)
+lb_attacker_port() {
+	ip -n "$1" link set eth0 address "$LB_ATK_MAC" || die "cannot set the attacker's MAC"
+	ip -force -n "$LB_SW" link set p-lb xdp obj "$O/tests/e2e/switch_port.bpf.o" sec xdp ||
+		die "cannot attach switch_port.bpf.o to p-lb"
+}
+# lb_to_attacker: frames the balancer sent LB_ATK_MAC (switch_port.bpf.o's drops at p-lb)
+lb_to_attacker() { ethstat "$LB_SW" p-lb rx_queue_0_xdp_drops; }
+# lb_xdp_seen: frames the balancer's XDP program saw on eth0
+lb_xdp_seen() { ethstat "$LB_LB" eth0 rx_queue_0_xdp_packets; }
+
 # lb_ring_drops: frames the balancer's veth receive ring dropped (its bridge-side peer p-lb's
 # transmit drops): lost before xl4 sees them
 lb_ring_drops() {

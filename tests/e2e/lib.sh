@@ -177,6 +177,9 @@ in_ns() {
 # link_mac NS IF
 link_mac() { ip netns exec "$1" cat "/sys/class/net/$2/address"; }
 
+# ethstat NS DEV NAME: one `ethtool -S` counter (0 when the driver has no such counter)
+ethstat() { ip netns exec "$1" ethtool -S "$2" | awk -v k="$3:" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }'; }
+
 # link_has_xdp NS IF: true if any XDP program is attached to IF.
 link_has_xdp() { ip -n "$1" link show dev "$2" | grep -q 'xdp'; }
 
