@@ -103,7 +103,7 @@ static __always_inline __u64 guard_src_bit(const struct xl4_guard_cfg *c, const 
 static __always_inline void guard_src_note(const struct xl4_guard_cfg *c, const struct xl4_pkt *p,
 					   __u32 vip_id, __u64 bno)
 {
-	struct xl4_guard_srcs *sk = bpf_map_lookup_elem(&xl4_gsrc_v1, &vip_id);
+	struct xl4_guard_srcs *sk = bpf_map_lookup_elem(&xl4_gsrc_v2, &vip_id);
 	__u32 j = bno & (XL4_GUARD_BUCKETS - 1);
 
 	if (!sk)
@@ -120,13 +120,11 @@ static __always_inline void guard_src_note(const struct xl4_guard_cfg *c, const 
  * Judge the window that ends as this CPU moves to bucket b: this CPU's buckets (numbers
  * s->bucket - i; older than b - XL4_GUARD_BUCKETS means no SYN came since: empty), published
  * in its slot of xl4_gwin_v1, then every fresh slot summed: the decision is on the VIP's
- * totals, so neither one CPU nor one source can force it (docs/guard.md). A global function:
- * verified once, and run once per CPU, VIP and bucket (268 ms), never per packet.
+ * totals, so neither one CPU nor one source can force it (docs/guard.md).
  */
-__noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
+static __always_inline void guard_judge(struct xl4_guard_stats *s, __u32 vip_id, __u64 b, __u64 now)
 {
 	struct xl4_guard_cfg *c = guard_cfg();
-	struct xl4_guard_stats *s = bpf_map_lookup_elem(&xl4_gstat_v1, &vip_id);
 	struct xl4_guard_vip *v = bpf_map_lookup_elem(&xl4_gvip_v1, &vip_id);
 	struct xl4_guard_ctl *ctl = bpf_map_lookup_elem(&xl4_gctl_v1, &vip_id);
 	struct xl4_guard_srcs *sk;
@@ -137,11 +135,11 @@ __noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
 	__u32 level, n_src, start;
 	int beaten, overrun;
 
-	if (!c || !s || !v)
-		return 0;
-	sk = bpf_map_lookup_elem(&xl4_gsrc_v1, &vip_id);
+	if (!c || !v)
+		return;
+	sk = bpf_map_lookup_elem(&xl4_gsrc_v2, &vip_id);
 	if (!sk)
-		return 0;
+		return;
 	gap = b - s->bucket;
 	/* Not unrolled: the unrolled loop's spills made this frame 8 bytes bigger, and the entry
 	 * program's, the guard stage's and this one's share 512 bytes (docs/verifier.md). It runs
@@ -176,7 +174,7 @@ __noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
 		for (int i = 0; i < XL4_GUARD_WIN_CPUS; i++) {
 			struct xl4_guard_win *o = &all->cpu[i];
 
-			if (o->bucket + 1 < b || o->bucket > b + 1)
+			if (o->bucket + XL4_GUARD_WIN_FRESH < b || o->bucket > b + 1)
 				continue; /* that CPU saw no SYN for the VIP lately */
 			t.syn += o->syn;
 			t.ack += o->ack;
@@ -202,7 +200,7 @@ __noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
 	if (!guard_attack(c, t.syn, t.ack) && !beaten) {
 		s->bad_since = 0;
 		s->esc_since = 0;
-		return 0;
+		return;
 	}
 	v->last_bad_ns = now;
 	if (!s->bad_since)
@@ -218,11 +216,11 @@ __noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
 							       c->response == XL4_GUARD_RESP_AUTO ?
 						       XL4_GUARD_CAUSE_OVERRUN : XL4_GUARD_CAUSE_RATIO);
 		s->emergencies++;
-		return 0;
+		return;
 	}
 	if (!beaten) {
 		s->esc_since = 0;
-		return 0;
+		return;
 	}
 	if (!s->esc_since)
 		s->esc_since = now;
@@ -235,29 +233,43 @@ __noinline int xl4_guard_judge(__u32 vip_id, __u64 b, __u64 now)
 					       by_ratio ? XL4_GUARD_CAUSE_ESCALATED
 							: XL4_GUARD_CAUSE_OVERRUN);
 	}
-	return 0;
 }
 
-/* Move this CPU's window to now's bucket (judging the window that ends), return its index. */
-static __always_inline __u32 guard_roll(struct xl4_guard_stats *s, __u32 vip_id, __u64 now)
+/*
+ * Move this CPU's window to bucket b: judge the window that ends, then empty the buckets it
+ * moves over. A global function: verified once, and run once per CPU, VIP and bucket (67 ms),
+ * never per packet, so neither the judgement nor the loops sit inlined on the SYN path.
+ */
+__noinline int xl4_guard_roll(__u32 vip_id, __u64 b, __u64 now)
 {
-	__u64 b = now >> XL4_GUARD_BUCKET_SHIFT, gap;
+	struct xl4_guard_stats *s = bpf_map_lookup_elem(&xl4_gstat_v2, &vip_id);
+	__u64 gap;
 
-	if (b == s->bucket)
-		return b & (XL4_GUARD_BUCKETS - 1);
-	xl4_guard_judge(vip_id, b, now);
+	if (!s || b == s->bucket)
+		return 0;
+	guard_judge(s, vip_id, b, now);
 	gap = b - s->bucket;
-	XL4_UNROLL
+	_Pragma("nounroll")
 	for (int i = 1; i <= XL4_GUARD_BUCKETS; i++) {
 		__u32 j = (s->bucket + i) & (XL4_GUARD_BUCKETS - 1);
 
-		if (gap >= (__u64)i) {
-			s->syn[j] = 0;
-			s->ack[j] = 0;
-			s->adm[j] = 0;
-		}
+		if (gap < (__u64)i)
+			break;
+		s->syn[j] = 0;
+		s->ack[j] = 0;
+		s->adm[j] = 0;
 	}
 	s->bucket = b;
+	return 0;
+}
+
+/* This CPU's window at now's bucket; returns the bucket's index. */
+static __always_inline __u32 guard_roll(struct xl4_guard_stats *s, __u32 vip_id, __u64 now)
+{
+	__u64 b = now >> XL4_GUARD_BUCKET_SHIFT;
+
+	if (b != s->bucket)
+		xl4_guard_roll(vip_id, b, now);
 	return b & (XL4_GUARD_BUCKETS - 1);
 }
 
@@ -277,7 +289,7 @@ static __always_inline int guard_ctx_init(struct guard_ctx *g, const struct xl4_
 	g->cfg = cfg ? cfg : guard_cfg();
 	if (!g->cfg)
 		return 0;
-	g->st = bpf_map_lookup_elem(&xl4_gstat_v1, &vip_id);
+	g->st = bpf_map_lookup_elem(&xl4_gstat_v2, &vip_id);
 	g->vip = bpf_map_lookup_elem(&xl4_gvip_v1, &vip_id);
 	g->ctl = bpf_map_lookup_elem(&xl4_gctl_v1, &vip_id);
 	g->now = now;
@@ -457,7 +469,7 @@ static __always_inline void guard_note_ack(__u32 vip_id, const struct xl4_pkt *p
 		return;
 	guard_src_key(g.cfg, &k, p);
 	if (!guard_src_in(&xl4_gverc_v1, &k, now) ||
-	    !(sk = bpf_map_lookup_elem(&xl4_gsrc_v1, &vip_id)))
+	    !(sk = bpf_map_lookup_elem(&xl4_gsrc_v2, &vip_id)))
 		return;
 	if (sk->bucket[j] != bno) {
 		sk->bucket[j] = bno;

@@ -303,7 +303,7 @@ struct {
 	__uint(max_entries, XL4_MAX_VIPS);
 	__type(key, __u32);
 	__type(value, struct xl4_guard_stats);
-} xl4_gstat_v1 SEC(".maps");
+} xl4_gstat_v2 SEC(".maps");
 
 /* Per VIP id: every CPU's last window, for the VIP's totals (each CPU writes its own slot). */
 struct {
@@ -319,7 +319,7 @@ struct {
 	__uint(max_entries, XL4_MAX_VIPS);
 	__type(key, __u32);
 	__type(value, struct xl4_guard_srcs);
-} xl4_gsrc_v1 SEC(".maps");
+} xl4_gsrc_v2 SEC(".maps");
 
 /* First Drop greylist (buckets) and the SYN table (slots): indexed by keyed hashes,
  * overwritten, never inserted. max_entries (a power of two) is set by the loader;

@@ -103,6 +103,7 @@ int xl4_pins_check_layout(const char *pin_path)
 		return 0;
 	while ((de = readdir(d)) && !ret) {
 		char base[128], want[160] = "";
+		const char *lost;
 
 		if (strncmp(de->d_name, "xl4_", 4) || !split_version(de->d_name, base, sizeof(base)) ||
 		    xl4_engine_pin_name_known(de->d_name) || !strcmp(de->d_name, XL4_MAP_META))
@@ -117,15 +118,14 @@ int xl4_pins_check_layout(const char *pin_path)
 		}
 		if (!want[0])
 			continue;
-		if (xl4_engine_pin_rebuilt(want)) {
+		if ((lost = xl4_engine_pin_replaced(want))) {
 			char path[512];
 
-			/* settings only: the running program keeps its own copy until it is
-			 * replaced, and this daemon writes the new map from its config */
+			/* nothing a restart keeps: the running program keeps its own copy until
+			 * it is replaced, and this daemon starts the new map afresh */
 			snprintf(path, sizeof(path), "%s/%s", pin_path, de->d_name);
 			if (!unlink(path)) {
-				pr_info("%s: replaced by %s (settings, rebuilt from the config)", path,
-					want);
+				pr_info("%s: replaced by %s (%s)", path, want, lost);
 				continue;
 			}
 			pr_warn("cannot remove %s: %s", path, strerror(errno));

@@ -34,6 +34,7 @@ static int pin_map(struct bpf_map *map, const char *pin_path)
 /* The maps a daemon pins, and where their fds go in struct xl4_engine. Not xl4_rate_v1:
  * buckets refill in a second, and an unpinned table can change size (filter.rate_table_size)
  * without 'xl4 cleanup'. */
+#define REBUILT "settings, rebuilt from the config"
 #define LBF(f) offsetof(struct xl4_engine, lb.f)
 #define FF(f) offsetof(struct xl4_engine, filter.f)
 #define GF(f) offsetof(struct xl4_engine, guard.f)
@@ -41,49 +42,52 @@ static const struct {
 	const char *name;
 	size_t fd_off;
 	const char *key; /* the setting that sizes it, for "needs 'xl4 cleanup'" messages */
-	bool rebuilt;	 /* holds only what the daemon rewrites from its config at start: an
-			  * older version's pin is replaced, not a reason to refuse */
+	const char *replaced; /* an older version's pin is replaced, not a reason to refuse,
+			       * because this is all it holds that a restart does not rebuild
+			       * (NULL: state a restart must keep) */
 } pinned_maps[] = {
-	{ XL4_MAP_STATS, offsetof(struct xl4_engine, stats_fd), NULL, false },
-	{ XL4_MAP_EVENTS, offsetof(struct xl4_engine, events_fd), NULL, false },
-	{ XL4_MAP_VIPS, LBF(vips), NULL, false },
-	{ XL4_MAP_VIP_ADDRS, LBF(vaddr), NULL, false },
-	{ XL4_MAP_VIP_BITS, LBF(vbits), NULL, false },
-	{ XL4_MAP_VIP_BY_ID, LBF(vipid), NULL, false },
-	{ XL4_MAP_BACKENDS, LBF(backends), NULL, false },
-	{ XL4_MAP_RING, LBF(ring), "lb.table_size", false },
-	{ XL4_MAP_CT, LBF(ct), "lb.conntrack.max_entries, ipv6_max_entries or per_cpu_lru", false },
-	{ XL4_MAP_CT4, LBF(ct4), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru", false },
-	{ XL4_MAP_LB_GLOBALS, LBF(globals), NULL, false },
-	{ XL4_MAP_ICMP_CFG, LBF(icmp), NULL, true },
-	{ XL4_MAP_VIP_STATS, LBF(vstats), NULL, false },
-	{ XL4_MAP_BE_STATS, LBF(bstats), NULL, false },
-	{ XL4_MAP_ALLOW4, FF(allow4), NULL, false },
-	{ XL4_MAP_ALLOW6, FF(allow6), NULL, false },
-	{ XL4_MAP_BLOCK4, FF(block4), NULL, false },
-	{ XL4_MAP_BLOCK6, FF(block6), NULL, false },
-	{ XL4_MAP_ALLOW4_IDX, FF(a4idx), NULL, false },
-	{ XL4_MAP_ALLOW4_GRP, FF(a4grp), NULL, false },
-	{ XL4_MAP_ALLOW4_ENT, FF(a4ent), NULL, false },
-	{ XL4_MAP_BLOCK4_IDX, FF(b4idx), NULL, false },
-	{ XL4_MAP_BLOCK4_GRP, FF(b4grp), "filter.ipv4_groups", false },
-	{ XL4_MAP_BLOCK4_ENT, FF(b4ent), NULL, false },
-	{ XL4_MAP_RULE_DST, FF(rdst), NULL, false },
-	{ XL4_MAP_RULE_PORT, FF(rport), NULL, false },
-	{ XL4_MAP_RULE_STATS, FF(rstats), NULL, false },
-	{ XL4_MAP_FILTER_GLOBALS, FF(fglob), NULL, false },
+	{ XL4_MAP_STATS, offsetof(struct xl4_engine, stats_fd), NULL, NULL },
+	{ XL4_MAP_EVENTS, offsetof(struct xl4_engine, events_fd), NULL, NULL },
+	{ XL4_MAP_VIPS, LBF(vips), NULL, NULL },
+	{ XL4_MAP_VIP_ADDRS, LBF(vaddr), NULL, NULL },
+	{ XL4_MAP_VIP_BITS, LBF(vbits), NULL, NULL },
+	{ XL4_MAP_VIP_BY_ID, LBF(vipid), NULL, NULL },
+	{ XL4_MAP_BACKENDS, LBF(backends), NULL, NULL },
+	{ XL4_MAP_RING, LBF(ring), "lb.table_size", NULL },
+	{ XL4_MAP_CT, LBF(ct), "lb.conntrack.max_entries, ipv6_max_entries or per_cpu_lru", NULL },
+	{ XL4_MAP_CT4, LBF(ct4), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru", NULL },
+	{ XL4_MAP_LB_GLOBALS, LBF(globals), NULL, NULL },
+	{ XL4_MAP_ICMP_CFG, LBF(icmp), NULL, REBUILT },
+	{ XL4_MAP_VIP_STATS, LBF(vstats), NULL, NULL },
+	{ XL4_MAP_BE_STATS, LBF(bstats), NULL, NULL },
+	{ XL4_MAP_ALLOW4, FF(allow4), NULL, NULL },
+	{ XL4_MAP_ALLOW6, FF(allow6), NULL, NULL },
+	{ XL4_MAP_BLOCK4, FF(block4), NULL, NULL },
+	{ XL4_MAP_BLOCK6, FF(block6), NULL, NULL },
+	{ XL4_MAP_ALLOW4_IDX, FF(a4idx), NULL, NULL },
+	{ XL4_MAP_ALLOW4_GRP, FF(a4grp), NULL, NULL },
+	{ XL4_MAP_ALLOW4_ENT, FF(a4ent), NULL, NULL },
+	{ XL4_MAP_BLOCK4_IDX, FF(b4idx), NULL, NULL },
+	{ XL4_MAP_BLOCK4_GRP, FF(b4grp), "filter.ipv4_groups", NULL },
+	{ XL4_MAP_BLOCK4_ENT, FF(b4ent), NULL, NULL },
+	{ XL4_MAP_RULE_DST, FF(rdst), NULL, NULL },
+	{ XL4_MAP_RULE_PORT, FF(rport), NULL, NULL },
+	{ XL4_MAP_RULE_STATS, FF(rstats), NULL, NULL },
+	{ XL4_MAP_FILTER_GLOBALS, FF(fglob), NULL, NULL },
 	/* the guard: its settings, cookie keys (outstanding cookies stay valid), modes, counters,
 	 * slot tables and verified sources; not the challenge budget, the windows or the source
 	 * sketches (they refill within a second) */
-	{ XL4_MAP_GUARD_CFG, GF(cfg), NULL, true },
-	{ XL4_MAP_GUARD_COOKIE_KEYS, GF(ckey), NULL, false },
-	{ XL4_MAP_GUARD_CTL, GF(ctl), NULL, false },
-	{ XL4_MAP_GUARD_VIP, GF(vip), NULL, false },
-	{ XL4_MAP_GUARD_STATS, GF(stats), NULL, false },
-	{ XL4_MAP_GUARD_GREY, GF(grey), "guard.greylist_slots", false },
-	{ XL4_MAP_GUARD_SYN, GF(syn), "guard.syn_slots", false },
-	{ XL4_MAP_GUARD_VERIFIED, GF(ver), "guard.verified_max", false },
-	{ XL4_MAP_GUARD_VERIFIED_COOKIE, GF(verc), "guard.verified_max", false },
+	{ XL4_MAP_GUARD_CFG, GF(cfg), NULL, REBUILT },
+	{ XL4_MAP_GUARD_COOKIE_KEYS, GF(ckey), NULL, NULL },
+	{ XL4_MAP_GUARD_CTL, GF(ctl), NULL, NULL },
+	{ XL4_MAP_GUARD_VIP, GF(vip), NULL, NULL },
+	{ XL4_MAP_GUARD_STATS, GF(stats), NULL,
+	  "the guard's windows and counters, which start again from zero (the modes, in "
+	  XL4_MAP_GUARD_VIP ", are kept)" },
+	{ XL4_MAP_GUARD_GREY, GF(grey), "guard.greylist_slots", NULL },
+	{ XL4_MAP_GUARD_SYN, GF(syn), "guard.syn_slots", NULL },
+	{ XL4_MAP_GUARD_VERIFIED, GF(ver), "guard.verified_max", NULL },
+	{ XL4_MAP_GUARD_VERIFIED_COOKIE, GF(verc), "guard.verified_max", NULL },
 };
 #define N_PINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
@@ -102,12 +106,12 @@ bool xl4_engine_pin_name_known(const char *name)
 	return false;
 }
 
-bool xl4_engine_pin_rebuilt(const char *name)
+const char *xl4_engine_pin_replaced(const char *name)
 {
 	for (size_t i = 0; i < N_PINNED; i++)
 		if (!strcmp(pinned_maps[i].name, name))
-			return pinned_maps[i].rebuilt;
-	return false;
+			return pinned_maps[i].replaced;
+	return NULL;
 }
 
 /* The size the kernel gives a per-CPU LRU hash of n entries: a multiple of the possible CPUs
@@ -281,14 +285,14 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.bstats = bpf_map__fd(skel->maps.xl4_bstats_v1),
 		.gctl = bpf_map__fd(skel->maps.xl4_gctl_v1),
 		.gvip = bpf_map__fd(skel->maps.xl4_gvip_v1),
-		.gstat = bpf_map__fd(skel->maps.xl4_gstat_v1),
+		.gstat = bpf_map__fd(skel->maps.xl4_gstat_v2),
 		.ring_size = ring_size,
 	};
 	e->guard = (struct xl4_guard_maps){
 		.cfg = bpf_map__fd(skel->maps.xl4_gcfg_v2),
 		.ctl = bpf_map__fd(skel->maps.xl4_gctl_v1),
 		.vip = bpf_map__fd(skel->maps.xl4_gvip_v1),
-		.stats = bpf_map__fd(skel->maps.xl4_gstat_v1),
+		.stats = bpf_map__fd(skel->maps.xl4_gstat_v2),
 		.ver = bpf_map__fd(skel->maps.xl4_gver_v1),
 		.verc = bpf_map__fd(skel->maps.xl4_gverc_v1),
 		.grey = bpf_map__fd(skel->maps.xl4_ggrey_v1),

@@ -71,9 +71,9 @@ int xl4_engine_adopt(struct xl4_engine *e, const char *pin_path, __u32 prog_id);
 __u64 xl4_engine_fingerprint(const struct xl4_engine_opts *o);
 /* Is name one of the maps this build pins (e.g. "xl4_ct_v1")? */
 bool xl4_engine_pin_name_known(const char *name);
-/* Does that map hold only what the daemon rebuilds from its config (an old version's pin may
- * be replaced)? */
-bool xl4_engine_pin_rebuilt(const char *name);
+/* May an old version's pin of that map be replaced? NULL if not (it holds state a restart
+ * must keep), else what replacing it loses, for the log. */
+const char *xl4_engine_pin_replaced(const char *name);
 
 /* Attach the engine's program to ifindex. mode AUTO tries native first, then generic with a
  * warning; *got says which mode took. Returns 0 or -errno, with the reason logged. */

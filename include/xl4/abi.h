@@ -527,7 +527,7 @@ struct xl4_rule_counters {
 #define XL4_MAP_GUARD_CFG "xl4_gcfg_v2"
 #define XL4_MAP_GUARD_CTL "xl4_gctl_v1"
 #define XL4_MAP_GUARD_VIP "xl4_gvip_v1"
-#define XL4_MAP_GUARD_STATS "xl4_gstat_v1"
+#define XL4_MAP_GUARD_STATS "xl4_gstat_v2" /* v2: 16 buckets of 67 ms (v1: 4 of 268 ms) */
 #define XL4_MAP_GUARD_GREY "xl4_ggrey_v1"
 #define XL4_MAP_GUARD_SYN "xl4_gsyn_v1"
 #define XL4_MAP_GUARD_VERIFIED "xl4_gver_v1"
@@ -537,13 +537,17 @@ struct xl4_rule_counters {
 #define XL4_MAP_GUARD_CHAL_BUDGET "xl4_gchbud_v1"
 #define XL4_MAP_GUARD_COOKIE_KEYS "xl4_gckey_v1"
 #define XL4_MAP_GUARD_WINDOWS "xl4_gwin_v1"
-#define XL4_MAP_GUARD_SOURCES "xl4_gsrc_v1"
+#define XL4_MAP_GUARD_SOURCES "xl4_gsrc_v2"
 
 /* The kernel judges each CPU's SYN and completing-ACK counts over a sliding window of
- * XL4_GUARD_BUCKETS buckets of 2^XL4_GUARD_BUCKET_SHIFT ns (4 x 268 ms: about 1.07 s). */
-#define XL4_GUARD_BUCKET_SHIFT 28
-#define XL4_GUARD_BUCKETS 4
+ * XL4_GUARD_BUCKETS buckets of 2^XL4_GUARD_BUCKET_SHIFT ns (16 x 67 ms: about 1.07 s), once per
+ * bucket: enter_ms and escalate_ms take effect to within a bucket (docs/guard.md). */
+#define XL4_GUARD_BUCKET_SHIFT 26
+#define XL4_GUARD_BUCKETS 16
 #define XL4_GUARD_WINDOW_NS ((__u64)XL4_GUARD_BUCKETS << XL4_GUARD_BUCKET_SHIFT)
+/* Another CPU's published window counts while it ends at most this many buckets before the
+ * judge's (268 ms): a CPU that saw no SYN for the VIP for longer has nothing to add. */
+#define XL4_GUARD_WIN_FRESH 4
 /* Challenge cookies are keyed by a time slice of 2^33 ns (8.6 s); the current and the previous
  * slice are accepted, so an answer is good for 8.6 to 17 s. */
 #define XL4_GUARD_COOKIE_SHIFT 33
@@ -610,8 +614,8 @@ _Static_assert(sizeof(struct xl4_guard_cfg) == 88, "xl4_guard_cfg layout");
 /*
  * xl4_gwin_v1 (array, per VIP id): each CPU's last complete window, published by that CPU when
  * it rolls to a new bucket (in its own 64-byte slot: CPU id & (XL4_GUARD_WIN_CPUS - 1)), so the
- * CPU judging can sum the VIP's totals. A slot whose bucket is older than the judge's previous
- * one is stale (that CPU saw no SYN for the VIP since) and counts as empty. With more than
+ * CPU judging can sum the VIP's totals. A slot more than XL4_GUARD_WIN_FRESH buckets older than
+ * the judge's is stale (that CPU saw no SYN for the VIP since) and counts as empty. With more than
  * XL4_GUARD_WIN_CPUS CPUs, CPUs share slots and the totals undercount (by the sharers' share).
  */
 #define XL4_GUARD_WIN_CPUS 128
@@ -628,7 +632,7 @@ struct xl4_guard_wins {
 };
 
 /*
- * xl4_gsrc_v1 (per-CPU array, per VIP id): how many distinct sources sent SYNs, per bucket, as
+ * xl4_gsrc_v2 (per-CPU array, per VIP id): how many distinct sources sent SYNs, per bucket, as
  * a 64-bit linear-counting sketch: each SYN sets bit (keyed hash of its source) & 63, the
  * source being an IPv4 address or an IPv6 /64 (one host owns a /64). n distinct sources set
  * about 64 * (1 - (63/64)^n) bits: 8 sources ~7.6 bits, 64 ~40. Keyed (cfg.key[0]), so
@@ -687,7 +691,7 @@ struct xl4_guard_vip {
 };
 _Static_assert(sizeof(struct xl4_guard_vip) == 32, "xl4_guard_vip layout");
 
-/* xl4_gstat_v1 (per-CPU array, per VIP id): the sliding window and counters. */
+/* xl4_gstat_v2 (per-CPU array, per VIP id): the sliding window and counters. */
 struct xl4_guard_stats {
 	__u64 bucket;	 /* current bucket number: now >> XL4_GUARD_BUCKET_SHIFT */
 	__u64 bad_since; /* start of this CPU's run of attack windows (0: none) */
@@ -708,7 +712,7 @@ struct xl4_guard_stats {
 	__u64 verified_pass; /* SYNs from verified sources in emergency mode */
 	__u64 emergencies;   /* times this CPU put the VIP into emergency mode */
 };
-_Static_assert(sizeof(struct xl4_guard_stats) == 160, "xl4_guard_stats layout");
+_Static_assert(sizeof(struct xl4_guard_stats) == 304, "xl4_guard_stats layout");
 
 /* xl4_ggrey_v1 (First Drop greylist): an array of buckets indexed by a keyed hash, each
  * holding XL4_GUARD_GREY_WAYS (tag, first-seen) pairs; a new key takes its bucket's oldest

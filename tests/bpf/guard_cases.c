@@ -46,8 +46,11 @@
 #define SEC_NS 1000000000ull
 #define MS_NS 1000000ull
 /* The test clock starts on a bucket boundary well past 0 (time 0 means "never"). */
-#define T0 (1000ull << XL4_GUARD_BUCKET_SHIFT)
+#define T0 (1000ull << 28)
 #define BUCKET_NS (1ull << XL4_GUARD_BUCKET_SHIFT)
+/* The scenarios' time step: SYNs per step over STEP_NS give the rates their comments name.
+ * Four guard buckets; the window judged at each step's first SYN holds four steps. */
+#define STEP_NS (1ull << 28)
 
 static const uint8_t MAC_BE[ETH_ALEN] = { 0x02, 0xbe, 0, 0, 0, 1 };
 
@@ -1141,10 +1144,10 @@ static void sc_sources(int v6)
 	xl4_guard_cfg_build(&c.guard, G_GREY_SLOTS, 1 << 16, &w.cfg);
 	w.cfg.response = XL4_GUARD_RESP_AUTO;
 	cfg_write(&w);
-	/* 700 SYN/s (188 per bucket) on this one CPU for 2 s, from distinct sources, no ACKs */
+	/* 700 SYN/s (188 per step) on this one CPU for 2 s, from distinct sources, no ACKs */
 	b0 = w.now;
 	for (int i = 0; i < 8; i++) {
-		clock_set(&w, b0 + i * BUCKET_NS);
+		clock_set(&w, b0 + i * STEP_NS);
 		burst(&w, src, 188, 0), src += 188;
 	}
 	vip_state(&w, &v);
@@ -1152,7 +1155,7 @@ static void sc_sources(int v6)
 	check_u64(n, "level", v.level, XL4_GUARD_NORMAL);
 	/* over the VIP's rate (1300 SYN/s): emergency, First Drop */
 	for (int i = 8; i < 14; i++) {
-		clock_set(&w, b0 + i * BUCKET_NS);
+		clock_set(&w, b0 + i * STEP_NS);
 		burst(&w, src, 350, 0), src += 350;
 	}
 	vip_state(&w, &v);
@@ -1161,9 +1164,9 @@ static void sc_sources(int v6)
 
 	/* one host sends every SYN twice, 1 s apart: First Drop admits the second, the
 	 * handshakes never complete; 2 s of it */
-	b0 = w.now + BUCKET_NS;
+	b0 = w.now + STEP_NS;
 	for (int i = 0; i < 12; i++) {
-		clock_set(&w, b0 + i * BUCKET_NS);
+		clock_set(&w, b0 + i * STEP_NS);
 		burst_one_host(&w, 350, (uint16_t)(1024 + (i % 4) * 350), 5000 + i % 4);
 	}
 	vip_state(&w, &v);
@@ -1171,11 +1174,11 @@ static void sc_sources(int v6)
 	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
 	/* a hundred hosts doing it (2600 SYN/s, each twice): escalated within a second of the
 	 * first repeats */
-	b0 = w.now + BUCKET_NS;
+	b0 = w.now + STEP_NS;
 	for (int i = 0; i < 12; i++) {
-		clock_set(&w, b0 + i * BUCKET_NS);
+		clock_set(&w, b0 + i * STEP_NS);
 		for (int h = 0; h < 100; h++)
-			burst(&w, 20000 + h * 100 + (i % 4) * 7, 7, 0); /* 700 per bucket, repeated */
+			burst(&w, 20000 + h * 100 + (i % 4) * 7, 7, 0); /* 700 per step, repeated */
 		if (i >= 4) {
 			vip_state(&w, &v);
 			if (v.level == XL4_GUARD_CHALLENGE)
@@ -1186,8 +1189,8 @@ static void sc_sources(int v6)
 	NAME(n, &w, "sources/many-hosts-resending-escalate");
 	check_u64(n, "level", v.level, XL4_GUARD_CHALLENGE);
 	NAME(n, &w, "sources/many-hosts-resending-escalate-in-1s");
-	check_u64(n, "escalated within 1 s of the repeats (4 buckets)",
-		  w.now - (b0 + 4 * BUCKET_NS) <= SEC_NS, 1);
+	check_u64(n, "escalated within 1 s of the repeats (4 steps)",
+		  w.now - (b0 + 4 * STEP_NS) <= SEC_NS, 1);
 	NAME(n, &w, "sources/escalated-cause");
 	check_u64(n, "cause", v.cause, XL4_GUARD_CAUSE_ESCALATED);
 	world_close(&w);
@@ -1285,20 +1288,20 @@ static void sc_verified_abuse(int v6)
 			  table_count(w.verc_fd), 2);
 	}
 	/* (a) + (b): First Drop, 3000 spoofed sources each send a SYN, the same SYN 1 s later,
-	 * and a blind ACK, 300 new ones per bucket */
+	 * and a blind ACK, 300 new ones per step */
 	ctl_write(&w, XL4_GUARD_OV_AUTO, 0);
 	w.cfg.response = XL4_GUARD_RESP_AUTO;
 	cfg_write(&w);
-	b0 = w.now + BUCKET_NS;
+	b0 = w.now + STEP_NS;
 	for (int i = 0; i < 4; i++) { /* enter emergency: a plain flood */
-		clock_set(&w, b0 + i * BUCKET_NS);
+		clock_set(&w, b0 + i * STEP_NS);
 		burst(&w, 60000 + i * 300, 300, 0);
 	}
 	vip_state(&w, &v);
 	NAME(n, &w, "verified-abuse/first-drop");
 	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
 	for (int i = 4; i < 18 && v.level == XL4_GUARD_FIRST_DROP; i++) {
-		clock_set(&w, b0 + i * BUCKET_NS);
+		clock_set(&w, b0 + i * STEP_NS);
 		if (i < 14)
 			burst(&w, src + (i - 4) * 300, 300, 0);	  /* first SYNs */
 		if (i >= 8)
@@ -1660,10 +1663,10 @@ static void sc_hysteresis(int v6)
 	snprintf(n, sizeof(n), "guard/%s/hysteresis/setup", v6 ? "v6" : "v4");
 	if (!world_open(&w, v6, n))
 		return;
-	/* flash crowd: 150 complete handshakes per bucket (~560/s) for 3 s */
+	/* flash crowd: 150 complete handshakes per step (~560/s) for 3 s */
 	b0 = w.now;
 	for (int i = 0; i < 12; i++) {
-		clock_set(&w, b0 + i * BUCKET_NS);
+		clock_set(&w, b0 + i * STEP_NS);
 		burst(&w, src, 150, 1);
 		src += 150;
 	}
@@ -1671,29 +1674,29 @@ static void sc_hysteresis(int v6)
 	NAME(n, &w, "hysteresis/flash-crowd-stays-normal");
 	check_u64(n, "entered_ns", v.entered_ns, 0);
 
-	/* attack: 150 SYNs per bucket, no ACKs; the window is judged at each bucket change */
-	b0 = w.now + 10 * BUCKET_NS;
+	/* attack: 150 SYNs per step, no ACKs; the window is judged at each step (a new bucket) */
+	b0 = w.now + 10 * STEP_NS;
 	clock_set(&w, b0);
-	burst(&w, src, 150, 0), src += 150; /* bucket 0 */
-	clock_set(&w, b0 + BUCKET_NS);	      /* judged: attack (bad_since) */
+	burst(&w, src, 150, 0), src += 150; /* step 0 */
+	clock_set(&w, b0 + STEP_NS);	      /* judged: attack (bad_since) */
 	burst(&w, src, 150, 0), src += 150;
-	clock_set(&w, b0 + 2 * BUCKET_NS);    /* 268 ms of attack windows: not yet */
+	clock_set(&w, b0 + 2 * STEP_NS);      /* 268 ms of attack windows: not yet */
 	fwd = burst(&w, src, 150, 0), src += 150;
 	vip_state(&w, &v);
 	NAME(n, &w, "hysteresis/not-before-enter-time");
 	check_u64(n, "entered_ns", v.entered_ns, 0);
 	NAME(n, &w, "hysteresis/forwarding-before-enter");
 	check_u64(n, "SYNs forwarded", fwd, 150);
-	clock_set(&w, b0 + 3 * BUCKET_NS); /* 536 ms >= enter_ms: emergency */
+	clock_set(&w, b0 + 3 * STEP_NS); /* 536 ms >= enter_ms: emergency */
 	fwd = burst(&w, src, 150, 0), src += 150;
 	vip_state(&w, &v);
 	NAME(n, &w, "hysteresis/entered");
-	check_u64(n, "entered_ns", v.entered_ns, b0 + 3 * BUCKET_NS);
+	check_u64(n, "entered_ns", v.entered_ns, b0 + 3 * STEP_NS);
 	NAME(n, &w, "hysteresis/entered-level");
 	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
 	NAME(n, &w, "hysteresis/entered-cause");
 	check_u64(n, "cause", v.cause, XL4_GUARD_CAUSE_RATIO);
-	/* the window that tripped it: the three buckets of 150 SYNs before this one, counted once
+	/* the window that tripped it: the three steps of 150 SYNs before this one, counted once
 	 * (this CPU's window, summed with every other CPU's slot: none here) */
 	NAME(n, &w, "hysteresis/entered-window");
 	check_u64(n, "win_syn", v.win_syn, 450);
@@ -1701,7 +1704,7 @@ static void sc_hysteresis(int v6)
 	check_u64(n, "SYNs forwarded", fwd, 0);
 
 	/* the attack stops; 4.9 s after the last attack window still in emergency, 5.1 s out */
-	uint64_t last_bad = b0 + 3 * BUCKET_NS;
+	uint64_t last_bad = b0 + 3 * STEP_NS;
 
 	clock_set(&w, last_bad + 4900 * MS_NS);
 	fwd = burst(&w, 90000, 1, 0);
@@ -1721,9 +1724,9 @@ static void sc_hysteresis(int v6)
 	/* escalation (auto): enter again, then admitted SYNs that never complete */
 	w.cfg.response = XL4_GUARD_RESP_AUTO;
 	cfg_write(&w);
-	b0 = w.now + 40 * BUCKET_NS;
+	b0 = w.now + 40 * STEP_NS;
 	for (int i = 0; i < 4; i++) {
-		clock_set(&w, b0 + i * BUCKET_NS);
+		clock_set(&w, b0 + i * STEP_NS);
 		burst(&w, src, 150, 0), src += 150;
 	}
 	vip_state(&w, &v);
@@ -1733,7 +1736,7 @@ static void sc_hysteresis(int v6)
 	uint32_t first = src;
 
 	for (int i = 4; i < 12; i++) {
-		clock_set(&w, b0 + i * BUCKET_NS);
+		clock_set(&w, b0 + i * STEP_NS);
 		burst(&w, i < 8 ? src : first + (i - 8) * 150, 150, 0);
 		if (i < 8)
 			src += 150;
@@ -1751,9 +1754,63 @@ static void sc_hysteresis(int v6)
 	world_close(&w);
 }
 
-/* Publish a window in another CPU's slot of xl4_gwin_v1, fresh for now's bucket, as that CPU
- * would (the slot after the pinned CPU's: the judge overwrites its own). */
-static int win_publish(struct gworld *w, uint32_t syn, uint32_t adm)
+/*
+ * How soon the kernel acts (docs/guard.md, "Windows and hysteresis"): a flood that starts
+ * anywhere in a bucket is in emergency mode no sooner than enter_ms after its first SYN and
+ * no later than enter_ms + 135 ms (the first window judged, up to a bucket after the flood's
+ * start, plus enter_ms rounded up to the next bucket edge). With 268 ms buckets this took
+ * up to enter_ms + 536 ms: 804 ms for enter_ms = 300. One world per enter_ms; the flood
+ * starts at the start, the middle and the last tick of a bucket, 200 SYNs every 8 ms.
+ */
+static void sc_enter_time(int v6)
+{
+	static const uint32_t enter_ms[] = { 300, 500 };
+	static const uint64_t offset[] = { 0, BUCKET_NS / 2, BUCKET_NS - 4 * MS_NS };
+	const uint64_t slack = 135 * MS_NS, step = 8 * MS_NS;
+	struct gworld w;
+	struct xl4_guard_vip v;
+	uint32_t src = 100000;
+	char n[160];
+
+	for (unsigned e = 0; e < sizeof(enter_ms) / sizeof(enter_ms[0]); e++) {
+		snprintf(n, sizeof(n), "guard/%s/enter-time/%ums/setup", v6 ? "v6" : "v4", enter_ms[e]);
+		if (!world_open(&w, v6, n))
+			return;
+		w.cfg.enter_ms = enter_ms[e];
+		cfg_write(&w);
+		for (unsigned o = 0; o < sizeof(offset) / sizeof(offset[0]); o++) {
+			/* quiet well past leave_ms and a window: normal again, no run of bad windows */
+			uint64_t start = ((w.now + 10 * SEC_NS) & ~(BUCKET_NS - 1)) + offset[o];
+
+			clock_set(&w, start - 2 * SEC_NS);
+			burst(&w, 90000 + o, 1, 1);
+			vip_state(&w, &v);
+			snprintf(n, sizeof(n), "guard/%s/enter-time/%ums/at-%llums-into-a-bucket/normal-before",
+				 v6 ? "v6" : "v4", enter_ms[e], (unsigned long long)(offset[o] / MS_NS));
+			check_u64(n, "entered_ns", v.entered_ns, 0);
+			for (uint64_t t = start; t <= start + enter_ms[e] * MS_NS + 4 * slack; t += step) {
+				clock_set(&w, t);
+				burst(&w, src, 200, 0), src += 200;
+				vip_state(&w, &v);
+				if (v.entered_ns)
+					break;
+			}
+			snprintf(n, sizeof(n), "guard/%s/enter-time/%ums/at-%llums-into-a-bucket",
+				 v6 ? "v6" : "v4", enter_ms[e], (unsigned long long)(offset[o] / MS_NS));
+			printf("    %s: emergency %.0f ms after the flood's first SYN\n", n,
+			       v.entered_ns ? (double)((v.entered_ns & ~31ull) - start) / 1e6 : -1.0);
+			check_u64(n, "entered", v.entered_ns != 0, 1);
+			check_u64(n, "not before enter_ms", v.entered_ns >= start + enter_ms[e] * MS_NS, 1);
+			check_u64(n, "within enter_ms + 135 ms",
+				  v.entered_ns <= start + enter_ms[e] * MS_NS + slack, 1);
+		}
+		world_close(&w);
+	}
+}
+
+/* Publish a window in another CPU's slot of xl4_gwin_v1, ending `age` buckets before now's, as
+ * that CPU would (the slot after the pinned CPU's: the judge overwrites its own). */
+static int win_publish(struct gworld *w, uint32_t syn, uint32_t adm, uint64_t age)
 {
 	static struct xl4_guard_wins all;
 	int fd = bpf_map__fd(w->eng.skel->maps.xl4_gwin_v1), cpu = sched_getcpu();
@@ -1763,7 +1820,7 @@ static int win_publish(struct gworld *w, uint32_t syn, uint32_t adm)
 		return -errno;
 	o = &all.cpu[(cpu < 0 ? 1 : cpu + 1) & (XL4_GUARD_WIN_CPUS - 1)];
 	memset(o, 0, sizeof(*o));
-	o->bucket = w->now >> XL4_GUARD_BUCKET_SHIFT;
+	o->bucket = (w->now >> XL4_GUARD_BUCKET_SHIFT) - age;
 	o->syn = syn;
 	o->adm = adm;
 	return bpf_map_update_elem(fd, &w->vip_id, &all, BPF_ANY) ? -errno : 0;
@@ -1789,19 +1846,19 @@ static void sc_torn_window(int v6)
 	w.cfg.response = XL4_GUARD_RESP_AUTO;
 	w.cfg.fd_cap = 1000;
 	cfg_write(&w);
-	/* 150 SYNs per bucket, no ACKs: First Drop at the fourth bucket */
+	/* 150 SYNs per step, no ACKs: First Drop at the fourth step */
 	b0 = w.now;
 	for (int i = 0; i < 4; i++) {
-		clock_set(&w, b0 + i * BUCKET_NS);
+		clock_set(&w, b0 + i * STEP_NS);
 		burst(&w, 1000 + i * 150, 150, 0);
 	}
 	vip_state(&w, &v);
 	NAME(n, &w, "torn-window/entered-first-drop");
 	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
-	/* 2 s in First Drop, one SYN per bucket, every window read torn */
+	/* 2 s in First Drop, one SYN per step, every window read torn */
 	for (int i = 4; i < 12; i++) {
-		clock_set(&w, b0 + i * BUCKET_NS);
-		e = e ? e : win_publish(&w, 10, 40);
+		clock_set(&w, b0 + i * STEP_NS);
+		e = e ? e : win_publish(&w, 10, 40, 0);
 		burst(&w, 90000 + i, 1, 0);
 	}
 	NAME(n, &w, "torn-window/published");
@@ -1809,6 +1866,40 @@ static void sc_torn_window(int v6)
 	vip_state(&w, &v);
 	NAME(n, &w, "torn-window/first-drop-does-not-escalate");
 	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
+	world_close(&w);
+}
+
+/*
+ * Another CPU's published window counts in the VIP's totals while it ends at most
+ * XL4_GUARD_WIN_FRESH buckets (268 ms) before the judge's: this CPU's own 10 SYNs are under
+ * syn_min, so only the other CPU's 1000 can make the window an attack (last_bad_ns set).
+ */
+static void sc_window_freshness(int v6)
+{
+	static const uint64_t ages[] = { 1, XL4_GUARD_WIN_FRESH, XL4_GUARD_WIN_FRESH + 1, 40 };
+	struct gworld w;
+	struct xl4_guard_vip v;
+	char n[128];
+	int e;
+
+	snprintf(n, sizeof(n), "guard/%s/window-freshness/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	for (unsigned i = 0; i < sizeof(ages) / sizeof(ages[0]); i++) {
+		uint64_t b0 = ((w.now + 10 * SEC_NS) & ~(BUCKET_NS - 1));
+		int fresh = ages[i] <= XL4_GUARD_WIN_FRESH;
+
+		clock_set(&w, b0);
+		burst(&w, 1000 + i * 10, 10, 0);
+		clock_set(&w, b0 + BUCKET_NS); /* the next bucket: its first SYN judges */
+		e = win_publish(&w, 1000, 0, ages[i]);
+		burst(&w, 2000 + i, 1, 0);
+		vip_state(&w, &v);
+		snprintf(n, sizeof(n), "guard/%s/window-freshness/%llu-buckets-old-%s", v6 ? "v6" : "v4",
+			 (unsigned long long)ages[i], fresh ? "counts" : "ignored");
+		check_u64(n, "xl4_gwin_v1 written (errno)", (uint64_t)-e, 0);
+		check_u64(n, "judged an attack window", v.last_bad_ns == w.now, fresh);
+	}
 	world_close(&w);
 }
 
@@ -1849,7 +1940,9 @@ void suite_guard(void)
 		if (v6)
 			sc_deep_l4();
 		sc_hysteresis(v6);
+		sc_enter_time(v6);
 		sc_torn_window(v6);
+		sc_window_freshness(v6);
 		sc_sources(v6);
 		sc_verified_abuse(v6);
 		sc_vbits(v6);

@@ -360,5 +360,18 @@ assert_eq "a pin of an older layout: exit status 1" 1 "$?"
 assert_match "names the pin and this build's map ($out)" "$DAEMON_PIN/xl4_ct_v0 is pinned by an xl4 with another map layout \\(this build uses xl4_ct_v1\\)" "$out"
 rm -f "$DAEMON_PIN/xl4_ct_v0"
 assert_false "no XDP program after the refusals" link_has_xdp "$LB_LB" eth0
+# the guard's windows and counters (4 buckets of 268 ms in v1) hold nothing a restart must
+# keep: an older layout's pin is replaced, and the log says what that loses
+bpftool map create "$DAEMON_PIN/xl4_gstat_v1" type percpu_array key 4 value 160 entries 1 \
+	name xl4_gstat_v1 || die "bpftool map create"
+daemon_start "$LB_LB" -c "$CONF"
+assert_match "an older guard-counter pin: replaced, and the log says what is lost" \
+	"$DAEMON_PIN/xl4_gstat_v1: replaced by xl4_gstat_v2 \\(the guard's windows and counters, which start again from zero" \
+	"$(cat "$DAEMON_LOG")"
+assert_false "the old pin is gone" test -e "$DAEMON_PIN/xl4_gstat_v1"
+assert_true "this build's pin is there" test -e "$DAEMON_PIN/xl4_gstat_v2"
+quietly timeout 10 "$XL4" detach -s "$DAEMON_SOCK" || _fail "xl4 detach"
+proc_wait_exit "$DAEMON_PID" 10 || _fail "the daemon did not exit after xl4 detach"
+daemon_stop
 
 e2e_summary chaos
