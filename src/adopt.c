@@ -93,7 +93,7 @@ static int split_version(const char *name, char *base, size_t len)
 	return 1;
 }
 
-int xl4_pins_check_layout(const char *pin_path)
+int xl4_pins_check_layout(const char *pin_path, bool dry_run)
 {
 	DIR *d = opendir(pin_path);
 	struct dirent *de;
@@ -124,6 +124,10 @@ int xl4_pins_check_layout(const char *pin_path)
 			/* nothing a restart keeps: the running program keeps its own copy until
 			 * it is replaced, and this daemon starts the new map afresh */
 			snprintf(path, sizeof(path), "%s/%s", pin_path, de->d_name);
+			if (dry_run) {
+				pr_info("%s: a start replaces it by %s (%s)", path, want, lost);
+				continue;
+			}
 			if (!unlink(path)) {
 				pr_info("%s: replaced by %s (%s)", path, want, lost);
 				continue;
@@ -191,7 +195,7 @@ int xl4_datapath_open(struct xl4_engine *e, const struct xl4_engine_opts *o, boo
 	int err, fd;
 
 	*adopted = false;
-	if ((err = xl4_pins_check_layout(o->pin_path)))
+	if ((err = xl4_pins_check_layout(o->pin_path, false)))
 		return err;
 	if (xl4_meta_read(o->pin_path, &m) == 0 && m.prog_id) {
 		/* The recorded program must still exist and still be ours. */

@@ -36,8 +36,10 @@ int xl4_meta_read(const char *pin_path, struct xl4_meta *m); /* 0, or -ENOENT */
 int xl4_meta_write(const char *pin_path, const struct xl4_meta *m);
 
 /* Refuse pins of another map layout (xl4_ct_v0 beside this build's xl4_ct_v1): no migration
- * exists, and silently starting empty would lose every flow. 0 or -ESTALE, reason logged. */
-int xl4_pins_check_layout(const char *pin_path);
+ * exists, and silently starting empty would lose every flow. 0 or -ESTALE, reason logged.
+ * An older pin of a map a start rebuilds (xl4_engine_pin_replaced()) is removed, or with
+ * dry_run (`xl4 check`) only named. */
+int xl4_pins_check_layout(const char *pin_path, bool dry_run);
 
 /* Adopt the running program if it is the one o describes and upgrade is false; otherwise load
  * a new one over the pins (xl4_xdp_install() then swaps it in). *adopted says which. */

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `xl4 check`: can this kernel run xl4? Feature probe plus a real load (nothing attached). */
+#include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +10,12 @@
 #include <bpf/libbpf.h>
 #include <jansson.h>
 
+#include "adopt.h"
+#include "cli.h"
 #include "commands.h"
 #include "config.h"
 #include "engine.h"
+#include "engine_opts.h"
 #include "kernel_check.h"
 #include "version.h"
 #include "xl4.skel.h"
@@ -22,10 +27,46 @@ struct check_args {
 
 static const struct xl4_opt check_opts[] = {
 	XL4_OPT_STR("config", 'c', "FILE", struct check_args, config,
-		    "load with this configuration's load-time settings"),
+		    "load with this configuration's load-time settings, and check its pins"),
+	XL4_OPT_PIN_PATH("the pins to check (default: the configuration's daemon.pin_path, or "
+			 "$XL4_PIN_PATH)"),
 	XL4_OPT_JSON("print the result as one JSON object"),
 	{ 0 },
 };
+
+/* Has dir any pin of ours? */
+static bool has_pins(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d)))
+		found = !strncmp(de->d_name, "xl4_", 4);
+	closedir(d);
+	return found;
+}
+
+/*
+ * Would a daemon with cfg start over the pins at cfg->pin_path, or refuse (another map layout,
+ * another size: the reasons are logged as the daemon would log them)? Nothing is loaded,
+ * pinned or removed. "none", "reused" or "refused" ("unchecked": not asked).
+ */
+static const char *check_pins(const struct xl4_config *cfg)
+{
+	struct xl4_engine_opts eo;
+	int layout, sizes;
+
+	if (!has_pins(cfg->pin_path))
+		return "none";
+	xl4_engine_opts_from_config(cfg, &eo);
+	/* both, so that one look names every reason (the daemon stops at the first) */
+	layout = xl4_pins_check_layout(cfg->pin_path, true);
+	sizes = xl4_engine_pins_fit(&eo);
+	return layout || sizes ? "refused" : "reused";
+}
 
 static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
 {
@@ -42,19 +83,34 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 	__u32 zero = 0;
 	struct utsname u;
 	int json = a->common.json;
+	const char *pins;
 
-	(void)cmd, (void)argc, (void)argv;
+	(void)argc, (void)argv;
 	xl4_config_defaults(&cfg);
+	if (getenv("XL4_PIN_PATH"))
+		snprintf(cfg.pin_path, sizeof(cfg.pin_path), "%s", getenv("XL4_PIN_PATH"));
 	if (config && xl4_config_load(config, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "xl4: error: %s\n", err);
 		return 1;
 	}
+	if (a->common.pin_path) {
+		if (strncmp(a->common.pin_path, "/sys/fs/bpf/", 12) ||
+		    strlen(a->common.pin_path) >= sizeof(cfg.pin_path))
+			return xl4_cli_usage_error(cmd, "--pin-path must be a directory under /sys/fs/bpf/");
+		strcpy(cfg.pin_path, a->common.pin_path);
+	}
 	if (xl4_features_check())
 		return 1;
+	/* the program as configured; its maps at their default sizes (the configured sizes are
+	 * compared with the pins below, not allocated: beside a running daemon that could take
+	 * another gigabyte) */
 	eo.frag_policy = cfg.frag_policy;
 	eo.sample_per_sec = cfg.sample_per_sec;
 	if (xl4_engine_load(&eng, &eo))
 		return 1;
+	/* the pins only when asked about a configuration or a pin path: a bare `xl4 check` is
+	 * about the kernel */
+	pins = config || a->common.pin_path ? check_pins(&cfg) : "unchecked";
 	bpf_obj_get_info_by_fd(eng.prog_fd, &info, &len);
 	/* the clock the loader measured (0: it could not; the datapath reads the coarse clock) */
 	if (bpf_map__lookup_elem(eng.skel->maps.xl4_clock_v1, &zero, sizeof(zero), &clock,
@@ -63,10 +119,11 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 	hz = clock.tick_ns ? (unsigned int)((1000000000ull + clock.tick_ns / 2) / clock.tick_ns) : 0;
 	uname(&u);
 	if (json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i}", "xl4", XL4_VERSION, "kernel",
-				      u.release, "program", "xl4_xdp", "verified_insns",
-				      (int)info.verified_insns, "xlated_bytes", (int)info.xlated_prog_len,
-				      "jited_bytes", (int)info.jited_prog_len, "clock_hz", (int)hz);
+		json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:{s:s, s:s}}", "xl4",
+				      XL4_VERSION, "kernel", u.release, "program", "xl4_xdp",
+				      "verified_insns", (int)info.verified_insns, "xlated_bytes",
+				      (int)info.xlated_prog_len, "jited_bytes", (int)info.jited_prog_len,
+				      "clock_hz", (int)hz, "pins", "path", cfg.pin_path, "start", pins);
 		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
 		puts(s);
@@ -83,9 +140,20 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 		else
 			printf("  datapath clock: the coarse kernel clock (jiffies could not be measured; "
 			       "~20 ns more per packet)\n");
+		if (!strcmp(pins, "unchecked"))
+			;
+		else if (!strcmp(pins, "none"))
+			printf("  pins at %s: none (a daemon starts afresh)\n", cfg.pin_path);
+		else if (!strcmp(pins, "reused"))
+			printf("  pins at %s: a daemon with this configuration starts over them (every "
+			       "flow kept)\n", cfg.pin_path);
+		else
+			printf("  pins at %s: a daemon with this configuration would refuse to start "
+			       "(above); a running datapath would keep forwarding without one\n",
+			       cfg.pin_path);
 	}
 	xl4_engine_close(&eng);
-	return 0;
+	return strcmp(pins, "refused") ? 0 : 1;
 }
 
 const struct xl4_cmd xl4_cmd_check = {
@@ -94,7 +162,13 @@ const struct xl4_cmd xl4_cmd_check = {
 	.description = "Reports the verifier's processed-instruction count, the number docs/verifier.md\n"
 		       "tracks so that growth of the program stays visible, and the datapath's clock:\n"
 		       "jiffies at the kernel's HZ, measured at load (every timed decision resolves to\n"
-		       "one tick), or the coarse kernel clock if jiffies could not be measured.",
+		       "one tick), or the coarse kernel clock if jiffies could not be measured.\n"
+		       "\n"
+		       "With -c or --pin-path, before a restart or an upgrade: whether a daemon with\n"
+		       "this build and configuration would start over the pinned maps (keeping every\n"
+		       "flow) or refuse: a map of another layout or size (lb.table_size, conntrack\n"
+		       "sizes...), named as the daemon would name it. Nothing is attached, pinned or\n"
+		       "removed. Exit status 1 if the kernel cannot run xl4 or a start would be refused.",
 	.opts = check_opts,
 	XL4_ARGS(struct check_args),
 	.exec = run_check,

@@ -1284,11 +1284,13 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	{ "guard.ratio", REAL(guard.ratio, 1.0, 10000.0),
 	  .help = "SYNs per completing ACK above which a window is an attack" },
 	{ "guard.enter_ms", INT(guard.enter_ms, 0, 600000),
-	  .help = "attack windows this long enter emergency mode" },
+	  .help = "attack windows this long enter emergency mode (judged every 67 ms: a flood "
+		  "enters within `enter_ms` + 135 ms of its first SYN)" },
 	{ "guard.leave_ms", INT(guard.leave_ms, 1, 3600000),
 	  .help = "no attack window this long: back to normal; more than `enter_ms`" },
 	{ "guard.escalate_ms", INT(guard.escalate_ms, 0, 600000),
-	  .help = "`auto`: First Drop beaten this long escalates to the challenge" },
+	  .help = "`auto`: First Drop beaten this long escalates to the challenge (to within "
+		  "135 ms, as `enter_ms`)" },
 	{ "guard.min_sources", INT(guard.min_sources, 1, 32),
 	  .help = "distinct sources (an IPv6 /64 is one) whose repeated SYNs can beat First Drop; "
 		  "fewer never escalate" },

@@ -34,6 +34,7 @@
 #include "daemon_lb.h"
 #include "daemon_log.h"
 #include "engine.h"
+#include "engine_opts.h"
 #include "event_fmt.h"
 #include "kernel_check.h"
 #include "log.h"
@@ -716,18 +717,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	if ((d->pin_lock = xl4_pins_lock(cfg->pin_path)) < 0)
 		goto out;
 	/* load-time knobs: they decide whether the running program can be adopted */
-	eo.pin_path = cfg->pin_path;
-	eo.frag_policy = cfg->frag_policy;
-	eo.sample_per_sec = cfg->sample_per_sec;
-	eo.ring_size = cfg->lb.table_size;
-	eo.ct_max = cfg->lb.ct_max;
-	eo.ct6_max = cfg->lb.ct6_max;
-	eo.ct_per_cpu_lru = cfg->lb.ct_per_cpu_lru;
-	eo.rate_max = cfg->filter.rate_table_size;
-	eo.block4_groups = cfg->filter.ipv4_groups;
-	eo.guard_grey_slots = cfg->guard.grey_slots;
-	eo.guard_syn_slots = cfg->guard.syn_slots;
-	eo.guard_verified_max = cfg->guard.verified_max;
+	xl4_engine_opts_from_config(cfg, &eo);
 	d->fingerprint = xl4_engine_fingerprint(&eo);
 	/* adopt the running program (same build and knobs), or load one to replace it */
 	if (xl4_datapath_open(&d->eng, &eo, opts->upgrade, &d->adopted))

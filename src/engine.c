@@ -163,14 +163,14 @@ static int pins_fit(struct xl4_bpf *skel, const char *pin_path)
 	return 0;
 }
 
-int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
+/* Open the object and size its maps as o says: nothing in the kernel yet. */
+static int engine_open_sized(const struct xl4_engine_opts *o, struct xl4_bpf **out)
 {
 	struct xl4_bpf *skel;
 	__u32 ring_size, ct4, ct6;
 	int err;
 
-	memset(e, 0, sizeof(*e));
-	/* open: parse the object, nothing in the kernel yet */
+	/* open: parse the object */
 	skel = xl4_bpf__open();
 	if (!skel) {
 		err = -errno;
@@ -225,6 +225,33 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		xl4_guard_vbits_log2(bpf_map__max_entries(skel->maps.xl4_gver_v1));
 	bpf_map__set_max_entries(skel->maps.xl4_gvbit_v1, 2u << (skel->rodata->cfg_gvbits_log2 - 6));
 	bpf_map__set_max_entries(skel->maps.xl4_gvnew_v1, 1u << (skel->rodata->cfg_gvbits_log2 - 6));
+	*out = skel;
+	return 0;
+fail:
+	xl4_bpf__destroy(skel);
+	return err;
+}
+
+int xl4_engine_pins_fit(const struct xl4_engine_opts *o)
+{
+	struct xl4_bpf *skel;
+	int err = engine_open_sized(o, &skel);
+
+	if (err)
+		return err;
+	err = o->pin_path ? pins_fit(skel, o->pin_path) : 0;
+	xl4_bpf__destroy(skel);
+	return err;
+}
+
+int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
+{
+	struct xl4_bpf *skel;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	if ((err = engine_open_sized(o, &skel)))
+		return err;
 
 	/* pin: shared state (counters, events, the LB tables and connections) outlives the
 	 * daemon, so a restart keeps every flow; scratch maps stay private */
@@ -286,7 +313,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.gctl = bpf_map__fd(skel->maps.xl4_gctl_v1),
 		.gvip = bpf_map__fd(skel->maps.xl4_gvip_v1),
 		.gstat = bpf_map__fd(skel->maps.xl4_gstat_v2),
-		.ring_size = ring_size,
+		.ring_size = o->ring_size ? o->ring_size : XL4_RING_SIZE_DEFAULT,
 	};
 	e->guard = (struct xl4_guard_maps){
 		.cfg = bpf_map__fd(skel->maps.xl4_gcfg_v2),

@@ -74,6 +74,9 @@ bool xl4_engine_pin_name_known(const char *name);
 /* May an old version's pin of that map be replaced? NULL if not (it holds state a restart
  * must keep), else what replacing it loses, for the log. */
 const char *xl4_engine_pin_replaced(const char *name);
+/* Would a load with o reuse the maps pinned at o->pin_path (sizes, flags, layout of each one
+ * pinned)? 0, or -ESTALE with the map and the setting logged; nothing is loaded or pinned. */
+int xl4_engine_pins_fit(const struct xl4_engine_opts *o);
 
 /* Attach the engine's program to ifindex. mode AUTO tries native first, then generic with a
  * warning; *got says which mode took. Returns 0 or -errno, with the reason logged. */

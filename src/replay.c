@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "engine.h"
+#include "engine_opts.h"
 #include "guard_state.h"
 #include "lb_state.h"
 #include "log.h"
@@ -167,12 +168,7 @@ static int provision_guard(struct xl4_lb *lb, struct xl4_engine *eng, const stru
 
 int xl4_replay(const struct xl4_config *cfg, const struct xl4_replay_opts *o)
 {
-	struct xl4_engine_opts eo = { .frag_policy = cfg->frag_policy, .trace = true,
-				      .ring_size = cfg->lb.table_size, .ct_max = cfg->lb.ct_max,
-				      .ct6_max = cfg->lb.ct6_max,
-				      .guard_grey_slots = cfg->guard.grey_slots,
-				      .guard_syn_slots = cfg->guard.syn_slots,
-				      .guard_verified_max = cfg->guard.verified_max };
+	struct xl4_engine_opts eo;
 	struct xl4_lb lb = { 0 };
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
@@ -195,7 +191,12 @@ int xl4_replay(const struct xl4_config *cfg, const struct xl4_replay_opts *o)
 			o->capture, pcap_datalink_val_to_name(pcap_datalink(in)) ?: "unknown");
 		goto out_pcap;
 	}
-	/* load: the same object as the daemon, private maps, verdict tracing on */
+	/* load: the same object and sizes as the daemon, private maps, verdict tracing on, no
+	 * drop events (nobody reads them here) */
+	xl4_engine_opts_from_config(cfg, &eo);
+	eo.pin_path = NULL;
+	eo.sample_per_sec = 0;
+	eo.trace = true;
 	if (xl4_engine_load(&eng, &eo))
 		goto out_pcap;
 	if (provision_lb(&lb, &eng, cfg) || provision_guard(&lb, &eng, cfg, o))

@@ -348,6 +348,14 @@ assert_false "no XDP program on the link after xl4 detach" link_has_xdp "$LB_LB"
 
 e2e_section "(f) pins of another size or layout are refused, never silently reset"
 sed 's/^interfaces.*/&\nlb: { table_size = 257; };/' "$E2E_TMP/good.conf" >"$E2E_TMP/small.conf"
+# `xl4 check` before a restart: the same verdict and words as the daemon, nothing changed
+out=$(timeout 20 "$XL4" check -c "$CONF" --pin-path "$DAEMON_PIN" 2>&1)
+assert_eq "xl4 check -c over pins that fit: exit status 0 ($out)" 0 "$?"
+assert_match "xl4 check: a start keeps them" "pins at $DAEMON_PIN: a daemon with this configuration starts over them" "$out"
+out=$(timeout 20 "$XL4" check -c "$E2E_TMP/small.conf" --pin-path "$DAEMON_PIN" 2>&1)
+assert_eq "xl4 check -c with another lb.table_size: exit status 1" 1 "$?"
+assert_match "xl4 check: names the map and the setting as the daemon does ($out)" \
+	"cannot reuse the pinned map $DAEMON_PIN/xl4_ring_v1: .*this lb.table_size needs.*would refuse to start" "$out"
 out=$(nsenter --net="/run/netns/$LB_LB" timeout 20 "$XL4" daemon --detach-on-exit -c "$E2E_TMP/small.conf" \
 	-s "$E2E_TMP/f.sock" --pin-path "$DAEMON_PIN" 2>&1)
 assert_eq "another lb.table_size over the pins: exit status 1" 1 "$?"
@@ -357,6 +365,9 @@ bpftool map create "$DAEMON_PIN/xl4_ct_v0" type hash key 4 value 4 entries 1 nam
 out=$(nsenter --net="/run/netns/$LB_LB" timeout 20 "$XL4" daemon --detach-on-exit -c "$CONF" \
 	-s "$E2E_TMP/f.sock" --pin-path "$DAEMON_PIN" 2>&1)
 assert_eq "a pin of an older layout: exit status 1" 1 "$?"
+out=$(timeout 20 "$XL4" check -c "$CONF" --pin-path "$DAEMON_PIN" 2>&1)
+assert_eq "xl4 check -c with that pin: exit status 1" 1 "$?"
+assert_match "xl4 check: names the pin ($out)" "xl4_ct_v0 is pinned by an xl4 with another map layout" "$out"
 assert_match "names the pin and this build's map ($out)" "$DAEMON_PIN/xl4_ct_v0 is pinned by an xl4 with another map layout \\(this build uses xl4_ct_v1\\)" "$out"
 rm -f "$DAEMON_PIN/xl4_ct_v0"
 assert_false "no XDP program after the refusals" link_has_xdp "$LB_LB" eth0
@@ -364,6 +375,10 @@ assert_false "no XDP program after the refusals" link_has_xdp "$LB_LB" eth0
 # keep: an older layout's pin is replaced, and the log says what that loses
 bpftool map create "$DAEMON_PIN/xl4_gstat_v1" type percpu_array key 4 value 160 entries 1 \
 	name xl4_gstat_v1 || die "bpftool map create"
+out=$(timeout 20 "$XL4" check -c "$CONF" --pin-path "$DAEMON_PIN" 2>&1)
+assert_eq "xl4 check -c with an older guard-counter pin: exit status 0 ($out)" 0 "$?"
+assert_match "xl4 check: says a start replaces it" "xl4_gstat_v1: a start replaces it by xl4_gstat_v2" "$out"
+assert_true "xl4 check removed nothing" test -e "$DAEMON_PIN/xl4_gstat_v1"
 daemon_start "$LB_LB" -c "$CONF"
 assert_match "an older guard-counter pin: replaced, and the log says what is lost" \
 	"$DAEMON_PIN/xl4_gstat_v1: replaced by xl4_gstat_v2 \\(the guard's windows and counters, which start again from zero" \
