@@ -246,16 +246,50 @@ static __always_inline struct xl4_rule *rule_match(const struct xl4_pkt *p)
 	return bpf_map_lookup_elem(&xl4_rport_v1, &pk);
 }
 
-/* Nothing for the filter to judge in p: no list of p's family holds an entry, no rule, no
- * global limit. The pipeline asks before it calls the stage (a call costs ~7 ns); without the
- * settings, every list is looked up (fail closed). */
-static __always_inline int xl4_filter_idle(const struct xl4_pkt *p)
-{
-	__u32 zero = 0, v6 = p->t.flags & XL4_F_IPV6;
-	struct xl4_filter_globals *g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
+/* The filter front's "the stage must judge": above every stage return (stats.h). */
+#define XL4_FILTER_STAGE (XL4_NEXT + 0x10)
 
-	return g && !(g->lists & (v6 ? XL4_LISTS_ALLOW6 | XL4_LISTS_BLOCK6 : XL4_LISTS_ALLOW4 | XL4_LISTS_BLOCK4)) &&
-	       !g->has_rules && g->limit.action != XL4_RULE_LIMIT;
+/*
+ * The filter's front, inlined in the pipeline before the stage (a call costs ~7 ns): what it
+ * can decide from the settings and the IPv4 blocklist's index alone.
+ *   XL4_NEXT             nothing to judge: no list of p's family holds an entry (or, for
+ *                        IPv4, no blocklist entry holds the source and there is no
+ *                        allowlist), no rule, no global limit;
+ *   -XL4_R_FILTER_BLOCK  an IPv4 source held by a live blocklist entry for every packet (the
+ *                        index's answer, no allowlist to win over it): what the stage would
+ *                        return, without its call;
+ *   XL4_FILTER_STAGE     anything else (an allowlist, IPv6 lists, rules or a limit to apply,
+ *                        an expired or scoped entry whose shorter prefixes the trie decides,
+ *                        an index read mid-move, no settings: fail closed): the stage
+ *                        judges from the start.
+ */
+static __always_inline int xl4_filter_front(struct xl4_pkt *p)
+{
+	__u32 zero = 0;
+	struct xl4_filter_globals *g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
+	struct xl4_prefix_entry *e = NULL;
+	int more;
+
+	if (!g)
+		return XL4_FILTER_STAGE;
+	more = g->has_rules || g->limit.action == XL4_RULE_LIMIT;
+	if (p->t.flags & XL4_F_IPV6)
+		return more || (g->lists & (XL4_LISTS_ALLOW6 | XL4_LISTS_BLOCK6)) ? XL4_FILTER_STAGE
+										   : XL4_NEXT;
+	if (g->lists & XL4_LISTS_ALLOW4)
+		return XL4_FILTER_STAGE;
+	if (g->lists & XL4_LISTS_BLOCK4) {
+		int r = d24_first(p->t.saddr[0], &xl4_b4idx_v1, &xl4_b4grp_v1, &xl4_b4ent_v1, &e);
+
+		if (r == D24_WALK || (r == D24_HIT && (!e || e->scope != XL4_BLOCK_SCOPE_ALL ||
+						       !entry_live(e))))
+			return XL4_FILTER_STAGE;
+		if (r == D24_HIT) {
+			p->detail = e->len; /* as the stage: events show the matching prefix */
+			return -XL4_R_FILTER_BLOCK;
+		}
+	}
+	return more ? XL4_FILTER_STAGE : XL4_NEXT;
 }
 
 static __always_inline int xl4_filter(struct xl4_pkt *p)

@@ -114,8 +114,11 @@ int xl4_xdp(struct xdp_md *ctx)
 	if (pkt.l3_proto != bpf_htons(ETH_P_IP) && pkt.l3_proto != bpf_htons(ETH_P_IPV6))
 		return xl4_exit(ctx, &pkt, XDP_PASS, XL4_R_NONE);
 
-	/* A stage is called only when it has something to judge (a call costs ~7 ns). */
-	ret = xl4_filter_idle(&pkt) ? XL4_NEXT : xl4_stage_filter(&pkt);
+	/* A stage is called only when it has something to judge (a call costs ~7 ns): the
+	 * filter's front decides an IPv4 blocklist hit, and traffic no list holds, by itself. */
+	ret = xl4_filter_front(&pkt);
+	if (ret == XL4_FILTER_STAGE)
+		ret = xl4_stage_filter(&pkt);
 	if (ret < 0)
 		return xl4_drop(ctx, &pkt, ret);
 	if (!(pkt.t.flags & (XL4_F_L4 | XL4_F_FRAG)))
