@@ -30,7 +30,8 @@ struct xl4_bucket {
 	__u64 tokens;
 };
 
-/* Limits how many drop events each CPU may sample per second. */
+/* Limits how many drop events each CPU may sample per second (its bucket's last_ns is the next
+ * event's due time, tokens the same in jiffies: stats.h sample_allowed()). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

@@ -91,12 +91,28 @@ static __always_inline int xl4_bucket_take(struct xl4_bucket *b, __u64 rate, __u
 	return 1;
 }
 
+/* ns as a jiffies count, rounded up (jiffies >= it exactly when xl4_now() >= ns); 0 when time
+ * is not jiffies (the test clock, or the loader could not calibrate them). */
+static __always_inline __u64 xl4_jiffies_at(__u64 ns)
+{
+	__u32 zero = 0;
+	struct xl4_clock *c = bpf_map_lookup_elem(&xl4_clock_v1, &zero);
+	__u64 j;
+
+	if (cfg_test_clock || !c || !c->tick_ns)
+		return 0;
+	j = (ns - c->offset_ns + c->tick_ns - 1) / c->tick_ns;
+	return j ? j : 1;
+}
+
 /*
  * The drop sampler's gate, a token bucket kept as one due time: each event moves the time the
  * next one is due by 1/rate, and a due time more than a second behind is pulled up to a second
  * behind. So a CPU samples at most rate * (T + 1) events in any T seconds: a burst of `rate`
- * after a quiet second, then one per 1/rate. A drop before its due time costs one per-CPU
- * lookup, the clock (jiffies) and a compare: no division, no clock read, as a flood needs.
+ * after a quiet second, then one per 1/rate. The due time is kept in ns (last_ns) and, for the
+ * gate every drop passes, in jiffies (`tokens`, 0: not known, the gate reads the clock in ns):
+ * a drop before its due time costs one per-CPU lookup, jiffies and a compare, no clock
+ * lookup; the division that makes the jiffies runs once per sampled event.
  */
 static __always_inline int sample_allowed(void)
 {
@@ -116,6 +132,7 @@ static __always_inline int sample_allowed(void)
 	if (now - due > 1000000000ull) /* quiet for a second or more: a full burst, no more */
 		due = now - 1000000000ull;
 	b->last_ns = due + 1000000000ull / cfg_sample_per_sec;
+	b->tokens = xl4_jiffies_at(b->last_ns);
 	return 1;
 }
 
@@ -129,7 +146,11 @@ static __always_inline int sample_due(void)
 	if (!cfg_sample_per_sec)
 		return 0;
 	b = bpf_map_lookup_elem(&xl4_sampler_v1, &zero);
-	return b && xl4_now() >= b->last_ns;
+	if (!b)
+		return 0;
+	if (!cfg_test_clock && b->tokens)
+		return bpf_jiffies64() >= b->tokens;
+	return xl4_now() >= b->last_ns;
 }
 
 /* The head of the frame and the reason go to user space, which decodes addresses from the
