@@ -476,27 +476,44 @@ void xl4_engine_close(struct xl4_engine *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/* FNV-1a over n bytes: identity, not security. */
+static __u64 fnv1a(__u64 h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
 __u64 xl4_engine_fingerprint(const struct xl4_engine_opts *o)
 {
 	/* every knob the loader applies, map sizes included: a daemon restarted with another
 	 * size must not adopt the program (and keep its maps) as if nothing had changed; it loads
-	 * a new one, and pins_fit() refuses the old pins by the setting's name */
+	 * a new one, and pins_fit() refuses the old pins by the setting's name. The sizes are
+	 * taken as the loader sets them, so a setting written out at its default (262,144
+	 * connections) is the same program as the setting left out. */
 	struct {
-		__u32 frag_policy, sample_per_sec, ring_size, ct_max, ct6_max, rate_max, block4_groups;
-		__u32 guard_grey_slots, guard_syn_slots, guard_verified_max;
-		__u8 trace, ct_per_cpu_lru, test_clock, pad;
-	} knobs = { o->frag_policy, o->sample_per_sec, o->ring_size, o->ct_max,
-		    o->ct6_max ? o->ct6_max : o->ct_max, /* 0 is as ct_max: the same table */
-		    o->rate_max, o->block4_groups, o->guard_grey_slots, o->guard_syn_slots,
-		    o->guard_verified_max, o->trace, o->ct_per_cpu_lru, o->test_clock, 0 };
+		__u32 frag_policy, sample_per_sec;
+		__u8 trace, test_clock, pad[2];
+	} knobs = { o->frag_policy, o->sample_per_sec, o->trace, o->test_clock, { 0 } };
 	size_t sz = 0;
-	const unsigned char *elf = xl4_bpf__elf_bytes(&sz), *k = (const void *)&knobs;
-	__u64 h = 0xcbf29ce484222325ull; /* FNV-1a: identity, not security */
+	const void *elf = xl4_bpf__elf_bytes(&sz);
+	__u64 h = fnv1a(0xcbf29ce484222325ull, elf, sz);
+	struct xl4_bpf *skel;
+	struct bpf_map *m;
 
-	for (size_t i = 0; i < sz; i++)
-		h = (h ^ elf[i]) * 0x100000001b3ull;
-	for (size_t i = 0; i < sizeof(knobs); i++)
-		h = (h ^ k[i]) * 0x100000001b3ull;
+	h = fnv1a(h, &knobs, sizeof(knobs));
+	if (engine_open_sized(o, &skel)) {
+		/* cannot happen once the object opens; then no running program matches */
+		return h ^ 1;
+	}
+	bpf_object__for_each_map(m, skel->obj) {
+		__u32 size[2] = { bpf_map__max_entries(m), bpf_map__map_flags(m) };
+
+		h = fnv1a(h, size, sizeof(size));
+	}
+	xl4_bpf__destroy(skel);
 	return h;
 }
 

@@ -330,6 +330,12 @@ assert_eq "eth0 keeps the adopted program" "$PROG1" "$(prog_id)"
 restart -c "$CONF"
 assert_false "x0 no longer named: the program is taken off it" link_has_xdp "$LB_LB" x0
 assert_match "daemon log: says so" "x0: no longer in the configuration: program id $PROG1 detached" "$(cat "$DAEMON_LOG")"
+# settings written out at the object's own sizes load the same program: adopted, not swapped
+sed 's/^interfaces.*/&\nlb: { table_size = 65537; conntrack: { max_entries = 262144; }; };/' "$CONF" \
+	>"$E2E_TMP/explicit.conf"
+restart -c "$E2E_TMP/explicit.conf"
+assert_eq "lb.table_size and lb.conntrack.max_entries written out at their defaults: adopted" \
+	"$PROG1" "$(prog_id)"
 { kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null
 DAEMON_PID=
 assert_true "after SIGKILL the program is still attached" link_has_xdp "$LB_LB" eth0
