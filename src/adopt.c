@@ -186,27 +186,47 @@ static bool prog_uses_pins(__u32 id, const char *pin_path)
 	return ours;
 }
 
+/* The program the pins' record names, if it still exists and still uses these pins (0: none);
+ * its fingerprint in *fp. */
+static __u32 running_prog(const char *pin_path, __u64 *fp)
+{
+	struct xl4_meta m;
+	int fd;
+
+	*fp = 0;
+	if (xl4_meta_read(pin_path, &m) || !m.prog_id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(m.prog_id);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	if (!prog_uses_pins(m.prog_id, pin_path))
+		return 0;
+	*fp = m.fingerprint;
+	return m.prog_id;
+}
+
+__u32 xl4_datapath_would_adopt(const struct xl4_engine_opts *o, bool *adopt)
+{
+	__u64 fp;
+	__u32 id = running_prog(o->pin_path, &fp);
+
+	*adopt = id && fp == xl4_engine_fingerprint(o);
+	return id;
+}
+
 int xl4_datapath_open(struct xl4_engine *e, const struct xl4_engine_opts *o, bool upgrade,
 		      bool *adopted)
 {
-	__u64 fp = xl4_engine_fingerprint(o);
-	struct xl4_meta m;
-	__u32 old_id = 0;
-	int err, fd;
+	__u64 fp = xl4_engine_fingerprint(o), old_fp;
+	__u32 old_id;
+	int err;
 
 	*adopted = false;
 	if ((err = xl4_pins_check_layout(o->pin_path, false)))
 		return err;
-	if (xl4_meta_read(o->pin_path, &m) == 0 && m.prog_id) {
-		/* The recorded program must still exist and still be ours. */
-		fd = bpf_prog_get_fd_by_id(m.prog_id);
-		if (fd >= 0) {
-			close(fd);
-			if (prog_uses_pins(m.prog_id, o->pin_path))
-				old_id = m.prog_id;
-		}
-	}
-	if (old_id && m.fingerprint == fp && !upgrade) {
+	old_id = running_prog(o->pin_path, &old_fp);
+	if (old_id && old_fp == fp && !upgrade) {
 		if ((err = xl4_engine_adopt(e, o->pin_path, old_id)))
 			return err;
 		*adopted = true;

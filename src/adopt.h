@@ -41,6 +41,10 @@ int xl4_meta_write(const char *pin_path, const struct xl4_meta *m);
  * dry_run (`xl4 check`) only named. */
 int xl4_pins_check_layout(const char *pin_path, bool dry_run);
 
+/* Without changing anything: the running program a start with o would find on its pins (0:
+ * none), and whether it would adopt it (*adopt) rather than load a new one to swap in. */
+__u32 xl4_datapath_would_adopt(const struct xl4_engine_opts *o, bool *adopt);
+
 /* Adopt the running program if it is the one o describes and upgrade is false; otherwise load
  * a new one over the pins (xl4_xdp_install() then swaps it in). *adopted says which. */
 int xl4_datapath_open(struct xl4_engine *e, const struct xl4_engine_opts *o, bool upgrade,

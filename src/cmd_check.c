@@ -51,21 +51,28 @@ static bool has_pins(const char *dir)
 
 /*
  * Would a daemon with cfg start over the pins at cfg->pin_path, or refuse (another map layout,
- * another size: the reasons are logged as the daemon would log them)? Nothing is loaded,
- * pinned or removed. "none", "reused" or "refused" ("unchecked": not asked).
+ * another size: the reasons are logged as the daemon would log them)? And over the pins,
+ * would it adopt the running program or load its own and swap it in? Nothing is loaded,
+ * pinned or removed. "none", "refused", "adopt", "swap" or "load" (no program running on
+ * them); "unchecked": not asked. *prog_id: the running program, if any.
  */
-static const char *check_pins(const struct xl4_config *cfg)
+static const char *check_pins(const struct xl4_config *cfg, __u32 *prog_id)
 {
 	struct xl4_engine_opts eo;
 	int layout, sizes;
+	bool adopt;
 
+	*prog_id = 0;
 	if (!has_pins(cfg->pin_path))
 		return "none";
 	xl4_engine_opts_from_config(cfg, &eo);
 	/* both, so that one look names every reason (the daemon stops at the first) */
 	layout = xl4_pins_check_layout(cfg->pin_path, true);
 	sizes = xl4_engine_pins_fit(&eo);
-	return layout || sizes ? "refused" : "reused";
+	if (layout || sizes)
+		return "refused";
+	*prog_id = xl4_datapath_would_adopt(&eo, &adopt);
+	return !*prog_id ? "load" : adopt ? "adopt" : "swap";
 }
 
 static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
@@ -84,6 +91,7 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 	struct utsname u;
 	int json = a->common.json;
 	const char *pins;
+	__u32 prog_id = 0;
 
 	(void)argc, (void)argv;
 	xl4_config_defaults(&cfg);
@@ -110,7 +118,7 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 		return 1;
 	/* the pins only when asked about a configuration or a pin path: a bare `xl4 check` is
 	 * about the kernel */
-	pins = config || a->common.pin_path ? check_pins(&cfg) : "unchecked";
+	pins = config || a->common.pin_path ? check_pins(&cfg, &prog_id) : "unchecked";
 	bpf_obj_get_info_by_fd(eng.prog_fd, &info, &len);
 	/* the clock the loader measured (0: it could not; the datapath reads the coarse clock) */
 	if (bpf_map__lookup_elem(eng.skel->maps.xl4_clock_v1, &zero, sizeof(zero), &clock,
@@ -119,11 +127,12 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 	hz = clock.tick_ns ? (unsigned int)((1000000000ull + clock.tick_ns / 2) / clock.tick_ns) : 0;
 	uname(&u);
 	if (json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:{s:s, s:s}}", "xl4",
+		json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:{s:s, s:s, s:i}}", "xl4",
 				      XL4_VERSION, "kernel", u.release, "program", "xl4_xdp",
 				      "verified_insns", (int)info.verified_insns, "xlated_bytes",
 				      (int)info.xlated_prog_len, "jited_bytes", (int)info.jited_prog_len,
-				      "clock_hz", (int)hz, "pins", "path", cfg.pin_path, "start", pins);
+				      "clock_hz", (int)hz, "pins", "path", cfg.pin_path, "start", pins,
+				      "prog_id", (int)prog_id);
 		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
 		puts(s);
@@ -144,9 +153,20 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 			;
 		else if (!strcmp(pins, "none"))
 			printf("  pins at %s: none (a daemon starts afresh)\n", cfg.pin_path);
-		else if (!strcmp(pins, "reused"))
+		else if (!strcmp(pins, "adopt"))
 			printf("  pins at %s: a daemon with this configuration starts over them (every "
-			       "flow kept)\n", cfg.pin_path);
+			       "flow kept) and adopts the running program (id %u): nothing reloaded\n",
+			       cfg.pin_path, prog_id);
+		else if (!strcmp(pins, "swap"))
+			printf("  pins at %s: a daemon with this configuration starts over them (every "
+			       "flow kept) and swaps its program in for the running one (id %u: another "
+			       "build or load-time setting; the guard's windows and rate buckets start "
+			       "afresh)\n",
+			       cfg.pin_path, prog_id);
+		else if (!strcmp(pins, "load"))
+			printf("  pins at %s: a daemon with this configuration starts over them (every "
+			       "flow kept); no program of theirs is running, it attaches its own\n",
+			       cfg.pin_path);
 		else
 			printf("  pins at %s: a daemon with this configuration would refuse to start "
 			       "(above); a running datapath would keep forwarding without one\n",
@@ -167,8 +187,10 @@ const struct xl4_cmd xl4_cmd_check = {
 		       "With -c or --pin-path, before a restart or an upgrade: whether a daemon with\n"
 		       "this build and configuration would start over the pinned maps (keeping every\n"
 		       "flow) or refuse: a map of another layout or size (lb.table_size, conntrack\n"
-		       "sizes...), named as the daemon would name it. Nothing is attached, pinned or\n"
-		       "removed. Exit status 1 if the kernel cannot run xl4 or a start would be refused.",
+		       "sizes...), named as the daemon would name it; and over them, whether it would\n"
+		       "adopt the running program or swap its own in (another build or load-time\n"
+		       "setting). Nothing is attached, pinned or removed. Exit status 1 if the kernel\n"
+		       "cannot run xl4 or a start would be refused.",
 	.opts = check_opts,
 	XL4_ARGS(struct check_args),
 	.exec = run_check,

@@ -336,6 +336,14 @@ sed 's/^interfaces.*/&\nlb: { table_size = 65537; conntrack: { max_entries = 262
 restart -c "$E2E_TMP/explicit.conf"
 assert_eq "lb.table_size and lb.conntrack.max_entries written out at their defaults: adopted" \
 	"$PROG1" "$(prog_id)"
+# `xl4 check` before a restart says which of the two a start would do
+out=$(timeout 20 "$XL4" check -c "$CONF" --pin-path "$DAEMON_PIN" 2>&1)
+assert_match "xl4 check, the same settings: a start adopts the running program ($out)" \
+	"adopts the running program \\(id $PROG1\\)" "$out"
+sed 's/samples_per_second = 50/samples_per_second = 51/' "$CONF" >"$E2E_TMP/swap.conf"
+out=$(timeout 20 "$XL4" check -c "$E2E_TMP/swap.conf" --pin-path "$DAEMON_PIN" 2>&1)
+assert_match "xl4 check, another load-time setting: a start swaps the program ($out)" \
+	"swaps its program in for the running one \\(id $PROG1:" "$out"
 { kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null
 DAEMON_PID=
 assert_true "after SIGKILL the program is still attached" link_has_xdp "$LB_LB" eth0
@@ -357,7 +365,8 @@ sed 's/^interfaces.*/&\nlb: { table_size = 257; };/' "$E2E_TMP/good.conf" >"$E2E
 # `xl4 check` before a restart: the same verdict and words as the daemon, nothing changed
 out=$(timeout 20 "$XL4" check -c "$CONF" --pin-path "$DAEMON_PIN" 2>&1)
 assert_eq "xl4 check -c over pins that fit: exit status 0 ($out)" 0 "$?"
-assert_match "xl4 check: a start keeps them" "pins at $DAEMON_PIN: a daemon with this configuration starts over them" "$out"
+assert_match "xl4 check: a start keeps them, and attaches its own program" \
+	"pins at $DAEMON_PIN: a daemon with this configuration starts over them .*no program of theirs is running" "$out"
 out=$(timeout 20 "$XL4" check -c "$E2E_TMP/small.conf" --pin-path "$DAEMON_PIN" 2>&1)
 assert_eq "xl4 check -c with another lb.table_size: exit status 1" 1 "$?"
 assert_match "xl4 check: names the map and the setting as the daemon does ($out)" \
