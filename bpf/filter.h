@@ -279,14 +279,17 @@ static __always_inline int xl4_filter_front(struct xl4_pkt *p)
 	if (g->lists & XL4_LISTS_ALLOW4)
 		return XL4_FILTER_STAGE;
 	if (g->lists & XL4_LISTS_BLOCK4) {
-		int r = d24_first(p->t.saddr[0], &xl4_b4idx_v1, &xl4_b4grp_v1, &xl4_b4ent_v1, &e);
-
-		if (r == D24_WALK || (r == D24_HIT && (!e || e->scope != XL4_BLOCK_SCOPE_ALL ||
-						       !entry_live(e))))
-			return XL4_FILTER_STAGE;
-		if (r == D24_HIT) {
+		switch (d24_first(p->t.saddr[0], &xl4_b4idx_v1, &xl4_b4grp_v1, &xl4_b4ent_v1, &e)) {
+		case D24_HIT:
+			if (e->scope != XL4_BLOCK_SCOPE_ALL || !entry_live(e))
+				return XL4_FILTER_STAGE;
 			p->detail = e->len; /* as the stage: events show the matching prefix */
 			return -XL4_R_FILTER_BLOCK;
+		case D24_NONE:
+			p->absent |= XL4_ABSENT_BLOCK4; /* the stage (rules, a limit) skips the list */
+			break;
+		default:
+			return XL4_FILTER_STAGE;
 		}
 	}
 	return more ? XL4_FILTER_STAGE : XL4_NEXT;
@@ -311,7 +314,7 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 		count(XL4_STAT_ALLOW_LIST, p->pkt_len);
 		return XL4_NEXT_SKIP_GUARD;
 	}
-	if (lists & (v6 ? XL4_LISTS_BLOCK6 : XL4_LISTS_BLOCK4)) {
+	if ((lists & (v6 ? XL4_LISTS_BLOCK6 : XL4_LISTS_BLOCK4)) && !(p->absent & XL4_ABSENT_BLOCK4)) {
 		e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, &xl4_b4idx_v1, &xl4_b4grp_v1,
 			       &xl4_b4ent_v1, 1, 1);
 		if (e) {

@@ -272,7 +272,7 @@ static __always_inline int xl4_lb_est4(struct xdp_md *ctx, struct xl4_pkt *p)
 		return XL4_NEXT;
 	f = ct4_lookup_pkt(p);
 	if (!f) {
-		p->ct_absent = 1;
+		p->absent |= XL4_ABSENT_CT4;
 		return XL4_NEXT;
 	}
 	be = ct_entry_backend(f, &vip);
@@ -310,7 +310,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
 	flow_key_from_pkt(&l.fk, p);
 	l.now = xl4_now();
-	if (g && !new_conn && !p->ct_absent)
+	if (g && !new_conn && !(p->absent & XL4_ABSENT_CT4))
 		ct = lb_ct_fast(&l, g);
 	if (ct == 1) {
 		hit = 1;

@@ -55,12 +55,16 @@ struct xl4_vlan_hdr {
 #define XL4_VLAN_DEPTH_MASK 3
 _Static_assert(XL4_VLAN_MAX <= XL4_VLAN_DEPTH_MASK, "XL4_VLAN_DEPTH_MASK cuts a real depth");
 
+/* Bits of xl4_pkt.absent. */
+#define XL4_ABSENT_CT4 1    /* the established lane: no IPv4 conntrack entry (lb_stage.h) */
+#define XL4_ABSENT_BLOCK4 2 /* the filter's front: no blocklist entry holds the source */
+
 struct xl4_pkt {
 	struct xl4_tuple t;
 	__u32 pkt_len;	 /* bytes in the frame */
 	__u8 l3_off;	 /* offset of the IP header (0 when not IP; at most 14 + 2 tags) */
-	__u8 ct_absent;	 /* set by the established lane (lb_stage.h): the IPv4 connection
-			  * table has no entry for this flow, so the LB stage does not ask again */
+	__u8 absent;	 /* XL4_ABSENT_*: what a fast path found missing, so that the stage
+			  * behind it does not ask again */
 	__u16 l4_off;	 /* offset of the transport header (valid with XL4_F_L4) */
 	__u16 l3_len;	 /* IP packet length as declared (tot_len / 40 + payload_len) */
 	__u16 l4_len;	 /* bytes from l4_off to the end of the IP packet */
