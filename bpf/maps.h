@@ -30,13 +30,17 @@ struct xl4_bucket {
 	__u64 tokens;
 };
 
-/* Limits how many drop events each CPU may sample per second (its bucket's last_ns is the next
- * event's due time, tokens the same in jiffies: stats.h sample_allowed()). */
+/* Limits how many drop events each CPU may sample per second (stats.h sample_allowed()). */
+struct xl4_sampler {
+	__u64 due_ns;	   /* when the next event may be sampled */
+	__u64 due_jiffies; /* the same in jiffies, rounded up; 0: not known (read the clock) */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct xl4_bucket);
+	__type(value, struct xl4_sampler);
 } xl4_sampler_v1 SEC(".maps");
 
 /* The last verdict and reason on this CPU; written only when cfg_trace is set (replay). */

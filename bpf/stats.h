@@ -109,15 +109,15 @@ static __always_inline __u64 xl4_jiffies_at(__u64 ns)
  * The drop sampler's gate, a token bucket kept as one due time: each event moves the time the
  * next one is due by 1/rate, and a due time more than a second behind is pulled up to a second
  * behind. So a CPU samples at most rate * (T + 1) events in any T seconds: a burst of `rate`
- * after a quiet second, then one per 1/rate. The due time is kept in ns (last_ns) and, for the
- * gate every drop passes, in jiffies (`tokens`, 0: not known, the gate reads the clock in ns):
+ * after a quiet second, then one per 1/rate. The due time is kept in ns and, for the gate every
+ * drop passes, in jiffies (0: not known, the gate reads the clock in ns):
  * a drop before its due time costs one per-CPU lookup, jiffies and a compare, no clock
  * lookup; the division that makes the jiffies runs once per sampled event.
  */
 static __always_inline int sample_allowed(void)
 {
 	__u32 zero = 0;
-	struct xl4_bucket *b;
+	struct xl4_sampler *b;
 	__u64 now, due;
 
 	if (!cfg_sample_per_sec) /* off: no clock read, no lookup (the verifier prunes the rest) */
@@ -126,13 +126,13 @@ static __always_inline int sample_allowed(void)
 	if (!b)
 		return 0;
 	now = xl4_now();
-	due = b->last_ns;
+	due = b->due_ns;
 	if (now < due)
 		return 0;
 	if (now - due > 1000000000ull) /* quiet for a second or more: a full burst, no more */
 		due = now - 1000000000ull;
-	b->last_ns = due + 1000000000ull / cfg_sample_per_sec;
-	b->tokens = xl4_jiffies_at(b->last_ns);
+	b->due_ns = due + 1000000000ull / cfg_sample_per_sec;
+	b->due_jiffies = xl4_jiffies_at(b->due_ns);
 	return 1;
 }
 
@@ -141,16 +141,16 @@ static __always_inline int sample_allowed(void)
 static __always_inline int sample_due(void)
 {
 	__u32 zero = 0;
-	struct xl4_bucket *b;
+	struct xl4_sampler *b;
 
 	if (!cfg_sample_per_sec)
 		return 0;
 	b = bpf_map_lookup_elem(&xl4_sampler_v1, &zero);
 	if (!b)
 		return 0;
-	if (!cfg_test_clock && b->tokens)
-		return bpf_jiffies64() >= b->tokens;
-	return xl4_now() >= b->last_ns;
+	if (!cfg_test_clock && b->due_jiffies)
+		return bpf_jiffies64() >= b->due_jiffies;
+	return xl4_now() >= b->due_ns;
 }
 
 /* The head of the frame and the reason go to user space, which decodes addresses from the
