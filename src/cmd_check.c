@@ -49,14 +49,20 @@ static bool has_pins(const char *dir)
 	return found;
 }
 
+/* What a daemon's start would do over the pins (check_pins()); the names are the JSON's. */
+enum pins_start { PINS_UNCHECKED, PINS_NONE, PINS_REFUSED, PINS_ADOPT, PINS_SWAP, PINS_LOAD };
+static const char *const pins_start_name[] = {
+	[PINS_UNCHECKED] = "unchecked", [PINS_NONE] = "none", [PINS_REFUSED] = "refused",
+	[PINS_ADOPT] = "adopt",		[PINS_SWAP] = "swap", [PINS_LOAD] = "load",
+};
+
 /*
  * Would a daemon with cfg start over the pins at cfg->pin_path, or refuse (another map layout,
  * another size: the reasons are logged as the daemon would log them)? And over the pins,
- * would it adopt the running program or load its own and swap it in? Nothing is loaded,
- * pinned or removed. "none", "refused", "adopt", "swap" or "load" (no program running on
- * them); "unchecked": not asked. *prog_id: the running program, if any.
+ * would it adopt the running program (*prog_id), load its own and swap it in, or load one
+ * where none runs? Nothing is loaded, pinned or removed.
  */
-static const char *check_pins(const struct xl4_config *cfg, __u32 *prog_id)
+static enum pins_start check_pins(const struct xl4_config *cfg, __u32 *prog_id)
 {
 	struct xl4_engine_opts eo;
 	int layout, sizes;
@@ -64,15 +70,46 @@ static const char *check_pins(const struct xl4_config *cfg, __u32 *prog_id)
 
 	*prog_id = 0;
 	if (!has_pins(cfg->pin_path))
-		return "none";
+		return PINS_NONE;
 	xl4_engine_opts_from_config(cfg, &eo);
 	/* both, so that one look names every reason (the daemon stops at the first) */
 	layout = xl4_pins_check_layout(cfg->pin_path, true);
 	sizes = xl4_engine_pins_fit(&eo);
 	if (layout || sizes)
-		return "refused";
+		return PINS_REFUSED;
 	*prog_id = xl4_datapath_would_adopt(&eo, &adopt);
-	return !*prog_id ? "load" : adopt ? "adopt" : "swap";
+	return !*prog_id ? PINS_LOAD : adopt ? PINS_ADOPT : PINS_SWAP;
+}
+
+static void print_pins(enum pins_start pins, const char *path, __u32 prog_id)
+{
+	const char *over = "a daemon with this configuration starts over them (every flow kept)";
+
+	switch (pins) {
+	case PINS_UNCHECKED:
+		break;
+	case PINS_NONE:
+		printf("  pins at %s: none (a daemon starts afresh)\n", path);
+		break;
+	case PINS_ADOPT:
+		printf("  pins at %s: %s and adopts the running program (id %u): nothing reloaded\n",
+		       path, over, prog_id);
+		break;
+	case PINS_SWAP:
+		printf("  pins at %s: %s and swaps its program in for the running one (id %u: another "
+		       "build or load-time setting; the guard's windows and rate buckets start afresh)\n",
+		       path, over, prog_id);
+		break;
+	case PINS_LOAD:
+		printf("  pins at %s: %s; no program of theirs is running, it attaches its own\n", path,
+		       over);
+		break;
+	case PINS_REFUSED:
+		printf("  pins at %s: a daemon with this configuration would refuse to start (above); "
+		       "a running datapath would keep forwarding without one\n",
+		       path);
+		break;
+	}
 }
 
 static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **argv)
@@ -90,7 +127,7 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 	__u32 zero = 0;
 	struct utsname u;
 	int json = a->common.json;
-	const char *pins;
+	enum pins_start pins;
 	__u32 prog_id = 0;
 
 	(void)argc, (void)argv;
@@ -101,12 +138,8 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 		fprintf(stderr, "xl4: error: %s\n", err);
 		return 1;
 	}
-	if (a->common.pin_path) {
-		if (strncmp(a->common.pin_path, "/sys/fs/bpf/", 12) ||
-		    strlen(a->common.pin_path) >= sizeof(cfg.pin_path))
-			return xl4_cli_usage_error(cmd, "--pin-path must be a directory under /sys/fs/bpf/");
-		strcpy(cfg.pin_path, a->common.pin_path);
-	}
+	if (a->common.pin_path && xl4_config_set_pin_path(&cfg, a->common.pin_path))
+		return xl4_cli_usage_error(cmd, "--pin-path must be a directory under /sys/fs/bpf/");
 	if (xl4_features_check())
 		return 1;
 	/* the program as configured; its maps at their default sizes (the configured sizes are
@@ -118,7 +151,7 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 		return 1;
 	/* the pins only when asked about a configuration or a pin path: a bare `xl4 check` is
 	 * about the kernel */
-	pins = config || a->common.pin_path ? check_pins(&cfg, &prog_id) : "unchecked";
+	pins = config || a->common.pin_path ? check_pins(&cfg, &prog_id) : PINS_UNCHECKED;
 	bpf_obj_get_info_by_fd(eng.prog_fd, &info, &len);
 	/* the clock the loader measured (0: it could not; the datapath reads the coarse clock) */
 	if (bpf_map__lookup_elem(eng.skel->maps.xl4_clock_v1, &zero, sizeof(zero), &clock,
@@ -131,7 +164,7 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 				      XL4_VERSION, "kernel", u.release, "program", "xl4_xdp",
 				      "verified_insns", (int)info.verified_insns, "xlated_bytes",
 				      (int)info.xlated_prog_len, "jited_bytes", (int)info.jited_prog_len,
-				      "clock_hz", (int)hz, "pins", "path", cfg.pin_path, "start", pins,
+				      "clock_hz", (int)hz, "pins", "path", cfg.pin_path, "start", pins_start_name[pins],
 				      "prog_id", (int)prog_id);
 		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
@@ -149,31 +182,10 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 		else
 			printf("  datapath clock: the coarse kernel clock (jiffies could not be measured; "
 			       "~20 ns more per packet)\n");
-		if (!strcmp(pins, "unchecked"))
-			;
-		else if (!strcmp(pins, "none"))
-			printf("  pins at %s: none (a daemon starts afresh)\n", cfg.pin_path);
-		else if (!strcmp(pins, "adopt"))
-			printf("  pins at %s: a daemon with this configuration starts over them (every "
-			       "flow kept) and adopts the running program (id %u): nothing reloaded\n",
-			       cfg.pin_path, prog_id);
-		else if (!strcmp(pins, "swap"))
-			printf("  pins at %s: a daemon with this configuration starts over them (every "
-			       "flow kept) and swaps its program in for the running one (id %u: another "
-			       "build or load-time setting; the guard's windows and rate buckets start "
-			       "afresh)\n",
-			       cfg.pin_path, prog_id);
-		else if (!strcmp(pins, "load"))
-			printf("  pins at %s: a daemon with this configuration starts over them (every "
-			       "flow kept); no program of theirs is running, it attaches its own\n",
-			       cfg.pin_path);
-		else
-			printf("  pins at %s: a daemon with this configuration would refuse to start "
-			       "(above); a running datapath would keep forwarding without one\n",
-			       cfg.pin_path);
+		print_pins(pins, cfg.pin_path, prog_id);
 	}
 	xl4_engine_close(&eng);
-	return strcmp(pins, "refused") ? 0 : 1;
+	return pins == PINS_REFUSED;
 }
 
 const struct xl4_cmd xl4_cmd_check = {

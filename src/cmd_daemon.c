@@ -99,9 +99,8 @@ static int run_daemon(const struct xl4_cmd *cmd, void *args, int argc, char **ar
 		cfg.cli_set |= XL4_CLI_SOCKET;
 	}
 	if (pins) {
-		if (strncmp(pins, "/sys/fs/bpf/", 12) || strlen(pins) >= sizeof(cfg.pin_path))
+		if (xl4_config_set_pin_path(&cfg, pins))
 			return xl4_cli_usage_error(cmd, "--pin-path must be a directory under /sys/fs/bpf/");
-		strcpy(cfg.pin_path, pins);
 		cfg.cli_set |= XL4_CLI_PIN_PATH;
 	}
 	if (group && xl4_socket_group_parse(group, &cfg, err, sizeof(err)))

@@ -1033,11 +1033,24 @@ static int check_pow2(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 	return 0;
 }
 
+static bool pin_path_ok(const char *path)
+{
+	return !strncmp(path, "/sys/fs/bpf/", 12);
+}
+
+int xl4_config_set_pin_path(struct xl4_config *cfg, const char *path)
+{
+	if (!pin_path_ok(path) || strlen(path) >= sizeof(cfg->pin_path))
+		return -EINVAL;
+	strcpy(cfg->pin_path, path);
+	return 0;
+}
+
 static int check_pin_path(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 			  const config_setting_t *s, struct xl4_config *cfg)
 {
 	(void)k;
-	if (strncmp(cfg->pin_path, "/sys/fs/bpf/", 12))
+	if (!pin_path_ok(cfg->pin_path))
 		return fail(c, s, "must be a directory under /sys/fs/bpf/");
 	return 0;
 }

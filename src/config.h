@@ -224,6 +224,9 @@ int xl4_metrics_listen_parse(const char *s, struct xl4_metrics_conf *m, char *er
 int xl4_socket_group_parse(const char *name, struct xl4_config *cfg, char *err, size_t errlen);
 /* Add an interface by name (from -i); checks length and duplicates. */
 int xl4_config_add_iface(struct xl4_config *cfg, const char *name, char *err, size_t errlen);
+/* Set cfg->pin_path (--pin-path, $XL4_PIN_PATH): -EINVAL unless path is a directory under
+ * /sys/fs/bpf/ that fits, as daemon.pin_path must be. */
+int xl4_config_set_pin_path(struct xl4_config *cfg, const char *path);
 
 /* Cross-field checks on a rule, shared by the config file and the control socket: ports only
  * with tcp/udp/any, rate and burst (> 0) only and always with "limit", v6_prefix 1..128. */
