@@ -514,13 +514,32 @@ static __always_inline int guard_cookie_ok(const struct xl4_guard_ckeys *ck, con
 
 /* ---- the SYN table: which SYNs await their completing ACK (and on which backend) ---- */
 
+/*
+ * A flow's slot is picked by the low bits of its flow hash, and told apart from the other flows
+ * that share the slot by a tag from all 32 bits, put through a keyed bijection (murmur3's
+ * finalizer): flows whose hashes differ get different tags (but for bit 0, which marks a slot
+ * in use), with no second hash of the 40-byte key (a jhash on the SYN and again on its ACK:
+ * docs/performance.md, round fourteen). The hash is seeded with the LB's secret: a sender
+ * cannot aim at a slot or a tag.
+ */
+static __always_inline __u32 guard_syn_tag(const struct xl4_guard_cfg *c, __u32 flow_hash)
+{
+	__u32 x = flow_hash ^ c->key[1];
+
+	x ^= x >> 16;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
+	return x | 1;
+}
+
 static __always_inline struct xl4_guard_slot *guard_syn_slot(const struct xl4_guard_cfg *c,
-							     const struct xl4_flow_key *fk,
 							     __u32 flow_hash, __u32 *tag)
 {
 	__u32 idx = flow_hash & c->syn_mask;
 
-	*tag = xl4_flow_hash(fk, c->key[2] ^ c->key[1]) | 1;
+	*tag = guard_syn_tag(c, flow_hash);
 	return bpf_map_lookup_elem(&xl4_gsyn_v1, &idx);
 }
 

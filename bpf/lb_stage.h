@@ -132,7 +132,7 @@ static __always_inline int tcp_ack_only(const struct xl4_pkt *p)
 static __always_inline void lb_syn_remember(const struct xl4_guard_cfg *c, const struct lb_ctx *l)
 {
 	__u32 tag;
-	struct xl4_guard_slot *s = guard_syn_slot(c, &l->fk, l->hash, &tag);
+	struct xl4_guard_slot *s = guard_syn_slot(c, l->hash, &tag);
 
 	if (!s)
 		return;
@@ -166,7 +166,7 @@ static __always_inline int lb_syn_claim(const struct xl4_guard_cfg *c, struct lb
 {
 	struct xl4_backend *be;
 	__u32 tag;
-	struct xl4_guard_slot *s = guard_syn_slot(c, &l->fk, l->hash, &tag);
+	struct xl4_guard_slot *s = guard_syn_slot(c, l->hash, &tag);
 
 	if (!s || s->tag != tag || l->now - s->ts_ns > XL4_GUARD_SYN_TTL_NS)
 		return 0;

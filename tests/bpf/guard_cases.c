@@ -620,6 +620,74 @@ static void sc_claim_no_backend(int v6)
 	world_close(&w);
 }
 
+/* Client 1's flow hash from sport to the VIP, as the datapath computes it (bpf/hash.h). */
+static uint32_t syn_flow_hash(const struct gworld *w, uint16_t sport)
+{
+	struct xl4_flow_key k = { .proto = IPPROTO_TCP, .family = w->v6 ? 6 : 4 };
+
+	client_addr(w, 1, k.saddr);
+	if (w->v6)
+		memcpy(k.daddr, &VIP6, 16);
+	else
+		k.daddr[0] = htonl(VIP4);
+	k.sport = htons(sport);
+	k.dport = htons(VIP_PORT);
+	return xl4_flow_hash(&k, G_SEED);
+}
+
+/* Two handshakes whose flows share a SYN slot: the later SYN takes the slot, and the earlier
+ * flow's ACK must not pass for its completion (the slot's tag tells the flows apart), while the
+ * later flow's ACK claims it. A tag that ignored the flow would count both. */
+static void sc_shared_syn_slot(int v6)
+{
+	struct xl4_guard_stats before, after;
+	uint16_t a = 0, b = 0, *first;
+	struct gworld w;
+	struct pkt p;
+	char n[128];
+
+	snprintf(n, sizeof(n), "guard/%s/shared-syn-slot/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	/* the first two source ports that meet in a slot (a birthday search: a few hundred) */
+	first = calloc((size_t)w.cfg.syn_mask + 1, sizeof(*first));
+	for (uint32_t port = 1024; first && port < 65536 && !b; port++) {
+		uint16_t *seen = &first[syn_flow_hash(&w, port) & w.cfg.syn_mask];
+
+		if (*seen)
+			a = *seen, b = port;
+		else
+			*seen = port;
+	}
+	free(first);
+	if (!b) {
+		fx_setup_fail(n, "two source ports in one SYN slot", "none found");
+		world_close(&w);
+		return;
+	}
+	mkpkt(&w, &p, 1, a, TH_SYN, 0, 0, 5000);
+	NAME(n, &w, "shared-syn-slot/first-syn-forwarded");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	mkpkt(&w, &p, 1, b, TH_SYN, 0, 0, 6000);
+	NAME(n, &w, "shared-syn-slot/second-syn-forwarded");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	clock_set(&w, w.now + 20 * MS_NS);
+	stats_sum(&w, &before);
+	mkpkt(&w, &p, 1, a, TH_ACK, 0, 0, 5001);
+	NAME(n, &w, "shared-syn-slot/first-ack-forwarded");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	stats_sum(&w, &after);
+	NAME(n, &w, "shared-syn-slot/first-ack-not-completing");
+	check_u64(n, "completing ACKs", after.acks - before.acks, 0);
+	mkpkt(&w, &p, 1, b, TH_ACK, 0, 0, 6001);
+	NAME(n, &w, "shared-syn-slot/second-ack-forwarded");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	stats_sum(&w, &before);
+	NAME(n, &w, "shared-syn-slot/second-ack-completing");
+	check_u64(n, "completing ACKs", before.acks - after.acks, 1);
+	world_close(&w);
+}
+
 /* First Drop, forced on: drop, too early, admitted in the window; verified afterwards;
  * too late starts over; established flows untouched. */
 static void sc_first_drop(int v6)
@@ -1932,6 +2000,7 @@ void suite_guard(void)
 		sc_two_vips(v6);
 		sc_reused_tuple(v6);
 		sc_claim_no_backend(v6);
+		sc_shared_syn_slot(v6);
 		sc_first_drop(v6);
 		sc_grey_full(v6);
 		sc_challenge(v6, 0);
