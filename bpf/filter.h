@@ -19,6 +19,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "stats.h"
+#include "vip.h"
 
 
 /* The clock is read only for an entry that expires: a permanent one (what `xl4 block add`
@@ -43,7 +44,7 @@ static __always_inline int scope_applies(const struct xl4_pkt *p, const struct x
 	    (p->t.tcp_flags & (XL4_TCP_SYN | XL4_TCP_ACK)) != XL4_TCP_SYN)
 		return 0;
 	__builtin_memcpy(vk.addr, p->t.daddr, 16);
-	v = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
+	v = vip_find(&vk);
 	return v && (e->vip == XL4_BLOCK_VIP_ANY || v->id == e->vip);
 }
 

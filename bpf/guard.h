@@ -25,6 +25,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "stats.h"
+#include "vip.h"
 
 #define MS_NS 1000000ull
 
@@ -524,14 +525,7 @@ static __always_inline int guard_cookie_ok(const struct xl4_guard_ckeys *ck, con
  */
 static __always_inline __u32 guard_syn_tag(const struct xl4_guard_cfg *c, __u32 flow_hash)
 {
-	__u32 x = flow_hash ^ c->key[1];
-
-	x ^= x >> 16;
-	x *= 0x85ebca6bu;
-	x ^= x >> 13;
-	x *= 0xc2b2ae35u;
-	x ^= x >> 16;
-	return x | 1;
+	return xl4_fmix32(flow_hash ^ c->key[1]) | 1;
 }
 
 static __always_inline struct xl4_guard_slot *guard_syn_slot(const struct xl4_guard_cfg *c,
@@ -693,7 +687,7 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	__builtin_memcpy(vk.addr, p->t.daddr, 16);
 	vk.port = p->t.dport;
 	vk.proto = IPPROTO_TCP;
-	vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
+	vip = vip_find(&vk);
 	if (!vip)
 		return XL4_NEXT;
 	p->vip_hint = vip->id + 1;

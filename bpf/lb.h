@@ -22,6 +22,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "stats.h"
+#include "vip.h"
 
 struct lb_ctx {
 	struct xl4_flow_key fk;

@@ -317,7 +317,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	} else {
 		l.vip = vip_by_hint(p);
 		if (!l.vip)
-			l.vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
+			l.vip = vip_find(&vk);
 		if (!l.vip)
 			return is_vip_addr(&vk) ? -XL4_R_LB_NOT_VIP_PORT : XL4_NEXT;
 		if (!g)
@@ -486,7 +486,7 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 	__builtin_memcpy(vk.addr, l.fk.daddr, 16);
 	vk.port = l.fk.dport;
 	vk.proto = l.fk.proto;
-	l.vip = bpf_map_lookup_elem(&xl4_vips_v1, &vk);
+	l.vip = vip_find(&vk);
 	if (!l.vip)
 		return XL4_NEXT;
 	/* The error goes back to the quoted packet's source: that VIP, not some other address. */

@@ -79,6 +79,21 @@ struct {
 	__type(value, struct xl4_vip);
 } xl4_vipid_v1 SEC(".maps");
 
+/* VIP id -> its key, and the index from a key's slot to the id (abi.h: xl4_vip_slot()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XL4_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xl4_vip_key);
+} xl4_vipkey_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xl4_vip_index);
+} xl4_vidx_v1 SEC(".maps");
+
 /* Bits of the VIP addresses (struct xl4_vip_bits): what is surely not for a VIP. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -48,6 +48,7 @@ struct xl4_engine {
 	int trace_fd;
 	struct xl4_lb_maps {
 		int vips, vipid, vaddr, vbits, backends, ring, globals, vstats, bstats;
+		int vipkey, vidx; /* the VIP index (vip_index.h) */
 		int ct, ct4; /* the connection table: IPv6 flows, IPv4 flows */
 		int icmp; /* xl4_icmpcfg_v1 */
 		int gctl, gvip, gstat; /* the guard's per-VIP entries, reset when a VIP id is reused */

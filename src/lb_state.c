@@ -12,6 +12,7 @@
 #include "lb_state.h"
 #include "log.h"
 #include "maglev.h"
+#include "vip_index.h"
 #include "xl4/siphash.h"
 
 void xl4_lb_settings_from_config(const struct xl4_config *cfg, struct xl4_lb_settings *s)
@@ -31,26 +32,35 @@ void xl4_lb_settings_from_config(const struct xl4_config *cfg, struct xl4_lb_set
 static int vip_bits_write(struct xl4_lb *lb);
 static int vip_ids_write(struct xl4_lb *lb);
 
-/* Every write of a VIP entry goes to xl4_vips_v1 and its copy by id (xl4_vipid_v1). */
+/* Every write of a VIP entry goes to xl4_vips_v1, its copy by id (xl4_vipid_v1) and the index
+ * (its key by id first, then the slot: vip_index.h). */
 static int vip_entry_put(struct xl4_lb *lb, const struct xl4_vip_key *k, const struct xl4_vip *e)
 {
 	struct xl4_vip live = *e;
 
 	live.flags |= XL4_VIP_F_LIVE;
-	if (bpf_map_update_elem(lb->maps.vips, k, e, BPF_ANY) ||
+	if (bpf_map_update_elem(lb->maps.vipkey, &e->id, k, BPF_ANY) ||
+	    bpf_map_update_elem(lb->maps.vips, k, e, BPF_ANY) ||
 	    bpf_map_update_elem(lb->maps.vipid, &e->id, &live, BPF_ANY))
 		return -errno;
-	return 0;
+	return xl4_vip_index_write(lb->maps.vips, lb->maps.vipkey, lb->maps.vidx);
 }
 
-/* The copy goes first: no conntrack hit finds a VIP the hash no longer has. */
+/* The copy goes first: no conntrack hit finds a VIP the hash no longer has. Then the index
+ * drops the id, and the call returns only when no datapath run can still hold it from there:
+ * the id may then go to another VIP, whose key replaces this one's. */
 static int vip_entry_del(struct xl4_lb *lb, const struct xl4_vip_key *k, __u32 id)
 {
 	struct xl4_vip none = { 0 };
+	int ret = 0;
 
 	if (id < XL4_MAX_VIPS)
 		bpf_map_update_elem(lb->maps.vipid, &id, &none, BPF_ANY);
-	return bpf_map_delete_elem(lb->maps.vips, k) ? -errno : 0;
+	if (bpf_map_delete_elem(lb->maps.vips, k))
+		ret = -errno;
+	xl4_vip_index_write(lb->maps.vips, lb->maps.vipkey, lb->maps.vidx);
+	xl4_vip_index_quiesce();
+	return ret;
 }
 
 static int globals_write(const struct xl4_lb_maps *maps, const struct xl4_lb_settings *s)
@@ -315,7 +325,7 @@ static int vip_bits_write(struct xl4_lb *lb)
 	return bpf_map_update_elem(lb->maps.vbits, &zero, &bits, BPF_ANY) ? -errno : 0;
 }
 
-/* xl4_vipid_v1 from what xl4_vips_v1 holds now: every id set or cleared. */
+/* xl4_vipid_v1 and the index from what xl4_vips_v1 holds now: every id set or cleared. */
 static int vip_ids_write(struct xl4_lb *lb)
 {
 	struct xl4_vip by_id[XL4_MAX_VIPS] = { { 0 } }, val;
@@ -333,7 +343,7 @@ static int vip_ids_write(struct xl4_lb *lb)
 	for (__u32 id = 0; id < XL4_MAX_VIPS; id++)
 		if (bpf_map_update_elem(lb->maps.vipid, &id, &by_id[id], BPF_ANY))
 			return -errno;
-	return 0;
+	return xl4_vip_index_write(lb->maps.vips, lb->maps.vipkey, lb->maps.vidx);
 }
 
 /* k: a full VIP key; the address-only key is derived from it. */

@@ -174,6 +174,8 @@ enum xl4_frag_policy {
 #define XL4_MAP_VIP_ADDRS "xl4_vaddr_v1"
 #define XL4_MAP_VIP_BITS "xl4_vbits_v1"
 #define XL4_MAP_VIP_BY_ID "xl4_vipid_v1"
+#define XL4_MAP_VIP_KEYS "xl4_vipkey_v1"
+#define XL4_MAP_VIP_INDEX "xl4_vidx_v1"
 #define XL4_MAP_BACKENDS "xl4_backends_v1"
 #define XL4_MAP_RING "xl4_ring_v1"
 #define XL4_MAP_CT "xl4_ct_v1"
@@ -252,6 +254,53 @@ static inline __u32 xl4_vip_bit(const __be32 *addr)
 	__u32 x = addr[0] ^ addr[1] ^ addr[2] ^ addr[3];
 
 	return (__u32)(x * 2654435761u) >> (32 - XL4_VIP_BITS_LOG2);
+}
+
+/*
+ * Finding a VIP by its key without a hash lookup (~30 ns on every SYN, every ACK that starts a
+ * flow and every emergency SYN; docs/performance.md, round fourteen), in two arrays written by
+ * the daemon:
+ *  - xl4_vipkey_v1 (array, index = VIP id): each VIP's struct xl4_vip_key, written before
+ *    anything names the id;
+ *  - xl4_vidx_v1 (array, 1 entry): struct xl4_vip_index, a direct-mapped table from
+ *    xl4_vip_slot(key, salt) to the VIP's id + 1 (0: none). The daemon draws the salt so that
+ *    no two VIPs share a slot when it can.
+ * A slot is a hint: the datapath takes the id only if xl4_vipkey_v1 holds the packet's very
+ * key for it and its xl4_vipid_v1 copy is live; otherwise xl4_vips_v1 decides, as it did
+ * before the index. Slots are single bytes, so a reader never sees half of one; a deleted
+ * VIP's id is given to another VIP only after every program that could have read it from the
+ * index has finished (an RCU grace period: src/lb_state.c).
+ */
+#define XL4_VIP_INDEX_LOG2 12
+#define XL4_VIP_INDEX_SLOTS (1u << XL4_VIP_INDEX_LOG2)
+struct xl4_vip_index {
+	__u32 salt;
+	__u8 id1[XL4_VIP_INDEX_SLOTS];
+};
+_Static_assert(XL4_MAX_VIPS < 256, "a VIP id + 1 fits an index slot");
+
+static inline __u32 xl4_fmix32(__u32 x)
+{
+	x ^= x >> 16;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
+	return x;
+}
+
+/* The address folded (each word turned, so that IPv6 addresses differing in two words do not
+ * cancel out as they would in a plain XOR), salted and mixed, then the port, protocol and family
+ * mixed in: murmur3's finalizer each time, so that every salt shuffles the keys afresh (a
+ * multiplicative hash moves keys that differ in a few bits by the same distance under every
+ * salt, and no salt would part them). */
+static inline __u32 xl4_vip_slot(const struct xl4_vip_key *k, __u32 salt)
+{
+	__u32 a = k->addr[0] ^ ((k->addr[1] << 8) | (k->addr[1] >> 24)) ^
+		  ((k->addr[2] << 16) | (k->addr[2] >> 16)) ^ ((k->addr[3] << 24) | (k->addr[3] >> 8));
+
+	a = xl4_fmix32(a ^ salt) ^ ((__u32)k->port << 16 | (__u32)k->proto << 8 | k->family);
+	return xl4_fmix32(a) >> (32 - XL4_VIP_INDEX_LOG2);
 }
 
 #define XL4_BE_F_DOWN (1u << 0) /* health checks failed: out of the ring */

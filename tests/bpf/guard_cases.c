@@ -490,6 +490,106 @@ static void sc_normal(int v6)
 	world_close(&w);
 }
 
+/* A SYN from client 3 to the world's VIP address on port: which backend MAC it went to (0:
+ * web's, 1: web-alt's, -1: neither or not forwarded) after checking verdict and reason. */
+static int syn_to_port(struct gworld *w, const char *n, uint16_t port, uint16_t sport,
+		       uint32_t verdict, uint32_t reason, const uint8_t *mac_alt)
+{
+	struct pkt p;
+
+	mkpkt(w, &p, 3, sport, TH_SYN, 0, 0, 5000);
+	pkt_set16(&p, p.l4 + 2, port);
+	tcp_csum_fix(&p, w->v6);
+	if (!run(w, n, &p, verdict, reason) || verdict != XDP_TX)
+		return -1;
+	return !memcmp(last.b, MAC_BE, 6) ? 0 : !memcmp(last.b, mac_alt, 6) ? 1 : -1;
+}
+
+static struct xl4_vip_key world_vip_key(const struct gworld *w, uint16_t port)
+{
+	struct xl4_vip_key k = { .port = htons(port), .proto = IPPROTO_TCP, .family = w->v6 ? 6 : 4 };
+
+	if (w->v6)
+		memcpy(k.addr, &VIP6, 16);
+	else
+		k.addr[0] = htonl(VIP4);
+	return k;
+}
+
+/*
+ * The VIP index (abi.h: struct xl4_vip_index) is a hint the datapath checks: the daemon names
+ * both VIPs in it; a slot that names the other VIP's id, or an id whose copy is not live, sends
+ * the packet to the hash table, never to the wrong VIP; a deleted VIP's id given to a new VIP
+ * finds the new one, and the old key no VIP.
+ */
+static void vip_index_cases(struct gworld *w, const uint8_t *mac_alt)
+{
+	struct xl4_vip_key k80 = world_vip_key(w, 80), k81 = world_vip_key(w, 81);
+	struct xl4_vip_index ix, saved;
+	struct xl4_vip copy, none = { 0 };
+	__u32 zero = 0, id80, id81;
+	char n[128], err[256];
+
+	id80 = xl4_lb_vip_find(&w->lb, "web")->id;
+	id81 = xl4_lb_vip_find(&w->lb, "web-alt")->id;
+	NAME(n, w, "vip-index/names-both");
+	if (fx_selected(n)) {
+		bool ok = !bpf_map_lookup_elem(w->eng.lb.vidx, &zero, &ix);
+
+		if (!ok || ix.id1[xl4_vip_slot(&k80, ix.salt)] != id80 + 1 ||
+		    ix.id1[xl4_vip_slot(&k81, ix.salt)] != id81 + 1)
+			ok = fx_fail(n, true, "index: slot of port 80 holds %u (want %u), of 81 %u (want %u)",
+				     ok ? ix.id1[xl4_vip_slot(&k80, ix.salt)] : 0, id80 + 1,
+				     ok ? ix.id1[xl4_vip_slot(&k81, ix.salt)] : 0, id81 + 1);
+		fx_count(n, ok);
+	}
+	if (bpf_map_lookup_elem(w->eng.lb.vidx, &zero, &saved)) {
+		fx_setup_fail(n, "index read", strerror(errno));
+		return;
+	}
+	/* cross-wired: each VIP's slot names the other's id */
+	ix = saved;
+	ix.id1[xl4_vip_slot(&k80, ix.salt)] = id81 + 1;
+	ix.id1[xl4_vip_slot(&k81, ix.salt)] = id80 + 1;
+	if (bpf_map_update_elem(w->eng.lb.vidx, &zero, &ix, BPF_ANY)) {
+		fx_setup_fail(n, "index write", strerror(errno));
+		return;
+	}
+	NAME(n, w, "vip-index/cross-wired-slot-port-80");
+	check_u64(n, "to web's backend (0)", syn_to_port(w, n, 80, 40300, XDP_TX, XL4_R_NONE, mac_alt), 0);
+	NAME(n, w, "vip-index/cross-wired-slot-port-81");
+	check_u64(n, "to web-alt's backend (1)", syn_to_port(w, n, 81, 40301, XDP_TX, XL4_R_NONE, mac_alt), 1);
+	bpf_map_update_elem(w->eng.lb.vidx, &zero, &saved, BPF_ANY);
+	/* the slot right, the copy by id cleared: the hash table still knows the VIP */
+	if (bpf_map_lookup_elem(w->eng.lb.vipid, &id80, &copy) ||
+	    bpf_map_update_elem(w->eng.lb.vipid, &id80, &none, BPF_ANY)) {
+		fx_setup_fail(n, "VIP copy", strerror(errno));
+		return;
+	}
+	NAME(n, w, "vip-index/copy-not-live-port-80");
+	check_u64(n, "to web's backend (0)", syn_to_port(w, n, 80, 40302, XDP_TX, XL4_R_NONE, mac_alt), 0);
+	bpf_map_update_elem(w->eng.lb.vipid, &id80, &copy, BPF_ANY);
+	/* web-alt deleted, web-next added on port 82: it takes web-alt's id */
+	{
+		struct xl4_vip_spec vs = xl4_lb_vip_find(&w->lb, "web-alt")->spec;
+
+		snprintf(vs.name, sizeof(vs.name), "web-next");
+		vs.port = 82;
+		if (xl4_lb_vip_del(&w->lb, "web-alt", err, sizeof(err)) ||
+		    xl4_lb_vip_add(&w->lb, &vs, err, sizeof(err))) {
+			fx_setup_fail(n, "VIP replace", err);
+			return;
+		}
+	}
+	NAME(n, w, "vip-index/id-reused-by-new-vip");
+	check_u64(n, "web-next's id", xl4_lb_vip_find(&w->lb, "web-next")->id, id81);
+	NAME(n, w, "vip-index/deleted-vip-port-81");
+	syn_to_port(w, n, 81, 40303, XDP_DROP, XL4_R_LB_NOT_VIP_PORT, mac_alt);
+	NAME(n, w, "vip-index/new-vip-port-82");
+	/* web-next has no backend: found, it drops for want of one (not "no VIP on this port") */
+	syn_to_port(w, n, 82, 40304, XDP_DROP, XL4_R_LB_NO_BACKEND, mac_alt);
+}
+
 /* Two VIPs on one address: the guard hands the VIP it looked up to the load balancer by id
  * (no second hash lookup), and each SYN must still reach its own VIP's backend, whichever id
  * is live next to it. */
@@ -534,6 +634,7 @@ static void sc_two_vips(int v6)
 		if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
 			check_u64(n, "to web-alt's backend MAC", !memcmp(last.b, MAC_ALT, 6), 1);
 	}
+	vip_index_cases(&w, MAC_ALT);
 	world_close(&w);
 }
 
