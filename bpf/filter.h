@@ -304,8 +304,9 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 	__u32 zero = 0, lists, v6 = p->t.flags & XL4_F_IPV6;
 	int ret;
 
-	/* Called only when xl4_filter_idle() said no (bpf/xl4.bpf.c). Empty lists are not looked
-	 * up (two trie walks saved on every packet); without the settings, every list is. */
+	/* Called only when xl4_filter_front() could not decide (bpf/xl4.bpf.c). Empty lists are
+	 * not looked up (two trie walks saved on every packet); without the settings, every list
+	 * is. */
 	g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
 	lists = g ? g->lists : ~0u;
 
