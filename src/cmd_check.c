@@ -132,9 +132,8 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 
 	(void)argc, (void)argv;
 	xl4_config_defaults(&cfg);
-	if (getenv("XL4_PIN_PATH"))
-		snprintf(cfg.pin_path, sizeof(cfg.pin_path), "%s", getenv("XL4_PIN_PATH"));
-	if (config && xl4_config_load(config, &cfg, err, sizeof(err))) {
+	if (xl4_config_from_env(&cfg, err, sizeof(err)) ||
+	    (config && xl4_config_load(config, &cfg, err, sizeof(err)))) {
 		fprintf(stderr, "xl4: error: %s\n", err);
 		return 1;
 	}

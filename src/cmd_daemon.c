@@ -67,11 +67,8 @@ static int run_daemon(const struct xl4_cmd *cmd, void *args, int argc, char **ar
 	/* From here on the output is the daemon's log: structured lines (docs/operations-logging.md). */
 	xl4_log_set_structured(true);
 	xl4_config_defaults(&cfg);
-	if (getenv("XL4_SOCKET"))
-		snprintf(cfg.control_socket, sizeof(cfg.control_socket), "%s", getenv("XL4_SOCKET"));
-	if (getenv("XL4_PIN_PATH"))
-		snprintf(cfg.pin_path, sizeof(cfg.pin_path), "%s", getenv("XL4_PIN_PATH"));
-	if (config && xl4_config_load(config, &cfg, err, sizeof(err))) {
+	if (xl4_config_from_env(&cfg, err, sizeof(err)) ||
+	    (config && xl4_config_load(config, &cfg, err, sizeof(err)))) {
 		struct xl4_kv kv = XL4_KV_INIT;
 
 		xl4_kv(&kv, "error", "%.400s", err);

@@ -1046,6 +1046,25 @@ int xl4_config_set_pin_path(struct xl4_config *cfg, const char *path)
 	return 0;
 }
 
+int xl4_config_from_env(struct xl4_config *cfg, char *err, size_t errlen)
+{
+	const char *sock = getenv("XL4_SOCKET"), *pins = getenv("XL4_PIN_PATH");
+
+	if (sock) {
+		if (sock[0] != '/' || strlen(sock) >= sizeof(cfg->control_socket)) {
+			snprintf(err, errlen, "XL4_SOCKET '%.200s' must be an absolute path shorter than %zu bytes",
+				 sock, sizeof(cfg->control_socket));
+			return -EINVAL;
+		}
+		strcpy(cfg->control_socket, sock);
+	}
+	if (pins && xl4_config_set_pin_path(cfg, pins)) {
+		snprintf(err, errlen, "XL4_PIN_PATH '%.200s' must be a directory under /sys/fs/bpf/", pins);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int check_pin_path(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 			  const config_setting_t *s, struct xl4_config *cfg)
 {

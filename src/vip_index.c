@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 
+#include "log.h"
 #include "vip_index.h"
 
 /* Salts tried after the one in use: any fixed sequence does (the daemon and a restarted one
@@ -54,11 +55,12 @@ int xl4_vip_index_build(struct xl4_vip_index *ix, const struct xl4_vip_key *keys
 int xl4_vip_index_write(int vips_fd, int vipkey_fd, int vidx_fd)
 {
 	static struct xl4_vip_index ix, cur; /* 4 KiB each: off the stack */
+	static int clashes_said;	     /* say it once per change */
 	struct xl4_vip_key keys[XL4_MAX_VIPS], key, next;
 	__u32 ids[XL4_MAX_VIPS], zero = 0;
 	struct xl4_vip val;
 	void *prev = NULL;
-	int n = 0;
+	int n = 0, clashes;
 
 	while (n < XL4_MAX_VIPS && bpf_map_get_next_key(vips_fd, prev, &next) == 0) {
 		key = next;
@@ -73,7 +75,12 @@ int xl4_vip_index_write(int vips_fd, int vipkey_fd, int vidx_fd)
 	}
 	if (bpf_map_lookup_elem(vidx_fd, &zero, &cur))
 		return -errno;
-	xl4_vip_index_build(&ix, keys, ids, n, cur.salt);
+	clashes = xl4_vip_index_build(&ix, keys, ids, n, cur.salt);
+	if (clashes && clashes != clashes_said)
+		pr_info("VIP index: %d of %d VIPs share a slot with another under every salt tried: "
+			"found by the VIP hash table instead (~30 ns more per SYN and new flow)",
+			clashes, n);
+	clashes_said = clashes;
 	if (!memcmp(&ix, &cur, sizeof(ix)))
 		return 0;
 	return bpf_map_update_elem(vidx_fd, &zero, &ix, BPF_ANY) ? -errno : 0;

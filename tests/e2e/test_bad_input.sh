@@ -169,6 +169,10 @@ usage "daemon -m bogus" daemon -m bogus -i b0
 usage "daemon -i ''" daemon -i ""
 usage "daemon -i 10 KB" daemon -i "$LONG"
 usage "daemon --pin-path outside bpffs" daemon -i b0 --pin-path /tmp/x
+# the environment's paths are checked as the options are (XL4_PIN_PATH, XL4_SOCKET: exported above)
+XL4_PIN_PATH=/tmp/x bad_says "daemon with XL4_PIN_PATH outside bpffs" "XL4_PIN_PATH" daemon -i b0
+XL4_PIN_PATH=/tmp/x bad_says "check with XL4_PIN_PATH outside bpffs" "XL4_PIN_PATH" check
+XL4_SOCKET=relative.sock bad_says "daemon with a relative XL4_SOCKET" "XL4_SOCKET" daemon -i b0
 # the config insists on an absolute control_socket; the command line should too
 out=$(nsenter --net="/run/netns/$B" timeout 5 "$XL4" daemon -i b1 -m native -s relative.sock \
 	--pin-path "$DAEMON_PIN-rel" 2>&1)
