@@ -400,10 +400,10 @@ static int is_verified(struct gworld *w, uint32_t client)
 	return verified_by(w, client) != 0;
 }
 
-static int in_conntrack(struct gworld *w, uint32_t client, uint16_t sport)
+/* The flow of client n's TCP connection from sport to the VIP's port, as the datapath keys it. */
+static struct xl4_flow_key client_flow(const struct gworld *w, uint32_t client, uint16_t sport)
 {
 	struct xl4_flow_key k = { .proto = IPPROTO_TCP, .family = w->v6 ? 6 : 4 };
-	struct xl4_flow f;
 
 	client_addr(w, client, k.saddr);
 	if (w->v6)
@@ -412,6 +412,14 @@ static int in_conntrack(struct gworld *w, uint32_t client, uint16_t sport)
 		k.daddr[0] = htonl(VIP4);
 	k.sport = htons(sport);
 	k.dport = htons(VIP_PORT);
+	return k;
+}
+
+static int in_conntrack(struct gworld *w, uint32_t client, uint16_t sport)
+{
+	struct xl4_flow_key k = client_flow(w, client, sport);
+	struct xl4_flow f;
+
 	return !xl4_ct_lookup(w->ct4_fd, w->ct_fd, &k, &f);
 }
 
@@ -724,15 +732,8 @@ static void sc_claim_no_backend(int v6)
 /* Client 1's flow hash from sport to the VIP, as the datapath computes it (bpf/hash.h). */
 static uint32_t syn_flow_hash(const struct gworld *w, uint16_t sport)
 {
-	struct xl4_flow_key k = { .proto = IPPROTO_TCP, .family = w->v6 ? 6 : 4 };
+	struct xl4_flow_key k = client_flow(w, 1, sport);
 
-	client_addr(w, 1, k.saddr);
-	if (w->v6)
-		memcpy(k.daddr, &VIP6, 16);
-	else
-		k.daddr[0] = htonl(VIP4);
-	k.sport = htons(sport);
-	k.dport = htons(VIP_PORT);
 	return xl4_flow_hash(&k, G_SEED);
 }
 
