@@ -55,7 +55,7 @@ int xl4_vip_index_build(struct xl4_vip_index *ix, const struct xl4_vip_key *keys
 int xl4_vip_index_write(int vips_fd, int vipkey_fd, int vidx_fd)
 {
 	static struct xl4_vip_index ix, cur; /* 4 KiB each: off the stack */
-	static int clashes_said;	     /* say it once per change */
+	static int clashes_said; /* say it once per change */
 	struct xl4_vip_key keys[XL4_MAX_VIPS], key, next;
 	__u32 ids[XL4_MAX_VIPS], zero = 0;
 	struct xl4_vip val;
