@@ -516,24 +516,25 @@ static __always_inline int guard_cookie_ok(const struct xl4_guard_ckeys *ck, con
 /* ---- the SYN table: which SYNs await their completing ACK (and on which backend) ---- */
 
 /*
- * A flow's slot is picked by the low bits of its flow hash, and told apart from the other flows
- * that share the slot by a tag from all 32 bits, put through a keyed bijection (murmur3's
- * finalizer): flows whose hashes differ get different tags (but for bit 0, which marks a slot
- * in use), with no second hash of the 40-byte key (a jhash on the SYN and again on its ACK:
- * docs/performance.md, round fourteen). The hash is seeded with the LB's secret: a sender
- * cannot aim at a slot or a tag.
+ * A flow's slot is picked by the low bits of its flow hash; the flows that share a slot are
+ * told apart by a tag from the same jhash's second word (xl4_flow_hash_pair(): lookup3's b, as
+ * hashlittle2 returns it), not from the hash itself: with 2^20 slots the hash's own bits left
+ * over would be 12, and two flows in a slot would share a tag one time in 4096. A second
+ * jhash of the 40-byte key did this before, on the SYN and again on its ACK (docs/
+ * performance.md, round fourteen); the second word costs nothing. The guard's key goes in
+ * through murmur3's finalizer; bit 0 marks a slot in use.
  */
-static __always_inline __u32 guard_syn_tag(const struct xl4_guard_cfg *c, __u32 flow_hash)
+static __always_inline __u32 guard_syn_tag(const struct xl4_guard_cfg *c, __u32 hash2)
 {
-	return xl4_fmix32(flow_hash ^ c->key[1]) | 1;
+	return xl4_fmix32(hash2 ^ c->key[1]) | 1;
 }
 
 static __always_inline struct xl4_guard_slot *guard_syn_slot(const struct xl4_guard_cfg *c,
-							     __u32 flow_hash, __u32 *tag)
+							     __u32 flow_hash, __u32 hash2, __u32 *tag)
 {
 	__u32 idx = flow_hash & c->syn_mask;
 
-	*tag = guard_syn_tag(c, flow_hash);
+	*tag = guard_syn_tag(c, hash2);
 	return bpf_map_lookup_elem(&xl4_gsyn_v1, &idx);
 }
 

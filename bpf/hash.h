@@ -36,8 +36,10 @@ static __always_inline __u32 xl4_rol32(__u32 w, unsigned int s)
 		c ^= b; c -= xl4_rol32(b, 24);   \
 	} while (0)
 
-/* jhash2 over exactly 10 words (the flow key): three rounds of three, then one in final. */
-static __always_inline __u32 xl4_jhash_10(const __u32 *k, __u32 seed)
+/* jhash2 over exactly 10 words (the flow key): three rounds of three, then one in final. The
+ * final state's b is a second 32-bit hash of the same words (lookup3's hashlittle2 returns both
+ * c and b: 64 bits), for a caller that needs bits independent of c's: *second, if not NULL. */
+static __always_inline __u32 xl4_jhash_10_pair(const __u32 *k, __u32 seed, __u32 *second)
 {
 	__u32 a, b, c;
 
@@ -50,7 +52,14 @@ static __always_inline __u32 xl4_jhash_10(const __u32 *k, __u32 seed)
 	XL4_JHASH_MIX(a, b, c);
 	a += k[9];
 	XL4_JHASH_FINAL(a, b, c);
+	if (second)
+		*second = b;
 	return c;
+}
+
+static __always_inline __u32 xl4_jhash_10(const __u32 *k, __u32 seed)
+{
+	return xl4_jhash_10_pair(k, seed, (__u32 *)0);
 }
 
 _Static_assert(sizeof(struct xl4_flow_key) == 40, "flow key is hashed as 10 words");
@@ -60,6 +69,15 @@ _Static_assert(sizeof(struct xl4_flow_key) == 40, "flow key is hashed as 10 word
 static __always_inline __u32 xl4_flow_hash(const struct xl4_flow_key *k, __u32 seed)
 {
 	return xl4_jhash_10((const __u32 *)k, seed);
+}
+
+/* The flow hash and the same computation's second word (the guard's SYN slot tag: a slot is
+ * picked by the hash's low bits, so its flows must be told apart by bits that are not the
+ * hash's). */
+static __always_inline __u32 xl4_flow_hash_pair(const struct xl4_flow_key *k, __u32 seed,
+						 __u32 *second)
+{
+	return xl4_jhash_10_pair((const __u32 *)k, seed, second);
 }
 
 #endif /* XL4_HASH_H */

@@ -30,6 +30,7 @@ struct lb_ctx {
 	struct xl4_backend *be;
 	__u32 be_id;
 	__u32 hash;
+	__u32 hash2; /* the flow hash's second word (xl4_flow_hash_pair()), where computed */
 	__u64 now;
 };
 

@@ -132,7 +132,7 @@ static __always_inline int tcp_ack_only(const struct xl4_pkt *p)
 static __always_inline void lb_syn_remember(const struct xl4_guard_cfg *c, const struct lb_ctx *l)
 {
 	__u32 tag;
-	struct xl4_guard_slot *s = guard_syn_slot(c, l->hash, &tag);
+	struct xl4_guard_slot *s = guard_syn_slot(c, l->hash, l->hash2, &tag);
 
 	if (!s)
 		return;
@@ -166,7 +166,7 @@ static __always_inline int lb_syn_claim(const struct xl4_guard_cfg *c, struct lb
 {
 	struct xl4_backend *be;
 	__u32 tag;
-	struct xl4_guard_slot *s = guard_syn_slot(c, l->hash, &tag);
+	struct xl4_guard_slot *s = guard_syn_slot(c, l->hash, l->hash2, &tag);
 
 	if (!s || s->tag != tag || l->now - s->ts_ns > XL4_GUARD_SYN_TTL_NS)
 		return 0;
@@ -329,7 +329,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 		if (ct == -1 && !new_conn)
 			hit = lb_ct_retry(&l, g);
 		if (!hit) {
-			l.hash = xl4_flow_hash(&l.fk, g->seed);
+			l.hash = xl4_flow_hash_pair(&l.fk, g->seed, &l.hash2);
 			ret = lb_pick_new(&l, g, p);
 			if (ret < 0) {
 				lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 0, 0);

@@ -729,63 +729,86 @@ static void sc_claim_no_backend(int v6)
 	world_close(&w);
 }
 
-/* Client 1's flow hash from sport to the VIP, as the datapath computes it (bpf/hash.h). */
-static uint32_t syn_flow_hash(const struct gworld *w, uint16_t sport)
-{
-	struct xl4_flow_key k = client_flow(w, 1, sport);
+struct flow_pick {
+	uint32_t hash, client;
+	uint16_t sport;
+};
 
-	return xl4_flow_hash(&k, G_SEED);
+static int flow_pick_cmp(const void *x, const void *y)
+{
+	const struct flow_pick *a = x, *b = y;
+
+	return a->hash < b->hash ? -1 : a->hash > b->hash;
+}
+
+/* Two flows (client, source port) whose flow hashes agree in the bits of mask: the first pair
+ * a sort of clients 1..4 from every port finds (mask 0xffffffff, the whole hash: 258k flows hold
+ * a few such pairs; a SYN-table mask: many). 0 if none. */
+static int flows_meeting(const struct gworld *w, uint32_t mask, struct flow_pick *a,
+			 struct flow_pick *b)
+{
+	size_t n = 0, cap = 4 * (65536 - 1024);
+	struct flow_pick *f = calloc(cap, sizeof(*f));
+	int found = 0;
+
+	if (!f)
+		return 0;
+	for (uint32_t c = 1; c <= 4; c++) {
+		for (uint32_t port = 1024; port < 65536; port++) {
+			struct xl4_flow_key k = client_flow(w, c, port);
+
+			f[n++] = (struct flow_pick){ xl4_flow_hash(&k, G_SEED) & mask, c, port };
+		}
+	}
+	qsort(f, n, sizeof(*f), flow_pick_cmp);
+	for (size_t i = 1; i < n && !found; i++)
+		if (f[i].hash == f[i - 1].hash)
+			*a = f[i - 1], *b = f[i], found = 1;
+	free(f);
+	return found;
 }
 
 /* Two handshakes whose flows share a SYN slot: the later SYN takes the slot, and the earlier
  * flow's ACK must not pass for its completion (the slot's tag tells the flows apart), while the
- * later flow's ACK claims it. A tag that ignored the flow would count both. */
-static void sc_shared_syn_slot(int v6)
+ * later flow's ACK claims it. Twice: flows that share the slot's bits of the hash, and flows
+ * whose hashes are equal in all 32 bits (a tag made from the hash alone would be equal too).
+ * A tag that ignored the flow fails both, one from the hash alone the second. */
+static void sc_shared_syn_slot(int v6, int whole_hash)
 {
+	const char *what = whole_hash ? "shared-syn-slot-same-hash" : "shared-syn-slot";
 	struct xl4_guard_stats before, after;
-	uint16_t a = 0, b = 0, *first;
+	struct flow_pick a, b;
 	struct gworld w;
 	struct pkt p;
 	char n[128];
 
-	snprintf(n, sizeof(n), "guard/%s/shared-syn-slot/setup", v6 ? "v6" : "v4");
+	snprintf(n, sizeof(n), "guard/%s/%s/setup", v6 ? "v6" : "v4", what);
 	if (!world_open(&w, v6, n))
 		return;
-	/* the first two source ports that meet in a slot (a birthday search: a few hundred) */
-	first = calloc((size_t)w.cfg.syn_mask + 1, sizeof(*first));
-	for (uint32_t port = 1024; first && port < 65536 && !b; port++) {
-		uint16_t *seen = &first[syn_flow_hash(&w, port) & w.cfg.syn_mask];
-
-		if (*seen)
-			a = *seen, b = port;
-		else
-			*seen = port;
-	}
-	free(first);
-	if (!b) {
-		fx_setup_fail(n, "two source ports in one SYN slot", "none found");
+	if (!flows_meeting(&w, whole_hash ? 0xffffffffu : w.cfg.syn_mask, &a, &b)) {
+		fx_setup_fail(n, "two flows in one SYN slot", "none found");
 		world_close(&w);
 		return;
 	}
-	mkpkt(&w, &p, 1, a, TH_SYN, 0, 0, 5000);
-	NAME(n, &w, "shared-syn-slot/first-syn-forwarded");
+	mkpkt(&w, &p, a.client, a.sport, TH_SYN, 0, 0, 5000);
+	NAME(n, &w, "%s/first-syn-forwarded", what);
 	run(&w, n, &p, XDP_TX, XL4_R_NONE);
-	mkpkt(&w, &p, 1, b, TH_SYN, 0, 0, 6000);
-	NAME(n, &w, "shared-syn-slot/second-syn-forwarded");
+	mkpkt(&w, &p, b.client, b.sport, TH_SYN, 0, 0, 6000);
+	NAME(n, &w, "%s/second-syn-forwarded", what);
 	run(&w, n, &p, XDP_TX, XL4_R_NONE);
 	clock_set(&w, w.now + 20 * MS_NS);
 	stats_sum(&w, &before);
-	mkpkt(&w, &p, 1, a, TH_ACK, 0, 0, 5001);
-	NAME(n, &w, "shared-syn-slot/first-ack-forwarded");
+	mkpkt(&w, &p, a.client, a.sport, TH_ACK, 0, 0, 5001);
+	NAME(n, &w, "%s/first-ack-forwarded", what);
 	run(&w, n, &p, XDP_TX, XL4_R_NONE);
 	stats_sum(&w, &after);
-	NAME(n, &w, "shared-syn-slot/first-ack-not-completing");
+	NAME(n, &w, "%s/first-ack-not-completing", what);
 	check_u64(n, "completing ACKs", after.acks - before.acks, 0);
-	mkpkt(&w, &p, 1, b, TH_ACK, 0, 0, 6001);
-	NAME(n, &w, "shared-syn-slot/second-ack-forwarded");
+	mkpkt(&w, &p, b.client, b.sport, TH_ACK, 0, 0, 6001);
+	NAME(n, &w, "%s/second-ack-forwarded", what);
 	run(&w, n, &p, XDP_TX, XL4_R_NONE);
 	stats_sum(&w, &before);
-	NAME(n, &w, "shared-syn-slot/second-ack-completing");
+	NAME(n, &w, "%s/second-ack-completing", what);
 	check_u64(n, "completing ACKs", before.acks - after.acks, 1);
 	world_close(&w);
 }
@@ -2102,7 +2125,8 @@ void suite_guard(void)
 		sc_two_vips(v6);
 		sc_reused_tuple(v6);
 		sc_claim_no_backend(v6);
-		sc_shared_syn_slot(v6);
+		sc_shared_syn_slot(v6, 0);
+		sc_shared_syn_slot(v6, 1);
 		sc_first_drop(v6);
 		sc_grey_full(v6);
 		sc_challenge(v6, 0);
