@@ -132,13 +132,17 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 
 	(void)argc, (void)argv;
 	xl4_config_defaults(&cfg);
-	if (xl4_config_from_env(&cfg, err, sizeof(err)) ||
-	    (config && xl4_config_load(config, &cfg, err, sizeof(err)))) {
+	if (config && xl4_config_load(config, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "xl4: error: %s\n", err);
 		return 1;
 	}
+	xl4_config_from_env(&cfg);
 	if (a->common.pin_path && xl4_config_set_pin_path(&cfg, a->common.pin_path))
 		return xl4_cli_usage_error(cmd, "--pin-path must be a directory under /sys/fs/bpf/");
+	if (xl4_config_paths_check(&cfg, false, err, sizeof(err))) {
+		fprintf(stderr, "xl4: error: %s\n", err);
+		return 1;
+	}
 	if (xl4_features_check())
 		return 1;
 	/* the program as configured; its maps at their default sizes (the configured sizes are

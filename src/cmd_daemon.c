@@ -67,15 +67,15 @@ static int run_daemon(const struct xl4_cmd *cmd, void *args, int argc, char **ar
 	/* From here on the output is the daemon's log: structured lines (docs/operations-logging.md). */
 	xl4_log_set_structured(true);
 	xl4_config_defaults(&cfg);
-	if (xl4_config_from_env(&cfg, err, sizeof(err)) ||
-	    (config && xl4_config_load(config, &cfg, err, sizeof(err)))) {
+	if (config && xl4_config_load(config, &cfg, err, sizeof(err))) {
 		struct xl4_kv kv = XL4_KV_INIT;
 
 		xl4_kv(&kv, "error", "%.400s", err);
 		xl4_log_event(XL4_LOG_WARN, "config_error", &kv);
 		return 1;
 	}
-	/* Command-line options win over the file. */
+	xl4_config_from_env(&cfg);
+	/* Command-line options win over the file and the environment. */
 	if (a->n_if) {
 		cfg.cli_set |= XL4_CLI_IFACES;
 		cfg.n_ifaces = 0;
@@ -106,6 +106,13 @@ static int run_daemon(const struct xl4_cmd *cmd, void *args, int argc, char **ar
 		cfg.cli_set |= XL4_CLI_SOCKET_GROUP;
 	if (cfg.n_ifaces == 0)
 		return xl4_cli_usage_error(cmd, "no interface: give -i IFACE or 'interfaces' in the config");
+	if (xl4_config_paths_check(&cfg, true, err, sizeof(err))) {
+		struct xl4_kv kv = XL4_KV_INIT;
+
+		xl4_kv(&kv, "error", "%.400s", err);
+		xl4_log_event(XL4_LOG_WARN, "config_error", &kv);
+		return 1;
+	}
 	return xl4_daemon_run(&cfg, &dopts);
 }
 

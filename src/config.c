@@ -1046,20 +1046,40 @@ int xl4_config_set_pin_path(struct xl4_config *cfg, const char *path)
 	return 0;
 }
 
-int xl4_config_from_env(struct xl4_config *cfg, char *err, size_t errlen)
+void xl4_config_from_env(struct xl4_config *cfg)
 {
 	const char *sock = getenv("XL4_SOCKET"), *pins = getenv("XL4_PIN_PATH");
 
-	if (sock) {
-		if (sock[0] != '/' || strlen(sock) >= sizeof(cfg->control_socket)) {
-			snprintf(err, errlen, "XL4_SOCKET '%.200s' must be an absolute path shorter than %zu bytes",
-				 sock, sizeof(cfg->control_socket));
-			return -EINVAL;
-		}
-		strcpy(cfg->control_socket, sock);
+	/* in place of the defaults only: the file's daemon.* settings win */
+	if (sock && !strcmp(cfg->control_socket, XL4_DEFAULT_SOCKET))
+		snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", sock);
+	if (pins && !strcmp(cfg->pin_path, XL4_DEFAULT_PIN_PATH))
+		snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s", pins);
+}
+
+/* " (from NAME)" when the environment variable NAME holds value, else "". */
+static const char *from_env(const char *name, const char *value)
+{
+	const char *e = getenv(name);
+
+	if (!e || strncmp(e, value, strlen(value)))
+		return "";
+	return !strcmp(name, "XL4_PIN_PATH") ? " (from XL4_PIN_PATH)" : " (from XL4_SOCKET)";
+}
+
+int xl4_config_paths_check(const struct xl4_config *cfg, bool socket, char *err, size_t errlen)
+{
+	const char *sock = cfg->control_socket, *pins = cfg->pin_path;
+
+	if (!pin_path_ok(pins) || strnlen(pins, sizeof(cfg->pin_path)) >= sizeof(cfg->pin_path) - 1) {
+		snprintf(err, errlen, "pin path '%.200s'%s must be a directory under /sys/fs/bpf/", pins,
+			 from_env("XL4_PIN_PATH", pins));
+		return -EINVAL;
 	}
-	if (pins && xl4_config_set_pin_path(cfg, pins)) {
-		snprintf(err, errlen, "XL4_PIN_PATH '%.200s' must be a directory under /sys/fs/bpf/", pins);
+	if (socket && (sock[0] != '/' ||
+		       strnlen(sock, sizeof(cfg->control_socket)) >= sizeof(cfg->control_socket) - 1)) {
+		snprintf(err, errlen, "control socket '%.200s'%s must be an absolute path", sock,
+			 from_env("XL4_SOCKET", sock));
 		return -EINVAL;
 	}
 	return 0;

@@ -227,9 +227,13 @@ int xl4_config_add_iface(struct xl4_config *cfg, const char *name, char *err, si
 /* Set cfg->pin_path (--pin-path, $XL4_PIN_PATH): -EINVAL unless path is a directory under
  * /sys/fs/bpf/ that fits, as daemon.pin_path must be. */
 int xl4_config_set_pin_path(struct xl4_config *cfg, const char *path);
-/* XL4_SOCKET and XL4_PIN_PATH from the environment, checked as --socket and --pin-path are:
- * 0, or -EINVAL with why in err. */
-int xl4_config_from_env(struct xl4_config *cfg, char *err, size_t errlen);
+/* XL4_SOCKET and XL4_PIN_PATH from the environment in place of the defaults, after the file is
+ * read (its daemon.control_socket and daemon.pin_path win, and the command line after this);
+ * at start and at each reload alike. xl4_config_paths_check() judges what is in effect. */
+void xl4_config_from_env(struct xl4_config *cfg);
+/* The pin path (and the control socket, with socket) in effect, checked as --pin-path and
+ * --socket are: 0, or -EINVAL with why in err (naming the environment variable it came from). */
+int xl4_config_paths_check(const struct xl4_config *cfg, bool socket, char *err, size_t errlen);
 
 /* Cross-field checks on a rule, shared by the config file and the control socket: ports only
  * with tcp/udp/any, rate and burst (> 0) only and always with "limit", v6_prefix 1..128. */

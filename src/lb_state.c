@@ -47,20 +47,34 @@ static int vip_entry_put(struct xl4_lb *lb, const struct xl4_vip_key *k, const s
 }
 
 /* The copy goes first: no conntrack hit finds a VIP the hash no longer has. Then the index
- * drops the id, and the call returns only when no datapath run can still hold it from there:
- * the id may then go to another VIP, whose key replaces this one's. */
+ * drops the id (or, if it cannot be rebuilt, names no VIP at all: the hash table finds them
+ * all), and the id cools: the next VIP to take it waits until no datapath run can still hold
+ * it from the index (vip_id_take()), since that VIP's key replaces this one's. */
 static int vip_entry_del(struct xl4_lb *lb, const struct xl4_vip_key *k, __u32 id)
 {
 	struct xl4_vip none = { 0 };
-	int ret = 0;
+	int ret = 0, e;
 
-	if (id < XL4_MAX_VIPS)
+	if (id < XL4_MAX_VIPS) {
 		bpf_map_update_elem(lb->maps.vipid, &id, &none, BPF_ANY);
+		lb->id_cooling[id] = true;
+	}
 	if (bpf_map_delete_elem(lb->maps.vips, k))
 		ret = -errno;
-	xl4_vip_index_write(lb->maps.vips, lb->maps.vipkey, lb->maps.vidx);
-	xl4_vip_index_quiesce();
+	if ((e = xl4_vip_index_write(lb->maps.vips, lb->maps.vipkey, lb->maps.vidx)) &&
+	    (e = xl4_vip_index_clear(lb->maps.vidx)))
+		pr_warn("VIP index: cannot drop VIP id %u from it: %s", id, strerror(-e));
 	return ret;
+}
+
+/* A deleted VIP's id, given to v: first every datapath run that may hold it from the index
+ * ends (one grace period for all the ids cooling). */
+static void vip_id_take(struct xl4_lb *lb, const struct xl4_lb_vip *v)
+{
+	if (!lb->id_cooling[v->id])
+		return;
+	xl4_vip_index_quiesce();
+	memset(lb->id_cooling, 0, sizeof(lb->id_cooling));
 }
 
 static int globals_write(const struct xl4_lb_maps *maps, const struct xl4_lb_settings *s)
@@ -108,6 +122,10 @@ int xl4_lb_init(struct xl4_lb *lb, const struct xl4_lb_maps *maps, const struct 
 		xl4_lb_free(lb);
 		return -ENOMEM;
 	}
+	/* An index a previous daemon left may name ids of VIPs it deleted: none is given to a
+	 * new VIP before a grace period (vip_id_take()). */
+	if (xl4_vip_index_names_any(maps->vidx))
+		memset(lb->id_cooling, true, sizeof(lb->id_cooling));
 	/* Pins a datapath without the bits or the copies by id left (an upgrade) hold VIPs
 	 * already. */
 	return globals_write(maps, s) ?: vip_bits_write(lb) ?: vip_ids_write(lb);
@@ -586,6 +604,7 @@ int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, s
 	memset(v, 0, sizeof(*v));
 	v->id = v - lb->vips;
 	v->spec = *s;
+	vip_id_take(lb, v);
 	/* the first sync writes the idle slot: 0 for a new VIP, the other one for an adopted one;
 	 * a new VIP starts with clean guard state and counters (ids are reused), an adopted one
 	 * keeps its own */

@@ -66,6 +66,9 @@ struct xl4_lb {
 	uint32_t *keys;	 /* scratch: map keys for batch writes */
 	bool hold;	 /* between xl4_lb_hold() and xl4_lb_commit(): tables not written */
 	bool dirty[XL4_MAX_VIPS];
+	/* ids of deleted VIPs that a datapath run may still hold from the VIP index: the first
+	 * VIP to take one waits for a grace period (vip_index.h) */
+	bool id_cooling[XL4_MAX_VIPS];
 	struct xl4_lb_inherited *inh; /* what a previous daemon left in the pins (adopt) */
 };
 

@@ -67,6 +67,7 @@ int xl4_reload_prepare(const struct xl4_config *cur, struct xl4_config *next, ch
 	xl4_config_defaults(&n);
 	if ((ret = xl4_config_load(cur->path, &n, err, errlen)))
 		return ret;
+	xl4_config_from_env(&n); /* as at start (the daemon's environment) */
 	/* The command line wins over the file, now as at start. */
 	n.cli_set = cur->cli_set;
 	if (cur->cli_set & XL4_CLI_IFACES) {

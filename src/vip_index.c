@@ -86,6 +86,30 @@ int xl4_vip_index_write(int vips_fd, int vipkey_fd, int vidx_fd)
 	return bpf_map_update_elem(vidx_fd, &zero, &ix, BPF_ANY) ? -errno : 0;
 }
 
+int xl4_vip_index_clear(int vidx_fd)
+{
+	static struct xl4_vip_index ix;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(vidx_fd, &zero, &ix))
+		ix.salt = 0;
+	memset(ix.id1, 0, sizeof(ix.id1));
+	return bpf_map_update_elem(vidx_fd, &zero, &ix, BPF_ANY) ? -errno : 0;
+}
+
+bool xl4_vip_index_names_any(int vidx_fd)
+{
+	static struct xl4_vip_index ix;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(vidx_fd, &zero, &ix))
+		return false;
+	for (__u32 i = 0; i < XL4_VIP_INDEX_SLOTS; i++)
+		if (ix.id1[i])
+			return true;
+	return false;
+}
+
 void xl4_vip_index_quiesce(void)
 {
 	/* MEMBARRIER_CMD_GLOBAL is synchronize_rcu(), and every XDP run is an RCU read-side

@@ -591,6 +591,20 @@ static void vip_index_cases(struct gworld *w, const uint8_t *mac_alt)
 	}
 	NAME(n, w, "vip-index/id-reused-by-new-vip");
 	check_u64(n, "web-next's id", xl4_lb_vip_find(&w->lb, "web-next")->id, id81);
+	NAME(n, w, "vip-index/rebuilt-for-new-vip");
+	if (fx_selected(n)) {
+		struct xl4_vip_key k82 = world_vip_key(w, 82), key;
+		bool ok = !bpf_map_lookup_elem(w->eng.lb.vidx, &zero, &ix) &&
+			  !bpf_map_lookup_elem(w->eng.lb.vipkey, &id81, &key);
+
+		if (!ok || ix.id1[xl4_vip_slot(&k82, ix.salt)] != id81 + 1 ||
+		    ix.id1[xl4_vip_slot(&k81, ix.salt)] == id81 + 1 || memcmp(&key, &k82, sizeof(key)))
+			ok = fx_fail(n, true, "index: port 82's slot holds %u (want %u), port 81's %u; "
+				     "key of id %u is port %u", ok ? ix.id1[xl4_vip_slot(&k82, ix.salt)] : 0,
+				     id81 + 1, ok ? ix.id1[xl4_vip_slot(&k81, ix.salt)] : 0, id81,
+				     ok ? ntohs(key.port) : 0);
+		fx_count(n, ok);
+	}
 	NAME(n, w, "vip-index/deleted-vip-port-81");
 	syn_to_port(w, n, 81, 40303, XDP_DROP, XL4_R_LB_NOT_VIP_PORT, mac_alt);
 	NAME(n, w, "vip-index/new-vip-port-82");

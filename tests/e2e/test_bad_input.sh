@@ -173,6 +173,11 @@ usage "daemon --pin-path outside bpffs" daemon -i b0 --pin-path /tmp/x
 XL4_PIN_PATH=/tmp/x bad_says "daemon with XL4_PIN_PATH outside bpffs" "XL4_PIN_PATH" daemon -i b0
 XL4_PIN_PATH=/tmp/x bad_says "check with XL4_PIN_PATH outside bpffs" "XL4_PIN_PATH" check
 XL4_SOCKET=relative.sock bad_says "daemon with a relative XL4_SOCKET" "XL4_SOCKET" daemon -i b0
+# ... and only the value in effect: --pin-path wins over a bad XL4_PIN_PATH, check never uses
+# the socket
+out=$(XL4_PIN_PATH=/tmp/x XL4_SOCKET=relative.sock timeout 30 "$XL4" check --pin-path "$DAEMON_PIN-ovr" 2>&1)
+rc=$?
+assert_eq "check --pin-path over a bad XL4_PIN_PATH, a relative XL4_SOCKET: exit (${out##*$'\n'})" 0 "$rc"
 # the config insists on an absolute control_socket; the command line should too
 out=$(nsenter --net="/run/netns/$B" timeout 5 "$XL4" daemon -i b1 -m native -s relative.sock \
 	--pin-path "$DAEMON_PIN-rel" 2>&1)

@@ -72,4 +72,29 @@ assert_true "daemon answers" "$XL4" status -s "$DAEMON_SOCK"
 daemon_stop TERM
 assert_eq "exit status after SIGTERM" 0 "$DAEMON_RC"
 
+e2e_section "pin path and socket from the environment: a reload keeps them"
+# the config names neither: a reload must read the environment as the start did, or it would
+# see the default pin path and refuse ("needs restart")
+ENV_PIN=/sys/fs/bpf/xl4-e2e-env-$$
+ENV_SOCK=$E2E_TMP/env.sock
+cleanup_push "'$XL4' cleanup --pin-path '$ENV_PIN' -s '$E2E_TMP/none.sock'; rm -rf '$ENV_PIN'"
+write_conf 30
+XL4_PIN_PATH=$ENV_PIN XL4_SOCKET=$ENV_SOCK nsenter --net="/run/netns/$A" "$XL4" daemon \
+	-c "$E2E_TMP/xl4.conf" --detach-on-exit 2>"$E2E_TMP/env.log" &
+ENV_PID=$!
+cleanup_push "kill -TERM $ENV_PID 2>/dev/null"
+for ((i = 0; i < 300; i++)); do
+	grep -q ' event=ready ' "$E2E_TMP/env.log" && [ -S "$ENV_SOCK" ] && break
+	proc_exited "$ENV_PID" && break
+	sleep 0.1
+done
+assert_true "daemon with XL4_PIN_PATH and XL4_SOCKET is ready" grep -q ' event=ready ' "$E2E_TMP/env.log"
+assert_true "its maps are pinned at XL4_PIN_PATH" test -e "$ENV_PIN/xl4_stats_v1"
+write_conf 40
+out=$("$XL4" reload -s "$ENV_SOCK" 2>&1)
+assert_eq "reload keeps the environment's pin path and socket: exit 0 ($out)" 0 "$?"
+kill -TERM "$ENV_PID"
+wait "$ENV_PID"
+assert_eq "exit status after SIGTERM" 0 "$?"
+
 e2e_summary "reload fds"
