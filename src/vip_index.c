@@ -113,8 +113,9 @@ bool xl4_vip_index_names_any(int vidx_fd)
 void xl4_vip_index_quiesce(void)
 {
 	/* MEMBARRIER_CMD_GLOBAL is synchronize_rcu(), and every XDP run is an RCU read-side
-	 * section. Kernels with nohz_full CPUs refuse it: a run takes microseconds, so a pause
-	 * many times longer stands in. */
+	 * section (on one online CPU the kernel skips it: no run can be under way while this
+	 * thread runs, unless softirqs are preemptible, as on PREEMPT_RT). Kernels with nohz_full
+	 * CPUs refuse it: a run takes microseconds, so a pause many times longer stands in. */
 	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
 		usleep(50 * 1000);
 }

@@ -267,9 +267,11 @@ static inline __u32 xl4_vip_bit(const __be32 *addr)
  *    no two VIPs share a slot when it can.
  * A slot is a hint: the datapath takes the id only if xl4_vipkey_v1 holds the packet's very
  * key for it and its xl4_vipid_v1 copy is live; otherwise xl4_vips_v1 decides, as it did
- * before the index. Slots are single bytes, so a reader never sees half of one; a deleted
- * VIP's id is given to another VIP only after every program that could have read it from the
- * index has finished (an RCU grace period: src/lb_state.c).
+ * before the index. Slots are single bytes, so a reader never sees half of one; the key and
+ * the copy are read at addresses computed from the slot's id (a dependency every CPU orders,
+ * arm64's weak loads included), after the daemon wrote them in syscalls before the slot's; a
+ * deleted VIP's id is given to another VIP only after every program that could have read it
+ * from the index has finished (an RCU grace period: src/lb_state.c, src/vip_index.c).
  */
 #define XL4_VIP_INDEX_LOG2 12
 #define XL4_VIP_INDEX_SLOTS (1u << XL4_VIP_INDEX_LOG2)
