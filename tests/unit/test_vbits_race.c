@@ -48,7 +48,8 @@ static void *datapath(void *arg)
 		__u32 bit = xl4_guard_vbit(&k, LOG2);
 
 		__atomic_store_n(&r->started, i + 1, __ATOMIC_SEQ_CST);
-		__atomic_fetch_or(&r->live.fresh_set[bit / 64], 1ull << (bit % 64), __ATOMIC_SEQ_CST);
+		__atomic_fetch_or(&r->live.fresh_set[bit / 64], 1ull << (bit % 64),
+				  __ATOMIC_SEQ_CST);
 		xl4_guard_vbits_add(r->live.w, LOG2, i & 1, &k);
 		__atomic_store_n(&r->done, i + 1, __ATOMIC_SEQ_CST);
 	}
@@ -65,8 +66,10 @@ static void test_proofs_during_refresh_survive(void **state)
 	(void)state;
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		skip(); /* one CPU: the two threads never run at once */
-	r.live = (struct xl4_gvbits){ .w = calloc(WORDS, 8), .fresh_set = calloc(WORDS / 2, 8),
-				      .words = WORDS, .log2 = LOG2 };
+	r.live = (struct xl4_gvbits){ .w = calloc(WORDS, 8),
+				      .fresh_set = calloc(WORDS / 2, 8),
+				      .words = WORDS,
+				      .log2 = LOG2 };
 	assert_non_null(fresh);
 	assert_non_null(before);
 	assert_non_null(r.live.w);
