@@ -78,6 +78,14 @@ e2e_section "pin path and socket from the environment: a reload keeps them"
 ENV_PIN=/sys/fs/bpf/xl4-e2e-env-$$
 ENV_SOCK=$E2E_TMP/env.sock
 cleanup_push "'$XL4' cleanup --pin-path '$ENV_PIN' -s '$E2E_TMP/none.sock'; rm -rf '$ENV_PIN'"
+# a daemon that ignored the environment would pin at the default path and listen on the
+# default socket: remove what this test would have made there (only if nothing was there)
+if [ ! -e /sys/fs/bpf/xl4 ]; then
+	cleanup_push "'$XL4' cleanup --pin-path /sys/fs/bpf/xl4 -s '$E2E_TMP/none.sock' 2>/dev/null; rmdir /sys/fs/bpf/xl4 2>/dev/null"
+fi
+if [ ! -e /run/xl4 ]; then
+	cleanup_push "rm -f /run/xl4/xl4.sock; rmdir /run/xl4 2>/dev/null"
+fi
 write_conf 30
 XL4_PIN_PATH=$ENV_PIN XL4_SOCKET=$ENV_SOCK nsenter --net="/run/netns/$A" "$XL4" daemon \
 	-c "$E2E_TMP/xl4.conf" --detach-on-exit 2>"$E2E_TMP/env.log" &
