@@ -1057,14 +1057,13 @@ void xl4_config_from_env(struct xl4_config *cfg)
 		snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s", pins);
 }
 
-/* " (from NAME)" when the environment variable NAME holds value, else "". */
-static const char *from_env(const char *name, const char *value)
+/* note when value came from the environment variable name (it holds value, or a longer value
+ * cut to fit), else "". */
+static const char *env_note(const char *name, const char *value, const char *note)
 {
 	const char *e = getenv(name);
 
-	if (!e || strncmp(e, value, strlen(value)))
-		return "";
-	return !strcmp(name, "XL4_PIN_PATH") ? " (from XL4_PIN_PATH)" : " (from XL4_SOCKET)";
+	return e && !strncmp(e, value, strlen(value)) ? note : "";
 }
 
 int xl4_config_paths_check(const struct xl4_config *cfg, bool socket, char *err, size_t errlen)
@@ -1073,13 +1072,13 @@ int xl4_config_paths_check(const struct xl4_config *cfg, bool socket, char *err,
 
 	if (!pin_path_ok(pins) || strnlen(pins, sizeof(cfg->pin_path)) >= sizeof(cfg->pin_path) - 1) {
 		snprintf(err, errlen, "pin path '%.200s'%s must be a directory under /sys/fs/bpf/", pins,
-			 from_env("XL4_PIN_PATH", pins));
+			 env_note("XL4_PIN_PATH", pins, " (from XL4_PIN_PATH)"));
 		return -EINVAL;
 	}
 	if (socket && (sock[0] != '/' ||
 		       strnlen(sock, sizeof(cfg->control_socket)) >= sizeof(cfg->control_socket) - 1)) {
 		snprintf(err, errlen, "control socket '%.200s'%s must be an absolute path", sock,
-			 from_env("XL4_SOCKET", sock));
+			 env_note("XL4_SOCKET", sock, " (from XL4_SOCKET)"));
 		return -EINVAL;
 	}
 	return 0;

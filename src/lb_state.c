@@ -33,14 +33,13 @@ static int vip_bits_write(struct xl4_lb *lb);
 static int vip_ids_write(struct xl4_lb *lb);
 
 /* Every write of a VIP entry goes to xl4_vips_v1, its copy by id (xl4_vipid_v1) and the index
- * (its key by id first, then the slot: vip_index.h). */
+ * (rebuilt from xl4_vips_v1: every key by id first, then the slots; vip_index.h). */
 static int vip_entry_put(struct xl4_lb *lb, const struct xl4_vip_key *k, const struct xl4_vip *e)
 {
 	struct xl4_vip live = *e;
 
 	live.flags |= XL4_VIP_F_LIVE;
-	if (bpf_map_update_elem(lb->maps.vipkey, &e->id, k, BPF_ANY) ||
-	    bpf_map_update_elem(lb->maps.vips, k, e, BPF_ANY) ||
+	if (bpf_map_update_elem(lb->maps.vips, k, e, BPF_ANY) ||
 	    bpf_map_update_elem(lb->maps.vipid, &e->id, &live, BPF_ANY))
 		return -errno;
 	return xl4_vip_index_write(lb->maps.vips, lb->maps.vipkey, lb->maps.vidx);
