@@ -134,7 +134,7 @@ static __always_inline void guard_judge(struct xl4_guard_stats *s, __u32 vip_id,
 	__u32 pack = 0;
 	__u64 gap, srcs = 0, mode;
 	__u32 level, n_src, start;
-	int beaten, overrun;
+	int beaten, overrun, surge;
 
 	if (!c || !v)
 		return;
@@ -206,7 +206,10 @@ static __always_inline void guard_judge(struct xl4_guard_stats *s, __u32 vip_id,
 	v->last_bad_ns = now;
 	if (!s->bad_since)
 		s->bad_since = now;
-	if (!mode && now - s->bad_since >= (__u64)c->enter_ms * MS_NS) {
+	/* A flood of surge_min SYNs a window does not wait out enter_ms: what it would send the
+	 * backends meanwhile is the harm (docs/guard.md "Surges"). */
+	surge = now - s->bad_since < (__u64)c->enter_ms * MS_NS;
+	if (!mode && (!surge || (c->surge_min && t.syn >= c->surge_min))) {
 		start = c->response == XL4_GUARD_RESP_CHALLENGE ||
 				(c->response == XL4_GUARD_RESP_AUTO && overrun) ?
 			XL4_GUARD_CHALLENGE : XL4_GUARD_FIRST_DROP;
@@ -215,7 +218,9 @@ static __always_inline void guard_judge(struct xl4_guard_stats *s, __u32 vip_id,
 		v->entered_ns = XL4_GUARD_MODE(now, start,
 					       start == XL4_GUARD_CHALLENGE &&
 							       c->response == XL4_GUARD_RESP_AUTO ?
-						       XL4_GUARD_CAUSE_OVERRUN : XL4_GUARD_CAUSE_RATIO);
+						       XL4_GUARD_CAUSE_OVERRUN :
+					       surge ? XL4_GUARD_CAUSE_SURGE :
+						       XL4_GUARD_CAUSE_RATIO);
 		s->emergencies++;
 		return;
 	}

@@ -45,6 +45,7 @@ static const struct xl4_config config_defaults = {
 		.enabled = true, /* it acts only under attack (docs/guard.md) */
 		.response = XL4_GUARD_RESP_AUTO,
 		.syn_rate = 1000,
+		.surge_rate = 20000,
 		.ratio = 3.0,
 		.enter_ms = 500,
 		.leave_ms = 5000,
@@ -1149,6 +1150,11 @@ static int check_guard(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 	const config_setting_t *s;
 
 	(void)k;
+	if ((s = config_setting_get_member(g, "surge_rate")) && gc->surge_rate &&
+	    gc->surge_rate < gc->syn_rate)
+		return fail(c, s, "%u must be 0 (no surges) or at least syn_rate (%u): a surge is an "
+			    "attack window, and no window under syn_rate is one", gc->surge_rate,
+			    gc->syn_rate);
 	if ((s = config_setting_get_member(g, "leave_ms")) && gc->leave_ms <= gc->enter_ms)
 		return fail(c, s, "%u must be more than enter_ms (%u): leaving needs a quiet spell "
 			    "longer than the attack it takes to enter", gc->leave_ms, gc->enter_ms);
@@ -1332,6 +1338,9 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 		  "when beaten" },
 	{ "guard.syn_rate", INT(guard.syn_rate, 1, 100000000),
 	  .help = "SYN/s per VIP over all CPUs below which no window is an attack" },
+	{ "guard.surge_rate", INT(guard.surge_rate, 0, 100000000),
+	  .help = "SYN/s per VIP over all CPUs from which an attack window enters emergency mode "
+		  "at once, not after `enter_ms` (0: never); at least `syn_rate`" },
 	{ "guard.ratio", REAL(guard.ratio, 1.0, 10000.0),
 	  .help = "SYNs per completing ACK above which a window is an attack" },
 	{ "guard.enter_ms", INT(guard.enter_ms, 0, 600000),

@@ -94,6 +94,7 @@ struct xl4_guard_conf {
 	bool enabled;
 	uint32_t response;	      /* enum xl4_guard_response */
 	uint32_t syn_rate;	      /* SYN/s per VIP below which no window is an attack */
+	uint32_t surge_rate;	      /* SYN/s per VIP from which an attack window enters at once */
 	double ratio;		      /* SYN : completing ACK above which a window is an attack */
 	uint32_t enter_ms, leave_ms, escalate_ms;
 	uint32_t fd_min_ms, fd_max_ms; /* First Drop: the retransmission window */

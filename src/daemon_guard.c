@@ -161,9 +161,10 @@ int daemon_guard_start(void *state, const struct daemon_env *env)
 		g->ready = true;
 		return 0;
 	}
-	pr_debug("guard: on, response %s, attack above %u SYN/s and %.2f SYN per completing ACK%s",
-		xl4_guard_response_name(c->response), c->syn_rate, c->ratio,
-		kept ? "; cookie key kept from the previous run" : "");
+	pr_debug("guard: on, response %s, attack above %u SYN/s and %.2f SYN per completing ACK, "
+		 "entered after %u ms (at once from %u SYN/s)%s",
+		 xl4_guard_response_name(c->response), c->syn_rate, c->ratio, c->enter_ms,
+		 c->surge_rate, kept ? "; cookie key kept from the previous run" : "");
 	g->an = xl4_an_thread_start(&ap);
 	if (!g->an)
 		return -ENOMEM;
@@ -239,7 +240,8 @@ static const char *cause_name(const struct daemon_guard_vip *v)
 		return "forced";
 	}
 	return v->cur.vip.cause == XL4_GUARD_CAUSE_ESCALATED ? "escalated" :
-	       v->cur.vip.cause == XL4_GUARD_CAUSE_OVERRUN   ? "overrun" : "ratio";
+	       v->cur.vip.cause == XL4_GUARD_CAUSE_OVERRUN   ? "overrun" :
+	       v->cur.vip.cause == XL4_GUARD_CAUSE_SURGE     ? "surge" : "ratio";
 }
 
 /* The window that tripped the kernel, in the words of the log. */
@@ -321,6 +323,10 @@ static void vip_tick(struct daemon_guard *g, uint32_t id, uint64_t now)
 		} else if (v->cur.vip.cause == XL4_GUARD_CAUSE_OVERRUN) {
 			window_words(v, words, sizeof(words));
 			snprintf(v->reason, sizeof(v->reason), "more than First Drop's greylist holds: %.90s",
+				 words);
+		} else if (v->cur.vip.cause == XL4_GUARD_CAUSE_SURGE) {
+			window_words(v, words, sizeof(words));
+			snprintf(v->reason, sizeof(v->reason), "a surge, not waiting out enter_ms: %.90s",
 				 words);
 		} else {
 			window_words(v, words, sizeof(words));
@@ -656,9 +662,10 @@ json_t *daemon_guard_json(struct daemon_guard *g)
 	uint64_t period = (uint64_t)xl4_guard_key_slices(c->key_rotation_s) << XL4_GUARD_COOKIE_SHIFT;
 	uint64_t now = xl4_mono_ns();
 
-	return json_pack("{s:b, s:s, s:i, s:f, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:b}}",
+	return json_pack("{s:b, s:s, s:i, s:i, s:f, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:b}}",
 			 "enabled", c->enabled, "response", xl4_guard_response_name(c->response),
-			 "syn_rate", (int)c->syn_rate, "ratio", c->ratio, "enter_ms", (int)c->enter_ms,
+			 "syn_rate", (int)c->syn_rate, "surge_rate", (int)c->surge_rate, "ratio",
+			 c->ratio, "enter_ms", (int)c->enter_ms,
 			 "leave_ms", (int)c->leave_ms, "verified_sources",
 			 (json_int_t)(g->verified_sources > 0 ? g->verified_sources : 0),
 			 "verified_bits", (json_int_t)g->verified_bits, "verified_bits_size",

@@ -16,6 +16,7 @@ void xl4_guard_cfg_build(const struct xl4_guard_conf *c, uint32_t grey_slots, ui
 {
 	double window_s = (double)XL4_GUARD_WINDOW_NS / 1e9;
 	double syn_min = ceil((double)c->syn_rate * window_s);
+	double surge_min = ceil((double)c->surge_rate * window_s);
 	/* the greylist's buckets of 4 keep an entry until 4 newer keys land in its bucket: with
 	 * Poisson arrivals it outlives hold_ms 99 times in 100 while rate * hold_s stays under
 	 * 0.205 * slots (P(N <= 3) >= 0.99 for a mean of 0.82 arrivals per bucket) */
@@ -40,7 +41,9 @@ void xl4_guard_cfg_build(const struct xl4_guard_conf *c, uint32_t grey_slots, ui
 	out->fd_cap = fd_cap < 1 ? 1 : fd_cap > 0xffffffffu ? 0xffffffffu : (uint32_t)fd_cap;
 	out->v6_prefix = c->verify_v6_prefix;
 	out->verify_per_sec = c->verify_per_sec;
-	out->_pad = 0;
+	/* a surge is an attack window of at least this many SYNs: never fewer than syn_min */
+	out->surge_min = !c->surge_rate ? 0 : surge_min < syn_min ? (uint32_t)out->syn_min :
+					 surge_min > 0xffffffffu ? 0xffffffffu : (uint32_t)surge_min;
 }
 
 int xl4_guard_cfg_write(const struct xl4_guard_maps *m, const struct xl4_guard_conf *c, bool *kept)

@@ -630,6 +630,7 @@ enum xl4_guard_cause {
 	XL4_GUARD_CAUSE_FORCED = 3,    /* xl4 guard set VIP on, or the analyzer */
 	XL4_GUARD_CAUSE_OVERRUN = 4,   /* First Drop beaten: the flood turns the greylist over
 					* faster than a retransmission comes back */
+	XL4_GUARD_CAUSE_SURGE = 5,     /* an attack window of surge_min SYNs, before enter_ms */
 };
 
 /* xl4_gcfg_v2 (array, 1 entry): written by the daemon, rebuilt from the config at every start
@@ -656,7 +657,8 @@ struct xl4_guard_cfg {
 	__u32 v6_prefix;     /* IPv6 sources are verified per prefix of this length (one host
 			      * owns a /64: per address, one /64 could fill the table) */
 	__u32 verify_per_sec; /* per CPU cap on new First Drop verifications (0: none) */
-	__u32 _pad;
+	__u32 surge_min;     /* an attack window of this many SYNs enters emergency mode at once,
+			      * not after enter_ms (guard.surge_rate; 0: never; at least syn_min) */
 	__u32 key[4];	     /* secret: [0] the source sketch's hash, [1..3] slot hashes (greylist,
 			      * SYN table) */
 };

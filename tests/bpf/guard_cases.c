@@ -2015,6 +2015,67 @@ static void sc_enter_time(int v6)
 	}
 }
 
+/*
+ * guard.surge_rate: the enter-time flood (200 SYNs every 8 ms, 25k SYN/s) against a surge_min
+ * it reaches within a bucket enters emergency mode at the first window judged after that, long
+ * before enter_ms (500), with the cause "surge"; against one it never reaches it waits
+ * enter_ms as before; and the same rate with every handshake completing is no attack at all,
+ * surge or not.
+ */
+static void sc_surge(int v6)
+{
+	static const struct {
+		const char *name;
+		uint32_t surge_min;
+		int acks;
+	} cases[] = {
+		{ "flood-over-surge-enters-at-once", 2000, 0 },
+		{ "flood-under-surge-waits-enter-ms", 1000000, 0 },
+		{ "completing-handshakes-over-surge-stay-normal", 2000, 1 },
+	};
+	const uint64_t step = 8 * MS_NS, enter = 500 * MS_NS;
+	struct xl4_guard_vip v;
+	struct gworld w;
+	uint32_t src = 300000;
+	char n[160];
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t start, t;
+
+		snprintf(n, sizeof(n), "guard/%s/surge/%s", v6 ? "v6" : "v4", cases[i].name);
+		if (!world_open(&w, v6, n))
+			return;
+		w.cfg.surge_min = cases[i].surge_min;
+		cfg_write(&w);
+		start = ((w.now + 10 * SEC_NS) & ~(BUCKET_NS - 1)) + BUCKET_NS / 2;
+		for (t = start; t <= start + enter + 4 * BUCKET_NS; t += step) {
+			clock_set(&w, t);
+			burst(&w, src, 200, cases[i].acks), src += 200;
+			vip_state(&w, &v);
+			if (v.entered_ns)
+				break;
+		}
+		if (cases[i].acks) {
+			check_u64(n, "still normal", v.entered_ns, 0);
+		} else if (cases[i].surge_min <= 2000) {
+			printf("    %s: emergency %.0f ms after the flood's first SYN\n", n,
+			       v.entered_ns ? (double)((v.entered_ns & ~31ull) - start) / 1e6 : -1.0);
+			/* 2000 SYNs by the 10th step (80 ms), judged at the next bucket edge */
+			check_u64(n, "entered within 80 ms and a bucket",
+				  v.entered_ns && v.entered_ns <= start + 80 * MS_NS + BUCKET_NS, 1);
+			check_u64(n, "cause surge", v.cause,
+				  XL4_GUARD_CAUSE_SURGE);
+			check_u64(n, "level First Drop", v.level,
+				  XL4_GUARD_FIRST_DROP);
+		} else {
+			check_u64(n, "not before enter_ms", v.entered_ns >= start + enter, 1);
+			check_u64(n, "cause ratio", v.cause,
+				  XL4_GUARD_CAUSE_RATIO);
+		}
+		world_close(&w);
+	}
+}
+
 /* Publish a window in another CPU's slot of xl4_gwin_v1, ending `age` buckets before now's, as
  * that CPU would (the slot after the pinned CPU's: the judge overwrites its own). */
 static int win_publish(struct gworld *w, uint32_t syn, uint32_t adm, uint64_t age)
@@ -2150,6 +2211,7 @@ void suite_guard(void)
 			sc_deep_l4();
 		sc_hysteresis(v6);
 		sc_enter_time(v6);
+		sc_surge(v6);
 		sc_torn_window(v6);
 		sc_window_freshness(v6);
 		sc_sources(v6);

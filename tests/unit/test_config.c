@@ -199,6 +199,8 @@ static const struct bad_case bad_cases[] = {
 	{ "guard: { ratio = \"3\"; };\n", "guard.ratio: expected a number" },
 	{ "guard: {\n enter_ms = 500;\n leave_ms = 400;\n};\n", "bad.conf:3: guard.leave_ms: 400 must be more than enter_ms (500)" },
 	{ "guard: { enter_ms = 6000; };\n", "guard.enter_ms: 6000 must be less than leave_ms (5000)" },
+	{ "guard: { syn_rate = 5000; surge_rate = 4000; };\n",
+	  "guard.surge_rate: 4000 must be 0 (no surges) or at least syn_rate (5000)" },
 	{ "guard: { escalate_ms = -1; };\n", "guard.escalate_ms: '-1' is out of range" },
 	{ "guard: { first_drop = { min_ms = 700; max_ms = 600; }; };\n", "guard.first_drop.max_ms: first_drop.min_ms (700) must be less than first_drop.max_ms (600)" },
 	{ "guard: { first_drop = { min_ms = 0; }; };\n", "guard.first_drop.min_ms: '0' is out of range 1..60000" },
@@ -478,6 +480,7 @@ static void test_guard_section(void **state)
 	assert_true(c.guard.enabled);
 	assert_int_equal(c.guard.response, XL4_GUARD_RESP_AUTO);
 	assert_int_equal(c.guard.syn_rate, 1000);
+	assert_int_equal(c.guard.surge_rate, 20000);
 	assert_true(c.guard.ratio == 3.0);
 	assert_int_equal(c.guard.enter_ms, 500);
 	assert_int_equal(c.guard.leave_ms, 5000);

@@ -33,6 +33,8 @@ static void test_cfg_build(void **state)
 	assert_int_equal(k.enabled, 1);
 	assert_int_equal(k.response, XL4_GUARD_RESP_AUTO);
 	assert_int_equal(k.syn_min, 1074);
+	/* 20000 SYN/s: ceil(21474.8) */
+	assert_int_equal(k.surge_min, 21475);
 	assert_int_equal(k.ratio_x100, 300);
 	assert_int_equal(k.enter_ms, 500);
 	assert_int_equal(k.leave_ms, 5000);
@@ -61,6 +63,14 @@ static void test_cfg_build(void **state)
 	xl4_guard_cfg_build(&c.guard, 1024, 1024, &k);
 	assert_int_equal(k.syn_min, 2); /* ceil(1 * 1.07) */
 	assert_int_equal(k.ratio_x100, 255);
+	/* a surge is never below syn_min (a default surge_rate under a raised syn_rate), and 0
+	 * turns surges off */
+	c.guard.syn_rate = 50000;
+	xl4_guard_cfg_build(&c.guard, 1024, 1024, &k);
+	assert_int_equal(k.surge_min, k.syn_min);
+	c.guard.surge_rate = 0;
+	xl4_guard_cfg_build(&c.guard, 1024, 1024, &k);
+	assert_int_equal(k.surge_min, 0);
 	c.guard.enabled = false;
 	xl4_guard_cfg_build(&c.guard, 1024, 1024, &k);
 	assert_int_equal(k.enabled, 0);
