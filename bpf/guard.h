@@ -663,6 +663,32 @@ static __always_inline int guard_send_challenge(struct xdp_md *ctx, struct guard
 	return guard_challenge(ctx, p, guard_cookie(guard_ckey(ck, slice), p, slice));
 }
 
+/*
+ * Normal mode, before any window is judged: this CPU's part of a surge. While the SYNs of this
+ * CPU's current bucket run ahead of surge_rate's pace since the bucket began (by more than
+ * XL4_GUARD_SURGE_BURST) and fewer than 1 in ratio of them have completed (the bucket's and
+ * the bucket before's completing ACKs: a handshake takes a round trip), a SYN meets First
+ * Drop. So a flood is not forwarded to the backends for the bucket or two it takes the judge
+ * to see it (docs/guard.md "Surges"), not even a bucket's allowance in one burst at its start;
+ * traffic whose handshakes complete is never capped, at any rate.
+ */
+static __always_inline int guard_surge_capped(const struct xl4_guard_cfg *c,
+					      const struct xl4_guard_stats *s, __u32 b, __u64 now)
+{
+	__u64 in_bucket = now & ((1ull << XL4_GUARD_BUCKET_SHIFT) - 1);
+	__u32 syn, ack;
+
+	if (!c->surge_min || b >= XL4_GUARD_BUCKETS)
+		return 0;
+	syn = s->syn[b];
+	/* surge_min counts a window, 16 buckets: 2^(XL4_GUARD_BUCKET_SHIFT + 4) ns */
+	if (syn <= XL4_GUARD_SURGE_BURST +
+			   (((__u64)c->surge_min * in_bucket) >> (XL4_GUARD_BUCKET_SHIFT + 4)))
+		return 0;
+	ack = s->ack[b] + s->ack[(b - 1) & (XL4_GUARD_BUCKETS - 1)];
+	return (__u64)syn * 100 > (__u64)c->ratio_x100 * ((__u64)ack + 1);
+}
+
 /* What the guard judges: TCP SYNs without ACK, and bare RSTs (answers to its challenge).
  * Everything else (established flows above all) never reaches the stage. */
 static __always_inline int xl4_guard_wants(const struct xl4_pkt *p)
@@ -709,8 +735,16 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 		g.st->syn[b]++;
 	g.st->syns++;
 	guard_src_note(g.cfg, p, vip->id, g.now >> XL4_GUARD_BUCKET_SHIFT);
-	if (level == XL4_GUARD_NORMAL)
-		return XL4_NEXT;
+	if (level == XL4_GUARD_NORMAL) {
+		/* not counted as admitted: adm is what emergency mode lets through; a VIP the
+		 * operator forced off is left alone */
+		if ((g.ctl && g.ctl->override == XL4_GUARD_OV_OFF) ||
+		    !guard_surge_capped(g.cfg, g.st, b, g.now))
+			return XL4_NEXT;
+		return guard_verified(g.cfg, p, g.now, XL4_GUARD_FIRST_DROP) ?
+			       XL4_NEXT :
+			       guard_first_drop(&g, p, vip->id, guard_syn_seq(ctx, p));
+	}
 	if (guard_verified(g.cfg, p, g.now, level)) {
 		g.st->verified_pass++;
 		ret = XL4_NEXT;

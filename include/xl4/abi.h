@@ -596,6 +596,10 @@ struct xl4_rule_counters {
 #define XL4_GUARD_BUCKET_SHIFT 26
 #define XL4_GUARD_BUCKETS 16
 #define XL4_GUARD_WINDOW_NS ((__u64)XL4_GUARD_BUCKETS << XL4_GUARD_BUCKET_SHIFT)
+/* In normal mode a CPU passes a VIP's SYNs that do not complete at guard.surge_rate's pace
+ * from the start of each bucket, plus this many, before First Drop takes the rest (the surge
+ * cap, bpf/guard.h guard_surge_capped()). */
+#define XL4_GUARD_SURGE_BURST 32
 /* Another CPU's published window counts while it ends at most this many buckets before the
  * judge's (268 ms): a CPU that saw no SYN for the VIP for longer has nothing to add. */
 #define XL4_GUARD_WIN_FRESH 4

@@ -2076,6 +2076,79 @@ static void sc_surge(int v6)
 	}
 }
 
+/*
+ * The surge cap, inside one bucket (no window judged, the VIP normal): with surge_min 2000 (a
+ * window's count) a CPU passes XL4_GUARD_SURGE_BURST SYNs and then 2000 per 2^30 ns of the
+ * bucket straight on; past that a SYN whose bucket shows too few completed handshakes meets
+ * First Drop, and its retransmission is admitted. SYNs whose handshakes complete pass at any
+ * count.
+ */
+static void sc_surge_cap(int v6)
+{
+	struct xl4_guard_vip v;
+	struct gworld w;
+	struct pkt p;
+	uint64_t t0;
+	char n[160];
+	int fwd;
+
+	snprintf(n, sizeof(n), "guard/%s/surge-cap/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	w.cfg.surge_min = 2000;
+	cfg_write(&w);
+	t0 = ((w.now + 10 * SEC_NS) & ~(BUCKET_NS - 1)) + 10 * MS_NS;
+	clock_set(&w, t0);
+	NAME(n, &w, "surge-cap/handshakes-completing-pass");
+	fwd = burst(&w, 500000, 400, 1);
+	check_u64(n, "SYNs forwarded", (uint64_t)fwd, 400);
+	/* the next bucket: SYNs whose handshakes are still under way (a round trip can span a
+	 * bucket's edge) are credited with the bucket before's */
+	clock_set(&w, t0 + BUCKET_NS);
+	NAME(n, &w, "surge-cap/previous-bucket-handshakes-credit");
+	fwd = burst(&w, 550000, 400, 0);
+	check_u64(n, "SYNs forwarded", (uint64_t)fwd, 400);
+	/* two buckets on (the bucket before holds no handshakes): a flood in this bucket */
+	clock_set(&w, t0 + 3 * BUCKET_NS);
+	NAME(n, &w, "surge-cap/flood-past-the-cap-first-dropped");
+	fwd = burst(&w, 600000, 400, 0);
+	/* 10 ms into the bucket: XL4_GUARD_SURGE_BURST + 2000 * 10 ms / 2^30 ns = 32 + 18 */
+	check_u64(n, "SYNs forwarded (the cap 10 ms in)", (uint64_t)fwd, 50);
+	vip_state(&w, &v);
+	check_u64(n, "still normal", v.entered_ns, 0);
+	mkpkt(&w, &p, 600000 + 399, 30000 + 399, TH_SYN, 0, 0, 1000);
+	NAME(n, &w, "surge-cap/capped-syn-dropped-by-first-drop");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_SYN_EARLY);
+	/* its retransmission in a later bucket the flood has filled past the cap again */
+	clock_set(&w, t0 + 3 * BUCKET_NS + 600 * MS_NS);
+	burst(&w, 700000, 200, 0);
+	vip_state(&w, &v);
+	NAME(n, &w, "surge-cap/capped-syn-retransmitted-admitted");
+	check_u64(n, "normal", v.entered_ns, 0);
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	world_close(&w);
+
+	/* SYNs that arrive no faster than surge_rate pass, past the burst: 50 ms into a bucket
+	 * the cap is 32 + 2000 * 50 ms / 2^30 ns = 125 */
+	snprintf(n, sizeof(n), "guard/%s/surge-cap/setup-2", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	w.cfg.surge_min = 2000;
+	cfg_write(&w);
+	clock_set(&w, ((w.now + 10 * SEC_NS) & ~(BUCKET_NS - 1)) + 50 * MS_NS);
+	NAME(n, &w, "surge-cap/cap-grows-at-surge-rate");
+	fwd = burst(&w, 800000, 100, 0);
+	check_u64(n, "SYNs forwarded (100 of a cap of 125)", (uint64_t)fwd, 100);
+	fwd = burst(&w, 810000, 100, 0);
+	check_u64(n, "then up to the cap", (uint64_t)fwd, 25);
+	/* forced off by the operator: no cap either */
+	ctl_write(&w, XL4_GUARD_OV_OFF, 0);
+	NAME(n, &w, "surge-cap/forced-off-not-capped");
+	fwd = burst(&w, 820000, 100, 0);
+	check_u64(n, "SYNs forwarded", (uint64_t)fwd, 100);
+	world_close(&w);
+}
+
 /* Publish a window in another CPU's slot of xl4_gwin_v1, ending `age` buckets before now's, as
  * that CPU would (the slot after the pinned CPU's: the judge overwrites its own). */
 static int win_publish(struct gworld *w, uint32_t syn, uint32_t adm, uint64_t age)
@@ -2212,6 +2285,7 @@ void suite_guard(void)
 		sc_hysteresis(v6);
 		sc_enter_time(v6);
 		sc_surge(v6);
+		sc_surge_cap(v6);
 		sc_torn_window(v6);
 		sc_window_freshness(v6);
 		sc_sources(v6);
