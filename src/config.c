@@ -1339,8 +1339,9 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	{ "guard.syn_rate", INT(guard.syn_rate, 1, 100000000),
 	  .help = "SYN/s per VIP over all CPUs below which no window is an attack" },
 	{ "guard.surge_rate", INT(guard.surge_rate, 0, 100000000),
-	  .help = "SYN/s per VIP over all CPUs from which an attack window enters emergency mode "
-		  "at once, not after `enter_ms` (0: never); at least `syn_rate`" },
+	  .help = "a surge: SYN/s per VIP from which an attack window enters emergency mode at "
+		  "once, not after `enter_ms`, and per CPU from which SYNs that do not complete "
+		  "meet First Drop even before (0: no surges); at least `syn_rate`" },
 	{ "guard.ratio", REAL(guard.ratio, 1.0, 10000.0),
 	  .help = "SYNs per completing ACK above which a window is an attack" },
 	{ "guard.enter_ms", INT(guard.enter_ms, 0, 600000),
