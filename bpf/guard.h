@@ -672,21 +672,68 @@ static __always_inline int guard_send_challenge(struct xdp_md *ctx, struct guard
  * to see it (docs/guard.md "Surges"), not even a bucket's allowance in one burst at its start;
  * traffic whose handshakes complete is never capped, at any rate.
  */
+/* What a surge's pace allows since this CPU's bucket began: XL4_GUARD_SURGE_BURST, then
+ * surge_min per window (16 buckets: 2^(XL4_GUARD_BUCKET_SHIFT + 4) ns). */
+static __always_inline __u64 guard_surge_pace(const struct xl4_guard_cfg *c, __u64 now)
+{
+	__u64 in_bucket = now & ((1ull << XL4_GUARD_BUCKET_SHIFT) - 1);
+
+	return XL4_GUARD_SURGE_BURST +
+	       (((__u64)c->surge_min * in_bucket) >> (XL4_GUARD_BUCKET_SHIFT + 4));
+}
+
 static __always_inline int guard_surge_capped(const struct xl4_guard_cfg *c,
 					      const struct xl4_guard_stats *s, __u32 b, __u64 now)
 {
-	__u64 in_bucket = now & ((1ull << XL4_GUARD_BUCKET_SHIFT) - 1);
 	__u32 syn, ack;
 
 	if (!c->surge_min || b >= XL4_GUARD_BUCKETS)
 		return 0;
 	syn = s->syn[b];
-	/* surge_min counts a window, 16 buckets: 2^(XL4_GUARD_BUCKET_SHIFT + 4) ns */
-	if (syn <= XL4_GUARD_SURGE_BURST +
-			   (((__u64)c->surge_min * in_bucket) >> (XL4_GUARD_BUCKET_SHIFT + 4)))
+	if (syn <= guard_surge_pace(c, now))
 		return 0;
 	ack = s->ack[b] + s->ack[(b - 1) & (XL4_GUARD_BUCKETS - 1)];
 	return (__u64)syn * 100 > (__u64)c->ratio_x100 * ((__u64)ack + 1);
+}
+
+/*
+ * At First Drop under `auto`, the same for what it admits (a retransmission, or a source a
+ * retransmission verified): past a surge's pace in this CPU's bucket, from at least
+ * src_bits_min sources (one host's repeats must not put everyone through the challenge),
+ * while fewer than 1 in ratio of the admitted completed their handshake (the completing ACKs
+ * from cookie-proven sources, this bucket's and the one before: any other ACK a spoofer can
+ * send itself), a SYN First Drop would admit is answered with the challenge instead. So an
+ * attacker who repeats every spoofed SYN is not forwarded at its rate until the judge
+ * escalates (docs/guard.md "Surges"). A global function: only a SYN past the pace calls it
+ * (guard_admit_past_pace()), and inlined its frame did not fit the guard stage's.
+ */
+__noinline int xl4_guard_admit_capped(__u32 vip_id, __u32 b, __u64 now)
+{
+	struct xl4_guard_cfg *c = guard_cfg();
+	struct xl4_guard_ctl *ctl = bpf_map_lookup_elem(&xl4_gctl_v1, &vip_id);
+	struct xl4_guard_stats *st = bpf_map_lookup_elem(&xl4_gstat_v2, &vip_id);
+	struct xl4_guard_srcs *sk = bpf_map_lookup_elem(&xl4_gsrc_v2, &vip_id);
+	struct xl4_guard_vip *v = bpf_map_lookup_elem(&xl4_gvip_v1, &vip_id);
+	__u64 bno = now >> XL4_GUARD_BUCKET_SHIFT;
+	__u32 j = b & (XL4_GUARD_BUCKETS - 1), jp = (b - 1) & (XL4_GUARD_BUCKETS - 1), adm, pack;
+
+	/* First Drop, the kernel's own (not forced): what escalates under `auto` */
+	if (!c || !st || !sk || !v || c->response != XL4_GUARD_RESP_AUTO ||
+	    (ctl && ctl->override != XL4_GUARD_OV_AUTO) ||
+	    guard_level(c, v, ctl, now) != XL4_GUARD_FIRST_DROP)
+		return 0;
+	adm = st->adm[j];
+	if (sk->bucket[j] != bno || guard_popcount(sk->bits[j]) < c->src_bits_min)
+		return 0;
+	pack = sk->pack[j] + (sk->bucket[jp] == bno - 1 ? sk->pack[jp] : 0);
+	return (__u64)adm * 100 > (__u64)c->ratio_x100 * ((__u64)pack + 1);
+}
+
+/* The part of the test above every admitted SYN pays: is it past the pace at all? */
+static __always_inline int guard_admit_past_pace(const struct guard_ctx *g, __u32 b)
+{
+	return g->cfg->surge_min && b < XL4_GUARD_BUCKETS &&
+	       g->st->adm[b] > guard_surge_pace(g->cfg, g->now);
 }
 
 /* What the guard judges: TCP SYNs without ACK, and bare RSTs (answers to its challenge).
@@ -755,6 +802,12 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	}
 	if (ret == XL4_NEXT && b < XL4_GUARD_BUCKETS)
 		g.st->adm[b]++;
+	/* Counted as admitted either way: what First Drop would admit is the judge's evidence
+	 * that it is beaten. The VIP's id from the packet, not vip: one value less live across
+	 * First Drop (the stage's frame is what the chain of 512 bytes has least room for). */
+	if (ret == XL4_NEXT && guard_admit_past_pace(&g, b) &&
+	    xl4_guard_admit_capped(p->vip_hint - 1, b, g.now))
+		return guard_send_challenge(ctx, &g, p);
 	return ret;
 }
 

@@ -2149,6 +2149,67 @@ static void sc_surge_cap(int v6)
 	world_close(&w);
 }
 
+/*
+ * The admission cap (auto): a flood that repeats every SYN 0.6 s later. Its first round is
+ * capped, greylisted and (a surge) enters First Drop; its repeats are what First Drop admits.
+ * Past the surge's pace in a bucket, from many sources, with no cookie-proven handshake
+ * completing, a SYN First Drop would admit gets the challenge instead; the VIP stays at First
+ * Drop (the judge escalates, later). The same from one host, or with response "first-drop",
+ * is admitted as before.
+ */
+static void sc_admit_cap(int v6)
+{
+	static const struct {
+		const char *name;
+		uint32_t response;
+		int one_host;
+		int challenged;
+	} cases[] = {
+		{ "many-sources-past-the-pace-challenged", XL4_GUARD_RESP_AUTO, 0, 1 },
+		{ "one-host-past-the-pace-admitted", XL4_GUARD_RESP_AUTO, 1, 0 },
+		{ "response-first-drop-admitted", XL4_GUARD_RESP_FIRST_DROP, 0, 0 },
+	};
+	struct xl4_guard_stats before, after;
+	struct xl4_guard_vip v;
+	struct gworld w;
+	uint64_t t0;
+	char n[160];
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(n, sizeof(n), "guard/%s/admit-cap/%s", v6 ? "v6" : "v4", cases[i].name);
+		if (!world_open(&w, v6, n))
+			return;
+		w.cfg.surge_min = 2000;
+		w.cfg.response = cases[i].response;
+		cfg_write(&w);
+		t0 = ((w.now + 10 * SEC_NS) & ~(BUCKET_NS - 1)) + 10 * MS_NS;
+		clock_set(&w, t0);
+		if (cases[i].one_host)
+			burst_one_host(&w, 2400, 1024, 5000);
+		else
+			burst(&w, 900000, 2400, 0);
+		/* the next bucket's first SYN has the window judged: a surge */
+		clock_set(&w, t0 + BUCKET_NS);
+		burst(&w, 990000, 1, 0);
+		vip_state(&w, &v);
+		check_u64(n, "entered First Drop", v.level, XL4_GUARD_FIRST_DROP);
+		/* the repeats, 0.6 s later, 10 ms into a bucket */
+		clock_set(&w, ((t0 + 600 * MS_NS) & ~(BUCKET_NS - 1)) + 10 * MS_NS);
+		stats_sum(&w, &before);
+		if (cases[i].one_host)
+			burst_one_host(&w, 2400, 1024, 5000);
+		else
+			burst(&w, 900000, 2400, 0);
+		stats_sum(&w, &after);
+		check_u64(n, "admitted", after.fd_admitted > before.fd_admitted, 1);
+		check_u64(n, "challenged", after.chal_sent > before.chal_sent,
+			  (uint64_t)cases[i].challenged);
+		vip_state(&w, &v);
+		check_u64(n, "still First Drop", v.level, XL4_GUARD_FIRST_DROP);
+		world_close(&w);
+	}
+}
+
 /* Publish a window in another CPU's slot of xl4_gwin_v1, ending `age` buckets before now's, as
  * that CPU would (the slot after the pinned CPU's: the judge overwrites its own). */
 static int win_publish(struct gworld *w, uint32_t syn, uint32_t adm, uint64_t age)
@@ -2286,6 +2347,7 @@ void suite_guard(void)
 		sc_enter_time(v6);
 		sc_surge(v6);
 		sc_surge_cap(v6);
+		sc_admit_cap(v6);
 		sc_torn_window(v6);
 		sc_window_freshness(v6);
 		sc_sources(v6);
