@@ -2015,6 +2015,16 @@ static void sc_enter_time(int v6)
 	}
 }
 
+/* A world whose guard has surges of surge_min SYNs a window (guard.surge_rate's count). */
+static bool surge_world_open(struct gworld *w, int v6, const char *name, uint32_t surge_min)
+{
+	if (!world_open(w, v6, name))
+		return false;
+	w->cfg.surge_min = surge_min;
+	cfg_write(w);
+	return true;
+}
+
 /*
  * guard.surge_rate: the enter-time flood (200 SYNs every 8 ms, 25k SYN/s) against a surge_min
  * it reaches within a bucket enters emergency mode at the first window judged after that, long
@@ -2043,10 +2053,8 @@ static void sc_surge(int v6)
 		uint64_t start, t;
 
 		snprintf(n, sizeof(n), "guard/%s/surge/%s", v6 ? "v6" : "v4", cases[i].name);
-		if (!world_open(&w, v6, n))
+		if (!surge_world_open(&w, v6, n, cases[i].surge_min))
 			return;
-		w.cfg.surge_min = cases[i].surge_min;
-		cfg_write(&w);
 		start = ((w.now + 10 * SEC_NS) & ~(BUCKET_NS - 1)) + BUCKET_NS / 2;
 		for (t = start; t <= start + enter + 4 * BUCKET_NS; t += step) {
 			clock_set(&w, t);
@@ -2093,10 +2101,8 @@ static void sc_surge_cap(int v6)
 	int fwd;
 
 	snprintf(n, sizeof(n), "guard/%s/surge-cap/setup", v6 ? "v6" : "v4");
-	if (!world_open(&w, v6, n))
+	if (!surge_world_open(&w, v6, n, 2000))
 		return;
-	w.cfg.surge_min = 2000;
-	cfg_write(&w);
 	t0 = ((w.now + 10 * SEC_NS) & ~(BUCKET_NS - 1)) + 10 * MS_NS;
 	clock_set(&w, t0);
 	NAME(n, &w, "surge-cap/handshakes-completing-pass");
@@ -2131,10 +2137,8 @@ static void sc_surge_cap(int v6)
 	/* SYNs that arrive no faster than surge_rate pass, past the burst: 50 ms into a bucket
 	 * the cap is 32 + 2000 * 50 ms / 2^30 ns = 125 */
 	snprintf(n, sizeof(n), "guard/%s/surge-cap/setup-2", v6 ? "v6" : "v4");
-	if (!world_open(&w, v6, n))
+	if (!surge_world_open(&w, v6, n, 2000))
 		return;
-	w.cfg.surge_min = 2000;
-	cfg_write(&w);
 	clock_set(&w, ((w.now + 10 * SEC_NS) & ~(BUCKET_NS - 1)) + 50 * MS_NS);
 	NAME(n, &w, "surge-cap/cap-grows-at-surge-rate");
 	fwd = burst(&w, 800000, 100, 0);
@@ -2177,9 +2181,8 @@ static void sc_admit_cap(int v6)
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(n, sizeof(n), "guard/%s/admit-cap/%s", v6 ? "v6" : "v4", cases[i].name);
-		if (!world_open(&w, v6, n))
+		if (!surge_world_open(&w, v6, n, 2000))
 			return;
-		w.cfg.surge_min = 2000;
 		w.cfg.response = cases[i].response;
 		cfg_write(&w);
 		t0 = ((w.now + 10 * SEC_NS) & ~(BUCKET_NS - 1)) + 10 * MS_NS;
