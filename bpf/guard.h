@@ -663,15 +663,6 @@ static __always_inline int guard_send_challenge(struct xdp_md *ctx, struct guard
 	return guard_challenge(ctx, p, guard_cookie(guard_ckey(ck, slice), p, slice));
 }
 
-/*
- * Normal mode, before any window is judged: this CPU's part of a surge. While the SYNs of this
- * CPU's current bucket run ahead of surge_rate's pace since the bucket began (by more than
- * XL4_GUARD_SURGE_BURST) and fewer than 1 in ratio of them have completed (the bucket's and
- * the bucket before's completing ACKs: a handshake takes a round trip), a SYN meets First
- * Drop. So a flood is not forwarded to the backends for the bucket or two it takes the judge
- * to see it (docs/guard.md "Surges"), not even a bucket's allowance in one burst at its start;
- * traffic whose handshakes complete is never capped, at any rate.
- */
 /* What a surge's pace allows since this CPU's bucket began: XL4_GUARD_SURGE_BURST, then
  * surge_min per window (16 buckets: 2^(XL4_GUARD_BUCKET_SHIFT + 4) ns). */
 static __always_inline __u64 guard_surge_pace(const struct xl4_guard_cfg *c, __u64 now)
@@ -682,6 +673,15 @@ static __always_inline __u64 guard_surge_pace(const struct xl4_guard_cfg *c, __u
 	       (((__u64)c->surge_min * in_bucket) >> (XL4_GUARD_BUCKET_SHIFT + 4));
 }
 
+/*
+ * Normal mode, before any window is judged: this CPU's part of a surge. While the SYNs of this
+ * CPU's current bucket run ahead of surge_rate's pace since the bucket began (by more than
+ * XL4_GUARD_SURGE_BURST) and fewer than 1 in ratio of them have completed (the bucket's and
+ * the bucket before's completing ACKs: a handshake takes a round trip), a SYN meets First
+ * Drop. So a flood is not forwarded to the backends for the bucket or two it takes the judge
+ * to see it (docs/guard.md "Surges"), not even a bucket's allowance in one burst at its start;
+ * traffic whose handshakes complete is never capped, at any rate.
+ */
 static __always_inline int guard_surge_capped(const struct xl4_guard_cfg *c,
 					      const struct xl4_guard_stats *s, __u32 b, __u64 now)
 {
