@@ -42,9 +42,15 @@ struct guard_sums {
 	__u32 syn, ack, adm;
 };
 
+/* More than ratio SYNs per completing ACK (the ACKs + 1: none at all is a ratio too). */
+static __always_inline int guard_ratio_bad(const struct xl4_guard_cfg *c, __u32 syn, __u32 ack)
+{
+	return (__u64)syn * 100 > (__u64)c->ratio_x100 * ((__u64)ack + 1);
+}
+
 static __always_inline int guard_attack(const struct xl4_guard_cfg *c, __u32 syn, __u32 ack)
 {
-	return syn >= c->syn_min && (__u64)syn * 100 > (__u64)c->ratio_x100 * ((__u64)ack + 1);
+	return syn >= c->syn_min && guard_ratio_bad(c, syn, ack);
 }
 
 /* The effective level of a VIP now (0: normal). Leaving is lazy: whoever looks first after
@@ -134,7 +140,7 @@ static __always_inline void guard_judge(struct xl4_guard_stats *s, __u32 vip_id,
 	__u32 pack = 0;
 	__u64 gap, srcs = 0, mode;
 	__u32 level, n_src, start;
-	int beaten, overrun, surge;
+	int beaten, overrun, early; /* early: before enter_ms, so only a surge enters */
 
 	if (!c || !v)
 		return;
@@ -208,8 +214,8 @@ static __always_inline void guard_judge(struct xl4_guard_stats *s, __u32 vip_id,
 		s->bad_since = now;
 	/* A flood of surge_min SYNs a window does not wait out enter_ms: what it would send the
 	 * backends meanwhile is the harm (docs/guard.md "Surges"). */
-	surge = now - s->bad_since < (__u64)c->enter_ms * MS_NS;
-	if (!mode && (!surge || (c->surge_min && t.syn >= c->surge_min))) {
+	early = now - s->bad_since < (__u64)c->enter_ms * MS_NS;
+	if (!mode && (!early || (c->surge_min && t.syn >= c->surge_min))) {
 		start = c->response == XL4_GUARD_RESP_CHALLENGE ||
 				(c->response == XL4_GUARD_RESP_AUTO && overrun) ?
 			XL4_GUARD_CHALLENGE : XL4_GUARD_FIRST_DROP;
@@ -219,7 +225,7 @@ static __always_inline void guard_judge(struct xl4_guard_stats *s, __u32 vip_id,
 					       start == XL4_GUARD_CHALLENGE &&
 							       c->response == XL4_GUARD_RESP_AUTO ?
 						       XL4_GUARD_CAUSE_OVERRUN :
-					       surge ? XL4_GUARD_CAUSE_SURGE :
+					       early ? XL4_GUARD_CAUSE_SURGE :
 						       XL4_GUARD_CAUSE_RATIO);
 		s->emergencies++;
 		return;
@@ -663,14 +669,17 @@ static __always_inline int guard_send_challenge(struct xdp_md *ctx, struct guard
 	return guard_challenge(ctx, p, guard_cookie(guard_ckey(ck, slice), p, slice));
 }
 
-/* What a surge's pace allows since this CPU's bucket began: XL4_GUARD_SURGE_BURST, then
- * surge_min per window (16 buckets: 2^(XL4_GUARD_BUCKET_SHIFT + 4) ns). */
-static __always_inline __u64 guard_surge_pace(const struct xl4_guard_cfg *c, __u64 now)
+/* Has this CPU's count of the current bucket (b) run past what a surge's pace allows since the
+ * bucket began: XL4_GUARD_SURGE_BURST, then surge_min per window (16 buckets:
+ * 2^(XL4_GUARD_BUCKET_SHIFT + 4) ns)? Never without surges. */
+static __always_inline int guard_past_pace(const struct xl4_guard_cfg *c, const __u32 *count,
+					   __u32 b, __u64 now)
 {
 	__u64 in_bucket = now & ((1ull << XL4_GUARD_BUCKET_SHIFT) - 1);
 
-	return XL4_GUARD_SURGE_BURST +
-	       (((__u64)c->surge_min * in_bucket) >> (XL4_GUARD_BUCKET_SHIFT + 4));
+	return c->surge_min && b < XL4_GUARD_BUCKETS &&
+	       count[b] > XL4_GUARD_SURGE_BURST + (((__u64)c->surge_min * in_bucket) >>
+						    (XL4_GUARD_BUCKET_SHIFT + 4));
 }
 
 /*
@@ -685,15 +694,10 @@ static __always_inline __u64 guard_surge_pace(const struct xl4_guard_cfg *c, __u
 static __always_inline int guard_surge_capped(const struct xl4_guard_cfg *c,
 					      const struct xl4_guard_stats *s, __u32 b, __u64 now)
 {
-	__u32 syn, ack;
-
-	if (!c->surge_min || b >= XL4_GUARD_BUCKETS)
-		return 0;
-	syn = s->syn[b];
-	if (syn <= guard_surge_pace(c, now))
-		return 0;
-	ack = s->ack[b] + s->ack[(b - 1) & (XL4_GUARD_BUCKETS - 1)];
-	return (__u64)syn * 100 > (__u64)c->ratio_x100 * ((__u64)ack + 1);
+	return guard_past_pace(c, s->syn, b, now) &&
+	       guard_ratio_bad(c, s->syn[b & (XL4_GUARD_BUCKETS - 1)],
+			       s->ack[b & (XL4_GUARD_BUCKETS - 1)] +
+				       s->ack[(b - 1) & (XL4_GUARD_BUCKETS - 1)]);
 }
 
 /*
@@ -705,7 +709,7 @@ static __always_inline int guard_surge_capped(const struct xl4_guard_cfg *c,
  * send itself), a SYN First Drop would admit is answered with the challenge instead. So an
  * attacker who repeats every spoofed SYN is not forwarded at its rate until the judge
  * escalates (docs/guard.md "Surges"). A global function: only a SYN past the pace calls it
- * (guard_admit_past_pace()), and inlined its frame did not fit the guard stage's.
+ * (guard_past_pace()), and inlined its frame did not fit the guard stage's.
  */
 __noinline int xl4_guard_admit_capped(__u32 vip_id, __u32 b, __u64 now)
 {
@@ -732,14 +736,7 @@ __noinline int xl4_guard_admit_capped(__u32 vip_id, __u32 b, __u64 now)
 	if (sk->bucket[j] != bno || guard_popcount(sk->bits[j]) < c->src_bits_min)
 		return 0;
 	pack = sk->pack[j] + (sk->bucket[jp] == bno - 1 ? sk->pack[jp] : 0);
-	return (__u64)adm * 100 > (__u64)c->ratio_x100 * ((__u64)pack + 1);
-}
-
-/* The part of the test above every admitted SYN pays: is it past the pace at all? */
-static __always_inline int guard_admit_past_pace(const struct guard_ctx *g, __u32 b)
-{
-	return g->cfg->surge_min && b < XL4_GUARD_BUCKETS &&
-	       g->st->adm[b] > guard_surge_pace(g->cfg, g->now);
+	return guard_ratio_bad(c, adm, pack);
 }
 
 /* What the guard judges: TCP SYNs without ACK, and bare RSTs (answers to its challenge).
@@ -811,7 +808,7 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	/* Counted as admitted either way: what First Drop would admit is the judge's evidence
 	 * that it is beaten. The VIP's id from the packet, not vip: one value less live across
 	 * First Drop (the stage's frame is what the chain of 512 bytes has least room for). */
-	if (ret == XL4_NEXT && guard_admit_past_pace(&g, b) &&
+	if (ret == XL4_NEXT && guard_past_pace(g.cfg, g.st->adm, b, g.now) &&
 	    xl4_guard_admit_capped(p->vip_hint - 1, b, g.now))
 		return guard_send_challenge(ctx, &g, p);
 	return ret;
