@@ -78,12 +78,13 @@ static int show(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void *ar
 	if (a->common.json)
 		return print_json_reply(resp);
 	g = json_object_get(resp, "guard");
-	printf("flood guard: %s, response %s, attack above %lld SYN/s per VIP and ratio %.2f; "
-	       "%lld verified sources; %lld analyzer blocks\n",
+	printf("flood guard: %s, response %s, attack above %lld SYN/s per VIP and ratio %.2f, "
+	       "surges from %lld SYN/s (0: none); %lld verified sources; %lld analyzer blocks\n",
 	       json_is_true(json_object_get(g, "enabled")) ? "on" : "OFF",
 	       json_string_value(json_object_get(g, "response")),
 	       json_integer_value(json_object_get(g, "syn_rate")),
 	       json_real_value(json_object_get(g, "ratio")),
+	       json_integer_value(json_object_get(g, "surge_rate")),
 	       json_integer_value(json_object_get(g, "verified_sources")),
 	       json_integer_value(json_object_get(g, "analyzer_blocks")));
 	json_array_foreach(json_object_get(resp, "vips"), i, v) {

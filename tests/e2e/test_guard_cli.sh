@@ -105,7 +105,7 @@ write_conf "$CONF" 'guard: { enabled = true; response = "auto"; verified_ttl = 6
 events: { samples_per_second = 1000; };'
 daemon_start "$SRV" -i s0 -m skb -c "$CONF"
 out=$(x guard show)
-assert_match "show: the settings line" '^flood guard: on, response auto, attack above 1000 SYN/s per VIP and ratio 3\.00' "$out"
+assert_match "show: the settings line" '^flood guard: on, response auto, attack above 1000 SYN/s per VIP and ratio 3\.00, surges from 20000 SYN/s' "$out"
 assert_match "show: web is normal, override auto" 'web  198\.18\.1\.1:80/tcp'$'\n''    guard: normal  override auto' "$out"
 assert_eq "show web --json: mode" normal "$(gval web mode)"
 assert_eq "show web --json: level" null "$(gval web level)"
@@ -331,7 +331,7 @@ ckey0=$(gmap xl4_gckey_v1 key)
 assert_match "three cookie keys drawn, none zero" '^\[\[[1-9][0-9]*, [1-9][0-9]*\], \[[1-9][0-9]*, [1-9][0-9]*\], \[[1-9][0-9]*, [1-9][0-9]*\]\]$' "$ckey0"
 assert_eq "cookie key period: 3600 s in 8.6 s slices" 419 "$(gmap xl4_gckey_v1 slices)"
 assert_eq "kernel ratio before reload (x100)" 300 "$(gcfg ratio_x100)"
-write_conf "$CONF" 'guard: { enabled = true; response = "challenge"; ratio = 4.5; syn_rate = 2000; verified_ttl = 600;
+write_conf "$CONF" 'guard: { enabled = true; response = "challenge"; ratio = 4.5; syn_rate = 2000; verified_ttl = 600; surge_rate = 5000;
   analyzer = { block_top = true; min_samples = 30; min_share = 0.5; block_seconds = 60; }; };
 events: { samples_per_second = 1000; };'
 out=$(x reload 2>&1)
@@ -340,7 +340,8 @@ assert_eq "kernel ratio after reload (x100)" 450 "$(gcfg ratio_x100)"
 assert_eq "kernel response after reload (challenge)" 1 "$(gcfg response)"
 assert_eq "the slot-hash keys survived the reload" "$key0" "$(gcfg key)"
 assert_eq "the cookie keys survived the reload" "$ckey0" "$(gmap xl4_gckey_v1 key)"
-assert_match "show: the new settings" '^flood guard: on, response challenge, attack above 2000 SYN/s per VIP and ratio 4\.50' "$(x guard show)"
+assert_match "show: the new settings" '^flood guard: on, response challenge, attack above 2000 SYN/s per VIP and ratio 4\.50, surges from 5000 SYN/s' "$(x guard show)"
+assert_eq "kernel surge window count after reload (ceil(5000 x 1.07 s))" 5369 "$(gcfg surge_min)"
 write_conf "$CONF" 'guard: { enabled = true; response = "challenge"; ratio = 4.5; syn_rate = 2000; verified_ttl = 600;
   key_rotation = 120;
   analyzer = { min_samples = 30; min_share = 0.5; block_seconds = 60; }; };
