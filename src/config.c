@@ -30,6 +30,7 @@ static const struct xl4_config config_defaults = {
 	.lb = {
 		.table_size = XL4_RING_SIZE_DEFAULT,
 		.ct_max = 262144,
+		.ct_per_cpu_lru = true,
 		.too_big_per_sec = 1000,
 		.icmp_errors_per_sec = 1000,
 		.ipip_src4_hostmask = 0xff, /* addresses: see xl4_config_defaults() */
@@ -947,6 +948,16 @@ static unsigned long long key_uint(const struct xl4_conf_key *k, const struct xl
 	return load_uint((const char *)cfg + k->offset, k->size);
 }
 
+/* lb.conntrack.per_cpu_lru: a file that sets it decides; left out, the pins in place and the
+ * machine's CPUs do (src/ct_lru.h). */
+static int per_cpu_lru_given(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
+			     const config_setting_t *s, struct xl4_config *cfg)
+{
+	(void)c, (void)k, (void)s;
+	cfg->lb.ct_per_cpu_lru_set = true;
+	return 0;
+}
+
 /* lb.seed: a file that sets one keeps it over restarts and reloads (reload.c). */
 static int seed_given(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 		      const config_setting_t *s, struct xl4_config *cfg)
@@ -1258,9 +1269,15 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	  .change = ct6_change, .restart_only = true, .pinned_size = true,
 	  .help = "entries of the IPv6 connection table (0: as `max_entries`); each slot costs ~120 "
 		  "bytes of kernel memory whether used or not, so an IPv4-only site can set 1024" },
-	{ "lb.conntrack.per_cpu_lru", XL4_CONF_BOOL, FIELD(lb.ct_per_cpu_lru), .restart_only = true, .pinned_size = true,
-	  .help = "per-CPU LRU lists (`BPF_F_NO_COMMON_LRU`): each CPU's list holds its share of a "
-		  "table, whose size is rounded up to a multiple of the CPUs" },
+	{ "lb.conntrack.per_cpu_lru", XL4_CONF_BOOL, FIELD(lb.ct_per_cpu_lru), .parse = per_cpu_lru_given,
+	  .restart_only = true, .pinned_size = true,
+	  .help = "per-CPU LRU lists (`BPF_F_NO_COMMON_LRU`): an insert takes a free entry from, "
+		  "and evicts from, its own CPU's list only (a quarter less time per new connection "
+		  "on one core, no shared lock across cores); each list holds its CPU's share of the "
+		  "table, whose size is rounded up to a multiple of the CPUs. Left out: per-CPU, "
+		  "unless pinned tables in place have one shared list (they are kept) or the kernel "
+		  "counts more possible CPUs than are online (a share would be too small). false: "
+		  "one shared list, for a NIC whose flows land on fewer CPUs than the machine has" },
 	{ "lb.conntrack.inserts_per_second", INT(lb.ct_inserts_per_sec, 0, 100000000),
 	  .help = "per-CPU cap on new entries (0: none); flows above it are forwarded statelessly "
 		  "to their Maglev backend" },

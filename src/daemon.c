@@ -718,6 +718,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 		goto out;
 	/* load-time knobs: they decide whether the running program can be adopted */
 	xl4_engine_opts_from_config(cfg, &eo);
+	d->cfg.lb.ct_per_cpu_lru = eo.ct_per_cpu_lru; /* as settled: what a reload compares */
 	d->fingerprint = xl4_engine_fingerprint(&eo);
 	/* adopt the running program (same build and knobs), or load one to replace it */
 	if (xl4_datapath_open(&d->eng, &eo, opts->upgrade, &d->adopted))

@@ -24,6 +24,7 @@ struct xl4_engine_opts {
 	__u32 ct_max;	      /* connection table entries (IPv4; IPv6 too unless ct6_max); 0 = 262144 */
 	__u32 ct6_max;	      /* the IPv6 connection table's entries; 0 = ct_max */
 	bool ct_per_cpu_lru;  /* BPF_F_NO_COMMON_LRU: per-CPU LRU lists (scales inserts) */
+	bool ct_lru_open;     /* nothing chose ct_per_cpu_lru yet: xl4_ct_lru_settle() will */
 	__u32 rate_max;	      /* per-source rate buckets (xl4_rate_v1); 0 = 262144 */
 	__u32 block4_groups;  /* IPv4 blocklist groups (xl4_b4grp_v1 / 256); 0 = the object's */
 	bool test_clock;      /* time comes from xl4_clock_v1, not the kernel (fixtures) */

@@ -7,7 +7,8 @@
 #include "config.h"
 #include "engine.h"
 
-/* Every load-time setting of cfg, its pin path included; the rest of *eo is zeroed. */
+/* Every load-time setting of cfg, its pin path included; the rest of *eo is zeroed. What the
+ * file leaves to xl4 is settled here (the connection tables' LRU lists: src/ct_lru.h). */
 void xl4_engine_opts_from_config(const struct xl4_config *cfg, struct xl4_engine_opts *eo);
 
 #endif

@@ -84,6 +84,9 @@ int xl4_reload_prepare(const struct xl4_config *cur, struct xl4_config *next, ch
 		memcpy(n.socket_group, cur->socket_group, sizeof(n.socket_group));
 		n.socket_gid = cur->socket_gid;
 	}
+	/* No lb.conntrack.per_cpu_lru in the file: the lists the running tables have stay. */
+	if (!n.lb.ct_per_cpu_lru_set)
+		n.lb.ct_per_cpu_lru = cur->lb.ct_per_cpu_lru;
 	/* No lb.seed in the file: the running (random or adopted) seed stays. */
 	if (!n.lb.seed_set)
 		n.lb.seed = cur->lb.seed;

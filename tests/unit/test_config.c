@@ -28,6 +28,33 @@ static void test_defaults(void **state)
 	assert_int_equal(c.frag_policy, XL4_FRAG_PASS);
 	assert_int_equal(c.sample_per_sec, 100);
 	assert_int_equal(c.lb.icmp_errors_per_sec, 1000);
+	/* per-CPU LRU lists unless pins or CPUs say otherwise: not chosen by a file */
+	assert_true(c.lb.ct_per_cpu_lru);
+	assert_false(c.lb.ct_per_cpu_lru_set);
+}
+
+/* A file that names per_cpu_lru decides it, either way; one that does not leaves it open. */
+static void test_per_cpu_lru_given(void **state)
+{
+	char err[XL4_CONFIG_ERR_MAX] = "";
+	struct xl4_config c;
+
+	(void)state;
+	xl4_config_defaults(&c);
+	assert_int_equal(xl4_config_parse("lb: { conntrack: { per_cpu_lru = false; }; };", "t", &c,
+					  err, sizeof(err)), 0);
+	assert_false(c.lb.ct_per_cpu_lru);
+	assert_true(c.lb.ct_per_cpu_lru_set);
+	xl4_config_defaults(&c);
+	assert_int_equal(xl4_config_parse("lb: { conntrack: { per_cpu_lru = true; }; };", "t", &c,
+					  err, sizeof(err)), 0);
+	assert_true(c.lb.ct_per_cpu_lru);
+	assert_true(c.lb.ct_per_cpu_lru_set);
+	xl4_config_defaults(&c);
+	assert_int_equal(xl4_config_parse("lb: { conntrack: { inserts_per_second = 5; }; };", "t", &c,
+					  err, sizeof(err)), 0);
+	assert_true(c.lb.ct_per_cpu_lru);
+	assert_false(c.lb.ct_per_cpu_lru_set);
 }
 
 static void test_icmp_errors_per_second(void **state)
@@ -679,6 +706,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_per_cpu_lru_given),
 		cmocka_unit_test(test_cluster_section),
 		cmocka_unit_test(test_icmp_errors_per_second),
 		cmocka_unit_test(test_full_config),

@@ -238,6 +238,30 @@ static void test_restart_only_rows(void **state)
 	xl4_config_free(&cur);
 }
 
+/* A daemon whose file left per_cpu_lru out runs the lists the pins had (the daemon writes them
+ * in its running config): a file that still leaves it out reloads; one that names the other
+ * lists needs new pins. */
+static void test_per_cpu_lru_as_settled(void **state)
+{
+	struct xl4_config cur, next;
+	char err[1024] = "";
+
+	(void)state;
+	load_cur(&cur);
+	assert_false(cur.lb.ct_per_cpu_lru_set);
+	cur.lb.ct_per_cpu_lru = false; /* old pins, one shared list */
+	write_file(base);
+	if (xl4_reload_prepare(&cur, &next, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_false(next.lb.ct_per_cpu_lru);
+	xl4_config_free(&next);
+	write_file("interfaces = [\"eth0\"];\nlb: { conntrack: { per_cpu_lru = true; }; };\n");
+	assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "needs restart with new pins: lb.conntrack.per_cpu_lru (false -> "
+				    "true)"));
+	xl4_config_free(&cur);
+}
+
 static void test_command_line_wins(void **state)
 {
 	struct xl4_config cur, next;
@@ -349,6 +373,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_needs_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ct6_max_compared_by_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_only_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_cpu_lru_as_settled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_line_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_group_needs_restart, setup, teardown),
 		cmocka_unit_test(test_no_config_file),

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The connection tables' LRU lists when the configuration leaves them to xl4 (ct_lru.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "ct_lru.h"
+#include "log.h"
+
+int xl4_ct_lru_pinned(const char *pin_path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[4096];
+	int fd, err;
+
+	if (!pin_path || !pin_path[0])
+		return -ENOENT;
+	if (snprintf(path, sizeof(path), "%s/xl4_ct4_v1", pin_path) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (access(path, F_OK))
+		return -errno;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	err = err ? -errno : !!(info.map_flags & BPF_F_NO_COMMON_LRU);
+	close(fd);
+	return err;
+}
+
+void xl4_ct_lru_settle(struct xl4_engine_opts *o, int possible, int online)
+{
+	int pinned;
+
+	if (!o->ct_lru_open)
+		return;
+	o->ct_lru_open = false;
+	pinned = xl4_ct_lru_pinned(o->pin_path);
+	if (pinned >= 0) {
+		/* another choice would make the pins unusable (pins_fit() refuses them), and a
+		 * restart must keep the flows they hold */
+		o->ct_per_cpu_lru = pinned;
+		if (!pinned)
+			pr_info("conntrack: the pinned tables have one shared LRU list and keep it "
+				"(lb.conntrack.per_cpu_lru is not set; per-CPU lists, the default for "
+				"new pins, insert faster: set it to true and restart after 'xl4 detach' "
+				"and 'xl4 cleanup' to switch, losing the tables' flows)");
+		return;
+	}
+	if (possible > online && online > 0) {
+		/* each CPU's list holds 1/possible of the table: CPUs that can never come up would
+		 * hold shares no packet ever uses */
+		o->ct_per_cpu_lru = false;
+		pr_info("conntrack: one shared LRU list, not per-CPU lists: the kernel counts %d "
+			"possible CPUs and %d online, and each list would hold 1/%d of the table "
+			"(lb.conntrack.per_cpu_lru = true overrides)", possible, online, possible);
+		return;
+	}
+	o->ct_per_cpu_lru = true;
+}
+
+void xl4_ct_lru_settle_here(struct xl4_engine_opts *o)
+{
+	xl4_ct_lru_settle(o, libbpf_num_possible_cpus(), (int)sysconf(_SC_NPROCESSORS_ONLN));
+}
