@@ -57,7 +57,8 @@ void xl4_ct_lru_settle(struct xl4_engine_opts *o, int possible, int online)
 		o->ct_per_cpu_lru = false;
 		pr_info("conntrack: one shared LRU list, not per-CPU lists: the kernel counts %d "
 			"possible CPUs and %d online, and each list would hold 1/%d of the table "
-			"(lb.conntrack.per_cpu_lru = true overrides)", possible, online, possible);
+			"(lb.conntrack.per_cpu_lru = true overrides)",
+			possible, online, possible);
 		return;
 	}
 	o->ct_per_cpu_lru = true;

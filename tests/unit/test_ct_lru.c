@@ -22,7 +22,8 @@ static char dir[64];
 static struct xl4_engine_opts open_opts(const char *pin_path)
 {
 	/* the value a file's default would leave, and nothing chose it */
-	struct xl4_engine_opts o = { .pin_path = pin_path, .ct_per_cpu_lru = true,
+	struct xl4_engine_opts o = { .pin_path = pin_path,
+				     .ct_per_cpu_lru = true,
 				     .ct_lru_open = true };
 	return o;
 }
