@@ -125,11 +125,22 @@ long xl4_guard_vbits_refresh(struct xl4_gvbits *live, const __u64 *fresh, const 
 		/* the live word first, then the proofs' (the datapath writes them the other way) */
 		__u64 cur = __atomic_load_n(&live->w[i], __ATOMIC_SEQ_CST), want;
 
+		__u64 late;
+
 		do
 			want = fresh[i] | (cur & (~before[i] | proved_since(live, i)));
 		while (want != cur &&
 		       !__atomic_compare_exchange_n(&live->w[i], &cur, want, false,
 						    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+		/* A proof whose live OR found its bit set already (a stale source's) changed
+		 * nothing the swap could see: if its new bit came after the read above, the swap
+		 * cleared its bit. Read the proofs' word again and put such bits back; a proof
+		 * later than this read ORs its live bit after the swap, and keeps it itself. */
+		late = cur & ~want & proved_since(live, i);
+		if (late) {
+			__atomic_fetch_or(&live->w[i], late, __ATOMIC_SEQ_CST);
+			want |= late;
+		}
 		set += __builtin_popcountll(want);
 	}
 	return set;
