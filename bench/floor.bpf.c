@@ -27,8 +27,9 @@
  *                 with more (three counters, the VIP-address bits, the LB settings, its clock).
  *   floor_insert  "floor insert" (every packet a new flow): parse, key, jhash, one Maglev read
  *                 (a 2 x 65537 u32 array, one VIP's two tables), the backend's MAC, and
- *                 bpf_map_update_elem(BPF_ANY) into the same kind of LRU; once the table is full
- *                 every insert evicts. XDP_TX, or XDP_ABORTED if the insert fails.
+ *                 bpf_map_update_elem(BPF_ANY) into the same kind of LRU (xl4-bench gives this
+ *                 one and floor_conn's per-CPU LRU lists, as xl4's default); once the table is
+ *                 full every insert evicts. XDP_TX, or XDP_ABORTED if the insert fails.
  *   floor_conn    "floor conn" (SYN, then its completing ACK): the SYN is parse, key, jhash,
  *                 Maglev read, a 16-byte slot written in a 65536-slot array (what the bench's
  *                 xl4 has: bpf/maps.h xl4_gsyn_v1; the daemon's default is 2^20), the MAC,

@@ -762,7 +762,9 @@ static void ct_prefill(struct ct_case *c, int k)
 
 /* A floor reference with maps of its own: NBE backends (ids 0..NBE-1, generation 1, the MACs
  * world_vip gives VIP 1's), one VIP's two Maglev tables of random backend ids, conntrack empty. */
-static struct floor_bpf *floor_open(void)
+/* A floor's object; per_cpu_lru: its connection table with per-CPU LRU lists, as xl4's rows it
+ * bounds have them (the lookup-only floors' tables are the same either way). */
+static struct floor_bpf *floor_open(bool per_cpu_lru)
 {
 	struct floor_bpf *fl = floor_bpf__open();
 	__u32 n = 2 * XL4_RING_SIZE_DEFAULT, *keys, *vals;
@@ -774,6 +776,8 @@ static struct floor_bpf *floor_open(void)
 	fl->rodata->ipip_src4 = htonl(0xc612ff00u); /* 198.18.255.0, the low byte varied per flow */
 	fl->bss->lane_src4 = fl->rodata->ipip_src4;
 	fl->bss->lane_src4_mask = 0xff;
+	if (per_cpu_lru)
+		bpf_map__set_map_flags(fl->maps.ct, BPF_F_NO_COMMON_LRU);
 	if (floor_bpf__load(fl))
 		fatal("load bench/floor.bpf.o", errno);
 	{
@@ -1092,7 +1096,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	const char *out_dir = NULL, *only = NULL, *ct_sizes = "1000,1000000,10000000", *xf_why[3] = { NULL };
-	struct world w_est, w_new, w_pcpu, w_gfd, w_gfull, w_gch, w_gnew, w_gpair;
+	struct world w_est, w_new, w_shared, w_gfd, w_gfull, w_gch, w_gnew, w_gpair;
 	static struct fworld fw_b1, fw_b10k, fw_b1m, fw_lim, fw_rl;
 	__u32 rl_sources = 1000000;
 	struct ct_case cs[8];
@@ -1101,7 +1105,7 @@ int main(int argc, char **argv)
 	struct bpf_object *o_fl_fd, *o_fl_chal, *o_fl_chalv;
 	int fl_fd_fd, fl_chal_fd, fl_chalv_fd;
 	int pass_fd, parse_fd, xf_miss_fd, xf_hit_fd, xf_ip_fd;
-	__u32 vip_l2, vip_l2v6, vip_port, vip_ipip, n_l2, n_port, n_ipip, p_l2, g_pair;
+	__u32 vip_l2, vip_l2v6, vip_port, vip_ipip, n_l2, n_port, n_ipip, s_l2, g_pair;
 	struct pkt valid, synfin, est, est6, icmp, dflow, dsyn;
 	struct floor_bpf *fl_est, *fl_ipip, *fl_ins, *fl_conn, *fl_syn;
 	struct floor_block_bpf *fl_blk;
@@ -1184,17 +1188,19 @@ int main(int argc, char **argv)
 	xf_hit_fd = xf_load("xdpfilt_alw_all.o", true, &o_xf_hit, &xf_why[1]);
 	xf_ip_fd = xf_load("xdpfilt_alw_ip.o", true, &o_xf_ip, &xf_why[2]);
 
-	/* xl4: established-flow world, new-flow world, new flows with per-CPU LRU lists */
+	/* xl4: established-flow world, new-flow world, new flows with one shared LRU list. The
+	 * worlds whose rows insert have per-CPU lists, as a configuration that leaves
+	 * lb.conntrack.per_cpu_lru out gets them (src/ct_lru.h). */
 	world_open(&w_est, 0, false);
 	vip_l2 = world_vip(&w_est, 1, XL4_FWD_L2, 0);
 	vip_port = world_vip(&w_est, 2, XL4_FWD_PORT, 8080);
 	vip_ipip = world_vip(&w_est, 3, XL4_FWD_IPIP, 0);
 	vip_l2v6 = world_vip(&w_est, 101, XL4_FWD_L2, 0);
-	world_open(&w_new, 0, false);
+	world_open(&w_new, 0, true);
 	n_l2 = world_vip(&w_new, 1, XL4_FWD_L2, 0);
 	n_port = world_vip(&w_new, 2, XL4_FWD_PORT, 8080);
 	n_ipip = world_vip(&w_new, 3, XL4_FWD_IPIP, 0);
-	world_open(&w_pcpu, 0, true);
+	world_open(&w_shared, 0, false);
 	/* the flood guard: forced to First Drop, forced to the challenge, and on but normal */
 	world_open(&w_gfd, 0, false);
 	world_guard(&w_gfd, world_vip(&w_gfd, 1, XL4_FWD_L2, 0), XL4_GUARD_FIRST_DROP);
@@ -1205,12 +1211,12 @@ int main(int argc, char **argv)
 	world_vbits_full(&w_gfull);
 	world_open(&w_gch, 0, false);
 	world_guard(&w_gch, world_vip(&w_gch, 1, XL4_FWD_L2, 0), XL4_GUARD_CHALLENGE);
-	world_open(&w_gnew, 0, false);
+	world_open(&w_gnew, 0, true);
 	world_guard(&w_gnew, world_vip(&w_gnew, 1, XL4_FWD_L2, 0), 0);
-	world_open(&w_gpair, 0, false);
+	world_open(&w_gpair, 0, true);
 	g_pair = world_vip(&w_gpair, 1, XL4_FWD_L2, 0);
 	world_guard(&w_gpair, g_pair, 0);
-	p_l2 = world_vip(&w_pcpu, 1, XL4_FWD_L2, 0);
+	s_l2 = world_vip(&w_shared, 1, XL4_FWD_L2, 0);
 
 	/* packets: all 64-byte IPv4 TCP frames except the ICMP error (70 bytes) */
 	tcp_frame(&valid, CLIENT4, NOT_VIP4, CLIENT_PORT, 80, TH_ACK);
@@ -1315,9 +1321,9 @@ int main(int argc, char **argv)
 		r = DRIVEN("ipip new", "xl4: LB ipip encap, new flow", w_new.e.prog_fd, &f, true, 0,
 			   XDP_TX);
 		r->w = &w_new, r->vip = n_ipip, r->check = CK_NEW;
-		r = DRIVEN("l2 new pcpu", "xl4: LB l2, new flow, conntrack per-CPU LRU",
-			   w_pcpu.e.prog_fd, &dsyn, true, 0, XDP_TX);
-		r->w = &w_pcpu, r->vip = p_l2, r->check = CK_NEW;
+		r = DRIVEN("l2 new shared", "xl4: LB l2, new flow, conntrack with one shared LRU list "
+			   "(per_cpu_lru = false)", w_shared.e.prog_fd, &dsyn, true, 0, XDP_TX);
+		r->w = &w_shared, r->vip = s_l2, r->check = CK_NEW;
 		/* the flood guard: every SYN from a new source */
 		DRIVEN("l2 new guard", "xl4: LB l2, new flow, guard on, normal (SYN slot, no insert)",
 		       w_gnew.e.prog_fd, &dsyn, true, 0, XDP_TX);
@@ -1408,7 +1414,7 @@ int main(int argc, char **argv)
 	/* floors (bench/floor.bpf.c, floor_block.bpf.c): the irreducible work of the LB paths and
 	 * of a blocklist hit, after every other row so the rows' numbers stay those of earlier
 	 * reports */
-	fl_est = floor_open();
+	fl_est = floor_open(false);
 	floor_add_flow(fl_est, CLIENT4, CLIENT_PORT, 0xc6120101u); /* the direct rows' l2 flow */
 	r = add_row("floor l2 est", "reference: floor of the l2 established path: xl4 parse + one "
 		    "conntrack LRU lookup + backend MAC rewrite", false,
@@ -1417,7 +1423,7 @@ int main(int argc, char **argv)
 	{
 		struct pkt f; /* "ipip est"'s frame: driven flow 0 to the ipip VIP */
 
-		fl_ipip = floor_open();
+		fl_ipip = floor_open(false);
 		floor_add_flow(fl_ipip, FLOW_SRC, FLOW_SPORT, 0xc6120103u);
 		tcp_frame(&f, FLOW_SRC, 0xc6120103u, FLOW_SPORT, 80, TH_ACK | TH_PSH);
 		DRIVEN("floor ipip est", "reference: floor of the ipip established path: xl4 parse + "
@@ -1427,14 +1433,14 @@ int main(int argc, char **argv)
 		       "flag, VIP by id (live, MTU), last-seen tick, one per-CPU counter",
 		       bpf_program__fd(fl_ipip->progs.floor_ipip_lane), &f, false, 1, XDP_TX);
 	}
-	fl_ins = floor_open();
+	fl_ins = floor_open(true);
 	r = add_row("floor insert", "reference: floor of a new flow: parse + jhash + Maglev read + "
 		    "one conntrack LRU insert (evicting) + MAC", true,
 		    bpf_program__fd((fl_drv = driver(bpf_program__fd(fl_ins->progs.floor_insert), &dsyn,
 						     true, 0))->progs.drive),
 		    &dsyn, XDP_TX);
 	r->fl = fl_ins, r->drv = fl_drv;
-	fl_conn = floor_open();
+	fl_conn = floor_open(true);
 	r = add_row("floor conn", "reference: floor of a new connection, per packet: SYN (jhash, "
 		    "Maglev read, slot write), ACK (ct miss, slot read, insert)", true,
 		    bpf_program__fd((fl_drv = driver_pairs(bpf_program__fd(fl_conn->progs.floor_conn),
@@ -1442,7 +1448,7 @@ int main(int argc, char **argv)
 		    &dsyn, XDP_TX);
 	r->fl = fl_conn, r->drv = fl_drv, r->fl_pairs = true;
 	/* the SYN half alone, next to "l2 new guard" */
-	fl_syn = floor_open();
+	fl_syn = floor_open(true);
 	add_row("floor syn", "reference: floor of a new connection's SYN: parse + jhash + Maglev "
 		"read + slot write + MAC", true,
 		bpf_program__fd(driver(bpf_program__fd(fl_syn->progs.floor_conn), &dsyn, true, 0)
@@ -1542,7 +1548,7 @@ int main(int argc, char **argv)
 	fworld_close(&fw_b1m);
 	fworld_close(&fw_b10k);
 	fworld_close(&fw_b1);
-	world_close(&w_pcpu);
+	world_close(&w_shared);
 	world_close(&w_new);
 	world_close(&w_est);
 	bpf_object__close(o_pass);
