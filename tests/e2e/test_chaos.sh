@@ -21,6 +21,9 @@
 #       second daemon on the same pins is refused.
 #   (f) pins of another size (lb.table_size) or of an older layout (xl4_ct_v0) are refused by
 #       name, never reused or reset.
+#   (g) connection tables pinned with one shared LRU list (before per-CPU lists were the
+#       default) are kept, the same maps, by a file that leaves lb.conntrack.per_cpu_lru out,
+#       and refused by name by one that sets it true; fresh pins get per-CPU lists.
 # Also: a runtime block entry keeps its deadline across restarts and reloads, a runtime VIP
 # does not survive (the file is the truth for what it names).
 set -u
@@ -403,5 +406,48 @@ assert_true "this build's pin is there" test -e "$DAEMON_PIN/xl4_gstat_v2"
 quietly timeout 10 "$XL4" detach -s "$DAEMON_SOCK" || _fail "xl4 detach"
 proc_wait_exit "$DAEMON_PID" 10 || _fail "the daemon did not exit after xl4 detach"
 daemon_stop
+
+e2e_section "(g) the connection tables' LRU lists: a file that leaves them out keeps the pins'"
+# pins made with one shared list, as a build before per-CPU lists were the default made them
+detach_stop() {
+	quietly timeout 10 "$XL4" detach -s "$DAEMON_SOCK" || _fail "xl4 detach"
+	proc_wait_exit "$DAEMON_PID" 10 || _fail "the daemon did not exit after xl4 detach"
+	daemon_stop
+}
+ct4_show() { bpftool -j map show pinned "$DAEMON_PIN/xl4_ct4_v1" | "$PY" -c 'import json,sys; m=json.load(sys.stdin); print(m["id"], m["flags"] & 2)'; }
+quietly timeout 20 "$XL4" cleanup --pin-path "$DAEMON_PIN" -s "$E2E_TMP/none.sock" || _fail "xl4 cleanup"
+cp "$E2E_TMP/good.conf" "$CONF" # the files below differ from it in per_cpu_lru only
+sed 's/^interfaces.*/&\nlb: { conntrack: { per_cpu_lru = false; }; };/' "$E2E_TMP/good.conf" >"$E2E_TMP/shared.conf"
+sed 's/^interfaces.*/&\nlb: { conntrack: { per_cpu_lru = true; }; };/' "$E2E_TMP/good.conf" >"$E2E_TMP/percpu.conf"
+daemon_start "$LB_LB" -c "$E2E_TMP/shared.conf"
+shared=$(ct4_show)
+assert_match "per_cpu_lru = false: one shared list (no BPF_F_NO_COMMON_LRU: $shared)" '^[0-9]+ 0$' "$shared"
+detach_stop
+out=$(timeout 20 "$XL4" check -c "$E2E_TMP/percpu.conf" --pin-path "$DAEMON_PIN" 2>&1)
+assert_eq "xl4 check -c with per_cpu_lru = true over them: exit status 1" 1 "$?"
+assert_match "xl4 check: names the table and the setting ($out)" \
+	"cannot reuse the pinned map $DAEMON_PIN/xl4_ct4?_v1: .*per_cpu_lru needs .*\\(flags 0x2\\)" "$out"
+out=$(timeout 20 "$XL4" check -c "$CONF" --pin-path "$DAEMON_PIN" 2>&1)
+assert_eq "xl4 check -c with per_cpu_lru left out over them: exit status 0 ($out)" 0 "$?"
+daemon_start "$LB_LB" -c "$CONF"
+assert_eq "left out: the same table, still one shared list" "$shared" "$(ct4_show)"
+assert_match "the log says the pins' lists are kept, and how to switch" \
+	"the pinned tables have one shared LRU list and keep it .*lb.conntrack.per_cpu_lru is not set" "$(cat "$DAEMON_LOG")"
+out=$(timeout 10 "$XL4" reload -s "$DAEMON_SOCK" 2>&1)
+assert_eq "a reload of the same file (still left out): accepted ($out)" 0 "$?"
+cp "$E2E_TMP/percpu.conf" "$CONF"
+out=$(timeout 10 "$XL4" reload -s "$DAEMON_SOCK" 2>&1)
+assert_match "a reload that sets per_cpu_lru = true: needs new pins ($out)" \
+	'needs restart with new pins: lb.conntrack.per_cpu_lru \(false -> true\)' "$out"
+detach_stop
+# fresh pins, the file silent: per-CPU lists, unless the kernel counts more possible CPUs
+# than are online (src/ct_lru.c)
+quietly timeout 20 "$XL4" cleanup --pin-path "$DAEMON_PIN" -s "$E2E_TMP/none.sock" || _fail "xl4 cleanup"
+cp "$E2E_TMP/good.conf" "$CONF"
+daemon_start "$LB_LB" -c "$CONF"
+want=2
+[ "$(cat /sys/devices/system/cpu/possible)" = "$(cat /sys/devices/system/cpu/online)" ] || want=0
+assert_match "fresh pins, left out: per-CPU lists (flag $want)" "^[0-9]+ $want\$" "$(ct4_show)"
+detach_stop
 
 e2e_summary chaos
