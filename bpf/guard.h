@@ -72,7 +72,10 @@ static __always_inline __u32 guard_level(const struct xl4_guard_cfg *c, struct x
 	}
 	if (!mode)
 		return XL4_GUARD_NORMAL;
-	if (now - v->last_bad_ns > (__u64)c->leave_ms * MS_NS) {
+	/* Signed: another CPU's judge may have read the clock a jiffy later than this packet did
+	 * and written last_bad_ns since; unsigned, that newest window looked ~584 years old and
+	 * the VIP left emergency mode in the middle of the flood. */
+	if ((__s64)(now - v->last_bad_ns) > (__s64)((__u64)c->leave_ms * MS_NS)) {
 		v->entered_ns = 0;
 		return XL4_GUARD_NORMAL;
 	}

@@ -1928,6 +1928,30 @@ static void sc_hysteresis(int v6)
 	NAME(n, &w, "hysteresis/left-state-cleared");
 	check_u64(n, "entered_ns", v.entered_ns, 0);
 
+	/* Another CPU's judge read the clock a jiffy after this CPU did, and wrote that window's
+	 * time before this CPU's SYN asks for the level: last_bad_ns is "in the future" here. It
+	 * is the newest attack window, not one long past: an unsigned now - last_bad_ns wrapped,
+	 * and the VIP left emergency mode in the middle of a flood (tests/e2e/test_guard_flood.sh
+	 * (d), one run in 29: a tenth of a second of spoofed SYNs at the backends). */
+	{
+		struct xl4_guard_vip ahead = { 0 };
+
+		ahead.entered_ns = XL4_GUARD_MODE(w.now, XL4_GUARD_FIRST_DROP, XL4_GUARD_CAUSE_RATIO);
+		ahead.last_bad_ns = w.now + 4 * MS_NS; /* one tick of jiffies at HZ 250 */
+		bpf_map_update_elem(w.vip_fd, &w.vip_id, &ahead, BPF_ANY);
+		fwd = burst(&w, 90002, 1, 0);
+		NAME(n, &w, "hysteresis/last-bad-ahead-of-this-cpu-stays");
+		check_u64(n, "SYNs forwarded", fwd, 0);
+		vip_state(&w, &v);
+		NAME(n, &w, "hysteresis/last-bad-ahead-of-this-cpu-mode-kept");
+		check_u64(n, "entered_ns (decoded: the time alone)", v.entered_ns,
+			  ahead.entered_ns & ~31ull);
+		NAME(n, &w, "hysteresis/last-bad-ahead-of-this-cpu-level-kept");
+		check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
+		memset(&ahead, 0, sizeof(ahead)); /* normal again for what follows */
+		bpf_map_update_elem(w.vip_fd, &w.vip_id, &ahead, BPF_ANY);
+	}
+
 	/* escalation (auto): enter again, then admitted SYNs that never complete */
 	w.cfg.response = XL4_GUARD_RESP_AUTO;
 	cfg_write(&w);
