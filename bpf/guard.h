@@ -583,6 +583,8 @@ static __always_inline int guard_first_drop(struct guard_ctx *g, const struct xl
 	XL4_UNROLL
 	for (int i = 0; i < XL4_GUARD_GREY_WAYS; i++) {
 		age = now_t - bk->tick[i];
+		if ((__s32)age < 0)
+			age = 0; /* written by another CPU a tick ahead of this one's read: the newest */
 		if (bk->tag[i] == tag)
 			hit = i;
 		if (!bk->tag[i])

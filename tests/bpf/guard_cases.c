@@ -999,6 +999,31 @@ static void sc_grey_full(int v6)
 			bpf_map_delete_elem(w.ver_fd, &k);
 		}
 	}
+	/* Client 1's first SYN greylisted by another CPU, whose clock read came a tick after this
+	 * CPU's: its way looks newer than now here. It is the newest of the bucket, so the fourth
+	 * mate's SYN on this CPU evicts the oldest mate, not client 1 (an unsigned age made it
+	 * the oldest of all, and client 1's retransmission was dropped as a first SYN). */
+	clock_set(&w, w.now + 20 * SEC_NS);
+	t1 = w.now;
+	for (int i = 0; i < 3; i++) {
+		clock_set(&w, t1 + i * 10 * MS_NS);
+		mkpkt(&w, &p, mates[i], 42000, TH_SYN, 0, 0, 1000);
+		NAME(n, &w, "greylist-full/tick-ahead/mate-%d-greylisted", i + 1);
+		run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+	}
+	clock_set(&w, t1 + 40 * MS_NS);
+	mkpkt(&w, &p, 1, 42000, TH_SYN, 0, 0, 1000);
+	NAME(n, &w, "greylist-full/tick-ahead/first-syn");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+	/* this CPU: two greylist ticks behind the write above */
+	clock_set(&w, t1 + 40 * MS_NS - (2ull << XL4_GUARD_GREY_TICK_SHIFT));
+	mkpkt(&w, &p, mates[3], 42000, TH_SYN, 0, 0, 1000);
+	NAME(n, &w, "greylist-full/tick-ahead/fourth-mate-greylisted");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+	clock_set(&w, t1 + 40 * MS_NS + SEC_NS);
+	mkpkt(&w, &p, 1, 42000, TH_SYN, 0, 0, 1000);
+	NAME(n, &w, "greylist-full/tick-ahead/retransmission-admitted");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
 	world_close(&w);
 }
 
