@@ -114,6 +114,16 @@ static void print_maps(json_t *maps)
 		printf("%-20s %-16s %12lld %12lld %6.1f%%\n", json_string_value(json_object_get(m, "name")),
 		       json_string_value(json_object_get(m, "type")), n, cap, cap ? 100.0 * n / cap : 0.0);
 	}
+	/* a fill of the whole says little when each CPU evicts at its own share */
+	json_array_foreach(maps, i, m) {
+		long long lists = json_integer_value(json_object_get(m, "lru_lists"));
+		long long cap = json_integer_value(json_object_get(m, "capacity"));
+
+		if (lists > 1)
+			printf("%s: per-CPU LRU lists, %lld of %lld entries each (a CPU's flows evict at "
+			       "its share)\n", json_string_value(json_object_get(m, "name")), lists,
+			       cap / lists);
+	}
 }
 
 static int run_status(const struct xl4_cmd *cmd, void *args, int argc, char **argv)

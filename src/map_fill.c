@@ -87,6 +87,10 @@ static int fill_one(int fd, const struct xl4_map_known *known, int n_known, stru
 	snprintf(f->name, sizeof(f->name), "%s", info.name);
 	f->type = info.type;
 	f->capacity = info.max_entries;
+	f->lru_lists = 0;
+	if (info.type == BPF_MAP_TYPE_LRU_HASH || info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
+		f->lru_lists = (info.map_flags & BPF_F_NO_COMMON_LRU) && libbpf_num_possible_cpus() > 0 ?
+				       (__u32)libbpf_num_possible_cpus() : 1;
 	f->walked = true;
 	for (int k = 0; k < n_known && f->walked; k++) {
 		if (!strcmp(known[k].name, f->name)) {
@@ -190,12 +194,17 @@ json_t *xl4_map_fill_json(const struct xl4_map_fills *f)
 {
 	json_t *a = json_array();
 
-	for (int i = 0; f->valid && i < f->n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:s}", "name", f->m[i].name,
-						   "type", type_name(f->m[i].type), "entries",
-						   (json_int_t)f->m[i].entries, "capacity",
-						   (json_int_t)f->m[i].capacity, "counted",
-						   f->m[i].walked ? "walk" : "daemon"));
+	for (int i = 0; f->valid && i < f->n; i++) {
+		json_t *m = json_pack("{s:s, s:s, s:I, s:I, s:s}", "name", f->m[i].name, "type",
+				      type_name(f->m[i].type), "entries", (json_int_t)f->m[i].entries,
+				      "capacity", (json_int_t)f->m[i].capacity, "counted",
+				      f->m[i].walked ? "walk" : "daemon");
+
+		/* per-CPU lists: a CPU's flows evict at its share, whatever the total's fill */
+		if (m && f->m[i].lru_lists)
+			json_object_set_new(m, "lru_lists", json_integer(f->m[i].lru_lists));
+		json_array_append_new(a, m);
+	}
 	return a;
 }
 

@@ -24,6 +24,8 @@ struct xl4_map_fill {
 	char name[32];
 	__u32 type;	     /* BPF_MAP_TYPE_* */
 	__u64 entries, capacity;
+	__u32 lru_lists;     /* an LRU map's lists: 1 shared, or one per possible CPU
+			      * (BPF_F_NO_COMMON_LRU), each holding capacity / lru_lists; else 0 */
 	bool walked;	     /* counted by a walk (else: the daemon's own count) */
 };
 

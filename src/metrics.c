@@ -201,6 +201,12 @@ static void render_maps(FILE *f, json_t *maps)
 	family(f, "xl4_map_capacity_entries", "gauge", "Entries a datapath hash, LRU or LPM map can hold (max_entries)");
 	json_array_foreach(maps, i, m)
 		sample(f, "xl4_map_capacity_entries", jint(m, "capacity"), 1, "map", jstr(m, "name"));
+	family(f, "xl4_map_lru_lists", "gauge",
+	       "The LRU lists an LRU map's entries are split over: 1 shared, or one per possible CPU "
+	       "(per-CPU lists, each holding capacity / lists: a CPU's flows evict at its share)");
+	json_array_foreach(maps, i, m)
+		if (json_object_get(m, "lru_lists"))
+			sample(f, "xl4_map_lru_lists", jint(m, "lru_lists"), 1, "map", jstr(m, "name"));
 	family(f, "xl4_conntrack_entries", "gauge",
 	       "Flows in the connection table (xl4_ct4_v1 + xl4_ct_v1: IPv4 and IPv6; counted at most every 10 s)");
 	json_array_foreach(maps, i, m)

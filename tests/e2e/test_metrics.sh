@@ -304,7 +304,10 @@ bad = [n for n in ("xl4_vips_v1", "xl4_vaddr_v1", "xl4_ct_v1", "xl4_ct4_v1", "xl
                    "xl4_allow6_v1", "xl4_block4_v1", "xl4_block6_v1", "xl4_rdst_v1", "xl4_rport_v1")
        if n not in names]
 for e in maps:
-    for fam, k in (("xl4_map_entries", "entries"), ("xl4_map_capacity_entries", "capacity")):
+    fams = [("xl4_map_entries", "entries"), ("xl4_map_capacity_entries", "capacity")]
+    if e["type"] == "lru_hash":
+        fams.append(("xl4_map_lru_lists", "lru_lists"))
+    for fam, k in fams:
         got = m.get(f'{fam}{{map="{e["name"]}"}}')
         if got is None or int(got) != e[k]:
             bad.append(f'{fam}{{map="{e["name"]}"}}={got} status={e[k]}')
@@ -314,6 +317,16 @@ EOF
 assert_eq "every map of status --json has entries and capacity series, equal to it" "-" "$diff"
 assert_match "xl4 status: maps section with the conntrack fill" \
 	"xl4_ct4_v1 +lru_hash +$N_FLOWS +262144 +0\.0%" "$(cat "$E2E_TMP/st.txt")"
+# per-CPU LRU lists (the default on a machine whose possible CPUs are online): each CPU's share
+ncpu=$(($(sed 's/.*-//' /sys/devices/system/cpu/possible) + 1))
+if [ "$(cat /sys/devices/system/cpu/possible)" = "$(cat /sys/devices/system/cpu/online)" ] && [ "$ncpu" -gt 1 ]; then
+	assert_match "xl4 status: the conntrack's per-CPU lists and each one's share" \
+		"xl4_ct4_v1: per-CPU LRU lists, $ncpu of $((262144 / ncpu)) entries each" "$(cat "$E2E_TMP/st.txt")"
+	assert_match "metrics: xl4_map_lru_lists of the conntrack" \
+		"xl4_map_lru_lists\{map=\"xl4_ct4_v1\"\} $ncpu" "$(cat "$E2E_TMP/m2.txt")"
+else
+	e2e_log "  SKIPPED the per-CPU lists' status line: one CPU, or possible CPUs not all online (one shared list)"
+fi
 daemon_stop TERM
 assert_eq "daemon exit status after SIGTERM" 0 "$DAEMON_RC"
 assert_false "port 9143 closed after exit" quietly in_ns "$SRV" curl -sf --max-time 3 "$URL"

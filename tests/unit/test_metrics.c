@@ -82,9 +82,11 @@ static void test_conntrack_both_tables(void **state)
 {
 	struct xl4_totals t = { 0 };
 	json_t *maps = json_loads(
-		"[{\"name\": \"xl4_ct4_v1\", \"type\": \"lru_hash\", \"entries\": 23, \"capacity\": 262144},"
+		"[{\"name\": \"xl4_ct4_v1\", \"type\": \"lru_hash\", \"entries\": 23, \"capacity\": 262144,"
+		"  \"lru_lists\": 2},"
 		" {\"name\": \"xl4_ct_v1\", \"type\": \"lru_hash\", \"entries\": 5, \"capacity\": 1024},"
-		" {\"name\": \"xl4_rate_v1\", \"type\": \"lru_hash\", \"entries\": 7, \"capacity\": 99}]",
+		" {\"name\": \"xl4_rate_v1\", \"type\": \"lru_hash\", \"entries\": 7, \"capacity\": 99,"
+		"  \"lru_lists\": 1}]",
 		0, NULL);
 	struct xl4_metrics_input in = { .totals = &t, .maps = maps };
 	char *text;
@@ -97,6 +99,10 @@ static void test_conntrack_both_tables(void **state)
 	assert_non_null(strstr(text, "\nxl4_conntrack_entries 28\n"));
 	assert_non_null(strstr(text, "\nxl4_map_entries{map=\"xl4_ct4_v1\"} 23\n"));
 	assert_non_null(strstr(text, "\nxl4_map_capacity_entries{map=\"xl4_ct_v1\"} 1024\n"));
+	/* the LRU lists where the map says (per-CPU: 2; shared: 1), none where it does not */
+	assert_non_null(strstr(text, "\nxl4_map_lru_lists{map=\"xl4_ct4_v1\"} 2\n"));
+	assert_non_null(strstr(text, "\nxl4_map_lru_lists{map=\"xl4_rate_v1\"} 1\n"));
+	assert_null(strstr(text, "xl4_map_lru_lists{map=\"xl4_ct_v1\"}"));
 	free(text);
 	json_decref(maps);
 }
