@@ -1272,8 +1272,8 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	{ "lb.conntrack.per_cpu_lru", XL4_CONF_BOOL, FIELD(lb.ct_per_cpu_lru), .parse = per_cpu_lru_given,
 	  .restart_only = true, .pinned_size = true,
 	  .help = "per-CPU LRU lists (`BPF_F_NO_COMMON_LRU`): an insert takes a free entry from, "
-		  "and evicts from, its own CPU's list only (a quarter less time per new connection "
-		  "on one core, no shared lock across cores); each list holds its CPU's share of the "
+		  "and evicts from, its own CPU's list only (faster inserts on one core, no shared "
+		  "lock across cores: docs/load-balancer.md); each list holds its CPU's share of the "
 		  "table, whose size is rounded up to a multiple of the CPUs. Left out: per-CPU, "
 		  "unless pinned tables in place have one shared list (they are kept) or the kernel "
 		  "counts more possible CPUs than are online (a share would be too small). false: "
