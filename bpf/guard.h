@@ -562,6 +562,17 @@ static __always_inline struct xl4_guard_slot *guard_syn_slot(const struct xl4_gu
  * escalation to the challenge answers). A real client's connections each wait for their own
  * retransmission, until the first one admitted has verified its source.
  */
+/* A greylist way's age in ticks. Another CPU that read the clock a jiffy after this one may
+ * have written its way since: a way up to 64 ticks (67 ms) "ahead" is the newest, age 0, not
+ * one 52 days old (the next victim, and its client's retransmission dropped as a first SYN).
+ * Only that small lead: a way really weeks old must still age as the oldest. */
+static __always_inline __u32 grey_age(__u32 now_t, __u32 tick)
+{
+	__u32 age = now_t - tick;
+
+	return age > (__u32)-64 ? 0 : age;
+}
+
 static __always_inline int guard_first_drop(struct guard_ctx *g, const struct xl4_pkt *p,
 					    __u32 vip_id, __be32 seq)
 {
@@ -582,9 +593,7 @@ static __always_inline int guard_first_drop(struct guard_ctx *g, const struct xl
 		return -XL4_R_GUARD_FIRST_DROP;
 	XL4_UNROLL
 	for (int i = 0; i < XL4_GUARD_GREY_WAYS; i++) {
-		age = now_t - bk->tick[i];
-		if ((__s32)age < 0)
-			age = 0; /* written by another CPU a tick ahead of this one's read: the newest */
+		age = grey_age(now_t, bk->tick[i]);
 		if (bk->tag[i] == tag)
 			hit = i;
 		if (!bk->tag[i])
@@ -595,7 +604,7 @@ static __always_inline int guard_first_drop(struct guard_ctx *g, const struct xl
 		}
 	}
 	if (hit >= 0 && hit < XL4_GUARD_GREY_WAYS) {
-		age = now_t - bk->tick[hit];
+		age = grey_age(now_t, bk->tick[hit]);
 		if (age < min_t) {
 			g->st->fd_early++;
 			return -XL4_R_GUARD_SYN_EARLY;

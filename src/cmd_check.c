@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "config.h"
 #include "engine.h"
+#include "ct_lru.h"
 #include "engine_opts.h"
 #include "kernel_check.h"
 #include "version.h"
@@ -72,6 +73,7 @@ static enum pins_start check_pins(const struct xl4_config *cfg, __u32 *prog_id)
 	if (!has_pins(cfg->pin_path))
 		return PINS_NONE;
 	xl4_engine_opts_from_config(cfg, &eo);
+	xl4_ct_lru_settle_here(&eo); /* as the daemon would, over these pins */
 	/* both, so that one look names every reason (the daemon stops at the first) */
 	layout = xl4_pins_check_layout(cfg->pin_path, true);
 	sizes = xl4_engine_pins_fit(&eo);

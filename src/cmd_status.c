@@ -120,8 +120,8 @@ static void print_maps(json_t *maps)
 		long long cap = json_integer_value(json_object_get(m, "capacity"));
 
 		if (lists > 1)
-			printf("%s: per-CPU LRU lists, %lld of %lld entries each (a CPU's flows evict at "
-			       "its share)\n", json_string_value(json_object_get(m, "name")), lists,
+			printf("%s: per-CPU LRU lists, %lld lists of %lld entries each (a CPU's flows "
+			       "evict at its share)\n", json_string_value(json_object_get(m, "name")), lists,
 			       cap / lists);
 	}
 }

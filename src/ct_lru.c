@@ -10,16 +10,14 @@
 #include "ct_lru.h"
 #include "log.h"
 
-int xl4_ct_lru_pinned(const char *pin_path)
+static int pinned_kind(const char *pin_path, const char *name)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	char path[4096];
 	int fd, err;
 
-	if (!pin_path || !pin_path[0])
-		return -ENOENT;
-	if (snprintf(path, sizeof(path), "%s/xl4_ct4_v1", pin_path) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s", pin_path, name) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	if (access(path, F_OK))
 		return -errno;
@@ -30,6 +28,18 @@ int xl4_ct_lru_pinned(const char *pin_path)
 	err = err ? -errno : !!(info.map_flags & BPF_F_NO_COMMON_LRU);
 	close(fd);
 	return err;
+}
+
+int xl4_ct_lru_pinned(const char *pin_path)
+{
+	int kind;
+
+	if (!pin_path || !pin_path[0])
+		return -ENOENT;
+	kind = pinned_kind(pin_path, "xl4_ct4_v1");
+	/* pins of a build before the IPv4 table had its own: the one table, which this build
+	 * keeps for IPv6 and sizes with the same setting */
+	return kind == -ENOENT ? pinned_kind(pin_path, "xl4_ct_v1") : kind;
 }
 
 void xl4_ct_lru_settle(struct xl4_engine_opts *o, int possible, int online)

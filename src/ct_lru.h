@@ -12,8 +12,8 @@
 
 #include "engine.h"
 
-/* What the pinned IPv4 connection table under pin_path has: 1 per-CPU lists, 0 one shared
- * list, -errno (-ENOENT: no such pin). */
+/* What the pinned IPv4 connection table under pin_path has (or, in pins of a build before it,
+ * the one table xl4_ct_v1): 1 per-CPU lists, 0 one shared list, -errno (-ENOENT: none). */
 int xl4_ct_lru_pinned(const char *pin_path);
 /* The choice for o->ct_per_cpu_lru when o->ct_lru_open (nothing chose it), logged when it is
  * not the default's, and o->ct_lru_open cleared; nothing when the configuration chose.

@@ -34,6 +34,7 @@
 #include "daemon_lb.h"
 #include "daemon_log.h"
 #include "engine.h"
+#include "ct_lru.h"
 #include "engine_opts.h"
 #include "event_fmt.h"
 #include "kernel_check.h"
@@ -718,6 +719,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 		goto out;
 	/* load-time knobs: they decide whether the running program can be adopted */
 	xl4_engine_opts_from_config(cfg, &eo);
+	xl4_ct_lru_settle_here(&eo); /* the pins in place, then the CPUs, when the file is silent */
 	d->cfg.lb.ct_per_cpu_lru = eo.ct_per_cpu_lru; /* as settled: what a reload compares */
 	d->fingerprint = xl4_engine_fingerprint(&eo);
 	/* adopt the running program (same build and knobs), or load one to replace it */

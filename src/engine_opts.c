@@ -2,7 +2,6 @@
 /* A configuration's load-time settings as engine options (engine_opts.h). */
 #include <string.h>
 
-#include "ct_lru.h"
 #include "engine_opts.h"
 
 void xl4_engine_opts_from_config(const struct xl4_config *cfg, struct xl4_engine_opts *eo)
@@ -15,8 +14,7 @@ void xl4_engine_opts_from_config(const struct xl4_config *cfg, struct xl4_engine
 	eo->ct_max = cfg->lb.ct_max;
 	eo->ct6_max = cfg->lb.ct6_max;
 	eo->ct_per_cpu_lru = cfg->lb.ct_per_cpu_lru;
-	eo->ct_lru_open = !cfg->lb.ct_per_cpu_lru_set;
-	xl4_ct_lru_settle_here(eo); /* the pins in place, then the CPUs, when the file is silent */
+	eo->ct_lru_open = !cfg->lb.ct_per_cpu_lru_set; /* the caller settles it: ct_lru.h */
 	eo->rate_max = cfg->filter.rate_table_size;
 	eo->block4_groups = cfg->filter.ipv4_groups;
 	eo->guard_grey_slots = cfg->guard.grey_slots;

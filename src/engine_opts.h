@@ -8,7 +8,9 @@
 #include "engine.h"
 
 /* Every load-time setting of cfg, its pin path included; the rest of *eo is zeroed. What the
- * file leaves to xl4 is settled here (the connection tables' LRU lists: src/ct_lru.h). */
+ * file leaves to the pins in place (the connection tables' LRU lists) stays open: the caller
+ * settles it with xl4_ct_lru_settle_here() once eo->pin_path is the one it loads with
+ * (src/ct_lru.h; the replay's private maps follow the CPUs alone). */
 void xl4_engine_opts_from_config(const struct xl4_config *cfg, struct xl4_engine_opts *eo);
 
 #endif

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "engine.h"
+#include "ct_lru.h"
 #include "engine_opts.h"
 #include "guard_state.h"
 #include "lb_state.h"
@@ -195,6 +196,7 @@ int xl4_replay(const struct xl4_config *cfg, const struct xl4_replay_opts *o)
 	 * drop events (nobody reads them here) */
 	xl4_engine_opts_from_config(cfg, &eo);
 	eo.pin_path = NULL;
+	xl4_ct_lru_settle_here(&eo); /* no pins: the CPUs alone, quietly unless they decide */
 	eo.sample_per_sec = 0;
 	eo.trace = true;
 	if (xl4_engine_load(&eng, &eo))

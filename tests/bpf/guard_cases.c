@@ -1024,6 +1024,39 @@ static void sc_grey_full(int v6)
 	mkpkt(&w, &p, 1, 42000, TH_SYN, 0, 0, 1000);
 	NAME(n, &w, "greylist-full/tick-ahead/retransmission-admitted");
 	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	/* Ways written 30 days ago (more than 2^31 ticks): the oldest, not "ahead" of now. A
+	 * fresh client's way must outlive them when a fourth mate needs room. */
+	{
+		struct xl4_guard_src k = src_key(&w, 1);
+
+		bpf_map_delete_elem(w.ver_fd, &k);
+	}
+	{
+		/* an empty bucket: no way of the fourth mate's to hit, only the victim choice */
+		struct xl4_guard_grey empty = { 0 };
+
+		bpf_map_update_elem(w.eng.guard.grey, &b, &empty, BPF_ANY);
+	}
+	clock_set(&w, w.now + 20 * SEC_NS);
+	t1 = w.now;
+	for (int i = 0; i < 3; i++) {
+		mkpkt(&w, &p, mates[i], 42000, TH_SYN, 0, 0, 1000);
+		NAME(n, &w, "greylist-full/weeks-old/mate-%d-greylisted", i + 1);
+		run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+	}
+	t1 += 30ull * 86400 * SEC_NS;
+	clock_set(&w, t1);
+	mkpkt(&w, &p, 1, 42000, TH_SYN, 0, 0, 1000);
+	NAME(n, &w, "greylist-full/weeks-old/first-syn");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+	clock_set(&w, t1 + 10 * MS_NS);
+	mkpkt(&w, &p, mates[3], 42000, TH_SYN, 0, 0, 1000);
+	NAME(n, &w, "greylist-full/weeks-old/fourth-mate-greylisted");
+	run(&w, n, &p, XDP_DROP, XL4_R_GUARD_FIRST_DROP);
+	clock_set(&w, t1 + SEC_NS);
+	mkpkt(&w, &p, 1, 42000, TH_SYN, 0, 0, 1000);
+	NAME(n, &w, "greylist-full/weeks-old/retransmission-admitted");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
 	world_close(&w);
 }
 

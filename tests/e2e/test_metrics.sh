@@ -321,7 +321,7 @@ assert_match "xl4 status: maps section with the conntrack fill" \
 ncpu=$(($(sed 's/.*-//' /sys/devices/system/cpu/possible) + 1))
 if [ "$(cat /sys/devices/system/cpu/possible)" = "$(cat /sys/devices/system/cpu/online)" ] && [ "$ncpu" -gt 1 ]; then
 	assert_match "xl4 status: the conntrack's per-CPU lists and each one's share" \
-		"xl4_ct4_v1: per-CPU LRU lists, $ncpu of $((262144 / ncpu)) entries each" "$(cat "$E2E_TMP/st.txt")"
+		"xl4_ct4_v1: per-CPU LRU lists, $ncpu lists of $((262144 / ncpu)) entries each" "$(cat "$E2E_TMP/st.txt")"
 	assert_match "metrics: xl4_map_lru_lists of the conntrack" \
 		"xl4_map_lru_lists\{map=\"xl4_ct4_v1\"\} $ncpu" "$(cat "$E2E_TMP/m2.txt")"
 else

@@ -59,21 +59,26 @@ static void test_no_pins(void **state)
 	assert_false(o.ct_lru_open);
 }
 
-/* pin an LRU hash with flags as dir/xl4_ct4_v1; 0 or -errno */
-static int pin_table(__u32 flags)
+/* pin an LRU hash with flags as dir/name; 0 or -errno */
+static int pin_named(const char *name, __u32 flags)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = flags);
 	char path[128];
 	int fd, err;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "xl4_ct4_v1", sizeof(struct xl4_flow_key4),
+	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, name, sizeof(struct xl4_flow_key4),
 			    sizeof(struct xl4_flow), 256, &mo);
 	if (fd < 0)
 		return -errno;
-	snprintf(path, sizeof(path), "%s/xl4_ct4_v1", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	err = bpf_obj_pin(fd, path) ? -errno : 0;
 	close(fd);
 	return err;
+}
+
+static int pin_table(__u32 flags)
+{
+	return pin_named("xl4_ct4_v1", flags);
 }
 
 static void unpin_table(void)
@@ -81,6 +86,8 @@ static void unpin_table(void)
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/xl4_ct4_v1", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/xl4_ct_v1", dir);
 	unlink(path);
 }
 
@@ -107,6 +114,13 @@ static void test_pins_decide(void **state)
 	o.ct_per_cpu_lru = false;
 	xl4_ct_lru_settle(&o, 240, 2);
 	assert_true(o.ct_per_cpu_lru);
+	unpin_table();
+	/* pins of a build before the IPv4 table: only xl4_ct_v1, one shared list, kept */
+	assert_int_equal(pin_named("xl4_ct_v1", 0), 0);
+	assert_int_equal(xl4_ct_lru_pinned(dir), 0);
+	o = open_opts(dir);
+	xl4_ct_lru_settle(&o, 2, 2);
+	assert_false(o.ct_per_cpu_lru);
 	unpin_table();
 	rmdir(dir);
 }
