@@ -554,14 +554,6 @@ static __always_inline struct xl4_guard_slot *guard_syn_slot(const struct xl4_gu
 
 /* ---- First Drop ---- */
 
-/*
- * The greylist's key is the SYN itself: source address and port, VIP (its id names address
- * and port) and the client's sequence number. A TCP retransmission repeats all of them; a
- * spoofed flood from a small prefix repeats addresses but not (port, sequence), so it cannot
- * pass for a retransmission of itself (an attacker must resend the very same SYN, which
- * escalation to the challenge answers). A real client's connections each wait for their own
- * retransmission, until the first one admitted has verified its source.
- */
 /* A greylist way's age in ticks. Another CPU that read the clock a jiffy after this one may
  * have written its way since: a way up to 64 ticks (67 ms) "ahead" is the newest, age 0, not
  * one 52 days old (the next victim, and its client's retransmission dropped as a first SYN).
@@ -573,6 +565,14 @@ static __always_inline __u32 grey_age(__u32 now_t, __u32 tick)
 	return age > (__u32)-64 ? 0 : age;
 }
 
+/*
+ * The greylist's key is the SYN itself: source address and port, VIP (its id names address
+ * and port) and the client's sequence number. A TCP retransmission repeats all of them; a
+ * spoofed flood from a small prefix repeats addresses but not (port, sequence), so it cannot
+ * pass for a retransmission of itself (an attacker must resend the very same SYN, which
+ * escalation to the challenge answers). A real client's connections each wait for their own
+ * retransmission, until the first one admitted has verified its source.
+ */
 static __always_inline int guard_first_drop(struct guard_ctx *g, const struct xl4_pkt *p,
 					    __u32 vip_id, __be32 seq)
 {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The connection tables' LRU lists when the configuration leaves them to xl4 (ct_lru.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -19,11 +18,9 @@ static int pinned_kind(const char *pin_path, const char *name)
 
 	if (snprintf(path, sizeof(path), "%s/%s", pin_path, name) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	if (access(path, F_OK))
-		return -errno;
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return -errno;
+		return -errno; /* -ENOENT: no such pin */
 	err = bpf_obj_get_info_by_fd(fd, &info, &len);
 	err = err ? -errno : !!(info.map_flags & BPF_F_NO_COMMON_LRU);
 	close(fd);

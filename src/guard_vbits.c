@@ -123,9 +123,7 @@ long xl4_guard_vbits_refresh(struct xl4_gvbits *live, const __u64 *fresh, const 
 
 	for (__u32 i = 0; i < live->words; i++) {
 		/* the live word first, then the proofs' (the datapath writes them the other way) */
-		__u64 cur = __atomic_load_n(&live->w[i], __ATOMIC_SEQ_CST), want;
-
-		__u64 late;
+		__u64 cur = __atomic_load_n(&live->w[i], __ATOMIC_SEQ_CST), want, late;
 
 		do
 			want = fresh[i] | (cur & (~before[i] | proved_since(live, i)));

@@ -6,8 +6,8 @@
 #include <pcap/pcap.h>
 #include <jansson.h>
 
-#include "engine.h"
 #include "ct_lru.h"
+#include "engine.h"
 #include "engine_opts.h"
 #include "guard_state.h"
 #include "lb_state.h"
