@@ -250,50 +250,64 @@ static __always_inline struct xl4_rule *rule_match(const struct xl4_pkt *p)
 /* The filter front's "the stage must judge": above every stage return (stats.h). */
 #define XL4_FILTER_STAGE (XL4_NEXT + 0x10)
 
+/* Does the filter have anything to apply beyond its source lists: rules, or a global limit? */
+static __always_inline int filter_has_more(const struct xl4_filter_globals *g)
+{
+	return g->has_rules || g->limit.action == XL4_RULE_LIMIT;
+}
+
 /*
- * The filter's front, inlined in the pipeline before the stage (a call costs ~7 ns): what it
- * can decide from the settings and the IPv4 blocklist's index alone.
- *   XL4_NEXT             nothing to judge: no list of p's family holds an entry (or, for
- *                        IPv4, no blocklist entry holds the source and there is no
- *                        allowlist), no rule, no global limit;
- *   -XL4_R_FILTER_BLOCK  an IPv4 source held by a live blocklist entry for every packet (the
- *                        index's answer, no allowlist to win over it): what the stage would
- *                        return, without its call;
- *   XL4_FILTER_STAGE     anything else (an allowlist, IPv6 lists, rules or a limit to apply,
- *                        an expired or scoped entry whose shorter prefixes the trie decides,
- *                        an index read mid-move, no settings: fail closed): the stage
- *                        judges from the start.
+ * The filter's front for IPv4, inlined in the pipeline between the parser's two parts (only
+ * the fixed header's addresses read): what it can decide from the settings and the blocklist's
+ * index alone. -XL4_R_FILTER_BLOCK for a source held by a live blocklist entry for every
+ * packet (the index's answer, no allowlist to win over it): what the stage would return,
+ * without its call. Otherwise 0, with XL4_ABSENT_FILTER set in p->absent when there is nothing
+ * for the stage to judge (no blocklist entry holds the source, no allowlist, no rule, no global
+ * limit), and left clear for anything else (an allowlist, rules or a limit to apply, an expired
+ * or scoped entry whose shorter prefixes the trie decides, an index read mid-move, no
+ * settings: fail closed), which the stage judges from the start.
+ *
+ * The answer is a bit in p->absent rather than a return value for the verifier's sake: a byte
+ * in the middle of the stack's xl4_pkt is not tracked as a constant, so the rest of the parse
+ * is verified once, not once per answer (xl4.bpf.c reads it back with a volatile load).
  */
-static __always_inline int xl4_filter_front(struct xl4_pkt *p)
+static __always_inline int xl4_filter_front4(struct xl4_pkt *p)
 {
 	__u32 zero = 0;
 	struct xl4_filter_globals *g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
 	struct xl4_prefix_entry *e = NULL;
-	int more;
 
-	if (!g)
-		return XL4_FILTER_STAGE;
-	more = g->has_rules || g->limit.action == XL4_RULE_LIMIT;
-	if (p->t.flags & XL4_F_IPV6)
-		return more || (g->lists & (XL4_LISTS_ALLOW6 | XL4_LISTS_BLOCK6)) ? XL4_FILTER_STAGE
-										   : XL4_NEXT;
-	if (g->lists & XL4_LISTS_ALLOW4)
-		return XL4_FILTER_STAGE;
+	if (!g || (g->lists & XL4_LISTS_ALLOW4))
+		return 0;
 	if (g->lists & XL4_LISTS_BLOCK4) {
 		switch (d24_first(p->t.saddr[0], &xl4_b4idx_v1, &xl4_b4grp_v1, &xl4_b4ent_v1, &e)) {
 		case D24_HIT:
 			if (e->scope != XL4_BLOCK_SCOPE_ALL || !entry_live(e))
-				return XL4_FILTER_STAGE;
+				return 0;
 			p->detail = e->len; /* as the stage: events show the matching prefix */
 			return -XL4_R_FILTER_BLOCK;
 		case D24_NONE:
 			p->absent |= XL4_ABSENT_BLOCK4; /* the stage (rules, a limit) skips the list */
 			break;
 		default:
-			return XL4_FILTER_STAGE;
+			return 0;
 		}
 	}
-	return more ? XL4_FILTER_STAGE : XL4_NEXT;
+	if (!filter_has_more(g))
+		p->absent |= XL4_ABSENT_FILTER;
+	return 0;
+}
+
+/* The filter's front for IPv6, after the whole parse: XL4_NEXT when no IPv6 list has an entry
+ * and there is no rule and no limit, else XL4_FILTER_STAGE (the lists are tries: the stage's). */
+static __always_inline int xl4_filter_front6(void)
+{
+	__u32 zero = 0;
+	struct xl4_filter_globals *g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
+
+	if (!g || filter_has_more(g) || (g->lists & (XL4_LISTS_ALLOW6 | XL4_LISTS_BLOCK6)))
+		return XL4_FILTER_STAGE;
+	return XL4_NEXT;
 }
 
 static __always_inline int xl4_filter(struct xl4_pkt *p)
@@ -304,7 +318,7 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 	__u32 zero = 0, lists, v6 = p->t.flags & XL4_F_IPV6;
 	int ret;
 
-	/* Called only when xl4_filter_front() could not decide (bpf/xl4.bpf.c). Empty lists are
+	/* Called only when the filter's front could not decide (bpf/xl4.bpf.c). Empty lists are
 	 * not looked up (two trie walks saved on every packet); without the settings, every list
 	 * is. */
 	g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);

@@ -58,6 +58,7 @@ _Static_assert(XL4_VLAN_MAX <= XL4_VLAN_DEPTH_MASK, "XL4_VLAN_DEPTH_MASK cuts a 
 /* Bits of xl4_pkt.absent. */
 #define XL4_ABSENT_CT4 1    /* the established lane: no IPv4 conntrack entry (lb_stage.h) */
 #define XL4_ABSENT_BLOCK4 2 /* the filter's front: no blocklist entry holds the source */
+#define XL4_ABSENT_FILTER 4 /* the filter's front (IPv4): nothing for the stage to judge */
 
 struct xl4_pkt {
 	struct xl4_tuple t;
@@ -159,17 +160,34 @@ static __always_inline int ip4_src_martian(__be32 saddr)
 	return first == 0 || first == 127 || (first & 0xf0) == 0xe0 || a == 0xffffffff;
 }
 
-/* IPv4: returns the transport protocol. Fragments: see the frag handling below. */
+/* IPv4, first part: the fixed header whole and version 4; its addresses and protocol into p.
+ * Enough for the pipeline to judge the source against the blocklist before anything else is
+ * checked (bpf/xl4.bpf.c); parse_ip4() goes on from here. 0 or a drop reason; c->pos stays. */
+static __always_inline int parse_ip4_head(struct xl4_cursor *c, struct xl4_pkt *p)
+{
+	struct iphdr *ip = c->pos;
+
+	if ((void *)(ip + 1) > c->end)
+		return -XL4_R_IP4_TRUNC;
+	if (ip->version != 4)
+		return -XL4_R_IP4_BAD_VERSION;
+	p->l3_off = xl4_off(c, ip);
+	p->t.saddr[0] = ip->saddr;
+	p->t.daddr[0] = ip->daddr;
+	p->t.proto = ip->protocol;
+	return 0;
+}
+
+/* IPv4 after parse_ip4_head(): returns the transport protocol. Fragments: see the frag
+ * handling below. */
 static __always_inline int parse_ip4(struct xl4_cursor *c, struct xl4_pkt *p)
 {
 	struct iphdr *ip = c->pos;
 	__u32 hlen, tot;
 	__u16 frag;
 
-	if ((void *)(ip + 1) > c->end)
+	if ((void *)(ip + 1) > c->end) /* checked by parse_ip4_head(); the verifier wants it here */
 		return -XL4_R_IP4_TRUNC;
-	if (ip->version != 4)
-		return -XL4_R_IP4_BAD_VERSION;
 	hlen = ip->ihl * 4;
 	if (hlen < sizeof(*ip))
 		return -XL4_R_IP4_BAD_IHL;
@@ -186,12 +204,8 @@ static __always_inline int parse_ip4(struct xl4_cursor *c, struct xl4_pkt *p)
 	if (ip4_src_martian(ip->saddr))
 		return -XL4_R_IP4_SRC_MARTIAN;
 
-	p->l3_off = xl4_off(c, ip);
 	p->l3_len = tot;
 	p->l4_len = tot - hlen;
-	p->t.saddr[0] = ip->saddr;
-	p->t.daddr[0] = ip->daddr;
-	p->t.proto = ip->protocol;
 
 	frag = bpf_ntohs(ip->frag_off);
 	if (frag & (XL4_IP_MF | XL4_IP_OFFSET)) {
@@ -456,27 +470,51 @@ static __always_inline int parse_l4(struct xl4_cursor *c, struct xl4_pkt *p, int
 }
 
 /*
- * Parse a whole frame. Returns 0 (p filled as far as it applies; non-IP frames have
- * l3_proto set and no XL4_F_* flags) or a negative XL4_R_* reason. p->frag_policy is an input.
+ * A frame is parsed in two calls, so that the pipeline can judge an IPv4 source between them:
+ * xl4_parse_head() reads Ethernet, the VLAN tags and, for IPv4, the fixed header's addresses
+ * (parse_ip4_head()), and returns the ethertype (host order) or a negative XL4_R_* reason;
+ * xl4_parse_rest() takes that ethertype and parses the rest: 0 (p filled as far as it applies;
+ * non-IP frames have l3_proto set and no XL4_F_* flags) or a negative XL4_R_* reason.
+ * xl4_parse() is both. p->frag_policy is an input.
  */
-static __always_inline int xl4_parse(void *data, void *data_end, struct xl4_pkt *p)
+static __always_inline int xl4_parse_head(struct xl4_cursor *c, struct xl4_pkt *p)
 {
-	struct xl4_cursor c = { .pos = data, .end = data_end, .start = data };
 	int proto;
 
-	p->pkt_len = (__u32)((__u8 *)data_end - (__u8 *)data);
-	proto = parse_eth(&c, p);
-	if (proto < 0)
-		return proto;
-	if (proto == ETH_P_IP)
-		proto = parse_ip4(&c, p);
-	else if (proto == ETH_P_IPV6)
-		proto = parse_ip6(&c, p);
+	p->pkt_len = (__u32)((__u8 *)c->end - (__u8 *)c->pos);
+	proto = parse_eth(c, p);
+	if (proto == ETH_P_IP) {
+		int ret = parse_ip4_head(c, p);
+
+		if (ret < 0)
+			return ret;
+	}
+	return proto;
+}
+
+static __always_inline int xl4_parse_rest(struct xl4_cursor *c, struct xl4_pkt *p, int ethertype)
+{
+	int proto;
+
+	if (ethertype == ETH_P_IP)
+		proto = parse_ip4(c, p);
+	else if (ethertype == ETH_P_IPV6)
+		proto = parse_ip6(c, p);
 	else
 		return 0;
 	if (proto < 0)
 		return proto;
-	return parse_l4(&c, p, proto);
+	return parse_l4(c, p, proto);
+}
+
+static __always_inline int xl4_parse(void *data, void *data_end, struct xl4_pkt *p)
+{
+	struct xl4_cursor c = { .pos = data, .end = data_end, .start = data };
+	int ethertype = xl4_parse_head(&c, p);
+
+	if (ethertype < 0)
+		return ethertype;
+	return xl4_parse_rest(&c, p, ethertype);
 }
 
 #endif /* XL4_PARSE_H */

@@ -1946,6 +1946,106 @@ static void run_d24_full(struct fworld *w)
 	}
 }
 
+/* ---- a blocklisted IPv4 source is dropped before the rest of its parse ----------------------- */
+
+enum bad_kind { BAD_NONE, BAD_IP_CSUM, BAD_TCP_FLAGS, BAD_TCP_DOFF };
+
+/* A TCP SYN from src to dst, spoiled as `bad` says. */
+static void bad_pkt(struct pkt *p, const struct addr *src, const struct addr *dst, enum bad_kind bad)
+{
+	pb_init(p);
+	pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = src->a4, .dst = dst->a4 });
+	pb_tcp(p, 40000, 80, bad == BAD_TCP_FLAGS ? TH_SYN | TH_FIN : TH_SYN);
+	pb_finish(p);
+	if (bad == BAD_IP_CSUM)
+		p->b[p->l3 + 10] ^= 0x5a;
+	if (bad == BAD_TCP_DOFF) /* a 16-byte TCP header: shorter than the fixed one */
+		p->b[p->l4 + 12] = 4 << 4;
+}
+
+/* One spoiled packet: its verdict, reason, the reason's counter and (for a block) the event. */
+static bool early_check(struct fworld *w, const char *name, const struct pkt *in, __u32 want_reason,
+			__u32 want_detail)
+{
+	struct xl4_totals before, after;
+	__u32 reason = 0;
+	int verdict, err;
+	bool ok = true;
+
+	if (!fx_selected(name))
+		return true;
+	expected_seen[want_reason]++;
+	fx_pcap_write(in);
+	sampler_refill(w);
+	ring_buffer__consume(w->rb);
+	evs.n = 0;
+	if ((err = xl4_counters_read(w->eng.stats_fd, &before)))
+		return fx_fail(name, true, "counters: %s", strerror(-err)), fx_count(name, false), false;
+	verdict = send1(w, in, &reason);
+	if ((err = xl4_counters_read(w->eng.stats_fd, &after)))
+		return fx_fail(name, true, "counters: %s", strerror(-err)), fx_count(name, false), false;
+	ring_buffer__consume(w->rb);
+	if (verdict != XDP_DROP || reason != want_reason)
+		ok = fx_fail(name, ok, "want drop/%s, got %d/%s", xl4_reason_name(want_reason), verdict,
+			     xl4_reason_name(reason));
+	if (xl4_reason_ctr(&after, want_reason)->packets - xl4_reason_ctr(&before, want_reason)->packets != 1)
+		ok = fx_fail(name, ok, "the %s counter did not count it once", xl4_reason_name(want_reason));
+	if (evs.n != 1 || evs.reason != want_reason || (want_detail && evs.detail != want_detail))
+		ok = fx_fail(name, ok, "want one %s event (detail %u), got %d (%s, detail %u)",
+			     xl4_reason_name(want_reason), want_detail, evs.n, xl4_reason_name(evs.reason),
+			     evs.detail);
+	fx_count(name, ok);
+	return ok;
+}
+
+/*
+ * The pipeline judges an IPv4 source against the blocklist's index as soon as the fixed header
+ * is read (bpf/xl4.bpf.c): a blocked source's packet is a blocklist drop whatever else is wrong
+ * with it, and an unblocked source's spoiled packet is still refused for what is wrong. With an
+ * IPv4 allowlist the front leaves the source to the stage, which runs after the whole parse: the
+ * spoiled packet is then refused by the parser first.
+ */
+static void run_early_block(struct fworld *w)
+{
+	static const struct {
+		enum bad_kind bad;
+		const char *what;
+		__u32 reason;
+	} bads[] = {
+		{ BAD_IP_CSUM, "ip-checksum", XL4_R_IP4_BAD_CSUM },
+		{ BAD_TCP_FLAGS, "syn-fin", XL4_R_TCP_FLAGS_SYN_FIN },
+		{ BAD_TCP_DOFF, "tcp-doff-4", XL4_R_TCP_BAD_DOFF },
+	};
+	struct addr blocked = A("198.18.70.9"), other = A("198.18.71.9"), dst = A("198.19.0.1");
+	char name[128];
+	struct pkt p;
+
+	if (!list_add(w, XL4_LIST_BLOCK, "198.18.70.0/24", 0))
+		return;
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		bad_pkt(&p, &blocked, &dst, bads[i].bad);
+		snprintf(name, sizeof(name), "filter/early/v4/%s/blocked-source", bads[i].what);
+		early_check(w, name, &p, XL4_R_FILTER_BLOCK, 24);
+		bad_pkt(&p, &other, &dst, bads[i].bad);
+		snprintf(name, sizeof(name), "filter/early/v4/%s/other-source", bads[i].what);
+		early_check(w, name, &p, bads[i].reason, 0);
+	}
+	if (list_add(w, XL4_LIST_ALLOW, "198.18.72.0/24", 0)) {
+		for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+			bad_pkt(&p, &blocked, &dst, bads[i].bad);
+			snprintf(name, sizeof(name), "filter/early/v4/%s/blocked-source-with-allowlist",
+				 bads[i].what);
+			early_check(w, name, &p, bads[i].reason, 0);
+		}
+		list_del(w, XL4_LIST_ALLOW, "198.18.72.0/24");
+	}
+	/* and a well-formed packet from the blocked source: the front's plain answer */
+	bad_pkt(&p, &blocked, &dst, BAD_NONE);
+	early_check(w, "filter/early/v4/well-formed/blocked-source", &p, XL4_R_FILTER_BLOCK, 24);
+	list_del(w, XL4_LIST_BLOCK, "198.18.70.0/24");
+}
+
 static const unsigned int suite_reasons[] = { XL4_R_FILTER_BLOCK, XL4_R_FILTER_RULE, XL4_R_FILTER_RATE,
 					      XL4_R_FILTER_RATE_SHARED };
 
@@ -1986,6 +2086,9 @@ void suite_filter(void)
 	world_close(&w);
 	if (world_open(&w, "restart", 0))
 		run_restart(&w);
+	world_close(&w);
+	if (world_open(&w, "early", 0))
+		run_early_block(&w);
 	world_close(&w);
 	if (world_open(&w, "d24", 0)) {
 		for (uint32_t seed = 1; seed <= 3; seed++) {
