@@ -1463,8 +1463,8 @@ int main(int argc, char **argv)
 	       "a per-VIP count and budget, a verified bit", fl_chalv_fd, &dsyn, true, 0, XDP_TX);
 	/* the blocklist hit: the probe's source in a /24 slot naming its /32 entry */
 	fl_blk = floor_block_open(CLIENT4);
-	r = add_row("floor block", "reference: floor of an IPv4 blocklist hit: xl4 parse + /24 slot "
-		    "+ entry + containment + drop counter", false,
+	r = add_row("floor block", "reference: floor of an IPv4 blocklist hit: xl4 parse head + /24 "
+		    "slot + entry + containment + drop counter", false,
 		    bpf_program__fd(fl_blk->progs.floor_block), &valid, XDP_DROP);
 	r->base_pass = b_pass, r->base_parse = b_parse;
 	for (int i = b_parse + 1; i < nrows; i++)

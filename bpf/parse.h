@@ -6,7 +6,9 @@
  * Contract, shared by every parse_* helper below: a helper reads the header at c->pos,
  * checks it against c->end (the frame) before touching it, checks its semantics against the
  * lengths the outer headers declared, advances c->pos past it and returns the next protocol
- * (>= 0) or a negative XL4_R_* drop reason. Nothing here writes to the packet.
+ * (>= 0) or a negative XL4_R_* drop reason. One exception: parse_ip4_head() reads the IPv4
+ * fixed header's addresses without moving on (0 or a drop reason), and parse_ip4() continues
+ * from the same position. Nothing here writes to the packet.
  *
  * Pure C over (data, data_end): built as BPF for the datapath and as user-space C for the
  * fuzzer and unit tests (see compat.h).

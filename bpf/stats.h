@@ -235,6 +235,21 @@ __noinline int xl4_account(struct xdp_md *ctx, __u32 verdict, __u32 reason, cons
 	return verdict;
 }
 
+/* A drop for a caller that has asked sample_due() already (due: its answer, asked once, so that
+ * what the caller did for a sampled drop and the sampling agree): counted inline when no event
+ * samples it, else through xl4_account(). */
+static __always_inline int xl4_drop_due(struct xdp_md *ctx, const struct xl4_pkt *p, int neg_reason,
+					int due)
+{
+	__u32 reason = -neg_reason;
+
+	if (!cfg_trace && !due && reason < XL4_REASON_MAX) {
+		count(XL4_STAT_REASON_BASE + reason, p->pkt_len);
+		return XDP_DROP;
+	}
+	return xl4_account(ctx, XDP_DROP, reason, p);
+}
+
 /* A packet that is not dropped needs only its verdict counted, and a drop no event samples
  * only its reason: done here, inline, unless replay traces verdicts (a BPF-to-BPF call and
  * its return cost ~8 ns here; the rodata knob prunes the branch). A drop the sampler would

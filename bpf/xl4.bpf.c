@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xl4 XDP entry: parse -> filter -> flood guard -> load balancer -> exit.
+ * xl4 XDP entry: parse (an IPv4 source checked against the blocklist halfway) -> filter -> flood
+ * guard -> load balancer -> exit.
  *
  * One shortcut: an IPv4 packet of a flow the connection table holds (not a SYN, not a bare
  * RST: the guard's) is forwarded by the established lane (xl4_lb_est4(), lb_stage.h), inlined
@@ -100,19 +101,22 @@ int xl4_xdp(struct xdp_md *ctx)
 	/* The parser is inlined, unlike the stages: every packet runs it, and a call and its
 	 * return cost ~8 ns here (the return goes through the kernel's return thunk). Between its
 	 * two parts the filter's front judges an IPv4 source: a blocklisted one is dropped before
-	 * its header's checksum, its source class and its transport header are checked (~4 ns of
-	 * every blocked packet; what else is wrong with it does not matter: docs/filter.md). */
+	 * its header's lengths, checksum and source class and its transport header are checked
+	 * (~6 ns of every blocked packet; what else is wrong with it does not matter:
+	 * docs/filter.md). */
 	ret = xl4_parse_head(&c, &pkt);
 	if (ret == ETH_P_IP) {
 		int front = xl4_filter_front4(&pkt);
 
 		if (front < 0) {
-			/* A drop an event will sample (a few per second) still reports its transport
-			 * header (the analyzer reads the ports): the parse goes on for it alone, and
-			 * what it finds does not change the verdict. */
-			if (sample_due())
+			/* A drop an event will sample (a few per second) still reports its ports,
+			 * even past the event's 64-byte head (xl4 events, xl4 top): the parse goes on
+			 * for it alone, and what it finds does not change the verdict. */
+			int due = sample_due();
+
+			if (due)
 				xl4_parse_rest(&c, &pkt, ETH_P_IP);
-			return xl4_drop(ctx, &pkt, front);
+			return xl4_drop_due(ctx, &pkt, front, due);
 		}
 	}
 	if (ret >= 0)
