@@ -10,8 +10,8 @@
 #     every command with a wrong type (tests/e2e/bad_ctl.py), idle and half-sent clients
 #     (must not stall other clients); afterwards the state is what the valid requests made it
 #   - replay of odd captures (tests/e2e/bad_pcap.py)
-#   - configs: garbage, huge, deeply nested, every key of examples/xl4.conf with a wrong type,
-#     duplicates, limits (1025 backends, 65 VIPs, 3 million list entries), @include
+#   - configs: garbage, huge, deeply nested, every key of examples/xl4.conf and every scalar key
+#     `xl4 config` lists with a wrong type, duplicates, limits (1025 backends, 65 VIPs, 3 million list entries), @include
 #   - the daemon: second daemon, occupied interface, stale pins of another layout, SIGHUP,
 #     SIGTERM during start-up, cleanup of a running daemon's pins
 #
@@ -442,6 +442,34 @@ for f in "$T"/wrongtype-*.conf; do
 	key=${f##*/wrongtype-??-}
 	key=${key%.conf}
 	cfg "wrong type for $key" "$key" "$f"
+done
+# and every scalar key xl4 knows (xl4 config), not only those the example sets: each alone, in
+# its groups, with a value of the wrong type; the error names the file, the line and the key
+"$XL4" config --markdown >"$T/keys.md"
+"$PY" - "$T/keys.md" "$T" <<'EOF'
+import sys
+n = 0
+for line in open(sys.argv[1]):
+    cols = [c.strip() for c in line.split("|")]
+    if len(cols) < 4 or not cols[1].startswith("`"):
+        continue
+    key, kind = cols[1].strip("`"), cols[2]
+    if "list" in kind:  # lists (and the groups in them) have their own checks above
+        continue
+    textual = kind.startswith("`") or any(w in kind for w in ("string", "path", "prefix", "/112", "name", "PORT"))
+    wrong = "true" if textual else '"x"'
+    *groups, leaf = key.split(".")
+    conf = "".join(g + ": { " for g in groups) + leaf + " = " + wrong + "; " + "}; " * len(groups)
+    n += 1
+    with open("%s/anykey-%02d-%s.conf" % (sys.argv[2], n, key), "w") as f:
+        f.write(conf.strip() + "\n")
+EOF
+nkeys=$(ls "$T"/anykey-*.conf 2>/dev/null | wc -l)
+assert_match "xl4 config lists the scalar keys to sweep ($nkeys)" '^[4-9][0-9]$' "$nkeys"
+for f in "$T"/anykey-*.conf; do
+	key=${f##*/anykey-??-}
+	key=${key%.conf}
+	cfg "wrong type for $key (any key)" "anykey-[0-9]+-${key//./\\.}\.conf:1: ${key//./\\.}" "$f"
 done
 "$PY" -c "
 print('vips = ( { name = \"w\"; address = \"198.18.1.1:80/tcp\"; backends = (' + ','.join(
