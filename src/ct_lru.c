@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The connection tables' LRU lists when the configuration leaves them to xl4 (ct_lru.h). */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -74,4 +77,60 @@ void xl4_ct_lru_settle(struct xl4_engine_opts *o, int possible, int online)
 void xl4_ct_lru_settle_here(struct xl4_engine_opts *o)
 {
 	xl4_ct_lru_settle(o, libbpf_num_possible_cpus(), (int)sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+int xl4_iface_rx_queues(const char *ifname, bool *nic)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	*nic = false;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, "rx-", 3);
+	closedir(d);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
+	*nic = access(path, F_OK) == 0;
+	return n;
+}
+
+int xl4_ct_lru_queue_note(char *buf, size_t len, const char *ifname, int queues, int cpus,
+			  unsigned int ct_max)
+{
+	unsigned long long share;
+
+	if (queues <= 0 || cpus <= 0 || queues >= cpus)
+		return 0;
+	share = (unsigned long long)(ct_max ? ct_max : 262144) / (unsigned int)cpus;
+	return snprintf(
+		buf, len,
+		"conntrack: %s has %d receive queue%s for %d CPUs, and per-CPU LRU lists fill "
+		"only on the CPUs that receive: its flows use at most %d of the %d lists, "
+		"%llu of the table's %llu entries (set lb.conntrack.per_cpu_lru = false, or "
+		"give it a queue per CPU: ethtool -L)",
+		ifname, queues, queues == 1 ? "" : "s", cpus, queues, cpus, share * queues,
+		share * cpus);
+}
+
+void xl4_ct_lru_check_ifaces(const struct xl4_engine_opts *o, const char *const *ifnames, int n)
+{
+	int cpus = libbpf_num_possible_cpus(); /* the lists: one per possible CPU */
+	char note[512];
+
+	if (!o->ct_per_cpu_lru)
+		return;
+	for (int i = 0; i < n; i++) {
+		bool nic;
+		int queues = xl4_iface_rx_queues(ifnames[i], &nic);
+
+		/* a veth's or a tunnel's packets are received on whichever CPU sent them */
+		if (nic && xl4_ct_lru_queue_note(note, sizeof(note), ifnames[i], queues, cpus,
+						 o->ct_max) > 0)
+			pr_warn("%s", note);
+	}
 }

@@ -22,4 +22,16 @@ void xl4_ct_lru_settle(struct xl4_engine_opts *o, int possible, int online);
 /* The same with this machine's CPU counts. */
 void xl4_ct_lru_settle_here(struct xl4_engine_opts *o);
 
+/* Interface ifname's receive queues (/sys/class/net/IF/queues/rx-*), or -errno; *nic set when it
+ * is a device (its sysfs entry has one: a NIC, not a veth, a bridge or a tunnel). */
+int xl4_iface_rx_queues(const char *ifname, bool *nic);
+/* Per-CPU lists fill only on the CPUs that receive, and a NIC's packets are received on at most
+ * as many CPUs as it has receive queues: what that leaves of the IPv4 table (ct_max entries, in
+ * cpus lists), written to buf for an interface with fewer queues than CPUs; 0 (nothing written)
+ * otherwise. */
+int xl4_ct_lru_queue_note(char *buf, size_t len, const char *ifname, int queues, int cpus,
+			  unsigned int ct_max);
+/* The note above logged, as a warning, for each NIC of ifnames when o has per-CPU lists. */
+void xl4_ct_lru_check_ifaces(const struct xl4_engine_opts *o, const char *const *ifnames, int n);
+
 #endif

@@ -721,6 +721,13 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	xl4_engine_opts_from_config(cfg, &eo);
 	xl4_ct_lru_settle_here(&eo); /* the pins in place, then the CPUs, when the file is silent */
 	d->cfg.lb.ct_per_cpu_lru = eo.ct_per_cpu_lru; /* as settled: what a reload compares */
+	{
+		const char *names[XL4_MAX_IFACES];
+
+		for (int i = 0; i < d->n_ifs; i++)
+			names[i] = d->ifs[i].name;
+		xl4_ct_lru_check_ifaces(&eo, names, d->n_ifs); /* NICs with fewer queues than CPUs */
+	}
 	d->fingerprint = xl4_engine_fingerprint(&eo);
 	/* adopt the running program (same build and knobs), or load one to replace it */
 	if (xl4_datapath_open(&d->eng, &eo, opts->upgrade, &d->adopted))

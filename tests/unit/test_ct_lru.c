@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <errno.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -133,11 +134,46 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A NIC with fewer receive queues than CPUs fills only that many per-CPU lists: said, with
+ * what is left of the table; as many queues as CPUs or more, nothing. */
+static void test_queue_note(void **state)
+{
+	char buf[512] = "";
+
+	(void)state;
+	assert_int_equal(xl4_ct_lru_queue_note(buf, sizeof(buf), "eth0", 16, 16, 262144), 0);
+	assert_int_equal(xl4_ct_lru_queue_note(buf, sizeof(buf), "eth0", 32, 16, 262144), 0);
+	assert_int_equal(xl4_ct_lru_queue_note(buf, sizeof(buf), "eth0", -ENOENT, 16, 262144), 0);
+	assert_string_equal(buf, "");
+	assert_true(xl4_ct_lru_queue_note(buf, sizeof(buf), "eth0", 4, 16, 262144) > 0);
+	assert_non_null(strstr(buf, "eth0 has 4 receive queues for 16 CPUs"));
+	assert_non_null(
+		strstr(buf, "at most 4 of the 16 lists, 65536 of the table's 262144 entries"));
+	assert_non_null(strstr(buf, "lb.conntrack.per_cpu_lru = false"));
+	/* ct_max 0: the default size */
+	assert_true(xl4_ct_lru_queue_note(buf, sizeof(buf), "eno1", 1, 2, 0) > 0);
+	assert_non_null(strstr(buf, "eno1 has 1 receive queue for 2 CPUs"));
+	assert_non_null(strstr(buf, "131072 of the table's 262144 entries"));
+}
+
+/* The loopback: one receive queue in sysfs, and no device behind it (not a NIC). */
+static void test_rx_queues_of_lo(void **state)
+{
+	bool nic = true;
+
+	(void)state;
+	assert_int_equal(xl4_iface_rx_queues("lo", &nic), 1);
+	assert_false(nic);
+	assert_true(xl4_iface_rx_queues("xl4-no-such-if", &nic) < 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chosen_by_the_file),
 		cmocka_unit_test(test_no_pins),
+		cmocka_unit_test(test_queue_note),
+		cmocka_unit_test(test_rx_queues_of_lo),
 		cmocka_unit_test_teardown(test_pins_decide, teardown),
 	};
 
