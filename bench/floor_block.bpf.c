@@ -6,7 +6,8 @@
  * xl4 reads before it drops a blocked source since round seventeen; before, this floor parsed
  * the whole frame), the source's /24 slot in a 2^24-entry array (as xl4's index has,
  * bpf/filter.h), the one entry it names and its containment check (the prefix and its
- * length), the drop counted in a per-CPU array under a reason, XDP_DROP. A source the index does not hold passes.
+ * length), the drop counted in a per-CPU array under a reason, XDP_DROP. A source the index
+ * does not hold passes.
  *
  * Excluded, as xl4's own additions: the filter's settings (which lists have entries), the
  * allowlist, expiry (the clock), scopes, the group level of the index (a /24 holding two or
