@@ -6,18 +6,40 @@
 #include "parse.h"
 #include "uparse.h"
 
-unsigned int fx_uparse(const void *data, uint32_t len, uint32_t frag_policy)
+/* exactly len bytes on the heap (a sanitizer sees an over-read) */
+static uint8_t *heap_copy(const void *data, uint32_t len)
 {
-	struct xl4_pkt p = { .frag_policy = frag_policy };
 	uint8_t *copy = malloc(len ? len : 1);
-	int ret;
 
 	if (!copy) {
 		perror("malloc");
 		exit(2);
 	}
 	memcpy(copy, data, len);
-	ret = xl4_parse(copy, copy + len, &p);
+	return copy;
+}
+
+unsigned int fx_uparse(const void *data, uint32_t len, uint32_t frag_policy)
+{
+	struct xl4_pkt p = { .frag_policy = frag_policy };
+	uint8_t *copy = heap_copy(data, len);
+	int ret = xl4_parse(copy, copy + len, &p);
+
 	free(copy);
 	return ret < 0 ? (unsigned int)-ret : 0;
+}
+
+void fx_uparse_parts(const void *data, uint32_t len, uint32_t frag_policy, struct fx_uparsed *u)
+{
+	struct xl4_pkt p = { .frag_policy = frag_policy };
+	uint8_t *copy = heap_copy(data, len);
+	struct xl4_cursor c = { .pos = copy, .end = copy + len, .start = copy };
+	int ret;
+
+	u->head = xl4_parse_head(&c, &p);
+	ret = u->head < 0 ? u->head : xl4_parse_rest(&c, &p, u->head);
+	u->reason = ret < 0 ? (unsigned int)-ret : 0;
+	u->v6 = !!(p.t.flags & XL4_F_IPV6);
+	memcpy(u->src, p.t.saddr, sizeof(u->src));
+	free(copy);
 }

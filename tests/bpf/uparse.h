@@ -10,4 +10,15 @@
  * over-read) with the given enum xl4_frag_policy; returns the drop reason, XL4_R_NONE on 0. */
 unsigned int fx_uparse(const void *data, uint32_t len, uint32_t frag_policy);
 
+/* The parse in the pipeline's two parts: head is xl4_parse_head()'s answer (the ethertype, or
+ * minus a drop reason), reason the whole parse's (0: none), src the source address as far as
+ * the parse got (IPv4: the first word, once the fixed header is whole), v6 set for IPv6. */
+struct fx_uparsed {
+	int head;
+	unsigned int reason;
+	int v6;
+	uint32_t src[4];
+};
+void fx_uparse_parts(const void *data, uint32_t len, uint32_t frag_policy, struct fx_uparsed *u);
+
 #endif
