@@ -9,7 +9,8 @@
  *
  * Fixture names: filter/<area>/<v4|v6>/<case>. Areas: list (prefix boundaries), expiry, sweep,
  * prec (precedence), port, noport (ICMP and fragments), rule (delete, conflicts), rate,
- * global, shared (the new-source budget and its fallback bucket), batch (all or nothing).
+ * global, shared (the new-source budget and its fallback bucket), batch (all or nothing), early
+ * (the blocklist's front ahead of the parse's rest: spoiled packets, and random ones).
  *
  * Addresses are 198.18.0.0/15 and 2001:db8::/32, except the /8 boundary cases, which need
  * 197.255.255.255 and 199.0.0.0: these frames only ever go through BPF_PROG_TEST_RUN.
