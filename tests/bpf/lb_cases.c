@@ -13,7 +13,8 @@
  *
  * A "world" is one engine plus its LB state for one forwarding mode and one IP version, with a
  * VIP per scenario (vip_defs[]), so scenarios cannot disturb each other's counters and flows.
- * Fixture names: lb/<mode>/<v4|v6>/<scenario>[/<step>].
+ * Fixture names: lb/<mode>/<v4|v6>/<scenario>[/<step>]; lb/<mode>/<v4|v6>/random sends random
+ * and damaged packets at the world's VIPs and checks what must hold of each (run_random()).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,6 +37,7 @@
 #include "lb_state.h"
 #include "maglev.h"
 #include "names.h"
+#include "pktrand.h"
 #include "testrun.h"
 #include "uparse.h"
 #include "xl4/abi.h"
@@ -2324,6 +2326,206 @@ static void run_restart(struct world *w)
 
 /* ---- the suite ----------------------------------------------------------------------------- */
 
+/* ---- random and damaged packets ---------------------------------------------------------- */
+
+#define RAND_PICK(r, a) ((a)[prng_below((r), sizeof(a) / sizeof((a)[0]))])
+
+/* A packet to one of the world's VIPs (or near one: another port, another address, the other
+ * transport), any kind the builder knows, with random flags, sizes, fragments, options, VLAN
+ * tags and ICMP bodies; few clients and ports, so flows repeat and find their entries. */
+static void rand_spec(const struct world *w, struct prng *r, struct pspec *s)
+{
+	static const uint8_t flags[] = { TH_SYN, TH_SYN, TH_ACK, TH_ACK, TH_ACK | TH_PSH,
+					 TH_SYN | TH_ACK, TH_RST, TH_RST | TH_ACK, TH_FIN | TH_ACK,
+					 TH_SYN | TH_FIN, 0, 0xff, TH_SYN | TH_ECE | TH_CWR };
+	static const uint16_t frags4[] = { IP4_MF, IP4_MF | 185, 370, 1, IP4_MF | 1 };
+	static const uint32_t bodies[] = { 0, 0, BODY_ZERO, 68, 576, 1280, 1399, 1500, 9000,
+					   0xffffffffu };
+	static const uint8_t opts[40] = { 1, 1, 1, 1, 0x94, 4, 0, 0 };
+	const struct mvip *v = &w->vip[prng_below(r, V_MAX)];
+	uint32_t k = prng_below(r, 10);
+
+	memset(s, 0, sizeof(*s));
+	s->v6 = w->v6;
+	s->vlans = prng_below(r, 4) ? 0 : 1 + prng_below(r, 2);
+	s->kind = k < 7 ? K_FLOW : k < 9 ? K_ICMP_ERR : K_ECHO;
+	s->proto = prng_below(r, 6) ? v->spec.proto :
+		   v->spec.proto == IPPROTO_TCP ? IPPROTO_UDP : IPPROTO_TCP;
+	s->client = 1 + prng_below(r, 6);
+	s->vip = prng_below(r, 16) ? vip_defs[v->slot].addr : ADDR_NOT_VIP;
+	s->sport = 40000 + prng_below(r, 12);
+	s->dport = prng_below(r, 8) ? vip_defs[v->slot].port : (uint16_t)prng_u64(r);
+	s->flags = RAND_PICK(r, flags);
+	s->payload = prng_below(r, 4) ? prng_below(r, 80) : prng_below(r, 1460);
+	s->tos = prng_below(r, 4) ? 0 : (uint8_t)prng_u64(r);
+	s->label = prng_below(r, 2) ? (uint32_t)prng_u64(r) & 0xfffff : 0;
+	if (!s->v6) {
+		s->frag = prng_below(r, 10) ? (prng_below(r, 2) ? IP4_DF : 0) : RAND_PICK(r, frags4);
+		if (!prng_below(r, 8))
+			s->opts4 = opts, s->optlen4 = 4 * (1 + prng_below(r, 10));
+		s->csum0 = s->proto == IPPROTO_UDP && !prng_below(r, 6);
+	} else {
+		s->frag6 = prng_below(r, 10) ? 0 : 1 + prng_below(r, 2);
+		s->dstopts6 = prng_below(r, 8) ? 0 : 8 * (1 + prng_below(r, 2));
+	}
+	if (s->kind == K_ICMP_ERR) {
+		s->qport = prng_below(r, 4) ? 0 : (uint16_t)prng_u64(r);
+		s->body = RAND_PICK(r, bodies);
+		s->odst = prng_below(r, 8) ? 0 : ADDR_NOT_VIP;
+		s->etime = !prng_below(r, 4);
+		s->payload = prng_below(r, 3) ? 0 : prng_below(r, 200);
+	}
+}
+
+/* Where the IP header starts: past Ethernet and any VLAN tags (0 if the frame ends first). */
+static uint32_t l3_start(const uint8_t *b, uint32_t len)
+{
+	uint32_t off = 12;
+
+	while (off + 2 <= len && (rd16(b + off) == ETH_P_8021Q || rd16(b + off) == ETH_P_8021AD))
+		off += 4;
+	return off + 2 <= len ? off + 2 : 0;
+}
+
+/* What is wrong with a forwarded frame (or NULL): it goes to one of the world's backends and
+ * carries the client's packet as the mode says (l2: only the MACs differ; port: a few bytes,
+ * the port and the checksums; ipip: the packet whole behind one outer header to a backend). */
+static const char *forward_wrong(const struct world *w, const struct pkt *in, const uint8_t *out,
+				 uint32_t out_len)
+{
+	uint32_t il3 = l3_start(in->b, in->len), ol3 = l3_start(out, out_len), olen, diff = 0;
+
+	if (out_len < ETH_HLEN || out[0] != 0x02 || out[1] || out[2] || out[3] || out[4] >= V_MAX ||
+	    out[5] < 1 || out[5] > LB_MAX_BE)
+		return "its destination MAC is no backend's";
+	switch (w->mode) {
+	case XL4_FWD_L2:
+		if (out_len != in->len || memcmp(out + 12, in->b + 12, in->len - 12))
+			return "l2: more than the MACs changed";
+		return NULL;
+	case XL4_FWD_PORT:
+		if (out_len != in->len)
+			return "port: the length changed";
+		for (uint32_t i = 12; i < out_len; i++)
+			diff += out[i] != in->b[i];
+		return diff <= 8 ? NULL : "port: more than the port and checksums changed";
+	default:
+		if (!il3 || !ol3)
+			return "ipip: no IP header";
+		olen = w->v6 ? 40 : (out[ol3] & 15) * 4u;
+		if (w->v6 ? (out[ol3 + 6] != IPPROTO_IPV6 || out[ol3 + 24] != 0x20 || out[ol3 + 28] ||
+			     out[ol3 + 29] != G_BACKEND) :
+			    (out[ol3 + 9] != IPPROTO_IPIP || out[ol3 + 16] != 198 || out[ol3 + 18] != G_BACKEND))
+			return "ipip: the outer header is not to a backend";
+		if (out_len - ol3 - olen != in->len - il3 ||
+		    memcmp(out + ol3 + olen, in->b + il3, in->len - il3))
+			return "ipip: the inner packet changed";
+		return NULL;
+	}
+}
+
+/*
+ * Random and damaged packets at the world's VIPs, after the fixed rows (flows, drains, removed
+ * and down backends, ICMP errors, MTUs in place): what an attacker can send, checked against
+ * what must hold for every packet rather than an exact answer. Never aborted; a drop names a
+ * reason, a pass or a transmit none; what the user-space parser refuses is that drop; what it
+ * accepts is never a parser or filter drop (this world has no lists); a transmitted frame whose
+ * input had valid checksums has valid ones, and is either the answer to its sender (a too-big
+ * error) or goes to a backend as the mode says (forward_wrong()); the verdict counters moved
+ * by exactly what the runs returned. Each kind of outcome must occur, or the run proves little.
+ */
+static void run_random(struct world *w, unsigned long long seed, int count)
+{
+	static struct xl4_totals want, before, after;
+	struct prng r = { .s = seed };
+	char name[96];
+	int bad = 0, fwd = 0, replies = 0, lb_drops = 0, parse_drops = 0, err;
+	bool ok = true;
+
+	snprintf(name, sizeof(name), "%s/random", w->name);
+	if (!fx_selected(name))
+		return;
+	memset(&want, 0, sizeof(want));
+	if ((err = xl4_counters_read(w->eng.stats_fd, &before))) {
+		fx_fail(name, true, "reading counters: %s", strerror(-err));
+		fx_count(name, false);
+		return;
+	}
+	for (int i = 0; i < count; i++) {
+		struct xl4_run_result res;
+		const char *why = NULL, *in_ck;
+		struct pspec s;
+		unsigned int ureason;
+		struct pkt p;
+
+		rand_spec(w, &r, &s);
+		build(&p, &s);
+		if (prng_below(&r, 3) == 0)
+			pr_mutate(&p, &r, ETH_HLEN);
+		if ((err = xl4_run_packet(&w->eng, p.b, p.len, run_out, sizeof(run_out), &res))) {
+			ok = fx_fail(name, ok, "packet %d: test run failed: %s", i, strerror(-err));
+			break;
+		}
+		ureason = fx_uparse(p.b, p.len, XL4_FRAG_PASS);
+		in_ck = csum_verify(p.b, p.len);
+		if (res.verdict != XDP_DROP && res.verdict != XDP_PASS && res.verdict != XDP_TX)
+			why = "verdict neither drop, pass nor transmit";
+		else if ((res.verdict == XDP_DROP) != (res.reason != XL4_R_NONE))
+			why = "a drop without a reason, or a reason without a drop";
+		else if (ureason && (res.verdict != XDP_DROP || res.reason != ureason))
+			why = "not the drop the user-space parser names";
+		else if (!ureason && res.verdict == XDP_DROP &&
+			 (res.reason < XL4_R_LB_NO_BACKEND ||
+			  (res.reason >= XL4_R_FILTER_BLOCK && res.reason <= XL4_R_FILTER_RATE_SHARED)))
+			why = "a parser or filter drop of a packet the parser accepts";
+		else if (res.verdict == XDP_TX && !in_ck && csum_verify(run_out, res.out_len))
+			why = csum_verify(run_out, res.out_len);
+		else if (res.verdict == XDP_TX && res.out_len >= 12 &&
+			 !memcmp(run_out, p.b + ETH_ALEN, ETH_ALEN))
+			replies++; /* to its sender: a too-big answer (its content: run_mtu) */
+		else if (res.verdict == XDP_TX && (why = forward_wrong(w, &p, run_out, res.out_len)) == NULL)
+			fwd++;
+		if (res.verdict == XDP_DROP)
+			ureason ? parse_drops++ : lb_drops++;
+		if (why && bad++ < 5) {
+			ok = fx_fail(name, ok, "packet %d (seed %llu): %s: got %s/%s (parser: %s)", i,
+				     seed, why, xl4_verdict_name(res.verdict),
+				     xl4_reason_name(res.reason), xl4_reason_name(ureason));
+			fx_pcap_write(&p);
+			fx_hexdiff(p.b, p.len, run_out, res.out_len);
+		}
+		if (res.verdict < XL4_STAT_REASON_BASE) {
+			want.c[res.verdict].packets++;
+			want.c[res.verdict].bytes += p.len;
+		}
+		if (res.verdict == XDP_DROP && res.reason < XL4_REASON_MAX) {
+			want.c[XL4_STAT_REASON_BASE + res.reason].packets++;
+			want.c[XL4_STAT_REASON_BASE + res.reason].bytes += p.len;
+		}
+	}
+	if (bad > 5)
+		printf("       ... %d offending packets in all\n", bad);
+	if (!fwd || !replies || !lb_drops || !parse_drops)
+		ok = fx_fail(name, ok, "an outcome never came: %d forwarded, %d answered, %d "
+			     "balancer drops, %d parser drops", fwd, replies, lb_drops, parse_drops);
+	if ((err = xl4_counters_read(w->eng.stats_fd, &after))) {
+		ok = fx_fail(name, ok, "reading counters: %s", strerror(-err));
+	} else {
+		for (unsigned int i = 0; i < XL4_STAT_MAX; i++)
+			if (after.c[i].packets - before.c[i].packets != want.c[i].packets ||
+			    after.c[i].bytes - before.c[i].bytes != want.c[i].bytes)
+				ok = fx_fail(name, ok, "counter %u: want +%llu/+%llu bytes, got "
+					     "+%llu/+%llu", i, (unsigned long long)want.c[i].packets,
+					     (unsigned long long)want.c[i].bytes,
+					     (unsigned long long)(after.c[i].packets - before.c[i].packets),
+					     (unsigned long long)(after.c[i].bytes - before.c[i].bytes));
+	}
+	fx_count(name, ok);
+	if (fx.verbose)
+		printf("%s: %d packets (seed %llu): %d forwarded, %d answered, %d balancer drops, %d "
+		       "parser drops\n", name, count, seed, fwd, replies, lb_drops, parse_drops);
+}
+
 static bool world_provision(struct world *w)
 {
 	for (int slot = 0; slot < V_MAX; slot++)
@@ -2375,6 +2577,7 @@ void suite_lb(void)
 				run_ct_entries(&w);
 				run_ct_split(&w);
 				run_vip_bits(&w);
+				run_random(&w, 1 + m * 2 + v6, 6000);
 			}
 			world_close(&w);
 		}

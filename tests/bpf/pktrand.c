@@ -181,6 +181,27 @@ static void fix_ip4_csum(struct pkt *p)
 		pkt_ip4_csum_fix(p);
 }
 
+/* m in [20, 100): which damage (pr_packet()'s draw) */
+static void mutate(struct pkt *p, struct prng *r, uint32_t min_len, uint32_t m)
+{
+	if (m < 50) {
+		flip_bytes(p, r);
+	} else if (m < 65) {
+		random_cut(p, r, min_len);
+	} else if (m < 85) {
+		wild_field(p, r);
+	} else {
+		flip_bytes(p, r);
+		wild_field(p, r);
+		random_cut(p, r, min_len);
+	}
+	/* half the time make the IPv4 checksum right again, so the damage reaches deeper */
+	if (prng_below(r, 2))
+		fix_ip4_csum(p);
+	if (p->len < min_len)
+		pkt_pad(p, min_len);
+}
+
 void pr_packet(struct pkt *p, struct prng *r, uint32_t min_len)
 {
 	uint32_t m = prng_below(r, 100);
@@ -204,20 +225,10 @@ void pr_packet(struct pkt *p, struct prng *r, uint32_t min_len)
 	pr_template(p, r);
 	if (m < 20)
 		return; /* unmodified */
-	if (m < 50) {
-		flip_bytes(p, r);
-	} else if (m < 65) {
-		random_cut(p, r, min_len);
-	} else if (m < 85) {
-		wild_field(p, r);
-	} else {
-		flip_bytes(p, r);
-		wild_field(p, r);
-		random_cut(p, r, min_len);
-	}
-	/* half the time make the IPv4 checksum right again, so the damage reaches deeper */
-	if (prng_below(r, 2))
-		fix_ip4_csum(p);
-	if (p->len < min_len)
-		pkt_pad(p, min_len);
+	mutate(p, r, min_len, m);
+}
+
+void pr_mutate(struct pkt *p, struct prng *r, uint32_t min_len)
+{
+	mutate(p, r, min_len, 20 + prng_below(r, 80));
 }

@@ -35,5 +35,8 @@ static inline uint32_t prng_below(struct prng *r, uint32_t n)
 void pr_template(struct pkt *p, struct prng *r);
 /* A template, mutated, or random bytes; at least min_len bytes long. */
 void pr_packet(struct pkt *p, struct prng *r, uint32_t min_len);
+/* Damage a packet as pr_packet() does (flipped bytes, a cut, a wild length field, or all
+ * three); half the time its IPv4 header checksum is made right again. */
+void pr_mutate(struct pkt *p, struct prng *r, uint32_t min_len);
 
 #endif
