@@ -22,13 +22,11 @@
 #include <bpf/bpf.h>
 
 #include "agent.h"
+#include "agent_cases.h"
 #include "harness.h"
 
 enum { IN, OUT };
 
-#define OUTER4_SRC 0xc6120301u /* 198.18.3.1: the balancer's ipip source prefix */
-#define BPORT 8080		/* port mode: the backend's port for VIP_PORT */
-#define UDP_ONLY_BPORT 9090	/* mapped for UDP only */
 
 static const struct in6_addr OUTER6_SRC = { { { 0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0, 0, 0, 0, 0, 0,
 						 0, 0, 1 } } };
@@ -531,9 +529,7 @@ static uint32_t sum16(const uint8_t *d, uint32_t n, uint32_t s)
 	return s;
 }
 
-/* The transport checksum of an Ethernet frame (0..2 VLAN tags, no IPv6 extension headers)
- * verifies, or is a UDP-over-IPv4 "none". A description of the failure, or NULL. */
-static const char *l4_csum_verdict(const uint8_t *f, uint32_t len)
+const char *agent_l4_csum_verdict(const uint8_t *f, uint32_t len)
 {
 	uint32_t off = 12, l3, l4, l4len, s;
 	uint16_t et = f[12] << 8 | f[13];
@@ -549,7 +545,7 @@ static const char *l4_csum_verdict(const uint8_t *f, uint32_t len)
 
 		proto = f[l3 + 9];
 		l4 = l3 + ihl;
-		l4len = tot - ihl;
+		l4len = tot >= ihl ? tot - ihl : UINT32_MAX;
 		s = sum16(f + l3 + 12, 8, 0);
 	} else {
 		proto = f[l3 + 6];
@@ -557,8 +553,8 @@ static const char *l4_csum_verdict(const uint8_t *f, uint32_t len)
 		l4len = f[l3 + 4] << 8 | f[l3 + 5];
 		s = sum16(f + l3 + 8, 32, 0);
 	}
-	if (l4 + l4len > len)
-		return "transport header runs past the frame";
+	if (l4 > len || l4len > len - l4 || l4len < (proto == IPPROTO_TCP ? 20u : 8u))
+		return "transport header runs past the frame, or its lengths are wrong";
 	if (proto == IPPROTO_UDP && et == ETH_P_IP && !f[l4 + 6] && !f[l4 + 7])
 		return NULL;
 	s = sum16(f + l4, l4len, s + proto + l4len);
@@ -597,7 +593,7 @@ static bool run_case(const struct xl4_agent *a, const struct agent_case *c)
 		ok = fx_fail(c->name, ok, "output bytes differ%s", c->build_out ? "" : " (want unchanged)");
 		fx_hexdiff(want.b, want.len, out, o.data_size_out);
 	}
-	if (c->verdict == TC_ACT_OK && (why = l4_csum_verdict(out, o.data_size_out)))
+	if (c->verdict == TC_ACT_OK && (why = agent_l4_csum_verdict(out, o.data_size_out)))
 		ok = fx_fail(c->name, ok, "output: %s", why);
 	for (int i = 0; i < XL4_AS_MAX; i++) {
 		__u64 dp = after[i].packets - before[i].packets, db = after[i].bytes - before[i].bytes;
@@ -719,7 +715,8 @@ void suite_agent(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		any |= fx_selected(cases[i].name);
-	if (!any && !fx_selected("agent/from/") && !fx_selected("agent/to/"))
+	if (!any && !fx_selected("agent/from/") && !fx_selected("agent/to/") &&
+	    !fx_selected("agent/random"))
 		return;
 	if ((err = xl4_agent_load(&a, NULL)) || (err = provision(&a))) {
 		fx_fail("agent/load", true, "cannot load or provision the agent: %s", strerror(-err));
@@ -735,5 +732,11 @@ void suite_agent(void)
 		fx_count(cases[i].name, run_case(&a, &cases[i]));
 	}
 	run_from(&a);
+	if ((err = provision(&a))) {
+		fx_fail("agent/random/setup", true, "provisioning again: %s", strerror(-err));
+		fx_count("agent/random/setup", false);
+	} else {
+		agent_random(&a, 1, 8000);
+	}
 	xl4_agent_close(&a);
 }
