@@ -12,7 +12,9 @@
  * previous key answering and retires older ones, and a missing key never verifies; verified sources and
  * established flows pass; with the guard on, SYNs stay out of the connection table and the
  * completing ACK puts the flow in; and the kernel's own hysteresis (enter, escalate, leave),
- * driven through the test clock.
+ * driven through the test clock; and random and damaged packets at a VIP forced to each level,
+ * checked for what must hold of each (sc_random(): a SYN-ACK only for a bare SYN, never longer
+ * than it).
  *
  * Fixture names: guard/<v4|v6>/<scenario>/<step>.
  */
@@ -29,6 +31,7 @@
 #include <bpf/libbpf.h>
 
 #include "conntrack.h"
+#include "counters.h"
 #include "harness.h"
 #include "guard_state.h" /* xl4_guard_keys_rotate(): keys drawn as the daemon draws them */
 #include "guard_vbits.h"
@@ -36,7 +39,9 @@
 #include "xl4/siphash.h" /* xl4_siphash24(), byte-defined: the cookie model below */
 #include "lb_state.h"
 #include "names.h"
+#include "pktrand.h"
 #include "testrun.h"
+#include "uparse.h"
 #include "xl4.skel.h"
 #include "xl4/abi.h"
 
@@ -2403,6 +2408,193 @@ bool guard_reason_expected(unsigned int reason)
 	return false;
 }
 
+/* Where the IP header starts: past Ethernet and any VLAN tags. */
+static uint32_t rand_l3(const struct pkt *p)
+{
+	uint32_t off = 12;
+
+	while (off + 2 <= p->len &&
+	       (pkt_get16(p, off) == ETH_P_8021Q || pkt_get16(p, off) == ETH_P_8021AD))
+		off += 4;
+	return off + 2;
+}
+
+/* A TCP packet to the VIP's port from one of 200 clients and 20 ports: mostly SYNs (a
+ * client's SYN keeps its sequence number three times in four, so some are retransmissions),
+ * with options, a payload (a SYN may carry data), a VLAN tag or an IPv6 destination-options
+ * header at random; a third of them then damaged. */
+static void rand_to_vip(const struct gworld *w, struct pkt *p, struct prng *r)
+{
+	static const uint8_t flags[] = { TH_SYN, TH_SYN, TH_SYN, TH_SYN, TH_SYN | TH_ECE | TH_CWR,
+					 TH_ACK, TH_RST, TH_RST | TH_ACK, TH_SYN | TH_ACK, TH_FIN | TH_ACK };
+	static const uint8_t opts[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+					0, 1, 0, 0, 0, 0, 1, 3, 3, 7 };
+	uint32_t client = 1 + prng_below(r, 200);
+	uint16_t sport = 40000 + prng_below(r, 20);
+	__be32 src[4];
+
+	client_addr(w, client, src);
+	pb_init(p);
+	pb_eth(p, 0);
+	if (!prng_below(r, 6))
+		pb_vlan(p, ETH_P_8021Q, 42);
+	if (w->v6) {
+		struct pb_ip6 s = { .dst = VIP6 };
+
+		memcpy(&s.src, src, 16);
+		pb_ip6(p, &s);
+		if (!prng_below(r, 6))
+			pb_ext(p, IPPROTO_DSTOPTS, 8 * (1 + prng_below(r, 2)));
+	} else {
+		pb_ip4(p, &(struct pb_ip4){ .src = ntohl(src[0]), .dst = VIP4, .frag = IP4_DF });
+	}
+	pb_tcp(p, sport, VIP_PORT, flags[prng_below(r, sizeof(flags))]);
+	if (prng_below(r, 2))
+		pb_tcp_opts(p, opts, 4 * (1 + prng_below(r, 5)));
+	if (!prng_below(r, 4))
+		pb_payload(p, NULL, 1 + prng_below(r, 1000));
+	pb_finish(p);
+	pkt_set32(p, p->l4 + 4, prng_below(r, 4) ? client * 7919u + sport : (uint32_t)prng_u64(r));
+	tcp_csum_fix(p, w->v6);
+	if (!prng_below(r, 3))
+		pr_mutate(p, r, ETH_HLEN);
+}
+
+/* What is wrong with a frame the guard sent back (or NULL): our SYN-ACK to the sender of in,
+ * a bare SYN to the VIP's port, no longer than in, its checksums right. */
+static const char *reply_wrong(const struct gworld *w, const struct pkt *in, const struct pkt *o)
+{
+	uint32_t l3 = rand_l3(in), il4 = (uint32_t)in->l4, l4 = l3 + (w->v6 ? 40 : 20);
+	uint32_t alen = w->v6 ? 16 : 4, src = l3 + (w->v6 ? 8 : 12);
+
+	if (in->l4 < 0 || in->b[il4 + 13] & (TH_ACK | TH_RST | TH_FIN) || !(in->b[il4 + 13] & TH_SYN) ||
+	    pkt_get16(in, il4 + 2) != VIP_PORT)
+		return "an answer to something other than a SYN to the VIP's port";
+	if (o->len != l4 + 20 || o->len > in->len)
+		return "not 20 bytes of TCP behind the IP header, or longer than the SYN";
+	if (memcmp(o->b, in->b + 6, 6) || memcmp(o->b + 6, in->b, 6) ||
+	    memcmp(o->b + 12, in->b + 12, l3 - 12))
+		return "MACs not swapped, or the tags not kept";
+	if (memcmp(o->b + src, in->b + src + alen, alen) || memcmp(o->b + src + alen, in->b + src, alen))
+		return "addresses not swapped";
+	if (pkt_get16(o, l4) != pkt_get16(in, il4 + 2) || pkt_get16(o, l4 + 2) != pkt_get16(in, il4))
+		return "ports not swapped";
+	if (o->b[l4 + 13] != (TH_SYN | TH_ACK) || o->b[l4 + 12] != 0x50)
+		return "not a SYN-ACK without options";
+	if (!w->v6 && (o->b[l3] != 0x45 || pkt_get16(o, l3 + 2) != 40 || pb_csum(o->b + l3, 20, 0)))
+		return "IPv4 header (version, length, checksum)";
+	if (w->v6 && (o->b[l3] >> 4 != 6 || pkt_get16(o, l3 + 4) != 20 || o->b[l3 + 6] != IPPROTO_TCP))
+		return "IPv6 header (version, payload length, next header)";
+	return tcp_csum(o, w->v6, l3, l4, 20) ? "TCP checksum" : NULL;
+}
+
+/*
+ * Random and damaged packets (pktrand.h: aimed at the VIP's address and port, every VLAN
+ * depth, IPv4 options and fragments, IPv6 extension chains, any TCP flags, then damaged) with
+ * the VIP forced to First Drop, then to the challenge, the clock a millisecond on per packet:
+ * what an attacker sends a VIP under attack, checked for what must hold of each. Never
+ * aborted; a drop names a reason, and is the parser's when the user-space parser refuses the
+ * packet, the guard's or the balancer's when it accepts it; a frame sent back is a SYN-ACK
+ * answering a bare SYN to the VIP's port, never longer than it (no amplification, no payload
+ * reflected: reply_wrong()); a frame forwarded goes to the backend with only its MACs changed;
+ * the verdict counters moved by exactly what the runs returned. Each level's own outcome must
+ * occur (First Drop's drops, the challenge's answers) and packets must reach the backend.
+ */
+static void sc_random(int v6, uint32_t level, unsigned long long seed, int count)
+{
+	static struct xl4_totals want, before, after;
+	struct prng r = { .s = seed };
+	struct gworld w;
+	char n[96];
+	int bad = 0, replies = 0, fwd = 0, fd_drops = 0, err;
+	bool ok = true;
+
+	snprintf(n, sizeof(n), "guard/%s/random/%s", v6 ? "v6" : "v4",
+		 level == XL4_GUARD_CHALLENGE ? "challenge" : "first-drop");
+	if (!fx_selected(n) || !world_open(&w, v6, n))
+		return;
+	memset(&want, 0, sizeof(want));
+	if ((err = ctl_write(&w, XL4_GUARD_OV_ON, level)) ||
+	    (err = xl4_counters_read(w.eng.stats_fd, &before))) {
+		fx_setup_fail(n, "forcing the level", strerror(-err));
+		world_close(&w);
+		return;
+	}
+	for (int i = 0; i < count; i++) {
+		const char *why = NULL;
+		unsigned int ureason;
+		struct pkt p, o;
+
+		if (prng_below(&r, 2))
+			rand_to_vip(&w, &p, &r);
+		else
+			do /* the world's family: the other one has no VIP here */
+				pr_packet(&p, &r, ETH_HLEN);
+			while (p.l3 >= 0 && (pkt_layer(&p, PB_IP6) != NULL) != !!v6);
+		clock_set(&w, T0 + (uint64_t)i * 1000000);
+		if ((err = xl4_run_packet(&w.eng, p.b, p.len, last.b, sizeof(last.b), &last.r))) {
+			ok = fx_fail(n, ok, "packet %d: test run failed: %s", i, strerror(-err));
+			break;
+		}
+		ureason = fx_uparse(p.b, p.len, XL4_FRAG_PASS);
+		memcpy(o.b, last.b, last.r.out_len < PKT_MAX ? last.r.out_len : PKT_MAX);
+		o.len = last.r.out_len;
+		if (last.r.verdict != XDP_DROP && last.r.verdict != XDP_PASS && last.r.verdict != XDP_TX)
+			why = "verdict neither drop, pass nor transmit";
+		else if ((last.r.verdict == XDP_DROP) != (last.r.reason != XL4_R_NONE))
+			why = "a drop without a reason, or a reason without a drop";
+		else if (ureason && (last.r.verdict != XDP_DROP || last.r.reason != ureason))
+			why = "not the drop the user-space parser names";
+		else if (!ureason && last.r.verdict == XDP_DROP &&
+			 (last.r.reason < XL4_R_LB_NO_BACKEND ||
+			  (last.r.reason >= XL4_R_FILTER_BLOCK && last.r.reason <= XL4_R_FILTER_RATE_SHARED)))
+			why = "a parser or filter drop of a packet the parser accepts";
+		else if (last.r.verdict == XDP_TX && !memcmp(o.b, MAC_BE, 6))
+			why = o.len == p.len && !memcmp(o.b + 12, p.b + 12, p.len - 12) ?
+				      (fwd++, NULL) :
+				      "forwarded with more than its MACs changed";
+		else if (last.r.verdict == XDP_TX)
+			why = level != XL4_GUARD_CHALLENGE ? "answered at First Drop" :
+							     (replies++, reply_wrong(&w, &p, &o));
+		fd_drops += last.r.verdict == XDP_DROP && last.r.reason == XL4_R_GUARD_FIRST_DROP;
+		if (why && bad++ < 5) {
+			ok = fx_fail(n, ok, "packet %d (seed %llu): %s: got %s/%s (parser: %s)", i, seed,
+				     why, xl4_verdict_name(last.r.verdict), xl4_reason_name(last.r.reason),
+				     xl4_reason_name(ureason));
+			fx_pcap_write(&p);
+			fx_hexdiff(p.b, p.len, o.b, o.len);
+		}
+		if (last.r.verdict < XL4_STAT_REASON_BASE) {
+			want.c[last.r.verdict].packets++;
+			want.c[last.r.verdict].bytes += p.len;
+		}
+		if (last.r.verdict == XDP_DROP && last.r.reason < XL4_REASON_MAX) {
+			want.c[XL4_STAT_REASON_BASE + last.r.reason].packets++;
+			want.c[XL4_STAT_REASON_BASE + last.r.reason].bytes += p.len;
+		}
+	}
+	if (bad > 5)
+		printf("       ... %d offending packets in all\n", bad);
+	if (!fwd || (level == XL4_GUARD_CHALLENGE ? !replies : !fd_drops))
+		ok = fx_fail(n, ok, "an outcome never came: %d forwarded, %d answered, %d First Drop drops",
+			     fwd, replies, fd_drops);
+	if ((err = xl4_counters_read(w.eng.stats_fd, &after)))
+		ok = fx_fail(n, ok, "reading counters: %s", strerror(-err));
+	for (unsigned int i = 0; !err && i < XL4_STAT_MAX; i++)
+		if (after.c[i].packets - before.c[i].packets != want.c[i].packets ||
+		    after.c[i].bytes - before.c[i].bytes != want.c[i].bytes)
+			ok = fx_fail(n, ok, "counter %u: want +%llu/+%llu bytes, got +%llu/+%llu", i,
+				     (unsigned long long)want.c[i].packets,
+				     (unsigned long long)want.c[i].bytes,
+				     (unsigned long long)(after.c[i].packets - before.c[i].packets),
+				     (unsigned long long)(after.c[i].bytes - before.c[i].bytes));
+	fx_count(n, ok);
+	if (fx.verbose)
+		printf("%s: %d packets (seed %llu): %d forwarded, %d answered, %d First Drop drops\n", n,
+		       count, seed, fwd, replies, fd_drops);
+	world_close(&w);
+}
+
 void suite_guard(void)
 {
 	int before = fx.passed + fx.failed;
@@ -2439,6 +2631,8 @@ void suite_guard(void)
 		sc_verified_abuse(v6);
 		sc_vbits(v6);
 		sc_vbits_restart(v6);
+		sc_random(v6, XL4_GUARD_FIRST_DROP, 11 + v6, 6000);
+		sc_random(v6, XL4_GUARD_CHALLENGE, 13 + v6, 6000);
 	}
 	fx_unpin(&old);
 	printf("guard: %d checks\n", fx.passed + fx.failed - before);
