@@ -28,7 +28,7 @@
 enum { IN, OUT };
 
 
-static const struct in6_addr OUTER6_SRC = { { { 0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0, 0, 0, 0, 0, 0,
+const struct in6_addr OUTER6_SRC = { { { 0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0, 0, 0, 0, 0, 0,
 						 0, 0, 1 } } };
 
 /* ---- ingress builders: the balancer's ipip output, and what must come out of decap ---- */
@@ -535,11 +535,15 @@ const char *agent_l4_csum_verdict(const uint8_t *f, uint32_t len)
 	uint16_t et = f[12] << 8 | f[13];
 	uint8_t proto;
 
-	while (et == ETH_P_8021Q || et == ETH_P_8021AD) {
+	for (int i = 0; i < 2 && (et == ETH_P_8021Q || et == ETH_P_8021AD); i++) {
+		if (off + 6 > len)
+			return "a VLAN tag runs past the frame";
 		off += 4;
 		et = f[off] << 8 | f[off + 1];
 	}
 	l3 = off + 2;
+	if ((et != ETH_P_IP && et != ETH_P_IPV6) || l3 + (et == ETH_P_IP ? 20 : 40) > len)
+		return "no whole IP header";
 	if (et == ETH_P_IP) {
 		uint32_t ihl = (f[l3] & 0x0f) * 4, tot = f[l3 + 2] << 8 | f[l3 + 3];
 

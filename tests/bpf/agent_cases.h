@@ -4,6 +4,7 @@
 #define XL4_TESTS_AGENT_CASES_H
 
 #include <stdint.h>
+#include "pktbuild.h" /* struct in6_addr, as the fixtures see it */
 
 #include "agent.h"
 
@@ -13,6 +14,9 @@
 #define OUTER4_SRC 0xc6120301u /* 198.18.3.1: the balancer's ipip source prefix */
 #define BPORT 8080 /* port mode: the backend's port for VIP_PORT */
 #define UDP_ONLY_BPORT 9090 /* mapped for UDP only */
+
+/* The balancer's IPv6 outer source, in the decapsulated 2001:db8:3::/64. */
+extern const struct in6_addr OUTER6_SRC;
 
 /* The transport checksum of an Ethernet frame (0..2 VLAN tags, no IPv6 extension headers)
  * verifies, or is a UDP-over-IPv4 "none". A description of the failure, or NULL. The frame's

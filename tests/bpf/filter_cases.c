@@ -66,6 +66,8 @@ static int clock_set(struct fworld *w, uint64_t ns)
 static struct {
 	int n;
 	__u32 reason, detail;
+	__u8 l4_flags;
+	__u16 sport, dport; /* host order, with XL4_EV_L4_PORTS */
 } evs;
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -78,6 +80,9 @@ static int on_event(void *ctx, void *data, size_t len)
 	evs.n++;
 	evs.reason = ev->reason;
 	evs.detail = ev->detail;
+	evs.l4_flags = len >= sizeof(*ev) ? ev->l4_flags : 0;
+	evs.sport = ntohs(ev->sport);
+	evs.dport = ntohs(ev->dport);
 	return 0;
 }
 
@@ -2076,36 +2081,57 @@ static void run_early_block(struct fworld *w)
 	list_del(w, XL4_LIST_BLOCK, "198.18.70.0/24");
 }
 
-/* The sources run_early_random() blocks; the check is written from the prefixes, not from the
- * filter's code. */
+/* The sources run_early_random() blocks, and the prefix length each holds a source by: written
+ * from the prefixes, not from the filter's code. */
 static const char *const early_rand_block[] = { "198.18.0.0/25", "198.18.0.200/32",
 						"224.0.0.1/32", "2001:db8::/121" };
 
-static bool early_rand_blocked(const struct fx_uparsed *u)
+static unsigned int early_rand_len(int v6, const uint32_t src[4])
 {
 	static const uint8_t v6net[15] = { 0x20, 0x01, 0x0d, 0xb8 };
-	uint32_t a = ntohl(u->src[0]);
+	uint32_t a = ntohl(src[0]);
 
-	if (u->v6)
-		return !memcmp(u->src, v6net, sizeof(v6net)) && ((const uint8_t *)u->src)[15] < 128;
-	return (a & 0xffffff80u) == 0xc6120000u || a == 0xc61200c8u || a == 0xe0000001u;
+	if (v6)
+		return !memcmp(src, v6net, sizeof(v6net)) && ((const uint8_t *)src)[15] < 128 ? 121 : 0;
+	return (a & 0xffffff80u) == 0xc6120000u ? 25 : a == 0xc61200c8u || a == 0xe0000001u ? 32 : 0;
+}
+
+/* docs/filter.md's condition for judging an IPv4 source early, from the frame's bytes: an IPv4
+ * ethertype behind at most two VLAN tags, and 20 bytes of header there with version 4. */
+static bool ip4_head_whole(const uint8_t *b, uint32_t len, uint32_t *src)
+{
+	uint32_t off = 12;
+	uint16_t et = (uint16_t)(b[12] << 8 | b[13]);
+
+	for (int i = 0; i < 2 && (et == ETH_P_8021Q || et == ETH_P_8021AD); i++) {
+		if (off + 6 > len)
+			return false;
+		off += 4;
+		et = (uint16_t)(b[off] << 8 | b[off + 1]);
+	}
+	if (et != ETH_P_IP || off + 2 + 20 > len || b[off + 2] >> 4 != 4)
+		return false;
+	memcpy(src, b + off + 2 + 12, 4);
+	return true;
 }
 
 /*
  * Random and mutated packets (pktrand.h, the random suite's) against a blocklist that holds
- * about half their sources: what each must get follows from the parse's two parts as
- * user-space C (uparse.h) and the order docs/filter.md gives. An IPv4 source the list holds
- * is a filter_block drop once its fixed header is whole, whatever the rest of the packet is
- * (a martian source among them); anything else is first the parser's to refuse; an IPv6
- * source is judged after the whole parse; the rest passes (this world has no VIPs). The run
- * must also have met each order at least once: a blocked IPv4 packet the parser would
- * refuse, and a blocked IPv6 one it does refuse.
+ * about half their sources: what each must get follows from the order docs/filter.md gives,
+ * with the parser run in user space (uparse.h) for what it refuses. An IPv4 source the list
+ * holds is a filter_block drop once its fixed header is whole, whatever the rest of the packet
+ * is (a martian source among them); anything else is first the parser's to refuse; an IPv6
+ * source is judged after the whole parse; the rest passes (this world has no VIPs). Before each
+ * packet the drop sampler is either refilled or spent, at random: a drop then has exactly one
+ * event or none, with the drop's reason and, for the blocklist, the holding prefix's length.
+ * The run must also have met each order at least once: a blocked IPv4 packet the parser would
+ * refuse (sampled and not), and a blocked IPv6 one it does refuse.
  */
 static void run_early_random(struct fworld *w, unsigned long long seed, int count)
 {
 	static const char name[] = "filter/early/random";
 	struct prng r = { .s = seed };
-	int bad = 0, early4 = 0, late6 = 0;
+	int bad = 0, early4[2] = { 0 }, late6 = 0, ported = 0;
 	size_t added = 0, n = sizeof(early_rand_block) / sizeof(early_rand_block[0]);
 	bool ok = true;
 
@@ -2117,38 +2143,63 @@ static void run_early_random(struct fworld *w, unsigned long long seed, int coun
 		goto out;
 	for (int i = 0; i < count; i++) {
 		struct fx_uparsed u;
-		__u32 reason = 0, want_reason;
-		int verdict, want;
+		__u32 reason = 0, want_reason, detail = 0, src4[4] = { 0 };
+		int verdict, want, sampled = (int)prng_below(&r, 2);
+		const char *why = NULL;
 		struct pkt p;
 
 		pr_packet(&p, &r, ETH_HLEN);
 		fx_uparse_parts(p.b, p.len, XL4_FRAG_PASS, &u);
-		if (u.head == ETH_P_IP && early_rand_blocked(&u))
-			want_reason = XL4_R_FILTER_BLOCK, early4 += !!u.reason;
-		else if (u.reason)
-			want_reason = u.reason, late6 += u.v6 && early_rand_blocked(&u);
-		else
-			want_reason = u.v6 && early_rand_blocked(&u) ? XL4_R_FILTER_BLOCK : XL4_R_NONE;
+		if (ip4_head_whole(p.b, p.len, src4) && (detail = early_rand_len(0, src4))) {
+			want_reason = XL4_R_FILTER_BLOCK;
+			early4[sampled] += !!u.reason;
+			ported += sampled && !u.reason && u.l4 &&
+				  (u.proto == IPPROTO_TCP || u.proto == IPPROTO_UDP);
+		} else if (u.reason) {
+			want_reason = u.reason;
+			late6 += u.head == ETH_P_IPV6 && early_rand_len(1, u.src);
+		} else {
+			detail = u.head == ETH_P_IPV6 ? early_rand_len(1, u.src) : 0;
+			want_reason = detail ? XL4_R_FILTER_BLOCK : XL4_R_NONE;
+		}
 		want = want_reason == XL4_R_NONE ? XDP_PASS : XDP_DROP;
+		if (sampled)
+			sampler_refill(w);
+		else
+			sampler_spend(w);
+		evs.n = 0;
 		verdict = send1(w, &p, &reason);
-		if (verdict == want && reason == want_reason)
-			continue;
-		if (bad++ < 5) {
-			ok = fx_fail(name, ok, "packet %d (seed %llu): want %s/%s, got %d/%s", i, seed,
+		ring_buffer__consume(w->rb);
+		if (verdict != want || reason != want_reason)
+			why = "not the verdict and reason the order gives";
+		else if (evs.n != (want == XDP_DROP && sampled))
+			why = sampled ? "a sampled drop without its one event" : "an event the sampler did not allow";
+		else if (evs.n && (evs.reason != reason ||
+				   (reason == XL4_R_FILTER_BLOCK && evs.detail != detail)))
+			why = "the event's reason, or its prefix length, is not the drop's";
+		else if (evs.n && !u.reason && (u.proto == IPPROTO_TCP || u.proto == IPPROTO_UDP) &&
+			 u.l4 && (!(evs.l4_flags & XL4_EV_L4_PORTS) || evs.sport != u.sport ||
+				  evs.dport != u.dport))
+			why = "the event of a whole TCP or UDP packet lacks its ports";
+		if (why && bad++ < 5) {
+			ok = fx_fail(name, ok, "packet %d (seed %llu): %s: want %s/%s (prefix /%u), got "
+				     "%d/%s, %d event(s) (%s, detail %u)", i, seed, why,
 				     want == XDP_PASS ? "pass" : "drop", xl4_reason_name(want_reason),
-				     verdict, xl4_reason_name(reason));
+				     detail, verdict, xl4_reason_name(reason), evs.n,
+				     xl4_reason_name(evs.reason), evs.detail);
 			fx_pcap_write(&p);
 		}
 	}
 	if (bad > 5)
 		printf("       ... %d offending packets in all\n", bad);
-	if (!early4 || !late6)
-		ok = fx_fail(name, ok, "the packets did not meet both orders (%d blocked IPv4 ones the "
-			     "parser would refuse, %d blocked IPv6 ones it refused)", early4, late6);
+	if (!early4[0] || !early4[1] || !late6 || !ported)
+		ok = fx_fail(name, ok, "the packets did not meet each order (%d/%d blocked IPv4 ones the "
+			     "parser would refuse, unsampled/sampled; %d blocked IPv6 ones it refused; "
+			     "%d sampled whole ones with ports)", early4[0], early4[1], late6, ported);
 	fx_count(name, ok);
-	if (fx.verbose)
-		printf("%s: %d packets (seed %llu): %d blocked IPv4 ones the parser would refuse, %d "
-		       "blocked IPv6 ones it refused\n", name, count, seed, early4, late6);
+	printf("%s: %d packets (seed %llu): %d/%d blocked IPv4 ones the parser would refuse "
+	       "(unsampled/sampled), %d blocked IPv6 ones it refused, %d sampled whole ones with "
+	       "ports\n", name, count, seed, early4[0], early4[1], late6, ported);
 out:
 	ring_buffer__consume(w->rb);
 	while (added--)

@@ -40,6 +40,7 @@
 #include "lb_state.h"
 #include "names.h"
 #include "pktrand.h"
+#include "rand_check.h"
 #include "testrun.h"
 #include "uparse.h"
 #include "xl4.skel.h"
@@ -2408,17 +2409,6 @@ bool guard_reason_expected(unsigned int reason)
 	return false;
 }
 
-/* Where the IP header starts: past Ethernet and any VLAN tags. */
-static uint32_t rand_l3(const struct pkt *p)
-{
-	uint32_t off = 12;
-
-	while (off + 2 <= p->len &&
-	       (pkt_get16(p, off) == ETH_P_8021Q || pkt_get16(p, off) == ETH_P_8021AD))
-		off += 4;
-	return off + 2;
-}
-
 /* A TCP packet to the VIP's port from one of 200 clients and 20 ports: mostly SYNs (a
  * client's SYN keeps its sequence number three times in four, so some are retransmissions),
  * with options, a payload (a SYN may carry data), a VLAN tag or an IPv6 destination-options
@@ -2460,16 +2450,20 @@ static void rand_to_vip(const struct gworld *w, struct pkt *p, struct prng *r)
 		pr_mutate(p, r, ETH_HLEN);
 }
 
-/* What is wrong with a frame the guard sent back (or NULL): our SYN-ACK to the sender of in,
- * a bare SYN to the VIP's port, no longer than in, its checksums right. */
-static const char *reply_wrong(const struct gworld *w, const struct pkt *in, const struct pkt *o)
+/* What is wrong with a frame the guard sent back (or NULL), given the packet's parse u: the
+ * SYN-ACK docs/guard.md gives (step 2) to a bare SYN to the VIP's port: MACs, addresses and
+ * ports swapped, tags kept, IPv4 without options (DF, TTL 64) or IPv6 (hop limit 64), 20 bytes
+ * of TCP (SYN|ACK, no options, window 1024, seq = the SYN's seq xor the cookie it acks),
+ * checksums right, and never longer than the SYN. */
+static const char *reply_wrong(const struct gworld *w, const struct fx_uparsed *u,
+			       const struct pkt *in, const struct pkt *o)
 {
-	uint32_t l3 = rand_l3(in), il4 = (uint32_t)in->l4, l4 = l3 + (w->v6 ? 40 : 20);
-	uint32_t alen = w->v6 ? 16 : 4, src = l3 + (w->v6 ? 8 : 12);
+	uint32_t l3 = u->l3, l4 = l3 + (w->v6 ? 40 : 20), alen = w->v6 ? 16 : 4;
+	uint32_t src = l3 + (w->v6 ? 8 : 12), seq, ack;
 
-	if (in->l4 < 0 || in->b[il4 + 13] & (TH_ACK | TH_RST | TH_FIN) || !(in->b[il4 + 13] & TH_SYN) ||
-	    pkt_get16(in, il4 + 2) != VIP_PORT)
-		return "an answer to something other than a SYN to the VIP's port";
+	if (u->reason || u->proto != IPPROTO_TCP || !u->l4 || u->l4 + 20 > in->len ||
+	    (u->tcp_flags & (TH_SYN | TH_ACK)) != TH_SYN || u->dport != VIP_PORT)
+		return "an answer to something other than a bare SYN to the VIP's port";
 	if (o->len != l4 + 20 || o->len > in->len)
 		return "not 20 bytes of TCP behind the IP header, or longer than the SYN";
 	if (memcmp(o->b, in->b + 6, 6) || memcmp(o->b + 6, in->b, 6) ||
@@ -2477,32 +2471,64 @@ static const char *reply_wrong(const struct gworld *w, const struct pkt *in, con
 		return "MACs not swapped, or the tags not kept";
 	if (memcmp(o->b + src, in->b + src + alen, alen) || memcmp(o->b + src + alen, in->b + src, alen))
 		return "addresses not swapped";
-	if (pkt_get16(o, l4) != pkt_get16(in, il4 + 2) || pkt_get16(o, l4 + 2) != pkt_get16(in, il4))
+	if (pkt_get16(o, l4) != u->dport || pkt_get16(o, l4 + 2) != u->sport)
 		return "ports not swapped";
-	if (o->b[l4 + 13] != (TH_SYN | TH_ACK) || o->b[l4 + 12] != 0x50)
-		return "not a SYN-ACK without options";
-	if (!w->v6 && (o->b[l3] != 0x45 || pkt_get16(o, l3 + 2) != 40 || pb_csum(o->b + l3, 20, 0)))
-		return "IPv4 header (version, length, checksum)";
-	if (w->v6 && (o->b[l3] >> 4 != 6 || pkt_get16(o, l3 + 4) != 20 || o->b[l3 + 6] != IPPROTO_TCP))
-		return "IPv6 header (version, payload length, next header)";
+	if (o->b[l4 + 13] != (TH_SYN | TH_ACK) || o->b[l4 + 12] != 0x50 || pkt_get16(o, l4 + 14) != 1024)
+		return "not a SYN-ACK without options and with window 1024";
+	seq = (uint32_t)pkt_get16(o, l4 + 4) << 16 | pkt_get16(o, l4 + 6);
+	ack = (uint32_t)pkt_get16(o, l4 + 8) << 16 | pkt_get16(o, l4 + 10);
+	if ((seq ^ ack) != ((uint32_t)pkt_get16(in, u->l4 + 4) << 16 | pkt_get16(in, u->l4 + 6)))
+		return "its sequence number is not the SYN's xor the cookie it acknowledges";
+	if (!w->v6 && (o->b[l3] != 0x45 || pkt_get16(o, l3 + 2) != 40 || pkt_get16(o, l3 + 6) != 0x4000 ||
+		       o->b[l3 + 8] != 64 || pb_csum(o->b + l3, 20, 0)))
+		return "IPv4 header (version, length, DF, TTL, checksum)";
+	if (w->v6 && (o->b[l3] >> 4 != 6 || pkt_get16(o, l3 + 4) != 20 || o->b[l3 + 6] != IPPROTO_TCP ||
+		      o->b[l3 + 7] != 64))
+		return "IPv6 header (version, payload length, next header, hop limit)";
 	return tcp_csum(o, w->v6, l3, l4, 20) ? "TCP checksum" : NULL;
 }
 
+/* The sources (an IPv4 address, an IPv6 /64) a run has sent from: First Drop forwards no
+ * source's first SYN. Open addressing over a fixed table; the runs send far fewer. */
+#define RAND_SRCS 16384
+static struct {
+	uint32_t key[RAND_SRCS][3];
+	bool used[RAND_SRCS];
+} rand_srcs;
+
+/* Was src seen before? Then remember it. */
+static bool rand_src_seen(int v6, const uint32_t src[4])
+{
+	uint32_t k[3] = { src[0], v6 ? src[1] : 0, (uint32_t)v6 + 1 };
+	uint32_t h = (k[0] * 0x9e3779b1u ^ k[1] * 0x85ebca6bu ^ k[2]) & (RAND_SRCS - 1);
+
+	for (uint32_t n = 0; n < RAND_SRCS; n++, h = (h + 1) & (RAND_SRCS - 1)) {
+		if (!rand_srcs.used[h]) {
+			rand_srcs.used[h] = true;
+			memcpy(rand_srcs.key[h], k, sizeof(k));
+			return false;
+		}
+		if (!memcmp(rand_srcs.key[h], k, sizeof(k)))
+			return true;
+	}
+	return true; /* full: never, at the runs' sizes */
+}
+
 /*
- * Random and damaged packets (pktrand.h: aimed at the VIP's address and port, every VLAN
- * depth, IPv4 options and fragments, IPv6 extension chains, any TCP flags, then damaged) with
- * the VIP forced to First Drop, then to the challenge, the clock a millisecond on per packet:
- * what an attacker sends a VIP under attack, checked for what must hold of each. Never
- * aborted; a drop names a reason, and is the parser's when the user-space parser refuses the
- * packet, the guard's or the balancer's when it accepts it; a frame sent back is a SYN-ACK
- * answering a bare SYN to the VIP's port, never longer than it (no amplification, no payload
- * reflected: reply_wrong()); a frame forwarded goes to the backend with only its MACs changed;
- * the verdict counters moved by exactly what the runs returned. Each level's own outcome must
- * occur (First Drop's drops, the challenge's answers) and packets must reach the backend.
+ * Random and damaged packets at a VIP forced to First Drop, then to the challenge, the clock a
+ * millisecond on per packet: half of them aimed by rand_to_vip(), half from pktrand.h (every
+ * VLAN depth, IPv4 options and fragments, IPv6 extension chains, any TCP flags, damaged) in
+ * the world's family: what an attacker sends a VIP under attack. What must hold of each:
+ * fx_verdict_wrong(); a frame sent back is the challenge's SYN-ACK to a bare SYN (reply_wrong():
+ * never longer than it, so no amplification and no payload reflected), and only at the
+ * challenge; a frame forwarded goes to the backend with only its MACs changed, and is never a
+ * bare SYN at the challenge (no source can answer a cookie here) nor, at First Drop, the first
+ * SYN from its source; the verdict counters moved by exactly what the runs returned. Each
+ * level's own outcome must occur (First Drop's drops, the challenge's answers), and forwards.
  */
 static void sc_random(int v6, uint32_t level, unsigned long long seed, int count)
 {
-	static struct xl4_totals want, before, after;
+	static struct fx_tally tally;
 	struct prng r = { .s = seed };
 	struct gworld w;
 	char n[96];
@@ -2513,17 +2539,18 @@ static void sc_random(int v6, uint32_t level, unsigned long long seed, int count
 		 level == XL4_GUARD_CHALLENGE ? "challenge" : "first-drop");
 	if (!fx_selected(n) || !world_open(&w, v6, n))
 		return;
-	memset(&want, 0, sizeof(want));
+	memset(&rand_srcs, 0, sizeof(rand_srcs));
 	if ((err = ctl_write(&w, XL4_GUARD_OV_ON, level)) ||
-	    (err = xl4_counters_read(w.eng.stats_fd, &before))) {
+	    (err = fx_tally_start(&tally, w.eng.stats_fd))) {
 		fx_setup_fail(n, "forcing the level", strerror(-err));
 		world_close(&w);
 		return;
 	}
 	for (int i = 0; i < count; i++) {
-		const char *why = NULL;
-		unsigned int ureason;
+		const char *why;
+		struct fx_uparsed u;
 		struct pkt p, o;
+		bool syn, seen;
 
 		if (prng_below(&r, 2))
 			rand_to_vip(&w, &p, &r);
@@ -2536,58 +2563,41 @@ static void sc_random(int v6, uint32_t level, unsigned long long seed, int count
 			ok = fx_fail(n, ok, "packet %d: test run failed: %s", i, strerror(-err));
 			break;
 		}
-		ureason = fx_uparse(p.b, p.len, XL4_FRAG_PASS);
-		memcpy(o.b, last.b, last.r.out_len < PKT_MAX ? last.r.out_len : PKT_MAX);
-		o.len = last.r.out_len;
-		if (last.r.verdict != XDP_DROP && last.r.verdict != XDP_PASS && last.r.verdict != XDP_TX)
-			why = "verdict neither drop, pass nor transmit";
-		else if ((last.r.verdict == XDP_DROP) != (last.r.reason != XL4_R_NONE))
-			why = "a drop without a reason, or a reason without a drop";
-		else if (ureason && (last.r.verdict != XDP_DROP || last.r.reason != ureason))
-			why = "not the drop the user-space parser names";
-		else if (!ureason && last.r.verdict == XDP_DROP &&
-			 (last.r.reason < XL4_R_LB_NO_BACKEND ||
-			  (last.r.reason >= XL4_R_FILTER_BLOCK && last.r.reason <= XL4_R_FILTER_RATE_SHARED)))
-			why = "a parser or filter drop of a packet the parser accepts";
+		fx_uparse_parts(p.b, p.len, XL4_FRAG_PASS, &u);
+		o.len = last.r.out_len < PKT_MAX ? last.r.out_len : PKT_MAX;
+		memcpy(o.b, last.b, o.len);
+		syn = !u.reason && u.proto == IPPROTO_TCP && (u.tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN;
+		seen = syn && rand_src_seen(v6, u.src);
+		why = fx_verdict_wrong(last.r.verdict, last.r.reason, u.reason);
+		if (why)
+			;
 		else if (last.r.verdict == XDP_TX && !memcmp(o.b, MAC_BE, 6))
-			why = o.len == p.len && !memcmp(o.b + 12, p.b + 12, p.len - 12) ?
-				      (fwd++, NULL) :
-				      "forwarded with more than its MACs changed";
+			why = o.len != p.len || memcmp(o.b + 12, p.b + 12, p.len - 12) ?
+				      "forwarded with more than its MACs changed" :
+			      syn && level == XL4_GUARD_CHALLENGE ? "a bare SYN forwarded at the challenge" :
+			      syn && !seen ? "a source's first SYN forwarded at First Drop" :
+					     NULL,
+			fwd += !why;
 		else if (last.r.verdict == XDP_TX)
 			why = level != XL4_GUARD_CHALLENGE ? "answered at First Drop" :
-							     (replies++, reply_wrong(&w, &p, &o));
+							     reply_wrong(&w, &u, &p, &o),
+			replies += !why;
 		fd_drops += last.r.verdict == XDP_DROP && last.r.reason == XL4_R_GUARD_FIRST_DROP;
 		if (why && bad++ < 5) {
 			ok = fx_fail(n, ok, "packet %d (seed %llu): %s: got %s/%s (parser: %s)", i, seed,
 				     why, xl4_verdict_name(last.r.verdict), xl4_reason_name(last.r.reason),
-				     xl4_reason_name(ureason));
+				     xl4_reason_name(u.reason));
 			fx_pcap_write(&p);
 			fx_hexdiff(p.b, p.len, o.b, o.len);
 		}
-		if (last.r.verdict < XL4_STAT_REASON_BASE) {
-			want.c[last.r.verdict].packets++;
-			want.c[last.r.verdict].bytes += p.len;
-		}
-		if (last.r.verdict == XDP_DROP && last.r.reason < XL4_REASON_MAX) {
-			want.c[XL4_STAT_REASON_BASE + last.r.reason].packets++;
-			want.c[XL4_STAT_REASON_BASE + last.r.reason].bytes += p.len;
-		}
+		fx_tally_add(&tally, last.r.verdict, last.r.reason, p.len);
 	}
 	if (bad > 5)
 		printf("       ... %d offending packets in all\n", bad);
 	if (!fwd || (level == XL4_GUARD_CHALLENGE ? !replies : !fd_drops))
 		ok = fx_fail(n, ok, "an outcome never came: %d forwarded, %d answered, %d First Drop drops",
 			     fwd, replies, fd_drops);
-	if ((err = xl4_counters_read(w.eng.stats_fd, &after)))
-		ok = fx_fail(n, ok, "reading counters: %s", strerror(-err));
-	for (unsigned int i = 0; !err && i < XL4_STAT_MAX; i++)
-		if (after.c[i].packets - before.c[i].packets != want.c[i].packets ||
-		    after.c[i].bytes - before.c[i].bytes != want.c[i].bytes)
-			ok = fx_fail(n, ok, "counter %u: want +%llu/+%llu bytes, got +%llu/+%llu", i,
-				     (unsigned long long)want.c[i].packets,
-				     (unsigned long long)want.c[i].bytes,
-				     (unsigned long long)(after.c[i].packets - before.c[i].packets),
-				     (unsigned long long)(after.c[i].bytes - before.c[i].bytes));
+	ok = fx_tally_check(&tally, w.eng.stats_fd, n, ok);
 	fx_count(n, ok);
 	if (fx.verbose)
 		printf("%s: %d packets (seed %llu): %d forwarded, %d answered, %d First Drop drops\n", n,

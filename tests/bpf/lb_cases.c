@@ -38,6 +38,7 @@
 #include "maglev.h"
 #include "names.h"
 #include "pktrand.h"
+#include "rand_check.h"
 #include "testrun.h"
 #include "uparse.h"
 #include "xl4/abi.h"
@@ -272,11 +273,6 @@ static int ck_ok(uint32_t s) /* the one's-complement sum over data and checksum 
 	return s == 0xffff;
 }
 
-static uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
 /* Checks the IP packet at ip (cap bytes available) and what it carries, recursing into ipip.
  * Returns NULL or what is wrong. */
 static const char *ck_ip(const uint8_t *ip, uint32_t cap, int v6, int depth)
@@ -328,7 +324,8 @@ static const char *ck_ip(const uint8_t *ip, uint32_t cap, int v6, int depth)
 		if (plen < 8 || !ck_ok(ck_add(0, l4, plen)))
 			return "ICMP checksum";
 		/* an error's quoted IPv4 header keeps a valid checksum too */
-		if ((l4[0] == 3 || l4[0] == 11) && plen >= 28 && !ck_ok(ck_add(0, l4 + 8, (l4[8] & 15) * 4)))
+		if ((l4[0] == 3 || l4[0] == 11) && plen >= 28 && (l4[8] & 15) * 4u <= plen - 8 &&
+		    !ck_ok(ck_add(0, l4 + 8, (l4[8] & 15) * 4)))
 			return "quoted IPv4 header checksum";
 		return NULL;
 	case IPPROTO_ICMPV6:
@@ -395,7 +392,7 @@ static int model_pick(const struct mvip *v, uint32_t hash)
 }
 
 /* A backend for the model: address 198.18.2.(slot*10+j) or 2001:db8:2::(slot*16+j), port in
- * port mode, MAC 02:00:00:00:<slot>:<j>. */
+ * port mode, MAC 02:00:00:0b:<slot>:<j> (never the builder's client or NIC MAC). */
 static struct mbe *m_add(struct mvip *v, int j, uint32_t weight, uint16_t port)
 {
 	char s[80], a[INET6_ADDRSTRLEN], err[128];
@@ -418,14 +415,14 @@ static struct mbe *m_add(struct mvip *v, int j, uint32_t weight, uint16_t port)
 		fprintf(stderr, "lb: backend %s: %s\n", s, err);
 	b->spec.weight = weight;
 	b->spec.has_mac = true;
-	memcpy(b->spec.mac, (uint8_t[6]){ 0x02, 0, 0, 0, (uint8_t)v->slot, (uint8_t)j }, 6);
+	memcpy(b->spec.mac, (uint8_t[6]){ 0x02, 0, 0, 0x0b, (uint8_t)v->slot, (uint8_t)j }, 6);
 	xl4_backend_str(&b->spec, b->key, sizeof(b->key));
 	return b;
 }
 
 static struct mbe *m_find(struct mvip *v, int j)
 {
-	uint8_t mac[6] = { 0x02, 0, 0, 0, (uint8_t)v->slot, (uint8_t)j };
+	uint8_t mac[6] = { 0x02, 0, 0, 0x0b, (uint8_t)v->slot, (uint8_t)j };
 
 	for (int i = 0; i < v->n; i++)
 		if (!v->be[i].gone && !memcmp(v->be[i].spec.mac, mac, 6))
@@ -2328,8 +2325,6 @@ static void run_restart(struct world *w)
 
 /* ---- random and damaged packets ---------------------------------------------------------- */
 
-#define RAND_PICK(r, a) ((a)[prng_below((r), sizeof(a) / sizeof((a)[0]))])
-
 /* A packet to one of the world's VIPs (or near one: another port, another address, the other
  * transport), any kind the builder knows, with random flags, sizes, fragments, options, VLAN
  * tags and ICMP bodies; few clients and ports, so flows repeat and find their entries. */
@@ -2355,12 +2350,12 @@ static void rand_spec(const struct world *w, struct prng *r, struct pspec *s)
 	s->vip = prng_below(r, 16) ? vip_defs[v->slot].addr : ADDR_NOT_VIP;
 	s->sport = 40000 + prng_below(r, 12);
 	s->dport = prng_below(r, 8) ? vip_defs[v->slot].port : (uint16_t)prng_u64(r);
-	s->flags = RAND_PICK(r, flags);
+	s->flags = PICK(r, flags);
 	s->payload = prng_below(r, 4) ? prng_below(r, 80) : prng_below(r, 1460);
 	s->tos = prng_below(r, 4) ? 0 : (uint8_t)prng_u64(r);
 	s->label = prng_below(r, 2) ? (uint32_t)prng_u64(r) & 0xfffff : 0;
 	if (!s->v6) {
-		s->frag = prng_below(r, 10) ? (prng_below(r, 2) ? IP4_DF : 0) : RAND_PICK(r, frags4);
+		s->frag = prng_below(r, 10) ? (prng_below(r, 2) ? IP4_DF : 0) : PICK(r, frags4);
 		if (!prng_below(r, 8))
 			s->opts4 = opts, s->optlen4 = 4 * (1 + prng_below(r, 10));
 		s->csum0 = s->proto == IPPROTO_UDP && !prng_below(r, 6);
@@ -2370,7 +2365,7 @@ static void rand_spec(const struct world *w, struct prng *r, struct pspec *s)
 	}
 	if (s->kind == K_ICMP_ERR) {
 		s->qport = prng_below(r, 4) ? 0 : (uint16_t)prng_u64(r);
-		s->body = RAND_PICK(r, bodies);
+		s->body = PICK(r, bodies);
 		s->odst = prng_below(r, 8) ? 0 : ADDR_NOT_VIP;
 		s->etime = !prng_below(r, 4);
 		s->payload = prng_below(r, 3) ? 0 : prng_below(r, 200);
@@ -2387,139 +2382,185 @@ static uint32_t l3_start(const uint8_t *b, uint32_t len)
 	return off + 2 <= len ? off + 2 : 0;
 }
 
-/* What is wrong with a forwarded frame (or NULL): it goes to one of the world's backends and
- * carries the client's packet as the mode says (l2: only the MACs differ; port: a few bytes,
- * the port and the checksums; ipip: the packet whole behind one outer header to a backend). */
-static const char *forward_wrong(const struct world *w, const struct pkt *in, const uint8_t *out,
+/* The VIP an undamaged K_FLOW packet of spec s is for (its address, transport and port), or
+ * NULL: the forward must go to one of its backends. */
+static const struct mvip *spec_vip(const struct world *w, const struct pspec *s)
+{
+	if (s->kind != K_FLOW)
+		return NULL;
+	for (int slot = 0; slot < V_MAX; slot++)
+		if (w->vip[slot].used && vip_defs[slot].addr == s->vip &&
+		    vip_defs[slot].proto == s->proto && vip_defs[slot].port == s->dport)
+			return &w->vip[slot];
+	return NULL;
+}
+
+/* What is wrong with a forwarded frame (or NULL): it goes to a backend the world has (of the
+ * packet's VIP, when the packet is an undamaged flow packet: v) and carries the client's packet
+ * as the mode says. l2: only the MACs differ. port: for an undamaged flow packet (u: its
+ * parse) the destination port is that backend's and only it and the transport checksum
+ * differ; otherwise at most the 6 bytes an ICMP error's quote rewrite touches. ipip: the packet
+ * whole behind one outer header to that backend's address. */
+static const char *forward_wrong(const struct world *w, const struct mvip *v,
+				 const struct fx_uparsed *u, const struct pkt *in, const uint8_t *out,
 				 uint32_t out_len)
 {
 	uint32_t il3 = l3_start(in->b, in->len), ol3 = l3_start(out, out_len), olen, diff = 0;
+	int slot, j;
 
-	if (out_len < ETH_HLEN || out[0] != 0x02 || out[1] || out[2] || out[3] || out[4] >= V_MAX ||
-	    out[5] < 1 || out[5] > LB_MAX_BE)
-		return "its destination MAC is no backend's";
+	if (out_len < ETH_HLEN || out[0] != 0x02 || out[1] || out[2] || out[3] != 0x0b ||
+	    out[4] >= V_MAX || !w->vip[out[4]].used || !m_find((struct mvip *)&w->vip[out[4]], out[5]))
+		return "its destination MAC is no live backend's";
+	slot = out[4], j = out[5];
+	if (v && slot != v->slot)
+		return "to a backend of another VIP";
 	switch (w->mode) {
 	case XL4_FWD_L2:
 		if (out_len != in->len || memcmp(out + 12, in->b + 12, in->len - 12))
 			return "l2: more than the MACs changed";
 		return NULL;
-	case XL4_FWD_PORT:
+	case XL4_FWD_PORT: {
+		uint32_t csum = u->l4 + (u->proto == IPPROTO_TCP ? 16 : 6);
+
 		if (out_len != in->len)
 			return "port: the length changed";
+		if (v && u->l4 && rd16(out + u->l4 + 2) != be_port(w, slot, j))
+			return "port: not the backend's port";
 		for (uint32_t i = 12; i < out_len; i++)
-			diff += out[i] != in->b[i];
-		return diff <= 8 ? NULL : "port: more than the port and checksums changed";
-	default:
-		if (!il3 || !ol3)
-			return "ipip: no IP header";
-		olen = w->v6 ? 40 : (out[ol3] & 15) * 4u;
-		if (w->v6 ? (out[ol3 + 6] != IPPROTO_IPV6 || out[ol3 + 24] != 0x20 || out[ol3 + 28] ||
-			     out[ol3 + 29] != G_BACKEND) :
-			    (out[ol3 + 9] != IPPROTO_IPIP || out[ol3 + 16] != 198 || out[ol3 + 18] != G_BACKEND))
-			return "ipip: the outer header is not to a backend";
+			if (out[i] != in->b[i] &&
+			    (!v || !u->l4 || (i != u->l4 + 2 && i != u->l4 + 3 && i != csum && i != csum + 1)))
+				diff++;
+		return diff == 0 || (!v && diff <= 6) ? NULL :
+							"port: more than the port and checksums changed";
+	}
+	default: {
+		uint8_t want[16];
+		int v6 = w->v6;
+
+		if (!il3 || !ol3 || ol3 + 40 > out_len)
+			return "ipip: no outer IP header";
+		olen = v6 ? 40 : (out[ol3] & 15) * 4u;
+		if (v6) {
+			struct in6_addr b = a6(G_BACKEND, slot * 16 + j);
+
+			memcpy(want, &b, 16);
+		} else {
+			uint32_t b = htonl(a4(G_BACKEND, slot * 10 + j));
+
+			memcpy(want, &b, 4);
+		}
+		if (out[ol3 + (v6 ? 6 : 9)] != (v6 ? IPPROTO_IPV6 : IPPROTO_IPIP) ||
+		    memcmp(out + ol3 + (v6 ? 24 : 16), want, v6 ? 16 : 4))
+			return "ipip: the outer header is not to that backend";
 		if (out_len - ol3 - olen != in->len - il3 ||
 		    memcmp(out + ol3 + olen, in->b + il3, in->len - il3))
 			return "ipip: the inner packet changed";
 		return NULL;
 	}
+	}
+}
+
+/* What is wrong with a frame sent back to its sender (or NULL): only an ipip VIP answers (a
+ * packet too big to encapsulate), with an ICMP too-big error from the VIP's address. */
+static const char *reply_wrong(const struct world *w, const struct pkt *in, const uint8_t *out,
+			       uint32_t out_len)
+{
+	uint32_t ol3 = l3_start(out, out_len), il3 = l3_start(in->b, in->len);
+
+	if (w->mode != XL4_FWD_IPIP)
+		return "an answer from a VIP that does not encapsulate";
+	if (!ol3 || ol3 + (w->v6 ? 48 : 28) > out_len || !il3 || il3 + (w->v6 ? 40 : 20) > in->len)
+		return "an answer too short for an ICMP error";
+	if (w->v6 ? out[ol3 + 6] != IPPROTO_ICMPV6 || out[ol3 + 40] != 2 ||
+			    memcmp(out + ol3 + 8, in->b + il3 + 24, 16) ||
+			    memcmp(out + ol3 + 24, in->b + il3 + 8, 16) :
+		    out[ol3 + 9] != IPPROTO_ICMP || out[ol3 + 20] != 3 || out[ol3 + 21] != 4 ||
+			    memcmp(out + ol3 + 12, in->b + il3 + 16, 4) ||
+			    memcmp(out + ol3 + 16, in->b + il3 + 12, 4))
+		return "not a too-big error from the packet's destination to its source";
+	return NULL;
 }
 
 /*
  * Random and damaged packets at the world's VIPs, after the fixed rows (flows, drains, removed
  * and down backends, ICMP errors, MTUs in place): what an attacker can send, checked against
- * what must hold for every packet rather than an exact answer. Never aborted; a drop names a
- * reason, a pass or a transmit none; what the user-space parser refuses is that drop; what it
- * accepts is never a parser or filter drop (this world has no lists); a transmitted frame whose
- * input had valid checksums has valid ones, and is either the answer to its sender (a too-big
- * error) or goes to a backend as the mode says (forward_wrong()); the verdict counters moved
- * by exactly what the runs returned. Each kind of outcome must occur, or the run proves little.
+ * what must hold for every packet rather than an exact answer: fx_verdict_wrong() (never
+ * aborted, the parser's drops, no parser or filter drop of a packet it accepts); a pass leaves
+ * the frame as it was; a transmitted frame whose input had valid checksums has valid ones, and
+ * is either an ipip VIP's too-big answer to its sender (reply_wrong()) or goes to a live
+ * backend, of the packet's own VIP when it is an undamaged flow packet, as the mode says
+ * (forward_wrong()); the verdict counters moved by exactly what the runs returned. Each kind
+ * of outcome must occur, or the run proves little. Pinned to one CPU, as the tables are per CPU.
  */
 static void run_random(struct world *w, unsigned long long seed, int count)
 {
-	static struct xl4_totals want, before, after;
+	static struct fx_tally tally;
 	struct prng r = { .s = seed };
 	char name[96];
 	int bad = 0, fwd = 0, replies = 0, lb_drops = 0, parse_drops = 0, err;
 	bool ok = true;
+	cpu_set_t old;
 
 	snprintf(name, sizeof(name), "%s/random", w->name);
 	if (!fx_selected(name))
 		return;
-	memset(&want, 0, sizeof(want));
-	if ((err = xl4_counters_read(w->eng.stats_fd, &before))) {
+	if ((err = fx_tally_start(&tally, w->eng.stats_fd))) {
 		fx_fail(name, true, "reading counters: %s", strerror(-err));
 		fx_count(name, false);
 		return;
 	}
+	fx_pin(&old);
 	for (int i = 0; i < count; i++) {
 		struct xl4_run_result res;
-		const char *why = NULL, *in_ck;
+		const char *why, *in_ck;
+		const struct mvip *v;
+		struct fx_uparsed u;
 		struct pspec s;
-		unsigned int ureason;
 		struct pkt p;
+		bool damaged;
 
 		rand_spec(w, &r, &s);
 		build(&p, &s);
-		if (prng_below(&r, 3) == 0)
+		damaged = prng_below(&r, 3) == 0;
+		if (damaged)
 			pr_mutate(&p, &r, ETH_HLEN);
+		v = damaged ? NULL : spec_vip(w, &s);
 		if ((err = xl4_run_packet(&w->eng, p.b, p.len, run_out, sizeof(run_out), &res))) {
 			ok = fx_fail(name, ok, "packet %d: test run failed: %s", i, strerror(-err));
 			break;
 		}
-		ureason = fx_uparse(p.b, p.len, XL4_FRAG_PASS);
+		fx_uparse_parts(p.b, p.len, XL4_FRAG_PASS, &u);
 		in_ck = csum_verify(p.b, p.len);
-		if (res.verdict != XDP_DROP && res.verdict != XDP_PASS && res.verdict != XDP_TX)
-			why = "verdict neither drop, pass nor transmit";
-		else if ((res.verdict == XDP_DROP) != (res.reason != XL4_R_NONE))
-			why = "a drop without a reason, or a reason without a drop";
-		else if (ureason && (res.verdict != XDP_DROP || res.reason != ureason))
-			why = "not the drop the user-space parser names";
-		else if (!ureason && res.verdict == XDP_DROP &&
-			 (res.reason < XL4_R_LB_NO_BACKEND ||
-			  (res.reason >= XL4_R_FILTER_BLOCK && res.reason <= XL4_R_FILTER_RATE_SHARED)))
-			why = "a parser or filter drop of a packet the parser accepts";
+		why = fx_verdict_wrong(res.verdict, res.reason, u.reason);
+		if (why)
+			;
+		else if (res.verdict == XDP_PASS && (res.out_len != p.len || memcmp(run_out, p.b, p.len)))
+			why = "passed, but changed";
 		else if (res.verdict == XDP_TX && !in_ck && csum_verify(run_out, res.out_len))
 			why = csum_verify(run_out, res.out_len);
 		else if (res.verdict == XDP_TX && res.out_len >= 12 &&
 			 !memcmp(run_out, p.b + ETH_ALEN, ETH_ALEN))
-			replies++; /* to its sender: a too-big answer (its content: run_mtu) */
-		else if (res.verdict == XDP_TX && (why = forward_wrong(w, &p, run_out, res.out_len)) == NULL)
-			fwd++;
+			why = reply_wrong(w, &p, run_out, res.out_len), replies += !why;
+		else if (res.verdict == XDP_TX)
+			why = forward_wrong(w, v, &u, &p, run_out, res.out_len), fwd += !why;
 		if (res.verdict == XDP_DROP)
-			ureason ? parse_drops++ : lb_drops++;
+			u.reason ? parse_drops++ : lb_drops++;
 		if (why && bad++ < 5) {
 			ok = fx_fail(name, ok, "packet %d (seed %llu): %s: got %s/%s (parser: %s)", i,
 				     seed, why, xl4_verdict_name(res.verdict),
-				     xl4_reason_name(res.reason), xl4_reason_name(ureason));
+				     xl4_reason_name(res.reason), xl4_reason_name(u.reason));
 			fx_pcap_write(&p);
 			fx_hexdiff(p.b, p.len, run_out, res.out_len);
 		}
-		if (res.verdict < XL4_STAT_REASON_BASE) {
-			want.c[res.verdict].packets++;
-			want.c[res.verdict].bytes += p.len;
-		}
-		if (res.verdict == XDP_DROP && res.reason < XL4_REASON_MAX) {
-			want.c[XL4_STAT_REASON_BASE + res.reason].packets++;
-			want.c[XL4_STAT_REASON_BASE + res.reason].bytes += p.len;
-		}
+		fx_tally_add(&tally, res.verdict, res.reason, p.len);
 	}
+	fx_unpin(&old);
 	if (bad > 5)
 		printf("       ... %d offending packets in all\n", bad);
-	if (!fwd || !replies || !lb_drops || !parse_drops)
+	if (!fwd || (w->mode == XL4_FWD_IPIP && !replies) || !lb_drops || !parse_drops)
 		ok = fx_fail(name, ok, "an outcome never came: %d forwarded, %d answered, %d "
 			     "balancer drops, %d parser drops", fwd, replies, lb_drops, parse_drops);
-	if ((err = xl4_counters_read(w->eng.stats_fd, &after))) {
-		ok = fx_fail(name, ok, "reading counters: %s", strerror(-err));
-	} else {
-		for (unsigned int i = 0; i < XL4_STAT_MAX; i++)
-			if (after.c[i].packets - before.c[i].packets != want.c[i].packets ||
-			    after.c[i].bytes - before.c[i].bytes != want.c[i].bytes)
-				ok = fx_fail(name, ok, "counter %u: want +%llu/+%llu bytes, got "
-					     "+%llu/+%llu", i, (unsigned long long)want.c[i].packets,
-					     (unsigned long long)want.c[i].bytes,
-					     (unsigned long long)(after.c[i].packets - before.c[i].packets),
-					     (unsigned long long)(after.c[i].bytes - before.c[i].bytes));
-	}
+	ok = fx_tally_check(&tally, w->eng.stats_fd, name, ok);
 	fx_count(name, ok);
 	if (fx.verbose)
 		printf("%s: %d packets (seed %llu): %d forwarded, %d answered, %d balancer drops, %d "

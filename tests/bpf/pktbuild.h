@@ -105,6 +105,17 @@ void pb_finish(struct pkt *p);
 
 /* Mutators, used after pb_finish(). Offsets are from the start of the frame; values in host
  * order are written in network order. None of them fixes a checksum. */
+/* Network-order 16- and 32-bit values at b (raw bytes: no frame bounds). */
+static inline uint16_t rd16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
 void pkt_set8(struct pkt *p, uint32_t off, uint8_t v);
 void pkt_set16(struct pkt *p, uint32_t off, uint16_t v);
 void pkt_set32(struct pkt *p, uint32_t off, uint32_t v);

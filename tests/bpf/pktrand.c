@@ -5,7 +5,6 @@
 
 #include "pktrand.h"
 
-#define PICK(r, arr) ((arr)[prng_below((r), sizeof(arr) / sizeof((arr)[0]))])
 
 static const uint8_t tcp_flags[] = {
 	TH_SYN, TH_SYN | TH_ACK, TH_ACK, TH_PSH | TH_ACK, TH_FIN | TH_ACK, TH_RST, TH_RST | TH_ACK,

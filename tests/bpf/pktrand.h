@@ -31,6 +31,9 @@ static inline uint32_t prng_below(struct prng *r, uint32_t n)
 	return n ? (uint32_t)(prng_u64(r) % n) : 0;
 }
 
+/* One element of the array arr, at random. */
+#define PICK(r, arr) ((arr)[prng_below((r), sizeof(arr) / sizeof((arr)[0]))])
+
 /* A well-formed packet (it may still be one the parser drops, e.g. a null-flag TCP). */
 void pr_template(struct pkt *p, struct prng *r);
 /* A template, mutated, or random bytes; at least min_len bytes long. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
 #include <stdlib.h>
+#include <endian.h>
 #include <string.h>
 
 #include "parse.h"
@@ -39,7 +40,12 @@ void fx_uparse_parts(const void *data, uint32_t len, uint32_t frag_policy, struc
 	u->head = xl4_parse_head(&c, &p);
 	ret = u->head < 0 ? u->head : xl4_parse_rest(&c, &p, u->head);
 	u->reason = ret < 0 ? (unsigned int)-ret : 0;
-	u->v6 = !!(p.t.flags & XL4_F_IPV6);
 	memcpy(u->src, p.t.saddr, sizeof(u->src));
+	u->l3 = p.l3_off & XL4_L3_OFF_MASK;
+	u->l4 = p.t.flags & XL4_F_L4 ? p.l4_off & XL4_OFF_MASK : 0;
+	u->proto = p.t.proto;
+	u->tcp_flags = p.t.tcp_flags;
+	u->sport = be16toh(p.t.sport);
+	u->dport = be16toh(p.t.dport);
 	free(copy);
 }

@@ -12,12 +12,16 @@ unsigned int fx_uparse(const void *data, uint32_t len, uint32_t frag_policy);
 
 /* The parse in the pipeline's two parts: head is xl4_parse_head()'s answer (the ethertype, or
  * minus a drop reason), reason the whole parse's (0: none), src the source address as far as
- * the parse got (IPv4: the first word, once the fixed header is whole), v6 set for IPv6. */
+ * the parse got (IPv4: the first word, once the fixed header is whole). When the whole parse
+ * accepts an IP packet: l3 and l4 are its IP and transport headers' offsets (l4 0 for a later
+ * fragment), proto the transport, tcp_flags its flags byte, sport and dport in host order. */
 struct fx_uparsed {
 	int head;
 	unsigned int reason;
-	int v6;
 	uint32_t src[4];
+	uint32_t l3, l4;
+	uint8_t proto, tcp_flags;
+	uint16_t sport, dport;
 };
 void fx_uparse_parts(const void *data, uint32_t len, uint32_t frag_policy, struct fx_uparsed *u);
 
