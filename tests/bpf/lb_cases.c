@@ -2481,6 +2481,18 @@ static const char *reply_wrong(const struct world *w, const struct pkt *in, cons
 	return NULL;
 }
 
+/* docs/load-balancer.md: an IPv4 packet without DF too big to encapsulate within the VIP's
+ * MTU cannot be answered with "fragmentation needed", and is dropped as lb_too_big. */
+static bool ipip_too_big_no_df(const struct world *w, const struct mvip *v, const struct pspec *s,
+			       const struct pkt *p, const struct xl4_run_result *res)
+{
+	uint32_t mtu = v->spec.mtu ? v->spec.mtu : 1500;
+
+	return w->mode == XL4_FWD_IPIP && !w->v6 && !(s->frag & IP4_DF) &&
+	       res->verdict == XDP_DROP && res->reason == XL4_R_LB_TOO_BIG &&
+	       p->len - l3_start(p->b, p->len) + 20 > mtu;
+}
+
 /*
  * Random and damaged packets at the world's VIPs, after the fixed rows (flows, drains, removed
  * and down backends, ICMP errors, MTUs in place): what an attacker can send, checked against
@@ -2489,7 +2501,10 @@ static const char *reply_wrong(const struct world *w, const struct pkt *in, cons
  * the frame as it was; a transmitted frame whose input had valid checksums has valid ones, and
  * is either an ipip VIP's too-big answer to its sender (reply_wrong()) or goes to a live
  * backend, of the packet's own VIP when it is an undamaged flow packet, as the mode says
- * (forward_wrong()); the verdict counters moved by exactly what the runs returned. Each kind
+ * (forward_wrong()); an undamaged, unfragmented flow packet the parser accepts, to a VIP the
+ * model gives a usable backend, is sent on (forwarded or answered; an ipip IPv4 one without
+ * DF too big for the MTU is dropped, as documented); the verdict counters moved by exactly
+ * what the runs returned. Each kind
  * of outcome must occur, or the run proves little. Pinned to one CPU, as the tables are per CPU.
  */
 static void run_random(struct world *w, unsigned long long seed, int count)
@@ -2536,6 +2551,10 @@ static void run_random(struct world *w, unsigned long long seed, int count)
 			;
 		else if (res.verdict == XDP_PASS && (res.out_len != p.len || memcmp(run_out, p.b, p.len)))
 			why = "passed, but changed";
+		else if (v && !u.reason && !(s.frag & (IP4_MF | 0x1fff)) && !s.frag6 &&
+			 res.verdict != XDP_TX && model_pick(v, flow_hash(&s)) >= 0 &&
+			 !ipip_too_big_no_df(w, v, &s, &p, &res))
+			why = "an undamaged flow packet to a VIP with a usable backend, not sent on";
 		else if (res.verdict == XDP_TX && !in_ck && csum_verify(run_out, res.out_len))
 			why = csum_verify(run_out, res.out_len);
 		else if (res.verdict == XDP_TX && res.out_len >= 12 &&
