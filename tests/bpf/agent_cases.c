@@ -740,7 +740,7 @@ void suite_agent(void)
 		fx_fail("agent/random/setup", true, "provisioning again: %s", strerror(-err));
 		fx_count("agent/random/setup", false);
 	} else {
-		agent_random(&a, 1, 8000);
+		agent_random(&a, fx.seed, 8000);
 	}
 	xl4_agent_close(&a);
 }

@@ -2249,7 +2249,7 @@ void suite_filter(void)
 	world_close(&w);
 	if (world_open(&w, "early", 0)) {
 		run_early_block(&w);
-		run_early_random(&w, 1, 20000);
+		run_early_random(&w, fx.seed, 20000);
 	}
 	world_close(&w);
 	if (world_open(&w, "d24", 0)) {

@@ -82,6 +82,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	fx.seed = seed;
 	suite_catalogue();
 	suite_sweep();
 	suite_random(seed, count);

@@ -2641,8 +2641,8 @@ void suite_guard(void)
 		sc_verified_abuse(v6);
 		sc_vbits(v6);
 		sc_vbits_restart(v6);
-		sc_random(v6, XL4_GUARD_FIRST_DROP, 11 + v6, 6000);
-		sc_random(v6, XL4_GUARD_CHALLENGE, 13 + v6, 6000);
+		sc_random(v6, XL4_GUARD_FIRST_DROP, fx.seed + 10 + v6, 6000);
+		sc_random(v6, XL4_GUARD_CHALLENGE, fx.seed + 12 + v6, 6000);
 	}
 	fx_unpin(&old);
 	printf("guard: %d checks\n", fx.passed + fx.failed - before);

@@ -21,6 +21,7 @@ struct fx_state {
 	struct xl4_engine eng[ENG_MAX];
 	const char *filter; /* substring of the fixture name, or NULL */
 	int verbose;
+	unsigned long long seed; /* -s: the random suites' seeds are offsets from it (default 1) */
 	int passed, failed, skipped;
 };
 

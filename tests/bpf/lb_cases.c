@@ -2637,7 +2637,7 @@ void suite_lb(void)
 				run_ct_entries(&w);
 				run_ct_split(&w);
 				run_vip_bits(&w);
-				run_random(&w, 1 + m * 2 + v6, 6000);
+				run_random(&w, fx.seed + m * 2 + v6, 6000);
 			}
 			world_close(&w);
 		}
