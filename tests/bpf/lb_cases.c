@@ -2352,6 +2352,8 @@ static void rand_spec(const struct world *w, struct prng *r, struct pspec *s)
 	s->dport = prng_below(r, 8) ? vip_defs[v->slot].port : (uint16_t)prng_u64(r);
 	s->flags = PICK(r, flags);
 	s->payload = prng_below(r, 4) ? prng_below(r, 80) : prng_below(r, 1460);
+	if (v->slot == V_MTU && prng_below(r, 2)) /* near its MTU (1400), either side */
+		s->payload = 1300 + prng_below(r, 160);
 	s->tos = prng_below(r, 4) ? 0 : (uint8_t)prng_u64(r);
 	s->label = prng_below(r, 2) ? (uint32_t)prng_u64(r) & 0xfffff : 0;
 	if (!s->v6) {
