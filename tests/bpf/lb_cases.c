@@ -2497,7 +2497,8 @@ static bool ipip_too_big_no_df(const struct world *w, const struct mvip *v, cons
 
 /*
  * Random and damaged packets at the world's VIPs, after the fixed rows (flows, drains, removed
- * and down backends, ICMP errors, MTUs in place): what an attacker can send, checked against
+ * and down backends, ICMP errors, MTUs in place), and pktrand.h's (to "main", with IPv6
+ * extension chains and odd sources): what an attacker can send, checked against
  * what must hold for every packet rather than an exact answer: fx_verdict_wrong() (never
  * aborted, the parser's drops, no parser or filter drop of a packet it accepts); a pass leaves
  * the frame as it was; a transmitted frame whose input had valid checksums has valid ones, and
@@ -2539,8 +2540,10 @@ static void run_random(struct world *w, unsigned long long seed, int count)
 		rand_spec(w, &r, &s);
 		build(&p, &s);
 		damaged = prng_below(&r, 3) == 0;
-		if (damaged)
+		if (damaged && prng_below(&r, 2))
 			pr_mutate(&p, &r, ETH_HLEN);
+		else if (damaged) /* pktrand's own: to VIP4/VIP6 port 80 (main), extension chains */
+			pr_packet(&p, &r, ETH_HLEN);
 		v = damaged ? NULL : spec_vip(w, &s);
 		if ((err = xl4_run_packet(&w->eng, p.b, p.len, run_out, sizeof(run_out), &res))) {
 			ok = fx_fail(name, ok, "packet %d: test run failed: %s", i, strerror(-err));
