@@ -10,7 +10,8 @@
  * Fixture names: filter/<area>/<v4|v6>/<case>. Areas: list (prefix boundaries), expiry, sweep,
  * prec (precedence), port, noport (ICMP and fragments), rule (delete, conflicts), rate,
  * global, shared (the new-source budget and its fallback bucket), batch (all or nothing), early
- * (the blocklist's front ahead of the parse's rest: spoiled packets, and random ones).
+ * (the blocklist's front ahead of the parse's rest: spoiled packets, and random ones), rules
+ * (random rule sets against the documented precedence).
  *
  * Addresses are 198.18.0.0/15 and 2001:db8::/32, except the /8 boundary cases, which need
  * 197.255.255.255 and 199.0.0.0: these frames only ever go through BPF_PROG_TEST_RUN.
@@ -2206,6 +2207,167 @@ out:
 		list_del(w, XL4_LIST_BLOCK, early_rand_block[added]);
 }
 
+/* ---- random rule sets against the documented precedence ---------------------------------- */
+
+struct rrule {
+	struct xl4_rule_spec spec;
+	uint32_t id;
+};
+
+/* docs/filter.md "Precedence", step 3, for one IPv4 packet (dport 0: no ports): among the rules
+ * whose destination holds it, whose protocol is the packet's (or any: with ports, TCP and UDP
+ * only) and whose ports hold its port (a rule on every port also holds a port-less packet), the
+ * most specific destination, then a protocol's over any's, then the narrowest port range. */
+static const struct rrule *rand_rule_pick(const struct rrule *rs, int n, uint32_t daddr,
+					  uint8_t proto, uint16_t dport)
+{
+	const struct rrule *best = NULL;
+
+	for (int i = 0; i < n; i++) {
+		const struct xl4_rule_spec *r = &rs[i].spec;
+		bool every = !r->port_lo && !r->port_hi;
+		uint32_t mask = r->dst.len ? ~0u << (32 - r->dst.len) : 0;
+		uint32_t w, bw;
+
+		if ((daddr & mask) != (ntohl(r->dst.addr[0]) & mask))
+			continue;
+		if (r->proto != XL4_PROTO_ANY ? r->proto != proto :
+						!every && proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+			continue;
+		if (!every && (!dport || dport < r->port_lo || dport > r->port_hi))
+			continue;
+		if (!best) {
+			best = &rs[i];
+			continue;
+		}
+		w = every ? 65536 : r->port_hi - r->port_lo + 1u;
+		bw = !best->spec.port_lo && !best->spec.port_hi ? 65536 :
+								  best->spec.port_hi - best->spec.port_lo + 1u;
+		if (r->dst.len != best->spec.dst.len ? r->dst.len > best->spec.dst.len :
+		    (r->proto == XL4_PROTO_ANY) != (best->spec.proto == XL4_PROTO_ANY) ?
+						       r->proto != XL4_PROTO_ANY :
+						       w < bw)
+			best = &rs[i];
+	}
+	return best;
+}
+
+/*
+ * Random rule sets (two to eight rules over nested destinations around 198.18.1.1, any of the
+ * protocols, a port, a range or every port, allow or drop; a rule the filter refuses as a
+ * conflict is left out) and packets to those destinations (TCP, UDP, ICMP, later fragments
+ * without ports), each checked against rand_rule_pick(): the verdict, the reason, which rule's
+ * counters moved, and the drop event's rule id.
+ */
+static void run_rules_random(struct fworld *w, unsigned long long seed, int sets)
+{
+	static const char *const dsts[] = { "198.18.0.0/16", "198.18.1.0/24", "198.18.1.0/28",
+					    "198.18.1.1", "198.18.1.2", "198.18.2.0/24" };
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, XL4_PROTO_ANY };
+	static const uint16_t ranges[][2] = { { 0, 0 }, { 0, 0 }, { 53, 53 }, { 80, 80 }, { 80, 81 },
+					      { 1000, 2000 }, { 1500, 1599 }, { 1000, 1000 } };
+	static const uint32_t daddrs[] = { 0xc6120101u, 0xc6120102u, 0xc6120109u, 0xc61201c8u,
+					   0xc6120205u, 0xc6120301u };
+	static const uint16_t ports[] = { 53, 80, 81, 999, 1000, 1499, 1500, 1599, 1600, 2000, 2001 };
+	static const char name[] = "filter/rules/v4/random";
+	struct prng r = { .s = seed };
+	int bad = 0, picked = 0, none = 0, dropped = 0;
+	bool ok = true;
+
+	if (!fx_selected(name))
+		return;
+	for (int set = 0; set < sets; set++) {
+		struct rrule rs[8];
+		int n = 0, want_n = 2 + (int)prng_below(&r, 7);
+
+		for (int i = 0; i < want_n; i++) {
+			char err[256];
+			uint8_t proto = PICK(&r, protos);
+			const uint16_t *pr = ranges[prng_below(&r, 8)];
+			struct xl4_rule_spec sp = R(PICK(&r, dsts), proto, proto == IPPROTO_ICMP ? 0 : pr[0],
+						    proto == IPPROTO_ICMP ? 0 : pr[1],
+						    prng_below(&r, 2) ? XL4_RULE_DROP : XL4_RULE_ALLOW);
+
+			if (!xl4_filter_rule_add(&w->f, &sp, &rs[n].id, err, sizeof(err)))
+				rs[n++].spec = sp;
+		}
+		for (int k = 0; k < 40; k++) {
+			uint32_t daddr = PICK(&r, daddrs), reason = 0, kind = prng_below(&r, 4);
+			uint16_t dport = PICK(&r, ports);
+			uint8_t proto = kind < 2 ? IPPROTO_TCP : kind == 2 ? IPPROTO_UDP : IPPROTO_ICMP;
+			bool later = proto != IPPROTO_ICMP && !prng_below(&r, 8);
+			const struct rrule *want;
+			struct xl4_rule_counters before[8], after[8];
+			const char *why = NULL;
+			int verdict;
+			struct pkt p;
+
+			pb_init(&p);
+			pb_eth(&p, 0);
+			pb_ip4(&p, &(struct pb_ip4){ .src = CLIENT4, .dst = daddr, .frag = later ? 100 : 0 });
+			if (later)
+				pb_raw(&p, proto, NULL, 32);
+			else if (proto == IPPROTO_TCP)
+				pb_tcp(&p, CLIENT_PORT, dport, TH_ACK);
+			else if (proto == IPPROTO_UDP)
+				pb_udp(&p, CLIENT_PORT, dport);
+			else
+				pb_icmp(&p, 8, 0);
+			pb_finish(&p);
+			want = rand_rule_pick(rs, n, daddr, proto,
+					      later || proto == IPPROTO_ICMP ? 0 : dport);
+			for (int i = 0; i < n; i++)
+				xl4_filter_rule_counters_read(&w->f, rs[i].id, &before[i]);
+			sampler_refill(w);
+			evs.n = 0;
+			verdict = send1(w, &p, &reason);
+			ring_buffer__consume(w->rb);
+			for (int i = 0; i < n; i++)
+				xl4_filter_rule_counters_read(&w->f, rs[i].id, &after[i]);
+			if (want && want->spec.action == XL4_RULE_DROP ?
+				    verdict != XDP_DROP || reason != XL4_R_FILTER_RULE || evs.n != 1 ||
+					    evs.detail != want->id :
+				    verdict != XDP_PASS)
+				why = "not the verdict, reason or rule id the precedence gives";
+			for (int i = 0; i < n && !why; i++)
+				if (after[i].matched - before[i].matched != (&rs[i] == want) ||
+				    after[i].dropped - before[i].dropped !=
+					    (&rs[i] == want && want->spec.action == XL4_RULE_DROP))
+					why = "not exactly the chosen rule's counters moved";
+			picked += !!want, none += !want;
+			dropped += want && want->spec.action == XL4_RULE_DROP;
+			if (why && bad++ < 5) {
+				ok = fx_fail(name, ok, "set %d packet %d (seed %llu): %s: to %u.%u.%u.%u "
+					     "proto %u port %u%s: want rule %u, got %d/%s (event rule %u)",
+					     set, k, seed, why, daddr >> 24, daddr >> 16 & 255,
+					     daddr >> 8 & 255, daddr & 255, proto, dport,
+					     later ? " (a later fragment)" : "", want ? want->id : 0,
+					     verdict, xl4_reason_name(reason), evs.n ? evs.detail : 0);
+				for (int i = 0; i < n; i++) {
+					char a[INET_ADDRSTRLEN];
+
+					inet_ntop(AF_INET, rs[i].spec.dst.addr, a, sizeof(a));
+					printf("       rule %u: dst %s/%u proto %u ports %u-%u %s\n",
+					       rs[i].id, a, rs[i].spec.dst.len, rs[i].spec.proto,
+					       rs[i].spec.port_lo, rs[i].spec.port_hi,
+					       rs[i].spec.action == XL4_RULE_DROP ? "drop" : "allow");
+				}
+			}
+		}
+		while (n--)
+			rule_del(w, rs[n].id);
+	}
+	if (bad > 5)
+		printf("       ... %d offending packets in all\n", bad);
+	if (!picked || !none || !dropped)
+		ok = fx_fail(name, ok, "an outcome never came: %d packets a rule decided (%d drops), %d "
+			     "no rule did", picked, dropped, none);
+	fx_count(name, ok);
+	if (fx.verbose)
+		printf("%s: %d rule sets (seed %llu): %d packets a rule decided (%d drops), %d none\n",
+		       name, sets, seed, picked, dropped, none);
+}
+
 static const unsigned int suite_reasons[] = { XL4_R_FILTER_BLOCK, XL4_R_FILTER_RULE, XL4_R_FILTER_RATE,
 					      XL4_R_FILTER_RATE_SHARED };
 
@@ -2250,6 +2412,7 @@ void suite_filter(void)
 	if (world_open(&w, "early", 0)) {
 		run_early_block(&w);
 		run_early_random(&w, fx.seed, 20000);
+		run_rules_random(&w, fx.seed, 200);
 	}
 	world_close(&w);
 	if (world_open(&w, "d24", 0)) {
