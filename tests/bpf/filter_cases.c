@@ -2214,11 +2214,23 @@ struct rrule {
 	uint32_t id;
 };
 
-/* docs/filter.md "Precedence", step 3, for one IPv4 packet (dport 0: no ports): among the rules
+/* docs/filter.md "Precedence", step 3, for one packet (dport 0: no ports): among the rules
  * whose destination holds it, whose protocol is the packet's (or any: with ports, TCP and UDP
  * only) and whose ports hold its port (a rule on every port also holds a port-less packet), the
  * most specific destination, then a protocol's over any's, then the narrowest port range. */
-static const struct rrule *rand_rule_pick(const struct rrule *rs, int n, uint32_t daddr,
+/* Does prefix x hold the address a (network order, x's family)? */
+static bool rand_prefix_holds(const struct xl4_prefix *x, const __be32 a[4])
+{
+	for (int i = 0, bits = x->len; bits > 0; i++, bits -= 32) {
+		uint32_t mask = bits >= 32 ? ~0u : ~0u << (32 - bits);
+
+		if ((ntohl(a[i]) & mask) != (ntohl(x->addr[i]) & mask))
+			return false;
+	}
+	return true;
+}
+
+static const struct rrule *rand_rule_pick(const struct rrule *rs, int n, const __be32 daddr[4],
 					  uint8_t proto, uint16_t dport)
 {
 	const struct rrule *best = NULL;
@@ -2226,10 +2238,9 @@ static const struct rrule *rand_rule_pick(const struct rrule *rs, int n, uint32_
 	for (int i = 0; i < n; i++) {
 		const struct xl4_rule_spec *r = &rs[i].spec;
 		bool every = !r->port_lo && !r->port_hi;
-		uint32_t mask = r->dst.len ? ~0u << (32 - r->dst.len) : 0;
 		uint32_t w, bw;
 
-		if ((daddr & mask) != (ntohl(r->dst.addr[0]) & mask))
+		if (!rand_prefix_holds(&r->dst, daddr))
 			continue;
 		if (r->proto != XL4_PROTO_ANY ? r->proto != proto :
 						!every && proto != IPPROTO_TCP && proto != IPPROTO_UDP)
@@ -2259,17 +2270,23 @@ static const struct rrule *rand_rule_pick(const struct rrule *rs, int n, uint32_
  * without ports), each checked against rand_rule_pick(): the verdict, the reason, which rule's
  * counters moved, and the drop event's rule id.
  */
-static void run_rules_random(struct fworld *w, unsigned long long seed, int sets)
+static void run_rules_random(struct fworld *w, int v6, unsigned long long seed, int sets)
 {
-	static const char *const dsts[] = { "198.18.0.0/16", "198.18.1.0/24", "198.18.1.0/28",
-					    "198.18.1.1", "198.18.1.2", "198.18.2.0/24" };
-	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, XL4_PROTO_ANY };
+	static const char *const dsts4[] = { "198.18.0.0/16", "198.18.1.0/24", "198.18.1.0/28",
+					     "198.18.1.1", "198.18.1.2", "198.18.2.0/24" };
+	static const char *const dsts6[] = { "2001:db8::/32", "2001:db8:1::/48", "2001:db8:1::/120",
+					     "2001:db8:1::1", "2001:db8:1::2", "2001:db8:2::/48" };
+	static const char *const daddrs6[] = { "2001:db8:1::1", "2001:db8:1::2", "2001:db8:1::9",
+					       "2001:db8:1::1:0", "2001:db8:2::5", "2001:db8:3::1" };
+	const char *const *dsts = v6 ? dsts6 : dsts4;
+	uint8_t icmp = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, icmp, XL4_PROTO_ANY };
 	static const uint16_t ranges[][2] = { { 0, 0 }, { 0, 0 }, { 53, 53 }, { 80, 80 }, { 80, 81 },
 					      { 1000, 2000 }, { 1500, 1599 }, { 1000, 1000 } };
 	static const uint32_t daddrs[] = { 0xc6120101u, 0xc6120102u, 0xc6120109u, 0xc61201c8u,
 					   0xc6120205u, 0xc6120301u };
 	static const uint16_t ports[] = { 53, 80, 81, 999, 1000, 1499, 1500, 1599, 1600, 2000, 2001 };
-	static const char name[] = "filter/rules/v4/random";
+	const char *name = v6 ? "filter/rules/v6/random" : "filter/rules/v4/random";
 	struct prng r = { .s = seed };
 	int bad = 0, picked = 0, none = 0, dropped = 0;
 	bool ok = true;
@@ -2284,18 +2301,20 @@ static void run_rules_random(struct fworld *w, unsigned long long seed, int sets
 			char err[256];
 			uint8_t proto = PICK(&r, protos);
 			const uint16_t *pr = ranges[prng_below(&r, 8)];
-			struct xl4_rule_spec sp = R(PICK(&r, dsts), proto, proto == IPPROTO_ICMP ? 0 : pr[0],
-						    proto == IPPROTO_ICMP ? 0 : pr[1],
+			struct xl4_rule_spec sp = R(dsts[prng_below(&r, 6)], proto, proto == icmp ? 0 : pr[0],
+						    proto == icmp ? 0 : pr[1],
 						    prng_below(&r, 2) ? XL4_RULE_DROP : XL4_RULE_ALLOW);
 
 			if (!xl4_filter_rule_add(&w->f, &sp, &rs[n].id, err, sizeof(err)))
 				rs[n++].spec = sp;
 		}
 		for (int k = 0; k < 40; k++) {
-			uint32_t daddr = PICK(&r, daddrs), reason = 0, kind = prng_below(&r, 4);
+			uint32_t d4 = PICK(&r, daddrs), reason = 0, kind = prng_below(&r, 4);
+			struct addr dst = v6 ? A(PICK(&r, daddrs6)) : (struct addr){ 0 };
+			__be32 daddr[4] = { htonl(d4) };
 			uint16_t dport = PICK(&r, ports);
-			uint8_t proto = kind < 2 ? IPPROTO_TCP : kind == 2 ? IPPROTO_UDP : IPPROTO_ICMP;
-			bool later = proto != IPPROTO_ICMP && !prng_below(&r, 8);
+			uint8_t proto = kind < 2 ? IPPROTO_TCP : kind == 2 ? IPPROTO_UDP : icmp;
+			bool later = proto != icmp && !prng_below(&r, 8);
 			const struct rrule *want;
 			struct xl4_rule_counters before[8], after[8];
 			const char *why = NULL;
@@ -2304,18 +2323,27 @@ static void run_rules_random(struct fworld *w, unsigned long long seed, int sets
 
 			pb_init(&p);
 			pb_eth(&p, 0);
-			pb_ip4(&p, &(struct pb_ip4){ .src = CLIENT4, .dst = daddr, .frag = later ? 100 : 0 });
+			if (v6) {
+				memcpy(daddr, &dst.a6, 16);
+				pb_ip6(&p, &(struct pb_ip6){ .src = CLIENT6, .dst = dst.a6 });
+				if (later)
+					pb_frag6(&p, 100, 0, 0x4242);
+			} else {
+				pb_ip4(&p, &(struct pb_ip4){ .src = CLIENT4, .dst = d4,
+							    .frag = later ? 100 : 0 });
+			}
 			if (later)
 				pb_raw(&p, proto, NULL, 32);
 			else if (proto == IPPROTO_TCP)
 				pb_tcp(&p, CLIENT_PORT, dport, TH_ACK);
 			else if (proto == IPPROTO_UDP)
 				pb_udp(&p, CLIENT_PORT, dport);
+			else if (v6)
+				pb_icmp6(&p, 128, 0);
 			else
 				pb_icmp(&p, 8, 0);
 			pb_finish(&p);
-			want = rand_rule_pick(rs, n, daddr, proto,
-					      later || proto == IPPROTO_ICMP ? 0 : dport);
+			want = rand_rule_pick(rs, n, daddr, proto, later || proto == icmp ? 0 : dport);
 			for (int i = 0; i < n; i++)
 				xl4_filter_rule_counters_read(&w->f, rs[i].id, &before[i]);
 			sampler_refill(w);
@@ -2337,16 +2365,19 @@ static void run_rules_random(struct fworld *w, unsigned long long seed, int sets
 			picked += !!want, none += !want;
 			dropped += want && want->spec.action == XL4_RULE_DROP;
 			if (why && bad++ < 5) {
-				ok = fx_fail(name, ok, "set %d packet %d (seed %llu): %s: to %u.%u.%u.%u "
-					     "proto %u port %u%s: want rule %u, got %d/%s (event rule %u)",
-					     set, k, seed, why, daddr >> 24, daddr >> 16 & 255,
-					     daddr >> 8 & 255, daddr & 255, proto, dport,
+				char da[INET6_ADDRSTRLEN];
+
+				inet_ntop(v6 ? AF_INET6 : AF_INET, daddr, da, sizeof(da));
+				ok = fx_fail(name, ok, "set %d packet %d (seed %llu): %s: to %s proto %u "
+					     "port %u%s: want rule %u, got %d/%s (event rule %u)", set, k,
+					     seed, why, da, proto, dport,
 					     later ? " (a later fragment)" : "", want ? want->id : 0,
 					     verdict, xl4_reason_name(reason), evs.n ? evs.detail : 0);
 				for (int i = 0; i < n; i++) {
-					char a[INET_ADDRSTRLEN];
+					char a[INET6_ADDRSTRLEN];
 
-					inet_ntop(AF_INET, rs[i].spec.dst.addr, a, sizeof(a));
+					inet_ntop(v6 ? AF_INET6 : AF_INET, rs[i].spec.dst.addr, a,
+						  sizeof(a));
 					printf("       rule %u: dst %s/%u proto %u ports %u-%u %s\n",
 					       rs[i].id, a, rs[i].spec.dst.len, rs[i].spec.proto,
 					       rs[i].spec.port_lo, rs[i].spec.port_hi,
@@ -2412,7 +2443,8 @@ void suite_filter(void)
 	if (world_open(&w, "early", 0)) {
 		run_early_block(&w);
 		run_early_random(&w, fx.seed, 20000);
-		run_rules_random(&w, fx.seed, 200);
+		run_rules_random(&w, 0, fx.seed, 200);
+		run_rules_random(&w, 1, fx.seed + 1, 200);
 	}
 	world_close(&w);
 	if (world_open(&w, "d24", 0)) {
