@@ -15,6 +15,7 @@
 #include <sys/random.h>
 
 #include "cli.h"
+#include "conf_include.h"
 #include "conf_lit.h"
 #include "config.h"
 #include "log.h"
@@ -1642,7 +1643,7 @@ int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t 
 {
 	struct xl4_conf_ctx c = { .name = path, .err = err, .errlen = errlen };
 	const char *inc = NULL;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], *text;
 	config_t lc;
 	int ret;
 
@@ -1658,14 +1659,20 @@ int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t 
 			config_set_include_dir(&lc, inc);
 		}
 	}
-	ret = config_read_file(&lc, path) == CONFIG_TRUE;
-	if (ret) {
-		/* Read once more for the integers as written; libconfig read it fine just now. */
-		char *text = xl4_conf_read_text(path);
-
-		c.lits = text ? xl4_conf_lits_scan(text, inc) : NULL;
+	/* What libconfig would exit on, hang on or read forever (conf_include.h) is refused first:
+	 * a reload must fail with an error, not end the daemon. */
+	text = xl4_conf_read_text(path);
+	if ((ret = xl4_conf_regular(path, err, errlen)) ||
+	    (text && (ret = xl4_conf_includes_check(text, path, inc, err, errlen)))) {
 		free(text);
+		config_destroy(&lc);
+		return ret;
 	}
+	ret = config_read_file(&lc, path) == CONFIG_TRUE;
+	/* the integers as written; libconfig read the same text fine just now */
+	if (ret && text)
+		c.lits = xl4_conf_lits_scan(text, inc);
+	free(text);
 	ret = finish(&lc, ret, &c, cfg);
 	xl4_conf_lits_free(c.lits);
 	config_destroy(&lc);
@@ -1679,6 +1686,8 @@ int xl4_config_parse(const char *text, const char *name, struct xl4_config *cfg,
 	config_t lc;
 	int ret;
 
+	if ((ret = xl4_conf_includes_check(text, name, NULL, err, errlen)))
+		return ret;
 	config_init(&lc);
 	c.lits = xl4_conf_lits_scan(text, NULL);
 	ret = finish(&lc, config_read_string(&lc, text) == CONFIG_TRUE, &c, cfg);

@@ -508,6 +508,10 @@ out=$(cd "$T/inc" && timeout 10 "$XL4" replay -q -c "$T/inc/main3.conf" "$T/zero
 assert_match "a missing include: one line naming the including file ($out)" 'main3\.conf:1: cannot open include file' "$out"
 printf '@include "%s"\n' "$T/inc/loop.conf" >"$T/inc/loop.conf"
 cfg "@include loop" "loop\.conf:1" "$T/inc/loop.conf"
+# libconfig's scanner exits the process on a read error: a directory is refused before it reads
+mkdir -p "$T/inc/conf.d"
+printf 'xdp_mode = "auto";\n@include "conf.d"\n' >"$T/inc/dir.conf"
+cfg "@include of a directory" 'dir\.conf:2: @include "conf\.d": a directory' "$T/inc/dir.conf"
 
 # =====================================================================================
 e2e_section "daemon: start-up conflicts and signals"

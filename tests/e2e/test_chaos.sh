@@ -12,7 +12,8 @@
 # was lost, no lb_* drop was counted, and no packet to the VIP ever reached the balancer's
 # own stack (an nftables counter in its namespace).
 #   (c) a reload with a broken file changes nothing (VIP list identical) and names FILE:LINE
-#       and the key; one that changes lb.table_size is refused with "needs restart".
+#       and the key; one that changes lb.table_size is refused with "needs restart"; one that
+#       includes a directory or a FIFO is refused and the daemon lives on.
 #   (d) upgrade: a daemon started with --upgrade swaps in a new program with one
 #       XDP_FLAGS_REPLACE: the id changes, the fast stream loses nothing, nothing reaches
 #       the stack; so does a restart with a changed load-time setting (samples_per_second).
@@ -198,6 +199,15 @@ sed 's/^interfaces.*/&\nlb: { table_size = 257; };/' "$E2E_TMP/good.conf" >"$CON
 out=$(timeout 10 "$XL4" reload -s "$DAEMON_SOCK" 2>&1)
 assert_match "a changed lb.table_size: 'needs restart with new pins: lb.table_size' ($out)" 'needs restart with new pins: lb.table_size \(65537 -> 257\)' "$out"
 assert_eq "VIP list identical after the refused reload" "$before" "$(vips_digest)"
+# libconfig's scanner calls exit() when a read fails: an @include of a directory must be an
+# error, not the daemon's end (and a FIFO must not hang it)
+mkdir -p "$E2E_TMP/conf.d" && rm -f "$E2E_TMP/fifo" && mkfifo "$E2E_TMP/fifo"
+for inc in conf.d fifo; do
+	{ cat "$E2E_TMP/good.conf"; echo "@include \"$E2E_TMP/$inc\""; } >"$CONF"
+	out=$(timeout 10 "$XL4" reload -s "$DAEMON_SOCK" 2>&1)
+	assert_match "a reload including a $inc: refused, naming it ($out)" "@include \"$E2E_TMP/$inc\": a (directory|FIFO)" "$out"
+	assert_eq "the daemon still answers after the $inc include, its VIPs as they were" "$before" "$(vips_digest)"
+done
 cp "$E2E_TMP/good.conf" "$CONF"
 
 # A VIP whose mode changes is changed in place: same backend id and generation (a re-created
