@@ -121,8 +121,10 @@ $(O)/tests/tools/%: tests/tools/%.c $(O)/libxl4.a $(BPF_HDRS)
 
 # Fuzz targets: libFuzzer with ASan/UBSan. Each target lists the sources it needs beyond its
 # own file in FUZZ_EXTRA_<name>; the packet parser needs none (it is header-only).
-FUZZ_EXTRA_fuzz_config := src/config.c src/conf_lit.c src/engine.c src/guard_vbits.c src/conntrack.c src/map_walk.c src/clock.c src/log.c src/lb_spec.c src/maglev.c src/cli.c src/prefix.c src/filter_state.c src/dir24.c
-$(O)/tests/fuzz/%: tests/fuzz/%.c $(SRC_HDRS) $(BPF_HDRS) $(SKELS)
+FUZZ_EXTRA_fuzz_config := src/config.c src/conf_include.c src/conf_lit.c src/engine.c src/guard_vbits.c src/conntrack.c src/map_walk.c src/clock.c src/log.c src/lb_spec.c src/maglev.c src/cli.c src/prefix.c src/filter_state.c src/dir24.c
+# Every src/*.c is a prerequisite: a target's FUZZ_EXTRA sources cannot be named per target in
+# a pattern rule, and a fuzzer built from stale sources tests what is no longer there.
+$(O)/tests/fuzz/%: tests/fuzz/%.c $(wildcard src/*.c) $(SRC_HDRS) $(BPF_HDRS) $(SKELS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize=alignment \
