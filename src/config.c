@@ -1661,9 +1661,12 @@ int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t 
 	}
 	/* What libconfig would exit on, hang on or read forever (conf_include.h) is refused first:
 	 * a reload must fail with an error, not end the daemon. */
+	if ((ret = xl4_conf_regular(path, err, errlen))) {
+		config_destroy(&lc);
+		return ret;
+	}
 	text = xl4_conf_read_text(path);
-	if ((ret = xl4_conf_regular(path, err, errlen)) ||
-	    (text && (ret = xl4_conf_includes_check(text, path, inc, err, errlen)))) {
+	if (text && (ret = xl4_conf_includes_check(text, path, inc, err, errlen))) {
 		free(text);
 		config_destroy(&lc);
 		return ret;

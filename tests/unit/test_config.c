@@ -736,6 +736,19 @@ static void test_include_not_regular(void **state)
 		}
 		xl4_config_free(&c);
 	}
+	/* the file itself: a FIFO is refused before anything opens it (an open would wait for a
+	 * writer), a directory likewise */
+	snprintf(path, sizeof(path), "%s/f", dir);
+	xl4_config_defaults(&c);
+	assert_int_not_equal(xl4_config_load(path, &c, err, sizeof(err)), 0);
+	if (!strstr(err, "a FIFO, not a config file"))
+		fail_msg("error '%s'", err);
+	xl4_config_free(&c);
+	xl4_config_defaults(&c);
+	assert_int_not_equal(xl4_config_load(dir, &c, err, sizeof(err)), 0);
+	if (!strstr(err, "a directory, not a config file"))
+		fail_msg("error '%s'", err);
+	xl4_config_free(&c);
 	/* text parsed as given resolves names as given: "/" is a directory */
 	xl4_config_defaults(&c);
 	assert_int_not_equal(xl4_config_parse("@include \"/\"\n", "t", &c, err, sizeof(err)), 0);
