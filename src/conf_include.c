@@ -24,10 +24,19 @@ int xl4_conf_regular(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 
-	if (stat(path, &st) || S_ISREG(st.st_mode))
+	if (stat(path, &st))
 		return 0;
-	snprintf(err, errlen, "%.200s: %s, not a config file", path, kind_of(st.st_mode));
-	return -EINVAL;
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%.200s: %s, not a config file", path, kind_of(st.st_mode));
+		return -EINVAL;
+	}
+	if (st.st_size > XL4_CONF_MAX_BYTES) {
+		snprintf(err, errlen,
+			 "%.200s: %lld bytes, more than a config file may have (%d MiB)", path,
+			 (long long)st.st_size, XL4_CONF_MAX_BYTES >> 20);
+		return -EFBIG;
+	}
+	return 0;
 }
 
 /* The line of p in text, for the error. */

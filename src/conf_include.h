@@ -7,7 +7,12 @@
 
 #include <stddef.h>
 
-/* Is path, if it exists, a regular file? 0, or -EINVAL with err saying what it is instead. */
+/* libconfig and the second reading (conf_lit.h) each hold a file whole in memory: a config,
+ * its includes one by one, may be this large (3 million list entries take ~60 MiB). */
+#define XL4_CONF_MAX_BYTES (256 << 20)
+
+/* Is path, if it exists, a regular file of at most XL4_CONF_MAX_BYTES? 0, or -EINVAL with err
+ * saying what it is instead, or -EFBIG with its size. */
 int xl4_conf_regular(const char *path, char *err, size_t errlen);
 
 /* Every @include in text, and in the files those include (to libconfig's depth of 10), names a

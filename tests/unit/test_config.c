@@ -13,6 +13,7 @@
 
 #include <netinet/in.h>
 
+#include "conf_include.h"
 #include "config.h"
 #include "xl4/abi.h"
 
@@ -749,6 +750,30 @@ static void test_include_not_regular(void **state)
 	if (!strstr(err, "a directory, not a config file"))
 		fail_msg("error '%s'", err);
 	xl4_config_free(&c);
+	/* a file larger than a config may be (sparse: no disk used), itself and included */
+	snprintf(path, sizeof(path), "%s/big.conf", dir);
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fclose(f);
+		assert_int_equal(truncate(path, (off_t)XL4_CONF_MAX_BYTES + 1), 0);
+		f = fopen(main_path, "w");
+		assert_non_null(f);
+		fputs("@include \"big.conf\"\n", f);
+		fclose(f);
+	}
+	xl4_config_defaults(&c);
+	assert_int_not_equal(xl4_config_load(path, &c, err, sizeof(err)), 0);
+	if (!strstr(err, "more than a config file may have (256 MiB)"))
+		fail_msg("error '%s'", err);
+	xl4_config_free(&c);
+	xl4_config_defaults(&c);
+	assert_int_not_equal(xl4_config_load(main_path, &c, err, sizeof(err)), 0);
+	if (!strstr(err, "xl4.conf:1: @include \"big.conf\": 268435457 bytes, more than"))
+		fail_msg("error '%s'", err);
+	xl4_config_free(&c);
+	unlink(path);
 	/* text parsed as given resolves names as given: "/" is a directory */
 	xl4_config_defaults(&c);
 	assert_int_not_equal(xl4_config_parse("@include \"/\"\n", "t", &c, err, sizeof(err)), 0);
