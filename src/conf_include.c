@@ -39,6 +39,14 @@ int xl4_conf_regular(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+void xl4_conf_include_path(char *path, size_t size, const char *include_dir, const char *name)
+{
+	if (include_dir && name[0] != '/')
+		snprintf(path, size, "%s/%s", include_dir, name);
+	else
+		snprintf(path, size, "%s", name);
+}
+
 /* The line of p in text, for the error. */
 static int line_of(const char *text, const char *p)
 {
@@ -79,10 +87,7 @@ static int check(const char *text, const char *name, const char *include_dir, in
 			memcpy(inc, q + 1, e - q - 1);
 			inc[e - q - 1] = '\0';
 			p = e + 1;
-			if (include_dir && inc[0] != '/')
-				snprintf(path, sizeof(path), "%s/%s", include_dir, inc);
-			else
-				snprintf(path, sizeof(path), "%s", inc);
+			xl4_conf_include_path(path, sizeof(path), include_dir, inc);
 			if (xl4_conf_regular(path, what, sizeof(what))) {
 				snprintf(err, errlen, "%.200s:%d: @include \"%.200s\": %s", name,
 					 line_of(text, q), inc,

@@ -15,6 +15,10 @@
  * saying what it is instead, or -EFBIG with its size. */
 int xl4_conf_regular(const char *path, char *err, size_t errlen);
 
+/* Where libconfig looks for @include "name": in include_dir unless the name is absolute
+ * (include_dir NULL: as given). */
+void xl4_conf_include_path(char *path, size_t size, const char *include_dir, const char *name);
+
 /* Every @include in text, and in the files those include (to libconfig's depth of 10), names a
  * regular file or nothing that exists (libconfig reports that one itself). Names are resolved
  * as libconfig resolves them: in include_dir unless absolute (include_dir NULL: as given).

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "conf_include.h"
 #include "conf_lit.h"
 
 #define LIT_PATH_MAX 256
@@ -67,10 +68,7 @@ static bool push_include(struct scan *sc, const char *name)
 
 	if (sc->depth >= LIT_INCLUDE_DEPTH)
 		return false;
-	if (sc->include_dir && name[0] != '/')
-		snprintf(path, sizeof(path), "%s/%s", sc->include_dir, name);
-	else
-		snprintf(path, sizeof(path), "%s", name);
+	xl4_conf_include_path(path, sizeof(path), sc->include_dir, name);
 	if (!(text = xl4_conf_read_text(path)))
 		return false;
 	sc->stack[++sc->depth] = (struct src){ .own = text, .p = text };

@@ -2571,17 +2571,19 @@ static void sc_random(int v6, uint32_t level, unsigned long long seed, int count
 		why = fx_verdict_wrong(last.r.verdict, last.r.reason, u.reason);
 		if (why)
 			;
-		else if (last.r.verdict == XDP_TX && !memcmp(o.b, MAC_BE, 6))
-			why = o.len != p.len || memcmp(o.b + 12, p.b + 12, p.len - 12) ?
-				      "forwarded with more than its MACs changed" :
-			      syn && level == XL4_GUARD_CHALLENGE ? "a bare SYN forwarded at the challenge" :
-			      syn && !seen ? "a source's first SYN forwarded at First Drop" :
-					     NULL,
+		else if (last.r.verdict == XDP_TX && !memcmp(o.b, MAC_BE, 6)) {
+			if (o.len != p.len || memcmp(o.b + 12, p.b + 12, p.len - 12))
+				why = "forwarded with more than its MACs changed";
+			else if (syn && level == XL4_GUARD_CHALLENGE)
+				why = "a bare SYN forwarded at the challenge";
+			else if (syn && !seen)
+				why = "a source's first SYN forwarded at First Drop";
 			fwd += !why;
-		else if (last.r.verdict == XDP_TX)
+		} else if (last.r.verdict == XDP_TX) {
 			why = level != XL4_GUARD_CHALLENGE ? "answered at First Drop" :
-							     reply_wrong(&w, &u, &p, &o),
+							     reply_wrong(&w, &u, &p, &o);
 			replies += !why;
+		}
 		fd_drops += last.r.verdict == XDP_DROP && last.r.reason == XL4_R_GUARD_FIRST_DROP;
 		if (why && bad++ < 5) {
 			ok = fx_fail(n, ok, "packet %d (seed %llu): %s: got %s/%s (parser: %s)", i, seed,

@@ -2563,10 +2563,13 @@ static void run_random(struct world *w, unsigned long long seed, int count)
 		else if (res.verdict == XDP_TX && !in_ck && csum_verify(run_out, res.out_len))
 			why = csum_verify(run_out, res.out_len);
 		else if (res.verdict == XDP_TX && res.out_len >= 12 &&
-			 !memcmp(run_out, p.b + ETH_ALEN, ETH_ALEN))
-			why = reply_wrong(w, &p, run_out, res.out_len), replies += !why;
-		else if (res.verdict == XDP_TX)
-			why = forward_wrong(w, v, &u, &p, run_out, res.out_len), fwd += !why;
+			 !memcmp(run_out, p.b + ETH_ALEN, ETH_ALEN)) {
+			why = reply_wrong(w, &p, run_out, res.out_len);
+			replies += !why;
+		} else if (res.verdict == XDP_TX) {
+			why = forward_wrong(w, v, &u, &p, run_out, res.out_len);
+			fwd += !why;
+		}
 		if (res.verdict == XDP_DROP)
 			u.reason ? parse_drops++ : lb_drops++;
 		if (why && bad++ < 5) {

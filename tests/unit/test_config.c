@@ -686,6 +686,19 @@ static void test_integers_in_include(void **state)
 	rmdir(dir);
 }
 
+/* Loading path must fail with an error that says want. */
+static void load_fails_with(const char *path, const char *want)
+{
+	char err[XL4_CONFIG_ERR_MAX] = "";
+	struct xl4_config c;
+
+	xl4_config_defaults(&c);
+	assert_int_not_equal(xl4_config_load(path, &c, err, sizeof(err)), 0);
+	if (!strstr(err, want))
+		fail_msg("%s: error '%s' lacks '%s'", path, err, want);
+	xl4_config_free(&c);
+}
+
 /* libconfig exits the process on a read error and blocks on a FIFO: an @include of anything
  * but a regular file is refused before it reads (src/conf_include.c), in a nested include too,
  * and a commented-out one is not looked at. */
@@ -740,16 +753,8 @@ static void test_include_not_regular(void **state)
 	/* the file itself: a FIFO is refused before anything opens it (an open would wait for a
 	 * writer), a directory likewise */
 	snprintf(path, sizeof(path), "%s/f", dir);
-	xl4_config_defaults(&c);
-	assert_int_not_equal(xl4_config_load(path, &c, err, sizeof(err)), 0);
-	if (!strstr(err, "a FIFO, not a config file"))
-		fail_msg("error '%s'", err);
-	xl4_config_free(&c);
-	xl4_config_defaults(&c);
-	assert_int_not_equal(xl4_config_load(dir, &c, err, sizeof(err)), 0);
-	if (!strstr(err, "a directory, not a config file"))
-		fail_msg("error '%s'", err);
-	xl4_config_free(&c);
+	load_fails_with(path, "a FIFO, not a config file");
+	load_fails_with(dir, "a directory, not a config file");
 	/* a file larger than a config may be (sparse: no disk used), itself and included */
 	snprintf(path, sizeof(path), "%s/big.conf", dir);
 	{
@@ -763,16 +768,8 @@ static void test_include_not_regular(void **state)
 		fputs("@include \"big.conf\"\n", f);
 		fclose(f);
 	}
-	xl4_config_defaults(&c);
-	assert_int_not_equal(xl4_config_load(path, &c, err, sizeof(err)), 0);
-	if (!strstr(err, "more than a config file may have (256 MiB)"))
-		fail_msg("error '%s'", err);
-	xl4_config_free(&c);
-	xl4_config_defaults(&c);
-	assert_int_not_equal(xl4_config_load(main_path, &c, err, sizeof(err)), 0);
-	if (!strstr(err, "xl4.conf:1: @include \"big.conf\": 268435457 bytes, more than"))
-		fail_msg("error '%s'", err);
-	xl4_config_free(&c);
+	load_fails_with(path, "more than a config file may have (256 MiB)");
+	load_fails_with(main_path, "xl4.conf:1: @include \"big.conf\": 268435457 bytes, more than");
 	unlink(path);
 	/* text parsed as given resolves names as given: "/" is a directory */
 	xl4_config_defaults(&c);
