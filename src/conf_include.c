@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
+/* The @include walk (conf_include.h). libconfig 1.5's scanner, reduced to what decides which
+ * files it opens: four states (INITIAL, COMMENT, STRING, INCLUDE) that flex keeps across a
+ * file's end, since popping an include switches the buffer, not the state. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf_include.h"
-#include "conf_lit.h"
 
-#define INCLUDE_DEPTH 10 /* libconfig's own limit */
+#define INCLUDE_DEPTH 10 /* libconfig's MAX_INCLUDE_DEPTH */
 
 static const char *kind_of(mode_t m)
 {
@@ -20,34 +24,144 @@ static const char *kind_of(mode_t m)
 			     "not a regular file";
 }
 
+/* What is wrong with st as a config file, or NULL. */
+static const char *not_config(const struct stat *st, char *buf, size_t size)
+{
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(buf, size, "%s, not a config file", kind_of(st->st_mode));
+		return buf;
+	}
+	if (st->st_size > XL4_CONF_MAX_BYTES) {
+		snprintf(buf, size, "%lld bytes, more than a config file may have (%d MiB)",
+			 (long long)st->st_size, XL4_CONF_MAX_BYTES >> 20);
+		return buf;
+	}
+	return NULL;
+}
+
 int xl4_conf_regular(const char *path, char *err, size_t errlen)
 {
+	char what[128];
 	struct stat st;
 
-	if (stat(path, &st))
+	if (stat(path, &st) || !not_config(&st, what, sizeof(what)))
 		return 0;
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%.200s: %s, not a config file", path, kind_of(st.st_mode));
-		return -EINVAL;
+	snprintf(err, errlen, "%.200s: %s", path, what);
+	return S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+}
+
+char *xl4_conf_read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), e = 0;
+	char *buf = NULL;
+	struct stat st;
+	size_t n = 0;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st))
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = EINVAL;
+	else if (st.st_size > XL4_CONF_MAX_BYTES)
+		e = EFBIG;
+	else if (!(buf = malloc((size_t)st.st_size + 1)))
+		e = ENOMEM;
+	if (e) {
+		close(fd);
+		errno = e;
+		return NULL;
 	}
-	if (st.st_size > XL4_CONF_MAX_BYTES) {
-		snprintf(err, errlen,
-			 "%.200s: %lld bytes, more than a config file may have (%d MiB)", path,
-			 (long long)st.st_size, XL4_CONF_MAX_BYTES >> 20);
-		return -EFBIG;
+	while (n < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break; /* shrunk meanwhile: what is there */
+		n += (size_t)r;
 	}
+	close(fd);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+char *xl4_conf_include_path(const char *include_dir, const char *name)
+{
+	char *path;
+
+	if (!include_dir)
+		return strdup(name);
+	return asprintf(&path, "%s/%s", include_dir, name) < 0 ? NULL : path;
+}
+
+static int name_append(struct xl4_conf_incname *name, const char *s, size_t n)
+{
+	if (name->n + n + 1 > name->cap) {
+		size_t cap = (name->n + n + 1) * 2;
+		char *p = realloc(name->s, cap);
+
+		if (!p)
+			return -1;
+		name->s = p;
+		name->cap = cap;
+	}
+	memcpy(name->s + name->n, s, n);
+	name->n += n;
+	name->s[name->n] = '\0';
 	return 0;
 }
 
-void xl4_conf_include_path(char *path, size_t size, const char *include_dir, const char *name)
+long xl4_conf_include_name(struct xl4_conf_incname *name, const char *p, size_t len, bool *closed)
 {
-	if (include_dir && name[0] != '/')
-		snprintf(path, size, "%s/%s", include_dir, name);
-	else
-		snprintf(path, size, "%s", name);
+	size_t i = 0;
+
+	*closed = false;
+	if (name_append(name, "", 0))
+		return -1;
+	while (i < len) {
+		size_t run = i;
+
+		if (p[i] == '"') {
+			*closed = true;
+			return (long)i + 1;
+		}
+		if (p[i] == '\\') {
+			/* <INCLUDE>\\\\ and \\\" rules; a lone backslash matches no rule, and flex's
+			 * default rule echoes it to stdout instead */
+			if (i + 1 < len && (p[i + 1] == '\\' || p[i + 1] == '"')) {
+				if (name_append(name, p + i + 1, 1))
+					return -1;
+				i += 2;
+			} else {
+				name->dropped = true;
+				i++;
+			}
+			continue;
+		}
+		while (i < len && p[i] != '"' && p[i] != '\\')
+			i++;
+		/* <INCLUDE>[^\"\\]+ is appended as a C string: a NUL ends what counts */
+		if (name_append(name, p + run, strnlen(p + run, i - run)))
+			return -1;
+	}
+	return (long)i;
 }
 
-/* The line of p in text, for the error. */
+enum lc_state { LC_INITIAL, LC_COMMENT, LC_STRING, LC_INCLUDE };
+
+struct walk {
+	const char *include_dir;
+	xl4_conf_include_fn visit;
+	void *ctx;
+	enum lc_state st;
+	struct xl4_conf_incname name; /* the @include being read: it may run on past a file's end */
+	char where[256]; /* FILE:LINE of that @include */
+	int depth;
+};
+
 static int line_of(const char *text, const char *p)
 {
 	int line = 1;
@@ -57,58 +171,162 @@ static int line_of(const char *text, const char *p)
 	return line;
 }
 
-static int check(const char *text, const char *name, const char *include_dir, int depth, char *err,
-		 size_t errlen)
+/* include_open: ^[ \t]*@include[ \t]+\" — where the name starts, or NULL. */
+static const char *include_open(const char *p, const char *end)
 {
-	const char *p = text;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (end - p < 9 || memcmp(p, "@include", 8) || (p[8] != ' ' && p[8] != '\t'))
+		return NULL;
+	for (p += 8; p < end && (*p == ' ' || *p == '\t'); p++)
+		;
+	return p < end && *p == '"' ? p + 1 : NULL;
+}
 
-	while (*p) {
-		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-			p += strcspn(p, "\n");
-		} else if (p[0] == '/' && p[1] == '*') {
-			const char *e = strstr(p + 2, "*/");
+static int walk_text(struct walk *w, const char *text, size_t len, const char *file);
 
-			p = e ? e + 2 : p + strlen(p);
-		} else if (*p == '"') {
-			for (p++; *p && *p != '"'; p++)
-				if (*p == '\\' && p[1])
-					p++;
-			p += !!*p;
-		} else if (!strncmp(p, "@include", 8)) {
-			const char *q = p + 8 + strspn(p + 8, " \t"), *e;
-			char inc[1024], path[4096], what[512];
-			char *sub;
-			int ret;
+/* The name is complete: libconfig opens it now, then reads on in INITIAL from the top of the
+ * included file (or stops with an error, past which anything we check is extra). */
+static int include(struct walk *w)
+{
+	char *path, *name, *sub;
+	size_t n;
+	int ret;
 
-			p = q;
-			if (*q != '"' || !(e = strchr(q + 1, '"')) ||
-			    (size_t)(e - q - 1) >= sizeof(inc))
-				continue; /* not an include libconfig would follow: its error, not ours */
-			memcpy(inc, q + 1, e - q - 1);
-			inc[e - q - 1] = '\0';
-			p = e + 1;
-			xl4_conf_include_path(path, sizeof(path), include_dir, inc);
-			if (xl4_conf_regular(path, what, sizeof(what))) {
-				snprintf(err, errlen, "%.200s:%d: @include \"%.200s\": %s", name,
-					 line_of(text, q), inc,
-					 strchr(what, ':') ? strchr(what, ':') + 2 : what);
-				return -EINVAL;
-			}
-			if (depth + 1 >= INCLUDE_DEPTH || !(sub = xl4_conf_read_text(path)))
-				continue; /* too deep or unreadable: libconfig says so */
-			ret = check(sub, inc, include_dir, depth + 1, err, errlen);
-			free(sub);
-			if (ret)
+	w->st = LC_INITIAL;
+	if (w->depth == INCLUDE_DEPTH)
+		return 0; /* libconfig: "include file nesting too deep", and it stops */
+	if (!(path = xl4_conf_include_path(w->include_dir, w->name.s)) ||
+	    !(name = strdup(w->name.s))) {
+		free(path);
+		return -ENOMEM;
+	}
+	ret = w->visit(w->ctx, path, &w->name, w->where);
+	if (!ret && (sub = xl4_conf_read_file(path, &n))) {
+		w->depth++;
+		ret = walk_text(w, sub, n, name);
+		w->depth--;
+		free(sub);
+	}
+	free(path);
+	free(name);
+	return ret;
+}
+
+static int walk_text(struct walk *w, const char *text, size_t len, const char *file)
+{
+	const char *p = text, *end = text + len, *q;
+	bool closed;
+	long used;
+	int ret;
+
+	while (p < end) {
+		switch (w->st) {
+		case LC_COMMENT:
+			q = memmem(p, end - p, "*/", 2);
+			p = q ? q + 2 : end;
+			w->st = q ? LC_INITIAL : LC_COMMENT;
+			break;
+		case LC_STRING:
+			if (*p == '\\')
+				p += end - p > 1 ? 2 : 1; /* an escape never ends the string */
+			else if (*p++ == '"')
+				w->st = LC_INITIAL;
+			break;
+		case LC_INCLUDE:
+			used = xl4_conf_include_name(&w->name, p, end - p, &closed);
+			if (used < 0)
+				return -ENOMEM;
+			p += used;
+			if (closed && (ret = include(w)))
 				return ret;
-		} else {
-			p++;
+			break;
+		case LC_INITIAL:
+			/* ^ is flex's start of a line: the start of a buffer, or just after a \n that
+			 * INITIAL read (COMMENT and STRING end on a quote or a slash, never on \n) */
+			if ((p == text || p[-1] == '\n') && (q = include_open(p, end))) {
+				snprintf(w->where, sizeof(w->where), "%.200s:%d", file,
+					 line_of(text, p));
+				w->name.n = 0;
+				w->name.dropped = false;
+				w->st = LC_INCLUDE;
+				p = q;
+			} else if (*p == '"') {
+				w->st = LC_STRING;
+				p++;
+			} else if (*p == '#' || (*p == '/' && end - p > 1 && p[1] == '/')) {
+				q = memchr(p, '\n', end - p); /* (#|\/\/).*$ */
+				p = q ? q : end;
+			} else if (*p == '/' && end - p > 1 && p[1] == '*') {
+				w->st = LC_COMMENT;
+				p += 2;
+			} else {
+				p++; /* no other INITIAL token holds a quote, # or / */
+			}
+			break;
 		}
 	}
 	return 0;
 }
 
-int xl4_conf_includes_check(const char *text, const char *name, const char *include_dir, char *err,
-			    size_t errlen)
+int xl4_conf_includes_walk(const char *text, size_t len, const char *name, const char *include_dir,
+			   xl4_conf_include_fn visit, void *ctx)
 {
-	return check(text, name, include_dir, 0, err, errlen);
+	struct walk w = { .include_dir = include_dir, .visit = visit, .ctx = ctx };
+	int ret = walk_text(&w, text, len, name);
+
+	free(w.name.s);
+	return ret;
+}
+
+struct check {
+	const char *include_dir;
+	char *err;
+	size_t errlen;
+};
+
+static int check_one(void *ctx, const char *path, const struct xl4_conf_incname *inc,
+		     const char *where)
+{
+	const char *name = inc->s;
+	struct check *c = ctx;
+	char what[128];
+	struct stat st;
+
+	if (inc->dropped) {
+		snprintf(
+			c->err, c->errlen,
+			"%s: @include \"%.200s\" (as libconfig 1.5 reads it): a backslash not followed "
+			"by \\ or \" is dropped; write \\\\ for a backslash",
+			where, name);
+		return -EINVAL;
+	}
+	if (stat(path, &st)) {
+		int e = errno;
+
+		snprintf(
+			c->err, c->errlen, "%s: @include \"%.200s\": %s (%.200s%s)", where, name,
+			strerror(e), path,
+			c->include_dir && name[0] == '/' ?
+				": libconfig 1.5 puts the config's directory before every @include name, "
+				"an absolute one too" :
+				"");
+		return -e;
+	}
+	if (not_config(&st, what, sizeof(what))) {
+		snprintf(c->err, c->errlen, "%s: @include \"%.200s\": %s", where, name, what);
+		return S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+	}
+	return 0;
+}
+
+int xl4_conf_includes_check(const char *text, size_t len, const char *name, const char *include_dir,
+			    char *err, size_t errlen)
+{
+	struct check c = { .include_dir = include_dir, .err = err, .errlen = errlen };
+	int ret = xl4_conf_includes_walk(text, len, name, include_dir, check_one, &c);
+
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory reading its @include files", name);
+	return ret;
 }

@@ -44,32 +44,16 @@ struct scan {
 	bool bad;
 };
 
-char *xl4_conf_read_text(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n;
-
-	if (!f)
-		return NULL;
-	n = getdelim(&buf, &cap, '\0', f); /* the whole file: a config holds no NUL */
-	fclose(f);
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
 static bool push_include(struct scan *sc, const char *name)
 {
-	char path[4096];
-	char *text;
+	char *path, *text;
 
 	if (sc->depth >= LIT_INCLUDE_DEPTH)
 		return false;
-	xl4_conf_include_path(path, sizeof(path), sc->include_dir, name);
-	if (!(text = xl4_conf_read_text(path)))
+	path = xl4_conf_include_path(sc->include_dir, name);
+	text = path ? xl4_conf_read_file(path, NULL) : NULL;
+	free(path);
+	if (!text)
 		return false;
 	sc->stack[++sc->depth] = (struct src){ .own = text, .p = text };
 	return true;
@@ -128,20 +112,21 @@ static enum tok lex(struct scan *sc)
 		return T_STRING;
 	}
 	if (!strncmp(p, "@include", 8)) {
-		char name[1024];
-		const char *q = p + 8, *e;
+		struct xl4_conf_incname name = { 0 };
+		const char *q = p + 8;
+		bool closed, pushed;
+		long used;
 
 		q += strspn(q, " \t");
 		if (*q != '"')
 			return T_BAD;
-		e = string_end(q);
-		n = e - q - 2;
-		if (e[-1] != '"' || n >= sizeof(name))
+		used = xl4_conf_include_name(&name, q + 1, strlen(q + 1), &closed);
+		pushed = used >= 0 && closed && push_include(sc, name.s);
+		free(name.s);
+		if (!pushed)
 			return T_BAD;
-		memcpy(name, q + 1, n);
-		name[n] = '\0';
-		sc->stack[sc->depth].p = e;
-		return push_include(sc, name) ? lex(sc) : T_BAD;
+		sc->stack[sc->depth - 1].p = q + 1 + used;
+		return lex(sc);
 	}
 	n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+.*");
 	if (!n || n >= sizeof(sc->word))

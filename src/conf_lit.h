@@ -13,7 +13,5 @@ struct xl4_conf_lits *xl4_conf_lits_scan(const char *text, const char *include_d
 /* The scalar at path as written, or NULL. */
 const char *xl4_conf_lit(const struct xl4_conf_lits *l, const char *path);
 void xl4_conf_lits_free(struct xl4_conf_lits *l);
-/* A whole file as one string (malloc'd; a config holds no NUL), or NULL with errno set. */
-char *xl4_conf_read_text(const char *path);
 
 #endif

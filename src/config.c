@@ -1645,6 +1645,7 @@ int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t 
 	const char *inc = NULL;
 	char dir[PATH_MAX], *text;
 	config_t lc;
+	size_t len;
 	int ret;
 
 	config_init(&lc);
@@ -1665,8 +1666,8 @@ int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t 
 		config_destroy(&lc);
 		return ret;
 	}
-	text = xl4_conf_read_text(path);
-	if (text && (ret = xl4_conf_includes_check(text, path, inc, err, errlen))) {
+	text = xl4_conf_read_file(path, &len);
+	if (text && (ret = xl4_conf_includes_check(text, len, path, inc, err, errlen))) {
 		free(text);
 		config_destroy(&lc);
 		return ret;
@@ -1689,7 +1690,8 @@ int xl4_config_parse(const char *text, const char *name, struct xl4_config *cfg,
 	config_t lc;
 	int ret;
 
-	if ((ret = xl4_conf_includes_check(text, name, NULL, err, errlen)))
+	/* config_read_string() reads up to the first NUL, as strlen() does */
+	if ((ret = xl4_conf_includes_check(text, strlen(text), name, NULL, err, errlen)))
 		return ret;
 	config_init(&lc);
 	c.lits = xl4_conf_lits_scan(text, NULL);

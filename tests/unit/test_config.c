@@ -701,17 +701,38 @@ static void load_fails_with(const char *path, const char *want)
 
 /* libconfig exits the process on a read error and blocks on a FIFO: an @include of anything
  * but a regular file is refused before it reads (src/conf_include.c), in a nested include too,
- * and a commented-out one is not looked at. */
+ * and a commented-out one is not looked at. The walk must find the name libconfig 1.5's scanner
+ * finds: its escapes, its NULs, and its states, which run on past an included file's end. */
 static void test_include_not_regular(void **state)
 {
 	static const struct {
-		const char *main, *sub, *want;
+		const char *main, *sub;
+		size_t sub_len; /* 0: strlen(sub) */
+		const char *want;
 	} cases[] = {
-		{ "@include \"d\"\n", NULL, "xl4.conf:1: @include \"d\": a directory" },
-		{ "\n@include \"f\"\n", NULL, "xl4.conf:2: @include \"f\": a FIFO" },
-		{ "@include \"/dev/zero\"\n", NULL, "@include \"/dev/zero\": a character device" },
-		{ "@include \"sub.conf\"\n", "# nested\n@include \"d\"\n", "sub.conf:2: @include \"d\": a directory" },
-		{ "# @include \"d\"\nxdp_mode = \"auto\";\n", NULL, NULL },
+		{ "@include \"d\"\n", NULL, 0, "xl4.conf:1: @include \"d\": a directory" },
+		{ "\n@include \"f\"\n", NULL, 0, "xl4.conf:2: @include \"f\": a FIFO" },
+		{ "@include \"sub.conf\"\n", "# nested\n@include \"d\"\n", 0, "sub.conf:2: @include \"d\": a directory" },
+		{ "# @include \"d\"\nxdp_mode = \"auto\";\n", NULL, 0, NULL },
+		{ "/*\n@include \"d\"\n*/\nxdp_mode = \"auto\";\n", NULL, 0, NULL },
+		/* not at the start of a line: no include, a syntax error */
+		{ "xdp_mode = \"auto\"; @include \"d\"\n", NULL, 0, "xl4.conf:1: syntax error" },
+		/* libconfig drops a lone backslash (the fuzzer's "inc\lude" opened the directory
+		 * "include"): refused, whatever it names; \\ is one */
+		{ "@include \"\\d\"\n", NULL, 0, "xl4.conf:1: @include \"d\" (as libconfig 1.5 reads it): a backslash not followed by \\ or \" is dropped; write \\\\ for a backslash" },
+		{ "@include \"d\\\\\"\n", NULL, 0, "xl4.conf:1: @include \"d\\\": No such file" },
+		/* a missing include is named, and an absolute name is looked for in the directory */
+		{ "\n\n@include \"nope.conf\"\n", NULL, 0, "xl4.conf:3: @include \"nope.conf\": No such file or directory (/tmp/xl4-incd-" },
+		{ "@include \"/dev/zero\"\n", NULL, 0, "//dev/zero: libconfig 1.5 puts the config's directory before every @include name, an absolute one too)" },
+		/* an included file ending inside a string, a comment or a name: the includer reads on
+		 * in that state */
+		{ "@include \"sub.conf\"\n\"\n@include \"d\"\n", "xdp_mode = \"auto", 0, "xl4.conf:3: @include \"d\": a directory" },
+		{ "@include \"sub.conf\"\n\" */\n@include \"d\"\n", "/* open", 0, "xl4.conf:3: @include \"d\": a directory" },
+		{ "@include \"sub.conf\"d\"\n", "@include \"", 0, "sub.conf:1: @include \"d\": a directory" },
+		/* a NUL in an included file: in a comment it is read past, in a name it ends the run */
+		{ "@include \"sub.conf\"\n", "# \0\n@include \"d\"\n", 17, "sub.conf:2: @include \"d\": a directory" },
+		{ "@include \"sub.conf\"\n", "@include \"d\0zz\"\n", 16, "sub.conf:1: @include \"d\": a directory" },
+		{ "@include \"sub.conf\"\n", "@include \"\0zz\\d\"\n", 17, "sub.conf:1: @include \"d\" (as libconfig" },
 	};
 	char dir[] = "/tmp/xl4-incd-XXXXXX", main_path[128], path[160];
 	char err[XL4_CONFIG_ERR_MAX];
@@ -736,7 +757,8 @@ static void test_include_not_regular(void **state)
 			snprintf(path, sizeof(path), "%s/sub.conf", dir);
 			f = fopen(path, "w");
 			assert_non_null(f);
-			fputs(cases[i].sub, f);
+			fwrite(cases[i].sub, 1,
+			       cases[i].sub_len ? cases[i].sub_len : strlen(cases[i].sub), f);
 			fclose(f);
 		}
 		err[0] = '\0';
@@ -775,6 +797,10 @@ static void test_include_not_regular(void **state)
 	xl4_config_defaults(&c);
 	assert_int_not_equal(xl4_config_parse("@include \"/\"\n", "t", &c, err, sizeof(err)), 0);
 	if (!strstr(err, "t:1: @include \"/\": a directory"))
+		fail_msg("error '%s'", err);
+	assert_int_not_equal(
+		xl4_config_parse("\n@include \"/dev/zero\"\n", "t", &c, err, sizeof(err)), 0);
+	if (!strstr(err, "t:2: @include \"/dev/zero\": a character device"))
 		fail_msg("error '%s'", err);
 	xl4_config_free(&c);
 	alarm(0);
