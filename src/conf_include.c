@@ -53,9 +53,9 @@ int xl4_conf_regular(const char *path, char *err, size_t errlen)
 char *xl4_conf_read_file(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), e = 0;
+	size_t n = 0, cap = 0;
 	char *buf = NULL;
 	struct stat st;
-	size_t n = 0;
 
 	if (fd < 0)
 		return NULL;
@@ -65,23 +65,39 @@ char *xl4_conf_read_file(const char *path, size_t *len)
 		e = EINVAL;
 	else if (st.st_size > XL4_CONF_MAX_BYTES)
 		e = EFBIG;
-	else if (!(buf = malloc((size_t)st.st_size + 1)))
-		e = ENOMEM;
+	/* to the end, not to st_size: /proc and /sys files say 0 or 4096 whatever they hold, and
+	 * some fail the read itself (/proc/self/mem: EIO), on which libconfig's scanner exits */
+	while (!e) {
+		ssize_t r;
+
+		if (n + 1 >= cap) {
+			char *more;
+
+			cap = cap ? cap * 2 : (size_t)st.st_size + 4096;
+			if (cap > (size_t)XL4_CONF_MAX_BYTES + 2)
+				cap = (size_t)XL4_CONF_MAX_BYTES + 2;
+			if (!(more = realloc(buf, cap))) {
+				e = ENOMEM;
+				break;
+			}
+			buf = more;
+		}
+		r = read(fd, buf + n, cap - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			e = errno;
+		else if (r == 0)
+			break;
+		else if ((n += (size_t)r) > XL4_CONF_MAX_BYTES)
+			e = EFBIG;
+	}
+	close(fd);
 	if (e) {
-		close(fd);
+		free(buf);
 		errno = e;
 		return NULL;
 	}
-	while (n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break; /* shrunk meanwhile: what is there */
-		n += (size_t)r;
-	}
-	close(fd);
 	buf[n] = '\0';
 	if (len)
 		*len = n;
@@ -201,13 +217,14 @@ static int include(struct walk *w)
 		free(path);
 		return -ENOMEM;
 	}
-	ret = w->visit(w->ctx, path, &w->name, w->where);
-	if (!ret && (sub = xl4_conf_read_file(path, &n))) {
+	sub = xl4_conf_read_file(path, &n);
+	ret = w->visit(w->ctx, path, &w->name, w->where, sub ? 0 : errno);
+	if (!ret && sub) {
 		w->depth++;
 		ret = walk_text(w, sub, n, name);
 		w->depth--;
-		free(sub);
 	}
+	free(sub);
 	free(path);
 	free(name);
 	return ret;
@@ -286,7 +303,7 @@ struct check {
 };
 
 static int check_one(void *ctx, const char *path, const struct xl4_conf_incname *inc,
-		     const char *where)
+		     const char *where, int read_err)
 {
 	const char *name = inc->s;
 	struct check *c = ctx;
@@ -316,6 +333,12 @@ static int check_one(void *ctx, const char *path, const struct xl4_conf_incname 
 	if (not_config(&st, what, sizeof(what))) {
 		snprintf(c->err, c->errlen, "%s: @include \"%.200s\": %s", where, name, what);
 		return S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+	}
+	if (read_err &&
+	    read_err != EACCES) { /* EACCES: libconfig cannot open it either, and says so */
+		snprintf(c->err, c->errlen, "%s: @include \"%.200s\": cannot be read: %s (%.200s)",
+			 where, name, strerror(read_err), path);
+		return -read_err;
 	}
 	return 0;
 }

@@ -17,9 +17,9 @@
  * saying what it is instead, or -EFBIG with its size. */
 int xl4_conf_regular(const char *path, char *err, size_t errlen);
 
-/* A regular file of at most XL4_CONF_MAX_BYTES, whole (malloc'd, NUL added; *len, if given,
- * its length, NULs inside included), or NULL with errno set. Never blocks: a FIFO or a
- * device is refused, not opened for reading. */
+/* A regular file of at most XL4_CONF_MAX_BYTES, read to its end (malloc'd, NUL added; *len,
+ * if given, its length, NULs inside included), or NULL with errno set (EINVAL: not a regular
+ * file; EFBIG: too large). Never blocks: a FIFO or a device is refused, not read. */
 char *xl4_conf_read_file(const char *path, size_t *len);
 
 /* Where libconfig 1.5 opens @include "name": include_dir "/" name whenever include_dir is set,
@@ -40,9 +40,10 @@ struct xl4_conf_incname {
 long xl4_conf_include_name(struct xl4_conf_incname *name, const char *p, size_t len, bool *closed);
 
 /* Called for each file libconfig would open for an @include: path as it would open it, name
- * as libconfig read it, where = "FILE:LINE" of the @include. Nonzero stops the walk. */
+ * as libconfig read it, where = "FILE:LINE" of the @include, read_err 0 when the file was
+ * read whole (and is walked next) or why xl4_conf_read_file() failed. Nonzero stops the walk. */
 typedef int (*xl4_conf_include_fn)(void *ctx, const char *path, const struct xl4_conf_incname *name,
-				   const char *where);
+				   const char *where, int read_err);
 
 /* Walk text (len bytes, named name; includes found in include_dir or as given) as libconfig's
  * scanner does, and every file it includes in turn (to libconfig's depth of 10): comments,
@@ -53,9 +54,9 @@ typedef int (*xl4_conf_include_fn)(void *ctx, const char *path, const struct xl4
 int xl4_conf_includes_walk(const char *text, size_t len, const char *name, const char *include_dir,
 			   xl4_conf_include_fn visit, void *ctx);
 
-/* The walk above, refusing an include that is not a regular file of at most
- * XL4_CONF_MAX_BYTES or does not exist, or whose name had a backslash libconfig drops. 0, or
- * -EINVAL/-ENOENT/-EFBIG with err naming the include, where it stands, and what is wrong. */
+/* The walk above, refusing an include that does not exist, is not a regular file of at most
+ * XL4_CONF_MAX_BYTES, fails to read (/proc/self/mem), or whose name had a backslash libconfig
+ * drops. 0, or -errno with err naming the include, where it stands, and what is wrong. */
 int xl4_conf_includes_check(const char *text, size_t len, const char *name, const char *include_dir,
 			    char *err, size_t errlen);
 

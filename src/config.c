@@ -1667,6 +1667,13 @@ int xl4_config_load(const char *path, struct xl4_config *cfg, char *err, size_t 
 		return ret;
 	}
 	text = xl4_conf_read_file(path, &len);
+	if (!text && errno != ENOENT && errno != EACCES) {
+		/* libconfig would open it and fail the read, and its scanner exits on that */
+		ret = -errno;
+		snprintf(err, errlen, "%.200s: cannot be read: %s", path, strerror(-ret));
+		config_destroy(&lc);
+		return ret;
+	}
 	if (text && (ret = xl4_conf_includes_check(text, len, path, inc, err, errlen))) {
 		free(text);
 		config_destroy(&lc);

@@ -6,6 +6,7 @@
  * libconfig's scanner: fopen() is interposed here to see what libconfig opens. */
 #include <assert.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <libconfig.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,13 +47,11 @@ FILE *fopen(const char *path, const char *mode)
 /* The walk's visitor: remember the path; let the walk go on only where libconfig may safely
  * follow (a regular file, or nothing). */
 static int visit(void *ctx, const char *path, const struct xl4_conf_incname *name,
-		 const char *where)
+		 const char *where, int read_err)
 {
-	char err[256];
-
 	(void)name;
 	(void)where;
-	*(bool *)ctx |= xl4_conf_regular(path, err, sizeof(err)) != 0;
+	*(bool *)ctx |= read_err && read_err != ENOENT;
 	if (seen.n < MAX_SEEN)
 		seen.path[seen.n++] = strdup(path);
 	return 0;

@@ -802,6 +802,13 @@ static void test_include_not_regular(void **state)
 		xl4_config_parse("\n@include \"/dev/zero\"\n", "t", &c, err, sizeof(err)), 0);
 	if (!strstr(err, "t:2: @include \"/dev/zero\": a character device"))
 		fail_msg("error '%s'", err);
+	/* a regular file whose read fails (libconfig's scanner exits on that too): the include,
+	 * and the config itself */
+	assert_int_not_equal(
+		xl4_config_parse("@include \"/proc/self/mem\"\n", "t", &c, err, sizeof(err)), 0);
+	if (!strstr(err, "t:1: @include \"/proc/self/mem\": cannot be read: Input/output error"))
+		fail_msg("error '%s'", err);
+	load_fails_with("/proc/self/mem", "/proc/self/mem: cannot be read: Input/output error");
 	xl4_config_free(&c);
 	alarm(0);
 	snprintf(path, sizeof(path), "%s/sub.conf", dir);
