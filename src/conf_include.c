@@ -3,6 +3,7 @@
  * files it opens: four states (INITIAL, COMMENT, STRING, INCLUDE) that flex keeps across a
  * file's end, since popping an include switches the buffer, not the state. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,14 +53,22 @@ int xl4_conf_regular(const char *path, char *err, size_t errlen)
 
 char *xl4_conf_read_file(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), e = 0;
 	size_t n = 0, cap = 0;
 	char *buf = NULL;
 	struct stat st;
+	int fd, e = 0;
 
+	/* stat first: opening a device can act (a watchdog arms, a tape rewinds on close) */
+	if (stat(path, &st))
+		return NULL;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st))
+	if (fstat(fd, &st)) /* replaced meanwhile? what is open now is what counts */
 		e = errno;
 	else if (!S_ISREG(st.st_mode))
 		e = EINVAL;
@@ -172,19 +181,36 @@ struct walk {
 	const char *include_dir;
 	xl4_conf_include_fn visit;
 	void *ctx;
+	char *err;
+	size_t errlen;
 	enum lc_state st;
 	struct xl4_conf_incname name; /* the @include being read: it may run on past a file's end */
-	char where[256]; /* FILE:LINE of that @include */
-	int depth;
+	char where[256]; /* FILE:LINE of that @include, or of the open comment */
+	int depth, includes;
 };
 
-static int line_of(const char *text, const char *p)
+__attribute__((format(printf, 3, 4))) static int walk_fail(struct walk *w, int ret, const char *fmt,
+							   ...)
 {
-	int line = 1;
+	va_list ap;
 
-	for (; text < p; text++)
-		line += *text == '\n';
-	return line;
+	va_start(ap, fmt);
+	vsnprintf(w->err, w->errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* Line numbers as the walk goes: counting from the top for each include is quadratic. */
+struct lines {
+	const char *text, *at;
+	int line;
+};
+
+static int line_at(struct lines *l, const char *p)
+{
+	for (; l->at < p; l->at++)
+		l->line += *l->at == '\n';
+	return l->line;
 }
 
 /* include_open: ^[ \t]*@include[ \t]+\" — where the name starts, or NULL. */
@@ -210,8 +236,22 @@ static int include(struct walk *w)
 	int ret;
 
 	w->st = LC_INITIAL;
-	if (w->depth == INCLUDE_DEPTH)
-		return 0; /* libconfig: "include file nesting too deep", and it stops */
+	if (w->name.dropped)
+		return walk_fail(
+			w, -EINVAL,
+			"%s: @include \"%.200s\" (as libconfig 1.5 reads it): a backslash not "
+			"followed by \\ or \" is dropped; write \\\\ for a backslash",
+			w->where, w->name.s);
+	if (w->depth == INCLUDE_DEPTH) /* where libconfig stops, so does the walk */
+		return walk_fail(
+			w, -ELOOP,
+			"%s: @include \"%.200s\": include file nesting too deep (libconfig "
+			"1.5 stops at %d levels)",
+			w->where, w->name.s, INCLUDE_DEPTH);
+	if (++w->includes > XL4_CONF_MAX_INCLUDES) /* libconfig would read them all */
+		return walk_fail(w, -E2BIG,
+				 "%s: @include \"%.200s\": more than %d files included in all",
+				 w->where, w->name.s, XL4_CONF_MAX_INCLUDES);
 	if (!(path = xl4_conf_include_path(w->include_dir, w->name.s)) ||
 	    !(name = strdup(w->name.s))) {
 		free(path);
@@ -233,6 +273,7 @@ static int include(struct walk *w)
 static int walk_text(struct walk *w, const char *text, size_t len, const char *file)
 {
 	const char *p = text, *end = text + len, *q;
+	struct lines lines = { text, text, 1 };
 	bool closed;
 	long used;
 	int ret;
@@ -263,7 +304,7 @@ static int walk_text(struct walk *w, const char *text, size_t len, const char *f
 			 * INITIAL read (COMMENT and STRING end on a quote or a slash, never on \n) */
 			if ((p == text || p[-1] == '\n') && (q = include_open(p, end))) {
 				snprintf(w->where, sizeof(w->where), "%.200s:%d", file,
-					 line_of(text, p));
+					 line_at(&lines, p));
 				w->name.n = 0;
 				w->name.dropped = false;
 				w->st = LC_INCLUDE;
@@ -275,6 +316,8 @@ static int walk_text(struct walk *w, const char *text, size_t len, const char *f
 				q = memchr(p, '\n', end - p); /* (#|\/\/).*$ */
 				p = q ? q : end;
 			} else if (*p == '/' && end - p > 1 && p[1] == '*') {
+				snprintf(w->where, sizeof(w->where), "%.200s:%d", file,
+					 line_at(&lines, p));
 				w->st = LC_COMMENT;
 				p += 2;
 			} else {
@@ -287,11 +330,27 @@ static int walk_text(struct walk *w, const char *text, size_t len, const char *f
 }
 
 int xl4_conf_includes_walk(const char *text, size_t len, const char *name, const char *include_dir,
-			   xl4_conf_include_fn visit, void *ctx)
+			   xl4_conf_include_fn visit, void *ctx, char *err, size_t errlen)
 {
-	struct walk w = { .include_dir = include_dir, .visit = visit, .ctx = ctx };
+	struct walk w = {
+		.include_dir = include_dir, .visit = visit, .ctx = ctx, .err = err, .errlen = errlen
+	};
 	int ret = walk_text(&w, text, len, name);
 
+	/* libconfig ends quietly in these two, and the rest of the config is lost without a word */
+	if (!ret && w.st == LC_INCLUDE)
+		ret = walk_fail(
+			&w, -EINVAL,
+			"%s: @include \"%.200s: the name has no closing quote (libconfig 1.5 "
+			"would leave the include out)",
+			w.where, w.name.s);
+	else if (!ret && w.st == LC_COMMENT)
+		ret = walk_fail(&w, -EINVAL,
+				"%s: a /* comment is never closed (libconfig 1.5 would leave out "
+				"everything after it)",
+				w.where);
+	if (ret == -ENOMEM)
+		walk_fail(&w, ret, "%s: out of memory reading its @include files", name);
 	free(w.name.s);
 	return ret;
 }
@@ -310,14 +369,8 @@ static int check_one(void *ctx, const char *path, const struct xl4_conf_incname 
 	char what[128];
 	struct stat st;
 
-	if (inc->dropped) {
-		snprintf(
-			c->err, c->errlen,
-			"%s: @include \"%.200s\" (as libconfig 1.5 reads it): a backslash not followed "
-			"by \\ or \" is dropped; write \\\\ for a backslash",
-			where, name);
-		return -EINVAL;
-	}
+	if (!read_err)
+		return 0;
 	if (stat(path, &st)) {
 		int e = errno;
 
@@ -334,8 +387,7 @@ static int check_one(void *ctx, const char *path, const struct xl4_conf_incname 
 		snprintf(c->err, c->errlen, "%s: @include \"%.200s\": %s", where, name, what);
 		return S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
 	}
-	if (read_err &&
-	    read_err != EACCES) { /* EACCES: libconfig cannot open it either, and says so */
+	if (read_err != EACCES) { /* EACCES: libconfig cannot open it either, and says so */
 		snprintf(c->err, c->errlen, "%s: @include \"%.200s\": cannot be read: %s (%.200s)",
 			 where, name, strerror(read_err), path);
 		return -read_err;
@@ -347,9 +399,6 @@ int xl4_conf_includes_check(const char *text, size_t len, const char *name, cons
 			    char *err, size_t errlen)
 {
 	struct check c = { .include_dir = include_dir, .err = err, .errlen = errlen };
-	int ret = xl4_conf_includes_walk(text, len, name, include_dir, check_one, &c);
 
-	if (ret == -ENOMEM)
-		snprintf(err, errlen, "%s: out of memory reading its @include files", name);
-	return ret;
+	return xl4_conf_includes_walk(text, len, name, include_dir, check_one, &c, err, errlen);
 }

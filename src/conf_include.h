@@ -12,6 +12,9 @@
 /* libconfig and the second reading (conf_lit.h) each hold a file whole in memory: a config,
  * its includes one by one, may be this large (3 million list entries take ~60 MiB). */
 #define XL4_CONF_MAX_BYTES (256 << 20)
+/* @include files in all, counted as libconfig would open them (a file included 10 times by
+ * each of 10 nested files is 10^10 reads: libconfig would try) */
+#define XL4_CONF_MAX_INCLUDES 10000
 
 /* Is path, if it exists, a regular file of at most XL4_CONF_MAX_BYTES? 0, or -EINVAL with err
  * saying what it is instead, or -EFBIG with its size. */
@@ -46,17 +49,20 @@ typedef int (*xl4_conf_include_fn)(void *ctx, const char *path, const struct xl4
 				   const char *where, int read_err);
 
 /* Walk text (len bytes, named name; includes found in include_dir or as given) as libconfig's
- * scanner does, and every file it includes in turn (to libconfig's depth of 10): comments,
- * strings and an unfinished name carry over a file's end into its includer, as in libconfig,
- * and @include counts only at the start of a line. Calls visit for each include, before
- * reading it. Every file libconfig opens is visited (tests/fuzz/fuzz_config.c checks this);
- * past a point where libconfig stops with an error a few more may be. 0 or visit's value. */
+ * scanner does, and every file it includes in turn: comments, strings and an unfinished name
+ * carry over a file's end into its includer, as in libconfig, and @include counts only at
+ * the start of a line. Calls visit for each include, after trying to read it. Every file
+ * libconfig opens is visited (tests/fuzz/fuzz_config.c checks this); past a point where
+ * libconfig stops with an error a few more may be. 0, visit's value, or -errno with err
+ * saying what libconfig 1.5 would do wrong silently or fail on: a name with a backslash it
+ * drops, a name or a comment never closed, nesting past its 10 levels (where it stops, so
+ * does the walk), more than XL4_CONF_MAX_INCLUDES includes. */
 int xl4_conf_includes_walk(const char *text, size_t len, const char *name, const char *include_dir,
-			   xl4_conf_include_fn visit, void *ctx);
+			   xl4_conf_include_fn visit, void *ctx, char *err, size_t errlen);
 
-/* The walk above, refusing an include that does not exist, is not a regular file of at most
- * XL4_CONF_MAX_BYTES, fails to read (/proc/self/mem), or whose name had a backslash libconfig
- * drops. 0, or -errno with err naming the include, where it stands, and what is wrong. */
+/* The walk above, also refusing an include that does not exist, is not a regular file of at
+ * most XL4_CONF_MAX_BYTES or fails to read (/proc/self/mem). 0, or -errno with err naming the
+ * include, where it stands, and what is wrong. */
 int xl4_conf_includes_check(const char *text, size_t len, const char *name, const char *include_dir,
 			    char *err, size_t errlen);
 

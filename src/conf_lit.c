@@ -42,6 +42,7 @@ struct scan {
 	enum tok peeked;	/* T_BAD: nothing peeked */
 	char word[LIT_WORD_MAX];
 	bool bad;
+	bool in_comment; /* a C comment open at the end of an included file */
 };
 
 static bool push_include(struct scan *sc, const char *name)
@@ -59,39 +60,50 @@ static bool push_include(struct scan *sc, const char *name)
 	return true;
 }
 
-/* Skip blanks and comments; pop finished include files. */
+/* Skip blanks and comments; pop finished include files. A comment, like a string, runs on
+ * past an included file's end into its includer: flex switches the buffer, not the state. */
 static const char *skip(struct scan *sc)
 {
 	for (;;) {
 		const char *p = sc->stack[sc->depth].p;
 
-		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f')
-			p++;
-		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-			p += strcspn(p, "\n");
-		} else if (p[0] == '/' && p[1] == '*') {
-			const char *e = strstr(p + 2, "*/");
+		if (sc->in_comment) {
+			const char *e = strstr(p, "*/");
 
+			sc->in_comment = !e;
 			p = e ? e + 2 : p + strlen(p);
-		} else if (!*p && sc->depth) {
+		} else {
+			while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f')
+				p++;
+			if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+				p += strcspn(p, "\n");
+			} else if (p[0] == '/' && p[1] == '*') {
+				sc->in_comment = true;
+				p += 2;
+			} else if (*p) {
+				sc->stack[sc->depth].p = p;
+				return p;
+			}
+		}
+		if (!*p && sc->depth) {
 			free(sc->stack[sc->depth].own);
 			sc->depth--;
 			continue;
-		} else {
-			sc->stack[sc->depth].p = p;
-			return p;
 		}
 		sc->stack[sc->depth].p = p;
+		if (!*p)
+			return p;
 	}
 }
 
-/* A string's end, past its closing quote (backslash escapes inside). */
-static const char *string_end(const char *p)
+/* The rest of a string from p, past its closing quote if *closed (backslash escapes inside). */
+static const char *string_rest(const char *p, bool *closed)
 {
-	for (p++; *p && *p != '"'; p++)
+	for (; *p && *p != '"'; p++)
 		if (*p == '\\' && p[1])
 			p++;
-	return *p ? p + 1 : p;
+	*closed = *p == '"';
+	return *closed ? p + 1 : p;
 }
 
 static enum tok lex(struct scan *sc)
@@ -108,7 +120,15 @@ static enum tok lex(struct scan *sc)
 		return T_PUNCT;
 	}
 	if (*p == '"') {
-		sc->stack[sc->depth].p = string_end(p);
+		bool closed;
+
+		p = string_rest(p + 1, &closed);
+		while (!closed && sc->depth) { /* ends in the includer */
+			free(sc->stack[sc->depth].own);
+			sc->depth--;
+			p = string_rest(sc->stack[sc->depth].p, &closed);
+		}
+		sc->stack[sc->depth].p = p;
 		return T_STRING;
 	}
 	if (!strncmp(p, "@include", 8)) {

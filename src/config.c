@@ -218,12 +218,21 @@ static int parse_interfaces(struct xl4_conf_ctx *c, const struct xl4_conf_key *k
 static int int_text(struct xl4_conf_ctx *c, const config_setting_t *s, const char **text)
 {
 	char path[256];
+	long long v;
 
 	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
 		return fail(c, s, "expected an integer");
 	setting_path(s, path, sizeof(path));
 	if (!(*text = xl4_conf_lit(c->lits, path)))
 		return fail(c, s, "cannot find this integer in the file as written");
+	/* The second reading must have found this very integer: libconfig's value, wrapped or
+	 * not, keeps its low 32 bits. A text that disagrees came from elsewhere in the file. */
+	if (!xl4_parse_int(*text, LLONG_MIN, LLONG_MAX, XL4_NUM_SIGN | XL4_NUM_HEX | XL4_NUM_LSUFFIX,
+			   &v) &&
+	    (uint32_t)v != (uint32_t)config_setting_get_int64(s))
+		return fail(c, s, "read as %lld here, but '%s' as written: the config's layout "
+				  "(comments or strings across an @include) confuses xl4's second reading",
+			    config_setting_get_int64(s), *text);
 	return 0;
 }
 

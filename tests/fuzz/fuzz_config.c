@@ -52,6 +52,7 @@ static int visit(void *ctx, const char *path, const struct xl4_conf_incname *nam
 	(void)name;
 	(void)where;
 	*(bool *)ctx |= read_err && read_err != ENOENT;
+	/* the walk goes on past a missing file (libconfig stops there): more to compare */
 	if (seen.n < MAX_SEEN)
 		seen.path[seen.n++] = strdup(path);
 	return 0;
@@ -68,11 +69,14 @@ static void free_paths(int *n, char **path)
  * it opened is one the walk visited. */
 static void walk_covers_libconfig(const char *text)
 {
+	char err[XL4_CONFIG_ERR_MAX];
 	bool unsafe = false;
 	config_t lc;
 
-	xl4_conf_includes_walk(text, strlen(text), "fuzz.conf", NULL, visit, &unsafe);
-	if (!unsafe && seen.n < MAX_SEEN) {
+	/* libconfig runs only on what the walk accepts, as in xl4_config_parse() */
+	if (!xl4_conf_includes_walk(text, strlen(text), "fuzz.conf", NULL, visit, &unsafe, err,
+				    sizeof(err)) &&
+	    !unsafe && seen.n < MAX_SEEN) {
 		config_init(&lc);
 		opened.on = true;
 		config_read_string(&lc, text);

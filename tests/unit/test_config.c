@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include <netinet/in.h>
@@ -681,6 +683,21 @@ static void test_integers_in_include(void **state)
 	assert_int_equal(c.vips[0].backends[0].weight, 3);
 	assert_int_equal(c.lb.seed, 5);
 	xl4_config_free(&c);
+	/* a comment left open at the end of the include runs on into this file, as libconfig
+	 * reads it: the integer is the one after it, not the one it hides */
+	f = fopen(inc_path, "w");
+	assert_non_null(f);
+	fputs("/* open\n", f);
+	fclose(f);
+	f = fopen(main_path, "w");
+	assert_non_null(f);
+	fputs("@include \"vips.conf\"\nlb: { seed = 1; };\n*/\nlb: { seed = 2; };\n", f);
+	fclose(f);
+	xl4_config_defaults(&c);
+	if (xl4_config_load(main_path, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c.lb.seed, 2);
+	xl4_config_free(&c);
 	unlink(inc_path);
 	unlink(main_path);
 	rmdir(dir);
@@ -821,6 +838,82 @@ static void test_include_not_regular(void **state)
 	rmdir(dir);
 }
 
+/* Write text to dir/name. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* What libconfig 1.5 would do silently, or without end, is refused with its reason: a name or a
+ * comment never closed (it drops the include, or the rest of the file), nesting past its 10
+ * levels (the walk stops there as libconfig does: ten self-includes per file were 10^10
+ * reads), and more than XL4_CONF_MAX_INCLUDES includes. */
+static void test_include_walk_refuses(void **state)
+{
+	char dir[] = "/tmp/xl4-incw-XXXXXX", main_path[128], path[160];
+	char *text;
+	size_t off = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(main_path, sizeof(main_path), "%s/xl4.conf", dir);
+	alarm(20); /* the walk must not run on with libconfig's limits gone */
+	put_file(dir, "xl4.conf", "xdp_mode = \"auto\";\n@include \"a\\b"); /* \b: dropped */
+	load_fails_with(main_path, "xl4.conf:2: @include \"ab: the name has no closing quote");
+	put_file(dir, "xl4.conf", "xdp_mode = \"auto\";\n/* to do\nxdp_mode = 5;\n");
+	load_fails_with(main_path, "xl4.conf:2: a /* comment is never closed");
+	put_file(dir, "xl4.conf", "@include \"xl4.conf\"\n");
+	load_fails_with(main_path, "xl4.conf:1: @include \"xl4.conf\": include file nesting too "
+				   "deep (libconfig 1.5 stops at 10 levels)");
+	put_file(dir, "xl4.conf", "@include \"xl4.conf\"\n@include \"xl4.conf\"\n@include \"xl4.conf\"\n"
+				  "@include \"xl4.conf\"\n@include \"xl4.conf\"\n@include \"xl4.conf\"\n"
+				  "@include \"xl4.conf\"\n@include \"xl4.conf\"\n@include \"xl4.conf\"\n"
+				  "@include \"xl4.conf\"\n");
+	load_fails_with(main_path, "include file nesting too deep");
+	/* one more include than allowed, of an empty file */
+	put_file(dir, "e.conf", "");
+	text = malloc((XL4_CONF_MAX_INCLUDES + 1) * 20 + 1);
+	assert_non_null(text);
+	for (int i = 0; i <= XL4_CONF_MAX_INCLUDES; i++)
+		off += sprintf(text + off, "@include \"e.conf\"\n");
+	put_file(dir, "xl4.conf", text);
+	free(text);
+	load_fails_with(main_path, "xl4.conf:10001: @include \"e.conf\": more than 10000 files "
+				   "included in all");
+	/* a FIFO is refused before it is opened: a writer waiting for a reader stays waiting */
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	{
+		pid_t writer = fork();
+		int status, fd;
+
+		assert_true(writer >= 0);
+		if (writer == 0)
+			_exit(open(path, O_WRONLY) >= 0 ? 0 : 1);
+		put_file(dir, "xl4.conf", "@include \"f\"\n");
+		load_fails_with(main_path, "xl4.conf:1: @include \"f\": a FIFO");
+		usleep(100000);
+		assert_int_equal(waitpid(writer, &status, WNOHANG), 0); /* still waiting */
+		fd = open(path, O_RDONLY | O_NONBLOCK);			  /* let it go */
+		assert_true(fd >= 0);
+		assert_int_equal(waitpid(writer, &status, 0), writer);
+		close(fd);
+	}
+	alarm(0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/e.conf", dir);
+	unlink(path);
+	unlink(main_path);
+	rmdir(dir);
+}
+
 static void test_example_config_loads(void **state)
 {
 	char err[XL4_CONFIG_ERR_MAX] = "";
@@ -862,6 +955,7 @@ int main(void)
 		cmocka_unit_test(test_integers_in_range),
 		cmocka_unit_test(test_integers_in_include),
 		cmocka_unit_test(test_include_not_regular),
+		cmocka_unit_test(test_include_walk_refuses),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
