@@ -647,37 +647,40 @@ static void test_integers_in_range(void **state)
 	assert_non_null(strstr(err, "guard.ratio: '4294967299' is out of range"));
 }
 
+/* Write text to dir/name. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
 /* An integer in an @include'd file is checked as written too. */
 static void test_integers_in_include(void **state)
 {
 	char dir[] = "/tmp/xl4-inc-XXXXXX", main_path[128], inc_path[128], want[192];
 	char err[XL4_CONFIG_ERR_MAX] = "";
 	struct xl4_config c;
-	FILE *f;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(main_path, sizeof(main_path), "%s/xl4.conf", dir);
 	snprintf(inc_path, sizeof(inc_path), "%s/vips.conf", dir);
-	f = fopen(main_path, "w");
-	assert_non_null(f);
-	fputs("lb: { seed = 5; };\nvips = (\n@include \"vips.conf\"\n);\n", f);
-	fclose(f);
-	f = fopen(inc_path, "w");
-	assert_non_null(f);
-	fputs("{ name = \"web\"; address = \"198.18.1.1:80/tcp\";\n"
-	      "  backends = ( { address = \"198.18.0.11\"; weight = 4294967299; } ); }\n", f);
-	fclose(f);
+	put_file(dir, "xl4.conf", "lb: { seed = 5; };\nvips = (\n@include \"vips.conf\"\n);\n");
+	put_file(dir, "vips.conf", "{ name = \"web\"; address = \"198.18.1.1:80/tcp\";\n"
+		   "  backends = ( { address = \"198.18.0.11\"; weight = 4294967299; } ); }\n");
 	xl4_config_defaults(&c);
 	assert_int_not_equal(xl4_config_load(main_path, &c, err, sizeof(err)), 0);
 	snprintf(want, sizeof(want), "vips[0].backends[0].weight: '4294967299' is out of range 1..65535");
 	if (!strstr(err, want))
 		fail_msg("error '%s' lacks '%s'", err, want);
-	f = fopen(inc_path, "w");
-	assert_non_null(f);
-	fputs("{ name = \"web\"; address = \"198.18.1.1:80/tcp\";\n"
-	      "  backends = ( { address = \"198.18.0.11\"; weight = 3; } ); }\n", f);
-	fclose(f);
+	put_file(dir, "vips.conf", "{ name = \"web\"; address = \"198.18.1.1:80/tcp\";\n"
+		   "  backends = ( { address = \"198.18.0.11\"; weight = 3; } ); }\n");
 	if (xl4_config_load(main_path, &c, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(c.vips[0].backends[0].weight, 3);
@@ -685,14 +688,8 @@ static void test_integers_in_include(void **state)
 	xl4_config_free(&c);
 	/* a comment left open at the end of the include runs on into this file, as libconfig
 	 * reads it: the integer is the one after it, not the one it hides */
-	f = fopen(inc_path, "w");
-	assert_non_null(f);
-	fputs("/* open\n", f);
-	fclose(f);
-	f = fopen(main_path, "w");
-	assert_non_null(f);
-	fputs("@include \"vips.conf\"\nlb: { seed = 1; };\n*/\nlb: { seed = 2; };\n", f);
-	fclose(f);
+	put_file(dir, "vips.conf", "/* open\n");
+	put_file(dir, "xl4.conf", "@include \"vips.conf\"\nlb: { seed = 1; };\n*/\nlb: { seed = 2; };\n");
 	xl4_config_defaults(&c);
 	if (xl4_config_load(main_path, &c, err, sizeof(err)))
 		fail_msg("%s", err);
@@ -836,19 +833,6 @@ static void test_include_not_regular(void **state)
 	rmdir(path);
 	unlink(main_path);
 	rmdir(dir);
-}
-
-/* Write text to dir/name. */
-static void put_file(const char *dir, const char *name, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 /* What libconfig 1.5 would do silently, or without end, is refused with its reason: a name or a
