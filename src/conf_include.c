@@ -185,8 +185,9 @@ struct walk {
 	size_t errlen;
 	enum lc_state st;
 	struct xl4_conf_incname name; /* the @include being read: it may run on past a file's end */
-	char where[256]; /* FILE:LINE of that @include, or of the open comment */
+	char where[256]; /* FILE:LINE of that @include, or of the open comment or string */
 	int depth, includes;
+	size_t bytes; /* read by includes so far */
 };
 
 __attribute__((format(printf, 3, 4))) static int walk_fail(struct walk *w, int ret, const char *fmt,
@@ -259,6 +260,12 @@ static int include(struct walk *w)
 	}
 	sub = xl4_conf_read_file(path, &n);
 	ret = w->visit(w->ctx, path, &w->name, w->where, sub ? 0 : errno);
+	if (!ret && sub && (w->bytes += n) > XL4_CONF_MAX_BYTES) /* one big file many times */
+		ret = walk_fail(
+			w, -EFBIG,
+			"%s: @include \"%.200s\": the files included come to more than %d MiB "
+			"in all",
+			w->where, w->name.s, XL4_CONF_MAX_BYTES >> 20);
 	if (!ret && sub) {
 		w->depth++;
 		ret = walk_text(w, sub, n, name);
@@ -310,6 +317,8 @@ static int walk_text(struct walk *w, const char *text, size_t len, const char *f
 				w->st = LC_INCLUDE;
 				p = q;
 			} else if (*p == '"') {
+				snprintf(w->where, sizeof(w->where), "%.200s:%d", file,
+					 line_at(&lines, p));
 				w->st = LC_STRING;
 				p++;
 			} else if (*p == '#' || (*p == '/' && end - p > 1 && p[1] == '/')) {
@@ -344,6 +353,12 @@ int xl4_conf_includes_walk(const char *text, size_t len, const char *name, const
 			"%s: @include \"%.200s: the name has no closing quote (libconfig 1.5 "
 			"would leave the include out)",
 			w.where, w.name.s);
+	else if (!ret && w.st == LC_STRING)
+		ret = walk_fail(
+			&w, -EINVAL,
+			"%s: a string opened here is never closed (libconfig 1.5 would leave "
+			"out everything after it)",
+			w.where);
 	else if (!ret && w.st == LC_COMMENT)
 		ret = walk_fail(&w, -EINVAL,
 				"%s: a /* comment is never closed (libconfig 1.5 would leave out "

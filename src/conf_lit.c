@@ -106,11 +106,35 @@ static const char *string_rest(const char *p, bool *closed)
 	return *closed ? p + 1 : p;
 }
 
+/* One @include at p, spliced in: true, or false if libconfig would not have followed it. */
+static bool lex_include(struct scan *sc, const char *p)
+{
+	struct xl4_conf_incname name = { 0 };
+	const char *q = p + 8 + strspn(p + 8, " \t");
+	bool closed, pushed;
+	long used;
+
+	if (*q != '"')
+		return false;
+	used = xl4_conf_include_name(&name, q + 1, strlen(q + 1), &closed);
+	pushed = used >= 0 && closed && push_include(sc, name.s);
+	free(name.s);
+	if (pushed)
+		sc->stack[sc->depth - 1].p = q + 1 + used;
+	return pushed;
+}
+
 static enum tok lex(struct scan *sc)
 {
 	const char *p = skip(sc);
 	size_t n;
 
+	/* a loop, not a recursion per include: 10,000 includes in a row are allowed */
+	while (!strncmp(p, "@include", 8)) {
+		if (!lex_include(sc, p))
+			return T_BAD;
+		p = skip(sc);
+	}
 	if (!*p)
 		return T_EOF;
 	if (strchr("=:;,{}()[]", *p)) {
@@ -130,23 +154,6 @@ static enum tok lex(struct scan *sc)
 		}
 		sc->stack[sc->depth].p = p;
 		return T_STRING;
-	}
-	if (!strncmp(p, "@include", 8)) {
-		struct xl4_conf_incname name = { 0 };
-		const char *q = p + 8;
-		bool closed, pushed;
-		long used;
-
-		q += strspn(q, " \t");
-		if (*q != '"')
-			return T_BAD;
-		used = xl4_conf_include_name(&name, q + 1, strlen(q + 1), &closed);
-		pushed = used >= 0 && closed && push_include(sc, name.s);
-		free(name.s);
-		if (!pushed)
-			return T_BAD;
-		sc->stack[sc->depth - 1].p = q + 1 + used;
-		return lex(sc);
 	}
 	n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+.*");
 	if (!n || n >= sizeof(sc->word))

@@ -416,7 +416,8 @@ cfg "1 MB config" "1mb\.conf:2: xdp_mode" "$T/1mb.conf"
 "$PY" -c "print('a:' + '{b:' * 20000 + '}' * 20000 + ';')" >"$T/nest.conf"
 cfg "20000 nested groups" "nest\.conf:1" "$T/nest.conf"
 # libconfig's own words ("memory exhausted", "duplicate setting name" without the name, a 64-bit
-# overflow read as -1): limits of the library, listed in docs/config.md. The checks above still require one line naming the file and line.
+# overflow read as -1): limits of the library, listed in docs/config.md. The checks above still
+# require one line naming the file and line.
 printf 'xdp_mode = "auto";\nxdp_mode = "native";\n' >"$T/dup.conf"
 cfg "duplicate key" "dup\.conf:2.*(duplicate)" "$T/dup.conf"
 printf 'lb: { seed = 99999999999999999999; };\n' >"$T/seed.conf"

@@ -69,15 +69,19 @@ static void free_paths(int *n, char **path)
  * it opened is one the walk visited. */
 static void walk_covers_libconfig(const char *text)
 {
+	/* names as given (xl4_config_parse), or with a directory before them (xl4_config_load) */
+	const char *include_dir = text[0] & 1 ? "." : NULL;
 	char err[XL4_CONFIG_ERR_MAX];
 	bool unsafe = false;
 	config_t lc;
 
 	/* libconfig runs only on what the walk accepts, as in xl4_config_parse() */
-	if (!xl4_conf_includes_walk(text, strlen(text), "fuzz.conf", NULL, visit, &unsafe, err,
-				    sizeof(err)) &&
+	if (!xl4_conf_includes_walk(text, strlen(text), "fuzz.conf", include_dir, visit, &unsafe,
+				    err, sizeof(err)) &&
 	    !unsafe && seen.n < MAX_SEEN) {
 		config_init(&lc);
+		if (include_dir)
+			config_set_include_dir(&lc, include_dir);
 		opened.on = true;
 		config_read_string(&lc, text);
 		opened.on = false;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <cmocka.h>
@@ -835,6 +836,23 @@ static void test_include_not_regular(void **state)
 	rmdir(dir);
 }
 
+/* xl4_config_load() on a small stack: the config path in arg, its error or NULL back. */
+static void *load_on_small_stack(void *arg)
+{
+	static char err[XL4_CONFIG_ERR_MAX];
+	static struct xl4_config c;
+
+	xl4_config_defaults(&c);
+	if (xl4_config_load(arg, &c, err, sizeof(err)))
+		return err;
+	if (c.lb.seed != 7) {
+		snprintf(err, sizeof(err), "lb.seed %u, not 7", c.lb.seed);
+		return err;
+	}
+	xl4_config_free(&c);
+	return NULL;
+}
+
 /* What libconfig 1.5 would do silently, or without end, is refused with its reason: a name or a
  * comment never closed (it drops the include, or the rest of the file), nesting past its 10
  * levels (the walk stops there as libconfig does: ten self-includes per file were 10^10
@@ -853,6 +871,11 @@ static void test_include_walk_refuses(void **state)
 	load_fails_with(main_path, "xl4.conf:2: @include \"ab: the name has no closing quote");
 	put_file(dir, "xl4.conf", "xdp_mode = \"auto\";\n/* to do\nxdp_mode = 5;\n");
 	load_fails_with(main_path, "xl4.conf:2: a /* comment is never closed");
+	put_file(dir, "xl4.conf", "xdp_mode = \"auto\";\n\"\nlb: { seed = 7; };\n");
+	load_fails_with(main_path, "xl4.conf:2: a string opened here is never closed");
+	put_file(dir, "e.conf", "xdp_mode = \"auto");
+	put_file(dir, "xl4.conf", "@include \"e.conf\"\nlb: { seed = 7; };\n");
+	load_fails_with(main_path, "e.conf:1: a string opened here is never closed");
 	put_file(dir, "xl4.conf", "@include \"xl4.conf\"\n");
 	load_fails_with(main_path, "xl4.conf:1: @include \"xl4.conf\": include file nesting too "
 				   "deep (libconfig 1.5 stops at 10 levels)");
@@ -871,6 +894,35 @@ static void test_include_walk_refuses(void **state)
 	free(text);
 	load_fails_with(main_path, "xl4.conf:10001: @include \"e.conf\": more than 10000 files "
 				   "included in all");
+	/* as many includes as allowed, then a setting: loaded, its value read past them all, on
+	 * a 256 KiB stack (neither reading is to recurse per include; conf_lit.c's lex() did,
+	 * though at -O2 the compiler turned that tail call into a jump) */
+	text = malloc(XL4_CONF_MAX_INCLUDES * 20 + 32);
+	assert_non_null(text);
+	off = 0;
+	for (int i = 0; i < XL4_CONF_MAX_INCLUDES; i++)
+		off += sprintf(text + off, "@include \"e.conf\"\n");
+	sprintf(text + off, "lb: { seed = 7; };\n");
+	put_file(dir, "xl4.conf", text);
+	free(text);
+	{
+		pthread_attr_t attr;
+		pthread_t t;
+		void *why;
+
+		assert_int_equal(pthread_attr_init(&attr), 0);
+		assert_int_equal(pthread_attr_setstacksize(&attr, 256 << 10), 0);
+		assert_int_equal(pthread_create(&t, &attr, load_on_small_stack, main_path), 0);
+		assert_int_equal(pthread_join(t, &why), 0);
+		if (why)
+			fail_msg("%s", (char *)why);
+	}
+	/* one large file included twice: more than a config may have, in all (sparse) */
+	snprintf(path, sizeof(path), "%s/e.conf", dir);
+	assert_int_equal(truncate(path, (off_t)XL4_CONF_MAX_BYTES / 2 + 1), 0);
+	put_file(dir, "xl4.conf", "@include \"e.conf\"\n@include \"e.conf\"\n");
+	load_fails_with(main_path, "xl4.conf:2: @include \"e.conf\": the files included come to "
+				   "more than 256 MiB in all");
 	/* a FIFO is refused before it is opened: a writer waiting for a reader stays waiting */
 	snprintf(path, sizeof(path), "%s/f", dir);
 	assert_int_equal(mkfifo(path, 0600), 0);
@@ -879,8 +931,11 @@ static void test_include_walk_refuses(void **state)
 		int status, fd;
 
 		assert_true(writer >= 0);
-		if (writer == 0)
+		if (writer == 0) {
+			alarm(10); /* never outlive a failed test */
 			_exit(open(path, O_WRONLY) >= 0 ? 0 : 1);
+		}
+		usleep(100000); /* the writer waits in open() by now */
 		put_file(dir, "xl4.conf", "@include \"f\"\n");
 		load_fails_with(main_path, "xl4.conf:1: @include \"f\": a FIFO");
 		usleep(100000);
@@ -888,6 +943,7 @@ static void test_include_walk_refuses(void **state)
 		fd = open(path, O_RDONLY | O_NONBLOCK);			  /* let it go */
 		assert_true(fd >= 0);
 		assert_int_equal(waitpid(writer, &status, 0), writer);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0); /* it had waited */
 		close(fd);
 	}
 	alarm(0);
