@@ -2571,7 +2571,11 @@ static void sc_random(int v6, uint32_t level, unsigned long long seed, int count
 		why = fx_verdict_wrong(last.r.verdict, last.r.reason, u.reason);
 		if (why)
 			;
-		else if (last.r.verdict == XDP_TX && !memcmp(o.b, MAC_BE, 6)) {
+		else if (last.r.verdict == XDP_TX && !memcmp(o.b, MAC_BE, 6) &&
+			 (memcmp(p.b + 6, MAC_BE, 6) ||
+			  (o.len == p.len && !memcmp(o.b + 12, p.b + 12, p.len - 12)))) {
+			/* to the backend's MAC: a forward, unless damage made the client's MAC
+			 * the backend's too and the frame is not the packet sent on (an answer) */
 			if (o.len != p.len || memcmp(o.b + 12, p.b + 12, p.len - 12))
 				why = "forwarded with more than its MACs changed";
 			else if (syn && level == XL4_GUARD_CHALLENGE)
