@@ -3,8 +3,8 @@
  * files it opens: four states (INITIAL, COMMENT, STRING, INCLUDE) that flex keeps across a
  * file's end, since popping an include switches the buffer, not the state. */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +203,7 @@ __attribute__((format(printf, 3, 4))) static int walk_fail(struct walk *w, int r
 
 /* Line numbers as the walk goes: counting from the top for each include is quadratic. */
 struct lines {
-	const char *text, *at;
+	const char *at;
 	int line;
 };
 
@@ -280,7 +280,7 @@ static int include(struct walk *w)
 static int walk_text(struct walk *w, const char *text, size_t len, const char *file)
 {
 	const char *p = text, *end = text + len, *q;
-	struct lines lines = { text, text, 1 };
+	struct lines lines = { text, 1 };
 	bool closed;
 	long used;
 	int ret;
