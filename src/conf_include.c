@@ -226,6 +226,12 @@ static const char *include_open(const char *p, const char *end)
 	return p < end && *p == '"' ? p + 1 : NULL;
 }
 
+/* Where what starts at p stands, for an error about it. */
+static void mark(struct walk *w, const char *file, struct lines *lines, const char *p)
+{
+	snprintf(w->where, sizeof(w->where), "%.200s:%d", file, line_at(lines, p));
+}
+
 static int walk_text(struct walk *w, const char *text, size_t len, const char *file);
 
 /* The name is complete: libconfig opens it now, then reads on in INITIAL from the top of the
@@ -310,23 +316,20 @@ static int walk_text(struct walk *w, const char *text, size_t len, const char *f
 			/* ^ is flex's start of a line: the start of a buffer, or just after a \n that
 			 * INITIAL read (COMMENT and STRING end on a quote or a slash, never on \n) */
 			if ((p == text || p[-1] == '\n') && (q = include_open(p, end))) {
-				snprintf(w->where, sizeof(w->where), "%.200s:%d", file,
-					 line_at(&lines, p));
+				mark(w, file, &lines, p);
 				w->name.n = 0;
 				w->name.dropped = false;
 				w->st = LC_INCLUDE;
 				p = q;
 			} else if (*p == '"') {
-				snprintf(w->where, sizeof(w->where), "%.200s:%d", file,
-					 line_at(&lines, p));
+				mark(w, file, &lines, p);
 				w->st = LC_STRING;
 				p++;
 			} else if (*p == '#' || (*p == '/' && end - p > 1 && p[1] == '/')) {
 				q = memchr(p, '\n', end - p); /* (#|\/\/).*$ */
 				p = q ? q : end;
 			} else if (*p == '/' && end - p > 1 && p[1] == '*') {
-				snprintf(w->where, sizeof(w->where), "%.200s:%d", file,
-					 line_at(&lines, p));
+				mark(w, file, &lines, p);
 				w->st = LC_COMMENT;
 				p += 2;
 			} else {
@@ -346,7 +349,7 @@ int xl4_conf_includes_walk(const char *text, size_t len, const char *name, const
 	};
 	int ret = walk_text(&w, text, len, name);
 
-	/* libconfig ends quietly in these two, and the rest of the config is lost without a word */
+	/* libconfig ends quietly in these three, and the rest is lost without a word */
 	if (!ret && w.st == LC_INCLUDE)
 		ret = walk_fail(
 			&w, -EINVAL,

@@ -2214,10 +2214,6 @@ struct rrule {
 	uint32_t id;
 };
 
-/* docs/filter.md "Precedence", step 3, for one packet (dport 0: no ports): among the rules
- * whose destination holds it, whose protocol is the packet's (or any: with ports, TCP and UDP
- * only) and whose ports hold its port (a rule on every port also holds a port-less packet), the
- * most specific destination, then a protocol's over any's, then the narrowest port range. */
 /* Does prefix x hold the address a (network order, x's family)? */
 static bool rand_prefix_holds(const struct xl4_prefix *x, const __be32 a[4])
 {
@@ -2230,6 +2226,10 @@ static bool rand_prefix_holds(const struct xl4_prefix *x, const __be32 a[4])
 	return true;
 }
 
+/* docs/filter.md "Precedence", step 3, for one packet (dport 0: no ports): among the rules
+ * whose destination holds it, whose protocol is the packet's (or any: with ports, TCP and UDP
+ * only) and whose ports hold its port (a rule on every port also holds a port-less packet), the
+ * most specific destination, then a protocol's over any's, then the narrowest port range. */
 static const struct rrule *rand_rule_pick(const struct rrule *rs, int n, const __be32 daddr[4],
 					  uint8_t proto, uint16_t dport)
 {

@@ -2550,7 +2550,7 @@ static void sc_random(int v6, uint32_t level, unsigned long long seed, int count
 		const char *why;
 		struct fx_uparsed u;
 		struct pkt p, o;
-		bool syn, seen;
+		bool syn, seen, sent_on; /* sent_on: the packet itself, only its MACs changed */
 
 		if (prng_below(&r, 2))
 			rand_to_vip(&w, &p, &r);
@@ -2566,17 +2566,17 @@ static void sc_random(int v6, uint32_t level, unsigned long long seed, int count
 		fx_uparse_parts(p.b, p.len, XL4_FRAG_PASS, &u);
 		o.len = last.r.out_len < PKT_MAX ? last.r.out_len : PKT_MAX;
 		memcpy(o.b, last.b, o.len);
+		sent_on = o.len == p.len && !memcmp(o.b + 12, p.b + 12, p.len - 12);
 		syn = !u.reason && u.proto == IPPROTO_TCP && (u.tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN;
 		seen = syn && rand_src_seen(v6, u.src);
 		why = fx_verdict_wrong(last.r.verdict, last.r.reason, u.reason);
 		if (why)
 			;
 		else if (last.r.verdict == XDP_TX && !memcmp(o.b, MAC_BE, 6) &&
-			 (memcmp(p.b + 6, MAC_BE, 6) ||
-			  (o.len == p.len && !memcmp(o.b + 12, p.b + 12, p.len - 12)))) {
+			 (memcmp(p.b + 6, MAC_BE, 6) || sent_on)) {
 			/* to the backend's MAC: a forward, unless damage made the client's MAC
 			 * the backend's too and the frame is not the packet sent on (an answer) */
-			if (o.len != p.len || memcmp(o.b + 12, p.b + 12, p.len - 12))
+			if (!sent_on)
 				why = "forwarded with more than its MACs changed";
 			else if (syn && level == XL4_GUARD_CHALLENGE)
 				why = "a bare SYN forwarded at the challenge";

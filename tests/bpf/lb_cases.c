@@ -2562,16 +2562,16 @@ static void run_random(struct world *w, unsigned long long seed, int count)
 			why = "an undamaged flow packet to a VIP with a usable backend, not sent on";
 		else if (res.verdict == XDP_TX && !in_ck && csum_verify(run_out, res.out_len))
 			why = csum_verify(run_out, res.out_len);
-		else if (res.verdict == XDP_TX && res.out_len >= 12 &&
-			 !memcmp(run_out, p.b + ETH_ALEN, ETH_ALEN) &&
-			 forward_wrong(w, v, &u, &p, run_out, res.out_len)) {
-			/* back to its sender's MAC, and no forward (damage can make a sender's MAC
-			 * a backend's: then the frame itself says which it is) */
-			why = reply_wrong(w, &p, run_out, res.out_len);
-			replies += !why;
-		} else if (res.verdict == XDP_TX) {
+		else if (res.verdict == XDP_TX) {
 			why = forward_wrong(w, v, &u, &p, run_out, res.out_len);
-			fwd += !why;
+			/* back to its sender's MAC and no forward, an answer (damage can make a
+			 * sender's MAC a backend's: then the frame itself says which it is) */
+			if (why && res.out_len >= 12 && !memcmp(run_out, p.b + ETH_ALEN, ETH_ALEN)) {
+				why = reply_wrong(w, &p, run_out, res.out_len);
+				replies += !why;
+			} else {
+				fwd += !why;
+			}
 		}
 		if (res.verdict == XDP_DROP)
 			u.reason ? parse_drops++ : lb_drops++;
