@@ -32,6 +32,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define AGENT_VLAN_MAX 2
 #define AGENT_IP_MF 0x2000
 #define AGENT_IP_OFFSET 0x1fff
+#define AGENT_IP6_OFFSET 0xfff8 /* the Fragment header's offset, above its flags */
 
 /* VIP addresses: decapsulate when the inner destination is one. Written by `xl4 agent`. */
 struct {
@@ -161,6 +162,27 @@ static __always_inline int agent_outer_ok(const __be32 *saddr, const __be32 *dad
 	return hlen;
 }
 
+/* IPv6's Fragment header (RFC 8200 4.5): the uapi headers do not define it. */
+struct agent_frag6 {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 id;
+};
+
+/*
+ * Does an outer header with this protocol (IPv4) or this Fragment header's next header (IPv6)
+ * carry a tunnel a device on the host could decapsulate: IPv4 (protocol 4: tunl0, ip6tnl0)
+ * or IPv6 (41: sit0, ip6tnl0)? A fragment of one is dropped whatever it carries: its inner
+ * header, to a VIP or not, is whole only after reassembly, where a tunnel device would
+ * decapsulate it unchecked; a first fragment may hold too little of it to look at, a later
+ * one none. The balancer never fragments what it sends.
+ */
+static __always_inline int agent_tunnel_proto(__u8 proto)
+{
+	return proto == IPPROTO_IPIP || proto == IPPROTO_IPV6;
+}
+
 /* Is there an IPv4 (v6: IPv6) header at pos whose destination is one of our VIPs? */
 static __always_inline int agent_vip_at(void *pos, void *end, int v6)
 {
@@ -177,13 +199,14 @@ static __always_inline int agent_vip_at(void *pos, void *end, int v6)
 /*
  * Bytes of outer header to strip; 0 when the frame is not an encapsulated packet for one of
  * our VIPs (passed untouched); or a drop reason, -XL4_AS_*, when it is one but may not be
- * decapsulated. "Ours" is decided on the inner header alone, found behind an outer IPv4
+ * decapsulated. A fragment of a tunnel packet is dropped first (agent_tunnel_proto()).
+ * Otherwise "ours" is decided on the inner header alone, found behind an outer IPv4
  * header of any length or a 40-byte IPv6 header, so an outer header the balancer never sends
  * cannot slip a packet past the checks to a tunnel device; mixed families (6in4 for sit0,
  * 4in6) to a VIP are never decapsulated and dropped likewise. Decapsulated is only the
  * balancer's shape: an untagged frame (on TC ingress the kernel has already moved a VLAN tag
  * into skb metadata; a tag still in the data is QinQ, which bpf_skb_adjust_room refuses
- * anyway), a 20-byte unfragmented outer IPv4 header with a correct checksum (protocol 4) or an
+ * anyway), a 20-byte outer IPv4 header with a correct checksum (protocol 4) or an
  * outer IPv6 header (next header 41), declared lengths that fit the frame, from an allowed
  * source to a local address.
  */
@@ -202,15 +225,16 @@ static __always_inline int agent_outer_len(struct __sk_buff *skb)
 
 		if ((void *)(outer + 1) > end || outer->version != 4 || outer->ihl < 5)
 			return 0;
+		if (agent_tunnel_proto(outer->protocol) &&
+		    (outer->frag_off & bpf_htons(AGENT_IP_MF | AGENT_IP_OFFSET)))
+			return -XL4_AS_BAD_OUTER;
 		inner = (void *)outer + outer->ihl * 4;
 		if (outer->protocol == IPPROTO_IPV6)
 			return agent_vip_at(inner, end, 1) ? -XL4_AS_BAD_OUTER : 0;
 		if (outer->protocol != IPPROTO_IPIP || !agent_vip_at(inner, end, 0))
 			return 0;
-		/* Ours from here on. A fragment cannot be decapsulated before reassembly, and the
-		 * kernel never checks a header we strip: check it here. */
-		if (outer->ihl != 5 || (outer->frag_off & bpf_htons(AGENT_IP_MF | AGENT_IP_OFFSET)) ||
-		    bpf_ntohs(outer->tot_len) < 2 * sizeof(struct iphdr) ||
+		/* Ours from here on. The kernel never checks a header we strip: check it here. */
+		if (outer->ihl != 5 || bpf_ntohs(outer->tot_len) < 2 * sizeof(struct iphdr) ||
 		    bpf_ntohs(outer->tot_len) > l3_bytes || agent_ip4_csum(outer) != 0)
 			return -XL4_AS_BAD_OUTER;
 		return agent_outer_ok(&outer->saddr, &outer->daddr, 1, 4, sizeof(struct iphdr));
@@ -220,6 +244,13 @@ static __always_inline int agent_outer_len(struct __sk_buff *skb)
 
 		if ((void *)(outer + 1) > end || outer->version != 6)
 			return 0;
+		if (outer->nexthdr == IPPROTO_FRAGMENT) {
+			struct agent_frag6 *fh = (void *)(outer + 1);
+
+			if ((void *)(fh + 1) > end)
+				return 0;
+			return agent_tunnel_proto(fh->nexthdr) ? -XL4_AS_BAD_OUTER : 0;
+		}
 		if (outer->nexthdr == IPPROTO_IPIP)
 			return agent_vip_at(outer + 1, end, 0) ? -XL4_AS_BAD_OUTER : 0;
 		if (outer->nexthdr != IPPROTO_IPV6 || !agent_vip_at(outer + 1, end, 1))
@@ -265,7 +296,8 @@ int xl4_agent_in(struct __sk_buff *skb)
 /*
  * Port mode. Returns the offset of the transport header and fills key for a TCP/UDP packet
  * whose source could be a VIP's, or returns 0. VLAN tags in the data (a device without VLAN
- * offload) are walked; IPv6 extension headers are not (a reply from a local socket has none).
+ * offload) are walked; of IPv6's extension headers only a Fragment header right after the
+ * fixed one (what the stack adds to a local socket's datagram over the path MTU).
  */
 static __always_inline __u32 agent_reply_key(struct __sk_buff *skb, struct xl4_agent_port_key *k)
 {
@@ -312,6 +344,16 @@ static __always_inline __u32 agent_reply_key(struct __sk_buff *skb, struct xl4_a
 		__builtin_memcpy(k->addr, &ip6->saddr, sizeof(k->addr));
 		k->family = 6;
 		pos = ip6 + 1;
+		/* A UDP reply over the path MTU leaves as fragments (the stack adds this header).
+		 * As for IPv4, only the first fragment has ports to rewrite. */
+		if (l4proto == IPPROTO_FRAGMENT) {
+			struct agent_frag6 *fh = pos;
+
+			if ((void *)(fh + 1) > end || (fh->frag_off & bpf_htons(AGENT_IP6_OFFSET)))
+				return 0;
+			l4proto = fh->nexthdr;
+			pos = fh + 1;
+		}
 	} else {
 		return 0;
 	}

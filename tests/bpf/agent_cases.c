@@ -316,10 +316,71 @@ static void b_ipip4_later_frag(struct pkt *p)
 	pkt_ip4_csum_fix(p);
 }
 
+/*
+ * Fragments of tunnel packets, whatever they carry: reassembled, each would be a whole
+ * encapsulated packet for a tunnel device (tunl0, sit0, ip6tnl0: any source), and its inner
+ * header is not all there to check before (a first fragment with 8 bytes of it, a later one
+ * with none).
+ */
+static void b_ipip4_first_frag_short(struct pkt *p)
+{
+	static const uint8_t head[8] = { 0x45, 0, 0, 60, 0, 0, 0x40, 0 };
+
+	pb_init(p), pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = CLIENT4, .dst = BACKEND4, .frag = IP4_MF });
+	pb_raw(p, IPPROTO_IPIP, head, sizeof(head)), pb_finish(p);
+}
+
+static void b_ipip4_later_frag_opaque(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = CLIENT4, .dst = BACKEND4, .frag = 1 });
+	pb_raw(p, IPPROTO_IPIP, NULL, 40), pb_finish(p);
+}
+
+static void b_sit_frag_not_vip(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = OUTER4_SRC, .dst = BACKEND4, .frag = IP4_MF });
+	inner6(p, &CLIENT6B), pb_finish(p);
+}
+
+static void b_ip6ip6_first_frag(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer6(p), pb_frag6(p, 0, 1, 7), inner6(p, &VIP6), pb_finish(p);
+}
+
+static void b_ip6ip6_later_frag(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer6(p), pb_frag6(p, 3, 0, 7);
+	pb_raw(p, IPPROTO_IPV6, NULL, 40), pb_finish(p);
+}
+
+static void b_4in6_atomic_frag(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer6(p), pb_frag6(p, 0, 0, 7), inner4(p, CLIENT4B);
+	pb_finish(p);
+}
+
+/* Fragments of anything else are not the agent's: the stack reassembles them. */
+static void b_udp4_frag(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0);
+	pb_ip4(p, &(struct pb_ip4){ .src = CLIENT4, .dst = VIP4, .frag = IP4_MF });
+	l4_udp(p, CLIENT_PORT, VIP_PORT), pb_finish(p);
+}
+
+static void b_udp6_frag(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), outer6(p), pb_frag6(p, 0, 1, 7);
+	l4_udp(p, CLIENT_PORT, VIP_PORT), pb_finish(p);
+}
+
 /* ---- egress builders: a reply from the backend port, and the same from the VIP port ---- */
 
 struct reply {
 	int v6, udp, vlan, ip_opts;
+	int frag6; /* an IPv6 Fragment header: 1 a first fragment, 2 a later one */
 	uint16_t sport;
 	uint32_t src4; /* 0: VIP4 */
 	int payload;
@@ -334,7 +395,9 @@ static void build_reply(struct pkt *p, const struct reply *r)
 		pb_vlan(p, ETH_P_8021Q, 7);
 	if (r->v6)
 		pb_ip6(p, &(struct pb_ip6){ .src = VIP6, .dst = CLIENT6 });
-	else
+	if (r->frag6)
+		pb_frag6(p, r->frag6 == 1 ? 0 : 185, r->frag6 == 1, 0x77);
+	if (!r->v6)
 		pb_ip4(p, &(struct pb_ip4){ .src = r->src4 ? r->src4 : VIP4, .dst = CLIENT4,
 					    .frag = IP4_DF, .opts = r->ip_opts ? nop4 : NULL,
 					    .optlen = r->ip_opts ? 4 : 0 });
@@ -364,6 +427,14 @@ REPLY(udp6, .v6 = 1, .udp = 1)
 REPLY(tcp4_opts, .ip_opts = 1)
 REPLY(udp4_vlan, .udp = 1, .vlan = 1)
 REPLY(tcp6_nopayload, .v6 = 1, .payload = -1)
+/* A UDP reply over the path MTU: the stack fragments it before egress TC, and the first
+ * fragment holds the ports (its checksum covers the whole datagram: the incremental update
+ * is right for it too). A later fragment has no ports: its bytes are payload, passed. */
+REPLY(udp6_first_frag, .v6 = 1, .udp = 1, .frag6 = 1)
+static void b_udp6_later_frag(struct pkt *p)
+{
+	build_reply(p, &(struct reply){ .v6 = 1, .udp = 1, .frag6 = 2, .sport = BPORT });
+}
 
 static void b_udp4_csum0(struct pkt *p)
 {
@@ -481,6 +552,14 @@ static const struct agent_case cases[] = {
 	{ "agent/drop/ipip4/outer-fragment", SHOT(ipip4_frag, BAD_OUTER) },
 	{ "agent/drop/ipip4/outer-later-fragment", SHOT(ipip4_later_frag, BAD_OUTER) },
 	{ "agent/drop/ipip4/outer-options", SHOT(ipip4_opts, BAD_OUTER) },
+	{ "agent/drop/ipip4/first-fragment-short-inner", SHOT(ipip4_first_frag_short, BAD_OUTER) },
+	{ "agent/drop/ipip4/later-fragment-opaque", SHOT(ipip4_later_frag_opaque, BAD_OUTER) },
+	{ "agent/drop/6in4/fragment-not-vip", SHOT(sit_frag_not_vip, BAD_OUTER) },
+	{ "agent/drop/ip6ip6/first-fragment", SHOT(ip6ip6_first_frag, BAD_OUTER) },
+	{ "agent/drop/ip6ip6/later-fragment", SHOT(ip6ip6_later_frag, BAD_OUTER) },
+	{ "agent/drop/4in6/atomic-fragment-not-vip", SHOT(4in6_atomic_frag, BAD_OUTER) },
+	{ "agent/decap/udp4-fragment-passes", PASS_IN(udp4_frag) },
+	{ "agent/decap/udp6-fragment-passes", PASS_IN(udp6_frag) },
 	{ "agent/decap/ipip4/outer-options-not-vip", PASS_IN(ipip4_opts_not_vip) },
 	{ "agent/decap/ipip4/inner-is-v6", PASS_IN(ipip4_inner_v6) },
 	{ "agent/drop/6in4/to-vip", SHOT(sit_to_vip, BAD_OUTER) },
@@ -517,6 +596,8 @@ static const struct agent_case cases[] = {
 	{ "agent/port/other-source-addr", PASS_OUT(other_src) },
 	{ "agent/port/tcp-on-udp-only-port", PASS_OUT(tcp_on_udp_port) },
 	{ "agent/port/later-fragment", PASS_OUT(later_frag) },
+	{ "agent/port/udp6/first-fragment", RESTORE(udp6_first_frag) },
+	{ "agent/port/udp6/later-fragment", PASS_OUT(udp6_later_frag) },
 	{ "agent/port/tcp4-cut", PASS_OUT(tcp4_cut) },
 };
 
@@ -556,6 +637,13 @@ const char *agent_l4_csum_verdict(const uint8_t *f, uint32_t len)
 		l4 = l3 + 40;
 		l4len = f[l3 + 4] << 8 | f[l3 + 5];
 		s = sum16(f + l3 + 8, 32, 0);
+		/* a first fragment (the only one rewritten): this checks the datagram as if
+		 * it were whole, which it is in these rows */
+		if (proto == IPPROTO_FRAGMENT && l4 + 8 <= len && l4len >= 8) {
+			proto = f[l4];
+			l4 += 8;
+			l4len -= 8;
+		}
 	}
 	if (l4 > len || l4len > len - l4 || l4len < (proto == IPPROTO_TCP ? 20u : 8u))
 		return "transport header runs past the frame, or its lengths are wrong";

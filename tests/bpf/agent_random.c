@@ -64,7 +64,9 @@ static struct agent_want shot(int stat)
 	return (struct agent_want){ .verdict = TC_ACT_SHOT, .stat = stat };
 }
 
-/* Ingress: ours is an untagged frame with an inner header to a VIP behind an outer IPv4
+/* Ingress: a fragment of a tunnel packet (IPv4 protocol 4 or 41, an IPv6 Fragment header
+ * with either as its next header) is dropped, whatever it carries. Otherwise
+ * ours is an untagged frame with an inner header to a VIP behind an outer IPv4
  * header of any length or an IPv6 one; of those only the balancer's shape, from its prefix
  * to this host, is decapsulated, and the rest is dropped by reason. "Untagged" is the data as
  * the program sees it: on a real ingress the kernel has taken the tag off already (an ipip
@@ -82,11 +84,13 @@ static struct agent_want want_in(const uint8_t *f, uint32_t len)
 		if (len < ETH_HLEN + 20 || o[0] >> 4 != 4 || (o[0] & 15) < 5)
 			return pass;
 		ihl = (o[0] & 15) * 4u;
+		if ((o[9] == IPPROTO_IPIP || o[9] == IPPROTO_IPV6) && (rd16(o + 6) & 0x3fff))
+			return shot(XL4_AS_BAD_OUTER);
 		if (o[9] == IPPROTO_IPV6)
 			return vip_at(f, len, ETH_HLEN + ihl, 1) ? shot(XL4_AS_BAD_OUTER) : pass;
 		if (o[9] != IPPROTO_IPIP || !vip_at(f, len, ETH_HLEN + ihl, 0))
 			return pass;
-		if (ihl != 20 || (rd16(o + 6) & 0x3fff) || rd16(o + 2) < 40 || rd16(o + 2) > l3 ||
+		if (ihl != 20 || rd16(o + 2) < 40 || rd16(o + 2) > l3 ||
 		    !ip4_csum_ok(o))
 			return shot(XL4_AS_BAD_OUTER);
 		if ((rd32(o + 12) & 0xffffff00u) != (OUTER4_SRC & 0xffffff00u))
@@ -100,6 +104,10 @@ static struct agent_want want_in(const uint8_t *f, uint32_t len)
 	if (rd16(f + 12) == ETH_P_IPV6) {
 		if (len < ETH_HLEN + 40 || o[0] >> 4 != 6)
 			return pass;
+		if (o[6] == IPPROTO_FRAGMENT)
+			return len >= ETH_HLEN + 48 && (o[40] == IPPROTO_IPIP || o[40] == IPPROTO_IPV6) ?
+				       shot(XL4_AS_BAD_OUTER) :
+				       pass;
 		if (o[6] == IPPROTO_IPIP)
 			return vip_at(f, len, ETH_HLEN + 40, 0) ? shot(XL4_AS_BAD_OUTER) : pass;
 		if (o[6] != IPPROTO_IPV6 || !vip_at(f, len, ETH_HLEN + 40, 1))
