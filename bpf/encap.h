@@ -179,6 +179,16 @@ static __always_inline int ipip_too_big(const struct xl4_pkt *p, const struct xl
 	return vip->mtu && (__u32)p->l3_len + hdr > vip->mtu;
 }
 
+/* Does an IPv4 packet carry DF? */
+static __always_inline int too_big_df4(struct xdp_md *ctx, const struct xl4_pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = (void *)((__u8 *)data + (p->l3_off & 31));
+
+	return (void *)(ip + 1) <= end && (ip->frag_off & bpf_htons(XL4_IP_DF));
+}
+
 /* The client's answer when it is: ICMP too big for the VIP's MTU (p->too_big_mtu, set by
  * the LB stage), or a drop when IPv4 DF is not set, or when this CPU's budget of replies for
  * the second is spent. */
@@ -187,6 +197,10 @@ static __always_inline int ipip_reply_too_big(struct xdp_md *ctx, const struct x
 {
 	__u32 zero = 0, mtu = p->too_big_mtu;
 
+	/* Only DF packets may get "fragmentation needed" (xl4_too_big_ip4() checks it as well):
+	 * one without spends no reply from the budget. */
+	if (!(p->t.flags & XL4_F_IPV6) && !too_big_df4(ctx, p))
+		return -XL4_R_LB_TOO_BIG;
 	if (g->too_big_per_sec &&
 	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_tbbudg_v1, &zero), g->too_big_per_sec, xl4_now()))
 		return -XL4_R_LB_TOO_BIG;

@@ -754,12 +754,14 @@ __noinline int xl4_guard_admit_capped(__u32 vip_id, __u32 b, __u64 now)
 }
 
 /* What the guard judges: TCP SYNs without ACK, and bare RSTs (answers to its challenge).
- * Everything else (established flows above all) never reaches the stage. */
+ * Everything else (established flows above all) never reaches the stage, nor does a
+ * fragment: the load balancer drops it (lb_frag), so it must neither count as a SYN nor earn
+ * a challenge or a proof. */
 static __always_inline int xl4_guard_wants(const struct xl4_pkt *p)
 {
 	__u8 fl = p->t.tcp_flags;
 
-	return p->t.proto == IPPROTO_TCP && (p->t.flags & XL4_F_L4) &&
+	return p->t.proto == IPPROTO_TCP && (p->t.flags & (XL4_F_L4 | XL4_F_FRAG)) == XL4_F_L4 &&
 	       ((fl & (XL4_TCP_SYN | XL4_TCP_ACK)) == XL4_TCP_SYN ||
 		(fl & (XL4_TCP_RST | XL4_TCP_ACK)) == XL4_TCP_RST);
 }

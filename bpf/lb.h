@@ -32,6 +32,8 @@ struct lb_ctx {
 	__u32 hash;
 	__u32 hash2; /* the flow hash's second word (xl4_flow_hash_pair()), where computed */
 	__u64 now;
+	/* the SYN slot an ACK claims (lb_syn_claim()), released once the ACK is forwarded */
+	struct xl4_guard_slot *claimed;
 };
 
 static __always_inline void lb_count(void *map, __u32 idx, __u32 bytes, int new_flow, int hit,
@@ -122,7 +124,9 @@ static __always_inline int ct_insert(struct lb_ctx *l, const struct xl4_lb_globa
 }
 
 /* port: l2 plus destination-port rewrite with an incremental checksum update (RFC 1624).
- * An IPv4 UDP checksum of 0 means "none" and stays 0; a computed 0 is sent as 0xffff. */
+ * A UDP checksum of 0 stays 0: over IPv4 it means "none"; over IPv6 it is not allowed, but
+ * a zero-checksum tunnel socket takes it (RFC 6935), and an update would only make it wrong.
+ * A computed 0 is sent as 0xffff. */
 static __always_inline int fwd_port(struct xdp_md *ctx, const struct xl4_pkt *p,
 				    const struct xl4_backend *be)
 {
@@ -144,7 +148,7 @@ static __always_inline int fwd_port(struct xdp_md *ctx, const struct xl4_pkt *p,
 		struct udphdr *uh = (void *)l4;
 
 		uh->dest = new;
-		if (uh->check || (p->t.flags & XL4_F_IPV6)) {
+		if (uh->check) {
 			uh->check = xl4_csum_replace2(uh->check, old, new);
 			if (!uh->check)
 				uh->check = 0xffff;

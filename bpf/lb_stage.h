@@ -161,7 +161,11 @@ static __always_inline void lb_syn_repoint(const struct lb_ctx *l)
 }
 
 /* An ACK that missed the table: does it complete a remembered SYN? 0: no; 1: yes, and l->be
- * names the SYN's backend; 2: yes, but that backend is no longer usable (Maglev picks). */
+ * names the SYN's backend; 2: yes, but that backend is no longer usable (Maglev picks). The
+ * slot stays the SYN's until the ACK is forwarded (lb_syn_release()): an ACK too big to
+ * encapsulate leaves it to the smaller retransmission the client's ICMP answer brings. The
+ * backend must serve this VIP: a tag (31 keyed bits) that collided across VIPs would send the
+ * ACK to another VIP's backend. */
 static __always_inline int lb_syn_claim(const struct xl4_guard_cfg *c, struct lb_ctx *l)
 {
 	struct xl4_backend *be;
@@ -170,9 +174,9 @@ static __always_inline int lb_syn_claim(const struct xl4_guard_cfg *c, struct lb
 
 	if (!s || s->tag != tag || l->now - s->ts_ns > XL4_GUARD_SYN_TTL_NS)
 		return 0;
-	s->tag = 0;
+	l->claimed = s;
 	be = backend(s->backend_id);
-	if (be && be->gen == s->gen && !(be->flags & XL4_BE_F_GONE) &&
+	if (be && be->gen == s->gen && be->vip_id == l->vip->id && !(be->flags & XL4_BE_F_GONE) &&
 	    !((be->flags & XL4_BE_F_DOWN) && (l->vip->flags & XL4_VIP_F_RESCHEDULE_DOWN))) {
 		l->be = be;
 		l->be_id = s->backend_id;
@@ -182,20 +186,26 @@ static __always_inline int lb_syn_claim(const struct xl4_guard_cfg *c, struct lb
 }
 
 /* The flow is not in the table: find its backend. An ACK that completes a SYN the guard
- * remembered goes where the SYN went, with no Maglev read (a cache miss in a 256 KiB table);
- * p->acked_vip then tells the pipeline, which tells the guard. 0 or a negative drop reason. */
+ * remembered goes where the SYN went, with no Maglev read (a cache miss in a 256 KiB table).
+ * 0 or a negative drop reason. */
 static __always_inline int lb_pick_new(struct lb_ctx *l, const struct xl4_lb_globals *g,
 				       struct xl4_pkt *p)
 {
 	const struct xl4_guard_cfg *gc = tcp_ack_only(p) ? guard_cfg() : NULL;
-	int claim = gc ? lb_syn_claim(gc, l) : 0, ret = 0;
+	int claim = gc ? lb_syn_claim(gc, l) : 0;
 
-	if (claim != 1)
-		ret = lb_maglev(l, g);
-	/* The guard counts a completed handshake only for an ACK that goes on to a backend. */
-	if (claim && !ret)
-		p->acked_vip = l->vip->id + 1;
-	return ret;
+	return claim == 1 ? 0 : lb_maglev(l, g);
+}
+
+/* A claiming ACK was forwarded: its SYN's slot is spent, and p->acked_vip tells the pipeline,
+ * which tells the guard (a completed handshake counts only for an ACK that went on to a
+ * backend). */
+static __always_inline void lb_syn_release(struct lb_ctx *l, struct xl4_pkt *p)
+{
+	if (!l->claimed)
+		return;
+	l->claimed->tag = 0;
+	p->acked_vip = l->vip->id + 1;
 }
 
 /* An ipip VIP's packet that would exceed its MTU once encapsulated: the pipeline answers it
@@ -348,6 +358,7 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
 		return ret;
 	}
+	lb_syn_release(&l, p);
 	/* Remember new flows (and mid-flow packets we had not seen), except a RST: it ends one. */
 	gc = tcp_syn_only(p) ? guard_cfg() : NULL;
 	if (gc) {
@@ -411,16 +422,16 @@ static __always_inline int icmp_budget_ok(void)
 }
 
 /* Port mode: the quoted source port back to the backend's own, and the quoted UDP checksum with
- * it (an IPv4 0, "none", stays 0), so the backend reads the packet it sent before its agent
+ * it (a 0 stays 0, as in fwd_port()), so the backend reads the packet it sent before its agent
  * rewrote it; the ICMP checksum follows both. */
-static __always_inline void icmp_quote_port(__u8 *icmp, __u8 *il4, __u8 proto, int v6, __be16 port)
+static __always_inline void icmp_quote_port(__u8 *icmp, __u8 *il4, __u8 proto, __be16 port)
 {
 	__be16 old = *(__be16 *)il4;
 	__u16 sum = xl4_csum_replace2(*(__u16 *)(icmp + 2), old, port);
 	__u16 qc = *(__u16 *)(il4 + 6), nc;
 
 	*(__be16 *)il4 = port;
-	if (proto == IPPROTO_UDP && (qc || v6)) {
+	if (proto == IPPROTO_UDP && qc) {
 		nc = xl4_csum_replace2(qc, old, port);
 		if (!nc)
 			nc = 0xffff;
@@ -453,10 +464,16 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 	__u32 zero = 0;
 	int ret;
 
-	if ((void *)(icmp + 8) > end)
+	/* An error in fragments is the kernel's, as its later fragments are (they have no ICMP
+	 * header to steer by): it reassembles them. */
+	if ((void *)(icmp + 8) > end || (p->t.flags & XL4_F_FRAG))
 		return XL4_NEXT;
 	type = icmp[0];
 	if (v6 ? (type < 1 || type > 4) : (type != 3 && type != 11 && type != 12))
+		return XL4_NEXT;
+	/* The quote (its IP header and the ports after it) must lie inside the IP packet, not in
+	 * the link padding after it, which forwarding would keep (encapsulation would cut it). */
+	if (p->l4_len < 8 + (v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) + 8)
 		return XL4_NEXT;
 	inner = icmp + 8;
 	if (v6) {
@@ -507,7 +524,7 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 		return -XL4_R_LB_ICMP_RATE;
 	lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 1, 0);
 	if (l.vip->mode == XL4_FWD_PORT) {
-		icmp_quote_port(icmp, il4, l.fk.proto, v6, l.be->port);
+		icmp_quote_port(icmp, il4, l.fk.proto, l.be->port);
 		/* fwd_l2, not fwd_port: the outer packet's own ports are not the flow's. */
 		return fwd_l2(ctx, l.be);
 	}

@@ -76,6 +76,8 @@ static uint32_t g_grey_slots; /* the next world's greylist slots (0: the object'
 #define G_GREY_SLOTS (1u << 16)	 /* the object's greylist slots */
 static uint32_t g_verified_max; /* the next world's verified tables (0: the object's) */
 static const char *g_pin_path;	 /* the next world's pins (NULL: none) */
+static uint8_t g_vip_mode = XL4_FWD_L2; /* the next world's VIP: its mode and MTU (0: 1500) */
+static uint16_t g_vip_mtu;
 
 /* ---- setup ---- */
 
@@ -143,9 +145,12 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 				     .ct_max = 4096, .frag_policy = XL4_FRAG_PASS, .test_clock = true,
 				     .guard_grey_slots = g_grey_slots,
 				     .guard_verified_max = g_verified_max };
-	struct xl4_lb_settings s = { .seed = G_SEED, .ring_size = G_RING };
+	/* ipip's outer sources: 198.18.255.0/24, 2001:db8:ffff::/112 (used by ipip worlds only) */
+	struct xl4_lb_settings s = { .seed = G_SEED, .ring_size = G_RING,
+				     .ipip_src4 = htonl(0xc612ff00u), .ipip_src4_mask = 0xff,
+				     .ipip_src6 = { htonl(0x20010db8u), htonl(0xffff0000u) } };
 	struct xl4_vip_spec vs = { .name = "web", .port = 80, .proto = IPPROTO_TCP,
-				   .mode = XL4_FWD_L2 };
+				   .mode = g_vip_mode, .mtu = g_vip_mtu };
 	struct xl4_backend_spec bs = web_backend(v6);
 	struct xl4_bpf *sk;
 	char err[256];
@@ -254,6 +259,35 @@ static void mkpkt(const struct gworld *w, struct pkt *p, uint32_t client, uint16
 		  uint8_t flags, int vlan, int opts, uint32_t seq)
 {
 	mkpkt_ext(w, p, client, sport, flags, vlan, opts, seq, 0);
+}
+
+/* A segment with payload bytes after its TCP header (DF set), or with frag (payload 0) a first
+ * fragment: IPv4 MF, IPv6 a Fragment header with M set. */
+static void mkpkt_big(const struct gworld *w, struct pkt *p, uint32_t client, uint16_t sport,
+		      uint8_t flags, uint32_t seq, uint16_t payload, int frag)
+{
+	__be32 src[4];
+
+	client_addr(w, client, src);
+	pb_init(p);
+	pb_eth(p, 0);
+	if (w->v6) {
+		struct pb_ip6 s = { .dst = VIP6 };
+
+		memcpy(&s.src, src, 16);
+		pb_ip6(p, &s);
+		if (frag)
+			pb_frag6(p, 0, 1, 0x99);
+	} else {
+		pb_ip4(p, &(struct pb_ip4){ .src = ntohl(src[0]), .dst = VIP4,
+					    .frag = frag ? IP4_MF : IP4_DF });
+	}
+	pb_tcp(p, sport, VIP_PORT, flags);
+	if (payload)
+		pb_payload(p, NULL, payload);
+	pb_finish(p);
+	pkt_set32(p, p->l4 + 4, seq);
+	tcp_csum_fix(p, w->v6);
 }
 
 /* Internet checksum over the TCP segment with its pseudo-header: 0 when correct (written
@@ -621,6 +655,69 @@ static void vip_index_cases(struct gworld *w, const uint8_t *mac_alt)
 /* Two VIPs on one address: the guard hands the VIP it looked up to the load balancer by id
  * (no second hash lookup), and each SYN must still reach its own VIP's backend, whichever id
  * is live next to it. */
+/* The backend whose MAC is mac: its id and generation (0: none). */
+static int backend_by_mac(struct gworld *w, const uint8_t *mac, uint32_t *id, uint16_t *gen)
+{
+	int fd = bpf_map__fd(w->eng.skel->maps.xl4_backends_v1);
+	struct xl4_backend b;
+
+	for (uint32_t i = 0; i < XL4_MAX_BACKENDS; i++)
+		if (!bpf_map_lookup_elem(fd, &i, &b) && b.family && !memcmp(b.mac, mac, ETH_ALEN)) {
+			*id = i;
+			*gen = b.gen;
+			return 1;
+		}
+	return 0;
+}
+
+/* The SYN slot written at ts (the one SYN seen at that instant) pointed at backend id/gen,
+ * as a tag that collided across VIPs would leave it: 0 when no slot has that time. */
+static int slot_repoint(struct gworld *w, uint64_t ts, uint32_t id, uint16_t gen)
+{
+	int fd = bpf_map__fd(w->eng.skel->maps.xl4_gsyn_v1);
+	uint32_t n = bpf_map__max_entries(w->eng.skel->maps.xl4_gsyn_v1);
+	struct xl4_guard_slot s;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (!bpf_map_lookup_elem(fd, &i, &s) && s.tag && s.ts_ns == ts) {
+			s.backend_id = id;
+			s.gen = gen;
+			return !bpf_map_update_elem(fd, &i, &s, BPF_EXIST);
+		}
+	return 0;
+}
+
+/* A completing ACK whose SYN slot names another VIP's backend (a tag, 31 keyed bits, that
+ * collided across VIPs): not followed there, in that VIP's forwarding, into the table; its own
+ * VIP's Maglev picks. */
+static void slot_other_vip_case(struct gworld *w, const uint8_t *mac_alt)
+{
+	uint64_t ts = w->now + 7 * SEC_NS;
+	struct pkt p;
+	uint32_t id;
+	uint16_t gen;
+	char n[128];
+
+	NAME(n, w, "two-vips/slot-");
+	if (!fx_selected(n)) /* a run() not selected sends nothing */
+		return;
+	clock_set(w, ts);
+	mkpkt(w, &p, 8, 40700, TH_SYN, 0, 0, 5000);
+	NAME(n, w, "two-vips/slot-syn");
+	if (!run(w, n, &p, XDP_TX, XL4_R_NONE))
+		return;
+	NAME(n, w, "two-vips/slot-repointed");
+	if (!backend_by_mac(w, mac_alt, &id, &gen) || !slot_repoint(w, ts, id, gen)) {
+		fx_setup_fail(n, "slot", "no backend with the other MAC, or no slot written at the SYN's time");
+		return;
+	}
+	clock_set(w, ts + 10 * MS_NS);
+	mkpkt(w, &p, 8, 40700, TH_ACK, 0, 0, 5001);
+	NAME(n, w, "two-vips/slot-of-another-vips-backend-not-followed");
+	if (run(w, n, &p, XDP_TX, XL4_R_NONE))
+		check_u64(n, "to web's backend MAC", !memcmp(last.b, MAC_BE, 6), 1);
+}
+
 static void sc_two_vips(int v6)
 {
 	static const uint8_t MAC_ALT[ETH_ALEN] = { 0x02, 0xbe, 0, 0, 0, 9 };
@@ -662,6 +759,7 @@ static void sc_two_vips(int v6)
 		if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
 			check_u64(n, "to web-alt's backend MAC", !memcmp(last.b, MAC_ALT, 6), 1);
 	}
+	slot_other_vip_case(&w, MAC_ALT);
 	vip_index_cases(&w, MAC_ALT);
 	world_close(&w);
 }
@@ -746,6 +844,102 @@ static void sc_claim_no_backend(int v6)
 	stats_sum(&w, &after);
 	NAME(n, &w, "claim-no-backend/ack-not-counted-as-completing");
 	check_u64(n, "completing ACKs", after.acks - before.acks, 0);
+	world_close(&w);
+}
+
+/* A SYN in a first fragment (its TCP header whole) is the load balancer's to drop (lb_frag),
+ * at every level: the guard must neither count it as a SYN nor answer it with a challenge
+ * (or verify it at First Drop), for a packet no backend will see. */
+static void sc_syn_fragment(int v6)
+{
+	static const uint32_t levels[] = { XL4_GUARD_NORMAL, XL4_GUARD_FIRST_DROP, XL4_GUARD_CHALLENGE };
+	struct xl4_guard_stats before, after;
+	struct gworld w;
+	struct pkt p;
+	char n[128];
+
+	snprintf(n, sizeof(n), "guard/%s/syn-fragment/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	for (int i = 0; i < 3; i++) {
+		const char *lv = levels[i] == XL4_GUARD_NORMAL ? "normal" :
+				 levels[i] == XL4_GUARD_FIRST_DROP ? "first-drop" : "challenge";
+
+		if (levels[i] != XL4_GUARD_NORMAL)
+			ctl_write(&w, XL4_GUARD_OV_ON, levels[i]);
+		stats_sum(&w, &before);
+		for (int k = 0; k < 2; k++) { /* twice: First Drop would admit the second */
+			mkpkt_big(&w, &p, 30 + i, 40400, TH_SYN, 5000, 0, 1);
+			NAME(n, &w, "syn-fragment/%s/dropped-as-fragment-%d", lv, k + 1);
+			run(&w, n, &p, XDP_DROP, XL4_R_LB_FRAG);
+		}
+		stats_sum(&w, &after);
+		NAME(n, &w, "syn-fragment/%s/not-counted", lv);
+		check_u64(n, "SYNs", after.syns - before.syns, 0);
+		NAME(n, &w, "syn-fragment/%s/not-challenged", lv);
+		check_u64(n, "challenges sent", after.chal_sent - before.chal_sent, 0);
+		NAME(n, &w, "syn-fragment/%s/not-verified", lv);
+		check_u64(n, "verified", is_verified(&w, 30 + i), 0);
+	}
+	world_close(&w);
+}
+
+/* ipip: the completing ACK is the first data segment (its bare ACK lost) and too big for the
+ * VIP's MTU: the client is told the MTU, and nothing reached a backend. The SYN's slot must
+ * stay the SYN's, for the smaller retransmission that follows (it goes where the SYN went,
+ * whatever the backends became), and the guard counts one completed handshake, for that one. */
+static void sc_claim_too_big(int v6)
+{
+	static const uint8_t MAC_BE2[ETH_ALEN] = { 0x02, 0xbe, 0, 0, 0, 2 };
+	struct xl4_backend_spec b1 = web_backend(v6), b2 = b1;
+	struct xl4_guard_stats before, after;
+	uint16_t mtu = v6 ? 1320 : 600;
+	struct gworld w;
+	struct pkt p;
+	char n[128], err[256];
+	int ok;
+
+	snprintf(n, sizeof(n), "guard/%s/claim-too-big/setup", v6 ? "v6" : "v4");
+	g_vip_mode = XL4_FWD_IPIP;
+	g_vip_mtu = mtu;
+	ok = world_open(&w, v6, n);
+	g_vip_mode = XL4_FWD_L2;
+	g_vip_mtu = 0;
+	if (!ok)
+		return;
+	mkpkt(&w, &p, 6, 40500, TH_SYN, 0, 0, 6000);
+	NAME(n, &w, "claim-too-big/syn-forwarded");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	/* backend 1 drained for new flows: Maglev would now pick backend 2 */
+	if (v6)
+		((uint8_t *)b2.addr)[15] ^= 0x10;
+	else
+		b2.addr[0] = htonl(BACKEND4 + 1);
+	memcpy(b2.mac, MAC_BE2, ETH_ALEN);
+	if (xl4_lb_backend_add(&w.lb, "web", &b2, err, sizeof(err)) ||
+	    xl4_lb_backend_drain(&w.lb, "web", &b1, true, err, sizeof(err))) {
+		fx_setup_fail(n, "backend 2 / drain", err);
+		world_close(&w);
+		return;
+	}
+	stats_sum(&w, &before);
+	clock_set(&w, w.now + 20 * MS_NS);
+	mkpkt_big(&w, &p, 6, 40500, TH_ACK | TH_PSH, 6001, mtu, 0);
+	NAME(n, &w, "claim-too-big/big-ack-answered-too-big");
+	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
+		check_u64(n, "an ICMP answer to the client", last.r.out_len < p.len, 1);
+	stats_sum(&w, &after);
+	NAME(n, &w, "claim-too-big/big-ack-not-counted");
+	check_u64(n, "completing ACKs", after.acks - before.acks, 0);
+	NAME(n, &w, "claim-too-big/big-ack-not-in-conntrack");
+	check_u64(n, "conntrack entry", in_conntrack(&w, 6, 40500), 0);
+	mkpkt_big(&w, &p, 6, 40500, TH_ACK | TH_PSH, 6001, 100, 0);
+	NAME(n, &w, "claim-too-big/smaller-ack-to-the-syns-backend");
+	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
+		check_u64(n, "encapsulated to backend 1's MAC", !memcmp(last.b, MAC_BE, 6), 1);
+	stats_sum(&w, &after);
+	NAME(n, &w, "claim-too-big/smaller-ack-counted-once");
+	check_u64(n, "completing ACKs", after.acks - before.acks, 1);
 	world_close(&w);
 }
 
@@ -2627,6 +2821,8 @@ void suite_guard(void)
 		sc_two_vips(v6);
 		sc_reused_tuple(v6);
 		sc_claim_no_backend(v6);
+		sc_claim_too_big(v6);
+		sc_syn_fragment(v6);
 		sc_shared_syn_slot(v6, 0);
 		sc_shared_syn_slot(v6, 1);
 		sc_first_drop(v6);

@@ -822,7 +822,9 @@ static bool lb_check(struct world *w, const char *name, const struct pkt *in, co
 		ok = fx_fail(name, ok, "output bytes differ%s", x->out ? "" : " (want unchanged)");
 		fx_hexdiff(wo->b, wo->len, run_out, r.out_len);
 	}
-	if (r.verdict == XDP_TX && (bad = csum_verify(run_out, r.out_len)))
+	/* every checksum right in what leaves, unless the frame came in with one wrong (an IPv6
+	 * UDP checksum of 0, passed on as it came: fwd_port()) */
+	if (r.verdict == XDP_TX && (bad = csum_verify(run_out, r.out_len)) && !csum_verify(in->b, in->len))
 		ok = fx_fail(name, ok, "forwarded frame: %s invalid", bad);
 	/* the verdict counters: exactly this packet's verdict (and reason) */
 	for (unsigned int i = 0; i < XL4_STAT_MAX; i++) {
@@ -982,7 +984,7 @@ static const struct fwd_row {
 	int vlans;
 	uint8_t tos;
 	uint32_t label;
-	int csum0;	/* v4 UDP without checksum */
+	int csum0;	/* UDP checksum 0: IPv4's "none"; over IPv6 not allowed, and passed on as 0 */
 	int v4only;
 	int ffff;	/* choose a source port that makes the rewritten UDP checksum 0xffff */
 	int opts;	/* hdr_opts(): IPv4 options / IPv6 destination options */
@@ -996,7 +998,7 @@ static const struct fwd_row {
 	{ "udp", NULL, V_UDP, 0, 100, 0, 0, 0, 0, 0, 0, 0 },
 	{ "udp/dot1q", NULL, V_UDP, 0, 100, 1, 0, 0, 0, 0, 0, 0 },
 	{ "udp/qinq", NULL, V_UDP, 0, 7, 2, 0x10, 0, 0, 0, 0, 0 },
-	{ "udp/csum0", NULL, V_UDP, 0, 20, 0, 0, 0, 1, 1, 0, 0 },
+	{ "udp/csum0", NULL, V_UDP, 0, 20, 0, 0, 0, 1, 0, 0, 0 },
 	{ "udp/csum-ffff", NULL, V_UDP, 0, 20, 0, 0, 0, 0, 0, 1, 0 },
 	{ "udp/ip-options", "udp/dstopts", V_UDP, 0, 32, 0, 0, 0, 0, 0, 0, 1 },
 };
@@ -1748,6 +1750,37 @@ static void icmp_too_big(struct world *w, const struct pspec *e, struct mvip *v,
 	icmp_refused(w, name, &x, XL4_R_LB_TOO_BIG);
 }
 
+/* Errors about flow e that are not steered but passed on unchanged, for the kernel: one in a
+ * first fragment (its later fragments have no ICMP header to steer by: the kernel reassembles
+ * them), and one whose IP packet ends inside the quote's ports, which the frame carries on in
+ * its link padding. */
+static void icmp_not_steered(struct world *w, const struct pspec *e)
+{
+	const char *tb = w->v6 ? "ptb" : "frag-needed";
+	struct want pass = { XDP_PASS, XL4_R_NONE, NULL, LBC_NONE, NULL, NULL };
+	struct pspec x = *e;
+	struct pkt p;
+	char name[128];
+	uint32_t l3;
+
+	if (w->v6)
+		x.frag6 = 1;
+	else
+		x.frag = IP4_MF;
+	build(&p, &x);
+	NAME(name, w, "icmp/%s-in-a-first-fragment-passed", tb);
+	lb_check(w, name, &p, &pass);
+
+	build(&p, e);
+	l3 = (w->v6 ? 40 : 20) + 8 + (w->v6 ? 40 : 20) + 4; /* half of the quoted ports */
+	if (w->v6)
+		pkt_set16(&p, p.l3 + 4, (uint16_t)(l3 - 40));
+	else
+		pkt_set_ip4_totlen(&p, (uint16_t)l3, 1);
+	NAME(name, w, "icmp/%s-ports-in-link-padding-passed", tb);
+	lb_check(w, name, &p, &pass);
+}
+
 static void run_icmp(struct world *w)
 {
 	struct mvip *v = &w->vip[V_ICMP], *u = &w->vip[V_ICMPU];
@@ -1792,6 +1825,7 @@ static void run_icmp(struct world *w)
 			icmp_refused(w, name, &x, r->reason);
 	}
 	icmp_too_big(w, &e, v, b);
+	icmp_not_steered(w, &e);
 	/* a flow never seen (Maglev would pick a backend for it): refused, nothing inserted */
 	f2 = flow(w, v, 9, 50500, TH_SYN);
 	e = f2;
@@ -2103,7 +2137,8 @@ static void run_budget(struct world *w)
 }
 
 /* ICMP too-big replies are budgeted per CPU (a spoofed flood of large DF packets must not make
- * the balancer a reflector): with a budget of 2, the third in the same second is dropped. */
+ * the balancer a reflector): with a budget of 2, the third in the same second is dropped.
+ * IPv4 packets without DF, dropped unanswered first, spend none of it. */
 static void run_too_big_budget(struct world *w)
 {
 	struct mvip *v = &w->vip[V_MAIN];
@@ -2112,6 +2147,15 @@ static void run_too_big_budget(struct world *w)
 	char name[128];
 
 	fx_pin(&old);
+	for (int i = 0; i < (w->v6 ? 0 : 3); i++) {
+		struct pspec s = flow(w, v, 10, (uint16_t)(53000 + i), TH_ACK);
+		struct pkt in;
+
+		s.payload = 1500 - hdr - 20;
+		build(&in, &s);
+		NAME(name, w, "too-big-budget/no-df-%d", i + 1);
+		lb_check(w, name, &in, &(struct want){ XDP_DROP, XL4_R_LB_TOO_BIG, NULL, LBC_SKIP, v, NULL });
+	}
 	for (int i = 0; i < 3; i++) {
 		struct pspec s = flow(w, v, 10, (uint16_t)(54000 + i), TH_ACK);
 		struct pkt in, out;
@@ -2364,6 +2408,7 @@ static void rand_spec(const struct world *w, struct prng *r, struct pspec *s)
 	} else {
 		s->frag6 = prng_below(r, 10) ? 0 : 1 + prng_below(r, 2);
 		s->dstopts6 = prng_below(r, 8) ? 0 : 8 * (1 + prng_below(r, 2));
+		s->csum0 = s->proto == IPPROTO_UDP && !prng_below(r, 20);
 	}
 	if (s->kind == K_ICMP_ERR) {
 		s->qport = prng_below(r, 4) ? 0 : (uint16_t)prng_u64(r);
