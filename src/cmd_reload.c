@@ -40,7 +40,9 @@ const struct xl4_cmd xl4_cmd_reload = {
 		"restart: lb.table_size\"). VIPs and backends change through the usual table flip,\n"
 		"so unchanged VIPs keep every flow; lists and rules swap all at once. SIGHUP does\n"
 		"the same. See docs/operations.md.\n\n"
-		"Exit status: 0 applied, 1 refused (nothing changed) or no daemon, 2 usage.",
+		"Exit status: 0 applied; 1 refused (nothing changed), stopped part-way (the kernel\n"
+		"refused a write: the message names what was applied before it; reloading again\n"
+		"applies the rest), or no daemon; 2 usage.",
 	.opts = reload_opts,
 	XL4_ARGS_COMMON,
 	.exec = run_reload,

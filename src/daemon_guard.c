@@ -177,25 +177,31 @@ int daemon_guard_reload(void *dg, const struct xl4_config *old, const struct xl4
 {
 	struct daemon_guard *g = dg;
 	const struct xl4_guard_conf *c = &cfg->guard;
-	struct xl4_analyzer_params was = analyzer_params(g, &old->guard), now = analyzer_params(g, c);
-	bool kept = false;
+	/* Compared with what runs (g->conf, the analyzer thread), not with the old file: a
+	 * reload that stopped part-way in a later subsystem kept the old file as the daemon's,
+	 * while this one had applied the new settings already. */
+	struct xl4_guard_conf live = g->conf;
+	struct xl4_analyzer_params was = analyzer_params(g, &live), now = analyzer_params(g, c);
+	bool kept = false, an_stale;
 	int ret;
 
-	if (!memcmp(&old->guard, c, sizeof(*c)))
+	(void)old;
+	if (!memcmp(&live, c, sizeof(*c)) && c->enabled == (g->an != NULL))
 		return 0;
+	an_stale = c->enabled != (g->an != NULL) || memcmp(&was, &now, sizeof(now));
 	/* the kernel's settings: one array update, the key kept (cookies stay valid) */
 	if ((ret = xl4_guard_cfg_write(&g->maps, c, &kept)))
 		return xl4_errf(err, errlen, ret, "guard: cannot write its settings: %s", strerror(-ret));
+	g->conf = *c; /* what the kernel has now, whatever fails below */
 	/* the analyzer holds its own copy of its settings: a new thread takes the new ones (the
 	 * loop re-registers its fd; its counts start over, as after a restart) */
-	if (old->guard.enabled != c->enabled || memcmp(&was, &now, sizeof(now))) {
+	if (an_stale) {
 		xl4_an_thread_stop(g->an);
 		g->an = c->enabled ? xl4_an_thread_start(&now) : NULL;
 		if (c->enabled && !g->an)
 			return xl4_errf(err, errlen, -ENOMEM, "guard: cannot restart the analyzer");
 	}
-	g->conf = *c;
-	if (old->guard.key_rotation_s != c->key_rotation_s && (ret = guard_keys_tick(g, xl4_mono_ns())))
+	if (live.key_rotation_s != c->key_rotation_s && (ret = guard_keys_tick(g, xl4_mono_ns())))
 		return xl4_errf(err, errlen, ret, "guard: cannot draw the challenge cookie keys: %s",
 				strerror(-ret));
 	pr_info("guard: settings reloaded (%s, response %s, attack above %u SYN/s and %.2f SYN per "

@@ -2,6 +2,7 @@
 /* Config reload, before anything is applied: the new file is read whole, errors name
  * file:line: key, restart-only settings are refused by name, the command line and the
  * running seed carry over, and subsystems run in order, stopping at the first error. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,7 +12,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <bpf/bpf.h>
+
 #include "config.h"
+#include "daemon_guard.h"
 #include "reload.h"
 
 static char path[64];
@@ -364,6 +368,62 @@ static void test_apply_stops_at_first_error(void **state)
 	assert_int_equal(calls[0], 1);
 }
 
+/* The guard's settings as the kernel holds them (xl4_gcfg_v2's one entry). */
+static struct xl4_guard_cfg kernel_guard(int fd)
+{
+	struct xl4_guard_cfg k = { 0 };
+	__u32 zero = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, &k), 0);
+	return k;
+}
+
+/*
+ * A reload that stops in a later subsystem keeps the old file as the daemon's, while the guard
+ * has written the new settings already. The next reload of the old file must put them back:
+ * the guard compares with what runs, not with the file it is handed as the old one.
+ */
+static void test_guard_reload_follows_live_settings(void **state)
+{
+	struct xl4_config a, b;
+	struct daemon_guard *g;
+	char err[256];
+	int fd;
+
+	(void)state;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "test_gcfg", sizeof(__u32), sizeof(struct xl4_guard_cfg),
+			    1, NULL);
+	if (fd < 0) {
+		fprintf(stderr, "SKIPPED: test_guard_reload_follows_live_settings needs root for a BPF "
+				"array (%s)\n", strerror(errno));
+		skip();
+	}
+	g = calloc(1, sizeof(*g));
+	assert_non_null(g);
+	g->maps.cfg = fd;
+	g->maps.grey_slots = 1 << 16;
+	g->maps.syn_slots = 1 << 16;
+	xl4_config_defaults(&a);
+	snprintf(a.path, sizeof(a.path), "x.conf");
+	a.guard.enabled = false; /* off in both: no analyzer thread to start */
+	b = a;
+	a.guard.ratio = 3.0;
+	b.guard.ratio = 5.0;
+	g->conf = a.guard;
+	assert_int_equal(daemon_guard_reload(g, &a, &b, err, sizeof(err)), 0);
+	assert_int_equal(kernel_guard(fd).ratio_x100, 500);
+	/* the daemon kept a (a later subsystem failed); a is reloaded */
+	assert_int_equal(daemon_guard_reload(g, &a, &a, err, sizeof(err)), 0);
+	assert_int_equal(kernel_guard(fd).ratio_x100, 300);
+	assert_true(g->conf.ratio == 3.0);
+	/* and an unchanged reload writes nothing: the entry zeroed stays zeroed */
+	assert_int_equal(bpf_map_update_elem(fd, &(__u32){ 0 }, &(struct xl4_guard_cfg){ 0 }, BPF_ANY), 0);
+	assert_int_equal(daemon_guard_reload(g, &a, &a, err, sizeof(err)), 0);
+	assert_int_equal(kernel_guard(fd).ratio_x100, 0);
+	free(g);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +438,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_socket_group_needs_restart, setup, teardown),
 		cmocka_unit_test(test_no_config_file),
 		cmocka_unit_test(test_apply_stops_at_first_error),
+		cmocka_unit_test(test_guard_reload_follows_live_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
