@@ -264,11 +264,60 @@ static __always_inline int agent_outer_len(struct __sk_buff *skb)
 	return 0;
 }
 
+#define AGENT_ECN_CE 3
+
+/* The ECN field (RFC 3168) of the IP header at ip: IPv4's TOS low bits, IPv6's traffic class
+ * low bits (byte 1, bits 4-5); -1 when the header is not there. */
+static __always_inline int agent_ecn_at(const __u8 *ip, void *end, int v6)
+{
+	if ((void *)(ip + 2) > end)
+		return -1;
+	return v6 ? (ip[1] >> 4) & 3 : ip[1] & 3;
+}
+
+/*
+ * RFC 6040 4.2, decapsulation: a congestion mark (CE) a router set on the outer header between
+ * the balancer and here is kept on the inner one when that is ECN-capable (ECT(0), ECT(1)):
+ * dropped with the outer header, the sender would never slow down. Called after the outer
+ * header is gone, the inner one at the MAC header's end. 0, or -1 when it cannot be written.
+ */
+static __always_inline int agent_ce_to_inner(struct __sk_buff *skb, int v6)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u8 *ip = (__u8 *)data + sizeof(struct ethhdr);
+	__u8 b1;
+	__be16 from, to;
+
+	if ((void *)(ip + 2) > end)
+		return -1;
+	if (v6) {
+		/* no header checksum: RECOMPUTE keeps a CHECKSUM_COMPLETE sum right */
+		b1 = ip[1] | (AGENT_ECN_CE << 4);
+		return bpf_skb_store_bytes(skb, sizeof(struct ethhdr) + 1, &b1, 1, BPF_F_RECOMPUTE_CSUM) ?
+			       -1 :
+			       0;
+	}
+	/* the header's checksum follows the TOS byte, so the header's sum (what a
+	 * CHECKSUM_COMPLETE sum holds of it) is unchanged: no recompute */
+	from = *(__be16 *)ip;
+	b1 = ip[1] | AGENT_ECN_CE;
+	to = from;
+	((__u8 *)&to)[1] = b1;
+	if (bpf_skb_store_bytes(skb, sizeof(struct ethhdr) + 1, &b1, 1, 0))
+		return -1;
+	return bpf_l3_csum_replace(skb, sizeof(struct ethhdr) + offsetof(struct iphdr, check), from,
+				   to, sizeof(__u16)) ?
+		       -1 :
+		       0;
+}
+
 SEC("tc")
 int xl4_agent_in(struct __sk_buff *skb)
 {
 	__u32 len = skb->len;
-	int hlen;
+	int hlen, v6, outer_ecn, inner_ecn;
+	void *data, *end;
 
 	/* The most the parse reads: an IPv4 header with 40 bytes of options, then IPv6 (6in4). */
 	agent_pull(skb, sizeof(struct ethhdr) + 60 + sizeof(struct ipv6hdr));
@@ -281,11 +330,23 @@ int xl4_agent_in(struct __sk_buff *skb)
 		agent_count(-hlen, len);
 		return TC_ACT_SHOT;
 	}
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	v6 = hlen == sizeof(struct ipv6hdr);
+	outer_ecn = agent_ecn_at((__u8 *)data + sizeof(struct ethhdr), end, v6);
+	inner_ecn = agent_ecn_at((__u8 *)data + sizeof(struct ethhdr) + (hlen & 0x3f), end, v6);
+	/* CE over a sender that did not ask for ECN: no way to pass the mark on (RFC 6040 4.2) */
+	if (outer_ecn == AGENT_ECN_CE && inner_ecn == 0) {
+		agent_count(XL4_AS_ECN_DROP, len);
+		return TC_ACT_SHOT;
+	}
 	/* Strip the outer header right after the MAC header. FIXED_GSO: a GRO'd packet's
 	 * segments carry as much payload after decapsulation as before, so gso_size must not
 	 * grow by the header length (the flag-0 default), and a UDP GSO packet is refused
 	 * without it. The MAC header stays: same family inside and out, same ethertype. */
-	if (bpf_skb_adjust_room(skb, -hlen, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO)) {
+	if (bpf_skb_adjust_room(skb, -hlen, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO) ||
+	    (outer_ecn == AGENT_ECN_CE && inner_ecn > 0 && inner_ecn != AGENT_ECN_CE &&
+	     agent_ce_to_inner(skb, v6))) {
 		agent_count(XL4_AS_DECAP_ERR, len);
 		return TC_ACT_SHOT;
 	}

@@ -366,7 +366,7 @@ const char *xl4_agent_stat_name(unsigned int idx)
 		[XL4_AS_DECAP_ERR] = "decap_errors", [XL4_AS_PORT] = "port_restored",
 		[XL4_AS_PASS_OUT] = "passed_out",    [XL4_AS_PORT_ERR] = "port_errors",
 		[XL4_AS_FROM_REJECT] = "from_rejected", [XL4_AS_TO_REJECT] = "to_rejected",
-		[XL4_AS_BAD_OUTER] = "bad_outer",
+		[XL4_AS_BAD_OUTER] = "bad_outer", [XL4_AS_ECN_DROP] = "ecn_dropped",
 	};
 
 	return idx < XL4_AS_MAX && names[idx] ? names[idx] : NULL;
@@ -873,6 +873,29 @@ static int pinned(const char *pin_path, const char *name)
 	return bpf_obj_get(path);
 }
 
+/* The agent's pins, this build's and older builds' (xl4_astats_v1: before the counters grew),
+ * and nothing else: a directory given by mistake (the balancer's, say) keeps what is not ours. */
+static const char *const agent_pins[] = { XL4_MAP_AGENT_VIPS,  XL4_MAP_AGENT_PORTS, XL4_MAP_AGENT_STATS,
+					  "xl4_astats_v1",     XL4_MAP_AGENT_STATE, XL4_MAP_AGENT_FROM,
+					  XL4_MAP_AGENT_LOCAL };
+
+static int agent_unpin(const char *pin_path)
+{
+	char path[512];
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(agent_pins) / sizeof(agent_pins[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_path, agent_pins[i]);
+		if (unlink(path) && errno != ENOENT) {
+			err = -errno;
+			pr_warn("cannot remove %s: %s", path, strerror(errno));
+		}
+	}
+	if (!err && rmdir(pin_path) && errno != ENOTEMPTY && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
 int xl4_agent_remove(const char *ifname, const char *pin_path)
 {
 	int ifindex = if_nametoindex(ifname), state_fd, vips_fd, err = 0, e;
@@ -883,6 +906,14 @@ int xl4_agent_remove(const char *ifname, const char *pin_path)
 	if (!ifindex) {
 		pr_warn("no such interface '%s'", ifname);
 		return -ENODEV;
+	}
+	/* the balancer's pins (its counters are there whatever it runs): not an agent's */
+	if ((e = pinned(pin_path, XL4_MAP_STATS)) >= 0) {
+		close(e);
+		pr_warn("%s holds the balancer's pins (%s), not an agent's: nothing removed (give the "
+			"agent's --pin-path, by default %s)",
+			pin_path, XL4_MAP_STATS, XL4_AGENT_PIN_ROOT);
+		return -EINVAL;
 	}
 	state_fd = pinned(pin_path, XL4_MAP_AGENT_STATE);
 	if (state_fd >= 0 && !state_read(state_fd, &st) && st.ifname[0] && strcmp(st.ifname, ifname)) {
@@ -928,7 +959,7 @@ int xl4_agent_remove(const char *ifname, const char *pin_path)
 		err = -EIO;
 	if (state_fd >= 0)
 		close(state_fd);
-	if ((e = xl4_unpin_all(pin_path))) {
+	if ((e = agent_unpin(pin_path))) {
 		pr_warn("cannot remove the pins in %s: %s", pin_path, strerror(-e));
 		err = e;
 	}

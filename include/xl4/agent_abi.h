@@ -78,6 +78,8 @@ enum xl4_agent_stat {
 	XL4_AS_TO_REJECT = 7,	/* ingress, dropped: outer destination not in xl4_alocal_v1 */
 	XL4_AS_BAD_OUTER = 8,	/* ingress, dropped: an outer header the balancer never sends
 				 * (IPv4 options, a fragment, a wrong checksum or length) */
+	XL4_AS_ECN_DROP = 9,	/* ingress, dropped: the outer header marked CE (congestion) over
+				 * an inner one that is not ECN-capable (RFC 6040 4.2) */
 	XL4_AS_MAX = 16,
 };
 

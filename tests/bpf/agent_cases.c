@@ -376,6 +376,65 @@ static void b_udp6_frag(struct pkt *p)
 	l4_udp(p, CLIENT_PORT, VIP_PORT), pb_finish(p);
 }
 
+/*
+ * ECN across decapsulation (RFC 6040 4.2): a CE mark on the outer header goes to an
+ * ECN-capable inner one (the DSCP kept: EF here), is already there on a CE one, and drops a
+ * packet whose inner header is not ECN-capable; an outer ECT changes nothing.
+ */
+static void ecn4(struct pkt *p, int outer, uint8_t otos, uint8_t itos)
+{
+	pb_init(p), pb_eth(p, 0);
+	if (outer)
+		pb_ip4(p, &(struct pb_ip4){ .src = OUTER4_SRC, .dst = BACKEND4, .frag = IP4_DF, .tos = otos });
+	pb_ip4(p, &(struct pb_ip4){ .src = CLIENT4, .dst = VIP4, .frag = IP4_DF, .ttl = 63, .tos = itos });
+	l4_udp(p, CLIENT_PORT, VIP_PORT), pb_finish(p);
+}
+
+#define ECN4(name, otos, itos, itos_out)                                                          \
+	static void b_##name(struct pkt *p)                                                       \
+	{                                                                                         \
+		ecn4(p, 1, otos, itos);                                                           \
+	}                                                                                         \
+	static void b_##name##_out(struct pkt *p)                                                 \
+	{                                                                                         \
+		ecn4(p, 0, 0, itos_out);                                                          \
+	}
+
+ECN4(ipip4_ce_ect0, 3, 0xb8 | 2, 0xb8 | 3)
+ECN4(ipip4_ce_ect1, 3, 0xb8 | 1, 0xb8 | 3)
+ECN4(ipip4_ce_ce, 3, 0xb8 | 3, 0xb8 | 3)
+ECN4(ipip4_ect_outer, 2, 0xb8 | 2, 0xb8 | 2)
+
+static void b_ipip4_ce_not_ect(struct pkt *p)
+{
+	ecn4(p, 1, 3, 0xb8);
+}
+
+/* An IPv6 header's ECN bits (traffic class bits 0-1: byte 1, bits 4-5). */
+static void ecn6_set(struct pkt *p, uint32_t l3, uint8_t ecn)
+{
+	pkt_set8(p, l3 + 1, (uint8_t)((p->b[l3 + 1] & 0xcf) | ecn << 4));
+}
+
+static void b_ip6ip6_ce_ect0(struct pkt *p)
+{
+	b_ip6ip6(p);
+	ecn6_set(p, ETH_HLEN, 3);
+	ecn6_set(p, ETH_HLEN + 40, 2);
+}
+
+static void b_ip6ip6_ce_ect0_out(struct pkt *p)
+{
+	b_ip6ip6_out(p);
+	ecn6_set(p, ETH_HLEN, 3);
+}
+
+static void b_ip6ip6_ce_not_ect(struct pkt *p)
+{
+	b_ip6ip6(p);
+	ecn6_set(p, ETH_HLEN, 3);
+}
+
 /* ---- egress builders: a reply from the backend port, and the same from the VIP port ---- */
 
 struct reply {
@@ -544,6 +603,13 @@ static const struct agent_case cases[] = {
 	{ "agent/decap/ipip4/link-padding", DECAP(ipip4_padded, ipip4_padded_out) },
 	{ "agent/decap/ip6ip6/tcp", DECAP(ip6ip6, ip6ip6_out) },
 	{ "agent/decap/ipip4/vlan-in-data-passes", PASS_IN(ipip4_vlan) },
+	{ "agent/decap/ipip4/ecn/ce-onto-ect0", DECAP(ipip4_ce_ect0, ipip4_ce_ect0_out) },
+	{ "agent/decap/ipip4/ecn/ce-onto-ect1", DECAP(ipip4_ce_ect1, ipip4_ce_ect1_out) },
+	{ "agent/decap/ipip4/ecn/ce-onto-ce", DECAP(ipip4_ce_ce, ipip4_ce_ce_out) },
+	{ "agent/decap/ipip4/ecn/outer-ect-changes-nothing", DECAP(ipip4_ect_outer, ipip4_ect_outer_out) },
+	{ "agent/decap/ip6ip6/ecn/ce-onto-ect0", DECAP(ip6ip6_ce_ect0, ip6ip6_ce_ect0_out) },
+	{ "agent/drop/ipip4/ecn/ce-onto-not-ect", SHOT(ipip4_ce_not_ect, ECN_DROP) },
+	{ "agent/drop/ip6ip6/ecn/ce-onto-not-ect", SHOT(ip6ip6_ce_not_ect, ECN_DROP) },
 	{ "agent/decap/ipip4/inner-not-vip", PASS_IN(ipip4_not_vip) },
 	{ "agent/decap/ip6ip6/inner-not-vip", PASS_IN(ip6ip6_not_vip) },
 	{ "agent/decap/plain-to-vip", PASS_IN(plain_to_vip) },

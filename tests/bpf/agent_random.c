@@ -34,6 +34,7 @@ struct agent_want {
 	int verdict; /* TC_ACT_* */
 	int stat; /* the counter that moves by this frame */
 	uint32_t strip; /* ingress, TC_ACT_OK: outer header bytes removed after the MAC header */
+	int ce;		/* ingress, TC_ACT_OK: the outer CE mark set on the inner header too */
 	uint32_t l4; /* egress, TC_ACT_OK: the transport header's offset */
 	uint16_t port; /* egress, TC_ACT_OK: the source port it must leave from */
 	uint8_t proto;
@@ -62,6 +63,23 @@ static bool vip_at(const uint8_t *f, uint32_t len, uint32_t off, int v6)
 static struct agent_want shot(int stat)
 {
 	return (struct agent_want){ .verdict = TC_ACT_SHOT, .stat = stat };
+}
+
+/* A decapsulation, and ECN across it (RFC 6040 4.2): the outer CE goes onto an ECN-capable
+ * inner header, and drops the packet when the inner one is not ECN-capable. */
+static uint8_t ecn_of(const uint8_t *ip, int v6)
+{
+	return v6 ? (ip[1] >> 4) & 3 : ip[1] & 3;
+}
+
+static struct agent_want decap_ecn(const uint8_t *f, uint32_t strip, int v6)
+{
+	uint8_t o = ecn_of(f + ETH_HLEN, v6), i = ecn_of(f + ETH_HLEN + strip, v6);
+
+	if (o == 3 && i == 0)
+		return shot(XL4_AS_ECN_DROP);
+	return (struct agent_want){ .verdict = TC_ACT_OK, .stat = XL4_AS_DECAP, .strip = strip,
+				    .ce = o == 3 && i != 3 };
 }
 
 /* Ingress: a fragment of a tunnel packet (IPv4 protocol 4 or 41, an IPv6 Fragment header
@@ -97,9 +115,7 @@ static struct agent_want want_in(const uint8_t *f, uint32_t len)
 			return shot(XL4_AS_FROM_REJECT);
 		if (rd32(o + 16) != BACKEND4)
 			return shot(XL4_AS_TO_REJECT);
-		return (struct agent_want){ .verdict = TC_ACT_OK,
-					    .stat = XL4_AS_DECAP,
-					    .strip = 20 };
+		return decap_ecn(f, 20, 0);
 	}
 	if (rd16(f + 12) == ETH_P_IPV6) {
 		if (len < ETH_HLEN + 40 || o[0] >> 4 != 6)
@@ -118,9 +134,7 @@ static struct agent_want want_in(const uint8_t *f, uint32_t len)
 			return shot(XL4_AS_FROM_REJECT);
 		if (memcmp(o + 24, &BACKEND6, 16))
 			return shot(XL4_AS_TO_REJECT);
-		return (struct agent_want){ .verdict = TC_ACT_OK,
-					    .stat = XL4_AS_DECAP,
-					    .strip = 40 };
+		return decap_ecn(f, 40, 1);
 	}
 	return pass;
 }
@@ -161,9 +175,9 @@ static struct agent_want want_out(const uint8_t *f, uint32_t len)
 	if (v6 ? memcmp(f + pos + 8, &VIP6, 16) : rd32(f + pos + 12) != VIP4)
 		return pass;
 	if (sport == BPORT)
-		return (struct agent_want){ TC_ACT_OK, XL4_AS_PORT, 0, l4, VIP_PORT, proto };
+		return (struct agent_want){ .verdict = TC_ACT_OK, .stat = XL4_AS_PORT, .l4 = l4, .port = VIP_PORT, .proto = proto };
 	if (sport == UDP_ONLY_BPORT && proto == IPPROTO_UDP && !v6)
-		return (struct agent_want){ TC_ACT_OK, XL4_AS_PORT, 0, l4, VIP_PORT + 1, proto };
+		return (struct agent_want){ .verdict = TC_ACT_OK, .stat = XL4_AS_PORT, .l4 = l4, .port = VIP_PORT + 1, .proto = proto };
 	return pass;
 }
 
@@ -186,11 +200,17 @@ static void frame_in(struct pkt *p, struct prng *r)
 	static const uint16_t frags[] = { IP4_DF, IP4_DF, 0, IP4_MF, 185, IP4_MF | 1 };
 	static const uint8_t nop4[4] = { 1, 1, 1, 1 };
 	int v6o = prng_below(r, 2), v6i = prng_below(r, 8) ? v6o : !v6o;
+	/* ECN: mostly none, else any of the four on either header (a CE outer among them) */
+	uint8_t oecn = prng_below(r, 3) ? 0 : (uint8_t)prng_below(r, 4);
+	uint8_t iecn = prng_below(r, 3) ? 0 : (uint8_t)prng_below(r, 4);
+	uint8_t optlen = prng_below(r, 10) ? 0 : 4;
+	uint32_t outer;
 
 	pb_init(p);
 	pb_eth(p, 0);
 	if (!prng_below(r, 10))
 		pb_vlan(p, ETH_P_8021Q, 100);
+	outer = p->len;
 	if (v6o)
 		pb_ip6(p, &(struct pb_ip6){ .src = prng_below(r, 4) ? OUTER6_SRC : OUTSIDER6,
 					    .dst = prng_below(r, 5) ? BACKEND6 : CLIENT6B });
@@ -200,8 +220,9 @@ static void frame_in(struct pkt *p, struct prng *r)
 								   OUTER4_SRC + 0x100,
 					 .dst = prng_below(r, 5) ? BACKEND4 : BACKEND4 + 1,
 					 .frag = prng_below(r, 6) ? IP4_DF : PICK(r, frags),
+					 .tos = (uint8_t)(0xb8 | oecn),
 					 .opts = nop4,
-					 .optlen = prng_below(r, 10) ? 0 : 4 });
+					 .optlen = optlen });
 	if (v6i)
 		pb_ip6(p, &(struct pb_ip6){ .src = CLIENT6,
 					    .dst = prng_below(r, 5) ? VIP6 : CLIENT6B });
@@ -209,9 +230,18 @@ static void frame_in(struct pkt *p, struct prng *r)
 		pb_ip4(p, &(struct pb_ip4){ .src = CLIENT4,
 					    .dst = prng_below(r, 5) ? VIP4 : BACKEND4,
 					    .frag = IP4_DF,
-					    .ttl = 63 });
+					    .ttl = 63,
+					    .tos = (uint8_t)(0x28 | iecn) });
 	transport(p, r, CLIENT_PORT, VIP_PORT);
 	pb_finish(p);
+	/* IPv6's traffic class after the build (no header checksum to keep) */
+	if (v6o)
+		pkt_set8(p, outer + 1, (uint8_t)((p->b[outer + 1] & 0xcf) | oecn << 4));
+	if (v6i) {
+		uint32_t inner = outer + (v6o ? 40 : 20u + optlen);
+
+		pkt_set8(p, inner + 1, (uint8_t)((p->b[inner + 1] & 0xcf) | iecn << 4));
+	}
 	if (!prng_below(r, 8))
 		pkt_pad(p, p->len + 1 + prng_below(r, 8));
 }
@@ -251,12 +281,30 @@ static const char *output_wrong(const struct agent_want *w, const struct pkt *in
 		return out_len == in->len && !memcmp(out, in->b, in->len) ?
 			       NULL :
 			       "changed, want untouched";
-	if (w->strip) /* decapsulated: the MAC header, then the inner packet and what followed it */
-		return out_len == in->len - w->strip && !memcmp(out, in->b, ETH_HLEN) &&
-				       !memcmp(out + ETH_HLEN, in->b + ETH_HLEN + w->strip,
-					       in->len - ETH_HLEN - w->strip) ?
+	if (w->strip) { /* decapsulated: the MAC header, then the inner packet and what followed it */
+		static uint8_t want[PKT_MAX];
+		uint32_t n = in->len - w->strip;
+
+		memcpy(want, in->b, ETH_HLEN);
+		memcpy(want + ETH_HLEN, in->b + ETH_HLEN + w->strip, n - ETH_HLEN);
+		if (w->ce && w->strip == 40) {
+			want[ETH_HLEN + 1] |= 3 << 4;
+		} else if (w->ce) {
+			/* the TOS byte and, by RFC 1624, the header checksum with it */
+			uint32_t old = rd16(want + ETH_HLEN), sum;
+
+			want[ETH_HLEN + 1] |= 3;
+			sum = (uint16_t)~rd16(want + ETH_HLEN + 10) + (uint16_t)~old + rd16(want + ETH_HLEN);
+			sum = (sum & 0xffff) + (sum >> 16);
+			sum = (sum & 0xffff) + (sum >> 16);
+			want[ETH_HLEN + 10] = (uint8_t)(~sum >> 8);
+			want[ETH_HLEN + 11] = (uint8_t)~sum;
+		}
+		return out_len == n && !memcmp(out, want, n) ?
 			       NULL :
-			       "not the input with its outer header removed";
+			       w->ce ? "not the input with its outer header removed and CE on the inner" :
+				       "not the input with its outer header removed";
+	}
 	csum = w->l4 + (w->proto == IPPROTO_TCP ? 16 : 6);
 	if (out_len != in->len || rd16(out + w->l4) != w->port)
 		return "the source port is not the VIP's";

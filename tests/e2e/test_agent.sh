@@ -49,6 +49,7 @@ VIP4=198.18.1.1 VIP6=2001:db8:1::1
 NOTVIP4=198.18.1.99
 OUTER4=198.18.3.1 OUTER6=2001:db8:3::1 # the balancer's ipip source prefix
 PIN=/sys/fs/bpf/xl4-agent-e2e-$$
+AGENT_STATE_PIN=xl4_astate_v1
 N=5 # datagrams per probe
 
 # Run xl4 in the backend namespace. nsenter (network namespace only), not `ip netns exec`: the
@@ -422,5 +423,23 @@ assert_true "second --remove is harmless" quietly agent -i "$B_IF" --pin-path "$
 out=$(agent -i "$B_IF" --pin-path "$PIN" --status)
 assert_eq "--status after remove: exit 1" 1 "$?"
 assert_match "--status says not set up" "not set up" "$out"
+
+# --remove given the balancer's pin directory by mistake: refused, and every pin there stays.
+# And an agent directory with a file that is not the agent's: only the agent's pins go.
+FAKE=/sys/fs/bpf/xl4-agent-e2e-lb-$$
+cleanup_push "rm -rf '$FAKE' '$PIN'"
+mkdir -p "$FAKE"
+bpftool map create "$FAKE/xl4_stats_v1" type array key 4 value 8 entries 1 name xl4_stats_v1
+bpftool map create "$FAKE/xl4_ct4_v1" type hash key 16 value 24 entries 16 name xl4_ct4_v1
+out=$(agent -i "$B_IF" --pin-path "$FAKE" --remove 2>&1)
+assert_eq "--remove over the balancer's pins: exit 1" 1 "$?"
+assert_match "it says whose pins they are" "holds the balancer's pins" "$out"
+assert_true "the balancer's counters stay" test -e "$FAKE/xl4_stats_v1"
+assert_true "the balancer's connection table stays" test -e "$FAKE/xl4_ct4_v1"
+assert_true "set up again" quietly agent -i "$B_IF" --pin-path "$PIN" --vip "$VIP4" --no-decap --no-sysctl
+bpftool map create "$PIN/xl4_other_v1" type array key 4 value 4 entries 1 name xl4_other_v1
+assert_true "--remove" quietly agent -i "$B_IF" --pin-path "$PIN" --remove
+assert_false "the agent's pins gone" test -e "$PIN/$AGENT_STATE_PIN"
+assert_true "a pin that is not the agent's stays" test -e "$PIN/xl4_other_v1"
 
 e2e_summary agent
