@@ -33,7 +33,9 @@ static void need(char *buf, size_t len, const char *key, const char *fmt, ...)
 static void needs_restart(const struct xl4_config *a, const struct xl4_config *b, char *buf,
 			  size_t len, bool *pins)
 {
-	char was[256], now[256];
+	/* room for any value whole (16 interface names, a pin path of PATH_MAX): one cut short
+	 * would hide a change past the cut */
+	char was[8192], now[8192];
 
 	buf[0] = '\0';
 	*pins = false;

@@ -151,6 +151,35 @@ static void test_needs_restart(void **state)
 	xl4_config_free(&cur);
 }
 
+/* Sixteen interfaces of fifteen characters write out longer than 256 characters: a change to
+ * the last one is a change too. */
+static void test_long_interface_list_compared_whole(void **state)
+{
+	struct xl4_config cur, next;
+	char err[2048] = "", text[1024];
+	size_t used = 0;
+
+	(void)state;
+	load_cur(&cur);
+	for (int last = 0; last < 2; last++) {
+		used = (size_t)snprintf(text, sizeof(text), "interfaces = [");
+		for (int i = 0; i < 16; i++)
+			used += (size_t)snprintf(text + used, sizeof(text) - used, "%s\"ifacenumber%04d\"",
+						 i ? ", " : "", i == 15 && last ? 9999 : i);
+		snprintf(text + used, sizeof(text) - used, "];\n");
+		write_file(text);
+		if (!last) {
+			xl4_config_free(&cur);
+			xl4_config_defaults(&cur);
+			assert_int_equal(xl4_config_load(path, &cur, err, sizeof(err)), 0);
+			continue;
+		}
+		assert_int_not_equal(xl4_reload_prepare(&cur, &next, err, sizeof(err)), 0);
+		assert_non_null(strstr(err, "needs restart: interfaces"));
+	}
+	xl4_config_free(&cur);
+}
+
 /* lb.conntrack.ipv6_max_entries = 0 is a table of max_entries: writing that size out (or
  * taking it back to 0) changes no table and reloads; another size still needs new pins. */
 static void test_ct6_max_compared_by_size(void **state)
@@ -431,6 +460,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_names_line_and_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrapping_integer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_needs_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_interface_list_compared_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ct6_max_compared_by_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_only_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_per_cpu_lru_as_settled, setup, teardown),
