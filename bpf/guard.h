@@ -332,6 +332,7 @@ static __always_inline void guard_src_key(const struct xl4_guard_cfg *c, struct 
 
 	__builtin_memcpy(k->addr, p->t.saddr, 16);
 	k->family = 4;
+	k->port = 0;
 	if (!(p->t.flags & XL4_F_IPV6))
 		return;
 	k->family = 6;
@@ -349,7 +350,7 @@ static __always_inline int guard_src_in(void *map, const struct xl4_guard_src *k
 {
 	__u64 *exp = bpf_map_lookup_elem(map, k);
 
-	return exp && *exp > now;
+	return exp && (*exp & ~XL4_GUARD_VERIFIED_FLAGS) > now;
 }
 
 /* Each half of the bits holds 2^cfg_gvbits_log2 (the loader's, with the map's: abi.h). */
@@ -407,10 +408,32 @@ static __always_inline void guard_vbits_record(const struct xl4_guard_src *k, in
 	}
 }
 
-/* Verified: by a cookie (xl4_gverc_v1), good at every level, or by First Drop (xl4_gver_v1),
- * good while First Drop is the response. Spoofed sources can beat First Drop (an attacker
- * repeats its SYNs), and that is exactly when the guard escalates, so the challenge trusts
- * only cookies; and First Drop proofs live in their own table, where they cannot evict them. */
+/* Does a cookie proof for this SYN's tuple (k, the source, with its port set here) admit it?
+ * Once: the proof is spent on the SYN it admits. A live host answers any SYN-ACK it did not
+ * ask for with the cookie too, so a proof shows that a stack lives at the address, not that
+ * it wants to connect; spent per SYN, each SYN that passes costs a spoofer an answered
+ * challenge (docs/guard.md). */
+static __always_inline int guard_cookie_admits(struct xl4_guard_src *k, const struct xl4_pkt *p,
+					       __u64 now)
+{
+	__u64 *exp;
+
+	k->port = p->t.sport;
+	/* a clear bit: this tuple surely has no proof (a flood's SYN, mostly), and no lookup */
+	if (!guard_vbit_maybe(k, XL4_GUARD_VBITS_COOKIE))
+		return 0;
+	exp = bpf_map_lookup_elem(&xl4_gverc_v1, k);
+	if (!exp || (*exp & XL4_GUARD_VERIFIED_USED) || (*exp & ~XL4_GUARD_VERIFIED_FLAGS) <= now)
+		return 0;
+	*exp |= XL4_GUARD_VERIFIED_USED;
+	return 1;
+}
+
+/* Verified: by a cookie answered for this tuple (xl4_gverc_v1), good once at every level, or
+ * by First Drop for the source (xl4_gver_v1), good while First Drop is the response. Spoofed
+ * sources can beat First Drop (an attacker repeats its SYNs), and that is exactly when the
+ * guard escalates, so the challenge trusts only cookies; and First Drop proofs live in their
+ * own table, where they cannot evict them. */
 static __always_inline int guard_verified(const struct xl4_guard_cfg *c, const struct xl4_pkt *p,
 					  __u64 now, __u32 level)
 {
@@ -419,21 +442,17 @@ static __always_inline int guard_verified(const struct xl4_guard_cfg *c, const s
 	__u64 *last;
 
 	guard_src_key(c, &k, p);
-	/* a clear bit, a source the tables surely do not hold (a flood's, mostly), and no lookup;
-	 * the challenge asks only the cookies' half, which proofs an attack got at First Drop
-	 * cannot fill */
 	if (level == XL4_GUARD_CHALLENGE)
-		return guard_vbit_maybe(&k, XL4_GUARD_VBITS_COOKIE) &&
-		       guard_src_in(&xl4_gverc_v1, &k, now);
-	if (!guard_vbit_maybe(&k, XL4_GUARD_VBITS_ANY))
-		return 0;
-	if (guard_src_in(&xl4_gver_v1, &k, now))
+		return guard_cookie_admits(&k, p, now);
+	/* a clear bit, a source the tables surely do not hold (a flood's, mostly), and no lookup */
+	if (guard_vbit_maybe(&k, XL4_GUARD_VBITS_ANY) && guard_src_in(&xl4_gver_v1, &k, now))
 		return 1;
-	/* the cookie table only when a cookie proof made in the last verified_ttl can still be
-	 * in it (one array read), and the source's bit in the cookies' half says it may */
+	/* the cookie table only when a cookie proof made lately can still be in it (one array
+	 * read) */
 	last = bpf_map_lookup_elem(&xl4_gvhint_v1, &zero);
-	return last && *last && now < *last + (__u64)c->verified_ttl_s * 1000000000ull + 1000000000ull &&
-	       guard_vbit_maybe(&k, XL4_GUARD_VBITS_COOKIE) && guard_src_in(&xl4_gverc_v1, &k, now);
+	return last && *last &&
+	       now < *last + (__u64)XL4_GUARD_COOKIE_PROOF_TTL_S * 1000000000ull + 1000000000ull &&
+	       guard_cookie_admits(&k, p, now);
 }
 
 /* Record a proof. First Drop proofs are budgeted per CPU (cfg.verify_per_sec): a spoofer
@@ -442,14 +461,17 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 					 __u64 now, __u64 proof)
 {
 	struct xl4_guard_src k;
-	__u64 exp = ((now + (__u64)c->verified_ttl_s * 1000000000ull) & ~XL4_GUARD_VERIFIED_COOKIE) |
-		    proof;
+	__u32 ttl = (proof & XL4_GUARD_VERIFIED_COOKIE) && c->verified_ttl_s > XL4_GUARD_COOKIE_PROOF_TTL_S ?
+			    XL4_GUARD_COOKIE_PROOF_TTL_S :
+			    c->verified_ttl_s;
+	__u64 exp = ((now + (__u64)ttl * 1000000000ull) & ~XL4_GUARD_VERIFIED_FLAGS) | proof;
 	__u32 zero = 0;
 
 	guard_src_key(c, &k, p);
 	if (proof & XL4_GUARD_VERIFIED_COOKIE) {
 		__u64 *last = bpf_map_lookup_elem(&xl4_gvhint_v1, &zero);
 
+		k.port = p->t.sport; /* the tuple's proof, spent by the SYN it admits */
 		guard_vbits_record(&k, 1);
 		bpf_map_update_elem(&xl4_gverc_v1, &k, &exp, BPF_ANY);
 		if (last && *last + 1000000000ull < now) /* shared: written once a second at most */
@@ -482,7 +504,9 @@ static __always_inline void guard_note_ack(__u32 vip_id, const struct xl4_pkt *p
 	g.st->acks++;
 	if (guard_level(g.cfg, g.vip, g.ctl, now) != XL4_GUARD_FIRST_DROP)
 		return;
+	/* its SYN's cookie proof, spent or not (it admitted that SYN) */
 	guard_src_key(g.cfg, &k, p);
+	k.port = p->t.sport;
 	if (!guard_src_in(&xl4_gverc_v1, &k, now) ||
 	    !(sk = bpf_map_lookup_elem(&xl4_gsrc_v2, &vip_id)))
 		return;

@@ -109,11 +109,19 @@ static int verified(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void
 		return 1;
 	if (a->common.json)
 		return print_json_reply(resp);
-	printf("%lld verified sources%s\n", json_integer_value(json_object_get(resp, "count")),
+	printf("%lld verified sources and cookie proofs%s\n", json_integer_value(json_object_get(resp, "count")),
 	       json_is_true(json_object_get(resp, "listed")) ? "" : " (more than 100: not listed)");
-	json_array_foreach(json_object_get(resp, "sources"), i, s)
-		printf("  %-40s %llds left\n", json_string_value(json_object_get(s, "address")),
+	json_array_foreach(json_object_get(resp, "sources"), i, s) {
+		char port[16] = "";
+
+		/* a cookie proof is one port's, for one SYN; First Drop's the whole source's */
+		if (json_object_get(s, "port"))
+			snprintf(port, sizeof(port), " port %lld",
+				 (long long)json_integer_value(json_object_get(s, "port")));
+		printf("  %-40s %-10s%-11s %llds left\n", json_string_value(json_object_get(s, "address")),
+		       json_string_value(json_object_get(s, "by")), port,
 		       (long long)json_integer_value(json_object_get(s, "ttl_s")));
+	}
 	json_decref(resp);
 	return 0;
 }

@@ -1399,7 +1399,8 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 		  "flood of more than 0.205 * `greylist_slots` / hold SYN/s overruns it, and `auto` "
 		  "answers with the challenge" },
 	{ "guard.verified_ttl", INT(guard.verified_ttl_s, 1, 7 * 86400), .kind = "seconds",
-	  .help = "how long a verified source stays verified" },
+	  .help = "how long a source First Drop verified stays verified (a cookie proof admits one "
+		  "SYN of its tuple, within 60 s or this, the shorter)" },
 	{ "guard.challenge_per_second", INT(guard.challenge_per_sec, 0, 100000000),
 	  .help = "per-CPU cap on SYN-ACK challenges (0: none)" },
 	{ "guard.key_rotation", INT(guard.key_rotation_s, 60, 7 * 86400), .kind = "seconds",

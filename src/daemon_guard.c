@@ -802,11 +802,15 @@ static int list_one(void *ctx, const struct xl4_guard_src *s, uint64_t left_s, b
 	struct verified_ctx *c = ctx;
 	char a[INET6_ADDRSTRLEN];
 
-	(void)cookie;
 	if (json_array_size(c->arr) > VERIFIED_LIST_MAX)
 		return 1;
 	inet_ntop(s->family == 6 ? AF_INET6 : AF_INET, s->addr, a, sizeof(a));
-	json_array_append_new(c->arr, json_pack("{s:s, s:I}", "address", a, "ttl_s", (json_int_t)left_s));
+	/* a cookie proof is for one port of the source (and admits one SYN), First Drop's for all */
+	json_array_append_new(c->arr, cookie ? json_pack("{s:s, s:i, s:s, s:I}", "address", a, "port",
+							 (int)ntohs(s->port), "by", "cookie", "ttl_s",
+							 (json_int_t)left_s) :
+					       json_pack("{s:s, s:s, s:I}", "address", a, "by",
+							 "first-drop", "ttl_s", (json_int_t)left_s));
 	return 0;
 }
 

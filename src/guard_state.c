@@ -203,6 +203,7 @@ static long walk_one(int fd, bool cookie, uint64_t now_ns, xl4_guard_src_fn fn, 
 		key = next;
 		if (bpf_map_lookup_elem(fd, &key, &exp))
 			continue; /* evicted meanwhile */
+		exp &= ~XL4_GUARD_VERIFIED_FLAGS; /* a cookie proof's flags (spent ones included) */
 		if (exp <= now_ns)
 			continue;
 		n++;
@@ -229,6 +230,28 @@ long xl4_guard_verified_walk(const struct xl4_guard_maps *m, uint64_t now_ns, xl
 	return b < 0 ? b : a + b;
 }
 
+/* The cookie proofs of source k, whatever their port: a walk that deletes behind itself.
+ * 0, or -ENOENT when there were none. */
+static int unverify_tuples(int fd, const struct xl4_guard_src *k)
+{
+	struct xl4_guard_src key, next;
+	bool first = true, found = false;
+	long steps = 0;
+
+	while (steps++ < (1l << 25) && !bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (key.family != k->family || memcmp(key.addr, k->addr, sizeof(key.addr)))
+			continue;
+		/* the next key is found from the deleted one's successor: restart from the top */
+		if (!bpf_map_delete_elem(fd, &key)) {
+			found = true;
+			first = true;
+		}
+	}
+	return found ? 0 : -ENOENT;
+}
+
 int xl4_guard_unverify(const struct xl4_guard_maps *m, int family, const __be32 addr[4])
 {
 	struct xl4_guard_src k = { .family = family };
@@ -246,7 +269,7 @@ int xl4_guard_unverify(const struct xl4_guard_maps *m, int family, const __be32 
 		if (keep < 32)
 			k.addr[i] &= htonl(keep ? ~0u << (32 - keep) : 0);
 	}
-	a = bpf_map_delete_elem(m->verc, &k) ? -errno : 0;
+	a = unverify_tuples(m->verc, &k);
 	b = bpf_map_delete_elem(m->ver, &k) ? -errno : 0;
 	if (!a || !b)
 		return 0;

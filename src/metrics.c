@@ -292,7 +292,7 @@ static void render_guard(FILE *f, json_t *vips, json_t *guard)
 	json_array_foreach(vips, i, v)
 		if ((g = json_object_get(v, "guard")))
 			sample(f, "xl4_guard_mode_changes_total", jint(g, "mode_changes"), 1, "vip", jstr(v, "name"));
-	family(f, "xl4_guard_verified_sources", "gauge", "Sources verified by First Drop or the challenge, unexpired");
+	family(f, "xl4_guard_verified_sources", "gauge", "Sources verified by First Drop, and cookie proofs (per source and port), unexpired");
 	sample(f, "xl4_guard_verified_sources", jint(guard, "verified_sources"), 0);
 	family(f, "xl4_guard_verified_bits", "gauge",
 	       "Bits set in the verified-source filter (refreshed every 5 s)");

@@ -797,14 +797,23 @@ struct xl4_guard_slot {
 _Static_assert(sizeof(struct xl4_guard_slot) == 24, "xl4_guard_slot layout");
 
 /* xl4_gver_v1 (LRU hash): sources First Drop verified -> expiry (ns, the datapath's clock);
- * xl4_gverc_v1 (LRU hash, the same size): sources that answered a challenge cookie, apart so
- * that First Drop proofs (which a spoofer repeating its SYNs can give) never evict them; their
- * expiry has bit 0 set (XL4_GUARD_VERIFIED_COOKIE). The challenge level trusts only those.
- * IPv6 keys are the source's cfg.v6_prefix (the rest zero). */
+ * xl4_gverc_v1 (LRU hash, the same size): the tuples (source and its port) whose challenge
+ * cookie was answered, apart so that First Drop proofs (which a spoofer repeating its SYNs can
+ * give) never evict them; their expiry has bit 0 set (XL4_GUARD_VERIFIED_COOKIE), and bit 1
+ * (XL4_GUARD_VERIFIED_USED) once the proof has admitted its SYN: a cookie proof admits one SYN
+ * of the tuple it was made for, since any live host answers a SYN-ACK it did not ask for
+ * (docs/guard.md: an attacker who spoofs one SYN from it would otherwise have the whole
+ * source verified). The challenge level trusts only those. The expiry's low two bits are
+ * flags: compare (exp & ~3) with the clock. IPv6 keys are the source's cfg.v6_prefix (the
+ * rest zero). port is 0 in xl4_gver_v1 (a First Drop proof is the source's). */
 #define XL4_GUARD_VERIFIED_COOKIE 1ull
+#define XL4_GUARD_VERIFIED_USED 2ull
+#define XL4_GUARD_VERIFIED_FLAGS 3ull
+#define XL4_GUARD_COOKIE_PROOF_TTL_S 60 /* a proof waits this long for its SYN (at most) */
 struct xl4_guard_src {
 	__be32 addr[4]; /* IPv4 in addr[0] */
-	__u32 family;	/* 4 or 6 */
+	__u16 family;	/* 4 or 6 */
+	__be16 port;	/* xl4_gverc_v1: the client's port the cookie was for; else 0 */
 };
 _Static_assert(sizeof(struct xl4_guard_src) == 20, "xl4_guard_src layout");
 
@@ -849,10 +858,12 @@ static inline __u32 xl4_guard_vbits_log2(__u32 verified_max)
 }
 
 /* A source key's bit among 2^log2: its five words mixed, then a multiplicative hash (its top
- * bits); computed alike on both sides (the words as they lie in memory). */
+ * bits); computed alike on both sides (the words as they lie in memory). A cookie proof's port
+ * is in it (a flood spoofing a proven source from other ports finds its bits clear); a
+ * First Drop proof's is 0, which leaves its bit where it always was. */
 static inline __u32 xl4_guard_vbit(const struct xl4_guard_src *k, __u32 log2)
 {
-	__u32 h = k->family * 0x9e3779b1u;
+	__u32 h = ((__u32)k->family | (__u32)k->port << 16) * 0x9e3779b1u;
 
 	for (int i = 0; i < 4; i++) {
 		h ^= k->addr[i];

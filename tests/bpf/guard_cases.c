@@ -397,6 +397,9 @@ static bool run(struct gworld *w, const char *name, const struct pkt *p, uint32_
 	return ok;
 }
 
+static void check_syn_verified(struct gworld *w, const char *name, uint32_t c, uint16_t sport,
+			       int want);
+
 /* Through the reader guard status uses (src/guard_state.c): all zero when unreadable. */
 static void stats_sum(struct gworld *w, struct xl4_guard_stats *t)
 {
@@ -424,14 +427,22 @@ static struct xl4_guard_src src_key(const struct gworld *w, uint32_t client)
 	return k;
 }
 
-/* 1: First Drop verified it, 2: a cookie did (xl4_gverc_v1), 0: neither. */
+/* 1: First Drop verified it, 2: a cookie proof for one of its ports is there, spent or not
+ * (xl4_gverc_v1: keyed by the tuple), 0: neither. */
 static int verified_by(struct gworld *w, uint32_t client)
 {
-	struct xl4_guard_src k = src_key(w, client);
+	struct xl4_guard_src k = src_key(w, client), key, next;
+	bool first = true;
 	__u64 exp;
 
-	if (!bpf_map_lookup_elem(w->verc_fd, &k, &exp) && exp > w->now)
-		return 2;
+	while (!bpf_map_get_next_key(w->verc_fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (key.family == k.family && !memcmp(key.addr, k.addr, sizeof(k.addr)) &&
+		    !bpf_map_lookup_elem(w->verc_fd, &key, &exp) &&
+		    (exp & ~XL4_GUARD_VERIFIED_FLAGS) > w->now)
+			return 2;
+	}
 	return !bpf_map_lookup_elem(w->ver_fd, &k, &exp) && exp > w->now;
 }
 
@@ -1355,6 +1366,20 @@ static void sc_challenge(int v6, int vlan)
 	run(&w, n, &syn, XDP_TX, XL4_R_NONE);
 	if (fx_selected(n) && last.r.verdict == XDP_TX)
 		check_u64(n, "forwarded to the backend's MAC", !memcmp(last.b, MAC_BE, 6), 1);
+	/*
+	 * The proof is the tuple's, for one SYN. Any live host answers a SYN-ACK it did not ask
+	 * for with the cookie (a closed port and a listening one alike), so an attacker who
+	 * spoofs one SYN from a host has it answer: a proof for the whole source would let the
+	 * attacker's flood spoofed from that host through, at any rate, for the proof's life.
+	 * Here the host answered for port 40001 and its SYN there passed: the flood's next SYN
+	 * on that port and on any other is challenged again.
+	 */
+	NAME(n, &w, "challenge%s/recruited-host-same-port-challenged-again", tag);
+	check_syn_verified(&w, n, 1, 40001, 0);
+	for (int i = 0; i < 3; i++) {
+		NAME(n, &w, "challenge%s/recruited-host-other-port-%d-challenged", tag, i + 1);
+		check_syn_verified(&w, n, 1, (uint16_t)(41000 + i), 0);
+	}
 
 	/* a cookie from the previous slice is still good; one from two slices back is stale */
 	clock_set(&w, t1);
@@ -1388,7 +1413,7 @@ static void sc_challenge(int v6, int vlan)
 	}
 	stats_sum(&w, &t);
 	NAME(n, &w, "challenge%s/counts-sent", tag);
-	check_u64(n, "chal_sent", t.chal_sent, 3);
+	check_u64(n, "chal_sent", t.chal_sent, 7); /* 1 + the 4 to the recruited host + 2 */
 	NAME(n, &w, "challenge%s/counts-passed", tag);
 	check_u64(n, "chal_passed", t.chal_passed, 2);
 	NAME(n, &w, "challenge%s/counts-failed", tag);
@@ -1687,6 +1712,32 @@ static void answer_challenge(struct gworld *w, uint32_t c, uint16_t sport)
 	xl4_run_packet(&w->eng, p.b, p.len, last.b, sizeof(last.b), &last.r);
 }
 
+/* The same at whatever level the VIP is: the answer alone (a cookie the datapath accepts at
+ * any level), no SYN to be challenged first. */
+static void answer_challenge_at(struct gworld *w, uint32_t c, uint16_t sport)
+{
+	struct pkt p;
+
+	mkpkt(w, &p, c, sport, TH_RST, 0, 0, cookie_model(w, c, sport, w->now));
+	xl4_run_packet(&w->eng, p.b, p.len, last.b, sizeof(last.b), &last.r);
+}
+
+/* Client c verified by First Drop (a proof of the whole source), written as the datapath
+ * writes one; a failure is counted under name. */
+static bool first_drop_prove(struct gworld *w, const char *name, uint32_t c)
+{
+	struct xl4_guard_src k = src_key(w, c);
+	__u64 exp = (w->now + 600 * SEC_NS) & ~XL4_GUARD_VERIFIED_FLAGS;
+
+	if (!bpf_map_update_elem(w->ver_fd, &k, &exp, BPF_ANY))
+		return true;
+	if (fx_selected(name)) {
+		fx_fail(name, true, "cannot write xl4_gver_v1: %s", strerror(errno));
+		fx_count(name, false);
+	}
+	return false;
+}
+
 /*
  * Issue 12.3: the verified tables against a spoofer who reads the code.
  * (a) At First Drop, sources that send a SYN, the same SYN again, then a blind ACK look like
@@ -1725,9 +1776,10 @@ static void sc_verified_abuse(int v6)
 	{
 		struct pkt p;
 
-		mkpkt(&w, &p, 1, 43002, TH_SYN, 0, 0, 200);
+		mkpkt(&w, &p, 1, 43001, TH_SYN, 0, 0, 200);
 		NAME(n, &w, "verified-abuse/cookie-proven-passes-first-drop");
 		run(&w, n, &p, XDP_TX, XL4_R_NONE);
+		answer_challenge_at(&w, 1, 43003); /* a proof left unspent, for (b) below */
 	}
 	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_CHALLENGE);
 	/* (c) one /64: 3000 of its addresses answer cookies */
@@ -1748,10 +1800,14 @@ static void sc_verified_abuse(int v6)
 				xl4_run_packet(&w.eng, p.b, p.len, last.b, sizeof(last.b), &last.r);
 			}
 		}
-		NAME(n, &w, "verified-abuse/one-64-one-entry");
-		check_u64(n, "cookie table entries (the real client's and the /64's)",
-			  table_count(w.verc_fd), 2);
+		/* keyed by the /64 and the port: another address of it, on the last port
+		 * answered, is admitted, once */
+		NAME(n, &w, "verified-abuse/one-64-one-source");
+		check_syn_verified(&w, n, 9, (uint16_t)(44000 + 2999), 1);
+		NAME(n, &w, "verified-abuse/one-64-proof-spent");
+		check_syn_verified(&w, n, 9, (uint16_t)(44000 + 2999), 0);
 	}
+	answer_challenge_at(&w, 1, 43004); /* (b): a proof left unspent, after (c)'s churn */
 	/* (a) + (b): First Drop, 3000 spoofed sources each send a SYN, the same SYN 1 s later,
 	 * and a blind ACK, 300 new ones per step */
 	ctl_write(&w, XL4_GUARD_OV_AUTO, 0);
@@ -1865,9 +1921,10 @@ static void check_syn_verified(struct gworld *w, const char *name, uint32_t c, u
 /*
  * The verified sources' bits (xl4_gvbit_v1) only let a SYN skip the tables' lookups; they
  * never verify anyone. Saturated, a source no table holds is still challenged; cleared, a
- * verified source is asked again (the bits are what the datapath reads first); rebuilt by the
- * loader's code from the tables, that source passes again (user space and the datapath hash
- * a source to the same bit).
+ * proven tuple is asked again (the bits are what the datapath reads first); rebuilt by the
+ * loader's code from the tables, that tuple passes again (user space and the datapath hash a
+ * key to the same bit). A cookie proof admits one SYN of the tuple (the source and its port)
+ * it was made for, once: each check below that passes proves its tuple first.
  */
 static void sc_vbits(int v6)
 {
@@ -1882,8 +1939,13 @@ static void sc_vbits(int v6)
 	answer_challenge(&w, 1, 45001);
 	NAME(n, &w, "vbits/cookie-proven");
 	check_u64(n, "verified by", verified_by(&w, 1), 2);
-	NAME(n, &w, "vbits/proven-source-passes");
-	check_syn_verified(&w, n, 1, 45002, 1);
+	NAME(n, &w, "vbits/proven-tuple-passes");
+	check_syn_verified(&w, n, 1, 45001, 1);
+	NAME(n, &w, "vbits/proof-spent-by-its-syn");
+	check_syn_verified(&w, n, 1, 45001, 0);
+	NAME(n, &w, "vbits/proof-is-the-ports-alone");
+	answer_challenge(&w, 1, 45002);
+	check_syn_verified(&w, n, 1, 45003, 0);
 	NAME(n, &w, "vbits/unproven-source-challenged");
 	check_syn_verified(&w, n, 2, 45003, 0);
 
@@ -1891,49 +1953,62 @@ static void sc_vbits(int v6)
 	if (vbits_set_all(&w, n, ~0ull)) {
 		check_syn_verified(&w, n, 3, 45004, 0);
 		NAME(n, &w, "vbits/saturated-proven-still-passes");
+		answer_challenge(&w, 1, 45005);
 		check_syn_verified(&w, n, 1, 45005, 1);
 	}
-	NAME(n, &w, "vbits/cleared"); /* a proven source, its bit clear */
+	NAME(n, &w, "vbits/cleared"); /* a proven tuple, its bit clear */
+	answer_challenge(&w, 1, 45006);
 	if (vbits_set_all(&w, n, 0))
 		check_syn_verified(&w, n, 1, 45006, 0);
 
 	NAME(n, &w, "vbits/rebuilt");
 	e = xl4_guard_vbits_rebuild(bpf_map__fd(w.eng.skel->maps.xl4_gvbit_v1), w.eng.guard.ver,
 				    w.eng.guard.verc);
-	check_u64(n, "sources read from the verified tables", e < 0 ? 0 : (uint64_t)e, 1);
+	check_u64(n, "entries read from the verified tables", e < 0 ? 0 : (uint64_t)e,
+		  (uint64_t)(table_count(w.verc_fd) + table_count(w.ver_fd)));
 	NAME(n, &w, "vbits/rebuilt-proven-passes");
-	check_syn_verified(&w, n, 1, 45007, 1);
+	check_syn_verified(&w, n, 1, 45006, 1);
 
 	/* The challenge reads only the cookie proofs' half: First Drop's, full (what an attack
 	 * repeating spoofed SYNs at First Drop leaves), neither costs it a lookup nor stands in
-	 * for the cookie half, and the cookie half alone lets the proven source through. */
+	 * for the cookie half, and the cookie half alone lets the proven tuple through. */
+	answer_challenge(&w, 1, 45008);
 	NAME(n, &w, "vbits/challenge-reads-the-cookie-half");
 	if (vbits_set_halves(&w, n, 0, ~0ull))
 		check_syn_verified(&w, n, 1, 45008, 0);
 	NAME(n, &w, "vbits/cookie-half-alone-suffices");
 	if (vbits_set_halves(&w, n, ~0ull, 0))
-		check_syn_verified(&w, n, 1, 45009, 1);
+		check_syn_verified(&w, n, 1, 45008, 1);
 
-	/* First Drop trusts both tables and reads the "either" half first (one read for a
-	 * flood's SYN), then, for the cookie table, the cookies' half too. */
+	/* First Drop reads the "either" half for its own proofs (the source's: one read for a
+	 * flood's SYN) and the cookies' half for a cookie proof. */
 	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_FIRST_DROP);
-	NAME(n, &w, "vbits/first-drop-reads-the-any-half");
-	if (vbits_set_halves(&w, n, ~0ull, 0))
-		check_syn_verified(&w, n, 1, 45010, 0);
-	NAME(n, &w, "vbits/first-drop-asks-the-cookie-half-too");
+	answer_challenge_at(&w, 1, 45011);
+	NAME(n, &w, "vbits/first-drop-cookie-proof-needs-the-cookie-half");
 	if (vbits_set_halves(&w, n, 0, ~0ull))
 		check_syn_verified(&w, n, 1, 45011, 0);
-	NAME(n, &w, "vbits/first-drop-both-halves-pass");
-	if (vbits_set_halves(&w, n, ~0ull, ~0ull))
-		check_syn_verified(&w, n, 1, 45012, 1);
+	NAME(n, &w, "vbits/first-drop-cookie-proof-passes");
+	if (vbits_set_halves(&w, n, ~0ull, 0))
+		check_syn_verified(&w, n, 1, 45011, 1);
+	NAME(n, &w, "vbits/first-drop-proof-setup");
+	if (!first_drop_prove(&w, n, 4))
+		goto done;
+	NAME(n, &w, "vbits/first-drop-reads-the-any-half");
+	if (vbits_set_halves(&w, n, ~0ull, 0))
+		check_syn_verified(&w, n, 4, 45012, 0);
+	NAME(n, &w, "vbits/first-drop-proof-passes");
+	if (vbits_set_halves(&w, n, 0, ~0ull))
+		check_syn_verified(&w, n, 4, 45013, 1);
 	/* user space's rebuild sets the "either" half where the datapath reads it */
 	NAME(n, &w, "vbits/first-drop-rebuilt-passes");
 	if (vbits_set_all(&w, n, 0)) {
 		e = xl4_guard_vbits_rebuild(bpf_map__fd(w.eng.skel->maps.xl4_gvbit_v1), w.eng.guard.ver,
 					    w.eng.guard.verc);
-		check_u64(n, "sources read from the verified tables", e < 0 ? 0 : (uint64_t)e, 1);
-		check_syn_verified(&w, n, 1, 45013, 1);
+		check_u64(n, "entries read from the verified tables", e < 0 ? 0 : (uint64_t)e,
+			  (uint64_t)(table_count(w.verc_fd) + table_count(w.ver_fd)));
+		check_syn_verified(&w, n, 4, 45014, 1);
 	}
+done:
 	world_close(&w);
 }
 
@@ -1962,8 +2037,8 @@ static void sc_vbits_restart(int v6)
 	if (!world_open(&w, v6, n))
 		goto out;
 	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_CHALLENGE);
-	NAME(n, &w, "vbits-restart/proven-source-passes-after-reload");
-	check_syn_verified(&w, n, 1, 46002, 1);
+	NAME(n, &w, "vbits-restart/proven-tuple-passes-after-reload");
+	check_syn_verified(&w, n, 1, 46001, 1);
 	NAME(n, &w, "vbits-restart/unproven-source-challenged");
 	check_syn_verified(&w, n, 2, 46003, 0);
 	world_close(&w);

@@ -175,7 +175,9 @@ for ((i = 0; i < 30; i++)); do
 	sleep 0.1
 done
 assert_match "guard verified --json lists $C4" "\"address\": ?\"$C4\"" "$(cat "$E2E_TMP/ver.json")"
-assert_match "guard verified: $C4 with about 600 s left" "^1 verified sources"$'\n'"  $C4 +(599|600)s left" "$(x guard verified)"
+# a cookie proof is for the port the client answered from, and lives a minute at most
+assert_match "guard verified: $C4's cookie proof, a port's, with about 60 s left" \
+	"^1 verified sources and cookie proofs"$'\n'"  $C4 +cookie +port [0-9]+ +(5[0-9]|60)s left" "$(x guard verified)"
 drops_after=$(x stats --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["drops"]["guard_challenge_answered"]["packets"])')
 assert_ge "drops guard_challenge_answered grew" $((drops_before + 1)) "$drops_after"
 assert_ge "challenge.sent" 1 "$(gval web challenge.sent)"
