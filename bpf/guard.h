@@ -493,7 +493,7 @@ static __always_inline void guard_note_ack(__u32 vip_id, const struct xl4_pkt *p
 	struct xl4_guard_srcs *sk;
 	struct xl4_guard_src k;
 	struct guard_ctx g;
-	__u64 bno = now >> XL4_GUARD_BUCKET_SHIFT;
+	__u64 bno = now >> XL4_GUARD_BUCKET_SHIFT, *exp;
 	__u32 b, j = bno & (XL4_GUARD_BUCKETS - 1);
 
 	if (!guard_ctx_init(&g, NULL, vip_id, now))
@@ -504,12 +504,15 @@ static __always_inline void guard_note_ack(__u32 vip_id, const struct xl4_pkt *p
 	g.st->acks++;
 	if (guard_level(g.cfg, g.vip, g.ctl, now) != XL4_GUARD_FIRST_DROP)
 		return;
-	/* its SYN's cookie proof, spent or not (it admitted that SYN) */
+	/* the cookie proof its SYN spent, once: a proof counts one completion however many
+	 * SYNs of its tuple First Drop's own proof lets through after it, each with a blind ACK */
 	guard_src_key(g.cfg, &k, p);
 	k.port = p->t.sport;
-	if (!guard_src_in(&xl4_gverc_v1, &k, now) ||
-	    !(sk = bpf_map_lookup_elem(&xl4_gsrc_v2, &vip_id)))
+	exp = bpf_map_lookup_elem(&xl4_gverc_v1, &k);
+	if (!exp || (*exp & (XL4_GUARD_VERIFIED_USED | XL4_GUARD_VERIFIED_ACKED)) != XL4_GUARD_VERIFIED_USED ||
+	    (*exp & ~XL4_GUARD_VERIFIED_FLAGS) <= now || !(sk = bpf_map_lookup_elem(&xl4_gsrc_v2, &vip_id)))
 		return;
+	*exp |= XL4_GUARD_VERIFIED_ACKED;
 	if (sk->bucket[j] != bno) {
 		sk->bucket[j] = bno;
 		sk->bits[j] = 0;

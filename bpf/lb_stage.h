@@ -163,9 +163,9 @@ static __always_inline void lb_syn_repoint(const struct lb_ctx *l)
 /* An ACK that missed the table: does it complete a remembered SYN? 0: no; 1: yes, and l->be
  * names the SYN's backend; 2: yes, but that backend is no longer usable (Maglev picks). The
  * slot stays the SYN's until the ACK is forwarded (lb_syn_release()): an ACK too big to
- * encapsulate leaves it to the smaller retransmission the client's ICMP answer brings. The
- * backend must serve this VIP: a tag (31 keyed bits) that collided across VIPs would send the
- * ACK to another VIP's backend. */
+ * encapsulate leaves it to the smaller retransmission the client's ICMP answer brings. A
+ * slot whose backend serves another VIP is that VIP's SYN (a tag, 31 keyed bits, that
+ * collided): not claimed, neither followed nor spent. */
 static __always_inline int lb_syn_claim(const struct xl4_guard_cfg *c, struct lb_ctx *l)
 {
 	struct xl4_backend *be;
@@ -174,9 +174,11 @@ static __always_inline int lb_syn_claim(const struct xl4_guard_cfg *c, struct lb
 
 	if (!s || s->tag != tag || l->now - s->ts_ns > XL4_GUARD_SYN_TTL_NS)
 		return 0;
-	l->claimed = s;
 	be = backend(s->backend_id);
-	if (be && be->gen == s->gen && be->vip_id == l->vip->id && !(be->flags & XL4_BE_F_GONE) &&
+	if (be && be->vip_id != l->vip->id)
+		return 0; /* another VIP's SYN: not ours to spend */
+	l->claimed = s;
+	if (be && be->gen == s->gen && !(be->flags & XL4_BE_F_GONE) &&
 	    !((be->flags & XL4_BE_F_DOWN) && (l->vip->flags & XL4_VIP_F_RESCHEDULE_DOWN))) {
 		l->be = be;
 		l->be_id = s->backend_id;

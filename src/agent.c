@@ -39,12 +39,32 @@ static int pin_map(struct bpf_map *map, const char *pin_path)
 	return bpf_map__set_pin_path(map, path);
 }
 
+/* Does pin_path hold the balancer's pins (its counters are there whatever it runs)? Said
+ * when it does: the agent's maps go elsewhere, and --remove never touches that directory. */
+static bool balancer_pins(const char *pin_path)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, XL4_MAP_STATS);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	close(fd);
+	pr_warn("%s holds the balancer's pins (%s), not an agent's: give the agent a directory of "
+		"its own (--pin-path; by default %s)",
+		pin_path, XL4_MAP_STATS, XL4_AGENT_PIN_ROOT);
+	return true;
+}
+
 int xl4_agent_load(struct xl4_agent *a, const char *pin_path)
 {
 	struct agent_bpf *skel;
 	int err;
 
 	memset(a, 0, sizeof(*a));
+	if (pin_path && balancer_pins(pin_path))
+		return -EINVAL;
 	/* open: parse the object, nothing in the kernel yet */
 	skel = agent_bpf__open();
 	if (!skel) {
@@ -873,11 +893,12 @@ static int pinned(const char *pin_path, const char *name)
 	return bpf_obj_get(path);
 }
 
-/* The agent's pins, this build's and older builds' (xl4_astats_v1: before the counters grew),
- * and nothing else: a directory given by mistake (the balancer's, say) keeps what is not ours. */
+/* The agent's pins, this build's and older builds' (xl4_astats_v1: before the counters grew;
+ * xl4_acfg_v1: before the source and destination sets), and nothing else: a directory given
+ * by mistake keeps what is not ours. */
 static const char *const agent_pins[] = { XL4_MAP_AGENT_VIPS,  XL4_MAP_AGENT_PORTS, XL4_MAP_AGENT_STATS,
-					  "xl4_astats_v1",     XL4_MAP_AGENT_STATE, XL4_MAP_AGENT_FROM,
-					  XL4_MAP_AGENT_LOCAL };
+					  "xl4_astats_v1",     "xl4_acfg_v1",	    XL4_MAP_AGENT_STATE,
+					  XL4_MAP_AGENT_FROM,  XL4_MAP_AGENT_LOCAL };
 
 static int agent_unpin(const char *pin_path)
 {
@@ -907,14 +928,8 @@ int xl4_agent_remove(const char *ifname, const char *pin_path)
 		pr_warn("no such interface '%s'", ifname);
 		return -ENODEV;
 	}
-	/* the balancer's pins (its counters are there whatever it runs): not an agent's */
-	if ((e = pinned(pin_path, XL4_MAP_STATS)) >= 0) {
-		close(e);
-		pr_warn("%s holds the balancer's pins (%s), not an agent's: nothing removed (give the "
-			"agent's --pin-path, by default %s)",
-			pin_path, XL4_MAP_STATS, XL4_AGENT_PIN_ROOT);
-		return -EINVAL;
-	}
+	if (balancer_pins(pin_path))
+		return -EINVAL; /* nothing removed */
 	state_fd = pinned(pin_path, XL4_MAP_AGENT_STATE);
 	if (state_fd >= 0 && !state_read(state_fd, &st) && st.ifname[0] && strcmp(st.ifname, ifname)) {
 		pr_warn("the agent in %s is set up on %s, not %s", pin_path, st.ifname, ifname);

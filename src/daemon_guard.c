@@ -67,8 +67,11 @@ static int proved_in(void *ctx, const struct xl4_guard_src *src, uint64_t left_s
 {
 	struct proved *pr = ctx;
 
-	(void)left_s, (void)cookie;
-	pr->n += xl4_prefix_contains(pr->p, (int)src->family, src->addr) == 1;
+	(void)left_s;
+	/* a cookie answer shows only that a stack lives at the address (any live host answers a
+	 * SYN-ACK it did not ask for, for whoever spoofed the SYN): not a client's proof */
+	if (!cookie)
+		pr->n += xl4_prefix_contains(pr->p, (int)src->family, src->addr) == 1;
 	return 0;
 }
 

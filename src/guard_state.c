@@ -235,19 +235,17 @@ long xl4_guard_verified_walk(const struct xl4_guard_maps *m, uint64_t now_ns, xl
 static int unverify_tuples(int fd, const struct xl4_guard_src *k)
 {
 	struct xl4_guard_src key, next;
-	bool first = true, found = false;
+	bool found = false;
+	int more = !bpf_map_get_next_key(fd, NULL, &next);
 	long steps = 0;
 
-	while (steps++ < (1l << 25) && !bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
-		first = false;
+	/* the next key is taken before this one is deleted: one walk, not one per delete */
+	while (more && steps++ < (1l << 25)) {
 		key = next;
-		if (key.family != k->family || memcmp(key.addr, k->addr, sizeof(key.addr)))
-			continue;
-		/* the next key is found from the deleted one's successor: restart from the top */
-		if (!bpf_map_delete_elem(fd, &key)) {
+		more = !bpf_map_get_next_key(fd, &key, &next);
+		if (key.family == k->family && !memcmp(key.addr, k->addr, sizeof(key.addr)) &&
+		    !bpf_map_delete_elem(fd, &key))
 			found = true;
-			first = true;
-		}
 	}
 	return found ? 0 : -ENOENT;
 }

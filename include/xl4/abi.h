@@ -803,12 +803,14 @@ _Static_assert(sizeof(struct xl4_guard_slot) == 24, "xl4_guard_slot layout");
  * (XL4_GUARD_VERIFIED_USED) once the proof has admitted its SYN: a cookie proof admits one SYN
  * of the tuple it was made for, since any live host answers a SYN-ACK it did not ask for
  * (docs/guard.md: an attacker who spoofs one SYN from it would otherwise have the whole
- * source verified). The challenge level trusts only those. The expiry's low two bits are
- * flags: compare (exp & ~3) with the clock. IPv6 keys are the source's cfg.v6_prefix (the
+ * source verified), and bit 2 (XL4_GUARD_VERIFIED_ACKED) once that SYN's completing ACK has
+ * counted for First Drop's escalation test. The challenge level trusts only those. The
+ * expiry's low three bits are flags: compare (exp & ~XL4_GUARD_VERIFIED_FLAGS) with the clock. IPv6 keys are the source's cfg.v6_prefix (the
  * rest zero). port is 0 in xl4_gver_v1 (a First Drop proof is the source's). */
 #define XL4_GUARD_VERIFIED_COOKIE 1ull
 #define XL4_GUARD_VERIFIED_USED 2ull
-#define XL4_GUARD_VERIFIED_FLAGS 3ull
+#define XL4_GUARD_VERIFIED_ACKED 4ull /* its SYN's completing ACK was counted (guard_note_ack) */
+#define XL4_GUARD_VERIFIED_FLAGS 7ull
 #define XL4_GUARD_COOKIE_PROOF_TTL_S 60 /* a proof waits this long for its SYN (at most) */
 struct xl4_guard_src {
 	__be32 addr[4]; /* IPv4 in addr[0] */

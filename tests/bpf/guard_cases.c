@@ -474,6 +474,20 @@ static int in_conntrack(struct gworld *w, uint32_t client, uint16_t sport)
 	return !xl4_ct_lookup(w->ct4_fd, w->ct_fd, &k, &f);
 }
 
+/* Client n's flow from sport forgotten by the connection table (as an LRU eviction would). */
+static void ct_forget(struct gworld *w, uint32_t client, uint16_t sport)
+{
+	struct xl4_flow_key k = client_flow(w, client, sport);
+	struct xl4_flow_key4 k4;
+
+	if (w->v6) {
+		bpf_map_delete_elem(w->ct_fd, &k);
+		return;
+	}
+	xl4_flow_key4_of(&k4, &k);
+	bpf_map_delete_elem(w->ct4_fd, &k4);
+}
+
 /* ---- checks on values ---- */
 
 static void check_u64(const char *name, const char *what, uint64_t got, uint64_t want)
@@ -698,9 +712,22 @@ static int slot_repoint(struct gworld *w, uint64_t ts, uint32_t id, uint16_t gen
 	return 0;
 }
 
+/* Is the SYN slot written at ts still in use (its tag set)? */
+static int slot_in_use(struct gworld *w, uint64_t ts)
+{
+	int fd = bpf_map__fd(w->eng.skel->maps.xl4_gsyn_v1);
+	uint32_t n = bpf_map__max_entries(w->eng.skel->maps.xl4_gsyn_v1);
+	struct xl4_guard_slot s;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (!bpf_map_lookup_elem(fd, &i, &s) && s.ts_ns == ts)
+			return s.tag != 0;
+	return 0;
+}
+
 /* A completing ACK whose SYN slot names another VIP's backend (a tag, 31 keyed bits, that
- * collided across VIPs): not followed there, in that VIP's forwarding, into the table; its own
- * VIP's Maglev picks. */
+ * collided across VIPs): not followed there, in that VIP's forwarding, into the table, nor
+ * spent (it is the other VIP's SYN's); its own VIP's Maglev picks. */
 static void slot_other_vip_case(struct gworld *w, const uint8_t *mac_alt)
 {
 	uint64_t ts = w->now + 7 * SEC_NS;
@@ -727,6 +754,8 @@ static void slot_other_vip_case(struct gworld *w, const uint8_t *mac_alt)
 	NAME(n, w, "two-vips/slot-of-another-vips-backend-not-followed");
 	if (run(w, n, &p, XDP_TX, XL4_R_NONE))
 		check_u64(n, "to web's backend MAC", !memcmp(last.b, MAC_BE, 6), 1);
+	NAME(n, w, "two-vips/slot-of-another-vips-backend-not-spent");
+	check_u64(n, "the slot still the other SYN's", slot_in_use(w, ts), 1);
 }
 
 static void sc_two_vips(int v6)
@@ -1723,13 +1752,16 @@ static void answer_challenge_at(struct gworld *w, uint32_t c, uint16_t sport)
 }
 
 /* Client c verified by First Drop (a proof of the whole source), written as the datapath
- * writes one; a failure is counted under name. */
+ * writes one, and the bits rebuilt from the tables as the loader does; a failure is counted
+ * under name. */
 static bool first_drop_prove(struct gworld *w, const char *name, uint32_t c)
 {
 	struct xl4_guard_src k = src_key(w, c);
 	__u64 exp = (w->now + 600 * SEC_NS) & ~XL4_GUARD_VERIFIED_FLAGS;
 
-	if (!bpf_map_update_elem(w->ver_fd, &k, &exp, BPF_ANY))
+	if (!bpf_map_update_elem(w->ver_fd, &k, &exp, BPF_ANY) &&
+	    xl4_guard_vbits_rebuild(bpf_map__fd(w->eng.skel->maps.xl4_gvbit_v1), w->eng.guard.ver,
+				    w->eng.guard.verc) >= 0)
 		return true;
 	if (fx_selected(name)) {
 		fx_fail(name, true, "cannot write xl4_gver_v1: %s", strerror(errno));
@@ -1749,6 +1781,76 @@ static bool first_drop_prove(struct gworld *w, const char *name, uint32_t c)
  * (d) New First Drop verifications are budgeted per CPU: the SYNs still pass, the table
  *     is not churned faster than verify_per_sec.
  */
+/* The completing ACKs from cookie-proven tuples First Drop has counted (xl4_gsrc_v2.pack,
+ * every CPU's buckets summed). */
+static uint64_t pack_sum(struct gworld *w)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xl4_guard_srcs *v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*v));
+	uint64_t t = 0;
+
+	if (v && ncpu > 0 &&
+	    !bpf_map_lookup_elem(bpf_map__fd(w->eng.skel->maps.xl4_gsrc_v2), &w->vip_id, v))
+		for (int c = 0; c < ncpu; c++)
+			for (int j = 0; j < XL4_GUARD_BUCKETS; j++)
+				t += v[c].pack[j];
+	free(v);
+	return t;
+}
+
+/*
+ * At First Drop a completing ACK counts as a real handshake (pack) only when a cookie proof
+ * admitted its SYN, once for that proof: a spoofer with one recruited answer for H:P, and a
+ * First Drop proof for H (a repeated SYN), would otherwise count every blind ACK after every
+ * SYN of H:P for the proof's minute, and First Drop would never look beaten.
+ */
+static void sc_pack_once(int v6)
+{
+	struct gworld w;
+	struct pkt p;
+	uint64_t p0;
+	char n[128];
+
+	snprintf(n, sizeof(n), "guard/%s/pack-once/setup", v6 ? "v6" : "v4");
+	NAME(n, (&(struct gworld){ .v6 = v6 }), "pack-once/");
+	if (!fx_selected(n))
+		return;
+	snprintf(n, sizeof(n), "guard/%s/pack-once/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_FIRST_DROP);
+	answer_challenge_at(&w, 11, 47001);
+	p0 = pack_sum(&w);
+	mkpkt(&w, &p, 11, 47001, TH_SYN, 0, 0, 700);
+	NAME(n, &w, "pack-once/proven-syn-passes");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	mkpkt(&w, &p, 11, 47001, TH_ACK, 0, 0, 701);
+	NAME(n, &w, "pack-once/its-ack-completes");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	NAME(n, &w, "pack-once/counted");
+	check_u64(n, "pack", pack_sum(&w) - p0, 1);
+	NAME(n, &w, "pack-once/first-drop-proof");
+	if (!first_drop_prove(&w, n, 11))
+		goto out;
+	for (int i = 0; i < 3; i++) {
+		/* the flow evicted (a flood churns the table), so each blind ACK completes again */
+		ct_forget(&w, 11, 47001);
+		clock_set(&w, w.now + 20 * MS_NS);
+		mkpkt(&w, &p, 11, 47001, TH_SYN, 0, 0, 800 + 10 * i);
+		NAME(n, &w, "pack-once/again-syn-%d-passes", i + 1);
+		run(&w, n, &p, XDP_TX, XL4_R_NONE);
+		mkpkt(&w, &p, 11, 47001, TH_ACK, 0, 0, 801 + 10 * i);
+		NAME(n, &w, "pack-once/again-blind-ack-%d", i + 1);
+		run(&w, n, &p, XDP_TX, XL4_R_NONE);
+		NAME(n, &w, "pack-once/again-blind-ack-%d-completes", i + 1);
+		check_u64(n, "in the connection table", in_conntrack(&w, 11, 47001), 1);
+	}
+	NAME(n, &w, "pack-once/not-counted-again");
+	check_u64(n, "pack", pack_sum(&w) - p0, 1);
+out:
+	world_close(&w);
+}
+
 static void sc_verified_abuse(int v6)
 {
 	struct gworld w;
@@ -2897,6 +2999,7 @@ void suite_guard(void)
 		sc_reused_tuple(v6);
 		sc_claim_no_backend(v6);
 		sc_claim_too_big(v6);
+		sc_pack_once(v6);
 		sc_syn_fragment(v6);
 		sc_shared_syn_slot(v6, 0);
 		sc_shared_syn_slot(v6, 1);

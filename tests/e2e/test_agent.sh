@@ -434,6 +434,11 @@ bpftool map create "$FAKE/xl4_ct4_v1" type hash key 16 value 24 entries 16 name 
 out=$(agent -i "$B_IF" --pin-path "$FAKE" --remove 2>&1)
 assert_eq "--remove over the balancer's pins: exit 1" 1 "$?"
 assert_match "it says whose pins they are" "holds the balancer's pins" "$out"
+out=$(agent -i "$B_IF" --pin-path "$FAKE" --vip "$VIP4" --no-decap --no-sysctl 2>&1)
+rc=$?
+assert_ge "set-up into the balancer's pins refused (exit status)" 1 "$rc"
+assert_match "set-up says whose pins they are" "holds the balancer's pins" "$out"
+assert_false "no agent map pinned among the balancer's" test -e "$FAKE/$AGENT_STATE_PIN"
 assert_true "the balancer's counters stay" test -e "$FAKE/xl4_stats_v1"
 assert_true "the balancer's connection table stays" test -e "$FAKE/xl4_ct4_v1"
 assert_true "set up again" quietly agent -i "$B_IF" --pin-path "$PIN" --vip "$VIP4" --no-decap --no-sysctl
