@@ -1812,10 +1812,6 @@ static void sc_pack_once(int v6)
 	char n[128];
 
 	snprintf(n, sizeof(n), "guard/%s/pack-once/setup", v6 ? "v6" : "v4");
-	NAME(n, (&(struct gworld){ .v6 = v6 }), "pack-once/");
-	if (!fx_selected(n))
-		return;
-	snprintf(n, sizeof(n), "guard/%s/pack-once/setup", v6 ? "v6" : "v4");
 	if (!world_open(&w, v6, n))
 		return;
 	ctl_write(&w, XL4_GUARD_OV_ON, XL4_GUARD_FIRST_DROP);
