@@ -226,7 +226,9 @@ const struct xl4_cmd xl4_cmd_agent = {
 		"with none of them the agent refuses to start. Only packets from those sources to\n"
 		"this host's own addresses (--to, default IFACE's addresses at set-up) are\n"
 		"decapsulated; any other encapsulated packet to a VIP is dropped and counted\n"
-		"(from_rejected, to_rejected, bad_outer in --status). Running it again makes the\n"
+		"(from_rejected, to_rejected, bad_outer in --status), and so is every fragment of a\n"
+		"tunnel packet; a congestion mark (CE) on the outer header goes onto the inner one\n"
+		"(ecn_dropped when the inner one cannot carry it). Running it again makes the\n"
 		"backend match the new command line: VIPs and ports not given any more are removed.\n"
 		"Environment: XL4_AGENT_PIN_PATH (default for --pin-path). See docs/agent.md.",
 	.opts = agent_opts,
