@@ -1256,7 +1256,8 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	{ "control_socket", XL4_CONF_STRING, FIELD(control_socket), .parse = check_socket_path,
 	  .restart_only = true, .kind = "absolute path",
 	  .help = "Unix socket for `xl4 status`, `stats`, `events` and the other control commands "
-		  "(0600, in a 0700 directory)" },
+		  "(0600, in a 0700 directory; a directory another user owns or every user may "
+		  "write to, such as /tmp, is refused: that user could take the socket's name)" },
 	{ "parser", GROUP("parser: { ... };") },
 	{ "parser.fragments", XL4_CONF_ENUM, FIELD(frag_policy), .names = frag_names,
 	  .restart_only = true, .help = "what happens to IP fragments" },
@@ -1348,7 +1349,8 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	  .def_doc = "none (root only)", .restart_only = true,
 	  .help = "this group may use the control socket too: the socket becomes `root:GROUP 0660` "
 		  "and its directory `root:GROUP 0750` (only a directory the daemon made, or a "
-		  "root-only one it made earlier; a shared one such as `/tmp` is left as it is). "
+		  "root-only one it made earlier; any other directory of root's is left as it is, and "
+		  "a shared one such as `/tmp` is refused: `control_socket`). "
 		  "Members can run every command, changes included. Pinned maps stay root-only. A group "
 		  "that does not exist is an error; `--socket-group` overrides it" },
 

@@ -51,6 +51,31 @@ static int dir_for_group(const char *dir, bool created, long gid)
 	return 0;
 }
 
+/* A directory another user can write to (or owns) lets that user take the socket's name while
+ * no daemon holds it, or plant files beside it (the cluster's drain mark): refused. 0, or
+ * -EPERM with the reason logged. */
+static int dir_private(const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st))
+		return -errno;
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		pr_warn("control socket directory %s belongs to uid %u: that user could take the "
+			"socket's name; give control_socket a directory of root's (default %s)",
+			dir, (unsigned int)st.st_uid, "/run/xl4");
+		return -EPERM;
+	}
+	if (st.st_mode & S_IWOTH) {
+		pr_warn("control socket directory %s is writable by every user (mode %04o): another "
+			"user could take the socket's name while no daemon holds it; give "
+			"control_socket a directory only root can write (default %s)",
+			dir, (unsigned int)(st.st_mode & 07777), "/run/xl4");
+		return -EPERM;
+	}
+	return 0;
+}
+
 int xl4_control_listen(const char *path)
 {
 	return xl4_control_listen_as(path, -1);
@@ -69,7 +94,7 @@ int xl4_control_listen_as(const char *path, long gid)
 	created = mkdir(dirname(dir), 0700) == 0;
 	if (!created && errno != EEXIST)
 		return -errno;
-	if (gid >= 0 && (err = dir_for_group(dir, created, gid)))
+	if ((err = dir_private(dir)) || (gid >= 0 && (err = dir_for_group(dir, created, gid))))
 		return err;
 	/* A socket file that still answers belongs to a running daemon: never steal it. */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -215,6 +240,20 @@ int xl4_control_call(const char *path, json_t *req, json_t **resp, char *err, si
 			snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(-ret));
 		close(fd);
 		return ret;
+	}
+	/* only root's daemon (or one of our own) is asked: another user who took the socket's
+	 * name would read what we send and answer what it likes */
+	{
+		struct ucred cred;
+		socklen_t cl = sizeof(cred);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0 && cred.uid != 0 &&
+		    cred.uid != geteuid()) {
+			snprintf(err, errlen, "%s is served by uid %u, neither root nor you: not talking "
+				 "to it", path, (unsigned int)cred.uid);
+			close(fd);
+			return -EPERM;
+		}
 	}
 	if ((ret = xl4_control_send(fd, req))) {
 		snprintf(err, errlen, "sending to the daemon: %s", strerror(-ret));

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "adopt.h"
 #include "cluster.h"
@@ -367,7 +368,9 @@ static int drain_save(struct daemon_cluster *c, char *err, size_t errlen)
 			goto fail;
 		return 0;
 	}
-	fd = open(c->drain_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* never through a link: the mark is a file of our own (src/control.c keeps the
+	 * directory root's) */
+	fd = open(c->drain_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		goto fail;
 	close(fd);
@@ -412,6 +415,21 @@ static void close_table(struct daemon_cluster *c)
 		c->vip[i] = (struct daemon_cluster_vip){ .ever = c->vip[i].ever };
 }
 
+/* Is the node's drain mark there: a regular file of root's (or ours)? Anything else is
+ * ignored, and said. */
+static bool drain_mark(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return false;
+	if (S_ISREG(st.st_mode) && (st.st_uid == 0 || st.st_uid == geteuid()))
+		return true;
+	pr_warn("cluster: %s is not a drain mark of this daemon's (not a regular file of root's): "
+		"ignored", path);
+	return false;
+}
+
 int daemon_cluster_start(void *state, const struct daemon_env *env)
 {
 	struct daemon_cluster *c = state;
@@ -420,7 +438,7 @@ int daemon_cluster_start(void *state, const struct daemon_env *env)
 	c->lb = env->lb;
 	c->conf = env->cfg->cluster;
 	snprintf(c->drain_file, sizeof(c->drain_file), "%s.drained", env->cfg->control_socket);
-	c->drained = access(c->drain_file, F_OK) == 0;
+	c->drained = drain_mark(c->drain_file);
 	if (!c->conf.route_table)
 		return 0;
 	if ((err = open_table(c->conf.route_table, &c->rt, c->installed, &c->n_installed))) {

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <cmocka.h>
@@ -205,11 +208,85 @@ static void test_slow_reader_does_not_stall(void **state)
 	rmdir(sock_path);
 }
 
+/* A socket directory every user can write to: another user could take the socket's name
+ * while no daemon holds it. Refused; the same directory made private is taken. */
+static void test_shared_directory_refused(void **state)
+{
+	char dir[64], path[96];
+	int fd;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/xl4-unit-ctldir-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(xl4_control_listen(path), -EPERM);
+	assert_int_equal(chmod(dir, 0700), 0);
+	fd = xl4_control_listen(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A client asks only root's daemon, or one of its own user's: a socket served by another
+ * user (who took the name) is refused before anything is sent. */
+static void test_foreign_server_refused(void **state)
+{
+	char dir[64], path[96], err[256] = "";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	json_t *req = json_pack("{s:s}", "cmd", "status"), *resp = NULL;
+	pid_t pid;
+	int ret, st;
+
+	(void)state;
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIPPED: test_foreign_server_refused needs root (to serve as another uid)\n");
+		json_decref(req);
+		skip();
+	}
+	snprintf(dir, sizeof(dir), "/tmp/xl4-unit-ctlpeer-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0777), 0);
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) { /* nobody's server: answers anything it is sent */
+		int l, c;
+		char buf[512];
+
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		l = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 1))
+			_exit(3);
+		alarm(10);
+		c = accept(l, NULL, NULL);
+		if (c >= 0 && read(c, buf, sizeof(buf)) > 0 && write(c, "{\"ok\":true}\n", 12) < 0)
+			_exit(4);
+		_exit(0);
+	}
+	for (int i = 0; i < 200 && access(path, F_OK); i++)
+		usleep(10000);
+	ret = xl4_control_call(path, req, &resp, err, sizeof(err));
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	unlink(path);
+	rmdir(dir);
+	json_decref(req);
+	json_decref(resp);
+	assert_int_equal(ret, -EPERM);
+	assert_non_null(strstr(err, "served by uid 65534"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_escapes_bytes),
 		cmocka_unit_test(test_slow_reader_does_not_stall),
+		cmocka_unit_test(test_shared_directory_refused),
+		cmocka_unit_test(test_foreign_server_refused),
 	};
 
 	return cmocka_run_group_tests_name("control", tests, NULL, NULL);
