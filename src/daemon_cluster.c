@@ -426,7 +426,8 @@ static bool drain_mark(const char *path)
 	if (S_ISREG(st.st_mode) && (st.st_uid == 0 || st.st_uid == geteuid()))
 		return true;
 	pr_warn("cluster: %s is not a drain mark of this daemon's (not a regular file of root's): "
-		"ignored", path);
+		"ignored",
+		path);
 	return false;
 }
 
