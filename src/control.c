@@ -58,7 +58,8 @@ static int dir_private(const char *dir)
 {
 	struct stat st;
 
-	if (lstat(dir, &st))
+	/* the directory itself, not a link to it (/var/run -> /run: a link's mode is 0777) */
+	if (stat(dir, &st))
 		return -errno;
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
 		pr_warn("control socket directory %s belongs to uid %u: that user could take the "

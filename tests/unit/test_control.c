@@ -226,6 +226,20 @@ static void test_shared_directory_refused(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	unlink(path);
+	/* through a link to it (as /var/run -> /run): the directory's mode counts, not the
+	 * link's 0777 */
+	{
+		char link[96], lpath[128];
+
+		snprintf(link, sizeof(link), "%s-link", dir);
+		assert_int_equal(symlink(dir, link), 0);
+		snprintf(lpath, sizeof(lpath), "%s/s.sock", link);
+		fd = xl4_control_listen(lpath);
+		unlink(lpath);
+		unlink(link);
+		assert_true(fd >= 0);
+		close(fd);
+	}
 	rmdir(dir);
 }
 
