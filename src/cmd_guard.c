@@ -119,7 +119,7 @@ static int verified(const struct xl4_cmd *cmd, const struct xl4_verb *verb, void
 			snprintf(port, sizeof(port), " port %lld",
 				 (long long)json_integer_value(json_object_get(s, "port")));
 		printf("  %-40s %-10s%-11s %llds left\n", json_string_value(json_object_get(s, "address")),
-		       json_string_value(json_object_get(s, "by")), port,
+		       json_string_value(json_object_get(s, "by")) ?: "", port,
 		       (long long)json_integer_value(json_object_get(s, "ttl_s")));
 	}
 	json_decref(resp);
