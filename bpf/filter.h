@@ -273,11 +273,10 @@ static __always_inline int filter_has_more(const struct xl4_filter_globals *g)
  */
 static __always_inline int xl4_filter_front4(struct xl4_pkt *p)
 {
-	__u32 zero = 0;
-	struct xl4_filter_globals *g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
+	const struct xl4_filter_globals *g = &xl4_fglob;
 	struct xl4_prefix_entry *e = NULL;
 
-	if (!g || (g->lists & XL4_LISTS_ALLOW4))
+	if (g->lists & XL4_LISTS_ALLOW4)
 		return 0;
 	if (g->lists & XL4_LISTS_BLOCK4) {
 		switch (d24_first(p->t.saddr[0], &xl4_b4idx_v1, &xl4_b4grp_v1, &xl4_b4ent_v1, &e)) {
@@ -302,10 +301,9 @@ static __always_inline int xl4_filter_front4(struct xl4_pkt *p)
  * and there is no rule and no limit, else XL4_FILTER_STAGE (the lists are tries: the stage's). */
 static __always_inline int xl4_filter_front6(void)
 {
-	__u32 zero = 0;
-	struct xl4_filter_globals *g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
+	const struct xl4_filter_globals *g = &xl4_fglob;
 
-	if (!g || filter_has_more(g) || (g->lists & (XL4_LISTS_ALLOW6 | XL4_LISTS_BLOCK6)))
+	if (filter_has_more(g) || (g->lists & (XL4_LISTS_ALLOW6 | XL4_LISTS_BLOCK6)))
 		return XL4_FILTER_STAGE;
 	return XL4_NEXT;
 }
@@ -315,14 +313,13 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 	struct xl4_filter_globals *g;
 	struct xl4_prefix_entry *e;
 	struct xl4_rule *r;
-	__u32 zero = 0, lists, v6 = p->t.flags & XL4_F_IPV6;
+	__u32 lists, v6 = p->t.flags & XL4_F_IPV6;
 	int ret;
 
 	/* Called only when the filter's front could not decide (bpf/xl4.bpf.c). Empty lists are
-	 * not looked up (two trie walks saved on every packet); without the settings, every list
-	 * is. */
-	g = bpf_map_lookup_elem(&xl4_fglob_v1, &zero);
-	lists = g ? g->lists : ~0u;
+	 * not looked up (two trie walks saved on every packet). */
+	g = &xl4_fglob;
+	lists = g->lists;
 
 	if ((lists & (v6 ? XL4_LISTS_ALLOW6 : XL4_LISTS_ALLOW4)) &&
 	    list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, &xl4_a4idx_v1, &xl4_a4grp_v1, &xl4_a4ent_v1,
@@ -338,8 +335,6 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 			return -XL4_R_FILTER_BLOCK;
 		}
 	}
-	if (!g)
-		return XL4_NEXT;
 	if (g->has_rules && (r = rule_match(p))) {
 		p->detail = r->id;
 		switch (r->action) {

@@ -31,10 +31,9 @@
 
 static __always_inline struct xl4_guard_cfg *guard_cfg(void)
 {
-	__u32 zero = 0;
-	struct xl4_guard_cfg *c = bpf_map_lookup_elem(&xl4_gcfg_v2, &zero);
+	struct xl4_guard_cfg *c = &xl4_gcfg;
 
-	return c && c->enabled ? c : NULL;
+	return c->enabled ? c : NULL;
 }
 
 /* The window as it stands, summed over its buckets. */

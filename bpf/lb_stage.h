@@ -276,7 +276,7 @@ static __always_inline int xl4_lb_est4(struct xdp_md *ctx, struct xl4_pkt *p)
 	struct xl4_backend *be;
 	struct xl4_flow *f;
 	struct xl4_vip *vip;
-	__u32 zero = 0, now_s;
+	__u32 now_s;
 	int ret;
 
 	if ((p->t.flags & (XL4_F_IPV6 | XL4_F_FRAG | XL4_F_L4)) != XL4_F_L4 ||
@@ -291,9 +291,7 @@ static __always_inline int xl4_lb_est4(struct xdp_md *ctx, struct xl4_pkt *p)
 	if (!be ||
 	    (vip->mode == XL4_FWD_IPIP && (!(f->flags & XL4_FLOW_F_HASH) || ipip_too_big(p, vip))))
 		return XL4_NEXT;
-	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
-	if (!g)
-		return XL4_NEXT;
+	g = &xl4_lbglob;
 	now_s = xl4_now() >> XL4_FLOW_TOUCH_SHIFT;
 	if (f->last_s != now_s)
 		f->last_s = now_s;
@@ -310,7 +308,6 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	struct lb_ctx l = {};
 	struct xl4_lb_globals *g;
 	const struct xl4_guard_cfg *gc;
-	__u32 zero = 0;
 	int hit = 0, capped = 0, inserted = 0, ret, ct = 0, new_conn = tcp_syn_only(p);
 
 	__builtin_memcpy(vk.addr, p->t.daddr, 16);
@@ -319,10 +316,10 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	/* A fragment has no ports to choose a backend with (later ones not even a header). */
 	if (p->t.flags & XL4_F_FRAG)
 		return is_vip_addr(&vk) ? -XL4_R_LB_FRAG : XL4_NEXT;
-	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
+	g = &xl4_lbglob;
 	flow_key_from_pkt(&l.fk, p);
 	l.now = xl4_now();
-	if (g && !new_conn && !(p->absent & XL4_ABSENT_CT4))
+	if (!new_conn && !(p->absent & XL4_ABSENT_CT4))
 		ct = lb_ct_fast(&l, g);
 	if (ct == 1) {
 		hit = 1;
@@ -332,8 +329,6 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 			l.vip = vip_find(&vk);
 		if (!l.vip)
 			return is_vip_addr(&vk) ? -XL4_R_LB_NOT_VIP_PORT : XL4_NEXT;
-		if (!g)
-			return -XL4_R_LB_NO_BACKEND;
 		/* A connection's first SYN skips the table: it is a new connection even when its
 		 * 5-tuple was seen before (a reused source port), so it must not follow an old
 		 * entry to a drained or down backend. With no entry (ct == 0) the table was asked
@@ -463,7 +458,6 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 	struct lb_ctx l = { .fk.family = v6 ? 6 : 4 };
 	struct xl4_lb_globals *g;
 	__u8 *inner, *il4, type;
-	__u32 zero = 0;
 	int ret;
 
 	/* An error in fragments is the kernel's, as its later fragments are (they have no ICMP
@@ -517,9 +511,7 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 	 * RFC 1122 3.2.2, RFC 4443 2.4 (e)). */
 	if (l.vip->mode == XL4_FWD_IPIP && ipip_too_big(p, l.vip))
 		return -XL4_R_LB_TOO_BIG;
-	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
-	if (!g)
-		return -XL4_R_LB_NO_BACKEND;
+	g = &xl4_lbglob;
 	if ((ret = icmp_flow(&l, g)) < 0)
 		return ret;
 	if (!icmp_budget_ok())

@@ -10,6 +10,17 @@
 #include "compat.h"
 #include "xl4/abi.h"
 
+/*
+ * A settings value the datapath reads on (nearly) every packet, reached by its address: libbpf
+ * makes each ".data.<sec>" section a one-entry array map, and a program loads such a value
+ * with one instruction, no lookup and no NULL test (a one-entry array lookup costs ~1.7 ns on
+ * the Xeon VM: docs/performance.md, round twenty-one). To user space it is the map it always
+ * was: the loader pins it under its old name (XL4_MAP_*, src/engine.c) with the old flags, so
+ * pins of an earlier build are reused, and the daemon writes it with bpf_map_update_elem().
+ * Its kernel name is ".<sec>" (libbpf names custom data sections so).
+ */
+#define XL4_SETTINGS(type, name, sec) type name SEC(".data." sec)
+
 /* Verdict and drop-reason counters; written by the exit path, summed over CPUs by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -137,12 +148,7 @@ struct {
 } xl4_ct4_v1 SEC(".maps");
 
 /* Deployment-wide LB settings (seed, ring size, insert budget, IPIP sources). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xl4_lb_globals);
-} xl4_lbglob_v1 SEC(".maps");
+XL4_SETTINGS(struct xl4_lb_globals, xl4_lbglob, "lbglob");
 
 /* Per-VIP and per-backend counters; written by the datapath. */
 struct {
@@ -278,21 +284,11 @@ struct {
 	__type(value, struct xl4_rule_counters);
 } xl4_rstats_v1 SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xl4_filter_globals);
-} xl4_fglob_v1 SEC(".maps");
+XL4_SETTINGS(struct xl4_filter_globals, xl4_fglob, "fglob");
 
 /* ---- flood guard (bpf/guard.h) ---- */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xl4_guard_cfg);
-} xl4_gcfg_v2 SEC(".maps");
+XL4_SETTINGS(struct xl4_guard_cfg, xl4_gcfg, "gcfg");
 
 /* The challenge cookie's keys, by epoch (daemon-written, rotated). */
 struct {
@@ -421,11 +417,6 @@ struct {
 } xl4_gchbud_v1 SEC(".maps");
 
 /* The clock (struct xl4_clock): jiffies' scale and offset, or the test clock. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xl4_clock);
-} xl4_clock_v1 SEC(".maps");
+XL4_SETTINGS(struct xl4_clock, xl4_clock, "clock");
 
 #endif /* XL4_MAPS_H */

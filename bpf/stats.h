@@ -16,7 +16,7 @@
 /* Load-time knobs (rodata, set by the loader before load; the verifier prunes what is off). */
 const volatile __u32 cfg_sample_per_sec = 100; /* drop events per second per CPU; 0 = none */
 const volatile __u32 cfg_trace = 0;            /* 1: write xl4_trace_v1 (replay only) */
-const volatile __u32 cfg_test_clock = 0;       /* 1: time comes from xl4_clock_v1 (tests) */
+const volatile __u32 cfg_test_clock = 0;       /* 1: time comes from xl4_clock (tests) */
 
 /* What a stage returns when it has no verdict: the pipeline goes on. The contract every stage
  * follows is written once, at the top of bpf/xl4.bpf.c. Above every XDP action, so that a
@@ -39,12 +39,11 @@ _Static_assert(XDP_REDIRECT < XL4_NEXT, "a stage's XL4_NEXT must not be an XDP a
  */
 static __always_inline __u64 xl4_now(void)
 {
-	__u32 zero = 0;
-	struct xl4_clock *c = bpf_map_lookup_elem(&xl4_clock_v1, &zero);
+	struct xl4_clock *c = &xl4_clock;
 
 	if (cfg_test_clock)
-		return c ? c->test_ns : 0;
-	if (!c || !c->tick_ns) /* not calibrated (the loader could not measure jiffies) */
+		return c->test_ns;
+	if (!c->tick_ns) /* not calibrated (the loader could not measure jiffies) */
 		return bpf_ktime_get_coarse_ns();
 	return bpf_jiffies64() * c->tick_ns + c->offset_ns;
 }
@@ -95,11 +94,10 @@ static __always_inline int xl4_bucket_take(struct xl4_bucket *b, __u64 rate, __u
  * is not jiffies (the test clock, or the loader could not calibrate them). */
 static __always_inline __u64 xl4_jiffies_at(__u64 ns)
 {
-	__u32 zero = 0;
-	struct xl4_clock *c = bpf_map_lookup_elem(&xl4_clock_v1, &zero);
+	struct xl4_clock *c = &xl4_clock;
 	__u64 j;
 
-	if (cfg_test_clock || !c || !c->tick_ns)
+	if (cfg_test_clock || !c->tick_ns)
 		return 0;
 	j = (ns - c->offset_ns + c->tick_ns - 1) / c->tick_ns;
 	return j ? j : 1;

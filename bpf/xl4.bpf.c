@@ -79,15 +79,9 @@ __noinline int xl4_stage_lb(struct xdp_md *ctx, struct xl4_pkt *p)
  * answer's header copies need a stack frame the LB stage's own would push past 512 bytes. */
 __noinline int xl4_stage_too_big(struct xdp_md *ctx, struct xl4_pkt *p)
 {
-	struct xl4_lb_globals *g;
-	__u32 zero = 0;
-
 	if (!p)
 		return -XL4_R_LB_TOO_BIG;
-	g = bpf_map_lookup_elem(&xl4_lbglob_v1, &zero);
-	if (!g)
-		return -XL4_R_LB_TOO_BIG;
-	return ipip_reply_too_big(ctx, p, g);
+	return ipip_reply_too_big(ctx, p, &xl4_lbglob);
 }
 
 SEC("xdp")

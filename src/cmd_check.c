@@ -159,7 +159,7 @@ static int run_check(const struct xl4_cmd *cmd, void *args, int argc, char **arg
 	pins = config || a->common.pin_path ? check_pins(&cfg, &prog_id) : PINS_UNCHECKED;
 	bpf_obj_get_info_by_fd(eng.prog_fd, &info, &len);
 	/* the clock the loader measured (0: it could not; the datapath reads the coarse clock) */
-	if (bpf_map__lookup_elem(eng.skel->maps.xl4_clock_v1, &zero, sizeof(zero), &clock,
+	if (bpf_map__lookup_elem(eng.skel->maps.data_clock, &zero, sizeof(zero), &clock,
 				 sizeof(clock), 0))
 		memset(&clock, 0, sizeof(clock));
 	hz = clock.tick_ns ? (unsigned int)((1000000000ull + clock.tick_ns / 2) / clock.tick_ns) : 0;

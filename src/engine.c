@@ -22,11 +22,11 @@
 #include "xl4/abi.h"
 #include "xl4.skel.h"
 
-static int pin_map(struct bpf_map *map, const char *pin_path)
+static int pin_map(struct bpf_map *map, const char *pin_path, const char *name)
 {
 	char path[512];
 
-	snprintf(path, sizeof(path), "%s/%s", pin_path, bpf_map__name(map));
+	snprintf(path, sizeof(path), "%s/%s", pin_path, name);
 	return bpf_map__set_pin_path(map, path);
 }
 
@@ -39,59 +39,67 @@ static int pin_map(struct bpf_map *map, const char *pin_path)
 #define FF(f) offsetof(struct xl4_engine, filter.f)
 #define GF(f) offsetof(struct xl4_engine, guard.f)
 static const struct {
-	const char *name;
+	const char *name; /* its pin's name, and the map's in the object unless obj says */
+	const char *obj;  /* a settings value's data section (bpf/maps.h XL4_SETTINGS) */
 	size_t fd_off;
 	const char *key; /* the setting that sizes it, for "needs 'xl4 cleanup'" messages */
 	const char *replaced; /* an older version's pin is replaced, not a reason to refuse,
 			       * because this is all it holds that a restart does not rebuild
 			       * (NULL: state a restart must keep) */
 } pinned_maps[] = {
-	{ XL4_MAP_STATS, offsetof(struct xl4_engine, stats_fd), NULL, NULL },
-	{ XL4_MAP_EVENTS, offsetof(struct xl4_engine, events_fd), NULL, NULL },
-	{ XL4_MAP_VIPS, LBF(vips), NULL, NULL },
-	{ XL4_MAP_VIP_ADDRS, LBF(vaddr), NULL, NULL },
-	{ XL4_MAP_VIP_BITS, LBF(vbits), NULL, NULL },
-	{ XL4_MAP_VIP_BY_ID, LBF(vipid), NULL, NULL },
-	{ XL4_MAP_VIP_KEYS, LBF(vipkey), NULL, NULL },
-	{ XL4_MAP_VIP_INDEX, LBF(vidx), NULL, NULL },
-	{ XL4_MAP_BACKENDS, LBF(backends), NULL, NULL },
-	{ XL4_MAP_RING, LBF(ring), "lb.table_size", NULL },
-	{ XL4_MAP_CT, LBF(ct), "lb.conntrack.max_entries, ipv6_max_entries or per_cpu_lru", NULL },
-	{ XL4_MAP_CT4, LBF(ct4), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru", NULL },
-	{ XL4_MAP_LB_GLOBALS, LBF(globals), NULL, NULL },
-	{ XL4_MAP_ICMP_CFG, LBF(icmp), NULL, REBUILT },
-	{ XL4_MAP_VIP_STATS, LBF(vstats), NULL, NULL },
-	{ XL4_MAP_BE_STATS, LBF(bstats), NULL, NULL },
-	{ XL4_MAP_ALLOW4, FF(allow4), NULL, NULL },
-	{ XL4_MAP_ALLOW6, FF(allow6), NULL, NULL },
-	{ XL4_MAP_BLOCK4, FF(block4), NULL, NULL },
-	{ XL4_MAP_BLOCK6, FF(block6), NULL, NULL },
-	{ XL4_MAP_ALLOW4_IDX, FF(a4idx), NULL, NULL },
-	{ XL4_MAP_ALLOW4_GRP, FF(a4grp), NULL, NULL },
-	{ XL4_MAP_ALLOW4_ENT, FF(a4ent), NULL, NULL },
-	{ XL4_MAP_BLOCK4_IDX, FF(b4idx), NULL, NULL },
-	{ XL4_MAP_BLOCK4_GRP, FF(b4grp), "filter.ipv4_groups", NULL },
-	{ XL4_MAP_BLOCK4_ENT, FF(b4ent), NULL, NULL },
-	{ XL4_MAP_RULE_DST, FF(rdst), NULL, NULL },
-	{ XL4_MAP_RULE_PORT, FF(rport), NULL, NULL },
-	{ XL4_MAP_RULE_STATS, FF(rstats), NULL, NULL },
-	{ XL4_MAP_FILTER_GLOBALS, FF(fglob), NULL, NULL },
+	{ XL4_MAP_STATS, NULL, offsetof(struct xl4_engine, stats_fd), NULL, NULL },
+	{ XL4_MAP_EVENTS, NULL, offsetof(struct xl4_engine, events_fd), NULL, NULL },
+	{ XL4_MAP_VIPS, NULL, LBF(vips), NULL, NULL },
+	{ XL4_MAP_VIP_ADDRS, NULL, LBF(vaddr), NULL, NULL },
+	{ XL4_MAP_VIP_BITS, NULL, LBF(vbits), NULL, NULL },
+	{ XL4_MAP_VIP_BY_ID, NULL, LBF(vipid), NULL, NULL },
+	{ XL4_MAP_VIP_KEYS, NULL, LBF(vipkey), NULL, NULL },
+	{ XL4_MAP_VIP_INDEX, NULL, LBF(vidx), NULL, NULL },
+	{ XL4_MAP_BACKENDS, NULL, LBF(backends), NULL, NULL },
+	{ XL4_MAP_RING, NULL, LBF(ring), "lb.table_size", NULL },
+	{ XL4_MAP_CT, NULL, LBF(ct), "lb.conntrack.max_entries, ipv6_max_entries or per_cpu_lru", NULL },
+	{ XL4_MAP_CT4, NULL, LBF(ct4), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru", NULL },
+	{ XL4_MAP_LB_GLOBALS, ".data.lbglob", LBF(globals), NULL, NULL },
+	{ XL4_MAP_ICMP_CFG, NULL, LBF(icmp), NULL, REBUILT },
+	{ XL4_MAP_VIP_STATS, NULL, LBF(vstats), NULL, NULL },
+	{ XL4_MAP_BE_STATS, NULL, LBF(bstats), NULL, NULL },
+	{ XL4_MAP_ALLOW4, NULL, FF(allow4), NULL, NULL },
+	{ XL4_MAP_ALLOW6, NULL, FF(allow6), NULL, NULL },
+	{ XL4_MAP_BLOCK4, NULL, FF(block4), NULL, NULL },
+	{ XL4_MAP_BLOCK6, NULL, FF(block6), NULL, NULL },
+	{ XL4_MAP_ALLOW4_IDX, NULL, FF(a4idx), NULL, NULL },
+	{ XL4_MAP_ALLOW4_GRP, NULL, FF(a4grp), NULL, NULL },
+	{ XL4_MAP_ALLOW4_ENT, NULL, FF(a4ent), NULL, NULL },
+	{ XL4_MAP_BLOCK4_IDX, NULL, FF(b4idx), NULL, NULL },
+	{ XL4_MAP_BLOCK4_GRP, NULL, FF(b4grp), "filter.ipv4_groups", NULL },
+	{ XL4_MAP_BLOCK4_ENT, NULL, FF(b4ent), NULL, NULL },
+	{ XL4_MAP_RULE_DST, NULL, FF(rdst), NULL, NULL },
+	{ XL4_MAP_RULE_PORT, NULL, FF(rport), NULL, NULL },
+	{ XL4_MAP_RULE_STATS, NULL, FF(rstats), NULL, NULL },
+	{ XL4_MAP_FILTER_GLOBALS, ".data.fglob", FF(fglob), NULL, NULL },
 	/* the guard: its settings, cookie keys (outstanding cookies stay valid), modes, counters,
 	 * slot tables and verified sources; not the challenge budget, the windows or the source
 	 * sketches (they refill within a second) */
-	{ XL4_MAP_GUARD_CFG, GF(cfg), NULL, REBUILT },
-	{ XL4_MAP_GUARD_COOKIE_KEYS, GF(ckey), NULL, NULL },
-	{ XL4_MAP_GUARD_CTL, GF(ctl), NULL, NULL },
-	{ XL4_MAP_GUARD_VIP, GF(vip), NULL, NULL },
-	{ XL4_MAP_GUARD_STATS, GF(stats), NULL,
+	{ XL4_MAP_GUARD_CFG, ".data.gcfg", GF(cfg), NULL, REBUILT },
+	{ XL4_MAP_GUARD_COOKIE_KEYS, NULL, GF(ckey), NULL, NULL },
+	{ XL4_MAP_GUARD_CTL, NULL, GF(ctl), NULL, NULL },
+	{ XL4_MAP_GUARD_VIP, NULL, GF(vip), NULL, NULL },
+	{ XL4_MAP_GUARD_STATS, NULL, GF(stats), NULL,
 	  "the guard's windows and counters, which start again from zero (the modes, in "
 	  XL4_MAP_GUARD_VIP ", are kept)" },
-	{ XL4_MAP_GUARD_GREY, GF(grey), "guard.greylist_slots", NULL },
-	{ XL4_MAP_GUARD_SYN, GF(syn), "guard.syn_slots", NULL },
-	{ XL4_MAP_GUARD_VERIFIED, GF(ver), "guard.verified_max", NULL },
-	{ XL4_MAP_GUARD_VERIFIED_COOKIE, GF(verc), "guard.verified_max", NULL },
+	{ XL4_MAP_GUARD_GREY, NULL, GF(grey), "guard.greylist_slots", NULL },
+	{ XL4_MAP_GUARD_SYN, NULL, GF(syn), "guard.syn_slots", NULL },
+	{ XL4_MAP_GUARD_VERIFIED, NULL, GF(ver), "guard.verified_max", NULL },
+	{ XL4_MAP_GUARD_VERIFIED_COOKIE, NULL, GF(verc), "guard.verified_max", NULL },
 };
 #define N_PINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
+
+/* Pinned map i in the object. */
+static struct bpf_map *pinned_map(struct xl4_bpf *skel, size_t i)
+{
+	return bpf_object__find_map_by_name(skel->obj,
+					    pinned_maps[i].obj ? pinned_maps[i].obj : pinned_maps[i].name);
+}
 
 int xl4_engine_pinned_fd(const struct xl4_engine *e, size_t i)
 {
@@ -133,7 +141,7 @@ static __u32 per_cpu_lru_size(__u32 n)
 static int pins_fit(struct xl4_bpf *skel, const char *pin_path)
 {
 	for (size_t i = 0; i < N_PINNED; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, pinned_maps[i].name);
+		struct bpf_map *m = pinned_map(skel, i);
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 		char path[512];
@@ -184,6 +192,12 @@ static int engine_open_sized(const struct xl4_engine_opts *o, struct xl4_bpf **o
 	skel->rodata->cfg_sample_per_sec = o->sample_per_sec;
 	skel->rodata->cfg_trace = o->trace;
 	skel->rodata->cfg_test_clock = o->test_clock;
+	/* the settings read by address are the one-entry arrays of earlier builds, whose pins
+	 * they reuse: without the BPF_F_MMAPABLE libbpf gives a data section (bpf/maps.h) */
+	bpf_map__set_map_flags(skel->maps.data_lbglob, 0);
+	bpf_map__set_map_flags(skel->maps.data_fglob, 0);
+	bpf_map__set_map_flags(skel->maps.data_gcfg, 0);
+	bpf_map__set_map_flags(skel->maps.data_clock, 0);
 
 	/* size: the Maglev ring holds two tables per VIP; conntrack as configured */
 	ring_size = o->ring_size ? o->ring_size : XL4_RING_SIZE_DEFAULT;
@@ -259,9 +273,9 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	 * daemon, so a restart keeps every flow; scratch maps stay private */
 	if (o->pin_path) {
 		for (size_t i = 0; i < N_PINNED; i++) {
-			struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, pinned_maps[i].name);
+			struct bpf_map *m = pinned_map(skel, i);
 
-			if (!m || (err = pin_map(m, o->pin_path)))
+			if (!m || (err = pin_map(m, o->pin_path, pinned_maps[i].name)))
 				goto fail;
 		}
 		/* a pin with another size or layout cannot be reused: say which and why */
@@ -288,7 +302,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		if (err)
 			pr_warn("cannot measure the kernel's jiffies (%s): the datapath reads the "
 				"coarse kernel clock instead (~20 ns more per packet)", strerror(-err));
-		else if (bpf_map_update_elem(bpf_map__fd(skel->maps.xl4_clock_v1), &zero, &c, BPF_ANY))
+		else if (bpf_map_update_elem(bpf_map__fd(skel->maps.data_clock), &zero, &c, BPF_ANY))
 			pr_warn("cannot write the datapath's clock: %s", strerror(errno));
 		else
 			pr_debug("datapath clock: HZ %llu, offset %lld ns", 1000000000ull / c.tick_ns,
@@ -310,7 +324,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.ring = bpf_map__fd(skel->maps.xl4_ring_v1),
 		.ct = bpf_map__fd(skel->maps.xl4_ct_v1),
 		.ct4 = bpf_map__fd(skel->maps.xl4_ct4_v1),
-		.globals = bpf_map__fd(skel->maps.xl4_lbglob_v1),
+		.globals = bpf_map__fd(skel->maps.data_lbglob),
 		.icmp = bpf_map__fd(skel->maps.xl4_icmpcfg_v1),
 		.vstats = bpf_map__fd(skel->maps.xl4_vstats_v1),
 		.bstats = bpf_map__fd(skel->maps.xl4_bstats_v1),
@@ -320,7 +334,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.ring_size = o->ring_size ? o->ring_size : XL4_RING_SIZE_DEFAULT,
 	};
 	e->guard = (struct xl4_guard_maps){
-		.cfg = bpf_map__fd(skel->maps.xl4_gcfg_v2),
+		.cfg = bpf_map__fd(skel->maps.data_gcfg),
 		.ctl = bpf_map__fd(skel->maps.xl4_gctl_v1),
 		.vip = bpf_map__fd(skel->maps.xl4_gvip_v1),
 		.stats = bpf_map__fd(skel->maps.xl4_gstat_v2),
@@ -356,7 +370,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.rdst = bpf_map__fd(skel->maps.xl4_rdst_v1),
 		.rport = bpf_map__fd(skel->maps.xl4_rport_v1),
 		.rstats = bpf_map__fd(skel->maps.xl4_rstats_v1),
-		.fglob = bpf_map__fd(skel->maps.xl4_fglob_v1),
+		.fglob = bpf_map__fd(skel->maps.data_fglob),
 		.a4idx = bpf_map__fd(skel->maps.xl4_a4idx_v1),
 		.a4grp = bpf_map__fd(skel->maps.xl4_a4grp_v1),
 		.a4ent = bpf_map__fd(skel->maps.xl4_a4ent_v1),

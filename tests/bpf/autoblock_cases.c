@@ -103,7 +103,7 @@ static bool world_open(struct aworld *w, int v6, const char *name)
 	if ((e = xl4_engine_load(&w->eng, &o)))
 		return fx_setup_fail(name, "xl4_engine_load", strerror(-e));
 	w->loaded = 1;
-	w->clock_fd = bpf_map__fd(w->eng.skel->maps.xl4_clock_v1);
+	w->clock_fd = bpf_map__fd(w->eng.skel->maps.data_clock);
 	if ((e = xl4_lb_init(&w->lb, &w->eng.lb, &s)))
 		return fx_setup_fail(name, "xl4_lb_init", strerror(-e));
 	w->lb_ok = 1;

@@ -112,7 +112,7 @@ static bool world_open(struct fworld *w, const char *tag, uint32_t budget)
 	if ((e = xl4_engine_load(&w->eng, &o)))
 		return world_fail(tag, "xl4_engine_load", strerror(-e));
 	w->loaded = 1;
-	w->clock_fd = bpf_map__fd(w->eng.skel->maps.xl4_clock_v1);
+	w->clock_fd = bpf_map__fd(w->eng.skel->maps.data_clock);
 	if ((e = xl4_filter_init(&w->f, &w->eng.filter, budget)))
 		return world_fail(tag, "xl4_filter_init", strerror(-e));
 	w->inited = 1;

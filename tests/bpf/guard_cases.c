@@ -162,8 +162,8 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 		return fx_setup_fail(name, "xl4_engine_load", strerror(-e));
 	w->loaded = 1;
 	sk = w->eng.skel;
-	w->clock_fd = bpf_map__fd(sk->maps.xl4_clock_v1);
-	w->cfg_fd = bpf_map__fd(sk->maps.xl4_gcfg_v2);
+	w->clock_fd = bpf_map__fd(sk->maps.data_clock);
+	w->cfg_fd = bpf_map__fd(sk->maps.data_gcfg);
 	w->ctl_fd = bpf_map__fd(sk->maps.xl4_gctl_v1);
 	w->vip_fd = bpf_map__fd(sk->maps.xl4_gvip_v1);
 	w->ver_fd = bpf_map__fd(sk->maps.xl4_gver_v1);
