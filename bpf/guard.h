@@ -437,8 +437,7 @@ static __always_inline int guard_verified(const struct xl4_guard_cfg *c, const s
 					  __u64 now, __u32 level)
 {
 	struct xl4_guard_src k;
-	__u32 zero = 0;
-	__u64 *last;
+	__u64 last;
 
 	guard_src_key(c, &k, p);
 	if (level == XL4_GUARD_CHALLENGE)
@@ -446,11 +445,10 @@ static __always_inline int guard_verified(const struct xl4_guard_cfg *c, const s
 	/* a clear bit, a source the tables surely do not hold (a flood's, mostly), and no lookup */
 	if (guard_vbit_maybe(&k, XL4_GUARD_VBITS_ANY) && guard_src_in(&xl4_gver_v1, &k, now))
 		return 1;
-	/* the cookie table only when a cookie proof made lately can still be in it (one array
-	 * read) */
-	last = bpf_map_lookup_elem(&xl4_gvhint_v1, &zero);
-	return last && *last &&
-	       now < *last + (__u64)XL4_GUARD_COOKIE_PROOF_TTL_S * 1000000000ull + 1000000000ull &&
+	/* the cookie table only when a cookie proof made lately can still be in it (one load) */
+	last = xl4_gvhint;
+	return last &&
+	       now < last + (__u64)XL4_GUARD_COOKIE_PROOF_TTL_S * 1000000000ull + 1000000000ull &&
 	       guard_cookie_admits(&k, p, now);
 }
 
@@ -464,19 +462,18 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 			    XL4_GUARD_COOKIE_PROOF_TTL_S :
 			    c->verified_ttl_s;
 	__u64 exp = ((now + (__u64)ttl * 1000000000ull) & ~XL4_GUARD_VERIFIED_FLAGS) | proof;
-	__u32 zero = 0;
 
 	guard_src_key(c, &k, p);
 	if (proof & XL4_GUARD_VERIFIED_COOKIE) {
-		__u64 *last = bpf_map_lookup_elem(&xl4_gvhint_v1, &zero);
-
 		k.port = p->t.sport; /* the tuple's proof, spent by the SYN it admits */
 		guard_vbits_record(&k, 1);
 		bpf_map_update_elem(&xl4_gverc_v1, &k, &exp, BPF_ANY);
-		if (last && *last + 1000000000ull < now) /* shared: written once a second at most */
-			*last = now;
+		if (xl4_gvhint + 1000000000ull < now) /* shared: written once a second at most */
+			xl4_gvhint = now;
 		return;
 	}
+	__u32 zero = 0;
+
 	if (c->verify_per_sec &&
 	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_gverbud_v1, &zero), c->verify_per_sec, now))
 		return;
@@ -520,12 +517,10 @@ static __always_inline void guard_note_ack(__u32 vip_id, const struct xl4_pkt *p
 	sk->pack[j]++;
 }
 
-/* The challenge cookie's keys (NULL only if the map is missing: cannot happen once loaded). */
+/* The challenge cookie's keys. */
 static __always_inline const struct xl4_guard_ckeys *guard_ckeys(void)
 {
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&xl4_gckey_v1, &zero);
+	return &xl4_gckey;
 }
 
 /* The key of the epoch `slice` falls in (include/xl4/abi.h: struct xl4_guard_ckeys). */

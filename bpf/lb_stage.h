@@ -221,15 +221,15 @@ static __always_inline int lb_too_big(struct xl4_pkt *p, const struct xl4_vip *v
 	return 1;
 }
 
-/* Could p be addressed to a VIP? A clear bit in xl4_vbits_v1 says surely not: one inlined
- * array lookup instead of the guard's and the load balancer's hash lookups (two misses, ~60 ns)
+/* Could p be addressed to a VIP? A clear bit in xl4_vbits says surely not: one load (the
+ * bits are read by address, bpf/maps.h) instead of the guard's and the load balancer's hash lookups (two misses, ~60 ns)
  * for the host's own traffic and for floods aimed at other addresses. */
 static __always_inline int xl4_vip_addr_maybe(const struct xl4_pkt *p)
 {
-	__u32 zero = 0, bit = xl4_vip_bit(p->t.daddr);
-	struct xl4_vip_bits *b = bpf_map_lookup_elem(&xl4_vbits_v1, &zero);
+	__u32 bit = xl4_vip_bit(p->t.daddr);
+	const struct xl4_vip_bits *b = &xl4_vbits;
 
-	return !b || ((b->w[(bit / 64) & (XL4_VIP_BITS_WORDS - 1)] >> (bit % 64)) & 1);
+	return ((b->w[(bit / 64) & (XL4_VIP_BITS_WORDS - 1)] >> (bit % 64)) & 1);
 }
 
 static __always_inline int is_vip_addr(struct xl4_vip_key *vk)
@@ -410,9 +410,9 @@ static __always_inline int icmp_flow(struct lb_ctx *l, const struct xl4_lb_globa
 static __always_inline int icmp_budget_ok(void)
 {
 	__u32 zero = 0;
-	struct xl4_icmp_cfg *c = bpf_map_lookup_elem(&xl4_icmpcfg_v1, &zero);
+	struct xl4_icmp_cfg *c = &xl4_icmpcfg;
 
-	if (!c || !c->errors_per_sec)
+	if (!c->errors_per_sec)
 		return 1;
 	return xl4_bucket_take(bpf_map_lookup_elem(&xl4_icbudg_v1, &zero), c->errors_per_sec,
 			       xl4_now());

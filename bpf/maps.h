@@ -11,15 +11,16 @@
 #include "xl4/abi.h"
 
 /*
- * A settings value the datapath reads on (nearly) every packet, reached by its address: libbpf
- * makes each ".data.<sec>" section a one-entry array map, and a program loads such a value
- * with one instruction, no lookup and no NULL test (a one-entry array lookup costs ~1.7 ns on
- * the Xeon VM: docs/performance.md, round twenty-one). To user space it is the map it always
- * was: the loader pins it under its old name (XL4_MAP_*, src/engine.c) with the old flags, so
- * pins of an earlier build are reused, and the daemon writes it with bpf_map_update_elem().
- * Its kernel name is ".<sec>" (libbpf names custom data sections so).
+ * A one-entry map (settings, the VIP index and bits, the cookie keys...) the datapath reaches
+ * by its address: libbpf makes each ".data.<sec>" section a one-entry array map, and a program
+ * loads from it with one instruction, no lookup and no NULL test (a one-entry array lookup
+ * costs ~1.7 ns on the Xeon VM: docs/performance.md, round twenty-one). To user space it is
+ * the map it always was: the loader pins it under its old name (XL4_MAP_*, src/engine.c) with
+ * the old flags, so pins of an earlier build are reused, and the daemon writes it with
+ * bpf_map_update_elem(). Its kernel name is ".data.<sec>" (libbpf names custom data sections
+ * so; at most 15 characters).
  */
-#define XL4_SETTINGS(type, name, sec) type name SEC(".data." sec)
+#define XL4_BY_ADDRESS(type, name, sec) type name SEC(".data." sec)
 
 /* Verdict and drop-reason counters; written by the exit path, summed over CPUs by user space. */
 struct {
@@ -98,20 +99,10 @@ struct {
 	__type(value, struct xl4_vip_key);
 } xl4_vipkey_v1 SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xl4_vip_index);
-} xl4_vidx_v1 SEC(".maps");
+XL4_BY_ADDRESS(struct xl4_vip_index, xl4_vidx, "vidx");
 
 /* Bits of the VIP addresses (struct xl4_vip_bits): what is surely not for a VIP. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xl4_vip_bits);
-} xl4_vbits_v1 SEC(".maps");
+XL4_BY_ADDRESS(struct xl4_vip_bits, xl4_vbits, "vbits");
 
 /* Backend id -> struct xl4_backend. */
 struct {
@@ -148,7 +139,7 @@ struct {
 } xl4_ct4_v1 SEC(".maps");
 
 /* Deployment-wide LB settings (seed, ring size, insert budget, IPIP sources). */
-XL4_SETTINGS(struct xl4_lb_globals, xl4_lbglob, "lbglob");
+XL4_BY_ADDRESS(struct xl4_lb_globals, xl4_lbglob, "lbglob");
 
 /* Per-VIP and per-backend counters; written by the datapath. */
 struct {
@@ -183,12 +174,7 @@ struct {
 } xl4_tbbudg_v1 SEC(".maps");
 
 /* How ICMP errors about VIP flows are steered (struct xl4_icmp_cfg), written by the daemon. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xl4_icmp_cfg);
-} xl4_icmpcfg_v1 SEC(".maps");
+XL4_BY_ADDRESS(struct xl4_icmp_cfg, xl4_icmpcfg, "icmpcfg");
 
 /* Per-CPU budget of ICMP errors steered to backends: even errors about real flows must not
  * become a flood at a backend (or a fast way to guess a client's port). */
@@ -284,19 +270,14 @@ struct {
 	__type(value, struct xl4_rule_counters);
 } xl4_rstats_v1 SEC(".maps");
 
-XL4_SETTINGS(struct xl4_filter_globals, xl4_fglob, "fglob");
+XL4_BY_ADDRESS(struct xl4_filter_globals, xl4_fglob, "fglob");
 
 /* ---- flood guard (bpf/guard.h) ---- */
 
-XL4_SETTINGS(struct xl4_guard_cfg, xl4_gcfg, "gcfg");
+XL4_BY_ADDRESS(struct xl4_guard_cfg, xl4_gcfg, "gcfg");
 
 /* The challenge cookie's keys, by epoch (daemon-written, rotated). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xl4_guard_ckeys);
-} xl4_gckey_v1 SEC(".maps");
+XL4_BY_ADDRESS(struct xl4_guard_ckeys, xl4_gckey, "gckey");
 
 /* Per VIP id: the operator's override (daemon-written). */
 struct {
@@ -373,12 +354,7 @@ struct {
 
 /* When a cookie last proved a source (ns, any CPU; written at most once a second): while none
  * can still be valid, First Drop skips the cookie table's lookup. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} xl4_gvhint_v1 SEC(".maps");
+XL4_BY_ADDRESS(__u64, xl4_gvhint, "gvhint");
 
 /* The verified sources' presence bits (include/xl4/abi.h: xl4_gvbit_v1), in 64-bit words, two
  * halves; max_entries (2 * 2^(log2 - 6)) set by the loader with cfg_gvbits_log2 (bpf/guard.h).
@@ -417,6 +393,6 @@ struct {
 } xl4_gchbud_v1 SEC(".maps");
 
 /* The clock (struct xl4_clock): jiffies' scale and offset, or the test clock. */
-XL4_SETTINGS(struct xl4_clock, xl4_clock, "clock");
+XL4_BY_ADDRESS(struct xl4_clock, xl4_clock, "clock");
 
 #endif /* XL4_MAPS_H */

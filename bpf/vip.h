@@ -23,19 +23,16 @@ static __always_inline int vip_key_eq(const struct xl4_vip_key *a, const struct 
  * live), or NULL. */
 static __always_inline struct xl4_vip *vip_find(const struct xl4_vip_key *k)
 {
-	__u32 zero = 0, id;
-	struct xl4_vip_index *ix = bpf_map_lookup_elem(&xl4_vidx_v1, &zero);
+	const struct xl4_vip_index *ix = &xl4_vidx;
+	__u32 id = ix->id1[xl4_vip_slot(k, ix->salt) & (XL4_VIP_INDEX_SLOTS - 1)];
 	struct xl4_vip_key *ik;
 	struct xl4_vip *v;
 
-	if (ix) {
-		id = ix->id1[xl4_vip_slot(k, ix->salt) & (XL4_VIP_INDEX_SLOTS - 1)];
-		if (id--) {
-			ik = bpf_map_lookup_elem(&xl4_vipkey_v1, &id);
-			v = bpf_map_lookup_elem(&xl4_vipid_v1, &id);
-			if (ik && v && (v->flags & XL4_VIP_F_LIVE) && vip_key_eq(ik, k))
-				return v;
-		}
+	if (id--) {
+		ik = bpf_map_lookup_elem(&xl4_vipkey_v1, &id);
+		v = bpf_map_lookup_elem(&xl4_vipid_v1, &id);
+		if (ik && v && (v->flags & XL4_VIP_F_LIVE) && vip_key_eq(ik, k))
+			return v;
 	}
 	return bpf_map_lookup_elem(&xl4_vips_v1, k);
 }

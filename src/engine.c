@@ -51,16 +51,16 @@ static const struct {
 	{ XL4_MAP_EVENTS, NULL, offsetof(struct xl4_engine, events_fd), NULL, NULL },
 	{ XL4_MAP_VIPS, NULL, LBF(vips), NULL, NULL },
 	{ XL4_MAP_VIP_ADDRS, NULL, LBF(vaddr), NULL, NULL },
-	{ XL4_MAP_VIP_BITS, NULL, LBF(vbits), NULL, NULL },
+	{ XL4_MAP_VIP_BITS, ".data.vbits", LBF(vbits), NULL, NULL },
 	{ XL4_MAP_VIP_BY_ID, NULL, LBF(vipid), NULL, NULL },
 	{ XL4_MAP_VIP_KEYS, NULL, LBF(vipkey), NULL, NULL },
-	{ XL4_MAP_VIP_INDEX, NULL, LBF(vidx), NULL, NULL },
+	{ XL4_MAP_VIP_INDEX, ".data.vidx", LBF(vidx), NULL, NULL },
 	{ XL4_MAP_BACKENDS, NULL, LBF(backends), NULL, NULL },
 	{ XL4_MAP_RING, NULL, LBF(ring), "lb.table_size", NULL },
 	{ XL4_MAP_CT, NULL, LBF(ct), "lb.conntrack.max_entries, ipv6_max_entries or per_cpu_lru", NULL },
 	{ XL4_MAP_CT4, NULL, LBF(ct4), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru", NULL },
 	{ XL4_MAP_LB_GLOBALS, ".data.lbglob", LBF(globals), NULL, NULL },
-	{ XL4_MAP_ICMP_CFG, NULL, LBF(icmp), NULL, REBUILT },
+	{ XL4_MAP_ICMP_CFG, ".data.icmpcfg", LBF(icmp), NULL, REBUILT },
 	{ XL4_MAP_VIP_STATS, NULL, LBF(vstats), NULL, NULL },
 	{ XL4_MAP_BE_STATS, NULL, LBF(bstats), NULL, NULL },
 	{ XL4_MAP_ALLOW4, NULL, FF(allow4), NULL, NULL },
@@ -81,7 +81,7 @@ static const struct {
 	 * slot tables and verified sources; not the challenge budget, the windows or the source
 	 * sketches (they refill within a second) */
 	{ XL4_MAP_GUARD_CFG, ".data.gcfg", GF(cfg), NULL, REBUILT },
-	{ XL4_MAP_GUARD_COOKIE_KEYS, NULL, GF(ckey), NULL, NULL },
+	{ XL4_MAP_GUARD_COOKIE_KEYS, ".data.gckey", GF(ckey), NULL, NULL },
 	{ XL4_MAP_GUARD_CTL, NULL, GF(ctl), NULL, NULL },
 	{ XL4_MAP_GUARD_VIP, NULL, GF(vip), NULL, NULL },
 	{ XL4_MAP_GUARD_STATS, NULL, GF(stats), NULL,
@@ -177,6 +177,7 @@ static int pins_fit(struct xl4_bpf *skel, const char *pin_path)
 static int engine_open_sized(const struct xl4_engine_opts *o, struct xl4_bpf **out)
 {
 	struct xl4_bpf *skel;
+	struct bpf_map *m;
 	__u32 ring_size, ct4, ct6;
 	int err;
 
@@ -192,12 +193,12 @@ static int engine_open_sized(const struct xl4_engine_opts *o, struct xl4_bpf **o
 	skel->rodata->cfg_sample_per_sec = o->sample_per_sec;
 	skel->rodata->cfg_trace = o->trace;
 	skel->rodata->cfg_test_clock = o->test_clock;
-	/* the settings read by address are the one-entry arrays of earlier builds, whose pins
-	 * they reuse: without the BPF_F_MMAPABLE libbpf gives a data section (bpf/maps.h) */
-	bpf_map__set_map_flags(skel->maps.data_lbglob, 0);
-	bpf_map__set_map_flags(skel->maps.data_fglob, 0);
-	bpf_map__set_map_flags(skel->maps.data_gcfg, 0);
-	bpf_map__set_map_flags(skel->maps.data_clock, 0);
+	/* the maps read by address (".data.*", bpf/maps.h XL4_BY_ADDRESS) are the one-entry
+	 * arrays of earlier builds, whose pins they reuse: without the BPF_F_MMAPABLE libbpf
+	 * gives a data section */
+	bpf_object__for_each_map(m, skel->obj)
+		if (!strncmp(bpf_map__name(m), ".data.", 6))
+			bpf_map__set_map_flags(m, 0);
 
 	/* size: the Maglev ring holds two tables per VIP; conntrack as configured */
 	ring_size = o->ring_size ? o->ring_size : XL4_RING_SIZE_DEFAULT;
@@ -316,16 +317,16 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	e->lb = (struct xl4_lb_maps){
 		.vips = bpf_map__fd(skel->maps.xl4_vips_v1),
 		.vaddr = bpf_map__fd(skel->maps.xl4_vaddr_v1),
-		.vbits = bpf_map__fd(skel->maps.xl4_vbits_v1),
+		.vbits = bpf_map__fd(skel->maps.data_vbits),
 		.vipid = bpf_map__fd(skel->maps.xl4_vipid_v1),
 		.vipkey = bpf_map__fd(skel->maps.xl4_vipkey_v1),
-		.vidx = bpf_map__fd(skel->maps.xl4_vidx_v1),
+		.vidx = bpf_map__fd(skel->maps.data_vidx),
 		.backends = bpf_map__fd(skel->maps.xl4_backends_v1),
 		.ring = bpf_map__fd(skel->maps.xl4_ring_v1),
 		.ct = bpf_map__fd(skel->maps.xl4_ct_v1),
 		.ct4 = bpf_map__fd(skel->maps.xl4_ct4_v1),
 		.globals = bpf_map__fd(skel->maps.data_lbglob),
-		.icmp = bpf_map__fd(skel->maps.xl4_icmpcfg_v1),
+		.icmp = bpf_map__fd(skel->maps.data_icmpcfg),
 		.vstats = bpf_map__fd(skel->maps.xl4_vstats_v1),
 		.bstats = bpf_map__fd(skel->maps.xl4_bstats_v1),
 		.gctl = bpf_map__fd(skel->maps.xl4_gctl_v1),
@@ -342,7 +343,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.verc = bpf_map__fd(skel->maps.xl4_gverc_v1),
 		.grey = bpf_map__fd(skel->maps.xl4_ggrey_v1),
 		.syn = bpf_map__fd(skel->maps.xl4_gsyn_v1),
-		.ckey = bpf_map__fd(skel->maps.xl4_gckey_v1),
+		.ckey = bpf_map__fd(skel->maps.data_gckey),
 		.vbit = bpf_map__fd(skel->maps.xl4_gvbit_v1),
 		.vnew = bpf_map__fd(skel->maps.xl4_gvnew_v1),
 		.grey_slots = bpf_map__max_entries(skel->maps.xl4_ggrey_v1) * XL4_GUARD_GREY_WAYS,

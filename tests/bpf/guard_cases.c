@@ -170,7 +170,7 @@ static bool world_open(struct gworld *w, int v6, const char *name)
 	w->verc_fd = bpf_map__fd(sk->maps.xl4_gverc_v1);
 	w->ct_fd = bpf_map__fd(sk->maps.xl4_ct_v1);
 	w->ct4_fd = bpf_map__fd(sk->maps.xl4_ct4_v1);
-	w->ckey_fd = bpf_map__fd(sk->maps.xl4_gckey_v1);
+	w->ckey_fd = bpf_map__fd(sk->maps.data_gckey);
 	if ((e = xl4_lb_init(&w->lb, &w->eng.lb, &s)))
 		return fx_setup_fail(name, "xl4_lb_init", strerror(-e));
 	w->lb_ok = 1;

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The maps the datapath reads by address (bpf/maps.h XL4_BY_ADDRESS: ".data.*" sections) are
+ * the one-entry arrays earlier builds pinned: a daemon of this build must start over those
+ * pins, reuse them (the program uses the pinned map, its content kept), not refuse them and
+ * not start from zero. The pins are real: plain arrays made as an earlier build made them, in
+ * a directory of its own under /sys/fs/bpf (root needed). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+#include <dirent.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+#include <bpf/bpf.h>
+
+#include "engine.h"
+#include "xl4/abi.h"
+
+static const struct {
+	const char *pin;
+	__u32 value_size;
+} legacy[] = {
+	{ XL4_MAP_FILTER_GLOBALS, sizeof(struct xl4_filter_globals) },
+	{ XL4_MAP_LB_GLOBALS, sizeof(struct xl4_lb_globals) },
+	{ XL4_MAP_GUARD_CFG, sizeof(struct xl4_guard_cfg) },
+	{ XL4_MAP_VIP_BITS, sizeof(struct xl4_vip_bits) },
+	{ XL4_MAP_VIP_INDEX, sizeof(struct xl4_vip_index) },
+	{ XL4_MAP_ICMP_CFG, sizeof(struct xl4_icmp_cfg) },
+	{ XL4_MAP_GUARD_COOKIE_KEYS, sizeof(struct xl4_guard_ckeys) },
+};
+#define N_LEGACY (sizeof(legacy) / sizeof(legacy[0]))
+
+static char dir[64];
+
+static void rm_pins(void)
+{
+	char path[sizeof(dir) + 256];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+	closedir(d);
+	rmdir(dir);
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	return info.id;
+}
+
+static void test_earlier_pins_reused(void **state)
+{
+	struct xl4_engine_opts o = { 0 };
+	struct xl4_engine e;
+	__u32 ids[128], mark, zero = 0;
+	static __u8 buf[1 << 14];
+	char path[256];
+	int n, err;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xl4-unit-pins-%d", (int)getpid());
+	assert_int_equal(mkdir(dir, 0700), 0);
+	for (size_t i = 0; i < N_LEGACY; i++) {
+		LIBBPF_OPTS(bpf_map_create_opts, mo);
+		int fd;
+
+		assert_true(legacy[i].value_size <= sizeof(buf));
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, legacy[i].pin, sizeof(__u32),
+				    legacy[i].value_size, 1, &mo);
+		assert_true(fd >= 0);
+		memset(buf, 0, sizeof(buf));
+		mark = 0x5a5a0000u + (__u32)i; /* what must survive the load */
+		memcpy(buf, &mark, sizeof(mark));
+		assert_int_equal(bpf_map_update_elem(fd, &zero, buf, BPF_ANY), 0);
+		snprintf(path, sizeof(path), "%s/%s", dir, legacy[i].pin);
+		assert_int_equal(bpf_obj_pin(fd, path), 0);
+		close(fd);
+	}
+
+	o.pin_path = dir;
+	err = xl4_engine_load(&e, &o);
+	if (err)
+		print_error("xl4_engine_load over an earlier build's pins: %s\n", strerror(-err));
+	assert_int_equal(err, 0);
+	n = xl4_prog_map_ids(e.prog_fd, ids, 128);
+	assert_true(n > 0);
+	for (size_t i = 0; i < N_LEGACY; i++) {
+		int fd, used = 0;
+		__u32 id;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, legacy[i].pin);
+		fd = bpf_obj_get(path);
+		assert_true(fd >= 0);
+		id = map_id(fd);
+		for (int k = 0; k < n; k++)
+			used |= ids[k] == id;
+		if (!used)
+			print_error("%s: the program does not use the pinned map\n", legacy[i].pin);
+		assert_true(used);
+		assert_int_equal(bpf_map_lookup_elem(fd, &zero, buf), 0);
+		memcpy(&mark, buf, sizeof(mark));
+		assert_int_equal(mark, 0x5a5a0000u + (__u32)i);
+		close(fd);
+	}
+	xl4_engine_close(&e);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rm_pins();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_earlier_pins_reused, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
