@@ -103,26 +103,30 @@ static __always_inline __u64 xl4_jiffies_at(__u64 ns)
 	return j ? j : 1;
 }
 
+/* This CPU's slot of the drop sampler. bpf_get_smp_processor_id() is inlined by the verifier
+ * (kernels since 6.10; a plain helper call before). */
+static __always_inline struct xl4_sampler *sampler_slot(void)
+{
+	return &xl4_sampler[bpf_get_smp_processor_id() & (XL4_SAMPLER_SLOTS - 1)];
+}
+
 /*
  * The drop sampler's gate, a token bucket kept as one due time: each event moves the time the
  * next one is due by 1/rate, and a due time more than a second behind is pulled up to a second
  * behind. So a CPU samples at most rate * (T + 1) events in any T seconds: a burst of `rate`
  * after a quiet second, then one per 1/rate. The due time is kept in ns and, for the gate every
  * drop passes, in jiffies (0: not known, the gate reads the clock in ns):
- * a drop before its due time costs one per-CPU lookup, jiffies and a compare, no clock
+ * a drop before its due time costs the CPU's number, one load, jiffies and a compare, no
  * lookup; the division that makes the jiffies runs once per sampled event.
  */
 static __always_inline int sample_allowed(void)
 {
-	__u32 zero = 0;
 	struct xl4_sampler *b;
 	__u64 now, due;
 
 	if (!cfg_sample_per_sec) /* off: no clock read, no lookup (the verifier prunes the rest) */
 		return 0;
-	b = bpf_map_lookup_elem(&xl4_sampler_v1, &zero);
-	if (!b)
-		return 0;
+	b = sampler_slot();
 	now = xl4_now();
 	due = b->due_ns;
 	if (now < due)
@@ -138,14 +142,11 @@ static __always_inline int sample_allowed(void)
  * what lets an unsampled drop be counted inline, without the call to xl4_account(). */
 static __always_inline int sample_due(void)
 {
-	__u32 zero = 0;
-	struct xl4_sampler *b;
+	const struct xl4_sampler *b;
 
 	if (!cfg_sample_per_sec)
 		return 0;
-	b = bpf_map_lookup_elem(&xl4_sampler_v1, &zero);
-	if (!b)
-		return 0;
+	b = sampler_slot();
 	if (!cfg_test_clock && b->due_jiffies)
 		return bpf_jiffies64() >= b->due_jiffies;
 	return xl4_now() >= b->due_ns;

@@ -158,6 +158,16 @@ struct xl4_trace {
 	__u32 reason;
 };
 
+/* The drop sampler's state of one CPU (bpf/stats.h sample_allowed()), one of
+ * XL4_SAMPLER_SLOTS in the datapath's ".data.sampler" map, by CPU number: CPUs whose numbers
+ * differ by a multiple of XL4_SAMPLER_SLOTS share a slot, and its rate. Not pinned: a restart
+ * starts every CPU with a full burst. Tests write it (tests/bpf). */
+#define XL4_SAMPLER_SLOTS 1024
+struct xl4_sampler {
+	__u64 due_ns;	   /* when the next event may be sampled */
+	__u64 due_jiffies; /* the same in jiffies, rounded up; 0: not known (read the clock) */
+};
+
 /* Policy knobs set as rodata before load (see bpf/xl4.bpf.c). */
 enum xl4_frag_policy {
 	XL4_FRAG_PASS = 0, /* fragments go on (non-first ones carry no ports) */
@@ -167,7 +177,6 @@ enum xl4_frag_policy {
 /* Pinned map names; the suffix is the layout version. Kept under 16 bytes (BPF_OBJ_NAME_LEN). */
 #define XL4_MAP_STATS "xl4_stats_v1"
 #define XL4_MAP_EVENTS "xl4_events_v1"
-#define XL4_MAP_SAMPLER "xl4_sampler_v1"
 #define XL4_MAP_TRACE "xl4_trace_v1"
 
 #define XL4_MAP_VIPS "xl4_vips_v1"

@@ -138,8 +138,8 @@ void suite_exit(void)
 {
 	const char *name = "sampler/burst-after-quiet";
 	struct xl4_engine *e = &fx.eng[ENG_DROP];
-	struct bpf_map *m = e->skel->maps.xl4_sampler_v1;
-	size_t sz = bpf_map__value_size(m) * (size_t)libbpf_num_possible_cpus();
+	struct bpf_map *m = e->skel->maps.data_sampler; /* every CPU's slot (abi.h) */
+	size_t sz = bpf_map__value_size(m);
 	void *zero = calloc(1, sz);
 	struct ring_buffer *rb;
 	struct pkt p;
@@ -190,6 +190,35 @@ void suite_exit(void)
 					     n, BURST, secs * 1e3, since * 1e3);
 		}
 		fx_count(name, ok);
+	}
+	/* another CPU has a bucket of its own (its slot, abi.h XL4_SAMPLER_SLOTS): right after
+	 * this CPU spent its own, a burst there still samples the full rate */
+	name = "sampler/per-cpu";
+	ok = true;
+	if (rb && fx_selected(name)) {
+		int here = sched_getcpu(), other = -1;
+		cpu_set_t one;
+
+		for (int c = 0; c < CPU_SETSIZE && other < 0; c++)
+			if (c != here && CPU_ISSET(c, &old))
+				other = c;
+		if (other < 0) {
+			fprintf(stderr, "fixtures: SKIP %s: one CPU only, no other CPU's slot to test\n",
+				name);
+		} else {
+			CPU_ZERO(&one);
+			CPU_SET(other, &one);
+			if (sched_setaffinity(0, sizeof(one), &one))
+				ok = fx_fail(name, true, "cannot move to CPU %d: %s", other, strerror(errno));
+			else if ((n = burst(e, rb, &p, BURST, &secs)) < 0)
+				ok = fx_fail(name, true, "test run: %s", strerror(-n));
+			else if (n < RATE)
+				ok = fx_fail(name, true,
+					     "CPU %d: %d events for %d drops right after CPU %d spent its "
+					     "bucket: want at least %d (a bucket of its own)",
+					     other, n, BURST, here, RATE);
+			fx_count(name, ok);
+		}
 	}
 	fx_unpin(&old);
 	ring_buffer__free(rb);

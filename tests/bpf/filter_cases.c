@@ -263,8 +263,8 @@ struct want {
  * all-zero bucket refills to the full rate on the next drop, so a checked drop always samples. */
 static void sampler_refill(struct fworld *w)
 {
-	struct bpf_map *m = w->eng.skel->maps.xl4_sampler_v1;
-	size_t sz = bpf_map__value_size(m) * (size_t)ncpu;
+	struct bpf_map *m = w->eng.skel->maps.data_sampler; /* every CPU's slot (abi.h) */
+	size_t sz = bpf_map__value_size(m);
 	void *zero = calloc(1, sz);
 	__u32 k = 0;
 
@@ -276,16 +276,16 @@ static void sampler_refill(struct fworld *w)
 /* Every CPU's next event due far ahead of the test clock: no drop is sampled. */
 static void sampler_spend(struct fworld *w)
 {
-	struct bpf_map *m = w->eng.skel->maps.xl4_sampler_v1;
-	size_t vsz = bpf_map__value_size(m);
-	char *v = calloc(ncpu, vsz);
+	struct bpf_map *m = w->eng.skel->maps.data_sampler;
+	size_t sz = bpf_map__value_size(m);
+	struct xl4_sampler *v = calloc(1, sz);
 	__u32 k = 0;
 
 	if (!v)
 		return;
-	for (int i = 0; i < ncpu; i++)
-		*(__u64 *)(v + i * vsz) = T0 + 3600 * SEC_NS; /* struct xl4_sampler's due_ns */
-	bpf_map__update_elem(m, &k, sizeof(k), v, vsz * (size_t)ncpu, BPF_ANY);
+	for (size_t i = 0; i < sz / sizeof(*v); i++)
+		v[i].due_ns = T0 + 3600 * SEC_NS;
+	bpf_map__update_elem(m, &k, sizeof(k), v, sz, BPF_ANY);
 	free(v);
 }
 
