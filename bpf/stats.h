@@ -139,7 +139,9 @@ static __always_inline int sample_allowed(void)
 }
 
 /* Would sample_allowed() let an event through now? The same test, without taking the token:
- * what lets an unsampled drop be counted inline, without the call to xl4_account(). */
+ * what lets an unsampled drop be counted inline, without the call to xl4_account(). A due time
+ * not known in jiffies (0: a slot never used, or jiffies not calibrated) says "due", and
+ * sample_allowed() then decides on the clock: one test less on every drop. */
 static __always_inline int sample_due(void)
 {
 	const struct xl4_sampler *b;
@@ -147,7 +149,7 @@ static __always_inline int sample_due(void)
 	if (!cfg_sample_per_sec)
 		return 0;
 	b = sampler_slot();
-	if (!cfg_test_clock && b->due_jiffies)
+	if (!cfg_test_clock)
 		return bpf_jiffies64() >= b->due_jiffies;
 	return xl4_now() >= b->due_ns;
 }
