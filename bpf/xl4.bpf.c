@@ -89,7 +89,7 @@ int xl4_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	struct xl4_cursor c = { .pos = data, .end = (void *)(long)ctx->data_end, .start = data };
-	struct xl4_pkt pkt = { .frag_policy = cfg_frag_policy };
+	struct xl4_pkt pkt = {}; /* its frag_policy is set for xl4_parse_rest(), which reads it */
 	int ret;
 
 	/* The parser is inlined, unlike the stages: every packet runs it, and a call and its
@@ -113,8 +113,11 @@ int xl4_xdp(struct xdp_md *ctx)
 			return xl4_drop_due(ctx, &pkt, front, due);
 		}
 	}
-	if (ret >= 0)
+	if (ret >= 0) {
+		/* not before: a packet the filter's front drops never reads the knob */
+		pkt.frag_policy = cfg_frag_policy;
 		ret = xl4_parse_rest(&c, &pkt, ret);
+	}
 	if (ret < 0)
 		return xl4_drop(ctx, &pkt, ret);
 	/* Not IP (ARP, LLDP...): nothing for the later stages to judge. */
