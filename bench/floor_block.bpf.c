@@ -86,4 +86,33 @@ int floor_block(struct xdp_md *ctx)
 	return XDP_DROP;
 }
 
+/*
+ * The floor of a packet for no VIP ("floor pass"): the work any engine that balances some
+ * addresses and counts what it passes cannot skip on the host's own traffic. xl4's whole parser
+ * (what parse-then-drop runs), the destination's bit in a 65,536-bit map of the VIP addresses
+ * (xl4_vip_bit(), reached by address as xl4's is), the verdict counted in the per-CPU array,
+ * XDP_PASS. Excluded, as xl4's own: the filter's settings and front, and the rodata knobs.
+ */
+__u64 floor_vbits[XL4_VIP_BITS_WORDS];
+
+SEC("xdp")
+int floor_pass(struct xdp_md *ctx)
+{
+	struct xl4_pkt p = {};
+	struct floor_counter *c;
+	__u32 bit, verdict = XDP_PASS;
+
+	if (xl4_parse((void *)(long)ctx->data, (void *)(long)ctx->data_end, &p) < 0)
+		return XDP_ABORTED;
+	bit = xl4_vip_bit(p.t.daddr);
+	if ((floor_vbits[(bit / 64) & (XL4_VIP_BITS_WORDS - 1)] >> (bit % 64)) & 1)
+		return XDP_ABORTED; /* a VIP: not this floor's path */
+	c = bpf_map_lookup_elem(&cnt, &verdict);
+	if (c) {
+		c->packets++;
+		c->bytes += p.pkt_len;
+	}
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -958,7 +958,7 @@ static const struct goal {
 	{ "LB established l2 (direct) / XDP_PASS", "l2 est", "XDP_PASS", 1, 4.0, { "floor l2 est" } },
 	{ "new connection, guard on (SYN + completing ACK) / driven XDP_PASS", "l2 conn guard",
 	  "drv XDP_PASS", 2, 15.0, { "floor conn" } },
-	{ "non-VIP pass / XDP_PASS", "xl4 pass", "XDP_PASS", 1, 2.5 },
+	{ "non-VIP pass / XDP_PASS", "xl4 pass", "XDP_PASS", 1, 2.5, { "floor pass" } },
 	{ "malformed drop / parse-then-drop", "xl4 malformed", "parse+drop", 1, 1.5 },
 	{ "blocklist hit, 1 prefix / xdp-filter ipv4 deny", "block 1", "xdp-filter ip drop", 1, 0.6,
 	  { "floor block" } },
@@ -1492,6 +1492,10 @@ int main(int argc, char **argv)
 	r = add_row("floor block", "reference: floor of an IPv4 blocklist hit: xl4 parse head + /24 "
 		    "slot + entry + containment + drop counter", false,
 		    bpf_program__fd(fl_blk->progs.floor_block), &valid, XDP_DROP);
+	r->base_pass = b_pass, r->base_parse = b_parse;
+	r = add_row("floor pass", "reference: floor of a packet for no VIP: xl4 parse + VIP-address "
+		    "bit + verdict counter", false, bpf_program__fd(fl_blk->progs.floor_pass), &valid,
+		    XDP_PASS);
 	r->base_pass = b_pass, r->base_parse = b_parse;
 	for (int i = b_parse + 1; i < nrows; i++)
 		if (rows[i].driven)
