@@ -108,8 +108,10 @@ int xl4_xdp(struct xdp_md *ctx)
 			 * for it alone, and what it finds does not change the verdict. */
 			int due = sample_due();
 
-			if (due)
+			if (due) {
+				pkt.frag_policy = cfg_frag_policy;
 				xl4_parse_rest(&c, &pkt, ETH_P_IP);
+			}
 			return xl4_drop_due(ctx, &pkt, front, due);
 		}
 	}

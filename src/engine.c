@@ -40,7 +40,7 @@ static int pin_map(struct bpf_map *map, const char *pin_path, const char *name)
 #define GF(f) offsetof(struct xl4_engine, guard.f)
 static const struct {
 	const char *name; /* its pin's name, and the map's in the object unless obj says */
-	const char *obj;  /* a settings value's data section (bpf/maps.h XL4_SETTINGS) */
+	const char *obj;  /* a map read by address: its data section (bpf/maps.h XL4_BY_ADDRESS) */
 	size_t fd_off;
 	const char *key; /* the setting that sizes it, for "needs 'xl4 cleanup'" messages */
 	const char *replaced; /* an older version's pin is replaced, not a reason to refuse,
@@ -302,7 +302,8 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		err = xl4_clock_calibrate(bpf_program__fd(skel->progs.xl4_clock_probe), &c);
 		if (err)
 			pr_warn("cannot measure the kernel's jiffies (%s): the datapath reads the "
-				"coarse kernel clock instead (~20 ns more per packet)", strerror(-err));
+				"coarse kernel clock instead (~20 ns more per packet, ~30 per drop)",
+				strerror(-err));
 		else if (bpf_map_update_elem(bpf_map__fd(skel->maps.data_clock), &zero, &c, BPF_ANY))
 			pr_warn("cannot write the datapath's clock: %s", strerror(errno));
 		else

@@ -422,10 +422,9 @@ _Static_assert(sizeof(struct xl4_lb_counters) == 48, "xl4_lb_counters layout");
 #define XL4_MAP_RATE "xl4_rate_v1"
 #define XL4_MAP_RULE_STATS "xl4_rstats_v1"
 #define XL4_MAP_FILTER_GLOBALS "xl4_fglob_v1"
-#define XL4_MAP_CLOCK "xl4_clock_v1"
 
-/* xl4_clock_v1 (array, 1 entry, not pinned): the datapath's clock. now = jiffies * tick_ns +
- * offset_ns (mod 2^64), CLOCK_MONOTONIC to within one tick, both measured by the loader against
+/* The datapath's clock (xl4_clock, a one-entry map read by address: bpf/maps.h; not pinned).
+ * now = jiffies * tick_ns + offset_ns (mod 2^64), CLOCK_MONOTONIC to within one tick, both measured by the loader against
  * the kernel's jiffies (src/clock.c): bpf_jiffies64() is inlined by the verifier and costs
  * nothing, where a clock read costs 20-50 ns. With cfg_test_clock, test_ns is the time
  * (written by tests). */

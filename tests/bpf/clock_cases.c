@@ -31,7 +31,7 @@ void suite_clock(void)
 	if (!fx_selected(name))
 		return;
 	if (bpf_map__lookup_elem(e->skel->maps.data_clock, &zero, sizeof(zero), &c, sizeof(c), 0)) {
-		ok = fx_fail(name, true, "cannot read xl4_clock_v1: %s", strerror(errno));
+		ok = fx_fail(name, true, "cannot read the clock map (.data.clock): %s", strerror(errno));
 	} else if (!c.tick_ns || 1000000000ull % c.tick_ns > c.tick_ns / 1000 + 1 ||
 		   !xl4_clock_hz(1, c.tick_ns)) {
 		ok = fx_fail(name, true, "tick %llu ns is no HZ a kernel has", (unsigned long long)c.tick_ns);

@@ -323,9 +323,20 @@ assert_true "set web auto" quietly x guard set web auto
 
 # ---------------------------------------------------------------------------------------------
 e2e_section "(e'') reload: the guard's settings change live, its keys stay, its map sizes need a restart"
-gmap() { # gmap MAP FIELD: a field of one of the guard's one-entry maps, read with bpftool
+# gmap MAP FIELD: a field of one of the guard's one-entry maps, read with bpftool. The maps the
+# datapath reads by address (bpf/maps.h) are data sections: a pin this build made shows its
+# struct inside the section ({".data.gcfg": [{"xl4_gcfg": {...}}]}), one an earlier build made
+# shows the struct itself; either is read.
+gmap() {
 	bpftool -j map lookup pinned "$DAEMON_PIN/$1" key 0 0 0 0 |
-		"$PY" -c 'import json,sys; v=json.load(sys.stdin); v=v.get("formatted",v)["value"]; print(v[sys.argv[1]])' "$2"
+		"$PY" -c '
+import json, sys
+v = json.load(sys.stdin)
+v = v.get("formatted", v)["value"]
+if len(v) == 1 and next(iter(v)).startswith(".data."):
+	(var,) = next(iter(v.values()))
+	(v,) = var.values()
+print(v[sys.argv[1]])' "$2"
 }
 gcfg() { gmap xl4_gcfg_v2 "$1"; }
 key0=$(gcfg key)

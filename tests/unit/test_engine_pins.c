@@ -73,7 +73,11 @@ static void test_earlier_pins_reused(void **state)
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xl4-unit-pins-%d", (int)getpid());
-	assert_int_equal(mkdir(dir, 0700), 0);
+	if (geteuid() != 0 || mkdir(dir, 0700)) {
+		fprintf(stderr,
+			"SKIPPED: test_earlier_pins_reused needs root and /sys/fs/bpf (%s)\n", dir);
+		skip();
+	}
 	for (size_t i = 0; i < N_LEGACY; i++) {
 		LIBBPF_OPTS(bpf_map_create_opts, mo);
 		int fd;
