@@ -302,8 +302,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		err = xl4_clock_calibrate(bpf_program__fd(skel->progs.xl4_clock_probe), &c);
 		if (err)
 			pr_warn("cannot measure the kernel's jiffies (%s): the datapath reads the "
-				"coarse kernel clock instead (~20 ns more per packet, ~30 per drop)",
-				strerror(-err));
+				"coarse kernel clock instead (~20 ns more per packet)", strerror(-err));
 		else if (bpf_map_update_elem(bpf_map__fd(skel->maps.data_clock), &zero, &c, BPF_ANY))
 			pr_warn("cannot write the datapath's clock: %s", strerror(errno));
 		else
