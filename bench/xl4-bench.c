@@ -14,8 +14,8 @@
  * median of N runs, with min..max. The kernel's own `duration` is the same average truncated
  * to whole ns: on a machine where XDP_PASS costs 6.9 ns it reads 6, and every ratio over it
  * was up to 15% high. It is kept as a cross-check: a run whose two figures disagree by more
- * than 1 ns + 2% (the call's own ~2 us over a million repetitions is 0.002 ns) is reported. Rows are measured round-robin, so every row of round k shares the
- * machine's state of that moment with its baselines, and a ratio is the median of the
+ * than 1 ns + 2% (the call's own ~2 us over a million repetitions is 0.002 ns) is reported.
+ * Rows are measured round-robin, so every row of round k shares the machine's state of that moment with its baselines, and a ratio is the median of the
  * per-round ratios row/baseline.
  *
  * Two methods (the "method" column):
@@ -572,7 +572,8 @@ static double thread_cpu_ns(void)
 /* Runs where the thread's CPU time and the kernel's truncated average disagree (see the top),
  * the first few of them named for the report. */
 static unsigned clock_disagree;
-static char clock_seen[8][96];
+#define CLOCK_SEEN_MAX 8
+static char clock_seen[CLOCK_SEEN_MAX][96];
 
 static int run_once(const struct row *r, __u32 rep, __u32 *retval, double *ns)
 {
@@ -587,7 +588,7 @@ static int run_once(const struct row *r, __u32 rep, __u32 *retval, double *ns)
 	*retval = o.retval;
 	*ns = cpu;
 	if (rep >= 100000 && (cpu < o.duration - 0.01 || cpu > (o.duration + 1) * 1.02)) {
-		if (clock_disagree < sizeof(clock_seen) / sizeof(clock_seen[0]))
+		if (clock_disagree < CLOCK_SEEN_MAX)
 			snprintf(clock_seen[clock_disagree], sizeof(clock_seen[0]),
 				 "%s: thread CPU %.2f ns/pkt, kernel %u", r->label, cpu, o.duration);
 		clock_disagree++;
@@ -1548,7 +1549,7 @@ int main(int argc, char **argv)
 		printf("\nxl4-bench: WARNING: in %u runs the thread's CPU time and the kernel's own "
 		       "average disagreed by more than 1 ns + 2%% (preemption inside the call?):\n",
 		       clock_disagree);
-		for (unsigned i = 0; i < clock_disagree && i < sizeof(clock_seen) / sizeof(clock_seen[0]); i++)
+		for (unsigned i = 0; i < clock_disagree && i < CLOCK_SEEN_MAX; i++)
 			printf("  %s\n", clock_seen[i]);
 	}
 	printf("\nxl4-bench: %.0f s\n", now_s() - t_start);

@@ -462,6 +462,7 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 			    XL4_GUARD_COOKIE_PROOF_TTL_S :
 			    c->verified_ttl_s;
 	__u64 exp = ((now + (__u64)ttl * 1000000000ull) & ~XL4_GUARD_VERIFIED_FLAGS) | proof;
+	__u32 zero = 0;
 
 	guard_src_key(c, &k, p);
 	if (proof & XL4_GUARD_VERIFIED_COOKIE) {
@@ -472,8 +473,6 @@ static __always_inline void guard_verify(const struct xl4_guard_cfg *c, const st
 			xl4_gvhint = now;
 		return;
 	}
-	__u32 zero = 0;
-
 	if (c->verify_per_sec &&
 	    !xl4_bucket_take(bpf_map_lookup_elem(&xl4_gverbud_v1, &zero), c->verify_per_sec, now))
 		return;

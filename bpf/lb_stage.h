@@ -221,9 +221,9 @@ static __always_inline int lb_too_big(struct xl4_pkt *p, const struct xl4_vip *v
 	return 1;
 }
 
-/* Could p be addressed to a VIP? A clear bit in xl4_vbits says surely not: one load (the
- * bits are read by address, bpf/maps.h) instead of the guard's and the load balancer's hash lookups (two misses, ~60 ns)
- * for the host's own traffic and for floods aimed at other addresses. */
+/* Could p be addressed to a VIP? A clear bit in xl4_vbits says surely not: one load (the bits
+ * are read by address, bpf/maps.h) instead of the guard's and the load balancer's hash lookups
+ * (two misses, ~60 ns) for the host's own traffic and for floods aimed at other addresses. */
 static __always_inline int xl4_vip_addr_maybe(const struct xl4_pkt *p)
 {
 	__u32 bit = xl4_vip_bit(p->t.daddr);

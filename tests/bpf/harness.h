@@ -43,7 +43,8 @@ void fx_hexdiff(const uint8_t *want, uint32_t wlen, const uint8_t *got, uint32_t
 void fx_pin(cpu_set_t *old);
 void fx_unpin(const cpu_set_t *old);
 
-/* Set the test clock (xl4_clock, the .data.clock map, of an engine loaded with test_clock) to ns: 0 or -errno. */
+/* Set the test clock (xl4_clock, the .data.clock map, of an engine loaded with test_clock) to
+ * ns: 0 or -errno. */
 int fx_clock_set(int clock_fd, uint64_t ns);
 /* A scenario's set-up failed: one failure line under name, counted; returns false. */
 bool fx_setup_fail(const char *name, const char *what, const char *err);

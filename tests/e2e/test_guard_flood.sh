@@ -311,8 +311,8 @@ guard: {
   ratio = 3.0;
   enter_ms = 300;
   leave_ms = 4000;
-  # the real clients here are Linux stacks (1 s): the greylist need hold no longer, so First
-  # Drop holds up to 215k SYN/s with the default slots, above xl4-gen's rate on any runner
+  # the real clients here are Linux stacks (1 s): the greylist need hold no longer (with the
+  # default slots, First Drop then holds up to 215k SYN/s)
   first_drop = { hold_ms = 1000; };
   # 8x the default (64 MiB): holds 1.7M SYN/s for 1 s, above xl4-gen's one core on the
   # runners seen (1.1-1.3M on the Xeon VM, where 4x the default, 860k, was beaten: auto then
