@@ -108,6 +108,18 @@ static __always_inline void ct_update(const struct lb_ctx *l, const struct xl4_f
 	bpf_map_update_elem(&xl4_ct4_v1, &k4, f, BPF_ANY);
 }
 
+static __always_inline void ct_delete(const struct lb_ctx *l)
+{
+	struct xl4_flow_key4 k4;
+
+	if (l->fk.family == 6) {
+		bpf_map_delete_elem(&xl4_ct_v1, &l->fk);
+		return;
+	}
+	xl4_flow_key4_of(&k4, &l->fk);
+	bpf_map_delete_elem(&xl4_ct4_v1, &k4);
+}
+
 /* Insert a new flow unless this CPU's insert budget for the second is spent. Returns 1 when
  * the insert was skipped for budget (the packet is still forwarded: Maglev is stateless). */
 static __always_inline int ct_insert(struct lb_ctx *l, const struct xl4_lb_globals *g)

@@ -143,21 +143,37 @@ static __always_inline void lb_syn_remember(const struct xl4_guard_cfg *c, const
 }
 
 /* A new connection on a 5-tuple the table still holds (a reused source port): its ACKs would
- * hit the old entry and follow the old flow to its backend (drained, say). Re-point the entry
- * at this SYN's pick instead: a lookup and, only for a reused tuple, a write in place. (A
- * spoofed SYN that guesses a live flow's 5-tuple moves it to Maglev's pick: where it is
- * anyway unless the table changed.) */
-static __always_inline void lb_syn_repoint(const struct lb_ctx *l)
+ * hit the old entry and follow the old flow to its backend (drained, say).
+ *
+ * With the guard on, the old entry is deleted: the completing ACK then misses the table, as
+ * any new connection's does, claims the SYN's slot, goes to the SYN's backend, counts as a
+ * completed handshake for the guard and inserts the flow. (A re-pointed entry took the ACK
+ * past the claim: a client that cycles through its ports, a proxy or a NAT, looked to the
+ * guard like SYNs that never complete.) A lookup, and a delete only for a reused tuple: a
+ * delete that misses would still take the bucket's lock. (A spoofed SYN that guesses a live
+ * flow's 5-tuple sends the flow's next ACK to Maglev's pick: where it is anyway unless the
+ * table changed.) */
+static __always_inline void lb_syn_forget_old(const struct lb_ctx *l)
+{
+	if (ct_lookup(l))
+		ct_delete(l);
+}
+
+/* With the guard off, a SYN whose insert the budget refused: a reused tuple's entry is still
+ * re-pointed at this SYN's pick, in place (it adds no entry, so it evicts none: what the
+ * budget protects). 1 if there was one. */
+static __always_inline int lb_syn_repoint(const struct lb_ctx *l)
 {
 	struct xl4_flow *f = ct_lookup(l);
 
 	if (!f)
-		return;
+		return 0;
 	f->backend_id = l->be_id;
 	f->gen = l->be->gen;
 	f->hash = l->hash;
 	f->flags |= XL4_FLOW_F_HASH;
 	f->last_s = l->now >> XL4_FLOW_TOUCH_SHIFT;
+	return 1;
 }
 
 /* An ACK that missed the table: does it complete a remembered SYN? 0: no; 1: yes, and l->be
@@ -360,9 +376,12 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 	gc = tcp_syn_only(p) ? guard_cfg() : NULL;
 	if (gc) {
 		lb_syn_remember(gc, &l);
-		lb_syn_repoint(&l);
+		lb_syn_forget_old(&l);
 	} else if (!hit && !(p->t.tcp_flags & XL4_TCP_RST)) {
 		capped = ct_insert(&l, g);
+		/* a SYN skipped the table: over budget, a reused tuple's entry is re-pointed */
+		if (capped && new_conn && lb_syn_repoint(&l))
+			capped = 0;
 		inserted = !capped;
 	}
 	lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, inserted, hit, capped);

@@ -806,11 +806,13 @@ static void sc_two_vips(int v6)
 
 /* A reused 5-tuple: a flow on backend 1, backend 1 drained, a new connection from the same
  * client port. Its SYN goes to backend 2 (Maglev), and so must its ACKs, not the old entry's
- * way to the drained backend. */
+ * way to the drained backend; and its completing ACK counts for the guard as any new
+ * connection's does (a client cycling through its ports must not look like a SYN flood). */
 static void sc_reused_tuple(int v6)
 {
 	static const uint8_t MAC_BE2[ETH_ALEN] = { 0x02, 0xbe, 0, 0, 0, 2 };
 	struct xl4_backend_spec b1 = web_backend(v6), b2;
+	struct xl4_guard_stats before, after;
 	struct gworld w;
 	struct pkt p;
 	char n[128], err[256];
@@ -843,6 +845,7 @@ static void sc_reused_tuple(int v6)
 	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
 		check_u64(n, "to backend 1's MAC", !memcmp(last.b, MAC_BE, 6), 1);
 	clock_set(&w, w.now + 60 * SEC_NS);
+	stats_sum(&w, &before);
 	mkpkt(&w, &p, 1, 40001, TH_SYN, 0, 0, 9000);
 	NAME(n, &w, "reused-tuple/new-syn-to-backend-2");
 	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
@@ -851,6 +854,17 @@ static void sc_reused_tuple(int v6)
 	NAME(n, &w, "reused-tuple/new-ack-follows-the-syn");
 	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
 		check_u64(n, "to backend 2's MAC", !memcmp(last.b, MAC_BE2, 6), 1);
+	stats_sum(&w, &after);
+	NAME(n, &w, "reused-tuple/new-ack-counted-as-completing");
+	check_u64(n, "SYNs", after.syns - before.syns, 1);
+	check_u64(n, "completing ACKs", after.acks - before.acks, 1);
+	mkpkt(&w, &p, 1, 40001, TH_ACK | TH_PSH, 0, 0, 9001);
+	NAME(n, &w, "reused-tuple/new-flow-data-to-backend-2");
+	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
+		check_u64(n, "to backend 2's MAC", !memcmp(last.b, MAC_BE2, 6), 1);
+	stats_sum(&w, &before);
+	NAME(n, &w, "reused-tuple/data-not-counted-again");
+	check_u64(n, "completing ACKs", before.acks - after.acks, 0);
 	world_close(&w);
 }
 

@@ -2152,6 +2152,31 @@ static void run_budget(struct world *w)
 		NAME(name, w, "ct-budget/flow-%d/conntrack", i + 1);
 		ct_expect(w, name, &s, i < 5 ? pick(v, &s) : NULL);
 	}
+	/* The budget is spent. A new connection on a tuple the table holds for another backend (a
+	 * reused port: the old flow's backend was chosen by an older table) must still re-point
+	 * it, in place: that adds no entry, so it evicts none, and its ACKs must follow its SYN. */
+	{
+		struct pspec s = flow(w, v, 12, 53000, TH_SYN);
+		const struct mbe *now = pick(v, &s), *other = NULL;
+		struct xl4_flow_key k;
+		struct xl4_flow f;
+
+		for (int j = 0; j < v->n && !other; j++)
+			if (&v->be[j] != now)
+				other = &v->be[j];
+		flow_key(&s, &k);
+		NAME(name, w, "ct-budget/reused-tuple/setup");
+		if (precond(name, now && other && !xl4_ct_lookup(w->lb.maps.ct4, w->lb.maps.ct, &k, &f),
+			    "flow 1 in the table, a second backend")) {
+			f.backend_id = other->id;
+			if (xl4_ct_update(w->lb.maps.ct4, w->lb.maps.ct, &k, &f, BPF_EXIST))
+				fx_fail(name, true, "cannot write the old flow's entry");
+			NAME(name, w, "ct-budget/reused-tuple/syn");
+			send_to(w, name, &s, v, now, LBC_NEW);
+			NAME(name, w, "ct-budget/reused-tuple/conntrack");
+			ct_expect(w, name, &s, now);
+		}
+	}
 	fx_unpin(&old);
 }
 
