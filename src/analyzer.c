@@ -283,7 +283,7 @@ static int judge_one(struct xl4_analyzer *a, const struct an_pending *c, uint64_
 		     struct xl4_an_decision *d)
 {
 	struct xl4_an_proof pr = { 0 };
-	uint64_t bs = (uint64_t)a->p.block_seconds * 1000000000ull;
+	uint64_t bs = (uint64_t)a->p.block_seconds * 1000000000ull, until;
 	int err = a->p.proof ? a->p.proof(a->p.proof_ctx, &c->d.prefix, &pr) : 0;
 
 	if (err < 0 || pr.verified || pr.flows) {
@@ -304,7 +304,11 @@ static int judge_one(struct xl4_analyzer *a, const struct an_pending *c, uint64_
 			    "%u automatic blocks are in force (guard.analyzer.max_blocks); %s",
 			    a->p.max_blocks, c->d.why);
 	*d = c->d;
-	remember(a, &c->d.prefix, c->d.vip, now + bs, now + 2 * bs);
+	/* what the datapath will hold: a block this prefix has for another VIP is widened, with
+	 * its deadline, so this one ends with it (and is held as long again after) */
+	until = pr.scoped_until_ns > now && pr.scoped_until_ns < now + bs ? pr.scoped_until_ns :
+									      now + bs;
+	remember(a, &c->d.prefix, c->d.vip, until, until + bs);
 	return 1;
 }
 

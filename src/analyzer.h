@@ -38,6 +38,10 @@
 struct xl4_an_proof {
 	uint64_t flows;	   /* established flows from it (the load balancer's connection table) */
 	uint64_t verified; /* sources in it the guard verified */
+	/* when a block of this very prefix for another VIP ends (0: none): blocked for this VIP
+	 * too, the entry is widened and keeps that deadline (xl4_filter_block_syn()), so this
+	 * block ends then, not block_seconds from now */
+	uint64_t scoped_until_ns;
 };
 /* Called on the analyzer's thread: fill *out for p; < 0 when it cannot tell (nothing is then
  * blocked). */

@@ -82,6 +82,7 @@ static int prefix_proof(void *ctx, const struct xl4_prefix *p, struct xl4_an_pro
 	long long flows;
 	long v;
 
+	out->scoped_until_ns = xl4_filter_scoped_until(g->block4_fd, g->block6_fd, p);
 	v = xl4_guard_verified_walk(&g->maps, xl4_mono_ns(), proved_in, &pr, NULL);
 	if (v < 0)
 		return (int)v;
@@ -147,7 +148,9 @@ int daemon_guard_start(void *state, const struct daemon_env *env)
 
 	memset(g, 0, sizeof(*g));
 	g->maps = eng->guard;
-	g->proof = (struct daemon_guard_proof){ .ct_fd = eng->lb.ct, .ct4_fd = eng->lb.ct4, .maps = eng->guard };
+	g->proof = (struct daemon_guard_proof){ .ct_fd = eng->lb.ct, .ct4_fd = eng->lb.ct4,
+						.block4_fd = eng->filter.block4,
+						.block6_fd = eng->filter.block6, .maps = eng->guard };
 	ap = analyzer_params(g, c);
 	g->conf = *c;
 	g->lb = &env->lb->lb;
@@ -495,6 +498,7 @@ static void analyzer_block(struct daemon_guard *g, struct daemon_guard_vip *v,
 			   const struct xl4_an_decision *d)
 {
 	uint64_t now = xl4_mono_ns(), until = now + (uint64_t)g->conf.analyzer.block_seconds * NS_PER_S;
+	uint64_t secs = g->conf.analyzer.block_seconds;
 	char str[64], err[256];
 	int ret;
 
@@ -518,8 +522,12 @@ static void analyzer_block(struct daemon_guard *g, struct daemon_guard_vip *v,
 		return;
 	}
 	g->analyzer_blocks++;
-	guard_event(g, v, true, "guard: analyzer blocked %s for %u s, new SYNs to VIP %s only (under "
-		    "attack): %s", str, g->conf.analyzer.block_seconds, v->addr, d->why);
+	/* a block of the prefix for another VIP was widened, with its deadline: say the one in
+	 * force */
+	if (xl4_filter_list_covers(&g->filter->f, XL4_LIST_BLOCK, &d->prefix, &until) && until > now)
+		secs = (until - now + NS_PER_S / 2) / NS_PER_S;
+	guard_event(g, v, true, "guard: analyzer blocked %s for %llu s, new SYNs to VIP %s only (under "
+		    "attack): %s", str, (unsigned long long)secs, v->addr, d->why);
 }
 
 void daemon_guard_on_analyzer(void *state)

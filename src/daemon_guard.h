@@ -51,6 +51,7 @@ struct daemon_guard_event {
  * shared). */
 struct daemon_guard_proof {
 	int ct_fd, ct4_fd; /* the connection table: IPv6 flows, IPv4 flows */
+	int block4_fd, block6_fd; /* the blocklist's tries (a block already there: its deadline) */
 	struct xl4_guard_maps maps;
 };
 

@@ -1067,6 +1067,17 @@ int xl4_filter_block_syn(struct xl4_filter *f, const struct xl4_prefix *p, uint8
 	return ret;
 }
 
+uint64_t xl4_filter_scoped_until(int block4_fd, int block6_fd, const struct xl4_prefix *p)
+{
+	struct xl4_lpm6_key buf;
+	struct xl4_prefix_entry e;
+
+	if (bpf_map_lookup_elem(p->family == 6 ? block6_fd : block4_fd, lpm_key(p, &buf), &e) ||
+	    e.len != p->len || e.scope != XL4_BLOCK_SCOPE_SYN)
+		return 0;
+	return e.expires_ns;
+}
+
 int xl4_filter_unscope_vip(struct xl4_filter *f, uint8_t vip)
 {
 	int n = 0;

@@ -97,6 +97,10 @@ int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
  */
 int xl4_filter_block_syn(struct xl4_filter *f, const struct xl4_prefix *p, uint8_t vip,
 			 uint64_t now, uint64_t expires_ns, char *err, size_t errlen);
+/* The deadline of p's own blocklist entry when it is an analyzer's block (scoped to new SYNs)
+ * that expires, from the blocklist's trie by fd (block4_fd / block6_fd: safe on any thread);
+ * 0 when p has no such entry. */
+uint64_t xl4_filter_scoped_until(int block4_fd, int block6_fd, const struct xl4_prefix *p);
 /* Remove the scoped blocks of VIP id vip (the id now names no VIP, or another one); those
  * for every VIP stay. Returns how many. */
 int xl4_filter_unscope_vip(struct xl4_filter *f, uint8_t vip);

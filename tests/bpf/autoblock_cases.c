@@ -357,6 +357,10 @@ static void run_scope(int v6)
 	if (xl4_filter_list_add(&w.f, XL4_LIST_BLOCK, &p16, 1, 0, err, sizeof(err)))
 		fx_setup_fail(STEP("full_add"), "block", err);
 	expect(&w, STEP("full_block_under_scope_drops_ack"), &ack, XDP_DROP, XL4_R_FILTER_BLOCK);
+	snprintf(name, sizeof(name), "%s/full_block_has_no_scoped_deadline", pre);
+	if (fx_selected(name))
+		fx_count(name, xl4_filter_scoped_until(w.f.maps.block4, w.f.maps.block6, &p16) == 0 ||
+				       fx_fail(name, true, "an operator's block read as the analyzer's"));
 	expect(&w, STEP("full_block_under_scope_drops_syn_api"), &syn_api, XDP_DROP, XL4_R_FILTER_BLOCK);
 	snprintf(name, sizeof(name), "%s/covered_by_full_block", pre);
 	if (fx_selected(name)) {
@@ -378,6 +382,12 @@ static void run_scope(int v6)
 				     (unsigned long long)until, e.vip, (unsigned long long)e.expires_ns);
 		if (w.f.n_scoped != 1)
 			ok = fx_fail(name, ok, "n_scoped %zu, want 1", w.f.n_scoped);
+		/* what the analyzer is told, so that its block for the second VIP ends with this */
+		if (xl4_filter_scoped_until(w.f.maps.block4, w.f.maps.block6, &p24) != until)
+			ok = fx_fail(name, ok, "scoped deadline %llu, want %llu",
+				     (unsigned long long)xl4_filter_scoped_until(w.f.maps.block4,
+										  w.f.maps.block6, &p24),
+				     (unsigned long long)until);
 		fx_count(name, ok);
 	}
 	expect(&w, STEP("widened_drops_syn_api"), &syn_api, XDP_DROP, XL4_R_FILTER_BLOCK);

@@ -261,6 +261,45 @@ static void test_top_source(void **state)
 	xl4_analyzer_free(a);
 }
 
+static uint64_t scoped_until; /* what proof_scoped() says the blocklist holds */
+
+static int proof_scoped(void *ctx, const struct xl4_prefix *p, struct xl4_an_proof *out)
+{
+	(void)ctx;
+	(void)p;
+	out->scoped_until_ns = scoped_until;
+	return 0;
+}
+
+/* A prefix the blocklist holds for another VIP already: the datapath widens that entry and
+ * keeps its deadline, so the analyzer's block for this VIP ends with it and the prefix may be
+ * blocked again block_seconds after that, not 2 x block_seconds after this block (it used to
+ * wait that long while the entry was gone). */
+static void test_block_joins_another_vips(void **state)
+{
+	struct xl4_analyzer_params p = params;
+	struct xl4_analyzer *a;
+	struct xl4_an_decision d[4];
+	uint64_t t = 1000 * S;
+	int k;
+
+	(void)state;
+	p.proof = proof_scoped;
+	a = xl4_analyzer_new(&p);
+	feed(a, &t, 1, 100, 95, true, false, d, NULL);
+	scoped_until = t + 10 * S;
+	sample4(a, 3, "198.18.7.7", 60);
+	assert_int_equal(feed(a, &t, 1, 5000, 10, true, false, d, NULL), 1);
+	assert_int_equal(d[0].kind, XL4_AN_BLOCK);
+	/* held until the other VIP's deadline + 300 s: one second past it, a candidate again */
+	feed(a, &t, (int)((scoped_until + 300 * S - t) / S) + 1, 5000, 10, true, false, d, NULL);
+	sample4(a, 3, "198.18.7.7", 60);
+	k = feed(a, &t, 1, 5000, 10, true, false, d, NULL);
+	assert_int_equal(k, 1);
+	assert_int_equal(d[0].kind, XL4_AN_BLOCK);
+	xl4_analyzer_free(a);
+}
+
 static void test_top_prefix_and_threshold(void **state)
 {
 	struct xl4_analyzer *a = xl4_analyzer_new(&params);
@@ -695,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_baseline_and_flash_crowd),
 		cmocka_unit_test(test_force_and_release),
 		cmocka_unit_test(test_top_source),
+		cmocka_unit_test(test_block_joins_another_vips),
 		cmocka_unit_test(test_top_prefix_and_threshold),
 		cmocka_unit_test(test_block_top_off_and_reuse),
 		cmocka_unit_test(test_autoblock_off_by_default),
