@@ -500,10 +500,21 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 		__builtin_memcpy(l.fk.saddr, &ip6->daddr, 16);
 		__builtin_memcpy(l.fk.daddr, &ip6->saddr, 16);
 		il4 = (__u8 *)(ip6 + 1);
+		/* A backend's reply too big for the path leaves in fragments (a large UDP answer:
+		 * the agent lets them out), and the error about it quotes the first one: its ports
+		 * follow the fragment header. A later fragment's quote has no ports (the kernel's). */
+		if (l.fk.proto == IPPROTO_FRAGMENT) {
+			if ((void *)(il4 + 8) > end || (*(__be16 *)(il4 + 2) & bpf_htons(0xfff8)) ||
+			    p->l4_len < 8 + sizeof(struct ipv6hdr) + 8 + 8)
+				return XL4_NEXT;
+			l.fk.proto = il4[0];
+			il4 += 8;
+		}
 	} else {
 		struct iphdr *ip = (void *)inner;
 
-		if ((void *)(ip + 1) > end || ip->ihl != 5)
+		/* a later fragment's quote has payload where the ports would be: the kernel's */
+		if ((void *)(ip + 1) > end || ip->ihl != 5 || (ip->frag_off & bpf_htons(0x1fff)))
 			return XL4_NEXT;
 		l.fk.proto = ip->protocol;
 		l.fk.saddr[0] = ip->daddr;

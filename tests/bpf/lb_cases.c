@@ -106,6 +106,7 @@ struct pspec {
 	uint32_t body;	/* K_ICMP_ERR: the 4 bytes after the checksum (0: ROUTER_PORT_MTU; BODY_ZERO) */
 	int odst;	/* K_ICMP_ERR: outer destination address number (0: the VIP's) */
 	int etime;	/* K_ICMP_ERR: time exceeded (v4 11/0, v6 3/0) instead of too-big */
+	uint8_t qfrag;	/* K_ICMP_ERR: the quoted packet is a fragment: 1 the first, 2 a later one */
 	const uint8_t *opts4; /* IPv4 options of the client's header (optlen4 % 4 == 0) */
 	uint8_t optlen4;
 	uint16_t dstopts6; /* IPv6: a destination-options header of this many bytes before L4 */
@@ -150,11 +151,15 @@ static void build(struct pkt *p, const struct pspec *s)
 		struct pkt q;
 
 		pb_init(&q);
-		if (s->v6)
+		if (s->v6) {
 			pb_ip6(&q, &(struct pb_ip6){ .src = a6(G_VIP, s->vip), .dst = a6(G_CLIENT, s->client) });
-		else
+			if (s->qfrag)
+				pb_frag6(&q, s->qfrag == 2 ? 100 : 0, 1, 0x4343);
+		} else {
 			pb_ip4(&q, &(struct pb_ip4){ .src = a4(G_VIP, s->vip), .dst = a4(G_CLIENT, s->client),
-						     .frag = IP4_DF });
+						     .frag = s->qfrag ? (uint16_t)(IP4_MF | (s->qfrag == 2 ? 100 : 0)) :
+									IP4_DF });
+		}
 		if (s->proto == IPPROTO_UDP)
 			pb_udp(&q, qport, s->sport);
 		else
@@ -162,7 +167,7 @@ static void build(struct pkt *p, const struct pspec *s)
 		pb_payload(&q, NULL, 1500);
 		pb_finish(&q);
 		/* RFC 792's minimum, the IP header and 8 bytes, and s->payload more of the packet */
-		qlen = (s->v6 ? 40 : 20) + 8 + s->payload;
+		qlen = (s->v6 ? 40 : 20) + (s->v6 && s->qfrag ? 8 : 0) + 8 + s->payload;
 		if (qlen > sizeof(quote) || qlen > q.len)
 			qlen = sizeof(quote) < q.len ? sizeof(quote) : q.len;
 		memcpy(quote, q.b, qlen);
@@ -1869,6 +1874,21 @@ static void run_icmp(struct world *w)
 		return;
 	NAME(name, w, "icmp-udp/%s-to-flow-backend", tb);
 	send_to(w, name, &e, u, pick(u, &f2), LBC_ICMP_HIT);
+	/* a large reply left in fragments: the error quotes the first one (IPv6: its ports after
+	 * the fragment header), and goes to the flow's backend; one quoting a later fragment has
+	 * no ports (what is there is payload): the kernel's */
+	e.qfrag = 1;
+	NAME(name, w, "icmp-udp/%s-quoting-a-first-fragment", tb);
+	send_to(w, name, &e, u, pick(u, &f2), LBC_ICMP_HIT);
+	e.qfrag = 2;
+	NAME(name, w, "icmp-udp/%s-quoting-a-later-fragment-passed", tb);
+	{
+		struct pkt p;
+
+		build(&p, &e);
+		lb_check(w, name, &p, &(struct want){ XDP_PASS, XL4_R_NONE, NULL, LBC_NONE, NULL, NULL });
+	}
+	e.qfrag = 0;
 	/* the same client, another port: a guess, not its flow */
 	e.sport++;
 	NAME(name, w, "icmp-udp/%s-other-client-port", tb);
