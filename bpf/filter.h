@@ -341,6 +341,7 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 		case XL4_RULE_ALLOW:
 			rule_count(r->id, 0);
 			count(XL4_STAT_ALLOW_RULE, p->pkt_len);
+			p->detail = 0; /* a later stage's drop is not this rule's */
 			return XL4_NEXT_SKIP_GUARD;
 		case XL4_RULE_DROP:
 			rule_count(r->id, 1);

@@ -383,8 +383,8 @@ static __always_inline int parse_tcp(struct xl4_cursor *c, struct xl4_pkt *p)
 	hlen = th->doff * 4;
 	if (hlen < sizeof(*th))
 		return -XL4_R_TCP_BAD_DOFF;
-	if (hlen > p->l4_len)
-		return -XL4_R_TCP_OPT_TRUNC;
+	if (hlen > p->l4_len) /* a first fragment that splits the options: too small (RFC 1858) */
+		return short_l4(p, XL4_R_TCP_OPT_TRUNC);
 	flags = ((__u8 *)th)[13];
 	if ((XL4_TCP_FLAGS_BAD >> (flags & 0x3f)) & 1)
 		return -tcp_flags_invalid(flags);

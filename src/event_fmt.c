@@ -35,7 +35,9 @@ static void decode_head(const unsigned char *h, unsigned n, struct head_addrs *a
 		memcpy(a->src, h + off + 12, 4);
 		memcpy(a->dst, h + off + 16, 4);
 		a->proto = h[off + 9];
-		if ((h[off] & 0xf) >= 5) /* a bad IHL leaves no trustworthy transport header */
+		/* a bad IHL leaves no trustworthy transport header, and a later fragment none at
+		 * all (what follows its IP header is payload) */
+		if ((h[off] & 0xf) >= 5 && !((h[off + 6] << 8 | h[off + 7]) & 0x1fff))
 			l4 = off + (h[off] & 0xf) * 4;
 	} else if (proto == 0x86dd && off + 40 <= n && (h[off] >> 4) == 6) {
 		a->family = AF_INET6;

@@ -34,7 +34,7 @@
 	X(IP6_TRUNC, "ip6_trunc", "IPv6 header cut short")                              \
 	X(IP6_BAD_VERSION, "ip6_bad_version", "IPv6 ethertype but version is not 6")    \
 	X(IP6_LEN_OVER, "ip6_len_over", "IPv6 payload length longer than the frame")    \
-	X(IP6_SRC_MARTIAN, "ip6_src_martian", "IPv6 source is multicast or unspecified/loopback") \
+	X(IP6_SRC_MARTIAN, "ip6_src_martian", "IPv6 source is multicast or loopback (`::1`; the unspecified `::` is legal: duplicate address detection sends from it)") \
 	X(IP6_EXT_TRUNC, "ip6_ext_trunc", "IPv6 extension header cut short")           \
 	X(IP6_EXT_CHAIN, "ip6_ext_chain", "IPv6 extension header chain too long")       \
 	X(IP6_EXT_ORDER, "ip6_ext_order", "IPv6 hop-by-hop header not first")           \

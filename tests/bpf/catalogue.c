@@ -401,6 +401,14 @@ static void b_frag(struct pkt *p, const struct fx_ctx *c)
 	pb_finish(p);
 }
 
+/* A first TCP fragment holding the fixed header but not the options its data offset announces
+ * (40 bytes, 20 here): not its whole transport header (RFC 1858), as a shorter one is not. */
+static void b_frag_tcp_opts(struct pkt *p, const struct fx_ctx *c)
+{
+	b_frag(p, &(struct fx_ctx){ .v6 = c->v6, .l2 = c->l2, .arg = FRAG(FR_FIRST, 0, 20) });
+	p->b[p->len - 20 + 12] = 0xa0; /* doff 10 */
+}
+
 /* First UDP fragment whose UDP length is the whole datagram (arg 0: 1000 bytes, fine) or
  * shorter than this fragment's part (arg 1: 8 bytes, wrong). */
 static void b_frag_udp_len(struct pkt *p, const struct fx_ctx *c)
@@ -764,6 +772,7 @@ static const struct fixture fixtures[] = {
 	/* fragments */
 	{ "frag_tiny/tcp-8", b_frag, FRAG(FR_FIRST, 0, 8), V46, 0, DROP46(IP4_FRAG_TINY, IP6_FRAG_TINY) },
 	{ "frag_tiny/tcp-19", b_frag, FRAG(FR_FIRST, 0, 19), V46, 0, DROP46(IP4_FRAG_TINY, IP6_FRAG_TINY) },
+	{ "frag_tiny/tcp-options-split", b_frag_tcp_opts, 0, V46, 0, DROP46(IP4_FRAG_TINY, IP6_FRAG_TINY) },
 	{ "frag_tiny/udp-4", b_frag, FRAG(FR_FIRST, 1, 4), V46, 0, DROP46(IP4_FRAG_TINY, IP6_FRAG_TINY) },
 	{ "frag_tiny/icmp-4", b_frag, FRAG(FR_FIRST, 2, 4), V46, 0, DROP46(IP4_FRAG_TINY, IP6_FRAG_TINY) },
 	{ "ip4_frag_offset1/tcp", b_frag, FRAG(FR_OFF1, 0, 0), V4, 0, DROP(IP4_FRAG_OFFSET1) },
