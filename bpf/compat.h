@@ -27,6 +27,21 @@ static __always_inline void xl4_atomic_or64(__u64 *p, __u64 v)
 {
 	asm volatile("lock *(u64 *)(%[p] + 0) |= %[v]" : : [p] "r"(p), [v] "r"(v) : "memory");
 }
+/* If *p holds old, store new, in one atomic instruction; returns what *p held (BPF_CMPXCHG,
+ * kernel 5.12 and later). clang 14 emits it only for -mcpu=v3 and its assembler cannot parse
+ * it, so it is written as its encoding, "r0 = cmpxchg_64(r1 + 0, r0, r2)", with the operands
+ * pinned to those registers (local register variables, which extended asm honours). */
+static __always_inline __u64 xl4_cmpxchg64(__u64 *p, __u64 old, __u64 new)
+{
+	register __u64 *ptr asm("r1") = p;
+	register __u64 r0 asm("r0") = old;
+	register __u64 val asm("r2") = new;
+
+	/* code 0xdb (BPF_STX | BPF_ATOMIC | BPF_DW), registers 0x21 (src r2, dst r1), offset 0,
+	 * imm 0xf1 (BPF_CMPXCHG) */
+	asm volatile(".quad 0x000000f1000021db" : "+r"(r0) : "r"(ptr), "r"(val) : "memory");
+	return r0;
+}
 #else
 #define xl4_barrier_var(v) ((void)(v))
 #define xl4_barrier_mem() ((void)0)

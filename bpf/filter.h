@@ -152,33 +152,46 @@ static __always_inline __be32 word_mask(int bits)
 	return bpf_htonl(~0u << (32 - bits));
 }
 
+/*
+ * Take a token from a source's bucket. The bucket is shared by every CPU (one source's flows
+ * reach several receive queues), so both steps are atomic exchanges: the refill is applied by
+ * the one CPU whose exchange of last_ns succeeds (at most once a clock tick: time is jiffies),
+ * and a token is taken only by an exchange of the count it read, so two CPUs never spend one
+ * token twice (with plain writes the limit could be passed by up to the number of CPUs a
+ * source reaches). A take that loses the exchange XL4_RATE_TRIES times drops: under contention
+ * the limit errs on its own side.
+ */
+#define XL4_RATE_TRIES 4
 static __always_inline int bucket_take(struct xl4_rate_bucket *b, const struct xl4_rule *r, __u64 now)
 {
-	__u64 cap = (__u64)r->burst * 1000, refill;
+	__u64 cap = (__u64)r->burst * 1000, last = *(volatile __u64 *)&b->last_ns;
 
-	if (now > b->last_ns) {
+	if (now > last) {
 		/* A minute refills any bucket (rates are capped at 10M/s): clamping keeps the
 		 * product far from overflowing after long idle times. */
-		__u64 elapsed = now - b->last_ns;
+		__u64 elapsed = now - last, next = now;
 
-		if (elapsed > 60000000000ull) {
+		if (elapsed > 60000000000ull)
 			elapsed = 60000000000ull;
-			b->last_ns = now;
-		} else {
+		else
 			/* Keep the fraction of a milli-token not yet earned: under a fast flood the
 			 * refill per packet rounds to 0, and dropping the remainder would starve
 			 * the source below its rate. */
-			b->last_ns = now - (elapsed * r->rate % 1000000) / r->rate;
-		}
-		refill = elapsed * r->rate / 1000000;
-		b->milli_tokens += refill;
-		if (b->milli_tokens > cap)
-			b->milli_tokens = cap;
+			next = now - (elapsed * r->rate % 1000000) / r->rate;
+		if (xl4_cmpxchg64(&b->last_ns, last, next) == last)
+			__sync_fetch_and_add(&b->milli_tokens, elapsed * r->rate / 1000000);
 	}
-	if (b->milli_tokens < 1000)
-		return 0;
-	b->milli_tokens -= 1000;
-	return 1;
+	XL4_UNROLL
+	for (int i = 0; i < XL4_RATE_TRIES; i++) {
+		__u64 have = *(volatile __u64 *)&b->milli_tokens, left;
+
+		if (have < 1000)
+			return 0;
+		left = (have > cap ? cap : have) - 1000; /* a refill past the burst is cut here */
+		if (xl4_cmpxchg64(&b->milli_tokens, have, left) == have)
+			return 1;
+	}
+	return 0;
 }
 
 /* Per-source token bucket for rule r. Returns 0 to pass, or a negative drop reason. */
@@ -209,7 +222,12 @@ static __always_inline int rate_check(const struct xl4_pkt *p, const struct xl4_
 		if (fresh.milli_tokens < 1000)
 			return -XL4_R_FILTER_RATE;
 		fresh.milli_tokens -= 1000;
-		bpf_map_update_elem(&xl4_rate_v1, &k, &fresh, BPF_ANY);
+		/* another CPU may have made it meanwhile: then this packet takes from that one */
+		if (bpf_map_update_elem(&xl4_rate_v1, &k, &fresh, BPF_NOEXIST)) {
+			b = bpf_map_lookup_elem(&xl4_rate_v1, &k);
+			if (b)
+				return bucket_take(b, r, now) ? 0 : -XL4_R_FILTER_RATE;
+		}
 		return 0;
 	}
 	if (rule >= XL4_MAX_RULES)
