@@ -337,21 +337,62 @@ static int expiring_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 	return 0;
 }
 
+static int prefix_order(const void *a, const void *b, void *arg)
+{
+	const struct xl4_prefix *p = arg, *x = &p[*(const size_t *)a], *y = &p[*(const size_t *)b];
+	int c;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	if (x->len != y->len)
+		return x->len - y->len;
+	if ((c = memcmp(x->addr, y->addr, sizeof(x->addr))))
+		return c;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1; /* the first one first */
+}
+
+/* Which of p[0..n) repeat an earlier one of the batch (a list fed with a line twice): those
+ * are the same key, and must not be counted as a second entry. 0 or -ENOMEM. */
+static int batch_repeats(const struct xl4_prefix *p, size_t n, bool *rep)
+{
+	size_t *order = n > 1 ? malloc(n * sizeof(*order)) : NULL;
+
+	if (n < 2)
+		return 0;
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof(*order), prefix_order, (void *)p);
+	for (size_t i = 1; i < n; i++) {
+		const struct xl4_prefix *x = &p[order[i - 1]], *y = &p[order[i]];
+
+		rep[order[i]] = x->family == y->family && x->len == y->len &&
+				!memcmp(x->addr, y->addr, sizeof(x->addr));
+	}
+	free(order);
+	return 0;
+}
+
 int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_prefix *p, size_t n,
 			uint64_t expires_ns, char *err, size_t errlen)
 {
 	struct xl4_prefix_entry *old = calloc(n ? n : 1, sizeof(*old));
 	bool *existed = calloc(n ? n : 1, sizeof(*existed));
+	bool *rep = calloc(n ? n : 1, sizeof(*rep));
 	char s[64];
 	size_t i;
 	int ret = 0;
 
-	if (!old || !existed) {
+	if (!old || !existed || !rep || batch_repeats(p, n, rep)) {
 		ret = xl4_errf(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
-	/* Remember what each key held, so a failure part way restores it exactly. */
+	/* Remember what each key held, so a failure part way restores it exactly. A repeat in
+	 * the batch is what its first occurrence is: counted, tracked and restored once. */
 	for (i = 0; i < n; i++) {
+		if (rep[i])
+			continue;
 		existed[i] = list_has(f, l, &p[i], &old[i]);
 		if (!existed[i])
 			f->n_entries[l][p[i].family == 6]++;
@@ -380,18 +421,22 @@ int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 	if (ret) {
 rollback:
 		while (i-- > 0) {
+			if (rep[i])
+				continue;
 			if (existed[i])
 				list_write(f, l, &p[i], &old[i], BPF_ANY);
 			else
 				list_erase(f, l, &p[i]);
 		}
 		for (i = 0; i < n; i++)
-			if (!existed[i])
+			if (!rep[i] && !existed[i])
 				f->n_entries[l][p[i].family == 6]--;
 		lists_sync(f);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
+		if (rep[i])
+			continue;
 		if (l == XL4_LIST_BLOCK)
 			f->n_scoped += (f->add_scope ? 1 : 0) - (existed[i] && old[i].scope ? 1 : 0);
 		if (existed[i] && old[i].expires_ns)
@@ -402,6 +447,7 @@ rollback:
 out:
 	free(old);
 	free(existed);
+	free(rep);
 	return ret;
 }
 

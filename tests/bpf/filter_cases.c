@@ -1431,6 +1431,33 @@ static void run_batch(struct fworld *w)
 		fcheck(w, "filter/batch/v4/del-both-gone", &p, W_PASS);
 	}
 
+	/* add: a prefix twice in one batch (a feed with a line twice) is one entry, counted once:
+	 * one del empties the list, and the datapath stops looking at it */
+	snprintf(name, sizeof(name), "filter/batch/v4/add-repeated-prefix-counted-once");
+	if (fx_selected(name)) {
+		size_t had = w->f.n_entries[XL4_LIST_BLOCK][0];
+		bool ok = true;
+		int ret;
+
+		batch[0] = P("198.18.103.0/24");
+		batch[1] = P("198.18.104.0/24");
+		batch[2] = P("198.18.103.0/24");
+		ret = xl4_filter_list_add(&w->f, XL4_LIST_BLOCK, batch, 3, 0, err, sizeof(err));
+		if (ret)
+			ok = fx_fail(name, ok, "add: %s", err);
+		if (w->f.n_entries[XL4_LIST_BLOCK][0] != had + 2)
+			ok = fx_fail(name, ok, "%zu entries counted for 2 prefixes", w->f.n_entries[XL4_LIST_BLOCK][0] - had);
+		ret = xl4_filter_list_del(&w->f, XL4_LIST_BLOCK, batch, 2, err, sizeof(err));
+		if (ret)
+			ok = fx_fail(name, ok, "del: %s", err);
+		if (w->f.n_entries[XL4_LIST_BLOCK][0] != had)
+			ok = fx_fail(name, ok, "%zu entries left counted after both were removed",
+				     w->f.n_entries[XL4_LIST_BLOCK][0] - had);
+		if (!had && (w->f.g.lists & XL4_LISTS_BLOCK4))
+			ok = fx_fail(name, ok, "the blocklist's bit stays set on an empty list");
+		fx_count(name, ok);
+	}
+
 	/* add: the engine's lists hold millions; a 4-entry trie with the same key and value
 	 * stands in for a full list (the state API writes whatever map its fds name) */
 	snprintf(name, sizeof(name), "filter/batch/v4/add-overflow");
