@@ -106,6 +106,14 @@ int xl4_control_listen_as(const char *path, long gid)
 		return -EADDRINUSE;
 	}
 	close(fd);
+	/* A stale socket of a daemon that died is replaced; anything else at the path (a config
+	 * file named by mistake) is not removed: as root, that would be a lost file. */
+	{
+		struct stat st;
+
+		if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+			return -ENOTSOCK;
+	}
 	unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)

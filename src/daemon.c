@@ -735,8 +735,11 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	/* control socket before attaching, so a second daemon fails before touching interfaces */
 	d->ctlfd = xl4_control_listen_as(cfg->control_socket, cfg->socket_gid);
 	if (d->ctlfd < 0) {
-		daemon_log_start_failed("socket", cfg->control_socket, d->ctlfd == -EADDRINUSE ?
-					"another xl4 daemon is running" : strerror(-d->ctlfd));
+		daemon_log_start_failed("socket", cfg->control_socket,
+					d->ctlfd == -EADDRINUSE ? "another xl4 daemon is running" :
+					d->ctlfd == -ENOTSOCK ? "something that is not a socket is there "
+								"(not removed: is the path right?)" :
+								strerror(-d->ctlfd));
 		goto out_engine;
 	}
 	/* jobs: the metrics endpoint, then VIPs, filter and guard before the first packet */

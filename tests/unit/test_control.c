@@ -243,6 +243,44 @@ static void test_shared_directory_refused(void **state)
 	rmdir(dir);
 }
 
+/* The socket's path names something that is not a socket (a config file, by a slip of the
+ * command line): refused, and the file is left as it was; a stale socket is replaced. */
+static void test_non_socket_path_kept(void **state)
+{
+	char dir[64], path[96], buf[16] = "";
+	struct stat st;
+	int fd;
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/xl4-unit-ctlfile-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/xl4.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("keep me\n", f);
+	fclose(f);
+	assert_int_equal(xl4_control_listen(path), -ENOTSOCK);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "keep me\n");
+	unlink(path);
+	/* a socket nobody serves (a daemon that died): taken */
+	fd = xl4_control_listen(path);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = xl4_control_listen(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* A client asks only root's daemon, or one of its own user's: a socket served by another
  * user (who took the name) is refused before anything is sent. */
 static void test_foreign_server_refused(void **state)
@@ -300,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_error_escapes_bytes),
 		cmocka_unit_test(test_slow_reader_does_not_stall),
 		cmocka_unit_test(test_shared_directory_refused),
+		cmocka_unit_test(test_non_socket_path_kept),
 		cmocka_unit_test(test_foreign_server_refused),
 	};
 
