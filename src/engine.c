@@ -332,6 +332,8 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.gctl = bpf_map__fd(skel->maps.xl4_gctl_v1),
 		.gvip = bpf_map__fd(skel->maps.xl4_gvip_v1),
 		.gstat = bpf_map__fd(skel->maps.xl4_gstat_v2),
+		.gwin = bpf_map__fd(skel->maps.xl4_gwin_v1),
+		.gsrc = bpf_map__fd(skel->maps.xl4_gsrc_v2),
 		.ring_size = o->ring_size ? o->ring_size : XL4_RING_SIZE_DEFAULT,
 	};
 	e->guard = (struct xl4_guard_maps){
@@ -430,6 +432,7 @@ int xl4_engine_adopt(struct xl4_engine *e, const char *pin_path, __u32 prog_id)
 	for (size_t i = 0; i < N_PINNED; i++)
 		*(int *)((char *)e + pinned_maps[i].fd_off) = -1;
 	e->guard.vbit = e->guard.vnew = -1;
+	e->lb.gwin = e->lb.gsrc = -1;
 	e->adopted = true;
 	e->prog_fd = bpf_prog_get_fd_by_id(prog_id);
 	if (e->prog_fd < 0)
@@ -459,6 +462,8 @@ int xl4_engine_adopt(struct xl4_engine *e, const char *pin_path, __u32 prog_id)
 		goto fail;
 	e->guard.syn_slots = info.max_entries;
 	/* not pinned: the running program's own, found among its maps */
+	e->lb.gwin = prog_map_by_name(e->prog_fd, XL4_MAP_GUARD_WINDOWS);
+	e->lb.gsrc = prog_map_by_name(e->prog_fd, XL4_MAP_GUARD_SOURCES);
 	e->guard.vbit = prog_map_by_name(e->prog_fd, XL4_MAP_GUARD_VBITS);
 	e->guard.vnew = prog_map_by_name(e->prog_fd, XL4_MAP_GUARD_VBITS_NEW);
 	if (e->guard.vbit < 0 || e->guard.vnew < 0)
@@ -487,6 +492,10 @@ void xl4_engine_close(struct xl4_engine *e)
 			if (fd >= 0)
 				close(fd);
 		}
+		if (e->lb.gwin >= 0)
+			close(e->lb.gwin);
+		if (e->lb.gsrc >= 0)
+			close(e->lb.gsrc);
 		if (e->guard.vbit >= 0)
 			close(e->guard.vbit);
 		if (e->guard.vnew >= 0)

@@ -53,6 +53,7 @@ struct xl4_engine {
 		int ct, ct4; /* the connection table: IPv6 flows, IPv4 flows */
 		int icmp; /* xl4_icmpcfg_v1 */
 		int gctl, gvip, gstat; /* the guard's per-VIP entries, reset when a VIP id is reused */
+		int gwin, gsrc; /* and its windows and source sketches (not pinned: -1 if not found) */
 		__u32 ring_size;
 	} lb;
 	struct xl4_filter_maps filter;

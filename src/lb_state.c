@@ -547,16 +547,23 @@ static int percpu_zero(int fd, uint32_t id, size_t value_size)
 	return ret;
 }
 
-/* A VIP id is reused after a delete: its flood-guard entries (override, mode, counters) start
- * from zero before the new VIP is visible to the datapath. */
+/* A VIP id is reused after a delete: its flood-guard entries (override, mode, counters, and
+ * the windows and source sketches its CPUs published, which a judge within their freshness
+ * would sum into the new VIP's first window: an old flood's) start from zero before the new
+ * VIP is visible to the datapath. */
 static int guard_reset(struct xl4_lb *lb, uint32_t id)
 {
+	static const struct xl4_guard_wins no_windows;
 	struct xl4_guard_ctl ctl = { 0 };
 	struct xl4_guard_vip gv = { 0 };
+	int ret;
 
 	if (bpf_map_update_elem(lb->maps.gctl, &id, &ctl, BPF_ANY) ||
-	    bpf_map_update_elem(lb->maps.gvip, &id, &gv, BPF_ANY))
+	    bpf_map_update_elem(lb->maps.gvip, &id, &gv, BPF_ANY) ||
+	    (lb->maps.gwin >= 0 && bpf_map_update_elem(lb->maps.gwin, &id, &no_windows, BPF_ANY)))
 		return -errno;
+	if (lb->maps.gsrc >= 0 && (ret = percpu_zero(lb->maps.gsrc, id, sizeof(struct xl4_guard_srcs))))
+		return ret;
 	return percpu_zero(lb->maps.gstat, id, sizeof(struct xl4_guard_stats));
 }
 

@@ -509,6 +509,8 @@ static void check_u64(const char *name, const char *what, uint64_t got, uint64_t
 
 /* Normal mode with the guard on: a SYN is forwarded but not remembered in conntrack; the ACK
  * completing it inserts the flow and counts as a completing ACK; a data packet then hits. */
+static int win_publish(struct gworld *w, uint32_t syn, uint32_t adm, uint64_t age);
+
 static void sc_normal(int v6)
 {
 	struct gworld w;
@@ -542,12 +544,16 @@ static void sc_normal(int v6)
 	check_u64(n, "SYNs", t.syns, 1);
 	NAME(n, &w, "normal/counts-completing-ack");
 	check_u64(n, "completing ACKs", t.acks, 1);
-	/* the VIP removed and added again (its id reused): its guard counters start from zero */
+	/* the VIP removed and added again (its id reused): its guard counters start from zero,
+	 * and so do the windows its CPUs published (a flood's, here), which the new VIP's first
+	 * SYN would otherwise sum while they are fresh */
 	NAME(n, &w, "normal/readded-vip-starts-clean");
 	if (fx_selected(n)) {
 		struct xl4_vip_spec vs = xl4_lb_vip_find(&w.lb, "web")->spec;
 		char err[256];
 
+		if (win_publish(&w, 100000, 0, 1))
+			fx_fail(n, true, "cannot publish the old VIP's window");
 		if (xl4_lb_vip_del(&w.lb, "web", err, sizeof(err)) ||
 		    xl4_lb_vip_add(&w.lb, &vs, err, sizeof(err))) {
 			fx_fail(n, true, "VIP re-add: %s", err);
@@ -556,8 +562,16 @@ static void sc_normal(int v6)
 			fx_fail(n, true, "precondition: the re-added VIP took another id");
 			fx_count(n, false);
 		} else {
+			static struct xl4_guard_wins all;
+			uint64_t left = 0;
+
 			stats_sum(&w, &t);
 			check_u64(n, "SYNs + completing ACKs after the re-add", t.syns + t.acks, 0);
+			if (bpf_map_lookup_elem(bpf_map__fd(w.eng.skel->maps.xl4_gwin_v1), &w.vip_id, &all))
+				left = ~0ull;
+			for (int c = 0; c < XL4_GUARD_WIN_CPUS; c++)
+				left += all.cpu[c].syn;
+			check_u64(n, "SYNs in the windows left from before the re-add", left, 0);
 		}
 	}
 	world_close(&w);
