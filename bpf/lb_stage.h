@@ -372,8 +372,11 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 		return ret;
 	}
 	lb_syn_release(&l, p);
-	/* Remember new flows (and mid-flow packets we had not seen), except a RST: it ends one. */
-	gc = tcp_syn_only(p) ? guard_cfg() : NULL;
+	/* Remember new flows (and mid-flow packets we had not seen), except a RST: it ends one.
+	 * A SYN the guard skipped (allowlisted) enters the table now, as with the guard off: in
+	 * a SYN slot its completing ACK would count for the guard against SYNs it never counted,
+	 * and a busy allowlisted client would hide a spoofed flood's SYNs behind its ACKs. */
+	gc = tcp_syn_only(p) && !(p->absent & XL4_ABSENT_GUARD) ? guard_cfg() : NULL;
 	if (gc) {
 		lb_syn_remember(gc, &l);
 		lb_syn_forget_old(&l);

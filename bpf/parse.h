@@ -61,6 +61,8 @@ _Static_assert(XL4_VLAN_MAX <= XL4_VLAN_DEPTH_MASK, "XL4_VLAN_DEPTH_MASK cuts a 
 #define XL4_ABSENT_CT4 1    /* the established lane: no IPv4 conntrack entry (lb_stage.h) */
 #define XL4_ABSENT_BLOCK4 2 /* the filter's front: no blocklist entry holds the source */
 #define XL4_ABSENT_FILTER 4 /* the filter's front (IPv4): nothing for the stage to judge */
+#define XL4_ABSENT_GUARD 8  /* the guard skipped this SYN (an allowlisted source, an allow
+			     * rule): the LB keeps it out of the guard's SYN slots too */
 
 struct xl4_pkt {
 	struct xl4_tuple t;

@@ -154,13 +154,18 @@ int xl4_xdp(struct xdp_md *ctx)
 			return xl4_exit(ctx, &pkt, est, XL4_R_NONE);
 	}
 
-	/* Allowlisted sources and allow rules skip the flood guard. */
-	if (ret != XL4_NEXT_SKIP_GUARD && xl4_guard_wants(&pkt)) {
-		ret = xl4_stage_guard(ctx, &pkt);
-		if (ret < 0)
-			return xl4_drop(ctx, &pkt, ret);
-		if (ret != XL4_NEXT)
-			return xl4_exit(ctx, &pkt, ret, XL4_R_NONE);
+	/* Allowlisted sources and allow rules skip the flood guard: their SYNs are neither counted
+	 * nor judged, so their ACKs must not count as completing any (lb_stage.h). */
+	if (xl4_guard_wants(&pkt)) {
+		if (ret == XL4_NEXT_SKIP_GUARD) {
+			pkt.absent |= XL4_ABSENT_GUARD;
+		} else {
+			ret = xl4_stage_guard(ctx, &pkt);
+			if (ret < 0)
+				return xl4_drop(ctx, &pkt, ret);
+			if (ret != XL4_NEXT)
+				return xl4_exit(ctx, &pkt, ret, XL4_R_NONE);
+		}
 	}
 
 	ret = xl4_stage_lb(ctx, &pkt);

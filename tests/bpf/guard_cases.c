@@ -37,6 +37,7 @@
 #include "guard_vbits.h"
 #include "hash.h"	 /* xl4_jhash_10(): the greylist slot model */
 #include "xl4/siphash.h" /* xl4_siphash24(), byte-defined: the cookie model below */
+#include "filter_state.h"
 #include "lb_state.h"
 #include "names.h"
 #include "pktrand.h"
@@ -879,6 +880,52 @@ static void sc_reused_tuple(int v6)
 	stats_sum(&w, &before);
 	NAME(n, &w, "reused-tuple/data-not-counted-again");
 	check_u64(n, "completing ACKs", before.acks - after.acks, 0);
+	world_close(&w);
+}
+
+/* An allowlisted source skips the guard: its SYN is not counted, so its ACK must not count as
+ * completing one either (else a busy allowlisted client, a CDN or a partner's NAT, would hide a
+ * spoofed flood of up to ratio x its own handshakes from the judge). Its SYN enters the
+ * connection table at once, as with the guard off, and its ACK hits it. */
+static void sc_allowlisted(int v6)
+{
+	struct xl4_guard_stats before, after;
+	struct xl4_filter f;
+	struct xl4_prefix a = { .family = v6 ? 6 : 4, .len = v6 ? 128 : 32 };
+	struct gworld w;
+	struct pkt p;
+	char n[128], err[256];
+	int e;
+
+	snprintf(n, sizeof(n), "guard/%s/allowlisted/setup", v6 ? "v6" : "v4");
+	if (!world_open(&w, v6, n))
+		return;
+	if ((e = xl4_filter_init(&f, &w.eng.filter, 0))) {
+		fx_setup_fail(n, "xl4_filter_init", strerror(-e));
+		world_close(&w);
+		return;
+	}
+	client_addr(&w, 9, a.addr);
+	if (xl4_filter_list_add(&f, XL4_LIST_ALLOW, &a, 1, 0, err, sizeof(err))) {
+		fx_setup_fail(n, "allowlist", err);
+		goto out;
+	}
+	stats_sum(&w, &before);
+	mkpkt(&w, &p, 9, 40900, TH_SYN, 0, 0, 7000);
+	NAME(n, &w, "allowlisted/syn-forwarded");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	NAME(n, &w, "allowlisted/syn-in-conntrack");
+	check_u64(n, "conntrack entry", in_conntrack(&w, 9, 40900), 1);
+	clock_set(&w, w.now + 20 * MS_NS);
+	mkpkt(&w, &p, 9, 40900, TH_ACK, 0, 0, 7001);
+	NAME(n, &w, "allowlisted/ack-forwarded");
+	run(&w, n, &p, XDP_TX, XL4_R_NONE);
+	stats_sum(&w, &after);
+	NAME(n, &w, "allowlisted/neither-counted");
+	check_u64(n, "SYNs", after.syns - before.syns, 0);
+	check_u64(n, "completing ACKs", after.acks - before.acks, 0);
+out:
+	xl4_filter_free(&f);
 	world_close(&w);
 }
 
@@ -3021,6 +3068,7 @@ void suite_guard(void)
 		sc_normal(v6);
 		sc_two_vips(v6);
 		sc_reused_tuple(v6);
+		sc_allowlisted(v6);
 		sc_claim_no_backend(v6);
 		sc_claim_too_big(v6);
 		sc_pack_once(v6);
