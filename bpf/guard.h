@@ -820,7 +820,6 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	if (b < XL4_GUARD_BUCKETS)
 		g.st->syn[b]++;
 	g.st->syns++;
-	guard_src_note(g.cfg, p, vip->id, g.now >> XL4_GUARD_BUCKET_SHIFT);
 	if (level == XL4_GUARD_NORMAL) {
 		/* not counted as admitted: adm is what emergency mode lets through; a VIP the
 		 * operator forced off is left alone */
@@ -841,6 +840,12 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	}
 	if (ret == XL4_NEXT && b < XL4_GUARD_BUCKETS)
 		g.st->adm[b]++;
+	/* The sources of the SYNs emergency mode lets through, and only those: they are what
+	 * min_sources counts, for the judge (is First Drop beaten?) and the admission cap. A
+	 * dropped SYN's source counted too let one verified host plus any three others' first
+	 * SYNs (dropped) pass for a many-source flood and force the challenge on everyone. */
+	if (ret == XL4_NEXT)
+		guard_src_note(g.cfg, p, vip->id, g.now >> XL4_GUARD_BUCKET_SHIFT);
 	/* Counted as admitted either way: what First Drop would admit is the judge's evidence
 	 * that it is beaten. The VIP's id from the packet, not vip: one value less live across
 	 * First Drop (the stage's frame is what the chain of 512 bytes has least room for). */

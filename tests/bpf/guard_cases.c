@@ -1766,6 +1766,18 @@ static void sc_sources(int v6)
 	vip_state(&w, &v);
 	NAME(n, &w, "sources/one-host-resending-does-not-escalate");
 	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
+	/* the same host, with a few other sources' first SYNs each step (ordinary clients, or
+	 * spoofed once): First Drop drops those, so they are no sources of what it admits; the
+	 * one host still cannot force the challenge (they used to count) */
+	b0 = w.now + STEP_NS;
+	for (int i = 0; i < 12; i++) {
+		clock_set(&w, b0 + i * STEP_NS);
+		burst_one_host(&w, 350, (uint16_t)(1024 + (i % 4) * 350), 5000 + i % 4);
+		burst(&w, 70000 + i * 8, 8, 0);
+	}
+	vip_state(&w, &v);
+	NAME(n, &w, "sources/one-host-resending-with-others-first-syns-does-not-escalate");
+	check_u64(n, "level", v.level, XL4_GUARD_FIRST_DROP);
 	/* a hundred hosts doing it (2600 SYN/s, each twice): escalated within a second of the
 	 * first repeats */
 	b0 = w.now + STEP_NS;
