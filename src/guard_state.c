@@ -37,7 +37,9 @@ void xl4_guard_cfg_build(const struct xl4_guard_conf *c, uint32_t grey_slots, ui
 	out->challenge_per_sec = c->challenge_per_sec;
 	out->grey_mask = grey_slots / XL4_GUARD_GREY_WAYS - 1; /* buckets of 4 slots */
 	out->syn_mask = syn_slots - 1;
-	out->src_bits_min = c->min_sources > 1 ? (uint32_t)floor(bits + 1e-9) : 0;
+	/* rounded down (collisions: n sources set fewer than n bits), but never to the one bit
+	 * one host sets: min_sources 2 would mean nothing */
+	out->src_bits_min = c->min_sources > 1 ? (uint32_t)fmax(2, floor(bits + 1e-9)) : 0;
 	out->fd_cap = fd_cap < 1 ? 1 : fd_cap > 0xffffffffu ? 0xffffffffu : (uint32_t)fd_cap;
 	out->v6_prefix = c->verify_v6_prefix;
 	out->verify_per_sec = c->verify_per_sec;

@@ -49,6 +49,11 @@ static void test_cfg_build(void **state)
 	assert_int_equal(k.key[3], 4);
 	/* min_sources 4: 64 * (1 - (63/64)^4) = 3.9 sketch bits, rounded down */
 	assert_int_equal(k.src_bits_min, 3);
+	/* min_sources 2: 1.98 bits would round down to the one bit a single host sets */
+	c.guard.min_sources = 2;
+	xl4_guard_cfg_build(&c.guard, 1 << 20, 1 << 16, &k);
+	assert_int_equal(k.src_bits_min, 2);
+	c.guard.min_sources = 4;
 	/* 1M slots hold 0.205 * 1M / 3 s = 71.6k SYN/s for a 3 s retransmission: per window */
 	assert_int_equal(k.fd_cap, (uint32_t)(0.205 * (1 << 20) * (XL4_GUARD_WINDOW_NS / 1e9) / 3.0));
 	c.guard.min_sources = 1;
