@@ -190,9 +190,9 @@ struct {
 
 /* Source allow/block lists; entries carry an expiry the datapath honours on its own. */
 XL4_LPM_MAP(xl4_allow4_v1, struct xl4_lpm4_key, XL4_ALLOW4_MAX);
-XL4_LPM_MAP(xl4_allow6_v1, struct xl4_lpm6_key, 65536);
+XL4_LPM_MAP(xl4_allow6_v1, struct xl4_lpm6_key, XL4_ALLOW6_MAX);
 XL4_LPM_MAP(xl4_block4_v1, struct xl4_lpm4_key, XL4_BLOCK4_MAX);
-XL4_LPM_MAP(xl4_block6_v1, struct xl4_lpm6_key, 1048576);
+XL4_LPM_MAP(xl4_block6_v1, struct xl4_lpm6_key, XL4_BLOCK6_MAX);
 
 /* The IPv4 lists' DIR-24-8 index (abi.h): arrays user space writes through mmap, in an order
  * that keeps every intermediate state a valid answer (src/dir24.c). */

@@ -906,8 +906,22 @@ static int parse_prefixes(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 {
 	struct xl4_filter_conf *f = &cfg->filter;
 	bool allow = !strcmp(k->key, "filter.allow");
+	const struct xl4_prefix *p;
+	int n, ret, v4 = 0, v6 = 0, max4 = allow ? XL4_ALLOW4_MAX : XL4_BLOCK4_MAX,
+		    max6 = allow ? XL4_ALLOW6_MAX : XL4_BLOCK6_MAX;
 
-	return parse_prefix_list(c, s, allow ? &f->allow : &f->block, allow ? &f->n_allow : &f->n_block);
+	if ((ret = parse_prefix_list(c, s, allow ? &f->allow : &f->block, allow ? &f->n_allow : &f->n_block)))
+		return ret;
+	/* More than the list's map holds would fail only when written, with a reload half
+	 * applied (the load balancer's part before the filter's): refused here, with the file */
+	p = allow ? f->allow : f->block;
+	n = allow ? f->n_allow : f->n_block;
+	for (int i = 0; i < n; i++)
+		*(p[i].family == 6 ? &v6 : &v4) += 1;
+	if (v4 > max4 || v6 > max6)
+		return fail(c, s, "%d IPv%d prefixes; the %slist holds %d", v4 > max4 ? v4 : v6,
+			    v4 > max4 ? 4 : 6, allow ? "allow" : "block", v4 > max4 ? max4 : max6);
+	return 0;
 }
 
 static int parse_rules(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,

@@ -498,6 +498,8 @@ struct xl4_d24_row {
 #define XL4_D24_GROUP_LEAVES 256
 #define XL4_ALLOW4_MAX 65536	/* entries on the IPv4 allowlist */
 #define XL4_BLOCK4_MAX 2097152	/* entries on the IPv4 blocklist */
+#define XL4_ALLOW6_MAX 65536	/* entries on the IPv6 allowlist */
+#define XL4_BLOCK6_MAX 1048576	/* entries on the IPv6 blocklist */
 #define XL4_ALLOW4_GROUPS 4096	/* /24s of the allowlist holding two or more longer prefixes */
 #define XL4_BLOCK4_GROUPS_DEFAULT 65536 /* filter.ipv4_groups */
 #define XL4_BLOCK4_GROUPS_MAX (1u << 22)

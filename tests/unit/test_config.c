@@ -278,6 +278,38 @@ static void test_bad_configs_leave_running_config(void **state)
 	}
 }
 
+/* More prefixes than a list's map holds: refused with the file (a reload would otherwise fail
+ * only when writing them, after the load balancer's part was applied). The allowlists hold
+ * 65,536 a family; 65,537 IPv4 /32s are one too many, 65,536 fit. */
+static void test_allowlist_over_its_map(void **state)
+{
+	size_t cap = 64 + (size_t)(XL4_ALLOW4_MAX + 1) * 24;
+	char *text = malloc(cap), err[XL4_CONFIG_ERR_MAX] = "";
+	struct xl4_config c;
+	size_t len;
+
+	(void)state;
+	assert_non_null(text);
+	for (int n = XL4_ALLOW4_MAX; n <= XL4_ALLOW4_MAX + 1; n++) {
+		len = (size_t)snprintf(text, cap, "filter: { allow = [ ");
+		for (int i = 0; i < n; i++)
+			len += (size_t)snprintf(text + len, cap - len, "%s\"10.%d.%d.%d\"", i ? ", " : "",
+						(i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+		snprintf(text + len, cap - len, " ]; };\n");
+		xl4_config_defaults(&c);
+		err[0] = 0;
+		if (n == XL4_ALLOW4_MAX) {
+			if (xl4_config_parse(text, "big.conf", &c, err, sizeof(err)))
+				fail_msg("%d allow prefixes refused: %s", n, err);
+			xl4_config_free(&c);
+		} else {
+			assert_int_not_equal(xl4_config_parse(text, "big.conf", &c, err, sizeof(err)), 0);
+			assert_non_null(strstr(err, "filter.allow: 65537 IPv4 prefixes; the allowlist holds 65536"));
+		}
+	}
+	free(text);
+}
+
 static void test_missing_file(void **state)
 {
 	char err[XL4_CONFIG_ERR_MAX] = "";
@@ -982,6 +1014,7 @@ int main(void)
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_single_interface_string),
 		cmocka_unit_test(test_bad_configs_leave_running_config),
+		cmocka_unit_test(test_allowlist_over_its_map),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_file_roundtrip),
 		cmocka_unit_test(test_filter_section),
