@@ -31,6 +31,9 @@ static __always_inline void xl4_atomic_or64(__u64 *p, __u64 v)
  * kernel 5.12 and later). clang 14 emits it only for -mcpu=v3 and its assembler cannot parse
  * it, so it is written as its encoding, "r0 = cmpxchg_64(r1 + 0, r0, r2)", with the operands
  * pinned to those registers (local register variables, which extended asm honours). */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "xl4_cmpxchg64() is written as a little-endian BPF instruction: build with -target bpfel"
+#endif
 static __always_inline __u64 xl4_cmpxchg64(__u64 *p, __u64 old, __u64 new)
 {
 	register __u64 *ptr asm("r1") = p;

@@ -167,19 +167,23 @@ static __always_inline int bucket_take(struct xl4_rate_bucket *b, const struct x
 	__u64 cap = (__u64)r->burst * 1000, last = *(volatile __u64 *)&b->last_ns;
 
 	if (now > last) {
-		/* A minute refills any bucket (rates are capped at 10M/s): clamping keeps the
-		 * product far from overflowing after long idle times. */
-		__u64 elapsed = now - last, next = now;
+		/* The time an empty bucket takes to fill (cap * 10^6 < 2^63 for a 32-bit burst):
+		 * idle that long or longer, it is full, and elapsed * rate, which could overflow
+		 * after a long idle time, is not computed. (A 60 s clamp stood here: a burst
+		 * over 60 s of rate never refilled whole.) */
+		__u64 elapsed = now - last, next = now, refill = cap;
 
-		if (elapsed > 60000000000ull)
-			elapsed = 60000000000ull;
-		else
+		if (elapsed < cap * 1000000 / r->rate) {
+			refill = elapsed * r->rate / 1000000;
 			/* Keep the fraction of a milli-token not yet earned: under a fast flood the
 			 * refill per packet rounds to 0, and dropping the remainder would starve
 			 * the source below its rate. */
 			next = now - (elapsed * r->rate % 1000000) / r->rate;
-		if (xl4_cmpxchg64(&b->last_ns, last, next) == last)
-			__sync_fetch_and_add(&b->milli_tokens, elapsed * r->rate / 1000000);
+		}
+		/* nothing earned yet: no exchange (an over-rate flood's packets take none, so
+		 * they pay no locked instruction on the shared line) */
+		if (refill && xl4_cmpxchg64(&b->last_ns, last, next) == last)
+			__sync_fetch_and_add(&b->milli_tokens, refill);
 	}
 	XL4_UNROLL
 	for (int i = 0; i < XL4_RATE_TRIES; i++) {

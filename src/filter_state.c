@@ -407,6 +407,9 @@ int xl4_filter_list_add(struct xl4_filter *f, enum xl4_list l, const struct xl4_
 		struct xl4_prefix_entry e = { .expires_ns = expires_ns, .len = p[i].len,
 					      .origin = f->add_origin };
 
+		if (rep[i]) /* written with its first occurrence (a full trie refuses a rewrite on
+			     * kernels before 6.14) */
+			continue;
 		if (l == XL4_LIST_BLOCK) {
 			e.scope = f->add_scope;
 			e.vip = f->add_scope ? f->add_vip : 0;

@@ -1137,6 +1137,33 @@ static void run_rate(struct fworld *w)
 			snprintf(name, sizeof(name), "filter/rate/%s/after-idle/%d", fam, i + 1);
 			fcheck(w, name, &p, i < 10 ? W_LIMITED_PASS((int)id) : W_RATE((int)id));
 		}
+		/* a burst larger than a minute of the rate (100 at 1/s) refills whole after an
+		 * hour idle: 100 pass, the 101st drops (a 60 s clamp once gave back 60) */
+		{
+			struct addr d2 = A(v6 ? "2001:db8:74::1" : "198.18.74.1");
+			uint32_t id2 = rule_add(w, (struct xl4_rule_spec){
+				.dst = P(v6 ? "2001:db8:74::1/128" : "198.18.74.1/32"), .proto = IPPROTO_UDP,
+				.action = XL4_RULE_LIMIT, .rate = 1, .burst = 100, .v6_prefix = 64 });
+			struct pkt b;
+			bool ok = true;
+			int passed = 0;
+			__u32 why;
+
+			snprintf(name, sizeof(name), "filter/rate/%s/long-idle-refills-the-whole-burst", fam);
+			pkt(&b, &s1, &d2, IPPROTO_UDP, 53);
+			for (int round = 0; id2 && round < 2 && fx_selected(name); round++) {
+				if (round)
+					clock_set(w, w->now + 3600 * SEC_NS);
+				passed = 0;
+				for (int i = 0; i < 101; i++)
+					passed += send1(w, &b, &why) == XDP_PASS;
+				if (passed != 100)
+					ok = fx_fail(name, ok, "%s: %d of 101 passed a burst of 100",
+						     round ? "after an hour idle" : "at first", passed);
+			}
+			if (id2 && fx_selected(name))
+				fx_count(name, ok);
+		}
 		/* other protocols to the same destination are not limited by a udp rule */
 		snprintf(name, sizeof(name), "filter/rate/%s/other-proto-unlimited", fam);
 		pkt(&q, &s1, &dst, IPPROTO_TCP, 53);
