@@ -206,21 +206,15 @@ static __always_inline int agent_vip_at(void *pos, void *end, int v6)
  * 4in6) to a VIP are never decapsulated and dropped likewise. Decapsulated is only the
  * balancer's shape: an untagged frame (on TC ingress the kernel has already moved a VLAN tag
  * into skb metadata; a tag still in the data is QinQ, which bpf_skb_adjust_room refuses
- * anyway), a 20-byte outer IPv4 header with a correct checksum (protocol 4) or an
+ * anyway, and what is behind priority tags is judged in agent_outer_len()), a 20-byte outer
+ * IPv4 header with a correct checksum (protocol 4) or an
  * outer IPv6 header (next header 41), declared lengths that fit the frame, from an allowed
  * source to a local address.
  */
-static __always_inline int agent_outer_len(struct __sk_buff *skb)
+static __always_inline int agent_outer_at(void *l3, __be16 proto, void *end, __u32 l3_bytes)
 {
-	void *data = (void *)(long)skb->data;
-	void *end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
-	__u32 l3_bytes = skb->len - sizeof(*eth); /* IP bytes in the whole skb, paged part too */
-
-	if ((void *)(eth + 1) > end || skb->len < sizeof(*eth))
-		return 0;
-	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *outer = (void *)(eth + 1);
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *outer = l3;
 		void *inner;
 
 		if ((void *)(outer + 1) > end || outer->version != 4 || outer->ihl < 5)
@@ -239,8 +233,8 @@ static __always_inline int agent_outer_len(struct __sk_buff *skb)
 			return -XL4_AS_BAD_OUTER;
 		return agent_outer_ok(&outer->saddr, &outer->daddr, 1, 4, sizeof(struct iphdr));
 	}
-	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *outer = (void *)(eth + 1);
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *outer = l3;
 
 		if ((void *)(outer + 1) > end || outer->version != 6)
 			return 0;
@@ -262,6 +256,42 @@ static __always_inline int agent_outer_len(struct __sk_buff *skb)
 				      4, 6, sizeof(struct ipv6hdr));
 	}
 	return 0;
+}
+
+static __always_inline int agent_outer_len(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	void *pos = eth + 1;
+	__be16 proto;
+	__u32 tags = 0;
+
+	if (pos > end || skb->len < sizeof(*eth))
+		return 0;
+	proto = eth->h_proto;
+	/* Priority tags (VID 0) still in the data: the kernel takes them off after this program
+	 * and, with no VLAN device for VID 0, delivers the packet on this very interface, where
+	 * TC does not look again (a tunnel device would decapsulate it unchecked). What is behind
+	 * them is never decapsulated here (bpf_skb_adjust_room would not), and a tunnel packet
+	 * to a VIP, or a tunnel fragment, is dropped. A tag with a VID goes to its VLAN's device
+	 * (an agent there sees it untagged) and is passed. */
+	XL4_UNROLL
+	for (int i = 0; i < AGENT_VLAN_MAX; i++) {
+		struct agent_vlan_hdr *vh = pos;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > end || (vh->tci & bpf_htons(0x0fff)))
+			return 0;
+		proto = vh->encap_proto;
+		pos = vh + 1;
+		tags++;
+	}
+	if (!tags)
+		return agent_outer_at(pos, proto, end, skb->len - sizeof(*eth));
+	return agent_outer_at(pos, proto, end, skb->len - sizeof(*eth) - tags * 4) ? -XL4_AS_BAD_OUTER :
+										    0;
 }
 
 #define AGENT_ECN_CE 3

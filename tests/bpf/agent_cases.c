@@ -118,6 +118,14 @@ static void b_ipip4_vlan(struct pkt *p)
 	pb_finish(p);
 }
 
+/* A priority tag (VID 0) left in the data: the kernel takes it off after TC and delivers the
+ * packet on this interface, where a tunnel device would decapsulate it unchecked. */
+static void b_ipip4_vid0(struct pkt *p)
+{
+	pb_init(p), pb_eth(p, 0), pb_vlan(p, ETH_P_8021Q, 0), outer4(p), inner4(p, VIP4);
+	pb_finish(p);
+}
+
 static void b_ipip4_not_vip(struct pkt *p)
 {
 	pb_init(p), pb_eth(p, 0), outer4(p), inner4(p, BACKEND4), pb_finish(p);
@@ -603,6 +611,7 @@ static const struct agent_case cases[] = {
 	{ "agent/decap/ipip4/link-padding", DECAP(ipip4_padded, ipip4_padded_out) },
 	{ "agent/decap/ip6ip6/tcp", DECAP(ip6ip6, ip6ip6_out) },
 	{ "agent/decap/ipip4/vlan-in-data-passes", PASS_IN(ipip4_vlan) },
+	{ "agent/drop/ipip4/priority-tag-in-data", SHOT(ipip4_vid0, BAD_OUTER) },
 	{ "agent/decap/ipip4/ecn/ce-onto-ect0", DECAP(ipip4_ce_ect0, ipip4_ce_ect0_out) },
 	{ "agent/decap/ipip4/ecn/ce-onto-ect1", DECAP(ipip4_ce_ect1, ipip4_ce_ect1_out) },
 	{ "agent/decap/ipip4/ecn/ce-onto-ce", DECAP(ipip4_ce_ce, ipip4_ce_ce_out) },

@@ -92,21 +92,38 @@ static struct agent_want decap_ecn(const uint8_t *f, uint32_t strip, int v6)
  * in, and a tag still in the data is passed. The shape's numbers (a 20-byte outer IPv4 header,
  * a total length of at least two headers, an IPv6 payload of at least one) are what "declared
  * lengths that fit the frame" comes to for a balancer that sends one whole inner packet. */
+static struct agent_want want_in_at(const uint8_t *f, uint32_t len, uint32_t off);
+
+/* A priority tag (VID 0) in the data is taken off by the kernel after TC, which then delivers
+ * the packet on the same interface: what is behind it is never decapsulated, and what would be
+ * ours (or a tunnel fragment) is dropped; a tag with a VID is its VLAN's, passed. */
 static struct agent_want want_in(const uint8_t *f, uint32_t len)
 {
-	struct agent_want pass = { .verdict = TC_ACT_UNSPEC, .stat = XL4_AS_PASS_IN };
-	const uint8_t *o = f + ETH_HLEN;
-	uint32_t ihl, l3 = len - ETH_HLEN;
+	struct agent_want pass = { .verdict = TC_ACT_UNSPEC, .stat = XL4_AS_PASS_IN }, w;
 
-	if (rd16(f + 12) == ETH_P_IP) {
-		if (len < ETH_HLEN + 20 || o[0] >> 4 != 4 || (o[0] & 15) < 5)
+	if (rd16(f + 12) != ETH_P_8021Q && rd16(f + 12) != ETH_P_8021AD)
+		return want_in_at(f, len, ETH_HLEN);
+	if (len < ETH_HLEN + 4 || (rd16(f + 14) & 0x0fff))
+		return pass;
+	w = want_in_at(f, len, ETH_HLEN + 4);
+	return w.verdict == TC_ACT_UNSPEC ? pass : shot(XL4_AS_BAD_OUTER);
+}
+
+static struct agent_want want_in_at(const uint8_t *f, uint32_t len, uint32_t off)
+{
+	struct agent_want pass = { .verdict = TC_ACT_UNSPEC, .stat = XL4_AS_PASS_IN };
+	const uint8_t *o = f + off;
+	uint32_t ihl, l3 = len - off;
+
+	if (rd16(f + off - 2) == ETH_P_IP) {
+		if (len < off + 20 || o[0] >> 4 != 4 || (o[0] & 15) < 5)
 			return pass;
 		ihl = (o[0] & 15) * 4u;
 		if ((o[9] == IPPROTO_IPIP || o[9] == IPPROTO_IPV6) && (rd16(o + 6) & 0x3fff))
 			return shot(XL4_AS_BAD_OUTER);
 		if (o[9] == IPPROTO_IPV6)
-			return vip_at(f, len, ETH_HLEN + ihl, 1) ? shot(XL4_AS_BAD_OUTER) : pass;
-		if (o[9] != IPPROTO_IPIP || !vip_at(f, len, ETH_HLEN + ihl, 0))
+			return vip_at(f, len, off + ihl, 1) ? shot(XL4_AS_BAD_OUTER) : pass;
+		if (o[9] != IPPROTO_IPIP || !vip_at(f, len, off + ihl, 0))
 			return pass;
 		if (ihl != 20 || rd16(o + 2) < 40 || rd16(o + 2) > l3 ||
 		    !ip4_csum_ok(o))
@@ -117,16 +134,16 @@ static struct agent_want want_in(const uint8_t *f, uint32_t len)
 			return shot(XL4_AS_TO_REJECT);
 		return decap_ecn(f, 20, 0);
 	}
-	if (rd16(f + 12) == ETH_P_IPV6) {
-		if (len < ETH_HLEN + 40 || o[0] >> 4 != 6)
+	if (rd16(f + off - 2) == ETH_P_IPV6) {
+		if (len < off + 40 || o[0] >> 4 != 6)
 			return pass;
 		if (o[6] == IPPROTO_FRAGMENT)
-			return len >= ETH_HLEN + 48 && (o[40] == IPPROTO_IPIP || o[40] == IPPROTO_IPV6) ?
+			return len >= off + 48 && (o[40] == IPPROTO_IPIP || o[40] == IPPROTO_IPV6) ?
 				       shot(XL4_AS_BAD_OUTER) :
 				       pass;
 		if (o[6] == IPPROTO_IPIP)
-			return vip_at(f, len, ETH_HLEN + 40, 0) ? shot(XL4_AS_BAD_OUTER) : pass;
-		if (o[6] != IPPROTO_IPV6 || !vip_at(f, len, ETH_HLEN + 40, 1))
+			return vip_at(f, len, off + 40, 0) ? shot(XL4_AS_BAD_OUTER) : pass;
+		if (o[6] != IPPROTO_IPV6 || !vip_at(f, len, off + 40, 1))
 			return pass;
 		if (rd16(o + 4) < 40 || rd16(o + 4) + 40u > l3)
 			return shot(XL4_AS_BAD_OUTER);
@@ -209,7 +226,7 @@ static void frame_in(struct pkt *p, struct prng *r)
 	pb_init(p);
 	pb_eth(p, 0);
 	if (!prng_below(r, 10))
-		pb_vlan(p, ETH_P_8021Q, 100);
+		pb_vlan(p, ETH_P_8021Q, prng_below(r, 2) ? 100 : 0); /* a VLAN's, or a priority tag */
 	outer = p->len;
 	if (v6o)
 		pb_ip6(p, &(struct pb_ip6){ .src = prng_below(r, 4) ? OUTER6_SRC : OUTSIDER6,
