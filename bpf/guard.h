@@ -794,6 +794,7 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	struct guard_ctx g;
 	const struct xl4_guard_cfg *cfg;
 	struct xl4_vip *vip;
+	__u64 *counted; /* the outcome counter an admitted SYN moved */
 	__u32 level, b;
 	int ret;
 
@@ -832,11 +833,13 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	}
 	if (guard_verified(g.cfg, p, g.now, level)) {
 		g.st->verified_pass++;
+		counted = &g.st->verified_pass;
 		ret = XL4_NEXT;
 	} else if (level == XL4_GUARD_CHALLENGE) {
 		return guard_send_challenge(ctx, &g, p);
 	} else {
 		ret = guard_first_drop(&g, p, vip->id, guard_syn_seq(ctx, p));
+		counted = &g.st->fd_admitted; /* what an admission counted (only then read) */
 	}
 	if (ret == XL4_NEXT && b < XL4_GUARD_BUCKETS)
 		g.st->adm[b]++;
@@ -850,8 +853,12 @@ static __always_inline int xl4_guard(struct xdp_md *ctx, struct xl4_pkt *p)
 	 * that it is beaten. The VIP's id from the packet, not vip: one value less live across
 	 * First Drop (the stage's frame is what the chain of 512 bytes has least room for). */
 	if (ret == XL4_NEXT && guard_past_pace(g.cfg, g.st->adm, b, g.now) &&
-	    xl4_guard_admit_capped(p->vip_hint - 1, b, g.now))
+	    xl4_guard_admit_capped(p->vip_hint - 1, b, g.now)) {
+		/* not let through after all: its outcome is the challenge's, counted there, not
+		 * also the admission counted above (adm[b] stays: the judge's evidence) */
+		(*counted)--;
 		return guard_send_challenge(ctx, &g, p);
+	}
 	return ret;
 }
 

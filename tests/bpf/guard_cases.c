@@ -2749,6 +2749,12 @@ static void sc_admit_cap(int v6)
 		check_u64(n, "admitted", after.fd_admitted > before.fd_admitted, 1);
 		check_u64(n, "challenged", after.chal_sent > before.chal_sent,
 			  (uint64_t)cases[i].challenged);
+		/* each SYN has one outcome: a capped admission is a challenge, not both */
+		check_u64(n, "outcomes of the 2400 SYNs",
+			  (after.fd_admitted - before.fd_admitted) + (after.verified_pass - before.verified_pass) +
+				  (after.chal_sent - before.chal_sent) + (after.chal_budget - before.chal_budget) +
+				  (after.fd_dropped - before.fd_dropped) + (after.fd_early - before.fd_early),
+			  2400);
 		vip_state(&w, &v);
 		check_u64(n, "still First Drop", v.level, XL4_GUARD_FIRST_DROP);
 		world_close(&w);
