@@ -320,7 +320,10 @@ assert_eq "TCP connections broken" 0 "$(json_get "$E2E_TMP/final.json" tcp_broke
 assert_eq "TCP connections stalled (> 2 s without an echo)" 0 "$(json_get "$E2E_TMP/final.json" tcp_stalled)"
 assert_eq "UDP flows stalled" 0 "$(json_get "$E2E_TMP/final.json" udp_stalled)"
 sent=$(json_get "$E2E_TMP/final.json" fast_sent)
-assert_ge "fast UDP datagrams sent" 5000 "$sent"
+# The stream ran through the phases: about 10 s of a datagram every 2 ms. A starved client
+# skips the slots it missed (chaos_flows.py), and how long the phases take depends on the
+# machine, so the bound leaves room: 4,890 was seen once on a loaded CI run, where 5,000 stood.
+assert_ge "fast UDP datagrams sent" 4000 "$sent"
 assert_eq "fast UDP datagrams lost" 0 "$((sent - $(json_get "$E2E_TMP/final.json" fast_recv)))"
 # where a UDP loss would be the machine's and not the balancer's: the sockets' own drops
 udp_rcvbuf_errors() {
