@@ -91,6 +91,28 @@ struct agent_vlan_hdr {
 	__be16 encap_proto;
 };
 
+/* Walk the VLAN tags still in the data (at most AGENT_VLAN_MAX) from *pos, *proto the
+ * ethertype before them; both moved past them. The tags walked, or -1 when one is cut short
+ * or, with priority_only, carries a VID (not a priority tag). */
+static __always_inline int agent_walk_tags(void **pos, void *end, __be16 *proto, int priority_only)
+{
+	int tags = 0;
+
+	XL4_UNROLL
+	for (int i = 0; i < AGENT_VLAN_MAX; i++) {
+		struct agent_vlan_hdr *vh = *pos;
+
+		if (*proto != bpf_htons(ETH_P_8021Q) && *proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > end || (priority_only && (vh->tci & bpf_htons(0x0fff))))
+			return -1;
+		*proto = vh->encap_proto;
+		*pos = vh + 1;
+		tags++;
+	}
+	return tags;
+}
+
 static __always_inline void agent_count(__u32 idx, __u32 bytes)
 {
 	struct xl4_counter *c = bpf_map_lookup_elem(&xl4_astats_v2, &idx);
@@ -265,7 +287,7 @@ static __always_inline int agent_outer_len(struct __sk_buff *skb)
 	struct ethhdr *eth = data;
 	void *pos = eth + 1;
 	__be16 proto;
-	__u32 tags = 0;
+	int tags;
 
 	if (pos > end || skb->len < sizeof(*eth))
 		return 0;
@@ -276,18 +298,9 @@ static __always_inline int agent_outer_len(struct __sk_buff *skb)
 	 * them is never decapsulated here (bpf_skb_adjust_room would not), and a tunnel packet
 	 * to a VIP, or a tunnel fragment, is dropped. A tag with a VID goes to its VLAN's device
 	 * (an agent there sees it untagged) and is passed. */
-	XL4_UNROLL
-	for (int i = 0; i < AGENT_VLAN_MAX; i++) {
-		struct agent_vlan_hdr *vh = pos;
-
-		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
-			break;
-		if ((void *)(vh + 1) > end || (vh->tci & bpf_htons(0x0fff)))
-			return 0;
-		proto = vh->encap_proto;
-		pos = vh + 1;
-		tags++;
-	}
+	tags = agent_walk_tags(&pos, end, &proto, 1);
+	if (tags < 0)
+		return 0;
 	if (!tags)
 		return agent_outer_at(pos, proto, end, skb->len - sizeof(*eth));
 	return agent_outer_at(pos, proto, end, skb->len - sizeof(*eth) - tags * 4) ? -XL4_AS_BAD_OUTER :
@@ -402,17 +415,8 @@ static __always_inline __u32 agent_reply_key(struct __sk_buff *skb, struct xl4_a
 	if (pos > end)
 		return 0;
 	proto = eth->h_proto;
-	XL4_UNROLL
-	for (int i = 0; i < AGENT_VLAN_MAX; i++) {
-		struct agent_vlan_hdr *vh = pos;
-
-		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
-			break;
-		if ((void *)(vh + 1) > end)
-			return 0;
-		proto = vh->encap_proto;
-		pos = vh + 1;
-	}
+	if (agent_walk_tags(&pos, end, &proto, 0) < 0)
+		return 0;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = pos;
 
