@@ -25,6 +25,7 @@
 #include <linux/udp.h>
 
 #include "compat.h"
+#include "eth.h"
 #include "xl4/agent_abi.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -291,7 +292,7 @@ static __always_inline int agent_outer_len(struct __sk_buff *skb)
 
 	if (pos > end || skb->len < sizeof(*eth))
 		return 0;
-	proto = eth->h_proto;
+	proto = xl4_eth_proto(eth);
 	/* Priority tags (VID 0) still in the data: the kernel takes them off after this program
 	 * and, with no VLAN device for VID 0, delivers the packet on this very interface, where
 	 * TC does not look again (a tunnel device would decapsulate it unchecked). What is behind
@@ -414,7 +415,7 @@ static __always_inline __u32 agent_reply_key(struct __sk_buff *skb, struct xl4_a
 
 	if (pos > end)
 		return 0;
-	proto = eth->h_proto;
+	proto = xl4_eth_proto(eth);
 	if (agent_walk_tags(&pos, end, &proto, 0) < 0)
 		return 0;
 	if (proto == bpf_htons(ETH_P_IP)) {

@@ -44,7 +44,6 @@ __noinline int xl4_too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt *p, __u1
 	__s64 sum;
 	__be32 client, vip;
 	struct ethhdr *eth = data;
-	__u8 mac[ETH_ALEN];
 
 	if (!p)
 		return -XL4_R_LB_TOO_BIG;
@@ -63,9 +62,7 @@ __noinline int xl4_too_big_ip4(struct xdp_md *ctx, const struct xl4_pkt *p, __u1
 	qlen = (ip->ihl & 0xf) * 4 + 8; /* ihl >= 5: the parser checked */
 	client = ip->saddr;
 	vip = ip->daddr;
-	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+	xl4_eth_swap(eth);
 	/* The quote moves 28 bytes up, to after the new IP and ICMP headers: all 68 bytes (what
 	 * lies past qlen is cut off below), word by word from the top, so each word is read
 	 * before the move overwrites it; the headers are written after. */
@@ -121,7 +118,7 @@ __noinline int xl4_too_big_ip6(struct xdp_md *ctx, const struct xl4_pkt *p, __u3
 	__u8 quote[XL4_ICMP6_QUOTE];
 	struct ipv6hdr *ip6;
 	struct ethhdr *eth = data;
-	__u8 *icmp, mac[ETH_ALEN];
+	__u8 *icmp;
 	__u32 new_len, sum, plen = 8 + XL4_ICMP6_QUOTE;
 	struct in6_addr client, vip;
 
@@ -136,9 +133,7 @@ __noinline int xl4_too_big_ip6(struct xdp_md *ctx, const struct xl4_pkt *p, __u3
 	__builtin_memcpy(quote, ip6, XL4_ICMP6_QUOTE);
 	__builtin_memcpy(&client, &ip6->saddr, 16);
 	__builtin_memcpy(&vip, &ip6->daddr, 16);
-	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+	xl4_eth_swap(eth);
 
 	new_len = l2 + sizeof(struct ipv6hdr) + plen;
 	if (bpf_xdp_adjust_tail(ctx, (int)new_len - (int)p->pkt_len))

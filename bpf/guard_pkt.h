@@ -12,6 +12,7 @@
 
 #include "compat.h"
 #include "csum.h"
+#include "eth.h"
 #include "parse.h"
 #include "xl4/siphash.h"
 
@@ -53,7 +54,6 @@ static __always_inline int guard_challenge(struct xdp_md *ctx, const struct xl4_
 	struct ethhdr *eth = data;
 	struct tcphdr *th;
 	__be32 isn;
-	__u8 mac[ETH_ALEN];
 	int delta;
 
 	th = (void *)((__u8 *)data + l4);
@@ -62,9 +62,7 @@ static __always_inline int guard_challenge(struct xdp_md *ctx, const struct xl4_
 	/* Our own ISN does not matter (the client answers with a RST); derive it from the
 	 * client's so it is not constant. */
 	isn = th->seq ^ bpf_htonl(cookie); /* docs/guard.md: seq = x XOR cookie */
-	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	xl4_eth_swap(eth);
 
 	/* Cut the frame to Ethernet (+VLAN) + IP without options + 20 bytes of TCP. */
 	delta = (int)(l3 + iplen + sizeof(*th)) - (int)((long)end - (long)data);

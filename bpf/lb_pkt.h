@@ -11,6 +11,7 @@
 #include <linux/if_ether.h>
 
 #include "compat.h"
+#include "eth.h"
 #include "parse.h"
 
 static __always_inline void flow_key_from_pkt(struct xl4_flow_key *fk, const struct xl4_pkt *p)
@@ -34,8 +35,7 @@ static __always_inline int fwd_l2(struct xdp_md *ctx, const struct xl4_backend *
 
 	if ((void *)(eth + 1) > end)
 		return -XL4_R_ETH_TRUNC;
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
+	xl4_eth_forward(eth, xl4_mac_load(be->mac));
 	return XDP_TX;
 }
 

@@ -25,6 +25,7 @@
 
 #include "compat.h"
 #include "csum.h"
+#include "eth.h"
 #include "xl4/abi.h"
 
 #define XL4_VLAN_MAX 2
@@ -105,7 +106,7 @@ static __always_inline int parse_eth(struct xl4_cursor *c, struct xl4_pkt *p)
 
 	if ((void *)(eth + 1) > c->end)
 		return -XL4_R_ETH_TRUNC;
-	proto = eth->h_proto;
+	proto = xl4_eth_proto(eth);
 	c->pos = eth + 1;
 
 	XL4_UNROLL
