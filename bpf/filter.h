@@ -54,15 +54,17 @@ static __always_inline int d24_holds(const struct xl4_d24_entry *e, __u32 a)
 	return ((a ^ bpf_ntohl(e->addr)) & (__u32)(0xffffffff00000000ull >> (e->e.len & 63))) == 0;
 }
 
-enum { D24_NONE, D24_HIT, D24_WALK };
+enum { D24_NONE, D24_HIT, D24_WALK, D24_DIRECT };
 
 /* The longest prefix on an IPv4 list holding saddr, from its DIR-24-8 index (abi.h): the /24
  * slot, a group leaf if the /24 has one, the entry, and (for a long prefix alone in its /24
  * that does not hold saddr) the /24's covering entry. D24_NONE: no prefix holds saddr;
  * D24_WALK: a slot read while user space moved it named an entry that does not hold saddr,
- * so the trie decides, as it did before the index. src/dir24.c xl4_dir24_first is the same. */
+ * so the trie decides, as it did before the index; D24_DIRECT: a direct slot's /32 holds
+ * saddr (permanent, every packet: no entry read, *out untouched, *direct_id its id). src/dir24.c
+ * xl4_dir24_first is the same. */
 static __always_inline int d24_first(__be32 saddr, void *idx, void *grp, void *ent,
-				     struct xl4_prefix_entry **out)
+				     struct xl4_prefix_entry **out, __u32 *direct_id)
 {
 	__u32 a = bpf_ntohl(saddr), slot = a >> 8, k = slot / XL4_D24_ROW, id;
 	struct xl4_d24_entry *e;
@@ -72,6 +74,12 @@ static __always_inline int d24_first(__be32 saddr, void *idx, void *grp, void *e
 	if (!r)
 		return D24_WALK;
 	id = r->s[slot % XL4_D24_ROW];
+	if (id & XL4_D24_DIRECT) {
+		if (((id >> XL4_D24_HOST_SHIFT) & 0xff) != (a & 0xff))
+			return D24_NONE; /* no covering prefix: that is what direct means */
+		*direct_id = id & XL4_D24_ID_MASK;
+		return D24_DIRECT;
+	}
 	if (id & XL4_D24_GROUP) {
 		slot = (id & ~XL4_D24_GROUP) * XL4_D24_GROUP_LEAVES + (a & 0xff);
 		k = slot / XL4_D24_ROW;
@@ -117,11 +125,14 @@ static __always_inline struct xl4_prefix_entry *list_match(const struct xl4_pkt 
 		__builtin_memcpy(k.addr, p->t.saddr, 16);
 		map = map6;
 	} else {
-		int r = d24_first(p->t.saddr[0], idx4, grp4, ent4, &first);
+		__u32 id = 0;
+		int r = d24_first(p->t.saddr[0], idx4, grp4, ent4, &first, &id);
 
 		if (r == D24_NONE)
 			return NULL;
-		hit = r == D24_HIT;
+		if (r == D24_DIRECT) /* the stage wants the entry (its id for events) */
+			first = bpf_map_lookup_elem(ent4, &id);
+		hit = (r == D24_HIT || r == D24_DIRECT) && first;
 	}
 	XL4_UNROLL
 	for (int i = 0; i <= XL4_LPM_EXPIRED_MAX; i++) {
@@ -297,11 +308,16 @@ static __always_inline int xl4_filter_front4(struct xl4_pkt *p)
 {
 	const struct xl4_filter_globals *g = &xl4_fglob;
 	struct xl4_prefix_entry *e = NULL;
+	__u32 id = 0;
 
 	if (g->lists & XL4_LISTS_ALLOW4)
 		return 0;
 	if (g->lists & XL4_LISTS_BLOCK4) {
-		switch (d24_first(p->t.saddr[0], &xl4_b4idx_v1, &xl4_b4grp_v1, &xl4_b4ent_v1, &e)) {
+		switch (d24_first(p->t.saddr[0], &xl4_b4idx_v2, &xl4_b4grp_v2, &xl4_b4ent_v2, &e,
+				  &id)) {
+		case D24_DIRECT:
+			p->detail = 32;
+			return -XL4_R_FILTER_BLOCK;
 		case D24_HIT:
 			if (e->scope != XL4_BLOCK_SCOPE_ALL || !entry_live(e))
 				return 0;
@@ -344,14 +360,14 @@ static __always_inline int xl4_filter(struct xl4_pkt *p)
 	lists = g->lists;
 
 	if ((lists & (v6 ? XL4_LISTS_ALLOW6 : XL4_LISTS_ALLOW4)) &&
-	    list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, &xl4_a4idx_v1, &xl4_a4grp_v1, &xl4_a4ent_v1,
+	    list_match(p, &xl4_allow4_v1, &xl4_allow6_v1, &xl4_a4idx_v2, &xl4_a4grp_v2, &xl4_a4ent_v2,
 		       0, 0)) {
 		count(XL4_STAT_ALLOW_LIST, p->pkt_len);
 		return XL4_NEXT_SKIP_GUARD;
 	}
 	if ((lists & (v6 ? XL4_LISTS_BLOCK6 : XL4_LISTS_BLOCK4)) && !(p->absent & XL4_ABSENT_BLOCK4)) {
-		e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, &xl4_b4idx_v1, &xl4_b4grp_v1,
-			       &xl4_b4ent_v1, 1, 1);
+		e = list_match(p, &xl4_block4_v1, &xl4_block6_v1, &xl4_b4idx_v2, &xl4_b4grp_v2,
+			       &xl4_b4ent_v2, 1, 1);
 		if (e) {
 			p->detail = e->len; /* events show the matching prefix: the source masked to it */
 			return -XL4_R_FILTER_BLOCK;

@@ -206,13 +206,13 @@ XL4_LPM_MAP(xl4_block6_v1, struct xl4_lpm6_key, XL4_BLOCK6_MAX);
 	} name SEC(".maps")
 
 #define XL4_D24_ROWS(slots) ((slots) / XL4_D24_ROW)
-XL4_D24_MAP(xl4_a4idx_v1, struct xl4_d24_row, XL4_D24_ROWS(XL4_D24_SLOTS));
-XL4_D24_MAP(xl4_a4grp_v1, struct xl4_d24_row, XL4_D24_ROWS(XL4_ALLOW4_GROUPS * XL4_D24_GROUP_LEAVES));
-XL4_D24_MAP(xl4_a4ent_v1, struct xl4_d24_entry, XL4_ALLOW4_MAX + 1);
-XL4_D24_MAP(xl4_b4idx_v1, struct xl4_d24_row, XL4_D24_ROWS(XL4_D24_SLOTS));
+XL4_D24_MAP(xl4_a4idx_v2, struct xl4_d24_row, XL4_D24_ROWS(XL4_D24_SLOTS));
+XL4_D24_MAP(xl4_a4grp_v2, struct xl4_d24_row, XL4_D24_ROWS(XL4_ALLOW4_GROUPS * XL4_D24_GROUP_LEAVES));
+XL4_D24_MAP(xl4_a4ent_v2, struct xl4_d24_entry, XL4_ALLOW4_MAX + 1);
+XL4_D24_MAP(xl4_b4idx_v2, struct xl4_d24_row, XL4_D24_ROWS(XL4_D24_SLOTS));
 /* filter.ipv4_groups */
-XL4_D24_MAP(xl4_b4grp_v1, struct xl4_d24_row, XL4_D24_ROWS(XL4_BLOCK4_GROUPS_DEFAULT * XL4_D24_GROUP_LEAVES));
-XL4_D24_MAP(xl4_b4ent_v1, struct xl4_d24_entry, XL4_BLOCK4_MAX + 1);
+XL4_D24_MAP(xl4_b4grp_v2, struct xl4_d24_row, XL4_D24_ROWS(XL4_BLOCK4_GROUPS_DEFAULT * XL4_D24_GROUP_LEAVES));
+XL4_D24_MAP(xl4_b4ent_v2, struct xl4_d24_entry, XL4_BLOCK4_MAX + 1);
 
 /* Destination rules: address -> rule set, then (set, protocol, port prefix) -> rule. */
 struct {

@@ -65,7 +65,7 @@ struct xl4_filter_conf {
 	uint8_t limit_v6_prefix;
 	uint32_t new_sources_per_sec;	  /* per-CPU budget of new buckets (0 = unlimited) */
 	uint32_t rate_table_size;	  /* xl4_rate_v1 entries */
-	uint32_t ipv4_groups;		  /* xl4_b4grp_v1 groups of 256 leaves */
+	uint32_t ipv4_groups;		  /* xl4_b4grp_v2 groups of 256 leaves */
 };
 
 /* The Prometheus endpoint (docs/metrics.md). listen "" = off; any address other than the

@@ -290,7 +290,35 @@ static uint8_t len_of(const struct xl4_dir24 *t, uint32_t id)
 	return t->ent[id].e.len;
 }
 
-/* id (len <= 24) now holds slot s: it replaces whatever shorter prefix answered there. */
+/* The entry id an idx slot that is not a group names (a direct slot's too), or 0. */
+static uint32_t slot_id(uint32_t v)
+{
+	return v & XL4_D24_ID_MASK;
+}
+
+/* What an idx slot naming id alone holds: the id, made direct (abi.h) when id is a /32 with
+ * no covering prefix that never expires and applies to every packet. Written again whenever
+ * one of those changes (its `other`, its expiry or scope). */
+static uint32_t slot_of(const struct xl4_dir24 *t, uint32_t id)
+{
+	const struct xl4_d24_entry *d = &t->ent[id];
+
+	if (d->e.len == 32 && !d->other && !d->e.expires_ns && d->e.scope == XL4_BLOCK_SCOPE_ALL)
+		return XL4_D24_DIRECT | (ntohl(d->addr) & 0xff) << XL4_D24_HOST_SHIFT | id;
+	return id;
+}
+
+/* id (a long prefix alone in slot s) changed what makes its slot direct: the slot again. */
+static void slot_renew(struct xl4_dir24 *t, uint32_t s, uint32_t id)
+{
+	uint32_t v = t->idx[s];
+
+	if (!(v & XL4_D24_GROUP) && slot_id(v) == id && v != slot_of(t, id))
+		PUB(&t->idx[s], slot_of(t, id));
+}
+
+/* id (len <= 24) now holds slot s: it replaces whatever shorter prefix answered there. A
+ * direct slot's /32 gains a cover: its `other` first, then the slot (no longer direct). */
 static void slot_add_short(struct xl4_dir24 *t, uint32_t s, uint32_t id, uint8_t len)
 {
 	uint32_t v = t->idx[s];
@@ -301,11 +329,13 @@ static void slot_add_short(struct xl4_dir24 *t, uint32_t s, uint32_t id, uint8_t
 		for (int i = 0; i < XL4_D24_GROUP_LEAVES; i++)
 			if (!leaf[i] || len_of(t, leaf[i]) < len)
 				PUB(&leaf[i], id);
-	} else if (v && len_of(t, v) > 24) {
+	} else if ((v = slot_id(v)) && len_of(t, v) > 24) {
 		uint32_t o = t->ent[v].other;
 
-		if (!o || len_of(t, o) < len)
+		if (!o || len_of(t, o) < len) {
 			PUB(&t->ent[v].other, id);
+			slot_renew(t, s, v);
+		}
 	} else if (!v || len_of(t, v) < len) {
 		PUB(&t->idx[s], id);
 	}
@@ -322,9 +352,11 @@ static void slot_del_short(struct xl4_dir24 *t, uint32_t s, uint32_t id, uint32_
 		for (int i = 0; i < XL4_D24_GROUP_LEAVES; i++)
 			if (leaf[i] == id)
 				PUB(&leaf[i], r);
-	} else if (v && v != id && len_of(t, v) > 24) {
-		if (t->ent[v].other == id)
+	} else if ((v = slot_id(v)) && v != id && len_of(t, v) > 24) {
+		if (t->ent[v].other == id) {
 			PUB(&t->ent[v].other, r);
+			slot_renew(t, s, v); /* direct again if r is 0 */
+		}
 	} else if (v == id) {
 		PUB(&t->idx[s], r);
 	}
@@ -378,7 +410,7 @@ static void group_shrink(struct xl4_dir24 *t, uint32_t s, uint32_t g)
 	}
 	if (q) {
 		PUB(&t->ent[q].other, base);
-		PUB(&t->idx[s], q);
+		PUB(&t->idx[s], slot_of(t, q));
 	} else {
 		PUB(&t->idx[s], base);
 	}
@@ -400,10 +432,10 @@ static int publish(struct xl4_dir24 *t, uint32_t id)
 		leaves_add(t, &t->grp[(size_t)(v & ~XL4_D24_GROUP) * XL4_D24_GROUP_LEAVES], id);
 		return 0;
 	}
-	if (v && len_of(t, v) > 24)
+	if ((v = slot_id(v)) && len_of(t, v) > 24)
 		return slot_to_group(t, s, v, id);
 	t->ent[id].other = v; /* not yet named by any slot: a plain store */
-	PUB(&t->idx[s], id);
+	PUB(&t->idx[s], slot_of(t, id));
 	return 0;
 }
 
@@ -428,6 +460,8 @@ int xl4_dir24_set(struct xl4_dir24 *t, __be32 addr, uint8_t len, const struct xl
 		return -EINVAL;
 	if ((id = hfind(t, a, len))) {
 		entry_update(&t->ent[id], v);
+		if (len > 24) /* its expiry or scope may make its slot direct, or not */
+			slot_renew(t, a >> 8, id);
 		return 0;
 	}
 	if (id_alloc(t, &id))
@@ -460,7 +494,7 @@ int xl4_dir24_del(struct xl4_dir24 *t, __be32 addr, uint8_t len)
 	if (len <= 24) {
 		for (uint32_t n = 1u << (24 - len), i = 0; i < n; i++)
 			slot_del_short(t, s + i, id, r);
-	} else if ((v = t->idx[s]) == id) {
+	} else if (!((v = t->idx[s]) & XL4_D24_GROUP) && slot_id(v) == id) {
 		PUB(&t->idx[s], t->ent[id].other);
 	} else if (v & XL4_D24_GROUP) {
 		uint32_t g = v & ~XL4_D24_GROUP, *leaf = &t->grp[(size_t)g * XL4_D24_GROUP_LEAVES];
@@ -483,6 +517,14 @@ int xl4_dir24_first(const struct xl4_dir24 *t, __be32 addr, const struct xl4_d24
 	uint32_t a = ntohl(addr), v = t->idx[a >> 8];
 	const struct xl4_d24_entry *e;
 
+	if (v & XL4_D24_DIRECT) {
+		if (((v >> XL4_D24_HOST_SHIFT) & 0xff) != (a & 0xff))
+			return XL4_D24_NONE;
+		if (slot_id(v) >= t->n_ent)
+			return XL4_D24_WALK;
+		*out = &t->ent[slot_id(v)];
+		return XL4_D24_HIT_DIRECT;
+	}
 	if (v & XL4_D24_GROUP) {
 		if ((v & ~XL4_D24_GROUP) >= t->n_groups)
 			return XL4_D24_WALK;

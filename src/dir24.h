@@ -68,8 +68,9 @@ int xl4_dir24_marked(const struct xl4_dir24 *t);
 
 /* What the datapath's first step finds for addr (bpf/filter.h d24_first, the same steps):
  * XL4_D24_NONE (no prefix holds it), XL4_D24_HIT (*out: the longest one), XL4_D24_WALK (a
- * slot that does not hold addr: the trie decides). */
-enum { XL4_D24_NONE = 0, XL4_D24_HIT = 1, XL4_D24_WALK = 2 };
+ * slot that does not hold addr: the trie decides), XL4_D24_HIT_DIRECT (a direct slot's /32, abi.h:
+ * decided without reading the entry; *out is the entry it names, for the caller to check). */
+enum { XL4_D24_NONE = 0, XL4_D24_HIT = 1, XL4_D24_WALK = 2, XL4_D24_HIT_DIRECT = 3 };
 int xl4_dir24_first(const struct xl4_dir24 *t, __be32 addr, const struct xl4_d24_entry **out);
 
 #endif

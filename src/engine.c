@@ -35,6 +35,9 @@ static int pin_map(struct bpf_map *map, const char *pin_path, const char *name)
  * buckets refill in a second, and an unpinned table can change size (filter.rate_table_size)
  * without 'xl4 cleanup'. */
 #define REBUILT "settings, rebuilt from the config"
+/* v1 index slots hold plain entry ids; v2 ones may be direct (abi.h), which a v1 reader would
+ * take for an id past its entries: a new name, and the index built again from the trie. */
+#define D24_REBUILT "the IPv4 list's index, rebuilt from the list itself (its trie)"
 #define LBF(f) offsetof(struct xl4_engine, lb.f)
 #define FF(f) offsetof(struct xl4_engine, filter.f)
 #define GF(f) offsetof(struct xl4_engine, guard.f)
@@ -67,12 +70,12 @@ static const struct {
 	{ XL4_MAP_ALLOW6, NULL, FF(allow6), NULL, NULL },
 	{ XL4_MAP_BLOCK4, NULL, FF(block4), NULL, NULL },
 	{ XL4_MAP_BLOCK6, NULL, FF(block6), NULL, NULL },
-	{ XL4_MAP_ALLOW4_IDX, NULL, FF(a4idx), NULL, NULL },
-	{ XL4_MAP_ALLOW4_GRP, NULL, FF(a4grp), NULL, NULL },
-	{ XL4_MAP_ALLOW4_ENT, NULL, FF(a4ent), NULL, NULL },
-	{ XL4_MAP_BLOCK4_IDX, NULL, FF(b4idx), NULL, NULL },
-	{ XL4_MAP_BLOCK4_GRP, NULL, FF(b4grp), "filter.ipv4_groups", NULL },
-	{ XL4_MAP_BLOCK4_ENT, NULL, FF(b4ent), NULL, NULL },
+	{ XL4_MAP_ALLOW4_IDX, NULL, FF(a4idx), NULL, D24_REBUILT },
+	{ XL4_MAP_ALLOW4_GRP, NULL, FF(a4grp), NULL, D24_REBUILT },
+	{ XL4_MAP_ALLOW4_ENT, NULL, FF(a4ent), NULL, D24_REBUILT },
+	{ XL4_MAP_BLOCK4_IDX, NULL, FF(b4idx), NULL, D24_REBUILT },
+	{ XL4_MAP_BLOCK4_GRP, NULL, FF(b4grp), "filter.ipv4_groups", D24_REBUILT },
+	{ XL4_MAP_BLOCK4_ENT, NULL, FF(b4ent), NULL, D24_REBUILT },
 	{ XL4_MAP_RULE_DST, NULL, FF(rdst), NULL, NULL },
 	{ XL4_MAP_RULE_PORT, NULL, FF(rport), NULL, NULL },
 	{ XL4_MAP_RULE_STATS, NULL, FF(rstats), NULL, NULL },
@@ -224,7 +227,7 @@ static int engine_open_sized(const struct xl4_engine_opts *o, struct xl4_bpf **o
 		bpf_map__set_max_entries(skel->maps.xl4_rate_v1, o->rate_max);
 	/* the IPv4 blocklist's second-level groups (filter.ipv4_groups), 1 KiB each */
 	if (o->block4_groups)
-		bpf_map__set_max_entries(skel->maps.xl4_b4grp_v1,
+		bpf_map__set_max_entries(skel->maps.xl4_b4grp_v2,
 					 o->block4_groups * (XL4_D24_GROUP_LEAVES / XL4_D24_ROW));
 	/* the guard's slot tables and verified sources, as configured (guard.*_slots) */
 	/* the greylist holds its slots in buckets of XL4_GUARD_GREY_WAYS */
@@ -374,12 +377,12 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.rport = bpf_map__fd(skel->maps.xl4_rport_v1),
 		.rstats = bpf_map__fd(skel->maps.xl4_rstats_v1),
 		.fglob = bpf_map__fd(skel->maps.data_fglob),
-		.a4idx = bpf_map__fd(skel->maps.xl4_a4idx_v1),
-		.a4grp = bpf_map__fd(skel->maps.xl4_a4grp_v1),
-		.a4ent = bpf_map__fd(skel->maps.xl4_a4ent_v1),
-		.b4idx = bpf_map__fd(skel->maps.xl4_b4idx_v1),
-		.b4grp = bpf_map__fd(skel->maps.xl4_b4grp_v1),
-		.b4ent = bpf_map__fd(skel->maps.xl4_b4ent_v1),
+		.a4idx = bpf_map__fd(skel->maps.xl4_a4idx_v2),
+		.a4grp = bpf_map__fd(skel->maps.xl4_a4grp_v2),
+		.a4ent = bpf_map__fd(skel->maps.xl4_a4ent_v2),
+		.b4idx = bpf_map__fd(skel->maps.xl4_b4idx_v2),
+		.b4grp = bpf_map__fd(skel->maps.xl4_b4grp_v2),
+		.b4ent = bpf_map__fd(skel->maps.xl4_b4ent_v2),
 	};
 	return 0;
 fail:

@@ -26,7 +26,7 @@ struct xl4_engine_opts {
 	bool ct_per_cpu_lru;  /* BPF_F_NO_COMMON_LRU: per-CPU LRU lists (scales inserts) */
 	bool ct_lru_open;     /* nothing chose ct_per_cpu_lru yet: xl4_ct_lru_settle() will */
 	__u32 rate_max;	      /* per-source rate buckets (xl4_rate_v1); 0 = 262144 */
-	__u32 block4_groups;  /* IPv4 blocklist groups (xl4_b4grp_v1 / 256); 0 = the object's */
+	__u32 block4_groups;  /* IPv4 blocklist groups (xl4_b4grp_v2 / 256); 0 = the object's */
 	bool test_clock;      /* time comes from xl4_clock_v1, not the kernel (fixtures) */
 	__u32 guard_grey_slots;	 /* xl4_ggrey_v1 entries (a power of two); 0 = the object's */
 	__u32 guard_syn_slots;	 /* xl4_gsyn_v1 entries (a power of two); 0 = the object's */

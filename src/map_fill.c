@@ -164,8 +164,8 @@ void xl4_map_fill_tick(struct xl4_map_fills *f, const struct xl4_engine *e,
 		{ "xl4_rdst_v1", filter ? filter->n_rdst_keys : 0 },
 		{ "xl4_rport_v1", filter ? filter->n_rport_keys : 0 },
 		/* the IPv4 index's second-level groups, counted in groups */
-		{ "xl4_a4grp_v1", d24_groups(filter, XL4_LIST_ALLOW), d24_groups_max(filter, XL4_LIST_ALLOW) },
-		{ "xl4_b4grp_v1", d24_groups(filter, XL4_LIST_BLOCK), d24_groups_max(filter, XL4_LIST_BLOCK) },
+		{ "xl4_a4grp_v2", d24_groups(filter, XL4_LIST_ALLOW), d24_groups_max(filter, XL4_LIST_ALLOW) },
+		{ "xl4_b4grp_v2", d24_groups(filter, XL4_LIST_BLOCK), d24_groups_max(filter, XL4_LIST_BLOCK) },
 	};
 	int err;
 

@@ -478,15 +478,20 @@ _Static_assert(sizeof(struct xl4_prefix_entry) == 16, "xl4_prefix_entry layout")
  *   grp[g * 256 + (addr & 0xff)]: 0 or an entry id (the longest prefix holding the address);
  *   ent[id]: the entry. An idx slot may name a /25../32 entry alone in its /24: an address
  *   outside it takes the entry's `other` (the /24's longest covering prefix, or 0).
+ *   A slot naming a /32 alone in its /24 with no covering prefix (`other` 0) that never
+ *   expires and applies to every packet (scope all: the operator's host blocks) is "direct":
+ *   XL4_D24_DIRECT | host byte << XL4_D24_HOST_SHIFT | id, and the datapath decides from the
+ *   slot alone: the address's last byte is the host byte (a hit) or no prefix holds it. No
+ *   entry is read (at a million prefixes the entries are ~80 MiB: a cache miss saved).
  * Entry 0 is no prefix (user space keeps its high-water marks there). Every entry found is checked to hold the address; one that does not
  * (a slot read while user space moved it) sends the lookup to the trie, never to a miss.
  */
-#define XL4_MAP_ALLOW4_IDX "xl4_a4idx_v1"
-#define XL4_MAP_ALLOW4_GRP "xl4_a4grp_v1"
-#define XL4_MAP_ALLOW4_ENT "xl4_a4ent_v1"
-#define XL4_MAP_BLOCK4_IDX "xl4_b4idx_v1"
-#define XL4_MAP_BLOCK4_GRP "xl4_b4grp_v1"
-#define XL4_MAP_BLOCK4_ENT "xl4_b4ent_v1"
+#define XL4_MAP_ALLOW4_IDX "xl4_a4idx_v2"
+#define XL4_MAP_ALLOW4_GRP "xl4_a4grp_v2"
+#define XL4_MAP_ALLOW4_ENT "xl4_a4ent_v2"
+#define XL4_MAP_BLOCK4_IDX "xl4_b4idx_v2"
+#define XL4_MAP_BLOCK4_GRP "xl4_b4grp_v2"
+#define XL4_MAP_BLOCK4_ENT "xl4_b4ent_v2"
 /* idx and grp are arrays of 16-slot rows: an array map's elements sit 8-byte aligned, so
  * single u32 values would not be contiguous in the mmapped view; rows are. */
 #define XL4_D24_ROW 16
@@ -495,6 +500,9 @@ struct xl4_d24_row {
 };
 #define XL4_D24_SLOTS (1u << 24)
 #define XL4_D24_GROUP (1u << 31)
+#define XL4_D24_DIRECT (1u << 30)
+#define XL4_D24_HOST_SHIFT 22
+#define XL4_D24_ID_MASK ((1u << XL4_D24_HOST_SHIFT) - 1) /* a slot's entry id or group */
 #define XL4_D24_GROUP_LEAVES 256
 #define XL4_ALLOW4_MAX 65536	/* entries on the IPv4 allowlist */
 #define XL4_BLOCK4_MAX 2097152	/* entries on the IPv4 blocklist */
@@ -503,6 +511,9 @@ struct xl4_d24_row {
 #define XL4_ALLOW4_GROUPS 4096	/* /24s of the allowlist holding two or more longer prefixes */
 #define XL4_BLOCK4_GROUPS_DEFAULT 65536 /* filter.ipv4_groups */
 #define XL4_BLOCK4_GROUPS_MAX (1u << 22)
+_Static_assert(XL4_BLOCK4_MAX < XL4_D24_ID_MASK && XL4_ALLOW4_MAX < XL4_D24_ID_MASK &&
+		       XL4_BLOCK4_GROUPS_MAX - 1 <= XL4_D24_ID_MASK,
+	       "entry ids and groups fit beside a direct slot's host byte");
 struct xl4_d24_entry {
 	struct xl4_prefix_entry e; /* as in the trie; e.id is this entry's id (0: a free slot) */
 	__be32 addr;		   /* the prefix, host bits zero */

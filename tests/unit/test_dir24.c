@@ -2,7 +2,9 @@
 /* The IPv4 lists' DIR-24-8 index (src/dir24.c) against a plain longest-prefix match: random
  * nested and overlapping prefixes, /0../32, with expiries, added, renewed and deleted in
  * random order; after every step the datapath's first step (xl4_dir24_first) must find exactly
- * the reference's longest prefix for addresses on and around every prefix's edges. */
+ * the reference's longest prefix for addresses on and around every prefix's edges, and decide
+ * from the slot alone (a direct slot, abi.h) exactly where that is safe: a /32 alone in its
+ * /24 with no covering prefix, permanent, for every packet. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +24,7 @@ struct ref {
 	uint32_t a[MAXP];
 	uint8_t len[MAXP];
 	uint64_t exp[MAXP];
+	uint8_t scope[MAXP];
 	int n;
 };
 
@@ -46,6 +49,19 @@ static int ref_find(const struct ref *r, uint32_t a, int len)
 		if (r->a[i] == a && r->len[i] == len)
 			return i;
 	return -1;
+}
+
+/* Should prefix i's slot be direct: a permanent /32 for every packet, the only prefix of
+ * the reference holding any address of its /24? */
+static int ref_direct(const struct ref *r, int i)
+{
+	if (r->len[i] != 32 || r->exp[i] || r->scope[i] != XL4_BLOCK_SCOPE_ALL)
+		return 0;
+	for (int j = 0; j < r->n; j++)
+		if (j != i && (r->len[j] <= 24 ? ((r->a[i] ^ r->a[j]) & mask(r->len[j])) == 0 :
+						 (r->a[i] >> 8) == (r->a[j] >> 8)))
+			return 0;
+	return 1;
 }
 
 static int ref_lpm(const struct ref *r, uint32_t a)
@@ -100,9 +116,17 @@ static void check_addr(const struct world *w, const struct ref *r, uint32_t a, c
 				 e ? ntohl(e->addr) : 0, e ? e->e.len : 0);
 		return;
 	}
-	if (got != XL4_D24_HIT)
+	if (got != XL4_D24_HIT && got != XL4_D24_HIT_DIRECT)
 		fail_msg("%s: %08x: want %08x/%u, got %s", step, a, r->a[want], r->len[want],
 			 got == XL4_D24_NONE ? "no prefix" : "a walk (inconsistent slot)");
+	if ((got == XL4_D24_HIT_DIRECT) != ref_direct(r, want))
+		fail_msg("%s: %08x: %08x/%u (expires %llu, scope %u) %s", step, a, r->a[want],
+			 r->len[want], (unsigned long long)r->exp[want], r->scope[want],
+			 got == XL4_D24_HIT_DIRECT ?
+				 "decided from a direct slot, which it must not be" :
+				 "not in a direct slot, which it should be");
+	if (e->e.scope != r->scope[want])
+		fail_msg("%s: %08x: scope %u, want %u", step, a, e->e.scope, r->scope[want]);
 	if (ntohl(e->addr) != r->a[want] || e->e.len != r->len[want] ||
 	    e->e.expires_ns != r->exp[want])
 		fail_msg("%s: %08x: want %08x/%u (expires %llu), got %08x/%u (expires %llu)", step,
@@ -159,7 +183,9 @@ static void run_random(uint32_t seed, int steps, uint32_t n_groups)
 		int len, i, op = rnd() % 10, ret;
 
 		if (op < 5 || r.n == 0) { /* add (or renew, when it is there) */
-			struct xl4_prefix_entry v = { .expires_ns = rnd() % 3 ? 0 : 1000 + rnd() };
+			struct xl4_prefix_entry v = { .expires_ns = rnd() % 3 ? 0 : 1000 + rnd(),
+						      .scope = rnd() % 5 ? XL4_BLOCK_SCOPE_ALL :
+									   XL4_BLOCK_SCOPE_SYN };
 
 			random_prefix(&a, &len);
 			i = ref_find(&r, a, len);
@@ -181,6 +207,7 @@ static void run_random(uint32_t seed, int steps, uint32_t n_groups)
 				r.len[i] = (uint8_t)len;
 			}
 			r.exp[i] = v.expires_ns;
+			r.scope[i] = v.scope;
 		} else if (op < 9) { /* delete one that is there */
 			i = rnd() % r.n;
 			snprintf(step, sizeof(step), "seed %u step %d: del %08x/%u", seed, s,
@@ -189,6 +216,7 @@ static void run_random(uint32_t seed, int steps, uint32_t n_groups)
 			r.a[i] = r.a[r.n - 1];
 			r.len[i] = r.len[r.n - 1];
 			r.exp[i] = r.exp[r.n - 1];
+			r.scope[i] = r.scope[r.n - 1];
 			r.n--;
 		} else { /* delete one that is not: refused, nothing changes */
 			random_prefix(&a, &len);
@@ -345,6 +373,55 @@ static void test_short_prefixes(void **state)
 	world_free(&w);
 }
 
+/* A /32 alone in its /24 is decided from its slot; a cover, a neighbour in the /24, an expiry
+ * or a scope takes that away, and their end gives it back. */
+static void test_direct_slot(void **state)
+{
+	struct world w;
+	struct xl4_prefix_entry v = { 0 }, timed = { .expires_ns = 77 },
+				syn = { .scope = XL4_BLOCK_SCOPE_SYN, .vip = XL4_BLOCK_VIP_ANY };
+	const struct xl4_d24_entry *e;
+	const uint32_t host = 0xc6120181, s = host >> 8;
+
+	(void)state;
+	world_init(&w, 4, 16);
+	assert_int_equal(xl4_dir24_set(&w.t, htonl(host), 32, &v), 0);
+	assert_int_equal(w.idx[s], XL4_D24_DIRECT | 0x81u << XL4_D24_HOST_SHIFT | 1);
+	assert_int_equal(xl4_dir24_first(&w.t, htonl(host), &e), XL4_D24_HIT_DIRECT);
+	assert_int_equal(ntohl(e->addr), host);
+	assert_int_equal(xl4_dir24_first(&w.t, htonl(host + 1), &e), XL4_D24_NONE);
+	/* a covering /24: the slot names the /32 with its `other`, not direct */
+	assert_int_equal(xl4_dir24_set(&w.t, htonl(host & 0xffffff00), 24, &v), 0);
+	assert_int_equal(w.idx[s], 1);
+	assert_int_equal(xl4_dir24_first(&w.t, htonl(host + 1), &e), XL4_D24_HIT);
+	assert_int_equal(e->e.len, 24);
+	assert_int_equal(xl4_dir24_del(&w.t, htonl(host & 0xffffff00), 24), 0);
+	assert_true(w.idx[s] & XL4_D24_DIRECT);
+	/* an expiry, then permanent again */
+	assert_int_equal(xl4_dir24_set(&w.t, htonl(host), 32, &timed), 0);
+	assert_int_equal(w.idx[s], 1);
+	assert_int_equal(xl4_dir24_first(&w.t, htonl(host), &e), XL4_D24_HIT);
+	assert_int_equal(e->e.expires_ns, 77);
+	assert_int_equal(xl4_dir24_set(&w.t, htonl(host), 32, &v), 0);
+	assert_true(w.idx[s] & XL4_D24_DIRECT);
+	/* the analyzer's scope: SYNs to a VIP only, so the entry must be read */
+	assert_int_equal(xl4_dir24_set(&w.t, htonl(host), 32, &syn), 0);
+	assert_int_equal(w.idx[s], 1);
+	assert_int_equal(xl4_dir24_set(&w.t, htonl(host), 32, &v), 0);
+	/* a second long prefix in the /24: a group; when it leaves, direct again */
+	assert_int_equal(xl4_dir24_set(&w.t, htonl(host + 2), 32, &v), 0);
+	assert_true(w.idx[s] & XL4_D24_GROUP);
+	assert_int_equal(xl4_dir24_first(&w.t, htonl(host), &e), XL4_D24_HIT);
+	assert_int_equal(xl4_dir24_del(&w.t, htonl(host + 2), 32), 0);
+	assert_true(w.idx[s] & XL4_D24_DIRECT);
+	/* a /25 alone is never direct (its host bits are not one byte) */
+	assert_int_equal(xl4_dir24_set(&w.t, htonl(0xc6120200), 25, &v), 0);
+	assert_int_equal(w.idx[0xc61202], xl4_dir24_find(&w.t, htonl(0xc6120200), 25));
+	assert_int_equal(xl4_dir24_del(&w.t, htonl(host), 32), 0);
+	assert_int_equal(w.idx[s], 0);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_reuse_grace_and_restart),
 		cmocka_unit_test(test_short_prefixes),
+		cmocka_unit_test(test_direct_slot),
 		cmocka_unit_test(test_random_many_groups),
 		cmocka_unit_test(test_random_few_groups),
 	};
