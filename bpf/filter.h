@@ -130,8 +130,13 @@ static __always_inline struct xl4_prefix_entry *list_match(const struct xl4_pkt 
 
 		if (r == D24_NONE)
 			return NULL;
-		if (r == D24_DIRECT) /* the stage wants the entry (its id for events) */
-			first = bpf_map_lookup_elem(ent4, &id);
+		if (r == D24_DIRECT) { /* the stage wants the entry (its id for events) */
+			struct xl4_d24_entry *d = bpf_map_lookup_elem(ent4, &id);
+
+			/* as any entry found: one that does not hold the source sends it to
+			 * the trie (a packet stalled past the id's reuse) */
+			first = d && d24_holds(d, bpf_ntohl(p->t.saddr[0])) ? &d->e : NULL;
+		}
 		hit = (r == D24_HIT || r == D24_DIRECT) && first;
 	}
 	XL4_UNROLL

@@ -439,6 +439,35 @@ static int publish(struct xl4_dir24 *t, uint32_t id)
 	return 0;
 }
 
+/* Every slot or leaf that should name id does: publish()'s steps again for an entry that is
+ * there already, each a no-op where it was done (a writer that died mid-change left some on
+ * what the prefix covers, or on the prefix a delete was moving them to). */
+static int republish(struct xl4_dir24 *t, uint32_t id)
+{
+	uint32_t a = ntohl(t->ent[id].addr), s = a >> 8, v;
+	uint8_t len = t->ent[id].e.len;
+
+	if (len <= 24) {
+		for (uint32_t n = 1u << (24 - len), i = 0; i < n; i++)
+			slot_add_short(t, s + i, id, len);
+		return 0;
+	}
+	v = t->idx[s];
+	if (v & XL4_D24_GROUP) {
+		leaves_add(t, &t->grp[(size_t)(v & ~XL4_D24_GROUP) * XL4_D24_GROUP_LEAVES], id);
+		return 0;
+	}
+	if ((v = slot_id(v)) == id) {
+		slot_renew(t, s, id);
+		return 0;
+	}
+	if (v && len_of(t, v) > 24)
+		return slot_to_group(t, s, v, id);
+	PUB(&t->ent[id].other, v);
+	PUB(&t->idx[s], slot_of(t, id));
+	return 0;
+}
+
 /* ---- the API ---- */
 
 /* Rewrite an entry in place, widest first: scope (0 drops everything) before the VIP. */
@@ -483,6 +512,17 @@ int xl4_dir24_set(struct xl4_dir24 *t, __be32 addr, uint8_t len, const struct xl
 	return 0;
 }
 
+int xl4_dir24_repair(struct xl4_dir24 *t, __be32 addr, uint8_t len,
+		     const struct xl4_prefix_entry *v)
+{
+	uint32_t id = len <= 32 ? hfind(t, ntohl(addr), len) : 0;
+
+	if (!id)
+		return xl4_dir24_set(t, addr, len, v);
+	entry_update(&t->ent[id], v);
+	return republish(t, id);
+}
+
 int xl4_dir24_del(struct xl4_dir24 *t, __be32 addr, uint8_t len)
 {
 	uint32_t a = ntohl(addr), id = len <= 32 ? hfind(t, a, len) : 0, s = a >> 8, r, v;
@@ -520,7 +560,7 @@ int xl4_dir24_first(const struct xl4_dir24 *t, __be32 addr, const struct xl4_d24
 	if (v & XL4_D24_DIRECT) {
 		if (((v >> XL4_D24_HOST_SHIFT) & 0xff) != (a & 0xff))
 			return XL4_D24_NONE;
-		if (slot_id(v) >= t->n_ent)
+		if (slot_id(v) >= t->n_ent || !holds(&t->ent[slot_id(v)], a))
 			return XL4_D24_WALK;
 		*out = &t->ent[slot_id(v)];
 		return XL4_D24_HIT_DIRECT;

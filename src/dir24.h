@@ -51,6 +51,10 @@ void xl4_dir24_free(struct xl4_dir24 *t);
 /* Add addr/len (network order, host bits zero) with value v, or update the entry it has.
  * -ENOSPC: no entry left; -ENOBUFS: no group left (nothing changed then). */
 int xl4_dir24_set(struct xl4_dir24 *t, __be32 addr, uint8_t len, const struct xl4_prefix_entry *v);
+/* As xl4_dir24_set, and an entry already there is published again wherever it should answer
+ * (the restart after a writer died mid-change: filter_state.c d24_reconcile). */
+int xl4_dir24_repair(struct xl4_dir24 *t, __be32 addr, uint8_t len,
+		     const struct xl4_prefix_entry *v);
 /* Remove addr/len: -ENOENT if it is not there. */
 int xl4_dir24_del(struct xl4_dir24 *t, __be32 addr, uint8_t len);
 /* The entry id of exactly addr/len, or 0. */

@@ -173,7 +173,7 @@ static int d24_reconcile(struct xl4_filter *f, enum xl4_list l)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &e))
 			continue;
-		if ((ret = xl4_dir24_set(&d->t, key.addr, (uint8_t)key.prefixlen, &e))) {
+		if ((ret = xl4_dir24_repair(&d->t, key.addr, (uint8_t)key.prefixlen, &e))) {
 			pr_warn("the IPv4 %slist holds more than its index takes: %s%s",
 				l == XL4_LIST_ALLOW ? "allow" : "block", strerror(-ret), d24_full_why(ret));
 			return ret;

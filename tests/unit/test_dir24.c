@@ -390,6 +390,10 @@ static void test_direct_slot(void **state)
 	assert_int_equal(xl4_dir24_first(&w.t, htonl(host), &e), XL4_D24_HIT_DIRECT);
 	assert_int_equal(ntohl(e->addr), host);
 	assert_int_equal(xl4_dir24_first(&w.t, htonl(host + 1), &e), XL4_D24_NONE);
+	/* an entry that no longer holds the host (a packet stalled past the id's reuse): the trie */
+	w.ent[1].addr = htonl(host + 1);
+	assert_int_equal(xl4_dir24_first(&w.t, htonl(host), &e), XL4_D24_WALK);
+	w.ent[1].addr = htonl(host);
 	/* a covering /24: the slot names the /32 with its `other`, not direct */
 	assert_int_equal(xl4_dir24_set(&w.t, htonl(host & 0xffffff00), 24, &v), 0);
 	assert_int_equal(w.idx[s], 1);
@@ -422,6 +426,60 @@ static void test_direct_slot(void **state)
 	world_free(&w);
 }
 
+/* A writer killed mid-change: an add of a /16 over a direct /32 stopped after half its slots
+ * (the /32's slot still direct, its `other` not yet written), and a delete of a /24 stopped
+ * after its slot had moved to the cover. The record (the reference, as the trie) still has
+ * both; a new writer's repair of every prefix must give the reference's answers again. */
+static void test_repair_after_writer_died(void **state)
+{
+	struct world w;
+	struct xl4_dir24 again;
+	struct ref r = { .n = 0 };
+	struct xl4_prefix_entry v = { 0 };
+	const uint32_t host = 0xc6128105, cover = 0xc6120000, lone = 0xc6124000, timed = 0xc6130909;
+	uint32_t id32, direct, idt;
+
+	(void)state;
+	world_init(&w, 4, 16);
+	assert_int_equal(xl4_dir24_set(&w.t, htonl(host), 32, &v), 0);
+	assert_int_equal(xl4_dir24_set(&w.t, htonl(lone), 24, &v), 0);
+	direct = w.idx[host >> 8];
+	id32 = direct & XL4_D24_ID_MASK;
+	assert_true(direct & XL4_D24_DIRECT);
+	assert_int_equal(xl4_dir24_set(&w.t, htonl(cover), 16, &v), 0);
+	/* the add of the /16 undone in the second half of its slots, the /32's among them */
+	for (uint32_t s = (cover >> 8) + 128; s < (cover >> 8) + 256; s++)
+		if (s != lone >> 8)
+			w.idx[s] = 0;
+	w.idx[host >> 8] = direct;
+	w.ent[id32].other = 0;
+	/* a renewal with a deadline stopped between the entry and its slot: still direct */
+	assert_int_equal(xl4_dir24_set(&w.t, htonl(timed), 32, &v), 0);
+	idt = xl4_dir24_find(&w.t, htonl(timed), 32);
+	assert_true(w.idx[timed >> 8] & XL4_D24_DIRECT);
+	w.ent[idt].e.expires_ns = 99;
+	/* the delete of the /24 stopped after its slot moved to the cover */
+	w.idx[lone >> 8] = xl4_dir24_find(&w.t, htonl(cover), 16);
+	r.a[0] = host, r.len[0] = 32;
+	r.a[1] = cover, r.len[1] = 16;
+	r.a[2] = lone, r.len[2] = 24;
+	r.a[3] = timed, r.len[3] = 32, r.exp[3] = 99;
+	r.n = 4;
+	xl4_dir24_free(&w.t);
+	assert_int_equal(xl4_dir24_init(&again, w.idx, w.grp, 4, w.ent, 16), 0);
+	again.grace_ns = 0;
+	w.t = again;
+	for (int i = 0; i < r.n; i++) {
+		struct xl4_prefix_entry rv = { .expires_ns = r.exp[i] };
+
+		assert_int_equal(xl4_dir24_repair(&w.t, htonl(r.a[i]), r.len[i], &rv), 0);
+	}
+	check_all(&w, &r, "repaired");
+	for (uint32_t a = cover; a < cover + 0x10000; a += 0x35)
+		check_addr(&w, &r, a, "repaired, across the /16");
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_reuse_grace_and_restart),
 		cmocka_unit_test(test_short_prefixes),
 		cmocka_unit_test(test_direct_slot),
+		cmocka_unit_test(test_repair_after_writer_died),
 		cmocka_unit_test(test_random_many_groups),
 		cmocka_unit_test(test_random_few_groups),
 	};
