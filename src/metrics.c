@@ -22,6 +22,10 @@
 #include "version.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+/* Connections the endpoint serves at once, and from any one address (a Prometheus pair needs
+ * two; a client that trickles its request to hold slots gets no more than this many). */
+#define XL4_METRICS_CONN_MAX 32
+#define XL4_METRICS_CONN_PER_IP 4
 
 /* ---- rendering ---- */
 
@@ -468,7 +472,10 @@ int xl4_metrics_start(struct xl4_metrics *m, const struct xl4_metrics_conf *c)
 				  (c->family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				  0, NULL, NULL, on_request, m,
 				  MHD_OPTION_LISTEN_SOCKET, fd,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)XL4_METRICS_CONN_MAX,
+				  /* the timeout is an idle one: a client that trickles bytes keeps its
+				   * connection, so one address may hold only a few of them */
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)XL4_METRICS_CONN_PER_IP,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 				  MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

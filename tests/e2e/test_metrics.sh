@@ -153,6 +153,24 @@ assert_true "405 says Allow: GET, HEAD" quietly bash -c \
 	"ip netns exec '$SRV' curl -si -X PUT --max-time 5 '$URL' | grep -qi '^allow: GET, HEAD'"
 assert_false "not served on $S4 (loopback only by default)" \
 	quietly in_ns "$CLI" curl -sf --max-time 3 "http://$S4:9143/metrics"
+# A slow client holding connections (libmicrohttpd's timeout is an idle one): four idle
+# connections from 127.0.0.1 take that address's share; a fifth from it is turned away while
+# another address (127.0.0.2, loopback too) is still served.
+bg_start "$SRV" "$E2E_TMP/slow.log" "$PY" -c 'import socket, sys, time
+held = [socket.create_connection(("127.0.0.1", 9143), timeout=5) for _ in range(4)]
+print("held", len(held), flush=True)
+time.sleep(8)'
+SLOW=$BG_PID
+for _ in $(seq 50); do grep -q held "$E2E_TMP/slow.log" && break; sleep 0.1; done
+assert_true "four idle connections held from 127.0.0.1" grep -q 'held 4' "$E2E_TMP/slow.log"
+assert_false "a fifth connection from 127.0.0.1 is turned away" \
+	quietly in_ns "$SRV" curl -sf --max-time 3 "$URL"
+assert_true "another address (127.0.0.2) is still served" \
+	quietly in_ns "$SRV" curl -sf --max-time 3 --interface 127.0.0.2 "$URL"
+proc_stop "$SLOW"
+for _ in $(seq 30); do quietly in_ns "$SRV" curl -sf --max-time 3 "$URL" && break; sleep 0.1; done
+assert_true "127.0.0.1 served again once its connections closed" \
+	quietly in_ns "$SRV" curl -sf --max-time 3 "$URL"
 out=$("$PY" "$CHECK" "$E2E_TMP/m0.txt" "$E2E_TMP/m0.json")
 assert_eq "strict parse of the first scrape (exit status; $out)" 0 "$?"
 absent=$(for n in $(grep -oE 'xl4_[a-z_]+' "$E2E_ROOT/examples/grafana-xl4.json" | sort -u); do
