@@ -417,32 +417,11 @@ static void group_shrink(struct xl4_dir24 *t, uint32_t s, uint32_t g)
 	fifo_push(&t->free_groups, g, mono_ns());
 }
 
+/* Every slot or leaf that should name id does: for a new entry (no slot names it yet) and,
+ * again, for one that is there already (repair: a writer that died mid-change left some on
+ * what the prefix covers, or on the prefix a delete was moving them to), each step a no-op
+ * where it was done. */
 static int publish(struct xl4_dir24 *t, uint32_t id)
-{
-	uint32_t a = ntohl(t->ent[id].addr), s = a >> 8, v;
-	uint8_t len = t->ent[id].e.len;
-
-	if (len <= 24) {
-		for (uint32_t n = 1u << (24 - len), i = 0; i < n; i++)
-			slot_add_short(t, s + i, id, len);
-		return 0;
-	}
-	v = t->idx[s];
-	if (v & XL4_D24_GROUP) {
-		leaves_add(t, &t->grp[(size_t)(v & ~XL4_D24_GROUP) * XL4_D24_GROUP_LEAVES], id);
-		return 0;
-	}
-	if ((v = slot_id(v)) && len_of(t, v) > 24)
-		return slot_to_group(t, s, v, id);
-	t->ent[id].other = v; /* not yet named by any slot: a plain store */
-	PUB(&t->idx[s], slot_of(t, id));
-	return 0;
-}
-
-/* Every slot or leaf that should name id does: publish()'s steps again for an entry that is
- * there already, each a no-op where it was done (a writer that died mid-change left some on
- * what the prefix covers, or on the prefix a delete was moving them to). */
-static int republish(struct xl4_dir24 *t, uint32_t id)
 {
 	uint32_t a = ntohl(t->ent[id].addr), s = a >> 8, v;
 	uint8_t len = t->ent[id].e.len;
@@ -520,7 +499,7 @@ int xl4_dir24_repair(struct xl4_dir24 *t, __be32 addr, uint8_t len,
 	if (!id)
 		return xl4_dir24_set(t, addr, len, v);
 	entry_update(&t->ent[id], v);
-	return republish(t, id);
+	return publish(t, id);
 }
 
 int xl4_dir24_del(struct xl4_dir24 *t, __be32 addr, uint8_t len)
