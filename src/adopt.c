@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
@@ -93,6 +94,53 @@ static int split_version(const char *name, char *base, size_t len)
 	return 1;
 }
 
+/* The older pins of replaced maps this start found (engine.c: a `replaced` reason). Each goes
+ * only once the new program is attached (xl4_pins_replaced_commit()): a start that fails
+ * before that leaves the older build what it needs to start again, and the new pin this start
+ * made goes instead (xl4_pins_replaced_abort()). One daemon start per process. */
+static struct {
+	char old[256], want[160];
+	bool made; /* the new pin was not there before this start */
+} replaced[32];
+static int n_replaced;
+
+static void pin_unlink(const char *pin_path, const char *name, const char *why)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, name);
+	if (!unlink(path))
+		pr_info("%s: %s", path, why);
+	else if (errno != ENOENT)
+		pr_warn("cannot remove %s: %s", path, strerror(errno));
+}
+
+void xl4_pins_replaced_commit(const char *pin_path)
+{
+	char why[384];
+
+	for (int i = 0; i < n_replaced; i++) {
+		snprintf(why, sizeof(why), "replaced by %.100s (%.120s)", replaced[i].want,
+			 xl4_engine_pin_replaced(replaced[i].want));
+		pin_unlink(pin_path, replaced[i].old, why);
+	}
+	n_replaced = 0;
+}
+
+void xl4_pins_replaced_abort(const char *pin_path)
+{
+	char why[384];
+
+	for (int i = 0; i < n_replaced; i++) {
+		if (!replaced[i].made)
+			continue;
+		snprintf(why, sizeof(why), "removed: this start made it and did not attach, so the "
+			 "build that pinned %.200s can start again", replaced[i].old);
+		pin_unlink(pin_path, replaced[i].want, why);
+	}
+	n_replaced = 0;
+}
+
 int xl4_pins_check_layout(const char *pin_path, bool dry_run)
 {
 	DIR *d = opendir(pin_path);
@@ -120,18 +168,25 @@ int xl4_pins_check_layout(const char *pin_path, bool dry_run)
 			continue;
 		if ((lost = xl4_engine_pin_replaced(want))) {
 			char path[512];
+			struct stat st;
 
 			/* nothing a restart keeps: the running program keeps its own copy until
-			 * it is replaced, and this daemon starts the new map afresh */
+			 * it is replaced, and this daemon starts the new map afresh; the old pin
+			 * goes once the new program is attached */
 			snprintf(path, sizeof(path), "%s/%s", pin_path, de->d_name);
-			if (dry_run) {
-				pr_info("%s: a start replaces it by %s (%s)", path, want, lost);
+			pr_info("%s: a start replaces it by %s (%s)", path, want, lost);
+			if (dry_run)
+				continue;
+			if (n_replaced < (int)(sizeof(replaced) / sizeof(replaced[0]))) {
+				snprintf(replaced[n_replaced].old, sizeof(replaced[0].old), "%s",
+					 de->d_name);
+				snprintf(replaced[n_replaced].want, sizeof(replaced[0].want), "%s", want);
+				snprintf(path, sizeof(path), "%s/%s", pin_path, want);
+				replaced[n_replaced++].made = stat(path, &st) != 0;
 				continue;
 			}
-			if (!unlink(path)) {
-				pr_info("%s: replaced by %s (%s)", path, want, lost);
+			if (!unlink(path)) /* more than this start keeps track of: at once */
 				continue;
-			}
 			pr_warn("cannot remove %s: %s", path, strerror(errno));
 		}
 		pr_warn("%s/%s is pinned by an xl4 with another map layout (this build uses %s) and no "

@@ -37,9 +37,15 @@ int xl4_meta_write(const char *pin_path, const struct xl4_meta *m);
 
 /* Refuse pins of another map layout (xl4_ct_v0 beside this build's xl4_ct_v1): no migration
  * exists, and silently starting empty would lose every flow. 0 or -ESTALE, reason logged.
- * An older pin of a map a start rebuilds (xl4_engine_pin_replaced()) is removed, or with
+ * An older pin of a map a start rebuilds (xl4_engine_pin_replaced()) is noted for removal
+ * once the new program is attached (below), or with
  * dry_run (`xl4 check`) only named. */
 int xl4_pins_check_layout(const char *pin_path, bool dry_run);
+/* The older pins xl4_pins_check_layout() found replaced: removed once the new program is
+ * attached (commit), or, when the start fails before, the new pins it made in their place
+ * (abort), so the older build can start again over its own. */
+void xl4_pins_replaced_commit(const char *pin_path);
+void xl4_pins_replaced_abort(const char *pin_path);
 
 /* Without changing anything: the running program a start with o would find on its pins (0:
  * none), and whether it would adopt it (*adopt) rather than load a new one to swap in. */

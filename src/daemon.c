@@ -228,6 +228,15 @@ static void detach_all(struct daemon *d, bool fresh_only)
 	}
 }
 
+/* Does this daemon's program run on an interface (attached, adopted or swapped in)? */
+static bool program_live(const struct daemon *d)
+{
+	for (int i = 0; i < d->n_ifs; i++)
+		if (d->ifs[i].attached)
+			return true;
+	return false;
+}
+
 /* Every interface gets this program: already there (adopted), swapped in atomically for an
  * older xl4 program, or attached. Then xl4_meta_v1 records what runs where. */
 static int attach_all(struct daemon *d)
@@ -694,6 +703,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	struct daemon_env env;
 	sigset_t stop_mask;
 	struct daemon *d = calloc(1, sizeof(*d));
+	bool attached = false;
 	int err, rc = 1;
 
 	if (!d)
@@ -764,6 +774,8 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	/* attach: every interface (or replace atomically, or keep the adopted program), or none */
 	if (attach_all(d))
 		goto out_socket;
+	attached = true;
+	xl4_pins_replaced_commit(cfg->pin_path); /* the older pins our program replaced */
 	/* our program serves every interface now: IPv4 flows an older build left in the IPv6
 	 * table (copied at load, re-pointed since) are moved out of it */
 	xl4_ct_split_pins(d->eng.lb.ct, d->eng.lb.ct4, true);
@@ -808,6 +820,10 @@ out_engine:
 		ring_buffer__free(d->rb);
 	xl4_engine_close(&d->eng);
 out:
+	/* a start that failed before its program ran anywhere: the older build's pins stay, the
+	 * new ones it made in their place go (one that replaced some interfaces keeps both) */
+	if (!attached && !program_live(d))
+		xl4_pins_replaced_abort(cfg->pin_path);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->sigfd >= 0)

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 
+#include "adopt.h"
 #include "engine.h"
 #include "xl4/abi.h"
 
@@ -123,6 +125,63 @@ static void test_earlier_pins_reused(void **state)
 	xl4_engine_close(&e);
 }
 
+static void pin_dummy(const char *name)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo);
+	char path[256];
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xl4_unit", sizeof(__u32), 4, 1, &mo);
+
+	assert_true(fd >= 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(bpf_obj_pin(fd, path), 0);
+	close(fd);
+}
+
+static bool pinned(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+/* An older pin of a map a start rebuilds (the IPv4 index's v1, before direct slots) stays until
+ * the new program is attached: a start that fails before then removes only the new pin it
+ * made, so the older build can start again; one that attached removes the older pin. */
+static void test_replaced_pins_go_after_attach(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xl4-unit-repl-%d", (int)getpid());
+	if (geteuid() != 0 || mkdir(dir, 0700)) {
+		fprintf(stderr, "SKIPPED: test_replaced_pins_go_after_attach needs root and "
+				"/sys/fs/bpf (%s)\n", dir);
+		skip();
+	}
+	pin_dummy("xl4_b4idx_v1");
+	/* a start that fails: the older pin stays, the one it made goes */
+	assert_int_equal(xl4_pins_check_layout(dir, false), 0);
+	assert_true(pinned("xl4_b4idx_v1"));
+	pin_dummy("xl4_b4idx_v2"); /* as the load pins it */
+	xl4_pins_replaced_abort(dir);
+	assert_true(pinned("xl4_b4idx_v1"));
+	assert_false(pinned("xl4_b4idx_v2"));
+	/* the new pin there before the start (an earlier start's) is not this start's to remove */
+	pin_dummy("xl4_b4idx_v2");
+	assert_int_equal(xl4_pins_check_layout(dir, false), 0);
+	xl4_pins_replaced_abort(dir);
+	assert_true(pinned("xl4_b4idx_v2"));
+	/* a start that attached: the older pin goes, the new one stays */
+	assert_int_equal(xl4_pins_check_layout(dir, false), 0);
+	xl4_pins_replaced_commit(dir);
+	assert_false(pinned("xl4_b4idx_v1"));
+	assert_true(pinned("xl4_b4idx_v2"));
+	/* a dry run (xl4 check) changes nothing, and leaves nothing for a commit to do */
+	pin_dummy("xl4_b4idx_v1");
+	assert_int_equal(xl4_pins_check_layout(dir, true), 0);
+	xl4_pins_replaced_commit(dir);
+	assert_true(pinned("xl4_b4idx_v1"));
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -134,6 +193,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_earlier_pins_reused, teardown),
+		cmocka_unit_test_teardown(test_replaced_pins_go_after_attach, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
