@@ -153,8 +153,10 @@ static void test_replaced_pins_go_after_attach(void **state)
 	(void)state;
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xl4-unit-repl-%d", (int)getpid());
 	if (geteuid() != 0 || mkdir(dir, 0700)) {
-		fprintf(stderr, "SKIPPED: test_replaced_pins_go_after_attach needs root and "
-				"/sys/fs/bpf (%s)\n", dir);
+		fprintf(stderr,
+			"SKIPPED: test_replaced_pins_go_after_attach needs root and "
+			"/sys/fs/bpf (%s)\n",
+			dir);
 		skip();
 	}
 	pin_dummy("xl4_b4idx_v1");
