@@ -5,9 +5,11 @@
  * (xl4_parse_head(): Ethernet, VLAN tags, the IPv4 fixed header's version and addresses, what
  * xl4 reads before it drops a blocked source since round seventeen; before, this floor parsed
  * the whole frame), the source's /24 slot in a 2^24-entry array (as xl4's index has,
- * bpf/filter.h), the one entry it names and its containment check (the prefix and its
- * length), the drop counted in a per-CPU array under a reason, XDP_DROP. A source the index
- * does not hold passes.
+ * bpf/filter.h), and either the host byte a direct slot carries (a /32 alone in its /24,
+ * abi.h XL4_D24_DIRECT: the bench's probe, as in xl4 since round twenty-three) or the one
+ * entry the slot names and its containment check (the prefix and its length), the drop
+ * counted in a per-CPU array under a reason, XDP_DROP. A source the index does not hold
+ * passes.
  *
  * Excluded, as xl4's own additions: the filter's settings (which lists have entries), the
  * allowlist, expiry (the clock), scopes, the group level of the index (a /24 holding two or
@@ -72,12 +74,17 @@ int floor_block(struct xdp_md *ctx)
 	if (!slot || !*slot)
 		return XDP_PASS;
 	id = *slot;
-	e = bpf_map_lookup_elem(&ent, &id);
-	if (!e)
-		return XDP_PASS;
-	mask = e->len >= 32 ? ~0u : e->len ? ~0u << (32 - e->len) : 0;
-	if ((a & mask) != e->addr)
-		return XDP_PASS;
+	if (id & XL4_D24_DIRECT) {
+		if (((id >> XL4_D24_HOST_SHIFT) & 0xff) != (a & 0xff))
+			return XDP_PASS;
+	} else {
+		e = bpf_map_lookup_elem(&ent, &id);
+		if (!e)
+			return XDP_PASS;
+		mask = e->len >= 32 ? ~0u : e->len ? ~0u << (32 - e->len) : 0;
+		if ((a & mask) != e->addr)
+			return XDP_PASS;
+	}
 	c = bpf_map_lookup_elem(&cnt, &reason);
 	if (c) {
 		c->packets++;

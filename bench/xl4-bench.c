@@ -841,16 +841,17 @@ static struct floor_bpf *floor_open(bool per_cpu_lru)
 	return fl;
 }
 
-/* The blocklist floor with one /32, addr's, in its index. */
+/* The blocklist floor with one /32, addr's, in its index: alone in its /24, so its slot is
+ * direct (the host byte beside the id), as xl4's is. */
 static struct floor_block_bpf *floor_block_open(__u32 addr)
 {
 	struct floor_block_bpf *fl = floor_block_bpf__open_and_load();
 	struct { __u32 addr, len; } e = { addr, 32 };
-	__u32 k = addr >> 8, id = 1;
+	__u32 k = addr >> 8, id = 1, slot = id | XL4_D24_DIRECT | (addr & 0xff) << XL4_D24_HOST_SHIFT;
 
 	if (!fl)
 		fatal("load bench/floor_block.bpf.o", errno);
-	if (bpf_map_update_elem(bpf_map__fd(fl->maps.idx), &k, &id, BPF_ANY) ||
+	if (bpf_map_update_elem(bpf_map__fd(fl->maps.idx), &k, &slot, BPF_ANY) ||
 	    bpf_map_update_elem(bpf_map__fd(fl->maps.ent), &id, &e, BPF_ANY))
 		fatal("floor block: index", errno);
 	return fl;
@@ -1490,10 +1491,10 @@ int main(int argc, char **argv)
 	       "SYN-ACK in place", fl_chal_fd, &dsyn, true, 0, XDP_TX);
 	DRIVEN("floor chal vip", "reference: floor of a per-VIP challenge: floor chal + a VIP slot, "
 	       "a per-VIP count and budget, a verified bit", fl_chalv_fd, &dsyn, true, 0, XDP_TX);
-	/* the blocklist hit: the probe's source in a /24 slot naming its /32 entry */
+	/* the blocklist hit: the probe's source in a direct /24 slot (its /32 alone there) */
 	fl_blk = floor_block_open(CLIENT4);
 	r = add_row("floor block", "reference: floor of an IPv4 blocklist hit: xl4 parse head + /24 "
-		    "slot + entry + containment + drop counter", false,
+		    "slot (direct: the host byte) + drop counter", false,
 		    bpf_program__fd(fl_blk->progs.floor_block), &valid, XDP_DROP);
 	r->base_pass = b_pass, r->base_parse = b_parse;
 	r = add_row("floor pass", "reference: floor of a packet for no VIP: xl4 parse + VIP-address "
