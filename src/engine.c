@@ -383,6 +383,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.b4idx = bpf_map__fd(skel->maps.xl4_b4idx_v2),
 		.b4grp = bpf_map__fd(skel->maps.xl4_b4grp_v2),
 		.b4ent = bpf_map__fd(skel->maps.xl4_b4ent_v2),
+		.index_check = o->pin_path != NULL,
 	};
 	return 0;
 fail:

@@ -152,8 +152,9 @@ static const char *d24_full_why(int ret)
 
 /* The index holds exactly the trie's IPv4 entries: add what a previous daemon (or one before
  * the index) left in the trie only, drop what the trie lost, rewrite what it changed (a daemon
- * that died between the two writes: its mark is still there, or the counts differ). A clean
- * restart compares nothing. */
+ * that died between the two writes: its mark is still there, or the counts differ; or a new
+ * program over pins another build may have written, m->index_check). A daemon adopting its
+ * own build's program after a clean stop compares nothing. */
 static int d24_reconcile(struct xl4_filter *f, enum xl4_list l)
 {
 	struct xl4_filter_d24 *d = &f->d24[l];
@@ -161,12 +162,22 @@ static int d24_reconcile(struct xl4_filter *f, enum xl4_list l)
 	struct xl4_lpm4_key key, next;
 	struct xl4_prefix_entry e;
 	void *prev = NULL;
+	bool differs;
 
-	if (!d->on || (!xl4_dir24_marked(&d->t) && xl4_dir24_count(&d->t) == f->n_entries[l][0]))
+	if (!d->on)
 		return 0;
-	pr_info("the IPv4 %slist's index differs from the list (%zu of %zu prefixes, %s): rebuilding it",
-		l == XL4_LIST_ALLOW ? "allow" : "block", xl4_dir24_count(&d->t), f->n_entries[l][0],
-		xl4_dir24_marked(&d->t) ? "a writer stopped mid-change" : "counts differ");
+	differs = xl4_dir24_marked(&d->t) || xl4_dir24_count(&d->t) != f->n_entries[l][0];
+	if (!differs && !f->maps.index_check)
+		return 0;
+	if (differs)
+		pr_info("the IPv4 %slist's index differs from the list (%zu of %zu prefixes, %s): "
+			"rebuilding it", l == XL4_LIST_ALLOW ? "allow" : "block",
+			xl4_dir24_count(&d->t), f->n_entries[l][0],
+			xl4_dir24_marked(&d->t) ? "a writer stopped mid-change" : "counts differ");
+	else
+		pr_debug("comparing the IPv4 %slist's index with the list (%zu prefixes): a new "
+			 "program over pinned maps", l == XL4_LIST_ALLOW ? "allow" : "block",
+			 f->n_entries[l][0]);
 	xl4_dir24_mark(&d->t, 1);
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;

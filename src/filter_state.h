@@ -27,6 +27,10 @@ struct xl4_filter_maps {
 	/* the IPv4 lists' DIR-24-8 index (abi.h), which the datapath reads instead of the v4
 	 * tries; all three <= 0: none (a list in user space only, as some fixtures build) */
 	int a4idx, a4grp, a4ent, b4idx, b4grp, b4ent;
+	/* a new program over pins: another build (one that knows no index, after a downgrade)
+	 * may have changed the tries behind the index's back, so xl4_filter_init() compares the
+	 * two in full even when the counts agree */
+	bool index_check;
 };
 
 enum xl4_list { XL4_LIST_ALLOW = 0, XL4_LIST_BLOCK = 1 };

@@ -1591,6 +1591,48 @@ static void expect_true(const char *name, bool cond, const char *what)
 }
 
 /*
+ * A new program over pins another build changed (docs/operations.md: a downgrade to a build
+ * that knows no index, edits there, then this build again): the trie lost X and gained Y
+ * behind the index's back, so the counts agree and no writer's mark is set, and X's direct
+ * slot still blocks it while Y's /24 names nothing. A start that loads its program compares
+ * the two in full (index_check); before, that restart compared nothing.
+ */
+static void run_stale_index(struct fworld *w)
+{
+	struct addr x = A("198.18.78.7"), y = A("198.18.79.9"), dst = A("198.18.1.1");
+	struct xl4_lpm4_key kx = { .prefixlen = 32, .addr = htonl(ip4("198.18.78.7")) };
+	struct xl4_lpm4_key ky = { .prefixlen = 32, .addr = htonl(ip4("198.18.79.9")) };
+	struct xl4_prefix_entry e = { .len = 32 };
+	struct xl4_filter_maps m = w->eng.filter;
+	struct xl4_filter f2;
+	struct pkt p;
+
+	if (!fx_selected("filter/stale-index/setup") || !list_add(w, XL4_LIST_BLOCK, "198.18.78.7/32", 0))
+		return;
+	if (!must("filter/stale-index/setup/behind-its-back",
+		  bpf_map_delete_elem(w->eng.filter.block4, &kx) ||
+				  bpf_map_update_elem(w->eng.filter.block4, &ky, &e, BPF_ANY) ?
+			  -errno :
+			  0,
+		  ""))
+		return;
+	pkt(&p, &x, &dst, IPPROTO_UDP, 53);
+	fcheck(w, "filter/stale-index/before/x-still-indexed", &p, W_BLOCK(32));
+	pkt(&p, &y, &dst, IPPROTO_UDP, 53);
+	fcheck(w, "filter/stale-index/before/y-not-indexed", &p, W_PASS);
+	m.index_check = true;
+	if (!must("filter/stale-index/setup/init", xl4_filter_init(&f2, &m, 0), ""))
+		return;
+	xl4_filter_free(&w->f);
+	w->f = f2;
+	pkt(&p, &x, &dst, IPPROTO_UDP, 53);
+	fcheck(w, "filter/stale-index/after/x-passes", &p, W_PASS);
+	pkt(&p, &y, &dst, IPPROTO_UDP, 53);
+	fcheck(w, "filter/stale-index/after/y-blocked", &p, W_BLOCK(32));
+	list_del(w, XL4_LIST_BLOCK, "198.18.79.9/32");
+}
+
+/*
  * A restart (docs/operations.md): a new daemon's filter state takes over the pinned maps and
  * applies its file over them. The entries the new file drops go, its own are in force, a
  * runtime entry stays with its deadline (and still expires), the previous rules are swapped
@@ -2586,6 +2628,9 @@ void suite_filter(void)
 	world_close(&w);
 	if (world_open(&w, "restart", 0))
 		run_restart(&w);
+	world_close(&w);
+	if (world_open(&w, "stale-index", 0))
+		run_stale_index(&w);
 	world_close(&w);
 	if (world_open(&w, "early", 0)) {
 		run_early_block(&w);
