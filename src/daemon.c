@@ -221,10 +221,14 @@ static void detach_all(struct daemon *d, bool fresh_only)
 	for (int i = 0; i < d->n_ifs; i++) {
 		struct attached_iface *a = &d->ifs[i];
 
+		bool failed;
+
 		if (!a->attached || (fresh_only && a->attached != 1))
 			continue;
-		daemon_log_detach(a->name, xl4_xdp_detach(a->ifindex, d->eng.prog_fd, a->mode) != 0);
-		a->attached = 0;
+		failed = xl4_xdp_detach(a->ifindex, d->eng.prog_fd, a->mode) != 0;
+		daemon_log_detach(a->name, failed);
+		if (!failed) /* still ours: program_live() must see it */
+			a->attached = 0;
 	}
 }
 
@@ -822,7 +826,7 @@ out_engine:
 out:
 	/* a start that failed before its program ran anywhere: the older build's pins stay, the
 	 * new ones it made in their place go (one that replaced some interfaces keeps both) */
-	if (!attached && !program_live(d))
+	if (!attached && !d->adopted && !program_live(d))
 		xl4_pins_replaced_abort(cfg->pin_path);
 	if (d->epfd >= 0)
 		close(d->epfd);

@@ -150,19 +150,64 @@ static const char *d24_full_why(int ret)
 	return "";
 }
 
-/* The index holds exactly the trie's IPv4 entries: add what a previous daemon (or one before
- * the index) left in the trie only, drop what the trie lost, rewrite what it changed (a daemon
- * that died between the two writes: its mark is still there, or the counts differ; or a new
- * program over pins another build may have written, m->index_check). A daemon adopting its
- * own build's program after a clean stop compares nothing. */
-static int d24_reconcile(struct xl4_filter *f, enum xl4_list l)
+/* Every prefix of list l's IPv4 trie in its index, published again wherever it should answer
+ * (xl4_dir24_repair()); *added counts those the index did not hold. */
+static int d24_reconcile_add(struct xl4_filter *f, enum xl4_list l, size_t *added)
 {
 	struct xl4_filter_d24 *d = &f->d24[l];
 	int fd = list_fd(f, l, 4), ret;
 	struct xl4_lpm4_key key, next;
 	struct xl4_prefix_entry e;
 	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		bool was;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &e))
+			continue;
+		was = xl4_dir24_find(&d->t, key.addr, (uint8_t)key.prefixlen) != 0;
+		if ((ret = xl4_dir24_repair(&d->t, key.addr, (uint8_t)key.prefixlen, &e)))
+			return ret;
+		*added += !was;
+	}
+	return 0;
+}
+
+/* Every prefix of list l's index that its trie does not hold, deleted; *dropped counts them. */
+static void d24_reconcile_drop(struct xl4_filter *f, enum xl4_list l, size_t *dropped)
+{
+	struct xl4_filter_d24 *d = &f->d24[l];
+	int fd = list_fd(f, l, 4);
+	struct xl4_lpm4_key key;
+	struct xl4_prefix_entry e;
+
+	for (uint32_t id = 1, n = xl4_dir24_ids_seen(&d->t); id <= n; id++) {
+		const struct xl4_d24_entry *x = &d->t.ent[id];
+
+		key = (struct xl4_lpm4_key){ .prefixlen = x->e.len, .addr = x->addr };
+		if (x->e.id == id && (bpf_map_lookup_elem(fd, &key, &e) || e.len != x->e.len)) {
+			xl4_dir24_del(&d->t, x->addr, x->e.len);
+			++*dropped;
+		}
+	}
+}
+
+/* The index holds exactly the trie's IPv4 entries: add what a previous daemon (or one before
+ * the index) left in the trie only, drop what the trie lost, rewrite what it changed (a daemon
+ * that died between the two writes: its mark is still there, or the counts differ; or a new
+ * program over pins another build may have written, m->index_check). A daemon adopting its
+ * own build's program after a clean stop compares nothing. Adds go first, so an address
+ * blocked before and after is blocked throughout; only when they find the index full (the
+ * stale prefixes hold the ids or groups they need) do the deletions go first. */
+static int d24_reconcile(struct xl4_filter *f, enum xl4_list l)
+{
+	struct xl4_filter_d24 *d = &f->d24[l];
+	const char *name = l == XL4_LIST_ALLOW ? "allow" : "block";
+	size_t added = 0, dropped = 0;
 	bool differs;
+	int ret;
 
 	if (!d->on)
 		return 0;
@@ -171,32 +216,21 @@ static int d24_reconcile(struct xl4_filter *f, enum xl4_list l)
 		return 0;
 	if (differs)
 		pr_info("the IPv4 %slist's index differs from the list (%zu of %zu prefixes, %s): "
-			"rebuilding it", l == XL4_LIST_ALLOW ? "allow" : "block",
-			xl4_dir24_count(&d->t), f->n_entries[l][0],
+			"rebuilding it", name, xl4_dir24_count(&d->t), f->n_entries[l][0],
 			xl4_dir24_marked(&d->t) ? "a writer stopped mid-change" : "counts differ");
-	else
-		pr_debug("comparing the IPv4 %slist's index with the list (%zu prefixes): a new "
-			 "program over pinned maps", l == XL4_LIST_ALLOW ? "allow" : "block",
-			 f->n_entries[l][0]);
 	xl4_dir24_mark(&d->t, 1);
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &e))
-			continue;
-		if ((ret = xl4_dir24_repair(&d->t, key.addr, (uint8_t)key.prefixlen, &e))) {
-			pr_warn("the IPv4 %slist holds more than its index takes: %s%s",
-				l == XL4_LIST_ALLOW ? "allow" : "block", strerror(-ret), d24_full_why(ret));
-			return ret;
-		}
+	ret = d24_reconcile_add(f, l, &added);
+	d24_reconcile_drop(f, l, &dropped);
+	if (ret == -ENOSPC || ret == -ENOBUFS)
+		ret = d24_reconcile_add(f, l, &added);
+	if (ret) {
+		pr_warn("the IPv4 %slist holds more than its index takes: %s%s", name, strerror(-ret),
+			d24_full_why(ret));
+		return ret;
 	}
-	for (uint32_t id = 1, n = xl4_dir24_ids_seen(&d->t); id <= n; id++) {
-		const struct xl4_d24_entry *x = &d->t.ent[id];
-
-		key = (struct xl4_lpm4_key){ .prefixlen = x->e.len, .addr = x->addr };
-		if (x->e.id == id && (bpf_map_lookup_elem(fd, &key, &e) || e.len != x->e.len))
-			xl4_dir24_del(&d->t, x->addr, x->e.len);
-	}
+	if (!differs && (added || dropped))
+		pr_info("the IPv4 %slist's index did not match the list (another build changed the "
+			"list?): %zu prefixes added to it, %zu removed", name, added, dropped);
 	xl4_dir24_mark(&d->t, 0);
 	return 0;
 }

@@ -474,8 +474,11 @@ int xl4_metrics_start(struct xl4_metrics *m, const struct xl4_metrics_conf *c)
 				  MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)XL4_METRICS_CONN_MAX,
 				  /* the timeout is an idle one: a client that trickles bytes keeps its
-				   * connection, so one address may hold only a few of them */
-				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)XL4_METRICS_CONN_PER_IP,
+				   * connection, so one address may hold only a few of them; not on
+				   * loopback, where every client (the local scraper too) is one address
+				   * and the share would let four connections starve it */
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				  is_loopback(c) ? 0u : (unsigned int)XL4_METRICS_CONN_PER_IP,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 				  MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -1633,6 +1633,56 @@ static void run_stale_index(struct fworld *w)
 }
 
 /*
+ * The same in a world whose 16 groups are all taken, X and Y in one /24: adding Y first would
+ * need a group (the slot still names X), so the compare deletes the stale X first and adds Y
+ * after, where before it refused the start ("holds more than its index takes").
+ */
+static void run_stale_index_full(struct fworld *w)
+{
+	struct addr x = A("198.18.78.7"), y = A("198.18.78.9"), dst = A("198.18.1.1");
+	struct xl4_lpm4_key kx = { .prefixlen = 32, .addr = htonl(ip4("198.18.78.7")) };
+	struct xl4_lpm4_key ky = { .prefixlen = 32, .addr = htonl(ip4("198.18.78.9")) };
+	struct xl4_prefix_entry e = { .len = 32 };
+	struct xl4_filter_maps m = w->eng.filter;
+	struct xl4_filter f2;
+	char pfx[32];
+	struct pkt p;
+
+	if (!fx_selected("filter/stale-index-full/setup"))
+		return;
+	for (int g = 0; g < 16; g++) { /* two /32s in each of 16 /24s: every group in use */
+		snprintf(pfx, sizeof(pfx), "198.18.%d.1/32", 100 + g);
+		if (!list_add(w, XL4_LIST_BLOCK, pfx, 0))
+			return;
+		snprintf(pfx, sizeof(pfx), "198.18.%d.2/32", 100 + g);
+		if (!list_add(w, XL4_LIST_BLOCK, pfx, 0))
+			return;
+	}
+	if (!list_add(w, XL4_LIST_BLOCK, "198.18.78.7/32", 0) ||
+	    !must("filter/stale-index-full/setup/behind-its-back",
+		  bpf_map_delete_elem(w->eng.filter.block4, &kx) ||
+				  bpf_map_update_elem(w->eng.filter.block4, &ky, &e, BPF_ANY) ?
+			  -errno :
+			  0,
+		  ""))
+		return;
+	expect_true("filter/stale-index-full/setup/groups-full",
+		    xl4_dir24_groups_used(&w->f.d24[XL4_LIST_BLOCK].t) == 16,
+		    "the 16 groups are not all in use (test bug)");
+	m.index_check = true;
+	if (!must("filter/stale-index-full/init", xl4_filter_init(&f2, &m, 0), ""))
+		return;
+	xl4_filter_free(&w->f);
+	w->f = f2;
+	pkt(&p, &x, &dst, IPPROTO_UDP, 53);
+	fcheck(w, "filter/stale-index-full/after/x-passes", &p, W_PASS);
+	pkt(&p, &y, &dst, IPPROTO_UDP, 53);
+	fcheck(w, "filter/stale-index-full/after/y-blocked", &p, W_BLOCK(32));
+	expect_true("filter/stale-index-full/after/groups", xl4_dir24_groups_used(&w->f.d24[XL4_LIST_BLOCK].t) == 16,
+		    "the compare left another count of groups in use than the 16 of the other /24s");
+}
+
+/*
  * A restart (docs/operations.md): a new daemon's filter state takes over the pinned maps and
  * applies its file over them. The entries the new file drops go, its own are in force, a
  * runtime entry stays with its deadline (and still expires), the previous rules are swapped
@@ -2651,6 +2701,9 @@ void suite_filter(void)
 	world_groups = 16;
 	if (world_open(&w, "d24-full", 0))
 		run_d24_full(&w);
+	world_close(&w);
+	if (world_open(&w, "stale-index-full", 0))
+		run_stale_index_full(&w);
 	world_close(&w);
 	world_groups = 0;
 	run_budget_first_use();
