@@ -1590,63 +1590,70 @@ static void expect_true(const char *name, bool cond, const char *what)
 	fx_count(name, cond);
 }
 
-/*
- * A new program over pins another build changed (docs/operations.md: a downgrade to a build
- * that knows no index, edits there, then this build again): the trie lost X and gained Y
- * behind the index's back, so the counts agree and no writer's mark is set, and X's direct
- * slot still blocks it while Y's /24 names nothing. A start that loads its program compares
- * the two in full (index_check); before, that restart compared nothing.
- */
-static void run_stale_index(struct fworld *w)
+/* Behind the index's back (another build's daemon, one that knows no index): the blocklist's
+ * trie loses the /32 x and gains the /32 y, the counts unchanged and no writer's mark. Then a
+ * start that loads its program (index_check) takes the filter state over: x must pass and y
+ * be blocked. */
+static bool stale_then_restart(struct fworld *w, const char *tag, const char *xs, const char *ys)
 {
-	struct addr x = A("198.18.78.7"), y = A("198.18.79.9"), dst = A("198.18.1.1");
-	struct xl4_lpm4_key kx = { .prefixlen = 32, .addr = htonl(ip4("198.18.78.7")) };
-	struct xl4_lpm4_key ky = { .prefixlen = 32, .addr = htonl(ip4("198.18.79.9")) };
+	struct addr x = A(xs), y = A(ys), dst = A("198.18.1.1");
+	struct xl4_lpm4_key kx = { .prefixlen = 32, .addr = htonl(ip4(xs)) };
+	struct xl4_lpm4_key ky = { .prefixlen = 32, .addr = htonl(ip4(ys)) };
 	struct xl4_prefix_entry e = { .len = 32 };
 	struct xl4_filter_maps m = w->eng.filter;
 	struct xl4_filter f2;
+	char name[96];
 	struct pkt p;
 
-	if (!fx_selected("filter/stale-index/setup") || !list_add(w, XL4_LIST_BLOCK, "198.18.78.7/32", 0))
-		return;
-	if (!must("filter/stale-index/setup/behind-its-back",
-		  bpf_map_delete_elem(w->eng.filter.block4, &kx) ||
-				  bpf_map_update_elem(w->eng.filter.block4, &ky, &e, BPF_ANY) ?
-			  -errno :
-			  0,
+	snprintf(name, sizeof(name), "filter/%s/setup/behind-its-back", tag);
+	if (!must(name, bpf_map_delete_elem(w->eng.filter.block4, &kx) ||
+					bpf_map_update_elem(w->eng.filter.block4, &ky, &e, BPF_ANY) ?
+				-errno :
+				0,
 		  ""))
-		return;
+		return false;
 	pkt(&p, &x, &dst, IPPROTO_UDP, 53);
-	fcheck(w, "filter/stale-index/before/x-still-indexed", &p, W_BLOCK(32));
+	snprintf(name, sizeof(name), "filter/%s/before/x-still-indexed", tag);
+	fcheck(w, name, &p, W_BLOCK(32));
 	pkt(&p, &y, &dst, IPPROTO_UDP, 53);
-	fcheck(w, "filter/stale-index/before/y-not-indexed", &p, W_PASS);
+	snprintf(name, sizeof(name), "filter/%s/before/y-not-indexed", tag);
+	fcheck(w, name, &p, W_PASS);
 	m.index_check = true;
-	if (!must("filter/stale-index/setup/init", xl4_filter_init(&f2, &m, 0), ""))
-		return;
+	snprintf(name, sizeof(name), "filter/%s/init", tag);
+	if (!must(name, xl4_filter_init(&f2, &m, 0), ""))
+		return false;
 	xl4_filter_free(&w->f);
 	w->f = f2;
 	pkt(&p, &x, &dst, IPPROTO_UDP, 53);
-	fcheck(w, "filter/stale-index/after/x-passes", &p, W_PASS);
+	snprintf(name, sizeof(name), "filter/%s/after/x-passes", tag);
+	fcheck(w, name, &p, W_PASS);
 	pkt(&p, &y, &dst, IPPROTO_UDP, 53);
-	fcheck(w, "filter/stale-index/after/y-blocked", &p, W_BLOCK(32));
-	list_del(w, XL4_LIST_BLOCK, "198.18.79.9/32");
+	snprintf(name, sizeof(name), "filter/%s/after/y-blocked", tag);
+	fcheck(w, name, &p, W_BLOCK(32));
+	return true;
 }
 
 /*
- * The same in a world whose 16 groups are all taken, X and Y in one /24: adding Y first would
- * need a group (the slot still names X), so the compare deletes the stale X first and adds Y
+ * A new program over pins another build changed (docs/operations.md: a downgrade to a build
+ * that knows no index, edits there, then this build again): x's direct slot still blocks it
+ * while y's /24 names nothing. Before the fresh-load compare, that restart compared nothing.
+ */
+static void run_stale_index(struct fworld *w)
+{
+	if (!fx_selected("filter/stale-index/setup") || !list_add(w, XL4_LIST_BLOCK, "198.18.78.7/32", 0))
+		return;
+	if (stale_then_restart(w, "stale-index", "198.18.78.7", "198.18.79.9"))
+		list_del(w, XL4_LIST_BLOCK, "198.18.79.9/32");
+}
+
+/*
+ * The same in a world whose 16 groups are all taken, x and y in one /24: adding y first would
+ * need a group (the slot still names x), so the compare deletes the stale x first and adds y
  * after, where before it refused the start ("holds more than its index takes").
  */
 static void run_stale_index_full(struct fworld *w)
 {
-	struct addr x = A("198.18.78.7"), y = A("198.18.78.9"), dst = A("198.18.1.1");
-	struct xl4_lpm4_key kx = { .prefixlen = 32, .addr = htonl(ip4("198.18.78.7")) };
-	struct xl4_lpm4_key ky = { .prefixlen = 32, .addr = htonl(ip4("198.18.78.9")) };
-	struct xl4_prefix_entry e = { .len = 32 };
-	struct xl4_filter_maps m = w->eng.filter;
-	struct xl4_filter f2;
 	char pfx[32];
-	struct pkt p;
 
 	if (!fx_selected("filter/stale-index-full/setup"))
 		return;
@@ -1658,26 +1665,13 @@ static void run_stale_index_full(struct fworld *w)
 		if (!list_add(w, XL4_LIST_BLOCK, pfx, 0))
 			return;
 	}
-	if (!list_add(w, XL4_LIST_BLOCK, "198.18.78.7/32", 0) ||
-	    !must("filter/stale-index-full/setup/behind-its-back",
-		  bpf_map_delete_elem(w->eng.filter.block4, &kx) ||
-				  bpf_map_update_elem(w->eng.filter.block4, &ky, &e, BPF_ANY) ?
-			  -errno :
-			  0,
-		  ""))
+	if (!list_add(w, XL4_LIST_BLOCK, "198.18.78.7/32", 0))
 		return;
 	expect_true("filter/stale-index-full/setup/groups-full",
 		    xl4_dir24_groups_used(&w->f.d24[XL4_LIST_BLOCK].t) == 16,
 		    "the 16 groups are not all in use (test bug)");
-	m.index_check = true;
-	if (!must("filter/stale-index-full/init", xl4_filter_init(&f2, &m, 0), ""))
+	if (!stale_then_restart(w, "stale-index-full", "198.18.78.7", "198.18.78.9"))
 		return;
-	xl4_filter_free(&w->f);
-	w->f = f2;
-	pkt(&p, &x, &dst, IPPROTO_UDP, 53);
-	fcheck(w, "filter/stale-index-full/after/x-passes", &p, W_PASS);
-	pkt(&p, &y, &dst, IPPROTO_UDP, 53);
-	fcheck(w, "filter/stale-index-full/after/y-blocked", &p, W_BLOCK(32));
 	expect_true("filter/stale-index-full/after/groups", xl4_dir24_groups_used(&w->f.d24[XL4_LIST_BLOCK].t) == 16,
 		    "the compare left another count of groups in use than the 16 of the other /24s");
 }
