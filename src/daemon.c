@@ -220,7 +220,6 @@ static void detach_all(struct daemon *d, bool fresh_only)
 {
 	for (int i = 0; i < d->n_ifs; i++) {
 		struct attached_iface *a = &d->ifs[i];
-
 		bool failed;
 
 		if (!a->attached || (fresh_only && a->attached != 1))

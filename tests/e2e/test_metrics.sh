@@ -9,7 +9,8 @@
 #   (b) bad metrics.listen values and a taken port: one line each, the daemon does not start
 #   (c) default config: GET /metrics on 127.0.0.1:9143 inside the namespace; 404 elsewhere,
 #       405 (with Allow) for other methods; every line parses, HELP/TYPE before samples, no
-#       duplicate series, every drop reason present, every metric examples/grafana-xl4.json uses
+#       duplicate series, every drop reason present, every metric examples/grafana-xl4.json uses;
+#       four idle connections from 127.0.0.1 do not keep a fifth (the local scraper) out
 #   (d) a known number of malformed frames (craft.py) and of UDP flows to the VIP: after one
 #       tick, xl4_drops_total{reason} equals `xl4 stats --json` and the classes sent, exactly;
 #       verdict packets/bytes equal stats; per-VIP and per-backend counters equal
@@ -17,6 +18,8 @@
 #       info and start time
 #   (d2) map pressure: xl4_map_entries / xl4_map_capacity_entries for every hash, LRU and LPM
 #       map, equal to `xl4 status --json`; xl4_conntrack_entries equals the flows sent
+#   (e0) metrics.listen on the server's veth address: four idle connections from one address
+#       turn a fifth from it away, another address is still served
 #   (e) metrics.listen = "[::1]:9143" serves on IPv6 loopback; listen = "" serves nothing
 #
 # Needs root. Exit 0: all passed; 1: something failed; 77: skipped (kernel lacks a feature).
