@@ -9,6 +9,9 @@
 #include <linux/types.h>
 #include <bpf/bpf_endian.h>
 
+/* A branch taken only by a packet that is dropped: its code goes out of the straight line. */
+#define xl4_unlikely(x) __builtin_expect(!!(x), 0)
+
 #ifdef __bpf__
 #include <bpf/bpf_helpers.h>
 /* Fixed-count loops are unrolled: kernels before 5.3 had no bounded loops, and unrolled

@@ -15,13 +15,16 @@ static __always_inline __u16 xl4_csum_fold(__u32 sum)
 	return (__u16)~sum;
 }
 
-/* The same for a sum kept in 64 bits (32-bit words added: RFC 1071, the sum does not depend
- * on the word size). */
-static __always_inline __u16 xl4_csum_fold64(__u64 sum)
+/* True when a sum of 16-bit or 32-bit words kept in 64 bits (below 2^48) folds to 0xffff: the
+ * checksum it covers is right. Two folds where folding it to 16 bits takes four: as 2^16 = 1
+ * (mod 0xffff), a + b * 2^16 + c * 2^32 and a + b + c fold alike; that is below 3 * 2^16, and
+ * one more fold leaves at most 0x10001, which is 0xffff only when the full fold is (0x10000
+ * and 0x10001 fold to 1 and 2; 0 comes only from a zero sum, which folds to 0 too). */
+static __always_inline int xl4_csum64_ok(__u64 sum)
 {
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	return xl4_csum_fold((__u32)sum);
+	sum = (sum & 0xffff) + ((sum >> 16) & 0xffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
 }
 
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for a 16-bit field changing from old to new. */

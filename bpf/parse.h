@@ -104,7 +104,7 @@ static __always_inline int parse_eth(struct xl4_cursor *c, struct xl4_pkt *p)
 	struct ethhdr *eth = c->pos;
 	__be16 proto;
 
-	if ((void *)(eth + 1) > c->end)
+	if (xl4_unlikely((void *)(eth + 1) > c->end))
 		return -XL4_R_ETH_TRUNC;
 	proto = xl4_eth_proto(eth);
 	c->pos = eth + 1;
@@ -115,51 +115,52 @@ static __always_inline int parse_eth(struct xl4_cursor *c, struct xl4_pkt *p)
 
 		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
 			break;
-		if ((void *)(vh + 1) > c->end)
+		if (xl4_unlikely((void *)(vh + 1) > c->end))
 			return -XL4_R_VLAN_TRUNC;
 		p->vlan_id[i] = bpf_ntohs(vh->tci) & 0x0fff;
 		p->vlan_depth = i + 1;
 		proto = vh->encap_proto;
 		c->pos = vh + 1;
 	}
-	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD))
+	if (xl4_unlikely(proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)))
 		return -XL4_R_VLAN_TOO_DEEP;
 	p->l3_proto = proto;
 	return bpf_ntohs(proto);
 }
 
-/* One's-complement sum of the IPv4 header, options included; 0 when the checksum is right.
- * Summed as 32-bit words into 64 bits and folded (RFC 1071: the sum does not depend on the word
- * size): five loads for the usual 20-byte header. Option words, rare, are added one by one
+/* True when the IPv4 header's checksum, options included, is right. Summed as 32-bit words into
+ * 64 bits and folded twice (RFC 1071: the sum does not depend on the word size; xl4_csum64_ok):
+ * five loads for the usual 20-byte header. Option words, rare, are added one by one
  * with their own bound check so every access is provable, and only when there are some: the
  * unrolled checks cost ~10 ns on every packet otherwise (bench/profile). */
-static __always_inline __u16 ip4_hdr_csum(const struct iphdr *ip, const void *end)
+static __always_inline int ip4_hdr_csum_ok(const struct iphdr *ip, const void *end, __u32 hlen)
 {
 	const __u32 *w = (const __u32 *)ip;
 	__u64 sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
-	__u32 opt_words = ip->ihl - 5;
+	__u32 opt_words = hlen / 4 - 5;
 
-	if (opt_words) {
+	if (hlen != sizeof(*ip)) {
 		XL4_UNROLL
 		for (int i = 0; i < 10; i++) {
 			if ((__u32)i < opt_words && (const void *)(w + 5 + i + 1) <= end)
 				sum += w[5 + i];
 		}
 	}
-	return xl4_csum_fold64(sum);
+	return xl4_csum64_ok(sum);
 }
 
 /* True for sources no real host sends from: loopback, multicast, limited broadcast and 0/8.
  * 0.0.0.0 itself stays legal: DHCP clients use it before they have an address. */
 static __always_inline int ip4_src_martian(__be32 saddr)
 {
-	__u32 a = bpf_ntohl(saddr);
-	__u8 first = a >> 24;
+	__u8 first = ((const __u8 *)&saddr)[0]; /* no byte swap for the common case */
+	__u32 a;
 
 	/* Unicast sources (first octet 1..126, 128..223) hold no martian: two compares for
 	 * nearly every packet instead of five. */
 	if ((__u8)(first - 1) < 126 || (__u8)(first - 128) < 96)
 		return 0;
+	a = bpf_ntohl(saddr);
 	if (a == 0)
 		return 0;
 	return first == 0 || first == 127 || (first & 0xf0) == 0xe0 || a == 0xffffffff;
@@ -172,9 +173,9 @@ static __always_inline int parse_ip4_head(struct xl4_cursor *c, struct xl4_pkt *
 {
 	struct iphdr *ip = c->pos;
 
-	if ((void *)(ip + 1) > c->end)
+	if (xl4_unlikely((void *)(ip + 1) > c->end))
 		return -XL4_R_IP4_TRUNC;
-	if (ip->version != 4)
+	if (xl4_unlikely(ip->version != 4))
 		return -XL4_R_IP4_BAD_VERSION;
 	p->l3_off = xl4_off(c, ip);
 	p->t.saddr[0] = ip->saddr;
@@ -193,20 +194,26 @@ static __always_inline int parse_ip4(struct xl4_cursor *c, struct xl4_pkt *p)
 
 	if ((void *)(ip + 1) > c->end) /* checked by parse_ip4_head(); the verifier wants it here */
 		return -XL4_R_IP4_TRUNC;
-	hlen = ip->ihl * 4;
-	if (hlen < sizeof(*ip))
-		return -XL4_R_IP4_BAD_IHL;
-	if ((void *)((__u8 *)ip + hlen) > c->end)
-		return -XL4_R_IP4_OPT_TRUNC;
+	/* Nearly every packet has no options: its first byte is 0x45, one compare for both of
+	 * the length's checks (parse_ip4_head() checked the version). */
+	if (*(__u8 *)ip == 0x45) {
+		hlen = sizeof(*ip);
+	} else {
+		hlen = ip->ihl * 4;
+		if (xl4_unlikely(hlen < sizeof(*ip)))
+			return -XL4_R_IP4_BAD_IHL;
+		if (xl4_unlikely((void *)((__u8 *)ip + hlen) > c->end))
+			return -XL4_R_IP4_OPT_TRUNC;
+	}
 	tot = bpf_ntohs(ip->tot_len);
-	if (tot < hlen)
+	if (xl4_unlikely(tot < hlen))
 		return -XL4_R_IP4_LEN_SHORT;
 	/* Bytes past tot_len are link padding (a 60-byte minimum frame) and are ignored. */
-	if (tot > (__u32)((__u8 *)c->end - (__u8 *)ip))
+	if (xl4_unlikely(tot > (__u32)((__u8 *)c->end - (__u8 *)ip)))
 		return -XL4_R_IP4_LEN_OVER;
-	if (ip4_hdr_csum(ip, c->end) != 0)
+	if (xl4_unlikely(!ip4_hdr_csum_ok(ip, c->end, hlen)))
 		return -XL4_R_IP4_BAD_CSUM;
-	if (ip4_src_martian(ip->saddr))
+	if (xl4_unlikely(ip4_src_martian(ip->saddr)))
 		return -XL4_R_IP4_SRC_MARTIAN;
 
 	p->l3_len = tot;
@@ -215,9 +222,9 @@ static __always_inline int parse_ip4(struct xl4_cursor *c, struct xl4_pkt *p)
 	frag = bpf_ntohs(ip->frag_off);
 	if (frag & (XL4_IP_MF | XL4_IP_OFFSET)) {
 		/* RFC 1858: a TCP fragment at offset 1 (8 bytes) can only rewrite the header. */
-		if ((frag & XL4_IP_OFFSET) == 1 && ip->protocol == IPPROTO_TCP)
+		if (xl4_unlikely((frag & XL4_IP_OFFSET) == 1 && ip->protocol == IPPROTO_TCP))
 			return -XL4_R_IP4_FRAG_OFFSET1;
-		if (p->frag_policy == XL4_FRAG_DROP)
+		if (xl4_unlikely(p->frag_policy == XL4_FRAG_DROP))
 			return -XL4_R_IP4_FRAG;
 		p->t.flags |= XL4_F_FRAG;
 		if (frag & XL4_IP_OFFSET)
@@ -264,7 +271,7 @@ static __always_inline int ip6_frag(struct xl4_pkt *p, const struct xl4_ip6_ext 
 	/* An atomic fragment (offset 0, no M bit; RFC 6946) is a whole packet. */
 	if (!(fo & 0xfff9))
 		return 0;
-	if (p->frag_policy == XL4_FRAG_DROP)
+	if (xl4_unlikely(p->frag_policy == XL4_FRAG_DROP))
 		return -XL4_R_IP6_FRAG;
 	p->t.flags |= XL4_F_FRAG;
 	if (fo & 0xfff8)
@@ -278,14 +285,14 @@ static __always_inline int parse_ip6(struct xl4_cursor *c, struct xl4_pkt *p)
 	struct ipv6hdr *ip6 = c->pos;
 	__u32 remain, nh, off = 0;
 
-	if ((void *)(ip6 + 1) > c->end)
+	if (xl4_unlikely((void *)(ip6 + 1) > c->end))
 		return -XL4_R_IP6_TRUNC;
-	if (ip6->version != 6)
+	if (xl4_unlikely(ip6->version != 6))
 		return -XL4_R_IP6_BAD_VERSION;
 	remain = bpf_ntohs(ip6->payload_len);
-	if (remain > (__u32)((__u8 *)c->end - (__u8 *)(ip6 + 1)))
+	if (xl4_unlikely(remain > (__u32)((__u8 *)c->end - (__u8 *)(ip6 + 1))))
 		return -XL4_R_IP6_LEN_OVER;
-	if (ip6_src_martian(ip6))
+	if (xl4_unlikely(ip6_src_martian(ip6)))
 		return -XL4_R_IP6_SRC_MARTIAN;
 
 	p->l3_off = xl4_off(c, ip6);
@@ -308,11 +315,11 @@ static __always_inline int parse_ip6(struct xl4_cursor *c, struct xl4_pkt *p)
 		if (!(bit & XL4_IP6_EXT_BITS))
 			goto done;
 		/* RFC 8200 4.1: hop-by-hop only directly after the IPv6 header. */
-		if (i != 0 && (bit & (1ULL << IPPROTO_HOPOPTS)))
+		if (xl4_unlikely(i != 0 && (bit & (1ULL << IPPROTO_HOPOPTS))))
 			return -XL4_R_IP6_EXT_ORDER;
 		off &= XL4_IP6_EXT_OFF_MASK;
 		ext = (void *)((__u8 *)(ip6 + 1) + off);
-		if (remain < sizeof(*ext) || (void *)(ext + 1) > c->end)
+		if (xl4_unlikely(remain < sizeof(*ext) || (void *)(ext + 1) > c->end))
 			return -XL4_R_IP6_EXT_TRUNC;
 		/* AH counts 4-byte units minus 2 (RFC 4302), the others 8-byte units minus 1; the
 		 * fragment header's length byte is reserved: always 8 bytes. */
@@ -322,10 +329,10 @@ static __always_inline int parse_ip6(struct xl4_cursor *c, struct xl4_pkt *p)
 		if (is_frag) {
 			int ret = ip6_frag(p, ext);
 
-			if (ret)
+			if (xl4_unlikely(ret))
 				return ret;
 		}
-		if (len > remain)
+		if (xl4_unlikely(len > remain))
 			return -XL4_R_IP6_EXT_TRUNC;
 		remain -= len;
 		off += len;
@@ -333,7 +340,7 @@ static __always_inline int parse_ip6(struct xl4_cursor *c, struct xl4_pkt *p)
 		if (p->t.flags & XL4_F_FRAG_LATER)
 			goto done;
 	}
-	if (ip6_ext_bit(nh) & XL4_IP6_EXT_BITS)
+	if (xl4_unlikely(ip6_ext_bit(nh) & XL4_IP6_EXT_BITS))
 		return -XL4_R_IP6_EXT_CHAIN;
 done:
 	c->pos = (__u8 *)(ip6 + 1) + (off & XL4_IP6_EXT_OFF_MASK);
@@ -379,19 +386,19 @@ static __always_inline int parse_tcp(struct xl4_cursor *c, struct xl4_pkt *p)
 	__u32 hlen;
 	__u8 flags;
 
-	if (p->l4_len < sizeof(*th))
+	if (xl4_unlikely(p->l4_len < sizeof(*th)))
 		return short_l4(p, XL4_R_TCP_TRUNC);
-	if ((void *)(th + 1) > c->end)
+	if (xl4_unlikely((void *)(th + 1) > c->end))
 		return -XL4_R_TCP_TRUNC;
 	hlen = th->doff * 4;
-	if (hlen < sizeof(*th))
+	if (xl4_unlikely(hlen < sizeof(*th)))
 		return -XL4_R_TCP_BAD_DOFF;
 	if (hlen > p->l4_len) /* a first fragment that splits the options: too small (RFC 1858) */
 		return short_l4(p, XL4_R_TCP_OPT_TRUNC);
 	flags = ((__u8 *)th)[13];
-	if ((XL4_TCP_FLAGS_BAD >> (flags & 0x3f)) & 1)
+	if (xl4_unlikely((XL4_TCP_FLAGS_BAD >> (flags & 0x3f)) & 1))
 		return -tcp_flags_invalid(flags);
-	if (th->source == 0 || th->dest == 0)
+	if (xl4_unlikely(th->source == 0 || th->dest == 0))
 		return -XL4_R_TCP_PORT_ZERO;
 	p->t.sport = th->source;
 	p->t.dport = th->dest;
@@ -404,20 +411,20 @@ static __always_inline int parse_udp(struct xl4_cursor *c, struct xl4_pkt *p)
 	struct udphdr *uh = c->pos;
 	__u32 ulen;
 
-	if (p->l4_len < sizeof(*uh))
+	if (xl4_unlikely(p->l4_len < sizeof(*uh)))
 		return short_l4(p, XL4_R_UDP_TRUNC);
-	if ((void *)(uh + 1) > c->end)
+	if (xl4_unlikely((void *)(uh + 1) > c->end))
 		return -XL4_R_UDP_TRUNC;
 	ulen = bpf_ntohs(uh->len);
 	/* A first fragment's UDP length covers the whole datagram, not just this fragment. */
 	if (p->t.flags & XL4_F_FRAG) {
-		if (ulen < p->l4_len)
+		if (xl4_unlikely(ulen < p->l4_len))
 			return -XL4_R_UDP_LEN_MISMATCH;
 	} else if (ulen != p->l4_len) {
 		return -XL4_R_UDP_LEN_MISMATCH;
 	}
 	/* RFC 768 lets a sender put 0 in the source port, but no stack does; floods do. */
-	if (uh->source == 0 || uh->dest == 0)
+	if (xl4_unlikely(uh->source == 0 || uh->dest == 0))
 		return -XL4_R_UDP_PORT_ZERO;
 	p->t.sport = uh->source;
 	p->t.dport = uh->dest;
@@ -430,9 +437,9 @@ static __always_inline int parse_icmp(struct xl4_cursor *c, struct xl4_pkt *p, i
 {
 	__u8 *ih = c->pos;
 
-	if (p->l4_len < 8)
+	if (xl4_unlikely(p->l4_len < 8))
 		return short_l4(p, trunc_reason);
-	if ((void *)(ih + 8) > c->end)
+	if (xl4_unlikely((void *)(ih + 8) > c->end))
 		return -trunc_reason;
 	p->icmp_type = ih[0];
 	p->icmp_code = ih[1];
@@ -456,12 +463,12 @@ static __always_inline int parse_l4(struct xl4_cursor *c, struct xl4_pkt *p, int
 		ret = parse_udp(c, p);
 		break;
 	case IPPROTO_ICMP:
-		if (ipv6)
+		if (xl4_unlikely(ipv6))
 			return -XL4_R_L4_PROTO_MISMATCH;
 		ret = parse_icmp(c, p, XL4_R_ICMP_TRUNC);
 		break;
 	case IPPROTO_ICMPV6:
-		if (!ipv6)
+		if (xl4_unlikely(!ipv6))
 			return -XL4_R_L4_PROTO_MISMATCH;
 		ret = parse_icmp(c, p, XL4_R_ICMP6_TRUNC);
 		break;
@@ -491,7 +498,7 @@ static __always_inline int xl4_parse_head(struct xl4_cursor *c, struct xl4_pkt *
 	if (proto == ETH_P_IP) {
 		int ret = parse_ip4_head(c, p);
 
-		if (ret < 0)
+		if (xl4_unlikely(ret < 0))
 			return ret;
 	}
 	return proto;

@@ -120,7 +120,7 @@ int xl4_xdp(struct xdp_md *ctx)
 		pkt.frag_policy = cfg_frag_policy;
 		ret = xl4_parse_rest(&c, &pkt, ret);
 	}
-	if (ret < 0)
+	if (xl4_unlikely(ret < 0))
 		return xl4_drop(ctx, &pkt, ret);
 	/* Not IP (ARP, LLDP...): nothing for the later stages to judge. */
 	if (pkt.l3_proto != bpf_htons(ETH_P_IP) && pkt.l3_proto != bpf_htons(ETH_P_IPV6))

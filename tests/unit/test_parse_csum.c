@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The parser's IPv4 header checksum (bpf/parse.h ip4_hdr_csum, summed as 32-bit words) against
- * the RFC 791 definition summed 16 bits at a time: random headers of every length (IHL 5..15),
- * at the offsets a frame puts them (after 0, 1 or 2 VLAN tags: not 4-byte aligned), right and
- * with one bit flipped anywhere in the header.
+ * The parser's IPv4 header checksum (bpf/parse.h ip4_hdr_csum_ok, summed as 32-bit words and
+ * folded twice) against the RFC 791 definition summed 16 bits at a time: random headers of
+ * every length (IHL 5..15), at the offsets a frame puts them (after 0, 1 or 2 VLAN tags: not
+ * 4-byte aligned), right and with one bit flipped anywhere in the header. And its two folds
+ * (csum.h xl4_csum64_ok) against the full fold, over the sums where a fold could go wrong.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,14 +57,14 @@ static void test_every_length_and_offset(void **state)
 			c = csum16(h, len);
 			memcpy(h + 10, &c, 2);
 			assert_int_equal(csum16(h, len), 0);
-			assert_int_equal(ip4_hdr_csum(ip, h + len), 0);
+			assert_true(ip4_hdr_csum_ok(ip, h + len, len));
 			/* a bit flipped anywhere but in the IHL nibble (that changes the length) */
 			{
 				int byte = 1 + (int)(rnd8() % (len - 1));
 
 				h[byte] ^= (uint8_t)(1 << (rnd8() % 8));
-				assert_int_not_equal(ip4_hdr_csum(ip, h + len), 0);
-				assert_int_equal(ip4_hdr_csum(ip, h + len), csum16(h, len));
+				assert_int_not_equal(csum16(h, len), 0);
+				assert_false(ip4_hdr_csum_ok(ip, h + len, len));
 			}
 		}
 	}
@@ -82,12 +83,48 @@ static void test_carries(void **state)
 		h[10] = h[11] = 0;
 		c = csum16(h, ihl * 4);
 		memcpy(h + 10, &c, 2);
-		assert_int_equal(ip4_hdr_csum((struct iphdr *)h, h + ihl * 4), 0);
+		assert_true(ip4_hdr_csum_ok((struct iphdr *)h, h + ihl * 4, ihl * 4));
 		memset(h, 0, sizeof(h));
 		h[0] = (uint8_t)(0x40 | ihl);
 		c = csum16(h, ihl * 4);
 		memcpy(h + 10, &c, 2);
-		assert_int_equal(ip4_hdr_csum((struct iphdr *)h, h + ihl * 4), 0);
+		assert_true(ip4_hdr_csum_ok((struct iphdr *)h, h + ihl * 4, ihl * 4));
+	}
+}
+
+/* The full fold: end-around carries until 16 bits are left, 0xffff for a right checksum. */
+static int fold_is_ffff(uint64_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s == 0xffff;
+}
+
+/* xl4_csum64_ok() folds twice where the full fold may take four: the same answer for every
+ * sum below 2^48 it is given. Multiples of 0xffff (right) and their neighbours (wrong), where
+ * a fold's carry decides, at every size; 0 and the largest sums; random sums. */
+static void test_two_folds(void **state)
+{
+	uint64_t s;
+
+	(void)state;
+	for (uint64_t m = 0; m < (1ull << 33); m = m * 3 + 1) {
+		for (int d = -2; d <= 2; d++) {
+			s = m * 0xffff + (uint64_t)(int64_t)d;
+			if (s >> 48)
+				continue;
+			assert_int_equal(xl4_csum64_ok(s), fold_is_ffff(s));
+		}
+	}
+	for (s = 0; s < 0x40000; s++)
+		assert_int_equal(xl4_csum64_ok(s), fold_is_ffff(s));
+	for (s = (1ull << 48) - 0x40000; s < (1ull << 48); s++)
+		assert_int_equal(xl4_csum64_ok(s), fold_is_ffff(s));
+	for (int i = 0; i < 1000000; i++) {
+		s = 0;
+		for (int b = 0; b < 6; b++)
+			s = s << 8 | rnd8();
+		assert_int_equal(xl4_csum64_ok(s), fold_is_ffff(s));
 	}
 }
 
@@ -96,6 +133,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_length_and_offset),
 		cmocka_unit_test(test_carries),
+		cmocka_unit_test(test_two_folds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
