@@ -18,8 +18,10 @@
  *   floor_ipip_lane "floor ipip lane": floor_ipip plus the least per-packet work any balancer
  *                 with xl4's contract must add to an established flow, each in its cheapest
  *                 form: the filter's "has entries" flag (a global, one load: the blocklist
- *                 applies to established flows), the VIP by the backend's VIP id (an array
- *                 read: a removed VIP stops forwarding) and its MTU checked (ipip's too-big
+ *                 applies to established flows), the backend's VIP (an array read by the
+ *                 backend's id, beside the backend's, as xl4's lane does since round
+ *                 twenty-four; its id checked against the backend's VIP id: a removed VIP
+ *                 stops forwarding) and its MTU checked (ipip's too-big
  *                 answer), the outer source base from globals (runtime settings), the flow's
  *                 last-seen tick written when it changed (idle expiry, bpf_jiffies64), and one
  *                 per-CPU counter per backend (packets, bytes: user space would sum it into the
@@ -94,10 +96,11 @@ struct {
 	__type(value, struct floor_slot);
 } syn SEC(".maps");
 
-/* floor_ipip_lane's VIPs (struct xl4_vip: its flags and MTU) and per-backend counters. */
+/* floor_ipip_lane's VIP of each backend, by backend id (struct xl4_vip: its flags and MTU; as
+ * xl4_bevip_v1), and per-backend counters. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XL4_MAX_VIPS);
+	__uint(max_entries, XL4_MAX_BACKENDS);
 	__type(key, __u32);
 	__type(value, struct xl4_vip);
 } vips SEC(".maps");
@@ -216,7 +219,7 @@ int floor_ipip_lane(struct xdp_md *ctx)
 	struct floor_count *c;
 	struct xl4_vip *vip;
 	struct xl4_flow *f;
-	__u32 vip_id, be_id, tick;
+	__u32 be_id, tick;
 	int ret;
 
 	if (filter_busy)
@@ -224,14 +227,14 @@ int floor_ipip_lane(struct xdp_md *ctx)
 	ret = floor_hit(ctx, &p, &f, &be);
 	if (ret >= 0)
 		return ret;
-	vip_id = be->vip_id;
-	vip = bpf_map_lookup_elem(&vips, &vip_id);
-	if (!vip || !(vip->flags & XL4_VIP_F_LIVE) || (vip->mtu && p.l3_len + 20u > vip->mtu))
+	be_id = f->backend_id;
+	vip = bpf_map_lookup_elem(&vips, &be_id);
+	if (!vip || !(vip->flags & XL4_VIP_F_LIVE) || vip->id != be->vip_id ||
+	    (vip->mtu && p.l3_len + 20u > vip->mtu))
 		return XDP_PASS;
 	tick = (__u32)bpf_jiffies64();
 	if (f->last_s != tick)
 		f->last_s = tick;
-	be_id = f->backend_id;
 	ret = encap_ip4(ctx, &p, f->hash, be, lane_src4, lane_src4_mask);
 	if (ret < 0)
 		return XDP_ABORTED;

@@ -806,21 +806,17 @@ static struct floor_bpf *floor_open(bool per_cpu_lru)
 		bpf_map__set_map_flags(fl->maps.ct, BPF_F_NO_COMMON_LRU);
 	if (floor_bpf__load(fl))
 		fatal("load bench/floor.bpf.o", errno);
-	{
-		/* floor_ipip_lane's one VIP (the backends' VIP id 0), live, with an Ethernet MTU */
-		struct xl4_vip v = { .id = 0, .mode = XL4_FWD_IPIP, .flags = XL4_VIP_F_LIVE,
-				     .mtu = 1500 };
-		__u32 k = 0;
-
-		if (bpf_map_update_elem(bpf_map__fd(fl->maps.vips), &k, &v, BPF_ANY))
-			fatal("floor: VIP", errno);
-	}
 	for (__u32 j = 0; j < NBE; j++) {
 		struct xl4_backend be = { .family = 4, .gen = 1 };
+		/* floor_ipip_lane's one VIP (the backends' VIP id 0), live, with an Ethernet MTU,
+		 * where its lane reads it: by each backend's id */
+		struct xl4_vip v = { .id = 0, .mode = XL4_FWD_IPIP, .flags = XL4_VIP_F_LIVE,
+				     .mtu = 1500 };
 
 		be.addr[0] = htonl(0xc6120b00u | (j + 1));
 		memcpy(be.mac, (uint8_t[6]){ 0x02, 0, 0, 0, 1, (uint8_t)(j + 1) }, 6);
-		if (bpf_map_update_elem(bpf_map__fd(fl->maps.backends), &j, &be, BPF_ANY))
+		if (bpf_map_update_elem(bpf_map__fd(fl->maps.backends), &j, &be, BPF_ANY) ||
+		    bpf_map_update_elem(bpf_map__fd(fl->maps.vips), &j, &v, BPF_ANY))
 			fatal("floor: backend", errno);
 	}
 	keys = calloc(n, sizeof(*keys));
@@ -1460,7 +1456,7 @@ int main(int argc, char **argv)
 		       "one conntrack LRU lookup + backend + IPv4-in-IPv4 encapsulation",
 		       bpf_program__fd(fl_ipip->progs.floor_ipip), &f, false, 1, XDP_TX);
 		DRIVEN("floor ipip lane", "reference: floor ipip est + the contract's least: filter "
-		       "flag, VIP by id (live, MTU), last-seen tick, one per-CPU counter",
+		       "flag, the backend's VIP (live, MTU), last-seen tick, one per-CPU counter",
 		       bpf_program__fd(fl_ipip->progs.floor_ipip_lane), &f, false, 1, XDP_TX);
 	}
 	fl_ins = floor_open(true);

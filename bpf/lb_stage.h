@@ -92,6 +92,24 @@ static __always_inline struct xl4_backend *ct_entry_backend(const struct xl4_flo
 	return be;
 }
 
+/* The same for the established lane: the backend and its VIP's copy by backend id
+ * (xl4_bevip_v1), two lookups by one id that run side by side, where ct_entry_backend()'s
+ * VIP waits for the backend's vip_id. A copy that does not name the backend's VIP (none
+ * written yet, or stale) returns NULL: the LB stage decides by the chain. */
+static __always_inline struct xl4_backend *ct_entry_backend_lane(const struct xl4_flow *f,
+								 struct xl4_vip **vip)
+{
+	__u32 id = f->backend_id;
+	struct xl4_backend *be = bpf_map_lookup_elem(&xl4_backends_v1, &id);
+	struct xl4_vip *v = bpf_map_lookup_elem(&xl4_bevip_v1, &id);
+
+	if (!be || !v || !(v->flags & XL4_VIP_F_LIVE) || v->id != be->vip_id ||
+	    !flow_usable(f, be, v))
+		return NULL;
+	*vip = v;
+	return be;
+}
+
 /* The stage's established path (IPv6, and IPv4 the lane left alone): 1: a hit (l->vip,
  * l->be, l->hash set); 0: no entry; -1: an entry this path cannot use (its backend gone or its
  * VIP changing): the full path decides, conntrack included. */
@@ -303,7 +321,7 @@ static __always_inline int xl4_lb_est4(struct xdp_md *ctx, struct xl4_pkt *p)
 		p->absent |= XL4_ABSENT_CT4;
 		return XL4_NEXT;
 	}
-	be = ct_entry_backend(f, &vip);
+	be = ct_entry_backend_lane(f, &vip);
 	if (!be ||
 	    (vip->mode == XL4_FWD_IPIP && (!(f->flags & XL4_FLOW_F_HASH) || ipip_too_big(p, vip))))
 		return XL4_NEXT;

@@ -104,6 +104,14 @@ struct {
 	__type(value, struct xl4_backend);
 } xl4_backends_v1 SEC(".maps");
 
+/* Backend id -> its VIP's struct xl4_vip (abi.h: xl4_bevip_v1), for the established lane. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XL4_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xl4_vip);
+} xl4_bevip_v1 SEC(".maps");
+
 /* Maglev tables: (vip id * 2 + slot) * ring_size + hash % ring_size -> backend id.
  * max_entries is set by the loader from the configured ring size. */
 struct {

@@ -49,6 +49,7 @@ struct xl4_engine {
 	int trace_fd;
 	struct xl4_lb_maps {
 		int vips, vipid, vaddr, vbits, backends, ring, globals, vstats, bstats;
+		int bevip; /* each backend's VIP (xl4_bevip_v1) */
 		int vipkey, vidx; /* the VIP index (vip_index.h) */
 		int ct, ct4; /* the connection table: IPv6 flows, IPv4 flows */
 		int icmp; /* xl4_icmpcfg_v1 */

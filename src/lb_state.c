@@ -32,16 +32,48 @@ void xl4_lb_settings_from_config(const struct xl4_config *cfg, struct xl4_lb_set
 static int vip_bits_write(struct xl4_lb *lb);
 static int vip_ids_write(struct xl4_lb *lb);
 
-/* Every write of a VIP entry goes to xl4_vips_v1, its copy by id (xl4_vipid_v1) and the index
- * (rebuilt from xl4_vips_v1: every key by id first, then the slots; vip_index.h). */
-static int vip_entry_put(struct xl4_lb *lb, const struct xl4_vip_key *k, const struct xl4_vip *e)
+/* Backend be_id's VIP copy in xl4_bevip_v1 (abi.h): `live`, a VIP as its copy by id holds it,
+ * or NULL to clear it. */
+static int backend_vip_put(struct xl4_lb *lb, uint32_t be_id, const struct xl4_vip *live)
+{
+	static const struct xl4_vip none;
+
+	if (be_id >= XL4_MAX_BACKENDS)
+		return -EINVAL;
+	if (bpf_map_update_elem(lb->maps.bevip, &be_id, live ? live : &none, BPF_ANY))
+		return -errno;
+	lb->bevip_of[be_id] = live ? live->id + 1 : 0;
+	return 0;
+}
+
+/* Every copy of VIP id's entry in xl4_bevip_v1 cleared (the VIP goes). */
+static int backend_vips_clear(struct xl4_lb *lb, uint32_t id)
+{
+	int ret = 0, r;
+
+	for (uint32_t b = 0; b < XL4_MAX_BACKENDS; b++)
+		if (lb->bevip_of[b] == id + 1 && (r = backend_vip_put(lb, b, NULL)) && !ret)
+			ret = r;
+	return ret;
+}
+
+/* Every write of a VIP entry goes to xl4_vips_v1, its copy by id (xl4_vipid_v1), its copies by
+ * backend id (xl4_bevip_v1) and the index (rebuilt from xl4_vips_v1: every key by id first,
+ * then the slots; vip_index.h). */
+static int vip_entry_put(struct xl4_lb *lb, const struct xl4_lb_vip *v, const struct xl4_vip_key *k,
+			 const struct xl4_vip *e)
 {
 	struct xl4_vip live = *e;
+	int ret;
 
 	live.flags |= XL4_VIP_F_LIVE;
 	if (bpf_map_update_elem(lb->maps.vips, k, e, BPF_ANY) ||
 	    bpf_map_update_elem(lb->maps.vipid, &e->id, &live, BPF_ANY))
 		return -errno;
+	/* and its copy for each of its backends (the established lane's) */
+	for (size_t i = 0; i < v->n_be; i++)
+		if ((ret = backend_vip_put(lb, v->be[i].id, &live)))
+			return ret;
 	return xl4_vip_index_write(lb->maps.vips, lb->maps.vipkey, lb->maps.vidx);
 }
 
@@ -55,6 +87,7 @@ static int vip_entry_del(struct xl4_lb *lb, const struct xl4_vip_key *k, __u32 i
 	int ret = 0, e;
 
 	if (id < XL4_MAX_VIPS) {
+		backend_vips_clear(lb, id);
 		bpf_map_update_elem(lb->maps.vipid, &id, &none, BPF_ANY);
 		lb->id_cooling[id] = true;
 	}
@@ -295,7 +328,7 @@ static int vip_sync(struct xl4_lb *lb, struct xl4_lb_vip *v)
 		.vip_port = htons(v->spec.port),
 	};
 	vip_key(&v->spec, &k, false);
-	if ((err = vip_entry_put(lb, &k, &e)))
+	if ((err = vip_entry_put(lb, v, &k, &e)))
 		goto out;
 	v->slot = next;
 	err = 0;
@@ -321,6 +354,7 @@ static void id_release(struct xl4_lb *lb, const struct xl4_lb_vip *v, const stru
 {
 	/* Mark it gone in the map first: flows still pointing here re-pick through Maglev. */
 	backend_write(lb, v, b, XL4_BE_F_GONE);
+	backend_vip_put(lb, b->id, NULL);
 	lb->be_used[b->id] = false;
 }
 
@@ -342,7 +376,29 @@ static int vip_bits_write(struct xl4_lb *lb)
 	return bpf_map_update_elem(lb->maps.vbits, &zero, &bits, BPF_ANY) ? -errno : 0;
 }
 
-/* xl4_vipid_v1 and the index from what xl4_vips_v1 holds now: every id set or cleared. */
+/* xl4_bevip_v1 whole, from the backends the pins hold and the copies by id (by_id): whatever
+ * a daemon killed mid-change or an older build left there, each backend's copy is its VIP's
+ * again, and no copy is left for a backend that is gone. */
+static int backend_vips_write(struct xl4_lb *lb, const struct xl4_vip *by_id)
+{
+	struct xl4_backend be;
+	int ret;
+
+	for (uint32_t b = 0; b < XL4_MAX_BACKENDS; b++) {
+		const struct xl4_vip *v = NULL;
+
+		if (!bpf_map_lookup_elem(lb->maps.backends, &b, &be) && be.family &&
+		    !(be.flags & XL4_BE_F_GONE) && be.vip_id < XL4_MAX_VIPS &&
+		    (by_id[be.vip_id].flags & XL4_VIP_F_LIVE))
+			v = &by_id[be.vip_id];
+		if ((ret = backend_vip_put(lb, b, v)))
+			return ret;
+	}
+	return 0;
+}
+
+/* xl4_vipid_v1, xl4_bevip_v1 and the index from what xl4_vips_v1 holds now: every id set or
+ * cleared. */
 static int vip_ids_write(struct xl4_lb *lb)
 {
 	struct xl4_vip by_id[XL4_MAX_VIPS] = { { 0 } }, val;
@@ -360,7 +416,8 @@ static int vip_ids_write(struct xl4_lb *lb)
 	for (__u32 id = 0; id < XL4_MAX_VIPS; id++)
 		if (bpf_map_update_elem(lb->maps.vipid, &id, &by_id[id], BPF_ANY))
 			return -errno;
-	return xl4_vip_index_write(lb->maps.vips, lb->maps.vipkey, lb->maps.vidx);
+	return backend_vips_write(lb, by_id) ?:
+	       xl4_vip_index_write(lb->maps.vips, lb->maps.vipkey, lb->maps.vidx);
 }
 
 /* k: a full VIP key; the address-only key is derived from it. */
@@ -525,6 +582,7 @@ int xl4_lb_commit(struct xl4_lb *lb, char *err, size_t errlen)
 			continue;
 		e.flags |= XL4_BE_F_GONE;
 		bpf_map_update_elem(lb->maps.backends, &i, &e, BPF_ANY);
+		backend_vip_put(lb, i, NULL);
 		lb->be_used[i] = false;
 	}
 	free(lb->inh);

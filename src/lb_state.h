@@ -62,6 +62,8 @@ struct xl4_lb {
 	struct xl4_lb_vip vips[XL4_MAX_VIPS];
 	uint16_t be_gen[XL4_MAX_BACKENDS];
 	bool be_used[XL4_MAX_BACKENDS];
+	/* whose VIP's copy xl4_bevip_v1 holds for each backend id: VIP id + 1, 0 for none */
+	uint8_t bevip_of[XL4_MAX_BACKENDS];
 	uint32_t *table; /* scratch: one Maglev table */
 	uint32_t *keys;	 /* scratch: map keys for batch writes */
 	bool hold;	 /* between xl4_lb_hold() and xl4_lb_commit(): tables not written */

@@ -1182,6 +1182,45 @@ static void run_established(struct world *w)
 }
 
 /*
+ * The established lane's copy of the VIP by backend id (xl4_bevip_v1): live and equal to the
+ * copy by id; cleared, or stale (naming another VIP, in another mode), the flow still goes to
+ * its backend in its VIP's mode, by the stage's chain. A lane that took a stale copy would
+ * forward in the wrong mode.
+ */
+static void ct_entry_backend_vip(struct world *w, const struct pspec *ack, const struct mvip *v,
+				 const struct mbe *b, __u32 be_id, const struct xl4_vip *by_id)
+{
+	struct xl4_vip copy = { 0 }, stale, none = { 0 };
+	char name[128];
+	bool ok;
+
+	NAME(name, w, "ct-entry/backend-vip-copy-live");
+	ok = !bpf_map_lookup_elem(w->lb.maps.bevip, &be_id, &copy);
+	if (!ok || memcmp(&copy, by_id, sizeof(copy)))
+		ok = fx_fail(name, true, "backend %u's VIP copy: flags %#x id %u mode %u mtu %u; "
+			     "by id: flags %#x id %u mode %u mtu %u", be_id, copy.flags, copy.id,
+			     copy.mode, copy.mtu, by_id->flags, by_id->id, by_id->mode, by_id->mtu);
+	fx_count(name, ok);
+	if (!ok || bpf_map_update_elem(w->lb.maps.bevip, &be_id, &none, BPF_ANY))
+		return;
+	NAME(name, w, "ct-entry/backend-vip-copy-cleared");
+	send_to(w, name, ack, v, b, LBC_HIT);
+	stale = copy;
+	stale.id = (copy.id + 1) % XL4_MAX_VIPS;
+	/* another mode the lane could take for this entry (the older-entry step left it no
+	 * cached hash, which ipip needs) */
+	stale.mode = copy.mode == XL4_FWD_L2 ? XL4_FWD_PORT : XL4_FWD_L2;
+	if (bpf_map_update_elem(w->lb.maps.bevip, &be_id, &stale, BPF_ANY)) {
+		setup_fail(w, "stale backend VIP copy", strerror(errno));
+		return;
+	}
+	NAME(name, w, "ct-entry/backend-vip-copy-stale");
+	send_to(w, name, ack, v, b, LBC_HIT);
+	if (bpf_map_update_elem(w->lb.maps.bevip, &be_id, &copy, BPF_ANY))
+		setup_fail(w, "backend VIP copy restore", strerror(errno));
+}
+
+/*
  * The connection table's entries as the fast path reads them: the datapath caches the flow hash
  * (ipip's outer source) in the entry; an entry an older datapath wrote has none, and must still
  * give the very same outer source; a hit whose VIP copy by id is not live (a VIP being
@@ -1246,8 +1285,11 @@ static void run_ct_entries(struct world *w)
 		return;
 	NAME(name, w, "ct-entry/vip-copy-cleared");
 	send_to(w, name, &ack, v, b, LBC_HIT);
-	if (bpf_map_update_elem(w->lb.maps.vipid, &id, &saved, BPF_ANY))
+	if (bpf_map_update_elem(w->lb.maps.vipid, &id, &saved, BPF_ANY)) {
 		setup_fail(w, "VIP copy restore", strerror(errno));
+		return;
+	}
+	ct_entry_backend_vip(w, &ack, v, b, f.backend_id, &saved);
 }
 
 /*
@@ -1510,6 +1552,39 @@ static bool vip_bits_expect(struct world *w, const char *name)
 	return ok;
 }
 
+/* xl4_bevip_v1 against what the backends and the copies by id imply (abi.h): for each backend
+ * id, its VIP's copy by id when the backend is live and its VIP is, else zero. */
+static bool bevip_expect(struct world *w, const char *name)
+{
+	struct xl4_vip by_id[XL4_MAX_VIPS] = { { 0 } }, got, want;
+	const struct xl4_lb_maps *m = &w->lb.maps;
+	struct xl4_backend be;
+	bool ok = true;
+
+	if (!fx_selected(name))
+		return true;
+	for (__u32 id = 0; ok && id < XL4_MAX_VIPS; id++)
+		if (bpf_map_lookup_elem(m->vipid, &id, &by_id[id]))
+			ok = fx_fail(name, true, "cannot read xl4_vipid_v1: %s", strerror(errno));
+	for (__u32 b = 0; ok && b < XL4_MAX_BACKENDS; b++) {
+		memset(&want, 0, sizeof(want));
+		if (bpf_map_lookup_elem(m->backends, &b, &be) || bpf_map_lookup_elem(m->bevip, &b, &got)) {
+			ok = fx_fail(name, true, "cannot read backend %u: %s", b, strerror(errno));
+			break;
+		}
+		if (be.family && !(be.flags & XL4_BE_F_GONE) && be.vip_id < XL4_MAX_VIPS &&
+		    (by_id[be.vip_id].flags & XL4_VIP_F_LIVE))
+			want = by_id[be.vip_id];
+		if (memcmp(&got, &want, sizeof(got)))
+			ok = fx_fail(name, true, "backend %u (VIP id %u%s): copy flags %#x id %u mode %u "
+				     "mtu %u, want flags %#x id %u mode %u mtu %u", b, be.vip_id,
+				     be.flags & XL4_BE_F_GONE ? ", gone" : "", got.flags, got.id,
+				     got.mode, got.mtu, want.flags, want.id, want.mode, want.mtu);
+	}
+	fx_count(name, ok);
+	return ok;
+}
+
 static void run_vip_bits(struct world *w)
 {
 	struct mvip *v = &w->vip[V_RST]; /* the only VIP on its address */
@@ -1527,6 +1602,8 @@ static void run_vip_bits(struct world *w)
 	NAME(name, w, "vip-bits/provisioned");
 	if (!vip_bits_expect(w, name) || !lv)
 		return;
+	NAME(name, w, "vip-bits/backend-vip-copies");
+	bevip_expect(w, name);
 	/* something counted on the VIP, for the reused-id row below */
 	NAME(name, w, "vip-bits/counted-before-delete");
 	send_to(w, name, &s, v, pick(v, &s), LBC_NEW);
@@ -1539,6 +1616,8 @@ static void run_vip_bits(struct world *w)
 	v->used = 0; /* the model's too: no counter checks for it from here on */
 	NAME(name, w, "vip-bits/after-delete");
 	vip_bits_expect(w, name);
+	NAME(name, w, "vip-bits/backend-vip-copies-after-delete");
+	bevip_expect(w, name);
 	/* the deleted VIP's address serves nothing now: its traffic is the host's */
 	NAME(name, w, "vip-bits/deleted-vip-passes");
 	build(&p, &s);
@@ -1654,6 +1733,8 @@ static void run_removed(struct world *w)
 		return;
 	}
 	b->gone = 1;
+	NAME(name, w, "removed/backend-vip-copies");
+	bevip_expect(w, name);
 	ack = f1;
 	ack.flags = TH_ACK;
 	NAME(name, w, "removed/existing-flow-repicks");
@@ -2311,6 +2392,18 @@ static void run_restart(struct world *w)
 		vc0 = lb_ctr(w->lb.maps.vstats, before[V_MAIN].e.id);
 		bc0 = lb_ctr(w->lb.maps.bstats, b->id);
 	}
+	/* what a daemon killed mid-change could leave in the lane's copies: one for an id no
+	 * backend has, and a live backend's naming its VIP in another mode */
+	if (ok) {
+		struct xl4_vip junk = before[V_MAIN].e;
+		__u32 free_id = XL4_MAX_BACKENDS - 1;
+
+		junk.flags |= XL4_VIP_F_LIVE;
+		junk.mode = junk.mode == XL4_FWD_L2 ? XL4_FWD_PORT : XL4_FWD_L2;
+		if (bpf_map_update_elem(w->lb.maps.bevip, &free_id, &junk, BPF_ANY) ||
+		    bpf_map_update_elem(w->lb.maps.bevip, &b->id, &junk, BPF_ANY))
+			ok = setup_fail(w, "restart: plant stale copies", strerror(errno));
+	}
 	if (!ok || xl4_lb_init(&fresh, &w->eng.lb, &s) || xl4_lb_adopt(&fresh)) {
 		setup_fail(w, "restart", "cannot set up the second lb_state");
 		return;
@@ -2353,6 +2446,9 @@ static void run_restart(struct world *w)
 	}
 	if (ok && xl4_lb_commit(&fresh, err, sizeof(err)))
 		ok = setup_fail(w, "restart: commit", err);
+	NAME(name, w, "restart/backend-vip-copies");
+	if (ok)
+		bevip_expect(w, name);
 	/* an adopted VIP and backend keep what they counted (a new one would start at zero) */
 	NAME(name, w, "restart/counters-kept");
 	if (ok && fx_selected(name)) {
