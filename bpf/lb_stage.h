@@ -290,9 +290,9 @@ static __always_inline struct xl4_vip *vip_by_hint(const struct xl4_pkt *p)
  * guard's frames are added to (512 bytes in all). */
 static __always_inline struct xl4_flow *ct4_lookup_pkt(const struct xl4_pkt *p)
 {
-	struct xl4_flow_key4 k4 = { .saddr = p->t.saddr[0], .daddr = p->t.daddr[0],
-				    .sport = p->t.sport, .dport = p->t.dport, .proto = p->t.proto };
+	struct xl4_flow_key4 k4;
 
+	xl4_flow_key4_set(&k4, p->t.saddr[0], p->t.daddr[0], p->t.sport, p->t.dport, p->t.proto);
 	return bpf_map_lookup_elem(&xl4_ct4_v1, &k4);
 }
 
