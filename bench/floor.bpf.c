@@ -27,6 +27,8 @@
  *                 per-CPU counter per backend (packets, bytes: user space would sum it into the
  *                 VIP's, the backend's and the verdict's totals). xl4's lane does each of these
  *                 with more (three counters, the VIP-address bits, the LB settings, its clock).
+ *   floor_l2_lane "floor l2 lane": floor_est plus floor_ipip_lane's share of the contract but
+ *                 the MTU check (l2 forwards the frame as it came).
  *   floor_insert  "floor insert" (every packet a new flow): parse, key, jhash, one Maglev read
  *                 (a 2 x 65537 u32 array, one VIP's two tables), the backend's MAC, and
  *                 bpf_map_update_elem(BPF_ANY) into the same kind of LRU (xl4-bench gives this
@@ -211,15 +213,45 @@ int floor_ipip(struct xdp_md *ctx)
 	return ret < 0 ? XDP_ABORTED : ret;
 }
 
+/* The lanes' share of the contract before forwarding: the filter's flag, the backend's VIP (by
+ * the backend id, beside the backend) live and the backend's, the MTU when it has one (ipip's),
+ * the last-seen tick. -1 to go on, else the action. */
+static __always_inline int floor_lane_check(const struct xl4_pkt *p, struct xl4_flow *f,
+					    const struct xl4_backend *be, __u32 hdr)
+{
+	__u32 be_id = f->backend_id, tick;
+	struct xl4_vip *vip = bpf_map_lookup_elem(&vips, &be_id);
+
+	if (!vip || !(vip->flags & XL4_VIP_F_LIVE) || vip->id != be->vip_id ||
+	    (hdr && vip->mtu && p->l3_len + hdr > vip->mtu))
+		return XDP_PASS;
+	tick = (__u32)bpf_jiffies64();
+	if (f->last_s != tick)
+		f->last_s = tick;
+	return -1;
+}
+
+/* And after it: one per-CPU counter per backend. */
+static __always_inline int floor_lane_count(__u32 be_id, const struct xl4_pkt *p, int ret)
+{
+	struct floor_count *c;
+
+	if (ret < 0)
+		return XDP_ABORTED;
+	c = bpf_map_lookup_elem(&lane_count, &be_id);
+	if (!c)
+		return XDP_ABORTED; /* a backend id past the counters: a wrong setup */
+	c->packets++;
+	c->bytes += p->pkt_len;
+	return ret;
+}
+
 SEC("xdp")
 int floor_ipip_lane(struct xdp_md *ctx)
 {
 	struct xl4_pkt p = {};
 	struct xl4_backend *be;
-	struct floor_count *c;
-	struct xl4_vip *vip;
 	struct xl4_flow *f;
-	__u32 be_id, tick;
 	int ret;
 
 	if (filter_busy)
@@ -227,23 +259,30 @@ int floor_ipip_lane(struct xdp_md *ctx)
 	ret = floor_hit(ctx, &p, &f, &be);
 	if (ret >= 0)
 		return ret;
-	be_id = f->backend_id;
-	vip = bpf_map_lookup_elem(&vips, &be_id);
-	if (!vip || !(vip->flags & XL4_VIP_F_LIVE) || vip->id != be->vip_id ||
-	    (vip->mtu && p.l3_len + 20u > vip->mtu))
-		return XDP_PASS;
-	tick = (__u32)bpf_jiffies64();
-	if (f->last_s != tick)
-		f->last_s = tick;
+	ret = floor_lane_check(&p, f, be, sizeof(struct iphdr));
+	if (ret >= 0)
+		return ret;
 	ret = encap_ip4(ctx, &p, f->hash, be, lane_src4, lane_src4_mask);
-	if (ret < 0)
-		return XDP_ABORTED;
-	c = bpf_map_lookup_elem(&lane_count, &be_id);
-	if (!c)
-		return XDP_ABORTED; /* a backend id past the counters: a wrong setup */
-	c->packets++;
-	c->bytes += p.pkt_len;
-	return ret;
+	return floor_lane_count(f->backend_id, &p, ret);
+}
+
+SEC("xdp")
+int floor_l2_lane(struct xdp_md *ctx)
+{
+	struct xl4_pkt p = {};
+	struct xl4_backend *be;
+	struct xl4_flow *f;
+	int ret;
+
+	if (filter_busy)
+		return XDP_PASS;
+	ret = floor_hit(ctx, &p, &f, &be);
+	if (ret >= 0)
+		return ret;
+	ret = floor_lane_check(&p, f, be, 0);
+	if (ret >= 0)
+		return ret;
+	return floor_lane_count(f->backend_id, &p, fwd_l2(ctx, be));
 }
 
 SEC("xdp")

@@ -955,7 +955,8 @@ static const struct goal {
 } goals[] = {
 	{ "LB established ipip (driven) / driven XDP_PASS", "ipip est", "drv XDP_PASS", 1, 3.0,
 	  { "floor ipip est", "floor ipip lane" } },
-	{ "LB established l2 (direct) / XDP_PASS", "l2 est", "XDP_PASS", 1, 4.0, { "floor l2 est" } },
+	{ "LB established l2 (direct) / XDP_PASS", "l2 est", "XDP_PASS", 1, 4.0,
+	  { "floor l2 est", "floor l2 lane" } },
 	{ "new connection, guard on (SYN + completing ACK) / driven XDP_PASS", "l2 conn guard",
 	  "drv XDP_PASS", 2, 15.0, { "floor conn" } },
 	{ "non-VIP pass / XDP_PASS", "xl4 pass", "XDP_PASS", 1, 2.5, { "floor pass" } },
@@ -1496,6 +1497,10 @@ int main(int argc, char **argv)
 	r = add_row("floor pass", "reference: floor of a packet for no VIP: xl4 parse + VIP-address "
 		    "bit + verdict counter", false, bpf_program__fd(fl_blk->progs.floor_pass), &valid,
 		    XDP_PASS);
+	r->base_pass = b_pass, r->base_parse = b_parse;
+	r = add_row("floor l2 lane", "reference: floor l2 est + the contract's least: filter flag, "
+		    "the backend's VIP (live), last-seen tick, one per-CPU counter", false,
+		    bpf_program__fd(fl_est->progs.floor_l2_lane), &est, XDP_TX);
 	r->base_pass = b_pass, r->base_parse = b_parse;
 	for (int i = b_parse + 1; i < nrows; i++)
 		if (rows[i].driven)
