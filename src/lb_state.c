@@ -70,11 +70,17 @@ static int vip_entry_put(struct xl4_lb *lb, const struct xl4_lb_vip *v, const st
 	if (bpf_map_update_elem(lb->maps.vips, k, e, BPF_ANY) ||
 	    bpf_map_update_elem(lb->maps.vipid, &e->id, &live, BPF_ANY))
 		return -errno;
-	/* and its copy for each of its backends (the established lane's) */
+	/* and its copy for each of its backends (the established lane's). A copy left behind
+	 * would name this VIP as it was, which the lane cannot tell from the new one: on any
+	 * failure they all go, and the lane leaves these flows to the stage. */
 	for (size_t i = 0; i < v->n_be; i++)
 		if ((ret = backend_vip_put(lb, v->be[i].id, &live)))
-			return ret;
-	return xl4_vip_index_write(lb->maps.vips, lb->maps.vipkey, lb->maps.vidx);
+			goto fail;
+	if (!(ret = xl4_vip_index_write(lb->maps.vips, lb->maps.vipkey, lb->maps.vidx)))
+		return 0;
+fail:
+	backend_vips_clear(lb, e->id);
+	return ret;
 }
 
 /* The copy goes first: no conntrack hit finds a VIP the hash no longer has. Then the index
@@ -804,8 +810,10 @@ int xl4_lb_backend_add(struct xl4_lb *lb, const char *vip, const struct xl4_back
 	}
 	v->n_be++;
 	if ((ret = vip_sync(lb, v))) {
+		/* the maps may name it already (its entry, a table that flipped): gone there too,
+		 * so what a table sends it re-picks, and no lane copy outlives it */
+		id_release(lb, v, nb);
 		v->n_be--;
-		lb->be_used[nb->id] = false;
 		return xl4_errf(err, errlen, ret, "backend %s: cannot write the maps: %s", str, strerror(-ret));
 	}
 	{

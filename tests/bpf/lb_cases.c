@@ -1183,9 +1183,9 @@ static void run_established(struct world *w)
 
 /*
  * The established lane's copy of the VIP by backend id (xl4_bevip_v1): live and equal to the
- * copy by id; cleared, or stale (naming another VIP, in another mode), the flow still goes to
- * its backend in its VIP's mode, by the stage's chain. A lane that took a stale copy would
- * forward in the wrong mode.
+ * copy by id; cleared, not live (in another mode), or stale (naming another VIP, in another
+ * mode), the flow still goes to its backend in its VIP's mode, by the stage's chain. A lane
+ * that took a copy not live, or a stale one, would forward in the wrong mode.
  */
 static void ct_entry_backend_vip(struct world *w, const struct pspec *ack, const struct mvip *v,
 				 const struct mbe *b, __u32 be_id, const struct xl4_vip *by_id)
@@ -1205,11 +1205,19 @@ static void ct_entry_backend_vip(struct world *w, const struct pspec *ack, const
 		return;
 	NAME(name, w, "ct-entry/backend-vip-copy-cleared");
 	send_to(w, name, ack, v, b, LBC_HIT);
-	stale = copy;
-	stale.id = (copy.id + 1) % XL4_MAX_VIPS;
 	/* another mode the lane could take for this entry (the older-entry step left it no
 	 * cached hash, which ipip needs) */
+	stale = copy;
 	stale.mode = copy.mode == XL4_FWD_L2 ? XL4_FWD_PORT : XL4_FWD_L2;
+	stale.flags &= ~XL4_VIP_F_LIVE;
+	if (bpf_map_update_elem(w->lb.maps.bevip, &be_id, &stale, BPF_ANY)) {
+		setup_fail(w, "backend VIP copy not live", strerror(errno));
+		return;
+	}
+	NAME(name, w, "ct-entry/backend-vip-copy-not-live");
+	send_to(w, name, ack, v, b, LBC_HIT);
+	stale.flags |= XL4_VIP_F_LIVE;
+	stale.id = (copy.id + 1) % XL4_MAX_VIPS;
 	if (bpf_map_update_elem(w->lb.maps.bevip, &be_id, &stale, BPF_ANY)) {
 		setup_fail(w, "stale backend VIP copy", strerror(errno));
 		return;
@@ -1231,13 +1239,13 @@ static void run_ct_entries(struct world *w)
 	struct mvip *v = &w->vip[V_MAIN];
 	struct xl4_lb_vip *lv = xl4_lb_vip_find(&w->lb, v->spec.name);
 	struct pspec s = flow(w, v, 5, 47000, TH_SYN), ack;
-	struct xl4_vip saved = { 0 }, none = { 0 };
+	struct xl4_vip saved = { 0 }, none = { 0 }, be_copy;
 	struct mbe *b = pick(v, &s);
 	struct xl4_flow_key k;
 	struct xl4_flow f;
 	char name[128];
 	bool ok;
-	__u32 id;
+	__u32 id, be_id;
 
 	NAME(name, w, "ct-entry/");
 	if (!fx_selected(name)) /* its steps build on each other: all or none */
@@ -1281,15 +1289,21 @@ static void run_ct_entries(struct world *w)
 		ok = fx_fail(name, true, "VIP copy by id %u: flags %#x id %u mode %u", id, saved.flags,
 			     saved.id, saved.mode);
 	fx_count(name, ok);
-	if (!ok || bpf_map_update_elem(w->lb.maps.vipid, &id, &none, BPF_ANY))
+	/* both copies cleared (the lane's by backend id too, or the lane would serve the ACK):
+	 * the stage finds the entry unusable and asks the table again */
+	be_id = f.backend_id;
+	if (!ok || bpf_map_lookup_elem(w->lb.maps.bevip, &be_id, &be_copy) ||
+	    bpf_map_update_elem(w->lb.maps.vipid, &id, &none, BPF_ANY) ||
+	    bpf_map_update_elem(w->lb.maps.bevip, &be_id, &none, BPF_ANY))
 		return;
 	NAME(name, w, "ct-entry/vip-copy-cleared");
 	send_to(w, name, &ack, v, b, LBC_HIT);
-	if (bpf_map_update_elem(w->lb.maps.vipid, &id, &saved, BPF_ANY)) {
+	if (bpf_map_update_elem(w->lb.maps.vipid, &id, &saved, BPF_ANY) ||
+	    bpf_map_update_elem(w->lb.maps.bevip, &be_id, &be_copy, BPF_ANY)) {
 		setup_fail(w, "VIP copy restore", strerror(errno));
 		return;
 	}
-	ct_entry_backend_vip(w, &ack, v, b, f.backend_id, &saved);
+	ct_entry_backend_vip(w, &ack, v, b, be_id, &saved);
 }
 
 /*
