@@ -231,6 +231,21 @@ static __always_inline int floor_lane_check(const struct xl4_pkt *p, struct xl4_
 	return -1;
 }
 
+/* The lanes' start: the filter's flag, the flow's hit, the contract's checks. -1 to forward,
+ * else the action. */
+static __always_inline int floor_lane_start(struct xdp_md *ctx, struct xl4_pkt *p,
+					    struct xl4_flow **f, struct xl4_backend **be, __u32 hdr)
+{
+	int ret;
+
+	if (filter_busy)
+		return XDP_PASS;
+	ret = floor_hit(ctx, p, f, be);
+	if (ret >= 0)
+		return ret;
+	return floor_lane_check(p, *f, *be, hdr);
+}
+
 /* And after it: one per-CPU counter per backend. */
 static __always_inline int floor_lane_count(__u32 be_id, const struct xl4_pkt *p, int ret)
 {
@@ -252,14 +267,8 @@ int floor_ipip_lane(struct xdp_md *ctx)
 	struct xl4_pkt p = {};
 	struct xl4_backend *be;
 	struct xl4_flow *f;
-	int ret;
+	int ret = floor_lane_start(ctx, &p, &f, &be, sizeof(struct iphdr));
 
-	if (filter_busy)
-		return XDP_PASS;
-	ret = floor_hit(ctx, &p, &f, &be);
-	if (ret >= 0)
-		return ret;
-	ret = floor_lane_check(&p, f, be, sizeof(struct iphdr));
 	if (ret >= 0)
 		return ret;
 	ret = encap_ip4(ctx, &p, f->hash, be, lane_src4, lane_src4_mask);
@@ -272,14 +281,8 @@ int floor_l2_lane(struct xdp_md *ctx)
 	struct xl4_pkt p = {};
 	struct xl4_backend *be;
 	struct xl4_flow *f;
-	int ret;
+	int ret = floor_lane_start(ctx, &p, &f, &be, 0);
 
-	if (filter_busy)
-		return XDP_PASS;
-	ret = floor_hit(ctx, &p, &f, &be);
-	if (ret >= 0)
-		return ret;
-	ret = floor_lane_check(&p, f, be, 0);
 	if (ret >= 0)
 		return ret;
 	return floor_lane_count(f->backend_id, &p, fwd_l2(ctx, be));
