@@ -1599,6 +1599,116 @@ static bool bevip_expect(struct world *w, const char *name)
 	return ok;
 }
 
+/* A read-only fd of the map behind fd: writes through it fail (EPERM), as a map write the
+ * daemon cannot make would. -1 if it cannot be had. */
+static int map_ro(int fd)
+{
+	LIBBPF_OPTS(bpf_get_fd_by_id_opts, o, .open_flags = BPF_F_RDONLY);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -1;
+	return bpf_map_get_fd_by_id_opts(info.id, &o);
+}
+
+/*
+ * Map writes that fail halfway (lb_state.c). A backend whose add fails after its entry was
+ * written (here: the table's write refused) is released in the maps too: gone, no lane copy.
+ * A VIP whose write fails after its copy by id (here: the index's keys refused) has every
+ * lane copy cleared, so the lane cannot take one of the VIP as it was; the next write puts
+ * them back.
+ */
+static void run_write_failures(struct world *w)
+{
+	struct mvip *v = &w->vip[V_MAIN];
+	struct xl4_lb_vip *lv = xl4_lb_vip_find(&w->lb, v->spec.name);
+	struct xl4_vip copy, none = { 0 };
+	struct xl4_backend_spec bs;
+	struct xl4_backend be = { 0 };
+	struct xl4_vip_spec vs;
+	char name[128], err[160];
+	int ro, saved, ret;
+	size_t n_be;
+	__u32 id = 0;
+	bool ok;
+
+	NAME(name, w, "write-failure/");
+	if (!fx_selected(name))
+		return;
+	if (!lv || !lv->n_be) {
+		setup_fail(w, "write-failure", "VIP main not found or empty");
+		return;
+	}
+	bs = lv->be[0].spec; /* a new address beside the VIP's first backend */
+	if (bs.family == 6) {
+		struct in6_addr x = a6(G_BACKEND, v->slot * 16 + 15);
+
+		memcpy(bs.addr, &x, 16);
+	} else {
+		bs.addr[0] = htonl(a4(G_BACKEND, v->slot * 10 + 9));
+	}
+	while (id < XL4_MAX_BACKENDS && w->lb.be_used[id])
+		id++; /* the id the add takes */
+	n_be = lv->n_be;
+	if ((ro = map_ro(w->lb.maps.ring)) < 0) {
+		setup_fail(w, "write-failure: read-only ring fd", strerror(errno));
+		return;
+	}
+	saved = w->lb.maps.ring;
+	w->lb.maps.ring = ro;
+	ret = xl4_lb_backend_add(&w->lb, v->spec.name, &bs, err, sizeof(err));
+	w->lb.maps.ring = saved;
+	close(ro);
+	NAME(name, w, "write-failure/backend-add-refused");
+	ok = ret != 0 && lv->n_be == n_be;
+	if (!ok)
+		fx_fail(name, true, "add returned %d, backends %zu (were %zu)", ret, lv->n_be, n_be);
+	fx_count(name, ok);
+	NAME(name, w, "write-failure/backend-add-released");
+	ok = id < XL4_MAX_BACKENDS && !w->lb.be_used[id] &&
+	     !bpf_map_lookup_elem(w->lb.maps.backends, &id, &be) &&
+	     !bpf_map_lookup_elem(w->lb.maps.bevip, &id, &copy);
+	if (ok && ((be.family && !(be.flags & XL4_BE_F_GONE)) || memcmp(&copy, &none, sizeof(copy))))
+		ok = fx_fail(name, true, "backend id %u after the failed add: family %u flags %#x, "
+			     "lane copy flags %#x id %u", id, be.family, be.flags, copy.flags, copy.id);
+	else if (!ok)
+		fx_fail(name, true, "backend id %u: cannot read its entries", id);
+	fx_count(name, ok);
+
+	vs = lv->spec;
+	vs.reschedule_down = !vs.reschedule_down;
+	if ((ro = map_ro(w->lb.maps.vipkey)) < 0) {
+		setup_fail(w, "write-failure: read-only index keys fd", strerror(errno));
+		return;
+	}
+	saved = w->lb.maps.vipkey;
+	w->lb.maps.vipkey = ro;
+	ret = xl4_lb_vip_update(&w->lb, &vs, err, sizeof(err));
+	w->lb.maps.vipkey = saved;
+	close(ro);
+	NAME(name, w, "write-failure/vip-update-copies-cleared");
+	ok = ret != 0;
+	for (size_t i = 0; ok && i < lv->n_be; i++) {
+		__u32 b = lv->be[i].id;
+
+		if (bpf_map_lookup_elem(w->lb.maps.bevip, &b, &copy) ||
+		    memcmp(&copy, &none, sizeof(copy)))
+			ok = fx_fail(name, true, "update returned %d; backend %u's lane copy: flags %#x "
+				     "id %u", ret, b, copy.flags, copy.id);
+	}
+	if (ret == 0)
+		fx_fail(name, true, "the update did not fail");
+	fx_count(name, ok);
+	/* the next write puts them back (the spec as it was) */
+	if (xl4_lb_vip_update(&w->lb, &lv->spec, err, sizeof(err))) {
+		setup_fail(w, "write-failure: VIP update", err);
+		return;
+	}
+	NAME(name, w, "write-failure/vip-update-copies-back");
+	bevip_expect(w, name);
+}
+
 static void run_vip_bits(struct world *w)
 {
 	struct mvip *v = &w->vip[V_RST]; /* the only VIP on its address */
@@ -2866,6 +2976,7 @@ void suite_lb(void)
 				run_restart(&w);
 				run_ct_entries(&w);
 				run_ct_split(&w);
+				run_write_failures(&w);
 				run_vip_bits(&w);
 				run_random(&w, fx.seed + m * 2 + v6, 6000);
 			}
