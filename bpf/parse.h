@@ -380,6 +380,22 @@ static __always_inline int tcp_flags_invalid(__u8 f)
 	return 0;
 }
 
+/* The ports into the tuple as one 32-bit store (the source in the low half, as they lie in
+ * memory on this little-endian target). The flow key and the flow cache read both as one word,
+ * and a load that spans two narrower stores still in flight cannot take its data from them: it
+ * waits for them to reach the cache (~5 ns of every established packet here; round
+ * twenty-five). */
+static __always_inline void tuple_ports_set(struct xl4_pkt *p, __be16 sport, __be16 dport)
+{
+	__u32 ports = (__u32)sport | (__u32)dport << 16;
+
+	__builtin_memcpy(&p->t.sport, &ports, sizeof(ports));
+}
+_Static_assert(__builtin_offsetof(struct xl4_tuple, dport) ==
+			       __builtin_offsetof(struct xl4_tuple, sport) + 2 &&
+		       __builtin_offsetof(struct xl4_tuple, sport) % 4 == 0,
+	       "the ports are one aligned word");
+
 static __always_inline int parse_tcp(struct xl4_cursor *c, struct xl4_pkt *p)
 {
 	struct tcphdr *th = c->pos;
@@ -400,8 +416,7 @@ static __always_inline int parse_tcp(struct xl4_cursor *c, struct xl4_pkt *p)
 		return -tcp_flags_invalid(flags);
 	if (xl4_unlikely(th->source == 0 || th->dest == 0))
 		return -XL4_R_TCP_PORT_ZERO;
-	p->t.sport = th->source;
-	p->t.dport = th->dest;
+	tuple_ports_set(p, th->source, th->dest);
 	p->t.tcp_flags = flags;
 	return 0;
 }
@@ -426,8 +441,7 @@ static __always_inline int parse_udp(struct xl4_cursor *c, struct xl4_pkt *p)
 	/* RFC 768 lets a sender put 0 in the source port, but no stack does; floods do. */
 	if (xl4_unlikely(uh->source == 0 || uh->dest == 0))
 		return -XL4_R_UDP_PORT_ZERO;
-	p->t.sport = uh->source;
-	p->t.dport = uh->dest;
+	tuple_ports_set(p, uh->source, uh->dest);
 	return 0;
 }
 
