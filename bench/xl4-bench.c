@@ -856,10 +856,10 @@ static struct floor_block_bpf *floor_block_open(__u32 addr)
 /* An established floor's one flow, client:sport -> vip:80, on backend 3. */
 static void floor_add_flow(struct floor_bpf *fl, __u32 client, __u16 sport, __u32 vip)
 {
-	struct xl4_flow_key4 k4 = { .saddr = htonl(client), .daddr = htonl(vip),
-				    .sport = htons(sport), .dport = htons(80), .proto = IPPROTO_TCP };
+	struct xl4_flow_key4 k4;
 	struct xl4_flow f = { .backend_id = 3, .gen = 1, .hash = 0x9e3779b9u };
 
+	xl4_flow_key4_set(&k4, htonl(client), htonl(vip), htons(sport), htons(80), IPPROTO_TCP);
 	if (bpf_map_update_elem(bpf_map__fd(fl->maps.ct), &k4, &f, BPF_NOEXIST))
 		fatal("floor: conntrack entry", errno);
 }
