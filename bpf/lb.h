@@ -17,6 +17,7 @@
 
 #include "compat.h"
 #include "csum.h"
+#include "flow_cache.h"
 #include "hash.h"
 #include "lb_pkt.h"
 #include "maps.h"
@@ -105,7 +106,12 @@ static __always_inline void ct_update(const struct lb_ctx *l, const struct xl4_f
 		return;
 	}
 	xl4_flow_key4_of(&k4, &l->fk);
+	/* A new flow's insert is one call as before; an entry already there may have copies in
+	 * the flow cache, which must go with it. */
+	if (!bpf_map_update_elem(&xl4_ct4_v1, &k4, f, BPF_NOEXIST))
+		return;
 	bpf_map_update_elem(&xl4_ct4_v1, &k4, f, BPF_ANY);
+	fcache_invalidate();
 }
 
 static __always_inline void ct_delete(const struct lb_ctx *l)
@@ -117,7 +123,8 @@ static __always_inline void ct_delete(const struct lb_ctx *l)
 		return;
 	}
 	xl4_flow_key4_of(&k4, &l->fk);
-	bpf_map_delete_elem(&xl4_ct4_v1, &k4);
+	if (!bpf_map_delete_elem(&xl4_ct4_v1, &k4))
+		fcache_invalidate();
 }
 
 /* Insert a new flow unless this CPU's insert budget for the second is spent. Returns 1 when

@@ -191,6 +191,8 @@ static __always_inline int lb_syn_repoint(const struct lb_ctx *l)
 	f->hash = l->hash;
 	f->flags |= XL4_FLOW_F_HASH;
 	f->last_s = l->now >> XL4_FLOW_TOUCH_SHIFT;
+	if (l->fk.family == 4)
+		fcache_invalidate();
 	return 1;
 }
 
@@ -285,17 +287,6 @@ static __always_inline struct xl4_vip *vip_by_hint(const struct xl4_pkt *p)
 	return v && (v->flags & XL4_VIP_F_LIVE) ? v : NULL;
 }
 
-/* The IPv4 flow's entry, its key built straight from the packet. A function of its own so the
- * key's stack slot is free again after the lookup: the entry program's frame is what the
- * guard's frames are added to (512 bytes in all). */
-static __always_inline struct xl4_flow *ct4_lookup_pkt(const struct xl4_pkt *p)
-{
-	struct xl4_flow_key4 k4;
-
-	xl4_flow_key4_set(&k4, p->t.saddr[0], p->t.daddr[0], p->t.sport, p->t.dport, p->t.proto);
-	return bpf_map_lookup_elem(&xl4_ct4_v1, &k4);
-}
-
 /*
  * The established lane, inlined in the entry program ahead of the guard and the LB stage: an
  * IPv4 TCP or UDP packet (not one the guard wants: a SYN, a bare RST) of a flow the IPv4 table
@@ -310,13 +301,12 @@ static __always_inline int xl4_lb_est4(struct xdp_md *ctx, struct xl4_pkt *p)
 	struct xl4_backend *be;
 	struct xl4_flow *f;
 	struct xl4_vip *vip;
-	__u32 now_s;
 	int ret;
 
 	if ((p->t.flags & (XL4_F_IPV6 | XL4_F_FRAG | XL4_F_L4)) != XL4_F_L4 ||
 	    (p->t.proto != IPPROTO_TCP && p->t.proto != IPPROTO_UDP))
 		return XL4_NEXT;
-	f = ct4_lookup_pkt(p);
+	f = ct4_lookup_cached(p, xl4_now());
 	if (!f) {
 		p->absent |= XL4_ABSENT_CT4;
 		return XL4_NEXT;
@@ -326,9 +316,6 @@ static __always_inline int xl4_lb_est4(struct xdp_md *ctx, struct xl4_pkt *p)
 	    (vip->mode == XL4_FWD_IPIP && (!(f->flags & XL4_FLOW_F_HASH) || ipip_too_big(p, vip))))
 		return XL4_NEXT;
 	g = &xl4_lbglob;
-	now_s = xl4_now() >> XL4_FLOW_TOUCH_SHIFT;
-	if (f->last_s != now_s)
-		f->last_s = now_s;
 	ret = lb_forward(ctx, p, vip->mode, be, f->hash, g);
 	lb_count(&xl4_vstats_v1, vip->id, p->pkt_len, 0, 1, 0);
 	if (ret >= 0)

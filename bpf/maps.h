@@ -138,6 +138,16 @@ struct {
 	__type(value, struct xl4_flow);
 } xl4_ct4_v1 SEC(".maps");
 
+/* The established lane's flow cache and its generation (abi.h, bpf/flow_cache.h); the slots
+ * are set by the loader (lb.conntrack.flow_cache). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XL4_FCACHE_SLOTS_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct xl4_fcache_slot);
+} xl4_fcache_v1 SEC(".maps");
+XL4_BY_ADDRESS(struct xl4_fcache_gen, xl4_fcgen, "fcgen");
+
 /* Deployment-wide LB settings (seed, ring size, insert budget, IPIP sources). */
 XL4_BY_ADDRESS(struct xl4_lb_globals, xl4_lbglob, "lbglob");
 

@@ -42,6 +42,7 @@ struct xl4_lb_conf {
 	uint32_t ct6_max; /* the IPv6 table's entries; 0: ct_max */
 	bool ct_per_cpu_lru;	/* per-CPU LRU lists (the default, see xl4_ct_lru_settle()) */
 	bool ct_per_cpu_lru_set; /* the file says which: pins and CPUs do not decide */
+	uint32_t fcache_slots;	/* the flow cache's slots per CPU (a power of two); 0: off */
 	uint32_t ct_inserts_per_sec;
 	uint32_t too_big_per_sec;	/* ICMP too-big replies per second per CPU (0: no cap) */
 	uint32_t icmp_errors_per_sec;	/* ICMP errors steered to backends per second per CPU */

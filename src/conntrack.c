@@ -35,6 +35,21 @@ int xl4_ct_update(int ct4_fd, int ct6_fd, const struct xl4_flow_key *k, const st
 	return bpf_map_update_elem(ct4_fd, &k4, f, flags);
 }
 
+int xl4_ct_cache_invalidate(int fcgen_fd)
+{
+	struct xl4_fcache_gen g;
+	__u32 zero = 0;
+
+	if (fcgen_fd < 0)
+		return 0;
+	/* The datapath moves it too, atomically: a move of ours lost to a concurrent one of
+	 * its own still leaves a value no copy taken before ours carries. */
+	if (bpf_map_lookup_elem(fcgen_fd, &zero, &g))
+		return -errno;
+	g.gen++;
+	return bpf_map_update_elem(fcgen_fd, &zero, &g, BPF_ANY) ? -errno : 0;
+}
+
 /* ---- the prefix count ---- */
 
 struct count_ctx {
@@ -170,9 +185,10 @@ long xl4_ct_split_ipv4(int ct6_fd, int ct4_fd, bool remove, long *written)
 	return ret;
 }
 
-void xl4_ct_split_pins(int ct6_fd, int ct4_fd, bool remove)
+void xl4_ct_split_pins(int ct6_fd, int ct4_fd, int fcgen_fd, bool remove)
 {
 	long written = 0, seen = xl4_ct_split_ipv4(ct6_fd, ct4_fd, remove, &written);
+	int err = written > 0 ? xl4_ct_cache_invalidate(fcgen_fd) : 0;
 
 	if (seen < 0)
 		pr_warn("cannot %s the IPv4 flows an older build left in %s: %s (each re-picks its "
@@ -182,4 +198,8 @@ void xl4_ct_split_pins(int ct6_fd, int ct4_fd, bool remove)
 		pr_info("conntrack: %ld IPv4 flows in %s (an older build's) %s %s, %ld of them "
 			"written (the others were there, seen later)",
 			seen, XL4_MAP_CT, remove ? "moved to" : "copied to", XL4_MAP_CT4, written);
+	if (err)
+		pr_warn("cannot invalidate the flow cache after writing %ld IPv4 flows: %s (a CPU may "
+			"use its copy of an entry for up to 268 ms more)",
+			written, strerror(-err));
 }

@@ -20,6 +20,11 @@ int xl4_ct_lookup(int ct4_fd, int ct6_fd, const struct xl4_flow_key *k, struct x
 int xl4_ct_update(int ct4_fd, int ct6_fd, const struct xl4_flow_key *k, const struct xl4_flow *f,
 		  __u64 flags);
 
+/* The datapath's flow cache (bpf/flow_cache.h) holds copies of IPv4 entries: whoever writes
+ * or deletes entries of xl4_ct4_v1 from user space calls this after, with the fd of
+ * xl4_fcgen_v1, and no CPU uses a copy taken before. 0, or -errno (fcgen_fd < 0: 0). */
+int xl4_ct_cache_invalidate(int fcgen_fd);
+
 /* Connection-table entries whose client address is in p: a full walk of p's family's table
  * (xl4_ct4_v1 by ct4_fd, xl4_ct_v1 by ct6_fd; IPv4 keys an older build left there are not
  * IPv6 clients), batched (thousands of entries per syscall). -errno when the table cannot be
@@ -45,7 +50,8 @@ long long xl4_ct_count_from(int ct4_fd, int ct6_fd, const struct xl4_prefix *p);
  */
 long xl4_ct_split_ipv4(int ct6_fd, int ct4_fd, bool remove, long *written);
 /* The same, logged: "conntrack: N IPv4 flows in xl4_ct_v1 ... copied to / moved to ...", or a
- * warning naming what is lost when it fails. Silent when there was nothing to do. */
-void xl4_ct_split_pins(int ct6_fd, int ct4_fd, bool remove);
+ * warning naming what is lost when it fails. Silent when there was nothing to do. The flow
+ * cache (fcgen_fd) is invalidated when an entry was written. */
+void xl4_ct_split_pins(int ct6_fd, int ct4_fd, int fcgen_fd, bool remove);
 
 #endif /* XL4_CONNTRACK_H */

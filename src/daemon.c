@@ -781,7 +781,7 @@ int xl4_daemon_run(const struct xl4_config *cfg, const struct xl4_daemon_opts *o
 	xl4_pins_replaced_commit(cfg->pin_path); /* the older pins our program replaced */
 	/* our program serves every interface now: IPv4 flows an older build left in the IPv6
 	 * table (copied at load, re-pointed since) are moved out of it */
-	xl4_ct_split_pins(d->eng.lb.ct, d->eng.lb.ct4, true);
+	xl4_ct_split_pins(d->eng.lb.ct, d->eng.lb.ct4, d->eng.lb.fcgen, true);
 	{
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);

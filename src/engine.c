@@ -64,6 +64,8 @@ static const struct {
 	{ XL4_MAP_CT, NULL, LBF(ct), "lb.conntrack.max_entries, ipv6_max_entries or per_cpu_lru", NULL },
 	{ XL4_MAP_CT4, NULL, LBF(ct4), "lb.conntrack.max_entries or lb.conntrack.per_cpu_lru", NULL },
 	{ XL4_MAP_LB_GLOBALS, ".data.lbglob", LBF(globals), NULL, NULL },
+	{ XL4_MAP_FCACHE_GEN, ".data.fcgen", LBF(fcgen), NULL,
+	  "the flow cache's generation (a program's cache starts empty)" },
 	{ XL4_MAP_ICMP_CFG, ".data.icmpcfg", LBF(icmp), NULL, REBUILT },
 	{ XL4_MAP_VIP_STATS, NULL, LBF(vstats), NULL, NULL },
 	{ XL4_MAP_BE_STATS, NULL, LBF(bstats), NULL, NULL },
@@ -177,6 +179,24 @@ static int pins_fit(struct xl4_bpf *skel, const char *pin_path)
 	return 0;
 }
 
+/* The flow cache's slots per CPU, and the slot index's shift the datapath reads (0: off). */
+static int fcache_size(struct xl4_bpf *skel, const struct xl4_engine_opts *o)
+{
+	__u32 slots = o->fcache_slots ? o->fcache_slots : XL4_FCACHE_SLOTS_DEFAULT;
+
+	if (o->fcache_off) {
+		skel->rodata->cfg_fcache_shift = 0;
+		return bpf_map__set_max_entries(skel->maps.xl4_fcache_v1, 1);
+	}
+	if (slots < XL4_FCACHE_SLOTS_MIN || slots > XL4_FCACHE_SLOTS_MAX || (slots & (slots - 1))) {
+		pr_warn("flow cache of %u slots: want a power of two from %u to %u, or 0 (off)",
+			slots, XL4_FCACHE_SLOTS_MIN, XL4_FCACHE_SLOTS_MAX);
+		return -EINVAL;
+	}
+	skel->rodata->cfg_fcache_shift = 64 - __builtin_ctz(slots);
+	return bpf_map__set_max_entries(skel->maps.xl4_fcache_v1, slots);
+}
+
 /* Open the object and size its maps as o says: nothing in the kernel yet. */
 static int engine_open_sized(const struct xl4_engine_opts *o, struct xl4_bpf **out)
 {
@@ -226,6 +246,10 @@ static int engine_open_sized(const struct xl4_engine_opts *o, struct xl4_bpf **o
 	bpf_map__set_max_entries(skel->maps.xl4_ct_v1, ct6);
 	if (o->rate_max)
 		bpf_map__set_max_entries(skel->maps.xl4_rate_v1, o->rate_max);
+	/* the established lane's flow cache (lb.conntrack.flow_cache): one slot when off */
+	err = fcache_size(skel, o);
+	if (err)
+		goto fail;
 	/* the IPv4 blocklist's second-level groups (filter.ipv4_groups), 1 KiB each */
 	if (o->block4_groups)
 		bpf_map__set_max_entries(skel->maps.xl4_b4grp_v2,
@@ -330,6 +354,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.ring = bpf_map__fd(skel->maps.xl4_ring_v1),
 		.ct = bpf_map__fd(skel->maps.xl4_ct_v1),
 		.ct4 = bpf_map__fd(skel->maps.xl4_ct4_v1),
+		.fcgen = bpf_map__fd(skel->maps.data_fcgen),
 		.globals = bpf_map__fd(skel->maps.data_lbglob),
 		.icmp = bpf_map__fd(skel->maps.data_icmpcfg),
 		.vstats = bpf_map__fd(skel->maps.xl4_vstats_v1),
@@ -369,7 +394,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 	 * old program, attached until this one replaces it, still serves them: copied now, moved
 	 * once this one is attached (xl4_ct_split_pins() from the daemon) */
 	if (o->pin_path)
-		xl4_ct_split_pins(e->lb.ct, e->lb.ct4, false);
+		xl4_ct_split_pins(e->lb.ct, e->lb.ct4, e->lb.fcgen, false);
 	e->filter = (struct xl4_filter_maps){
 		.allow4 = bpf_map__fd(skel->maps.xl4_allow4_v1),
 		.allow6 = bpf_map__fd(skel->maps.xl4_allow6_v1),

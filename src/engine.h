@@ -31,6 +31,8 @@ struct xl4_engine_opts {
 	__u32 guard_grey_slots;	 /* xl4_ggrey_v1 entries (a power of two); 0 = the object's */
 	__u32 guard_syn_slots;	 /* xl4_gsyn_v1 entries (a power of two); 0 = the object's */
 	__u32 guard_verified_max; /* xl4_gver_v1 entries; 0 = the object's */
+	__u32 fcache_slots;	  /* the flow cache's slots per CPU (a power of two); 0 = default */
+	bool fcache_off;	  /* no flow cache (lb.conntrack.flow_cache = 0) */
 };
 
 /* The flood guard's maps (docs/guard.md); grey/syn sizes are what was loaded. */
@@ -52,6 +54,7 @@ struct xl4_engine {
 		int bevip; /* each backend's VIP (xl4_bevip_v1) */
 		int vipkey, vidx; /* the VIP index (vip_index.h) */
 		int ct, ct4; /* the connection table: IPv6 flows, IPv4 flows */
+		int fcgen; /* the flow cache's generation: moved after writing ct4 (conntrack.h) */
 		int icmp; /* xl4_icmpcfg_v1 */
 		int gctl, gvip, gstat; /* the guard's per-VIP entries, reset when a VIP id is reused */
 		int gwin, gsrc; /* and its windows and source sketches (not pinned: -1 if not found) */

@@ -15,6 +15,8 @@ void xl4_engine_opts_from_config(const struct xl4_config *cfg, struct xl4_engine
 	eo->ct6_max = cfg->lb.ct6_max;
 	eo->ct_per_cpu_lru = cfg->lb.ct_per_cpu_lru;
 	eo->ct_lru_open = !cfg->lb.ct_per_cpu_lru_set; /* the caller settles it: ct_lru.h */
+	eo->fcache_slots = cfg->lb.fcache_slots;
+	eo->fcache_off = !cfg->lb.fcache_slots;
 	eo->rate_max = cfg->filter.rate_table_size;
 	eo->block4_groups = cfg->filter.ipv4_groups;
 	eo->guard_grey_slots = cfg->guard.grey_slots;

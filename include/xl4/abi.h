@@ -371,13 +371,30 @@ _Static_assert(sizeof(struct xl4_flow_key4) == 16, "xl4_flow_key4 layout");
  * take its data from them: it waits until they reach the cache (on the Xeon VM ~3 ns of every
  * lookup; docs/performance.md, round twenty-four). The layout is little-endian's, as BPF's
  * (bpfel) and the hosts xl4 builds for. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The key's two words (the flow cache compares them: bpf/flow_cache.h). */
+static inline void xl4_flow_key4_words(__u64 w[2], __be32 saddr, __be32 daddr, __be16 sport,
+				       __be16 dport, __u8 proto)
+{
+	w[0] = (__u64)saddr | (__u64)daddr << 32;
+	w[1] = (__u64)sport | (__u64)dport << 16 | (__u64)proto << 32;
+}
+
+/* The flow cache's slot for key words w (struct xl4_fcache_slot): the high bits of their
+ * multiplicative hash; shift is 64 - log2(slots). */
+static inline __u32 xl4_fcache_index(const __u64 w[2], __u32 shift)
+{
+	return (__u32)(((w[0] ^ w[1]) * 0x9e3779b97f4a7c15ull) >> (shift & 63));
+}
+#endif
+
 static inline void xl4_flow_key4_set(struct xl4_flow_key4 *k4, __be32 saddr, __be32 daddr,
 				     __be16 sport, __be16 dport, __u8 proto)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	__u64 w[2] = { (__u64)saddr | (__u64)daddr << 32,
-		       (__u64)sport | (__u64)dport << 16 | (__u64)proto << 32 };
+	__u64 w[2];
 
+	xl4_flow_key4_words(w, saddr, daddr, sport, dport, proto);
 	__builtin_memcpy(k4, w, sizeof(w));
 #else
 	*k4 = (struct xl4_flow_key4){ .saddr = saddr, .daddr = daddr, .sport = sport,
@@ -401,6 +418,31 @@ struct xl4_flow {
 #define XL4_FLOW_F_HASH (1u << 0)
 #define XL4_FLOW_TOUCH_SHIFT 30
 _Static_assert(sizeof(struct xl4_flow) == 16, "xl4_flow layout");
+
+/*
+ * The established lane's flow cache, xl4_fcache_v1 (per-CPU array, direct-mapped, not
+ * pinned: the program's own): a copy of an IPv4 entry of xl4_ct4_v1 under its key's two
+ * words, good for one epoch, so that a flow's packets skip the table's hash lookup (~8 ns)
+ * while its copy is good. An epoch is 2^XL4_FCACHE_EPOCH_SHIFT ns (~268 ms) of the datapath's
+ * clock plus the generation in xl4_fcgen_v1, which whoever changes or deletes an IPv4 entry
+ * moves (the datapath atomically; user space after writing the table): every copy taken
+ * before goes. bpf/flow_cache.h, docs/architecture.md.
+ */
+#define XL4_MAP_FCACHE "xl4_fcache_v1"
+#define XL4_MAP_FCACHE_GEN "xl4_fcgen_v1"
+#define XL4_FCACHE_EPOCH_SHIFT 28
+#define XL4_FCACHE_SLOTS_DEFAULT 4096 /* per CPU: 128 KiB */
+#define XL4_FCACHE_SLOTS_MIN 256
+#define XL4_FCACHE_SLOTS_MAX 65536
+struct xl4_fcache_slot {
+	__u64 key[2];	   /* the struct xl4_flow_key4 as stored (xl4_flow_key4_words()) */
+	struct xl4_flow f; /* the entry as copied; f.last_s holds the epoch it was copied in */
+};
+_Static_assert(sizeof(struct xl4_fcache_slot) == 32, "xl4_fcache_slot layout");
+
+struct xl4_fcache_gen {
+	__u64 gen;
+};
 
 /* xl4_lbglob_v1 (array, 1 entry): deployment-wide settings, written by the daemon. */
 struct xl4_lb_globals {

@@ -42,6 +42,7 @@
 #include "testrun.h"
 #include "uparse.h"
 #include "xl4/abi.h"
+#include "xl4.skel.h"
 
 #define LB_RING 1009 /* prime; small keeps table builds and ring writes fast */
 #define LB_SEED 0x5eed1234u
@@ -1347,6 +1348,129 @@ static void split_census(struct world *w, long *v4, long *v6, const struct xl4_f
 	*be4 = bpf_map_lookup_elem(w->lb.maps.ct4, &k4, &f) ? ~0u : f.backend_id;
 }
 
+/* ---- the established lane's flow cache (bpf/flow_cache.h) ---------------------------------- */
+
+/* The backend id this CPU's flow cache holds for s (the fixtures run on one CPU: harness.c),
+ * or -1 when its slot holds another flow. */
+static long fcache_backend(struct world *w, const struct pspec *s)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(w->eng.skel->maps.xl4_fcache_v1);
+	struct xl4_fcache_slot *slots = calloc(ncpu > 0 ? ncpu : 1, sizeof(*slots));
+	struct xl4_flow_key k;
+	__u64 kw[2];
+	__u32 idx;
+	long id = -1;
+	int cpu = sched_getcpu();
+
+	flow_key(s, &k);
+	xl4_flow_key4_words(kw, k.saddr[0], k.daddr[0], k.sport, k.dport, k.proto);
+	idx = xl4_fcache_index(kw, w->eng.skel->rodata->cfg_fcache_shift);
+	if (slots && cpu >= 0 && cpu < ncpu && !bpf_map_lookup_elem(fd, &idx, slots) &&
+	    slots[cpu].key[0] == kw[0] && slots[cpu].key[1] == kw[1])
+		id = slots[cpu].f.backend_id;
+	free(slots);
+	return id;
+}
+
+static bool fcache_expect(struct world *w, const char *name, const struct pspec *s, long want)
+{
+	long got = fcache_backend(w, s);
+	bool ok = got == want;
+
+	if (!fx_selected(name))
+		return true;
+	if (!ok)
+		fx_fail(name, true, "flow cache: want %s%ld, got %s%ld", want < 0 ? "no copy " : "backend id ",
+			want, got < 0 ? "no copy " : "backend id ", got);
+	fx_count(name, ok);
+	return ok;
+}
+
+/* Write s's entry as naming b, from user space (its cache invalidated as every writer does). */
+static bool ct_plant(struct world *w, const struct pspec *s, const struct mbe *b)
+{
+	struct xl4_flow f = { .backend_id = b->id, .flags = XL4_FLOW_F_HASH, .hash = flow_hash(s) };
+	struct xl4_flow_key k;
+	struct xl4_backend be;
+
+	flow_key(s, &k);
+	if (bpf_map_lookup_elem(w->lb.maps.backends, &f.backend_id, &be))
+		return setup_fail(w, "backend lookup", strerror(errno));
+	f.gen = be.gen;
+	if (xl4_ct_update(w->lb.maps.ct4, w->lb.maps.ct, &k, &f, BPF_ANY) ||
+	    xl4_ct_cache_invalidate(w->lb.maps.fcgen))
+		return setup_fail(w, "conntrack plant", strerror(errno));
+	return true;
+}
+
+/*
+ * The cache serves a flow's ACKs from the copy its first one took; an entry deleted behind its
+ * back (no invalidation) goes on being served until the generation moves; user space's
+ * invalidation and the datapath's own (a SYN on a reused tuple overwrites the entry: the
+ * ACKs after it must follow the new entry, not a copy of the old) take every copy away.
+ * IPv4 only: the lane and its cache are IPv4's.
+ */
+static void run_flow_cache(struct world *w)
+{
+	struct mvip *v = &w->vip[V_EST];
+	struct pspec s = flow(w, v, 5, 45000, TH_SYN), ack;
+	struct xl4_flow_key k;
+	struct xl4_flow_key4 k4;
+	struct mbe *b = pick(v, &s), *other;
+	char name[128];
+
+	if (w->v6 || !b)
+		return;
+	other = &v->be[b == &v->be[0] ? 1 : 0];
+	ack = s;
+	ack.flags = TH_ACK;
+	ack.payload = 30;
+	NAME(name, w, "flow-cache/syn");
+	send_to(w, name, &s, v, b, LBC_NEW);
+	NAME(name, w, "flow-cache/no-copy-before-an-ack");
+	fcache_expect(w, name, &ack, -1);
+	NAME(name, w, "flow-cache/first-ack");
+	send_to(w, name, &ack, v, b, LBC_HIT);
+	NAME(name, w, "flow-cache/copied");
+	fcache_expect(w, name, &ack, b->id);
+
+	/* deleted behind the cache's back: the copy serves (the stage would have inserted it) */
+	flow_key(&s, &k);
+	xl4_flow_key4_of(&k4, &k);
+	if (bpf_map_delete_elem(w->lb.maps.ct4, &k4)) {
+		setup_fail(w, "conntrack delete", strerror(errno));
+		return;
+	}
+	NAME(name, w, "flow-cache/served-from-copy");
+	send_to(w, name, &ack, v, b, LBC_HIT);
+	NAME(name, w, "flow-cache/table-left-alone");
+	ct_expect(w, name, &s, NULL);
+	/* invalidated: the ACK misses, Maglev picks, the flow is inserted again */
+	if (xl4_ct_cache_invalidate(w->lb.maps.fcgen)) {
+		setup_fail(w, "xl4_ct_cache_invalidate", strerror(errno));
+		return;
+	}
+	NAME(name, w, "flow-cache/invalidated-ack-misses");
+	send_to(w, name, &ack, v, b, LBC_NEW);
+	NAME(name, w, "flow-cache/inserted-again");
+	ct_expect(w, name, &s, b);
+
+	/* the datapath's own: the entry names another backend and an ACK copies it; a SYN on the
+	 * same tuple (the guard off) overwrites it with Maglev's pick; the next ACK follows it */
+	if (!ct_plant(w, &s, other))
+		return;
+	NAME(name, w, "flow-cache/planted-ack");
+	send_to(w, name, &ack, v, other, LBC_HIT);
+	NAME(name, w, "flow-cache/planted-copied");
+	fcache_expect(w, name, &ack, other->id);
+	NAME(name, w, "flow-cache/reused-tuple-syn");
+	send_to(w, name, &s, v, b, LBC_NEW);
+	NAME(name, w, "flow-cache/reused-tuple-ack");
+	send_to(w, name, &ack, v, b, LBC_HIT);
+	NAME(name, w, "flow-cache/reused-tuple-copy");
+	fcache_expect(w, name, &ack, b->id);
+}
+
 static void run_ct_split(struct world *w)
 {
 	struct mvip *v = &w->vip[V_MAIN];
@@ -2393,13 +2517,24 @@ static void run_budget(struct world *w)
 		NAME(name, w, "ct-budget/reused-tuple/setup");
 		if (precond(name, now && other && !xl4_ct_lookup(w->lb.maps.ct4, w->lb.maps.ct, &k, &f),
 			    "flow 1 in the table, a second backend")) {
+			struct pspec ack = s;
+
+			ack.flags = TH_ACK;
+			ack.payload = 10;
 			f.backend_id = other->id;
-			if (xl4_ct_update(w->lb.maps.ct4, w->lb.maps.ct, &k, &f, BPF_EXIST))
+			if (xl4_ct_update(w->lb.maps.ct4, w->lb.maps.ct, &k, &f, BPF_EXIST) ||
+			    xl4_ct_cache_invalidate(w->lb.maps.fcgen))
 				fx_fail(name, true, "cannot write the old flow's entry");
+			/* the old flow's ACK: the flow cache copies its entry (IPv4) */
+			NAME(name, w, "ct-budget/reused-tuple/old-ack");
+			send_to(w, name, &ack, v, other, LBC_HIT);
 			NAME(name, w, "ct-budget/reused-tuple/syn");
 			send_to(w, name, &s, v, now, LBC_NEW);
 			NAME(name, w, "ct-budget/reused-tuple/conntrack");
 			ct_expect(w, name, &s, now);
+			/* re-pointed in place: the copy goes with the old entry */
+			NAME(name, w, "ct-budget/reused-tuple/ack-follows-the-syn");
+			send_to(w, name, &ack, v, now, LBC_HIT);
 		}
 	}
 	fx_unpin(&old);
@@ -2975,6 +3110,7 @@ void suite_lb(void)
 					run_spread(&w);
 				run_restart(&w);
 				run_ct_entries(&w);
+				run_flow_cache(&w);
 				run_ct_split(&w);
 				run_write_failures(&w);
 				run_vip_bits(&w);

@@ -18,6 +18,7 @@
 
 #include "conf_include.h"
 #include "config.h"
+#include "engine_opts.h"
 #include "xl4/abi.h"
 
 static void test_defaults(void **state)
@@ -60,6 +61,40 @@ static void test_per_cpu_lru_given(void **state)
 					  err, sizeof(err)), 0);
 	assert_true(c.lb.ct_per_cpu_lru);
 	assert_false(c.lb.ct_per_cpu_lru_set);
+}
+
+/* lb.conntrack.flow_cache: 4096 slots unless said; 0 turns it off (and the engine's options
+ * say so); anything else is a power of two from 256 to 65536, refused otherwise by name. */
+static void test_flow_cache(void **state)
+{
+	static const char *bad[] = { "1000", "128", "131072", "-1", "\"big\"" };
+	char err[XL4_CONFIG_ERR_MAX] = "", text[128];
+	struct xl4_engine_opts eo;
+	struct xl4_config c;
+
+	(void)state;
+	xl4_config_defaults(&c);
+	assert_int_equal(c.lb.fcache_slots, XL4_FCACHE_SLOTS_DEFAULT);
+	xl4_engine_opts_from_config(&c, &eo);
+	assert_int_equal(eo.fcache_slots, XL4_FCACHE_SLOTS_DEFAULT);
+	assert_false(eo.fcache_off);
+	assert_int_equal(xl4_config_parse("lb: { conntrack: { flow_cache = 0; }; };", "t", &c, err,
+					  sizeof(err)), 0);
+	assert_int_equal(c.lb.fcache_slots, 0);
+	xl4_engine_opts_from_config(&c, &eo);
+	assert_true(eo.fcache_off);
+	xl4_config_defaults(&c);
+	assert_int_equal(xl4_config_parse("lb: { conntrack: { flow_cache = 256; }; };", "t", &c, err,
+					  sizeof(err)), 0);
+	assert_int_equal(c.lb.fcache_slots, 256);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		xl4_config_defaults(&c);
+		snprintf(text, sizeof(text), "lb: { conntrack: { flow_cache = %s; }; };", bad[i]);
+		err[0] = 0;
+		assert_int_not_equal(xl4_config_parse(text, "t", &c, err, sizeof(err)), 0);
+		assert_non_null(strstr(err, "flow_cache"));
+		assert_int_equal(c.lb.fcache_slots, XL4_FCACHE_SLOTS_DEFAULT); /* left as it was */
+	}
 }
 
 static void test_icmp_errors_per_second(void **state)
@@ -1010,6 +1045,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_per_cpu_lru_given),
 		cmocka_unit_test(test_cluster_section),
+		cmocka_unit_test(test_flow_cache),
 		cmocka_unit_test(test_icmp_errors_per_second),
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_single_interface_string),

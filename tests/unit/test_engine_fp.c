@@ -48,6 +48,9 @@ static void test_defaults_written_out(void **state)
 	o = none; /* the config always writes this one out */
 	o.block4_groups = XL4_BLOCK4_GROUPS_DEFAULT;
 	assert_int_equal(xl4_engine_fingerprint(&o), base);
+	o = none; /* and this one */
+	o.fcache_slots = XL4_FCACHE_SLOTS_DEFAULT;
+	assert_int_equal(xl4_engine_fingerprint(&o), base);
 }
 
 static void test_changes_change_it(void **state)
@@ -68,6 +71,13 @@ static void test_changes_change_it(void **state)
 	assert_int_not_equal(xl4_engine_fingerprint(&o), base);
 	o = none;
 	o.ring_size = 257;
+	assert_int_not_equal(xl4_engine_fingerprint(&o), base);
+	/* the flow cache's size, and the cache turned off (the program then reads no slot) */
+	o = none;
+	o.fcache_slots = 2 * XL4_FCACHE_SLOTS_DEFAULT;
+	assert_int_not_equal(xl4_engine_fingerprint(&o), base);
+	o = none;
+	o.fcache_off = true;
 	assert_int_not_equal(xl4_engine_fingerprint(&o), base);
 	o = none;
 	o.sample_per_sec = 7;

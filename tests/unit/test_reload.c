@@ -218,7 +218,8 @@ static void test_restart_only_rows(void **state)
 	static const char *const want[] = {
 		"interfaces", "xdp_mode", "pin_path", "control_socket", "parser.fragments",
 		"events.samples_per_second", "lb.seed", "lb.table_size", "lb.conntrack.max_entries",
-		"lb.conntrack.ipv6_max_entries", "lb.conntrack.per_cpu_lru", "filter.rate_table_size", "filter.ipv4_groups",
+		"lb.conntrack.ipv6_max_entries", "lb.conntrack.per_cpu_lru", "lb.conntrack.flow_cache",
+		"filter.rate_table_size", "filter.ipv4_groups",
 		"metrics.listen", "guard.greylist_slots", "guard.syn_slots", "guard.verified_max",
 		"daemon.socket_group",
 	};
