@@ -112,10 +112,14 @@ struct world {
 	__u32 ct_max;
 };
 
+/* The next world_open()'s flow cache off (lb.conntrack.flow_cache = 0). */
+static bool world_fcache_off;
+
 static void world_open(struct world *w, __u32 ct_max, bool per_cpu_lru)
 {
 	struct xl4_engine_opts o = { .pin_path = NULL, .trace = false, .sample_per_sec = 100,
 				     .ct_max = ct_max, .ct_per_cpu_lru = per_cpu_lru,
+				     .fcache_off = world_fcache_off,
 				     .ct6_max = 1024, /* one IPv6 row (l2 est v6): no big idle table */
 				     .frag_policy = XL4_FRAG_PASS };
 	struct xl4_lb_settings s = { .seed = SEED, .ct_inserts_per_sec = 0,
@@ -1123,7 +1127,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	const char *out_dir = NULL, *only = NULL, *ct_sizes = "1000,1000000,10000000", *xf_why[3] = { NULL };
-	struct world w_est, w_new, w_shared, w_gfd, w_gfull, w_gch, w_gnew, w_gpair;
+	struct world w_est, w_nc, w_new, w_shared, w_gfd, w_gfull, w_gch, w_gnew, w_gpair;
 	static struct fworld fw_b1, fw_b10k, fw_b1m, fw_lim, fw_rl;
 	__u32 rl_sources = 1000000;
 	struct ct_case cs[8];
@@ -1132,7 +1136,7 @@ int main(int argc, char **argv)
 	struct bpf_object *o_fl_fd, *o_fl_chal, *o_fl_chalv;
 	int fl_fd_fd, fl_chal_fd, fl_chalv_fd;
 	int pass_fd, parse_fd, xf_miss_fd, xf_hit_fd, xf_ip_fd;
-	__u32 vip_l2, vip_l2v6, vip_port, vip_ipip, n_l2, n_port, n_ipip, s_l2, g_pair;
+	__u32 vip_l2, vip_l2nc, vip_l2v6, vip_port, vip_ipip, n_l2, n_port, n_ipip, s_l2, g_pair;
 	struct pkt valid, synfin, est, est6, icmp, dflow, dsyn;
 	struct floor_bpf *fl_est, *fl_ipip, *fl_ins, *fl_conn, *fl_syn;
 	struct floor_block_bpf *fl_blk;
@@ -1223,6 +1227,11 @@ int main(int argc, char **argv)
 	vip_port = world_vip(&w_est, 2, XL4_FWD_PORT, 8080);
 	vip_ipip = world_vip(&w_est, 3, XL4_FWD_IPIP, 0);
 	vip_l2v6 = world_vip(&w_est, 101, XL4_FWD_L2, 0);
+	/* the same l2 VIP with the flow cache off: the table's lookup on every packet */
+	world_fcache_off = true;
+	world_open(&w_nc, 0, false);
+	world_fcache_off = false;
+	vip_l2nc = world_vip(&w_nc, 1, XL4_FWD_L2, 0);
 	world_open(&w_new, 0, true);
 	n_l2 = world_vip(&w_new, 1, XL4_FWD_L2, 0);
 	n_port = world_vip(&w_new, 2, XL4_FWD_PORT, 8080);
@@ -1277,6 +1286,9 @@ int main(int argc, char **argv)
 		&synfin, XDP_DROP);
 	r = add_row("l2 est", "xl4: LB l2, established flow", false, w_est.e.prog_fd, &est, XDP_TX);
 	r->w = &w_est, r->vip = vip_l2, r->check = CK_HIT;
+	r = add_row("l2 est nocache", "xl4: LB l2, established flow, flow cache off", false,
+		    w_nc.e.prog_fd, &est, XDP_TX);
+	r->w = &w_nc, r->vip = vip_l2nc, r->check = CK_HIT;
 	r = add_row("l2 est v6", "xl4: LB l2, established flow, IPv6 (74-byte frame)", false,
 		    w_est.e.prog_fd, &est6, XDP_TX);
 	r->w = &w_est, r->vip = vip_l2v6, r->check = CK_HIT;
@@ -1593,6 +1605,7 @@ int main(int argc, char **argv)
 	fworld_close(&fw_b1);
 	world_close(&w_shared);
 	world_close(&w_new);
+	world_close(&w_nc);
 	world_close(&w_est);
 	bpf_object__close(o_pass);
 	bpf_object__close(o_fl_fd);
