@@ -5,6 +5,10 @@
  * adds to it), with xl4's own parser, key, hash and map types,
  * so the gap between an xl4 row and its floor row is what xl4 adds on top, measured in the same
  * round (bench/xl4-bench.c prints the floor's ratio under each goal it bounds).
+ * The established floors look their flow up in the table on every packet: the floor of a
+ * balancer that does. xl4's flow cache (bpf/flow_cache.h) skips that lookup for a flow whose
+ * per-CPU copy is of this epoch, so its established rows can go below these floors; xl4's
+ * "l2 est nocache" row is the one to hold against them.
  *
  *   floor_est     "floor l2 est": xl4_parse, the flow key (flow_key_from_pkt) and its 16-byte
  *                 IPv4 table key (xl4_flow_key4_of), one lookup in a 262144-entry shared LRU

@@ -34,7 +34,10 @@
  * skip on a path (xl4's parser, key, hash and map types and sizes; "floor ipip lane" also the
  * least xl4's contract adds to an established packet); a goal with a floor shows
  * the floor's ratio, computed the same way in the same rounds, under xl4's. The driven floors
- * also check after every run that the last flow their driver sent is in their table.
+ * also check after every run that the last flow their driver sent is in their table. The
+ * established floors ask their table on every packet; xl4's flow cache (bpf/flow_cache.h)
+ * does not for a flow whose copy is current, as in these rows (one flow, again and again),
+ * so xl4 may go below them there: "l2 est nocache" is xl4 asking the table every time.
  *
  * xl4 is provisioned exactly as the daemon does it (xl4_engine_load, xl4_lb_init,
  * xl4_lb_vip_add, xl4_lb_backend_add with known MACs), with production defaults: Maglev table

@@ -100,21 +100,30 @@ static __always_inline struct xl4_flow *ct_lookup(const struct lb_ctx *l)
 static __always_inline void ct_update(const struct lb_ctx *l, const struct xl4_flow *f)
 {
 	struct xl4_flow_key4 k4;
+	struct xl4_flow *old;
 
 	if (l->fk.family == 6) {
 		bpf_map_update_elem(&xl4_ct_v1, &l->fk, f, BPF_ANY);
 		return;
 	}
 	xl4_flow_key4_of(&k4, &l->fk);
-	/* A new flow's insert is one call as before; an entry already there may have copies in
-	 * the flow cache, which must go with it. */
+	fcache_forget(&l->fk);
+	/* A new flow's insert is one call as before. An entry already there may have copies in
+	 * other CPUs' flow caches: they go when this one says otherwise. */
 	if (!bpf_map_update_elem(&xl4_ct4_v1, &k4, f, BPF_NOEXIST))
 		return;
+	old = bpf_map_lookup_elem(&xl4_ct4_v1, &k4);
+	if (old && fcache_same(old, f)) {
+		old->last_s = f->last_s;
+		return;
+	}
 	bpf_map_update_elem(&xl4_ct4_v1, &k4, f, BPF_ANY);
 	fcache_invalidate();
 }
 
-static __always_inline void ct_delete(const struct lb_ctx *l)
+/* moved: the entry held what a copy of it does not (another backend, generation or hash than
+ * the flow goes to now), so other CPUs' copies go too. */
+static __always_inline void ct_delete(const struct lb_ctx *l, int moved)
 {
 	struct xl4_flow_key4 k4;
 
@@ -123,7 +132,8 @@ static __always_inline void ct_delete(const struct lb_ctx *l)
 		return;
 	}
 	xl4_flow_key4_of(&k4, &l->fk);
-	if (!bpf_map_delete_elem(&xl4_ct4_v1, &k4))
+	fcache_forget(&l->fk);
+	if (!bpf_map_delete_elem(&xl4_ct4_v1, &k4) && moved)
 		fcache_invalidate();
 }
 

@@ -173,8 +173,14 @@ static __always_inline void lb_syn_remember(const struct xl4_guard_cfg *c, const
  * table changed.) */
 static __always_inline void lb_syn_forget_old(const struct lb_ctx *l)
 {
-	if (ct_lookup(l))
-		ct_delete(l);
+	struct xl4_flow now = { .backend_id = l->be_id, .gen = l->be->gen,
+				.flags = XL4_FLOW_F_HASH, .hash = l->hash };
+	struct xl4_flow *f = ct_lookup(l);
+
+	/* An entry that sends the flow where this SYN went moves no other CPU's copy: a SYN
+	 * repeated on a tuple, spoofed or not, cannot empty every CPU's flow cache. */
+	if (f)
+		ct_delete(l, !fcache_same(f, &now));
 }
 
 /* With the guard off, a SYN whose insert the budget refused: a reused tuple's entry is still
@@ -183,15 +189,17 @@ static __always_inline void lb_syn_forget_old(const struct lb_ctx *l)
 static __always_inline int lb_syn_repoint(const struct lb_ctx *l)
 {
 	struct xl4_flow *f = ct_lookup(l);
+	struct xl4_flow was;
 
 	if (!f)
 		return 0;
+	was = *f;
 	f->backend_id = l->be_id;
 	f->gen = l->be->gen;
 	f->hash = l->hash;
 	f->flags |= XL4_FLOW_F_HASH;
 	f->last_s = l->now >> XL4_FLOW_TOUCH_SHIFT;
-	if (l->fk.family == 4)
+	if (l->fk.family == 4 && !fcache_same(&was, f))
 		fcache_invalidate();
 	return 1;
 }
@@ -339,6 +347,10 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 		return is_vip_addr(&vk) ? -XL4_R_LB_FRAG : XL4_NEXT;
 	g = &xl4_lbglob;
 	flow_key_from_pkt(&l.fk, p);
+	/* A new connection: this CPU's copy of the tuple's last entry goes, whatever the table
+	 * holds now (an entry the LRU evicted is not announced). */
+	if (new_conn && l.fk.family == 4)
+		fcache_forget(&l.fk);
 	l.now = xl4_now();
 	if (!new_conn && !(p->absent & XL4_ABSENT_CT4))
 		ct = lb_ct_fast(&l, g);

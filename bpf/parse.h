@@ -391,6 +391,7 @@ static __always_inline void tuple_ports_set(struct xl4_pkt *p, __be16 sport, __b
 
 	__builtin_memcpy(&p->t.sport, &ports, sizeof(ports));
 }
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "tuple_ports_set(): little-endian");
 _Static_assert(__builtin_offsetof(struct xl4_tuple, dport) ==
 			       __builtin_offsetof(struct xl4_tuple, sport) + 2 &&
 		       __builtin_offsetof(struct xl4_tuple, sport) % 4 == 0,

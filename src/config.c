@@ -1317,7 +1317,7 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 		  "counts more possible CPUs than are online (a share would be too small). false: "
 		  "one shared list, for a NIC whose flows land on fewer CPUs than the machine has" },
 	{ "lb.conntrack.flow_cache", INT(lb.fcache_slots, 0, XL4_FCACHE_SLOTS_MAX), .parse = check_fcache,
-	  .kind = "0 or a power of two", .restart_only = true,
+	  .kind = "0, or a power of two from 256;", .restart_only = true,
 	  .help = "slots per CPU (32 bytes each) of the established lane's flow cache: each CPU "
 		  "keeps a copy of the IPv4 flow entries it used in the last ~268 ms and forwards "
 		  "their packets without the table's lookup (~8 ns less per packet; ~1 ns more for "

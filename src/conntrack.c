@@ -42,11 +42,12 @@ int xl4_ct_cache_invalidate(int fcgen_fd)
 
 	if (fcgen_fd < 0)
 		return 0;
-	/* The datapath moves it too, atomically: a move of ours lost to a concurrent one of
-	 * its own still leaves a value no copy taken before ours carries. */
+	/* The datapath moves it too, by one, atomically, and this read and write are not: a
+	 * step of 2^20 cannot land on a value the datapath's moves reached meanwhile (copies
+	 * stamped with it would be good again). */
 	if (bpf_map_lookup_elem(fcgen_fd, &zero, &g))
 		return -errno;
-	g.gen++;
+	g.gen += 1u << 20;
 	return bpf_map_update_elem(fcgen_fd, &zero, &g, BPF_ANY) ? -errno : 0;
 }
 

@@ -822,8 +822,35 @@ static void sc_two_vips(int v6)
 /* A reused 5-tuple: a flow on backend 1, backend 1 drained, a new connection from the same
  * client port. Its SYN goes to backend 2 (Maglev), and so must its ACKs, not the old entry's
  * way to the drained backend; and its completing ACK counts for the guard as any new
- * connection's does (a client cycling through its ports must not look like a SYN flood). */
-static void sc_reused_tuple(int v6)
+ * connection's does (a client cycling through its ports must not look like a SYN flood).
+ * REUSE_EVICTED: the old entry is gone from the table before the SYN (only the flow cache's
+ * copy remembers it); REUSE_OTHER_CPU: the SYN comes on another CPU than the flow's packets. */
+/* The test runs from here on another CPU than this one (*back: the affinity to restore):
+ * 1, or 0, said loudly, when there is none to move to. */
+static int move_to_other_cpu(const char *name, cpu_set_t *back)
+{
+	int here = sched_getcpu();
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t one;
+
+	if (n < 2 || here < 0) {
+		fprintf(stderr, "fixtures: SKIP %s: one CPU only, no other CPU to send from\n", name);
+		return 0;
+	}
+	sched_getaffinity(0, sizeof(*back), back);
+	CPU_ZERO(&one);
+	CPU_SET((int)((here + 1) % n), &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		fprintf(stderr, "fixtures: SKIP %s: cannot move to CPU %ld: %s\n", name,
+			(here + 1) % n, strerror(errno));
+		return 0;
+	}
+	return 1;
+}
+
+enum reuse { REUSE_PLAIN, REUSE_EVICTED, REUSE_OTHER_CPU };
+
+static void sc_reused_tuple(int v6, enum reuse how)
 {
 	static const uint8_t MAC_BE2[ETH_ALEN] = { 0x02, 0xbe, 0, 0, 0, 2 };
 	struct xl4_backend_spec b1 = web_backend(v6), b2;
@@ -831,8 +858,13 @@ static void sc_reused_tuple(int v6)
 	struct gworld w;
 	struct pkt p;
 	char n[128], err[256];
+	const char *t = how == REUSE_EVICTED	 ? "reused-tuple-evicted" :
+			how == REUSE_OTHER_CPU ? "reused-tuple-other-cpu" :
+						 "reused-tuple";
+	cpu_set_t back;
+	int moved = 0;
 
-	snprintf(n, sizeof(n), "guard/%s/reused-tuple/setup", v6 ? "v6" : "v4");
+	snprintf(n, sizeof(n), "guard/%s/%s/setup", v6 ? "v6" : "v4", t);
 	if (!world_open(&w, v6, n))
 		return;
 	b2 = b1;
@@ -843,10 +875,10 @@ static void sc_reused_tuple(int v6)
 	memcpy(b2.mac, MAC_BE2, ETH_ALEN);
 	/* first: only backend 1 exists, the flow lands there */
 	mkpkt(&w, &p, 1, 40001, TH_SYN, 0, 0, 1000);
-	NAME(n, &w, "reused-tuple/old-syn");
+	NAME(n, &w, "%s/old-syn", t);
 	run(&w, n, &p, XDP_TX, XL4_R_NONE);
 	mkpkt(&w, &p, 1, 40001, TH_ACK, 0, 0, 1001);
-	NAME(n, &w, "reused-tuple/old-ack-to-backend-1");
+	NAME(n, &w, "%s/old-ack-to-backend-1", t);
 	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
 		check_u64(n, "to backend 1's MAC", !memcmp(last.b, MAC_BE, 6), 1);
 	if (xl4_lb_backend_add(&w.lb, "web", &b2, err, sizeof(err)) ||
@@ -859,28 +891,39 @@ static void sc_reused_tuple(int v6)
 	 * the epoch the flow cache copied the old entry in, so the copy must go with the entry */
 	clock_set(&w, w.now + 60 * SEC_NS);
 	mkpkt(&w, &p, 1, 40001, TH_ACK | TH_PSH, 0, 0, 1001);
-	NAME(n, &w, "reused-tuple/old-flow-stays-on-drained-backend");
+	NAME(n, &w, "%s/old-flow-stays-on-drained-backend", t);
 	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
 		check_u64(n, "to backend 1's MAC", !memcmp(last.b, MAC_BE, 6), 1);
+	/* evicted (an LRU says nothing): the SYN finds no entry to delete, and this CPU's flow
+	 * cache still holds the copy the packet above took */
+	if (how == REUSE_EVICTED)
+		ct_forget(&w, 1, 40001);
+	/* another CPU's SYN: the copy above is this CPU's, which only the generation reaches */
+	NAME(n, &w, "%s/new-syn-to-backend-2", t);
+	if (how == REUSE_OTHER_CPU && !(moved = move_to_other_cpu(n, &back))) {
+		world_close(&w);
+		return;
+	}
 	stats_sum(&w, &before);
 	mkpkt(&w, &p, 1, 40001, TH_SYN, 0, 0, 9000);
-	NAME(n, &w, "reused-tuple/new-syn-to-backend-2");
 	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
 		check_u64(n, "to backend 2's MAC", !memcmp(last.b, MAC_BE2, 6), 1);
+	if (moved)
+		sched_setaffinity(0, sizeof(back), &back);
 	mkpkt(&w, &p, 1, 40001, TH_ACK, 0, 0, 9001);
-	NAME(n, &w, "reused-tuple/new-ack-follows-the-syn");
+	NAME(n, &w, "%s/new-ack-follows-the-syn", t);
 	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
 		check_u64(n, "to backend 2's MAC", !memcmp(last.b, MAC_BE2, 6), 1);
 	stats_sum(&w, &after);
-	NAME(n, &w, "reused-tuple/new-ack-counted-as-completing");
+	NAME(n, &w, "%s/new-ack-counted-as-completing", t);
 	check_u64(n, "SYNs", after.syns - before.syns, 1);
 	check_u64(n, "completing ACKs", after.acks - before.acks, 1);
 	mkpkt(&w, &p, 1, 40001, TH_ACK | TH_PSH, 0, 0, 9001);
-	NAME(n, &w, "reused-tuple/new-flow-data-to-backend-2");
+	NAME(n, &w, "%s/new-flow-data-to-backend-2", t);
 	if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
 		check_u64(n, "to backend 2's MAC", !memcmp(last.b, MAC_BE2, 6), 1);
 	stats_sum(&w, &before);
-	NAME(n, &w, "reused-tuple/data-not-counted-again");
+	NAME(n, &w, "%s/data-not-counted-again", t);
 	check_u64(n, "completing ACKs", before.acks - after.acks, 0);
 	world_close(&w);
 }
@@ -3125,7 +3168,9 @@ void suite_guard(void)
 	for (int v6 = 0; v6 <= 1; v6++) {
 		sc_normal(v6);
 		sc_two_vips(v6);
-		sc_reused_tuple(v6);
+		sc_reused_tuple(v6, REUSE_PLAIN);
+		sc_reused_tuple(v6, REUSE_EVICTED);
+		sc_reused_tuple(v6, REUSE_OTHER_CPU);
 		sc_allowlisted(v6);
 		sc_claim_no_backend(v6);
 		sc_claim_too_big(v6);

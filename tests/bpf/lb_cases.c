@@ -584,11 +584,14 @@ static bool w_vip(struct world *w, int slot)
 /* ICMP too-big replies and steered ICMP errors per second per CPU for the next world_open
  * (0: no cap). */
 static uint32_t world_too_big_budget, world_icmp_budget;
+/* The next world_open()'s time is the test clock's (0 unless a test moves it). */
+static bool world_test_clock;
 
 static bool world_open(struct world *w, uint8_t mode, int v6, uint32_t ct_budget, const char *tag)
 {
 	struct xl4_engine_opts o = { .pin_path = NULL, .trace = true, .ring_size = LB_RING,
-				     .ct_max = LB_CT_MAX, .frag_policy = XL4_FRAG_PASS };
+				     .ct_max = LB_CT_MAX, .frag_policy = XL4_FRAG_PASS,
+				     .test_clock = world_test_clock };
 	struct xl4_lb_settings s = { .seed = LB_SEED, .ring_size = LB_RING,
 				     .ct_inserts_per_sec = ct_budget,
 				     .too_big_per_sec = world_too_big_budget,
@@ -1386,6 +1389,28 @@ static bool fcache_expect(struct world *w, const char *name, const struct pspec 
 	return ok;
 }
 
+/* The flow cache's generation (xl4_fcgen_v1), or ~0 when it cannot be read. */
+static __u64 fcache_gen(struct world *w)
+{
+	struct xl4_fcache_gen g;
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(w->lb.maps.fcgen, &zero, &g) ? ~0ull : g.gen;
+}
+
+static bool gen_expect(const char *name, __u64 before, __u64 after, bool moved)
+{
+	bool ok = before != ~0ull && after != ~0ull && (after != before) == moved;
+
+	if (!fx_selected(name))
+		return true;
+	if (!ok)
+		fx_fail(name, true, "flow cache generation %llu -> %llu: want it %s",
+			(unsigned long long)before, (unsigned long long)after, moved ? "moved" : "kept");
+	fx_count(name, ok);
+	return ok;
+}
+
 /* Write s's entry as naming b, from user space (its cache invalidated as every writer does). */
 static bool ct_plant(struct world *w, const struct pspec *s, const struct mbe *b)
 {
@@ -1407,8 +1432,10 @@ static bool ct_plant(struct world *w, const struct pspec *s, const struct mbe *b
  * The cache serves a flow's ACKs from the copy its first one took; an entry deleted behind its
  * back (no invalidation) goes on being served until the generation moves; user space's
  * invalidation and the datapath's own (a SYN on a reused tuple overwrites the entry: the
- * ACKs after it must follow the new entry, not a copy of the old) take every copy away.
- * IPv4 only: the lane and its cache are IPv4's.
+ * ACKs after it must follow the new entry, not a copy of the old) take every copy away; a
+ * SYN that writes what the entry held already forgets this CPU's copy and moves nothing.
+ * IPv4 only: the lane and its cache are IPv4's. On one CPU and the test clock (its own
+ * world): a copy is this CPU's, and good until the clock moves.
  */
 static void run_flow_cache(struct world *w)
 {
@@ -1418,9 +1445,12 @@ static void run_flow_cache(struct world *w)
 	struct xl4_flow_key4 k4;
 	struct mbe *b = pick(v, &s), *other;
 	char name[128];
+	cpu_set_t old;
+	__u64 gen;
 
 	if (w->v6 || !b)
 		return;
+	fx_pin(&old);
 	other = &v->be[b == &v->be[0] ? 1 : 0];
 	ack = s;
 	ack.flags = TH_ACK;
@@ -1439,7 +1469,7 @@ static void run_flow_cache(struct world *w)
 	xl4_flow_key4_of(&k4, &k);
 	if (bpf_map_delete_elem(w->lb.maps.ct4, &k4)) {
 		setup_fail(w, "conntrack delete", strerror(errno));
-		return;
+		goto out;
 	}
 	NAME(name, w, "flow-cache/served-from-copy");
 	send_to(w, name, &ack, v, b, LBC_HIT);
@@ -1448,7 +1478,7 @@ static void run_flow_cache(struct world *w)
 	/* invalidated: the ACK misses, Maglev picks, the flow is inserted again */
 	if (xl4_ct_cache_invalidate(w->lb.maps.fcgen)) {
 		setup_fail(w, "xl4_ct_cache_invalidate", strerror(errno));
-		return;
+		goto out;
 	}
 	NAME(name, w, "flow-cache/invalidated-ack-misses");
 	send_to(w, name, &ack, v, b, LBC_NEW);
@@ -1458,17 +1488,33 @@ static void run_flow_cache(struct world *w)
 	/* the datapath's own: the entry names another backend and an ACK copies it; a SYN on the
 	 * same tuple (the guard off) overwrites it with Maglev's pick; the next ACK follows it */
 	if (!ct_plant(w, &s, other))
-		return;
+		goto out;
 	NAME(name, w, "flow-cache/planted-ack");
 	send_to(w, name, &ack, v, other, LBC_HIT);
 	NAME(name, w, "flow-cache/planted-copied");
 	fcache_expect(w, name, &ack, other->id);
+	gen = fcache_gen(w);
 	NAME(name, w, "flow-cache/reused-tuple-syn");
 	send_to(w, name, &s, v, b, LBC_NEW);
+	NAME(name, w, "flow-cache/reused-tuple-moves-the-generation");
+	gen_expect(name, gen, fcache_gen(w), true);
 	NAME(name, w, "flow-cache/reused-tuple-ack");
 	send_to(w, name, &ack, v, b, LBC_HIT);
 	NAME(name, w, "flow-cache/reused-tuple-copy");
 	fcache_expect(w, name, &ack, b->id);
+
+	/* the same SYN again: Maglev's pick is what the entry holds */
+	gen = fcache_gen(w);
+	NAME(name, w, "flow-cache/repeated-syn");
+	send_to(w, name, &s, v, b, LBC_NEW);
+	NAME(name, w, "flow-cache/repeated-syn-forgets-this-cpus-copy");
+	fcache_expect(w, name, &ack, -1);
+	NAME(name, w, "flow-cache/repeated-syn-keeps-the-generation");
+	gen_expect(name, gen, fcache_gen(w), false);
+	NAME(name, w, "flow-cache/ack-after-repeated-syn");
+	send_to(w, name, &ack, v, b, LBC_HIT);
+out:
+	fx_unpin(&old);
 }
 
 static void run_ct_split(struct world *w)
@@ -3110,7 +3156,6 @@ void suite_lb(void)
 					run_spread(&w);
 				run_restart(&w);
 				run_ct_entries(&w);
-				run_flow_cache(&w);
 				run_ct_split(&w);
 				run_write_failures(&w);
 				run_vip_bits(&w);
@@ -3118,6 +3163,20 @@ void suite_lb(void)
 			}
 			world_close(&w);
 		}
+	}
+	for (size_t m = 0; m < sizeof(modes); m++) {
+		char prefix[32];
+
+		snprintf(prefix, sizeof(prefix), "lb/%s/v4/fcache/", mode_name(modes[m]));
+		if (fx.filter && !strncmp(fx.filter, "lb/", 3) &&
+		    strncmp(prefix, fx.filter, strlen(fx.filter)) &&
+		    strncmp(fx.filter, prefix, strlen(prefix)))
+			continue;
+		world_test_clock = true;
+		if (world_open(&w, modes[m], 0, 0, "/fcache") && world_provision(&w))
+			run_flow_cache(&w);
+		world_test_clock = false;
+		world_close(&w);
 	}
 	run_ct_split_percpu();
 	run_ct_percpu_restart();
