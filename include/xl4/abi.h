@@ -431,7 +431,7 @@ _Static_assert(sizeof(struct xl4_flow) == 16, "xl4_flow layout");
 #define XL4_MAP_FCACHE "xl4_fcache_v1"
 #define XL4_MAP_FCACHE_GEN "xl4_fcgen_v1"
 #define XL4_FCACHE_EPOCH_SHIFT 28
-#define XL4_FCACHE_SLOTS_DEFAULT 4096 /* per CPU: 128 KiB */
+#define XL4_FCACHE_SLOTS_DEFAULT 16384 /* per CPU: 512 KiB (round twenty-five) */
 #define XL4_FCACHE_SLOTS_MIN 256
 #define XL4_FCACHE_SLOTS_MAX 65536
 struct xl4_fcache_slot {
