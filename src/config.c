@@ -1320,8 +1320,9 @@ const struct xl4_conf_key xl4_conf_keys[] = {
 	  .kind = "0, or a power of two from 256;", .restart_only = true,
 	  .help = "slots per CPU (32 bytes each) of the established lane's flow cache: each CPU "
 		  "keeps a copy of the IPv4 flow entries it used in the last ~268 ms and forwards "
-		  "their packets without the table's lookup (~8 ns less per packet; ~1 ns more for "
-		  "a flow whose slot another flow took: docs/load-balancer.md). 0 turns it off" },
+		  "their packets without the table's lookup (~8 ns less per packet; a flow whose "
+		  "slot another flow took pays the slot and its copy on top of the lookup: "
+		  "docs/load-balancer.md). 0 turns it off" },
 	{ "lb.conntrack.inserts_per_second", INT(lb.ct_inserts_per_sec, 0, 100000000),
 	  .help = "per-CPU cap on new entries (0: none); flows above it are forwarded statelessly "
 		  "to their Maglev backend" },
