@@ -283,6 +283,16 @@ uint64_t xl4_lb_table_fingerprint(const struct xl4_maglev_backend *mb, size_t n,
 	return any ? xl4_sip_final(&s, (uint64_t)(size + 1) << 3 << 56) | 1 : 0;
 }
 
+/* The table slot the VIP's entry names in xl4_vips_v1 (written first of its copies), or
+ * fallback when it cannot be read. */
+static uint8_t vip_written_slot(const struct xl4_lb *lb, const struct xl4_vip_key *k,
+				uint8_t fallback)
+{
+	struct xl4_vip e;
+
+	return bpf_map_lookup_elem(lb->maps.vips, k, &e) ? fallback : e.ring_slot & 1;
+}
+
 /* Build the VIP's table into its idle slot, then flip the VIP entry to it. */
 static int vip_sync(struct xl4_lb *lb, struct xl4_lb_vip *v)
 {
@@ -334,8 +344,13 @@ static int vip_sync(struct xl4_lb *lb, struct xl4_lb_vip *v)
 		.vip_port = htons(v->spec.port),
 	};
 	vip_key(&v->spec, &k, false);
-	if ((err = vip_entry_put(lb, v, &k, &e)))
+	if ((err = vip_entry_put(lb, v, &k, &e))) {
+		/* A later write failed (the copies by backend id, the index) after the entry named
+		 * the new slot: the datapath reads that one now, and the next build must go to
+		 * the other, not rewrite it under new flows. */
+		v->slot = vip_written_slot(lb, &k, v->slot);
 		goto out;
+	}
 	v->slot = next;
 	err = 0;
 out:

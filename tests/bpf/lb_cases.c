@@ -1870,6 +1870,21 @@ static void run_write_failures(struct world *w)
 	if (ret == 0)
 		fx_fail(name, true, "the update did not fail");
 	fx_count(name, ok);
+	/* the entry named its new table slot before the index failed: that slot is live now, and
+	 * the daemon's idea of the live slot must follow it (the next build goes to the other) */
+	NAME(name, w, "write-failure/vip-update-slot-as-written");
+	{
+		__u32 vid = lv->id;
+		struct xl4_vip e;
+
+		ok = !bpf_map_lookup_elem(w->lb.maps.vipid, &vid, &e);
+		if (!ok)
+			fx_fail(name, true, "cannot read the VIP's entry by id");
+		else if (e.ring_slot != lv->slot)
+			ok = fx_fail(name, true, "the entry names table slot %u, the daemon thinks %u",
+				     e.ring_slot, lv->slot);
+		fx_count(name, ok);
+	}
 	/* the next write puts them back (the spec as it was) */
 	if (xl4_lb_vip_update(&w->lb, &lv->spec, err, sizeof(err))) {
 		setup_fail(w, "write-failure: VIP update", err);
