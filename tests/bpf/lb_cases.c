@@ -1517,6 +1517,64 @@ out:
 	fx_unpin(&old);
 }
 
+/*
+ * An evicted entry's copy whose backend went down (the VIP reschedules): the ACK leaves the
+ * copy to the stage, which inserts the flow on Maglev's pick. This CPU's copy of the old entry
+ * must go with that insert: when the backend comes back up within the epoch, the next ACK
+ * follows the table, not the copy. On the test clock (its own world) and one CPU.
+ */
+static void run_flow_cache_down(struct world *w)
+{
+	struct mvip *v = &w->vip[V_DOWNR];
+	struct change c = { .before = *v, .after = *v, .target = 2, .avoid = 2 };
+	struct pspec s, ack;
+	struct mbe *b = &v->be[2], *n;
+	struct xl4_flow_key k;
+	struct xl4_flow_key4 k4;
+	char name[128];
+	cpu_set_t old;
+	int err;
+
+	if (w->v6)
+		return;
+	c.after.be[2].down = 1;
+	NAME(name, w, "flow-cache/down/find-flow");
+	if (!precond(name, find_flow(w, v, 8, 49500, pred_moves, &c, &s), "no flow on backend 3"))
+		return;
+	fx_pin(&old);
+	ack = s;
+	ack.flags = TH_ACK;
+	ack.payload = 40;
+	NAME(name, w, "flow-cache/down/syn");
+	send_to(w, name, &s, v, b, LBC_NEW);
+	NAME(name, w, "flow-cache/down/ack-copies");
+	send_to(w, name, &ack, v, b, LBC_HIT);
+	NAME(name, w, "flow-cache/down/copied");
+	fcache_expect(w, name, &ack, b->id);
+	flow_key(&s, &k);
+	xl4_flow_key4_of(&k4, &k);
+	if (bpf_map_delete_elem(w->lb.maps.ct4, &k4) ||
+	    (err = xl4_lb_backend_set_down(&w->lb, b->id, true))) {
+		setup_fail(w, "evict / set down", strerror(errno));
+		goto out;
+	}
+	b->down = 1;
+	n = pick(v, &ack);
+	NAME(name, w, "flow-cache/down/ack-inserted-on-the-pick");
+	send_to(w, name, &ack, v, n, LBC_NEW);
+	NAME(name, w, "flow-cache/down/insert-forgets-the-copy");
+	fcache_expect(w, name, &ack, -1);
+	if ((err = xl4_lb_backend_set_down(&w->lb, b->id, false))) {
+		setup_fail(w, "xl4_lb_backend_set_down", strerror(-err));
+		goto out;
+	}
+	b->down = 0;
+	NAME(name, w, "flow-cache/down/back-up-follows-the-table");
+	send_to(w, name, &ack, v, n, LBC_HIT);
+out:
+	fx_unpin(&old);
+}
+
 static void run_ct_split(struct world *w)
 {
 	struct mvip *v = &w->vip[V_MAIN];
@@ -3188,8 +3246,10 @@ void suite_lb(void)
 		    strncmp(fx.filter, prefix, strlen(prefix)))
 			continue;
 		world_test_clock = true;
-		if (world_open(&w, modes[m], 0, 0, "/fcache") && world_provision(&w))
+		if (world_open(&w, modes[m], 0, 0, "/fcache") && world_provision(&w)) {
 			run_flow_cache(&w);
+			run_flow_cache_down(&w);
+		}
 		world_test_clock = false;
 		world_close(&w);
 	}
