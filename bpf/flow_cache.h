@@ -13,9 +13,9 @@
  *     every IPv4 SYN's (fcache_forget()): a flow's packets come to one CPU (RSS), so that is
  *     where its copy is, including the copy of an entry the LRU evicted, which nothing
  *     announces;
- *   - a write that changes what a copy holds (backend, generation, flags, hash), a delete,
- *     and user space writing the table (src/conntrack.c xl4_ct_cache_invalidate()) move the
- *     generation too, for the copies other CPUs hold: every copy on every CPU goes. An
+ *   - a write or delete of an entry that held something else than the flow's new backend
+ *     (backend, generation, flags, hash), and user space writing the table (src/conntrack.c
+ *     xl4_ct_cache_invalidate()) move the generation too, for the copies other CPUs hold: every copy on every CPU goes. An
  *     insert that writes what the entry held already moves nothing, so repeating a SYN does
  *     not empty every CPU's cache;
  *   - what can change under a copy without touching the table (the backend's generation,
@@ -111,8 +111,10 @@ static __always_inline struct xl4_flow *ct4_lookup_cached(const struct xl4_pkt *
 	f = ct4_lookup_touch(w, now_s);
 	if (!f)
 		return NULL;
-	/* The stamp last, and a stale one first: a run that preempted this one on this CPU
-	 * (PREEMPT_RT runs softirqs in threads) never finds a new key with an old copy. */
+	/* The stamp last, and a stale one first: a run that preempts this one between the
+	 * stores (possible where softirqs run in threads, PREEMPT_RT) finds a stale stamp, not a
+	 * new key with an old copy. (A run that refills the slot while this one is preempted is
+	 * not covered: outside PREEMPT_RT, XDP runs on a CPU do not preempt one another.) */
 	s->f.last_s = ~epoch;
 	asm volatile("" ::: "memory");
 	s->key[0] = w[0];

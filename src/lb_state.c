@@ -283,14 +283,27 @@ uint64_t xl4_lb_table_fingerprint(const struct xl4_maglev_backend *mb, size_t n,
 	return any ? xl4_sip_final(&s, (uint64_t)(size + 1) << 3 << 56) | 1 : 0;
 }
 
-/* The table slot the VIP's entry names in xl4_vips_v1 (written first of its copies), or
- * fallback when it cannot be read. */
-static uint8_t vip_written_slot(const struct xl4_lb *lb, const struct xl4_vip_key *k,
+/* After a failed vip_entry_put(): the table slot the datapath reads for the VIP, its entries
+ * made to agree on it. The copy by id (xl4_vipid_v1) is what most readers take (the index, the
+ * guard's hint, a conntrack hit); when it was not written, the entry by key (xl4_vips_v1,
+ * written first) is put back to it, so that no reader is left on the other slot, which the
+ * next build rewrites. A VIP with no live copy by id yet: the entry by key, or fallback. */
+static uint8_t vip_written_slot(const struct xl4_lb *lb, const struct xl4_vip_key *k, __u32 id,
 				uint8_t fallback)
 {
-	struct xl4_vip e;
+	struct xl4_vip by_id, by_key;
 
-	return bpf_map_lookup_elem(lb->maps.vips, k, &e) ? fallback : e.ring_slot & 1;
+	if (!bpf_map_lookup_elem(lb->maps.vipid, &id, &by_id) && (by_id.flags & XL4_VIP_F_LIVE)) {
+		if (bpf_map_lookup_elem(lb->maps.vips, k, &by_key) ||
+		    by_key.ring_slot != by_id.ring_slot) {
+			by_id.flags &= ~XL4_VIP_F_LIVE;
+			if (bpf_map_update_elem(lb->maps.vips, k, &by_id, BPF_ANY))
+				pr_warn("VIP id %u: its entries name different table slots and cannot be "
+					"made to agree: %s", id, strerror(errno));
+		}
+		return by_id.ring_slot & 1;
+	}
+	return bpf_map_lookup_elem(lb->maps.vips, k, &by_key) ? fallback : by_key.ring_slot & 1;
 }
 
 /* Build the VIP's table into its idle slot, then flip the VIP entry to it. */
@@ -348,7 +361,7 @@ static int vip_sync(struct xl4_lb *lb, struct xl4_lb_vip *v)
 		/* A later write failed (the copies by backend id, the index) after the entry named
 		 * the new slot: the datapath reads that one now, and the next build must go to
 		 * the other, not rewrite it under new flows. */
-		v->slot = vip_written_slot(lb, &k, v->slot);
+		v->slot = vip_written_slot(lb, &k, v->id, v->slot);
 		goto out;
 	}
 	v->slot = next;

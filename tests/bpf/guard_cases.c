@@ -825,27 +825,33 @@ static void sc_two_vips(int v6)
  * connection's does (a client cycling through its ports must not look like a SYN flood).
  * REUSE_EVICTED: the old entry is gone from the table before the SYN (only the flow cache's
  * copy remembers it); REUSE_OTHER_CPU: the SYN comes on another CPU than the flow's packets. */
+/* The flow cache's generation (xl4_fcgen_v1); ~0 when it cannot be read. */
+static __u64 fcache_gen(struct gworld *w)
+{
+	struct xl4_fcache_gen g;
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(w->eng.lb.fcgen, &zero, &g) ? ~0ull : g.gen;
+}
+
 /* The test runs from here on another CPU than this one (*back: the affinity to restore):
  * 1, or 0, said loudly, when there is none to move to. */
 static int move_to_other_cpu(const char *name, cpu_set_t *back)
 {
 	int here = sched_getcpu();
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	cpu_set_t one;
 
-	if (n < 2 || here < 0) {
-		fprintf(stderr, "fixtures: SKIP %s: one CPU only, no other CPU to send from\n", name);
-		return 0;
-	}
 	sched_getaffinity(0, sizeof(*back), back);
-	CPU_ZERO(&one);
-	CPU_SET((int)((here + 1) % n), &one);
-	if (sched_setaffinity(0, sizeof(one), &one)) {
-		fprintf(stderr, "fixtures: SKIP %s: cannot move to CPU %ld: %s\n", name,
-			(here + 1) % n, strerror(errno));
-		return 0;
+	for (int c = 0; c < CPU_SETSIZE && here >= 0; c++) {
+		if (c == here)
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(c, &one);
+		if (!sched_setaffinity(0, sizeof(one), &one))
+			return 1;
 	}
-	return 1;
+	fprintf(stderr, "fixtures: SKIP %s: no other CPU this process may run on\n", name);
+	return 0;
 }
 
 enum reuse { REUSE_PLAIN, REUSE_EVICTED, REUSE_OTHER_CPU };
@@ -925,6 +931,16 @@ static void sc_reused_tuple(int v6, enum reuse how)
 	stats_sum(&w, &before);
 	NAME(n, &w, "%s/data-not-counted-again", t);
 	check_u64(n, "completing ACKs", before.acks - after.acks, 0);
+	/* the same SYN once more: the entry it deletes sends the flow where the SYN goes, so no
+	 * other CPU's flow cache is emptied (a repeated or spoofed SYN must not do that) */
+	if (how == REUSE_PLAIN && !v6) {
+		__u64 g0 = fcache_gen(&w);
+
+		mkpkt(&w, &p, 1, 40001, TH_SYN, 0, 0, 9100);
+		NAME(n, &w, "%s/repeated-syn-keeps-the-generation", t);
+		if (run(&w, n, &p, XDP_TX, XL4_R_NONE))
+			check_u64(n, "flow cache generation moves", fcache_gen(&w) - g0, 0);
+	}
 	world_close(&w);
 }
 

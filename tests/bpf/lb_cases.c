@@ -1553,9 +1553,12 @@ static void run_flow_cache_down(struct world *w)
 	fcache_expect(w, name, &ack, b->id);
 	flow_key(&s, &k);
 	xl4_flow_key4_of(&k4, &k);
-	if (bpf_map_delete_elem(w->lb.maps.ct4, &k4) ||
-	    (err = xl4_lb_backend_set_down(&w->lb, b->id, true))) {
-		setup_fail(w, "evict / set down", strerror(errno));
+	if (bpf_map_delete_elem(w->lb.maps.ct4, &k4)) {
+		setup_fail(w, "conntrack delete", strerror(errno));
+		goto out;
+	}
+	if ((err = xl4_lb_backend_set_down(&w->lb, b->id, true))) {
+		setup_fail(w, "xl4_lb_backend_set_down", strerror(-err));
 		goto out;
 	}
 	b->down = 1;
@@ -1941,6 +1944,36 @@ static void run_write_failures(struct world *w)
 		else if (e.ring_slot != lv->slot)
 			ok = fx_fail(name, true, "the entry names table slot %u, the daemon thinks %u",
 				     e.ring_slot, lv->slot);
+		fx_count(name, ok);
+	}
+	/* the copy by id refused (written after the entry by key): the entry by key is put back
+	 * to the slot the copy by id names, and the daemon stays on it */
+	if ((ro = map_ro(w->lb.maps.vipid)) < 0) {
+		setup_fail(w, "write-failure: read-only VIP-by-id fd", strerror(errno));
+		return;
+	}
+	saved = w->lb.maps.vipid;
+	w->lb.maps.vipid = ro;
+	vs = lv->spec;
+	vs.reschedule_down = !vs.reschedule_down;
+	ret = xl4_lb_vip_update(&w->lb, &vs, err, sizeof(err));
+	w->lb.maps.vipid = saved;
+	close(ro);
+	NAME(name, w, "write-failure/vip-by-id-refused-slots-agree");
+	{
+		__u32 vid = lv->id;
+		struct xl4_vip by_id, by_key;
+		struct xl4_vip_key k = { .family = lv->spec.family, .proto = lv->spec.proto };
+
+		memcpy(k.addr, lv->spec.addr, sizeof(k.addr));
+		k.port = htons(lv->spec.port);
+		ok = ret != 0 && !bpf_map_lookup_elem(w->lb.maps.vipid, &vid, &by_id) &&
+		     !bpf_map_lookup_elem(w->lb.maps.vips, &k, &by_key);
+		if (!ok)
+			fx_fail(name, true, "update returned %d, or the entries cannot be read", ret);
+		else if (by_key.ring_slot != by_id.ring_slot || by_id.ring_slot != lv->slot)
+			ok = fx_fail(name, true, "table slot by key %u, by id %u, the daemon's %u",
+				     by_key.ring_slot, by_id.ring_slot, lv->slot);
 		fx_count(name, ok);
 	}
 	/* the next write puts them back (the spec as it was) */
@@ -2647,13 +2680,25 @@ static void run_budget(struct world *w)
 			/* the old flow's ACK: the flow cache copies its entry (IPv4) */
 			NAME(name, w, "ct-budget/reused-tuple/old-ack");
 			send_to(w, name, &ack, v, other, LBC_HIT);
+			__u64 gen = fcache_gen(w);
+
 			NAME(name, w, "ct-budget/reused-tuple/syn");
 			send_to(w, name, &s, v, now, LBC_NEW);
+			NAME(name, w, "ct-budget/reused-tuple/re-point-moves-the-generation");
+			if (!w->v6)
+				gen_expect(name, gen, fcache_gen(w), true);
 			NAME(name, w, "ct-budget/reused-tuple/conntrack");
 			ct_expect(w, name, &s, now);
 			/* re-pointed in place: the copy goes with the old entry */
 			NAME(name, w, "ct-budget/reused-tuple/ack-follows-the-syn");
 			send_to(w, name, &ack, v, now, LBC_HIT);
+			/* the same SYN again re-points the entry to what it holds: nothing moves */
+			gen = fcache_gen(w);
+			NAME(name, w, "ct-budget/reused-tuple/repeated-syn");
+			send_to(w, name, &s, v, now, LBC_NEW);
+			NAME(name, w, "ct-budget/reused-tuple/repeated-syn-keeps-the-generation");
+			if (!w->v6)
+				gen_expect(name, gen, fcache_gen(w), false);
 		}
 	}
 	fx_unpin(&old);
