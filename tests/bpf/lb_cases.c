@@ -1411,6 +1411,20 @@ static bool gen_expect(const char *name, __u64 before, __u64 after, bool moved)
 	return ok;
 }
 
+/* s's IPv4 entry deleted behind the flow cache's back, as an LRU eviction is: no generation
+ * moves, no CPU forgets its copy. */
+static bool ct_evict(struct world *w, const struct pspec *s)
+{
+	struct xl4_flow_key k;
+	struct xl4_flow_key4 k4;
+
+	flow_key(s, &k);
+	xl4_flow_key4_of(&k4, &k);
+	if (bpf_map_delete_elem(w->lb.maps.ct4, &k4))
+		return setup_fail(w, "conntrack delete", strerror(errno));
+	return true;
+}
+
 /* Write s's entry as naming b, from user space (its cache invalidated as every writer does). */
 static bool ct_plant(struct world *w, const struct pspec *s, const struct mbe *b)
 {
@@ -1441,12 +1455,11 @@ static void run_flow_cache(struct world *w)
 {
 	struct mvip *v = &w->vip[V_EST];
 	struct pspec s = flow(w, v, 5, 45000, TH_SYN), ack;
-	struct xl4_flow_key k;
-	struct xl4_flow_key4 k4;
 	struct mbe *b = pick(v, &s), *other;
 	char name[128];
 	cpu_set_t old;
 	__u64 gen;
+	int err;
 
 	if (w->v6 || !b)
 		return;
@@ -1465,19 +1478,15 @@ static void run_flow_cache(struct world *w)
 	fcache_expect(w, name, &ack, b->id);
 
 	/* deleted behind the cache's back: the copy serves (the stage would have inserted it) */
-	flow_key(&s, &k);
-	xl4_flow_key4_of(&k4, &k);
-	if (bpf_map_delete_elem(w->lb.maps.ct4, &k4)) {
-		setup_fail(w, "conntrack delete", strerror(errno));
+	if (!ct_evict(w, &s))
 		goto out;
-	}
 	NAME(name, w, "flow-cache/served-from-copy");
 	send_to(w, name, &ack, v, b, LBC_HIT);
 	NAME(name, w, "flow-cache/table-left-alone");
 	ct_expect(w, name, &s, NULL);
 	/* invalidated: the ACK misses, Maglev picks, the flow is inserted again */
-	if (xl4_ct_cache_invalidate(w->lb.maps.fcgen)) {
-		setup_fail(w, "xl4_ct_cache_invalidate", strerror(errno));
+	if ((err = xl4_ct_cache_invalidate(w->lb.maps.fcgen))) {
+		setup_fail(w, "xl4_ct_cache_invalidate", strerror(-err));
 		goto out;
 	}
 	NAME(name, w, "flow-cache/invalidated-ack-misses");
@@ -1529,8 +1538,6 @@ static void run_flow_cache_down(struct world *w)
 	struct change c = { .before = *v, .after = *v, .target = 2, .avoid = 2 };
 	struct pspec s, ack;
 	struct mbe *b = &v->be[2], *n;
-	struct xl4_flow_key k;
-	struct xl4_flow_key4 k4;
 	char name[128];
 	cpu_set_t old;
 	int err;
@@ -1551,12 +1558,8 @@ static void run_flow_cache_down(struct world *w)
 	send_to(w, name, &ack, v, b, LBC_HIT);
 	NAME(name, w, "flow-cache/down/copied");
 	fcache_expect(w, name, &ack, b->id);
-	flow_key(&s, &k);
-	xl4_flow_key4_of(&k4, &k);
-	if (bpf_map_delete_elem(w->lb.maps.ct4, &k4)) {
-		setup_fail(w, "conntrack delete", strerror(errno));
+	if (!ct_evict(w, &s))
 		goto out;
-	}
 	if ((err = xl4_lb_backend_set_down(&w->lb, b->id, true))) {
 		setup_fail(w, "xl4_lb_backend_set_down", strerror(-err));
 		goto out;
