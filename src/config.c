@@ -1076,7 +1076,7 @@ static int check_fcache(struct xl4_conf_ctx *c, const struct xl4_conf_key *k,
 {
 	unsigned long long v = key_uint(k, cfg);
 
-	if (v && (v < XL4_FCACHE_SLOTS_MIN || (v & (v - 1))))
+	if (v && !xl4_fcache_slots_ok(v))
 		return fail(c, s, "%llu slots: want 0 (off) or a power of two from %u to %u (e.g. %u)",
 			    v, XL4_FCACHE_SLOTS_MIN, XL4_FCACHE_SLOTS_MAX, XL4_FCACHE_SLOTS_DEFAULT);
 	return 0;

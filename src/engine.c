@@ -188,7 +188,7 @@ static int fcache_size(struct xl4_bpf *skel, const struct xl4_engine_opts *o)
 		skel->rodata->cfg_fcache_shift = 0;
 		return bpf_map__set_max_entries(skel->maps.xl4_fcache_v1, 1);
 	}
-	if (slots < XL4_FCACHE_SLOTS_MIN || slots > XL4_FCACHE_SLOTS_MAX || (slots & (slots - 1))) {
+	if (!xl4_fcache_slots_ok(slots)) {
 		pr_warn("flow cache of %u slots: want a power of two from %u to %u, or 0 (off)",
 			slots, XL4_FCACHE_SLOTS_MIN, XL4_FCACHE_SLOTS_MAX);
 		return -EINVAL;

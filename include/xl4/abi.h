@@ -428,12 +428,17 @@ _Static_assert(sizeof(struct xl4_flow) == 16, "xl4_flow layout");
  * moves (the datapath atomically; user space after writing the table): every copy taken
  * before goes. bpf/flow_cache.h, docs/architecture.md.
  */
-#define XL4_MAP_FCACHE "xl4_fcache_v1"
 #define XL4_MAP_FCACHE_GEN "xl4_fcgen_v1"
 #define XL4_FCACHE_EPOCH_SHIFT 28
 #define XL4_FCACHE_SLOTS_DEFAULT 16384 /* per CPU: 512 KiB (round twenty-five) */
 #define XL4_FCACHE_SLOTS_MIN 256
 #define XL4_FCACHE_SLOTS_MAX 65536
+/* A size the cache can have (the slot index is the high bits of a hash). */
+static inline int xl4_fcache_slots_ok(__u64 n)
+{
+	return n >= XL4_FCACHE_SLOTS_MIN && n <= XL4_FCACHE_SLOTS_MAX && !(n & (n - 1));
+}
+
 struct xl4_fcache_slot {
 	__u64 key[2];	   /* the struct xl4_flow_key4 as stored (xl4_flow_key4_words()) */
 	struct xl4_flow f; /* the entry as copied; f.last_s holds the epoch it was copied in */

@@ -3,6 +3,7 @@
  * running program: the same object with the same effective settings gives the same
  * fingerprint, a setting written out at the object's default included; any size or knob the
  * loader applies differently gives another. Opens the object only: no kernel needed. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -99,11 +100,31 @@ static void test_changes_change_it(void **state)
 	assert_int_not_equal(xl4_engine_fingerprint(&o), base);
 }
 
+/* A flow cache size the slot index cannot use is refused before anything loads (callers
+ * that do not come through the config's check: the bench, tests, the engine's own users). */
+static void test_flow_cache_size_refused(void **state)
+{
+	static const __u32 bad[] = { 1000, 128, 2 * XL4_FCACHE_SLOTS_MAX };
+	struct xl4_engine_opts o = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o.fcache_slots = bad[i];
+		assert_int_equal(xl4_engine_pins_fit(&o), -EINVAL);
+	}
+	o.fcache_slots = XL4_FCACHE_SLOTS_MIN;
+	assert_int_equal(xl4_engine_pins_fit(&o), 0);
+	o.fcache_slots = 1000;
+	o.fcache_off = true; /* off: the size is not used */
+	assert_int_equal(xl4_engine_pins_fit(&o), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_written_out),
 		cmocka_unit_test(test_changes_change_it),
+		cmocka_unit_test(test_flow_cache_size_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
