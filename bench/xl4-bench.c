@@ -249,23 +249,13 @@ static void world_vbits_full(struct world *w)
 	xl4_gvbits_unmap(&v);
 }
 
-/* The VIP's counters summed over CPUs. */
+/* The VIP's counters summed over CPUs: its own and its backends' (src/lb_counters.c). */
 static void vip_counters(const struct world *w, __u32 vip, struct xl4_lb_counters *sum)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct xl4_lb_counters *c = calloc(ncpu, sizeof(*c));
+	int err = vip < XL4_MAX_VIPS ? xl4_lb_vip_counters(&w->lb, &w->lb.vips[vip], sum) : -EINVAL;
 
-	memset(sum, 0, sizeof(*sum));
-	if (!c || bpf_map_lookup_elem(w->e.lb.vstats, &vip, c))
-		fatal("vstats lookup", errno);
-	for (int i = 0; i < ncpu; i++) {
-		sum->packets += c[i].packets;
-		sum->new_flows += c[i].new_flows;
-		sum->ct_hits += c[i].ct_hits;
-		sum->ct_misses += c[i].ct_misses;
-		sum->ct_insert_capped += c[i].ct_insert_capped;
-	}
-	free(c);
+	if (err)
+		fatal("VIP counters", err);
 }
 
 /* ---- packets --------------------------------------------------------------------------------- */

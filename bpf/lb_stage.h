@@ -325,9 +325,11 @@ static __always_inline int xl4_lb_est4(struct xdp_md *ctx, struct xl4_pkt *p)
 		return XL4_NEXT;
 	g = &xl4_lbglob;
 	ret = lb_forward(ctx, p, vip->mode, be, f->hash, g);
-	lb_count(&xl4_vstats_v1, vip->id, p->pkt_len, 0, 1, 0);
+	/* One counter per packet: the backend's when forwarded, else the VIP's own. */
 	if (ret >= 0)
 		lb_count(&xl4_bstats_v1, f->backend_id, p->pkt_len, 0, 1, 0);
+	else
+		lb_count(&xl4_vstats_v2, vip->id, p->pkt_len, 0, 1, 0);
 	return ret;
 }
 
@@ -372,20 +374,20 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 			l.hash = xl4_flow_hash_pair(&l.fk, g->seed, &l.hash2);
 			ret = lb_pick_new(&l, g, p);
 			if (ret < 0) {
-				lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 0, 0);
+				lb_count(&xl4_vstats_v2, l.vip->id, p->pkt_len, 0, 0, 0);
 				return ret;
 			}
 		}
 	}
 	/* Too big to encapsulate: the client hears about it; no flow starts, no backend counts. */
 	if (lb_too_big(p, l.vip)) {
-		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
+		lb_count(&xl4_vstats_v2, l.vip->id, p->pkt_len, 0, hit, 0);
 		return XL4_NEXT_TOO_BIG;
 	}
 	ret = lb_forward(ctx, p, l.vip->mode, l.be, l.hash, g);
 	if (ret < 0) {
 		/* Not forwarded (no headroom to encapsulate): no flow, no backend counted. */
-		lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, hit, 0);
+		lb_count(&xl4_vstats_v2, l.vip->id, p->pkt_len, 0, hit, 0);
 		return ret;
 	}
 	lb_syn_release(&l, p);
@@ -404,7 +406,6 @@ static __always_inline int xl4_lb(struct xdp_md *ctx, struct xl4_pkt *p)
 			capped = 0;
 		inserted = !capped;
 	}
-	lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, inserted, hit, capped);
 	lb_count(&xl4_bstats_v1, l.be_id, p->pkt_len, inserted, hit, capped);
 	return ret;
 }
@@ -566,7 +567,7 @@ static __always_inline int xl4_lb_icmp(struct xdp_md *ctx, struct xl4_pkt *p)
 		return ret;
 	if (!icmp_budget_ok())
 		return -XL4_R_LB_ICMP_RATE;
-	lb_count(&xl4_vstats_v1, l.vip->id, p->pkt_len, 0, 1, 0);
+	lb_count(&xl4_vstats_v2, l.vip->id, p->pkt_len, 0, 1, 0);
 	if (l.vip->mode == XL4_FWD_PORT) {
 		icmp_quote_port(icmp, il4, l.fk.proto, l.be->port);
 		/* fwd_l2, not fwd_port: the outer packet's own ports are not the flow's. */

@@ -151,13 +151,17 @@ XL4_BY_ADDRESS(struct xl4_fcache_gen, xl4_fcgen, "fcgen");
 /* Deployment-wide LB settings (seed, ring size, insert budget, IPIP sources). */
 XL4_BY_ADDRESS(struct xl4_lb_globals, xl4_lbglob, "lbglob");
 
-/* Per-VIP and per-backend counters; written by the datapath. */
+/* Per-VIP and per-backend counters; written by the datapath. Each packet the LB handles counts
+ * once: at its backend when it was forwarded to one (xl4_bstats_v1), else at its VIP
+ * (xl4_vstats_v2: refused, too big, not forwarded, an ICMP error steered). A VIP's counters,
+ * as user space shows them, add its backends' and its removed backends' (xl4_vretired_v1):
+ * the established lane pays one per-CPU counter, not two (src/lb_counters.c). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XL4_MAX_VIPS);
 	__type(key, __u32);
 	__type(value, struct xl4_lb_counters);
-} xl4_vstats_v1 SEC(".maps");
+} xl4_vstats_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -165,6 +169,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xl4_lb_counters);
 } xl4_bstats_v1 SEC(".maps");
+
+/* Removed backends' counters, by VIP id: user space folds a backend's in when it removes it
+ * (the datapath never reads or writes this map). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XL4_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xl4_lb_counters);
+} xl4_vretired_v1 SEC(".maps");
 
 /* Per-CPU budget of conntrack inserts (a flood of new flows must not evict live ones). */
 struct {

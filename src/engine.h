@@ -51,6 +51,7 @@ struct xl4_engine {
 	int trace_fd;
 	struct xl4_lb_maps {
 		int vips, vipid, vaddr, vbits, backends, ring, globals, vstats, bstats;
+		int vretired; /* removed backends' counters by VIP (src/lb_counters.c) */
 		int bevip; /* each backend's VIP (xl4_bevip_v1) */
 		int vipkey, vidx; /* the VIP index (vip_index.h) */
 		int ct, ct4; /* the connection table: IPv6 flows, IPv4 flows */

@@ -386,9 +386,15 @@ static int id_alloc(struct xl4_lb *lb, uint32_t *id)
 
 static void id_release(struct xl4_lb *lb, const struct xl4_lb_vip *v, const struct xl4_lb_backend *b)
 {
-	/* Mark it gone in the map first: flows still pointing here re-pick through Maglev. */
+	int err;
+
+	/* Mark it gone in the map first: flows still pointing here re-pick through Maglev, and
+	 * nothing counts on the id any more (src/lb_counters.c). */
 	backend_write(lb, v, b, XL4_BE_F_GONE);
 	backend_vip_put(lb, b->id, NULL);
+	if ((err = xl4_lb_counters_retire(lb, v->id, b->id)))
+		pr_warn("VIP '%s': backend id %u's counters not kept in the VIP's: %s", v->spec.name,
+			b->id, strerror(-err));
 	lb->be_used[b->id] = false;
 }
 
@@ -617,6 +623,10 @@ int xl4_lb_commit(struct xl4_lb *lb, char *err, size_t errlen)
 		e.flags |= XL4_BE_F_GONE;
 		bpf_map_update_elem(lb->maps.backends, &i, &e, BPF_ANY);
 		backend_vip_put(lb, i, NULL);
+		/* a backend the configuration dropped from a VIP it kept: its counts stay the VIP's */
+		if (e.vip_id < XL4_MAX_VIPS && lb->inh->vip[e.vip_id].claimed &&
+		    lb->vips[e.vip_id].used && xl4_lb_counters_retire(lb, e.vip_id, i))
+			pr_warn("vip id %u: backend id %u's counters not kept in the VIP's", e.vip_id, i);
 		lb->be_used[i] = false;
 	}
 	free(lb->inh);
@@ -708,7 +718,8 @@ int xl4_lb_vip_add(struct xl4_lb *lb, const struct xl4_vip_spec *s, char *err, s
 	 * keeps its own */
 	v->slot = adopted ? lb->inh->vip[v->id].val.ring_slot : 1;
 	if ((!adopted && ((ret = guard_reset(lb, v->id)) ||
-			  (ret = counters_reset(lb->maps.vstats, v->id)))) ||
+			  (ret = counters_reset(lb->maps.vstats, v->id)) ||
+			  (ret = xl4_lb_retired_reset(lb, v->id)))) ||
 	    (ret = vip_sync(lb, v)) ||
 	    (!adopted && (ret = addr_refcount(lb, s, +1)))) {
 		struct xl4_vip_key k;
@@ -978,36 +989,29 @@ int xl4_lb_backend_set_mac(struct xl4_lb *lb, uint32_t id, const uint8_t mac[6])
 	return vip_sync(lb, v);
 }
 
-int xl4_lb_counters_read(int fd, uint32_t id, struct xl4_lb_counters *t)
+/* All zero when unreadable (xl4_lb_counters_read, xl4_lb_vip_counters). */
+static json_t *counters_json(const struct xl4_lb_counters *c)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct xl4_lb_counters *vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
-	int err = ncpu <= 0 ? (ncpu ? ncpu : -EINVAL) : !vals ? -ENOMEM : 0;
-
-	memset(t, 0, sizeof(*t));
-	if (!err && bpf_map_lookup_elem(fd, &id, vals))
-		err = -errno;
-	for (int c = 0; !err && c < ncpu; c++) {
-		t->packets += vals[c].packets;
-		t->bytes += vals[c].bytes;
-		t->new_flows += vals[c].new_flows;
-		t->ct_hits += vals[c].ct_hits;
-		t->ct_misses += vals[c].ct_misses;
-		t->ct_insert_capped += vals[c].ct_insert_capped;
-	}
-	free(vals);
-	return err;
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "packets", (json_int_t)c->packets, "bytes",
+			 (json_int_t)c->bytes, "new_flows", (json_int_t)c->new_flows, "ct_hits",
+			 (json_int_t)c->ct_hits, "ct_misses", (json_int_t)c->ct_misses,
+			 "ct_insert_capped", (json_int_t)c->ct_insert_capped);
 }
 
-static json_t *counters_json(int fd, uint32_t id)
+static json_t *be_counters_json(const struct xl4_lb *lb, uint32_t id)
 {
 	struct xl4_lb_counters t;
 
-	xl4_lb_counters_read(fd, id, &t); /* all zero when unreadable, as before */
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "packets", (json_int_t)t.packets, "bytes",
-			 (json_int_t)t.bytes, "new_flows", (json_int_t)t.new_flows, "ct_hits",
-			 (json_int_t)t.ct_hits, "ct_misses", (json_int_t)t.ct_misses,
-			 "ct_insert_capped", (json_int_t)t.ct_insert_capped);
+	xl4_lb_counters_read(lb->maps.bstats, id, &t);
+	return counters_json(&t);
+}
+
+static json_t *vip_counters_json(const struct xl4_lb *lb, const struct xl4_lb_vip *v)
+{
+	struct xl4_lb_counters t;
+
+	xl4_lb_vip_counters(lb, v, &t);
+	return counters_json(&t);
 }
 
 static const char *backend_state(const struct xl4_lb_backend *b)
@@ -1043,7 +1047,7 @@ json_t *xl4_lb_json(struct xl4_lb *lb)
 					       "id", (int)b->id, "weight", (int)b->spec.weight, "state",
 					       backend_state(b), "mac", b->mac_known ? mac : "",
 					       "drained", b->spec.drained, "healthy", !b->down,
-					       "counters", counters_json(lb->maps.bstats, b->id)));
+					       "counters", be_counters_json(lb, b->id)));
 		}
 		xl4_vip_str(&v->spec, str, sizeof(str));
 		snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)v->table_fp);
@@ -1052,7 +1056,7 @@ json_t *xl4_lb_json(struct xl4_lb *lb)
 					"vip", str, "mode", xl4_fwd_mode_name(v->spec.mode), "mtu",
 					v->spec.mtu ? v->spec.mtu : 1500, "id", (int)v->id,
 					"table_fingerprint", fp,
-					"counters", counters_json(lb->maps.vstats, v->id),
+					"counters", vip_counters_json(lb, v),
 					"backends", bes));
 	}
 	return vips;

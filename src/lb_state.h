@@ -123,9 +123,18 @@ int xl4_lb_backend_set_mac(struct xl4_lb *lb, uint32_t id, const uint8_t mac[6])
 struct xl4_lb_vip *xl4_lb_vip_find(struct xl4_lb *lb, const char *name);
 struct xl4_lb_backend *xl4_lb_backend_by_id(struct xl4_lb *lb, uint32_t id, struct xl4_lb_vip **vip);
 
-/* One VIP's or backend's traffic counters (xl4_vstats_v1 / xl4_bstats_v1, by fd), summed over
- * every CPU; 0 or -errno (all zero then). What vip list, status and the fixtures read. */
+/* The traffic counters (src/lb_counters.c). One entry of xl4_vstats_v2 or xl4_bstats_v1 (by
+ * fd) summed over every CPU: a backend's counters; 0 or -errno (all zero then). */
 int xl4_lb_counters_read(int fd, uint32_t id, struct xl4_lb_counters *t);
+/* A VIP's counters: its own, its backends' and its removed backends'; 0 or -errno (all zero
+ * then). What vip list, status, metrics and the fixtures read. */
+int xl4_lb_vip_counters(const struct xl4_lb *lb, const struct xl4_lb_vip *v,
+			struct xl4_lb_counters *t);
+/* Fold a backend's counters into its VIP's removed backends' (before its id is reused). */
+int xl4_lb_counters_retire(struct xl4_lb *lb, uint32_t vip_id, uint32_t be_id);
+/* A new VIP on a reused id starts without its predecessor's removed backends. */
+int xl4_lb_retired_reset(struct xl4_lb *lb, uint32_t vip_id);
+void xl4_lb_counters_add(struct xl4_lb_counters *t, const struct xl4_lb_counters *a);
 
 /* VIPs, backends, state and counters as JSON (for vip list, status and metrics). */
 json_t *xl4_lb_json(struct xl4_lb *lb);

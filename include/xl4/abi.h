@@ -191,7 +191,8 @@ enum xl4_frag_policy {
 #define XL4_MAP_CT "xl4_ct_v1"
 #define XL4_MAP_CT4 "xl4_ct4_v1"
 #define XL4_MAP_LB_GLOBALS "xl4_lbglob_v1"
-#define XL4_MAP_VIP_STATS "xl4_vstats_v1"
+#define XL4_MAP_VIP_STATS "xl4_vstats_v2"
+#define XL4_MAP_VIP_RETIRED "xl4_vretired_v1"
 #define XL4_MAP_BE_STATS "xl4_bstats_v1"
 #define XL4_MAP_CT_BUDGET "xl4_ctbudg_v1"
 #define XL4_MAP_ICMP_CFG "xl4_icmpcfg_v1"
@@ -475,7 +476,8 @@ _Static_assert(sizeof(struct xl4_icmp_cfg) == 8, "xl4_icmp_cfg layout");
 #define XL4_ICMP_MTU_MIN4 68
 #define XL4_ICMP_MTU_MIN6 1280
 
-/* Per-VIP (xl4_vstats_v1) and per-backend (xl4_bstats_v1) per-CPU counters. */
+/* Per-VIP (xl4_vstats_v2: what no backend counted), per-backend (xl4_bstats_v1) per-CPU counters
+ * and removed backends' totals by VIP (xl4_vretired_v1; see bpf/maps.h). */
 struct xl4_lb_counters {
 	__u64 packets;
 	__u64 bytes;

@@ -729,16 +729,26 @@ static struct xl4_lb_counters lb_ctr(int fd, uint32_t id)
 	return t;
 }
 
-/* A VIP or backend added on a reused id starts its counters at zero: `old` is what the id's
- * previous owner had counted (it must have counted something, or the row proves nothing). */
-static void ctr_fresh(const char *name, int fd, uint32_t id, const struct xl4_lb_counters *old)
+/* A VIP's counters, as vip list shows them: its own, its backends' and its removed backends'
+ * (src/lb_counters.c); all zero when unreadable. */
+static struct xl4_lb_counters vip_ctr(const struct xl4_lb *lb, uint32_t id)
 {
-	struct xl4_lb_counters c;
+	struct xl4_lb_counters t = { 0 };
+
+	if (id < XL4_MAX_VIPS)
+		xl4_lb_vip_counters(lb, &lb->vips[id], &t);
+	return t;
+}
+
+/* A VIP or backend added on a reused id starts its counters (`c`) at zero: `old` is what the
+ * id's previous owner had counted (it must have counted something, or the row proves nothing). */
+static void ctr_fresh(const char *name, uint32_t id, struct xl4_lb_counters c,
+		      const struct xl4_lb_counters *old)
+{
 	bool ok;
 
 	if (!fx_selected(name))
 		return;
-	c = lb_ctr(fd, id);
 	ok = !c.packets && !c.bytes && !c.new_flows && !c.ct_hits && !c.ct_misses &&
 	     !c.ct_insert_capped;
 	if (!old->packets)
@@ -765,7 +775,7 @@ static void snap_take(struct world *w, struct snap *s)
 
 		if (!w->vip[i].used || !(lv = xl4_lb_vip_find(&w->lb, w->vip[i].spec.name)))
 			continue;
-		s->c[i * (LB_MAX_BE + 1)] = lb_ctr(w->lb.maps.vstats, lv->id);
+		s->c[i * (LB_MAX_BE + 1)] = vip_ctr(&w->lb, lv->id);
 		for (int j = 0; j < w->vip[i].n; j++)
 			s->c[i * (LB_MAX_BE + 1) + 1 + j] = lb_ctr(w->lb.maps.bstats, w->vip[i].be[j].id);
 	}
@@ -2011,7 +2021,7 @@ static void run_vip_bits(struct world *w)
 	NAME(name, w, "vip-bits/counted-before-delete");
 	send_to(w, name, &s, v, pick(v, &s), LBC_NEW);
 	old_id = lv->id;
-	old = lb_ctr(w->lb.maps.vstats, old_id);
+	old = vip_ctr(&w->lb, old_id);
 	if (xl4_lb_vip_del(&w->lb, v->spec.name, err, sizeof(err))) {
 		setup_fail(w, "xl4_lb_vip_del", err);
 		return;
@@ -2047,7 +2057,7 @@ static void run_vip_bits(struct world *w)
 	if (!precond(name, lv != NULL, "no new VIP took the deleted VIP's id"))
 		return;
 	NAME(name, w, "vip-bits/reused-id-counters-start-at-zero");
-	ctr_fresh(name, w->lb.maps.vstats, old_id, &old);
+	ctr_fresh(name, old_id, vip_ctr(&w->lb, old_id), &old);
 }
 
 /* Drained: no new flows, existing ones stay. */
@@ -2106,6 +2116,26 @@ static void run_drain(struct world *w)
 }
 
 /* Removed: its flows re-pick; a reused id (new generation) does not inherit them. */
+/* The VIP's counters are what they were (`old`, which counted something). */
+static void vip_ctr_same(struct world *w, const char *name, const struct mvip *v,
+			 const struct xl4_lb_counters *old)
+{
+	struct xl4_lb_vip *lv = xl4_lb_vip_find(&w->lb, v->spec.name);
+	struct xl4_lb_counters c;
+	bool ok;
+
+	if (!fx_selected(name))
+		return;
+	c = vip_ctr(&w->lb, lv ? lv->id : XL4_MAX_VIPS);
+	ok = lv && old->packets && !memcmp(&c, old, sizeof(c));
+	if (!ok)
+		fx_fail(name, true, "VIP '%s' counted %llu packets, %llu new flows; now %llu, %llu",
+			v->spec.name, (unsigned long long)old->packets,
+			(unsigned long long)old->new_flows, (unsigned long long)c.packets,
+			(unsigned long long)c.new_flows);
+	fx_count(name, ok);
+}
+
 static void run_removed(struct world *w)
 {
 	struct mvip *v = &w->vip[V_DEL];
@@ -2114,7 +2144,7 @@ static void run_removed(struct world *w)
 	struct pspec f1, f3, ack;
 	struct mbe *b = &v->be[1], *d;
 	uint32_t old_id = b->id;
-	struct xl4_lb_counters old;
+	struct xl4_lb_counters old, vip_old;
 	char name[128], err[160];
 
 	c.after.be[1].gone = 1;
@@ -2131,11 +2161,15 @@ static void run_removed(struct world *w)
 	NAME(name, w, "removed/syn-before-2");
 	send_to(w, name, &f3, v, b, LBC_NEW);
 	old = lb_ctr(w->lb.maps.bstats, old_id);
+	vip_old = vip_ctr(&w->lb, xl4_lb_vip_find(&w->lb, v->spec.name)->id);
 	if (xl4_lb_backend_del(&w->lb, v->spec.name, &b->spec, err, sizeof(err))) {
 		setup_fail(w, "xl4_lb_backend_del", err);
 		return;
 	}
 	b->gone = 1;
+	/* its packets stay the VIP's: folded into the removed backends' counters */
+	NAME(name, w, "removed/vip-counters-kept");
+	vip_ctr_same(w, name, v, &vip_old);
 	NAME(name, w, "removed/backend-vip-copies");
 	bevip_expect(w, name);
 	ack = f1;
@@ -2145,13 +2179,17 @@ static void run_removed(struct world *w)
 	NAME(name, w, "removed/conntrack-updated");
 	ct_expect(w, name, &ack, pick(v, &ack));
 
+	vip_old = vip_ctr(&w->lb, xl4_lb_vip_find(&w->lb, v->spec.name)->id);
 	d = m_add(v, 6, 1, be_port(w, V_DEL, 6));
 	if (!w_add(w, v, d))
 		return;
 	NAME(name, w, "removed/id-reused");
 	precond(name, d->id == old_id, "lb_state did not reuse the removed backend's id");
 	NAME(name, w, "removed/reused-id-counters-start-at-zero");
-	ctr_fresh(name, w->lb.maps.bstats, d->id, &old);
+	ctr_fresh(name, d->id, lb_ctr(w->lb.maps.bstats, d->id), &old);
+	/* and the VIP counts the removed backend's packets once: not again under its id */
+	NAME(name, w, "removed/vip-counters-kept-after-reuse");
+	vip_ctr_same(w, name, v, &vip_old);
 	ack = f3;
 	ack.flags = TH_ACK;
 	NAME(name, w, "removed/reused-id-not-inherited");
@@ -2785,6 +2823,43 @@ static bool vip_image(struct world *w, struct xl4_lb *lb, const char *name, stru
 	return true;
 }
 
+/* The settings every world's lb_state starts with, for a restart's second one. */
+static struct xl4_lb_settings restart_settings(void)
+{
+	struct xl4_lb_settings s = { .seed = LB_SEED, .ring_size = LB_RING,
+				     .ipip_src4 = htonl(IPIP_SRC4), .ipip_src4_mask = IPIP_SRC4_MASK };
+
+	memcpy(s.ipip_src6, IPIP_SRC6, 16);
+	return s;
+}
+
+/* A restart's "configuration", into `fresh` (adopted, held): every VIP but V_EMPTY, in reverse
+ * order, MACs unknown, each with its backends but `skip` (NULL: all of them). */
+static bool restart_config(struct world *w, struct xl4_lb *fresh, const struct mbe *skip)
+{
+	char err[160];
+
+	for (int slot = V_MAX - 1; slot >= 0; slot--) {
+		struct xl4_lb_vip *old = xl4_lb_vip_find(&w->lb, w->vip[slot].spec.name);
+
+		if (!w->vip[slot].used || slot == V_EMPTY || !old)
+			continue;
+		if (xl4_lb_vip_add(fresh, &old->spec, err, sizeof(err)))
+			return setup_fail(w, "restart: vip add", err);
+		for (size_t i = 0; i < old->n_be; i++) {
+			struct xl4_backend_spec bs = old->be[i].spec;
+
+			if (skip && old->be[i].id == skip->id)
+				continue;
+			memset(bs.mac, 0, 6);
+			bs.has_mac = false;
+			if (xl4_lb_backend_add(fresh, old->spec.name, &bs, err, sizeof(err)))
+				return setup_fail(w, "restart: backend add", err);
+		}
+	}
+	return true;
+}
+
 /*
  * Restart without moving a flow (docs/operations.md): a second lb_state over the same maps
  * adopts what they hold and is given the same VIPs and backends, without MACs (the neighbour
@@ -2796,17 +2871,15 @@ static bool vip_image(struct world *w, struct xl4_lb *lb, const char *name, stru
 static void run_restart(struct world *w)
 {
 	static struct vip_image before[V_MAX], after;
-	struct xl4_lb_settings s = { .seed = LB_SEED, .ring_size = LB_RING,
-				     .ipip_src4 = htonl(IPIP_SRC4), .ipip_src4_mask = IPIP_SRC4_MASK };
+	struct xl4_lb_settings s = restart_settings();
 	struct mvip *mv = &w->vip[V_MAIN];
-	struct xl4_lb_counters vc0 = { 0 }, bc0 = { 0 };
+	struct xl4_lb_counters vc0 = { 0 }, bc0 = { 0 }, dc0 = { 0 };
 	struct xl4_lb fresh;
 	struct pspec f, ack;
 	struct mbe *b;
 	char name[128], err[160];
 	bool ok = true;
 
-	memcpy(s.ipip_src6, IPIP_SRC6, 16);
 	f = flow(w, mv, 7, 47000, TH_SYN);
 	b = pick(mv, &f);
 	NAME(name, w, "restart/syn-before");
@@ -2815,7 +2888,8 @@ static void run_restart(struct world *w)
 		if (w->vip[slot].used && !vip_image(w, &w->lb, w->vip[slot].spec.name, &before[slot]))
 			ok = setup_fail(w, "vip_image before", w->vip[slot].spec.name);
 	if (ok) {
-		vc0 = lb_ctr(w->lb.maps.vstats, before[V_MAIN].e.id);
+		vc0 = vip_ctr(&w->lb, before[V_MAIN].e.id);
+		dc0 = vip_ctr(&w->lb, before[V_DEL].e.id);
 		bc0 = lb_ctr(w->lb.maps.bstats, b->id);
 	}
 	/* what a daemon killed mid-change could leave in the lane's copies: one for an id no
@@ -2854,22 +2928,7 @@ static void run_restart(struct world *w)
 			ok = precond(name, !clash, "the new VIP took an adopted VIP's id");
 		}
 	}
-	for (int slot = V_MAX - 1; slot >= 0 && ok; slot--) {
-		struct xl4_lb_vip *old = xl4_lb_vip_find(&w->lb, w->vip[slot].spec.name);
-
-		if (!w->vip[slot].used || slot == V_EMPTY || !old)
-			continue;
-		if (xl4_lb_vip_add(&fresh, &old->spec, err, sizeof(err)))
-			ok = setup_fail(w, "restart: vip add", err);
-		for (size_t i = 0; ok && i < old->n_be; i++) {
-			struct xl4_backend_spec bs = old->be[i].spec;
-
-			memset(bs.mac, 0, 6);
-			bs.has_mac = false;
-			if (xl4_lb_backend_add(&fresh, old->spec.name, &bs, err, sizeof(err)))
-				ok = setup_fail(w, "restart: backend add", err);
-		}
-	}
+	ok = ok && restart_config(w, &fresh, NULL);
 	if (ok && xl4_lb_commit(&fresh, err, sizeof(err)))
 		ok = setup_fail(w, "restart: commit", err);
 	NAME(name, w, "restart/backend-vip-copies");
@@ -2878,7 +2937,7 @@ static void run_restart(struct world *w)
 	/* an adopted VIP and backend keep what they counted (a new one would start at zero) */
 	NAME(name, w, "restart/counters-kept");
 	if (ok && fx_selected(name)) {
-		struct xl4_lb_counters vc = lb_ctr(fresh.maps.vstats, before[V_MAIN].e.id),
+		struct xl4_lb_counters vc = vip_ctr(&fresh, before[V_MAIN].e.id),
 				       bc = lb_ctr(fresh.maps.bstats, b->id);
 		bool kept = vc0.packets && bc0.packets && !memcmp(&vc, &vc0, sizeof(vc)) &&
 			    !memcmp(&bc, &bc0, sizeof(bc));
@@ -2888,6 +2947,23 @@ static void run_restart(struct world *w)
 				(unsigned long long)vc0.packets, (unsigned long long)vc.packets,
 				(unsigned long long)bc0.packets, (unsigned long long)bc.packets);
 		fx_count(name, kept);
+	}
+	/* and a VIP keeps what its removed backends counted (removed/ ran before this) */
+	NAME(name, w, "restart/removed-backends-counters-kept");
+	if (ok && fx_selected(name) && w->vip[V_DEL].used) {
+		struct xl4_lb_counters retired = { 0 }, dc = vip_ctr(&fresh, before[V_DEL].e.id);
+		__u32 id = before[V_DEL].e.id;
+		bool kept = !memcmp(&dc, &dc0, sizeof(dc));
+
+		bpf_map_lookup_elem(fresh.maps.vretired, &id, &retired);
+		if (!retired.packets) {
+			precond(name, false, "the VIP has no removed backend's counts");
+		} else {
+			if (!kept)
+				fx_fail(name, true, "VIP %llu -> %llu packets",
+					(unsigned long long)dc0.packets, (unsigned long long)dc.packets);
+			fx_count(name, kept);
+		}
 	}
 	for (int slot = 0; ok && slot < V_MAX; slot++) {
 		const struct vip_image *x = &before[slot];
@@ -2949,6 +3025,48 @@ static void run_restart(struct world *w)
 	f.sport++;
 	NAME(name, w, "restart/new-flow-after");
 	send_to(w, name, &f, mv, pick(mv, &f), LBC_NEW);
+}
+
+/* A restart whose configuration drops a backend of a VIP it keeps: the commit removes what
+ * the previous daemon left, and the backend's counts stay the VIP's (src/lb_counters.c). */
+static void run_restart_drop(struct world *w)
+{
+	struct xl4_lb_settings s = restart_settings();
+	struct mvip *v = &w->vip[V_DEL];
+	struct xl4_lb_counters vc0 = { 0 };
+	struct xl4_lb_vip *lv;
+	struct xl4_lb fresh;
+	struct mbe *b = NULL;
+	char name[128], err[160];
+	bool ok;
+
+	NAME(name, w, "restart-drop/a-backend-counted");
+	if (!v->used || !(lv = xl4_lb_vip_find(&w->lb, v->spec.name)))
+		return;
+	for (int i = 0; i < v->n && !b; i++)
+		if (!v->be[i].gone && lb_ctr(w->lb.maps.bstats, v->be[i].id).packets)
+			b = &v->be[i];
+	if (!precond(name, b != NULL, "no backend of the VIP counted anything"))
+		return;
+	vc0 = vip_ctr(&w->lb, lv->id);
+	if (xl4_lb_init(&fresh, &w->eng.lb, &s) || xl4_lb_adopt(&fresh)) {
+		setup_fail(w, "restart-drop", "cannot set up the second lb_state");
+		return;
+	}
+	xl4_lb_hold(&fresh);
+	ok = restart_config(w, &fresh, b);
+	if (ok && xl4_lb_commit(&fresh, err, sizeof(err)))
+		ok = setup_fail(w, "restart-drop: commit", err);
+	xl4_lb_free(&w->lb);
+	w->lb = fresh;
+	b->gone = 1;
+	if (!ok)
+		return;
+	NAME(name, w, "restart-drop/backend-removed");
+	precond(name, !xl4_lb_backend_by_id(&w->lb, b->id, NULL),
+		"the backend the configuration dropped is still there");
+	NAME(name, w, "restart-drop/vip-counters-kept");
+	vip_ctr_same(w, name, v, &vc0);
 }
 
 /* ---- the suite ----------------------------------------------------------------------------- */
@@ -3276,6 +3394,7 @@ void suite_lb(void)
 				if (modes[m] == XL4_FWD_L2)
 					run_spread(&w);
 				run_restart(&w);
+				run_restart_drop(&w);
 				run_ct_entries(&w);
 				run_ct_split(&w);
 				run_write_failures(&w);
