@@ -252,7 +252,7 @@ static void world_vbits_full(struct world *w)
 /* The VIP's counters summed over CPUs: its own and its backends' (src/lb_counters.c). */
 static void vip_counters(const struct world *w, __u32 vip, struct xl4_lb_counters *sum)
 {
-	int err = vip < XL4_MAX_VIPS ? xl4_lb_vip_counters(&w->lb, &w->lb.vips[vip], sum) : -EINVAL;
+	int err = vip < XL4_MAX_VIPS ? xl4_lb_vip_counters(&w->lb, &w->lb.vips[vip], sum, NULL) : -EINVAL;
 
 	if (err)
 		fatal("VIP counters", err);

@@ -141,6 +141,23 @@ void xl4_pins_replaced_abort(const char *pin_path)
 	n_replaced = 0;
 }
 
+int xl4_pins_replaced_open(const char *pin_path, const char *want)
+{
+	char path[512];
+	int fd;
+
+	for (int i = 0; i < n_replaced; i++) {
+		if (!replaced[i].made || strcmp(replaced[i].want, want))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_path, replaced[i].old);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			pr_warn("cannot open %s: %s", path, strerror(errno));
+		return fd < 0 ? -1 : fd;
+	}
+	return -1;
+}
+
 int xl4_pins_check_layout(const char *pin_path, bool dry_run)
 {
 	DIR *d = opendir(pin_path);
@@ -292,7 +309,12 @@ int xl4_datapath_open(struct xl4_engine *e, const struct xl4_engine_opts *o, boo
 		pr_info("running program id %u is %s: loading a new one to replace it atomically",
 			old_id, upgrade ? "being upgraded (--upgrade)" :
 					   "another build or has other load-time settings");
-	return xl4_engine_load(e, o);
+	if ((err = xl4_engine_load(e, o)))
+		return err;
+	/* an older build's VIP counters, for the LB's adoption to carry over (lb_counters.c) */
+	if (o->pin_path)
+		e->lb.vstats_old = xl4_pins_replaced_open(o->pin_path, XL4_MAP_VIP_STATS);
+	return 0;
 }
 
 static __u32 mode_flags(enum xl4_xdp_mode mode)

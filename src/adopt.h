@@ -46,6 +46,9 @@ int xl4_pins_check_layout(const char *pin_path, bool dry_run);
  * (abort), so the older build can start again over its own. */
 void xl4_pins_replaced_commit(const char *pin_path);
 void xl4_pins_replaced_abort(const char *pin_path);
+/* The older pin this start replaces by `want` and whose replacement it made: an fd the caller
+ * closes, or -1 (none, or the replacement was there before: its state is this build's). */
+int xl4_pins_replaced_open(const char *pin_path, const char *want);
 
 /* Without changing anything: the running program a start with o would find on its pins (0:
  * none), and whether it would adopt it (*adopt) rather than load a new one to swap in. */

@@ -362,6 +362,7 @@ int xl4_engine_load(struct xl4_engine *e, const struct xl4_engine_opts *o)
 		.icmp = bpf_map__fd(skel->maps.data_icmpcfg),
 		.vstats = bpf_map__fd(skel->maps.xl4_vstats_v2),
 		.vretired = bpf_map__fd(skel->maps.xl4_vretired_v1),
+		.vstats_old = -1,
 		.bstats = bpf_map__fd(skel->maps.xl4_bstats_v1),
 		.gctl = bpf_map__fd(skel->maps.xl4_gctl_v1),
 		.gvip = bpf_map__fd(skel->maps.xl4_gvip_v1),
@@ -467,7 +468,7 @@ int xl4_engine_adopt(struct xl4_engine *e, const char *pin_path, __u32 prog_id)
 	for (size_t i = 0; i < N_PINNED; i++)
 		*(int *)((char *)e + pinned_maps[i].fd_off) = -1;
 	e->guard.vbit = e->guard.vnew = -1;
-	e->lb.gwin = e->lb.gsrc = -1;
+	e->lb.gwin = e->lb.gsrc = e->lb.vstats_old = -1;
 	e->adopted = true;
 	e->prog_fd = bpf_prog_get_fd_by_id(prog_id);
 	if (e->prog_fd < 0)
@@ -536,6 +537,8 @@ void xl4_engine_close(struct xl4_engine *e)
 		if (e->guard.vnew >= 0)
 			close(e->guard.vnew);
 	}
+	if (e->lb.vstats_old > 0) /* xl4_datapath_open()'s (> 0: an engine never loaded holds 0s) */
+		close(e->lb.vstats_old);
 	memset(e, 0, sizeof(*e));
 }
 

@@ -52,6 +52,9 @@ struct xl4_engine {
 	struct xl4_lb_maps {
 		int vips, vipid, vaddr, vbits, backends, ring, globals, vstats, bstats;
 		int vretired; /* removed backends' counters by VIP (src/lb_counters.c) */
+		/* an older build's VIP counters (xl4_vstats_v1, which counted forwarded packets
+		 * too) this start replaces: read once, by xl4_lb_adopt(); -1 when none */
+		int vstats_old;
 		int bevip; /* each backend's VIP (xl4_bevip_v1) */
 		int vipkey, vidx; /* the VIP index (vip_index.h) */
 		int ct, ct4; /* the connection table: IPv6 flows, IPv4 flows */

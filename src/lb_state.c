@@ -389,10 +389,11 @@ static void id_release(struct xl4_lb *lb, const struct xl4_lb_vip *v, const stru
 	int err;
 
 	/* Mark it gone in the map first: flows still pointing here re-pick through Maglev, and
-	 * nothing counts on the id any more (src/lb_counters.c). */
-	backend_write(lb, v, b, XL4_BE_F_GONE);
+	 * nothing counts on the id any more, so its counters move to the VIP's removed backends'
+	 * (src/lb_counters.c); one still live would count on, in both places. */
+	err = backend_write(lb, v, b, XL4_BE_F_GONE);
 	backend_vip_put(lb, b->id, NULL);
-	if ((err = xl4_lb_counters_retire(lb, v->id, b->id)))
+	if (err || (err = xl4_lb_counters_retire(lb, v->id, b->id)))
 		pr_warn("VIP '%s': backend id %u's counters not kept in the VIP's: %s", v->spec.name,
 			b->id, strerror(-err));
 	lb->be_used[b->id] = false;
@@ -535,6 +536,15 @@ int xl4_lb_adopt(struct xl4_lb *lb)
 	}
 	if (n_vips || n_be)
 		pr_info("load balancer: found %d VIPs and %d backends in the pinned maps", n_vips, n_be);
+	if (lb->maps.vstats_old >= 0) {
+		bool vip_live[XL4_MAX_VIPS];
+
+		for (int id = 0; id < XL4_MAX_VIPS; id++)
+			vip_live[id] = lb->inh->vip[id].live;
+		/* counters only: a failure is logged, the start goes on */
+		xl4_lb_counters_migrate(lb, lb->maps.vstats_old, vip_live, lb->inh->be,
+					lb->inh->be_live);
+	}
 	return 0;
 }
 
@@ -620,11 +630,14 @@ int xl4_lb_commit(struct xl4_lb *lb, char *err, size_t errlen)
 
 		if (!lb->inh->be_live[i] || lb->inh->be_claimed[i])
 			continue;
+		bool gone;
+
 		e.flags |= XL4_BE_F_GONE;
-		bpf_map_update_elem(lb->maps.backends, &i, &e, BPF_ANY);
+		gone = !bpf_map_update_elem(lb->maps.backends, &i, &e, BPF_ANY);
 		backend_vip_put(lb, i, NULL);
-		/* a backend the configuration dropped from a VIP it kept: its counts stay the VIP's */
-		if (e.vip_id < XL4_MAX_VIPS && lb->inh->vip[e.vip_id].claimed &&
+		/* a backend the configuration dropped from a VIP it kept: its counts stay the VIP's
+		 * (once it is marked gone: one still live would count on, in both places) */
+		if (gone && e.vip_id < XL4_MAX_VIPS && lb->inh->vip[e.vip_id].claimed &&
 		    lb->vips[e.vip_id].used && xl4_lb_counters_retire(lb, e.vip_id, i))
 			pr_warn("vip id %u: backend id %u's counters not kept in the VIP's", e.vip_id, i);
 		lb->be_used[i] = false;
@@ -998,22 +1011,6 @@ static json_t *counters_json(const struct xl4_lb_counters *c)
 			 "ct_insert_capped", (json_int_t)c->ct_insert_capped);
 }
 
-static json_t *be_counters_json(const struct xl4_lb *lb, uint32_t id)
-{
-	struct xl4_lb_counters t;
-
-	xl4_lb_counters_read(lb->maps.bstats, id, &t);
-	return counters_json(&t);
-}
-
-static json_t *vip_counters_json(const struct xl4_lb *lb, const struct xl4_lb_vip *v)
-{
-	struct xl4_lb_counters t;
-
-	xl4_lb_vip_counters(lb, v, &t);
-	return counters_json(&t);
-}
-
 static const char *backend_state(const struct xl4_lb_backend *b)
 {
 	if (!b->mac_known)
@@ -1031,11 +1028,18 @@ json_t *xl4_lb_json(struct xl4_lb *lb)
 
 	for (int i = 0; i < XL4_MAX_VIPS; i++) {
 		struct xl4_lb_vip *v = &lb->vips[i];
-		json_t *bes = json_array();
+		struct xl4_lb_counters vc, *bc;
+		json_t *bes;
 		char str[96], mac[18], fp[17];
 
 		if (!v->used)
 			continue;
+		/* all zero when unreadable; the VIP's sum from the same reads as its backends' rows */
+		bc = calloc(v->n_be ? v->n_be : 1, sizeof(*bc));
+		if (!bc)
+			continue;
+		xl4_lb_vip_counters(lb, v, &vc, bc);
+		bes = json_array();
 		for (size_t j = 0; j < v->n_be; j++) {
 			struct xl4_lb_backend *b = &v->be[j];
 			const uint8_t *m = b->spec.mac;
@@ -1047,8 +1051,9 @@ json_t *xl4_lb_json(struct xl4_lb *lb)
 					       "id", (int)b->id, "weight", (int)b->spec.weight, "state",
 					       backend_state(b), "mac", b->mac_known ? mac : "",
 					       "drained", b->spec.drained, "healthy", !b->down,
-					       "counters", be_counters_json(lb, b->id)));
+					       "counters", counters_json(&bc[j])));
 		}
+		free(bc);
 		xl4_vip_str(&v->spec, str, sizeof(str));
 		snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)v->table_fp);
 		json_array_append_new(
@@ -1056,7 +1061,7 @@ json_t *xl4_lb_json(struct xl4_lb *lb)
 					"vip", str, "mode", xl4_fwd_mode_name(v->spec.mode), "mtu",
 					v->spec.mtu ? v->spec.mtu : 1500, "id", (int)v->id,
 					"table_fingerprint", fp,
-					"counters", vip_counters_json(lb, v),
+					"counters", counters_json(&vc),
 					"backends", bes));
 	}
 	return vips;

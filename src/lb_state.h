@@ -126,12 +126,17 @@ struct xl4_lb_backend *xl4_lb_backend_by_id(struct xl4_lb *lb, uint32_t id, stru
 /* The traffic counters (src/lb_counters.c). One entry of xl4_vstats_v2 or xl4_bstats_v1 (by
  * fd) summed over every CPU: a backend's counters; 0 or -errno (all zero then). */
 int xl4_lb_counters_read(int fd, uint32_t id, struct xl4_lb_counters *t);
-/* A VIP's counters: its own, its backends' and its removed backends'; 0 or -errno (all zero
- * then). What vip list, status, metrics and the fixtures read. */
+/* A VIP's counters: its own, its backends' and its removed backends', and when per_be is not
+ * NULL each of its v->n_be backends' (one read of each); 0 or -errno (all zero then). What vip
+ * list, status, metrics and the fixtures read. */
 int xl4_lb_vip_counters(const struct xl4_lb *lb, const struct xl4_lb_vip *v,
-			struct xl4_lb_counters *t);
+			struct xl4_lb_counters *t, struct xl4_lb_counters *per_be);
 /* Fold a backend's counters into its VIP's removed backends' (before its id is reused). */
 int xl4_lb_counters_retire(struct xl4_lb *lb, uint32_t vip_id, uint32_t be_id);
+/* Carry an older build's VIP counters (vstats_old: xl4_vstats_v1) over into the removed
+ * backends' counters of the live VIPs (vip_live by id; be, be_live: the pinned backends). */
+int xl4_lb_counters_migrate(struct xl4_lb *lb, int vstats_old, const bool *vip_live,
+			    const struct xl4_backend *be, const bool *be_live);
 /* A new VIP on a reused id starts without its predecessor's removed backends. */
 int xl4_lb_retired_reset(struct xl4_lb *lb, uint32_t vip_id);
 void xl4_lb_counters_add(struct xl4_lb_counters *t, const struct xl4_lb_counters *a);

@@ -83,8 +83,9 @@ static const char *jstr(json_t *o, const char *k)
 static const struct {
 	const char *key, *suffix, *help;
 } lb_ctrs[] = {
-	{ "packets", "packets_total", "Packets forwarded" },
-	{ "bytes", "bytes_total", "Bytes forwarded" },
+	{ "packets", "packets_total",
+	  "Packets: a backend's forwarded to it; a VIP's its backends' and those it did not forward" },
+	{ "bytes", "bytes_total", "Bytes, as the packets" },
 	{ "new_flows", "new_flows_total", "Flows scheduled to a backend (conntrack entries created)" },
 	{ "ct_hits", "conntrack_hits_total", "Packets that found their flow in conntrack" },
 	{ "ct_misses", "conntrack_misses_total", "Packets that did not find their flow in conntrack" },

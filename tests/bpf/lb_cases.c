@@ -736,7 +736,7 @@ static struct xl4_lb_counters vip_ctr(const struct xl4_lb *lb, uint32_t id)
 	struct xl4_lb_counters t = { 0 };
 
 	if (id < XL4_MAX_VIPS)
-		xl4_lb_vip_counters(lb, &lb->vips[id], &t);
+		xl4_lb_vip_counters(lb, &lb->vips[id], &t, NULL);
 	return t;
 }
 
@@ -2116,6 +2116,17 @@ static void run_drain(struct world *w)
 }
 
 /* Removed: its flows re-pick; a reused id (new generation) does not inherit them. */
+/* a -= b, field by field */
+static void counters_sub(struct xl4_lb_counters *a, struct xl4_lb_counters b)
+{
+	a->packets -= b.packets;
+	a->bytes -= b.bytes;
+	a->new_flows -= b.new_flows;
+	a->ct_hits -= b.ct_hits;
+	a->ct_misses -= b.ct_misses;
+	a->ct_insert_capped -= b.ct_insert_capped;
+}
+
 /* The VIP's counters are what they were (`old`, which counted something). */
 static void vip_ctr_same(struct world *w, const char *name, const struct mvip *v,
 			 const struct xl4_lb_counters *old)
@@ -3027,17 +3038,41 @@ static void run_restart(struct world *w)
 	send_to(w, name, &f, mv, pick(mv, &f), LBC_NEW);
 }
 
-/* A restart whose configuration drops a backend of a VIP it keeps: the commit removes what
- * the previous daemon left, and the backend's counts stay the VIP's (src/lb_counters.c). */
+/* An older build's xl4_vstats_v1 (it counted forwarded packets at the VIP too), as the start
+ * that replaces it hands xl4_lb_adopt(): `id` holds `total` on one CPU, every other id 0. */
+static int old_vstats(uint32_t id, const struct xl4_lb_counters *total)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd;
+	struct xl4_lb_counters *vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
+
+	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "xl4_vstats_v1", sizeof(__u32),
+			    sizeof(*vals), XL4_MAX_VIPS, NULL);
+	if (fd >= 0 && vals) {
+		vals[0] = *total;
+		if (bpf_map_update_elem(fd, &id, vals, BPF_ANY)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	free(vals);
+	return fd;
+}
+
+/* A restart over an older build's pins, whose configuration drops a backend of a VIP it
+ * keeps: the VIPs' counters go on from the older build's (the part their live backends did
+ * not count, never below zero: src/lb_counters.c), and the commit, removing the backend the
+ * previous daemon left, keeps its counts the VIP's. */
 static void run_restart_drop(struct world *w)
 {
+	static const struct xl4_lb_counters extra = { 1000, 64000, 10, 900, 100, 1 };
 	struct xl4_lb_settings s = restart_settings();
 	struct mvip *v = &w->vip[V_DEL];
-	struct xl4_lb_counters vc0 = { 0 };
-	struct xl4_lb_vip *lv;
+	struct xl4_lb_counters vc0 = { 0 }, mc0 = { 0 }, old = { 0 };
+	struct xl4_lb_vip *lv, *mv;
 	struct xl4_lb fresh;
 	struct mbe *b = NULL;
 	char name[128], err[160];
+	int old_fd;
 	bool ok;
 
 	NAME(name, w, "restart-drop/a-backend-counted");
@@ -3048,9 +3083,31 @@ static void run_restart_drop(struct world *w)
 			b = &v->be[i];
 	if (!precond(name, b != NULL, "no backend of the VIP counted anything"))
 		return;
+	if (!(mv = xl4_lb_vip_find(&w->lb, w->vip[V_MAIN].spec.name))) {
+		setup_fail(w, "restart-drop", "no main VIP");
+		return;
+	}
 	vc0 = vip_ctr(&w->lb, lv->id);
-	if (xl4_lb_init(&fresh, &w->eng.lb, &s) || xl4_lb_adopt(&fresh)) {
+	mc0 = vip_ctr(&w->lb, mv->id);
+	/* the older build's total: all the VIP counts now (its own and its backends'), and more */
+	old = vc0;
+	counters_sub(&old, lb_ctr(w->lb.maps.vstats, lv->id));
+	xl4_lb_counters_add(&old, &extra);
+	if ((old_fd = old_vstats(lv->id, &old)) < 0) {
+		setup_fail(w, "restart-drop", "cannot make an older build's VIP counters");
+		return;
+	}
+	if (xl4_lb_init(&fresh, &w->eng.lb, &s)) {
+		close(old_fd);
 		setup_fail(w, "restart-drop", "cannot set up the second lb_state");
+		return;
+	}
+	fresh.maps.vstats_old = old_fd;
+	ok = !xl4_lb_adopt(&fresh);
+	fresh.maps.vstats_old = -1;
+	close(old_fd);
+	if (!ok) {
+		setup_fail(w, "restart-drop", "cannot adopt");
 		return;
 	}
 	xl4_lb_hold(&fresh);
@@ -3065,8 +3122,11 @@ static void run_restart_drop(struct world *w)
 	NAME(name, w, "restart-drop/backend-removed");
 	precond(name, !xl4_lb_backend_by_id(&w->lb, b->id, NULL),
 		"the backend the configuration dropped is still there");
-	NAME(name, w, "restart-drop/vip-counters-kept");
+	NAME(name, w, "restart-drop/vip-counters-carried-over");
+	xl4_lb_counters_add(&vc0, &extra);
 	vip_ctr_same(w, name, v, &vc0);
+	NAME(name, w, "restart-drop/carried-over-floors-at-zero");
+	vip_ctr_same(w, name, &w->vip[V_MAIN], &mc0);
 }
 
 /* ---- the suite ----------------------------------------------------------------------------- */

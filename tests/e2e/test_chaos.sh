@@ -236,8 +236,25 @@ cp "$E2E_TMP/good.conf" "$CONF"
 quietly timeout 10 "$XL4" reload -s "$DAEMON_SOCK" || _fail "reload back to config a"
 
 e2e_section "(d) upgrade: --upgrade swaps the program in one step"
+vip_packets() { timeout 10 "$XL4" vip list -s "$DAEMON_SOCK" --json | "$PY" -c '
+import json, sys
+for v in json.load(sys.stdin): print(v["name"], v["id"], v["counters"]["packets"])'; }
+vip_packets >"$E2E_TMP/vp0" || die "xl4 vip list"
 daemon_stop TERM
 link_has_xdp "$LB_LB" eth0 || _fail "SIGTERM: the program left the link"
+# The VIPs' counters as a build before 2026-12-06 pinned them: in xl4_vstats_v1, which counted
+# their forwarded packets too (10^9 on each CPU here), and no xl4_vstats_v2. The upgrade
+# carries each VIP's over (src/lb_counters.c): a counter must not go down.
+bpftool map create "$DAEMON_PIN/xl4_vstats_v1" type percpu_array key 4 value 48 entries 4096 \
+	name xl4_vstats_v1 || die "bpftool map create"
+while read -r name id pk; do
+	bpftool map update pinned "$DAEMON_PIN/xl4_vstats_v1" key $((id & 255)) $((id >> 8)) 0 0 \
+		value 0x00 0xca 0x9a 0x3b $(printf '0 %.0s' $(seq 44)) || die "bpftool map update"
+done <"$E2E_TMP/vp0"
+read -r _ VID0 _ <"$E2E_TMP/vp0"
+OLD_TOTAL=$(bpftool -j map lookup pinned "$DAEMON_PIN/xl4_vstats_v1" key $((VID0 & 255)) $((VID0 >> 8)) 0 0 |
+	"$PY" -c 'import json, sys; print(sum(int.from_bytes(bytes(int(x, 16) for x in c["value"][:8]), "little") for c in json.load(sys.stdin)["values"]))')
+rm -f "$DAEMON_PIN/xl4_vstats_v2"
 # Pins as a build before the per-family tables left them: every IPv4 flow in xl4_ct_v1 under
 # the 40-byte key (include/xl4/abi.h), plus one flow nobody sends (its entry cannot be
 # rewritten by traffic) on the first flow's backend. The loader must move them all back to
@@ -291,6 +308,17 @@ assert_match "daemon log: and moved out of xl4_ct_v1 once the new program was at
 	"conntrack: $N_PLANTED IPv4 flows in xl4_ct_v1 \\(an older build's\\) moved to xl4_ct4_v1" "$(cat "$DAEMON_LOG")"
 assert_eq "no IPv4 entry left in xl4_ct_v1; the unused flow in xl4_ct4_v1 on its backend" \
 	"0 $UNUSED_BE" "$(ct_old_layout_left)"
+assert_match "daemon log: the older build's VIP counters carried over" \
+	"VIP counters: carried over from the older build's xl4_vstats_v1 \\($(wc -l <"$E2E_TMP/vp0") VIPs\\)" \
+	"$(cat "$DAEMON_LOG")"
+assert_false "xl4_vstats_v1 removed once the new program was attached" test -e "$DAEMON_PIN/xl4_vstats_v1"
+vip_packets >"$E2E_TMP/vp1" || _fail "xl4 vip list"
+while read -r name id pk; do
+	# at least the older build's, and not twice it (its backends' were taken out of it once)
+	assert_ge "VIP $name: its counters go on from the older build's $OLD_TOTAL packets ($pk)" "$OLD_TOTAL" "$pk"
+	assert_ge "VIP $name: and not twice them ($pk)" "$pk" $((OLD_TOTAL + 100000000))
+done <"$E2E_TMP/vp1"
+assert_eq "every VIP counted" "$(wc -l <"$E2E_TMP/vp0")" "$(wc -l <"$E2E_TMP/vp1")"
 sleep 1
 # A changed load-time setting (a rodata constant) is another program: a restart swaps it in.
 { kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null
