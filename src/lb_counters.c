@@ -120,7 +120,8 @@ int xl4_lb_counters_migrate(struct xl4_lb *lb, int vstats_old, const bool *vip_l
 	    info.max_entries < XL4_MAX_VIPS) {
 		pr_warn("VIP counters: the older build's xl4_vstats_v1 is not the map expected "
 			"(type %u, value %u bytes, %u entries); the VIPs' counters restart from their "
-			"backends'", info.type, info.value_size, info.max_entries);
+			"backends'",
+			info.type, info.value_size, info.max_entries);
 		return -EINVAL;
 	}
 	for (uint32_t id = 0; id < XL4_MAX_VIPS && !err; id++) {
@@ -141,9 +142,11 @@ int xl4_lb_counters_migrate(struct xl4_lb *lb, int vstats_old, const bool *vip_l
 	}
 	if (err)
 		pr_warn("VIP counters: cannot carry over the older build's (xl4_vstats_v1): %s; the "
-			"VIPs' counters restart from their backends'", strerror(-err));
+			"VIPs' counters restart from their backends'",
+			strerror(-err));
 	else
-		pr_info("VIP counters: carried over from the older build's xl4_vstats_v1 (%d VIPs)", n);
+		pr_info("VIP counters: carried over from the older build's xl4_vstats_v1 (%d VIPs)",
+			n);
 	return err;
 }
 
