@@ -141,14 +141,47 @@ void xl4_pins_replaced_abort(const char *pin_path)
 	n_replaced = 0;
 }
 
-int xl4_pins_replaced_open(const char *pin_path, const char *want)
+/* Does program id use the map pinned in pin_path under name (XL4_MAP_STATS: is it an xl4 of
+ * ours)? */
+static bool prog_uses_pin(__u32 id, const char *pin_path, const char *name)
+{
+	struct bpf_map_info minfo = {};
+	__u32 map_ids[64], len = sizeof(minfo);
+	char path[512];
+	bool ours = false;
+	int fd, pfd, n;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	if (bpf_obj_get_info_by_fd(fd, &minfo, &len)) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	pfd = bpf_prog_get_fd_by_id(id);
+	if (pfd < 0)
+		return false;
+	n = xl4_prog_map_ids(pfd, map_ids, 64);
+	for (int i = 0; i < n; i++)
+		ours |= map_ids[i] == minfo.id;
+	close(pfd);
+	return ours;
+}
+
+int xl4_pins_replaced_open(const char *pin_path, const char *want, __u32 running)
 {
 	char path[512];
 	int fd;
 
 	for (int i = 0; i < n_replaced; i++) {
-		if (!replaced[i].made || strcmp(replaced[i].want, want))
+		if (strcmp(replaced[i].want, want))
 			continue;
+		/* the program the pins record counts into this build's map already: a start
+		 * killed after its attach, before the older pin went */
+		if (running && prog_uses_pin(running, pin_path, want))
+			return -1;
 		snprintf(path, sizeof(path), "%s/%s", pin_path, replaced[i].old);
 		fd = bpf_obj_get(path);
 		if (fd < 0)
@@ -230,34 +263,6 @@ __u32 xl4_xdp_attached(int ifindex, enum xl4_xdp_mode *mode)
 	return q.skb_prog_id;
 }
 
-/* Does program id use the stats map pinned in pin_path (i.e. is it an xl4 of ours)? */
-static bool prog_uses_pins(__u32 id, const char *pin_path)
-{
-	struct bpf_map_info minfo = {};
-	__u32 map_ids[64], len = sizeof(minfo);
-	char path[512];
-	bool ours = false;
-	int fd, pfd, n;
-
-	snprintf(path, sizeof(path), "%s/%s", pin_path, XL4_MAP_STATS);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return false;
-	if (bpf_obj_get_info_by_fd(fd, &minfo, &len)) {
-		close(fd);
-		return false;
-	}
-	close(fd);
-	pfd = bpf_prog_get_fd_by_id(id);
-	if (pfd < 0)
-		return false;
-	n = xl4_prog_map_ids(pfd, map_ids, 64);
-	for (int i = 0; i < n; i++)
-		ours |= map_ids[i] == minfo.id;
-	close(pfd);
-	return ours;
-}
-
 /* The program the pins' record names, if it still exists and still uses these pins (0: none);
  * its fingerprint in *fp. */
 static __u32 running_prog(const char *pin_path, __u64 *fp)
@@ -272,7 +277,7 @@ static __u32 running_prog(const char *pin_path, __u64 *fp)
 	if (fd < 0)
 		return 0;
 	close(fd);
-	if (!prog_uses_pins(m.prog_id, pin_path))
+	if (!prog_uses_pin(m.prog_id, pin_path, XL4_MAP_STATS))
 		return 0;
 	*fp = m.fingerprint;
 	return m.prog_id;
@@ -313,7 +318,7 @@ int xl4_datapath_open(struct xl4_engine *e, const struct xl4_engine_opts *o, boo
 		return err;
 	/* an older build's VIP counters, for the LB's adoption to carry over (lb_counters.c) */
 	if (o->pin_path)
-		e->lb.vstats_old = xl4_pins_replaced_open(o->pin_path, XL4_MAP_VIP_STATS);
+		e->lb.vstats_old = xl4_pins_replaced_open(o->pin_path, XL4_MAP_VIP_STATS, old_id);
 	return 0;
 }
 
@@ -342,7 +347,7 @@ int xl4_xdp_install(int ifindex, int prog_fd, const char *pin_path, enum xl4_xdp
 		*got = cur_mode;
 		return 0;
 	}
-	if (!prog_uses_pins(cur, pin_path)) {
+	if (!prog_uses_pin(cur, pin_path, XL4_MAP_STATS)) {
 		pr_warn("%s: another XDP program is attached (id %u); detach it first "
 			"(ip link set dev %s xdp off)", name, cur, name);
 		return -EBUSY;
@@ -381,7 +386,8 @@ void xl4_xdp_retire(const struct xl4_meta *old, const int *keep, int n_keep, con
 
 		for (int k = 0; k < n_keep; k++)
 			kept |= keep[k] == (int)old->ifindex[i];
-		if (kept || !(cur = xl4_xdp_attached(old->ifindex[i], &mode)) || !prog_uses_pins(cur, pin_path))
+		if (kept || !(cur = xl4_xdp_attached(old->ifindex[i], &mode)) ||
+		    !prog_uses_pin(cur, pin_path, XL4_MAP_STATS))
 			continue;
 		if_indextoname(old->ifindex[i], name);
 		fd = bpf_prog_get_fd_by_id(cur);

@@ -46,9 +46,11 @@ int xl4_pins_check_layout(const char *pin_path, bool dry_run);
  * (abort), so the older build can start again over its own. */
 void xl4_pins_replaced_commit(const char *pin_path);
 void xl4_pins_replaced_abort(const char *pin_path);
-/* The older pin this start replaces by `want` and whose replacement it made: an fd the caller
- * closes, or -1 (none, or the replacement was there before: its state is this build's). */
-int xl4_pins_replaced_open(const char *pin_path, const char *want);
+/* The older pin this start replaces by `want`, unless the running program (its id, 0: none)
+ * already uses `want` (then that map's state is this build's): an fd the caller closes, or -1.
+ * Whether this start or one killed before its attach made `want`, its state is not yet
+ * this build's. */
+int xl4_pins_replaced_open(const char *pin_path, const char *want, __u32 running);
 
 /* Without changing anything: the running program a start with o would find on its pins (0:
  * none), and whether it would adopt it (*adopt) rather than load a new one to swap in. */

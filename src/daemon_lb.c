@@ -100,7 +100,14 @@ int daemon_lb_start(void *state, const struct daemon_env *env)
 		pr_warn("lb.seed is not set: using a random Maglev seed (kept across restarts in the "
 			"pinned maps). Fine for one node; every node of a cluster needs the same lb.seed");
 	}
-	if ((ret = xl4_lb_init(&d->lb, &eng->lb, &s)) || (ret = xl4_lb_adopt(&d->lb))) {
+	ret = xl4_lb_init(&d->lb, &eng->lb, &s);
+	if (!ret)
+		ret = xl4_lb_adopt(&d->lb);
+	/* an older build's VIP counters are read once, by the adoption: their map goes now */
+	if (eng->lb.vstats_old >= 0)
+		close(eng->lb.vstats_old);
+	eng->lb.vstats_old = d->lb.maps.vstats_old = -1;
+	if (ret) {
 		pr_warn("load balancer: cannot initialise its maps: %s", strerror(-ret));
 		return ret;
 	}

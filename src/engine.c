@@ -68,8 +68,8 @@ static const struct {
 	  "the flow cache's generation (a program's cache starts empty)" },
 	{ XL4_MAP_ICMP_CFG, ".data.icmpcfg", LBF(icmp), NULL, REBUILT },
 	{ XL4_MAP_VIP_STATS, NULL, LBF(vstats), NULL,
-	  "the VIPs' own counters, which start again from zero: a VIP's counters now add its "
-	  "backends', which are kept" },
+	  "the VIPs' counters: each VIP's total carried over into " XL4_MAP_VIP_RETIRED
+	  " (src/lb_counters.c)" },
 	{ XL4_MAP_VIP_RETIRED, NULL, LBF(vretired), NULL, NULL },
 	{ XL4_MAP_BE_STATS, NULL, LBF(bstats), NULL, NULL },
 	{ XL4_MAP_ALLOW4, NULL, FF(allow4), NULL, NULL },

@@ -104,8 +104,10 @@ static void counters_sub_floor(struct xl4_lb_counters *a, const struct xl4_lb_co
  * start replaced it by an empty xl4_vstats_v2: each VIP the pins hold gets, as its removed
  * backends' counters, its old total less what its live backends counted, so its counters go on
  * from where they were (a Prometheus counter must not go down). What the old program counts
- * between this read and the new program's attach is lost (a few ms of the VIP's own packets,
- * those it did not forward). Every other id's entry is zeroed: this start made the map.
+ * at the VIP between this read and the new program's attach (the rest of the start: seconds
+ * at most) is lost: the packets it did not forward; its backends' go on counting. Every other
+ * id's entry is zeroed. A start killed before its attach leaves the older pin: the next one
+ * carries over again, from it and the backends as they are then.
  */
 int xl4_lb_counters_migrate(struct xl4_lb *lb, int vstats_old, const bool *vip_live,
 			    const struct xl4_backend *be, const bool *be_live)

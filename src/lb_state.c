@@ -1034,11 +1034,12 @@ json_t *xl4_lb_json(struct xl4_lb *lb)
 
 		if (!v->used)
 			continue;
-		/* all zero when unreadable; the VIP's sum from the same reads as its backends' rows */
+		/* all zero when unreadable (or no memory: the VIP stays listed); the VIP's sum from
+		 * the same reads as its backends' rows */
 		bc = calloc(v->n_be ? v->n_be : 1, sizeof(*bc));
-		if (!bc)
-			continue;
-		xl4_lb_vip_counters(lb, v, &vc, bc);
+		memset(&vc, 0, sizeof(vc));
+		if (bc)
+			xl4_lb_vip_counters(lb, v, &vc, bc);
 		bes = json_array();
 		for (size_t j = 0; j < v->n_be; j++) {
 			struct xl4_lb_backend *b = &v->be[j];
@@ -1051,7 +1052,8 @@ json_t *xl4_lb_json(struct xl4_lb *lb)
 					       "id", (int)b->id, "weight", (int)b->spec.weight, "state",
 					       backend_state(b), "mac", b->mac_known ? mac : "",
 					       "drained", b->spec.drained, "healthy", !b->down,
-					       "counters", counters_json(&bc[j])));
+					       "counters",
+					       counters_json(bc ? &bc[j] : &(struct xl4_lb_counters){ 0 })));
 		}
 		free(bc);
 		xl4_vip_str(&v->spec, str, sizeof(str));

@@ -84,7 +84,8 @@ static const struct {
 	const char *key, *suffix, *help;
 } lb_ctrs[] = {
 	{ "packets", "packets_total",
-	  "Packets: a backend's forwarded to it; a VIP's its backends' and those it did not forward" },
+	  "Packets: a backend's forwarded to it; a VIP's its backends' (removed ones too) and those "
+	  "it did not forward" },
 	{ "bytes", "bytes_total", "Bytes, as the packets" },
 	{ "new_flows", "new_flows_total", "Flows scheduled to a backend (conntrack entries created)" },
 	{ "ct_hits", "conntrack_hits_total", "Packets that found their flow in conntrack" },

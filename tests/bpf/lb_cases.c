@@ -3125,6 +3125,8 @@ static void run_restart_drop(struct world *w)
 	NAME(name, w, "restart-drop/vip-counters-carried-over");
 	xl4_lb_counters_add(&vc0, &extra);
 	vip_ctr_same(w, name, v, &vc0);
+	/* (V_MAIN has no removed backend before this: the carry-over sets its removed
+	 * backends' part to 0, what its older total of 0 leaves) */
 	NAME(name, w, "restart-drop/carried-over-floors-at-zero");
 	vip_ctr_same(w, name, &w->vip[V_MAIN], &mc0);
 }

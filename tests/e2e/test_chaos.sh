@@ -243,18 +243,24 @@ vip_packets >"$E2E_TMP/vp0" || die "xl4 vip list"
 daemon_stop TERM
 link_has_xdp "$LB_LB" eth0 || _fail "SIGTERM: the program left the link"
 # The VIPs' counters as a build before 2026-12-06 pinned them: in xl4_vstats_v1, which counted
-# their forwarded packets too (10^9 on each CPU here), and no xl4_vstats_v2. The upgrade
-# carries each VIP's over (src/lb_counters.c): a counter must not go down.
-bpftool map create "$DAEMON_PIN/xl4_vstats_v1" type percpu_array key 4 value 48 entries 4096 \
-	name xl4_vstats_v1 || die "bpftool map create"
-while read -r name id pk; do
-	bpftool map update pinned "$DAEMON_PIN/xl4_vstats_v1" key $((id & 255)) $((id >> 8)) 0 0 \
-		value 0x00 0xca 0x9a 0x3b $(printf '0 %.0s' $(seq 44)) || die "bpftool map update"
-done <"$E2E_TMP/vp0"
+# their forwarded packets too (10^9 on each CPU here), and an xl4_vstats_v2 no program uses,
+# as a start of the new build killed before its attach leaves it. The upgrade carries each
+# VIP's over (src/lb_counters.c): a counter must not go down.
+plant_old_vip_counters() { # PACKETS-PER-CPU-HEX-LE (8 bytes): one xl4_vstats_v1 entry a VIP
+	bpftool map create "$DAEMON_PIN/xl4_vstats_v1" type percpu_array key 4 value 48 entries 64 \
+		name xl4_vstats_v1 || die "bpftool map create"
+	while read -r _ id _; do
+		bpftool map update pinned "$DAEMON_PIN/xl4_vstats_v1" key "$id" 0 0 0 \
+			value "$@" $(printf '0 %.0s' $(seq 40)) || die "bpftool map update"
+	done <"$E2E_TMP/vp0"
+}
+plant_old_vip_counters 0x00 0xca 0x9a 0x3b 0 0 0 0
 read -r _ VID0 _ <"$E2E_TMP/vp0"
-OLD_TOTAL=$(bpftool -j map lookup pinned "$DAEMON_PIN/xl4_vstats_v1" key $((VID0 & 255)) $((VID0 >> 8)) 0 0 |
+OLD_TOTAL=$(bpftool -j map lookup pinned "$DAEMON_PIN/xl4_vstats_v1" key "$VID0" 0 0 0 |
 	"$PY" -c 'import json, sys; print(sum(int.from_bytes(bytes(int(x, 16) for x in c["value"][:8]), "little") for c in json.load(sys.stdin)["values"]))')
 rm -f "$DAEMON_PIN/xl4_vstats_v2"
+bpftool map create "$DAEMON_PIN/xl4_vstats_v2" type percpu_array key 4 value 48 entries 64 \
+	name xl4_vstats_v2 || die "bpftool map create"
 # Pins as a build before the per-family tables left them: every IPv4 flow in xl4_ct_v1 under
 # the 40-byte key (include/xl4/abi.h), plus one flow nobody sends (its entry cannot be
 # rewritten by traffic) on the first flow's backend. The loader must move them all back to
@@ -314,9 +320,14 @@ assert_match "daemon log: the older build's VIP counters carried over" \
 assert_false "xl4_vstats_v1 removed once the new program was attached" test -e "$DAEMON_PIN/xl4_vstats_v1"
 vip_packets >"$E2E_TMP/vp1" || _fail "xl4 vip list"
 while read -r name id pk; do
-	# at least the older build's, and not twice it (its backends' were taken out of it once)
+	pk0=$(awk -v n="$name" '$1 == n { print $3 }' "$E2E_TMP/vp0")
+	# at least the older build's; and its backends' counts taken out of it once, not added
+	# to it: what a VIP gained past it (the seconds since) is far less than what its
+	# backends had counted (pk0, the run so far) on a VIP that has counted enough to tell
 	assert_ge "VIP $name: its counters go on from the older build's $OLD_TOTAL packets ($pk)" "$OLD_TOTAL" "$pk"
-	assert_ge "VIP $name: and not twice them ($pk)" "$pk" $((OLD_TOTAL + 100000000))
+	if [ "${pk0:-0}" -ge 20000 ]; then
+		assert_ge "VIP $name: its backends' $pk0 not counted twice (at most $((OLD_TOTAL + pk0 / 2)))" "$pk" $((OLD_TOTAL + pk0 / 2))
+	fi
 done <"$E2E_TMP/vp1"
 assert_eq "every VIP counted" "$(wc -l <"$E2E_TMP/vp0")" "$(wc -l <"$E2E_TMP/vp1")"
 sleep 1
@@ -324,10 +335,22 @@ sleep 1
 { kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null
 DAEMON_PID=
 printf 'events: { samples_per_second = 50; };\n' >>"$CONF"
+# an xl4_vstats_v1 left beside the xl4_vstats_v2 the running program counts into (a start
+# killed after its attach): gone at the next start, and nothing carried over from it twice
+plant_old_vip_counters 0x00 0xca 0x9a 0x3b 0 0 0 0
 DAEMON_DETACH=0 daemon_start "$LB_LB" -c "$CONF"
 PROG2=$(prog_id)
 assert_match "changed events.samples_per_second: replaced at restart ($PROG1 -> $PROG2)" \
 	"eth0: program id $PROG1 replaced by id $PROG2 in one step" "$(cat "$DAEMON_LOG")"
+if grep -q "VIP counters: carried over" "$DAEMON_LOG"; then
+	_fail "an older pin beside the running program's xl4_vstats_v2: carried over again"
+else
+	_pass "an older pin beside the running program's xl4_vstats_v2: not carried over"
+fi
+assert_false "and removed" test -e "$DAEMON_PIN/xl4_vstats_v1"
+vip_packets >"$E2E_TMP/vp2" || _fail "xl4 vip list"
+read -r _ _ pk2 <"$E2E_TMP/vp2"
+assert_ge "VIP counters after it: the first carry-over's, once ($pk2, at most $((OLD_TOTAL * 3 / 2)))" "$pk2" $((OLD_TOTAL * 3 / 2))
 out=$(timeout 10 "$XL4" reload -s "$DAEMON_SOCK" 2>&1)
 assert_eq "a reload of the same file: applied ($out)" 0 "$?"
 sleep 1
