@@ -86,6 +86,13 @@ int xl4_lb_counters_retire(struct xl4_lb *lb, uint32_t vip_id, uint32_t be_id)
 	return bpf_map_update_elem(lb->maps.vretired, &vip_id, &sum, BPF_ANY) ? -errno : 0;
 }
 
+int xl4_lb_retired_reset(struct xl4_lb *lb, uint32_t vip_id)
+{
+	struct xl4_lb_counters zero = { 0 };
+
+	return bpf_map_update_elem(lb->maps.vretired, &vip_id, &zero, BPF_ANY) ? -errno : 0;
+}
+
 /* a - b, field by field, never below zero */
 static void counters_sub_floor(struct xl4_lb_counters *a, const struct xl4_lb_counters *b)
 {
@@ -112,7 +119,7 @@ static void counters_sub_floor(struct xl4_lb_counters *a, const struct xl4_lb_co
 int xl4_lb_counters_migrate(struct xl4_lb *lb, int vstats_old, const bool *vip_live,
 			    const struct xl4_backend *be, const bool *be_live)
 {
-	struct xl4_lb_counters old, part, zero = { 0 };
+	struct xl4_lb_counters old, part;
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 	int n = 0, err = 0;
@@ -128,8 +135,7 @@ int xl4_lb_counters_migrate(struct xl4_lb *lb, int vstats_old, const bool *vip_l
 	}
 	for (uint32_t id = 0; id < XL4_MAX_VIPS && !err; id++) {
 		if (!vip_live[id]) {
-			if (bpf_map_update_elem(lb->maps.vretired, &id, &zero, BPF_ANY))
-				err = -errno;
+			err = xl4_lb_retired_reset(lb, id);
 			continue;
 		}
 		if ((err = xl4_lb_counters_read(vstats_old, id, &old)))
@@ -150,11 +156,4 @@ int xl4_lb_counters_migrate(struct xl4_lb *lb, int vstats_old, const bool *vip_l
 		pr_info("VIP counters: carried over from the older build's xl4_vstats_v1 (%d VIPs)",
 			n);
 	return err;
-}
-
-int xl4_lb_retired_reset(struct xl4_lb *lb, uint32_t vip_id)
-{
-	struct xl4_lb_counters zero = { 0 };
-
-	return bpf_map_update_elem(lb->maps.vretired, &vip_id, &zero, BPF_ANY) ? -errno : 0;
 }

@@ -627,11 +627,10 @@ int xl4_lb_commit(struct xl4_lb *lb, char *err, size_t errlen)
 	}
 	for (uint32_t i = 0; i < XL4_MAX_BACKENDS; i++) {
 		struct xl4_backend e = lb->inh->be[i];
+		bool gone;
 
 		if (!lb->inh->be_live[i] || lb->inh->be_claimed[i])
 			continue;
-		bool gone;
-
 		e.flags |= XL4_BE_F_GONE;
 		gone = !bpf_map_update_elem(lb->maps.backends, &i, &e, BPF_ANY);
 		backend_vip_put(lb, i, NULL);

@@ -1536,6 +1536,17 @@ out:
 	fx_unpin(&old);
 }
 
+/* The backend down (or up again) as health checks would set it, in lb_state and the model. */
+static bool be_set_down(struct world *w, struct mbe *b, bool down)
+{
+	int err = xl4_lb_backend_set_down(&w->lb, b->id, down);
+
+	if (err)
+		return setup_fail(w, "xl4_lb_backend_set_down", strerror(-err));
+	b->down = down;
+	return true;
+}
+
 /*
  * An evicted entry's copy whose backend went down (the VIP reschedules): the ACK leaves the
  * copy to the stage, which inserts the flow on Maglev's pick. This CPU's copy of the old entry
@@ -1550,7 +1561,6 @@ static void run_flow_cache_down(struct world *w)
 	struct mbe *b = &v->be[2], *n;
 	char name[128];
 	cpu_set_t old;
-	int err;
 
 	if (w->v6)
 		return;
@@ -1570,21 +1580,15 @@ static void run_flow_cache_down(struct world *w)
 	fcache_expect(w, name, &ack, b->id);
 	if (!ct_evict(w, &s))
 		goto out;
-	if ((err = xl4_lb_backend_set_down(&w->lb, b->id, true))) {
-		setup_fail(w, "xl4_lb_backend_set_down", strerror(-err));
+	if (!be_set_down(w, b, true))
 		goto out;
-	}
-	b->down = 1;
 	n = pick(v, &ack);
 	NAME(name, w, "flow-cache/down/ack-inserted-on-the-pick");
 	send_to(w, name, &ack, v, n, LBC_NEW);
 	NAME(name, w, "flow-cache/down/insert-forgets-the-copy");
 	fcache_expect(w, name, &ack, -1);
-	if ((err = xl4_lb_backend_set_down(&w->lb, b->id, false))) {
-		setup_fail(w, "xl4_lb_backend_set_down", strerror(-err));
+	if (!be_set_down(w, b, false))
 		goto out;
-	}
-	b->down = 0;
 	NAME(name, w, "flow-cache/down/back-up-follows-the-table");
 	send_to(w, name, &ack, v, n, LBC_HIT);
 out:
@@ -2217,7 +2221,6 @@ static void run_down(struct world *w, int slot)
 	struct mbe *b = &v->be[2];
 	const char *tag = resched ? "down-resched" : "down";
 	char name[128];
-	int err;
 
 	c.after.be[2].down = 1;
 	NAME(name, w, "%s/find-flows", tag);
@@ -2227,11 +2230,8 @@ static void run_down(struct world *w, int slot)
 		return;
 	NAME(name, w, "%s/syn-before", tag);
 	send_to(w, name, &f1, v, b, LBC_NEW);
-	if ((err = xl4_lb_backend_set_down(&w->lb, b->id, true))) {
-		setup_fail(w, "xl4_lb_backend_set_down", strerror(-err));
+	if (!be_set_down(w, b, true))
 		return;
-	}
-	b->down = 1;
 	ack = f1;
 	ack.flags = TH_ACK;
 	NAME(name, w, "%s/existing-flow", tag);
@@ -3067,7 +3067,8 @@ static void run_restart_drop(struct world *w)
 	static const struct xl4_lb_counters extra = { 1000, 64000, 10, 900, 100, 1 };
 	struct xl4_lb_settings s = restart_settings();
 	struct mvip *v = &w->vip[V_DEL];
-	struct xl4_lb_counters vc0 = { 0 }, mc0 = { 0 }, old = { 0 };
+	struct xl4_lb_counters vc0 = { 0 }, mc0 = { 0 }, old = { 0 }, left = { 0 };
+	__u32 free_id = XL4_MAX_VIPS - 1;
 	struct xl4_lb_vip *lv, *mv;
 	struct xl4_lb fresh;
 	struct mbe *b = NULL;
@@ -3102,6 +3103,12 @@ static void run_restart_drop(struct world *w)
 		setup_fail(w, "restart-drop", "cannot set up the second lb_state");
 		return;
 	}
+	/* what an aborted start could leave on an id no VIP holds: the carry-over clears it */
+	if (bpf_map_update_elem(w->lb.maps.vretired, &free_id, &extra, BPF_ANY)) {
+		close(old_fd);
+		setup_fail(w, "restart-drop", "cannot write a free id's removed backends' counters");
+		return;
+	}
 	fresh.maps.vstats_old = old_fd;
 	ok = !xl4_lb_adopt(&fresh);
 	fresh.maps.vstats_old = -1;
@@ -3122,6 +3129,17 @@ static void run_restart_drop(struct world *w)
 	NAME(name, w, "restart-drop/backend-removed");
 	precond(name, !xl4_lb_backend_by_id(&w->lb, b->id, NULL),
 		"the backend the configuration dropped is still there");
+	NAME(name, w, "restart-drop/free-id-cleared");
+	if (precond(name, !w->lb.vips[free_id].used, "the last VIP id is in use") &&
+	    fx_selected(name)) {
+		bool ok0 = !bpf_map_lookup_elem(w->lb.maps.vretired, &free_id, &left) &&
+			   !left.packets && !left.bytes;
+
+		if (!ok0)
+			fx_fail(name, true, "VIP id %u (none) has %llu packets of removed backends",
+				free_id, (unsigned long long)left.packets);
+		fx_count(name, ok0);
+	}
 	NAME(name, w, "restart-drop/vip-counters-carried-over");
 	xl4_lb_counters_add(&vc0, &extra);
 	vip_ctr_same(w, name, v, &vc0);
